@@ -1,0 +1,51 @@
+"""The errors papercli reports to people, each with its exit code.
+
+The core raises these with a sentence meant for the user; the CLI prints the
+sentence on stderr and exits with ``exit_code``. Exit codes are documented in
+the README.
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_USER = 1  # not found, ambiguous, invalid value, bad file
+EXIT_USAGE = 2  # bad command line (Click's own code)
+EXIT_NETWORK = 3  # arXiv could not be reached or kept failing
+EXIT_DATABASE = 4  # the database is corrupt, locked, unwritable or too new
+EXIT_INTERRUPTED = 130  # Ctrl-C
+
+
+class PapercliError(Exception):
+    """Base class: an expected failure with a message for the user."""
+
+    exit_code = EXIT_USER
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFoundError(PapercliError):
+    """A reference that matches nothing."""
+
+
+class AmbiguousError(PapercliError):
+    """A reference that matches several papers."""
+
+
+class InvalidValueError(PapercliError):
+    """An option value or argument that is not acceptable."""
+
+
+class DatabaseError(PapercliError):
+    exit_code = EXIT_DATABASE
+
+
+class NetworkError(PapercliError):
+    """arXiv could not be reached, or kept failing after the retries."""
+
+    exit_code = EXIT_NETWORK
+
+
+class ArxivAPIError(PapercliError):
+    """arXiv answered with an error feed (HTTP 400) or something unusable."""
