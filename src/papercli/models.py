@@ -65,3 +65,54 @@ class ArxivRecord:
     comment: str | None
     abs_url: str
     pdf_url: str | None
+
+
+@dataclass
+class Selection:
+    """Which papers a listing shows: the filters shared by list, export and queue add."""
+
+    since: int | None = None
+    until: int | None = None
+    year: int | None = None
+    organizations: list[str] = field(default_factory=list)
+    topics: list[str] = field(default_factory=list)
+    search: str | None = None
+    statuses: list[ReadStatus] = field(default_factory=list)
+    sort: str = "date"  # date | title | year
+    reverse: bool = False
+    limit: int | None = None
+
+
+SORT_KEYS = ("date", "title", "year")
+
+
+def paper_summary(paper: Paper) -> dict[str, object]:
+    """The stable JSON object for one paper in a listing. Scripts depend on these keys."""
+    return {
+        "id": paper.id,
+        "short_name": paper.short_name,
+        "title": paper.title,
+        "year": paper.year,
+        "date": paper.date,
+        "kind": paper.kind,
+        "organizations": list(paper.organizations),
+        "topics": list(paper.topics),
+        "arxiv_id": paper.arxiv_id,
+        "url": paper.url,
+        "pdf_url": paper.pdf_url,
+        "status": str(paper.status),
+    }
+
+
+def paper_details(paper: Paper) -> dict[str, object]:
+    """``paper_summary`` plus the long fields, for ``show --format json``."""
+    return {
+        **paper_summary(paper),
+        "aliases": list(paper.aliases),
+        "why": paper.why,
+        "focus": paper.focus,
+        "technique": paper.technique,
+        "sources": list(paper.sources),
+        "prerequisites": list(paper.prerequisites),
+        "origin": paper.origin,
+    }

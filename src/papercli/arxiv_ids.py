@@ -1,0 +1,108 @@
+"""Turn what people type for an arXiv paper into a canonical id.
+
+Imported on every command, so it stays cheap: the standard library's ``re`` only.
+The rules are arXiv's own (info.arxiv.org/help/arxiv_identifier.html).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from papercli.errors import InvalidValueError
+
+# New scheme (2007-04 on): YYMM.NNNN until 1412, YYMM.NNNNN from 1501.
+_NEW_ID = re.compile(
+    r"(?P<id>(?P<yymm>\d{2}(?:0[1-9]|1[0-2]))\.(?P<num>\d{4,5}))(?:v(?P<version>[1-9]\d*))?"
+)
+# Old scheme (1991-08 to 2007-03): archive[.SC]/YYMMNNN; the subject class is dropped.
+_OLD_ID = re.compile(
+    r"(?P<archive>[a-z]+(?:-[a-z]+)?)(?:\.[A-Za-z-]{2,})?/"
+    r"(?P<yymm>\d{2}(?:0[1-9]|1[0-2]))(?P<num>\d{3})(?:v(?P<version>[1-9]\d*))?"
+)
+_URL = re.compile(
+    r"(?:https?://)?(?:www\.|export\.)?arxiv\.org/(?:abs|pdf)/"
+    r"(?P<rest>[^?#]+?)(?:\.pdf)?/?(?:[?#].*)?",
+    re.IGNORECASE,
+)
+_PREFIX = re.compile(r"arxiv:", re.IGNORECASE)
+# Loose on purpose: id-shaped text goes to parse_arxiv_id, which names what is wrong.
+_ID_SHAPED = re.compile(
+    r"arxiv:.*|(?:https?://)?(?:www\.|export\.)?arxiv\.org/.*"
+    r"|(?:\d{4}\.\d+|[a-z]+(?:-[a-z]+)?(?:\.[a-z-]+)?/\d+)(?:v\d+)?",
+    re.IGNORECASE,
+)
+
+_SITE = "https://arxiv.org"
+
+
+@dataclass(frozen=True)
+class ArxivId:
+    """A canonical arXiv id; ``version`` None means the latest version."""
+
+    id: str  # "2106.09685" or "hep-th/9901001"
+    version: int | None = None
+
+    def __str__(self) -> str:
+        return self.id if self.version is None else f"{self.id}v{self.version}"
+
+
+def parse_arxiv_id(text: str) -> ArxivId:
+    """Parse an id, ``arXiv:`` citation or arxiv.org abs/pdf URL into an ArxivId."""
+    candidate = text.strip()
+    url = _URL.fullmatch(candidate)
+    if url:
+        candidate = url["rest"]
+    elif _PREFIX.match(candidate):
+        candidate = candidate[len("arxiv:") :].lstrip()
+    parsed = _parse_new(candidate) or _parse_old(candidate)
+    if parsed is None:
+        raise InvalidValueError(
+            f"'{text.strip()}' is not an arXiv id (expected e.g. 2106.09685 or hep-th/9901001)"
+        )
+    return parsed
+
+
+def looks_like_arxiv_id(text: str) -> bool:
+    """Whether text is shaped like an arXiv reference (id, ``arXiv:…`` or arxiv.org URL).
+
+    Deliberately looser than parse_arxiv_id: a malformed id such as ``2106.9685``
+    counts, so the caller can report parse_arxiv_id's precise error instead of
+    searching titles for it.
+    """
+    return _ID_SHAPED.fullmatch(text.strip()) is not None
+
+
+def abs_url(arxiv_id: ArxivId | str) -> str:
+    """The abstract page; versionless ids point at the latest version."""
+    return f"{_SITE}/abs/{arxiv_id}"
+
+
+def pdf_url(arxiv_id: ArxivId | str) -> str:
+    """The PDF; versionless ids point at the latest version."""
+    return f"{_SITE}/pdf/{arxiv_id}"
+
+
+def _parse_new(text: str) -> ArxivId | None:
+    match = _NEW_ID.fullmatch(text)
+    if not match:
+        return None
+    yymm, num = int(match["yymm"]), match["num"]
+    four_digit_era = yymm <= 1412
+    if yymm < 704 or (len(num) == 4) != four_digit_era or int(num) == 0:
+        return None
+    return ArxivId(match["id"], _version(match))
+
+
+def _parse_old(text: str) -> ArxivId | None:
+    match = _OLD_ID.fullmatch(text)
+    if not match:
+        return None
+    yymm = match["yymm"]
+    if not (int(yymm[:2]) >= 91 or int(yymm) <= 703) or int(match["num"]) == 0:
+        return None
+    return ArxivId(f"{match['archive']}/{yymm}{match['num']}", _version(match))
+
+
+def _version(match: re.Match[str]) -> int | None:
+    return int(match["version"]) if match["version"] else None

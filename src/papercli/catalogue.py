@@ -1,0 +1,503 @@
+"""The user's database: opening it safely, loading the catalogue, and every query.
+
+This is the only module that speaks SQL. It uses the standard library's sqlite3: every
+command opens the database, and sqlite-utils would add ~100 ms to each start.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from urllib.parse import quote
+
+from papercli.arxiv_ids import abs_url, pdf_url
+from papercli.errors import DatabaseError, InvalidValueError
+from papercli.migrations import SCHEMA_VERSION, migrate, schema_version
+from papercli.models import Paper, ReadStatus, Selection
+from papercli.names import closest, name_key
+from papercli.seed import CatalogueSource
+
+BUSY_TIMEOUT_MS = 5000
+_SEP = "\x1f"  # joins list values inside one SQL result column
+
+# ---------------------------------------------------------------------------
+# Opening
+
+
+def open_database(path: Path, seed: Path, *, create_parent: bool = False) -> sqlite3.Connection:
+    """Open (creating from the seed on first use) and upgrade the user's database.
+
+    A new database is built in a temporary file beside the target and renamed into
+    place, so a failure never leaves a half-made database behind.
+    """
+    if path.is_dir():
+        raise DatabaseError(f"{path} is a directory, not a database file")
+    if not path.exists():
+        _create_database(path, seed, create_parent=create_parent)
+    try:
+        conn = _connect(path)
+        _check_papercli_database(conn, path)
+        if schema_version(conn) < SCHEMA_VERSION:
+            migrate(conn)
+        _sync_if_seed_changed(conn, seed)
+    except sqlite3.Error as exc:
+        raise database_error(exc, path) from None
+    return conn
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, uri=False)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    return conn
+
+
+def _create_database(path: Path, seed: Path, *, create_parent: bool) -> None:
+    parent = path.parent
+    if create_parent:
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseError(f"cannot create {parent}: {exc.strerror}") from None
+    elif not parent.is_dir():
+        raise DatabaseError(f"cannot create {path}: directory {parent} does not exist")
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
+    except OSError as exc:
+        raise DatabaseError(f"cannot create {path}: {exc.strerror}") from None
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        conn = _connect(tmp)
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            migrate(conn)
+            sync_catalogue(conn, seed)
+        finally:
+            conn.close()
+        os.replace(tmp, path)
+    except sqlite3.Error as exc:
+        raise database_error(exc, path) from None
+    finally:
+        for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+            with suppress(FileNotFoundError):
+                leftover.unlink()
+
+
+def _check_papercli_database(conn: sqlite3.Connection, path: Path) -> None:
+    version = schema_version(conn)  # raises "file is not a database" for non-SQLite files
+    if version > SCHEMA_VERSION:
+        raise DatabaseError(
+            f"{path} was written by a newer papercli (schema {version}, this one knows "
+            f"{SCHEMA_VERSION}); upgrade papercli to use it"
+        )
+    if version == 0 and conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+        raise DatabaseError(f"{path} is an SQLite database, but not papercli's; refusing to touch it")
+
+
+def database_error(exc: sqlite3.Error, path: Path | None = None) -> DatabaseError:
+    """Turn an sqlite3 failure into a sentence for the user."""
+    text = str(exc)
+    where = f"{path}" if path else "the database"
+    if "locked" in text or "busy" in text:
+        return DatabaseError(f"{where} is busy (another papercli is writing to it); try again")
+    if "not a database" in text or "malformed" in text:
+        return DatabaseError(f"{where} is not a papercli database or is damaged ({text})")
+    if "readonly" in text or "unable to open" in text:
+        return DatabaseError(f"cannot write {where}: {text}")
+    return DatabaseError(f"database error in {where}: {text}")
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    """One all-or-nothing write: BEGIN IMMEDIATE, then COMMIT or ROLLBACK."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+# ---------------------------------------------------------------------------
+# Loading the catalogue
+
+_CATALOGUE_TABLES = {
+    # table: (key columns identifying a paper's rows, or None for whole-table upserts)
+    "sources": None,
+    "organizations": None,
+    "org_names": None,
+    "topics": None,
+    "paper_names": "paper_id",
+    "paper_orgs": "paper_id",
+    "paper_topics": "paper_id",
+    "paper_sources": "paper_id",
+    "prerequisites": "paper_id",
+}
+
+
+def build_seed(cat: CatalogueSource, target: Path) -> int:
+    """Write the catalogue into a fresh database at ``target``; return the paper count."""
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.unlink(missing_ok=True)
+    conn = _connect(tmp)
+    try:
+        migrate(conn)
+        write_catalogue(conn, cat)
+        conn.execute("VACUUM")
+    finally:
+        conn.close()
+    os.replace(tmp, target)
+    return len(cat.papers)
+
+
+def write_catalogue(conn: sqlite3.Connection, cat: CatalogueSource) -> None:
+    """Fill an empty, migrated database with the catalogue (used to build the seed)."""
+    with transaction(conn):
+        conn.executemany(
+            "INSERT INTO sources VALUES (?, ?, ?, ?)",
+            [(s.key, s.file, s.title, s.language) for s in cat.sources],
+        )
+        conn.executemany(
+            "INSERT INTO organizations VALUES (?)", [(o.name,) for o in cat.organizations]
+        )
+        conn.executemany(
+            "INSERT OR IGNORE INTO org_names VALUES (?, ?, ?)",
+            [(name_key(n), n, o.name) for o in cat.organizations for n in (o.name, *o.aliases)],
+        )
+        conn.executemany("INSERT INTO topics VALUES (?, ?)", sorted(cat.topics.items()))
+        for paper in cat.papers:
+            insert_paper(conn, paper)
+        conn.execute(
+            "INSERT INTO meta VALUES ('catalogue_digest', ?)", (cat.digest,)
+        )
+
+
+def insert_paper(conn: sqlite3.Connection, paper: Paper) -> None:
+    """Add one paper with its names, organizations, topics, sources and prerequisites."""
+    conn.execute(
+        "INSERT INTO papers (id, title, short_name, kind, arxiv_id, url, pdf_url, date, year,"
+        " why, focus, technique, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            paper.id, paper.title, paper.short_name, paper.kind, paper.arxiv_id,
+            paper.url or (abs_url(paper.arxiv_id) if paper.arxiv_id else None),
+            paper.pdf_url or (pdf_url(paper.arxiv_id) if paper.arxiv_id else None),
+            paper.date, paper.year, paper.why, paper.focus, paper.technique, paper.origin,
+        ),
+    )
+    names = [(paper.id, 0), (paper.short_name, 0)] + [(a, 1) for a in paper.aliases]
+    conn.executemany(
+        "INSERT OR IGNORE INTO paper_names VALUES (?, ?, ?, ?)",
+        [(name_key(n), paper.id, n, alias) for n, alias in names if name_key(n)],
+    )
+    conn.executemany(
+        "INSERT INTO paper_orgs VALUES (?, ?, ?)",
+        [(paper.id, org, i) for i, org in enumerate(paper.organizations)],
+    )
+    conn.executemany(
+        "INSERT INTO paper_topics VALUES (?, ?, ?)",
+        [(paper.id, topic, i) for i, topic in enumerate(paper.topics)],
+    )
+    conn.executemany(
+        "INSERT INTO paper_sources VALUES (?, ?)", [(paper.id, s) for s in paper.sources]
+    )
+    conn.executemany(
+        "INSERT INTO prerequisites VALUES (?, ?)", [(paper.id, p) for p in paper.prerequisites]
+    )
+
+
+def _seed_stamp(seed: Path) -> str:
+    stat = seed.stat()
+    return f"{stat.st_size}:{stat.st_mtime_ns}"
+
+
+def _meta(conn: sqlite3.Connection, key: str, schema: str = "main") -> str | None:
+    row = conn.execute(f"SELECT value FROM {schema}.meta WHERE key = ?", (key,)).fetchone()
+    return None if row is None else str(row[0])
+
+
+def _sync_if_seed_changed(conn: sqlite3.Connection, seed: Path) -> None:
+    # A stat() per command; the seed itself is only opened after papercli was reinstalled.
+    try:
+        stamp = _seed_stamp(seed)
+    except OSError:
+        return
+    if _meta(conn, "seed_stamp") == stamp:
+        return
+    try:
+        sync_catalogue(conn, seed)
+    except sqlite3.OperationalError as exc:
+        if "readonly" not in str(exc):
+            raise
+
+
+def sync_catalogue(conn: sqlite3.Connection, seed: Path) -> None:
+    """Bring the catalogue tables up to the shipped seed, in one transaction.
+
+    Papers are upserted, never deleted, and the user's own tables are not touched: a
+    newer catalogue adds and corrects papers without losing anyone's reading state.
+    """
+    try:
+        stamp = _seed_stamp(seed)
+    except OSError as exc:
+        raise DatabaseError(f"the shipped catalogue is missing ({seed}): {exc.strerror}") from None
+    conn.execute("ATTACH DATABASE ? AS seed", (f"file:{quote(str(seed))}?mode=ro",))
+    try:
+        with transaction(conn):
+            if _meta(conn, "catalogue_digest") != _meta(conn, "catalogue_digest", "seed"):
+                _copy_catalogue(conn)
+            conn.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('seed_stamp', ?)", (stamp,)
+            )
+    finally:
+        conn.execute("DETACH DATABASE seed")
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> str:
+    return ", ".join(row[1] for row in conn.execute(f"PRAGMA main.table_info({table})"))
+
+
+def _copy_catalogue(conn: sqlite3.Connection) -> None:
+    cols = _columns(conn, "papers")
+    updates = ", ".join(f"{c} = excluded.{c}" for c in cols.split(", ") if c != "id")
+    conn.execute(
+        f"INSERT INTO papers ({cols}) SELECT {cols} FROM seed.papers WHERE true "
+        f"ON CONFLICT(id) DO UPDATE SET {updates}"
+    )
+    for table, per_paper in _CATALOGUE_TABLES.items():
+        cols = _columns(conn, table)
+        if per_paper:
+            conn.execute(f"DELETE FROM {table} WHERE paper_id IN (SELECT id FROM seed.papers)")
+        conn.execute(f"INSERT OR REPLACE INTO {table} ({cols}) SELECT {cols} FROM seed.{table}")
+    conn.execute(
+        "INSERT OR REPLACE INTO meta SELECT key, value FROM seed.meta"
+        " WHERE key = 'catalogue_digest'"
+    )
+
+
+# ---------------------------------------------------------------------------
+# Finding papers
+
+_SUMMARY_COLUMNS = f"""
+    p.id, p.title, p.short_name, p.year, p.date, p.kind, p.arxiv_id, p.url, p.pdf_url,
+    p.origin, coalesce(s.status, 'unread'),
+    (SELECT group_concat(org, '{_SEP}') FROM
+        (SELECT org FROM paper_orgs WHERE paper_id = p.id ORDER BY position)),
+    (SELECT group_concat(topic, '{_SEP}') FROM
+        (SELECT topic FROM paper_topics WHERE paper_id = p.id ORDER BY position))
+"""
+_FROM = "FROM papers p LEFT JOIN reading_state s ON s.paper_id = p.id"
+_ORDER = {
+    "date": "p.date {d}, p.id {d}",
+    "title": "p.title COLLATE NOCASE {d}, p.id {d}",
+    "year": "p.year {d}, p.date {d}, p.id {d}",
+}
+
+
+def _split(value: str | None) -> list[str]:
+    return value.split(_SEP) if value else []
+
+
+def _summary(row: Sequence[object]) -> Paper:
+    (pid, title, short, year, date, kind, arxiv_id, url, pdf, origin, status, orgs, topics) = row
+    return Paper(
+        id=str(pid), title=str(title), short_name=str(short), year=int(str(year)),
+        date=str(date), kind=str(kind), arxiv_id=arxiv_id and str(arxiv_id),
+        url=url and str(url), pdf_url=pdf and str(pdf), origin=str(origin),
+        status=ReadStatus(str(status)), organizations=_split(orgs and str(orgs)),
+        topics=_split(topics and str(topics)),
+    )
+
+
+def list_papers(conn: sqlite3.Connection, selection: Selection) -> list[Paper]:
+    """The papers a selection picks, sorted and limited in SQL."""
+    where, params = _where(conn, selection)
+    direction = "DESC" if selection.reverse else "ASC"
+    sql = f"SELECT {_SUMMARY_COLUMNS} {_FROM} {where} ORDER BY " + _ORDER[selection.sort].format(
+        d=direction
+    )
+    if selection.limit is not None:
+        sql += " LIMIT ?"
+        params.append(selection.limit)
+    return [_summary(row) for row in conn.execute(sql, params)]
+
+
+def _where(conn: sqlite3.Connection, sel: Selection) -> tuple[str, list[object]]:
+    if sel.since is not None and sel.until is not None and sel.since > sel.until:
+        raise InvalidValueError(
+            f"--since {sel.since} is after --until {sel.until}: nothing can match"
+        )
+    clauses: list[str] = []
+    params: list[object] = []
+    for op, value in ((">=", sel.since), ("<=", sel.until), ("=", sel.year)):
+        if value is not None:
+            clauses.append(f"p.year {op} ?")
+            params.append(value)
+    if sel.organizations:
+        orgs = resolve_organizations(conn, sel.organizations)
+        clauses.append(
+            f"p.id IN (SELECT paper_id FROM paper_orgs WHERE org IN ({_marks(orgs)}))"
+        )
+        params += orgs
+    if sel.topics:
+        topics = resolve_topics(conn, sel.topics)
+        clauses.append(
+            f"p.id IN (SELECT paper_id FROM paper_topics WHERE topic IN ({_marks(topics)}))"
+        )
+        params += topics
+    if sel.statuses:
+        clauses.append(f"coalesce(s.status, 'unread') IN ({_marks(sel.statuses)})")
+        params += [str(s) for s in sel.statuses]
+    for word in (sel.search or "").split():
+        pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        clauses.append(
+            "(p.title LIKE ?1 ESCAPE '\\' OR p.short_name LIKE ?1 ESCAPE '\\'"
+            " OR p.why LIKE ?1 ESCAPE '\\' OR EXISTS (SELECT 1 FROM paper_names n"
+            " WHERE n.paper_id = p.id AND n.name LIKE ?1 ESCAPE '\\'))".replace(
+                "?1", f"?{len(params) + 1}"
+            )
+        )
+        params.append(pattern)
+    return ("WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
+def _marks(values: Sequence[object]) -> str:
+    return ", ".join("?" * len(values))
+
+
+def resolve_organizations(conn: sqlite3.Connection, names: Sequence[str]) -> list[str]:
+    """Canonical organization names for what the user typed (``meta`` -> ``Meta AI``)."""
+    return [
+        _lookup_name(conn, name, "organization", "orgs",
+                     "SELECT org FROM org_names WHERE key = ?", name_key(name),
+                     "SELECT name, org FROM org_names")
+        for name in names
+    ]
+
+
+def resolve_topics(conn: sqlite3.Connection, names: Sequence[str]) -> list[str]:
+    """Topic names as stored, for what the user typed in any case."""
+    return [
+        _lookup_name(conn, name, "topic", "topics",
+                     "SELECT name FROM topics WHERE name = ? COLLATE NOCASE", name.strip(),
+                     "SELECT name, name FROM topics")
+        for name in names
+    ]
+
+
+def _lookup_name(
+    conn: sqlite3.Connection, name: str, label: str, command: str,
+    lookup_sql: str, key: str, known_sql: str,
+) -> str:
+    row = conn.execute(lookup_sql, (key,)).fetchone()
+    if row is not None:
+        return str(row[0])
+    canonical = {str(spelling): str(target) for spelling, target in conn.execute(known_sql)}
+    hint = dict.fromkeys(canonical[h] for h in closest(name, list(canonical)))
+    tip = f"did you mean {' or '.join(repr(h) for h in hint)}?" if hint else ""
+    raise InvalidValueError(f"unknown {label} {name!r}; {tip or f'see papercli {command}'}")
+
+
+def count_by(conn: sqlite3.Connection, what: str) -> list[tuple[str, int, list[str]]]:
+    """(name, paper count, other spellings) for each organization or topic."""
+    if what == "organizations":
+        sql = (
+            "SELECT o.name, (SELECT count(*) FROM paper_orgs WHERE org = o.name),"
+            f" (SELECT group_concat(name, '{_SEP}') FROM org_names"
+            "   WHERE org = o.name AND name != o.name) FROM organizations o"
+        )
+    else:
+        sql = (
+            "SELECT t.name, (SELECT count(*) FROM paper_topics WHERE topic = t.name),"
+            " t.description FROM topics t"
+        )
+    return [(str(n), int(c), _split(extra) if what == "organizations" else [str(extra)])
+            for n, c, extra in conn.execute(sql)]
+
+
+def get_paper(conn: sqlite3.Connection, paper_id: str) -> Paper:
+    """Everything known about one paper (the id must exist)."""
+    row = conn.execute(f"SELECT {_SUMMARY_COLUMNS} {_FROM} WHERE p.id = ?", (paper_id,)).fetchone()
+    if row is None:
+        raise InvalidValueError(f"no paper with id {paper_id!r}")
+    paper = _summary(row)
+    why, focus, technique = conn.execute(
+        "SELECT why, focus, technique FROM papers WHERE id = ?", (paper_id,)
+    ).fetchone()
+    paper.why, paper.focus, paper.technique = why, focus, technique
+    paper.aliases = [
+        str(r[0]) for r in conn.execute(
+            "SELECT name FROM paper_names WHERE paper_id = ? AND is_alias ORDER BY rowid", (paper_id,)
+        )
+    ]
+    paper.sources = [
+        str(r[0]) for r in conn.execute(
+            "SELECT source FROM paper_sources WHERE paper_id = ? ORDER BY source", (paper_id,)
+        )
+    ]
+    paper.prerequisites = [
+        str(r[0]) for r in conn.execute(
+            "SELECT r.prereq_id FROM prerequisites r JOIN papers p ON p.id = r.prereq_id"
+            " WHERE r.paper_id = ? ORDER BY p.date", (paper_id,)
+        )
+    ]
+    return paper
+
+
+# ---------------------------------------------------------------------------
+# Lookups behind refs.resolve
+
+
+def ids_by_name(conn: sqlite3.Connection, key: str) -> list[str]:
+    return [str(r[0]) for r in conn.execute(
+        "SELECT DISTINCT paper_id FROM paper_names WHERE key = ? ORDER BY paper_id", (key,)
+    )]
+
+
+def ids_by_name_prefix(conn: sqlite3.Connection, key: str, limit: int) -> list[str]:
+    return [str(r[0]) for r in conn.execute(
+        "SELECT DISTINCT paper_id FROM paper_names WHERE key > ? AND key < ? "
+        "ORDER BY paper_id LIMIT ?", (key, key + "\U0010ffff", limit),
+    )]
+
+
+def ids_by_arxiv_id(conn: sqlite3.Connection, arxiv_id: str) -> list[str]:
+    return [str(r[0]) for r in conn.execute("SELECT id FROM papers WHERE arxiv_id = ?", (arxiv_id,))]
+
+
+def ids_by_title_words(conn: sqlite3.Connection, words: Sequence[str], limit: int) -> list[str]:
+    if not words:
+        return []
+    sql = "SELECT id FROM papers WHERE " + " AND ".join(
+        "title LIKE ? ESCAPE '\\'" for _ in words
+    ) + " ORDER BY date LIMIT ?"
+    patterns = [
+        "%" + w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%" for w in words
+    ]
+    return [str(r[0]) for r in conn.execute(sql, [*patterns, limit])]
+
+
+def all_names(conn: sqlite3.Connection) -> dict[str, str]:
+    """Every name a paper answers to, mapped to its id (for "did you mean")."""
+    return {str(n): str(i) for n, i in conn.execute("SELECT name, paper_id FROM paper_names")}
+
+
+def describe_ids(conn: sqlite3.Connection, ids: Sequence[str]) -> list[tuple[str, str, int]]:
+    """(id, title, year) for each id, in the order given."""
+    rows = {
+        str(r[0]): (str(r[0]), str(r[1]), int(r[2]))
+        for r in conn.execute(f"SELECT id, title, year FROM papers WHERE id IN ({_marks(ids)})", ids)
+    }
+    return [rows[i] for i in ids if i in rows]
+
+
+def complete_ids(conn: sqlite3.Connection, prefix: str, limit: int = 50) -> list[tuple[str, str]]:
+    """Paper ids starting with ``prefix``, with titles, for shell completion."""
+    return [(str(i), str(t)) for i, t in conn.execute(
+        "SELECT id, title FROM papers WHERE id >= ? AND id < ? ORDER BY id LIMIT ?",
+        (prefix, prefix + "\U0010ffff", limit),
+    )]

@@ -1,0 +1,185 @@
+"""Browsing the catalogue: list, show, orgs, topics."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from papercli import catalogue, refs, render
+from papercli.cli.common import (
+    CountFormat,
+    CountSort,
+    Limit,
+    ListFormat,
+    Org,
+    Reverse,
+    Search,
+    ShowFormat,
+    Since,
+    Sort,
+    SortKey,
+    Status,
+    Topic,
+    Until,
+    Year,
+    connect,
+    echo_csv,
+    echo_json,
+    fancy_output,
+    selection,
+    state,
+)
+from papercli.models import paper_details, paper_summary
+
+
+def list_command(
+    ctx: typer.Context,
+    since: Since = None,
+    until: Until = None,
+    year: Year = None,
+    org: Org = None,
+    topic: Topic = None,
+    search: Search = None,
+    status: Status = None,
+    sort: Sort = SortKey.date,
+    reverse: Reverse = False,
+    limit: Limit = None,
+    output: Annotated[
+        ListFormat, typer.Option("--format", "-f", help="table, json, csv or ids (one per line).")
+    ] = ListFormat.table,
+) -> None:
+    """List papers, oldest first, filtered by year, organization, topic, status or words.
+
+    \b
+    Examples:
+      papercli list --since 2021
+      papercli list --org meta --topic peft
+      papercli list --search "chain of thought" --format json
+      papercli list --sort title --reverse --limit 10
+    """
+    chosen = selection(since, until, year, org, topic, search, status, sort, reverse, limit)
+    papers = catalogue.list_papers(connect(ctx), chosen)
+    if output is ListFormat.json:
+        echo_json([paper_summary(p) for p in papers])
+    elif output is ListFormat.ids:
+        for paper in papers:
+            typer.echo(paper.id)
+    elif output is ListFormat.csv:
+        dicts = [paper_summary(p) for p in papers]
+        headers = list(paper_summary(papers[0])) if papers else []
+        echo_csv(headers, [[_cell(d[h]) for h in headers] for d in dicts])
+    elif not papers:
+        typer.echo("no papers match", err=True)
+    elif fancy_output():
+        render.print_rich(render.papers_table(papers))
+    else:
+        typer.echo(render.plain_table(render.PAPER_COLUMNS, [render.paper_row(p) for p in papers]))
+
+
+def _cell(value: object) -> object:
+    if isinstance(value, list):
+        return "; ".join(map(str, value))
+    return "" if value is None else value
+
+
+def complete_ref(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
+    """Shell completion: paper ids starting with what has been typed."""
+    try:
+        return catalogue.complete_ids(state(ctx).connect(), incomplete)
+    except Exception:  # completion must never print a traceback into the shell
+        return []
+
+
+def show_command(
+    ctx: typer.Context,
+    ref: Annotated[
+        str,
+        typer.Argument(
+            metavar="REF", autocompletion=complete_ref,
+            help="Id, short name, alias, arXiv id or URL, or title words.",
+        ),
+    ],
+    output: Annotated[
+        ShowFormat, typer.Option("--format", "-f", help="text or json.")
+    ] = ShowFormat.text,
+) -> None:
+    """Show everything known about one paper.
+
+    \b
+    Examples:
+      papercli show lora
+      papercli show GPT3
+      papercli show 2106.09685
+      papercli show https://arxiv.org/abs/1706.03762
+      papercli show "attention is all you need" --format json
+    """
+    conn = connect(ctx)
+    paper = catalogue.get_paper(conn, refs.resolve(conn, ref))
+    if output is ShowFormat.json:
+        echo_json(paper_details(paper))
+        return
+    prerequisites = [(pid, title) for pid, title, _ in catalogue.describe_ids(conn, paper.prerequisites)]
+    if fancy_output():
+        render.print_rich(render.paper_panel(paper, prerequisites))
+    else:
+        typer.echo(render.plain_details(paper, prerequisites))
+
+
+def _counts(ctx: typer.Context, what: str, by: CountSort, output: CountFormat) -> None:
+    rows = catalogue.count_by(connect(ctx), what)
+    if by is CountSort.count:
+        rows.sort(key=lambda r: (-r[1], r[0].casefold()))
+    else:
+        rows.sort(key=lambda r: r[0].casefold())
+    is_org = what == "organizations"
+    extra = "aliases" if is_org else "description"
+    if output is CountFormat.json:
+        echo_json([{"name": n, "papers": c, extra: e if is_org else e[0]} for n, c, e in rows])
+        return
+    headers = ["organization" if is_org else "topic", "papers", extra]
+    table = [[n, str(c), ", ".join(e)] for n, c, e in rows]
+    if output is CountFormat.csv:
+        echo_csv(headers, [list(r) for r in table])
+    elif fancy_output():
+        render.print_rich(render.counts_table(headers, table))
+    else:
+        typer.echo(render.plain_table(headers, table))
+
+
+CountSortOption = Annotated[
+    CountSort, typer.Option("--sort", help="count (most papers first) or name.")
+]
+CountFormatOption = Annotated[
+    CountFormat, typer.Option("--format", "-f", help="table, json or csv.")
+]
+
+
+def orgs_command(
+    ctx: typer.Context,
+    sort: CountSortOption = CountSort.count,
+    output: CountFormatOption = CountFormat.table,
+) -> None:
+    """List organizations with how many papers each has, and the other names they go by.
+
+    \b
+    Examples:
+      papercli orgs
+      papercli orgs --sort name --format json
+    """
+    _counts(ctx, "organizations", sort, output)
+
+
+def topics_command(
+    ctx: typer.Context,
+    sort: CountSortOption = CountSort.count,
+    output: CountFormatOption = CountFormat.table,
+) -> None:
+    """List topics with how many papers each has.
+
+    \b
+    Examples:
+      papercli topics
+      papercli list --topic peft
+    """
+    _counts(ctx, "topics", sort, output)

@@ -1,0 +1,156 @@
+"""What every command shares: the open database, output helpers and the list filters."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sqlite3
+import sys
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from papercli import catalogue, paths
+from papercli.models import ReadStatus, Selection
+
+
+@dataclass
+class AppState:
+    """Set by the top-level callback from ``--db``; the connection opens on first use."""
+
+    db_option: Path | None = None
+    _conn: sqlite3.Connection | None = field(default=None, repr=False)
+
+    @property
+    def db_path(self) -> Path:
+        return paths.resolve_db_path(self.db_option)
+
+    def connect(self) -> sqlite3.Connection:
+        if self._conn is None:
+            explicit = self.db_option or os.environ.get(paths.DB_ENV_VAR)
+            self._conn = catalogue.open_database(
+                self.db_path, paths.seed_path(), create_parent=not explicit
+            )
+        return self._conn
+
+
+def state(ctx: typer.Context) -> AppState:
+    root = ctx.find_root()
+    if not isinstance(root.obj, AppState):
+        root.obj = AppState()
+    return root.obj
+
+
+def connect(ctx: typer.Context) -> sqlite3.Connection:
+    return state(ctx).connect()
+
+
+def fancy_output() -> bool:
+    """Rich tables only for a person at a terminal; plain text for pipes and NO_COLOR."""
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def fail(message: str, code: int) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def echo_json(data: object) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def echo_csv(headers: list[str], rows: list[list[object]]) -> None:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(headers)
+    writer.writerows(rows)
+    typer.echo(buffer.getvalue(), nl=False)
+
+
+class ListFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    ids = "ids"
+
+
+class CountFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+class CountSort(StrEnum):
+    count = "count"
+    name = "name"
+
+
+class ShowFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+class SortKey(StrEnum):
+    date = "date"
+    title = "title"
+    year = "year"
+
+
+# The selection options shared by every command that picks papers (list, export, queue add).
+Since = Annotated[
+    int | None, typer.Option("--since", metavar="YEAR", help="Only papers from YEAR on.")
+]
+Until = Annotated[
+    int | None, typer.Option("--until", metavar="YEAR", help="Only papers up to YEAR.")
+]
+Year = Annotated[int | None, typer.Option("--year", metavar="YEAR", help="Only papers from YEAR.")]
+Org = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--org", metavar="NAME",
+        help="Only papers by this organization (any spelling, e.g. meta); repeatable.",
+    ),
+]
+Topic = Annotated[
+    list[str] | None,
+    typer.Option("--topic", metavar="NAME", help="Only papers on this topic; repeatable."),
+]
+Search = Annotated[
+    str | None,
+    typer.Option(
+        "--search", "-s", metavar="WORDS",
+        help="Only papers whose title, names or summary contain all WORDS.",
+    ),
+]
+Status = Annotated[
+    list[ReadStatus] | None,
+    typer.Option("--status", help="Only papers with this reading status; repeatable."),
+]
+Sort = Annotated[SortKey, typer.Option("--sort", help="Order by date, title or year.")]
+Reverse = Annotated[bool, typer.Option("--reverse", "-r", help="Reverse the order.")]
+Limit = Annotated[
+    int | None, typer.Option("--limit", "-n", min=0, metavar="N", help="Show at most N papers.")
+]
+
+
+def selection(
+    since: int | None = None,
+    until: int | None = None,
+    year: int | None = None,
+    org: list[str] | None = None,
+    topic: list[str] | None = None,
+    search: str | None = None,
+    status: list[ReadStatus] | None = None,
+    sort: SortKey = SortKey.date,
+    reverse: bool = False,
+    limit: int | None = None,
+) -> Selection:
+    return Selection(
+        since=since, until=until, year=year, organizations=org or [], topics=topic or [],
+        search=search, statuses=status or [], sort=str(sort), reverse=reverse, limit=limit,
+    )

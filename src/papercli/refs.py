@@ -1,0 +1,75 @@
+"""Turn what a user types into a paper id.
+
+A reference may be the id (``lora``), a short name or alias in any case or spacing
+(``LoRA``, ``gpt3``), an arXiv id with or without version or ``arXiv:`` prefix, an
+arxiv.org abs/pdf URL, or words from the title. Tried in that order of certainty.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+
+from papercli import catalogue
+from papercli.arxiv_ids import looks_like_arxiv_id, parse_arxiv_id
+from papercli.errors import AmbiguousError, InvalidValueError, NotFoundError, PapercliError
+from papercli.names import closest, name_key
+
+MAX_CANDIDATES = 8
+
+
+def resolve(conn: sqlite3.Connection, ref: str) -> str:
+    """The id of the one paper ``ref`` names; NotFoundError or AmbiguousError otherwise."""
+    text = ref.strip()
+    if not text:
+        raise InvalidValueError("an empty reference names no paper")
+    key = name_key(text)
+    if looks_like_arxiv_id(text):
+        arxiv_id = parse_arxiv_id(text).id
+        found = catalogue.ids_by_arxiv_id(conn, arxiv_id)
+        if found:
+            return found[0]
+        raise NotFoundError(
+            f"arXiv:{arxiv_id} is not in the catalogue or your list"
+        )
+    for ids in (
+        catalogue.ids_by_name(conn, key) if key else [],
+        catalogue.ids_by_title_words(conn, text.split(), MAX_CANDIDATES + 1),
+        catalogue.ids_by_name_prefix(conn, key, MAX_CANDIDATES + 1) if len(key) > 1 else [],
+    ):
+        if len(ids) == 1:
+            return ids[0]
+        if ids:
+            raise _ambiguous(conn, text, ids)
+    raise _not_found(conn, text)
+
+
+def resolve_all(conn: sqlite3.Connection, refs: Sequence[str]) -> list[str]:
+    """Resolve every ref or none: all problems are reported together, in one error."""
+    ids: list[str] = []
+    problems: list[PapercliError] = []
+    for ref in refs:
+        try:
+            ids.append(resolve(conn, ref))
+        except PapercliError as exc:
+            problems.append(exc)
+    if len(problems) == 1 and len(refs) == 1:
+        raise problems[0]
+    if problems:
+        messages = "; ".join(p.message for p in problems)
+        raise type(problems[0])(f"{messages}; nothing was changed")
+    return list(dict.fromkeys(ids))
+
+
+def _ambiguous(conn: sqlite3.Connection, text: str, ids: list[str]) -> AmbiguousError:
+    shown = catalogue.describe_ids(conn, ids[:MAX_CANDIDATES])
+    listing = ", ".join(f"{pid} ({title[:40]}, {year})" for pid, title, year in shown)
+    more = "" if len(ids) <= MAX_CANDIDATES else " and more"
+    return AmbiguousError(f"{text!r} matches several papers: {listing}{more}; use one of these ids")
+
+
+def _not_found(conn: sqlite3.Connection, text: str) -> NotFoundError:
+    names = catalogue.all_names(conn)
+    suggestions = list(dict.fromkeys(names[n] for n in closest(text, list(names))))
+    tip = f" — did you mean {' or '.join(repr(s) for s in suggestions)}?" if suggestions else ""
+    return NotFoundError(f"no paper matches {text!r}{tip}")

@@ -1,0 +1,167 @@
+"""The catalogue's human-readable source (``data/catalogue.toml``), loaded and checked.
+
+``scripts/build_seed.py`` turns it into ``data/seed.sqlite``, which papercli ships and
+copies into each user's database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from papercli.errors import InvalidValueError
+from papercli.models import Paper
+from papercli.names import name_key
+
+KINDS = ("paper", "blog", "report")
+_ID = re.compile(r"[a-z0-9][a-z0-9-]*")
+_DATE = re.compile(r"(\d{4})-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?")
+_ARXIV = re.compile(r"(\d{2})(\d{2})\.\d{4,5}")
+
+
+@dataclass(frozen=True)
+class Source:
+    key: str
+    file: str
+    title: str
+    language: str
+
+
+@dataclass(frozen=True)
+class Organization:
+    name: str
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass
+class CatalogueSource:
+    """Everything ``catalogue.toml`` says, validated."""
+
+    sources: list[Source] = field(default_factory=list)
+    organizations: list[Organization] = field(default_factory=list)
+    topics: dict[str, str] = field(default_factory=dict)
+    papers: list[Paper] = field(default_factory=list)
+    digest: str = ""
+
+
+def load_catalogue(path: Path) -> CatalogueSource:
+    """Read and validate the TOML catalogue; raise InvalidValueError naming the bad record."""
+    raw = path.read_bytes()
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidValueError(f"{path}: {exc}") from None
+    cat = CatalogueSource(digest=hashlib.sha256(raw).hexdigest())
+    cat.sources = [Source(**s) for s in data.get("source", [])]
+    cat.organizations = [
+        Organization(o["name"], tuple(o.get("aliases", []))) for o in data.get("organization", [])
+    ]
+    cat.topics = {t["name"]: t["description"] for t in data.get("topic", [])}
+    cat.papers = [_paper(record) for record in data.get("paper", [])]
+    _check(cat)
+    return cat
+
+
+def _paper(record: dict[str, object]) -> Paper:
+    try:
+        date = str(record["date"])
+        arxiv_id = record.get("arxiv_id")
+        return Paper(
+            id=str(record["id"]),
+            title=str(record["title"]),
+            short_name=str(record["short_name"]),
+            year=int(date[:4]) if date[:4].isdigit() else 0,
+            date=date,
+            kind=str(record.get("kind", "paper")),
+            arxiv_id=str(arxiv_id) if arxiv_id else None,
+            url=_text(record, "url") or None,
+            pdf_url=_text(record, "pdf_url") or None,
+            aliases=_list(record, "aliases"),
+            organizations=_list(record, "organizations"),
+            topics=_list(record, "topics"),
+            why=_text(record, "why"),
+            focus=_text(record, "focus"),
+            technique=_text(record, "technique"),
+            sources=_list(record, "sources"),
+            prerequisites=_list(record, "prerequisites"),
+        )
+    except KeyError as exc:
+        raise InvalidValueError(f"paper {record.get('id', '?')!r} lacks {exc}") from None
+
+
+def _text(record: dict[str, object], key: str) -> str:
+    return str(record.get(key, "")).strip()
+
+
+def _list(record: dict[str, object], key: str) -> list[str]:
+    value = record.get(key, [])
+    if not isinstance(value, list):
+        raise InvalidValueError(f"paper {record.get('id')!r}: {key} must be a list")
+    return [str(v) for v in value]
+
+
+def _check(cat: CatalogueSource) -> None:
+    problems: list[str] = []
+    orgs = {o.name for o in cat.organizations}
+    sources = {s.key for s in cat.sources}
+    ids = [p.id for p in cat.papers]
+    if len(set(ids)) != len(ids):
+        problems.append("duplicate paper ids: " + ", ".join(sorted({i for i in ids if ids.count(i) > 1})))
+    org_keys: dict[str, str] = {}
+    for org in cat.organizations:
+        for spelling in (org.name, *org.aliases):
+            owner = org_keys.setdefault(name_key(spelling), org.name)
+            if owner != org.name:
+                problems.append(f"organization name {spelling!r} used by {owner} and {org.name}")
+    name_owner: dict[str, str] = {}
+    for p in cat.papers:
+        where = f"paper {p.id!r}"
+        if not _ID.fullmatch(p.id):
+            problems.append(f"{where}: id must be lowercase letters, digits and hyphens")
+        if not _DATE.fullmatch(p.date):
+            problems.append(f"{where}: date {p.date!r} is not YYYY-MM-DD or YYYY-MM")
+        if p.kind not in KINDS:
+            problems.append(f"{where}: kind {p.kind!r} is not one of {', '.join(KINDS)}")
+        if p.arxiv_id:
+            match = _ARXIV.fullmatch(p.arxiv_id)
+            if not match:
+                problems.append(f"{where}: arxiv_id {p.arxiv_id!r} is not a new-style id")
+            elif (match[1], match[2]) != (p.date[2:4], p.date[5:7]):
+                problems.append(f"{where}: date {p.date} disagrees with arXiv id {p.arxiv_id}")
+        elif not p.url:
+            problems.append(f"{where}: needs an arxiv_id or a url")
+        for label, values, known in (
+            ("organization", p.organizations, orgs),
+            ("topic", p.topics, set(cat.topics)),
+            ("source", p.sources, sources),
+            ("prerequisite", p.prerequisites, set(ids)),
+        ):
+            problems += [f"{where}: unknown {label} {v!r}" for v in values if v not in known]
+        if not p.topics:
+            problems.append(f"{where}: has no topic")
+        for name in {p.id, p.short_name, *p.aliases}:
+            owner = name_owner.setdefault(name_key(name), p.id)
+            if owner != p.id:
+                problems.append(f"{where}: name {name!r} already belongs to {owner!r}")
+    problems += _prerequisite_cycles(cat.papers)
+    if problems:
+        raise InvalidValueError("catalogue.toml: " + "; ".join(problems))
+
+
+def _prerequisite_cycles(papers: list[Paper]) -> list[str]:
+    prereqs = {p.id: p.prerequisites for p in papers}
+    done: set[str] = set()
+
+    def visit(node: str, trail: tuple[str, ...]) -> list[str]:
+        if node in trail:
+            return [f"prerequisite cycle: {' -> '.join((*trail, node))}"]
+        if node in done:
+            return []
+        found = [c for nxt in prereqs.get(node, []) for c in visit(nxt, (*trail, node))]
+        done.add(node)
+        return found
+
+    return [c for p in papers for c in visit(p.id, ())]

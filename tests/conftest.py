@@ -1,0 +1,66 @@
+"""Shared fixtures: every test runs against its own database, never the user's."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from papercli.catalogue import build_seed
+from papercli.cli import app
+from papercli.seed import load_catalogue
+
+TESTS = Path(__file__).parent
+MINI_CATALOGUE = TESTS / "data" / "mini_catalogue.toml"
+
+
+@pytest.fixture(autouse=True)
+def isolated_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Keep every test away from the real user data dir and the real arXiv."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
+    monkeypatch.setenv("PAPERCLI_DB", str(tmp_path / "papercli.db"))
+    monkeypatch.setenv("PAPERCLI_ARXIV_URL", "http://127.0.0.1:9/api/query")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    return home
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "papercli.db"
+
+
+@pytest.fixture
+def run() -> Callable[..., Result]:
+    """Run papercli like a user would: ``run("show", "lora")``."""
+    runner = CliRunner()
+
+    def invoke(*args: str, input: str | None = None) -> Result:
+        return runner.invoke(app, list(args), input=input)
+
+    return invoke
+
+
+@pytest.fixture
+def run_json(run: Callable[..., Result]) -> Callable[..., object]:
+    """Run a command that prints JSON and return it parsed (asserting success)."""
+
+    def invoke(*args: str) -> object:
+        result = run(*args)
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    return invoke
+
+
+@pytest.fixture
+def mini_seed(tmp_path: Path) -> Path:
+    """A seed built from the small test catalogue."""
+    target = tmp_path / "mini_seed.sqlite"
+    build_seed(load_catalogue(MINI_CATALOGUE), target)
+    return target

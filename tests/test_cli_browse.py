@@ -1,0 +1,209 @@
+"""Browsing the shipped catalogue through the CLI, as a user would."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+LIST_KEYS = {
+    "id", "short_name", "title", "year", "date", "kind", "organizations", "topics",
+    "arxiv_id", "url", "pdf_url", "status",
+}
+
+
+def test_list_is_oldest_first_and_plain_when_piped(run):
+    result = run("list")
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["id", "short", "name", "title", "year", "organizations",
+                                "topics", "status"]
+    assert lines[1].startswith("transformer ")
+    assert "│" not in result.stdout and "\x1b[" not in result.stdout  # no box drawing, no colour
+    assert result.stderr == ""
+
+
+def test_list_json_has_stable_keys_and_sorted_dates(run_json):
+    papers = run_json("list", "--format", "json")
+    assert len(papers) >= 60
+    assert all(set(p) == LIST_KEYS for p in papers)
+    dates = [p["date"] for p in papers]
+    assert dates == sorted(dates)
+    lora = next(p for p in papers if p["id"] == "lora")
+    assert lora["arxiv_id"] == "2106.09685"
+    assert lora["url"] == "https://arxiv.org/abs/2106.09685"
+    assert lora["year"] == 2021 and lora["status"] == "unread"
+    assert isinstance(lora["organizations"], list) and "Microsoft" in lora["organizations"]
+
+
+@pytest.mark.parametrize(
+    ("args", "check"),
+    [
+        (["--since", "2021"], lambda p: p["year"] >= 2021),
+        (["--until", "2019"], lambda p: p["year"] <= 2019),
+        (["--year", "2020"], lambda p: p["year"] == 2020),
+        (["--since", "2019", "--until", "2020"], lambda p: 2019 <= p["year"] <= 2020),
+        (["--org", "meta"], lambda p: "Meta AI" in p["organizations"]),
+        (["--org", "FACEBOOK"], lambda p: "Meta AI" in p["organizations"]),
+        (["--org", "openai", "--org", "google"],
+         lambda p: {"OpenAI", "Google"} & set(p["organizations"])),
+        (["--topic", "peft"], lambda p: "peft" in p["topics"]),
+        (["--topic", "PEFT", "--since", "2022"], lambda p: "peft" in p["topics"] and p["year"] >= 2022),
+    ],
+)
+def test_list_filters(run_json, args, check):
+    papers = run_json("list", *args, "--format", "json")
+    assert papers, f"{args} matched nothing"
+    assert all(check(p) for p in papers)
+    everything = run_json("list", "--format", "json")
+    assert len([p for p in everything if check(p)]) == len(papers)
+
+
+def test_list_search_matches_title_and_aliases(run_json):
+    by_title = run_json("list", "--search", "low-rank", "--format", "json")
+    assert "lora" in [p["id"] for p in by_title]
+    by_alias = run_json("list", "--search", "chain-of-thought", "--format", "json")
+    assert "cot" in [p["id"] for p in by_alias]
+    assert run_json("list", "--search", "zzqx-nothing", "--format", "json") == []
+
+
+def test_list_search_is_safe_with_sql_characters(run):
+    for text in ['"', "%", "_", "'; DROP TABLE papers; --", "a AND (b", "*"]:
+        result = run("list", "--search", text)
+        assert result.exit_code == 0, (text, result.output)
+
+
+def test_list_sort_reverse_and_limit(run):
+    result = run("list", "--sort", "title", "--format", "ids")
+    ids = result.stdout.split()
+    titles = run("list", "--sort", "title", "--format", "csv").stdout
+    rows = list(csv.DictReader(io.StringIO(titles)))
+    assert [r["title"].casefold() for r in rows] == sorted(r["title"].casefold() for r in rows)
+    newest = run("list", "--reverse", "--limit", "3", "--format", "ids").stdout.split()
+    oldest_first = run("list", "--format", "ids").stdout.split()
+    assert newest == oldest_first[::-1][:3]
+    assert len(ids) == len(oldest_first)
+
+
+def test_list_csv_reads_back(run):
+    rows = list(csv.DictReader(io.StringIO(run("list", "--org", "meta", "--format", "csv").stdout)))
+    assert rows and set(rows[0]) == LIST_KEYS
+    assert all("Meta AI" in r["organizations"].split("; ") for r in rows)
+
+
+def test_list_with_nothing_matching_says_so_on_stderr(run):
+    result = run("list", "--year", "1990")
+    assert result.exit_code == 0
+    assert result.stdout == ""
+    assert "no papers match" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--org", "metaa"], "unknown organization 'metaa'; did you mean 'Meta AI'?"),
+        (["--topic", "pfet"], "unknown topic 'pfet'; did you mean 'peft'"),
+        (["--since", "2030", "--until", "2020"], "--since 2030 is after --until 2020"),
+    ],
+)
+def test_list_bad_filters_fail_with_one_line(run, args, message):
+    result = run("list", *args)
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_list_bad_option_value_is_a_usage_error(run):
+    result = run("list", "--sort", "colour")
+    assert result.exit_code == 2
+    assert "colour" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "ref",
+    [
+        "lora", "LoRA", "LORA", " lora ", "2106.09685", "2106.09685v2", "arXiv:2106.09685",
+        "https://arxiv.org/abs/2106.09685", "https://arxiv.org/pdf/2106.09685v1",
+        "http://arxiv.org/pdf/2106.09685.pdf", "low-rank adaptation of large language models",
+    ],
+)
+def test_show_finds_a_paper_by_any_reference(run, ref):
+    result = run("show", ref)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("lora\n")
+    assert "LoRA: Low-Rank Adaptation of Large Language Models" in result.stdout
+
+
+@pytest.mark.parametrize(("ref", "paper_id"), [("gpt3", "gpt-3"), ("GPT-3", "gpt-3"),
+                                               ("Chain-of-Thought", "cot"),
+                                               ("attention is all you need", "transformer")])
+def test_show_understands_names_people_type(run_json, ref, paper_id):
+    assert run_json("show", ref, "--format", "json")["id"] == paper_id
+
+
+def test_show_json_has_the_list_keys_plus_long_fields(run_json):
+    paper = run_json("show", "qlora", "--format", "json")
+    assert LIST_KEYS <= set(paper)
+    assert {"aliases", "why", "sources", "prerequisites"} <= set(paper)
+    assert "lora" in paper["prerequisites"]
+    assert paper["why"]
+
+
+def test_show_text_lists_prerequisites_with_titles(run):
+    result = run("show", "qlora")
+    assert result.exit_code == 0
+    assert "read first" in result.stdout
+    assert "lora (LoRA: Low-Rank Adaptation" in result.stdout
+
+
+def test_show_ambiguous_lists_candidates(run):
+    result = run("show", "gpt")
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert "'gpt' matches several papers" in result.stderr
+    for candidate in ("gpt-1", "gpt-2", "gpt-3"):
+        assert candidate in result.stderr
+
+
+def test_show_unknown_suggests_closest(run):
+    result = run("show", "lorra")
+    assert result.exit_code == 1
+    assert "no paper matches 'lorra'" in result.stderr
+    assert "did you mean 'lora'" in result.stderr
+
+
+def test_show_malformed_arxiv_id(run):
+    result = run("show", "2106.9685")
+    assert result.exit_code == 1
+    assert "'2106.9685' is not an arXiv id (expected e.g. 2106.09685" in result.stderr
+
+
+def test_show_well_formed_arxiv_id_not_in_catalogue(run):
+    result = run("show", "2301.00001")
+    assert result.exit_code == 1
+    assert "arXiv:2301.00001 is not in the catalogue" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["orgs", "topics"])
+def test_counts_sort_by_count_then_name(run_json, command):
+    rows = run_json(command, "--format", "json")
+    counts = [r["papers"] for r in rows]
+    assert counts == sorted(counts, reverse=True)
+    by_name = run_json(command, "--sort", "name", "--format", "json")
+    assert [r["name"].casefold() for r in by_name] == sorted(r["name"].casefold() for r in rows)
+
+
+def test_org_counts_agree_with_list(run_json):
+    orgs = {r["name"]: r for r in run_json("orgs", "--format", "json")}
+    assert "Facebook" in orgs["Meta AI"]["aliases"]
+    meta_papers = run_json("list", "--org", "Meta AI", "--format", "json")
+    assert orgs["Meta AI"]["papers"] == len(meta_papers)
+
+
+def test_topics_have_descriptions_and_plain_table(run):
+    result = run("topics")
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[0].split()[:3] == ["topic", "papers", "description"]
+    assert "peft" in result.stdout

@@ -1,0 +1,162 @@
+"""Opening the user's database: first use, overrides, bad files, upgrades."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from papercli import catalogue, migrations
+from papercli.catalogue import build_seed, open_database
+from papercli.errors import DatabaseError
+from papercli.seed import load_catalogue
+
+from .conftest import MINI_CATALOGUE
+
+
+def test_first_use_creates_the_database_in_the_user_data_dir(run, monkeypatch, isolated_data_dir):
+    monkeypatch.delenv("PAPERCLI_DB")
+    expected = isolated_data_dir / ".local" / "share" / "papercli" / "papercli.db"
+    assert run("db", "path").stdout.strip() == str(expected)
+    assert not expected.exists()  # printing the path creates nothing
+    assert run("list", "--limit", "1").exit_code == 0
+    assert expected.is_file()
+
+
+def test_db_option_beats_the_environment(run, tmp_path):
+    other = tmp_path / "other.db"
+    assert run("--db", str(other), "db", "path").stdout.strip() == str(other)
+    assert run("--db", str(other), "list", "--limit", "1").exit_code == 0
+    assert other.is_file()
+    assert not (tmp_path / "papercli.db").exists()
+
+
+def test_environment_variable_moves_the_database(run, db_path):
+    assert run("db", "path").stdout.strip() == str(db_path)
+    run("list", "--limit", "1")
+    assert db_path.is_file()
+
+
+def _one_line_error(result, code: int, text: str) -> None:
+    assert result.exit_code == code, result.output
+    assert result.stdout == ""
+    assert text in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_directory_is_a_clear_error(run, tmp_path):
+    target = tmp_path / "nowhere" / "papers.db"
+    _one_line_error(run("--db", str(target), "list"), 4, "directory")
+    assert not target.parent.exists()
+
+
+def test_read_only_directory_is_a_clear_error(run, tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        if (locked / "probe").exists() or _writable(locked):
+            pytest.skip("running as a user who can write anywhere")
+        _one_line_error(run("--db", str(locked / "papers.db"), "list"), 4, "cannot create")
+    finally:
+        locked.chmod(0o700)
+
+
+def _writable(directory: Path) -> bool:
+    try:
+        (directory / ".probe").touch()
+    except OSError:
+        return False
+    (directory / ".probe").unlink()
+    return True
+
+
+def test_a_file_that_is_not_sqlite_is_left_alone(run, tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my precious notes\n" * 100)
+    _one_line_error(run("--db", str(notes), "list"), 4, "not a papercli database")
+    assert notes.read_text() == "my precious notes\n" * 100
+
+
+def test_someone_elses_sqlite_database_is_left_alone(run, tmp_path):
+    other = tmp_path / "other.sqlite"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE mine (x)")
+    _one_line_error(run("--db", str(other), "list"), 4, "not papercli's")
+    with sqlite3.connect(other) as conn:
+        assert [r[0] for r in conn.execute("SELECT name FROM sqlite_master")] == ["mine"]
+
+
+def test_a_database_from_a_newer_papercli_is_refused(run, db_path):
+    run("list", "--limit", "1")
+    with sqlite3.connect(db_path) as conn:
+        conn.execute(f"PRAGMA user_version = {migrations.SCHEMA_VERSION + 1}")
+    _one_line_error(run("list"), 4, "newer papercli")
+
+
+def test_a_directory_given_as_database_is_a_usage_error(run, tmp_path):
+    result = run("--db", str(tmp_path), "list")
+    assert result.exit_code == 2
+    assert "is a directory" in result.stderr
+
+
+def test_blank_database_migrates_to_the_current_schema(tmp_path, mini_seed):
+    conn = open_database(tmp_path / "new.db", mini_seed)
+    assert migrations.schema_version(conn) == migrations.SCHEMA_VERSION
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    catalogue_tables = {"papers", "paper_names", "paper_orgs", "paper_topics", "prerequisites"}
+    user_tables = {"reading_state", "status_history", "notes", "tags", "queue"}
+    assert catalogue_tables | user_tables <= tables
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert not list(tmp_path.glob(".new.db.*"))  # no temporary file left behind
+
+
+def test_a_newer_catalogue_updates_facts_but_never_user_state(tmp_path, mini_seed):
+    db = tmp_path / "user.db"
+    conn = open_database(db, mini_seed)
+    with catalogue.transaction(conn):
+        conn.execute("INSERT INTO reading_state VALUES ('lora', 'read', '2024-01-01', '2024-01-01', 1)")
+        conn.execute("INSERT INTO notes (paper_id, created_at, body) VALUES ('lora', 'x', 'mine')")
+        conn.execute("INSERT INTO tags VALUES ('lora', 'must-read')")
+        conn.execute("INSERT INTO queue VALUES ('llama', 1, 'x')")
+        conn.execute(
+            "INSERT INTO status_history (paper_id, old_status, new_status, changed_at)"
+            " VALUES ('lora', 'unread', 'read', 'x')"
+        )
+    before = {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall()
+              for t in ("reading_state", "notes", "tags", "queue", "status_history")}
+    conn.close()
+
+    newer = MINI_CATALOGUE.read_text(encoding="utf-8").replace(
+        'why = "Cheap fine-tuning with low-rank updates."', 'why = "Corrected summary."'
+    ) + """
+[[paper]]
+id = "new-paper"
+title = "A Paper Added Later"
+short_name = "New"
+arxiv_id = "2401.00001"
+date = "2024-01-02"
+organizations = ["Google"]
+topics = ["peft"]
+why = "Shipped in a later catalogue."
+sources = ["test-list"]
+prerequisites = ["lora"]
+"""
+    source = tmp_path / "newer.toml"
+    source.write_text(newer, encoding="utf-8")
+    newer_seed = tmp_path / "newer_seed.sqlite"
+    build_seed(load_catalogue(source), newer_seed)
+
+    conn = open_database(db, newer_seed)
+    assert catalogue.get_paper(conn, "lora").why == "Corrected summary."
+    assert catalogue.get_paper(conn, "new-paper").prerequisites == ["lora"]
+    after = {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall() for t in before}
+    assert after == before
+
+
+def test_database_errors_become_sentences():
+    assert "busy" in catalogue.database_error(sqlite3.OperationalError("database is locked")).message
+    with pytest.raises(DatabaseError):
+        raise catalogue.database_error(sqlite3.DatabaseError("file is not a database"))
