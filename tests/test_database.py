@@ -117,7 +117,9 @@ def test_a_newer_catalogue_updates_facts_but_never_user_state(tmp_path, mini_see
     db = tmp_path / "user.db"
     conn = open_database(db, mini_seed)
     with catalogue.transaction(conn):
-        conn.execute("INSERT INTO reading_state VALUES ('lora', 'read', '2024-01-01', '2024-01-01', 1)")
+        conn.execute(
+            "INSERT INTO reading_state VALUES ('lora', 'read', '2024-01-01', '2024-01-01', 1)"
+        )
         conn.execute("INSERT INTO notes (paper_id, created_at, body) VALUES ('lora', 'x', 'mine')")
         conn.execute("INSERT INTO tags VALUES ('lora', 'must-read')")
         conn.execute("INSERT INTO queue VALUES ('llama', 1, 'x')")
@@ -125,13 +127,17 @@ def test_a_newer_catalogue_updates_facts_but_never_user_state(tmp_path, mini_see
             "INSERT INTO status_history (paper_id, old_status, new_status, changed_at)"
             " VALUES ('lora', 'unread', 'read', 'x')"
         )
-    before = {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall()
-              for t in ("reading_state", "notes", "tags", "queue", "status_history")}
+    before = {
+        t: conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall()
+        for t in ("reading_state", "notes", "tags", "queue", "status_history")
+    }
     conn.close()
 
-    newer = MINI_CATALOGUE.read_text(encoding="utf-8").replace(
-        'why = "Cheap fine-tuning with low-rank updates."', 'why = "Corrected summary."'
-    ) + """
+    newer = (
+        MINI_CATALOGUE.read_text(encoding="utf-8").replace(
+            'why = "Cheap fine-tuning with low-rank updates."', 'why = "Corrected summary."'
+        )
+        + """
 [[paper]]
 id = "new-paper"
 title = "A Paper Added Later"
@@ -144,6 +150,7 @@ why = "Shipped in a later catalogue."
 sources = ["test-list"]
 prerequisites = ["lora"]
 """
+    )
     source = tmp_path / "newer.toml"
     source.write_text(newer, encoding="utf-8")
     newer_seed = tmp_path / "newer_seed.sqlite"
@@ -157,6 +164,8 @@ prerequisites = ["lora"]
 
 
 def test_database_errors_become_sentences():
-    assert "busy" in catalogue.database_error(sqlite3.OperationalError("database is locked")).message
+    assert (
+        "busy" in catalogue.database_error(sqlite3.OperationalError("database is locked")).message
+    )
     with pytest.raises(DatabaseError):
         raise catalogue.database_error(sqlite3.DatabaseError("file is not a database"))

@@ -14,8 +14,19 @@ from papercli.seed import load_catalogue
 from .conftest import MINI_CATALOGUE
 
 ROOT = Path(__file__).resolve().parents[1]
-TABLES = ("sources", "organizations", "org_names", "topics", "papers", "paper_names",
-          "paper_orgs", "paper_topics", "paper_sources", "prerequisites", "meta")
+TABLES = (
+    "sources",
+    "organizations",
+    "org_names",
+    "topics",
+    "papers",
+    "paper_names",
+    "paper_orgs",
+    "paper_topics",
+    "paper_sources",
+    "prerequisites",
+    "meta",
+)
 
 
 def _dump(path: Path) -> dict[str, list[tuple[object, ...]]]:
@@ -55,7 +66,7 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
         ('topics = ["peft"]', 'topics = ["knitting"]', "unknown topic"),
         ('date = "2021-06-17"', 'date = "2020-06-17"', "disagrees with arXiv id 2106.09685"),
         ('date = "2021-06-17"', 'date = "17/06/2021"', "is not YYYY-MM-DD"),
-        ('prerequisites = []', 'prerequisites = ["lora"]', "prerequisite cycle"),
+        ("prerequisites = []", 'prerequisites = ["lora"]', "prerequisite cycle"),
         ('aliases = ["GPT2"]', 'aliases = ["GPT1"]', "already belongs to 'gpt-1'"),
         ('id = "lora"', 'id = "LoRA!"', "lowercase letters"),
         ('aliases = ["Meta", "Facebook", "FAIR"]', 'aliases = ["Google Brain"]', "used by"),

@@ -95,7 +95,9 @@ def _check_papercli_database(conn: sqlite3.Connection, path: Path) -> None:
             f"{SCHEMA_VERSION}); upgrade papercli to use it"
         )
     if version == 0 and conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
-        raise DatabaseError(f"{path} is an SQLite database, but not papercli's; refusing to touch it")
+        raise DatabaseError(
+            f"{path} is an SQLite database, but not papercli's; refusing to touch it"
+        )
 
 
 def database_error(exc: sqlite3.Error, path: Path | None = None) -> DatabaseError:
@@ -172,9 +174,7 @@ def write_catalogue(conn: sqlite3.Connection, cat: CatalogueSource) -> None:
         conn.executemany("INSERT INTO topics VALUES (?, ?)", sorted(cat.topics.items()))
         for paper in cat.papers:
             insert_paper(conn, paper)
-        conn.execute(
-            "INSERT INTO meta VALUES ('catalogue_digest', ?)", (cat.digest,)
-        )
+        conn.execute("INSERT INTO meta VALUES ('catalogue_digest', ?)", (cat.digest,))
 
 
 def insert_paper(conn: sqlite3.Connection, paper: Paper) -> None:
@@ -183,10 +183,19 @@ def insert_paper(conn: sqlite3.Connection, paper: Paper) -> None:
         "INSERT INTO papers (id, title, short_name, kind, arxiv_id, url, pdf_url, date, year,"
         " why, focus, technique, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
-            paper.id, paper.title, paper.short_name, paper.kind, paper.arxiv_id,
+            paper.id,
+            paper.title,
+            paper.short_name,
+            paper.kind,
+            paper.arxiv_id,
             paper.url or (abs_url(paper.arxiv_id) if paper.arxiv_id else None),
             paper.pdf_url or (pdf_url(paper.arxiv_id) if paper.arxiv_id else None),
-            paper.date, paper.year, paper.why, paper.focus, paper.technique, paper.origin,
+            paper.date,
+            paper.year,
+            paper.why,
+            paper.focus,
+            paper.technique,
+            paper.origin,
         ),
     )
     names = [(paper.id, 0), (paper.short_name, 0)] + [(a, 1) for a in paper.aliases]
@@ -250,9 +259,7 @@ def sync_catalogue(conn: sqlite3.Connection, seed: Path) -> None:
         with transaction(conn):
             if _meta(conn, "catalogue_digest") != _meta(conn, "catalogue_digest", "seed"):
                 _copy_catalogue(conn)
-            conn.execute(
-                "INSERT OR REPLACE INTO meta VALUES ('seed_stamp', ?)", (stamp,)
-            )
+            conn.execute("INSERT OR REPLACE INTO meta VALUES ('seed_stamp', ?)", (stamp,))
     finally:
         conn.execute("DETACH DATABASE seed")
 
@@ -298,18 +305,30 @@ _ORDER = {
 }
 
 
-def _split(value: str | None) -> list[str]:
-    return value.split(_SEP) if value else []
+def _split(value: object) -> list[str]:
+    return str(value).split(_SEP) if value else []
+
+
+def _optional(value: object) -> str | None:
+    return None if value is None else str(value)
 
 
 def _summary(row: Sequence[object]) -> Paper:
     (pid, title, short, year, date, kind, arxiv_id, url, pdf, origin, status, orgs, topics) = row
     return Paper(
-        id=str(pid), title=str(title), short_name=str(short), year=int(str(year)),
-        date=str(date), kind=str(kind), arxiv_id=arxiv_id and str(arxiv_id),
-        url=url and str(url), pdf_url=pdf and str(pdf), origin=str(origin),
-        status=ReadStatus(str(status)), organizations=_split(orgs and str(orgs)),
-        topics=_split(topics and str(topics)),
+        id=str(pid),
+        title=str(title),
+        short_name=str(short),
+        year=int(str(year)),
+        date=str(date),
+        kind=str(kind),
+        arxiv_id=_optional(arxiv_id),
+        url=_optional(url),
+        pdf_url=_optional(pdf),
+        origin=str(origin),
+        status=ReadStatus(str(status)),
+        organizations=_split(orgs),
+        topics=_split(topics),
     )
 
 
@@ -339,9 +358,7 @@ def _where(conn: sqlite3.Connection, sel: Selection) -> tuple[str, list[object]]
             params.append(value)
     if sel.organizations:
         orgs = resolve_organizations(conn, sel.organizations)
-        clauses.append(
-            f"p.id IN (SELECT paper_id FROM paper_orgs WHERE org IN ({_marks(orgs)}))"
-        )
+        clauses.append(f"p.id IN (SELECT paper_id FROM paper_orgs WHERE org IN ({_marks(orgs)}))")
         params += orgs
     if sel.topics:
         topics = resolve_topics(conn, sel.topics)
@@ -372,9 +389,15 @@ def _marks(values: Sequence[object]) -> str:
 def resolve_organizations(conn: sqlite3.Connection, names: Sequence[str]) -> list[str]:
     """Canonical organization names for what the user typed (``meta`` -> ``Meta AI``)."""
     return [
-        _lookup_name(conn, name, "organization", "orgs",
-                     "SELECT org FROM org_names WHERE key = ?", name_key(name),
-                     "SELECT name, org FROM org_names")
+        _lookup_name(
+            conn,
+            name,
+            "organization",
+            "orgs",
+            "SELECT org FROM org_names WHERE key = ?",
+            name_key(name),
+            "SELECT name, org FROM org_names",
+        )
         for name in names
     ]
 
@@ -382,16 +405,27 @@ def resolve_organizations(conn: sqlite3.Connection, names: Sequence[str]) -> lis
 def resolve_topics(conn: sqlite3.Connection, names: Sequence[str]) -> list[str]:
     """Topic names as stored, for what the user typed in any case."""
     return [
-        _lookup_name(conn, name, "topic", "topics",
-                     "SELECT name FROM topics WHERE name = ? COLLATE NOCASE", name.strip(),
-                     "SELECT name, name FROM topics")
+        _lookup_name(
+            conn,
+            name,
+            "topic",
+            "topics",
+            "SELECT name FROM topics WHERE name = ? COLLATE NOCASE",
+            name.strip(),
+            "SELECT name, name FROM topics",
+        )
         for name in names
     ]
 
 
 def _lookup_name(
-    conn: sqlite3.Connection, name: str, label: str, command: str,
-    lookup_sql: str, key: str, known_sql: str,
+    conn: sqlite3.Connection,
+    name: str,
+    label: str,
+    command: str,
+    lookup_sql: str,
+    key: str,
+    known_sql: str,
 ) -> str:
     row = conn.execute(lookup_sql, (key,)).fetchone()
     if row is not None:
@@ -415,8 +449,10 @@ def count_by(conn: sqlite3.Connection, what: str) -> list[tuple[str, int, list[s
             "SELECT t.name, (SELECT count(*) FROM paper_topics WHERE topic = t.name),"
             " t.description FROM topics t"
         )
-    return [(str(n), int(c), _split(extra) if what == "organizations" else [str(extra)])
-            for n, c, extra in conn.execute(sql)]
+    return [
+        (str(n), int(c), _split(extra) if what == "organizations" else [str(extra)])
+        for n, c, extra in conn.execute(sql)
+    ]
 
 
 def get_paper(conn: sqlite3.Connection, paper_id: str) -> Paper:
@@ -430,19 +466,24 @@ def get_paper(conn: sqlite3.Connection, paper_id: str) -> Paper:
     ).fetchone()
     paper.why, paper.focus, paper.technique = why, focus, technique
     paper.aliases = [
-        str(r[0]) for r in conn.execute(
-            "SELECT name FROM paper_names WHERE paper_id = ? AND is_alias ORDER BY rowid", (paper_id,)
+        str(r[0])
+        for r in conn.execute(
+            "SELECT name FROM paper_names WHERE paper_id = ? AND is_alias ORDER BY rowid",
+            (paper_id,),
         )
     ]
     paper.sources = [
-        str(r[0]) for r in conn.execute(
+        str(r[0])
+        for r in conn.execute(
             "SELECT source FROM paper_sources WHERE paper_id = ? ORDER BY source", (paper_id,)
         )
     ]
     paper.prerequisites = [
-        str(r[0]) for r in conn.execute(
+        str(r[0])
+        for r in conn.execute(
             "SELECT r.prereq_id FROM prerequisites r JOIN papers p ON p.id = r.prereq_id"
-            " WHERE r.paper_id = ? ORDER BY p.date", (paper_id,)
+            " WHERE r.paper_id = ? ORDER BY p.date",
+            (paper_id,),
         )
     ]
     return paper
@@ -453,28 +494,39 @@ def get_paper(conn: sqlite3.Connection, paper_id: str) -> Paper:
 
 
 def ids_by_name(conn: sqlite3.Connection, key: str) -> list[str]:
-    return [str(r[0]) for r in conn.execute(
-        "SELECT DISTINCT paper_id FROM paper_names WHERE key = ? ORDER BY paper_id", (key,)
-    )]
+    return [
+        str(r[0])
+        for r in conn.execute(
+            "SELECT DISTINCT paper_id FROM paper_names WHERE key = ? ORDER BY paper_id", (key,)
+        )
+    ]
 
 
 def ids_by_name_prefix(conn: sqlite3.Connection, key: str, limit: int) -> list[str]:
-    return [str(r[0]) for r in conn.execute(
-        "SELECT DISTINCT paper_id FROM paper_names WHERE key > ? AND key < ? "
-        "ORDER BY paper_id LIMIT ?", (key, key + "\U0010ffff", limit),
-    )]
+    return [
+        str(r[0])
+        for r in conn.execute(
+            "SELECT DISTINCT paper_id FROM paper_names WHERE key > ? AND key < ? "
+            "ORDER BY paper_id LIMIT ?",
+            (key, key + "\U0010ffff", limit),
+        )
+    ]
 
 
 def ids_by_arxiv_id(conn: sqlite3.Connection, arxiv_id: str) -> list[str]:
-    return [str(r[0]) for r in conn.execute("SELECT id FROM papers WHERE arxiv_id = ?", (arxiv_id,))]
+    return [
+        str(r[0]) for r in conn.execute("SELECT id FROM papers WHERE arxiv_id = ?", (arxiv_id,))
+    ]
 
 
 def ids_by_title_words(conn: sqlite3.Connection, words: Sequence[str], limit: int) -> list[str]:
     if not words:
         return []
-    sql = "SELECT id FROM papers WHERE " + " AND ".join(
-        "title LIKE ? ESCAPE '\\'" for _ in words
-    ) + " ORDER BY date LIMIT ?"
+    sql = (
+        "SELECT id FROM papers WHERE "
+        + " AND ".join("title LIKE ? ESCAPE '\\'" for _ in words)
+        + " ORDER BY date LIMIT ?"
+    )
     patterns = [
         "%" + w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%" for w in words
     ]
@@ -490,14 +542,19 @@ def describe_ids(conn: sqlite3.Connection, ids: Sequence[str]) -> list[tuple[str
     """(id, title, year) for each id, in the order given."""
     rows = {
         str(r[0]): (str(r[0]), str(r[1]), int(r[2]))
-        for r in conn.execute(f"SELECT id, title, year FROM papers WHERE id IN ({_marks(ids)})", ids)
+        for r in conn.execute(
+            f"SELECT id, title, year FROM papers WHERE id IN ({_marks(ids)})", ids
+        )
     }
     return [rows[i] for i in ids if i in rows]
 
 
 def complete_ids(conn: sqlite3.Connection, prefix: str, limit: int = 50) -> list[tuple[str, str]]:
     """Paper ids starting with ``prefix``, with titles, for shell completion."""
-    return [(str(i), str(t)) for i, t in conn.execute(
-        "SELECT id, title FROM papers WHERE id >= ? AND id < ? ORDER BY id LIMIT ?",
-        (prefix, prefix + "\U0010ffff", limit),
-    )]
+    return [
+        (str(i), str(t))
+        for i, t in conn.execute(
+            "SELECT id, title FROM papers WHERE id >= ? AND id < ? ORDER BY id LIMIT ?",
+            (prefix, prefix + "\U0010ffff", limit),
+        )
+    ]

@@ -24,7 +24,11 @@ def closest(word: str, choices: list[str], limit: int = 3) -> list[str]:
     from rapidfuzz import fuzz, process, utils
 
     found = process.extract(
-        word, choices, scorer=fuzz.WRatio, processor=utils.default_process, limit=limit,
+        word,
+        choices,
+        scorer=fuzz.WRatio,
+        processor=utils.default_process,
+        limit=limit,
         score_cutoff=60,
     )
     return [choice for choice, _score, _index in found]

@@ -29,9 +29,7 @@ def resolve(conn: sqlite3.Connection, ref: str) -> str:
         found = catalogue.ids_by_arxiv_id(conn, arxiv_id)
         if found:
             return found[0]
-        raise NotFoundError(
-            f"arXiv:{arxiv_id} is not in the catalogue or your list"
-        )
+        raise NotFoundError(f"arXiv:{arxiv_id} is not in the catalogue or your list")
     for ids in (
         catalogue.ids_by_name(conn, key) if key else [],
         catalogue.ids_by_title_words(conn, text.split(), MAX_CANDIDATES + 1),

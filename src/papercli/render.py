@@ -25,8 +25,13 @@ PAPER_COLUMNS = ("id", "short name", "title", "year", "organizations", "topics",
 
 def paper_row(paper: Paper) -> list[str]:
     return [
-        paper.id, paper.short_name, paper.title, str(paper.year),
-        ", ".join(paper.organizations), ", ".join(paper.topics), str(paper.status),
+        paper.id,
+        paper.short_name,
+        paper.title,
+        str(paper.year),
+        ", ".join(paper.organizations),
+        ", ".join(paper.topics),
+        str(paper.status),
     ]
 
 
@@ -67,8 +72,12 @@ def counts_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> Rende
 
     table = Table(header_style="bold", pad_edge=False)
     for i, header in enumerate(headers):
-        table.add_column(header, justify="right" if i == 1 else "left",
-                         style="cyan" if i == 0 else None, overflow="fold")
+        table.add_column(
+            header,
+            justify="right" if i == 1 else "left",
+            style="cyan" if i == 0 else None,
+            overflow="fold",
+        )
     for row in rows:
         table.add_row(*map(Text, row))
     return table
@@ -100,9 +109,7 @@ def detail_lines(paper: Paper, prerequisites: Sequence[tuple[str, str]]) -> list
 def plain_details(paper: Paper, prerequisites: Sequence[tuple[str, str]]) -> str:
     lines = detail_lines(paper, prerequisites)
     width = max(len(label) for label, _ in lines)
-    return "\n".join(
-        [paper.id] + [f"  {label.ljust(width)}  {value}" for label, value in lines]
-    )
+    return "\n".join([paper.id] + [f"  {label.ljust(width)}  {value}" for label, value in lines])
 
 
 def paper_panel(paper: Paper, prerequisites: Sequence[tuple[str, str]]) -> RenderableType:

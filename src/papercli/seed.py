@@ -109,7 +109,9 @@ def _check(cat: CatalogueSource) -> None:
     sources = {s.key for s in cat.sources}
     ids = [p.id for p in cat.papers]
     if len(set(ids)) != len(ids):
-        problems.append("duplicate paper ids: " + ", ".join(sorted({i for i in ids if ids.count(i) > 1})))
+        problems.append(
+            "duplicate paper ids: " + ", ".join(sorted({i for i in ids if ids.count(i) > 1}))
+        )
     org_keys: dict[str, str] = {}
     for org in cat.organizations:
         for spelling in (org.name, *org.aliases):

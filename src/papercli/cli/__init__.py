@@ -39,7 +39,6 @@ class PapercliGroup(TyperGroup):
 app = typer.Typer(
     cls=PapercliGroup,
     name="papercli",
-    help="A reading-list manager for the landmark LLM papers.",
     no_args_is_help=True,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
@@ -59,7 +58,9 @@ def main_callback(
     db_path: Annotated[
         Path | None,
         typer.Option(
-            "--db", metavar="PATH", dir_okay=False,
+            "--db",
+            metavar="PATH",
+            dir_okay=False,
             help="Database file to use (default: $PAPERCLI_DB, else the user data dir).",
         ),
     ] = None,

@@ -42,7 +42,7 @@ def list_command(
     topic: Topic = None,
     search: Search = None,
     status: Status = None,
-    sort: Sort = SortKey.date,
+    sort: Sort = SortKey.DATE,
     reverse: Reverse = False,
     limit: Limit = None,
     output: Annotated[
@@ -96,7 +96,8 @@ def show_command(
     ref: Annotated[
         str,
         typer.Argument(
-            metavar="REF", autocompletion=complete_ref,
+            metavar="REF",
+            autocompletion=complete_ref,
             help="Id, short name, alias, arXiv id or URL, or title words.",
         ),
     ],
@@ -119,7 +120,9 @@ def show_command(
     if output is ShowFormat.json:
         echo_json(paper_details(paper))
         return
-    prerequisites = [(pid, title) for pid, title, _ in catalogue.describe_ids(conn, paper.prerequisites)]
+    prerequisites = [
+        (pid, title) for pid, title, _ in catalogue.describe_ids(conn, paper.prerequisites)
+    ]
     if fancy_output():
         render.print_rich(render.paper_panel(paper, prerequisites))
     else:
@@ -128,7 +131,7 @@ def show_command(
 
 def _counts(ctx: typer.Context, what: str, by: CountSort, output: CountFormat) -> None:
     rows = catalogue.count_by(connect(ctx), what)
-    if by is CountSort.count:
+    if by is CountSort.COUNT:
         rows.sort(key=lambda r: (-r[1], r[0].casefold()))
     else:
         rows.sort(key=lambda r: r[0].casefold())
@@ -157,7 +160,7 @@ CountFormatOption = Annotated[
 
 def orgs_command(
     ctx: typer.Context,
-    sort: CountSortOption = CountSort.count,
+    sort: CountSortOption = CountSort.COUNT,
     output: CountFormatOption = CountFormat.table,
 ) -> None:
     """List organizations with how many papers each has, and the other names they go by.
@@ -172,7 +175,7 @@ def orgs_command(
 
 def topics_command(
     ctx: typer.Context,
-    sort: CountSortOption = CountSort.count,
+    sort: CountSortOption = CountSort.COUNT,
     output: CountFormatOption = CountFormat.table,
 ) -> None:
     """List topics with how many papers each has.

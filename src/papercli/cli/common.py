@@ -86,8 +86,8 @@ class CountFormat(StrEnum):
 
 
 class CountSort(StrEnum):
-    count = "count"
-    name = "name"
+    COUNT = "count"
+    NAME = "name"
 
 
 class ShowFormat(StrEnum):
@@ -96,9 +96,9 @@ class ShowFormat(StrEnum):
 
 
 class SortKey(StrEnum):
-    date = "date"
-    title = "title"
-    year = "year"
+    DATE = "date"
+    TITLE = "title"
+    YEAR = "year"
 
 
 # The selection options shared by every command that picks papers (list, export, queue add).
@@ -112,7 +112,8 @@ Year = Annotated[int | None, typer.Option("--year", metavar="YEAR", help="Only p
 Org = Annotated[
     list[str] | None,
     typer.Option(
-        "--org", metavar="NAME",
+        "--org",
+        metavar="NAME",
         help="Only papers by this organization (any spelling, e.g. meta); repeatable.",
     ),
 ]
@@ -123,7 +124,9 @@ Topic = Annotated[
 Search = Annotated[
     str | None,
     typer.Option(
-        "--search", "-s", metavar="WORDS",
+        "--search",
+        "-s",
+        metavar="WORDS",
         help="Only papers whose title, names or summary contain all WORDS.",
     ),
 ]
@@ -146,11 +149,19 @@ def selection(
     topic: list[str] | None = None,
     search: str | None = None,
     status: list[ReadStatus] | None = None,
-    sort: SortKey = SortKey.date,
+    sort: SortKey = SortKey.DATE,
     reverse: bool = False,
     limit: int | None = None,
 ) -> Selection:
     return Selection(
-        since=since, until=until, year=year, organizations=org or [], topics=topic or [],
-        search=search, statuses=status or [], sort=str(sort), reverse=reverse, limit=limit,
+        since=since,
+        until=until,
+        year=year,
+        organizations=org or [],
+        topics=topic or [],
+        search=search,
+        statuses=status or [],
+        sort=str(sort),
+        reverse=reverse,
+        limit=limit,
     )

@@ -6,9 +6,18 @@ import typer
 
 from papercli.cli.common import state
 
-app = typer.Typer(
-    help="Manage the papercli database.", no_args_is_help=True, rich_markup_mode=None
-)
+app = typer.Typer(no_args_is_help=True, rich_markup_mode=None)
+
+
+@app.callback()
+def db_callback() -> None:
+    """Manage the papercli database.
+
+    \b
+    Examples:
+      papercli db path
+      papercli --db ~/papers.db db path
+    """
 
 
 @app.command("path")
