@@ -1,8 +1,9 @@
 """Turn what a user types into a paper id.
 
 A reference may be the id (``lora``), a short name or alias in any case or spacing
-(``LoRA``, ``gpt3``), an arXiv id with or without version or ``arXiv:`` prefix, an
-arxiv.org abs/pdf URL, or words from the title. Tried in that order of certainty.
+(``LoRA``, ``gpt3``), the start of a name (``distil``), an arXiv id with or without
+version or ``arXiv:`` prefix, an arxiv.org abs/pdf URL, or words from the title. Tried in
+that order of certainty.
 """
 
 from __future__ import annotations
@@ -32,8 +33,8 @@ def resolve(conn: sqlite3.Connection, ref: str) -> str:
         raise NotFoundError(f"arXiv:{arxiv_id} is not in the catalogue or your list")
     for ids in (
         catalogue.ids_by_name(conn, key) if key else [],
-        catalogue.ids_by_title_words(conn, text.split(), MAX_CANDIDATES + 1),
         catalogue.ids_by_name_prefix(conn, key, MAX_CANDIDATES + 1) if len(key) > 1 else [],
+        catalogue.ids_by_title_words(conn, text.split(), MAX_CANDIDATES + 1),
     ):
         if len(ids) == 1:
             return ids[0]

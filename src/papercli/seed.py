@@ -131,7 +131,7 @@ def _check(cat: CatalogueSource) -> None:
             match = _ARXIV.fullmatch(p.arxiv_id)
             if not match:
                 problems.append(f"{where}: arxiv_id {p.arxiv_id!r} is not a new-style id")
-            elif (match[1], match[2]) != (p.date[2:4], p.date[5:7]):
+            elif _DATE.fullmatch(p.date) and not _date_fits_arxiv_id(p.date, match[1], match[2]):
                 problems.append(f"{where}: date {p.date} disagrees with arXiv id {p.arxiv_id}")
         elif not p.url:
             problems.append(f"{where}: needs an arxiv_id or a url")
@@ -151,6 +151,16 @@ def _check(cat: CatalogueSource) -> None:
     problems += _prerequisite_cycles(cat.papers)
     if problems:
         raise InvalidValueError("catalogue.toml: " + "; ".join(problems))
+
+
+def _date_fits_arxiv_id(date: str, yy: str, mm: str) -> bool:
+    """An id's YYMM is the month arXiv announced v1: the submission month, or late in the
+    month before (CLIP, sent on 2021-02-26, is 2103.00020)."""
+    if (date[2:4], date[5:7]) == (yy, mm):
+        return True
+    previous = (int(yy), int(mm) - 1) if mm != "01" else (int(yy) - 1, 12)
+    day = int(date[8:10]) if len(date) == 10 else 0
+    return (int(date[2:4]), int(date[5:7])) == previous and day >= 20
 
 
 def _prerequisite_cycles(papers: list[Paper]) -> list[str]:
