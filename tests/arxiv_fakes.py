@@ -25,10 +25,10 @@ def recorded_status(name: str) -> int:
 class FakeClock:
     """Monotonic time that only moves when the client sleeps; records every sleep."""
 
-    def __init__(self, on_sleep: Callable[[float], None] | None = None) -> None:
+    def __init__(self) -> None:
         self.now = 1000.0
         self.sleeps: list[float] = []
-        self._on_sleep = on_sleep
+        self.on_sleep: Callable[[float], None] | None = None  # e.g. to interrupt a test run
 
     def __call__(self) -> float:
         return self.now
@@ -36,5 +36,5 @@ class FakeClock:
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
         self.now += seconds
-        if self._on_sleep is not None:
-            self._on_sleep(seconds)
+        if self.on_sleep is not None:
+            self.on_sleep(seconds)

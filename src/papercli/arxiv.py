@@ -140,16 +140,17 @@ class ArxivClient:
             try:
                 status, reason, body, retry_after = self._send(params)
             except httpx.TimeoutException:
-                problem = f"arXiv at {self.url} did not answer in time"
+                problem = f"arXiv at {self.url} did not answer within {self._timeout.read:g} s"
+            except (httpx.UnsupportedProtocol, httpx.TooManyRedirects, httpx.DecodingError) as exc:
+                raise NetworkError(f"could not talk to arXiv at {self.url}: {exc}") from None
             except httpx.TransportError as exc:
                 problem = f"could not reach arXiv at {self.url}"
                 detail = f": {str(exc) or type(exc).__name__}"
-            except httpx.RequestError as exc:  # too many redirects, undecodable body
-                raise NetworkError(f"could not talk to arXiv at {self.url}: {exc}") from None
             else:
                 if status != 429 and status < 500:
                     return status, reason, body
-                problem = f"arXiv kept answering {status} {reason}".rstrip()
+                answered = "kept answering" if attempt > 1 else "answered"
+                problem = f"arXiv {answered} {status} {reason}".rstrip()
             tries = f"{attempt} {'try' if attempt == 1 else 'tries'}"
             delay = max(self.min_interval * 2 ** (attempt - 1), retry_after or 0.0)
             if attempt > self.max_retries:
@@ -218,8 +219,9 @@ def _retry_after(headers: httpx.Headers) -> float | None:
         return float(value)
     try:
         when = parsedate_to_datetime(value)
+        dates = headers.get_list("Date")
         # Measured against the server's own clock when it sends one.
-        now = parsedate_to_datetime(headers["Date"]) if "Date" in headers else datetime.now(UTC)
+        now = parsedate_to_datetime(dates[0]) if dates else datetime.now(UTC)
         return (when - now).total_seconds()
     except (TypeError, ValueError):
         return None

@@ -1,0 +1,477 @@
+"""The client against a real HTTP server on 127.0.0.1 replaying recorded arXiv answers.
+
+Time is fake: the client's clock only moves when it sleeps, so pacing and backoff
+are asserted exactly and nothing waits for real (except the hung-request tests,
+which wait for one tiny read timeout).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import socket
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from papercli.arxiv import DEFAULT_URL, URL_ENV, USER_AGENT, ArxivClient, BatchResult
+from papercli.arxiv_ids import ArxivId
+from papercli.errors import ArxivAPIError, NetworkError
+from tests.arxiv_fakes import INDEX, FakeClock, fixture, recorded_status
+
+ATOM = "application/atom+xml; charset=utf-8"
+SINGLE = "api-2026_single_id_1707.08567_comment_34_authors.xml"
+EMPTY = "api-2026_idlist_unknown_id_0000.0000_empty.xml"
+TITLE_ZERO = "api-2026_versioned_id_2104.12255v1_title_zero.xml"
+
+Answer = Response | Callable[[Request], Response]
+
+
+@dataclass
+class Seen:
+    at: float  # fake time when the request arrived
+    id_list: str
+    max_results: str
+    user_agent: str
+    params: dict[str, list[str]]
+
+
+class Replay:
+    """Answers requests in turn (the last answer repeats) and notes each one."""
+
+    def __init__(self, clock: FakeClock, answers: list[Answer]) -> None:
+        self.clock = clock
+        self.answers = answers
+        self.requests: list[Seen] = []
+
+    def __call__(self, request: Request) -> Response:
+        params = parse_qs(request.query_string.decode())
+        self.requests.append(
+            Seen(
+                self.clock.now,
+                request.args.get("id_list", ""),
+                request.args.get("max_results", ""),
+                request.headers.get("User-Agent", ""),
+                params,
+            )
+        )
+        answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+        return answer if isinstance(answer, Response) else answer(request)
+
+    @property
+    def id_lists(self) -> list[str]:
+        return [seen.id_list for seen in self.requests]
+
+    @property
+    def gaps(self) -> list[float]:
+        times = [seen.at for seen in self.requests]
+        return [later - earlier for earlier, later in itertools.pairwise(times)]
+
+
+def recorded(name: str) -> Response:
+    return Response(fixture(name), status=recorded_status(name), content_type=ATOM)
+
+
+def status(code: int, body: bytes = b"", headers: dict[str, str] | None = None) -> Response:
+    return Response(body, status=f"{code} {HTTPStatus(code).phrase}", headers=headers)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def serve(httpserver: HTTPServer, clock: FakeClock) -> Callable[..., Replay]:
+    def serve(*answers: Answer) -> Replay:
+        replay = Replay(clock, list(answers))
+        httpserver.expect_request("/api/query").respond_with_handler(replay)
+        return replay
+
+    return serve
+
+
+@pytest.fixture
+def make_client(httpserver: HTTPServer, clock: FakeClock) -> Iterator[Callable[..., ArxivClient]]:
+    clients: list[ArxivClient] = []
+
+    def make_client(**options: Any) -> ArxivClient:
+        options.setdefault("url", httpserver.url_for("/api/query"))
+        clients.append(ArxivClient(clock=clock, sleep=clock.sleep, **options))
+        return clients[-1]
+
+    yield make_client
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture
+def client(make_client: Callable[..., ArxivClient]) -> ArxivClient:
+    return make_client()
+
+
+def fetch(client: ArxivClient, ids: Sequence[ArxivId | str], **options: Any) -> list[BatchResult]:
+    return list(client.fetch_batches(ids, **options))
+
+
+def requested_ids(name: str) -> list[str]:
+    url: str = INDEX[name]["request_url"].split(" ")[0]  # the 2012 one has a note after it
+    return parse_qs(urlsplit(url).query)["id_list"][0].split(",")
+
+
+ID_LIST_RECORDINGS = [
+    name for name in INDEX if name.startswith("api-") and "search_testing" not in name
+]
+MISSING = {
+    "api-2026_idlist_two_ids_one_missing_0808.05394_1707.08567.xml": ["0808.05394"],
+    "api-2026_idlist_unknown_id_0000.0000_empty.xml": ["0000.0000"],
+    "api-2026_idlist_nonexistent_id_0808.05394_empty.xml": ["0808.05394"],
+}
+
+
+@pytest.mark.parametrize("name", ID_LIST_RECORDINGS)
+def test_replays_every_id_list_recording(
+    name: str, serve: Callable[..., Replay], client: ArxivClient
+) -> None:
+    ids = requested_ids(name)
+    replay = serve(recorded(name))
+    (result,) = fetch(client, ids)
+    missing = MISSING.get(name, [])
+    if recorded_status(name) == 400:
+        (bad,) = ids
+        assert result == BatchResult(failed={bad: f"incorrect id format for {bad}"})
+    else:
+        assert list(result.records) == [i for i in ids if i not in missing]
+        assert (result.missing, result.failed) == (missing, {})
+    for requested, record in result.records.items():
+        assert re.sub(r"v\d+$", "", requested) == record.arxiv_id
+    first = replay.requests[0]
+    assert (first.id_list, first.max_results) == (",".join(ids), str(len(ids)))
+    assert set(first.params) == {"id_list", "max_results"}
+    assert first.user_agent == USER_AGENT
+    # An all-empty answer is asked once more before the ids are called missing.
+    assert len(replay.requests) == (2 if missing == ids else 1)
+
+
+def test_user_agent_names_papercli_and_its_version(
+    serve: Callable[..., Replay], client: ArxivClient
+) -> None:
+    replay = serve(recorded(SINGLE))
+    fetch(client, ["1707.08567"])
+    assert replay.requests[0].user_agent.startswith("papercli/0.1.0 (+https://")
+
+
+def test_results_are_matched_by_id_not_position(
+    serve: Callable[..., Replay], client: ArxivClient
+) -> None:
+    serve(recorded("api-legacy-2012_idlist_two_ids_1205.1001v1_1001.1001v1.xml"))
+    (result,) = fetch(client, [ArxivId("1001.1001", 1), ArxivId("1205.1001")])
+    assert list(result.records) == ["1001.1001v1", "1205.1001"]
+    assert result.records["1001.1001v1"].title.startswith("The chromosphere")
+    assert result.records["1205.1001"].title.startswith("Membrane lateral structure")
+
+
+def test_a_versioned_request_needs_that_version(
+    serve: Callable[..., Replay], client: ArxivClient
+) -> None:
+    serve(recorded(TITLE_ZERO))
+    (result,) = fetch(client, ["2104.12255v2", "2104.12255"])
+    assert list(result.records) == ["2104.12255"]
+    assert result.missing == ["2104.12255v2"]
+
+
+def test_batches_are_paced_and_yielded_as_they_arrive(
+    serve: Callable[..., Replay], client: ArxivClient, clock: FakeClock
+) -> None:
+    replay = serve(recorded(SINGLE), recorded(TITLE_ZERO))
+    batches = client.fetch_batches(
+        ["1707.08567", "0808.05394", "1707.08567", "2104.12255v1"], batch_size=2
+    )
+    first = next(batches)
+    assert len(replay.requests) == 1  # the second batch is not asked for yet
+    assert (list(first.records), first.missing) == (["1707.08567"], ["0808.05394"])
+    (second,) = list(batches)
+    assert list(second.records) == ["2104.12255v1"]
+    assert replay.id_lists == ["1707.08567,0808.05394", "2104.12255v1"]
+    assert [seen.max_results for seen in replay.requests] == ["2", "1"]
+    assert clock.sleeps == [3.0]
+    assert replay.gaps == [3.0]
+
+
+def test_at_most_100_ids_per_request(serve: Callable[..., Replay], client: ArxivClient) -> None:
+    replay = serve(recorded(EMPTY))
+    ids = [f"1501.{n:05d}" for n in range(1, 251)]
+    results = fetch(client, ids)
+    assert [len(r.missing) for r in results] == [100, 100, 50]
+    sizes = [len(seen.id_list.split(",")) for seen in replay.requests]
+    assert sizes == [100, 100, 100, 100, 50, 50]  # each empty batch asked twice
+    assert [seen.max_results for seen in replay.requests] == [str(size) for size in sizes]
+    assert min(replay.gaps) >= 3.0
+    with pytest.raises(ValueError, match="batch_size"):
+        fetch(client, ids, batch_size=101)
+
+
+def test_an_empty_page_is_asked_again(
+    serve: Callable[..., Replay], client: ArxivClient, clock: FakeClock
+) -> None:
+    replay = serve(recorded(EMPTY), recorded(SINGLE))
+    (result,) = fetch(client, ["1707.08567"])
+    assert list(result.records) == ["1707.08567"]
+    assert result.missing == []
+    assert (len(replay.requests), clock.sleeps) == (2, [3.0])
+
+
+def test_a_bad_id_is_dropped_and_the_rest_asked_again(
+    serve: Callable[..., Replay], client: ArxivClient, clock: FakeClock
+) -> None:
+    replay = serve(recorded("api-2026_error_malformed_id_abc_http400.xml"), recorded(SINGLE))
+    (result,) = fetch(client, ["abc", "1707.08567"])
+    assert result.failed == {"abc": "incorrect id format for abc"}
+    assert list(result.records) == ["1707.08567"]
+    assert result.missing == []
+    assert replay.id_lists == ["abc,1707.08567", "1707.08567"]
+    assert [seen.max_results for seen in replay.requests] == ["2", "1"]
+    assert clock.sleeps == [3.0]
+
+
+def test_an_error_feed_about_something_else_is_an_api_error(
+    serve: Callable[..., Replay], client: ArxivClient
+) -> None:
+    serve(recorded("api-legacy-2019_error_malformed_id_INVALIDID_http400.xml"))
+    with pytest.raises(ArxivAPIError, match=r"^arXiv rejected the request: incorrect id format"):
+        fetch(client, ["1707.08567"])
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        status(503),
+        status(502, b"<html>Bad Gateway</html>"),
+        status(429, b"Rate exceeded."),
+        status(504, headers={"Retry-After": "0"}),
+    ],
+    ids=["503", "502", "429", "504-retry-after-0"],
+)
+def test_transient_failures_back_off_then_succeed(
+    answer: Response, serve: Callable[..., Replay], client: ArxivClient, clock: FakeClock
+) -> None:
+    replay = serve(answer, answer, answer, recorded(SINGLE))
+    (result,) = fetch(client, ["1707.08567"])
+    assert list(result.records) == ["1707.08567"]
+    assert clock.sleeps == [3.0, 6.0, 12.0]
+    assert replay.gaps == [3.0, 6.0, 12.0]
+
+
+def test_retries_are_bounded(
+    serve: Callable[..., Replay], client: ArxivClient, clock: FakeClock
+) -> None:
+    replay = serve(status(503))
+    with pytest.raises(NetworkError) as caught:
+        fetch(client, ["1707.08567"])
+    assert caught.value.message == "arXiv kept answering 503 Service Unavailable after 4 tries"
+    assert (len(replay.requests), clock.sleeps) == (4, [3.0, 6.0, 12.0])
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "expected"),
+    [
+        ("10", 10.0),
+        ("1", 3.0),  # never sooner than the 3 s the terms ask for
+        ("soon", 3.0),  # unreadable: plain backoff
+    ],
+)
+def test_retry_after_is_honoured(
+    retry_after: str,
+    expected: float,
+    serve: Callable[..., Replay],
+    client: ArxivClient,
+    clock: FakeClock,
+) -> None:
+    serve(status(429, b"Rate exceeded.", {"Retry-After": retry_after}), recorded(SINGLE))
+    fetch(client, ["1707.08567"])
+    assert clock.sleeps == [expected]
+
+
+def test_retry_after_as_an_http_date(
+    serve: Callable[..., Replay], client: ArxivClient, clock: FakeClock
+) -> None:
+    # Measured against the server's Date header (werkzeug sends the real time).
+    when = format_datetime(datetime.now(UTC) + timedelta(seconds=20), usegmt=True)
+    serve(status(503, headers={"Retry-After": when}), recorded(SINGLE))
+    fetch(client, ["1707.08567"])
+    (slept,) = clock.sleeps
+    assert 18.0 <= slept <= 21.0
+
+
+def test_a_long_retry_after_gives_up_at_once(
+    serve: Callable[..., Replay], client: ArxivClient, clock: FakeClock
+) -> None:
+    serve(status(503, headers={"Retry-After": "3600"}))
+    with pytest.raises(NetworkError) as caught:
+        fetch(client, ["1707.08567"])
+    assert caught.value.message == (
+        "arXiv answered 503 Service Unavailable after 1 try (gave up rather than wait 3600 s more)"
+    )
+    assert clock.sleeps == []
+
+
+def test_total_retry_wait_is_capped(
+    serve: Callable[..., Replay], make_client: Callable[..., ArxivClient], clock: FakeClock
+) -> None:
+    replay = serve(status(503))
+    with pytest.raises(NetworkError, match="after 3 tries"):
+        fetch(make_client(max_retry_wait=10), ["1707.08567"])
+    assert clock.sleeps == [3.0, 6.0]
+    assert len(replay.requests) == 3
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (
+            Response(b"<!DOCTYPE html><html><body>Access Denied</body></html>", status=200),
+            "^arXiv sent something other than an Atom feed",
+        ),
+        (status(403, b"<html>Access Denied</html>"), "^arXiv answered 403 Forbidden to http://"),
+        (status(404), "^arXiv answered 404 Not Found"),
+        (status(400, b"oops"), "^arXiv sent something other than an Atom feed"),
+    ],
+    ids=["html-200", "403", "404", "400-not-atom"],
+)
+def test_unusable_answers_are_api_errors_without_retrying(
+    answer: Response,
+    message: str,
+    serve: Callable[..., Replay],
+    client: ArxivClient,
+    clock: FakeClock,
+) -> None:
+    replay = serve(answer)
+    with pytest.raises(ArxivAPIError, match=message) as caught:
+        fetch(client, ["1707.08567"])
+    assert "\n" not in caught.value.message
+    assert (len(replay.requests), clock.sleeps) == (1, [])
+
+
+def test_an_oversized_answer_is_refused(
+    serve: Callable[..., Replay], make_client: Callable[..., ArxivClient]
+) -> None:
+    serve(recorded("api-2026_search_testing_start0_max100.xml"))
+    with pytest.raises(ArxivAPIError, match="larger than 10,000 bytes"):
+        fetch(make_client(max_bytes=10_000), ["1707.08567"])
+
+
+def test_connection_refused(make_client: Callable[..., ArxivClient], clock: FakeClock) -> None:
+    with socket.socket() as sock:  # a port nobody listens on once closed
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/api/query"
+    client = make_client(url=url)
+    with pytest.raises(NetworkError) as caught:
+        fetch(client, ["1707.08567"])
+    assert caught.value.message.startswith(f"could not reach arXiv at {url} after 4 tries: ")
+    assert clock.sleeps == [3.0, 6.0, 12.0]
+    assert client._http is None  # the failed session let go of its connection
+
+
+def test_a_url_that_cannot_work_fails_at_once(
+    make_client: Callable[..., ArxivClient], clock: FakeClock
+) -> None:
+    with pytest.raises(NetworkError, match=r"^could not talk to arXiv at ftp://x/api/query: "):
+        fetch(make_client(url="ftp://x/api/query"), ["1707.08567"])
+    assert clock.sleeps == []
+
+
+def test_a_hung_request_times_out_and_is_retried(
+    serve: Callable[..., Replay], make_client: Callable[..., ArxivClient], clock: FakeClock
+) -> None:
+    released = threading.Event()
+    clock.on_sleep = lambda _: released.set()  # free the server once the client gave up
+
+    def hang(request: Request) -> Response:
+        released.wait(5)
+        return recorded(SINGLE)
+
+    replay = serve(hang, recorded(SINGLE))
+    (result,) = fetch(make_client(read_timeout=0.2), ["1707.08567"])
+    assert list(result.records) == ["1707.08567"]
+    assert (len(replay.requests), clock.sleeps) == (2, [3.0])
+
+
+def test_a_request_that_keeps_hanging_gives_up(
+    serve: Callable[..., Replay], make_client: Callable[..., ArxivClient]
+) -> None:
+    released = threading.Event()
+
+    def hang(request: Request) -> Response:
+        released.wait(5)
+        return recorded(SINGLE)
+
+    serve(hang)
+    try:
+        with pytest.raises(
+            NetworkError, match=r"^arXiv at http://\S+ did not answer within 0.1 s after 1 try$"
+        ):
+            fetch(make_client(read_timeout=0.1, max_retries=0), ["1707.08567"])
+    finally:
+        released.set()
+
+
+def test_redirects_are_followed(
+    httpserver: HTTPServer, serve: Callable[..., Replay], make_client: Callable[..., ArxivClient]
+) -> None:
+    httpserver.expect_request("/old").respond_with_handler(
+        lambda request: Response(
+            status=301, headers={"Location": f"/api/query?{request.query_string.decode()}"}
+        )
+    )
+    replay = serve(recorded(SINGLE))
+    (result,) = fetch(make_client(url=httpserver.url_for("/old")), ["1707.08567"])
+    assert list(result.records) == ["1707.08567"]
+    assert replay.id_lists == ["1707.08567"]
+
+
+def test_keyboard_interrupt_propagates_after_earlier_batches(
+    serve: Callable[..., Replay], client: ArxivClient, clock: FakeClock
+) -> None:
+    replay = serve(recorded(SINGLE))
+    batches = client.fetch_batches(["1707.08567", "2104.12255v1"], batch_size=1)
+    assert list(next(batches).records) == ["1707.08567"]
+
+    def interrupt(seconds: float) -> None:
+        raise KeyboardInterrupt
+
+    clock.on_sleep = interrupt  # Ctrl-C while waiting to send the second batch
+    with pytest.raises(KeyboardInterrupt):
+        next(batches)
+    assert len(replay.requests) == 1
+    assert client._http is None
+
+
+def test_url_from_argument_then_environment_then_default(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(URL_ENV, "http://127.0.0.1:8/env")
+    assert ArxivClient("http://127.0.0.1:8/arg").url == "http://127.0.0.1:8/arg"
+    assert ArxivClient().url == "http://127.0.0.1:8/env"
+    monkeypatch.delenv(URL_ENV)
+    assert ArxivClient().url == DEFAULT_URL == "https://export.arxiv.org/api/query"
+
+
+def test_context_manager_closes_the_connection(
+    serve: Callable[..., Replay], httpserver: HTTPServer, clock: FakeClock
+) -> None:
+    serve(recorded(SINGLE))
+    url = httpserver.url_for("/api/query")
+    with ArxivClient(url, clock=clock, sleep=clock.sleep) as client:
+        fetch(client, ["1707.08567"])
+        assert client._http is not None
+    assert client._http is None
