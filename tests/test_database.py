@@ -124,8 +124,8 @@ def test_a_newer_catalogue_updates_facts_but_never_user_state(tmp_path, mini_see
         conn.execute("INSERT INTO tags VALUES ('lora', 'must-read')")
         conn.execute("INSERT INTO queue VALUES ('llama', 1, 'x')")
         conn.execute(
-            "INSERT INTO status_history (paper_id, old_status, new_status, changed_at)"
-            " VALUES ('lora', 'unread', 'read', 'x')"
+            "INSERT INTO status_history (batch, paper_id, old_status, new_status, changed_at)"
+            " VALUES (1, 'lora', 'unread', 'read', 'x')"
         )
     before = {
         t: conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall()
@@ -169,3 +169,36 @@ def test_database_errors_become_sentences():
     )
     with pytest.raises(DatabaseError):
         raise catalogue.database_error(sqlite3.DatabaseError("file is not a database"))
+
+
+def test_upgrading_to_a_newer_shipped_catalogue_keeps_every_piece_of_user_state(
+    run, run_json, db_path, tmp_path, monkeypatch
+):
+    """A database made by today's papercli, then opened by one with a corrected catalogue."""
+    run("mark-read", "lora", "qlora")
+    run("mark-reading", "cot")
+    run("note", "lora", "keep this note")
+    run("tag", "lora", "+must-read")
+    run("queue", "add", "dpo", "rag")
+    tables = ("reading_state", "status_history", "notes", "tags", "queue")
+    with sqlite3.connect(db_path) as conn:
+        before = {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall() for t in tables}
+
+    root = Path(__file__).resolve().parents[1]
+    source = (root / "data" / "catalogue.toml").read_text(encoding="utf-8")
+    source = source.replace(
+        'title = "LoRA: Low-Rank Adaptation of Large Language Models"',
+        'title = "LoRA: Low-Rank Adaptation of Large Language Models (corrected)"',
+    )
+    newer = tmp_path / "catalogue.toml"
+    newer.write_text(source, encoding="utf-8")
+    newer_seed = tmp_path / "seed.sqlite"
+    build_seed(load_catalogue(newer), newer_seed)
+    monkeypatch.setattr("papercli.paths.seed_path", lambda: newer_seed)
+
+    shown = run_json("show", "lora", "--format", "json")
+    assert shown["title"].endswith("(corrected)")
+    assert shown["status"] == "read" and shown["tags"] == ["must-read"]
+    with sqlite3.connect(db_path) as conn:
+        after = {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall() for t in tables}
+    assert after == before

@@ -16,7 +16,10 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_readme_command_reference_is_current():
     result = subprocess.run(
         [sys.executable, "-m", "cogapp", "--check", "README.md"],
-        cwd=ROOT, capture_output=True, text=True, check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, (
         "README.md is out of date: run `cog -r README.md`\n" + result.stdout + result.stderr

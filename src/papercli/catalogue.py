@@ -125,6 +125,26 @@ def transaction(conn: sqlite3.Connection) -> Iterator[None]:
     conn.execute("COMMIT")
 
 
+def backup_database(conn: sqlite3.Connection, target: Path) -> None:
+    """Write a consistent copy of the whole database to ``target`` (which must not exist).
+
+    ``VACUUM INTO`` reads one snapshot, so the copy is consistent even while another
+    papercli writes; it goes to a temporary name first, so a failure leaves no half file.
+    """
+    if target.exists():
+        raise InvalidValueError(f"{target} already exists; choose another file name")
+    if not target.parent.is_dir():
+        raise InvalidValueError(f"cannot write {target}: directory {target.parent} does not exist")
+    tmp = target.with_name(f".{target.name}.tmp")
+    try:
+        conn.execute("VACUUM INTO ?", (str(tmp),))
+        os.replace(tmp, target)
+    except sqlite3.OperationalError as exc:
+        raise DatabaseError(f"cannot write the backup to {target}: {exc}") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 # ---------------------------------------------------------------------------
 # Loading the catalogue
 
@@ -345,6 +365,15 @@ def list_papers(conn: sqlite3.Connection, selection: Selection) -> list[Paper]:
     return [_summary(row) for row in conn.execute(sql, params)]
 
 
+def papers_by_ids(conn: sqlite3.Connection, ids: Sequence[str]) -> list[Paper]:
+    """Listing rows for the given ids, in the order given (unknown ids are left out)."""
+    rows = conn.execute(
+        f"SELECT {_SUMMARY_COLUMNS} {_FROM} WHERE p.id IN ({_marks(ids)})", list(ids)
+    ).fetchall()
+    found = {paper.id: paper for paper in map(_summary, rows)}
+    return [found[i] for i in ids if i in found]
+
+
 def _where(conn: sqlite3.Connection, sel: Selection) -> tuple[str, list[object]]:
     if sel.since is not None and sel.until is not None and sel.since > sel.until:
         raise InvalidValueError(
@@ -366,20 +395,30 @@ def _where(conn: sqlite3.Connection, sel: Selection) -> tuple[str, list[object]]
             f"p.id IN (SELECT paper_id FROM paper_topics WHERE topic IN ({_marks(topics)}))"
         )
         params += topics
+    if sel.tags:
+        tags = [t.lower() for t in sel.tags]
+        clauses.append(f"p.id IN (SELECT paper_id FROM tags WHERE tag IN ({_marks(tags)}))")
+        params += tags
     if sel.statuses:
         clauses.append(f"coalesce(s.status, 'unread') IN ({_marks(sel.statuses)})")
         params += [str(s) for s in sel.statuses]
     for word in (sel.search or "").split():
-        pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        clauses.append(
-            "(p.title LIKE ?1 ESCAPE '\\' OR p.short_name LIKE ?1 ESCAPE '\\'"
-            " OR p.why LIKE ?1 ESCAPE '\\' OR EXISTS (SELECT 1 FROM paper_names n"
-            " WHERE n.paper_id = p.id AND n.name LIKE ?1 ESCAPE '\\'))".replace(
-                "?1", f"?{len(params) + 1}"
-            )
-        )
-        params.append(pattern)
+        clauses.append(_SEARCH_CLAUSE)
+        params += [_like_pattern(word)] * _SEARCH_CLAUSE.count("?")
     return ("WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
+# One search word must appear in the title, a name, the summary or the user's notes.
+_SEARCH_CLAUSE = (
+    "(p.title LIKE ? ESCAPE '\\' OR p.short_name LIKE ? ESCAPE '\\' OR p.why LIKE ? ESCAPE '\\'"
+    " OR EXISTS (SELECT 1 FROM paper_names n WHERE n.paper_id = p.id AND n.name LIKE ? ESCAPE '\\')"
+    " OR EXISTS (SELECT 1 FROM notes WHERE notes.paper_id = p.id AND body LIKE ? ESCAPE '\\'))"
+)
+
+
+def _like_pattern(word: str) -> str:
+    """A LIKE pattern matching ``word`` literally anywhere (``%`` and ``_`` escaped)."""
+    return "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 def _marks(values: Sequence[object]) -> str:
@@ -527,9 +566,7 @@ def ids_by_title_words(conn: sqlite3.Connection, words: Sequence[str], limit: in
         + " AND ".join("title LIKE ? ESCAPE '\\'" for _ in words)
         + " ORDER BY date LIMIT ?"
     )
-    patterns = [
-        "%" + w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%" for w in words
-    ]
+    patterns = [_like_pattern(w) for w in words]
     return [str(r[0]) for r in conn.execute(sql, [*patterns, limit])]
 
 

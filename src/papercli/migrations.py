@@ -82,12 +82,16 @@ CREATE TABLE reading_state (
 CREATE INDEX reading_state_status ON reading_state(status);
 CREATE TABLE status_history (
     id INTEGER PRIMARY KEY,
+    batch INTEGER NOT NULL,         -- one command's changes share a batch; undo reverts one
     paper_id TEXT NOT NULL,
     old_status TEXT NOT NULL,
     new_status TEXT NOT NULL,
-    changed_at TEXT NOT NULL
+    changed_at TEXT NOT NULL,
+    queue_position INTEGER          -- where the paper stood in the queue, if this took it out
 );
 CREATE INDEX status_history_paper ON status_history(paper_id, id);
+CREATE INDEX status_history_batch ON status_history(batch);
+CREATE INDEX status_history_read ON status_history(new_status, changed_at);
 CREATE TABLE notes (
     id INTEGER PRIMARY KEY,
     paper_id TEXT NOT NULL,

@@ -19,6 +19,12 @@ class Author:
     affiliations: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class Note:
+    created_at: str
+    body: str
+
+
 @dataclass
 class Paper:
     """One catalogue entry, with the user's state when it was loaded alongside."""
@@ -42,9 +48,23 @@ class Paper:
     prerequisites: list[str] = field(default_factory=list)
     origin: str = "catalogue"  # catalogue | user
     status: ReadStatus = ReadStatus.UNREAD
-    # Filled in from arXiv by `fetch` (None until then).
+    # The user's own state, filled in where a command shows it.
+    status_changed_at: str | None = None
+    read_at: str | None = None
+    queue_position: int | None = None
+    tags: list[str] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    # Filled in from arXiv by `fetch` (empty until then).
     authors: list[Author] = field(default_factory=list)
     abstract: str | None = None
+    primary_category: str | None = None
+    categories: list[str] = field(default_factory=list)
+    dois: list[str] = field(default_factory=list)
+    journal_ref: str | None = None
+    comment: str | None = None
+    arxiv_version: int | None = None  # the latest version arXiv reported
+    arxiv_updated: str | None = None  # when that version was submitted
+    fetched_at: str | None = None
 
 
 @dataclass
@@ -78,6 +98,7 @@ class Selection:
     topics: list[str] = field(default_factory=list)
     search: str | None = None
     statuses: list[ReadStatus] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
     sort: str = "date"  # date | title | year
     reverse: bool = False
     limit: int | None = None
@@ -115,4 +136,31 @@ def paper_details(paper: Paper) -> dict[str, object]:
         "sources": list(paper.sources),
         "prerequisites": list(paper.prerequisites),
         "origin": paper.origin,
+        "status_changed_at": paper.status_changed_at,
+        "read_at": paper.read_at,
+        "queue_position": paper.queue_position,
+        "tags": list(paper.tags),
+        "notes": [{"created_at": n.created_at, "body": n.body} for n in paper.notes],
     }
+
+
+@dataclass
+class StatusCounts:
+    name: str
+    unread: int = 0
+    reading: int = 0
+    read: int = 0
+    skipped: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.unread + self.reading + self.read + self.skipped
+
+
+@dataclass
+class Stats:
+    overall: StatusCounts
+    by_year: list[StatusCounts]
+    by_organization: list[StatusCounts]
+    by_topic: list[StatusCounts]
+    read_per_month: list[tuple[str, int]]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from papercli.models import Paper, ReadStatus
+from papercli.models import Paper, ReadStatus, Stats, StatusCounts
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -93,7 +93,9 @@ def detail_lines(paper: Paper, prerequisites: Sequence[tuple[str, str]]) -> list
         ("date", paper.date),
         ("organizations", ", ".join(paper.organizations)),
         ("topics", ", ".join(paper.topics)),
-        ("status", str(paper.status)),
+        ("status", _status_line(paper)),
+        ("queue", f"#{paper.queue_position}" if paper.queue_position else ""),
+        ("tags", ", ".join(paper.tags)),
         ("arXiv", paper.arxiv_id or ""),
         ("url", paper.url or ""),
         ("pdf", paper.pdf_url or ""),
@@ -103,13 +105,26 @@ def detail_lines(paper: Paper, prerequisites: Sequence[tuple[str, str]]) -> list
         ("read first", "; ".join(f"{pid} ({title})" for pid, title in prerequisites)),
         ("sources", ", ".join(paper.sources)),
     ]
+    fields += [("note", f"{note.created_at[:10]}  {note.body}") for note in paper.notes]
     return [(label, value) for label, value in fields if value]
+
+
+def _status_line(paper: Paper) -> str:
+    if paper.read_at and paper.status is ReadStatus.READ:
+        return f"read on {paper.read_at[:10]}"
+    if paper.status_changed_at:
+        return f"{paper.status} since {paper.status_changed_at[:10]}"
+    return str(paper.status)
 
 
 def plain_details(paper: Paper, prerequisites: Sequence[tuple[str, str]]) -> str:
     lines = detail_lines(paper, prerequisites)
     width = max(len(label) for label, _ in lines)
-    return "\n".join([paper.id] + [f"  {label.ljust(width)}  {value}" for label, value in lines])
+    continued = "\n" + " " * (width + 4)  # multi-line notes stay under their value column
+    return "\n".join(
+        [paper.id]
+        + [f"  {label.ljust(width)}  {value.replace(chr(10), continued)}" for label, value in lines]
+    )
 
 
 def paper_panel(paper: Paper, prerequisites: Sequence[tuple[str, str]]) -> RenderableType:
@@ -129,3 +144,98 @@ def print_rich(renderable: RenderableType) -> None:
     from rich.console import Console
 
     Console().print(renderable)
+
+
+def bar(part: int, whole: int, width: int = 20, fill: str = "#") -> str:
+    """An inline bar: ``part`` of ``whole`` as a run of ``fill`` characters."""
+    cells = round(width * part / whole) if whole else 0
+    return fill * cells + " " * (width - cells)
+
+
+def percent(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.0f}%" if whole else "0%"
+
+
+def stats_rows(groups: Sequence[StatusCounts], fill: str = "#", width: int = 20) -> list[list[str]]:
+    return [
+        [
+            g.name,
+            str(g.read),
+            str(g.reading),
+            str(g.unread),
+            str(g.skipped),
+            str(g.total),
+            percent(g.read, g.total),
+            bar(g.read, g.total, width, fill),
+        ]
+        for g in groups
+    ]
+
+
+STATS_HEADERS = ["", "read", "reading", "unread", "skipped", "total", "read %", "progress"]
+
+
+def _month_rows(per_month: Sequence[tuple[str, int]], fill: str) -> list[list[str]]:
+    most = max((count for _, count in per_month), default=0)
+    return [[month, str(count), bar(count, most, fill=fill)] for month, count in per_month]
+
+
+def plain_stats(stats: Stats) -> str:
+    sections = [
+        ("overall", [stats.overall]),
+        ("by year", stats.by_year),
+        ("by organization", stats.by_organization),
+        ("by topic", stats.by_topic),
+    ]
+    parts = [
+        f"{title}\n" + plain_table([title, *STATS_HEADERS[1:]], stats_rows(groups))
+        for title, groups in sections
+    ]
+    if stats.read_per_month:
+        parts.append(
+            "read per month\n"
+            + plain_table(["month", "read", ""], _month_rows(stats.read_per_month, "#"))
+        )
+    return "\n\n".join(parts)
+
+
+def stats_tables(stats: Stats) -> RenderableType:
+    from rich import box
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    def table(title: str, headers: Sequence[str], rows: list[list[str]]) -> Table:
+        t = Table(title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD)
+        for i, header in enumerate(headers):
+            last = i == len(headers) - 1
+            t.add_column(
+                header,
+                justify="left" if i == 0 or last else "right",
+                style="green" if last else None,
+                no_wrap=i > 0,
+                min_width=12 if i == 0 else None,
+            )
+        for row in rows:
+            t.add_row(*map(Text, row))
+        return t
+
+    sections = [
+        ("Overall", [stats.overall]),
+        ("By year", stats.by_year),
+        ("By organization", stats.by_organization),
+        ("By topic", stats.by_topic),
+    ]
+    tables = [
+        table(
+            title,
+            [title.split()[-1].lower(), *STATS_HEADERS[1:]],
+            stats_rows(groups, fill="█", width=12),
+        )
+        for title, groups in sections
+    ]
+    if stats.read_per_month:
+        tables.append(
+            table("Read per month", ["month", "read", ""], _month_rows(stats.read_per_month, "█"))
+        )
+    return Group(*tables)

@@ -16,9 +16,10 @@ import typer
 from typer.core import TyperGroup
 
 from papercli import __version__, catalogue
-from papercli.cli import browse, db
+from papercli.cli import browse, db, queue, reading, stats
 from papercli.cli.common import AppState, fail
 from papercli.errors import EXIT_INTERRUPTED, PapercliError
+from papercli.models import ReadStatus
 
 
 class PapercliGroup(TyperGroup):
@@ -86,6 +87,18 @@ app.command("list")(browse.list_command)
 app.command("show")(browse.show_command)
 app.command("orgs")(browse.orgs_command)
 app.command("topics")(browse.topics_command)
+for _status in (ReadStatus.READ, ReadStatus.READING, ReadStatus.UNREAD, ReadStatus.SKIPPED):
+    app.command(f"mark-{_status}")(reading.mark_command(_status))
+app.command("mark")(reading.mark_as_command)
+app.command("history")(reading.history_command)
+app.command("undo")(reading.undo_command)
+app.command("note")(reading.note_command)
+app.command("tag", context_settings=reading.TAG_CONTEXT)(reading.tag_command)
+app.command("tags")(reading.tags_command)
+app.command("path")(reading.path_command)
+app.add_typer(queue.app, name="queue")
+app.command("next")(queue.next_command)
+app.command("stats")(stats.stats_command)
 app.add_typer(db.app, name="db")
 
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from papercli import catalogue, refs, render
+from papercli import catalogue, library, refs, render
 from papercli.cli.common import (
     CountFormat,
     CountSort,
@@ -20,6 +20,7 @@ from papercli.cli.common import (
     Sort,
     SortKey,
     Status,
+    Tag,
     Topic,
     Until,
     Year,
@@ -42,6 +43,7 @@ def list_command(
     topic: Topic = None,
     search: Search = None,
     status: Status = None,
+    tag: Tag = None,
     sort: Sort = SortKey.DATE,
     reverse: Reverse = False,
     limit: Limit = None,
@@ -58,7 +60,19 @@ def list_command(
       papercli list --search "chain of thought" --format json
       papercli list --sort title --reverse --limit 10
     """
-    chosen = selection(since, until, year, org, topic, search, status, sort, reverse, limit)
+    chosen = selection(
+        since=since,
+        until=until,
+        year=year,
+        org=org,
+        topic=topic,
+        search=search,
+        status=status,
+        tag=tag,
+        sort=sort,
+        reverse=reverse,
+        limit=limit,
+    )
     papers = catalogue.list_papers(connect(ctx), chosen)
     if output is ListFormat.json:
         echo_json([paper_summary(p) for p in papers])
@@ -116,7 +130,7 @@ def show_command(
       papercli show "attention is all you need" --format json
     """
     conn = connect(ctx)
-    paper = catalogue.get_paper(conn, refs.resolve(conn, ref))
+    paper = library.with_state(conn, catalogue.get_paper(conn, refs.resolve(conn, ref)))
     if output is ShowFormat.json:
         echo_json(paper_details(paper))
         return

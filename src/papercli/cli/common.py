@@ -142,6 +142,7 @@ Limit = Annotated[
 
 
 def selection(
+    *,
     since: int | None = None,
     until: int | None = None,
     year: int | None = None,
@@ -149,6 +150,7 @@ def selection(
     topic: list[str] | None = None,
     search: str | None = None,
     status: list[ReadStatus] | None = None,
+    tag: list[str] | None = None,
     sort: SortKey = SortKey.DATE,
     reverse: bool = False,
     limit: int | None = None,
@@ -161,7 +163,34 @@ def selection(
         topics=topic or [],
         search=search,
         statuses=status or [],
+        tags=tag or [],
         sort=str(sort),
         reverse=reverse,
         limit=limit,
     )
+
+
+def read_refs(refs: list[str]) -> list[str]:
+    """Expand ``-`` into the references on stdin, one per line (blank lines skipped)."""
+    expanded: list[str] = []
+    for ref in refs:
+        if ref == "-":
+            expanded += [line.strip() for line in sys.stdin if line.strip()]
+        else:
+            expanded.append(ref)
+    if not expanded:
+        fail("no papers given (stdin was empty)", 1)
+    return expanded
+
+
+Refs = Annotated[
+    list[str],
+    typer.Argument(
+        metavar="REF...",
+        help="Papers by id, name, arXiv id or URL, or title words; - reads them from stdin.",
+    ),
+]
+Tag = Annotated[
+    list[str] | None,
+    typer.Option("--tag", metavar="NAME", help="Only papers with this tag of yours; repeatable."),
+]

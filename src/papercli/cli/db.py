@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
-from papercli.cli.common import state
+from papercli import catalogue
+from papercli.cli.common import connect, state
 
 app = typer.Typer(no_args_is_help=True, rich_markup_mode=None)
 
@@ -16,7 +21,7 @@ def db_callback() -> None:
     \b
     Examples:
       papercli db path
-      papercli --db ~/papers.db db path
+      papercli db backup ~/backups/papers.db
     """
 
 
@@ -29,3 +34,25 @@ def path_command(ctx: typer.Context) -> None:
       papercli db path
     """
     typer.echo(str(state(ctx).db_path))
+
+
+@app.command("backup")
+def backup_command(
+    ctx: typer.Context,
+    target: Annotated[
+        Path | None,
+        typer.Argument(
+            metavar="[FILE]", help="Where to write the copy (default: a dated file here)."
+        ),
+    ] = None,
+) -> None:
+    """Write a consistent copy of your database, safe even while papercli is in use.
+
+    \b
+    Examples:
+      papercli db backup
+      papercli db backup ~/backups/papers.db
+    """
+    destination = target or Path(f"papercli-backup-{datetime.now():%Y%m%d-%H%M%S}.db")
+    catalogue.backup_database(connect(ctx), destination)
+    typer.echo(f"backed up to {destination}")

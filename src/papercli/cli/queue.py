@@ -1,0 +1,260 @@
+"""The reading queue: ``papercli queue …`` and ``papercli next``."""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from papercli import catalogue, library, refs, render
+from papercli.cli.common import (
+    CountFormat,
+    Org,
+    Search,
+    Since,
+    Status,
+    Tag,
+    Topic,
+    Until,
+    Year,
+    connect,
+    echo_csv,
+    echo_json,
+    fail,
+    fancy_output,
+    read_refs,
+    selection,
+)
+from papercli.errors import EXIT_USER
+from papercli.models import Paper, ReadStatus, paper_summary
+
+app = typer.Typer(no_args_is_help=False, rich_markup_mode=None, invoke_without_command=True)
+
+QueueFormat = Annotated[CountFormat, typer.Option("--format", "-f", help="table, json or csv.")]
+
+
+@app.callback()
+def queue_callback(ctx: typer.Context, output: QueueFormat = CountFormat.table) -> None:
+    """Show your reading queue, or change it with a subcommand.
+
+    \b
+    Examples:
+      papercli queue
+      papercli queue add lora qlora
+      papercli queue add --topic peft --since 2021
+      papercli queue add qlora --with-prereqs
+      papercli queue move qlora 1
+      papercli next
+    """
+    if ctx.invoked_subcommand is None:
+        _show_queue(ctx, output)
+
+
+def _show_queue(ctx: typer.Context, output: CountFormat) -> None:
+    conn = connect(ctx)
+    papers = catalogue.papers_by_ids(conn, library.queue_ids(conn))
+    if output is CountFormat.json:
+        echo_json([{"position": i, **paper_summary(p)} for i, p in enumerate(papers, 1)])
+        return
+    headers = ["#", "id", "title", "year", "status"]
+    rows = [[str(i), p.id, p.title, str(p.year), str(p.status)] for i, p in enumerate(papers, 1)]
+    if output is CountFormat.csv:
+        echo_csv(headers, [list(r) for r in rows])
+    elif not rows:
+        typer.echo("your queue is empty; add papers with: papercli queue add REF", err=True)
+    elif fancy_output():
+        render.print_rich(render.counts_table(headers, rows))
+    else:
+        typer.echo(render.plain_table(headers, rows))
+
+
+@app.command("add")
+def add_command(
+    ctx: typer.Context,
+    references: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="[REF]...", help="Papers to queue; - reads them from stdin."),
+    ] = None,
+    top: Annotated[bool, typer.Option("--top", help="Put them at the head of the queue.")] = False,
+    at: Annotated[
+        int | None, typer.Option("--at", metavar="N", help="Put them at position N.")
+    ] = None,
+    with_prereqs: Annotated[
+        bool,
+        typer.Option(
+            "--with-prereqs", help="Queue the unread reading path to each paper, in order."
+        ),
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Queue papers you have already read, without asking.")
+    ] = False,
+    since: Since = None,
+    until: Until = None,
+    year: Year = None,
+    org: Org = None,
+    topic: Topic = None,
+    search: Search = None,
+    status: Status = None,
+    tag: Tag = None,
+) -> None:
+    """Add papers to the queue, by reference or with the filters of `list`.
+
+    Papers already queued keep their place. Papers you have read are only queued with
+    --force (or after you confirm, at a terminal).
+
+    \b
+    Examples:
+      papercli queue add lora qlora
+      papercli queue add dpo --top
+      papercli queue add --topic peft --since 2021
+      papercli queue add qlora --with-prereqs
+    """
+    if top and at is not None:
+        fail("use --top or --at, not both", 2)
+    conn = connect(ctx)
+    chosen = selection(
+        since=since,
+        until=until,
+        year=year,
+        org=org,
+        topic=topic,
+        search=search,
+        status=status,
+        tag=tag,
+    )
+    filtered = any(
+        v not in (None, []) for v in (since, until, year, org, topic, search, status, tag)
+    )
+    if references:
+        ids = refs.resolve_all(conn, read_refs(references))
+    elif filtered:
+        ids = [p.id for p in catalogue.list_papers(conn, chosen)]
+    else:
+        fail("name papers to queue, or pick them with filters such as --topic", 2)
+    if with_prereqs:
+        ids = [step for pid in ids for step in library.reading_path(conn, pid)]
+        read = library.statuses(conn, ids)
+        ids = [pid for pid in dict.fromkeys(ids) if read[pid] is not ReadStatus.READ]
+    include_read = force or _confirm_read(conn, ids)
+    change = library.queue_add(conn, ids, at=1 if top else at, include_read=include_read)
+    for pid in change.added:
+        typer.echo(f"queued {pid}")
+    for pid in change.already_queued:
+        typer.echo(f"{pid} is already in the queue; its place is unchanged")
+    if change.skipped_read:
+        already_read = ", ".join(change.skipped_read)
+        typer.echo(
+            f"not queued, already read: {already_read} (use --force to queue them)", err=True
+        )
+        if not change.added:
+            raise typer.Exit(EXIT_USER)
+
+
+def _confirm_read(conn: sqlite3.Connection, ids: list[str]) -> bool:
+    """At a terminal, ask before queueing papers already read; elsewhere, don't."""
+    statuses = library.statuses(conn, ids)
+    read = [pid for pid in ids if statuses[pid] is ReadStatus.READ]
+    if not read or not sys.stdin.isatty():
+        return False
+    return typer.confirm(f"Already read: {', '.join(read)}. Queue them anyway?", default=False)
+
+
+@app.command("remove")
+def remove_command(
+    ctx: typer.Context,
+    references: Annotated[
+        list[str], typer.Argument(metavar="REF...", help="Papers to take out; - reads stdin.")
+    ],
+) -> None:
+    """Take papers out of the queue.
+
+    \b
+    Examples:
+      papercli queue remove glam
+      papercli queue remove lora qlora
+    """
+    conn = connect(ctx)
+    removed, absent = library.queue_remove(conn, refs.resolve_all(conn, read_refs(references)))
+    for pid in removed:
+        typer.echo(f"removed {pid}")
+    for pid in absent:
+        typer.echo(f"{pid} was not in the queue")
+
+
+@app.command("move")
+def move_command(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(metavar="REF", help="The queued paper.")],
+    position: Annotated[int, typer.Argument(metavar="N", help="Its new position (1 = next).")],
+) -> None:
+    """Move a queued paper to position N.
+
+    \b
+    Examples:
+      papercli queue move qlora 1
+    """
+    conn = connect(ctx)
+    paper_id = refs.resolve(conn, ref)
+    library.queue_move(conn, paper_id, position)
+    typer.echo(f"{paper_id} is now #{position}")
+
+
+@app.command("clear")
+def clear_command(
+    ctx: typer.Context,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Empty the queue (asks first at a terminal; --yes skips the question).
+
+    \b
+    Examples:
+      papercli queue clear
+      papercli queue clear --yes
+    """
+    if not yes:
+        if not sys.stdin.isatty():
+            fail("refusing to clear the queue without confirmation; add --yes", EXIT_USER)
+        typer.confirm("Remove every paper from the queue?", abort=True)
+    count = library.queue_clear(connect(ctx))
+    typer.echo(f"cleared the queue ({count} papers)")
+
+
+class NextFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+    ID = "id"
+
+
+def next_command(
+    ctx: typer.Context,
+    output: Annotated[
+        NextFormat, typer.Option("--format", "-f", help="text, json or id.")
+    ] = NextFormat.TEXT,
+) -> None:
+    """Print the next paper to read: the head of your queue.
+
+    \b
+    Examples:
+      papercli next
+      papercli open $(papercli next --format id)
+    """
+    conn = connect(ctx)
+    head = library.next_in_queue(conn)
+    if head is None:
+        fail("your queue is empty; add papers with: papercli queue add REF", EXIT_USER)
+    paper = library.with_state(conn, catalogue.get_paper(conn, head))
+    if output is NextFormat.JSON:
+        echo_json(paper_summary(paper))
+    elif output is NextFormat.ID:
+        typer.echo(paper.id)
+    else:
+        typer.echo(_next_text(paper))
+
+
+def _next_text(paper: Paper) -> str:
+    lines = [f"{paper.id}  {paper.title} ({paper.year})"]
+    lines += [f"  {text}" for text in (paper.why, paper.url or "") if text]
+    return "\n".join(lines)

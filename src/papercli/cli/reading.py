@@ -1,0 +1,259 @@
+"""The reading workflow: status, history, undo, notes, tags and the reading path."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+import typer
+
+from papercli import catalogue, library, refs, render
+from papercli.cli.common import (
+    CountFormat,
+    Refs,
+    connect,
+    echo_csv,
+    echo_json,
+    fail,
+    fancy_output,
+    read_refs,
+)
+from papercli.models import ReadStatus, paper_summary
+
+ARROW = "->"
+
+
+def _mark(ctx: typer.Context, references: list[str], status: ReadStatus) -> None:
+    conn = connect(ctx)
+    ids = refs.resolve_all(conn, read_refs(references))
+    change = library.set_status(conn, ids, status)
+    for pid, old in change.changed:
+        note = " (removed from the queue)" if pid in change.dequeued else ""
+        typer.echo(f"{pid}: {old} {ARROW} {status}{note}")
+    for pid in change.unchanged:
+        typer.echo(f"{pid}: already {status}, nothing to do")
+
+
+_MARK_HELP = {
+    ReadStatus.READ: ("Mark papers read (and take them out of the queue).", "mark-read lora qlora"),
+    ReadStatus.READING: ("Mark papers as being read now.", "mark-reading lora"),
+    ReadStatus.UNREAD: ("Mark papers unread again.", "mark-unread lora"),
+    ReadStatus.SKIPPED: ("Mark papers skipped: not worth reading for you.", "mark-skipped glam"),
+}
+
+
+def mark_command(status: ReadStatus) -> Callable[[typer.Context, list[str]], None]:
+    """Build ``mark-read`` and its siblings: one command per status."""
+
+    def command(ctx: typer.Context, references: Refs) -> None:
+        _mark(ctx, references, status)
+
+    summary, example = _MARK_HELP[status]
+    command.__doc__ = f"""{summary}
+
+    Each change is recorded in the history; `papercli undo` reverts the last one.
+    All papers are found first: if any reference is unknown or ambiguous, none change.
+
+    \b
+    Examples:
+      papercli {example}
+      papercli list --topic peft --format ids | papercli {example.split()[0]} -
+    """
+    return command
+
+
+def mark_as_command(
+    ctx: typer.Context,
+    references: Refs,
+    status: Annotated[ReadStatus, typer.Option("--as", help="The new reading status.")],
+) -> None:
+    """Give papers any reading status.
+
+    \b
+    Examples:
+      papercli mark lora --as reading
+      papercli mark cot react --as read
+    """
+    _mark(ctx, references, status)
+
+
+def history_command(
+    ctx: typer.Context,
+    ref: Annotated[str | None, typer.Argument(metavar="[REF]", help="Only this paper.")] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", "-n", metavar="N", help="Show the last N changes.")
+    ] = None,
+    output: Annotated[
+        CountFormat, typer.Option("--format", "-f", help="table, json or csv.")
+    ] = CountFormat.table,
+) -> None:
+    """Show reading-status changes, newest first.
+
+    \b
+    Examples:
+      papercli history
+      papercli history lora
+      papercli history --limit 5 --format json
+    """
+    conn = connect(ctx)
+    paper_id = refs.resolve(conn, ref) if ref else None
+    entries = library.history(conn, paper_id, limit)
+    rows = [
+        [e.changed_at, e.paper_id, str(e.old_status), str(e.new_status), e.title] for e in entries
+    ]
+    headers = ["when", "id", "from", "to", "title"]
+    if output is CountFormat.json:
+        echo_json([dict(zip(headers, row, strict=True)) for row in rows])
+    elif output is CountFormat.csv:
+        echo_csv(headers, [list(r) for r in rows])
+    elif not rows:
+        typer.echo("no status changes yet", err=True)
+    elif fancy_output():
+        render.print_rich(render.counts_table(headers, rows))
+    else:
+        typer.echo(render.plain_table(headers, rows))
+
+
+def undo_command(ctx: typer.Context) -> None:
+    """Revert the last status change (every paper of the last mark command).
+
+    \b
+    Examples:
+      papercli mark-read lora
+      papercli undo
+    """
+    for entry in library.undo(connect(ctx)):
+        typer.echo(f"{entry.paper_id}: {entry.old_status} {ARROW} {entry.new_status} (undone)")
+
+
+def note_command(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(metavar="REF", help="The paper.")],
+    text: Annotated[str | None, typer.Argument(help="The note to add.")] = None,
+    edit: Annotated[bool, typer.Option("--edit", "-e", help="Write the note in $EDITOR.")] = False,
+) -> None:
+    """Add a dated note to a paper, or print its notes.
+
+    With TEXT, the note is added; with --edit, $EDITOR opens for a longer one (lines
+    starting with # are dropped); with neither, the paper's notes are printed.
+
+    \b
+    Examples:
+      papercli note lora "rank 8 is enough for most tasks"
+      papercli note lora --edit
+      papercli note lora
+    """
+    conn = connect(ctx)
+    paper_id = refs.resolve(conn, ref)
+    if text is not None and edit:
+        fail("give the note as TEXT or use --edit, not both", 2)
+    if edit:
+        title = catalogue.get_paper(conn, paper_id).title
+        import click  # typer 0.28 vendors a click without edit(); only --edit pays for it
+
+        template = f"\n# Note on {paper_id}: {title}\n# Lines starting with # are ignored.\n"
+        written = click.edit(template)
+        text = "\n".join(line for line in (written or "").splitlines() if not line.startswith("#"))
+    if text is None:
+        notes = library.notes_of(conn, paper_id)
+        if not notes:
+            typer.echo(f"{paper_id} has no notes yet", err=True)
+        for note in notes:
+            typer.echo(f"{note.created_at}  {note.body}")
+        return
+    library.add_note(conn, paper_id, text)
+    typer.echo(f"noted on {paper_id}")
+
+
+def tag_command(
+    ctx: typer.Context,
+    args: Annotated[
+        list[str],
+        typer.Argument(metavar="REF... [+TAG|-TAG]...", help="Papers, then tags to add or remove."),
+    ],
+) -> None:
+    """Add (+name) or remove (-name) your own tags on papers.
+
+    \b
+    Examples:
+      papercli tag lora +must-read -later
+      papercli tag lora qlora +peft-week
+      papercli list --tag must-read
+    """
+    edits = [a for a in args if a[:1] in "+-" and len(a) > 1]
+    references = [a for a in args if a not in edits]
+    if not edits:
+        fail("name at least one tag to add (+name) or remove (-name)", 2)
+    add = [e[1:].strip().lower() for e in edits if e[0] == "+"]
+    remove = [e[1:].strip().lower() for e in edits if e[0] == "-"]
+    if not references:
+        fail("name at least one paper to tag", 2)
+    conn = connect(ctx)
+    ids = refs.resolve_all(conn, read_refs(references))
+    library.change_tags(conn, ids, add, remove)
+    for pid in ids:
+        typer.echo(f"{pid}: {', '.join(library.tags_of(conn, pid)) or '(no tags)'}")
+
+
+TAG_CONTEXT = {"ignore_unknown_options": True}
+
+
+def tags_command(
+    ctx: typer.Context,
+    output: Annotated[
+        CountFormat, typer.Option("--format", "-f", help="table, json or csv.")
+    ] = CountFormat.table,
+) -> None:
+    """List your tags with how many papers carry each.
+
+    \b
+    Examples:
+      papercli tags
+      papercli tags --format json
+    """
+    counts = library.tag_counts(connect(ctx))
+    if output is CountFormat.json:
+        echo_json([{"name": tag, "papers": count} for tag, count in counts])
+    elif output is CountFormat.csv:
+        echo_csv(["tag", "papers"], [[tag, count] for tag, count in counts])
+    elif not counts:
+        typer.echo("no tags yet; add one with: papercli tag REF +name", err=True)
+    else:
+        typer.echo(render.plain_table(["tag", "papers"], [[t, str(c)] for t, c in counts]))
+
+
+def path_command(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(metavar="REF", help="The paper you want to get to.")],
+    output: Annotated[
+        CountFormat, typer.Option("--format", "-f", help="table, json or csv.")
+    ] = CountFormat.table,
+) -> None:
+    """Show the reading order that leads to a paper: its prerequisites, oldest first.
+
+    Every prerequisite is listed, transitively, foundations first; [x] marks what you
+    have read. `papercli queue add REF --with-prereqs` queues the unread ones.
+
+    \b
+    Examples:
+      papercli path qlora
+      papercli queue add qlora --with-prereqs
+    """
+    conn = connect(ctx)
+    target = refs.resolve(conn, ref)
+    papers = catalogue.papers_by_ids(conn, library.reading_path(conn, target))
+    if output is CountFormat.json:
+        echo_json([paper_summary(p) for p in papers])
+        return
+    if output is CountFormat.csv:
+        echo_csv(
+            ["step", "id", "title", "year", "status"],
+            [[i, p.id, p.title, p.year, str(p.status)] for i, p in enumerate(papers, 1)],
+        )
+        return
+    done = sum(p.status is ReadStatus.READ for p in papers)
+    typer.echo(f"Reading path to {target}: {len(papers)} papers, {done} read")
+    for step, paper in enumerate(papers, 1):
+        mark = "x" if paper.status is ReadStatus.READ else " "
+        goal = "  <- goal" if paper.id == target else ""
+        typer.echo(f"{step:3}. [{mark}] {paper.id}  {paper.title} ({paper.year}){goal}")

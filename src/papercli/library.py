@@ -1,0 +1,416 @@
+"""The user's own state: reading status and its history, the queue, notes and tags.
+
+Like ``catalogue`` (which owns the catalogue facts), this module speaks SQL; the two
+are split so that everything a user did lives in one place, apart from what papercli
+ships. Every function that changes several rows does so in one transaction.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import sqlite3
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from papercli.catalogue import transaction
+from papercli.errors import InvalidValueError, NotFoundError
+from papercli.models import Note, Paper, ReadStatus, Stats, StatusCounts
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# Tests replace this to get fixed timestamps.
+clock: Callable[[], str] = utc_now
+
+
+def _id_list(ids: Sequence[str]) -> str:
+    """One parameter holding any number of ids (SQLite caps the number of parameters)."""
+    return json.dumps(list(ids))
+
+
+_IN_IDS = "IN (SELECT value FROM json_each(?))"
+
+
+# ---------------------------------------------------------------------------
+# Reading status
+
+
+@dataclass
+class StatusChange:
+    changed: list[tuple[str, ReadStatus]] = field(default_factory=list)  # (id, old status)
+    unchanged: list[str] = field(default_factory=list)
+    dequeued: list[str] = field(default_factory=list)
+
+
+def statuses(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, ReadStatus]:
+    """Current status of each id (unread when never set)."""
+    found = dict(
+        conn.execute(
+            f"SELECT paper_id, status FROM reading_state WHERE paper_id {_IN_IDS}", (_id_list(ids),)
+        ).fetchall()
+    )
+    return {pid: ReadStatus(found.get(pid, "unread")) for pid in ids}
+
+
+def set_status(conn: sqlite3.Connection, ids: Sequence[str], status: ReadStatus) -> StatusChange:
+    """Give every paper ``status`` in one transaction, recorded as one undoable batch.
+
+    Marking a paper read takes it out of the queue (its place is kept in the history,
+    so ``undo`` can put it back).
+    """
+    result = StatusChange()
+    now = clock()
+    with transaction(conn):
+        current = statuses(conn, ids)
+        batch = conn.execute("SELECT coalesce(max(batch), 0) + 1 FROM status_history").fetchone()[0]
+        positions = _queue_positions(conn, ids) if status is ReadStatus.READ else {}
+        for pid in ids:
+            old = current[pid]
+            if old is status:
+                result.unchanged.append(pid)
+                continue
+            result.changed.append((pid, old))
+            conn.execute(
+                "INSERT INTO reading_state (paper_id, status, changed_at, read_at)"
+                " VALUES (?, ?, ?, ?)"
+                " ON CONFLICT(paper_id) DO UPDATE SET status = excluded.status,"
+                " changed_at = excluded.changed_at,"
+                " read_at = coalesce(excluded.read_at, reading_state.read_at)",
+                (pid, str(status), now, now if status is ReadStatus.READ else None),
+            )
+            conn.execute(
+                "INSERT INTO status_history (batch, paper_id, old_status, new_status, changed_at,"
+                " queue_position) VALUES (?, ?, ?, ?, ?, ?)",
+                (batch, pid, str(old), str(status), now, positions.get(pid)),
+            )
+            if pid in positions:
+                result.dequeued.append(pid)
+        if result.dequeued:
+            _remove_from_queue(conn, result.dequeued)
+    return result
+
+
+@dataclass
+class HistoryEntry:
+    paper_id: str
+    title: str
+    old_status: ReadStatus
+    new_status: ReadStatus
+    changed_at: str
+
+
+def history(
+    conn: sqlite3.Connection, paper_id: str | None = None, limit: int | None = None
+) -> list[HistoryEntry]:
+    """Status changes, newest first."""
+    sql = (
+        "SELECT h.paper_id, coalesce(p.title, ''), h.old_status, h.new_status, h.changed_at"
+        " FROM status_history h LEFT JOIN papers p ON p.id = h.paper_id"
+    )
+    params: list[object] = []
+    if paper_id is not None:
+        sql += " WHERE h.paper_id = ?"
+        params.append(paper_id)
+    sql += " ORDER BY h.id DESC"
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(limit)
+    return [
+        HistoryEntry(pid, title, ReadStatus(old), ReadStatus(new), at)
+        for pid, title, old, new, at in conn.execute(sql, params)
+    ]
+
+
+def undo(conn: sqlite3.Connection) -> list[HistoryEntry]:
+    """Revert the last batch of status changes; return what was reverted."""
+    with transaction(conn):
+        row = conn.execute("SELECT max(batch) FROM status_history").fetchone()
+        if row[0] is None:
+            raise NotFoundError("there is nothing to undo")
+        batch = row[0]
+        rows = conn.execute(
+            "SELECT h.paper_id, coalesce(p.title, ''), h.old_status, h.new_status,"
+            " h.changed_at, h.queue_position FROM status_history h"
+            " LEFT JOIN papers p ON p.id = h.paper_id WHERE h.batch = ? ORDER BY h.id",
+            (batch,),
+        ).fetchall()
+        for pid, _title, old, _new, _at, position in rows:
+            previous_read = conn.execute(
+                "SELECT max(changed_at) FROM status_history"
+                " WHERE paper_id = ? AND new_status = 'read' AND batch < ?",
+                (pid, batch),
+            ).fetchone()[0]
+            conn.execute(
+                "UPDATE reading_state SET status = ?, changed_at = ?, read_at = ?"
+                " WHERE paper_id = ?",
+                (old, clock(), previous_read, pid),
+            )
+            if position is not None:
+                _insert_into_queue(conn, [pid], position)
+        conn.execute("DELETE FROM status_history WHERE batch = ?", (batch,))
+    return [HistoryEntry(r[0], r[1], ReadStatus(r[3]), ReadStatus(r[2]), r[4]) for r in rows]
+
+
+def with_state(conn: sqlite3.Connection, paper: Paper) -> Paper:
+    """Fill in the user's side of a paper: status dates, queue place, tags and notes."""
+    row = conn.execute(
+        "SELECT changed_at, read_at FROM reading_state WHERE paper_id = ?", (paper.id,)
+    ).fetchone()
+    if row:
+        paper.status_changed_at, paper.read_at = row
+    position = conn.execute("SELECT position FROM queue WHERE paper_id = ?", (paper.id,)).fetchone()
+    paper.queue_position = position[0] if position else None
+    paper.tags = tags_of(conn, paper.id)
+    paper.notes = notes_of(conn, paper.id)
+    return paper
+
+
+# ---------------------------------------------------------------------------
+# Queue
+
+
+def _queue_positions(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, int]:
+    return dict(
+        conn.execute(
+            f"SELECT paper_id, position FROM queue WHERE paper_id {_IN_IDS}", (_id_list(ids),)
+        ).fetchall()
+    )
+
+
+def _queue_length(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT count(*) FROM queue").fetchone()[0])
+
+
+def _remove_from_queue(conn: sqlite3.Connection, ids: Sequence[str]) -> None:
+    conn.execute(f"DELETE FROM queue WHERE paper_id {_IN_IDS}", (_id_list(ids),))
+    _renumber(conn)
+
+
+def _renumber(conn: sqlite3.Connection) -> None:
+    """Make positions 1..n again, keeping the order."""
+    conn.execute(
+        "UPDATE queue SET position = ranked.n FROM (SELECT paper_id,"
+        " row_number() OVER (ORDER BY position, rowid) AS n FROM queue) AS ranked"
+        " WHERE queue.paper_id = ranked.paper_id AND queue.position != ranked.n"
+    )
+
+
+def _insert_into_queue(conn: sqlite3.Connection, ids: Sequence[str], at: int) -> None:
+    """Insert ids (not yet queued) so the first lands at position ``at``."""
+    at = max(1, min(at, _queue_length(conn) + 1))
+    conn.execute("UPDATE queue SET position = position + ? WHERE position >= ?", (len(ids), at))
+    now = clock()
+    conn.executemany(
+        "INSERT INTO queue (paper_id, position, added_at) VALUES (?, ?, ?)",
+        [(pid, at + i, now) for i, pid in enumerate(ids)],
+    )
+
+
+@dataclass
+class QueueChange:
+    added: list[str] = field(default_factory=list)
+    already_queued: list[str] = field(default_factory=list)
+    skipped_read: list[str] = field(default_factory=list)
+
+
+def queue_add(
+    conn: sqlite3.Connection,
+    ids: Sequence[str],
+    *,
+    at: int | None = None,
+    include_read: bool = False,
+) -> QueueChange:
+    """Append (or insert at position ``at``) papers not queued yet; keep the order of the rest."""
+    result = QueueChange()
+    with transaction(conn):
+        queued = _queue_positions(conn, ids)
+        current = statuses(conn, ids)
+        for pid in dict.fromkeys(ids):
+            if pid in queued:
+                result.already_queued.append(pid)
+            elif current[pid] is ReadStatus.READ and not include_read:
+                result.skipped_read.append(pid)
+            else:
+                result.added.append(pid)
+        if at is not None and not 1 <= at <= _queue_length(conn) + 1:
+            raise InvalidValueError(
+                f"position {at} is out of range: the queue has {_queue_length(conn)} papers"
+            )
+        if result.added:
+            _insert_into_queue(conn, result.added, at or _queue_length(conn) + 1)
+    return result
+
+
+def queue_remove(conn: sqlite3.Connection, ids: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Take papers out of the queue; return (removed, not queued)."""
+    with transaction(conn):
+        queued = _queue_positions(conn, ids)
+        removed = [pid for pid in ids if pid in queued]
+        if removed:
+            _remove_from_queue(conn, removed)
+    return removed, [pid for pid in ids if pid not in queued]
+
+
+def queue_move(conn: sqlite3.Connection, paper_id: str, position: int) -> None:
+    with transaction(conn):
+        length = _queue_length(conn)
+        if paper_id not in _queue_positions(conn, [paper_id]):
+            raise NotFoundError(
+                f"{paper_id} is not in the queue; add it with: papercli queue add {paper_id}"
+            )
+        if not 1 <= position <= length:
+            raise InvalidValueError(
+                f"position {position} is out of range: the queue has {length} papers (1-{length})"
+            )
+        _remove_from_queue(conn, [paper_id])
+        _insert_into_queue(conn, [paper_id], position)
+
+
+def queue_clear(conn: sqlite3.Connection) -> int:
+    with transaction(conn):
+        return conn.execute("DELETE FROM queue").rowcount
+
+
+def next_in_queue(conn: sqlite3.Connection) -> str | None:
+    """The first queued paper not read or skipped."""
+    row = conn.execute(
+        "SELECT q.paper_id FROM queue q LEFT JOIN reading_state s ON s.paper_id = q.paper_id"
+        " WHERE coalesce(s.status, 'unread') IN ('unread', 'reading') ORDER BY q.position LIMIT 1"
+    ).fetchone()
+    return None if row is None else str(row[0])
+
+
+def queue_ids(conn: sqlite3.Connection, limit: int | None = None) -> list[str]:
+    sql = "SELECT paper_id FROM queue ORDER BY position"
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    return [str(r[0]) for r in conn.execute(sql)]
+
+
+# ---------------------------------------------------------------------------
+# Reading path
+
+
+def reading_path(conn: sqlite3.Connection, paper_id: str) -> list[str]:
+    """The paper's prerequisites, transitively, in an order that respects them.
+
+    Oldest foundations first: among papers whose prerequisites are all placed, the
+    earliest published comes next. The paper itself comes last.
+    """
+    rows = conn.execute(
+        "WITH RECURSIVE needed(id) AS (SELECT ? UNION"
+        " SELECT r.prereq_id FROM prerequisites r JOIN needed n ON r.paper_id = n.id)"
+        " SELECT n.id, p.date, (SELECT group_concat(prereq_id, char(31)) FROM prerequisites"
+        "   WHERE paper_id = n.id) FROM needed n JOIN papers p ON p.id = n.id",
+        (paper_id,),
+    ).fetchall()
+    date = {pid: d for pid, d, _ in rows}
+    needs = {pid: {x for x in (pre or "").split("\x1f") if x in date} for pid, _, pre in rows}
+    ready = [(date[pid], pid) for pid, pre in needs.items() if not pre]
+    heapq.heapify(ready)
+    order: list[str] = []
+    while ready:
+        _, pid = heapq.heappop(ready)
+        order.append(pid)
+        for other, pre in needs.items():
+            if pid in pre:
+                pre.discard(pid)
+                if not pre:
+                    heapq.heappush(ready, (date[other], other))
+    return order
+
+
+# ---------------------------------------------------------------------------
+# Notes and tags
+
+
+def add_note(conn: sqlite3.Connection, paper_id: str, body: str) -> str:
+    text = body.strip()
+    if not text:
+        raise InvalidValueError("the note is empty; nothing was saved")
+    now = clock()
+    with transaction(conn):
+        conn.execute(
+            "INSERT INTO notes (paper_id, created_at, body) VALUES (?, ?, ?)", (paper_id, now, text)
+        )
+    return now
+
+
+def notes_of(conn: sqlite3.Connection, paper_id: str) -> list[Note]:
+    return [
+        Note(str(at), str(body))
+        for at, body in conn.execute(
+            "SELECT created_at, body FROM notes WHERE paper_id = ? ORDER BY id", (paper_id,)
+        )
+    ]
+
+
+def tags_of(conn: sqlite3.Connection, paper_id: str) -> list[str]:
+    return [
+        str(r[0])
+        for r in conn.execute("SELECT tag FROM tags WHERE paper_id = ? ORDER BY tag", (paper_id,))
+    ]
+
+
+def change_tags(
+    conn: sqlite3.Connection, ids: Sequence[str], add: Sequence[str], remove: Sequence[str]
+) -> None:
+    with transaction(conn):
+        conn.executemany(
+            "INSERT OR IGNORE INTO tags VALUES (?, ?)", [(pid, t) for pid in ids for t in add]
+        )
+        conn.executemany(
+            "DELETE FROM tags WHERE paper_id = ? AND tag = ?",
+            [(pid, t) for pid in ids for t in remove],
+        )
+
+
+def tag_counts(conn: sqlite3.Connection) -> list[tuple[str, int]]:
+    return [
+        (str(t), int(c))
+        for t, c in conn.execute("SELECT tag, count(*) FROM tags GROUP BY tag ORDER BY tag")
+    ]
+
+
+# ---------------------------------------------------------------------------
+# Stats
+
+
+def _counts(conn: sqlite3.Connection, group_sql: str) -> list[StatusCounts]:
+    rows = conn.execute(
+        f"SELECT g.name, coalesce(s.status, 'unread') AS state, count(*) FROM ({group_sql}) g"
+        " LEFT JOIN reading_state s ON s.paper_id = g.paper_id GROUP BY g.name, state"
+    ).fetchall()
+    found: dict[str, StatusCounts] = {}
+    for name, status, count in rows:
+        counts = found.setdefault(str(name), StatusCounts(str(name)))
+        setattr(counts, str(status), int(count))
+    return list(found.values())
+
+
+def stats(conn: sqlite3.Connection) -> Stats:
+    """Reading progress overall, by year, organization and topic, and read per month."""
+    overall = _counts(conn, "SELECT 'all' AS name, id AS paper_id FROM papers")
+    by_year = sorted(
+        _counts(conn, "SELECT year AS name, id AS paper_id FROM papers"), key=lambda c: c.name
+    )
+    by_org = _counts(conn, "SELECT org AS name, paper_id FROM paper_orgs")
+    by_topic = _counts(conn, "SELECT topic AS name, paper_id FROM paper_topics")
+    per_month = [
+        (str(m), int(c))
+        for m, c in conn.execute(
+            "SELECT substr(changed_at, 1, 7) AS month, count(DISTINCT paper_id)"
+            " FROM status_history WHERE new_status = 'read' GROUP BY month ORDER BY month"
+        )
+    ]
+    return Stats(
+        overall=overall[0] if overall else StatusCounts("all"),
+        by_year=by_year,
+        by_organization=sorted(by_org, key=lambda c: (-c.total, c.name)),
+        by_topic=sorted(by_topic, key=lambda c: (-c.total, c.name)),
+        read_per_month=per_month,
+    )

@@ -1,0 +1,366 @@
+"""The reading workflow through the CLI: status, history, undo, queue, path, notes, tags, stats."""
+
+from __future__ import annotations
+
+import sqlite3
+import stat
+from itertools import count
+
+import pytest
+
+from papercli import catalogue, library
+
+
+@pytest.fixture(autouse=True)
+def fixed_clock(monkeypatch):
+    """Timestamps one minute apart, starting 2024-03-01, so history order is testable."""
+    ticks = count()
+
+    def clock() -> str:
+        minute = next(ticks)
+        return f"2024-03-01T10:{minute:02d}:00Z"
+
+    monkeypatch.setattr(library, "clock", clock)
+
+
+def status_of(run_json, ref: str) -> str:
+    return run_json("show", ref, "--format", "json")["status"]
+
+
+def queue_ids(run) -> list[str]:
+    result = run("queue", "--format", "csv")
+    assert result.exit_code == 0
+    return [line.split(",")[1] for line in result.stdout.splitlines()[1:]]
+
+
+# --- status -----------------------------------------------------------------
+
+
+def test_mark_read_records_status_time_and_history(run, run_json):
+    result = run("mark-read", "lora", "QLoRA")
+    assert result.exit_code == 0
+    assert result.stdout == "lora: unread -> read\nqlora: unread -> read\n"
+    shown = run_json("show", "lora", "--format", "json")
+    assert shown["status"] == "read"
+    assert shown["read_at"] == "2024-03-01T10:00:00Z"
+    history = run_json("history", "--format", "json")
+    assert [(h["id"], h["from"], h["to"]) for h in history] == [
+        ("qlora", "unread", "read"),
+        ("lora", "unread", "read"),
+    ]
+    assert {p["id"] for p in run_json("list", "--status", "read", "--format", "json")} == {
+        "lora",
+        "qlora",
+    }
+
+
+def test_marking_again_is_a_no_op_that_says_so(run, run_json):
+    run("mark-read", "lora")
+    result = run("mark-read", "lora")
+    assert result.exit_code == 0
+    assert result.stdout == "lora: already read, nothing to do\n"
+    assert len(run_json("history", "--format", "json")) == 1
+
+
+@pytest.mark.parametrize(
+    ("command", "status"),
+    [("mark-reading", "reading"), ("mark-skipped", "skipped"), ("mark-unread", "unread")],
+)
+def test_each_status_command(run, run_json, command, status):
+    run("mark-read", "cot")
+    assert run(command, "cot").exit_code == 0
+    assert status_of(run_json, "cot") == status
+
+
+def test_generic_mark_and_invalid_status(run, run_json):
+    assert run("mark", "cot", "--as", "reading").exit_code == 0
+    assert status_of(run_json, "cot") == "reading"
+    result = run("mark", "cot", "--as", "finished")
+    assert result.exit_code == 2
+    for valid in ("unread", "reading", "read", "skipped"):
+        assert valid in result.stderr
+
+
+def test_refs_from_stdin(run, run_json):
+    ids = run("list", "--topic", "peft", "--format", "ids").stdout
+    result = run("mark-read", "-", input=ids)
+    assert result.exit_code == 0
+    peft = run_json("list", "--topic", "peft", "--format", "json")
+    assert peft and all(p["status"] == "read" for p in peft)
+
+
+def test_a_bad_reference_in_a_batch_changes_nothing(run, run_json):
+    result = run("mark-read", "lora", "lorra", "gpt")
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert "no paper matches 'lorra'" in result.stderr
+    assert "'gpt' matches several papers" in result.stderr
+    assert "nothing was changed" in result.stderr
+    assert status_of(run_json, "lora") == "unread"
+
+
+def test_undo_reverts_the_last_command_only(run, run_json):
+    run("mark-read", "lora")
+    run("mark-read", "cot", "react")
+    result = run("undo")
+    assert result.exit_code == 0
+    assert "cot: read -> unread (undone)" in result.stdout
+    assert "react: read -> unread (undone)" in result.stdout
+    assert status_of(run_json, "cot") == "unread"
+    assert status_of(run_json, "lora") == "read"
+    assert run("undo").exit_code == 0
+    assert status_of(run_json, "lora") == "unread"
+    assert run_json("show", "lora", "--format", "json")["read_at"] is None
+    nothing = run("undo")
+    assert nothing.exit_code == 1
+    assert "nothing to undo" in nothing.stderr
+
+
+def test_history_of_one_paper(run, run_json):
+    run("mark-reading", "lora")
+    run("mark-read", "lora", "cot")
+    entries = run_json("history", "lora", "--format", "json")
+    assert [(e["from"], e["to"]) for e in entries] == [("reading", "read"), ("unread", "reading")]
+    assert entries[0]["when"] > entries[1]["when"]
+    plain = run("history", "lora").stdout.splitlines()
+    assert plain[0].split() == ["when", "id", "from", "to", "title"]
+
+
+# --- queue --------------------------------------------------------------------
+
+
+def test_queue_add_show_and_next(run, run_json):
+    assert run("queue", "add", "lora", "qlora", "dpo").stdout == (
+        "queued lora\nqueued qlora\nqueued dpo\n"
+    )
+    rows = run_json("queue", "--format", "json")
+    assert [(r["position"], r["id"]) for r in rows] == [(1, "lora"), (2, "qlora"), (3, "dpo")]
+    assert run("next", "--format", "id").stdout == "lora\n"
+    text = run("next").stdout
+    assert text.startswith("lora  LoRA: Low-Rank Adaptation of Large Language Models (2021)\n")
+
+
+def test_queue_add_positions(run):
+    run("queue", "add", "lora", "qlora")
+    run("queue", "add", "dpo", "--top")
+    run("queue", "add", "cot", "--at", "2")
+    assert queue_ids(run) == ["dpo", "cot", "lora", "qlora"]
+
+
+def test_adding_a_queued_paper_keeps_its_place(run):
+    run("queue", "add", "lora", "qlora")
+    result = run("queue", "add", "qlora", "--top")
+    assert "qlora is already in the queue; its place is unchanged" in result.stdout
+    assert queue_ids(run) == ["lora", "qlora"]
+
+
+def test_a_read_paper_needs_force(run):
+    run("mark-read", "lora")
+    refused = run("queue", "add", "lora")
+    assert refused.exit_code == 1
+    assert "already read: lora (use --force" in refused.stderr
+    assert queue_ids(run) == []
+    assert run("queue", "add", "lora", "--force").exit_code == 0
+    assert queue_ids(run) == ["lora"]
+
+
+def test_marking_read_takes_a_paper_out_of_the_queue_and_undo_puts_it_back(run):
+    run("queue", "add", "lora", "qlora", "dpo")
+    result = run("mark-read", "qlora")
+    assert result.stdout == "qlora: unread -> read (removed from the queue)\n"
+    assert queue_ids(run) == ["lora", "dpo"]
+    run("undo")
+    assert queue_ids(run) == ["lora", "qlora", "dpo"]
+
+
+def test_queue_add_with_list_filters(run, run_json):
+    assert run("queue", "add", "--topic", "peft", "--since", "2021").exit_code == 0
+    expected = [
+        p["id"] for p in run_json("list", "--topic", "peft", "--since", "2021", "--format", "json")
+    ]
+    assert queue_ids(run) == expected
+
+
+def test_queue_add_needs_papers_or_filters(run):
+    result = run("queue", "add")
+    assert result.exit_code == 2
+    assert "name papers to queue" in result.stderr
+
+
+def test_queue_move_remove_and_errors(run):
+    run("queue", "add", "lora", "qlora", "dpo")
+    assert run("queue", "move", "dpo", "1").stdout == "dpo is now #1\n"
+    assert queue_ids(run) == ["dpo", "lora", "qlora"]
+    out_of_range = run("queue", "move", "dpo", "7")
+    assert out_of_range.exit_code == 1
+    assert "position 7 is out of range: the queue has 3 papers" in out_of_range.stderr
+    not_queued = run("queue", "move", "cot", "1")
+    assert not_queued.exit_code == 1
+    assert "cot is not in the queue" in not_queued.stderr
+    bad_at = run("queue", "add", "cot", "--at", "9")
+    assert bad_at.exit_code == 1
+    assert queue_ids(run) == ["dpo", "lora", "qlora"]
+    removed = run("queue", "remove", "lora", "cot")
+    assert removed.stdout == "removed lora\ncot was not in the queue\n"
+    assert queue_ids(run) == ["dpo", "qlora"]
+
+
+def test_queue_clear_asks_or_needs_yes(run):
+    run("queue", "add", "lora", "qlora")
+    refused = run("queue", "clear")
+    assert refused.exit_code == 1
+    assert "--yes" in refused.stderr
+    assert queue_ids(run) == ["lora", "qlora"]
+    assert run("queue", "clear", "--yes").stdout == "cleared the queue (2 papers)\n"
+    assert queue_ids(run) == []
+
+
+def test_next_on_an_empty_queue(run):
+    result = run("next")
+    assert result.exit_code == 1
+    assert "your queue is empty" in result.stderr
+
+
+# --- reading path ---------------------------------------------------------------
+
+
+def test_path_lists_prerequisites_oldest_first_then_the_paper(run, run_json):
+    run("mark-read", "transformer")
+    steps = run_json("path", "qlora", "--format", "json")
+    ids = [s["id"] for s in steps]
+    assert ids[-1] == "qlora"
+    assert {"lora", "llm-int8", "transformer"} <= set(ids)
+    position = {pid: i for i, pid in enumerate(ids)}
+    for step in steps:
+        for prereq in run_json("show", step["id"], "--format", "json")["prerequisites"]:
+            assert position[prereq] < position[step["id"]], (prereq, step["id"])
+    text = run("path", "qlora").stdout
+    assert text.splitlines()[0].startswith(f"Reading path to qlora: {len(ids)} papers, 1 read")
+    assert "[x] transformer" in text
+    assert text.rstrip().endswith("<- goal")
+
+
+def test_queue_add_with_prereqs_skips_read_and_queued(run, run_json):
+    run("mark-read", "transformer")
+    run("queue", "add", "lora")
+    assert run("queue", "add", "qlora", "--with-prereqs").exit_code == 0
+    path = [s["id"] for s in run_json("path", "qlora", "--format", "json")]
+    expected = ["lora"] + [p for p in path if p not in ("transformer", "lora")]
+    assert queue_ids(run) == expected
+
+
+# --- notes and tags -----------------------------------------------------------------
+
+
+def test_notes_are_dated_shown_and_searchable(run, run_json):
+    assert run("note", "lora", "rank 8 is plenty").stdout == "noted on lora\n"
+    run("note", "lora", "低秩适配 很有用")
+    listed = run("note", "lora").stdout.splitlines()
+    assert listed == [
+        "2024-03-01T10:00:00Z  rank 8 is plenty",
+        "2024-03-01T10:01:00Z  低秩适配 很有用",
+    ]
+    shown = run_json("show", "lora", "--format", "json")
+    assert [n["body"] for n in shown["notes"]] == ["rank 8 is plenty", "低秩适配 很有用"]
+    assert "rank 8 is plenty" in run("show", "lora").stdout
+    for words in ("plenty", "低秩"):
+        found = run_json("list", "--search", words, "--format", "json")
+        assert [p["id"] for p in found] == ["lora"]
+
+
+def test_note_with_the_editor(run, tmp_path, monkeypatch):
+    editor = tmp_path / "editor.sh"
+    editor.write_text('#!/bin/sh\nprintf "# a comment\\nwritten in the editor\\n" > "$1"\n')
+    editor.chmod(editor.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("EDITOR", str(editor))
+    result = run("note", "lora", "--edit")
+    assert result.exit_code == 0, result.output
+    assert run("note", "lora").stdout.endswith("written in the editor\n")
+
+
+def test_an_empty_note_is_refused(run):
+    result = run("note", "lora", "   ")
+    assert result.exit_code == 1
+    assert "the note is empty" in result.stderr
+
+
+def test_tags_add_remove_filter_and_count(run, run_json):
+    assert run("tag", "lora", "qlora", "+Must-Read", "+later").exit_code == 0
+    result = run("tag", "lora", "-later")
+    assert result.stdout == "lora: must-read\n"
+    assert [p["id"] for p in run_json("list", "--tag", "must-read", "--format", "json")] == [
+        "lora",
+        "qlora",
+    ]
+    assert run_json("tags", "--format", "json") == [
+        {"name": "later", "papers": 1},
+        {"name": "must-read", "papers": 2},
+    ]
+    assert run_json("show", "qlora", "--format", "json")["tags"] == ["later", "must-read"]
+
+
+def test_tag_needs_a_tag_and_a_paper(run):
+    assert run("tag", "lora").exit_code == 2
+    assert run("tag", "+x").exit_code == 2
+
+
+# --- stats ------------------------------------------------------------------------------
+
+
+def test_stats_figures(run, run_json):
+    total = len(run_json("list", "--format", "json"))
+    run("mark-read", "lora", "qlora")
+    run("mark-reading", "cot")
+    run("mark-skipped", "glam")
+    figures = run_json("stats", "--format", "json")
+    overall = figures["overall"]
+    assert (overall["read"], overall["reading"], overall["skipped"]) == (2, 1, 1)
+    assert overall["unread"] == total - 4 and overall["total"] == total
+    assert overall["read_percent"] == round(200 / total, 1)
+    by_year = {row["name"]: row for row in figures["by_year"]}
+    assert by_year["2021"]["read"] == 1 and by_year["2023"]["read"] == 1
+    assert figures["read_per_month"] == [{"month": "2024-03", "read": 2}]
+    peft = next(row for row in figures["by_topic"] if row["name"] == "peft")
+    assert peft["read"] == 2
+    text = run("stats").stdout
+    assert "overall" in text and "read per month" in text and "2024-03" in text
+
+
+# --- safety ---------------------------------------------------------------------------
+
+
+def test_backup_is_a_consistent_copy(run, tmp_path):
+    run("mark-read", "lora")
+    target = tmp_path / "backup.db"
+    result = run("db", "backup", str(target))
+    assert result.exit_code == 0
+    with sqlite3.connect(target) as conn:
+        assert conn.execute(
+            "SELECT status FROM reading_state WHERE paper_id = 'lora'"
+        ).fetchone() == ("read",)
+    again = run("db", "backup", str(target))
+    assert again.exit_code == 1
+    assert "already exists" in again.stderr
+    missing = run("db", "backup", str(tmp_path / "no" / "such" / "dir.db"))
+    assert missing.exit_code == 1
+    assert "does not exist" in missing.stderr
+
+
+def test_a_busy_database_is_a_clear_error_and_nothing_is_half_written(
+    run, run_json, db_path, monkeypatch
+):
+    run("list", "--limit", "1")
+    monkeypatch.setattr(catalogue, "BUSY_TIMEOUT_MS", 50)
+    other = sqlite3.connect(db_path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another papercli in the middle of a write
+    try:
+        result = run("mark-read", "lora", "qlora")
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert result.exit_code == 4
+    assert "busy" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert status_of(run_json, "lora") == "unread"
+    assert status_of(run_json, "qlora") == "unread"
+    assert run("mark-read", "lora", "qlora").exit_code == 0
