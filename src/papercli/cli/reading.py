@@ -253,7 +253,8 @@ def path_command(
         return
     done = sum(p.status is ReadStatus.READ for p in papers)
     typer.echo(f"Reading path to {target}: {len(papers)} papers, {done} read")
+    width = max(len(p.id) for p in papers)
     for step, paper in enumerate(papers, 1):
         mark = "x" if paper.status is ReadStatus.READ else " "
         goal = "  <- goal" if paper.id == target else ""
-        typer.echo(f"{step:3}. [{mark}] {paper.id}  {paper.title} ({paper.year}){goal}")
+        typer.echo(f"{step:3}. [{mark}] {paper.id:<{width}}  {paper.title} ({paper.year}){goal}")
