@@ -244,3 +244,25 @@ def test_topics_have_descriptions_and_plain_table(run):
     assert result.exit_code == 0
     assert result.stdout.splitlines()[0].split()[:3] == ["topic", "papers", "description"]
     assert "peft" in result.stdout
+
+
+def test_shell_completion_offers_paper_ids_for_show():
+    from typer.testing import CliRunner
+
+    from papercli.cli import app
+
+    env = {
+        "_PAPERCLI_COMPLETE": "complete_bash",
+        "COMP_WORDS": "papercli show qlo",
+        "COMP_CWORD": "2",
+    }
+    result = CliRunner().invoke(app, [], env=env, prog_name="papercli")
+    assert result.stdout.split() == ["qlora"]
+
+
+def test_version(run):
+    from papercli import __version__
+
+    result = run("--version")
+    assert result.exit_code == 0
+    assert result.stdout == f"papercli {__version__}\n"

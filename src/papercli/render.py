@@ -48,22 +48,46 @@ def plain_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join(lines)
 
 
-def papers_table(papers: Sequence[Paper], title: str | None = None) -> RenderableType:
+def papers_table(papers: Sequence[Paper], width: int = 160) -> RenderableType:
+    """The listing as a table that fits ``width`` columns, dropping the least useful
+    columns first on narrow terminals (short name, then organizations and topics)."""
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=title, header_style="bold", expand=False, pad_edge=False)
-    table.add_column("id", style="cyan", no_wrap=True)
-    table.add_column("short name", style="bold", overflow="fold", max_width=18)
-    table.add_column("title", ratio=3, overflow="fold", min_width=20)
-    table.add_column("year", justify="right", no_wrap=True)
-    table.add_column("organizations", ratio=1, overflow="fold")
-    table.add_column("topics", ratio=1, overflow="fold", style="magenta")
-    table.add_column("status", no_wrap=True)
+    columns = list(PAPER_COLUMNS)
+    if width < 120:
+        columns.remove("short name")
+    if width < 90:
+        columns.remove("organizations")
+        columns.remove("topics")
+    table = Table(header_style="bold", pad_edge=False)
+    for name in columns:
+        table.add_column(
+            name,
+            style={"id": "cyan", "short name": "bold", "topics": "magenta"}.get(name),
+            no_wrap=name in ("id", "year", "status"),
+            justify="right" if name == "year" else "left",
+            overflow="fold",
+        )
     for paper in papers:
-        *cells, status = paper_row(paper)  # Text, not markup: titles may contain brackets
-        table.add_row(*map(Text, cells), Text(status, style=STATUS_STYLE[paper.status]))
+        cells = dict(zip(PAPER_COLUMNS, paper_row(paper), strict=True))
+        # Text, not markup: titles may contain brackets.
+        table.add_row(
+            *(
+                Text(cells[name], style=STATUS_STYLE[paper.status])
+                if name == "status"
+                else Text(cells[name])
+                for name in columns
+            )
+        )
     return table
+
+
+def print_papers(papers: Sequence[Paper]) -> None:
+    from rich.console import Console
+
+    console = Console()
+    console.print(papers_table(papers, console.width))
 
 
 def counts_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> RenderableType:

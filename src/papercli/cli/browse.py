@@ -86,7 +86,7 @@ def list_command(
     elif not papers:
         typer.echo("no papers match", err=True)
     elif fancy_output():
-        render.print_rich(render.papers_table(papers))
+        render.print_papers(papers)
     else:
         typer.echo(render.plain_table(render.PAPER_COLUMNS, [render.paper_row(p) for p in papers]))
 

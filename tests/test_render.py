@@ -1,0 +1,52 @@
+"""What a person sees at a terminal: Rich output rendered at fixed widths."""
+
+from __future__ import annotations
+
+import pytest
+from rich.console import Console
+
+from papercli import render
+from papercli.models import Paper, ReadStatus, Stats, StatusCounts
+
+
+def _paper(i: int, status: ReadStatus = ReadStatus.UNREAD) -> Paper:
+    return Paper(
+        id=f"paper-{i}",
+        title="A Rather Long Title About [Bracketed] Large Language Models and Their Limits",
+        short_name=f"Paper {i}",
+        year=2020 + i,
+        date=f"{2020 + i}-01-01",
+        organizations=["Google DeepMind", "University of Washington"],
+        topics=["peft", "quantization"],
+        status=status,
+    )
+
+
+def _text(renderable: object, width: int) -> str:
+    console = Console(width=width, record=True, color_system=None)
+    console.print(renderable)
+    return console.export_text()
+
+
+@pytest.mark.parametrize("width", [60, 80, 100, 120, 160])
+def test_papers_table_fits_the_terminal(width):
+    papers = [_paper(1), _paper(2, ReadStatus.READ)]
+    text = _text(render.papers_table(papers, width), width)
+    assert max(len(line) for line in text.splitlines()) <= width
+    assert "paper-1" in text and "read" in text
+    assert "[Bracketed]" in text.replace("\n", " ") or "[Bracketed" in text  # not eaten as markup
+    assert ("short name" in text) == (width >= 120)
+
+
+def test_plain_table_aligns_columns():
+    text = render.plain_table(["id", "title"], [["a", "First"], ["longer-id", "Second"]])
+    assert text.splitlines() == ["id         title", "a          First", "longer-id  Second"]
+
+
+def test_stats_render_with_bars():
+    counts = StatusCounts("all", unread=2, read=2)
+    stats = Stats(counts, [StatusCounts("2021", read=2)], [], [], [("2024-03", 2)])
+    plain = render.plain_stats(stats)
+    assert "all" in plain and "50%" in plain and "##########" in plain
+    rich_text = _text(render.stats_tables(stats), 100)
+    assert "Read per month" in rich_text and "█" in rich_text
