@@ -1,0 +1,432 @@
+"""Turn papers into text for other tools: notes, spreadsheets, backups and reference managers.
+
+Pure functions: the CLI decides where the returned text goes. Every format ends its lines with
+``\\n`` (RIS included: Zotero, EndNote, JabRef and Mendeley all read LF), so write the text with
+``newline=""`` to keep it byte-identical on every platform.
+
+The citation formats agree on what a paper is: ``journal`` when arXiv reports a journal_ref,
+``blog`` and ``report`` from the catalogue's kind, ``preprint`` for other arXiv papers, and
+``other`` for the rest. They also agree on who wrote it: the arXiv authors once fetched, else the
+organizations as institutional authors (never invented people).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import json
+import re
+import string
+import unicodedata
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import asdict, fields
+from datetime import date
+from typing import Any
+
+from papercli.errors import InvalidValueError
+from papercli.models import Author, Note, Paper, ReadStatus, paper_summary
+
+FORMATS = ("markdown", "csv", "json", "bibtex", "csl-json", "ris")
+GROUPS = ("topic", "year")
+JSON_MARKER = "papercli-export"
+JSON_VERSION = 1
+
+History = Mapping[str, Sequence[Mapping[str, object]]]
+
+# work type -> (BibTeX entry type, CSL type, RIS type)
+_TYPES = {
+    "journal": ("article", "article-journal", "JOUR"),
+    "preprint": ("misc", "article", "UNPB"),
+    "blog": ("misc", "post-weblog", "BLOG"),
+    "report": ("techreport", "report", "RPRT"),
+    "other": ("misc", "article", "GEN"),
+}
+
+
+def export_papers(
+    papers: Sequence[Paper],
+    fmt: str,
+    *,
+    title: str = "Reading list",
+    exported_on: date | str,
+    group_by: str | None = None,
+    history: History | None = None,
+) -> str:
+    """Render ``papers``, in the order given, as ``fmt`` (one of ``FORMATS``)."""
+    if fmt not in FORMATS:
+        known = ", ".join(FORMATS)
+        raise InvalidValueError(f"unknown export format {fmt!r} (expected one of: {known})")
+    if group_by is not None and group_by not in GROUPS:
+        known = ", ".join(GROUPS)
+        raise InvalidValueError(f"cannot group by {group_by!r} (expected one of: {known})")
+    if group_by is not None and fmt != "markdown":
+        raise InvalidValueError(f"grouping only applies to markdown, not to {fmt}")
+    day = exported_on if isinstance(exported_on, str) else exported_on.isoformat()
+    if fmt == "markdown":
+        return _markdown(papers, title, day, group_by)
+    if fmt == "csv":
+        return _csv(papers)
+    if fmt == "json":
+        return _json(papers, day, history or {})
+    keys = _citation_keys(papers)
+    if fmt == "bibtex":
+        return _bibtex(papers, keys)
+    if fmt == "csl-json":
+        return _dump_json([_csl_item(p, k) for p, k in zip(papers, keys, strict=True)])
+    return "\n".join(_ris_record(p, k) for p, k in zip(papers, keys, strict=True))
+
+
+# --- Markdown ------------------------------------------------------------------------------------
+
+_MD_SPECIAL = re.compile(r"[\\`*_\[\]<~$]|&(?=#?\w+;)")
+_URL_UNSAFE = str.maketrans({" ": "%20", "(": "%28", ")": "%29", "<": "%3C", ">": "%3E"})
+
+
+def _markdown(papers: Sequence[Paper], title: str, day: str, group_by: str | None) -> str:
+    """A checklist: read papers are ticked, skipped ones ticked and struck through.
+
+    Groups (``## topic`` or ``## year``) come in the order of their first paper, so the
+    listing's sort order carries over; a paper goes under its first topic, or ``(no topic)``.
+    """
+    count = f"{len(papers)} paper" + ("" if len(papers) == 1 else "s")
+    lines = [f"# {_md(title)}", "", f"Exported {day} · {count}"]
+    groups: dict[str, list[Paper]] = {}
+    for paper in papers:
+        if group_by == "topic":
+            heading = paper.topics[0] if paper.topics else "(no topic)"
+        else:
+            heading = str(paper.year) if group_by == "year" else ""
+        groups.setdefault(heading, []).append(paper)
+    for heading, members in groups.items():
+        if heading:
+            lines += ["", f"## {_md(heading)}"]
+        lines += ["", *(_md_item(paper) for paper in members)]
+    return "\n".join(lines) + "\n"
+
+
+def _md_item(paper: Paper) -> str:
+    done = paper.status in (ReadStatus.READ, ReadStatus.SKIPPED)
+    label = f"**{_md(paper.short_name)}**"
+    if paper.title.casefold() != paper.short_name.casefold():
+        label += f" — {_md(paper.title)}"
+    label += f" ({paper.year})"
+    if paper.status == ReadStatus.SKIPPED:
+        label = f"~~{label}~~"
+    parts = [f"- [{'x' if done else ' '}] {label}"]
+    if paper.organizations:
+        parts.append(_md(", ".join(paper.organizations)))
+    links = [("abs", paper.url), ("pdf", paper.pdf_url)]
+    parts += [f"[{name}]({url.translate(_URL_UNSAFE)})" for name, url in links if url]
+    return " · ".join(parts)
+
+
+def _md(text: str) -> str:
+    return _MD_SPECIAL.sub(lambda m: "\\" + m.group(), _one_line(text))
+
+
+# --- CSV and JSON --------------------------------------------------------------------------------
+
+# The header follows paper_summary() even when there is no paper to take it from.
+_SUMMARY_KEYS = tuple(paper_summary(Paper(id="", title="", short_name="", year=0, date="")))
+CSV_COLUMNS = (
+    *_SUMMARY_KEYS,
+    *("status_changed_at", "read_at", "queue_position", "tags", "notes", "authors", "abstract"),
+)
+
+
+def _csv(papers: Sequence[Paper]) -> str:
+    """One row per paper: lists joined by ``"; "``, notes as ``created_at: body`` by ``" | "``."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for paper in papers:
+        row: dict[str, object] = {
+            **paper_summary(paper),
+            "status_changed_at": paper.status_changed_at,
+            "read_at": paper.read_at,
+            "queue_position": paper.queue_position,
+            "tags": paper.tags,
+            "notes": " | ".join(f"{n.created_at}: {n.body}" for n in paper.notes),
+            "authors": [a.name for a in paper.authors],
+            "abstract": paper.abstract,
+        }
+        writer.writerow([_cell(row[column]) for column in CSV_COLUMNS])
+    return out.getvalue()
+
+
+def _cell(value: object) -> object:
+    if isinstance(value, list):
+        return "; ".join(value)
+    return "" if value is None else value
+
+
+def _json(papers: Sequence[Paper], day: str, history: History) -> str:
+    """Every field of every paper plus its status history: a backup ``parse_json_export`` reads."""
+    records = []
+    for paper in papers:
+        summary = paper_summary(paper)
+        rest = {k: v for k, v in asdict(paper).items() if k not in summary}
+        changes = [dict(change) for change in history.get(paper.id, [])]
+        records.append({**summary, **rest, "history": changes})
+    return _dump_json(
+        {"format": JSON_MARKER, "version": JSON_VERSION, "exported_on": day, "papers": records}
+    )
+
+
+def _dump_json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=2) + "\n"
+
+
+def parse_json_export(text: str) -> tuple[list[Paper], dict[str, list[dict[str, object]]]]:
+    """Read back a JSON export: the papers, and every paper's status history by paper id."""
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidValueError(
+            f"the export is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+        ) from None
+    if not isinstance(document, dict) or document.get("format") != JSON_MARKER:
+        raise InvalidValueError(f'not a papercli export (no "format": "{JSON_MARKER}" marker)')
+    if document.get("version") != JSON_VERSION:
+        raise InvalidValueError(
+            f"papercli export version {document.get('version')!r} is not supported "
+            f"(this papercli reads version {JSON_VERSION}; a newer papercli may read it)"
+        )
+    records = document.get("papers")
+    if not isinstance(records, list):
+        raise InvalidValueError('the export has no "papers" list')
+    papers: list[Paper] = []
+    history: dict[str, list[dict[str, object]]] = {}
+    for number, record in enumerate(records, start=1):
+        try:
+            paper = _paper_from_record(record)
+            history[paper.id] = [dict(change) for change in record.get("history", [])]
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            raise InvalidValueError(f"paper #{number} of the export is not valid: {exc}") from None
+        papers.append(paper)
+    return papers, history
+
+
+_PAPER_FIELDS = frozenset(f.name for f in fields(Paper))
+
+
+def _paper_from_record(record: dict[str, Any]) -> Paper:
+    values = {key: value for key, value in record.items() if key in _PAPER_FIELDS}
+    values["status"] = ReadStatus(values.get("status", ReadStatus.UNREAD))
+    values["notes"] = [Note(**note) for note in values.get("notes", [])]
+    values["authors"] = [
+        Author(author["name"], tuple(author.get("affiliations", ())))
+        for author in values.get("authors", [])
+    ]
+    return Paper(**values)
+
+
+# --- What the citation formats share -------------------------------------------------------------
+
+
+def _work_type(paper: Paper) -> str:
+    if paper.journal_ref:
+        return "journal"
+    if paper.kind in ("blog", "report"):
+        return paper.kind
+    return "preprint" if paper.arxiv_id else "other"
+
+
+def _date_parts(paper: Paper) -> list[int]:
+    """``[year, month, day]`` with the precision the catalogue has."""
+    match = re.match(r"(\d{4})(?:-(\d\d)(?:-(\d\d))?)?", paper.date)
+    return [int(part) for part in match.groups() if part] if match else [paper.year]
+
+
+_PARTICLES = frozenset(
+    {"da", "de", "del", "della", "den", "der", "di", "dos", "du", "la", "le", "ten", "ter", "van"}
+    | {"von"}
+)
+
+
+def _split_name(name: str) -> tuple[str, str]:
+    """``(family, given)`` from arXiv's ``Given Family``, keeping ``van der`` with the family."""
+    if "," in name:
+        family, given = name.split(",", 1)
+        return family.strip(), given.strip()
+    parts = name.split()
+    cut = len(parts) - 1
+    while cut > 1 and parts[cut - 1].lower() in _PARTICLES:
+        cut -= 1
+    return " ".join(parts[cut:]), " ".join(parts[:cut])
+
+
+def _people(paper: Paper) -> list[tuple[str, str]]:
+    """``(family, given)`` per author, or ``(organization, "")`` when no author is known."""
+    if paper.authors:
+        return [_split_name(author.name) for author in paper.authors]
+    return [(org, "") for org in paper.organizations]
+
+
+# Letters NFKD does not split into a base letter and an accent.
+_NO_DECOMPOSITION = str.maketrans(
+    {"Ł": "L", "ł": "l", "Ø": "O", "ø": "o", "ß": "ss", "Æ": "AE", "æ": "ae", "Œ": "OE"}
+    | {"œ": "oe", "Đ": "D", "đ": "d", "Þ": "Th", "þ": "th", "\u0131": "i"}
+)
+_STOPWORDS = frozenset(
+    {"a", "an", "and", "are", "as", "at", "by", "for", "from", "how", "in", "is", "of", "on"}
+    | {"the", "to", "towards", "via", "with"}
+)
+
+
+def _ascii(text: str) -> str:
+    """Accents stripped (Łukasz -> Lukasz), anything else outside ASCII dropped."""
+    folded = unicodedata.normalize("NFKD", text.translate(_NO_DECOMPOSITION))
+    return folded.encode("ascii", "ignore").decode()
+
+
+def _ascii_words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", _ascii(text).lower())
+
+
+def _base_key(paper: Paper) -> str:
+    """``hu2021lora`` once authors are known, else the slug; ASCII either way."""
+    family = _ascii_words(_split_name(paper.authors[0].name)[0]) if paper.authors else []
+    if family:
+        word = next((w for w in _ascii_words(paper.title) if w not in _STOPWORDS), "")
+        return f"{''.join(family)}{paper.year}{word}"
+    return re.sub(r"[^A-Za-z0-9_:.-]", "", _ascii(paper.id)) or "paper"
+
+
+def _citation_keys(papers: Sequence[Paper]) -> list[str]:
+    """One unique key per paper: repeats get ``a``, ``b``, ... in input order."""
+    keys: list[str] = []
+    used: set[str] = set()
+    for paper in papers:
+        key = base = _base_key(paper)
+        suffixes = _suffixes()
+        while key.lower() in used:  # BibTeX compares keys case-insensitively
+            key = base + next(suffixes)
+        used.add(key.lower())
+        keys.append(key)
+    return keys
+
+
+def _suffixes() -> Iterator[str]:
+    for length in itertools.count(1):
+        for letters in itertools.product(string.ascii_lowercase, repeat=length):
+            yield "".join(letters)
+
+
+def _one_line(text: str) -> str:
+    """Whitespace runs (newlines included) become one space; other control characters go."""
+    kept = "".join(c for c in text if c.isspace() or unicodedata.category(c) != "Cc")
+    return " ".join(kept.split())
+
+
+# --- BibTeX --------------------------------------------------------------------------------------
+
+_LATEX = {
+    "\\": r"\textbackslash{}",
+    # Not \{ and \}: BibTeX counts those too, so a title with unpaired braces would break the file.
+    "{": r"\textbraceleft{}",
+    "}": r"\textbraceright{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+}
+_LATEX_SPECIAL = re.compile("[" + re.escape("".join(_LATEX)) + "]")
+
+
+def _latex(text: str) -> str:
+    """LaTeX-safe text on one line; non-ASCII stays UTF-8 (biber and bibtexparser read it)."""
+    return _LATEX_SPECIAL.sub(lambda m: _LATEX[m.group()], _one_line(text))
+
+
+def _bibtex(papers: Sequence[Paper], keys: Sequence[str]) -> str:
+    """``@article`` with a journal_ref, ``@techreport`` for reports, else ``@misc`` as arXiv does.
+
+    Titles sit in a second pair of braces so styles keep their capitals (``{LoRA}``); the month
+    is the ``jan``..``dec`` macro; titles and abstracts lose their line breaks.
+    """
+    from bibtexparser.entrypoint import write_string
+    from bibtexparser.library import Library
+    from bibtexparser.middlewares import MonthAbbreviationMiddleware
+    from bibtexparser.model import Entry, Field
+    from bibtexparser.writer import BibtexFormat
+
+    library = Library()
+    for paper, key in zip(papers, keys, strict=True):
+        work = _work_type(paper)
+        title = _latex(paper.title)
+        # A group opening with a backslash is a BibTeX "special character" whose letters styles
+        # may still lowercase; an empty group in front keeps the title protected.
+        guard = "{}" if title.startswith("\\") else ""
+        values: dict[str, object] = {"title": "{" + guard + title + "}"}
+        people = [f"{_latex(f)}, {_latex(g)}" if g else _latex(f) for f, g in _people(paper)]
+        if not paper.authors:
+            people = ["{" + name + "}" for name in people]
+        values["author"] = " and ".join(people)
+        values["year"] = str(paper.year)
+        date_parts = _date_parts(paper)
+        values["month"] = date_parts[1] if len(date_parts) > 1 else None
+        values["journal"] = _latex(paper.journal_ref or "")
+        if work == "report":
+            values["institution"] = " and ".join(_latex(org) for org in paper.organizations)
+        if work == "blog":
+            values["howpublished"] = "Blog post"
+        if paper.arxiv_id:
+            values |= {"eprint": paper.arxiv_id, "archivePrefix": "arXiv"}
+            values["primaryClass"] = paper.primary_category
+        values["doi"] = paper.dois[0] if paper.dois else None
+        values["url"] = paper.url
+        values["abstract"] = _latex(paper.abstract or "")
+        kept = [Field(name, value) for name, value in values.items() if value]
+        library.add(Entry(_TYPES[work][0], key, kept))
+    layout = BibtexFormat()  # type: ignore[no-untyped-call]
+    layout.block_separator = "\n"
+    return write_string(
+        library, prepend_middleware=[MonthAbbreviationMiddleware()], bibtex_format=layout
+    )
+
+
+# --- CSL-JSON and RIS ----------------------------------------------------------------------------
+
+
+def _csl_item(paper: Paper, key: str) -> dict[str, object]:
+    """A CSL item the way Zotero writes preprints: ``publisher`` arXiv, ``number`` arXiv:<id>."""
+    item: dict[str, object] = {"id": key, "type": _TYPES[_work_type(paper)][1]}
+    item["title"] = paper.title
+    if paper.authors:
+        names = [{"family": f, "given": g} for f, g in _people(paper)]
+        item["author"] = [{part: v for part, v in name.items() if v} for name in names]
+    else:
+        item["author"] = [{"literal": org} for org in paper.organizations]
+    item["issued"] = {"date-parts": [_date_parts(paper)]}
+    item["container-title"] = paper.journal_ref
+    item["publisher"] = "arXiv" if paper.arxiv_id and not paper.journal_ref else None
+    item["number"] = f"arXiv:{paper.arxiv_id}" if paper.arxiv_id else None
+    item["DOI"] = paper.dois[0] if paper.dois else None
+    item["URL"] = paper.url
+    item["abstract"] = paper.abstract
+    return {name: value for name, value in item.items() if value}
+
+
+def _ris_record(paper: Paper, key: str) -> str:
+    """One RIS record; values are flattened to one line, since RIS is line-based."""
+    tags: list[tuple[str, object]] = [("TY", _TYPES[_work_type(paper)][2]), ("ID", key)]
+    tags.append(("TI", paper.title))
+    tags += [("AU", f"{f}, {g}" if g else f) for f, g in _people(paper)]
+    tags.append(("PY", paper.year))
+    tags.append(("DA", "/".join([*(f"{p:02d}" for p in _date_parts(paper)), "", ""][:3]) + "/"))
+    if paper.journal_ref:
+        tags.append(("JO", paper.journal_ref))
+    elif paper.arxiv_id:
+        tags.append(("PB", "arXiv"))
+    tags += [("UR", paper.url), ("L1", paper.pdf_url)]
+    tags.append(("DO", paper.dois[0] if paper.dois else None))
+    tags.append(("AB", paper.abstract))
+    tags += [("KW", word) for word in dict.fromkeys([*paper.topics, *paper.tags])]
+    tags += [("N1", f"{note.created_at}: {note.body}") for note in paper.notes]
+    lines = [f"{tag}  - {_one_line(str(value))}" for tag, value in tags if value]
+    return "\n".join([*lines, "ER  - "]) + "\n"

@@ -1,0 +1,508 @@
+"""Exports read back by the tools they are meant for: bibtexparser, citeproc-py, csv, json."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import unicodedata
+from datetime import date
+
+import bibtexparser
+import pytest
+from bibtexparser.middlewares import LatexDecodingMiddleware, SeparateCoAuthors
+from hypothesis import given
+from hypothesis import strategies as st
+
+from papercli.errors import InvalidValueError
+from papercli.export import CSV_COLUMNS, FORMATS, export_papers, parse_json_export
+from papercli.models import Author, Note, Paper, ReadStatus
+
+LORA_TITLE = "LoRA: Low-Rank Adaptation & 100% of $W_0$ {frozen}"
+
+
+def queue() -> list[Paper]:
+    """A small queue covering what the formats have to get right."""
+    lora = Paper(
+        id="lora",
+        title=LORA_TITLE,
+        short_name="LoRA",
+        year=2021,
+        date="2021-06-17",
+        arxiv_id="2106.09685",
+        url="https://arxiv.org/abs/2106.09685",
+        pdf_url="https://arxiv.org/pdf/2106.09685",
+        aliases=["low-rank adaptation"],
+        organizations=["Microsoft"],
+        topics=["fine-tuning", "efficiency"],
+        why="Fine-tune a frozen model through small low-rank updates.",
+        focus="adapters",
+        technique="low-rank matrices",
+        sources=["reading-list-a"],
+        prerequisites=["transformer"],
+        status=ReadStatus.READ,
+        status_changed_at="2026-11-01T09:30:00Z",
+        read_at="2026-11-01T09:30:00Z",
+        tags=["peft", "必读"],
+        notes=[
+            Note("2026-10-30T08:00:00Z", "读完了。\nKey idea: ΔW = BA."),
+            Note("2026-11-01T09:30:00Z", "rank 4 is enough"),
+        ],
+        authors=[
+            Author("Edward J. Hu", ("Microsoft",)),
+            Author("Łukasz Kaiser", ("Google Brain", "OpenAI")),
+            Author("王伟"),
+            Author("Aäron van den Oord"),
+        ],
+        abstract="We propose Low-Rank Adaptation.\nIt freezes the weights.",
+        primary_category="cs.CL",
+        categories=["cs.CL", "cs.LG"],
+        dois=["10.48550/arXiv.2106.09685"],
+        comment="Draft V2",
+        arxiv_version=2,
+        arxiv_updated="2021-10-16T19:36:22Z",
+        fetched_at="2026-10-29T12:00:00Z",
+    )
+    chatgpt = Paper(
+        id="chatgpt",
+        title="Introducing ChatGPT",
+        short_name="ChatGPT",
+        year=2022,
+        date="2022-11-30",
+        kind="blog",
+        url="https://openai.com/blog/chatgpt",
+        organizations=["OpenAI"],
+        topics=["alignment"],
+        queue_position=1,
+    )
+    transformer = Paper(
+        id="transformer",
+        title="Attention Is All You Need",
+        short_name="Transformer",
+        year=2017,
+        date="2017-06-12",
+        arxiv_id="1706.03762",
+        url="https://arxiv.org/abs/1706.03762",
+        pdf_url="https://arxiv.org/pdf/1706.03762",
+        organizations=["Google Brain", "Google Research"],
+        topics=["architecture"],
+        status=ReadStatus.READING,
+        queue_position=2,
+        authors=[Author("Ashish Vaswani"), Author("Noam Shazeer"), Author("Łukasz Kaiser")],
+        journal_ref="NeurIPS 2017",
+        dois=["10.5555/3295222.3295349"],
+    )
+    # Same first author, year and first title word as LoRA: its key needs a suffix.
+    revisited = Paper(
+        id="lora-revisited",
+        title="LoRA_Revisited: a *report*",
+        short_name="LoRA revisited",
+        year=2021,
+        date="2021-09",
+        kind="report",
+        url="https://example.org/lora (revisited).pdf",
+        organizations=["Microsoft Research"],
+        status=ReadStatus.SKIPPED,
+        authors=[Author("Edward Hu")],
+    )
+    return [lora, chatgpt, transformer, revisited]
+
+
+KEYS = ["hu2021lora", "chatgpt", "vaswani2017attention", "hu2021loraa"]
+HISTORY = {
+    "lora": [
+        {"old_status": "unread", "new_status": "reading", "changed_at": "2026-10-30T08:00:00Z"},
+        {"old_status": "reading", "new_status": "read", "changed_at": "2026-11-01T09:30:00Z"},
+    ]
+}
+
+
+def export(fmt: str, papers: list[Paper] | None = None, **options: object) -> str:
+    return export_papers(
+        queue() if papers is None else papers, fmt, exported_on=date(2026, 11, 22), **options
+    )
+
+
+# --- BibTeX --------------------------------------------------------------------------------------
+
+# How LaTeX reads what export.py writes for the characters it must escape.
+UNLATEX = {
+    r"\textbackslash{}": "\\",
+    r"\textbraceleft{}": "{",
+    r"\textbraceright{}": "}",
+    r"\textasciitilde{}": "~",
+    r"\textasciicircum{}": "^",
+    **{"\\" + c: c for c in "&%$#_"},
+    "{}": "",
+}
+UNLATEX_RE = re.compile("|".join(map(re.escape, UNLATEX)))
+
+
+def unlatex(text: str) -> str:
+    return UNLATEX_RE.sub(lambda m: UNLATEX[m.group()], text)
+
+
+def read_title(entry: bibtexparser.model.Entry) -> str:
+    """The title as a reader sees it: without the braces that protect capitals."""
+    value = entry["title"]
+    assert value.startswith("{") and value.endswith("}")
+    return unlatex(value[1:-1])
+
+
+def test_bibtex_reads_back_with_bibtexparser() -> None:
+    text = export("bibtex")
+    library = bibtexparser.parse_string(text, append_middleware=[SeparateCoAuthors()])
+    assert not library.failed_blocks
+    entries = {entry.key: entry for entry in library.entries}
+    assert list(entries) == KEYS
+
+    lora = entries["hu2021lora"]
+    assert lora.entry_type == "misc"
+    assert read_title(lora) == LORA_TITLE
+    assert lora["author"] == [
+        "Hu, Edward J.",
+        "Kaiser, Łukasz",
+        "王伟",
+        "van den Oord, Aäron",
+    ]
+    assert {name: lora[name] for name in ("year", "month", "eprint", "primaryClass", "doi")} == {
+        "year": "2021",
+        "month": "jun",
+        "eprint": "2106.09685",
+        "primaryClass": "cs.CL",
+        "doi": "10.48550/arXiv.2106.09685",
+    }
+    assert lora["archivePrefix"] == "arXiv"
+    assert lora["url"] == "https://arxiv.org/abs/2106.09685"
+    assert unlatex(lora["abstract"]) == "We propose Low-Rank Adaptation. It freezes the weights."
+
+    blog = entries["chatgpt"]
+    assert blog.entry_type == "misc"
+    assert blog["author"] == ["{OpenAI}"]  # braced: an institution, not Mr. OpenAI
+    assert blog["howpublished"] == "Blog post"
+    assert "eprint" not in blog.fields_dict
+
+    transformer = entries["vaswani2017attention"]
+    assert transformer.entry_type == "article"
+    assert transformer["journal"] == "NeurIPS 2017"
+    assert "primaryClass" not in transformer.fields_dict
+
+    report = entries["hu2021loraa"]
+    assert report.entry_type == "techreport"
+    assert report["institution"] == "Microsoft Research"
+    assert read_title(report) == "LoRA_Revisited: a *report*"
+    assert report["month"] == "sep"
+
+
+def test_bibtex_text_is_escaped_for_latex() -> None:
+    text = export("bibtex")
+    assert r"title = {{LoRA: Low-Rank Adaptation \& 100\% of \$W\_0\$ " in text
+    assert "month = jun," in text  # the macro, unquoted, so styles print the month's name
+    # pylatexenc, as used by bibtexparser's own decoder, reads the escapes the same way.
+    entry = bibtexparser.parse_string(
+        export("bibtex", queue()[3:]), append_middleware=[LatexDecodingMiddleware()]
+    ).entries[0]
+    assert entry["title"] == "LoRA_Revisited: a *report*"
+
+
+def test_bibtex_keys_are_ascii_and_fall_back_to_the_slug() -> None:
+    papers = queue()
+    papers[0].authors = [Author("Ångström Ørsted")]
+    papers[2].authors = [Author("张伟")]  # nothing left in ASCII: the slug it is
+    papers.append(Paper(id="lora", title="Again", short_name="x", year=2021, date="2021"))
+    keys = [e.key for e in bibtexparser.parse_string(export("bibtex", papers)).entries]
+    assert keys == ["orsted2021lora", "chatgpt", "transformer", "hu2021lora", "lora"]
+
+
+def test_bibtex_protects_a_title_that_starts_with_a_macro() -> None:
+    paper = Paper(id="x", title="$100 models", short_name="x", year=2020, date="2020")
+    entry = bibtexparser.parse_string(export("bibtex", [paper])).entries[0]
+    assert entry["title"] == r"{{}\$100 models}"
+    assert read_title(entry) == "$100 models"
+
+
+def normalized(text: str) -> str:
+    """What a BibTeX field can keep: one line, single spaces, no control characters."""
+    kept = "".join(c for c in text if c.isspace() or unicodedata.category(c) != "Cc")
+    return " ".join(kept.split())
+
+
+@given(st.lists(st.text(), min_size=1, max_size=3))
+def test_any_title_survives_bibtex(titles: list[str]) -> None:
+    """A BibTeX field cannot keep line breaks or control characters; everything else survives."""
+    papers = [
+        Paper(id=f"p{i}", title=title, short_name="x", year=2020, date="2020-01-31")
+        for i, title in enumerate(titles)
+    ]
+    library = bibtexparser.parse_string(export("bibtex", papers))
+    assert not library.failed_blocks
+    assert [read_title(entry) for entry in library.entries] == [normalized(t) for t in titles]
+
+
+# --- CSL-JSON ------------------------------------------------------------------------------------
+
+
+def test_csl_json_items() -> None:
+    items = json.loads(export("csl-json"))
+    assert [item["id"] for item in items] == KEYS
+    assert [item["type"] for item in items] == [
+        "article",
+        "post-weblog",
+        "article-journal",
+        "report",
+    ]
+    lora, blog, transformer, report = items
+    assert lora["title"] == LORA_TITLE
+    assert lora["author"][:3] == [
+        {"family": "Hu", "given": "Edward J."},
+        {"family": "Kaiser", "given": "Łukasz"},
+        {"family": "王伟"},
+    ]
+    assert lora["issued"] == {"date-parts": [[2021, 6, 17]]}
+    assert (lora["publisher"], lora["number"]) == ("arXiv", "arXiv:2106.09685")
+    assert lora["DOI"] == "10.48550/arXiv.2106.09685"
+    assert lora["abstract"] == queue()[0].abstract
+    assert blog["author"] == [{"literal": "OpenAI"}]
+    assert "publisher" not in blog
+    assert transformer["container-title"] == "NeurIPS 2017"
+    assert report["issued"] == {"date-parts": [[2021, 9]]}
+
+
+def test_csl_json_renders_with_citeproc() -> None:
+    citeproc = pytest.importorskip("citeproc")
+    from citeproc.source.json import CiteProcJSON
+
+    items = json.loads(export("csl-json"))
+    style = citeproc.CitationStylesStyle("harvard-cite-them-right", validate=False)
+    source = CiteProcJSON(items)
+    bibliography = citeproc.CitationStylesBibliography(style, source, citeproc.formatter.plain)
+    bibliography.register(citeproc.Citation([citeproc.CitationItem(i["id"]) for i in items]))
+    rendered = "\n".join(str(entry) for entry in bibliography.bibliography())
+    for expected in ("Low-Rank Adaptation", "Hu, E.J.", "Kaiser", "OpenAI", "Vaswani", "2017"):
+        assert expected in rendered
+
+
+# --- CSV -----------------------------------------------------------------------------------------
+
+
+def test_csv_reads_back_with_dictreader() -> None:
+    text = export("csv")
+    assert "\r" not in text
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    assert [row["id"] for row in rows] == ["lora", "chatgpt", "transformer", "lora-revisited"]
+    assert list(rows[0]) == list(CSV_COLUMNS)
+    assert rows[0] == {
+        "id": "lora",
+        "short_name": "LoRA",
+        "title": LORA_TITLE,
+        "year": "2021",
+        "date": "2021-06-17",
+        "kind": "paper",
+        "organizations": "Microsoft",
+        "topics": "fine-tuning; efficiency",
+        "arxiv_id": "2106.09685",
+        "url": "https://arxiv.org/abs/2106.09685",
+        "pdf_url": "https://arxiv.org/pdf/2106.09685",
+        "status": "read",
+        "status_changed_at": "2026-11-01T09:30:00Z",
+        "read_at": "2026-11-01T09:30:00Z",
+        "queue_position": "",
+        "tags": "peft; 必读",
+        "notes": "2026-10-30T08:00:00Z: 读完了。\nKey idea: ΔW = BA. | "
+        "2026-11-01T09:30:00Z: rank 4 is enough",
+        "authors": "Edward J. Hu; Łukasz Kaiser; 王伟; Aäron van den Oord",
+        "abstract": "We propose Low-Rank Adaptation.\nIt freezes the weights.",
+    }
+    assert rows[1]["queue_position"] == "1"
+    assert rows[1]["authors"] == rows[1]["pdf_url"] == rows[1]["abstract"] == ""
+    assert rows[2]["organizations"] == "Google Brain; Google Research"
+
+
+# --- JSON ----------------------------------------------------------------------------------------
+
+
+def test_json_round_trip_keeps_every_field_and_the_history() -> None:
+    text = export("json", history=HISTORY)
+    document = json.loads(text)
+    assert list(document) == ["format", "version", "exported_on", "papers"]
+    assert document["exported_on"] == "2026-11-22"
+    assert list(document["papers"][0])[:4] == ["id", "short_name", "title", "year"]
+    assert document["papers"][0]["history"] == HISTORY["lora"]
+    assert "读完了" in text  # ensure_ascii=False
+
+    papers, history = parse_json_export(text)
+    assert papers == queue()
+    assert history == {
+        "lora": HISTORY["lora"],
+        "chatgpt": [],
+        "transformer": [],
+        "lora-revisited": [],
+    }
+    assert papers[0].authors[1].affiliations == ("Google Brain", "OpenAI")
+    assert papers[0].status is ReadStatus.READ
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{\n  "format": "papercli-export",\n  oops\n}', "line 3"),
+        ("[]", '"format": "papercli-export"'),
+        ('{"format": "zotero"}', '"format": "papercli-export"'),
+        ('{"format": "papercli-export", "version": 2, "papers": []}', "version 2"),
+        ('{"format": "papercli-export", "version": 1}', '"papers"'),
+        ('{"format": "papercli-export", "version": 1, "papers": [{"id": "x"}]}', "paper #1"),
+    ],
+)
+def test_json_import_rejects_what_it_cannot_read(text: str, message: str) -> None:
+    with pytest.raises(InvalidValueError, match=re.escape(message)):
+        parse_json_export(text)
+
+
+def test_json_import_rejects_an_unknown_status() -> None:
+    document = json.loads(export("json"))
+    document["papers"][1]["status"] = "done"
+    with pytest.raises(InvalidValueError, match=r"paper #2 .*'done'"):
+        parse_json_export(json.dumps(document))
+
+
+# --- Markdown ------------------------------------------------------------------------------------
+
+
+def test_markdown_checklist() -> None:
+    assert export("markdown", title="My queue").splitlines() == [
+        "# My queue",
+        "",
+        "Exported 2026-11-22 · 4 papers",
+        "",
+        r"- [x] **LoRA** — LoRA: Low-Rank Adaptation & 100% of \$W\_0\$ {frozen} (2021)"
+        " · Microsoft · [abs](https://arxiv.org/abs/2106.09685)"
+        " · [pdf](https://arxiv.org/pdf/2106.09685)",
+        "- [ ] **ChatGPT** — Introducing ChatGPT (2022) · OpenAI"
+        " · [abs](https://openai.com/blog/chatgpt)",
+        "- [ ] **Transformer** — Attention Is All You Need (2017) · Google Brain, Google Research"
+        " · [abs](https://arxiv.org/abs/1706.03762) · [pdf](https://arxiv.org/pdf/1706.03762)",
+        r"- [x] ~~**LoRA revisited** — LoRA\_Revisited: a \*report\* (2021)~~"
+        " · Microsoft Research · [abs](https://example.org/lora%20%28revisited%29.pdf)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("group_by", "headings"),
+    [
+        ("year", ["## 2021", "## 2022", "## 2017"]),
+        ("topic", ["## fine-tuning", "## alignment", "## architecture", "## (no topic)"]),
+    ],
+)
+def test_markdown_groups_follow_the_listing_order(group_by: str, headings: list[str]) -> None:
+    lines = export("markdown", group_by=group_by).splitlines()
+    assert [line for line in lines if line.startswith("## ")] == headings
+    if group_by == "year":
+        section = lines[lines.index("## 2021") : lines.index("## 2022")]
+        assert [line[:12] for line in section if line.startswith("- ")] == [
+            "- [x] **LoRA",
+            "- [x] ~~**Lo",
+        ]
+
+
+def test_markdown_counts_one_paper() -> None:
+    assert "Exported 2026-11-22 · 1 paper" in export("markdown", queue()[:1]).splitlines()
+
+
+# --- RIS -----------------------------------------------------------------------------------------
+
+
+def read_ris(text: str) -> list[list[tuple[str, str]]]:
+    records: list[list[tuple[str, str]]] = [[]]
+    for line in text.splitlines():
+        if not line:
+            continue
+        match = re.fullmatch(r"([A-Z][A-Z0-9])  - (.*)", line)
+        assert match, line
+        if match[1] == "ER":
+            records.append([])
+        else:
+            records[-1].append((match[1], match[2]))
+    assert records.pop() == []
+    return records
+
+
+def test_ris_records() -> None:
+    text = export("ris")
+    assert "\r" not in text
+    records = read_ris(text)
+    assert [record[0] for record in records] == [
+        ("TY", "UNPB"),
+        ("TY", "BLOG"),
+        ("TY", "JOUR"),
+        ("TY", "RPRT"),
+    ]
+    lora = records[0]
+    assert [value for tag, value in lora if tag == "AU"] == [
+        "Hu, Edward J.",
+        "Kaiser, Łukasz",
+        "王伟",
+        "van den Oord, Aäron",
+    ]
+    assert dict(lora)["TI"] == LORA_TITLE
+    assert [value for tag, value in lora if tag == "KW"] == [
+        "fine-tuning",
+        "efficiency",
+        "peft",
+        "必读",
+    ]
+    assert [value for tag, value in lora if tag == "N1"] == [
+        "2026-10-30T08:00:00Z: 读完了。 Key idea: ΔW = BA.",
+        "2026-11-01T09:30:00Z: rank 4 is enough",
+    ]
+    assert {tag: value for tag, value in lora if tag in ("ID", "PY", "DA", "L1", "DO", "PB")} == {
+        "ID": "hu2021lora",
+        "PY": "2021",
+        "DA": "2021/06/17/",
+        "L1": "https://arxiv.org/pdf/2106.09685",
+        "DO": "10.48550/arXiv.2106.09685",
+        "PB": "arXiv",
+    }
+    assert dict(records[1])["AU"] == "OpenAI"
+    assert dict(records[2])["JO"] == "NeurIPS 2017"
+    assert dict(records[3])["DA"] == "2021/09//"
+
+
+# --- All formats ---------------------------------------------------------------------------------
+
+
+EMPTY = {
+    "markdown": "# Reading list\n\nExported 2026-11-22 · 0 papers\n",
+    "csv": ",".join(CSV_COLUMNS) + "\n",
+    "json": '{\n  "format": "papercli-export",\n  "version": 1,\n'
+    '  "exported_on": "2026-11-22",\n  "papers": []\n}\n',
+    "bibtex": "",
+    "csl-json": "[]\n",
+    "ris": "",
+}
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_every_format_handles_an_empty_list(fmt: str) -> None:
+    assert export(fmt, []) == EMPTY[fmt]
+
+
+def test_unknown_format_lists_the_known_ones() -> None:
+    with pytest.raises(InvalidValueError) as error:
+        export("docx")
+    assert error.value.message == (
+        "unknown export format 'docx' (expected one of: markdown, csv, json, bibtex, csl-json, ris)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("fmt", "group_by", "message"),
+    [
+        ("markdown", "author", "cannot group by 'author' (expected one of: topic, year)"),
+        ("csv", "year", "grouping only applies to markdown, not to csv"),
+    ],
+)
+def test_grouping_is_checked(fmt: str, group_by: str, message: str) -> None:
+    with pytest.raises(InvalidValueError) as error:
+        export(fmt, group_by=group_by)
+    assert error.value.message == message
