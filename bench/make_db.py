@@ -1,0 +1,98 @@
+"""Make a synthetic papercli database with N extra papers, for the benchmarks.
+
+Usage: python bench/make_db.py N TARGET   (e.g. 1000000 bench/out/1m.db)
+
+The database starts from the shipped catalogue (so `show lora` works) and adds N papers
+with realistic field sizes, organizations, topics and some reading state.
+"""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+import sys
+import time
+from pathlib import Path
+
+from papercli import catalogue, paths
+from papercli.names import name_key
+
+WORDS = (
+    "attention transformer language model scaling retrieval reasoning alignment preference "
+    "optimization sparse mixture experts efficient inference quantization adapter low rank "
+    "instruction tuning reinforcement learning human feedback chain thought prompting agents "
+    "tools multimodal vision code evaluation benchmark safety distillation memory long context "
+    "position encoding rotary diffusion knowledge editing pretraining corpus data curation"
+).split()
+
+
+def sentence(rng: random.Random, low: int, high: int) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(rng.randint(low, high))).capitalize()
+
+
+def main() -> None:
+    count, target = int(sys.argv[1]), Path(sys.argv[2])
+    target.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{target}{suffix}").unlink(missing_ok=True)
+    started = time.perf_counter()
+    conn = catalogue.open_database(target, paths.seed_path())
+    orgs = [r[0] for r in conn.execute("SELECT name FROM organizations")]
+    topics = [r[0] for r in conn.execute("SELECT name FROM topics")]
+    taken = {r[0] for r in conn.execute("SELECT arxiv_id FROM papers WHERE arxiv_id IS NOT NULL")}
+    rng = random.Random(42)
+    papers, names, paper_orgs, paper_topics, states = [], [], [], [], []
+    serial = 0
+    for i in range(count):
+        pid = f"synthetic-{i}"
+        year = rng.randint(2008, 2025)
+        month = rng.randint(1, 12)
+        while True:
+            serial += 1
+            arxiv_id = f"{year % 100:02d}{month:02d}.{serial % 90000 + 10000:05d}"
+            if arxiv_id not in taken:
+                break
+        taken.add(arxiv_id)
+        title = sentence(rng, 6, 14)
+        short = f"{rng.choice(WORDS).capitalize()}-{i}"
+        date = f"{year}-{month:02d}-{rng.randint(1, 28):02d}"
+        papers.append(
+            (
+                pid,
+                title,
+                short,
+                "paper",
+                arxiv_id,
+                f"https://arxiv.org/abs/{arxiv_id}",
+                f"https://arxiv.org/pdf/{arxiv_id}",
+                date,
+                year,
+                sentence(rng, 15, 30),
+                "",
+                "",
+                "user",
+            )
+        )
+        names += [(name_key(pid), pid, pid, 0), (name_key(short), pid, short, 0)]
+        for position, org in enumerate(rng.sample(orgs, rng.randint(1, 2))):
+            paper_orgs.append((pid, org, position))
+        for position, topic in enumerate(rng.sample(topics, rng.randint(1, 3))):
+            paper_topics.append((pid, topic, position))
+        if rng.random() < 0.1:
+            states.append((pid, rng.choice(["read", "reading", "skipped"]), date, None, None))
+    with catalogue.transaction(conn):
+        conn.executemany(f"INSERT INTO papers VALUES ({', '.join('?' * 13)})", papers)
+        conn.executemany("INSERT OR IGNORE INTO paper_names VALUES (?, ?, ?, ?)", names)
+        conn.executemany("INSERT INTO paper_orgs VALUES (?, ?, ?)", paper_orgs)
+        conn.executemany("INSERT INTO paper_topics VALUES (?, ?, ?)", paper_topics)
+        conn.executemany("INSERT INTO reading_state VALUES (?, ?, ?, ?, ?)", states)
+        conn.execute("INSERT OR IGNORE INTO queue VALUES ('lora', 1, '2024-01-01')")
+    conn.execute("ANALYZE")
+    conn.close()
+    took = time.perf_counter() - started
+    print(f"wrote {target}: {count} synthetic papers + the catalogue in {took:.1f} s")
+
+
+if __name__ == "__main__":
+    sqlite3.enable_callback_tracebacks(True)
+    main()
