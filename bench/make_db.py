@@ -17,13 +17,60 @@ from pathlib import Path
 from papercli import catalogue, paths
 from papercli.names import name_key
 
-WORDS = (
-    "attention transformer language model scaling retrieval reasoning alignment preference "
-    "optimization sparse mixture experts efficient inference quantization adapter low rank "
-    "instruction tuning reinforcement learning human feedback chain thought prompting agents "
-    "tools multimodal vision code evaluation benchmark safety distillation memory long context "
-    "position encoding rotary diffusion knowledge editing pretraining corpus data curation"
-).split()
+WORDS = tuple(
+    [
+        "attention",
+        "transformer",
+        "language",
+        "model",
+        "scaling",
+        "retrieval",
+        "reasoning",
+        "alignment",
+        "preference",
+        "optimization",
+        "sparse",
+        "mixture",
+        "experts",
+        "efficient",
+        "inference",
+        "quantization",
+        "adapter",
+        "low",
+        "rank",
+        "instruction",
+        "tuning",
+        "reinforcement",
+        "learning",
+        "human",
+        "feedback",
+        "chain",
+        "thought",
+        "prompting",
+        "agents",
+        "tools",
+        "multimodal",
+        "vision",
+        "code",
+        "evaluation",
+        "benchmark",
+        "safety",
+        "distillation",
+        "memory",
+        "long",
+        "context",
+        "position",
+        "encoding",
+        "rotary",
+        "diffusion",
+        "knowledge",
+        "editing",
+        "pretraining",
+        "corpus",
+        "data",
+        "curation",
+    ]
+)
 
 
 def sentence(rng: random.Random, low: int, high: int) -> str:
