@@ -6,6 +6,7 @@ command opens the database, and sqlite-utils would add ~100 ms to each start.
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import tempfile
@@ -17,7 +18,7 @@ from urllib.parse import quote
 from papercli.arxiv_ids import abs_url, pdf_url
 from papercli.errors import DatabaseError, InvalidValueError
 from papercli.migrations import SCHEMA_VERSION, migrate, schema_version
-from papercli.models import Paper, ReadStatus, Selection
+from papercli.models import ArxivRecord, Author, Paper, ReadStatus, Selection
 from papercli.names import closest, name_key
 from papercli.seed import CatalogueSource
 
@@ -289,6 +290,7 @@ def _columns(conn: sqlite3.Connection, table: str) -> str:
 
 
 def _copy_catalogue(conn: sqlite3.Connection) -> None:
+    _adopt_user_papers(conn)
     cols = _columns(conn, "papers")
     updates = ", ".join(f"{c} = excluded.{c}" for c in cols.split(", ") if c != "id")
     conn.execute(
@@ -525,6 +527,7 @@ def get_paper(conn: sqlite3.Connection, paper_id: str) -> Paper:
             (paper_id,),
         )
     ]
+    _fill_arxiv(conn, paper)
     return paper
 
 
@@ -595,3 +598,187 @@ def complete_ids(conn: sqlite3.Connection, prefix: str, limit: int = 50) -> list
             (prefix, prefix + "\U0010ffff", limit),
         )
     ]
+
+
+# ---------------------------------------------------------------------------
+# arXiv metadata
+#
+# What `fetch` and `add` learnt from arXiv lives in arxiv_meta and arxiv_authors,
+# apart from the curated facts in papers and from the user's own state.
+
+
+def store_arxiv_record(
+    conn: sqlite3.Connection, paper_id: str, record: ArxivRecord, fetched_at: str
+) -> None:
+    """Save (or replace) what arXiv says about a paper; call inside a transaction."""
+    conn.execute(
+        "INSERT OR REPLACE INTO arxiv_meta (paper_id, arxiv_id, version, title, abstract,"
+        " published, updated, primary_category, categories, dois, journal_ref, comment,"
+        " abs_url, pdf_url, fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            paper_id,
+            record.arxiv_id,
+            record.version,
+            record.title,
+            record.abstract,
+            record.published,
+            record.updated,
+            record.primary_category,
+            json.dumps(record.categories, ensure_ascii=False),
+            json.dumps(record.dois, ensure_ascii=False),
+            record.journal_ref,
+            record.comment,
+            record.abs_url,
+            record.pdf_url,
+            fetched_at,
+        ),
+    )
+    conn.execute("DELETE FROM arxiv_authors WHERE paper_id = ?", (paper_id,))
+    conn.executemany(
+        "INSERT INTO arxiv_authors (paper_id, position, name, affiliations) VALUES (?, ?, ?, ?)",
+        [
+            (paper_id, i, a.name, json.dumps(list(a.affiliations), ensure_ascii=False))
+            for i, a in enumerate(record.authors)
+        ],
+    )
+
+
+def arxiv_record(conn: sqlite3.Connection, paper_id: str) -> tuple[ArxivRecord, str] | None:
+    """What was last fetched from arXiv for a paper, and when; None if never."""
+    row = conn.execute(
+        "SELECT arxiv_id, version, title, abstract, published, updated, primary_category,"
+        " categories, dois, journal_ref, comment, abs_url, pdf_url, fetched_at"
+        " FROM arxiv_meta WHERE paper_id = ?",
+        (paper_id,),
+    ).fetchone()
+    if row is None:
+        return None
+    authors = [
+        Author(str(name), tuple(json.loads(affiliations)))
+        for name, affiliations in conn.execute(
+            "SELECT name, affiliations FROM arxiv_authors WHERE paper_id = ? ORDER BY position",
+            (paper_id,),
+        )
+    ]
+    (arxiv_id, version, title, abstract, published, updated, primary, categories, dois) = row[:9]
+    journal_ref, comment, abs_link, pdf_link, fetched_at = row[9:]
+    record = ArxivRecord(
+        arxiv_id=str(arxiv_id),
+        version=int(version),
+        title=str(title),
+        abstract=str(abstract),
+        authors=authors,
+        published=str(published),
+        updated=str(updated),
+        primary_category=_optional(primary),
+        categories=json.loads(categories),
+        dois=json.loads(dois),
+        journal_ref=_optional(journal_ref),
+        comment=_optional(comment),
+        abs_url=str(abs_link),
+        pdf_url=_optional(pdf_link),
+    )
+    return record, str(fetched_at)
+
+
+def _fill_arxiv(conn: sqlite3.Connection, paper: Paper) -> None:
+    """Copy the fetched arXiv metadata, if any, into the paper's arXiv fields."""
+    fetched = arxiv_record(conn, paper.id)
+    if fetched is None:
+        return
+    record, paper.fetched_at = fetched
+    paper.authors = record.authors
+    paper.abstract = record.abstract
+    paper.primary_category = record.primary_category
+    paper.categories = record.categories
+    paper.dois = record.dois
+    paper.journal_ref = record.journal_ref
+    paper.comment = record.comment
+    paper.arxiv_version = record.version
+    paper.arxiv_updated = record.updated
+
+
+def ids_with_arxiv_id(conn: sqlite3.Connection, *, never_fetched: bool = False) -> list[str]:
+    """Papers that arXiv can tell about, oldest first; only those never fetched if asked."""
+    sql = "SELECT id FROM papers WHERE arxiv_id IS NOT NULL"
+    if never_fetched:
+        sql += " AND id NOT IN (SELECT paper_id FROM arxiv_meta)"
+    return [str(r[0]) for r in conn.execute(sql + " ORDER BY date, id")]
+
+
+def arxiv_ids_and_titles(
+    conn: sqlite3.Connection, ids: Sequence[str]
+) -> dict[str, tuple[str | None, str]]:
+    """(arXiv id or None, title) for each paper id that exists."""
+    return {
+        str(pid): (_optional(arxiv_id), str(title))
+        for pid, arxiv_id, title in conn.execute(
+            f"SELECT id, arxiv_id, title FROM papers WHERE id IN ({_marks(ids)})", ids
+        )
+    }
+
+
+def organizations_in(conn: sqlite3.Connection, affiliations: Sequence[str]) -> list[str]:
+    """The known organizations named by authors' affiliations, in order of first mention.
+
+    An affiliation matches when it, or one of its comma-separated parts, is a known
+    spelling (``Google Brain, Mountain View`` -> ``Google``); the rest are not guessed at.
+    """
+    found: dict[str, None] = {}
+    for affiliation in affiliations:
+        for part in (affiliation, *affiliation.split(",")):
+            row = conn.execute(
+                "SELECT org FROM org_names WHERE key = ?", (name_key(part),)
+            ).fetchone()
+            if row is not None:
+                found[str(row[0])] = None
+                break
+    return list(found)
+
+
+_USER_TABLES = ("reading_state", "status_history", "notes", "tags", "queue")
+
+
+def _adopt_user_papers(conn: sqlite3.Connection) -> None:
+    """Prepare for a newer catalogue (attached as ``seed``) that may ship papers users added.
+
+    Metadata fetched for an arXiv id the catalogue no longer gives a paper is dropped. A
+    user-added paper whose arXiv id the catalogue now ships under another id becomes the
+    catalogue's paper: the user's state and fetched metadata move to the catalogue id
+    (where both ids hold the same state row, the catalogue paper's is kept) and the
+    user's copy goes.
+    """
+    for table in ("arxiv_authors", "arxiv_meta"):
+        conn.execute(
+            f"DELETE FROM {table} WHERE paper_id IN (SELECT p.id FROM main.papers p"
+            " JOIN seed.papers s ON s.id = p.id WHERE s.arxiv_id IS NOT p.arxiv_id)"
+        )
+    adopted = conn.execute(
+        "SELECT u.id, s.id FROM main.papers u JOIN seed.papers s ON s.arxiv_id = u.arxiv_id"
+        " WHERE u.origin = 'user' AND u.id != s.id"
+    ).fetchall()
+    for old, new in adopted:
+        _close_queue_gap(conn, old, new)
+        for table in _USER_TABLES:
+            conn.execute(
+                f"UPDATE OR IGNORE {table} SET paper_id = ? WHERE paper_id = ?", (new, old)
+            )
+            conn.execute(f"DELETE FROM {table} WHERE paper_id = ?", (old,))
+        for table in ("arxiv_meta", "arxiv_authors"):
+            conn.execute(f"UPDATE {table} SET paper_id = ? WHERE paper_id = ?", (new, old))
+        for table, per_paper in _CATALOGUE_TABLES.items():
+            if per_paper:
+                conn.execute(f"DELETE FROM {table} WHERE paper_id = ?", (old,))
+        conn.execute("DELETE FROM papers WHERE id = ?", (old,))
+
+
+def _close_queue_gap(conn: sqlite3.Connection, old: str, new: str) -> None:
+    """When both papers are queued, ``old`` leaves the queue and the papers behind move up."""
+    row = conn.execute(
+        "SELECT position FROM queue WHERE paper_id = ?"
+        " AND EXISTS (SELECT 1 FROM queue WHERE paper_id = ?)",
+        (old, new),
+    ).fetchone()
+    if row is not None:
+        conn.execute("DELETE FROM queue WHERE paper_id = ?", (old,))
+        conn.execute("UPDATE queue SET position = position - 1 WHERE position > ?", (row[0],))

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from papercli.catalogue import transaction
+from papercli.catalogue import get_paper, transaction
 from papercli.errors import InvalidValueError, NotFoundError
 from papercli.models import Note, Paper, ReadStatus, Stats, StatusCounts
 
@@ -414,3 +414,26 @@ def stats(conn: sqlite3.Connection) -> Stats:
         by_topic=sorted(by_topic, key=lambda c: (-c.total, c.name)),
         read_per_month=per_month,
     )
+
+
+# ---------------------------------------------------------------------------
+# Export
+
+
+def full_papers(conn: sqlite3.Connection, ids: Sequence[str]) -> list[Paper]:
+    """Everything known about each paper, the user's state included, in the order given."""
+    return [with_state(conn, get_paper(conn, pid)) for pid in ids]
+
+
+def history_by_paper(
+    conn: sqlite3.Connection, ids: Sequence[str]
+) -> dict[str, list[dict[str, object]]]:
+    """Each paper's status changes, oldest first, for a full-fidelity export."""
+    found: dict[str, list[dict[str, object]]] = {pid: [] for pid in ids}
+    for pid, old, new, at in conn.execute(
+        "SELECT paper_id, old_status, new_status, changed_at FROM status_history"
+        f" WHERE paper_id {_IN_IDS} ORDER BY id",
+        (_id_list(ids),),
+    ):
+        found[pid].append({"old_status": old, "new_status": new, "changed_at": at})
+    return found

@@ -111,7 +111,36 @@ CREATE TABLE queue (
 CREATE INDEX queue_position ON queue(position);
 """
 
-MIGRATIONS: list[str] = [M001_INITIAL]
+# What arXiv says about a paper, kept apart from the catalogue's curated facts and from
+# the user's state: a new catalogue replaces neither, and `fetch` touches only these.
+M002_ARXIV = """
+CREATE TABLE arxiv_meta (
+    paper_id TEXT PRIMARY KEY,
+    arxiv_id TEXT NOT NULL,         -- version-less, as arXiv reports it
+    version INTEGER NOT NULL,       -- the latest version when fetched
+    title TEXT NOT NULL,
+    abstract TEXT NOT NULL,
+    published TEXT NOT NULL,        -- v1 submission time, ISO 8601 UTC
+    updated TEXT NOT NULL,          -- submission time of the latest version
+    primary_category TEXT,
+    categories TEXT NOT NULL DEFAULT '[]',   -- JSON list
+    dois TEXT NOT NULL DEFAULT '[]',         -- JSON list
+    journal_ref TEXT,
+    comment TEXT,
+    abs_url TEXT,
+    pdf_url TEXT,
+    fetched_at TEXT NOT NULL
+);
+CREATE TABLE arxiv_authors (
+    paper_id TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    affiliations TEXT NOT NULL DEFAULT '[]', -- JSON list
+    PRIMARY KEY (paper_id, position)
+) WITHOUT ROWID;
+"""
+
+MIGRATIONS: list[str] = [M001_INITIAL, M002_ARXIV]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

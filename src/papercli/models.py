@@ -141,6 +141,16 @@ def paper_details(paper: Paper) -> dict[str, object]:
         "queue_position": paper.queue_position,
         "tags": list(paper.tags),
         "notes": [{"created_at": n.created_at, "body": n.body} for n in paper.notes],
+        "authors": [{"name": a.name, "affiliations": list(a.affiliations)} for a in paper.authors],
+        "abstract": paper.abstract,
+        "primary_category": paper.primary_category,
+        "categories": list(paper.categories),
+        "dois": list(paper.dois),
+        "journal_ref": paper.journal_ref,
+        "comment": paper.comment,
+        "arxiv_version": paper.arxiv_version,
+        "arxiv_updated": paper.arxiv_updated,
+        "fetched_at": paper.fetched_at,
     }
 
 

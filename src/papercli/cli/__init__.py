@@ -16,7 +16,7 @@ import typer
 from typer.core import TyperGroup
 
 from papercli import __version__, catalogue
-from papercli.cli import browse, db, queue, reading, stats
+from papercli.cli import arxiv_commands, browse, db, queue, reading, stats, transfer
 from papercli.cli.common import AppState, fail
 from papercli.errors import EXIT_INTERRUPTED, PapercliError
 from papercli.models import ReadStatus
@@ -87,6 +87,9 @@ app.command("list")(browse.list_command)
 app.command("show")(browse.show_command)
 app.command("orgs")(browse.orgs_command)
 app.command("topics")(browse.topics_command)
+app.command("fetch")(arxiv_commands.fetch_command)
+app.command("add")(arxiv_commands.add_command)
+app.command("open")(arxiv_commands.open_command)
 for _status in (ReadStatus.READ, ReadStatus.READING, ReadStatus.UNREAD, ReadStatus.SKIPPED):
     app.command(f"mark-{_status}")(reading.mark_command(_status))
 app.command("mark")(reading.mark_as_command)
@@ -99,6 +102,7 @@ app.command("path")(reading.path_command)
 app.add_typer(queue.app, name="queue")
 app.command("next")(queue.next_command)
 app.command("stats")(stats.stats_command)
+app.command("export")(transfer.export_command)
 app.add_typer(db.app, name="db")
 
 

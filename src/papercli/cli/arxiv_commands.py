@@ -1,0 +1,235 @@
+"""Talking to arXiv: fetch, add, open.
+
+papercli.arxiv (httpx) and papercli.fetching are imported inside the commands, so
+every other command starts without loading an HTTP client or a feed parser.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from papercli import catalogue, refs
+from papercli.cli.browse import complete_ref
+from papercli.cli.common import ShowFormat, connect, echo_json, read_refs
+from papercli.errors import EXIT_USER, NotFoundError
+
+if TYPE_CHECKING:
+    from papercli.arxiv import ArxivClient
+    from papercli.fetching import AddSummary, FetchSummary
+
+# A person is waiting: two retries (after 3 s, then 6 s) rather than the client's three.
+RETRIES = 2
+
+
+def new_client(
+    *, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep
+) -> ArxivClient:
+    """The arXiv client for one command (tests pass a fake clock so nothing waits)."""
+    from papercli.arxiv import ArxivClient
+
+    return ArxivClient(max_retries=RETRIES, clock=clock, sleep=sleep)
+
+
+def fetch_command(
+    ctx: typer.Context,
+    paper_refs: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="[REF...]",
+            autocompletion=complete_ref,
+            help="Papers to refresh (default: all with an arXiv id); - reads them from stdin.",
+        ),
+    ] = None,
+    all_papers: Annotated[
+        bool, typer.Option("--all", help="Every paper with an arXiv id (the default).")
+    ] = False,
+    missing: Annotated[
+        bool, typer.Option("--missing", help="Only papers never fetched before.")
+    ] = False,
+    output: Annotated[
+        ShowFormat, typer.Option("--format", "-f", help="text or json.")
+    ] = ShowFormat.text,
+) -> None:
+    """Fetch authors, abstract, categories and versions from arXiv.
+
+    Asks arXiv about up to 100 papers per request, 3 s apart as its terms ask, and
+    saves each answer as it arrives. A paper whose title on arXiv is not the
+    catalogue's is left alone and reported. When arXiv cannot be reached it is
+    retried twice (after 3 s, then 6 s) before giving up. PAPERCLI_ARXIV_URL sets
+    the API address (default https://export.arxiv.org/api/query). Exit status: 0
+    when every paper was fetched, 1 when some were not found, failed or did not
+    match, 3 when arXiv could not be reached.
+
+    \b
+    Examples:
+      papercli fetch
+      papercli fetch --missing
+      papercli fetch lora gpt-3
+      papercli fetch --format json
+    """
+    from papercli import fetching
+
+    if sum([bool(paper_refs), all_papers, missing]) > 1:
+        raise typer.BadParameter("give papers, --all or --missing, not several of them")
+    conn = connect(ctx)
+    ids = fetching.papers_to_fetch(
+        conn, read_refs(paper_refs) if paper_refs else [], missing=missing
+    )
+    if not ids:
+        typer.echo("nothing to fetch: every paper with an arXiv id was fetched already", err=True)
+        return
+    with new_client() as client, _progress(len(ids)) as advance:
+        summary = fetching.fetch_metadata(conn, ids, client, on_batch=advance)
+    if output is ShowFormat.json:
+        echo_json(_fetch_json(summary))
+    else:
+        typer.echo("\n".join(_fetch_lines(summary)))
+    if not summary.ok:
+        raise typer.Exit(EXIT_USER)
+
+
+@contextmanager
+def _progress(total: int) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on stderr when a person watches it; otherwise nothing."""
+    if not sys.stderr.isatty():
+        yield lambda done, of: None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("asking arXiv", total=total)
+        yield lambda done, of: progress.update(task, completed=done, total=of)
+
+
+def _fetch_lines(summary: FetchSummary) -> list[str]:
+    def named(pid: str) -> str:
+        arxiv_id = summary.arxiv_ids.get(pid)
+        return f"{pid} (arXiv:{arxiv_id})" if arxiv_id else pid
+
+    lines = [
+        f"updated {len(summary.updated)}, unchanged {len(summary.unchanged)},"
+        f" not found {len(summary.not_found)}, failed {len(summary.failed)},"
+        f" title mismatch {len(summary.mismatched)}"
+    ]
+    lines += [f"not found on arXiv: {named(pid)}" for pid in summary.not_found]
+    lines += [f"failed: {named(pid)}: {reason}" for pid, reason in summary.failed.items()]
+    lines += [
+        f"title mismatch, not stored: {named(m.paper_id)} is {m.title!r} here"
+        f" but {m.arxiv_title!r} on arXiv"
+        for m in summary.mismatched
+    ]
+    return lines
+
+
+def _fetch_json(summary: FetchSummary) -> dict[str, object]:
+    def paper(pid: str) -> dict[str, object]:
+        return {"id": pid, "arxiv_id": summary.arxiv_ids.get(pid)}
+
+    return {
+        "updated": [paper(pid) for pid in summary.updated],
+        "unchanged": [paper(pid) for pid in summary.unchanged],
+        "not_found": [paper(pid) for pid in summary.not_found],
+        "failed": [{**paper(pid), "reason": r} for pid, r in summary.failed.items()],
+        "title_mismatch": [
+            {**paper(m.paper_id), "title": m.title, "arxiv_title": m.arxiv_title}
+            for m in summary.mismatched
+        ],
+    }
+
+
+def add_command(
+    ctx: typer.Context,
+    arxiv_refs: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="ID_OR_URL...",
+            help="arXiv ids (2106.09685, arXiv:2106.09685v2, hep-th/9901001) or arxiv.org URLs.",
+        ),
+    ],
+    slug: Annotated[
+        str | None,
+        typer.Option(
+            "--id", metavar="SLUG", help="The id to give the paper (only with a single id)."
+        ),
+    ] = None,
+    topic: Annotated[
+        list[str] | None,
+        typer.Option("--topic", metavar="NAME", help="File the papers under a topic; repeatable."),
+    ] = None,
+    queue: Annotated[
+        bool, typer.Option("--queue", help="Also put the added papers in the reading queue.")
+    ] = False,
+) -> None:
+    """Add papers from arXiv to your list, with their metadata.
+
+    All new ids are looked up in one request; papers already in the catalogue or
+    your list are named instead of added twice. Each paper gets an id made from its
+    title (e.g. heat-bath-random-walks) unless --id gives one. Exit status 1 when
+    arXiv did not know an id, 3 when it could not be reached.
+
+    \b
+    Examples:
+      papercli add 2312.00752
+      papercli add https://arxiv.org/abs/2312.00752 --id mamba --topic architecture --queue
+      papercli add 2404.14219 arXiv:2402.17764v1
+    """
+    from papercli import fetching
+
+    conn = connect(ctx)
+    with new_client() as client:
+        summary = fetching.add_papers(
+            conn, arxiv_refs, client, slug=slug, topics=topic or [], queue=queue
+        )
+    _report_added(summary)
+    if not summary.ok:
+        raise typer.Exit(EXIT_USER)
+
+
+def _report_added(summary: AddSummary) -> None:
+    for paper in summary.added:
+        typer.echo(f"added {paper.id}: {paper.title} ({paper.year})")
+    if summary.queued:
+        typer.echo(f"queued {', '.join(summary.queued)}")
+    for arxiv_id, pid in summary.existing:
+        typer.echo(f"{arxiv_id} is already in your list as {pid}", err=True)
+    for arxiv_id in summary.not_found:
+        typer.echo(f"arXiv does not know {arxiv_id}; nothing added for it", err=True)
+    for arxiv_id, reason in summary.failed.items():
+        typer.echo(f"arXiv refused {arxiv_id}: {reason}; nothing added for it", err=True)
+
+
+def open_command(
+    ctx: typer.Context,
+    ref: Annotated[
+        str,
+        typer.Argument(
+            metavar="REF",
+            autocompletion=complete_ref,
+            help="Id, short name, alias, arXiv id or URL, or title words.",
+        ),
+    ],
+    pdf: Annotated[bool, typer.Option("--pdf", help="Open the PDF instead.")] = False,
+) -> None:
+    """Open a paper's abstract page (or PDF) in the browser, and print its address.
+
+    \b
+    Examples:
+      papercli open lora
+      papercli open "attention is all you need" --pdf
+    """
+    conn = connect(ctx)
+    paper = catalogue.get_paper(conn, refs.resolve(conn, ref))
+    url = paper.pdf_url if pdf else paper.url
+    if url is None:
+        what = "PDF" if pdf else "web page"
+        other = f"; its page is: papercli open {paper.id}" if pdf and paper.url else ""
+        raise NotFoundError(f"papercli knows no {what} for {paper.id}{other}")
+    typer.echo(url)
+    typer.launch(url)

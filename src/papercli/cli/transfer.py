@@ -1,0 +1,119 @@
+"""Moving papers out of (and into) papercli: ``export`` and ``import``."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from papercli import catalogue, export, library
+from papercli.cli.common import (
+    Org,
+    Reverse,
+    Search,
+    Since,
+    Sort,
+    SortKey,
+    Status,
+    Tag,
+    Topic,
+    Until,
+    Year,
+    connect,
+    selection,
+)
+from papercli.files import write_atomic
+
+
+class ExportFormat(StrEnum):
+    """The formats of ``export.FORMATS`` (a test keeps the two in step)."""
+
+    MARKDOWN = "markdown"
+    CSV = "csv"
+    JSON = "json"
+    BIBTEX = "bibtex"
+    CSL_JSON = "csl-json"
+    RIS = "ris"
+
+
+class GroupBy(StrEnum):
+    TOPIC = "topic"
+    YEAR = "year"
+
+
+def export_command(
+    ctx: typer.Context,
+    output_format: Annotated[
+        ExportFormat, typer.Option("--format", "-f", help="The file format to write.")
+    ] = ExportFormat.MARKDOWN,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", metavar="FILE", help="Write to FILE (default: stdout)."),
+    ] = None,
+    queue: Annotated[
+        bool, typer.Option("--queue", help="Export your reading queue, in queue order.")
+    ] = False,
+    group_by: Annotated[
+        GroupBy | None, typer.Option("--group-by", help="Markdown only: sections by topic or year.")
+    ] = None,
+    title: Annotated[
+        str, typer.Option("--title", help="Heading of the Markdown checklist.")
+    ] = "Reading list",
+    since: Since = None,
+    until: Until = None,
+    year: Year = None,
+    org: Org = None,
+    topic: Topic = None,
+    search: Search = None,
+    status: Status = None,
+    tag: Tag = None,
+    sort: Sort = SortKey.DATE,
+    reverse: Reverse = False,
+) -> None:
+    """Export papers as Markdown, CSV, JSON, BibTeX, CSL-JSON or RIS.
+
+    Pick papers with the filters of `list`, or --queue for your queue in order. JSON
+    keeps everything (status, history, notes, tags, queue place) and can be imported
+    back. Files are written atomically: a failure never leaves half a file.
+
+    \b
+    Examples:
+      papercli export --queue --format bibtex -o queue.bib
+      papercli export --queue > reading-list.md
+      papercli export --topic peft --format csv -o peft.csv
+      papercli export --format json -o backup.json
+      papercli export --status read --group-by year
+    """
+    conn = connect(ctx)
+    if queue:
+        ids = library.queue_ids(conn)
+    else:
+        chosen = selection(
+            since=since,
+            until=until,
+            year=year,
+            org=org,
+            topic=topic,
+            search=search,
+            status=status,
+            tag=tag,
+            sort=sort,
+            reverse=reverse,
+        )
+        ids = [p.id for p in catalogue.list_papers(conn, chosen)]
+    text = export.export_papers(
+        library.full_papers(conn, ids),
+        str(output_format),
+        title=title,
+        exported_on=date.today(),
+        group_by=str(group_by) if group_by else None,
+        history=library.history_by_paper(conn, ids) if output_format is ExportFormat.JSON else None,
+    )
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        write_atomic(output, text)
+        typer.echo(f"wrote {len(ids)} papers to {output}", err=True)

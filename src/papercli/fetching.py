@@ -1,0 +1,281 @@
+"""Bring arXiv's metadata into the database: refresh known papers, add new ones.
+
+The core behind ``fetch`` and ``add``: no terminal here. The client is passed in, so
+tests hand it a fake clock; every batch is saved in its own transaction as it
+arrives, so an interrupted run keeps what it already fetched.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sqlite3
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from papercli import catalogue, library, refs
+from papercli.arxiv_ids import parse_arxiv_id
+from papercli.catalogue import transaction
+from papercli.errors import InvalidValueError, PapercliError
+from papercli.models import ArxivRecord, Paper
+from papercli.names import name_key, slugify
+
+if TYPE_CHECKING:
+    from papercli.arxiv import ArxivClient
+
+# Percent similarity (after folding case and punctuation) above which arXiv's title is
+# taken to name the catalogue's paper: absorbs "LLaMA"/"Llama", a trailing period or a
+# small rewording between versions, but not a different paper.
+TITLE_SIMILARITY = 90
+# Left out of generated ids: "attention-all-you-need", not "attention-is-all-you".
+_STOPWORDS = frozenset(
+    {"a", "an", "and", "are", "as", "at", "by", "for", "from", "in", "is", "of", "on", "or"}
+    | {"the", "to", "via", "with"}
+)
+_SHORT_NAME_MAX = 30
+_SLUG_WORDS = 4
+
+
+def titles_match(curated: str, arxiv_title: str) -> bool:
+    """Whether arXiv's title is the catalogue's, give or take case, punctuation and typos."""
+    from rapidfuzz import fuzz
+
+    ours, theirs = name_key(curated), name_key(arxiv_title)
+    return ours == theirs or fuzz.ratio(ours, theirs) >= TITLE_SIMILARITY
+
+
+# ---------------------------------------------------------------------------
+# fetch
+
+
+@dataclass(frozen=True)
+class TitleMismatch:
+    paper_id: str
+    title: str  # the catalogue's, which was kept
+    arxiv_title: str  # what arXiv calls the paper with that id
+
+
+@dataclass
+class FetchSummary:
+    """How each paper fared; ids are paper ids."""
+
+    arxiv_ids: dict[str, str] = field(default_factory=dict)  # paper id -> arXiv id asked
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    not_found: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)  # paper id -> reason
+    mismatched: list[TitleMismatch] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not (self.not_found or self.failed or self.mismatched)
+
+
+def papers_to_fetch(
+    conn: sqlite3.Connection, paper_refs: Sequence[str], *, missing: bool = False
+) -> list[str]:
+    """The papers named, else every paper with an arXiv id (only never-fetched ones if asked)."""
+    if paper_refs:
+        return refs.resolve_all(conn, paper_refs)
+    return catalogue.ids_with_arxiv_id(conn, never_fetched=missing)
+
+
+def fetch_metadata(
+    conn: sqlite3.Connection,
+    paper_ids: Sequence[str],
+    client: ArxivClient,
+    on_batch: Callable[[int, int], None] | None = None,
+) -> FetchSummary:
+    """Ask arXiv about the papers in batches and store what it says, batch by batch.
+
+    Curated facts win: when arXiv's title is not the catalogue's (a wrong id, most
+    likely) nothing is stored for that paper and the mismatch is reported. If arXiv
+    cannot be used at all the error is raised; if it fails after some batches were
+    saved, the rest are reported as failed. ``on_batch(done, total)`` follows progress.
+    """
+    summary = FetchSummary()
+    known = catalogue.arxiv_ids_and_titles(conn, paper_ids)
+    by_arxiv_id: dict[str, str] = {}
+    for pid in paper_ids:
+        arxiv_id = known[pid][0]
+        if arxiv_id is None:
+            summary.failed[pid] = "it has no arXiv id"
+            continue
+        try:
+            canonical = parse_arxiv_id(arxiv_id).id
+        except InvalidValueError as exc:
+            summary.failed[pid] = exc.message
+            continue
+        summary.arxiv_ids[pid] = canonical
+        by_arxiv_id[canonical] = pid
+    pending = dict(by_arxiv_id)
+    try:
+        for batch in client.fetch_batches(list(by_arxiv_id)):
+            fetched_at = library.clock()
+            with transaction(conn):
+                for arxiv_id, record in batch.records.items():
+                    pid = pending.pop(arxiv_id)
+                    _store_checked(conn, summary, pid, known[pid][1], record, fetched_at)
+            for arxiv_id in batch.missing:
+                summary.not_found.append(pending.pop(arxiv_id))
+            for arxiv_id, reason in batch.failed.items():
+                summary.failed[pending.pop(arxiv_id)] = reason
+            if on_batch is not None:
+                on_batch(len(by_arxiv_id) - len(pending), len(by_arxiv_id))
+    except PapercliError as exc:
+        if len(pending) == len(by_arxiv_id):
+            raise  # nothing was fetched: the one-line error says it all
+        for pid in pending.values():
+            summary.failed[pid] = exc.message
+    return summary
+
+
+def _store_checked(
+    conn: sqlite3.Connection,
+    summary: FetchSummary,
+    paper_id: str,
+    title: str,
+    record: ArxivRecord,
+    fetched_at: str,
+) -> None:
+    if not titles_match(title, record.title):
+        summary.mismatched.append(TitleMismatch(paper_id, title, record.title))
+        return
+    before = catalogue.arxiv_record(conn, paper_id)
+    catalogue.store_arxiv_record(conn, paper_id, record, fetched_at)
+    if before is not None and before[0] == record:
+        summary.unchanged.append(paper_id)
+    else:
+        summary.updated.append(paper_id)
+
+
+# ---------------------------------------------------------------------------
+# add
+
+
+@dataclass
+class AddSummary:
+    added: list[Paper] = field(default_factory=list)
+    existing: list[tuple[str, str]] = field(default_factory=list)  # (arXiv id, paper id)
+    not_found: list[str] = field(default_factory=list)  # arXiv ids arXiv does not know
+    failed: dict[str, str] = field(default_factory=dict)  # arXiv id -> arXiv's reason
+    queued: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not (self.not_found or self.failed)
+
+
+def add_papers(
+    conn: sqlite3.Connection,
+    arxiv_refs: Sequence[str],
+    client: ArxivClient,
+    *,
+    slug: str | None = None,
+    topics: Sequence[str] = (),
+    queue: bool = False,
+) -> AddSummary:
+    """Add arXiv papers to the user's list, asking arXiv about all the new ones at once.
+
+    Everything the user typed is checked before any request: the ids, ``slug`` (only
+    with a single id) and the topics. Papers already in the catalogue or the list,
+    by version-less arXiv id, are reported rather than added twice.
+    """
+    wanted = list(dict.fromkeys(parse_arxiv_id(ref).id for ref in arxiv_refs))
+    if slug is not None:
+        if len(wanted) != 1:
+            raise InvalidValueError(
+                f"--id names one paper, but {len(wanted)} arXiv ids were given;"
+                " add them one at a time to choose their ids"
+            )
+        _check_slug(conn, slug)
+    topic_names = catalogue.resolve_topics(conn, topics)
+    summary = AddSummary()
+    new: list[str] = []
+    for arxiv_id in wanted:
+        holders = catalogue.ids_by_arxiv_id(conn, arxiv_id)
+        if holders:
+            summary.existing.append((arxiv_id, holders[0]))
+        else:
+            new.append(arxiv_id)
+    if not new:
+        return summary
+    for batch in client.fetch_batches(new):
+        fetched_at = library.clock()
+        with transaction(conn):
+            for arxiv_id, record in batch.records.items():
+                paper = _new_paper(conn, arxiv_id, record, slug, topic_names)
+                catalogue.insert_paper(conn, paper)
+                catalogue.store_arxiv_record(conn, paper.id, record, fetched_at)
+                summary.added.append(paper)
+        summary.not_found += batch.missing
+        summary.failed.update(batch.failed)
+    if queue and summary.added:
+        summary.queued = library.queue_add(conn, [p.id for p in summary.added]).added
+    return summary
+
+
+def _new_paper(
+    conn: sqlite3.Connection,
+    arxiv_id: str,
+    record: ArxivRecord,
+    slug: str | None,
+    topics: list[str],
+) -> Paper:
+    short_name = short_name_for(record.title)
+    year = int(record.published[:4])
+    affiliations = [a for author in record.authors for a in author.affiliations]
+    return Paper(
+        id=slug or _free_slug(conn, short_name, year),
+        title=record.title,
+        short_name=short_name,
+        year=year,
+        date=record.published[:10],
+        arxiv_id=arxiv_id,
+        organizations=catalogue.organizations_in(conn, affiliations),
+        topics=topics,
+        origin="user",
+    )
+
+
+def short_name_for(title: str) -> str:
+    """What a table shows for a title: the part before a colon if short, else its start.
+
+    ``LoRA: Low-Rank Adaptation of ...`` -> ``LoRA``; ``Heat-bath random walks with
+    Markov bases`` -> ``Heat-bath random walks``.
+    """
+    head, colon, _ = title.partition(":")
+    if colon and 0 < len(head.strip()) <= _SHORT_NAME_MAX:
+        return head.strip()
+    words: list[str] = []
+    for word in title.split():
+        if len(" ".join([*words, word])) > _SHORT_NAME_MAX:
+            break
+        words.append(word)
+    while words and words[-1].casefold() in _STOPWORDS:
+        words.pop()
+    return " ".join(words) or title[:_SHORT_NAME_MAX]
+
+
+def _free_slug(conn: sqlite3.Connection, short_name: str, year: int) -> str:
+    """A readable id not yet taken: ``lora``, else ``lora-2021``, else ``lora-2021-2``..."""
+    words = [w for w in slugify(short_name).split("-") if w and w not in _STOPWORDS]
+    base = "-".join(words[:_SLUG_WORDS]) or "paper"
+    numbered = (f"{base}-{year}-{n}" for n in itertools.count(2))
+    return next(c for c in itertools.chain([base, f"{base}-{year}"], numbered) if _free(conn, c))
+
+
+def _free(conn: sqlite3.Connection, slug: str) -> bool:
+    # Ids, short names and aliases share one namespace in refs.resolve.
+    return not catalogue.ids_by_name(conn, name_key(slug))
+
+
+def _check_slug(conn: sqlite3.Connection, slug: str) -> None:
+    if not slug or slugify(slug) != slug:
+        hint = f", e.g. {slugify(slug)!r}" if slugify(slug) else ""
+        raise InvalidValueError(
+            f"{slug!r} cannot be an id: use lowercase letters, digits and hyphens{hint}"
+        )
+    if not _free(conn, slug):
+        holder = catalogue.ids_by_name(conn, name_key(slug))[0]
+        raise InvalidValueError(f"{slug!r} is already taken (by {holder}); choose another --id")

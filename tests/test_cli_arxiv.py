@@ -1,0 +1,358 @@
+"""fetch, add and open as a user runs them, against a local server replaying arXiv.
+
+Time is fake (the commands' client gets the test clock), so retries and pacing cost
+nothing; the shipped catalogue is used, with answers re-labelled by ``paper_entry``.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterator
+from functools import partial
+from pathlib import Path
+
+import pytest
+import typer
+from pytest_httpserver import HTTPServer
+from typer.testing import Result
+from werkzeug import Request, Response
+
+from papercli import catalogue, library, paths
+from papercli.cli import arxiv_commands
+from tests.arxiv_fakes import FakeClock
+from tests.test_arxiv import Replay, recorded, status
+from tests.test_fetching import (
+    LORA,
+    NOW,
+    PLAIN,
+    add_fake_papers,
+    answer,
+    echo_titles,
+    error_feed,
+    paper_entry,
+)
+
+TRANSFORMER = "Attention Is All You Need"
+ABC_ERROR = "api-2026_error_malformed_id_abc_http400.xml"
+AEW10 = "api-2026_single_id_1707.08567_comment_34_authors.xml"
+HEAT_BATH = "Heat-bath random walks with Markov bases"
+
+Run = Callable[..., Result]
+
+
+@pytest.fixture(autouse=True)
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    """Every command's client runs on fake time, so no test waits for real."""
+    clock = FakeClock()
+    fake_time = partial(arxiv_commands.new_client, clock=clock, sleep=clock.sleep)
+    monkeypatch.setattr(arxiv_commands, "new_client", fake_time)
+    monkeypatch.setattr(library, "clock", lambda: NOW)
+    return clock
+
+
+@pytest.fixture
+def serve(
+    httpserver: HTTPServer, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., Replay]:
+    monkeypatch.setenv("PAPERCLI_ARXIV_URL", httpserver.url_for("/api/query"))
+
+    def serve(*answers: Response | Callable[[Request], Response]) -> Replay:
+        replay = Replay(clock, list(answers))
+        httpserver.expect_request("/api/query").respond_with_handler(replay)
+        return replay
+
+    return serve
+
+
+@pytest.fixture
+def db(run: Run, db_path: Path) -> Iterator[sqlite3.Connection]:
+    """The user's database, as the commands left it."""
+    assert run("db", "path").exit_code == 0
+    conn = catalogue.open_database(db_path, paths.seed_path())
+    yield conn
+    conn.close()
+
+
+def one_line_error(result: Result, code: int, text: str) -> None:
+    assert result.exit_code == code, result.output
+    assert result.stdout == ""
+    assert result.stderr.startswith(f"error: {text}"), result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+# ---------------------------------------------------------------------------
+# fetch
+
+
+def test_fetch_stores_metadata_that_show_then_has(
+    run: Run, serve: Callable[..., Replay], db: sqlite3.Connection
+) -> None:
+    replay = serve(answer(paper_entry("2106.09685", LORA, version=2)))
+    result = run("fetch", "lora")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "updated 1, unchanged 0, not found 0, failed 0, title mismatch 0\n"
+    assert replay.id_lists == ["2106.09685"]
+    paper = catalogue.get_paper(db, "lora")
+    assert [a.name for a in paper.authors] == [
+        "Andrew Gould",
+        "Susan Dorsher",
+        "B. Scott Gaudi",
+        "Andrzej Udalski",
+    ]
+    assert paper.authors[2].affiliations == ("CfA",)
+    assert paper.abstract and paper.abstract.startswith("We derive the frequencies")
+    assert (paper.categories, paper.arxiv_version, paper.fetched_at) == (["astro-ph"], 2, NOW)
+    assert run("fetch", "lora").stdout.startswith("updated 0, unchanged 1,")
+
+
+def test_show_json_includes_fetched_metadata(
+    run: Run, run_json: Callable[..., object], serve: Callable[..., Replay]
+) -> None:
+    serve(answer(paper_entry("2106.09685", LORA)))
+    assert run("fetch", "lora").exit_code == 0
+    shown = run_json("show", "lora", "--format", "json")
+    assert isinstance(shown, dict)
+    assert shown["authors"][0]["name"] == "Andrew Gould"
+    assert shown["abstract"].startswith("We derive the frequencies")
+    assert shown["categories"] == ["astro-ph"]
+
+
+def test_a_title_mismatch_is_reported_and_not_stored(
+    run: Run, serve: Callable[..., Replay], db: sqlite3.Connection
+) -> None:
+    serve(answer(paper_entry("2106.09685", HEAT_BATH)))
+    result = run("fetch", "lora")
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        "updated 0, unchanged 0, not found 0, failed 0, title mismatch 1",
+        f"title mismatch, not stored: lora (arXiv:2106.09685) is {LORA!r} here"
+        f" but {HEAT_BATH!r} on arXiv",
+    ]
+    assert catalogue.get_paper(db, "lora").authors == []
+
+
+def test_papers_arxiv_does_not_know_are_named(
+    run: Run, serve: Callable[..., Replay], db: sqlite3.Connection
+) -> None:
+    serve(answer(paper_entry("2106.09685", LORA)))
+    result = run("fetch", "lora", "transformer")
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        "updated 1, unchanged 0, not found 1, failed 0, title mismatch 0",
+        "not found on arXiv: transformer (arXiv:1706.03762)",
+    ]
+    assert catalogue.get_paper(db, "lora").authors
+
+
+def test_an_id_arxiv_rejects_fails_alone(run: Run, serve: Callable[..., Replay]) -> None:
+    replay = serve(error_feed("2106.09685"), answer(paper_entry("1706.03762", TRANSFORMER)))
+    result = run("fetch", "lora", "transformer", "gpt-1")
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        "updated 1, unchanged 0, not found 0, failed 2, title mismatch 0",
+        "failed: gpt-1: it has no arXiv id",
+        "failed: lora (arXiv:2106.09685): incorrect id format for 2106.09685",
+    ]
+    assert replay.id_lists == ["2106.09685,1706.03762", "1706.03762"]
+
+
+def test_an_error_feed_naming_no_requested_id_is_one_line(
+    run: Run, serve: Callable[..., Replay]
+) -> None:
+    serve(recorded(ABC_ERROR))
+    one_line_error(
+        run("fetch", "lora"), 1, "arXiv rejected the request: incorrect id format for abc"
+    )
+
+
+def test_a_busy_arxiv_is_asked_again(
+    run: Run, serve: Callable[..., Replay], clock: FakeClock
+) -> None:
+    replay = serve(status(503), answer(paper_entry("2106.09685", LORA)))
+    result = run("fetch", "lora")
+    assert result.exit_code == 0, result.output
+    assert len(replay.requests) == 2
+    assert clock.sleeps == [3.0]
+
+
+def test_offline_fetch_says_so_in_one_line(run: Run, clock: FakeClock) -> None:
+    # conftest points PAPERCLI_ARXIV_URL at a local port nobody listens on.
+    one_line_error(
+        run("fetch", "lora"),
+        3,
+        "could not reach arXiv at http://127.0.0.1:9/api/query after 3 tries",
+    )
+    assert clock.sleeps == [3.0, 6.0]
+    assert run("list", "--limit", "1").exit_code == 0  # the rest works offline
+
+
+def test_ctrl_c_between_batches_keeps_the_first(
+    run: Run, serve: Callable[..., Replay], clock: FakeClock, db: sqlite3.Connection
+) -> None:
+    add_fake_papers(db, 30)  # with the catalogue's, more than one batch of 100
+    titles = dict(db.execute("SELECT arxiv_id, title FROM papers WHERE arxiv_id IS NOT NULL"))
+    replay = serve(echo_titles(titles))
+
+    def interrupt(seconds: float) -> None:
+        raise KeyboardInterrupt
+
+    clock.on_sleep = interrupt  # the wait before the second request
+    result = run("fetch")
+    assert result.exit_code == 130
+    assert "interrupted" in result.stderr
+    assert len(replay.requests) == 1
+    assert db.execute("SELECT count(*) FROM arxiv_meta").fetchone()[0] == 100
+
+
+def test_missing_fetches_only_papers_never_fetched(
+    run: Run, serve: Callable[..., Replay], db: sqlite3.Connection
+) -> None:
+    titles = dict(db.execute("SELECT arxiv_id, title FROM papers WHERE arxiv_id IS NOT NULL"))
+    replay = serve(echo_titles(titles))
+    assert run("fetch", "lora").exit_code == 0
+    summary = json.loads(run("fetch", "--missing", "--format", "json").stdout)
+    asked = replay.id_lists[1].split(",")
+    assert sorted(asked) == sorted(set(titles) - {"2106.09685"})
+    assert {p["id"] for p in summary["updated"]} == set(catalogue.ids_with_arxiv_id(db)) - {"lora"}
+    assert {"id": "transformer", "arxiv_id": "1706.03762"} in summary["updated"]
+    assert summary["not_found"] == summary["failed"] == summary["title_mismatch"] == []
+    result = run("fetch", "--missing")
+    assert (result.exit_code, result.stdout) == (0, "")
+    assert "nothing to fetch" in result.stderr
+
+
+def test_papers_and_all_or_missing_do_not_mix(run: Run) -> None:
+    result = run("fetch", "lora", "--missing")
+    assert result.exit_code == 2
+    assert "not several of them" in result.stderr
+
+
+# ---------------------------------------------------------------------------
+# add
+
+
+def test_add_a_paper_from_arxiv(
+    run: Run, run_json: Callable[..., object], serve: Callable[..., Replay]
+) -> None:
+    replay = serve(recorded(PLAIN))
+    result = run("add", "https://arxiv.org/abs/1605.08386v1")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"added heat-bath-random-walks: {HEAT_BATH} (2016)\n"
+    assert replay.id_lists == ["1605.08386"]
+    shown = run_json("show", "1605.08386", "--format", "json")
+    assert isinstance(shown, dict)
+    assert {k: shown[k] for k in ("id", "short_name", "date", "origin", "organizations")} == {
+        "id": "heat-bath-random-walks",
+        "short_name": "Heat-bath random walks",
+        "date": "2016-05-26",
+        "origin": "user",
+        "organizations": [],
+    }
+
+
+def test_add_keeps_all_34_authors_in_order(
+    run: Run, serve: Callable[..., Replay], db: sqlite3.Connection
+) -> None:
+    serve(recorded(AEW10))
+    assert run("add", "1707.08567", "--id", "aew10").stdout.startswith("added aew10: Proceedings")
+    authors = catalogue.get_paper(db, "aew10").authors
+    assert len(authors) == 34
+    assert [a.name for a in authors[:2]] == ["Kees A. Schouhamer Immink", "Stan Baggen"]
+    assert "Dirk Wübben" in [a.name for a in authors]
+
+
+def test_add_names_papers_already_in_the_list(run: Run, serve: Callable[..., Replay]) -> None:
+    replay = serve(recorded(PLAIN))
+    result = run("add", "arXiv:2106.09685v1", "1605.08386", "1605.08386v1")
+    assert result.exit_code == 0
+    assert result.stderr == "2106.09685 is already in your list as lora\n"
+    assert replay.id_lists == ["1605.08386"]
+    again = run("add", "1605.08386")
+    assert (again.exit_code, again.stdout) == (0, "")
+    assert again.stderr == "1605.08386 is already in your list as heat-bath-random-walks\n"
+    assert len(replay.requests) == 1  # nothing new: arXiv was not asked
+
+
+def test_add_with_id_topic_and_queue(
+    run: Run, run_json: Callable[..., object], serve: Callable[..., Replay]
+) -> None:
+    serve(recorded(PLAIN))
+    result = run("add", "1605.08386", "--id", "heat-bath", "--topic", "PEFT", "--queue")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"added heat-bath: {HEAT_BATH} (2016)\nqueued heat-bath\n"
+    shown = run_json("show", "heat-bath", "--format", "json")
+    assert isinstance(shown, dict)
+    assert (shown["topics"], shown["queue_position"]) == (["peft"], 1)
+
+
+def test_add_reports_ids_arxiv_does_not_know(run: Run, serve: Callable[..., Replay]) -> None:
+    serve(recorded("api-2026_idlist_two_ids_one_missing_0808.05394_1707.08567.xml"))
+    result = run("add", "2401.99999", "1707.08567")
+    assert result.exit_code == 1
+    assert result.stdout.startswith("added proceedings-workshop-aew10: ")
+    assert result.stderr == "arXiv does not know 2401.99999; nothing added for it\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["2106.9685"],
+            "'2106.9685' is not an arXiv id (expected e.g. 2106.09685 or hep-th/9901001)",
+        ),
+        (["1605.08386", "1707.08567", "--id", "mine"], "--id names one paper, but 2 arXiv ids"),
+        (["1605.08386", "--id", "lora"], "'lora' is already taken (by lora)"),
+        (["1605.08386", "--topic", "nope"], "unknown topic 'nope'"),
+    ],
+)
+def test_add_refuses_bad_input_before_asking_arxiv(
+    run: Run, serve: Callable[..., Replay], args: list[str], message: str
+) -> None:
+    replay = serve(recorded(PLAIN))
+    one_line_error(run("add", *args), 1, message)
+    assert replay.requests == []
+
+
+def test_offline_add_says_so_in_one_line(run: Run, clock: FakeClock) -> None:
+    one_line_error(run("add", "1605.08386"), 3, "could not reach arXiv")
+
+
+# ---------------------------------------------------------------------------
+# open
+
+
+@pytest.fixture
+def launched(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    urls: list[str] = []
+    monkeypatch.setattr(typer, "launch", lambda url: urls.append(url) or 0)
+    return urls
+
+
+@pytest.mark.parametrize(
+    ("args", "url"),
+    [
+        (["lora"], "https://arxiv.org/abs/2106.09685"),
+        (["lora", "--pdf"], "https://arxiv.org/pdf/2106.09685"),
+        (
+            ["gpt-2"],
+            "https://cdn.openai.com/better-language-models/"
+            "language_models_are_unsupervised_multitask_learners.pdf",
+        ),
+    ],
+)
+def test_open_prints_and_launches_the_page(
+    run: Run, launched: list[str], args: list[str], url: str
+) -> None:
+    result = run("open", *args)
+    assert (result.exit_code, result.stdout) == (0, url + "\n")
+    assert launched == [url]
+
+
+def test_open_pdf_of_a_paper_without_one(run: Run, launched: list[str]) -> None:
+    one_line_error(
+        run("open", "chatgpt", "--pdf"),
+        1,
+        "papercli knows no PDF for chatgpt; its page is: papercli open chatgpt",
+    )
+    assert launched == []

@@ -1,0 +1,109 @@
+"""Exporting through the CLI: selections, the queue, files written atomically."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import bibtexparser
+import pytest
+
+from papercli import export
+from papercli.cli.transfer import ExportFormat
+
+
+@pytest.fixture
+def small_queue(run):
+    run("queue", "add", "lora", "qlora", "transformer")
+    run("mark-read", "transformer")  # leaves the queue
+    run("mark-reading", "lora")
+    run("note", "lora", "rank 8")
+    run("tag", "lora", "+peft-week")
+
+
+def test_export_formats_match_the_writers():
+    assert tuple(str(f) for f in ExportFormat) == export.FORMATS
+
+
+def test_markdown_checklist_of_the_queue(run, small_queue):
+    result = run("export", "--queue", "--title", "My queue")
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[0] == "# My queue"
+    assert lines[2].startswith("Exported ") and lines[2].endswith("· 2 papers")
+    items = [line for line in lines if line.startswith("- [")]
+    assert items[0].startswith(
+        "- [ ] **LoRA** — LoRA: Low-Rank Adaptation of Large Language Models"
+    )
+    assert items[1].startswith("- [ ] **QLoRA** — QLoRA: Efficient Finetuning of Quantized LLMs")
+    assert "[pdf](https://arxiv.org/pdf/2106.09685)" in items[0]
+
+
+def test_markdown_ticks_read_papers_and_groups(run, small_queue):
+    text = run("export", "--status", "read", "--status", "reading", "--group-by", "year").stdout
+    assert "## 2017" in text and "## 2021" in text
+    assert "- [x] **Transformer**" in text
+    assert "- [ ] **LoRA**" in text
+
+
+def test_bibtex_export_parses_back(run, small_queue):
+    text = run("export", "--queue", "--format", "bibtex").stdout
+    library = bibtexparser.parse_string(text)
+    assert not library.failed_blocks
+    assert [e.key for e in library.entries] == ["lora", "qlora"]
+    lora = library.entries[0]
+    assert lora["eprint"] == "2106.09685"
+    assert lora["archivePrefix"] == "arXiv"
+    assert lora["year"] == "2021"
+
+
+def test_json_export_carries_the_users_state(run, small_queue):
+    data = json.loads(run("export", "--search", "lora", "--format", "json").stdout)
+    assert data["format"] == "papercli-export"
+    lora = next(p for p in data["papers"] if p["id"] == "lora")
+    assert lora["status"] == "reading"
+    assert lora["queue_position"] == 1
+    assert lora["tags"] == ["peft-week"]
+    assert [n["body"] for n in lora["notes"]] == ["rank 8"]
+    assert [h["new_status"] for h in lora["history"]] == ["reading"]
+
+
+def test_output_file_is_written_and_reported(run, small_queue, tmp_path):
+    target = tmp_path / "queue.bib"
+    result = run("export", "--queue", "-f", "bibtex", "-o", str(target))
+    assert result.exit_code == 0
+    assert result.stdout == ""
+    assert f"wrote 2 papers to {target}" in result.stderr
+    assert target.read_text(encoding="utf-8").startswith("@misc{lora,")
+
+
+def test_a_failed_write_keeps_the_old_file(run, small_queue, tmp_path, monkeypatch):
+    target = tmp_path / "queue.md"
+    target.write_text("my old export\n")
+
+    def broken_fsync(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", broken_fsync)
+    result = run("export", "--queue", "-o", str(target))
+    assert result.exit_code == 1
+    assert "No space left on device" in result.stderr
+    assert target.read_text() == "my old export\n"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".queue.md")] == []
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [("missing/dir/out.md", "does not exist"), (".", "is a directory")],
+)
+def test_bad_output_paths(run, tmp_path, target, message):
+    result = run("export", "-o", str(tmp_path / target))
+    assert result.exit_code == 1
+    assert message in result.stderr
+
+
+def test_unknown_format_lists_the_known_ones(run):
+    result = run("export", "--format", "docx")
+    assert result.exit_code == 2
+    for known in export.FORMATS:
+        assert known in result.stderr

@@ -1,0 +1,442 @@
+"""The core of fetch and add, against a local server replaying recorded arXiv answers.
+
+The recorded papers are not in the test catalogue, so ``paper_entry`` re-labels a
+recorded entry with a catalogue paper's arXiv id and title. Time is fake throughout.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Callable, Iterator
+from html import escape
+from pathlib import Path
+
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from papercli import catalogue, library
+from papercli.arxiv import ArxivClient
+from papercli.catalogue import build_seed, open_database
+from papercli.errors import InvalidValueError, NetworkError
+from papercli.fetching import (
+    add_papers,
+    fetch_metadata,
+    papers_to_fetch,
+    short_name_for,
+    titles_match,
+)
+from papercli.models import Author, Paper, ReadStatus
+from papercli.seed import load_catalogue
+from tests.arxiv_fakes import FakeClock, fixture
+from tests.conftest import MINI_CATALOGUE
+from tests.test_arxiv import ATOM, Replay, recorded, status
+
+RICH = "api-2026_oldstyle_id_astro-ph_0601001_affiliations_journalref.xml"  # affiliations etc.
+PLAIN = "api-2026_single_id_1605.08386.xml"
+LORA = "LoRA: Low-Rank Adaptation of Large Language Models"
+NOW = "2026-01-02T03:04:05Z"
+
+
+def _parts(name: str) -> tuple[str, str, str]:
+    text = fixture(name).decode()
+    start, end = text.index("<entry>"), text.index("</entry>") + len("</entry>")
+    return text[:start], text[start:end], text[end:]
+
+
+def paper_entry(arxiv_id: str, title: str, *, version: int = 1, template: str = RICH) -> str:
+    """A recorded <entry> re-labelled as another paper (id, links and title)."""
+    entry = _parts(template)[1]
+    recorded_id = re.search(r"arxiv\.org/abs/(.+?)v\d+</id>", entry)
+    assert recorded_id is not None
+    entry = re.sub(re.escape(recorded_id[1]) + r"v\d+", f"{arxiv_id}v{version}", entry)
+    new_title = f"<title>{escape(title)}</title>"
+    return re.sub("<title>.*?</title>", lambda _: new_title, entry, count=1)
+
+
+def atom(*entries: str) -> bytes:
+    """A whole API answer holding these entries."""
+    head, _, tail = _parts(PLAIN)
+    return (head + "".join(entries) + tail).encode()
+
+
+def answer(*entries: str) -> Response:
+    return Response(atom(*entries), content_type=ATOM)
+
+
+def echo_titles(titles: dict[str, str]) -> Callable[[Request], Response]:
+    """An arXiv that knows these papers (arXiv id -> title) and answers any id_list."""
+
+    def handler(request: Request) -> Response:
+        ids = request.args["id_list"].split(",")
+        return answer(*(paper_entry(i, titles[i], template=PLAIN) for i in ids if i in titles))
+
+    return handler
+
+
+def error_feed(arxiv_id: str) -> Response:
+    body = fixture("api-2026_error_malformed_id_abc_http400.xml").replace(b"abc", arxiv_id.encode())
+    return Response(body, status=400, content_type=ATOM)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def serve(httpserver: HTTPServer, clock: FakeClock) -> Callable[..., Replay]:
+    def serve(*answers: Response | Callable[[Request], Response]) -> Replay:
+        replay = Replay(clock, list(answers))
+        httpserver.expect_request("/api/query").respond_with_handler(replay)
+        return replay
+
+    return serve
+
+
+@pytest.fixture
+def client(httpserver: HTTPServer, clock: FakeClock) -> Iterator[ArxivClient]:
+    with ArxivClient(
+        httpserver.url_for("/api/query"), clock=clock, sleep=clock.sleep, max_retries=2
+    ) as client:
+        yield client
+
+
+@pytest.fixture
+def conn(tmp_path: Path, mini_seed: Path, monkeypatch: pytest.MonkeyPatch) -> sqlite3.Connection:
+    monkeypatch.setattr(library, "clock", lambda: NOW)
+    return open_database(tmp_path / "user.db", mini_seed)
+
+
+def add_fake_papers(conn: sqlite3.Connection, count: int) -> dict[str, str]:
+    """Papers fake-1... with arXiv ids 2401.00001...; returns arXiv id -> title."""
+    papers = {f"2401.{n:05d}": f"Fake paper number {n}" for n in range(1, count + 1)}
+    with catalogue.transaction(conn):
+        for n, (arxiv_id, title) in enumerate(papers.items(), 1):
+            catalogue.insert_paper(
+                conn, Paper(f"fake-{n}", title, f"Fake {n}", 2024, "2024-01-01", arxiv_id=arxiv_id)
+            )
+    return papers
+
+
+def stored_count(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT count(*) FROM arxiv_meta").fetchone()[0])
+
+
+# ---------------------------------------------------------------------------
+# Matching titles and naming papers
+
+
+@pytest.mark.parametrize(
+    ("curated", "on_arxiv"),
+    [
+        (LORA, LORA),
+        (LORA, LORA + "."),
+        (
+            "LLaMA: Open and Efficient Foundation Language Models",
+            "Llama: open and efficient foundation language models",
+        ),
+        (
+            "Pre-training of Deep Bidirectional Transformers",
+            "Pre training of deep bidirectional transformers",
+        ),
+        ("Language Models are Few-Shot Learners", "Language Models are Few Shot Learner"),
+    ],
+)
+def test_small_differences_in_a_title_still_match(curated: str, on_arxiv: str) -> None:
+    assert titles_match(curated, on_arxiv)
+
+
+@pytest.mark.parametrize(
+    "on_arxiv",
+    ["Heat-bath random walks with Markov bases", "QLoRA: Efficient Finetuning of Quantized LLMs"],
+)
+def test_another_papers_title_does_not_match(on_arxiv: str) -> None:
+    assert not titles_match(LORA, on_arxiv)
+
+
+@pytest.mark.parametrize(
+    ("title", "short_name"),
+    [
+        (LORA, "LoRA"),
+        ("Attention Is All You Need", "Attention Is All You Need"),
+        ("Heat-bath random walks with Markov bases", "Heat-bath random walks"),
+        (
+            "Proceedings of Workshop AEW10: Concepts in Information Theory and Communications",
+            "Proceedings of Workshop AEW10",
+        ),
+    ],
+)
+def test_short_names_come_from_the_title(title: str, short_name: str) -> None:
+    assert short_name_for(title) == short_name
+
+
+# ---------------------------------------------------------------------------
+# fetch
+
+
+def test_fetch_stores_everything_arxiv_says(
+    conn: sqlite3.Connection, serve: Callable[..., Replay], client: ArxivClient
+) -> None:
+    replay = serve(answer(paper_entry("2106.09685", LORA, version=3)))
+    summary = fetch_metadata(conn, ["lora"], client)
+    assert (summary.updated, summary.ok) == (["lora"], True)
+    assert replay.id_lists == ["2106.09685"]
+    paper = catalogue.get_paper(conn, "lora")
+    assert paper.title == LORA  # the catalogue's own facts are untouched
+    assert paper.authors == [
+        Author("Andrew Gould", ("Ohio State",)),
+        Author("Susan Dorsher", ("Ohio State",)),
+        Author("B. Scott Gaudi", ("CfA",)),
+        Author("Andrzej Udalski", ("Warsaw University Observatory",)),
+    ]
+    assert paper.abstract is not None
+    assert paper.abstract.startswith("We derive the frequencies of hot Jupiters")
+    assert (paper.primary_category, paper.categories) == ("astro-ph", ["astro-ph"])
+    assert paper.journal_ref == "ActaAstron.56:1-50,2006"
+    assert paper.comment is not None
+    assert paper.comment.startswith("62 pages including 16 figures")
+    assert (paper.arxiv_version, paper.arxiv_updated) == (3, "2006-01-02T14:57:58Z")
+    assert paper.fetched_at == NOW
+    record, _ = catalogue.arxiv_record(conn, "lora") or pytest.fail("nothing stored")
+    assert record.published == "2006-01-02T14:57:58Z"
+    assert record.abs_url == "https://arxiv.org/abs/2106.09685v3"
+    assert record.pdf_url == "https://arxiv.org/pdf/2106.09685v3"
+
+
+def test_a_second_fetch_tells_unchanged_from_updated(
+    conn: sqlite3.Connection, serve: Callable[..., Replay], client: ArxivClient
+) -> None:
+    serve(
+        answer(
+            paper_entry("2106.09685", LORA), paper_entry("1706.03762", "Attention Is All You Need")
+        ),
+        answer(
+            paper_entry("2106.09685", LORA),
+            paper_entry("1706.03762", "Attention Is All You Need", version=2),
+        ),
+    )
+    first = fetch_metadata(conn, ["lora", "transformer"], client)
+    assert first.updated == ["lora", "transformer"]
+    second = fetch_metadata(conn, ["lora", "transformer"], client)
+    assert (second.unchanged, second.updated) == (["lora"], ["transformer"])
+    assert catalogue.get_paper(conn, "transformer").arxiv_version == 2
+
+
+def test_curated_titles_win_over_arxiv(
+    conn: sqlite3.Connection, serve: Callable[..., Replay], client: ArxivClient
+) -> None:
+    serve(answer(paper_entry("2106.09685", "Heat-bath random walks with Markov bases")))
+    summary = fetch_metadata(conn, ["lora"], client)
+    assert not summary.ok
+    assert [(m.paper_id, m.title, m.arxiv_title) for m in summary.mismatched] == [
+        ("lora", LORA, "Heat-bath random walks with Markov bases")
+    ]
+    assert summary.updated == []
+    assert catalogue.arxiv_record(conn, "lora") is None
+
+
+def test_unknown_rejected_and_id_less_papers_are_reported(
+    conn: sqlite3.Connection, serve: Callable[..., Replay], client: ArxivClient
+) -> None:
+    replay = serve(error_feed("2106.09685"), answer())
+    summary = fetch_metadata(conn, ["gpt-1", "lora", "transformer"], client)
+    assert summary.failed == {
+        "gpt-1": "it has no arXiv id",
+        "lora": "incorrect id format for 2106.09685",
+    }
+    assert summary.not_found == ["transformer"]
+    # The bad id is dropped and the rest asked again (an empty answer twice: arXiv
+    # sometimes sends an empty page by mistake).
+    assert replay.id_lists == ["2106.09685,1706.03762", "1706.03762", "1706.03762"]
+
+
+def test_nothing_fetched_at_all_raises_the_network_error(
+    conn: sqlite3.Connection, serve: Callable[..., Replay], client: ArxivClient, clock: FakeClock
+) -> None:
+    serve(status(503))
+    with pytest.raises(NetworkError, match="arXiv kept answering 503 Service Unavailable"):
+        fetch_metadata(conn, ["lora"], client)
+    assert clock.sleeps == [3.0, 6.0]
+    assert stored_count(conn) == 0
+
+
+def test_each_batch_is_saved_as_it_arrives(
+    conn: sqlite3.Connection, serve: Callable[..., Replay], client: ArxivClient, clock: FakeClock
+) -> None:
+    titles = add_fake_papers(conn, 101)
+    serve(echo_titles(titles))
+    fakes = [f"fake-{n}" for n in range(1, 102)]
+    progress: list[tuple[int, int]] = []
+
+    def interrupt(seconds: float) -> None:
+        raise KeyboardInterrupt  # Ctrl-C while waiting to ask for the second batch
+
+    clock.on_sleep = interrupt
+    with pytest.raises(KeyboardInterrupt):
+        fetch_metadata(conn, fakes, client, on_batch=lambda *p: progress.append(p))
+    assert progress == [(100, 101)]
+    assert stored_count(conn) == 100
+    assert not conn.in_transaction
+
+
+def test_a_failure_after_some_batches_keeps_them_and_reports_the_rest(
+    conn: sqlite3.Connection, serve: Callable[..., Replay], client: ArxivClient
+) -> None:
+    titles = add_fake_papers(conn, 101)
+    serve(echo_titles(titles), status(503))
+    summary = fetch_metadata(conn, [f"fake-{n}" for n in range(1, 102)], client)
+    assert len(summary.updated) == 100
+    assert summary.failed == {
+        "fake-101": "arXiv kept answering 503 Service Unavailable after 3 tries"
+    }
+    assert stored_count(conn) == 100
+
+
+def test_missing_picks_only_papers_never_fetched(
+    conn: sqlite3.Connection, serve: Callable[..., Replay], client: ArxivClient
+) -> None:
+    assert papers_to_fetch(conn, []) == ["transformer", "lora", "llama"]
+    serve(answer(paper_entry("2106.09685", LORA)))
+    fetch_metadata(conn, ["lora"], client)
+    assert papers_to_fetch(conn, [], missing=True) == ["transformer", "llama"]
+    assert papers_to_fetch(conn, ["LoRA", "gpt1"], missing=True) == ["lora", "gpt-1"]
+
+
+# ---------------------------------------------------------------------------
+# add
+
+
+def test_add_names_papers_from_their_titles_and_avoids_taken_ids(
+    conn: sqlite3.Connection, serve: Callable[..., Replay], client: ArxivClient
+) -> None:
+    replay = serve(
+        answer(
+            paper_entry("2401.00001", "LoRA: A Different Paper", template=PLAIN),
+            paper_entry("2401.00002", "LoRA: Yet Another One", template=PLAIN),
+            _parts(PLAIN)[1],  # 1605.08386 as recorded
+        )
+    )
+    summary = add_papers(conn, ["2401.00001", "2401.00002", "1605.08386"], client)
+    assert replay.id_lists == ["2401.00001,2401.00002,1605.08386"]
+    assert [(p.id, p.short_name, p.year) for p in summary.added] == [
+        ("lora-2016", "LoRA", 2016),
+        ("lora-2016-2", "LoRA", 2016),
+        ("heat-bath-random-walks", "Heat-bath random walks", 2016),
+    ]
+    paper = catalogue.get_paper(conn, "heat-bath-random-walks")
+    assert (paper.origin, paper.date, paper.arxiv_id) == ("user", "2016-05-26", "1605.08386")
+    assert paper.url == "https://arxiv.org/abs/1605.08386"
+    assert [a.name for a in paper.authors] == ["Caprice Stanley", "Tobias Windisch"]
+
+
+def test_add_reports_papers_already_there_and_asks_only_for_new_ones(
+    conn: sqlite3.Connection, serve: Callable[..., Replay], client: ArxivClient
+) -> None:
+    replay = serve(recorded("api-2026_idlist_two_ids_one_missing_0808.05394_1707.08567.xml"))
+    summary = add_papers(
+        conn, ["arXiv:2106.09685v2", "https://arxiv.org/abs/2401.99999", "1707.08567"], client
+    )
+    assert summary.existing == [("2106.09685", "lora")]
+    assert summary.not_found == ["2401.99999"]
+    assert [p.id for p in summary.added] == ["proceedings-workshop-aew10"]
+    assert replay.id_lists == ["2401.99999,1707.08567"]
+    authors = catalogue.get_paper(conn, "proceedings-workshop-aew10").authors
+    assert len(authors) == 34
+
+
+def test_add_files_papers_under_known_organizations_only(
+    conn: sqlite3.Connection, serve: Callable[..., Replay], client: ArxivClient
+) -> None:
+    entry = paper_entry("2401.00001", "A Paper", template=RICH)
+    entry = entry.replace("Ohio State", "Google Brain, Mountain View").replace("CfA", "FAIR")
+    serve(answer(entry))
+    summary = add_papers(conn, ["2401.00001"], client, topics=["PEFT"], queue=True)
+    paper = library.with_state(conn, catalogue.get_paper(conn, summary.added[0].id))
+    assert paper.organizations == ["Google", "Meta AI"]  # "Warsaw University ..." is unknown
+    assert paper.topics == ["peft"]
+    assert (summary.queued, paper.queue_position) == ([paper.id], 1)
+
+
+def test_add_checks_everything_typed_before_asking_arxiv(
+    conn: sqlite3.Connection, serve: Callable[..., Replay], client: ArxivClient
+) -> None:
+    replay = serve(answer())
+    attempts: list[tuple[list[str], dict[str, object], str]] = [
+        (["2106.9685"], {}, "'2106.9685' is not an arXiv id"),
+        (["1605.08386", "1707.08567"], {"slug": "mine"}, "--id names one paper, but 2"),
+        (
+            ["1605.08386"],
+            {"slug": "My Paper"},
+            "use lowercase letters, digits and hyphens, e.g. 'my-paper'",
+        ),
+        (["1605.08386"], {"slug": "LoRA"}, "e.g. 'lora'"),
+        (["1605.08386"], {"slug": "low-rank-adaptation"}, "already taken (by lora)"),
+        (["1605.08386"], {"topics": ["pef"]}, "unknown topic 'pef'; did you mean 'peft'?"),
+    ]
+    for arxiv_refs, options, message in attempts:
+        with pytest.raises(InvalidValueError, match=re.escape(message)):
+            add_papers(conn, arxiv_refs, client, **options)  # type: ignore[arg-type]
+    assert replay.requests == []
+
+
+# ---------------------------------------------------------------------------
+# A newer catalogue that ships a paper the user added
+
+
+def test_a_catalogue_paper_takes_over_a_user_added_one(
+    tmp_path: Path, conn: sqlite3.Connection, serve: Callable[..., Replay], client: ArxivClient
+) -> None:
+    serve(answer(_parts(PLAIN)[1]))
+    [added] = add_papers(conn, ["1605.08386"], client, queue=True).added
+    library.queue_add(conn, ["transformer"])
+    library.set_status(conn, [added.id], ReadStatus.READING)
+    library.add_note(conn, added.id, "mine")
+    library.change_tags(conn, [added.id], ["walks"], [])
+    before = {t: _rows(conn, t) for t in ("reading_state", "status_history", "notes", "tags")}
+    conn.close()
+
+    newer = tmp_path / "newer.toml"
+    newer.write_text(
+        MINI_CATALOGUE.read_text(encoding="utf-8")
+        + """
+[[paper]]
+id = "heat-bath"
+title = "Heat-bath random walks with Markov bases"
+short_name = "Heat-bath"
+arxiv_id = "1605.08386"
+date = "2016-05-26"
+organizations = []
+topics = ["architecture"]
+why = "Now in the catalogue."
+sources = ["test-list"]
+prerequisites = []
+""",
+        encoding="utf-8",
+    )
+    build_seed(load_catalogue(newer), tmp_path / "newer.sqlite")
+    conn = open_database(tmp_path / "user.db", tmp_path / "newer.sqlite")
+
+    paper = library.with_state(conn, catalogue.get_paper(conn, "heat-bath"))
+    assert (paper.origin, paper.why, paper.status) == (
+        "catalogue",
+        "Now in the catalogue.",
+        "reading",
+    )
+    assert [n.body for n in paper.notes] == ["mine"]
+    assert paper.tags == ["walks"]
+    assert library.queue_ids(conn) == ["heat-bath", "transformer"]
+    assert [a.name for a in paper.authors] == ["Caprice Stanley", "Tobias Windisch"]
+    after = {t: _rows(conn, t) for t in before}
+    assert after == {
+        t: [tuple("heat-bath" if v == added.id else v for v in row) for row in rows]
+        for t, rows in before.items()
+    }
+    for table in ("papers", "paper_names", "arxiv_meta", "arxiv_authors", "queue"):
+        column = "id" if table == "papers" else "paper_id"
+        assert not conn.execute(f"SELECT 1 FROM {table} WHERE {column} = ?", (added.id,)).fetchall()
+
+
+def _rows(conn: sqlite3.Connection, table: str) -> list[tuple[object, ...]]:
+    return [tuple(r) for r in conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2")]
