@@ -20,6 +20,7 @@ LIST_KEYS = {
     "url",
     "pdf_url",
     "status",
+    "newer_version",
 }
 
 

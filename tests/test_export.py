@@ -305,6 +305,7 @@ def test_csv_reads_back_with_dictreader() -> None:
         "url": "https://arxiv.org/abs/2106.09685",
         "pdf_url": "https://arxiv.org/pdf/2106.09685",
         "status": "read",
+        "newer_version": "",
         "status_changed_at": "2026-11-01T09:30:00Z",
         "read_at": "2026-11-01T09:30:00Z",
         "queue_position": "",

@@ -317,7 +317,8 @@ _SUMMARY_COLUMNS = f"""
     (SELECT group_concat(org, '{_SEP}') FROM
         (SELECT org FROM paper_orgs WHERE paper_id = p.id ORDER BY position)),
     (SELECT group_concat(topic, '{_SEP}') FROM
-        (SELECT topic FROM paper_topics WHERE paper_id = p.id ORDER BY position))
+        (SELECT topic FROM paper_topics WHERE paper_id = p.id ORDER BY position)),
+    s.read_version, (SELECT version FROM arxiv_meta WHERE paper_id = p.id)
 """
 _FROM = "FROM papers p LEFT JOIN reading_state s ON s.paper_id = p.id"
 _ORDER = {
@@ -336,7 +337,10 @@ def _optional(value: object) -> str | None:
 
 
 def _summary(row: Sequence[object]) -> Paper:
-    (pid, title, short, year, date, kind, arxiv_id, url, pdf, origin, status, orgs, topics) = row
+    (pid, title, short, year, date, kind, arxiv_id, url, pdf, origin, status, orgs, topics) = row[
+        :13
+    ]
+    read_version, arxiv_version = row[13:]
     return Paper(
         id=str(pid),
         title=str(title),
@@ -351,6 +355,8 @@ def _summary(row: Sequence[object]) -> Paper:
         status=ReadStatus(str(status)),
         organizations=_split(orgs),
         topics=_split(topics),
+        read_version=None if read_version is None else int(str(read_version)),
+        arxiv_version=None if arxiv_version is None else int(str(arxiv_version)),
     )
 
 

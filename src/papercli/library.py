@@ -74,13 +74,16 @@ def set_status(conn: sqlite3.Connection, ids: Sequence[str], status: ReadStatus)
                 result.unchanged.append(pid)
                 continue
             result.changed.append((pid, old))
+            read = status is ReadStatus.READ
             conn.execute(
-                "INSERT INTO reading_state (paper_id, status, changed_at, read_at)"
-                " VALUES (?, ?, ?, ?)"
+                "INSERT INTO reading_state (paper_id, status, changed_at, read_at, read_version)"
+                " VALUES (?1, ?2, ?3, ?4, CASE WHEN ?4 IS NULL THEN NULL ELSE"
+                " (SELECT version FROM arxiv_meta WHERE paper_id = ?1) END)"
                 " ON CONFLICT(paper_id) DO UPDATE SET status = excluded.status,"
                 " changed_at = excluded.changed_at,"
-                " read_at = coalesce(excluded.read_at, reading_state.read_at)",
-                (pid, str(status), now, now if status is ReadStatus.READ else None),
+                " read_at = coalesce(excluded.read_at, reading_state.read_at),"
+                " read_version = coalesce(excluded.read_version, reading_state.read_version)",
+                (pid, str(status), now, now if read else None),
             )
             conn.execute(
                 "INSERT INTO status_history (batch, paper_id, old_status, new_status, changed_at,"
@@ -158,10 +161,11 @@ def undo(conn: sqlite3.Connection) -> list[HistoryEntry]:
 def with_state(conn: sqlite3.Connection, paper: Paper) -> Paper:
     """Fill in the user's side of a paper: status dates, queue place, tags and notes."""
     row = conn.execute(
-        "SELECT changed_at, read_at FROM reading_state WHERE paper_id = ?", (paper.id,)
+        "SELECT changed_at, read_at, read_version FROM reading_state WHERE paper_id = ?",
+        (paper.id,),
     ).fetchone()
     if row:
-        paper.status_changed_at, paper.read_at = row
+        paper.status_changed_at, paper.read_at, paper.read_version = row
     position = conn.execute("SELECT position FROM queue WHERE paper_id = ?", (paper.id,)).fetchone()
     paper.queue_position = position[0] if position else None
     paper.tags = tags_of(conn, paper.id)

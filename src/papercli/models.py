@@ -51,6 +51,7 @@ class Paper:
     # The user's own state, filled in where a command shows it.
     status_changed_at: str | None = None
     read_at: str | None = None
+    read_version: int | None = None  # the arXiv version that was current when it was read
     queue_position: int | None = None
     tags: list[str] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
@@ -65,6 +66,13 @@ class Paper:
     arxiv_version: int | None = None  # the latest version arXiv reported
     arxiv_updated: str | None = None  # when that version was submitted
     fetched_at: str | None = None
+
+    @property
+    def newer_version(self) -> int | None:
+        """The latest arXiv version, when it appeared after the user read the paper."""
+        if self.status is ReadStatus.READ and self.read_version and self.arxiv_version:
+            return self.arxiv_version if self.arxiv_version > self.read_version else None
+        return None
 
 
 @dataclass
@@ -122,6 +130,7 @@ def paper_summary(paper: Paper) -> dict[str, object]:
         "url": paper.url,
         "pdf_url": paper.pdf_url,
         "status": str(paper.status),
+        "newer_version": paper.newer_version,
     }
 
 
@@ -138,6 +147,7 @@ def paper_details(paper: Paper) -> dict[str, object]:
         "origin": paper.origin,
         "status_changed_at": paper.status_changed_at,
         "read_at": paper.read_at,
+        "read_version": paper.read_version,
         "queue_position": paper.queue_position,
         "tags": list(paper.tags),
         "notes": [{"created_at": n.created_at, "body": n.body} for n in paper.notes],

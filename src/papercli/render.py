@@ -24,6 +24,7 @@ PAPER_COLUMNS = ("id", "short name", "title", "year", "organizations", "topics",
 
 
 def paper_row(paper: Paper) -> list[str]:
+    newer = f" (v{paper.newer_version} out)" if paper.newer_version else ""
     return [
         paper.id,
         paper.short_name,
@@ -31,7 +32,7 @@ def paper_row(paper: Paper) -> list[str]:
         str(paper.year),
         ", ".join(paper.organizations),
         ", ".join(paper.topics),
-        str(paper.status),
+        f"{paper.status}{newer}",
     ]
 
 
@@ -135,7 +136,10 @@ def detail_lines(paper: Paper, prerequisites: Sequence[tuple[str, str]]) -> list
 
 def _status_line(paper: Paper) -> str:
     if paper.read_at and paper.status is ReadStatus.READ:
-        return f"read on {paper.read_at[:10]}"
+        line = f"read on {paper.read_at[:10]}"
+        if paper.newer_version:
+            line += f" (v{paper.read_version}); arXiv now has v{paper.newer_version}"
+        return line
     if paper.status_changed_at:
         return f"{paper.status} since {paper.status_changed_at[:10]}"
     return str(paper.status)
