@@ -115,15 +115,19 @@ def database_error(exc: sqlite3.Error, path: Path | None = None) -> DatabaseErro
 
 
 @contextmanager
-def transaction(conn: sqlite3.Connection) -> Iterator[None]:
-    """One all-or-nothing write: BEGIN IMMEDIATE, then COMMIT or ROLLBACK."""
+def transaction(conn: sqlite3.Connection, *, keep: bool = True) -> Iterator[None]:
+    """One all-or-nothing write: BEGIN IMMEDIATE, then COMMIT or ROLLBACK.
+
+    With ``keep=False`` the work is rolled back even when it succeeds: a dry run that
+    reports exactly what a real run would change.
+    """
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield
     except BaseException:
         conn.execute("ROLLBACK")
         raise
-    conn.execute("COMMIT")
+    conn.execute("COMMIT" if keep else "ROLLBACK")
 
 
 def backup_database(conn: sqlite3.Connection, target: Path) -> None:
@@ -577,6 +581,30 @@ def ids_by_title_words(conn: sqlite3.Connection, words: Sequence[str], limit: in
     )
     patterns = [_like_pattern(w) for w in words]
     return [str(r[0]) for r in conn.execute(sql, [*patterns, limit])]
+
+
+def ids_by_doi(conn: sqlite3.Connection, doi: str) -> list[str]:
+    """Papers whose fetched arXiv metadata lists this DOI (any case)."""
+    return [
+        str(r[0])
+        for r in conn.execute(
+            "SELECT DISTINCT m.paper_id FROM arxiv_meta m, json_each(m.dois) d"
+            " WHERE lower(d.value) = lower(?)",
+            (doi,),
+        )
+    ]
+
+
+def ids_by_title(conn: sqlite3.Connection, title: str) -> list[str]:
+    """Papers with exactly this title, ignoring case."""
+    return [
+        str(r[0])
+        for r in conn.execute("SELECT id FROM papers WHERE title = ? COLLATE NOCASE", (title,))
+    ]
+
+
+def paper_exists(conn: sqlite3.Connection, paper_id: str) -> bool:
+    return conn.execute("SELECT 1 FROM papers WHERE id = ?", (paper_id,)).fetchone() is not None
 
 
 def all_names(conn: sqlite3.Connection) -> dict[str, str]:

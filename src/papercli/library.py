@@ -10,7 +10,7 @@ from __future__ import annotations
 import heapq
 import json
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -441,3 +441,71 @@ def history_by_paper(
     ):
         found[pid].append({"old_status": old, "new_status": new, "changed_at": at})
     return found
+
+
+# ---------------------------------------------------------------------------
+# Import
+
+
+def restore_state(
+    conn: sqlite3.Connection, paper: Paper, history: Sequence[Mapping[str, object]]
+) -> bool:
+    """Put an exported paper's state back onto ``paper.id``; call inside a transaction.
+
+    Status and its dates are set as exported; tags, notes and history entries are added
+    when not already there. Returns whether anything changed.
+    """
+    changed = False
+    if paper.status is not ReadStatus.UNREAD or paper.status_changed_at:
+        exported = (
+            str(paper.status),
+            paper.status_changed_at or clock(),
+            paper.read_at,
+            paper.read_version,
+        )
+        current = conn.execute(
+            "SELECT status, changed_at, read_at, read_version FROM reading_state"
+            " WHERE paper_id = ?",
+            (paper.id,),
+        ).fetchone()
+        if current != exported:
+            conn.execute(
+                "INSERT OR REPLACE INTO reading_state (paper_id, status, changed_at, read_at,"
+                " read_version) VALUES (?, ?, ?, ?, ?)",
+                (paper.id, *exported),
+            )
+            changed = True
+    for tag in paper.tags:
+        changed |= (
+            conn.execute("INSERT OR IGNORE INTO tags VALUES (?, ?)", (paper.id, tag)).rowcount > 0
+        )
+    for note in paper.notes:
+        changed |= (
+            conn.execute(
+                "INSERT INTO notes (paper_id, created_at, body) SELECT ?1, ?2, ?3 WHERE NOT EXISTS"
+                " (SELECT 1 FROM notes WHERE paper_id = ?1 AND created_at = ?2 AND body = ?3)",
+                (paper.id, note.created_at, note.body),
+            ).rowcount
+            > 0
+        )
+    for entry in history:
+        changed |= (
+            conn.execute(
+                "INSERT INTO status_history (batch, paper_id, old_status, new_status, changed_at)"
+                " SELECT (SELECT coalesce(max(batch), 0) + 1 FROM status_history), ?1, ?2, ?3, ?4"
+                " WHERE NOT EXISTS (SELECT 1 FROM status_history WHERE paper_id = ?1"
+                " AND old_status = ?2 AND new_status = ?3 AND changed_at = ?4)",
+                (paper.id, entry["old_status"], entry["new_status"], entry["changed_at"]),
+            ).rowcount
+            > 0
+        )
+    return changed
+
+
+def queue_missing(conn: sqlite3.Connection, ids: Sequence[str]) -> list[str]:
+    """Append, in order, the ids not queued yet; call inside a transaction."""
+    queued = _queue_positions(conn, ids)
+    missing = [pid for pid in dict.fromkeys(ids) if pid not in queued]
+    if missing:
+        _insert_into_queue(conn, missing, _queue_length(conn) + 1)
+    return missing

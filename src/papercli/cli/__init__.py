@@ -103,6 +103,7 @@ app.add_typer(queue.app, name="queue")
 app.command("next")(queue.next_command)
 app.command("stats")(stats.stats_command)
 app.command("export")(transfer.export_command)
+app.command("import")(transfer.import_command)
 app.add_typer(db.app, name="db")
 
 

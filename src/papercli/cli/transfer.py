@@ -25,6 +25,7 @@ from papercli.cli.common import (
     connect,
     selection,
 )
+from papercli.errors import EXIT_USER
 from papercli.files import write_atomic
 
 
@@ -117,3 +118,71 @@ def export_command(
     else:
         write_atomic(output, text)
         typer.echo(f"wrote {len(ids)} papers to {output}", err=True)
+
+
+class ImportFormat(StrEnum):
+    JSON = "json"
+    BIBTEX = "bibtex"
+    TEXT = "text"
+
+
+def import_command(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="The file to import.")],
+    input_format: Annotated[
+        ImportFormat | None,
+        typer.Option("--format", "-f", help="json, bibtex or text (default: from the file)."),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", "-n", help="Show what would change; change nothing.")
+    ] = False,
+    queue: Annotated[bool, typer.Option("--queue", help="Also queue the imported papers.")] = False,
+) -> None:
+    """Import a papercli JSON export, a BibTeX file, or a list of arXiv ids.
+
+    JSON (from `export --format json`) restores status, history, notes, tags and queue
+    onto matching papers and adds missing ones. BibTeX entries are matched by arXiv id,
+    DOI or title; unmatched ones with an arXiv id are added from arXiv. A text file lists
+    arXiv ids or URLs, one per line (# starts a comment); they are added from arXiv. A
+    malformed file imports nothing.
+
+    \b
+    Examples:
+      papercli import backup.json
+      papercli import references.bib --dry-run
+      papercli import to-read.txt --queue
+    """
+    from papercli import importing
+    from papercli.cli.arxiv_commands import new_client
+
+    report = importing.import_file(
+        connect(ctx),
+        file,
+        new_client,
+        kind=str(input_format) if input_format else None,
+        dry_run=dry_run,
+        queue=queue,
+    )
+    would = "would be " if dry_run else ""
+    for label, ids in (
+        ("restored", report.restored),
+        ("added", report.added),
+        ("queued", report.queued),
+    ):
+        if ids:
+            typer.echo(f"{would}{label}: {', '.join(ids)}")
+    for arxiv_id in report.not_found:
+        typer.echo(f"arXiv does not know {arxiv_id}; not imported", err=True)
+    for arxiv_id, reason in report.failed.items():
+        typer.echo(f"arXiv refused {arxiv_id}: {reason}", err=True)
+    if report.skipped:
+        skipped = ", ".join(report.skipped)
+        typer.echo(f"skipped (no arXiv id, matches no paper): {skipped}", err=True)
+    counts = (
+        f"restored {len(report.restored)}, added {len(report.added)},"
+        f" already there {len(report.matched)}, not found {len(report.not_found)},"
+        f" failed {len(report.failed)}, skipped {len(report.skipped)}"
+    )
+    typer.echo(f"{'dry run, nothing changed: ' if dry_run else ''}{counts}", err=True)
+    if report.not_found or report.failed:
+        raise typer.Exit(EXIT_USER)

@@ -1,0 +1,281 @@
+"""Bringing papers and reading state into papercli from a file.
+
+Three kinds of file: a papercli JSON export (restores state onto matching papers and
+adds the missing ones), BibTeX (entries matched by arXiv id, DOI or title; unmatched
+ones with an arXiv id are added from arXiv), and a plain list of arXiv ids or URLs.
+Files are checked whole before anything is written, so a malformed file imports nothing.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from papercli import catalogue, export, library
+from papercli.arxiv_ids import ArxivId, parse_arxiv_id
+from papercli.errors import InvalidValueError, PapercliError
+from papercli.models import ArxivRecord, Paper
+
+if TYPE_CHECKING:
+    from papercli.arxiv import ArxivClient
+
+FORMATS = ("json", "bibtex", "text")
+ClientFactory = Callable[[], "ArxivClient"]
+
+
+@dataclass
+class ImportReport:
+    format: str
+    dry_run: bool = False
+    restored: list[str] = field(default_factory=list)  # state put back onto these papers
+    added: list[str] = field(default_factory=list)  # new papers (for text/BibTeX: arXiv ids)
+    matched: list[str] = field(default_factory=list)  # already there, nothing to change
+    not_found: list[str] = field(default_factory=list)  # arXiv ids arXiv does not know
+    failed: dict[str, str] = field(default_factory=dict)  # arXiv id -> reason
+    skipped: list[str] = field(default_factory=list)  # BibTeX keys matching nothing, no arXiv id
+    queued: list[str] = field(default_factory=list)
+
+
+def read_file(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InvalidValueError(f"{path} does not exist") from None
+    except IsADirectoryError:
+        raise InvalidValueError(f"{path} is a directory, not a file to import") from None
+    except UnicodeDecodeError:
+        raise InvalidValueError(f"{path} is not UTF-8 text") from None
+    except OSError as exc:
+        raise InvalidValueError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def detect_format(path: Path, text: str) -> str:
+    """The file's kind, from its extension or else its first character."""
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        return "json"
+    if suffix in (".bib", ".bibtex"):
+        return "bibtex"
+    start = text.lstrip()[:1]
+    return {"{": "json", "@": "bibtex"}.get(start, "text")
+
+
+def import_file(
+    conn: sqlite3.Connection,
+    path: Path,
+    new_client: ClientFactory,
+    *,
+    kind: str | None = None,
+    dry_run: bool = False,
+    queue: bool = False,
+) -> ImportReport:
+    text = read_file(path)
+    kind = kind or detect_format(path, text)
+    if kind == "json":
+        return import_json(conn, text, dry_run=dry_run, queue=queue)
+    if kind == "bibtex":
+        return import_bibtex(conn, text, new_client, dry_run=dry_run, queue=queue)
+    if kind == "text":
+        return import_ids(conn, text, new_client, dry_run=dry_run, queue=queue)
+    raise InvalidValueError(
+        f"unknown import format {kind!r} (expected one of: {', '.join(FORMATS)})"
+    )
+
+
+# ---------------------------------------------------------------------------
+# papercli JSON
+
+
+def import_json(
+    conn: sqlite3.Connection, text: str, *, dry_run: bool = False, queue: bool = False
+) -> ImportReport:
+    """Restore an export: state onto matching papers, missing papers added, in one transaction."""
+    papers, history = export.parse_json_export(text)
+    report = ImportReport("json", dry_run)
+    with catalogue.transaction(conn, keep=not dry_run):
+        queue_order: list[tuple[int, str]] = []
+        for paper in papers:
+            target = _matching_id(conn, paper)
+            if target is None:
+                target = _unused_id(conn, paper.id)
+                catalogue.insert_paper(conn, replace(paper, id=target, origin="user"))
+                report.added.append(target)
+            local = replace(paper, id=target)
+            if paper.fetched_at and catalogue.arxiv_record(conn, target) is None:
+                catalogue.store_arxiv_record(conn, target, _record_of(local), paper.fetched_at)
+            if library.restore_state(conn, local, history.get(paper.id, [])):
+                if target not in report.added:
+                    report.restored.append(target)
+            elif target not in report.added:
+                report.matched.append(target)
+            if paper.queue_position is not None or queue:
+                queue_order.append((paper.queue_position or 1 << 30, target))
+        report.queued = library.queue_missing(conn, [pid for _, pid in sorted(queue_order)])
+    return report
+
+
+def _matching_id(conn: sqlite3.Connection, paper: Paper) -> str | None:
+    """The local paper an exported one is: same arXiv id, else same id (and no other arXiv id)."""
+    if paper.arxiv_id:
+        found = catalogue.ids_by_arxiv_id(conn, paper.arxiv_id)
+        if found:
+            return found[0]
+    if catalogue.paper_exists(conn, paper.id):
+        local = catalogue.get_paper(conn, paper.id)
+        if not (paper.arxiv_id and local.arxiv_id and local.arxiv_id != paper.arxiv_id):
+            return paper.id
+    return None
+
+
+def _unused_id(conn: sqlite3.Connection, wanted: str) -> str:
+    candidate, number = wanted, 1
+    while catalogue.paper_exists(conn, candidate):
+        number += 1
+        candidate = f"{wanted}-{number}"
+    return candidate
+
+
+def _record_of(paper: Paper) -> ArxivRecord:
+    """The arXiv metadata an export carries, back in the form it is stored in."""
+    return ArxivRecord(
+        arxiv_id=paper.arxiv_id or "",
+        version=paper.arxiv_version or 1,
+        title=paper.title,
+        abstract=paper.abstract or "",
+        authors=list(paper.authors),
+        published=paper.date,
+        updated=paper.arxiv_updated or paper.date,
+        primary_category=paper.primary_category,
+        categories=list(paper.categories),
+        dois=list(paper.dois),
+        journal_ref=paper.journal_ref,
+        comment=paper.comment,
+        abs_url=paper.url or "",
+        pdf_url=paper.pdf_url,
+    )
+
+
+# ---------------------------------------------------------------------------
+# BibTeX
+
+_COMMENT = re.compile(r"(?:^|\s)#")  # a URL's #fragment is not a comment
+_ARXIV_DOI = re.compile(r"^10\.48550/arxiv\.(.+)$", re.IGNORECASE)
+_LATEX_ESCAPE = re.compile(r"\\([&%$#_{}])")
+
+
+def import_bibtex(
+    conn: sqlite3.Connection,
+    text: str,
+    new_client: ClientFactory,
+    *,
+    dry_run: bool = False,
+    queue: bool = False,
+) -> ImportReport:
+    """Match entries to papers by arXiv id, DOI or title; add unmatched arXiv papers."""
+    from bibtexparser.entrypoint import parse_string
+
+    library_ = parse_string(text)
+    if library_.failed_blocks:
+        line = (library_.failed_blocks[0].start_line or 0) + 1
+        raise InvalidValueError(f"line {line}: malformed BibTeX entry; nothing was imported")
+    report = ImportReport("bibtex", dry_run)
+    to_add: list[str] = []
+    for entry in library_.entries:
+        fields = {f.key.lower(): _plain(str(f.value)) for f in entry.fields}
+        arxiv_id = _arxiv_id_of(fields)
+        found = (
+            (catalogue.ids_by_arxiv_id(conn, arxiv_id.id) if arxiv_id else [])
+            or (catalogue.ids_by_doi(conn, fields["doi"]) if fields.get("doi") else [])
+            or (catalogue.ids_by_title(conn, fields["title"]) if fields.get("title") else [])
+        )
+        if found:
+            report.matched.append(found[0])
+        elif arxiv_id:
+            to_add.append(arxiv_id.id)
+        else:
+            report.skipped.append(entry.key)
+    _add_from_arxiv(conn, list(dict.fromkeys(to_add)), new_client, report, queue=queue)
+    if queue and not dry_run:
+        report.queued += library.queue_add(conn, report.matched, include_read=False).added
+    return report
+
+
+def _plain(value: str) -> str:
+    """A BibTeX value as text: braces dropped, LaTeX escapes undone, spaces folded."""
+    text = _LATEX_ESCAPE.sub(r"\1", value).replace("{", "").replace("}", "")
+    return " ".join(text.split())
+
+
+def _arxiv_id_of(fields: dict[str, str]) -> ArxivId | None:
+    candidates = [fields.get("eprint", "")]
+    doi = _ARXIV_DOI.match(fields.get("doi", ""))
+    candidates += [doi[1] if doi else "", fields.get("url", "")]
+    for candidate in candidates:
+        try:
+            return parse_arxiv_id(candidate)
+        except PapercliError:
+            continue
+    return None
+
+
+# ---------------------------------------------------------------------------
+# A list of arXiv ids
+
+
+def import_ids(
+    conn: sqlite3.Connection,
+    text: str,
+    new_client: ClientFactory,
+    *,
+    dry_run: bool = False,
+    queue: bool = False,
+) -> ImportReport:
+    """Add the arXiv ids or URLs listed one per line (blank lines and # comments skipped)."""
+    ids: list[str] = []
+    for number, line in enumerate(text.splitlines(), 1):
+        item = _COMMENT.split(line, 1)[0].strip()
+        if not item:
+            continue
+        try:
+            ids.append(parse_arxiv_id(item).id)
+        except PapercliError as exc:
+            raise InvalidValueError(f"line {number}: {exc.message}; nothing was imported") from None
+    report = ImportReport("text", dry_run)
+    new: list[str] = []
+    for arxiv_id in dict.fromkeys(ids):
+        found = catalogue.ids_by_arxiv_id(conn, arxiv_id)
+        if found:
+            report.matched.append(found[0])
+        else:
+            new.append(arxiv_id)
+    _add_from_arxiv(conn, new, new_client, report, queue=queue)
+    return report
+
+
+def _add_from_arxiv(
+    conn: sqlite3.Connection,
+    arxiv_ids: list[str],
+    new_client: ClientFactory,
+    report: ImportReport,
+    *,
+    queue: bool,
+) -> None:
+    """Fetch and add papers (one batched request); a dry run only lists them."""
+    if not arxiv_ids:
+        return
+    if report.dry_run:
+        report.added += arxiv_ids
+        return
+    from papercli.fetching import add_papers
+
+    with new_client() as client:
+        summary = add_papers(conn, arxiv_ids, client, queue=queue)
+    report.added += [paper.id for paper in summary.added]
+    report.matched += [paper_id for _, paper_id in summary.existing]
+    report.not_found += summary.not_found
+    report.failed.update(summary.failed)
+    report.queued += summary.queued

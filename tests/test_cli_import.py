@@ -1,0 +1,189 @@
+"""Importing: papercli JSON round trips, BibTeX matching, arXiv id lists, bad files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from papercli import catalogue, library, paths
+from papercli.models import ArxivRecord, Author, Paper
+
+
+def _state(run) -> None:
+    run("mark-read", "lora", "transformer")
+    run("mark-reading", "qlora")
+    run("note", "lora", "rank 8 is plenty")
+    run("note", "lora", "低秩 note, with a newline\nsecond line")
+    run("tag", "lora", "qlora", "+must-read")
+    run("queue", "add", "dpo", "rag", "cot")
+    run("mark-skipped", "rag")
+
+
+def _add_user_paper(db: Path) -> None:
+    """A paper added from arXiv, with fetched metadata, without the network."""
+    conn = catalogue.open_database(db, paths.seed_path())
+    paper = Paper(
+        id="heat-bath",
+        title="Heat-bath random walks with Markov bases",
+        short_name="Heat-bath",
+        year=2016,
+        date="2016-05-26",
+        arxiv_id="1605.08386",
+        origin="user",
+        topics=["survey"],
+    )
+    record = ArxivRecord(
+        arxiv_id="1605.08386",
+        version=2,
+        title=paper.title,
+        abstract="We study walks.",
+        authors=[Author("Caprice Stanley", ("NC State",)), Author("Tobias Windisch")],
+        published="2016-05-26T17:59:46Z",
+        updated="2016-06-01T00:00:00Z",
+        primary_category="math.CO",
+        categories=["math.CO", "stat.CO"],
+        dois=["10.1/x"],
+        journal_ref=None,
+        comment="12 pages",
+        abs_url="https://arxiv.org/abs/1605.08386",
+        pdf_url="https://arxiv.org/pdf/1605.08386",
+    )
+    with catalogue.transaction(conn):
+        catalogue.insert_paper(conn, paper)
+        catalogue.store_arxiv_record(conn, "heat-bath", record, "2026-01-01T00:00:00Z")
+    library.queue_add(conn, ["heat-bath"])
+    conn.close()
+
+
+def _without_date(text: str) -> dict:
+    data = json.loads(text)
+    data.pop("exported_on")
+    return data
+
+
+def test_export_then_import_into_a_fresh_database_reproduces_everything(run, db_path, tmp_path):
+    _state(run)
+    _add_user_paper(db_path)
+    exported = tmp_path / "backup.json"
+    assert run("export", "--format", "json", "-o", str(exported)).exit_code == 0
+
+    fresh = tmp_path / "fresh.db"
+    result = run("--db", str(fresh), "import", str(exported))
+    assert result.exit_code == 0, result.output
+    assert "added: heat-bath" in result.stdout
+    assert "restored: " in result.stdout and "lora" in result.stdout
+    again = run("--db", str(fresh), "export", "--format", "json").stdout
+    assert _without_date(again) == _without_date(exported.read_text(encoding="utf-8"))
+
+
+def test_importing_twice_changes_nothing_more(run, run_json, tmp_path):
+    _state(run)
+    exported = tmp_path / "backup.json"
+    run("export", "--format", "json", "-o", str(exported))
+    result = run("import", str(exported))
+    assert result.exit_code == 0
+    assert result.stdout == ""
+    assert "restored 0, added 0" in result.stderr
+    assert len(run_json("history", "--format", "json")) == 4  # no duplicated history
+
+
+def test_dry_run_changes_nothing(run, tmp_path):
+    _state(run)
+    exported = tmp_path / "backup.json"
+    run("export", "--format", "json", "-o", str(exported))
+    fresh = tmp_path / "fresh.db"
+    result = run("--db", str(fresh), "import", str(exported), "--dry-run")
+    assert result.exit_code == 0
+    assert "would be restored:" in result.stdout
+    assert "dry run, nothing changed" in result.stderr
+    status = json.loads(run("--db", str(fresh), "show", "lora", "--format", "json").stdout)
+    assert status["status"] == "unread"
+
+
+def test_malformed_json_imports_nothing(run, tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "papercli-export",\n "version": 1,\n "papers": [\n')
+    result = run("import", str(bad))
+    assert result.exit_code == 1
+    assert "line" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+BIBTEX = r"""
+@misc{hu2021lora,
+  title = {{LoRA}: Low-Rank Adaptation of Large Language Models},
+  eprint = {2106.09685},
+  archivePrefix = {arXiv},
+}
+@inproceedings{vaswani,
+  title = {Attention Is All You Need},
+  year = {2017},
+}
+@book{knuth,
+  title = {The {\TeX}book},
+  year = {1984},
+}
+@misc{new2024,
+  title = {Something New},
+  url = {https://arxiv.org/abs/2401.00001v2},
+}
+"""
+
+
+def test_bibtex_entries_are_matched_and_new_arxiv_papers_listed(run, tmp_path):
+    bib = tmp_path / "refs.bib"
+    bib.write_text(BIBTEX)
+    result = run("import", str(bib), "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "would be added: 2401.00001" in result.stdout
+    assert "skipped (no arXiv id, matches no paper): knuth" in result.stderr
+    assert "already there 2" in result.stderr
+
+
+def test_bibtex_matches_can_be_queued(run, tmp_path):
+    bib = tmp_path / "refs.bib"
+    bib.write_text(BIBTEX.split("@book")[0])
+    result = run("import", str(bib), "--queue")
+    assert result.exit_code == 0, result.output
+    assert run("queue", "--format", "csv").stdout.count("\n") == 3  # header + 2
+
+
+def test_malformed_bibtex_names_the_line(run, tmp_path):
+    bib = tmp_path / "bad.bib"
+    bib.write_text("@misc{ok, title = {Fine}}\n\n@misc{broken,\n  title = {Unclosed\n")
+    result = run("import", str(bib))
+    assert result.exit_code == 1
+    assert "line 3: malformed BibTeX" in result.stderr
+
+
+def test_id_list_with_a_bad_line_imports_nothing(run, tmp_path):
+    ids = tmp_path / "ids.txt"
+    ids.write_text("# my list\n2106.09685\nnot-an-id\n")
+    result = run("import", str(ids))
+    assert result.exit_code == 1
+    assert "line 3: 'not-an-id' is not an arXiv id" in result.stderr
+
+
+def test_id_list_dry_run(run, tmp_path):
+    ids = tmp_path / "ids.txt"
+    ids.write_text("https://arxiv.org/abs/2106.09685  # lora\narXiv:2401.00001\n\n")
+    result = run("import", str(ids), "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "would be added: 2401.00001\n"
+    assert "already there 1" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["import", "/no/such/file.json"], 1, "does not exist"),
+        (["import", ".", "--format", "json"], 1, "is a directory"),
+        (["import", "x.json", "--format", "docx"], 2, "bibtex"),
+    ],
+)
+def test_bad_import_arguments(run, args, code, message):
+    result = run(*args)
+    assert result.exit_code == code
+    assert message in result.stderr
