@@ -1,23 +1,50 @@
-"""Shared by the arXiv tests: the recorded API responses and a clock that never waits."""
+"""Shared by the arXiv tests: recorded API responses, a fake clock and a replaying server.
+
+The recorded papers are not in the test catalogue, so ``paper_entry`` re-labels a
+recorded entry with a catalogue paper's arXiv id and title.
+"""
 
 from __future__ import annotations
 
+import itertools
 import json
+import re
+import sqlite3
 from collections.abc import Callable
+from dataclasses import dataclass
+from html import escape
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
+
+from werkzeug import Request, Response
+
+from papercli import catalogue
+from papercli.models import Paper
 
 FIXTURES = Path(__file__).parent / "fixtures" / "arxiv"
 INDEX: dict[str, dict[str, Any]] = json.loads((FIXTURES / "index.json").read_text())
 # index.json also lists RSS recordings; only the API ones were copied into this repo.
 API_FIXTURES = sorted(name for name in INDEX if name.startswith("api-"))
 
+ATOM = "application/atom+xml; charset=utf-8"
+RICH = "api-2026_oldstyle_id_astro-ph_0601001_affiliations_journalref.xml"  # affiliations etc.
+PLAIN = "api-2026_single_id_1605.08386.xml"
+LORA = "LoRA: Low-Rank Adaptation of Large Language Models"
+NOW = "2026-01-02T03:04:05Z"
+
+Answer = Response | Callable[[Request], Response]
+"""What the fake arXiv answers with: a fixed response, or a handler building one."""
+
 
 def fixture(name: str) -> bytes:
+    """The bytes of one recorded answer."""
     return (FIXTURES / name).read_bytes()
 
 
 def recorded_status(name: str) -> int:
+    """The HTTP status arXiv sent with a recorded answer."""
     status: int = INDEX[name]["http_status"]
     return status
 
@@ -38,3 +65,111 @@ class FakeClock:
         self.now += seconds
         if self.on_sleep is not None:
             self.on_sleep(seconds)
+
+
+@dataclass
+class Seen:
+    """One request as the fake arXiv saw it."""
+
+    at: float  # fake time when the request arrived
+    id_list: str
+    max_results: str
+    user_agent: str
+    params: dict[str, list[str]]
+
+
+class Replay:
+    """Answers requests in turn (the last answer repeats) and notes each one."""
+
+    def __init__(self, clock: FakeClock, answers: list[Answer]) -> None:
+        self.clock = clock
+        self.answers = answers
+        self.requests: list[Seen] = []
+
+    def __call__(self, request: Request) -> Response:
+        params = parse_qs(request.query_string.decode())
+        self.requests.append(
+            Seen(
+                self.clock.now,
+                request.args.get("id_list", ""),
+                request.args.get("max_results", ""),
+                request.headers.get("User-Agent", ""),
+                params,
+            )
+        )
+        answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+        return answer if isinstance(answer, Response) else answer(request)
+
+    @property
+    def id_lists(self) -> list[str]:
+        return [seen.id_list for seen in self.requests]
+
+    @property
+    def gaps(self) -> list[float]:
+        times = [seen.at for seen in self.requests]
+        return [later - earlier for earlier, later in itertools.pairwise(times)]
+
+
+def recorded(name: str) -> Response:
+    """A recorded answer, replayed with its recorded status."""
+    return Response(fixture(name), status=recorded_status(name), content_type=ATOM)
+
+
+def status(code: int, body: bytes = b"", headers: dict[str, str] | None = None) -> Response:
+    """A bare HTTP answer with this status code (and optional body and headers)."""
+    return Response(body, status=f"{code} {HTTPStatus(code).phrase}", headers=headers)
+
+
+def feed_parts(name: str) -> tuple[str, str, str]:
+    """A recording split into the text before its first <entry>, that entry, and the rest."""
+    text = fixture(name).decode()
+    start, end = text.index("<entry>"), text.index("</entry>") + len("</entry>")
+    return text[:start], text[start:end], text[end:]
+
+
+def paper_entry(arxiv_id: str, title: str, *, version: int = 1, template: str = RICH) -> str:
+    """A recorded <entry> re-labelled as another paper (id, links and title)."""
+    entry = feed_parts(template)[1]
+    recorded_id = re.search(r"arxiv\.org/abs/(.+?)v\d+</id>", entry)
+    assert recorded_id is not None
+    entry = re.sub(re.escape(recorded_id[1]) + r"v\d+", f"{arxiv_id}v{version}", entry)
+    new_title = f"<title>{escape(title)}</title>"
+    return re.sub("<title>.*?</title>", lambda _: new_title, entry, count=1)
+
+
+def atom(*entries: str) -> bytes:
+    """A whole API answer holding these entries."""
+    head, _, tail = feed_parts(PLAIN)
+    return (head + "".join(entries) + tail).encode()
+
+
+def answer(*entries: str) -> Response:
+    """A 200 Atom answer holding these entries."""
+    return Response(atom(*entries), content_type=ATOM)
+
+
+def echo_titles(titles: dict[str, str]) -> Callable[[Request], Response]:
+    """An arXiv that knows these papers (arXiv id -> title) and answers any id_list."""
+
+    def handler(request: Request) -> Response:
+        ids = request.args["id_list"].split(",")
+        return answer(*(paper_entry(i, titles[i], template=PLAIN) for i in ids if i in titles))
+
+    return handler
+
+
+def error_feed(arxiv_id: str) -> Response:
+    """arXiv's 400 error feed rejecting this id as malformed."""
+    body = fixture("api-2026_error_malformed_id_abc_http400.xml").replace(b"abc", arxiv_id.encode())
+    return Response(body, status=400, content_type=ATOM)
+
+
+def add_fake_papers(conn: sqlite3.Connection, count: int) -> dict[str, str]:
+    """Papers fake-1... with arXiv ids 2401.00001...; returns arXiv id -> title."""
+    papers = {f"2401.{n:05d}": f"Fake paper number {n}" for n in range(1, count + 1)}
+    with catalogue.transaction(conn):
+        for n, (arxiv_id, title) in enumerate(papers.items(), 1):
+            catalogue.insert_paper(
+                conn, Paper(f"fake-{n}", title, f"Fake {n}", 2024, "2024-01-01", arxiv_id=arxiv_id)
+            )
+    return papers

@@ -7,11 +7,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from pytest_httpserver import HTTPServer
 from typer.testing import CliRunner, Result
 
 from papercli.catalogue import build_seed
 from papercli.cli import app
 from papercli.seed import load_catalogue
+from tests.arxiv_fakes import Answer, FakeClock, Replay
 
 TESTS = Path(__file__).parent
 MINI_CATALOGUE = TESTS / "data" / "mini_catalogue.toml"
@@ -64,3 +66,21 @@ def mini_seed(tmp_path: Path) -> Path:
     target = tmp_path / "mini_seed.sqlite"
     build_seed(load_catalogue(MINI_CATALOGUE), target)
     return target
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """Fake monotonic time for an arXiv client: it only moves when the client sleeps."""
+    return FakeClock()
+
+
+@pytest.fixture
+def serve(httpserver: HTTPServer, clock: FakeClock) -> Callable[..., Replay]:
+    """Make the local server answer ``/api/query`` in turn: ``serve(recorded(NAME), ...)``."""
+
+    def serve(*answers: Answer) -> Replay:
+        replay = Replay(clock, list(answers))
+        httpserver.expect_request("/api/query").respond_with_handler(replay)
+        return replay
+
+    return serve

@@ -7,15 +7,12 @@ which wait for one tiny read timeout).
 
 from __future__ import annotations
 
-import itertools
 import re
 import socket
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -26,78 +23,11 @@ from werkzeug import Request, Response
 from papercli.arxiv import DEFAULT_URL, URL_ENV, USER_AGENT, ArxivClient, BatchResult
 from papercli.arxiv_ids import ArxivId
 from papercli.errors import ArxivAPIError, NetworkError
-from tests.arxiv_fakes import INDEX, FakeClock, fixture, recorded_status
+from tests.arxiv_fakes import INDEX, FakeClock, Replay, recorded, recorded_status, status
 
-ATOM = "application/atom+xml; charset=utf-8"
 SINGLE = "api-2026_single_id_1707.08567_comment_34_authors.xml"
 EMPTY = "api-2026_idlist_unknown_id_0000.0000_empty.xml"
 TITLE_ZERO = "api-2026_versioned_id_2104.12255v1_title_zero.xml"
-
-Answer = Response | Callable[[Request], Response]
-
-
-@dataclass
-class Seen:
-    at: float  # fake time when the request arrived
-    id_list: str
-    max_results: str
-    user_agent: str
-    params: dict[str, list[str]]
-
-
-class Replay:
-    """Answers requests in turn (the last answer repeats) and notes each one."""
-
-    def __init__(self, clock: FakeClock, answers: list[Answer]) -> None:
-        self.clock = clock
-        self.answers = answers
-        self.requests: list[Seen] = []
-
-    def __call__(self, request: Request) -> Response:
-        params = parse_qs(request.query_string.decode())
-        self.requests.append(
-            Seen(
-                self.clock.now,
-                request.args.get("id_list", ""),
-                request.args.get("max_results", ""),
-                request.headers.get("User-Agent", ""),
-                params,
-            )
-        )
-        answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
-        return answer if isinstance(answer, Response) else answer(request)
-
-    @property
-    def id_lists(self) -> list[str]:
-        return [seen.id_list for seen in self.requests]
-
-    @property
-    def gaps(self) -> list[float]:
-        times = [seen.at for seen in self.requests]
-        return [later - earlier for earlier, later in itertools.pairwise(times)]
-
-
-def recorded(name: str) -> Response:
-    return Response(fixture(name), status=recorded_status(name), content_type=ATOM)
-
-
-def status(code: int, body: bytes = b"", headers: dict[str, str] | None = None) -> Response:
-    return Response(body, status=f"{code} {HTTPStatus(code).phrase}", headers=headers)
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def serve(httpserver: HTTPServer, clock: FakeClock) -> Callable[..., Replay]:
-    def serve(*answers: Answer) -> Replay:
-        replay = Replay(clock, list(answers))
-        httpserver.expect_request("/api/query").respond_with_handler(replay)
-        return replay
-
-    return serve
 
 
 @pytest.fixture

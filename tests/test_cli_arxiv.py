@@ -16,21 +16,22 @@ import pytest
 import typer
 from pytest_httpserver import HTTPServer
 from typer.testing import Result
-from werkzeug import Request, Response
 
 from papercli import catalogue, library, paths
 from papercli.cli import arxiv_commands
-from tests.arxiv_fakes import FakeClock
-from tests.test_arxiv import Replay, recorded, status
-from tests.test_fetching import (
+from tests.arxiv_fakes import (
     LORA,
     NOW,
     PLAIN,
+    FakeClock,
+    Replay,
     add_fake_papers,
     answer,
     echo_titles,
     error_feed,
     paper_entry,
+    recorded,
+    status,
 )
 
 TRANSFORMER = "Attention Is All You Need"
@@ -42,9 +43,8 @@ Run = Callable[..., Result]
 
 
 @pytest.fixture(autouse=True)
-def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    """Every command's client runs on fake time, so no test waits for real."""
-    clock = FakeClock()
+def clock(clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    """Every command's client runs on fake time (conftest's clock), so no test waits for real."""
     fake_time = partial(arxiv_commands.new_client, clock=clock, sleep=clock.sleep)
     monkeypatch.setattr(arxiv_commands, "new_client", fake_time)
     monkeypatch.setattr(library, "clock", lambda: NOW)
@@ -53,15 +53,10 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
 
 @pytest.fixture
 def serve(
-    httpserver: HTTPServer, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+    serve: Callable[..., Replay], httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> Callable[..., Replay]:
+    """Conftest's ``serve``, with the commands pointed at the local server."""
     monkeypatch.setenv("PAPERCLI_ARXIV_URL", httpserver.url_for("/api/query"))
-
-    def serve(*answers: Response | Callable[[Request], Response]) -> Replay:
-        replay = Replay(clock, list(answers))
-        httpserver.expect_request("/api/query").respond_with_handler(replay)
-        return replay
-
     return serve
 
 

@@ -1,7 +1,8 @@
 """The core of fetch and add, against a local server replaying recorded arXiv answers.
 
-The recorded papers are not in the test catalogue, so ``paper_entry`` re-labels a
-recorded entry with a catalogue paper's arXiv id and title. Time is fake throughout.
+The recorded papers are not in the test catalogue, so ``paper_entry`` (from
+``tests.arxiv_fakes``) re-labels a recorded entry with a catalogue paper's arXiv id and
+title. Time is fake throughout.
 """
 
 from __future__ import annotations
@@ -9,12 +10,10 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Callable, Iterator
-from html import escape
 from pathlib import Path
 
 import pytest
 from pytest_httpserver import HTTPServer
-from werkzeug import Request, Response
 
 from papercli import catalogue, library
 from papercli.arxiv import ArxivClient
@@ -27,76 +26,30 @@ from papercli.fetching import (
     short_name_for,
     titles_match,
 )
-from papercli.models import Author, Paper, ReadStatus
+from papercli.models import Author, ReadStatus
 from papercli.seed import load_catalogue
-from tests.arxiv_fakes import FakeClock, fixture
+from tests.arxiv_fakes import (
+    LORA,
+    NOW,
+    PLAIN,
+    RICH,
+    FakeClock,
+    Replay,
+    add_fake_papers,
+    answer,
+    echo_titles,
+    error_feed,
+    feed_parts,
+    paper_entry,
+    recorded,
+    status,
+)
 from tests.conftest import MINI_CATALOGUE
-from tests.test_arxiv import ATOM, Replay, recorded, status
-
-RICH = "api-2026_oldstyle_id_astro-ph_0601001_affiliations_journalref.xml"  # affiliations etc.
-PLAIN = "api-2026_single_id_1605.08386.xml"
-LORA = "LoRA: Low-Rank Adaptation of Large Language Models"
-NOW = "2026-01-02T03:04:05Z"
-
-
-def _parts(name: str) -> tuple[str, str, str]:
-    text = fixture(name).decode()
-    start, end = text.index("<entry>"), text.index("</entry>") + len("</entry>")
-    return text[:start], text[start:end], text[end:]
-
-
-def paper_entry(arxiv_id: str, title: str, *, version: int = 1, template: str = RICH) -> str:
-    """A recorded <entry> re-labelled as another paper (id, links and title)."""
-    entry = _parts(template)[1]
-    recorded_id = re.search(r"arxiv\.org/abs/(.+?)v\d+</id>", entry)
-    assert recorded_id is not None
-    entry = re.sub(re.escape(recorded_id[1]) + r"v\d+", f"{arxiv_id}v{version}", entry)
-    new_title = f"<title>{escape(title)}</title>"
-    return re.sub("<title>.*?</title>", lambda _: new_title, entry, count=1)
-
-
-def atom(*entries: str) -> bytes:
-    """A whole API answer holding these entries."""
-    head, _, tail = _parts(PLAIN)
-    return (head + "".join(entries) + tail).encode()
-
-
-def answer(*entries: str) -> Response:
-    return Response(atom(*entries), content_type=ATOM)
-
-
-def echo_titles(titles: dict[str, str]) -> Callable[[Request], Response]:
-    """An arXiv that knows these papers (arXiv id -> title) and answers any id_list."""
-
-    def handler(request: Request) -> Response:
-        ids = request.args["id_list"].split(",")
-        return answer(*(paper_entry(i, titles[i], template=PLAIN) for i in ids if i in titles))
-
-    return handler
-
-
-def error_feed(arxiv_id: str) -> Response:
-    body = fixture("api-2026_error_malformed_id_abc_http400.xml").replace(b"abc", arxiv_id.encode())
-    return Response(body, status=400, content_type=ATOM)
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def serve(httpserver: HTTPServer, clock: FakeClock) -> Callable[..., Replay]:
-    def serve(*answers: Response | Callable[[Request], Response]) -> Replay:
-        replay = Replay(clock, list(answers))
-        httpserver.expect_request("/api/query").respond_with_handler(replay)
-        return replay
-
-    return serve
 
 
 @pytest.fixture
 def client(httpserver: HTTPServer, clock: FakeClock) -> Iterator[ArxivClient]:
+    """A client of the local server (``serve``, in conftest) with two retries, on fake time."""
     with ArxivClient(
         httpserver.url_for("/api/query"), clock=clock, sleep=clock.sleep, max_retries=2
     ) as client:
@@ -107,17 +60,6 @@ def client(httpserver: HTTPServer, clock: FakeClock) -> Iterator[ArxivClient]:
 def conn(tmp_path: Path, mini_seed: Path, monkeypatch: pytest.MonkeyPatch) -> sqlite3.Connection:
     monkeypatch.setattr(library, "clock", lambda: NOW)
     return open_database(tmp_path / "user.db", mini_seed)
-
-
-def add_fake_papers(conn: sqlite3.Connection, count: int) -> dict[str, str]:
-    """Papers fake-1... with arXiv ids 2401.00001...; returns arXiv id -> title."""
-    papers = {f"2401.{n:05d}": f"Fake paper number {n}" for n in range(1, count + 1)}
-    with catalogue.transaction(conn):
-        for n, (arxiv_id, title) in enumerate(papers.items(), 1):
-            catalogue.insert_paper(
-                conn, Paper(f"fake-{n}", title, f"Fake {n}", 2024, "2024-01-01", arxiv_id=arxiv_id)
-            )
-    return papers
 
 
 def stored_count(conn: sqlite3.Connection) -> int:
@@ -315,7 +257,7 @@ def test_add_names_papers_from_their_titles_and_avoids_taken_ids(
         answer(
             paper_entry("2401.00001", "LoRA: A Different Paper", template=PLAIN),
             paper_entry("2401.00002", "LoRA: Yet Another One", template=PLAIN),
-            _parts(PLAIN)[1],  # 1605.08386 as recorded
+            feed_parts(PLAIN)[1],  # 1605.08386 as recorded
         )
     )
     summary = add_papers(conn, ["2401.00001", "2401.00002", "1605.08386"], client)
@@ -388,7 +330,7 @@ def test_add_checks_everything_typed_before_asking_arxiv(
 def test_a_catalogue_paper_takes_over_a_user_added_one(
     tmp_path: Path, conn: sqlite3.Connection, serve: Callable[..., Replay], client: ArxivClient
 ) -> None:
-    serve(answer(_parts(PLAIN)[1]))
+    serve(answer(feed_parts(PLAIN)[1]))
     [added] = add_papers(conn, ["1605.08386"], client, queue=True).added
     library.queue_add(conn, ["transformer"])
     library.set_status(conn, [added.id], ReadStatus.READING)
