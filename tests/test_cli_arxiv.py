@@ -351,3 +351,39 @@ def test_open_pdf_of_a_paper_without_one(run: Run, launched: list[str]) -> None:
         "papercli knows no PDF for chatgpt; its page is: papercli open chatgpt",
     )
     assert launched == []
+
+
+# ---------------------------------------------------------------------------
+# version awareness and import from arXiv
+
+
+def test_a_newer_version_since_reading_is_flagged(
+    run: Run, run_json: Callable[..., object], serve: Callable[..., Replay]
+) -> None:
+    serve(
+        answer(paper_entry("2106.09685", LORA, version=1)),
+        answer(paper_entry("2106.09685", LORA, version=3)),
+    )
+    run("fetch", "lora")
+    run("mark-read", "lora")
+    assert "(v" not in run("list", "--search", "low-rank").stdout
+    assert run("fetch", "lora").exit_code == 0
+    listed = run("list", "--status", "read").stdout
+    assert "read (v3 out)" in listed
+    shown = run("show", "lora").stdout
+    assert "(v1); arXiv now has v3" in shown
+    summary = run_json("list", "--status", "read", "--format", "json")
+    assert isinstance(summary, list) and summary[0]["newer_version"] == 3
+
+
+def test_import_an_id_list_adds_papers_from_arxiv(
+    run: Run, serve: Callable[..., Replay], tmp_path: Path
+) -> None:
+    replay = serve(recorded(PLAIN))
+    listing = tmp_path / "to-read.txt"
+    listing.write_text("# from a colleague\nhttps://arxiv.org/abs/1605.08386\n2106.09685\n")
+    result = run("import", str(listing), "--queue")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "added: heat-bath-random-walks\nqueued: heat-bath-random-walks\n"
+    assert replay.id_lists == ["1605.08386"]  # lora is already in the catalogue
+    assert "already there 1" in result.stderr
