@@ -202,3 +202,58 @@ def test_upgrading_to_a_newer_shipped_catalogue_keeps_every_piece_of_user_state(
     with sqlite3.connect(db_path) as conn:
         after = {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall() for t in tables}
     assert after == before
+
+
+def test_a_catalogue_paper_taking_a_user_papers_id_renames_the_users_paper(tmp_path, mini_seed):
+    from papercli import library
+    from papercli.models import Paper
+
+    db = tmp_path / "user.db"
+    conn = open_database(db, mini_seed)
+    mine = Paper(
+        id="new-paper",
+        title="My Own Find",
+        short_name="Mine",
+        year=2024,
+        date="2024-01-05",
+        arxiv_id="2401.09999",
+        origin="user",
+        topics=["peft"],
+    )
+    with catalogue.transaction(conn):
+        catalogue.insert_paper(conn, mine)
+    library.set_status(conn, ["new-paper"], library.ReadStatus.READ)
+    library.add_note(conn, "new-paper", "my note")
+    conn.close()
+
+    newer = (
+        MINI_CATALOGUE.read_text(encoding="utf-8")
+        + """
+[[paper]]
+id = "new-paper"
+title = "A Paper Added Later"
+short_name = "New"
+arxiv_id = "2401.00001"
+date = "2024-01-02"
+organizations = ["Google"]
+topics = ["peft"]
+why = "Shipped in a later catalogue."
+sources = ["test-list"]
+prerequisites = []
+"""
+    )
+    source = tmp_path / "newer.toml"
+    source.write_text(newer, encoding="utf-8")
+    newer_seed = tmp_path / "newer_seed.sqlite"
+    build_seed(load_catalogue(source), newer_seed)
+
+    conn = open_database(db, newer_seed)
+    assert catalogue.get_paper(conn, "new-paper").title == "A Paper Added Later"
+    renamed = library.with_state(conn, catalogue.get_paper(conn, "new-paper-2"))
+    assert (renamed.title, renamed.arxiv_id, str(renamed.status)) == (
+        "My Own Find",
+        "2401.09999",
+        "read",
+    )
+    assert [n.body for n in renamed.notes] == ["my note"]
+    assert catalogue.ids_by_name(conn, "newpaper") == ["new-paper"]

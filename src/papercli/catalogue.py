@@ -780,8 +780,15 @@ def _adopt_user_papers(conn: sqlite3.Connection) -> None:
     user-added paper whose arXiv id the catalogue now ships under another id becomes the
     catalogue's paper: the user's state and fetched metadata move to the catalogue id
     (where both ids hold the same state row, the catalogue paper's is kept) and the
-    user's copy goes.
+    user's copy goes. A user-added paper whose id the catalogue now gives to a different
+    paper is renamed (``id-2``), with everything attached to it.
     """
+    clashes = conn.execute(
+        "SELECT u.id FROM main.papers u JOIN seed.papers s ON s.id = u.id"
+        " WHERE u.origin = 'user' AND s.arxiv_id IS NOT u.arxiv_id"
+    ).fetchall()
+    for (old,) in clashes:
+        _rename_paper(conn, old, _free_id(conn, old))
     for table in ("arxiv_authors", "arxiv_meta"):
         conn.execute(
             f"DELETE FROM {table} WHERE paper_id IN (SELECT p.id FROM main.papers p"
@@ -804,6 +811,27 @@ def _adopt_user_papers(conn: sqlite3.Connection) -> None:
             if per_paper:
                 conn.execute(f"DELETE FROM {table} WHERE paper_id = ?", (old,))
         conn.execute("DELETE FROM papers WHERE id = ?", (old,))
+
+
+def _free_id(conn: sqlite3.Connection, wanted: str) -> str:
+    """``wanted-2``, ``wanted-3``…: the first id neither the database nor the seed uses."""
+    number = 2
+    while conn.execute(
+        "SELECT 1 FROM main.papers WHERE id = ?1 UNION SELECT 1 FROM seed.papers WHERE id = ?1",
+        (f"{wanted}-{number}",),
+    ).fetchone():
+        number += 1
+    return f"{wanted}-{number}"
+
+
+def _rename_paper(conn: sqlite3.Connection, old: str, new: str) -> None:
+    """Give a paper a new id, moving every row that hangs off it; it answers to the new id."""
+    per_paper = [t for t, keyed in _CATALOGUE_TABLES.items() if keyed]
+    for table in (*per_paper, *_USER_TABLES, "arxiv_meta", "arxiv_authors"):
+        conn.execute(f"UPDATE {table} SET paper_id = ? WHERE paper_id = ?", (new, old))
+    conn.execute("UPDATE papers SET id = ? WHERE id = ?", (new, old))
+    conn.execute("DELETE FROM paper_names WHERE paper_id = ? AND name = ?", (new, old))
+    conn.execute("INSERT OR IGNORE INTO paper_names VALUES (?, ?, ?, 0)", (name_key(new), new, new))
 
 
 def _close_queue_gap(conn: sqlite3.Connection, old: str, new: str) -> None:
