@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from papercli.arxiv_ids import abs_url, pdf_url
@@ -20,7 +21,9 @@ from papercli.errors import DatabaseError, InvalidValueError
 from papercli.migrations import SCHEMA_VERSION, migrate, schema_version
 from papercli.models import ArxivRecord, Author, Paper, ReadStatus, Selection
 from papercli.names import closest, name_key
-from papercli.seed import CatalogueSource
+
+if TYPE_CHECKING:
+    from papercli.seed import CatalogueSource
 
 BUSY_TIMEOUT_MS = 5000
 _SEP = "\x1f"  # joins list values inside one SQL result column

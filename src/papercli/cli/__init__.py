@@ -2,10 +2,15 @@
 
 Errors raised by the core are turned into one line on stderr and the documented exit
 code here, in ``PapercliGroup.invoke``, so no command needs its own error handling.
+
+Commands are built lazily: only the module of the command being run is imported and
+turned into a Click command, so `papercli show` does not pay for `fetch` or `export`
+(building all of them costs ~30 ms, more than the rest of a typical command).
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import sqlite3
 import sys
@@ -16,14 +21,63 @@ import typer
 from typer.core import TyperGroup
 
 from papercli import __version__, catalogue
-from papercli.cli import arxiv_commands, browse, db, queue, reading, stats, transfer
 from papercli.cli.common import AppState, fail
 from papercli.errors import EXIT_INTERRUPTED, PapercliError
-from papercli.models import ReadStatus
+
+# Command name -> (module in papercli.cli, attribute, context settings), in --help order.
+# The attribute is a command function, or a Typer app for a group of subcommands.
+COMMANDS: dict[str, tuple[str, str, dict[str, Any] | None]] = {
+    "list": ("browse", "list_command", None),
+    "show": ("browse", "show_command", None),
+    "orgs": ("browse", "orgs_command", None),
+    "topics": ("browse", "topics_command", None),
+    "fetch": ("arxiv_commands", "fetch_command", None),
+    "add": ("arxiv_commands", "add_command", None),
+    "open": ("arxiv_commands", "open_command", None),
+    "mark-read": ("reading", "mark_read", None),
+    "mark-reading": ("reading", "mark_reading", None),
+    "mark-unread": ("reading", "mark_unread", None),
+    "mark-skipped": ("reading", "mark_skipped", None),
+    "mark": ("reading", "mark_as_command", None),
+    "history": ("reading", "history_command", None),
+    "undo": ("reading", "undo_command", None),
+    "note": ("reading", "note_command", None),
+    "tag": ("reading", "tag_command", {"ignore_unknown_options": True}),
+    "tags": ("reading", "tags_command", None),
+    "path": ("reading", "path_command", None),
+    "queue": ("queue", "app", None),
+    "next": ("queue", "next_command", None),
+    "stats": ("stats", "stats_command", None),
+    "export": ("transfer", "export_command", None),
+    "import": ("transfer", "import_command", None),
+    "db": ("db", "app", None),
+}
+
+
+def _build_command(name: str) -> Any:
+    module_name, attribute, settings = COMMANDS[name]
+    target = getattr(importlib.import_module(f"papercli.cli.{module_name}"), attribute)
+    if isinstance(target, typer.Typer):
+        group = typer.main.get_group(target)
+        group.name = name
+        return group
+    info = typer.models.CommandInfo(name=name, callback=target, context_settings=settings)
+    return typer.main.get_command_from_info(
+        info, pretty_exceptions_short=False, rich_markup_mode=None
+    )
 
 
 class PapercliGroup(TyperGroup):
-    """Translates expected failures into a one-line error and an exit code."""
+    """Builds commands on demand, and translates expected failures into a one-line error
+    and an exit code."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name in COMMANDS and cmd_name not in self.commands:
+            self.commands[cmd_name] = _build_command(cmd_name)
+        return self.commands.get(cmd_name)
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -81,30 +135,6 @@ def main_callback(
       papercli --db ~/papers.db list --topic peft
     """
     ctx.obj = AppState(db_option=db_path)
-
-
-app.command("list")(browse.list_command)
-app.command("show")(browse.show_command)
-app.command("orgs")(browse.orgs_command)
-app.command("topics")(browse.topics_command)
-app.command("fetch")(arxiv_commands.fetch_command)
-app.command("add")(arxiv_commands.add_command)
-app.command("open")(arxiv_commands.open_command)
-for _status in (ReadStatus.READ, ReadStatus.READING, ReadStatus.UNREAD, ReadStatus.SKIPPED):
-    app.command(f"mark-{_status}")(reading.mark_command(_status))
-app.command("mark")(reading.mark_as_command)
-app.command("history")(reading.history_command)
-app.command("undo")(reading.undo_command)
-app.command("note")(reading.note_command)
-app.command("tag", context_settings=reading.TAG_CONTEXT)(reading.tag_command)
-app.command("tags")(reading.tags_command)
-app.command("path")(reading.path_command)
-app.add_typer(queue.app, name="queue")
-app.command("next")(queue.next_command)
-app.command("stats")(stats.stats_command)
-app.command("export")(transfer.export_command)
-app.command("import")(transfer.import_command)
-app.add_typer(db.app, name="db")
 
 
 def main() -> None:

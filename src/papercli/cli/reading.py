@@ -62,6 +62,12 @@ def mark_command(status: ReadStatus) -> Callable[[typer.Context, list[str]], Non
     return command
 
 
+mark_read = mark_command(ReadStatus.READ)
+mark_reading = mark_command(ReadStatus.READING)
+mark_unread = mark_command(ReadStatus.UNREAD)
+mark_skipped = mark_command(ReadStatus.SKIPPED)
+
+
 def mark_as_command(
     ctx: typer.Context,
     references: Refs,
@@ -193,9 +199,6 @@ def tag_command(
     library.change_tags(conn, ids, add, remove)
     for pid in ids:
         typer.echo(f"{pid}: {', '.join(library.tags_of(conn, pid)) or '(no tags)'}")
-
-
-TAG_CONTEXT = {"ignore_unknown_options": True}
 
 
 def tags_command(

@@ -1,0 +1,69 @@
+"""Start-up cost cannot creep back: everyday commands must not import heavy modules.
+
+Each command runs in a fresh interpreter (imports are per process), with stdout piped.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+# What the network, export and terminal-rendering paths need, and nothing else should load.
+FORBIDDEN = (
+    "httpx",
+    "feedparser",
+    "sqlite_utils",
+    "bibtexparser",
+    "rich",
+    "rapidfuzz",
+    "pydantic",
+    "papercli.arxiv",
+    "papercli.feed",
+    "papercli.export",
+    "papercli.fetching",
+    "papercli.importing",
+)
+
+PROBE = """
+import contextlib, io, json, sys
+args, forbidden = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+sys.argv = ["papercli", *args]
+from papercli.cli import main
+with contextlib.redirect_stdout(io.StringIO()):
+    try:
+        main()
+    except SystemExit:
+        pass
+loaded = [m for m in sys.modules if any(m == f or m.startswith(f + ".") for f in forbidden)]
+print(json.dumps(sorted(loaded)))
+"""
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["list", "--since", "2021"],
+        ["show", "lora"],
+        ["mark-read", "lora"],
+        ["next"],
+        ["queue"],
+    ],
+    ids=lambda args: " ".join(args),
+)
+def test_everyday_commands_import_nothing_heavy(args, db_path):
+    subprocess.run(
+        [sys.executable, "-c", PROBE, json.dumps(["queue", "add", "lora"]), "[]"],
+        check=True,
+        capture_output=True,
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, json.dumps(args), json.dumps(FORBIDDEN)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.splitlines()[-1]) == []
