@@ -27,6 +27,7 @@ from papercli.cli.common import (
     connect,
     echo_csv,
     echo_json,
+    emit_rows,
     fancy_output,
     selection,
     state,
@@ -151,17 +152,12 @@ def _counts(ctx: typer.Context, what: str, by: CountSort, output: CountFormat) -
         rows.sort(key=lambda r: r[0].casefold())
     is_org = what == "organizations"
     extra = "aliases" if is_org else "description"
-    if output is CountFormat.json:
-        echo_json([{"name": n, "papers": c, extra: e if is_org else e[0]} for n, c, e in rows])
-        return
-    headers = ["organization" if is_org else "topic", "papers", extra]
-    table = [[n, str(c), ", ".join(e)] for n, c, e in rows]
-    if output is CountFormat.csv:
-        echo_csv(headers, [list(r) for r in table])
-    elif fancy_output():
-        render.print_rich(render.counts_table(headers, table))
-    else:
-        typer.echo(render.plain_table(headers, table))
+    emit_rows(
+        output,
+        ["organization" if is_org else "topic", "papers", extra],
+        [[n, str(c), ", ".join(e)] for n, c, e in rows],
+        [{"name": n, "papers": c, extra: e if is_org else e[0]} for n, c, e in rows],
+    )
 
 
 CountSortOption = Annotated[

@@ -15,7 +15,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from papercli import catalogue, paths
+from papercli import catalogue, paths, render
 from papercli.models import ReadStatus, Selection
 
 
@@ -70,6 +70,29 @@ def echo_csv(headers: list[str], rows: list[list[object]]) -> None:
     writer.writerow(headers)
     writer.writerows(rows)
     typer.echo(buffer.getvalue(), nl=False)
+
+
+def emit_rows(
+    output: CountFormat,
+    headers: list[str],
+    rows: list[list[str]],
+    records: list[dict[str, object]] | None = None,
+    empty: str = "nothing to show",
+) -> None:
+    """Print a small listing as JSON (``records``, or the rows keyed by header), CSV, or a
+    table (Rich at a terminal, plain text otherwise; ``empty`` on stderr when no rows)."""
+    if output is CountFormat.json:
+        echo_json(
+            records if records is not None else [dict(zip(headers, r, strict=True)) for r in rows]
+        )
+    elif output is CountFormat.csv:
+        echo_csv(headers, [list(r) for r in rows])
+    elif not rows:
+        typer.echo(empty, err=True)
+    elif fancy_output():
+        render.print_rich(render.counts_table(headers, rows))
+    else:
+        typer.echo(render.plain_table(headers, rows))
 
 
 class ListFormat(StrEnum):

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from papercli import catalogue, library, refs, render
+from papercli import catalogue, library, refs
 from papercli.cli.common import (
     CountFormat,
     Org,
@@ -21,10 +21,9 @@ from papercli.cli.common import (
     Until,
     Year,
     connect,
-    echo_csv,
     echo_json,
+    emit_rows,
     fail,
-    fancy_output,
     read_refs,
     selection,
 )
@@ -56,19 +55,13 @@ def queue_callback(ctx: typer.Context, output: QueueFormat = CountFormat.table) 
 def _show_queue(ctx: typer.Context, output: CountFormat) -> None:
     conn = connect(ctx)
     papers = catalogue.papers_by_ids(conn, library.queue_ids(conn))
-    if output is CountFormat.json:
-        echo_json([{"position": i, **paper_summary(p)} for i, p in enumerate(papers, 1)])
-        return
-    headers = ["#", "id", "title", "year", "status"]
-    rows = [[str(i), p.id, p.title, str(p.year), str(p.status)] for i, p in enumerate(papers, 1)]
-    if output is CountFormat.csv:
-        echo_csv(headers, [list(r) for r in rows])
-    elif not rows:
-        typer.echo("your queue is empty; add papers with: papercli queue add REF", err=True)
-    elif fancy_output():
-        render.print_rich(render.counts_table(headers, rows))
-    else:
-        typer.echo(render.plain_table(headers, rows))
+    emit_rows(
+        output,
+        ["#", "id", "title", "year", "status"],
+        [[str(i), p.id, p.title, str(p.year), str(p.status)] for i, p in enumerate(papers, 1)],
+        [{"position": i, **paper_summary(p)} for i, p in enumerate(papers, 1)],
+        empty="your queue is empty; add papers with: papercli queue add REF",
+    )
 
 
 @app.command("add")

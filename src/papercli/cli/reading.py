@@ -7,15 +7,15 @@ from typing import Annotated
 
 import typer
 
-from papercli import catalogue, library, refs, render
+from papercli import catalogue, library, refs
 from papercli.cli.common import (
     CountFormat,
     Refs,
     connect,
     echo_csv,
     echo_json,
+    emit_rows,
     fail,
-    fancy_output,
     read_refs,
 )
 from papercli.models import ReadStatus, paper_summary
@@ -107,17 +107,7 @@ def history_command(
     rows = [
         [e.changed_at, e.paper_id, str(e.old_status), str(e.new_status), e.title] for e in entries
     ]
-    headers = ["when", "id", "from", "to", "title"]
-    if output is CountFormat.json:
-        echo_json([dict(zip(headers, row, strict=True)) for row in rows])
-    elif output is CountFormat.csv:
-        echo_csv(headers, [list(r) for r in rows])
-    elif not rows:
-        typer.echo("no status changes yet", err=True)
-    elif fancy_output():
-        render.print_rich(render.counts_table(headers, rows))
-    else:
-        typer.echo(render.plain_table(headers, rows))
+    emit_rows(output, ["when", "id", "from", "to", "title"], rows, empty="no status changes yet")
 
 
 def undo_command(ctx: typer.Context) -> None:
@@ -215,14 +205,13 @@ def tags_command(
       papercli tags --format json
     """
     counts = library.tag_counts(connect(ctx))
-    if output is CountFormat.json:
-        echo_json([{"name": tag, "papers": count} for tag, count in counts])
-    elif output is CountFormat.csv:
-        echo_csv(["tag", "papers"], [[tag, count] for tag, count in counts])
-    elif not counts:
-        typer.echo("no tags yet; add one with: papercli tag REF +name", err=True)
-    else:
-        typer.echo(render.plain_table(["tag", "papers"], [[t, str(c)] for t, c in counts]))
+    emit_rows(
+        output,
+        ["tag", "papers"],
+        [[tag, str(count)] for tag, count in counts],
+        [{"name": tag, "papers": count} for tag, count in counts],
+        empty="no tags yet; add one with: papercli tag REF +name",
+    )
 
 
 def path_command(
