@@ -140,7 +140,140 @@ CREATE TABLE arxiv_authors (
 ) WITHOUT ROWID;
 """
 
-MIGRATIONS: list[str] = [M001_INITIAL, M002_ARXIV]
+# Full-text search (`papercli search`).
+#
+# paper_search (unicode61 + porter, so "models" finds "model") holds one row per paper
+# and ranks with bm25: title, names (short name and aliases), summary, fetched abstract
+# and the user's notes. unicode61 cannot find a Chinese word inside a sentence (a run of
+# Han characters is one token), so note_search indexes each note again with the trigram
+# tokenizer: any substring of 3+ characters is an index lookup, and shorter ones (most
+# Chinese words are 2 characters) scan just the notes. Trigram over every column, for
+# text that is English anyway, would cost 2.7x the space (text + index; the index alone
+# 6.7x: 116 MB against 17 MB on bench/make_db.py's 100k papers).
+#
+# Both are ordinary FTS5 tables, storing their own copy of the text: the triggers can
+# then rebuild a paper's row from the current data without the old values, so writes
+# that skip delete triggers (INSERT OR REPLACE, as catalogue sync and fetch do) cannot
+# leave stale entries behind. Update triggers fire only for the indexed columns (and id
+# and date), so marking papers read, which writes other tables, costs nothing here.
+#
+# A paper's row is keyed by search_docs.docid, an INTEGER PRIMARY KEY (which VACUUM
+# keeps, unlike papers' implicit rowid) that sorts by date: YYYYMMDD * 10^9 + a counter
+# within the day. FTS5 walks a match in rowid order for free, so a word that matches too
+# many papers to rank is answered newest first in time proportional to the page shown.
+# note_search is keyed by notes.id.
+
+# The first docid of a paper's date ('YYYY-MM-DD', or 'YYYY-MM' taken as day 00).
+_M003_DAY = "CAST(substr(replace({date}, '-', '') || '00000000', 1, 8) AS INTEGER) * 1000000000"
+
+# One paper's search row, from the current data.
+_M003_DOCUMENT = """
+    SELECT d.docid, p.title,
+        p.short_name || coalesce(' ' || (SELECT group_concat(name, ' ') FROM paper_names
+                                         WHERE paper_id = p.id AND is_alias), ''),
+        p.why,
+        coalesce((SELECT abstract FROM arxiv_meta WHERE paper_id = p.id), ''),
+        coalesce((SELECT group_concat(body, ' ') FROM notes WHERE paper_id = p.id), '')
+    FROM papers p JOIN search_docs d ON d.paper_id = p.id"""
+
+
+# The SQL of M003's triggers, for a paper id given as an expression (`new.id`).
+def _m003_forget(paper: str) -> str:
+    return f"""
+    DELETE FROM paper_search
+        WHERE rowid = (SELECT docid FROM search_docs WHERE paper_id = {paper});
+    DELETE FROM search_docs WHERE paper_id = {paper};"""
+
+
+def _m003_add(paper: str, date: str) -> str:
+    day = _M003_DAY.format(date=date)
+    return f"""
+    INSERT INTO search_docs (docid, paper_id) VALUES ((SELECT coalesce(max(docid) + 1, {day})
+        FROM search_docs WHERE docid >= {day} AND docid < {day} + 1000000000), {paper});
+    INSERT INTO paper_search (rowid, title, names, summary, abstract, notes)
+        {_M003_DOCUMENT} WHERE p.id = {paper};"""
+
+
+def _m003_reindex(paper: str) -> str:
+    return f"""
+    DELETE FROM paper_search
+        WHERE rowid = (SELECT docid FROM search_docs WHERE paper_id = {paper});
+    INSERT INTO paper_search (rowid, title, names, summary, abstract, notes)
+        {_M003_DOCUMENT} WHERE p.id = {paper};"""
+
+
+M003_SEARCH = f"""
+CREATE TABLE search_docs (docid INTEGER PRIMARY KEY, paper_id TEXT NOT NULL UNIQUE);
+CREATE VIRTUAL TABLE paper_search USING fts5(
+    title, names, summary, abstract, notes,
+    tokenize = 'porter unicode61 remove_diacritics 2'
+);
+CREATE VIRTUAL TABLE note_search USING fts5(body, tokenize = 'trigram');
+
+INSERT INTO search_docs (docid, paper_id)
+    SELECT day + row_number() OVER (PARTITION BY day ORDER BY id) - 1, id
+    FROM (SELECT id, {_M003_DAY.format(date="date")} AS day FROM papers);
+INSERT INTO paper_search (rowid, title, names, summary, abstract, notes) {_M003_DOCUMENT};
+INSERT INTO note_search (rowid, body) SELECT id, body FROM notes;
+
+CREATE TRIGGER papers_search_insert AFTER INSERT ON papers BEGIN
+    {_m003_forget("new.id")}
+    {_m003_add("new.id", "new.date")}
+END;
+CREATE TRIGGER papers_search_move AFTER UPDATE OF id, date ON papers BEGIN
+    {_m003_forget("old.id")}
+    {_m003_add("new.id", "new.date")}
+END;
+CREATE TRIGGER papers_search_update AFTER UPDATE OF title, short_name, why ON papers BEGIN
+    {_m003_reindex("new.id")}
+END;
+CREATE TRIGGER papers_search_delete AFTER DELETE ON papers BEGIN
+    {_m003_forget("old.id")}
+END;
+
+-- Only aliases are indexed (the id and short name rows are not), which keeps bulk
+-- inserts of papers from indexing each paper three times.
+CREATE TRIGGER paper_names_search_insert AFTER INSERT ON paper_names WHEN new.is_alias BEGIN
+    {_m003_reindex("new.paper_id")}
+END;
+CREATE TRIGGER paper_names_search_update AFTER UPDATE ON paper_names
+WHEN old.is_alias OR new.is_alias BEGIN
+    {_m003_reindex("old.paper_id")}
+    {_m003_reindex("new.paper_id")}
+END;
+CREATE TRIGGER paper_names_search_delete AFTER DELETE ON paper_names WHEN old.is_alias BEGIN
+    {_m003_reindex("old.paper_id")}
+END;
+
+CREATE TRIGGER arxiv_meta_search_insert AFTER INSERT ON arxiv_meta BEGIN
+    {_m003_reindex("new.paper_id")}
+END;
+CREATE TRIGGER arxiv_meta_search_update AFTER UPDATE OF paper_id, abstract ON arxiv_meta BEGIN
+    {_m003_reindex("old.paper_id")}
+    {_m003_reindex("new.paper_id")}
+END;
+CREATE TRIGGER arxiv_meta_search_delete AFTER DELETE ON arxiv_meta BEGIN
+    {_m003_reindex("old.paper_id")}
+END;
+
+CREATE TRIGGER notes_search_insert AFTER INSERT ON notes BEGIN
+    {_m003_reindex("new.paper_id")}
+    DELETE FROM note_search WHERE rowid = new.id;
+    INSERT INTO note_search (rowid, body) VALUES (new.id, new.body);
+END;
+CREATE TRIGGER notes_search_update AFTER UPDATE OF id, paper_id, body ON notes BEGIN
+    {_m003_reindex("old.paper_id")}
+    {_m003_reindex("new.paper_id")}
+    DELETE FROM note_search WHERE rowid = old.id;
+    INSERT INTO note_search (rowid, body) VALUES (new.id, new.body);
+END;
+CREATE TRIGGER notes_search_delete AFTER DELETE ON notes BEGIN
+    {_m003_reindex("old.paper_id")}
+    DELETE FROM note_search WHERE rowid = old.id;
+END;
+"""
+
+MIGRATIONS: list[str] = [M001_INITIAL, M002_ARXIV, M003_SEARCH]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

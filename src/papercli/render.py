@@ -267,3 +267,36 @@ def stats_tables(stats: Stats) -> RenderableType:
             table("Read per month", ["month", "read", ""], _month_rows(stats.read_per_month, "█"))
         )
     return Group(*tables)
+
+
+SEARCH_COLUMNS = ("id", "title", "year", "match")
+HIT_STYLE = "bold yellow"
+
+
+def plain_snippet(parts: Sequence[tuple[str, bool]]) -> str:
+    """A search snippet as plain text, with the matched words in [brackets]."""
+    return "".join(f"[{text}]" if hit else text for text, hit in parts)
+
+
+def search_row(paper: Paper, snippet: Sequence[tuple[str, bool]]) -> list[str]:
+    return [paper.id, paper.title, str(paper.year), plain_snippet(snippet)]
+
+
+def search_table(hits: Sequence[tuple[Paper, Sequence[tuple[str, bool]]]]) -> RenderableType:
+    """Search results with the matched words of each snippet highlighted."""
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(header_style="bold", pad_edge=False)
+    table.add_column("id", style="cyan", no_wrap=True)
+    table.add_column("title", overflow="fold", ratio=2)
+    table.add_column("year", justify="right", no_wrap=True)
+    table.add_column("match", overflow="fold", ratio=3)
+    for paper, snippet in hits:
+        table.add_row(
+            Text(paper.id),
+            Text(paper.title),
+            Text(str(paper.year)),
+            Text.assemble(*((text, HIT_STYLE) if hit else text for text, hit in snippet)),
+        )
+    return table

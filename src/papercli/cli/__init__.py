@@ -28,6 +28,7 @@ from papercli.errors import EXIT_INTERRUPTED, PapercliError
 # The attribute is a command function, or a Typer app for a group of subcommands.
 COMMANDS: dict[str, tuple[str, str, dict[str, Any] | None]] = {
     "list": ("browse", "list_command", None),
+    "search": ("search", "search_command", None),
     "show": ("browse", "show_command", None),
     "orgs": ("browse", "orgs_command", None),
     "topics": ("browse", "topics_command", None),

@@ -1,0 +1,103 @@
+"""Full-text search: search."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from papercli import catalogue, render
+from papercli.cli.browse import _cell
+from papercli.cli.common import (
+    ListFormat,
+    Org,
+    Since,
+    Status,
+    Tag,
+    Topic,
+    Until,
+    Year,
+    connect,
+    echo_csv,
+    echo_json,
+    fancy_output,
+    selection,
+)
+from papercli.models import paper_summary
+
+
+def search_command(
+    ctx: typer.Context,
+    words: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="WORDS...",
+            help="Words to find in titles, names, summaries, abstracts and your notes.",
+        ),
+    ],
+    since: Since = None,
+    until: Until = None,
+    year: Year = None,
+    org: Org = None,
+    topic: Topic = None,
+    status: Status = None,
+    tag: Tag = None,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=1, metavar="N", help="Show at most N papers.")
+    ] = 20,
+    output: Annotated[
+        ListFormat, typer.Option("--format", "-f", help="table, json, csv or ids (one per line).")
+    ] = ListFormat.table,
+) -> None:
+    """Search titles, names, summaries, fetched abstracts and your notes, best match first.
+
+    Every word must match, in any form ("model" finds "models"); when nothing does, the
+    last word is tried as a prefix ("transf" finds "transformer"). Words are taken
+    literally: quotes, AND, OR and * mean nothing special (put -- before a word that
+    starts with -). Chinese and Japanese words are found inside notes too. When more than
+    10,000 papers match, the newest are shown, unranked.
+
+    \b
+    Examples:
+      papercli search low rank adaptation
+      papercli search attention --since 2020 --topic efficiency
+      papercli search 低秩
+      papercli search "chain of thought" --status unread --format json
+    """
+    chosen = selection(
+        since=since, until=until, year=year, org=org, topic=topic, status=status, tag=tag
+    )
+    results = catalogue.search_papers(connect(ctx), " ".join(words), chosen, limit)
+    hits = results.hits
+    if results.too_many:
+        typer.echo(
+            f"note: over {catalogue.RANK_LIMIT:,} papers match; showing the newest, unranked"
+            " (add words or filters to narrow the search)",
+            err=True,
+        )
+    if output is ListFormat.json:
+        echo_json([_hit_json(hit, i, results.ranked) for i, hit in enumerate(hits, 1)])
+    elif output is ListFormat.ids:
+        for hit in hits:
+            typer.echo(hit.paper.id)
+    elif output is ListFormat.csv:
+        dicts = [_hit_json(hit, i, results.ranked) for i, hit in enumerate(hits, 1)]
+        headers = list(dicts[0]) if dicts else []
+        echo_csv(headers, [[_cell(d[h]) for h in headers] for d in dicts])
+    elif not hits:
+        typer.echo("no papers match", err=True)
+    elif fancy_output():
+        render.print_rich(render.search_table([(h.paper, h.snippet) for h in hits]))
+    else:
+        rows = [render.search_row(h.paper, h.snippet) for h in hits]
+        typer.echo(render.plain_table(render.SEARCH_COLUMNS, rows))
+
+
+def _hit_json(hit: catalogue.SearchHit, position: int, ranked: bool) -> dict[str, object]:
+    """The list JSON object, plus the snippet (matches in [brackets]) and the rank (1 is
+    the best match; null when the results are newest first)."""
+    return {
+        **paper_summary(hit.paper),
+        "snippet": render.plain_snippet(hit.snippet),
+        "rank": position if ranked else None,
+    }
