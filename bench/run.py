@@ -72,7 +72,9 @@ def main() -> None:
     for db in databases:
         env = {**os.environ, "PAPERCLI_DB": str(db), "COLUMNS": "120"}
         env.pop("NO_COLOR", None)
+        # Create (or migrate) the database, and queue a paper so that `next` has one to show.
         subprocess.run([args.papercli, "list", "--limit", "1"], env=env, capture_output=True)
+        subprocess.run([args.papercli, "queue", "add", "lora"], env=env, capture_output=True)
         for label, command in COMMANDS.items():
             floor, took = [], []
             for _ in range(args.runs):

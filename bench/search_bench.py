@@ -12,6 +12,7 @@ inside a transaction that is rolled back, so the database is left as it was.
 from __future__ import annotations
 
 import argparse
+import re
 import sqlite3
 import statistics
 import time
@@ -95,7 +96,7 @@ def _median_ms(
 
 def _matches(conn: sqlite3.Connection, words: str) -> int:
     """How many papers match the words (the last as a prefix if none do), before filters."""
-    if catalogue._UNSPACED.search(words):
+    if re.search(catalogue._UNSPACED, words):
         return len(catalogue.search_papers(conn, words, Selection(), 10**9).hits)
     query = catalogue._fts_query(words.split())
     sql = "SELECT count(*) FROM paper_search WHERE paper_search MATCH ?"

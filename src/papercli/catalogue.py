@@ -10,7 +10,6 @@ import json
 import os
 import re
 import sqlite3
-import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -45,8 +44,7 @@ def open_database(path: Path, seed: Path, *, create_parent: bool = False) -> sql
         _create_database(path, seed, create_parent=create_parent)
     try:
         conn = _connect(path)
-        _check_papercli_database(conn, path)
-        if schema_version(conn) < SCHEMA_VERSION:
+        if _check_papercli_database(conn, path) < SCHEMA_VERSION:
             migrate(conn)
         _sync_if_seed_changed(conn, seed)
     except sqlite3.Error as exc:
@@ -55,12 +53,12 @@ def open_database(path: Path, seed: Path, *, create_parent: bool = False) -> sql
 
 
 def _connect(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, isolation_level=None, uri=False)
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    return conn
+    return sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, uri=False)
 
 
 def _create_database(path: Path, seed: Path, *, create_parent: bool) -> None:
+    import tempfile  # ~1.5 ms to import: only on the first run, not on every command
+
     parent = path.parent
     if create_parent:
         try:
@@ -92,7 +90,8 @@ def _create_database(path: Path, seed: Path, *, create_parent: bool) -> None:
                 leftover.unlink()
 
 
-def _check_papercli_database(conn: sqlite3.Connection, path: Path) -> None:
+def _check_papercli_database(conn: sqlite3.Connection, path: Path) -> int:
+    """The database's schema version, once it is known to be papercli's and not too new."""
     version = schema_version(conn)  # raises "file is not a database" for non-SQLite files
     if version > SCHEMA_VERSION:
         raise DatabaseError(
@@ -103,6 +102,7 @@ def _check_papercli_database(conn: sqlite3.Connection, path: Path) -> None:
         raise DatabaseError(
             f"{path} is an SQLite database, but not papercli's; refusing to touch it"
         )
+    return version
 
 
 def database_error(exc: sqlite3.Error, path: Path | None = None) -> DatabaseError:
@@ -329,8 +329,10 @@ _SUMMARY_COLUMNS = f"""
     s.read_version, (SELECT version FROM arxiv_meta WHERE paper_id = p.id)
 """
 _FROM = "FROM papers p LEFT JOIN reading_state s ON s.paper_id = p.id"
+# A paper's year is its date's year, so "date" order leads with the year: year filters
+# and the order are then one range of the papers_year_date_id index (migration 4).
 _ORDER = {
-    "date": "p.date {d}, p.id {d}",
+    "date": "p.year {d}, p.date {d}, p.id {d}",
     "title": "p.title COLLATE NOCASE {d}, p.id {d}",
     "year": "p.year {d}, p.date {d}, p.id {d}",
 }
@@ -371,12 +373,17 @@ def _summary(row: Sequence[object]) -> Paper:
 def list_papers(conn: sqlite3.Connection, selection: Selection) -> list[Paper]:
     """The papers a selection picks, sorted and limited in SQL."""
     where, params = _where(conn, selection)
-    direction = "DESC" if selection.reverse else "ASC"
-    sql = f"SELECT {_SUMMARY_COLUMNS} {_FROM} {where} ORDER BY " + _ORDER[selection.sort].format(
-        d=direction
-    )
-    if selection.limit is not None:
-        sql += " LIMIT ?"
+    order = _ORDER[selection.sort].format(d="DESC" if selection.reverse else "ASC")
+    if selection.limit is None:
+        sql = f"SELECT {_SUMMARY_COLUMNS} {_FROM} {where} ORDER BY {order}"
+    else:
+        # The page's ids first, then the listing columns (a subquery each for organizations
+        # and topics) for those rows only: when the matches must be sorted (--topic,
+        # --org), SQLite would otherwise compute them for every match before sorting.
+        sql = (
+            f"SELECT {_SUMMARY_COLUMNS} {_FROM} WHERE p.id IN"
+            f" (SELECT p.id {_FROM} {where} ORDER BY {order} LIMIT ?) ORDER BY {order}"
+        )
         params.append(selection.limit)
     return [_summary(row) for row in conn.execute(sql, params)]
 
@@ -416,8 +423,16 @@ def _where(conn: sqlite3.Connection, sel: Selection) -> tuple[str, list[object]]
         clauses.append(f"p.id IN (SELECT paper_id FROM tags WHERE tag IN ({_marks(tags)}))")
         params += tags
     if sel.statuses:
-        clauses.append(f"coalesce(s.status, 'unread') IN ({_marks(sel.statuses)})")
-        params += [str(s) for s in sel.statuses]
+        statuses = [str(s) for s in sel.statuses]
+        if ReadStatus.UNREAD in sel.statuses:
+            clauses.append(f"coalesce(s.status, 'unread') IN ({_marks(statuses)})")
+        else:
+            # Only papers the user marked have a reading_state row: those few are found
+            # through its status index, rather than by checking every paper.
+            clauses.append(
+                f"p.id IN (SELECT paper_id FROM reading_state WHERE status IN ({_marks(statuses)}))"
+            )
+        params += statuses
     for word in (sel.search or "").split():
         clauses.append(_SEARCH_CLAUSE)
         params += [_like_pattern(word)] * _SEARCH_CLAUSE.count("?")
@@ -576,15 +591,25 @@ def ids_by_arxiv_id(conn: sqlite3.Connection, arxiv_id: str) -> list[str]:
 
 
 def ids_by_title_words(conn: sqlite3.Connection, words: Sequence[str], limit: int) -> list[str]:
-    if not words:
+    """Papers whose title has every word, oldest first.
+
+    Words are matched as the search index's tokens ("models" finds "Model"; "low-rank"
+    is the two words in a row), so this is an index lookup rather than a scan of every
+    title, which takes seconds on a million papers.
+    """
+    # As in search_papers: FTS5 reads NUL as the end of the query; a word without
+    # letters or digits has no tokens.
+    terms = [w.replace("\x00", " ") for w in words if any(c.isalnum() for c in w)]
+    if not terms:
         return []
-    sql = (
-        "SELECT id FROM papers WHERE "
-        + " AND ".join("title LIKE ? ESCAPE '\\'" for _ in words)
-        + " ORDER BY date LIMIT ?"
-    )
-    patterns = [_like_pattern(w) for w in words]
-    return [str(r[0]) for r in conn.execute(sql, [*patterns, limit])]
+    return [
+        str(r[0])
+        for r in conn.execute(
+            "SELECT d.paper_id FROM paper_search JOIN search_docs d ON d.docid = paper_search.rowid"
+            " WHERE paper_search MATCH ? ORDER BY paper_search.rowid LIMIT ?",
+            (f"title : ({_fts_query(terms)})", limit),
+        )
+    ]
 
 
 def ids_by_doi(conn: sqlite3.Connection, doi: str) -> list[str]:
@@ -611,9 +636,30 @@ def paper_exists(conn: sqlite3.Connection, paper_id: str) -> bool:
     return conn.execute("SELECT 1 FROM papers WHERE id = ?", (paper_id,)).fetchone() is not None
 
 
-def all_names(conn: sqlite3.Connection) -> dict[str, str]:
-    """Every name a paper answers to, mapped to its id (for "did you mean")."""
-    return {str(n): str(i) for n, i in conn.execute("SELECT name, paper_id FROM paper_names")}
+SUGGESTION_POOL = 20_000
+"""How many names "did you mean" compares a mistyped reference with (~20 ms)."""
+
+
+def names_to_suggest(conn: sqlite3.Connection, key: str) -> dict[str, str]:
+    """Names to look for a mistyped reference among, each mapped to its paper id.
+
+    Every name, in a library of up to SUGGESTION_POOL names. In a bigger one, those
+    sharing the longest beginning (up to 3 characters) with ``key`` that any name shares,
+    at most SUGGESTION_POOL of them: comparing a million names would take seconds.
+    """
+    sql = "SELECT name, paper_id FROM paper_names"
+    rows = conn.execute(f"{sql} LIMIT ?", (SUGGESTION_POOL + 1,)).fetchall()
+    if len(rows) > SUGGESTION_POOL:
+        rows = []
+        for length in range(min(len(key), 3), 0, -1):
+            start = key[:length]
+            rows = conn.execute(
+                f"{sql} WHERE key >= ? AND key < ? LIMIT ?",
+                (start, start + "\U0010ffff", SUGGESTION_POOL),
+            ).fetchall()
+            if rows:
+                break
+    return {str(name): str(paper_id) for name, paper_id in rows}
 
 
 def describe_ids(conn: sqlite3.Connection, ids: Sequence[str]) -> list[tuple[str, str, int]]:
@@ -867,7 +913,9 @@ _WEIGHTS = "10.0, 8.0, 3.0, 1.0, 3.0"
 _SNIPPET = "snippet(paper_search, -1, char(2), char(3), '…', 12)"  # matches in \x02…\x03
 # Scripts written without spaces between words (Chinese, Japanese; Korean particles):
 # unicode61 keeps such a run whole, so these words are looked for inside notes instead.
-_UNSPACED = re.compile("[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003ffff]")
+# A pattern string that `re` compiles (and caches) on first use: compiling these ranges
+# takes ~4 ms, too much to pay at every command's start.
+_UNSPACED = "[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003ffff]"
 
 
 class SearchHit(NamedTuple):
@@ -900,9 +948,9 @@ def search_papers(
         return SearchResults([], ranked=True, too_many=False)
     where, params = _where(conn, selection)
     filters = where.replace("WHERE", "AND", 1)
-    spaced = [t for t in terms if not _UNSPACED.search(t)]
+    spaced = [t for t in terms if not re.search(_UNSPACED, t)]
     if len(spaced) < len(terms):
-        unspaced = [t for t in terms if _UNSPACED.search(t)]
+        unspaced = [t for t in terms if re.search(_UNSPACED, t)]
         hits = _search_unspaced(conn, unspaced, spaced, filters, params, limit)
         return SearchResults(hits, ranked=False, too_many=False)
     # Docids sort by date (see migrations.M003_SEARCH): year filters become a docid range
@@ -963,17 +1011,13 @@ def _few_papers(
 ) -> list[int] | None:
     """The docids of the papers the filters pick, when the filters can pick few (by tag,
     or by statuses other than unread) and pick at most RANK_LIMIT; else None."""
-    statuses = [str(s) for s in selection.statuses]
-    read = bool(statuses) and ReadStatus.UNREAD not in selection.statuses
+    read = bool(selection.statuses) and ReadStatus.UNREAD not in selection.statuses
     if not (selection.tags or read):
         return None
-    # Said again so that SQLite can start from the reading_state index, not scan papers.
-    hint = f"AND p.id IN (SELECT paper_id FROM reading_state WHERE status IN ({_marks(statuses)}))"
     docids = conn.execute(
         "SELECT d.docid FROM papers p JOIN search_docs d ON d.paper_id = p.id"
-        f" LEFT JOIN reading_state s ON s.paper_id = p.id WHERE true {hint if read else ''}"
-        f" {filters} LIMIT ?",
-        [*(statuses if read else []), *params, RANK_LIMIT + 1],
+        f" LEFT JOIN reading_state s ON s.paper_id = p.id WHERE true {filters} LIMIT ?",
+        [*params, RANK_LIMIT + 1],
     ).fetchall()
     return [int(r[0]) for r in docids] if len(docids) <= RANK_LIMIT else None
 

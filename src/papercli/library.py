@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 from papercli.catalogue import get_paper, transaction
 from papercli.errors import InvalidValueError, NotFoundError
-from papercli.models import Note, Paper, ReadStatus, Stats, StatusCounts
+from papercli.models import Note, Paper, ReadStatus
 
 
 def utc_now() -> str:
@@ -378,46 +378,6 @@ def tag_counts(conn: sqlite3.Connection) -> list[tuple[str, int]]:
         (str(t), int(c))
         for t, c in conn.execute("SELECT tag, count(*) FROM tags GROUP BY tag ORDER BY tag")
     ]
-
-
-# ---------------------------------------------------------------------------
-# Stats
-
-
-def _counts(conn: sqlite3.Connection, group_sql: str) -> list[StatusCounts]:
-    rows = conn.execute(
-        f"SELECT g.name, coalesce(s.status, 'unread') AS state, count(*) FROM ({group_sql}) g"
-        " LEFT JOIN reading_state s ON s.paper_id = g.paper_id GROUP BY g.name, state"
-    ).fetchall()
-    found: dict[str, StatusCounts] = {}
-    for name, status, count in rows:
-        counts = found.setdefault(str(name), StatusCounts(str(name)))
-        setattr(counts, str(status), int(count))
-    return list(found.values())
-
-
-def stats(conn: sqlite3.Connection) -> Stats:
-    """Reading progress overall, by year, organization and topic, and read per month."""
-    overall = _counts(conn, "SELECT 'all' AS name, id AS paper_id FROM papers")
-    by_year = sorted(
-        _counts(conn, "SELECT year AS name, id AS paper_id FROM papers"), key=lambda c: c.name
-    )
-    by_org = _counts(conn, "SELECT org AS name, paper_id FROM paper_orgs")
-    by_topic = _counts(conn, "SELECT topic AS name, paper_id FROM paper_topics")
-    per_month = [
-        (str(m), int(c))
-        for m, c in conn.execute(
-            "SELECT substr(changed_at, 1, 7) AS month, count(DISTINCT paper_id)"
-            " FROM status_history WHERE new_status = 'read' GROUP BY month ORDER BY month"
-        )
-    ]
-    return Stats(
-        overall=overall[0] if overall else StatusCounts("all"),
-        by_year=by_year,
-        by_organization=sorted(by_org, key=lambda c: (-c.total, c.name)),
-        by_topic=sorted(by_topic, key=lambda c: (-c.total, c.name)),
-        read_per_month=per_month,
-    )
 
 
 # ---------------------------------------------------------------------------

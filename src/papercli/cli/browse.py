@@ -1,12 +1,10 @@
 """Browsing the catalogue: list, show, orgs, topics."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer
 
-from papercli import catalogue, library, refs, render
+from papercli import catalogue, render
 from papercli.cli.common import (
     CountFormat,
     CountSort,
@@ -130,6 +128,8 @@ def show_command(
       papercli show https://arxiv.org/abs/1706.03762
       papercli show "attention is all you need" --format json
     """
+    from papercli import library, refs  # only here: `list` starts faster without them
+
     conn = connect(ctx)
     paper = library.with_state(conn, catalogue.get_paper(conn, refs.resolve(conn, ref)))
     if output is ShowFormat.json:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import os
@@ -65,6 +64,8 @@ def echo_json(data: object) -> None:
 
 
 def echo_csv(headers: list[str], rows: list[list[object]]) -> None:
+    import csv  # only CSV output pays for it
+
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(headers)

@@ -1,7 +1,5 @@
 """``papercli db``: where the database lives and what is in it."""
 
-from __future__ import annotations
-
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated

@@ -1,7 +1,5 @@
 """The reading queue: ``papercli queue …`` and ``papercli next``."""
 
-from __future__ import annotations
-
 import sqlite3
 import sys
 from enum import StrEnum

@@ -1,7 +1,5 @@
 """The reading workflow: status, history, undo, notes, tags and the reading path."""
 
-from __future__ import annotations
-
 from collections.abc import Callable
 from typing import Annotated
 

@@ -1,7 +1,5 @@
 """Full-text search: search."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

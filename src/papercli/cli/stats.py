@@ -1,15 +1,13 @@
 """``papercli stats``: reading progress at a glance."""
 
-from __future__ import annotations
-
 from dataclasses import asdict
 from typing import Annotated
 
 import typer
 
-from papercli import library, render
+from papercli import progress, render
 from papercli.cli.common import ShowFormat, connect, echo_json, fancy_output
-from papercli.models import StatusCounts
+from papercli.progress import StatusCounts
 
 
 def _counts_json(counts: StatusCounts) -> dict[str, object]:
@@ -34,7 +32,7 @@ def stats_command(
       papercli stats
       papercli stats --format json
     """
-    figures = library.stats(connect(ctx))
+    figures = progress.stats(connect(ctx))
     if output is ShowFormat.json:
         echo_json(
             {

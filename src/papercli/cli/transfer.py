@@ -1,7 +1,5 @@
 """Moving papers out of (and into) papercli: ``export`` and ``import``."""
 
-from __future__ import annotations
-
 from datetime import date
 from enum import StrEnum
 from pathlib import Path

@@ -1,0 +1,133 @@
+"""Everyday commands stay fast on a million papers: their queries use indexes.
+
+The commands run on the shipped catalogue. Without ANALYZE (which users' databases never
+get) SQLite plans as if every table were large, so a plan that reads every paper here
+would read every paper at a million too; bench/ has the timings.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import Result
+
+from papercli import catalogue, refs
+from papercli.errors import NotFoundError
+from papercli.models import Selection
+
+# Tables that grow with the catalogue (and their aliases in papercli's SQL); the user's
+# own reading_state, queue and tags stay small and may be scanned.
+_BIG = r"(p|papers|paper_names|paper_orgs|paper_topics|paper_sources|prerequisites|r|d|search_docs|arxiv_meta|arxiv_authors|status_history|h)"  # noqa: E501
+
+
+@pytest.fixture
+def statements(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Every SQL statement the commands run from here on, with its parameters filled in."""
+    seen: list[str] = []
+    connect = catalogue._connect
+
+    def traced(path: Path) -> sqlite3.Connection:
+        conn = connect(path)
+        conn.set_trace_callback(seen.append)
+        return conn
+
+    monkeypatch.setattr(catalogue, "_connect", traced)
+    yield seen
+
+
+def _plan(db: Path, sql: str) -> list[tuple[int, int, str]]:
+    with sqlite3.connect(db) as conn:
+        return [(r[0], r[1], r[3]) for r in conn.execute(f"EXPLAIN QUERY PLAN {sql}")]
+
+
+def _queries(statements: list[str]) -> list[str]:
+    return [s for s in statements if re.match(r"\s*(SELECT|INSERT|UPDATE|DELETE|WITH)", s)]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["show", "lora"],
+        ["show", "low-rank adaptation of large language models"],
+        ["next"],
+        ["mark-read", "lora"],
+        ["undo"],
+        ["queue"],
+    ],
+    ids=" ".join,
+)
+def test_everyday_commands_read_no_big_table_whole(
+    args: list[str], run: Callable[..., Result], db_path: Path, statements: list[str]
+) -> None:
+    assert run("queue", "add", "lora", "qlora").exit_code == 0
+    if args == ["undo"]:
+        assert run("mark-read", "lora").exit_code == 0
+    statements.clear()
+
+    assert run(*args).exit_code == 0
+    scans = [
+        (sql, detail)
+        for sql in _queries(statements)
+        for _, _, detail in _plan(db_path, sql)
+        if re.match(rf"SCAN {_BIG}\b", detail)
+    ]
+    assert scans == []
+
+
+@pytest.mark.parametrize(
+    "selection",
+    [
+        Selection(limit=50),
+        Selection(since=2021, limit=50),
+        Selection(until=2019, limit=50, reverse=True),
+        Selection(year=2020, limit=50),
+    ],
+    ids=repr,
+)
+def test_a_page_of_the_list_is_read_in_order_not_sorted(
+    selection: Selection, run: Callable[..., Result], db_path: Path, statements: list[str]
+) -> None:
+    assert run("list", "--limit", "1").exit_code == 0
+    conn = catalogue.open_database(db_path, Path("unused"))
+    statements.clear()
+    conn.set_trace_callback(statements.append)
+
+    catalogue.list_papers(conn, selection)
+
+    plan = _plan(db_path, statements[-1])
+    (page,) = [node for node, _, detail in plan if detail.startswith("LIST SUBQUERY")]
+    picking = [detail for _, parent, detail in plan if parent == page]
+    assert any("papers_year_date_id" in detail for detail in picking), picking
+    assert not any("TEMP B-TREE" in detail for detail in picking), picking
+
+
+def test_stats_counts_groups_from_indexes_and_looks_up_only_marked_papers(
+    run: Callable[..., Result], db_path: Path, statements: list[str]
+) -> None:
+    assert run("mark-read", "lora").exit_code == 0
+    statements.clear()
+
+    assert run("stats").exit_code == 0
+    details = [d for sql in _queries(statements) for _, _, d in _plan(db_path, sql)]
+    assert not [d for d in details if re.fullmatch(rf"SCAN {_BIG}", d)]
+    # Not every paper's reading state (seconds at a million papers): unmarked are unread.
+    assert not [d for d in details if re.match(r"SEARCH s .*LEFT-JOIN", d)]
+
+
+def test_did_you_mean_compares_a_bounded_number_of_names(
+    run: Callable[..., Result], db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run("list", "--limit", "1").exit_code == 0
+    conn = catalogue.open_database(db_path, Path("unused"))
+    monkeypatch.setattr(catalogue, "SUGGESTION_POOL", 10)
+
+    names = catalogue.names_to_suggest(conn, "lorra")
+
+    assert 0 < len(names) <= 10
+    assert all(name.lower().startswith("lor") for name in names)
+    with pytest.raises(NotFoundError, match="did you mean 'lora'"):
+        refs.resolve(conn, "lorra")
