@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from papercli import catalogue, refs
-from papercli.cli.browse import complete_ref
-from papercli.cli.common import ShowFormat, connect, echo_json, read_refs
+from papercli.cli.common import Ref, ShowFormat, complete_ref, connect, echo_json, read_refs
 from papercli.errors import EXIT_USER, NotFoundError
 
 if TYPE_CHECKING:
@@ -207,14 +206,7 @@ def _report_added(summary: AddSummary) -> None:
 
 def open_command(
     ctx: typer.Context,
-    ref: Annotated[
-        str,
-        typer.Argument(
-            metavar="REF",
-            autocompletion=complete_ref,
-            help="Id, short name, alias, arXiv id or URL, or title words.",
-        ),
-    ],
+    ref: Ref,
     pdf: Annotated[bool, typer.Option("--pdf", help="Open the PDF instead.")] = False,
 ) -> None:
     """Open a paper's abstract page (or PDF) in the browser, and print its address.

@@ -11,6 +11,7 @@ from papercli.cli.common import (
     Limit,
     ListFormat,
     Org,
+    Ref,
     Reverse,
     Search,
     ShowFormat,
@@ -23,12 +24,11 @@ from papercli.cli.common import (
     Until,
     Year,
     connect,
-    echo_csv,
+    echo_csv_records,
     echo_json,
     emit_rows,
     fancy_output,
     selection,
-    state,
 )
 from papercli.models import paper_details, paper_summary
 
@@ -79,9 +79,7 @@ def list_command(
         for paper in papers:
             typer.echo(paper.id)
     elif output is ListFormat.csv:
-        dicts = [paper_summary(p) for p in papers]
-        headers = list(paper_summary(papers[0])) if papers else []
-        echo_csv(headers, [[_cell(d[h]) for h in headers] for d in dicts])
+        echo_csv_records([paper_summary(p) for p in papers])
     elif not papers:
         typer.echo("no papers match", err=True)
     elif fancy_output():
@@ -90,30 +88,9 @@ def list_command(
         typer.echo(render.plain_table(render.PAPER_COLUMNS, [render.paper_row(p) for p in papers]))
 
 
-def _cell(value: object) -> object:
-    if isinstance(value, list):
-        return "; ".join(map(str, value))
-    return "" if value is None else value
-
-
-def complete_ref(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
-    """Shell completion: paper ids starting with what has been typed."""
-    try:
-        return catalogue.complete_ids(state(ctx).connect(), incomplete)
-    except Exception:  # completion must never print a traceback into the shell
-        return []
-
-
 def show_command(
     ctx: typer.Context,
-    ref: Annotated[
-        str,
-        typer.Argument(
-            metavar="REF",
-            autocompletion=complete_ref,
-            help="Id, short name, alias, arXiv id or URL, or title words.",
-        ),
-    ],
+    ref: Ref,
     output: Annotated[
         ShowFormat, typer.Option("--format", "-f", help="text or json.")
     ] = ShowFormat.text,

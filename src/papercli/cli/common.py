@@ -73,6 +73,18 @@ def echo_csv(headers: list[str], rows: list[list[object]]) -> None:
     typer.echo(buffer.getvalue(), nl=False)
 
 
+def echo_csv_records(records: list[dict[str, object]]) -> None:
+    """CSV of JSON-style records: one column per key, lists joined with "; "."""
+    headers = list(records[0]) if records else []
+    echo_csv(headers, [[_csv_cell(record[h]) for h in headers] for record in records])
+
+
+def _csv_cell(value: object) -> object:
+    if isinstance(value, list):
+        return "; ".join(map(str, value))
+    return "" if value is None else value
+
+
 def emit_rows(
     output: CountFormat,
     headers: list[str],
@@ -217,4 +229,22 @@ Refs = Annotated[
 Tag = Annotated[
     list[str] | None,
     typer.Option("--tag", metavar="NAME", help="Only papers with this tag of yours; repeatable."),
+]
+
+
+def complete_ref(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
+    """Shell completion: paper ids starting with what has been typed."""
+    try:
+        return catalogue.complete_ids(state(ctx).connect(), incomplete)
+    except Exception:  # completion must never print a traceback into the shell
+        return []
+
+
+Ref = Annotated[
+    str,
+    typer.Argument(
+        metavar="REF",
+        autocompletion=complete_ref,
+        help="Id, short name, alias, arXiv id or URL, or title words.",
+    ),
 ]

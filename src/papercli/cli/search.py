@@ -5,7 +5,6 @@ from typing import Annotated
 import typer
 
 from papercli import catalogue, render
-from papercli.cli.browse import _cell
 from papercli.cli.common import (
     ListFormat,
     Org,
@@ -16,7 +15,7 @@ from papercli.cli.common import (
     Until,
     Year,
     connect,
-    echo_csv,
+    echo_csv_records,
     echo_json,
     fancy_output,
     selection,
@@ -79,9 +78,7 @@ def search_command(
         for hit in hits:
             typer.echo(hit.paper.id)
     elif output is ListFormat.csv:
-        dicts = [_hit_json(hit, i, results.ranked) for i, hit in enumerate(hits, 1)]
-        headers = list(dicts[0]) if dicts else []
-        echo_csv(headers, [[_cell(d[h]) for h in headers] for d in dicts])
+        echo_csv_records([_hit_json(hit, i, results.ranked) for i, hit in enumerate(hits, 1)])
     elif not hits:
         typer.echo("no papers match", err=True)
     elif fancy_output():
