@@ -131,3 +131,57 @@ def test_did_you_mean_compares_a_bounded_number_of_names(
     assert all(name.lower().startswith("lor") for name in names)
     with pytest.raises(NotFoundError, match="did you mean 'lora'"):
         refs.resolve(conn, "lorra")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["list", "--search", "low-rank adaptation"],
+        ["list", "--search", "attention", "--limit", "5"],
+        ["list", "--search", "models", "--sort", "title", "--topic", "peft"],
+        ["list", "--search", "低秩 rank"],
+        ["export", "--search", "chain-of-thought", "--format", "csv"],
+        ["queue", "add", "--search", "qlora"],
+    ],
+    ids=" ".join,
+)
+def test_list_search_looks_words_up_in_the_search_index(
+    args: list[str], run: Callable[..., Result], db_path: Path, statements: list[str]
+) -> None:
+    assert run("note", "lora", "低秩适配").exit_code == 0
+    statements.clear()
+
+    result = run(*args)
+
+    assert result.exit_code == 0, result.output
+    queries = _queries(statements)
+    assert any("paper_search MATCH" in sql for sql in queries)
+    scans = [
+        (sql, detail)
+        for sql in queries
+        for _, _, detail in _plan(db_path, sql)
+        if re.match(rf"SCAN {_BIG}\b", detail)
+    ]
+    assert scans == []
+
+
+def test_a_page_of_many_search_matches_is_read_in_order_not_sorted(
+    run: Callable[..., Result], db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run("list", "--limit", "1").exit_code == 0
+    conn = catalogue.open_database(db_path, Path("unused"))
+    selection = Selection(search="language models", limit=5)
+    few = catalogue.list_papers(conn, selection)
+    assert len(few) == 5
+    monkeypatch.setattr(catalogue, "LIST_SEARCH_FEW", 0)
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+
+    many = catalogue.list_papers(conn, selection)
+
+    assert many == few
+    plan = _plan(db_path, _queries(statements)[-1])
+    (page,) = [node for node, _, detail in plan if detail.startswith("LIST SUBQUERY")]
+    picking = [detail for _, parent, detail in plan if parent == page]
+    assert any("papers_year_date_id" in detail for detail in picking), picking
+    assert not any("TEMP B-TREE" in detail for detail in picking), picking

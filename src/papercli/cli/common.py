@@ -163,7 +163,8 @@ Search = Annotated[
         "--search",
         "-s",
         metavar="WORDS",
-        help="Only papers whose title, names or summary contain all WORDS.",
+        help="Only papers with all WORDS (as `search` matches them) in the title, names,"
+        " summary, abstract or notes.",
     ),
 ]
 Status = Annotated[
