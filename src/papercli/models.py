@@ -111,8 +111,20 @@ class Selection:
     reverse: bool = False
     limit: int | None = None
 
-
-SORT_KEYS = ("date", "title", "year")
+    @property
+    def filters(self) -> bool:
+        """Whether any filter narrows the selection (sorting and limits do not)."""
+        values = (
+            self.since,
+            self.until,
+            self.year,
+            self.organizations,
+            self.topics,
+            self.search,
+            self.statuses,
+            self.tags,
+        )
+        return any(value not in (None, []) for value in values)
 
 
 def paper_summary(paper: Paper) -> dict[str, object]:

@@ -116,12 +116,9 @@ def add_command(
         status=status,
         tag=tag,
     )
-    filtered = any(
-        v not in (None, []) for v in (since, until, year, org, topic, search, status, tag)
-    )
     if references:
         ids = refs.resolve_all(conn, read_refs(references))
-    elif filtered:
+    elif chosen.filters:
         ids = [p.id for p in catalogue.list_papers(conn, chosen)]
     else:
         fail("name papers to queue, or pick them with filters such as --topic", 2)
