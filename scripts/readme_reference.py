@@ -1,6 +1,6 @@
 """The README's command reference, generated from ``--help`` (run by cog).
 
-Regenerate with ``cog -r README.md``; ``tests/test_docs.py`` fails when it drifts.
+Regenerate with ``python -m cogapp -r README.md``; ``tests/test_docs.py`` fails when it drifts.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 import typer
 from typer.testing import CliRunner
 
-from papercli.cli import app
+from papercli.cli.app import app
 
 
 def command_paths() -> Iterator[list[str]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,7 +12,8 @@ from pytest_httpserver import HTTPServer
 from typer.testing import CliRunner, Result
 
 from papercli.catalogue import build_seed
-from papercli.cli import app
+from papercli.cli import fast
+from papercli.cli.app import app
 from papercli.seed import load_catalogue
 from tests.arxiv_fakes import Answer, FakeClock, Replay
 
@@ -37,13 +39,27 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "papercli.db"
 
 
+def run_fast(runner: CliRunner, args: list[str], input: str | None = None) -> Result | None:
+    """Run ``args`` on the fast path, captured as CliRunner captures; None if it declines."""
+    with runner.isolation(input=input) as (stdout, stderr, output):
+        code = fast.run(args)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        if code is None:
+            return None
+        return Result(
+            runner, stdout.getvalue(), stderr.getvalue(), output.getvalue(), None, code, None
+        )
+
+
 @pytest.fixture
 def run() -> Callable[..., Result]:
-    """Run papercli like a user would: ``run("show", "lora")``."""
+    """Run papercli like a user would: ``run("show", "lora")``. As in ``papercli.cli.main``,
+    the fast path takes the command line when it can, and the Typer app otherwise."""
     runner = CliRunner()
 
     def invoke(*args: str, input: str | None = None) -> Result:
-        return runner.invoke(app, list(args), input=input)
+        return run_fast(runner, list(args), input) or runner.invoke(app, list(args), input=input)
 
     return invoke
 

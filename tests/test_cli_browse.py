@@ -258,7 +258,7 @@ def test_topics_have_descriptions_and_plain_table(run):
 def test_shell_completion_offers_paper_ids_for_show():
     from typer.testing import CliRunner
 
-    from papercli.cli import app
+    from papercli.cli.app import app
 
     env = {
         "_PAPERCLI_COMPLETE": "complete_bash",

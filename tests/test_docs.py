@@ -22,7 +22,9 @@ def test_readme_command_reference_is_current():
         check=False,
     )
     assert result.returncode == 0, (
-        "README.md is out of date: run `cog -r README.md`\n" + result.stdout + result.stderr
+        "README.md is out of date: run `python -m cogapp -r README.md`\n"
+        + result.stdout
+        + result.stderr
     )
 
 

@@ -29,14 +29,16 @@ def _text(renderable: object, width: int) -> str:
     return console.export_text()
 
 
-@pytest.mark.parametrize("width", [60, 80, 100, 120, 160])
+@pytest.mark.parametrize("width", [60, 80, 90, 100, 110, 120, 160, 200])
 def test_papers_table_fits_the_terminal(width):
     papers = [_paper(1), _paper(2, ReadStatus.READ)]
     text = _text(render.papers_table(papers, width), width)
     assert max(len(line) for line in text.splitlines()) <= width
     assert "paper-1" in text and "read" in text
     assert "[Bracketed]" in text.replace("\n", " ") or "[Bracketed" in text  # not eaten as markup
-    assert ("short name" in text) == (width >= 120)
+    assert ("short name" in text) == (width >= 160)
+    assert ("topics" in text) == (width >= 110)
+    assert ("organizations" in text) == (width >= 90)
 
 
 def test_plain_table_aligns_columns():

@@ -29,6 +29,10 @@ FORBIDDEN = (
     "papercli.progress",  # stats
     "papercli.seed",  # building the seed (tomllib)
     "csv",  # --format csv
+    # The everyday commands take the fast path, without Typer (papercli.cli.fast):
+    "typer",
+    "click",
+    "papercli.cli.app",
 )
 # What `list` in particular does without (show, mark-read and next need them).
 LIST_FORBIDDEN = ("papercli.library", "papercli.refs")

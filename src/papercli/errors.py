@@ -20,9 +20,11 @@ class PapercliError(Exception):
 
     exit_code = EXIT_USER
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, exit_code: int | None = None) -> None:
         super().__init__(message)
         self.message = message
+        if exit_code is not None:
+            self.exit_code = exit_code
 
 
 class NotFoundError(PapercliError):

@@ -51,18 +51,21 @@ def plain_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join(lines)
 
 
+# Organizations and topics get at most this fraction of the width each (longer lists
+# wrap), so that titles keep the room to stay on one or two lines.
+SIDE_COLUMN_SHARE = 6
+# The terminal width below which a column is left out: first the short name (the id
+# mostly repeats it), then topics, then organizations.
+_NEEDED_WIDTH = {"short name": 160, "topics": 110, "organizations": 90}
+
+
 def papers_table(papers: Sequence[Paper], width: int = 160) -> RenderableType:
-    """The listing as a table that fits ``width`` columns, dropping the least useful
-    columns first on narrow terminals (short name, then organizations and topics)."""
+    """The listing as a table that fits ``width`` columns; narrower terminals drop the
+    columns that say least first (see ``_NEEDED_WIDTH``)."""
     from rich.table import Table
     from rich.text import Text
 
-    columns = list(PAPER_COLUMNS)
-    if width < 120:
-        columns.remove("short name")
-    if width < 90:
-        columns.remove("organizations")
-        columns.remove("topics")
+    columns = [name for name in PAPER_COLUMNS if width >= _NEEDED_WIDTH.get(name, 0)]
     table = Table(header_style="bold", pad_edge=False)
     for name in columns:
         table.add_column(
@@ -71,6 +74,7 @@ def papers_table(papers: Sequence[Paper], width: int = 160) -> RenderableType:
             no_wrap=name in ("id", "year", "status"),
             justify="right" if name == "year" else "left",
             overflow="fold",
+            max_width=width // SIDE_COLUMN_SHARE if name in ("organizations", "topics") else None,
         )
     for paper in papers:
         cells = dict(zip(PAPER_COLUMNS, paper_row(paper), strict=True))

@@ -1,149 +1,24 @@
 """The ``papercli`` command line: parse, make one call into the core, render.
 
-Errors raised by the core are turned into one line on stderr and the documented exit
-code here, in ``PapercliGroup.invoke``, so no command needs its own error handling.
-
-Commands are built lazily: only the module of the command being run is imported and
-turned into a Click command, so `papercli show` does not pay for `fetch` or `export`
-(building all of them costs ~30 ms, more than the rest of a typical command).
-
-The modules that define commands do without ``from __future__ import annotations``
-(except arxiv_commands, which needs it for type-only imports and waits on the network
-anyway): Typer reads a command's annotations when building it, and would have to
-``eval`` each one from a string (~1 ms per command).
+``main`` hands the command line to the fast path (``fast``), which runs the everyday
+commands without importing Typer, and to the Typer app (``app``) when the fast path
+declines. Both call the same code; only the parsing differs.
 """
 
-import importlib
 import os
-import sqlite3
 import sys
-from pathlib import Path
-from typing import Annotated, Any
-
-import typer
-from typer.core import TyperGroup
-
-from papercli import __version__, catalogue
-from papercli.cli.common import AppState, fail
-from papercli.errors import EXIT_INTERRUPTED, PapercliError
-
-# Command name -> (module in papercli.cli, attribute, context settings), in --help order.
-# The attribute is a command function, or a Typer app for a group of subcommands.
-COMMANDS: dict[str, tuple[str, str, dict[str, Any] | None]] = {
-    "list": ("browse", "list_command", None),
-    "search": ("search", "search_command", None),
-    "show": ("browse", "show_command", None),
-    "orgs": ("browse", "orgs_command", None),
-    "topics": ("browse", "topics_command", None),
-    "fetch": ("arxiv_commands", "fetch_command", None),
-    "add": ("arxiv_commands", "add_command", None),
-    "open": ("arxiv_commands", "open_command", None),
-    "mark-read": ("reading", "mark_read", None),
-    "mark-reading": ("reading", "mark_reading", None),
-    "mark-unread": ("reading", "mark_unread", None),
-    "mark-skipped": ("reading", "mark_skipped", None),
-    "mark": ("reading", "mark_as_command", None),
-    "history": ("reading", "history_command", None),
-    "undo": ("reading", "undo_command", None),
-    "note": ("reading", "note_command", None),
-    "tag": ("reading", "tag_command", {"ignore_unknown_options": True}),
-    "tags": ("reading", "tags_command", None),
-    "path": ("reading", "path_command", None),
-    "queue": ("queue", "app", None),
-    "next": ("queue", "next_command", None),
-    "stats": ("stats", "stats_command", None),
-    "export": ("transfer", "export_command", None),
-    "import": ("transfer", "import_command", None),
-    "db": ("db", "app", None),
-}
-
-
-def _build_command(name: str) -> Any:
-    module_name, attribute, settings = COMMANDS[name]
-    target = getattr(importlib.import_module(f"papercli.cli.{module_name}"), attribute)
-    if isinstance(target, typer.Typer):
-        group = typer.main.get_group(target)
-        group.name = name
-        return group
-    info = typer.models.CommandInfo(name=name, callback=target, context_settings=settings)
-    return typer.main.get_command_from_info(
-        info, pretty_exceptions_short=False, rich_markup_mode=None
-    )
-
-
-class PapercliGroup(TyperGroup):
-    """Builds commands on demand, and translates expected failures into a one-line error
-    and an exit code."""
-
-    def list_commands(self, ctx: Any) -> list[str]:
-        return list(COMMANDS)
-
-    def get_command(self, ctx: Any, cmd_name: str) -> Any:
-        if cmd_name in COMMANDS and cmd_name not in self.commands:
-            self.commands[cmd_name] = _build_command(cmd_name)
-        return self.commands.get(cmd_name)
-
-    def invoke(self, ctx: Any) -> Any:
-        try:
-            return super().invoke(ctx)
-        except PapercliError as exc:
-            fail(exc.message, exc.exit_code)
-        except sqlite3.Error as exc:
-            error = catalogue.database_error(exc)
-            fail(error.message, error.exit_code)
-        except KeyboardInterrupt:
-            fail("interrupted; nothing after the last completed step was saved", EXIT_INTERRUPTED)
-
-
-app = typer.Typer(
-    cls=PapercliGroup,
-    name="papercli",
-    no_args_is_help=True,
-    rich_markup_mode=None,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-
-
-def _print_version(value: bool) -> None:
-    if value:
-        typer.echo(f"papercli {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def main_callback(
-    ctx: typer.Context,
-    db_path: Annotated[
-        Path | None,
-        typer.Option(
-            "--db",
-            metavar="PATH",
-            dir_okay=False,
-            help="Database file to use (default: $PAPERCLI_DB, else the user data dir).",
-        ),
-    ] = None,
-    version: Annotated[
-        bool,
-        typer.Option(
-            "--version", callback=_print_version, is_eager=True, help="Show the version and exit."
-        ),
-    ] = False,
-) -> None:
-    """A reading-list manager for the landmark LLM papers.
-
-    \b
-    Examples:
-      papercli list --since 2021
-      papercli show lora
-      papercli --db ~/papers.db list --topic peft
-    """
-    ctx.obj = AppState(db_option=db_path)
 
 
 def main() -> None:
     """Console-script entry point."""
+    from papercli.cli import fast
+
     try:
+        code = fast.run(sys.argv[1:])
+        if code is not None:
+            sys.exit(code)
+        from papercli.cli.app import app
+
         app(prog_name="papercli")
     except BrokenPipeError:
         # The reader went away (``papercli list | head``): not an error worth a traceback.

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from papercli import catalogue, refs
-from papercli.cli.common import Ref, ShowFormat, complete_ref, connect, echo_json, read_refs
+from papercli.cli.common import ShowFormat, connect, echo_json, read_refs
+from papercli.cli.options import Ref, complete_ref
 from papercli.errors import EXIT_USER, NotFoundError
 
 if TYPE_CHECKING:

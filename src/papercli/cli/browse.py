@@ -4,33 +4,33 @@ from typing import Annotated
 
 import typer
 
-from papercli import catalogue, render
+from papercli import catalogue
+from papercli.cli import views
 from papercli.cli.common import (
     CountFormat,
     CountSort,
-    Limit,
     ListFormat,
+    ShowFormat,
+    SortKey,
+    connect,
+    emit_rows,
+    selection,
+    state,
+)
+from papercli.cli.options import (
+    Limit,
     Org,
     Ref,
     Reverse,
     Search,
-    ShowFormat,
     Since,
     Sort,
-    SortKey,
     Status,
     Tag,
     Topic,
     Until,
     Year,
-    connect,
-    echo_csv_records,
-    echo_json,
-    emit_rows,
-    fancy_output,
-    selection,
 )
-from papercli.models import paper_details, paper_summary
 
 
 def list_command(
@@ -72,20 +72,7 @@ def list_command(
         reverse=reverse,
         limit=limit,
     )
-    papers = catalogue.list_papers(connect(ctx), chosen)
-    if output is ListFormat.json:
-        echo_json([paper_summary(p) for p in papers])
-    elif output is ListFormat.ids:
-        for paper in papers:
-            typer.echo(paper.id)
-    elif output is ListFormat.csv:
-        echo_csv_records([paper_summary(p) for p in papers])
-    elif not papers:
-        typer.echo("no papers match", err=True)
-    elif fancy_output():
-        render.print_papers(papers)
-    else:
-        typer.echo(render.plain_table(render.PAPER_COLUMNS, [render.paper_row(p) for p in papers]))
+    views.list_papers(state(ctx), chosen, output)
 
 
 def show_command(
@@ -105,20 +92,7 @@ def show_command(
       papercli show https://arxiv.org/abs/1706.03762
       papercli show "attention is all you need" --format json
     """
-    from papercli import library, refs  # only here: `list` starts faster without them
-
-    conn = connect(ctx)
-    paper = library.with_state(conn, catalogue.get_paper(conn, refs.resolve(conn, ref)))
-    if output is ShowFormat.json:
-        echo_json(paper_details(paper))
-        return
-    prerequisites = [
-        (pid, title) for pid, title, _ in catalogue.describe_ids(conn, paper.prerequisites)
-    ]
-    if fancy_output():
-        render.print_rich(render.paper_panel(paper, prerequisites))
-    else:
-        typer.echo(render.plain_details(paper, prerequisites))
+    views.show_paper(state(ctx), ref, output)
 
 
 def _counts(ctx: typer.Context, what: str, by: CountSort, output: CountFormat) -> None:

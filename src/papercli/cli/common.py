@@ -1,4 +1,5 @@
-"""What every command shares: the open database, output helpers and the list filters."""
+"""What every command shares, free of Typer so that the fast path can use it too: the open
+database, output helpers, the one translation of failures into exit codes, and the formats."""
 
 from __future__ import annotations
 
@@ -10,17 +11,19 @@ import sys
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
-
-import typer
+from typing import TYPE_CHECKING, NoReturn
 
 from papercli import catalogue, paths, render
+from papercli.errors import EXIT_INTERRUPTED, PapercliError
 from papercli.models import ReadStatus, Selection
+
+if TYPE_CHECKING:
+    import typer
 
 
 @dataclass
 class AppState:
-    """Set by the top-level callback from ``--db``; the connection opens on first use."""
+    """Set from ``--db``; the connection opens on first use."""
 
     db_option: Path | None = None
     _conn: sqlite3.Connection | None = field(default=None, repr=False)
@@ -54,13 +57,33 @@ def fancy_output() -> bool:
     return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
+def echo(message: str = "", *, err: bool = False, nl: bool = True) -> None:
+    """Print a line on stdout (or stderr), flushed at once like ``typer.echo``."""
+    print(message, end="\n" if nl else "", file=sys.stderr if err else sys.stdout, flush=True)
+
+
 def fail(message: str, code: int) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
+    """Stop the command: ``report_failure`` prints the message and exits with ``code``."""
+    raise PapercliError(message, code)
+
+
+# What a command may fail with, as opposed to a bug (which keeps its traceback).
+EXPECTED_FAILURES = (PapercliError, sqlite3.Error, KeyboardInterrupt)
+
+
+def report_failure(exc: PapercliError | sqlite3.Error | KeyboardInterrupt) -> int:
+    """Print an expected failure as one line on stderr and return its exit code: the one
+    place, for the Typer app and the fast path alike, where failures become exit codes."""
+    if isinstance(exc, KeyboardInterrupt):
+        echo("error: interrupted; nothing after the last completed step was saved", err=True)
+        return EXIT_INTERRUPTED
+    error = catalogue.database_error(exc) if isinstance(exc, sqlite3.Error) else exc
+    echo(f"error: {error.message}", err=True)
+    return error.exit_code
 
 
 def echo_json(data: object) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
 def echo_csv(headers: list[str], rows: list[list[object]]) -> None:
@@ -70,7 +93,7 @@ def echo_csv(headers: list[str], rows: list[list[object]]) -> None:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(headers)
     writer.writerows(rows)
-    typer.echo(buffer.getvalue(), nl=False)
+    echo(buffer.getvalue(), nl=False)
 
 
 def echo_csv_records(records: list[dict[str, object]]) -> None:
@@ -101,11 +124,11 @@ def emit_rows(
     elif output is CountFormat.csv:
         echo_csv(headers, [list(r) for r in rows])
     elif not rows:
-        typer.echo(empty, err=True)
+        echo(empty, err=True)
     elif fancy_output():
         render.print_rich(render.counts_table(headers, rows))
     else:
-        typer.echo(render.plain_table(headers, rows))
+        echo(render.plain_table(headers, rows))
 
 
 class ListFormat(StrEnum):
@@ -135,47 +158,6 @@ class SortKey(StrEnum):
     DATE = "date"
     TITLE = "title"
     YEAR = "year"
-
-
-# The selection options shared by every command that picks papers (list, export, queue add).
-Since = Annotated[
-    int | None, typer.Option("--since", metavar="YEAR", help="Only papers from YEAR on.")
-]
-Until = Annotated[
-    int | None, typer.Option("--until", metavar="YEAR", help="Only papers up to YEAR.")
-]
-Year = Annotated[int | None, typer.Option("--year", metavar="YEAR", help="Only papers from YEAR.")]
-Org = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--org",
-        metavar="NAME",
-        help="Only papers by this organization (any spelling, e.g. meta); repeatable.",
-    ),
-]
-Topic = Annotated[
-    list[str] | None,
-    typer.Option("--topic", metavar="NAME", help="Only papers on this topic; repeatable."),
-]
-Search = Annotated[
-    str | None,
-    typer.Option(
-        "--search",
-        "-s",
-        metavar="WORDS",
-        help="Only papers with all WORDS (as `search` matches them) in the title, names,"
-        " summary, abstract or notes.",
-    ),
-]
-Status = Annotated[
-    list[ReadStatus] | None,
-    typer.Option("--status", help="Only papers with this reading status; repeatable."),
-]
-Sort = Annotated[SortKey, typer.Option("--sort", help="Order by date, title or year.")]
-Reverse = Annotated[bool, typer.Option("--reverse", "-r", help="Reverse the order.")]
-Limit = Annotated[
-    int | None, typer.Option("--limit", "-n", min=0, metavar="N", help="Show at most N papers.")
-]
 
 
 def selection(
@@ -218,34 +200,3 @@ def read_refs(refs: list[str]) -> list[str]:
     if not expanded:
         fail("no papers given (stdin was empty)", 1)
     return expanded
-
-
-Refs = Annotated[
-    list[str],
-    typer.Argument(
-        metavar="REF...",
-        help="Papers by id, name, arXiv id or URL, or title words; - reads them from stdin.",
-    ),
-]
-Tag = Annotated[
-    list[str] | None,
-    typer.Option("--tag", metavar="NAME", help="Only papers with this tag of yours; repeatable."),
-]
-
-
-def complete_ref(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
-    """Shell completion: paper ids starting with what has been typed."""
-    try:
-        return catalogue.complete_ids(state(ctx).connect(), incomplete)
-    except Exception:  # completion must never print a traceback into the shell
-        return []
-
-
-Ref = Annotated[
-    str,
-    typer.Argument(
-        metavar="REF",
-        autocompletion=complete_ref,
-        help="Id, short name, alias, arXiv id or URL, or title words.",
-    ),
-]

@@ -2,31 +2,17 @@
 
 import sqlite3
 import sys
-from enum import StrEnum
 from typing import Annotated
 
 import typer
 
 from papercli import catalogue, library, refs
-from papercli.cli.common import (
-    CountFormat,
-    Org,
-    Search,
-    Since,
-    Status,
-    Tag,
-    Topic,
-    Until,
-    Year,
-    connect,
-    echo_json,
-    emit_rows,
-    fail,
-    read_refs,
-    selection,
-)
+from papercli.cli import views
+from papercli.cli.common import CountFormat, connect, fail, read_refs, selection, state
+from papercli.cli.options import Org, Search, Since, Status, Tag, Topic, Until, Year
+from papercli.cli.views import NextFormat
 from papercli.errors import EXIT_USER
-from papercli.models import Paper, ReadStatus, paper_summary
+from papercli.models import ReadStatus
 
 app = typer.Typer(no_args_is_help=False, rich_markup_mode=None, invoke_without_command=True)
 
@@ -47,19 +33,7 @@ def queue_callback(ctx: typer.Context, output: QueueFormat = CountFormat.table) 
       papercli next
     """
     if ctx.invoked_subcommand is None:
-        _show_queue(ctx, output)
-
-
-def _show_queue(ctx: typer.Context, output: CountFormat) -> None:
-    conn = connect(ctx)
-    papers = catalogue.papers_by_ids(conn, library.queue_ids(conn))
-    emit_rows(
-        output,
-        ["#", "id", "title", "year", "status"],
-        [[str(i), p.id, p.title, str(p.year), str(p.status)] for i, p in enumerate(papers, 1)],
-        [{"position": i, **paper_summary(p)} for i, p in enumerate(papers, 1)],
-        empty="your queue is empty; add papers with: papercli queue add REF",
-    )
+        views.show_queue(state(ctx), output)
 
 
 @app.command("add")
@@ -210,12 +184,6 @@ def clear_command(
     typer.echo(f"cleared the queue ({count} papers)")
 
 
-class NextFormat(StrEnum):
-    TEXT = "text"
-    JSON = "json"
-    ID = "id"
-
-
 def next_command(
     ctx: typer.Context,
     output: Annotated[
@@ -229,20 +197,4 @@ def next_command(
       papercli next
       papercli open $(papercli next --format id)
     """
-    conn = connect(ctx)
-    head = library.next_in_queue(conn)
-    if head is None:
-        fail("your queue is empty; add papers with: papercli queue add REF", EXIT_USER)
-    paper = library.with_state(conn, catalogue.get_paper(conn, head))
-    if output is NextFormat.JSON:
-        echo_json(paper_summary(paper))
-    elif output is NextFormat.ID:
-        typer.echo(paper.id)
-    else:
-        typer.echo(_next_text(paper))
-
-
-def _next_text(paper: Paper) -> str:
-    lines = [f"{paper.id}  {paper.title} ({paper.year})"]
-    lines += [f"  {text}" for text in (paper.why, paper.url or "") if text]
-    return "\n".join(lines)
+    views.show_next(state(ctx), output)

@@ -6,31 +6,19 @@ from typing import Annotated
 import typer
 
 from papercli import catalogue, library, refs
+from papercli.cli import views
 from papercli.cli.common import (
     CountFormat,
-    Refs,
     connect,
     echo_csv,
     echo_json,
     emit_rows,
     fail,
     read_refs,
+    state,
 )
+from papercli.cli.options import Refs
 from papercli.models import ReadStatus, paper_summary
-
-ARROW = "->"
-
-
-def _mark(ctx: typer.Context, references: list[str], status: ReadStatus) -> None:
-    conn = connect(ctx)
-    ids = refs.resolve_all(conn, read_refs(references))
-    change = library.set_status(conn, ids, status)
-    for pid, old in change.changed:
-        note = " (removed from the queue)" if pid in change.dequeued else ""
-        typer.echo(f"{pid}: {old} {ARROW} {status}{note}")
-    for pid in change.unchanged:
-        typer.echo(f"{pid}: already {status}, nothing to do")
-
 
 _MARK_HELP = {
     ReadStatus.READ: ("Mark papers read (and take them out of the queue).", "mark-read lora qlora"),
@@ -44,7 +32,7 @@ def mark_command(status: ReadStatus) -> Callable[[typer.Context, list[str]], Non
     """Build ``mark-read`` and its siblings: one command per status."""
 
     def command(ctx: typer.Context, references: Refs) -> None:
-        _mark(ctx, references, status)
+        views.mark_papers(state(ctx), references, status)
 
     summary, example = _MARK_HELP[status]
     command.__doc__ = f"""{summary}
@@ -78,7 +66,7 @@ def mark_as_command(
       papercli mark lora --as reading
       papercli mark cot react --as read
     """
-    _mark(ctx, references, status)
+    views.mark_papers(state(ctx), references, status)
 
 
 def history_command(
@@ -117,7 +105,8 @@ def undo_command(ctx: typer.Context) -> None:
       papercli undo
     """
     for entry in library.undo(connect(ctx)):
-        typer.echo(f"{entry.paper_id}: {entry.old_status} {ARROW} {entry.new_status} (undone)")
+        change = f"{entry.old_status} {views.ARROW} {entry.new_status}"
+        typer.echo(f"{entry.paper_id}: {change} (undone)")
 
 
 def note_command(

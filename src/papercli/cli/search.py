@@ -7,19 +7,13 @@ import typer
 from papercli import catalogue, render
 from papercli.cli.common import (
     ListFormat,
-    Org,
-    Since,
-    Status,
-    Tag,
-    Topic,
-    Until,
-    Year,
     connect,
     echo_csv_records,
     echo_json,
     fancy_output,
     selection,
 )
+from papercli.cli.options import Org, Since, Status, Tag, Topic, Until, Year
 from papercli.models import paper_summary
 
 

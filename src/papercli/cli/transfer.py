@@ -8,20 +8,18 @@ from typing import Annotated
 import typer
 
 from papercli import catalogue, export, library
-from papercli.cli.common import (
+from papercli.cli.common import SortKey, connect, selection
+from papercli.cli.options import (
     Org,
     Reverse,
     Search,
     Since,
     Sort,
-    SortKey,
     Status,
     Tag,
     Topic,
     Until,
     Year,
-    connect,
-    selection,
 )
 from papercli.errors import EXIT_USER
 from papercli.files import write_atomic

@@ -1,0 +1,117 @@
+"""What the everyday commands (list, show, next, queue, mark-*) do once their arguments
+are parsed: one call into the core, then the output.
+
+Free of Typer, so that the Typer commands and the fast path (``papercli.cli.fast``) run
+this very code; the commands only turn their parameters into these calls.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from papercli import catalogue, render
+from papercli.cli.common import (
+    AppState,
+    CountFormat,
+    ListFormat,
+    ShowFormat,
+    echo,
+    echo_csv_records,
+    echo_json,
+    emit_rows,
+    fail,
+    fancy_output,
+    read_refs,
+)
+from papercli.errors import EXIT_USER
+from papercli.models import Paper, ReadStatus, Selection, paper_details, paper_summary
+
+ARROW = "->"
+
+
+class NextFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+    ID = "id"
+
+
+def list_papers(state: AppState, chosen: Selection, output: ListFormat) -> None:
+    papers = catalogue.list_papers(state.connect(), chosen)
+    if output is ListFormat.json:
+        echo_json([paper_summary(p) for p in papers])
+    elif output is ListFormat.ids:
+        echo("\n".join(p.id for p in papers), nl=bool(papers))
+    elif output is ListFormat.csv:
+        echo_csv_records([paper_summary(p) for p in papers])
+    elif not papers:
+        echo("no papers match", err=True)
+    elif fancy_output():
+        render.print_papers(papers)
+    else:
+        echo(render.plain_table(render.PAPER_COLUMNS, [render.paper_row(p) for p in papers]))
+
+
+def show_paper(state: AppState, ref: str, output: ShowFormat) -> None:
+    from papercli import library, refs  # only here: `list` starts faster without them
+
+    conn = state.connect()
+    paper = library.with_state(conn, catalogue.get_paper(conn, refs.resolve(conn, ref)))
+    if output is ShowFormat.json:
+        echo_json(paper_details(paper))
+        return
+    prerequisites = [
+        (pid, title) for pid, title, _ in catalogue.describe_ids(conn, paper.prerequisites)
+    ]
+    if fancy_output():
+        render.print_rich(render.paper_panel(paper, prerequisites))
+    else:
+        echo(render.plain_details(paper, prerequisites))
+
+
+def show_next(state: AppState, output: NextFormat) -> None:
+    from papercli import library
+
+    conn = state.connect()
+    head = library.next_in_queue(conn)
+    if head is None:
+        fail("your queue is empty; add papers with: papercli queue add REF", EXIT_USER)
+    paper = library.with_state(conn, catalogue.get_paper(conn, head))
+    if output is NextFormat.JSON:
+        echo_json(paper_summary(paper))
+    elif output is NextFormat.ID:
+        echo(paper.id)
+    else:
+        echo(_next_text(paper))
+
+
+def _next_text(paper: Paper) -> str:
+    lines = [f"{paper.id}  {paper.title} ({paper.year})"]
+    lines += [f"  {text}" for text in (paper.why, paper.url or "") if text]
+    return "\n".join(lines)
+
+
+def show_queue(state: AppState, output: CountFormat) -> None:
+    from papercli import library
+
+    conn = state.connect()
+    papers = catalogue.papers_by_ids(conn, library.queue_ids(conn))
+    emit_rows(
+        output,
+        ["#", "id", "title", "year", "status"],
+        [[str(i), p.id, p.title, str(p.year), str(p.status)] for i, p in enumerate(papers, 1)],
+        [{"position": i, **paper_summary(p)} for i, p in enumerate(papers, 1)],
+        empty="your queue is empty; add papers with: papercli queue add REF",
+    )
+
+
+def mark_papers(state: AppState, references: list[str], status: ReadStatus) -> None:
+    from papercli import library, refs
+
+    conn = state.connect()
+    ids = refs.resolve_all(conn, read_refs(references))
+    change = library.set_status(conn, ids, status)
+    for pid, old in change.changed:
+        note = " (removed from the queue)" if pid in change.dequeued else ""
+        echo(f"{pid}: {old} {ARROW} {status}{note}")
+    for pid in change.unchanged:
+        echo(f"{pid}: already {status}, nothing to do")
