@@ -1,7 +1,7 @@
 """The command-line table of ``papercli.cli.fast``, generated from the Typer commands.
 
 cog runs this (``python -m cogapp -r src/papercli/cli/fast.py``, from the repository
-root); ``tests/test_fast.py`` fails when the table is stale. Anything the fast parser
+root); ``tests/test_docs.py`` fails when the table is stale. Anything the fast parser
 cannot reproduce exactly (a callback, an environment variable, a type it does not know)
 stops the generator with an error, so a new option either works on the fast path or is
 a deliberate choice.

@@ -13,16 +13,22 @@ from scripts.readme_reference import command_paths, help_text
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_readme_command_reference_is_current():
+# What cog generates from the Typer commands: the README's command reference, and the
+# fast path's table of options (see papercli/cli/fast.py).
+GENERATED = ["README.md", "src/papercli/cli/fast.py"]
+
+
+@pytest.mark.parametrize("generated", GENERATED)
+def test_generated_text_is_current(generated):
     result = subprocess.run(
-        [sys.executable, "-m", "cogapp", "--check", "README.md"],
+        [sys.executable, "-m", "cogapp", "--check", generated],
         cwd=ROOT,
         capture_output=True,
         text=True,
         check=False,
     )
     assert result.returncode == 0, (
-        "README.md is out of date: run `python -m cogapp -r README.md`\n"
+        f"{generated} is out of date: run `python -m cogapp -r {generated}`\n"
         + result.stdout
         + result.stderr
     )

@@ -47,7 +47,7 @@ class Spec(NamedTuple):
 
 
 # Generated from the Typer commands by scripts/fast_spec.py; after changing one of these
-# commands, run `python -m cogapp -r src/papercli/cli/fast.py` (tests/test_fast.py checks).
+# commands, run `python -m cogapp -r src/papercli/cli/fast.py` (tests/test_docs.py checks).
 # [[[cog from scripts.fast_spec import spec_source; cog.outl(spec_source())]]]
 GLOBAL_OPTIONS: dict[str, Option] = {
     "--db": ("db_path", "file", None),

@@ -42,12 +42,15 @@ Status = Annotated[
     list[ReadStatus] | None,
     typer.Option("--status", help="Only papers with this reading status; repeatable."),
 ]
+Tag = Annotated[
+    list[str] | None,
+    typer.Option("--tag", metavar="NAME", help="Only papers with this tag of yours; repeatable."),
+]
 Sort = Annotated[SortKey, typer.Option("--sort", help="Order by date, title or year.")]
 Reverse = Annotated[bool, typer.Option("--reverse", "-r", help="Reverse the order.")]
 Limit = Annotated[
     int | None, typer.Option("--limit", "-n", min=0, metavar="N", help="Show at most N papers.")
 ]
-
 
 Refs = Annotated[
     list[str],
@@ -55,10 +58,6 @@ Refs = Annotated[
         metavar="REF...",
         help="Papers by id, name, arXiv id or URL, or title words; - reads them from stdin.",
     ),
-]
-Tag = Annotated[
-    list[str] | None,
-    typer.Option("--tag", metavar="NAME", help="Only papers with this tag of yours; repeatable."),
 ]
 
 

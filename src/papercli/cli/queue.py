@@ -10,7 +10,6 @@ from papercli import catalogue, library, refs
 from papercli.cli import views
 from papercli.cli.common import CountFormat, connect, fail, read_refs, selection, state
 from papercli.cli.options import Org, Search, Since, Status, Tag, Topic, Until, Year
-from papercli.cli.views import NextFormat
 from papercli.errors import EXIT_USER
 from papercli.models import ReadStatus
 
@@ -187,8 +186,8 @@ def clear_command(
 def next_command(
     ctx: typer.Context,
     output: Annotated[
-        NextFormat, typer.Option("--format", "-f", help="text, json or id.")
-    ] = NextFormat.TEXT,
+        views.NextFormat, typer.Option("--format", "-f", help="text, json or id.")
+    ] = views.NextFormat.TEXT,
 ) -> None:
     """Print the next paper to read: the head of your queue.
 
