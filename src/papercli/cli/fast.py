@@ -153,6 +153,8 @@ COMPLETION_VARIABLE = "_PAPERCLI_COMPLETE"
 
 
 class Invocation(NamedTuple):
+    """A command line the fast path takes: the command, --db, and the parameter values."""
+
     command: str
     db_path: Path | None
     values: dict[str, Any]
@@ -266,7 +268,12 @@ def _bind_arguments(
     return values
 
 
+# The parameters of `list` that `selection` takes as they are (status and sort are enums).
+_SELECTION = ("since", "until", "year", "org", "topic", "search", "tag", "reverse", "limit")
+
+
 def _dispatch(invocation: Invocation) -> None:
+    """Call the view, as the Typer command would with the same values."""
     state = AppState(db_option=invocation.db_path)
     command, values = invocation.command, invocation.values
     if command == "list":
@@ -286,6 +293,3 @@ def _dispatch(invocation: Invocation) -> None:
     else:
         status = ReadStatus(command.removeprefix("mark-"))
         views.mark_papers(state, values["references"], status)
-
-
-_SELECTION = ("since", "until", "year", "org", "topic", "search", "tag", "reverse", "limit")
