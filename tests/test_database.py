@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -257,3 +259,21 @@ prerequisites = []
     )
     assert [n.body for n in renamed.notes] == ["my note"]
     assert catalogue.ids_by_name(conn, "newpaper") == ["new-paper"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["mark-read", "lora"], ["tag", "lora", "+later"], ["list", "--format", "ids"]],
+    ids=" ".join,
+)
+def test_the_database_is_one_file_between_commands(args, db_path):
+    """Each command closes its database, which folds the write-ahead log back into the
+    file: copying papercli.db alone copies everything."""
+    for command in (["list", "--limit", "1"], args):
+        result = subprocess.run(
+            [sys.executable, "-m", "papercli", *command], capture_output=True, text=True
+        )
+        assert result.returncode == 0, result.stderr
+    assert db_path.exists()
+    assert not Path(f"{db_path}-wal").exists()
+    assert not Path(f"{db_path}-shm").exists()

@@ -32,3 +32,8 @@ def main() -> None:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         sys.exit(1)
+    finally:
+        # The process is about to exit and the OS frees its memory at once, so spare the
+        # interpreter's last collections their walk over every object (7-12 ms). Nothing
+        # depends on them: the command has closed its database and files itself.
+        gc.freeze()

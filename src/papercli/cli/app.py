@@ -131,3 +131,4 @@ def main_callback(
       papercli --db ~/papers.db list --topic peft
     """
     ctx.obj = AppState(db_option=db_path)
+    ctx.call_on_close(ctx.obj.close)

@@ -40,11 +40,19 @@ class AppState:
             )
         return self._conn
 
+    def close(self) -> None:
+        """Close the database when the command is done, rather than leave it to the
+        interpreter's exit: closing is what folds the write-ahead log back into the file."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
 
 def state(ctx: typer.Context) -> AppState:
     root = ctx.find_root()
     if not isinstance(root.obj, AppState):
         root.obj = AppState()
+        root.call_on_close(root.obj.close)
     return root.obj
 
 

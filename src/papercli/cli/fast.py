@@ -273,9 +273,15 @@ _SELECTION = ("since", "until", "year", "org", "topic", "search", "tag", "revers
 
 
 def _dispatch(invocation: Invocation) -> None:
-    """Call the view, as the Typer command would with the same values."""
     state = AppState(db_option=invocation.db_path)
-    command, values = invocation.command, invocation.values
+    try:
+        _call_view(state, invocation.command, invocation.values)
+    finally:
+        state.close()
+
+
+def _call_view(state: AppState, command: str, values: dict[str, Any]) -> None:
+    """Call the view, as the Typer command would with the same values."""
     if command == "list":
         filters = {name: values[name] for name in _SELECTION}
         chosen = selection(
