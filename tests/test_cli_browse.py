@@ -275,3 +275,35 @@ def test_version(run):
     result = run("--version")
     assert result.exit_code == 0
     assert result.stdout == f"papercli {__version__}\n"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],
+        ["--since", "2021", "--until", "2022"],
+        ["--topic", "peft", "--reverse"],
+        ["--org", "google", "--sort", "title"],
+        ["--sort", "year", "--reverse", "--limit", "7"],
+        ["--search", "language models", "--limit", "5"],
+        ["--search", "attention"],
+        ["--status", "unread", "--limit", "0"],
+    ],
+    ids=lambda args: " ".join(args) or "(all)",
+)
+def test_ids_are_the_listing_in_the_same_order(run, run_json, args):
+    ids = run("list", *args, "--format", "ids").stdout.splitlines()
+    assert ids == [paper["id"] for paper in run_json("list", *args, "--format", "json")]
+
+
+def test_a_long_listing_at_a_terminal_is_plain_text(run, monkeypatch):
+    from papercli.cli import views
+
+    monkeypatch.setattr(views, "fancy_output", lambda: True)
+    rich = run("list")
+    assert rich.exit_code == 0 and "┃" in rich.stdout  # the catalogue fits in one Rich table
+    monkeypatch.setattr(views, "RICH_MAX_ROWS", 10)
+    plain = run("list")
+    assert plain.exit_code == 0 and "┃" not in plain.stdout
+    monkeypatch.undo()
+    assert plain.stdout == run("list").stdout  # exactly what a pipe gets

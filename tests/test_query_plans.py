@@ -96,7 +96,7 @@ def test_a_page_of_the_list_is_read_in_order_not_sorted(
     statements.clear()
     conn.set_trace_callback(statements.append)
 
-    catalogue.list_papers(conn, selection)
+    list(catalogue.iter_papers(conn, selection))
 
     plan = _plan(db_path, statements[-1])
     (page,) = [node for node, _, detail in plan if detail.startswith("LIST SUBQUERY")]
@@ -171,13 +171,13 @@ def test_a_page_of_many_search_matches_is_read_in_order_not_sorted(
     assert run("list", "--limit", "1").exit_code == 0
     conn = catalogue.open_database(db_path, Path("unused"))
     selection = Selection(search="language models", limit=5)
-    few = catalogue.list_papers(conn, selection)
+    few = list(catalogue.iter_papers(conn, selection))
     assert len(few) == 5
     monkeypatch.setattr(catalogue, "LIST_SEARCH_FEW", 0)
     statements: list[str] = []
     conn.set_trace_callback(statements.append)
 
-    many = catalogue.list_papers(conn, selection)
+    many = list(catalogue.iter_papers(conn, selection))
 
     assert many == few
     plan = _plan(db_path, _queries(statements)[-1])

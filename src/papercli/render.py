@@ -6,7 +6,8 @@ plain output (pipes, ``NO_COLOR``) never pays rich's import cost.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import chain, islice
 from typing import TYPE_CHECKING
 
 from papercli.models import Paper, ReadStatus
@@ -38,17 +39,27 @@ def paper_row(paper: Paper) -> list[str]:
     ]
 
 
-def plain_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+def plain_table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     """Columns aligned with spaces; the last column is never padded."""
-    if not rows:
-        return ""
-    table = [list(headers), *map(list, rows)]
-    widths = [max(len(row[i]) for row in table) for i in range(len(headers) - 1)]
-    lines = []
-    for row in table:
+    return "\n".join(plain_table_lines(headers, rows))
+
+
+ALIGNED_ROWS = 1000
+
+
+def plain_table_lines(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> Iterator[str]:
+    """The lines of ``plain_table``, made as they are read. Columns are as wide as the
+    header and the first ``ALIGNED_ROWS`` rows need (a later, longer cell is printed
+    whole and pushes the rest of its line right), so a listing of any length starts at
+    once and holds at most that many rows."""
+    rows = iter(rows)
+    first = [list(headers), *islice(rows, ALIGNED_ROWS)]
+    if len(first) == 1:
+        return
+    widths = [max(len(row[i]) for row in first) for i in range(len(headers) - 1)]
+    for row in chain(first, rows):
         cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
-        lines.append("  ".join([*cells, row[-1]]).rstrip())
-    return "\n".join(lines)
+        yield "  ".join([*cells, row[-1]]).rstrip()
 
 
 # Organizations and topics get at most this fraction of the width each (longer lists

@@ -8,8 +8,10 @@ import json
 import os
 import sqlite3
 import sys
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from itertools import chain, islice
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -90,24 +92,64 @@ def report_failure(exc: PapercliError | sqlite3.Error | KeyboardInterrupt) -> in
     return error.exit_code
 
 
+def echo_lines(lines: Iterable[str]) -> None:
+    """Print lines as they come, a thousand to a write: a long listing starts at once
+    and is never held whole."""
+    lines = iter(lines)
+    while chunk := list(islice(lines, 1000)):
+        sys.stdout.write("\n".join(chunk) + "\n")
+    sys.stdout.flush()
+
+
 def echo_json(data: object) -> None:
     echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
-def echo_csv(headers: list[str], rows: list[list[object]]) -> None:
+def echo_json_array(items: Iterable[object]) -> None:
+    """The same text as ``echo_json(list(items))``, printed item by item."""
+    lines = _json_array_items(items)
+    first = next(lines, None)
+    if first is None:
+        echo("[]")
+    else:
+        echo_lines(chain(["[", first], lines, ["]"]))
+
+
+def _json_array_items(items: Iterable[object]) -> Iterator[str]:
+    """Each item laid out as json.dumps(list, indent=2) lays it out, commas between.
+    (Strings in JSON never hold a raw newline, so each newline starts a line.)"""
+    items = iter(items)
+    current = next(items, _END)
+    while current is not _END:
+        following = next(items, _END)
+        text = "  " + json.dumps(current, ensure_ascii=False, indent=2).replace("\n", "\n  ")
+        yield text if following is _END else text + ","
+        current = following
+
+
+_END = object()
+
+
+def echo_csv(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+    """CSV with a header line, written a thousand rows at a time."""
     import csv  # only CSV output pays for it
 
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(headers)
-    writer.writerows(rows)
-    echo(buffer.getvalue(), nl=False)
+    rows = iter(rows)
+    chunk: list[Sequence[object]] = [headers]
+    while chunk:
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerows(chunk)
+        echo(buffer.getvalue(), nl=False)
+        chunk = list(islice(rows, 1000))
 
 
-def echo_csv_records(records: list[dict[str, object]]) -> None:
+def echo_csv_records(records: Iterable[dict[str, object]]) -> None:
     """CSV of JSON-style records: one column per key, lists joined with "; "."""
-    headers = list(records[0]) if records else []
-    echo_csv(headers, [[_csv_cell(record[h]) for h in headers] for record in records])
+    records = iter(records)
+    first = next(records, None)
+    headers = list(first) if first else []
+    rest = chain([first], records) if first else iter(())
+    echo_csv(headers, ([_csv_cell(record[h]) for h in headers] for record in rest))
 
 
 def _csv_cell(value: object) -> object:

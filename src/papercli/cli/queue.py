@@ -92,7 +92,7 @@ def add_command(
     if references:
         ids = refs.resolve_all(conn, read_refs(references))
     elif chosen.filters:
-        ids = [p.id for p in catalogue.list_papers(conn, chosen)]
+        ids = list(catalogue.selected_ids(conn, chosen))
     else:
         fail("name papers to queue, or pick them with filters such as --topic", 2)
     if with_prereqs:

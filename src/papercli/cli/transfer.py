@@ -100,7 +100,7 @@ def export_command(
             sort=sort,
             reverse=reverse,
         )
-        ids = [p.id for p in catalogue.list_papers(conn, chosen)]
+        ids = list(catalogue.selected_ids(conn, chosen))
     text = export.export_papers(
         library.full_papers(conn, ids),
         str(output_format),
