@@ -172,7 +172,7 @@ def emit_rows(
             records if records is not None else [dict(zip(headers, r, strict=True)) for r in rows]
         )
     elif output is CountFormat.csv:
-        echo_csv(headers, [list(r) for r in rows])
+        echo_csv(headers, rows)
     elif not rows:
         echo(empty, err=True)
     elif fancy_output():
