@@ -14,9 +14,10 @@ import sys
 import time
 from pathlib import Path
 
-from papercli import catalogue, paths
-from papercli.migrations import _M003_DAY, _M003_DOCUMENT
+from papercli import paths
 from papercli.names import name_key
+from papercli.store import base, connection
+from papercli.store.migrations import _M003_DAY, _M003_DOCUMENT
 
 WORDS = tuple(
     [
@@ -105,7 +106,7 @@ def main() -> None:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{target}{suffix}").unlink(missing_ok=True)
     started = time.perf_counter()
-    conn = catalogue.open_database(target, paths.seed_path())
+    conn = connection.open_database(target, paths.seed_path())
     orgs = [r[0] for r in conn.execute("SELECT name FROM organizations")]
     topics = [r[0] for r in conn.execute("SELECT name FROM topics")]
     taken = {r[0] for r in conn.execute("SELECT arxiv_id FROM papers WHERE arxiv_id IS NOT NULL")}
@@ -149,7 +150,7 @@ def main() -> None:
             paper_topics.append((pid, topic, position))
         if rng.random() < 0.1:
             states.append((pid, rng.choice(["read", "reading", "skipped"]), date, None, None))
-    with catalogue.transaction(conn):
+    with base.transaction(conn):
         # Indexing each paper for search in a trigger takes twice as long (330 s for a
         # million): the trigger is off during the load, and the new papers are indexed
         # in two statements. Its own SQL, kept from the schema, puts it back.

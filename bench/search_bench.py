@@ -1,4 +1,4 @@
-"""Time `catalogue.search_papers` on a database made by bench/make_db.py.
+"""Time `search.search_papers` on a database made by bench/make_db.py.
 
 Usage: python bench/search_bench.py DB [--runs 7]
 
@@ -18,8 +18,9 @@ import statistics
 import time
 from pathlib import Path
 
-from papercli import catalogue, paths
+from papercli import paths
 from papercli.models import ReadStatus, Selection
+from papercli.store import base, connection, fts, search
 
 READ = ReadStatus.READ
 
@@ -32,7 +33,7 @@ def main() -> None:
     parser.add_argument("db", type=Path)
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
-    conn = catalogue.open_database(args.db, paths.seed_path())
+    conn = connection.open_database(args.db, paths.seed_path())
     papers = conn.execute("SELECT count(*) FROM papers").fetchone()[0]
     synthetic = conn.execute("SELECT count(*) FROM papers WHERE id GLOB 'synthetic-*'").fetchone()[
         0
@@ -55,7 +56,7 @@ def main() -> None:
     ]
     print(f"{args.db}: {papers:,} papers, search_papers limit 20, median of {args.runs} runs")
     print(f"{'query':<42}{'matches':>10}{'ranked':>8}{'ms':>9}{'unguarded ms':>14}")
-    with catalogue.transaction(conn, keep=False):
+    with base.transaction(conn, keep=False):
         conn.executemany(
             "INSERT INTO tags VALUES (?, 'few')", [(f"synthetic-{i}",) for i in (5, 500, 5000)]
         )
@@ -73,9 +74,9 @@ def main() -> None:
         )
         for label, words, selection in cases:
             guarded, ranked = _median_ms(conn, words, selection, args.runs)
-            limit, catalogue.RANK_LIMIT = catalogue.RANK_LIMIT, papers
+            limit, search.RANK_LIMIT = search.RANK_LIMIT, papers
             unguarded, _ = _median_ms(conn, words, selection, 1)
-            catalogue.RANK_LIMIT = limit
+            search.RANK_LIMIT = limit
             print(
                 f"{label:<42}{_matches(conn, words):>10,}{'yes' if ranked else 'no':>8}"
                 f"{guarded:>9.1f}{unguarded:>14.1f}"
@@ -89,16 +90,16 @@ def _median_ms(
     times = []
     for _ in range(runs + 1):
         started = time.perf_counter()
-        results = catalogue.search_papers(conn, words, selection, 20)
+        results = search.search_papers(conn, words, selection, 20)
         times.append(time.perf_counter() - started)
     return statistics.median(times[1:]) * 1000, results.ranked
 
 
 def _matches(conn: sqlite3.Connection, words: str) -> int:
     """How many papers match the words (the last as a prefix if none do), before filters."""
-    if re.search(catalogue._UNSPACED, words):
-        return len(catalogue.search_papers(conn, words, Selection(), 10**9).hits)
-    query = catalogue._fts_query(words.split())
+    if re.search(fts.UNSPACED, words):
+        return len(search.search_papers(conn, words, Selection(), 10**9).hits)
+    query = fts.fts_query(words.split())
     sql = "SELECT count(*) FROM paper_search WHERE paper_search MATCH ?"
     count = int(conn.execute(sql, (query,)).fetchone()[0])
     return count or int(conn.execute(sql, (query + "*",)).fetchone()[0])

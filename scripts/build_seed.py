@@ -8,8 +8,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from papercli.catalogue import build_seed
 from papercli.seed import load_catalogue
+from papercli.store.shipped import build_seed
 
 ROOT = Path(__file__).resolve().parents[1]
 

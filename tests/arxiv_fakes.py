@@ -20,8 +20,8 @@ from urllib.parse import parse_qs
 
 from werkzeug import Request, Response
 
-from papercli import catalogue
 from papercli.models import Paper
+from papercli.store import base, papers
 
 FIXTURES = Path(__file__).parent / "fixtures" / "arxiv"
 INDEX: dict[str, dict[str, Any]] = json.loads((FIXTURES / "index.json").read_text())
@@ -166,10 +166,10 @@ def error_feed(arxiv_id: str) -> Response:
 
 def add_fake_papers(conn: sqlite3.Connection, count: int) -> dict[str, str]:
     """Papers fake-1... with arXiv ids 2401.00001...; returns arXiv id -> title."""
-    papers = {f"2401.{n:05d}": f"Fake paper number {n}" for n in range(1, count + 1)}
-    with catalogue.transaction(conn):
-        for n, (arxiv_id, title) in enumerate(papers.items(), 1):
-            catalogue.insert_paper(
+    titles = {f"2401.{n:05d}": f"Fake paper number {n}" for n in range(1, count + 1)}
+    with base.transaction(conn):
+        for n, (arxiv_id, title) in enumerate(titles.items(), 1):
+            papers.insert_paper(
                 conn, Paper(f"fake-{n}", title, f"Fake {n}", 2024, "2024-01-01", arxiv_id=arxiv_id)
             )
-    return papers
+    return titles

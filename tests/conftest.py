@@ -11,10 +11,10 @@ import pytest
 from pytest_httpserver import HTTPServer
 from typer.testing import CliRunner, Result
 
-from papercli.catalogue import build_seed
 from papercli.cli import fast
 from papercli.cli.app import app
 from papercli.seed import load_catalogue
+from papercli.store.shipped import build_seed
 from tests.arxiv_fakes import Answer, FakeClock, Replay
 
 TESTS = Path(__file__).parent

@@ -17,8 +17,9 @@ import typer
 from pytest_httpserver import HTTPServer
 from typer.testing import Result
 
-from papercli import catalogue, library, paths
+from papercli import paths
 from papercli.cli import arxiv_commands
+from papercli.store import arxiv_meta, connection, library, papers
 from tests.arxiv_fakes import (
     LORA,
     NOW,
@@ -64,7 +65,7 @@ def serve(
 def db(run: Run, db_path: Path) -> Iterator[sqlite3.Connection]:
     """The user's database, as the commands left it."""
     assert run("db", "path").exit_code == 0
-    conn = catalogue.open_database(db_path, paths.seed_path())
+    conn = connection.open_database(db_path, paths.seed_path())
     yield conn
     conn.close()
 
@@ -88,7 +89,7 @@ def test_fetch_stores_metadata_that_show_then_has(
     assert result.exit_code == 0, result.output
     assert result.stdout == "updated 1, unchanged 0, not found 0, failed 0, title mismatch 0\n"
     assert replay.id_lists == ["2106.09685"]
-    paper = catalogue.get_paper(db, "lora")
+    paper = papers.get_paper(db, "lora")
     assert [a.name for a in paper.authors] == [
         "Andrew Gould",
         "Susan Dorsher",
@@ -124,7 +125,7 @@ def test_a_title_mismatch_is_reported_and_not_stored(
         f"title mismatch, not stored: lora (arXiv:2106.09685) is {LORA!r} here"
         f" but {HEAT_BATH!r} on arXiv",
     ]
-    assert catalogue.get_paper(db, "lora").authors == []
+    assert papers.get_paper(db, "lora").authors == []
 
 
 def test_papers_arxiv_does_not_know_are_named(
@@ -137,7 +138,7 @@ def test_papers_arxiv_does_not_know_are_named(
         "updated 1, unchanged 0, not found 1, failed 0, title mismatch 0",
         "not found on arXiv: transformer (arXiv:1706.03762)",
     ]
-    assert catalogue.get_paper(db, "lora").authors
+    assert papers.get_paper(db, "lora").authors
 
 
 def test_an_id_arxiv_rejects_fails_alone(run: Run, serve: Callable[..., Replay]) -> None:
@@ -209,7 +210,7 @@ def test_missing_fetches_only_papers_never_fetched(
     summary = json.loads(run("fetch", "--missing", "--format", "json").stdout)
     asked = replay.id_lists[1].split(",")
     assert sorted(asked) == sorted(set(titles) - {"2106.09685"})
-    assert {p["id"] for p in summary["updated"]} == set(catalogue.ids_with_arxiv_id(db)) - {"lora"}
+    assert {p["id"] for p in summary["updated"]} == set(arxiv_meta.ids_with_arxiv_id(db)) - {"lora"}
     assert {"id": "transformer", "arxiv_id": "1706.03762"} in summary["updated"]
     assert summary["not_found"] == summary["failed"] == summary["title_mismatch"] == []
     result = run("fetch", "--missing")
@@ -251,7 +252,7 @@ def test_add_keeps_all_34_authors_in_order(
 ) -> None:
     serve(recorded(AEW10))
     assert run("add", "1707.08567", "--id", "aew10").stdout.startswith("added aew10: Proceedings")
-    authors = catalogue.get_paper(db, "aew10").authors
+    authors = papers.get_paper(db, "aew10").authors
     assert len(authors) == 34
     assert [a.name for a in authors[:2]] == ["Kees A. Schouhamer Immink", "Stan Baggen"]
     assert "Dirk Wübben" in [a.name for a in authors]

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from papercli import catalogue, library, paths
+from papercli import paths
 from papercli.models import ArxivRecord, Author, Paper
+from papercli.store import arxiv_meta, base, connection, library, papers
 
 
 def _state(run) -> None:
@@ -23,7 +24,7 @@ def _state(run) -> None:
 
 def _add_user_paper(db: Path) -> None:
     """A paper added from arXiv, with fetched metadata, without the network."""
-    conn = catalogue.open_database(db, paths.seed_path())
+    conn = connection.open_database(db, paths.seed_path())
     paper = Paper(
         id="heat-bath",
         title="Heat-bath random walks with Markov bases",
@@ -50,9 +51,9 @@ def _add_user_paper(db: Path) -> None:
         abs_url="https://arxiv.org/abs/1605.08386",
         pdf_url="https://arxiv.org/pdf/1605.08386",
     )
-    with catalogue.transaction(conn):
-        catalogue.insert_paper(conn, paper)
-        catalogue.store_arxiv_record(conn, "heat-bath", record, "2026-01-01T00:00:00Z")
+    with base.transaction(conn):
+        papers.insert_paper(conn, paper)
+        arxiv_meta.store_arxiv_record(conn, "heat-bath", record, "2026-01-01T00:00:00Z")
     library.queue_add(conn, ["heat-bath"])
     conn.close()
 

@@ -8,7 +8,7 @@ from itertools import count
 
 import pytest
 
-from papercli import catalogue, library
+from papercli.store import base, library
 
 
 @pytest.fixture(autouse=True)
@@ -350,7 +350,7 @@ def test_a_busy_database_is_a_clear_error_and_nothing_is_half_written(
     run, run_json, db_path, monkeypatch
 ):
     run("list", "--limit", "1")
-    monkeypatch.setattr(catalogue, "BUSY_TIMEOUT_MS", 50)
+    monkeypatch.setattr(base, "BUSY_TIMEOUT_MS", 50)
     other = sqlite3.connect(db_path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # another papercli in the middle of a write
     try:

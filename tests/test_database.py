@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from papercli import catalogue, migrations
-from papercli.catalogue import build_seed, open_database
 from papercli.errors import DatabaseError
 from papercli.seed import load_catalogue
+from papercli.store import base, lookups, migrations, papers
+from papercli.store.connection import open_database
+from papercli.store.shipped import build_seed
 
 from .conftest import MINI_CATALOGUE
 
@@ -118,7 +119,7 @@ def test_blank_database_migrates_to_the_current_schema(tmp_path, mini_seed):
 def test_a_newer_catalogue_updates_facts_but_never_user_state(tmp_path, mini_seed):
     db = tmp_path / "user.db"
     conn = open_database(db, mini_seed)
-    with catalogue.transaction(conn):
+    with base.transaction(conn):
         conn.execute(
             "INSERT INTO reading_state VALUES ('lora', 'read', '2024-01-01', '2024-01-01', 1)"
         )
@@ -159,18 +160,16 @@ prerequisites = ["lora"]
     build_seed(load_catalogue(source), newer_seed)
 
     conn = open_database(db, newer_seed)
-    assert catalogue.get_paper(conn, "lora").why == "Corrected summary."
-    assert catalogue.get_paper(conn, "new-paper").prerequisites == ["lora"]
+    assert papers.get_paper(conn, "lora").why == "Corrected summary."
+    assert papers.get_paper(conn, "new-paper").prerequisites == ["lora"]
     after = {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall() for t in before}
     assert after == before
 
 
 def test_database_errors_become_sentences():
-    assert (
-        "busy" in catalogue.database_error(sqlite3.OperationalError("database is locked")).message
-    )
+    assert "busy" in base.database_error(sqlite3.OperationalError("database is locked")).message
     with pytest.raises(DatabaseError):
-        raise catalogue.database_error(sqlite3.DatabaseError("file is not a database"))
+        raise base.database_error(sqlite3.DatabaseError("file is not a database"))
 
 
 def test_upgrading_to_a_newer_shipped_catalogue_keeps_every_piece_of_user_state(
@@ -207,8 +206,8 @@ def test_upgrading_to_a_newer_shipped_catalogue_keeps_every_piece_of_user_state(
 
 
 def test_a_catalogue_paper_taking_a_user_papers_id_renames_the_users_paper(tmp_path, mini_seed):
-    from papercli import library
     from papercli.models import Paper
+    from papercli.store import library
 
     db = tmp_path / "user.db"
     conn = open_database(db, mini_seed)
@@ -222,8 +221,8 @@ def test_a_catalogue_paper_taking_a_user_papers_id_renames_the_users_paper(tmp_p
         origin="user",
         topics=["peft"],
     )
-    with catalogue.transaction(conn):
-        catalogue.insert_paper(conn, mine)
+    with base.transaction(conn):
+        papers.insert_paper(conn, mine)
     library.set_status(conn, ["new-paper"], library.ReadStatus.READ)
     library.add_note(conn, "new-paper", "my note")
     conn.close()
@@ -250,15 +249,15 @@ prerequisites = []
     build_seed(load_catalogue(source), newer_seed)
 
     conn = open_database(db, newer_seed)
-    assert catalogue.get_paper(conn, "new-paper").title == "A Paper Added Later"
-    renamed = library.with_state(conn, catalogue.get_paper(conn, "new-paper-2"))
+    assert papers.get_paper(conn, "new-paper").title == "A Paper Added Later"
+    renamed = library.with_state(conn, papers.get_paper(conn, "new-paper-2"))
     assert (renamed.title, renamed.arxiv_id, str(renamed.status)) == (
         "My Own Find",
         "2401.09999",
         "read",
     )
     assert [n.body for n in renamed.notes] == ["my note"]
-    assert catalogue.ids_by_name(conn, "newpaper") == ["new-paper"]
+    assert lookups.ids_by_name(conn, "newpaper") == ["new-paper"]
 
 
 @pytest.mark.parametrize(

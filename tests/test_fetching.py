@@ -15,9 +15,7 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
-from papercli import catalogue, library
 from papercli.arxiv import ArxivClient
-from papercli.catalogue import build_seed, open_database
 from papercli.errors import InvalidValueError, NetworkError
 from papercli.fetching import (
     add_papers,
@@ -28,6 +26,9 @@ from papercli.fetching import (
 )
 from papercli.models import Author, ReadStatus
 from papercli.seed import load_catalogue
+from papercli.store import arxiv_meta, library, papers
+from papercli.store.connection import open_database
+from papercli.store.shipped import build_seed
 from tests.arxiv_fakes import (
     LORA,
     NOW,
@@ -125,7 +126,7 @@ def test_fetch_stores_everything_arxiv_says(
     summary = fetch_metadata(conn, ["lora"], client)
     assert (summary.updated, summary.ok) == (["lora"], True)
     assert replay.id_lists == ["2106.09685"]
-    paper = catalogue.get_paper(conn, "lora")
+    paper = papers.get_paper(conn, "lora")
     assert paper.title == LORA  # the catalogue's own facts are untouched
     assert paper.authors == [
         Author("Andrew Gould", ("Ohio State",)),
@@ -141,7 +142,7 @@ def test_fetch_stores_everything_arxiv_says(
     assert paper.comment.startswith("62 pages including 16 figures")
     assert (paper.arxiv_version, paper.arxiv_updated) == (3, "2006-01-02T14:57:58Z")
     assert paper.fetched_at == NOW
-    record, _ = catalogue.arxiv_record(conn, "lora") or pytest.fail("nothing stored")
+    record, _ = arxiv_meta.arxiv_record(conn, "lora") or pytest.fail("nothing stored")
     assert record.published == "2006-01-02T14:57:58Z"
     assert record.abs_url == "https://arxiv.org/abs/2106.09685v3"
     assert record.pdf_url == "https://arxiv.org/pdf/2106.09685v3"
@@ -163,7 +164,7 @@ def test_a_second_fetch_tells_unchanged_from_updated(
     assert first.updated == ["lora", "transformer"]
     second = fetch_metadata(conn, ["lora", "transformer"], client)
     assert (second.unchanged, second.updated) == (["lora"], ["transformer"])
-    assert catalogue.get_paper(conn, "transformer").arxiv_version == 2
+    assert papers.get_paper(conn, "transformer").arxiv_version == 2
 
 
 def test_curated_titles_win_over_arxiv(
@@ -176,7 +177,7 @@ def test_curated_titles_win_over_arxiv(
         ("lora", LORA, "Heat-bath random walks with Markov bases")
     ]
     assert summary.updated == []
-    assert catalogue.arxiv_record(conn, "lora") is None
+    assert arxiv_meta.arxiv_record(conn, "lora") is None
 
 
 def test_unknown_rejected_and_id_less_papers_are_reported(
@@ -267,7 +268,7 @@ def test_add_names_papers_from_their_titles_and_avoids_taken_ids(
         ("lora-2016-2", "LoRA", 2016),
         ("heat-bath-random-walks", "Heat-bath random walks", 2016),
     ]
-    paper = catalogue.get_paper(conn, "heat-bath-random-walks")
+    paper = papers.get_paper(conn, "heat-bath-random-walks")
     assert (paper.origin, paper.date, paper.arxiv_id) == ("user", "2016-05-26", "1605.08386")
     assert paper.url == "https://arxiv.org/abs/1605.08386"
     assert [a.name for a in paper.authors] == ["Caprice Stanley", "Tobias Windisch"]
@@ -284,7 +285,7 @@ def test_add_reports_papers_already_there_and_asks_only_for_new_ones(
     assert summary.not_found == ["2401.99999"]
     assert [p.id for p in summary.added] == ["proceedings-workshop-aew10"]
     assert replay.id_lists == ["2401.99999,1707.08567"]
-    authors = catalogue.get_paper(conn, "proceedings-workshop-aew10").authors
+    authors = papers.get_paper(conn, "proceedings-workshop-aew10").authors
     assert len(authors) == 34
 
 
@@ -295,7 +296,7 @@ def test_add_files_papers_under_known_organizations_only(
     entry = entry.replace("Ohio State", "Google Brain, Mountain View").replace("CfA", "FAIR")
     serve(answer(entry))
     summary = add_papers(conn, ["2401.00001"], client, topics=["PEFT"], queue=True)
-    paper = library.with_state(conn, catalogue.get_paper(conn, summary.added[0].id))
+    paper = library.with_state(conn, papers.get_paper(conn, summary.added[0].id))
     assert paper.organizations == ["Google", "Meta AI"]  # "Warsaw University ..." is unknown
     assert paper.topics == ["peft"]
     assert (summary.queued, paper.queue_position) == ([paper.id], 1)
@@ -360,7 +361,7 @@ prerequisites = []
     build_seed(load_catalogue(newer), tmp_path / "newer.sqlite")
     conn = open_database(tmp_path / "user.db", tmp_path / "newer.sqlite")
 
-    paper = library.with_state(conn, catalogue.get_paper(conn, "heat-bath"))
+    paper = library.with_state(conn, papers.get_paper(conn, "heat-bath"))
     assert (paper.origin, paper.why, paper.status) == (
         "catalogue",
         "Now in the catalogue.",

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from papercli import catalogue, migrations
-from papercli.catalogue import open_database
+from papercli.store import migrations, papers
+from papercli.store.connection import open_database
 
 USER_TABLES = ("reading_state", "status_history", "notes", "tags", "queue")
 
@@ -55,7 +55,7 @@ def test_schema_1_upgrades_with_the_users_state_intact(tmp_path: Path, mini_seed
     assert _user_state(conn) == before
     assert all(before.values())
     assert conn.execute("SELECT count(*) FROM arxiv_meta").fetchone()[0] == 0
-    assert catalogue.get_paper(conn, "lora").title  # the catalogue was loaded alongside
+    assert papers.get_paper(conn, "lora").title  # the catalogue was loaded alongside
     conn.close()
 
 

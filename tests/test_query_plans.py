@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 from typer.testing import Result
 
-from papercli import catalogue, refs
+from papercli import refs
 from papercli.errors import NotFoundError
 from papercli.models import Selection
+from papercli.store import connection, lookups, papers
 
 # Tables that grow with the catalogue (and their aliases in papercli's SQL); the user's
 # own reading_state, queue and tags stay small and may be scanned.
@@ -28,14 +29,14 @@ _BIG = r"(p|papers|paper_names|paper_orgs|paper_topics|paper_sources|prerequisit
 def statements(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """Every SQL statement the commands run from here on, with its parameters filled in."""
     seen: list[str] = []
-    connect = catalogue._connect
+    connect = connection.connect
 
     def traced(path: Path) -> sqlite3.Connection:
         conn = connect(path)
         conn.set_trace_callback(seen.append)
         return conn
 
-    monkeypatch.setattr(catalogue, "_connect", traced)
+    monkeypatch.setattr(connection, "connect", traced)
     yield seen
 
 
@@ -92,11 +93,11 @@ def test_a_page_of_the_list_is_read_in_order_not_sorted(
     selection: Selection, run: Callable[..., Result], db_path: Path, statements: list[str]
 ) -> None:
     assert run("list", "--limit", "1").exit_code == 0
-    conn = catalogue.open_database(db_path, Path("unused"))
+    conn = connection.open_database(db_path, Path("unused"))
     statements.clear()
     conn.set_trace_callback(statements.append)
 
-    list(catalogue.iter_papers(conn, selection))
+    list(papers.iter_papers(conn, selection))
 
     plan = _plan(db_path, statements[-1])
     (page,) = [node for node, _, detail in plan if detail.startswith("LIST SUBQUERY")]
@@ -122,10 +123,10 @@ def test_did_you_mean_compares_a_bounded_number_of_names(
     run: Callable[..., Result], db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert run("list", "--limit", "1").exit_code == 0
-    conn = catalogue.open_database(db_path, Path("unused"))
-    monkeypatch.setattr(catalogue, "SUGGESTION_POOL", 10)
+    conn = connection.open_database(db_path, Path("unused"))
+    monkeypatch.setattr(lookups, "SUGGESTION_POOL", 10)
 
-    names = catalogue.names_to_suggest(conn, "lorra")
+    names = lookups.names_to_suggest(conn, "lorra")
 
     assert 0 < len(names) <= 10
     assert all(name.lower().startswith("lor") for name in names)
@@ -169,15 +170,15 @@ def test_a_page_of_many_search_matches_is_read_in_order_not_sorted(
     run: Callable[..., Result], db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert run("list", "--limit", "1").exit_code == 0
-    conn = catalogue.open_database(db_path, Path("unused"))
+    conn = connection.open_database(db_path, Path("unused"))
     selection = Selection(search="language models", limit=5)
-    few = list(catalogue.iter_papers(conn, selection))
+    few = list(papers.iter_papers(conn, selection))
     assert len(few) == 5
-    monkeypatch.setattr(catalogue, "LIST_SEARCH_FEW", 0)
+    monkeypatch.setattr(papers, "LIST_SEARCH_FEW", 0)
     statements: list[str] = []
     conn.set_trace_callback(statements.append)
 
-    many = list(catalogue.iter_papers(conn, selection))
+    many = list(papers.iter_papers(conn, selection))
 
     assert many == few
     plan = _plan(db_path, _queries(statements)[-1])

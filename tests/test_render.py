@@ -7,7 +7,7 @@ from rich.console import Console
 
 from papercli import render
 from papercli.models import Paper, ReadStatus
-from papercli.progress import Stats, StatusCounts
+from papercli.store.progress import Stats, StatusCounts
 
 
 def _paper(i: int, status: ReadStatus = ReadStatus.UNREAD) -> Paper:

@@ -12,9 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from papercli import catalogue, migrations, paths
+from papercli import paths
 from papercli.errors import InvalidValueError
 from papercli.models import ArxivRecord, Selection
+from papercli.store import arxiv_meta, base, connection, migrations, search, shipped
 
 
 def _ids(hits: object) -> list[str]:
@@ -23,7 +24,7 @@ def _ids(hits: object) -> list[str]:
 
 
 def _connect(db_path: Path) -> sqlite3.Connection:
-    return catalogue.open_database(db_path, paths.seed_path())
+    return connection.open_database(db_path, paths.seed_path())
 
 
 def test_a_title_match_outranks_a_summary_match(run_json):
@@ -126,15 +127,15 @@ def test_fetched_abstracts_are_searchable(run, run_json, db_path):
         abs_url="https://arxiv.org/abs/2106.09685",
         pdf_url=None,
     )
-    with catalogue.transaction(conn):
-        catalogue.store_arxiv_record(conn, "lora", record, "2024-01-01T00:00:00Z")
+    with base.transaction(conn):
+        arxiv_meta.store_arxiv_record(conn, "lora", record, "2024-01-01T00:00:00Z")
     (hit,) = run_json("search", "zanzibar", "--format", "json")
     assert hit["id"] == "lora" and "[zanzibar]" in hit["snippet"]
 
     # Fetched again (INSERT OR REPLACE, which fires no delete trigger): the old text goes.
-    with catalogue.transaction(conn):
+    with base.transaction(conn):
         newer = dataclasses.replace(record, abstract="Now about Madagascar.")
-        catalogue.store_arxiv_record(conn, "lora", newer, "2024-02-01T00:00:00Z")
+        arxiv_meta.store_arxiv_record(conn, "lora", newer, "2024-02-01T00:00:00Z")
     assert run_json("search", "zanzibar", "--format", "json") == []
     assert _ids(run_json("search", "madagascar", "--format", "json")) == ["lora"]
 
@@ -162,7 +163,7 @@ def test_an_empty_query_is_a_one_line_error(run, words):
 def test_too_many_matches_come_newest_first_unranked(run, run_json, monkeypatch):
     everything = run_json("search", "language", "--format", "json", "--limit", "1000")
     assert len(everything) > 5
-    monkeypatch.setattr(catalogue, "RANK_LIMIT", 2)
+    monkeypatch.setattr(search, "RANK_LIMIT", 2)
 
     result = run("search", "language", "--format", "json", "--limit", "5")
     assert result.exit_code == 0
@@ -199,7 +200,7 @@ def test_marking_papers_read_leaves_the_search_index_alone(run, db_path):
 
 
 def _search(conn: sqlite3.Connection, words: str) -> list[str]:
-    return [hit.paper.id for hit in catalogue.search_papers(conn, words, Selection(), 50).hits]
+    return [hit.paper.id for hit in search.search_papers(conn, words, Selection(), 50).hits]
 
 
 def test_schema_2_database_gets_an_index_of_its_existing_rows(tmp_path):
@@ -235,8 +236,8 @@ def test_schema_2_database_gets_an_index_of_its_existing_rows(tmp_path):
 
 
 def test_catalogue_sync_keeps_the_index_consistent(tmp_path, mini_seed):
-    conn = catalogue.open_database(tmp_path / "user.db", mini_seed)
-    catalogue.sync_catalogue(conn, paths.seed_path())  # the real catalogue over the mini one
+    conn = connection.open_database(tmp_path / "user.db", mini_seed)
+    shipped.sync_catalogue(conn, paths.seed_path())  # the real catalogue over the mini one
     conn.execute("INSERT INTO paper_search(paper_search) VALUES ('integrity-check')")
     assert (
         conn.execute(
@@ -259,7 +260,7 @@ def test_any_text_is_a_safe_query(tmp_path):
     @given(words=st.text(), year=st.none() | st.integers(1900, 2100))
     def check(words: str, year: int | None) -> None:
         try:
-            results = catalogue.search_papers(conn, words, Selection(since=year), 5)
+            results = search.search_papers(conn, words, Selection(since=year), 5)
         except InvalidValueError:
             assert not words.replace("\x00", " ").strip()
         else:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from papercli.catalogue import build_seed
 from papercli.errors import InvalidValueError
 from papercli.seed import load_catalogue
+from papercli.store.shipped import build_seed
 
 from .conftest import MINI_CATALOGUE
 

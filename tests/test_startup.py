@@ -35,7 +35,7 @@ FORBIDDEN = (
     "papercli.cli.app",
 )
 # What `list` in particular does without (show, mark-read and next need them).
-LIST_FORBIDDEN = ("papercli.library", "papercli.refs")
+LIST_FORBIDDEN = ("papercli.store.library", "papercli.refs")
 
 PROBE = """
 import contextlib, io, json, sys

@@ -13,12 +13,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from papercli import catalogue, library, refs
+from papercli import refs
 from papercli.arxiv_ids import parse_arxiv_id
-from papercli.catalogue import transaction
 from papercli.errors import InvalidValueError, PapercliError
 from papercli.models import ArxivRecord, Paper
 from papercli.names import name_key, slugify
+from papercli.store import arxiv_meta, library, lookups, papers
+from papercli.store.base import transaction
 
 if TYPE_CHECKING:
     from papercli.arxiv import ArxivClient
@@ -77,7 +78,7 @@ def papers_to_fetch(
     """The papers named, else every paper with an arXiv id (only never-fetched ones if asked)."""
     if paper_refs:
         return refs.resolve_all(conn, paper_refs)
-    return catalogue.ids_with_arxiv_id(conn, never_fetched=missing)
+    return arxiv_meta.ids_with_arxiv_id(conn, never_fetched=missing)
 
 
 def fetch_metadata(
@@ -94,7 +95,7 @@ def fetch_metadata(
     saved, the rest are reported as failed. ``on_batch(done, total)`` follows progress.
     """
     summary = FetchSummary()
-    known = catalogue.arxiv_ids_and_titles(conn, paper_ids)
+    known = arxiv_meta.arxiv_ids_and_titles(conn, paper_ids)
     by_arxiv_id: dict[str, str] = {}
     for pid in paper_ids:
         arxiv_id = known[pid][0]
@@ -141,8 +142,8 @@ def _store_checked(
     if not titles_match(title, record.title):
         summary.mismatched.append(TitleMismatch(paper_id, title, record.title))
         return
-    before = catalogue.arxiv_record(conn, paper_id)
-    catalogue.store_arxiv_record(conn, paper_id, record, fetched_at)
+    before = arxiv_meta.arxiv_record(conn, paper_id)
+    arxiv_meta.store_arxiv_record(conn, paper_id, record, fetched_at)
     if before is not None and before[0] == record:
         summary.unchanged.append(paper_id)
     else:
@@ -189,11 +190,11 @@ def add_papers(
                 " add them one at a time to choose their ids"
             )
         _check_slug(conn, slug)
-    topic_names = catalogue.resolve_topics(conn, topics)
+    topic_names = papers.resolve_topics(conn, topics)
     summary = AddSummary()
     new: list[str] = []
     for arxiv_id in wanted:
-        holders = catalogue.ids_by_arxiv_id(conn, arxiv_id)
+        holders = lookups.ids_by_arxiv_id(conn, arxiv_id)
         if holders:
             summary.existing.append((arxiv_id, holders[0]))
         else:
@@ -205,8 +206,8 @@ def add_papers(
         with transaction(conn):
             for arxiv_id, record in batch.records.items():
                 paper = _new_paper(conn, arxiv_id, record, slug, topic_names)
-                catalogue.insert_paper(conn, paper)
-                catalogue.store_arxiv_record(conn, paper.id, record, fetched_at)
+                papers.insert_paper(conn, paper)
+                arxiv_meta.store_arxiv_record(conn, paper.id, record, fetched_at)
                 summary.added.append(paper)
         summary.not_found += batch.missing
         summary.failed.update(batch.failed)
@@ -232,7 +233,7 @@ def _new_paper(
         year=year,
         date=record.published[:10],
         arxiv_id=arxiv_id,
-        organizations=catalogue.organizations_in(conn, affiliations),
+        organizations=arxiv_meta.organizations_in(conn, affiliations),
         topics=topics,
         origin="user",
     )
@@ -267,7 +268,7 @@ def _free_slug(conn: sqlite3.Connection, short_name: str, year: int) -> str:
 
 def _free(conn: sqlite3.Connection, slug: str) -> bool:
     # Ids, short names and aliases share one namespace in refs.resolve.
-    return not catalogue.ids_by_name(conn, name_key(slug))
+    return not lookups.ids_by_name(conn, name_key(slug))
 
 
 def _check_slug(conn: sqlite3.Connection, slug: str) -> None:
@@ -277,5 +278,5 @@ def _check_slug(conn: sqlite3.Connection, slug: str) -> None:
             f"{slug!r} cannot be an id: use lowercase letters, digits and hyphens{hint}"
         )
     if not _free(conn, slug):
-        holder = catalogue.ids_by_name(conn, name_key(slug))[0]
+        holder = lookups.ids_by_name(conn, name_key(slug))[0]
         raise InvalidValueError(f"{slug!r} is already taken (by {holder}); choose another --id")

@@ -15,10 +15,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from papercli import catalogue, export, library
+from papercli import export
 from papercli.arxiv_ids import ArxivId, parse_arxiv_id
 from papercli.errors import InvalidValueError, PapercliError
 from papercli.models import ArxivRecord, Paper
+from papercli.store import arxiv_meta, base, library, lookups, papers
 
 if TYPE_CHECKING:
     from papercli.arxiv import ArxivClient
@@ -94,19 +95,19 @@ def import_json(
     conn: sqlite3.Connection, text: str, *, dry_run: bool = False, queue: bool = False
 ) -> ImportReport:
     """Restore an export: state onto matching papers, missing papers added, in one transaction."""
-    papers, history = export.parse_json_export(text)
+    imported, history = export.parse_json_export(text)
     report = ImportReport("json", dry_run)
-    with catalogue.transaction(conn, keep=not dry_run):
+    with base.transaction(conn, keep=not dry_run):
         queue_order: list[tuple[int, str]] = []
-        for paper in papers:
+        for paper in imported:
             target = _matching_id(conn, paper)
             if target is None:
                 target = _unused_id(conn, paper.id)
-                catalogue.insert_paper(conn, replace(paper, id=target, origin="user"))
+                papers.insert_paper(conn, replace(paper, id=target, origin="user"))
                 report.added.append(target)
             local = replace(paper, id=target)
-            if paper.fetched_at and catalogue.arxiv_record(conn, target) is None:
-                catalogue.store_arxiv_record(conn, target, _record_of(local), paper.fetched_at)
+            if paper.fetched_at and arxiv_meta.arxiv_record(conn, target) is None:
+                arxiv_meta.store_arxiv_record(conn, target, _record_of(local), paper.fetched_at)
             if library.restore_state(conn, local, history.get(paper.id, [])):
                 if target not in report.added:
                     report.restored.append(target)
@@ -121,11 +122,11 @@ def import_json(
 def _matching_id(conn: sqlite3.Connection, paper: Paper) -> str | None:
     """The local paper an exported one is: same arXiv id, else same id (and no other arXiv id)."""
     if paper.arxiv_id:
-        found = catalogue.ids_by_arxiv_id(conn, paper.arxiv_id)
+        found = lookups.ids_by_arxiv_id(conn, paper.arxiv_id)
         if found:
             return found[0]
-    if catalogue.paper_exists(conn, paper.id):
-        local = catalogue.get_paper(conn, paper.id)
+    if lookups.paper_exists(conn, paper.id):
+        local = papers.get_paper(conn, paper.id)
         if not (paper.arxiv_id and local.arxiv_id and local.arxiv_id != paper.arxiv_id):
             return paper.id
     return None
@@ -133,7 +134,7 @@ def _matching_id(conn: sqlite3.Connection, paper: Paper) -> str | None:
 
 def _unused_id(conn: sqlite3.Connection, wanted: str) -> str:
     candidate, number = wanted, 1
-    while catalogue.paper_exists(conn, candidate):
+    while lookups.paper_exists(conn, candidate):
         number += 1
         candidate = f"{wanted}-{number}"
     return candidate
@@ -188,9 +189,9 @@ def import_bibtex(
         fields = {f.key.lower(): _plain(str(f.value)) for f in entry.fields}
         arxiv_id = _arxiv_id_of(fields)
         found = (
-            (catalogue.ids_by_arxiv_id(conn, arxiv_id.id) if arxiv_id else [])
-            or (catalogue.ids_by_doi(conn, fields["doi"]) if fields.get("doi") else [])
-            or (catalogue.ids_by_title(conn, fields["title"]) if fields.get("title") else [])
+            (lookups.ids_by_arxiv_id(conn, arxiv_id.id) if arxiv_id else [])
+            or (lookups.ids_by_doi(conn, fields["doi"]) if fields.get("doi") else [])
+            or (lookups.ids_by_title(conn, fields["title"]) if fields.get("title") else [])
         )
         if found:
             report.matched.append(found[0])
@@ -247,7 +248,7 @@ def import_ids(
     report = ImportReport("text", dry_run)
     new: list[str] = []
     for arxiv_id in dict.fromkeys(ids):
-        found = catalogue.ids_by_arxiv_id(conn, arxiv_id)
+        found = lookups.ids_by_arxiv_id(conn, arxiv_id)
         if found:
             report.matched.append(found[0])
         else:

@@ -11,10 +11,10 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 
-from papercli import catalogue
 from papercli.arxiv_ids import looks_like_arxiv_id, parse_arxiv_id
 from papercli.errors import AmbiguousError, InvalidValueError, NotFoundError, PapercliError
 from papercli.names import closest, name_key
+from papercli.store import lookups
 
 MAX_CANDIDATES = 8
 
@@ -27,16 +27,16 @@ def resolve(conn: sqlite3.Connection, ref: str) -> str:
     key = name_key(text)
     if looks_like_arxiv_id(text):
         arxiv_id = parse_arxiv_id(text).id
-        found = catalogue.ids_by_arxiv_id(conn, arxiv_id)
+        found = lookups.ids_by_arxiv_id(conn, arxiv_id)
         if found:
             return found[0]
         raise NotFoundError(f"arXiv:{arxiv_id} is not in the catalogue or your list")
     # Surest first, each only when the ones before found nothing.
-    ids = catalogue.ids_by_name(conn, key) if key else []
+    ids = lookups.ids_by_name(conn, key) if key else []
     if not ids and len(key) > 1:
-        ids = catalogue.ids_by_name_prefix(conn, key, MAX_CANDIDATES + 1)
+        ids = lookups.ids_by_name_prefix(conn, key, MAX_CANDIDATES + 1)
     if not ids:
-        ids = catalogue.ids_by_title_words(conn, text.split(), MAX_CANDIDATES + 1)
+        ids = lookups.ids_by_title_words(conn, text.split(), MAX_CANDIDATES + 1)
     if len(ids) == 1:
         return ids[0]
     if ids:
@@ -62,14 +62,14 @@ def resolve_all(conn: sqlite3.Connection, refs: Sequence[str]) -> list[str]:
 
 
 def _ambiguous(conn: sqlite3.Connection, text: str, ids: list[str]) -> AmbiguousError:
-    shown = catalogue.describe_ids(conn, ids[:MAX_CANDIDATES])
+    shown = lookups.describe_ids(conn, ids[:MAX_CANDIDATES])
     listing = ", ".join(f"{pid} ({title[:40]}, {year})" for pid, title, year in shown)
     more = "" if len(ids) <= MAX_CANDIDATES else " and more"
     return AmbiguousError(f"{text!r} matches several papers: {listing}{more}; use one of these ids")
 
 
 def _not_found(conn: sqlite3.Connection, text: str) -> NotFoundError:
-    names = catalogue.names_to_suggest(conn, name_key(text))
+    names = lookups.names_to_suggest(conn, name_key(text))
     suggestions = list(dict.fromkeys(names[n] for n in closest(text, list(names))))
     tip = f" — did you mean {' or '.join(repr(s) for s in suggestions)}?" if suggestions else ""
     return NotFoundError(f"no paper matches {text!r}{tip}")

@@ -15,7 +15,7 @@ from papercli.models import Paper, ReadStatus
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
-    from papercli.progress import Stats, StatusCounts
+    from papercli.store.progress import Stats, StatusCounts
 
 STATUS_STYLE = {
     ReadStatus.UNREAD: "dim",

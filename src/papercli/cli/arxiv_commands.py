@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from papercli import catalogue, refs
+from papercli import refs
 from papercli.cli.common import ShowFormat, connect, echo_json, read_refs
 from papercli.cli.options import Ref, complete_ref
 from papercli.errors import EXIT_USER, NotFoundError
+from papercli.store import papers
 
 if TYPE_CHECKING:
     from papercli.arxiv import ArxivClient
@@ -218,7 +219,7 @@ def open_command(
       papercli open "attention is all you need" --pdf
     """
     conn = connect(ctx)
-    paper = catalogue.get_paper(conn, refs.resolve(conn, ref))
+    paper = papers.get_paper(conn, refs.resolve(conn, ref))
     url = paper.pdf_url if pdf else paper.url
     if url is None:
         what = "PDF" if pdf else "web page"

@@ -4,7 +4,6 @@ from typing import Annotated
 
 import typer
 
-from papercli import catalogue
 from papercli.cli import views
 from papercli.cli.common import (
     CountFormat,
@@ -31,6 +30,7 @@ from papercli.cli.options import (
     Until,
     Year,
 )
+from papercli.store import papers
 
 
 def list_command(
@@ -96,7 +96,7 @@ def show_command(
 
 
 def _counts(ctx: typer.Context, what: str, by: CountSort, output: CountFormat) -> None:
-    rows = catalogue.count_by(connect(ctx), what)
+    rows = papers.count_by(connect(ctx), what)
     if by is CountSort.COUNT:
         rows.sort(key=lambda r: (-r[1], r[0].casefold()))
     else:

@@ -15,9 +15,10 @@ from itertools import chain, islice
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from papercli import catalogue, paths, render
+from papercli import paths, render
 from papercli.errors import EXIT_INTERRUPTED, PapercliError
 from papercli.models import ReadStatus, Selection
+from papercli.store import base, connection
 
 if TYPE_CHECKING:
     import typer
@@ -37,7 +38,7 @@ class AppState:
     def connect(self) -> sqlite3.Connection:
         if self._conn is None:
             explicit = self.db_option or os.environ.get(paths.DB_ENV_VAR)
-            self._conn = catalogue.open_database(
+            self._conn = connection.open_database(
                 self.db_path, paths.seed_path(), create_parent=not explicit
             )
         return self._conn
@@ -87,7 +88,7 @@ def report_failure(exc: PapercliError | sqlite3.Error | KeyboardInterrupt) -> in
     if isinstance(exc, KeyboardInterrupt):
         echo("error: interrupted; nothing after the last completed step was saved", err=True)
         return EXIT_INTERRUPTED
-    error = catalogue.database_error(exc) if isinstance(exc, sqlite3.Error) else exc
+    error = base.database_error(exc) if isinstance(exc, sqlite3.Error) else exc
     echo(f"error: {error.message}", err=True)
     return error.exit_code
 

@@ -6,8 +6,8 @@ from typing import Annotated
 
 import typer
 
-from papercli import catalogue
 from papercli.cli.common import connect, state
+from papercli.store import connection
 
 app = typer.Typer(no_args_is_help=True, rich_markup_mode=None)
 
@@ -52,5 +52,5 @@ def backup_command(
       papercli db backup ~/backups/papers.db
     """
     destination = target or Path(f"papercli-backup-{datetime.now():%Y%m%d-%H%M%S}.db")
-    catalogue.backup_database(connect(ctx), destination)
+    connection.backup_database(connect(ctx), destination)
     typer.echo(f"backed up to {destination}")

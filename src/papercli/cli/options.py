@@ -4,9 +4,9 @@ from typing import Annotated
 
 import typer
 
-from papercli import catalogue
 from papercli.cli.common import SortKey, state
 from papercli.models import ReadStatus
+from papercli.store import lookups
 
 # The selection options shared by every command that picks papers (list, export, queue add).
 Since = Annotated[
@@ -64,7 +64,7 @@ Refs = Annotated[
 def complete_ref(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
     """Shell completion: paper ids starting with what has been typed."""
     try:
-        return catalogue.complete_ids(state(ctx).connect(), incomplete)
+        return lookups.complete_ids(state(ctx).connect(), incomplete)
     except Exception:  # completion must never print a traceback into the shell
         return []
 

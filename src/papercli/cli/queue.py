@@ -6,12 +6,13 @@ from typing import Annotated
 
 import typer
 
-from papercli import catalogue, library, refs
+from papercli import refs
 from papercli.cli import views
 from papercli.cli.common import CountFormat, connect, fail, read_refs, selection, state
 from papercli.cli.options import Org, Search, Since, Status, Tag, Topic, Until, Year
 from papercli.errors import EXIT_USER
 from papercli.models import ReadStatus
+from papercli.store import library, papers
 
 app = typer.Typer(no_args_is_help=False, rich_markup_mode=None, invoke_without_command=True)
 
@@ -92,7 +93,7 @@ def add_command(
     if references:
         ids = refs.resolve_all(conn, read_refs(references))
     elif chosen.filters:
-        ids = list(catalogue.selected_ids(conn, chosen))
+        ids = list(papers.selected_ids(conn, chosen))
     else:
         fail("name papers to queue, or pick them with filters such as --topic", 2)
     if with_prereqs:

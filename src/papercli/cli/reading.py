@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from papercli import catalogue, library, refs
+from papercli import refs
 from papercli.cli import views
 from papercli.cli.common import (
     CountFormat,
@@ -19,6 +19,7 @@ from papercli.cli.common import (
 )
 from papercli.cli.options import Refs
 from papercli.models import ReadStatus, paper_summary
+from papercli.store import library, papers
 
 _MARK_HELP = {
     ReadStatus.READ: ("Mark papers read (and take them out of the queue).", "mark-read lora qlora"),
@@ -131,7 +132,7 @@ def note_command(
     if text is not None and edit:
         fail("give the note as TEXT or use --edit, not both", 2)
     if edit:
-        title = catalogue.get_paper(conn, paper_id).title
+        title = papers.get_paper(conn, paper_id).title
         import click  # typer 0.28 vendors a click without edit(); only --edit pays for it
 
         template = f"\n# Note on {paper_id}: {title}\n# Lines starting with # are ignored.\n"
@@ -220,20 +221,20 @@ def path_command(
     """
     conn = connect(ctx)
     target = refs.resolve(conn, ref)
-    papers = catalogue.papers_by_ids(conn, library.reading_path(conn, target))
+    steps = papers.papers_by_ids(conn, library.reading_path(conn, target))
     if output is CountFormat.json:
-        echo_json([paper_summary(p) for p in papers])
+        echo_json([paper_summary(p) for p in steps])
         return
     if output is CountFormat.csv:
         echo_csv(
             ["step", "id", "title", "year", "status"],
-            [[i, p.id, p.title, p.year, str(p.status)] for i, p in enumerate(papers, 1)],
+            [[i, p.id, p.title, p.year, str(p.status)] for i, p in enumerate(steps, 1)],
         )
         return
-    done = sum(p.status is ReadStatus.READ for p in papers)
-    typer.echo(f"Reading path to {target}: {len(papers)} papers, {done} read")
-    width = max(len(p.id) for p in papers)
-    for step, paper in enumerate(papers, 1):
+    done = sum(p.status is ReadStatus.READ for p in steps)
+    typer.echo(f"Reading path to {target}: {len(steps)} papers, {done} read")
+    width = max(len(p.id) for p in steps)
+    for step, paper in enumerate(steps, 1):
         mark = "x" if paper.status is ReadStatus.READ else " "
         goal = "  <- goal" if paper.id == target else ""
         typer.echo(f"{step:3}. [{mark}] {paper.id:<{width}}  {paper.title} ({paper.year}){goal}")

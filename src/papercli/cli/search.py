@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from papercli import catalogue, render
+from papercli import render
 from papercli.cli.common import (
     ListFormat,
     connect,
@@ -15,6 +15,7 @@ from papercli.cli.common import (
 )
 from papercli.cli.options import Org, Since, Status, Tag, Topic, Until, Year
 from papercli.models import paper_summary
+from papercli.store import search
 
 
 def search_command(
@@ -58,11 +59,11 @@ def search_command(
     chosen = selection(
         since=since, until=until, year=year, org=org, topic=topic, status=status, tag=tag
     )
-    results = catalogue.search_papers(connect(ctx), " ".join(words), chosen, limit)
+    results = search.search_papers(connect(ctx), " ".join(words), chosen, limit)
     hits = results.hits
     if results.too_many:
         typer.echo(
-            f"note: over {catalogue.RANK_LIMIT:,} papers match; showing the newest, unranked"
+            f"note: over {search.RANK_LIMIT:,} papers match; showing the newest, unranked"
             " (add words or filters to narrow the search)",
             err=True,
         )
@@ -82,7 +83,7 @@ def search_command(
         typer.echo(render.plain_table(render.SEARCH_COLUMNS, rows))
 
 
-def _hit_json(hit: catalogue.SearchHit, position: int, ranked: bool) -> dict[str, object]:
+def _hit_json(hit: search.SearchHit, position: int, ranked: bool) -> dict[str, object]:
     """The list JSON object, plus the snippet (matches in [brackets]) and the rank (1 is
     the best match; null when the results are newest first)."""
     return {

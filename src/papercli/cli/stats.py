@@ -5,9 +5,10 @@ from typing import Annotated
 
 import typer
 
-from papercli import progress, render
+from papercli import render
 from papercli.cli.common import ShowFormat, connect, echo_json, fancy_output
-from papercli.progress import StatusCounts
+from papercli.store import progress
+from papercli.store.progress import StatusCounts
 
 
 def _counts_json(counts: StatusCounts) -> dict[str, object]:

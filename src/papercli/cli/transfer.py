@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from papercli import catalogue, export, library
+from papercli import export
 from papercli.cli.common import SortKey, connect, selection
 from papercli.cli.options import (
     Org,
@@ -23,6 +23,7 @@ from papercli.cli.options import (
 )
 from papercli.errors import EXIT_USER
 from papercli.files import write_atomic
+from papercli.store import library, papers
 
 
 class ExportFormat(StrEnum):
@@ -100,7 +101,7 @@ def export_command(
             sort=sort,
             reverse=reverse,
         )
-        ids = list(catalogue.selected_ids(conn, chosen))
+        ids = list(papers.selected_ids(conn, chosen))
     text = export.export_papers(
         library.full_papers(conn, ids),
         str(output_format),

@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 from itertools import chain, islice
 
-from papercli import catalogue, render
+from papercli import render
 from papercli.cli.common import (
     AppState,
     CountFormat,
@@ -28,6 +28,7 @@ from papercli.cli.common import (
 )
 from papercli.errors import EXIT_USER
 from papercli.models import Paper, ReadStatus, Selection, paper_details, paper_summary
+from papercli.store import lookups, papers
 
 ARROW = "->"
 
@@ -47,34 +48,35 @@ def list_papers(state: AppState, chosen: Selection, output: ListFormat) -> None:
     """Print the listing as it is read from the database, whatever its length."""
     conn = state.connect()
     if output is ListFormat.ids:
-        echo_lines(catalogue.selected_ids(conn, chosen))
+        echo_lines(papers.selected_ids(conn, chosen))
         return
-    papers = catalogue.iter_papers(conn, chosen)
+    listing = papers.iter_papers(conn, chosen)
     if output is ListFormat.json:
-        echo_json_array(map(paper_summary, papers))
+        echo_json_array(map(paper_summary, listing))
     elif output is ListFormat.csv:
-        echo_csv_records(map(paper_summary, papers))
+        echo_csv_records(map(paper_summary, listing))
     else:
-        first = list(islice(papers, RICH_MAX_ROWS + 1))
+        first = list(islice(listing, RICH_MAX_ROWS + 1))
         if not first:
             echo("no papers match", err=True)
         elif fancy_output() and len(first) <= RICH_MAX_ROWS:
             render.print_papers(first)
         else:
-            rows = map(render.paper_row, chain(first, papers))
+            rows = map(render.paper_row, chain(first, listing))
             echo_lines(render.plain_table_lines(render.PAPER_COLUMNS, rows))
 
 
 def show_paper(state: AppState, ref: str, output: ShowFormat) -> None:
-    from papercli import library, refs  # only here: `list` starts faster without them
+    from papercli import refs
+    from papercli.store import library  # only here: `list` starts faster without them
 
     conn = state.connect()
-    paper = library.with_state(conn, catalogue.get_paper(conn, refs.resolve(conn, ref)))
+    paper = library.with_state(conn, papers.get_paper(conn, refs.resolve(conn, ref)))
     if output is ShowFormat.json:
         echo_json(paper_details(paper))
         return
     prerequisites = [
-        (pid, title) for pid, title, _ in catalogue.describe_ids(conn, paper.prerequisites)
+        (pid, title) for pid, title, _ in lookups.describe_ids(conn, paper.prerequisites)
     ]
     if fancy_output():
         render.print_rich(render.paper_panel(paper, prerequisites))
@@ -83,13 +85,13 @@ def show_paper(state: AppState, ref: str, output: ShowFormat) -> None:
 
 
 def show_next(state: AppState, output: NextFormat) -> None:
-    from papercli import library
+    from papercli.store import library
 
     conn = state.connect()
     head = library.next_in_queue(conn)
     if head is None:
         fail("your queue is empty; add papers with: papercli queue add REF", EXIT_USER)
-    paper = library.with_state(conn, catalogue.get_paper(conn, head))
+    paper = library.with_state(conn, papers.get_paper(conn, head))
     if output is NextFormat.JSON:
         echo_json(paper_summary(paper))
     elif output is NextFormat.ID:
@@ -105,21 +107,22 @@ def _next_text(paper: Paper) -> str:
 
 
 def show_queue(state: AppState, output: CountFormat) -> None:
-    from papercli import library
+    from papercli.store import library
 
     conn = state.connect()
-    papers = catalogue.papers_by_ids(conn, library.queue_ids(conn))
+    queued = papers.papers_by_ids(conn, library.queue_ids(conn))
     emit_rows(
         output,
         ["#", "id", "title", "year", "status"],
-        [[str(i), p.id, p.title, str(p.year), str(p.status)] for i, p in enumerate(papers, 1)],
-        [{"position": i, **paper_summary(p)} for i, p in enumerate(papers, 1)],
+        [[str(i), p.id, p.title, str(p.year), str(p.status)] for i, p in enumerate(queued, 1)],
+        [{"position": i, **paper_summary(p)} for i, p in enumerate(queued, 1)],
         empty="your queue is empty; add papers with: papercli queue add REF",
     )
 
 
 def mark_papers(state: AppState, references: list[str], status: ReadStatus) -> None:
-    from papercli import library, refs
+    from papercli import refs
+    from papercli.store import library
 
     conn = state.connect()
     ids = refs.resolve_all(conn, read_refs(references))

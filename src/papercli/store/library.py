@@ -1,8 +1,7 @@
 """The user's own state: reading status and its history, the queue, notes and tags.
 
-Like ``catalogue`` (which owns the catalogue facts), this module speaks SQL; the two
-are split so that everything a user did lives in one place, apart from what papercli
-ships. Every function that changes several rows does so in one transaction.
+Everything a user did lives here, apart from what papercli ships (``shipped``,
+``papers``). Every function that changes several rows does so in one transaction.
 """
 
 from __future__ import annotations
@@ -14,9 +13,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from papercli.catalogue import get_paper, transaction
 from papercli.errors import InvalidValueError, NotFoundError
 from papercli.models import Note, Paper, ReadStatus
+from papercli.store.base import transaction
+from papercli.store.papers import get_paper
 
 
 def utc_now() -> str:

@@ -1,8 +1,8 @@
 """Reading progress for ``papercli stats``: papers read, reading, unread and skipped,
 overall and by year, organization and topic, and papers read per month.
 
-Apart from ``library`` (which every reading command loads) so that only ``stats`` pays
-for building these dataclasses.
+Kept apart from ``library`` (which every reading command loads) so that only ``stats``
+pays for building these dataclasses.
 """
 
 from __future__ import annotations

@@ -1,0 +1,12 @@
+"""Everything papercli stores, and the only package that speaks SQL.
+
+One module per kind of stored thing: ``connection`` (the database file: open, check,
+migrate, back up), ``base`` (the SQLite plumbing they share), ``migrations`` (the schema),
+``shipped`` (the catalogue's seed), ``papers`` (adding, listing and reading papers),
+``lookups`` (finding a paper by what a user types), ``arxiv_meta`` (what arXiv said),
+``fts`` and ``search`` (full-text search), ``library`` (the user's own state) and
+``progress`` (the counts behind ``stats``).
+
+What comes next gets a module of its own here: the arXiv inbox and saved watches,
+citation links from Semantic Scholar, and sync events.
+"""

@@ -1,0 +1,141 @@
+"""What ``fetch`` and ``add`` learnt from arXiv (arxiv_meta and arxiv_authors), kept
+apart from the curated facts in papers and from the user's own state."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+
+from papercli.models import ArxivRecord, Author, Paper
+from papercli.names import name_key
+from papercli.store.base import optional_text, placeholders
+
+
+def store_arxiv_record(
+    conn: sqlite3.Connection, paper_id: str, record: ArxivRecord, fetched_at: str
+) -> None:
+    """Save (or replace) what arXiv says about a paper; call inside a transaction."""
+    conn.execute(
+        "INSERT OR REPLACE INTO arxiv_meta (paper_id, arxiv_id, version, title, abstract,"
+        " published, updated, primary_category, categories, dois, journal_ref, comment,"
+        " abs_url, pdf_url, fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            paper_id,
+            record.arxiv_id,
+            record.version,
+            record.title,
+            record.abstract,
+            record.published,
+            record.updated,
+            record.primary_category,
+            json.dumps(record.categories, ensure_ascii=False),
+            json.dumps(record.dois, ensure_ascii=False),
+            record.journal_ref,
+            record.comment,
+            record.abs_url,
+            record.pdf_url,
+            fetched_at,
+        ),
+    )
+    conn.execute("DELETE FROM arxiv_authors WHERE paper_id = ?", (paper_id,))
+    conn.executemany(
+        "INSERT INTO arxiv_authors (paper_id, position, name, affiliations) VALUES (?, ?, ?, ?)",
+        [
+            (paper_id, i, a.name, json.dumps(list(a.affiliations), ensure_ascii=False))
+            for i, a in enumerate(record.authors)
+        ],
+    )
+
+
+def arxiv_record(conn: sqlite3.Connection, paper_id: str) -> tuple[ArxivRecord, str] | None:
+    """What was last fetched from arXiv for a paper, and when; None if never."""
+    row = conn.execute(
+        "SELECT arxiv_id, version, title, abstract, published, updated, primary_category,"
+        " categories, dois, journal_ref, comment, abs_url, pdf_url, fetched_at"
+        " FROM arxiv_meta WHERE paper_id = ?",
+        (paper_id,),
+    ).fetchone()
+    if row is None:
+        return None
+    authors = [
+        Author(str(name), tuple(json.loads(affiliations)))
+        for name, affiliations in conn.execute(
+            "SELECT name, affiliations FROM arxiv_authors WHERE paper_id = ? ORDER BY position",
+            (paper_id,),
+        )
+    ]
+    (arxiv_id, version, title, abstract, published, updated, primary, categories, dois) = row[:9]
+    journal_ref, comment, abs_link, pdf_link, fetched_at = row[9:]
+    record = ArxivRecord(
+        arxiv_id=str(arxiv_id),
+        version=int(version),
+        title=str(title),
+        abstract=str(abstract),
+        authors=authors,
+        published=str(published),
+        updated=str(updated),
+        primary_category=optional_text(primary),
+        categories=json.loads(categories),
+        dois=json.loads(dois),
+        journal_ref=optional_text(journal_ref),
+        comment=optional_text(comment),
+        abs_url=str(abs_link),
+        pdf_url=optional_text(pdf_link),
+    )
+    return record, str(fetched_at)
+
+
+def fill_arxiv(conn: sqlite3.Connection, paper: Paper) -> None:
+    """Copy the fetched arXiv metadata, if any, into the paper's arXiv fields."""
+    fetched = arxiv_record(conn, paper.id)
+    if fetched is None:
+        return
+    record, paper.fetched_at = fetched
+    paper.authors = record.authors
+    paper.abstract = record.abstract
+    paper.primary_category = record.primary_category
+    paper.categories = record.categories
+    paper.dois = record.dois
+    paper.journal_ref = record.journal_ref
+    paper.comment = record.comment
+    paper.arxiv_version = record.version
+    paper.arxiv_updated = record.updated
+
+
+def ids_with_arxiv_id(conn: sqlite3.Connection, *, never_fetched: bool = False) -> list[str]:
+    """Papers that arXiv can tell about, oldest first; only those never fetched if asked."""
+    sql = "SELECT id FROM papers WHERE arxiv_id IS NOT NULL"
+    if never_fetched:
+        sql += " AND id NOT IN (SELECT paper_id FROM arxiv_meta)"
+    return [str(r[0]) for r in conn.execute(sql + " ORDER BY date, id")]
+
+
+def arxiv_ids_and_titles(
+    conn: sqlite3.Connection, ids: Sequence[str]
+) -> dict[str, tuple[str | None, str]]:
+    """(arXiv id or None, title) for each paper id that exists."""
+    return {
+        str(pid): (optional_text(arxiv_id), str(title))
+        for pid, arxiv_id, title in conn.execute(
+            f"SELECT id, arxiv_id, title FROM papers WHERE id IN ({placeholders(ids)})", ids
+        )
+    }
+
+
+def organizations_in(conn: sqlite3.Connection, affiliations: Sequence[str]) -> list[str]:
+    """The known organizations named by authors' affiliations, in order of first mention.
+
+    An affiliation matches when it, or one of its comma-separated parts, is a known
+    spelling (``Google Brain, Mountain View`` -> ``Google``); the rest are not guessed at.
+    """
+    found: dict[str, None] = {}
+    for affiliation in affiliations:
+        for part in (affiliation, *affiliation.split(",")):
+            row = conn.execute(
+                "SELECT org FROM org_names WHERE key = ?", (name_key(part),)
+            ).fetchone()
+            if row is not None:
+                found[str(row[0])] = None
+                break
+    return list(found)

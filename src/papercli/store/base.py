@@ -1,0 +1,64 @@
+"""SQLite plumbing every store module shares: connecting, transactions, error sentences.
+
+papercli uses the standard library's sqlite3: every command opens the database, and
+sqlite-utils would add ~100 ms to each start.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from papercli.errors import DatabaseError
+
+BUSY_TIMEOUT_MS = 5000
+
+
+SEP = "\x1f"  # joins list values inside one SQL result column
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, uri=False)
+
+
+def database_error(exc: sqlite3.Error, path: Path | None = None) -> DatabaseError:
+    """Turn an sqlite3 failure into a sentence for the user."""
+    text = str(exc)
+    where = f"{path}" if path else "the database"
+    if "locked" in text or "busy" in text:
+        return DatabaseError(f"{where} is busy (another papercli is writing to it); try again")
+    if "not a database" in text or "malformed" in text:
+        return DatabaseError(f"{where} is not a papercli database or is damaged ({text})")
+    if "readonly" in text or "unable to open" in text:
+        return DatabaseError(f"cannot write {where}: {text}")
+    return DatabaseError(f"database error in {where}: {text}")
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection, *, keep: bool = True) -> Iterator[None]:
+    """One all-or-nothing write: BEGIN IMMEDIATE, then COMMIT or ROLLBACK.
+
+    With ``keep=False`` the work is rolled back even when it succeeds: a dry run that
+    reports exactly what a real run would change.
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT" if keep else "ROLLBACK")
+
+
+def split_list(value: object) -> list[str]:
+    return str(value).split(SEP) if value else []
+
+
+def optional_text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def placeholders(values: Sequence[object]) -> str:
+    return ", ".join("?" * len(values))

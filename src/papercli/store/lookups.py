@@ -1,0 +1,130 @@
+"""The lookups behind ``refs.resolve``: papers by name, name prefix, arXiv id, DOI and
+title words, the names "did you mean" compares with, and shell completion."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+
+from papercli.store.base import placeholders
+from papercli.store.fts import fts_query
+
+
+def ids_by_name(conn: sqlite3.Connection, key: str) -> list[str]:
+    return [
+        str(r[0])
+        for r in conn.execute(
+            "SELECT DISTINCT paper_id FROM paper_names WHERE key = ? ORDER BY paper_id", (key,)
+        )
+    ]
+
+
+def ids_by_name_prefix(conn: sqlite3.Connection, key: str, limit: int) -> list[str]:
+    return [
+        str(r[0])
+        for r in conn.execute(
+            "SELECT DISTINCT paper_id FROM paper_names WHERE key > ? AND key < ? "
+            "ORDER BY paper_id LIMIT ?",
+            (key, key + "\U0010ffff", limit),
+        )
+    ]
+
+
+def ids_by_arxiv_id(conn: sqlite3.Connection, arxiv_id: str) -> list[str]:
+    return [
+        str(r[0]) for r in conn.execute("SELECT id FROM papers WHERE arxiv_id = ?", (arxiv_id,))
+    ]
+
+
+def ids_by_title_words(conn: sqlite3.Connection, words: Sequence[str], limit: int) -> list[str]:
+    """Papers whose title has every word, oldest first.
+
+    Words are matched as the search index's tokens ("models" finds "Model"; "low-rank"
+    is the two words in a row), so this is an index lookup rather than a scan of every
+    title, which takes seconds on a million papers.
+    """
+    # As in search_papers: FTS5 reads NUL as the end of the query; a word without
+    # letters or digits has no tokens.
+    terms = [w.replace("\x00", " ") for w in words if any(c.isalnum() for c in w)]
+    if not terms:
+        return []
+    return [
+        str(r[0])
+        for r in conn.execute(
+            "SELECT d.paper_id FROM paper_search JOIN search_docs d ON d.docid = paper_search.rowid"
+            " WHERE paper_search MATCH ? ORDER BY paper_search.rowid LIMIT ?",
+            (f"title : ({fts_query(terms)})", limit),
+        )
+    ]
+
+
+def ids_by_doi(conn: sqlite3.Connection, doi: str) -> list[str]:
+    """Papers whose fetched arXiv metadata lists this DOI (any case)."""
+    return [
+        str(r[0])
+        for r in conn.execute(
+            "SELECT DISTINCT m.paper_id FROM arxiv_meta m, json_each(m.dois) d"
+            " WHERE lower(d.value) = lower(?)",
+            (doi,),
+        )
+    ]
+
+
+def ids_by_title(conn: sqlite3.Connection, title: str) -> list[str]:
+    """Papers with exactly this title, ignoring case."""
+    return [
+        str(r[0])
+        for r in conn.execute("SELECT id FROM papers WHERE title = ? COLLATE NOCASE", (title,))
+    ]
+
+
+def paper_exists(conn: sqlite3.Connection, paper_id: str) -> bool:
+    return conn.execute("SELECT 1 FROM papers WHERE id = ?", (paper_id,)).fetchone() is not None
+
+
+SUGGESTION_POOL = 20_000
+"""How many names "did you mean" compares a mistyped reference with (~20 ms)."""
+
+
+def names_to_suggest(conn: sqlite3.Connection, key: str) -> dict[str, str]:
+    """Names to look for a mistyped reference among, each mapped to its paper id.
+
+    Every name, in a library of up to SUGGESTION_POOL names. In a bigger one, those
+    sharing the longest beginning (up to 3 characters) with ``key`` that any name shares,
+    at most SUGGESTION_POOL of them: comparing a million names would take seconds.
+    """
+    sql = "SELECT name, paper_id FROM paper_names"
+    rows = conn.execute(f"{sql} LIMIT ?", (SUGGESTION_POOL + 1,)).fetchall()
+    if len(rows) > SUGGESTION_POOL:
+        rows = []
+        for length in range(min(len(key), 3), 0, -1):
+            start = key[:length]
+            rows = conn.execute(
+                f"{sql} WHERE key >= ? AND key < ? LIMIT ?",
+                (start, start + "\U0010ffff", SUGGESTION_POOL),
+            ).fetchall()
+            if rows:
+                break
+    return {str(name): str(paper_id) for name, paper_id in rows}
+
+
+def describe_ids(conn: sqlite3.Connection, ids: Sequence[str]) -> list[tuple[str, str, int]]:
+    """(id, title, year) for each id, in the order given."""
+    rows = {
+        str(r[0]): (str(r[0]), str(r[1]), int(r[2]))
+        for r in conn.execute(
+            f"SELECT id, title, year FROM papers WHERE id IN ({placeholders(ids)})", ids
+        )
+    }
+    return [rows[i] for i in ids if i in rows]
+
+
+def complete_ids(conn: sqlite3.Connection, prefix: str, limit: int = 50) -> list[tuple[str, str]]:
+    """Paper ids starting with ``prefix``, with titles, for shell completion."""
+    return [
+        (str(i), str(t))
+        for i, t in conn.execute(
+            "SELECT id, title FROM papers WHERE id >= ? AND id < ? ORDER BY id LIMIT ?",
+            (prefix, prefix + "\U0010ffff", limit),
+        )
+    ]

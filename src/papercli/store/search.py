@@ -1,0 +1,201 @@
+"""Full-text search (``papercli search``): ranked matches in paper_search and note_search
+(see migrations.M003_SEARCH), with the passage that matched."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Sequence
+from typing import NamedTuple
+
+from papercli.errors import InvalidValueError
+from papercli.models import Paper, ReadStatus, Selection
+from papercli.names import name_key
+from papercli.store.fts import UNSPACED, fts_query, search_terms, unspaced_docids
+from papercli.store.papers import SUMMARY_COLUMNS, paper_from_row, where_clause
+
+RANK_LIMIT = 10_000
+"""Past this many matches, show the newest matches unranked: at 1M papers, ranking every
+match of the commonest word takes 0.6 s (2.6 s with a tag filter; bench/search_bench.py),
+while counting up to this bound takes a millisecond."""
+
+
+# bm25 weights of title, names, summary, abstract and notes: a title match counts most.
+_WEIGHTS = "10.0, 8.0, 3.0, 1.0, 3.0"
+
+
+_SNIPPET = "snippet(paper_search, -1, char(2), char(3), '…', 12)"  # matches in \x02…\x03
+
+
+class SearchHit(NamedTuple):
+    paper: Paper
+    snippet: list[tuple[str, bool]]  # the best passage, as (text, is a matched word) parts
+
+
+class SearchResults(NamedTuple):
+    hits: list[SearchHit]
+    ranked: bool  # best first; else newest first
+    too_many: bool  # more than RANK_LIMIT papers matched (so not ranked)
+
+
+def search_papers(
+    conn: sqlite3.Connection, words: str, selection: Selection, limit: int
+) -> SearchResults:
+    """Papers matching all ``words`` and the list filters in ``selection``, best first.
+
+    A paper named exactly by the words (short name or alias) comes first. When nothing
+    matches, the last word is tried as a prefix ("transf" finds "transformer"). Words in
+    Chinese or Japanese also match inside notes; with them, or with more than RANK_LIMIT
+    matches, the results come newest first instead of ranked.
+    """
+    words = words.replace("\x00", " ")  # FTS5 would read NUL as the end of the query
+    if not words.strip():
+        raise InvalidValueError("nothing to search for; give some words, e.g. papercli search lora")
+    terms = search_terms(words)
+    if not terms:
+        return SearchResults([], ranked=True, too_many=False)
+    where, params = where_clause(conn, selection)
+    filters = where.replace("WHERE", "AND", 1)
+    spaced = [t for t in terms if not re.search(UNSPACED, t)]
+    if len(spaced) < len(terms):
+        unspaced = [t for t in terms if re.search(UNSPACED, t)]
+        hits = _search_unspaced(conn, unspaced, spaced, filters, params, limit)
+        return SearchResults(hits, ranked=False, too_many=False)
+    # Docids sort by date (see migrations.M003_SEARCH): year filters become a docid range
+    # that FTS5 seeks to, rather than a check on every match.
+    first = _year_docid(selection.year or selection.since or 0)
+    last = _year_docid((selection.year or selection.until or 9999) + 1)
+    match = "paper_search MATCH ? AND paper_search.rowid >= ? AND paper_search.rowid < ?"
+    count_sql = f"SELECT count(*) FROM (SELECT 1 FROM paper_search WHERE {match} LIMIT ?)"
+    query = fts_query(spaced)
+    (count,) = conn.execute(count_sql, (query, first, last, RANK_LIMIT + 1)).fetchone()
+    if not count and len(spaced[-1]) >= 3:
+        # Only now: FTS5 merges every matching word's list for a prefix, ~30 ms at 1M.
+        query += "*"
+        (count,) = conn.execute(count_sql, (query, first, last, RANK_LIMIT + 1)).fetchone()
+    too_many = count > RANK_LIMIT
+    select = (
+        f"SELECT {SUMMARY_COLUMNS}, {_SNIPPET}, paper_search.rowid FROM paper_search"
+        " JOIN search_docs d ON d.docid = paper_search.rowid JOIN papers p ON p.id = d.paper_id"
+        " LEFT JOIN reading_state s ON s.paper_id = p.id WHERE"
+    )
+    if too_many:
+        # FTS5 reads a match in docid order, so newest first needs no sort: this stops
+        # once `limit` papers pass the filters. When few papers can pass them (tags, or
+        # statuses other than unread), those papers' docids are gathered first and each
+        # match is checked against that set, not joined to papers (~3 µs each: 1.4 s for
+        # the commonest word at 1M when nearly none pass).
+        few = _few_papers(conn, selection, filters, params)
+        if few is not None:
+            filters, params = (
+                "AND +paper_search.rowid IN (SELECT value FROM json_each(?))",
+                [json.dumps(few)],
+            )
+        rows = conn.execute(
+            f"{select} {match} {filters} ORDER BY paper_search.rowid DESC LIMIT ?",
+            [query, first, last, *params, limit],
+        ).fetchall()
+    else:
+        # A paper named exactly by the words comes first, then the others by bm25. With
+        # ORDER BY rank, FTS5 sorts the match itself and SQLite computes the snippet and
+        # the other columns only for the papers shown.
+        named = conn.execute(
+            f"{select} paper_search.rowid IN (SELECT n.docid FROM paper_names"
+            " JOIN search_docs n ON n.paper_id = paper_names.paper_id WHERE key = ?)"
+            f" AND {match} {filters}",
+            [name_key(words), query, first, last, *params],
+        ).fetchall()
+        best = conn.execute(
+            f"{select} {match} {filters} AND rank MATCH ? ORDER BY rank LIMIT ?",
+            [query, first, last, *params, f"bm25({_WEIGHTS})", limit + len(named)],
+        ).fetchall()
+        rows = list({row[16]: row for row in named + best}.values())[:limit]
+    hits = [SearchHit(paper_from_row(row[:15]), _snippet_parts(str(row[15]))) for row in rows]
+    return SearchResults(hits, ranked=not too_many, too_many=too_many)
+
+
+def _few_papers(
+    conn: sqlite3.Connection, selection: Selection, filters: str, params: list[object]
+) -> list[int] | None:
+    """The docids of the papers the filters pick, when the filters can pick few (by tag,
+    or by statuses other than unread) and pick at most RANK_LIMIT; else None."""
+    read = bool(selection.statuses) and ReadStatus.UNREAD not in selection.statuses
+    if not (selection.tags or read):
+        return None
+    docids = conn.execute(
+        "SELECT d.docid FROM papers p JOIN search_docs d ON d.paper_id = p.id"
+        f" LEFT JOIN reading_state s ON s.paper_id = p.id WHERE true {filters} LIMIT ?",
+        [*params, RANK_LIMIT + 1],
+    ).fetchall()
+    return [int(r[0]) for r in docids] if len(docids) <= RANK_LIMIT else None
+
+
+def _year_docid(year: int) -> int:
+    """The first docid of a year (years clamped to 0..10000, keeping SQLite's 64 bits)."""
+    return min(max(year, 0), 10_000) * 10**13
+
+
+def _search_unspaced(
+    conn: sqlite3.Connection,
+    unspaced: Sequence[str],
+    spaced: Sequence[str],
+    filters: str,
+    params: list[object],
+    limit: int,
+) -> list[SearchHit]:
+    """Papers having each unspaced word as a token or inside a note, and the spaced words
+    as tokens, newest first."""
+    candidates: list[str] = []
+    args: list[object] = []
+    for term in unspaced:
+        sql, term_args = unspaced_docids(term)
+        candidates.append(sql)
+        args += term_args
+    # The few papers the unspaced words pick, checked while reading the other words' match.
+    found = f"paper_search.rowid IN ({' INTERSECT '.join(candidates)})"
+    if spaced:
+        found = f"paper_search MATCH ? AND +{found}"
+        args.insert(0, fts_query(spaced))
+    sql = (
+        f"SELECT {SUMMARY_COLUMNS}, paper_search.notes, paper_search.title, paper_search.names,"
+        " paper_search.summary, paper_search.abstract FROM paper_search"
+        " JOIN search_docs d ON d.docid = paper_search.rowid JOIN papers p ON p.id = d.paper_id"
+        f" LEFT JOIN reading_state s ON s.paper_id = p.id WHERE {found} {filters}"
+        " ORDER BY paper_search.rowid DESC LIMIT ?"
+    )
+    args += [*params, limit]
+    return [
+        SearchHit(paper_from_row(row[:15]), _excerpt([str(t) for t in row[15:]], unspaced, spaced))
+        for row in conn.execute(sql, args)
+    ]
+
+
+def _snippet_parts(marked: str) -> list[tuple[str, bool]]:
+    """FTS5's snippet, matches between \\x02 and \\x03, as (text, is a match) parts."""
+    pieces = re.split("[\x02\x03]", " ".join(marked.split()))
+    return [(piece, i % 2 == 1) for i, piece in enumerate(pieces) if piece]
+
+
+def _excerpt(
+    texts: Sequence[str], unspaced: Sequence[str], spaced: Sequence[str], width: int = 60
+) -> list[tuple[str, bool]]:
+    """The passage around the first unspaced word in ``texts``, with all words marked
+    (what FTS5's snippet does for the words it can match itself)."""
+    words = sorted([*unspaced, *spaced], key=len, reverse=True)
+    pattern = re.compile("|".join(map(re.escape, words)), re.IGNORECASE)
+    first = re.compile("|".join(map(re.escape, unspaced)), re.IGNORECASE)
+    text = next((t for t in texts if first.search(t)), texts[1])
+    text = " ".join(text.split())
+    found = first.search(text)
+    start = max(0, found.start() - width // 3) if found else 0
+    passage = text[start : start + width]
+    parts: list[tuple[str, bool]] = [("…", False)] if start else []
+    position = 0
+    for match in pattern.finditer(passage):
+        parts += [(passage[position : match.start()], False), (match.group(), True)]
+        position = match.end()
+    parts.append((passage[position:], False))
+    if start + width < len(text):
+        parts.append(("…", False))
+    return [(piece, hit) for piece, hit in parts if piece]
