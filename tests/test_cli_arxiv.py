@@ -90,13 +90,20 @@ def test_fetch_stores_metadata_that_show_then_has(
     assert result.stdout == "updated 1, unchanged 0, not found 0, failed 0, title mismatch 0\n"
     assert replay.id_lists == ["2106.09685"]
     paper = papers.get_paper(db, "lora")
-    assert [a.name for a in paper.authors] == [
+    assert [a.name for a in paper.arxiv_authors] == [
         "Andrew Gould",
         "Susan Dorsher",
         "B. Scott Gaudi",
         "Andrzej Udalski",
     ]
-    assert paper.authors[2].affiliations == ("CfA",)
+    assert paper.arxiv_authors[2].affiliations == ("CfA",)
+    # The curated authors win, and the disagreement is worth a warning.
+    assert [a.family for a in paper.authors][:2] == ["Hu", "Shen"]
+    assert result.stderr == (
+        "warning: authors differ, the catalogue's kept: lora has 8 here (Edward J. Hu,"
+        " Yelong Shen, Phillip Wallis, …), 4 on arXiv (Andrew Gould, Susan Dorsher,"
+        " B. Scott Gaudi, …)\n"
+    )
     assert paper.abstract and paper.abstract.startswith("We derive the frequencies")
     assert (paper.categories, paper.arxiv_version, paper.fetched_at) == (["astro-ph"], 2, NOW)
     assert run("fetch", "lora").stdout.startswith("updated 0, unchanged 1,")
@@ -109,7 +116,14 @@ def test_show_json_includes_fetched_metadata(
     assert run("fetch", "lora").exit_code == 0
     shown = run_json("show", "lora", "--format", "json")
     assert isinstance(shown, dict)
-    assert shown["authors"][0]["name"] == "Andrew Gould"
+    assert shown["authors"][0] == {
+        "name": "Edward J. Hu",
+        "family": "Hu",
+        "given": "Edward J.",
+        "literal": False,
+        "affiliations": [],
+    }
+    assert (shown["venue"], shown["doi"], shown["citation_key"]) == ("ICLR 2022", None, "hu2021lora")
     assert shown["abstract"].startswith("We derive the frequencies")
     assert shown["categories"] == ["astro-ph"]
 
@@ -125,7 +139,7 @@ def test_a_title_mismatch_is_reported_and_not_stored(
         f"title mismatch, not stored: lora (arXiv:2106.09685) is {LORA!r} here"
         f" but {HEAT_BATH!r} on arXiv",
     ]
-    assert papers.get_paper(db, "lora").authors == []
+    assert papers.get_paper(db, "lora").arxiv_authors == []
 
 
 def test_papers_arxiv_does_not_know_are_named(

@@ -11,6 +11,8 @@ LIST_KEYS = {
     "id",
     "short_name",
     "title",
+    "authors",
+    "venue",
     "year",
     "date",
     "kind",

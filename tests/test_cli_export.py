@@ -50,11 +50,14 @@ def test_bibtex_export_parses_back(run, small_queue):
     text = run("export", "--queue", "--format", "bibtex").stdout
     library = bibtexparser.parse_string(text)
     assert not library.failed_blocks
-    assert [e.key for e in library.entries] == ["lora", "qlora"]
+    assert [e.key for e in library.entries] == ["hu2021lora", "dettmers2023qlora"]
     lora = library.entries[0]
+    assert lora.entry_type == "inproceedings"
+    assert lora["booktitle"] == "International Conference on Learning Representations"
+    assert lora["author"].startswith("Hu, Edward J. and Shen, Yelong and ")
     assert lora["eprint"] == "2106.09685"
     assert lora["archivePrefix"] == "arXiv"
-    assert lora["year"] == "2021"
+    assert lora["year"] == "2022"  # ICLR 2022, though on arXiv since 2021
 
 
 def test_json_export_carries_the_users_state(run, small_queue):
@@ -74,7 +77,7 @@ def test_output_file_is_written_and_reported(run, small_queue, tmp_path):
     assert result.exit_code == 0
     assert result.stdout == ""
     assert f"wrote 2 papers to {target}" in result.stderr
-    assert target.read_text(encoding="utf-8").startswith("@misc{lora,")
+    assert target.read_text(encoding="utf-8").startswith("@inproceedings{hu2021lora,")
 
 
 def test_a_failed_write_keeps_the_old_file(run, small_queue, tmp_path, monkeypatch):

@@ -128,7 +128,8 @@ def test_fetch_stores_everything_arxiv_says(
     assert replay.id_lists == ["2106.09685"]
     paper = papers.get_paper(conn, "lora")
     assert paper.title == LORA  # the catalogue's own facts are untouched
-    assert paper.authors == [
+    assert paper.authors[0].name == "Edward J. Hu"
+    assert paper.arxiv_authors == [
         Author("Andrew Gould", ("Ohio State",)),
         Author("Susan Dorsher", ("Ohio State",)),
         Author("B. Scott Gaudi", ("CfA",)),
@@ -350,6 +351,9 @@ title = "Heat-bath random walks with Markov bases"
 short_name = "Heat-bath"
 arxiv_id = "1605.08386"
 date = "2016-05-26"
+authors = ["Caprice Stanley", "Tobias Windisch"]
+citation_key = "stanley2016markov"
+checked_against = ["https://arxiv.org/abs/1605.08386"]
 organizations = []
 topics = ["architecture"]
 why = "Now in the catalogue."
@@ -371,6 +375,9 @@ prerequisites = []
     assert paper.tags == ["walks"]
     assert library.queue_ids(conn) == ["heat-bath", "transformer"]
     assert [a.name for a in paper.authors] == ["Caprice Stanley", "Tobias Windisch"]
+    # The key the user's documents cite stays, whatever the catalogue calls the paper.
+    assert added.citation_key == "stanley2016heat"
+    assert paper.citation_key == "stanley2016heat"
     after = {t: _rows(conn, t) for t in before}
     assert after == {
         t: [tuple("heat-bath" if v == added.id else v for v in row) for row in rows]

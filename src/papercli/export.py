@@ -4,28 +4,29 @@ Pure functions: the CLI decides where the returned text goes. Every format ends 
 ``\\n`` (RIS included: Zotero, EndNote, JabRef and Mendeley all read LF), so write the text with
 ``newline=""`` to keep it byte-identical on every platform.
 
-The citation formats agree on what a paper is: ``journal`` when arXiv reports a journal_ref,
-``blog`` and ``report`` from the catalogue's kind, ``preprint`` for other arXiv papers, and
-``other`` for the rest. They also agree on who wrote it: the arXiv authors once fetched, else the
-organizations as institutional authors (never invented people).
+The citation formats agree on what a paper is: ``conference`` or ``journal`` by its venue
+(or a journal_ref arXiv reports), ``blog`` and ``report`` from the catalogue's kind,
+``preprint`` for other arXiv papers, and ``other`` for the rest. They also agree on who wrote
+it: the paper's authors (curated in the catalogue, from arXiv for papers a user added), else
+its organizations as institutional authors (never invented people); and on its key, the one
+stored with the paper, which never changes.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import itertools
 import json
 import re
-import string
 import unicodedata
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, fields
 from datetime import date
 from typing import Any
 
+from papercli import names
 from papercli.errors import InvalidValueError
-from papercli.models import Author, Note, Paper, ReadStatus, paper_summary
+from papercli.models import VENUES, Author, Note, Paper, ReadStatus, paper_summary, split_venue
 
 FORMATS = ("markdown", "csv", "json", "bibtex", "csl-json", "ris")
 GROUPS = ("topic", "year")
@@ -36,6 +37,7 @@ History = Mapping[str, Sequence[Mapping[str, object]]]
 
 # work type -> (BibTeX entry type, CSL type, RIS type)
 _TYPES = {
+    "conference": ("inproceedings", "paper-conference", "CONF"),
     "journal": ("article", "article-journal", "JOUR"),
     "preprint": ("misc", "article", "UNPB"),
     "blog": ("misc", "post-weblog", "BLOG"),
@@ -131,7 +133,7 @@ def _md(text: str) -> str:
 _SUMMARY_KEYS = tuple(paper_summary(Paper(id="", title="", short_name="", year=0, date="")))
 CSV_COLUMNS = (
     *_SUMMARY_KEYS,
-    *("status_changed_at", "read_at", "queue_position", "tags", "notes", "authors", "abstract"),
+    *("status_changed_at", "read_at", "queue_position", "tags", "notes", "abstract"),
 )
 
 
@@ -166,7 +168,8 @@ def _json(papers: Sequence[Paper], day: str, history: History) -> str:
     records = []
     for paper in papers:
         summary = paper_summary(paper)
-        rest = {k: v for k, v in asdict(paper).items() if k not in summary}
+        # Everything, authors as whole objects (the summary has only their names).
+        rest = {k: v for k, v in asdict(paper).items() if k not in summary or k == "authors"}
         changes = [dict(change) for change in history.get(paper.id, [])]
         records.append({**summary, **rest, "history": changes})
     return _dump_json(
@@ -215,17 +218,33 @@ def _paper_from_record(record: dict[str, Any]) -> Paper:
     values = {key: value for key, value in record.items() if key in _PAPER_FIELDS}
     values["status"] = ReadStatus(values.get("status", ReadStatus.UNREAD))
     values["notes"] = [Note(**note) for note in values.get("notes", [])]
-    values["authors"] = [
-        Author(author["name"], tuple(author.get("affiliations", ())))
-        for author in values.get("authors", [])
-    ]
+    for key in ("authors", "arxiv_authors"):
+        values[key] = [_author_from_record(author) for author in values.get(key, [])]
     return Paper(**values)
+
+
+def _author_from_record(record: dict[str, Any]) -> Author:
+    """An author from an export; exports made before names were split get split now."""
+    name, affiliations = str(record["name"]), tuple(record.get("affiliations", ()))
+    if "family" not in record:
+        return person(name, affiliations)
+    return Author(
+        name,
+        affiliations,
+        family=str(record["family"]),
+        given=str(record.get("given", "")),
+        suffix=str(record.get("suffix", "")),
+        literal=bool(record.get("literal", False)),
+    )
 
 
 # --- What the citation formats share -------------------------------------------------------------
 
 
 def _work_type(paper: Paper) -> str:
+    venue = split_venue(paper.venue)
+    if venue:
+        return VENUES[venue[0]][0]
     if paper.journal_ref:
         return "journal"
     if paper.kind in ("blog", "report"):
@@ -233,85 +252,69 @@ def _work_type(paper: Paper) -> str:
     return "preprint" if paper.arxiv_id else "other"
 
 
+def _container(paper: Paper) -> str | None:
+    """The proceedings' or journal's name, for a published paper."""
+    venue = split_venue(paper.venue)
+    return VENUES[venue[0]][1] if venue else paper.journal_ref
+
+
 def _date_parts(paper: Paper) -> list[int]:
-    """``[year, month, day]`` with the precision the catalogue has."""
+    """``[year, month, day]`` with the precision the catalogue has; a published paper's
+    year is its venue's (LoRA: arXiv 2021, ICLR 2022)."""
+    venue = split_venue(paper.venue)
+    if venue:
+        return [venue[1]]
     match = re.match(r"(\d{4})(?:-(\d\d)(?:-(\d\d))?)?", paper.date)
     return [int(part) for part in match.groups() if part] if match else [paper.year]
 
 
-_PARTICLES = frozenset(
-    {"da", "de", "del", "della", "den", "der", "di", "dos", "du", "la", "le", "ten", "ter", "van"}
-    | {"von"}
-)
+def _doi(paper: Paper) -> str | None:
+    return paper.doi or (paper.dois[0] if paper.dois else None)
 
 
-def _split_name(name: str) -> tuple[str, str]:
-    """``(family, given)`` from arXiv's ``Given Family``, keeping ``van der`` with the family."""
-    if "," in name:
-        family, given = name.split(",", 1)
-        return family.strip(), given.strip()
-    parts = name.split()
-    cut = len(parts) - 1
-    while cut > 1 and parts[cut - 1].lower() in _PARTICLES:
-        cut -= 1
-    return " ".join(parts[cut:]), " ".join(parts[:cut])
+def person(name: str, affiliations: Sequence[str] = ()) -> Author:
+    """An author split the way BibTeX splits ``First von Last`` (bibtexparser's rules):
+    ``Quoc V. Le`` -> family ``Le``; ``Aäron van den Oord`` -> family ``van den Oord``.
+
+    Names the rules get wrong (``Sheer El Showk``, ``Robert L. Logan IV``) are given their
+    family name explicitly in the catalogue.
+    """
+    from bibtexparser.middlewares.names import parse_single_name_into_parts
+
+    clean = " ".join(name.split())
+    parts = parse_single_name_into_parts(clean, strict=False)
+    family = " ".join([*parts.von, *parts.last]) or clean
+    return Author(
+        clean,
+        tuple(affiliations),
+        family=family,
+        given=" ".join(parts.first),
+        suffix=" ".join(parts.jr),
+    )
 
 
-def _people(paper: Paper) -> list[tuple[str, str]]:
-    """``(family, given)`` per author, or ``(organization, "")`` when no author is known."""
+def _people(paper: Paper) -> list[Author]:
+    """The paper's authors, or its organizations as institutions when none are known."""
     if paper.authors:
-        return [_split_name(author.name) for author in paper.authors]
-    return [(org, "") for org in paper.organizations]
-
-
-# Letters NFKD does not split into a base letter and an accent.
-_NO_DECOMPOSITION = str.maketrans(
-    {"Ł": "L", "ł": "l", "Ø": "O", "ø": "o", "ß": "ss", "Æ": "AE", "æ": "ae", "Œ": "OE"}
-    | {"œ": "oe", "Đ": "D", "đ": "d", "Þ": "Th", "þ": "th", "\u0131": "i"}
-)
-_STOPWORDS = frozenset(
-    {"a", "an", "and", "are", "as", "at", "by", "for", "from", "how", "in", "is", "of", "on"}
-    | {"the", "to", "towards", "via", "with"}
-)
-
-
-def _ascii(text: str) -> str:
-    """Accents stripped (Łukasz -> Lukasz), anything else outside ASCII dropped."""
-    folded = unicodedata.normalize("NFKD", text.translate(_NO_DECOMPOSITION))
-    return folded.encode("ascii", "ignore").decode()
-
-
-def _ascii_words(text: str) -> list[str]:
-    return re.findall(r"[a-z0-9]+", _ascii(text).lower())
-
-
-def _base_key(paper: Paper) -> str:
-    """``hu2021lora`` once authors are known, else the slug; ASCII either way."""
-    family = _ascii_words(_split_name(paper.authors[0].name)[0]) if paper.authors else []
-    if family:
-        word = next((w for w in _ascii_words(paper.title) if w not in _STOPWORDS), "")
-        return f"{''.join(family)}{paper.year}{word}"
-    return re.sub(r"[^A-Za-z0-9_:.-]", "", _ascii(paper.id)) or "paper"
+        return [a if a.family else person(a.name, a.affiliations) for a in paper.authors]
+    return [Author(org, family=org, literal=True) for org in paper.organizations]
 
 
 def _citation_keys(papers: Sequence[Paper]) -> list[str]:
-    """One unique key per paper: repeats get ``a``, ``b``, ... in input order."""
+    """Each paper's stored key; a paper without one (or repeating one already used in this
+    export) gets a derived key with ``a``, ``b``, ... appended until unique."""
     keys: list[str] = []
     used: set[str] = set()
     for paper in papers:
-        key = base = _base_key(paper)
-        suffixes = _suffixes()
-        while key.lower() in used:  # BibTeX compares keys case-insensitively
-            key = base + next(suffixes)
+        people = _people(paper)
+        first = people[0].family_name if people else None
+        stem = paper.citation_key or names.citation_key_stem(
+            first, paper.year, paper.title, paper.id
+        )
+        key = names.unique_key(stem, lambda k: k.lower() in used)
         used.add(key.lower())
         keys.append(key)
     return keys
-
-
-def _suffixes() -> Iterator[str]:
-    for length in itertools.count(1):
-        for letters in itertools.product(string.ascii_lowercase, repeat=length):
-            yield "".join(letters)
 
 
 def _one_line(text: str) -> str:
@@ -338,13 +341,32 @@ _LATEX = {
 _LATEX_SPECIAL = re.compile("[" + re.escape("".join(_LATEX)) + "]")
 
 
+# TeX math as arXiv writes it in titles and abstracts ($k$-NN, $10^9$): kept for LaTeX.
+_MATH = re.compile(r"(\$[^$\n]+\$)")
+
+
 def _latex(text: str) -> str:
-    """LaTeX-safe text on one line; non-ASCII stays UTF-8 (biber and bibtexparser read it)."""
-    return _LATEX_SPECIAL.sub(lambda m: _LATEX[m.group()], _one_line(text))
+    """LaTeX-safe text on one line; non-ASCII stays UTF-8 (biber and bibtexparser read it).
+    Inline math passes through, so LaTeX and pandoc render it."""
+    pieces = _MATH.split(_one_line(text))
+    return "".join(
+        piece if i % 2 else _LATEX_SPECIAL.sub(lambda m: _LATEX[m.group()], piece)
+        for i, piece in enumerate(pieces)
+    )
+
+
+def _bibtex_name(author: Author) -> str:
+    """``Family, Given`` (``Family, Suffix, Given``); an institution in braces, so that no
+    style splits or abbreviates it."""
+    if author.literal:
+        return "{" + _latex(author.family_name) + "}"
+    parts = [author.family_name, author.suffix, author.given]
+    return ", ".join(_latex(part) for part in parts if part)
 
 
 def _bibtex(papers: Sequence[Paper], keys: Sequence[str]) -> str:
-    """``@article`` with a journal_ref, ``@techreport`` for reports, else ``@misc`` as arXiv does.
+    """``@inproceedings``/``@article`` for published papers, ``@techreport`` for reports, else
+    ``@misc`` as arXiv does; always the arXiv eprint when there is one.
 
     Titles sit in a second pair of braces so styles keep their capitals (``{LoRA}``); the month
     is the ``jan``..``dec`` macro; titles and abstracts lose their line breaks.
@@ -363,14 +385,12 @@ def _bibtex(papers: Sequence[Paper], keys: Sequence[str]) -> str:
         # may still lowercase; an empty group in front keeps the title protected.
         guard = "{}" if title.startswith("\\") else ""
         values: dict[str, object] = {"title": "{" + guard + title + "}"}
-        people = [f"{_latex(f)}, {_latex(g)}" if g else _latex(f) for f, g in _people(paper)]
-        if not paper.authors:
-            people = ["{" + name + "}" for name in people]
-        values["author"] = " and ".join(people)
-        values["year"] = str(paper.year)
+        values["author"] = " and ".join(_bibtex_name(a) for a in _people(paper))
         date_parts = _date_parts(paper)
+        values["year"] = str(date_parts[0])
         values["month"] = date_parts[1] if len(date_parts) > 1 else None
-        values["journal"] = _latex(paper.journal_ref or "")
+        container = _latex(_container(paper) or "")
+        values["booktitle" if work == "conference" else "journal"] = container
         if work == "report":
             values["institution"] = " and ".join(_latex(org) for org in paper.organizations)
         if work == "blog":
@@ -378,7 +398,7 @@ def _bibtex(papers: Sequence[Paper], keys: Sequence[str]) -> str:
         if paper.arxiv_id:
             values |= {"eprint": paper.arxiv_id, "archivePrefix": "arXiv"}
             values["primaryClass"] = paper.primary_category
-        values["doi"] = paper.dois[0] if paper.dois else None
+        values["doi"] = _doi(paper)
         values["url"] = paper.url
         values["abstract"] = _latex(paper.abstract or "")
         kept = [Field(name, value) for name, value in values.items() if value]
@@ -393,38 +413,69 @@ def _bibtex(papers: Sequence[Paper], keys: Sequence[str]) -> str:
 # --- CSL-JSON and RIS ----------------------------------------------------------------------------
 
 
+def _csl_title(title: str) -> str:
+    """The title with each word that has a capital after its first letter (LoRA, GLM-130B,
+    RLHF) in CSL's ``<span class="nocase">``, so sentence-case styles keep it; the angle
+    brackets that markup gives meaning to are escaped."""
+    escaped = title.replace("<", "&#60;").replace(">", "&#62;")
+    return " ".join(
+        f'<span class="nocase">{word}</span>' if _is_acronym(word) else word
+        for word in escaped.split()
+    )
+
+
+def _is_acronym(word: str) -> bool:
+    """``LoRA``, ``GLM-130B``, ``RLHF``: a capital after the start of a part of the word
+    (``Low-Rank`` is not); TeX math is left alone."""
+    return "$" not in word and any(
+        c.isupper() for part in re.split("[-/]", word) for c in part[1:]
+    )
+
+
+def _csl_name(author: Author) -> dict[str, str]:
+    if author.literal:
+        return {"literal": author.family_name}
+    name = {"family": author.family_name, "given": author.given, "suffix": author.suffix}
+    return {part: value for part, value in name.items() if value}
+
+
 def _csl_item(paper: Paper, key: str) -> dict[str, object]:
     """A CSL item the way Zotero writes preprints: ``publisher`` arXiv, ``number`` arXiv:<id>."""
     item: dict[str, object] = {"id": key, "type": _TYPES[_work_type(paper)][1]}
-    item["title"] = paper.title
-    if paper.authors:
-        names = [{"family": f, "given": g} for f, g in _people(paper)]
-        item["author"] = [{part: v for part, v in name.items() if v} for name in names]
-    else:
-        item["author"] = [{"literal": org} for org in paper.organizations]
+    item["title"] = _csl_title(paper.title)
+    item["author"] = [_csl_name(author) for author in _people(paper)]
     item["issued"] = {"date-parts": [_date_parts(paper)]}
-    item["container-title"] = paper.journal_ref
-    item["publisher"] = "arXiv" if paper.arxiv_id and not paper.journal_ref else None
+    item["container-title"] = _container(paper)
+    item["publisher"] = "arXiv" if paper.arxiv_id and not _container(paper) else None
     item["number"] = f"arXiv:{paper.arxiv_id}" if paper.arxiv_id else None
-    item["DOI"] = paper.dois[0] if paper.dois else None
+    item["DOI"] = _doi(paper)
     item["URL"] = paper.url
     item["abstract"] = paper.abstract
     return {name: value for name, value in item.items() if value}
 
 
+def _ris_name(author: Author) -> str:
+    if author.literal:
+        return author.family_name
+    return ", ".join(part for part in (author.family_name, author.given, author.suffix) if part)
+
+
 def _ris_record(paper: Paper, key: str) -> str:
     """One RIS record; values are flattened to one line, since RIS is line-based."""
-    tags: list[tuple[str, object]] = [("TY", _TYPES[_work_type(paper)][2]), ("ID", key)]
+    work = _work_type(paper)
+    tags: list[tuple[str, object]] = [("TY", _TYPES[work][2]), ("ID", key)]
     tags.append(("TI", paper.title))
-    tags += [("AU", f"{f}, {g}" if g else f) for f, g in _people(paper)]
-    tags.append(("PY", paper.year))
-    tags.append(("DA", "/".join([*(f"{p:02d}" for p in _date_parts(paper)), "", ""][:3]) + "/"))
-    if paper.journal_ref:
-        tags.append(("JO", paper.journal_ref))
+    tags += [("AU", _ris_name(author)) for author in _people(paper)]
+    date_parts = _date_parts(paper)
+    tags.append(("PY", date_parts[0]))
+    tags.append(("DA", "/".join([*(f"{p:02d}" for p in date_parts), "", ""][:3]) + "/"))
+    container = _container(paper)
+    if container:
+        tags.append(("T2" if work == "conference" else "JO", container))
     elif paper.arxiv_id:
         tags.append(("PB", "arXiv"))
     tags += [("UR", paper.url), ("L1", paper.pdf_url)]
-    tags.append(("DO", paper.dois[0] if paper.dois else None))
+    tags.append(("DO", _doi(paper)))
     tags.append(("AB", paper.abstract))
     tags += [("KW", word) for word in dict.fromkeys([*paper.topics, *paper.tags])]
     tags += [("N1", f"{note.created_at}: {note.body}") for note in paper.notes]

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 from papercli import refs
 from papercli.arxiv_ids import parse_arxiv_id
 from papercli.errors import InvalidValueError, PapercliError
-from papercli.models import ArxivRecord, Paper
-from papercli.names import name_key, slugify
+from papercli.models import ArxivRecord, Author, Paper
+from papercli.names import name_key, person_key, slugify
 from papercli.store import arxiv_meta, library, lookups, papers
 from papercli.store.base import transaction
 
@@ -56,6 +56,13 @@ class TitleMismatch:
     arxiv_title: str  # what arXiv calls the paper with that id
 
 
+@dataclass(frozen=True)
+class AuthorMismatch:
+    paper_id: str
+    authors: list[str]  # the catalogue's, which are kept
+    arxiv_authors: list[str]
+
+
 @dataclass
 class FetchSummary:
     """How each paper fared; ids are paper ids."""
@@ -66,6 +73,8 @@ class FetchSummary:
     not_found: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)  # paper id -> reason
     mismatched: list[TitleMismatch] = field(default_factory=list)
+    # Stored, but the curated author list wins until the catalogue is corrected.
+    authors_differ: list[AuthorMismatch] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -144,6 +153,13 @@ def _store_checked(
         return
     before = arxiv_meta.arxiv_record(conn, paper_id)
     arxiv_meta.store_arxiv_record(conn, paper_id, record, fetched_at)
+    if papers.origin_of(conn, paper_id) == "user":
+        papers.write_authors(conn, paper_id, _authors_of(record))
+    else:
+        ours = [a.name for a in papers.authors_of(conn, paper_id)]
+        theirs = [a.name for a in record.authors]
+        if [person_key(n) for n in ours] != [person_key(n) for n in theirs]:
+            summary.authors_differ.append(AuthorMismatch(paper_id, ours, theirs))
     if before is not None and before[0] == record:
         summary.unchanged.append(paper_id)
     else:
@@ -206,7 +222,7 @@ def add_papers(
         with transaction(conn):
             for arxiv_id, record in batch.records.items():
                 paper = _new_paper(conn, arxiv_id, record, slug, topic_names)
-                papers.insert_paper(conn, paper)
+                paper.citation_key = papers.insert_paper(conn, paper)
                 arxiv_meta.store_arxiv_record(conn, paper.id, record, fetched_at)
                 summary.added.append(paper)
         summary.not_found += batch.missing
@@ -227,6 +243,7 @@ def _new_paper(
     year = int(record.published[:4])
     affiliations = [a for author in record.authors for a in author.affiliations]
     return Paper(
+        authors=_authors_of(record),
         id=slug or _free_slug(conn, short_name, year),
         title=record.title,
         short_name=short_name,
@@ -237,6 +254,13 @@ def _new_paper(
         topics=topics,
         origin="user",
     )
+
+
+def _authors_of(record: ArxivRecord) -> list[Author]:
+    """arXiv's authors, split into family and given names for citations."""
+    from papercli.export import person  # bibtexparser's name rules: only when adding
+
+    return [person(a.name, a.affiliations) for a in record.authors]
 
 
 def short_name_for(title: str) -> str:

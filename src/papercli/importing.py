@@ -147,7 +147,7 @@ def _record_of(paper: Paper) -> ArxivRecord:
         version=paper.arxiv_version or 1,
         title=paper.title,
         abstract=paper.abstract or "",
-        authors=list(paper.authors),
+        authors=list(paper.arxiv_authors),
         published=paper.date,
         updated=paper.arxiv_updated or paper.date,
         primary_category=paper.primary_category,

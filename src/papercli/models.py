@@ -13,10 +13,60 @@ class ReadStatus(StrEnum):
     SKIPPED = "skipped"
 
 
+# Where catalogue papers were formally published: a venue is "<series> <year>", and the
+# series says whether it is a conference or a journal and what citations call it.
+VENUES: dict[str, tuple[str, str]] = {
+    "NeurIPS": ("conference", "Advances in Neural Information Processing Systems"),
+    "ICLR": ("conference", "International Conference on Learning Representations"),
+    "ICML": ("conference", "International Conference on Machine Learning"),
+    "ACL": ("conference", "Annual Meeting of the Association for Computational Linguistics"),
+    "NAACL": (
+        "conference",
+        "Conference of the North American Chapter of the Association for Computational"
+        " Linguistics: Human Language Technologies",
+    ),
+    "EMNLP": ("conference", "Conference on Empirical Methods in Natural Language Processing"),
+    "Findings of ACL": (
+        "conference",
+        "Findings of the Association for Computational Linguistics: ACL",
+    ),
+    "Findings of EMNLP": (
+        "conference",
+        "Findings of the Association for Computational Linguistics: EMNLP",
+    ),
+    "CVPR": ("conference", "IEEE/CVF Conference on Computer Vision and Pattern Recognition"),
+    "UIST": ("conference", "ACM Symposium on User Interface Software and Technology"),
+    "CoRL": ("conference", "Conference on Robot Learning"),
+    "JMLR": ("journal", "Journal of Machine Learning Research"),
+    "TMLR": ("journal", "Transactions on Machine Learning Research"),
+    "TACL": ("journal", "Transactions of the Association for Computational Linguistics"),
+    "Neurocomputing": ("journal", "Neurocomputing"),
+    "Nature": ("journal", "Nature"),
+}
+
+
+def split_venue(venue: str) -> tuple[str, int] | None:
+    """``("NeurIPS", 2017)`` for ``"NeurIPS 2017"``; None unless the series is known."""
+    series, _, year = venue.rpartition(" ")
+    if series in VENUES and year.isdigit() and len(year) == 4:
+        return series, int(year)
+    return None
+
+
 @dataclass(frozen=True)
 class Author:
+    """A person as the paper prints the name, split for citations, or an institution."""
+
     name: str
     affiliations: tuple[str, ...] = ()
+    family: str = ""  # "Le" for "Quoc V. Le", "van den Oord"; the whole name if literal
+    given: str = ""
+    suffix: str = ""  # "IV", "Jr."
+    literal: bool = False  # an institution ("OpenAI"): one name, never split
+
+    @property
+    def family_name(self) -> str:
+        return self.family or self.name
 
 
 @dataclass(frozen=True)
@@ -47,6 +97,12 @@ class Paper:
     sources: list[str] = field(default_factory=list)
     prerequisites: list[str] = field(default_factory=list)
     origin: str = "catalogue"  # catalogue | user
+    # Who wrote it and where it was published: curated in the catalogue, from arXiv for
+    # papers a user added. The citation key never changes once given.
+    authors: list[Author] = field(default_factory=list)
+    venue: str = ""  # "NeurIPS 2017"; empty for preprints, reports and blogs
+    doi: str | None = None  # the publisher's DOI, never arXiv's 10.48550 one
+    citation_key: str | None = None
     status: ReadStatus = ReadStatus.UNREAD
     # The user's own state, filled in where a command shows it.
     status_changed_at: str | None = None
@@ -56,7 +112,7 @@ class Paper:
     tags: list[str] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
     # Filled in from arXiv by `fetch` (empty until then).
-    authors: list[Author] = field(default_factory=list)
+    arxiv_authors: list[Author] = field(default_factory=list)
     abstract: str | None = None
     primary_category: str | None = None
     categories: list[str] = field(default_factory=list)
@@ -66,6 +122,21 @@ class Paper:
     arxiv_version: int | None = None  # the latest version arXiv reported
     arxiv_updated: str | None = None  # when that version was submitted
     fetched_at: str | None = None
+
+    @property
+    def first_author(self) -> str | None:
+        """The first author's family name, else the first organization (for citation keys)."""
+        if self.authors:
+            return self.authors[0].family_name
+        return self.organizations[0] if self.organizations else None
+
+    @property
+    def author_line(self) -> str:
+        """``Vaswani et al.``, ``Dettmers and Zettlemoyer``, ``OpenAI``; empty if unknown."""
+        families = [a.family_name for a in self.authors[:3]]
+        if len(self.authors) > 2:
+            return f"{families[0]} et al."
+        return " and ".join(families)
 
     @property
     def newer_version(self) -> int | None:
@@ -107,6 +178,7 @@ class Selection:
     search: str | None = None
     statuses: list[ReadStatus] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
+    authors: list[str] = field(default_factory=list)
     sort: str = "date"  # date | title | year
     reverse: bool = False
     limit: int | None = None
@@ -123,6 +195,7 @@ class Selection:
             self.search,
             self.statuses,
             self.tags,
+            self.authors,
         )
         return any(value not in (None, []) for value in values)
 
@@ -133,6 +206,8 @@ def paper_summary(paper: Paper) -> dict[str, object]:
         "id": paper.id,
         "short_name": paper.short_name,
         "title": paper.title,
+        "authors": [author.name for author in paper.authors],
+        "venue": paper.venue,
         "year": paper.year,
         "date": paper.date,
         "kind": paper.kind,
@@ -163,7 +238,18 @@ def paper_details(paper: Paper) -> dict[str, object]:
         "queue_position": paper.queue_position,
         "tags": list(paper.tags),
         "notes": [{"created_at": n.created_at, "body": n.body} for n in paper.notes],
-        "authors": [{"name": a.name, "affiliations": list(a.affiliations)} for a in paper.authors],
+        "authors": [
+            {
+                "name": a.name,
+                "family": a.family_name,
+                "given": a.given,
+                "literal": a.literal,
+                "affiliations": list(a.affiliations),
+            }
+            for a in paper.authors
+        ],
+        "doi": paper.doi,
+        "citation_key": paper.citation_key,
         "abstract": paper.abstract,
         "primary_category": paper.primary_category,
         "categories": list(paper.categories),

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import re
+import string
 import unicodedata
+from collections.abc import Callable, Iterator
 
 _NOT_WORD = re.compile(r"[\W_]+")
 
@@ -32,3 +35,59 @@ def closest(word: str, choices: list[str], limit: int = 3) -> list[str]:
         score_cutoff=60,
     )
     return [choice for choice, _score, _index in found]
+
+
+# Letters NFKD does not split into a base letter and an accent.
+_NO_DECOMPOSITION = str.maketrans(
+    {"Ł": "L", "ł": "l", "Ø": "O", "ø": "o", "ß": "ss", "Æ": "AE", "æ": "ae", "Œ": "OE"}
+    | {"œ": "oe", "Đ": "D", "đ": "d", "Þ": "Th", "þ": "th", "\u0131": "i"}
+)
+_KEY_STOPWORDS = frozenset(
+    {"a", "an", "and", "are", "as", "at", "by", "for", "from", "how", "in", "is", "of", "on"}
+    | {"the", "to", "towards", "via", "with"}
+)
+
+
+def ascii_fold(text: str) -> str:
+    """Accents stripped (Łukasz -> Lukasz), anything else outside ASCII dropped."""
+    folded = unicodedata.normalize("NFKD", text.translate(_NO_DECOMPOSITION))
+    return folded.encode("ascii", "ignore").decode()
+
+
+def ascii_words(text: str) -> list[str]:
+    """Lowercase ASCII words: ``"LLM.int8(): 8-bit"`` -> ``["llm", "int8", "8", "bit"]``."""
+    return re.findall(r"[a-z0-9]+", ascii_fold(text).lower())
+
+
+def citation_key_stem(family: str | None, year: int, title: str, paper_id: str) -> str:
+    """``hu2021lora``: first author's family name, year, first significant title word;
+    the paper's id (ASCII) when no author is known."""
+    letters = "".join(ascii_words(family or ""))
+    if not letters:
+        return re.sub(r"[^A-Za-z0-9_:.-]", "", ascii_fold(paper_id)) or "paper"
+    word = next((w for w in ascii_words(title) if w not in _KEY_STOPWORDS), "")
+    return f"{letters}{year}{word}"
+
+
+def person_key(text: str) -> str:
+    """How author names are compared: ``Müller``, ``MULLER`` and ``muller`` are one name.
+
+    Case and accents fold away, dots and runs of spaces become single spaces, hyphens stay
+    (``Gur-Ari``), so ``Quoc V. Le`` is ``quoc v le``.
+    """
+    return " ".join(ascii_fold(text).casefold().replace(".", " ").split())
+
+
+def unique_key(stem: str, taken: Callable[[str], bool]) -> str:
+    """``stem``, else ``stem`` + ``a``, ``b``, … ``z``, ``aa``: the first one not taken."""
+    key = stem
+    suffixes = _suffixes()
+    while taken(key):
+        key = stem + next(suffixes)
+    return key
+
+
+def _suffixes() -> Iterator[str]:
+    for length in itertools.count(1):
+        for letters in itertools.product(string.ascii_lowercase, repeat=length):
+            yield "".join(letters)

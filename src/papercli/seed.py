@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from papercli.errors import InvalidValueError
-from papercli.models import Paper
-from papercli.names import name_key
+from papercli.export import person
+from papercli.models import VENUES, Author, Paper, split_venue
+from papercli.names import citation_key_stem, name_key
 
 KINDS = ("paper", "blog", "report")
 _ID = re.compile(r"[a-z0-9][a-z0-9-]*")
@@ -44,6 +45,7 @@ class CatalogueSource:
     organizations: list[Organization] = field(default_factory=list)
     topics: dict[str, str] = field(default_factory=dict)
     papers: list[Paper] = field(default_factory=list)
+    checked_against: dict[str, list[str]] = field(default_factory=dict)  # id -> source URLs
     digest: str = ""
 
 
@@ -61,6 +63,9 @@ def load_catalogue(path: Path) -> CatalogueSource:
     ]
     cat.topics = {t["name"]: t["description"] for t in data.get("topic", [])}
     cat.papers = [_paper(record) for record in data.get("paper", [])]
+    cat.checked_against = {
+        str(record.get("id")): _list(record, "checked_against") for record in data.get("paper", [])
+    }
     _check(cat)
     return cat
 
@@ -87,9 +92,39 @@ def _paper(record: dict[str, object]) -> Paper:
             technique=_text(record, "technique"),
             sources=_list(record, "sources"),
             prerequisites=_list(record, "prerequisites"),
+            authors=[_author(record, entry) for entry in _entries(record, "authors")],
+            venue=_text(record, "venue"),
+            doi=_text(record, "doi") or None,
+            citation_key=_text(record, "citation_key") or None,
         )
     except KeyError as exc:
         raise InvalidValueError(f"paper {record.get('id', '?')!r} lacks {exc}") from None
+
+
+def _entries(record: dict[str, object], key: str) -> list[object]:
+    value = record.get(key, [])
+    if not isinstance(value, list):
+        raise InvalidValueError(f"paper {record.get('id')!r}: {key} must be a list")
+    return value
+
+
+def _author(record: dict[str, object], entry: object) -> Author:
+    """``"Quoc V. Le"`` (split by BibTeX's rules), ``{ name = "Sheer El Showk", family =
+    "El Showk" }`` where the rules split it wrongly, or ``{ name = "OpenAI", literal = true }``."""
+    if isinstance(entry, str):
+        return person(entry)
+    if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+        raise InvalidValueError(f"paper {record.get('id')!r}: bad author entry {entry!r}")
+    name = " ".join(str(entry["name"]).split())
+    if entry.get("literal"):
+        return Author(name, family=name, literal=True)
+    family, suffix = str(entry.get("family", "")), str(entry.get("suffix", ""))
+    if not family or family not in name:
+        raise InvalidValueError(f"paper {record.get('id')!r}: {name!r} needs its family name")
+    given = str(entry.get("given", "")) or " ".join(
+        name.replace(suffix, "").replace(family, "").split()
+    )
+    return Author(name, family=family, given=given, suffix=suffix)
 
 
 def _text(record: dict[str, object], key: str) -> str:
@@ -144,13 +179,48 @@ def _check(cat: CatalogueSource) -> None:
             problems += [f"{where}: unknown {label} {v!r}" for v in values if v not in known]
         if not p.topics:
             problems.append(f"{where}: has no topic")
+        checked = cat.checked_against.get(p.id, [])
+        problems += [f"{where}: {problem}" for problem in _citation_problems(p, checked)]
         for name in {p.id, p.short_name, *p.aliases}:
             owner = name_owner.setdefault(name_key(name), p.id)
             if owner != p.id:
                 problems.append(f"{where}: name {name!r} already belongs to {owner!r}")
+    keys = [p.citation_key.lower() for p in cat.papers if p.citation_key]
+    problems += [
+        f"citation key {k!r} is used twice" for k in sorted(set(keys)) if keys.count(k) > 1
+    ]
     problems += _prerequisite_cycles(cat.papers)
     if problems:
         raise InvalidValueError("catalogue.toml: " + "; ".join(problems))
+
+
+_DOI = re.compile(r"10\.\d{4,9}/\S+")
+_KEY = re.compile(r"[a-z]+\d{4}[a-z0-9]*")
+
+
+def _citation_problems(p: Paper, checked_against: list[str]) -> list[str]:
+    """What would make the paper's citation wrong: no or repeated authors, an unknown venue,
+    a malformed DOI (or arXiv's own), no citation key, an unchecked source."""
+    problems: list[str] = []
+    if not p.authors:
+        problems.append("has no authors")
+    names = [a.name for a in p.authors]
+    problems += [f"author {n!r} is listed twice" for n in sorted(set(names)) if names.count(n) > 1]
+    if p.venue and split_venue(p.venue) is None:
+        known = ", ".join(VENUES)
+        problems.append(f"venue {p.venue!r} is not '<series> <year>' with a series in: {known}")
+    if p.doi and (not _DOI.fullmatch(p.doi) or p.doi.startswith("10.48550/")):
+        problems.append(f"doi {p.doi!r} is not a publisher's DOI")
+    if not p.citation_key:
+        stem = citation_key_stem(p.first_author, p.year, p.title, p.id)
+        problems.append(f"has no citation_key (derived from its facts: {stem!r})")
+    elif not _KEY.fullmatch(p.citation_key):
+        problems.append(f"citation_key {p.citation_key!r} is not like 'vaswani2017attention'")
+    if not checked_against or not all(
+        u.startswith(("https://", "http://")) for u in checked_against
+    ):
+        problems.append("checked_against must list the http(s) sources its facts were checked on")
+    return problems
 
 
 def _date_fits_arxiv_id(date: str, yy: str, mm: str) -> bool:

@@ -91,6 +91,8 @@ def fetch_command(
         echo_json(_fetch_json(summary))
     else:
         typer.echo("\n".join(_fetch_lines(summary)))
+    for warning in _author_warnings(summary):
+        typer.echo(warning, err=True)
     if not summary.ok:
         raise typer.Exit(EXIT_USER)
 
@@ -129,6 +131,20 @@ def _fetch_lines(summary: FetchSummary) -> list[str]:
     return lines
 
 
+def _author_warnings(summary: FetchSummary) -> list[str]:
+    """Curated author lists that arXiv disagrees with: kept, but worth a correction."""
+    return [
+        f"warning: authors differ, the catalogue's kept: {m.paper_id} has {len(m.authors)}"
+        f" here ({_first_names(m.authors)}), {len(m.arxiv_authors)} on arXiv"
+        f" ({_first_names(m.arxiv_authors)})"
+        for m in summary.authors_differ
+    ]
+
+
+def _first_names(names: list[str]) -> str:
+    return ", ".join(names[:3]) + (", …" if len(names) > 3 else "")
+
+
 def _fetch_json(summary: FetchSummary) -> dict[str, object]:
     def paper(pid: str) -> dict[str, object]:
         return {"id": pid, "arxiv_id": summary.arxiv_ids.get(pid)}
@@ -141,6 +157,10 @@ def _fetch_json(summary: FetchSummary) -> dict[str, object]:
         "title_mismatch": [
             {**paper(m.paper_id), "title": m.title, "arxiv_title": m.arxiv_title}
             for m in summary.mismatched
+        ],
+        "authors_differ": [
+            {**paper(m.paper_id), "authors": m.authors, "arxiv_authors": m.arxiv_authors}
+            for m in summary.authors_differ
         ],
     }
 

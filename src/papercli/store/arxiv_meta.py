@@ -92,7 +92,7 @@ def fill_arxiv(conn: sqlite3.Connection, paper: Paper) -> None:
     if fetched is None:
         return
     record, paper.fetched_at = fetched
-    paper.authors = record.authors
+    paper.arxiv_authors = record.authors
     paper.abstract = record.abstract
     paper.primary_category = record.primary_category
     paper.categories = record.categories

@@ -26,9 +26,11 @@ def open_database(path: Path, seed: Path, *, create_parent: bool = False) -> sql
         _create_database(path, seed, create_parent=create_parent)
     try:
         conn = connect(path)
-        if _check_papercli_database(conn, path) < SCHEMA_VERSION:
+        upgraded = _check_papercli_database(conn, path) < SCHEMA_VERSION
+        if upgraded:
             migrate(conn)
-        sync_if_seed_changed(conn, seed)
+        # After an upgrade, the new schema's columns are filled in from the seed too.
+        sync_if_seed_changed(conn, seed, force=upgraded)
     except sqlite3.Error as exc:
         raise database_error(exc, path) from None
     return conn

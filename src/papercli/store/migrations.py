@@ -282,7 +282,148 @@ CREATE INDEX papers_year_date_id ON papers(year, date, id);
 DROP INDEX papers_year_date;
 """
 
-MIGRATIONS: list[str] = [M001_INITIAL, M002_ARXIV, M003_SEARCH, M004_LIST_ORDER]
+# Who wrote each paper, where it was published, and the citation key it keeps for life.
+# paper_authors is a catalogue table (the seed's rows replace a catalogue paper's), filled
+# from arXiv for papers a user added. The folded keys serve `list --author`: a family name
+# is one index lookup. papers.citation_key is unique ignoring case, as BibTeX compares keys.
+#
+# Authors join the full-text index as a column of their own, so `search hinton` finds
+# Hinton's papers: paper_search is rebuilt with it, and its triggers with the new document.
+M005_DOCUMENT = """
+    SELECT d.docid, p.title,
+        p.short_name || coalesce(' ' || (SELECT group_concat(name, ' ') FROM paper_names
+                                         WHERE paper_id = p.id AND is_alias), ''),
+        coalesce((SELECT group_concat(name, ' ') FROM paper_authors WHERE paper_id = p.id), ''),
+        p.why,
+        coalesce((SELECT abstract FROM arxiv_meta WHERE paper_id = p.id), ''),
+        coalesce((SELECT group_concat(body, ' ') FROM notes WHERE paper_id = p.id), '')
+    FROM papers p JOIN search_docs d ON d.paper_id = p.id"""
+M005_COLUMNS = "rowid, title, names, authors, summary, abstract, notes"
+
+
+def _m005_forget(paper: str) -> str:
+    return f"""
+    DELETE FROM paper_search
+        WHERE rowid = (SELECT docid FROM search_docs WHERE paper_id = {paper});
+    DELETE FROM search_docs WHERE paper_id = {paper};"""
+
+
+def _m005_add(paper: str, date: str) -> str:
+    day = _M003_DAY.format(date=date)
+    return f"""
+    INSERT INTO search_docs (docid, paper_id) VALUES ((SELECT coalesce(max(docid) + 1, {day})
+        FROM search_docs WHERE docid >= {day} AND docid < {day} + 1000000000), {paper});
+    INSERT INTO paper_search ({M005_COLUMNS}) {M005_DOCUMENT} WHERE p.id = {paper};"""
+
+
+def _m005_reindex(paper: str) -> str:
+    return f"""
+    DELETE FROM paper_search
+        WHERE rowid = (SELECT docid FROM search_docs WHERE paper_id = {paper});
+    INSERT INTO paper_search ({M005_COLUMNS}) {M005_DOCUMENT} WHERE p.id = {paper};"""
+
+
+_M003_TRIGGERS = [
+    f"{table}_search_{event}"
+    for table, events in (
+        ("papers", ("insert", "move", "update", "delete")),
+        ("paper_names", ("insert", "update", "delete")),
+        ("arxiv_meta", ("insert", "update", "delete")),
+        ("notes", ("insert", "update", "delete")),
+    )
+    for event in events
+]
+
+M005_AUTHORS = f"""
+ALTER TABLE papers ADD COLUMN venue TEXT NOT NULL DEFAULT '';
+ALTER TABLE papers ADD COLUMN doi TEXT;
+ALTER TABLE papers ADD COLUMN citation_key TEXT;
+CREATE UNIQUE INDEX papers_citation_key ON papers(citation_key COLLATE NOCASE);
+CREATE TABLE paper_authors (
+    paper_id TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    name TEXT NOT NULL,             -- as the paper prints it
+    family TEXT NOT NULL,           -- the whole name for an institution
+    given TEXT NOT NULL DEFAULT '',
+    suffix TEXT NOT NULL DEFAULT '',
+    literal INTEGER NOT NULL DEFAULT 0,   -- an institution, never split
+    family_key TEXT NOT NULL,       -- names.person_key(family)
+    given_key TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (paper_id, position)
+) WITHOUT ROWID;
+CREATE INDEX paper_authors_family ON paper_authors(family_key, paper_id);
+
+{"".join(f"DROP TRIGGER {name};" for name in _M003_TRIGGERS)}
+DROP TABLE paper_search;
+CREATE VIRTUAL TABLE paper_search USING fts5(
+    title, names, authors, summary, abstract, notes,
+    tokenize = 'porter unicode61 remove_diacritics 2'
+);
+INSERT INTO paper_search ({M005_COLUMNS}) {M005_DOCUMENT};
+
+CREATE TRIGGER papers_search_insert AFTER INSERT ON papers BEGIN
+    {_m005_forget("new.id")}
+    {_m005_add("new.id", "new.date")}
+END;
+CREATE TRIGGER papers_search_move AFTER UPDATE OF id, date ON papers BEGIN
+    {_m005_forget("old.id")}
+    {_m005_add("new.id", "new.date")}
+END;
+CREATE TRIGGER papers_search_update AFTER UPDATE OF title, short_name, why ON papers BEGIN
+    {_m005_reindex("new.id")}
+END;
+CREATE TRIGGER papers_search_delete AFTER DELETE ON papers BEGIN
+    {_m005_forget("old.id")}
+END;
+CREATE TRIGGER paper_names_search_insert AFTER INSERT ON paper_names WHEN new.is_alias BEGIN
+    {_m005_reindex("new.paper_id")}
+END;
+CREATE TRIGGER paper_names_search_update AFTER UPDATE ON paper_names
+WHEN old.is_alias OR new.is_alias BEGIN
+    {_m005_reindex("old.paper_id")}
+    {_m005_reindex("new.paper_id")}
+END;
+CREATE TRIGGER paper_names_search_delete AFTER DELETE ON paper_names WHEN old.is_alias BEGIN
+    {_m005_reindex("old.paper_id")}
+END;
+CREATE TRIGGER paper_authors_search_insert AFTER INSERT ON paper_authors BEGIN
+    {_m005_reindex("new.paper_id")}
+END;
+CREATE TRIGGER paper_authors_search_update AFTER UPDATE ON paper_authors BEGIN
+    {_m005_reindex("old.paper_id")}
+    {_m005_reindex("new.paper_id")}
+END;
+CREATE TRIGGER paper_authors_search_delete AFTER DELETE ON paper_authors BEGIN
+    {_m005_reindex("old.paper_id")}
+END;
+CREATE TRIGGER arxiv_meta_search_insert AFTER INSERT ON arxiv_meta BEGIN
+    {_m005_reindex("new.paper_id")}
+END;
+CREATE TRIGGER arxiv_meta_search_update AFTER UPDATE OF paper_id, abstract ON arxiv_meta BEGIN
+    {_m005_reindex("old.paper_id")}
+    {_m005_reindex("new.paper_id")}
+END;
+CREATE TRIGGER arxiv_meta_search_delete AFTER DELETE ON arxiv_meta BEGIN
+    {_m005_reindex("old.paper_id")}
+END;
+CREATE TRIGGER notes_search_insert AFTER INSERT ON notes BEGIN
+    {_m005_reindex("new.paper_id")}
+    DELETE FROM note_search WHERE rowid = new.id;
+    INSERT INTO note_search (rowid, body) VALUES (new.id, new.body);
+END;
+CREATE TRIGGER notes_search_update AFTER UPDATE OF id, paper_id, body ON notes BEGIN
+    {_m005_reindex("old.paper_id")}
+    {_m005_reindex("new.paper_id")}
+    DELETE FROM note_search WHERE rowid = old.id;
+    INSERT INTO note_search (rowid, body) VALUES (new.id, new.body);
+END;
+CREATE TRIGGER notes_search_delete AFTER DELETE ON notes BEGIN
+    {_m005_reindex("old.paper_id")}
+    DELETE FROM note_search WHERE rowid = old.id;
+END;
+"""
+
+MIGRATIONS: list[str] = [M001_INITIAL, M002_ARXIV, M003_SEARCH, M004_LIST_ORDER, M005_AUTHORS]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -6,21 +6,27 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 
 from papercli.arxiv_ids import abs_url, pdf_url
 from papercli.errors import InvalidValueError
-from papercli.models import Paper, ReadStatus, Selection
-from papercli.names import closest, name_key
+from papercli.models import Author, Paper, ReadStatus, Selection
+from papercli.names import citation_key_stem, closest, name_key, person_key, unique_key
 from papercli.store.arxiv_meta import fill_arxiv
 from papercli.store.base import SEP, optional_text, placeholders, split_list
 from papercli.store.fts import UNSPACED, fts_query, search_terms, unspaced_docids
 
 
-def insert_paper(conn: sqlite3.Connection, paper: Paper) -> None:
-    """Add one paper with its names, organizations, topics, sources and prerequisites."""
+def insert_paper(conn: sqlite3.Connection, paper: Paper) -> str:
+    """Add one paper with its authors, names, organizations, topics, sources and
+    prerequisites; return its citation key (derived, and made unique, if it has none)."""
+    key = paper.citation_key
+    if key is None or citation_key_taken(conn, key):
+        key = new_citation_key(conn, paper.first_author, paper.year, paper.title, paper.id)
     conn.execute(
         "INSERT INTO papers (id, title, short_name, kind, arxiv_id, url, pdf_url, date, year,"
-        " why, focus, technique, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " why, focus, technique, origin, venue, doi, citation_key)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             paper.id,
             paper.title,
@@ -35,8 +41,12 @@ def insert_paper(conn: sqlite3.Connection, paper: Paper) -> None:
             paper.focus,
             paper.technique,
             paper.origin,
+            paper.venue,
+            paper.doi,
+            key,
         ),
     )
+    write_authors(conn, paper.id, paper.authors)
     names = [(paper.id, 0), (paper.short_name, 0)] + [(a, 1) for a in paper.aliases]
     conn.executemany(
         "INSERT OR IGNORE INTO paper_names VALUES (?, ?, ?, ?)",
@@ -56,8 +66,67 @@ def insert_paper(conn: sqlite3.Connection, paper: Paper) -> None:
     conn.executemany(
         "INSERT INTO prerequisites VALUES (?, ?)", [(paper.id, p) for p in paper.prerequisites]
     )
+    return key
 
 
+def write_authors(conn: sqlite3.Connection, paper_id: str, authors: Sequence[Author]) -> None:
+    """Replace a paper's author list (split names as given, with their folded keys)."""
+    conn.execute("DELETE FROM paper_authors WHERE paper_id = ?", (paper_id,))
+    conn.executemany(
+        "INSERT INTO paper_authors (paper_id, position, name, family, given, suffix, literal,"
+        " family_key, given_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                paper_id,
+                i,
+                a.name,
+                a.family_name,
+                a.given,
+                a.suffix,
+                int(a.literal),
+                person_key(a.family_name),
+                person_key(a.given),
+            )
+            for i, a in enumerate(authors)
+        ],
+    )
+
+
+def authors_of(conn: sqlite3.Connection, paper_id: str) -> list[Author]:
+    return [
+        Author(
+            str(name), family=str(family), given=str(given), suffix=str(suffix), literal=bool(lit)
+        )
+        for name, family, given, suffix, lit in conn.execute(
+            "SELECT name, family, given, suffix, literal FROM paper_authors"
+            " WHERE paper_id = ? ORDER BY position",
+            (paper_id,),
+        )
+    ]
+
+
+def origin_of(conn: sqlite3.Connection, paper_id: str) -> str | None:
+    row = conn.execute("SELECT origin FROM papers WHERE id = ?", (paper_id,)).fetchone()
+    return None if row is None else str(row[0])
+
+
+def citation_key_taken(conn: sqlite3.Connection, key: str) -> bool:
+    return bool(
+        conn.execute(
+            "SELECT 1 FROM papers WHERE citation_key = ? COLLATE NOCASE", (key,)
+        ).fetchone()
+    )
+
+
+def new_citation_key(
+    conn: sqlite3.Connection, first_author: str | None, year: int, title: str, paper_id: str
+) -> str:
+    """``hu2021lora`` for a paper that has none yet, with ``a``, ``b``… if it is taken."""
+    stem = citation_key_stem(first_author, year, title, paper_id)
+    return unique_key(stem, lambda key: citation_key_taken(conn, key))
+
+
+_UNIT = "\x1e"  # joins an author's family name and full name in one listing value
 SUMMARY_COLUMNS = f"""
     p.id, p.title, p.short_name, p.year, p.date, p.kind, p.arxiv_id, p.url, p.pdf_url,
     p.origin, coalesce(s.status, 'unread'),
@@ -65,8 +134,11 @@ SUMMARY_COLUMNS = f"""
         (SELECT org FROM paper_orgs WHERE paper_id = p.id ORDER BY position)),
     (SELECT group_concat(topic, '{SEP}') FROM
         (SELECT topic FROM paper_topics WHERE paper_id = p.id ORDER BY position)),
-    s.read_version, (SELECT version FROM arxiv_meta WHERE paper_id = p.id)
+    s.read_version, (SELECT version FROM arxiv_meta WHERE paper_id = p.id), p.venue,
+    (SELECT group_concat(family || '{_UNIT}' || name, '{SEP}') FROM
+        (SELECT family, name FROM paper_authors WHERE paper_id = p.id ORDER BY position))
 """
+SUMMARY_WIDTH = 17  # how many values SUMMARY_COLUMNS gives
 
 
 SUMMARY_FROM = "FROM papers p LEFT JOIN reading_state s ON s.paper_id = p.id"
@@ -85,7 +157,7 @@ def paper_from_row(row: Sequence[object]) -> Paper:
     (pid, title, short, year, date, kind, arxiv_id, url, pdf, origin, status, orgs, topics) = row[
         :13
     ]
-    read_version, arxiv_version = row[13:]
+    read_version, arxiv_version, venue, authors = row[13:SUMMARY_WIDTH]
     return Paper(
         id=str(pid),
         title=str(title),
@@ -102,6 +174,11 @@ def paper_from_row(row: Sequence[object]) -> Paper:
         topics=split_list(topics),
         read_version=None if read_version is None else int(str(read_version)),
         arxiv_version=None if arxiv_version is None else int(str(arxiv_version)),
+        venue=str(venue),
+        authors=[
+            Author(name, family=family)
+            for family, _, name in (pair.partition(_UNIT) for pair in split_list(authors))
+        ],
     )
 
 
@@ -176,6 +253,10 @@ def where_clause(conn: sqlite3.Connection, sel: Selection) -> tuple[str, list[ob
         tags = [t.lower() for t in sel.tags]
         clauses.append(f"p.id IN (SELECT paper_id FROM tags WHERE tag IN ({placeholders(tags)}))")
         params += tags
+    if sel.authors:
+        clause, args = _authors_clause(sel.authors)
+        clauses.append(clause)
+        params += args
     if sel.statuses:
         statuses = [str(s) for s in sel.statuses]
         if ReadStatus.UNREAD in sel.statuses:
@@ -193,6 +274,30 @@ def where_clause(conn: sqlite3.Connection, sel: Selection) -> tuple[str, list[ob
         clauses.append(clause)
         params += args
     return ("WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
+def _authors_clause(queries: Sequence[str]) -> tuple[str, list[object]]:
+    """Papers by any of the authors named: ``hinton`` (a family name), ``"Quoc Le"`` (given
+    names as the start of the author's: "Quoc V. Le"), ``"de Las Casas"``, ``OpenAI``;
+    case and accents aside (``müller`` finds Muller)."""
+    alternatives: list[str] = []
+    params: list[object] = []
+    for query in queries:
+        words = person_key(query).split()
+        for cut in range(len(words)):
+            given, family = " ".join(words[:cut]), " ".join(words[cut:])
+            if given:
+                alternatives.append(
+                    "(family_key = ? AND (given_key = ? OR substr(given_key, 1, ?) = ?))"
+                )
+                params += [family, given, len(given) + 1, given + " "]
+            else:
+                alternatives.append("family_key = ?")
+                params.append(family)
+    if not alternatives:
+        return "false", []
+    found = " OR ".join(alternatives)
+    return f"p.id IN (SELECT paper_id FROM paper_authors WHERE {found})", params
 
 
 LIST_SEARCH_FEW = 10_000
@@ -313,10 +418,12 @@ def get_paper(conn: sqlite3.Connection, paper_id: str) -> Paper:
     if row is None:
         raise InvalidValueError(f"no paper with id {paper_id!r}")
     paper = paper_from_row(row)
-    why, focus, technique = conn.execute(
-        "SELECT why, focus, technique FROM papers WHERE id = ?", (paper_id,)
+    why, focus, technique, doi, key = conn.execute(
+        "SELECT why, focus, technique, doi, citation_key FROM papers WHERE id = ?", (paper_id,)
     ).fetchone()
     paper.why, paper.focus, paper.technique = why, focus, technique
+    paper.doi, paper.citation_key = optional_text(doi), optional_text(key)
+    paper.authors = authors_of(conn, paper_id)
     paper.aliases = [
         str(r[0])
         for r in conn.execute(
@@ -339,4 +446,11 @@ def get_paper(conn: sqlite3.Connection, paper_id: str) -> Paper:
         )
     ]
     fill_arxiv(conn, paper)
+    paper.authors = _with_affiliations(paper.authors, paper.arxiv_authors)
     return paper
+
+
+def _with_affiliations(authors: list[Author], fetched: list[Author]) -> list[Author]:
+    """The curated authors with the affiliations arXiv gave for the same names."""
+    known = {person_key(a.name): a.affiliations for a in fetched if a.affiliations}
+    return [replace(a, affiliations=known.get(person_key(a.name), a.affiliations)) for a in authors]

@@ -14,6 +14,7 @@ from papercli.models import Paper, ReadStatus, Selection
 from papercli.names import name_key
 from papercli.store.fts import UNSPACED, fts_query, search_terms, unspaced_docids
 from papercli.store.papers import SUMMARY_COLUMNS, paper_from_row, where_clause
+from papercli.store.papers import SUMMARY_WIDTH as W
 
 RANK_LIMIT = 10_000
 """Past this many matches, show the newest matches unranked: at 1M papers, ranking every
@@ -21,8 +22,9 @@ match of the commonest word takes 0.6 s (2.6 s with a tag filter; bench/search_b
 while counting up to this bound takes a millisecond."""
 
 
-# bm25 weights of title, names, summary, abstract and notes: a title match counts most.
-_WEIGHTS = "10.0, 8.0, 3.0, 1.0, 3.0"
+# bm25 weights of title, names, authors, summary, abstract and notes: a title match
+# counts most.
+_WEIGHTS = "10.0, 8.0, 5.0, 3.0, 1.0, 3.0"
 
 
 _SNIPPET = "snippet(paper_search, -1, char(2), char(3), '…', 12)"  # matches in \x02…\x03
@@ -110,8 +112,8 @@ def search_papers(
             f"{select} {match} {filters} AND rank MATCH ? ORDER BY rank LIMIT ?",
             [query, first, last, *params, f"bm25({_WEIGHTS})", limit + len(named)],
         ).fetchall()
-        rows = list({row[16]: row for row in named + best}.values())[:limit]
-    hits = [SearchHit(paper_from_row(row[:15]), _snippet_parts(str(row[15]))) for row in rows]
+        rows = list({row[W + 1]: row for row in named + best}.values())[:limit]
+    hits = [SearchHit(paper_from_row(row[:W]), _snippet_parts(str(row[W]))) for row in rows]
     return SearchResults(hits, ranked=not too_many, too_many=too_many)
 
 
@@ -166,7 +168,7 @@ def _search_unspaced(
     )
     args += [*params, limit]
     return [
-        SearchHit(paper_from_row(row[:15]), _excerpt([str(t) for t in row[15:]], unspaced, spaced))
+        SearchHit(paper_from_row(row[:W]), _excerpt([str(t) for t in row[W:]], unspaced, spaced))
         for row in conn.execute(sql, args)
     ]
 

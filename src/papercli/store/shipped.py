@@ -16,7 +16,7 @@ from papercli.errors import DatabaseError
 from papercli.names import name_key
 from papercli.store.base import connect, transaction
 from papercli.store.migrations import migrate
-from papercli.store.papers import insert_paper
+from papercli.store.papers import insert_paper, new_citation_key, write_authors
 
 if TYPE_CHECKING:
     from papercli.seed import CatalogueSource
@@ -29,6 +29,7 @@ _CATALOGUE_TABLES = {
     "org_names": None,
     "topics": None,
     "paper_names": "paper_id",
+    "paper_authors": "paper_id",
     "paper_orgs": "paper_id",
     "paper_topics": "paper_id",
     "paper_sources": "paper_id",
@@ -81,13 +82,14 @@ def _meta(conn: sqlite3.Connection, key: str, schema: str = "main") -> str | Non
     return None if row is None else str(row[0])
 
 
-def sync_if_seed_changed(conn: sqlite3.Connection, seed: Path) -> None:
+def sync_if_seed_changed(conn: sqlite3.Connection, seed: Path, *, force: bool = False) -> None:
+    """Sync when papercli was reinstalled (or, with ``force``, after a schema upgrade)."""
     # A stat() per command; the seed itself is only opened after papercli was reinstalled.
     try:
         stamp = _seed_stamp(seed)
     except OSError:
         return
-    if _meta(conn, "seed_stamp") == stamp:
+    if _meta(conn, "seed_stamp") == stamp and not force:
         return
     try:
         sync_catalogue(conn, seed)
@@ -111,6 +113,7 @@ def sync_catalogue(conn: sqlite3.Connection, seed: Path) -> None:
         with transaction(conn):
             if _meta(conn, "catalogue_digest") != _meta(conn, "catalogue_digest", "seed"):
                 _copy_catalogue(conn)
+            _complete_user_papers(conn)
             conn.execute("INSERT OR REPLACE INTO meta VALUES ('seed_stamp', ?)", (stamp,))
     finally:
         conn.execute("DETACH DATABASE seed")
@@ -120,19 +123,34 @@ def _columns(conn: sqlite3.Connection, table: str) -> str:
     return ", ".join(row[1] for row in conn.execute(f"PRAGMA main.table_info({table})"))
 
 
+# A citation key, once given, is the paper's for life in this database: the upsert keeps
+# it, and a catalogue key that a user's paper already holds is not taken from it (the
+# catalogue paper gets a free key instead, in _complete_user_papers).
+_KEEP_KEY = "citation_key = coalesce(papers.citation_key, excluded.citation_key)"
+_FREE_SEED_KEY = (
+    "CASE WHEN EXISTS (SELECT 1 FROM main.papers m WHERE m.citation_key = s.citation_key"
+    " COLLATE NOCASE AND m.id != s.id) THEN NULL ELSE s.citation_key END"
+)
+
+
 def _copy_catalogue(conn: sqlite3.Connection) -> None:
-    _adopt_user_papers(conn)
-    cols = _columns(conn, "papers")
-    updates = ", ".join(f"{c} = excluded.{c}" for c in cols.split(", ") if c != "id")
+    adopted_keys = _adopt_user_papers(conn)
+    cols = _columns(conn, "papers").split(", ")
+    updates = ", ".join(
+        _KEEP_KEY if c == "citation_key" else f"{c} = excluded.{c}" for c in cols if c != "id"
+    )
+    chosen = ", ".join(_FREE_SEED_KEY if c == "citation_key" else f"s.{c}" for c in cols)
     conn.execute(
-        f"INSERT INTO papers ({cols}) SELECT {cols} FROM seed.papers WHERE true "
+        f"INSERT INTO papers ({', '.join(cols)}) SELECT {chosen} FROM seed.papers s WHERE true "
         f"ON CONFLICT(id) DO UPDATE SET {updates}"
     )
+    # Unless another catalogue paper now ships that very key: then the catalogue's stays.
+    conn.executemany("UPDATE OR IGNORE papers SET citation_key = ? WHERE id = ?", adopted_keys)
     for table, per_paper in _CATALOGUE_TABLES.items():
-        cols = _columns(conn, table)
+        names = _columns(conn, table)
         if per_paper:
             conn.execute(f"DELETE FROM {table} WHERE paper_id IN (SELECT id FROM seed.papers)")
-        conn.execute(f"INSERT OR REPLACE INTO {table} ({cols}) SELECT {cols} FROM seed.{table}")
+        conn.execute(f"INSERT OR REPLACE INTO {table} ({names}) SELECT {names} FROM seed.{table}")
     conn.execute(
         "INSERT OR REPLACE INTO meta SELECT key, value FROM seed.meta"
         " WHERE key = 'catalogue_digest'"
@@ -142,15 +160,45 @@ def _copy_catalogue(conn: sqlite3.Connection) -> None:
 _USER_TABLES = ("reading_state", "status_history", "notes", "tags", "queue")
 
 
-def _adopt_user_papers(conn: sqlite3.Connection) -> None:
+def _complete_user_papers(conn: sqlite3.Connection) -> None:
+    """Give papers from before authors and keys were stored what they lack: a user paper's
+    authors from its fetched arXiv metadata, and every paper without one a citation key."""
+    from papercli.export import person  # only when a database is upgraded or synced
+
+    bare = conn.execute(
+        "SELECT id FROM papers WHERE origin = 'user'"
+        " AND id NOT IN (SELECT paper_id FROM paper_authors)"
+        " AND id IN (SELECT paper_id FROM arxiv_authors)"
+    ).fetchall()
+    for (paper_id,) in bare:
+        fetched = conn.execute(
+            "SELECT name FROM arxiv_authors WHERE paper_id = ? ORDER BY position", (paper_id,)
+        ).fetchall()
+        write_authors(conn, paper_id, [person(str(name)) for (name,) in fetched])
+    for paper_id, title, year in conn.execute(
+        "SELECT id, title, year FROM papers WHERE citation_key IS NULL ORDER BY date, id"
+    ).fetchall():
+        first = conn.execute(
+            "SELECT family FROM paper_authors WHERE paper_id = ?1 AND position = 0"
+            " UNION ALL SELECT org FROM paper_orgs WHERE paper_id = ?1 AND position = 0",
+            (paper_id,),
+        ).fetchone()
+        key = new_citation_key(
+            conn, str(first[0]) if first else None, int(year), str(title), str(paper_id)
+        )
+        conn.execute("UPDATE papers SET citation_key = ? WHERE id = ?", (key, paper_id))
+
+
+def _adopt_user_papers(conn: sqlite3.Connection) -> list[tuple[str, str]]:
     """Prepare for a newer catalogue (attached as ``seed``) that may ship papers users added.
 
     Metadata fetched for an arXiv id the catalogue no longer gives a paper is dropped. A
     user-added paper whose arXiv id the catalogue now ships under another id becomes the
     catalogue's paper: the user's state and fetched metadata move to the catalogue id
     (where both ids hold the same state row, the catalogue paper's is kept) and the
-    user's copy goes. A user-added paper whose id the catalogue now gives to a different
-    paper is renamed (``id-2``), with everything attached to it.
+    user's copy goes, leaving its citation key to the catalogue paper: the returned
+    (key, catalogue id) pairs. A user-added paper whose id the catalogue now gives to a
+    different paper is renamed (``id-2``), with everything attached to it.
     """
     clashes = conn.execute(
         "SELECT u.id FROM main.papers u JOIN seed.papers s ON s.id = u.id"
@@ -167,7 +215,11 @@ def _adopt_user_papers(conn: sqlite3.Connection) -> None:
         "SELECT u.id, s.id FROM main.papers u JOIN seed.papers s ON s.arxiv_id = u.arxiv_id"
         " WHERE u.origin = 'user' AND u.id != s.id"
     ).fetchall()
+    keys: list[tuple[str, str]] = []
     for old, new in adopted:
+        (key,) = conn.execute("SELECT citation_key FROM papers WHERE id = ?", (old,)).fetchone()
+        if key is not None:
+            keys.append((str(key), new))
         _close_queue_gap(conn, old, new)
         for table in _USER_TABLES:
             conn.execute(
@@ -180,6 +232,7 @@ def _adopt_user_papers(conn: sqlite3.Connection) -> None:
             if per_paper:
                 conn.execute(f"DELETE FROM {table} WHERE paper_id = ?", (old,))
         conn.execute("DELETE FROM papers WHERE id = ?", (old,))
+    return keys
 
 
 def _free_id(conn: sqlite3.Connection, wanted: str) -> str:
