@@ -123,7 +123,11 @@ def test_show_json_includes_fetched_metadata(
         "literal": False,
         "affiliations": [],
     }
-    assert (shown["venue"], shown["doi"], shown["citation_key"]) == ("ICLR 2022", None, "hu2021lora")
+    assert (shown["venue"], shown["doi"], shown["citation_key"]) == (
+        "ICLR 2022",
+        None,
+        "hu2021lora",
+    )
     assert shown["abstract"].startswith("We derive the frequencies")
     assert shown["categories"] == ["astro-ph"]
 

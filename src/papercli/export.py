@@ -427,9 +427,7 @@ def _csl_title(title: str) -> str:
 def _is_acronym(word: str) -> bool:
     """``LoRA``, ``GLM-130B``, ``RLHF``: a capital after the start of a part of the word
     (``Low-Rank`` is not); TeX math is left alone."""
-    return "$" not in word and any(
-        c.isupper() for part in re.split("[-/]", word) for c in part[1:]
-    )
+    return "$" not in word and any(c.isupper() for part in re.split("[-/]", word) for c in part[1:])
 
 
 def _csl_name(author: Author) -> dict[str, str]:
