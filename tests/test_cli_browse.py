@@ -35,12 +35,14 @@ def test_list_is_oldest_first_and_plain_when_piped(run):
         "short",
         "name",
         "title",
+        "authors",
         "year",
         "organizations",
         "topics",
         "status",
     ]
     assert lines[1].startswith("adam ")  # Adam (2014) is the oldest paper in the catalogue
+    assert "Kingma and Ba" in lines[1]
     assert "│" not in result.stdout and "\x1b[" not in result.stdout  # no box drawing, no colour
     assert result.stderr == ""
 

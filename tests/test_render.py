@@ -6,7 +6,7 @@ import pytest
 from rich.console import Console
 
 from papercli import render
-from papercli.models import Paper, ReadStatus
+from papercli.models import Author, Paper, ReadStatus
 from papercli.store.progress import Stats, StatusCounts
 
 
@@ -18,6 +18,7 @@ def _paper(i: int, status: ReadStatus = ReadStatus.UNREAD) -> Paper:
         year=2020 + i,
         date=f"{2020 + i}-01-01",
         organizations=["Google DeepMind", "University of Washington"],
+        authors=[Author(n, family=n.split()[-1]) for n in ("Tim Dettmers", "Ari Holtzman", "X Y")],
         topics=["peft", "quantization"],
         status=status,
     )
@@ -37,8 +38,10 @@ def test_papers_table_fits_the_terminal(width):
     assert "paper-1" in text and "read" in text
     assert "[Bracketed]" in text.replace("\n", " ") or "[Bracketed" in text  # not eaten as markup
     assert ("short name" in text) == (width >= 160)
-    assert ("topics" in text) == (width >= 110)
-    assert ("organizations" in text) == (width >= 90)
+    assert ("topics" in text) == (width >= 120)
+    assert ("organizations" in text) == (width >= 100)
+    assert ("authors" in text) == (width >= 70)  # dropped before the title ever is
+    assert ("Dettmers et al." in text) == (width >= 70)
 
 
 def test_plain_table_aligns_columns():

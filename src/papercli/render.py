@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from itertools import chain, islice
 from typing import TYPE_CHECKING
 
-from papercli.models import Paper, ReadStatus
+from papercli.models import Author, Paper, ReadStatus
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -23,7 +23,16 @@ STATUS_STYLE = {
     ReadStatus.READ: "green",
     ReadStatus.SKIPPED: "dim strike",
 }
-PAPER_COLUMNS = ("id", "short name", "title", "year", "organizations", "topics", "status")
+PAPER_COLUMNS = (
+    "id",
+    "short name",
+    "title",
+    "authors",
+    "year",
+    "organizations",
+    "topics",
+    "status",
+)
 
 
 def paper_row(paper: Paper) -> list[str]:
@@ -32,6 +41,7 @@ def paper_row(paper: Paper) -> list[str]:
         paper.id,
         paper.short_name,
         paper.title,
+        paper.author_line,
         str(paper.year),
         ", ".join(paper.organizations),
         ", ".join(paper.topics),
@@ -66,8 +76,8 @@ def plain_table_lines(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> 
 # wrap), so that titles keep the room to stay on one or two lines.
 SIDE_COLUMN_SHARE = 6
 # The terminal width below which a column is left out: first the short name (the id
-# mostly repeats it), then topics, then organizations.
-_NEEDED_WIDTH = {"short name": 160, "topics": 110, "organizations": 90}
+# mostly repeats it), then topics, then organizations, then authors; never the title.
+_NEEDED_WIDTH = {"short name": 160, "topics": 120, "organizations": 100, "authors": 70}
 
 
 def papers_table(papers: Sequence[Paper], width: int = 160) -> RenderableType:
@@ -82,7 +92,7 @@ def papers_table(papers: Sequence[Paper], width: int = 160) -> RenderableType:
         table.add_column(
             name,
             style={"id": "cyan", "short name": "bold", "topics": "magenta"}.get(name),
-            no_wrap=name in ("id", "year", "status"),
+            no_wrap=name in ("id", "year", "status", "authors"),
             justify="right" if name == "year" else "left",
             overflow="fold",
             max_width=width // SIDE_COLUMN_SHARE if name in ("organizations", "topics") else None,
@@ -129,6 +139,8 @@ def detail_lines(paper: Paper, prerequisites: Sequence[tuple[str, str]]) -> list
     """The labelled fields of ``show``, shared by the panel and the plain text form."""
     fields = [
         ("title", paper.title),
+        ("authors", ", ".join(map(_author_text, paper.authors))),
+        ("venue", paper.venue),
         ("short name", paper.short_name),
         ("aliases", ", ".join(paper.aliases)),
         ("kind", paper.kind if paper.kind != "paper" else ""),
@@ -138,7 +150,12 @@ def detail_lines(paper: Paper, prerequisites: Sequence[tuple[str, str]]) -> list
         ("status", _status_line(paper)),
         ("queue", f"#{paper.queue_position}" if paper.queue_position else ""),
         ("tags", ", ".join(paper.tags)),
-        ("arXiv", paper.arxiv_id or ""),
+        ("arXiv", _arxiv_line(paper)),
+        ("categories", _categories(paper)),
+        ("comment", paper.comment or ""),
+        ("journal ref", paper.journal_ref or ""),
+        ("DOI", paper.doi or ""),
+        ("cite as", paper.citation_key or ""),
         ("url", paper.url or ""),
         ("pdf", paper.pdf_url or ""),
         ("why it matters", paper.why),
@@ -149,6 +166,30 @@ def detail_lines(paper: Paper, prerequisites: Sequence[tuple[str, str]]) -> list
     ]
     fields += [("note", f"{note.created_at[:10]}  {note.body}") for note in paper.notes]
     return [(label, value) for label, value in fields if value]
+
+
+_KEEP_TOGETHER = "\u00a0"  # between the words of one name: lines break between names
+
+
+def _author_text(author: Author) -> str:
+    text = author.name
+    if author.affiliations:
+        text += f" ({'; '.join(author.affiliations)})"
+    return text.replace(" ", _KEEP_TOGETHER)
+
+
+def _arxiv_line(paper: Paper) -> str:
+    """``2106.09685 v2 (2021-10-16)`` once fetched: the latest version and its date."""
+    if not paper.arxiv_id or not paper.arxiv_version:
+        return paper.arxiv_id or ""
+    return f"{paper.arxiv_id} v{paper.arxiv_version} ({(paper.arxiv_updated or '')[:10]})"
+
+
+def _categories(paper: Paper) -> str:
+    others = [c for c in paper.categories if c != paper.primary_category]
+    if not paper.primary_category:
+        return ", ".join(others)
+    return paper.primary_category + (f" (also {', '.join(others)})" if others else "")
 
 
 def _status_line(paper: Paper) -> str:
@@ -162,17 +203,42 @@ def _status_line(paper: Paper) -> str:
     return str(paper.status)
 
 
-def plain_details(paper: Paper, prerequisites: Sequence[tuple[str, str]]) -> str:
+def plain_details(
+    paper: Paper, prerequisites: Sequence[tuple[str, str]], columns: int = 100
+) -> str:
+    """``show`` as text: values wrapped at word boundaries to ``columns`` under their
+    value column, then the abstract as a block of its own."""
+    import textwrap
+
     lines = detail_lines(paper, prerequisites)
     width = max(len(label) for label, _ in lines)
-    continued = "\n" + " " * (width + 4)  # multi-line notes stay under their value column
-    return "\n".join(
-        [paper.id]
-        + [f"  {label.ljust(width)}  {value.replace(chr(10), continued)}" for label, value in lines]
-    )
+    indent = " " * (width + 4)
+    room = max(columns - len(indent), 20)
+    out = [paper.id]
+    for label, value in lines:
+        wrapped = [
+            piece
+            for paragraph in value.split("\n")  # notes keep their own line breaks
+            for piece in (textwrap.wrap(paragraph, room, break_on_hyphens=False) or [""])
+        ]
+        text = ("\n" + indent).join(wrapped).replace(_KEEP_TOGETHER, " ")
+        out.append(f"  {label.ljust(width)}  {text}")
+    if paper.abstract:
+        out += [
+            "",
+            "  abstract",
+            textwrap.fill(
+                " ".join(paper.abstract.split()),
+                columns - 2,
+                initial_indent="  ",
+                subsequent_indent="  ",
+            ),
+        ]
+    return "\n".join(out)
 
 
 def paper_panel(paper: Paper, prerequisites: Sequence[tuple[str, str]]) -> RenderableType:
+    from rich.console import Group
     from rich.panel import Panel
     from rich.table import Table
     from rich.text import Text
@@ -182,7 +248,11 @@ def paper_panel(paper: Paper, prerequisites: Sequence[tuple[str, str]]) -> Rende
     grid.add_column(overflow="fold")
     for label, value in detail_lines(paper, prerequisites):
         grid.add_row(label, Text(value))
-    return Panel(grid, title=Text(paper.id, style="cyan"), title_align="left", expand=False)
+    body: RenderableType = grid
+    if paper.abstract:
+        abstract = Text(" ".join(paper.abstract.split()))
+        body = Group(grid, Text(""), Text("abstract", style="bold"), abstract)
+    return Panel(body, title=Text(paper.id, style="cyan"), title_align="left", expand=False)
 
 
 def print_rich(renderable: RenderableType) -> None:

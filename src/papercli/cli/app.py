@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str, dict[str, Any] | None]] = {
     "show": ("browse", "show_command", None),
     "orgs": ("browse", "orgs_command", None),
     "topics": ("browse", "topics_command", None),
+    "authors": ("browse", "authors_command", None),
     "fetch": ("arxiv_commands", "fetch_command", None),
     "add": ("arxiv_commands", "add_command", None),
     "open": ("arxiv_commands", "open_command", None),

@@ -1,4 +1,4 @@
-"""Browsing the catalogue: list, show, orgs, topics."""
+"""Browsing the catalogue: list, show, orgs, topics, authors."""
 
 from typing import Annotated
 
@@ -17,6 +17,7 @@ from papercli.cli.common import (
     state,
 )
 from papercli.cli.options import (
+    AuthorName,
     Limit,
     Org,
     Ref,
@@ -43,6 +44,7 @@ def list_command(
     search: Search = None,
     status: Status = None,
     tag: Tag = None,
+    author: AuthorName = None,
     sort: Sort = SortKey.DATE,
     reverse: Reverse = False,
     limit: Limit = None,
@@ -68,6 +70,7 @@ def list_command(
         search=search,
         status=status,
         tag=tag,
+        author=author,
         sort=sort,
         reverse=reverse,
         limit=limit,
@@ -147,3 +150,29 @@ def topics_command(
       papercli list --topic peft
     """
     _counts(ctx, "topics", sort, output)
+
+
+def authors_command(
+    ctx: typer.Context,
+    sort: CountSortOption = CountSort.COUNT,
+    output: CountFormatOption = CountFormat.table,
+) -> None:
+    """List authors with how many papers each wrote (by family name with --sort name).
+
+    \b
+    Examples:
+      papercli authors
+      papercli authors --sort name --format json
+      papercli list --author hinton
+    """
+    rows = papers.author_counts(connect(ctx))
+    if sort is CountSort.COUNT:
+        rows.sort(key=lambda r: (-r[2], r[1].casefold(), r[0].casefold()))
+    else:
+        rows.sort(key=lambda r: (r[1].casefold(), r[0].casefold()))
+    emit_rows(
+        output,
+        ["author", "papers"],
+        [[name, str(count)] for name, _, count in rows],
+        [{"name": name, "family": family, "papers": count} for name, family, count in rows],
+    )

@@ -64,6 +64,8 @@ COMMANDS: dict[str, Spec] = {
             "-s": ("search", "text", None),
             "--status": ("status", "choice", ("unread", "reading", "read", "skipped")),
             "--tag": ("tag", "text", None),
+            "--author": ("author", "text", None),
+            "-a": ("author", "text", None),
             "--sort": ("sort", "choice", ("date", "title", "year")),
             "--reverse": ("reverse", "flag", True),
             "-r": ("reverse", "flag", True),
@@ -73,7 +75,7 @@ COMMANDS: dict[str, Spec] = {
             "-f": ("output", "choice", ("table", "json", "csv", "ids")),
         },
         arguments=[],
-        repeatable=["org", "topic", "status", "tag"],
+        repeatable=["org", "topic", "status", "tag", "author"],
         defaults={
             "since": None,
             "until": None,
@@ -83,6 +85,7 @@ COMMANDS: dict[str, Spec] = {
             "search": None,
             "status": [],
             "tag": [],
+            "author": [],
             "sort": "date",
             "reverse": False,
             "limit": None,
@@ -269,7 +272,18 @@ def _bind_arguments(
 
 
 # The parameters of `list` that `selection` takes as they are (status and sort are enums).
-_SELECTION = ("since", "until", "year", "org", "topic", "search", "tag", "reverse", "limit")
+_SELECTION = (
+    "since",
+    "until",
+    "year",
+    "org",
+    "topic",
+    "search",
+    "tag",
+    "author",
+    "reverse",
+    "limit",
+)
 
 
 def _dispatch(invocation: Invocation) -> None:

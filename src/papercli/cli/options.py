@@ -46,6 +46,16 @@ Tag = Annotated[
     list[str] | None,
     typer.Option("--tag", metavar="NAME", help="Only papers with this tag of yours; repeatable."),
 ]
+AuthorName = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--author",
+        "-a",
+        metavar="NAME",
+        help='Only papers by this author: a family name (hinton) or full name ("Quoc Le"),'
+        " ignoring case and accents; repeatable.",
+    ),
+]
 Sort = Annotated[SortKey, typer.Option("--sort", help="Order by date, title or year.")]
 Reverse = Annotated[bool, typer.Option("--reverse", "-r", help="Reverse the order.")]
 Limit = Annotated[

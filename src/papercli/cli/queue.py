@@ -9,7 +9,7 @@ import typer
 from papercli import refs
 from papercli.cli import views
 from papercli.cli.common import CountFormat, connect, fail, read_refs, selection, state
-from papercli.cli.options import Org, Search, Since, Status, Tag, Topic, Until, Year
+from papercli.cli.options import AuthorName, Org, Search, Since, Status, Tag, Topic, Until, Year
 from papercli.errors import EXIT_USER
 from papercli.models import ReadStatus
 from papercli.store import library, papers
@@ -64,6 +64,7 @@ def add_command(
     search: Search = None,
     status: Status = None,
     tag: Tag = None,
+    author: AuthorName = None,
 ) -> None:
     """Add papers to the queue, by reference or with the filters of `list`.
 
@@ -89,6 +90,7 @@ def add_command(
         search=search,
         status=status,
         tag=tag,
+        author=author,
     )
     if references:
         ids = refs.resolve_all(conn, read_refs(references))

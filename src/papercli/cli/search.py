@@ -13,7 +13,7 @@ from papercli.cli.common import (
     fancy_output,
     selection,
 )
-from papercli.cli.options import Org, Since, Status, Tag, Topic, Until, Year
+from papercli.cli.options import AuthorName, Org, Since, Status, Tag, Topic, Until, Year
 from papercli.models import paper_summary
 from papercli.store import search
 
@@ -34,6 +34,7 @@ def search_command(
     topic: Topic = None,
     status: Status = None,
     tag: Tag = None,
+    author: AuthorName = None,
     limit: Annotated[
         int, typer.Option("--limit", "-n", min=1, metavar="N", help="Show at most N papers.")
     ] = 20,
@@ -57,7 +58,14 @@ def search_command(
       papercli search "chain of thought" --status unread --format json
     """
     chosen = selection(
-        since=since, until=until, year=year, org=org, topic=topic, status=status, tag=tag
+        since=since,
+        until=until,
+        year=year,
+        org=org,
+        topic=topic,
+        status=status,
+        tag=tag,
+        author=author,
     )
     results = search.search_papers(connect(ctx), " ".join(words), chosen, limit)
     hits = results.hits

@@ -10,6 +10,7 @@ import typer
 from papercli import export
 from papercli.cli.common import SortKey, connect, selection
 from papercli.cli.options import (
+    AuthorName,
     Org,
     Reverse,
     Search,
@@ -68,6 +69,7 @@ def export_command(
     search: Search = None,
     status: Status = None,
     tag: Tag = None,
+    author: AuthorName = None,
     sort: Sort = SortKey.DATE,
     reverse: Reverse = False,
 ) -> None:
@@ -98,6 +100,7 @@ def export_command(
             search=search,
             status=status,
             tag=tag,
+            author=author,
             sort=sort,
             reverse=reverse,
         )

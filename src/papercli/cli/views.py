@@ -7,6 +7,7 @@ this very code; the commands only turn their parameters into these calls.
 
 from __future__ import annotations
 
+import shutil
 from enum import StrEnum
 from itertools import chain, islice
 
@@ -81,7 +82,8 @@ def show_paper(state: AppState, ref: str, output: ShowFormat) -> None:
     if fancy_output():
         render.print_rich(render.paper_panel(paper, prerequisites))
     else:
-        echo(render.plain_details(paper, prerequisites))
+        columns = shutil.get_terminal_size((100, 24)).columns  # $COLUMNS when piped
+        echo(render.plain_details(paper, prerequisites, columns))
 
 
 def show_next(state: AppState, output: NextFormat) -> None:

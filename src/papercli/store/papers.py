@@ -410,6 +410,16 @@ def count_by(conn: sqlite3.Connection, what: str) -> list[tuple[str, int, list[s
     ]
 
 
+def author_counts(conn: sqlite3.Connection) -> list[tuple[str, str, int]]:
+    """(name as printed, family name, how many papers) for each author."""
+    return [
+        (str(name), str(family), int(count))
+        for name, family, count in conn.execute(
+            "SELECT name, min(family), count(DISTINCT paper_id) FROM paper_authors GROUP BY name"
+        )
+    ]
+
+
 def get_paper(conn: sqlite3.Connection, paper_id: str) -> Paper:
     """Everything known about one paper (the id must exist)."""
     row = conn.execute(
