@@ -236,6 +236,37 @@ def test_missing_fetches_only_papers_never_fetched(
     assert "nothing to fetch" in result.stderr
 
 
+def _citation_keys(run: Run) -> dict[str, str]:
+    """Every paper's citation key, as `show --format json` and the BibTeX export give it."""
+    listing = json.loads(run("export", "--format", "json").stdout)["papers"]
+    keys = {p["id"]: p["citation_key"] for p in listing}
+    bibtex = run("export", "--format", "bibtex").stdout
+    assert [
+        line.split("{")[1].rstrip(",") for line in bibtex.splitlines() if line.startswith("@")
+    ] == (list(keys.values()))
+    return keys
+
+
+def test_citation_keys_never_change_when_arxiv_metadata_arrives(
+    run: Run, serve: Callable[..., Replay], db: sqlite3.Connection
+) -> None:
+    before = _citation_keys(run)
+    assert before["lora"] == "hu2021lora" and before["transformer"] == "vaswani2017attention"
+    titles = dict(db.execute("SELECT arxiv_id, title FROM papers WHERE arxiv_id IS NOT NULL"))
+    titles["1605.08386"] = HEAT_BATH
+    serve(echo_titles(titles))  # arXiv's authors in these answers are someone else entirely
+    result = run("fetch")
+    assert result.exit_code == 0, result.output
+    assert "warning: authors differ" in result.stderr
+    assert _citation_keys(run) == before
+    assert run("add", "1605.08386").exit_code == 0  # a user's paper gets its key when added
+    [added] = run("list", "--search", "heat-bath markov", "--format", "ids").stdout.split()
+    key = json.loads(run("show", added, "--format", "json").stdout)["citation_key"]
+    assert key == _citation_keys(run)[added] == "stanley2016heat"  # its first author
+    assert run("fetch", added).exit_code == 0
+    assert _citation_keys(run)[added] == key
+
+
 def test_papers_and_all_or_missing_do_not_mix(run: Run) -> None:
     result = run("fetch", "lora", "--missing")
     assert result.exit_code == 2

@@ -82,3 +82,54 @@ def test_migrating_again_does_nothing(tmp_path: Path, mini_seed: Path) -> None:
     conn = open_database(tmp_path / "new.db", mini_seed)
     assert migrations.migrate(conn) == 0
     conn.close()
+
+
+def _schema_4_database_with_a_user_paper(path: Path) -> None:
+    """A database from before authors and citation keys, holding a paper the user added
+    from arXiv (with its fetched authors) and the catalogue as that papercli shipped it."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    script = "".join(migrations.MIGRATIONS[:4])
+    conn.executescript(f"BEGIN; {script} PRAGMA user_version = 4; COMMIT;")
+    conn.executescript(
+        """
+        BEGIN;
+        INSERT INTO papers (id, title, short_name, arxiv_id, date, year, origin)
+            VALUES ('mamba', 'Mamba: Linear-Time Sequence Modeling with Selective State Spaces',
+                    'Mamba', '2312.00752', '2023-12-01', 2023, 'user');
+        INSERT INTO arxiv_meta (paper_id, arxiv_id, version, title, abstract, published,
+                                updated, fetched_at)
+            VALUES ('mamba', '2312.00752', 2, 'Mamba', '', '2023-12-01T00:00:00Z',
+                    '2024-05-31T00:00:00Z', '2024-06-01T00:00:00Z');
+        INSERT INTO arxiv_authors (paper_id, position, name)
+            VALUES ('mamba', 0, 'Albert Gu'), ('mamba', 1, 'Tri Dao');
+        INSERT INTO reading_state VALUES ('mamba', 'read', '2024-06-02T00:00:00Z',
+                                          '2024-06-02T00:00:00Z', 2);
+        COMMIT;
+        """
+    )
+    conn.close()
+
+
+def test_schema_4_gains_authors_and_keys_for_every_paper(tmp_path: Path, mini_seed: Path) -> None:
+    db = tmp_path / "old.db"
+    _schema_4_database_with_a_user_paper(db)
+
+    conn = open_database(db, mini_seed)
+
+    mamba = papers.get_paper(conn, "mamba")
+    assert [(a.given, a.family) for a in mamba.authors] == [("Albert", "Gu"), ("Tri", "Dao")]
+    assert mamba.citation_key == "gu2023mamba"
+    lora = papers.get_paper(conn, "lora")
+    assert (lora.citation_key, lora.venue, lora.authors[0].family) == (
+        "hu2021lora",
+        "ICLR 2022",
+        "Hu",
+    )
+    assert conn.execute("SELECT count(*) FROM papers WHERE citation_key IS NULL").fetchone() == (0,)
+    # The search index was rebuilt with the authors in it.
+    hits = conn.execute(
+        "SELECT d.paper_id FROM paper_search JOIN search_docs d ON d.docid = paper_search.rowid"
+        " WHERE paper_search MATCH 'authors : dao'"
+    ).fetchall()
+    assert hits == [("mamba",)]
+    conn.close()

@@ -79,6 +79,9 @@ def export_command(
     keeps everything (status, history, notes, tags, queue place) and can be imported
     back. Files are written atomically: a failure never leaves half a file.
 
+    Name files as their readers expect: .bib for BibTeX (LaTeX, pandoc, Zotero), .json
+    for CSL-JSON (pandoc reads CSL-JSON only from a .json file), .ris for RIS.
+
     \b
     Examples:
       papercli export --queue --format bibtex -o queue.bib
@@ -118,6 +121,12 @@ def export_command(
     else:
         write_atomic(output, text)
         typer.echo(f"wrote {len(ids)} papers to {output}", err=True)
+        if output_format is ExportFormat.CSL_JSON and output.suffix.lower() != ".json":
+            typer.echo(
+                f"warning: pandoc reads CSL-JSON only from a .json file;"
+                f" name it {output.with_suffix('.json').name} for pandoc --bibliography",
+                err=True,
+            )
 
 
 class ImportFormat(StrEnum):
