@@ -22,7 +22,7 @@ from papercli.store import connection, lookups, papers
 
 # Tables that grow with the catalogue (and their aliases in papercli's SQL); the user's
 # own reading_state, queue and tags stay small and may be scanned.
-_BIG = r"(p|papers|paper_names|paper_orgs|paper_topics|paper_sources|prerequisites|r|d|search_docs|arxiv_meta|arxiv_authors|status_history|h)"  # noqa: E501
+_BIG = r"(p|papers|paper_names|paper_authors|paper_orgs|paper_topics|paper_sources|prerequisites|r|d|search_docs|arxiv_meta|arxiv_authors|status_history|h)"  # noqa: E501
 
 
 @pytest.fixture
@@ -58,6 +58,8 @@ def _queries(statements: list[str]) -> list[str]:
         ["mark-read", "lora"],
         ["undo"],
         ["queue"],
+        ["list", "--author", "hinton", "--limit", "5"],
+        ["list", "--author", "Quoc Le", "--author", "de las casas", "--limit", "5"],
     ],
     ids=" ".join,
 )
