@@ -15,9 +15,9 @@ import time
 from pathlib import Path
 
 from papercli import paths
-from papercli.names import name_key
+from papercli.names import name_key, person_key
 from papercli.store import base, connection
-from papercli.store.migrations import _M003_DAY, _M003_DOCUMENT
+from papercli.store.migrations import _M003_DAY, M005_COLUMNS, M005_DOCUMENT
 
 WORDS = tuple(
     [
@@ -79,7 +79,11 @@ def sentence(rng: random.Random, low: int, high: int) -> str:
     return " ".join(rng.choice(WORDS) for _ in range(rng.randint(low, high))).capitalize()
 
 
-SEARCH_TRIGGER = "papers_search_insert"
+FAMILIES = ("Chen", "Wang", "Smith", "Müller", "Kumar", "Garcia", "Kim", "Nguyen", "Rossi")
+GIVEN = ("Wei", "Anna", "John", "Priya", "Luis", "Min-jun", "Thi", "Marco", "Sara")
+# Indexing each paper for search in a trigger takes twice as long (330 s for a million):
+# these triggers are off during the load, and the new papers are indexed in two statements.
+SEARCH_TRIGGERS = ("papers_search_insert", "paper_authors_search_insert")
 
 
 def index_new_papers(conn: sqlite3.Connection) -> None:
@@ -95,8 +99,8 @@ def index_new_papers(conn: sqlite3.Connection) -> None:
         "   WHERE id NOT IN (SELECT paper_id FROM search_docs))"
     )
     conn.execute(
-        "INSERT INTO paper_search (rowid, title, names, summary, abstract, notes)"
-        f" {_M003_DOCUMENT} WHERE d.docid NOT IN (SELECT rowid FROM paper_search)"
+        f"INSERT INTO paper_search ({M005_COLUMNS})"
+        f" {M005_DOCUMENT} WHERE d.docid NOT IN (SELECT rowid FROM paper_search)"
     )
 
 
@@ -111,7 +115,7 @@ def main() -> None:
     topics = [r[0] for r in conn.execute("SELECT name FROM topics")]
     taken = {r[0] for r in conn.execute("SELECT arxiv_id FROM papers WHERE arxiv_id IS NOT NULL")}
     rng = random.Random(42)
-    papers, names, paper_orgs, paper_topics, states = [], [], [], [], []
+    papers, names, paper_orgs, paper_topics, states, authors = [], [], [], [], [], []
     serial = 0
     for i in range(count):
         pid = f"synthetic-{i}"
@@ -141,8 +145,26 @@ def main() -> None:
                 "",
                 "",
                 "user",
+                rng.choice(["", "NeurIPS 2023", "ICLR 2024"]),
+                None,
+                f"synthetic{i}",
             )
         )
+        for position in range(rng.randint(1, 8)):
+            family, given = rng.choice(FAMILIES), rng.choice(GIVEN)
+            authors.append(
+                (
+                    pid,
+                    position,
+                    f"{given} {family}",
+                    family,
+                    given,
+                    "",
+                    0,
+                    person_key(family),
+                    person_key(given),
+                )
+            )
         names += [(name_key(pid), pid, pid, 0), (name_key(short), pid, short, 0)]
         for position, org in enumerate(rng.sample(orgs, rng.randint(1, 2))):
             paper_orgs.append((pid, org, position))
@@ -151,22 +173,25 @@ def main() -> None:
         if rng.random() < 0.1:
             states.append((pid, rng.choice(["read", "reading", "skipped"]), date, None, None))
     with base.transaction(conn):
-        # Indexing each paper for search in a trigger takes twice as long (330 s for a
-        # million): the trigger is off during the load, and the new papers are indexed
-        # in two statements. Its own SQL, kept from the schema, puts it back.
-        (trigger,) = conn.execute(
-            "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?",
-            (SEARCH_TRIGGER,),
-        ).fetchone()
-        conn.execute(f"DROP TRIGGER {SEARCH_TRIGGER}")
-        conn.executemany(f"INSERT INTO papers VALUES ({', '.join('?' * 13)})", papers)
+        # The triggers' own SQL, kept from the schema, puts them back after the load.
+        triggers = [
+            conn.execute(
+                "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", (name,)
+            ).fetchone()[0]
+            for name in SEARCH_TRIGGERS
+        ]
+        for name in SEARCH_TRIGGERS:
+            conn.execute(f"DROP TRIGGER {name}")
+        conn.executemany(f"INSERT INTO papers VALUES ({', '.join('?' * 16)})", papers)
+        conn.executemany(f"INSERT INTO paper_authors VALUES ({', '.join('?' * 9)})", authors)
         conn.executemany("INSERT OR IGNORE INTO paper_names VALUES (?, ?, ?, ?)", names)
         conn.executemany("INSERT INTO paper_orgs VALUES (?, ?, ?)", paper_orgs)
         conn.executemany("INSERT INTO paper_topics VALUES (?, ?, ?)", paper_topics)
         conn.executemany("INSERT INTO reading_state VALUES (?, ?, ?, ?, ?)", states)
         conn.execute("INSERT OR IGNORE INTO queue VALUES ('lora', 1, '2024-01-01')")
         index_new_papers(conn)
-        conn.execute(trigger)
+        for trigger in triggers:
+            conn.execute(trigger)
     conn.execute("ANALYZE")
     conn.close()
     took = time.perf_counter() - started

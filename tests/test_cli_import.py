@@ -188,3 +188,41 @@ def test_bad_import_arguments(run, args, code, message):
     result = run(*args)
     assert result.exit_code == code
     assert message in result.stderr
+
+
+def test_an_export_from_before_curated_authors_imports_with_split_names(run, tmp_path):
+    """Version 1 exports written before authors were curated: `authors` held arXiv's list,
+    names only. The paper gets those as its authors, split, and a citation key."""
+    old = {
+        "format": "papercli-export",
+        "version": 1,
+        "exported_on": "2026-06-01",
+        "papers": [
+            {
+                "id": "mamba",
+                "short_name": "Mamba",
+                "title": "Mamba: Linear-Time Sequence Modeling with Selective State Spaces",
+                "year": 2023,
+                "date": "2023-12-01",
+                "kind": "paper",
+                "arxiv_id": "2312.00752",
+                "status": "read",
+                "authors": [
+                    {"name": "Albert Gu", "affiliations": ["CMU"]},
+                    {"name": "Tri Dao", "affiliations": []},
+                ],
+                "history": [],
+            }
+        ],
+    }
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(old), encoding="utf-8")
+    result = run("import", str(path))
+    assert result.exit_code == 0, result.output
+    shown = json.loads(run("show", "mamba", "--format", "json").stdout)
+    assert [(a["given"], a["family"]) for a in shown["authors"]] == [
+        ("Albert", "Gu"),
+        ("Tri", "Dao"),
+    ]
+    assert shown["citation_key"] == "gu2023mamba"
+    assert shown["status"] == "read"

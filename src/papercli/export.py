@@ -220,6 +220,8 @@ def _paper_from_record(record: dict[str, Any]) -> Paper:
     values["notes"] = [Note(**note) for note in values.get("notes", [])]
     for key in ("authors", "arxiv_authors"):
         values[key] = [_author_from_record(author) for author in values.get(key, [])]
+    if "arxiv_authors" not in record:  # an export from before authors were curated:
+        values["arxiv_authors"] = list(values["authors"])  # its authors were arXiv's
     return Paper(**values)
 
 
