@@ -163,6 +163,9 @@ def test_bibtex_of_the_catalogue_is_submittable(run: Run) -> None:
     assert transformer["booktitle"] == "Advances in Neural Information Processing Systems"
     assert transformer["year"] == "2017"
     assert (transformer["eprint"], transformer["archivePrefix"]) == ("1706.03762", "arXiv")
+    assert transformer["primaryClass"] == "cs.CL"
+    on_arxiv = [e for e in entries.values() if "eprint" in e]
+    assert len(on_arxiv) >= 70 and all("primaryClass" in e for e in on_arxiv)
     assert "others" not in " ".join(e["author"] for e in entries.values())
     t5 = entries["raffel2019exploring"]
     assert (t5.entry_type, t5["journal"]) == ("article", "Journal of Machine Learning Research")

@@ -350,6 +350,7 @@ id = "heat-bath"
 title = "Heat-bath random walks with Markov bases"
 short_name = "Heat-bath"
 arxiv_id = "1605.08386"
+primary_category = "math.CO"
 date = "2016-05-26"
 authors = ["Caprice Stanley", "Tobias Windisch"]
 citation_key = "stanley2016markov"

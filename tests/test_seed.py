@@ -85,6 +85,11 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
         ('citation_key = "hu2021lora"', 'citation_key = "vaswani2017attention"', "used twice"),
         ('citation_key = "hu2021lora"', 'citation_key = "Hu 2021"', "is not like"),
         ('checked_against = ["https://arxiv.org/abs/2106.09685"]', "", "checked_against"),
+        (
+            'arxiv_id = "2106.09685"\nprimary_category = "cs.CL"',
+            'arxiv_id = "2106.09685"',
+            "primary_category",
+        ),
         ('"https://arxiv.org/abs/2106.09685"]', '"file:///etc/passwd"]', "checked_against"),
     ],
 )

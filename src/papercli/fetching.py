@@ -250,6 +250,7 @@ def _new_paper(
         year=year,
         date=record.published[:10],
         arxiv_id=arxiv_id,
+        primary_category=record.primary_category,
         organizations=arxiv_meta.organizations_in(conn, affiliations),
         topics=topics,
         origin="user",

@@ -247,7 +247,7 @@ def paper_panel(paper: Paper, prerequisites: Sequence[tuple[str, str]]) -> Rende
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column(overflow="fold")
     for label, value in detail_lines(paper, prerequisites):
-        grid.add_row(label, Text(value))
+        grid.add_row(label, Text(value.replace(_KEEP_TOGETHER, " ")))  # Rich wraps at any space
     body: RenderableType = grid
     if paper.abstract:
         abstract = Text(" ".join(paper.abstract.split()))

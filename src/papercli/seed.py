@@ -96,6 +96,7 @@ def _paper(record: dict[str, object]) -> Paper:
             venue=_text(record, "venue"),
             doi=_text(record, "doi") or None,
             citation_key=_text(record, "citation_key") or None,
+            primary_category=_text(record, "primary_category") or None,
         )
     except KeyError as exc:
         raise InvalidValueError(f"paper {record.get('id', '?')!r} lacks {exc}") from None
@@ -195,12 +196,13 @@ def _check(cat: CatalogueSource) -> None:
 
 
 _DOI = re.compile(r"10\.\d{4,9}/\S+")
+_CATEGORY = re.compile(r"[a-z-]+(\.[A-Za-z-]+)?")
 _KEY = re.compile(r"[a-z]+\d{4}[a-z0-9]*")
 
 
 def _citation_problems(p: Paper, checked_against: list[str]) -> list[str]:
     """What would make the paper's citation wrong: no or repeated authors, an unknown venue,
-    a malformed DOI (or arXiv's own), no citation key, an unchecked source."""
+    a malformed DOI (or arXiv's own), no arXiv category or citation key, no sources."""
     problems: list[str] = []
     if not p.authors:
         problems.append("has no authors")
@@ -211,6 +213,8 @@ def _citation_problems(p: Paper, checked_against: list[str]) -> list[str]:
         problems.append(f"venue {p.venue!r} is not '<series> <year>' with a series in: {known}")
     if p.doi and (not _DOI.fullmatch(p.doi) or p.doi.startswith("10.48550/")):
         problems.append(f"doi {p.doi!r} is not a publisher's DOI")
+    if p.arxiv_id and not (p.primary_category and _CATEGORY.fullmatch(p.primary_category)):
+        problems.append("needs its arXiv primary_category (e.g. 'cs.CL')")
     if not p.citation_key:
         stem = citation_key_stem(p.first_author, p.year, p.title, p.id)
         problems.append(f"has no citation_key (derived from its facts: {stem!r})")

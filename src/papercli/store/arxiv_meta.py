@@ -94,7 +94,7 @@ def fill_arxiv(conn: sqlite3.Connection, paper: Paper) -> None:
     record, paper.fetched_at = fetched
     paper.arxiv_authors = record.authors
     paper.abstract = record.abstract
-    paper.primary_category = record.primary_category
+    paper.primary_category = record.primary_category or paper.primary_category
     paper.categories = record.categories
     paper.dois = record.dois
     paper.journal_ref = record.journal_ref

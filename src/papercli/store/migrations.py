@@ -338,6 +338,7 @@ M005_AUTHORS = f"""
 ALTER TABLE papers ADD COLUMN venue TEXT NOT NULL DEFAULT '';
 ALTER TABLE papers ADD COLUMN doi TEXT;
 ALTER TABLE papers ADD COLUMN citation_key TEXT;
+ALTER TABLE papers ADD COLUMN primary_category TEXT;  -- arXiv's, curated; a fetch may refine it
 CREATE UNIQUE INDEX papers_citation_key ON papers(citation_key COLLATE NOCASE);
 CREATE TABLE paper_authors (
     paper_id TEXT NOT NULL,

@@ -25,8 +25,8 @@ def insert_paper(conn: sqlite3.Connection, paper: Paper) -> str:
         key = new_citation_key(conn, paper.first_author, paper.year, paper.title, paper.id)
     conn.execute(
         "INSERT INTO papers (id, title, short_name, kind, arxiv_id, url, pdf_url, date, year,"
-        " why, focus, technique, origin, venue, doi, citation_key)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " why, focus, technique, origin, venue, doi, citation_key, primary_category)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             paper.id,
             paper.title,
@@ -44,6 +44,7 @@ def insert_paper(conn: sqlite3.Connection, paper: Paper) -> str:
             paper.venue,
             paper.doi,
             key,
+            paper.primary_category,
         ),
     )
     write_authors(conn, paper.id, paper.authors)
@@ -428,11 +429,14 @@ def get_paper(conn: sqlite3.Connection, paper_id: str) -> Paper:
     if row is None:
         raise InvalidValueError(f"no paper with id {paper_id!r}")
     paper = paper_from_row(row)
-    why, focus, technique, doi, key = conn.execute(
-        "SELECT why, focus, technique, doi, citation_key FROM papers WHERE id = ?", (paper_id,)
+    why, focus, technique, doi, key, category = conn.execute(
+        "SELECT why, focus, technique, doi, citation_key, primary_category FROM papers"
+        " WHERE id = ?",
+        (paper_id,),
     ).fetchone()
     paper.why, paper.focus, paper.technique = why, focus, technique
     paper.doi, paper.citation_key = optional_text(doi), optional_text(key)
+    paper.primary_category = optional_text(category)
     paper.authors = authors_of(conn, paper_id)
     paper.aliases = [
         str(r[0])
