@@ -148,6 +148,7 @@ def main() -> None:
                 rng.choice(["", "NeurIPS 2023", "ICLR 2024"]),
                 None,
                 f"synthetic{i}",
+                "cs.CL",
             )
         )
         for position in range(rng.randint(1, 8)):
@@ -182,7 +183,7 @@ def main() -> None:
         ]
         for name in SEARCH_TRIGGERS:
             conn.execute(f"DROP TRIGGER {name}")
-        conn.executemany(f"INSERT INTO papers VALUES ({', '.join('?' * 16)})", papers)
+        conn.executemany(f"INSERT INTO papers VALUES ({', '.join('?' * 17)})", papers)
         conn.executemany(f"INSERT INTO paper_authors VALUES ({', '.join('?' * 9)})", authors)
         conn.executemany("INSERT OR IGNORE INTO paper_names VALUES (?, ?, ?, ?)", names)
         conn.executemany("INSERT INTO paper_orgs VALUES (?, ?, ?)", paper_orgs)
