@@ -3,10 +3,54 @@
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
 
 from papercli.errors import InvalidValueError
+
+# What to call a file that must not be replaced, by the kind ``os.lstat`` reports.
+_SPECIAL_KINDS = (
+    (stat.S_ISLNK, "a symlink"),
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def check_target(path: Path) -> int:
+    """Check that ``path`` may be replaced by renaming a new file onto it, and return the
+    permission bits the new file should have.
+
+    Only a writable regular file (or nothing) is replaced: a rename would swap a symlink
+    or a device for a plain file and silently break what it stood for. The file keeps its
+    old bits; a new file gets what ``>`` would give it. ``lstat`` never opens the path, so
+    a FIFO cannot block us.
+    """
+    directory = path.parent
+    if not directory.is_dir():
+        raise InvalidValueError(f"cannot write {path}: directory {directory} does not exist")
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        umask = os.umask(0o022)  # the only way to read the umask is to set it
+        os.umask(umask)
+        return 0o666 & ~umask
+    except OSError as exc:
+        raise InvalidValueError(f"cannot write {path}: {exc.strerror}") from None
+    if not stat.S_ISREG(info.st_mode):
+        kind = next((name for is_kind, name in _SPECIAL_KINDS if is_kind(info.st_mode)), None)
+        raise InvalidValueError(
+            f"refusing to replace {path}: it is {kind or 'a special file'}, not a regular file"
+        )
+    # The mode bits, not os.access: root may write anything, yet should be refused alike.
+    if not info.st_mode & 0o222:
+        raise InvalidValueError(
+            f"{path} is read-only; make it writable (chmod u+w) or choose another file name"
+        )
+    return info.st_mode & 0o777
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -14,18 +58,15 @@ def write_atomic(path: Path, text: str) -> None:
 
     The old file, if any, stays intact until the new one is complete.
     """
-    if path.is_dir():
-        raise InvalidValueError(f"{path} is a directory; give a file name to write to")
-    directory = path.parent
-    if not directory.is_dir():
-        raise InvalidValueError(f"cannot write {path}: directory {directory} does not exist")
+    mode = check_target(path)
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
         raise InvalidValueError(f"cannot write {path}: {exc.strerror}") from None
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            os.fchmod(handle.fileno(), mode)
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())

@@ -46,6 +46,10 @@ def backup_command(
 ) -> None:
     """Write a consistent copy of your database, safe even while papercli is in use.
 
+    An existing FILE is replaced atomically, as by `export -o`: the copy is written under
+    a temporary name and renamed into place, so a failure leaves the old file intact. A
+    symlink, directory, device or read-only file is refused.
+
     \b
     Examples:
       papercli db backup

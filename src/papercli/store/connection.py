@@ -86,20 +86,52 @@ def _check_papercli_database(conn: sqlite3.Connection, path: Path) -> int:
 
 
 def backup_database(conn: sqlite3.Connection, target: Path) -> None:
-    """Write a consistent copy of the whole database to ``target`` (which must not exist).
+    """Write a consistent copy of the whole database to ``target``, replacing a regular
+    file there atomically, as ``export -o`` does.
 
     ``VACUUM INTO`` reads one snapshot, so the copy is consistent even while another
-    papercli writes; it goes to a temporary name first, so a failure leaves no half file.
+    papercli writes. It must write to a name that does not exist yet: a private directory
+    beside the target gives one that no other backup and no crashed run's leftover can
+    share, and the copy is renamed into place only once it is complete and on disk.
     """
-    if target.exists():
-        raise InvalidValueError(f"{target} already exists; choose another file name")
-    if not target.parent.is_dir():
-        raise InvalidValueError(f"cannot write {target}: directory {target.parent} does not exist")
-    tmp = target.with_name(f".{target.name}.tmp")
+    import shutil  # only backups need these two
+    import tempfile
+
+    from papercli.files import check_target
+
+    mode = check_target(target)
+    database = conn.execute("PRAGMA database_list").fetchone()[2]  # "main" comes first
+    for own in (database, f"{database}-wal", f"{database}-shm", f"{database}-journal"):
+        if _same_file(own, target):
+            raise InvalidValueError(
+                f"refusing to replace {target}: it is part of the database being backed up"
+            )
     try:
-        conn.execute("VACUUM INTO ?", (str(tmp),))
-        os.replace(tmp, target)
+        workdir = Path(
+            tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        )
+    except OSError as exc:
+        raise InvalidValueError(f"cannot write {target}: {exc.strerror}") from None
+    copy = workdir / target.name
+    try:
+        conn.execute("VACUUM INTO ?", (str(copy),))
+        os.chmod(copy, mode)
+        fd = os.open(copy, os.O_RDONLY)
+        try:
+            os.fsync(fd)  # VACUUM INTO does not sync what it writes
+        finally:
+            os.close(fd)
+        os.replace(copy, target)
     except sqlite3.OperationalError as exc:
         raise DatabaseError(f"cannot write the backup to {target}: {exc}") from None
+    except OSError as exc:
+        raise InvalidValueError(f"cannot write the backup to {target}: {exc.strerror}") from None
     finally:
-        tmp.unlink(missing_ok=True)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _same_file(path: str, target: Path) -> bool:
+    try:
+        return os.path.samefile(path, target)
+    except OSError:  # either one missing: not the same file
+        return False
