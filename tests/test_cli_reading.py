@@ -338,9 +338,13 @@ def test_backup_is_a_consistent_copy(run, tmp_path):
         assert conn.execute(
             "SELECT status FROM reading_state WHERE paper_id = 'lora'"
         ).fetchone() == ("read",)
-    again = run("db", "backup", str(target))
-    assert again.exit_code == 1
-    assert "already exists" in again.stderr
+    run("mark-unread", "lora")
+    again = run("db", "backup", str(target))  # replaces the older backup, as export -o does
+    assert again.exit_code == 0
+    with sqlite3.connect(target) as conn:
+        assert conn.execute(
+            "SELECT status FROM reading_state WHERE paper_id = 'lora'"
+        ).fetchone() == ("unread",)
     missing = run("db", "backup", str(tmp_path / "no" / "such" / "dir.db"))
     assert missing.exit_code == 1
     assert "does not exist" in missing.stderr

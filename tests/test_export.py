@@ -16,7 +16,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from papercli.errors import InvalidValueError
-from papercli.export import CSV_COLUMNS, FORMATS, export_papers, parse_json_export
+from papercli.export import CSV_COLUMNS, FORMATS, export_papers
+from papercli.import_schema import parse_export as parse_json_export
 from papercli.models import Author, Note, Paper, ReadStatus
 
 LORA_TITLE = "LoRA: Low-Rank Adaptation & 100% of $W_0$ {frozen}"
@@ -356,8 +357,11 @@ def test_json_round_trip_keeps_every_field_and_the_history() -> None:
         ("[]", '"format": "papercli-export"'),
         ('{"format": "zotero"}', '"format": "papercli-export"'),
         ('{"format": "papercli-export", "version": 2, "papers": []}', "version 2"),
-        ('{"format": "papercli-export", "version": 1}', '"papers"'),
-        ('{"format": "papercli-export", "version": 1, "papers": [{"id": "x"}]}', "paper #1"),
+        ('{"format": "papercli-export", "version": 1}', "missing required field papers"),
+        (
+            '{"format": "papercli-export", "version": 1, "papers": [{"id": "x"}]}',
+            "papers[0]: object missing required field title",
+        ),
     ],
 )
 def test_json_import_rejects_what_it_cannot_read(text: str, message: str) -> None:
@@ -368,7 +372,7 @@ def test_json_import_rejects_what_it_cannot_read(text: str, message: str) -> Non
 def test_json_import_rejects_an_unknown_status() -> None:
     document = json.loads(export("json"))
     document["papers"][1]["status"] = "done"
-    with pytest.raises(InvalidValueError, match=r"paper #2 .*'done'"):
+    with pytest.raises(InvalidValueError, match=r"papers\[1\]\.status: invalid enum value 'done'"):
         parse_json_export(json.dumps(document))
 
 

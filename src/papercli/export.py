@@ -20,13 +20,12 @@ import json
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, fields
+from dataclasses import asdict
 from datetime import date
-from typing import Any
 
 from papercli import names
 from papercli.errors import InvalidValueError
-from papercli.models import VENUES, Author, Note, Paper, ReadStatus, paper_summary, split_venue
+from papercli.models import VENUES, Author, Paper, ReadStatus, paper_summary, split_venue
 
 FORMATS = ("markdown", "csv", "json", "bibtex", "csl-json", "ris")
 GROUPS = ("topic", "year")
@@ -164,7 +163,8 @@ def _cell(value: object) -> object:
 
 
 def _json(papers: Sequence[Paper], day: str, history: History) -> str:
-    """Every field of every paper plus its status history: a backup ``parse_json_export`` reads."""
+    """Every field of every paper plus its status history: a backup that
+    ``import_schema.parse_export`` reads back."""
     records = []
     for paper in papers:
         summary = paper_summary(paper)
@@ -179,65 +179,6 @@ def _json(papers: Sequence[Paper], day: str, history: History) -> str:
 
 def _dump_json(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, indent=2) + "\n"
-
-
-def parse_json_export(text: str) -> tuple[list[Paper], dict[str, list[dict[str, object]]]]:
-    """Read back a JSON export: the papers, and every paper's status history by paper id."""
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidValueError(
-            f"the export is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
-        ) from None
-    if not isinstance(document, dict) or document.get("format") != JSON_MARKER:
-        raise InvalidValueError(f'not a papercli export (no "format": "{JSON_MARKER}" marker)')
-    if document.get("version") != JSON_VERSION:
-        raise InvalidValueError(
-            f"papercli export version {document.get('version')!r} is not supported "
-            f"(this papercli reads version {JSON_VERSION}; a newer papercli may read it)"
-        )
-    records = document.get("papers")
-    if not isinstance(records, list):
-        raise InvalidValueError('the export has no "papers" list')
-    papers: list[Paper] = []
-    history: dict[str, list[dict[str, object]]] = {}
-    for number, record in enumerate(records, start=1):
-        try:
-            paper = _paper_from_record(record)
-            history[paper.id] = [dict(change) for change in record.get("history", [])]
-        except (AttributeError, KeyError, TypeError, ValueError) as exc:
-            raise InvalidValueError(f"paper #{number} of the export is not valid: {exc}") from None
-        papers.append(paper)
-    return papers, history
-
-
-_PAPER_FIELDS = frozenset(f.name for f in fields(Paper))
-
-
-def _paper_from_record(record: dict[str, Any]) -> Paper:
-    values = {key: value for key, value in record.items() if key in _PAPER_FIELDS}
-    values["status"] = ReadStatus(values.get("status", ReadStatus.UNREAD))
-    values["notes"] = [Note(**note) for note in values.get("notes", [])]
-    for key in ("authors", "arxiv_authors"):
-        values[key] = [_author_from_record(author) for author in values.get(key, [])]
-    if "arxiv_authors" not in record:  # an export from before authors were curated:
-        values["arxiv_authors"] = list(values["authors"])  # its authors were arXiv's
-    return Paper(**values)
-
-
-def _author_from_record(record: dict[str, Any]) -> Author:
-    """An author from an export; exports made before names were split get split now."""
-    name, affiliations = str(record["name"]), tuple(record.get("affiliations", ()))
-    if "family" not in record:
-        return person(name, affiliations)
-    return Author(
-        name,
-        affiliations,
-        family=str(record["family"]),
-        given=str(record.get("given", "")),
-        suffix=str(record.get("suffix", "")),
-        literal=bool(record.get("literal", False)),
-    )
 
 
 # --- What the citation formats share -------------------------------------------------------------

@@ -13,12 +13,12 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from papercli import export
 from papercli.arxiv_ids import ArxivId, parse_arxiv_id
 from papercli.errors import InvalidValueError, PapercliError
-from papercli.models import ArxivRecord, Paper
+from papercli.import_schema import parse_export
+from papercli.models import ArxivRecord, Paper, ReadStatus
 from papercli.store import arxiv_meta, base, library, lookups, papers
 
 if TYPE_CHECKING:
@@ -39,6 +39,7 @@ class ImportReport:
     failed: dict[str, str] = field(default_factory=dict)  # arXiv id -> reason
     skipped: list[str] = field(default_factory=list)  # BibTeX keys matching nothing, no arXiv id
     queued: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # what was dropped, and why
 
 
 def read_file(path: Path) -> str:
@@ -95,28 +96,46 @@ def import_json(
     conn: sqlite3.Connection, text: str, *, dry_run: bool = False, queue: bool = False
 ) -> ImportReport:
     """Restore an export: state onto matching papers, missing papers added, in one transaction."""
-    imported, history = export.parse_json_export(text)
+    imported, history = parse_export(text)
     report = ImportReport("json", dry_run)
     with base.transaction(conn, keep=not dry_run):
+        batch = library.new_batch(conn)
         queue_order: list[tuple[int, str]] = []
+        in_file = {paper.id for paper in imported}
         for paper in imported:
             target = _matching_id(conn, paper)
             if target is None:
                 target = _unused_id(conn, paper.id)
-                papers.insert_paper(conn, replace(paper, id=target, origin="user"))
+                known = [p for p in paper.prerequisites if p in in_file or _exists(conn, p)]
+                added = replace(paper, id=target, origin="user", prerequisites=known)
+                papers.insert_paper(conn, added)
+                library.record_added_paper(conn, batch, target)
                 report.added.append(target)
             local = replace(paper, id=target)
             if paper.fetched_at and arxiv_meta.arxiv_record(conn, target) is None:
                 arxiv_meta.store_arxiv_record(conn, target, _record_of(local), paper.fetched_at)
-            if library.restore_state(conn, local, history.get(paper.id, [])):
+            if library.merge_state(conn, local, history.get(paper.id, []), batch):
                 if target not in report.added:
                     report.restored.append(target)
             elif target not in report.added:
                 report.matched.append(target)
-            if paper.queue_position is not None or queue:
+            read_since = (
+                paper.status is not ReadStatus.READ
+                and library.statuses(conn, [target])[target] is ReadStatus.READ
+            )
+            if (paper.queue_position is not None or queue) and not read_since:
+                # A paper read since the export left the queue then, and stays out of it.
                 queue_order.append((paper.queue_position or 1 << 30, target))
-        report.queued = library.queue_missing(conn, [pid for _, pid in sorted(queue_order)])
+        report.queued = library.queue_missing(conn, [pid for _, pid in sorted(queue_order)], batch)
+        for paper_id, prereq in papers.break_prerequisite_cycles(conn, report.added):
+            report.warnings.append(
+                f"{paper_id}: dropped prerequisite {prereq}, which would make a cycle"
+            )
     return report
+
+
+def _exists(conn: sqlite3.Connection, paper_id: str) -> bool:
+    return lookups.paper_exists(conn, paper_id)
 
 
 def _matching_id(conn: sqlite3.Connection, paper: Paper) -> str | None:
@@ -177,12 +196,7 @@ def import_bibtex(
     queue: bool = False,
 ) -> ImportReport:
     """Match entries to papers by arXiv id, DOI or title; add unmatched arXiv papers."""
-    from bibtexparser.entrypoint import parse_string
-
-    library_ = parse_string(text)
-    if library_.failed_blocks:
-        line = (library_.failed_blocks[0].start_line or 0) + 1
-        raise InvalidValueError(f"line {line}: malformed BibTeX entry; nothing was imported")
+    library_ = _parse_bibtex(text)
     report = ImportReport("bibtex", dry_run)
     to_add: list[str] = []
     for entry in library_.entries:
@@ -203,6 +217,40 @@ def import_bibtex(
     if queue and not dry_run:
         report.queued += library.queue_add(conn, report.matched, include_read=False).added
     return report
+
+
+def _parse_bibtex(text: str) -> Any:
+    """The parsed library, or one error listing each problem (one per block, by line).
+
+    bibtexparser logs what it could not parse; those lines would land on the user's
+    terminal beside papercli's own message, so its logger is silenced while it parses.
+    """
+    import logging
+
+    from bibtexparser.entrypoint import parse_string
+    from bibtexparser.model import DuplicateBlockKeyBlock
+
+    logger = logging.getLogger("bibtexparser")
+    level, logger.level = logger.level, logging.CRITICAL + 1
+    try:
+        library_ = parse_string(text)
+    finally:
+        logger.level = level
+    problems = [
+        f"line {(block.start_line or 0) + 1}: "
+        + (
+            f"duplicate citation key {block.key!r}"
+            if isinstance(block, DuplicateBlockKeyBlock)
+            else "malformed BibTeX entry"
+        )
+        for block in library_.failed_blocks
+    ]
+    if problems:
+        shown = "; ".join(problems[:5]) + (
+            f"; and {len(problems) - 5} more" if len(problems) > 5 else ""
+        )
+        raise InvalidValueError(f"{shown}; nothing was imported")
+    return library_
 
 
 def _plain(value: str) -> str:

@@ -24,6 +24,8 @@ def resolve(conn: sqlite3.Connection, ref: str) -> str:
     text = ref.strip()
     if not text:
         raise InvalidValueError("an empty reference names no paper")
+    if lookups.paper_exists(conn, text):
+        return text  # an exact id wins over any name or alias that folds to it
     key = name_key(text)
     if looks_like_arxiv_id(text):
         arxiv_id = parse_arxiv_id(text).id

@@ -98,16 +98,19 @@ def history_command(
 
 
 def undo_command(ctx: typer.Context) -> None:
-    """Revert the last status change (every paper of the last mark command).
+    """Undo the last mark command (all the papers it marked) or import.
 
     \b
     Examples:
       papercli mark-read lora
       papercli undo
     """
-    for entry in library.undo(connect(ctx)):
+    undone = library.undo(connect(ctx))
+    for entry in undone.statuses:
         change = f"{entry.old_status} {views.ARROW} {entry.new_status}"
         typer.echo(f"{entry.paper_id}: {change} (undone)")
+    if undone.other_changes:
+        typer.echo(f"{undone.other_changes} other changes undone (the last import)")
 
 
 def note_command(

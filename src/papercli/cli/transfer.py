@@ -77,7 +77,8 @@ def export_command(
 
     Pick papers with the filters of `list`, or --queue for your queue in order. JSON
     keeps everything (status, history, notes, tags, queue place) and can be imported
-    back. Files are written atomically: a failure never leaves half a file.
+    back. An existing FILE is replaced atomically, as by `db backup`: a failure never
+    leaves half a file. A symlink, directory, device or read-only file is refused.
 
     Name files as their readers expect: .bib for BibTeX (LaTeX, pandoc, Zotero), .json
     for CSL-JSON (pandoc reads CSL-JSON only from a .json file), .ris for RIS.
@@ -180,6 +181,8 @@ def import_command(
     ):
         if ids:
             typer.echo(f"{would}{label}: {', '.join(ids)}")
+    for warning in report.warnings:
+        typer.echo(f"warning: {warning}", err=True)
     for arxiv_id in report.not_found:
         typer.echo(f"arXiv does not know {arxiv_id}; not imported", err=True)
     for arxiv_id, reason in report.failed.items():

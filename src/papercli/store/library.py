@@ -12,11 +12,12 @@ import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from papercli.errors import InvalidValueError, NotFoundError
 from papercli.models import Note, Paper, ReadStatus
 from papercli.store.base import transaction
-from papercli.store.papers import get_paper
+from papercli.store.papers import delete_paper, get_paper
 
 
 def utc_now() -> str:
@@ -66,7 +67,7 @@ def set_status(conn: sqlite3.Connection, ids: Sequence[str], status: ReadStatus)
     now = clock()
     with transaction(conn):
         current = statuses(conn, ids)
-        batch = conn.execute("SELECT coalesce(max(batch), 0) + 1 FROM status_history").fetchone()[0]
+        batch = _new_batch(conn)
         positions = _queue_positions(conn, ids) if status is ReadStatus.READ else {}
         for pid in ids:
             old = current[pid]
@@ -128,13 +129,37 @@ def history(
     ]
 
 
-def undo(conn: sqlite3.Connection) -> list[HistoryEntry]:
-    """Revert the last batch of status changes; return what was reverted."""
+def _new_batch(conn: sqlite3.Connection) -> int:
+    """The number of the next undoable step (a command's changes share one)."""
+    return int(
+        conn.execute(
+            "SELECT max(coalesce((SELECT max(batch) FROM status_history), 0),"
+            " coalesce((SELECT max(batch) FROM undo_steps), 0)) + 1"
+        ).fetchone()[0]
+    )
+
+
+@dataclass
+class Undone:
+    """What ``undo`` put back: the status changes, and how many other changes."""
+
+    statuses: list[HistoryEntry] = field(default_factory=list)
+    other_changes: int = 0
+
+
+def undo(conn: sqlite3.Connection) -> Undone:
+    """Revert the last undoable command: its status changes and its other steps.
+
+    It never fails on what later commands did in between: a paper already back in the
+    queue stays where it is, a note already gone stays gone.
+    """
     with transaction(conn):
-        row = conn.execute("SELECT max(batch) FROM status_history").fetchone()
-        if row[0] is None:
+        (batch,) = conn.execute(
+            "SELECT max(coalesce((SELECT max(batch) FROM status_history), 0),"
+            " coalesce((SELECT max(batch) FROM undo_steps), 0))"
+        ).fetchone()
+        if not batch:
             raise NotFoundError("there is nothing to undo")
-        batch = row[0]
         rows = conn.execute(
             "SELECT h.paper_id, coalesce(p.title, ''), h.old_status, h.new_status,"
             " h.changed_at, h.queue_position FROM status_history h"
@@ -152,10 +177,66 @@ def undo(conn: sqlite3.Connection) -> list[HistoryEntry]:
                 " WHERE paper_id = ?",
                 (old, clock(), previous_read, pid),
             )
-            if position is not None:
+            if position is not None and pid not in _queue_positions(conn, [pid]):
                 _insert_into_queue(conn, [pid], position)
         conn.execute("DELETE FROM status_history WHERE batch = ?", (batch,))
-    return [HistoryEntry(r[0], r[1], ReadStatus(r[3]), ReadStatus(r[2]), r[4]) for r in rows]
+        steps = conn.execute(
+            "SELECT action, paper_id, data FROM undo_steps WHERE batch = ? ORDER BY id DESC",
+            (batch,),
+        ).fetchall()
+        for action, pid, data in steps:
+            _revert(conn, str(action), str(pid), json.loads(data))
+        conn.execute("DELETE FROM undo_steps WHERE batch = ?", (batch,))
+    reverted = [HistoryEntry(r[0], r[1], ReadStatus(r[3]), ReadStatus(r[2]), r[4]) for r in rows]
+    return Undone(reverted, len(steps))
+
+
+# How each kind of undo step puts things back (the step's data names the rows).
+UNDO_ACTIONS = (
+    "restore_state",
+    "unqueue",
+    "forget_note",
+    "forget_tag",
+    "forget_history",
+    "forget_paper",
+)
+
+
+def _record(
+    conn: sqlite3.Connection, batch: int, action: str, paper_id: str, **data: object
+) -> None:
+    conn.execute(
+        "INSERT INTO undo_steps (batch, action, paper_id, data) VALUES (?, ?, ?, ?)",
+        (batch, action, paper_id, json.dumps(data, ensure_ascii=False)),
+    )
+
+
+def _revert(conn: sqlite3.Connection, action: str, paper_id: str, data: dict[str, Any]) -> None:
+    if action == "restore_state":
+        conn.execute("DELETE FROM reading_state WHERE paper_id = ?", (paper_id,))
+        if data.get("status") is not None:
+            conn.execute(
+                "INSERT INTO reading_state (paper_id, status, changed_at, read_at, read_version)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (
+                    paper_id,
+                    data["status"],
+                    data["changed_at"],
+                    data["read_at"],
+                    data["read_version"],
+                ),
+            )
+    elif action == "unqueue":
+        if paper_id in _queue_positions(conn, [paper_id]):
+            _remove_from_queue(conn, [paper_id])
+    elif action == "forget_note":
+        conn.execute("DELETE FROM notes WHERE id = ?", (data["id"],))
+    elif action == "forget_tag":
+        conn.execute("DELETE FROM tags WHERE paper_id = ? AND tag = ?", (paper_id, data["tag"]))
+    elif action == "forget_history":
+        conn.execute("DELETE FROM status_history WHERE id = ?", (data["id"],))
+    elif action == "forget_paper":
+        delete_paper(conn, paper_id)
 
 
 def with_state(conn: sqlite3.Connection, paper: Paper) -> Paper:
@@ -407,65 +488,88 @@ def history_by_paper(
 # Import
 
 
-def restore_state(
-    conn: sqlite3.Connection, paper: Paper, history: Sequence[Mapping[str, object]]
-) -> bool:
-    """Put an exported paper's state back onto ``paper.id``; call inside a transaction.
+def new_batch(conn: sqlite3.Connection) -> int:
+    """Start an undoable step of several changes (an import); call inside a transaction."""
+    return _new_batch(conn)
 
-    Status and its dates are set as exported; tags, notes and history entries are added
-    when not already there. Returns whether anything changed.
+
+def merge_state(
+    conn: sqlite3.Connection, paper: Paper, history: Sequence[Mapping[str, object]], batch: int
+) -> bool:
+    """Merge an exported paper's state into ``paper.id``; call inside a transaction.
+
+    Nothing newer is rewound: the status is the exported one only when it changed later
+    than the local one; notes, tags and history entries are added when missing (history
+    by paper, time and change). Each change is recorded as a step of ``batch``, so one
+    ``undo`` reverts the whole import. Returns whether anything changed.
     """
     changed = False
-    if paper.status is not ReadStatus.UNREAD or paper.status_changed_at:
-        exported = (
-            str(paper.status),
-            paper.status_changed_at or clock(),
-            paper.read_at,
-            paper.read_version,
-        )
-        current = conn.execute(
-            "SELECT status, changed_at, read_at, read_version FROM reading_state"
-            " WHERE paper_id = ?",
-            (paper.id,),
-        ).fetchone()
-        if current != exported:
-            conn.execute(
-                "INSERT OR REPLACE INTO reading_state (paper_id, status, changed_at, read_at,"
-                " read_version) VALUES (?, ?, ?, ?, ?)",
-                (paper.id, *exported),
-            )
-            changed = True
-    for tag in paper.tags:
-        changed |= (
-            conn.execute("INSERT OR IGNORE INTO tags VALUES (?, ?)", (paper.id, tag)).rowcount > 0
-        )
-    for note in paper.notes:
-        changed |= (
-            conn.execute(
-                "INSERT INTO notes (paper_id, created_at, body) SELECT ?1, ?2, ?3 WHERE NOT EXISTS"
-                " (SELECT 1 FROM notes WHERE paper_id = ?1 AND created_at = ?2 AND body = ?3)",
-                (paper.id, note.created_at, note.body),
-            ).rowcount
-            > 0
-        )
     for entry in history:
-        changed |= (
-            conn.execute(
-                "INSERT INTO status_history (batch, paper_id, old_status, new_status, changed_at)"
-                " SELECT (SELECT coalesce(max(batch), 0) + 1 FROM status_history), ?1, ?2, ?3, ?4"
-                " WHERE NOT EXISTS (SELECT 1 FROM status_history WHERE paper_id = ?1"
-                " AND old_status = ?2 AND new_status = ?3 AND changed_at = ?4)",
-                (paper.id, entry["old_status"], entry["new_status"], entry["changed_at"]),
-            ).rowcount
-            > 0
+        cursor = conn.execute(
+            "INSERT INTO status_history (batch, paper_id, old_status, new_status, changed_at)"
+            " SELECT 0, ?1, ?2, ?3, ?4 WHERE NOT EXISTS (SELECT 1 FROM status_history"
+            " WHERE paper_id = ?1 AND old_status = ?2 AND new_status = ?3 AND changed_at = ?4)",
+            (paper.id, entry["old_status"], entry["new_status"], entry["changed_at"]),
         )
+        if cursor.rowcount:
+            _record(conn, batch, "forget_history", paper.id, id=cursor.lastrowid)
+            changed = True
+    changed |= _merge_status(conn, paper, batch)
+    for tag in paper.tags:
+        if conn.execute("INSERT OR IGNORE INTO tags VALUES (?, ?)", (paper.id, tag)).rowcount:
+            _record(conn, batch, "forget_tag", paper.id, tag=tag)
+            changed = True
+    for note in paper.notes:
+        cursor = conn.execute(
+            "INSERT INTO notes (paper_id, created_at, body) SELECT ?1, ?2, ?3 WHERE NOT EXISTS"
+            " (SELECT 1 FROM notes WHERE paper_id = ?1 AND created_at = ?2 AND body = ?3)",
+            (paper.id, note.created_at, note.body),
+        )
+        if cursor.rowcount:
+            _record(conn, batch, "forget_note", paper.id, id=cursor.lastrowid)
+            changed = True
     return changed
 
 
-def queue_missing(conn: sqlite3.Connection, ids: Sequence[str]) -> list[str]:
-    """Append, in order, the ids not queued yet; call inside a transaction."""
+def _merge_status(conn: sqlite3.Connection, paper: Paper, batch: int) -> bool:
+    """Take the exported status when it is the later change (ISO UTC times compare as text)."""
+    if paper.status is ReadStatus.UNREAD and not paper.status_changed_at:
+        return False
+    exported = (
+        str(paper.status),
+        paper.status_changed_at or clock(),
+        paper.read_at,
+        paper.read_version,
+    )
+    current = conn.execute(
+        "SELECT status, changed_at, read_at, read_version FROM reading_state WHERE paper_id = ?",
+        (paper.id,),
+    ).fetchone()
+    if current is not None and (tuple(current) == exported or current[1] >= exported[1]):
+        return False
+    columns = ("status", "changed_at", "read_at", "read_version")
+    before = dict(zip(columns, current or (None,) * 4, strict=True))
+    _record(conn, batch, "restore_state", paper.id, **before)
+    conn.execute(
+        "INSERT OR REPLACE INTO reading_state (paper_id, status, changed_at, read_at,"
+        " read_version) VALUES (?, ?, ?, ?, ?)",
+        (paper.id, *exported),
+    )
+    return True
+
+
+def record_added_paper(conn: sqlite3.Connection, batch: int, paper_id: str) -> None:
+    """Make a paper an import added part of its undo: undoing the import removes it."""
+    _record(conn, batch, "forget_paper", paper_id)
+
+
+def queue_missing(conn: sqlite3.Connection, ids: Sequence[str], batch: int) -> list[str]:
+    """Append, in order, the ids not queued yet; call inside a transaction. Each is a step
+    of ``batch``."""
     queued = _queue_positions(conn, ids)
     missing = [pid for pid in dict.fromkeys(ids) if pid not in queued]
     if missing:
         _insert_into_queue(conn, missing, _queue_length(conn) + 1)
+        for pid in missing:
+            _record(conn, batch, "unqueue", pid)
     return missing

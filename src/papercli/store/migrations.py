@@ -424,7 +424,29 @@ CREATE TRIGGER notes_search_delete AFTER DELETE ON notes BEGIN
 END;
 """
 
-MIGRATIONS: list[str] = [M001_INITIAL, M002_ARXIV, M003_SEARCH, M004_LIST_ORDER, M005_AUTHORS]
+# What `undo` reverts besides status changes: each step says how to put one row back as it
+# was before the command (an import, so far) that shares its batch number with
+# status_history. History entries an import brings from another database are kept with
+# batch 0: part of the record, never a step of their own to undo.
+M006_UNDO_STEPS = """
+CREATE TABLE undo_steps (
+    id INTEGER PRIMARY KEY,
+    batch INTEGER NOT NULL,
+    action TEXT NOT NULL,           -- library.UNDO_ACTIONS
+    paper_id TEXT NOT NULL,
+    data TEXT NOT NULL DEFAULT '{}' -- JSON: what the action needs
+);
+CREATE INDEX undo_steps_batch ON undo_steps(batch);
+"""
+
+MIGRATIONS: list[str] = [
+    M001_INITIAL,
+    M002_ARXIV,
+    M003_SEARCH,
+    M004_LIST_ORDER,
+    M005_AUTHORS,
+    M006_UNDO_STEPS,
+]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

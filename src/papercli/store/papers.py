@@ -106,6 +106,66 @@ def authors_of(conn: sqlite3.Connection, paper_id: str) -> list[Author]:
     ]
 
 
+# Every table with rows that hang off one paper, by the column naming it.
+_PAPER_ROWS = {
+    "paper_names": "paper_id",
+    "paper_authors": "paper_id",
+    "paper_orgs": "paper_id",
+    "paper_topics": "paper_id",
+    "paper_sources": "paper_id",
+    "prerequisites": "paper_id",
+    "arxiv_meta": "paper_id",
+    "arxiv_authors": "paper_id",
+    "reading_state": "paper_id",
+    "status_history": "paper_id",
+    "notes": "paper_id",
+    "tags": "paper_id",
+    "queue": "paper_id",
+}
+
+
+def delete_paper(conn: sqlite3.Connection, paper_id: str) -> None:
+    """Remove a paper and everything attached to it (a user's own paper, on undo)."""
+    for table, column in _PAPER_ROWS.items():
+        conn.execute(f"DELETE FROM {table} WHERE {column} = ?", (paper_id,))
+    conn.execute("DELETE FROM prerequisites WHERE prereq_id = ?", (paper_id,))
+    conn.execute("DELETE FROM papers WHERE id = ?", (paper_id,))
+    conn.execute(
+        "UPDATE queue SET position = ranked.n FROM (SELECT paper_id,"
+        " row_number() OVER (ORDER BY position) AS n FROM queue) AS ranked"
+        " WHERE queue.paper_id = ranked.paper_id AND queue.position != ranked.n"
+    )
+
+
+def break_prerequisite_cycles(
+    conn: sqlite3.Connection, paper_ids: Sequence[str]
+) -> list[tuple[str, str]]:
+    """Drop the prerequisite links of these papers that close a cycle (a file may claim
+    that A needs B and B needs A); return the (paper, prerequisite) links dropped."""
+    dropped: list[tuple[str, str]] = []
+    for start in paper_ids:
+        for prereq in [
+            str(r[0])
+            for r in conn.execute(
+                "SELECT prereq_id FROM prerequisites WHERE paper_id = ? ORDER BY prereq_id",
+                (start,),
+            )
+        ]:
+            reaches = conn.execute(
+                "WITH RECURSIVE needed(id) AS (SELECT ?1 UNION SELECT r.prereq_id"
+                " FROM prerequisites r JOIN needed n ON r.paper_id = n.id)"
+                " SELECT 1 FROM needed WHERE id = ?2",
+                (prereq, start),
+            ).fetchone()
+            if reaches:
+                conn.execute(
+                    "DELETE FROM prerequisites WHERE paper_id = ? AND prereq_id = ?",
+                    (start, prereq),
+                )
+                dropped.append((start, prereq))
+    return dropped
+
+
 def origin_of(conn: sqlite3.Connection, paper_id: str) -> str | None:
     row = conn.execute("SELECT origin FROM papers WHERE id = ?", (paper_id,)).fetchone()
     return None if row is None else str(row[0])

@@ -1,0 +1,303 @@
+"""The import border: an export may be old, hand-edited, or hostile. Nothing newer is
+rewound, a rejected file changes nothing, and no imported value can crash a later command."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import Result
+
+Run = Callable[..., Result]
+
+EXIT_CODES = {0, 1}
+
+
+def _export(run: Run, path: Path) -> dict[str, Any]:
+    assert run("export", "--format", "json", "-o", str(path)).exit_code == 0
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _everything(run: Run) -> dict[str, Any]:
+    """The whole database as a full JSON export (without the export date) plus the queue."""
+    data = json.loads(run("export", "--format", "json").stdout)
+    data.pop("exported_on")
+    data["queue"] = run("queue", "--format", "json").stdout
+    data["history"] = run("history", "--format", "json").stdout
+    return data
+
+
+def _status(run: Run, ref: str) -> dict[str, Any]:
+    return json.loads(run("show", ref, "--format", "json").stdout)
+
+
+# ---------------------------------------------------------------------------
+# Nothing newer is rewound
+
+
+def test_importing_an_older_export_keeps_what_happened_since(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from papercli.store import library
+
+    times = iter(f"2026-01-0{day}T10:00:00Z" for day in range(1, 10))
+    monkeypatch.setattr(library, "clock", lambda: next(times))
+    run("mark-reading", "qlora")  # 01
+    run("queue", "add", "qlora", "dpo")  # 02
+    old = tmp_path / "old.json"
+    _export(run, old)
+    run("mark-read", "qlora")  # 03: read since the export, out of the queue
+
+    result = run("import", str(old))
+    assert result.exit_code == 0, result.output
+
+    qlora = _status(run, "qlora")
+    assert qlora["status"] == "read"
+    assert qlora["read_at"] == "2026-01-03T10:00:00Z"
+    assert qlora["queue_position"] is None  # not re-queued
+    changes = [
+        (h["from"], h["to"]) for h in json.loads(run("history", "qlora", "--format", "json").stdout)
+    ]
+    assert changes == [("reading", "read"), ("unread", "reading")]
+    undone = run("undo")  # the import changed nothing: undo reverts the mark-read
+    assert undone.exit_code == 0, undone.output
+    assert _status(run, "qlora")["status"] == "reading"
+    assert run("undo").exit_code == 0
+
+
+def test_an_export_with_newer_state_is_merged_and_one_undo_reverts_it(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from papercli.store import library
+
+    times = iter(f"2026-02-{day:02d}T10:00:00Z" for day in range(1, 20))
+    monkeypatch.setattr(library, "clock", lambda: next(times))
+    other = tmp_path / "other.db"
+    run("--db", str(other), "mark-read", "lora")
+    run("--db", str(other), "note", "lora", "from the laptop")
+    run("--db", str(other), "tag", "lora", "+laptop")
+    run("--db", str(other), "queue", "add", "dpo")
+    laptop = tmp_path / "laptop.json"
+    assert run("--db", str(other), "export", "--format", "json", "-o", str(laptop)).exit_code == 0
+
+    run("note", "lora", "from the desktop")
+    before = _everything(run)
+    result = run("import", str(laptop))
+    assert result.exit_code == 0, result.output
+    lora = _status(run, "lora")
+    assert lora["status"] == "read"
+    assert [n["body"] for n in lora["notes"]] == ["from the desktop", "from the laptop"]
+    assert lora["tags"] == ["laptop"]
+    assert _status(run, "dpo")["queue_position"] == 1
+
+    undone = run("undo")
+    assert undone.exit_code == 0, undone.output
+    assert "other changes undone" in undone.stdout
+    assert _everything(run) == before
+    assert "nothing to undo" in run("undo").stderr  # the note was never an undo step
+
+
+def test_undo_never_fails_on_state_later_commands_made(run: Run) -> None:
+    assert run("queue", "add", "lora").exit_code == 0
+    assert run("mark-read", "lora").exit_code == 0  # takes it out of the queue
+    assert run("queue", "add", "lora", "--force").exit_code == 0  # back in by hand
+    result = run("undo")
+    assert result.exit_code == 0, result.output
+    assert "lora: read -> unread (undone)" in result.stdout
+    queue = json.loads(run("queue", "--format", "json").stdout)
+    assert [p["id"] for p in queue] == ["lora"]
+
+
+def test_an_imported_alias_never_shadows_an_exact_id(run: Run, tmp_path: Path) -> None:
+    document = _export(run, tmp_path / "all.json")
+    evil = dict(document["papers"][0])
+    evil.update(
+        id="evil", short_name="lora", aliases=["lora", "qlora"], arxiv_id=None, title="Evil"
+    )
+    document["papers"] = [evil]
+    path = tmp_path / "evil.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    assert run("import", str(path)).exit_code == 0
+    assert _status(run, "lora")["title"] == "LoRA: Low-Rank Adaptation of Large Language Models"
+    assert _status(run, "qlora")["id"] == "qlora"
+    assert _status(run, "evil")["title"] == "Evil"
+
+
+def test_prerequisite_cycles_in_a_file_are_dropped_with_a_warning(run: Run, tmp_path: Path) -> None:
+    document = _export(run, tmp_path / "all.json")
+    template = {k: v for k, v in document["papers"][0].items() if k != "history"}
+    first = {**template, "id": "a-paper", "arxiv_id": None, "prerequisites": ["b-paper", "a-paper"]}
+    second = {**template, "id": "b-paper", "arxiv_id": None, "prerequisites": ["a-paper"]}
+    document["papers"] = [first, second]
+    path = tmp_path / "cycle.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    result = run("import", str(path))
+    assert result.exit_code == 0, result.output
+    assert "warning: a-paper: dropped prerequisite b-paper, which would make a cycle" in (
+        result.stderr
+    )
+    path_out = run("path", "b-paper", "--format", "json")
+    assert [p["id"] for p in json.loads(path_out.stdout)] == ["a-paper", "b-paper"]
+
+
+# ---------------------------------------------------------------------------
+# Rejected files change nothing
+
+
+def _one_paper(run: Run, tmp_path: Path) -> dict[str, Any]:
+    document = _export(run, tmp_path / "all.json")
+    paper = next(p for p in document["papers"] if p["id"] == "lora")
+    return {**document, "papers": [{**paper, "id": "my-lora", "arxiv_id": None}]}
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("year", "abc", "papers[0].year: expected int, got str"),
+        ("year", 10**30, "papers[0].year: expected the year of its date"),
+        ("id", "../../etc/passwd", "papers[0].id: '../../etc/passwd' is not a paper id"),
+        ("id", "", "papers[0].id"),
+        ("title", "x\ud800y", "papers[0].title: holds a lone surrogate"),
+        ("title", "a\x1b[2Jb", "papers[0].title: holds a control character"),
+        ("status", "done", "papers[0].status: invalid enum value 'done'"),
+        ("read_version", -1, "papers[0].read_version: expected a number from 1 to 1000"),
+        ("queue_position", 10**12, "papers[0].queue_position"),
+        ("status_changed_at", "tomorrow", "papers[0].status_changed_at: expected a UTC time"),
+        ("date", "2021-13-01", "papers[0].date: expected YYYY-MM-DD"),
+        ("url", "javascript:alert(1)", "papers[0].url: only http(s) addresses"),
+        ("notes", [{"created_at": "2026-01-01T00:00:00Z"}], "papers[0].notes[0]"),
+        ("tags", [["nested"]], "papers[0].tags[0]: expected str, got array"),
+        ("title", "t" * 2000, "papers[0].title: is 2,000 characters long"),
+    ],
+)
+def test_a_bad_value_is_named_and_nothing_is_written(
+    run: Run, tmp_path: Path, field: str, value: object, message: str
+) -> None:
+    document = _one_paper(run, tmp_path)
+    document["papers"][0][field] = value
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    before = _everything(run)
+    result = run("import", str(path))
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: {message}"), result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert _everything(run) == before
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"format": "papercli-export", "version": 1, "papers": ' + "[" * 100_000, "nested"),
+        ("[" * 5000 + "]" * 5000, "not a papercli export"),
+        ('{"format": "papercli-export", "version": 1, "papers": [1]}', "papers[0]"),
+    ],
+)
+def test_malformed_files_are_one_line_errors(
+    run: Run, tmp_path: Path, text: str, message: str
+) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(text, encoding="utf-8")
+    result = run("import", str(path))
+    assert result.exit_code == 1
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_an_imported_value_never_crashes_a_later_command(run: Run, tmp_path: Path) -> None:
+    document = _one_paper(run, tmp_path)
+    document["papers"][0].update(
+        title="Ünïcode [bold]title[/bold] ✓",
+        tags=["t" * 900],
+        notes=[{"created_at": "2026-01-01T00:00:00Z", "body": "x" * 100_000}],
+    )
+    path = tmp_path / "odd.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    assert run("import", str(path)).exit_code == 0
+    for args in (["list"], ["show", "my-lora"], ["export", "--format", "bibtex"], ["search", "x"]):
+        result = run(*args)
+        assert result.exit_code == 0, (args, result.output)
+
+
+def test_bibtex_duplicate_keys_are_reported_as_such_without_parser_noise(
+    run: Run, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "refs.bib"
+    path.write_text(
+        "@article{a, title={One}}\n@article{a, title={Two}}\n@article{b, title={Three}\n",
+        encoding="utf-8",
+    )
+    result = run("import", str(path))
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "error: line 2: duplicate citation key 'a'; line 3: malformed BibTeX entry;"
+        " nothing was imported\n"
+    )
+    assert "aborted" not in capfd.readouterr().err  # bibtexparser's own log stays quiet
+
+
+# ---------------------------------------------------------------------------
+# Any mutation of a valid export: a documented exit, no traceback, nothing half-written
+
+_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=False),
+    st.text(max_size=30),
+    st.lists(st.text(max_size=5), max_size=3),
+    st.dictionaries(st.text(max_size=5), st.integers(), max_size=2),
+)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    field=st.sampled_from(
+        [
+            "id",
+            "title",
+            "year",
+            "date",
+            "status",
+            "notes",
+            "tags",
+            "authors",
+            "history",
+            "read_version",
+            "queue_position",
+            "status_changed_at",
+            "prerequisites",
+            "kind",
+            "arxiv_id",
+        ]
+    ),
+    value=_VALUES,
+)
+def test_any_mutated_record_imports_whole_or_not_at_all(
+    run: Run, tmp_path: Path, field: str, value: object
+) -> None:
+    document = _one_paper(run, tmp_path)
+    document["papers"][0][field] = value
+    path = tmp_path / "mutated.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    before = _everything(run)
+    result = run("import", str(path))
+    assert result.exit_code in EXIT_CODES, result.output
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    if result.exit_code == 1:
+        assert result.stderr.startswith("error: ")
+        assert _everything(run) == before
+    else:
+        assert run("list", "--format", "json").exit_code == 0
+        assert run("undo").exit_code == 0  # an import is always one undoable step
+        assert _everything(run) == before
