@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from pytest_httpserver import HTTPServer
 from typer.testing import CliRunner, Result
 
+from papercli import paths
 from papercli.cli import fast
 from papercli.cli.app import app
 from papercli.seed import load_catalogue
@@ -19,6 +21,56 @@ from tests.arxiv_fakes import Answer, FakeClock, Replay
 
 TESTS = Path(__file__).parent
 MINI_CATALOGUE = TESTS / "data" / "mini_catalogue.toml"
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    """(size, mtime) of a file, None if there is none: enough to see it was written."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_size, stat.st_mtime_ns
+
+
+# The database papercli would use outside the tests, found when pytest loads this file,
+# before any fixture changes the environment; and how it was then.
+_REAL_DB = paths.default_db_path()
+_REAL_STAMP = _stamp(_REAL_DB)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Point the whole session away from the user's data dir, outside monkeypatch.
+
+    A test's monkeypatch.undo() (or a forgotten fixture) then falls back to these values,
+    never to the real home directory; and the session fails if the user's database was
+    touched anyway.
+    """
+    home = tmp_path_factory.mktemp("session-home")
+    saved = {name: os.environ.get(name) for name in _ISOLATING}
+    os.environ.update(
+        HOME=str(home),
+        XDG_DATA_HOME=str(home / ".local" / "share"),
+        PAPERCLI_DB=str(home / "papercli.db"),
+        PAPERCLI_ARXIV_URL="http://127.0.0.1:9/api/query",
+    )
+    yield home
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    assert _stamp(_REAL_DB) == _REAL_STAMP, f"the tests touched the user's database {_REAL_DB}"
+
+
+_ISOLATING = ("HOME", "XDG_DATA_HOME", "PAPERCLI_DB", "PAPERCLI_ARXIV_URL")
+
+
+@pytest.fixture(autouse=True)
+def real_database_untouched() -> Iterator[None]:
+    """Fail the very test that writes to the user's real database, not just the session."""
+    yield
+    assert _stamp(_REAL_DB) == _REAL_STAMP, f"this test touched the user's database {_REAL_DB}"
 
 
 @pytest.fixture(autouse=True)

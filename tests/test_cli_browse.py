@@ -309,5 +309,5 @@ def test_a_long_listing_at_a_terminal_is_plain_text(run, monkeypatch):
     monkeypatch.setattr(views, "RICH_MAX_ROWS", 10)
     plain = run("list")
     assert plain.exit_code == 0 and "┃" not in plain.stdout
-    monkeypatch.undo()
+    monkeypatch.setattr(views, "fancy_output", lambda: False)
     assert plain.stdout == run("list").stdout  # exactly what a pipe gets
