@@ -21,6 +21,9 @@ def small_queue(run):
     run("tag", "lora", "+peft-week")
 
 
+LEGEND = "`[x]` read · `[/]` reading · `[ ]` unread · ~~struck through~~ skipped"
+
+
 def test_export_formats_match_the_writers():
     assert tuple(str(f) for f in ExportFormat) == export.FORMATS
 
@@ -30,10 +33,10 @@ def test_markdown_checklist_of_the_queue(run, small_queue):
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
     assert lines[0] == "# My queue"
-    assert lines[2].startswith("Exported ") and lines[2].endswith("· 2 papers")
+    assert lines[2].startswith("Exported ") and lines[2].endswith(f"· 2 papers · {LEGEND}")
     items = [line for line in lines if line.startswith("- [")]
     assert items[0].startswith(
-        "- [ ] **LoRA** — LoRA: Low-Rank Adaptation of Large Language Models"
+        "- [/] **LoRA** — LoRA: Low-Rank Adaptation of Large Language Models"
     )
     assert items[1].startswith("- [ ] **QLoRA** — QLoRA: Efficient Finetuning of Quantized LLMs")
     assert "[pdf](https://arxiv.org/pdf/2106.09685)" in items[0]
@@ -43,7 +46,7 @@ def test_markdown_ticks_read_papers_and_groups(run, small_queue):
     text = run("export", "--status", "read", "--status", "reading", "--group-by", "year").stdout
     assert "## 2017" in text and "## 2021" in text
     assert "- [x] **Transformer**" in text
-    assert "- [ ] **LoRA**" in text
+    assert "- [/] **LoRA**" in text  # being read: neither done nor untouched
 
 
 def test_bibtex_export_parses_back(run, small_queue):

@@ -20,6 +20,7 @@ from papercli.export import CSV_COLUMNS, FORMATS, export_papers
 from papercli.import_schema import parse_export as parse_json_export
 from papercli.models import Author, Note, Paper, ReadStatus
 
+LEGEND = "`[x]` read · `[/]` reading · `[ ]` unread · ~~struck through~~ skipped"
 LORA_TITLE = "LoRA: Low-Rank Adaptation & 100% of $W_0$ {frozen}"
 
 
@@ -383,14 +384,14 @@ def test_markdown_checklist() -> None:
     assert export("markdown", title="My queue").splitlines() == [
         "# My queue",
         "",
-        "Exported 2026-11-22 · 4 papers",
+        f"Exported 2026-11-22 · 4 papers · {LEGEND}",
         "",
         r"- [x] **LoRA** — LoRA: Low-Rank Adaptation & 100% of \$W\_0\$ {frozen} (2021)"
         " · Microsoft · [abs](https://arxiv.org/abs/2106.09685)"
         " · [pdf](https://arxiv.org/pdf/2106.09685)",
         "- [ ] **ChatGPT** — Introducing ChatGPT (2022) · OpenAI"
         " · [abs](https://openai.com/blog/chatgpt)",
-        "- [ ] **Transformer** — Attention Is All You Need (2017) · Google Brain, Google Research"
+        "- [/] **Transformer** — Attention Is All You Need (2017) · Google Brain, Google Research"
         " · [abs](https://arxiv.org/abs/1706.03762) · [pdf](https://arxiv.org/pdf/1706.03762)",
         r"- [x] ~~**LoRA revisited** — LoRA\_Revisited: a \*report\* (2021)~~"
         " · Microsoft Research · [abs](https://example.org/lora%20%28revisited%29.pdf)",
@@ -416,7 +417,8 @@ def test_markdown_groups_follow_the_listing_order(group_by: str, headings: list[
 
 
 def test_markdown_counts_one_paper() -> None:
-    assert "Exported 2026-11-22 · 1 paper" in export("markdown", queue()[:1]).splitlines()
+    lines = export("markdown", queue()[:1]).splitlines()
+    assert f"Exported 2026-11-22 · 1 paper · {LEGEND}" in lines
 
 
 # --- RIS -----------------------------------------------------------------------------------------
@@ -482,7 +484,8 @@ def test_ris_records() -> None:
 
 
 EMPTY = {
-    "markdown": "# Reading list\n\nExported 2026-11-22 · 0 papers\n",
+    "markdown": "# Reading list\n\nExported 2026-11-22 · 0 papers · `[x]` read · `[/]` reading"
+    " · `[ ]` unread · ~~struck through~~ skipped\n",
     "csv": ",".join(CSV_COLUMNS) + "\n",
     "json": '{\n  "format": "papercli-export",\n  "version": 1,\n'
     '  "exported_on": "2026-11-22",\n  "papers": []\n}\n',

@@ -53,8 +53,12 @@ def export_papers(
     exported_on: date | str,
     group_by: str | None = None,
     history: History | None = None,
+    topics_first: Sequence[str] = (),
 ) -> str:
-    """Render ``papers``, in the order given, as ``fmt`` (one of ``FORMATS``)."""
+    """Render ``papers``, in the order given, as ``fmt`` (one of ``FORMATS``).
+
+    ``topics_first``: the topics a listing was filtered by, which Markdown sections by topic
+    put a paper under before its other topics."""
     if fmt not in FORMATS:
         known = ", ".join(FORMATS)
         raise InvalidValueError(f"unknown export format {fmt!r} (expected one of: {known})")
@@ -65,7 +69,7 @@ def export_papers(
         raise InvalidValueError(f"grouping only applies to markdown, not to {fmt}")
     day = exported_on if isinstance(exported_on, str) else exported_on.isoformat()
     if fmt == "markdown":
-        return _markdown(papers, title, day, group_by)
+        return _markdown(papers, title, day, group_by, topics_first)
     if fmt == "csv":
         return _csv(papers)
     if fmt == "json":
@@ -84,18 +88,28 @@ _MD_SPECIAL = re.compile(r"[\\`*_\[\]<~$]|&(?=#?\w+;)")
 _URL_UNSAFE = str.maketrans({" ": "%20", "(": "%28", ")": "%29", "<": "%3C", ">": "%3E"})
 
 
-def _markdown(papers: Sequence[Paper], title: str, day: str, group_by: str | None) -> str:
-    """A checklist: read papers are ticked, skipped ones ticked and struck through.
+def _markdown(
+    papers: Sequence[Paper],
+    title: str,
+    day: str,
+    group_by: str | None,
+    topics_first: Sequence[str] = (),
+) -> str:
+    """A checklist: read papers are ticked, papers being read marked ``[/]``, skipped ones
+    ticked and struck through; a legend under the heading says so.
 
     Groups (``## topic`` or ``## year``) come in the order of their first paper, so the
-    listing's sort order carries over; a paper goes under its first topic, or ``(no topic)``.
+    listing's sort order carries over; a paper goes under the first of its topics the
+    listing was filtered by, else its first topic, or ``(no topic)``.
     """
     count = f"{len(papers)} paper" + ("" if len(papers) == 1 else "s")
-    lines = [f"# {_md(title)}", "", f"Exported {day} · {count}"]
+    legend = "`[x]` read · `[/]` reading · `[ ]` unread · ~~struck through~~ skipped"
+    lines = [f"# {_md(title)}", "", f"Exported {day} · {count} · {legend}"]
     groups: dict[str, list[Paper]] = {}
     for paper in papers:
         if group_by == "topic":
-            heading = paper.topics[0] if paper.topics else "(no topic)"
+            preferred = [t for t in paper.topics if t in topics_first]
+            heading = (preferred or paper.topics or ["(no topic)"])[0]
         else:
             heading = str(paper.year) if group_by == "year" else ""
         groups.setdefault(heading, []).append(paper)
@@ -107,14 +121,16 @@ def _markdown(papers: Sequence[Paper], title: str, day: str, group_by: str | Non
 
 
 def _md_item(paper: Paper) -> str:
-    done = paper.status in (ReadStatus.READ, ReadStatus.SKIPPED)
+    box = {ReadStatus.READ: "x", ReadStatus.SKIPPED: "x", ReadStatus.READING: "/"}.get(
+        paper.status, " "
+    )
     label = f"**{_md(paper.short_name)}**"
     if paper.title.casefold() != paper.short_name.casefold():
         label += f" — {_md(paper.title)}"
     label += f" ({paper.year})"
     if paper.status == ReadStatus.SKIPPED:
         label = f"~~{label}~~"
-    parts = [f"- [{'x' if done else ' '}] {label}"]
+    parts = [f"- [{box}] {label}"]
     if paper.organizations:
         parts.append(_md(", ".join(paper.organizations)))
     links = [("abs", paper.url), ("pdf", paper.pdf_url)]

@@ -214,7 +214,9 @@ def import_bibtex(
         else:
             report.skipped.append(entry.key)
     _add_from_arxiv(conn, list(dict.fromkeys(to_add)), new_client, report, queue=queue)
-    if queue and not dry_run:
+    if queue and dry_run:
+        report.queued += library.would_queue(conn, report.matched)
+    elif queue:
         report.queued += library.queue_add(conn, report.matched, include_read=False).added
     return report
 
@@ -318,6 +320,8 @@ def _add_from_arxiv(
         return
     if report.dry_run:
         report.added += arxiv_ids
+        if queue:
+            report.queued += arxiv_ids  # arXiv ids: the papers get their ids when added
         return
     from papercli.fetching import add_papers
 

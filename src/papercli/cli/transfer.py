@@ -1,5 +1,6 @@
 """Moving papers out of (and into) papercli: ``export`` and ``import``."""
 
+import sqlite3
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -15,7 +16,6 @@ from papercli.cli.options import (
     Reverse,
     Search,
     Since,
-    Sort,
     Status,
     Tag,
     Topic,
@@ -24,6 +24,7 @@ from papercli.cli.options import (
 )
 from papercli.errors import EXIT_USER
 from papercli.files import write_atomic
+from papercli.models import Selection
 from papercli.store import library, papers
 
 
@@ -70,12 +71,19 @@ def export_command(
     status: Status = None,
     tag: Tag = None,
     author: AuthorName = None,
-    sort: Sort = SortKey.DATE,
+    sort: Annotated[
+        SortKey | None,
+        typer.Option(
+            "--sort",
+            help="Order by date, title or year (default: date; with --queue, the queue's order).",
+        ),
+    ] = None,
     reverse: Reverse = False,
 ) -> None:
     """Export papers as Markdown, CSV, JSON, BibTeX, CSL-JSON or RIS.
 
-    Pick papers with the filters of `list`, or --queue for your queue in order. JSON
+    Pick papers with the filters of `list`, or --queue for your queue in order (the
+    filters then pick from the queue, and --sort reorders it). JSON
     keeps everything (status, history, notes, tags, queue place) and can be imported
     back. An existing FILE is replaced atomically, as by `db backup`: a failure never
     leaves half a file. A symlink, directory, device or read-only file is refused.
@@ -92,22 +100,22 @@ def export_command(
       papercli export --status read --group-by year
     """
     conn = connect(ctx)
+    chosen = selection(
+        since=since,
+        until=until,
+        year=year,
+        org=org,
+        topic=topic,
+        search=search,
+        status=status,
+        tag=tag,
+        author=author,
+        sort=sort or SortKey.DATE,
+        reverse=reverse,
+    )
     if queue:
-        ids = library.queue_ids(conn)
+        ids = _from_queue(conn, chosen, sorted_by_option=sort is not None)
     else:
-        chosen = selection(
-            since=since,
-            until=until,
-            year=year,
-            org=org,
-            topic=topic,
-            search=search,
-            status=status,
-            tag=tag,
-            author=author,
-            sort=sort,
-            reverse=reverse,
-        )
         ids = list(papers.selected_ids(conn, chosen))
     text = export.export_papers(
         library.full_papers(conn, ids),
@@ -116,6 +124,7 @@ def export_command(
         exported_on=date.today(),
         group_by=str(group_by) if group_by else None,
         history=library.history_by_paper(conn, ids) if output_format is ExportFormat.JSON else None,
+        topics_first=papers.resolve_topics(conn, topic) if topic else (),
     )
     if output is None:
         typer.echo(text, nl=False)
@@ -134,6 +143,22 @@ class ImportFormat(StrEnum):
     JSON = "json"
     BIBTEX = "bibtex"
     TEXT = "text"
+
+
+def _from_queue(
+    conn: sqlite3.Connection, chosen: Selection, *, sorted_by_option: bool
+) -> list[str]:
+    """The queued papers the filters pick: in queue order, or in the --sort order asked for."""
+    queued = library.queue_ids(conn)
+    if not (chosen.filters or sorted_by_option or chosen.reverse):
+        return queued
+    in_queue = set(queued)
+    picked = [pid for pid in papers.selected_ids(conn, chosen) if pid in in_queue]
+    if sorted_by_option:
+        return picked
+    kept = set(picked)
+    order = [pid for pid in queued if pid in kept]
+    return order[::-1] if chosen.reverse else order
 
 
 def import_command(

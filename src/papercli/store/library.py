@@ -60,15 +60,15 @@ def statuses(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, ReadStat
 def set_status(conn: sqlite3.Connection, ids: Sequence[str], status: ReadStatus) -> StatusChange:
     """Give every paper ``status`` in one transaction, recorded as one undoable batch.
 
-    Marking a paper read takes it out of the queue (its place is kept in the history,
-    so ``undo`` can put it back).
+    Marking a paper read or skipped takes it out of the queue (its place is kept in the
+    history, so ``undo`` can put it back).
     """
     result = StatusChange()
     now = clock()
     with transaction(conn):
         current = statuses(conn, ids)
         batch = _new_batch(conn)
-        positions = _queue_positions(conn, ids) if status is ReadStatus.READ else {}
+        positions = _queue_positions(conn, ids) if status in _LEAVES_QUEUE else {}
         for pid in ids:
             old = current[pid]
             if old is status:
@@ -96,6 +96,10 @@ def set_status(conn: sqlite3.Connection, ids: Sequence[str], status: ReadStatus)
         if result.dequeued:
             _remove_from_queue(conn, result.dequeued)
     return result
+
+
+# A paper marked with one of these is done with: it leaves the queue.
+_LEAVES_QUEUE = (ReadStatus.READ, ReadStatus.SKIPPED)
 
 
 @dataclass
@@ -561,6 +565,17 @@ def _merge_status(conn: sqlite3.Connection, paper: Paper, batch: int) -> bool:
 def record_added_paper(conn: sqlite3.Connection, batch: int, paper_id: str) -> None:
     """Make a paper an import added part of its undo: undoing the import removes it."""
     _record(conn, batch, "forget_paper", paper_id)
+
+
+def would_queue(conn: sqlite3.Connection, ids: Sequence[str]) -> list[str]:
+    """The ids ``queue_add`` would add (not queued yet, not read), for a dry run."""
+    queued = _queue_positions(conn, ids)
+    current = statuses(conn, ids)
+    return [
+        pid
+        for pid in dict.fromkeys(ids)
+        if pid not in queued and current[pid] is not ReadStatus.READ
+    ]
 
 
 def queue_missing(conn: sqlite3.Connection, ids: Sequence[str], batch: int) -> list[str]:

@@ -1,0 +1,61 @@
+"""Everyday rough edges a new user tripped over (issue 12), each as that user saw it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def _queue(run) -> list[str]:
+    return [p["id"] for p in json.loads(run("queue", "--format", "json").stdout)]
+
+
+def test_a_skipped_paper_leaves_the_queue_and_undo_puts_it_back(run) -> None:
+    assert run("queue", "add", "gpt-1", "gpt-2", "gpt-3").exit_code == 0
+    assert run("mark-skipped", "gpt-1").exit_code == 0
+    assert _queue(run) == ["gpt-2", "gpt-3"]
+    assert run("next", "--format", "id").stdout.strip() == "gpt-2"
+    exported = run("export", "--queue", "--format", "csv").stdout
+    assert "gpt-1" not in exported
+    assert run("undo").exit_code == 0
+    assert _queue(run) == ["gpt-1", "gpt-2", "gpt-3"]
+
+
+def test_export_queue_takes_the_filters_and_keeps_the_queue_order(run) -> None:
+    assert run("queue", "add", "qlora", "transformer", "lora", "dpo").exit_code == 0
+    ids = run("export", "--queue", "--topic", "peft", "--format", "csv").stdout.splitlines()
+    assert [line.split(",")[0] for line in ids[1:]] == ["qlora", "lora"]
+    since = run("export", "--queue", "--since", "2021", "--format", "csv").stdout.splitlines()
+    assert [line.split(",")[0] for line in since[1:]] == ["qlora", "lora", "dpo"]
+    by_date = run("export", "--queue", "--sort", "date", "--format", "csv").stdout.splitlines()
+    assert [line.split(",")[0] for line in by_date[1:]] == ["transformer", "lora", "qlora", "dpo"]
+
+
+def test_markdown_groups_by_the_topic_the_listing_was_filtered_by(run) -> None:
+    text = run("export", "--topic", "peft", "--group-by", "topic").stdout
+    headings = [line for line in text.splitlines() if line.startswith("## ")]
+    assert headings == ["## peft"]
+    assert "**LCM-LoRA**" in text
+
+
+def test_import_queue_dry_run_says_what_would_be_queued(run, tmp_path: Path) -> None:
+    bib = tmp_path / "refs.bib"
+    bib.write_text("@misc{x, title={LoRA}, eprint={2106.09685}}\n", encoding="utf-8")
+    result = run("import", str(bib), "--queue", "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "would be queued: lora" in result.stdout
+    assert _queue(run) == []
+
+
+def test_path_counts_in_the_singular_and_marks_papers_being_read(run) -> None:
+    assert run("mark-reading", "transformer").exit_code == 0
+    alone = run("path", "transformer").stdout.splitlines()
+    assert alone[0].startswith("Reading path to transformer: 1 paper, 0 read")
+    assert alone[1].startswith("  1. [/] transformer")
+
+
+def test_history_limit_zero_is_not_an_empty_history(run) -> None:
+    assert run("mark-read", "lora").exit_code == 0
+    result = run("history", "--limit", "0")
+    assert "no status changes yet" not in result.output
+    assert "--limit 0" in result.stderr
