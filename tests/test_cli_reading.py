@@ -286,21 +286,26 @@ def test_an_empty_note_is_refused(run):
 
 def test_tags_add_remove_filter_and_count(run, run_json):
     assert run("tag", "lora", "qlora", "+Must-Read", "+later").exit_code == 0
-    result = run("tag", "lora", "-later")
-    assert result.stdout == "lora: must-read\n"
+    result = run("tag", "lora", "-LATER")  # tags match in any case
+    assert result.stdout == "lora: Must-Read\n"  # and keep the case they were typed in
+    assert run("tag", "lora", "+must-read").stdout == "lora: Must-Read\n"  # no second copy
     assert [p["id"] for p in run_json("list", "--tag", "must-read", "--format", "json")] == [
         "lora",
         "qlora",
     ]
     assert run_json("tags", "--format", "json") == [
         {"name": "later", "papers": 1},
-        {"name": "must-read", "papers": 2},
+        {"name": "Must-Read", "papers": 2},
     ]
-    assert run_json("show", "qlora", "--format", "json")["tags"] == ["later", "must-read"]
+    assert run_json("show", "qlora", "--format", "json")["tags"] == ["later", "Must-Read"]
 
 
-def test_tag_needs_a_tag_and_a_paper(run):
-    assert run("tag", "lora").exit_code == 2
+def test_tag_without_a_tag_lists_the_papers_tags(run):
+    run("tag", "lora", "+b", "+a")
+    assert run("tag", "lora", "qlora").stdout == "lora: a, b\nqlora: (no tags)\n"
+
+
+def test_tag_needs_a_paper(run):
     assert run("tag", "+x").exit_code == 2
 
 

@@ -439,6 +439,18 @@ CREATE TABLE undo_steps (
 CREATE INDEX undo_steps_batch ON undo_steps(batch);
 """
 
+# Tags keep the case they were typed in ("LLM-Eval") and match in any case: the column
+# compares without case, so the key, the index and every lookup fold it alike.
+M007_TAG_CASE = """
+CREATE TABLE tags_new (
+    paper_id TEXT NOT NULL, tag TEXT NOT NULL COLLATE NOCASE, PRIMARY KEY (paper_id, tag)
+) WITHOUT ROWID;
+INSERT OR IGNORE INTO tags_new SELECT paper_id, tag FROM tags;
+DROP TABLE tags;
+ALTER TABLE tags_new RENAME TO tags;
+CREATE INDEX tags_tag ON tags(tag, paper_id);
+"""
+
 MIGRATIONS: list[str] = [
     M001_INITIAL,
     M002_ARXIV,
@@ -446,6 +458,7 @@ MIGRATIONS: list[str] = [
     M004_LIST_ORDER,
     M005_AUTHORS,
     M006_UNDO_STEPS,
+    M007_TAG_CASE,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

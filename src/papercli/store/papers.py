@@ -311,7 +311,7 @@ def where_clause(conn: sqlite3.Connection, sel: Selection) -> tuple[str, list[ob
         )
         params += topics
     if sel.tags:
-        tags = [t.lower() for t in sel.tags]
+        tags = list(sel.tags)  # the column compares without case
         clauses.append(f"p.id IN (SELECT paper_id FROM tags WHERE tag IN ({placeholders(tags)}))")
         params += tags
     if sel.authors:
