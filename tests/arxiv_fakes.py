@@ -9,7 +9,9 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import socket
 import sqlite3
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
@@ -173,3 +175,64 @@ def add_fake_papers(conn: sqlite3.Connection, count: int) -> dict[str, str]:
                 conn, Paper(f"fake-{n}", title, f"Fake {n}", 2024, "2024-01-01", arxiv_id=arxiv_id)
             )
     return titles
+
+
+Script = Callable[[socket.socket, int, threading.Event], bool]
+"""How RawServer answers: given the connection, the request's number (from 1) and the
+server's stop event, write raw bytes; return True to read another request on it."""
+
+
+class RawServer:
+    """An HTTP server on 127.0.0.1 that answers with raw bytes, so it can lie, drip or
+    hang up where pytest-httpserver's werkzeug would not. Bounded in time: every socket
+    times out after 2 s, and ``close`` stops the scripts and joins every thread."""
+
+    def __init__(self, script: Script) -> None:
+        self.script = script
+        self.stop = threading.Event()
+        self.requests: list[bytes] = []  # each request's head, as received
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.05)
+        self._threads: list[threading.Thread] = []
+        self._start(self._accept)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._listener.getsockname()[1]}/api/query"
+
+    def close(self) -> None:
+        self.stop.set()
+        for thread in self._threads:
+            thread.join(5)
+        self._listener.close()
+
+    def _start(self, target: Callable[..., None], *args: object) -> None:
+        thread = threading.Thread(target=target, args=args, daemon=True)
+        self._threads.append(thread)
+        thread.start()
+
+    def _accept(self) -> None:
+        while not self.stop.is_set():
+            try:
+                conn, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            self._start(self._answer, conn)
+
+    def _answer(self, conn: socket.socket) -> None:
+        conn.settimeout(2)
+        pending = b""
+        with conn:
+            try:
+                while not self.stop.is_set():
+                    while b"\r\n\r\n" not in pending:
+                        chunk = conn.recv(65536)
+                        if not chunk:
+                            return
+                        pending += chunk
+                    head, _, pending = pending.partition(b"\r\n\r\n")
+                    self.requests.append(head)
+                    if not self.script(conn, len(self.requests), self.stop):
+                        return
+            except OSError:  # the client hung up, or a socket timed out
+                return

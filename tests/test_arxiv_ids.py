@@ -152,3 +152,17 @@ def test_canonical_ids_round_trip_in_every_form(base: str, version: int | None) 
     assert parse_arxiv_id(str(parsed)) == parsed
     for form in (f"arXiv:{text}", abs_url(text), pdf_url(text), f"{pdf_url(text)}.pdf"):
         assert parse_arxiv_id(form) == parsed
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2106.09685v" + "1" * 5000,
+        "\uff12\uff11\uff10\uff16.\uff10\uff19\uff16\uff18\uff15",  # fullwidth digits
+        "2106.09685v12345",
+        "hep-th/99\u06601001",  # an Arabic-Indic zero
+    ],
+)
+def test_ids_with_absurd_versions_or_other_scripts_digits_are_refused(text: str) -> None:
+    with pytest.raises(InvalidValueError, match="is not an arXiv id"):
+        parse_arxiv_id(text)

@@ -13,12 +13,16 @@ from dataclasses import dataclass
 
 from papercli.errors import InvalidValueError
 
+# ASCII digits only ([0-9], not \d, which takes any script's), versions up to v9999.
 # New scheme (2007-04 on): YYMM.NNNN until 1412, YYMM.NNNNN from 1501.
-_NEW_ID = r"(?P<id>(?P<yymm>\d{2}(?:0[1-9]|1[0-2]))\.(?P<num>\d{4,5}))(?:v(?P<version>[1-9]\d*))?"
+_NEW_ID = (
+    r"(?P<id>(?P<yymm>[0-9]{2}(?:0[1-9]|1[0-2]))\.(?P<num>[0-9]{4,5}))"
+    r"(?:v(?P<version>[1-9][0-9]{0,3}))?"
+)
 # Old scheme (1991-08 to 2007-03): archive[.SC]/YYMMNNN; the subject class is dropped.
 _OLD_ID = (
     r"(?P<archive>[a-z]+(?:-[a-z]+)?)(?:\.[A-Za-z-]{2,})?/"
-    r"(?P<yymm>\d{2}(?:0[1-9]|1[0-2]))(?P<num>\d{3})(?:v(?P<version>[1-9]\d*))?"
+    r"(?P<yymm>[0-9]{2}(?:0[1-9]|1[0-2]))(?P<num>[0-9]{3})(?:v(?P<version>[1-9][0-9]{0,3}))?"
 )
 _URL = (
     r"(?:https?://)?(?:www\.|export\.)?arxiv\.org/(?:abs|pdf)/"
@@ -28,7 +32,7 @@ _URL = (
 # Matched against lowercased text: with re.IGNORECASE it takes 4x longer to compile.
 _ID_SHAPED = (
     r"arxiv:.*|(?:https?://)?(?:www\.|export\.)?arxiv\.org/.*"
-    r"|(?:\d{4}\.\d+|[a-z]+(?:-[a-z]+)?(?:\.[a-z-]+)?/\d+)(?:v\d+)?"
+    r"|(?:[0-9]{4}\.[0-9]+|[a-z]+(?:-[a-z]+)?(?:\.[a-z-]+)?/[0-9]+)(?:v[0-9]+)?"
 )
 
 _SITE = "https://arxiv.org"

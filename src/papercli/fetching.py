@@ -2,7 +2,8 @@
 
 The core behind ``fetch`` and ``add``: no terminal here. The client is passed in, so
 tests hand it a fake clock; every batch is saved in its own transaction as it
-arrives, so an interrupted run keeps what it already fetched.
+arrives, so an interrupted run keeps what it already fetched, and running the same
+command again completes it.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from papercli.store.base import transaction
 
 if TYPE_CHECKING:
     from papercli.arxiv import ArxivClient
+    from papercli.feed import SkippedEntry
 
 # Percent similarity (after folding case and punctuation) above which arXiv's title is
 # taken to name the catalogue's paper: absorbs "LLaMA"/"Llama", a trailing period or a
@@ -75,10 +77,14 @@ class FetchSummary:
     mismatched: list[TitleMismatch] = field(default_factory=list)
     # Stored, but the curated author list wins until the catalogue is corrected.
     authors_differ: list[AuthorMismatch] = field(default_factory=list)
+    unanswered: list[str] = field(default_factory=list)  # arXiv sent nothing for them
+    skipped: list[SkippedEntry] = field(default_factory=list)  # arXiv's unusable entries
+    # Why the fetch stopped partway, when it did; the papers not asked are in ``failed``.
+    stopped: PapercliError | None = None
 
     @property
     def ok(self) -> bool:
-        return not (self.not_found or self.failed or self.mismatched)
+        return not (self.not_found or self.failed or self.mismatched or self.unanswered)
 
 
 def papers_to_fetch(
@@ -101,7 +107,8 @@ def fetch_metadata(
     Curated facts win: when arXiv's title is not the catalogue's (a wrong id, most
     likely) nothing is stored for that paper and the mismatch is reported. If arXiv
     cannot be used at all the error is raised; if it fails after some batches were
-    saved, the rest are reported as failed. ``on_batch(done, total)`` follows progress.
+    saved, the rest are reported as failed and ``stopped`` says why and how far it got.
+    ``on_batch(done, total)`` follows progress.
     """
     summary = FetchSummary()
     known = arxiv_meta.arxiv_ids_and_titles(conn, paper_ids)
@@ -126,10 +133,13 @@ def fetch_metadata(
                 for arxiv_id, record in batch.records.items():
                     pid = pending.pop(arxiv_id)
                     _store_checked(conn, summary, pid, known[pid][1], record, fetched_at)
-            for arxiv_id in batch.missing:
+            for arxiv_id in batch.not_found:
                 summary.not_found.append(pending.pop(arxiv_id))
+            for arxiv_id in batch.unanswered:
+                summary.unanswered.append(pending.pop(arxiv_id))
             for arxiv_id, reason in batch.failed.items():
                 summary.failed[pending.pop(arxiv_id)] = reason
+            summary.skipped += batch.skipped
             if on_batch is not None:
                 on_batch(len(by_arxiv_id) - len(pending), len(by_arxiv_id))
     except PapercliError as exc:
@@ -137,6 +147,12 @@ def fetch_metadata(
             raise  # nothing was fetched: the one-line error says it all
         for pid in pending.values():
             summary.failed[pid] = exc.message
+        done = len(by_arxiv_id) - len(pending)
+        summary.stopped = PapercliError(
+            f"{exc.message}; stopped after {done} of {len(by_arxiv_id)} papers,"
+            " the others are listed as failed",
+            exc.exit_code,
+        )
     return summary
 
 
@@ -177,10 +193,27 @@ class AddSummary:
     not_found: list[str] = field(default_factory=list)  # arXiv ids arXiv does not know
     failed: dict[str, str] = field(default_factory=dict)  # arXiv id -> arXiv's reason
     queued: list[str] = field(default_factory=list)
+    unanswered: list[str] = field(default_factory=list)  # arXiv sent nothing for them
+    skipped: list[SkippedEntry] = field(default_factory=list)  # arXiv's unusable entries
 
     @property
     def ok(self) -> bool:
-        return not (self.not_found or self.failed)
+        return not (self.not_found or self.failed or self.unanswered)
+
+
+class AddStopped(PapercliError):
+    """arXiv failed partway through an add. What was added stays (and is queued if asked);
+    the message says how far it got, and the same command again adds the rest."""
+
+    def __init__(self, cause: PapercliError, summary: AddSummary, not_added: list[str]) -> None:
+        super().__init__(
+            f"{cause.message}; {len(summary.added)} papers were added before that,"
+            f" {len(not_added)} were not: {', '.join(not_added)};"
+            " run the same command again to add them",
+            cause.exit_code,
+        )
+        self.summary = summary
+        self.not_added = not_added
 
 
 def add_papers(
@@ -196,7 +229,9 @@ def add_papers(
 
     Everything the user typed is checked before any request: the ids, ``slug`` (only
     with a single id) and the topics. Papers already in the catalogue or the list,
-    by version-less arXiv id, are reported rather than added twice.
+    by version-less arXiv id, are reported rather than added twice. Each batch is
+    saved, and queued, as it arrives; if arXiv fails after that, AddStopped carries
+    the summary so far.
     """
     wanted = list(dict.fromkeys(parse_arxiv_id(ref).id for ref in arxiv_refs))
     if slug is not None:
@@ -217,18 +252,30 @@ def add_papers(
             new.append(arxiv_id)
     if not new:
         return summary
-    for batch in client.fetch_batches(new):
-        fetched_at = library.clock()
-        with transaction(conn):
-            for arxiv_id, record in batch.records.items():
-                paper = _new_paper(conn, arxiv_id, record, slug, topic_names)
-                paper.citation_key = papers.insert_paper(conn, paper)
-                arxiv_meta.store_arxiv_record(conn, paper.id, record, fetched_at)
-                summary.added.append(paper)
-        summary.not_found += batch.missing
-        summary.failed.update(batch.failed)
-    if queue and summary.added:
-        summary.queued = library.queue_add(conn, [p.id for p in summary.added]).added
+    pending = dict.fromkeys(new)
+    try:
+        for batch in client.fetch_batches(new):
+            fetched_at = library.clock()
+            added: list[Paper] = []
+            with transaction(conn):
+                for arxiv_id, record in batch.records.items():
+                    paper = _new_paper(conn, arxiv_id, record, slug, topic_names)
+                    paper.citation_key = papers.insert_paper(conn, paper)
+                    arxiv_meta.store_arxiv_record(conn, paper.id, record, fetched_at)
+                    added.append(paper)
+            summary.added += added
+            if queue and added:
+                summary.queued += library.queue_add(conn, [p.id for p in added]).added
+            summary.not_found += batch.not_found
+            summary.unanswered += batch.unanswered
+            summary.failed.update(batch.failed)
+            summary.skipped += batch.skipped
+            for arxiv_id in [*batch.records, *batch.missing, *batch.failed]:
+                pending.pop(arxiv_id, None)
+    except PapercliError as exc:
+        if len(pending) == len(new):
+            raise  # nothing was asked for: the one-line error says it all
+        raise AddStopped(exc, summary, list(pending)) from None
     return summary
 
 

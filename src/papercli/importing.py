@@ -331,4 +331,9 @@ def _add_from_arxiv(
     report.matched += [paper_id for _, paper_id in summary.existing]
     report.not_found += summary.not_found
     report.failed.update(summary.failed)
+    busy = "arXiv returned nothing for it (it does that when busy); import again later"
+    report.failed.update(dict.fromkeys(summary.unanswered, busy))
+    report.warnings += [
+        f"skipped an entry arXiv sent: {s.label} ({s.reason})" for s in summary.skipped
+    ]
     report.queued += summary.queued

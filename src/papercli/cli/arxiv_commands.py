@@ -11,17 +11,19 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated
+from urllib.parse import urlsplit
 
 import typer
 
 from papercli import refs
 from papercli.cli.common import ShowFormat, connect, echo_json, read_refs
 from papercli.cli.options import Ref, complete_ref
-from papercli.errors import EXIT_USER, NotFoundError
+from papercli.errors import EXIT_NETWORK, EXIT_USER, InvalidValueError, NotFoundError
 from papercli.store import papers
 
 if TYPE_CHECKING:
     from papercli.arxiv import ArxivClient
+    from papercli.feed import SkippedEntry
     from papercli.fetching import AddSummary, FetchSummary
 
 # A person is waiting: two retries (after 3 s, then 6 s) rather than the client's three.
@@ -65,7 +67,7 @@ def fetch_command(
     retried twice (after 3 s, then 6 s) before giving up. PAPERCLI_ARXIV_URL sets
     the API address (default https://export.arxiv.org/api/query). Exit status: 0
     when every paper was fetched, 1 when some were not found, failed or did not
-    match, 3 when arXiv could not be reached.
+    match, 3 when arXiv could not be reached or answered nothing for several.
 
     \b
     Examples:
@@ -93,6 +95,10 @@ def fetch_command(
         typer.echo("\n".join(_fetch_lines(summary)))
     for warning in _author_warnings(summary):
         typer.echo(warning, err=True)
+    if summary.stopped is not None:
+        raise summary.stopped
+    if summary.unanswered:
+        raise typer.Exit(EXIT_NETWORK)
     if not summary.ok:
         raise typer.Exit(EXIT_USER)
 
@@ -122,13 +128,27 @@ def _fetch_lines(summary: FetchSummary) -> list[str]:
         f" title mismatch {len(summary.mismatched)}"
     ]
     lines += [f"not found on arXiv: {named(pid)}" for pid in summary.not_found]
+    if summary.unanswered:
+        lines.append(
+            f"{_nothing_for(summary.unanswered)}; run the command again later:"
+            f" {', '.join(named(pid) for pid in summary.unanswered)}"
+        )
     lines += [f"failed: {named(pid)}: {reason}" for pid, reason in summary.failed.items()]
     lines += [
         f"title mismatch, not stored: {named(m.paper_id)} is {m.title!r} here"
         f" but {m.arxiv_title!r} on arXiv"
         for m in summary.mismatched
     ]
+    lines += _skipped_lines(summary.skipped)
     return lines
+
+
+def _nothing_for(ids: list[str]) -> str:
+    return f"arXiv returned nothing for {len(ids)} ids (it does that when busy)"
+
+
+def _skipped_lines(skipped: list[SkippedEntry]) -> list[str]:
+    return [f"skipped an entry arXiv sent: {entry.label} ({entry.reason})" for entry in skipped]
 
 
 def _author_warnings(summary: FetchSummary) -> list[str]:
@@ -162,6 +182,8 @@ def _fetch_json(summary: FetchSummary) -> dict[str, object]:
             {**paper(m.paper_id), "authors": m.authors, "arxiv_authors": m.arxiv_authors}
             for m in summary.authors_differ
         ],
+        "unanswered": [paper(pid) for pid in summary.unanswered],
+        "skipped": [{"entry": e.label, "reason": e.reason} for e in summary.skipped],
     }
 
 
@@ -192,8 +214,9 @@ def add_command(
 
     All new ids are looked up in one request; papers already in the catalogue or
     your list are named instead of added twice. Each paper gets an id made from its
-    title (e.g. heat-bath-random-walks) unless --id gives one. Exit status 1 when
-    arXiv did not know an id, 3 when it could not be reached.
+    title (e.g. heat-bath-random-walks) unless --id gives one. If arXiv fails partway,
+    what was added stays and the same command again adds the rest. Exit status 1 when
+    arXiv did not know an id, 3 when it could not be reached or answered nothing.
 
     \b
     Examples:
@@ -205,10 +228,16 @@ def add_command(
 
     conn = connect(ctx)
     with new_client() as client:
-        summary = fetching.add_papers(
-            conn, arxiv_refs, client, slug=slug, topics=topic or [], queue=queue
-        )
+        try:
+            summary = fetching.add_papers(
+                conn, arxiv_refs, client, slug=slug, topics=topic or [], queue=queue
+            )
+        except fetching.AddStopped as stopped:
+            _report_added(stopped.summary)
+            raise
     _report_added(summary)
+    if summary.unanswered:
+        raise typer.Exit(EXIT_NETWORK)
     if not summary.ok:
         raise typer.Exit(EXIT_USER)
 
@@ -222,8 +251,16 @@ def _report_added(summary: AddSummary) -> None:
         typer.echo(f"{arxiv_id} is already in your list as {pid}", err=True)
     for arxiv_id in summary.not_found:
         typer.echo(f"arXiv does not know {arxiv_id}; nothing added for it", err=True)
+    if summary.unanswered:
+        typer.echo(
+            f"{_nothing_for(summary.unanswered)}: {', '.join(summary.unanswered)};"
+            " nothing added for them, run the command again later",
+            err=True,
+        )
     for arxiv_id, reason in summary.failed.items():
         typer.echo(f"arXiv refused {arxiv_id}: {reason}; nothing added for it", err=True)
+    for line in _skipped_lines(summary.skipped):
+        typer.echo(line, err=True)
 
 
 def open_command(
@@ -245,5 +282,22 @@ def open_command(
         what = "PDF" if pdf else "web page"
         other = f"; its page is: papercli open {paper.id}" if pdf and paper.url else ""
         raise NotFoundError(f"papercli knows no {what} for {paper.id}{other}")
+    url = _web_address(url)
     typer.echo(url)
     typer.launch(url)
+
+
+def _web_address(url: str) -> str:
+    """The URL, if it is an http(s) address: anything else handed to the system's opener
+    could run a program or open a local file."""
+    try:
+        parts = urlsplit(url)
+        usable = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # e.g. a malformed IPv6 host
+        usable = False
+    if not usable or not url.isprintable() or any(char.isspace() for char in url):
+        shown = url if len(url) <= 80 else url[:79] + "…"
+        raise InvalidValueError(
+            f"not opening {shown!r}: papercli opens only http and https addresses"
+        )
+    return parts.scheme + url[len(parts.scheme) :]  # urlsplit lowercases the scheme
