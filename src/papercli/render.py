@@ -14,8 +14,38 @@ from papercli.models import Author, Paper, ReadStatus
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
+    from rich.text import Text
 
     from papercli.store.progress import Stats, StatusCounts
+
+# What data must not send to a terminal: the C0 controls, DEL and the C1 controls (ESC and
+# CSI start every escape sequence: clearing the screen, OSC 8 links, retitling the window),
+# and the bidirectional overrides, which reorder the rest of a line. Each is shown as the
+# escape Python would write, so "\x1b[2J" prints as those seven characters.
+_NAMED = {0x09: "\\t", 0x0A: "\\n", 0x0D: "\\r"}
+_ONE_LINE = {
+    code: _NAMED.get(code, f"\\x{code:02x}") for code in (*range(0x20), *range(0x7F, 0xA0))
+}
+_ONE_LINE |= {code: f"\\u{code:04x}" for code in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+_MULTILINE = {code: escape for code, escape in _ONE_LINE.items() if code not in (0x09, 0x0A)}
+
+
+def printable(text: str, *, multiline: bool = False) -> str:
+    """``text`` made safe to show at a terminal: every control character is shown as an
+    escape (``\\x1b``), which defuses any escape sequence it started; ``multiline`` keeps
+    newlines and tabs. The one sanitizer for text meant for people (JSON and CSV stay
+    exact). Rich markup needs none: data goes to Rich as ``Text``, never as markup."""
+    if text.isprintable():
+        return text
+    return text.translate(_MULTILINE if multiline else _ONE_LINE)
+
+
+def _text(value: str, style: str | None = None) -> Text:
+    """A Rich cell holding ``value`` as it is, made printable, never read as markup."""
+    from rich.text import Text
+
+    return Text(printable(value), style=style or "")
+
 
 STATUS_STYLE = {
     ReadStatus.UNREAD: "dim",
@@ -61,8 +91,8 @@ def plain_table_lines(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> 
     """The lines of ``plain_table``, made as they are read. Columns are as wide as the
     header and the first ``ALIGNED_ROWS`` rows need (a later, longer cell is printed
     whole and pushes the rest of its line right), so a listing of any length starts at
-    once and holds at most that many rows."""
-    rows = iter(rows)
+    once and holds at most that many rows. Cells are made ``printable``, one line each."""
+    rows = ([printable(cell) for cell in row] for row in rows)
     first = [list(headers), *islice(rows, ALIGNED_ROWS)]
     if len(first) == 1:
         return
@@ -84,7 +114,6 @@ def papers_table(papers: Sequence[Paper], width: int = 160) -> RenderableType:
     """The listing as a table that fits ``width`` columns; narrower terminals drop the
     columns that say least first (see ``_NEEDED_WIDTH``)."""
     from rich.table import Table
-    from rich.text import Text
 
     columns = [name for name in PAPER_COLUMNS if width >= _NEEDED_WIDTH.get(name, 0)]
     table = Table(header_style="bold", pad_edge=False)
@@ -102,9 +131,7 @@ def papers_table(papers: Sequence[Paper], width: int = 160) -> RenderableType:
         # Text, not markup: titles may contain brackets.
         table.add_row(
             *(
-                Text(cells[name], style=STATUS_STYLE[paper.status])
-                if name == "status"
-                else Text(cells[name])
+                _text(cells[name], STATUS_STYLE[paper.status] if name == "status" else None)
                 for name in columns
             )
         )
@@ -120,7 +147,6 @@ def print_papers(papers: Sequence[Paper]) -> None:
 
 def counts_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> RenderableType:
     from rich.table import Table
-    from rich.text import Text
 
     table = Table(header_style="bold", pad_edge=False)
     for i, header in enumerate(headers):
@@ -131,12 +157,13 @@ def counts_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> Rende
             overflow="fold",
         )
     for row in rows:
-        table.add_row(*map(Text, row))
+        table.add_row(*map(_text, row))
     return table
 
 
 def detail_lines(paper: Paper, prerequisites: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
-    """The labelled fields of ``show``, shared by the panel and the plain text form."""
+    """The labelled fields of ``show``, shared by the panel and the plain text form, made
+    ``printable`` (notes keep their line breaks)."""
     fields = [
         ("title", paper.title),
         ("authors", ", ".join(map(_author_text, paper.authors))),
@@ -165,7 +192,9 @@ def detail_lines(paper: Paper, prerequisites: Sequence[tuple[str, str]]) -> list
         ("sources", ", ".join(paper.sources)),
     ]
     fields += [("note", f"{note.created_at[:10]}  {note.body}") for note in paper.notes]
-    return [(label, value) for label, value in fields if value]
+    return [
+        (label, printable(value, multiline=label == "note")) for label, value in fields if value
+    ]
 
 
 _KEEP_TOGETHER = "\u00a0"  # between the words of one name: lines break between names
@@ -228,7 +257,7 @@ def plain_details(
             "",
             "  abstract",
             textwrap.fill(
-                " ".join(paper.abstract.split()),
+                printable(" ".join(paper.abstract.split())),
                 columns - 2,
                 initial_indent="  ",
                 subsequent_indent="  ",
@@ -243,6 +272,7 @@ def paper_panel(paper: Paper, prerequisites: Sequence[tuple[str, str]]) -> Rende
     from rich.table import Table
     from rich.text import Text
 
+    # detail_lines made the values printable.
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column(overflow="fold")
@@ -250,9 +280,9 @@ def paper_panel(paper: Paper, prerequisites: Sequence[tuple[str, str]]) -> Rende
         grid.add_row(label, Text(value.replace(_KEEP_TOGETHER, " ")))  # Rich wraps at any space
     body: RenderableType = grid
     if paper.abstract:
-        abstract = Text(" ".join(paper.abstract.split()))
+        abstract = _text(" ".join(paper.abstract.split()))
         body = Group(grid, Text(""), Text("abstract", style="bold"), abstract)
-    return Panel(body, title=Text(paper.id, style="cyan"), title_align="left", expand=False)
+    return Panel(body, title=_text(paper.id, "cyan"), title_align="left", expand=False)
 
 
 def print_rich(renderable: RenderableType) -> None:
@@ -318,7 +348,6 @@ def stats_tables(stats: Stats) -> RenderableType:
     from rich import box
     from rich.console import Group
     from rich.table import Table
-    from rich.text import Text
 
     def table(title: str, headers: Sequence[str], rows: list[list[str]]) -> Table:
         t = Table(title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD)
@@ -332,7 +361,7 @@ def stats_tables(stats: Stats) -> RenderableType:
                 min_width=12 if i == 0 else None,
             )
         for row in rows:
-            t.add_row(*map(Text, row))
+            t.add_row(*map(_text, row))
         return t
 
     sections = [
@@ -381,9 +410,9 @@ def search_table(hits: Sequence[tuple[Paper, Sequence[tuple[str, bool]]]]) -> Re
     table.add_column("match", overflow="fold", ratio=3)
     for paper, snippet in hits:
         table.add_row(
-            Text(paper.id),
-            Text(paper.title),
-            Text(str(paper.year)),
-            Text.assemble(*((text, HIT_STYLE) if hit else text for text, hit in snippet)),
+            _text(paper.id),
+            _text(paper.title),
+            _text(str(paper.year)),
+            Text.assemble(*((printable(text), HIT_STYLE if hit else "") for text, hit in snippet)),
         )
     return table

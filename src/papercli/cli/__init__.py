@@ -6,7 +6,6 @@ declines. Both call the same code; only the parsing differs.
 """
 
 import gc
-import os
 import sys
 
 # A command lives for a fraction of a second, and reference counting frees nearly all it
@@ -18,7 +17,7 @@ GC_THRESHOLD = 50_000
 def main() -> None:
     """Console-script entry point."""
     gc.set_threshold(GC_THRESHOLD)
-    from papercli.cli import fast
+    from papercli.cli import common, fast
 
     try:
         code = fast.run(sys.argv[1:])
@@ -27,11 +26,12 @@ def main() -> None:
         from papercli.cli.app import app
 
         app(prog_name="papercli")
-    except BrokenPipeError:
-        # The reader went away (``papercli list | head``): not an error worth a traceback.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        sys.exit(1)
+    except OSError as exc:
+        # The reader went away (``papercli list | head -1``) or stdout is full. (The Typer
+        # app's commands end the same way: see ``PapercliGroup.invoke``.)
+        if not common.is_output_failure(exc):
+            raise
+        sys.exit(common.report_output_failure(exc))
     finally:
         # The process is about to exit and the OS frees its memory at once, so spare the
         # interpreter's last collections their walk over every object (7-12 ms). Nothing

@@ -2,7 +2,8 @@
 
 Errors raised by the core are turned into one line on stderr and the documented exit
 code in ``PapercliGroup.invoke`` (by ``common.report_failure``), so no command needs its
-own error handling.
+own error handling. Values no command can use (a number beyond SQLite's 64 bits, bytes
+that are not UTF-8) are refused as usage errors by ``PapercliCommand``, before any runs.
 
 Commands are built lazily: only the module of the command being run is imported and
 turned into a Click command, so `papercli show` does not pay for `fetch` or `export`
@@ -19,10 +20,18 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from papercli import __version__
-from papercli.cli.common import EXPECTED_FAILURES, AppState, report_failure
+from papercli.cli.common import (
+    EXPECTED_FAILURES,
+    AppState,
+    echo,
+    is_output_failure,
+    report_failure,
+    report_output_failure,
+    value_problem,
+)
 
 # Command name -> (module in papercli.cli, attribute, context settings), in --help order.
 # The attribute is a command function, or a Typer app for a group of subcommands.
@@ -56,14 +65,36 @@ COMMANDS: dict[str, tuple[str, str, dict[str, Any] | None]] = {
 }
 
 
+class PapercliCommand(TyperCommand):
+    """A command that refuses, as a usage error, a value it could only fail on later with
+    a traceback: a number beyond SQLite's 64 bits, or text with bytes that are not UTF-8.
+    Paths are left alone: a file name may be any bytes."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        rest = super().parse_args(ctx, args)
+        if ctx.resilient_parsing:  # shell completion: never an error
+            return rest
+        for param in self.get_params(ctx):
+            value = ctx.params.get(param.name)
+            for item in value if isinstance(value, list | tuple) else [value]:
+                if (problem := value_problem(item)) is not None:
+                    raise typer.BadParameter(problem, ctx=ctx, param=param)
+        return rest
+
+
 def build_command(name: str) -> Any:
     module_name, attribute, settings = COMMANDS[name]
     target = getattr(importlib.import_module(f"papercli.cli.{module_name}"), attribute)
     if isinstance(target, typer.Typer):
+        for info in target.registered_commands:
+            if info.cls in (None, TyperCommand):  # Typer's default
+                info.cls = PapercliCommand
         group = typer.main.get_group(target)
         group.name = name
         return group
-    info = typer.models.CommandInfo(name=name, callback=target, context_settings=settings)
+    info = typer.models.CommandInfo(
+        name=name, callback=target, context_settings=settings, cls=PapercliCommand
+    )
     return typer.main.get_command_from_info(
         info, pretty_exceptions_short=False, rich_markup_mode=None
     )
@@ -86,6 +117,11 @@ class PapercliGroup(TyperGroup):
             return super().invoke(ctx)
         except EXPECTED_FAILURES as exc:
             raise typer.Exit(report_failure(exc)) from None
+        except OSError as exc:
+            # Here, before Click's own handling (exit 1) of a closed pipe.
+            if not is_output_failure(exc):
+                raise
+            raise typer.Exit(report_output_failure(exc)) from None
 
 
 app = typer.Typer(
@@ -100,7 +136,7 @@ app = typer.Typer(
 
 def _print_version(value: bool) -> None:
     if value:
-        typer.echo(f"papercli {__version__}")
+        echo(f"papercli {__version__}")
         raise typer.Exit()
 
 

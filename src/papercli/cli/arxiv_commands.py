@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import typer
 
 from papercli import refs
-from papercli.cli.common import ShowFormat, connect, echo_json, read_refs
+from papercli.cli.common import ShowFormat, connect, echo, echo_json, read_refs
 from papercli.cli.options import Ref, complete_ref
 from papercli.errors import EXIT_NETWORK, EXIT_USER, InvalidValueError, NotFoundError
 from papercli.store import papers
@@ -85,16 +85,16 @@ def fetch_command(
         conn, read_refs(paper_refs) if paper_refs else [], missing=missing
     )
     if not ids:
-        typer.echo("nothing to fetch: every paper with an arXiv id was fetched already", err=True)
+        echo("nothing to fetch: every paper with an arXiv id was fetched already", err=True)
         return
     with new_client() as client, _progress(len(ids)) as advance:
         summary = fetching.fetch_metadata(conn, ids, client, on_batch=advance)
     if output is ShowFormat.json:
         echo_json(_fetch_json(summary))
     else:
-        typer.echo("\n".join(_fetch_lines(summary)))
+        echo("\n".join(_fetch_lines(summary)))
     for warning in _author_warnings(summary):
-        typer.echo(warning, err=True)
+        echo(warning, err=True)
     if summary.stopped is not None:
         raise summary.stopped
     if summary.unanswered:
@@ -244,23 +244,23 @@ def add_command(
 
 def _report_added(summary: AddSummary) -> None:
     for paper in summary.added:
-        typer.echo(f"added {paper.id}: {paper.title} ({paper.year})")
+        echo(f"added {paper.id}: {paper.title} ({paper.year})")
     if summary.queued:
-        typer.echo(f"queued {', '.join(summary.queued)}")
+        echo(f"queued {', '.join(summary.queued)}")
     for arxiv_id, pid in summary.existing:
-        typer.echo(f"{arxiv_id} is already in your list as {pid}", err=True)
+        echo(f"{arxiv_id} is already in your list as {pid}", err=True)
     for arxiv_id in summary.not_found:
-        typer.echo(f"arXiv does not know {arxiv_id}; nothing added for it", err=True)
+        echo(f"arXiv does not know {arxiv_id}; nothing added for it", err=True)
     if summary.unanswered:
-        typer.echo(
+        echo(
             f"{_nothing_for(summary.unanswered)}: {', '.join(summary.unanswered)};"
             " nothing added for them, run the command again later",
             err=True,
         )
     for arxiv_id, reason in summary.failed.items():
-        typer.echo(f"arXiv refused {arxiv_id}: {reason}; nothing added for it", err=True)
+        echo(f"arXiv refused {arxiv_id}: {reason}; nothing added for it", err=True)
     for line in _skipped_lines(summary.skipped):
-        typer.echo(line, err=True)
+        echo(line, err=True)
 
 
 def open_command(
@@ -283,7 +283,7 @@ def open_command(
         other = f"; its page is: papercli open {paper.id}" if pdf and paper.url else ""
         raise NotFoundError(f"papercli knows no {what} for {paper.id}{other}")
     url = _web_address(url)
-    typer.echo(url)
+    echo(url)
     typer.launch(url)
 
 

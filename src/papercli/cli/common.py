@@ -3,6 +3,8 @@ database, output helpers, the one translation of failures into exit codes, and t
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import io
 import json
 import os
@@ -16,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from papercli import paths, render
-from papercli.errors import EXIT_INTERRUPTED, PapercliError
+from papercli.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USER, PapercliError
 from papercli.models import ReadStatus, Selection
 from papercli.store import base, connection
 
@@ -69,8 +71,17 @@ def fancy_output() -> bool:
 
 
 def echo(message: str = "", *, err: bool = False, nl: bool = True) -> None:
-    """Print a line on stdout (or stderr), flushed at once like ``typer.echo``."""
-    print(message, end="\n" if nl else "", file=sys.stderr if err else sys.stdout, flush=True)
+    """Print text for people on stdout (or stderr), flushed at once like ``typer.echo``.
+    Control characters are shown as escapes (``render.printable``), so no data can drive
+    the terminal; JSON and CSV go out exact, through ``write``."""
+    write(render.printable(message, multiline=True) + ("\n" if nl else ""), err=err)
+
+
+def write(text: str, *, err: bool = False) -> None:
+    """Print ``text`` exactly as it is, flushed at once."""
+    stream = sys.stderr if err else sys.stdout
+    stream.write(text)
+    stream.flush()
 
 
 def fail(message: str, code: int) -> NoReturn:
@@ -93,9 +104,75 @@ def report_failure(exc: PapercliError | sqlite3.Error | KeyboardInterrupt) -> in
     return error.exit_code
 
 
+# What writing the output fails with: the reader went away (EPIPE), or the file or device
+# behind stdout is full or failing.
+_OUTPUT_ERRNOS = frozenset({errno.EPIPE, errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
+
+
+def is_output_failure(exc: OSError) -> bool:
+    return exc.errno in _OUTPUT_ERRNOS
+
+
+def report_output_failure(exc: OSError) -> int:
+    """End a command whose output could not be written and return its exit code: 0, in
+    silence, when the reader closed the pipe (``papercli list | head -1``), as Unix tools
+    do; 1, with one line on stderr, when stdout is full or failing."""
+    _discard_stdout()
+    if exc.errno == errno.EPIPE:
+        return EXIT_OK
+    with contextlib.suppress(OSError):  # stderr may be just as full
+        echo(f"error: cannot write the output: {exc.strerror}", err=True)
+    return EXIT_USER
+
+
+def _discard_stdout() -> None:
+    """Point stdout at the null device, so that the interpreter's last flush at exit has
+    somewhere to put what is still buffered (else it prints "Exception ignored ...")."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a file: nothing will flush to it
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
+
+
+SQLITE_INTEGERS = range(-(2**63), 2**63)
+"""The integers SQLite can store: a number on the command line outside them is refused
+as it is read, not left to fail in a query."""
+
+
+def value_problem(value: object) -> str | None:
+    """Why a value read from the command line cannot be used, or None: a number beyond
+    SQLite's 64 bits, or text holding bytes that are not UTF-8."""
+    if isinstance(value, int) and value not in SQLITE_INTEGERS:
+        bound = f"at most {SQLITE_INTEGERS[-1]}" if value > 0 else f"at least {SQLITE_INTEGERS[0]}"
+        return f"{value} is out of range ({bound})"
+    if isinstance(value, str) and (shown := non_utf8(value)) is not None:
+        return f"'{shown}' is not valid UTF-8"
+    return None
+
+
+def non_utf8(text: str) -> str | None:
+    """``text``, printable, with its bytes that were not UTF-8 shown as ``\\xff``, when it
+    holds some (Python keeps undecodable bytes of argv and stdin as lone surrogates, which
+    SQLite and stdout refuse); None when it is all UTF-8."""
+    if text.isascii():
+        return None
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        try:
+            shown = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        except UnicodeEncodeError:  # a surrogate that no undecodable byte made
+            shown = text.encode("utf-8", "backslashreplace").decode()
+        return render.printable(shown)
+    return None
+
+
 def echo_lines(lines: Iterable[str]) -> None:
-    """Print lines as they come, a thousand to a write: a long listing starts at once
-    and is never held whole."""
+    """Print lines as they come, exactly (a plain table's are printable already), a
+    thousand to a write: a long listing starts at once and is never held whole."""
     lines = iter(lines)
     while chunk := list(islice(lines, 1000)):
         sys.stdout.write("\n".join(chunk) + "\n")
@@ -103,7 +180,7 @@ def echo_lines(lines: Iterable[str]) -> None:
 
 
 def echo_json(data: object) -> None:
-    echo(json.dumps(data, ensure_ascii=False, indent=2))
+    write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
 
 def echo_json_array(items: Iterable[object]) -> None:
@@ -111,7 +188,7 @@ def echo_json_array(items: Iterable[object]) -> None:
     lines = _json_array_items(items)
     first = next(lines, None)
     if first is None:
-        echo("[]")
+        write("[]\n")
     else:
         echo_lines(chain(["[", first], lines, ["]"]))
 
@@ -140,7 +217,18 @@ def echo_csv(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
     while chunk:
         buffer = io.StringIO()
         csv.writer(buffer, lineterminator="\n").writerows(chunk)
-        echo(buffer.getvalue(), nl=False)
+        text = buffer.getvalue()
+        if "\r" in text:
+            # csv quotes a field for the line terminator's characters only, and a reader
+            # takes a bare \r for the end of a line: write these rows ending in \r\n, so
+            # that a \r is quoted, then end them in \n like the others.
+            lines = []
+            for row in chunk:
+                line = io.StringIO()
+                csv.writer(line, lineterminator="\r\n").writerow(row)
+                lines.append(line.getvalue().removesuffix("\r\n") + "\n")
+            text = "".join(lines)
+        write(text)
         chunk = list(islice(rows, 1000))
 
 
@@ -247,9 +335,21 @@ def read_refs(refs: list[str]) -> list[str]:
     expanded: list[str] = []
     for ref in refs:
         if ref == "-":
-            expanded += [line.strip() for line in sys.stdin if line.strip()]
+            expanded += [line.strip() for line in _stdin_lines() if line.strip()]
         else:
             expanded.append(ref)
     if not expanded:
         fail("no papers given (stdin was empty)", 1)
     return expanded
+
+
+def _stdin_lines() -> list[str]:
+    """The lines of stdin, all refused unless they are UTF-8 text."""
+    try:
+        lines = sys.stdin.readlines()
+    except UnicodeDecodeError:  # a strict stdin decodes as it reads
+        fail("stdin is not UTF-8 text; give references one a line, in UTF-8", EXIT_USER)
+    for number, line in enumerate(lines, 1):
+        if (shown := non_utf8(line.strip())) is not None:
+            fail(f"line {number} of stdin is not valid UTF-8: '{shown}'", EXIT_USER)
+    return lines

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from papercli.cli.common import connect, state
+from papercli.cli.common import connect, echo, state
 from papercli.store import connection
 
 app = typer.Typer(no_args_is_help=True, rich_markup_mode=None)
@@ -31,7 +31,7 @@ def path_command(ctx: typer.Context) -> None:
     Example:
       papercli db path
     """
-    typer.echo(str(state(ctx).db_path))
+    echo(str(state(ctx).db_path))
 
 
 @app.command("backup")
@@ -57,4 +57,4 @@ def backup_command(
     """
     destination = target or Path(f"papercli-backup-{datetime.now():%Y%m%d-%H%M%S}.db")
     connection.backup_database(connect(ctx), destination)
-    typer.echo(f"backed up to {destination}")
+    echo(f"backed up to {destination}")

@@ -22,11 +22,13 @@ from typing import Any, NamedTuple
 from papercli.cli import views
 from papercli.cli.common import (
     EXPECTED_FAILURES,
+    SQLITE_INTEGERS,
     AppState,
     CountFormat,
     ListFormat,
     ShowFormat,
     SortKey,
+    non_utf8,
     report_failure,
     selection,
 )
@@ -178,8 +180,8 @@ def run(argv: list[str]) -> int | None:
 
 def parse(argv: list[str]) -> Invocation | None:
     """The command and its parameter values, exactly as Typer would pass them, or None."""
-    if COMPLETION_VARIABLE in os.environ:
-        return None
+    if COMPLETION_VARIABLE in os.environ or any(non_utf8(arg) is not None for arg in argv):
+        return None  # bytes that are not UTF-8: Typer says which value holds them
     db_path: Path | None = None
     position = 0
     while position < len(argv) and argv[position].startswith("-"):
@@ -256,7 +258,7 @@ def _convert(raw: str, kind: str, detail: Any) -> Any:
     low, high = detail or (None, None)
     if (low is not None and number < low) or (high is not None and number > high):
         return None
-    return number
+    return number if number in SQLITE_INTEGERS else None  # Typer refuses it
 
 
 def _bind_arguments(

@@ -8,7 +8,7 @@ import typer
 
 from papercli import refs
 from papercli.cli import views
-from papercli.cli.common import CountFormat, connect, fail, read_refs, selection, state
+from papercli.cli.common import CountFormat, connect, echo, fail, read_refs, selection, state
 from papercli.cli.options import AuthorName, Org, Search, Since, Status, Tag, Topic, Until, Year
 from papercli.errors import EXIT_USER
 from papercli.models import ReadStatus
@@ -105,14 +105,12 @@ def add_command(
     include_read = force or _confirm_read(conn, ids)
     change = library.queue_add(conn, ids, at=1 if top else at, include_read=include_read)
     for pid in change.added:
-        typer.echo(f"queued {pid}")
+        echo(f"queued {pid}")
     for pid in change.already_queued:
-        typer.echo(f"{pid} is already in the queue; its place is unchanged")
+        echo(f"{pid} is already in the queue; its place is unchanged")
     if change.skipped_read:
         already_read = ", ".join(change.skipped_read)
-        typer.echo(
-            f"not queued, already read: {already_read} (use --force to queue them)", err=True
-        )
+        echo(f"not queued, already read: {already_read} (use --force to queue them)", err=True)
         if not change.added:
             raise typer.Exit(EXIT_USER)
 
@@ -143,9 +141,9 @@ def remove_command(
     conn = connect(ctx)
     removed, absent = library.queue_remove(conn, refs.resolve_all(conn, read_refs(references)))
     for pid in removed:
-        typer.echo(f"removed {pid}")
+        echo(f"removed {pid}")
     for pid in absent:
-        typer.echo(f"{pid} was not in the queue")
+        echo(f"{pid} was not in the queue")
 
 
 @app.command("move")
@@ -163,7 +161,7 @@ def move_command(
     conn = connect(ctx)
     paper_id = refs.resolve(conn, ref)
     library.queue_move(conn, paper_id, position)
-    typer.echo(f"{paper_id} is now #{position}")
+    echo(f"{paper_id} is now #{position}")
 
 
 @app.command("clear")
@@ -183,7 +181,7 @@ def clear_command(
             fail("refusing to clear the queue without confirmation; add --yes", EXIT_USER)
         typer.confirm("Remove every paper from the queue?", abort=True)
     count = library.queue_clear(connect(ctx))
-    typer.echo(f"cleared the queue ({count} papers)")
+    echo(f"cleared the queue ({count} papers)")
 
 
 def next_command(

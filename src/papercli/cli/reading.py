@@ -10,6 +10,7 @@ from papercli.cli import views
 from papercli.cli.common import (
     CountFormat,
     connect,
+    echo,
     echo_csv,
     echo_json,
     emit_rows,
@@ -70,6 +71,10 @@ def mark_as_command(
     views.mark_papers(state(ctx), references, status)
 
 
+# How `path` marks each step, as the Markdown export does (skipped is struck there).
+_PATH_MARKS = {ReadStatus.READ: "x", ReadStatus.READING: "/", ReadStatus.SKIPPED: "-"}
+
+
 def history_command(
     ctx: typer.Context,
     ref: Annotated[str | None, typer.Argument(metavar="[REF]", help="Only this paper.")] = None,
@@ -94,7 +99,8 @@ def history_command(
     rows = [
         [e.changed_at, e.paper_id, str(e.old_status), str(e.new_status), e.title] for e in entries
     ]
-    emit_rows(output, ["when", "id", "from", "to", "title"], rows, empty="no status changes yet")
+    empty = "no status changes yet" if limit != 0 else "--limit 0: nothing to show"
+    emit_rows(output, ["when", "id", "from", "to", "title"], rows, empty=empty)
 
 
 def undo_command(ctx: typer.Context) -> None:
@@ -108,9 +114,9 @@ def undo_command(ctx: typer.Context) -> None:
     undone = library.undo(connect(ctx))
     for entry in undone.statuses:
         change = f"{entry.old_status} {views.ARROW} {entry.new_status}"
-        typer.echo(f"{entry.paper_id}: {change} (undone)")
+        echo(f"{entry.paper_id}: {change} (undone)")
     if undone.other_changes:
-        typer.echo(f"{undone.other_changes} other changes undone (the last import)")
+        echo(f"{undone.other_changes} other changes undone (the last import)")
 
 
 def note_command(
@@ -139,17 +145,24 @@ def note_command(
         import click  # typer 0.28 vendors a click without edit(); only --edit pays for it
 
         template = f"\n# Note on {paper_id}: {title}\n# Lines starting with # are ignored.\n"
-        written = click.edit(template)
+        try:
+            written = click.edit(template)
+        except click.ClickException as exc:  # the editor is missing or exited with an error
+            fail(f"no note was written: {exc.format_message()}", 1)
+        except UnicodeDecodeError:
+            fail("no note was written: the editor saved text that is not UTF-8", 1)
+        except ValueError as exc:  # $EDITOR cannot be split into words (an open quote)
+            fail(f"no note was written: cannot run $EDITOR: {exc}", 1)
         text = "\n".join(line for line in (written or "").splitlines() if not line.startswith("#"))
     if text is None:
         notes = library.notes_of(conn, paper_id)
         if not notes:
-            typer.echo(f"{paper_id} has no notes yet", err=True)
+            echo(f"{paper_id} has no notes yet", err=True)
         for note in notes:
-            typer.echo(f"{note.created_at}  {note.body}")
+            echo(f"{note.created_at}  {note.body}")
         return
     library.add_note(conn, paper_id, text)
-    typer.echo(f"noted on {paper_id}")
+    echo(f"noted on {paper_id}")
 
 
 def tag_command(
@@ -159,27 +172,30 @@ def tag_command(
         typer.Argument(metavar="REF... [+TAG|-TAG]...", help="Papers, then tags to add or remove."),
     ],
 ) -> None:
-    """Add (+name) or remove (-name) your own tags on papers.
+    """Add (+name) or remove (-name) your own tags on papers, or list a paper's tags.
+
+    Tags keep the case you type and match in any case. With no +/- tag, the papers'
+    tags are printed.
 
     \b
     Examples:
       papercli tag lora +must-read -later
-      papercli tag lora qlora +peft-week
+      papercli tag lora qlora +PEFT-week
+      papercli tag lora
       papercli list --tag must-read
     """
     edits = [a for a in args if a[:1] in "+-" and len(a) > 1]
     references = [a for a in args if a not in edits]
-    if not edits:
-        fail("name at least one tag to add (+name) or remove (-name)", 2)
-    add = [e[1:].strip().lower() for e in edits if e[0] == "+"]
-    remove = [e[1:].strip().lower() for e in edits if e[0] == "-"]
+    add = [e[1:].strip() for e in edits if e[0] == "+"]
+    remove = [e[1:].strip() for e in edits if e[0] == "-"]
     if not references:
         fail("name at least one paper to tag", 2)
     conn = connect(ctx)
     ids = refs.resolve_all(conn, read_refs(references))
-    library.change_tags(conn, ids, add, remove)
+    if edits:
+        library.change_tags(conn, ids, add, remove)
     for pid in ids:
-        typer.echo(f"{pid}: {', '.join(library.tags_of(conn, pid)) or '(no tags)'}")
+        echo(f"{pid}: {', '.join(library.tags_of(conn, pid)) or '(no tags)'}")
 
 
 def tags_command(
@@ -235,9 +251,10 @@ def path_command(
         )
         return
     done = sum(p.status is ReadStatus.READ for p in steps)
-    typer.echo(f"Reading path to {target}: {len(steps)} papers, {done} read")
+    count = f"{len(steps)} paper{'' if len(steps) == 1 else 's'}"
+    echo(f"Reading path to {target}: {count}, {done} read ([/] reading, [-] skipped)")
     width = max(len(p.id) for p in steps)
     for step, paper in enumerate(steps, 1):
-        mark = "x" if paper.status is ReadStatus.READ else " "
+        mark = _PATH_MARKS.get(paper.status, " ")
         goal = "  <- goal" if paper.id == target else ""
-        typer.echo(f"{step:3}. [{mark}] {paper.id:<{width}}  {paper.title} ({paper.year}){goal}")
+        echo(f"{step:3}. [{mark}] {paper.id:<{width}}  {paper.title} ({paper.year}){goal}")

@@ -8,6 +8,7 @@ from papercli import render
 from papercli.cli.common import (
     ListFormat,
     connect,
+    echo,
     echo_csv_records,
     echo_json,
     fancy_output,
@@ -70,7 +71,7 @@ def search_command(
     results = search.search_papers(connect(ctx), " ".join(words), chosen, limit)
     hits = results.hits
     if results.too_many:
-        typer.echo(
+        echo(
             f"note: over {search.RANK_LIMIT:,} papers match; showing the newest, unranked"
             " (add words or filters to narrow the search)",
             err=True,
@@ -79,16 +80,16 @@ def search_command(
         echo_json([_hit_json(hit, i, results.ranked) for i, hit in enumerate(hits, 1)])
     elif output is ListFormat.ids:
         for hit in hits:
-            typer.echo(hit.paper.id)
+            echo(hit.paper.id)
     elif output is ListFormat.csv:
         echo_csv_records([_hit_json(hit, i, results.ranked) for i, hit in enumerate(hits, 1)])
     elif not hits:
-        typer.echo("no papers match", err=True)
+        echo("no papers match", err=True)
     elif fancy_output():
         render.print_rich(render.search_table([(h.paper, h.snippet) for h in hits]))
     else:
         rows = [render.search_row(h.paper, h.snippet) for h in hits]
-        typer.echo(render.plain_table(render.SEARCH_COLUMNS, rows))
+        echo(render.plain_table(render.SEARCH_COLUMNS, rows))
 
 
 def _hit_json(hit: search.SearchHit, position: int, ranked: bool) -> dict[str, object]:

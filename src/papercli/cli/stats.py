@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from papercli import render
-from papercli.cli.common import ShowFormat, connect, echo_json, fancy_output
+from papercli.cli.common import ShowFormat, connect, echo, echo_json, fancy_output
 from papercli.store import progress
 from papercli.store.progress import StatusCounts
 
@@ -47,4 +47,4 @@ def stats_command(
     elif fancy_output():
         render.print_rich(render.stats_tables(figures))
     else:
-        typer.echo(render.plain_stats(figures))
+        echo(render.plain_stats(figures))

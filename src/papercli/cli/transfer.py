@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from papercli import export
-from papercli.cli.common import SortKey, connect, selection
+from papercli.cli.common import SortKey, connect, echo, selection, write
 from papercli.cli.options import (
     AuthorName,
     Org,
@@ -127,12 +127,12 @@ def export_command(
         topics_first=papers.resolve_topics(conn, topic) if topic else (),
     )
     if output is None:
-        typer.echo(text, nl=False)
+        write(text)  # the export itself, exact
     else:
         write_atomic(output, text)
-        typer.echo(f"wrote {len(ids)} papers to {output}", err=True)
+        echo(f"wrote {len(ids)} papers to {output}", err=True)
         if output_format is ExportFormat.CSL_JSON and output.suffix.lower() != ".json":
-            typer.echo(
+            echo(
                 f"warning: pandoc reads CSL-JSON only from a .json file;"
                 f" name it {output.with_suffix('.json').name} for pandoc --bibliography",
                 err=True,
@@ -205,21 +205,21 @@ def import_command(
         ("queued", report.queued),
     ):
         if ids:
-            typer.echo(f"{would}{label}: {', '.join(ids)}")
+            echo(f"{would}{label}: {', '.join(ids)}")
     for warning in report.warnings:
-        typer.echo(f"warning: {warning}", err=True)
+        echo(f"warning: {warning}", err=True)
     for arxiv_id in report.not_found:
-        typer.echo(f"arXiv does not know {arxiv_id}; not imported", err=True)
+        echo(f"arXiv does not know {arxiv_id}; not imported", err=True)
     for arxiv_id, reason in report.failed.items():
-        typer.echo(f"arXiv refused {arxiv_id}: {reason}", err=True)
+        echo(f"arXiv refused {arxiv_id}: {reason}", err=True)
     if report.skipped:
         skipped = ", ".join(report.skipped)
-        typer.echo(f"skipped (no arXiv id, matches no paper): {skipped}", err=True)
+        echo(f"skipped (no arXiv id, matches no paper): {skipped}", err=True)
     counts = (
         f"restored {len(report.restored)}, added {len(report.added)},"
         f" already there {len(report.matched)}, not found {len(report.not_found)},"
         f" failed {len(report.failed)}, skipped {len(report.skipped)}"
     )
-    typer.echo(f"{'dry run, nothing changed: ' if dry_run else ''}{counts}", err=True)
+    echo(f"{'dry run, nothing changed: ' if dry_run else ''}{counts}", err=True)
     if report.not_found or report.failed:
         raise typer.Exit(EXIT_USER)

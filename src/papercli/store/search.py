@@ -27,7 +27,16 @@ while counting up to this bound takes a millisecond."""
 _WEIGHTS = "10.0, 8.0, 5.0, 3.0, 1.0, 3.0"
 
 
-_SNIPPET = "snippet(paper_search, -1, char(2), char(3), '…', 12)"  # matches in \x02…\x03
+SNIPPET_MAX_CHARS = 4_000
+"""FTS5's snippet() weighs every match in a document against every other, so its work grows
+with the square of the matches (a 1 MB note of one repeated word took 124 s; 4,000
+characters of it take 17 ms). A longer document gets ``_passage`` instead."""
+
+_COLUMNS = ("title", "names", "authors", "summary", "abstract", "notes")  # of paper_search
+_SNIPPET = (  # matches in \x02…\x03; NULL for a document too long for snippet()
+    f"CASE WHEN {' + '.join(f'length(paper_search.{c})' for c in _COLUMNS)}"
+    f" <= {SNIPPET_MAX_CHARS} THEN snippet(paper_search, -1, char(2), char(3), '…', 12) END"
+)
 
 
 class SearchHit(NamedTuple):
@@ -110,10 +119,18 @@ def search_papers(
         ).fetchall()
         best = conn.execute(
             f"{select} {match} {filters} AND rank MATCH ? ORDER BY rank LIMIT ?",
-            [query, first, last, *params, f"bm25({_WEIGHTS})", limit + len(named)],
+            [query, first, last, *params, f"bm25({_WEIGHTS})", min(limit, count) + len(named)],
         ).fetchall()
         rows = list({row[W + 1]: row for row in named + best}.values())[:limit]
-    hits = [SearchHit(paper_from_row(row[:W]), _snippet_parts(str(row[W]))) for row in rows]
+    hits = [
+        SearchHit(
+            paper_from_row(row[:W]),
+            _snippet_parts(str(row[W]))
+            if row[W] is not None
+            else _passage(conn, int(row[W + 1]), spaced, spaced, _COLUMNS),
+        )
+        for row in rows
+    ]
     return SearchResults(hits, ranked=not too_many, too_many=too_many)
 
 
@@ -160,16 +177,20 @@ def _search_unspaced(
         found = f"paper_search MATCH ? AND +{found}"
         args.insert(0, fts_query(spaced))
     sql = (
-        f"SELECT {SUMMARY_COLUMNS}, paper_search.notes, paper_search.title, paper_search.names,"
-        " paper_search.summary, paper_search.abstract FROM paper_search"
+        f"SELECT {SUMMARY_COLUMNS}, paper_search.rowid FROM paper_search"
         " JOIN search_docs d ON d.docid = paper_search.rowid JOIN papers p ON p.id = d.paper_id"
         f" LEFT JOIN reading_state s ON s.paper_id = p.id WHERE {found} {filters}"
         " ORDER BY paper_search.rowid DESC LIMIT ?"
     )
     args += [*params, limit]
+    # Notes first: that is where an unspaced word is found inside a sentence.
+    columns = ("notes", *_COLUMNS[:-1])
     return [
-        SearchHit(paper_from_row(row[:W]), _excerpt([str(t) for t in row[W:]], unspaced, spaced))
-        for row in conn.execute(sql, args)
+        SearchHit(
+            paper_from_row(row[:W]),
+            _passage(conn, int(row[W]), unspaced, [*unspaced, *spaced], columns),
+        )
+        for row in conn.execute(sql, args).fetchall()
     ]
 
 
@@ -179,25 +200,44 @@ def _snippet_parts(marked: str) -> list[tuple[str, bool]]:
     return [(piece, i % 2 == 1) for i, piece in enumerate(pieces) if piece]
 
 
-def _excerpt(
-    texts: Sequence[str], unspaced: Sequence[str], spaced: Sequence[str], width: int = 60
+def _passage(
+    conn: sqlite3.Connection,
+    docid: int,
+    anchors: Sequence[str],
+    words: Sequence[str],
+    columns: Sequence[str],
+    width: int = 60,
 ) -> list[tuple[str, bool]]:
-    """The passage around the first unspaced word in ``texts``, with all words marked
-    (what FTS5's snippet does for the words it can match itself)."""
-    words = sorted([*unspaced, *spaced], key=len, reverse=True)
-    pattern = re.compile("|".join(map(re.escape, words)), re.IGNORECASE)
-    first = re.compile("|".join(map(re.escape, unspaced)), re.IGNORECASE)
-    text = next((t for t in texts if first.search(t)), texts[1])
-    text = " ".join(text.split())
-    found = first.search(text)
-    start = max(0, found.start() - width // 3) if found else 0
-    passage = text[start : start + width]
-    parts: list[tuple[str, bool]] = [("…", False)] if start else []
+    """The ``width`` characters around the first of the ``anchors`` in the first of the
+    ``columns`` that has one (else the title's start), with all ``words`` marked: what
+    FTS5's snippet shows, for words it cannot mark (unspaced ones) or a document too long
+    for it. SQLite finds the place (instr, ASCII case aside) and hands over the passage
+    alone, so the work done here does not grow with the text."""
+    finds = ", ".join(f"instr(lower({column}), lower(?))" for column in columns for _ in anchors)
+    places = conn.execute(
+        f"SELECT {finds} FROM paper_search WHERE rowid = ?",
+        [*(anchor for _ in columns for anchor in anchors), docid],
+    ).fetchone()
+    column, place = "title", 1
+    for i, name in enumerate(columns):
+        found = [p for p in places[i * len(anchors) : (i + 1) * len(anchors)] if p]
+        if found:
+            column, place = name, min(found)
+            break
+    start = max(place - width // 3, 1)  # SQLite counts characters from 1
+    text, length = conn.execute(
+        f"SELECT substr({column}, ?, ?), length({column}) FROM paper_search WHERE rowid = ?",
+        (start, width, docid),
+    ).fetchone()
+    passage = " ".join(str(text).split())
+    longest_first = sorted(words, key=len, reverse=True)
+    pattern = re.compile("|".join(map(re.escape, longest_first)), re.IGNORECASE)
+    parts: list[tuple[str, bool]] = [("…", False)] if start > 1 else []
     position = 0
     for match in pattern.finditer(passage):
         parts += [(passage[position : match.start()], False), (match.group(), True)]
         position = match.end()
     parts.append((passage[position:], False))
-    if start + width < len(text):
+    if start - 1 + width < int(length):
         parts.append(("…", False))
     return [(piece, hit) for piece, hit in parts if piece]

@@ -1,0 +1,421 @@
+"""The command line's borders are hostile: data printed for people cannot drive the
+terminal, values no command can use are refused as they are read, a closed or full stdout
+ends cleanly, a failing editor writes nothing, and a huge note keeps search fast."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from papercli import paths, render
+from papercli.cli import common, fast
+from papercli.cli.app import app
+from papercli.errors import PapercliError
+from papercli.models import ArxivRecord, Author, Paper, ReadStatus, Selection
+from papercli.store import arxiv_meta, base, connection, library, papers, search
+from tests.conftest import run_fast
+
+# The strings of the issue: clear the screen, an OSC 8 link, a carriage return that lets
+# the rest of a line overwrite its start, an 8-bit CSI, and Rich markup.
+HOSTILE = ["\x1b[2J", "\x1b]8;;http://evil\x07link\x1b]8;;\x07", "\r", "\x9b31m", "[bold red]x[/]"]
+EVIL = "".join(HOSTILE)
+SHOWN = {
+    "\x1b[2J": "\\x1b[2J",
+    "\x1b]8;;http://evil\x07link\x1b]8;;\x07": "\\x1b]8;;http://evil\\x07link\\x1b]8;;\\x07",
+    "\r": "\\r",
+    "\x9b31m": "\\x9b31m",
+    "[bold red]x[/]": "[bold red]x[/]",
+}
+
+
+def _controls(text: str) -> set[str]:
+    """The characters of ``text`` that a terminal would act on (a newline aside)."""
+    return {c for c in text if (ord(c) < 0x20 and c != "\n") or 0x7F <= ord(c) < 0xA0}
+
+
+def _connect(db_path: Path):
+    return connection.open_database(db_path, paths.seed_path())
+
+
+@pytest.fixture
+def hostile(db_path: Path) -> Path:
+    """A paper whose every field holds escape sequences (as an import or arXiv could bring
+    them), with a note, a tag, a status change and a queue place."""
+    conn = _connect(db_path)
+    paper = Paper(
+        "evil",
+        f"Evil {EVIL} title",
+        "Evil",
+        2024,
+        "2024-01-01",
+        arxiv_id="2401.99999",
+        organizations=[f"Org {EVIL}"],
+        topics=[f"topic {EVIL}"],
+        authors=[Author(f"Ann {EVIL} Lee", family="Lee")],
+        why=f"why {EVIL}",
+    )
+    record = ArxivRecord(
+        arxiv_id="2401.99999",
+        version=1,
+        title=paper.title,
+        abstract=f"An abstract {EVIL} about zanzibar.",
+        authors=[Author(f"Ann {EVIL} Lee")],
+        published="2024-01-01T00:00:00Z",
+        updated="2024-01-01T00:00:00Z",
+        primary_category="cs.CL",
+        categories=["cs.CL"],
+        dois=[],
+        journal_ref=None,
+        comment=f"comment {EVIL}",
+        abs_url="https://arxiv.org/abs/2401.99999",
+        pdf_url=None,
+    )
+    with base.transaction(conn):
+        papers.insert_paper(conn, paper)
+        arxiv_meta.store_arxiv_record(conn, "evil", record, "2024-02-01T00:00:00Z")
+    library.add_note(conn, "evil", f"zanzibar note {EVIL}\nsecond line")
+    library.change_tags(conn, ["evil"], [f"tag {EVIL}"], [])
+    library.set_status(conn, ["evil"], ReadStatus.READING)
+    library.queue_add(conn, ["evil"])
+    conn.close()
+    return db_path
+
+
+@pytest.mark.parametrize(("raw", "shown"), SHOWN.items(), ids=repr)
+def test_printable_shows_control_characters_as_escapes(raw, shown):
+    assert render.printable(f"a{raw}b") == f"a{shown}b"
+
+
+def test_printable_keeps_lines_only_where_asked():
+    assert render.printable("one\ntwo\tthree\u202eevil") == "one\\ntwo\\tthree\\u202eevil"
+    assert render.printable("one\ntwo\tthree", multiline=True) == "one\ntwo\tthree"
+    assert render.printable("Jürgen\u00a0Schmidhuber, 低秩") == "Jürgen\u00a0Schmidhuber, 低秩"
+
+
+@given(st.text(), st.booleans())
+def test_printable_text_never_holds_a_control_character(text, multiline):
+    shown = render.printable(text, multiline=multiline)
+    assert not _controls(shown.replace("\t", "")) if multiline else not _controls(shown)
+    assert shown.count("\n") == (text.count("\n") if multiline else 0)
+    assert render.printable(shown, multiline=multiline) == shown
+
+
+# Every command that prints paper data for people, through code that renders it.
+FOR_PEOPLE = [
+    ["show", "evil"],
+    ["list"],
+    ["list", "--search", "zanzibar"],
+    ["search", "zanzibar"],
+    ["queue"],
+    ["next"],
+    ["history"],
+    ["authors"],
+    ["tags"],
+    ["stats"],
+    ["note", "evil"],
+    ["tag", "evil"],
+    ["path", "evil"],
+]
+
+
+@pytest.mark.parametrize("args", FOR_PEOPLE, ids=" ".join)
+def test_plain_output_shows_escapes_instead_of_sending_them(run, hostile, args):
+    result = run(*args)
+    assert result.exit_code == 0, result.output
+    assert _controls(result.stdout) == set()
+    assert _controls(result.stderr) == set()
+    assert "\\x1b" in result.stdout
+
+
+@pytest.mark.parametrize("args", FOR_PEOPLE, ids=" ".join)
+def test_rich_output_shows_escapes_and_never_reads_markup(run, hostile, args, monkeypatch):
+    # A person at a terminal; Rich, writing to the captured stdout, adds no codes itself.
+    for module in ("common", "views", "search", "stats", "browse"):
+        monkeypatch.setattr(f"papercli.cli.{module}.fancy_output", lambda: True, raising=False)
+    monkeypatch.setenv("COLUMNS", "400")
+    result = run(*args)
+    assert result.exit_code == 0, result.output
+    assert _controls(result.stdout) == set()
+    assert "\\x1b" in result.stdout
+    if args[0] in ("show", "list", "search", "queue", "next", "history"):
+        assert "[bold red]x[/]" in result.stdout  # the title, as it is: never markup
+
+
+def test_show_keeps_the_lines_of_a_note(run, hostile):
+    lines = run("show", "evil").stdout.splitlines()
+    note = next(i for i, line in enumerate(lines) if line.lstrip().startswith("note"))
+    rest = [line.strip() for line in lines[note:]]
+    assert "second line" in rest  # on a line of its own
+    assert render.printable(EVIL) in "".join(rest[: rest.index("second line")])
+
+
+def test_json_and_csv_keep_the_data_exact(run, run_json, hostile):
+    details = run_json("show", "evil", "--format", "json")
+    assert details["title"] == f"Evil {EVIL} title"
+    assert details["notes"][0]["body"] == f"zanzibar note {EVIL}\nsecond line"
+    assert details["abstract"] == f"An abstract {EVIL} about zanzibar."
+    listed = run_json("list", "--year", "2024", "--format", "json")
+    assert [p["title"] for p in listed if p["id"] == "evil"] == [f"Evil {EVIL} title"]
+    found = run_json("search", "zanzibar", "--format", "json")
+    assert found[0]["title"] == f"Evil {EVIL} title"
+    rows = list(csv.DictReader(io.StringIO(run("list", "--format", "csv").stdout)))
+    assert [row["title"] for row in rows if row["id"] == "evil"] == [f"Evil {EVIL} title"]
+
+
+def test_error_messages_are_printable(capsys):
+    assert common.report_failure(PapercliError(f"no paper matches {EVIL}", 1)) == 1
+    err = capsys.readouterr().err
+    assert err == f"error: no paper matches {render.printable(EVIL)}\n"
+
+
+HUGE = "1" + "0" * 30
+TOO_BIG = str(2**63)
+OUT_OF_RANGE = [
+    ["list", "--limit", "99999999999999999999"],
+    ["list", f"--limit={TOO_BIG}"],
+    ["list", "--since", HUGE],
+    ["list", "-n", "5", f"--until=-{HUGE}"],
+    ["list", "--year", HUGE, "--format", "json"],
+    ["search", "lora", "--limit", HUGE],
+    ["search", "lora", "--since", HUGE],
+    ["history", "--limit", HUGE],
+    ["queue", "move", "lora", HUGE],
+    ["queue", "add", "lora", "--at", HUGE],
+    ["export", "--since", HUGE],
+]
+
+
+@pytest.mark.parametrize("args", OUT_OF_RANGE, ids=" ".join)
+def test_a_number_beyond_64_bits_is_a_usage_error(run, args):
+    result = run(*args)
+    assert result.exit_code == 2
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert result.stdout == ""
+    assert "is out of range (at " in result.stderr.splitlines()[-1]
+    assert fast.parse(args) is None  # so both paths answer alike: Typer answers
+
+
+def test_the_largest_64_bit_number_works_on_both_paths(run_json):
+    largest = str(2**63 - 1)
+    args = ["list", "--since", "2023", "--limit", largest, "--format", "ids"]
+    runner = CliRunner()
+    fast_result = run_fast(runner, args)
+    assert fast_result is not None
+    typer_result = runner.invoke(app, args)
+    assert (fast_result.exit_code, fast_result.stdout) == (0, typer_result.stdout)
+    assert "qlora" in fast_result.stdout.split()
+    assert "lora" in [hit["id"] for hit in run_json("search", "lora", "-n", largest, "-f", "json")]
+
+
+NOT_UTF8 = "lo\udcffra"  # b"lo\xffra" as Python decodes an argument
+ARGUMENTS = [
+    ["show", NOT_UTF8],
+    ["mark-read", "lora", NOT_UTF8],
+    ["list", "--search", NOT_UTF8],
+    ["list", "--tag", NOT_UTF8],
+    ["list", "--topic", NOT_UTF8],
+    ["search", NOT_UTF8],
+    ["note", "lora", f"a note {NOT_UTF8}"],
+    ["tag", "lora", f"+{NOT_UTF8}"],
+    ["queue", "add", NOT_UTF8],
+    ["history", NOT_UTF8],
+    ["path", NOT_UTF8],
+]
+
+
+@pytest.mark.parametrize(
+    "args", ARGUMENTS, ids=lambda a: " ".join(a).replace(NOT_UTF8, "lo\\xffra")
+)
+def test_an_argument_that_is_not_utf8_is_a_usage_error(run, run_json, args):
+    result = run(*args)
+    assert result.exit_code == 2
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    last = result.stderr.splitlines()[-1]
+    assert "lo\\xffra" in last and last.endswith("' is not valid UTF-8")
+    assert fast.parse(args) is None
+    lora = run_json("show", "lora", "--format", "json")
+    assert (lora["status"], lora["notes"], lora["tags"]) == ("unread", [], [])
+
+
+def test_a_file_name_may_be_any_bytes(run, tmp_path):
+    database = tmp_path / "caf\udce9.db"  # b"caf\xe9.db": Latin-1, not UTF-8
+    result = run("--db", str(database), "next")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: your queue is empty")
+    assert database.exists()
+
+
+def _papercli(*args: str | bytes, **kwargs) -> subprocess.CompletedProcess[bytes]:
+    """papercli in a process of its own (PAPERCLI_DB comes from the autouse fixture),
+    its output captured unless ``kwargs`` say where it goes."""
+    streams = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE} | kwargs
+    return subprocess.run([sys.executable, "-m", "papercli", *args], check=False, **streams)
+
+
+def test_real_argv_bytes_that_are_not_utf8_end_in_one_line():
+    result = _papercli("show", b"lo\xffra")
+    assert result.returncode == 2
+    assert b"Traceback" not in result.stderr
+    assert result.stderr.splitlines()[-1].endswith(b"'lo\\xffra' is not valid UTF-8")
+
+
+def test_stdin_that_is_not_utf8_changes_nothing(run, run_json):
+    result = run("mark-read", "-", input=b"lora\n\xff\n")
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == "error: stdin is not UTF-8 text; give references one a line, in UTF-8\n"
+    assert run_json("show", "lora", "--format", "json")["status"] == "unread"
+
+
+@pytest.mark.parametrize("errors", ["strict", "surrogateescape"])
+def test_real_stdin_that_is_not_utf8_ends_in_one_line(run_json, errors):
+    env = {**os.environ, "PYTHONIOENCODING": f"utf-8:{errors}"}
+    result = _papercli("mark-read", "-", input=b"lora\n\xff\n", env=env)
+    assert result.returncode == 1
+    assert result.stdout == b""
+    expected = {
+        "strict": b"error: stdin is not UTF-8 text; give references one a line, in UTF-8\n",
+        "surrogateescape": b"error: line 2 of stdin is not valid UTF-8: '\\xff'\n",
+    }
+    assert result.stderr == expected[errors]
+    assert run_json("show", "lora", "--format", "json")["status"] == "unread"
+
+
+@pytest.fixture
+def big_output(db_path: Path) -> Path:
+    """A database whose show, note, export and list print far more than a pipe holds."""
+    conn = _connect(db_path)
+    library.add_note(conn, "lora", "rank " * 200_000)
+    with base.transaction(conn):
+        for n in range(3000):
+            papers.insert_paper(conn, Paper(f"bulk-{n}", f"Bulk paper {n}", "", 2025, "2025-01-01"))
+    conn.close()
+    return db_path
+
+
+@pytest.mark.parametrize(
+    "args",
+    # The fast path, then Typer: writing through papercli's own echo, and typer.echo.
+    [["show", "lora"], ["list"], ["show", "-ftext", "lora"], ["export", "--format", "json"]],
+    ids=" ".join,
+)
+def test_a_closed_pipe_ends_silently_with_success(big_output, args):
+    # `papercli show lora | head -1`: read one line, then close the pipe.
+    process = subprocess.Popen(
+        [sys.executable, "-m", "papercli", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout.readline()
+    process.stdout.close()
+    stderr = process.stderr.read()
+    assert (process.wait(timeout=60), stderr) == (0, b"")
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full here")
+@pytest.mark.parametrize(
+    "args", [["show", "lora"], ["list"], ["list", "--format", "json"], ["export"]], ids=" ".join
+)
+def test_a_full_stdout_ends_with_one_line(args):
+    with open("/dev/full", "w") as full:
+        result = _papercli(*args, stdout=full, stderr=subprocess.PIPE)
+    assert result.returncode == 1
+    assert result.stderr == b"error: cannot write the output: No space left on device\n"
+
+
+def _python(code: str) -> str:
+    """An $EDITOR that runs ``code`` with the file to edit as sys.argv[1]."""
+    return f"{shlex.quote(sys.executable)} -c {shlex.quote(code)}"
+
+
+@pytest.mark.parametrize(
+    ("editor", "says"),
+    [
+        ("missing", "No such file or directory"),
+        (_python("import sys; sys.exit(3)"), "Editing failed"),
+        (_python("import sys; open(sys.argv[1], 'w').write('kept?'); sys.exit(1)"), "failed"),
+        (_python("import sys; open(sys.argv[1], 'wb').write(b'caf\\xe9')"), "not UTF-8"),
+        ('vi "', "No closing quotation"),
+    ],
+    ids=["missing", "fails", "writes-then-fails", "not-utf8", "unsplittable"],
+)
+def test_a_failing_editor_writes_no_note(run, run_json, monkeypatch, tmp_path, editor, says):
+    monkeypatch.setenv(
+        "EDITOR", str(tmp_path / "no-such-editor") if editor == "missing" else editor
+    )
+    result = run("note", "lora", "--edit")
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("error: no note was written: ") and says in line
+    assert run_json("show", "lora", "--format", "json")["notes"] == []
+
+
+MEGABYTE = 1_000_000
+
+
+@pytest.fixture
+def huge_notes(db_path: Path) -> Path:
+    """Notes of about 1 MB each: one word repeated (a match at every word, the worst case
+    for FTS5's snippet), varied words with a rare one at the end, and Chinese."""
+    conn = _connect(db_path)
+    library.add_note(conn, "lora", "rank " * (MEGABYTE // 5))
+    varied = " ".join(f"word{i % 997}" for i in range(MEGABYTE // 8))
+    library.add_note(conn, "qlora", varied + " needle")
+    library.add_note(conn, "dpo", "低秩适配矩阵分解" * (MEGABYTE // 24) + "针头")
+    conn.close()
+    return db_path
+
+
+@pytest.mark.parametrize(
+    ("words", "paper", "marked"),
+    [("rank", "lora", "[Rank]"), ("needle", "qlora", "[needle]"), ("针头", "dpo", "[针头]")],
+)
+def test_search_stays_fast_on_a_megabyte_note(run_json, huge_notes, words, paper, marked):
+    started = time.perf_counter()
+    hits = run_json("search", words, "--format", "json")
+    listed = run_json("list", "--search", words, "--format", "json")
+    assert time.perf_counter() - started < 2  # it took 124 s for the first note
+    hit = next(hit for hit in hits if hit["id"] == paper)
+    assert marked in hit["snippet"] and len(hit["snippet"]) < 200
+    assert paper in [p["id"] for p in listed]
+
+
+def test_search_reads_a_passage_not_the_note(huge_notes):
+    """What reaches Python of each note is its passage: the work does not grow with it."""
+    conn = _connect(huge_notes)
+    read: list[int] = []
+
+    def counting(cursor, row):
+        read.append(sum(len(value) for value in row if isinstance(value, str)))
+        return row
+
+    conn.row_factory = counting
+    for words in ("rank", "needle", "针头", "针头 preference", "word5"):
+        assert search.search_papers(conn, words, Selection(), 20).hits
+    conn.close()
+    assert max(read) < 10_000 and sum(read) < 100_000
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    # Lists, not st.text: text() never holds the lone surrogates undecodable bytes become.
+    st.lists(st.characters() | st.sampled_from([NOT_UTF8[2], "\x1b", "\x9b", "\r"]), min_size=1),
+    st.sampled_from(["show", "search", "note lora", "mark-read", "list --search"]),
+)
+def test_no_argument_ends_in_a_traceback(run, characters, command):
+    text = "".join(characters)
+    result = run(*command.split(), "--", text)
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    assert result.exit_code in (0, 1, 2)
