@@ -132,7 +132,7 @@ def test_prerequisite_cycles_in_a_file_are_dropped_with_a_warning(run: Run, tmp_
     document = _export(run, tmp_path / "all.json")
     template = {k: v for k, v in document["papers"][0].items() if k != "history"}
     first = {**template, "id": "a-paper", "arxiv_id": None, "prerequisites": ["b-paper", "a-paper"]}
-    second = {**template, "id": "b-paper", "arxiv_id": None, "prerequisites": ["a-paper"]}
+    second = {**template, "id": "b-paper", "arxiv_id": None, "prerequisites": ["a-paper", "nope"]}
     document["papers"] = [first, second]
     path = tmp_path / "cycle.json"
     path.write_text(json.dumps(document), encoding="utf-8")
@@ -141,6 +141,8 @@ def test_prerequisite_cycles_in_a_file_are_dropped_with_a_warning(run: Run, tmp_
     assert "warning: a-paper: dropped prerequisite b-paper, which would make a cycle" in (
         result.stderr
     )
+    assert "warning: a-paper: dropped a prerequisite on itself" in result.stderr
+    assert "warning: b-paper: dropped prerequisite nope, an unknown paper" in result.stderr
     path_out = run("path", "b-paper", "--format", "json")
     assert [p["id"] for p in json.loads(path_out.stdout)] == ["a-paper", "b-paper"]
 

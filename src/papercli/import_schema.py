@@ -212,7 +212,7 @@ def _paper(record: _Paper) -> Paper:
         focus=record.focus,
         technique=record.technique,
         sources=record.sources,
-        prerequisites=[p for p in dict.fromkeys(record.prerequisites) if p != record.id],
+        prerequisites=list(dict.fromkeys(record.prerequisites)),
         origin=record.origin,
         authors=authors,
         venue=record.venue,

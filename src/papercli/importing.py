@@ -106,7 +106,7 @@ def import_json(
             target = _matching_id(conn, paper)
             if target is None:
                 target = _unused_id(conn, paper.id)
-                known = [p for p in paper.prerequisites if p in in_file or _exists(conn, p)]
+                known = _known_prerequisites(conn, paper, in_file, report)
                 added = replace(paper, id=target, origin="user", prerequisites=known)
                 papers.insert_paper(conn, added)
                 library.record_added_paper(conn, batch, target)
@@ -134,8 +134,20 @@ def import_json(
     return report
 
 
-def _exists(conn: sqlite3.Connection, paper_id: str) -> bool:
-    return lookups.paper_exists(conn, paper_id)
+def _known_prerequisites(
+    conn: sqlite3.Connection, paper: Paper, in_file: set[str], report: ImportReport
+) -> list[str]:
+    """The paper's prerequisites that are papers (in the file or the database), not itself;
+    each one dropped is a warning."""
+    known: list[str] = []
+    for prereq in paper.prerequisites:
+        if prereq == paper.id:
+            report.warnings.append(f"{paper.id}: dropped a prerequisite on itself")
+        elif prereq in in_file or lookups.paper_exists(conn, prereq):
+            known.append(prereq)
+        else:
+            report.warnings.append(f"{paper.id}: dropped prerequisite {prereq}, an unknown paper")
+    return known
 
 
 def _matching_id(conn: sqlite3.Connection, paper: Paper) -> str | None:
