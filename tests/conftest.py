@@ -83,6 +83,7 @@ def isolated_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("PAPERCLI_DB", str(tmp_path / "papercli.db"))
     monkeypatch.setenv("PAPERCLI_ARXIV_URL", "http://127.0.0.1:9/api/query")
     monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
     return home
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from papercli.errors import DatabaseError
 from papercli.seed import load_catalogue
-from papercli.store import base, lookups, migrations, papers
+from papercli.store import base, lookups, migrations, notes, papers
 from papercli.store.connection import open_database
 from papercli.store.shipped import build_seed
 
@@ -228,7 +228,7 @@ def test_a_catalogue_paper_taking_a_user_papers_id_renames_the_users_paper(tmp_p
     with base.transaction(conn):
         papers.insert_paper(conn, mine)
     library.set_status(conn, ["new-paper"], library.ReadStatus.READ)
-    library.add_note(conn, "new-paper", "my note")
+    notes.add_note(conn, "new-paper", "my note")
     conn.close()
 
     newer = (

@@ -26,7 +26,7 @@ from papercli.fetching import (
 )
 from papercli.models import Author, ReadStatus
 from papercli.seed import load_catalogue
-from papercli.store import arxiv_meta, library, papers
+from papercli.store import arxiv_meta, library, notes, papers
 from papercli.store.connection import open_database
 from papercli.store.shipped import build_seed
 from tests.arxiv_fakes import (
@@ -336,8 +336,8 @@ def test_a_catalogue_paper_takes_over_a_user_added_one(
     [added] = add_papers(conn, ["1605.08386"], client, queue=True).added
     library.queue_add(conn, ["transformer"])
     library.set_status(conn, [added.id], ReadStatus.READING)
-    library.add_note(conn, added.id, "mine")
-    library.change_tags(conn, [added.id], ["walks"], [])
+    notes.add_note(conn, added.id, "mine")
+    notes.change_tags(conn, [added.id], ["walks"], [])
     before = {t: _rows(conn, t) for t in ("reading_state", "status_history", "notes", "tags")}
     conn.close()
 

@@ -23,7 +23,7 @@ from papercli.cli import common, fast
 from papercli.cli.app import app
 from papercli.errors import PapercliError
 from papercli.models import ArxivRecord, Author, Paper, ReadStatus, Selection
-from papercli.store import arxiv_meta, base, connection, library, papers, search
+from papercli.store import arxiv_meta, base, connection, library, notes, papers, search
 from tests.conftest import run_fast
 
 # The strings of the issue: clear the screen, an OSC 8 link, a carriage return that lets
@@ -84,8 +84,8 @@ def hostile(db_path: Path) -> Path:
     with base.transaction(conn):
         papers.insert_paper(conn, paper)
         arxiv_meta.store_arxiv_record(conn, "evil", record, "2024-02-01T00:00:00Z")
-    library.add_note(conn, "evil", f"zanzibar note {EVIL}\nsecond line")
-    library.change_tags(conn, ["evil"], [f"tag {EVIL}"], [])
+    notes.add_note(conn, "evil", f"zanzibar note {EVIL}\nsecond line")
+    notes.change_tags(conn, ["evil"], [f"tag {EVIL}"], [])
     library.set_status(conn, ["evil"], ReadStatus.READING)
     library.queue_add(conn, ["evil"])
     conn.close()
@@ -295,7 +295,7 @@ def test_real_stdin_that_is_not_utf8_ends_in_one_line(run_json, errors):
 def big_output(db_path: Path) -> Path:
     """A database whose show, note, export and list print far more than a pipe holds."""
     conn = _connect(db_path)
-    library.add_note(conn, "lora", "rank " * 200_000)
+    notes.add_note(conn, "lora", "rank " * 200_000)
     with base.transaction(conn):
         for n in range(3000):
             papers.insert_paper(conn, Paper(f"bulk-{n}", f"Bulk paper {n}", "", 2025, "2025-01-01"))
@@ -368,10 +368,10 @@ def huge_notes(db_path: Path) -> Path:
     """Notes of about 1 MB each: one word repeated (a match at every word, the worst case
     for FTS5's snippet), varied words with a rare one at the end, and Chinese."""
     conn = _connect(db_path)
-    library.add_note(conn, "lora", "rank " * (MEGABYTE // 5))
+    notes.add_note(conn, "lora", "rank " * (MEGABYTE // 5))
     varied = " ".join(f"word{i % 997}" for i in range(MEGABYTE // 8))
-    library.add_note(conn, "qlora", varied + " needle")
-    library.add_note(conn, "dpo", "低秩适配矩阵分解" * (MEGABYTE // 24) + "针头")
+    notes.add_note(conn, "qlora", varied + " needle")
+    notes.add_note(conn, "dpo", "低秩适配矩阵分解" * (MEGABYTE // 24) + "针头")
     conn.close()
     return db_path
 

@@ -59,3 +59,16 @@ def test_history_limit_zero_is_not_an_empty_history(run) -> None:
     result = run("history", "--limit", "0")
     assert "no status changes yet" not in result.output
     assert "--limit 0" in result.stderr
+
+
+def test_list_sort_read_orders_by_when_papers_were_read(run, monkeypatch) -> None:
+    from papercli.store import library
+
+    times = iter(["2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z", "2026-01-03T00:00:00Z"] * 3)
+    monkeypatch.setattr(library, "clock", lambda: next(times))
+    run("mark-read", "cot")
+    run("mark-read", "lora")
+    first = run("list", "--sort", "read", "--limit", "3", "--format", "ids").stdout.split()
+    assert first[:2] == ["cot", "lora"]  # then the papers never read
+    newest = run("list", "--sort", "read", "--reverse", "--limit", "2", "--format", "ids")
+    assert newest.stdout.split() == ["lora", "cot"]

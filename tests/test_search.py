@@ -82,7 +82,7 @@ def test_plain_output_marks_matches_and_limit_applies(run):
     result = run("search", "attention", "--limit", "2")
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
-    assert lines[0].split() == ["id", "title", "year", "match"]
+    assert lines[0].split() == ["id", "title", "year", "status", "match"]
     assert len(lines) == 3
     assert lines[1].startswith("transformer ") and "[Attention]" in lines[1]
     assert "\x1b[" not in result.stdout and "\x02" not in result.stdout

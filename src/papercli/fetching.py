@@ -19,7 +19,7 @@ from papercli.arxiv_ids import parse_arxiv_id
 from papercli.errors import InvalidValueError, PapercliError
 from papercli.models import ArxivRecord, Author, Paper
 from papercli.names import name_key, person_key, slugify
-from papercli.store import arxiv_meta, library, lookups, papers
+from papercli.store import arxiv_meta, changes, library, lookups, papers
 from papercli.store.base import transaction
 
 if TYPE_CHECKING:
@@ -263,6 +263,7 @@ def add_papers(
                     paper.citation_key = papers.insert_paper(conn, paper)
                     arxiv_meta.store_arxiv_record(conn, paper.id, record, fetched_at)
                     added.append(paper)
+                changes.record_added(conn, [p.id for p in added], "add", fetched_at)
             summary.added += added
             if queue and added:
                 summary.queued += library.queue_add(conn, [p.id for p in added]).added

@@ -19,7 +19,7 @@ from papercli.arxiv_ids import ArxivId, parse_arxiv_id
 from papercli.errors import InvalidValueError, PapercliError
 from papercli.import_schema import parse_export
 from papercli.models import ArxivRecord, Paper, ReadStatus
-from papercli.store import arxiv_meta, base, library, lookups, papers
+from papercli.store import arxiv_meta, base, changes, library, lookups, merge, papers
 
 if TYPE_CHECKING:
     from papercli.arxiv import ArxivClient
@@ -99,7 +99,7 @@ def import_json(
     imported, history = parse_export(text)
     report = ImportReport("json", dry_run)
     with base.transaction(conn, keep=not dry_run):
-        batch = library.new_batch(conn)
+        batch = merge.begin_import(conn)
         queue_order: list[tuple[int, str]] = []
         in_file = {paper.id for paper in imported}
         for paper in imported:
@@ -109,12 +109,12 @@ def import_json(
                 known = _known_prerequisites(conn, paper, in_file, report)
                 added = replace(paper, id=target, origin="user", prerequisites=known)
                 papers.insert_paper(conn, added)
-                library.record_added_paper(conn, batch, target)
+                changes.record(conn, batch, "paper", target, None, changes.snapshot(conn, target))
                 report.added.append(target)
             local = replace(paper, id=target)
             if paper.fetched_at and arxiv_meta.arxiv_record(conn, target) is None:
                 arxiv_meta.store_arxiv_record(conn, target, _record_of(local), paper.fetched_at)
-            if library.merge_state(conn, local, history.get(paper.id, []), batch):
+            if merge.merge_state(conn, local, history.get(paper.id, []), batch):
                 if target not in report.added:
                     report.restored.append(target)
             elif target not in report.added:
@@ -126,11 +126,12 @@ def import_json(
             if (paper.queue_position is not None or queue) and not read_since:
                 # A paper read since the export left the queue then, and stays out of it.
                 queue_order.append((paper.queue_position or 1 << 30, target))
-        report.queued = library.queue_missing(conn, [pid for _, pid in sorted(queue_order)], batch)
+        report.queued = merge.queue_missing(conn, [pid for _, pid in sorted(queue_order)], batch)
         for paper_id, prereq in papers.break_prerequisite_cycles(conn, report.added):
             report.warnings.append(
                 f"{paper_id}: dropped prerequisite {prereq}, which would make a cycle"
             )
+        merge.finish_import(conn, batch, f"imported {len(imported)} papers")
     return report
 
 
@@ -227,7 +228,7 @@ def import_bibtex(
             report.skipped.append(entry.key)
     _add_from_arxiv(conn, list(dict.fromkeys(to_add)), new_client, report, queue=queue)
     if queue and dry_run:
-        report.queued += library.would_queue(conn, report.matched)
+        report.queued += merge.would_queue(conn, report.matched)
     elif queue:
         report.queued += library.queue_add(conn, report.matched, include_read=False).added
     return report

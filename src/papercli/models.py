@@ -179,7 +179,7 @@ class Selection:
     statuses: list[ReadStatus] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     authors: list[str] = field(default_factory=list)
-    sort: str = "date"  # date | title | year
+    sort: str = "date"  # date | title | year | read
     reverse: bool = False
     limit: int | None = None
 

@@ -32,7 +32,10 @@ def resolve(conn: sqlite3.Connection, ref: str) -> str:
         found = lookups.ids_by_arxiv_id(conn, arxiv_id)
         if found:
             return found[0]
-        raise NotFoundError(f"arXiv:{arxiv_id} is not in the catalogue or your list")
+        raise NotFoundError(
+            f"arXiv:{arxiv_id} is not in the catalogue or your list;"
+            f" add it with: papercli add {arxiv_id}"
+        )
     # Surest first, each only when the ones before found nothing.
     ids = lookups.ids_by_name(conn, key) if key else []
     if not ids and len(key) > 1:
@@ -65,9 +68,27 @@ def resolve_all(conn: sqlite3.Connection, refs: Sequence[str]) -> list[str]:
 
 def _ambiguous(conn: sqlite3.Connection, text: str, ids: list[str]) -> AmbiguousError:
     shown = lookups.describe_ids(conn, ids[:MAX_CANDIDATES])
-    listing = ", ".join(f"{pid} ({title[:40]}, {year})" for pid, title, year in shown)
+    listing = ", ".join(f"{pid} ({shorten(title)}, {year})" for pid, title, year in shown)
     more = "" if len(ids) <= MAX_CANDIDATES else " and more"
     return AmbiguousError(f"{text!r} matches several papers: {listing}{more}; use one of these ids")
+
+
+def shorten(title: str, width: int = 40) -> str:
+    """``title`` cut to about ``width`` characters at a word boundary, with an ellipsis:
+    a candidate is recognised by its first words, and half a word reads as a typo."""
+    text = " ".join(title.split())
+    if len(text) <= width:
+        return text
+    head = text[: width - 1]  # room for the ellipsis
+    if text[width - 1] != " ":  # the cut fell inside a word: leave that word out
+        head = head.rpartition(" ")[0] or text.partition(" ")[0]
+    if head == text:  # one word, too long to cut
+        return text
+    return (head.rstrip(_TRAILING) or head) + "…"
+
+
+# What a shortened title should not end on, before its ellipsis (en and em dashes too).
+_TRAILING = ",;:-\u2013\u2014 "
 
 
 def _not_found(conn: sqlite3.Connection, text: str) -> NotFoundError:

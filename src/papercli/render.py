@@ -1,14 +1,15 @@
-"""How results look: Rich tables and panels on a terminal, plain text everywhere else.
+"""How results look: Rich tables and panels for a person, plain text for pipes.
 
-The only module that imports rich, and only inside the functions that draw with it:
-plain output (pipes, ``NO_COLOR``) never pays rich's import cost.
+The only module that imports rich besides the CLI's console (``papercli.cli.terminal``),
+and only inside the functions that draw with it: plain output never pays rich's import
+cost. Which form, at what width and in what colour is the CLI's choice.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from itertools import chain, islice
-from typing import TYPE_CHECKING
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from itertools import chain, islice, zip_longest
+from typing import TYPE_CHECKING, Literal
 
 from papercli.models import Author, Paper, ReadStatus
 
@@ -65,8 +66,13 @@ PAPER_COLUMNS = (
 )
 
 
-def paper_row(paper: Paper) -> list[str]:
+def status_text(paper: Paper) -> str:
+    """``read``, or ``read (v3 out)`` once arXiv has a newer version than the one read."""
     newer = f" (v{paper.newer_version} out)" if paper.newer_version else ""
+    return f"{paper.status}{newer}"
+
+
+def paper_row(paper: Paper) -> list[str]:
     return [
         paper.id,
         paper.short_name,
@@ -75,7 +81,7 @@ def paper_row(paper: Paper) -> list[str]:
         str(paper.year),
         ", ".join(paper.organizations),
         ", ".join(paper.topics),
-        f"{paper.status}{newer}",
+        status_text(paper),
     ]
 
 
@@ -86,20 +92,116 @@ def plain_table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
 
 ALIGNED_ROWS = 1000
 
+# Columns of numbers, right-aligned in every table (plain and Rich); ids and text are
+# left-aligned.
+NUMBER_HEADERS = frozenset(
+    {"#", "step", "year", "papers", "read", "reading", "unread", "skipped", "total", "read %"}
+)
 
-def plain_table_lines(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> Iterator[str]:
+
+def plain_table_lines(
+    headers: Sequence[str],
+    rows: Iterable[Sequence[str]],
+    width: int | None = None,
+    wrapping: Mapping[str, int | None] | Collection[str] = (),
+) -> Iterator[str]:
     """The lines of ``plain_table``, made as they are read. Columns are as wide as the
-    header and the first ``ALIGNED_ROWS`` rows need (a later, longer cell is printed
-    whole and pushes the rest of its line right), so a listing of any length starts at
-    once and holds at most that many rows. Cells are made ``printable``, one line each."""
+    header and the first ``ALIGNED_ROWS`` rows need, so a listing of any length starts
+    at once and holds at most that many rows. Cells are made ``printable``.
+
+    Without ``width`` (for pipes) each row is one line, and a later, longer cell is
+    printed whole, pushing the rest of its line right. With ``width`` (at a terminal)
+    no line is longer: the ``wrapping`` columns (as wide at most as a mapping says) give
+    up room first, widest first, their cells wrapped at word boundaries, and a cell still
+    too wide for its column is folded.
+    """
     rows = ([printable(cell) for cell in row] for row in rows)
     first = [list(headers), *islice(rows, ALIGNED_ROWS)]
     if len(first) == 1:
         return
-    widths = [max(len(row[i]) for row in first) for i in range(len(headers) - 1)]
+    widths = [max(len(row[i]) for row in first) for i in range(len(headers))]
+    right = [header in NUMBER_HEADERS for header in headers]
+    pads = [*widths[:-1], widths[-1] if right[-1] else 0]  # the last column is not padded
+    if width is None:
+        for row in chain(first, rows):
+            yield _table_line(row, pads, right)
+        return
+    widths = _fitted_widths(headers, widths, width, wrapping)
+    pads = [*widths[:-1], widths[-1] if right[-1] else 0]
     for row in chain(first, rows):
-        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
-        yield "  ".join([*cells, row[-1]]).rstrip()
+        cells = [_wrapped_cell(cell, room) for cell, room in zip(row, widths, strict=True)]
+        for parts in zip_longest(*cells, fillvalue=""):
+            yield _table_line(parts, pads, right)
+
+
+def _table_line(cells: Iterable[str], pads: Sequence[int], right: Sequence[bool]) -> str:
+    return "  ".join(
+        cell.rjust(pad) if flush_right else cell.ljust(pad)
+        for cell, pad, flush_right in zip(cells, pads, right, strict=True)
+    ).rstrip()
+
+
+NARROWEST_COLUMN = 8
+
+
+def _fitted_widths(
+    headers: Sequence[str],
+    widths: list[int],
+    width: int,
+    wrapping: Mapping[str, int | None] | Collection[str],
+) -> list[int]:
+    """Column widths whose line fits ``width``: the widest ``wrapping`` column gives up a
+    column at a time, down to its header or ``NARROWEST_COLUMN``; then, on a very narrow
+    terminal, the others do too."""
+    most = wrapping if isinstance(wrapping, Mapping) else {}
+    widths = [min(w, most.get(h) or w) for h, w in zip(headers, widths, strict=True)]
+    floors = [min(w, max(len(h), NARROWEST_COLUMN)) for h, w in zip(headers, widths, strict=True)]
+    room = width - 2 * (len(widths) - 1)
+    everything = range(len(widths))
+    for pool in ([i for i in everything if headers[i] in wrapping], everything):
+        while sum(widths) > room:
+            shrinkable = [i for i in pool if widths[i] > floors[i]]
+            if not shrinkable:
+                break
+            widths[max(shrinkable, key=lambda i: widths[i])] -= 1
+    return widths
+
+
+def _wrapped_cell(cell: str, width: int) -> list[str]:
+    if len(cell) <= width:
+        return [cell]
+    import textwrap
+
+    return textwrap.wrap(cell, width, break_on_hyphens=False) or [""]
+
+
+# Between words that a line must not break apart (the words of one name, "<- goal"):
+# the wrapped text shows an ordinary space there.
+KEEP_TOGETHER = "\u00a0"
+
+
+def wrap_block(text: str, width: int, prefix: str = "", indent: str | None = None) -> str:
+    """``text`` for people, wrapped at word boundaries to ``width`` columns: the first
+    line starts with ``prefix``, the others with ``indent`` (by default, spaces as wide
+    as the prefix). The text's own line breaks are kept, words joined by
+    ``KEEP_TOGETHER`` stay on one line, and a word longer than a line (a URL) is left
+    whole rather than broken. Made ``printable``."""
+    import textwrap
+
+    prefix = printable(prefix)
+    indent = " " * len(prefix) if indent is None else indent
+    lines: list[str] = []
+    for paragraph in printable(text, multiline=True).split("\n"):
+        start = indent if lines else prefix
+        lines += textwrap.wrap(
+            paragraph,
+            width,
+            initial_indent=start,
+            subsequent_indent=indent,
+            break_long_words=False,
+            break_on_hyphens=False,
+        ) or [start.rstrip()]
+    return "\n".join(lines).replace(KEEP_TOGETHER, " ")
 
 
 # Organizations and topics get at most this fraction of the width each (longer lists
@@ -110,21 +212,26 @@ SIDE_COLUMN_SHARE = 6
 _NEEDED_WIDTH = {"short name": 160, "topics": 120, "organizations": 100, "authors": 70}
 
 
+def paper_columns(width: int) -> list[str]:
+    """The listing's columns at ``width``: narrower terminals drop the columns that say
+    least first (see ``_NEEDED_WIDTH``)."""
+    return [name for name in PAPER_COLUMNS if width >= _NEEDED_WIDTH.get(name, 0)]
+
+
 def papers_table(papers: Sequence[Paper], width: int = 160) -> RenderableType:
-    """The listing as a table that fits ``width`` columns; narrower terminals drop the
-    columns that say least first (see ``_NEEDED_WIDTH``)."""
+    """The listing as a table that fits ``width`` columns."""
     from rich.table import Table
 
-    columns = [name for name in PAPER_COLUMNS if width >= _NEEDED_WIDTH.get(name, 0)]
+    columns = paper_columns(width)
     table = Table(header_style="bold", pad_edge=False)
     for name in columns:
         table.add_column(
             name,
             style={"id": "cyan", "short name": "bold", "topics": "magenta"}.get(name),
-            no_wrap=name in ("id", "year", "status", "authors"),
-            justify="right" if name == "year" else "left",
+            no_wrap=name in ("id", "year", "status"),
+            justify=_justify(name),
             overflow="fold",
-            max_width=width // SIDE_COLUMN_SHARE if name in ("organizations", "topics") else None,
+            max_width=_side_width(name, width),
         )
     for paper in papers:
         cells = dict(zip(PAPER_COLUMNS, paper_row(paper), strict=True))
@@ -138,22 +245,51 @@ def papers_table(papers: Sequence[Paper], width: int = 160) -> RenderableType:
     return table
 
 
-def print_papers(papers: Sequence[Paper]) -> None:
-    from rich.console import Console
+def _side_width(column: str, width: int) -> int | None:
+    """The most a column beside the title may take: organizations and topics a share of
+    the width, authors enough for "Dettmers et al." (longer lines wrap), so that the
+    title keeps the room to stay readable at 80 columns."""
+    if column in ("organizations", "topics"):
+        return width // SIDE_COLUMN_SHARE
+    return max(AUTHORS_WIDTH, width // SIDE_COLUMN_SHARE) if column == "authors" else None
 
-    console = Console()
-    console.print(papers_table(papers, console.width))
+
+AUTHORS_WIDTH = 16
+
+
+def paper_lines(papers: Iterable[Paper], width: int | None = None) -> Iterator[str]:
+    """The listing as plain text, made as it is read: for a pipe, every column, one line
+    a paper; with ``width`` (a listing too long for Rich, at a terminal), the columns
+    ``papers_table`` shows there, wrapped to fit."""
+    if width is None:
+        return plain_table_lines(PAPER_COLUMNS, map(paper_row, papers))
+    columns = paper_columns(width)
+    keep = [PAPER_COLUMNS.index(name) for name in columns]
+    rows = ([row[i] for i in keep] for row in map(paper_row, papers))
+    wrapping = {name: _side_width(name, width) for name in _WRAPPING_PAPER_COLUMNS}
+    return plain_table_lines(columns, rows, width, wrapping)
+
+
+_WRAPPING_PAPER_COLUMNS = ("title", "authors", "organizations", "topics")
+
+
+def _justify(header: str) -> Literal["left", "right"]:
+    return "right" if header in NUMBER_HEADERS else "left"
 
 
 def counts_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> RenderableType:
+    """A small listing (counts, the queue, the history) as a Rich table: numbers
+    right-aligned, the rest left; the ids (else the names in the first column) in cyan."""
     from rich.table import Table
 
+    key = headers.index("id") if "id" in headers else 0
     table = Table(header_style="bold", pad_edge=False)
     for i, header in enumerate(headers):
         table.add_column(
             header,
-            justify="right" if i == 1 else "left",
-            style="cyan" if i == 0 else None,
+            justify=_justify(header),
+            style="cyan" if i == key else None,
+            no_wrap=header in NUMBER_HEADERS,
             overflow="fold",
         )
     for row in rows:
@@ -197,14 +333,11 @@ def detail_lines(paper: Paper, prerequisites: Sequence[tuple[str, str]]) -> list
     ]
 
 
-_KEEP_TOGETHER = "\u00a0"  # between the words of one name: lines break between names
-
-
 def _author_text(author: Author) -> str:
     text = author.name
     if author.affiliations:
         text += f" ({'; '.join(author.affiliations)})"
-    return text.replace(" ", _KEEP_TOGETHER)
+    return text.replace(" ", KEEP_TOGETHER)
 
 
 def _arxiv_line(paper: Paper) -> str:
@@ -250,7 +383,7 @@ def plain_details(
             for paragraph in value.split("\n")  # notes keep their own line breaks
             for piece in (textwrap.wrap(paragraph, room, break_on_hyphens=False) or [""])
         ]
-        text = ("\n" + indent).join(wrapped).replace(_KEEP_TOGETHER, " ")
+        text = ("\n" + indent).join(wrapped).replace(KEEP_TOGETHER, " ")
         out.append(f"  {label.ljust(width)}  {text}")
     if paper.abstract:
         out += [
@@ -277,18 +410,12 @@ def paper_panel(paper: Paper, prerequisites: Sequence[tuple[str, str]]) -> Rende
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column(overflow="fold")
     for label, value in detail_lines(paper, prerequisites):
-        grid.add_row(label, Text(value.replace(_KEEP_TOGETHER, " ")))  # Rich wraps at any space
+        grid.add_row(label, Text(value.replace(KEEP_TOGETHER, " ")))  # Rich wraps at any space
     body: RenderableType = grid
     if paper.abstract:
         abstract = _text(" ".join(paper.abstract.split()))
         body = Group(grid, Text(""), Text("abstract", style="bold"), abstract)
     return Panel(body, title=_text(paper.id, "cyan"), title_align="left", expand=False)
-
-
-def print_rich(renderable: RenderableType) -> None:
-    from rich.console import Console
-
-    Console().print(renderable)
 
 
 def bar(part: int, whole: int, width: int = 20, fill: str = "#") -> str:
@@ -325,15 +452,43 @@ def _month_rows(per_month: Sequence[tuple[str, int]], fill: str) -> list[list[st
     return [[month, str(count), bar(count, most, fill=fill)] for month, count in per_month]
 
 
-def plain_stats(stats: Stats) -> str:
-    sections = [
+# The room a stats line takes besides its name and its bar: the six numbers' columns
+# (as wide as their headers) and two spaces between each two of the eight columns.
+_STATS_NUMBERS_WIDTH = sum(map(len, STATS_HEADERS[1:-1])) + 2 * (len(STATS_HEADERS) - 1)
+
+
+def _bar_width(sections: Sequence[tuple[str, Sequence[StatusCounts]]], width: int) -> int:
+    """How wide the progress bars are: what the longest name leaves of ``width``, from 8
+    to 20 columns (a name longer than that wraps)."""
+    longest = max((len(g.name) for _, groups in sections for g in groups), default=0)
+    return min(20, max(8, width - _STATS_NUMBERS_WIDTH - longest))
+
+
+def _stats_sections(stats: Stats) -> list[tuple[str, Sequence[StatusCounts]]]:
+    return [
         ("overall", [stats.overall]),
         ("by year", stats.by_year),
         ("by organization", stats.by_organization),
         ("by topic", stats.by_topic),
     ]
+
+
+def plain_stats(stats: Stats, width: int = 80) -> str:
+    """``stats`` as text that fits ``width`` columns (long names wrap in their column)."""
+    sections = _stats_sections(stats)
+    bar_width = _bar_width(sections, width)
     parts = [
-        f"{title}\n" + plain_table([title, *STATS_HEADERS[1:]], stats_rows(groups))
+        "\n".join(
+            [
+                title,
+                *plain_table_lines(
+                    [title, *STATS_HEADERS[1:]],
+                    stats_rows(groups, width=bar_width),
+                    width,
+                    wrapping=[title],
+                ),
+            ]
+        )
         for title, groups in sections
     ]
     if stats.read_per_month:
@@ -344,13 +499,21 @@ def plain_stats(stats: Stats) -> str:
     return "\n\n".join(parts)
 
 
-def stats_tables(stats: Stats) -> RenderableType:
+def stats_tables(stats: Stats, width: int = 80) -> RenderableType:
+    """``stats`` as Rich tables that fit ``width`` columns (long names wrap)."""
     from rich import box
     from rich.console import Group
     from rich.table import Table
 
     def table(title: str, headers: Sequence[str], rows: list[list[str]]) -> Table:
-        t = Table(title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD)
+        t = Table(
+            title=title,
+            title_justify="left",
+            header_style="bold",
+            box=box.SIMPLE_HEAD,
+            pad_edge=False,
+            collapse_padding=True,  # two spaces between columns, as in plain text
+        )
         for i, header in enumerate(headers):
             last = i == len(headers) - 1
             t.add_column(
@@ -364,17 +527,13 @@ def stats_tables(stats: Stats) -> RenderableType:
             t.add_row(*map(_text, row))
         return t
 
-    sections = [
-        ("Overall", [stats.overall]),
-        ("By year", stats.by_year),
-        ("By organization", stats.by_organization),
-        ("By topic", stats.by_topic),
-    ]
+    sections = _stats_sections(stats)
+    bar_width = _bar_width(sections, width - 2)  # the table's edges take a column each
     tables = [
         table(
-            title,
-            [title.split()[-1].lower(), *STATS_HEADERS[1:]],
-            stats_rows(groups, fill="█", width=12),
+            title.capitalize(),
+            [title.split()[-1], *STATS_HEADERS[1:]],
+            stats_rows(groups, fill="█", width=bar_width),
         )
         for title, groups in sections
     ]
@@ -385,7 +544,7 @@ def stats_tables(stats: Stats) -> RenderableType:
     return Group(*tables)
 
 
-SEARCH_COLUMNS = ("id", "title", "year", "match")
+SEARCH_COLUMNS = ("id", "title", "year", "status", "match")
 HIT_STYLE = "bold yellow"
 
 
@@ -395,7 +554,7 @@ def plain_snippet(parts: Sequence[tuple[str, bool]]) -> str:
 
 
 def search_row(paper: Paper, snippet: Sequence[tuple[str, bool]]) -> list[str]:
-    return [paper.id, paper.title, str(paper.year), plain_snippet(snippet)]
+    return [paper.id, paper.title, str(paper.year), status_text(paper), plain_snippet(snippet)]
 
 
 def search_table(hits: Sequence[tuple[Paper, Sequence[tuple[str, bool]]]]) -> RenderableType:
@@ -407,12 +566,14 @@ def search_table(hits: Sequence[tuple[Paper, Sequence[tuple[str, bool]]]]) -> Re
     table.add_column("id", style="cyan", no_wrap=True)
     table.add_column("title", overflow="fold", ratio=2)
     table.add_column("year", justify="right", no_wrap=True)
+    table.add_column("status", no_wrap=True)
     table.add_column("match", overflow="fold", ratio=3)
     for paper, snippet in hits:
         table.add_row(
             _text(paper.id),
             _text(paper.title),
             _text(str(paper.year)),
+            _text(status_text(paper), STATUS_STYLE[paper.status]),
             Text.assemble(*((printable(text), HIT_STYLE if hit else "") for text, hit in snippet)),
         )
     return table

@@ -2,8 +2,10 @@
 
 Errors raised by the core are turned into one line on stderr and the documented exit
 code in ``PapercliGroup.invoke`` (by ``common.report_failure``), so no command needs its
-own error handling. Values no command can use (a number beyond SQLite's 64 bits, bytes
-that are not UTF-8) are refused as usage errors by ``PapercliCommand``, before any runs.
+own error handling; Click's usage errors become one line there too (``usage_error_message``),
+in place of Click's usage block. Values no command can use (a number beyond SQLite's 64
+bits, bytes that are not UTF-8) are refused as usage errors by ``PapercliCommand``, before
+any runs.
 
 Commands are built lazily: only the module of the command being run is imported and
 turned into a Click command, so `papercli show` does not pay for `fetch` or `export`
@@ -15,14 +17,28 @@ anyway): Typer reads a command's annotations when building it, and would have to
 ``eval`` each one from a string (~1 ms per command).
 """
 
+import difflib
 import importlib
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperCommand, TyperGroup
+
+# Typer 0.28 vendors Click here (and is pinned below 0.29): its usage errors are rewritten
+# below as one line each.
+from typer._click.exceptions import (
+    BadParameter,
+    ClickException,
+    MissingParameter,
+    NoArgsIsHelpError,
+    NoSuchOption,
+    UsageError,
+)
+from typer.core import TyperCommand, TyperGroup, TyperOption
+from typer.models import TyperPath
 
 from papercli import __version__
+from papercli.cli import terminal
 from papercli.cli.common import (
     EXPECTED_FAILURES,
     AppState,
@@ -30,8 +46,10 @@ from papercli.cli.common import (
     is_output_failure,
     report_failure,
     report_output_failure,
+    state,
     value_problem,
 )
+from papercli.errors import EXIT_USER
 
 # Command name -> (module in papercli.cli, attribute, context settings), in --help order.
 # The attribute is a command function, or a Typer app for a group of subcommands.
@@ -44,6 +62,7 @@ COMMANDS: dict[str, tuple[str, str, dict[str, Any] | None]] = {
     "authors": ("browse", "authors_command", None),
     "fetch": ("arxiv_commands", "fetch_command", None),
     "add": ("arxiv_commands", "add_command", None),
+    "remove": ("reading", "remove_command", None),
     "open": ("arxiv_commands", "open_command", None),
     "mark-read": ("reading", "mark_read", None),
     "mark-reading": ("reading", "mark_reading", None),
@@ -52,8 +71,15 @@ COMMANDS: dict[str, tuple[str, str, dict[str, Any] | None]] = {
     "mark": ("reading", "mark_as_command", None),
     "history": ("reading", "history_command", None),
     "undo": ("reading", "undo_command", None),
+    "redo": ("reading", "redo_command", None),
     "note": ("reading", "note_command", None),
-    "tag": ("reading", "tag_command", {"ignore_unknown_options": True}),
+    "notes": ("reading", "notes_command", None),
+    # Only --help shows help, so that `tag lora -hx` removes the tag "hx".
+    "tag": (
+        "reading",
+        "tag_command",
+        {"ignore_unknown_options": True, "help_option_names": ["--help"]},
+    ),
     "tags": ("reading", "tags_command", None),
     "path": ("reading", "path_command", None),
     "queue": ("queue", "app", None),
@@ -82,6 +108,27 @@ class PapercliCommand(TyperCommand):
         return rest
 
 
+DB_HELP = "Database file to use (default: $PAPERCLI_DB, else the user data dir)."
+
+
+def _use_db(ctx: Any, param: Any, value: str | None) -> None:
+    if value is not None:
+        state(ctx).db_option = Path(value)
+
+
+def db_option() -> TyperOption:
+    """``--db`` for a command, so that it may follow the command name too
+    (`papercli list --db x.db`); it overrides one given before the name."""
+    return TyperOption(
+        param_decls=["--db"],
+        type=TyperPath(dir_okay=False),
+        metavar="PATH",
+        expose_value=False,
+        callback=_use_db,
+        help=DB_HELP,
+    )
+
+
 def build_command(name: str) -> Any:
     module_name, attribute, settings = COMMANDS[name]
     target = getattr(importlib.import_module(f"papercli.cli.{module_name}"), attribute)
@@ -89,20 +136,82 @@ def build_command(name: str) -> Any:
         for info in target.registered_commands:
             if info.cls in (None, TyperCommand):  # Typer's default
                 info.cls = PapercliCommand
+        if not isinstance(target.info.cls, type) or target.info.cls is TyperGroup:
+            target.info.cls = SuggestingGroup
         group = typer.main.get_group(target)
         group.name = name
+        for command in [group, *group.commands.values()]:
+            command.params.append(db_option())
         return group
     info = typer.models.CommandInfo(
         name=name, callback=target, context_settings=settings, cls=PapercliCommand
     )
-    return typer.main.get_command_from_info(
+    command = typer.main.get_command_from_info(
         info, pretty_exceptions_short=False, rich_markup_mode=None
     )
+    command.params.append(db_option())
+    return command
 
 
-class PapercliGroup(TyperGroup):
-    """Builds commands on demand, and translates expected failures into a one-line error
-    and an exit code."""
+class UnknownCommandError(UsageError):
+    """A mistyped command, with the closest known one when there is one."""
+
+    def __init__(self, name: str, known: list[str], ctx: Any) -> None:
+        match = difflib.get_close_matches(name, known, n=1)
+        tip = f" (did you mean {match[0]!r}?)" if match else f"; see {ctx.command_path} --help"
+        super().__init__(f"no such command {name!r}{tip}", ctx)
+
+
+class SuggestingGroup(TyperGroup):
+    """A group that names the closest command to a mistyped one (Typer's own suggestion
+    only sees the commands built so far)."""
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        name = args[0]
+        if ctx.resilient_parsing or name.startswith("-") or self.get_command(ctx, name):
+            return super().resolve_command(ctx, args)
+        raise UnknownCommandError(name, self.list_commands(ctx), ctx)
+
+
+def usage_error_message(exc: ClickException) -> str:
+    """Click's error as one sentence: the bad value and what is expected, or for a
+    command line of the wrong shape, the help to read."""
+    if isinstance(exc, UnknownCommandError):
+        return exc.message
+    ctx = getattr(exc, "ctx", None)
+    see_help = f"; see {ctx.command_path} --help" if ctx is not None else ""
+    if isinstance(exc, NoSuchOption):
+        tip = f" (did you mean {exc.possibilities[0]}?)" if exc.possibilities else ""
+        return f"no such option: {exc.option_name}{tip}{see_help}"
+    if isinstance(exc, MissingParameter) and exc.param is not None:
+        choices = exc.param.type.get_missing_message(param=exc.param, ctx=ctx)
+        extra = f" ({_sentence(choices)})" if choices else ""
+        kind = exc.param.param_type_name
+        return f"missing {kind} {_param_name(exc.param)}{extra}{see_help}"
+    if isinstance(exc, BadParameter) and exc.param is not None:
+        return f"invalid value for {_param_name(exc.param)}: {_sentence(exc.message)}"
+    return _sentence(exc.format_message()) + (see_help if isinstance(exc, UsageError) else "")
+
+
+def _param_name(param: Any) -> str:
+    """How the user knows a parameter: an option's long name, an argument's metavar."""
+    return str(param.opts[0] if param.param_type_name == "option" else param.human_readable_name)
+
+
+def _sentence(text: str) -> str:
+    """Click's capitalised, full-stopped, maybe multi-line text as part of one line."""
+    text = " ".join(text.split()).removesuffix(".")
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
+
+
+def report_usage_error(exc: ClickException) -> int:
+    echo(f"error: {usage_error_message(exc)}", err=True)
+    return exc.exit_code
+
+
+class PapercliGroup(SuggestingGroup):
+    """Builds commands on demand, and translates expected failures, and Click's usage
+    errors, into a one-line error and an exit code."""
 
     def list_commands(self, ctx: Any) -> list[str]:
         return list(COMMANDS)
@@ -112,9 +221,24 @@ class PapercliGroup(TyperGroup):
             self.commands[cmd_name] = build_command(cmd_name)
         return self.commands.get(cmd_name)
 
+    def make_context(self, info_name: Any, args: Any, parent: Any = None, **extra: Any) -> Any:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except NoArgsIsHelpError:
+            raise  # `papercli` alone: the help, as it is
+        except ClickException as exc:  # an option before the command
+            raise typer.Exit(report_usage_error(exc)) from None
+
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
+        except NoArgsIsHelpError:
+            raise
+        except ClickException as exc:
+            raise typer.Exit(report_usage_error(exc)) from None
+        except typer.Abort:  # a question answered no, or stdin closed at the prompt
+            echo("error: aborted", err=True)
+            raise typer.Exit(EXIT_USER) from None
         except EXPECTED_FAILURES as exc:
             raise typer.Exit(report_failure(exc)) from None
         except OSError as exc:
@@ -149,9 +273,25 @@ def main_callback(
             "--db",
             metavar="PATH",
             dir_okay=False,
-            help="Database file to use (default: $PAPERCLI_DB, else the user data dir).",
+            help=DB_HELP,
         ),
     ] = None,
+    color: Annotated[
+        terminal.ColorMode,
+        typer.Option(
+            "--color",
+            help="Colour: auto (at a terminal, unless $NO_COLOR is set), always (even when"
+            " piped, with the terminal's tables, e.g. for less -R) or never.",
+        ),
+    ] = terminal.ColorMode.AUTO,
+    no_pager: Annotated[
+        bool,
+        typer.Option(
+            "--no-pager",
+            help="Print long output directly (default at a terminal: page it with"
+            " $PAPERCLI_PAGER, else $PAGER, else less -FRX).",
+        ),
+    ] = False,
     version: Annotated[
         bool,
         typer.Option(
@@ -167,5 +307,7 @@ def main_callback(
       papercli show lora
       papercli --db ~/papers.db list --topic peft
     """
-    ctx.obj = AppState(db_option=db_path)
+    ctx.obj = AppState(db_option=db_path, color=color, pager=not no_pager)
     ctx.call_on_close(ctx.obj.close)
+    if ctx.invoked_subcommand in terminal.PAGED_COMMANDS:
+        ctx.obj.page()

@@ -17,7 +17,7 @@ import typer
 
 from papercli import refs
 from papercli.cli.common import ShowFormat, connect, echo, echo_json, read_refs
-from papercli.cli.options import Ref, complete_ref
+from papercli.cli.options import Ref, complete_ref, complete_topic
 from papercli.errors import EXIT_NETWORK, EXIT_USER, InvalidValueError, NotFoundError
 from papercli.store import papers
 
@@ -204,7 +204,12 @@ def add_command(
     ] = None,
     topic: Annotated[
         list[str] | None,
-        typer.Option("--topic", metavar="NAME", help="File the papers under a topic; repeatable."),
+        typer.Option(
+            "--topic",
+            metavar="NAME",
+            autocompletion=complete_topic,
+            help="File the papers under a topic; repeatable.",
+        ),
     ] = None,
     queue: Annotated[
         bool, typer.Option("--queue", help="Also put the added papers in the reading queue.")

@@ -54,10 +54,14 @@ def list_command(
 ) -> None:
     """List papers, oldest first, filtered by year, organization, topic, status or words.
 
+    Filters combine: a paper must pass every option given, and any one value of a
+    repeated option (--topic peft --topic rlhf: either topic; --topic peft --since 2023:
+    both).
+
     \b
     Examples:
       papercli list --since 2021
-      papercli list --org meta --topic peft
+      papercli list --org meta --topic pretraining
       papercli list --search "chain of thought" --format json
       papercli list --sort title --reverse --limit 10
     """

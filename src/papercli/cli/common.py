@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from papercli import paths, render
+from papercli.cli import terminal
 from papercli.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USER, PapercliError
 from papercli.models import ReadStatus, Selection
 from papercli.store import base, connection
@@ -28,10 +29,23 @@ if TYPE_CHECKING:
 
 @dataclass
 class AppState:
-    """Set from ``--db``; the connection opens on first use."""
+    """Set from the global options (``--db``, ``--color``, ``--no-pager``); the connection
+    opens on first use, the pager when the output turns out long (see ``page``)."""
 
     db_option: Path | None = None
+    color: terminal.ColorMode = terminal.ColorMode.AUTO
+    pager: bool = True
     _conn: sqlite3.Connection | None = field(default=None, repr=False)
+    _held: terminal.HeldOutput | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        terminal.set_color_mode(self.color)
+
+    def page(self) -> None:
+        """Send the rest of this command's stdout through the pager if it is longer than
+        the screen (at a terminal, unless --no-pager or an empty $PAPERCLI_PAGER)."""
+        if self.pager and self._held is None:
+            self._held = terminal.hold_output()
 
     @property
     def db_path(self) -> Path:
@@ -47,10 +61,14 @@ class AppState:
 
     def close(self) -> None:
         """Close the database when the command is done, rather than leave it to the
-        interpreter's exit: closing is what folds the write-ahead log back into the file."""
+        interpreter's exit: closing is what folds the write-ahead log back into the file.
+        Then print what the pager was holding back, or wait until the user quits it."""
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+        if self._held is not None:
+            held, self._held = self._held, None
+            held.finish()
 
 
 def state(ctx: typer.Context) -> AppState:
@@ -66,8 +84,9 @@ def connect(ctx: typer.Context) -> sqlite3.Connection:
 
 
 def fancy_output() -> bool:
-    """Rich tables only for a person at a terminal; plain text for pipes and NO_COLOR."""
-    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    """Rich tables for a person at a terminal, coloured or not (and wherever colour is
+    forced on); plain text for pipes."""
+    return terminal.rich_layout()
 
 
 def echo(message: str = "", *, err: bool = False, nl: bool = True) -> None:
@@ -265,7 +284,7 @@ def emit_rows(
     elif not rows:
         echo(empty, err=True)
     elif fancy_output():
-        render.print_rich(render.counts_table(headers, rows))
+        terminal.print_rich(render.counts_table(headers, rows))
     else:
         echo(render.plain_table(headers, rows))
 
@@ -297,6 +316,7 @@ class SortKey(StrEnum):
     DATE = "date"
     TITLE = "title"
     YEAR = "year"
+    READ = "read"
 
 
 def selection(

@@ -28,10 +28,12 @@ from papercli.cli.common import (
     ListFormat,
     ShowFormat,
     SortKey,
+    echo_lines,
     non_utf8,
     report_failure,
     selection,
 )
+from papercli.cli.terminal import PAGED_COMMANDS, ColorMode
 from papercli.models import ReadStatus
 
 # An option spelling's parameter, its kind ("flag", "int", "text", "choice" or "file") and
@@ -53,6 +55,8 @@ class Spec(NamedTuple):
 # [[[cog from scripts.fast_spec import spec_source; cog.outl(spec_source())]]]
 GLOBAL_OPTIONS: dict[str, Option] = {
     "--db": ("db_path", "file", None),
+    "--color": ("color", "choice", ("auto", "always", "never")),
+    "--no-pager": ("no_pager", "flag", True),
 }
 COMMANDS: dict[str, Spec] = {
     "list": Spec(
@@ -68,7 +72,7 @@ COMMANDS: dict[str, Spec] = {
             "--tag": ("tag", "text", None),
             "--author": ("author", "text", None),
             "-a": ("author", "text", None),
-            "--sort": ("sort", "choice", ("date", "title", "year")),
+            "--sort": ("sort", "choice", ("date", "title", "year", "read")),
             "--reverse": ("reverse", "flag", True),
             "-r": ("reverse", "flag", True),
             "--limit": ("limit", "int", (0, None)),
@@ -118,8 +122,8 @@ COMMANDS: dict[str, Spec] = {
     ),
     "queue": Spec(
         options={
-            "--format": ("output", "choice", ("table", "json", "csv")),
-            "-f": ("output", "choice", ("table", "json", "csv")),
+            "--format": ("output", "choice", ("table", "json", "csv", "ids")),
+            "-f": ("output", "choice", ("table", "json", "csv", "ids")),
         },
         arguments=[],
         repeatable=[],
@@ -155,13 +159,17 @@ COMMANDS: dict[str, Spec] = {
 # [[[end]]]
 
 COMPLETION_VARIABLE = "_PAPERCLI_COMPLETE"
+# The global options that may follow the command name, as in the Typer app (--color and
+# --no-pager go before it, as git's --no-pager does).
+_AFTER_COMMAND = {"--db": GLOBAL_OPTIONS["--db"]}
 
 
 class Invocation(NamedTuple):
-    """A command line the fast path takes: the command, --db, and the parameter values."""
+    """A command line the fast path takes: the command, the global options given (by
+    parameter name: db_path, color, no_pager), and the command's parameter values."""
 
     command: str
-    db_path: Path | None
+    options: dict[str, Any]
     values: dict[str, Any]
 
 
@@ -182,19 +190,23 @@ def parse(argv: list[str]) -> Invocation | None:
     """The command and its parameter values, exactly as Typer would pass them, or None."""
     if COMPLETION_VARIABLE in os.environ or any(non_utf8(arg) is not None for arg in argv):
         return None  # bytes that are not UTF-8: Typer says which value holds them
-    db_path: Path | None = None
+    options: dict[str, Any] = {}
     position = 0
     while position < len(argv) and argv[position].startswith("-"):
         found = _take_option(GLOBAL_OPTIONS, argv, position)
         if found is None:
             return None
-        _, value, position = found
-        db_path = value
+        name, value, position = found
+        options[name] = value
     if position == len(argv) or argv[position] not in COMMANDS:
         return None
     command = argv[position]
     values = _parse_command(COMMANDS[command], argv[position + 1 :])
-    return None if values is None else Invocation(command, db_path, values)
+    if values is None:
+        return None
+    if "db_path" in values:
+        options["db_path"] = values.pop("db_path")
+    return Invocation(command, options, values)
 
 
 def _parse_command(spec: Spec, argv: list[str]) -> dict[str, Any] | None:
@@ -204,7 +216,10 @@ def _parse_command(spec: Spec, argv: list[str]) -> dict[str, Any] | None:
     while position < len(argv):
         token = argv[position]
         if token.startswith("-") and token != "-":
-            found = _take_option(spec.options, argv, position)
+            # --db may follow the command name too, and then wins over one before it.
+            found = _take_option(spec.options, argv, position) or _take_option(
+                _AFTER_COMMAND, argv, position
+            )
             if found is None:
                 return None
             name, value, position = found
@@ -289,8 +304,15 @@ _SELECTION = (
 
 
 def _dispatch(invocation: Invocation) -> None:
-    state = AppState(db_option=invocation.db_path)
+    options = invocation.options
+    state = AppState(
+        db_option=options.get("db_path"),
+        color=ColorMode(options.get("color", ColorMode.AUTO)),
+        pager=not options.get("no_pager", False),
+    )
     try:
+        if invocation.command in PAGED_COMMANDS:
+            state.page()
         _call_view(state, invocation.command, invocation.values)
     finally:
         state.close()
@@ -310,6 +332,10 @@ def _call_view(state: AppState, command: str, values: dict[str, Any]) -> None:
         views.show_paper(state, values["ref"], ShowFormat(values["output"]))
     elif command == "next":
         views.show_next(state, views.NextFormat(values["output"]))
+    elif command == "queue" and values["output"] == ListFormat.ids:
+        from papercli.store import library
+
+        echo_lines(library.queue_ids(state.connect()))
     elif command == "queue":
         views.show_queue(state, CountFormat(values["output"]))
     else:

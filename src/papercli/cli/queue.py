@@ -8,32 +8,58 @@ import typer
 
 from papercli import refs
 from papercli.cli import views
-from papercli.cli.common import CountFormat, connect, echo, fail, read_refs, selection, state
-from papercli.cli.options import AuthorName, Org, Search, Since, Status, Tag, Topic, Until, Year
+from papercli.cli.common import (
+    CountFormat,
+    ListFormat,
+    connect,
+    echo,
+    echo_lines,
+    fail,
+    read_refs,
+    selection,
+    state,
+)
+from papercli.cli.options import (
+    AuthorName,
+    Org,
+    Search,
+    Since,
+    Status,
+    Tag,
+    Topic,
+    Until,
+    Year,
+    complete_ref,
+)
 from papercli.errors import EXIT_USER
 from papercli.models import ReadStatus
 from papercli.store import library, papers
 
 app = typer.Typer(no_args_is_help=False, rich_markup_mode=None, invoke_without_command=True)
 
-QueueFormat = Annotated[CountFormat, typer.Option("--format", "-f", help="table, json or csv.")]
+QueueFormat = Annotated[
+    ListFormat, typer.Option("--format", "-f", help="table, json, csv or ids (one per line).")
+]
 
 
 @app.callback()
-def queue_callback(ctx: typer.Context, output: QueueFormat = CountFormat.table) -> None:
+def queue_callback(ctx: typer.Context, output: QueueFormat = ListFormat.table) -> None:
     """Show your reading queue, or change it with a subcommand.
 
     \b
     Examples:
       papercli queue
+      papercli queue --format ids
       papercli queue add lora qlora
       papercli queue add --topic peft --since 2021
       papercli queue add qlora --with-prereqs
       papercli queue move qlora 1
       papercli next
     """
-    if ctx.invoked_subcommand is None:
-        views.show_queue(state(ctx), output)
+    if ctx.invoked_subcommand is None and output is ListFormat.ids:
+        echo_lines(library.queue_ids(connect(ctx)))
+    elif ctx.invoked_subcommand is None:
+        views.show_queue(state(ctx), CountFormat(output))
 
 
 @app.command("add")
@@ -41,7 +67,11 @@ def add_command(
     ctx: typer.Context,
     references: Annotated[
         list[str] | None,
-        typer.Argument(metavar="[REF]...", help="Papers to queue; - reads them from stdin."),
+        typer.Argument(
+            metavar="[REF]...",
+            help="Papers to queue; - reads them from stdin.",
+            autocompletion=complete_ref,
+        ),
     ] = None,
     top: Annotated[bool, typer.Option("--top", help="Put them at the head of the queue.")] = False,
     at: Annotated[
@@ -67,6 +97,10 @@ def add_command(
     author: AuthorName = None,
 ) -> None:
     """Add papers to the queue, by reference or with the filters of `list`.
+
+    Filters combine: a paper must pass every option given, and any one value of a
+    repeated option (--topic peft --topic rlhf: either topic; --topic peft --since 2023:
+    both).
 
     Papers already queued keep their place. Papers you have read are only queued with
     --force (or after you confirm, at a terminal).
@@ -128,7 +162,10 @@ def _confirm_read(conn: sqlite3.Connection, ids: list[str]) -> bool:
 def remove_command(
     ctx: typer.Context,
     references: Annotated[
-        list[str], typer.Argument(metavar="REF...", help="Papers to take out; - reads stdin.")
+        list[str],
+        typer.Argument(
+            metavar="REF...", help="Papers to take out; - reads stdin.", autocompletion=complete_ref
+        ),
     ],
 ) -> None:
     """Take papers out of the queue.
@@ -149,7 +186,9 @@ def remove_command(
 @app.command("move")
 def move_command(
     ctx: typer.Context,
-    ref: Annotated[str, typer.Argument(metavar="REF", help="The queued paper.")],
+    ref: Annotated[
+        str, typer.Argument(metavar="REF", help="The queued paper.", autocompletion=complete_ref)
+    ],
     position: Annotated[int, typer.Argument(metavar="N", help="Its new position (1 = next).")],
 ) -> None:
     """Move a queued paper to position N.

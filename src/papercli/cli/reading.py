@@ -1,12 +1,14 @@
 """The reading workflow: status, history, undo, notes, tags and the reading path."""
 
+import sqlite3
+import sys
 from collections.abc import Callable
 from typing import Annotated
 
 import typer
 
-from papercli import refs
-from papercli.cli import views
+from papercli import refs, render
+from papercli.cli import terminal, views
 from papercli.cli.common import (
     CountFormat,
     connect,
@@ -18,9 +20,9 @@ from papercli.cli.common import (
     read_refs,
     state,
 )
-from papercli.cli.options import Refs
+from papercli.cli.options import Refs, complete_ref, complete_tag_edit
 from papercli.models import ReadStatus, paper_summary
-from papercli.store import library, papers
+from papercli.store import library, notes, papers
 
 _MARK_HELP = {
     ReadStatus.READ: ("Mark papers read (and take them out of the queue).", "mark-read lora qlora"),
@@ -77,105 +79,264 @@ _PATH_MARKS = {ReadStatus.READ: "x", ReadStatus.READING: "/", ReadStatus.SKIPPED
 
 def history_command(
     ctx: typer.Context,
-    ref: Annotated[str | None, typer.Argument(metavar="[REF]", help="Only this paper.")] = None,
+    ref: Annotated[
+        str | None,
+        typer.Argument(metavar="[REF]", autocompletion=complete_ref, help="Only this paper."),
+    ] = None,
     limit: Annotated[
         int | None, typer.Option("--limit", "-n", metavar="N", help="Show the last N changes.")
     ] = None,
+    every_change: Annotated[
+        bool,
+        typer.Option(
+            "--all", help="Every command that changed something (queue, tags, notes, imports)."
+        ),
+    ] = False,
     output: Annotated[
         CountFormat, typer.Option("--format", "-f", help="table, json or csv.")
     ] = CountFormat.table,
 ) -> None:
-    """Show reading-status changes, newest first.
+    """Show reading-status changes, newest first; undone ones are marked, not hidden.
 
     \b
     Examples:
       papercli history
       papercli history lora
+      papercli history --all --limit 10
       papercli history --limit 5 --format json
     """
     conn = connect(ctx)
+    empty = "no changes yet" if limit != 0 else "--limit 0: nothing to show"
+    if every_change:
+        if ref:
+            fail("--all shows every command; leave out REF, or drop --all for one paper", 2)
+        log = library.command_log(conn, limit)
+        emit_rows(
+            output,
+            ["when", "command", "what", "undone"],
+            [[e.at, e.command, e.summary, "undone" if e.undone_at else ""] for e in log],
+            [
+                {"when": e.at, "command": e.command, "what": e.summary, "undone": bool(e.undone_at)}
+                for e in log
+            ],
+            empty=empty,
+        )
+        return
     paper_id = refs.resolve(conn, ref) if ref else None
     entries = library.history(conn, paper_id, limit)
-    rows = [
-        [e.changed_at, e.paper_id, str(e.old_status), str(e.new_status), e.title] for e in entries
+    keys = ["when", "id", "from", "to", "title"]
+    records = [
+        {
+            "when": e.changed_at,
+            "id": e.paper_id,
+            "from": str(e.old_status),
+            "to": str(e.new_status),
+            "title": e.title,
+            "undone": e.undone,
+        }
+        for e in entries
     ]
-    empty = "no status changes yet" if limit != 0 else "--limit 0: nothing to show"
-    emit_rows(output, ["when", "id", "from", "to", "title"], rows, empty=empty)
+    rows = [
+        [
+            e.changed_at,
+            e.paper_id,
+            str(e.old_status),
+            f"{e.new_status} (undone)" if e.undone else str(e.new_status),
+            e.title,
+        ]
+        for e in entries
+    ]
+    emit_rows(output, keys, rows, records, empty=empty)
 
 
 def undo_command(ctx: typer.Context) -> None:
-    """Undo the last mark command (all the papers it marked) or import.
+    """Undo the last command that changed something: a mark, queue, tag, note, add,
+    remove or import. Its history stays, marked undone; `redo` applies it again.
 
     \b
     Examples:
       papercli mark-read lora
       papercli undo
+      papercli redo
     """
-    undone = library.undo(connect(ctx))
-    for entry in undone.statuses:
-        change = f"{entry.old_status} {views.ARROW} {entry.new_status}"
-        echo(f"{entry.paper_id}: {change} (undone)")
-    if undone.other_changes:
-        echo(f"{undone.other_changes} other changes undone (the last import)")
+    _replayed(library.undo(connect(ctx)), "undone")
+
+
+def redo_command(ctx: typer.Context) -> None:
+    """Apply again what the last `undo` reverted (unless something changed since).
+
+    \b
+    Examples:
+      papercli undo
+      papercli redo
+    """
+    _replayed(library.redo(connect(ctx)), "redone")
+
+
+def _replayed(replayed: library.Replayed, done: str) -> None:
+    echo(f"{done}: {replayed.command.summary or replayed.command.command}")
+    for entry in replayed.statuses:
+        old, new = (entry.old_status, entry.new_status)
+        if done == "redone":
+            old, new = new, old
+        echo(f"{entry.paper_id}: {new} {views.ARROW} {old} ({done})")
 
 
 def note_command(
     ctx: typer.Context,
-    ref: Annotated[str, typer.Argument(metavar="REF", help="The paper.")],
-    text: Annotated[str | None, typer.Argument(help="The note to add.")] = None,
-    edit: Annotated[bool, typer.Option("--edit", "-e", help="Write the note in $EDITOR.")] = False,
+    ref: Annotated[
+        str, typer.Argument(metavar="REF", autocompletion=complete_ref, help="The paper.")
+    ],
+    text: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="[TEXT]...", help="The note to add (quotes not needed)."),
+    ] = None,
+    edit: Annotated[
+        bool,
+        typer.Option("--edit", "-e", help="Write a note in $EDITOR; with a number N, edit note N."),
+    ] = False,
+    delete: Annotated[
+        int | None, typer.Option("--delete", metavar="N", help="Delete note N (see the list).")
+    ] = None,
 ) -> None:
-    """Add a dated note to a paper, or print its notes.
+    """Add a dated note to a paper, print its notes, or edit or delete one.
 
     With TEXT, the note is added; with --edit, $EDITOR opens for a longer one (lines
-    starting with # are dropped); with neither, the paper's notes are printed.
+    starting with # are dropped), or on note N with --edit N; with neither, the paper's
+    notes are printed, numbered. Editing and deleting can be undone.
 
     \b
     Examples:
-      papercli note lora "rank 8 is enough for most tasks"
+      papercli note lora rank 8 is enough for most tasks
       papercli note lora --edit
+      papercli note lora --edit 2
+      papercli note lora --delete 1
       papercli note lora
     """
     conn = connect(ctx)
     paper_id = refs.resolve(conn, ref)
-    if text is not None and edit:
-        fail("give the note as TEXT or use --edit, not both", 2)
-    if edit:
-        title = papers.get_paper(conn, paper_id).title
-        import click  # typer 0.28 vendors a click without edit(); only --edit pays for it
-
-        template = f"\n# Note on {paper_id}: {title}\n# Lines starting with # are ignored.\n"
-        try:
-            written = click.edit(template)
-        except click.ClickException as exc:  # the editor is missing or exited with an error
-            fail(f"no note was written: {exc.format_message()}", 1)
-        except UnicodeDecodeError:
-            fail("no note was written: the editor saved text that is not UTF-8", 1)
-        except ValueError as exc:  # $EDITOR cannot be split into words (an open quote)
-            fail(f"no note was written: cannot run $EDITOR: {exc}", 1)
-        text = "\n".join(line for line in (written or "").splitlines() if not line.startswith("#"))
-    if text is None:
-        notes = library.notes_of(conn, paper_id)
-        if not notes:
-            echo(f"{paper_id} has no notes yet", err=True)
-        for note in notes:
-            echo(f"{note.created_at}  {note.body}")
+    words = text or []
+    if delete is not None:
+        if words or edit:
+            fail("--delete N takes no TEXT and no --edit", 2)
+        gone = notes.delete_note(conn, paper_id, delete)
+        echo(f"deleted note {delete} of {paper_id} ({gone.created_at[:10]}); undo brings it back")
         return
-    library.add_note(conn, paper_id, text)
+    number = _note_number(words) if edit and words else None
+    if words and edit and number is None:
+        fail("give the note as TEXT or use --edit (with a note number to edit one), not both", 2)
+    if edit:
+        body = notes.note(conn, paper_id, number).body if number else ""
+        written = _write_in_editor(conn, paper_id, body)
+        if number:
+            notes.edit_note(conn, paper_id, number, written)
+            echo(f"edited note {number} of {paper_id}")
+            return
+        words = [written]
+    if not words:
+        listed = notes.notes_of(conn, paper_id)
+        if not listed:
+            echo(f"{paper_id} has no notes yet", err=True)
+        for i, note in enumerate(listed, 1):
+            echo(render.wrap_block(note.body, terminal.width(), f"{i:2}. {note.created_at}  "))
+        return
+    notes.add_note(conn, paper_id, " ".join(words))
     echo(f"noted on {paper_id}")
+
+
+def _note_number(words: list[str]) -> int | None:
+    """``--edit 2``: the one word is a note number (a note of one number is unlikely)."""
+    return int(words[0]) if len(words) == 1 and words[0].isdigit() else None
+
+
+def _write_in_editor(conn: sqlite3.Connection, paper_id: str, body: str) -> str:
+    """The text written in $EDITOR, lines starting with # dropped; one line and exit 1 when
+    the editor is missing or fails (no note is written then)."""
+    title = papers.get_paper(conn, paper_id).title
+    import click  # typer 0.28 vendors a click without edit(); only --edit pays for it
+
+    template = f"{body}\n# Note on {paper_id}: {title}\n# Lines starting with # are ignored.\n"
+    try:
+        written = click.edit(template)
+    except click.ClickException as exc:  # the editor is missing or exited with an error
+        fail(f"no note was written: {exc.format_message()}", 1)
+    except UnicodeDecodeError:
+        fail("no note was written: the editor saved text that is not UTF-8", 1)
+    except ValueError as exc:  # $EDITOR cannot be split into words (an open quote)
+        fail(f"no note was written: cannot run $EDITOR: {exc}", 1)
+    return "\n".join(line for line in (written or "").splitlines() if not line.startswith("#"))
+
+
+def notes_command(
+    ctx: typer.Context,
+    limit: Annotated[
+        int | None, typer.Option("--limit", "-n", metavar="N", help="Show the last N notes.")
+    ] = None,
+    output: Annotated[
+        CountFormat, typer.Option("--format", "-f", help="table, json or csv.")
+    ] = CountFormat.table,
+) -> None:
+    """List every note on every paper, newest first.
+
+    \b
+    Examples:
+      papercli notes
+      papercli notes --limit 5 --format json
+    """
+    found = notes.all_notes(connect(ctx), limit)
+    emit_rows(
+        output,
+        ["when", "id", "#", "note"],
+        [[n.created_at, n.paper_id, str(n.number), n.body] for n in found],
+        [
+            {"when": n.created_at, "id": n.paper_id, "number": n.number, "note": n.body}
+            for n in found
+        ],
+        empty="no notes yet; add one with: papercli note REF TEXT",
+    )
+
+
+def remove_command(
+    ctx: typer.Context,
+    references: Refs,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Remove papers you added, with their notes, tags, status and queue place.
+
+    The catalogue's papers cannot be removed: mark them skipped to hide them from your
+    queue. At a terminal you are asked first; `undo` puts everything back.
+
+    \b
+    Examples:
+      papercli remove my-paper
+      papercli remove my-paper other-paper --yes
+    """
+    conn = connect(ctx)
+    ids = refs.resolve_all(conn, read_refs(references))
+    question = f"remove {', '.join(ids)} and everything you noted on them?"
+    if not yes and sys.stdin.isatty() and not typer.confirm(question):
+        fail("nothing was removed", 1)
+    library.remove_papers(conn, ids)
+    for pid in ids:
+        echo(f"removed {pid}")
 
 
 def tag_command(
     ctx: typer.Context,
     args: Annotated[
         list[str],
-        typer.Argument(metavar="REF... [+TAG|-TAG]...", help="Papers, then tags to add or remove."),
+        typer.Argument(
+            metavar="REF... [+TAG|-TAG]...",
+            autocompletion=complete_tag_edit,
+            help="Papers, then tags to add or remove.",
+        ),
     ],
 ) -> None:
     """Add (+name) or remove (-name) your own tags on papers, or list a paper's tags.
 
     Tags keep the case you type and match in any case. With no +/- tag, the papers'
-    tags are printed.
+    tags are printed. Only --help shows help here, so `tag lora -h` removes the tag "h";
+    put -- before a tag that would read as an option: papercli tag lora -- --db.
 
     \b
     Examples:
@@ -193,9 +354,9 @@ def tag_command(
     conn = connect(ctx)
     ids = refs.resolve_all(conn, read_refs(references))
     if edits:
-        library.change_tags(conn, ids, add, remove)
+        notes.change_tags(conn, ids, add, remove)
     for pid in ids:
-        echo(f"{pid}: {', '.join(library.tags_of(conn, pid)) or '(no tags)'}")
+        echo(f"{pid}: {', '.join(notes.tags_of(conn, pid)) or '(no tags)'}")
 
 
 def tags_command(
@@ -211,7 +372,7 @@ def tags_command(
       papercli tags
       papercli tags --format json
     """
-    counts = library.tag_counts(connect(ctx))
+    counts = notes.tag_counts(connect(ctx))
     emit_rows(
         output,
         ["tag", "papers"],
@@ -223,7 +384,12 @@ def tags_command(
 
 def path_command(
     ctx: typer.Context,
-    ref: Annotated[str, typer.Argument(metavar="REF", help="The paper you want to get to.")],
+    ref: Annotated[
+        str,
+        typer.Argument(
+            metavar="REF", autocompletion=complete_ref, help="The paper you want to get to."
+        ),
+    ],
     output: Annotated[
         CountFormat, typer.Option("--format", "-f", help="table, json or csv.")
     ] = CountFormat.table,
@@ -252,9 +418,11 @@ def path_command(
         return
     done = sum(p.status is ReadStatus.READ for p in steps)
     count = f"{len(steps)} paper{'' if len(steps) == 1 else 's'}"
-    echo(f"Reading path to {target}: {count}, {done} read ([/] reading, [-] skipped)")
+    heading = f"Reading path to {target}: {count}, {done} read ([/] reading, [-] skipped)"
+    echo(render.wrap_block(heading, terminal.width()))
     width = max(len(p.id) for p in steps)
     for step, paper in enumerate(steps, 1):
         mark = _PATH_MARKS.get(paper.status, " ")
-        goal = "  <- goal" if paper.id == target else ""
-        echo(f"{step:3}. [{mark}] {paper.id:<{width}}  {paper.title} ({paper.year}){goal}")
+        goal = f"  <-{render.KEEP_TOGETHER}goal" if paper.id == target else ""
+        prefix = f"{step:3}. [{mark}] {paper.id:<{width}}  "
+        echo(render.wrap_block(f"{paper.title} ({paper.year}){goal}", terminal.width(), prefix))

@@ -5,6 +5,7 @@ from typing import Annotated
 import typer
 
 from papercli import render
+from papercli.cli import terminal
 from papercli.cli.common import (
     ListFormat,
     connect,
@@ -51,6 +52,10 @@ def search_command(
     starts with -). Chinese and Japanese words are found inside notes too. When more than
     10,000 papers match, the newest are shown, unranked.
 
+    Filters combine: a paper must pass every option given, and any one value of a
+    repeated option (--topic peft --topic rlhf: either topic; --topic peft --since 2023:
+    both).
+
     \b
     Examples:
       papercli search low rank adaptation
@@ -76,6 +81,8 @@ def search_command(
             " (add words or filters to narrow the search)",
             err=True,
         )
+    elif results.total is not None and results.total > len(hits):
+        echo(f"{len(hits)} of {results.total:,} matches; -n to see more", err=True)
     if output is ListFormat.json:
         echo_json([_hit_json(hit, i, results.ranked) for i, hit in enumerate(hits, 1)])
     elif output is ListFormat.ids:
@@ -86,7 +93,7 @@ def search_command(
     elif not hits:
         echo("no papers match", err=True)
     elif fancy_output():
-        render.print_rich(render.search_table([(h.paper, h.snippet) for h in hits]))
+        terminal.print_rich(render.search_table([(h.paper, h.snippet) for h in hits]))
     else:
         rows = [render.search_row(h.paper, h.snippet) for h in hits]
         echo(render.plain_table(render.SEARCH_COLUMNS, rows))

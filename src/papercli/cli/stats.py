@@ -6,6 +6,7 @@ from typing import Annotated
 import typer
 
 from papercli import render
+from papercli.cli import terminal
 from papercli.cli.common import ShowFormat, connect, echo, echo_json, fancy_output
 from papercli.store import progress
 from papercli.store.progress import StatusCounts
@@ -45,6 +46,6 @@ def stats_command(
             }
         )
     elif fancy_output():
-        render.print_rich(render.stats_tables(figures))
+        terminal.print_rich(render.stats_tables(figures, terminal.width()))
     else:
-        echo(render.plain_stats(figures))
+        echo(render.plain_stats(figures, terminal.width()))

@@ -25,7 +25,7 @@ from papercli.cli.options import (
 from papercli.errors import EXIT_USER
 from papercli.files import write_atomic
 from papercli.models import Selection
-from papercli.store import library, papers
+from papercli.store import library, merge, papers
 
 
 class ExportFormat(StrEnum):
@@ -118,12 +118,12 @@ def export_command(
     else:
         ids = list(papers.selected_ids(conn, chosen))
     text = export.export_papers(
-        library.full_papers(conn, ids),
+        merge.full_papers(conn, ids),
         str(output_format),
         title=title,
         exported_on=date.today(),
         group_by=str(group_by) if group_by else None,
-        history=library.history_by_paper(conn, ids) if output_format is ExportFormat.JSON else None,
+        history=merge.history_by_paper(conn, ids) if output_format is ExportFormat.JSON else None,
         topics_first=papers.resolve_topics(conn, topic) if topic else (),
     )
     if output is None:
@@ -169,7 +169,7 @@ def import_command(
         typer.Option("--format", "-f", help="json, bibtex or text (default: from the file)."),
     ] = None,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", "-n", help="Show what would change; change nothing.")
+        bool, typer.Option("--dry-run", help="Show what would change; change nothing.")
     ] = False,
     queue: Annotated[bool, typer.Option("--queue", help="Also queue the imported papers.")] = False,
 ) -> None:

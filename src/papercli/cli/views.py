@@ -12,6 +12,7 @@ from enum import StrEnum
 from itertools import chain, islice
 
 from papercli import render
+from papercli.cli import terminal
 from papercli.cli.common import (
     AppState,
     CountFormat,
@@ -40,8 +41,8 @@ class NextFormat(StrEnum):
     ID = "id"
 
 
-# Past this many papers a terminal gets the plain table too: Rich takes ~0.5 ms a row
-# and shows nothing before the last one is laid out.
+# Past this many papers a terminal gets a plain table too, wrapped to its width: Rich
+# takes ~0.5 ms a row and shows nothing before the last one is laid out.
 RICH_MAX_ROWS = 500
 
 
@@ -58,13 +59,14 @@ def list_papers(state: AppState, chosen: Selection, output: ListFormat) -> None:
         echo_csv_records(map(paper_summary, listing))
     else:
         first = list(islice(listing, RICH_MAX_ROWS + 1))
+        for_people = fancy_output()
         if not first:
             echo("no papers match", err=True)
-        elif fancy_output() and len(first) <= RICH_MAX_ROWS:
-            render.print_papers(first)
+        elif for_people and len(first) <= RICH_MAX_ROWS:
+            terminal.print_rich(render.papers_table(first, terminal.width()))
         else:
-            rows = map(render.paper_row, chain(first, listing))
-            echo_lines(render.plain_table_lines(render.PAPER_COLUMNS, rows))
+            width = terminal.width() if for_people else None
+            echo_lines(render.paper_lines(chain(first, listing), width))
 
 
 def show_paper(state: AppState, ref: str, output: ShowFormat) -> None:
@@ -80,7 +82,7 @@ def show_paper(state: AppState, ref: str, output: ShowFormat) -> None:
         (pid, title) for pid, title, _ in lookups.describe_ids(conn, paper.prerequisites)
     ]
     if fancy_output():
-        render.print_rich(render.paper_panel(paper, prerequisites))
+        terminal.print_rich(render.paper_panel(paper, prerequisites))
     else:
         columns = shutil.get_terminal_size((100, 24)).columns  # $COLUMNS when piped
         echo(render.plain_details(paper, prerequisites, columns))
@@ -99,18 +101,21 @@ def show_next(state: AppState, output: NextFormat) -> None:
     elif output is NextFormat.ID:
         echo(paper.id)
     else:
-        echo(_next_text(paper))
+        echo(_next_text(paper, terminal.width()))
 
 
-def _next_text(paper: Paper) -> str:
-    lines = [f"{paper.id}  {paper.title} ({paper.year})"]
-    lines += [f"  {text}" for text in (paper.why, paper.url or "") if text]
-    return "\n".join(lines)
+def _next_text(paper: Paper, width: int) -> str:
+    """The id and title, then why it matters and where to read it, wrapped to ``width``
+    at word boundaries (the address is never broken)."""
+    heading = render.wrap_block(f"{paper.title} ({paper.year})", width, f"{paper.id}  ")
+    rest = [render.wrap_block(text, width, "  ") for text in (paper.why, paper.url or "") if text]
+    return "\n".join([heading, *rest])
 
 
 def show_queue(state: AppState, output: CountFormat) -> None:
     from papercli.store import library
 
+    state.page()  # here, not for the whole `queue` group: `queue add` may ask a question
     conn = state.connect()
     queued = papers.papers_by_ids(conn, library.queue_ids(conn))
     emit_rows(

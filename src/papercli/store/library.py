@@ -1,7 +1,8 @@
 """The user's own state: reading status and its history, the queue, notes and tags.
 
 Everything a user did lives here, apart from what papercli ships (``shipped``,
-``papers``). Every function that changes several rows does so in one transaction.
+``papers``). Every command that changes something does so in one transaction and records
+its steps in the change log (``changes``), so that ``undo`` and ``redo`` can replay it.
 """
 
 from __future__ import annotations
@@ -9,15 +10,16 @@ from __future__ import annotations
 import heapq
 import json
 import sqlite3
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from papercli.errors import InvalidValueError, NotFoundError
-from papercli.models import Note, Paper, ReadStatus
+from papercli.models import Paper, ReadStatus
+from papercli.store import changes, notes, papers
 from papercli.store.base import transaction
-from papercli.store.papers import delete_paper, get_paper
+from papercli.store.changes import renumber_queue
 
 
 def utc_now() -> str:
@@ -28,12 +30,12 @@ def utc_now() -> str:
 clock: Callable[[], str] = utc_now
 
 
-def _id_list(ids: Sequence[str]) -> str:
+def id_list(ids: Sequence[str]) -> str:
     """One parameter holding any number of ids (SQLite caps the number of parameters)."""
     return json.dumps(list(ids))
 
 
-_IN_IDS = "IN (SELECT value FROM json_each(?))"
+IN_IDS = "IN (SELECT value FROM json_each(?))"
 
 
 # ---------------------------------------------------------------------------
@@ -47,28 +49,45 @@ class StatusChange:
     dequeued: list[str] = field(default_factory=list)
 
 
+# A paper marked with one of these is done with: it leaves the queue.
+_LEAVES_QUEUE = (ReadStatus.READ, ReadStatus.SKIPPED)
+
+
 def statuses(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, ReadStatus]:
     """Current status of each id (unread when never set)."""
     found = dict(
         conn.execute(
-            f"SELECT paper_id, status FROM reading_state WHERE paper_id {_IN_IDS}", (_id_list(ids),)
+            f"SELECT paper_id, status FROM reading_state WHERE paper_id {IN_IDS}", (id_list(ids),)
         ).fetchall()
     )
     return {pid: ReadStatus(found.get(pid, "unread")) for pid in ids}
 
 
-def set_status(conn: sqlite3.Connection, ids: Sequence[str], status: ReadStatus) -> StatusChange:
-    """Give every paper ``status`` in one transaction, recorded as one undoable batch.
+def states(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, list[Any]]:
+    """Each paper's reading_state row as [status, changed_at, read_at, read_version]."""
+    return {
+        str(row[0]): list(row[1:])
+        for row in conn.execute(
+            "SELECT paper_id, status, changed_at, read_at, read_version FROM reading_state"
+            f" WHERE paper_id {IN_IDS}",
+            (id_list(ids),),
+        )
+    }
 
-    Marking a paper read or skipped takes it out of the queue (its place is kept in the
-    history, so ``undo`` can put it back).
+
+def set_status(conn: sqlite3.Connection, ids: Sequence[str], status: ReadStatus) -> StatusChange:
+    """Give every paper ``status`` in one transaction, as one undoable command.
+
+    Marking a paper read or skipped takes it out of the queue; ``undo`` puts it back
+    in its place.
     """
     result = StatusChange()
     now = clock()
     with transaction(conn):
+        batch = changes.begin(conn, f"mark-{status}", now)
         current = statuses(conn, ids)
-        batch = _new_batch(conn)
-        positions = _queue_positions(conn, ids) if status in _LEAVES_QUEUE else {}
+        before = states(conn, ids)
+        positions = queue_positions(conn, ids) if status in _LEAVES_QUEUE else {}
         for pid in ids:
             old = current[pid]
             if old is status:
@@ -93,13 +112,18 @@ def set_status(conn: sqlite3.Connection, ids: Sequence[str], status: ReadStatus)
             )
             if pid in positions:
                 result.dequeued.append(pid)
-        if result.dequeued:
-            _remove_from_queue(conn, result.dequeued)
+        changed = [pid for pid, _ in result.changed]
+        after = states(conn, changed)
+        for pid in changed:
+            changes.record(conn, batch, "state", pid, before.get(pid), after.get(pid))
+        _dequeue(conn, batch, result.dequeued)
+        changes.finish(conn, batch, f"marked {names_list(changed)} {status}")
     return result
 
 
-# A paper marked with one of these is done with: it leaves the queue.
-_LEAVES_QUEUE = (ReadStatus.READ, ReadStatus.SKIPPED)
+def names_list(ids: Sequence[str], most: int = 5) -> str:
+    shown = ", ".join(ids[:most])
+    return shown + (f" and {len(ids) - most} more" if len(ids) > most else "")
 
 
 @dataclass
@@ -109,15 +133,17 @@ class HistoryEntry:
     old_status: ReadStatus
     new_status: ReadStatus
     changed_at: str
+    undone: bool = False
 
 
 def history(
     conn: sqlite3.Connection, paper_id: str | None = None, limit: int | None = None
 ) -> list[HistoryEntry]:
-    """Status changes, newest first."""
+    """Status changes, newest first; those of an undone command are marked, not hidden."""
     sql = (
-        "SELECT h.paper_id, coalesce(p.title, ''), h.old_status, h.new_status, h.changed_at"
-        " FROM status_history h LEFT JOIN papers p ON p.id = h.paper_id"
+        "SELECT h.paper_id, coalesce(p.title, ''), h.old_status, h.new_status, h.changed_at,"
+        " c.undone_at IS NOT NULL FROM status_history h LEFT JOIN papers p ON p.id = h.paper_id"
+        " LEFT JOIN command_log c ON c.batch = h.batch"
     )
     params: list[object] = []
     if paper_id is not None:
@@ -128,119 +154,43 @@ def history(
         sql += " LIMIT ?"
         params.append(limit)
     return [
-        HistoryEntry(pid, title, ReadStatus(old), ReadStatus(new), at)
-        for pid, title, old, new, at in conn.execute(sql, params)
+        HistoryEntry(pid, title, ReadStatus(old), ReadStatus(new), at, bool(undone))
+        for pid, title, old, new, at, undone in conn.execute(sql, params)
     ]
 
 
-def _new_batch(conn: sqlite3.Connection) -> int:
-    """The number of the next undoable step (a command's changes share one)."""
-    return int(
-        conn.execute(
-            "SELECT max(coalesce((SELECT max(batch) FROM status_history), 0),"
-            " coalesce((SELECT max(batch) FROM undo_steps), 0)) + 1"
-        ).fetchone()[0]
-    )
-
-
 @dataclass
-class Undone:
-    """What ``undo`` put back: the status changes, and how many other changes."""
+class Replayed:
+    """What ``undo`` or ``redo`` replayed: the command, and its status changes."""
 
-    statuses: list[HistoryEntry] = field(default_factory=list)
-    other_changes: int = 0
+    command: changes.LogEntry
+    statuses: list[HistoryEntry]
 
 
-def undo(conn: sqlite3.Connection) -> Undone:
-    """Revert the last undoable command: its status changes and its other steps.
-
-    It never fails on what later commands did in between: a paper already back in the
-    queue stays where it is, a note already gone stays gone.
-    """
+def undo(conn: sqlite3.Connection) -> Replayed:
+    """Revert the last command that changed anything; its history stays, marked undone."""
     with transaction(conn):
-        (batch,) = conn.execute(
-            "SELECT max(coalesce((SELECT max(batch) FROM status_history), 0),"
-            " coalesce((SELECT max(batch) FROM undo_steps), 0))"
-        ).fetchone()
-        if not batch:
-            raise NotFoundError("there is nothing to undo")
-        rows = conn.execute(
-            "SELECT h.paper_id, coalesce(p.title, ''), h.old_status, h.new_status,"
-            " h.changed_at, h.queue_position FROM status_history h"
-            " LEFT JOIN papers p ON p.id = h.paper_id WHERE h.batch = ? ORDER BY h.id",
+        entry = changes.undo(conn, clock())
+        return Replayed(entry, _batch_statuses(conn, entry.batch))
+
+
+def redo(conn: sqlite3.Connection) -> Replayed:
+    """Apply again the command the last ``undo`` reverted."""
+    with transaction(conn):
+        entry = changes.redo(conn)
+        return Replayed(entry, _batch_statuses(conn, entry.batch))
+
+
+def _batch_statuses(conn: sqlite3.Connection, batch: int) -> list[HistoryEntry]:
+    return [
+        HistoryEntry(str(pid), str(title), ReadStatus(old), ReadStatus(new), str(at))
+        for pid, title, old, new, at in conn.execute(
+            "SELECT h.paper_id, coalesce(p.title, ''), h.old_status, h.new_status, h.changed_at"
+            " FROM status_history h LEFT JOIN papers p ON p.id = h.paper_id"
+            " WHERE h.batch = ? ORDER BY h.id",
             (batch,),
-        ).fetchall()
-        for pid, _title, old, _new, _at, position in rows:
-            previous_read = conn.execute(
-                "SELECT max(changed_at) FROM status_history"
-                " WHERE paper_id = ? AND new_status = 'read' AND batch < ?",
-                (pid, batch),
-            ).fetchone()[0]
-            conn.execute(
-                "UPDATE reading_state SET status = ?, changed_at = ?, read_at = ?"
-                " WHERE paper_id = ?",
-                (old, clock(), previous_read, pid),
-            )
-            if position is not None and pid not in _queue_positions(conn, [pid]):
-                _insert_into_queue(conn, [pid], position)
-        conn.execute("DELETE FROM status_history WHERE batch = ?", (batch,))
-        steps = conn.execute(
-            "SELECT action, paper_id, data FROM undo_steps WHERE batch = ? ORDER BY id DESC",
-            (batch,),
-        ).fetchall()
-        for action, pid, data in steps:
-            _revert(conn, str(action), str(pid), json.loads(data))
-        conn.execute("DELETE FROM undo_steps WHERE batch = ?", (batch,))
-    reverted = [HistoryEntry(r[0], r[1], ReadStatus(r[3]), ReadStatus(r[2]), r[4]) for r in rows]
-    return Undone(reverted, len(steps))
-
-
-# How each kind of undo step puts things back (the step's data names the rows).
-UNDO_ACTIONS = (
-    "restore_state",
-    "unqueue",
-    "forget_note",
-    "forget_tag",
-    "forget_history",
-    "forget_paper",
-)
-
-
-def _record(
-    conn: sqlite3.Connection, batch: int, action: str, paper_id: str, **data: object
-) -> None:
-    conn.execute(
-        "INSERT INTO undo_steps (batch, action, paper_id, data) VALUES (?, ?, ?, ?)",
-        (batch, action, paper_id, json.dumps(data, ensure_ascii=False)),
-    )
-
-
-def _revert(conn: sqlite3.Connection, action: str, paper_id: str, data: dict[str, Any]) -> None:
-    if action == "restore_state":
-        conn.execute("DELETE FROM reading_state WHERE paper_id = ?", (paper_id,))
-        if data.get("status") is not None:
-            conn.execute(
-                "INSERT INTO reading_state (paper_id, status, changed_at, read_at, read_version)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (
-                    paper_id,
-                    data["status"],
-                    data["changed_at"],
-                    data["read_at"],
-                    data["read_version"],
-                ),
-            )
-    elif action == "unqueue":
-        if paper_id in _queue_positions(conn, [paper_id]):
-            _remove_from_queue(conn, [paper_id])
-    elif action == "forget_note":
-        conn.execute("DELETE FROM notes WHERE id = ?", (data["id"],))
-    elif action == "forget_tag":
-        conn.execute("DELETE FROM tags WHERE paper_id = ? AND tag = ?", (paper_id, data["tag"]))
-    elif action == "forget_history":
-        conn.execute("DELETE FROM status_history WHERE id = ?", (data["id"],))
-    elif action == "forget_paper":
-        delete_paper(conn, paper_id)
+        )
+    ]
 
 
 def with_state(conn: sqlite3.Connection, paper: Paper) -> Paper:
@@ -253,8 +203,8 @@ def with_state(conn: sqlite3.Connection, paper: Paper) -> Paper:
         paper.status_changed_at, paper.read_at, paper.read_version = row
     position = conn.execute("SELECT position FROM queue WHERE paper_id = ?", (paper.id,)).fetchone()
     paper.queue_position = position[0] if position else None
-    paper.tags = tags_of(conn, paper.id)
-    paper.notes = notes_of(conn, paper.id)
+    paper.tags = notes.tags_of(conn, paper.id)
+    paper.notes = notes.notes_of(conn, paper.id)
     return paper
 
 
@@ -262,10 +212,10 @@ def with_state(conn: sqlite3.Connection, paper: Paper) -> Paper:
 # Queue
 
 
-def _queue_positions(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, int]:
+def queue_positions(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, int]:
     return dict(
         conn.execute(
-            f"SELECT paper_id, position FROM queue WHERE paper_id {_IN_IDS}", (_id_list(ids),)
+            f"SELECT paper_id, position FROM queue WHERE paper_id {IN_IDS}", (id_list(ids),)
         ).fetchall()
     )
 
@@ -274,21 +224,17 @@ def _queue_length(conn: sqlite3.Connection) -> int:
     return int(conn.execute("SELECT count(*) FROM queue").fetchone()[0])
 
 
-def _remove_from_queue(conn: sqlite3.Connection, ids: Sequence[str]) -> None:
-    conn.execute(f"DELETE FROM queue WHERE paper_id {_IN_IDS}", (_id_list(ids),))
-    _renumber(conn)
+def _dequeue(conn: sqlite3.Connection, batch: int, ids: Sequence[str]) -> None:
+    """Take queued papers out, as steps of ``batch``: the last first, so that undo puts
+    them back front to back, each at its place."""
+    positions = queue_positions(conn, ids)
+    for pid in sorted(positions, key=positions.__getitem__, reverse=True):
+        changes.record(conn, batch, "queue", pid, positions[pid], None)
+    conn.execute(f"DELETE FROM queue WHERE paper_id {IN_IDS}", (id_list(list(positions)),))
+    renumber_queue(conn)
 
 
-def _renumber(conn: sqlite3.Connection) -> None:
-    """Make positions 1..n again, keeping the order."""
-    conn.execute(
-        "UPDATE queue SET position = ranked.n FROM (SELECT paper_id,"
-        " row_number() OVER (ORDER BY position, rowid) AS n FROM queue) AS ranked"
-        " WHERE queue.paper_id = ranked.paper_id AND queue.position != ranked.n"
-    )
-
-
-def _insert_into_queue(conn: sqlite3.Connection, ids: Sequence[str], at: int) -> None:
+def enqueue(conn: sqlite3.Connection, batch: int, ids: Sequence[str], at: int) -> None:
     """Insert ids (not yet queued) so the first lands at position ``at``."""
     at = max(1, min(at, _queue_length(conn) + 1))
     conn.execute("UPDATE queue SET position = position + ? WHERE position >= ?", (len(ids), at))
@@ -297,6 +243,8 @@ def _insert_into_queue(conn: sqlite3.Connection, ids: Sequence[str], at: int) ->
         "INSERT INTO queue (paper_id, position, added_at) VALUES (?, ?, ?)",
         [(pid, at + i, now) for i, pid in enumerate(ids)],
     )
+    for i, pid in enumerate(ids):
+        changes.record(conn, batch, "queue", pid, None, at + i)
 
 
 @dataclass
@@ -316,7 +264,7 @@ def queue_add(
     """Append (or insert at position ``at``) papers not queued yet; keep the order of the rest."""
     result = QueueChange()
     with transaction(conn):
-        queued = _queue_positions(conn, ids)
+        queued = queue_positions(conn, ids)
         current = statuses(conn, ids)
         for pid in dict.fromkeys(ids):
             if pid in queued:
@@ -330,24 +278,29 @@ def queue_add(
                 f"position {at} is out of range: the queue has {_queue_length(conn)} papers"
             )
         if result.added:
-            _insert_into_queue(conn, result.added, at or _queue_length(conn) + 1)
+            batch = changes.begin(conn, "queue add", clock())
+            enqueue(conn, batch, result.added, at or _queue_length(conn) + 1)
+            changes.finish(conn, batch, f"queued {names_list(result.added)}")
     return result
 
 
 def queue_remove(conn: sqlite3.Connection, ids: Sequence[str]) -> tuple[list[str], list[str]]:
     """Take papers out of the queue; return (removed, not queued)."""
     with transaction(conn):
-        queued = _queue_positions(conn, ids)
+        queued = queue_positions(conn, ids)
         removed = [pid for pid in ids if pid in queued]
         if removed:
-            _remove_from_queue(conn, removed)
+            batch = changes.begin(conn, "queue remove", clock())
+            _dequeue(conn, batch, removed)
+            changes.finish(conn, batch, f"took {names_list(removed)} out of the queue")
     return removed, [pid for pid in ids if pid not in queued]
 
 
 def queue_move(conn: sqlite3.Connection, paper_id: str, position: int) -> None:
     with transaction(conn):
         length = _queue_length(conn)
-        if paper_id not in _queue_positions(conn, [paper_id]):
+        old = queue_positions(conn, [paper_id]).get(paper_id)
+        if old is None:
             raise NotFoundError(
                 f"{paper_id} is not in the queue; add it with: papercli queue add {paper_id}"
             )
@@ -355,13 +308,26 @@ def queue_move(conn: sqlite3.Connection, paper_id: str, position: int) -> None:
             raise InvalidValueError(
                 f"position {position} is out of range: the queue has {length} papers (1-{length})"
             )
-        _remove_from_queue(conn, [paper_id])
-        _insert_into_queue(conn, [paper_id], position)
+        batch = changes.begin(conn, "queue move", clock())
+        changes.record(conn, batch, "queue", paper_id, old, position)
+        conn.execute("DELETE FROM queue WHERE paper_id = ?", (paper_id,))
+        renumber_queue(conn)
+        conn.execute("UPDATE queue SET position = position + 1 WHERE position >= ?", (position,))
+        conn.execute(
+            "INSERT INTO queue (paper_id, position, added_at) VALUES (?, ?, ?)",
+            (paper_id, position, clock()),
+        )
+        changes.finish(conn, batch, f"moved {paper_id} from #{old} to #{position}")
 
 
 def queue_clear(conn: sqlite3.Connection) -> int:
     with transaction(conn):
-        return conn.execute("DELETE FROM queue").rowcount
+        ids = queue_ids(conn)
+        if ids:
+            batch = changes.begin(conn, "queue clear", clock())
+            _dequeue(conn, batch, ids)
+            changes.finish(conn, batch, f"cleared the queue ({len(ids)} papers)")
+        return len(ids)
 
 
 def next_in_queue(conn: sqlite3.Connection) -> str | None:
@@ -413,178 +379,48 @@ def reading_path(conn: sqlite3.Connection, paper_id: str) -> list[str]:
     return order
 
 
-# ---------------------------------------------------------------------------
-# Notes and tags
-
-
-def add_note(conn: sqlite3.Connection, paper_id: str, body: str) -> str:
-    text = body.strip()
-    if not text:
-        raise InvalidValueError("the note is empty; nothing was saved")
-    now = clock()
-    with transaction(conn):
-        conn.execute(
-            "INSERT INTO notes (paper_id, created_at, body) VALUES (?, ?, ?)", (paper_id, now, text)
-        )
-    return now
-
-
-def notes_of(conn: sqlite3.Connection, paper_id: str) -> list[Note]:
-    return [
-        Note(str(at), str(body))
-        for at, body in conn.execute(
-            "SELECT created_at, body FROM notes WHERE paper_id = ? ORDER BY id", (paper_id,)
-        )
-    ]
-
-
-def tags_of(conn: sqlite3.Connection, paper_id: str) -> list[str]:
-    return [
-        str(r[0])
-        for r in conn.execute("SELECT tag FROM tags WHERE paper_id = ? ORDER BY tag", (paper_id,))
-    ]
-
-
-def change_tags(
-    conn: sqlite3.Connection, ids: Sequence[str], add: Sequence[str], remove: Sequence[str]
-) -> None:
-    with transaction(conn):
-        conn.executemany(
-            "INSERT OR IGNORE INTO tags VALUES (?, ?)", [(pid, t) for pid in ids for t in add]
-        )
-        conn.executemany(
-            "DELETE FROM tags WHERE paper_id = ? AND tag = ?",
-            [(pid, t) for pid in ids for t in remove],
-        )
-
-
-def tag_counts(conn: sqlite3.Connection) -> list[tuple[str, int]]:
-    return [
-        (str(t), int(c))
-        for t, c in conn.execute("SELECT tag, count(*) FROM tags GROUP BY tag ORDER BY tag")
-    ]
+def command_log(conn: sqlite3.Connection, limit: int | None = None) -> list[changes.LogEntry]:
+    """Every command that changed something, newest first (``history --all``)."""
+    return changes.log(conn, limit)
 
 
 # ---------------------------------------------------------------------------
-# Export
+# Removing papers a user added
 
 
-def full_papers(conn: sqlite3.Connection, ids: Sequence[str]) -> list[Paper]:
-    """Everything known about each paper, the user's state included, in the order given."""
-    return [with_state(conn, get_paper(conn, pid)) for pid in ids]
+def remove_papers(conn: sqlite3.Connection, ids: Sequence[str]) -> None:
+    """Delete papers the user added, with their state, as one undoable command.
 
-
-def history_by_paper(
-    conn: sqlite3.Connection, ids: Sequence[str]
-) -> dict[str, list[dict[str, object]]]:
-    """Each paper's status changes, oldest first, for a full-fidelity export."""
-    found: dict[str, list[dict[str, object]]] = {pid: [] for pid in ids}
-    for pid, old, new, at in conn.execute(
-        "SELECT paper_id, old_status, new_status, changed_at FROM status_history"
-        f" WHERE paper_id {_IN_IDS} ORDER BY id",
-        (_id_list(ids),),
-    ):
-        found[pid].append({"old_status": old, "new_status": new, "changed_at": at})
-    return found
-
-
-# ---------------------------------------------------------------------------
-# Import
-
-
-def new_batch(conn: sqlite3.Connection) -> int:
-    """Start an undoable step of several changes (an import); call inside a transaction."""
-    return _new_batch(conn)
-
-
-def merge_state(
-    conn: sqlite3.Connection, paper: Paper, history: Sequence[Mapping[str, object]], batch: int
-) -> bool:
-    """Merge an exported paper's state into ``paper.id``; call inside a transaction.
-
-    Nothing newer is rewound: the status is the exported one only when it changed later
-    than the local one; notes, tags and history entries are added when missing (history
-    by paper, time and change). Each change is recorded as a step of ``batch``, so one
-    ``undo`` reverts the whole import. Returns whether anything changed.
+    The catalogue's papers cannot be removed (a newer catalogue would bring them back):
+    mark them skipped instead.
     """
-    changed = False
-    for entry in history:
-        cursor = conn.execute(
-            "INSERT INTO status_history (batch, paper_id, old_status, new_status, changed_at)"
-            " SELECT 0, ?1, ?2, ?3, ?4 WHERE NOT EXISTS (SELECT 1 FROM status_history"
-            " WHERE paper_id = ?1 AND old_status = ?2 AND new_status = ?3 AND changed_at = ?4)",
-            (paper.id, entry["old_status"], entry["new_status"], entry["changed_at"]),
-        )
-        if cursor.rowcount:
-            _record(conn, batch, "forget_history", paper.id, id=cursor.lastrowid)
-            changed = True
-    changed |= _merge_status(conn, paper, batch)
-    for tag in paper.tags:
-        if conn.execute("INSERT OR IGNORE INTO tags VALUES (?, ?)", (paper.id, tag)).rowcount:
-            _record(conn, batch, "forget_tag", paper.id, tag=tag)
-            changed = True
-    for note in paper.notes:
-        cursor = conn.execute(
-            "INSERT INTO notes (paper_id, created_at, body) SELECT ?1, ?2, ?3 WHERE NOT EXISTS"
-            " (SELECT 1 FROM notes WHERE paper_id = ?1 AND created_at = ?2 AND body = ?3)",
-            (paper.id, note.created_at, note.body),
-        )
-        if cursor.rowcount:
-            _record(conn, batch, "forget_note", paper.id, id=cursor.lastrowid)
-            changed = True
-    return changed
-
-
-def _merge_status(conn: sqlite3.Connection, paper: Paper, batch: int) -> bool:
-    """Take the exported status when it is the later change (ISO UTC times compare as text)."""
-    if paper.status is ReadStatus.UNREAD and not paper.status_changed_at:
-        return False
-    exported = (
-        str(paper.status),
-        paper.status_changed_at or clock(),
-        paper.read_at,
-        paper.read_version,
-    )
-    current = conn.execute(
-        "SELECT status, changed_at, read_at, read_version FROM reading_state WHERE paper_id = ?",
-        (paper.id,),
-    ).fetchone()
-    if current is not None and (tuple(current) == exported or current[1] >= exported[1]):
-        return False
-    columns = ("status", "changed_at", "read_at", "read_version")
-    before = dict(zip(columns, current or (None,) * 4, strict=True))
-    _record(conn, batch, "restore_state", paper.id, **before)
-    conn.execute(
-        "INSERT OR REPLACE INTO reading_state (paper_id, status, changed_at, read_at,"
-        " read_version) VALUES (?, ?, ?, ?, ?)",
-        (paper.id, *exported),
-    )
-    return True
-
-
-def record_added_paper(conn: sqlite3.Connection, batch: int, paper_id: str) -> None:
-    """Make a paper an import added part of its undo: undoing the import removes it."""
-    _record(conn, batch, "forget_paper", paper_id)
-
-
-def would_queue(conn: sqlite3.Connection, ids: Sequence[str]) -> list[str]:
-    """The ids ``queue_add`` would add (not queued yet, not read), for a dry run."""
-    queued = _queue_positions(conn, ids)
-    current = statuses(conn, ids)
-    return [
-        pid
-        for pid in dict.fromkeys(ids)
-        if pid not in queued and current[pid] is not ReadStatus.READ
-    ]
-
-
-def queue_missing(conn: sqlite3.Connection, ids: Sequence[str], batch: int) -> list[str]:
-    """Append, in order, the ids not queued yet; call inside a transaction. Each is a step
-    of ``batch``."""
-    queued = _queue_positions(conn, ids)
-    missing = [pid for pid in dict.fromkeys(ids) if pid not in queued]
-    if missing:
-        _insert_into_queue(conn, missing, _queue_length(conn) + 1)
-        for pid in missing:
-            _record(conn, batch, "unqueue", pid)
-    return missing
+    with transaction(conn):
+        shipped = [
+            str(pid)
+            for (pid,) in conn.execute(
+                f"SELECT id FROM papers WHERE origin != 'user' AND id {IN_IDS}", (id_list(ids),)
+            )
+        ]
+        if shipped:
+            raise InvalidValueError(
+                f"{', '.join(shipped)}: papers of the catalogue cannot be removed; "
+                f"mark them skipped instead (papercli mark-skipped {' '.join(shipped)})"
+            )
+        batch = changes.begin(conn, "remove", clock())
+        _dequeue(conn, batch, ids)
+        before = states(conn, ids)
+        for pid in ids:
+            if pid in before:
+                changes.record(conn, batch, "state", pid, before[pid], None)
+            for note_id, at, body in conn.execute(
+                "SELECT id, created_at, body FROM notes WHERE paper_id = ? ORDER BY id", (pid,)
+            ).fetchall():
+                note = {"id": note_id, "created_at": at, "body": body}
+                changes.record(conn, batch, "note", pid, note, {"id": note_id})
+            for tag in notes.tags_of(conn, pid):
+                changes.record(
+                    conn, batch, "tag", pid, {"tag": tag, "on": True}, {"tag": tag, "on": False}
+                )
+            changes.record(conn, batch, "paper", pid, changes.snapshot(conn, pid), None)
+            papers.delete_paper(conn, pid)
+        changes.finish(conn, batch, f"removed {names_list(list(ids))}")

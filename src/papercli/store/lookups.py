@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from pathlib import Path
 
+from papercli.names import name_key, person_key
 from papercli.store.base import placeholders
 from papercli.store.fts import fts_query
 
@@ -119,12 +121,93 @@ def describe_ids(conn: sqlite3.Connection, ids: Sequence[str]) -> list[tuple[str
     return [rows[i] for i in ids if i in rows]
 
 
-def complete_ids(conn: sqlite3.Connection, prefix: str, limit: int = 50) -> list[tuple[str, str]]:
-    """Paper ids starting with ``prefix``, with titles, for shell completion."""
+# Shell completion: what the options and arguments accept that starts with what has been
+# typed, in any case. Each query is an index range from that start, cut at a limit, so
+# a keypress costs the same on a million papers as on the catalogue.
+
+COMPLETIONS = 50
+"""How many candidates one completion offers at most."""
+
+Candidate = tuple[str, str, str]
+"""A completion: the value as stored, another spelling the option accepts (its folded
+key, which need not keep the typed text's accents or spaces), and help to show beside."""
+
+
+def connect_for_completion(path: Path) -> sqlite3.Connection:
+    """Open the database read-only: a completion never creates, upgrades or writes it,
+    and waits for a writer no longer than a keypress can."""
+    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=0.2)
+
+
+def complete_ids(conn: sqlite3.Connection, prefix: str) -> list[Candidate]:
+    """Paper ids (always lowercase) starting with ``prefix``, with their titles."""
+    start = prefix.lower()
     return [
-        (str(i), str(t))
+        (str(i), str(i), str(t))
         for i, t in conn.execute(
             "SELECT id, title FROM papers WHERE id >= ? AND id < ? ORDER BY id LIMIT ?",
-            (prefix, prefix + "\U0010ffff", limit),
+            (start, start + "\U0010ffff", COMPLETIONS),
         )
+    ]
+
+
+def complete_topics(conn: sqlite3.Connection, prefix: str) -> list[Candidate]:
+    """Topics starting with ``prefix``, with their descriptions (a short table: no index
+    needed to compare without case)."""
+    return [
+        (str(name), str(name), str(description))
+        for name, description in conn.execute(
+            "SELECT name, description FROM topics WHERE name >= ? COLLATE NOCASE"
+            " AND name < ? COLLATE NOCASE ORDER BY name COLLATE NOCASE LIMIT ?",
+            (prefix, prefix + "\U0010ffff", COMPLETIONS),
+        )
+    ]
+
+
+def complete_organizations(conn: sqlite3.Connection, prefix: str) -> list[Candidate]:
+    """Every spelling of an organization (``Meta``, ``FAIR``, ``Facebook AI``) starting
+    with ``prefix`` once case, spaces and punctuation are folded, with the organization
+    it stands for."""
+    start = name_key(prefix)
+    return [
+        (str(name), str(key), str(org) if org != name else "")
+        for name, key, org in conn.execute(
+            "SELECT name, key, org FROM org_names WHERE key >= ? AND key < ? ORDER BY key LIMIT ?",
+            (start, start + "\U0010ffff", COMPLETIONS),
+        )
+    ]
+
+
+def complete_tags(conn: sqlite3.Connection, prefix: str) -> list[Candidate]:
+    """The user's tags starting with ``prefix`` (the column compares without case)."""
+    return [(tag, tag, "") for tag in _distinct_from(conn, "tags", "tag", prefix)]
+
+
+def complete_families(conn: sqlite3.Connection, prefix: str) -> list[Candidate]:
+    """Authors' family names starting with ``prefix``, folded as ``--author`` folds them
+    (``roz`` finds Rozière), each once however many papers its authors wrote."""
+    return [
+        (str(conn.execute(_FAMILY_OF, (key,)).fetchone()[0]), key, "")
+        for key in _distinct_from(conn, "paper_authors", "family_key", person_key(prefix))
+    ]
+
+
+_FAMILY_OF = "SELECT family FROM paper_authors WHERE family_key = ? LIMIT 1"
+
+
+def _distinct_from(conn: sqlite3.Connection, table: str, column: str, start: str) -> list[str]:
+    """The first COMPLETIONS distinct values of an indexed column from ``start`` on that
+    begin with it, each found by one index seek past the one before: a family name on
+    50,000 papers costs no more than one on a single paper."""
+    first = f"SELECT {column} FROM {table} WHERE {column} >= :start AND {column} < :end"
+    after = f"SELECT {column} FROM {table} WHERE {column} > found.value AND {column} < :end"
+    sql = (
+        f"WITH RECURSIVE found(value) AS (SELECT ({first} ORDER BY {column} LIMIT 1)"
+        f" UNION ALL SELECT ({after} ORDER BY {column} LIMIT 1) FROM found"
+        " WHERE found.value IS NOT NULL LIMIT :limit)"
+        " SELECT value FROM found WHERE value IS NOT NULL"
+    )
+    end = start + "\U0010ffff"
+    return [
+        str(r[0]) for r in conn.execute(sql, {"start": start, "end": end, "limit": COMPLETIONS})
     ]

@@ -424,15 +424,14 @@ CREATE TRIGGER notes_search_delete AFTER DELETE ON notes BEGIN
 END;
 """
 
-# What `undo` reverts besides status changes: each step says how to put one row back as it
-# was before the command (an import, so far) that shares its batch number with
+# The steps of each undoable command (store/changes.py), by the batch number it shares with
 # status_history. History entries an import brings from another database are kept with
 # batch 0: part of the record, never a step of their own to undo.
 M006_UNDO_STEPS = """
 CREATE TABLE undo_steps (
     id INTEGER PRIMARY KEY,
     batch INTEGER NOT NULL,
-    action TEXT NOT NULL,           -- library.UNDO_ACTIONS
+    action TEXT NOT NULL,           -- the kind of step: changes.py's _APPLY
     paper_id TEXT NOT NULL,
     data TEXT NOT NULL DEFAULT '{}' -- JSON: what the action needs
 );
@@ -451,6 +450,36 @@ ALTER TABLE tags_new RENAME TO tags;
 CREATE INDEX tags_tag ON tags(tag, paper_id);
 """
 
+# One row per command that changed the user's state (store/changes.py): undo marks it
+# undone instead of deleting anything, and redo applies it again. The status changes of
+# earlier mark commands become batches with steps here, so they undo like the rest.
+M008_COMMAND_LOG = """
+CREATE TABLE command_log (
+    batch INTEGER PRIMARY KEY,
+    command TEXT NOT NULL,
+    summary TEXT NOT NULL DEFAULT '',
+    at TEXT NOT NULL,
+    undone_at TEXT,                 -- when it was undone; NULL while it stands
+    redoable INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO command_log (batch, command, summary, at)
+    SELECT batch, 'mark',
+        group_concat(paper_id || ': ' || old_status || ' -> ' || new_status, ', '),
+        max(changed_at)
+    FROM status_history WHERE batch > 0 GROUP BY batch;
+INSERT INTO undo_steps (batch, action, paper_id, data)
+    SELECT batch, 'state', paper_id, json_object(
+        'before', CASE WHEN old_status = 'unread' THEN NULL
+                       ELSE json_array(old_status, changed_at, NULL, NULL) END,
+        'after', json_array(new_status, changed_at,
+                            CASE WHEN new_status = 'read' THEN changed_at END, NULL))
+    FROM status_history WHERE batch > 0 ORDER BY id;
+INSERT INTO undo_steps (batch, action, paper_id, data)
+    SELECT batch, 'queue', paper_id, json_object('before', queue_position, 'after', NULL)
+    FROM status_history WHERE batch > 0 AND queue_position IS NOT NULL
+    ORDER BY batch, queue_position DESC;
+"""
+
 MIGRATIONS: list[str] = [
     M001_INITIAL,
     M002_ARXIV,
@@ -459,6 +488,7 @@ MIGRATIONS: list[str] = [
     M005_AUTHORS,
     M006_UNDO_STEPS,
     M007_TAG_CASE,
+    M008_COMMAND_LOG,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

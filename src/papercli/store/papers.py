@@ -106,7 +106,8 @@ def authors_of(conn: sqlite3.Connection, paper_id: str) -> list[Author]:
     ]
 
 
-# Every table with rows that hang off one paper, by the column naming it.
+# Every table with rows that hang off one paper, by the column naming it. status_history
+# is not one of them: it is the record of what happened, even to a paper since removed.
 _PAPER_ROWS = {
     "paper_names": "paper_id",
     "paper_authors": "paper_id",
@@ -117,7 +118,6 @@ _PAPER_ROWS = {
     "arxiv_meta": "paper_id",
     "arxiv_authors": "paper_id",
     "reading_state": "paper_id",
-    "status_history": "paper_id",
     "notes": "paper_id",
     "tags": "paper_id",
     "queue": "paper_id",
@@ -211,6 +211,8 @@ _ORDER = {
     "date": "p.year {d}, p.date {d}, p.id {d}",
     "title": "p.title COLLATE NOCASE {d}, p.id {d}",
     "year": "p.year {d}, p.date {d}, p.id {d}",
+    # When you read it: papers never read come after those you have, newest date first.
+    "read": "s.read_at IS NULL, s.read_at {d}, p.year DESC, p.date DESC, p.id {d}",
 }
 
 

@@ -48,6 +48,7 @@ class SearchResults(NamedTuple):
     hits: list[SearchHit]
     ranked: bool  # best first; else newest first
     too_many: bool  # more than RANK_LIMIT papers matched (so not ranked)
+    total: int | None  # the papers matching the words and filters; None if too_many
 
 
 def search_papers(
@@ -65,14 +66,15 @@ def search_papers(
         raise InvalidValueError("nothing to search for; give some words, e.g. papercli search lora")
     terms = search_terms(words)
     if not terms:
-        return SearchResults([], ranked=True, too_many=False)
+        return SearchResults([], ranked=True, too_many=False, total=0)
     where, params = where_clause(conn, selection)
     filters = where.replace("WHERE", "AND", 1)
     spaced = [t for t in terms if not re.search(UNSPACED, t)]
     if len(spaced) < len(terms):
         unspaced = [t for t in terms if re.search(UNSPACED, t)]
-        hits = _search_unspaced(conn, unspaced, spaced, filters, params, limit)
-        return SearchResults(hits, ranked=False, too_many=False)
+        hits, found, args = _search_unspaced(conn, unspaced, spaced, filters, params, limit)
+        total = _total(conn, hits, limit, found, filters, args)
+        return SearchResults(hits, ranked=False, too_many=False, total=total)
     # Docids sort by date (see migrations.M003_SEARCH): year filters become a docid range
     # that FTS5 seeks to, rather than a check on every match.
     first = _year_docid(selection.year or selection.since or 0)
@@ -131,7 +133,34 @@ def search_papers(
         )
         for row in rows
     ]
-    return SearchResults(hits, ranked=not too_many, too_many=too_many)
+    if too_many:
+        return SearchResults(hits, ranked=False, too_many=True, total=None)
+    if filters:
+        total = _total(conn, hits, limit, match, filters, [query, first, last, *params])
+    else:  # every match is a paper, so the count above is the total
+        total = count
+    return SearchResults(hits, ranked=True, too_many=False, total=total)
+
+
+def _total(
+    conn: sqlite3.Connection,
+    hits: list[SearchHit],
+    limit: int,
+    found: str,
+    filters: str,
+    args: list[object],
+) -> int:
+    """How many papers the search found in all: the hits when fewer than ``limit`` (then
+    they are all), else a count of the matches (at most RANK_LIMIT) the filters pass."""
+    if len(hits) < limit:
+        return len(hits)
+    (count,) = conn.execute(
+        "SELECT count(*) FROM paper_search JOIN search_docs d ON d.docid = paper_search.rowid"
+        " JOIN papers p ON p.id = d.paper_id LEFT JOIN reading_state s ON s.paper_id = p.id"
+        f" WHERE {found} {filters}",
+        args,
+    ).fetchone()
+    return int(count)
 
 
 def _few_papers(
@@ -162,9 +191,10 @@ def _search_unspaced(
     filters: str,
     params: list[object],
     limit: int,
-) -> list[SearchHit]:
+) -> tuple[list[SearchHit], str, list[object]]:
     """Papers having each unspaced word as a token or inside a note, and the spaced words
-    as tokens, newest first."""
+    as tokens, newest first; and the condition that finds them, with its arguments (the
+    filters' after the words'), for counting them all."""
     candidates: list[str] = []
     args: list[object] = []
     for term in unspaced:
@@ -182,16 +212,16 @@ def _search_unspaced(
         f" LEFT JOIN reading_state s ON s.paper_id = p.id WHERE {found} {filters}"
         " ORDER BY paper_search.rowid DESC LIMIT ?"
     )
-    args += [*params, limit]
     # Notes first: that is where an unspaced word is found inside a sentence.
     columns = ("notes", *_COLUMNS[:-1])
-    return [
+    hits = [
         SearchHit(
             paper_from_row(row[:W]),
             _passage(conn, int(row[W]), unspaced, [*unspaced, *spaced], columns),
         )
-        for row in conn.execute(sql, args).fetchall()
+        for row in conn.execute(sql, [*args, *params, limit]).fetchall()
     ]
+    return hits, found, [*args, *params]
 
 
 def _snippet_parts(marked: str) -> list[tuple[str, bool]]:

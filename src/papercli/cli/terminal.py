@@ -1,0 +1,247 @@
+"""What reaches the terminal: Rich's layout or plain text, colour, the width to fit, and
+the pager.
+
+At a terminal, output is laid out for people (Rich tables fitted to the width) and goes
+through a pager when it is longer than the screen; piped, it is plain text and never
+paged. Colour is a choice of its own, as in gh and git: ``--color``, else ``NO_COLOR``,
+else ``FORCE_COLOR``, else whether stdout is a terminal. Turning it off keeps the layout;
+forcing it on gives a pipe the terminal's output, colour included (for ``less -R``), but
+never the pager.
+
+Cheap to import: the everyday commands load it when piped, so subprocess, shlex and rich
+wait until a terminal needs them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import sys
+from enum import StrEnum
+from typing import TYPE_CHECKING, TextIO, cast
+
+from papercli import render
+
+if TYPE_CHECKING:
+    import subprocess
+
+    from rich.console import RenderableType
+
+
+class ColorMode(StrEnum):
+    AUTO = "auto"
+    ALWAYS = "always"
+    NEVER = "never"
+
+
+_color_mode = ColorMode.AUTO
+
+
+def set_color_mode(mode: ColorMode) -> None:
+    """Take this command's ``--color``, before it prints anything."""
+    global _color_mode
+    _color_mode = mode
+
+
+def stdout_is_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
+def color() -> bool:
+    """Whether output gets colour: ``--color``, else ``NO_COLOR`` (off), else
+    ``FORCE_COLOR`` (on), else only at a terminal. Empty variables count as unset."""
+    if _color_mode is not ColorMode.AUTO:
+        return _color_mode is ColorMode.ALWAYS
+    if os.environ.get("NO_COLOR"):
+        return False
+    return bool(os.environ.get("FORCE_COLOR")) or stdout_is_terminal()
+
+
+def rich_layout() -> bool:
+    """Whether output is laid out for a person (Rich tables and panels): at a terminal,
+    or wherever colour is forced on."""
+    return stdout_is_terminal() or color()
+
+
+def width() -> int:
+    """The columns text for people fits in: ``$COLUMNS``, else the terminal's, else 80."""
+    return shutil.get_terminal_size((80, 24)).columns
+
+
+def print_rich(renderable: RenderableType) -> None:
+    """Print a Rich table or panel at ``width()``, in colour only if ``color()``."""
+    from rich.console import Console
+
+    colour = color()
+    size = shutil.get_terminal_size((80, 24))
+    console = Console(
+        file=sys.stdout,
+        width=size.columns,
+        height=size.lines,  # with the width, so that TERM=dumb does not force 80 columns
+        force_terminal=colour,
+        color_system="auto" if colour else None,
+        no_color=not colour,
+    )
+    console.print(renderable)
+
+
+DEFAULT_PAGER = "less -FRX"
+
+PAGED_COMMANDS = frozenset(
+    {
+        "list",
+        "search",
+        "show",
+        "next",
+        "history",
+        "path",
+        "note",
+        "notes",
+        "stats",
+        "orgs",
+        "topics",
+        "authors",
+        "tags",
+        "export",
+    }
+)
+"""The commands whose output is there to be read, paged when long. Not those that ask a
+question or report progress (their output must show at once); `queue` is paged by its
+listing (``views.show_queue``), not by `queue add`, which may ask."""
+
+
+def pager_command() -> list[str] | None:
+    """The pager to run, as git and gh choose it: ``$PAPERCLI_PAGER``, else ``$PAGER``,
+    else ``less -FRX``; None when that is empty or ``cat``, or cannot be split into
+    words (said on stderr)."""
+    import shlex
+
+    text = os.environ.get("PAPERCLI_PAGER", os.environ.get("PAGER", DEFAULT_PAGER))
+    try:
+        words = shlex.split(text)
+    except ValueError as exc:  # an open quote
+        _warn(f"cannot run the pager {text!r}: {exc}")
+        return None
+    return None if words in ([], ["cat"]) else words
+
+
+def hold_output() -> HeldOutput | None:
+    """At a terminal with a pager to use, hold back stdout until it is known to be longer
+    than the screen (then it goes to the pager) or complete (then to the terminal).
+    ``HeldOutput.finish`` ends it. None, changing nothing, anywhere else."""
+    if not stdout_is_terminal():
+        return None
+    command = pager_command()
+    if command is None:
+        return None
+    size = shutil.get_terminal_size((80, 24))
+    held = HeldOutput(sys.stdout, command, size.lines, size.columns)
+    sys.stdout = cast(TextIO, held)
+    return held
+
+
+# What Rich adds to a line that takes no room on the screen: colour and style codes.
+# (Data never holds escapes: render.printable shows them as text.)
+STYLE_CODES = "\x1b\\[[0-9;]*m"
+
+
+def screen_lines(text: str, columns: int) -> int:
+    """How many lines of a terminal ``columns`` wide ``text`` fills: a line longer than
+    the width wraps onto the next; a last line without a newline counts too."""
+    lines = re.sub(STYLE_CODES, "", text).split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return sum(max(1, -(-len(line) // columns)) for line in lines)
+
+
+class HeldOutput:
+    """Stands in for stdout at a terminal: holds the text back while it fits the screen;
+    once it is longer than ``height`` lines, starts the pager and streams the rest to it.
+    Each write is flushed to the pager, so quitting the pager early ends the command
+    quietly (a closed pipe), however long its output."""
+
+    def __init__(self, terminal: TextIO, command: list[str], height: int, columns: int):
+        self.terminal = terminal
+        self.command = command
+        self.height = height
+        self.columns = columns
+        self.held: list[str] = []
+        self.pager: subprocess.Popen[bytes] | None = None
+        self.direct = False  # the pager could not start: print directly
+
+    @property
+    def encoding(self) -> str:
+        return self.terminal.encoding
+
+    @property
+    def errors(self) -> str | None:
+        return self.terminal.errors
+
+    def isatty(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self.terminal.fileno()
+
+    def write(self, text: str) -> int:
+        if not isinstance(text, str):  # Click probes for a binary stream this way
+            raise TypeError("HeldOutput takes text")
+        if self.pager is not None:
+            self._send(text)
+        elif self.direct:
+            self.terminal.write(text)
+        else:
+            self.held.append(text)
+            if screen_lines("".join(self.held), self.columns) > self.height:
+                self._start_pager()
+        return len(text)
+
+    def flush(self) -> None:
+        if self.direct:
+            self.terminal.flush()
+
+    def _send(self, text: str) -> None:
+        assert self.pager is not None and self.pager.stdin is not None
+        self.pager.stdin.write(text.encode(self.encoding, self.errors or "strict"))
+        self.pager.stdin.flush()
+
+    def _start_pager(self) -> None:
+        import subprocess
+
+        # As git does: less and lv get the options that pass colour through and quit at
+        # the end of a short text, unless the user set their own.
+        env = {"LESS": "FRX", "LV": "-c", **os.environ}
+        text, self.held = "".join(self.held), []
+        try:
+            self.pager = subprocess.Popen(self.command, stdin=subprocess.PIPE, env=env)
+        except OSError as exc:
+            _warn(f"cannot run the pager {self.command[0]!r}: {exc.strerror}")
+            self.direct = True
+            self.write(text)
+            return
+        self._send(text)
+
+    def finish(self) -> None:
+        """Put stdout back; print what was held, or close the pager's input and wait
+        until the user quits it (Ctrl-C belongs to the pager meanwhile, as in git)."""
+        sys.stdout = self.terminal
+        if self.pager is None:
+            self.terminal.write("".join(self.held))
+            self.terminal.flush()
+            return
+        assert self.pager.stdin is not None
+        with contextlib.suppress(BrokenPipeError):  # the user quit the pager before the end
+            self.pager.stdin.close()
+        while True:
+            try:
+                self.pager.wait()
+                return
+            except KeyboardInterrupt:
+                continue
+
+
+def _warn(message: str) -> None:
+    sys.stderr.write(render.printable(f"warning: {message}; printing directly") + "\n")
+    sys.stderr.flush()

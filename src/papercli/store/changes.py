@@ -1,0 +1,238 @@
+"""The change log behind undo and redo: each command that changes the user's state is one
+batch of steps, and each step says how one thing was before the command and after it.
+
+Undo puts every step of the newest batch back as it was before (newest step first) and
+marks the batch undone; nothing is deleted, so ``history`` still shows it. Redo applies
+the most recently undone batch again. A new command forgets what could still be redone.
+A step never fails on what other commands did in between: a paper already back in the
+queue stays where it is, a note already gone stays gone.
+
+Kinds of step, and what "before" and "after" hold (None: the thing did not exist):
+``state`` (a paper's reading_state row), ``queue`` (its queue position), ``note`` (a
+note's paper, time and text), ``tag`` (whether the paper had the tag), ``history`` (a
+status_history row an import brought), ``paper`` (a whole paper a user added or removed).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from papercli.errors import NotFoundError
+from papercli.models import ArxivRecord, Author, Note, Paper, ReadStatus
+from papercli.store import arxiv_meta, papers
+
+# Status changes whose batch was undone did not happen: readers of status_history skip them.
+LIVE_HISTORY = "batch NOT IN (SELECT batch FROM command_log WHERE undone_at IS NOT NULL)"
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    batch: int
+    command: str
+    summary: str
+    at: str
+    undone_at: str | None
+
+
+def begin(conn: sqlite3.Connection, command: str, at: str) -> int:
+    """Start the batch of one command (inside its transaction); what was undone can no
+    longer be redone once something new happens."""
+    conn.execute("UPDATE command_log SET redoable = 0 WHERE undone_at IS NOT NULL")
+    cursor = conn.execute(
+        "INSERT INTO command_log (command, summary, at) VALUES (?, '', ?)", (command, at)
+    )
+    return int(cursor.lastrowid or 0)
+
+
+def finish(conn: sqlite3.Connection, batch: int, summary: str) -> None:
+    """Say what the batch did, in a line for people; a batch with no step is dropped."""
+    if conn.execute("SELECT 1 FROM undo_steps WHERE batch = ?", (batch,)).fetchone():
+        conn.execute("UPDATE command_log SET summary = ? WHERE batch = ?", (summary, batch))
+    elif not conn.execute("SELECT 1 FROM status_history WHERE batch = ?", (batch,)).fetchone():
+        conn.execute("DELETE FROM command_log WHERE batch = ?", (batch,))
+
+
+def record(
+    conn: sqlite3.Connection, batch: int, kind: str, paper_id: str, before: Any, after: Any
+) -> None:
+    conn.execute(
+        "INSERT INTO undo_steps (batch, action, paper_id, data) VALUES (?, ?, ?, ?)",
+        (batch, kind, paper_id, json.dumps({"before": before, "after": after}, ensure_ascii=False)),
+    )
+
+
+def record_added(conn: sqlite3.Connection, paper_ids: list[str], command: str, at: str) -> None:
+    """Make adding these papers one undoable command (inside the adding transaction)."""
+    if not paper_ids:
+        return
+    batch = begin(conn, command, at)
+    for paper_id in paper_ids:
+        record(conn, batch, "paper", paper_id, None, snapshot(conn, paper_id))
+    shown = ", ".join(paper_ids[:5]) + (" and more" if len(paper_ids) > 5 else "")
+    finish(conn, batch, f"added {shown}")
+
+
+def undo(conn: sqlite3.Connection, at: str) -> LogEntry:
+    """Revert the newest batch not undone yet; return it."""
+    row = conn.execute(
+        "SELECT batch FROM command_log WHERE undone_at IS NULL ORDER BY batch DESC LIMIT 1"
+    ).fetchone()
+    if row is None:
+        raise NotFoundError("there is nothing to undo")
+    _replay(conn, int(row[0]), "before", "DESC")
+    conn.execute("UPDATE command_log SET undone_at = ?, redoable = 1 WHERE batch = ?", (at, row[0]))
+    return _entry(conn, int(row[0]))
+
+
+def redo(conn: sqlite3.Connection) -> LogEntry:
+    """Apply again the most recently undone batch, if nothing happened since."""
+    row = conn.execute(
+        "SELECT batch FROM command_log WHERE undone_at IS NOT NULL AND redoable"
+        " ORDER BY undone_at DESC, batch ASC LIMIT 1"
+    ).fetchone()
+    if row is None:
+        raise NotFoundError("there is nothing to redo")
+    _replay(conn, int(row[0]), "after", "ASC")
+    conn.execute("UPDATE command_log SET undone_at = NULL WHERE batch = ?", (row[0],))
+    return _entry(conn, int(row[0]))
+
+
+def log(conn: sqlite3.Connection, limit: int | None = None) -> list[LogEntry]:
+    """Every command's batch, newest first (``history --all``)."""
+    sql = "SELECT batch, command, summary, at, undone_at FROM command_log ORDER BY batch DESC"
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    return [LogEntry(int(b), str(c), str(s), str(a), u) for b, c, s, a, u in conn.execute(sql)]
+
+
+def _entry(conn: sqlite3.Connection, batch: int) -> LogEntry:
+    b, c, s, a, u = conn.execute(
+        "SELECT batch, command, summary, at, undone_at FROM command_log WHERE batch = ?",
+        (batch,),
+    ).fetchone()
+    return LogEntry(int(b), str(c), str(s), str(a), u)
+
+
+def _replay(conn: sqlite3.Connection, batch: int, side: str, order: str) -> None:
+    steps = conn.execute(
+        f"SELECT action, paper_id, data FROM undo_steps WHERE batch = ? ORDER BY id {order}",
+        (batch,),
+    ).fetchall()
+    for kind, paper_id, data in steps:
+        _APPLY[str(kind)](conn, str(paper_id), json.loads(data)[side])
+
+
+def _set_state(conn: sqlite3.Connection, paper_id: str, value: list[Any] | None) -> None:
+    conn.execute("DELETE FROM reading_state WHERE paper_id = ?", (paper_id,))
+    if value is not None:
+        conn.execute(
+            "INSERT INTO reading_state (paper_id, status, changed_at, read_at, read_version)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (paper_id, *value),
+        )
+
+
+def _set_queue(conn: sqlite3.Connection, paper_id: str, position: int | None) -> None:
+    queued = conn.execute("SELECT 1 FROM queue WHERE paper_id = ?", (paper_id,)).fetchone()
+    if position is None:
+        if queued:
+            conn.execute("DELETE FROM queue WHERE paper_id = ?", (paper_id,))
+            renumber_queue(conn)
+        return
+    if queued:
+        conn.execute("DELETE FROM queue WHERE paper_id = ?", (paper_id,))
+        renumber_queue(conn)
+    (length,) = conn.execute("SELECT count(*) FROM queue").fetchone()
+    at = max(1, min(position, length + 1))
+    conn.execute("UPDATE queue SET position = position + 1 WHERE position >= ?", (at,))
+    conn.execute(
+        "INSERT INTO queue (paper_id, position, added_at) VALUES (?, ?, datetime('now'))",
+        (paper_id, at),
+    )
+
+
+def renumber_queue(conn: sqlite3.Connection) -> None:
+    """Make positions 1..n again, keeping the order."""
+    conn.execute(
+        "UPDATE queue SET position = ranked.n FROM (SELECT paper_id,"
+        " row_number() OVER (ORDER BY position, rowid) AS n FROM queue) AS ranked"
+        " WHERE queue.paper_id = ranked.paper_id AND queue.position != ranked.n"
+    )
+
+
+def _set_note(conn: sqlite3.Connection, paper_id: str, value: dict[str, Any]) -> None:
+    """``{"id", "created_at", "body"}``: the note as it was; ``{"id"}`` alone: no note."""
+    if "body" not in value:
+        conn.execute("DELETE FROM notes WHERE id = ?", (value["id"],))
+        return
+    conn.execute(
+        "INSERT OR REPLACE INTO notes (id, paper_id, created_at, body) VALUES (?, ?, ?, ?)",
+        (value["id"], paper_id, value["created_at"], value["body"]),
+    )
+
+
+def _set_tag(conn: sqlite3.Connection, paper_id: str, value: dict[str, Any]) -> None:
+    """``{"tag", "on"}``: whether the paper carries the tag."""
+    if value["on"]:
+        conn.execute("INSERT OR IGNORE INTO tags VALUES (?, ?)", (paper_id, value["tag"]))
+    else:
+        conn.execute("DELETE FROM tags WHERE paper_id = ? AND tag = ?", (paper_id, value["tag"]))
+
+
+def _set_history(conn: sqlite3.Connection, paper_id: str, value: dict[str, Any]) -> None:
+    """``{"id", "row"}``: an imported status change is in the history; ``{"id"}``: it is not."""
+    if "row" not in value:
+        conn.execute("DELETE FROM status_history WHERE id = ?", (value["id"],))
+        return
+    old, new, at = value["row"]
+    conn.execute(
+        "INSERT OR IGNORE INTO status_history (id, batch, paper_id, old_status, new_status,"
+        " changed_at) VALUES (?, 0, ?, ?, ?, ?)",
+        (value["id"], paper_id, old, new, at),
+    )
+
+
+def snapshot(conn: sqlite3.Connection, paper_id: str) -> dict[str, Any]:
+    """A paper's facts and fetched metadata, enough to put it back after removing it."""
+    paper = papers.get_paper(conn, paper_id)
+    fetched = arxiv_meta.arxiv_record(conn, paper_id)
+    return {
+        "paper": asdict(paper),
+        "arxiv": None if fetched is None else [asdict(fetched[0]), fetched[1]],
+    }
+
+
+def _set_paper(conn: sqlite3.Connection, paper_id: str, value: dict[str, Any] | None) -> None:
+    """A user's own paper exists (as in the snapshot) or does not."""
+    if value is None:
+        papers.delete_paper(conn, paper_id)
+        return
+    if conn.execute("SELECT 1 FROM papers WHERE id = ?", (paper_id,)).fetchone():
+        return
+    fields = dict(value["paper"])
+    fields["authors"] = [_author(a) for a in fields["authors"]]
+    fields["arxiv_authors"] = [_author(a) for a in fields["arxiv_authors"]]
+    fields["notes"] = [Note(**n) for n in fields["notes"]]
+    fields["status"] = ReadStatus(fields["status"])
+    papers.insert_paper(conn, Paper(**fields))
+    if value["arxiv"] is not None:
+        record, fetched_at = value["arxiv"]
+        record["authors"] = [_author(a) for a in record["authors"]]
+        arxiv_meta.store_arxiv_record(conn, paper_id, ArxivRecord(**record), fetched_at)
+
+
+def _author(value: dict[str, Any]) -> Author:
+    return Author(**{**value, "affiliations": tuple(value.get("affiliations", ()))})
+
+
+_APPLY: dict[str, Any] = {
+    "state": _set_state,
+    "queue": _set_queue,
+    "note": _set_note,
+    "tag": _set_tag,
+    "history": _set_history,
+    "paper": _set_paper,
+}

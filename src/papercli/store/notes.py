@@ -1,0 +1,152 @@
+"""The notes and tags a user writes on papers: each change one undoable command."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from papercli.errors import InvalidValueError, NotFoundError
+from papercli.models import Note
+from papercli.store import changes, library
+from papercli.store.base import transaction
+
+
+def add_note(conn: sqlite3.Connection, paper_id: str, body: str) -> str:
+    text = _note_text(body)
+    now = library.clock()
+    with transaction(conn):
+        batch = changes.begin(conn, "note", now)
+        cursor = conn.execute(
+            "INSERT INTO notes (paper_id, created_at, body) VALUES (?, ?, ?)", (paper_id, now, text)
+        )
+        note = {"id": cursor.lastrowid, "created_at": now, "body": text}
+        changes.record(conn, batch, "note", paper_id, {"id": cursor.lastrowid}, note)
+        changes.finish(conn, batch, f"added a note to {paper_id}")
+    return now
+
+
+def _note_text(body: str) -> str:
+    text = body.strip()
+    if not text:
+        raise InvalidValueError("the note is empty; nothing was saved")
+    return text
+
+
+def edit_note(conn: sqlite3.Connection, paper_id: str, number: int, body: str) -> None:
+    """Replace the text of a paper's note number ``number`` (1 = oldest); its date stays."""
+    text = _note_text(body)
+    with transaction(conn):
+        note_id, created_at, old = _note(conn, paper_id, number)
+        batch = changes.begin(conn, "note edit", library.clock())
+        conn.execute("UPDATE notes SET body = ? WHERE id = ?", (text, note_id))
+        before = {"id": note_id, "created_at": created_at, "body": old}
+        changes.record(conn, batch, "note", paper_id, before, {**before, "body": text})
+        changes.finish(conn, batch, f"edited note {number} of {paper_id}")
+
+
+def delete_note(conn: sqlite3.Connection, paper_id: str, number: int) -> Note:
+    """Delete a paper's note number ``number`` (1 = oldest); return it."""
+    with transaction(conn):
+        note_id, created_at, body = _note(conn, paper_id, number)
+        batch = changes.begin(conn, "note delete", library.clock())
+        conn.execute("DELETE FROM notes WHERE id = ?", (note_id,))
+        before = {"id": note_id, "created_at": created_at, "body": body}
+        changes.record(conn, batch, "note", paper_id, before, {"id": note_id})
+        changes.finish(conn, batch, f"deleted note {number} of {paper_id}")
+    return Note(created_at, body)
+
+
+def note(conn: sqlite3.Connection, paper_id: str, number: int) -> Note:
+    """A paper's note number ``number`` (1 = oldest)."""
+    _, created_at, body = _note(conn, paper_id, number)
+    return Note(created_at, body)
+
+
+def _note(conn: sqlite3.Connection, paper_id: str, number: int) -> tuple[int, str, str]:
+    rows = conn.execute(
+        "SELECT id, created_at, body FROM notes WHERE paper_id = ? ORDER BY id", (paper_id,)
+    ).fetchall()
+    if not 1 <= number <= len(rows):
+        have = f"it has {len(rows)}" if rows else "it has none"
+        raise NotFoundError(
+            f"{paper_id} has no note {number} ({have}; see papercli note {paper_id})"
+        )
+    note_id, created_at, body = rows[number - 1]
+    return int(note_id), str(created_at), str(body)
+
+
+def notes_of(conn: sqlite3.Connection, paper_id: str) -> list[Note]:
+    return [
+        Note(str(at), str(body))
+        for at, body in conn.execute(
+            "SELECT created_at, body FROM notes WHERE paper_id = ? ORDER BY id", (paper_id,)
+        )
+    ]
+
+
+@dataclass(frozen=True)
+class PaperNote:
+    paper_id: str
+    title: str
+    number: int  # the note's number on its paper, as `note REF --edit N` takes it
+    created_at: str
+    body: str
+
+
+def all_notes(conn: sqlite3.Connection, limit: int | None = None) -> list[PaperNote]:
+    """Every note on every paper, newest first."""
+    sql = (
+        "SELECT n.paper_id, coalesce(p.title, ''),"
+        " (SELECT count(*) FROM notes m WHERE m.paper_id = n.paper_id AND m.id <= n.id),"
+        " n.created_at, n.body FROM notes n LEFT JOIN papers p ON p.id = n.paper_id"
+        " ORDER BY n.id DESC"
+    )
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    return [
+        PaperNote(str(pid), str(title), int(number), str(at), str(body))
+        for pid, title, number, at, body in conn.execute(sql)
+    ]
+
+
+def tags_of(conn: sqlite3.Connection, paper_id: str) -> list[str]:
+    return [
+        str(r[0])
+        for r in conn.execute("SELECT tag FROM tags WHERE paper_id = ? ORDER BY tag", (paper_id,))
+    ]
+
+
+def change_tags(
+    conn: sqlite3.Connection, ids: Sequence[str], add: Sequence[str], remove: Sequence[str]
+) -> None:
+    with transaction(conn):
+        batch = changes.begin(conn, "tag", library.clock())
+        for pid in ids:
+            for tag in add:
+                if conn.execute("INSERT OR IGNORE INTO tags VALUES (?, ?)", (pid, tag)).rowcount:
+                    changes.record(
+                        conn, batch, "tag", pid, {"tag": tag, "on": False}, {"tag": tag, "on": True}
+                    )
+            for tag in remove:
+                for (stored,) in conn.execute(
+                    "SELECT tag FROM tags WHERE paper_id = ? AND tag = ?", (pid, tag)
+                ).fetchall():
+                    conn.execute("DELETE FROM tags WHERE paper_id = ? AND tag = ?", (pid, tag))
+                    changes.record(
+                        conn,
+                        batch,
+                        "tag",
+                        pid,
+                        {"tag": stored, "on": True},
+                        {"tag": stored, "on": False},
+                    )
+        edits = [f"+{t}" for t in add] + [f"-{t}" for t in remove]
+        changes.finish(conn, batch, f"tagged {library.names_list(list(ids))} {' '.join(edits)}")
+
+
+def tag_counts(conn: sqlite3.Connection) -> list[tuple[str, int]]:
+    return [
+        (str(t), int(c))
+        for t, c in conn.execute("SELECT tag, count(*) FROM tags GROUP BY tag ORDER BY tag")
+    ]

@@ -1,0 +1,422 @@
+"""Errors in one style and options that mean the same everywhere (issue 12).
+
+Every error is one line on stderr starting ``error:``, with the README's exit codes, Click's
+usage errors included; `--db` and `-n` work alike in every command; and every example in
+every command's help returns something on the shipped catalogue.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shlex
+import shutil
+import sqlite3
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.main import get_command
+from typer.testing import CliRunner, Result
+
+from papercli import refs
+from papercli.cli import queue as queue_module
+from papercli.cli.app import app
+from scripts.readme_reference import command_paths, help_text
+from tests.conftest import run_fast
+
+Run = Callable[..., Result]
+
+
+def assert_one_error_line(result: Result, code: int) -> str:
+    """The run failed with ``code`` and said why in one line on stderr, nothing else."""
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert (result.exit_code, result.stdout) == (code, "")
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("error: ")
+    return line
+
+
+# -- Click's usage errors, in papercli's style ------------------------------------------
+
+USAGE_ERRORS = [
+    (
+        ["list", "--frmat", "json"],
+        "error: no such option: --frmat (did you mean --format?); see papercli list --help",
+    ),
+    (["show"], "error: missing argument REF; see papercli show --help"),
+    (
+        ["list", "--format", "yaml"],
+        "error: invalid value for --format: 'yaml' is not one of 'table', 'json', 'csv', 'ids'",
+    ),
+    (["list", "--since", "abc"], "error: invalid value for --since: 'abc' is not a valid int"),
+    (
+        ["list", "extra"],
+        "error: got unexpected extra argument(s) (extra); see papercli list --help",
+    ),
+    (["list", "--since"], "error: option '--since' requires an argument"),
+    (["-x", "list"], "error: no such option: -x; see papercli --help"),
+    (
+        ["mark", "lora"],
+        "error: missing option --as (choose from: unread, reading, read, skipped);"
+        " see papercli mark --help",
+    ),
+    (
+        ["queue", "add", "lora", "--tpo"],
+        "error: no such option: --tpo (did you mean --top?); see papercli queue add --help",
+    ),
+    (["queue", "move", "lora", "first"], "error: invalid value for N: 'first' is not a valid int"),
+    (["shw", "lora"], "error: no such command 'shw' (did you mean 'show'?)"),
+    (["queue", "ad", "lora"], "error: no such command 'ad' (did you mean 'add'?)"),
+    (["zzz"], "error: no such command 'zzz'; see papercli --help"),
+    (["db", "pth"], "error: no such command 'pth' (did you mean 'path'?)"),
+]
+
+
+@pytest.mark.parametrize(
+    ("args", "line"), [pytest.param(*case, id=" ".join(case[0])) for case in USAGE_ERRORS]
+)
+def test_a_usage_error_is_one_line_and_exit_2(run: Run, args: list[str], line: str) -> None:
+    assert assert_one_error_line(run(*args), 2) == line
+
+
+def test_help_is_unchanged() -> None:
+    runner = CliRunner()
+    for args in (["list", "--help"], ["list", "-h"], ["queue", "add", "-h"], ["tag", "--help"]):
+        result = runner.invoke(app, args, prog_name="papercli")
+        assert result.exit_code == 0
+        assert result.stdout.startswith(f"Usage: papercli {' '.join(args[:-1])} [OPTIONS]")
+        assert result.stderr == ""
+
+
+def test_an_arxiv_id_not_in_the_list_says_how_to_add_it(run: Run) -> None:
+    expected = (
+        "error: arXiv:2312.00752 is not in the catalogue or your list;"
+        " add it with: papercli add 2312.00752"
+    )
+    assert assert_one_error_line(run("show", "2312.00752"), 1) == expected
+    assert assert_one_error_line(run("show", "arXiv:2312.00752v2"), 1) == expected
+
+
+def test_a_question_answered_no_is_one_error_line(
+    run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`queue clear` at a terminal, answered "n": Click's "Aborted!" becomes an error."""
+    run("queue", "add", "lora")
+    at_a_terminal = SimpleNamespace(stdin=SimpleNamespace(isatty=lambda: True))
+    monkeypatch.setattr(queue_module, "sys", at_a_terminal)
+    result = run("queue", "clear", input="n\n")
+    assert result.exit_code == 1
+    assert result.stderr == "error: aborted\n"
+    assert run("queue", "--format", "ids").stdout == "lora\n"
+
+
+# Tokens a hurried user might type, good and bad; no --edit (an editor), no --help.
+TOKENS = ["--frmat", "-x", "--limit", "-n", "abc", "-1", "3", "--format", "yaml", "json"]
+TOKENS += ["ids", "--since", "2021", "--", "-", "extra", "lora", "gpt", "--sort", "colour"]
+TOKENS += ["--status=maybe", "--db", "--as", "read", "+t", "-t", "--top", "--at", "2312.00752"]
+# Every command that needs neither the network, an editor nor a file.
+COMMAND_LINES = ["list", "search", "show", "orgs", "topics", "authors", "mark-read", "mark"]
+COMMAND_LINES += ["mark-unread", "history", "undo", "note", "tag", "tags", "path", "queue"]
+COMMAND_LINES += ["queue add", "queue remove", "queue move", "queue clear", "next", "stats"]
+COMMAND_LINES += ["export", "db path", "shw", "queue ad"]
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    command=st.sampled_from(COMMAND_LINES),
+    tokens=st.lists(st.sampled_from(TOKENS), max_size=4),
+)
+def test_whatever_is_typed_a_failure_is_one_error_line(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str, tokens: list[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)  # `--db NAME` makes its database here
+    result = run(*command.split(), *tokens)
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    if result.exit_code != 0:
+        assert result.exit_code in (1, 2)
+        (line,) = result.stderr.splitlines()
+        assert line.startswith("error: ")
+
+
+# -- titles in an ambiguity list -----------------------------------------------------
+
+
+def test_an_ambiguity_list_cuts_titles_between_words(run: Run, run_json: Run) -> None:
+    line = assert_one_error_line(run("show", "gpt"), 1)
+    shown = dict(re.findall(r"(gpt-\d) \(([^()]*), \d{4}\)", line))
+    assert set(shown) == {"gpt-1", "gpt-2", "gpt-3", "gpt-4"}
+    assert shown["gpt-1"] == "Improving Language Understanding by…"
+    for pid, text in shown.items():
+        title = run_json("show", pid, "--format", "json")["title"]
+        assert text == title or (text.endswith("…") and title.startswith(text[:-1] + " "))
+
+
+@given(st.text(st.sampled_from("ab :,-—\t"), max_size=80), st.integers(5, 60))
+def test_shorten_never_cuts_a_word(title: str, width: int) -> None:
+    short, normal = refs.shorten(title, width), " ".join(title.split())
+    if short == normal:  # whole: short enough, or one word too long to cut
+        assert len(normal) <= width or " " not in normal
+        return
+    assert short.endswith("…")
+    kept = short[:-1]
+    assert normal.startswith(kept)
+    assert normal[len(kept)] in " ,;:-\u2013\u2014"  # the next character ends a word
+    assert len(short) <= width or " " not in kept  # longer only for a first word too long
+
+
+# -- --db after the command name, on both paths ----------------------------------------
+
+
+@pytest.fixture
+def queued_db(tmp_path: Path) -> Path:
+    """A database of its own, not the default one: lora and qlora queued."""
+    path = tmp_path / "mine.db"
+    result = CliRunner().invoke(app, ["--db", str(path), "queue", "add", "lora", "qlora"])
+    assert result.exit_code == 0, result.output
+    return path
+
+
+DB_AFTER = [
+    (["queue", "--db", "{db}", "--format", "ids"], "lora\nqlora\n"),
+    (["next", "--format", "id", "--db={db}"], "lora\n"),
+    (["--db", "{other}", "next", "--db", "{db}", "-f", "id"], "lora\n"),
+    (["mark-read", "lora", "--db", "{db}"], "lora: unread -> read (removed from the queue)\n"),
+    (["list", "--status", "unread", "--db", "{db}", "-n", "1", "-f", "ids"], "adam\n"),
+]
+
+
+@pytest.mark.parametrize(
+    ("args", "stdout"), [pytest.param(*case, id=" ".join(case[0])) for case in DB_AFTER]
+)
+def test_db_works_after_the_command_name_on_both_paths(
+    queued_db: Path, tmp_path: Path, db_path: Path, args: list[str], stdout: str
+) -> None:
+    runner = CliRunner()
+    seen = []
+    for way in ("typer", "fast"):
+        db = tmp_path / f"{way}.db"
+        shutil.copyfile(queued_db, db)
+        argv = [a.format(db=db, other=tmp_path / "other.db") for a in args]
+        result = runner.invoke(app, argv) if way == "typer" else run_fast(runner, argv)
+        assert result is not None, "the fast path declined"
+        queue = runner.invoke(app, ["--db", str(db), "queue", "-f", "ids"]).stdout
+        seen.append((result.exit_code, result.stdout, result.stderr, queue))
+    assert seen[0] == seen[1]
+    assert seen[0][:2] == (0, stdout)
+    assert not db_path.exists()  # the default database was never opened
+    assert not (tmp_path / "other.db").exists()  # nor the one named before the command
+
+
+# -- -n is a limit everywhere --------------------------------------------------------
+
+
+def _all_params() -> list[tuple[str, object]]:
+    root = get_command(app)
+    found = []
+    for path in command_paths():
+        command = root
+        for name in path:
+            command = command.get_command(None, name)  # type: ignore[attr-defined]
+        found += [(" ".join(path), param) for param in command.params]
+    return found
+
+
+def test_n_means_a_limit_in_every_command() -> None:
+    with_n = {(where, p.name) for where, p in _all_params() if "-n" in getattr(p, "opts", [])}
+    limits = {(where, p.name) for where, p in _all_params() if p.name == "limit"}
+    assert with_n == limits
+    assert {where for where, _ in limits} >= {"list", "search", "history"}
+
+
+def test_import_dry_run_has_no_short_form(run: Run, tmp_path: Path) -> None:
+    backup = tmp_path / "backup.json"
+    assert run("export", "--format", "json", "-o", str(backup)).exit_code == 0
+    line = assert_one_error_line(run("import", str(backup), "-n"), 2)
+    assert line.startswith("error: no such option: -n")
+    assert run("import", str(backup), "--dry-run").exit_code == 0
+
+
+# -- queue --format ids ----------------------------------------------------------------
+
+
+def test_queue_lists_ids_one_per_line_on_both_paths(run: Run) -> None:
+    run("queue", "add", "qlora", "lora", "dpo")
+    for args in (["queue", "--format", "ids"], ["queue", "-f", "ids"]):
+        fast_result = run_fast(CliRunner(), args)
+        assert fast_result is not None
+        typer_result = CliRunner().invoke(app, args)
+        for result in (fast_result, typer_result):
+            assert (result.exit_code, result.stdout) == (0, "qlora\nlora\ndpo\n")
+    assert run("mark-read", "-", input=run("queue", "-f", "ids").stdout).exit_code == 0
+    assert run("queue", "-f", "ids").stdout == ""
+
+
+# -- tags that start with a dash -------------------------------------------------------
+
+
+def test_tag_names_may_look_like_short_options(run: Run, run_json: Run) -> None:
+    assert run("tag", "lora", "+hx", "+h", "+keep").stdout == "lora: h, hx, keep\n"
+    result = run("tag", "lora", "-hx", "-h")
+    assert (result.exit_code, result.stdout) == (0, "lora: keep\n")
+    assert run_json("show", "lora", "--format", "json")["tags"] == ["keep"]
+
+
+# -- every --help example returns something --------------------------------------------
+
+
+def _help_examples() -> list[str]:
+    """Every example line in every command's help, once each, in help order."""
+    examples: list[str] = []
+    for path in command_paths():
+        block = re.search(r"\n  Examples?:\n((?:    .*\n)+)", help_text(path))
+        assert block, f"no examples in the help of {path}"
+        examples += [line.strip() for line in block.group(1).splitlines()]
+    return list(dict.fromkeys(examples))
+
+
+# Examples that cannot run here, and why.
+CANNOT_RUN = {
+    "papercli fetch": "needs arXiv",
+    "papercli fetch --missing": "needs arXiv",
+    "papercli fetch lora gpt-3": "needs arXiv",
+    "papercli fetch --format json": "needs arXiv",
+    "papercli add 2312.00752": "needs arXiv",
+    "papercli add https://arxiv.org/abs/2312.00752 --id mamba --topic architecture --queue": (
+        "needs arXiv"
+    ),
+    "papercli add 2404.14219 arXiv:2402.17764v1": "needs arXiv",
+    "papercli open lora": "opens a browser",
+    'papercli open "attention is all you need" --pdf': "opens a browser",
+    "papercli open $(papercli next --format id)": "opens a browser",
+    "papercli note lora --edit": "opens an editor",
+    "papercli note lora --edit 2": "opens an editor",
+    "papercli remove my-paper": "needs a paper you added, from arXiv",
+    "papercli remove my-paper other-paper --yes": "needs papers you added, from arXiv",
+    "papercli queue clear": "asks for confirmation at a terminal",
+    "papercli import references.bib --dry-run": "needs a BibTeX file of papers not in the list",
+    "papercli import to-read.txt --queue": "needs arXiv",
+}
+
+# Examples that show something only after earlier commands (run first, in order).
+PRIOR_STATE = {
+    "papercli queue": ["papercli queue add lora"],
+    "papercli queue --format ids": ["papercli queue add lora"],
+    "papercli queue move qlora 1": ["papercli queue add lora qlora"],
+    "papercli queue remove glam": ["papercli queue add glam"],
+    "papercli queue remove lora qlora": ["papercli queue add lora qlora"],
+    "papercli queue clear --yes": ["papercli queue add lora"],
+    "papercli next": ["papercli queue add lora"],
+    "papercli history": ["papercli mark-read lora"],
+    "papercli history lora": ["papercli mark-read lora"],
+    "papercli history --limit 5 --format json": ["papercli mark-read lora"],
+    "papercli undo": ["papercli mark-read lora"],
+    "papercli redo": ["papercli mark-read lora", "papercli undo"],
+    "papercli mark-unread lora": ["papercli mark-read lora"],
+    "papercli list --topic peft --format ids | papercli mark-unread -": [
+        "papercli list --topic peft --format ids | papercli mark-read -"
+    ],
+    "papercli note lora": ['papercli note lora "rank 8 is enough"'],
+    "papercli note lora --delete 1": ['papercli note lora "rank 8 is enough"'],
+    "papercli notes": ['papercli note lora "rank 8 is enough"'],
+    "papercli notes --limit 5 --format json": ['papercli note lora "rank 8 is enough"'],
+    "papercli search 低秩": ['papercli note lora "低秩适配很有用"'],
+    "papercli tag lora": ["papercli tag lora +must-read"],
+    "papercli list --tag must-read": ["papercli tag lora +must-read"],
+    "papercli tags": ["papercli tag lora +must-read"],
+    "papercli tags --format json": ["papercli tag lora +must-read"],
+    "papercli export --queue --format bibtex -o queue.bib": ["papercli queue add lora"],
+    "papercli export --queue > reading-list.md": ["papercli queue add lora"],
+    "papercli export --status read --group-by year": ["papercli mark-read lora"],
+    "papercli import backup.json": [
+        "papercli mark-read lora",
+        "papercli export --format json -o backup.json",
+        "papercli undo",
+    ],
+}
+
+# What an output says when it shows nothing.
+NOTHING = re.compile(r"\b0 papers\b|nothing to do|not in the queue|\(no tags\)|no \w+ match")
+
+
+@pytest.fixture(scope="module")
+def fresh_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh database, made once and copied for each example."""
+    directory = tmp_path_factory.mktemp("fresh")
+    made = CliRunner().invoke(app, ["--db", str(directory / "made.db"), "list", "--limit", "0"])
+    assert made.exit_code == 0, made.output
+    with contextlib.closing(sqlite3.connect(directory / "made.db")) as conn:
+        conn.execute("VACUUM INTO ?", (str(directory / "fresh.db"),))
+    return directory / "fresh.db"
+
+
+def run_example(run: Run, line: str) -> tuple[Result, str]:
+    """Run an example as a shell would (a pipeline, a `> FILE`, a `~`); the last command's
+    result and everything it produced: stdout, stderr and the file it wrote."""
+    stdin: str | None = None
+    result: Result | None = None
+    output = ""
+    for stage in line.split(" | "):
+        words = [os.path.expanduser(word) for word in shlex.split(stage)]
+        assert words[0] == "papercli"
+        args = words[1 : words.index(">")] if ">" in words else words[1:]  # stdout is shown
+        result = run(*args, input=stdin)
+        assert result.exit_code == 0, f"{stage}: {result.output}"
+        stdin, output = result.stdout, result.stdout + result.stderr
+        if "-o" in args:
+            output += Path(args[args.index("-o") + 1]).read_text()
+    assert result is not None
+    return result, output
+
+
+@pytest.mark.parametrize("example", _help_examples())
+def test_every_help_example_returns_something(
+    run: Run,
+    fresh_db: Path,
+    db_path: Path,
+    tmp_path: Path,
+    isolated_data_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    example: str,
+) -> None:
+    if example in CANNOT_RUN:
+        pytest.skip(CANNOT_RUN[example])
+    shutil.copyfile(fresh_db, db_path)
+    (isolated_data_dir / "backups").mkdir()  # db backup ~/backups/papers.db
+    monkeypatch.chdir(tmp_path)  # files the examples write land here
+    for step in PRIOR_STATE.get(example, []):
+        run_example(run, step)
+    result, output = run_example(run, example)
+    assert output.strip(), f"{example} printed nothing"
+    assert not NOTHING.search(output), f"{example} showed nothing:\n{output}"
+    with contextlib.suppress(json.JSONDecodeError):
+        assert json.loads(result.stdout), f"{example} printed empty JSON"
+
+
+def test_the_exception_lists_name_only_real_examples() -> None:
+    examples = set(_help_examples())
+    assert set(CANNOT_RUN) <= examples
+    assert set(PRIOR_STATE) <= examples
+
+
+def test_cli_main_prints_usage_errors_in_one_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The console script, not only CliRunner: Click's usage block never shows."""
+    from papercli.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["papercli", "shw", "lora"])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err == "error: no such command 'shw' (did you mean 'show'?)\n"

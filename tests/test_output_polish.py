@@ -1,0 +1,497 @@
+"""Terminal output people read (issue 12): the pager, colour apart from layout, text and
+tables that fit the width, search's counts, and numbers right-aligned in every table.
+
+"At a terminal" is ``terminal.stdout_is_terminal`` patched to say so: CliRunner's stdout
+never is one. The pager is a script in tmp_path that copies what it gets to a file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from papercli import render
+from papercli.cli import fast, terminal, views
+from papercli.cli.app import app
+from tests.conftest import run_fast
+
+ESC = "\x1b["
+
+
+@pytest.fixture(autouse=True)
+def plain_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An 80 by 24 terminal (when there is one), no colour settings of the person running
+    the tests, and no pager but the fake one (``paged``): never the real less."""
+    for name in ("FORCE_COLOR", "PAGER", "LESS", "LV", "TERM"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PAPERCLI_PAGER", "")
+    monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.setenv("LINES", "24")
+
+
+@pytest.fixture
+def at_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(terminal, "stdout_is_terminal", lambda: True)
+
+
+@pytest.fixture
+def paged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Where the fake pager puts what it is given (and the $LESS it saw, in ``.less``)."""
+    script = tmp_path / "fake-pager"
+    script.write_text('#!/bin/sh\nprintf %s "$LESS" > "$1.less"\nexec cat > "$1"\n')
+    script.chmod(0o755)
+    target = tmp_path / "paged.txt"
+    monkeypatch.setenv("PAPERCLI_PAGER", f"{shlex.quote(str(script))} {shlex.quote(str(target))}")
+    return target
+
+
+def _no_pager(paged: Path) -> None:
+    assert not paged.exists(), "the pager ran"
+
+
+# -- 1. the pager ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["list"], ["stats"], ["history"], ["queue"], ["search", "model", "-n", "40"]],
+    ids=" ".join,
+)
+def test_long_output_at_a_terminal_goes_through_the_pager(run, at_terminal, paged, args):
+    assert run("queue", "add", "--since", "2022").exit_code == 0  # 40 papers: a long queue
+    assert run("mark-read", "transformer", "bert", "gpt-1", "gpt-2", "gpt-3").exit_code == 0
+    assert run("mark-skipped", "t5", "ernie", "distilbert", "glam", "alibi").exit_code == 0
+    result = run(*args)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    text = paged.read_text(encoding="utf-8")
+    assert len(text.splitlines()) > 24
+    assert ESC in text and ("━" in text or "─" in text)  # coloured tables, for less -R
+    assert Path(f"{paged}.less").read_text() == "FRX"  # as git sets it, when $LESS is unset
+
+
+def test_output_that_fits_the_screen_is_printed_directly(run, at_terminal, paged):
+    assert run("queue", "add", "lora").exit_code == 0
+    result = run("next")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("lora  LoRA: Low-Rank Adaptation")
+    _no_pager(paged)
+
+
+def test_long_means_more_lines_than_the_screen_has(run, at_terminal, paged, monkeypatch):
+    lines = len(run("--no-pager", "list").stdout.splitlines())
+    monkeypatch.setenv("LINES", str(lines))
+    assert run("list").stdout.count("\n") == lines
+    _no_pager(paged)
+    monkeypatch.setenv("LINES", str(lines - 1))
+    assert run("list").stdout == ""
+    assert paged.read_text(encoding="utf-8").count("\n") == lines
+
+
+@pytest.mark.parametrize(
+    ("option", "variables"),
+    [
+        ("--no-pager", {}),
+        (None, {"PAPERCLI_PAGER": ""}),
+        (None, {"PAPERCLI_PAGER": "cat"}),
+        (None, {"PAPERCLI_PAGER": None, "PAGER": ""}),
+    ],
+    ids=["--no-pager", "PAPERCLI_PAGER=", "PAPERCLI_PAGER=cat", "PAGER="],
+)
+@pytest.mark.parametrize("command", ["list", "stats"])  # the fast path and Typer's
+def test_paging_can_be_turned_off(run, at_terminal, paged, monkeypatch, option, variables, command):
+    for name, value in variables.items():
+        if value is None:
+            monkeypatch.delenv(name)
+        else:
+            monkeypatch.setenv(name, value)
+    result = run(*([option] if option else []), command)
+    assert result.exit_code == 0
+    assert len(result.stdout.splitlines()) > 24
+    _no_pager(paged)
+
+
+def test_pager_is_papercli_pager_then_pager(run, at_terminal, paged, monkeypatch):
+    monkeypatch.setenv("PAGER", "/no/such/pager")
+    assert run("list").exit_code == 0
+    assert paged.exists()  # PAPERCLI_PAGER wins
+    paged.unlink()
+    monkeypatch.setenv("PAGER", os.environ["PAPERCLI_PAGER"])
+    monkeypatch.delenv("PAPERCLI_PAGER")
+    monkeypatch.setenv("LESS", "-S")
+    assert run("stats").exit_code == 0
+    assert paged.exists()
+    assert Path(f"{paged}.less").read_text() == "-S"  # the user's own $LESS is kept
+
+
+@pytest.mark.parametrize("args", [["list"], ["--color", "always", "stats"]], ids=" ".join)
+def test_piped_output_is_never_paged(run, paged, monkeypatch, args):
+    monkeypatch.setenv("LINES", "5")
+    result = run(*args)
+    assert result.exit_code == 0
+    assert len(result.stdout.splitlines()) > 5
+    _no_pager(paged)
+
+
+@pytest.mark.parametrize(
+    ("pager", "problem"),
+    [
+        ("/no/such/pager -R", "'/no/such/pager': No such file or directory"),
+        ('less "-R', "'less \"-R': No closing quotation"),
+    ],
+)
+def test_a_pager_that_cannot_run_is_named_and_the_output_printed(
+    run, at_terminal, monkeypatch, pager, problem
+):
+    monkeypatch.setenv("PAPERCLI_PAGER", pager)
+    result = run("list")
+    assert result.exit_code == 0
+    assert result.stderr == f"warning: cannot run the pager {problem}; printing directly\n"
+    assert len(result.stdout.splitlines()) > 24
+
+
+def test_quitting_the_pager_early_is_a_quiet_success(run, at_terminal, tmp_path, monkeypatch):
+    quitter = tmp_path / "quits"
+    quitter.write_text("#!/bin/sh\nexit 0\n")  # reads nothing: like pressing q at once
+    quitter.chmod(0o755)
+    monkeypatch.setenv("PAPERCLI_PAGER", str(quitter))
+    result = run("export", "--format", "json")  # far more than a pipe holds
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")
+
+
+# -- 2. a listing too long for Rich, at a terminal ---------------------------------------
+
+
+@pytest.mark.parametrize("columns", [80, 120, 200])
+def test_a_listing_too_long_for_rich_is_wrapped_to_the_terminal(
+    run, at_terminal, monkeypatch, columns
+):
+    monkeypatch.setattr(views, "RICH_MAX_ROWS", 10)
+    monkeypatch.setenv("COLUMNS", str(columns))
+    lines = run("--no-pager", "list").stdout.splitlines()
+    assert max(map(len, lines)) <= columns
+    assert "┃" not in "".join(lines) and ESC not in "".join(lines)  # plain, streamed
+    assert lines[0].startswith("id ") and " title " in lines[0]
+    ids = run("list", "--format", "ids").stdout.split()
+    starts = [line.split()[0] for line in lines[1:] if not line.startswith(" ")]
+    assert starts == ids  # one paper after the other, each id whole on its first line
+    assert len(lines) > len(ids) + 1  # titles wrapped onto following lines
+    monkeypatch.setattr(terminal, "stdout_is_terminal", lambda: False)
+    piped = run("list").stdout.splitlines()
+    assert max(map(len, piped)) > columns  # a pipe still gets one line a paper
+
+
+def test_wrapped_titles_break_between_words(run, at_terminal, monkeypatch):
+    monkeypatch.setattr(views, "RICH_MAX_ROWS", 1)
+    lines = run("--no-pager", "list", "--topic", "peft").stdout.splitlines()
+    start = lines[0].index("title")
+    end = lines[0].index("authors")
+    first = next(i for i, line in enumerate(lines) if line.startswith("lora "))
+    title = [lines[first][start:end].strip()]
+    for line in lines[first + 1 :]:
+        if not line.startswith(" "):
+            break
+        title.append(line[start:end].strip())
+    assert " ".join(title) == "LoRA: Low-Rank Adaptation of Large Language Models"
+
+
+WORD = st.text(st.characters(codec="ascii", categories=["L", "N", "P"]), min_size=1, max_size=8)
+CELL = st.lists(WORD, max_size=6).map(" ".join)
+
+
+@given(
+    headers=st.lists(WORD, min_size=1, max_size=5, unique=True),
+    rows=st.lists(st.lists(CELL, min_size=5, max_size=5), max_size=6),
+    width=st.integers(10, 120),
+    data=st.data(),
+)
+def test_a_fitted_table_fits_and_keeps_every_word(headers, rows, width, data):
+    rows = [row[: len(headers)] for row in rows]
+    wrapping = data.draw(st.lists(st.sampled_from(headers), unique=True))
+    lines = list(render.plain_table_lines(headers, rows, width, wrapping))
+    if not rows:
+        assert lines == []
+        return
+    naturals = [max(len(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
+    floors = [min(n, max(len(h), 8)) for h, n in zip(headers, naturals, strict=True)]
+    if sum(floors) + 2 * (len(headers) - 1) <= width:
+        assert max(map(len, lines)) <= width
+    words = " ".join(lines).split()
+    assert sorted(words) == sorted(" ".join([*headers, *map(" ".join, rows)]).split())
+
+
+# -- 3. colour apart from layout ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "variables", "colour"),
+    [
+        ([], {}, True),
+        ([], {"NO_COLOR": "1"}, False),
+        (["--color", "never"], {}, False),
+        (["--color", "never"], {"FORCE_COLOR": "1"}, False),
+        (["--color", "always"], {"NO_COLOR": "1"}, True),
+        ([], {"NO_COLOR": "1", "FORCE_COLOR": "1"}, False),
+        ([], {"NO_COLOR": ""}, True),  # empty counts as unset
+    ],
+)
+@pytest.mark.parametrize("command", [["list", "--since", "2023"], ["queue"], ["stats"]])
+def test_colour_is_a_choice_apart_from_the_layout_at_a_terminal(
+    run, at_terminal, monkeypatch, args, variables, colour, command
+):
+    assert run("queue", "add", "lora").exit_code == 0
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    result = run("--no-pager", *args, *command)
+    assert result.exit_code == 0
+    assert (ESC in result.stdout) == colour
+    assert "─" in result.stdout  # Rich's tables either way
+    assert max(map(len, _unstyled(result.stdout).splitlines())) <= 80
+
+
+@pytest.mark.parametrize(
+    ("args", "variables"),
+    [(["--color", "always"], {}), ([], {"FORCE_COLOR": "1"})],
+    ids=["--color always", "FORCE_COLOR"],
+)
+def test_forced_colour_gives_a_pipe_the_terminals_output(run, monkeypatch, args, variables):
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("COLUMNS", "100")
+    result = run(*args, "list", "--since", "2023")
+    assert ESC in result.stdout and "┃" in result.stdout
+    assert max(map(len, _unstyled(result.stdout).splitlines())) == 100  # fitted to $COLUMNS
+    assert _unstyled(result.stdout) == _unstyled(run(*args, "list", "--since", "2023").stdout)
+
+
+def test_piped_output_is_plain_without_colour(run):
+    result = run("list", "--since", "2023")
+    assert ESC not in result.stdout and "┃" not in result.stdout
+
+
+def test_color_and_no_pager_come_before_the_command_on_both_paths(run):
+    invocation = fast.parse(["--no-pager", "--color", "never", "list", "-n", "1"])
+    assert invocation is not None
+    assert invocation.options == {"no_pager": True, "color": "never"}
+    assert fast.parse(["list", "--no-pager"]) is None  # left to Typer, which refuses it
+    for args in (["list", "--no-pager"], ["list", "--color", "never"]):
+        result = run(*args)
+        assert result.exit_code == 2
+        assert f"no such option: {args[1]}" in result.stderr
+    result = run("--color", "sometimes", "list")
+    assert result.exit_code == 2 and "'sometimes' is not one of" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--color", "never", "--no-pager", "list", "--since", "2023"],
+        ["--no-pager", "--color", "always", "queue"],
+        ["--color=never", "--no-pager", "show", "lora"],
+    ],
+    ids=" ".join,
+)
+def test_both_paths_print_the_same_at_a_terminal(run, at_terminal, args):
+    assert run("queue", "add", "lora", "dpo").exit_code == 0
+    fast_result = run_fast(CliRunner(), args)
+    assert fast_result is not None, "the fast path declined"
+    typer_result = CliRunner().invoke(app, args)
+    assert (fast_result.exit_code, fast_result.stdout) == (0, typer_result.stdout)
+    assert ("━" in fast_result.stdout or "─" in fast_result.stdout) and fast_result.stdout
+
+
+def _unstyled(text: str) -> str:
+    return re.sub("\x1b\\[[0-9;]*m", "", text)
+
+
+# -- 4. text wrapped at word boundaries to the width -------------------------------------
+
+
+def test_next_wraps_at_word_boundaries_and_keeps_the_address_whole(run, monkeypatch):
+    assert run("queue", "add", "gpt-1").exit_code == 0
+    why = run("show", "gpt-1", "--format", "json").stdout
+    paper = json.loads(why)
+    for columns in (40, 80):
+        monkeypatch.setenv("COLUMNS", str(columns))
+        lines = run("next").stdout.splitlines()
+        url = lines.pop()
+        assert url == f"  {paper['url']}"  # longer than 80 columns, and never broken
+        assert max(map(len, lines)) <= columns
+        assert lines[0].startswith("gpt-1  Improving")
+        text = f"gpt-1 {paper['title']} ({paper['year']}) {paper['why']}"
+        assert " ".join(lines).split() == text.split()
+
+
+@pytest.mark.parametrize("columns", [80, 120, 200])
+@pytest.mark.parametrize("where", ["piped", "terminal"])
+def test_stats_fit_the_width_and_wrap_names_between_words(run, monkeypatch, columns, where):
+    if where == "terminal":
+        monkeypatch.setattr(terminal, "stdout_is_terminal", lambda: True)
+    monkeypatch.setenv("COLUMNS", str(columns))
+    assert run("mark-read", "lora").exit_code == 0
+    text = _unstyled(run("--no-pager", "stats").stdout)
+    assert max(map(len, text.splitlines())) <= columns
+    orgs = [row["name"] for row in json.loads(run("stats", "-f", "json").stdout)["by_organization"]]
+    words = text.split()
+    for name in orgs:
+        assert all(word in words for word in name.split()), name  # no word cut in two
+    if columns == 200:  # room for every name on one line
+        assert re.search("^ ?University of Washington  ", text, re.MULTILINE)
+
+
+@given(
+    text=st.lists(st.lists(WORD, max_size=12).map(" ".join), min_size=1, max_size=3).map("\n".join),
+    width=st.integers(24, 100),  # room for the longest prefix and a word
+    prefix=st.sampled_from(["", "  ", " 1. 2024-05-01  ", "lora  "]),
+)
+def test_wrap_block_fits_keeps_words_and_paragraphs(text, width, prefix):
+    block = render.wrap_block(text, width, prefix)
+    lines = block.split("\n")
+    assert all(len(line) <= width for line in lines)  # words here are shorter than a line
+    assert lines[0].startswith(prefix.rstrip())
+    indent = " " * len(prefix)
+    assert all(line.startswith(indent) or not line for line in lines[1:])
+    assert block.split() == (prefix + text).split()
+
+
+def test_wrap_block_never_breaks_an_address_or_kept_words_and_shows_escapes():
+    url = "https://example.org/" + "a" * 90
+    assert render.wrap_block(f"see {url} now", 40, "  ") == f"  see\n  {url}\n  now"
+    goal = f"QLoRA (2023)  <-{render.KEEP_TOGETHER}goal"
+    assert render.wrap_block(goal, 20, "8. ") == "8. QLoRA (2023)\n   <- goal"
+    assert render.wrap_block("a\x1b[2Jb", 40) == "a\\x1b[2Jb"
+
+
+# -- 5. search says when it shows fewer than match, and shows the status ----------------
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["model"],
+        ["language", "models", "--since", "2021"],
+        ["model", "--status", "unread", "--topic", "peft"],
+        ["transf"],  # the prefix retry
+    ],
+    ids=" ".join,
+)
+def test_search_says_how_many_match_when_it_shows_fewer(run, run_json, args):
+    everything = run_json("search", *args, "-n", "1000", "--format", "json")
+    assert len(everything) > 2
+    for output in (["--format", "json"], []):
+        result = run("search", *args, "-n", "2", *output)
+        assert result.exit_code == 0
+        assert result.stderr == f"2 of {len(everything)} matches; -n to see more\n"
+    assert run("search", *args, "-n", str(len(everything))).stderr == ""
+
+
+def test_search_counts_matches_found_inside_notes(run):
+    for paper in ("lora", "qlora", "dpo"):
+        assert run("note", paper, "我们用低秩适配来微调模型").exit_code == 0
+    result = run("search", "低秩", "-n", "1")
+    assert result.stderr == "1 of 3 matches; -n to see more\n"
+    assert run("search", "低秩", "--status", "read").stderr == "no papers match\n"
+
+
+def test_search_shows_the_status(run, at_terminal):
+    assert run("mark-read", "transformer").exit_code == 0
+    lines = run("--color", "never", "search", "attention", "-n", "3").stdout.splitlines()
+    header = next(line for line in lines if line.startswith("┃"))
+    assert [cell.strip() for cell in header.strip("┃").split("┃")] == [
+        "id",
+        "title",
+        "year",
+        "status",
+        "match",
+    ]
+    row = next(line for line in lines if "transformer" in line)
+    assert "│ read " in row
+
+
+def test_search_piped_has_a_status_column(run):
+    assert run("mark-reading", "transformer").exit_code == 0
+    lines = run("search", "attention", "-n", "3").stdout.splitlines()
+    assert lines[0].split() == ["id", "title", "year", "status", "match"]
+    column = lines[0].index("status")
+    assert lines[1].startswith("transformer ") and lines[1][column:].startswith("reading ")
+
+
+# -- 6. ids and text left, numbers right, in every table ---------------------------------
+
+
+def _rich_cells(text: str, header: str) -> list[str]:
+    """The non-empty cells of a Rich table's column, as drawn (padding included)."""
+    lines = text.splitlines()
+    heads = next(line for line in lines if line.startswith("┃")).strip("┃").split("┃")
+    column = [head.strip() for head in heads].index(header)
+    rows = [line.strip("│").split("│") for line in lines if line.startswith("│")]
+    return [row[column] for row in rows if row[column].strip()]
+
+
+def _plain_cells(text: str, header: str, following: str) -> list[str]:
+    lines = text.splitlines()
+    start = lines[0].index(header) if header != lines[0].split()[0] else 0
+    end = lines[0].index(following)
+    return [line[start:end] for line in lines[1:]]
+
+
+def _aligned(cells: list[str]) -> str:
+    """left or right, from where the cells' values start and end."""
+    starts = {len(c) - len(c.lstrip()) for c in cells}
+    ends = {len(c.rstrip()) for c in cells}
+    assert len(starts) == 1 or len(ends) == 1, cells
+    return "left" if len(starts) == 1 and len(ends) > 1 else "right"
+
+
+@pytest.fixture
+def long_queue(run):
+    assert run("queue", "add", "--since", "2023").exit_code == 0  # 26: one and two digits
+    assert run("mark-read", "transformer", "lora", "dpo").exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("command", "header", "alignment"),
+    [
+        (["queue"], "#", "right"),
+        (["queue"], "id", "left"),
+        (["queue"], "title", "left"),
+        (["history"], "id", "left"),
+        (["history"], "title", "left"),
+        (["orgs"], "organization", "left"),
+        (["orgs"], "papers", "right"),
+        (["authors"], "papers", "right"),
+    ],
+)
+def test_rich_tables_put_numbers_right_and_the_rest_left(
+    run, at_terminal, long_queue, monkeypatch, command, header, alignment
+):
+    monkeypatch.setenv("COLUMNS", "200")
+    result = run("--no-pager", "--color", "never", *command)
+    assert _aligned(_rich_cells(result.stdout, header)) == alignment
+
+
+@pytest.mark.parametrize(
+    ("command", "header", "following", "alignment"),
+    [
+        (["queue"], "#", "id", "right"),
+        (["queue"], "id", "title", "left"),
+        (["orgs"], "papers", "aliases", "right"),
+        (["stats"], "read", "reading", "right"),
+    ],
+)
+def test_plain_tables_put_numbers_right_and_the_rest_left(
+    run, long_queue, command, header, following, alignment
+):
+    text = run(*command).stdout
+    if command == ["stats"]:  # its tables follow one another; take the one by year
+        text = text.split("\n\n")[1].split("\n", 1)[1]
+    cells = [cell for cell in _plain_cells(text, header, following) if cell.strip()]
+    assert _aligned(cells) == alignment

@@ -1,0 +1,183 @@
+"""Undo and redo cover every change a user makes, and never lose the record of it."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from papercli import paths
+from papercli.models import Paper
+from papercli.store import base, connection, migrations, papers
+
+
+def _queue(run) -> list[str]:
+    return [p["id"] for p in json.loads(run("queue", "--format", "json").stdout)]
+
+
+def _state(run) -> str:
+    """Everything a user did, as a full export (without its date) plus the queue."""
+    data = json.loads(run("export", "--format", "json").stdout)
+    data.pop("exported_on")
+    return json.dumps([data, _queue(run)])
+
+
+@pytest.mark.parametrize(
+    ("commands", "says"),
+    [
+        ([["queue", "add", "lora", "qlora"]], "undone: queued lora, qlora"),
+        (
+            [["queue", "add", "lora", "qlora"], ["queue", "remove", "lora"]],
+            "undone: took lora out of the queue",
+        ),
+        (
+            [["queue", "add", "lora", "qlora", "dpo"], ["queue", "move", "dpo", "1"]],
+            "undone: moved dpo from #3 to #1",
+        ),
+        (
+            [["queue", "add", "lora", "qlora"], ["queue", "clear", "--yes"]],
+            "undone: cleared the queue (2 papers)",
+        ),
+        ([["tag", "lora", "+Must-Read", "+later"]], "undone: tagged lora +Must-Read +later"),
+        ([["tag", "lora", "+a"], ["tag", "lora", "-a"]], "undone: tagged lora -a"),
+        ([["note", "lora", "first", "thought"]], "undone: added a note to lora"),
+        (
+            [["note", "lora", "x"], ["note", "lora", "--delete", "1"]],
+            "undone: deleted note 1 of lora",
+        ),
+        ([["mark-read", "lora", "cot"]], "undone: marked lora, cot read"),
+    ],
+)
+def test_undo_reverts_exactly_the_last_command_and_redo_reapplies_it(run, commands, says):
+    for command in commands[:-1]:
+        assert run(*command).exit_code == 0
+    before = _state(run)
+    assert run(*commands[-1]).exit_code == 0
+    after = _state(run)
+    undone = run("undo")
+    assert undone.exit_code == 0, undone.output
+    assert undone.stdout.splitlines()[0] == says
+    assert _state(run) == before
+    redone = run("redo")
+    assert redone.exit_code == 0, redone.output
+    assert redone.stdout.splitlines()[0] == says.replace("undone", "redone", 1)
+    assert _state(run) == after
+
+
+def test_undo_then_a_new_command_leaves_nothing_to_redo(run):
+    run("tag", "lora", "+a")
+    run("undo")
+    run("tag", "lora", "+b")
+    result = run("redo")
+    assert result.exit_code == 1
+    assert "nothing to redo" in result.stderr
+
+
+def test_history_keeps_undone_changes_marked(run, run_json):
+    run("mark-read", "lora")
+    run("undo")
+    entries = run_json("history", "--format", "json")
+    assert [(e["id"], e["to"], e["undone"]) for e in entries] == [("lora", "read", True)]
+    assert "read (undone)" in run("history").stdout
+    everything = run_json("history", "--all", "--format", "json")
+    assert everything[0]["command"] == "mark-read"
+    assert everything[0]["what"] == "marked lora read"
+    assert everything[0]["undone"] is True
+    run("redo")
+    assert run_json("history", "--format", "json")[0]["undone"] is False
+
+
+def test_history_all_shows_every_kind_of_change(run, run_json):
+    run("queue", "add", "lora")
+    run("tag", "lora", "+x")
+    run("note", "lora", "hello")
+    commands = [e["command"] for e in run_json("history", "--all", "--format", "json")]
+    assert commands == ["note", "tag", "queue add"]
+
+
+def test_an_undone_read_is_not_counted_as_read(run, run_json):
+    run("mark-read", "lora")
+    run("undo")
+    exported = json.loads(
+        run("export", "--search", "lora", "--year", "2021", "--format", "json").stdout
+    )
+    assert exported["papers"][0]["history"] == []
+
+
+def test_notes_can_be_edited_deleted_and_listed_across_papers(run, run_json, monkeypatch, tmp_path):
+    assert run("note", "lora", "first", "thought").stdout == "noted on lora\n"
+    run("note", "qlora", "4-bit")
+    editor = tmp_path / "editor.sh"
+    editor.write_text('#!/bin/sh\nsed -i "1s/.*/second thought/" "$1"\n', encoding="utf-8")
+    editor.chmod(0o755)
+    monkeypatch.setenv("EDITOR", str(editor))
+    assert run("note", "lora", "--edit", "1").stdout == "edited note 1 of lora\n"
+    assert run_json("show", "lora", "--format", "json")["notes"][0]["body"] == "second thought"
+    listed = run_json("notes", "--format", "json")
+    assert [(n["id"], n["number"], n["note"]) for n in listed] == [
+        ("qlora", 1, "4-bit"),
+        ("lora", 1, "second thought"),
+    ]
+    assert run("note", "lora", "--delete", "1").exit_code == 0
+    assert run_json("show", "lora", "--format", "json")["notes"] == []
+    missing = run("note", "lora", "--delete", "3")
+    assert missing.exit_code == 1
+    assert "lora has no note 3 (it has none" in missing.stderr
+
+
+def _user_paper(db: Path) -> None:
+    conn = connection.open_database(db, paths.seed_path())
+    with base.transaction(conn):
+        papers.insert_paper(
+            conn, Paper("mine", "My Own Paper", "Mine", 2024, "2024-02-02", origin="user")
+        )
+    conn.close()
+
+
+def test_remove_deletes_a_users_paper_and_undo_brings_it_all_back(run, db_path):
+    run("list", "--limit", "1")
+    _user_paper(db_path)
+    run("mark-reading", "mine")
+    run("note", "mine", "keep this")
+    run("tag", "mine", "+own")
+    run("queue", "add", "lora", "mine")
+    before = _state(run)
+    result = run("remove", "mine")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "removed mine\n"
+    assert run("show", "mine").exit_code == 1
+    assert _queue(run) == ["lora"]
+    assert run("undo").stdout.startswith("undone: removed mine")
+    assert _state(run) == before
+
+
+def test_catalogue_papers_cannot_be_removed(run):
+    result = run("remove", "lora", "--yes")
+    assert result.exit_code == 1
+    assert "papers of the catalogue cannot be removed; mark them skipped instead" in result.stderr
+    assert run("show", "lora").exit_code == 0
+
+
+def test_an_earlier_databases_mark_commands_still_undo(run, db_path):
+    """A mark-read from before the change log: migration 8 turns it into undoable steps."""
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    script = "".join(migrations.MIGRATIONS[:7])
+    conn.executescript(f"BEGIN; {script} PRAGMA user_version = 7; COMMIT;")
+    conn.executescript(
+        """
+        INSERT INTO reading_state VALUES ('lora', 'read', '2024-01-02T00:00:00Z',
+                                          '2024-01-02T00:00:00Z', NULL);
+        INSERT INTO queue VALUES ('cot', 1, '2024-01-01T00:00:00Z');
+        INSERT INTO status_history (batch, paper_id, old_status, new_status, changed_at,
+                                    queue_position)
+            VALUES (1, 'lora', 'unread', 'read', '2024-01-02T00:00:00Z', 1);
+        """
+    )
+    conn.close()
+    undone = run("undo")
+    assert undone.exit_code == 0, undone.output
+    assert undone.stdout == "undone: lora: unread -> read\nlora: read -> unread (undone)\n"
+    assert _queue(run) == ["lora", "cot"]
+    assert json.loads(run("show", "lora", "--format", "json").stdout)["status"] == "unread"
