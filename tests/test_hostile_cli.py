@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from papercli import paths, render
+from papercli import paths, textlayout
 from papercli.cli import common, fast
 from papercli.cli.app import app
 from papercli.errors import PapercliError
@@ -94,21 +94,21 @@ def hostile(db_path: Path) -> Path:
 
 @pytest.mark.parametrize(("raw", "shown"), SHOWN.items(), ids=repr)
 def test_printable_shows_control_characters_as_escapes(raw, shown):
-    assert render.printable(f"a{raw}b") == f"a{shown}b"
+    assert textlayout.printable(f"a{raw}b") == f"a{shown}b"
 
 
 def test_printable_keeps_lines_only_where_asked():
-    assert render.printable("one\ntwo\tthree\u202eevil") == "one\\ntwo\\tthree\\u202eevil"
-    assert render.printable("one\ntwo\tthree", multiline=True) == "one\ntwo\tthree"
-    assert render.printable("Jürgen\u00a0Schmidhuber, 低秩") == "Jürgen\u00a0Schmidhuber, 低秩"
+    assert textlayout.printable("one\ntwo\tthree\u202eevil") == "one\\ntwo\\tthree\\u202eevil"
+    assert textlayout.printable("one\ntwo\tthree", multiline=True) == "one\ntwo\tthree"
+    assert textlayout.printable("Jürgen\u00a0Schmidhuber, 低秩") == "Jürgen\u00a0Schmidhuber, 低秩"
 
 
 @given(st.text(), st.booleans())
 def test_printable_text_never_holds_a_control_character(text, multiline):
-    shown = render.printable(text, multiline=multiline)
+    shown = textlayout.printable(text, multiline=multiline)
     assert not _controls(shown.replace("\t", "")) if multiline else not _controls(shown)
     assert shown.count("\n") == (text.count("\n") if multiline else 0)
-    assert render.printable(shown, multiline=multiline) == shown
+    assert textlayout.printable(shown, multiline=multiline) == shown
 
 
 # Every command that prints paper data for people, through code that renders it.
@@ -157,7 +157,7 @@ def test_show_keeps_the_lines_of_a_note(run, hostile):
     note = next(i for i, line in enumerate(lines) if line.lstrip().startswith("note"))
     rest = [line.strip() for line in lines[note:]]
     assert "second line" in rest  # on a line of its own
-    assert render.printable(EVIL) in "".join(rest[: rest.index("second line")])
+    assert textlayout.printable(EVIL) in "".join(rest[: rest.index("second line")])
 
 
 def test_json_and_csv_keep_the_data_exact(run, run_json, hostile):
@@ -176,7 +176,7 @@ def test_json_and_csv_keep_the_data_exact(run, run_json, hostile):
 def test_error_messages_are_printable(capsys):
     assert common.report_failure(PapercliError(f"no paper matches {EVIL}", 1)) == 1
     err = capsys.readouterr().err
-    assert err == f"error: no paper matches {render.printable(EVIL)}\n"
+    assert err == f"error: no paper matches {textlayout.printable(EVIL)}\n"
 
 
 HUGE = "1" + "0" * 30

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from papercli import render
+from papercli import textlayout
 from papercli.cli import common
 
 JSON_VALUES = st.recursive(
@@ -39,13 +39,13 @@ def test_csv_is_written_in_chunks_that_read_back_whole(capsys):
 
 
 def test_plain_table_aligns_on_the_first_rows_and_never_cuts_a_later_cell(monkeypatch):
-    monkeypatch.setattr(render, "ALIGNED_ROWS", 2)
+    monkeypatch.setattr(textlayout, "ALIGNED_ROWS", 2)
     rows = [["a", "x"], ["bb", "y"], ["a-much-longer-id", "z"]]
-    assert list(render.plain_table_lines(["id", "t"], iter(rows))) == [
+    assert list(textlayout.plain_table_lines(["id", "t"], iter(rows))) == [
         "id  t",
         "a   x",
         "bb  y",
         "a-much-longer-id  z",
     ]
-    monkeypatch.setattr(render, "ALIGNED_ROWS", 1000)
-    assert render.plain_table(["id", "t"], rows).splitlines()[1] == "a                 x"
+    monkeypatch.setattr(textlayout, "ALIGNED_ROWS", 1000)
+    assert textlayout.plain_table(["id", "t"], rows).splitlines()[1] == "a                 x"

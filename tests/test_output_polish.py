@@ -18,7 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from papercli import render
+from papercli import textlayout
 from papercli.cli import fast, terminal, views
 from papercli.cli.app import app
 from tests.conftest import run_fast
@@ -216,7 +216,7 @@ CELL = st.lists(WORD, max_size=6).map(" ".join)
 def test_a_fitted_table_fits_and_keeps_every_word(headers, rows, width, data):
     rows = [row[: len(headers)] for row in rows]
     wrapping = data.draw(st.lists(st.sampled_from(headers), unique=True))
-    lines = list(render.plain_table_lines(headers, rows, width, wrapping))
+    lines = list(textlayout.plain_table_lines(headers, rows, width, wrapping))
     if not rows:
         assert lines == []
         return
@@ -353,7 +353,7 @@ def test_stats_fit_the_width_and_wrap_names_between_words(run, monkeypatch, colu
     prefix=st.sampled_from(["", "  ", " 1. 2024-05-01  ", "lora  "]),
 )
 def test_wrap_block_fits_keeps_words_and_paragraphs(text, width, prefix):
-    block = render.wrap_block(text, width, prefix)
+    block = textlayout.wrap_block(text, width, prefix)
     lines = block.split("\n")
     assert all(len(line) <= width for line in lines)  # words here are shorter than a line
     assert lines[0].startswith(prefix.rstrip())
@@ -364,10 +364,10 @@ def test_wrap_block_fits_keeps_words_and_paragraphs(text, width, prefix):
 
 def test_wrap_block_never_breaks_an_address_or_kept_words_and_shows_escapes():
     url = "https://example.org/" + "a" * 90
-    assert render.wrap_block(f"see {url} now", 40, "  ") == f"  see\n  {url}\n  now"
-    goal = f"QLoRA (2023)  <-{render.KEEP_TOGETHER}goal"
-    assert render.wrap_block(goal, 20, "8. ") == "8. QLoRA (2023)\n   <- goal"
-    assert render.wrap_block("a\x1b[2Jb", 40) == "a\\x1b[2Jb"
+    assert textlayout.wrap_block(f"see {url} now", 40, "  ") == f"  see\n  {url}\n  now"
+    goal = f"QLoRA (2023)  <-{textlayout.KEEP_TOGETHER}goal"
+    assert textlayout.wrap_block(goal, 20, "8. ") == "8. QLoRA (2023)\n   <- goal"
+    assert textlayout.wrap_block("a\x1b[2Jb", 40) == "a\\x1b[2Jb"
 
 
 # -- 5. search says when it shows fewer than match, and shows the status ----------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from rich.console import Console
 
-from papercli import render
+from papercli import render, textlayout
 from papercli.models import Author, Paper, ReadStatus
 from papercli.store.progress import Stats, StatusCounts
 
@@ -45,7 +45,7 @@ def test_papers_table_fits_the_terminal(width):
 
 
 def test_plain_table_aligns_columns():
-    text = render.plain_table(["id", "title"], [["a", "First"], ["longer-id", "Second"]])
+    text = textlayout.plain_table(["id", "title"], [["a", "First"], ["longer-id", "Second"]])
     assert text.splitlines() == ["id         title", "a          First", "longer-id  Second"]
 
 

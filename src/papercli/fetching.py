@@ -19,7 +19,7 @@ from papercli.arxiv_ids import parse_arxiv_id
 from papercli.errors import InvalidValueError, PapercliError
 from papercli.models import ArxivRecord, Author, Paper
 from papercli.names import name_key, person_key, slugify
-from papercli.store import arxiv_meta, changes, library, lookups, papers
+from papercli.store import arxiv_meta, authors, changes, library, lookups, papers
 from papercli.store.base import transaction
 
 if TYPE_CHECKING:
@@ -170,9 +170,9 @@ def _store_checked(
     before = arxiv_meta.arxiv_record(conn, paper_id)
     arxiv_meta.store_arxiv_record(conn, paper_id, record, fetched_at)
     if papers.origin_of(conn, paper_id) == "user":
-        papers.write_authors(conn, paper_id, _authors_of(record))
+        authors.write_authors(conn, paper_id, _authors_of(record))
     else:
-        ours = [a.name for a in papers.authors_of(conn, paper_id)]
+        ours = [a.name for a in authors.authors_of(conn, paper_id)]
         theirs = [a.name for a in record.authors]
         if [person_key(n) for n in ours] != [person_key(n) for n in theirs]:
             summary.authors_differ.append(AuthorMismatch(paper_id, ours, theirs))

@@ -7,10 +7,10 @@ cost. Which form, at what width and in what colour is the CLI's choice.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from itertools import chain, islice, zip_longest
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Literal
 
+from papercli import textlayout
 from papercli.models import Author, Paper, ReadStatus
 
 if TYPE_CHECKING:
@@ -19,33 +19,16 @@ if TYPE_CHECKING:
 
     from papercli.store.progress import Stats, StatusCounts
 
-# What data must not send to a terminal: the C0 controls, DEL and the C1 controls (ESC and
-# CSI start every escape sequence: clearing the screen, OSC 8 links, retitling the window),
-# and the bidirectional overrides, which reorder the rest of a line. Each is shown as the
-# escape Python would write, so "\x1b[2J" prints as those seven characters.
-_NAMED = {0x09: "\\t", 0x0A: "\\n", 0x0D: "\\r"}
-_ONE_LINE = {
-    code: _NAMED.get(code, f"\\x{code:02x}") for code in (*range(0x20), *range(0x7F, 0xA0))
+textlayout._ONE_LINE |= {
+    code: f"\\u{code:04x}" for code in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))
 }
-_ONE_LINE |= {code: f"\\u{code:04x}" for code in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
-_MULTILINE = {code: escape for code, escape in _ONE_LINE.items() if code not in (0x09, 0x0A)}
-
-
-def printable(text: str, *, multiline: bool = False) -> str:
-    """``text`` made safe to show at a terminal: every control character is shown as an
-    escape (``\\x1b``), which defuses any escape sequence it started; ``multiline`` keeps
-    newlines and tabs. The one sanitizer for text meant for people (JSON and CSV stay
-    exact). Rich markup needs none: data goes to Rich as ``Text``, never as markup."""
-    if text.isprintable():
-        return text
-    return text.translate(_MULTILINE if multiline else _ONE_LINE)
 
 
 def _text(value: str, style: str | None = None) -> Text:
-    """A Rich cell holding ``value`` as it is, made printable, never read as markup."""
+    """A Rich cell holding ``value`` as it is, made textlayout.printable, never read as markup."""
     from rich.text import Text
 
-    return Text(printable(value), style=style or "")
+    return Text(textlayout.printable(value), style=style or "")
 
 
 STATUS_STYLE = {
@@ -83,125 +66,6 @@ def paper_row(paper: Paper) -> list[str]:
         ", ".join(paper.topics),
         status_text(paper),
     ]
-
-
-def plain_table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
-    """Columns aligned with spaces; the last column is never padded."""
-    return "\n".join(plain_table_lines(headers, rows))
-
-
-ALIGNED_ROWS = 1000
-
-# Columns of numbers, right-aligned in every table (plain and Rich); ids and text are
-# left-aligned.
-NUMBER_HEADERS = frozenset(
-    {"#", "step", "year", "papers", "read", "reading", "unread", "skipped", "total", "read %"}
-)
-
-
-def plain_table_lines(
-    headers: Sequence[str],
-    rows: Iterable[Sequence[str]],
-    width: int | None = None,
-    wrapping: Mapping[str, int | None] | Collection[str] = (),
-) -> Iterator[str]:
-    """The lines of ``plain_table``, made as they are read. Columns are as wide as the
-    header and the first ``ALIGNED_ROWS`` rows need, so a listing of any length starts
-    at once and holds at most that many rows. Cells are made ``printable``.
-
-    Without ``width`` (for pipes) each row is one line, and a later, longer cell is
-    printed whole, pushing the rest of its line right. With ``width`` (at a terminal)
-    no line is longer: the ``wrapping`` columns (as wide at most as a mapping says) give
-    up room first, widest first, their cells wrapped at word boundaries, and a cell still
-    too wide for its column is folded.
-    """
-    rows = ([printable(cell) for cell in row] for row in rows)
-    first = [list(headers), *islice(rows, ALIGNED_ROWS)]
-    if len(first) == 1:
-        return
-    widths = [max(len(row[i]) for row in first) for i in range(len(headers))]
-    right = [header in NUMBER_HEADERS for header in headers]
-    pads = [*widths[:-1], widths[-1] if right[-1] else 0]  # the last column is not padded
-    if width is None:
-        for row in chain(first, rows):
-            yield _table_line(row, pads, right)
-        return
-    widths = _fitted_widths(headers, widths, width, wrapping)
-    pads = [*widths[:-1], widths[-1] if right[-1] else 0]
-    for row in chain(first, rows):
-        cells = [_wrapped_cell(cell, room) for cell, room in zip(row, widths, strict=True)]
-        for parts in zip_longest(*cells, fillvalue=""):
-            yield _table_line(parts, pads, right)
-
-
-def _table_line(cells: Iterable[str], pads: Sequence[int], right: Sequence[bool]) -> str:
-    return "  ".join(
-        cell.rjust(pad) if flush_right else cell.ljust(pad)
-        for cell, pad, flush_right in zip(cells, pads, right, strict=True)
-    ).rstrip()
-
-
-NARROWEST_COLUMN = 8
-
-
-def _fitted_widths(
-    headers: Sequence[str],
-    widths: list[int],
-    width: int,
-    wrapping: Mapping[str, int | None] | Collection[str],
-) -> list[int]:
-    """Column widths whose line fits ``width``: the widest ``wrapping`` column gives up a
-    column at a time, down to its header or ``NARROWEST_COLUMN``; then, on a very narrow
-    terminal, the others do too."""
-    most = wrapping if isinstance(wrapping, Mapping) else {}
-    widths = [min(w, most.get(h) or w) for h, w in zip(headers, widths, strict=True)]
-    floors = [min(w, max(len(h), NARROWEST_COLUMN)) for h, w in zip(headers, widths, strict=True)]
-    room = width - 2 * (len(widths) - 1)
-    everything = range(len(widths))
-    for pool in ([i for i in everything if headers[i] in wrapping], everything):
-        while sum(widths) > room:
-            shrinkable = [i for i in pool if widths[i] > floors[i]]
-            if not shrinkable:
-                break
-            widths[max(shrinkable, key=lambda i: widths[i])] -= 1
-    return widths
-
-
-def _wrapped_cell(cell: str, width: int) -> list[str]:
-    if len(cell) <= width:
-        return [cell]
-    import textwrap
-
-    return textwrap.wrap(cell, width, break_on_hyphens=False) or [""]
-
-
-# Between words that a line must not break apart (the words of one name, "<- goal"):
-# the wrapped text shows an ordinary space there.
-KEEP_TOGETHER = "\u00a0"
-
-
-def wrap_block(text: str, width: int, prefix: str = "", indent: str | None = None) -> str:
-    """``text`` for people, wrapped at word boundaries to ``width`` columns: the first
-    line starts with ``prefix``, the others with ``indent`` (by default, spaces as wide
-    as the prefix). The text's own line breaks are kept, words joined by
-    ``KEEP_TOGETHER`` stay on one line, and a word longer than a line (a URL) is left
-    whole rather than broken. Made ``printable``."""
-    import textwrap
-
-    prefix = printable(prefix)
-    indent = " " * len(prefix) if indent is None else indent
-    lines: list[str] = []
-    for paragraph in printable(text, multiline=True).split("\n"):
-        start = indent if lines else prefix
-        lines += textwrap.wrap(
-            paragraph,
-            width,
-            initial_indent=start,
-            subsequent_indent=indent,
-            break_long_words=False,
-            break_on_hyphens=False,
-        ) or [start.rstrip()]
-    return "\n".join(lines).replace(KEEP_TOGETHER, " ")
 
 
 # Organizations and topics get at most this fraction of the width each (longer lists
@@ -262,19 +126,19 @@ def paper_lines(papers: Iterable[Paper], width: int | None = None) -> Iterator[s
     a paper; with ``width`` (a listing too long for Rich, at a terminal), the columns
     ``papers_table`` shows there, wrapped to fit."""
     if width is None:
-        return plain_table_lines(PAPER_COLUMNS, map(paper_row, papers))
+        return textlayout.plain_table_lines(PAPER_COLUMNS, map(paper_row, papers))
     columns = paper_columns(width)
     keep = [PAPER_COLUMNS.index(name) for name in columns]
     rows = ([row[i] for i in keep] for row in map(paper_row, papers))
     wrapping = {name: _side_width(name, width) for name in _WRAPPING_PAPER_COLUMNS}
-    return plain_table_lines(columns, rows, width, wrapping)
+    return textlayout.plain_table_lines(columns, rows, width, wrapping)
 
 
 _WRAPPING_PAPER_COLUMNS = ("title", "authors", "organizations", "topics")
 
 
 def _justify(header: str) -> Literal["left", "right"]:
-    return "right" if header in NUMBER_HEADERS else "left"
+    return "right" if header in textlayout.NUMBER_HEADERS else "left"
 
 
 def counts_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> RenderableType:
@@ -289,7 +153,7 @@ def counts_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> Rende
             header,
             justify=_justify(header),
             style="cyan" if i == key else None,
-            no_wrap=header in NUMBER_HEADERS,
+            no_wrap=header in textlayout.NUMBER_HEADERS,
             overflow="fold",
         )
     for row in rows:
@@ -299,7 +163,7 @@ def counts_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> Rende
 
 def detail_lines(paper: Paper, prerequisites: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
     """The labelled fields of ``show``, shared by the panel and the plain text form, made
-    ``printable`` (notes keep their line breaks)."""
+    ``textlayout.printable`` (notes keep their line breaks)."""
     fields = [
         ("title", paper.title),
         ("authors", ", ".join(map(_author_text, paper.authors))),
@@ -329,7 +193,9 @@ def detail_lines(paper: Paper, prerequisites: Sequence[tuple[str, str]]) -> list
     ]
     fields += [("note", f"{note.created_at[:10]}  {note.body}") for note in paper.notes]
     return [
-        (label, printable(value, multiline=label == "note")) for label, value in fields if value
+        (label, textlayout.printable(value, multiline=label == "note"))
+        for label, value in fields
+        if value
     ]
 
 
@@ -337,7 +203,7 @@ def _author_text(author: Author) -> str:
     text = author.name
     if author.affiliations:
         text += f" ({'; '.join(author.affiliations)})"
-    return text.replace(" ", KEEP_TOGETHER)
+    return text.replace(" ", textlayout.KEEP_TOGETHER)
 
 
 def _arxiv_line(paper: Paper) -> str:
@@ -383,14 +249,14 @@ def plain_details(
             for paragraph in value.split("\n")  # notes keep their own line breaks
             for piece in (textwrap.wrap(paragraph, room, break_on_hyphens=False) or [""])
         ]
-        text = ("\n" + indent).join(wrapped).replace(KEEP_TOGETHER, " ")
+        text = ("\n" + indent).join(wrapped).replace(textlayout.KEEP_TOGETHER, " ")
         out.append(f"  {label.ljust(width)}  {text}")
     if paper.abstract:
         out += [
             "",
             "  abstract",
             textwrap.fill(
-                printable(" ".join(paper.abstract.split())),
+                textlayout.printable(" ".join(paper.abstract.split())),
                 columns - 2,
                 initial_indent="  ",
                 subsequent_indent="  ",
@@ -405,12 +271,14 @@ def paper_panel(paper: Paper, prerequisites: Sequence[tuple[str, str]]) -> Rende
     from rich.table import Table
     from rich.text import Text
 
-    # detail_lines made the values printable.
+    # detail_lines made the values textlayout.printable.
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column(overflow="fold")
     for label, value in detail_lines(paper, prerequisites):
-        grid.add_row(label, Text(value.replace(KEEP_TOGETHER, " ")))  # Rich wraps at any space
+        grid.add_row(
+            label, Text(value.replace(textlayout.KEEP_TOGETHER, " "))
+        )  # Rich wraps at any space
     body: RenderableType = grid
     if paper.abstract:
         abstract = _text(" ".join(paper.abstract.split()))
@@ -481,7 +349,7 @@ def plain_stats(stats: Stats, width: int = 80) -> str:
         "\n".join(
             [
                 title,
-                *plain_table_lines(
+                *textlayout.plain_table_lines(
                     [title, *STATS_HEADERS[1:]],
                     stats_rows(groups, width=bar_width),
                     width,
@@ -494,7 +362,7 @@ def plain_stats(stats: Stats, width: int = 80) -> str:
     if stats.read_per_month:
         parts.append(
             "read per month\n"
-            + plain_table(["month", "read", ""], _month_rows(stats.read_per_month, "#"))
+            + textlayout.plain_table(["month", "read", ""], _month_rows(stats.read_per_month, "#"))
         )
     return "\n\n".join(parts)
 
@@ -574,6 +442,8 @@ def search_table(hits: Sequence[tuple[Paper, Sequence[tuple[str, bool]]]]) -> Re
             _text(paper.title),
             _text(str(paper.year)),
             _text(status_text(paper), STATUS_STYLE[paper.status]),
-            Text.assemble(*((printable(text), HIT_STYLE if hit else "") for text, hit in snippet)),
+            Text.assemble(
+                *((textlayout.printable(text), HIT_STYLE if hit else "") for text, hit in snippet)
+            ),
         )
     return table

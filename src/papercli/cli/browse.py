@@ -31,7 +31,7 @@ from papercli.cli.options import (
     Until,
     Year,
 )
-from papercli.store import papers
+from papercli.store import authors, papers
 
 
 def list_command(
@@ -169,7 +169,7 @@ def authors_command(
       papercli authors --sort name --format json
       papercli list --author hinton
     """
-    rows = papers.author_counts(connect(ctx))
+    rows = authors.author_counts(connect(ctx))
     if sort is CountSort.COUNT:
         rows.sort(key=lambda r: (-r[2], r[1].casefold(), r[0].casefold()))
     else:

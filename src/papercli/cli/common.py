@@ -17,7 +17,7 @@ from itertools import chain, islice
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from papercli import paths, render
+from papercli import paths, render, textlayout
 from papercli.cli import terminal
 from papercli.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USER, PapercliError
 from papercli.models import ReadStatus, Selection
@@ -91,9 +91,9 @@ def fancy_output() -> bool:
 
 def echo(message: str = "", *, err: bool = False, nl: bool = True) -> None:
     """Print text for people on stdout (or stderr), flushed at once like ``typer.echo``.
-    Control characters are shown as escapes (``render.printable``), so no data can drive
+    Control characters are shown as escapes (``textlayout.printable``), so no data can drive
     the terminal; JSON and CSV go out exact, through ``write``."""
-    write(render.printable(message, multiline=True) + ("\n" if nl else ""), err=err)
+    write(textlayout.printable(message, multiline=True) + ("\n" if nl else ""), err=err)
 
 
 def write(text: str, *, err: bool = False) -> None:
@@ -185,7 +185,7 @@ def non_utf8(text: str) -> str | None:
             shown = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
         except UnicodeEncodeError:  # a surrogate that no undecodable byte made
             shown = text.encode("utf-8", "backslashreplace").decode()
-        return render.printable(shown)
+        return textlayout.printable(shown)
     return None
 
 
@@ -286,7 +286,7 @@ def emit_rows(
     elif fancy_output():
         terminal.print_rich(render.counts_table(headers, rows))
     else:
-        echo(render.plain_table(headers, rows))
+        echo(textlayout.plain_table(headers, rows))
 
 
 class ListFormat(StrEnum):

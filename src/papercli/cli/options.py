@@ -13,7 +13,7 @@ from unicodedata import east_asian_width
 
 import typer
 
-from papercli import paths, render
+from papercli import paths, textlayout
 from papercli.cli.common import SortKey
 from papercli.models import ReadStatus
 from papercli.store import lookups
@@ -65,7 +65,7 @@ _MARKUP_TAG = re.compile(r"(\\*)(\[[a-z#/@][^[]*?])")
 def _plain_help(text: str) -> str:
     columns = os.environ.get("COLUMNS", "")
     cells = min(HELP_CELLS, int(columns) - 1) if columns.isdigit() else HELP_CELLS
-    shown = _cut(render.printable(text), max(cells, 10))
+    shown = _cut(textlayout.printable(text), max(cells, 10))
     escaped = _MARKUP_TAG.sub(lambda m: f"{m[1]}{m[1]}\\{m[2]}", shown)
     return escaped + "\\" if escaped.endswith("\\") and not escaped.endswith("\\\\") else escaped
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from papercli import refs, render
+from papercli import refs, textlayout
 from papercli.cli import terminal, views
 from papercli.cli.common import (
     CountFormat,
@@ -238,7 +238,7 @@ def note_command(
         if not listed:
             echo(f"{paper_id} has no notes yet", err=True)
         for i, note in enumerate(listed, 1):
-            echo(render.wrap_block(note.body, terminal.width(), f"{i:2}. {note.created_at}  "))
+            echo(textlayout.wrap_block(note.body, terminal.width(), f"{i:2}. {note.created_at}  "))
         return
     notes.add_note(conn, paper_id, " ".join(words))
     echo(f"noted on {paper_id}")
@@ -419,10 +419,10 @@ def path_command(
     done = sum(p.status is ReadStatus.READ for p in steps)
     count = f"{len(steps)} paper{'' if len(steps) == 1 else 's'}"
     heading = f"Reading path to {target}: {count}, {done} read ([/] reading, [-] skipped)"
-    echo(render.wrap_block(heading, terminal.width()))
+    echo(textlayout.wrap_block(heading, terminal.width()))
     width = max(len(p.id) for p in steps)
     for step, paper in enumerate(steps, 1):
         mark = _PATH_MARKS.get(paper.status, " ")
-        goal = f"  <-{render.KEEP_TOGETHER}goal" if paper.id == target else ""
+        goal = f"  <-{textlayout.KEEP_TOGETHER}goal" if paper.id == target else ""
         prefix = f"{step:3}. [{mark}] {paper.id:<{width}}  "
-        echo(render.wrap_block(f"{paper.title} ({paper.year}){goal}", terminal.width(), prefix))
+        echo(textlayout.wrap_block(f"{paper.title} ({paper.year}){goal}", terminal.width(), prefix))

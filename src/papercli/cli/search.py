@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from papercli import render
+from papercli import render, textlayout
 from papercli.cli import terminal
 from papercli.cli.common import (
     ListFormat,
@@ -96,7 +96,7 @@ def search_command(
         terminal.print_rich(render.search_table([(h.paper, h.snippet) for h in hits]))
     else:
         rows = [render.search_row(h.paper, h.snippet) for h in hits]
-        echo(render.plain_table(render.SEARCH_COLUMNS, rows))
+        echo(textlayout.plain_table(render.SEARCH_COLUMNS, rows))
 
 
 def _hit_json(hit: search.SearchHit, position: int, ranked: bool) -> dict[str, object]:

@@ -22,7 +22,7 @@ import sys
 from enum import StrEnum
 from typing import TYPE_CHECKING, TextIO, cast
 
-from papercli import render
+from papercli import textlayout
 
 if TYPE_CHECKING:
     import subprocess
@@ -143,7 +143,7 @@ def hold_output() -> HeldOutput | None:
 
 
 # What Rich adds to a line that takes no room on the screen: colour and style codes.
-# (Data never holds escapes: render.printable shows them as text.)
+# (Data never holds escapes: textlayout.printable shows them as text.)
 STYLE_CODES = "\x1b\\[[0-9;]*m"
 
 
@@ -243,5 +243,5 @@ class HeldOutput:
 
 
 def _warn(message: str) -> None:
-    sys.stderr.write(render.printable(f"warning: {message}; printing directly") + "\n")
+    sys.stderr.write(textlayout.printable(f"warning: {message}; printing directly") + "\n")
     sys.stderr.flush()

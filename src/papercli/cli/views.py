@@ -11,7 +11,7 @@ import shutil
 from enum import StrEnum
 from itertools import chain, islice
 
-from papercli import render
+from papercli import render, textlayout
 from papercli.cli import terminal
 from papercli.cli.common import (
     AppState,
@@ -107,8 +107,10 @@ def show_next(state: AppState, output: NextFormat) -> None:
 def _next_text(paper: Paper, width: int) -> str:
     """The id and title, then why it matters and where to read it, wrapped to ``width``
     at word boundaries (the address is never broken)."""
-    heading = render.wrap_block(f"{paper.title} ({paper.year})", width, f"{paper.id}  ")
-    rest = [render.wrap_block(text, width, "  ") for text in (paper.why, paper.url or "") if text]
+    heading = textlayout.wrap_block(f"{paper.title} ({paper.year})", width, f"{paper.id}  ")
+    rest = [
+        textlayout.wrap_block(text, width, "  ") for text in (paper.why, paper.url or "") if text
+    ]
     return "\n".join([heading, *rest])
 
 

@@ -3,10 +3,12 @@
 One module per kind of stored thing: ``connection`` (the database file: open, check,
 migrate, back up), ``base`` (the SQLite plumbing they share), ``migrations`` (the schema),
 ``shipped`` (the catalogue's seed), ``papers`` (adding, listing and reading papers),
-``lookups`` (finding a paper by what a user types), ``arxiv_meta`` (what arXiv said),
-``fts`` and ``search`` (full-text search), ``library`` (the user's own state) and
-``progress`` (the counts behind ``stats``).
+``authors`` (who wrote each paper), ``lookups`` (finding a paper by what a user types),
+``arxiv_meta`` (what arXiv said), ``fts`` and ``search`` (full-text search), ``library``
+(the user's reading status, history and queue), ``notes`` (notes and tags), ``changes``
+(the change log behind undo and redo), ``merge`` (what export reads and import merges)
+and ``progress`` (the counts behind ``stats``).
 
 What comes next gets a module of its own here: the arXiv inbox and saved watches,
-citation links from Semantic Scholar, and sync events.
+citation links from Semantic Scholar, and sync events (which will build on ``changes``).
 """

@@ -12,6 +12,7 @@ from papercli.arxiv_ids import abs_url, pdf_url
 from papercli.errors import InvalidValueError
 from papercli.models import Author, Paper, ReadStatus, Selection
 from papercli.names import citation_key_stem, closest, name_key, person_key, unique_key
+from papercli.store import authors
 from papercli.store.arxiv_meta import fill_arxiv
 from papercli.store.base import SEP, optional_text, placeholders, split_list
 from papercli.store.fts import UNSPACED, fts_query, search_terms, unspaced_docids
@@ -47,7 +48,7 @@ def insert_paper(conn: sqlite3.Connection, paper: Paper) -> str:
             paper.primary_category,
         ),
     )
-    write_authors(conn, paper.id, paper.authors)
+    authors.write_authors(conn, paper.id, paper.authors)
     names = [(paper.id, 0), (paper.short_name, 0)] + [(a, 1) for a in paper.aliases]
     conn.executemany(
         "INSERT OR IGNORE INTO paper_names VALUES (?, ?, ?, ?)",
@@ -68,42 +69,6 @@ def insert_paper(conn: sqlite3.Connection, paper: Paper) -> str:
         "INSERT INTO prerequisites VALUES (?, ?)", [(paper.id, p) for p in paper.prerequisites]
     )
     return key
-
-
-def write_authors(conn: sqlite3.Connection, paper_id: str, authors: Sequence[Author]) -> None:
-    """Replace a paper's author list (split names as given, with their folded keys)."""
-    conn.execute("DELETE FROM paper_authors WHERE paper_id = ?", (paper_id,))
-    conn.executemany(
-        "INSERT INTO paper_authors (paper_id, position, name, family, given, suffix, literal,"
-        " family_key, given_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            (
-                paper_id,
-                i,
-                a.name,
-                a.family_name,
-                a.given,
-                a.suffix,
-                int(a.literal),
-                person_key(a.family_name),
-                person_key(a.given),
-            )
-            for i, a in enumerate(authors)
-        ],
-    )
-
-
-def authors_of(conn: sqlite3.Connection, paper_id: str) -> list[Author]:
-    return [
-        Author(
-            str(name), family=str(family), given=str(given), suffix=str(suffix), literal=bool(lit)
-        )
-        for name, family, given, suffix, lit in conn.execute(
-            "SELECT name, family, given, suffix, literal FROM paper_authors"
-            " WHERE paper_id = ? ORDER BY position",
-            (paper_id,),
-        )
-    ]
 
 
 # Every table with rows that hang off one paper, by the column naming it. status_history
@@ -317,7 +282,7 @@ def where_clause(conn: sqlite3.Connection, sel: Selection) -> tuple[str, list[ob
         clauses.append(f"p.id IN (SELECT paper_id FROM tags WHERE tag IN ({placeholders(tags)}))")
         params += tags
     if sel.authors:
-        clause, args = _authors_clause(sel.authors)
+        clause, args = authors.authors_clause(sel.authors)
         clauses.append(clause)
         params += args
     if sel.statuses:
@@ -337,30 +302,6 @@ def where_clause(conn: sqlite3.Connection, sel: Selection) -> tuple[str, list[ob
         clauses.append(clause)
         params += args
     return ("WHERE " + " AND ".join(clauses) if clauses else ""), params
-
-
-def _authors_clause(queries: Sequence[str]) -> tuple[str, list[object]]:
-    """Papers by any of the authors named: ``hinton`` (a family name), ``"Quoc Le"`` (given
-    names as the start of the author's: "Quoc V. Le"), ``"de Las Casas"``, ``OpenAI``;
-    case and accents aside (``müller`` finds Muller)."""
-    alternatives: list[str] = []
-    params: list[object] = []
-    for query in queries:
-        words = person_key(query).split()
-        for cut in range(len(words)):
-            given, family = " ".join(words[:cut]), " ".join(words[cut:])
-            if given:
-                alternatives.append(
-                    "(family_key = ? AND (given_key = ? OR substr(given_key, 1, ?) = ?))"
-                )
-                params += [family, given, len(given) + 1, given + " "]
-            else:
-                alternatives.append("family_key = ?")
-                params.append(family)
-    if not alternatives:
-        return "false", []
-    found = " OR ".join(alternatives)
-    return f"p.id IN (SELECT paper_id FROM paper_authors WHERE {found})", params
 
 
 LIST_SEARCH_FEW = 10_000
@@ -473,16 +414,6 @@ def count_by(conn: sqlite3.Connection, what: str) -> list[tuple[str, int, list[s
     ]
 
 
-def author_counts(conn: sqlite3.Connection) -> list[tuple[str, str, int]]:
-    """(name as printed, family name, how many papers) for each author."""
-    return [
-        (str(name), str(family), int(count))
-        for name, family, count in conn.execute(
-            "SELECT name, min(family), count(DISTINCT paper_id) FROM paper_authors GROUP BY name"
-        )
-    ]
-
-
 def get_paper(conn: sqlite3.Connection, paper_id: str) -> Paper:
     """Everything known about one paper (the id must exist)."""
     row = conn.execute(
@@ -499,7 +430,7 @@ def get_paper(conn: sqlite3.Connection, paper_id: str) -> Paper:
     paper.why, paper.focus, paper.technique = why, focus, technique
     paper.doi, paper.citation_key = optional_text(doi), optional_text(key)
     paper.primary_category = optional_text(category)
-    paper.authors = authors_of(conn, paper_id)
+    paper.authors = authors.authors_of(conn, paper_id)
     paper.aliases = [
         str(r[0])
         for r in conn.execute(

@@ -14,9 +14,10 @@ from urllib.parse import quote
 
 from papercli.errors import DatabaseError
 from papercli.names import name_key
+from papercli.store.authors import write_authors
 from papercli.store.base import connect, transaction
 from papercli.store.migrations import migrate
-from papercli.store.papers import insert_paper, new_citation_key, write_authors
+from papercli.store.papers import insert_paper, new_citation_key
 
 if TYPE_CHECKING:
     from papercli.seed import CatalogueSource

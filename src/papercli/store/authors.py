@@ -1,0 +1,80 @@
+"""Who wrote each paper: the author lists (curated, or arXiv's for papers a user added),
+their folded keys, the ``--author`` filter and the counts behind ``papercli authors``."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+
+from papercli.models import Author
+from papercli.names import person_key
+
+
+def write_authors(conn: sqlite3.Connection, paper_id: str, authors: Sequence[Author]) -> None:
+    """Replace a paper's author list (split names as given, with their folded keys)."""
+    conn.execute("DELETE FROM paper_authors WHERE paper_id = ?", (paper_id,))
+    conn.executemany(
+        "INSERT INTO paper_authors (paper_id, position, name, family, given, suffix, literal,"
+        " family_key, given_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                paper_id,
+                i,
+                a.name,
+                a.family_name,
+                a.given,
+                a.suffix,
+                int(a.literal),
+                person_key(a.family_name),
+                person_key(a.given),
+            )
+            for i, a in enumerate(authors)
+        ],
+    )
+
+
+def authors_of(conn: sqlite3.Connection, paper_id: str) -> list[Author]:
+    return [
+        Author(
+            str(name), family=str(family), given=str(given), suffix=str(suffix), literal=bool(lit)
+        )
+        for name, family, given, suffix, lit in conn.execute(
+            "SELECT name, family, given, suffix, literal FROM paper_authors"
+            " WHERE paper_id = ? ORDER BY position",
+            (paper_id,),
+        )
+    ]
+
+
+def authors_clause(queries: Sequence[str]) -> tuple[str, list[object]]:
+    """Papers by any of the authors named: ``hinton`` (a family name), ``"Quoc Le"`` (given
+    names as the start of the author's: "Quoc V. Le"), ``"de Las Casas"``, ``OpenAI``;
+    case and accents aside (``müller`` finds Muller)."""
+    alternatives: list[str] = []
+    params: list[object] = []
+    for query in queries:
+        words = person_key(query).split()
+        for cut in range(len(words)):
+            given, family = " ".join(words[:cut]), " ".join(words[cut:])
+            if given:
+                alternatives.append(
+                    "(family_key = ? AND (given_key = ? OR substr(given_key, 1, ?) = ?))"
+                )
+                params += [family, given, len(given) + 1, given + " "]
+            else:
+                alternatives.append("family_key = ?")
+                params.append(family)
+    if not alternatives:
+        return "false", []
+    found = " OR ".join(alternatives)
+    return f"p.id IN (SELECT paper_id FROM paper_authors WHERE {found})", params
+
+
+def author_counts(conn: sqlite3.Connection) -> list[tuple[str, str, int]]:
+    """(name as printed, family name, how many papers) for each author."""
+    return [
+        (str(name), str(family), int(count))
+        for name, family, count in conn.execute(
+            "SELECT name, min(family), count(DISTINCT paper_id) FROM paper_authors GROUP BY name"
+        )
+    ]

@@ -1,0 +1,148 @@
+"""Plain text for people: control characters made visible, tables aligned and fitted to a
+width, words wrapped. No rich here: piped output and the everyday commands use only this."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from itertools import chain, islice, zip_longest
+
+# What data must not send to a terminal: the C0 controls, DEL and the C1 controls (ESC and
+# CSI start every escape sequence: clearing the screen, OSC 8 links, retitling the window),
+# and the bidirectional overrides, which reorder the rest of a line. Each is shown as the
+# escape Python would write, so "\x1b[2J" prints as those seven characters.
+_NAMED = {0x09: "\\t", 0x0A: "\\n", 0x0D: "\\r"}
+_ONE_LINE = {
+    code: _NAMED.get(code, f"\\x{code:02x}") for code in (*range(0x20), *range(0x7F, 0xA0))
+}
+_ONE_LINE |= {code: f"\\u{code:04x}" for code in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+_MULTILINE = {code: escape for code, escape in _ONE_LINE.items() if code not in (0x09, 0x0A)}
+
+
+def printable(text: str, *, multiline: bool = False) -> str:
+    """``text`` made safe to show at a terminal: every control character is shown as an
+    escape (``\\x1b``), which defuses any escape sequence it started; ``multiline`` keeps
+    newlines and tabs. The one sanitizer for text meant for people (JSON and CSV stay
+    exact). Rich markup needs none: data goes to Rich as ``Text``, never as markup."""
+    if text.isprintable():
+        return text
+    return text.translate(_MULTILINE if multiline else _ONE_LINE)
+
+
+def plain_table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """Columns aligned with spaces; the last column is never padded."""
+    return "\n".join(plain_table_lines(headers, rows))
+
+
+ALIGNED_ROWS = 1000
+
+
+# Columns of numbers, right-aligned in every table (plain and Rich); ids and text are
+# left-aligned.
+NUMBER_HEADERS = frozenset(
+    {"#", "step", "year", "papers", "read", "reading", "unread", "skipped", "total", "read %"}
+)
+
+
+def plain_table_lines(
+    headers: Sequence[str],
+    rows: Iterable[Sequence[str]],
+    width: int | None = None,
+    wrapping: Mapping[str, int | None] | Collection[str] = (),
+) -> Iterator[str]:
+    """The lines of ``plain_table``, made as they are read. Columns are as wide as the
+    header and the first ``ALIGNED_ROWS`` rows need, so a listing of any length starts
+    at once and holds at most that many rows. Cells are made ``printable``.
+
+    Without ``width`` (for pipes) each row is one line, and a later, longer cell is
+    printed whole, pushing the rest of its line right. With ``width`` (at a terminal)
+    no line is longer: the ``wrapping`` columns (as wide at most as a mapping says) give
+    up room first, widest first, their cells wrapped at word boundaries, and a cell still
+    too wide for its column is folded.
+    """
+    rows = ([printable(cell) for cell in row] for row in rows)
+    first = [list(headers), *islice(rows, ALIGNED_ROWS)]
+    if len(first) == 1:
+        return
+    widths = [max(len(row[i]) for row in first) for i in range(len(headers))]
+    right = [header in NUMBER_HEADERS for header in headers]
+    pads = [*widths[:-1], widths[-1] if right[-1] else 0]  # the last column is not padded
+    if width is None:
+        for row in chain(first, rows):
+            yield _table_line(row, pads, right)
+        return
+    widths = _fitted_widths(headers, widths, width, wrapping)
+    pads = [*widths[:-1], widths[-1] if right[-1] else 0]
+    for row in chain(first, rows):
+        cells = [_wrapped_cell(cell, room) for cell, room in zip(row, widths, strict=True)]
+        for parts in zip_longest(*cells, fillvalue=""):
+            yield _table_line(parts, pads, right)
+
+
+def _table_line(cells: Iterable[str], pads: Sequence[int], right: Sequence[bool]) -> str:
+    return "  ".join(
+        cell.rjust(pad) if flush_right else cell.ljust(pad)
+        for cell, pad, flush_right in zip(cells, pads, right, strict=True)
+    ).rstrip()
+
+
+NARROWEST_COLUMN = 8
+
+
+def _fitted_widths(
+    headers: Sequence[str],
+    widths: list[int],
+    width: int,
+    wrapping: Mapping[str, int | None] | Collection[str],
+) -> list[int]:
+    """Column widths whose line fits ``width``: the widest ``wrapping`` column gives up a
+    column at a time, down to its header or ``NARROWEST_COLUMN``; then, on a very narrow
+    terminal, the others do too."""
+    most = wrapping if isinstance(wrapping, Mapping) else {}
+    widths = [min(w, most.get(h) or w) for h, w in zip(headers, widths, strict=True)]
+    floors = [min(w, max(len(h), NARROWEST_COLUMN)) for h, w in zip(headers, widths, strict=True)]
+    room = width - 2 * (len(widths) - 1)
+    everything = range(len(widths))
+    for pool in ([i for i in everything if headers[i] in wrapping], everything):
+        while sum(widths) > room:
+            shrinkable = [i for i in pool if widths[i] > floors[i]]
+            if not shrinkable:
+                break
+            widths[max(shrinkable, key=lambda i: widths[i])] -= 1
+    return widths
+
+
+def _wrapped_cell(cell: str, width: int) -> list[str]:
+    if len(cell) <= width:
+        return [cell]
+    import textwrap
+
+    return textwrap.wrap(cell, width, break_on_hyphens=False) or [""]
+
+
+# Between words that a line must not break apart (the words of one name, "<- goal"):
+# the wrapped text shows an ordinary space there.
+KEEP_TOGETHER = "\u00a0"
+
+
+def wrap_block(text: str, width: int, prefix: str = "", indent: str | None = None) -> str:
+    """``text`` for people, wrapped at word boundaries to ``width`` columns: the first
+    line starts with ``prefix``, the others with ``indent`` (by default, spaces as wide
+    as the prefix). The text's own line breaks are kept, words joined by
+    ``KEEP_TOGETHER`` stay on one line, and a word longer than a line (a URL) is left
+    whole rather than broken. Made ``printable``."""
+    import textwrap
+
+    prefix = printable(prefix)
+    indent = " " * len(prefix) if indent is None else indent
+    lines: list[str] = []
+    for paragraph in printable(text, multiline=True).split("\n"):
+        start = indent if lines else prefix
+        lines += textwrap.wrap(
+            paragraph,
+            width,
+            initial_indent=start,
+            subsequent_indent=indent,
+            break_long_words=False,
+            break_on_hyphens=False,
+        ) or [start.rstrip()]
+    return "\n".join(lines).replace(KEEP_TOGETHER, " ")
