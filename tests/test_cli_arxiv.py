@@ -384,6 +384,11 @@ def launched(monkeypatch: pytest.MonkeyPatch) -> list[str]:
             "https://cdn.openai.com/better-language-models/"
             "language_models_are_unsupervised_multitask_learners.pdf",
         ),
+        (  # its address is the PDF itself
+            ["gpt-1", "--pdf"],
+            "https://cdn.openai.com/research-covers/language-unsupervised/"
+            "language_understanding_paper.pdf",
+        ),
     ],
 )
 def test_open_prints_and_launches_the_page(

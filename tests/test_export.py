@@ -394,7 +394,7 @@ def test_markdown_checklist() -> None:
         "- [/] **Transformer** — Attention Is All You Need (2017) · Google Brain, Google Research"
         " · [abs](https://arxiv.org/abs/1706.03762) · [pdf](https://arxiv.org/pdf/1706.03762)",
         r"- [x] ~~**LoRA revisited** — LoRA\_Revisited: a \*report\* (2021)~~"
-        " · Microsoft Research · [abs](https://example.org/lora%20%28revisited%29.pdf)",
+        " · Microsoft Research · [pdf](https://example.org/lora%20%28revisited%29.pdf)",
     ]
 
 

@@ -72,3 +72,11 @@ def test_list_sort_read_orders_by_when_papers_were_read(run, monkeypatch) -> Non
     assert first[:2] == ["cot", "lora"]  # then the papers never read
     newest = run("list", "--sort", "read", "--reverse", "--limit", "2", "--format", "ids")
     assert newest.stdout.split() == ["lora", "cot"]
+
+
+def test_markdown_labels_an_address_that_is_a_pdf_as_pdf(run) -> None:
+    line = next(
+        line for line in run("export", "--search", "gpt-1").stdout.splitlines() if "GPT-1" in line
+    )
+    assert "[pdf](https://cdn.openai.com/research-covers/" in line
+    assert "[abs]" not in line

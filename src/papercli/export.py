@@ -133,7 +133,7 @@ def _md_item(paper: Paper) -> str:
     parts = [f"- [{box}] {label}"]
     if paper.organizations:
         parts.append(_md(", ".join(paper.organizations)))
-    links = [("abs", paper.url), ("pdf", paper.pdf_url)]
+    links = [("abs", None if paper.url_is_pdf else paper.url), ("pdf", paper.pdf_address)]
     parts += [f"[{name}]({url.translate(_URL_UNSAFE)})" for name, url in links if url]
     return " · ".join(parts)
 

@@ -124,6 +124,17 @@ class Paper:
     fetched_at: str | None = None
 
     @property
+    def url_is_pdf(self) -> bool:
+        """Whether the paper's own address is a PDF (GPT-1 and GPT-2 are only PDFs)."""
+        path = (self.url or "").split("?", 1)[0].split("#", 1)[0]
+        return path.lower().endswith(".pdf")
+
+    @property
+    def pdf_address(self) -> str | None:
+        """Where its PDF is: the PDF link, else its address when that is a PDF."""
+        return self.pdf_url or (self.url if self.url_is_pdf else None)
+
+    @property
     def first_author(self) -> str | None:
         """The first author's family name, else the first organization (for citation keys)."""
         if self.authors:

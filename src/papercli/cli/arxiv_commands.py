@@ -282,7 +282,7 @@ def open_command(
     """
     conn = connect(ctx)
     paper = papers.get_paper(conn, refs.resolve(conn, ref))
-    url = paper.pdf_url if pdf else paper.url
+    url = paper.pdf_address if pdf else paper.url
     if url is None:
         what = "PDF" if pdf else "web page"
         other = f"; its page is: papercli open {paper.id}" if pdf and paper.url else ""
