@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 
 def _queue(run) -> list[str]:
     return [p["id"] for p in json.loads(run("queue", "--format", "json").stdout)]
@@ -80,3 +82,51 @@ def test_markdown_labels_an_address_that_is_a_pdf_as_pdf(run) -> None:
     )
     assert "[pdf](https://cdn.openai.com/research-covers/" in line
     assert "[abs]" not in line
+
+
+def test_a_paper_not_on_arxiv_can_be_added_by_hand_and_cited(run, run_json) -> None:
+    result = run(
+        "add",
+        "--title",
+        "Deep Learning",
+        "--author",
+        "Yann LeCun",
+        "--author",
+        "Yoshua Bengio",
+        "--year",
+        "2015",
+        "--venue",
+        "Nature 2015",
+        "--doi",
+        "10.1038/nature14539",
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "added deep-learning: Deep Learning (2015); cite as lecun2015deep\n"
+    shown = run_json("show", "deep-learning", "--format", "json")
+    assert [a["family"] for a in shown["authors"]] == ["LeCun", "Bengio"]
+    assert (shown["venue"], shown["doi"], shown["origin"]) == (
+        "Nature 2015",
+        "10.1038/nature14539",
+        "user",
+    )
+    bibtex = run("export", "--search", "deep learning", "--year", "2015", "--format", "bibtex")
+    assert "@article{lecun2015deep," in bibtex.stdout
+    assert run("undo").stdout == "undone: added deep-learning\n"
+    assert run("show", "deep-learning").exit_code == 1
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--year", "soon"], "is not a date"),
+        (["--year", "2015", "--url", "file:///etc/passwd"], "only http(s) addresses"),
+        (["--year", "2015", "--venue", "Nature"], "give '<series> <year>'"),
+        (["--year", "2015", "--doi", "nope"], "is not a DOI"),
+        ([], "--title needs --year"),
+    ],
+)
+def test_adding_by_hand_checks_what_was_typed(run, extra, message) -> None:
+    result = run("add", "--title", "X", "--author", "A B", *extra)
+    assert result.exit_code in (1, 2)
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

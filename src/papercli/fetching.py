@@ -9,6 +9,7 @@ command again completes it.
 from __future__ import annotations
 
 import itertools
+import re
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING
 from papercli import refs
 from papercli.arxiv_ids import parse_arxiv_id
 from papercli.errors import InvalidValueError, PapercliError
-from papercli.models import ArxivRecord, Author, Paper
+from papercli.models import VENUES, ArxivRecord, Author, Paper, split_venue
 from papercli.names import name_key, person_key, slugify
 from papercli.store import arxiv_meta, authors, changes, library, lookups, papers
 from papercli.store.base import transaction
@@ -329,6 +330,78 @@ def short_name_for(title: str) -> str:
     while words and words[-1].casefold() in _STOPWORDS:
         words.pop()
     return " ".join(words) or title[:_SHORT_NAME_MAX]
+
+
+@dataclass(frozen=True)
+class PaperByHand:
+    """What a user types for a paper that is not on arXiv."""
+
+    title: str
+    authors: list[str]
+    date: str  # YYYY, YYYY-MM or YYYY-MM-DD
+    url: str | None = None
+    venue: str = ""
+    doi: str | None = None
+
+
+def add_by_hand(
+    conn: sqlite3.Connection,
+    given: PaperByHand,
+    *,
+    slug: str | None = None,
+    topics: Sequence[str] = (),
+    queue: bool = False,
+) -> Paper:
+    """Add a paper that is not on arXiv (a journal article, a report, a blog post) from
+    what the user typed, checked first; one undoable command, with its queue place."""
+    from papercli.export import person
+
+    title = " ".join(given.title.split())
+    if not title or len(title) > 1_000 or not title.isprintable():
+        raise InvalidValueError("--title must be one line of printable text")
+    match = _BY_HAND_DATE.fullmatch(given.date)
+    if match is None or not 1000 <= int(match[1]) <= 9999:
+        raise InvalidValueError(f"{given.date!r} is not a date: give YYYY, YYYY-MM or YYYY-MM-DD")
+    if given.url is not None and not given.url.startswith(("https://", "http://")):
+        raise InvalidValueError(f"--url {given.url!r}: only http(s) addresses are kept")
+    if given.venue and split_venue(given.venue) is None:
+        known = ", ".join(VENUES)
+        raise InvalidValueError(
+            f"--venue {given.venue!r}: give '<series> <year>' with one of {known}"
+        )
+    if given.doi is not None and not _DOI.fullmatch(given.doi):
+        raise InvalidValueError(f"--doi {given.doi!r} is not a DOI (10.NNNN/...)")
+    names = [" ".join(a.split()) for a in given.authors if a.strip()]
+    if not names or any(not n.isprintable() for n in names):
+        raise InvalidValueError('give each author with --author "Given Family" (at least one)')
+    if slug is not None:
+        _check_slug(conn, slug)
+    topic_names = papers.resolve_topics(conn, topics)
+    year = int(match[1])
+    short_name = short_name_for(title)
+    paper = Paper(
+        id=slug or _free_slug(conn, short_name, year),
+        title=title,
+        short_name=short_name,
+        year=year,
+        date=given.date,
+        url=given.url,
+        topics=topic_names,
+        origin="user",
+        authors=[person(name) for name in names],
+        venue=given.venue,
+        doi=given.doi,
+    )
+    with transaction(conn):
+        paper.citation_key = papers.insert_paper(conn, paper)
+        changes.record_added(conn, [paper.id], "add", library.clock())
+    if queue:
+        library.queue_add(conn, [paper.id])
+    return paper
+
+
+_BY_HAND_DATE = re.compile(r"([0-9]{4})(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?")
+_DOI = re.compile(r"10\.[0-9]{4,9}/\S+")
 
 
 def _free_slug(conn: sqlite3.Connection, short_name: str, year: int) -> str:

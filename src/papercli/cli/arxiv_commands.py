@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import typer
 
 from papercli import refs
-from papercli.cli.common import ShowFormat, connect, echo, echo_json, read_refs
+from papercli.cli.common import ShowFormat, connect, echo, echo_json, fail, read_refs
 from papercli.cli.options import Ref, complete_ref, complete_topic
 from papercli.errors import EXIT_NETWORK, EXIT_USER, InvalidValueError, NotFoundError
 from papercli.store import papers
@@ -190,12 +190,12 @@ def _fetch_json(summary: FetchSummary) -> dict[str, object]:
 def add_command(
     ctx: typer.Context,
     arxiv_refs: Annotated[
-        list[str],
+        list[str] | None,
         typer.Argument(
-            metavar="ID_OR_URL...",
+            metavar="[ID_OR_URL]...",
             help="arXiv ids (2106.09685, arXiv:2106.09685v2, hep-th/9901001) or arxiv.org URLs.",
         ),
-    ],
+    ] = None,
     slug: Annotated[
         str | None,
         typer.Option(
@@ -214,8 +214,28 @@ def add_command(
     queue: Annotated[
         bool, typer.Option("--queue", help="Also put the added papers in the reading queue.")
     ] = False,
+    title: Annotated[
+        str | None, typer.Option("--title", help="A paper not on arXiv: its title.")
+    ] = None,
+    author: Annotated[
+        list[str] | None,
+        typer.Option("--author", metavar="NAME", help="With --title: an author; repeat in order."),
+    ] = None,
+    year: Annotated[
+        str | None,
+        typer.Option(
+            "--year", metavar="DATE", help="With --title: its year (or YYYY-MM, YYYY-MM-DD)."
+        ),
+    ] = None,
+    url: Annotated[str | None, typer.Option("--url", help="With --title: its address.")] = None,
+    venue: Annotated[
+        str | None,
+        typer.Option("--venue", help="With --title: where it appeared, e.g. 'NeurIPS 2023'."),
+    ] = None,
+    doi: Annotated[str | None, typer.Option("--doi", help="With --title: its DOI.")] = None,
 ) -> None:
-    """Add papers from arXiv to your list, with their metadata.
+    """Add papers from arXiv to your list, with their metadata, or one that is not on
+    arXiv, from its title, authors and year.
 
     All new ids are looked up in one request; papers already in the catalogue or
     your list are named instead of added twice. Each paper gets an id made from its
@@ -228,10 +248,26 @@ def add_command(
       papercli add 2312.00752
       papercli add https://arxiv.org/abs/2312.00752 --id mamba --topic architecture --queue
       papercli add 2404.14219 arXiv:2402.17764v1
+      papercli add --title "Deep Learning" --author "Yann LeCun" --year 2015 --venue "Nature 2015"
     """
     from papercli import fetching
 
     conn = connect(ctx)
+    if title is not None:
+        if arxiv_refs:
+            fail("give arXiv ids, or --title for a paper not on arXiv, not both", 2)
+        if not year:
+            fail("--title needs --year (and at least one --author)", 2)
+        given = fetching.PaperByHand(title, author or [], year, url, venue or "", doi)
+        paper = fetching.add_by_hand(conn, given, slug=slug, topics=topic or [], queue=queue)
+        echo(f"added {paper.id}: {paper.title} ({paper.year}); cite as {paper.citation_key}")
+        if queue:
+            echo(f"queued {paper.id}")
+        return
+    if any((author, year, url, venue, doi)):
+        fail("--author, --year, --url, --venue and --doi go with --title", 2)
+    if not arxiv_refs:
+        fail("give arXiv ids or URLs to add, or --title for a paper not on arXiv", 2)
     with new_client() as client:
         try:
             summary = fetching.add_papers(
