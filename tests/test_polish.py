@@ -130,3 +130,43 @@ def test_adding_by_hand_checks_what_was_typed(run, extra, message) -> None:
     assert result.exit_code in (1, 2)
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_dois_bibtex_imports_as_a_paper_by_hand(run, run_json, tmp_path: Path) -> None:
+    bib = tmp_path / "doi.bib"
+    bib.write_text(
+        "@article{LeCun_2015, title={Deep learning}, volume={521},"
+        " DOI={10.1038/nature14539}, journal={Nature}, author={LeCun, Yann and Bengio, Yoshua"
+        " and Hinton, Geoffrey}, year={2015}, month=may, pages={436-444}}\n"
+        "@inproceedings{bert, title={BERT}, doi={10.18653/v1/N19-1423}, author={Devlin, Jacob},"
+        " year={2019}}\n",
+        encoding="utf-8",
+    )
+    dry = run("import", str(bib), "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert "would be added: deep-learning" in dry.stdout
+    assert run("show", "deep-learning").exit_code == 1
+    result = run("import", str(bib))
+    assert result.exit_code == 0, result.output
+    shown = run_json("show", "deep-learning", "--format", "json")
+    assert [a["family"] for a in shown["authors"]] == ["LeCun", "Bengio", "Hinton"]
+    assert (shown["date"], shown["doi"], shown["citation_key"]) == (
+        "2015-05",
+        "10.1038/nature14539",
+        "lecun2015deep",
+    )
+    assert "already there 1" in result.stderr  # BERT, matched by the catalogue's DOI
+    assert run("undo").stdout == "undone: added deep-learning\n"
+
+
+def test_a_bad_entry_in_a_bibtex_file_imports_nothing(run, tmp_path: Path) -> None:
+    bib = tmp_path / "bad.bib"
+    bib.write_text(
+        "@misc{good, title={Fine}, author={A B}, year={2020}}\n"
+        "@misc{bad, title={Odd}, author={C D}, year={20x0}}\n",
+        encoding="utf-8",
+    )
+    result = run("import", str(bib))
+    assert result.exit_code == 1
+    assert "entry 'bad': '20x0' is not a date" in result.stderr
+    assert "fine" not in run("list", "--format", "ids").stdout.split()

@@ -354,6 +354,22 @@ def add_by_hand(
 ) -> Paper:
     """Add a paper that is not on arXiv (a journal article, a report, a blog post) from
     what the user typed, checked first; one undoable command, with its queue place."""
+    with transaction(conn):
+        paper = insert_by_hand(conn, given, slug=slug, topics=topics)
+        changes.record_added(conn, [paper.id], "add", library.clock())
+    if queue:
+        library.queue_add(conn, [paper.id])
+    return paper
+
+
+def insert_by_hand(
+    conn: sqlite3.Connection,
+    given: PaperByHand,
+    *,
+    slug: str | None = None,
+    topics: Sequence[str] = (),
+) -> Paper:
+    """Check what was given and insert the paper; call inside a transaction."""
     from papercli.export import person
 
     title = " ".join(given.title.split())
@@ -392,11 +408,7 @@ def add_by_hand(
         venue=given.venue,
         doi=given.doi,
     )
-    with transaction(conn):
-        paper.citation_key = papers.insert_paper(conn, paper)
-        changes.record_added(conn, [paper.id], "add", library.clock())
-    if queue:
-        library.queue_add(conn, [paper.id])
+    paper.citation_key = papers.insert_paper(conn, paper)
     return paper
 
 

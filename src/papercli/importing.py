@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from papercli.arxiv_ids import ArxivId, parse_arxiv_id
 from papercli.errors import InvalidValueError, PapercliError
+from papercli.fetching import PaperByHand, insert_by_hand
 from papercli.import_schema import parse_export
 from papercli.models import ArxivRecord, Paper, ReadStatus
 from papercli.store import arxiv_meta, base, changes, library, lookups, merge, papers
@@ -208,10 +209,13 @@ def import_bibtex(
     dry_run: bool = False,
     queue: bool = False,
 ) -> ImportReport:
-    """Match entries to papers by arXiv id, DOI or title; add unmatched arXiv papers."""
+    """Match entries to papers by arXiv id, DOI or title; add unmatched arXiv papers from
+    arXiv, and unmatched papers with a title, authors and year as they are (a DOI's
+    BibTeX), all of those checked before any is written."""
     library_ = _parse_bibtex(text)
     report = ImportReport("bibtex", dry_run)
     to_add: list[str] = []
+    by_hand: dict[str, PaperByHand] = {}
     for entry in library_.entries:
         fields = {f.key.lower(): _plain(str(f.value)) for f in entry.fields}
         arxiv_id = _arxiv_id_of(fields)
@@ -224,14 +228,56 @@ def import_bibtex(
             report.matched.append(found[0])
         elif arxiv_id:
             to_add.append(arxiv_id.id)
+        elif all(fields.get(k) for k in ("title", "author", "year")):
+            by_hand[entry.key] = _by_hand(fields)
         else:
             report.skipped.append(entry.key)
+    _add_by_hand(conn, by_hand, report, queue=queue)
     _add_from_arxiv(conn, list(dict.fromkeys(to_add)), new_client, report, queue=queue)
     if queue and dry_run:
         report.queued += merge.would_queue(conn, report.matched)
     elif queue:
         report.queued += library.queue_add(conn, report.matched, include_read=False).added
     return report
+
+
+def _by_hand(fields: dict[str, str]) -> PaperByHand:
+    """A BibTeX entry as a paper typed in by hand: persons split on ``and``."""
+    authors = [name.strip() for name in re.split(r"\s+and\s+", fields["author"]) if name.strip()]
+    month = _MONTHS.get(fields.get("month", "")[:3].lower())
+    date = f"{fields['year']}-{month:02d}" if month else fields["year"]
+    return PaperByHand(fields["title"], authors, date, fields.get("url"), doi=fields.get("doi"))
+
+
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1
+    )
+}
+
+
+def _add_by_hand(
+    conn: sqlite3.Connection, entries: dict[str, PaperByHand], report: ImportReport, *, queue: bool
+) -> None:
+    """Add them all or none (a bad entry is named by its key); one undoable command."""
+    if not entries:
+        return
+    with base.transaction(conn, keep=not report.dry_run):
+        added: list[str] = []
+        for key, given in entries.items():
+            try:
+                added.append(insert_by_hand(conn, given).id)
+            except PapercliError as exc:
+                raise InvalidValueError(
+                    f"entry {key!r}: {exc.message}; nothing was imported"
+                ) from None
+        changes.record_added(conn, added, "import", library.clock())
+    report.added += added
+    if queue and report.dry_run:
+        report.queued += added
+    elif queue:
+        report.queued += library.queue_add(conn, added).added
 
 
 def _parse_bibtex(text: str) -> Any:

@@ -61,13 +61,14 @@ def ids_by_title_words(conn: sqlite3.Connection, words: Sequence[str], limit: in
 
 
 def ids_by_doi(conn: sqlite3.Connection, doi: str) -> list[str]:
-    """Papers whose fetched arXiv metadata lists this DOI (any case)."""
+    """Papers with this DOI (any case): the publisher's, or one arXiv's metadata lists."""
     return [
         str(r[0])
         for r in conn.execute(
-            "SELECT DISTINCT m.paper_id FROM arxiv_meta m, json_each(m.dois) d"
-            " WHERE lower(d.value) = lower(?)",
-            (doi,),
+            "SELECT id FROM papers WHERE doi = ? COLLATE NOCASE"
+            " UNION SELECT m.paper_id FROM arxiv_meta m, json_each(m.dois) d"
+            " WHERE lower(d.value) = lower(?) ORDER BY 1",
+            (doi, doi),
         )
     ]
 

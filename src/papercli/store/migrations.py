@@ -340,6 +340,7 @@ ALTER TABLE papers ADD COLUMN doi TEXT;
 ALTER TABLE papers ADD COLUMN citation_key TEXT;
 ALTER TABLE papers ADD COLUMN primary_category TEXT;  -- arXiv's, curated; a fetch may refine it
 CREATE UNIQUE INDEX papers_citation_key ON papers(citation_key COLLATE NOCASE);
+CREATE INDEX papers_doi ON papers(doi COLLATE NOCASE) WHERE doi IS NOT NULL;
 CREATE TABLE paper_authors (
     paper_id TEXT NOT NULL,
     position INTEGER NOT NULL,
