@@ -257,8 +257,8 @@ def test_notes_are_dated_shown_and_searchable(run, run_json):
     run("note", "lora", "低秩适配 很有用")
     listed = run("note", "lora").stdout.splitlines()
     assert listed == [
-        " 1. 2024-03-01T10:00:00Z  rank 8 is plenty",
-        " 2. 2024-03-01T10:01:00Z  低秩适配 很有用",
+        " 1. 2024-03-01 10:00  rank 8 is plenty",
+        " 2. 2024-03-01 10:01  低秩适配 很有用",
     ]
     shown = run_json("show", "lora", "--format", "json")
     assert [n["body"] for n in shown["notes"]] == ["rank 8 is plenty", "低秩适配 很有用"]

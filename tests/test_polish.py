@@ -170,3 +170,35 @@ def test_a_bad_entry_in_a_bibtex_file_imports_nothing(run, tmp_path: Path) -> No
     assert result.exit_code == 1
     assert "entry 'bad': '20x0' is not a date" in result.stderr
     assert "fine" not in run("list", "--format", "ids").stdout.split()
+
+
+@pytest.fixture
+def in_tokyo(monkeypatch):
+    """The process's local time zone is UTC+9 for this test (and back after)."""
+    import time
+
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_times_are_stored_in_utc_and_shown_in_local_time(run, run_json, monkeypatch, in_tokyo):
+    from papercli.store import library
+
+    monkeypatch.setattr(library, "clock", lambda: "2026-01-31T20:30:00Z")  # Feb 1st in Tokyo
+    run("mark-read", "lora")
+    run("note", "lora", "late night")
+    assert run("history").stdout.splitlines()[1].startswith("2026-02-01 05:30  lora")
+    [change] = run_json("history", "--format", "json")
+    assert change["when"] == "2026-02-01T05:30:00+09:00"
+    assert "read on 2026-02-01" in run("show", "lora").stdout
+    assert "2026-02-01 05:30" in run("note", "lora").stdout
+    assert run_json("notes", "--format", "json")[0]["when"] == "2026-02-01T05:30:00+09:00"
+    months = run_json("stats", "--format", "json")["read_per_month"]
+    assert months == [{"month": "2026-02", "read": 1}]
+    exported = json.loads(
+        run("export", "--search", "lora", "--year", "2021", "--format", "json").stdout
+    )
+    assert exported["papers"][0]["read_at"] == "2026-01-31T20:30:00Z"  # a backup keeps UTC

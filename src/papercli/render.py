@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Literal
 
-from papercli import textlayout
+from papercli import textlayout, times
 from papercli.models import Author, Paper, ReadStatus
 
 if TYPE_CHECKING:
@@ -191,7 +191,7 @@ def detail_lines(paper: Paper, prerequisites: Sequence[tuple[str, str]]) -> list
         ("read first", "; ".join(f"{pid} ({title})" for pid, title in prerequisites)),
         ("sources", ", ".join(paper.sources)),
     ]
-    fields += [("note", f"{note.created_at[:10]}  {note.body}") for note in paper.notes]
+    fields += [("note", f"{times.day(note.created_at)}  {note.body}") for note in paper.notes]
     return [
         (label, textlayout.printable(value, multiline=label == "note"))
         for label, value in fields
@@ -222,12 +222,12 @@ def _categories(paper: Paper) -> str:
 
 def _status_line(paper: Paper) -> str:
     if paper.read_at and paper.status is ReadStatus.READ:
-        line = f"read on {paper.read_at[:10]}"
+        line = f"read on {times.day(paper.read_at)}"
         if paper.newer_version:
             line += f" (v{paper.read_version}); arXiv now has v{paper.newer_version}"
         return line
     if paper.status_changed_at:
-        return f"{paper.status} since {paper.status_changed_at[:10]}"
+        return f"{paper.status} since {times.day(paper.status_changed_at)}"
     return str(paper.status)
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from papercli import refs, textlayout
+from papercli import refs, textlayout, times
 from papercli.cli import terminal, views
 from papercli.cli.common import (
     CountFormat,
@@ -114,9 +114,17 @@ def history_command(
         emit_rows(
             output,
             ["when", "command", "what", "undone"],
-            [[e.at, e.command, e.summary, "undone" if e.undone_at else ""] for e in log],
             [
-                {"when": e.at, "command": e.command, "what": e.summary, "undone": bool(e.undone_at)}
+                [times.shown(e.at), e.command, e.summary, "undone" if e.undone_at else ""]
+                for e in log
+            ],
+            [
+                {
+                    "when": times.iso(e.at),
+                    "command": e.command,
+                    "what": e.summary,
+                    "undone": bool(e.undone_at),
+                }
                 for e in log
             ],
             empty=empty,
@@ -125,9 +133,9 @@ def history_command(
     paper_id = refs.resolve(conn, ref) if ref else None
     entries = library.history(conn, paper_id, limit)
     keys = ["when", "id", "from", "to", "title"]
-    records = [
+    records: list[dict[str, object]] = [
         {
-            "when": e.changed_at,
+            "when": times.iso(e.changed_at),
             "id": e.paper_id,
             "from": str(e.old_status),
             "to": str(e.new_status),
@@ -138,7 +146,7 @@ def history_command(
     ]
     rows = [
         [
-            e.changed_at,
+            times.shown(e.changed_at),
             e.paper_id,
             str(e.old_status),
             f"{e.new_status} (undone)" if e.undone else str(e.new_status),
@@ -220,7 +228,8 @@ def note_command(
         if words or edit:
             fail("--delete N takes no TEXT and no --edit", 2)
         gone = notes.delete_note(conn, paper_id, delete)
-        echo(f"deleted note {delete} of {paper_id} ({gone.created_at[:10]}); undo brings it back")
+        when = times.day(gone.created_at)
+        echo(f"deleted note {delete} of {paper_id} ({when}); undo brings it back")
         return
     number = _note_number(words) if edit and words else None
     if words and edit and number is None:
@@ -238,7 +247,11 @@ def note_command(
         if not listed:
             echo(f"{paper_id} has no notes yet", err=True)
         for i, note in enumerate(listed, 1):
-            echo(textlayout.wrap_block(note.body, terminal.width(), f"{i:2}. {note.created_at}  "))
+            echo(
+                textlayout.wrap_block(
+                    note.body, terminal.width(), f"{i:2}. {times.shown(note.created_at)}  "
+                )
+            )
         return
     notes.add_note(conn, paper_id, " ".join(words))
     echo(f"noted on {paper_id}")
@@ -287,9 +300,9 @@ def notes_command(
     emit_rows(
         output,
         ["when", "id", "#", "note"],
-        [[n.created_at, n.paper_id, str(n.number), n.body] for n in found],
+        [[times.shown(n.created_at), n.paper_id, str(n.number), n.body] for n in found],
         [
-            {"when": n.created_at, "id": n.paper_id, "number": n.number, "note": n.body}
+            {"when": times.iso(n.created_at), "id": n.paper_id, "number": n.number, "note": n.body}
             for n in found
         ],
         empty="no notes yet; add one with: papercli note REF TEXT",

@@ -11,6 +11,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from papercli.models import ReadStatus
+from papercli.store.changes import LIVE_HISTORY
 
 
 @dataclass
@@ -70,8 +71,10 @@ def stats(conn: sqlite3.Connection) -> Stats:
     per_month = [
         (str(m), int(c))
         for m, c in conn.execute(
-            "SELECT substr(changed_at, 1, 7) AS month, count(DISTINCT paper_id)"
-            " FROM status_history WHERE new_status = 'read' GROUP BY month ORDER BY month"
+            # The local month, as people count them; an undone read did not happen.
+            "SELECT substr(datetime(changed_at, 'localtime'), 1, 7) AS month,"
+            " count(DISTINCT paper_id) FROM status_history WHERE new_status = 'read'"
+            f" AND {LIVE_HISTORY} GROUP BY month ORDER BY month"
         )
     ]
     return Stats(

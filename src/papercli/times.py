@@ -1,0 +1,32 @@
+"""Times as people read them: papercli stores UTC (``2026-12-01T17:14:07Z``) and shows
+local time, the minute in tables and text, the full time with its offset in JSON."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def _local(stamp: str) -> datetime | None:
+    try:
+        moment = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+    return moment.astimezone()
+
+
+def shown(stamp: str | None) -> str:
+    """``2026-12-01 18:14`` in local time; anything not a stored time, as it is."""
+    moment = _local(stamp or "")
+    return moment.strftime("%Y-%m-%d %H:%M") if moment else stamp or ""
+
+
+def day(stamp: str | None) -> str:
+    """The local date of a stored time."""
+    moment = _local(stamp or "")
+    return moment.strftime("%Y-%m-%d") if moment else (stamp or "")[:10]
+
+
+def iso(stamp: str | None) -> str | None:
+    """``2026-12-01T18:14:07+01:00``: local time with its offset, for JSON."""
+    moment = _local(stamp or "")
+    return moment.isoformat(timespec="seconds") if moment else stamp
