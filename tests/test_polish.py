@@ -202,3 +202,13 @@ def test_times_are_stored_in_utc_and_shown_in_local_time(run, run_json, monkeypa
         run("export", "--search", "lora", "--year", "2021", "--format", "json").stdout
     )
     assert exported["papers"][0]["read_at"] == "2026-01-31T20:30:00Z"  # a backup keeps UTC
+
+
+def test_list_sort_added_puts_the_papers_you_added_first_oldest_first(run) -> None:
+    for title in ("First Find", "Second Find"):
+        assert run("add", "--title", title, "--author", "A B", "--year", "2024").exit_code == 0
+    ids = run("list", "--sort", "added", "--limit", "3", "--format", "ids").stdout.split()
+    assert ids[:2] == ["first-find", "second-find"]
+    assert ids[2] == run("list", "--limit", "1", "--format", "ids").stdout.strip()  # catalogue
+    newest = run("list", "--sort", "added", "--reverse", "--limit", "1", "--format", "ids")
+    assert newest.stdout.split() == ["second-find"]

@@ -70,6 +70,7 @@ class _Paper(msgspec.Struct):
     venue: str = ""
     doi: str | None = None
     citation_key: str | None = None
+    added_at: str | None = None
     status: Status = "unread"
     status_changed_at: str | None = None
     read_at: str | None = None
@@ -178,7 +179,7 @@ def _paper(record: _Paper) -> Paper:
         value = getattr(record, name)
         if value is not None and not value.startswith(("https://", "http://")):
             raise _Invalid(name, f"only http(s) addresses are kept, got {value[:60]!r}")
-    for name in ("status_changed_at", "read_at", "arxiv_updated", "fetched_at"):
+    for name in ("status_changed_at", "read_at", "arxiv_updated", "fetched_at", "added_at"):
         _check_time(name, getattr(record, name))
     for i, note in enumerate(record.notes):
         _check_time(f"notes[{i}].created_at", note.created_at)
@@ -218,6 +219,7 @@ def _paper(record: _Paper) -> Paper:
         venue=record.venue,
         doi=record.doi,
         citation_key=record.citation_key,
+        added_at=record.added_at,
         status=ReadStatus(record.status),
         status_changed_at=record.status_changed_at,
         read_at=record.read_at,

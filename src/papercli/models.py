@@ -103,6 +103,7 @@ class Paper:
     venue: str = ""  # "NeurIPS 2017"; empty for preprints, reports and blogs
     doi: str | None = None  # the publisher's DOI, never arXiv's 10.48550 one
     citation_key: str | None = None
+    added_at: str | None = None  # when a user added it (UTC); None for the catalogue's
     status: ReadStatus = ReadStatus.UNREAD
     # The user's own state, filled in where a command shows it.
     status_changed_at: str | None = None
@@ -190,7 +191,7 @@ class Selection:
     statuses: list[ReadStatus] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     authors: list[str] = field(default_factory=list)
-    sort: str = "date"  # date | title | year | read
+    sort: str = "date"  # date | title | year | read | added
     reverse: bool = False
     limit: int | None = None
 

@@ -317,6 +317,7 @@ class SortKey(StrEnum):
     TITLE = "title"
     YEAR = "year"
     READ = "read"
+    ADDED = "added"
 
 
 def selection(

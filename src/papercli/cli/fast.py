@@ -72,7 +72,7 @@ COMMANDS: dict[str, Spec] = {
             "--tag": ("tag", "text", None),
             "--author": ("author", "text", None),
             "-a": ("author", "text", None),
-            "--sort": ("sort", "choice", ("date", "title", "year", "read")),
+            "--sort": ("sort", "choice", ("date", "title", "year", "read", "added")),
             "--reverse": ("reverse", "flag", True),
             "-r": ("reverse", "flag", True),
             "--limit": ("limit", "int", (0, None)),

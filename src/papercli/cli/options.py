@@ -165,7 +165,9 @@ AuthorName = Annotated[
 Sort = Annotated[
     SortKey,
     typer.Option(
-        "--sort", help="Order by date, title, year, or read (when you read them, oldest first)."
+        "--sort",
+        help="Order by date, title, year, read (when you read them, oldest first) or added"
+        " (papers you added, oldest first, then the catalogue's).",
     ),
 ]
 Reverse = Annotated[bool, typer.Option("--reverse", "-r", help="Reverse the order.")]

@@ -481,6 +481,14 @@ INSERT INTO undo_steps (batch, action, paper_id, data)
     ORDER BY batch, queue_position DESC;
 """
 
+# When a user added a paper (`list --sort added`); the catalogue's papers came with papercli.
+# Papers added before this step get the time they were first fetched from arXiv.
+M009_ADDED_AT = """
+ALTER TABLE papers ADD COLUMN added_at TEXT;
+UPDATE papers SET added_at = (SELECT fetched_at FROM arxiv_meta WHERE paper_id = papers.id)
+    WHERE origin = 'user';
+"""
+
 MIGRATIONS: list[str] = [
     M001_INITIAL,
     M002_ARXIV,
@@ -490,6 +498,7 @@ MIGRATIONS: list[str] = [
     M006_UNDO_STEPS,
     M007_TAG_CASE,
     M008_COMMAND_LOG,
+    M009_ADDED_AT,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

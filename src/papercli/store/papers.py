@@ -7,6 +7,7 @@ import re
 import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
+from datetime import UTC, datetime
 
 from papercli.arxiv_ids import abs_url, pdf_url
 from papercli.errors import InvalidValueError
@@ -26,8 +27,8 @@ def insert_paper(conn: sqlite3.Connection, paper: Paper) -> str:
         key = new_citation_key(conn, paper.first_author, paper.year, paper.title, paper.id)
     conn.execute(
         "INSERT INTO papers (id, title, short_name, kind, arxiv_id, url, pdf_url, date, year,"
-        " why, focus, technique, origin, venue, doi, citation_key, primary_category)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " why, focus, technique, origin, venue, doi, citation_key, primary_category, added_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             paper.id,
             paper.title,
@@ -46,6 +47,7 @@ def insert_paper(conn: sqlite3.Connection, paper: Paper) -> str:
             paper.doi,
             key,
             paper.primary_category,
+            paper.added_at or (_now() if paper.origin == "user" else None),
         ),
     )
     authors.write_authors(conn, paper.id, paper.authors)
@@ -131,6 +133,10 @@ def break_prerequisite_cycles(
     return dropped
 
 
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def origin_of(conn: sqlite3.Connection, paper_id: str) -> str | None:
     row = conn.execute("SELECT origin FROM papers WHERE id = ?", (paper_id,)).fetchone()
     return None if row is None else str(row[0])
@@ -178,6 +184,8 @@ _ORDER = {
     "year": "p.year {d}, p.date {d}, p.id {d}",
     # When you read it: papers never read come after those you have, newest date first.
     "read": "s.read_at IS NULL, s.read_at {d}, p.year DESC, p.date DESC, p.id {d}",
+    # When you added it: your own papers, then the catalogue's (which came with papercli).
+    "added": "p.added_at IS NULL, p.added_at {d}, p.year {d}, p.date {d}, p.id {d}",
 }
 
 
@@ -422,14 +430,15 @@ def get_paper(conn: sqlite3.Connection, paper_id: str) -> Paper:
     if row is None:
         raise InvalidValueError(f"no paper with id {paper_id!r}")
     paper = paper_from_row(row)
-    why, focus, technique, doi, key, category = conn.execute(
-        "SELECT why, focus, technique, doi, citation_key, primary_category FROM papers"
+    why, focus, technique, doi, key, category, added_at = conn.execute(
+        "SELECT why, focus, technique, doi, citation_key, primary_category, added_at FROM papers"
         " WHERE id = ?",
         (paper_id,),
     ).fetchone()
     paper.why, paper.focus, paper.technique = why, focus, technique
     paper.doi, paper.citation_key = optional_text(doi), optional_text(key)
     paper.primary_category = optional_text(category)
+    paper.added_at = optional_text(added_at)
     paper.authors = authors.authors_of(conn, paper_id)
     paper.aliases = [
         str(r[0])
