@@ -70,7 +70,8 @@ def main() -> None:
     print(f"papercli: {args.papercli}\nruns: {args.runs} (medians; alternating with the floor)\n")
     print(f"{'database':<28} {'command':<20} {'floor ms':>9} {'cmd ms':>8} {'ratio':>6}")
     for db in databases:
-        env = {**os.environ, "PAPERCLI_DB": str(db), "COLUMNS": "120"}
+        # No pager: `list (terminal)` measures the Rich table, not starting less.
+        env = {**os.environ, "PAPERCLI_DB": str(db), "COLUMNS": "120", "PAPERCLI_PAGER": ""}
         env.pop("NO_COLOR", None)
         # Create (or migrate) the database, and queue a paper so that `next` has one to show.
         subprocess.run([args.papercli, "list", "--limit", "1"], env=env, capture_output=True)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import shutil
 import sys
 from enum import StrEnum
 from typing import TYPE_CHECKING, TextIO, cast
@@ -65,9 +64,31 @@ def rich_layout() -> bool:
     return stdout_is_terminal() or color()
 
 
+def size(fallback: tuple[int, int] = (80, 24)) -> os.terminal_size:
+    """``$COLUMNS`` and ``$LINES``, else the terminal's size, else ``fallback``: what
+    shutil.get_terminal_size does, without importing shutil (~1.5 ms) at every start."""
+    columns, lines = (_env_int("COLUMNS"), _env_int("LINES"))
+    if not (columns and lines):
+        try:
+            measured = os.get_terminal_size(sys.__stdout__.fileno())  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            measured = os.terminal_size(fallback)
+        if measured.columns <= 0 or measured.lines <= 0:
+            measured = os.terminal_size(fallback)
+        columns, lines = columns or measured.columns, lines or measured.lines
+    return os.terminal_size((columns, lines))
+
+
+def _env_int(name: str) -> int:
+    try:
+        return max(int(os.environ.get(name, "")), 0)
+    except ValueError:
+        return 0
+
+
 def width() -> int:
     """The columns text for people fits in: ``$COLUMNS``, else the terminal's, else 80."""
-    return shutil.get_terminal_size((80, 24)).columns
+    return size().columns
 
 
 def print_rich(renderable: RenderableType) -> None:
@@ -75,11 +96,11 @@ def print_rich(renderable: RenderableType) -> None:
     from rich.console import Console
 
     colour = color()
-    size = shutil.get_terminal_size((80, 24))
+    screen = size()
     console = Console(
         file=sys.stdout,
-        width=size.columns,
-        height=size.lines,  # with the width, so that TERM=dumb does not force 80 columns
+        width=screen.columns,
+        height=screen.lines,  # with the width, so that TERM=dumb does not force 80 columns
         force_terminal=colour,
         color_system="auto" if colour else None,
         no_color=not colour,
@@ -136,8 +157,8 @@ def hold_output() -> HeldOutput | None:
     command = pager_command()
     if command is None:
         return None
-    size = shutil.get_terminal_size((80, 24))
-    held = HeldOutput(sys.stdout, command, size.lines, size.columns)
+    screen = size()
+    held = HeldOutput(sys.stdout, command, screen.lines, screen.columns)
     sys.stdout = cast(TextIO, held)
     return held
 

@@ -7,7 +7,6 @@ this very code; the commands only turn their parameters into these calls.
 
 from __future__ import annotations
 
-import shutil
 from enum import StrEnum
 from itertools import chain, islice
 
@@ -84,7 +83,7 @@ def show_paper(state: AppState, ref: str, output: ShowFormat) -> None:
     if fancy_output():
         terminal.print_rich(render.paper_panel(paper, prerequisites))
     else:
-        columns = shutil.get_terminal_size((100, 24)).columns  # $COLUMNS when piped
+        columns = terminal.size((100, 24)).columns  # $COLUMNS when piped
         echo(render.plain_details(paper, prerequisites, columns))
 
 

@@ -7,7 +7,6 @@ import re
 import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
 
 from papercli.arxiv_ids import abs_url, pdf_url
 from papercli.errors import InvalidValueError
@@ -134,6 +133,8 @@ def break_prerequisite_cycles(
 
 
 def _now() -> str:
+    from datetime import UTC, datetime  # only when a user adds a paper
+
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
