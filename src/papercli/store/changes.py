@@ -40,7 +40,7 @@ class LogEntry:
 def begin(conn: sqlite3.Connection, command: str, at: str) -> int:
     """Start the batch of one command (inside its transaction); what was undone can no
     longer be redone once something new happens."""
-    conn.execute("UPDATE command_log SET redoable = 0 WHERE undone_at IS NOT NULL")
+    conn.execute("UPDATE command_log SET redoable = 0 WHERE redoable")
     cursor = conn.execute(
         "INSERT INTO command_log (command, summary, at) VALUES (?, '', ?)", (command, at)
     )

@@ -463,6 +463,8 @@ CREATE TABLE command_log (
     undone_at TEXT,                 -- when it was undone; NULL while it stands
     redoable INTEGER NOT NULL DEFAULT 0
 );
+-- The few batches redo could still apply: found without reading the whole log.
+CREATE INDEX command_log_redoable ON command_log(undone_at) WHERE redoable;
 INSERT INTO command_log (batch, command, summary, at)
     SELECT batch, 'mark',
         group_concat(paper_id || ': ' || old_status || ' -> ' || new_status, ', '),
