@@ -27,7 +27,7 @@ from papercli.store import base, papers
 
 FIXTURES = Path(__file__).parent / "fixtures" / "arxiv"
 INDEX: dict[str, dict[str, Any]] = json.loads((FIXTURES / "index.json").read_text())
-# index.json also lists RSS recordings; only the API ones were copied into this repo.
+# index.json lists every recording; the API ones and the three RSS listings are copied here.
 API_FIXTURES = sorted(name for name in INDEX if name.startswith("api-"))
 
 ATOM = "application/atom+xml; charset=utf-8"

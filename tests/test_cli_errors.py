@@ -308,8 +308,14 @@ CANNOT_RUN = {
     "papercli import to-read.txt --queue": "needs arXiv",
 }
 
+WATCH = 'papercli watch add peft --category cs.CL --category cs.LG --keyword "low-rank"'
+
 # Examples that show something only after earlier commands (run first, in order).
 PRIOR_STATE = {
+    "papercli watch list": [WATCH],
+    "papercli watch list --format json": [WATCH],
+    'papercli watch edit peft --keyword "low-rank" --keyword adapter': [WATCH],
+    "papercli watch remove peft": [WATCH],
     "papercli queue": ["papercli queue add lora"],
     "papercli queue --format ids": ["papercli queue add lora"],
     "papercli queue move qlora 1": ["papercli queue add lora qlora"],

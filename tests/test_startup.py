@@ -25,8 +25,11 @@ FORBIDDEN = (
     "papercli.export",
     "papercli.fetching",
     "papercli.importing",
+    "papercli.import_schema",
+    "msgspec",
+    "papercli.arxiv_taxonomy",
     # Loaded only by the commands that need them:
-    "papercli.progress",  # stats
+    "papercli.store.progress",  # stats
     "papercli.seed",  # building the seed (tomllib)
     "csv",  # --format csv
     # The everyday commands take the fast path, without Typer (papercli.cli.fast):

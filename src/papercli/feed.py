@@ -1,11 +1,15 @@
-"""Turn an arXiv API Atom response into ArxivRecords; the only feedparser import.
+"""Turn arXiv's answers into models: API Atom responses into ArxivRecords, RSS daily
+listings into ListingItems; the only feedparser import.
 
 Pure: bytes in, models out. feedparser reads the common fields; ElementTree
 reads, from the same bytes, what feedparser loses or mangles: each author's
 affiliations, every DOI (feedparser keeps only the last ``arxiv:doi``) and the
 arXiv extension elements. Both response layouts (legacy before 2025-11-11,
-current since) are handled. An answer is untrusted: an entry that is not a
-usable paper is skipped and reported, never passed on.
+current since) are handled. RSS listings are read with ElementTree alone:
+feedparser takes an item's description for HTML and mangles abstracts with
+``<`` or ``&`` in them (12 of the 1,504 recorded), and it is 20 times slower.
+An answer is untrusted: an entry that is not a usable paper is skipped and
+reported, never passed on.
 """
 
 from __future__ import annotations
@@ -13,8 +17,10 @@ from __future__ import annotations
 import io
 import re
 import time
+import unicodedata
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
 from typing import Any
 from xml.parsers.expat import errors as expat_errors
 
@@ -22,7 +28,7 @@ import feedparser
 
 from papercli.arxiv_ids import parse_arxiv_id
 from papercli.errors import ArxivAPIError, InvalidValueError
-from papercli.models import ArxivRecord, Author
+from papercli.models import ArxivRecord, Author, ListingItem
 
 _ATOM = "{http://www.w3.org/2005/Atom}"
 _ARXIV = "{http://arxiv.org/schemas/atom}"
@@ -121,18 +127,23 @@ def _total_results(root: ET.Element) -> int | None:
 
 def _atom_root(body: bytes) -> ET.Element:
     """The <feed> element, or ArxivAPIError naming what came instead."""
+    return _root(body, f"{_ATOM}feed", "an Atom feed")
+
+
+def _root(body: bytes, tag: str, kind: str) -> ET.Element:
+    """The document's root element when it is a ``tag``, or ArxivAPIError naming what came."""
     if not body.strip():
-        raise CutOffFeed("an empty answer instead of an Atom feed")
+        raise CutOffFeed(f"an empty answer instead of {kind}")
     try:
         root = ET.fromstring(body)
     except ET.ParseError as exc:
         if exc.code in _CUT_SHORT:
             raise CutOffFeed(f"an answer that stops short ({exc})") from None
         raise ArxivAPIError(
-            f"arXiv sent something other than an Atom feed ({exc}): {_preview(body)}"
+            f"arXiv sent something other than {kind} ({exc}): {_preview(body)}"
         ) from None
-    if root.tag != f"{_ATOM}feed":
-        raise ArxivAPIError(f"arXiv sent something other than an Atom feed: {_preview(body)}")
+    if root.tag != tag:
+        raise ArxivAPIError(f"arXiv sent something other than {kind}: {_preview(body)}")
     return root
 
 
@@ -210,7 +221,7 @@ def _all_text(element: ET.Element | None) -> str:
 
 def _words(element: ET.Element) -> list[str]:
     # The legacy API put several DOIs in one element, separated by spaces.
-    return (element.text or "").split()
+    return _collapse(element.text).split()
 
 
 def _collapse(text: str | None) -> str:
@@ -232,3 +243,203 @@ def _iso(moment: time.struct_time) -> str:
 def _https(url: str) -> str:
     """Legacy feeds link to http://arxiv.org, which only redirects to https now."""
     return "https://" + url.removeprefix("http://") if url.startswith("http://arxiv.org/") else url
+
+
+# ---------------------------------------------------------------------------
+# RSS daily listings (rss.arxiv.org)
+
+_DC = "{http://purl.org/dc/elements/1.1/}"
+ANNOUNCE_TYPES = ("new", "cross", "replace", "replace-cross")
+_GUID = re.compile(r"oai:arXiv\.org:(?P<id>\S+?)v(?P<version>[0-9]+)")
+_DESCRIPTION = re.compile(
+    r"\s*arXiv:(?P<id>\S+?)v(?P<version>[0-9]+)\s+Announce Type:\s*(?P<type>\S*)"
+)
+# A name arXiv's author parser split off its own: "Jane Smith, Jr." is one author.
+_SUFFIXES = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"})
+_NAME_AFFILIATION = re.compile(r"(?P<name>[^()]*?)\s*\((?P<affiliation>.*)\)")
+# The error channel's sentences, from arXiv/arxiv-feed's fetch_data.validate_request.
+_BAD_ARCHIVE = re.compile(r"Bad archive '(?P<archive>[^']*)'")
+_BAD_SUBJECT = re.compile(
+    r"Bad subject class '(?P<subject>[^']*)'.*?the archive '(?P<archive>[^']*)'"
+)
+
+
+class UnknownCategoryError(ArxivAPIError):
+    """arXiv answered a listing request with its error channel: a category it does not know."""
+
+    def __init__(self, message: str, category: str | None) -> None:
+        super().__init__(message)
+        self.category = category  # e.g. "astroph", when arXiv's sentence names it
+
+
+@dataclass
+class Listing:
+    """One day of arXiv announcements for the categories asked about."""
+
+    items: list[ListingItem]
+    announced: str | None  # the channel's date, "2024-11-28"
+    empty: bool  # no items at all: arXiv announces nothing on weekends and holidays
+    skipped: list[SkippedEntry] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # kept items with something odd
+
+
+def parse_listing(body: bytes) -> Listing:
+    """Parse an RSS daily listing; UnknownCategoryError for arXiv's error channel,
+    ArxivAPIError if the body is not an RSS feed."""
+    root = _root(body, "rss", "an RSS feed")
+    channel = root.find("channel")
+    if channel is None:
+        raise ArxivAPIError(f"arXiv sent an RSS feed without a channel: {_preview(body)}")
+    nodes = channel.findall("item")
+    title = _collapse(channel.findtext("title"))
+    if not nodes and title.startswith("Feed error"):
+        raise _channel_error(_collapse(channel.findtext("description")))
+    announced = _rss_date(channel.findtext("pubDate"))
+    listing = Listing([], announced, empty=not nodes)
+    for position, node in enumerate(nodes, 1):
+        outcome = _listing_item(node, position, announced)
+        if isinstance(outcome, SkippedEntry):
+            listing.skipped.append(outcome)
+            continue
+        listing.items.append(outcome)
+        if outcome.announce_type not in ANNOUNCE_TYPES:
+            kind = _label(outcome.announce_type) or "no"
+            listing.warnings.append(
+                f"arXiv:{outcome.arxiv_id}v{outcome.version} has announce type {kind!r},"
+                " which papercli does not know; kept as given"
+            )
+    return listing
+
+
+def _channel_error(message: str) -> UnknownCategoryError:
+    subject = _BAD_SUBJECT.search(message)
+    archive = _BAD_ARCHIVE.search(message)
+    if subject:
+        category: str | None = f"{subject['archive']}.{subject['subject']}"
+    else:
+        category = archive["archive"] if archive else None
+    if category is None:
+        return UnknownCategoryError(f"arXiv refused the listing: {_label(message)}", None)
+    # arXiv's own sentence goes on to list every archive: too long for one line.
+    return UnknownCategoryError(
+        f"arXiv does not know the category {_label(category)!r}"
+        " (see https://arxiv.org/category_taxonomy)",
+        category,
+    )
+
+
+def _listing_item(node: ET.Element, position: int, channel_date: str | None) -> Any:
+    """One ListingItem, or the SkippedEntry saying why the item is not one."""
+    guid = _collapse(node.findtext("guid"))
+    description = node.findtext("description") or ""
+    label = _label(guid) or f"item {position}"
+    prefix = _DESCRIPTION.match(description)
+    match = _GUID.fullmatch(guid) or prefix
+    if match is None:
+        return SkippedEntry(label, "it has no arXiv id")
+    arxiv_id = _bare_id(match["id"])
+    if arxiv_id is None:
+        return SkippedEntry(label, "its id is not an arXiv id")
+    version = match["version"]
+    if len(version) > _VERSION_DIGITS or int(version) == 0:
+        return SkippedEntry(label, f"its version {_label(version)} is not a real one", arxiv_id)
+    title = _collapse(node.findtext("title"))
+    if not title:
+        return SkippedEntry(label, "it has no title", arxiv_id)
+    announced = _rss_date(node.findtext("pubDate")) or channel_date
+    if announced is None:
+        return SkippedEntry(label, "it has no announcement date", arxiv_id)
+    announce_type = _collapse(node.findtext(f"{_ARXIV}announce_type"))
+    if not announce_type and prefix:
+        announce_type = _collapse(prefix["type"])
+    categories = (_collapse(el.text) for el in node.findall("category"))
+    doi_nodes = node.findall(f"{_ARXIV}DOI")
+    return ListingItem(
+        arxiv_id=arxiv_id,
+        version=int(version),
+        title=title,
+        authors=split_creators(node.findtext(f"{_DC}creator") or ""),
+        abstract=_collapse(description.partition("Abstract:")[2]),
+        categories=list(dict.fromkeys(c for c in categories if c)),
+        announce_type=announce_type,
+        announced=announced,
+        dois=list(dict.fromkeys(doi for el in doi_nodes for doi in _words(el))),
+        journal_ref=_all_text(node.find(f"{_ARXIV}journal_reference")) or None,
+    )
+
+
+def _rss_date(text: str | None) -> str | None:
+    """``"Thu, 28 Nov 2024 00:00:00 -0500"`` -> ``"2024-11-28"``: the date in arXiv's own
+    time zone, which names the listing (in UTC it would be a different day for some)."""
+    try:
+        moment = parsedate_to_datetime(_collapse(text))
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    return moment.date().isoformat() if moment.year in _YEARS else None
+
+
+def split_creators(text: str) -> list[Author]:
+    """The authors in an RSS ``dc:creator``: names joined by ", ", each perhaps followed by
+    affiliations in parentheses that have commas of their own, in TeX-accented ASCII."""
+    names: list[str] = []
+    depth = 0
+    start = 0
+    for index, char in enumerate(text):
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth = max(depth - 1, 0)
+        elif char == "," and depth == 0:
+            names.append(text[start:index])
+            start = index + 1
+    # After a parenthesis left open, commas cannot be told from separators: all split.
+    names.extend(text[start:].split(",") if depth else [text[start:]])
+    authors: list[Author] = []
+    for piece in names:
+        piece = _collapse(piece)
+        if authors and piece.casefold() in _SUFFIXES:
+            previous = authors.pop()
+            piece = f"{previous.name} {piece}"
+        match = _NAME_AFFILIATION.fullmatch(piece)
+        name, affiliation = (match["name"], match["affiliation"]) if match else (piece, "")
+        name, affiliation = _untex(name), _collapse(affiliation)
+        if name:
+            authors.append(Author(name, (affiliation,) if affiliation else ()))
+    return authors
+
+
+# TeX accents as arXiv's metadata spells them (Benjamin R\'emy, Micha{\l}) and the
+# combining characters or letters they stand for.
+_ACCENTS = {
+    "'": "\u0301", "`": "\u0300", "^": "\u0302", '"': "\u0308", "~": "\u0303", "=": "\u0304",
+    ".": "\u0307", "u": "\u0306", "v": "\u030c", "H": "\u030b", "c": "\u0327", "k": "\u0328",
+    "r": "\u030a", "d": "\u0323", "b": "\u0331",
+}  # fmt: skip
+_TEX_LETTERS = {
+    "l": "ł", "L": "Ł", "o": "ø", "O": "Ø", "i": "i", "j": "j", "ae": "æ", "AE": "Æ",
+    "aa": "å", "AA": "Å", "oe": "œ", "OE": "Œ", "ss": "ß", "dh": "ð", "DH": "Ð",
+    "th": "þ", "TH": "Þ", "dj": "đ", "DJ": "Đ", "ng": "ŋ", "NG": "Ŋ",
+}  # fmt: skip
+_LETTER = r"(?:\\(?:i|j)(?![A-Za-z])|[A-Za-z])"
+_TEX_ACCENT = re.compile(
+    rf"""\\(?P<symbol>['`^"~=.])\s*(?:\{{\s*(?P<braced>{_LETTER})\s*\}}|(?P<bare>{_LETTER}))"""
+    rf"|\\(?P<word>[uvHckrdb])(?:\s*\{{\s*(?P<wbraced>{_LETTER})\s*\}}|\s+(?P<wbare>{_LETTER}))"
+)
+_TEX_NAMES = "|".join(sorted(_TEX_LETTERS, key=len, reverse=True))
+_TEX_LETTER = re.compile(rf"\\(?P<name>{_TEX_NAMES})(?![A-Za-z])\s?")
+
+
+def _untex(name: str) -> str:
+    """``Micha\\"el R\\'emy`` -> ``Michaël Rémy``: accented names as people write them, so
+    that family names match the ones papercli knows. Anything else is left as sent."""
+    if "\\" not in name:
+        return name
+    name = _TEX_ACCENT.sub(_accented, name)
+    name = _TEX_LETTER.sub(lambda m: _TEX_LETTERS[m["name"]], name)
+    return _collapse(unicodedata.normalize("NFC", name.replace("{", "").replace("}", "")))
+
+
+def _accented(match: re.Match[str]) -> str:
+    accent = _ACCENTS[match["symbol"] or match["word"]]
+    base = next(group for group in match.group("braced", "bare", "wbraced", "wbare") if group)
+    return base.removeprefix("\\") + accent

@@ -272,3 +272,21 @@ def paper_details(paper: Paper) -> dict[str, object]:
         "arxiv_updated": paper.arxiv_updated,
         "fetched_at": paper.fetched_at,
     }
+
+
+@dataclass
+class ListingItem:
+    """One announcement in arXiv's RSS daily listing: a paper that is new, cross-listed
+    or replaced today. A paper cross-listed into several requested categories is one item
+    per listing it appears in; merging them is the caller's job."""
+
+    arxiv_id: str  # version-less, e.g. "2411.17700" or "hep-th/9901001"
+    version: int
+    title: str  # as arXiv sends it: TeX such as Schr\"odinger is kept
+    authors: list[Author]  # names with TeX accents decoded; "(IFPEN)" becomes an affiliation
+    abstract: str
+    categories: list[str]  # as arXiv lists them, the primary first
+    announce_type: str  # new | cross | replace | replace-cross, or what arXiv sent instead
+    announced: str  # the listing's date, "2024-11-28"
+    dois: list[str] = field(default_factory=list)
+    journal_ref: str | None = None

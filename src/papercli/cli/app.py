@@ -87,6 +87,7 @@ COMMANDS: dict[str, tuple[str, str, dict[str, Any] | None]] = {
     "stats": ("stats", "stats_command", None),
     "export": ("transfer", "export_command", None),
     "import": ("transfer", "import_command", None),
+    "watch": ("watch", "app", None),
     "db": ("db", "app", None),
 }
 

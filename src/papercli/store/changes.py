@@ -10,7 +10,8 @@ queue stays where it is, a note already gone stays gone.
 Kinds of step, and what "before" and "after" hold (None: the thing did not exist):
 ``state`` (a paper's reading_state row), ``queue`` (its queue position), ``note`` (a
 note's paper, time and text), ``tag`` (whether the paper had the tag), ``history`` (a
-status_history row an import brought), ``paper`` (a whole paper a user added or removed).
+status_history row an import brought), ``paper`` (a whole paper a user added or removed),
+``watch`` (a saved watch, keyed by its name).
 """
 
 from __future__ import annotations
@@ -228,7 +229,14 @@ def _author(value: dict[str, Any]) -> Author:
     return Author(**{**value, "affiliations": tuple(value.get("affiliations", ()))})
 
 
+def _set_watch(conn: sqlite3.Connection, name: str, value: dict[str, Any] | None) -> None:
+    from papercli.store.watches import set_watch  # watches record steps through this module
+
+    set_watch(conn, name, value)
+
+
 _APPLY: dict[str, Any] = {
+    "watch": _set_watch,  # keyed by the watch's name where other steps have a paper id
     "state": _set_state,
     "queue": _set_queue,
     "note": _set_note,

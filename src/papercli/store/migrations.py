@@ -491,6 +491,19 @@ UPDATE papers SET added_at = (SELECT fetched_at FROM arxiv_meta WHERE paper_id =
     WHERE origin = 'user';
 """
 
+# Saved interests for the arXiv inbox (`papercli watch`): categories to pull, and the
+# words, authors and excluded words an announcement is matched against (JSON lists).
+M010_WATCHES = """
+CREATE TABLE watches (
+    name TEXT PRIMARY KEY COLLATE NOCASE,
+    categories TEXT NOT NULL,
+    keywords TEXT NOT NULL DEFAULT '[]',
+    authors TEXT NOT NULL DEFAULT '[]',
+    excludes TEXT NOT NULL DEFAULT '[]',
+    created_at TEXT NOT NULL
+);
+"""
+
 MIGRATIONS: list[str] = [
     M001_INITIAL,
     M002_ARXIV,
@@ -501,6 +514,7 @@ MIGRATIONS: list[str] = [
     M007_TAG_CASE,
     M008_COMMAND_LOG,
     M009_ADDED_AT,
+    M010_WATCHES,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
