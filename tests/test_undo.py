@@ -66,6 +66,13 @@ def test_undo_reverts_exactly_the_last_command_and_redo_reapplies_it(run, comman
     assert _state(run) == after
 
 
+def test_a_command_that_changes_nothing_keeps_redo(run):
+    run("mark-read", "lora")
+    run("undo")
+    run("mark-unread", "lora")  # already unread: nothing happens
+    assert run("redo").stdout.startswith("redone: marked lora read")
+
+
 def test_undo_then_a_new_command_leaves_nothing_to_redo(run):
     run("tag", "lora", "+a")
     run("undo")

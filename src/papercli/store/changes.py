@@ -39,9 +39,7 @@ class LogEntry:
 
 
 def begin(conn: sqlite3.Connection, command: str, at: str) -> int:
-    """Start the batch of one command (inside its transaction); what was undone can no
-    longer be redone once something new happens."""
-    conn.execute("UPDATE command_log SET redoable = 0 WHERE redoable")
+    """Start the batch of one command (inside its transaction)."""
     cursor = conn.execute(
         "INSERT INTO command_log (command, summary, at) VALUES (?, '', ?)", (command, at)
     )
@@ -49,10 +47,13 @@ def begin(conn: sqlite3.Connection, command: str, at: str) -> int:
 
 
 def finish(conn: sqlite3.Connection, batch: int, summary: str) -> None:
-    """Say what the batch did, in a line for people; a batch with no step is dropped."""
-    if conn.execute("SELECT 1 FROM undo_steps WHERE batch = ?", (batch,)).fetchone():
+    """Say what the batch did, in a line for people. A batch that changed something makes
+    what was undone before it impossible to redo; one that changed nothing is dropped."""
+    changed = conn.execute("SELECT 1 FROM undo_steps WHERE batch = ?", (batch,)).fetchone()
+    if changed or conn.execute("SELECT 1 FROM status_history WHERE batch = ?", (batch,)).fetchone():
         conn.execute("UPDATE command_log SET summary = ? WHERE batch = ?", (summary, batch))
-    elif not conn.execute("SELECT 1 FROM status_history WHERE batch = ?", (batch,)).fetchone():
+        conn.execute("UPDATE command_log SET redoable = 0 WHERE redoable AND batch != ?", (batch,))
+    else:
         conn.execute("DELETE FROM command_log WHERE batch = ?", (batch,))
 
 
