@@ -290,3 +290,16 @@ class ListingItem:
     announced: str  # the listing's date, "2024-11-28"
     dois: list[str] = field(default_factory=list)
     journal_ref: str | None = None
+
+
+@dataclass(frozen=True)
+class Watch:
+    """A saved interest for the arXiv inbox: an announcement in one of its categories that
+    has one of its keywords or authors (when it names any) and none of its exclusions."""
+
+    name: str
+    categories: list[str]
+    keywords: list[str] = field(default_factory=list)
+    authors: list[str] = field(default_factory=list)
+    excludes: list[str] = field(default_factory=list)
+    created_at: str = ""

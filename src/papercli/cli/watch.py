@@ -5,6 +5,7 @@ from typing import Annotated
 import typer
 
 from papercli.cli.common import CountFormat, connect, echo, emit_rows, fail
+from papercli.models import Watch
 from papercli.store import watches
 
 app = typer.Typer(no_args_is_help=True, rich_markup_mode=None)
@@ -66,7 +67,7 @@ def add_command(
     """
     if not category:
         fail("a watch needs at least one --category (e.g. cs.CL)", 2)
-    watch = watches.Watch(
+    watch = Watch(
         _name(name), _categories(category), _words(keyword), _words(author), _words(exclude)
     )
     saved = watches.add_watch(connect(ctx), watch)

@@ -5,22 +5,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from typing import Any
 
 from papercli.errors import InvalidValueError, NotFoundError
+from papercli.models import Watch
 from papercli.store import changes, library
 from papercli.store.base import transaction
-
-
-@dataclass(frozen=True)
-class Watch:
-    name: str
-    categories: list[str]
-    keywords: list[str] = field(default_factory=list)
-    authors: list[str] = field(default_factory=list)
-    excludes: list[str] = field(default_factory=list)
-    created_at: str = ""
 
 
 def all_watches(conn: sqlite3.Connection) -> list[Watch]:

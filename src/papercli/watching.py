@@ -1,0 +1,68 @@
+"""Which watches an arXiv announcement matches, and one item per paper from a listing
+where a cross-listed paper appears once per category. Pure: no I/O, no storage."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+
+from papercli.models import ListingItem, Watch
+from papercli.names import person_key
+
+
+def one_item_per_paper(items: Iterable[ListingItem]) -> list[ListingItem]:
+    """A paper listed in several categories becomes one item, with every category (its
+    primary first) and the announcement that says most (new before cross, as arXiv
+    announces a paper as new in its primary category)."""
+    merged: dict[str, ListingItem] = {}
+    for item in items:
+        seen = merged.get(item.arxiv_id)
+        if seen is None:
+            merged[item.arxiv_id] = item
+            continue
+        first, second = (seen, item) if _rank(seen) <= _rank(item) else (item, seen)
+        categories = list(dict.fromkeys([*first.categories, *second.categories]))
+        merged[item.arxiv_id] = replace(first, categories=categories)
+    return list(merged.values())
+
+
+_ANNOUNCE_ORDER = {"new": 0, "replace": 1, "cross": 2, "replace-cross": 3}
+
+
+def _rank(item: ListingItem) -> int:
+    return _ANNOUNCE_ORDER.get(item.announce_type, len(_ANNOUNCE_ORDER))
+
+
+def matching_watches(item: ListingItem, watches: Sequence[Watch]) -> list[str]:
+    """The names of the watches ``item`` matches, in the order given."""
+    text = _words_of(f"{item.title} {item.abstract}")
+    families = {person_key(a.family_name) for a in item.authors}
+    found: list[str] = []
+    for watch in watches:
+        if not set(watch.categories) & set(item.categories):
+            continue
+        if any(_has(text, words) for words in watch.excludes):
+            continue
+        wanted = watch.keywords or watch.authors
+        keyword = any(_has(text, words) for words in watch.keywords)
+        author = any(person_key(name) in families for name in watch.authors)
+        if not wanted or keyword or author:
+            found.append(watch.name)
+    return found
+
+
+_WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")
+
+
+def _words_of(text: str) -> str:
+    """The text as its lowercase words, one space apart, with a space at each end: a
+    keyword or phrase then matches whole words only ("lora" is not in "flora")."""
+    return " " + " ".join(word.casefold() for word in _WORD.findall(text)) + " "
+
+
+def _has(text: str, words: str) -> bool:
+    """Whether ``text`` (from ``_words_of``) has ``words``: a word, or a phrase in quotes
+    or not, as consecutive whole words."""
+    phrase = _words_of(words.strip('"'))
+    return phrase.strip() != "" and phrase in text
