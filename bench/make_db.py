@@ -123,7 +123,10 @@ def main() -> None:
         month = rng.randint(1, 12)
         while True:
             serial += 1
-            arxiv_id = f"{year % 100:02d}{month:02d}.{serial % 90000 + 10000:05d}"
+            # Four-digit serials before 2015, five from then on, as arXiv numbers them.
+            digits = 4 if year < 2015 else 5
+            number = f"{serial % (9 * 10 ** (digits - 1)) + 10 ** (digits - 1):0{digits}d}"
+            arxiv_id = f"{year % 100:02d}{month:02d}.{number}"
             if arxiv_id not in taken:
                 break
         taken.add(arxiv_id)
@@ -149,6 +152,7 @@ def main() -> None:
                 None,
                 f"synthetic{i}",
                 "cs.CL",
+                f"{date}T12:00:00Z",
             )
         )
         for position in range(rng.randint(1, 8)):
@@ -183,7 +187,7 @@ def main() -> None:
         ]
         for name in SEARCH_TRIGGERS:
             conn.execute(f"DROP TRIGGER {name}")
-        conn.executemany(f"INSERT INTO papers VALUES ({', '.join('?' * 17)})", papers)
+        conn.executemany(f"INSERT INTO papers VALUES ({', '.join('?' * 18)})", papers)
         conn.executemany(f"INSERT INTO paper_authors VALUES ({', '.join('?' * 9)})", authors)
         conn.executemany("INSERT OR IGNORE INTO paper_names VALUES (?, ?, ?, ?)", names)
         conn.executemany("INSERT INTO paper_orgs VALUES (?, ?, ?)", paper_orgs)
