@@ -7,6 +7,7 @@ import io
 import json
 import re
 import unicodedata
+from dataclasses import replace
 from datetime import date
 
 import bibtexparser
@@ -195,6 +196,17 @@ def test_bibtex_reads_back_with_bibtexparser() -> None:
     assert report["institution"] == "Microsoft Research"
     assert read_title(report) == "LoRA_Revisited: a *report*"
     assert report["month"] == "sep"
+
+
+def test_a_large_bibtex_export_says_nothing_on_stderr(caplog: pytest.LogCaptureFixture) -> None:
+    """bibtexparser logs a warning when it would deep-copy more than 10,000 entries."""
+    lora = queue()[0]
+    papers = [replace(lora, id=f"lora-{i}", citation_key=f"hu2021lora{i}") for i in range(10_001)]
+    with caplog.at_level("WARNING"):
+        text = export_papers(papers, "bibtex", exported_on=date(2026, 11, 2))
+    assert caplog.records == []
+    assert text.count("@misc{hu2021lora") == 10_001
+    assert text.count("month = jun,") == 10_001
 
 
 def test_bibtex_text_is_escaped_for_latex() -> None:

@@ -332,7 +332,7 @@ def _bibtex(papers: Sequence[Paper], keys: Sequence[str]) -> str:
     """
     from bibtexparser.entrypoint import write_string
     from bibtexparser.library import Library
-    from bibtexparser.middlewares import MonthAbbreviationMiddleware
+    from bibtexparser.middlewares import MonthAbbreviationMiddleware, default_unparse_stack
     from bibtexparser.model import Entry, Field
     from bibtexparser.writer import BibtexFormat
 
@@ -364,9 +364,13 @@ def _bibtex(papers: Sequence[Paper], keys: Sequence[str]) -> str:
         library.add(Entry(_TYPES[work][0], key, kept))
     layout = BibtexFormat()  # type: ignore[no-untyped-call]
     layout.block_separator = "\n"
-    return write_string(
-        library, prepend_middleware=[MonthAbbreviationMiddleware()], bibtex_format=layout
-    )
+    # The library is thrown away after writing, so the middlewares may change its entries in
+    # place rather than deep-copy each one (which bibtexparser warns about on large exports).
+    stack = [
+        MonthAbbreviationMiddleware(allow_inplace_modification=True),
+        *default_unparse_stack(allow_inplace_modification=True),
+    ]
+    return write_string(library, unparse_stack=stack, bibtex_format=layout)
 
 
 # --- CSL-JSON and RIS ----------------------------------------------------------------------------
