@@ -176,7 +176,9 @@ def main() -> None:
         for position, topic in enumerate(rng.sample(topics, rng.randint(1, 3))):
             paper_topics.append((pid, topic, position))
         if rng.random() < 0.1:
-            states.append((pid, rng.choice(["read", "reading", "skipped"]), date, None, None))
+            status, changed_at = rng.choice(["read", "reading", "skipped"]), f"{date}T12:00:00Z"
+            read_at = changed_at if status == "read" else None
+            states.append((pid, status, changed_at, read_at, None))
     with base.transaction(conn):
         # The triggers' own SQL, kept from the schema, puts them back after the load.
         triggers = [
