@@ -6,10 +6,8 @@ every other command starts without loading an HTTP client or a feed parser.
 
 from __future__ import annotations
 
-import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated
 from urllib.parse import urlsplit
 
@@ -18,6 +16,7 @@ import typer
 from papercli import refs
 from papercli.cli.common import ShowFormat, connect, echo, echo_json, fail, read_refs
 from papercli.cli.options import Ref, complete_ref, complete_topic
+from papercli.cli.terminal import progress_bar
 from papercli.errors import EXIT_NETWORK, EXIT_USER, InvalidValueError, NotFoundError
 from papercli.store import papers
 
@@ -87,7 +86,7 @@ def fetch_command(
     if not ids:
         echo("nothing to fetch: every paper with an arXiv id was fetched already", err=True)
         return
-    with new_client() as client, _progress(len(ids)) as advance:
+    with new_client() as client, progress_bar("asking arXiv", len(ids)) as advance:
         summary = fetching.fetch_metadata(conn, ids, client, on_batch=advance)
     if output is ShowFormat.json:
         echo_json(_fetch_json(summary))
@@ -101,20 +100,6 @@ def fetch_command(
         raise typer.Exit(EXIT_NETWORK)
     if not summary.ok:
         raise typer.Exit(EXIT_USER)
-
-
-@contextmanager
-def _progress(total: int) -> Iterator[Callable[[int, int], None]]:
-    """A progress bar on stderr when a person watches it; otherwise nothing."""
-    if not sys.stderr.isatty():
-        yield lambda done, of: None
-        return
-    from rich.console import Console
-    from rich.progress import Progress
-
-    with Progress(console=Console(stderr=True), transient=True) as progress:
-        task = progress.add_task("asking arXiv", total=total)
-        yield lambda done, of: progress.update(task, completed=done, total=of)
 
 
 def _fetch_lines(summary: FetchSummary) -> list[str]:

@@ -18,6 +18,7 @@ import contextlib
 import os
 import re
 import sys
+from collections.abc import Callable, Iterator
 from enum import StrEnum
 from typing import TYPE_CHECKING, TextIO, cast
 
@@ -131,6 +132,21 @@ PAGED_COMMANDS = frozenset(
 """The commands whose output is there to be read, paged when long. Not those that ask a
 question or report progress (their output must show at once); `queue` is paged by its
 listing (``views.show_queue``), not by `queue add`, which may ask."""
+
+
+@contextlib.contextmanager
+def progress_bar(label: str, total: int) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on stderr when a person watches it; otherwise nothing. Yields
+    ``advance(done, of)``."""
+    if not sys.stderr.isatty():
+        yield lambda done, of: None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task(label, total=total)
+        yield lambda done, of: progress.update(task, completed=done, total=of)
 
 
 def pager_command() -> list[str] | None:
