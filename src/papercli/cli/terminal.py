@@ -1,5 +1,5 @@
-"""What reaches the terminal: Rich's layout or plain text, colour, the width to fit, and
-the pager.
+"""What reaches the terminal: Rich's layout or plain text, colour, the width to fit, the
+pager, and the progress bar of a long fetch.
 
 At a terminal, output is laid out for people (Rich tables fitted to the width) and goes
 through a pager when it is longer than the screen; piped, it is plain text and never
