@@ -75,6 +75,14 @@ def looks_like_arxiv_id(text: str) -> bool:
     return re.fullmatch(_ID_SHAPED, text.strip().lower()) is not None
 
 
+def year_month(arxiv_id: str) -> tuple[int, int]:
+    """The year and month a (version-less, canonical) id was first submitted in:
+    ``2106.09685`` -> (2021, 6), ``hep-th/9901001`` -> (1999, 1)."""
+    yymm = arxiv_id.rpartition("/")[2][:4]
+    year = int(yymm[:2])
+    return (1900 + year if year >= 91 else 2000 + year), int(yymm[2:])
+
+
 def abs_url(arxiv_id: ArxivId | str) -> str:
     """The abstract page; versionless ids point at the latest version."""
     return f"{_SITE}/abs/{arxiv_id}"

@@ -260,7 +260,7 @@ def add_papers(
             added: list[Paper] = []
             with transaction(conn):
                 for arxiv_id, record in batch.records.items():
-                    paper = _new_paper(conn, arxiv_id, record, slug, topic_names)
+                    paper = new_paper(conn, arxiv_id, record, slug, topic_names)
                     paper.citation_key = papers.insert_paper(conn, paper)
                     arxiv_meta.store_arxiv_record(conn, paper.id, record, fetched_at)
                     added.append(paper)
@@ -281,7 +281,7 @@ def add_papers(
     return summary
 
 
-def _new_paper(
+def new_paper(
     conn: sqlite3.Connection,
     arxiv_id: str,
     record: ArxivRecord,

@@ -88,6 +88,7 @@ COMMANDS: dict[str, tuple[str, str, dict[str, Any] | None]] = {
     "export": ("transfer", "export_command", None),
     "import": ("transfer", "import_command", None),
     "watch": ("watch", "app", None),
+    "inbox": ("inbox", "app", None),
     "db": ("db", "app", None),
 }
 

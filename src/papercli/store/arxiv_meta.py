@@ -87,9 +87,15 @@ def arxiv_record(conn: sqlite3.Connection, paper_id: str) -> tuple[ArxivRecord, 
 
 
 def fill_arxiv(conn: sqlite3.Connection, paper: Paper) -> None:
-    """Copy the fetched arXiv metadata, if any, into the paper's arXiv fields."""
+    """Copy the fetched arXiv metadata, if any, into the paper's arXiv fields, and a
+    newer version announced in a daily listing since then."""
+    announced = conn.execute(
+        "SELECT version, announced FROM announced_versions WHERE paper_id = ?", (paper.id,)
+    ).fetchone()
     fetched = arxiv_record(conn, paper.id)
     if fetched is None:
+        if announced is not None:
+            paper.arxiv_version, paper.arxiv_updated = int(announced[0]), str(announced[1])
         return
     record, paper.fetched_at = fetched
     paper.arxiv_authors = record.authors
@@ -101,6 +107,8 @@ def fill_arxiv(conn: sqlite3.Connection, paper: Paper) -> None:
     paper.comment = record.comment
     paper.arxiv_version = record.version
     paper.arxiv_updated = record.updated
+    if announced is not None and int(announced[0]) > record.version:
+        paper.arxiv_version, paper.arxiv_updated = int(announced[0]), str(announced[1])
 
 
 def ids_with_arxiv_id(conn: sqlite3.Connection, *, never_fetched: bool = False) -> list[str]:

@@ -11,7 +11,8 @@ Kinds of step, and what "before" and "after" hold (None: the thing did not exist
 ``state`` (a paper's reading_state row), ``queue`` (its queue position), ``note`` (a
 note's paper, time and text), ``tag`` (whether the paper had the tag), ``history`` (a
 status_history row an import brought), ``paper`` (a whole paper a user added or removed),
-``watch`` (a saved watch, keyed by its name).
+``watch`` (a saved watch, keyed by its name), ``inbox`` (the decision about an inbox item,
+keyed by its arXiv id), ``alert`` (whether a paper's version alert is dismissed).
 """
 
 from __future__ import annotations
@@ -243,8 +244,22 @@ def _set_watch(conn: sqlite3.Connection, name: str, value: dict[str, Any] | None
     set_watch(conn, name, value)
 
 
+def _set_decision(conn: sqlite3.Connection, arxiv_id: str, value: dict[str, Any] | None) -> None:
+    from papercli.store.inbox import set_decision  # the inbox records steps through here
+
+    set_decision(conn, arxiv_id, value)
+
+
+def _set_alert(conn: sqlite3.Connection, paper_id: str, value: bool) -> None:
+    from papercli.store.inbox import set_alert_dismissed
+
+    set_alert_dismissed(conn, paper_id, value)
+
+
 _APPLY: dict[str, Any] = {  # queue steps are applied together, by _set_queue_places
     "watch": _set_watch,  # keyed by the watch's name where other steps have a paper id
+    "inbox": _set_decision,  # keyed by the arXiv id: a kept or dismissed inbox item
+    "alert": _set_alert,  # whether a paper's version alert is dismissed
     "state": _set_state,
     "note": _set_note,
     "tag": _set_tag,

@@ -98,7 +98,7 @@ def set_status(conn: sqlite3.Connection, ids: Sequence[str], status: ReadStatus)
             conn.execute(
                 "INSERT INTO reading_state (paper_id, status, changed_at, read_at, read_version)"
                 " VALUES (?1, ?2, ?3, ?4, CASE WHEN ?4 IS NULL THEN NULL ELSE"
-                " (SELECT version FROM arxiv_meta WHERE paper_id = ?1) END)"
+                f" {papers.LATEST_VERSION.format(paper='?1')} END)"
                 " ON CONFLICT(paper_id) DO UPDATE SET status = excluded.status,"
                 " changed_at = excluded.changed_at,"
                 " read_at = coalesce(excluded.read_at, reading_state.read_at),"
@@ -220,7 +220,7 @@ def queue_positions(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, i
     )
 
 
-def _queue_length(conn: sqlite3.Connection) -> int:
+def queue_length(conn: sqlite3.Connection) -> int:
     return int(conn.execute("SELECT count(*) FROM queue").fetchone()[0])
 
 
@@ -236,7 +236,7 @@ def _dequeue(conn: sqlite3.Connection, batch: int, ids: Sequence[str]) -> None:
 
 def enqueue(conn: sqlite3.Connection, batch: int, ids: Sequence[str], at: int) -> None:
     """Insert ids (not yet queued) so the first lands at position ``at``."""
-    at = max(1, min(at, _queue_length(conn) + 1))
+    at = max(1, min(at, queue_length(conn) + 1))
     conn.execute("UPDATE queue SET position = position + ? WHERE position >= ?", (len(ids), at))
     now = clock()
     conn.executemany(
@@ -273,13 +273,13 @@ def queue_add(
                 result.skipped_read.append(pid)
             else:
                 result.added.append(pid)
-        if at is not None and not 1 <= at <= _queue_length(conn) + 1:
+        if at is not None and not 1 <= at <= queue_length(conn) + 1:
             raise InvalidValueError(
-                f"position {at} is out of range: the queue has {_queue_length(conn)} papers"
+                f"position {at} is out of range: the queue has {queue_length(conn)} papers"
             )
         if result.added:
             batch = changes.begin(conn, "queue add", clock())
-            enqueue(conn, batch, result.added, at or _queue_length(conn) + 1)
+            enqueue(conn, batch, result.added, at or queue_length(conn) + 1)
             changes.finish(conn, batch, f"queued {names_list(result.added)}")
     return result
 
@@ -298,7 +298,7 @@ def queue_remove(conn: sqlite3.Connection, ids: Sequence[str]) -> tuple[list[str
 
 def queue_move(conn: sqlite3.Connection, paper_id: str, position: int) -> None:
     with transaction(conn):
-        length = _queue_length(conn)
+        length = queue_length(conn)
         old = queue_positions(conn, [paper_id]).get(paper_id)
         if old is None:
             raise NotFoundError(

@@ -504,6 +504,51 @@ CREATE TABLE watches (
 );
 """
 
+# The arXiv inbox (`papercli inbox`): announcements that matched a watch, searchable by
+# word for ranking; what the user kept or dismissed, remembered after pruning so that it
+# never comes back; and newer versions announced for papers in the user's list.
+M011_INBOX = """
+CREATE TABLE inbox_items (
+    docid INTEGER PRIMARY KEY,
+    arxiv_id TEXT NOT NULL UNIQUE,  -- version-less
+    version INTEGER NOT NULL,
+    title TEXT NOT NULL,
+    authors TEXT NOT NULL,          -- JSON [[name, [affiliation, ...]], ...]
+    abstract TEXT NOT NULL,
+    categories TEXT NOT NULL,       -- JSON, the primary first
+    announce_type TEXT NOT NULL,
+    announced TEXT NOT NULL,        -- the listing's date
+    watches TEXT NOT NULL,          -- JSON names of the watches it matched
+    dois TEXT NOT NULL,
+    journal_ref TEXT,
+    words INTEGER NOT NULL,         -- how many words title and abstract have, for ranking
+    pulled_at TEXT NOT NULL
+);
+CREATE INDEX inbox_items_newest ON inbox_items (announced DESC, arxiv_id DESC);
+CREATE VIRTUAL TABLE inbox_search USING fts5(
+    title, abstract, content = 'inbox_items', content_rowid = 'docid'
+);
+CREATE VIRTUAL TABLE inbox_terms USING fts5vocab(inbox_search, 'row');
+CREATE TRIGGER inbox_items_search_insert AFTER INSERT ON inbox_items BEGIN
+    INSERT INTO inbox_search (rowid, title, abstract) VALUES (new.docid, new.title, new.abstract);
+END;
+CREATE TRIGGER inbox_items_search_delete AFTER DELETE ON inbox_items BEGIN
+    INSERT INTO inbox_search (inbox_search, rowid, title, abstract)
+        VALUES ('delete', old.docid, old.title, old.abstract);
+END;
+CREATE TABLE inbox_decisions (
+    arxiv_id TEXT PRIMARY KEY,
+    decision TEXT NOT NULL CHECK (decision IN ('kept', 'dismissed')),
+    decided_at TEXT NOT NULL
+);
+CREATE TABLE announced_versions (
+    paper_id TEXT PRIMARY KEY REFERENCES papers (id) ON DELETE CASCADE,
+    version INTEGER NOT NULL,
+    announced TEXT NOT NULL,
+    dismissed INTEGER NOT NULL DEFAULT 0
+);
+"""
+
 MIGRATIONS: list[str] = [
     M001_INITIAL,
     M002_ARXIV,
@@ -515,6 +560,7 @@ MIGRATIONS: list[str] = [
     M008_COMMAND_LOG,
     M009_ADDED_AT,
     M010_WATCHES,
+    M011_INBOX,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

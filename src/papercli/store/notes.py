@@ -122,12 +122,8 @@ def change_tags(
 ) -> None:
     with transaction(conn):
         batch = changes.begin(conn, "tag", library.clock())
+        add_tags(conn, batch, ids, add)
         for pid in ids:
-            for tag in add:
-                if conn.execute("INSERT OR IGNORE INTO tags VALUES (?, ?)", (pid, tag)).rowcount:
-                    changes.record(
-                        conn, batch, "tag", pid, {"tag": tag, "on": False}, {"tag": tag, "on": True}
-                    )
             for tag in remove:
                 for (stored,) in conn.execute(
                     "SELECT tag FROM tags WHERE paper_id = ? AND tag = ?", (pid, tag)
@@ -143,6 +139,16 @@ def change_tags(
                     )
         edits = [f"+{t}" for t in add] + [f"-{t}" for t in remove]
         changes.finish(conn, batch, f"tagged {library.names_list(list(ids))} {' '.join(edits)}")
+
+
+def add_tags(conn: sqlite3.Connection, batch: int, ids: Sequence[str], tags: Sequence[str]) -> None:
+    """Tag papers, as steps of ``batch`` (inside its transaction)."""
+    for pid in ids:
+        for tag in tags:
+            if conn.execute("INSERT OR IGNORE INTO tags VALUES (?, ?)", (pid, tag)).rowcount:
+                changes.record(
+                    conn, batch, "tag", pid, {"tag": tag, "on": False}, {"tag": tag, "on": True}
+                )
 
 
 def tag_counts(conn: sqlite3.Connection) -> list[tuple[str, int]]:

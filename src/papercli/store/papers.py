@@ -87,6 +87,7 @@ _PAPER_ROWS = {
     "notes": "paper_id",
     "tags": "paper_id",
     "queue": "paper_id",
+    "announced_versions": "paper_id",
 }
 
 
@@ -159,6 +160,11 @@ def new_citation_key(
     return unique_key(stem, lambda key: citation_key_taken(conn, key))
 
 
+# The latest arXiv version known for a paper: fetched, or announced in a daily listing.
+LATEST_VERSION = (
+    "(SELECT max(version) FROM (SELECT version FROM arxiv_meta WHERE paper_id = {paper}"
+    " UNION ALL SELECT version FROM announced_versions WHERE paper_id = {paper}))"
+)
 _UNIT = "\x1e"  # joins an author's family name and full name in one listing value
 SUMMARY_COLUMNS = f"""
     p.id, p.title, p.short_name, p.year, p.date, p.kind, p.arxiv_id, p.url, p.pdf_url,
@@ -167,7 +173,7 @@ SUMMARY_COLUMNS = f"""
         (SELECT org FROM paper_orgs WHERE paper_id = p.id ORDER BY position)),
     (SELECT group_concat(topic, '{SEP}') FROM
         (SELECT topic FROM paper_topics WHERE paper_id = p.id ORDER BY position)),
-    s.read_version, (SELECT version FROM arxiv_meta WHERE paper_id = p.id), p.venue,
+    s.read_version, {LATEST_VERSION.format(paper="p.id")}, p.venue,
     (SELECT group_concat(family || '{_UNIT}' || name, '{SEP}') FROM
         (SELECT family, name FROM paper_authors WHERE paper_id = p.id ORDER BY position))
 """

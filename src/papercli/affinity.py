@@ -1,0 +1,147 @@
+"""How close an inbox item is to what the user reads: pure scoring, no I/O.
+
+The user's reading profile is the words of the papers they read, are reading, queued or
+tagged, each word weighted by how many of those papers have it. The words that best tell
+the inbox's items apart (weight times inverse document frequency over the inbox) are kept,
+and an item scores the share of their weight it has, damped for long abstracts, plus a
+bonus for each author it shares with the profile. Nothing read yet, or a tie, falls back
+to newest first, the order the candidates come in.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from papercli.names import ascii_fold, person_key
+
+PROFILE_SIZE = 300  # the papers most recently read, queued or tagged
+TERMS = 40  # profile words an item is scored on
+MOST_COMMON = 0.25  # a word in more of the items than this says nothing about them
+AUTHOR_BONUS = 0.5  # per shared author, at most two
+_MIN_LENGTH = 3
+# Words every abstract has; inverse document frequency would sink most of them anyway,
+# but an inbox of a few items has too few documents to tell.
+_STOPWORDS = frozenset({
+    "the", "and", "for", "with", "that", "this", "are", "from", "which", "our", "can", "has",
+    "have", "not", "but", "its", "their", "these", "than", "also", "such", "into", "more",
+    "over", "both", "how", "when", "where", "what", "while", "use", "using", "used", "based",
+    "new", "via", "two", "one", "show", "shows", "paper", "propose", "proposed", "approach",
+    "method", "methods", "results", "study", "work", "model", "models", "data", "task",
+    "tasks", "performance", "however", "between", "through", "each", "other", "well", "only",
+    "all", "may", "further", "first", "large", "state", "art", "without", "across",
+})  # fmt: skip
+
+_WORD = re.compile(r"[^\W_]+")  # as SQLite's unicode61 tokenizer splits words
+
+
+def words(text: str) -> set[str]:
+    """The distinct words of ``text`` as the search index has them, minus stopwords."""
+    return {
+        word
+        for word in _WORD.findall(ascii_fold(text).casefold())
+        if len(word) >= _MIN_LENGTH and not word.isdigit() and word not in _STOPWORDS
+    }
+
+
+@dataclass(frozen=True)
+class ProfilePaper:
+    name: str  # what the reason shows: the paper's short name
+    words: frozenset[str]
+    weight: float
+
+
+@dataclass
+class Profile:
+    """What the user's reading says about their interests."""
+
+    papers: list[ProfilePaper] = field(default_factory=list)
+    word_weight: dict[str, float] = field(default_factory=dict)
+    # person_key of a full name -> the family name a reason shows
+    authors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def empty(self) -> bool:
+        return not self.papers
+
+
+def build_profile(rows: Iterable[tuple[str, str, str, str, float]]) -> Profile:
+    """From (paper id, short name, text, author names one per line, weight) rows."""
+    profile = Profile()
+    for _paper_id, name, text, author_names, weight in rows:
+        found = frozenset(words(text))
+        profile.papers.append(ProfilePaper(name, found, weight))
+        for word in found:
+            profile.word_weight[word] = profile.word_weight.get(word, 0.0) + weight
+        for full_name in author_names.splitlines():
+            if full_name.strip():
+                profile.authors[person_key(full_name)] = full_name.split()[-1]
+    return profile
+
+
+def choose_terms(profile: Profile, doc_counts: dict[str, int], items: int) -> dict[str, float]:
+    """The profile words worth scoring on, each with its weight times idf over ``items``."""
+    scored = {
+        word: profile.word_weight[word] * math.log(1 + items / count)
+        for word, count in doc_counts.items()
+        if word in profile.word_weight and 0 < count <= max(1, MOST_COMMON * items)
+    }
+    best = sorted(scored.items(), key=lambda pair: (-pair[1], pair[0]))[:TERMS]
+    return dict(best)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    docid: int
+    authors_json: str  # [[name, [affiliations]], ...] as stored
+    words: int
+
+
+def rank(
+    candidates: Sequence[Candidate],
+    terms: dict[str, float],
+    docids_with: Callable[[str], Iterable[int]],
+    profile: Profile,
+) -> list[tuple[int, float]]:
+    """(docid, score) best first; candidates come newest first, which breaks ties."""
+    text_score = dict.fromkeys((c.docid for c in candidates), 0.0)
+    for term, weight in terms.items():
+        for docid in docids_with(term):
+            if docid in text_score:  # not an item filtered out
+                text_score[docid] += weight
+    total = sum(terms.values()) or 1.0
+    average = (sum(c.words for c in candidates) / len(candidates)) if candidates else 1.0
+    families = {key.rsplit(" ", 1)[-1] for key in profile.authors}
+    scored: list[tuple[float, int, int]] = []
+    for position, candidate in enumerate(candidates):
+        score = text_score[candidate.docid] / total
+        score /= 0.5 + 0.5 * candidate.words / (average or 1.0)
+        if families and families & set(_WORD.findall(candidate.authors_json.casefold())):
+            score += AUTHOR_BONUS * min(2, len(shared_authors(candidate.authors_json, profile)))
+        scored.append((-round(score, 6), position, candidate.docid))
+    scored.sort()
+    return [(docid, -negative) for negative, _position, docid in scored]
+
+
+def shared_authors(authors_json: str, profile: Profile) -> list[str]:
+    """The family names of the item's authors the profile also has, in the item's order."""
+    names = [name for name, _affiliations in json.loads(authors_json)]
+    return [profile.authors[key] for key in map(person_key, names) if key in profile.authors]
+
+
+def reason(text: str, authors_json: str, terms: dict[str, float], profile: Profile) -> str:
+    """Why an item ranks where it does: ``like LoRA, QLoRA; author Dettmers``."""
+    found = words(text) & terms.keys()
+    overlap = [
+        (sum(terms[w] for w in found & paper.words) * paper.weight, paper.name)
+        for paper in profile.papers
+    ]
+    alike = [name for weight, name in sorted(overlap, key=lambda p: -p[0])[:2] if weight > 0]
+    parts = [f"like {', '.join(dict.fromkeys(alike))}"] if alike else []
+    people = list(dict.fromkeys(shared_authors(authors_json, profile)))[:2]
+    if people:
+        parts.append(f"author{'s' if len(people) > 1 else ''} {', '.join(people)}")
+    return "; ".join(parts)

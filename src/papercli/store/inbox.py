@@ -1,0 +1,361 @@
+"""The arXiv inbox: announcements that matched a watch, what the user decided about them,
+newer versions announced for papers in the list, and where the last pull left off.
+
+A kept or dismissed paper is remembered by its arXiv id in inbox_decisions, apart from
+its item, so that pruning the item never lets it come back.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from papercli.models import Author, ListingItem
+from papercli.store import changes
+
+DECISIONS = ("kept", "dismissed")
+
+
+@dataclass(frozen=True)
+class StoredItem:
+    """An inbox item as stored, with the decision taken about it (None: not yet)."""
+
+    item: ListingItem
+    watches: list[str]
+    decision: str | None
+    docid: int
+
+
+@dataclass(frozen=True)
+class VersionAlert:
+    """A newer arXiv version of a paper in the user's list, announced in a listing."""
+
+    paper_id: str
+    short_name: str
+    arxiv_id: str
+    version: int
+    announced: str
+    status: str
+    read_version: int | None
+
+
+# -- where the last pull left off ------------------------------------------------------
+
+
+def pull_state(conn: sqlite3.Connection) -> dict[str, Any]:
+    """What the last successful pull saved: url, etag, last_modified, listing_date, at."""
+    row = conn.execute("SELECT value FROM meta WHERE key = 'inbox_pull'").fetchone()
+    return dict(json.loads(row[0])) if row else {}
+
+
+def save_pull_state(conn: sqlite3.Connection, state: dict[str, Any]) -> None:
+    conn.execute(
+        "INSERT OR REPLACE INTO meta (key, value) VALUES ('inbox_pull', ?)",
+        (json.dumps(state, ensure_ascii=False),),
+    )
+
+
+# -- storing a pull ----------------------------------------------------------------------
+
+
+def ids_to_leave_out(conn: sqlite3.Connection, arxiv_ids: Sequence[str]) -> set[str]:
+    """Of these papers, those already in the inbox or decided about."""
+    wanted = json.dumps(list(arxiv_ids))
+    return {
+        str(row[0])
+        for row in conn.execute(
+            "SELECT value FROM json_each(?) WHERE value IN (SELECT arxiv_id FROM inbox_items)"
+            " OR value IN (SELECT arxiv_id FROM inbox_decisions)",
+            (wanted,),
+        )
+    }
+
+
+def papers_with_arxiv_ids(conn: sqlite3.Connection, arxiv_ids: Sequence[str]) -> dict[str, str]:
+    """The paper in the list (catalogue or the user's) for each of these arXiv ids."""
+    rows = conn.execute(
+        "SELECT arxiv_id, min(id) FROM papers WHERE arxiv_id IN (SELECT value FROM json_each(?))"
+        " GROUP BY arxiv_id",
+        (json.dumps(list(arxiv_ids)),),
+    )
+    return {str(arxiv_id): str(paper_id) for arxiv_id, paper_id in rows}
+
+
+def add_items(
+    conn: sqlite3.Connection, matched: Iterable[tuple[ListingItem, list[str]]], pulled_at: str
+) -> None:
+    """Store new items with the watches they matched (call inside a transaction)."""
+    conn.executemany(
+        "INSERT OR IGNORE INTO inbox_items (arxiv_id, version, title, authors, abstract,"
+        " categories, announce_type, announced, watches, dois, journal_ref, words, pulled_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            (
+                item.arxiv_id,
+                item.version,
+                item.title,
+                _dump([[a.name, list(a.affiliations)] for a in item.authors]),
+                item.abstract,
+                _dump(item.categories),
+                item.announce_type,
+                item.announced,
+                _dump(watches),
+                _dump(item.dois),
+                item.journal_ref,
+                len(f"{item.title} {item.abstract}".split()),
+                pulled_at,
+            )
+            for item, watches in matched
+        ),
+    )
+
+
+def announce_versions(
+    conn: sqlite3.Connection, announced: Iterable[tuple[str, int, str]]
+) -> list[str]:
+    """Note newer versions (paper id, version, date) of papers in the list; return the ids
+    of the papers whose known version went up."""
+    raised: list[str] = []
+    for paper_id, version, date in announced:
+        known = conn.execute(f"SELECT coalesce({_LATEST}, 0)", {"paper": paper_id}).fetchone()[0]
+        if version <= int(known):
+            continue
+        conn.execute(
+            "INSERT OR REPLACE INTO announced_versions (paper_id, version, announced, dismissed)"
+            " VALUES (?, ?, ?, 0)",
+            (paper_id, version, date),
+        )
+        raised.append(paper_id)
+    return raised
+
+
+_LATEST = (
+    "(SELECT max(version) FROM (SELECT version FROM arxiv_meta WHERE paper_id = :paper"
+    " UNION ALL SELECT version FROM announced_versions WHERE paper_id = :paper))"
+)
+
+
+# -- reading the inbox -----------------------------------------------------------------
+
+
+def version_alerts(conn: sqlite3.Connection) -> list[VersionAlert]:
+    """Announced versions newer than what was fetched, not dismissed, newest first."""
+    rows = conn.execute(
+        "SELECT v.paper_id, p.short_name, p.arxiv_id, v.version, v.announced,"
+        " coalesce(s.status, 'unread'), s.read_version"
+        " FROM announced_versions v JOIN papers p ON p.id = v.paper_id"
+        " LEFT JOIN reading_state s ON s.paper_id = v.paper_id"
+        " WHERE NOT v.dismissed AND v.version > coalesce(s.read_version, 0) AND v.version >"
+        " coalesce((SELECT version FROM arxiv_meta m WHERE m.paper_id = v.paper_id), 0)"
+        " ORDER BY v.announced DESC, v.paper_id"
+    )
+    return [
+        VersionAlert(str(a), str(b), str(c), int(d), str(e), str(f), None if g is None else int(g))
+        for a, b, c, d, e, f, g in rows
+    ]
+
+
+def dismiss_version_alerts(conn: sqlite3.Connection, batch: int, paper_ids: Sequence[str]) -> None:
+    """Hide these papers' version alerts, as steps of ``batch``."""
+    for paper_id in paper_ids:
+        set_alert_dismissed(conn, paper_id, True)
+        changes.record(conn, batch, "alert", paper_id, False, True)
+
+
+def set_alert_dismissed(conn: sqlite3.Connection, paper_id: str, value: bool) -> None:
+    """Whether a paper's version alert is hidden (also undo's step)."""
+    conn.execute(
+        "UPDATE announced_versions SET dismissed = ? WHERE paper_id = ?", (int(value), paper_id)
+    )
+
+
+def newest_items(
+    conn: sqlite3.Connection, *, undecided_only: bool, watch: str | None = None
+) -> Iterator[tuple[int, str, str]]:
+    """(docid, author names as JSON, words) of the items to rank, newest first."""
+    where, params = _filters(undecided_only, watch)
+    yield from conn.execute(
+        f"SELECT i.docid, i.authors, i.words FROM inbox_items i {where}"
+        " ORDER BY i.announced DESC, i.arxiv_id DESC",
+        params,
+    )
+
+
+def items_by_docid(conn: sqlite3.Connection, docids: Sequence[int]) -> list[StoredItem]:
+    """The items with these row ids, in the order given."""
+    rows = conn.execute(
+        f"SELECT {_ITEM_COLUMNS} FROM inbox_items i"
+        " LEFT JOIN inbox_decisions d ON d.arxiv_id = i.arxiv_id"
+        " WHERE i.docid IN (SELECT value FROM json_each(?))",
+        (json.dumps(list(docids)),),
+    )
+    found = {stored.docid: stored for stored in map(_stored, rows)}
+    return [found[docid] for docid in docids if docid in found]
+
+
+def items_by_arxiv_id(conn: sqlite3.Connection, arxiv_ids: Sequence[str]) -> list[StoredItem]:
+    rows = conn.execute(
+        f"SELECT {_ITEM_COLUMNS} FROM inbox_items i"
+        " LEFT JOIN inbox_decisions d ON d.arxiv_id = i.arxiv_id"
+        " WHERE i.arxiv_id IN (SELECT value FROM json_each(?))",
+        (json.dumps(list(arxiv_ids)),),
+    )
+    return list(map(_stored, rows))
+
+
+def undecided_ids(conn: sqlite3.Connection, watch: str | None = None) -> list[str]:
+    where, params = _filters(True, watch)
+    return [
+        str(r[0]) for r in conn.execute(f"SELECT i.arxiv_id FROM inbox_items i {where}", params)
+    ]
+
+
+def count_items(conn: sqlite3.Connection) -> tuple[int, int]:
+    """How many items there are, and how many wait for a decision."""
+    total, waiting = conn.execute(
+        "SELECT count(*), count(*) FILTER (WHERE arxiv_id NOT IN"
+        " (SELECT arxiv_id FROM inbox_decisions)) FROM inbox_items"
+    ).fetchone()
+    return int(total), int(waiting)
+
+
+def term_counts(conn: sqlite3.Connection, terms: Sequence[str]) -> dict[str, int]:
+    """How many items have each term (the search index's own word list)."""
+    return {
+        str(term): int(count)
+        for term, count in conn.execute(
+            "SELECT term, doc FROM inbox_terms WHERE term IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(terms)),),
+        )
+    }
+
+
+def docids_with_term(conn: sqlite3.Connection, term: str) -> Iterator[int]:
+    for (docid,) in conn.execute(
+        "SELECT rowid FROM inbox_search WHERE inbox_search MATCH ?", ('"' + term + '"',)
+    ):
+        yield int(docid)
+
+
+def reading_profile(conn: sqlite3.Connection, limit: int) -> list[tuple[str, str, str, str, float]]:
+    """The papers that say what the user cares about, most recently touched first:
+    (paper id, short name, title and abstract, author names joined by newlines, weight).
+    Read and reading papers weigh 1; queued or tagged ones 0.6."""
+    rows = conn.execute(
+        "SELECT p.id, p.short_name, p.title || ' ' || coalesce(m.abstract, p.why, ''),"
+        " (SELECT group_concat(name, char(10)) FROM paper_authors WHERE paper_id = p.id),"
+        " CASE WHEN s.status IN ('read', 'reading') THEN 1.0 ELSE 0.6 END"
+        " FROM papers p LEFT JOIN reading_state s ON s.paper_id = p.id"
+        " LEFT JOIN arxiv_meta m ON m.paper_id = p.id"
+        " WHERE s.status IN ('read', 'reading') OR p.id IN (SELECT paper_id FROM queue)"
+        " OR p.id IN (SELECT paper_id FROM tags)"
+        " ORDER BY coalesce(s.changed_at, p.added_at, '') DESC, p.id LIMIT ?",
+        (limit,),
+    )
+    return [(str(a), str(b), str(c), str(d or ""), float(e)) for a, b, c, d, e in rows]
+
+
+# -- decisions -------------------------------------------------------------------------
+
+
+def decisions(conn: sqlite3.Connection, arxiv_ids: Sequence[str]) -> dict[str, str]:
+    return {
+        str(a): str(d)
+        for a, d in conn.execute(
+            "SELECT arxiv_id, decision FROM inbox_decisions"
+            " WHERE arxiv_id IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(arxiv_ids)),),
+        )
+    }
+
+
+def decide(
+    conn: sqlite3.Connection, batch: int, arxiv_ids: Sequence[str], decision: str, at: str
+) -> None:
+    """Record a decision about each paper as a step of ``batch`` (inside its transaction)."""
+    before = decisions(conn, arxiv_ids)
+    for arxiv_id in arxiv_ids:
+        old = before.get(arxiv_id)
+        was = None if old is None else {"decision": old, "at": at}
+        now = {"decision": decision, "at": at}
+        set_decision(conn, arxiv_id, now)
+        changes.record(conn, batch, "inbox", arxiv_id, was, now)
+
+
+def set_decision(conn: sqlite3.Connection, arxiv_id: str, value: dict[str, Any] | None) -> None:
+    """The decision about a paper is as ``value`` says, or none (also undo's step)."""
+    if value is None:
+        conn.execute("DELETE FROM inbox_decisions WHERE arxiv_id = ?", (arxiv_id,))
+        return
+    conn.execute(
+        "INSERT OR REPLACE INTO inbox_decisions (arxiv_id, decision, decided_at) VALUES (?, ?, ?)",
+        (arxiv_id, value["decision"], value["at"]),
+    )
+
+
+# -- pruning -----------------------------------------------------------------------------
+
+
+def prune(
+    conn: sqlite3.Connection, *, announced_before: str | None, decided_before: str | None
+) -> int:
+    """Delete items announced before a date, and decided items decided before a time;
+    the decisions stay. Returns how many items went."""
+    removed = 0
+    if announced_before is not None:
+        removed += conn.execute(
+            "DELETE FROM inbox_items WHERE announced < ?", (announced_before,)
+        ).rowcount
+    if decided_before is not None:
+        removed += conn.execute(
+            "DELETE FROM inbox_items WHERE arxiv_id IN"
+            " (SELECT arxiv_id FROM inbox_decisions WHERE decided_at < ?)",
+            (decided_before,),
+        ).rowcount
+    return removed
+
+
+# -- helpers -----------------------------------------------------------------------------
+
+_ITEM_COLUMNS = (
+    "i.arxiv_id, i.version, i.title, i.authors, i.abstract, i.categories, i.announce_type,"
+    " i.announced, i.dois, i.journal_ref, i.watches, d.decision, i.docid"
+)
+
+
+def _stored(row: tuple[Any, ...]) -> StoredItem:
+    arxiv_id, version, title, authors, abstract, categories, kind, announced = row[:8]
+    dois, journal_ref, watches, decision, docid = row[8:]
+    item = ListingItem(
+        arxiv_id=str(arxiv_id),
+        version=int(version),
+        title=str(title),
+        authors=[Author(str(name), tuple(aff)) for name, aff in json.loads(authors)],
+        abstract=str(abstract),
+        categories=json.loads(categories),
+        announce_type=str(kind),
+        announced=str(announced),
+        dois=json.loads(dois),
+        journal_ref=None if journal_ref is None else str(journal_ref),
+    )
+    return StoredItem(
+        item, json.loads(watches), None if decision is None else str(decision), int(docid)
+    )
+
+
+def _filters(undecided_only: bool, watch: str | None) -> tuple[str, list[object]]:
+    clauses: list[str] = []
+    params: list[object] = []
+    if undecided_only:
+        clauses.append("i.arxiv_id NOT IN (SELECT arxiv_id FROM inbox_decisions)")
+    if watch is not None:
+        clauses.append("EXISTS (SELECT 1 FROM json_each(i.watches) WHERE value = ? COLLATE NOCASE)")
+        params.append(watch)
+    return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def _dump(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False)
