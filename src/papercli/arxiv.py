@@ -1,10 +1,11 @@
-"""A small, polite arXiv API client; the only httpx import.
+"""A small, polite client for arXiv's API and RSS listings; the only httpx import.
 
 It moves bytes and paces requests; papercli.feed does the parsing. arXiv's terms
 ask for one connection at a time and at least 3 s between requests, retries
-included (https://info.arxiv.org/help/api/tou.html). Whatever answers is
-untrusted: every request has a total deadline, a broken or cut-off answer is a
-failed try, and a Retry-After is honoured only within bounds.
+included, across the API and RSS alike (https://info.arxiv.org/help/api/tou.html),
+so one client makes both kinds of request. Whatever answers is untrusted: every
+request has a total deadline, a broken or cut-off answer is a failed try, and a
+Retry-After is honoured only within bounds.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, NamedTuple, TypeVar
+from urllib.parse import quote
 
 import httpx
 
@@ -31,10 +33,20 @@ from papercli.models import ArxivRecord
 
 DEFAULT_URL = "https://export.arxiv.org/api/query"
 URL_ENV = "PAPERCLI_ARXIV_URL"
+RSS_URL = "https://rss.arxiv.org/rss/"
+RSS_URL_ENV = "PAPERCLI_ARXIV_RSS_URL"
 USER_AGENT = f"papercli/{__version__} (+https://github.com/papercli/papercli)"
 MAX_BATCH = 100  # arxiv2bib's chunk size: longer id_lists risk HTTP 414
 # A Retry-After longer than this counts as this: nothing that long is meant.
 RETRY_AFTER_CAP = 24 * 3600.0
+MAX_PAGE_SIZE = 2000  # the API's limit per request
+# The API's search index serves results up to this position only; a page beyond it is
+# an HTTP 500 (arXiv/arxiv-search's MAX_RESULTS), so start + max_results stays within it.
+SEARCH_WINDOW = 10_000
+# An ETag or Last-Modified is sent back as given: only short printable ASCII is kept.
+_VALIDATOR = re.compile(r"[ -~]{1,1024}")
+
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -63,12 +75,51 @@ class BatchResult:
         return [] if self.unanswered else list(self.missing)
 
 
+@dataclass(frozen=True)
+class ListingAnswer:
+    """arXiv's answer to one RSS listing request, unparsed: papercli.feed.parse_listing reads it."""
+
+    url: str  # the URL asked, e.g. https://rss.arxiv.org/rss/cs.CL+cs.LG
+    body: bytes | None  # None when the server answered 304 Not Modified
+    # The validators to send next time: the answer's, else (on a 304) the ones sent.
+    etag: str | None
+    last_modified: str | None
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """One page of an API search, newest submissions first."""
+
+    records: list[ArxivRecord]
+    skipped: list[SkippedEntry]
+    total: int | None  # opensearch:totalResults of this answer
+    # True on the last page when more results exist than were asked for (the limit, or
+    # the 10,000 results the API serves at most).
+    truncated: bool
+
+
+class _Answer(NamedTuple):
+    status: int
+    reason: str
+    body: bytes
+    headers: httpx.Headers
+
+
 class _Overran(Exception):
     """A request went past its deadline, and its connection was cut."""
 
 
+class _TryAgain(Exception):
+    """A well-formed answer that is known to be wrong: worth asking again."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(what)
+        self.what = what  # e.g. "an empty page at result 200 of 5,000"
+
+
 class ArxivClient:
-    """Looks papers up by id; use as a context manager so the connection gets closed."""
+    """Looks papers up by id, searches, and reads daily listings; use as a context
+    manager so the connection gets closed."""
 
     def __init__(
         self,
@@ -83,10 +134,12 @@ class ArxivClient:
         min_interval: float = 3.0,
         max_retry_wait: float = 120.0,
         max_bytes: int = 20_000_000,
+        rss_url: str | None = None,
     ) -> None:
         """``deadline`` bounds each request in real seconds, headers and body included,
         however slowly the server drips them; the clock and sleep only pace requests."""
-        self.url = url or _url_from_environment()
+        self.url = url or _url_from_environment(URL_ENV, DEFAULT_URL)
+        self._rss_url = rss_url
         self.deadline = deadline
         self.max_retries = max_retries
         self.min_interval = min_interval
@@ -165,10 +218,152 @@ class ArxivClient:
         return result
 
     def _query(self, ids: list[str]) -> ParsedFeed:
-        """One id_list request, retried with backoff on 429, 5xx, timeouts, overrun
-        deadlines, connection errors and answers broken off in transit."""
+        """One id_list request."""
         # max_results defaults to 10 even for id_list, so always send it.
         params = {"id_list": ",".join(ids), "max_results": str(len(ids))}
+        return self._get(self.url, params, {}, lambda answer: self._read(self.url, answer))
+
+    @property
+    def rss_url(self) -> str:
+        """Where daily listings are asked for: the argument, PAPERCLI_ARXIV_RSS_URL, or arXiv's.
+
+        Read when used, so that a bad value stops listing requests but nothing else.
+        """
+        return self._rss_url or _url_from_environment(RSS_URL_ENV, RSS_URL)
+
+    def fetch_listing(
+        self,
+        categories: Sequence[str],
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+    ) -> ListingAnswer:
+        """Ask for today's RSS listing of these categories (one request), conditionally
+        when validators from an earlier answer are given.
+
+        The body is passed on unparsed, for papercli.feed.parse_listing: also on 400,
+        arXiv's way of answering a category it does not know. A validator that cannot
+        be sent as a header (control characters, non-ASCII, over 1,024 characters) is
+        left out, which costs a full answer instead of a 304.
+        """
+        if isinstance(categories, str):
+            raise TypeError("categories must be a sequence of category names, not one string")
+        if not categories:
+            raise ValueError("at least one category is needed for a listing")
+        url = _listing_url(self.rss_url, categories)
+        sent = {"If-None-Match": _validator(etag), "If-Modified-Since": _validator(last_modified)}
+        headers = {name: value for name, value in sent.items() if value is not None}
+
+        def read(answer: _Answer) -> ListingAnswer:
+            new_etag = _validator(answer.headers.get("ETag"))
+            new_modified = _validator(answer.headers.get("Last-Modified"))
+            if answer.status == 304:
+                return ListingAnswer(
+                    url,
+                    None,
+                    new_etag or headers.get("If-None-Match"),
+                    new_modified or headers.get("If-Modified-Since"),
+                )
+            if answer.status == 200 and not answer.body.strip():
+                raise CutOffFeed("an empty answer instead of an RSS feed")
+            if answer.status == 400 and not answer.body.strip():
+                raise ArxivAPIError(f"arXiv answered 400 Bad Request to {url} without saying why")
+            if answer.status not in (200, 400):
+                raise ArxivAPIError(f"arXiv answered {answer.status} {answer.reason} to {url}")
+            return ListingAnswer(url, answer.body, new_etag, new_modified)
+
+        try:
+            return self._get(url, None, headers, read)
+        except (Exception, KeyboardInterrupt):
+            self.close()
+            raise
+
+    def search_pages(
+        self, query: str, *, page_size: int = 100, limit: int = 2000
+    ) -> Iterator[SearchPage]:
+        """Search the API, newest submissions first, one request per page, each page
+        yielded as it arrives; at most ``limit`` results, and at most the 10,000 the
+        API serves.
+
+        ``query`` is arXiv's search_query syntax, e.g. ``cat:cs.CL AND ti:retrieval``.
+        An error feed (an invalid query) is an ArxivAPIError with arXiv's message.
+        """
+        if not query.strip():
+            raise ValueError("the search query is empty")
+        if not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}, not {page_size}")
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, not {limit}")
+        return self._search_pages(query, page_size, min(limit, SEARCH_WINDOW))
+
+    def _search_pages(self, query: str, page_size: int, cap: int) -> Iterator[SearchPage]:
+        start = 0
+        known_total: int | None = None
+        try:
+            while True:
+                size = min(page_size, cap - start)
+                feed = self._search_page(query, start, size, known_total)
+                if start == 0 and not (feed.records or feed.skipped):
+                    # A first page can come back empty by mistake, and then looks like
+                    # an empty result set (totalResults 0): ask once more.
+                    feed = self._search_page(query, start, size, known_total)
+                records = feed.records[:size]
+                skipped = feed.skipped[: size - len(records)]
+                got = len(records) + len(skipped)
+                if feed.total_results is not None:
+                    known_total = feed.total_results
+                delivered = start + got
+                last = (
+                    got < size
+                    or (known_total is not None and delivered >= known_total)
+                    or delivered >= cap
+                )
+                truncated = (
+                    got == size
+                    and delivered >= cap
+                    and (known_total is None or known_total > delivered)
+                )
+                yield SearchPage(records, skipped, feed.total_results, truncated)
+                if last:
+                    return
+                start = delivered
+        except (Exception, KeyboardInterrupt):
+            self.close()  # a failed session should not leave a connection open
+            raise
+
+    def _search_page(
+        self, query: str, start: int, size: int, known_total: int | None
+    ) -> ParsedFeed:
+        """One search request; an empty page short of the known total is asked again."""
+        params = {
+            "search_query": query,
+            "start": str(start),
+            "max_results": str(size),
+            "sortBy": "submittedDate",
+            "sortOrder": "descending",
+        }
+
+        def read(answer: _Answer) -> ParsedFeed:
+            feed = self._read(self.url, answer)
+            if feed.errors:
+                raise ArxivAPIError(f"arXiv rejected the search: {feed.errors[0].message}")
+            empty = not (feed.records or feed.skipped)
+            if empty and known_total is not None and start < known_total:
+                raise _TryAgain(f"an empty page at result {start:,} of {known_total:,}")
+            return feed
+
+        return self._get(self.url, params, {}, read)
+
+    def _get(
+        self,
+        url: str,
+        params: Mapping[str, str] | None,
+        headers: Mapping[str, str],
+        read: Callable[[_Answer], _T],
+    ) -> _T:
+        """One GET, retried with backoff on 429, 5xx, timeouts, overrun deadlines,
+        connection errors and answers broken off in transit (or that ``read`` says
+        are worth asking again); ``read`` turns any other answer into the result."""
         waited = 0.0
         attempt = 0
         while True:
@@ -177,13 +372,14 @@ class ArxivClient:
             retry_after: float | None = None
             detail = ""
             try:
-                status, reason, body, retry_after = self._send(params)
-                if status != 429 and status < 500:
-                    return self._read(status, reason, body)
+                answer = self._send(url, params, headers)
+                if answer.status != 429 and answer.status < 500:
+                    return read(answer)
+                retry_after = _retry_after(answer.headers)
             except httpx.TimeoutException:
-                problem = f"arXiv at {self.url} did not answer within {self._timeout.read:g} s"
+                problem = f"arXiv at {url} did not answer within {self._timeout.read:g} s"
             except _Overran:
-                problem = f"arXiv at {self.url} did not finish answering within {self.deadline:g} s"
+                problem = f"arXiv at {url} did not finish answering within {self.deadline:g} s"
             except (
                 httpx.UnsupportedProtocol,
                 httpx.TooManyRedirects,
@@ -191,20 +387,22 @@ class ArxivClient:
                 UnicodeError,  # a host name too long to look up, e.g. in a redirect
             ) as exc:
                 raise NetworkError(
-                    f"could not talk to arXiv at {self.url}: {_one_line(str(exc))}"
+                    f"could not talk to arXiv at {url}: {_one_line(str(exc))}"
                 ) from None
             except httpx.RemoteProtocolError as exc:
-                problem = f"arXiv at {self.url} sent a broken answer"
+                problem = f"arXiv at {url} sent a broken answer"
                 detail = f": {_one_line(str(exc)) or type(exc).__name__}"
             except httpx.TransportError as exc:
-                problem = f"could not reach arXiv at {self.url}"
+                problem = f"could not reach arXiv at {url}"
                 detail = f": {_one_line(str(exc)) or type(exc).__name__}"
             except CutOffFeed as exc:
                 self.close()  # whatever the answer left unread must not pass for the next one
-                problem = f"arXiv at {self.url} sent {exc.what}"
+                problem = f"arXiv at {url} sent {exc.what}"
+            except _TryAgain as exc:
+                problem = f"arXiv at {url} sent {exc.what}"
             else:
                 answered = "kept answering" if attempt > 1 else "answered"
-                problem = f"arXiv {answered} {status} {reason}".rstrip()
+                problem = f"arXiv {answered} {answer.status} {answer.reason}".rstrip()
             tries = f"{attempt} {'try' if attempt == 1 else 'tries'}"
             delay = max(self.min_interval * 2 ** (attempt - 1), retry_after or 0.0)
             if attempt > self.max_retries:
@@ -216,11 +414,11 @@ class ArxivClient:
             self._sleep(delay)
             waited += delay
 
-    def _read(self, status: int, reason: str, body: bytes) -> ParsedFeed:
-        if status not in (200, 400):
-            raise ArxivAPIError(f"arXiv answered {status} {reason} to {self.url}")
-        feed = parse_feed(body)
-        if status == 400 and not feed.errors:
+    def _read(self, url: str, answer: _Answer) -> ParsedFeed:
+        if answer.status not in (200, 400):
+            raise ArxivAPIError(f"arXiv answered {answer.status} {answer.reason} to {url}")
+        feed = parse_feed(answer.body)
+        if answer.status == 400 and not feed.errors:
             raise ArxivAPIError("arXiv answered 400 Bad Request without saying why")
         return feed
 
@@ -232,7 +430,9 @@ class ArxivClient:
                 self._sleep(wait)
         self._last_start = self._clock()
 
-    def _send(self, params: dict[str, str]) -> tuple[int, str, bytes, float | None]:
+    def _send(
+        self, url: str, params: Mapping[str, str] | None, headers: Mapping[str, str]
+    ) -> _Answer:
         """One GET, cut off at the deadline; a failed one drops its connection."""
         if self._http is None:
             self._http = httpx.Client(
@@ -247,7 +447,9 @@ class ArxivClient:
         watchdog.start()
         try:
             trace = {"trace": self._note_stream}
-            with self._http.stream("GET", self.url, params=params, extensions=trace) as response:
+            with self._http.stream(
+                "GET", url, params=params, headers=headers, extensions=trace
+            ) as response:
                 body = bytearray()
                 for chunk in response.iter_bytes():
                     body += chunk
@@ -256,8 +458,9 @@ class ArxivClient:
                             f"arXiv's answer is larger than {self.max_bytes:,} bytes;"
                             " not reading it"
                         )
-                retry_after = _retry_after(response.headers)
-                return response.status_code, response.reason_phrase, bytes(body), retry_after
+                return _Answer(
+                    response.status_code, response.reason_phrase, bytes(body), response.headers
+                )
         except Exception:
             self.close()
             if self._overran:
@@ -284,11 +487,12 @@ class ArxivClient:
             _shut(self._stream)
 
 
-def _url_from_environment() -> str:
-    """PAPERCLI_ARXIV_URL if set, checked before any request is made; else arXiv's."""
-    value = os.environ.get(URL_ENV, "")
+def _url_from_environment(name: str, default: str) -> str:
+    """The environment variable ``name`` if set, checked before any request is made;
+    else ``default``."""
+    value = os.environ.get(name, "")
     if not value:
-        return DEFAULT_URL
+        return default
     try:
         url = httpx.URL(value)
         host = url.raw_host.decode("ascii")  # IDNA-encoded already
@@ -304,10 +508,27 @@ def _url_from_environment() -> str:
     if not usable:
         shown = value if len(value) <= 80 else value[:79] + "…"
         raise PapercliError(
-            f"{URL_ENV} must be an http or https address such as {DEFAULT_URL}, not {shown!r}",
+            f"{name} must be an http or https address such as {default}, not {shown!r}",
             EXIT_USAGE,
         )
     return value
+
+
+def _listing_url(base: str, categories: Sequence[str]) -> str:
+    """``base`` with the categories joined by ``+`` appended to its path."""
+    url = httpx.URL(base)
+    path, mark, query = url.raw_path.partition(b"?")
+    if not path.endswith(b"/"):
+        path += b"/"
+    # Categories come checked against the taxonomy; anything else is still sent as data.
+    joined = "+".join(quote(category, safe="") for category in categories)
+    return str(url.copy_with(raw_path=path + joined.encode("ascii") + mark + query))
+
+
+def _validator(value: str | None) -> str | None:
+    """An ETag or Last-Modified value that can be stored and sent back, else None."""
+    value = (value or "").strip()
+    return value if _VALIDATOR.fullmatch(value) else None
 
 
 def _shut(stream: Any) -> None:
