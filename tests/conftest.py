@@ -53,6 +53,7 @@ def session_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]
         XDG_DATA_HOME=str(home / ".local" / "share"),
         PAPERCLI_DB=str(home / "papercli.db"),
         PAPERCLI_ARXIV_URL="http://127.0.0.1:9/api/query",
+        PAPERCLI_ARXIV_RSS_URL="http://127.0.0.1:9/rss/",
     )
     yield home
     for name, value in saved.items():
@@ -63,7 +64,13 @@ def session_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]
     assert _stamp(_REAL_DB) == _REAL_STAMP, f"the tests touched the user's database {_REAL_DB}"
 
 
-_ISOLATING = ("HOME", "XDG_DATA_HOME", "PAPERCLI_DB", "PAPERCLI_ARXIV_URL")
+_ISOLATING = (
+    "HOME",
+    "XDG_DATA_HOME",
+    "PAPERCLI_DB",
+    "PAPERCLI_ARXIV_URL",
+    "PAPERCLI_ARXIV_RSS_URL",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -82,6 +89,7 @@ def isolated_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
     monkeypatch.setenv("PAPERCLI_DB", str(tmp_path / "papercli.db"))
     monkeypatch.setenv("PAPERCLI_ARXIV_URL", "http://127.0.0.1:9/api/query")
+    monkeypatch.setenv("PAPERCLI_ARXIV_RSS_URL", "http://127.0.0.1:9/rss/")
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.delenv("FORCE_COLOR", raising=False)
     return home

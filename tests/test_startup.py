@@ -89,3 +89,22 @@ def test_python_dash_m_runs_the_cli():
     )
     assert result.returncode == 0
     assert result.stdout.startswith("papercli ")
+
+
+NETWORK = ("httpx", "feedparser", "papercli.arxiv", "papercli.feed")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["inbox"], ["inbox", "--format", "json"], ["inbox", "dismiss", "--all"], ["watch", "list"]],
+    ids=lambda args: " ".join(args),
+)
+def test_the_inbox_needs_no_network_modules_until_it_pulls(args, db_path):
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, json.dumps(args), json.dumps(NETWORK)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.splitlines()[-1]) == []

@@ -1,0 +1,78 @@
+"""Scoring inbox items against the user's reading: pure functions, open-ended inputs."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from papercli import affinity
+from papercli.affinity import Candidate, build_profile, choose_terms, rank, reason, words
+
+LORA = ("lora", "LoRA", "LoRA: Low-Rank Adaptation of Large Language Models", "Edward J. Hu", 1.0)
+QLORA = ("qlora", "QLoRA", "QLoRA: Efficient Finetuning of Quantized LLMs", "Tim Dettmers", 1.0)
+
+
+def authors(*names: str) -> str:
+    return json.dumps([[name, []] for name in names])
+
+
+def test_words_are_the_index_s_words_without_the_filler() -> None:
+    assert words("The Low-Rank adaptation of Müller's 2024 models") == {
+        "low", "rank", "adaptation", "muller",
+    }  # fmt: skip
+
+
+def test_terms_that_most_items_have_say_nothing() -> None:
+    profile = build_profile([LORA])
+    terms = choose_terms(profile, {"low": 3, "rank": 90, "adaptation": 0}, items=100)
+    assert list(terms) == ["low"]
+
+
+def test_a_shared_author_counts_and_is_named() -> None:
+    profile = build_profile([QLORA])
+    candidates = [
+        Candidate(1, authors("Ada Lovelace"), 10),
+        Candidate(2, authors("Tim Dettmers"), 10),
+    ]
+    assert [docid for docid, _ in rank(candidates, {}, lambda _: [], profile)] == [2, 1]
+    assert reason("birds", authors("Tim Dettmers"), {}, profile) == "author Dettmers"
+
+
+def test_the_reason_names_the_closest_papers() -> None:
+    profile = build_profile([LORA, QLORA])
+    terms = {"quantized": 2.0, "low": 1.0, "rank": 1.0, "adaptation": 1.0}
+    assert reason("Quantized low rank adaptation", authors(), terms, profile) == "like LoRA, QLoRA"
+    assert reason("Nothing in common", authors(), terms, profile) == ""
+
+
+@given(
+    st.lists(st.integers(1, 500), unique=True, max_size=40),
+    st.dictionaries(st.sampled_from(["a1", "b2", "c3", "d4"]), st.floats(0, 10), max_size=4),
+    st.lists(st.integers(1, 600), max_size=80),
+    st.lists(st.integers(0, 400), min_size=40, max_size=40),
+)
+def test_ranking_keeps_every_candidate_once_best_first_newest_on_ties(
+    docids: list[int], terms: dict[str, float], postings: list[int], lengths: list[int]
+) -> None:
+    candidates = [Candidate(d, authors("A B"), lengths[i]) for i, d in enumerate(docids)]
+    profile = build_profile([LORA])
+    order = rank(candidates, terms, lambda term: postings, profile)
+    assert sorted(d for d, _ in order) == sorted(docids)
+    scores = [score for _, score in order]
+    assert all(score >= 0 for score in scores)
+    assert scores == sorted(scores, reverse=True)
+    position = {d: i for i, d in enumerate(docids)}
+    for (first, a), (second, b) in itertools.pairwise(order):
+        if a == b:
+            assert position[first] < position[second]
+
+
+@given(st.text(max_size=300), st.lists(st.text(max_size=40), max_size=5))
+def test_any_text_and_any_names_score_without_failing(text: str, names: list[str]) -> None:
+    profile = build_profile([(*LORA[:2], text, "\n".join(names), 0.6)])
+    terms = choose_terms(profile, dict.fromkeys(words(text), 1), items=10)
+    assert len(terms) <= affinity.TERMS
+    reason(text, authors(*names), terms, profile)
