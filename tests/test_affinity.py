@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import itertools
-import json
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from papercli import affinity
-from papercli.affinity import Candidate, build_profile, choose_terms, rank, reason, words
+from papercli.affinity import build_profile, choose_terms, rank, reason, words
 
 LORA = ("lora", "LoRA", "LoRA: Low-Rank Adaptation of Large Language Models", "Edward J. Hu", 1.0)
 QLORA = ("qlora", "QLoRA", "QLoRA: Efficient Finetuning of Quantized LLMs", "Tim Dettmers", 1.0)
 
 
 def authors(*names: str) -> str:
-    return json.dumps([[name, []] for name in names])
+    return affinity.author_keys(names)
 
 
 def test_words_are_the_index_s_words_without_the_filler() -> None:
@@ -34,8 +33,8 @@ def test_terms_that_most_items_have_say_nothing() -> None:
 def test_a_shared_author_counts_and_is_named() -> None:
     profile = build_profile([QLORA])
     candidates = [
-        Candidate(1, authors("Ada Lovelace"), 10),
-        Candidate(2, authors("Tim Dettmers"), 10),
+        (1, authors("Ada Lovelace"), 10),
+        (2, authors("Tim Dettmers"), 10),
     ]
     assert [docid for docid, _ in rank(candidates, {}, lambda _: [], profile)] == [2, 1]
     assert reason("birds", authors("Tim Dettmers"), {}, profile) == "author Dettmers"
@@ -57,7 +56,7 @@ def test_the_reason_names_the_closest_papers() -> None:
 def test_ranking_keeps_every_candidate_once_best_first_newest_on_ties(
     docids: list[int], terms: dict[str, float], postings: list[int], lengths: list[int]
 ) -> None:
-    candidates = [Candidate(d, authors("A B"), lengths[i]) for i, d in enumerate(docids)]
+    candidates = [(d, authors("A B"), lengths[i]) for i, d in enumerate(docids)]
     profile = build_profile([LORA])
     order = rank(candidates, terms, lambda term: postings, profile)
     assert sorted(d for d, _ in order) == sorted(docids)

@@ -10,7 +10,6 @@ to newest first, the order the candidates come in.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -93,11 +92,8 @@ def choose_terms(profile: Profile, doc_counts: dict[str, int], items: int) -> di
     return dict(best)
 
 
-@dataclass(frozen=True)
-class Candidate:
-    docid: int
-    authors_json: str  # [[name, [affiliations]], ...] as stored
-    words: int
+Candidate = tuple[int, str, int]
+"""An item to rank: its docid, its authors' person_keys one a line, and its word count."""
 
 
 def rank(
@@ -107,32 +103,38 @@ def rank(
     profile: Profile,
 ) -> list[tuple[int, float]]:
     """(docid, score) best first; candidates come newest first, which breaks ties."""
-    text_score = dict.fromkeys((c.docid for c in candidates), 0.0)
+    text_score = dict.fromkeys((docid for docid, _keys, _words in candidates), 0.0)
     for term, weight in terms.items():
         for docid in docids_with(term):
             if docid in text_score:  # not an item filtered out
                 text_score[docid] += weight
     total = sum(terms.values()) or 1.0
-    average = (sum(c.words for c in candidates) / len(candidates)) if candidates else 1.0
-    families = {key.rsplit(" ", 1)[-1] for key in profile.authors}
+    average = (sum(words for _, _, words in candidates) / len(candidates)) if candidates else 1.0
+    people = profile.authors.keys()
     scored: list[tuple[float, int, int]] = []
-    for position, candidate in enumerate(candidates):
-        score = text_score[candidate.docid] / total
-        score /= 0.5 + 0.5 * candidate.words / (average or 1.0)
-        if families and families & set(_WORD.findall(candidate.authors_json.casefold())):
-            score += AUTHOR_BONUS * min(2, len(shared_authors(candidate.authors_json, profile)))
-        scored.append((-round(score, 6), position, candidate.docid))
+    for position, (docid, keys, length) in enumerate(candidates):
+        score = text_score[docid]
+        if score:
+            score /= total * (0.5 + 0.5 * length / (average or 1.0))
+        if people and not people.isdisjoint(keys.split("\n")):
+            score += AUTHOR_BONUS * min(2, len(shared_authors(keys, profile)))
+        scored.append((-round(score, 6), position, docid))
     scored.sort()
     return [(docid, -negative) for negative, _position, docid in scored]
 
 
-def shared_authors(authors_json: str, profile: Profile) -> list[str]:
-    """The family names of the item's authors the profile also has, in the item's order."""
-    names = [name for name, _affiliations in json.loads(authors_json)]
-    return [profile.authors[key] for key in map(person_key, names) if key in profile.authors]
+def author_keys(names: Iterable[str]) -> str:
+    """What ``Candidate`` and ``shared_authors`` take: person_keys one a line."""
+    return "\n".join(map(person_key, names))
 
 
-def reason(text: str, authors_json: str, terms: dict[str, float], profile: Profile) -> str:
+def shared_authors(keys: str, profile: Profile) -> list[str]:
+    """The family names of the item's authors (person_keys one a line) the profile also
+    has, in the item's order."""
+    return [profile.authors[key] for key in keys.split("\n") if key in profile.authors]
+
+
+def reason(text: str, keys: str, terms: dict[str, float], profile: Profile) -> str:
     """Why an item ranks where it does: ``like LoRA, QLoRA; author Dettmers``."""
     found = words(text) & terms.keys()
     overlap = [
@@ -141,7 +143,7 @@ def reason(text: str, authors_json: str, terms: dict[str, float], profile: Profi
     ]
     alike = [name for weight, name in sorted(overlap, key=lambda p: -p[0])[:2] if weight > 0]
     parts = [f"like {', '.join(dict.fromkeys(alike))}"] if alike else []
-    people = list(dict.fromkeys(shared_authors(authors_json, profile)))[:2]
+    people = list(dict.fromkeys(shared_authors(keys, profile)))[:2]
     if people:
         parts.append(f"author{'s' if len(people) > 1 else ''} {', '.join(people)}")
     return "; ".join(parts)

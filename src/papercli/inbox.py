@@ -8,7 +8,6 @@ pull leaves the inbox as it was and the next pull asks again.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -235,12 +234,7 @@ def ranked(
     """The inbox's items, closest to the user's reading first (newest first on ties)."""
     if watch is not None:
         watch = watches.get_watch(conn, watch).name
-    candidates = [
-        affinity.Candidate(int(docid), str(authors), int(words))
-        for docid, authors, words in inbox.newest_items(
-            conn, undecided_only=not include_decided, watch=watch
-        )
-    ]
+    candidates = list(inbox.newest_items(conn, undecided_only=not include_decided, watch=watch))
     profile = affinity.build_profile(inbox.reading_profile(conn, affinity.PROFILE_SIZE))
     stored_count, _waiting = inbox.count_items(conn)
     terms: dict[str, float] = {}
@@ -255,14 +249,10 @@ def ranked(
     items = []
     for stored in inbox.items_by_docid(conn, [docid for docid, _ in shown]):
         item = stored.item
-        authors_json = _authors_json(item)
-        why = affinity.reason(f"{item.title} {item.abstract}", authors_json, terms, profile)
+        keys = affinity.author_keys(a.name for a in item.authors)
+        why = affinity.reason(f"{item.title} {item.abstract}", keys, terms, profile)
         items.append(RankedItem(item, stored.watches, stored.decision, scores[stored.docid], why))
     return Ranking(items, len(candidates), stored_count, len(watches.all_watches(conn)))
-
-
-def _authors_json(item: ListingItem) -> str:
-    return json.dumps([[a.name, list(a.affiliations)] for a in item.authors])
 
 
 def alerts(conn: sqlite3.Connection) -> list[inbox.VersionAlert]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from papercli.models import Author, ListingItem
+from papercli.names import person_key
 from papercli.store import changes
 
 DECISIONS = ("kept", "dismissed")
@@ -89,15 +90,16 @@ def add_items(
 ) -> None:
     """Store new items with the watches they matched (call inside a transaction)."""
     conn.executemany(
-        "INSERT OR IGNORE INTO inbox_items (arxiv_id, version, title, authors, abstract,"
-        " categories, announce_type, announced, watches, dois, journal_ref, words, pulled_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT OR IGNORE INTO inbox_items (arxiv_id, version, title, authors, author_keys,"
+        " abstract, categories, announce_type, announced, watches, dois, journal_ref, words,"
+        " pulled_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             (
                 item.arxiv_id,
                 item.version,
                 item.title,
                 _dump([[a.name, list(a.affiliations)] for a in item.authors]),
+                "\n".join(person_key(a.name) for a in item.authors),
                 item.abstract,
                 _dump(item.categories),
                 item.announce_type,
@@ -174,11 +176,11 @@ def set_alert_dismissed(conn: sqlite3.Connection, paper_id: str, value: bool) ->
 
 def newest_items(
     conn: sqlite3.Connection, *, undecided_only: bool, watch: str | None = None
-) -> Iterator[tuple[int, str, str]]:
-    """(docid, author names as JSON, words) of the items to rank, newest first."""
+) -> Iterator[tuple[int, str, int]]:
+    """(docid, author keys one a line, words) of the items to rank, newest first."""
     where, params = _filters(undecided_only, watch)
     yield from conn.execute(
-        f"SELECT i.docid, i.authors, i.words FROM inbox_items i {where}"
+        f"SELECT i.docid, i.author_keys, i.words FROM inbox_items i {where}"
         " ORDER BY i.announced DESC, i.arxiv_id DESC",
         params,
     )

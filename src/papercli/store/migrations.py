@@ -514,6 +514,7 @@ CREATE TABLE inbox_items (
     version INTEGER NOT NULL,
     title TEXT NOT NULL,
     authors TEXT NOT NULL,          -- JSON [[name, [affiliation, ...]], ...]
+    author_keys TEXT NOT NULL,      -- each author's name as names.person_key has it, one a line
     abstract TEXT NOT NULL,
     categories TEXT NOT NULL,       -- JSON, the primary first
     announce_type TEXT NOT NULL,

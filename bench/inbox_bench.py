@@ -1,0 +1,156 @@
+"""Time the inbox: a 2,000-item pull (arXiv's cap) and ranking 20,000 stored items.
+
+Usage: python bench/inbox_bench.py [--runs 5] [--papercli PATH]
+
+The pull is timed without the network: the recorded 1,504-item listing, grown to 2,000
+items with renumbered copies, is handed to ``inbox.pull`` by a stand-in client, then
+parsed, matched against three watches and stored in a fresh database. The ranking is
+timed on 20,000 stored items with 20 papers read, in-process and (with --papercli) as
+``papercli inbox -n 30`` next to the interpreter floor (``python -c pass``).
+Targets (issue 14): the pull under 10 s, the ranking under 0.3 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+from papercli import inbox, paths
+from papercli.arxiv import ListingAnswer
+from papercli.feed import parse_listing
+from papercli.models import ReadStatus, Watch
+from papercli.store import connection, library, watches
+from papercli.store import inbox as stored
+from papercli.store.base import transaction
+
+FIXTURES = Path(__file__).resolve().parents[1] / "tests/fixtures/arxiv"
+LISTING = FIXTURES / "rss-2024_listing_all_archives.xml"
+READ = (
+    "transformer", "bert", "gpt-3", "lora", "qlora", "dpo", "rlhf", "instructgpt", "rag",
+    "chain-of-thought", "llama", "flashattention", "mixtral", "switch-transformer", "t5",
+    "palm", "chinchilla", "toolformer", "react", "gpt-2",
+)  # fmt: skip
+
+
+def grown_listing(size: int) -> bytes:
+    """The recorded listing with renumbered copies of its items appended up to ``size``."""
+    text = LISTING.read_text()
+    items = re.findall(r"<item>.*?</item>", text, re.S)
+    extra = []
+    for n in range(size - len(items)):
+        original = items[n % len(items)]
+        arxiv_id = re.search(r"oai:arXiv.org:(\S+?)v\d+<", original)[1]  # type: ignore[index]
+        extra.append(original.replace(arxiv_id, f"2412.{n + 1:05d}"))
+    end = text.rindex("</channel>")
+    return (text[:end] + "".join(extra) + text[end:]).encode()
+
+
+class StandIn:
+    """What inbox.pull needs of the arXiv client, answering from memory."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    def fetch_listing(self, categories: list[str], **_: object) -> ListingAnswer:
+        return ListingAnswer("memory:", self.body, None, None)
+
+
+def fresh_database(folder: Path, name: str) -> Path:
+    path = folder / name
+    connection.open_database(path, paths.seed_path()).close()
+    return path
+
+
+def median_time(action: Callable[[], object], runs: int) -> float:
+    took = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        action()
+        took.append(time.perf_counter() - started)
+    return statistics.median(took)
+
+
+def time_pull(folder: Path, body: bytes, runs: int) -> tuple[float, int]:
+    categories = sorted({c for item in parse_listing(body).items for c in item.categories})
+    took, kept = [], 0
+    for run in range(runs):
+        conn = connection.open_database(fresh_database(folder, f"pull-{run}.db"), paths.seed_path())
+        watches.add_watch(conn, Watch("everything", categories))
+        watches.add_watch(conn, Watch("llm", ["cs.CL", "cs.LG"], keywords=["language model"]))
+        watches.add_watch(conn, Watch("people", ["cs.LG"], authors=["Bengio", "Levine"]))
+        started = time.perf_counter()
+        summary = inbox.pull(conn, StandIn(body))  # type: ignore[arg-type]
+        took.append(time.perf_counter() - started)
+        kept = len(summary.new_items)
+        conn.close()
+    return statistics.median(took), kept
+
+
+def fill_inbox(path: Path, body: bytes, count: int) -> None:
+    """``count`` stored items (renumbered copies of the listing's), and 20 papers read."""
+    items = parse_listing(body).items
+    conn = connection.open_database(path, paths.seed_path())
+    with transaction(conn):
+        stored.add_items(
+            conn,
+            (
+                (replace(items[n % len(items)], arxiv_id=f"2501.{n + 1:05d}"), ["llm"])
+                for n in range(count)
+            ),
+            "2026-12-01T00:00:00Z",
+        )
+    watches.add_watch(conn, Watch("llm", ["cs.CL", "cs.LG"]))
+    library.set_status(conn, [p for p in READ if _exists(conn, p)], ReadStatus.READ)
+    conn.close()
+
+
+def _exists(conn: sqlite3.Connection, paper_id: str) -> bool:
+    return conn.execute("SELECT 1 FROM papers WHERE id = ?", (paper_id,)).fetchone() is not None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--items", type=int, default=20_000)
+    parser.add_argument("--papercli", help="an installed papercli to time `inbox -n 30` with")
+    args = parser.parse_args()
+    body = grown_listing(2000)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        pull_time, kept = time_pull(folder, body, args.runs)
+        print(f"pull of a 2,000-item listing: {pull_time:.2f} s (parse, match, store;", end="")
+        print(f" {kept:,} kept)")
+        ranked_db = fresh_database(folder, "ranked.db")
+        fill_inbox(ranked_db, body, args.items)
+        conn = connection.open_database(ranked_db, paths.seed_path())
+        rank_time = median_time(lambda: inbox.ranked(conn, limit=30), args.runs)
+        print(f"ranking {args.items:,} items, 30 shown: {rank_time:.3f} s (in-process)")
+        if args.papercli:
+            env = {**os.environ, "PAPERCLI_DB": str(ranked_db)}
+            floor = median_time(
+                lambda: subprocess.run([sys.executable, "-c", "pass"], check=True), args.runs
+            )
+            command = median_time(
+                lambda: subprocess.run(
+                    [args.papercli, "inbox", "-n", "30"], env=env, check=True, capture_output=True
+                ),
+                args.runs,
+            )
+            print(
+                f"papercli inbox -n 30: {command:.3f} s = {command / floor:.1f}x the floor"
+                f" ({floor * 1000:.0f} ms)"
+            )
+
+
+if __name__ == "__main__":
+    main()
