@@ -16,19 +16,23 @@ import shutil
 import sqlite3
 import sys
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pytest_httpserver import HTTPServer
 from typer.main import get_command
 from typer.testing import CliRunner, Result
 
 from papercli import refs
+from papercli.cli import arxiv_commands
 from papercli.cli import queue as queue_module
 from papercli.cli.app import app
 from scripts.readme_reference import command_paths, help_text
+from tests.arxiv_fakes import ATOM, FakeClock, fixture
 from tests.conftest import run_fast
 
 Run = Callable[..., Result]
@@ -306,12 +310,29 @@ CANNOT_RUN = {
     "papercli queue clear": "asks for confirmation at a terminal",
     "papercli import references.bib --dry-run": "needs a BibTeX file of papers not in the list",
     "papercli import to-read.txt --queue": "needs arXiv",
+    "papercli inbox open 2411.18571": "opens a browser",
+    "papercli inbox open 2411.18571 --pdf": "opens a browser",
 }
 
 WATCH = 'papercli watch add peft --category cs.CL --category cs.LG --keyword "low-rank"'
 
+WATCHED = [WATCH, "papercli inbox pull"]  # the inbox's examples: the recorded listing pulled
+
 # Examples that show something only after earlier commands (run first, in order).
 PRIOR_STATE = {
+    "papercli inbox pull": [WATCH],
+    "papercli inbox pull --since 2026-11-20": [WATCH],
+    "papercli inbox pull --quiet": [WATCH],
+    "papercli inbox": WATCHED,
+    "papercli inbox --watch peft -n 10": WATCHED,
+    "papercli inbox keep 2411.18571 --queue": WATCHED,
+    "papercli inbox keep 2411.18571": WATCHED,
+    "papercli inbox keep 2411.18571 2411.07806 --queue --tag to-read": WATCHED,
+    "papercli inbox --format ids -n 3 | papercli inbox keep -": WATCHED,
+    "papercli inbox dismiss 2411.18571": WATCHED,
+    "papercli inbox dismiss --all": WATCHED,
+    "papercli inbox prune": WATCHED,
+    "papercli inbox prune --older-than 8w": WATCHED,
     "papercli watch list": [WATCH],
     "papercli watch list --format json": [WATCH],
     'papercli watch edit peft --keyword "low-rank" --keyword adapter': [WATCH],
@@ -385,6 +406,25 @@ def run_example(run: Run, line: str) -> tuple[Result, str]:
     return result, output
 
 
+def serve_recorded_arxiv(server: HTTPServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """arXiv on 127.0.0.1, on fake time: the recorded daily listing, and a recorded search
+    page for catching up."""
+    listing = fixture("rss-2024_listing_all_archives.xml")
+    search = fixture("api-2026_search_testing_start0_max10_doi_journalref_comment.xml")
+    server.expect_request("/rss/cs.CL+cs.LG").respond_with_data(
+        listing, content_type="application/rss+xml"
+    )
+    server.expect_request("/api/query").respond_with_data(search, content_type=ATOM)
+    monkeypatch.setenv("PAPERCLI_ARXIV_RSS_URL", server.url_for("/rss/"))
+    monkeypatch.setenv("PAPERCLI_ARXIV_URL", server.url_for("/api/query"))
+    clock = FakeClock()
+    monkeypatch.setattr(
+        arxiv_commands,
+        "new_client",
+        partial(arxiv_commands.new_client, clock=clock, sleep=clock.sleep),
+    )
+
+
 @pytest.mark.parametrize("example", _help_examples())
 def test_every_help_example_returns_something(
     run: Run,
@@ -393,10 +433,13 @@ def test_every_help_example_returns_something(
     tmp_path: Path,
     isolated_data_dir: Path,
     monkeypatch: pytest.MonkeyPatch,
+    httpserver: HTTPServer,
     example: str,
 ) -> None:
     if example in CANNOT_RUN:
         pytest.skip(CANNOT_RUN[example])
+    if example.startswith("papercli inbox"):
+        serve_recorded_arxiv(httpserver, monkeypatch)
     shutil.copyfile(fresh_db, db_path)
     (isolated_data_dir / "backups").mkdir()  # db backup ~/backups/papers.db
     monkeypatch.chdir(tmp_path)  # files the examples write land here

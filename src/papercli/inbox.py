@@ -95,8 +95,8 @@ def pull(
         summary.skipped, summary.warnings = listing.skipped, listing.warnings
         items = listing.items
     start = since or _missed_since(state.get("listing_date"), summary.listing_date)
-    if start is not None:
-        end = _day(summary.listing_date) or today or date.today()
+    end = _day(summary.listing_date) or today or date.today()
+    if start is not None and start <= end:
         if (end - start).days >= max_days:
             summary.bounded_from = start.isoformat()
             start = end - timedelta(days=max_days - 1)

@@ -68,7 +68,7 @@ def inbox_callback(
       papercli inbox pull
       papercli inbox
       papercli inbox --watch peft -n 10
-      papercli inbox keep 2411.17700 --queue
+      papercli inbox keep 2411.18571 --queue
       papercli inbox dismiss --all
     """
     if ctx.invoked_subcommand is not None:
@@ -187,7 +187,7 @@ def pull_command(
     Examples:
       papercli inbox pull
       papercli inbox pull --since 2026-11-20
-      papercli inbox pull --quiet      # from cron: silent unless there is news
+      papercli inbox pull --quiet
     """
     from papercli.cli.arxiv_commands import new_client
 
@@ -302,8 +302,8 @@ def keep_command(
 
     \b
     Examples:
-      papercli inbox keep 2411.17700
-      papercli inbox keep 2411.17700 2411.17701 --queue --tag to-read
+      papercli inbox keep 2411.18571
+      papercli inbox keep 2411.18571 2411.07806 --queue --tag to-read
       papercli inbox --format ids -n 3 | papercli inbox keep -
     """
     tags = [" ".join(t.split()) for t in tag or []]
@@ -340,10 +340,11 @@ def dismiss_command(
 ) -> None:
     """Dismiss inbox items (they never come back) or version alerts; `undo` restores them.
 
+    Name a paper in your list (`papercli inbox dismiss lora`) to dismiss its version alert.
+
     \b
     Examples:
-      papercli inbox dismiss 2411.17700
-      papercli inbox dismiss lora          # the version alert about lora
+      papercli inbox dismiss 2411.18571
       papercli inbox dismiss --all
     """
     if everything == bool(ids):
@@ -370,8 +371,8 @@ def open_command(
 
     \b
     Examples:
-      papercli inbox open 2411.17700
-      papercli inbox open 2411.17700 --pdf
+      papercli inbox open 2411.18571
+      papercli inbox open 2411.18571 --pdf
     """
     url = inbox.item_url(connect(ctx), arxiv_id, pdf=pdf)
     echo(url)
