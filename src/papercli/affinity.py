@@ -19,7 +19,8 @@ from papercli.names import ascii_fold, person_key
 
 PROFILE_SIZE = 300  # the papers most recently read, queued or tagged
 TERMS = 40  # profile words an item is scored on
-MOST_COMMON = 0.25  # a word in more of the items than this says nothing about them
+MOST_COMMON = 0.25  # a word in more of the items than this says nothing about them,
+FEW_ITEMS = 50  # unless there are this few: then the words a watch asks for are in most
 AUTHOR_BONUS = 0.5  # per shared author, at most two
 _MIN_LENGTH = 3
 # Words every abstract has; inverse document frequency would sink most of them anyway,
@@ -86,7 +87,9 @@ def choose_terms(profile: Profile, doc_counts: dict[str, int], items: int) -> di
     scored = {
         word: profile.word_weight[word] * math.log(1 + items / count)
         for word, count in doc_counts.items()
-        if word in profile.word_weight and 0 < count <= max(1, MOST_COMMON * items)
+        if word in profile.word_weight
+        and 0 < count
+        and (items < FEW_ITEMS or count <= MOST_COMMON * items)
     }
     best = sorted(scored.items(), key=lambda pair: (-pair[1], pair[0]))[:TERMS]
     return dict(best)

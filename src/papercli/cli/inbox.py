@@ -88,7 +88,9 @@ def inbox_callback(
         alerts = inbox.alerts(conn) if watch is None else []
         for alert in alerts:
             echo(alert_line(alert))
-        if alerts and ranking.items:
+        if alerts and not ranking.items:
+            return
+        if alerts:
             echo()
         emit_rows(
             CountFormat.table,
@@ -103,7 +105,7 @@ def inbox_callback(
                 ]
                 for r in ranking.items
             ],
-            empty="" if alerts else _empty_message(ranking, include_decided),
+            empty=_empty_message(ranking, include_decided),
         )
     if ranking.items and len(ranking.items) < ranking.matching:
         echo(
