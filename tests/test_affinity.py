@@ -75,3 +75,11 @@ def test_any_text_and_any_names_score_without_failing(text: str, names: list[str
     terms = choose_terms(profile, dict.fromkeys(words(text), 1), items=10)
     assert len(terms) <= affinity.TERMS
     reason(text, authors(*names), terms, profile)
+
+
+def test_a_small_inbox_keeps_the_words_its_watches_ask_for() -> None:
+    """With six items that all say LoRA (the watch's keyword), LoRA still counts."""
+    profile = build_profile([LORA])
+    terms = choose_terms(profile, {"lora": 6, "adaptation": 2}, items=6)
+    assert set(terms) == {"lora", "adaptation"}
+    assert terms["adaptation"] > terms["lora"]
