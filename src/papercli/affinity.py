@@ -88,7 +88,7 @@ def choose_terms(profile: Profile, doc_counts: dict[str, int], items: int) -> di
         word: profile.word_weight[word] * math.log(1 + items / count)
         for word, count in doc_counts.items()
         if word in profile.word_weight
-        and 0 < count
+        and count > 0
         and (items < FEW_ITEMS or count <= MOST_COMMON * items)
     }
     best = sorted(scored.items(), key=lambda pair: (-pair[1], pair[0]))[:TERMS]
