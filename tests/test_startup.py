@@ -21,6 +21,7 @@ FORBIDDEN = (
     "rapidfuzz",
     "pydantic",
     "papercli.arxiv",
+    "papercli.transport",
     "papercli.feed",
     "papercli.export",
     "papercli.fetching",

@@ -1,50 +1,53 @@
-"""A small, polite client for arXiv's API and RSS listings; the only httpx import.
+"""A small, polite client for arXiv's API and RSS listings.
 
-It moves bytes and paces requests; papercli.feed does the parsing. arXiv's terms
-ask for one connection at a time and at least 3 s between requests, retries
-included, across the API and RSS alike (https://info.arxiv.org/help/api/tou.html),
-so one client makes both kinds of request. Whatever answers is untrusted: every
-request has a total deadline, a broken or cut-off answer is a failed try, and a
-Retry-After is honoured only within bounds.
+It asks and moves bytes; papercli.feed does the parsing, and papercli.transport the
+HTTP (one connection, pacing, a total deadline per request, bounded retries that
+honour a Retry-After only within bounds). arXiv's terms ask for one connection at a
+time and at least 3 s between requests, retries included, across the API and RSS
+alike (https://info.arxiv.org/help/api/tou.html), so one client makes both kinds of
+request. What is arXiv's own stays here: its URLs and environment variables, id
+batching, error feeds (HTTP 400) naming a rejected id, empty pages asked again, and
+feeds cut off in transit, which count as failed tries.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
-import socket
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
-from typing import Any, NamedTuple, TypeVar
+from typing import TypeVar
 from urllib.parse import quote
 
-import httpx
-
-from papercli import __version__
 from papercli.arxiv_ids import ArxivId
-from papercli.errors import EXIT_USAGE, ArxivAPIError, NetworkError, PapercliError
+from papercli.errors import ArxivAPIError
 from papercli.feed import CutOffFeed, FeedError, ParsedFeed, SkippedEntry, parse_feed
 from papercli.models import ArxivRecord
+from papercli.transport import RETRY_AFTER_CAP as RETRY_AFTER_CAP  # re-exported: once here
+from papercli.transport import USER_AGENT as USER_AGENT  # re-exported: once here
+from papercli.transport import (
+    Answer,
+    PacedHttp,
+    TryAgain,
+    extend_path,
+    retry_after,
+    url_from_environment,
+)
 
 DEFAULT_URL = "https://export.arxiv.org/api/query"
 URL_ENV = "PAPERCLI_ARXIV_URL"
 RSS_URL = "https://rss.arxiv.org/rss/"
 RSS_URL_ENV = "PAPERCLI_ARXIV_RSS_URL"
-USER_AGENT = f"papercli/{__version__} (+https://github.com/papercli/papercli)"
 MAX_BATCH = 100  # arxiv2bib's chunk size: longer id_lists risk HTTP 414
-# A Retry-After longer than this counts as this: nothing that long is meant.
-RETRY_AFTER_CAP = 24 * 3600.0
 MAX_PAGE_SIZE = 2000  # the API's limit per request
 # The API's search index serves results up to this position only; a page beyond it is
 # an HTTP 500 (arXiv/arxiv-search's MAX_RESULTS), so start + max_results stays within it.
 SEARCH_WINDOW = 10_000
 # An ETag or Last-Modified is sent back as given: only short printable ASCII is kept.
 _VALIDATOR = re.compile(r"[ -~]{1,1024}")
+# Retry-After is read by papercli.transport now; its old name here is what
+# tests/test_hostile_network.py checks against RETRY_AFTER_CAP.
+_retry_after = retry_after
 
 _T = TypeVar("_T")
 
@@ -98,25 +101,6 @@ class SearchPage:
     truncated: bool
 
 
-class _Answer(NamedTuple):
-    status: int
-    reason: str
-    body: bytes
-    headers: httpx.Headers
-
-
-class _Overran(Exception):
-    """A request went past its deadline, and its connection was cut."""
-
-
-class _TryAgain(Exception):
-    """A well-formed answer that is known to be wrong: worth asking again."""
-
-    def __init__(self, what: str) -> None:
-        super().__init__(what)
-        self.what = what  # e.g. "an empty page at result 200 of 5,000"
-
-
 class ArxivClient:
     """Looks papers up by id, searches, and reads daily listings; use as a context
     manager so the connection gets closed."""
@@ -138,22 +122,47 @@ class ArxivClient:
     ) -> None:
         """``deadline`` bounds each request in real seconds, headers and body included,
         however slowly the server drips them; the clock and sleep only pace requests."""
-        self.url = url or _url_from_environment(URL_ENV, DEFAULT_URL)
+        self.url = url or url_from_environment(URL_ENV, DEFAULT_URL)
         self._rss_url = rss_url
-        self.deadline = deadline
-        self.max_retries = max_retries
-        self.min_interval = min_interval
-        self.max_retry_wait = max_retry_wait
-        self.max_bytes = max_bytes
-        self._clock = clock
-        self._sleep = sleep
-        self._timeout = httpx.Timeout(read_timeout, connect=min(connect_timeout, deadline))
-        self._http: httpx.Client | None = None
-        self._last_start: float | None = None
-        # The open connection's stream, so that a watchdog thread can cut it at the deadline.
-        self._stream: Any = None
-        self._overran = False
-        self._lock = threading.Lock()
+        self._paced = PacedHttp(
+            "arXiv",
+            clock=clock,
+            sleep=sleep,
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            deadline=deadline,
+            max_retries=max_retries,
+            min_interval=min_interval,
+            max_retry_wait=max_retry_wait,
+            max_bytes=max_bytes,
+            answer_error=ArxivAPIError,
+        )
+
+    # The transport's settings, as given to the constructor.
+    @property
+    def deadline(self) -> float:
+        return self._paced.deadline
+
+    @property
+    def max_retries(self) -> int:
+        return self._paced.max_retries
+
+    @property
+    def min_interval(self) -> float:
+        return self._paced.min_interval
+
+    @property
+    def max_retry_wait(self) -> float:
+        return self._paced.max_retry_wait
+
+    @property
+    def max_bytes(self) -> int:
+        return self._paced.max_bytes
+
+    @property
+    def _http(self) -> object | None:
+        """The open connection, None once closed: a failed session must let go of it."""
+        return self._paced.connection
 
     def __enter__(self) -> ArxivClient:
         return self
@@ -162,11 +171,7 @@ class ArxivClient:
         self.close()
 
     def close(self) -> None:
-        if self._http is not None:
-            self._http.close()
-            self._http = None
-        with self._lock:
-            self._stream = None
+        self._paced.close()
 
     def fetch_batches(
         self, ids: Sequence[ArxivId | str], batch_size: int = MAX_BATCH
@@ -229,7 +234,7 @@ class ArxivClient:
 
         Read when used, so that a bad value stops listing requests but nothing else.
         """
-        return self._rss_url or _url_from_environment(RSS_URL_ENV, RSS_URL)
+        return self._rss_url or url_from_environment(RSS_URL_ENV, RSS_URL)
 
     def fetch_listing(
         self,
@@ -254,7 +259,7 @@ class ArxivClient:
         sent = {"If-None-Match": _validator(etag), "If-Modified-Since": _validator(last_modified)}
         headers = {name: value for name, value in sent.items() if value is not None}
 
-        def read(answer: _Answer) -> ListingAnswer:
+        def read(answer: Answer) -> ListingAnswer:
             new_etag = _validator(answer.headers.get("ETag"))
             new_modified = _validator(answer.headers.get("Last-Modified"))
             if answer.status == 304:
@@ -343,13 +348,13 @@ class ArxivClient:
             "sortOrder": "descending",
         }
 
-        def read(answer: _Answer) -> ParsedFeed:
+        def read(answer: Answer) -> ParsedFeed:
             feed = self._read(self.url, answer)
             if feed.errors:
                 raise ArxivAPIError(f"arXiv rejected the search: {feed.errors[0].message}")
             empty = not (feed.records or feed.skipped)
             if empty and known_total is not None and start < known_total:
-                raise _TryAgain(f"an empty page at result {start:,} of {known_total:,}")
+                raise TryAgain(f"an empty page at result {start:,} of {known_total:,}")
             return feed
 
         return self._get(self.url, params, {}, read)
@@ -359,62 +364,20 @@ class ArxivClient:
         url: str,
         params: Mapping[str, str] | None,
         headers: Mapping[str, str],
-        read: Callable[[_Answer], _T],
+        read: Callable[[Answer], _T],
     ) -> _T:
-        """One GET, retried with backoff on 429, 5xx, timeouts, overrun deadlines,
-        connection errors and answers broken off in transit (or that ``read`` says
-        are worth asking again); ``read`` turns any other answer into the result."""
-        waited = 0.0
-        attempt = 0
-        while True:
-            attempt += 1
-            self._wait_turn()
-            retry_after: float | None = None
-            detail = ""
-            try:
-                answer = self._send(url, params, headers)
-                if answer.status != 429 and answer.status < 500:
-                    return read(answer)
-                retry_after = _retry_after(answer.headers)
-            except httpx.TimeoutException:
-                problem = f"arXiv at {url} did not answer within {self._timeout.read:g} s"
-            except _Overran:
-                problem = f"arXiv at {url} did not finish answering within {self.deadline:g} s"
-            except (
-                httpx.UnsupportedProtocol,
-                httpx.TooManyRedirects,
-                httpx.DecodingError,
-                UnicodeError,  # a host name too long to look up, e.g. in a redirect
-            ) as exc:
-                raise NetworkError(
-                    f"could not talk to arXiv at {url}: {_one_line(str(exc))}"
-                ) from None
-            except httpx.RemoteProtocolError as exc:
-                problem = f"arXiv at {url} sent a broken answer"
-                detail = f": {_one_line(str(exc)) or type(exc).__name__}"
-            except httpx.TransportError as exc:
-                problem = f"could not reach arXiv at {url}"
-                detail = f": {_one_line(str(exc)) or type(exc).__name__}"
-            except CutOffFeed as exc:
-                self.close()  # whatever the answer left unread must not pass for the next one
-                problem = f"arXiv at {url} sent {exc.what}"
-            except _TryAgain as exc:
-                problem = f"arXiv at {url} sent {exc.what}"
-            else:
-                answered = "kept answering" if attempt > 1 else "answered"
-                problem = f"arXiv {answered} {answer.status} {answer.reason}".rstrip()
-            tries = f"{attempt} {'try' if attempt == 1 else 'tries'}"
-            delay = max(self.min_interval * 2 ** (attempt - 1), retry_after or 0.0)
-            if attempt > self.max_retries:
-                raise NetworkError(f"{problem} after {tries}{detail}")
-            if waited + delay > self.max_retry_wait:
-                raise NetworkError(
-                    f"{problem} after {tries}{detail} (gave up rather than wait {delay:.0f} s more)"
-                )
-            self._sleep(delay)
-            waited += delay
+        """One GET through the paced transport, which retries 429, 5xx and broken
+        answers; a feed cut off in transit is one more answer worth asking again."""
 
-    def _read(self, url: str, answer: _Answer) -> ParsedFeed:
+        def read_whole(answer: Answer) -> _T:
+            try:
+                return read(answer)
+            except CutOffFeed as exc:
+                raise TryAgain(exc.what, reconnect=True) from None
+
+        return self._paced.request("GET", url, read_whole, params=params, headers=headers)
+
+    def _read(self, url: str, answer: Answer) -> ParsedFeed:
         if answer.status not in (200, 400):
             raise ArxivAPIError(f"arXiv answered {answer.status} {answer.reason} to {url}")
         feed = parse_feed(answer.body)
@@ -422,125 +385,17 @@ class ArxivClient:
             raise ArxivAPIError("arXiv answered 400 Bad Request without saying why")
         return feed
 
-    def _wait_turn(self) -> None:
-        """Keep request starts at least min_interval apart, whatever happened in between."""
-        if self._last_start is not None:
-            wait = self._last_start + self.min_interval - self._clock()
-            if wait > 0:
-                self._sleep(wait)
-        self._last_start = self._clock()
-
-    def _send(
-        self, url: str, params: Mapping[str, str] | None, headers: Mapping[str, str]
-    ) -> _Answer:
-        """One GET, cut off at the deadline; a failed one drops its connection."""
-        if self._http is None:
-            self._http = httpx.Client(
-                headers={"User-Agent": USER_AGENT},
-                timeout=self._timeout,
-                limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
-                follow_redirects=True,
-            )
-        # httpx has no total timeout: its read timeout restarts with every byte received.
-        watchdog = threading.Timer(self.deadline, self._cut_connection)
-        self._overran = False
-        watchdog.start()
-        try:
-            trace = {"trace": self._note_stream}
-            with self._http.stream(
-                "GET", url, params=params, headers=headers, extensions=trace
-            ) as response:
-                body = bytearray()
-                for chunk in response.iter_bytes():
-                    body += chunk
-                    if len(body) > self.max_bytes:
-                        raise ArxivAPIError(
-                            f"arXiv's answer is larger than {self.max_bytes:,} bytes;"
-                            " not reading it"
-                        )
-                return _Answer(
-                    response.status_code, response.reason_phrase, bytes(body), response.headers
-                )
-        except Exception:
-            self.close()
-            if self._overran:
-                raise _Overran from None
-            raise
-        finally:
-            watchdog.cancel()
-            watchdog.join()
-            if self._overran:
-                self.close()  # cut just as the answer completed
-
-    def _note_stream(self, event: str, info: dict[str, Any]) -> None:
-        """httpx's trace hook: remember each new connection's stream (TLS replaces TCP)."""
-        if event in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
-            with self._lock:
-                self._stream = info.get("return_value")
-                if self._overran:  # connected after the deadline passed
-                    _shut(self._stream)
-
-    def _cut_connection(self) -> None:
-        """The watchdog: shutting the socket down wakes the read blocked on it."""
-        with self._lock:
-            self._overran = True
-            _shut(self._stream)
-
-
-def _url_from_environment(name: str, default: str) -> str:
-    """The environment variable ``name`` if set, checked before any request is made;
-    else ``default``."""
-    value = os.environ.get(name, "")
-    if not value:
-        return default
-    try:
-        url = httpx.URL(value)
-        host = url.raw_host.decode("ascii")  # IDNA-encoded already
-        usable = (
-            url.scheme in ("http", "https")
-            and re.fullmatch(r"[A-Za-z0-9._:-]{1,253}", host) is not None
-            # DNS's limits, which the lookup would otherwise enforce with a UnicodeError
-            and all(0 < len(label) <= 63 for label in host.removesuffix(".").split("."))
-            and (url.port is None or 0 < url.port < 65536)
-        )
-    except (httpx.InvalidURL, ValueError, UnicodeError):
-        usable = False
-    if not usable:
-        shown = value if len(value) <= 80 else value[:79] + "…"
-        raise PapercliError(
-            f"{name} must be an http or https address such as {default}, not {shown!r}",
-            EXIT_USAGE,
-        )
-    return value
-
 
 def _listing_url(base: str, categories: Sequence[str]) -> str:
     """``base`` with the categories joined by ``+`` appended to its path."""
-    url = httpx.URL(base)
-    path, mark, query = url.raw_path.partition(b"?")
-    if not path.endswith(b"/"):
-        path += b"/"
     # Categories come checked against the taxonomy; anything else is still sent as data.
-    joined = "+".join(quote(category, safe="") for category in categories)
-    return str(url.copy_with(raw_path=path + joined.encode("ascii") + mark + query))
+    return extend_path(base, "+".join(quote(category, safe="") for category in categories))
 
 
 def _validator(value: str | None) -> str | None:
     """An ETag or Last-Modified value that can be stored and sent back, else None."""
     value = (value or "").strip()
     return value if _VALIDATOR.fullmatch(value) else None
-
-
-def _shut(stream: Any) -> None:
-    sock = stream.get_extra_info("socket") if stream is not None else None
-    if sock is not None:
-        with contextlib.suppress(OSError):
-            sock.shutdown(socket.SHUT_RDWR)
-
-
-def _one_line(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= 200 else text[:199] + "…"
 
 
 def _rejected_id(errors: list[FeedError], pending: list[str]) -> tuple[str, str]:
@@ -563,31 +418,3 @@ def _index(records: list[ArxivRecord]) -> dict[str, ArxivRecord]:
         by_id[record.arxiv_id] = record
         by_id[f"{record.arxiv_id}v{record.version}"] = record
     return by_id
-
-
-def _retry_after(headers: httpx.Headers) -> float | None:
-    """Seconds asked for by Retry-After (delta-seconds or HTTP-date), if readable.
-
-    A date in the past asks for no wait, and anything over RETRY_AFTER_CAP counts as
-    the cap. Anything else is ignored, including a negative number and several
-    Retry-After headers (which arrive joined by commas).
-    """
-    value = headers.get("Retry-After", "").strip()
-    if re.fullmatch(r"[0-9]+", value):
-        seconds = float(value)  # inf, not an error, for absurdly many digits
-    else:
-        when = _http_date(value)
-        if when is None:
-            return None
-        # Measured against the server's own clock when it sends a readable one.
-        now = _http_date(headers.get("Date", "")) or datetime.now(UTC)
-        seconds = (when - now).total_seconds()
-    return min(max(seconds, 0.0), RETRY_AFTER_CAP)
-
-
-def _http_date(value: str) -> datetime | None:
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)

@@ -1,0 +1,341 @@
+"""Polite HTTP for papercli's network clients (papercli.arxiv, papercli.s2); the only
+httpx import.
+
+A PacedHttp is one service's session: one connection, papercli's User-Agent, request
+starts at least ``min_interval`` apart (retries included), a total deadline on every
+request however slowly the server drips its answer, at most ``max_bytes`` read, and
+bounded retries with exponential backoff on 429, 5xx, timeouts, overrun deadlines and
+answers broken off in transit, honouring a Retry-After only within bounds. Whatever
+answers is untrusted. Failures are one-line sentences that name the service: a
+NetworkError (exit 3) when it cannot be reached or the retries are spent. The clients
+keep what is particular to their service: its URLs, environment variables, the meaning
+of its answers and error statuses.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import socket
+import threading
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, NamedTuple, TypeVar
+
+import httpx
+
+from papercli import __version__
+from papercli.errors import EXIT_USAGE, NetworkError, PapercliError
+
+USER_AGENT = f"papercli/{__version__} (+https://github.com/papercli/papercli)"
+# A Retry-After longer than this counts as this: nothing that long is meant.
+RETRY_AFTER_CAP = 24 * 3600.0
+
+_T = TypeVar("_T")
+
+
+class Answer(NamedTuple):
+    """One HTTP answer, read whole."""
+
+    status: int
+    reason: str
+    body: bytes
+    headers: httpx.Headers
+
+
+class TryAgain(Exception):
+    """Raised by a ``read`` callback for a well-formed answer that is known to be wrong
+    (an empty page, a feed cut off in transit): the request is retried like a 503."""
+
+    def __init__(self, what: str, *, reconnect: bool = False) -> None:
+        super().__init__(what)
+        self.what = what  # e.g. "an empty page at result 200 of 5,000"
+        # Drop the connection first: whatever the answer left unread must not pass
+        # for the next one.
+        self.reconnect = reconnect
+
+
+class GaveUp(NetworkError):
+    """The retries are spent, or the next wait would pass ``max_retry_wait``."""
+
+    def __init__(self, message: str, status: int | None) -> None:
+        super().__init__(message)
+        self.status = status  # the last answer's HTTP status; None if there was none
+
+
+class _Overran(Exception):
+    """A request went past its deadline, and its connection was cut."""
+
+
+class PacedHttp:
+    """One connection to one service, paced and bounded; use ``close`` (or the client
+    that owns it, as a context manager) so the connection gets closed."""
+
+    def __init__(
+        self,
+        service: str,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        connect_timeout: float = 10.0,
+        read_timeout: float = 30.0,
+        deadline: float = 60.0,
+        max_retries: int = 3,
+        min_interval: float = 3.0,
+        max_retry_wait: float = 120.0,
+        max_bytes: int = 20_000_000,
+        answer_error: type[PapercliError] = PapercliError,
+        follow_redirects: bool = True,
+        user_agent: str = USER_AGENT,
+    ) -> None:
+        """``service`` names the other end in every error sentence ("arXiv").
+        ``deadline`` bounds each request in real seconds, headers and body included;
+        the clock and sleep only pace requests. The first retry waits ``min_interval``,
+        each further one twice as long. ``answer_error`` is raised for an answer too
+        large to read."""
+        self.service = service
+        self.deadline = deadline
+        self.max_retries = max_retries
+        self.min_interval = min_interval
+        self.max_retry_wait = max_retry_wait
+        self.max_bytes = max_bytes
+        self._answer_error = answer_error
+        self._clock = clock
+        self._sleep = sleep
+        self._timeout = httpx.Timeout(read_timeout, connect=min(connect_timeout, deadline))
+        self._follow_redirects = follow_redirects
+        self._user_agent = user_agent
+        self._http: httpx.Client | None = None
+        self._last_start: float | None = None
+        # The open connection's stream, so that a watchdog thread can cut it at the deadline.
+        self._stream: Any = None
+        self._overran = False
+        self._lock = threading.Lock()
+
+    @property
+    def connection(self) -> httpx.Client | None:
+        """The open connection's client; None before the first request and once closed."""
+        return self._http
+
+    def close(self) -> None:
+        if self._http is not None:
+            self._http.close()
+            self._http = None
+        with self._lock:
+            self._stream = None
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        read: Callable[[Answer], _T],
+        *,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        json: Any = None,
+    ) -> _T:
+        """One request (``json``, if given, is sent as the body), retried with backoff on
+        429, 5xx, timeouts, overrun deadlines, connection errors and answers broken off
+        in transit (or that ``read`` says are worth asking again, with TryAgain);
+        ``read`` turns any other answer into the result."""
+        waited = 0.0
+        attempt = 0
+        while True:
+            attempt += 1
+            self._wait_turn()
+            retry_after_seconds: float | None = None
+            status: int | None = None
+            detail = ""
+            try:
+                answer = self._send(method, url, params, headers or {}, json)
+                if answer.status != 429 and answer.status < 500:
+                    return read(answer)
+                status = answer.status
+                retry_after_seconds = retry_after(answer.headers)
+            except httpx.TimeoutException:
+                problem = f"{self.service} at {url} did not answer within {self._timeout.read:g} s"
+            except _Overran:
+                problem = (
+                    f"{self.service} at {url} did not finish answering within {self.deadline:g} s"
+                )
+            except (
+                httpx.UnsupportedProtocol,
+                httpx.TooManyRedirects,
+                httpx.DecodingError,
+                UnicodeError,  # a host name too long to look up, e.g. in a redirect
+            ) as exc:
+                raise NetworkError(
+                    f"could not talk to {self.service} at {url}: {one_line(str(exc))}"
+                ) from None
+            except httpx.RemoteProtocolError as exc:
+                problem = f"{self.service} at {url} sent a broken answer"
+                detail = f": {one_line(str(exc)) or type(exc).__name__}"
+            except httpx.TransportError as exc:
+                problem = f"could not reach {self.service} at {url}"
+                detail = f": {one_line(str(exc)) or type(exc).__name__}"
+            except TryAgain as exc:
+                if exc.reconnect:
+                    self.close()
+                problem = f"{self.service} at {url} sent {exc.what}"
+            else:
+                answered = "kept answering" if attempt > 1 else "answered"
+                problem = f"{self.service} {answered} {answer.status} {answer.reason}".rstrip()
+            tries = f"{attempt} {'try' if attempt == 1 else 'tries'}"
+            delay = max(self.min_interval * 2 ** (attempt - 1), retry_after_seconds or 0.0)
+            if attempt > self.max_retries:
+                raise GaveUp(f"{problem} after {tries}{detail}", status)
+            if waited + delay > self.max_retry_wait:
+                rather = f"gave up rather than wait {delay:.0f} s more"
+                raise GaveUp(f"{problem} after {tries}{detail} ({rather})", status)
+            self._sleep(delay)
+            waited += delay
+
+    def _wait_turn(self) -> None:
+        """Keep request starts at least min_interval apart, whatever happened in between."""
+        if self._last_start is not None:
+            wait = self._last_start + self.min_interval - self._clock()
+            if wait > 0:
+                self._sleep(wait)
+        self._last_start = self._clock()
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, str] | None,
+        headers: Mapping[str, str],
+        json: Any,
+    ) -> Answer:
+        """One request, cut off at the deadline; a failed one drops its connection."""
+        if self._http is None:
+            self._http = httpx.Client(
+                headers={"User-Agent": self._user_agent},
+                timeout=self._timeout,
+                limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+                follow_redirects=self._follow_redirects,
+            )
+        # httpx has no total timeout: its read timeout restarts with every byte received.
+        watchdog = threading.Timer(self.deadline, self._cut_connection)
+        self._overran = False
+        watchdog.start()
+        try:
+            trace = {"trace": self._note_stream}
+            with self._http.stream(
+                method, url, params=params, headers=headers, json=json, extensions=trace
+            ) as response:
+                body = bytearray()
+                for chunk in response.iter_bytes():
+                    body += chunk
+                    if len(body) > self.max_bytes:
+                        raise self._answer_error(
+                            f"{self.service}'s answer is larger than {self.max_bytes:,} bytes;"
+                            " not reading it"
+                        )
+                return Answer(
+                    response.status_code, response.reason_phrase, bytes(body), response.headers
+                )
+        except Exception:
+            self.close()
+            if self._overran:
+                raise _Overran from None
+            raise
+        finally:
+            watchdog.cancel()
+            watchdog.join()
+            if self._overran:
+                self.close()  # cut just as the answer completed
+
+    def _note_stream(self, event: str, info: dict[str, Any]) -> None:
+        """httpx's trace hook: remember each new connection's stream (TLS replaces TCP)."""
+        if event in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
+            with self._lock:
+                self._stream = info.get("return_value")
+                if self._overran:  # connected after the deadline passed
+                    _shut(self._stream)
+
+    def _cut_connection(self) -> None:
+        """The watchdog: shutting the socket down wakes the read blocked on it."""
+        with self._lock:
+            self._overran = True
+            _shut(self._stream)
+
+
+def url_from_environment(name: str, default: str) -> str:
+    """The environment variable ``name`` if set, checked before any request is made;
+    else ``default``. Anything but an http(s) address with a usable host is a usage error."""
+    value = os.environ.get(name, "")
+    if not value:
+        return default
+    try:
+        url = httpx.URL(value)
+        host = url.raw_host.decode("ascii")  # IDNA-encoded already
+        usable = (
+            url.scheme in ("http", "https")
+            and re.fullmatch(r"[A-Za-z0-9._:-]{1,253}", host) is not None
+            # DNS's limits, which the lookup would otherwise enforce with a UnicodeError
+            and all(0 < len(label) <= 63 for label in host.removesuffix(".").split("."))
+            and (url.port is None or 0 < url.port < 65536)
+        )
+    except (httpx.InvalidURL, ValueError, UnicodeError):
+        usable = False
+    if not usable:
+        shown = value if len(value) <= 80 else value[:79] + "…"
+        raise PapercliError(
+            f"{name} must be an http or https address such as {default}, not {shown!r}",
+            EXIT_USAGE,
+        )
+    return value
+
+
+def extend_path(base: str, tail: str) -> str:
+    """``base`` with ``tail`` (percent-encoded already) appended to its path after a "/",
+    keeping its query: ``extend_path("https://h/graph/v1", "paper/batch")``."""
+    url = httpx.URL(base)
+    path, mark, query = url.raw_path.partition(b"?")
+    if not path.endswith(b"/"):
+        path += b"/"
+    return str(url.copy_with(raw_path=path + tail.encode("ascii") + mark + query))
+
+
+def one_line(text: str) -> str:
+    """Text from the other end, made fit to end a one-line sentence."""
+    text = " ".join(text.split())
+    return text if len(text) <= 200 else text[:199] + "…"
+
+
+def retry_after(headers: httpx.Headers) -> float | None:
+    """Seconds asked for by Retry-After (delta-seconds or HTTP-date), if readable.
+
+    A date in the past asks for no wait, and anything over RETRY_AFTER_CAP counts as
+    the cap. Anything else is ignored, including a negative number and several
+    Retry-After headers (which arrive joined by commas).
+    """
+    value = headers.get("Retry-After", "").strip()
+    if re.fullmatch(r"[0-9]+", value):
+        seconds = float(value)  # inf, not an error, for absurdly many digits
+    else:
+        when = _http_date(value)
+        if when is None:
+            return None
+        # Measured against the server's own clock when it sends a readable one.
+        now = _http_date(headers.get("Date", "")) or datetime.now(UTC)
+        seconds = (when - now).total_seconds()
+    return min(max(seconds, 0.0), RETRY_AFTER_CAP)
+
+
+def _http_date(value: str) -> datetime | None:
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+def _shut(stream: Any) -> None:
+    sock = stream.get_extra_info("socket") if stream is not None else None
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
