@@ -95,7 +95,10 @@ class Paper:
     focus: str = ""
     technique: str = ""
     sources: list[str] = field(default_factory=list)
-    prerequisites: list[str] = field(default_factory=list)
+    prerequisites: list[str] = field(default_factory=list)  # stored with the paper (curated)
+    # What to read first, as show and path use it: (paper id, curated | yours | suggested),
+    # the stored links less those the user removed, plus the user's and suggested ones.
+    prerequisite_links: list[tuple[str, str]] = field(default_factory=list)
     origin: str = "catalogue"  # catalogue | user
     # Who wrote it and where it was published: curated in the catalogue, from arXiv for
     # papers a user added. The citation key never changes once given.
@@ -243,6 +246,7 @@ def paper_details(paper: Paper) -> dict[str, object]:
         "technique": paper.technique,
         "sources": list(paper.sources),
         "prerequisites": list(paper.prerequisites),
+        "read_first": [{"id": pid, "kind": kind} for pid, kind in paper.prerequisite_links],
         "origin": paper.origin,
         "status_changed_at": paper.status_changed_at,
         "read_at": paper.read_at,

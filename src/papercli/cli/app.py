@@ -81,7 +81,16 @@ COMMANDS: dict[str, tuple[str, str, dict[str, Any] | None]] = {
         {"ignore_unknown_options": True, "help_option_names": ["--help"]},
     ),
     "tags": ("reading", "tags_command", None),
-    "path": ("reading", "path_command", None),
+    "path": ("citations", "path_command", None),
+    # As with tag: `prereq qlora -hx` removes the prerequisite "hx".
+    "prereq": (
+        "citations",
+        "prereq_command",
+        {"ignore_unknown_options": True, "help_option_names": ["--help"]},
+    ),
+    "refs": ("citations", "refs_command", None),
+    "cited-by": ("citations", "cited_by_command", None),
+    "related": ("citations", "related_command", None),
     "queue": ("queue", "app", None),
     "next": ("queue", "next_command", None),
     "stats": ("stats", "stats_command", None),

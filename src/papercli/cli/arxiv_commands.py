@@ -218,6 +218,16 @@ def add_command(
         typer.Option("--venue", help="With --title: where it appeared, e.g. 'NeurIPS 2023'."),
     ] = None,
     doi: Annotated[str | None, typer.Option("--doi", help="With --title: its DOI.")] = None,
+    with_refs: Annotated[
+        int,
+        typer.Option(
+            "--with-refs",
+            metavar="N",
+            min=0,
+            max=50,
+            help="Also add each paper's N most influential references (Semantic Scholar).",
+        ),
+    ] = 0,
 ) -> None:
     """Add papers from arXiv to your list, with their metadata, or one that is not on
     arXiv, from its title, authors and year.
@@ -233,6 +243,7 @@ def add_command(
       papercli add 2312.00752
       papercli add https://arxiv.org/abs/2312.00752 --id mamba --topic architecture --queue
       papercli add 2404.14219 arXiv:2402.17764v1
+      papercli add 2312.00752 --with-refs 3
       papercli add --title "Deep Learning" --author "Yann LeCun" --year 2015 --venue "Nature 2015"
     """
     from papercli import fetching
@@ -253,6 +264,14 @@ def add_command(
         fail("--author, --year, --url, --venue and --doi go with --title", 2)
     if not arxiv_refs:
         fail("give arXiv ids or URLs to add, or --title for a paper not on arXiv", 2)
+    if with_refs:
+        from papercli import graph
+        from papercli.cli.citations import s2_client
+
+        extra = graph.references_to_add(conn, arxiv_refs, with_refs, s2_client)
+        if extra:
+            echo(f"with their most influential references: {', '.join(extra)}", err=True)
+        arxiv_refs = [*arxiv_refs, *extra]
     with new_client() as client:
         try:
             summary = fetching.add_papers(

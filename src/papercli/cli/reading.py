@@ -13,15 +13,13 @@ from papercli.cli.common import (
     CountFormat,
     connect,
     echo,
-    echo_csv,
-    echo_json,
     emit_rows,
     fail,
     read_refs,
     state,
 )
 from papercli.cli.options import Refs, complete_ref, complete_tag_edit
-from papercli.models import ReadStatus, paper_summary
+from papercli.models import ReadStatus
 from papercli.store import library, notes, papers
 
 _MARK_HELP = {
@@ -393,49 +391,3 @@ def tags_command(
         [{"name": tag, "papers": count} for tag, count in counts],
         empty="no tags yet; add one with: papercli tag REF +name",
     )
-
-
-def path_command(
-    ctx: typer.Context,
-    ref: Annotated[
-        str,
-        typer.Argument(
-            metavar="REF", autocompletion=complete_ref, help="The paper you want to get to."
-        ),
-    ],
-    output: Annotated[
-        CountFormat, typer.Option("--format", "-f", help="table, json or csv.")
-    ] = CountFormat.table,
-) -> None:
-    """Show the reading order that leads to a paper: its prerequisites, oldest first.
-
-    Every prerequisite is listed, transitively, foundations first; [x] marks what you
-    have read. `papercli queue add REF --with-prereqs` queues the unread ones.
-
-    \b
-    Examples:
-      papercli path qlora
-      papercli queue add qlora --with-prereqs
-    """
-    conn = connect(ctx)
-    target = refs.resolve(conn, ref)
-    steps = papers.papers_by_ids(conn, library.reading_path(conn, target))
-    if output is CountFormat.json:
-        echo_json([paper_summary(p) for p in steps])
-        return
-    if output is CountFormat.csv:
-        echo_csv(
-            ["step", "id", "title", "year", "status"],
-            [[i, p.id, p.title, p.year, str(p.status)] for i, p in enumerate(steps, 1)],
-        )
-        return
-    done = sum(p.status is ReadStatus.READ for p in steps)
-    count = f"{len(steps)} paper{'' if len(steps) == 1 else 's'}"
-    heading = f"Reading path to {target}: {count}, {done} read ([/] reading, [-] skipped)"
-    echo(textlayout.wrap_block(heading, terminal.width()))
-    width = max(len(p.id) for p in steps)
-    for step, paper in enumerate(steps, 1):
-        mark = _PATH_MARKS.get(paper.status, " ")
-        goal = f"  <-{textlayout.KEEP_TOGETHER}goal" if paper.id == target else ""
-        prefix = f"{step:3}. [{mark}] {paper.id:<{width}}  "
-        echo(textlayout.wrap_block(f"{paper.title} ({paper.year}){goal}", terminal.width(), prefix))

@@ -119,6 +119,7 @@ PAGED_COMMANDS = frozenset(
         "next",
         "history",
         "path",
+        "related",
         "note",
         "notes",
         "stats",

@@ -70,21 +70,34 @@ def list_papers(state: AppState, chosen: Selection, output: ListFormat) -> None:
 
 def show_paper(state: AppState, ref: str, output: ShowFormat) -> None:
     from papercli import refs
-    from papercli.store import library  # only here: `list` starts faster without them
+    from papercli.store import graph, library  # only here: `list` starts faster without them
 
     conn = state.connect()
     paper = library.with_state(conn, papers.get_paper(conn, refs.resolve(conn, ref)))
+    paper.prerequisite_links = [
+        (link.prereq_id, link.kind) for link in graph.prerequisites_of(conn, [paper.id])[paper.id]
+    ]
     if output is ShowFormat.json:
         echo_json(paper_details(paper))
         return
+    kinds = dict(paper.prerequisite_links)
     prerequisites = [
-        (pid, title) for pid, title, _ in lookups.describe_ids(conn, paper.prerequisites)
+        (pid, title + _LINK_NOTES[kinds[pid]])
+        for pid, title, _ in lookups.describe_ids(conn, list(kinds))
     ]
     if fancy_output():
         terminal.print_rich(render.paper_panel(paper, prerequisites))
     else:
         columns = terminal.size((100, 24)).columns  # $COLUMNS when piped
         echo(render.plain_details(paper, prerequisites, columns))
+
+
+# How show marks a prerequisite that is not the catalogue's own.
+_LINK_NOTES = {
+    "curated": "",
+    "yours": ", added by you",
+    "suggested": ", suggested from its references",
+}
 
 
 def show_next(state: AppState, output: NextFormat) -> None:

@@ -12,7 +12,8 @@ Kinds of step, and what "before" and "after" hold (None: the thing did not exist
 note's paper, time and text), ``tag`` (whether the paper had the tag), ``history`` (a
 status_history row an import brought), ``paper`` (a whole paper a user added or removed),
 ``watch`` (a saved watch, keyed by its name), ``inbox`` (the decision about an inbox item,
-keyed by its arXiv id), ``alert`` (whether a paper's version alert is dismissed).
+keyed by its arXiv id), ``alert`` (whether a paper's version alert is dismissed),
+``prereq`` (a prerequisite link the user added or removed, or none).
 """
 
 from __future__ import annotations
@@ -250,6 +251,12 @@ def _set_decision(conn: sqlite3.Connection, arxiv_id: str, value: dict[str, Any]
     set_decision(conn, arxiv_id, value)
 
 
+def _set_prereq(conn: sqlite3.Connection, paper_id: str, step: dict[str, Any]) -> None:
+    from papercli.store.graph import set_prereq
+
+    set_prereq(conn, paper_id, step)
+
+
 def _set_alert(conn: sqlite3.Connection, paper_id: str, value: bool) -> None:
     from papercli.store.inbox import set_alert_dismissed
 
@@ -260,6 +267,7 @@ _APPLY: dict[str, Any] = {  # queue steps are applied together, by _set_queue_pl
     "watch": _set_watch,  # keyed by the watch's name where other steps have a paper id
     "inbox": _set_decision,  # keyed by the arXiv id: a kept or dismissed inbox item
     "alert": _set_alert,  # whether a paper's version alert is dismissed
+    "prereq": _set_prereq,  # a prerequisite link the user set, added or removed
     "state": _set_state,
     "note": _set_note,
     "tag": _set_tag,

@@ -7,7 +7,6 @@ its steps in the change log (``changes``), so that ``undo`` and ``redo`` can rep
 
 from __future__ import annotations
 
-import heapq
 import json
 import sqlite3
 from collections.abc import Callable, Sequence
@@ -17,7 +16,8 @@ from typing import Any
 
 from papercli.errors import InvalidValueError, NotFoundError
 from papercli.models import Paper, ReadStatus
-from papercli.store import changes, notes, papers
+from papercli.reading_order import reading_order
+from papercli.store import changes, graph, notes, papers
 from papercli.store.base import transaction
 from papercli.store.changes import renumber_queue
 
@@ -351,32 +351,23 @@ def queue_ids(conn: sqlite3.Connection, limit: int | None = None) -> list[str]:
 
 
 def reading_path(conn: sqlite3.Connection, paper_id: str) -> list[str]:
-    """The paper's prerequisites, transitively, in an order that respects them.
-
-    Oldest foundations first: among papers whose prerequisites are all placed, the
-    earliest published comes next. The paper itself comes last.
-    """
-    rows = conn.execute(
-        "WITH RECURSIVE needed(id) AS (SELECT ? UNION"
-        " SELECT r.prereq_id FROM prerequisites r JOIN needed n ON r.paper_id = n.id)"
-        " SELECT n.id, p.date, (SELECT group_concat(prereq_id, char(31)) FROM prerequisites"
-        "   WHERE paper_id = n.id) FROM needed n JOIN papers p ON p.id = n.id",
-        (paper_id,),
-    ).fetchall()
-    date = {pid: d for pid, d, _ in rows}
-    needs = {pid: {x for x in (pre or "").split("\x1f") if x in date} for pid, _, pre in rows}
-    ready = [(date[pid], pid) for pid, pre in needs.items() if not pre]
-    heapq.heapify(ready)
-    order: list[str] = []
-    while ready:
-        _, pid = heapq.heappop(ready)
-        order.append(pid)
-        for other, pre in needs.items():
-            if pid in pre:
-                pre.discard(pid)
-                if not pre:
-                    heapq.heappush(ready, (date[other], other))
-    return order
+    """The paper's prerequisites (curated, the user's and suggested), transitively, in an
+    order that respects them: oldest foundations first, the paper itself last."""
+    needs: dict[str, set[str]] = {}
+    frontier = [paper_id]
+    while frontier:
+        found = graph.prerequisites_of(conn, frontier)
+        for pid, prereqs in found.items():
+            needs[pid] = {p.prereq_id for p in prereqs}
+        frontier = sorted({p for pid in frontier for p in needs[pid]} - needs.keys())
+    dates = dict(
+        conn.execute(
+            f"SELECT id, date FROM papers WHERE id {IN_IDS}", (id_list(list(needs)),)
+        ).fetchall()
+    )
+    order = reading_order(dates, needs)
+    # The goal comes last even when a cycle runs through it.
+    return [pid for pid in order if pid != paper_id] + [paper_id]
 
 
 def command_log(conn: sqlite3.Connection, limit: int | None = None) -> list[changes.LogEntry]:

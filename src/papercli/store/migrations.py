@@ -550,6 +550,61 @@ CREATE TABLE announced_versions (
 );
 """
 
+# The citation graph from Semantic Scholar (`refs`, `cited-by`, `related`, suggested
+# prerequisites): the papers it told about, who cites whom (with its influence flag and
+# intents), which lists were fetched and when; and the prerequisite links a user set or
+# settled, apart from the catalogue's curated ones.
+M012_CITATIONS = """
+CREATE TABLE s2_papers (
+    s2_id TEXT PRIMARY KEY,        -- Semantic Scholar's paperId
+    corpus_id INTEGER,
+    arxiv_id TEXT,                 -- version-less
+    doi TEXT,                      -- lower case
+    title TEXT NOT NULL,
+    year INTEGER,
+    authors TEXT NOT NULL,         -- JSON list of names
+    venue TEXT NOT NULL,
+    citation_count INTEGER,
+    seen_at TEXT NOT NULL
+);
+CREATE INDEX s2_papers_arxiv ON s2_papers (arxiv_id) WHERE arxiv_id IS NOT NULL;
+CREATE INDEX s2_papers_doi ON s2_papers (doi) WHERE doi IS NOT NULL;
+CREATE TABLE s2_links (
+    citing TEXT NOT NULL,
+    cited TEXT NOT NULL,
+    influential INTEGER NOT NULL,
+    intents TEXT NOT NULL,         -- JSON: background, methodology, result
+    PRIMARY KEY (citing, cited)
+) WITHOUT ROWID;
+CREATE INDEX s2_links_cited ON s2_links (cited, citing);
+CREATE TABLE s2_lookups (
+    s2_id TEXT NOT NULL,
+    direction TEXT NOT NULL CHECK (direction IN ('references', 'citations')),
+    fetched_at TEXT NOT NULL,
+    count INTEGER NOT NULL,        -- edges stored
+    truncated INTEGER NOT NULL,    -- Semantic Scholar had more than papercli asked for
+    PRIMARY KEY (s2_id, direction)
+);
+-- What papercli asked Semantic Scholar about and was told it does not know.
+CREATE TABLE s2_unknown (ref TEXT PRIMARY KEY, asked_at TEXT NOT NULL);
+-- A paper in the list and its Semantic Scholar record: by arXiv id, else by DOI (in any
+-- case: Semantic Scholar's are stored in lower case, hence the index).
+CREATE INDEX papers_doi_folded ON papers (lower(doi));
+CREATE VIEW paper_s2 AS
+    SELECT p.id AS paper_id, s.s2_id FROM papers p JOIN s2_papers s ON s.arxiv_id = p.arxiv_id
+    UNION ALL
+    SELECT p.id, s.s2_id FROM papers p JOIN s2_papers s ON s.doi = lower(p.doi)
+        WHERE p.arxiv_id IS NULL AND p.doi IS NOT NULL;
+CREATE TABLE user_prereqs (
+    paper_id TEXT NOT NULL,
+    prereq_id TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('added', 'removed')),
+    at TEXT NOT NULL,
+    PRIMARY KEY (paper_id, prereq_id)
+);
+CREATE INDEX user_prereqs_prereq ON user_prereqs (prereq_id);
+"""
+
 MIGRATIONS: list[str] = [
     M001_INITIAL,
     M002_ARXIV,
@@ -562,6 +617,7 @@ MIGRATIONS: list[str] = [
     M009_ADDED_AT,
     M010_WATCHES,
     M011_INBOX,
+    M012_CITATIONS,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -1,0 +1,452 @@
+"""The citation graph: what a paper cites and what cites it (from Semantic Scholar), the
+papers in the list related to it, and the reading path to any paper. No terminal here.
+
+Everything Semantic Scholar says is stored, so every question works offline after the
+first; a question that needs an answer not stored yet asks, through a client made only
+then (``connect``), so commands that need nothing from the network never load one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from papercli import arxiv_ids, refs
+from papercli.errors import InvalidValueError, PapercliError
+from papercli.reading_order import reading_order
+from papercli.store import changes, graph, library, papers
+from papercli.store.base import transaction
+from papercli.store.graph import LinkedPaper
+
+if TYPE_CHECKING:
+    from papercli.s2 import S2Client
+
+Connect = Callable[[], AbstractContextManager["S2Client"]]
+"""Makes the Semantic Scholar client, when an answer is needed that is not stored."""
+
+CITATIONS_MAX = 1000  # citations read per paper: enough to rank, bounded for famous papers
+NEW_MAX = 3  # references not in the list that a path to a new paper brings along
+
+
+@dataclass(frozen=True)
+class Subject:
+    """A paper the user named: one in the list, or any arXiv paper."""
+
+    label: str  # how to name it: the papercli id, or arXiv:<id>
+    paper_id: str | None
+    arxiv_id: str | None
+    doi: str | None
+
+    @property
+    def s2_ref(self) -> str:
+        """How Semantic Scholar is asked about it (a versioned arXiv id is not found)."""
+        if self.arxiv_id:
+            return f"ARXIV:{self.arxiv_id}"
+        if self.doi:
+            return f"DOI:{self.doi}"
+        raise InvalidValueError(
+            f"{self.label} has no arXiv id or DOI, so Semantic Scholar cannot be asked about it"
+        )
+
+
+def subject(conn: sqlite3.Connection, ref: str) -> Subject:
+    """The paper ``ref`` names: a paper in the list, or an arXiv id or URL of any paper."""
+    if arxiv_ids.looks_like_arxiv_id(ref):
+        arxiv_id = arxiv_ids.parse_arxiv_id(ref).id
+        row = conn.execute("SELECT id, doi FROM papers WHERE arxiv_id = ?", (arxiv_id,)).fetchone()
+        if row is None:
+            return Subject(f"arXiv:{arxiv_id}", None, arxiv_id, None)
+        return Subject(str(row[0]), str(row[0]), arxiv_id, row[1])
+    paper_id = refs.resolve(conn, ref)
+    arxiv_id, doi = conn.execute(
+        "SELECT arxiv_id, doi FROM papers WHERE id = ?", (paper_id,)
+    ).fetchone()
+    return Subject(paper_id, paper_id, arxiv_id, doi)
+
+
+class NothingStored(PapercliError):
+    """Semantic Scholar was needed, could not be reached, and nothing was stored."""
+
+
+@dataclass
+class Neighbours:
+    """A paper's references or citations, as stored."""
+
+    s2_id: str
+    title: str
+    papers: list[LinkedPaper]
+    fetched_at: str
+    truncated: bool
+
+
+def neighbours(
+    conn: sqlite3.Connection,
+    target: Subject,
+    direction: str,
+    connect: Connect,
+    *,
+    refresh: bool = False,
+) -> Neighbours:
+    """The references (most influential first) or citations (most cited first) of a paper,
+    asking Semantic Scholar only when they were never fetched, or ``refresh``."""
+    s2_id = graph.s2_id_for(conn, arxiv_id=target.arxiv_id, doi=target.doi)
+    stored = None if s2_id is None else graph.lookup_of(conn, s2_id, direction)
+    if stored is None or refresh:
+        s2_id = fetch(conn, [target], connect, directions=(direction,), refresh=True)[0]
+        stored = graph.lookup_of(conn, s2_id, direction)
+    assert s2_id is not None and stored is not None
+    found = graph.linked(conn, s2_id, direction)
+    if direction == "references":
+        found.sort(key=graph.influence_order)
+    else:
+        found.sort(key=lambda p: (-(p.citation_count or 0), p.title.casefold()))
+    record = graph.s2_record(conn, s2_id) or {"title": target.label}
+    return Neighbours(s2_id, str(record["title"]), found, stored[0], stored[2])
+
+
+def fetch(
+    conn: sqlite3.Connection,
+    targets: Sequence[Subject],
+    connect: Connect,
+    *,
+    directions: Sequence[str] = ("references",),
+    refresh: bool = False,
+    on_paper: Callable[[int, int], None] | None = None,
+) -> list[str]:
+    """Look papers up on Semantic Scholar (all at once) and fetch their references (and
+    citations, if asked), one paper at a time, each saved as it arrives; return their ids.
+    A paper it does not know is an error naming it (after the others are saved)."""
+    from papercli.s2 import S2NotFound
+
+    known: dict[str, str] = {}
+    for target in targets:
+        s2_id = graph.s2_id_for(conn, arxiv_id=target.arxiv_id, doi=target.doi)
+        if s2_id is not None and not refresh:
+            known[target.label] = s2_id
+    missing_targets = [t for t in targets if t.label not in known]
+    unknown: list[str] = []
+    with connect() as client:
+        if missing_targets:
+            found = client.papers([t.s2_ref for t in missing_targets])
+            now = library.clock()
+            with transaction(conn):
+                for target, record in zip(missing_targets, found, strict=True):
+                    if record is None:
+                        graph.mark_unknown(conn, target.s2_ref, now)
+                        unknown.append(target.label)
+                    else:
+                        graph.forget_unknown(conn, target.s2_ref)
+                        graph.store_papers(conn, [record], now)
+                        known[target.label] = record.paper_id
+        ids = [known[t.label] for t in targets if t.label in known]
+        for done, s2_id in enumerate(ids, 1):
+            for direction in directions:
+                if not refresh and graph.lookup_of(conn, s2_id, direction) is not None:
+                    continue
+                if direction == "references":
+                    links = client.references(s2_id)
+                else:
+                    links = client.citations(s2_id, limit=CITATIONS_MAX)
+                with transaction(conn):
+                    graph.store_links(conn, s2_id, direction, links, library.clock())
+            if on_paper is not None:
+                on_paper(done, len(ids))
+    if unknown:
+        raise S2NotFound(f"Semantic Scholar does not know {_names(unknown)}")
+    return ids
+
+
+def _names(labels: list[str]) -> str:
+    shown = ", ".join(labels[:5])
+    return shown + (f" and {len(labels) - 5} more" if len(labels) > 5 else "")
+
+
+def fetch_list(
+    conn: sqlite3.Connection,
+    connect: Connect,
+    *,
+    refresh: bool = False,
+    on_paper: Callable[[int, int], None] | None = None,
+) -> tuple[list[str], list[str]]:
+    """Fetch the references of every paper in the list that has an arXiv id or DOI (those
+    not fetched yet, unless ``refresh``); return (fetched, unknown to Semantic Scholar)."""
+    from papercli.s2 import S2NotFound
+
+    rows = conn.execute(
+        "SELECT id, arxiv_id, doi FROM papers WHERE arxiv_id IS NOT NULL OR doi IS NOT NULL"
+        " ORDER BY date, id"
+    ).fetchall()
+    done = set() if refresh else graph.looked_up_papers(conn)
+    targets = [Subject(str(i), str(i), a, d) for i, a, d in rows if i not in done]
+    if not targets:
+        return [], []
+    with contextlib.suppress(S2NotFound):  # the others are saved; the unknown are listed
+        fetch(conn, targets, connect, refresh=refresh, on_paper=on_paper)
+    unknown = [t.label for t in targets if graph.is_unknown(conn, t.s2_ref)]
+    return [t.label for t in targets if t.label not in unknown], unknown
+
+
+def references_to_add(
+    conn: sqlite3.Connection, given: Sequence[str], count: int, connect: Connect
+) -> list[str]:
+    """The arXiv ids of the ``count`` most influential references of each paper (by arXiv
+    id) that are neither in the list nor given, for ``add --with-refs``."""
+    wanted = list(dict.fromkeys(arxiv_ids.parse_arxiv_id(ref).id for ref in given))
+    targets = [subject(conn, arxiv_id) for arxiv_id in wanted]
+    from papercli.s2 import S2NotFound
+
+    with contextlib.suppress(S2NotFound):  # those it knows are fetched; the rest add alone
+        fetch(conn, targets, connect)
+    extra: list[str] = []
+    for target in targets:
+        if graph.s2_id_for(conn, arxiv_id=target.arxiv_id, doi=target.doi) is None:
+            continue
+        found = neighbours(conn, target, "references", connect)
+        fresh = [
+            p.arxiv_id
+            for p in found.papers
+            if p.paper_id is None and p.arxiv_id and p.arxiv_id not in wanted
+        ]
+        extra += [a for a in fresh if a not in extra][:count]
+    return list(dict.fromkeys(extra))
+
+
+# -- related papers ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Related:
+    paper_id: str
+    score: int
+    reason: str
+
+
+def related(
+    conn: sqlite3.Connection, target: Subject, connect: Connect, *, refresh: bool = False
+) -> list[Related]:
+    """Papers in the list most related to ``target`` through citations: citing it or cited
+    by it, sharing references with it (bibliographic coupling), or cited together with it
+    by the papers stored (co-citation). Fetches its references and citations if needed."""
+    s2_id = graph.s2_id_for(conn, arxiv_id=target.arxiv_id, doi=target.doi)
+    needed = (
+        s2_id is None
+        or refresh
+        or any(graph.lookup_of(conn, s2_id, d) is None for d in graph.DIRECTIONS)
+    )
+    if needed:
+        s2_id = fetch(conn, [target], connect, directions=graph.DIRECTIONS, refresh=refresh)[0]
+    assert s2_id is not None
+    found = []
+    for relation in graph.relations(conn, s2_id):
+        parts = []
+        if relation.cited_by_it:
+            parts.append("it cites this")
+        if relation.cites_it:
+            parts.append("cites it")
+        if relation.shared_references:
+            n = relation.shared_references
+            parts.append(f"{n} shared reference{'s' if n != 1 else ''}")
+        if relation.cited_together:
+            n = relation.cited_together
+            parts.append(f"cited together {n} time{'s' if n != 1 else ''}")
+        score = 3 * (relation.cites_it + relation.cited_by_it)
+        score += relation.shared_references + relation.cited_together
+        found.append(Related(relation.paper_id, score, "; ".join(parts)))
+    found.sort(key=lambda r: (-r.score, r.paper_id))
+    return found
+
+
+# -- reading paths ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    paper_id: str | None  # None for a paper not in the list
+    arxiv_id: str | None
+    title: str
+    year: int | None
+    status: str | None  # None when not in the list
+    kind: str  # how it got on the path: goal, curated, yours, suggested, new
+
+
+@dataclass
+class ReadingPath:
+    target: Subject
+    steps: list[Step] = field(default_factory=list)
+    note: str | None = None  # what the user should know about how it was built
+
+    @property
+    def new(self) -> list[Step]:
+        return [s for s in self.steps if s.paper_id is None]
+
+
+def reading_path(
+    conn: sqlite3.Connection, target: Subject, connect: Connect, *, refresh: bool = False
+) -> ReadingPath:
+    """The path to any paper: for one in the list, its prerequisites (asking Semantic
+    Scholar for its references first when it has no curated links and was never looked
+    up); for any other arXiv paper, the papers in the list it cites and their paths, and
+    its most influential references not in the list, marked new."""
+    if target.paper_id is not None:
+        return _path_in_list(conn, target, connect, refresh=refresh)
+    refs_of = neighbours(conn, target, "references", connect, refresh=refresh)
+    in_list = [p.paper_id for p in refs_of.papers if p.paper_id is not None]
+    prereqs = list(dict.fromkeys(in_list))[: graph.SUGGESTED_MAX]
+    new = [
+        p
+        for p in refs_of.papers
+        if p.paper_id is None and p.arxiv_id and p.arxiv_id != target.arxiv_id
+    ][:NEW_MAX]
+    needs: dict[str, set[str]] = {}
+    for prereq in prereqs:
+        for pid in library.reading_path(conn, prereq):
+            needs.setdefault(pid, set())
+        needs[prereq] = set()
+    kinds = dict.fromkeys(needs, "curated")
+    for pid, links in graph.prerequisites_of(conn, list(needs)).items():
+        needs[pid] = {link.prereq_id for link in links}
+        kinds.update((link.prereq_id, link.kind) for link in links if link.prereq_id in kinds)
+    kinds.update(dict.fromkeys(prereqs, "suggested"))
+    dates = dict(
+        conn.execute(
+            "SELECT id, date FROM papers WHERE id IN (SELECT value FROM json_each(?))",
+            (library.id_list(list(needs)),),
+        ).fetchall()
+    )
+    for reference in new:
+        key = f"arXiv:{reference.arxiv_id}"
+        dates[key] = f"{reference.year or 0:04d}"
+        needs[key] = set()
+    order = reading_order(dates, needs)
+    listed = {p.id: p for p in papers.papers_by_ids(conn, [k for k in order if k in kinds])}
+    by_key = {f"arXiv:{p.arxiv_id}": p for p in new}
+    path = ReadingPath(target)
+    for key in order:
+        if key in listed:
+            paper = listed[key]
+            step = Step(
+                paper.id, paper.arxiv_id, paper.title, paper.year, str(paper.status), kinds[key]
+            )
+            path.steps.append(step)
+        elif key in by_key:
+            linked = by_key[key]
+            path.steps.append(Step(None, linked.arxiv_id, linked.title, linked.year, None, "new"))
+    record = graph.s2_record(conn, refs_of.s2_id) or {}
+    path.steps.append(
+        Step(
+            None,
+            target.arxiv_id,
+            str(record.get("title") or target.label),
+            record.get("year"),
+            None,
+            "goal",
+        )
+    )
+    if not prereqs and not new:
+        path.note = (
+            f"Semantic Scholar lists no references of {target.label} that are in your list"
+            " or on arXiv"
+        )
+    return path
+
+
+def _path_in_list(
+    conn: sqlite3.Connection, target: Subject, connect: Connect, *, refresh: bool
+) -> ReadingPath:
+    assert target.paper_id is not None
+    path = ReadingPath(target)
+    # The catalogue's links are its editors' choice, even none (the Transformer's): only a
+    # paper the user added, with no links, is looked up unasked.
+    origin, curated = conn.execute(
+        "SELECT origin, EXISTS (SELECT 1 FROM prerequisites WHERE paper_id = id)"
+        " FROM papers WHERE id = ?",
+        (target.paper_id,),
+    ).fetchone()
+    s2_id = graph.s2_id_for(conn, arxiv_id=target.arxiv_id, doi=target.doi)
+    looked_up = s2_id is not None and graph.lookup_of(conn, s2_id, "references") is not None
+    unlinked = origin == "user" and not curated and not looked_up
+    if refresh or (unlinked and (target.arxiv_id or target.doi)):
+        fetch(conn, [target], connect, refresh=refresh)
+    ids = library.reading_path(conn, target.paper_id)
+    kinds = {target.paper_id: "goal"}
+    for links in graph.prerequisites_of(conn, ids).values():
+        for link in links:
+            kinds.setdefault(link.prereq_id, link.kind)
+    for paper in papers.papers_by_ids(conn, ids):
+        path.steps.append(
+            Step(
+                paper.id,
+                paper.arxiv_id,
+                paper.title,
+                paper.year,
+                str(paper.status),
+                kinds.get(paper.id, "curated"),
+            )
+        )
+    if len(ids) == 1 and not (target.arxiv_id or target.doi):
+        path.note = f"{target.label} has no prerequisites, and no arXiv id or DOI to look up"
+    return path
+
+
+# -- prerequisites the user sets ---------------------------------------------------------
+
+
+@dataclass
+class PrereqChange:
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    accepted: list[str] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)
+
+
+def change_prereqs(
+    conn: sqlite3.Connection,
+    paper_id: str,
+    add: Sequence[str],
+    remove: Sequence[str],
+    *,
+    accept: bool = False,
+    reject: bool = False,
+) -> PrereqChange:
+    """Add and remove prerequisite links of a paper, and accept or reject its suggested
+    ones, as one undoable command. A paper cannot need itself, nor a paper that needs it
+    (that would make a cycle the user did not mean)."""
+    change = PrereqChange()
+    current = {
+        link.prereq_id: link.kind for link in graph.prerequisites_of(conn, [paper_id])[paper_id]
+    }
+    states: dict[str, str | None] = {}
+    for prereq in add:
+        if prereq == paper_id:
+            raise InvalidValueError(f"{paper_id} cannot be a prerequisite of itself")
+        if paper_id in library.reading_path(conn, prereq):
+            raise InvalidValueError(
+                f"{prereq} already needs {paper_id} (see: papercli path {prereq});"
+                f" {paper_id} cannot also be read before it"
+            )
+        states[prereq] = "added"
+        change.added.append(prereq)
+    for prereq in remove:
+        states[prereq] = "removed"
+        change.removed.append(prereq)
+    suggested = [pid for pid, kind in current.items() if kind == "suggested" and pid not in states]
+    if accept:
+        states.update(dict.fromkeys(suggested, "added"))
+        change.accepted = suggested
+    elif reject:
+        states.update(dict.fromkeys(suggested, "removed"))
+        change.rejected = suggested
+    if not states:
+        return change
+    now = library.clock()
+    with transaction(conn):
+        batch = changes.begin(conn, "prereq", now)
+        graph.set_prereqs(conn, batch, paper_id, states, now)
+        edits = [f"+{p}" for p, s in states.items() if s == "added"]
+        edits += [f"-{p}" for p, s in states.items() if s == "removed"]
+        changes.finish(conn, batch, f"prerequisites of {paper_id}: {' '.join(edits)}")
+    return change

@@ -1,0 +1,399 @@
+"""The citation graph Semantic Scholar told papercli about, and prerequisite links.
+
+s2_papers holds the papers it described, s2_links who cites whom (with its influence
+flag and citation intents), s2_lookups which reference and citation lists were fetched.
+A paper in the list is matched to its Semantic Scholar record by arXiv id, else by DOI
+(the paper_s2 view). A paper's prerequisites are the catalogue's curated links, the
+links the user added (user_prereqs), and for a paper without curated links the papers
+in the list it cites, ranked by influence and intent: the suggested links. A link the
+user removed or rejected is never suggested again.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from papercli.store import changes
+
+if TYPE_CHECKING:
+    from papercli.s2 import LinkList, S2Paper
+
+SUGGESTED_MAX = 5  # suggested prerequisites per paper
+DIRECTIONS = ("references", "citations")
+# Methodology and background references say more about what to read first than results.
+_INTENT_RANK = {"methodology": 0, "background": 1, "result": 2}
+
+
+# -- storing what Semantic Scholar said ------------------------------------------------
+
+
+def store_papers(conn: sqlite3.Connection, found: Iterable[S2Paper], at: str) -> None:
+    conn.executemany(
+        "INSERT OR REPLACE INTO s2_papers (s2_id, corpus_id, arxiv_id, doi, title, year,"
+        " authors, venue, citation_count, seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            (
+                p.paper_id,
+                p.corpus_id,
+                p.arxiv_id,
+                p.doi,
+                p.title,
+                p.year,
+                json.dumps(p.authors, ensure_ascii=False),
+                p.venue,
+                p.citation_count,
+                at,
+            )
+            for p in found
+        ),
+    )
+
+
+def store_links(
+    conn: sqlite3.Connection, s2_id: str, direction: str, found: LinkList, at: str
+) -> None:
+    """Save a paper's references (replacing those stored) or citations (adding to them),
+    and when they were fetched; call inside a transaction."""
+    store_papers(conn, (link.paper for link in found.links), at)
+    if direction == "references":
+        conn.execute("DELETE FROM s2_links WHERE citing = ?", (s2_id,))
+    edges = (
+        (s2_id, link.paper.paper_id) if direction == "references" else (link.paper.paper_id, s2_id)
+        for link in found.links
+    )
+    conn.executemany(
+        "INSERT OR REPLACE INTO s2_links (citing, cited, influential, intents) VALUES (?, ?, ?, ?)",
+        (
+            (citing, cited, int(link.influential), json.dumps(link.intents))
+            for (citing, cited), link in zip(edges, found.links, strict=True)
+            if citing != cited  # a paper listed among its own references
+        ),
+    )
+    conn.execute(
+        "INSERT OR REPLACE INTO s2_lookups (s2_id, direction, fetched_at, count, truncated)"
+        " VALUES (?, ?, ?, ?, ?)",
+        (s2_id, direction, at, len(found.links), int(found.truncated)),
+    )
+
+
+def mark_unknown(conn: sqlite3.Connection, ref: str, at: str) -> None:
+    conn.execute("INSERT OR REPLACE INTO s2_unknown (ref, asked_at) VALUES (?, ?)", (ref, at))
+
+
+def forget_unknown(conn: sqlite3.Connection, ref: str) -> None:
+    conn.execute("DELETE FROM s2_unknown WHERE ref = ?", (ref,))
+
+
+def is_unknown(conn: sqlite3.Connection, ref: str) -> str | None:
+    """When Semantic Scholar said it does not know ``ref``, if it did."""
+    row = conn.execute("SELECT asked_at FROM s2_unknown WHERE ref = ?", (ref,)).fetchone()
+    return None if row is None else str(row[0])
+
+
+# -- finding records -------------------------------------------------------------------
+
+
+def s2_id_for(conn: sqlite3.Connection, *, arxiv_id: str | None, doi: str | None) -> str | None:
+    """The stored record of a paper with this arXiv id (else this DOI), if any."""
+    if arxiv_id:
+        row = conn.execute("SELECT s2_id FROM s2_papers WHERE arxiv_id = ?", (arxiv_id,)).fetchone()
+        if row:
+            return str(row[0])
+    if doi:
+        row = conn.execute("SELECT s2_id FROM s2_papers WHERE doi = ?", (doi.lower(),)).fetchone()
+        if row:
+            return str(row[0])
+    return None
+
+
+def s2_record(conn: sqlite3.Connection, s2_id: str) -> dict[str, Any] | None:
+    row = conn.execute(
+        "SELECT s2_id, arxiv_id, doi, title, year, authors, venue, citation_count"
+        " FROM s2_papers WHERE s2_id = ?",
+        (s2_id,),
+    ).fetchone()
+    if row is None:
+        return None
+    keys = ("s2_id", "arxiv_id", "doi", "title", "year", "authors", "venue", "citation_count")
+    record = dict(zip(keys, row, strict=True))
+    record["authors"] = json.loads(record["authors"])
+    return record
+
+
+def lookup_of(conn: sqlite3.Connection, s2_id: str, direction: str) -> tuple[str, int, bool] | None:
+    """When a paper's references or citations were fetched, how many, and whether cut."""
+    row = conn.execute(
+        "SELECT fetched_at, count, truncated FROM s2_lookups WHERE s2_id = ? AND direction = ?",
+        (s2_id, direction),
+    ).fetchone()
+    return None if row is None else (str(row[0]), int(row[1]), bool(row[2]))
+
+
+@dataclass(frozen=True)
+class LinkedPaper:
+    """A paper at the other end of a citation, and where it is in the user's list."""
+
+    s2_id: str
+    paper_id: str | None  # papercli's id when the paper is in the list
+    arxiv_id: str | None
+    doi: str | None
+    title: str
+    year: int | None
+    citation_count: int | None
+    status: str | None  # the user's status when in the list
+    influential: bool
+    intents: list[str]
+
+
+def linked(conn: sqlite3.Connection, s2_id: str, direction: str) -> list[LinkedPaper]:
+    """A paper's stored references (papers it cites) or citations (papers citing it)."""
+    near, far = ("citing", "cited") if direction == "references" else ("cited", "citing")
+    rows = conn.execute(
+        f"SELECT s.s2_id, s.arxiv_id, s.doi, s.title, s.year, s.citation_count,"
+        f" l.influential, l.intents FROM s2_links l JOIN s2_papers s ON s.s2_id = l.{far}"
+        f" WHERE l.{near} = ?",
+        (s2_id,),
+    ).fetchall()
+    in_list = papers_for(conn, [str(row[0]) for row in rows])
+    statuses = dict(
+        conn.execute(
+            "SELECT paper_id, status FROM reading_state"
+            " WHERE paper_id IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(in_list.values())),),
+        ).fetchall()
+    )
+    found = []
+    for s2, arxiv_id, doi, title, year, cited, influential, intents in rows:
+        paper_id = in_list.get(str(s2))
+        found.append(
+            LinkedPaper(
+                str(s2),
+                paper_id,
+                None if arxiv_id is None else str(arxiv_id),
+                None if doi is None else str(doi),
+                str(title),
+                None if year is None else int(year),
+                None if cited is None else int(cited),
+                None if paper_id is None else str(statuses.get(paper_id, "unread")),
+                bool(influential),
+                list(json.loads(intents)),
+            )
+        )
+    return found
+
+
+def papers_for(conn: sqlite3.Connection, s2_ids: Sequence[str]) -> dict[str, str]:
+    """The paper in the list each Semantic Scholar record is, where there is one: by arXiv
+    id, else (for a paper without one) by DOI."""
+    wanted = json.dumps(list(s2_ids))
+    return {
+        str(s2): str(pid)
+        for s2, pid in conn.execute(
+            "SELECT s.s2_id, p.id FROM s2_papers s JOIN papers p ON p.arxiv_id = s.arxiv_id"
+            " WHERE s.s2_id IN (SELECT value FROM json_each(?))"
+            " UNION ALL SELECT s.s2_id, p.id FROM s2_papers s JOIN papers p"
+            " ON lower(p.doi) = s.doi AND p.arxiv_id IS NULL"
+            " WHERE s.s2_id IN (SELECT value FROM json_each(?))",
+            (wanted, wanted),
+        )
+    }
+
+
+def influence_order(paper: LinkedPaper) -> tuple[int, int, int, str]:
+    """Most influential first: the influence flag, then the intent (methodology and
+    background first), then how cited the paper is."""
+    intent = min((_INTENT_RANK.get(i, 3) for i in paper.intents), default=3)
+    return (not paper.influential, intent, -(paper.citation_count or 0), paper.title.casefold())
+
+
+# -- prerequisites -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Prerequisite:
+    prereq_id: str
+    kind: str  # curated | yours | suggested
+
+
+def prerequisites_of(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, list[Prerequisite]]:
+    """Each paper's prerequisites: curated links (oldest first), the user's own, and for a
+    paper without curated links up to SUGGESTED_MAX suggested from its references; never
+    one the user removed or rejected, never the paper itself, each once."""
+    wanted = json.dumps(list(ids))
+    curated: dict[str, list[str]] = {}
+    for paper_id, prereq_id in conn.execute(
+        "SELECT r.paper_id, r.prereq_id FROM prerequisites r JOIN papers p ON p.id = r.prereq_id"
+        " WHERE r.paper_id IN (SELECT value FROM json_each(?)) ORDER BY p.date, p.id",
+        (wanted,),
+    ):
+        curated.setdefault(str(paper_id), []).append(str(prereq_id))
+    own: dict[str, list[str]] = {}
+    removed: set[tuple[str, str]] = set()
+    for paper_id, prereq_id, state in conn.execute(
+        "SELECT u.paper_id, u.prereq_id, u.state FROM user_prereqs u JOIN papers p"
+        " ON p.id = u.prereq_id WHERE u.paper_id IN (SELECT value FROM json_each(?))"
+        " ORDER BY p.date, p.id",
+        (wanted,),
+    ):
+        if state == "removed":
+            removed.add((str(paper_id), str(prereq_id)))
+        else:
+            own.setdefault(str(paper_id), []).append(str(prereq_id))
+    suggested = suggestions(conn, [pid for pid in ids if pid not in curated])
+    result: dict[str, list[Prerequisite]] = {}
+    for pid in ids:
+        links: dict[str, Prerequisite] = {}
+        for kind, found in (
+            ("curated", curated.get(pid, [])),
+            ("yours", own.get(pid, [])),
+            ("suggested", suggested.get(pid, [])),
+        ):
+            for prereq in found:
+                if prereq != pid and (pid, prereq) not in removed:
+                    links.setdefault(prereq, Prerequisite(prereq, kind))
+        result[pid] = list(links.values())
+    return result
+
+
+def suggestions(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, list[str]]:
+    """The papers in the list each paper cites, most influential first, at most
+    SUGGESTED_MAX, leaving out those the user removed or rejected."""
+    if not ids:
+        return {}
+    rows = conn.execute(
+        "SELECT ps.paper_id, l.cited, l.influential, l.intents, coalesce(s.citation_count, 0)"
+        " FROM paper_s2 ps JOIN s2_links l ON l.citing = ps.s2_id"
+        " JOIN s2_papers s ON s.s2_id = l.cited"
+        " WHERE ps.paper_id IN (SELECT value FROM json_each(?))",
+        (json.dumps(list(ids)),),
+    ).fetchall()
+    in_list = papers_for(conn, list({str(row[1]) for row in rows}))
+    removed = {
+        (str(a), str(b))
+        for a, b in conn.execute(
+            "SELECT paper_id, prereq_id FROM user_prereqs WHERE state = 'removed'"
+            " AND paper_id IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(ids)),),
+        )
+    }
+    ranked: dict[str, list[tuple[tuple[int, int, int], str]]] = {}
+    for paper_id, cited, influential, intents, count in rows:
+        prereq = in_list.get(str(cited))
+        if prereq is None or prereq == paper_id or (paper_id, prereq) in removed:
+            continue
+        intent = min((_INTENT_RANK.get(i, 3) for i in json.loads(intents)), default=3)
+        ranked.setdefault(str(paper_id), []).append(((-influential, intent, -count), prereq))
+    return {
+        pid: list(dict.fromkeys(prereq for _, prereq in sorted(found)))[:SUGGESTED_MAX]
+        for pid, found in ranked.items()
+    }
+
+
+def user_prereqs(conn: sqlite3.Connection, paper_id: str) -> dict[str, str]:
+    return {
+        str(prereq): str(state)
+        for prereq, state in conn.execute(
+            "SELECT prereq_id, state FROM user_prereqs WHERE paper_id = ?", (paper_id,)
+        )
+    }
+
+
+def set_prereqs(
+    conn: sqlite3.Connection, batch: int, paper_id: str, states: dict[str, str | None], at: str
+) -> None:
+    """Set the user's link from ``paper_id`` to each paper: added, removed, or none (back
+    to what the catalogue and the suggestions say), as steps of ``batch``."""
+    before = user_prereqs(conn, paper_id)
+    for prereq_id, state in states.items():
+        old = before.get(prereq_id)
+        if old == state:
+            continue
+        was = None if old is None else {"prereq": prereq_id, "state": old, "at": at}
+        now = None if state is None else {"prereq": prereq_id, "state": state, "at": at}
+        set_prereq(conn, paper_id, {"prereq": prereq_id, "value": now})
+        changes.record(
+            conn, batch, "prereq", paper_id, {"prereq": prereq_id, "value": was},
+            {"prereq": prereq_id, "value": now},
+        )  # fmt: skip
+
+
+def set_prereq(conn: sqlite3.Connection, paper_id: str, step: dict[str, Any]) -> None:
+    """One user link as a step says (also undo's and redo's step)."""
+    value = step["value"]
+    conn.execute(
+        "DELETE FROM user_prereqs WHERE paper_id = ? AND prereq_id = ?", (paper_id, step["prereq"])
+    )
+    if value is not None:
+        conn.execute(
+            "INSERT INTO user_prereqs (paper_id, prereq_id, state, at) VALUES (?, ?, ?, ?)",
+            (paper_id, value["prereq"], value["state"], value["at"]),
+        )
+
+
+# -- relatedness -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Relation:
+    paper_id: str
+    shared_references: int  # bibliographic coupling
+    cited_together: int  # co-citation: stored papers citing both
+    cites_it: bool
+    cited_by_it: bool
+
+
+def relations(conn: sqlite3.Connection, s2_id: str) -> list[Relation]:
+    """Papers in the list linked to ``s2_id`` through stored citations."""
+    coupling = dict(
+        conn.execute(
+            "SELECT b.citing, count(DISTINCT b.cited) FROM s2_links a"
+            " JOIN s2_links b ON b.cited = a.cited AND b.citing != a.citing"
+            " WHERE a.citing = ? GROUP BY b.citing",
+            (s2_id,),
+        ).fetchall()
+    )
+    cocited = dict(
+        conn.execute(
+            "SELECT b.cited, count(DISTINCT b.citing) FROM s2_links a"
+            " JOIN s2_links b ON b.citing = a.citing AND b.cited != a.cited"
+            " WHERE a.cited = ? GROUP BY b.cited",
+            (s2_id,),
+        ).fetchall()
+    )
+    cites = {
+        str(r[0]) for r in conn.execute("SELECT citing FROM s2_links WHERE cited = ?", (s2_id,))
+    }
+    cited = {
+        str(r[0]) for r in conn.execute("SELECT cited FROM s2_links WHERE citing = ?", (s2_id,))
+    }
+    others = (set(coupling) | set(cocited) | cites | cited) - {s2_id}
+    in_list = papers_for(conn, sorted(others))
+    own = set(papers_for(conn, [s2_id]).values())
+    found: dict[str, Relation] = {}
+    for s2, pid in in_list.items():
+        if pid in own:
+            continue
+        relation = Relation(
+            pid, int(coupling.get(s2, 0)), int(cocited.get(s2, 0)), s2 in cites, s2 in cited
+        )
+        found.setdefault(pid, relation)
+    return list(found.values())
+
+
+def _column(conn: sqlite3.Connection, sql: str, value: str) -> set[str]:
+    return {str(row[0]) for row in conn.execute(sql, (value,))}
+
+
+def looked_up_papers(conn: sqlite3.Connection) -> set[str]:
+    """Papers in the list whose references were fetched."""
+    return {
+        str(r[0])
+        for r in conn.execute(
+            "SELECT ps.paper_id FROM paper_s2 ps JOIN s2_lookups k ON k.s2_id = ps.s2_id"
+            " WHERE k.direction = 'references'"
+        )
+    }
