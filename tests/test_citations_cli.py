@@ -413,3 +413,32 @@ def test_related_papers_with_the_reason(run: Run, world: World) -> None:
     assert "cites it" in by_id["qlora"]["reason"]
     assert "cited together" in by_id["transformer"]["reason"]
     assert found[0]["score"] >= found[-1]["score"]
+
+
+def test_the_whole_list_is_one_batch_then_one_request_per_paper(run: Run, world: World) -> None:
+    result = run("refs", "--all")
+    assert result.exit_code == 0, result.output
+    batches = [r for r in world.requests if r.path.endswith("/paper/batch")]
+    lists = [r for r in world.requests if r.path.endswith("/references")]
+    assert len(batches) == 1
+    asked = json.loads(batches[0].get_data())["ids"]
+    assert "ARXIV:1706.03762" in asked and "DOI:10.18653/v1/N19-1423" not in asked  # BERT: arXiv
+    known = {"transformer", "adam", "layernorm", "sparse-moe", "lora", "qlora", "llm-int8"}
+    known |= {"lcm-lora", "flashattention"}
+    assert len(lists) == len(known)
+    assert result.stdout == f"fetched the references of {len(known)} papers\n"
+    assert "Semantic Scholar does not know" in result.stderr
+    again = run("refs", "--all")
+    assert again.stdout == "fetched the references of 0 papers\n"
+    assert len([r for r in world.requests if r.path.endswith("/references")]) == len(known)
+
+
+def test_a_famous_paper_s_citations_are_bounded(
+    run: Run, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from papercli import graph
+
+    monkeypatch.setattr(graph, "CITATIONS_MAX", 100)
+    result = run("cited-by", "lora", "-n", "2")
+    assert result.exit_code == 0, result.output
+    assert "100 citations (more exist; papercli keeps the first 100)" in result.stderr

@@ -97,10 +97,19 @@ NETWORK = ("httpx", "feedparser", "papercli.arxiv", "papercli.feed")
 
 @pytest.mark.parametrize(
     "args",
-    [["inbox"], ["inbox", "--format", "json"], ["inbox", "dismiss", "--all"], ["watch", "list"]],
+    [
+        ["inbox"],
+        ["inbox", "--format", "json"],
+        ["inbox", "dismiss", "--all"],
+        ["watch", "list"],
+        ["path", "qlora"],
+        ["prereq", "qlora"],
+        ["show", "transformer", "--format", "json"],
+    ],
     ids=lambda args: " ".join(args),
 )
-def test_the_inbox_needs_no_network_modules_until_it_pulls(args, db_path):
+def test_what_is_stored_needs_no_network_modules(args, db_path):
+    """The inbox until it pulls, and paths and prerequisites of stored papers."""
     result = subprocess.run(
         [sys.executable, "-c", PROBE, json.dumps(args), json.dumps(NETWORK)],
         capture_output=True,

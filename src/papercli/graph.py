@@ -29,6 +29,7 @@ Connect = Callable[[], AbstractContextManager["S2Client"]]
 """Makes the Semantic Scholar client, when an answer is needed that is not stored."""
 
 CITATIONS_MAX = 1000  # citations read per paper: enough to rank, bounded for famous papers
+REFERENCES_MAX = 1000  # references read per paper (Semantic Scholar's largest page)
 NEW_MAX = 3  # references not in the list that a path to a new paper brings along
 
 
@@ -148,7 +149,7 @@ def fetch(
                 if not refresh and graph.lookup_of(conn, s2_id, direction) is not None:
                     continue
                 if direction == "references":
-                    links = client.references(s2_id)
+                    links = client.references(s2_id, limit=REFERENCES_MAX)
                 else:
                     links = client.citations(s2_id, limit=CITATIONS_MAX)
                 with transaction(conn):

@@ -106,7 +106,8 @@ def _emit(found: graph.Neighbours, shown: list[LinkedPaper], output: ListFormat,
             else f"none of its {what} is in your list",
         )
         in_list = sum(p.paper_id is not None for p in found.papers)
-        more = " (more exist; papercli keeps the first 1,000)" if found.truncated else ""
+        kept = graph.CITATIONS_MAX if what == "citations" else graph.REFERENCES_MAX
+        more = f" (more exist; papercli keeps the first {kept:,})" if found.truncated else ""
         echo(
             f"{len(found.papers):,} {what}{more}, {in_list} in your list; fetched"
             f" {found.fetched_at[:10]}. {ATTRIBUTION}",
