@@ -344,7 +344,7 @@ def test_a_path_to_a_paper_not_in_your_list(run: Run, world: World) -> None:
     assert path.exit_code == 0, path.output
     lines = path.stdout.splitlines()
     assert lines[0].startswith(f"Reading path to arXiv:{MAMBA}: ")
-    assert "not in your list ([+])" in lines[0]
+    assert "4 papers, 1 read, 2 not in your list ([+])" in lines[0]
     steps = json_of(run, "path", MAMBA)
     names = [s["id"] or s["arxiv_id"] for s in steps]
     assert names.index("transformer") < names.index("flashattention") < names.index(MAMBA)

@@ -383,7 +383,7 @@ def path_command(
         return
     steps = path.steps
     done = sum(s.status == "read" for s in steps)
-    new = len(path.new) + (target.paper_id is None)
+    new = len(path.new)  # the goal too, when it is not in your list
     count = f"{len(steps)} paper{'' if len(steps) == 1 else 's'}"
     extra = f", {new} not in your list ([+])" if new else ""
     heading = f"Reading path to {target.label}: {count}, {done} read{extra}"
