@@ -22,6 +22,7 @@ FORBIDDEN = (
     "pydantic",
     "papercli.arxiv",
     "papercli.transport",
+    "papercli.s2",
     "papercli.feed",
     "papercli.export",
     "papercli.fetching",
