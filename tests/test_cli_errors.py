@@ -34,6 +34,7 @@ from papercli.cli.app import app
 from scripts.readme_reference import command_paths, help_text
 from tests.arxiv_fakes import ATOM, FakeClock, fixture
 from tests.conftest import run_fast
+from tests.s2_world import serve_world
 
 Run = Callable[..., Result]
 
@@ -310,6 +311,9 @@ CANNOT_RUN = {
     "papercli queue clear": "asks for confirmation at a terminal",
     "papercli import references.bib --dry-run": "needs a BibTeX file of papers not in the list",
     "papercli import to-read.txt --queue": "needs arXiv",
+    "papercli refs lora --format ids | papercli add -": "needs arXiv",
+    "papercli path https://arxiv.org/abs/2312.00752 --add": "needs arXiv",
+    "papercli add 2312.00752 --with-refs 3": "needs arXiv",
     "papercli inbox open 2411.18571": "opens a browser",
     "papercli inbox open 2411.18571 --pdf": "opens a browser",
 }
@@ -320,6 +324,7 @@ WATCHED = [WATCH, "papercli inbox pull"]  # the inbox's examples: the recorded l
 
 # Examples that show something only after earlier commands (run first, in order).
 PRIOR_STATE = {
+    "papercli prereq transformer --accept": ["papercli refs transformer"],
     "papercli inbox pull": [WATCH],
     "papercli inbox pull --since 2026-11-20": [WATCH],
     "papercli inbox pull --quiet": [WATCH],
@@ -440,6 +445,8 @@ def test_every_help_example_returns_something(
         pytest.skip(CANNOT_RUN[example])
     if example.startswith("papercli inbox"):
         serve_recorded_arxiv(httpserver, monkeypatch)
+    if re.match(r"papercli (refs|cited-by|related|path|prereq) ", example):
+        serve_world(httpserver, monkeypatch, FakeClock())
     shutil.copyfile(fresh_db, db_path)
     (isolated_data_dir / "backups").mkdir()  # db backup ~/backups/papers.db
     monkeypatch.chdir(tmp_path)  # files the examples write land here

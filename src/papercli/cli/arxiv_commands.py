@@ -1,7 +1,8 @@
 """Talking to arXiv: fetch, add, open.
 
-papercli.arxiv (httpx) and papercli.fetching are imported inside the commands, so
-every other command starts without loading an HTTP client or a feed parser.
+papercli.arxiv (over papercli.transport, the one home of httpx) and papercli.fetching
+are imported inside the commands, so every other command starts without loading an HTTP
+client or a feed parser.
 """
 
 from __future__ import annotations

@@ -279,8 +279,8 @@ def prereq_command(
     \b
     Examples:
       papercli prereq qlora
-      papercli prereq qlora +attention -gpt-3
-      papercli prereq mamba --accept
+      papercli prereq qlora +transformer -llm-int8
+      papercli prereq transformer --accept
     """
     from papercli import refs
 
@@ -294,6 +294,10 @@ def prereq_command(
     add = [refs.resolve(conn, e[1:]) for e in edits if e[0] == "+"]
     remove = [refs.resolve(conn, e[1:]) for e in edits if e[0] == "-"]
     change = graph.change_prereqs(conn, paper_id, add, remove, accept=accept, reject=reject)
+    for prereq in change.added:
+        echo(f"{prereq} is now read before {paper_id}")
+    for prereq in change.removed:
+        echo(f"{prereq} is no longer read before {paper_id}")
     for prereq in change.accepted:
         echo(f"accepted {prereq}")
     for prereq in change.rejected:
