@@ -165,6 +165,7 @@ def citation_world() -> World:
     )
     world.cite(mamba, transformer, True, "background")
     world.cite(mamba, flash, False, "methodology")
+    world.cite(mamba, flash, False, "methodology")  # listed twice, as references sometimes are
     world.cite(mamba, s4, True, "methodology")
     world.cite(mamba, mamba, False)  # a self-citation
     world.cite(mamba, no_ids, False)

@@ -105,6 +105,7 @@ def test_offline_with_nothing_stored_is_a_network_error(
     result = run("refs", "transformer")
     assert result.exit_code == 3
     assert result.stderr.startswith("error: ") and len(result.stderr.strip().splitlines()) == 1
+    assert "nothing is stored about transformer yet: try again when online" in result.stderr
 
 
 # -- cited-by ---------------------------------------------------------------------------
@@ -278,3 +279,24 @@ def test_a_famous_paper_s_citations_are_bounded(
     result = run("cited-by", "lora", "-n", "2")
     assert result.exit_code == 0, result.output
     assert "100 citations (more exist; papercli keeps the first 100)" in result.stderr
+
+
+def test_adding_a_paper_with_its_most_influential_references(
+    run: Run, world: World, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    titles = {
+        MAMBA: "Mamba: Linear-Time Sequence Modeling with Selective State Spaces",
+        S4: "Efficiently Modeling Long Sequences with Structured State Spaces",
+    }
+    asked: list[Request] = []
+    answer = echo_titles(titles)
+    httpserver.expect_request("/api/query").respond_with_handler(
+        lambda request: asked.append(request) or answer(request)
+    )
+    monkeypatch.setenv("PAPERCLI_ARXIV_URL", httpserver.url_for("/api/query"))
+    result = run("add", MAMBA, "--with-refs", "1")
+    assert result.exit_code == 0, result.output
+    assert f"with their most influential references: {S4}" in result.stderr
+    [request] = asked
+    assert sorted(request.args["id_list"].split(",")) == sorted([MAMBA, S4])
+    assert result.stdout.count("added ") == 2

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from papercli import arxiv_ids, refs
-from papercli.errors import InvalidValueError, PapercliError
+from papercli.errors import InvalidValueError, NetworkError, PapercliError
 from papercli.reading_order import reading_order
 from papercli.store import changes, graph, library, papers
 from papercli.store.base import transaction
@@ -130,32 +130,40 @@ def fetch(
             known[target.label] = s2_id
     missing_targets = [t for t in targets if t.label not in known]
     unknown: list[str] = []
-    with connect() as client:
-        if missing_targets:
-            found = client.papers([t.s2_ref for t in missing_targets])
-            now = library.clock()
-            with transaction(conn):
-                for target, record in zip(missing_targets, found, strict=True):
-                    if record is None:
-                        graph.mark_unknown(conn, target.s2_ref, now)
-                        unknown.append(target.label)
-                    else:
-                        graph.forget_unknown(conn, target.s2_ref)
-                        graph.store_papers(conn, [record], now)
-                        known[target.label] = record.paper_id
-        ids = [known[t.label] for t in targets if t.label in known]
-        for done, s2_id in enumerate(ids, 1):
-            for direction in directions:
-                if not refresh and graph.lookup_of(conn, s2_id, direction) is not None:
-                    continue
-                if direction == "references":
-                    links = client.references(s2_id, limit=REFERENCES_MAX)
-                else:
-                    links = client.citations(s2_id, limit=CITATIONS_MAX)
+    try:
+        with connect() as client:
+            if missing_targets:
+                found = client.papers([t.s2_ref for t in missing_targets])
+                now = library.clock()
                 with transaction(conn):
-                    graph.store_links(conn, s2_id, direction, links, library.clock())
-            if on_paper is not None:
-                on_paper(done, len(ids))
+                    for target, record in zip(missing_targets, found, strict=True):
+                        if record is None:
+                            graph.mark_unknown(conn, target.s2_ref, now)
+                            unknown.append(target.label)
+                        else:
+                            graph.forget_unknown(conn, target.s2_ref)
+                            graph.store_papers(conn, [record], now)
+                            known[target.label] = record.paper_id
+            ids = [known[t.label] for t in targets if t.label in known]
+            for done, s2_id in enumerate(ids, 1):
+                for direction in directions:
+                    if refresh or graph.lookup_of(conn, s2_id, direction) is None:
+                        links = (
+                            client.references(s2_id, limit=REFERENCES_MAX)
+                            if direction == "references"
+                            else client.citations(s2_id, limit=CITATIONS_MAX)
+                        )
+                        with transaction(conn):
+                            graph.store_links(conn, s2_id, direction, links, library.clock())
+                if on_paper is not None:
+                    on_paper(done, len(ids))
+    except NetworkError as exc:
+        if len(targets) == 1 and not known:
+            raise NetworkError(
+                f"{exc.message}; nothing is stored about {targets[0].label} yet:"
+                " try again when online"
+            ) from None
+        raise
     if unknown:
         raise S2NotFound(f"Semantic Scholar does not know {_names(unknown)}")
     return ids
