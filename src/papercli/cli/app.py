@@ -98,6 +98,7 @@ COMMANDS: dict[str, tuple[str, str, dict[str, Any] | None]] = {
     "import": ("transfer", "import_command", None),
     "watch": ("watch", "app", None),
     "inbox": ("inbox", "app", None),
+    "sync": ("sync", "sync_command", None),
     "db": ("db", "app", None),
 }
 

@@ -55,6 +55,7 @@ def finish(conn: sqlite3.Connection, batch: int, summary: str) -> None:
     if changed or conn.execute("SELECT 1 FROM status_history WHERE batch = ?", (batch,)).fetchone():
         conn.execute("UPDATE command_log SET summary = ? WHERE batch = ?", (summary, batch))
         conn.execute("UPDATE command_log SET redoable = 0 WHERE redoable AND batch != ?", (batch,))
+        _emit(conn, batch)
     else:
         conn.execute("DELETE FROM command_log WHERE batch = ?", (batch,))
 
@@ -88,6 +89,7 @@ def undo(conn: sqlite3.Connection, at: str) -> LogEntry:
         raise NotFoundError("there is nothing to undo")
     _replay(conn, int(row[0]), "before", "DESC")
     conn.execute("UPDATE command_log SET undone_at = ?, redoable = 1 WHERE batch = ?", (at, row[0]))
+    _emit(conn, int(row[0]))
     return _entry(conn, int(row[0]))
 
 
@@ -101,7 +103,15 @@ def redo(conn: sqlite3.Connection) -> LogEntry:
         raise NotFoundError("there is nothing to redo")
     _replay(conn, int(row[0]), "after", "ASC")
     conn.execute("UPDATE command_log SET undone_at = NULL WHERE batch = ?", (row[0],))
+    _emit(conn, int(row[0]))
     return _entry(conn, int(row[0]))
+
+
+def _emit(conn: sqlite3.Connection, batch: int) -> None:
+    """Once this device syncs, what a command changed is also an event for the others."""
+    from papercli.store.sync import emit_batch  # sync reads the steps recorded here
+
+    emit_batch(conn, batch)
 
 
 def log(conn: sqlite3.Connection, limit: int | None = None) -> list[LogEntry]:
@@ -140,18 +150,22 @@ def _set_queue_places(conn: sqlite3.Connection, places: list[tuple[str, int | No
     """Put each paper at its place in the queue (None: out of it), as the steps name them,
     in one pass: a mark-read of thousands of queued papers undoes in linear time. Papers
     another command moved since stay where they are unless the step names them."""
-    rows = conn.execute("SELECT paper_id, added_at FROM queue ORDER BY position").fetchall()
-    added = {str(pid): str(at) for pid, at in rows}
+    rows = conn.execute(
+        "SELECT paper_id, added_at, sort_key FROM queue ORDER BY position"
+    ).fetchall()
+    added = {str(pid): str(at) for pid, at, _ in rows}
     named = {pid for pid, _ in places}
-    order = [str(pid) for pid, _ in rows if pid not in named]
+    # Papers that stay where they were keep their sort keys; those put back get new ones.
+    keys = {str(pid): key for pid, _, key in rows if pid not in named}
+    order = [str(pid) for pid, _, _ in rows if pid not in named]
     for pid, position in places:
         if position is not None:
             order.insert(max(0, min(position - 1, len(order))), pid)
     now = conn.execute("SELECT strftime('%Y-%m-%dT%H:%M:%SZ', 'now')").fetchone()[0]
     conn.execute("DELETE FROM queue")
     conn.executemany(
-        "INSERT INTO queue (paper_id, position, added_at) VALUES (?, ?, ?)",
-        [(pid, i, added.get(pid, now)) for i, pid in enumerate(order, 1)],
+        "INSERT INTO queue (paper_id, position, added_at, sort_key) VALUES (?, ?, ?, ?)",
+        [(pid, i, added.get(pid, now), keys.get(pid)) for i, pid in enumerate(order, 1)],
     )
 
 
@@ -179,10 +193,16 @@ def _set_note(conn: sqlite3.Connection, paper_id: str, value: dict[str, Any]) ->
     if "body" not in value:
         conn.execute("DELETE FROM notes WHERE id = ?", (value["id"],))
         return
+    uid = value.get("uid") or _row_value(conn, "SELECT uid FROM notes WHERE id = ?", value["id"])
     conn.execute(
-        "INSERT OR REPLACE INTO notes (id, paper_id, created_at, body) VALUES (?, ?, ?, ?)",
-        (value["id"], paper_id, value["created_at"], value["body"]),
+        "INSERT OR REPLACE INTO notes (id, paper_id, created_at, body, uid) VALUES (?, ?, ?, ?, ?)",
+        (value["id"], paper_id, value["created_at"], value["body"], uid),
     )
+
+
+def _row_value(conn: sqlite3.Connection, sql: str, *args: object) -> Any:
+    row = conn.execute(sql, args).fetchone()
+    return None if row is None else row[0]
 
 
 def _set_tag(conn: sqlite3.Connection, paper_id: str, value: dict[str, Any]) -> None:

@@ -605,6 +605,47 @@ CREATE TABLE user_prereqs (
 CREATE INDEX user_prereqs_prereq ON user_prereqs (prereq_id);
 """
 
+# Sync between devices (`papercli sync`): the user's changes as events in an append-only
+# file per device. Each thing that syncs (a paper's status, a note, a tag on a paper, a
+# queue place, ...) is a register: the event with the latest hybrid logical clock wins,
+# ties going to the larger device id. sync_registers holds each register's winner,
+# sync_outbox this device's events in the order they are written out, sync_peers how far
+# each other device's file has been read. Notes get an id that is the same on every
+# device (existing ones: paper, time and rank, so that one export imported on two devices
+# gives the same note), and queue places a key to sort by that two devices can both
+# insert between (sortkeys.py).
+M013_SYNC = """
+CREATE TABLE sync_registers (
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    hlc TEXT NOT NULL,
+    device TEXT NOT NULL,
+    PRIMARY KEY (kind, key)
+) WITHOUT ROWID;
+CREATE TABLE sync_outbox (
+    seq INTEGER PRIMARY KEY,
+    line TEXT NOT NULL              -- the event, as written to this device's file
+);
+CREATE TABLE sync_peers (
+    device TEXT PRIMARY KEY,
+    name TEXT,
+    read_bytes INTEGER NOT NULL DEFAULT 0,
+    events INTEGER NOT NULL DEFAULT 0,
+    last_hlc TEXT,
+    synced_at TEXT
+);
+ALTER TABLE notes ADD COLUMN uid TEXT;
+UPDATE notes SET uid = paper_id || '@' || created_at || '#' || (SELECT count(*) FROM notes n
+    WHERE n.paper_id = notes.paper_id AND n.created_at = notes.created_at AND n.id < notes.id);
+CREATE UNIQUE INDEX notes_uid ON notes (uid);
+CREATE TRIGGER notes_uid_default AFTER INSERT ON notes WHEN new.uid IS NULL BEGIN
+    UPDATE notes SET uid = new.paper_id || '@' || new.created_at || '#' || (SELECT count(*)
+        FROM notes n WHERE n.paper_id = new.paper_id AND n.created_at = new.created_at
+        AND n.id < new.id) WHERE id = new.id;
+END;
+ALTER TABLE queue ADD COLUMN sort_key TEXT;
+"""
+
 MIGRATIONS: list[str] = [
     M001_INITIAL,
     M002_ARXIV,
@@ -618,6 +659,7 @@ MIGRATIONS: list[str] = [
     M010_WATCHES,
     M011_INBOX,
     M012_CITATIONS,
+    M013_SYNC,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -17,11 +18,13 @@ def add_note(conn: sqlite3.Connection, paper_id: str, body: str) -> str:
     now = library.clock()
     with transaction(conn):
         batch = changes.begin(conn, "note", now)
+        uid = uuid.uuid4().hex  # the same note on every device it syncs to
         cursor = conn.execute(
-            "INSERT INTO notes (paper_id, created_at, body) VALUES (?, ?, ?)", (paper_id, now, text)
+            "INSERT INTO notes (paper_id, created_at, body, uid) VALUES (?, ?, ?, ?)",
+            (paper_id, now, text, uid),
         )
-        note = {"id": cursor.lastrowid, "created_at": now, "body": text}
-        changes.record(conn, batch, "note", paper_id, {"id": cursor.lastrowid}, note)
+        note = {"id": cursor.lastrowid, "created_at": now, "body": text, "uid": uid}
+        changes.record(conn, batch, "note", paper_id, {"id": cursor.lastrowid, "uid": uid}, note)
         changes.finish(conn, batch, f"added a note to {paper_id}")
     return now
 
@@ -40,7 +43,7 @@ def edit_note(conn: sqlite3.Connection, paper_id: str, number: int, body: str) -
         note_id, created_at, old = _note(conn, paper_id, number)
         batch = changes.begin(conn, "note edit", library.clock())
         conn.execute("UPDATE notes SET body = ? WHERE id = ?", (text, note_id))
-        before = {"id": note_id, "created_at": created_at, "body": old}
+        before = {"id": note_id, "created_at": created_at, "body": old, "uid": _uid(conn, note_id)}
         changes.record(conn, batch, "note", paper_id, before, {**before, "body": text})
         changes.finish(conn, batch, f"edited note {number} of {paper_id}")
 
@@ -50,11 +53,17 @@ def delete_note(conn: sqlite3.Connection, paper_id: str, number: int) -> Note:
     with transaction(conn):
         note_id, created_at, body = _note(conn, paper_id, number)
         batch = changes.begin(conn, "note delete", library.clock())
+        uid = _uid(conn, note_id)
         conn.execute("DELETE FROM notes WHERE id = ?", (note_id,))
-        before = {"id": note_id, "created_at": created_at, "body": body}
-        changes.record(conn, batch, "note", paper_id, before, {"id": note_id})
+        before = {"id": note_id, "created_at": created_at, "body": body, "uid": uid}
+        changes.record(conn, batch, "note", paper_id, before, {"id": note_id, "uid": uid})
         changes.finish(conn, batch, f"deleted note {number} of {paper_id}")
     return Note(created_at, body)
+
+
+def _uid(conn: sqlite3.Connection, note_id: int) -> str | None:
+    row = conn.execute("SELECT uid FROM notes WHERE id = ?", (note_id,)).fetchone()
+    return None if row is None else str(row[0])
 
 
 def note(conn: sqlite3.Connection, paper_id: str, number: int) -> Note:

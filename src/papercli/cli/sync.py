@@ -1,0 +1,141 @@
+"""``papercli sync``: the same reading state on every machine, through a shared folder."""
+
+from typing import Annotated
+
+import typer
+
+from papercli import sync
+from papercli.cli.common import CountFormat, ShowFormat, connect, echo, echo_json, emit_rows
+
+
+def sync_command(
+    ctx: typer.Context,
+    args: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="[DIR] | status [DIR]",
+            help="The shared folder (default: $PAPERCLI_SYNC_DIR, else the last one);"
+            " `status` reports instead of syncing.",
+        ),
+    ] = None,
+    git: Annotated[
+        bool,
+        typer.Option("--git", help="DIR is a git work tree: commit, pull --rebase, apply, push."),
+    ] = False,
+    name: Annotated[
+        str | None,
+        typer.Option("--name", metavar="NAME", help="What to call this device (e.g. laptop)."),
+    ] = None,
+    output: Annotated[
+        ShowFormat, typer.Option("--format", "-f", help="text or json.")
+    ] = ShowFormat.text,
+) -> None:
+    """Sync your reading state with your other machines through a folder you share.
+
+    Each machine appends its changes (statuses, notes, tags, queue, your papers,
+    prerequisites, watches, inbox decisions) to its own file in DIR/papercli/, and
+    applies the others'. The latest change to each thing wins, everywhere alike. Put
+    DIR in Syncthing, Dropbox or iCloud, on a USB stick, or in a git repository (--git).
+    The catalogue and fetched metadata are not synced: each machine has its own.
+
+    \b
+    Examples:
+      papercli sync ~/Sync/papers --name laptop
+      papercli sync
+      papercli sync ~/notes-repo --git
+      papercli sync status
+    """
+    given = list(args or [])
+    if given[:1] == ["status"]:
+        if len(given) > 2 or git or name:
+            raise typer.BadParameter("sync status takes a folder at most, and no options")
+        _show_status(ctx, given[1] if len(given) > 1 else None, output)
+        return
+    if len(given) > 1:
+        raise typer.BadParameter("give one folder")
+    if name is not None and (not name.strip() or len(name) > 60 or not name.isprintable()):
+        raise typer.BadParameter("a device name is up to 60 printable characters")
+    conn = connect(ctx)
+    folder = sync.sync_folder(conn, given[0] if given else None)
+    if git:
+        from papercli.gitsync import sync_with_git
+
+        summary = sync_with_git(conn, folder, name=name and name.strip())
+    else:
+        summary = sync.sync(conn, folder, name=name and name.strip())
+    if output is ShowFormat.json:
+        echo_json(
+            {
+                "device": summary.device,
+                "name": summary.name,
+                "folder": str(summary.folder),
+                "first": summary.first,
+                "written": summary.written,
+                "read": summary.read,
+                "applied": summary.applied,
+                "devices": summary.devices,
+                "skipped": [
+                    {"device": p.device, "reason": p.reason, "lines": p.lines}
+                    for p in summary.skipped
+                ],
+                "newer": summary.newer,
+                "conflicts": summary.conflicts,
+            }
+        )
+    else:
+        if summary.first:
+            echo(f"first sync of {summary.name}: {summary.first:,} changes made here before")
+        others = f"{summary.devices} other device{'s' if summary.devices != 1 else ''}"
+        echo(
+            f"synced {summary.name} with {others} through {summary.folder}: wrote"
+            f" {summary.written:,} events, read {summary.read:,}, applied {summary.applied:,}"
+        )
+    for problem in summary.skipped:
+        lines = f"{problem.lines:,} line{'s' if problem.lines != 1 else ''}"
+        echo(f"skipped {lines} from device {problem.device[:8]}: {problem.reason}", err=True)
+    for device in summary.newer:
+        echo(
+            f"skipped device {device[:8]}'s file: a newer papercli wrote it; upgrade to read it",
+            err=True,
+        )
+    for conflict in summary.conflicts:
+        echo(conflict, err=True)
+
+
+def _show_status(ctx: typer.Context, folder: str | None, output: ShowFormat) -> None:
+    found = sync.status(connect(ctx), folder)
+    if output is ShowFormat.json:
+        echo_json(
+            {
+                "device": found.device,
+                "name": found.name,
+                "folder": None if found.folder is None else str(found.folder),
+                "unwritten": found.unwritten,
+                "devices": [
+                    {
+                        "device": d.device,
+                        "name": d.name,
+                        "last_event": d.last_event,
+                        "events": d.events,
+                        "unread": d.unread_lines,
+                    }
+                    for d in found.devices
+                ],
+            }
+        )
+        return
+    if found.device is None:
+        echo("this device has never synced; start with: papercli sync DIR --name NAME")
+        return
+    echo(f"this device: {found.name} ({found.device})")
+    echo(f"folder: {found.folder or '(none yet)'}")
+    echo(f"events not written yet: {found.unwritten:,}")
+    emit_rows(
+        CountFormat.table,
+        ["device", "name", "last event (UTC)", "events read", "not read yet"],
+        [
+            [d.device[:8], d.name or "", d.last_event or "", str(d.events), str(d.unread_lines)]
+            for d in found.devices
+        ],
+        empty="no other device has synced through this folder yet",
+    )

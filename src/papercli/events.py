@@ -1,0 +1,322 @@
+"""Sync events as they travel between devices: their clock, their one-line JSON form, and
+the checks every line from another device's file passes before it may change anything.
+Pure: no I/O.
+
+An event says "this register now holds this value" (store/sync.py lists the registers).
+Its clock is a hybrid logical clock: milliseconds since 1970 and a counter, fixed width,
+so that clocks compare as strings; it never goes back on a device, and moves past every
+clock the device has seen, so a change made after seeing another sorts after it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+FORMAT = 1  # the sync file format this papercli writes and reads
+_HLC = re.compile(r"[0-9]{15}-[0-9]{5}")
+_DEVICE = re.compile(r"[0-9a-f]{32}")
+_STATUSES = frozenset({"unread", "reading", "read", "skipped"})
+_SORT_KEY = re.compile(r"[0-9a-z]{0,199}[1-9a-z]")
+MAX_ID = 1_000
+MAX_TEXT = 1_000_000
+SEP = "\x1f"
+
+
+def new_device_id() -> str:
+    return uuid.uuid4().hex
+
+
+def next_hlc(last: str | None, now_ms: int) -> str:
+    """The clock for a change now: after ``last`` (the latest clock this device has made
+    or seen) and at least the wall clock."""
+    last_ms, counter = _split(last) if last else (0, -1)
+    if now_ms > last_ms:
+        return f"{now_ms:015d}-{0:05d}"
+    if counter >= 99_999:
+        return f"{last_ms + 1:015d}-{0:05d}"
+    return f"{last_ms:015d}-{counter + 1:05d}"
+
+
+def hlc_of_time(iso: str) -> str:
+    """The clock of a change made at an ISO 8601 UTC time (the first sync's back-fill)."""
+    from datetime import UTC, datetime
+
+    try:
+        when = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    except ValueError:
+        return f"{0:015d}-{0:05d}"
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return f"{max(0, int(when.timestamp() * 1000)):015d}-{0:05d}"
+
+
+def hlc_time(hlc: str) -> str:
+    """``2026-12-01T19:05:14Z``: when a clock was made, for people."""
+    from datetime import UTC, datetime
+
+    ms, _ = _split(hlc)
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _split(hlc: str) -> tuple[int, int]:
+    ms, _, counter = hlc.partition("-")
+    return int(ms), int(counter)
+
+
+def header_line(device: str) -> str:
+    return json.dumps({"papercli_sync": FORMAT, "device": device}, separators=(",", ":"))
+
+
+def event_line(device: str, hlc: str, kind: str, key: str, value: Any) -> str:
+    event = {"id": uuid.uuid4().hex, "device": device, "hlc": hlc, "kind": kind, "key": key}
+    return json.dumps({**event, "value": value}, ensure_ascii=False, separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class Event:
+    device: str
+    hlc: str
+    kind: str
+    key: str
+    value: Any
+
+
+class NewerFormat(Exception):
+    """A file written by a newer papercli: it is skipped whole, never half read."""
+
+
+def read_header(line: bytes, device: str) -> None:
+    """Check a file's first line; NewerFormat for a newer papercli's, ValueError if it is
+    not a papercli sync file for ``device``."""
+    try:
+        header = json.loads(line)
+    except (ValueError, UnicodeDecodeError):
+        raise ValueError("its first line is not a papercli sync header") from None
+    if not isinstance(header, dict) or not isinstance(header.get("papercli_sync"), int):
+        raise ValueError("its first line is not a papercli sync header")
+    if header["papercli_sync"] > FORMAT:
+        raise NewerFormat(f"it is written in sync format {header['papercli_sync']}")
+    if header.get("device") != device:
+        raise ValueError("its header names another device")
+
+
+def read_event(line: bytes, device: str) -> Event:
+    """One line of ``device``'s file, checked whole; ValueError saying what is wrong."""
+    try:
+        data = json.loads(line)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise ValueError("it is not JSON") from None
+    if not isinstance(data, dict):
+        raise ValueError("it is not a JSON object")
+    if data.get("device") != device:
+        raise ValueError("it names another device than its file")
+    hlc, kind, key = data.get("hlc"), data.get("kind"), data.get("key")
+    if not isinstance(hlc, str) or not _HLC.fullmatch(hlc):
+        raise ValueError("its clock is not one papercli writes")
+    if not isinstance(key, str) or not 0 < len(key) <= 4 * MAX_ID:
+        raise ValueError("its key is missing or too long")
+    check = _CHECKS.get(kind) if isinstance(kind, str) else None
+    if check is None:
+        raise ValueError(f"it changes {str(kind)[:40]!r}, which papercli does not sync")
+    value = data.get("value")
+    if value is not None:
+        check(key, value)
+    elif kind == "device":
+        raise ValueError("a device cannot be removed")
+    else:
+        _key_parts(str(kind), key)
+    return Event(device, hlc, str(kind), key, value)
+
+
+# -- what each kind of value must be ------------------------------------------------------
+
+
+def _text(value: object, what: str, most: int = MAX_ID, *, empty: bool = False) -> str:
+    if not isinstance(value, str) or len(value) > most or (not empty and not value):
+        raise ValueError(f"its {what} is not text of up to {most:,} characters")
+    if "\x00" in value:
+        raise ValueError(f"its {what} holds a NUL character")
+    return value
+
+
+def _optional_text(value: object, what: str) -> None:
+    if value is not None:
+        _text(value, what)
+
+
+def _integer(value: object, what: str, low: int, high: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise ValueError(f"its {what} is not a whole number from {low} to {high:,}")
+
+
+def _object(value: object, keys: set[str]) -> dict[str, Any]:
+    if not isinstance(value, dict) or not keys <= value.keys():
+        raise ValueError(f"its value is not an object with {', '.join(sorted(keys))}")
+    return value
+
+
+_PARTS = {"tag": 2, "history": 4, "prereq": 2}
+
+
+def _key_parts(kind: str, key: str) -> list[str]:
+    parts = key.split(SEP)
+    if len(parts) != _PARTS.get(kind, 1) or not all(parts):
+        raise ValueError(f"its key is not the key of a {kind}")
+    if any(len(p) > MAX_ID for p in parts):
+        raise ValueError("its key is too long")
+    return parts
+
+
+def _status(key: str, value: object) -> None:
+    _key_parts("status", key)
+    state = _object(value, {"status", "changed_at", "read_at", "read_version"})
+    if state["status"] not in _STATUSES:
+        raise ValueError("its status is not one papercli knows")
+    _text(state["changed_at"], "time")
+    _optional_text(state["read_at"], "read time")
+    if state["read_version"] is not None:
+        _integer(state["read_version"], "read version", 1, 1_000_000)
+
+
+def _note(key: str, value: object) -> None:
+    _key_parts("note", key)
+    note = _object(value, {"paper", "created_at", "body"})
+    _text(note["paper"], "paper")
+    _text(note["created_at"], "time")
+    _text(note["body"], "text", MAX_TEXT)
+
+
+def _tag(key: str, value: object) -> None:
+    paper, folded = _key_parts("tag", key)
+    tag = _object(value, {"paper", "tag"})
+    if tag["paper"] != paper or _text(tag["tag"], "tag").casefold() != folded:
+        raise ValueError("its value is not the tag its key names")
+
+
+def _queue(key: str, value: object) -> None:
+    _key_parts("queue", key)
+    place = _object(value, {"key", "added_at"})
+    if not isinstance(place["key"], str) or not _SORT_KEY.fullmatch(place["key"]):
+        raise ValueError("its queue place is not a sort key")
+    _text(place["added_at"], "time")
+
+
+def _history(key: str, value: object) -> None:
+    parts = _key_parts("history", key)
+    row = _object(value, {"paper", "old", "new", "at"})
+    if [row["paper"], row["old"], row["new"], row["at"]] != parts:
+        raise ValueError("its value is not the change its key names")
+    if parts[1] not in _STATUSES or parts[2] not in _STATUSES:
+        raise ValueError("its status is not one papercli knows")
+
+
+_PAPER_TEXT = (
+    "id",
+    "title",
+    "short_name",
+    "date",
+    "kind",
+    "origin",
+    "why",
+    "focus",
+    "technique",
+    "venue",
+)
+
+
+def _paper(key: str, value: object) -> None:
+    _key_parts("paper", key)
+    paper = _object(value, {*_PAPER_TEXT, "year", "authors", "aliases", "organizations", "topics"})
+    if paper["id"] != key or paper["origin"] != "user":
+        raise ValueError("its value is not the user's paper its key names")
+    for name in _PAPER_TEXT:
+        _text(paper[name], name.replace("_", " "), MAX_TEXT, empty=name not in ("id", "title"))
+    _integer(paper["year"], "year", 1000, 3000)
+    for name in (
+        "arxiv_id",
+        "url",
+        "pdf_url",
+        "doi",
+        "citation_key",
+        "added_at",
+        "primary_category",
+    ):
+        _optional_text(paper.get(name), name.replace("_", " "))
+    for name in ("aliases", "organizations", "topics", "sources", "prerequisites"):
+        items = paper.get(name, [])
+        if not isinstance(items, list) or len(items) > 1000:
+            raise ValueError(f"its {name} is not a list")
+        for item in items:
+            _text(item, name)
+    authors = paper["authors"]
+    if not isinstance(authors, list) or len(authors) > 10_000:
+        raise ValueError("its authors are not a list")
+    for author in authors:
+        fields = _object(author, {"name"})
+        _text(fields["name"], "author's name")
+        for name in ("family", "given", "suffix"):
+            if fields.get(name) is not None:
+                _text(fields[name], "author's name", empty=True)
+        if not isinstance(fields.get("literal", False), bool):
+            raise ValueError("its author is not one papercli writes")
+        affiliations = fields.get("affiliations", [])
+        if not isinstance(affiliations, list) or not all(isinstance(a, str) for a in affiliations):
+            raise ValueError("its author's affiliations are not a list of text")
+
+
+def _prereq(key: str, value: object) -> None:
+    _key_parts("prereq", key)
+    link = _object(value, {"state", "at"})
+    if link["state"] not in ("added", "removed"):
+        raise ValueError("its link is neither added nor removed")
+    _text(link["at"], "time")
+
+
+def _watch(key: str, value: object) -> None:
+    _key_parts("watch", key)
+    watch = _object(value, {"name", "categories", "keywords", "authors", "excludes", "created_at"})
+    if _text(watch["name"], "name", 60).casefold() != key:
+        raise ValueError("its value is not the watch its key names")
+    for name in ("categories", "keywords", "authors", "excludes"):
+        items = watch[name]
+        if not isinstance(items, list) or len(items) > 200:
+            raise ValueError(f"its {name} is not a list")
+        for item in items:
+            _text(item, name, 200)
+    if not watch["categories"]:
+        raise ValueError("its watch has no category")
+    _text(watch["created_at"], "time")
+
+
+def _inbox(key: str, value: object) -> None:
+    _key_parts("inbox", key)
+    decision = _object(value, {"decision", "at"})
+    if decision["decision"] not in ("kept", "dismissed"):
+        raise ValueError("its decision is neither kept nor dismissed")
+    _text(decision["at"], "time")
+
+
+def _device(key: str, value: object) -> None:
+    if not _DEVICE.fullmatch(key):
+        raise ValueError("its key is not a device id")
+    name = _text(_object(value, {"name"})["name"], "name", 60)
+    if not name.isprintable():
+        raise ValueError("its device name is not printable")
+
+
+_CHECKS = {
+    "status": _status,
+    "note": _note,
+    "tag": _tag,
+    "queue": _queue,
+    "history": _history,
+    "paper": _paper,
+    "prereq": _prereq,
+    "watch": _watch,
+    "inbox": _inbox,
+    "device": _device,
+}

@@ -1,0 +1,107 @@
+"""Sync through a git repository with the user's own git: commit this device's file,
+pull with rebase, apply, push. papercli never sees credentials: git asks for them as it
+always does (or, without a terminal, fails instead of waiting for an answer).
+
+Each device appends only to its own file, so a rebase never conflicts; a push that
+loses a race (another device pushed in between) is pulled and pushed once more.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from papercli import sync
+from papercli.errors import EXIT_NETWORK, InvalidValueError, PapercliError
+
+TIMEOUT = 300.0  # seconds for one git command: a slow network, not a hung prompt
+
+
+class GitError(PapercliError):
+    """git failed: exit 3, as a network failure (what a pull or push usually is)."""
+
+    exit_code = EXIT_NETWORK
+
+
+def sync_with_git(
+    conn: sqlite3.Connection, folder: Path, *, name: str | None = None
+) -> sync.SyncSummary:
+    """Commit this device's new events, pull (rebase), apply everyone's, push."""
+    if shutil.which("git") is None:
+        raise InvalidValueError("--git needs git, and it is not on PATH")
+    top = _git(folder, "rev-parse", "--show-toplevel", what="find the repository").strip()
+    if not top:
+        raise InvalidValueError(f"{folder} is not in a git work tree")
+    summary = sync.write(conn, folder, name=name)
+    own = sync.own_file(folder, summary.device)
+    _git(folder, "add", "--", str(own), what="add this device's file")
+    staged = subprocess.run(
+        ["git", "-C", str(folder), "diff", "--cached", "--quiet", "--", str(own)],
+        capture_output=True,
+        check=False,
+        timeout=TIMEOUT,
+    )
+    if staged.returncode == 1:
+        _git(
+            folder,
+            "commit",
+            "--quiet",
+            "-m",
+            f"papercli sync from {summary.name}",
+            "--",
+            str(own),
+            what="commit this device's file",
+        )
+    has_upstream = _upstream(folder)
+    if has_upstream:
+        _git(folder, "pull", "--rebase", "--quiet", what="pull")
+    sync.read(conn, folder, summary)
+    if has_upstream:
+        try:
+            _git(folder, "push", "--quiet", what="push")
+        except GitError:
+            # Another device pushed first: take its commits, apply them, push again.
+            _git(folder, "pull", "--rebase", "--quiet", what="pull")
+            sync.read(conn, folder, summary)
+            _git(folder, "push", "--quiet", what="push")
+    return summary
+
+
+def _upstream(folder: Path) -> bool:
+    """Whether the branch tracks a remote branch (a repository without one is a folder)."""
+    found = subprocess.run(
+        ["git", "-C", str(folder), "rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{u}"],
+        capture_output=True,
+        check=False,
+        timeout=TIMEOUT,
+    )
+    return found.returncode == 0
+
+
+def _git(folder: Path, *args: str, what: str) -> str:
+    env = dict(os.environ)
+    if not sys.stdin.isatty():
+        env["GIT_TERMINAL_PROMPT"] = "0"  # nobody is there to answer a password prompt
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(folder), *args],
+            capture_output=True,
+            text=True,
+            errors="replace",
+            check=False,
+            timeout=TIMEOUT,
+            env=env,
+            stdin=subprocess.DEVNULL if env.get("GIT_TERMINAL_PROMPT") == "0" else None,
+        )
+    except subprocess.TimeoutExpired:
+        raise GitError(f"git could not {what} within {TIMEOUT:.0f} s") from None
+    if done.returncode != 0:
+        lines = [line.strip() for line in done.stderr.splitlines() if line.strip()]
+        said = lines[-1] if lines else f"exit status {done.returncode}"
+        said = said if len(said) <= 200 else said[:199] + "…"
+        raise GitError(f"git could not {what}: {said}")
+    return done.stdout

@@ -1,0 +1,470 @@
+"""Sync's storage: the registers that sync (their current values, read and written), the
+winning clock of each, this device's outbox, and how far other devices' files were read.
+
+A register is one thing a user can change, named by a kind and a key:
+
+- ``status`` (paper id): the paper's reading_state row
+- ``note`` (note uid): a note's paper, time and text
+- ``tag`` (paper id, tag): whether the paper carries the tag
+- ``queue`` (paper id): the paper's place in the queue (a sort key) and when it was queued
+- ``history`` (paper id, old, new, time): a status change shown by ``history``
+- ``paper`` (paper id): a paper the user added, with its facts (never fetched metadata)
+- ``prereq`` (paper id, prerequisite id): a link the user added or removed
+- ``watch`` (name, any case): a saved watch
+- ``inbox`` (arXiv id): a kept or dismissed inbox item
+- ``device`` (device id): the name a device goes by
+
+A value of None means the thing does not exist (no state, note deleted, tag off, ...).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict
+from typing import Any
+
+from papercli import events, sortkeys
+from papercli.models import Author, Paper
+from papercli.store import papers
+from papercli.store.changes import LIVE_HISTORY
+
+KINDS = ("status", "note", "tag", "queue", "history", "paper", "prereq", "watch", "inbox", "device")
+SEP = "\x1f"  # joins the parts of a key
+# What a user's paper is, as it syncs: its facts, not the user's state (which syncs as
+# its own registers) nor fetched metadata (which each device can fetch again).
+PAPER_FACTS = (
+    "id", "title", "short_name", "year", "date", "kind", "arxiv_id", "url", "pdf_url",
+    "aliases", "organizations", "topics", "why", "focus", "technique", "sources",
+    "prerequisites", "origin", "authors", "venue", "doi", "citation_key", "added_at",
+    "primary_category",
+)  # fmt: skip
+
+
+# -- this device ---------------------------------------------------------------------
+
+
+def meta(conn: sqlite3.Connection, key: str) -> str | None:
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return None if row is None else str(row[0])
+
+
+def set_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
+    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+
+def device_id(conn: sqlite3.Connection) -> str | None:
+    """This device's id: set by its first sync, after which every change is an event."""
+    return meta(conn, "sync_device")
+
+
+def next_clock(conn: sqlite3.Connection) -> str:
+    """A clock for a change made now, after every clock this device has made or seen."""
+    hlc = events.next_hlc(meta(conn, "sync_hlc"), time.time_ns() // 1_000_000)
+    set_meta(conn, "sync_hlc", hlc)
+    return hlc
+
+
+def saw_clock(conn: sqlite3.Connection, hlc: str) -> None:
+    """Remember a clock from another device, so that later changes here sort after it."""
+    if hlc > (meta(conn, "sync_hlc") or ""):
+        set_meta(conn, "sync_hlc", hlc)
+
+
+def emit_batch(conn: sqlite3.Connection, batch: int) -> None:
+    """Once this device syncs: the events of a command just done, undone or redone (the
+    registers it changed, as they are now); call inside its transaction."""
+    device = device_id(conn)
+    if device is None:
+        return
+    registers = registers_of_batch(conn, batch)
+    if any(kind == "queue" for kind, _ in registers):
+        registers |= {("queue", pid) for pid in settle_queue_keys(conn)}
+    emit(conn, device, sorted(registers), next_clock(conn))
+
+
+def emit(
+    conn: sqlite3.Connection, device: str, registers: Iterable[tuple[str, str]], hlc: str
+) -> int:
+    """Put an event for each register, as it is now, in the outbox; make it the winner."""
+    lines: list[str] = []
+    won: list[tuple[str, str, str, str]] = []
+    for kind, key in registers:
+        lines.append(events.event_line(device, hlc, kind, key, read_register(conn, kind, key)))
+        won.append((kind, key, hlc, device))
+    add_to_outbox(conn, lines)
+    set_winners(conn, won)
+    return len(lines)
+
+
+# -- registers -------------------------------------------------------------------------
+
+
+def registers_of_batch(conn: sqlite3.Connection, batch: int) -> set[tuple[str, str]]:
+    """The registers a command (a batch of undo steps) changed."""
+    found: set[tuple[str, str]] = set()
+    for kind, key, data in conn.execute(
+        "SELECT action, paper_id, data FROM undo_steps WHERE batch = ?", (batch,)
+    ):
+        values = json.loads(data)
+        found |= _registers_of_step(conn, str(kind), str(key), values["before"], values["after"])
+    for pid, old, new, at in conn.execute(
+        "SELECT paper_id, old_status, new_status, changed_at FROM status_history WHERE batch = ?",
+        (batch,),
+    ):
+        found.add(("history", SEP.join((pid, old, new, at))))
+    return found
+
+
+def _registers_of_step(
+    conn: sqlite3.Connection, kind: str, key: str, before: Any, after: Any
+) -> set[tuple[str, str]]:
+    if kind == "state":
+        return {("status", key)}
+    if kind in ("queue", "paper", "inbox"):
+        return {(kind, key)}
+    if kind == "watch":
+        return {("watch", key.casefold())}
+    if kind == "tag":
+        return {("tag", SEP.join((key, v["tag"].casefold()))) for v in (before, after) if v}
+    if kind == "note":
+        uids = {v["uid"] for v in (before, after) if v and v.get("uid")}
+        ids = [v["id"] for v in (before, after) if v and "id" in v]
+        uids |= {
+            str(r[0])
+            for r in conn.execute(
+                "SELECT uid FROM notes WHERE id IN (SELECT value FROM json_each(?))",
+                (json.dumps(ids),),
+            )
+        }
+        return {("note", uid) for uid in uids}
+    if kind == "history":
+        rows = [v["row"] for v in (before, after) if v and "row" in v]
+        return {("history", SEP.join((key, *map(str, row)))) for row in rows}
+    if kind == "prereq":
+        return {("prereq", SEP.join((key, v["prereq"]))) for v in (before, after) if v}
+    return set()  # alerts: announcements are each device's own cache
+
+
+def read_register(conn: sqlite3.Connection, kind: str, key: str) -> Any:
+    """A register's current value, None when the thing does not exist."""
+    parts = key.split(SEP)
+    if kind == "status":
+        row = conn.execute(
+            "SELECT status, changed_at, read_at, read_version FROM reading_state"
+            " WHERE paper_id = ?",
+            (key,),
+        ).fetchone()
+        return (
+            None
+            if row is None
+            else dict(zip(("status", "changed_at", "read_at", "read_version"), row, strict=True))
+        )
+    if kind == "note":
+        row = conn.execute(
+            "SELECT paper_id, created_at, body FROM notes WHERE uid = ?", (key,)
+        ).fetchone()
+        return None if row is None else {"paper": row[0], "created_at": row[1], "body": row[2]}
+    if kind == "tag":
+        row = conn.execute(
+            "SELECT tag FROM tags WHERE paper_id = ? AND tag = ?", (parts[0], parts[1])
+        ).fetchone()
+        return None if row is None else {"paper": parts[0], "tag": row[0]}
+    if kind == "queue":
+        row = conn.execute(
+            "SELECT sort_key, added_at FROM queue WHERE paper_id = ?", (key,)
+        ).fetchone()
+        return None if row is None else {"key": row[0], "added_at": row[1]}
+    if kind == "history":
+        found = conn.execute(
+            "SELECT 1 FROM status_history WHERE paper_id = ? AND old_status = ?"
+            f" AND new_status = ? AND changed_at = ? AND {LIVE_HISTORY}",
+            parts,
+        ).fetchone()
+        return (
+            None if found is None else dict(zip(("paper", "old", "new", "at"), parts, strict=True))
+        )
+    if kind == "paper":
+        if not conn.execute(
+            "SELECT 1 FROM papers WHERE id = ? AND origin = 'user'", (key,)
+        ).fetchone():
+            return None
+        facts = asdict(papers.get_paper(conn, key))
+        return {name: facts[name] for name in PAPER_FACTS}
+    if kind == "prereq":
+        row = conn.execute(
+            "SELECT state, at FROM user_prereqs WHERE paper_id = ? AND prereq_id = ?", parts
+        ).fetchone()
+        return None if row is None else {"state": row[0], "at": row[1]}
+    if kind == "watch":
+        from papercli.store.watches import all_watches
+
+        watch = next((w for w in all_watches(conn) if w.name.casefold() == key), None)
+        return None if watch is None else asdict(watch)
+    if kind == "inbox":
+        row = conn.execute(
+            "SELECT decision, decided_at FROM inbox_decisions WHERE arxiv_id = ?", (key,)
+        ).fetchone()
+        return None if row is None else {"decision": row[0], "at": row[1]}
+    if kind == "device":
+        row = conn.execute("SELECT name FROM sync_peers WHERE device = ?", (key,)).fetchone()
+        own = meta(conn, "sync_device_name") if key == device_id(conn) else None
+        name = own or (row[0] if row else None)
+        return None if name is None else {"name": name}
+    raise ValueError(f"unknown register kind {kind!r}")
+
+
+def write_register(conn: sqlite3.Connection, kind: str, key: str, value: Any) -> str | None:
+    """Make a register hold ``value`` (from another device); call inside a transaction.
+    Returns a sentence when it cannot be done as asked (a paper whose arXiv id another
+    paper here holds), else None."""
+    parts = key.split(SEP)
+    if kind == "status":
+        conn.execute("DELETE FROM reading_state WHERE paper_id = ?", (key,))
+        if value is not None:
+            conn.execute(
+                "INSERT INTO reading_state (paper_id, status, changed_at, read_at, read_version)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (
+                    key,
+                    value["status"],
+                    value["changed_at"],
+                    value["read_at"],
+                    value["read_version"],
+                ),
+            )
+    elif kind == "note":
+        conn.execute("DELETE FROM notes WHERE uid = ?", (key,))
+        if value is not None:
+            conn.execute(
+                "INSERT INTO notes (paper_id, created_at, body, uid) VALUES (?, ?, ?, ?)",
+                (value["paper"], value["created_at"], value["body"], key),
+            )
+    elif kind == "tag":
+        conn.execute("DELETE FROM tags WHERE paper_id = ? AND tag = ?", (parts[0], parts[1]))
+        if value is not None:
+            conn.execute("INSERT INTO tags (paper_id, tag) VALUES (?, ?)", (parts[0], value["tag"]))
+    elif kind == "queue":
+        conn.execute("DELETE FROM queue WHERE paper_id = ?", (key,))
+        if value is not None:
+            conn.execute(
+                "INSERT INTO queue (paper_id, position, added_at, sort_key)"
+                " VALUES (?, (SELECT coalesce(max(position), 0) + 1 FROM queue), ?, ?)",
+                (key, value["added_at"], value["key"]),
+            )
+    elif kind == "history":
+        conn.execute(
+            "DELETE FROM status_history WHERE paper_id = ? AND old_status = ?"
+            " AND new_status = ? AND changed_at = ?",
+            parts,
+        )
+        if value is not None:
+            conn.execute(
+                "INSERT INTO status_history (batch, paper_id, old_status, new_status, changed_at)"
+                " VALUES (0, ?, ?, ?, ?)",
+                parts,
+            )
+    elif kind == "paper":
+        return _write_paper(conn, key, value)
+    elif kind == "prereq":
+        conn.execute("DELETE FROM user_prereqs WHERE paper_id = ? AND prereq_id = ?", parts)
+        if value is not None:
+            conn.execute(
+                "INSERT INTO user_prereqs (paper_id, prereq_id, state, at) VALUES (?, ?, ?, ?)",
+                (*parts, value["state"], value["at"]),
+            )
+    elif kind == "watch":
+        from papercli.store.watches import set_watch
+
+        conn.execute("DELETE FROM watches WHERE name = ?", (key,))
+        if value is not None:
+            set_watch(conn, value["name"], value)
+    elif kind == "inbox":
+        conn.execute("DELETE FROM inbox_decisions WHERE arxiv_id = ?", (key,))
+        if value is not None:
+            conn.execute(
+                "INSERT INTO inbox_decisions (arxiv_id, decision, decided_at) VALUES (?, ?, ?)",
+                (key, value["decision"], value["at"]),
+            )
+    elif kind == "device":
+        conn.execute(
+            "INSERT INTO sync_peers (device, name) VALUES (?, ?)"
+            " ON CONFLICT (device) DO UPDATE SET name = excluded.name",
+            (key, None if value is None else value["name"]),
+        )
+    return None
+
+
+def _write_paper(conn: sqlite3.Connection, key: str, value: Any) -> str | None:
+    origin = conn.execute("SELECT origin FROM papers WHERE id = ?", (key,)).fetchone()
+    if value is None:
+        if origin is not None and origin[0] == "user":
+            papers.delete_paper(conn, key)
+        return None
+    if origin is not None:
+        return None  # already here (added on both devices, or the catalogue's)
+    holder = None
+    if value["arxiv_id"]:
+        holder = conn.execute(
+            "SELECT id FROM papers WHERE arxiv_id = ?", (value["arxiv_id"],)
+        ).fetchone()
+    if holder is not None:
+        return (
+            f"arXiv:{value['arxiv_id']} is {holder[0]} here but {key} on another device;"
+            f" kept as {holder[0]}"
+        )
+    fields = dict(value)
+    fields["authors"] = [
+        Author(**{**a, "affiliations": tuple(a.get("affiliations", ()))}) for a in fields["authors"]
+    ]
+    papers.insert_paper(conn, Paper(**fields))
+    return None
+
+
+# -- winners -------------------------------------------------------------------------
+
+
+def winners(
+    conn: sqlite3.Connection, registers: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], tuple[str, str]]:
+    """The (clock, device) of the latest event of each register, where there is one."""
+    found: dict[tuple[str, str], tuple[str, str]] = {}
+    for start in range(0, len(registers), 5000):
+        chunk = registers[start : start + 5000]
+        for kind, key, hlc, device in conn.execute(
+            "SELECT r.kind, r.key, r.hlc, r.device FROM json_each(?) j JOIN sync_registers r"
+            " ON r.kind = json_extract(j.value, '$[0]') AND r.key = json_extract(j.value, '$[1]')",
+            (json.dumps(chunk),),
+        ):
+            found[(kind, key)] = (hlc, device)
+    return found
+
+
+def set_winners(conn: sqlite3.Connection, rows: Iterable[tuple[str, str, str, str]]) -> None:
+    conn.executemany(
+        "INSERT OR REPLACE INTO sync_registers (kind, key, hlc, device) VALUES (?, ?, ?, ?)", rows
+    )
+
+
+# -- the queue's sort keys ---------------------------------------------------------------
+
+
+def settle_queue_keys(conn: sqlite3.Connection) -> list[str]:
+    """Give every queued paper without a key, or with one out of order, a key between its
+    neighbours', so that sorting by key gives the queue's order; return those changed."""
+    rows = conn.execute("SELECT paper_id, sort_key FROM queue ORDER BY position").fetchall()
+    keys = [str(k) if k is not None else None for _, k in rows]
+    # The next good key after each place, for a new key to stay below.
+    following: list[str | None] = [None] * len(rows)
+    upcoming: str | None = None
+    for index in range(len(rows) - 1, -1, -1):
+        following[index] = upcoming
+        if keys[index] is not None and (upcoming is None or keys[index] < upcoming):  # type: ignore[operator]
+            upcoming = keys[index]
+    changed: list[str] = []
+    previous: str | None = None
+    for index, (pid, key) in enumerate(rows):
+        bound = following[index]
+        if bound is not None and previous is not None and not previous < bound:
+            bound = None  # the keys ahead are out of order too: they will be given new ones
+        if (
+            key is None
+            or (previous is not None and not previous < key)
+            or (bound is not None and not key < bound)
+        ):
+            key = sortkeys.between(previous, bound)
+            conn.execute("UPDATE queue SET sort_key = ? WHERE paper_id = ?", (key, pid))
+            changed.append(str(pid))
+        previous = key
+    return changed
+
+
+def order_queue_by_keys(conn: sqlite3.Connection) -> None:
+    """Number the queue 1..n in the order of its sort keys (after applying events)."""
+    conn.execute(
+        "UPDATE queue SET position = ranked.n FROM (SELECT paper_id, row_number() OVER"
+        " (ORDER BY sort_key IS NULL, sort_key, paper_id) AS n FROM queue) AS ranked"
+        " WHERE queue.paper_id = ranked.paper_id"
+    )
+
+
+# -- every register, for the first sync ---------------------------------------------------
+
+
+def all_registers(conn: sqlite3.Connection) -> Iterator[tuple[str, str, str]]:
+    """(kind, key, when it last changed) of every register that holds something, for the
+    first sync of a database used before: older changes lose to newer ones elsewhere."""
+    epoch = "1970-01-01T00:00:00Z"
+    for pid, at in conn.execute("SELECT paper_id, changed_at FROM reading_state"):
+        yield "status", str(pid), str(at)
+    for uid, at in conn.execute("SELECT uid, created_at FROM notes"):
+        yield "note", str(uid), str(at)
+    for pid, tag in conn.execute("SELECT paper_id, tag FROM tags"):
+        yield "tag", SEP.join((pid, str(tag).casefold())), epoch
+    for pid, at in conn.execute("SELECT paper_id, added_at FROM queue"):
+        yield "queue", str(pid), str(at)
+    for pid, old, new, at in conn.execute(
+        f"SELECT paper_id, old_status, new_status, changed_at FROM status_history"
+        f" WHERE {LIVE_HISTORY}"
+    ):
+        yield "history", SEP.join((pid, old, new, at)), str(at)
+    for pid, at in conn.execute(
+        "SELECT id, coalesce(added_at, '') FROM papers WHERE origin = 'user'"
+    ):
+        yield "paper", str(pid), str(at) or epoch
+    for pid, prereq, at in conn.execute("SELECT paper_id, prereq_id, at FROM user_prereqs"):
+        yield "prereq", SEP.join((pid, prereq)), str(at)
+    for name, at in conn.execute("SELECT name, created_at FROM watches"):
+        yield "watch", str(name).casefold(), str(at)
+    for arxiv_id, at in conn.execute("SELECT arxiv_id, decided_at FROM inbox_decisions"):
+        yield "inbox", str(arxiv_id), str(at)
+
+
+# -- the outbox and other devices' files ---------------------------------------------------
+
+
+def add_to_outbox(conn: sqlite3.Connection, lines: Iterable[str]) -> None:
+    conn.executemany("INSERT INTO sync_outbox (line) VALUES (?)", ((line,) for line in lines))
+
+
+def outbox_after(conn: sqlite3.Connection, seq: int) -> Iterator[tuple[int, str]]:
+    yield from conn.execute("SELECT seq, line FROM sync_outbox WHERE seq > ? ORDER BY seq", (seq,))
+
+
+def outbox_size(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT coalesce(max(seq), 0) FROM sync_outbox").fetchone()[0])
+
+
+def peers(conn: sqlite3.Connection) -> dict[str, dict[str, Any]]:
+    return {
+        str(row[0]): {
+            "name": row[1],
+            "read_bytes": int(row[2]),
+            "events": int(row[3]),
+            "last_hlc": row[4],
+            "synced_at": row[5],
+        }
+        for row in conn.execute(
+            "SELECT device, name, read_bytes, events, last_hlc, synced_at FROM sync_peers"
+        )
+    }
+
+
+def save_peer(
+    conn: sqlite3.Connection,
+    device: str,
+    read_bytes: int,
+    events: int,
+    last_hlc: str | None,
+    at: str,
+) -> None:
+    conn.execute(
+        "INSERT INTO sync_peers (device, read_bytes, events, last_hlc, synced_at)"
+        " VALUES (?, ?, ?, ?, ?) ON CONFLICT (device) DO UPDATE SET"
+        " read_bytes = excluded.read_bytes, events = sync_peers.events + excluded.events,"
+        " last_hlc = max(coalesce(sync_peers.last_hlc, ''), coalesce(excluded.last_hlc, '')),"
+        " synced_at = excluded.synced_at",
+        (device, read_bytes, events, last_hlc, at),
+    )

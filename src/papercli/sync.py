@@ -1,0 +1,328 @@
+"""Sync through a folder the user already shares (Syncthing, Dropbox, iCloud, a USB stick,
+a git repository): each device appends its changes, as events, to its own file there,
+and reads everyone else's. No terminal here; git is in gitsync.py.
+
+Every file has one writer, so file-sync tools never see a conflict. A device applies
+another's events in any order, any number of times, with the same result: each register
+keeps the event with the latest clock (ties to the larger device id). A line is applied
+only once it is whole (a file copied mid-write ends in half a line, read later), and is
+checked like an import first: a bad line is skipped and counted, nothing else affected.
+A file from a newer papercli is skipped whole and reported. Everything read in one sync
+is applied in one transaction.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sqlite3
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from papercli import events
+from papercli.errors import InvalidValueError, PapercliError
+from papercli.files import write_atomic
+from papercli.store import library
+from papercli.store import sync as stored
+from papercli.store.base import transaction
+
+FOLDER = "papercli"  # the subfolder of DIR that holds every device's file
+DIR_ENV = "PAPERCLI_SYNC_DIR"
+CHUNK = 5000  # lines applied per batch of register lookups
+
+
+@dataclass
+class Problem:
+    """What was wrong with a device's file, said once with how many lines it hit."""
+
+    device: str
+    reason: str
+    lines: int = 1
+
+
+@dataclass
+class SyncSummary:
+    device: str
+    name: str
+    folder: Path
+    first: int = 0  # events made from the state already here, on the first sync
+    written: int = 0
+    read: int = 0
+    applied: int = 0  # events that changed something here (the others were older)
+    devices: int = 0
+    skipped: list[Problem] = field(default_factory=list)
+    newer: list[str] = field(default_factory=list)  # devices whose files are a newer format
+    conflicts: list[str] = field(default_factory=list)
+
+
+def sync_folder(conn: sqlite3.Connection, given: str | None) -> Path:
+    """The folder to sync through: given, else $PAPERCLI_SYNC_DIR, else the last one."""
+    value = given or os.environ.get(DIR_ENV) or stored.meta(conn, "sync_dir")
+    if not value:
+        raise InvalidValueError(
+            f"say which folder to sync through: papercli sync DIR (or set {DIR_ENV})"
+        )
+    folder = Path(value).expanduser()
+    if not folder.is_dir():
+        raise InvalidValueError(f"{folder} is not a folder; sync needs one that exists")
+    return folder.resolve()
+
+
+def own_device(conn: sqlite3.Connection, name: str | None) -> tuple[str, str, int]:
+    """This device's id and name, made on the first sync, which also turns what is already
+    here into events (dated by when each thing last changed): how many, the third."""
+    device = stored.device_id(conn)
+    first = 0
+    with transaction(conn):
+        if device is None:
+            device = events.new_device_id()
+            stored.set_meta(conn, "sync_device", device)
+            stored.set_meta(conn, "sync_device_name", name or _host_name())
+            stored.settle_queue_keys(conn)
+            first = _backfill(conn, device)
+            stored.emit(conn, device, [("device", device)], stored.next_clock(conn))
+        elif name and name != stored.meta(conn, "sync_device_name"):
+            stored.set_meta(conn, "sync_device_name", name)
+            stored.emit(conn, device, [("device", device)], stored.next_clock(conn))
+    return device, stored.meta(conn, "sync_device_name") or device[:8], first
+
+
+def _host_name() -> str:
+    name = "".join(c for c in socket.gethostname() if c.isprintable())[:60]
+    return name or "this device"
+
+
+def _backfill(conn: sqlite3.Connection, device: str) -> int:
+    """An event for every register that holds something, with the clock of its time."""
+    count = 0
+    for kind, key, at in list(stored.all_registers(conn)):
+        count += stored.emit(conn, device, [(kind, key)], events.hlc_of_time(at))
+    return count
+
+
+def sync(conn: sqlite3.Connection, folder: Path, *, name: str | None = None) -> SyncSummary:
+    """Write this device's new events to its file in ``folder``, then read and apply
+    every other device's."""
+    summary = write(conn, folder, name=name)
+    read(conn, folder, summary)
+    return summary
+
+
+def write(conn: sqlite3.Connection, folder: Path, *, name: str | None = None) -> SyncSummary:
+    """Append this device's events not yet written to its own file (fsynced)."""
+    device, device_name, first = own_device(conn, name)
+    summary = SyncSummary(device, device_name, folder, first=first)
+    own = own_file(folder, device)
+    written_seq = int(stored.meta(conn, "sync_written_seq") or 0)
+    written_bytes = int(stored.meta(conn, "sync_written_bytes") or 0)
+    size = _regular_size(own)
+    if size != written_bytes or stored.meta(conn, "sync_written_to") != str(folder):
+        # A new folder, or the file was removed, replaced or cut: write it whole again.
+        lines = [events.header_line(device), *(line for _, line in stored.outbox_after(conn, 0))]
+        text = "".join(line + "\n" for line in lines)
+        write_atomic(own, text)
+        summary.written = len(lines) - 1
+        size = len(text.encode())
+    else:
+        new = list(stored.outbox_after(conn, written_seq))
+        if new:
+            body = "".join(line + "\n" for _, line in new).encode()
+            with open(own, "ab") as handle:
+                handle.write(body)
+                handle.flush()
+                os.fsync(handle.fileno())
+            summary.written = len(new)
+            size += len(body)
+    with transaction(conn):
+        stored.set_meta(conn, "sync_written_seq", str(stored.outbox_size(conn)))
+        stored.set_meta(conn, "sync_written_bytes", str(size))
+        stored.set_meta(conn, "sync_written_to", str(folder))
+        stored.set_meta(conn, "sync_dir", str(folder))
+    return summary
+
+
+def own_file(folder: Path, device: str) -> Path:
+    directory = folder / FOLDER
+    if directory.is_symlink() or (directory.exists() and not directory.is_dir()):
+        raise PapercliError(f"{directory} is not a folder papercli can write its file in")
+    directory.mkdir(exist_ok=True)
+    return directory / f"{device}.jsonl"
+
+
+def _regular_size(path: Path) -> int:
+    """The size of this device's file; -1 if there is none; an error if it is not a file."""
+    try:
+        info = path.lstat()
+    except FileNotFoundError:
+        return -1
+    if not stat.S_ISREG(info.st_mode):
+        raise PapercliError(f"{path} is not a regular file; papercli will not write to it")
+    return info.st_size
+
+
+def read(conn: sqlite3.Connection, folder: Path, summary: SyncSummary) -> None:
+    """Apply every other device's new events, in one transaction."""
+    directory = folder / FOLDER
+    files = sorted(directory.glob("*.jsonl")) if directory.is_dir() else []
+    known = stored.peers(conn)
+    now = library.clock()
+    with transaction(conn):
+        queue_touched = False
+        for path in files:
+            device = path.stem
+            if device == summary.device or not _is_device(device):
+                continue
+            summary.devices += 1
+            start = known.get(device, {}).get("read_bytes", 0)
+            try:
+                size = path.stat().st_size
+                if not path.is_file():
+                    continue
+            except OSError:
+                continue
+            if size < start:
+                start = 0  # the file was replaced: read it again (applying is idempotent)
+            outcome = _read_file(path, device, start, summary)
+            if outcome is None:
+                continue
+            offset, count, last_hlc, touched = outcome
+            for chunk in _chunks(touched):
+                applied, queued = _apply(conn, chunk, summary)
+                summary.applied += applied
+                queue_touched |= queued
+            summary.read += count
+            stored.save_peer(conn, device, offset, count, last_hlc, now)
+        if queue_touched:
+            stored.order_queue_by_keys(conn)
+
+
+def _is_device(name: str) -> bool:
+    return len(name) == 32 and all(c in "0123456789abcdef" for c in name)
+
+
+def _read_file(
+    path: Path, device: str, start: int, summary: SyncSummary
+) -> tuple[int, int, str | None, list[events.Event]] | None:
+    """The whole lines of a device's file after ``start``: (where they end, how many,
+    the latest clock, the events). None for a file to skip whole."""
+    found: list[events.Event] = []
+    problems: dict[str, Problem] = {}
+    offset = start
+    last: str | None = None
+    with open(path, "rb") as handle:
+        handle.seek(start)
+        for line in handle:
+            if not line.endswith(b"\n"):
+                break  # half a line: the rest of it has not arrived yet
+            if offset == 0:
+                try:
+                    events.read_header(line, device)
+                except events.NewerFormat:
+                    summary.newer.append(device)
+                    return None
+                except ValueError as exc:
+                    summary.skipped.append(Problem(device, f"not a papercli sync file: {exc}"))
+                    return None
+                offset += len(line)
+                continue
+            offset += len(line)
+            try:
+                event = events.read_event(line.rstrip(b"\r\n"), device)
+            except ValueError as exc:
+                problem = problems.setdefault(str(exc), Problem(device, str(exc), 0))
+                problem.lines += 1
+                continue
+            found.append(event)
+            last = max(last or "", event.hlc)
+    summary.skipped += problems.values()
+    return offset, len(found), last, found
+
+
+def _chunks(found: list[events.Event]) -> Iterator[list[events.Event]]:
+    for start in range(0, len(found), CHUNK):
+        yield found[start : start + CHUNK]
+
+
+def _apply(
+    conn: sqlite3.Connection, chunk: list[events.Event], summary: SyncSummary
+) -> tuple[int, bool]:
+    """Apply the events newer than what each register holds; (how many, queue changed)."""
+    current = stored.winners(conn, [(e.kind, e.key) for e in chunk])
+    applied = 0
+    queued = False
+    won: dict[tuple[str, str], tuple[str, str]] = {}
+    for event in sorted(chunk, key=lambda e: (e.hlc, e.device)):
+        register = (event.kind, event.key)
+        best = won.get(register) or current.get(register)
+        if best is not None and (event.hlc, event.device) <= best:
+            continue
+        conflict = stored.write_register(conn, event.kind, event.key, event.value)
+        if conflict:
+            summary.conflicts.append(conflict)
+        won[register] = (event.hlc, event.device)
+        applied += 1
+        queued |= event.kind == "queue"
+        stored.saw_clock(conn, event.hlc)
+    stored.set_winners(conn, ((k, key, h, d) for (k, key), (h, d) in won.items()))
+    return applied, queued
+
+
+@dataclass
+class DeviceStatus:
+    device: str
+    name: str | None
+    last_event: str | None  # when its latest event was made, UTC
+    events: int  # events read from it
+    unread_lines: int  # whole lines in its file not read yet
+
+
+@dataclass
+class SyncStatus:
+    device: str | None
+    name: str | None
+    folder: Path | None
+    unwritten: int
+    devices: list[DeviceStatus] = field(default_factory=list)
+
+
+def status(conn: sqlite3.Connection, given: str | None) -> SyncStatus:
+    """This device, the devices it knows, and what is still to write or to read."""
+    device = stored.device_id(conn)
+    try:
+        folder: Path | None = sync_folder(conn, given)
+    except InvalidValueError:
+        if given:
+            raise
+        folder = None
+    written = int(stored.meta(conn, "sync_written_seq") or 0)
+    result = SyncStatus(
+        device, stored.meta(conn, "sync_device_name"), folder, stored.outbox_size(conn) - written
+    )
+    known = stored.peers(conn)
+    names = set(known)
+    if folder is not None and (folder / FOLDER).is_dir():
+        names |= {p.stem for p in (folder / FOLDER).glob("*.jsonl") if _is_device(p.stem)}
+    for peer in sorted(names - {device}):
+        info = known.get(peer, {})
+        unread = 0
+        if folder is not None:
+            path = folder / FOLDER / f"{peer}.jsonl"
+            if path.is_file():
+                with open(path, "rb") as handle:
+                    handle.seek(info.get("read_bytes", 0))
+                    unread = sum(1 for line in handle if line.endswith(b"\n"))
+                if not info.get("read_bytes"):
+                    unread = max(0, unread - 1)  # the header line
+        last = info.get("last_hlc")
+        result.devices.append(
+            DeviceStatus(
+                peer,
+                info.get("name"),
+                events.hlc_time(last) if last else None,
+                int(info.get("events", 0)),
+                unread,
+            )
+        )
+    return result
