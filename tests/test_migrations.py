@@ -37,9 +37,20 @@ def _schema_1_database(path: Path) -> None:
 
 
 def _user_state(conn: sqlite3.Connection) -> dict[str, list[tuple[object, ...]]]:
+    """The user's rows in the columns schema 1 had (later migrations add columns)."""
     return {
-        t: [tuple(r) for r in conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2")] for t in USER_TABLES
+        t: [tuple(r) for r in conn.execute(f"SELECT {SCHEMA_1_COLUMNS[t]} FROM {t} ORDER BY 1, 2")]
+        for t in USER_TABLES
     }
+
+
+SCHEMA_1_COLUMNS = {
+    "reading_state": "paper_id, status, changed_at, read_at, read_version",
+    "status_history": "id, batch, paper_id, old_status, new_status, changed_at, queue_position",
+    "notes": "id, paper_id, created_at, body",
+    "tags": "paper_id, tag",
+    "queue": "paper_id, position, added_at",
+}
 
 
 def test_schema_1_upgrades_with_the_users_state_intact(tmp_path: Path, mini_seed: Path) -> None:

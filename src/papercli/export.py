@@ -178,6 +178,10 @@ def _cell(value: object) -> object:
     return "" if value is None else value
 
 
+# Worked out for `show`, not part of a paper's record.
+_NOT_EXPORTED = frozenset({"prerequisite_links"})
+
+
 def _json(papers: Sequence[Paper], day: str, history: History) -> str:
     """Every field of every paper plus its status history: a backup that
     ``import_schema.parse_export`` reads back."""
@@ -185,7 +189,11 @@ def _json(papers: Sequence[Paper], day: str, history: History) -> str:
     for paper in papers:
         summary = paper_summary(paper)
         # Everything, authors as whole objects (the summary has only their names).
-        rest = {k: v for k, v in asdict(paper).items() if k not in summary or k == "authors"}
+        rest = {
+            k: v
+            for k, v in asdict(paper).items()
+            if (k not in summary or k == "authors") and k not in _NOT_EXPORTED
+        }
         changes = [dict(change) for change in history.get(paper.id, [])]
         records.append({**summary, **rest, "history": changes})
     return _dump_json(

@@ -149,7 +149,7 @@ def history(
     if paper_id is not None:
         sql += " WHERE h.paper_id = ?"
         params.append(paper_id)
-    sql += " ORDER BY h.id DESC"
+    sql += " ORDER BY h.changed_at DESC, h.id DESC"
     if limit is not None:
         sql += " LIMIT ?"
         params.append(limit)

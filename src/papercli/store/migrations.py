@@ -644,6 +644,8 @@ CREATE TRIGGER notes_uid_default AFTER INSERT ON notes WHEN new.uid IS NULL BEGI
         AND n.id < new.id) WHERE id = new.id;
 END;
 ALTER TABLE queue ADD COLUMN sort_key TEXT;
+-- History is shown by when things happened: rows arrive from other devices out of order.
+CREATE INDEX status_history_time ON status_history (changed_at, id);
 """
 
 MIGRATIONS: list[str] = [

@@ -1,0 +1,338 @@
+"""Sync between devices as a user runs it: two (or three) databases in tmp_path, one
+shared folder, `papercli --db DEVICE sync FOLDER`."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import Result
+
+Run = Callable[..., Result]
+
+
+class Device:
+    """One machine: its own database, the shared folder."""
+
+    def __init__(self, run: Run, db: Path, folder: Path, name: str) -> None:
+        self.run, self.db, self.folder, self.name = run, db, folder, name
+
+    def __call__(self, *args: str, input: str | None = None) -> Result:
+        return self.run("--db", str(self.db), *args, input=input)
+
+    def ok(self, *args: str) -> Result:
+        result = self(*args)
+        assert result.exit_code == 0, result.output
+        return result
+
+    def sync(self) -> Result:
+        return self.ok("sync", str(self.folder), "--name", self.name)
+
+    def json(self, *args: str) -> Any:
+        return json.loads(self.ok(*args, "--format", "json").stdout)
+
+    def state(self) -> dict[str, Any]:
+        """Everything a user could compare between machines: the full JSON export."""
+        export = json.loads(self.ok("export", "--format", "json").stdout)
+        export.pop("exported_on")
+        return export
+
+    def file(self) -> Path:
+        [own] = [
+            p for p in (self.folder / "papercli").glob("*.jsonl") if p.stem == self.device_id()
+        ]
+        return own
+
+    def device_id(self) -> str:
+        with sqlite3.connect(self.db) as conn:
+            return str(
+                conn.execute("SELECT value FROM meta WHERE key = 'sync_device'").fetchone()[0]
+            )
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    shared = tmp_path / "Sync"
+    shared.mkdir()
+    return shared
+
+
+@pytest.fixture
+def laptop(run: Run, tmp_path: Path, folder: Path) -> Device:
+    return Device(run, tmp_path / "laptop.db", folder, "laptop")
+
+
+@pytest.fixture
+def desktop(run: Run, tmp_path: Path, folder: Path) -> Device:
+    return Device(run, tmp_path / "desktop.db", folder, "desktop")
+
+
+def status_of(device: Device, paper: str) -> str:
+    return str(device.json("show", paper)["status"])
+
+
+def test_changes_travel_both_ways(laptop: Device, desktop: Device) -> None:
+    laptop.ok("mark-read", "lora")
+    laptop.ok("note", "lora", "rank 8 is enough")
+    laptop.ok("tag", "lora", "+peft")
+    laptop.ok("queue", "add", "qlora", "dpo")
+    first = laptop.sync()
+    assert first.stdout.startswith("first sync of laptop: ")
+    desktop.sync()
+    assert status_of(desktop, "lora") == "read"
+    assert desktop.json("show", "lora")["tags"] == ["peft"]
+    assert [n["body"] for n in desktop.json("show", "lora")["notes"]] == ["rank 8 is enough"]
+    assert [q["id"] for q in desktop.json("queue")] == ["qlora", "dpo"]
+    desktop.ok("mark-reading", "qlora")
+    desktop.sync()
+    laptop.sync()
+    assert laptop.state() == desktop.state()
+
+
+def test_the_later_change_wins_everywhere_and_both_are_in_history(
+    laptop: Device, desktop: Device
+) -> None:
+    laptop.sync()
+    desktop.sync()
+    laptop.ok("mark-read", "lora")
+    desktop.ok("mark-skipped", "lora")  # later
+    laptop.sync()
+    desktop.sync()
+    laptop.sync()
+    assert status_of(laptop, "lora") == status_of(desktop, "lora") == "skipped"
+    for device in (laptop, desktop):
+        changes = [(h["from"], h["to"]) for h in device.json("history", "lora")]
+        assert sorted(changes) == [("unread", "read"), ("unread", "skipped")]
+
+
+def editor_writing(tmp_path: Path, text: str) -> str:
+    """An $EDITOR that replaces the note with ``text``."""
+    script = tmp_path / f"editor-{len(text)}.sh"
+    script.write_text(f"#!/bin/sh\nprintf '%s\\n' '{text}' > \"$1\"\n")
+    script.chmod(0o755)
+    return str(script)
+
+
+def test_a_note_deleted_here_and_edited_there_follows_the_later(
+    laptop: Device, desktop: Device, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    laptop.ok("note", "lora", "first thoughts")
+    laptop.ok("note", "qlora", "keep me")
+    laptop.sync()
+    desktop.sync()
+    laptop.ok("note", "lora", "--delete", "1")
+    monkeypatch.setenv("EDITOR", editor_writing(tmp_path, "second thoughts"))
+    desktop.ok("note", "lora", "--edit", "1")  # later: the edit wins
+    monkeypatch.setenv("EDITOR", editor_writing(tmp_path, "edited early"))
+    laptop.ok("note", "qlora", "--edit", "1")
+    desktop.ok("note", "qlora", "--delete", "1")  # later: the delete wins
+    for device in (laptop, desktop, laptop):
+        device.sync()
+    for device in (laptop, desktop):
+        assert [n["body"] for n in device.json("show", "lora")["notes"]] == ["second thoughts"]
+        assert device.json("show", "qlora")["notes"] == []
+
+
+def test_queue_additions_on_two_devices_both_survive_in_one_order(
+    laptop: Device, desktop: Device
+) -> None:
+    laptop.ok("queue", "add", "lora", "qlora")
+    laptop.sync()
+    desktop.sync()
+    laptop.ok("queue", "add", "dpo", "--at", "1")
+    desktop.ok("queue", "add", "llama", "gpt-3")
+    desktop.ok("queue", "move", "gpt-3", "2")
+    for device in (laptop, desktop, laptop):
+        device.sync()
+    order = [q["id"] for q in laptop.json("queue")]
+    assert order == [q["id"] for q in desktop.json("queue")]
+    assert sorted(order) == ["dpo", "gpt-3", "llama", "lora", "qlora"]
+    assert order.index("dpo") < order.index("lora") < order.index("qlora")
+    assert order.index("lora") < order.index("gpt-3") < order.index("qlora")
+
+
+def test_a_paper_read_anywhere_leaves_the_queue_everywhere(laptop: Device, desktop: Device) -> None:
+    laptop.ok("queue", "add", "lora", "qlora")
+    laptop.sync()
+    desktop.sync()
+    desktop.ok("mark-read", "lora")
+    desktop.sync()
+    laptop.sync()
+    assert [q["id"] for q in laptop.json("queue")] == ["qlora"]
+
+
+def test_undo_is_a_change_too(laptop: Device, desktop: Device) -> None:
+    laptop.ok("mark-read", "lora")
+    laptop.sync()
+    desktop.sync()
+    laptop.ok("undo")
+    laptop.sync()
+    desktop.sync()
+    assert status_of(desktop, "lora") == "unread"
+    assert desktop.json("history", "lora") == []
+
+
+def test_tags_papers_prerequisites_and_watches_sync(laptop: Device, desktop: Device) -> None:
+    laptop.ok("add", "--title", "Notes on Scaling", "--year", "2024", "--author", "Ada Lovelace")
+    laptop.ok("tag", "lora", "+PEFT", "+later")
+    laptop.ok("prereq", "lora", "+transformer")
+    laptop.ok("watch", "add", "peft", "-c", "cs.CL", "-k", "LoRA")
+    laptop.sync()
+    desktop.sync()
+    assert desktop.json("show", "notes-scaling")["title"] == "Notes on Scaling"
+    assert desktop.json("show", "lora")["tags"] == ["later", "PEFT"]
+    assert {"id": "transformer", "kind": "yours"} in desktop.json("show", "lora")["read_first"]
+    assert [w["name"] for w in desktop.json("watch", "list")] == ["peft"]
+    desktop.ok("tag", "lora", "-later")
+    desktop.ok("remove", "notes-scaling", "--yes")
+    desktop.sync()
+    laptop.sync()
+    assert laptop.json("show", "lora")["tags"] == ["PEFT"]
+    assert laptop("show", "notes-scaling").exit_code == 1
+    assert laptop.state() == desktop.state()
+
+
+def test_syncing_again_changes_nothing(laptop: Device, desktop: Device) -> None:
+    laptop.ok("mark-read", "lora")
+    laptop.sync()
+    desktop.sync()
+    before = desktop.state()
+    again = desktop.sync()
+    assert "read 0, applied 0" in again.stdout
+    with sqlite3.connect(desktop.db) as conn:  # forget how far it read: it reads all again
+        conn.execute("UPDATE sync_peers SET read_bytes = 0")
+    desktop.sync()
+    assert desktop.state() == before
+
+
+def test_a_months_old_database_merges_by_when_things_happened(
+    laptop: Device, desktop: Device
+) -> None:
+    laptop.ok("mark-read", "lora")
+    desktop.ok("mark-reading", "lora")
+    with sqlite3.connect(laptop.db) as conn:  # the laptop's change was a year ago
+        conn.execute("UPDATE reading_state SET changed_at = '2025-01-01T00:00:00Z'")
+    laptop.sync()
+    desktop.sync()
+    laptop.sync()
+    assert status_of(laptop, "lora") == status_of(desktop, "lora") == "reading"
+
+
+def test_half_a_line_waits_for_the_rest(laptop: Device, desktop: Device) -> None:
+    laptop.sync()
+    laptop.ok("mark-read", "lora")
+    laptop.sync()
+    own = laptop.file()
+    whole = own.read_bytes()
+    last = whole[: len(whole) - 1].rsplit(b"\n", 1)[1] + b"\n"
+    own.write_bytes(whole[: len(whole) - len(last)] + last[:20])  # cut mid-line, as a copy might
+    desktop.sync()
+    assert status_of(desktop, "lora") == "unread"
+    own.write_bytes(whole)
+    desktop.sync()
+    assert status_of(desktop, "lora") == "read"
+
+
+def test_hostile_lines_are_skipped_and_counted_and_nothing_else_changes(
+    laptop: Device, desktop: Device
+) -> None:
+    laptop.ok("mark-read", "lora")
+    laptop.sync()
+    device = laptop.device_id()
+    good = laptop.file().read_text().splitlines()[-1]
+    late = "999999999999999-00000"  # a clock that would beat anything, were it read
+
+    def line(kind: str, key: str, value: object, **fields: str) -> str:
+        event = {"device": device, "hlc": late, "kind": kind, "key": key, "value": value}
+        return json.dumps({**event, **fields})
+
+    unread = {"status": "deleted", "changed_at": "x", "read_at": None, "read_version": None}
+    bad = [
+        "not json",
+        "[1, 2]",
+        line("status", "lora", None, device="f" * 32),
+        line("status", "lora", None, hlc="yesterday"),
+        line("drop_tables", "x", 1),
+        line("status", "qlora", unread),
+        line("note", "n1", {"paper": "lora", "created_at": "x", "body": 5}),
+        line("queue", "gpt-3", {"key": "'; DROP TABLE queue; --", "added_at": "x"}),
+    ]
+    with open(laptop.file(), "a") as handle:
+        handle.write("\n".join(bad) + "\n" + good + "\n")
+    result = desktop.sync()
+    assert status_of(desktop, "lora") == "read"
+    assert status_of(desktop, "qlora") == "unread"
+    assert desktop.json("queue") == []
+    assert result.stderr.count("skipped ") == len(bad)
+    assert "it is not JSON" in result.stderr
+    assert "which papercli does not sync" in result.stderr
+
+
+def test_a_file_from_a_newer_papercli_is_skipped_whole(laptop: Device, desktop: Device) -> None:
+    laptop.ok("mark-read", "lora")
+    laptop.sync()
+    own = laptop.file()
+    lines = own.read_text().splitlines()
+    lines[0] = lines[0].replace('"papercli_sync":1', '"papercli_sync":2')
+    own.write_text("\n".join(lines) + "\n")
+    result = desktop.sync()
+    assert "a newer papercli wrote it" in result.stderr
+    assert status_of(desktop, "lora") == "unread"
+
+
+def test_a_lost_file_is_written_again_whole(laptop: Device, desktop: Device) -> None:
+    laptop.ok("mark-read", "lora")
+    laptop.sync()
+    laptop.file().unlink()
+    laptop.sync()
+    desktop.sync()
+    assert status_of(desktop, "lora") == "read"
+
+
+def test_the_folder_is_remembered_or_taken_from_the_environment(
+    laptop: Device, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    missing = laptop("sync")
+    assert missing.exit_code == 1 and "papercli sync DIR" in missing.stderr
+    monkeypatch.setenv("PAPERCLI_SYNC_DIR", str(folder))
+    assert laptop("sync").exit_code == 0
+    monkeypatch.delenv("PAPERCLI_SYNC_DIR")
+    assert f"through {folder}" in laptop.ok("sync").stdout
+
+
+def test_status_names_devices_and_what_waits(laptop: Device, desktop: Device) -> None:
+    never = laptop.ok("sync", "status")
+    assert "has never synced" in never.stdout
+    laptop.sync()
+    desktop.sync()
+    laptop.sync()  # learns the desktop's name
+    desktop.ok("mark-read", "lora")
+    desktop.sync()
+    report = laptop.json("sync", "status")
+    assert report["name"] == "laptop" and report["unwritten"] == 0
+    [other] = report["devices"]
+    assert other["name"] == "desktop" and other["unread"] > 0
+    laptop.ok("mark-read", "qlora")
+    assert laptop.json("sync", "status")["unwritten"] > 0
+
+
+def test_what_is_not_a_folder_or_a_file_is_refused(
+    laptop: Device, folder: Path, tmp_path: Path
+) -> None:
+    plain = tmp_path / "plain.txt"
+    plain.write_text("x")
+    result = laptop("sync", str(plain))
+    assert result.exit_code == 1 and "is not a folder" in result.stderr
+    laptop.sync()
+    own = laptop.file()
+    own.unlink()
+    os.mkfifo(own)  # a FIFO where this device's file was: never written to
+    laptop.ok("mark-read", "lora")
+    refused = laptop("sync", str(folder))
+    assert refused.exit_code == 1 and "not a regular file" in refused.stderr
+    assert own.is_fifo()
