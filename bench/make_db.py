@@ -195,7 +195,10 @@ def main() -> None:
         conn.executemany("INSERT INTO paper_orgs VALUES (?, ?, ?)", paper_orgs)
         conn.executemany("INSERT INTO paper_topics VALUES (?, ?, ?)", paper_topics)
         conn.executemany("INSERT INTO reading_state VALUES (?, ?, ?, ?, ?)", states)
-        conn.execute("INSERT OR IGNORE INTO queue VALUES ('lora', 1, '2024-01-01')")
+        conn.execute(
+            "INSERT OR IGNORE INTO queue (paper_id, position, added_at)"
+            " VALUES ('lora', 1, '2024-01-01')"
+        )
         index_new_papers(conn)
         for trigger in triggers:
             conn.execute(trigger)

@@ -14,6 +14,7 @@ import re
 import shlex
 import shutil
 import sqlite3
+import subprocess
 import sys
 from collections.abc import Callable
 from functools import partial
@@ -325,6 +326,7 @@ WATCHED = [WATCH, "papercli inbox pull"]  # the inbox's examples: the recorded l
 # Examples that show something only after earlier commands (run first, in order).
 PRIOR_STATE = {
     "papercli prereq transformer --accept": ["papercli refs transformer"],
+    "papercli sync": ["papercli sync ~/Sync/papers --name laptop"],
     "papercli inbox pull": [WATCH],
     "papercli inbox pull --since 2026-11-20": [WATCH],
     "papercli inbox pull --quiet": [WATCH],
@@ -411,6 +413,21 @@ def run_example(run: Run, line: str) -> tuple[Result, str]:
     return result, output
 
 
+def make_sync_folders(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The folders the sync examples name: a shared one, and a git repository (with an
+    identity of its own, and no user or system git config read)."""
+    (home / "Sync" / "papers").mkdir(parents=True)
+    for name in ("GIT_CONFIG_GLOBAL", "GIT_CONFIG_SYSTEM"):
+        empty = home / f"{name}.cfg"
+        empty.write_text("")
+        monkeypatch.setenv(name, str(empty))
+    for name in ("GIT_AUTHOR", "GIT_COMMITTER"):
+        monkeypatch.setenv(f"{name}_NAME", "Ada")
+        monkeypatch.setenv(f"{name}_EMAIL", "ada@example.org")
+    if shutil.which("git"):
+        subprocess.run(["git", "init", "-q", str(home / "notes-repo")], check=True)
+
+
 def serve_recorded_arxiv(server: HTTPServer, monkeypatch: pytest.MonkeyPatch) -> None:
     """arXiv on 127.0.0.1, on fake time: the recorded daily listing, and a recorded search
     page for catching up."""
@@ -447,6 +464,10 @@ def test_every_help_example_returns_something(
         serve_recorded_arxiv(httpserver, monkeypatch)
     if re.match(r"papercli (refs|cited-by|related|path|prereq) ", example):
         serve_world(httpserver, monkeypatch, FakeClock())
+    if example.startswith("papercli sync"):
+        if "--git" in example and shutil.which("git") is None:
+            pytest.skip("needs git")
+        make_sync_folders(isolated_data_dir, monkeypatch)
     shutil.copyfile(fresh_db, db_path)
     (isolated_data_dir / "backups").mkdir()  # db backup ~/backups/papers.db
     monkeypatch.chdir(tmp_path)  # files the examples write land here

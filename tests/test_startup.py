@@ -106,6 +106,7 @@ NETWORK = ("httpx", "feedparser", "papercli.arxiv", "papercli.feed")
         ["path", "qlora"],
         ["prereq", "qlora"],
         ["show", "transformer", "--format", "json"],
+        ["sync", "status"],
     ],
     ids=lambda args: " ".join(args),
 )

@@ -33,9 +33,15 @@ def sync_with_git(
     """Commit this device's new events, pull (rebase), apply everyone's, push."""
     if shutil.which("git") is None:
         raise InvalidValueError("--git needs git, and it is not on PATH")
-    top = _git(folder, "rev-parse", "--show-toplevel", what="find the repository").strip()
-    if not top:
-        raise InvalidValueError(f"{folder} is not in a git work tree")
+    inside = subprocess.run(
+        ["git", "-C", str(folder), "rev-parse", "--is-inside-work-tree"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=TIMEOUT,
+    )
+    if inside.returncode != 0 or inside.stdout.strip() != "true":
+        raise InvalidValueError(f"{folder} is not in a git work tree; --git needs one")
     summary = sync.write(conn, folder, name=name)
     own = sync.own_file(folder, summary.device)
     _git(folder, "add", "--", str(own), what="add this device's file")
@@ -101,7 +107,9 @@ def _git(folder: Path, *args: str, what: str) -> str:
         raise GitError(f"git could not {what} within {TIMEOUT:.0f} s") from None
     if done.returncode != 0:
         lines = [line.strip() for line in done.stderr.splitlines() if line.strip()]
-        said = lines[-1] if lines else f"exit status {done.returncode}"
+        # git ends with hints and advice; what went wrong is its fatal: or error: line.
+        reasons = [line for line in lines if line.startswith(("fatal:", "error:"))]
+        said = (reasons or lines or [f"exit status {done.returncode}"])[0]
         said = said if len(said) <= 200 else said[:199] + "…"
         raise GitError(f"git could not {what}: {said}")
     return done.stdout

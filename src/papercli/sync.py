@@ -168,13 +168,12 @@ def read(conn: sqlite3.Connection, folder: Path, summary: SyncSummary) -> None:
     files = sorted(directory.glob("*.jsonl")) if directory.is_dir() else []
     known = stored.peers(conn)
     now = library.clock()
+    others = [p for p in files if p.stem != summary.device and _is_device(p.stem)]
+    summary.devices = len(others)  # set, not added: a git sync may read twice
     with transaction(conn):
         queue_touched = False
-        for path in files:
+        for path in others:
             device = path.stem
-            if device == summary.device or not _is_device(device):
-                continue
-            summary.devices += 1
             start = known.get(device, {}).get("read_bytes", 0)
             try:
                 size = path.stat().st_size

@@ -88,7 +88,7 @@ def sync_command(
         others = f"{summary.devices} other device{'s' if summary.devices != 1 else ''}"
         echo(
             f"synced {summary.name} with {others} through {summary.folder}: wrote"
-            f" {summary.written:,} events, read {summary.read:,}, applied {summary.applied:,}"
+            f" {_events(summary.written)}, read {summary.read:,}, applied {summary.applied:,}"
         )
     for problem in summary.skipped:
         lines = f"{problem.lines:,} line{'s' if problem.lines != 1 else ''}"
@@ -100,6 +100,10 @@ def sync_command(
         )
     for conflict in summary.conflicts:
         echo(conflict, err=True)
+
+
+def _events(count: int) -> str:
+    return f"{count:,} event{'' if count == 1 else 's'}"
 
 
 def _show_status(ctx: typer.Context, folder: str | None, output: ShowFormat) -> None:

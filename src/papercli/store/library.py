@@ -149,7 +149,8 @@ def history(
     if paper_id is not None:
         sql += " WHERE h.paper_id = ?"
         params.append(paper_id)
-    sql += " ORDER BY h.changed_at DESC, h.id DESC"
+    # Ties by the change itself, not the row id: rows from other devices arrive later.
+    sql += " ORDER BY h.changed_at DESC, h.old_status DESC, h.new_status DESC, h.id DESC"
     if limit is not None:
         sql += " LIMIT ?"
         params.append(limit)
@@ -404,7 +405,9 @@ def remove_papers(conn: sqlite3.Connection, ids: Sequence[str]) -> None:
             if pid in before:
                 changes.record(conn, batch, "state", pid, before[pid], None)
             for note_id, at, body in conn.execute(
-                "SELECT id, created_at, body FROM notes WHERE paper_id = ? ORDER BY id", (pid,)
+                "SELECT id, created_at, body FROM notes WHERE paper_id = ?"
+                " ORDER BY created_at, uid",
+                (pid,),
             ).fetchall():
                 note = {"id": note_id, "created_at": at, "body": body}
                 changes.record(conn, batch, "note", pid, note, {"id": note_id})

@@ -25,7 +25,8 @@ def history_by_paper(
     found: dict[str, list[dict[str, object]]] = {pid: [] for pid in ids}
     for pid, old, new, at in conn.execute(
         "SELECT paper_id, old_status, new_status, changed_at FROM status_history"
-        f" WHERE paper_id {IN_IDS} AND {LIVE_HISTORY} ORDER BY changed_at, id",
+        f" WHERE paper_id {IN_IDS} AND {LIVE_HISTORY}"
+        " ORDER BY changed_at, old_status, new_status, id",
         (id_list(ids),),
     ):
         found[pid].append({"old_status": old, "new_status": new, "changed_at": at})

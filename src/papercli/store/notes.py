@@ -74,7 +74,8 @@ def note(conn: sqlite3.Connection, paper_id: str, number: int) -> Note:
 
 def _note(conn: sqlite3.Connection, paper_id: str, number: int) -> tuple[int, str, str]:
     rows = conn.execute(
-        "SELECT id, created_at, body FROM notes WHERE paper_id = ? ORDER BY id", (paper_id,)
+        "SELECT id, created_at, body FROM notes WHERE paper_id = ? ORDER BY created_at, uid",
+        (paper_id,),
     ).fetchall()
     if not 1 <= number <= len(rows):
         have = f"it has {len(rows)}" if rows else "it has none"
@@ -89,7 +90,8 @@ def notes_of(conn: sqlite3.Connection, paper_id: str) -> list[Note]:
     return [
         Note(str(at), str(body))
         for at, body in conn.execute(
-            "SELECT created_at, body FROM notes WHERE paper_id = ? ORDER BY id", (paper_id,)
+            "SELECT created_at, body FROM notes WHERE paper_id = ? ORDER BY created_at, uid",
+            (paper_id,),
         )
     ]
 
@@ -107,9 +109,10 @@ def all_notes(conn: sqlite3.Connection, limit: int | None = None) -> list[PaperN
     """Every note on every paper, newest first."""
     sql = (
         "SELECT n.paper_id, coalesce(p.title, ''),"
-        " (SELECT count(*) FROM notes m WHERE m.paper_id = n.paper_id AND m.id <= n.id),"
+        " (SELECT count(*) FROM notes m WHERE m.paper_id = n.paper_id"
+        "   AND (m.created_at, m.uid) <= (n.created_at, n.uid)),"
         " n.created_at, n.body FROM notes n LEFT JOIN papers p ON p.id = n.paper_id"
-        " ORDER BY n.id DESC"
+        " ORDER BY n.created_at DESC, n.uid DESC"
     )
     if limit is not None:
         sql += f" LIMIT {int(limit)}"

@@ -72,6 +72,12 @@ def insert_paper(conn: sqlite3.Connection, paper: Paper) -> str:
     return key
 
 
+# The tables holding a paper's facts (as opposed to the user's state), by paper_id.
+FACT_TABLES = (
+    "paper_names", "paper_authors", "paper_orgs", "paper_topics", "paper_sources", "prerequisites",
+)  # fmt: skip
+
+
 # Every table with rows that hang off one paper, by the column naming it. status_history
 # is not one of them: it is the record of what happened, even to a paper since removed.
 _PAPER_ROWS = {

@@ -303,8 +303,14 @@ def _write_paper(conn: sqlite3.Connection, key: str, value: Any) -> str | None:
         if origin is not None and origin[0] == "user":
             papers.delete_paper(conn, key)
         return None
+    if origin is not None and origin[0] != "user":
+        return None  # the catalogue's: never replaced by a device's copy
     if origin is not None:
-        return None  # already here (added on both devices, or the catalogue's)
+        # Added on two devices under one id: the later addition's facts win, the user's
+        # state stays (it syncs as registers of its own).
+        for table in papers.FACT_TABLES:
+            conn.execute(f"DELETE FROM {table} WHERE paper_id = ?", (key,))
+        conn.execute("DELETE FROM papers WHERE id = ?", (key,))
     holder = None
     if value["arxiv_id"]:
         holder = conn.execute(
