@@ -125,7 +125,7 @@ def test_a_newer_catalogue_updates_facts_but_never_user_state(tmp_path, mini_see
         )
         conn.execute("INSERT INTO notes (paper_id, created_at, body) VALUES ('lora', 'x', 'mine')")
         conn.execute("INSERT INTO tags VALUES ('lora', 'must-read')")
-        conn.execute("INSERT INTO queue VALUES ('llama', 1, 'x')")
+        conn.execute("INSERT INTO queue (paper_id, position, added_at) VALUES ('llama', 1, 'x')")
         conn.execute(
             "INSERT INTO status_history (batch, paper_id, old_status, new_status, changed_at)"
             " VALUES (1, 'lora', 'unread', 'read', 'x')"

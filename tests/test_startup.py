@@ -32,6 +32,9 @@ FORBIDDEN = (
     "papercli.arxiv_taxonomy",
     # Loaded only by the commands that need them:
     "papercli.store.progress",  # stats
+    "papercli.store.sync",  # only once a device syncs
+    "papercli.sync",
+    "papercli.events",
     "papercli.seed",  # building the seed (tomllib)
     "csv",  # --format csv
     # The everyday commands take the fast path, without Typer (papercli.cli.fast):

@@ -108,7 +108,10 @@ def redo(conn: sqlite3.Connection) -> LogEntry:
 
 
 def _emit(conn: sqlite3.Connection, batch: int) -> None:
-    """Once this device syncs, what a command changed is also an event for the others."""
+    """Once this device syncs, what a command changed is also an event for the others.
+    (A device that never synced loads none of the sync code.)"""
+    if conn.execute("SELECT 1 FROM meta WHERE key = 'sync_device'").fetchone() is None:
+        return
     from papercli.store.sync import emit_batch  # sync reads the steps recorded here
 
     emit_batch(conn, batch)
