@@ -40,7 +40,7 @@ ALIGNED_ROWS = 1000
 # left-aligned.
 NUMBER_HEADERS = frozenset(
     {"#", "step", "year", "papers", "read", "reading", "unread", "skipped", "total", "read %"}
-    | {"score", "cited by"}
+    | {"score", "cited by", "events read", "not read yet"}
 )
 
 

@@ -308,6 +308,8 @@ def keep_command(
       papercli inbox keep 2411.18571 2411.07806 --queue --tag to-read
       papercli inbox --format ids -n 3 | papercli inbox keep -
     """
+    if not ids:
+        raise typer.BadParameter("name the arXiv ids to keep (- reads them from stdin)")
     tags = [" ".join(t.split()) for t in tag or []]
     if any(not t or not t.isprintable() for t in tags):
         raise InvalidValueError("a tag must be printable and not empty")
