@@ -1,0 +1,206 @@
+"""Exports are written as they are read, a chunk of papers at a time: their bytes stay
+exactly those of the whole-list writer they replaced.
+
+GOLDEN holds the SHA-256 of each export of the catalogue with a user's state on it (statuses
+with their history, an undone command, notes, tags, the queue, fetched arXiv metadata, an
+announced version, papers added by hand without a citation key), as the whole-list writer
+printed them. A deliberate change of an export's bytes (or of the catalogue) changes these:
+print the new ones with ``python -m tests.test_export_stream`` and say why in the commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import sqlite3
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from papercli import paths
+from papercli.cli import transfer
+from papercli.cli.app import app
+from papercli.models import ArxivRecord, Author, Paper, ReadStatus
+from papercli.store import arxiv_meta, base, connection, library, notes, papers
+
+EXPORTED_ON = date(2026, 11, 22)
+
+# (label, command line after `papercli export`)
+CASES: list[tuple[str, list[str]]] = [
+    *((f"all {fmt}", ["--format", fmt]) for fmt in transfer.export.FORMATS),
+    ("markdown by topic", ["--group-by", "topic"]),
+    ("markdown by year", ["--group-by", "year"]),
+    ("markdown peft by topic", ["--topic", "peft", "--group-by", "topic"]),
+    ("markdown read by year", ["--status", "read", "--status", "reading", "--group-by", "year"]),
+    ("queue json", ["--queue", "--format", "json"]),
+    ("queue bibtex by title", ["--queue", "--sort", "title", "--format", "bibtex"]),
+    ("search csv", ["--search", "lora", "--format", "csv"]),
+    ("titles reversed ris", ["--sort", "title", "--reverse", "--format", "ris"]),
+    ("added csl-json", ["--sort", "added", "--format", "csl-json"]),
+    ("nothing json", ["--year", "1990", "--format", "json"]),
+    ("nothing bibtex", ["--year", "1990", "--format", "bibtex"]),
+    ("nothing markdown by topic", ["--year", "1990", "--group-by", "topic"]),
+]
+
+GOLDEN: dict[str, str] = {
+    "all markdown": "a3980bd36ad4912c04a1f2bb95ce3b3e6cba147bc7e637a82259b4a0eab3440b",
+    "all csv": "2833533ac1704390932a555138915b2ca6ca4d258ad6db280e8beec5f98124e8",
+    "all json": "203b9543349db8bc10399d88dc66ce028608ec9f4b6d44a5e5a863920cd35ba9",
+    "all bibtex": "74efcf16d810c664fc1c649aa348999d5efeed1e65eaa681cdd2cf588496d827",
+    "all csl-json": "b479d0e20cfc7ccc08ebec4260b83f1d180750fa725c2bacbf267952fddf8ddd",
+    "all ris": "9fd7f9850d8b68aa9407f143c52211889c93e152f3e2e390c84c02f98724b22d",
+    "markdown by topic": "251225d1209040bb7a136e6ee71039afdf3d4d4a983c5191be7ec4dc6825e12d",
+    "markdown by year": "f56a1292528d925ba70e2f9c13d6b42202ff57fee60b1eb749d332fb8ef9c09e",
+    "markdown peft by topic": "5b5cc63b9355ddd22f4907927fa891258b61d42dec7f55c05aae3ae793af5288",
+    "markdown read by year": "3fb0c8279fd10ef7192fc9598ac03c47dcdabeb2a644615e01a5ec79b6ee6638",
+    "queue json": "b824f46d20039bde1672f65579ad050586e86c39167b45df667fabe462b13103",
+    "queue bibtex by title": "e5814a476a940aeef44f0194a240267f43b13ee2576a541727a4d775e6b7ac96",
+    "search csv": "cafda1c81c4638e2d87b09d17f764a3c10052925600fb494d350bb97498a675f",
+    "titles reversed ris": "64c558160aa4cfe824a1cab8da8cdb853c3a7b58f527d9064ca488d14bb99caa",
+    "added csl-json": "e7f88d29123b381bd9a1641fdb997e552174cd900b21aad8f65e08dbcbd13189",
+    "nothing json": "3bc773f8febc117899d155951ec65aad192f43393d0eba1a762be38307b416e1",
+    "nothing bibtex": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+    "nothing markdown by topic": "4447c10cc386c76e9c22745087c6dbec1ddcfe96262e259f7f0138d5d1a1c948",
+}
+
+
+def _times() -> Iterator[str]:
+    for minute in itertools.count():
+        yield f"2026-11-{1 + minute // 600:02d}T{minute // 60 % 10:02d}:{minute % 60:02d}:00Z"
+
+
+def build_library(db_path: Path) -> None:
+    """The shipped catalogue with a user's state and fetched metadata on it."""
+    times = _times()
+    saved = library.clock
+    library.clock = lambda: next(times)
+    try:
+        conn = connection.open_database(db_path, paths.seed_path())
+        _fill(conn)
+        conn.close()
+    finally:
+        library.clock = saved
+
+
+def _fill(conn: sqlite3.Connection) -> None:
+    hand = [
+        Paper(
+            id=f"by-hand-{n}",
+            title="LoRA: again, {by hand} & 100% $x^2$" if n else "Attention, once more",
+            short_name=f"By hand {n}",
+            year=2021,
+            date="2021-06",
+            kind="report" if n == 2 else "paper",
+            url=f"https://example.org/{n} (copy).pdf",
+            origin="user",
+            organizations=["Microsoft"] if n else [],
+            topics=["peft"] if n else [],
+            authors=[Author("Edward J. Hu", family="Hu", given="Edward J.")] if n else [],
+            added_at=f"2026-10-0{n + 1}T08:00:00Z",
+        )
+        for n in range(3)
+    ]
+    with base.transaction(conn):
+        for paper in hand:
+            papers.insert_paper(conn, paper)
+        # An older database's papers without a key: the export derives one, unique in it.
+        conn.execute("UPDATE papers SET citation_key = NULL WHERE origin = 'user'")
+        record = ArxivRecord(
+            arxiv_id="2106.09685",
+            version=2,
+            title="LoRA: Low-Rank Adaptation of Large Language Models",
+            abstract="We propose {LoRA}.\nIt freezes $W_0$ & trains 0.01% — 读.",
+            authors=[Author("Edward J. Hu", ("Microsoft",)), Author("Yelong Shen")],
+            published="2021-06-17T17:37:18Z",
+            updated="2021-10-16T19:36:22Z",
+            primary_category="cs.CL",
+            categories=["cs.CL", "cs.LG"],
+            dois=["10.48550/arXiv.2106.09685"],
+            journal_ref=None,
+            comment="Draft V2",
+            abs_url="https://arxiv.org/abs/2106.09685v2",
+            pdf_url="https://arxiv.org/pdf/2106.09685v2",
+        )
+        arxiv_meta.store_arxiv_record(conn, "lora", record, "2026-10-29T12:00:00Z")
+    library.queue_add(conn, ["qlora", "by-hand-1", "transformer", "lora", "gpt-3"])
+    library.set_status(conn, ["transformer", "lora", "by-hand-2"], ReadStatus.READING)
+    library.set_status(conn, ["transformer", "lora"], ReadStatus.READ)
+    library.set_status(conn, ["gpt-2"], ReadStatus.SKIPPED)
+    library.set_status(conn, ["qlora"], ReadStatus.READ)
+    library.undo(conn)  # its history stays, marked undone: the export leaves it out
+    with base.transaction(conn):  # a version newer than the one read
+        conn.execute("INSERT INTO announced_versions VALUES ('lora', 3, '2026-11-20', 0)")
+    notes.add_note(conn, "lora", '读完了。\nKey idea: ΔW = BA, "rank" 4; see {1}')
+    notes.add_note(conn, "lora", "second, | with a bar")
+    notes.add_note(conn, "by-hand-1", "mine")
+    notes.change_tags(conn, ["lora", "qlora", "by-hand-0"], ["peft-week", "必读"], [])
+    notes.change_tags(conn, ["transformer"], ["classic"], [])
+
+
+@pytest.fixture
+def fixed_day(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Day(date):
+        @classmethod
+        def today(cls) -> Day:
+            return cls(EXPORTED_ON.year, EXPORTED_ON.month, EXPORTED_ON.day)
+
+    monkeypatch.setattr(transfer, "date", Day)
+
+
+@pytest.fixture
+def rich_library(db_path: Path, fixed_day: None) -> Path:
+    build_library(db_path)
+    return db_path
+
+
+def export_all(run: Callable[..., Result]) -> dict[str, str]:
+    outputs = {}
+    for label, args in CASES:
+        result = run("export", *args)
+        assert (result.exit_code, result.stderr) == (0, ""), (label, result.output)
+        outputs[label] = result.stdout
+    return outputs
+
+
+def digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@pytest.mark.parametrize(("label", "args"), CASES, ids=[label for label, _ in CASES])
+def test_export_bytes_are_unchanged(run, rich_library, label, args):
+    result = run("export", *args)
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert digest(result.stdout) == GOLDEN[label]
+
+
+@pytest.mark.parametrize("fmt", transfer.export.FORMATS)
+def test_a_file_holds_the_bytes_of_stdout(run, rich_library, tmp_path, fmt):
+    target = tmp_path / f"out.{fmt}"
+    result = run("export", "--format", fmt, "-o", str(target))
+    assert result.exit_code == 0
+    assert result.stdout == ""
+    assert result.stderr.startswith(f"wrote 79 papers to {target}")
+    assert digest(target.read_bytes().decode()) == GOLDEN[f"all {fmt}"]
+
+
+if __name__ == "__main__":
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "papercli.db"
+        build_library(path)
+        runner = CliRunner()
+        transfer.date = type(  # type: ignore[misc]
+            "Day", (date,), {"today": classmethod(lambda cls: EXPORTED_ON)}
+        )
+
+        def invoke(*args: str) -> Result:
+            return runner.invoke(app, ["--db", str(path), *args])
+
+        print("GOLDEN = {")
+        for label, text in export_all(invoke).items():
+            print(f'    "{label}": "{digest(text)}",')
+        print("}")
