@@ -279,20 +279,22 @@ def add_command(
                 conn, arxiv_refs, client, slug=slug, topics=topic or [], queue=queue
             )
         except fetching.AddStopped as stopped:
-            _report_added(stopped.summary)
+            report_added(stopped.summary)
             raise
-    _report_added(summary)
+    report_added(summary)
     if summary.unanswered:
         raise typer.Exit(EXIT_NETWORK)
     if not summary.ok:
         raise typer.Exit(EXIT_USER)
 
 
-def _report_added(summary: AddSummary) -> None:
+def report_added(summary: AddSummary, *, aside: bool = False) -> None:
+    """What an add did, for people: added and queued on stdout (on stderr too when
+    ``aside``, where the add is not the command's output), the rest on stderr."""
     for paper in summary.added:
-        echo(f"added {paper.id}: {paper.title} ({paper.year})")
+        echo(f"added {paper.id}: {paper.title} ({paper.year})", err=aside)
     if summary.queued:
-        echo(f"queued {', '.join(summary.queued)}")
+        echo(f"queued {', '.join(summary.queued)}", err=aside)
     for arxiv_id, pid in summary.existing:
         echo(f"{arxiv_id} is already in your list as {pid}", err=True)
     for arxiv_id in summary.not_found:

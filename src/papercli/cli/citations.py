@@ -359,12 +359,12 @@ def path_command(
     target = graph.subject(conn, ref)
     path = graph.reading_path(conn, target, s2_client, refresh=refresh)
     if add and path.new:
-        from papercli.cli.arxiv_commands import new_client
+        from papercli.cli.arxiv_commands import new_client, report_added
         from papercli.fetching import add_papers
 
         with new_client() as client:
             summary = add_papers(conn, [s.arxiv_id for s in path.new if s.arxiv_id], client)
-        echo(f"added {', '.join(p.id for p in summary.added)}", err=True)
+        report_added(summary, aside=True)  # the path itself is this command's output
         path = graph.reading_path(conn, graph.subject(conn, ref), s2_client)
     records: list[dict[str, object]] = [
         {
