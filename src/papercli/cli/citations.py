@@ -175,13 +175,10 @@ def refs_command(
             echo(f"Semantic Scholar does not know {', '.join(unknown)}", err=True)
         echo(ATTRIBUTION, err=True)
         return
-    state(ctx).page()
     assert ref is not None
-    found = graph.neighbours(
-        conn, graph.subject(conn, ref), "references", s2_client, refresh=refresh
+    _show_neighbours(
+        ctx, ref, "references", in_list=in_list, limit=limit, refresh=refresh, output=output
     )
-    shown = [p for p in found.papers if p.paper_id is not None or not in_list]
-    _emit(found, shown[:limit] if limit else shown, output, "references")
 
 
 def cited_by_command(
@@ -208,13 +205,27 @@ def cited_by_command(
       papercli cited-by lora
       papercli cited-by lora --in-list --format json
     """
+    _show_neighbours(
+        ctx, ref, "citations", in_list=in_list, limit=limit, refresh=refresh, output=output
+    )
+
+
+def _show_neighbours(
+    ctx: typer.Context,
+    ref: str,
+    direction: str,
+    *,
+    in_list: bool,
+    limit: int,
+    refresh: bool,
+    output: ListFormat,
+) -> None:
+    """refs and cited-by: a paper's references or citations, as asked."""
     state(ctx).page()
     conn = connect(ctx)
-    found = graph.neighbours(
-        conn, graph.subject(conn, ref), "citations", s2_client, refresh=refresh
-    )
+    found = graph.neighbours(conn, graph.subject(conn, ref), direction, s2_client, refresh=refresh)
     shown = [p for p in found.papers if p.paper_id is not None or not in_list]
-    _emit(found, shown[:limit] if limit else shown, output, "citations")
+    _emit(found, shown[:limit] if limit else shown, output, direction)
 
 
 def related_command(
