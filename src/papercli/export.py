@@ -1,7 +1,9 @@
 """Turn papers into text for other tools: notes, spreadsheets, backups and reference managers.
 
-Pure functions: the CLI decides where the returned text goes. Every format ends its lines with
-``\\n`` (RIS included: Zotero, EndNote, JabRef and Mendeley all read LF), so write the text with
+Pure functions: the CLI decides where the text goes. ``stream_papers`` gives it piece by piece
+from papers that arrive a chunk at a time, so that an export of any size holds one chunk;
+``export_papers`` gives the same text whole. Every format ends its lines with ``\\n`` (RIS
+included: Zotero, EndNote, JabRef and Mendeley all read LF), so write the text with
 ``newline=""`` to keep it byte-identical on every platform.
 
 The citation formats agree on what a paper is: ``conference`` or ``journal`` by its venue
@@ -16,12 +18,13 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import re
-import unicodedata
-from collections.abc import Mapping, Sequence
-from dataclasses import asdict
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import fields, is_dataclass
 from datetime import date
+from typing import Any, Protocol
 
 from papercli import names
 from papercli.errors import InvalidValueError
@@ -33,6 +36,9 @@ JSON_MARKER = "papercli-export"
 JSON_VERSION = 1
 
 History = Mapping[str, Sequence[Mapping[str, object]]]
+Chunk = tuple[Sequence[Paper], History]
+"""Some of the papers, in export order, with the status history of each (JSON only)."""
+_Keyed = tuple[Sequence[Paper], Sequence[str]]  # some papers and their citation keys
 
 # work type -> (BibTeX entry type, CSL type, RIS type)
 _TYPES = {
@@ -43,6 +49,30 @@ _TYPES = {
     "report": ("techreport", "report", "RPRT"),
     "other": ("misc", "article", "GEN"),
 }
+
+
+class GivenKeys(Protocol):
+    """The citation keys an export has given so far, lowercased. A set holds them for one
+    list; a streamed export of a million papers keeps them out of memory (``merge``)."""
+
+    def given(self, keys: Collection[str]) -> Collection[str]:
+        """Those of ``keys`` given already."""
+        ...
+
+    def add(self, keys: Sequence[str]) -> None: ...
+
+
+class KeySet:
+    """``GivenKeys`` in memory."""
+
+    def __init__(self) -> None:
+        self._keys: set[str] = set()
+
+    def given(self, keys: Collection[str]) -> Collection[str]:
+        return self._keys.intersection(keys)
+
+    def add(self, keys: Sequence[str]) -> None:
+        self._keys.update(keys)
 
 
 def export_papers(
@@ -59,6 +89,27 @@ def export_papers(
 
     ``topics_first``: the topics a listing was filtered by, which Markdown sections by topic
     put a paper under before its other topics."""
+    check_format(fmt, group_by)
+    if group_by is not None:
+        section = section_of(group_by, topics_first)
+        first: dict[str, int] = {}
+        for paper in papers:
+            first.setdefault(section(paper), len(first))
+        papers = sorted(papers, key=lambda paper: first[section(paper)])  # stable
+    text = stream_papers(
+        [(papers, history or {})],
+        fmt,
+        count=len(papers),
+        title=title,
+        exported_on=exported_on,
+        group_by=group_by,
+        topics_first=topics_first,
+    )
+    return "".join(text)
+
+
+def check_format(fmt: str, group_by: str | None = None) -> None:
+    """Refuse an unknown format, or a grouping the format does not have."""
     if fmt not in FORMATS:
         known = ", ".join(FORMATS)
         raise InvalidValueError(f"unknown export format {fmt!r} (expected one of: {known})")
@@ -67,19 +118,42 @@ def export_papers(
         raise InvalidValueError(f"cannot group by {group_by!r} (expected one of: {known})")
     if group_by is not None and fmt != "markdown":
         raise InvalidValueError(f"grouping only applies to markdown, not to {fmt}")
+
+
+def stream_papers(
+    chunks: Iterable[Chunk],
+    fmt: str,
+    *,
+    count: int,
+    title: str = "Reading list",
+    exported_on: date | str,
+    group_by: str | None = None,
+    topics_first: Sequence[str] = (),
+    keys: GivenKeys | None = None,
+) -> Iterator[str]:
+    """The text of ``export_papers`` in pieces, a piece per chunk of papers (and a head and
+    a tail), each as soon as its chunk arrives. Checks its options before it returns.
+
+    ``count``: how many papers the chunks hold (Markdown says so at the top). Grouped
+    Markdown needs each section's papers together, its sections in the order of their first
+    paper in the listing (``section_of`` names a paper's section). ``keys``: where to keep
+    the citation keys given, which must stay unique across chunks (a set by default)."""
+    check_format(fmt, group_by)
     day = exported_on if isinstance(exported_on, str) else exported_on.isoformat()
     if fmt == "markdown":
-        return _markdown(papers, title, day, group_by, topics_first)
+        return _markdown(chunks, title, day, count, group_by, topics_first)
     if fmt == "csv":
-        return _csv(papers)
+        return _csv(chunks)
     if fmt == "json":
-        return _json(papers, day, history or {})
-    keys = _citation_keys(papers)
+        return _json(chunks, day)
+    keyed = _keyed(chunks, keys or KeySet())
     if fmt == "bibtex":
-        return _bibtex(papers, keys)
+        return _bibtex(keyed)
     if fmt == "csl-json":
-        return _dump_json([_csl_item(p, k) for p, k in zip(papers, keys, strict=True)])
-    return "\n".join(_ris_record(p, k) for p, k in zip(papers, keys, strict=True))
+        return _json_array(
+            [_csl_item(p, k) for p, k in zip(papers, keys, strict=True)] for papers, keys in keyed
+        )
+    return _ris(keyed)
 
 
 # --- Markdown ------------------------------------------------------------------------------------
@@ -89,12 +163,13 @@ _URL_UNSAFE = str.maketrans({" ": "%20", "(": "%28", ")": "%29", "<": "%3C", ">"
 
 
 def _markdown(
-    papers: Sequence[Paper],
+    chunks: Iterable[Chunk],
     title: str,
     day: str,
+    count: int,
     group_by: str | None,
-    topics_first: Sequence[str] = (),
-) -> str:
+    topics_first: Sequence[str],
+) -> Iterator[str]:
     """A checklist: read papers are ticked, papers being read marked ``[/]``, skipped ones
     ticked and struck through; a legend under the heading says so.
 
@@ -102,22 +177,33 @@ def _markdown(
     listing's sort order carries over; a paper goes under the first of its topics the
     listing was filtered by, else its first topic, or ``(no topic)``.
     """
-    count = f"{len(papers)} paper" + ("" if len(papers) == 1 else "s")
+    noun = f"{count} paper" + ("" if count == 1 else "s")
     legend = "`[x]` read · `[/]` reading · `[ ]` unread · ~~struck through~~ skipped"
-    lines = [f"# {_md(title)}", "", f"Exported {day} · {count} · {legend}"]
-    groups: dict[str, list[Paper]] = {}
-    for paper in papers:
-        if group_by == "topic":
-            preferred = [t for t in paper.topics if t in topics_first]
-            heading = (preferred or paper.topics or ["(no topic)"])[0]
-        else:
-            heading = str(paper.year) if group_by == "year" else ""
-        groups.setdefault(heading, []).append(paper)
-    for heading, members in groups.items():
-        if heading:
-            lines += ["", f"## {_md(heading)}"]
-        lines += ["", *(_md_item(paper) for paper in members)]
-    return "\n".join(lines) + "\n"
+    yield f"# {_md(title)}\n\nExported {day} · {noun} · {legend}"
+    section = section_of(group_by, topics_first) if group_by else lambda paper: ""
+    current: str | None = None
+    for papers, _ in chunks:
+        lines = []
+        for paper in papers:
+            heading = section(paper)
+            if heading != current:
+                lines.append(f"\n\n## {_md(heading)}\n" if heading else "\n")
+                current = heading
+            lines.append("\n" + _md_item(paper))
+        yield "".join(lines)
+    yield "\n"
+
+
+def section_of(group_by: str, topics_first: Sequence[str] = ()) -> Callable[[Paper], str]:
+    """The heading a paper goes under in Markdown sections by ``group_by`` (topic or year)."""
+    if group_by == "year":
+        return lambda paper: str(paper.year)
+
+    def topic(paper: Paper) -> str:
+        preferred = [t for t in paper.topics if t in topics_first]
+        return (preferred or paper.topics or ["(no topic)"])[0]
+
+    return topic
 
 
 def _md_item(paper: Paper) -> str:
@@ -152,24 +238,27 @@ CSV_COLUMNS = (
 )
 
 
-def _csv(papers: Sequence[Paper]) -> str:
+def _csv(chunks: Iterable[Chunk]) -> Iterator[str]:
     """One row per paper: lists joined by ``"; "``, notes as ``created_at: body`` by ``" | "``."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
-    for paper in papers:
-        row: dict[str, object] = {
-            **paper_summary(paper),
-            "status_changed_at": paper.status_changed_at,
-            "read_at": paper.read_at,
-            "queue_position": paper.queue_position,
-            "tags": paper.tags,
-            "notes": " | ".join(f"{n.created_at}: {n.body}" for n in paper.notes),
-            "authors": [a.name for a in paper.authors],
-            "abstract": paper.abstract,
-        }
-        writer.writerow([_cell(row[column]) for column in CSV_COLUMNS])
-    return out.getvalue()
+    for papers, _ in itertools.chain([((), {})], chunks):  # the header first, on its own
+        for paper in papers:
+            row: dict[str, object] = {
+                **paper_summary(paper),
+                "status_changed_at": paper.status_changed_at,
+                "read_at": paper.read_at,
+                "queue_position": paper.queue_position,
+                "tags": paper.tags,
+                "notes": " | ".join(f"{n.created_at}: {n.body}" for n in paper.notes),
+                "authors": [a.name for a in paper.authors],
+                "abstract": paper.abstract,
+            }
+            writer.writerow([_cell(row[column]) for column in CSV_COLUMNS])
+        yield out.getvalue()
+        out.seek(0)
+        out.truncate()
 
 
 def _cell(value: object) -> object:
@@ -182,27 +271,84 @@ def _cell(value: object) -> object:
 _NOT_EXPORTED = frozenset({"prerequisite_links"})
 
 
-def _json(papers: Sequence[Paper], day: str, history: History) -> str:
+def _json(chunks: Iterable[Chunk], day: str) -> Iterator[str]:
     """Every field of every paper plus its status history: a backup that
     ``import_schema.parse_export`` reads back."""
-    records = []
-    for paper in papers:
-        summary = paper_summary(paper)
-        # Everything, authors as whole objects (the summary has only their names).
-        rest = {
-            k: v
-            for k, v in asdict(paper).items()
-            if (k not in summary or k == "authors") and k not in _NOT_EXPORTED
-        }
-        changes = [dict(change) for change in history.get(paper.id, [])]
-        records.append({**summary, **rest, "history": changes})
-    return _dump_json(
-        {"format": JSON_MARKER, "version": JSON_VERSION, "exported_on": day, "papers": records}
-    )
+    head = {"format": JSON_MARKER, "version": JSON_VERSION, "exported_on": day, "papers": []}
+    # The text of the whole document, with the papers' records inside its empty list.
+    opening, closing = _dump_json(head).rsplit("[]", 1)
+    records = ((_record(paper, history) for paper in papers) for papers, history in chunks)
+    pieces = _json_items(records, depth=2)
+    first = next(pieces, None)
+    if first is None:
+        yield opening + "[]" + closing
+        return
+    yield opening + "[" + first
+    yield from pieces
+    yield "\n  ]" + closing
+
+
+def _record(paper: Paper, history: History) -> dict[str, object]:
+    summary = paper_summary(paper)
+    # Everything, authors as whole objects (the summary has only their names).
+    rest = {
+        k: v
+        for k, v in _fields(paper).items()
+        if (k not in summary or k == "authors") and k not in _NOT_EXPORTED
+    }
+    changes = [dict(change) for change in history.get(paper.id, [])]
+    return {**summary, **rest, "history": changes}
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _fields(item: Any) -> dict[str, object]:
+    """``asdict`` for writing out (it took half of a JSON export's time): the dataclasses in
+    lists (authors, notes) become dicts too, but nothing is deep-copied."""
+    kind = type(item)
+    if kind not in _FIELD_NAMES:
+        _FIELD_NAMES[kind] = tuple(field.name for field in fields(item))
+    found: dict[str, object] = {}
+    for name in _FIELD_NAMES[kind]:
+        value = getattr(item, name)
+        if isinstance(value, list) and value and is_dataclass(value[0]):
+            value = [_fields(member) for member in value]
+        found[name] = value
+    return found
 
 
 def _dump_json(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, indent=2) + "\n"
+
+
+def _json_items(chunks: Iterable[Iterable[object]], depth: int = 1) -> Iterator[str]:
+    """The items of a JSON array ``depth`` levels deep, as ``_dump_json`` lays them out
+    (each on new lines, commas between), a piece per chunk. Strings in JSON never hold a raw
+    newline, so every newline of an item's text starts one of its lines."""
+    indent = "\n" + "  " * depth
+    separator = ""
+    for items in chunks:
+        texts = [json.dumps(item, ensure_ascii=False, indent=2) for item in items]
+        if texts:
+            yield (
+                separator
+                + indent
+                + ("," + indent).join(text.replace("\n", indent) for text in texts)
+            )
+            separator = ","
+
+
+def _json_array(chunks: Iterable[Iterable[object]]) -> Iterator[str]:
+    """``_dump_json`` of a list, its items a chunk at a time."""
+    pieces = _json_items(chunks)
+    first = next(pieces, None)
+    if first is None:
+        yield "[]\n"
+        return
+    yield "[" + first
+    yield from pieces
+    yield "\n]\n"
 
 
 # --- What the citation formats share -------------------------------------------------------------
@@ -267,27 +413,48 @@ def _people(paper: Paper) -> list[Author]:
     return [Author(org, family=org, literal=True) for org in paper.organizations]
 
 
-def _citation_keys(papers: Sequence[Paper]) -> list[str]:
+def _keyed(chunks: Iterable[Chunk], given: GivenKeys) -> Iterator[_Keyed]:
+    """Each chunk's papers with their citation keys, unique across the chunks."""
+    for papers, _ in chunks:
+        yield papers, _citation_keys(papers, given)
+
+
+def _citation_keys(papers: Sequence[Paper], given: GivenKeys) -> list[str]:
     """Each paper's stored key; a paper without one (or repeating one already used in this
     export) gets a derived key with ``a``, ``b``, ... appended until unique."""
-    keys: list[str] = []
+    stems = [paper.citation_key or _derived_stem(paper) for paper in papers]
+    asked = {stem.lower() for stem in stems}
+    before = set(given.given(asked))  # in earlier chunks: one question for the whole chunk
     used: set[str] = set()
-    for paper in papers:
-        people = _people(paper)
-        first = people[0].family_name if people else None
-        stem = paper.citation_key or names.citation_key_stem(
-            first, paper.year, paper.title, paper.id
-        )
-        key = names.unique_key(stem, lambda k: k.lower() in used)
+
+    def taken(key: str) -> bool:
+        low = key.lower()
+        if low in used or low in before:
+            return True
+        return low not in asked and bool(given.given({low}))
+
+    keys = []
+    for stem in stems:
+        key = names.unique_key(stem, taken)
         used.add(key.lower())
         keys.append(key)
+    given.add([key.lower() for key in keys])
     return keys
+
+
+def _derived_stem(paper: Paper) -> str:
+    people = _people(paper)
+    first = people[0].family_name if people else None
+    return names.citation_key_stem(first, paper.year, paper.title, paper.id)
+
+
+# Control characters (Unicode's Cc) that are not whitespace: every other Cc is.
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]")
 
 
 def _one_line(text: str) -> str:
     """Whitespace runs (newlines included) become one space; other control characters go."""
-    kept = "".join(c for c in text if c.isspace() or unicodedata.category(c) != "Cc")
-    return " ".join(kept.split())
+    return " ".join(_CONTROL.sub("", text).split())
 
 
 # --- BibTeX --------------------------------------------------------------------------------------
@@ -331,13 +498,22 @@ def _bibtex_name(author: Author) -> str:
     return ", ".join(_latex(part) for part in parts if part)
 
 
-def _bibtex(papers: Sequence[Paper], keys: Sequence[str]) -> str:
+def _bibtex(chunks: Iterable[_Keyed]) -> Iterator[str]:
     """``@inproceedings``/``@article`` for published papers, ``@techreport`` for reports, else
     ``@misc`` as arXiv does; always the arXiv eprint when there is one.
 
     Titles sit in a second pair of braces so styles keep their capitals (``{LoRA}``); the month
-    is the ``jan``..``dec`` macro; titles and abstracts lose their line breaks.
+    is the ``jan``..``dec`` macro; titles and abstracts lose their line breaks. Each chunk goes
+    through bibtexparser's writer on its own, the entries of two chunks apart as within one.
     """
+    separator = ""
+    for papers, keys in chunks:
+        if papers:
+            yield separator + _bibtex_chunk(papers, keys)
+            separator = "\n"
+
+
+def _bibtex_chunk(papers: Sequence[Paper], keys: Sequence[str]) -> str:
     from bibtexparser.entrypoint import write_string
     from bibtexparser.library import Library
     from bibtexparser.middlewares import MonthAbbreviationMiddleware, default_unparse_stack
@@ -371,7 +547,7 @@ def _bibtex(papers: Sequence[Paper], keys: Sequence[str]) -> str:
         kept = [Field(name, value) for name, value in values.items() if value]
         library.add(Entry(_TYPES[work][0], key, kept))
     layout = BibtexFormat()  # type: ignore[no-untyped-call]
-    layout.block_separator = "\n"
+    layout.block_separator = "\n"  # also between chunks: see _bibtex
     # The library is thrown away after writing, so the middlewares may change its entries in
     # place rather than deep-copy each one (which bibtexparser warns about on large exports).
     stack = [
@@ -427,6 +603,16 @@ def _ris_name(author: Author) -> str:
     if author.literal:
         return author.family_name
     return ", ".join(part for part in (author.family_name, author.given, author.suffix) if part)
+
+
+def _ris(chunks: Iterable[_Keyed]) -> Iterator[str]:
+    """RIS records, a blank line between two."""
+    separator = ""
+    for papers, keys in chunks:
+        if papers:
+            records = [_ris_record(p, k) for p, k in zip(papers, keys, strict=True)]
+            yield separator + "\n".join(records)
+            separator = "\n"
 
 
 def _ris_record(paper: Paper, key: str) -> str:

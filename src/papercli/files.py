@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from papercli.errors import InvalidValueError
@@ -58,6 +59,13 @@ def write_atomic(path: Path, text: str) -> None:
 
     The old file, if any, stays intact until the new one is complete.
     """
+    write_atomic_pieces(path, [text])
+
+
+def write_atomic_pieces(path: Path, pieces: Iterable[str]) -> None:
+    """``write_atomic`` of the text ``pieces`` make, each written as it comes: an export
+    of any size never holds its whole text. A failure while the pieces are made (or
+    written) leaves no new file and the old one as it was."""
     mode = check_target(path)
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -67,7 +75,8 @@ def write_atomic(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             os.fchmod(handle.fileno(), mode)
-            handle.write(text)
+            for piece in pieces:
+                handle.write(piece)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)

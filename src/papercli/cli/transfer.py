@@ -1,6 +1,7 @@
 """Moving papers out of (and into) papercli: ``export`` and ``import``."""
 
 import sqlite3
+from collections.abc import Iterable
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -23,7 +24,7 @@ from papercli.cli.options import (
     Year,
 )
 from papercli.errors import EXIT_USER
-from papercli.files import write_atomic
+from papercli.files import write_atomic_pieces
 from papercli.models import Selection
 from papercli.store import library, merge, papers
 
@@ -113,24 +114,35 @@ def export_command(
         sort=sort or SortKey.DATE,
         reverse=reverse,
     )
-    if queue:
-        ids = _from_queue(conn, chosen, sorted_by_option=sort is not None)
-    else:
-        ids = list(papers.selected_ids(conn, chosen))
-    text = export.export_papers(
-        merge.full_papers(conn, ids),
-        str(output_format),
-        title=title,
-        exported_on=date.today(),
-        group_by=str(group_by) if group_by else None,
-        history=merge.history_by_paper(conn, ids) if output_format is ExportFormat.JSON else None,
-        topics_first=papers.resolve_topics(conn, topic) if topic else (),
-    )
-    if output is None:
-        write(text)  # the export itself, exact
-    else:
-        write_atomic(output, text)
-        echo(f"wrote {len(ids)} papers to {output}", err=True)
+    fmt = str(output_format)
+    grouping = str(group_by) if group_by else None
+    export.check_format(fmt, grouping)
+    with merge.ExportReader(conn) as reader:
+        topics_first = papers.resolve_topics(conn, topic) if topic else ()
+        if queue:
+            ids: Iterable[str] = _from_queue(conn, chosen, sorted_by_option=sort is not None)
+        else:
+            ids = papers.selected_ids(conn, chosen)
+        section_of = export.section_of(grouping, topics_first) if grouping else None
+        count = reader.stage(ids, section_of)
+        # Read, rendered and written a chunk of papers at a time, in bounded memory.
+        text = export.stream_papers(
+            reader.papers(with_history=output_format is ExportFormat.JSON),
+            fmt,
+            count=count,
+            title=title,
+            exported_on=date.today(),
+            group_by=grouping,
+            topics_first=topics_first,
+            keys=reader,
+        )
+        if output is None:
+            for piece in text:
+                write(piece)  # the export itself, exact
+        else:
+            write_atomic_pieces(output, text)
+    if output is not None:
+        echo(f"wrote {count} papers to {output}", err=True)
         if output_format is ExportFormat.CSL_JSON and output.suffix.lower() != ".json":
             echo(
                 f"warning: pandoc reads CSL-JSON only from a .json file;"
