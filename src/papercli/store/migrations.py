@@ -638,9 +638,10 @@ ALTER TABLE notes ADD COLUMN uid TEXT;
 UPDATE notes SET uid = paper_id || '@' || created_at || '#' || (SELECT count(*) FROM notes n
     WHERE n.paper_id = notes.paper_id AND n.created_at = notes.created_at AND n.id < notes.id);
 CREATE UNIQUE INDEX notes_uid ON notes (uid);
--- Notes are numbered and listed by time (ties by uid), the same on every device.
+-- A paper's notes are numbered by time (ties by uid), the same on every device; all
+-- notes are listed by time.
 CREATE INDEX notes_paper_time ON notes (paper_id, created_at, uid);
-CREATE INDEX notes_time ON notes (created_at, uid);
+CREATE INDEX notes_time ON notes (created_at);  -- then by id, as written
 CREATE TRIGGER notes_uid_default AFTER INSERT ON notes WHEN new.uid IS NULL BEGIN
     UPDATE notes SET uid = new.paper_id || '@' || new.created_at || '#' || (SELECT count(*)
         FROM notes n WHERE n.paper_id = new.paper_id AND n.created_at = new.created_at

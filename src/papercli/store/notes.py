@@ -112,7 +112,7 @@ def all_notes(conn: sqlite3.Connection, limit: int | None = None) -> list[PaperN
         " (SELECT count(*) FROM notes m WHERE m.paper_id = n.paper_id"
         "   AND (m.created_at, m.uid) <= (n.created_at, n.uid)),"
         " n.created_at, n.body FROM notes n LEFT JOIN papers p ON p.id = n.paper_id"
-        " ORDER BY n.created_at DESC, n.uid DESC"
+        " ORDER BY n.created_at DESC, n.id DESC"  # within a second, as written here
     )
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
