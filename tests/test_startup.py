@@ -33,6 +33,7 @@ FORBIDDEN = (
     # Loaded only by the commands that need them:
     "papercli.store.progress",  # stats
     "papercli.store.sync",  # only once a device syncs
+    "uuid",  # 13 ms to import: random ids come from os.urandom
     "papercli.sync",
     "papercli.events",
     "papercli.seed",  # building the seed (tomllib)

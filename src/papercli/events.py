@@ -11,8 +11,8 @@ clock the device has seen, so a change made after seeing another sorts after it.
 from __future__ import annotations
 
 import json
+import os
 import re
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +27,7 @@ SEP = "\x1f"
 
 
 def new_device_id() -> str:
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()  # random, as uuid4 (whose import costs 13 ms)
 
 
 def next_hlc(last: str | None, now_ms: int) -> str:
@@ -72,7 +72,7 @@ def header_line(device: str) -> str:
 
 
 def event_line(device: str, hlc: str, kind: str, key: str, value: Any) -> str:
-    event = {"id": uuid.uuid4().hex, "device": device, "hlc": hlc, "kind": kind, "key": key}
+    event = {"id": os.urandom(16).hex(), "device": device, "hlc": hlc, "kind": kind, "key": key}
     return json.dumps({**event, "value": value}, ensure_ascii=False, separators=(",", ":"))
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from papercli.errors import InvalidValueError, NotFoundError
 from papercli.models import Paper, ReadStatus
 from papercli.reading_order import reading_order
-from papercli.store import changes, graph, notes, papers
+from papercli.store import changes, notes, papers
 from papercli.store.base import transaction
 from papercli.store.changes import renumber_queue
 
@@ -354,6 +354,8 @@ def queue_ids(conn: sqlite3.Connection, limit: int | None = None) -> list[str]:
 def reading_path(conn: sqlite3.Connection, paper_id: str) -> list[str]:
     """The paper's prerequisites (curated, the user's and suggested), transitively, in an
     order that respects them: oldest foundations first, the paper itself last."""
+    from papercli.store import graph  # only paths need it: everyday commands start faster
+
     needs: dict[str, set[str]] = {}
     frontier = [paper_id]
     while frontier:
