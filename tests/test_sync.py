@@ -336,3 +336,20 @@ def test_what_is_not_a_folder_or_a_file_is_refused(
     refused = laptop("sync", str(folder))
     assert refused.exit_code == 1 and "not a regular file" in refused.stderr
     assert own.is_fifo()
+
+
+def test_a_queue_filled_one_paper_at_a_time_keeps_short_keys(
+    laptop: Device, desktop: Device
+) -> None:
+    """Appending again and again lengthens sort keys; papercli spreads them afresh, so that
+    another device always accepts them (a key is at most 200 characters)."""
+    laptop.sync()
+    ids = laptop.ok("list", "--format", "ids").stdout.split()
+    for paper in ids:
+        laptop.ok("queue", "add", paper)
+    laptop.sync()
+    result = desktop.sync()
+    assert "skipped" not in result.stderr
+    assert [q["id"] for q in desktop.json("queue")] == ids
+    with sqlite3.connect(laptop.db) as conn:
+        assert max(len(k) for (k,) in conn.execute("SELECT sort_key FROM queue")) <= 64

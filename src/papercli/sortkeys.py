@@ -32,18 +32,11 @@ def between(low: str | None, high: str | None) -> str:
         position += 1
 
 
-def spread(count: int) -> list[str]:
-    """``count`` keys in order, evenly apart: places for a list that has none yet."""
-    keys: list[str] = []
-    width = 1
-    while _BASE**width <= count:
-        width += 1
-    step = _BASE**width // (count + 1)
-    for n in range(1, count + 1):
-        value = n * step
-        digits = ""
-        for _ in range(width):
-            value, digit = divmod(value, _BASE)
-            digits = DIGITS[digit] + digits
-        keys.append(digits.rstrip("0") or between(keys[-1] if keys else None, None))
-    return keys
+def spread(low: str | None, high: str | None, count: int) -> list[str]:
+    """``count`` keys in order between ``low`` and ``high``, each new level halving the
+    room, so that they stay short (about log2(count) digits more than the bounds)."""
+    if count <= 0:
+        return []
+    middle = between(low, high)
+    left = (count - 1) // 2
+    return [*spread(low, middle, left), middle, *spread(middle, high, count - 1 - left)]

@@ -357,6 +357,9 @@ def set_winners(conn: sqlite3.Connection, rows: Iterable[tuple[str, str, str, st
 # -- the queue's sort keys ---------------------------------------------------------------
 
 
+LONG_KEY = 64  # a sort key longer than this makes the queue's keys spread afresh
+
+
 def settle_queue_keys(conn: sqlite3.Connection) -> list[str]:
     """Give every queued paper without a key, or with one out of order, a key between its
     neighbours', so that sorting by key gives the queue's order; return those changed."""
@@ -367,10 +370,12 @@ def settle_queue_keys(conn: sqlite3.Connection) -> list[str]:
     upcoming: str | None = None
     for index in range(len(rows) - 1, -1, -1):
         following[index] = upcoming
-        if keys[index] is not None and (upcoming is None or keys[index] < upcoming):  # type: ignore[operator]
-            upcoming = keys[index]
+        here = keys[index]
+        if here is not None and (upcoming is None or here < upcoming):
+            upcoming = here
     changed: list[str] = []
     previous: str | None = None
+    run: list[str] = []  # papers in a row needing keys, given after the run ends
     for index, (pid, key) in enumerate(rows):
         bound = following[index]
         if bound is not None and previous is not None and not previous < bound:
@@ -380,11 +385,31 @@ def settle_queue_keys(conn: sqlite3.Connection) -> list[str]:
             or (previous is not None and not previous < key)
             or (bound is not None and not key < bound)
         ):
-            key = sortkeys.between(previous, bound)
-            conn.execute("UPDATE queue SET sort_key = ? WHERE paper_id = ?", (key, pid))
-            changed.append(str(pid))
+            run.append(str(pid))
+            continue
+        previous = _give_keys(conn, run, previous, key, changed)
         previous = key
+    last = _give_keys(conn, run, previous, None, changed)
+    longest = max((len(k) for k in keys if k is not None), default=0)
+    if max(longest, len(last or "")) > LONG_KEY:
+        # Inserting again and again at one place lengthens keys: spread them all afresh.
+        run = [str(pid) for pid, _ in rows]
+        changed.clear()
+        _give_keys(conn, run, None, None, changed)
     return changed
+
+
+def _give_keys(
+    conn: sqlite3.Connection, run: list[str], low: str | None, high: str | None, changed: list[str]
+) -> str | None:
+    """Spread keys between ``low`` and ``high`` over the papers of ``run`` (emptied)."""
+    keys = sortkeys.spread(low, high, len(run))
+    conn.executemany(
+        "UPDATE queue SET sort_key = ? WHERE paper_id = ?", zip(keys, run, strict=True)
+    )
+    changed += run
+    run.clear()
+    return keys[-1] if keys else low
 
 
 def order_queue_by_keys(conn: sqlite3.Connection) -> None:
