@@ -40,6 +40,12 @@ AnyRef = Annotated[
         help="A paper in your list, or any arXiv id or URL.",
     ),
 ]
+Limit = Annotated[
+    int, typer.Option("--limit", "-n", min=0, help="Show at most this many; 0 for all.")
+]
+NeighbourFormat = Annotated[
+    ListFormat, typer.Option("--format", "-f", help="table, json, csv or ids (arXiv ids).")
+]
 Refresh = Annotated[
     bool, typer.Option("--refresh", help="Ask Semantic Scholar again, even if stored.")
 ]
@@ -139,13 +145,9 @@ def refs_command(
         bool,
         typer.Option("--all", help="Fetch the references of every paper in your list (paced)."),
     ] = False,
-    limit: Annotated[
-        int, typer.Option("--limit", "-n", min=0, help="Show at most this many; 0 for all.")
-    ] = 0,
+    limit: Limit = 0,
     refresh: Refresh = False,
-    output: Annotated[
-        ListFormat, typer.Option("--format", "-f", help="table, json, csv or ids (arXiv ids).")
-    ] = ListFormat.table,
+    output: NeighbourFormat = ListFormat.table,
 ) -> None:
     """The papers a paper cites, most influential first, marking those in your list.
 
@@ -187,13 +189,9 @@ def cited_by_command(
     in_list: Annotated[
         bool, typer.Option("--in-list", help="Only the citing papers in your list.")
     ] = False,
-    limit: Annotated[
-        int, typer.Option("--limit", "-n", min=0, help="Show at most this many; 0 for all.")
-    ] = 20,
+    limit: Limit = 20,
     refresh: Refresh = False,
-    output: Annotated[
-        ListFormat, typer.Option("--format", "-f", help="table, json, csv or ids (arXiv ids).")
-    ] = ListFormat.table,
+    output: NeighbourFormat = ListFormat.table,
 ) -> None:
     """The papers citing a paper, most cited first, marking those in your list.
 
@@ -231,9 +229,7 @@ def _show_neighbours(
 def related_command(
     ctx: typer.Context,
     ref: AnyRef,
-    limit: Annotated[
-        int, typer.Option("--limit", "-n", min=0, help="Show at most this many; 0 for all.")
-    ] = 10,
+    limit: Limit = 10,
     refresh: Refresh = False,
     output: Annotated[
         CountFormat, typer.Option("--format", "-f", help="table, json or csv.")

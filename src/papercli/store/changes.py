@@ -172,7 +172,9 @@ def _set_queue_places(conn: sqlite3.Connection, places: list[tuple[str, int | No
     )
 
 
-def _set_state(conn: sqlite3.Connection, paper_id: str, value: list[Any] | None) -> None:
+def set_state(conn: sqlite3.Connection, paper_id: str, value: list[Any] | None) -> None:
+    """A paper's reading_state row is ``[status, changed_at, read_at, read_version]``, or
+    none (undo's and redo's step, and sync's)."""
     conn.execute("DELETE FROM reading_state WHERE paper_id = ?", (paper_id,))
     if value is not None:
         conn.execute(
@@ -208,7 +210,7 @@ def _row_value(conn: sqlite3.Connection, sql: str, *args: object) -> Any:
     return None if row is None else row[0]
 
 
-def _set_tag(conn: sqlite3.Connection, paper_id: str, value: dict[str, Any]) -> None:
+def set_tag(conn: sqlite3.Connection, paper_id: str, value: dict[str, Any]) -> None:
     """``{"tag", "on"}``: whether the paper carries the tag."""
     if value["on"]:
         conn.execute("INSERT OR IGNORE INTO tags VALUES (?, ?)", (paper_id, value["tag"]))
@@ -291,9 +293,9 @@ _APPLY: dict[str, Any] = {  # queue steps are applied together, by _set_queue_pl
     "inbox": _set_decision,  # keyed by the arXiv id: a kept or dismissed inbox item
     "alert": _set_alert,  # whether a paper's version alert is dismissed
     "prereq": _set_prereq,  # a prerequisite link the user set, added or removed
-    "state": _set_state,
+    "state": set_state,
     "note": _set_note,
-    "tag": _set_tag,
+    "tag": set_tag,
     "history": _set_history,
     "paper": _set_paper,
 }

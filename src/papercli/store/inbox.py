@@ -188,22 +188,20 @@ def newest_items(
 
 def items_by_docid(conn: sqlite3.Connection, docids: Sequence[int]) -> list[StoredItem]:
     """The items with these row ids, in the order given."""
-    rows = conn.execute(
-        f"SELECT {_ITEM_COLUMNS} FROM inbox_items i"
-        " LEFT JOIN inbox_decisions d ON d.arxiv_id = i.arxiv_id"
-        " WHERE i.docid IN (SELECT value FROM json_each(?))",
-        (json.dumps(list(docids)),),
-    )
-    found = {stored.docid: stored for stored in map(_stored, rows)}
+    found = {stored.docid: stored for stored in _items(conn, "docid", docids)}
     return [found[docid] for docid in docids if docid in found]
 
 
 def items_by_arxiv_id(conn: sqlite3.Connection, arxiv_ids: Sequence[str]) -> list[StoredItem]:
+    return _items(conn, "arxiv_id", arxiv_ids)
+
+
+def _items(conn: sqlite3.Connection, column: str, values: Sequence[object]) -> list[StoredItem]:
     rows = conn.execute(
         f"SELECT {_ITEM_COLUMNS} FROM inbox_items i"
         " LEFT JOIN inbox_decisions d ON d.arxiv_id = i.arxiv_id"
-        " WHERE i.arxiv_id IN (SELECT value FROM json_each(?))",
-        (json.dumps(list(arxiv_ids)),),
+        f" WHERE i.{column} IN (SELECT value FROM json_each(?))",
+        (json.dumps(list(values)),),
     )
     return list(map(_stored, rows))
 

@@ -28,7 +28,7 @@ from typing import Any
 
 from papercli import events, sortkeys
 from papercli.models import Author, Paper
-from papercli.store import papers
+from papercli.store import changes, papers
 from papercli.store.changes import LIVE_HISTORY
 
 KINDS = ("status", "note", "tag", "queue", "history", "paper", "prereq", "watch", "inbox", "device")
@@ -222,19 +222,8 @@ def write_register(conn: sqlite3.Connection, kind: str, key: str, value: Any) ->
     paper here holds), else None."""
     parts = key.split(SEP)
     if kind == "status":
-        conn.execute("DELETE FROM reading_state WHERE paper_id = ?", (key,))
-        if value is not None:
-            conn.execute(
-                "INSERT INTO reading_state (paper_id, status, changed_at, read_at, read_version)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (
-                    key,
-                    value["status"],
-                    value["changed_at"],
-                    value["read_at"],
-                    value["read_version"],
-                ),
-            )
+        fields = ("status", "changed_at", "read_at", "read_version")
+        changes.set_state(conn, key, None if value is None else [value[f] for f in fields])
     elif kind == "note":
         conn.execute("DELETE FROM notes WHERE uid = ?", (key,))
         if value is not None:
@@ -243,9 +232,9 @@ def write_register(conn: sqlite3.Connection, kind: str, key: str, value: Any) ->
                 (value["paper"], value["created_at"], value["body"], key),
             )
     elif kind == "tag":
-        conn.execute("DELETE FROM tags WHERE paper_id = ? AND tag = ?", (parts[0], parts[1]))
+        changes.set_tag(conn, parts[0], {"tag": parts[1], "on": False})
         if value is not None:
-            conn.execute("INSERT INTO tags (paper_id, tag) VALUES (?, ?)", (parts[0], value["tag"]))
+            changes.set_tag(conn, parts[0], {"tag": value["tag"], "on": True})
     elif kind == "queue":
         conn.execute("DELETE FROM queue WHERE paper_id = ?", (key,))
         if value is not None:
@@ -269,12 +258,10 @@ def write_register(conn: sqlite3.Connection, kind: str, key: str, value: Any) ->
     elif kind == "paper":
         return _write_paper(conn, key, value)
     elif kind == "prereq":
-        conn.execute("DELETE FROM user_prereqs WHERE paper_id = ? AND prereq_id = ?", parts)
-        if value is not None:
-            conn.execute(
-                "INSERT INTO user_prereqs (paper_id, prereq_id, state, at) VALUES (?, ?, ?, ?)",
-                (*parts, value["state"], value["at"]),
-            )
+        from papercli.store.graph import set_prereq
+
+        link = None if value is None else {"prereq": parts[1], **value}
+        set_prereq(conn, parts[0], {"prereq": parts[1], "value": link})
     elif kind == "watch":
         from papercli.store.watches import set_watch
 
@@ -282,12 +269,9 @@ def write_register(conn: sqlite3.Connection, kind: str, key: str, value: Any) ->
         if value is not None:
             set_watch(conn, value["name"], value)
     elif kind == "inbox":
-        conn.execute("DELETE FROM inbox_decisions WHERE arxiv_id = ?", (key,))
-        if value is not None:
-            conn.execute(
-                "INSERT INTO inbox_decisions (arxiv_id, decision, decided_at) VALUES (?, ?, ?)",
-                (key, value["decision"], value["at"]),
-            )
+        from papercli.store.inbox import set_decision
+
+        set_decision(conn, key, value)
     elif kind == "device":
         conn.execute(
             "INSERT INTO sync_peers (device, name) VALUES (?, ?)"
