@@ -22,13 +22,13 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 
 from papercli import inbox, paths
 from papercli.arxiv import ListingAnswer
 from papercli.feed import parse_listing
 from papercli.models import ReadStatus, Watch
+from papercli.records import replace
 from papercli.store import connection, library, watches
 from papercli.store import inbox as stored
 from papercli.store.base import transaction

@@ -7,7 +7,6 @@ import io
 import json
 import re
 import unicodedata
-from dataclasses import replace
 from datetime import date
 
 import bibtexparser
@@ -20,6 +19,7 @@ from papercli.errors import InvalidValueError
 from papercli.export import CSV_COLUMNS, FORMATS, export_papers
 from papercli.import_schema import parse_export as parse_json_export
 from papercli.models import Author, Note, Paper, ReadStatus
+from papercli.records import replace
 
 LEGEND = "`[x]` read · `[/]` reading · `[ ]` unread · ~~struck through~~ skipped"
 LORA_TITLE = "LoRA: Low-Rank Adaptation & 100% of $W_0$ {frozen}"

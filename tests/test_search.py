@@ -3,7 +3,6 @@ notes, kept current by triggers, safe for any input and bounded for common words
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sqlite3
 from pathlib import Path
@@ -12,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from papercli import paths
+from papercli import paths, records
 from papercli.errors import InvalidValueError
 from papercli.models import ArxivRecord, Selection
 from papercli.store import arxiv_meta, base, connection, migrations, search, shipped
@@ -134,7 +133,7 @@ def test_fetched_abstracts_are_searchable(run, run_json, db_path):
 
     # Fetched again (INSERT OR REPLACE, which fires no delete trigger): the old text goes.
     with base.transaction(conn):
-        newer = dataclasses.replace(record, abstract="Now about Madagascar.")
+        newer = records.replace(record, abstract="Now about Madagascar.")
         arxiv_meta.store_arxiv_record(conn, "lora", newer, "2024-02-01T00:00:00Z")
     assert run_json("search", "zanzibar", "--format", "json") == []
     assert _ids(run_json("search", "madagascar", "--format", "json")) == ["lora"]

@@ -34,6 +34,8 @@ FORBIDDEN = (
     "papercli.store.progress",  # stats
     "papercli.store.sync",  # only once a device syncs
     "uuid",  # 13 ms to import: random ids come from os.urandom
+    "dataclasses",  # with inspect, about 15 ms: papercli.records builds the classes
+    "inspect",
     "papercli.sync",
     "papercli.events",
     "papercli.seed",  # building the seed (tomllib)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 
 from papercli import feed
 from papercli.models import Author, ListingItem, Watch
+from papercli.records import replace
 from papercli.watching import matching_watches, one_item_per_paper
 from tests.arxiv_fakes import fixture
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 
 from papercli.names import ascii_fold, person_key
+from papercli.records import datarecord, field
 
 PROFILE_SIZE = 300  # the papers most recently read, queued or tagged
 TERMS = 40  # profile words an item is scored on
@@ -47,14 +47,14 @@ def words(text: str) -> set[str]:
     }
 
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class ProfilePaper:
     name: str  # what the reason shows: the paper's short name
     words: frozenset[str]
     weight: float
 
 
-@dataclass
+@datarecord
 class Profile:
     """What the user's reading says about their interests."""
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import TypeVar
 from urllib.parse import quote
 
@@ -23,6 +22,7 @@ from papercli.arxiv_ids import ArxivId
 from papercli.errors import ArxivAPIError
 from papercli.feed import CutOffFeed, FeedError, ParsedFeed, SkippedEntry, parse_feed
 from papercli.models import ArxivRecord
+from papercli.records import datarecord, field
 from papercli.transport import RETRY_AFTER_CAP as RETRY_AFTER_CAP  # re-exported: once here
 from papercli.transport import USER_AGENT as USER_AGENT  # re-exported: once here
 from papercli.transport import (
@@ -52,7 +52,7 @@ _retry_after = retry_after
 _T = TypeVar("_T")
 
 
-@dataclass
+@datarecord
 class BatchResult:
     """How one batch of requested ids turned out, keyed by the ids as requested."""
 
@@ -78,7 +78,7 @@ class BatchResult:
         return [] if self.unanswered else list(self.missing)
 
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class ListingAnswer:
     """arXiv's answer to one RSS listing request, unparsed: papercli.feed.parse_listing reads it."""
 
@@ -89,7 +89,7 @@ class ListingAnswer:
     last_modified: str | None
 
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class SearchPage:
     """One page of an API search, newest submissions first."""
 

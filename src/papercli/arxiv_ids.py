@@ -9,9 +9,9 @@ The rules are arXiv's own (info.arxiv.org/help/arxiv_identifier.html).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from papercli.errors import InvalidValueError
+from papercli.records import datarecord
 
 # ASCII digits only ([0-9], not \d, which takes any script's), versions up to v9999.
 # New scheme (2007-04 on): YYMM.NNNN until 1412, YYMM.NNNNN from 1501.
@@ -38,7 +38,7 @@ _ID_SHAPED = (
 _SITE = "https://arxiv.org"
 
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class ArxivId:
     """A canonical arXiv id; ``version`` None means the latest version."""
 

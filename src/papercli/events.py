@@ -13,8 +13,9 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass
 from typing import Any
+
+from papercli.records import datarecord
 
 FORMAT = 1  # the sync file format this papercli writes and reads
 _HLC = re.compile(r"[0-9]{15}-[0-9]{5}")
@@ -76,7 +77,7 @@ def event_line(device: str, hlc: str, kind: str, key: str, value: Any) -> str:
     return json.dumps({**event, "value": value}, ensure_ascii=False, separators=(",", ":"))
 
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class Event:
     device: str
     hlc: str

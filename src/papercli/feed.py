@@ -19,7 +19,6 @@ import re
 import time
 import unicodedata
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
 from xml.parsers.expat import errors as expat_errors
@@ -29,6 +28,7 @@ import feedparser
 from papercli.arxiv_ids import parse_arxiv_id
 from papercli.errors import ArxivAPIError, InvalidValueError
 from papercli.models import ArxivRecord, Author, ListingItem
+from papercli.records import datarecord, field
 
 _ATOM = "{http://www.w3.org/2005/Atom}"
 _ARXIV = "{http://arxiv.org/schemas/atom}"
@@ -59,7 +59,7 @@ class CutOffFeed(ArxivAPIError):
         self.what = what  # e.g. "an empty answer"
 
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class FeedError:
     """An error entry: arXiv's Atom way of saying why it rejected a request."""
 
@@ -67,7 +67,7 @@ class FeedError:
     message: str  # e.g. "incorrect id format for abc"
 
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class SkippedEntry:
     """An entry that is not a paper papercli can use: reported, never stored."""
 
@@ -76,7 +76,7 @@ class SkippedEntry:
     arxiv_id: str | None = None  # the paper it claims to be, when that much is readable
 
 
-@dataclass
+@datarecord
 class ParsedFeed:
     records: list[ArxivRecord]
     total_results: int | None  # opensearch:totalResults, the size of the whole result set
@@ -272,7 +272,7 @@ class UnknownCategoryError(ArxivAPIError):
         self.category = category  # e.g. "astroph", when arXiv's sentence names it
 
 
-@dataclass
+@datarecord
 class Listing:
     """One day of arXiv announcements for the categories asked about."""
 

@@ -12,7 +12,6 @@ import itertools
 import re
 import sqlite3
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from papercli import refs
@@ -20,6 +19,7 @@ from papercli.arxiv_ids import parse_arxiv_id
 from papercli.errors import InvalidValueError, PapercliError
 from papercli.models import VENUES, ArxivRecord, Author, Paper, split_venue
 from papercli.names import name_key, person_key, slugify
+from papercli.records import datarecord, field
 from papercli.store import arxiv_meta, authors, changes, library, lookups, papers
 from papercli.store.base import transaction
 
@@ -52,21 +52,21 @@ def titles_match(curated: str, arxiv_title: str) -> bool:
 # fetch
 
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class TitleMismatch:
     paper_id: str
     title: str  # the catalogue's, which was kept
     arxiv_title: str  # what arXiv calls the paper with that id
 
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class AuthorMismatch:
     paper_id: str
     authors: list[str]  # the catalogue's, which are kept
     arxiv_authors: list[str]
 
 
-@dataclass
+@datarecord
 class FetchSummary:
     """How each paper fared; ids are paper ids."""
 
@@ -187,7 +187,7 @@ def _store_checked(
 # add
 
 
-@dataclass
+@datarecord
 class AddSummary:
     added: list[Paper] = field(default_factory=list)
     existing: list[tuple[str, str]] = field(default_factory=list)  # (arXiv id, paper id)
@@ -332,7 +332,7 @@ def short_name_for(title: str) -> str:
     return " ".join(words) or title[:_SHORT_NAME_MAX]
 
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class PaperByHand:
     """What a user types for a paper that is not on arXiv."""
 

@@ -12,12 +12,12 @@ import contextlib
 import sqlite3
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from papercli import arxiv_ids, refs
 from papercli.errors import InvalidValueError, NetworkError, PapercliError
 from papercli.reading_order import reading_order
+from papercli.records import datarecord, field
 from papercli.store import changes, graph, library, papers
 from papercli.store.base import transaction
 from papercli.store.graph import LinkedPaper
@@ -33,7 +33,7 @@ REFERENCES_MAX = 1000  # references read per paper (Semantic Scholar's largest p
 NEW_MAX = 3  # references not in the list that a path to a new paper brings along
 
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class Subject:
     """A paper the user named: one in the list, or any arXiv paper."""
 
@@ -73,7 +73,7 @@ class NothingStored(PapercliError):
     """Semantic Scholar was needed, could not be reached, and nothing was stored."""
 
 
-@dataclass
+@datarecord
 class Neighbours:
     """A paper's references or citations, as stored."""
 
@@ -227,7 +227,7 @@ def references_to_add(
 # -- related papers ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class Related:
     paper_id: str
     score: int
@@ -272,7 +272,7 @@ def related(
 # -- reading paths ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class Step:
     paper_id: str | None  # None for a paper not in the list
     arxiv_id: str | None
@@ -282,7 +282,7 @@ class Step:
     kind: str  # how it got on the path: goal, curated, yours, suggested, new
 
 
-@dataclass
+@datarecord
 class ReadingPath:
     target: Subject
     steps: list[Step] = field(default_factory=list)
@@ -404,7 +404,7 @@ def _path_in_list(
 # -- prerequisites the user sets ---------------------------------------------------------
 
 
-@dataclass
+@datarecord
 class PrereqChange:
     added: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +19,7 @@ from papercli.errors import InvalidValueError, PapercliError
 from papercli.fetching import PaperByHand, insert_by_hand
 from papercli.import_schema import parse_export
 from papercli.models import ArxivRecord, Paper, ReadStatus
+from papercli.records import datarecord, field, replace
 from papercli.store import arxiv_meta, base, changes, library, lookups, merge, papers
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ FORMATS = ("json", "bibtex", "text")
 ClientFactory = Callable[[], "ArxivClient"]
 
 
-@dataclass
+@datarecord
 class ImportReport:
     format: str
     dry_run: bool = False

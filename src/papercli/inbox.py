@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
@@ -18,6 +17,7 @@ from papercli import affinity, arxiv_ids, refs, watching
 from papercli.errors import InvalidValueError, NotFoundError
 from papercli.fetching import new_paper
 from papercli.models import ArxivRecord, ListingItem, Paper, Watch
+from papercli.records import datarecord, field
 from papercli.store import arxiv_meta, changes, inbox, library, notes, papers, watches
 from papercli.store.base import transaction
 
@@ -30,7 +30,7 @@ PER_DAY = 1000  # API results asked for per day caught up on (arXiv's window is 
 KEEP_DECIDED_DAYS = 30  # kept and dismissed items are pruned this long after the decision
 
 
-@dataclass
+@datarecord
 class PullSummary:
     categories: list[str]
     url: str
@@ -207,7 +207,7 @@ def _unknown_category(exc: Exception, category: str, all_watches: list[Watch]) -
 # -- the inbox, ranked ------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class RankedItem:
     item: ListingItem
     watches: list[str]
@@ -216,7 +216,7 @@ class RankedItem:
     reason: str
 
 
-@dataclass
+@datarecord
 class Ranking:
     items: list[RankedItem]  # best first, as many as asked for
     matching: int  # how many items the filters select, shown or not
@@ -262,7 +262,7 @@ def alerts(conn: sqlite3.Connection) -> list[inbox.VersionAlert]:
 # -- triage -----------------------------------------------------------------------------
 
 
-@dataclass
+@datarecord
 class KeepSummary:
     added: list[Paper] = field(default_factory=list)
     existing: list[tuple[str, str]] = field(default_factory=list)  # (arXiv id, paper id)
@@ -311,7 +311,7 @@ def keep(
     return summary
 
 
-@dataclass
+@datarecord
 class DismissSummary:
     items: list[str] = field(default_factory=list)  # arXiv ids
     alerts: list[str] = field(default_factory=list)  # paper ids whose version alert went

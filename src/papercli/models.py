@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from enum import StrEnum
+
+from papercli.records import datarecord, field
 
 
 class ReadStatus(StrEnum):
@@ -53,7 +54,7 @@ def split_venue(venue: str) -> tuple[str, int] | None:
     return None
 
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class Author:
     """A person as the paper prints the name, split for citations, or an institution."""
 
@@ -69,13 +70,13 @@ class Author:
         return self.family or self.name
 
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class Note:
     created_at: str
     body: str
 
 
-@dataclass
+@datarecord
 class Paper:
     """One catalogue entry, with the user's state when it was loaded alongside."""
 
@@ -161,7 +162,7 @@ class Paper:
         return None
 
 
-@dataclass
+@datarecord
 class ArxivRecord:
     """What one arXiv API entry says about a paper."""
 
@@ -181,7 +182,7 @@ class ArxivRecord:
     pdf_url: str | None
 
 
-@dataclass
+@datarecord
 class Selection:
     """Which papers a listing shows: the filters shared by list, export and queue add."""
 
@@ -278,7 +279,7 @@ def paper_details(paper: Paper) -> dict[str, object]:
     }
 
 
-@dataclass
+@datarecord
 class ListingItem:
     """One announcement in arXiv's RSS daily listing: a paper that is new, cross-listed
     or replaced today. A paper cross-listed into several requested categories is one item
@@ -296,7 +297,7 @@ class ListingItem:
     journal_ref: str | None = None
 
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class Watch:
     """A saved interest for the arXiv inbox: an announcement in one of its categories that
     has one of its keywords or authors (when it names any) and none of its exclusions."""

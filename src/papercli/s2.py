@@ -27,12 +27,12 @@ import os
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 from papercli.arxiv_ids import parse_arxiv_id
 from papercli.errors import EXIT_USAGE, InvalidValueError, NotFoundError, PapercliError
+from papercli.records import datarecord
 from papercli.transport import (
     Answer,
     GaveUp,
@@ -85,7 +85,7 @@ class S2NotFound(NotFoundError):
     """Semantic Scholar knows no paper by the id asked for (HTTP 404)."""
 
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class S2Paper:
     """A paper as Semantic Scholar knows it, checked and cleaned."""
 
@@ -100,7 +100,7 @@ class S2Paper:
     citation_count: int | None
 
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class S2Link:
     """One reference or citation: the other paper and how it is cited."""
 
@@ -109,7 +109,7 @@ class S2Link:
     intents: list[str]  # some of INTENTS, in S2's order
 
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class LinkList:
     """A paper's references or citations, as far as they were read."""
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from papercli.errors import InvalidValueError
 from papercli.export import person
 from papercli.models import VENUES, Author, Paper, split_venue
 from papercli.names import citation_key_stem, name_key
+from papercli.records import datarecord, field
 
 KINDS = ("paper", "blog", "report")
 _ID = re.compile(r"[a-z0-9][a-z0-9-]*")
@@ -23,7 +23,7 @@ _DATE = re.compile(r"(\d{4})-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?")
 _ARXIV = re.compile(r"(\d{2})(\d{2})\.\d{4,5}")
 
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class Source:
     key: str
     file: str
@@ -31,13 +31,13 @@ class Source:
     language: str
 
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class Organization:
     name: str
     aliases: tuple[str, ...] = ()
 
 
-@dataclass
+@datarecord
 class CatalogueSource:
     """Everything ``catalogue.toml`` says, validated."""
 

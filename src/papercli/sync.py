@@ -18,12 +18,12 @@ import socket
 import sqlite3
 import stat
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from papercli import events
 from papercli.errors import InvalidValueError, PapercliError
 from papercli.files import write_atomic
+from papercli.records import datarecord, field
 from papercli.store import library
 from papercli.store import sync as stored
 from papercli.store.base import transaction
@@ -33,7 +33,7 @@ DIR_ENV = "PAPERCLI_SYNC_DIR"
 CHUNK = 5000  # lines applied per batch of register lookups
 
 
-@dataclass
+@datarecord
 class Problem:
     """What was wrong with a device's file, said once with how many lines it hit."""
 
@@ -42,7 +42,7 @@ class Problem:
     lines: int = 1
 
 
-@dataclass
+@datarecord
 class SyncSummary:
     device: str
     name: str
@@ -268,7 +268,7 @@ def _apply(
     return applied, queued
 
 
-@dataclass
+@datarecord
 class DeviceStatus:
     device: str
     name: str | None
@@ -277,7 +277,7 @@ class DeviceStatus:
     unread_lines: int  # whole lines in its file not read yet
 
 
-@dataclass
+@datarecord
 class SyncStatus:
     device: str | None
     name: str | None

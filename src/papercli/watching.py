@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
 
 from papercli.models import ListingItem, Watch
 from papercli.names import person_key
+from papercli.records import replace
 
 
 def one_item_per_paper(items: Iterable[ListingItem]) -> list[ListingItem]:

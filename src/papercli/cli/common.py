@@ -11,7 +11,6 @@ import os
 import sqlite3
 import sys
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from enum import StrEnum
 from itertools import chain, islice
 from pathlib import Path
@@ -21,13 +20,14 @@ from papercli import paths, render, textlayout
 from papercli.cli import terminal
 from papercli.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USER, PapercliError
 from papercli.models import ReadStatus, Selection
+from papercli.records import datarecord, field
 from papercli.store import base, connection
 
 if TYPE_CHECKING:
     import typer
 
 
-@dataclass
+@datarecord
 class AppState:
     """Set from the global options (``--db``, ``--color``, ``--no-pager``); the connection
     opens on first use, the pager when the output turns out long (see ``page``)."""

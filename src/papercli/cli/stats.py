@@ -1,6 +1,5 @@
 """``papercli stats``: reading progress at a glance."""
 
-from dataclasses import asdict
 from typing import Annotated
 
 import typer
@@ -8,6 +7,7 @@ import typer
 from papercli import render
 from papercli.cli import terminal
 from papercli.cli.common import ShowFormat, connect, echo, echo_json, fancy_output
+from papercli.records import asdict
 from papercli.store import progress
 from papercli.store.progress import StatusCounts
 

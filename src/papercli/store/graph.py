@@ -14,9 +14,9 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from papercli.records import datarecord
 from papercli.store import changes
 
 if TYPE_CHECKING:
@@ -133,7 +133,7 @@ def lookup_of(conn: sqlite3.Connection, s2_id: str, direction: str) -> tuple[str
     return None if row is None else (str(row[0]), int(row[1]), bool(row[2]))
 
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class LinkedPaper:
     """A paper at the other end of a citation, and where it is in the user's list."""
 
@@ -213,7 +213,7 @@ def influence_order(paper: LinkedPaper) -> tuple[int, int, int, str]:
 # -- prerequisites -----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class Prerequisite:
     prereq_id: str
     kind: str  # curated | yours | suggested
@@ -337,7 +337,7 @@ def set_prereq(conn: sqlite3.Connection, paper_id: str, step: dict[str, Any]) ->
 # -- relatedness -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class Relation:
     paper_id: str
     shared_references: int  # bibliographic coupling

@@ -10,17 +10,17 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from papercli.models import Author, ListingItem
 from papercli.names import person_key
+from papercli.records import datarecord
 from papercli.store import changes
 
 DECISIONS = ("kept", "dismissed")
 
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class StoredItem:
     """An inbox item as stored, with the decision taken about it (None: not yet)."""
 
@@ -30,7 +30,7 @@ class StoredItem:
     docid: int
 
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class VersionAlert:
     """A newer arXiv version of a paper in the user's list, announced in a listing."""
 

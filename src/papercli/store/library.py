@@ -10,13 +10,13 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from papercli.errors import InvalidValueError, NotFoundError
 from papercli.models import Paper, ReadStatus
 from papercli.reading_order import reading_order
+from papercli.records import datarecord, field
 from papercli.store import changes, notes, papers
 from papercli.store.base import transaction
 from papercli.store.changes import renumber_queue
@@ -42,7 +42,7 @@ IN_IDS = "IN (SELECT value FROM json_each(?))"
 # Reading status
 
 
-@dataclass
+@datarecord
 class StatusChange:
     changed: list[tuple[str, ReadStatus]] = field(default_factory=list)  # (id, old status)
     unchanged: list[str] = field(default_factory=list)
@@ -126,7 +126,7 @@ def names_list(ids: Sequence[str], most: int = 5) -> str:
     return shown + (f" and {len(ids) - most} more" if len(ids) > most else "")
 
 
-@dataclass
+@datarecord
 class HistoryEntry:
     paper_id: str
     title: str
@@ -160,7 +160,7 @@ def history(
     ]
 
 
-@dataclass
+@datarecord
 class Replayed:
     """What ``undo`` or ``redo`` replayed: the command, and its status changes."""
 
@@ -248,7 +248,7 @@ def enqueue(conn: sqlite3.Connection, batch: int, ids: Sequence[str], at: int) -
         changes.record(conn, batch, "queue", pid, None, at + i)
 
 
-@dataclass
+@datarecord
 class QueueChange:
     added: list[str] = field(default_factory=list)
     already_queued: list[str] = field(default_factory=list)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from papercli.errors import InvalidValueError, NotFoundError
 from papercli.models import Note
+from papercli.records import datarecord
 from papercli.store import changes, library
 from papercli.store.base import transaction
 
@@ -96,7 +96,7 @@ def notes_of(conn: sqlite3.Connection, paper_id: str) -> list[Note]:
     ]
 
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class PaperNote:
     paper_id: str
     title: str

@@ -6,12 +6,12 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
 
 from papercli.arxiv_ids import abs_url, pdf_url
 from papercli.errors import InvalidValueError
 from papercli.models import Author, Paper, ReadStatus, Selection
 from papercli.names import citation_key_stem, closest, name_key, person_key, unique_key
+from papercli.records import replace
 from papercli.store import authors
 from papercli.store.arxiv_meta import fill_arxiv
 from papercli.store.base import SEP, optional_text, placeholders, split_list

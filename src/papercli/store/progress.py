@@ -2,19 +2,19 @@
 overall and by year, organization and topic, and papers read per month.
 
 Kept apart from ``library`` (which every reading command loads) so that only ``stats``
-pays for building these dataclasses.
+pays for building these records.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 
 from papercli.models import ReadStatus
+from papercli.records import datarecord
 from papercli.store.changes import LIVE_HISTORY
 
 
-@dataclass
+@datarecord
 class StatusCounts:
     name: str
     unread: int = 0
@@ -27,7 +27,7 @@ class StatusCounts:
         return self.unread + self.reading + self.read + self.skipped
 
 
-@dataclass
+@datarecord
 class Stats:
     overall: StatusCounts
     by_year: list[StatusCounts]

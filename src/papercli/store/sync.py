@@ -23,11 +23,11 @@ import json
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import asdict
 from typing import Any
 
 from papercli import events, sortkeys
 from papercli.models import Author, Paper
+from papercli.records import asdict
 from papercli.store import changes, papers
 from papercli.store.changes import LIVE_HISTORY
 

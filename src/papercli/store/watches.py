@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import asdict
 from typing import Any
 
 from papercli.errors import InvalidValueError, NotFoundError
 from papercli.models import Watch
+from papercli.records import asdict
 from papercli.store import changes, library
 from papercli.store.base import transaction
 
