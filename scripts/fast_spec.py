@@ -26,6 +26,7 @@ FAST_COMMANDS = (
     "mark-reading",
     "mark-unread",
     "mark-skipped",
+    "export",
 )
 
 
@@ -49,8 +50,9 @@ def _kind(param: Any) -> tuple[str, object]:
     if type_name == "StringParamType":
         return "text", None
     if type_name in ("Path", "TyperPath"):
-        if param.type.exists or param.type.file_okay is not True or param.type.dir_okay:
-            raise ValueError(f"{param.name}: only --db's kind of path is supported")
+        # The fast parser leaves directories to Click, whether it takes them or not.
+        if param.type.exists or param.type.file_okay is not True or param.type.allow_dash:
+            raise ValueError(f"{param.name}: only paths that need not exist are supported")
         return "file", None
     raise ValueError(f"{param.name}: type {type_name} is not supported")
 
@@ -97,11 +99,14 @@ def _dict_lines(keyword: str, items: dict[str, Any]) -> list[str]:
     """A keyword argument holding a dict, one item a line, as ruff formats it."""
     if not items:
         return [f"        {keyword}={{}},"]
-    return [
-        f"        {keyword}={{",
-        *(f'            "{key}": {_format(value)},' for key, value in items.items()),
-        "        },",
-    ]
+    lines = [f"        {keyword}={{"]
+    for key, value in items.items():
+        line = f'            "{key}": {_format(value)},'
+        if len(line) > 100 and isinstance(value, tuple):  # one element a line, as ruff does
+            inner = [f"                {_format(v)}," for v in value]
+            line = "\n".join([f'            "{key}": (', *inner, "            ),"])
+        lines.append(line)
+    return [*lines, "        },"]
 
 
 def spec_source() -> str:

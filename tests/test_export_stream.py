@@ -25,7 +25,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from papercli import export, files, paths
-from papercli.cli import transfer
+from papercli.cli import views
 from papercli.cli.app import app
 from papercli.errors import InvalidValueError
 from papercli.models import ArxivRecord, Author, Paper, ReadStatus
@@ -38,7 +38,7 @@ EXPORTED_ON = date(2026, 11, 22)
 
 # (label, command line after `papercli export`)
 CASES: list[tuple[str, list[str]]] = [
-    *((f"all {fmt}", ["--format", fmt]) for fmt in transfer.export.FORMATS),
+    *((f"all {fmt}", ["--format", fmt]) for fmt in export.FORMATS),
     ("markdown by topic", ["--group-by", "topic"]),
     ("markdown by year", ["--group-by", "year"]),
     ("markdown peft by topic", ["--topic", "peft", "--group-by", "topic"]),
@@ -155,7 +155,7 @@ def fixed_day(monkeypatch: pytest.MonkeyPatch) -> None:
         def today(cls) -> Day:
             return cls(EXPORTED_ON.year, EXPORTED_ON.month, EXPORTED_ON.day)
 
-    monkeypatch.setattr(transfer, "date", Day)
+    monkeypatch.setattr(views, "date", Day)
 
 
 @pytest.fixture
@@ -192,7 +192,7 @@ def test_export_bytes_are_unchanged(run, rich_library, chunk, label, args):
     assert digest(result.stdout) == GOLDEN[label]
 
 
-@pytest.mark.parametrize("fmt", transfer.export.FORMATS)
+@pytest.mark.parametrize("fmt", export.FORMATS)
 def test_a_file_holds_the_bytes_of_stdout(run, rich_library, tmp_path, fmt):
     target = tmp_path / f"out.{fmt}"
     result = run("export", "--format", fmt, "-o", str(target))
@@ -404,7 +404,7 @@ if __name__ == "__main__":
         path = Path(folder) / "papercli.db"
         build_library(path)
         runner = CliRunner()
-        transfer.date = type(  # type: ignore[misc]
+        views.date = type(  # type: ignore[misc]
             "Day", (date,), {"today": classmethod(lambda cls: EXPORTED_ON)}
         )
 

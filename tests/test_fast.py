@@ -51,6 +51,9 @@ class Comparison:
         self.template = template
         self.db = workdir / "papercli.db"
         self.other_db = workdir / "other.db"
+        # The current directory while commands run (the compare fixture enters it), where
+        # `export -o FILE` writes.
+        self.cwd = workdir / "cwd"
         self.runner = CliRunner()
 
     def restore(self) -> None:
@@ -58,12 +61,15 @@ class Comparison:
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{db}{suffix}").unlink(missing_ok=True)
             shutil.copyfile(self.template, db)
+        shutil.rmtree(self.cwd, ignore_errors=True)
+        self.cwd.mkdir()
 
     def state(self) -> object:
         env = {"PAPERCLI_DB": str(self.db)}
         papers = self.runner.invoke(app, ["list", "--format", "json"], env=env)
         queue = self.runner.invoke(app, ["queue", "--format", "json"], env=env)
-        return json.loads(papers.stdout), json.loads(queue.stdout)
+        written = {path.name: path.read_bytes() for path in sorted(self.cwd.iterdir())}
+        return json.loads(papers.stdout), json.loads(queue.stdout), written
 
     def typer(self, args: list[str], input: str | None) -> tuple[Result, object]:
         self.restore()
@@ -94,8 +100,11 @@ class Comparison:
 
 
 @pytest.fixture
-def compare(template: Path, tmp_path: Path) -> Comparison:
-    return Comparison(template, tmp_path)
+def compare(template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Comparison:
+    comparison = Comparison(template, tmp_path)
+    comparison.restore()
+    monkeypatch.chdir(comparison.cwd)
+    return comparison
 
 
 EVERYDAY = [
@@ -133,6 +142,17 @@ EVERYDAY = [
     ["mark-skipped", "glam"],
     ["mark-read", "lora", "lorra"],
     ["mark-read", "gpt"],
+    ["export"],
+    ["export", "--format", "bibtex"],
+    ["export", "--queue", "--format", "bibtex", "-o", "queue.bib"],
+    ["export", "--queue", "--reverse", "-f", "csv"],
+    ["export", "--queue", "--sort", "title", "--format=json"],
+    ["export", "--queue", "--topic", "peft", "-f", "ris"],
+    ["export", "--format", "json", "--status", "read", "--output", "read.json"],
+    ["export", "--group-by", "topic", "--topic", "peft", "--title", "PEFT"],
+    ["export", "-f", "csl-json", "-o", "refs.csl", "--since", "2023", "-a", "dettmers"],
+    ["export", "--group-by", "year", "-f", "csv"],
+    ["export", "--since", "2024", "--until", "2020"],
 ]
 
 
@@ -197,6 +217,11 @@ DECLINED = [
     ["stats"],
     ["search", "lora"],
     ["mark", "lora", "--as", "read"],
+    ["export", "-o", "/"],
+    ["export", "-o", ""],
+    ["export", "--format", "yaml"],
+    ["export", "--title", "-x"],
+    ["export", "--queue=yes"],
 ]
 
 

@@ -126,3 +126,23 @@ def test_what_is_stored_needs_no_network_modules(args, db_path):
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.splitlines()[-1]) == []
+
+
+@pytest.mark.parametrize("fmt", ["bibtex", "json", "csv"])
+def test_export_takes_the_fast_path(fmt, db_path):
+    """`export` is run by scripts and Makefiles: no Typer, no network modules."""
+    forbidden = ["typer", "click", "papercli.cli.app", *NETWORK]
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            PROBE,
+            json.dumps(["export", "--format", fmt]),
+            json.dumps(forbidden),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.splitlines()[-1]) == []

@@ -3,8 +3,9 @@
 Importing Typer (with its vendored Click) takes about 45 ms, four times the interpreter's
 own start-up and more than everything else `papercli show lora` does. So for the command
 lines typed many times a day (`list`, `show`, `next`, `queue`, `mark-*` and their
-options) ``run`` reads argv itself, against a table generated from the Typer commands,
-and calls the same ``views`` functions the Typer commands call.
+options), and `export`, which scripts run, ``run`` reads argv itself, against a table
+generated from the Typer commands, and calls the same ``views`` functions the Typer
+commands call.
 
 Anything it does not recognise exactly goes to Typer instead (``run`` returns None):
 `--help`, a misspelt option, a value Typer would reject, a form such as `-n5`, shell
@@ -154,6 +155,59 @@ COMMANDS: dict[str, Spec] = {
         arguments=[("references", -1)],
         repeatable=[],
         defaults={},
+    ),
+    "export": Spec(
+        options={
+            "--format": (
+                "output_format",
+                "choice",
+                ("markdown", "csv", "json", "bibtex", "csl-json", "ris"),
+            ),
+            "-f": (
+                "output_format",
+                "choice",
+                ("markdown", "csv", "json", "bibtex", "csl-json", "ris"),
+            ),
+            "--output": ("output", "file", None),
+            "-o": ("output", "file", None),
+            "--queue": ("queue", "flag", True),
+            "--group-by": ("group_by", "choice", ("topic", "year")),
+            "--title": ("title", "text", None),
+            "--since": ("since", "int", None),
+            "--until": ("until", "int", None),
+            "--year": ("year", "int", None),
+            "--org": ("org", "text", None),
+            "--topic": ("topic", "text", None),
+            "--search": ("search", "text", None),
+            "-s": ("search", "text", None),
+            "--status": ("status", "choice", ("unread", "reading", "read", "skipped")),
+            "--tag": ("tag", "text", None),
+            "--author": ("author", "text", None),
+            "-a": ("author", "text", None),
+            "--sort": ("sort", "choice", ("date", "title", "year", "read", "added")),
+            "--reverse": ("reverse", "flag", True),
+            "-r": ("reverse", "flag", True),
+        },
+        arguments=[],
+        repeatable=["org", "topic", "status", "tag", "author"],
+        defaults={
+            "output_format": "markdown",
+            "output": None,
+            "queue": False,
+            "group_by": None,
+            "title": "Reading list",
+            "since": None,
+            "until": None,
+            "year": None,
+            "org": [],
+            "topic": [],
+            "search": None,
+            "status": [],
+            "tag": [],
+            "author": [],
+            "sort": None,
+            "reverse": False,
+        },
     ),
 }
 # [[[end]]]
@@ -338,6 +392,23 @@ def _call_view(state: AppState, command: str, values: dict[str, Any]) -> None:
         echo_lines(library.queue_ids(state.connect()))
     elif command == "queue":
         views.show_queue(state, CountFormat(values["output"]))
+    elif command == "export":
+        filters = {name: values[name] for name in _SELECTION if name != "limit"}
+        chosen = selection(
+            **filters,
+            status=[ReadStatus(s) for s in values["status"]],
+            sort=SortKey(values["sort"] or SortKey.DATE),
+        )
+        views.export_papers(
+            state,
+            chosen,
+            values["output_format"],
+            values["output"],
+            queue=values["queue"],
+            group_by=values["group_by"],
+            title=values["title"],
+            sorted_by_option=values["sort"] is not None,
+        )
     else:
         status = ReadStatus(command.removeprefix("mark-"))
         views.mark_papers(state, values["references"], status)

@@ -1,16 +1,13 @@
 """Moving papers out of (and into) papercli: ``export`` and ``import``."""
 
-import sqlite3
-from collections.abc import Iterable
-from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from papercli import export
-from papercli.cli.common import SortKey, connect, echo, selection, write
+from papercli.cli import views
+from papercli.cli.common import SortKey, connect, echo, selection, state
 from papercli.cli.options import (
     AuthorName,
     Org,
@@ -24,9 +21,6 @@ from papercli.cli.options import (
     Year,
 )
 from papercli.errors import EXIT_USER
-from papercli.files import write_atomic_pieces
-from papercli.models import Selection
-from papercli.store import library, merge, papers
 
 
 class ExportFormat(StrEnum):
@@ -100,7 +94,6 @@ def export_command(
       papercli export --format json -o backup.json
       papercli export --status read --group-by year
     """
-    conn = connect(ctx)
     chosen = selection(
         since=since,
         until=until,
@@ -114,63 +107,22 @@ def export_command(
         sort=sort or SortKey.DATE,
         reverse=reverse,
     )
-    fmt = str(output_format)
-    grouping = str(group_by) if group_by else None
-    export.check_format(fmt, grouping)
-    with merge.ExportReader(conn) as reader:
-        topics_first = papers.resolve_topics(conn, topic) if topic else ()
-        if queue:
-            ids: Iterable[str] = _from_queue(conn, chosen, sorted_by_option=sort is not None)
-        else:
-            ids = papers.selected_ids(conn, chosen)
-        section_of = export.section_of(grouping, topics_first) if grouping else None
-        count = reader.stage(ids, section_of)
-        # Read, rendered and written a chunk of papers at a time, in bounded memory.
-        text = export.stream_papers(
-            reader.papers(with_history=output_format is ExportFormat.JSON),
-            fmt,
-            count=count,
-            title=title,
-            exported_on=date.today(),
-            group_by=grouping,
-            topics_first=topics_first,
-            keys=reader,
-        )
-        if output is None:
-            for piece in text:
-                write(piece)  # the export itself, exact
-        else:
-            write_atomic_pieces(output, text)
-    if output is not None:
-        echo(f"wrote {count} papers to {output}", err=True)
-        if output_format is ExportFormat.CSL_JSON and output.suffix.lower() != ".json":
-            echo(
-                f"warning: pandoc reads CSL-JSON only from a .json file;"
-                f" name it {output.with_suffix('.json').name} for pandoc --bibliography",
-                err=True,
-            )
+    views.export_papers(
+        state(ctx),
+        chosen,
+        str(output_format),
+        output,
+        queue=queue,
+        group_by=str(group_by) if group_by else None,
+        title=title,
+        sorted_by_option=sort is not None,
+    )
 
 
 class ImportFormat(StrEnum):
     JSON = "json"
     BIBTEX = "bibtex"
     TEXT = "text"
-
-
-def _from_queue(
-    conn: sqlite3.Connection, chosen: Selection, *, sorted_by_option: bool
-) -> list[str]:
-    """The queued papers the filters pick: in queue order, or in the --sort order asked for."""
-    queued = library.queue_ids(conn)
-    if not (chosen.filters or sorted_by_option or chosen.reverse):
-        return queued
-    in_queue = set(queued)
-    picked = [pid for pid in papers.selected_ids(conn, chosen) if pid in in_queue]
-    if sorted_by_option:
-        return picked
-    kept = set(picked)
-    order = [pid for pid in queued if pid in kept]
-    return order[::-1] if chosen.reverse else order
 
 
 def import_command(

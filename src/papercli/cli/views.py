@@ -1,5 +1,5 @@
-"""What the everyday commands (list, show, next, queue, mark-*) do once their arguments
-are parsed: one call into the core, then the output.
+"""What the everyday commands (list, show, next, queue, mark-*, export) do once their
+arguments are parsed: one call into the core, then the output.
 
 Free of Typer, so that the Typer commands and the fast path (``papercli.cli.fast``) run
 this very code; the commands only turn their parameters into these calls.
@@ -7,8 +7,10 @@ this very code; the commands only turn their parameters into these calls.
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from itertools import chain, islice
+from pathlib import Path
 
 from papercli import render, textlayout
 from papercli.cli import terminal
@@ -26,6 +28,7 @@ from papercli.cli.common import (
     fail,
     fancy_output,
     read_refs,
+    write,
 )
 from papercli.errors import EXIT_USER
 from papercli.models import Paper, ReadStatus, Selection, paper_details, paper_summary
@@ -153,3 +156,56 @@ def mark_papers(state: AppState, references: list[str], status: ReadStatus) -> N
         echo(f"{pid}: {old} {ARROW} {status}{note}")
     for pid in change.unchanged:
         echo(f"{pid}: already {status}, nothing to do")
+
+
+def export_papers(
+    state: AppState,
+    chosen: Selection,
+    fmt: str,
+    output: Path | None,
+    *,
+    queue: bool,
+    group_by: str | None,
+    title: str,
+    sorted_by_option: bool,
+) -> None:
+    """Write the selection (or the queued papers it picks) in ``fmt`` to ``output`` or
+    stdout, read, rendered and written a chunk of papers at a time, in bounded memory."""
+    from papercli import export
+    from papercli.files import write_atomic_pieces
+    from papercli.store import merge
+
+    export.check_format(fmt, group_by)
+    conn = state.connect()
+    with merge.ExportReader(conn) as reader:
+        topics_first = papers.resolve_topics(conn, chosen.topics) if chosen.topics else ()
+        if queue:
+            # In the queue's order, unless --sort asks for another (--reverse flips either).
+            ids = papers.queued_ids(conn, chosen, queue_order=not sorted_by_option)
+        else:
+            ids = papers.selected_ids(conn, chosen)
+        section_of = export.section_of(group_by, topics_first) if group_by else None
+        count = reader.stage(ids, section_of)
+        text = export.stream_papers(
+            reader.papers(with_history=fmt == "json"),
+            fmt,
+            count=count,
+            title=title,
+            exported_on=date.today(),
+            group_by=group_by,
+            topics_first=topics_first,
+            keys=reader,
+        )
+        if output is None:
+            for piece in text:
+                write(piece)  # the export itself, exact
+        else:
+            write_atomic_pieces(output, text)
+    if output is not None:
+        echo(f"wrote {count} papers to {output}", err=True)
+        if fmt == "csl-json" and output.suffix.lower() != ".json":
+            echo(
+                f"warning: pandoc reads CSL-JSON only from a .json file;"
+                f" name it {output.with_suffix('.json').name} for pandoc --bibliography",
+                err=True,
+            )

@@ -261,6 +261,19 @@ def selected_ids(conn: sqlite3.Connection, selection: Selection) -> Iterator[str
     return (str(pid) for (pid,) in conn.execute(sql, params))
 
 
+def queued_ids(
+    conn: sqlite3.Connection, selection: Selection, *, queue_order: bool
+) -> Iterator[str]:
+    """The ids of the queued papers a selection picks, read as they are needed: in the
+    queue's order (reversed with ``selection.reverse``) or, without ``queue_order``, in the
+    selection's sort order."""
+    where, order, params = _where_and_order(conn, selection)
+    if queue_order:
+        order = "q.position DESC" if selection.reverse else "q.position"
+    sql = f"SELECT p.id {SUMMARY_FROM} JOIN queue q ON q.paper_id = p.id {where} ORDER BY {order}"
+    return (str(pid) for (pid,) in conn.execute(sql, params))
+
+
 def _where_and_order(conn: sqlite3.Connection, sel: Selection) -> tuple[str, str, list[object]]:
     where, params = where_clause(conn, sel)
     return where, _ORDER[sel.sort].format(d="DESC" if sel.reverse else "ASC"), params
