@@ -113,3 +113,18 @@ def test_unknown_format_lists_the_known_ones(run):
     assert result.exit_code == 2
     for known in export.FORMATS:
         assert known in result.stderr
+
+
+def test_queue_export_keeps_the_queue_order_unless_sorted(run):
+    run("queue", "add", "qlora", "transformer", "dpo", "lora")
+
+    def ids(*options: str) -> list[str]:
+        rows = json.loads(run("export", "--queue", "--format", "json", *options).stdout)
+        return [row["id"] for row in rows["papers"]]
+
+    assert ids() == ["qlora", "transformer", "dpo", "lora"]
+    assert ids("--reverse") == ["lora", "dpo", "transformer", "qlora"]
+    assert ids("--since", "2021") == ["qlora", "dpo", "lora"]
+    assert ids("--since", "2021", "--reverse") == ["lora", "dpo", "qlora"]
+    assert ids("--sort", "date") == ["transformer", "lora", "qlora", "dpo"]
+    assert ids("--sort", "date", "--reverse") == ["dpo", "qlora", "lora", "transformer"]
