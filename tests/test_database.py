@@ -258,7 +258,7 @@ prerequisites = []
 
     conn = open_database(db, newer_seed)
     assert papers.get_paper(conn, "new-paper").title == "A Paper Added Later"
-    renamed = library.with_state(conn, papers.get_paper(conn, "new-paper-2"))
+    renamed = papers.full_papers(conn, ["new-paper-2"])[0]
     assert (renamed.title, renamed.arxiv_id, str(renamed.status)) == (
         "My Own Find",
         "2401.09999",

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from papercli import export, files, paths
+from papercli import export, files, paths, records
 from papercli.cli import views
 from papercli.cli.app import app
 from papercli.errors import InvalidValueError
@@ -220,18 +220,29 @@ def test_stream_papers_checks_its_options_before_it_is_read():
         export.stream_papers([], "csv", count=0, exported_on=EXPORTED_ON, group_by="year")
 
 
-def test_full_papers_are_those_of_show(rich_library):
-    """The batched reader gives what get_paper and with_state give, field for field: in
-    the order asked, a paper asked twice twice, arXiv metadata and affiliations included."""
+def test_full_papers_read_everything_in_the_order_asked(rich_library):
+    """The batched reader behind show, next and export: in the order asked, a paper asked
+    twice twice, arXiv metadata, affiliations and the user's state included (or left out)."""
     conn = connection.open_database(rich_library, paths.seed_path())
     ids = [pid for (pid,) in conn.execute("SELECT id FROM papers ORDER BY random()")]
     ids += ids[:3]
-    one_by_one = [library.with_state(conn, papers.get_paper(conn, pid)) for pid in ids]
-    assert merge.full_papers(conn, ids) == one_by_one
-    lora = merge.full_papers(conn, ["lora"])[0]
-    assert lora.authors[0].affiliations == ("Microsoft",) and lora.notes and lora.tags
+    assert [paper.id for paper in papers.full_papers(conn, ids)] == ids
+    (lora,) = papers.full_papers(conn, ["lora"])
+    assert lora.authors[0].affiliations == ("Microsoft",)
+    assert lora.abstract and lora.arxiv_version
+    assert lora.tags == notes.tags_of(conn, "lora") and lora.tags
+    assert lora.notes == notes.notes_of(conn, "lora") and lora.notes
+    assert lora.status_changed_at and lora.status is not ReadStatus.UNREAD
+    bare = papers.get_paper(conn, "lora")
+    assert (bare.tags, bare.notes, bare.status_changed_at) == ([], [], None)
+    assert records.replace(bare, tags=lora.tags, notes=lora.notes) == records.replace(
+        lora,
+        status_changed_at=None,
+        read_at=None,
+        queue_position=None,
+    )
     with pytest.raises(InvalidValueError, match="no paper with id 'nope'"):
-        merge.full_papers(conn, ["lora", "nope"])
+        papers.full_papers(conn, ["lora", "nope"])
     conn.close()
 
 

@@ -297,7 +297,7 @@ def test_add_files_papers_under_known_organizations_only(
     entry = entry.replace("Ohio State", "Google Brain, Mountain View").replace("CfA", "FAIR")
     serve(answer(entry))
     summary = add_papers(conn, ["2401.00001"], client, topics=["PEFT"], queue=True)
-    paper = library.with_state(conn, papers.get_paper(conn, summary.added[0].id))
+    paper = papers.full_papers(conn, [summary.added[0].id])[0]
     assert paper.organizations == ["Google", "Meta AI"]  # "Warsaw University ..." is unknown
     assert paper.topics == ["peft"]
     assert (summary.queued, paper.queue_position) == ([paper.id], 1)
@@ -366,7 +366,7 @@ prerequisites = []
     build_seed(load_catalogue(newer), tmp_path / "newer.sqlite")
     conn = open_database(tmp_path / "user.db", tmp_path / "newer.sqlite")
 
-    paper = library.with_state(conn, papers.get_paper(conn, "heat-bath"))
+    paper = papers.full_papers(conn, ["heat-bath"])[0]
     assert (paper.origin, paper.why, paper.status) == (
         "catalogue",
         "Now in the catalogue.",

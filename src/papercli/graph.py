@@ -19,7 +19,7 @@ from papercli.errors import InvalidValueError, NetworkError, PapercliError
 from papercli.reading_order import reading_order
 from papercli.records import datarecord, field
 from papercli.store import changes, graph, library, papers
-from papercli.store.base import transaction
+from papercli.store.base import id_list, transaction
 from papercli.store.graph import LinkedPaper
 
 if TYPE_CHECKING:
@@ -323,7 +323,7 @@ def reading_path(
     dates = dict(
         conn.execute(
             "SELECT id, date FROM papers WHERE id IN (SELECT value FROM json_each(?))",
-            (library.id_list(list(needs)),),
+            (id_list(list(needs)),),
         ).fetchall()
     )
     for reference in new:

@@ -27,8 +27,8 @@ def main() -> None:
 
         app(prog_name="papercli")
     except OSError as exc:
-        # The reader went away (``papercli list | head -1``) or stdout is full. (The Typer
-        # app's commands end the same way: see ``PapercliGroup.invoke``.)
+        # The reader went away (``papercli --help | head -1``) or stdout is full, outside a
+        # command (commands end the same way: see ``fast.run`` and ``PapercliGroup.invoke``).
         if not common.is_output_failure(exc):
             raise
         sys.exit(common.report_output_failure(exc))

@@ -30,8 +30,10 @@ from papercli.cli.common import (
     ShowFormat,
     SortKey,
     echo_lines,
+    is_output_failure,
     non_utf8,
     report_failure,
+    report_output_failure,
     selection,
 )
 from papercli.cli.terminal import PAGED_COMMANDS, ColorMode
@@ -237,6 +239,10 @@ def run(argv: list[str]) -> int | None:
         _dispatch(invocation)
     except EXPECTED_FAILURES as exc:
         return report_failure(exc)
+    except OSError as exc:  # as in PapercliGroup.invoke: the reader went away, a full disk
+        if not is_output_failure(exc):
+            raise
+        return report_output_failure(exc)
     return 0
 
 

@@ -73,10 +73,10 @@ def list_papers(state: AppState, chosen: Selection, output: ListFormat) -> None:
 
 def show_paper(state: AppState, ref: str, output: ShowFormat) -> None:
     from papercli import refs
-    from papercli.store import graph, library  # only here: `list` starts faster without them
+    from papercli.store import graph  # only here: `list` starts faster without it
 
     conn = state.connect()
-    paper = library.with_state(conn, papers.get_paper(conn, refs.resolve(conn, ref)))
+    (paper,) = papers.full_papers(conn, [refs.resolve(conn, ref)])
     paper.prerequisite_links = [
         (link.prereq_id, link.kind) for link in graph.prerequisites_of(conn, [paper.id])[paper.id]
     ]
@@ -110,7 +110,7 @@ def show_next(state: AppState, output: NextFormat) -> None:
     head = library.next_in_queue(conn)
     if head is None:
         fail("your queue is empty; add papers with: papercli queue add REF", EXIT_USER)
-    paper = library.with_state(conn, papers.get_paper(conn, head))
+    (paper,) = papers.full_papers(conn, [head])
     if output is NextFormat.JSON:
         echo_json(paper_summary(paper))
     elif output is NextFormat.ID:

@@ -6,6 +6,7 @@ sqlite-utils would add ~100 ms to each start.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -62,3 +63,11 @@ def optional_text(value: object) -> str | None:
 
 def placeholders(values: Sequence[object]) -> str:
     return ", ".join("?" * len(values))
+
+
+def id_list(ids: Sequence[str]) -> str:
+    """One parameter holding any number of ids (SQLite caps the number of parameters)."""
+    return json.dumps(list(ids))
+
+
+IN_IDS = "IN (SELECT value FROM json_each(?))"

@@ -7,18 +7,17 @@ its steps in the change log (``changes``), so that ``undo`` and ``redo`` can rep
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from papercli.errors import InvalidValueError, NotFoundError
-from papercli.models import Paper, ReadStatus
+from papercli.models import ReadStatus
 from papercli.reading_order import reading_order
 from papercli.records import datarecord, field
 from papercli.store import changes, notes, papers
-from papercli.store.base import transaction
+from papercli.store.base import IN_IDS, id_list, transaction
 from papercli.store.changes import renumber_queue
 
 
@@ -28,14 +27,6 @@ def utc_now() -> str:
 
 # Tests replace this to get fixed timestamps.
 clock: Callable[[], str] = utc_now
-
-
-def id_list(ids: Sequence[str]) -> str:
-    """One parameter holding any number of ids (SQLite caps the number of parameters)."""
-    return json.dumps(list(ids))
-
-
-IN_IDS = "IN (SELECT value FROM json_each(?))"
 
 
 # ---------------------------------------------------------------------------
@@ -192,21 +183,6 @@ def _batch_statuses(conn: sqlite3.Connection, batch: int) -> list[HistoryEntry]:
             (batch,),
         )
     ]
-
-
-def with_state(conn: sqlite3.Connection, paper: Paper) -> Paper:
-    """Fill in the user's side of a paper: status dates, queue place, tags and notes."""
-    row = conn.execute(
-        "SELECT changed_at, read_at, read_version FROM reading_state WHERE paper_id = ?",
-        (paper.id,),
-    ).fetchone()
-    if row:
-        paper.status_changed_at, paper.read_at, paper.read_version = row
-    position = conn.execute("SELECT position FROM queue WHERE paper_id = ?", (paper.id,)).fetchone()
-    paper.queue_position = position[0] if position else None
-    paper.tags = notes.tags_of(conn, paper.id)
-    paper.notes = notes.notes_of(conn, paper.id)
-    return paper
 
 
 # ---------------------------------------------------------------------------

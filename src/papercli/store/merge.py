@@ -4,115 +4,19 @@ merge an import makes, as one undoable command that never rewinds newer state.""
 from __future__ import annotations
 
 import sqlite3
-from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from itertools import islice
-from typing import Any
 
-from papercli.errors import InvalidValueError
-from papercli.models import Author, Note, Paper, ReadStatus
+from papercli.models import Paper, ReadStatus
 from papercli.store import changes, library
-from papercli.store.arxiv_meta import fill_arxiv
-from papercli.store.base import optional_text
+from papercli.store.base import IN_IDS, id_list
 from papercli.store.changes import LIVE_HISTORY
-from papercli.store.library import IN_IDS, enqueue, id_list, queue_positions, statuses
-from papercli.store.papers import (
-    SUMMARY_COLUMNS,
-    SUMMARY_FROM,
-    _with_affiliations,
-    paper_from_row,
-    papers_by_ids,
-)
+from papercli.store.library import enqueue, queue_positions, statuses
+from papercli.store.papers import full_papers, papers_by_ids
 
 CHUNK = 1000
 """Papers an export reads, renders and writes at a time: each query is worth its start,
 and memory holds one chunk whatever the size of the library."""
-
-
-def full_papers(conn: sqlite3.Connection, ids: Sequence[str]) -> list[Paper]:
-    """Everything known about each paper, the user's state included, in the order given:
-    what ``get_paper`` and ``with_state`` give, with a query per table for all of them
-    rather than a dozen per paper (arXiv's metadata, where there is some, aside)."""
-    arg = (id_list(ids),)
-    found = {
-        paper.id: paper
-        for paper in map(
-            paper_from_row,
-            conn.execute(f"SELECT {SUMMARY_COLUMNS} {SUMMARY_FROM} WHERE p.id {IN_IDS}", arg),
-        )
-    }
-    for pid in ids:
-        if pid not in found:
-            raise InvalidValueError(f"no paper with id {pid!r}")
-    for pid, why, focus, technique, doi, key, category, added_at in conn.execute(
-        "SELECT id, why, focus, technique, doi, citation_key, primary_category, added_at"
-        f" FROM papers WHERE id {IN_IDS}",
-        arg,
-    ):
-        paper = found[pid]
-        paper.why, paper.focus, paper.technique = why, focus, technique
-        paper.doi, paper.citation_key = optional_text(doi), optional_text(key)
-        paper.primary_category = optional_text(category)
-        paper.added_at = optional_text(added_at)
-
-    def rows(sql: str) -> Mapping[str, list[tuple[Any, ...]]]:
-        """The rows of ``sql`` (paper id first), by paper, in the query's order."""
-        grouped: defaultdict[str, list[tuple[Any, ...]]] = defaultdict(list)
-        for pid, *values in conn.execute(sql, arg):
-            grouped[pid].append(tuple(values))
-        return grouped
-
-    authors = rows(
-        "SELECT paper_id, name, family, given, suffix, literal FROM paper_authors"
-        f" WHERE paper_id {IN_IDS} ORDER BY paper_id, position"
-    )
-    aliases = rows(
-        f"SELECT paper_id, name FROM paper_names WHERE paper_id {IN_IDS} AND is_alias"
-        " ORDER BY paper_id, rowid"
-    )
-    sources = rows(
-        f"SELECT paper_id, source FROM paper_sources WHERE paper_id {IN_IDS}"
-        " ORDER BY paper_id, source"
-    )
-    prerequisites = rows(
-        "SELECT r.paper_id, r.prereq_id FROM prerequisites r JOIN papers p ON p.id = r.prereq_id"
-        f" WHERE r.paper_id {IN_IDS} ORDER BY r.paper_id, p.date, r.prereq_id"
-    )
-    states = rows(
-        "SELECT paper_id, changed_at, read_at, read_version FROM reading_state"
-        f" WHERE paper_id {IN_IDS}"
-    )
-    positions = rows(f"SELECT paper_id, position FROM queue WHERE paper_id {IN_IDS}")
-    tags = rows(f"SELECT paper_id, tag FROM tags WHERE paper_id {IN_IDS} ORDER BY paper_id, tag")
-    notes = rows(
-        f"SELECT paper_id, created_at, body FROM notes WHERE paper_id {IN_IDS}"
-        " ORDER BY paper_id, created_at, uid"
-    )
-    fetched = rows(  # the few papers with arXiv metadata
-        "SELECT value FROM json_each(?) AS j"
-        " WHERE EXISTS (SELECT 1 FROM arxiv_meta WHERE paper_id = j.value)"
-        " OR EXISTS (SELECT 1 FROM announced_versions WHERE paper_id = j.value)"
-    )
-    for pid, paper in found.items():
-        paper.authors = [
-            Author(
-                str(name), family=str(family), given=str(given), suffix=str(suffix),
-                literal=bool(lit),
-            )
-            for name, family, given, suffix, lit in authors.get(pid, [])
-        ]  # fmt: skip
-        paper.aliases = [str(name) for (name,) in aliases.get(pid, [])]
-        paper.sources = [str(source) for (source,) in sources.get(pid, [])]
-        paper.prerequisites = [str(prereq) for (prereq,) in prerequisites.get(pid, [])]
-        if pid in fetched:  # read as `show` reads it, paper by paper
-            fill_arxiv(conn, paper)
-            paper.authors = _with_affiliations(paper.authors, paper.arxiv_authors)
-        for state in states.get(pid, []):
-            paper.status_changed_at, paper.read_at, paper.read_version = state
-        paper.queue_position = next((position for (position,) in positions.get(pid, [])), None)
-        paper.tags = [str(tag) for (tag,) in tags.get(pid, [])]
-        paper.notes = [Note(str(at), str(body)) for at, body in notes.get(pid, [])]
-    return [found[pid] for pid in ids]
 
 
 def history_by_paper(

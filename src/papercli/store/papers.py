@@ -6,15 +6,16 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 from papercli.arxiv_ids import abs_url, pdf_url
 from papercli.errors import InvalidValueError
-from papercli.models import Author, Paper, ReadStatus, Selection
+from papercli.models import Author, Note, Paper, ReadStatus, Selection
 from papercli.names import citation_key_stem, closest, name_key, person_key, unique_key
 from papercli.records import replace
 from papercli.store import authors
 from papercli.store.arxiv_meta import fill_arxiv
-from papercli.store.base import SEP, optional_text, placeholders, split_list
+from papercli.store.base import IN_IDS, SEP, id_list, optional_text, placeholders, split_list
 from papercli.store.fts import UNSPACED, fts_query, search_terms, unspaced_docids
 
 
@@ -449,47 +450,132 @@ def count_by(conn: sqlite3.Connection, what: str) -> list[tuple[str, int, list[s
 
 
 def get_paper(conn: sqlite3.Connection, paper_id: str) -> Paper:
-    """Everything known about one paper (the id must exist)."""
-    row = conn.execute(
-        f"SELECT {SUMMARY_COLUMNS} {SUMMARY_FROM} WHERE p.id = ?", (paper_id,)
-    ).fetchone()
-    if row is None:
-        raise InvalidValueError(f"no paper with id {paper_id!r}")
-    paper = paper_from_row(row)
-    why, focus, technique, doi, key, category, added_at = conn.execute(
-        "SELECT why, focus, technique, doi, citation_key, primary_category, added_at FROM papers"
-        " WHERE id = ?",
-        (paper_id,),
-    ).fetchone()
-    paper.why, paper.focus, paper.technique = why, focus, technique
-    paper.doi, paper.citation_key = optional_text(doi), optional_text(key)
-    paper.primary_category = optional_text(category)
-    paper.added_at = optional_text(added_at)
-    paper.authors = authors.authors_of(conn, paper_id)
-    paper.aliases = [
-        str(r[0])
-        for r in conn.execute(
-            "SELECT name FROM paper_names WHERE paper_id = ? AND is_alias ORDER BY rowid",
-            (paper_id,),
+    """Everything known about one paper (the id must exist), without the user's notes,
+    tags, queue place and status dates (``full_papers`` has those)."""
+    return full_papers(conn, [paper_id], with_state=False)[0]
+
+
+_FULL_COLUMNS = (
+    "p.id, p.title, p.short_name, p.year, p.date, p.kind, p.arxiv_id, p.url, p.pdf_url,"
+    " p.origin, p.venue, p.why, p.focus, p.technique, p.doi, p.citation_key,"
+    " p.primary_category, p.added_at, coalesce(s.status, 'unread'), s.read_version,"
+    " s.changed_at, s.read_at"
+)
+
+
+def full_papers(
+    conn: sqlite3.Connection, ids: Sequence[str], *, with_state: bool = True
+) -> list[Paper]:
+    """Everything known about each paper, in the order given, with the user's state
+    (notes, tags, queue place, status dates) unless ``with_state`` is False: a query per
+    table for all of them, so that an export of a thousand papers makes a dozen queries
+    rather than a dozen per paper (arXiv's metadata, where there is some, aside)."""
+    arg = (id_list(ids),)
+
+    def by_paper(sql: str) -> dict[str, list[Any]]:
+        """The second column of ``sql`` (paper id first), by paper, in the query's order."""
+        grouped: dict[str, list[Any]] = {}
+        for pid, value in conn.execute(sql, arg):
+            grouped.setdefault(pid, []).append(value)
+        return grouped
+
+    orgs = by_paper(
+        f"SELECT paper_id, org FROM paper_orgs WHERE paper_id {IN_IDS} ORDER BY paper_id, position"
+    )
+    topics = by_paper(
+        f"SELECT paper_id, topic FROM paper_topics WHERE paper_id {IN_IDS}"
+        " ORDER BY paper_id, position"
+    )
+    aliases = by_paper(
+        f"SELECT paper_id, name FROM paper_names WHERE paper_id {IN_IDS} AND is_alias"
+        " ORDER BY paper_id, rowid"
+    )
+    sources = by_paper(
+        f"SELECT paper_id, source FROM paper_sources WHERE paper_id {IN_IDS}"
+        " ORDER BY paper_id, source"
+    )
+    prerequisites = by_paper(
+        "SELECT r.paper_id, r.prereq_id FROM prerequisites r JOIN papers p ON p.id = r.prereq_id"
+        f" WHERE r.paper_id {IN_IDS} ORDER BY r.paper_id, p.date, r.prereq_id"
+    )
+    people: dict[str, list[Author]] = {}
+    for pid, name, family, given, suffix, literal in conn.execute(
+        "SELECT paper_id, name, family, given, suffix, literal FROM paper_authors"
+        f" WHERE paper_id {IN_IDS} ORDER BY paper_id, position",
+        arg,
+    ):
+        person = Author(name, family=family, given=given, suffix=suffix, literal=bool(literal))
+        people.setdefault(pid, []).append(person)
+    fetched = {  # the few papers with arXiv metadata
+        pid
+        for (pid,) in conn.execute(
+            "SELECT value FROM json_each(?) AS j"
+            " WHERE EXISTS (SELECT 1 FROM arxiv_meta WHERE paper_id = j.value)"
+            " OR EXISTS (SELECT 1 FROM announced_versions WHERE paper_id = j.value)",
+            arg,
         )
-    ]
-    paper.sources = [
-        str(r[0])
-        for r in conn.execute(
-            "SELECT source FROM paper_sources WHERE paper_id = ? ORDER BY source", (paper_id,)
+    }
+    if with_state:
+        tags = by_paper(
+            f"SELECT paper_id, tag FROM tags WHERE paper_id {IN_IDS} ORDER BY paper_id, tag"
         )
-    ]
-    paper.prerequisites = [
-        str(r[0])
-        for r in conn.execute(
-            "SELECT r.prereq_id FROM prerequisites r JOIN papers p ON p.id = r.prereq_id"
-            " WHERE r.paper_id = ? ORDER BY p.date",
-            (paper_id,),
+        notes: dict[str, list[Note]] = {}
+        for pid, at, body in conn.execute(
+            f"SELECT paper_id, created_at, body FROM notes WHERE paper_id {IN_IDS}"
+            " ORDER BY paper_id, created_at, uid",
+            arg,
+        ):
+            notes.setdefault(pid, []).append(Note(at, body))
+        positions = dict(
+            conn.execute(f"SELECT paper_id, position FROM queue WHERE paper_id {IN_IDS}", arg)
         )
-    ]
-    fill_arxiv(conn, paper)
-    paper.authors = _with_affiliations(paper.authors, paper.arxiv_authors)
-    return paper
+    found: dict[str, Paper] = {}
+    rows = conn.execute(f"SELECT {_FULL_COLUMNS} {SUMMARY_FROM} WHERE p.id {IN_IDS}", arg)
+    for (
+        pid, title, short, year, date, kind, arxiv_id, url, pdf, origin, venue, why, focus,
+        technique, doi, key, category, added_at, status, read_version, changed_at, read_at,
+    ) in rows:  # fmt: skip
+        paper = Paper(
+            id=pid,
+            title=title,
+            short_name=short,
+            year=int(year),
+            date=date,
+            kind=kind,
+            arxiv_id=arxiv_id or None,
+            url=url or None,
+            pdf_url=pdf or None,
+            aliases=aliases.get(pid, []),
+            organizations=orgs.get(pid, []),
+            topics=topics.get(pid, []),
+            why=why,
+            focus=focus,
+            technique=technique,
+            sources=sources.get(pid, []),
+            prerequisites=prerequisites.get(pid, []),
+            origin=origin,
+            authors=people.get(pid, []),
+            venue=venue,
+            doi=doi or None,
+            citation_key=key or None,
+            added_at=added_at or None,
+            status=ReadStatus(status),
+            read_version=read_version,
+            primary_category=category or None,
+        )
+        if pid in fetched:  # read as for one paper
+            fill_arxiv(conn, paper)
+            paper.authors = _with_affiliations(paper.authors, paper.arxiv_authors)
+        if with_state:
+            paper.status_changed_at, paper.read_at = changed_at, read_at
+            paper.queue_position = positions.get(pid)
+            paper.tags = tags.get(pid, [])
+            paper.notes = notes.get(pid, [])
+        found[pid] = paper
+    missing = next((pid for pid in ids if pid not in found), None)
+    if missing is not None:
+        raise InvalidValueError(f"no paper with id {missing!r}")
+    return [found[pid] for pid in ids]
 
 
 def _with_affiliations(authors: list[Author], fetched: list[Author]) -> list[Author]:
