@@ -12,11 +12,11 @@ from datetime import date
 import bibtexparser
 import pytest
 from bibtexparser.middlewares import LatexDecodingMiddleware, SeparateCoAuthors
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from papercli.errors import InvalidValueError
-from papercli.export import CSV_COLUMNS, FORMATS, export_papers
+from papercli.export import CSV_COLUMNS, FORMATS, _escaped_latex, _latex, export_papers
 from papercli.import_schema import parse_export as parse_json_export
 from papercli.models import Author, Note, Paper, ReadStatus
 from papercli.records import replace
@@ -219,6 +219,23 @@ def test_bibtex_text_is_escaped_for_latex() -> None:
         export("bibtex", queue()[3:]), append_middleware=[LatexDecodingMiddleware()]
     ).entries[0]
     assert entry["title"] == "LoRA_Revisited: a *report*"
+
+
+# Names and titles as they come, with the characters that need escaping or collapsing.
+PIECES = ["Le", "é", " ", "  ", "\\", "{", "&", "$k$", "_", "~", "\t", "\n", "\xa0", "\x85", "\x1b"]
+LATEX_TEXT = st.one_of(st.lists(st.sampled_from(PIECES), max_size=6).map("".join), st.text())
+
+
+@given(LATEX_TEXT)
+@example("Le  Cun")
+@example(" Le")
+@example("Le ")
+@example("Le\xa0Cun")
+@example("Le\x85Cun")
+@example("k_1")
+def test_text_that_needs_no_escaping_is_written_as_it_is(text: str) -> None:
+    """The shortcut for plain text gives what the escaping would."""
+    assert _latex(text) == _escaped_latex(text)
 
 
 def test_bibtex_keys_are_ascii_and_fall_back_to_the_slug() -> None:

