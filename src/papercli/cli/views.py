@@ -172,7 +172,6 @@ def export_papers(
     """Write the selection (or the queued papers it picks) in ``fmt`` to ``output`` or
     stdout, read, rendered and written a chunk of papers at a time, in bounded memory."""
     from papercli import export
-    from papercli.files import write_atomic_pieces
     from papercli.store import merge
 
     export.check_format(fmt, group_by)
@@ -200,6 +199,8 @@ def export_papers(
             for piece in text:
                 write(piece)  # the export itself, exact
         else:
+            from papercli.files import write_atomic_pieces  # with tempfile: 3 ms
+
             write_atomic_pieces(output, text)
     if output is not None:
         echo(f"wrote {count} papers to {output}", err=True)
