@@ -188,3 +188,31 @@ def test_a_page_of_many_search_matches_is_read_in_order_not_sorted(
     picking = [detail for _, parent, detail in plan if parent == page]
     assert any("papers_year_date_id" in detail for detail in picking), picking
     assert not any("TEMP B-TREE" in detail for detail in picking), picking
+
+
+def test_history_entries_are_looked_up_by_paper_not_by_time(
+    run: Callable[..., Result], db_path: Path, statements: list[str], tmp_path: Path
+) -> None:
+    """A `mark-read` of many papers gives them all the same change and time: a lookup by
+    (change, time) would walk every one of them for each, and undoing a big batch on a
+    device that syncs took minutes. Sync's events, its apply and import look up by paper."""
+    folder = tmp_path / "sync"
+    folder.mkdir()
+    assert run("sync", str(folder)).exit_code == 0
+    assert run("mark-read", "lora", "qlora", "dpo", "bert").exit_code == 0
+    exported = tmp_path / "backup.json"
+    assert run("export", "--format", "json", "-o", str(exported)).exit_code == 0
+    statements.clear()
+
+    assert run("undo").exit_code == 0
+    assert run("import", str(exported)).exit_code == 0
+    assert run("sync", str(folder)).exit_code == 0
+
+    lookups_by_change = [
+        sql for sql in _queries(statements) if re.search(r"status_history\b.*old_status =", sql)
+    ]
+    assert lookups_by_change
+    for sql in lookups_by_change:
+        details = [detail for _, _, detail in _plan(db_path, sql)]
+        assert any("status_history_paper" in d for d in details), (sql, details)
+        assert not any("status_history_read" in d for d in details), (sql, details)

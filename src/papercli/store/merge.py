@@ -10,7 +10,7 @@ from itertools import islice
 from papercli.models import Paper, ReadStatus
 from papercli.store import changes, library
 from papercli.store.base import IN_IDS, id_list
-from papercli.store.changes import LIVE_HISTORY
+from papercli.store.changes import HISTORY_BY_PAPER, LIVE_HISTORY
 from papercli.store.library import enqueue, queue_positions, statuses
 from papercli.store.papers import full_papers, papers_by_ids
 
@@ -142,7 +142,7 @@ def merge_state(
         row = [entry["old_status"], entry["new_status"], entry["changed_at"]]
         cursor = conn.execute(
             "INSERT INTO status_history (batch, paper_id, old_status, new_status, changed_at)"
-            " SELECT 0, ?1, ?2, ?3, ?4 WHERE NOT EXISTS (SELECT 1 FROM status_history"
+            f" SELECT 0, ?1, ?2, ?3, ?4 WHERE NOT EXISTS (SELECT 1 FROM {HISTORY_BY_PAPER}"
             " WHERE paper_id = ?1 AND old_status = ?2 AND new_status = ?3 AND changed_at = ?4)",
             (paper.id, *row),
         )

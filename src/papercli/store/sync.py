@@ -29,7 +29,7 @@ from papercli import events, sortkeys
 from papercli.models import Author, Paper
 from papercli.records import asdict
 from papercli.store import changes, papers
-from papercli.store.changes import LIVE_HISTORY
+from papercli.store.changes import HISTORY_BY_PAPER, LIVE_HISTORY
 
 KINDS = ("status", "note", "tag", "queue", "history", "paper", "prereq", "watch", "inbox", "device")
 SEP = "\x1f"  # joins the parts of a key
@@ -179,7 +179,7 @@ def read_register(conn: sqlite3.Connection, kind: str, key: str) -> Any:
         return None if row is None else {"key": row[0], "added_at": row[1]}
     if kind == "history":
         found = conn.execute(
-            "SELECT 1 FROM status_history WHERE paper_id = ? AND old_status = ?"
+            f"SELECT 1 FROM {HISTORY_BY_PAPER} WHERE paper_id = ? AND old_status = ?"
             f" AND new_status = ? AND changed_at = ? AND {LIVE_HISTORY}",
             parts,
         ).fetchone()
@@ -245,7 +245,7 @@ def write_register(conn: sqlite3.Connection, kind: str, key: str, value: Any) ->
             )
     elif kind == "history":
         conn.execute(
-            "DELETE FROM status_history WHERE paper_id = ? AND old_status = ?"
+            f"DELETE FROM {HISTORY_BY_PAPER} WHERE paper_id = ? AND old_status = ?"
             " AND new_status = ? AND changed_at = ?",
             parts,
         )
