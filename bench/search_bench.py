@@ -5,8 +5,9 @@ Usage: python bench/search_bench.py DB [--runs 7]
 Prints, for a rare, a mid-frequency and the most common term (and a few harder
 cases), how many papers match and the median query time in ms (the first run is
 warm-up), and the time without the common-term guard (everything ranked by bm25).
-Notes (some in Chinese), a tag and abstracts with a mid-frequency word are added
-inside a transaction that is rolled back, so the database is left as it was.
+Notes (some in Chinese, three of about 2 MB), a tag and abstracts with a mid-frequency
+word are added inside a transaction that is rolled back, so the database is left as it
+was.
 """
 
 from __future__ import annotations
@@ -26,6 +27,13 @@ READ = ReadStatus.READ
 
 NOTES = 2000  # a heavy user's notes, a tenth of them in Chinese
 CHINESE = "我们用低秩适配来微调模型 效果很好"
+# And three notes of about 2 MB each (pasted papers, logs), one in Chinese without spaces:
+# searching Chinese text was once quadratic in a note's length (issue 8).
+BIG_NOTES = [
+    ("synthetic-11", "wombat " + "gradient checkpointing saves memory at a cost " * 45_000),
+    ("synthetic-12", "注意力机制" * 140_000 + "袋熊"),
+    ("synthetic-13", " ".join(f"token{i}" for i in range(250_000))),
+]
 
 
 def main() -> None:
@@ -53,6 +61,10 @@ def main() -> None:
         ("prefix: tra", "tra", Selection()),
         ("Chinese in notes: 低秩", "低秩", Selection()),
         ("Chinese in notes: 低秩适配 + model", "低秩适配 model", Selection()),
+        ("a word in a 2 MB note: wombat", "wombat", Selection()),
+        ("Chinese at the end of a 2 MB note: 袋熊", "袋熊", Selection()),
+        ("Chinese all through a 2 MB note: 注意力", "注意力", Selection()),
+        ("a word in a 2 MB note of 250,000 words", "token249999", Selection()),
     ]
     print(f"{args.db}: {papers:,} papers, search_papers limit 20, median of {args.runs} runs")
     print(f"{'query':<42}{'matches':>10}{'ranked':>8}{'ms':>9}{'unguarded ms':>14}")
@@ -71,6 +83,9 @@ def main() -> None:
                 (f"synthetic-{i * 37 % synthetic}", CHINESE if i % 10 == 0 else "rank 8 is plenty")
                 for i in range(NOTES)
             ],
+        )
+        conn.executemany(
+            "INSERT INTO notes (paper_id, created_at, body) VALUES (?, '2024-01-02', ?)", BIG_NOTES
         )
         for label, words, selection in cases:
             guarded, ranked = _median_ms(conn, words, selection, args.runs)
