@@ -14,6 +14,7 @@ and ``field_names``. ``tests/test_records.py`` checks it against ``dataclasses``
 from __future__ import annotations
 
 from collections.abc import Callable
+from operator import attrgetter
 from typing import Any, TypeVar, dataclass_transform, overload
 
 T = TypeVar("T")
@@ -22,6 +23,7 @@ _MISSING: Any = object()
 # Attributes of a record class: every field's name, and those its repr shows.
 _FIELDS = "__record_fields__"
 _SHOWN = "__record_repr__"
+_VALUES = "__record_values__"  # the fields' values as a tuple, compared and hashed
 
 
 class FrozenInstanceError(AttributeError):
@@ -94,36 +96,39 @@ def _build(cls: type[T], frozen: bool) -> type[T]:
             shown.append(name)
     if "__post_init__" in cls.__dict__:
         body.append("self.__post_init__()")
-    mine = "(" + "".join(f"self.{name}, " for name in names) + ")"
-    theirs = "(" + "".join(f"other.{name}, " for name in names) + ")"
-    source = (
-        f"def __init__(self, {', '.join(params)}):\n    " + "\n    ".join(body or ["pass"]) + "\n"
-        f"def __eq__(self, other):\n"
-        f"    if other.__class__ is not self.__class__:\n        return NotImplemented\n"
-        f"    return {mine} == {theirs}\n"
-        f"def __hash__(self):\n    return hash({mine})\n"
-    )
-    exec(source, namespace)
-    for method in ("__init__", "__eq__"):
-        _attach(cls, method, namespace[method])
+    source = f"def __init__(self, {', '.join(params)}):\n    " + "\n    ".join(body or ["pass"])
+    exec(source, namespace)  # as dataclasses does: the fastest __init__ there is
+    namespace["__init__"].__qualname__ = f"{cls.__qualname__}.__init__"
+    getter = attrgetter(*names) if len(names) > 1 else None
+    values = getter or (lambda item: tuple(getattr(item, name) for name in names))
+    added: dict[str, Any] = {
+        "__init__": namespace["__init__"],
+        "__eq__": _eq,
+        # Compared and hashed by their values; a mutable record is not hashable.
+        "__hash__": _hash if frozen else None,
+        _VALUES: staticmethod(values),
+        _FIELDS: names,
+        _SHOWN: tuple(shown),
+        "__match_args__": names,
+    }
     if frozen:
-        _attach(cls, "__hash__", namespace["__hash__"])
-        _attach(cls, "__setattr__", _refuse_assignment)
-        _attach(cls, "__delattr__", _refuse_assignment)
-    else:
-        cls.__hash__ = None  # type: ignore[assignment]  # mutable and compared by value
+        added |= {"__setattr__": _refuse, "__delattr__": _refuse}
     if "__repr__" not in cls.__dict__:
-        _attach(cls, "__repr__", _repr)
-    setattr(cls, _FIELDS, names)
-    setattr(cls, _SHOWN, tuple(shown))
-    setattr(cls, "__match_args__", names)  # noqa: B010 (mypy refuses the assignment)
+        added["__repr__"] = _repr
+    for name, value in added.items():
+        setattr(cls, name, value)
     return cls
 
 
-def _attach(cls: type, name: str, function: Callable[..., Any]) -> None:
-    if name in ("__init__", "__eq__", "__hash__"):
-        function.__qualname__ = f"{cls.__qualname__}.{name}"
-    setattr(cls, name, function)
+def _eq(self: Any, other: Any) -> Any:
+    if other.__class__ is not self.__class__:
+        return NotImplemented
+    values = getattr(self, _VALUES)
+    return values(self) == values(other)
+
+
+def _hash(self: Any) -> int:
+    return hash(getattr(self, _VALUES)(self))
 
 
 def _repr(self: object) -> str:
@@ -131,7 +136,7 @@ def _repr(self: object) -> str:
     return f"{type(self).__qualname__}({shown})"
 
 
-def _refuse_assignment(self: object, name: str, *value: object) -> None:
+def _refuse(self: object, name: str, *value: object) -> None:
     raise FrozenInstanceError(f"cannot assign to field {name!r}")
 
 
