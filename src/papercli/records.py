@@ -13,11 +13,15 @@ and ``field_names``. ``tests/test_records.py`` checks it against ``dataclasses``
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from operator import attrgetter
-from typing import Any, TypeVar, dataclass_transform, overload
 
-T = TypeVar("T")
+from papercli import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, TypeVar, dataclass_transform, overload
+
+    T = TypeVar("T")
 
 _MISSING: Any = object()
 # Attributes of a record class: every field's name, and those its repr shows.
@@ -49,18 +53,23 @@ def field(
     return _Field(default, default_factory, repr)
 
 
-@overload
-def datarecord(cls: type[T], /) -> type[T]: ...
-@overload
-def datarecord(*, frozen: bool = False) -> Callable[[type[T]], type[T]]: ...
-@dataclass_transform(field_specifiers=(field,))
-def datarecord(cls: type[T] | None = None, /, *, frozen: bool = False) -> Any:
-    """``@datarecord`` or ``@datarecord(frozen=True)`` on a class of annotated fields."""
+if TYPE_CHECKING:  # what type checkers read; typing itself is not imported (2 ms)
 
-    def build(cls: type[T]) -> type[T]:
-        return _build(cls, frozen)
+    @overload
+    def datarecord(cls: type[T], /) -> type[T]: ...
+    @overload
+    def datarecord(*, frozen: bool = False) -> Callable[[type[T]], type[T]]: ...
+    @dataclass_transform(field_specifiers=(field,))
+    def datarecord(cls: type[T] | None = None, /, *, frozen: bool = False) -> Any: ...
+else:
 
-    return build if cls is None else build(cls)
+    def datarecord(cls=None, /, *, frozen=False):
+        """``@datarecord`` or ``@datarecord(frozen=True)`` on a class of annotated fields."""
+
+        def build(cls):
+            return _build(cls, frozen)
+
+        return build if cls is None else build(cls)
 
 
 def _build(cls: type[T], frozen: bool) -> type[T]:

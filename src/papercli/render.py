@@ -8,12 +8,13 @@ cost. Which form, at what width and in what colour is the CLI's choice.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Literal
 
-from papercli import textlayout, times
+from papercli import TYPE_CHECKING, textlayout, times
 from papercli.models import Author, Paper, ReadStatus
 
 if TYPE_CHECKING:
+    from typing import Literal
+
     from rich.console import RenderableType
     from rich.text import Text
 

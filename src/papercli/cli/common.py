@@ -14,9 +14,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from enum import StrEnum
 from itertools import chain, islice
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
 
-from papercli import paths, render, textlayout
+from papercli import TYPE_CHECKING, paths, render, textlayout
 from papercli.cli import terminal
 from papercli.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USER, PapercliError
 from papercli.models import ReadStatus, Selection
@@ -24,6 +23,8 @@ from papercli.records import datarecord, field
 from papercli.store import base, connection
 
 if TYPE_CHECKING:
+    from typing import NoReturn
+
     import typer
 
 

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, NamedTuple
 
+from papercli import TYPE_CHECKING
 from papercli.cli import views
 from papercli.cli.common import (
     EXPECTED_FAILURES,
@@ -38,13 +38,18 @@ from papercli.cli.common import (
 )
 from papercli.cli.terminal import PAGED_COMMANDS, ColorMode
 from papercli.models import ReadStatus
+from papercli.records import datarecord
 
-# An option spelling's parameter, its kind ("flag", "int", "text", "choice" or "file") and
-# what the kind needs: the flag's value, the int's (min, max) range, the choices.
-Option = tuple[str, str, Any]
+if TYPE_CHECKING:
+    from typing import Any
+
+    # An option spelling's parameter, its kind ("flag", "int", "text", "choice" or "file")
+    # and what the kind needs: the flag's value, the int's (min, max) range, the choices.
+    Option = tuple[str, str, Any]
 
 
-class Spec(NamedTuple):
+@datarecord(frozen=True)
+class Spec:
     """One command's options, positional arguments (name, nargs) and defaults."""
 
     options: dict[str, Option]
@@ -220,7 +225,8 @@ COMPLETION_VARIABLE = "_PAPERCLI_COMPLETE"
 _AFTER_COMMAND = {"--db": GLOBAL_OPTIONS["--db"]}
 
 
-class Invocation(NamedTuple):
+@datarecord(frozen=True)
+class Invocation:
     """A command line the fast path takes: the command, the global options given (by
     parameter name: db_path, color, no_pager), and the command's parameter values."""
 

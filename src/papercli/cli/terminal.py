@@ -20,12 +20,12 @@ import re
 import sys
 from collections.abc import Callable, Iterator
 from enum import StrEnum
-from typing import TYPE_CHECKING, TextIO, cast
 
-from papercli import textlayout
+from papercli import TYPE_CHECKING, textlayout
 
 if TYPE_CHECKING:
     import subprocess
+    from typing import TextIO
 
     from rich.console import RenderableType
 
@@ -176,7 +176,7 @@ def hold_output() -> HeldOutput | None:
         return None
     screen = size()
     held = HeldOutput(sys.stdout, command, screen.lines, screen.columns)
-    sys.stdout = cast(TextIO, held)
+    sys.stdout = held
     return held
 
 

@@ -20,12 +20,15 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from typing import Any
 
+from papercli import TYPE_CHECKING
 from papercli.errors import NotFoundError
 from papercli.models import ArxivRecord, Author, Note, Paper, ReadStatus
 from papercli.records import asdict, datarecord
 from papercli.store import arxiv_meta, papers
+
+if TYPE_CHECKING:
+    from typing import Any
 
 # Status changes whose batch was undone did not happen: readers of status_history skip them.
 LIVE_HISTORY = "batch NOT IN (SELECT batch FROM command_log WHERE undone_at IS NOT NULL)"

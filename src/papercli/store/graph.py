@@ -14,12 +14,14 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
 
+from papercli import TYPE_CHECKING
 from papercli.records import datarecord
 from papercli.store import changes
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from papercli.s2 import LinkList, S2Paper
 
 SUGGESTED_MAX = 5  # suggested prerequisites per paper

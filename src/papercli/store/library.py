@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
 
+from papercli import TYPE_CHECKING
 from papercli.errors import InvalidValueError, NotFoundError
 from papercli.models import ReadStatus
 from papercli.reading_order import reading_order
@@ -19,6 +19,9 @@ from papercli.records import datarecord, field
 from papercli.store import changes, notes, papers
 from papercli.store.base import IN_IDS, id_list, transaction
 from papercli.store.changes import renumber_queue
+
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def utc_now() -> str:

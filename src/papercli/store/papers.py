@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Iterator, Sequence
-from typing import Any
 
+from papercli import TYPE_CHECKING
 from papercli.arxiv_ids import abs_url, pdf_url
 from papercli.errors import InvalidValueError
 from papercli.models import Author, Note, Paper, ReadStatus, Selection
@@ -17,6 +17,9 @@ from papercli.store import authors
 from papercli.store.arxiv_meta import fill_arxiv
 from papercli.store.base import IN_IDS, SEP, id_list, optional_text, placeholders, split_list
 from papercli.store.fts import UNSPACED, fts_query, search_terms, unspaced_docids
+
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def insert_paper(conn: sqlite3.Connection, paper: Paper) -> str:

@@ -9,9 +9,9 @@ from __future__ import annotations
 import os
 import sqlite3
 from pathlib import Path
-from typing import TYPE_CHECKING
 from urllib.parse import quote
 
+from papercli import TYPE_CHECKING
 from papercli.errors import DatabaseError
 from papercli.names import name_key
 from papercli.store.authors import write_authors
