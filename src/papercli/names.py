@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import string
 import unicodedata
 from collections.abc import Callable, Iterator
 
@@ -87,7 +86,11 @@ def unique_key(stem: str, taken: Callable[[str], bool]) -> str:
     return key
 
 
+# string.ascii_lowercase, without importing string (its Template compiles a pattern).
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
 def _suffixes() -> Iterator[str]:
     for length in itertools.count(1):
-        for letters in itertools.product(string.ascii_lowercase, repeat=length):
+        for letters in itertools.product(_LETTERS, repeat=length):
             yield "".join(letters)
