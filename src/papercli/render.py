@@ -88,26 +88,35 @@ def papers_table(papers: Sequence[Paper], width: int = 160) -> RenderableType:
     from rich.table import Table
 
     columns = paper_columns(width)
-    table = Table(header_style="bold", pad_edge=False)
-    for name in columns:
-        table.add_column(
-            name,
-            style={"id": "cyan", "short name": "bold", "topics": "magenta"}.get(name),
-            no_wrap=name in ("id", "year", "status"),
-            justify=_justify(name),
-            overflow="fold",
-            max_width=_side_width(name, width),
-        )
+    rows = []
     for paper in papers:
         cells = dict(zip(PAPER_COLUMNS, paper_row(paper), strict=True))
         # Text, not markup: titles may contain brackets.
-        table.add_row(
-            *(
+        rows.append(
+            [
                 _text(cells[name], STATUS_STYLE[paper.status] if name == "status" else None)
                 for name in columns
-            )
+            ]
         )
+    table = Table(header_style="bold", pad_edge=False)
+    for index, name in enumerate(columns):
+        unwrapped = name in _UNWRAPPED
+        table.add_column(
+            name,
+            style={"id": "cyan", "short name": "bold", "topics": "magenta"}.get(name),
+            no_wrap=unwrapped,
+            justify=_justify(name),
+            overflow="fold",
+            max_width=_side_width(name, width),
+            # Its longest value: Rich then need not measure every cell (a tenth of the layout).
+            width=max([len(name)] + [row[index].cell_len for row in rows]) if unwrapped else None,
+        )
+    for row in rows:
+        table.add_row(*row)
     return table
+
+
+_UNWRAPPED = ("id", "year", "status")  # short values, kept on one line
 
 
 def _side_width(column: str, width: int) -> int | None:
