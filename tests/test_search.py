@@ -198,6 +198,33 @@ def test_marking_papers_read_leaves_the_search_index_alone(run, db_path):
     assert conn.execute("SELECT * FROM paper_search_data").fetchall() == before
 
 
+def test_imported_papers_are_found_by_every_field_and_gone_after_undo(run, run_json, tmp_path):
+    """A paper's search document is made once, as the paper row arrives after its authors
+    and aliases, and goes with it: the document must still hold all of them."""
+    paper = {
+        "id": "wombat-nets",
+        "title": "Wombat Networks for Burrowing",
+        "short_name": "wombatnet",
+        "year": 2024,
+        "date": "2024-02-02",
+        "aliases": ["Marsupial Transformer"],
+        "authors": [{"name": "Quenda Bandicoot", "family": "Bandicoot", "given": "Quenda"}],
+        "why": "Digs tunnels with attention.",
+        "notes": [{"created_at": "2024-03-01T10:00:00Z", "body": "numbat comparison"}],
+    }
+    source = tmp_path / "one.json"
+    head = {"format": "papercli-export", "version": 1, "exported_on": "2024-03-02"}
+    source.write_text(json.dumps({**head, "papers": [paper]}))
+    result = run("import", str(source))
+    assert result.exit_code == 0, result.output
+    for words in ("burrowing", "wombatnet", "marsupial", "bandicoot", "tunnels", "numbat"):
+        assert [h["id"] for h in run_json("search", words, "--format", "json")] == ["wombat-nets"]
+    assert run("undo").exit_code == 0
+    assert run("search", "bandicoot", "--format", "ids").stdout == ""
+    assert run("redo").exit_code == 0
+    assert run("search", "marsupial", "--format", "ids").stdout == "wombat-nets\n"
+
+
 def _search(conn: sqlite3.Connection, words: str) -> list[str]:
     return [hit.paper.id for hit in search.search_papers(conn, words, Selection(), 50).hits]
 

@@ -103,6 +103,7 @@ def import_json(
         batch = merge.begin_import(conn)
         queue_order: list[tuple[int, str]] = []
         in_file = {paper.id for paper in imported}
+        added_ids: set[str] = set()  # report.added, to look up (it may hold a million)
         for paper in imported:
             target = _matching_id(conn, paper)
             if target is None:
@@ -112,13 +113,14 @@ def import_json(
                 papers.insert_paper(conn, added)
                 changes.record(conn, batch, "paper", target, None, changes.snapshot(conn, target))
                 report.added.append(target)
+                added_ids.add(target)
             local = replace(paper, id=target)
             if paper.fetched_at and arxiv_meta.arxiv_record(conn, target) is None:
                 arxiv_meta.store_arxiv_record(conn, target, _record_of(local), paper.fetched_at)
             if merge.merge_state(conn, local, history.get(paper.id, []), batch):
-                if target not in report.added:
+                if target not in added_ids:
                     report.restored.append(target)
-            elif target not in report.added:
+            elif target not in added_ids:
                 report.matched.append(target)
             read_since = (
                 paper.status is not ReadStatus.READ
@@ -159,8 +161,8 @@ def _matching_id(conn: sqlite3.Connection, paper: Paper) -> str | None:
         if found:
             return found[0]
     if lookups.paper_exists(conn, paper.id):
-        local = papers.get_paper(conn, paper.id)
-        if not (paper.arxiv_id and local.arxiv_id and local.arxiv_id != paper.arxiv_id):
+        local_arxiv_id = lookups.arxiv_id_of(conn, paper.id)
+        if not (paper.arxiv_id and local_arxiv_id and local_arxiv_id != paper.arxiv_id):
             return paper.id
     return None
 

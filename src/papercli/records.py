@@ -175,11 +175,15 @@ def asdict(item: object) -> dict[str, Any]:
     return {name: _plain(getattr(item, name)) for name in field_names(item)}
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def _plain(value: Any) -> Any:
-    if is_record(value):
-        return asdict(value)
-    if type(value) in (list, tuple):
-        return type(value)(_plain(member) for member in value)
-    if type(value) is dict:
+    kind = type(value)
+    if kind in _SCALARS:  # most values: looked at once, not three times
+        return value
+    if kind is list or kind is tuple:
+        return kind(_plain(member) for member in value)
+    if kind is dict:
         return {_plain(key): _plain(member) for key, member in value.items()}
-    return value
+    return asdict(value) if is_record(value) else value

@@ -154,6 +154,8 @@ def _replay(conn: sqlite3.Connection, batch: int, side: str, order: str) -> None
             _APPLY[str(kind)](conn, str(paper_id), value)
     if places:
         _set_queue_places(conn, places)
+    if any(kind == "paper" for kind, _, _ in steps):
+        renumber_queue(conn)  # once, not for each paper removed (quadratic in a big batch)
 
 
 def _set_queue_places(conn: sqlite3.Connection, places: list[tuple[str, int | None]]) -> None:

@@ -398,4 +398,5 @@ def remove_papers(conn: sqlite3.Connection, ids: Sequence[str]) -> None:
                 )
             changes.record(conn, batch, "paper", pid, changes.snapshot(conn, pid), None)
             papers.delete_paper(conn, pid)
+        renumber_queue(conn)
         changes.finish(conn, batch, f"removed {names_list(list(ids))}")

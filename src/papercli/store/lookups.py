@@ -81,6 +81,11 @@ def ids_by_title(conn: sqlite3.Connection, title: str) -> list[str]:
     ]
 
 
+def arxiv_id_of(conn: sqlite3.Connection, paper_id: str) -> str | None:
+    row = conn.execute("SELECT arxiv_id FROM papers WHERE id = ?", (paper_id,)).fetchone()
+    return None if row is None or not row[0] else str(row[0])
+
+
 def paper_exists(conn: sqlite3.Connection, paper_id: str) -> bool:
     return conn.execute("SELECT 1 FROM papers WHERE id = ?", (paper_id,)).fetchone() is not None
 

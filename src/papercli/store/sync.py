@@ -286,6 +286,7 @@ def _write_paper(conn: sqlite3.Connection, key: str, value: Any) -> str | None:
     if value is None:
         if origin is not None and origin[0] == "user":
             papers.delete_paper(conn, key)
+            changes.renumber_queue(conn)
         return None
     if origin is not None and origin[0] != "user":
         return None  # the catalogue's: never replaced by a device's copy
