@@ -104,6 +104,50 @@ def index_new_papers(conn: sqlite3.Connection) -> None:
     )
 
 
+class TakenIds:
+    """The arXiv ids given so far, in a bitmap of (year-month, digits, number) for the
+    new-style ids the papers get (30 MB at any N, where a set of 3 million strings takes
+    hundreds of MB), and a set for any other (the catalogue's few)."""
+
+    def __init__(self) -> None:
+        self.bits = bytearray(100 * 12 * 2 * 100_000 // 8)
+        self.others: set[str] = set()
+        self.counts = [0] * (100 * 12 * 2)  # numbers given, by month and number of digits
+
+    def _bit(self, arxiv_id: str) -> int | None:
+        yymm, _, number = arxiv_id.partition(".")
+        if len(yymm) != 4 or not yymm.isdigit() or len(number) not in (4, 5):
+            return None
+        if not number.isdigit() or not 1 <= int(yymm[2:]) <= 12:
+            return None
+        month = int(yymm[:2]) * 12 + int(yymm[2:]) - 1
+        return (month * 2 + len(number) - 4) * 100_000 + int(number)
+
+    def __contains__(self, arxiv_id: str) -> bool:
+        bit = self._bit(arxiv_id)
+        if bit is None:
+            return arxiv_id in self.others
+        return bool(self.bits[bit >> 3] & (1 << (bit & 7)))
+
+    def add(self, arxiv_id: str) -> None:
+        bit = self._bit(arxiv_id)
+        if bit is None:
+            self.others.add(arxiv_id)
+        elif not self.bits[bit >> 3] & (1 << (bit & 7)):
+            self.bits[bit >> 3] |= 1 << (bit & 7)
+            if arxiv_id[5] != "0":  # one of the numbers a paper made here can get
+                self.counts[bit // 100_000] += 1
+
+    def full(self, year: int, month: int, digits: int) -> bool:
+        """Whether every number a paper made here can get in that month is taken (the
+        search for a free one would never end)."""
+        slot = ((year % 100) * 12 + month - 1) * 2 + digits - 4
+        return self.counts[slot] >= 9 * 10 ** (digits - 1)
+
+
+BATCH = 50_000  # papers made and inserted at a time: memory stays the same at any N
+
+
 def main() -> None:
     count, target = int(sys.argv[1]), Path(sys.argv[2])
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -113,18 +157,63 @@ def main() -> None:
     conn = connection.open_database(target, paths.seed_path())
     orgs = [r[0] for r in conn.execute("SELECT name FROM organizations")]
     topics = [r[0] for r in conn.execute("SELECT name FROM topics")]
-    taken = {r[0] for r in conn.execute("SELECT arxiv_id FROM papers WHERE arxiv_id IS NOT NULL")}
+    taken = TakenIds()
+    for (arxiv_id,) in conn.execute("SELECT arxiv_id FROM papers WHERE arxiv_id IS NOT NULL"):
+        taken.add(arxiv_id)
     rng = random.Random(42)
+    with base.transaction(conn):
+        # The triggers' own SQL, kept from the schema, puts them back after the load.
+        triggers = [
+            conn.execute(
+                "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", (name,)
+            ).fetchone()[0]
+            for name in SEARCH_TRIGGERS
+        ]
+        for name in SEARCH_TRIGGERS:
+            conn.execute(f"DROP TRIGGER {name}")
+        serial = 0
+        for start in range(0, count, BATCH):
+            serial = insert_batch(conn, range(start, min(start + BATCH, count)), serial, taken,
+                                  rng, orgs, topics)  # fmt: skip
+        conn.execute(
+            "INSERT OR IGNORE INTO queue (paper_id, position, added_at)"
+            " VALUES ('lora', 1, '2024-01-01')"
+        )
+        index_new_papers(conn)
+        for trigger in triggers:
+            conn.execute(trigger)
+    conn.execute("ANALYZE")
+    conn.close()
+    took = time.perf_counter() - started
+    print(f"wrote {target}: {count} synthetic papers + the catalogue in {took:.1f} s")
+
+
+def insert_batch(
+    conn: sqlite3.Connection,
+    numbers: range,
+    serial: int,
+    taken: TakenIds,
+    rng: random.Random,
+    orgs: list[str],
+    topics: list[str],
+) -> int:
+    """Make papers ``numbers`` (with their authors, names, organizations, topics and some
+    reading state) and insert them; return the last arXiv serial used. The random draws
+    are those a single pass made, so a database of N papers is the same as before."""
     papers, names, paper_orgs, paper_topics, states, authors = [], [], [], [], [], []
-    serial = 0
-    for i in range(count):
+    for i in numbers:
         pid = f"synthetic-{i}"
         year = rng.randint(2008, 2025)
         month = rng.randint(1, 12)
         while True:
-            serial += 1
             # Four-digit serials before 2015, five from then on, as arXiv numbers them.
             digits = 4 if year < 2015 else 5
+            if taken.full(year, month, digits):
+                # Past about 1.9 million papers a month before 2015 wants more than its
+                # 9,000 numbers: the paper moves 7 years on, to the five-digit era.
+                year += 7
+                continue
+            serial += 1
             number = f"{serial % (9 * 10 ** (digits - 1)) + 10 ** (digits - 1):0{digits}d}"
             arxiv_id = f"{year % 100:02d}{month:02d}.{number}"
             if arxiv_id not in taken:
@@ -179,33 +268,13 @@ def main() -> None:
             status, changed_at = rng.choice(["read", "reading", "skipped"]), f"{date}T12:00:00Z"
             read_at = changed_at if status == "read" else None
             states.append((pid, status, changed_at, read_at, None))
-    with base.transaction(conn):
-        # The triggers' own SQL, kept from the schema, puts them back after the load.
-        triggers = [
-            conn.execute(
-                "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", (name,)
-            ).fetchone()[0]
-            for name in SEARCH_TRIGGERS
-        ]
-        for name in SEARCH_TRIGGERS:
-            conn.execute(f"DROP TRIGGER {name}")
-        conn.executemany(f"INSERT INTO papers VALUES ({', '.join('?' * 18)})", papers)
-        conn.executemany(f"INSERT INTO paper_authors VALUES ({', '.join('?' * 9)})", authors)
-        conn.executemany("INSERT OR IGNORE INTO paper_names VALUES (?, ?, ?, ?)", names)
-        conn.executemany("INSERT INTO paper_orgs VALUES (?, ?, ?)", paper_orgs)
-        conn.executemany("INSERT INTO paper_topics VALUES (?, ?, ?)", paper_topics)
-        conn.executemany("INSERT INTO reading_state VALUES (?, ?, ?, ?, ?)", states)
-        conn.execute(
-            "INSERT OR IGNORE INTO queue (paper_id, position, added_at)"
-            " VALUES ('lora', 1, '2024-01-01')"
-        )
-        index_new_papers(conn)
-        for trigger in triggers:
-            conn.execute(trigger)
-    conn.execute("ANALYZE")
-    conn.close()
-    took = time.perf_counter() - started
-    print(f"wrote {target}: {count} synthetic papers + the catalogue in {took:.1f} s")
+    conn.executemany(f"INSERT INTO papers VALUES ({', '.join('?' * 18)})", papers)
+    conn.executemany(f"INSERT INTO paper_authors VALUES ({', '.join('?' * 9)})", authors)
+    conn.executemany("INSERT OR IGNORE INTO paper_names VALUES (?, ?, ?, ?)", names)
+    conn.executemany("INSERT INTO paper_orgs VALUES (?, ?, ?)", paper_orgs)
+    conn.executemany("INSERT INTO paper_topics VALUES (?, ?, ?)", paper_topics)
+    conn.executemany("INSERT INTO reading_state VALUES (?, ?, ?, ?, ?)", states)
+    return serial
 
 
 if __name__ == "__main__":
