@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Literal
 
@@ -271,40 +272,48 @@ def _check_time(name: str, value: str | None) -> None:
 
 def _check_strings(record: _Paper) -> None:
     """No lone surrogates (SQLite cannot store them), no control characters in names, and
-    nothing longer than a note or abstract can be."""
-    for name, value in _strings(record):
-        limit = MAX_TEXT if name.split("[")[0].split(".")[0] in _LONG else MAX_NAME
+    nothing longer than a note or abstract can be. (A value's name, such as
+    ``authors[2].name``, is made only for the error.)"""
+    for field, index, part, value in _strings(record):
+        long = field in _LONG
+        limit = MAX_TEXT if long else MAX_NAME
         if len(value) > limit:
-            raise _Invalid(name, f"is {len(value):,} characters long (at most {limit:,})")
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise _Invalid(name, "holds a lone surrogate, which is not text") from None
-        if name.split("[")[0] not in _LONG and _CONTROL.search(value):
-            raise _Invalid(name, "holds a control character")
+            raise _Invalid(
+                _name(field, index, part), f"is {len(value):,} characters long (at most {limit:,})"
+            )
+        if not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise _Invalid(
+                    _name(field, index, part), "holds a lone surrogate, which is not text"
+                ) from None
+        if not long and _CONTROL.search(value):
+            raise _Invalid(_name(field, index, part), "holds a control character")
+
+
+def _name(field: str, index: int | None, part: str | None) -> str:
+    return field + ("" if index is None else f"[{index}]") + ("" if part is None else f".{part}")
 
 
 # Fields whose values are prose: long, with line breaks.
 _LONG = frozenset({"notes", "abstract", "why", "focus", "technique", "comment"})
 
 
-def _strings(record: _Paper) -> list[tuple[str, str]]:
-    found: list[tuple[str, str]] = []
+def _strings(record: _Paper) -> Iterator[tuple[str, int | None, str | None, str]]:
+    """Every string in the record: its field, index in a list and field in a list item."""
     for name in record.__struct_fields__:
         value = getattr(record, name)
         if isinstance(value, str):
-            found.append((name, value))
+            yield name, None, None, value
         elif isinstance(value, list):
             for i, item in enumerate(value):
                 if isinstance(item, str):
-                    found.append((f"{name}[{i}]", item))
+                    yield name, i, None, item
                 elif isinstance(item, msgspec.Struct):
-                    found += [
-                        (f"{name}[{i}].{field}", v)
-                        for field in item.__struct_fields__
-                        for v in _texts(getattr(item, field))
-                    ]
-    return found
+                    for field in item.__struct_fields__:
+                        for text in _texts(getattr(item, field)):
+                            yield name, i, field, text
 
 
 def _texts(value: object) -> list[str]:
