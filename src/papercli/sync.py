@@ -22,7 +22,7 @@ from pathlib import Path
 
 from papercli import events
 from papercli.errors import InvalidValueError, PapercliError
-from papercli.files import write_atomic
+from papercli.files import write_atomic_pieces
 from papercli.records import datarecord, field
 from papercli.store import library
 from papercli.store import sync as stored
@@ -96,10 +96,10 @@ def _host_name() -> str:
 
 def _backfill(conn: sqlite3.Connection, device: str) -> int:
     """An event for every register that holds something, with the clock of its time."""
-    count = 0
-    for kind, key, at in list(stored.all_registers(conn)):
-        count += stored.emit(conn, device, [(kind, key)], events.hlc_of_time(at))
-    return count
+    registers = stored.all_registers(conn)  # read as they are written, not held
+    return stored.emit_backfill(
+        conn, device, ((kind, key, events.hlc_of_time(at)) for kind, key, at in registers)
+    )
 
 
 def sync(conn: sqlite3.Connection, folder: Path, *, name: str | None = None) -> SyncSummary:
@@ -120,11 +120,15 @@ def write(conn: sqlite3.Connection, folder: Path, *, name: str | None = None) ->
     size = _regular_size(own)
     if size != written_bytes or stored.meta(conn, "sync_written_to") != str(folder):
         # A new folder, or the file was removed, replaced or cut: write it whole again.
-        lines = [events.header_line(device), *(line for _, line in stored.outbox_after(conn, 0))]
-        text = "".join(line + "\n" for line in lines)
-        write_atomic(own, text)
-        summary.written = len(lines) - 1
-        size = len(text.encode())
+        # Streamed from the outbox, in bounded memory however many events it holds.
+        def pieces() -> Iterator[str]:
+            yield events.header_line(device) + "\n"
+            for _, line in stored.outbox_after(conn, 0):
+                summary.written += 1
+                yield line + "\n"
+
+        write_atomic_pieces(own, pieces())
+        size = own.stat().st_size
     else:
         new = list(stored.outbox_after(conn, written_seq))
         if new:

@@ -23,12 +23,14 @@ import json
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice
 from typing import Any
 
 from papercli import events, sortkeys
 from papercli.models import Author, Paper
 from papercli.records import asdict
 from papercli.store import changes, papers
+from papercli.store.base import IN_IDS, id_list
 from papercli.store.changes import HISTORY_BY_PAPER, LIVE_HISTORY
 
 KINDS = ("status", "note", "tag", "queue", "history", "paper", "prereq", "watch", "inbox", "device")
@@ -97,6 +99,31 @@ def emit(
     add_to_outbox(conn, lines)
     set_winners(conn, won)
     return len(lines)
+
+
+def emit_backfill(
+    conn: sqlite3.Connection, device: str, registers: Iterable[tuple[str, str, str]]
+) -> int:
+    """Put an event for each (kind, key, clock) in the outbox, reading a thousand
+    registers at a time (the papers among them together), and make each the winner."""
+    count = 0
+    rows = iter(registers)
+    while chunk := list(islice(rows, 1000)):
+        facts = paper_registers(conn, [key for kind, key, _ in chunk if kind == "paper"])
+        lines = [
+            events.event_line(
+                device,
+                hlc,
+                kind,
+                key,
+                facts[key] if kind == "paper" else read_register(conn, kind, key),
+            )
+            for kind, key, hlc in chunk
+        ]
+        add_to_outbox(conn, lines)
+        set_winners(conn, [(kind, key, hlc, device) for kind, key, hlc in chunk])
+        count += len(chunk)
+    return count
 
 
 # -- registers -------------------------------------------------------------------------
@@ -187,12 +214,7 @@ def read_register(conn: sqlite3.Connection, kind: str, key: str) -> Any:
             None if found is None else dict(zip(("paper", "old", "new", "at"), parts, strict=True))
         )
     if kind == "paper":
-        if not conn.execute(
-            "SELECT 1 FROM papers WHERE id = ? AND origin = 'user'", (key,)
-        ).fetchone():
-            return None
-        facts = asdict(papers.get_paper(conn, key))
-        return {name: facts[name] for name in PAPER_FACTS}
+        return paper_registers(conn, [key])[key]
     if kind == "prereq":
         row = conn.execute(
             "SELECT state, at FROM user_prereqs WHERE paper_id = ? AND prereq_id = ?", parts
@@ -214,6 +236,22 @@ def read_register(conn: sqlite3.Connection, kind: str, key: str) -> Any:
         name = own or (row[0] if row else None)
         return None if name is None else {"name": name}
     raise ValueError(f"unknown register kind {kind!r}")
+
+
+def paper_registers(conn: sqlite3.Connection, keys: Sequence[str]) -> dict[str, Any]:
+    """The ``paper`` registers of these papers, read together: a user's own paper's
+    facts; None for a catalogue paper or one that does not exist."""
+    found = dict.fromkeys(keys)
+    own = [
+        str(pid)
+        for (pid,) in conn.execute(
+            f"SELECT id FROM papers WHERE id {IN_IDS} AND origin = 'user'", (id_list(keys),)
+        )
+    ]
+    for paper in papers.full_papers(conn, own, with_state=False):
+        facts = asdict(paper)
+        found[paper.id] = {name: facts[name] for name in PAPER_FACTS}
+    return found
 
 
 def write_register(conn: sqlite3.Connection, kind: str, key: str, value: Any) -> str | None:
