@@ -7,6 +7,7 @@ would read every paper at a million too; bench/ has the timings.
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -216,3 +217,30 @@ def test_history_entries_are_looked_up_by_paper_not_by_time(
         details = [detail for _, _, detail in _plan(db_path, sql)]
         assert any("status_history_paper" in d for d in details), (sql, details)
         assert not any("status_history_read" in d for d in details), (sql, details)
+
+
+def test_undoing_an_import_reads_no_big_table_whole(
+    run: Callable[..., Result], db_path: Path, statements: list[str], tmp_path: Path
+) -> None:
+    """Removing each paper an import added looks up its rows, links naming it included."""
+    new = [
+        {"id": f"burrow-{i}", "title": f"Burrowing {i}", "short_name": f"burrow{i}",
+         "year": 2024, "date": "2024-02-02", "prerequisites": ["lora", "burrow-0"][: i + 1]}
+        for i in range(2)
+    ]  # fmt: skip
+    source = tmp_path / "new.json"
+    head = {"format": "papercli-export", "version": 1, "exported_on": "2024-03-02"}
+    source.write_text(json.dumps({**head, "papers": new}))
+    assert run("list", "--limit", "1").exit_code == 0
+    statements.clear()
+
+    assert run("import", str(source)).exit_code == 0
+    assert run("undo").exit_code == 0
+
+    scans = [
+        (sql, detail)
+        for sql in _queries(statements)
+        for _, _, detail in _plan(db_path, sql)
+        if re.match(rf"SCAN {_BIG}\b", detail)
+    ]
+    assert scans == []

@@ -652,6 +652,12 @@ ALTER TABLE queue ADD COLUMN sort_key TEXT;
 CREATE INDEX status_history_time ON status_history (changed_at, id);
 """
 
+# Removing a paper (undo of an import, `remove`) drops the links that name it as a
+# prerequisite: by this index, not by reading every link for every paper removed.
+M014_PREREQ_INDEX = """
+CREATE INDEX prerequisites_prereq ON prerequisites (prereq_id);
+"""
+
 MIGRATIONS: list[str] = [
     M001_INITIAL,
     M002_ARXIV,
@@ -666,6 +672,7 @@ MIGRATIONS: list[str] = [
     M011_INBOX,
     M012_CITATIONS,
     M013_SYNC,
+    M014_PREREQ_INDEX,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
