@@ -46,6 +46,16 @@ def _plan(db: Path, sql: str) -> list[tuple[int, int, str]]:
         return [(r[0], r[1], r[3]) for r in conn.execute(f"EXPLAIN QUERY PLAN {sql}")]
 
 
+def _big_table_scans(db: Path, queries: list[str]) -> list[tuple[str, str]]:
+    """The queries that read a big table whole, with the step of their plan that does."""
+    return [
+        (sql, detail)
+        for sql in queries
+        for _, _, detail in _plan(db, sql)
+        if re.match(rf"SCAN {_BIG}\b", detail)
+    ]
+
+
 def _queries(statements: list[str]) -> list[str]:
     return [s for s in statements if re.match(r"\s*(SELECT|INSERT|UPDATE|DELETE|WITH)", s)]
 
@@ -73,13 +83,7 @@ def test_everyday_commands_read_no_big_table_whole(
     statements.clear()
 
     assert run(*args).exit_code == 0
-    scans = [
-        (sql, detail)
-        for sql in _queries(statements)
-        for _, _, detail in _plan(db_path, sql)
-        if re.match(rf"SCAN {_BIG}\b", detail)
-    ]
-    assert scans == []
+    assert _big_table_scans(db_path, _queries(statements)) == []
 
 
 @pytest.mark.parametrize(
@@ -160,13 +164,7 @@ def test_list_search_looks_words_up_in_the_search_index(
     assert result.exit_code == 0, result.output
     queries = _queries(statements)
     assert any("paper_search MATCH" in sql for sql in queries)
-    scans = [
-        (sql, detail)
-        for sql in queries
-        for _, _, detail in _plan(db_path, sql)
-        if re.match(rf"SCAN {_BIG}\b", detail)
-    ]
-    assert scans == []
+    assert _big_table_scans(db_path, queries) == []
 
 
 def test_a_page_of_many_search_matches_is_read_in_order_not_sorted(
@@ -237,10 +235,4 @@ def test_undoing_an_import_reads_no_big_table_whole(
     assert run("import", str(source)).exit_code == 0
     assert run("undo").exit_code == 0
 
-    scans = [
-        (sql, detail)
-        for sql in _queries(statements)
-        for _, _, detail in _plan(db_path, sql)
-        if re.match(rf"SCAN {_BIG}\b", detail)
-    ]
-    assert scans == []
+    assert _big_table_scans(db_path, _queries(statements)) == []
