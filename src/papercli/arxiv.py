@@ -13,9 +13,8 @@ feeds cut off in transit, which count as failed tries.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import TypeVar
+from typing import TypeVar, Unpack
 from urllib.parse import quote
 
 from papercli.arxiv_ids import ArxivId
@@ -28,6 +27,7 @@ from papercli.transport import USER_AGENT as USER_AGENT  # re-exported: once her
 from papercli.transport import (
     Answer,
     PacedHttp,
+    Pacing,
     TryAgain,
     extend_path,
     retry_after,
@@ -106,37 +106,14 @@ class ArxivClient:
     manager so the connection gets closed."""
 
     def __init__(
-        self,
-        url: str | None = None,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-        connect_timeout: float = 10.0,
-        read_timeout: float = 30.0,
-        deadline: float = 60.0,
-        max_retries: int = 3,
-        min_interval: float = 3.0,
-        max_retry_wait: float = 120.0,
-        max_bytes: int = 20_000_000,
-        rss_url: str | None = None,
+        self, url: str | None = None, *, rss_url: str | None = None, **pacing: Unpack[Pacing]
     ) -> None:
-        """``deadline`` bounds each request in real seconds, headers and body included,
-        however slowly the server drips them; the clock and sleep only pace requests."""
+        """``pacing``: see ``PacedHttp``, whose defaults are arXiv's rules (a request every
+        3 s, three retries). Its ``deadline`` bounds each request in real seconds, headers
+        and body included, however slowly the server drips them."""
         self.url = url or url_from_environment(URL_ENV, DEFAULT_URL)
         self._rss_url = rss_url
-        self._paced = PacedHttp(
-            "arXiv",
-            clock=clock,
-            sleep=sleep,
-            connect_timeout=connect_timeout,
-            read_timeout=read_timeout,
-            deadline=deadline,
-            max_retries=max_retries,
-            min_interval=min_interval,
-            max_retry_wait=max_retry_wait,
-            max_bytes=max_bytes,
-            answer_error=ArxivAPIError,
-        )
+        self._paced = PacedHttp("arXiv", answer_error=ArxivAPIError, **pacing)
 
     # The transport's settings, as given to the constructor.
     @property

@@ -25,9 +25,8 @@ from __future__ import annotations
 import json
 import os
 import re
-import time
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, Unpack
 from urllib.parse import quote
 
 from papercli.arxiv_ids import parse_arxiv_id
@@ -37,6 +36,7 @@ from papercli.transport import (
     Answer,
     GaveUp,
     PacedHttp,
+    Pacing,
     TryAgain,
     extend_path,
     one_line,
@@ -47,6 +47,9 @@ DEFAULT_URL = "https://api.semanticscholar.org/graph/v1"
 URL_ENV = "PAPERCLI_S2_URL"
 API_KEY_ENV = "PAPERCLI_S2_API_KEY"
 SERVICE = "Semantic Scholar"
+# At most one request a second, and patience with its 429s (without a key, requests share
+# a pool): more retries than arXiv's, each waiting less.
+PACING: Pacing = {"max_retries": 5, "min_interval": 1.0, "max_retry_wait": 60.0}
 MAX_BATCH = 500  # POST /paper/batch: "Can only process 500 paper ids at a time"
 MAX_PAGE = 1000  # references and citations: limit "Must be <= 1000"
 # What papercli keeps of a paper; paperId comes back anyway, asked for or not.
@@ -124,42 +127,18 @@ class S2Client:
     manager so the connection gets closed."""
 
     def __init__(
-        self,
-        url: str | None = None,
-        *,
-        api_key: str | None = None,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-        connect_timeout: float = 10.0,
-        read_timeout: float = 30.0,
-        deadline: float = 60.0,
-        max_retries: int = 5,
-        min_interval: float = 1.0,
-        max_retry_wait: float = 60.0,
-        max_bytes: int = 20_000_000,
+        self, url: str | None = None, *, api_key: str | None = None, **pacing: Unpack[Pacing]
     ) -> None:
         """``url`` and ``api_key`` default to PAPERCLI_S2_URL and PAPERCLI_S2_API_KEY
-        (an empty key: none), both checked before any request. ``deadline`` bounds each
-        request in real seconds; the clock and sleep only pace requests."""
+        (an empty key: none), both checked before any request. ``pacing``: see
+        ``PacedHttp``; what is not given follows Semantic Scholar's rules (``PACING``)."""
         self.url = url or url_from_environment(URL_ENV, DEFAULT_URL)
         from_environment = api_key is None
         key = os.environ.get(API_KEY_ENV, "") if api_key is None else api_key
         self._api_key = _checked_key(key, API_KEY_ENV if from_environment else "the API key")
         self._key_from_environment = from_environment
-        self._paced = PacedHttp(
-            SERVICE,
-            clock=clock,
-            sleep=sleep,
-            connect_timeout=connect_timeout,
-            read_timeout=read_timeout,
-            deadline=deadline,
-            max_retries=max_retries,
-            min_interval=min_interval,
-            max_retry_wait=max_retry_wait,
-            max_bytes=max_bytes,
-            answer_error=S2Error,
-            follow_redirects=False,
-        )
+        settings: Pacing = {**PACING, **pacing}
+        self._paced = PacedHttp(SERVICE, answer_error=S2Error, follow_redirects=False, **settings)
 
     def __repr__(self) -> str:
         return f"<S2Client {self.url} {'with' if self._api_key else 'without'} an API key>"

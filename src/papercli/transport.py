@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypedDict, TypeVar
 
 import httpx
 
@@ -68,6 +68,22 @@ class GaveUp(NetworkError):
 
 class _Overran(Exception):
     """A request went past its deadline, and its connection was cut."""
+
+
+class Pacing(TypedDict, total=False):
+    """What a client may set of its connection's pacing and bounds, as ``PacedHttp``
+    takes them (its defaults stand for what is not given): a client takes them as
+    keyword arguments (tests give a fake clock and sleep) and passes them on."""
+
+    clock: Callable[[], float]
+    sleep: Callable[[float], None]
+    connect_timeout: float
+    read_timeout: float
+    deadline: float
+    max_retries: int
+    min_interval: float
+    max_retry_wait: float
+    max_bytes: int
 
 
 class PacedHttp:
