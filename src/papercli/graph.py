@@ -19,7 +19,7 @@ from papercli.errors import InvalidValueError, NetworkError, PapercliError
 from papercli.reading_order import reading_order
 from papercli.records import datarecord, field
 from papercli.store import changes, graph, library, papers
-from papercli.store.base import id_list, transaction
+from papercli.store.base import transaction
 from papercli.store.graph import LinkedPaper
 
 if TYPE_CHECKING:
@@ -58,15 +58,13 @@ def subject(conn: sqlite3.Connection, ref: str) -> Subject:
     """The paper ``ref`` names: a paper in the list, or an arXiv id or URL of any paper."""
     if arxiv_ids.looks_like_arxiv_id(ref):
         arxiv_id = arxiv_ids.parse_arxiv_id(ref).id
-        row = conn.execute("SELECT id, doi FROM papers WHERE arxiv_id = ?", (arxiv_id,)).fetchone()
-        if row is None:
+        found = graph.paper_with_arxiv_id(conn, arxiv_id)
+        if found is None:
             return Subject(f"arXiv:{arxiv_id}", None, arxiv_id, None)
-        return Subject(str(row[0]), str(row[0]), arxiv_id, row[1])
+        paper_id, doi = found
+        return Subject(paper_id, paper_id, arxiv_id, doi)
     paper_id = refs.resolve(conn, ref)
-    arxiv_id, doi = conn.execute(
-        "SELECT arxiv_id, doi FROM papers WHERE id = ?", (paper_id,)
-    ).fetchone()
-    return Subject(paper_id, paper_id, arxiv_id, doi)
+    return Subject(paper_id, paper_id, *graph.identifiers(conn, paper_id))
 
 
 class NothingStored(PapercliError):
@@ -185,12 +183,8 @@ def fetch_list(
     not fetched yet, unless ``refresh``); return (fetched, unknown to Semantic Scholar)."""
     from papercli.s2 import S2NotFound
 
-    rows = conn.execute(
-        "SELECT id, arxiv_id, doi FROM papers WHERE arxiv_id IS NOT NULL OR doi IS NOT NULL"
-        " ORDER BY date, id"
-    ).fetchall()
     done = set() if refresh else graph.looked_up_papers(conn)
-    targets = [Subject(str(i), str(i), a, d) for i, a, d in rows if i not in done]
+    targets = [Subject(i, i, a, d) for i, a, d in graph.askable_papers(conn) if i not in done]
     if not targets:
         return [], []
     with contextlib.suppress(S2NotFound):  # the others are saved; the unknown are listed
@@ -320,12 +314,7 @@ def reading_path(
         needs[pid] = {link.prereq_id for link in links}
         kinds.update((link.prereq_id, link.kind) for link in links if link.prereq_id in kinds)
     kinds.update(dict.fromkeys(prereqs, "suggested"))
-    dates = dict(
-        conn.execute(
-            "SELECT id, date FROM papers WHERE id IN (SELECT value FROM json_each(?))",
-            (id_list(list(needs)),),
-        ).fetchall()
-    )
+    dates = graph.dates_of(conn, list(needs))
     for reference in new:
         key = f"arXiv:{reference.arxiv_id}"
         dates[key] = f"{reference.year or 0:04d}"
@@ -370,11 +359,7 @@ def _path_in_list(
     path = ReadingPath(target)
     # The catalogue's links are its editors' choice, even none (the Transformer's): only a
     # paper the user added, with no links, is looked up unasked.
-    origin, curated = conn.execute(
-        "SELECT origin, EXISTS (SELECT 1 FROM prerequisites WHERE paper_id = id)"
-        " FROM papers WHERE id = ?",
-        (target.paper_id,),
-    ).fetchone()
+    origin, curated = graph.origin_and_curated(conn, target.paper_id)
     s2_id = graph.s2_id_for(conn, arxiv_id=target.arxiv_id, doi=target.doi)
     looked_up = s2_id is not None and graph.lookup_of(conn, s2_id, "references") is not None
     unlinked = origin == "user" and not curated and not looked_up

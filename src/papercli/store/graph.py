@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from papercli import TYPE_CHECKING
 from papercli.records import datarecord
 from papercli.store import changes
+from papercli.store.base import IN_IDS, id_list
 
 if TYPE_CHECKING:
     from typing import Any
@@ -97,6 +98,47 @@ def is_unknown(conn: sqlite3.Connection, ref: str) -> str | None:
 
 
 # -- finding records -------------------------------------------------------------------
+
+
+def paper_with_arxiv_id(conn: sqlite3.Connection, arxiv_id: str) -> tuple[str, str | None] | None:
+    """(id, DOI) of the paper in the list with this arXiv id; None if there is none."""
+    row = conn.execute("SELECT id, doi FROM papers WHERE arxiv_id = ?", (arxiv_id,)).fetchone()
+    return None if row is None else (str(row[0]), row[1])
+
+
+def identifiers(conn: sqlite3.Connection, paper_id: str) -> tuple[str | None, str | None]:
+    """(arXiv id, DOI) of a paper in the list: what Semantic Scholar can be asked by."""
+    arxiv_id, doi = conn.execute(
+        "SELECT arxiv_id, doi FROM papers WHERE id = ?", (paper_id,)
+    ).fetchone()
+    return arxiv_id, doi
+
+
+def askable_papers(conn: sqlite3.Connection) -> list[tuple[str, str | None, str | None]]:
+    """(id, arXiv id, DOI) of every paper with an arXiv id or DOI, oldest first."""
+    return [
+        (str(pid), arxiv_id, doi)
+        for pid, arxiv_id, doi in conn.execute(
+            "SELECT id, arxiv_id, doi FROM papers WHERE arxiv_id IS NOT NULL OR doi IS NOT NULL"
+            " ORDER BY date, id"
+        )
+    ]
+
+
+def dates_of(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, str]:
+    return dict(
+        conn.execute(f"SELECT id, date FROM papers WHERE id {IN_IDS}", (id_list(ids),)).fetchall()
+    )
+
+
+def origin_and_curated(conn: sqlite3.Connection, paper_id: str) -> tuple[str, bool]:
+    """Where a paper came from (catalogue or user), and whether it has stored links."""
+    origin, curated = conn.execute(
+        "SELECT origin, EXISTS (SELECT 1 FROM prerequisites WHERE paper_id = id)"
+        " FROM papers WHERE id = ?",
+        (paper_id,),
+    ).fetchone()
+    return str(origin), bool(curated)
 
 
 def s2_id_for(conn: sqlite3.Connection, *, arxiv_id: str | None, doi: str | None) -> str | None:
