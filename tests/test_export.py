@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from papercli.errors import InvalidValueError
 from papercli.export import CSV_COLUMNS, FORMATS, _escaped_latex, _latex, export_papers
-from papercli.import_schema import parse_export as parse_json_export
+from papercli.import_schema import read_ids, read_papers
 from papercli.models import Author, Note, Paper, ReadStatus
 from papercli.records import replace
 
@@ -357,6 +357,13 @@ def test_csv_reads_back_with_dictreader() -> None:
 
 
 # --- JSON ----------------------------------------------------------------------------------------
+
+
+def parse_json_export(text: str) -> tuple[list[Paper], dict[str, list[dict[str, object]]]]:
+    """What an import reads from ``text``: its papers, and each one's history by id."""
+    list(read_ids(io.StringIO(text)))
+    read = list(read_papers(io.StringIO(text)))
+    return [paper for paper, _ in read], {paper.id: history for paper, history in read}
 
 
 def test_json_round_trip_keeps_every_field_and_the_history() -> None:

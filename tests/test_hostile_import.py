@@ -210,6 +210,16 @@ def test_a_bad_value_is_named_and_nothing_is_written(
         ('{"format": "papercli-export", "version": 1, "papers": ' + "[" * 100_000, "nested"),
         ("[" * 5000 + "]" * 5000, "not a papercli export"),
         ('{"format": "papercli-export", "version": 1, "papers": [1]}', "papers[0]"),
+        ('{"format": "papercli-export", "version": 1, "papers": 5}', "papers: expected array"),
+        ('{"format": "papercli-export", "papers": [{"id": 1}], "version": 2}', "version 2"),
+        (
+            '{"format": "papercli-export", "version": 1,\n "papers": [],\n "papers": []}',
+            "not valid JSON: Repeated key 'papers' at line 3, column 2",
+        ),
+        (
+            '{"format": "papercli-export", "version": 1, "papers": [{"id": "x",\n oops',
+            "not valid JSON: Expecting property name enclosed in double quotes at line 2",
+        ),
     ],
 )
 def test_malformed_files_are_one_line_errors(
@@ -221,6 +231,90 @@ def test_malformed_files_are_one_line_errors(
     assert result.exit_code == 1
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_bad_paper_late_in_the_file_leaves_the_earlier_ones_unwritten(
+    run: Run, tmp_path: Path
+) -> None:
+    """The papers before it were merged in the same transaction: it is rolled back."""
+    document = _one_paper(run, tmp_path)
+    good = document["papers"][0]
+    document["papers"] = [good, {**good, "id": "also-new"}, {**good, "id": "bad", "year": "x"}]
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    before = _everything(run)
+    result = run("import", str(path))
+    assert (result.exit_code, result.stderr) == (
+        1,
+        "error: papers[2].year: expected int, got str; nothing was imported\n",
+    )
+    assert _everything(run) == before
+
+
+def test_a_paper_id_given_twice_is_refused(run: Run, tmp_path: Path) -> None:
+    document = _one_paper(run, tmp_path)
+    document["papers"] *= 2
+    path = tmp_path / "twice.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    before = _everything(run)
+    result = run("import", str(path))
+    assert (result.exit_code, result.stderr) == (
+        1,
+        "error: paper id 'my-lora' appears twice; nothing was imported\n",
+    )
+    assert _everything(run) == before
+
+
+def test_an_export_with_its_keys_reordered_imports_the_same(run: Run, tmp_path: Path) -> None:
+    """``jq -S`` sorts keys: the version then comes after the papers."""
+    document = _one_paper(run, tmp_path)
+    path = tmp_path / "sorted.json"
+    path.write_text(json.dumps(document, sort_keys=True), encoding="utf-8")
+    assert path.read_text(encoding="utf-8").index('"papers"') < path.read_text().index('"version"')
+    result = run("import", str(path))
+    assert result.exit_code == 0, result.output
+    assert "added: my-lora" in result.stdout
+    assert _status(run, "my-lora")["title"] == document["papers"][0]["title"]
+
+
+def test_an_export_read_from_a_pipe_imports(run: Run, tmp_path: Path) -> None:
+    """``papercli import <(curl ...)``: a pipe gives its text once, and an import reads a
+    file twice (checked, then merged)."""
+    import os
+    import threading
+
+    document = _one_paper(run, tmp_path)
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=fifo.write_text, args=(json.dumps(document),))
+    writer.start()
+    result = run("import", str(fifo))
+    writer.join()
+    assert result.exit_code == 0, result.output
+    assert "added: my-lora" in result.stdout
+
+
+def test_a_file_that_changes_during_the_import_changes_nothing(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read once for its ids, once to merge: a paper that arrives in between was not
+    counted (its prerequisites were judged without it); the merge is rolled back."""
+    import io
+
+    from papercli import importing
+
+    document = _one_paper(run, tmp_path)
+    late = {**document["papers"][0], "id": "late"}
+    grown = {**document, "papers": [*document["papers"], late]}
+    texts = iter([json.dumps(document), json.dumps(grown)])
+    monkeypatch.setattr(importing, "_opener", lambda path: lambda: io.StringIO(next(texts)))
+    before = _everything(run)
+    result = run("import", str(tmp_path / "any.json"))
+    assert (result.exit_code, result.stderr) == (
+        1,
+        "error: the file changed while it was imported; nothing was imported\n",
+    )
+    assert _everything(run) == before
 
 
 def test_an_imported_value_never_crashes_a_later_command(run: Run, tmp_path: Path) -> None:

@@ -1,25 +1,27 @@
-"""Reading a papercli JSON export back: its schema, checked whole before anything is written.
+"""Reading a papercli JSON export back: its schema, checked before anything is written.
 
 A file may come from another papercli, a colleague or a web page: every value is checked
 for type, range, length and form, so nothing imported can later crash a command. A bad
-value is reported with its place (``papers[3].year: expected int, got str``). The
-standard library parses the JSON (with line numbers for syntax errors); msgspec checks the
-types against the schema below. It is imported only by ``papercli import``.
+value is reported with its place (``papers[3].year: expected int, got str``). The file is
+read a paper at a time (``json_pieces``: the standard library parses each one, with line
+numbers for syntax errors), so an export of any size is read in the same memory; msgspec
+checks each paper against the schema below, lengths and characters included. It is
+imported only by ``papercli import``.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal, NoReturn, TextIO
 
 import msgspec
 
 from papercli.arxiv_ids import parse_arxiv_id
 from papercli.errors import InvalidValueError, PapercliError
 from papercli.export import JSON_MARKER, JSON_VERSION
+from papercli.json_pieces import BadJSON, NotAnObject, members
 from papercli.models import Author, Note, Paper, ReadStatus
 
 Status = Literal["unread", "reading", "read", "skipped"]
@@ -27,128 +29,194 @@ Status = Literal["unread", "reading", "read", "skipped"]
 MAX_NAME = 1_000  # ids, titles, names, tags, one author's name
 MAX_TEXT = 1_000_000  # a note, an abstract
 
+_SURROGATE = "\ud800-\udfff"  # SQLite cannot store a lone surrogate
+_CONTROL = "\x00-\x08\x0b-\x1f\x7f-\x9f"
+Name = Annotated[str, msgspec.Meta(max_length=MAX_NAME, pattern=f"^[^{_SURROGATE}{_CONTROL}]*$")]
+Text = Annotated[str, msgspec.Meta(max_length=MAX_TEXT, pattern=f"^[^{_SURROGATE}]*$")]
+"""Prose (a note, an abstract): long, with line breaks."""
+
 
 class _Note(msgspec.Struct):
-    created_at: str
-    body: str
+    created_at: Name
+    body: Text
 
 
 class _Author(msgspec.Struct):
-    name: str
-    affiliations: list[str] = []
-    family: str | None = None
-    given: str = ""
-    suffix: str = ""
+    name: Name
+    affiliations: list[Name] = []
+    family: Name | None = None
+    given: Name = ""
+    suffix: Name = ""
     literal: bool = False
 
 
 class _Change(msgspec.Struct):
     old_status: Status
     new_status: Status
-    changed_at: str
+    changed_at: Name
 
 
 class _Paper(msgspec.Struct):
-    id: str
-    title: str
+    id: Name
+    title: Name
     year: int
-    date: str
-    short_name: str = ""
+    date: Name
+    short_name: Name = ""
     kind: Literal["paper", "blog", "report"] = "paper"
-    arxiv_id: str | None = None
-    url: str | None = None
-    pdf_url: str | None = None
-    aliases: list[str] = []
-    organizations: list[str] = []
-    topics: list[str] = []
-    why: str = ""
-    focus: str = ""
-    technique: str = ""
-    sources: list[str] = []
-    prerequisites: list[str] = []
-    origin: str = "user"
+    arxiv_id: Name | None = None
+    url: Name | None = None
+    pdf_url: Name | None = None
+    aliases: list[Name] = []
+    organizations: list[Name] = []
+    topics: list[Name] = []
+    why: Text = ""
+    focus: Text = ""
+    technique: Text = ""
+    sources: list[Name] = []
+    prerequisites: list[Name] = []
+    origin: Name = "user"
     authors: list[_Author] = []
-    venue: str = ""
-    doi: str | None = None
-    citation_key: str | None = None
-    added_at: str | None = None
+    venue: Name = ""
+    doi: Name | None = None
+    citation_key: Name | None = None
+    added_at: Name | None = None
     status: Status = "unread"
-    status_changed_at: str | None = None
-    read_at: str | None = None
+    status_changed_at: Name | None = None
+    read_at: Name | None = None
     read_version: int | None = None
     queue_position: int | None = None
-    tags: list[str] = []
+    tags: list[Name] = []
     notes: list[_Note] = []
     arxiv_authors: list[_Author] | None = None
-    abstract: str | None = None
-    primary_category: str | None = None
-    categories: list[str] = []
-    dois: list[str] = []
-    journal_ref: str | None = None
-    comment: str | None = None
+    abstract: Text | None = None
+    primary_category: Name | None = None
+    categories: list[Name] = []
+    dois: list[Name] = []
+    journal_ref: Name | None = None
+    comment: Text | None = None
     arxiv_version: int | None = None
-    arxiv_updated: str | None = None
-    fetched_at: str | None = None
+    arxiv_updated: Name | None = None
+    fetched_at: Name | None = None
     history: list[_Change] = []
 
 
-class _Export(msgspec.Struct):
-    format: str
-    version: int
-    papers: list[_Paper]
-    exported_on: str = ""
-
-
 _MSGSPEC_PLACE = re.compile(r"^(.*?)(?: - at `\$\.?(.*)`)?$", re.DOTALL)
+_MSGSPEC_LENGTH = re.compile(r"^Expected `str` of length <= ")
 _ID = re.compile(r"[^\s/\\]{1,100}")
 _TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 _DATE = re.compile(r"(\d{4})-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_SURROGATES = re.compile(f"[{_SURROGATE}]")
+
+History = list[dict[str, object]]
 
 
-def parse_export(text: str) -> tuple[list[Paper], dict[str, list[dict[str, object]]]]:
-    """The papers of a papercli JSON export, and every paper's status history by id."""
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
+def read_ids(file: TextIO) -> Iterator[str]:
+    """The id of each paper in an export, in file order (whatever its other values: they
+    are checked as the papers are read); then, at the end of the file, that it is a
+    papercli export of the version this papercli reads."""
+    header: dict[str, object] = {}
+    for key, index, value in _members(file):
+        if index is None:
+            header[key] = value
+        elif isinstance(value, dict) and isinstance(value.get("id"), str):
+            yield value["id"]
+    if header.get("format") != JSON_MARKER:
+        raise InvalidValueError(f'not a papercli export (no "format": "{JSON_MARKER}" marker)')
+    if header.get("version") != JSON_VERSION:
         raise InvalidValueError(
-            f"the export is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+            f"papercli export version {header.get('version')!r} is not supported "
+            f"(this papercli reads version {JSON_VERSION}; a newer papercli may read it)"
+        )
+    if not isinstance(header.get("papers"), list):
+        _papers_error(header.get("papers", ...))
+
+
+def read_papers(file: TextIO) -> Iterator[tuple[Paper, History]]:
+    """Each paper of an export (its header checked by ``read_ids``), in file order,
+    checked, with its status history. Ids given twice are the caller's to find."""
+    for key, index, value in _members(file):
+        if key != "papers":
+            continue
+        if index is None:
+            if not isinstance(value, list):
+                _papers_error(value)
+            continue
+        try:
+            record = msgspec.convert(value, type=_Paper)
+            yield (
+                _paper(record),
+                [
+                    {
+                        "old_status": c.old_status,
+                        "new_status": c.new_status,
+                        "changed_at": c.changed_at,
+                    }
+                    for c in record.history
+                ],
+            )
+        except msgspec.ValidationError as exc:
+            message, place = _MSGSPEC_PLACE.match(str(exc)).groups()  # type: ignore[union-attr]
+            where = f"papers[{index}]" + (f".{place}" if place else "")
+            raise InvalidValueError(
+                f"{where}: {_reason(message, value, place)}; nothing was imported"
+            ) from None
+        except _Invalid as exc:
+            raise InvalidValueError(
+                f"papers[{index}].{exc.field}: {exc.reason}; nothing was imported"
+            ) from None
+
+
+def _papers_error(value: object) -> NoReturn:
+    if value is ...:
+        raise InvalidValueError("object missing required field papers; nothing was imported")
+    raise InvalidValueError(f"papers: expected array, got {_kind(value)}; nothing was imported")
+
+
+def _members(file: TextIO) -> Iterator[tuple[str, int | None, object]]:
+    """``json_pieces.members`` with its failures said as the user's errors."""
+    try:
+        yield from members(file, "papers")
+    except BadJSON as exc:
+        raise InvalidValueError(
+            f"the export is not valid JSON: {exc.message} at line {exc.line}, column {exc.column}"
+        ) from None
+    except NotAnObject:
+        raise InvalidValueError(
+            f'not a papercli export (no "format": "{JSON_MARKER}" marker)'
         ) from None
     except RecursionError:
         raise InvalidValueError("the export is not a papercli export: nested too deeply") from None
-    if not isinstance(document, dict) or document.get("format") != JSON_MARKER:
-        raise InvalidValueError(f'not a papercli export (no "format": "{JSON_MARKER}" marker)')
-    if document.get("version") != JSON_VERSION:
-        raise InvalidValueError(
-            f"papercli export version {document.get('version')!r} is not supported "
-            f"(this papercli reads version {JSON_VERSION}; a newer papercli may read it)"
+
+
+def _reason(message: str, paper: object, place: str | None) -> str:
+    """msgspec's complaint in papercli's words; a string's by what is wrong with it."""
+    value = _at(paper, place or "")
+    if isinstance(value, str) and "matching regex" in message:
+        return (
+            "holds a lone surrogate, which is not text"
+            if _SURROGATES.search(value)
+            else "holds a control character"
         )
-    try:
-        export = msgspec.convert(document, type=_Export)
-    except msgspec.ValidationError as exc:
-        message, place = _MSGSPEC_PLACE.match(str(exc)).groups()  # type: ignore[union-attr]
-        where = f"{place}: " if place else ""
-        reason = f"{message[:1].lower()}{message[1:]}".replace("`", "")
-        raise InvalidValueError(f"{where}{reason}; nothing was imported") from None
-    papers: list[Paper] = []
-    history: dict[str, list[dict[str, object]]] = {}
-    for number, record in enumerate(export.papers):
+    if isinstance(value, str) and _MSGSPEC_LENGTH.match(message):
+        limit = message.split("<= ")[1].rstrip("`")
+        return f"is {len(value):,} characters long (at most {int(limit):,})"
+    return f"{message[:1].lower()}{message[1:]}".replace("`", "")
+
+
+def _at(document: object, place: str) -> object:
+    """The value at a msgspec place such as ``authors[2].name``, in the document."""
+    for name, index in re.findall(r"(\w+)|\[(\d+)\]", place):
         try:
-            paper = _paper(record)
-        except _Invalid as exc:
-            raise InvalidValueError(
-                f"papers[{number}].{exc.field}: {exc.reason}; nothing was imported"
-            ) from None
-        papers.append(paper)
-        history[paper.id] = [
-            {"old_status": c.old_status, "new_status": c.new_status, "changed_at": c.changed_at}
-            for c in record.history
-        ]
-    ids = [paper.id for paper in papers]
-    repeated = sorted({i for i in ids if ids.count(i) > 1}) if len(set(ids)) != len(ids) else []
-    if repeated:
-        raise InvalidValueError(f"paper id {repeated[0]!r} appears twice; nothing was imported")
-    return papers, history
+            document = document[int(index)] if index else document[name]  # type: ignore[index]
+        except (LookupError, TypeError):
+            return None
+    return document
+
+
+def _kind(value: object) -> str:
+    return {dict: "object", str: "str", bool: "bool", int: "int", float: "float"}.get(
+        type(value), "null"
+    )
 
 
 class _Invalid(Exception):
@@ -159,7 +227,6 @@ class _Invalid(Exception):
 
 def _paper(record: _Paper) -> Paper:
     """The record as a Paper, once every value is in range and well formed."""
-    _check_strings(record)
     if not _ID.fullmatch(record.id) or record.id in (".", ".."):
         raise _Invalid("id", f"{record.id!r} is not a paper id (1-100 characters, no spaces or /)")
     if not record.title.strip():
@@ -263,62 +330,8 @@ def _check_time(name: str, value: str | None) -> None:
     try:
         if not _TIME.fullmatch(value):
             raise ValueError
-        datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ")
+        datetime.fromisoformat(value)  # a real day and time of day
     except ValueError:
         raise _Invalid(
             name, f"expected a UTC time like 2024-05-01T09:30:00Z, got {value!r}"
         ) from None
-
-
-def _check_strings(record: _Paper) -> None:
-    """No lone surrogates (SQLite cannot store them), no control characters in names, and
-    nothing longer than a note or abstract can be. (A value's name, such as
-    ``authors[2].name``, is made only for the error.)"""
-    for field, index, part, value in _strings(record):
-        long = field in _LONG
-        limit = MAX_TEXT if long else MAX_NAME
-        if len(value) > limit:
-            raise _Invalid(
-                _name(field, index, part), f"is {len(value):,} characters long (at most {limit:,})"
-            )
-        if not value.isascii():
-            try:
-                value.encode("utf-8")
-            except UnicodeEncodeError:
-                raise _Invalid(
-                    _name(field, index, part), "holds a lone surrogate, which is not text"
-                ) from None
-        if not long and _CONTROL.search(value):
-            raise _Invalid(_name(field, index, part), "holds a control character")
-
-
-def _name(field: str, index: int | None, part: str | None) -> str:
-    return field + ("" if index is None else f"[{index}]") + ("" if part is None else f".{part}")
-
-
-# Fields whose values are prose: long, with line breaks.
-_LONG = frozenset({"notes", "abstract", "why", "focus", "technique", "comment"})
-
-
-def _strings(record: _Paper) -> Iterator[tuple[str, int | None, str | None, str]]:
-    """Every string in the record: its field, index in a list and field in a list item."""
-    for name in record.__struct_fields__:
-        value = getattr(record, name)
-        if isinstance(value, str):
-            yield name, None, None, value
-        elif isinstance(value, list):
-            for i, item in enumerate(value):
-                if isinstance(item, str):
-                    yield name, i, None, item
-                elif isinstance(item, msgspec.Struct):
-                    for field in item.__struct_fields__:
-                        for text in _texts(getattr(item, field)):
-                            yield name, i, field, text
-
-
-def _texts(value: object) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list):
-        return [v for v in value if isinstance(v, str)]
-    return []

@@ -3,21 +3,27 @@
 Three kinds of file: a papercli JSON export (restores state onto matching papers and
 adds the missing ones), BibTeX (entries matched by arXiv id, DOI or title; unmatched
 ones with an arXiv id are added from arXiv), and a plain list of arXiv ids or URLs.
-Files are checked whole before anything is written, so a malformed file imports nothing.
+A malformed file imports nothing: BibTeX and id lists are checked whole before anything
+is written; a JSON export is read a paper at a time, so that its size does not decide
+the memory an import takes, and merged in one transaction that a bad paper rolls back.
 """
 
 from __future__ import annotations
 
+import io
 import re
 import sqlite3
-from collections.abc import Callable
+import stat
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from papercli.arxiv_ids import ArxivId, parse_arxiv_id
 from papercli.errors import InvalidValueError, PapercliError
 from papercli.fetching import PaperByHand, insert_by_hand
-from papercli.import_schema import parse_export
+from papercli.import_schema import read_ids, read_papers
 from papercli.models import ArxivRecord, Paper, ReadStatus
 from papercli.records import datarecord, field, replace
 from papercli.store import arxiv_meta, base, changes, library, lookups, merge, papers
@@ -27,6 +33,7 @@ if TYPE_CHECKING:
 
 FORMATS = ("json", "bibtex", "text")
 ClientFactory = Callable[[], "ArxivClient"]
+Opener = Callable[[], TextIO]
 
 
 @datarecord
@@ -43,9 +50,11 @@ class ImportReport:
     warnings: list[str] = field(default_factory=list)  # what was dropped, and why
 
 
-def read_file(path: Path) -> str:
+@contextmanager
+def _reading(path: Path) -> Iterator[None]:
+    """Failures to read ``path`` as one-line errors."""
     try:
-        return path.read_text(encoding="utf-8")
+        yield
     except FileNotFoundError:
         raise InvalidValueError(f"{path} does not exist") from None
     except IsADirectoryError:
@@ -56,15 +65,33 @@ def read_file(path: Path) -> str:
         raise InvalidValueError(f"cannot read {path}: {exc.strerror}") from None
 
 
-def detect_format(path: Path, text: str) -> str:
+def read_file(path: Path) -> str:
+    with _reading(path):
+        return path.read_text(encoding="utf-8")
+
+
+def _opener(path: Path) -> Opener:
+    """What opens the file for each pass over it: a regular file is opened again; a pipe
+    (``<(...)``) or other special file, which gives its text once, is read whole first."""
+    with _reading(path):
+        regular = stat.S_ISREG(path.stat().st_mode)
+    if regular:
+        return lambda: path.open(encoding="utf-8", newline="")
+    text = read_file(path)
+    return lambda: io.StringIO(text)
+
+
+def detect_format(path: Path, opener: Opener) -> str:
     """The file's kind, from its extension or else its first character."""
     suffix = path.suffix.lower()
     if suffix == ".json":
         return "json"
     if suffix in (".bib", ".bibtex"):
         return "bibtex"
-    start = text.lstrip()[:1]
-    return {"{": "json", "@": "bibtex"}.get(start, "text")
+    with _reading(path), opener() as file:
+        while (piece := file.read(1 << 16)) and not piece.strip():
+            pass
+    return {"{": "json", "@": "bibtex"}.get(piece.lstrip()[:1], "text")
 
 
 def import_file(
@@ -76,17 +103,20 @@ def import_file(
     dry_run: bool = False,
     queue: bool = False,
 ) -> ImportReport:
-    text = read_file(path)
-    kind = kind or detect_format(path, text)
+    opener = _opener(path)
+    kind = kind or detect_format(path, opener)
     if kind == "json":
-        return import_json(conn, text, dry_run=dry_run, queue=queue)
+        with _reading(path):
+            return import_json(conn, opener, dry_run=dry_run, queue=queue)
+    if kind not in FORMATS:
+        raise InvalidValueError(
+            f"unknown import format {kind!r} (expected one of: {', '.join(FORMATS)})"
+        )
+    with _reading(path), opener() as file:
+        text = file.read()
     if kind == "bibtex":
         return import_bibtex(conn, text, new_client, dry_run=dry_run, queue=queue)
-    if kind == "text":
-        return import_ids(conn, text, new_client, dry_run=dry_run, queue=queue)
-    raise InvalidValueError(
-        f"unknown import format {kind!r} (expected one of: {', '.join(FORMATS)})"
-    )
+    return import_ids(conn, text, new_client, dry_run=dry_run, queue=queue)
 
 
 # ---------------------------------------------------------------------------
@@ -94,17 +124,47 @@ def import_file(
 
 
 def import_json(
-    conn: sqlite3.Connection, text: str, *, dry_run: bool = False, queue: bool = False
+    conn: sqlite3.Connection, opener: Opener, *, dry_run: bool = False, queue: bool = False
 ) -> ImportReport:
-    """Restore an export: state onto matching papers, missing papers added, in one transaction."""
-    imported, history = parse_export(text)
+    """Restore an export: state onto matching papers, missing papers added, in one
+    transaction. The file is read twice: for its ids (and its syntax and header), then to
+    check and merge each paper; a bad paper rolls the whole merge back."""
+    with merge.ImportedIds() as in_file:
+        count = _read_ids(opener, in_file)
+        return _merge_papers(conn, opener, in_file, count, dry_run=dry_run, queue=queue)
+
+
+def _read_ids(opener: Opener, in_file: merge.ImportedIds) -> int:
+    """Keep the id of every paper in the file; return how many there are."""
+    count = 0
+    repeated: str | None = None
+    with opener() as file:
+        ids = read_ids(file)
+        while chunk := list(islice(ids, merge.CHUNK)):
+            repeated = repeated or in_file.add(chunk)
+            count += len(chunk)
+    if repeated is not None:  # said once the file is known to be an export
+        raise InvalidValueError(f"paper id {repeated!r} appears twice; nothing was imported")
+    return count
+
+
+def _merge_papers(
+    conn: sqlite3.Connection,
+    opener: Opener,
+    in_file: merge.ImportedIds,
+    count: int,
+    *,
+    dry_run: bool,
+    queue: bool,
+) -> ImportReport:
     report = ImportReport("json", dry_run)
-    with base.transaction(conn, keep=not dry_run):
+    with base.transaction(conn, keep=not dry_run), opener() as file:
         batch = merge.begin_import(conn)
         queue_order: list[tuple[int, str]] = []
-        in_file = {paper.id for paper in imported}
         added_ids: set[str] = set()  # report.added, to look up (it may hold a million)
-        for paper in imported:
+        merged = 0
+        for paper, history in read_papers(file):
+            merged += 1
             target = _matching_id(conn, paper)
             if target is None:
                 target = _unused_id(conn, paper.id)
@@ -117,7 +177,7 @@ def import_json(
             local = replace(paper, id=target)
             if paper.fetched_at and arxiv_meta.arxiv_record(conn, target) is None:
                 arxiv_meta.store_arxiv_record(conn, target, _record_of(local), paper.fetched_at)
-            if merge.merge_state(conn, local, history.get(paper.id, []), batch):
+            if merge.merge_state(conn, local, history, batch):
                 if target not in added_ids:
                     report.restored.append(target)
             elif target not in added_ids:
@@ -129,17 +189,19 @@ def import_json(
             if (paper.queue_position is not None or queue) and not read_since:
                 # A paper read since the export left the queue then, and stays out of it.
                 queue_order.append((paper.queue_position or 1 << 30, target))
+        if merged != count:
+            raise InvalidValueError("the file changed while it was imported; nothing was imported")
         report.queued = merge.queue_missing(conn, [pid for _, pid in sorted(queue_order)], batch)
         for paper_id, prereq in papers.break_prerequisite_cycles(conn, report.added):
             report.warnings.append(
                 f"{paper_id}: dropped prerequisite {prereq}, which would make a cycle"
             )
-        merge.finish_import(conn, batch, f"imported {len(imported)} papers")
+        merge.finish_import(conn, batch, f"imported {count} papers")
     return report
 
 
 def _known_prerequisites(
-    conn: sqlite3.Connection, paper: Paper, in_file: set[str], report: ImportReport
+    conn: sqlite3.Connection, paper: Paper, in_file: merge.ImportedIds, report: ImportReport
 ) -> list[str]:
     """The paper's prerequisites that are papers (in the file or the database), not itself;
     each one dropped is a warning."""

@@ -118,6 +118,39 @@ class ExportReader:
         self._scratch.executemany("INSERT INTO keys VALUES (?)", ((key,) for key in keys))
 
 
+class ImportedIds:
+    """The ids of the papers in an import file, kept in a private scratch database (a
+    temporary file once past a few MB) rather than a set that at a million papers would
+    take about 100 MB. Use as a context manager."""
+
+    def __enter__(self) -> ImportedIds:
+        self._scratch = sqlite3.connect("", isolation_level=None)  # "": a private temp file
+        self._scratch.execute("CREATE TABLE ids (id TEXT PRIMARY KEY) WITHOUT ROWID")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._scratch.close()
+
+    def add(self, ids: Sequence[str]) -> str | None:
+        """Keep the ids; return the first that was given before (here or earlier), if any."""
+        known = {
+            str(pid)
+            for (pid,) in self._scratch.execute(
+                f"SELECT id FROM ids WHERE id {IN_IDS}", (id_list(ids),)
+            )
+        }
+        for pid in ids:
+            if pid in known:
+                return pid
+            known.add(pid)
+        self._scratch.executemany("INSERT INTO ids VALUES (?)", ((pid,) for pid in ids))
+        return None
+
+    def __contains__(self, paper_id: str) -> bool:
+        query = "SELECT 1 FROM ids WHERE id = ?"
+        return self._scratch.execute(query, (paper_id,)).fetchone() is not None
+
+
 def begin_import(conn: sqlite3.Connection) -> int:
     """Start the import's undoable command; call inside its transaction."""
     return changes.begin(conn, "import", library.clock())
