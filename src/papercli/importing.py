@@ -174,7 +174,7 @@ def _merge_papers(
                 changes.record(conn, batch, "paper", target, None, changes.snapshot(conn, target))
                 report.added.append(target)
                 added_ids.add(target)
-            local = replace(paper, id=target)
+            local = paper if target == paper.id else replace(paper, id=target)
             if paper.fetched_at and arxiv_meta.arxiv_record(conn, target) is None:
                 arxiv_meta.store_arxiv_record(conn, target, _record_of(local), paper.fetched_at)
             if merge.merge_state(conn, local, history, batch):
@@ -182,11 +182,7 @@ def _merge_papers(
                     report.restored.append(target)
             elif target not in added_ids:
                 report.matched.append(target)
-            read_since = (
-                paper.status is not ReadStatus.READ
-                and library.statuses(conn, [target])[target] is ReadStatus.READ
-            )
-            if (paper.queue_position is not None or queue) and not read_since:
+            if (paper.queue_position is not None or queue) and not _read_since(conn, local):
                 # A paper read since the export left the queue then, and stays out of it.
                 queue_order.append((paper.queue_position or 1 << 30, target))
         if merged != count:
@@ -198,6 +194,14 @@ def _merge_papers(
             )
         merge.finish_import(conn, batch, f"imported {count} papers")
     return report
+
+
+def _read_since(conn: sqlite3.Connection, paper: Paper) -> bool:
+    """Whether the local paper is read and the exported one is not."""
+    return (
+        paper.status is not ReadStatus.READ
+        and library.statuses(conn, [paper.id])[paper.id] is ReadStatus.READ
+    )
 
 
 def _known_prerequisites(
