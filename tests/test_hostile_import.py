@@ -349,6 +349,36 @@ def test_bibtex_duplicate_keys_are_reported_as_such_without_parser_noise(
     assert "aborted" not in capfd.readouterr().err  # bibtexparser's own log stays quiet
 
 
+@pytest.mark.parametrize("piece", [1, 2, 1000])
+def test_bibtex_read_in_pieces_reads_as_a_whole(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, piece: int
+) -> None:
+    """Whatever the pieces, an ``@string`` holds for the entries after it, and a problem
+    is named by its line in the file."""
+    from papercli import importing
+
+    monkeypatch.setattr(importing, "BIBTEX_PIECE", piece)
+    path = tmp_path / "refs.bib"
+    path.write_text(
+        '@string{lora = "LoRA: Low-Rank Adaptation of Large Language Models"}\n'
+        "@misc{first, title = {Attention Is All You Need}}\n"
+        "\n"
+        "@misc{second,\n  title = lora}\n",
+        encoding="utf-8",
+    )
+    result = run("import", "--dry-run", str(path))
+    assert result.exit_code == 0, result.output
+    assert result.stderr.endswith("already there 2, not found 0, failed 0, skipped 0\n")
+    with path.open("a", encoding="utf-8") as file:
+        file.write("@misc{first, title={Again}}\n  @misc{broken, title={No end}\n")
+    result = run("import", "--dry-run", str(path))
+    assert (result.exit_code, result.stderr) == (
+        1,
+        "error: line 6: duplicate citation key 'first'; line 7: malformed BibTeX entry;"
+        " nothing was imported\n",
+    )
+
+
 # ---------------------------------------------------------------------------
 # Any mutation of a valid export: a documented exit, no traceback, nothing half-written
 

@@ -112,10 +112,11 @@ def import_file(
         raise InvalidValueError(
             f"unknown import format {kind!r} (expected one of: {', '.join(FORMATS)})"
         )
+    if kind == "bibtex":
+        with _reading(path):
+            return import_bibtex(conn, opener, new_client, dry_run=dry_run, queue=queue)
     with _reading(path), opener() as file:
         text = file.read()
-    if kind == "bibtex":
-        return import_bibtex(conn, text, new_client, dry_run=dry_run, queue=queue)
     return import_ids(conn, text, new_client, dry_run=dry_run, queue=queue)
 
 
@@ -129,19 +130,19 @@ def import_json(
     """Restore an export: state onto matching papers, missing papers added, in one
     transaction. The file is read twice: for its ids (and its syntax and header), then to
     check and merge each paper; a bad paper rolls the whole merge back."""
-    with merge.ImportedIds() as in_file:
+    with merge.ScratchSet() as in_file:
         count = _read_ids(opener, in_file)
         return _merge_papers(conn, opener, in_file, count, dry_run=dry_run, queue=queue)
 
 
-def _read_ids(opener: Opener, in_file: merge.ImportedIds) -> int:
+def _read_ids(opener: Opener, in_file: merge.ScratchSet) -> int:
     """Keep the id of every paper in the file; return how many there are."""
     count = 0
     repeated: str | None = None
     with opener() as file:
         ids = read_ids(file)
         while chunk := list(islice(ids, merge.CHUNK)):
-            repeated = repeated or in_file.add(chunk)
+            repeated = repeated or next(iter(in_file.add(chunk)), None)
             count += len(chunk)
     if repeated is not None:  # said once the file is known to be an export
         raise InvalidValueError(f"paper id {repeated!r} appears twice; nothing was imported")
@@ -151,7 +152,7 @@ def _read_ids(opener: Opener, in_file: merge.ImportedIds) -> int:
 def _merge_papers(
     conn: sqlite3.Connection,
     opener: Opener,
-    in_file: merge.ImportedIds,
+    in_file: merge.ScratchSet,
     count: int,
     *,
     dry_run: bool,
@@ -205,7 +206,7 @@ def _read_since(conn: sqlite3.Connection, paper: Paper) -> bool:
 
 
 def _known_prerequisites(
-    conn: sqlite3.Connection, paper: Paper, in_file: merge.ImportedIds, report: ImportReport
+    conn: sqlite3.Connection, paper: Paper, in_file: merge.ScratchSet, report: ImportReport
 ) -> list[str]:
     """The paper's prerequisites that are papers (in the file or the database), not itself;
     each one dropped is a warning."""
@@ -271,7 +272,7 @@ _LATEX_ESCAPE = re.compile(r"\\([&%$#_{}])")
 
 def import_bibtex(
     conn: sqlite3.Connection,
-    text: str,
+    opener: Opener,
     new_client: ClientFactory,
     *,
     dry_run: bool = False,
@@ -280,11 +281,10 @@ def import_bibtex(
     """Match entries to papers by arXiv id, DOI or title; add unmatched arXiv papers from
     arXiv, and unmatched papers with a title, authors and year as they are (a DOI's
     BibTeX), all of those checked before any is written."""
-    library_ = _parse_bibtex(text)
     report = ImportReport("bibtex", dry_run)
     to_add: list[str] = []
     by_hand: dict[str, PaperByHand] = {}
-    for entry in library_.entries:
+    for entry in _bibtex_entries(opener):
         fields = {f.key.lower(): _plain(str(f.value)) for f in entry.fields}
         arxiv_id = _arxiv_id_of(fields)
         found = (
@@ -348,38 +348,77 @@ def _add_by_hand(
         report.queued += library.queue_add(conn, added).added
 
 
-def _parse_bibtex(text: str) -> Any:
-    """The parsed library, or one error listing each problem (one per block, by line).
+BIBTEX_PIECE = 1000
+"""Entries bibtexparser parses at a time: its blocks for a whole file of 100,000 entries
+took 550 MB."""
+# A line where bibtexparser starts a block, ending any block still open (its own rule).
+_BLOCK_START = re.compile(r"[ \t]*@\w*[ \t]*[{(]")
 
-    bibtexparser logs what it could not parse; those lines would land on the user's
-    terminal beside papercli's own message, so its logger is silenced while it parses.
+
+def _bibtex_entries(opener: Opener) -> Iterator[Any]:
+    """Every entry of the file, parsed BIBTEX_PIECE entries at a time. After the last,
+    one error lists each problem (one per block, by line), if there were any: the caller
+    writes nothing until the entries are all read.
+
+    The file is cut only where a line starts a block, where bibtexparser would end any
+    block anyway, so the pieces hold the blocks the whole file would. ``@string``
+    definitions carry over from piece to piece, as do citation keys, to find the
+    duplicates. bibtexparser logs what it could not parse; those lines would land on the
+    user's terminal beside papercli's own message, so its logger is silenced meanwhile.
     """
     import logging
 
     from bibtexparser.entrypoint import parse_string
+    from bibtexparser.library import Library
     from bibtexparser.model import DuplicateBlockKeyBlock
 
     logger = logging.getLogger("bibtexparser")
     level, logger.level = logger.level, logging.CRITICAL + 1
+    problems: list[str] = []
+    strings: list[Any] = []
     try:
-        library_ = parse_string(text)
+        with merge.ScratchSet() as keys, opener() as file:
+            for before, text in _pieces(file):
+                library_ = Library(strings)
+                parse_string(text, library=library_)
+                strings = library_.strings
+                for block in library_.failed_blocks:
+                    what = (
+                        f"duplicate citation key {block.key!r}"
+                        if isinstance(block, DuplicateBlockKeyBlock)
+                        else "malformed BibTeX entry"
+                    )
+                    problems.append(f"line {before + (block.start_line or 0) + 1}: {what}")
+                entries = library_.entries
+                repeated = set(keys.add([entry.key for entry in entries]))
+                for entry in entries:
+                    if entry.key in repeated:
+                        line = before + (entry.start_line or 0) + 1
+                        problems.append(f"line {line}: duplicate citation key {entry.key!r}")
+                yield from entries
     finally:
         logger.level = level
-    problems = [
-        f"line {(block.start_line or 0) + 1}: "
-        + (
-            f"duplicate citation key {block.key!r}"
-            if isinstance(block, DuplicateBlockKeyBlock)
-            else "malformed BibTeX entry"
-        )
-        for block in library_.failed_blocks
-    ]
     if problems:
         shown = "; ".join(problems[:5]) + (
             f"; and {len(problems) - 5} more" if len(problems) > 5 else ""
         )
         raise InvalidValueError(f"{shown}; nothing was imported")
-    return library_
+
+
+def _pieces(file: TextIO) -> Iterator[tuple[int, str]]:
+    """The file's text in pieces of BIBTEX_PIECE blocks, each with the lines before it."""
+    lines: list[str] = []
+    blocks = before = 0
+    for line in file:
+        if _BLOCK_START.match(line):
+            if blocks == BIBTEX_PIECE:
+                yield before, "".join(lines)
+                before += len(lines)
+                lines, blocks = [], 0
+            blocks += 1
+        lines.append(line)
+    if lines:
+        yield before, "".join(lines)
 
 
 def _plain(value: str) -> str:

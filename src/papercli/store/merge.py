@@ -118,12 +118,12 @@ class ExportReader:
         self._scratch.executemany("INSERT INTO keys VALUES (?)", ((key,) for key in keys))
 
 
-class ImportedIds:
-    """The ids of the papers in an import file, kept in a private scratch database (a
-    temporary file once past a few MB) rather than a set that at a million papers would
-    take about 100 MB. Use as a context manager."""
+class ScratchSet:
+    """A set of strings (the paper ids or citation keys of an import file) kept in a
+    private scratch database (a temporary file once past a few MB) rather than in memory,
+    where a million ids would take about 100 MB. Use as a context manager."""
 
-    def __enter__(self) -> ImportedIds:
+    def __enter__(self) -> ScratchSet:
         self._scratch = sqlite3.connect("", isolation_level=None)  # "": a private temp file
         self._scratch.execute("CREATE TABLE ids (id TEXT PRIMARY KEY) WITHOUT ROWID")
         return self
@@ -131,20 +131,21 @@ class ImportedIds:
     def __exit__(self, *exc: object) -> None:
         self._scratch.close()
 
-    def add(self, ids: Sequence[str]) -> str | None:
-        """Keep the ids; return the first that was given before (here or earlier), if any."""
+    def add(self, values: Sequence[str]) -> list[str]:
+        """Keep the strings; return those given before (here or earlier), in order."""
         known = {
-            str(pid)
-            for (pid,) in self._scratch.execute(
-                f"SELECT id FROM ids WHERE id {IN_IDS}", (id_list(ids),)
+            str(value)
+            for (value,) in self._scratch.execute(
+                f"SELECT id FROM ids WHERE id {IN_IDS}", (id_list(values),)
             )
         }
-        for pid in ids:
-            if pid in known:
-                return pid
-            known.add(pid)
-        self._scratch.executemany("INSERT INTO ids VALUES (?)", ((pid,) for pid in ids))
-        return None
+        repeated = []
+        for value in values:
+            if value in known:
+                repeated.append(value)
+            known.add(value)
+        self._scratch.executemany("INSERT OR IGNORE INTO ids VALUES (?)", ((v,) for v in values))
+        return repeated
 
     def __contains__(self, paper_id: str) -> bool:
         query = "SELECT 1 FROM ids WHERE id = ?"
