@@ -285,7 +285,9 @@ def import_bibtex(
     to_add: list[str] = []
     by_hand: dict[str, PaperByHand] = {}
     for entry in _bibtex_entries(opener):
-        fields = {f.key.lower(): _plain(str(f.value)) for f in entry.fields}
+        fields = {
+            key: _plain(str(f.value)) for f in entry.fields if (key := f.key.lower()) in _USED
+        }
         arxiv_id = _arxiv_id_of(fields)
         found = (
             (lookups.ids_by_arxiv_id(conn, arxiv_id.id) if arxiv_id else [])
@@ -307,6 +309,10 @@ def import_bibtex(
     elif queue:
         report.queued += library.queue_add(conn, report.matched, include_read=False).added
     return report
+
+
+_USED = frozenset({"eprint", "doi", "url", "title", "author", "year", "month"})
+"""The fields an entry is matched or added by (an abstract is not read as text)."""
 
 
 def _by_hand(fields: dict[str, str]) -> PaperByHand:
