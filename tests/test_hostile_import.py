@@ -233,6 +233,32 @@ def test_malformed_files_are_one_line_errors(
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("missing.json", None, "does not exist"),
+        ("folder.bib", "dir", "is a directory, not a file to import"),
+        # Past the first megabyte read: the import is under way when it fails.
+        ("late.json", b'{"format": "papercli-export", "version": 1, "papers": ["'
+         + b"x" * 2_000_000 + b'\xff"]}', "is not UTF-8 text"),
+        ("late.bib", b"@misc{a, title={" + b"x" * 2_000_000 + b"\xff}}\n", "is not UTF-8 text"),
+        ("ids.txt", b"2106.09685\n\xff\n", "is not UTF-8 text"),
+    ],
+)  # fmt: skip
+def test_a_file_that_cannot_be_read_is_one_line_and_changes_nothing(
+    run: Run, tmp_path: Path, name: str, content: bytes | str | None, message: str
+) -> None:
+    path = tmp_path / name
+    if content == "dir":
+        path.mkdir()
+    elif isinstance(content, bytes):
+        path.write_bytes(content)
+    before = _everything(run)
+    result = run("import", str(path))
+    assert (result.exit_code, result.stderr) == (1, f"error: {path} {message}\n")
+    assert _everything(run) == before
+
+
 def test_a_bad_paper_late_in_the_file_leaves_the_earlier_ones_unwritten(
     run: Run, tmp_path: Path
 ) -> None:

@@ -15,7 +15,7 @@ import re
 import sqlite3
 import stat
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 FORMATS = ("json", "bibtex", "text")
 ClientFactory = Callable[[], "ArxivClient"]
-Opener = Callable[[], TextIO]
+Opener = Callable[[], AbstractContextManager[TextIO]]
 
 
 @datarecord
@@ -71,14 +71,21 @@ def read_file(path: Path) -> str:
 
 
 def _opener(path: Path) -> Opener:
-    """What opens the file for each pass over it: a regular file is opened again; a pipe
-    (``<(...)``) or other special file, which gives its text once, is read whole first."""
+    """What opens the file for each pass over it, failures to read it said as one-line
+    errors: a regular file is opened again; a pipe (``<(...)``) or other special file,
+    which gives its text once, is read whole first."""
     with _reading(path):
         regular = stat.S_ISREG(path.stat().st_mode)
-    if regular:
-        return lambda: path.open(encoding="utf-8", newline="")
-    text = read_file(path)
-    return lambda: io.StringIO(text)
+    if not regular:
+        text = read_file(path)
+        return lambda: io.StringIO(text)
+
+    @contextmanager
+    def opened() -> Iterator[TextIO]:
+        with _reading(path), path.open(encoding="utf-8", newline="") as file:
+            yield file
+
+    return opened
 
 
 def detect_format(path: Path, opener: Opener) -> str:
@@ -88,7 +95,7 @@ def detect_format(path: Path, opener: Opener) -> str:
         return "json"
     if suffix in (".bib", ".bibtex"):
         return "bibtex"
-    with _reading(path), opener() as file:
+    with opener() as file:
         while (piece := file.read(1 << 16)) and not piece.strip():
             pass
     return {"{": "json", "@": "bibtex"}.get(piece.lstrip()[:1], "text")
@@ -106,18 +113,16 @@ def import_file(
     opener = _opener(path)
     kind = kind or detect_format(path, opener)
     if kind == "json":
-        with _reading(path):
-            return import_json(conn, opener, dry_run=dry_run, queue=queue)
-    if kind not in FORMATS:
-        raise InvalidValueError(
-            f"unknown import format {kind!r} (expected one of: {', '.join(FORMATS)})"
-        )
+        return import_json(conn, opener, dry_run=dry_run, queue=queue)
     if kind == "bibtex":
-        with _reading(path):
-            return import_bibtex(conn, opener, new_client, dry_run=dry_run, queue=queue)
-    with _reading(path), opener() as file:
-        text = file.read()
-    return import_ids(conn, text, new_client, dry_run=dry_run, queue=queue)
+        return import_bibtex(conn, opener, new_client, dry_run=dry_run, queue=queue)
+    if kind == "text":
+        with opener() as file:
+            text = file.read()
+        return import_ids(conn, text, new_client, dry_run=dry_run, queue=queue)
+    raise InvalidValueError(
+        f"unknown import format {kind!r} (expected one of: {', '.join(FORMATS)})"
+    )
 
 
 # ---------------------------------------------------------------------------
