@@ -135,25 +135,11 @@ def read_papers(file: TextIO) -> Iterator[tuple[Paper, History]]:
     """Each paper of an export (its header checked by ``read_ids``), in file order,
     checked, with its status history. Ids given twice are the caller's to find."""
     for key, index, value in _members(file):
-        if key != "papers":
-            continue
-        if index is None:
-            if not isinstance(value, list):
-                _papers_error(value)
+        if key != "papers" or index is None:
             continue
         try:
             record = msgspec.convert(value, type=_Paper)
-            yield (
-                _paper(record),
-                [
-                    {
-                        "old_status": c.old_status,
-                        "new_status": c.new_status,
-                        "changed_at": c.changed_at,
-                    }
-                    for c in record.history
-                ],
-            )
+            paper = _paper(record)
         except msgspec.ValidationError as exc:
             message, place = _MSGSPEC_PLACE.match(str(exc)).groups()  # type: ignore[union-attr]
             where = f"papers[{index}]" + (f".{place}" if place else "")
@@ -164,6 +150,11 @@ def read_papers(file: TextIO) -> Iterator[tuple[Paper, History]]:
             raise InvalidValueError(
                 f"papers[{index}].{exc.field}: {exc.reason}; nothing was imported"
             ) from None
+        history: History = [
+            {"old_status": c.old_status, "new_status": c.new_status, "changed_at": c.changed_at}
+            for c in record.history
+        ]
+        yield paper, history
 
 
 def _papers_error(value: object) -> NoReturn:
