@@ -226,3 +226,16 @@ def test_an_export_from_before_curated_authors_imports_with_split_names(run, tmp
     ]
     assert shown["citation_key"] == "gu2023mamba"
     assert shown["status"] == "read"
+
+
+def test_id_list_queues_the_papers_already_there_too(run, tmp_path):
+    """``--queue`` queues what the file names, whether it adds it or finds it there (as
+    for BibTeX and JSON), but not a paper already read."""
+    run("mark-read", "dpo")
+    ids = tmp_path / "ids.txt"
+    ids.write_text("2106.09685\n2305.18290\n")  # LoRA, DPO
+    result = run("import", str(ids), "--queue")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "queued: lora\n"
+    assert "already there 2" in result.stderr
+    assert run("queue", "--format", "ids").stdout == "lora\n"

@@ -42,7 +42,7 @@ class ImportReport:
     dry_run: bool = False
     restored: list[str] = field(default_factory=list)  # state put back onto these papers
     added: list[str] = field(default_factory=list)  # new papers (for text/BibTeX: arXiv ids)
-    matched: list[str] = field(default_factory=list)  # already there, nothing to change
+    already_there: int = 0  # papers already there with nothing to change
     not_found: list[str] = field(default_factory=list)  # arXiv ids arXiv does not know
     failed: dict[str, str] = field(default_factory=dict)  # arXiv id -> reason
     skipped: list[str] = field(default_factory=list)  # BibTeX keys matching nothing, no arXiv id
@@ -187,7 +187,7 @@ def _merge_papers(
                 if target not in added_ids:
                     report.restored.append(target)
             elif target not in added_ids:
-                report.matched.append(target)
+                report.already_there += 1
             if (paper.queue_position is not None or queue) and not _read_since(conn, local):
                 # A paper read since the export left the queue then, and stays out of it.
                 queue_order.append((paper.queue_position or 1 << 30, target))
@@ -287,6 +287,7 @@ def import_bibtex(
     arXiv, and unmatched papers with a title, authors and year as they are (a DOI's
     BibTeX), all of those checked before any is written."""
     report = ImportReport("bibtex", dry_run)
+    matched: list[str] = []
     to_add: list[str] = []
     by_hand: dict[str, PaperByHand] = {}
     for entry in _bibtex_entries(opener):
@@ -300,7 +301,7 @@ def import_bibtex(
             or (lookups.ids_by_title(conn, fields["title"]) if fields.get("title") else [])
         )
         if found:
-            report.matched.append(found[0])
+            matched.append(found[0])
         elif arxiv_id:
             to_add.append(arxiv_id.id)
         elif all(fields.get(k) for k in ("title", "author", "year")):
@@ -308,12 +309,21 @@ def import_bibtex(
         else:
             report.skipped.append(entry.key)
     _add_by_hand(conn, by_hand, report, queue=queue)
-    _add_from_arxiv(conn, list(dict.fromkeys(to_add)), new_client, report, queue=queue)
-    if queue and dry_run:
-        report.queued += merge.would_queue(conn, report.matched)
-    elif queue:
-        report.queued += library.queue_add(conn, report.matched, include_read=False).added
+    matched += _add_from_arxiv(conn, list(dict.fromkeys(to_add)), new_client, report, queue=queue)
+    _queue_matched(conn, matched, report, queue=queue)
     return report
+
+
+def _queue_matched(
+    conn: sqlite3.Connection, matched: list[str], report: ImportReport, *, queue: bool
+) -> None:
+    """Count the papers that were there already; with ``--queue`` they are queued too
+    (unless read), as the papers added are."""
+    report.already_there += len(matched)
+    if queue and report.dry_run:
+        report.queued += merge.would_queue(conn, matched)
+    elif queue:
+        report.queued += library.queue_add(conn, matched, include_read=False).added
 
 
 _USED = frozenset({"eprint", "doi", "url", "title", "author", "year", "month"})
@@ -473,14 +483,16 @@ def import_ids(
         except PapercliError as exc:
             raise InvalidValueError(f"line {number}: {exc.message}; nothing was imported") from None
     report = ImportReport("text", dry_run)
+    matched: list[str] = []
     new: list[str] = []
     for arxiv_id in dict.fromkeys(ids):
         found = lookups.ids_by_arxiv_id(conn, arxiv_id)
         if found:
-            report.matched.append(found[0])
+            matched.append(found[0])
         else:
             new.append(arxiv_id)
-    _add_from_arxiv(conn, new, new_client, report, queue=queue)
+    matched += _add_from_arxiv(conn, new, new_client, report, queue=queue)
+    _queue_matched(conn, matched, report, queue=queue)
     return report
 
 
@@ -491,21 +503,21 @@ def _add_from_arxiv(
     report: ImportReport,
     *,
     queue: bool,
-) -> None:
-    """Fetch and add papers (one batched request); a dry run only lists them."""
+) -> list[str]:
+    """Fetch and add papers (one batched request); a dry run only lists them. Returns the
+    papers found to be there already (added meanwhile by another papercli)."""
     if not arxiv_ids:
-        return
+        return []
     if report.dry_run:
         report.added += arxiv_ids
         if queue:
             report.queued += arxiv_ids  # arXiv ids: the papers get their ids when added
-        return
+        return []
     from papercli.fetching import add_papers
 
     with new_client() as client:
         summary = add_papers(conn, arxiv_ids, client, queue=queue)
     report.added += [paper.id for paper in summary.added]
-    report.matched += [paper_id for _, paper_id in summary.existing]
     report.not_found += summary.not_found
     report.failed.update(summary.failed)
     busy = "arXiv returned nothing for it (it does that when busy); import again later"
@@ -514,3 +526,4 @@ def _add_from_arxiv(
         f"skipped an entry arXiv sent: {s.label} ({s.reason})" for s in summary.skipped
     ]
     report.queued += summary.queued
+    return [paper_id for _, paper_id in summary.existing]

@@ -181,7 +181,7 @@ def import_command(
         echo(f"skipped (no arXiv id, matches no paper): {skipped}", err=True)
     counts = (
         f"restored {len(report.restored)}, added {len(report.added)},"
-        f" already there {len(report.matched)}, not found {len(report.not_found)},"
+        f" already there {report.already_there}, not found {len(report.not_found)},"
         f" failed {len(report.failed)}, skipped {len(report.skipped)}"
     )
     echo(f"{'dry run, nothing changed: ' if dry_run else ''}{counts}", err=True)
