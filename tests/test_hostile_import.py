@@ -259,35 +259,27 @@ def test_a_file_that_cannot_be_read_is_one_line_and_changes_nothing(
     assert _everything(run) == before
 
 
-def test_a_bad_paper_late_in_the_file_leaves_the_earlier_ones_unwritten(
-    run: Run, tmp_path: Path
+@pytest.mark.parametrize(
+    ("papers", "message"),
+    [
+        # The papers before it were merged in the same transaction: it is rolled back.
+        (
+            lambda good: [good, {**good, "id": "also-new"}, {**good, "id": "bad", "year": "x"}],
+            "papers[2].year: expected int, got str",
+        ),
+        (lambda good: [good, good], "paper id 'my-lora' appears twice"),
+    ],
+)
+def test_a_file_bad_past_its_first_paper_changes_nothing(
+    run: Run, tmp_path: Path, papers: Callable[[Any], list[Any]], message: str
 ) -> None:
-    """The papers before it were merged in the same transaction: it is rolled back."""
     document = _one_paper(run, tmp_path)
-    good = document["papers"][0]
-    document["papers"] = [good, {**good, "id": "also-new"}, {**good, "id": "bad", "year": "x"}]
+    document["papers"] = papers(document["papers"][0])
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(document), encoding="utf-8")
     before = _everything(run)
     result = run("import", str(path))
-    assert (result.exit_code, result.stderr) == (
-        1,
-        "error: papers[2].year: expected int, got str; nothing was imported\n",
-    )
-    assert _everything(run) == before
-
-
-def test_a_paper_id_given_twice_is_refused(run: Run, tmp_path: Path) -> None:
-    document = _one_paper(run, tmp_path)
-    document["papers"] *= 2
-    path = tmp_path / "twice.json"
-    path.write_text(json.dumps(document), encoding="utf-8")
-    before = _everything(run)
-    result = run("import", str(path))
-    assert (result.exit_code, result.stderr) == (
-        1,
-        "error: paper id 'my-lora' appears twice; nothing was imported\n",
-    )
+    assert (result.exit_code, result.stderr) == (1, f"error: {message}; nothing was imported\n")
     assert _everything(run) == before
 
 

@@ -383,8 +383,8 @@ def _bibtex_entries(opener: Opener) -> Iterator[Any]:
 
     The file is cut only where a line starts a block, where bibtexparser would end any
     block anyway, so the pieces hold the blocks the whole file would. ``@string``
-    definitions carry over from piece to piece, as do citation keys, to find the
-    duplicates. bibtexparser logs what it could not parse; those lines would land on the
+    definitions carry over from piece to piece (each holds from where it is defined, as
+    in BibTeX), as do citation keys, to find the duplicates. bibtexparser logs what it could not parse; those lines would land on the
     user's terminal beside papercli's own message, so its logger is silenced meanwhile.
     """
     import logging
