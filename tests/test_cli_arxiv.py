@@ -439,6 +439,7 @@ def test_import_an_id_list_adds_papers_from_arxiv(
     listing.write_text("# from a colleague\nhttps://arxiv.org/abs/1605.08386\n2106.09685\n")
     result = run("import", str(listing), "--queue")
     assert result.exit_code == 0, result.output
-    assert result.stdout == "added: heat-bath-random-walks\nqueued: heat-bath-random-walks\n"
-    assert replay.id_lists == ["1605.08386"]  # lora is already in the catalogue
+    # lora is in the catalogue already: queued, not fetched
+    assert result.stdout == "added: heat-bath-random-walks\nqueued: heat-bath-random-walks, lora\n"
+    assert replay.id_lists == ["1605.08386"]
     assert "already there 1" in result.stderr
