@@ -287,7 +287,7 @@ def import_bibtex(
     arXiv, and unmatched papers with a title, authors and year as they are (a DOI's
     BibTeX), all of those checked before any is written."""
     report = ImportReport("bibtex", dry_run)
-    matched: list[str] = []
+    matched: list[str] = []  # to queue them; only counted otherwise (they may be millions)
     to_add: list[str] = []
     by_hand: dict[str, PaperByHand] = {}
     for entry in _bibtex_entries(opener):
@@ -301,7 +301,7 @@ def import_bibtex(
             or (lookups.ids_by_title(conn, fields["title"]) if fields.get("title") else [])
         )
         if found:
-            matched.append(found[0])
+            _matched(found[0], matched, report, queue=queue)
         elif arxiv_id:
             to_add.append(arxiv_id.id)
         elif all(fields.get(k) for k in ("title", "author", "year")):
@@ -309,20 +309,27 @@ def import_bibtex(
         else:
             report.skipped.append(entry.key)
     _add_by_hand(conn, by_hand, report, queue=queue)
-    matched += _add_from_arxiv(conn, list(dict.fromkeys(to_add)), new_client, report, queue=queue)
-    _queue_matched(conn, matched, report, queue=queue)
+    for paper_id in _add_from_arxiv(
+        conn, list(dict.fromkeys(to_add)), new_client, report, queue=queue
+    ):
+        _matched(paper_id, matched, report, queue=queue)
+    _queue_matched(conn, matched, report)
     return report
 
 
-def _queue_matched(
-    conn: sqlite3.Connection, matched: list[str], report: ImportReport, *, queue: bool
-) -> None:
-    """Count the papers that were there already; with ``--queue`` they are queued too
-    (unless read), as the papers added are."""
-    report.already_there += len(matched)
-    if queue and report.dry_run:
+def _matched(paper_id: str, matched: list[str], report: ImportReport, *, queue: bool) -> None:
+    """Count a paper that was there already; keep it to queue with ``--queue``."""
+    report.already_there += 1
+    if queue:
+        matched.append(paper_id)
+
+
+def _queue_matched(conn: sqlite3.Connection, matched: list[str], report: ImportReport) -> None:
+    """With ``--queue`` the papers that were there already are queued too (unless read),
+    as the papers added are."""
+    if matched and report.dry_run:
         report.queued += merge.would_queue(conn, matched)
-    elif queue:
+    elif matched:
         report.queued += library.queue_add(conn, matched, include_read=False).added
 
 
@@ -384,8 +391,9 @@ def _bibtex_entries(opener: Opener) -> Iterator[Any]:
     The file is cut only where a line starts a block, where bibtexparser would end any
     block anyway, so the pieces hold the blocks the whole file would. ``@string``
     definitions carry over from piece to piece (each holds from where it is defined, as
-    in BibTeX), as do citation keys, to find the duplicates. bibtexparser logs what it could not parse; those lines would land on the
-    user's terminal beside papercli's own message, so its logger is silenced meanwhile.
+    in BibTeX), as do citation keys, to find the duplicates. bibtexparser logs what it
+    could not parse; those lines would land on the user's terminal beside papercli's own
+    message, so its logger is silenced meanwhile.
     """
     import logging
 
@@ -483,16 +491,17 @@ def import_ids(
         except PapercliError as exc:
             raise InvalidValueError(f"line {number}: {exc.message}; nothing was imported") from None
     report = ImportReport("text", dry_run)
-    matched: list[str] = []
+    matched: list[str] = []  # to queue them
     new: list[str] = []
     for arxiv_id in dict.fromkeys(ids):
         found = lookups.ids_by_arxiv_id(conn, arxiv_id)
         if found:
-            matched.append(found[0])
+            _matched(found[0], matched, report, queue=queue)
         else:
             new.append(arxiv_id)
-    matched += _add_from_arxiv(conn, new, new_client, report, queue=queue)
-    _queue_matched(conn, matched, report, queue=queue)
+    for paper_id in _add_from_arxiv(conn, new, new_client, report, queue=queue):
+        _matched(paper_id, matched, report, queue=queue)
+    _queue_matched(conn, matched, report)
     return report
 
 
