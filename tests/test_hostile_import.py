@@ -295,6 +295,24 @@ def test_an_export_with_its_keys_reordered_imports_the_same(run: Run, tmp_path: 
     assert _status(run, "my-lora")["title"] == document["papers"][0]["title"]
 
 
+@pytest.mark.parametrize("name", ["bom.json", "bom.bib", "bom.txt", "bom-json-without-suffix"])
+def test_a_file_starting_with_a_byte_order_mark_imports(
+    run: Run, tmp_path: Path, name: str
+) -> None:
+    """Windows tools (PowerShell 5's ``Out-File``, Notepad) start UTF-8 with a BOM."""
+    texts = {
+        "bom.json": json.dumps(_one_paper(run, tmp_path)),
+        "bom.bib": "@misc{lora, eprint = {2106.09685}}\n",
+        "bom.txt": "2106.09685\n",
+        "bom-json-without-suffix": json.dumps(_one_paper(run, tmp_path)),
+    }
+    path = tmp_path / name
+    path.write_bytes(b"\xef\xbb\xbf" + texts[name].encode())
+    result = run("import", "--dry-run", str(path))
+    assert result.exit_code == 0, result.output
+    assert result.stderr.startswith("dry run, nothing changed:"), result.stderr
+
+
 def test_an_export_read_from_a_pipe_imports(run: Run, tmp_path: Path) -> None:
     """``papercli import <(curl ...)``: a pipe gives its text once, and an import reads a
     file twice (checked, then merged)."""

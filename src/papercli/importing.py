@@ -65,9 +65,13 @@ def _reading(path: Path) -> Iterator[None]:
         raise InvalidValueError(f"cannot read {path}: {exc.strerror}") from None
 
 
+# "utf-8-sig": UTF-8 with or without the byte order mark that Windows tools put first.
+ENCODING = "utf-8-sig"
+
+
 def read_file(path: Path) -> str:
     with _reading(path):
-        return path.read_text(encoding="utf-8")
+        return path.read_text(encoding=ENCODING)
 
 
 def _opener(path: Path) -> Opener:
@@ -82,7 +86,7 @@ def _opener(path: Path) -> Opener:
 
     @contextmanager
     def opened() -> Iterator[TextIO]:
-        with _reading(path), path.open(encoding="utf-8", newline="") as file:
+        with _reading(path), path.open(encoding=ENCODING, newline="") as file:
             yield file
 
     return opened
