@@ -28,6 +28,7 @@ FORBIDDEN = (
     "papercli.fetching",
     "papercli.importing",
     "papercli.import_schema",
+    "papercli.json_pieces",
     "msgspec",
     "papercli.arxiv_taxonomy",
     # Loaded only by the commands that need them:
