@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 from rich.console import Console
 
@@ -56,3 +60,23 @@ def test_stats_render_with_bars():
     assert "all" in plain and "50%" in plain and "##########" in plain
     rich_text = _text(render.stats_tables(stats), 100)
     assert "Read per month" in rich_text and "█" in rich_text
+
+
+def test_a_rich_table_prints_emoji_codes_as_typed():
+    """``:fire:`` stays ``:fire:`` (Rich would print 🔥), and Rich's table of 3,600 emoji
+    names is never imported for it."""
+    code = (
+        "import sys; from rich.table import Table; from papercli.cli import terminal\n"
+        "table = Table(); table.add_column(':fire: hot'); table.add_row('a :+1: b')\n"
+        "terminal.print_rich(table); print('rich._emoji_codes' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "COLUMNS": "80"},
+    )
+    assert ":fire: hot" in result.stdout
+    assert "a :+1: b" in result.stdout
+    assert result.stdout.splitlines()[-1] == "False"
