@@ -147,9 +147,9 @@ class ScratchSet:
         self._scratch.executemany("INSERT OR IGNORE INTO ids VALUES (?)", ((v,) for v in values))
         return repeated
 
-    def __contains__(self, paper_id: str) -> bool:
+    def __contains__(self, value: str) -> bool:
         query = "SELECT 1 FROM ids WHERE id = ?"
-        return self._scratch.execute(query, (paper_id,)).fetchone() is not None
+        return self._scratch.execute(query, (value,)).fetchone() is not None
 
 
 def begin_import(conn: sqlite3.Connection) -> int:
