@@ -415,6 +415,27 @@ def test_bibtex_read_in_pieces_reads_as_a_whole(
     )
 
 
+@pytest.mark.parametrize("piece", [1, 2, 1000])
+def test_bibtex_problems_are_listed_in_line_order_whatever_the_pieces(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, piece: int
+) -> None:
+    from papercli import importing
+
+    monkeypatch.setattr(importing, "BIBTEX_PIECE", piece)
+    path = tmp_path / "refs.bib"
+    path.write_text(
+        "@misc{a, title={One}}\n@misc{b, title={Two}}\n"
+        "@misc{a, title={Three}}\n@misc{c, title={Open\n",
+        encoding="utf-8",
+    )
+    result = run("import", str(path))
+    assert (result.exit_code, result.stderr) == (
+        1,
+        "error: line 3: duplicate citation key 'a'; line 4: malformed BibTeX entry;"
+        " nothing was imported\n",
+    )
+
+
 # ---------------------------------------------------------------------------
 # Any mutation of a valid export: a documented exit, no traceback, nothing half-written
 

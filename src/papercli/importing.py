@@ -407,7 +407,7 @@ def _bibtex_entries(opener: Opener) -> Iterator[Any]:
 
     logger = logging.getLogger("bibtexparser")
     level, logger.level = logger.level, logging.CRITICAL + 1
-    problems: list[str] = []
+    problems: list[tuple[int, str]] = []  # (line, what is wrong there)
     strings: list[Any] = []
     try:
         with merge.ScratchSet() as keys, opener() as file:
@@ -421,18 +421,19 @@ def _bibtex_entries(opener: Opener) -> Iterator[Any]:
                         if isinstance(block, DuplicateBlockKeyBlock)
                         else "malformed BibTeX entry"
                     )
-                    problems.append(f"line {before + (block.start_line or 0) + 1}: {what}")
+                    problems.append((before + (block.start_line or 0) + 1, what))
                 entries = library_.entries
                 repeated = set(keys.add([entry.key for entry in entries]))
                 for entry in entries:
                     if entry.key in repeated:
                         line = before + (entry.start_line or 0) + 1
-                        problems.append(f"line {line}: duplicate citation key {entry.key!r}")
+                        problems.append((line, f"duplicate citation key {entry.key!r}"))
                 yield from entries
     finally:
         logger.level = level
     if problems:
-        shown = "; ".join(problems[:5]) + (
+        problems.sort()  # a piece's broken blocks come before its repeated keys
+        shown = "; ".join(f"line {line}: {what}" for line, what in problems[:5]) + (
             f"; and {len(problems) - 5} more" if len(problems) > 5 else ""
         )
         raise InvalidValueError(f"{shown}; nothing was imported")
