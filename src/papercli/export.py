@@ -53,13 +53,16 @@ _TYPES = {
 
 class GivenKeys(Protocol):
     """The citation keys an export has given so far, lowercased. A set holds them for one
-    list; a streamed export of a million papers keeps them out of memory (``merge``)."""
+    list; a streamed export of a million papers keeps them out of memory
+    (``merge.ScratchSet``)."""
 
     def given(self, keys: Collection[str]) -> Collection[str]:
         """Those of ``keys`` given already."""
         ...
 
-    def add(self, keys: Sequence[str]) -> None: ...
+    def add(self, keys: Sequence[str]) -> object:
+        """Keep ``keys`` (what it returns, if anything, is not used)."""
+        ...
 
 
 class KeySet:

@@ -193,7 +193,7 @@ def export_papers(
             exported_on=date.today(),
             group_by=group_by,
             topics_first=topics_first,
-            keys=reader,
+            keys=reader.keys,
         )
         if output is None:
             for piece in text:

@@ -39,8 +39,8 @@ class ExportReader:
     transaction on the database, so that however long the export takes it sees the
     database as it was when it began (writers are not held up: the log keeps their
     changes); and a private scratch database (a temporary file once past a few MB) for the
-    ids selected, in order, and the citation keys given (``export.GivenKeys``), which at a
-    million papers would take about 150 MB as Python lists and sets.
+    ids selected, in order, and another (``keys``, an ``export.GivenKeys``) for the citation
+    keys given, which at a million papers would take about 150 MB as Python lists and sets.
 
     Use as a context manager: ``stage`` the selection, then read ``papers``."""
 
@@ -49,11 +49,11 @@ class ExportReader:
 
     def __enter__(self) -> ExportReader:
         self._scratch = sqlite3.connect("", isolation_level=None)  # "": a private temp file
-        self._scratch.executescript(
+        self._scratch.execute(
             "CREATE TABLE ids (section INTEGER NOT NULL, seq INTEGER NOT NULL,"
-            " paper_id TEXT NOT NULL, PRIMARY KEY (section, seq)) WITHOUT ROWID;"
-            "CREATE TABLE keys (key TEXT PRIMARY KEY) WITHOUT ROWID;"
+            " paper_id TEXT NOT NULL, PRIMARY KEY (section, seq)) WITHOUT ROWID"
         )
+        self.keys = ScratchSet()
         self._conn.execute("BEGIN DEFERRED")
         return self
 
@@ -63,6 +63,7 @@ class ExportReader:
                 self._conn.execute("ROLLBACK")  # it read only
         finally:
             self._scratch.close()
+            self.keys.close()
 
     def stage(self, ids: Iterable[str], section_of: Callable[[Paper], str] | None = None) -> int:
         """Keep the ids selected, in order, a chunk at a time; return how many.
@@ -106,39 +107,34 @@ class ExportReader:
             yield full_papers(self._conn, ids), history
             after = rows[-1][:2]
 
-    def given(self, keys: Collection[str]) -> Collection[str]:
-        return {
-            str(key)
-            for (key,) in self._scratch.execute(
-                f"SELECT key FROM keys WHERE key {IN_IDS}", (id_list(list(keys)),)
-            )
-        }
-
-    def add(self, keys: Sequence[str]) -> None:
-        self._scratch.executemany("INSERT INTO keys VALUES (?)", ((key,) for key in keys))
-
 
 class ScratchSet:
-    """A set of strings (the paper ids or citation keys of an import file) kept in a
-    private scratch database (a temporary file once past a few MB) rather than in memory,
-    where a million ids would take about 100 MB. Use as a context manager."""
+    """A set of strings (the paper ids or citation keys of a file imported or exported)
+    kept in a private scratch database (a temporary file once past a few MB) rather than
+    in memory, where a million ids would take about 100 MB. Close it, or use it as a context
+    manager."""
 
-    def __enter__(self) -> ScratchSet:
+    def __init__(self) -> None:
         self._scratch = sqlite3.connect("", isolation_level=None)  # "": a private temp file
         self._scratch.execute("CREATE TABLE ids (id TEXT PRIMARY KEY) WITHOUT ROWID")
+
+    def __enter__(self) -> ScratchSet:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
         self._scratch.close()
+
+    def given(self, values: Collection[str]) -> set[str]:
+        """Those of ``values`` kept already."""
+        query = f"SELECT id FROM ids WHERE id {IN_IDS}"
+        return {str(value) for (value,) in self._scratch.execute(query, (id_list(list(values)),))}
 
     def add(self, values: Sequence[str]) -> list[str]:
         """Keep the strings; return those given before (here or earlier), in order."""
-        known = {
-            str(value)
-            for (value,) in self._scratch.execute(
-                f"SELECT id FROM ids WHERE id {IN_IDS}", (id_list(values),)
-            )
-        }
+        known = self.given(values)
         repeated = []
         for value in values:
             if value in known:
