@@ -150,13 +150,67 @@ def test_prerequisite_cycles_in_a_file_are_dropped_with_a_warning(run: Run, tmp_
     path.write_text(json.dumps(document), encoding="utf-8")
     result = run("import", str(path))
     assert result.exit_code == 0, result.output
-    assert "warning: a-paper: dropped prerequisite b-paper, which would make a cycle" in (
+    # The walk starts at the file's first paper: b-paper's link back to it closes the cycle.
+    assert "warning: b-paper: dropped prerequisite a-paper, which would make a cycle" in (
         result.stderr
     )
     assert "warning: a-paper: dropped a prerequisite on itself" in result.stderr
     assert "warning: b-paper: dropped prerequisite nope, an unknown paper" in result.stderr
-    path_out = run("path", "b-paper", "--format", "json")
-    assert [p["id"] for p in json.loads(path_out.stdout)] == ["a-paper", "b-paper"]
+    path_out = run("path", "a-paper", "--format", "json")
+    assert [p["id"] for p in json.loads(path_out.stdout)] == ["b-paper", "a-paper"]
+
+
+def test_a_long_chain_closing_into_a_cycle_loses_one_link(run: Run, tmp_path: Path) -> None:
+    document = _export(run, tmp_path / "all.json")
+    template = {k: v for k, v in document["papers"][0].items() if k != "history"}
+    length = 300
+    document["papers"] = [
+        {**template, "id": f"c{i}", "arxiv_id": None, "prerequisites": [f"c{(i + 1) % length}"]}
+        for i in range(length)
+    ]
+    path = tmp_path / "chain.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    result = run("import", str(path))
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert warnings == [
+        f"warning: c{length - 1}: dropped prerequisite c0, which would make a cycle"
+    ]
+    path_out = run("path", "c0", "--format", "json")
+    assert [p["id"] for p in json.loads(path_out.stdout)] == [
+        f"c{i}" for i in reversed(range(length))
+    ]
+
+
+def test_an_import_names_a_hundred_papers_and_counts_the_rest(run: Run, tmp_path: Path) -> None:
+    document = _export(run, tmp_path / "all.json")
+    template = {k: v for k, v in document["papers"][0].items() if k != "history"}
+    document["papers"] = [
+        {
+            **template,
+            "id": f"p{i:03}",
+            "arxiv_id": None,
+            "prerequisites": ["x"],
+            "queue_position": 1,
+        }
+        for i in range(250)
+    ]
+    path = tmp_path / "many.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    result = run("import", str(path))
+    assert result.exit_code == 0, result.output
+    named = ", ".join(f"p{i:03}" for i in range(100))
+    assert f"added: {named} and 150 more\n" in result.stdout
+    assert f"queued: {named} and 150 more\n" in result.stdout
+    warnings = result.stderr.splitlines()
+    assert warnings[0] == "warning: p000: dropped prerequisite x, an unknown paper"
+    assert warnings[99] == "warning: p099: dropped prerequisite x, an unknown paper"
+    assert warnings[100] == "warning: and 150 more warnings"
+    assert (
+        warnings[101] == "restored 0, added 250, already there 0, not found 0, failed 0, skipped 0"
+    )
+    queue = run("queue", "--format", "json")
+    assert [p["id"] for p in json.loads(queue.stdout)][-250:] == [f"p{i:03}" for i in range(250)]
 
 
 # ---------------------------------------------------------------------------

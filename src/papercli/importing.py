@@ -14,7 +14,7 @@ import io
 import re
 import sqlite3
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from itertools import islice
 from pathlib import Path
@@ -36,18 +36,46 @@ ClientFactory = Callable[[], "ArxivClient"]
 Opener = Callable[[], AbstractContextManager[TextIO]]
 
 
+SHOWN = 100
+"""Ids (or warnings) an import's report names of each kind; the rest are counted."""
+
+
+@datarecord
+class Tally:
+    """How many ids (or warnings) there are, and the first SHOWN of them: an import may
+    add a million papers, which its undo log holds, not memory."""
+
+    count: int = 0
+    first: list[str] = field(default_factory=list)
+
+    def extend(self, items: Iterable[str]) -> None:
+        for item in items:
+            self.count += 1
+            if len(self.first) < SHOWN:
+                self.first.append(item)
+
+    def append(self, item: str) -> None:
+        self.extend((item,))
+
+    def named(self, most: int = SHOWN) -> str:
+        """The first ``most`` named, the rest counted: "a, b and 3 more"."""
+        shown = self.first[:most]
+        more = self.count - len(shown)
+        return ", ".join(shown) + (f" and {more:,} more" if more else "")
+
+
 @datarecord
 class ImportReport:
     format: str
     dry_run: bool = False
-    restored: list[str] = field(default_factory=list)  # state put back onto these papers
-    added: list[str] = field(default_factory=list)  # new papers (for text/BibTeX: arXiv ids)
+    restored: Tally = field(default_factory=Tally)  # state put back onto these papers
+    added: Tally = field(default_factory=Tally)  # new papers (for text/BibTeX: arXiv ids)
     already_there: int = 0  # papers already there with nothing to change
     not_found: list[str] = field(default_factory=list)  # arXiv ids arXiv does not know
     failed: dict[str, str] = field(default_factory=dict)  # arXiv id -> reason
-    skipped: list[str] = field(default_factory=list)  # BibTeX keys matching nothing, no arXiv id
-    queued: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)  # what was dropped, and why
+    skipped: Tally = field(default_factory=Tally)  # BibTeX keys matching nothing, no arXiv id
+    queued: Tally = field(default_factory=Tally)
+    warnings: Tally = field(default_factory=Tally)  # what was dropped, and why
 
 
 @contextmanager
@@ -168,10 +196,13 @@ def _merge_papers(
     queue: bool,
 ) -> ImportReport:
     report = ImportReport("json", dry_run)
-    with base.transaction(conn, keep=not dry_run), opener() as file:
+    with (
+        base.transaction(conn, keep=not dry_run),
+        merge.ScratchSet() as added,  # to look up (it may hold a million)
+        merge.ScratchQueue() as to_queue,
+        opener() as file,
+    ):
         batch = merge.begin_import(conn)
-        queue_order: list[tuple[int, str]] = []
-        added_ids: set[str] = set()  # report.added, to look up (it may hold a million)
         merged = 0
         for paper, history in read_papers(file):
             merged += 1
@@ -179,26 +210,28 @@ def _merge_papers(
             if target is None:
                 target = _unused_id(conn, paper.id)
                 known = _known_prerequisites(conn, paper, in_file, report)
-                added = replace(paper, id=target, origin="user", prerequisites=known)
-                papers.insert_paper(conn, added)
+                new = replace(paper, id=target, origin="user", prerequisites=known)
+                papers.insert_paper(conn, new)
                 changes.record(conn, batch, "paper", target, None, changes.snapshot(conn, target))
                 report.added.append(target)
-                added_ids.add(target)
+                added.add([target])
             local = paper if target == paper.id else replace(paper, id=target)
             if paper.fetched_at and arxiv_meta.arxiv_record(conn, target) is None:
                 arxiv_meta.store_arxiv_record(conn, target, _record_of(local), paper.fetched_at)
             if merge.merge_state(conn, local, history, batch):
-                if target not in added_ids:
+                if target not in added:
                     report.restored.append(target)
-            elif target not in added_ids:
+            elif target not in added:
                 report.already_there += 1
             if (paper.queue_position is not None or queue) and not _read_since(conn, local):
                 # A paper read since the export left the queue then, and stays out of it.
-                queue_order.append((paper.queue_position or 1 << 30, target))
+                to_queue.add(target, paper.queue_position or 1 << 30)
         if merged != count:
             raise InvalidValueError("the file changed while it was imported; nothing was imported")
-        report.queued = merge.queue_missing(conn, [pid for _, pid in sorted(queue_order)], batch)
-        for paper_id, prereq in papers.break_prerequisite_cycles(conn, report.added):
+        for chunk in to_queue.chunks():
+            report.queued.extend(merge.queue_missing(conn, chunk, batch))
+        new_papers = changes.papers_added(conn, batch)
+        for paper_id, prereq in papers.break_prerequisite_cycles(conn, new_papers):
             report.warnings.append(
                 f"{paper_id}: dropped prerequisite {prereq}, which would make a cycle"
             )
@@ -287,54 +320,71 @@ def import_bibtex(
     dry_run: bool = False,
     queue: bool = False,
 ) -> ImportReport:
-    """Match entries to papers by arXiv id, DOI or title; add unmatched arXiv papers from
-    arXiv, and unmatched papers with a title, authors and year as they are (a DOI's
-    BibTeX), all of those checked before any is written."""
+    """Match entries to papers by arXiv id, DOI or title; add unmatched papers with a
+    title, authors and year as they are (a DOI's BibTeX) as the file is read, in one
+    transaction that a bad entry rolls back; then add unmatched arXiv papers from arXiv."""
     report = ImportReport("bibtex", dry_run)
-    matched: list[str] = []  # to queue them; only counted otherwise (they may be millions)
-    to_add: list[str] = []
-    by_hand: dict[str, PaperByHand] = {}
-    for entry in _bibtex_entries(opener):
-        fields = {
-            key: _plain(str(f.value)) for f in entry.fields if (key := f.key.lower()) in _USED
-        }
-        arxiv_id = _arxiv_id_of(fields)
-        found = (
-            (lookups.ids_by_arxiv_id(conn, arxiv_id.id) if arxiv_id else [])
-            or (lookups.ids_by_doi(conn, fields["doi"]) if fields.get("doi") else [])
-            or (lookups.ids_by_title(conn, fields["title"]) if fields.get("title") else [])
-        )
-        if found:
-            _matched(found[0], matched, report, queue=queue)
-        elif arxiv_id:
-            to_add.append(arxiv_id.id)
-        elif all(fields.get(k) for k in ("title", "author", "year")):
-            by_hand[entry.key] = _by_hand(fields)
-        else:
-            report.skipped.append(entry.key)
-    _add_by_hand(conn, by_hand, report, queue=queue)
-    for paper_id in _add_from_arxiv(
-        conn, list(dict.fromkeys(to_add)), new_client, report, queue=queue
-    ):
-        _matched(paper_id, matched, report, queue=queue)
-    _queue_matched(conn, matched, report)
+    to_add: list[str] = []  # arXiv ids (fetching a million would take arXiv days)
+    with merge.ScratchQueue() as matched:
+        with base.transaction(conn, keep=not dry_run), merge.ScratchQueue() as added:
+            batch = changes.begin(conn, "import", library.clock())
+            for entry in _bibtex_entries(opener):
+                fields = {
+                    key: _plain(str(f.value))
+                    for f in entry.fields
+                    if (key := f.key.lower()) in _USED
+                }
+                arxiv_id = _arxiv_id_of(fields)
+                found = (
+                    (lookups.ids_by_arxiv_id(conn, arxiv_id.id) if arxiv_id else [])
+                    or (lookups.ids_by_doi(conn, fields["doi"]) if fields.get("doi") else [])
+                    or (lookups.ids_by_title(conn, fields["title"]) if fields.get("title") else [])
+                )
+                if found:
+                    _matched(found[0], matched, report, queue=queue)
+                elif arxiv_id:
+                    to_add.append(arxiv_id.id)
+                elif all(fields.get(k) for k in ("title", "author", "year")):
+                    paper_id = _add_by_hand(conn, entry.key, _by_hand(fields), batch)
+                    report.added.append(paper_id)
+                    added.add(paper_id, report.added.count)
+                else:
+                    report.skipped.append(entry.key)
+            if queue:
+                for chunk in added.chunks():  # new papers: none is queued or read
+                    report.queued.extend(merge.queue_missing(conn, chunk, batch))
+            changes.finish(conn, batch, f"added {report.added.named(5)}")
+        for paper_id in _add_from_arxiv(
+            conn, list(dict.fromkeys(to_add)), new_client, report, queue=queue
+        ):
+            _matched(paper_id, matched, report, queue=queue)
+        if queue:
+            _queue_matched(conn, matched, report)
     return report
 
 
-def _matched(paper_id: str, matched: list[str], report: ImportReport, *, queue: bool) -> None:
+def _matched(
+    paper_id: str, matched: merge.ScratchQueue, report: ImportReport, *, queue: bool
+) -> None:
     """Count a paper that was there already; keep it to queue with ``--queue``."""
     report.already_there += 1
     if queue:
-        matched.append(paper_id)
+        matched.add(paper_id, report.already_there)
 
 
-def _queue_matched(conn: sqlite3.Connection, matched: list[str], report: ImportReport) -> None:
+def _queue_matched(
+    conn: sqlite3.Connection, matched: merge.ScratchQueue, report: ImportReport
+) -> None:
     """With ``--queue`` the papers that were there already are queued too (unless read),
-    as the papers added are."""
-    if matched and report.dry_run:
-        report.queued += merge.would_queue(conn, matched)
-    elif matched:
-        report.queued += library.queue_add(conn, matched, include_read=False).added
+    as the papers added are: one undoable command."""
+    queued = Tally()
+    with base.transaction(conn, keep=not report.dry_run):
+        batch = changes.begin(conn, "queue add", library.clock())
+        for chunk in matched.chunks():
+            ids = merge.queue_missing(conn, merge.unread(conn, chunk), batch)
+            queued.extend(ids)
+            report.queued.extend(ids)
+        changes.finish(conn, batch, f"queued {queued.named(5)}")
 
 
 _USED = frozenset({"eprint", "doi", "url", "title", "author", "year", "month"})
@@ -357,27 +407,14 @@ _MONTHS = {
 }
 
 
-def _add_by_hand(
-    conn: sqlite3.Connection, entries: dict[str, PaperByHand], report: ImportReport, *, queue: bool
-) -> None:
-    """Add them all or none (a bad entry is named by its key); one undoable command."""
-    if not entries:
-        return
-    with base.transaction(conn, keep=not report.dry_run):
-        added: list[str] = []
-        for key, given in entries.items():
-            try:
-                added.append(insert_by_hand(conn, given).id)
-            except PapercliError as exc:
-                raise InvalidValueError(
-                    f"entry {key!r}: {exc.message}; nothing was imported"
-                ) from None
-        changes.record_added(conn, added, "import", library.clock())
-    report.added += added
-    if queue and report.dry_run:
-        report.queued += added
-    elif queue:
-        report.queued += library.queue_add(conn, added).added
+def _add_by_hand(conn: sqlite3.Connection, key: str, given: PaperByHand, batch: int) -> str:
+    """Add the paper as a step of ``batch``; a bad entry is named by its key."""
+    try:
+        paper_id = insert_by_hand(conn, given).id
+    except PapercliError as exc:
+        raise InvalidValueError(f"entry {key!r}: {exc.message}; nothing was imported") from None
+    changes.record(conn, batch, "paper", paper_id, None, changes.snapshot(conn, paper_id))
+    return paper_id
 
 
 BIBTEX_PIECE = 1000
@@ -496,17 +533,18 @@ def import_ids(
         except PapercliError as exc:
             raise InvalidValueError(f"line {number}: {exc.message}; nothing was imported") from None
     report = ImportReport("text", dry_run)
-    matched: list[str] = []  # to queue them
     new: list[str] = []
-    for arxiv_id in dict.fromkeys(ids):
-        found = lookups.ids_by_arxiv_id(conn, arxiv_id)
-        if found:
-            _matched(found[0], matched, report, queue=queue)
-        else:
-            new.append(arxiv_id)
-    for paper_id in _add_from_arxiv(conn, new, new_client, report, queue=queue):
-        _matched(paper_id, matched, report, queue=queue)
-    _queue_matched(conn, matched, report)
+    with merge.ScratchQueue() as matched:
+        for arxiv_id in dict.fromkeys(ids):
+            found = lookups.ids_by_arxiv_id(conn, arxiv_id)
+            if found:
+                _matched(found[0], matched, report, queue=queue)
+            else:
+                new.append(arxiv_id)
+        for paper_id in _add_from_arxiv(conn, new, new_client, report, queue=queue):
+            _matched(paper_id, matched, report, queue=queue)
+        if queue:
+            _queue_matched(conn, matched, report)
     return report
 
 
@@ -523,21 +561,21 @@ def _add_from_arxiv(
     if not arxiv_ids:
         return []
     if report.dry_run:
-        report.added += arxiv_ids
+        report.added.extend(arxiv_ids)
         if queue:
-            report.queued += arxiv_ids  # arXiv ids: the papers get their ids when added
+            report.queued.extend(arxiv_ids)  # arXiv ids: the papers get their ids when added
         return []
     from papercli.fetching import add_papers
 
     with new_client() as client:
         summary = add_papers(conn, arxiv_ids, client, queue=queue)
-    report.added += [paper.id for paper in summary.added]
+    report.added.extend(paper.id for paper in summary.added)
     report.not_found += summary.not_found
     report.failed.update(summary.failed)
     busy = "arXiv returned nothing for it (it does that when busy); import again later"
     report.failed.update(dict.fromkeys(summary.unanswered, busy))
-    report.warnings += [
+    report.warnings.extend(
         f"skipped an entry arXiv sent: {s.label} ({s.reason})" for s in summary.skipped
-    ]
-    report.queued += summary.queued
+    )
+    report.queued.extend(summary.queued)
     return [paper_id for _, paper_id in summary.existing]

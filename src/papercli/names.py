@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import itertools
 import re
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 _NOT_WORD = re.compile(r"[\W_]+")
 
@@ -78,19 +77,33 @@ def person_key(text: str) -> str:
 
 
 def unique_key(stem: str, taken: Callable[[str], bool]) -> str:
-    """``stem``, else ``stem`` + ``a``, ``b``, … ``z``, ``aa``: the first one not taken."""
-    key = stem
-    suffixes = _suffixes()
-    while taken(key):
-        key = stem + next(suffixes)
-    return key
+    """``stem``, else ``stem`` + ``a``, ``b``, … ``z``, ``aa``: the first one not taken
+    when the ones taken come first in that order (as they do when keys are only added),
+    else one not taken. Found by doubling, then halving, in a few dozen questions at
+    most: one at a time, a stem shared by a million papers took a million each."""
+    if not taken(stem):
+        return stem
+    below, free = -1, 0  # suffix numbers: the highest known taken, one known free
+    while taken(stem + _suffix(free)):
+        below, free = free, 2 * free + 1
+    while free - below > 1:
+        middle = (below + free) // 2
+        if taken(stem + _suffix(middle)):
+            below = middle
+        else:
+            free = middle
+    return stem + _suffix(free)
 
 
 # string.ascii_lowercase, without importing string (its Template compiles a pattern).
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 
-def _suffixes() -> Iterator[str]:
-    for length in itertools.count(1):
-        for letters in itertools.product(_LETTERS, repeat=length):
-            yield "".join(letters)
+def _suffix(number: int) -> str:
+    """The suffix numbered ``number`` from 0: ``a`` … ``z``, ``aa`` … ``zz``, ``aaa``."""
+    letters = []
+    number += 1
+    while number:
+        number, letter = divmod(number - 1, 26)
+        letters.append(_LETTERS[letter])
+    return "".join(reversed(letters))

@@ -168,21 +168,22 @@ def import_command(
         ("added", report.added),
         ("queued", report.queued),
     ):
-        if ids:
-            echo(f"{would}{label}: {', '.join(ids)}")
-    for warning in report.warnings:
+        if ids.count:
+            echo(f"{would}{label}: {ids.named()}")
+    for warning in report.warnings.first:
         echo(f"warning: {warning}", err=True)
+    if more := report.warnings.count - len(report.warnings.first):
+        echo(f"warning: and {more:,} more warnings", err=True)
     for arxiv_id in report.not_found:
         echo(f"arXiv does not know {arxiv_id}; not imported", err=True)
     for arxiv_id, reason in report.failed.items():
         echo(f"arXiv refused {arxiv_id}: {reason}", err=True)
-    if report.skipped:
-        skipped = ", ".join(report.skipped)
-        echo(f"skipped (no arXiv id, matches no paper): {skipped}", err=True)
+    if report.skipped.count:
+        echo(f"skipped (no arXiv id, matches no paper): {report.skipped.named()}", err=True)
     counts = (
-        f"restored {len(report.restored)}, added {len(report.added)},"
+        f"restored {report.restored.count}, added {report.added.count},"
         f" already there {report.already_there}, not found {len(report.not_found)},"
-        f" failed {len(report.failed)}, skipped {len(report.skipped)}"
+        f" failed {len(report.failed)}, skipped {report.skipped.count}"
     )
     echo(f"{'dry run, nothing changed: ' if dry_run else ''}{counts}", err=True)
     if report.not_found or report.failed:

@@ -28,6 +28,7 @@ from papercli.records import asdict, datarecord
 from papercli.store import arxiv_meta, papers
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from typing import Any
 
 # Status changes whose batch was undone did not happen: readers of status_history skip them.
@@ -85,6 +86,16 @@ def record_added(conn: sqlite3.Connection, paper_ids: list[str], command: str, a
         record(conn, batch, "paper", paper_id, None, snapshot(conn, paper_id))
     shown = ", ".join(paper_ids[:5]) + (" and more" if len(paper_ids) > 5 else "")
     finish(conn, batch, f"added {shown}")
+
+
+def papers_added(conn: sqlite3.Connection, batch: int) -> Iterator[str]:
+    """The papers the batch added, in the order it added them."""
+    for (paper_id,) in conn.execute(
+        "SELECT paper_id FROM undo_steps WHERE batch = ? AND action = 'paper'"
+        " AND json_extract(data, '$.before') IS NULL ORDER BY id",
+        (batch,),
+    ):
+        yield str(paper_id)
 
 
 def undo(conn: sqlite3.Connection, at: str) -> LogEntry:

@@ -148,6 +148,39 @@ class ScratchSet:
         return self._scratch.execute(query, (value,)).fetchone() is not None
 
 
+class ScratchQueue:
+    """The papers an import queues once it has merged them all, in order of rank (a
+    paper's place in the exported queue, or the order it was found in) and then of id,
+    each at the smallest rank it was given; kept in a private scratch database, as
+    ScratchSet keeps its ids. Close it, or use it as a context manager."""
+
+    def __init__(self) -> None:
+        self._scratch = sqlite3.connect("", isolation_level=None)  # "": a private temp file
+        self._scratch.executescript(
+            "CREATE TABLE queue (id TEXT PRIMARY KEY, rank INTEGER NOT NULL) WITHOUT ROWID;"
+            " CREATE INDEX queue_rank ON queue (rank, id);"
+        )
+
+    def __enter__(self) -> ScratchQueue:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._scratch.close()
+
+    def add(self, paper_id: str, rank: int) -> None:
+        self._scratch.execute(
+            "INSERT INTO queue VALUES (?, ?)"
+            " ON CONFLICT (id) DO UPDATE SET rank = min(rank, excluded.rank)",
+            (paper_id, rank),
+        )
+
+    def chunks(self) -> Iterator[list[str]]:
+        """The ids in order, CHUNK at a time."""
+        rows = self._scratch.execute("SELECT id FROM queue ORDER BY rank, id")
+        while chunk := rows.fetchmany(CHUNK):
+            yield [str(paper_id) for (paper_id,) in chunk]
+
+
 def begin_import(conn: sqlite3.Connection) -> int:
     """Start the import's undoable command; call inside its transaction."""
     return changes.begin(conn, "import", library.clock())
@@ -224,15 +257,10 @@ def _merge_status(conn: sqlite3.Connection, paper: Paper, batch: int) -> bool:
     return True
 
 
-def would_queue(conn: sqlite3.Connection, ids: Sequence[str]) -> list[str]:
-    """The ids ``queue_add`` would add (not queued yet, not read), for a dry run."""
-    queued = queue_positions(conn, ids)
+def unread(conn: sqlite3.Connection, ids: Sequence[str]) -> list[str]:
+    """Those of ``ids`` not read, in order."""
     current = statuses(conn, ids)
-    return [
-        pid
-        for pid in dict.fromkeys(ids)
-        if pid not in queued and current[pid] is not ReadStatus.READ
-    ]
+    return [pid for pid in ids if current[pid] is not ReadStatus.READ]
 
 
 def queue_missing(conn: sqlite3.Connection, ids: Sequence[str], batch: int) -> list[str]:
