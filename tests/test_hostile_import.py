@@ -71,6 +71,24 @@ def test_importing_an_older_export_keeps_what_happened_since(
     assert run("undo").exit_code == 0
 
 
+def test_a_change_made_twice_in_a_second_is_imported_twice_and_once_only(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from papercli.store import library
+
+    monkeypatch.setattr(library, "clock", lambda: "2026-03-01T09:00:00Z")
+    for command in ("mark-reading", "mark-unread", "mark-reading"):
+        assert run(command, "lora").exit_code == 0
+    backup = tmp_path / "backup.json"
+    _export(run, backup)
+    fresh = str(tmp_path / "fresh.db")
+    for _ in range(2):  # a second import of the same file adds nothing
+        assert run("--db", fresh, "import", str(backup)).exit_code == 0
+        history = run("--db", fresh, "history", "lora", "--format", "json")
+        changes = sorted((h["from"], h["to"]) for h in json.loads(history.stdout))
+        assert changes == [("reading", "unread"), ("unread", "reading"), ("unread", "reading")]
+
+
 def test_an_export_with_newer_state_is_merged_and_one_undo_reverts_it(
     run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

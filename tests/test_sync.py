@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -238,6 +239,27 @@ def test_half_a_line_waits_for_the_rest(laptop: Device, desktop: Device) -> None
     assert status_of(desktop, "lora") == "read"
 
 
+def test_a_change_made_twice_in_a_second_syncs_twice(
+    laptop: Device, desktop: Device, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from papercli.store import library
+
+    monkeypatch.setattr(library, "clock", lambda: "2026-03-01T09:00:00Z")  # one second
+    for command in ("mark-reading", "mark-unread", "mark-reading"):
+        laptop.ok(command, "lora")
+    laptop.sync()
+    desktop.sync()
+    changes = [(h["from"], h["to"]) for h in desktop.json("history", "lora")]
+    assert sorted(changes) == [("reading", "unread"), ("unread", "reading"), ("unread", "reading")]
+    assert laptop.state() == desktop.state()
+    laptop.ok("undo")  # one of the two is undone: one stays, everywhere
+    laptop.sync()
+    desktop.sync()
+    changes = [(h["from"], h["to"]) for h in desktop.json("history", "lora")]
+    assert sorted(changes) == [("reading", "unread"), ("unread", "reading")]
+    assert laptop.state() == desktop.state()
+
+
 def test_hostile_lines_are_skipped_and_counted_and_nothing_else_changes(
     laptop: Device, desktop: Device
 ) -> None:
@@ -252,6 +274,8 @@ def test_hostile_lines_are_skipped_and_counted_and_nothing_else_changes(
         return json.dumps({**event, **fields})
 
     unread = {"status": "deleted", "changed_at": "x", "read_at": None, "read_version": None}
+    change = ("dpo", "unread", "read", "2026-01-01T00:00:00Z")
+    row = dict(zip(("paper", "old", "new", "at"), change, strict=True))
     bad = [
         "not json",
         "[1, 2]",
@@ -261,6 +285,8 @@ def test_hostile_lines_are_skipped_and_counted_and_nothing_else_changes(
         line("status", "qlora", unread),
         line("note", "n1", {"paper": "lora", "created_at": "x", "body": 5}),
         line("queue", "gpt-3", {"key": "'; DROP TABLE queue; --", "added_at": "x"}),
+        line("history", "\x1f".join(change), {**row, "count": 10**9}),
+        line("history", "\x1f".join(change), {**row, "count": 1}),
     ]
     with open(laptop.file(), "a") as handle:
         handle.write("\n".join(bad) + "\n" + good + "\n")
@@ -268,7 +294,10 @@ def test_hostile_lines_are_skipped_and_counted_and_nothing_else_changes(
     assert status_of(desktop, "lora") == "read"
     assert status_of(desktop, "qlora") == "unread"
     assert desktop.json("queue") == []
-    assert result.stderr.count("skipped ") == len(bad)
+    assert desktop.json("history", "dpo") == []
+    skipped = re.findall(r"^skipped (\d+) lines? from device", result.stderr, re.MULTILINE)
+    assert sum(map(int, skipped)) == len(bad)
+    assert "2 lines from device" in result.stderr  # the two counts, said once
     assert "it is not JSON" in result.stderr
     assert "which papercli does not sync" in result.stderr
 

@@ -24,6 +24,7 @@ _STATUSES = frozenset({"unread", "reading", "read", "skipped"})
 _SORT_KEY = re.compile(r"[0-9a-z]{0,199}[1-9a-z]")
 MAX_ID = 1_000
 MAX_TEXT = 1_000_000
+MAX_REPEATS = 10_000  # the same status change in one second: more are counted as this
 SEP = "\x1f"
 
 
@@ -213,6 +214,8 @@ def _history(key: str, value: object) -> None:
         raise ValueError("its value is not the change its key names")
     if parts[1] not in _STATUSES or parts[2] not in _STATUSES:
         raise ValueError("its status is not one papercli knows")
+    if "count" in row:  # the same change made more than once in a second
+        _integer(row["count"], "count", 2, MAX_REPEATS)
 
 
 _PAPER_TEXT = (

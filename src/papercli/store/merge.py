@@ -197,17 +197,20 @@ def merge_state(
 
     Nothing newer is rewound: the status is the exported one only when it changed later
     than the local one; notes, tags and history entries are added when missing (history
-    by paper, time and change). Each change is a step of ``batch``. Returns whether
-    anything changed.
+    by paper, time and change, as many times as the file has it). Each change is a step
+    of ``batch``. Returns whether anything changed.
     """
     changed = False
+    given: dict[tuple[object, ...], int] = {}  # a change made twice in a second is there twice
     for entry in history:
         row = [entry["old_status"], entry["new_status"], entry["changed_at"]]
+        given[tuple(row)] = times = given.get(tuple(row), 0) + 1
         cursor = conn.execute(
             "INSERT INTO status_history (batch, paper_id, old_status, new_status, changed_at)"
-            f" SELECT 0, ?1, ?2, ?3, ?4 WHERE NOT EXISTS (SELECT 1 FROM {HISTORY_BY_PAPER}"
-            " WHERE paper_id = ?1 AND old_status = ?2 AND new_status = ?3 AND changed_at = ?4)",
-            (paper.id, *row),
+            f" SELECT 0, ?1, ?2, ?3, ?4 WHERE (SELECT count(*) FROM {HISTORY_BY_PAPER}"
+            " WHERE paper_id = ?1 AND old_status = ?2 AND new_status = ?3 AND changed_at = ?4)"
+            " < ?5",
+            (paper.id, *row, times),
         )
         if cursor.rowcount:
             new = {"id": cursor.lastrowid}

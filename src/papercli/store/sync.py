@@ -7,7 +7,8 @@ A register is one thing a user can change, named by a kind and a key:
 - ``note`` (note uid): a note's paper, time and text
 - ``tag`` (paper id, tag): whether the paper carries the tag
 - ``queue`` (paper id): the paper's place in the queue (a sort key) and when it was queued
-- ``history`` (paper id, old, new, time): a status change shown by ``history``
+- ``history`` (paper id, old, new, time): a status change shown by ``history``; one
+  made more than once in a second (marked reading, unread, reading) has a ``count``
 - ``paper`` (paper id): a paper the user added, with its facts (never fetched metadata)
 - ``prereq`` (paper id, prerequisite id): a link the user added or removed
 - ``watch`` (name, any case): a saved watch
@@ -205,14 +206,15 @@ def read_register(conn: sqlite3.Connection, kind: str, key: str) -> Any:
         ).fetchone()
         return None if row is None else {"key": row[0], "added_at": row[1]}
     if kind == "history":
-        found = conn.execute(
-            f"SELECT 1 FROM {HISTORY_BY_PAPER} WHERE paper_id = ? AND old_status = ?"
+        (count,) = conn.execute(
+            f"SELECT count(*) FROM {HISTORY_BY_PAPER} WHERE paper_id = ? AND old_status = ?"
             f" AND new_status = ? AND changed_at = ? AND {LIVE_HISTORY}",
             parts,
         ).fetchone()
-        return (
-            None if found is None else dict(zip(("paper", "old", "new", "at"), parts, strict=True))
-        )
+        change = dict(zip(("paper", "old", "new", "at"), parts, strict=True))
+        if count > 1:
+            change["count"] = min(count, events.MAX_REPEATS)
+        return change if count else None
     if kind == "paper":
         return paper_registers(conn, [key])[key]
     if kind == "prereq":
@@ -288,10 +290,10 @@ def write_register(conn: sqlite3.Connection, kind: str, key: str, value: Any) ->
             parts,
         )
         if value is not None:
-            conn.execute(
+            conn.executemany(
                 "INSERT INTO status_history (batch, paper_id, old_status, new_status, changed_at)"
                 " VALUES (0, ?, ?, ?, ?)",
-                parts,
+                [parts] * value.get("count", 1),
             )
     elif kind == "paper":
         return _write_paper(conn, key, value)
