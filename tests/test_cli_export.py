@@ -74,6 +74,20 @@ def test_json_export_carries_the_users_state(run, small_queue):
     assert [h["new_status"] for h in lora["history"]] == ["reading"]
 
 
+@pytest.mark.parametrize(
+    ("fmt", "tag", "note"),
+    [
+        ("ris", "KW  - peft-week", "N1  - "),
+        ("csv", "peft-week", "rank 8"),
+        ("json", "peft-week", "rank 8"),
+    ],
+)
+def test_the_formats_that_carry_tags_and_notes_carry_them(run, small_queue, fmt, tag, note):
+    text = run("export", "--search", "lora", "--format", fmt).stdout
+    assert tag in text
+    assert note in text and "rank 8" in text
+
+
 def test_output_file_is_written_and_reported(run, small_queue, tmp_path):
     target = tmp_path / "queue.bib"
     result = run("export", "--queue", "-f", "bibtex", "-o", str(target))

@@ -111,6 +111,10 @@ def export_papers(
     return "".join(text)
 
 
+WITH_STATE = ("json", "csv", "ris")
+"""The formats that carry the user's notes, tags, queue places and status dates."""
+
+
 def check_format(fmt: str, group_by: str | None = None) -> None:
     """Refuse an unknown format, or a grouping the format does not have."""
     if fmt not in FORMATS:
@@ -521,10 +525,15 @@ def _bibtex(chunks: Iterable[_Keyed]) -> Iterator[str]:
             separator = "\n"
 
 
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+
+
 def _bibtex_chunk(papers: Sequence[Paper], keys: Sequence[str]) -> str:
+    """The entries through bibtexparser's writer. Values come enclosed in braces and months
+    as their macros, as its AddEnclosing and MonthAbbreviation middlewares would give them:
+    those two walked every field again and took a sixth of a BibTeX export."""
     from bibtexparser.entrypoint import write_string
     from bibtexparser.library import Library
-    from bibtexparser.middlewares import MonthAbbreviationMiddleware, default_unparse_stack
     from bibtexparser.model import Entry, Field
     from bibtexparser.writer import BibtexFormat
 
@@ -535,11 +544,11 @@ def _bibtex_chunk(papers: Sequence[Paper], keys: Sequence[str]) -> str:
         # A group opening with a backslash is a BibTeX "special character" whose letters styles
         # may still lowercase; an empty group in front keeps the title protected.
         guard = "{}" if title.startswith("\\") else ""
-        values: dict[str, object] = {"title": "{" + guard + title + "}"}
+        values: dict[str, str | None] = {"title": "{" + guard + title + "}"}
         values["author"] = " and ".join(_bibtex_name(a) for a in _people(paper))
         date_parts = _date_parts(paper)
         values["year"] = str(date_parts[0])
-        values["month"] = date_parts[1] if len(date_parts) > 1 else None
+        values["month"] = _MONTHS[date_parts[1] - 1] if len(date_parts) > 1 else None
         container = _latex(_container(paper) or "")
         values["booktitle" if work == "conference" else "journal"] = container
         if work == "report":
@@ -552,17 +561,15 @@ def _bibtex_chunk(papers: Sequence[Paper], keys: Sequence[str]) -> str:
         values["doi"] = _doi(paper)
         values["url"] = paper.url
         values["abstract"] = _latex(paper.abstract or "")
-        kept = [Field(name, value) for name, value in values.items() if value]
+        kept = [
+            Field(name, value if name == "month" else "{" + value + "}")
+            for name, value in values.items()
+            if value
+        ]
         library.add(Entry(_TYPES[work][0], key, kept))
     layout = BibtexFormat()  # type: ignore[no-untyped-call]
     layout.block_separator = "\n"  # also between chunks: see _bibtex
-    # The library is thrown away after writing, so the middlewares may change its entries in
-    # place rather than deep-copy each one (which bibtexparser warns about on large exports).
-    stack = [
-        MonthAbbreviationMiddleware(allow_inplace_modification=True),
-        *default_unparse_stack(allow_inplace_modification=True),
-    ]
-    return write_string(library, unparse_stack=stack, bibtex_format=layout)
+    return write_string(library, unparse_stack=[], bibtex_format=layout)
 
 
 # --- CSL-JSON and RIS ----------------------------------------------------------------------------

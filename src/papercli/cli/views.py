@@ -186,7 +186,7 @@ def export_papers(
         section_of = export.section_of(group_by, topics_first) if group_by else None
         count = reader.stage(ids, section_of)
         text = export.stream_papers(
-            reader.papers(with_history=fmt == "json"),
+            reader.papers(with_history=fmt == "json", with_state=fmt in export.WITH_STATE),
             fmt,
             count=count,
             title=title,

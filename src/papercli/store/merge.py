@@ -89,10 +89,11 @@ class ExportReader:
         return count
 
     def papers(
-        self, *, with_history: bool = False
+        self, *, with_history: bool = False, with_state: bool = True
     ) -> Iterator[tuple[list[Paper], dict[str, list[dict[str, object]]]]]:
         """The staged papers in full, CHUNK at a time, each chunk with its status history
-        when asked for (JSON); the next chunk is read when this one is done with."""
+        when asked for (JSON), and the user's notes, tags and queue places unless not
+        (citations); the next chunk is read when this one is done with."""
         after = (-1, -1)
         while True:
             rows = self._scratch.execute(
@@ -104,7 +105,7 @@ class ExportReader:
                 return
             ids = [str(pid) for _, _, pid in rows]
             history = history_by_paper(self._conn, ids) if with_history else {}
-            yield full_papers(self._conn, ids), history
+            yield full_papers(self._conn, ids, with_state=with_state), history
             after = rows[-1][:2]
 
 
