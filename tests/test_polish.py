@@ -212,3 +212,30 @@ def test_list_sort_added_puts_the_papers_you_added_first_oldest_first(run) -> No
     assert ids[2] == run("list", "--limit", "1", "--format", "ids").stdout.strip()  # catalogue
     newest = run("list", "--sort", "added", "--reverse", "--limit", "1", "--format", "ids")
     assert newest.stdout.split() == ["second-find"]
+
+
+def test_papers_added_with_one_title_get_the_year_then_a_number(run) -> None:
+    for _ in range(5):
+        result = run("add", "--title", "Field Notes", "--author", "A B", "--year", "2024")
+        assert result.exit_code == 0, result.output
+    ids = run("list", "--sort", "added", "--limit", "5", "--format", "ids").stdout.split()
+    assert ids == [
+        "field-notes",
+        "field-notes-2024",
+        "field-notes-2024-2",
+        "field-notes-2024-3",
+        "field-notes-2024-4",
+    ]
+    keys = {
+        p["id"]: p["citation_key"]
+        for p in json.loads(run("export", "--search", "field notes", "--format", "json").stdout)[
+            "papers"
+        ]
+    }
+    assert sorted(keys.values()) == [
+        "b2024field",
+        "b2024fielda",
+        "b2024fieldb",
+        "b2024fieldc",
+        "b2024fieldd",
+    ]

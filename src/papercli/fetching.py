@@ -8,7 +8,6 @@ command again completes it.
 
 from __future__ import annotations
 
-import itertools
 import re
 import sqlite3
 from collections.abc import Callable, Sequence
@@ -18,7 +17,7 @@ from papercli import refs
 from papercli.arxiv_ids import parse_arxiv_id
 from papercli.errors import InvalidValueError, PapercliError
 from papercli.models import VENUES, ArxivRecord, Author, Paper, split_venue
-from papercli.names import name_key, person_key, slugify
+from papercli.names import first_free, name_key, person_key, slugify
 from papercli.records import datarecord, field
 from papercli.store import arxiv_meta, authors, changes, library, lookups, papers
 from papercli.store.base import transaction
@@ -420,8 +419,10 @@ def _free_slug(conn: sqlite3.Connection, short_name: str, year: int) -> str:
     """A readable id not yet taken: ``lora``, else ``lora-2021``, else ``lora-2021-2``..."""
     words = [w for w in slugify(short_name).split("-") if w and w not in _STOPWORDS]
     base = "-".join(words[:_SLUG_WORDS]) or "paper"
-    numbered = (f"{base}-{year}-{n}" for n in itertools.count(2))
-    return next(c for c in itertools.chain([base, f"{base}-{year}"], numbered) if _free(conn, c))
+    return first_free(
+        lambda n: f"{base}-{year}-{n}" if n > 1 else f"{base}-{year}" if n else base,
+        lambda slug: not _free(conn, slug),
+    )
 
 
 def _free(conn: sqlite3.Connection, slug: str) -> bool:

@@ -77,22 +77,27 @@ def person_key(text: str) -> str:
 
 
 def unique_key(stem: str, taken: Callable[[str], bool]) -> str:
-    """``stem``, else ``stem`` + ``a``, ``b``, … ``z``, ``aa``: the first one not taken
-    when the ones taken come first in that order (as they do when keys are only added),
-    else one not taken. Found by doubling, then halving, in a few dozen questions at
-    most: one at a time, a stem shared by a million papers took a million each."""
-    if not taken(stem):
-        return stem
-    below, free = -1, 0  # suffix numbers: the highest known taken, one known free
-    while taken(stem + _suffix(free)):
-        below, free = free, 2 * free + 1
+    """``stem``, else ``stem`` + ``a``, ``b``, … ``z``, ``aa``, as ``first_free`` finds it."""
+    return first_free(lambda number: stem + _suffix(number - 1) if number else stem, taken)
+
+
+def first_free(name_of: Callable[[int], str], taken: Callable[[str], bool]) -> str:
+    """``name_of(0)``, else ``name_of(1)``, …: the first one not taken when the ones taken
+    come first (as they do when names are only added), else one not taken. Found by
+    doubling, then halving, in a few dozen questions: asked one at a time, a name shared
+    by a million papers took a million questions each."""
+    if not taken(name_of(0)):
+        return name_of(0)
+    below, free = 0, 1  # the highest number known taken, one known free
+    while taken(name_of(free)):
+        below, free = free, 2 * free
     while free - below > 1:
         middle = (below + free) // 2
-        if taken(stem + _suffix(middle)):
+        if taken(name_of(middle)):
             below = middle
         else:
             free = middle
-    return stem + _suffix(free)
+    return name_of(free)
 
 
 # string.ascii_lowercase, without importing string (its Template compiles a pattern).
