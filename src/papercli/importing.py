@@ -347,7 +347,8 @@ def import_bibtex(
                 elif all(fields.get(k) for k in ("title", "author", "year")):
                     paper_id = _add_by_hand(conn, entry.key, _by_hand(fields), batch)
                     report.added.append(paper_id)
-                    added.add(paper_id, report.added.count)
+                    if queue:
+                        added.add(paper_id, report.added.count)
                 else:
                     report.skipped.append(entry.key)
             if queue:

@@ -92,8 +92,8 @@ class ExportReader:
         self, *, with_history: bool = False, with_state: bool = True
     ) -> Iterator[tuple[list[Paper], dict[str, list[dict[str, object]]]]]:
         """The staged papers in full, CHUNK at a time, each chunk with its status history
-        when asked for (JSON), and the user's notes, tags and queue places unless not
-        (citations); the next chunk is read when this one is done with."""
+        when asked for (JSON) and its notes, tags and queue places unless not (BibTeX has
+        no use for them); the next chunk is read when this one is done with."""
         after = (-1, -1)
         while True:
             rows = self._scratch.execute(
