@@ -341,7 +341,8 @@ def reading_path(conn: sqlite3.Connection, paper_id: str) -> list[str]:
         found = graph.prerequisites_of(conn, frontier)
         for pid, prereqs in found.items():
             needs[pid] = {p.prereq_id for p in prereqs}
-        frontier = sorted({p for pid in frontier for p in needs[pid]} - needs.keys())
+        # Not "- needs.keys()": a set minus a keys view walks every key, each step.
+        frontier = sorted({p for pid in frontier for p in needs[pid] if p not in needs})
     dates = dict(
         conn.execute(
             f"SELECT id, date FROM papers WHERE id {IN_IDS}", (id_list(list(needs)),)
