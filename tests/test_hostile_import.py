@@ -487,6 +487,34 @@ def test_bibtex_read_in_pieces_reads_as_a_whole(
     )
 
 
+@pytest.mark.parametrize("piece", [3, 1000])
+def test_bibtex_with_more_strings_than_a_piece_reads_as_a_whole(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, piece: int
+) -> None:
+    """Past BIBTEX_PIECE @strings, a piece is given those its words name: every reference
+    still resolves, in any case, to the latest definition."""
+    from papercli import importing
+
+    monkeypatch.setattr(importing, "BIBTEX_PIECE", piece)
+    lora = "LoRA: Low-Rank Adaptation of Large Language Models"
+    strings = [f'@string{{J-{i}:x = "{lora if i == 11 else i}"}}\n' for i in range(12)]
+    entries = [
+        "@misc{a, title = j-11:X}\n",
+        "@misc{b, title = {Attention Is All You Need}}\n",
+        "@misc{c,\n  title=J-11:x}\n",
+    ]
+    path = tmp_path / "refs.bib"
+    path.write_text("".join(strings + entries), encoding="utf-8")
+    result = run("import", "--dry-run", str(path))
+    assert result.exit_code == 0, result.output
+    assert result.stderr.endswith("already there 3, not found 0, failed 0, skipped 0\n")
+    with path.open("a", encoding="utf-8") as file:  # defined again: from here on, the new
+        file.write('@string{j-11:x = "Attention Is All You Need"}\n@misc{d, title = j-11:x}\n')
+    result = run("import", "--dry-run", str(path))
+    assert result.exit_code == 0, result.output
+    assert result.stderr.endswith("already there 4, not found 0, failed 0, skipped 0\n")
+
+
 @pytest.mark.parametrize("piece", [1, 2, 1000])
 def test_bibtex_problems_are_listed_in_line_order_whatever_the_pieces(
     run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, piece: int
