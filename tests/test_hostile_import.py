@@ -89,6 +89,51 @@ def test_a_change_made_twice_in_a_second_is_imported_twice_and_once_only(
         assert changes == [("reading", "unread"), ("unread", "reading"), ("unread", "reading")]
 
 
+def _ids_found(run: Run, words: str) -> list[str]:
+    result = run("search", words, "--format", "json")
+    return [paper["id"] for paper in json.loads(result.stdout)] if result.exit_code == 0 else []
+
+
+def test_many_notes_on_one_paper_import_undo_and_redo_searchable(run: Run, tmp_path: Path) -> None:
+    """The paper's search document is built once for all its imported notes, and again
+    after undo and redo; a note added afterwards is found at once."""
+    document = _export(run, tmp_path / "all.json")
+    lora = next(p for p in document["papers"] if p["id"] == "lora")
+    at = "2026-03-01T09:00:00Z"  # all in one second
+    lora["notes"] = [{"created_at": at, "body": f"note {i} zebra{i}"} for i in range(300)]
+    document["papers"] = [lora]
+    path = tmp_path / "notes.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    assert run("import", str(path)).exit_code == 0
+    assert len(_status(run, "lora")["notes"]) == 300
+    assert _ids_found(run, "zebra299") == ["lora"]
+    assert run("undo").exit_code == 0
+    assert _ids_found(run, "zebra299") == []
+    assert run("redo").exit_code == 0
+    assert _ids_found(run, "zebra0") == ["lora"]
+    assert run("note", "lora", "quokka").exit_code == 0
+    assert _ids_found(run, "quokka") == ["lora"]
+
+
+def test_a_note_imported_into_a_second_that_lost_a_note_imports(run: Run, tmp_path: Path) -> None:
+    """Imported notes are named by paper, time and number; a number freed by a delete
+    is not given twice."""
+    document = _export(run, tmp_path / "all.json")
+    lora = next(p for p in document["papers"] if p["id"] == "lora")
+    at = "2026-03-01T09:00:00Z"
+    for bodies in (["first", "second"], ["third"]):
+        lora["notes"] = [{"created_at": at, "body": body} for body in bodies]
+        document["papers"] = [lora]
+        path = tmp_path / "notes.json"
+        path.write_text(json.dumps(document), encoding="utf-8")
+        result = run("import", str(path))
+        assert result.exit_code == 0, result.output
+        if bodies[0] == "first":
+            numbered = [n["body"] for n in _status(run, "lora")["notes"]]
+            assert run("note", "lora", "--delete", str(numbered.index("first") + 1)).exit_code == 0
+    assert sorted(n["body"] for n in _status(run, "lora")["notes"]) == ["second", "third"]
+
+
 def test_an_export_with_newer_state_is_merged_and_one_undo_reverts_it(
     run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

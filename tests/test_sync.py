@@ -88,6 +88,7 @@ def test_changes_travel_both_ways(laptop: Device, desktop: Device) -> None:
     assert status_of(desktop, "lora") == "read"
     assert desktop.json("show", "lora")["tags"] == ["peft"]
     assert [n["body"] for n in desktop.json("show", "lora")["notes"]] == ["rank 8 is enough"]
+    assert [p["id"] for p in desktop.json("search", "enough")] == ["lora"]  # its document too
     assert [q["id"] for q in desktop.json("queue")] == ["qlora", "dpo"]
     desktop.ok("mark-reading", "qlora")
     desktop.sync()

@@ -26,7 +26,7 @@ from papercli.fetching import PaperByHand, insert_by_hand
 from papercli.import_schema import read_ids, read_papers
 from papercli.models import ArxivRecord, Paper, ReadStatus
 from papercli.records import datarecord, field, replace
-from papercli.store import arxiv_meta, base, changes, library, lookups, merge, papers
+from papercli.store import arxiv_meta, base, changes, library, lookups, merge, papers, search
 
 if TYPE_CHECKING:
     from papercli.arxiv import ArxivClient
@@ -198,6 +198,7 @@ def _merge_papers(
     report = ImportReport("json", dry_run)
     with (
         base.transaction(conn, keep=not dry_run),
+        search.deferred_documents(conn),  # a paper's notes: its document built once
         merge.ScratchSet() as added,  # to look up (it may hold a million)
         merge.ScratchQueue() as to_queue,
         opener() as file,

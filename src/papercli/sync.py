@@ -27,6 +27,7 @@ from papercli.records import datarecord, field
 from papercli.store import library
 from papercli.store import sync as stored
 from papercli.store.base import transaction
+from papercli.store.search import deferred_documents
 
 FOLDER = "papercli"  # the subfolder of DIR that holds every device's file
 DIR_ENV = "PAPERCLI_SYNC_DIR"
@@ -174,7 +175,7 @@ def read(conn: sqlite3.Connection, folder: Path, summary: SyncSummary) -> None:
     now = library.clock()
     others = [p for p in files if p.stem != summary.device and _is_device(p.stem)]
     summary.devices = len(others)  # set, not added: a git sync may read twice
-    with transaction(conn):
+    with transaction(conn), deferred_documents(conn):  # a paper's notes: built once
         queue_touched = False
         for path in others:
             device = path.stem

@@ -152,17 +152,20 @@ def _entry(conn: sqlite3.Connection, batch: int) -> LogEntry:
 
 
 def _replay(conn: sqlite3.Connection, batch: int, side: str, order: str) -> None:
+    from papercli.store.search import deferred_documents  # only a replay needs it
+
     steps = conn.execute(
         f"SELECT action, paper_id, data FROM undo_steps WHERE batch = ? ORDER BY id {order}",
         (batch,),
     ).fetchall()
     places: list[tuple[str, int | None]] = []
-    for kind, paper_id, data in steps:
-        value = json.loads(data)[side]
-        if kind == "queue":
-            places.append((str(paper_id), value))
-        else:
-            _APPLY[str(kind)](conn, str(paper_id), value)
+    with deferred_documents(conn):  # a paper's notes: its document built once
+        for kind, paper_id, data in steps:
+            value = json.loads(data)[side]
+            if kind == "queue":
+                places.append((str(paper_id), value))
+            else:
+                _APPLY[str(kind)](conn, str(paper_id), value)
     if places:
         _set_queue_places(conn, places)
     if any(kind == "paper" for kind, _, _ in steps):

@@ -4,6 +4,7 @@ merge an import makes, as one undoable command that never rewinds newer state.""
 from __future__ import annotations
 
 import sqlite3
+from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from itertools import islice
 
@@ -201,39 +202,94 @@ def merge_state(
     by paper, time and change, as many times as the file has it). Each change is a step
     of ``batch``. Returns whether anything changed.
     """
-    changed = False
-    given: dict[tuple[object, ...], int] = {}  # a change made twice in a second is there twice
-    for entry in history:
-        row = [entry["old_status"], entry["new_status"], entry["changed_at"]]
-        given[tuple(row)] = times = given.get(tuple(row), 0) + 1
-        cursor = conn.execute(
-            "INSERT INTO status_history (batch, paper_id, old_status, new_status, changed_at)"
-            f" SELECT 0, ?1, ?2, ?3, ?4 WHERE (SELECT count(*) FROM {HISTORY_BY_PAPER}"
-            " WHERE paper_id = ?1 AND old_status = ?2 AND new_status = ?3 AND changed_at = ?4)"
-            " < ?5",
-            (paper.id, *row, times),
-        )
-        if cursor.rowcount:
-            new = {"id": cursor.lastrowid}
-            changes.record(conn, batch, "history", paper.id, new, {**new, "row": row})
-            changed = True
+    changed = _merge_history(conn, paper.id, history, batch)
     changed |= _merge_status(conn, paper, batch)
     for tag in paper.tags:
         if conn.execute("INSERT OR IGNORE INTO tags VALUES (?, ?)", (paper.id, tag)).rowcount:
             off, on = {"tag": tag, "on": False}, {"tag": tag, "on": True}
             changes.record(conn, batch, "tag", paper.id, off, on)
             changed = True
-    for note in paper.notes:
-        cursor = conn.execute(
-            "INSERT INTO notes (paper_id, created_at, body) SELECT ?1, ?2, ?3 WHERE NOT EXISTS"
-            " (SELECT 1 FROM notes WHERE paper_id = ?1 AND created_at = ?2 AND body = ?3)",
-            (paper.id, note.created_at, note.body),
+    return _merge_notes(conn, paper, batch) or changed
+
+
+def _merge_history(
+    conn: sqlite3.Connection, paper_id: str, history: Sequence[Mapping[str, object]], batch: int
+) -> bool:
+    """Add each entry as many times as the file has it more than the paper has (a change
+    made twice in a second is there twice). The paper's entries at the file's times are
+    read once: looked up one at a time, each lookup walked them all, and a paper with
+    20,000 entries took minutes."""
+    if not history:
+        return False
+    times = id_list(sorted({str(entry["changed_at"]) for entry in history}))
+    there = Counter(
+        conn.execute(
+            f"SELECT old_status, new_status, changed_at FROM {HISTORY_BY_PAPER}"
+            f" WHERE paper_id = ? AND changed_at {IN_IDS}",
+            (paper_id, times),
         )
-        if cursor.rowcount:
-            after = {"id": cursor.lastrowid, "created_at": note.created_at, "body": note.body}
-            changes.record(conn, batch, "note", paper.id, {"id": cursor.lastrowid}, after)
+    )
+    given: Counter[tuple[object, ...]] = Counter()
+    changed = False
+    for entry in history:
+        row = (entry["old_status"], entry["new_status"], entry["changed_at"])
+        given[row] += 1
+        if given[row] > there[row]:
+            cursor = conn.execute(
+                "INSERT INTO status_history (batch, paper_id, old_status, new_status,"
+                " changed_at) VALUES (0, ?, ?, ?, ?)",
+                (paper_id, *row),
+            )
+            new = {"id": cursor.lastrowid}
+            changes.record(conn, batch, "history", paper_id, new, {**new, "row": list(row)})
             changed = True
     return changed
+
+
+def _merge_notes(conn: sqlite3.Connection, paper: Paper, batch: int) -> bool:
+    """Add the notes the paper does not have (by time and text), reading those it has at
+    the file's times once."""
+    if not paper.notes:
+        return False
+    there: set[tuple[str, str]] = set()
+    count: Counter[str] = Counter()  # the paper's notes at each of those times
+    for at, body in conn.execute(
+        f"SELECT created_at, body FROM notes WHERE paper_id = ? AND created_at {IN_IDS}",
+        (paper.id, id_list(sorted({note.created_at for note in paper.notes}))),
+    ):
+        there.add((at, body))
+        count[at] += 1
+    changed = False
+    for note in paper.notes:
+        if (note.created_at, note.body) in there:
+            continue
+        there.add((note.created_at, note.body))
+        uid = _imported_note_uid(conn, paper.id, note.created_at, count)
+        cursor = conn.execute(
+            "INSERT INTO notes (paper_id, created_at, body, uid) VALUES (?, ?, ?, ?)",
+            (paper.id, note.created_at, note.body, uid),
+        )
+        after = {"id": cursor.lastrowid, "created_at": note.created_at, "body": note.body}
+        changes.record(
+            conn, batch, "note", paper.id, {"id": cursor.lastrowid}, after | {"uid": uid}
+        )
+        changed = True
+    return changed
+
+
+def _imported_note_uid(
+    conn: sqlite3.Connection, paper_id: str, at: str, count: Counter[str]
+) -> str:
+    """The uid migrations.M013's notes_uid_default gives a note that comes without one:
+    the paper, the time and how many notes it has at that time, so that two devices
+    importing one export give its notes the same uids. Counted here: the trigger counted
+    the notes of that second for each note, and thousands in one second took the square
+    of their number. A uid taken (a note of that second deleted since) moves on."""
+    while True:
+        uid = f"{paper_id}@{at}#{count[at]}"
+        count[at] += 1
+        if conn.execute("SELECT 1 FROM notes WHERE uid = ?", (uid,)).fetchone() is None:
+            return uid
 
 
 def _merge_status(conn: sqlite3.Connection, paper: Paper, batch: int) -> bool:

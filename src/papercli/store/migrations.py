@@ -658,6 +658,38 @@ M014_PREREQ_INDEX = """
 CREATE INDEX prerequisites_prereq ON prerequisites (prereq_id);
 """
 
+# A paper's search document holds its notes and was built again for every note added or
+# removed: an import, undo or sync of thousands of notes on one paper took the square of
+# their number (5,000: 10 s; 20,000: minutes). While a command says so (a
+# 'search_deferred' row in meta, made and removed inside its transaction, so never seen
+# by another), a note only marks its paper stale, and the command builds each stale
+# paper's document once at the end (store/search.py's deferred_documents).
+_DEFERRED = "EXISTS (SELECT 1 FROM meta WHERE key = 'search_deferred')"
+M015_DEFERRED_SEARCH = f"""
+CREATE TABLE search_stale (paper_id TEXT PRIMARY KEY) WITHOUT ROWID;
+DROP TRIGGER notes_search_insert;
+DROP TRIGGER notes_search_delete;
+CREATE TRIGGER notes_search_insert AFTER INSERT ON notes BEGIN
+    DELETE FROM note_search WHERE rowid = new.id;
+    INSERT INTO note_search (rowid, body) VALUES (new.id, new.body);
+END;
+CREATE TRIGGER notes_paper_search_insert AFTER INSERT ON notes WHEN NOT {_DEFERRED} BEGIN
+    {_m005_reindex("new.paper_id")}
+END;
+CREATE TRIGGER notes_paper_stale_insert AFTER INSERT ON notes WHEN {_DEFERRED} BEGIN
+    INSERT OR IGNORE INTO search_stale VALUES (new.paper_id);
+END;
+CREATE TRIGGER notes_search_delete AFTER DELETE ON notes BEGIN
+    DELETE FROM note_search WHERE rowid = old.id;
+END;
+CREATE TRIGGER notes_paper_search_delete AFTER DELETE ON notes WHEN NOT {_DEFERRED} BEGIN
+    {_m005_reindex("old.paper_id")}
+END;
+CREATE TRIGGER notes_paper_stale_delete AFTER DELETE ON notes WHEN {_DEFERRED} BEGIN
+    INSERT OR IGNORE INTO search_stale VALUES (old.paper_id);
+END;
+"""
+
 MIGRATIONS: list[str] = [
     M001_INITIAL,
     M002_ARXIV,
@@ -673,6 +705,7 @@ MIGRATIONS: list[str] = [
     M012_CITATIONS,
     M013_SYNC,
     M014_PREREQ_INDEX,
+    M015_DEFERRED_SEARCH,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

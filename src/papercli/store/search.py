@@ -6,15 +6,33 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import NamedTuple
 
 from papercli.errors import InvalidValueError
 from papercli.models import Paper, ReadStatus, Selection
 from papercli.names import name_key
+from papercli.store.base import IN_IDS, id_list
 from papercli.store.fts import UNSPACED, fts_query, search_terms, unspaced_docids
 from papercli.store.papers import SUMMARY_COLUMNS, paper_from_row, where_clause
 from papercli.store.papers import SUMMARY_WIDTH as W
+
+_STALE = "SELECT paper_id FROM search_stale LIMIT 1000"
+
+
+@contextmanager
+def deferred_documents(conn: sqlite3.Connection) -> Iterator[None]:
+    """Inside a transaction: the notes added or removed meanwhile rebuild each paper's
+    search document once, at the end, rather than once per note (migrations.M015)."""
+    conn.execute("INSERT INTO meta (key, value) VALUES ('search_deferred', '1')")
+    yield
+    conn.execute("DELETE FROM meta WHERE key = 'search_deferred'")
+    while stale := [str(pid) for (pid,) in conn.execute(_STALE)]:
+        # Its papers_search_update trigger builds the document, notes and all.
+        conn.execute(f"UPDATE papers SET title = title WHERE id {IN_IDS}", (id_list(stale),))
+        conn.execute(f"DELETE FROM search_stale WHERE paper_id {IN_IDS}", (id_list(stale),))
+
 
 RANK_LIMIT = 10_000
 """Past this many matches, show the newest matches unranked: at 1M papers, ranking every
