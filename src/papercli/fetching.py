@@ -426,8 +426,9 @@ def _free_slug(conn: sqlite3.Connection, short_name: str, year: int) -> str:
 
 
 def _free(conn: sqlite3.Connection, slug: str) -> bool:
-    # Ids, short names and aliases share one namespace in refs.resolve.
-    return not lookups.ids_by_name(conn, name_key(slug))
+    # Ids, short names and aliases share one namespace in refs.resolve; a short name many
+    # papers share ("Field Notes") is one row to read, not all of theirs.
+    return not lookups.name_taken(conn, name_key(slug))
 
 
 def _check_slug(conn: sqlite3.Connection, slug: str) -> None:

@@ -21,6 +21,12 @@ def ids_by_name(conn: sqlite3.Connection, key: str) -> list[str]:
     ]
 
 
+def name_taken(conn: sqlite3.Connection, key: str) -> bool:
+    """Whether any paper answers to the name (by its key): one row read, however many do."""
+    row = conn.execute("SELECT 1 FROM paper_names WHERE key = ? LIMIT 1", (key,)).fetchone()
+    return row is not None
+
+
 def ids_by_name_prefix(conn: sqlite3.Connection, key: str, limit: int) -> list[str]:
     return [
         str(r[0])
