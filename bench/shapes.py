@@ -16,6 +16,7 @@ The shapes (each made by this script into bench/out/shapes/, into a fresh databa
   path           `path` to the first paper of that chain, after its import
   notes          a JSON export of one paper with N notes and N status changes (`import`)
   notes undo     `undo` of that import
+  notes sync     the first `sync` after that import (every note and change an event)
   one second     N notes in the same second on one paper (`import`)
   strings        BibTeX with N @string abbreviations, then N entries using them
                  (`import --dry-run`)
@@ -110,6 +111,7 @@ SHAPES: dict[str, tuple[str, Callable[[int], str], list[str], list[list[str]]]] 
     "path": ("chain.json", chain, ["path", "c0", "--format", "json"], [["import", "{file}"]]),
     "notes": ("notes.json", notes, ["import", "{file}"], []),
     "notes undo": ("notes.json", notes, ["undo"], [["import", "{file}"]]),
+    "notes sync": ("notes.json", notes, ["sync", "{folder}"], [["import", "{file}"]]),
     "one second": (
         "second.json",
         lambda n: notes(n, one_second=True),
@@ -123,7 +125,8 @@ SHAPES: dict[str, tuple[str, Callable[[int], str], list[str], list[list[str]]]] 
 
 def run(papercli: str, db: Path, args: list[str], file: Path) -> tuple[float, float]:
     """(seconds, peak RSS in MB) of one papercli process; a failure stops the benchmark."""
-    argv = [papercli, "--db", str(db), *(str(file) if a == "{file}" else a for a in args)]
+    named = {"{file}": str(file), "{folder}": str(OUT / "sync")}
+    argv = [papercli, "--db", str(db), *(named.get(a, a) for a in args)]
     env = {**os.environ, "PAPERCLI_PAGER": ""}
     started = time.perf_counter()
     child = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -152,7 +155,7 @@ def main() -> None:
         row = []
         for size in (small, big):
             shutil.rmtree(OUT, ignore_errors=True)
-            OUT.mkdir(parents=True)
+            (OUT / "sync").mkdir(parents=True)
             file, db = OUT / file_name, OUT / "papercli.db"
             file.write_text(make(size), encoding="utf-8")
             run(args.papercli, db, ["list", "--limit", "1"], file)  # the database, from the seed
