@@ -35,13 +35,14 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+from curve import measure  # noqa: E402  (one process timed, as curve.py times them)
+
 OUT = BENCH / "out" / "shapes"
 AT = "2026-03-01T09:00:00Z"
 
@@ -127,16 +128,7 @@ def run(papercli: str, db: Path, args: list[str], file: Path) -> tuple[float, fl
     """(seconds, peak RSS in MB) of one papercli process; a failure stops the benchmark."""
     named = {"{file}": str(file), "{folder}": str(OUT / "sync")}
     argv = [papercli, "--db", str(db), *(named.get(a, a) for a in args)]
-    env = {**os.environ, "PAPERCLI_PAGER": ""}
-    started = time.perf_counter()
-    child = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    assert child.stderr is not None
-    errors = child.stderr.read()
-    _, status, usage = os.wait4(child.pid, 0)
-    took = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status):
-        sys.exit(f"failed: {' '.join(argv)}\n{errors.decode(errors='replace')[-3000:]}")
-    return took, usage.ru_maxrss / 1024
+    return measure(argv, {**os.environ, "PAPERCLI_PAGER": ""})
 
 
 def main() -> None:
