@@ -24,8 +24,10 @@ _STALE = "SELECT paper_id FROM search_stale LIMIT 1000"
 @contextmanager
 def deferred_documents(conn: sqlite3.Connection) -> Iterator[None]:
     """Inside a transaction: the notes added or removed meanwhile rebuild each paper's
-    search document once, at the end, rather than once per note (migrations.M015)."""
-    conn.execute("INSERT INTO meta (key, value) VALUES ('search_deferred', '1')")
+    search document once, at the end, rather than once per note (migrations.M015). The
+    row saying so is made and removed inside the transaction; one left by anything else
+    is taken over, and its stale papers built too."""
+    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('search_deferred', '1')")
     yield
     conn.execute("DELETE FROM meta WHERE key = 'search_deferred'")
     while stale := [str(pid) for (pid,) in conn.execute(_STALE)]:
