@@ -7,6 +7,7 @@ import sqlite3
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from itertools import islice
+from typing import Self
 
 from papercli.models import Paper, ReadStatus
 from papercli.store import changes, library
@@ -110,17 +111,16 @@ class ExportReader:
             after = rows[-1][:2]
 
 
-class ScratchSet:
-    """A set of strings (the paper ids or citation keys of a file imported or exported)
-    kept in a private scratch database (a temporary file once past a few MB) rather than
-    in memory, where a million ids would take about 100 MB. Close it, or use it as a context
-    manager."""
+class _Scratch:
+    """A private scratch database (a temporary file once past a few MB) made with
+    ``schema``, for what would take about 100 MB of memory at a million papers. Close it,
+    or use it as a context manager."""
 
-    def __init__(self) -> None:
+    def __init__(self, schema: str) -> None:
         self._scratch = sqlite3.connect("", isolation_level=None)  # "": a private temp file
-        self._scratch.execute("CREATE TABLE ids (id TEXT PRIMARY KEY) WITHOUT ROWID")
+        self._scratch.executescript(schema)
 
-    def __enter__(self) -> ScratchSet:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -128,6 +128,14 @@ class ScratchSet:
 
     def close(self) -> None:
         self._scratch.close()
+
+
+class ScratchSet(_Scratch):
+    """A set of strings (the paper ids or citation keys of a file imported or exported),
+    kept on disk."""
+
+    def __init__(self) -> None:
+        super().__init__("CREATE TABLE ids (id TEXT PRIMARY KEY) WITHOUT ROWID")
 
     def given(self, values: Collection[str]) -> set[str]:
         """Those of ``values`` kept already."""
@@ -150,24 +158,16 @@ class ScratchSet:
         return self._scratch.execute(query, (value,)).fetchone() is not None
 
 
-class ScratchQueue:
+class ScratchQueue(_Scratch):
     """The papers an import queues once it has merged them all, in order of rank (a
     paper's place in the exported queue, or the order it was found in) and then of id,
-    each at the smallest rank it was given; kept in a private scratch database, as
-    ScratchSet keeps its ids. Close it, or use it as a context manager."""
+    each at the smallest rank it was given; kept on disk."""
 
     def __init__(self) -> None:
-        self._scratch = sqlite3.connect("", isolation_level=None)  # "": a private temp file
-        self._scratch.executescript(
+        super().__init__(
             "CREATE TABLE queue (id TEXT PRIMARY KEY, rank INTEGER NOT NULL) WITHOUT ROWID;"
             " CREATE INDEX queue_rank ON queue (rank, id);"
         )
-
-    def __enter__(self) -> ScratchQueue:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._scratch.close()
 
     def add(self, paper_id: str, rank: int) -> None:
         self._scratch.execute(
