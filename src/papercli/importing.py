@@ -434,11 +434,13 @@ def _bibtex_entries(opener: Opener) -> Iterator[Any]:
     The file is cut only where a line starts a block, where bibtexparser would end any
     block anyway, so the pieces hold the blocks the whole file would. ``@string``
     definitions carry over from piece to piece (each holds from where it is defined, as
-    in BibTeX), as do citation keys, to find the duplicates. bibtexparser logs what it
+    in BibTeX; kept on disk, as a file may hold any number), as do citation keys, to
+    find the duplicates. bibtexparser logs what it
     could not parse; those lines would land on the user's terminal beside papercli's own
     message, so its logger is silenced meanwhile.
     """
     import logging
+    import pickle
 
     from bibtexparser.entrypoint import parse_string
     from bibtexparser.library import Library
@@ -447,13 +449,13 @@ def _bibtex_entries(opener: Opener) -> Iterator[Any]:
     logger = logging.getLogger("bibtexparser")
     level, logger.level = logger.level, logging.CRITICAL + 1
     problems: list[tuple[int, str]] = []  # (line, what is wrong there)
-    strings: dict[str, Any] = {}  # every @string so far, by its key in lower case
     try:
-        with merge.ScratchSet() as keys, opener() as file:
+        with merge.ScratchSet() as keys, merge.ScratchMap() as strings, opener() as file:
             for before, text in _pieces(file):
-                library_ = Library(_strings_named(text, strings))
+                library_ = Library([pickle.loads(s) for s in _strings_named(text, strings)])
                 parse_string(text, library=library_)
-                strings.update((string.key.lower(), string) for string in library_.strings)
+                # Every @string so far, by its key in lower case (BibTeX's rule).
+                strings.put({s.key.lower(): pickle.dumps(s) for s in library_.strings})
                 for block in library_.failed_blocks:
                     what = (
                         f"duplicate citation key {block.key!r}"
@@ -482,15 +484,14 @@ def _bibtex_entries(opener: Opener) -> Iterator[Any]:
 _WORD = re.compile(r"""[^\s"#%'(),={}]+""")
 
 
-def _strings_named(text: str, strings: dict[str, Any]) -> list[Any]:
+def _strings_named(text: str, strings: merge.ScratchMap) -> list[bytes]:
     """The @strings a piece of the file may use (or define again): all of them while they
     are few; past BIBTEX_PIECE, those whose key is a word of the piece. bibtexparser
     copies each one it is given into the parse: given all of them, each piece of a file
     of 20,000 @strings copied them all, and it took 9 s, growing with their square."""
     if len(strings) <= BIBTEX_PIECE:
-        return list(strings.values())
-    words = set(_WORD.findall(text.lower()))
-    return [strings[word] for word in words if word in strings]
+        return strings.values()
+    return strings.values_of(set(_WORD.findall(text.lower())))
 
 
 def _pieces(file: TextIO) -> Iterator[tuple[int, str]]:

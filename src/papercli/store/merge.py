@@ -158,6 +158,30 @@ class ScratchSet(_Scratch):
         return self._scratch.execute(query, (value,)).fetchone() is not None
 
 
+class ScratchMap(_Scratch):
+    """Values by key (an imported file's ``@string`` definitions), kept on disk; a key
+    given again takes its new value."""
+
+    def __init__(self) -> None:
+        super().__init__("CREATE TABLE map (key TEXT PRIMARY KEY, value BLOB) WITHOUT ROWID")
+        self._count = 0
+
+    def put(self, items: Mapping[str, bytes]) -> None:
+        self._count += len(items) - len(self.values_of(items))  # those not kept before
+        self._scratch.executemany("INSERT OR REPLACE INTO map VALUES (?, ?)", items.items())
+
+    def values(self) -> list[bytes]:
+        return [value for (value,) in self._scratch.execute("SELECT value FROM map")]
+
+    def values_of(self, keys: Collection[str]) -> list[bytes]:
+        """The values of those of ``keys`` kept here."""
+        query = f"SELECT value FROM map WHERE key {IN_IDS}"
+        return [value for (value,) in self._scratch.execute(query, (id_list(list(keys)),))]
+
+    def __len__(self) -> int:
+        return self._count
+
+
 class ScratchQueue(_Scratch):
     """The papers an import queues once it has merged them all, in order of rank (a
     paper's place in the exported queue, or the order it was found in) and then of id,
