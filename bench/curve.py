@@ -27,7 +27,9 @@ bench/out/curve/, removed afterwards), papercli and the script each on their own
 scripts do the same reads and the same writes (the same rows in the same tables, in one
 transaction), but in bulk where papercli goes paper by paper, and without its checks;
 they are the floor for the work, not byte-identical copies. Two are lighter than a real
-reader: the BibTeX script reads papercli's own export line by line (no BibTeX parser),
+reader: the BibTeX script reads papercli's own export line by line (no BibTeX parser;
+`import bibtex (vs bibtexparser)` times the same import against a script that parses the
+file with bibtexparser, papercli's parser, and then matches as the other does),
 and the JSON import does not re-read a paper it just added to record its undo step.
 
 Inputs, made once per size: every 10th paper's id (mark-read's stdin, ~10%), every
@@ -133,6 +135,13 @@ COMMANDS = [
         "import bibtex",
         lambda j: ["import", j.input("export.bib")],
         script("import-bibtex", "export.bib"),
+        database="copy",
+        needs=("export.bib",),
+    ),
+    Command(
+        "import bibtex (vs bibtexparser)",
+        lambda j: ["import", j.input("export.bib")],
+        script("import-bibtex-parsed", "export.bib"),
         database="copy",
         needs=("export.bib",),
     ),
@@ -322,7 +331,7 @@ def main() -> None:
     env.pop("PAPERCLI_SYNC_DIR", None)
     runner = Runner(args.papercli, python, env)
     print(f"papercli: {args.papercli}\nstdlib scripts: {python} {CURVE}\n")
-    print(f"{'command':<24} {'size':>5} {'papers':>9} {'papercli s':>10} {'MB':>5}"
+    print(f"{'command':<32} {'size':>5} {'papers':>9} {'papercli s':>10} {'MB':>5}"
           f" {'stdlib s':>9} {'ratio':>6}")  # fmt: skip
     results: dict[str, list[tuple[str, int, float, float]]] = {c.name: [] for c in commands}
     WORK.mkdir(parents=True, exist_ok=True)
@@ -345,7 +354,7 @@ def main() -> None:
                 (took, peak), (floor, _) = times["papercli"], times["stdlib"]
                 results[command.name].append((size, count, took, floor))
                 print(
-                    f"{command.name:<24} {size:>5} {count:>9,} {took:10.2f} {peak:5.0f}"
+                    f"{command.name:<32} {size:>5} {count:>9,} {took:10.2f} {peak:5.0f}"
                     f" {floor:9.2f} {took / floor:6.2f}",
                     flush=True,
                 )
@@ -356,13 +365,13 @@ def main() -> None:
         for leftover in WORK.glob("*-sync"):
             shutil.rmtree(leftover, ignore_errors=True)
     print("\ngrowth per step, (t(big)/t(small)) / (papers(big)/papers(small)); 1 = linear")
-    print(f"{'command':<24} {'step':<12} {'papercli':>9} {'stdlib':>7}")
+    print(f"{'command':<32} {'step':<12} {'papercli':>9} {'stdlib':>7}")
     for name, rows in results.items():
         for small, big in pairwise(rows):
             step = f"{small[0]}->{big[0]}"
             mine = growth((small[1], small[2]), (big[1], big[2]))
             theirs = growth((small[1], small[3]), (big[1], big[3]))
-            print(f"{name:<24} {step:<12} {mine:9.2f} {theirs:7.2f}")
+            print(f"{name:<32} {step:<12} {mine:9.2f} {theirs:7.2f}")
 
 
 # --- The stdlib scripts ----------------------------------------------------------------------
@@ -722,14 +731,34 @@ LATEX_ESCAPE = re.compile(r"\\([&%$#_{}])")
 def import_bibtex(db: str, path: str) -> None:
     """Entries matched by arXiv id, else DOI, else title (papercli's own export, read line
     by line: this is no BibTeX parser)."""
-    conn = connect(db)
     entries = []
     for entry in BIB_ENTRY.finditer(Path(path).read_text(encoding="utf-8")):
         fields = {}
         for key, value in BIB_FIELD.findall(entry[3]):
-            text = LATEX_ESCAPE.sub(r"\1", value).replace("{", "").replace("}", "")
-            fields[key.lower()] = " ".join(text.split())
+            fields[key.lower()] = plain(value)
         entries.append((entry[2], fields))
+    match_bibtex(connect(db), entries)
+
+
+def import_bibtex_parsed(db: str, path: str) -> None:
+    """``import_bibtex`` with the file read by bibtexparser (not the standard library):
+    papercli's parser, whole file at once, with its default middlewares."""
+    import bibtexparser
+
+    entries = [
+        (entry.key, {f.key.lower(): plain(str(f.value)) for f in entry.fields})
+        for entry in bibtexparser.parse_file(path).entries
+    ]
+    match_bibtex(connect(db), entries)
+
+
+def plain(value: str) -> str:
+    """A BibTeX value as text: braces dropped, LaTeX escapes undone, spaces folded."""
+    text = LATEX_ESCAPE.sub(r"\1", value).replace("{", "").replace("}", "")
+    return " ".join(text.split())
+
+
+def match_bibtex(conn: sqlite3.Connection, entries: list[tuple[str, dict[str, str]]]) -> None:
     by_arxiv = ids_by_arxiv(conn, [f["eprint"] for _, f in entries if "eprint" in f])
     matched, skipped = [], []
     for key, fields in entries:
@@ -1035,6 +1064,7 @@ STDLIB: dict[str, Callable[..., None]] = {
     "backup": backup,
     "import-ids": import_ids,
     "import-bibtex": import_bibtex,
+    "import-bibtex-parsed": import_bibtex_parsed,
     "import-json": import_json,
     "sync": sync,
 }
