@@ -452,10 +452,13 @@ def _bibtex_entries(opener: Opener) -> Iterator[Any]:
     try:
         with merge.ScratchSet() as keys, merge.ScratchMap() as strings, opener() as file:
             for before, text in _pieces(file):
-                library_ = Library([pickle.loads(s) for s in _strings_named(text, strings)])
+                given = [pickle.loads(s) for s in _strings_named(text, strings)]
+                library_ = Library(given)
                 parse_string(text, library=library_)
-                # Every @string so far, by its key in lower case (BibTeX's rule).
-                strings.put({s.key.lower(): pickle.dumps(s) for s in library_.strings})
+                # The piece's own @strings, by key in lower case (BibTeX's rule).
+                seeded = set(map(id, given))
+                defined = [s for s in library_.strings if id(s) not in seeded]
+                strings.put({s.key.lower(): pickle.dumps(s) for s in defined})
                 for block in library_.failed_blocks:
                     what = (
                         f"duplicate citation key {block.key!r}"
