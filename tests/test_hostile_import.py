@@ -641,3 +641,25 @@ def test_any_mutated_record_imports_whole_or_not_at_all(
         assert run("list", "--format", "json").exit_code == 0
         assert run("undo").exit_code == 0  # an import is always one undoable step
         assert _everything(run) == before
+
+
+_PLAIN_PART = st.text(st.characters(blacklist_characters='{}"#\\', codec="utf-8"), max_size=8)
+
+
+@given(
+    parts=st.lists(st.tuples(st.sampled_from(["{}", '""', "@"]), _PLAIN_PART), max_size=5),
+    noise=st.text(max_size=30),
+)
+def test_bibtex_joined_values(parts: list[tuple[str, str]], noise: str) -> None:
+    """Parts joined with ``#`` read as their texts one after the other (an @string by its
+    value, in any case); any other text comes back a string, without an error."""
+    from papercli.importing import _joined
+
+    strings = {"lora": "LoRA"}
+    written = []
+    for delimiters, text in parts:
+        written.append("LoRA" if delimiters == "@" else delimiters[0] + text + delimiters[1])
+    expected = "".join("LoRA" if d == "@" else text for d, text in parts)
+    if len(parts) > 1:
+        assert _joined(" # ".join(written), strings) == expected
+    assert isinstance(_joined(noise, strings), str)

@@ -14,7 +14,7 @@ import io
 import re
 import sqlite3
 import stat
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from itertools import islice
 from pathlib import Path
@@ -468,10 +468,14 @@ def _bibtex_entries(opener: Opener) -> Iterator[Any]:
                     problems.append((before + (block.start_line or 0) + 1, what))
                 entries = library_.entries
                 repeated = set(keys.add([entry.key for entry in entries]))
+                values = {k.lower(): str(v.value) for k, v in library_.strings_dict.items()}
                 for entry in entries:
                     if entry.key in repeated:
                         line = before + (entry.start_line or 0) + 1
                         problems.append((line, f"duplicate citation key {entry.key!r}"))
+                    for field in entry.fields:
+                        if field.enclosing == "no-enclosing" and "#" in str(field.value):
+                            field.value = _joined(str(field.value), values)
                 yield from entries
     finally:
         logger.level = level
@@ -495,6 +499,40 @@ def _strings_named(text: str, strings: merge.ScratchMap) -> list[bytes]:
     if len(strings) <= BIBTEX_PIECE:
         return strings.values()
     return strings.values_of(set(_WORD.findall(text.lower())))
+
+
+# What delimits the parts of a value joined with "#": braces, quotes and "#" itself.
+_JOINING = re.compile(r'[{}"#]')
+
+
+def _joined(value: str, strings: Mapping[str, str]) -> str:
+    """A value BibTeX joins with ``#`` (``{Notes on } # lora # ", 2024"``) as one text:
+    bibtexparser leaves it as written. Each part is a braced or quoted text, a number,
+    or an @string's name (an unknown name stays as written, as a lone one does); a value
+    that does not split so is kept as it is."""
+    parts: list[str] = []
+    depth, quoted, start = 0, False, 0
+    for mark in _JOINING.finditer(value):
+        char = mark.group()
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+        elif char == '"' and depth == 0:
+            quoted = not quoted
+        elif char == "#" and depth == 0 and not quoted:
+            parts.append(value[start : mark.start()].strip())
+            start = mark.end()
+    parts.append(value[start:].strip())
+    texts = []
+    for part in parts:
+        if len(part) >= 2 and (part[0], part[-1]) in (("{", "}"), ('"', '"')):
+            texts.append(part[1:-1])
+        elif part and _WORD.fullmatch(part):
+            texts.append(strings.get(part.lower(), part))
+        else:
+            return value  # an empty or unbalanced part: not a joined value
+    return "".join(texts)
 
 
 def _pieces(file: TextIO) -> Iterator[tuple[int, str]]:
