@@ -435,9 +435,9 @@ def _bibtex_entries(opener: Opener) -> Iterator[Any]:
     block anyway, so the pieces hold the blocks the whole file would. ``@string``
     definitions carry over from piece to piece (each holds from where it is defined, as
     in BibTeX; kept on disk, as a file may hold any number), as do citation keys, to
-    find the duplicates. bibtexparser logs what it
-    could not parse; those lines would land on the user's terminal beside papercli's own
-    message, so its logger is silenced meanwhile.
+    find the duplicates. bibtexparser logs what it could not parse; those lines would
+    land on the user's terminal beside papercli's own message, so its logger is silenced
+    meanwhile.
     """
     import logging
     import pickle
