@@ -264,3 +264,31 @@ def test_bibtex_values_joined_with_hash_are_read_as_one_text(run, tmp_path):
         "A # B and C#",
         "Left #",  # a part missing: kept as written (its braces dropped)
     } <= titles
+
+
+def test_bibtex_export_of_a_paper_typed_in_imports_back_as_it_was(run, tmp_path):
+    """papercli's BibTeX writes ``~``, braces and backslashes as LaTeX commands, and a
+    file from elsewhere writes accents so (``M{\\"u}ller``): they are read back as the
+    characters, so the paper matches itself on a second import; a URL keeps its ``%``."""
+    title = r"Cost ~ 10% less: {braces} & C_1 \ back, $k$-NN"
+    added = run("add", "--title", title, "--author", "Jürgen Müller", "--year", "2020")
+    assert added.exit_code == 0, added.output
+    exported = tmp_path / "mine.bib"
+    assert run("export", "--format", "bibtex", "-o", str(exported)).exit_code == 0
+    assert r"\textasciitilde{}" in exported.read_text(encoding="utf-8")
+    with exported.open("a", encoding="utf-8") as file:
+        file.write(
+            '\n@misc{elsewhere, title = {{\\"U}ber {\\em fast} tokenizers},'
+            ' author = {M{\\"u}ller, J.}, year = 2021, url = {https://example.org/a%20b}}\n'
+        )
+    fresh = str(tmp_path / "fresh.db")
+    result = run("--db", fresh, "import", str(exported))
+    assert result.exit_code == 0, result.output
+    listed = json.loads(run("--db", fresh, "list", "--since", "2020", "--format", "json").stdout)
+    by_title = {paper["title"]: paper for paper in listed}
+    assert title in by_title
+    assert by_title["Über fast tokenizers"]["authors"] == ["Müller, J."]
+    shown = run("--db", fresh, "show", by_title["Über fast tokenizers"]["id"], "--format", "json")
+    assert json.loads(shown.stdout)["url"] == "https://example.org/a%20b"
+    again = run("--db", fresh, "import", str(exported))
+    assert again.stderr.endswith("added 0, already there 78, not found 0, failed 0, skipped 0\n")

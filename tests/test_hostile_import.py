@@ -502,6 +502,29 @@ def test_bibtex_duplicate_keys_are_reported_as_such_without_parser_noise(
     assert "aborted" not in capfd.readouterr().err  # bibtexparser's own log stays quiet
 
 
+def test_bibtex_latex_that_cannot_be_read_is_imported_without_noise(
+    run: Run, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """LaTeX pylatexenc cannot read (``\\author`` alone) keeps its words; ``\\input`` reads
+    no file; and pylatexenc's warnings stay off the terminal."""
+    secret = tmp_path / "secret.tex"
+    secret.write_text("SECRET", encoding="utf-8")
+    path = tmp_path / "refs.bib"
+    path.write_text(
+        f"@misc{{a, title = {{Tokens \\input{{{secret}}} here}},"
+        " author = {Roe, R.}, year = 2024}\n"
+        "@misc{b, title = {About \\author}, author = {Roe, R.}, year = 2024}\n",
+        encoding="utf-8",
+    )
+    result = run("import", str(path))
+    assert result.exit_code == 0, result.output
+    assert result.stderr.endswith("added 2, already there 0, not found 0, failed 0, skipped 0\n")
+    assert "WARNING" not in capfd.readouterr().err and "Expected" not in result.stderr
+    listed = json.loads(run("list", "--since", "2024", "--format", "json").stdout)
+    titles = {paper["title"] for paper in listed}
+    assert {"Tokens here", "About \\author"} <= titles and "SECRET" not in str(titles)
+
+
 @pytest.mark.parametrize("piece", [1, 2, 1000])
 def test_bibtex_read_in_pieces_reads_as_a_whole(
     run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, piece: int
@@ -663,3 +686,18 @@ def test_bibtex_joined_values(parts: list[tuple[str, str]], noise: str) -> None:
     if len(parts) > 1:
         assert _joined(" # ".join(written), strings) == expected
     assert isinstance(_joined(noise, strings), str)
+
+
+_LATEX_TOKENS = [*"\\{}[]$%&#_~^\"'` au\n", "author", "title", "date", "url", "begin", "end"]
+_LATEX_TOKENS += ["verb", "item", "cite", "textbraceleft", "ss", "c", "'"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(_LATEX_TOKENS), max_size=30).map("".join) | st.text(max_size=30))
+def test_bibtex_latex_in_any_shape_reads_as_one_line_of_text(value: str) -> None:
+    """Whatever LaTeX a title holds, broken or not, reads as text without an error."""
+    from papercli.importing import _latex_text
+
+    text = _latex_text("\\" + value)
+    assert isinstance(text, str)
+    assert "\n" not in text

@@ -17,6 +17,7 @@ FORBIDDEN = (
     "feedparser",
     "sqlite_utils",
     "bibtexparser",
+    "pylatexenc",
     "rich",
     "rapidfuzz",
     "pydantic",

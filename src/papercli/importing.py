@@ -16,6 +16,7 @@ import sqlite3
 import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
+from functools import cache
 from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -330,11 +331,7 @@ def import_bibtex(
         with base.transaction(conn, keep=not dry_run), merge.ScratchQueue() as added:
             batch = changes.begin(conn, "import", library.clock())
             for entry in _bibtex_entries(opener):
-                fields = {
-                    key: _plain(str(f.value))
-                    for f in entry.fields
-                    if (key := f.key.lower()) in _USED
-                }
+                fields = _used_fields(entry)
                 arxiv_id = _arxiv_id_of(fields)
                 found = (
                     (lookups.ids_by_arxiv_id(conn, arxiv_id.id) if arxiv_id else [])
@@ -393,6 +390,67 @@ _USED = frozenset({"eprint", "doi", "url", "title", "author", "year", "month"})
 """The fields an entry is matched or added by (an abstract is not read as text)."""
 
 
+def _used_fields(entry: Any) -> dict[str, str]:
+    """An entry's ``_USED`` fields as text. A title or author list with LaTeX in it
+    (``M{\\"u}ller``, ``\\textasciitilde{}``, as papercli's own export writes ``~``) is
+    read by pylatexenc; the rest only lose their braces and escapes (in a URL or DOI,
+    ``%`` is no LaTeX comment)."""
+    fields = {}
+    for item in entry.fields:
+        key = item.key.lower()
+        if key in _USED:
+            value = str(item.value)
+            latex = key in ("title", "author") and "\\" in value
+            fields[key] = _latex_text(value) if latex else _plain(value)
+    return fields
+
+
+def _latex_text(value: str) -> str:
+    """LaTeX as text, on one line; math stays as written (``$k$-NN``). What pylatexenc
+    cannot read only loses its braces and escapes: it fails in more ways than its own
+    errors (``\\author`` with no argument raises AttributeError), as bibtexparser's
+    middleware knows, catching them all."""
+    try:
+        with _silenced("pylatexenc"):  # its warnings would land beside papercli's report
+            return " ".join(_latex_decoder().latex_to_text(value).split())
+    except Exception:  # pylatexenc fails in more ways than its own errors (see above)
+        return _plain(value)
+
+
+@contextmanager
+def _silenced(library: str) -> Iterator[None]:
+    """A library's log lines kept off the terminal meanwhile (papercli reports itself)."""
+    import logging
+
+    logger = logging.getLogger(library)
+    level, logger.level = logger.level, logging.CRITICAL + 1
+    try:
+        yield
+    finally:
+        logger.level = level
+
+
+@cache
+def _latex_decoder() -> Any:
+    """pylatexenc's decoder as bibtexparser's LatexDecodingMiddleware builds it, knowing
+    also the braces papercli's export writes as ``\\textbraceleft{}``. Built once (35 ms),
+    and only for a file with LaTeX in it."""
+    from pylatexenc.latex2text import (
+        LatexNodes2Text,
+        MacroTextSpec,
+        get_default_latex_context_db,
+    )
+
+    context = get_default_latex_context_db()
+    macros = [
+        MacroTextSpec("url", simplify_repl="%s"),
+        MacroTextSpec("textbraceleft", "{"),
+        MacroTextSpec("textbraceright", "}"),
+    ]
+    context.add_context_category("papercli", prepend=True, macros=macros)
+    return LatexNodes2Text(latex_context=context, math_mode="verbatim")
+
+
 def _by_hand(fields: dict[str, str]) -> PaperByHand:
     """A BibTeX entry as a paper typed in by hand: persons split on ``and``."""
     authors = [name.strip() for name in re.split(r"\s+and\s+", fields["author"]) if name.strip()]
@@ -439,46 +497,45 @@ def _bibtex_entries(opener: Opener) -> Iterator[Any]:
     land on the user's terminal beside papercli's own message, so its logger is silenced
     meanwhile.
     """
-    import logging
     import pickle
 
     from bibtexparser.entrypoint import parse_string
     from bibtexparser.library import Library
     from bibtexparser.model import DuplicateBlockKeyBlock
 
-    logger = logging.getLogger("bibtexparser")
-    level, logger.level = logger.level, logging.CRITICAL + 1
     problems: list[tuple[int, str]] = []  # (line, what is wrong there)
-    try:
-        with merge.ScratchSet() as keys, merge.ScratchMap() as strings, opener() as file:
-            for before, text in _pieces(file):
-                given = [pickle.loads(s) for s in _strings_named(text, strings)]
-                library_ = Library(given)
-                parse_string(text, library=library_)
-                # The piece's own @strings, by key in lower case (BibTeX's rule).
-                seeded = set(map(id, given))
-                defined = [s for s in library_.strings if id(s) not in seeded]
-                strings.put({s.key.lower(): pickle.dumps(s) for s in defined})
-                for block in library_.failed_blocks:
-                    what = (
-                        f"duplicate citation key {block.key!r}"
-                        if isinstance(block, DuplicateBlockKeyBlock)
-                        else "malformed BibTeX entry"
-                    )
-                    problems.append((before + (block.start_line or 0) + 1, what))
-                entries = library_.entries
-                repeated = set(keys.add([entry.key for entry in entries]))
-                values = {k.lower(): str(v.value) for k, v in library_.strings_dict.items()}
-                for entry in entries:
-                    if entry.key in repeated:
-                        line = before + (entry.start_line or 0) + 1
-                        problems.append((line, f"duplicate citation key {entry.key!r}"))
-                    for field in entry.fields:
-                        if field.enclosing == "no-enclosing" and "#" in str(field.value):
-                            field.value = _joined(str(field.value), values)
-                yield from entries
-    finally:
-        logger.level = level
+    with (
+        _silenced("bibtexparser"),
+        merge.ScratchSet() as keys,
+        merge.ScratchMap() as strings,
+        opener() as file,
+    ):
+        for before, text in _pieces(file):
+            given = [pickle.loads(s) for s in _strings_named(text, strings)]
+            library_ = Library(given)
+            parse_string(text, library=library_)
+            # The piece's own @strings, by key in lower case (BibTeX's rule).
+            seeded = set(map(id, given))
+            defined = [s for s in library_.strings if id(s) not in seeded]
+            strings.put({s.key.lower(): pickle.dumps(s) for s in defined})
+            for block in library_.failed_blocks:
+                what = (
+                    f"duplicate citation key {block.key!r}"
+                    if isinstance(block, DuplicateBlockKeyBlock)
+                    else "malformed BibTeX entry"
+                )
+                problems.append((before + (block.start_line or 0) + 1, what))
+            entries = library_.entries
+            repeated = set(keys.add([entry.key for entry in entries]))
+            values = {k.lower(): str(v.value) for k, v in library_.strings_dict.items()}
+            for entry in entries:
+                if entry.key in repeated:
+                    line = before + (entry.start_line or 0) + 1
+                    problems.append((line, f"duplicate citation key {entry.key!r}"))
+                for field in entry.fields:
+                    if field.enclosing == "no-enclosing" and "#" in str(field.value):
+                        field.value = _joined(str(field.value), values)
+            yield from entries
     if problems:
         problems.sort()  # a piece's broken blocks come before its repeated keys
         shown = "; ".join(f"line {line}: {what}" for line, what in problems[:5]) + (
