@@ -331,13 +331,16 @@ def import_bibtex(
         with base.transaction(conn, keep=not dry_run), merge.ScratchQueue() as added:
             batch = changes.begin(conn, "import", library.clock())
             for entry in _bibtex_entries(opener):
-                fields = _used_fields(entry)
+                fields = _used_fields(entry, read_latex=False)
                 arxiv_id = _arxiv_id_of(fields)
-                found = (
-                    (lookups.ids_by_arxiv_id(conn, arxiv_id.id) if arxiv_id else [])
-                    or (lookups.ids_by_doi(conn, fields["doi"]) if fields.get("doi") else [])
-                    or (lookups.ids_by_title(conn, fields["title"]) if fields.get("title") else [])
+                found = (lookups.ids_by_arxiv_id(conn, arxiv_id.id) if arxiv_id else []) or (
+                    lookups.ids_by_doi(conn, fields["doi"]) if fields.get("doi") else []
                 )
+                if not found:  # the title and authors as text, to match or add by
+                    fields = _used_fields(entry, read_latex=True)
+                    found = (
+                        lookups.ids_by_title(conn, fields["title"]) if fields.get("title") else []
+                    )
                 if found:
                     _matched(found[0], matched, report, queue=queue)
                 elif arxiv_id:
@@ -390,17 +393,20 @@ _USED = frozenset({"eprint", "doi", "url", "title", "author", "year", "month"})
 """The fields an entry is matched or added by (an abstract is not read as text)."""
 
 
-def _used_fields(entry: Any) -> dict[str, str]:
-    """An entry's ``_USED`` fields as text. A title or author list with LaTeX in it
-    (``M{\\"u}ller``, ``\\textasciitilde{}``, as papercli's own export writes ``~``) is
-    read by pylatexenc; the rest only lose their braces and escapes (in a URL or DOI,
-    ``%`` is no LaTeX comment)."""
+def _used_fields(entry: Any, *, read_latex: bool) -> dict[str, str]:
+    """An entry's ``_USED`` fields as text. With ``read_latex``, a title or author list
+    with LaTeX in it (``M{\\"u}ller``, or ``\\textasciitilde{}`` as papercli's own export
+    writes ``~``) is read by pylatexenc, half a millisecond a value: only for entries no
+    id matches. The rest only lose their braces and escapes (in a URL or DOI, ``%`` is no
+    LaTeX comment)."""
     fields = {}
     for item in entry.fields:
         key = item.key.lower()
         if key in _USED:
             value = str(item.value)
-            latex = key in ("title", "author") and "\\" in value
+            latex = (
+                read_latex and key in ("title", "author") and "\\" in _LATEX_ESCAPE.sub("", value)
+            )
             fields[key] = _latex_text(value) if latex else _plain(value)
     return fields
 
