@@ -292,3 +292,30 @@ def test_bibtex_export_of_a_paper_typed_in_imports_back_as_it_was(run, tmp_path)
     assert json.loads(shown.stdout)["url"] == "https://example.org/a%20b"
     again = run("--db", fresh, "import", str(exported))
     assert again.stderr.endswith("added 0, already there 78, not found 0, failed 0, skipped 0\n")
+
+
+def test_bibtex_entry_typed_in_keeps_a_venue_papercli_knows(run, tmp_path):
+    """A journal or proceedings papercli knows (by the name its export writes, or the
+    short name) becomes the paper's venue, so its citation stays an article or a
+    conference paper; one it does not know is not kept."""
+    bib = tmp_path / "doi.bib"
+    bib.write_text(
+        "@article{lecun, title = {Deep learning}, journal = {nature}, year = {2015},\n"
+        "  author = {LeCun, Yann and Bengio, Yoshua}, doi = {10.1038/nature14539}}\n"
+        "@inproceedings{roe, title = {Some Conference Paper}, author = {Roe, Rita}, year = 2023,\n"
+        "  booktitle = {Advances in Neural Information Processing Systems}}\n"
+        "@inproceedings{doe, title = {A Workshop Paper}, author = {Doe, Dan}, year = 2022,\n"
+        "  booktitle = {Proceedings of Some Workshop}}\n",
+        encoding="utf-8",
+    )
+    assert run("import", str(bib)).exit_code == 0
+    venues = {
+        paper["title"]: paper["venue"]
+        for paper in json.loads(run("list", "--since", "2015", "--format", "json").stdout)
+    }
+    assert venues["Deep learning"] == "Nature 2015"
+    assert venues["Some Conference Paper"] == "NeurIPS 2023"
+    assert venues["A Workshop Paper"] == ""
+    exported = run("export", "--search", "some conference paper", "--format", "bibtex").stdout
+    assert exported.startswith("@inproceedings{roe2023some,")
+    assert "booktitle = {Advances in Neural Information Processing Systems}" in exported

@@ -25,7 +25,7 @@ from papercli.arxiv_ids import ArxivId, parse_arxiv_id
 from papercli.errors import InvalidValueError, PapercliError
 from papercli.fetching import PaperByHand, insert_by_hand
 from papercli.import_schema import read_ids, read_papers
-from papercli.models import ArxivRecord, Paper, ReadStatus
+from papercli.models import VENUES, ArxivRecord, Paper, ReadStatus
 from papercli.records import datarecord, field, replace
 from papercli.store import arxiv_meta, base, changes, library, lookups, merge, papers, search
 
@@ -389,8 +389,12 @@ def _queue_matched(
         changes.finish(conn, batch, f"queued {queued.named(5)}")
 
 
-_USED = frozenset({"eprint", "doi", "url", "title", "author", "year", "month"})
+_USED = frozenset(
+    {"eprint", "doi", "url", "title", "author", "year", "month", "journal", "booktitle"}
+)
 """The fields an entry is matched or added by (an abstract is not read as text)."""
+_TEXT = ("title", "author", "journal", "booktitle")
+"""The fields LaTeX may style (not a URL or DOI, where ``%`` is no comment)."""
 
 
 def _used_fields(entry: Any, *, read_latex: bool) -> dict[str, str]:
@@ -404,9 +408,7 @@ def _used_fields(entry: Any, *, read_latex: bool) -> dict[str, str]:
         key = item.key.lower()
         if key in _USED:
             value = str(item.value)
-            latex = (
-                read_latex and key in ("title", "author") and "\\" in _LATEX_ESCAPE.sub("", value)
-            )
+            latex = read_latex and key in _TEXT and "\\" in _LATEX_ESCAPE.sub("", value)
             fields[key] = _latex_text(value) if latex else _plain(value)
     return fields
 
@@ -462,7 +464,22 @@ def _by_hand(fields: dict[str, str]) -> PaperByHand:
     authors = [name.strip() for name in re.split(r"\s+and\s+", fields["author"]) if name.strip()]
     month = _MONTHS.get(fields.get("month", "")[:3].lower())
     date = f"{fields['year']}-{month:02d}" if month else fields["year"]
-    return PaperByHand(fields["title"], authors, date, fields.get("url"), doi=fields.get("doi"))
+    container = fields.get("journal") or fields.get("booktitle") or ""
+    series = _SERIES.get(container.casefold())
+    return PaperByHand(
+        fields["title"],
+        authors,
+        date,
+        fields.get("url"),
+        venue=f"{series} {fields['year']}" if series else "",  # other venues are not kept
+        doi=fields.get("doi"),
+    )
+
+
+_SERIES = {name.casefold(): series for series, (_, name) in VENUES.items()} | {
+    series.casefold(): series for series in VENUES
+}
+"""A known venue by the name papercli's export writes for it (or its short name)."""
 
 
 _MONTHS = {
