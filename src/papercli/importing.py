@@ -461,7 +461,8 @@ def _latex_decoder() -> Any:
 
 def _by_hand(fields: dict[str, str]) -> PaperByHand:
     """A BibTeX entry as a paper typed in by hand: persons split on ``and``."""
-    authors = [name.strip() for name in re.split(r"\s+and\s+", fields["author"]) if name.strip()]
+    names = re.split(r"\s+and\s+", fields["author"])
+    authors = [_reading_order(name.strip()) for name in names if name.strip()]
     month = _MONTHS.get(fields.get("month", "")[:3].lower())
     date = f"{fields['year']}-{month:02d}" if month else fields["year"]
     container = fields.get("journal") or fields.get("booktitle") or ""
@@ -474,6 +475,21 @@ def _by_hand(fields: dict[str, str]) -> PaperByHand:
         venue=f"{series} {fields['year']}" if series else "",  # other venues are not kept
         doi=fields.get("doi"),
     )
+
+
+def _reading_order(name: str) -> str:
+    """``LeCun, Yann`` as ``Yann LeCun``, the way ``show`` lists names (a comma there would
+    run into the next one), when BibTeX's rules read the family name back the same from
+    it; else as written (``De Freitas, Daniel``, ``Logan, IV, Robert L.``)."""
+    from papercli.export import person
+
+    if "," not in name:
+        return name
+    split = person(name)
+    given_first = " ".join(part for part in (split.given, split.family) if part)
+    if split.suffix or person(given_first).family != split.family:
+        return name
+    return given_first
 
 
 _SERIES = {name.casefold(): series for series, (_, name) in VENUES.items()} | {
