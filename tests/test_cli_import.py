@@ -322,3 +322,31 @@ def test_bibtex_entry_typed_in_keeps_a_venue_papercli_knows(run, tmp_path):
     exported = run("export", "--search", "some conference paper", "--format", "bibtex").stdout
     assert exported.startswith("@inproceedings{roe2023some,")
     assert "booktitle = {Advances in Neural Information Processing Systems}" in exported
+
+
+def test_bibtex_entry_typed_in_with_odd_links_and_months_is_still_added(run, tmp_path):
+    """A DOI written as a link or with ``doi:`` is the DOI (and matches); a URL that is not
+    http(s), or a DOI that is none, is left out with a warning instead of refusing the
+    file; an empty one is absent; a month may be a number."""
+    bib = tmp_path / "odd.bib"
+    bib.write_text(
+        "@article{a, title = {First Odd Paper}, author = {Roe, Rita}, year = 2020, month = {5},\n"
+        "  doi = {https://doi.org/10.5555/odd.1}, url = {www.example.org/a}}\n"
+        "@article{b, title = {Second Odd Paper}, author = {Roe, Rita}, year = 2021, month = 13,\n"
+        "  doi = {see the journal}, url = {}}\n",
+        encoding="utf-8",
+    )
+    result = run("import", str(bib))
+    assert result.exit_code == 0, result.output
+    assert "warning: a: left out url 'www.example.org/a', not an http(s) address" in result.stderr
+    assert "warning: b: left out doi 'see the journal', not a DOI (10.NNNN/...)" in result.stderr
+    listed = json.loads(run("list", "--since", "2020", "--format", "json").stdout)
+    by_title = {paper["title"]: paper for paper in listed}
+    first = json.loads(run("show", by_title["First Odd Paper"]["id"], "--format", "json").stdout)
+    assert (first["doi"], first["date"], first["url"]) == ("10.5555/odd.1", "2020-05", None)
+    assert by_title["Second Odd Paper"]["date"] == "2021"
+    again = tmp_path / "again.bib"
+    again.write_text("@misc{c, title = {Renamed}, doi = {DOI: 10.5555/odd.1}}\n", encoding="utf-8")
+    assert run("import", str(again)).stderr.endswith(
+        "added 0, already there 1, not found 0, failed 0, skipped 0\n"
+    )

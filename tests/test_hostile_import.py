@@ -666,6 +666,49 @@ def test_any_mutated_record_imports_whole_or_not_at_all(
         assert _everything(run) == before
 
 
+_BIBTEX_TOKENS = [*'{}"#,=@\\ %&_~$', "\n", "a", "Müller", "LeCun, Yann", " and ", "jan"]
+_BIBTEX_TOKENS += ['\\"u', "\\author", "\\textbraceleft{}", "lora", "NeurIPS", "Nature", "2015"]
+_BIBTEX_TOKENS += ["10.1/x", "http://x"]
+_BIBTEX_TEXT = st.lists(st.sampled_from(_BIBTEX_TOKENS), max_size=12).map("".join)
+
+
+@settings(
+    max_examples=80,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    values=st.fixed_dictionaries(
+        {"title": _BIBTEX_TEXT, "author": _BIBTEX_TEXT, "year": st.just("2015") | _BIBTEX_TEXT},
+        optional={k: _BIBTEX_TEXT for k in ("month", "journal", "booktitle", "doi", "url")},
+    ),
+    joined=st.booleans(),
+)
+def test_any_bibtex_entry_typed_in_imports_whole_or_not_at_all(
+    run: Run, tmp_path: Path, values: dict[str, str], joined: bool
+) -> None:
+    """An entry with any text in the fields papercli reads (braces, quotes, ``#``, LaTeX,
+    names, venues) is added, skipped or refused, with a documented exit and no traceback;
+    refused, it leaves the database as it was."""
+    fields = ",\n".join(
+        f"  {key} = {value}" if joined else f"  {key} = {{{value}}}"
+        for key, value in values.items()
+    )
+    path = tmp_path / "typed.bib"
+    path.write_text(f'@string{{lora = "LoRA"}}\n@misc{{typed,\n{fields}\n}}\n', encoding="utf-8")
+    before = _everything(run)
+    result = run("import", str(path))
+    assert result.exit_code in EXIT_CODES, result.output
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    if result.exit_code == 1:
+        assert result.stderr.startswith("error: ")
+        assert _everything(run) == before
+    else:
+        for args in (["list"], ["export", "--format", "bibtex"], ["export", "--format", "ris"]):
+            assert run(*args).exit_code == 0, args
+
+
 _PLAIN_PART = st.text(st.characters(blacklist_characters='{}"#\\', codec="utf-8"), max_size=8)
 
 

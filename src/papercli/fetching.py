@@ -384,7 +384,7 @@ def insert_by_hand(
         raise InvalidValueError(
             f"--venue {given.venue!r}: give '<series> <year>' with one of {known}"
         )
-    if given.doi is not None and not _DOI.fullmatch(given.doi):
+    if given.doi is not None and not is_doi(given.doi):
         raise InvalidValueError(f"--doi {given.doi!r} is not a DOI (10.NNNN/...)")
     names = [" ".join(a.split()) for a in given.authors if a.strip()]
     if not names or any(not n.isprintable() for n in names):
@@ -413,6 +413,11 @@ def insert_by_hand(
 
 _BY_HAND_DATE = re.compile(r"([0-9]{4})(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?")
 _DOI = re.compile(r"10\.[0-9]{4,9}/\S+")
+
+
+def is_doi(text: str) -> bool:
+    """``10.NNNN/...``: a DOI as it is stored and cited (no ``https://doi.org/``)."""
+    return _DOI.fullmatch(text) is not None
 
 
 def _free_slug(conn: sqlite3.Connection, short_name: str, year: int) -> str:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from papercli.arxiv_ids import ArxivId, parse_arxiv_id
 from papercli.errors import InvalidValueError, PapercliError
-from papercli.fetching import PaperByHand, insert_by_hand
+from papercli.fetching import PaperByHand, insert_by_hand, is_doi
 from papercli.import_schema import read_ids, read_papers
 from papercli.models import VENUES, ArxivRecord, Paper, ReadStatus
 from papercli.records import datarecord, field, replace
@@ -346,7 +346,8 @@ def import_bibtex(
                 elif arxiv_id:
                     to_add.append(arxiv_id.id)
                 elif all(fields.get(k) for k in ("title", "author", "year")):
-                    paper_id = _add_by_hand(conn, entry.key, _by_hand(fields), batch)
+                    given = _by_hand(entry.key, fields, report.warnings)
+                    paper_id = _add_by_hand(conn, entry.key, given, batch)
                     report.added.append(paper_id)
                     if queue:
                         added.add(paper_id, report.added.count)
@@ -410,7 +411,12 @@ def _used_fields(entry: Any, *, read_latex: bool) -> dict[str, str]:
             value = str(item.value)
             latex = read_latex and key in _TEXT and "\\" in _LATEX_ESCAPE.sub("", value)
             fields[key] = _latex_text(value) if latex else _plain(value)
+    if "doi" in fields:  # as a link or with a label: the DOI it names, to match and keep
+        fields["doi"] = _DOI_PREFIX.sub("", fields["doi"])
     return fields
+
+
+_DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
 
 
 def _latex_text(value: str) -> str:
@@ -459,22 +465,38 @@ def _latex_decoder() -> Any:
     return LatexNodes2Text(latex_context=context, math_mode="verbatim")
 
 
-def _by_hand(fields: dict[str, str]) -> PaperByHand:
-    """A BibTeX entry as a paper typed in by hand: persons split on ``and``."""
+def _by_hand(key: str, fields: dict[str, str], warnings: Tally) -> PaperByHand:
+    """A BibTeX entry as a paper typed in by hand: persons split on ``and``; a URL that is
+    not http(s) or a DOI that is none is left out, with a warning, rather than refusing
+    the whole file for it (an empty one is simply absent)."""
     names = re.split(r"\s+and\s+", fields["author"])
     authors = [_reading_order(name.strip()) for name in names if name.strip()]
-    month = _MONTHS.get(fields.get("month", "")[:3].lower())
+    month = _month(fields.get("month", ""))
     date = f"{fields['year']}-{month:02d}" if month else fields["year"]
     container = fields.get("journal") or fields.get("booktitle") or ""
     series = _SERIES.get(container.casefold())
+    url, doi = fields.get("url") or None, fields.get("doi") or None
+    if url and not url.startswith(("https://", "http://")):
+        warnings.append(f"{key}: left out url {url!r}, not an http(s) address")
+        url = None
+    if doi and not is_doi(doi):
+        warnings.append(f"{key}: left out doi {doi!r}, not a DOI (10.NNNN/...)")
+        doi = None
     return PaperByHand(
         fields["title"],
         authors,
         date,
-        fields.get("url"),
+        url,
         venue=f"{series} {fields['year']}" if series else "",  # other venues are not kept
-        doi=fields.get("doi"),
+        doi=doi,
     )
+
+
+def _month(text: str) -> int | None:
+    """``jan``, ``January``, ``1`` or ``01`` as 1; None for anything else."""
+    if text.isdigit():
+        return int(text) if 1 <= int(text) <= 12 else None
+    return _MONTHS.get(text[:3].lower())
 
 
 def _reading_order(name: str) -> str:
