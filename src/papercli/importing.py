@@ -427,7 +427,7 @@ def _latex_text(value: str) -> str:
     try:
         with _silenced("pylatexenc"):  # its warnings would land beside papercli's report
             return " ".join(_latex_decoder().latex_to_text(value).split())
-    except Exception:  # pylatexenc fails in more ways than its own errors (see above)
+    except Exception:  # any of them: see above
         return _plain(value)
 
 
