@@ -305,17 +305,21 @@ def test_bibtex_entry_typed_in_keeps_a_venue_papercli_knows(run, tmp_path):
         "@inproceedings{roe, title = {Some Conference Paper}, author = {Roe, Rita}, year = 2023,\n"
         "  booktitle = {Advances in Neural Information Processing Systems}}\n"
         "@inproceedings{doe, title = {A Workshop Paper}, author = {Doe, Dan}, year = 2022,\n"
-        "  booktitle = {Proceedings of Some Workshop}}\n",
+        "  booktitle = {Proceedings of Some Workshop}}\n"
+        "@article{biblatex, title = {Dated the biblatex Way}, author = {Poe, Paul},\n"
+        "  date = {2019-05-28}, journaltitle = {Journal of Machine Learning Research}}\n",
         encoding="utf-8",
     )
     assert run("import", str(bib)).exit_code == 0
-    venues = {
-        paper["title"]: paper["venue"]
-        for paper in json.loads(run("list", "--since", "2015", "--format", "json").stdout)
-    }
+    listed = json.loads(run("list", "--since", "2015", "--format", "json").stdout)
+    venues = {paper["title"]: paper["venue"] for paper in listed}
+    assert {paper["title"]: paper["date"] for paper in listed}["Dated the biblatex Way"] == (
+        "2019-05-28"
+    )
     assert venues["Deep learning"] == "Nature 2015"
     assert venues["Some Conference Paper"] == "NeurIPS 2023"
     assert venues["A Workshop Paper"] == ""
+    assert venues["Dated the biblatex Way"] == "JMLR 2019"
     # Names in reading order where BibTeX's rules read the family name back the same.
     deep = json.loads(run("show", "deep-learning", "--format", "json").stdout)
     assert [a["name"] for a in deep["authors"]] == ["Yann LeCun", "De Freitas, Nando"]

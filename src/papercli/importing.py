@@ -345,7 +345,7 @@ def import_bibtex(
                     _matched(found[0], matched, report, queue=queue)
                 elif arxiv_id:
                     to_add.append(arxiv_id.id)
-                elif all(fields.get(k) for k in ("title", "author", "year")):
+                elif fields.get("title") and fields.get("author") and _date(fields):
                     given = _by_hand(entry.key, fields, report.warnings)
                     paper_id = _add_by_hand(conn, entry.key, given, batch)
                     report.added.append(paper_id)
@@ -391,10 +391,11 @@ def _queue_matched(
 
 
 _USED = frozenset(
-    {"eprint", "doi", "url", "title", "author", "year", "month", "journal", "booktitle"}
+    {"eprint", "doi", "url", "title", "author", "year", "month", "date"}
+    | {"journal", "journaltitle", "booktitle"}  # journaltitle and date: biblatex's
 )
 """The fields an entry is matched or added by (an abstract is not read as text)."""
-_TEXT = ("title", "author", "journal", "booktitle")
+_TEXT = ("title", "author", "journal", "journaltitle", "booktitle")
 """The fields LaTeX may style (not a URL or DOI, where ``%`` is no comment)."""
 
 
@@ -471,10 +472,9 @@ def _by_hand(key: str, fields: dict[str, str], warnings: Tally) -> PaperByHand:
     the whole file for it (an empty one is simply absent)."""
     names = re.split(r"\s+and\s+", fields["author"])
     authors = [_reading_order(name.strip()) for name in names if name.strip()]
-    month = _month(fields.get("month", ""))
-    date = f"{fields['year']}-{month:02d}" if month else fields["year"]
-    container = fields.get("journal") or fields.get("booktitle") or ""
-    series = _SERIES.get(container.casefold())
+    date = _date(fields)
+    container = fields.get("journal") or fields.get("journaltitle") or fields.get("booktitle")
+    series = _SERIES.get((container or "").casefold())
     url, doi = fields.get("url") or None, fields.get("doi") or None
     if url and not url.startswith(("https://", "http://")):
         warnings.append(f"{key}: left out url {url!r}, not an http(s) address")
@@ -487,9 +487,18 @@ def _by_hand(key: str, fields: dict[str, str], warnings: Tally) -> PaperByHand:
         authors,
         date,
         url,
-        venue=f"{series} {fields['year']}" if series else "",  # other venues are not kept
+        venue=f"{series} {date[:4]}" if series else "",  # other venues are not kept
         doi=doi,
     )
+
+
+def _date(fields: dict[str, str]) -> str:
+    """The year with its month (``2015-05``) from ``year`` and ``month``, else biblatex's
+    ``date`` (``2015-05-28``, or the start of a range); "" when the entry has neither."""
+    if fields.get("year"):
+        month = _month(fields.get("month", ""))
+        return f"{fields['year']}-{month:02d}" if month else fields["year"]
+    return fields.get("date", "").partition("/")[0]
 
 
 def _month(text: str) -> int | None:
