@@ -320,9 +320,11 @@ def test_bibtex_entry_typed_in_keeps_a_venue_papercli_knows(run, tmp_path):
     assert venues["Some Conference Paper"] == "NeurIPS 2023"
     assert venues["A Workshop Paper"] == ""
     assert venues["Dated the biblatex Way"] == "JMLR 2019"
-    # Names in reading order where BibTeX's rules read the family name back the same.
+    # Names shown in reading order, split as BibTeX splits them (cited as they came).
     deep = json.loads(run("show", "deep-learning", "--format", "json").stdout)
-    assert [a["name"] for a in deep["authors"]] == ["Yann LeCun", "De Freitas, Nando"]
+    assert [a["name"] for a in deep["authors"]] == ["Yann LeCun", "Nando De Freitas"]
+    cited = run("export", "--search", "deep learning", "--year", "2015", "--format", "bibtex")
+    assert "author = {LeCun, Yann and De Freitas, Nando}" in cited.stdout
     exported = run("export", "--search", "some conference paper", "--format", "bibtex").stdout
     assert exported.startswith("@inproceedings{roe2023some,")
     assert "booktitle = {Advances in Neural Information Processing Systems}" in exported

@@ -336,7 +336,7 @@ class PaperByHand:
     """What a user types for a paper that is not on arXiv."""
 
     title: str
-    authors: list[str]
+    authors: Sequence[str | Author]  # "Given Family", or already split (a BibTeX name)
     date: str  # YYYY, YYYY-MM or YYYY-MM-DD
     url: str | None = None
     venue: str = ""
@@ -386,8 +386,12 @@ def insert_by_hand(
         )
     if given.doi is not None and not is_doi(given.doi):
         raise InvalidValueError(f"--doi {given.doi!r} is not a DOI (10.NNNN/...)")
-    names = [" ".join(a.split()) for a in given.authors if a.strip()]
-    if not names or any(not n.isprintable() for n in names):
+    people = [
+        a if isinstance(a, Author) else person(" ".join(a.split()))
+        for a in given.authors
+        if (a.name if isinstance(a, Author) else a).strip()
+    ]
+    if not people or any(not a.name.isprintable() for a in people):
         raise InvalidValueError('give each author with --author "Given Family" (at least one)')
     if slug is not None:
         _check_slug(conn, slug)
@@ -403,7 +407,7 @@ def insert_by_hand(
         url=given.url,
         topics=topic_names,
         origin="user",
-        authors=[person(name) for name in names],
+        authors=people,
         venue=given.venue,
         doi=given.doi,
     )

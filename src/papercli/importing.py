@@ -25,7 +25,7 @@ from papercli.arxiv_ids import ArxivId, parse_arxiv_id
 from papercli.errors import InvalidValueError, PapercliError
 from papercli.fetching import PaperByHand, insert_by_hand, is_doi
 from papercli.import_schema import read_ids, read_papers
-from papercli.models import VENUES, ArxivRecord, Paper, ReadStatus
+from papercli.models import VENUES, ArxivRecord, Author, Paper, ReadStatus
 from papercli.records import datarecord, field, replace
 from papercli.store import arxiv_meta, base, changes, library, lookups, merge, papers, search
 
@@ -471,7 +471,7 @@ def _by_hand(key: str, fields: dict[str, str], warnings: Tally) -> PaperByHand:
     not http(s) or a DOI that is none is left out, with a warning, rather than refusing
     the whole file for it (an empty one is simply absent)."""
     names = re.split(r"\s+and\s+", fields["author"])
-    authors = [_reading_order(name.strip()) for name in names if name.strip()]
+    authors = [_person(name) for name in names if name.strip()]
     date = _date(fields)
     container = fields.get("journal") or fields.get("journaltitle") or fields.get("booktitle")
     series = _SERIES.get((container or "").casefold())
@@ -508,19 +508,15 @@ def _month(text: str) -> int | None:
     return _MONTHS.get(text[:3].lower())
 
 
-def _reading_order(name: str) -> str:
-    """``LeCun, Yann`` as ``Yann LeCun``, the way ``show`` lists names (a comma there would
-    run into the next one), when BibTeX's rules read the family name back the same from
-    it; else as written (``De Freitas, Daniel``, ``Logan, IV, Robert L.``)."""
+def _person(name: str) -> Author:
+    """A BibTeX name split by BibTeX's rules (``De Freitas, Nando``: family ``De
+    Freitas``), shown in reading order (``Nando De Freitas``: ``show`` lists names with
+    commas between them, which ``Family, Given`` would run into)."""
     from papercli.export import person
 
-    if "," not in name:
-        return name
     split = person(name)
-    given_first = " ".join(part for part in (split.given, split.family) if part)
-    if split.suffix or person(given_first).family != split.family:
-        return name
-    return given_first
+    parts = (split.given, split.family, split.suffix)
+    return replace(split, name=" ".join(part for part in parts if part) or split.name)
 
 
 _SERIES = {name.casefold(): series for series, (_, name) in VENUES.items()} | {
