@@ -48,6 +48,24 @@ def test_papers_table_fits_the_terminal(width):
     assert ("Dettmers et al." in text) == (width >= 70)
 
 
+@pytest.mark.parametrize(
+    ("width", "beside"), [(80, []), (100, ["authors"]), (120, ["organizations", "authors"])]
+)
+def test_a_title_keeps_its_room_beside_long_ids(width, beside):
+    """Long ids leave the title too little: the columns beside it go first (topics, then
+    organizations, then authors), and the title keeps at least TITLE_ROOM columns."""
+    papers = [_paper(1), _paper(2)]
+    papers[0].id = "a-rather-long-paper-id-2024"
+    text = _text(render.papers_table(papers, width), width)
+    lines = text.splitlines()
+    assert max(len(line) for line in lines) <= width
+    header = lines[1]
+    assert [name for name in ("topics", "organizations", "authors") if name in header] == beside
+    title_cell = next(line for line in lines if "a-rather-long-paper-id-2024" in line)
+    assert "A Rather Long Title About" in title_cell  # 25 columns of title on its line
+    assert "id" in header and "title" in header and "status" in header
+
+
 def test_plain_table_aligns_columns():
     text = textlayout.plain_table(["id", "title"], [["a", "First"], ["longer-id", "Second"]])
     assert text.splitlines() == ["id         title", "a          First", "longer-id  Second"]

@@ -84,36 +84,62 @@ def paper_columns(width: int) -> list[str]:
 
 
 def papers_table(papers: Sequence[Paper], width: int = 160) -> RenderableType:
-    """The listing as a table that fits ``width`` columns."""
+    """The listing as a table that fits ``width`` columns, the title given room first."""
     from rich.table import Table
 
-    columns = paper_columns(width)
-    rows = []
+    every = paper_columns(width)
+    cells: dict[str, list[Text]] = {name: [] for name in every}
     for paper in papers:
-        cells = dict(zip(PAPER_COLUMNS, paper_row(paper), strict=True))
-        # Text, not markup: titles may contain brackets.
-        rows.append(
-            [
-                _text(cells[name], STATUS_STYLE[paper.status] if name == "status" else None)
-                for name in columns
-            ]
-        )
+        for name, value in zip(PAPER_COLUMNS, paper_row(paper), strict=True):
+            if name in cells:
+                # Text, not markup: titles may contain brackets.
+                cells[name].append(
+                    _text(value, STATUS_STYLE[paper.status] if name == "status" else None)
+                )
+    widths = _column_widths(cells, width)
+    columns = list(widths or every)
     table = Table(header_style="bold", pad_edge=False)
-    for index, name in enumerate(columns):
-        unwrapped = name in _UNWRAPPED
+    for name in columns:
         table.add_column(
             name,
             style={"id": "cyan", "short name": "bold", "topics": "magenta"}.get(name),
-            no_wrap=unwrapped,
+            no_wrap=name in _UNWRAPPED,
             justify=_justify(name),
             overflow="fold",
             max_width=_side_width(name, width),
-            # Its longest value: Rich then need not measure every cell (a tenth of the layout).
-            width=max([len(name)] + [row[index].cell_len for row in rows]) if unwrapped else None,
+            # Given, Rich need not measure every cell, twice when the table must shrink.
+            width=widths[name] if widths else None,
         )
-    for row in rows:
+    for row in zip(*(cells[name] for name in columns), strict=True):
         table.add_row(*row)
     return table
+
+
+TITLE_ROOM = 30
+"""The columns a title keeps at least: the columns beside it are left out for it, in
+``_NEEDED_WIDTH``'s order, before a title wraps narrower."""
+
+
+def _column_widths(cells: dict[str, list[Text]], width: int) -> dict[str, int] | None:
+    """Each column's width, in the order shown: its longest value, at most its share
+    (``_side_width``) beside the title, and the rest for the title, once the columns
+    beside it that leave it less than ``TITLE_ROOM`` are left out. None when even then it
+    has less (a very narrow terminal): Rich shares the width out then."""
+    longest = {
+        name: max([len(name)] + [text.cell_len for text in texts]) for name, texts in cells.items()
+    }
+    wanted = {name: min(most, _side_width(name, width) or most) for name, most in longest.items()}
+    droppable = [name for name in _NEEDED_WIDTH if name in cells]
+    while True:
+        # Rich's box: a line before each column and after the last; one space each side of
+        # a line (pad_edge=False: none at the edges).
+        chrome = 3 * len(wanted) - 1
+        room = width - chrome - sum(w for name, w in wanted.items() if name != "title")
+        if room >= min(longest["title"], TITLE_ROOM):
+            return {**wanted, "title": min(room, longest["title"])}
+        if not droppable:
+            return None
+        del wanted[droppable.pop(0)]
 
 
 _UNWRAPPED = ("id", "year", "status")  # short values, kept on one line
