@@ -9,7 +9,9 @@ Each command runs alternately with `python -c pass` (the floor) and with its std
 stdout piped. The script prints the median wall time of each, papercli's ratio to the floor,
 the stdlib script's, and papercli's to the stdlib script's: how far papercli is from what
 the same work costs at the least. `list (terminal)` runs on a pseudo-terminal, so it
-measures the Rich table (its stdlib script prints plain columns). Give several --db to
+measures the Rich table (its stdlib script prints plain columns). `list (default db)`
+runs without $PAPERCLI_DB, as a user does: papercli asks platformdirs where its database
+is (on Linux only: $XDG_DATA_HOME leads it to a link to the --db). Give several --db to
 compare database sizes (see bench/make_db.py). Measure an installed wheel: `bash
 bench/wheel_venv.sh` prints the papercli to pass with --papercli.
 """
@@ -23,6 +25,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -33,6 +36,8 @@ COMMANDS = {
     "next": ["next"],
     "mark-read lora": ["mark-read", "lora"],
     "list (terminal)": ["list", "--limit", "50"],
+    # No --db or $PAPERCLI_DB: what a user runs, paying for platformdirs (Linux only).
+    "list (default db)": ["list", "--since", "2021", "--limit", "50"],
 }
 
 
@@ -123,6 +128,7 @@ STDLIB = {
         "next": _NEXT,
         "mark-read lora": _MARK_READ,
         "list (terminal)": _LIST.replace(" WHERE p.year >= 2021", ""),
+        "list (default db)": _LIST,
     }.items()
 }
 
@@ -141,6 +147,19 @@ def run_once(argv: list[str], env: dict[str, str], terminal: bool = False) -> fl
         return elapsed
     subprocess.run(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, check=False)
     return time.perf_counter() - started
+
+
+def _default_location(env: dict[str, str], db: Path, work: Path) -> dict[str, str]:
+    """``env`` without $PAPERCLI_DB, with an $XDG_DATA_HOME in which platformdirs finds
+    papercli's database at its default place: a link to ``db``."""
+    data_home = work / db.stem
+    (data_home / "papercli").mkdir(parents=True, exist_ok=True)
+    link = data_home / "papercli" / "papercli.db"
+    if not link.is_symlink():
+        link.symlink_to(db.resolve())
+    used = {**env, "XDG_DATA_HOME": str(data_home)}
+    del used["PAPERCLI_DB"]
+    return used
 
 
 def _drain(fd: int) -> None:
@@ -167,30 +186,39 @@ def main() -> None:
         f"{'database':<28} {'command':<20} {'floor ms':>9} {'cmd ms':>8} {'ratio':>6}"
         f" {'stdlib ms':>10} {'ratio':>6} {'cmd/stdlib':>11}"
     )
-    for db in databases:
-        # No pager: `list (terminal)` measures the Rich table, not starting less.
-        env = {**os.environ, "PAPERCLI_DB": str(db), "COLUMNS": "120", "PAPERCLI_PAGER": ""}
-        env.pop("NO_COLOR", None)
-        # Create (or migrate) the database, and queue a paper so that `next` has one to show.
-        subprocess.run([args.papercli, "list", "--limit", "1"], env=env, capture_output=True)
-        subprocess.run([args.papercli, "queue", "add", "lora"], env=env, capture_output=True)
-        for label, command in COMMANDS.items():
-            floor, took, stdlib = [], [], []
-            terminal = label.endswith("(terminal)")
-            for _ in range(args.runs):
-                floor.append(run_once(floor_argv, env))
-                took.append(run_once([args.papercli, *command], env, terminal))
-                if command[0] == "mark-read":  # keep each run a real change
-                    subprocess.run([args.papercli, "undo"], env=env, capture_output=True)
-                stdlib.append(run_once([python, "-c", STDLIB[label], str(db)], env, terminal))
-                if command[0] == "mark-read":
-                    subprocess.run([args.papercli, "undo"], env=env, capture_output=True)
-            f, c = statistics.median(floor) * 1000, statistics.median(took) * 1000
-            s = statistics.median(stdlib) * 1000
-            print(
-                f"{db.name:<28} {label:<20} {f:9.1f} {c:8.1f} {c / f:6.1f}"
-                f" {s:10.1f} {s / f:6.1f} {c / s:11.1f}"
-            )
+    work = Path(tempfile.mkdtemp(prefix="papercli-bench-"))
+    try:
+        for db in databases:
+            # No pager: `list (terminal)` measures the Rich table, not starting less.
+            env = {**os.environ, "PAPERCLI_DB": str(db), "COLUMNS": "120", "PAPERCLI_PAGER": ""}
+            env.pop("NO_COLOR", None)
+            # Create (or migrate) the database, and queue a paper so that `next` has one to show.
+            subprocess.run([args.papercli, "list", "--limit", "1"], env=env, capture_output=True)
+            subprocess.run([args.papercli, "queue", "add", "lora"], env=env, capture_output=True)
+            for label, command in COMMANDS.items():
+                floor, took, stdlib = [], [], []
+                terminal = label.endswith("(terminal)")
+                used = env
+                if label.endswith("(default db)"):
+                    if not sys.platform.startswith("linux"):
+                        continue
+                    used = _default_location(env, db, work)
+                for _ in range(args.runs):
+                    floor.append(run_once(floor_argv, env))
+                    took.append(run_once([args.papercli, *command], used, terminal))
+                    if command[0] == "mark-read":  # keep each run a real change
+                        subprocess.run([args.papercli, "undo"], env=env, capture_output=True)
+                    stdlib.append(run_once([python, "-c", STDLIB[label], str(db)], env, terminal))
+                    if command[0] == "mark-read":
+                        subprocess.run([args.papercli, "undo"], env=env, capture_output=True)
+                f, c = statistics.median(floor) * 1000, statistics.median(took) * 1000
+                s = statistics.median(stdlib) * 1000
+                print(
+                    f"{db.name:<28} {label:<20} {f:9.1f} {c:8.1f} {c / f:6.1f}"
+                    f" {s:10.1f} {s / f:6.1f} {c / s:11.1f}"
+                )
+    finally:
+        shutil.rmtree(work)  # the links only
 
 
 if __name__ == "__main__":
