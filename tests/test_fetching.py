@@ -109,6 +109,9 @@ def test_another_papers_title_does_not_match(on_arxiv: str) -> None:
             "Proceedings of Workshop AEW10: Concepts in Information Theory and Communications",
             "Proceedings of Workshop AEW10",
         ),
+        ("Über Müller's Attention & Friends of Friends", "Über Müller's Attention"),
+        ("Models, Data, Compute, Parameters and Tokens", "Models, Data, Compute"),
+        ("Tokens — Tokenizers — and Their Many Discontents", "Tokens — Tokenizers"),
     ],
 )
 def test_short_names_come_from_the_title(title: str, short_name: str) -> None:

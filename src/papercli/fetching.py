@@ -326,9 +326,10 @@ def short_name_for(title: str) -> str:
         if len(" ".join([*words, word])) > _SHORT_NAME_MAX:
             break
         words.append(word)
-    while words and words[-1].casefold() in _STOPWORDS:
+    # Nor does it end on a joining word or a sign ("Attention &", "Models, Data,").
+    while words and (words[-1].casefold() in _STOPWORDS or not any(map(str.isalnum, words[-1]))):
         words.pop()
-    return " ".join(words) or title[:_SHORT_NAME_MAX]
+    return " ".join(words).rstrip(",;") or title[:_SHORT_NAME_MAX]
 
 
 @datarecord(frozen=True)
