@@ -189,6 +189,22 @@ def test_a_listing_too_long_for_rich_is_wrapped_to_the_terminal(
     assert max(map(len, piped)) > columns  # a pipe still gets one line a paper
 
 
+@pytest.mark.parametrize("columns", [80, 100, 120, 160])
+def test_a_long_listing_shows_the_columns_the_rich_table_shows(
+    run, at_terminal, monkeypatch, columns
+):
+    """Past RICH_MAX_ROWS the listing is plain, with the columns Rich would show at that
+    width: those beside the title left out alike to give the title its room."""
+    monkeypatch.setenv("COLUMNS", str(columns))
+    rich_listing = run("--no-pager", "--color", "never", "list").stdout
+    rich_header = next(line for line in rich_listing.splitlines() if "┃" in line)
+    shown_by_rich = [name.strip() for name in rich_header.split("┃") if name.strip()]
+    monkeypatch.setattr(views, "RICH_MAX_ROWS", 10)
+    plain_header = run("--no-pager", "list").stdout.splitlines()[0]
+    assert [name.strip() for name in plain_header.split("  ") if name.strip()] == shown_by_rich
+    assert "title" in shown_by_rich and ("authors" in shown_by_rich) == (columns >= 100)
+
+
 def test_wrapped_titles_break_between_words(run, at_terminal, monkeypatch):
     monkeypatch.setattr(views, "RICH_MAX_ROWS", 1)
     lines = run("--no-pager", "list", "--topic", "peft").stdout.splitlines()

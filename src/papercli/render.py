@@ -8,6 +8,7 @@ cost. Which form, at what width and in what colour is the CLI's choice.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import chain, islice
 
 from papercli import TYPE_CHECKING, textlayout, times
 from papercli.models import Author, Paper, ReadStatus
@@ -96,7 +97,11 @@ def papers_table(papers: Sequence[Paper], width: int = 160) -> RenderableType:
                 cells[name].append(
                     _text(value, STATUS_STYLE[paper.status] if name == "status" else None)
                 )
-    widths = _column_widths(cells, width)
+    longest = {
+        name: max([len(name)] + [text.cell_len for text in texts]) for name, texts in cells.items()
+    }
+    # Rich's box: a line between columns with a space each side, a line at each edge.
+    widths = _fitting(longest, width, gap=3, edges=2)
     columns = list(widths or every)
     table = Table(header_style="bold", pad_edge=False)
     for name in columns:
@@ -120,21 +125,17 @@ TITLE_ROOM = 30
 ``_NEEDED_WIDTH``'s order, before a title wraps narrower."""
 
 
-def _column_widths(cells: dict[str, list[Text]], width: int) -> dict[str, int] | None:
-    """Each column's width, in the order shown: its longest value, at most its share
+def _fitting(longest: dict[str, int], width: int, gap: int, edges: int) -> dict[str, int] | None:
+    """The columns shown, each with its width: its ``longest`` value, at most its share
     (``_side_width``) beside the title, and the rest for the title, once the columns
-    beside it that leave it less than ``TITLE_ROOM`` are left out. None when even then it
-    has less (a very narrow terminal): Rich shares the width out then."""
-    longest = {
-        name: max([len(name)] + [text.cell_len for text in texts]) for name, texts in cells.items()
-    }
+    beside it that leave it less than ``TITLE_ROOM`` are left out (``gap`` columns go
+    between two columns, ``edges`` to the sides). None when even then it has less (a
+    very narrow terminal): the table shares the width out itself then."""
     wanted = {name: min(most, _side_width(name, width) or most) for name, most in longest.items()}
-    droppable = [name for name in _NEEDED_WIDTH if name in cells]
+    droppable = [name for name in _NEEDED_WIDTH if name in wanted]
     while True:
-        # Rich's box: a line before each column and after the last; one space each side of
-        # a line (pad_edge=False: none at the edges).
-        chrome = 3 * len(wanted) - 1
-        room = width - chrome - sum(w for name, w in wanted.items() if name != "title")
+        beside = sum(w for name, w in wanted.items() if name != "title")
+        room = width - edges - gap * (len(wanted) - 1) - beside
         if room >= min(longest["title"], TITLE_ROOM):
             return {**wanted, "title": min(room, longest["title"])}
         if not droppable:
@@ -163,11 +164,19 @@ def paper_lines(papers: Iterable[Paper], width: int | None = None) -> Iterator[s
     ``papers_table`` shows there, wrapped to fit."""
     if width is None:
         return textlayout.plain_table_lines(PAPER_COLUMNS, map(paper_row, papers))
-    columns = paper_columns(width)
+    rows = map(paper_row, papers)
+    first = list(islice(rows, textlayout.ALIGNED_ROWS))  # what the columns are fitted to
+    every = paper_columns(width)
+    longest = {name: len(name) for name in every}
+    for row in first:
+        for name in every:
+            cell = textlayout.printable(row[PAPER_COLUMNS.index(name)])
+            longest[name] = max(longest[name], len(cell))
+    columns = list(_fitting(longest, width, gap=2, edges=0) or every)
     keep = [PAPER_COLUMNS.index(name) for name in columns]
-    rows = ([row[i] for i in keep] for row in map(paper_row, papers))
+    kept = ([row[i] for i in keep] for row in chain(first, rows))
     wrapping = {name: _side_width(name, width) for name in _WRAPPING_PAPER_COLUMNS}
-    return textlayout.plain_table_lines(columns, rows, width, wrapping)
+    return textlayout.plain_table_lines(columns, kept, width, wrapping)
 
 
 _WRAPPING_PAPER_COLUMNS = ("title", "authors", "organizations", "topics")
