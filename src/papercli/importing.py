@@ -331,13 +331,13 @@ def import_bibtex(
         with base.transaction(conn, keep=not dry_run), merge.ScratchQueue() as added:
             batch = changes.begin(conn, "import", library.clock())
             for entry in _bibtex_entries(opener):
-                fields = _used_fields(entry, read_latex=False)
+                fields = _used_fields(entry, _IDS)  # most entries match by these alone
                 arxiv_id = _arxiv_id_of(fields)
                 found = (lookups.ids_by_arxiv_id(conn, arxiv_id.id) if arxiv_id else []) or (
                     lookups.ids_by_doi(conn, fields["doi"]) if fields.get("doi") else []
                 )
                 if not found:  # the title and authors as text, to match or add by
-                    fields = _used_fields(entry, read_latex=True)
+                    fields = _used_fields(entry, _USED, read_latex=True)
                     found = (
                         lookups.ids_by_title(conn, fields["title"]) if fields.get("title") else []
                     )
@@ -395,12 +395,14 @@ _USED = frozenset(
     | {"journal", "journaltitle", "booktitle"}  # journaltitle and date: biblatex's
 )
 """The fields an entry is matched or added by (an abstract is not read as text)."""
+_IDS = frozenset({"eprint", "doi", "url"})
+"""The fields that name an entry's arXiv id or DOI, matched before its title."""
 _TEXT = ("title", "author", "journal", "journaltitle", "booktitle")
 """The fields LaTeX may style (not a URL or DOI, where ``%`` is no comment)."""
 
 
-def _used_fields(entry: Any, *, read_latex: bool) -> dict[str, str]:
-    """An entry's ``_USED`` fields as text. With ``read_latex``, a title or author list
+def _used_fields(entry: Any, used: frozenset[str], *, read_latex: bool = False) -> dict[str, str]:
+    """An entry's ``used`` fields as text. With ``read_latex``, a title or author list
     with LaTeX in it (``M{\\"u}ller``, or ``\\textasciitilde{}`` as papercli's own export
     writes ``~``) is read by pylatexenc, half a millisecond a value: only for entries no
     id matches. The rest only lose their braces and escapes (in a URL or DOI, ``%`` is no
@@ -408,7 +410,7 @@ def _used_fields(entry: Any, *, read_latex: bool) -> dict[str, str]:
     fields = {}
     for item in entry.fields:
         key = item.key.lower()
-        if key in _USED:
+        if key in used:
             value = str(item.value)
             latex = read_latex and key in _TEXT and "\\" in _LATEX_ESCAPE.sub("", value)
             fields[key] = _latex_text(value) if latex else _plain(value)
