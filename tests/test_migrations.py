@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
+
+from typer.testing import Result
 
 from papercli.store import migrations, papers
 from papercli.store.connection import open_database
@@ -143,4 +147,43 @@ def test_schema_4_gains_authors_and_keys_for_every_paper(tmp_path: Path, mini_se
         " WHERE paper_search MATCH 'authors : dao'"
     ).fetchall()
     assert hits == [("mamba",)]
+    conn.close()
+
+
+# What each released migration says, as it shipped (sha256, first 16 hex digits). A
+# database past a migration never runs it again, so a released one must never change:
+# what it should have done goes into a new one (as migration 16 did for 15).
+RELEASED = [
+    "3af877b4b1e3375b", "ecadd0eec2d89630", "09798ba2f435cfde", "a45b21227da41d25",
+    "7d040dd5545a1848", "cde2f37c50f79d98", "94fe9a4958821b8d", "c0d38f6849c27674",
+    "6054c4186fdd3f30", "f6f4d2bd1eaefe5b", "bb077b51c6f30f91", "34e5e4e9d7b0afe8",
+    "3d51d909504685c6", "78b75bc0d4d121d1", "f14c94e077e9308b",
+]  # fmt: skip
+
+
+def test_released_migrations_never_change() -> None:
+    shipped = migrations.MIGRATIONS[: len(RELEASED)]
+    assert [hashlib.sha256(m.encode()).hexdigest()[:16] for m in shipped] == RELEASED
+
+
+def test_a_database_at_schema_15_syncs_and_undoes_after_the_upgrade(
+    run: Callable[..., Result], db_path: Path, tmp_path: Path
+) -> None:
+    """Schema 15 as the last release shipped it had no (paper, time) index of the history,
+    which sync and undo name: the upgrade adds it, and neither fails for want of it."""
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    script = "".join(migrations.MIGRATIONS[:15])
+    conn.executescript(f"BEGIN; {script} PRAGMA user_version = 15; COMMIT;")
+    conn.close()
+    folder = tmp_path / "sync"
+    folder.mkdir()
+    for args in (["mark-read", "lora"], ["sync", str(folder)], ["mark-read", "bert"], ["undo"]):
+        result = run(*args)
+        assert result.exit_code == 0, (args, result.output)
+    assert "undone" in result.stdout
+    conn = sqlite3.connect(db_path)
+    assert migrations.schema_version(conn) == migrations.SCHEMA_VERSION
+    assert conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE name = 'status_history_change'"
+    ).fetchone()
     conn.close()

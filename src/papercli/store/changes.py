@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 # Status changes whose batch was undone did not happen: readers of status_history skip them.
 LIVE_HISTORY = "batch NOT IN (SELECT batch FROM command_log WHERE undone_at IS NOT NULL)"
 # Looking up one paper's history entry by its change and time: through the paper and time
-# index (migrations.M015). Without it SQLite prefers (new_status, changed_at), which a
+# index (migrations.M016). Without it SQLite prefers (new_status, changed_at), which a
 # `mark-read` of ten thousand papers shares: each lookup then walks them all, and its undo
 # took minutes; by the paper alone, each walked all the paper's entries, and the first
 # sync of a paper with 20,000 took a minute.

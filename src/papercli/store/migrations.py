@@ -658,8 +658,6 @@ M014_PREREQ_INDEX = """
 CREATE INDEX prerequisites_prereq ON prerequisites (prereq_id);
 """
 
-# One paper's history entry is looked up by its time (changes.HISTORY_BY_PAPER), not among
-# all the paper's entries (a sync of a paper with 20,000 walked them 20,000 times).
 # A paper's search document holds its notes and was built again for every note added or
 # removed: an import, undo or sync of thousands of notes on one paper took the square of
 # their number (5,000: 10 s; 20,000: minutes). While a command says so (a
@@ -668,7 +666,6 @@ CREATE INDEX prerequisites_prereq ON prerequisites (prereq_id);
 # paper's document once at the end (store/search.py's deferred_documents).
 _DEFERRED = "EXISTS (SELECT 1 FROM meta WHERE key = 'search_deferred')"
 M015_DEFERRED_SEARCH = f"""
-CREATE INDEX status_history_change ON status_history (paper_id, changed_at);
 CREATE TABLE search_stale (paper_id TEXT PRIMARY KEY) WITHOUT ROWID;
 DROP TRIGGER notes_search_insert;
 DROP TRIGGER notes_search_delete;
@@ -693,6 +690,14 @@ CREATE TRIGGER notes_paper_stale_delete AFTER DELETE ON notes WHEN {_DEFERRED} B
 END;
 """
 
+# One paper's history entry is looked up by its time (changes.HISTORY_BY_PAPER), not among
+# all the paper's entries (a sync of a paper with 20,000 walked them 20,000 times). "IF NOT
+# EXISTS": a development copy of migration 15 made it too; a released migration never
+# changes, as a database past it never runs it again.
+M016_HISTORY_BY_TIME = """
+CREATE INDEX IF NOT EXISTS status_history_change ON status_history (paper_id, changed_at);
+"""
+
 MIGRATIONS: list[str] = [
     M001_INITIAL,
     M002_ARXIV,
@@ -709,6 +714,7 @@ MIGRATIONS: list[str] = [
     M013_SYNC,
     M014_PREREQ_INDEX,
     M015_DEFERRED_SEARCH,
+    M016_HISTORY_BY_TIME,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
