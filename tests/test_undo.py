@@ -188,3 +188,56 @@ def test_an_earlier_databases_mark_commands_still_undo(run, db_path):
     assert undone.stdout == "undone: lora: unread -> read\nlora: read -> unread (undone)\n"
     assert _queue(run) == ["lora", "cot"]
     assert json.loads(run("show", "lora", "--format", "json").stdout)["status"] == "unread"
+
+
+def _burrows(count: int) -> list[dict[str, object]]:
+    """New papers for an import file: a chain of prerequisites, every other one read, with
+    a note, a tag and a place in the queue."""
+    return [
+        {"id": f"burrow-{i}", "title": f"Burrowing {i}", "short_name": f"burrow{i}",
+         "year": 2024, "date": "2024-02-02", "prerequisites": [f"burrow-{i - 1}" if i else "lora"],
+         "status": "read" if i % 2 else "unread", "status_changed_at": "2024-03-01T10:00:00Z",
+         "read_at": "2024-03-01T10:00:00Z" if i % 2 else None, "tags": ["deep"],
+         "notes": [{"created_at": "2024-03-01T10:00:00Z", "body": f"on burrow {i}"}],
+         "queue_position": i + 1}
+        for i in range(count)
+    ]  # fmt: skip
+
+
+def test_undo_of_a_big_import_takes_back_every_paper_and_redo_brings_them_again(
+    run, tmp_path, monkeypatch
+):
+    """Undo removes an import's papers a group at a time (here groups of two): each with
+    its state, note, tag, queue place and the links naming it, and nothing else."""
+    from papercli.store import changes
+
+    monkeypatch.setattr(changes, "REMOVED_TOGETHER", 2)
+    run("queue", "add", "lora")
+    head = {"format": "papercli-export", "version": 1, "exported_on": "2024-03-02"}
+    source = tmp_path / "burrows.json"
+    source.write_text(json.dumps({**head, "papers": _burrows(7)}))
+    before = _state(run)
+    assert run("import", str(source)).exit_code == 0
+    imported = _state(run)
+    assert _queue(run)[:2] == ["lora", "burrow-0"]
+    assert json.loads(run("show", "burrow-3", "--format", "json").stdout)["status"] == "read"
+
+    assert run("undo").stdout.startswith("undone: imported 7 papers")
+    assert _state(run) == before
+    assert run("search", "burrowing").stdout == ""
+    assert run("redo").exit_code == 0
+    assert _state(run) == imported
+
+
+def test_removing_papers_that_need_each_other_and_undoing_keeps_their_links(run, tmp_path):
+    head = {"format": "papercli-export", "version": 1, "exported_on": "2024-03-02"}
+    source = tmp_path / "burrows.json"
+    source.write_text(json.dumps({**head, "papers": _burrows(3)}))
+    assert run("import", str(source)).exit_code == 0
+    before = _state(run)
+    assert run("remove", "burrow-0", "burrow-1", "burrow-2", "--yes").exit_code == 0
+    assert run("show", "burrow-1").exit_code == 1
+    assert run("undo").exit_code == 0
+    assert _state(run) == before
+    path = json.loads(run("path", "burrow-2", "--format", "json").stdout)
+    assert [p["id"] for p in path][-3:] == ["burrow-0", "burrow-1", "burrow-2"]

@@ -398,6 +398,6 @@ def remove_papers(conn: sqlite3.Connection, ids: Sequence[str]) -> None:
                     conn, batch, "tag", pid, {"tag": tag, "on": True}, {"tag": tag, "on": False}
                 )
             changes.record(conn, batch, "paper", pid, changes.snapshot(conn, pid), None)
-            papers.delete_paper(conn, pid)
+        papers.delete_papers(conn, ids)
         renumber_queue(conn)
         changes.finish(conn, batch, f"removed {names_list(list(ids))}")

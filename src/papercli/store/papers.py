@@ -85,35 +85,26 @@ FACT_TABLES = (
 )  # fmt: skip
 
 
-# Every table with rows that hang off one paper, by the column naming it. status_history
-# is not one of them: it is the record of what happened, even to a paper since removed.
-_PAPER_ROWS = {
-    "paper_names": "paper_id",
-    "paper_authors": "paper_id",
-    "paper_orgs": "paper_id",
-    "paper_topics": "paper_id",
-    "paper_sources": "paper_id",
-    "prerequisites": "paper_id",
-    "arxiv_meta": "paper_id",
-    "arxiv_authors": "paper_id",
-    "reading_state": "paper_id",
-    "notes": "paper_id",
-    "tags": "paper_id",
-    "queue": "paper_id",
-    "announced_versions": "paper_id",
-}
+# The other tables with rows that hang off one paper, by paper_id. status_history is not
+# one of them: it is the record of what happened, even to a paper since removed.
+_PAPER_ROWS = (
+    *FACT_TABLES, "arxiv_meta", "arxiv_authors", "reading_state", "notes", "tags", "queue",
+)  # fmt: skip
 
 
-def delete_paper(conn: sqlite3.Connection, paper_id: str) -> None:
-    """Remove a paper and everything attached to it (a user's own paper, on undo). The
-    queue may be left with a gap: renumber it (``changes.renumber_queue``) once done."""
-    # The paper first (after announced_versions, which refers to it): its search document
-    # goes with it, and removing the rest then leaves the search index alone.
-    conn.execute("DELETE FROM announced_versions WHERE paper_id = ?", (paper_id,))
-    conn.execute("DELETE FROM papers WHERE id = ?", (paper_id,))
-    for table, column in _PAPER_ROWS.items():
-        conn.execute(f"DELETE FROM {table} WHERE {column} = ?", (paper_id,))
-    conn.execute("DELETE FROM prerequisites WHERE prereq_id = ?", (paper_id,))
+def delete_papers(conn: sqlite3.Connection, paper_ids: Sequence[str]) -> None:
+    """Remove papers and everything attached to them (a user's own papers, on undo,
+    ``remove`` or sync), one statement per table for all of them: a statement per table
+    and paper took 3.3 of the 4.7 s of undoing an import of 10,000 papers. The queue may
+    be left with gaps: renumber it (``changes.renumber_queue``) once done."""
+    ids = id_list(paper_ids)
+    # The papers first (after announced_versions, which refers to them): their search
+    # documents go with them, and removing the rest then leaves the search index alone.
+    conn.execute(f"DELETE FROM announced_versions WHERE paper_id {IN_IDS}", (ids,))
+    conn.execute(f"DELETE FROM papers WHERE id {IN_IDS}", (ids,))
+    for table in _PAPER_ROWS:
+        conn.execute(f"DELETE FROM {table} WHERE paper_id {IN_IDS}", (ids,))
+    conn.execute(f"DELETE FROM prerequisites WHERE prereq_id {IN_IDS}", (ids,))
 
 
 def break_prerequisite_cycles(
