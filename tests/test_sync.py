@@ -383,3 +383,38 @@ def test_a_queue_filled_one_paper_at_a_time_keeps_short_keys(
     assert [q["id"] for q in desktop.json("queue")] == ids
     with sqlite3.connect(laptop.db) as conn:
         assert max(len(k) for (k,) in conn.execute("SELECT sort_key FROM queue")) <= 64
+
+
+def test_an_import_and_its_undo_travel_as_one_event_per_register_in_order(
+    laptop: Device, desktop: Device, tmp_path: Path
+) -> None:
+    """The registers a command changed are written once each, sorted (they wait on disk:
+    an import names every paper it added, and some more than once)."""
+    papers = [
+        {"id": f"burrow-{i}", "title": f"Burrowing {i}", "short_name": f"burrow{i}",
+         "year": 2024, "date": "2024-02-02", "prerequisites": ["lora"], "tags": ["deep", "b"],
+         "notes": [{"created_at": "2024-03-01T10:00:00Z", "body": f"on {i}"}],
+         "status": "read", "status_changed_at": "2024-03-01T10:00:00Z",
+         "read_at": "2024-03-01T10:00:00Z", "queue_position": 3 - i}
+        for i in range(3)
+    ]  # fmt: skip
+    source = tmp_path / "burrows.json"
+    head = {"format": "papercli-export", "version": 1, "exported_on": "2024-03-02"}
+    source.write_text(json.dumps({**head, "papers": papers}))
+    laptop.sync()
+    before = laptop.file().read_text().count("\n")
+    laptop.ok("import", str(source))
+    laptop.sync()
+    lines = laptop.file().read_text().splitlines()[before:]
+    registers = [(e["kind"], e["key"]) for e in map(json.loads, lines)]
+    assert registers == sorted(set(registers))
+    kinds = [kind for kind, _ in registers]
+    assert [kinds.count(k) for k in ("paper", "status", "tag", "note", "queue")] == [3, 3, 6, 3, 3]
+    desktop.sync()
+    assert desktop.state() == laptop.state()
+    assert [p["id"] for p in desktop.json("queue")] == ["burrow-2", "burrow-1", "burrow-0"]
+    laptop.ok("undo")
+    laptop.sync()
+    desktop.sync()
+    assert desktop("show", "burrow-1").exit_code == 1
+    assert desktop.state() == laptop.state()

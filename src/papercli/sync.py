@@ -24,7 +24,7 @@ from papercli import events
 from papercli.errors import InvalidValueError, PapercliError
 from papercli.files import write_atomic_pieces
 from papercli.records import datarecord, field
-from papercli.store import library
+from papercli.store import changes, library
 from papercli.store import sync as stored
 from papercli.store.base import transaction
 from papercli.store.search import deferred_documents
@@ -98,7 +98,7 @@ def _host_name() -> str:
 def _backfill(conn: sqlite3.Connection, device: str) -> int:
     """An event for every register that holds something, with the clock of its time."""
     registers = stored.all_registers(conn)  # read as they are written, not held
-    return stored.emit_backfill(
+    return stored.emit_each(
         conn, device, ((kind, key, events.hlc_of_time(at)) for kind, key, at in registers)
     )
 
@@ -176,7 +176,7 @@ def read(conn: sqlite3.Connection, folder: Path, summary: SyncSummary) -> None:
     others = [p for p in files if p.stem != summary.device and _is_device(p.stem)]
     summary.devices = len(others)  # set, not added: a git sync may read twice
     with transaction(conn), deferred_documents(conn):  # a paper's notes: built once
-        queue_touched = False
+        queue_touched = papers_removed = False
         for path in others:
             device = path.stem
             start = known.get(device, {}).get("read_bytes", 0)
@@ -193,13 +193,16 @@ def read(conn: sqlite3.Connection, folder: Path, summary: SyncSummary) -> None:
                 continue
             offset, count, last_hlc, touched = outcome
             for chunk in _chunks(touched):
-                applied, queued = _apply(conn, chunk, summary)
+                applied, queued, removed = _apply(conn, chunk, summary)
                 summary.applied += applied
                 queue_touched |= queued
+                papers_removed |= removed
             summary.read += count
             stored.save_peer(conn, device, offset, count, last_hlc, now)
         if queue_touched:
             stored.order_queue_by_keys(conn)
+        elif papers_removed:  # renumbered once: for each paper removed, it was quadratic
+            changes.renumber_queue(conn)
 
 
 def _is_device(name: str) -> bool:
@@ -251,11 +254,12 @@ def _chunks(found: list[events.Event]) -> Iterator[list[events.Event]]:
 
 def _apply(
     conn: sqlite3.Connection, chunk: list[events.Event], summary: SyncSummary
-) -> tuple[int, bool]:
-    """Apply the events newer than what each register holds; (how many, queue changed)."""
+) -> tuple[int, bool, bool]:
+    """Apply the events newer than what each register holds; (how many, queue changed,
+    a paper removed)."""
     current = stored.winners(conn, [(e.kind, e.key) for e in chunk])
     applied = 0
-    queued = False
+    queued = removed = False
     won: dict[tuple[str, str], tuple[str, str]] = {}
     for event in sorted(chunk, key=lambda e: (e.hlc, e.device)):
         register = (event.kind, event.key)
@@ -268,9 +272,10 @@ def _apply(
         won[register] = (event.hlc, event.device)
         applied += 1
         queued |= event.kind == "queue"
+        removed |= event.kind == "paper" and event.value is None
         stored.saw_clock(conn, event.hlc)
     stored.set_winners(conn, ((k, key, h, d) for (k, key), (h, d) in won.items()))
-    return applied, queued
+    return applied, queued, removed
 
 
 @datarecord

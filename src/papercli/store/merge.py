@@ -157,6 +157,11 @@ class ScratchSet(_Scratch):
         query = "SELECT 1 FROM ids WHERE id = ?"
         return self._scratch.execute(query, (value,)).fetchone() is not None
 
+    def __iter__(self) -> Iterator[str]:
+        """The strings in order (as Python sorts them: SQLite compares UTF-8 bytes)."""
+        for (value,) in self._scratch.execute("SELECT id FROM ids ORDER BY id"):
+            yield str(value)
+
 
 class ScratchMap(_Scratch):
     """Values by key (an imported file's ``@string`` definitions), kept on disk; a key

@@ -78,31 +78,33 @@ def saw_clock(conn: sqlite3.Connection, hlc: str) -> None:
 
 def emit_batch(conn: sqlite3.Connection, batch: int) -> None:
     """Once this device syncs: the events of a command just done, undone or redone (the
-    registers it changed, as they are now); call inside its transaction."""
+    registers it changed, as they are now, in order); call inside its transaction. The
+    registers wait on disk, each once: an import's batch names every paper it added."""
+    from papercli.store.merge import ScratchSet
+
     device = device_id(conn)
     if device is None:
         return
-    registers = registers_of_batch(conn, batch)
-    if any(kind == "queue" for kind, _ in registers):
-        registers |= {("queue", pid) for pid in settle_queue_keys(conn)}
-    emit(conn, device, sorted(registers), next_clock(conn))
+    with ScratchSet() as registers:
+        found = _registers_of_batch(conn, batch)
+        queued = False
+        while chunk := list(islice(found, 1000)):
+            registers.add([kind + SEP + key for kind, key in chunk])
+            queued |= any(kind == "queue" for kind, _ in chunk)
+        if queued:
+            registers.add(["queue" + SEP + pid for pid in settle_queue_keys(conn)])
+        in_order = (register.partition(SEP) for register in registers)
+        emit(conn, device, ((kind, key) for kind, _, key in in_order), next_clock(conn))
 
 
 def emit(
     conn: sqlite3.Connection, device: str, registers: Iterable[tuple[str, str]], hlc: str
 ) -> int:
     """Put an event for each register, as it is now, in the outbox; make it the winner."""
-    lines: list[str] = []
-    won: list[tuple[str, str, str, str]] = []
-    for kind, key in registers:
-        lines.append(events.event_line(device, hlc, kind, key, read_register(conn, kind, key)))
-        won.append((kind, key, hlc, device))
-    add_to_outbox(conn, lines)
-    set_winners(conn, won)
-    return len(lines)
+    return emit_each(conn, device, ((kind, key, hlc) for kind, key in registers))
 
 
-def emit_backfill(
+def emit_each(
     conn: sqlite3.Connection, device: str, registers: Iterable[tuple[str, str, str]]
 ) -> int:
     """Put an event for each (kind, key, clock) in the outbox, reading a thousand
@@ -130,20 +132,18 @@ def emit_backfill(
 # -- registers -------------------------------------------------------------------------
 
 
-def registers_of_batch(conn: sqlite3.Connection, batch: int) -> set[tuple[str, str]]:
-    """The registers a command (a batch of undo steps) changed."""
-    found: set[tuple[str, str]] = set()
+def _registers_of_batch(conn: sqlite3.Connection, batch: int) -> Iterator[tuple[str, str]]:
+    """The registers a command (a batch of undo steps) changed, some more than once."""
     for kind, key, data in conn.execute(
         "SELECT action, paper_id, data FROM undo_steps WHERE batch = ?", (batch,)
     ):
         values = json.loads(data)
-        found |= _registers_of_step(conn, str(kind), str(key), values["before"], values["after"])
+        yield from _registers_of_step(conn, str(kind), str(key), values["before"], values["after"])
     for pid, old, new, at in conn.execute(
         "SELECT paper_id, old_status, new_status, changed_at FROM status_history WHERE batch = ?",
         (batch,),
     ):
-        found.add(("history", SEP.join((pid, old, new, at))))
-    return found
+        yield "history", SEP.join((pid, old, new, at))
 
 
 def _registers_of_step(
@@ -325,8 +325,7 @@ def _write_paper(conn: sqlite3.Connection, key: str, value: Any) -> str | None:
     origin = conn.execute("SELECT origin FROM papers WHERE id = ?", (key,)).fetchone()
     if value is None:
         if origin is not None and origin[0] == "user":
-            papers.delete_paper(conn, key)
-            changes.renumber_queue(conn)
+            papers.delete_papers(conn, [key])  # the queue: numbered when all are read
         return None
     if origin is not None and origin[0] != "user":
         return None  # the catalogue's: never replaced by a device's copy
