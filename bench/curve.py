@@ -37,7 +37,8 @@ paper's arXiv id (import of ids), and papercli's JSON and BibTeX exports (the im
 the timed `export` writes them when it runs first). `import json (restore)` imports the
 JSON export into a copy whose reading state is cleared (it restores ~10% of statuses and
 matches the rest); `import json (new)` imports it into a database with only the
-catalogue (every paper added). `undo` and `redo` replay that `mark-read -`; `sync DIR`
+catalogue (every paper added). `undo` and `redo` replay that `mark-read -`, `undo (import
+new)` and `redo (import new)` that import; `sync DIR`
 is a fresh device's first sync into an empty folder (every paper a user added, every
 status and the queue become events).
 """
@@ -179,6 +180,22 @@ COMMANDS = [
         database="copy",
         setup=("mark-read -", "undo"),
         needs=("ids.txt",),
+    ),
+    Command(
+        "undo (import new)",
+        lambda j: ["undo"],
+        script("undo"),
+        database="empty",
+        setup=("import json (new)",),
+        needs=("export.json",),
+    ),
+    Command(
+        "redo (import new)",
+        lambda j: ["redo"],
+        script("redo"),
+        database="empty",
+        setup=("import json (new)", "undo (import new)"),
+        needs=("export.json",),
     ),
     Command(
         "queue add --since 2024",
@@ -593,9 +610,17 @@ def mark_read(db: str) -> None:
     write_chunks(f"{pid}: {before.get(pid, ['unread'])[0]} -> read" for pid in changed)
 
 
+# The tables holding rows of a paper, besides papers and announced_versions.
+PAPER_ROWS = (
+    "paper_names", "paper_authors", "paper_orgs", "paper_topics", "paper_sources", "prerequisites",
+    "arxiv_meta", "arxiv_authors", "reading_state", "notes", "tags", "queue",
+)  # fmt: skip
+
+
 def replay(db: str, side: str) -> None:
     """undo (side "before") or redo ("after") of the last batch, as changes.undo/redo do
-    for state and queue steps (the only kinds mark-read makes)."""
+    for the steps mark-read and an import of new papers make: state, queue and paper
+    (removed in bulk, or put back from the step's copy)."""
     conn = connect(db)
     conn.execute("BEGIN IMMEDIATE")
     if side == "before":
@@ -612,6 +637,14 @@ def replay(db: str, side: str) -> None:
         (batch,),
     ).fetchall()
     values = [(kind, pid, json.loads(data)[side]) for kind, pid, data in steps]
+    gone = json.dumps([pid for kind, pid, value in values if kind == "paper" and value is None])
+    conn.execute(f"DELETE FROM announced_versions WHERE paper_id {IN_IDS}", (gone,))
+    conn.execute(f"DELETE FROM papers WHERE id {IN_IDS}", (gone,))
+    for table in PAPER_ROWS:
+        conn.execute(f"DELETE FROM {table} WHERE paper_id {IN_IDS}", (gone,))
+    conn.execute(f"DELETE FROM prerequisites WHERE prereq_id {IN_IDS}", (gone,))
+    back = [value["paper"] for kind, _, value in values if kind == "paper" and value is not None]
+    insert_papers(conn, back)
     state = [(pid, value) for kind, pid, value in values if kind == "state"]
     conn.executemany("DELETE FROM reading_state WHERE paper_id = ?", [(pid,) for pid, _ in state])
     conn.executemany(
@@ -802,8 +835,21 @@ SNAPSHOT_DROPS = ("history", "categories", "dois", "journal_ref", "comment", "ar
 
 
 def add_papers(conn: sqlite3.Connection, new: list[dict[str, object]], batch: int) -> None:
-    """Insert the papers a JSON import adds (the search index's triggers fire as for
-    papercli), and one undo step each holding the paper."""
+    """Insert the papers a JSON import adds, and one undo step each holding the paper."""
+    insert_papers(conn, new)
+    conn.executemany(
+        STEP,
+        [
+            step(batch, "paper", p["id"], None,
+                 {"paper": {k: v for k, v in p.items() if k not in SNAPSHOT_DROPS}, "arxiv": None})
+            for p in new
+        ],
+    )  # fmt: skip
+
+
+def insert_papers(conn: sqlite3.Connection, new: list[dict[str, object]]) -> None:
+    """Insert papers as a JSON export or an undo step holds them (the search index's
+    triggers fire as for papercli)."""
 
     def rows(make: Callable[[dict], list[tuple[object, ...]]]) -> list[tuple[object, ...]]:
         return [row for paper in new for row in make(paper)]
@@ -839,14 +885,6 @@ def add_papers(conn: sqlite3.Connection, new: list[dict[str, object]], batch: in
             f"INSERT INTO {table} VALUES (?, ?)",
             rows(lambda p, k=key: [(p["id"], v) for v in p[k]]),
         )
-    conn.executemany(
-        STEP,
-        [
-            step(batch, "paper", p["id"], None,
-                 {"paper": {k: v for k, v in p.items() if k not in SNAPSHOT_DROPS}, "arxiv": None})
-            for p in new
-        ],
-    )  # fmt: skip
 
 
 def import_json(db: str, path: str) -> None:
