@@ -418,3 +418,33 @@ def test_an_import_and_its_undo_travel_as_one_event_per_register_in_order(
     desktop.sync()
     assert desktop("show", "burrow-1").exit_code == 1
     assert desktop.state() == laptop.state()
+
+
+def test_files_are_written_and_read_a_few_events_at_a_time(
+    laptop: Device, desktop: Device, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Appending and reading go CHUNK events at a time (here 2), a bad line and a half
+    line among them: what a device reads is what it would read all at once."""
+    from papercli import sync
+
+    monkeypatch.setattr(sync, "CHUNK", 2)
+    laptop.sync()
+    before = len(laptop.file().read_text().splitlines())
+    laptop.ok("mark-read", "lora", "qlora", "dpo")
+    laptop.ok("tag", "lora", "+a", "+b")
+    laptop.ok("queue", "add", "cot", "rag", "gpt-3")
+    result = laptop.sync()
+    lines = laptop.file().read_text().splitlines(keepends=True)
+    assert f"wrote {len(lines) - before} events" in result.stdout
+    assert len(lines) - before > 5
+    # Another device reads it with a bad line inside and the last line not whole yet.
+    laptop.file().write_text("".join(lines[:4]) + "not json\n" + "".join(lines[4:-1]))
+    with open(laptop.file(), "a") as handle:
+        handle.write(lines[-1][:15])
+    result = desktop.sync()
+    assert "skipped 1 line from device" in result.stderr
+    assert desktop.json("queue") != laptop.json("queue")  # its last event is not whole yet
+    laptop.file().write_text("".join(lines[:4]) + "not json\n" + "".join(lines[4:]))
+    desktop.sync()
+    assert desktop.state() == laptop.state()
+    assert [p["id"] for p in desktop.json("queue")] == ["cot", "rag", "gpt-3"]
