@@ -23,10 +23,10 @@ TESTS = Path(__file__).parent
 MINI_CATALOGUE = TESTS / "data" / "mini_catalogue.toml"
 
 
-def _stamp(path: Path) -> tuple[int, int] | None:
+def _stamp(path: str) -> tuple[int, int] | None:
     """(size, mtime) of a file, None if there is none: enough to see it was written."""
     try:
-        stat = path.stat()
+        stat = os.stat(path)
     except OSError:
         return None
     return stat.st_size, stat.st_mtime_ns

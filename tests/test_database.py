@@ -105,6 +105,20 @@ def test_a_directory_given_as_database_is_a_usage_error(run, tmp_path):
     assert "is a directory" in result.stderr
 
 
+def test_a_directory_in_the_environment_is_refused_and_left_as_it_is(run, monkeypatch, tmp_path):
+    folder = tmp_path / "library"
+    folder.mkdir()
+    for given, text in [
+        (str(folder), "is a directory, not a database file"),
+        (f"{tmp_path}/new/", "names a directory; give the database a file name"),
+        ("~/", "home/ is a directory"),  # ~ is the test's home
+    ]:
+        monkeypatch.setenv("PAPERCLI_DB", given)
+        _one_line_error(run("list"), 4, text)
+    assert list(folder.iterdir()) == []
+    assert not (tmp_path / "new").exists()
+
+
 def test_blank_database_migrates_to_the_current_schema(tmp_path, mini_seed):
     conn = open_database(tmp_path / "new.db", mini_seed)
     assert migrations.schema_version(conn) == migrations.SCHEMA_VERSION

@@ -43,6 +43,8 @@ FORBIDDEN = (
     "papercli.events",
     "papercli.seed",  # building the seed (tomllib)
     "csv",  # --format csv
+    "pathlib",  # with urllib.parse and ipaddress, 4-6 ms: papercli.paths keeps paths as str
+    "urllib",
     "_strptime",  # with locale and calendar, 4 ms: papercli.times reads with fromisoformat
     # The everyday commands take the fast path, without Typer (papercli.cli.fast):
     "typer",

@@ -13,7 +13,6 @@ import sys
 from collections.abc import Iterable, Iterator, Sequence
 from enum import StrEnum
 from itertools import chain, islice
-from pathlib import Path
 
 from papercli import TYPE_CHECKING, paths, render, textlayout
 from papercli.cli import terminal
@@ -33,7 +32,7 @@ class AppState:
     """Set from the global options (``--db``, ``--color``, ``--no-pager``); the connection
     opens on first use, the pager when the output turns out long (see ``page``)."""
 
-    db_option: Path | None = None
+    db_option: str | os.PathLike[str] | None = None
     color: terminal.ColorMode = terminal.ColorMode.AUTO
     pager: bool = True
     _conn: sqlite3.Connection | None = field(default=None, repr=False)
@@ -49,7 +48,7 @@ class AppState:
             self._held = terminal.hold_output()
 
     @property
-    def db_path(self) -> Path:
+    def db_path(self) -> str:
         return paths.resolve_db_path(self.db_option)
 
     def connect(self) -> sqlite3.Connection:

@@ -17,7 +17,6 @@ both on the same command lines and compares the output.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from papercli import TYPE_CHECKING
 from papercli.cli import views
@@ -331,7 +330,7 @@ def _convert(raw: str, kind: str, detail: Any) -> Any:
         # Click refuses a directory or an unreadable file; leave those to it.
         if not raw or os.path.isdir(raw) or (os.path.exists(raw) and not os.access(raw, os.R_OK)):
             return None
-        return Path(raw)
+        return raw  # a str, as os.path takes it (views.export_papers makes it a Path)
     try:
         number = int(raw)
     except ValueError:

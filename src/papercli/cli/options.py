@@ -28,7 +28,7 @@ def _completer(find: Callable[[sqlite3.Connection, str], list[lookups.Candidate]
     def complete(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
         try:
             path = paths.resolve_db_path(ctx.find_root().params.get("db_path"))
-            database = path if path.exists() else paths.seed_path()
+            database = path if os.path.exists(path) else paths.seed_path()
             with contextlib.closing(lookups.connect_for_completion(database)) as conn:
                 found = find(conn, incomplete)
         except Exception:  # a missing, broken or busy database: a keypress prints no traceback

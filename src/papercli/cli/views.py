@@ -10,9 +10,8 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 from itertools import chain, islice
-from pathlib import Path
 
-from papercli import render, textlayout
+from papercli import TYPE_CHECKING, render, textlayout
 from papercli.cli import terminal
 from papercli.cli.common import (
     AppState,
@@ -33,6 +32,9 @@ from papercli.cli.common import (
 from papercli.errors import EXIT_USER
 from papercli.models import Paper, ReadStatus, Selection, paper_details, paper_summary
 from papercli.store import lookups, papers
+
+if TYPE_CHECKING:
+    import os
 
 ARROW = "->"
 
@@ -162,7 +164,7 @@ def export_papers(
     state: AppState,
     chosen: Selection,
     fmt: str,
-    output: Path | None,
+    output: str | os.PathLike[str] | None,
     *,
     queue: bool,
     group_by: str | None,
@@ -171,10 +173,13 @@ def export_papers(
 ) -> None:
     """Write the selection (or the queued papers it picks) in ``fmt`` to ``output`` or
     stdout, read, rendered and written a chunk of papers at a time, in bounded memory."""
+    from pathlib import Path  # here, not at the top: the everyday commands do without it
+
     from papercli import export
     from papercli.store import merge
 
     export.check_format(fmt, group_by)
+    target = None if output is None else Path(output)
     conn = state.connect()
     with merge.ExportReader(conn) as reader:
         topics_first = papers.resolve_topics(conn, chosen.topics) if chosen.topics else ()
@@ -195,18 +200,18 @@ def export_papers(
             topics_first=topics_first,
             keys=reader.keys,
         )
-        if output is None:
+        if target is None:
             for piece in text:
                 write(piece)  # the export itself, exact
         else:
             from papercli.files import write_atomic_pieces  # with tempfile: 3 ms
 
-            write_atomic_pieces(output, text)
-    if output is not None:
-        echo(f"wrote {count} papers to {output}", err=True)
-        if fmt == "csl-json" and output.suffix.lower() != ".json":
+            write_atomic_pieces(target, text)
+    if target is not None:
+        echo(f"wrote {count} papers to {target}", err=True)
+        if fmt == "csl-json" and target.suffix.lower() != ".json":
             echo(
                 f"warning: pandoc reads CSL-JSON only from a .json file;"
-                f" name it {output.with_suffix('.json').name} for pandoc --bibliography",
+                f" name it {target.with_suffix('.json').name} for pandoc --bibliography",
                 err=True,
             )

@@ -6,23 +6,33 @@ from __future__ import annotations
 import os
 import sqlite3
 from contextlib import suppress
-from pathlib import Path
 
+from papercli import TYPE_CHECKING
 from papercli.errors import DatabaseError, InvalidValueError
 from papercli.store.base import connect, database_error
 from papercli.store.migrations import SCHEMA_VERSION, migrate, schema_version
 from papercli.store.shipped import sync_catalogue, sync_if_seed_changed
 
+if TYPE_CHECKING:
+    from pathlib import Path
 
-def open_database(path: Path, seed: Path, *, create_parent: bool = False) -> sqlite3.Connection:
+    StrPath = str | os.PathLike[str]
+
+
+def open_database(
+    path: StrPath, seed: StrPath, *, create_parent: bool = False
+) -> sqlite3.Connection:
     """Open (creating from the seed on first use) and upgrade the user's database.
 
     A new database is built in a temporary file beside the target and renamed into
     place, so a failure never leaves a half-made database behind.
     """
-    if path.is_dir():
+    path = os.fspath(path)
+    if os.path.isdir(path):
         raise DatabaseError(f"{path} is a directory, not a database file")
-    if not path.exists():
+    if not os.path.basename(path):
+        raise DatabaseError(f"{path} names a directory; give the database a file name")
+    if not os.path.exists(path):
         _create_database(path, seed, create_parent=create_parent)
     try:
         conn = connect(path)
@@ -36,23 +46,23 @@ def open_database(path: Path, seed: Path, *, create_parent: bool = False) -> sql
     return conn
 
 
-def _create_database(path: Path, seed: Path, *, create_parent: bool) -> None:
+def _create_database(path: str, seed: StrPath, *, create_parent: bool) -> None:
     import tempfile  # ~1.5 ms to import: only on the first run, not on every command
 
-    parent = path.parent
+    parent, name = os.path.split(path)
+    parent = parent or os.curdir
     if create_parent:
         try:
-            parent.mkdir(parents=True, exist_ok=True)
+            os.makedirs(parent, exist_ok=True)
         except OSError as exc:
             raise DatabaseError(f"cannot create {parent}: {exc.strerror}") from None
-    elif not parent.is_dir():
+    elif not os.path.isdir(parent):
         raise DatabaseError(f"cannot create {path}: directory {parent} does not exist")
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=parent)
     except OSError as exc:
         raise DatabaseError(f"cannot create {path}: {exc.strerror}") from None
     os.close(fd)
-    tmp = Path(tmp_name)
     try:
         conn = connect(tmp)
         try:
@@ -65,12 +75,12 @@ def _create_database(path: Path, seed: Path, *, create_parent: bool) -> None:
     except sqlite3.Error as exc:
         raise database_error(exc, path) from None
     finally:
-        for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+        for leftover in (tmp, f"{tmp}-wal", f"{tmp}-shm"):
             with suppress(FileNotFoundError):
-                leftover.unlink()
+                os.unlink(leftover)
 
 
-def _check_papercli_database(conn: sqlite3.Connection, path: Path) -> int:
+def _check_papercli_database(conn: sqlite3.Connection, path: str) -> int:
     """The database's schema version, once it is known to be papercli's and not too new."""
     version = schema_version(conn)  # raises "file is not a database" for non-SQLite files
     if version > SCHEMA_VERSION:
@@ -94,8 +104,9 @@ def backup_database(conn: sqlite3.Connection, target: Path) -> None:
     beside the target gives one that no other backup and no crashed run's leftover can
     share, and the copy is renamed into place only once it is complete and on disk.
     """
-    import shutil  # only backups need these two
+    import shutil  # only backups need these
     import tempfile
+    from pathlib import Path
 
     from papercli.files import check_target
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from pathlib import Path
 
 from papercli.names import name_key, person_key
 from papercli.store.base import placeholders
@@ -145,10 +144,12 @@ Candidate = tuple[str, str, str]
 key, which need not keep the typed text's accents or spaces), and help to show beside."""
 
 
-def connect_for_completion(path: Path) -> sqlite3.Connection:
+def connect_for_completion(path: str) -> sqlite3.Connection:
     """Open the database read-only: a completion never creates, upgrades or writes it,
     and waits for a writer no longer than a keypress can."""
-    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=0.2)
+    from pathlib import Path  # the URI, with its escapes; completion runs under Typer anyway
+
+    return sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=0.2)
 
 
 def complete_ids(conn: sqlite3.Connection, prefix: str) -> list[Candidate]:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from pathlib import Path
-from urllib.parse import quote
 
 from papercli import TYPE_CHECKING
 from papercli.errors import DatabaseError
@@ -20,6 +18,8 @@ from papercli.store.migrations import migrate
 from papercli.store.papers import insert_paper, new_citation_key
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from papercli.seed import CatalogueSource
 
 
@@ -73,8 +73,8 @@ def write_catalogue(conn: sqlite3.Connection, cat: CatalogueSource) -> None:
         conn.execute("INSERT INTO meta VALUES ('catalogue_digest', ?)", (cat.digest,))
 
 
-def _seed_stamp(seed: Path) -> str:
-    stat = seed.stat()
+def _seed_stamp(seed: str | os.PathLike[str]) -> str:
+    stat = os.stat(seed)
     return f"{stat.st_size}:{stat.st_mtime_ns}"
 
 
@@ -83,7 +83,9 @@ def _meta(conn: sqlite3.Connection, key: str, schema: str = "main") -> str | Non
     return None if row is None else str(row[0])
 
 
-def sync_if_seed_changed(conn: sqlite3.Connection, seed: Path, *, force: bool = False) -> None:
+def sync_if_seed_changed(
+    conn: sqlite3.Connection, seed: str | os.PathLike[str], *, force: bool = False
+) -> None:
     """Sync when papercli was reinstalled (or, with ``force``, after a schema upgrade)."""
     # A stat() per command; the seed itself is only opened after papercli was reinstalled.
     try:
@@ -99,7 +101,7 @@ def sync_if_seed_changed(conn: sqlite3.Connection, seed: Path, *, force: bool = 
             raise
 
 
-def sync_catalogue(conn: sqlite3.Connection, seed: Path) -> None:
+def sync_catalogue(conn: sqlite3.Connection, seed: str | os.PathLike[str]) -> None:
     """Bring the catalogue tables up to the shipped seed, in one transaction.
 
     Papers are upserted, never deleted, and the user's own tables are not touched: a
@@ -109,7 +111,9 @@ def sync_catalogue(conn: sqlite3.Connection, seed: Path) -> None:
         stamp = _seed_stamp(seed)
     except OSError as exc:
         raise DatabaseError(f"the shipped catalogue is missing ({seed}): {exc.strerror}") from None
-    conn.execute("ATTACH DATABASE ? AS seed", (f"file:{quote(str(seed))}?mode=ro",))
+    from urllib.parse import quote  # only after papercli was installed or upgraded
+
+    conn.execute("ATTACH DATABASE ? AS seed", (f"file:{quote(os.fspath(seed))}?mode=ro",))
     try:
         with transaction(conn):
             if _meta(conn, "catalogue_digest") != _meta(conn, "catalogue_digest", "seed"):
