@@ -137,8 +137,9 @@ def test_what_is_stored_needs_no_network_modules(args, db_path):
 
 @pytest.mark.parametrize("fmt", ["bibtex", "json", "csv"])
 def test_export_takes_the_fast_path(fmt, db_path):
-    """`export` is run by scripts and Makefiles: no Typer, no network modules."""
-    forbidden = ["typer", "click", "papercli.cli.app", *NETWORK]
+    """`export` is run by scripts and Makefiles: no Typer, no network modules, and to
+    stdout no pathlib (only ``-o`` needs it)."""
+    forbidden = ["typer", "click", "papercli.cli.app", "pathlib", *NETWORK]
     result = subprocess.run(
         [
             sys.executable,
