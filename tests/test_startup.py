@@ -138,8 +138,9 @@ def test_what_is_stored_needs_no_network_modules(args, db_path):
 @pytest.mark.parametrize("fmt", ["bibtex", "json", "csv"])
 def test_export_takes_the_fast_path(fmt, db_path):
     """`export` is run by scripts and Makefiles: no Typer, no network modules, and to
-    stdout no pathlib (only ``-o`` needs it)."""
+    stdout no pathlib (only ``-o`` needs it); typing only with bibtexparser, csv for CSV."""
     forbidden = ["typer", "click", "papercli.cli.app", "pathlib", *NETWORK]
+    forbidden += [name for name in ("typing", "csv") if fmt not in ("bibtex", name)]
     result = subprocess.run(
         [
             sys.executable,

@@ -16,19 +16,34 @@ stored with the paper, which never changes.
 
 from __future__ import annotations
 
-import csv
 import io
 import itertools
 import json
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import date
-from typing import Any, Protocol
 
-from papercli import names
+from papercli import TYPE_CHECKING, names
 from papercli.errors import InvalidValueError
 from papercli.models import VENUES, Author, Paper, ReadStatus, paper_summary, split_venue
 from papercli.records import field_names, is_record
+
+if TYPE_CHECKING:  # typing costs an export 2-4 ms to import
+    from typing import Any, Protocol
+
+    class GivenKeys(Protocol):
+        """The citation keys an export has given so far, lowercased. A set holds them for
+        one list; a streamed export of a million papers keeps them out of memory
+        (``merge.ScratchSet``)."""
+
+        def given(self, keys: Collection[str]) -> Collection[str]:
+            """Those of ``keys`` given already."""
+            ...
+
+        def add(self, keys: Sequence[str]) -> object:
+            """Keep ``keys`` (what it returns, if anything, is not used)."""
+            ...
+
 
 FORMATS = ("markdown", "csv", "json", "bibtex", "csl-json", "ris")
 GROUPS = ("topic", "year")
@@ -49,20 +64,6 @@ _TYPES = {
     "report": ("techreport", "report", "RPRT"),
     "other": ("misc", "article", "GEN"),
 }
-
-
-class GivenKeys(Protocol):
-    """The citation keys an export has given so far, lowercased. A set holds them for one
-    list; a streamed export of a million papers keeps them out of memory
-    (``merge.ScratchSet``)."""
-
-    def given(self, keys: Collection[str]) -> Collection[str]:
-        """Those of ``keys`` given already."""
-        ...
-
-    def add(self, keys: Sequence[str]) -> object:
-        """Keep ``keys`` (what it returns, if anything, is not used)."""
-        ...
 
 
 class KeySet:
@@ -247,6 +248,8 @@ CSV_COLUMNS = (
 
 def _csv(chunks: Iterable[Chunk]) -> Iterator[str]:
     """One row per paper: lists joined by ``"; "``, notes as ``created_at: body`` by ``" | "``."""
+    import csv  # only CSV pays for it
+
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
