@@ -11,8 +11,11 @@ the stdlib script's, and papercli's to the stdlib script's: how far papercli is 
 the same work costs at the least. `list (terminal)` runs on a pseudo-terminal, so it
 measures the Rich table (its stdlib script prints plain columns). `list (default db)`
 runs without $PAPERCLI_DB, as a user does: papercli asks platformdirs where its database
-is (on Linux only: $XDG_DATA_HOME leads it to a link to the --db). Give several --db to
-compare database sizes (see bench/make_db.py). Measure an installed wheel: `bash
+is (on Linux only: $XDG_DATA_HOME leads it to a link to the --db). `export bibtex` writes
+every paper to stdout, on libraries of at most EXPORT_AT_MOST papers (the issue's target
+is the 1,000-paper bench/out/1k.db; bench/export_bench.py times exports at any size); its
+stdlib script is bench/export_bench.py's, which writes the file and syncs it. Give several
+--db to compare database sizes (see bench/make_db.py). Measure an installed wheel: `bash
 bench/wheel_venv.sh` prints the papercli to pass with --papercli.
 """
 
@@ -22,6 +25,7 @@ import argparse
 import os
 import pty
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -38,7 +42,10 @@ COMMANDS = {
     "list (terminal)": ["list", "--limit", "50"],
     # No --db or $PAPERCLI_DB: what a user runs, paying for platformdirs (Linux only).
     "list (default db)": ["list", "--since", "2021", "--limit", "50"],
+    "export bibtex": ["export", "--format", "bibtex"],
 }
+EXPORT_AT_MOST = 10_000
+EXPORT_BENCH = Path(__file__).with_name("export_bench.py")
 
 
 # The stdlib scripts: sys.argv[1] is the database. Each reads what papercli reads for the
@@ -149,6 +156,14 @@ def run_once(argv: list[str], env: dict[str, str], terminal: bool = False) -> fl
     return time.perf_counter() - started
 
 
+def stdlib_argv(python: str, label: str, db: Path, work: Path) -> list[str]:
+    """The stdlib script of the command ``label``, as a command line."""
+    if label == "export bibtex":
+        target = work / "stdlib.bib"
+        return [python, str(EXPORT_BENCH), "--stdlib", "bibtex", str(db), str(target)]
+    return [python, "-c", STDLIB[label], str(db)]
+
+
 def _default_location(env: dict[str, str], db: Path, work: Path) -> dict[str, str]:
     """``env`` without $PAPERCLI_DB, with an $XDG_DATA_HOME in which platformdirs finds
     papercli's database at its default place: a link to ``db``."""
@@ -195,7 +210,12 @@ def main() -> None:
             # Create (or migrate) the database, and queue a paper so that `next` has one to show.
             subprocess.run([args.papercli, "list", "--limit", "1"], env=env, capture_output=True)
             subprocess.run([args.papercli, "queue", "add", "lora"], env=env, capture_output=True)
+            counting = sqlite3.connect(db)
+            (papers,) = counting.execute("SELECT count(*) FROM papers").fetchone()
+            counting.close()
             for label, command in COMMANDS.items():
+                if command[0] == "export" and papers > EXPORT_AT_MOST:
+                    continue
                 floor, took, stdlib = [], [], []
                 terminal = label.endswith("(terminal)")
                 used = env
@@ -208,7 +228,7 @@ def main() -> None:
                     took.append(run_once([args.papercli, *command], used, terminal))
                     if command[0] == "mark-read":  # keep each run a real change
                         subprocess.run([args.papercli, "undo"], env=env, capture_output=True)
-                    stdlib.append(run_once([python, "-c", STDLIB[label], str(db)], env, terminal))
+                    stdlib.append(run_once(stdlib_argv(python, label, db, work), env, terminal))
                     if command[0] == "mark-read":
                         subprocess.run([args.papercli, "undo"], env=env, capture_output=True)
                 f, c = statistics.median(floor) * 1000, statistics.median(took) * 1000
