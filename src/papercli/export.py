@@ -114,6 +114,8 @@ def export_papers(
 
 WITH_STATE = ("json", "csv", "ris")
 """The formats that carry the user's notes, tags, queue places and status dates."""
+CITATIONS = ("bibtex", "csl-json")
+"""The formats that print only a citation: no topics, aliases, sources or prerequisites."""
 
 
 def check_format(fmt: str, group_by: str | None = None) -> None:

@@ -198,7 +198,11 @@ def export_papers(
         section_of = export.section_of(group_by, topics_first) if group_by else None
         count = reader.stage(ids, section_of)
         text = export.stream_papers(
-            reader.papers(with_history=fmt == "json", with_state=fmt in export.WITH_STATE),
+            reader.papers(
+                with_history=fmt == "json",
+                with_state=fmt in export.WITH_STATE,
+                cited_only=fmt in export.CITATIONS,
+            ),
             fmt,
             count=count,
             title=title,

@@ -94,11 +94,12 @@ class ExportReader:
         return count
 
     def papers(
-        self, *, with_history: bool = False, with_state: bool = True
+        self, *, with_history: bool = False, with_state: bool = True, cited_only: bool = False
     ) -> Iterator[tuple[list[Paper], dict[str, list[dict[str, object]]]]]:
         """The staged papers in full, CHUNK at a time, each chunk with its status history
         when asked for (JSON) and its notes, tags and queue places unless not (BibTeX has
-        no use for them); the next chunk is read when this one is done with."""
+        no use for them), or only what a citation prints (``full_papers``); the next
+        chunk is read when this one is done with."""
         after = (-1, -1)
         while True:
             rows = self._scratch.execute(
@@ -110,7 +111,8 @@ class ExportReader:
                 return
             ids = [str(pid) for _, _, pid in rows]
             history = history_by_paper(self._conn, ids) if with_history else {}
-            yield full_papers(self._conn, ids, with_state=with_state), history
+            chunk = full_papers(self._conn, ids, with_state=with_state, cited_only=cited_only)
+            yield chunk, history
             after = rows[-1][:2]
 
 
