@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 def _local(stamp: str) -> datetime | None:
     # fromisoformat, not strptime: strptime imports _strptime, with locale and calendar
-    # (4 ms, more than `show` does otherwise). Only the stored form is read: the length
+    # (4 ms, a tenth of `show`). Only the stored form is read: the length
     # rules out fractions of a second, the round trip every other form ISO 8601 allows.
     if len(stamp) != 20 or stamp[-1] != "Z":
         return None
