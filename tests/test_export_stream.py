@@ -371,7 +371,7 @@ def test_an_export_reads_no_big_table_whole_per_chunk(run, rich_library, stateme
 @pytest.mark.parametrize("fmt", [*export.CITATIONS, "ris"])
 def test_a_citation_reads_only_what_it_prints(run, rich_library, statements, fmt):  # noqa: F811
     """BibTeX and CSL-JSON print no topics, aliases, sources or prerequisites, so an export
-    in them reads none of them (a tenth of a BibTeX export's time);
+    in them reads none of them (6 to 12% of a BibTeX export's time);
     RIS prints the topics as keywords, and reads them."""
     statements.clear()
     assert run("export", "--format", fmt).exit_code == 0
