@@ -8,6 +8,11 @@ from __future__ import annotations
 
 import os
 
+from papercli import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from _typeshed import StrPath
+
 DB_ENV_VAR = "PAPERCLI_DB"
 DB_FILENAME = "papercli.db"
 
@@ -19,7 +24,7 @@ def default_db_path() -> str:
     return os.path.join(user_data_dir("papercli", appauthor=False), DB_FILENAME)
 
 
-def resolve_db_path(option: str | os.PathLike[str] | None = None) -> str:
+def resolve_db_path(option: StrPath | None = None) -> str:
     """The database to use: the ``--db`` option, else ``$PAPERCLI_DB``, else the user data dir."""
     chosen = option or os.environ.get(DB_ENV_VAR)
     if chosen:

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from typing import NoReturn
 
     import typer
+    from _typeshed import StrPath
 
 
 @datarecord
@@ -32,7 +33,7 @@ class AppState:
     """Set from the global options (``--db``, ``--color``, ``--no-pager``); the connection
     opens on first use, the pager when the output turns out long (see ``page``)."""
 
-    db_option: str | os.PathLike[str] | None = None
+    db_option: StrPath | None = None
     color: terminal.ColorMode = terminal.ColorMode.AUTO
     pager: bool = True
     _conn: sqlite3.Connection | None = field(default=None, repr=False)

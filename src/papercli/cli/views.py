@@ -34,8 +34,9 @@ from papercli.models import Paper, ReadStatus, Selection, paper_details, paper_s
 from papercli.store import lookups, papers
 
 if TYPE_CHECKING:
-    import os
     from pathlib import Path
+
+    from _typeshed import StrPath
 
 ARROW = "->"
 
@@ -161,7 +162,7 @@ def mark_papers(state: AppState, references: list[str], status: ReadStatus) -> N
         echo(f"{pid}: already {status}, nothing to do")
 
 
-def _as_path(given: str | os.PathLike[str]) -> Path:
+def _as_path(given: StrPath) -> Path:
     """A Path for ``export -o``: pathlib is imported only when a file is written (with
     urllib.parse, 4-6 ms of an export to stdout)."""
     from pathlib import Path
@@ -173,7 +174,7 @@ def export_papers(
     state: AppState,
     chosen: Selection,
     fmt: str,
-    output: str | os.PathLike[str] | None,
+    output: StrPath | None,
     *,
     queue: bool,
     group_by: str | None,

@@ -7,12 +7,15 @@ sqlite-utils would add ~100 ms to each start.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
+from papercli import TYPE_CHECKING
 from papercli.errors import DatabaseError
+
+if TYPE_CHECKING:
+    from _typeshed import StrPath
 
 BUSY_TIMEOUT_MS = 5000
 
@@ -20,11 +23,11 @@ BUSY_TIMEOUT_MS = 5000
 SEP = "\x1f"  # joins list values inside one SQL result column
 
 
-def connect(path: str | os.PathLike[str]) -> sqlite3.Connection:
+def connect(path: StrPath) -> sqlite3.Connection:
     return sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, uri=False)
 
 
-def database_error(exc: sqlite3.Error, path: str | os.PathLike[str] | None = None) -> DatabaseError:
+def database_error(exc: sqlite3.Error, path: StrPath | None = None) -> DatabaseError:
     """Turn an sqlite3 failure into a sentence for the user."""
     text = str(exc)
     where = f"{path}" if path else "the database"

@@ -16,7 +16,7 @@ from papercli.store.shipped import sync_catalogue, sync_if_seed_changed
 if TYPE_CHECKING:
     from pathlib import Path
 
-    StrPath = str | os.PathLike[str]
+    from _typeshed import StrPath
 
 
 def open_database(

@@ -20,6 +20,8 @@ from papercli.store.papers import insert_paper, new_citation_key
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from _typeshed import StrPath
+
     from papercli.seed import CatalogueSource
 
 
@@ -73,7 +75,7 @@ def write_catalogue(conn: sqlite3.Connection, cat: CatalogueSource) -> None:
         conn.execute("INSERT INTO meta VALUES ('catalogue_digest', ?)", (cat.digest,))
 
 
-def _seed_stamp(seed: str | os.PathLike[str]) -> str:
+def _seed_stamp(seed: StrPath) -> str:
     stat = os.stat(seed)
     return f"{stat.st_size}:{stat.st_mtime_ns}"
 
@@ -83,9 +85,7 @@ def _meta(conn: sqlite3.Connection, key: str, schema: str = "main") -> str | Non
     return None if row is None else str(row[0])
 
 
-def sync_if_seed_changed(
-    conn: sqlite3.Connection, seed: str | os.PathLike[str], *, force: bool = False
-) -> None:
+def sync_if_seed_changed(conn: sqlite3.Connection, seed: StrPath, *, force: bool = False) -> None:
     """Sync when papercli was reinstalled (or, with ``force``, after a schema upgrade)."""
     # A stat() per command; the seed itself is only opened after papercli was reinstalled.
     try:
@@ -101,7 +101,7 @@ def sync_if_seed_changed(
             raise
 
 
-def sync_catalogue(conn: sqlite3.Connection, seed: str | os.PathLike[str]) -> None:
+def sync_catalogue(conn: sqlite3.Connection, seed: StrPath) -> None:
     """Bring the catalogue tables up to the shipped seed, in one transaction.
 
     Papers are upserted, never deleted, and the user's own tables are not touched: a
