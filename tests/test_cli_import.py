@@ -243,10 +243,13 @@ def test_id_list_queues_the_papers_already_there_too(run, tmp_path):
 
 def test_bibtex_values_joined_with_hash_are_read_as_one_text(run, tmp_path):
     """bibtexparser leaves ``a # b`` as written; papercli joins the parts (braced, quoted,
-    numbers, @strings) as BibTeX does, and a ``#`` inside braces stays a character."""
+    numbers, @strings) as BibTeX does, in an @string too, and a ``#`` inside braces stays
+    a character."""
     bib = tmp_path / "joined.bib"
     bib.write_text(
         "@string{LoRA = {{LoRA}: Low-Rank Adaptation}}\n"
+        "@string{series = lora # { series}}\n"
+        "@misc{series, title = Series, author = {Doe, Jane}, year = 2025}\n"
         "@misc{notes, title = {Field notes on } # lora, author = {Doe, Jane}, year = 2026}\n"
         '@misc{cs, title = "Notes" # " on " # {C\\# in } # 2024,'
         " author = {Roe, R.}, year = 2024}\n"
@@ -260,6 +263,7 @@ def test_bibtex_values_joined_with_hash_are_read_as_one_text(run, tmp_path):
     titles = {paper["title"] for paper in listed}
     assert {
         "Field notes on LoRA: Low-Rank Adaptation",
+        "LoRA: Low-Rank Adaptation series",
         "Notes on C# in 2024",
         "A # B and C#",
         "Left #",  # a part missing: kept as written (its braces dropped)

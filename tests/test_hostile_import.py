@@ -717,16 +717,50 @@ _PLAIN_PART = st.text(st.characters(blacklist_characters='{}"#\\', codec="utf-8"
 def test_bibtex_joined_values(parts: list[tuple[str, str]], noise: str) -> None:
     """Parts joined with ``#`` read as their texts one after the other (an @string by its
     value, in any case); any other text comes back a string, without an error."""
-    from papercli.importing import _joined
+    from papercli.importing import _value_text
 
     strings = {"lora": "LoRA"}
     written = []
     for delimiters, text in parts:
         written.append("LoRA" if delimiters == "@" else delimiters[0] + text + delimiters[1])
     expected = "".join("LoRA" if d == "@" else text for d, text in parts)
-    if len(parts) > 1:
-        assert _joined(" # ".join(written), strings) == expected
-    assert isinstance(_joined(noise, strings), str)
+    if parts:
+        assert _value_text(" # ".join(written), strings) == expected
+    assert isinstance(_value_text(noise, strings), str)
+
+
+def _nested(text: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    """Text with balanced braces."""
+    return st.recursive(
+        text,
+        lambda inner: st.lists(st.one_of(inner, inner.map("{{{}}}".format)), max_size=3).map(
+            "".join
+        ),
+        max_leaves=6,
+    )
+
+
+# Values as BibTeX writes them (bibtexparser ends a quoted value at a quote inside braces).
+_BIBTEX_VALUE = st.one_of(
+    _nested(st.text(alphabet='ab ,=@"%', max_size=4)).map("{{{}}}".format),
+    _nested(st.text(alphabet="ab ,=@%", max_size=4)).map('"{}"'.format),
+    st.sampled_from(["lora", "LoRA", "2024", "unknown"]),
+)
+
+
+@given(value=_BIBTEX_VALUE)
+def test_bibtex_values_read_as_bibtexparser_reads_them(value: str) -> None:
+    """papercli reads the values it uses itself, not through bibtexparser's middlewares
+    (which read every field): it reads each as they would, braces, quotes and @strings."""
+    from bibtexparser.entrypoint import parse_string
+
+    from papercli.importing import _value_text
+
+    text = f'@string{{lora = "LoRA"}}\n@misc{{k,\n  title = {value}\n}}\n'
+    theirs = parse_string(text)
+    assert not theirs.failed_blocks
+    as_written = parse_string(text, parse_stack=[]).entries[0]["title"]
+    assert _value_text(as_written, {"lora": "LoRA"}) == theirs.entries[0]["title"]
 
 
 _LATEX_TOKENS = [*"\\{}[]$%&#_~^\"'` au\n", "author", "title", "date", "url", "begin", "end"]

@@ -330,14 +330,14 @@ def import_bibtex(
     with merge.ScratchQueue() as matched:
         with base.transaction(conn, keep=not dry_run), merge.ScratchQueue() as added:
             batch = changes.begin(conn, "import", library.clock())
-            for entry in _bibtex_entries(opener):
-                fields = _used_fields(entry, _IDS)  # most entries match by these alone
+            for entry, strings in _bibtex_entries(opener):
+                fields = _used_fields(entry, strings, _IDS)  # most entries match by these alone
                 arxiv_id = _arxiv_id_of(fields)
                 found = (lookups.ids_by_arxiv_id(conn, arxiv_id.id) if arxiv_id else []) or (
                     lookups.ids_by_doi(conn, fields["doi"]) if fields.get("doi") else []
                 )
                 if not found:  # the title and authors as text, to match or add by
-                    fields = _used_fields(entry, _USED, read_latex=True)
+                    fields = _used_fields(entry, strings, _USED, read_latex=True)
                     found = (
                         lookups.ids_by_title(conn, fields["title"]) if fields.get("title") else []
                     )
@@ -401,17 +401,20 @@ _TEXT = ("title", "author", "journal", "journaltitle", "booktitle")
 """The fields LaTeX may style (not a URL or DOI, where ``%`` is no comment)."""
 
 
-def _used_fields(entry: Any, used: frozenset[str], *, read_latex: bool = False) -> dict[str, str]:
-    """An entry's ``used`` fields as text. With ``read_latex``, a title or author list
-    with LaTeX in it (``M{\\"u}ller``, or ``\\textasciitilde{}`` as papercli's own export
-    writes ``~``) is read by pylatexenc, half a millisecond a value: only for entries no
-    id matches. The rest only lose their braces and escapes (in a URL or DOI, ``%`` is no
-    LaTeX comment)."""
+def _used_fields(
+    entry: Any, strings: Mapping[str, str], used: frozenset[str], *, read_latex: bool = False
+) -> dict[str, str]:
+    """An entry's ``used`` fields as text (``strings``: the @strings it may name). Only
+    those are read: most entries match by id, without their title's or authors' text.
+    With ``read_latex``, a title or author list with LaTeX in it (``M{\\"u}ller``, or
+    ``\\textasciitilde{}`` as papercli's own export writes ``~``) is read by pylatexenc,
+    half a millisecond a value: only for entries no id matches. The rest only lose their
+    braces and escapes (in a URL or DOI, ``%`` is no LaTeX comment)."""
     fields = {}
     for item in entry.fields:
         key = item.key.lower()
         if key in used:
-            value = str(item.value)
+            value = _value_text(item.value, strings)
             latex = read_latex and key in _TEXT and "\\" in _LATEX_ESCAPE.sub("", value)
             fields[key] = _latex_text(value) if latex else _plain(value)
     if "doi" in fields:  # as a link or with a label: the DOI it names, to match and keep
@@ -552,8 +555,9 @@ took 550 MB."""
 _BLOCK_START = re.compile(r"[ \t]*@\w*[ \t]*[{(]")
 
 
-def _bibtex_entries(opener: Opener) -> Iterator[Any]:
-    """Every entry of the file, parsed BIBTEX_PIECE entries at a time. After the last,
+def _bibtex_entries(opener: Opener) -> Iterator[tuple[Any, Mapping[str, str]]]:
+    """Every entry of the file with the @strings it may name (values as written: see
+    ``_value_text``), parsed BIBTEX_PIECE entries at a time. After the last,
     one error lists each problem (one per block, by line), if there were any: the caller
     writes nothing until the entries are all read.
 
@@ -580,11 +584,15 @@ def _bibtex_entries(opener: Opener) -> Iterator[Any]:
     ):
         for before, text in _pieces(file):
             given = [pickle.loads(s) for s in _strings_named(text, strings)]
-            library_ = Library(given)
-            parse_string(text, library=library_)
-            # The piece's own @strings, by key in lower case (BibTeX's rule).
+            library_ = Library(given)  # given, a piece's @string defined again is a duplicate
+            parse_string(text, library=library_, parse_stack=[])  # values as written
+            # @strings by key in lower case (BibTeX's rule), the piece's own read as text.
+            values = {s.key.lower(): s.value for s in given}
             seeded = set(map(id, given))
             defined = [s for s in library_.strings if id(s) not in seeded]
+            for string in defined:
+                string.value = _value_text(string.value, values)
+                values[string.key.lower()] = string.value
             strings.put({s.key.lower(): pickle.dumps(s) for s in defined})
             for block in library_.failed_blocks:
                 what = (
@@ -595,15 +603,11 @@ def _bibtex_entries(opener: Opener) -> Iterator[Any]:
                 problems.append((before + (block.start_line or 0) + 1, what))
             entries = library_.entries
             repeated = set(keys.add([entry.key for entry in entries]))
-            values = {k.lower(): str(v.value) for k, v in library_.strings_dict.items()}
             for entry in entries:
                 if entry.key in repeated:
                     line = before + (entry.start_line or 0) + 1
                     problems.append((line, f"duplicate citation key {entry.key!r}"))
-                for field in entry.fields:
-                    if field.enclosing == "no-enclosing" and "#" in str(field.value):
-                        field.value = _joined(str(field.value), values)
-            yield from entries
+                yield entry, values
     if problems:
         problems.sort()  # a piece's broken blocks come before its repeated keys
         shown = "; ".join(f"line {line}: {what}" for line, what in problems[:5]) + (
@@ -626,37 +630,52 @@ def _strings_named(text: str, strings: merge.ScratchMap) -> list[bytes]:
     return strings.values_of(set(_WORD.findall(text.lower())))
 
 
-# What delimits the parts of a value joined with "#": braces, quotes and "#" itself.
-_JOINING = re.compile(r'[{}"#]')
+# What delimits a value's parts: braces, quotes and "#", not escaped (bibtexparser's rule).
+_JOINING = re.compile(r'(?<!\\)[{}"#]')
 
 
-def _joined(value: str, strings: Mapping[str, str]) -> str:
-    """A value BibTeX joins with ``#`` (``{Notes on } # lora # ", 2024"``) as one text:
-    bibtexparser leaves it as written. Each part is a braced or quoted text, a number,
-    or an @string's name (an unknown name stays as written, as a lone one does); a value
-    that does not split so is kept as it is."""
-    parts: list[str] = []
-    depth, quoted, start = 0, False, 0
+def _value_text(value: str, strings: Mapping[str, str]) -> str:
+    """A value as BibTeX reads it: a braced or quoted text without its delimiters, an
+    @string's name as its text (an unknown name stays as written, as a lone one does),
+    and parts joined with ``#`` (``{Notes on } # lora # ", 2024"``) as one text. A value
+    that does not read so (text outside delimiters, braces that close before its end) is
+    kept as written.
+
+    bibtexparser's parser leaves values as written, and its middlewares that read them
+    so walk every field, the abstract too: a quarter of its parse. papercli reads only
+    the fields it uses."""
+    plain = value.strip()
+    inner = plain[1:-1]
+    if len(plain) >= 2 and "#" not in inner:  # the common case, without a walk (theirs too)
+        if plain[0] + plain[-1] == "{}" and "{" not in inner and "}" not in inner:
+            return inner
+        if plain[0] + plain[-1] == '""' and '"' not in inner:
+            return inner
+    parts: list[tuple[str, int, int]] = []  # (part, closings at depth 0, quotes at depth 0)
+    depth, quoted, start, closed, quotes = 0, False, 0, 0, 0
     for mark in _JOINING.finditer(value):
         char = mark.group()
         if char == "{":
             depth += 1
         elif char == "}":
             depth -= 1
+            closed += 1 if depth == 0 else 2 if depth < 0 else 0  # below 0: nothing encloses
         elif char == '"' and depth == 0:
             quoted = not quoted
+            quotes += 1
         elif char == "#" and depth == 0 and not quoted:
-            parts.append(value[start : mark.start()].strip())
-            start = mark.end()
-    parts.append(value[start:].strip())
+            parts.append((value[start : mark.start()].strip(), closed, quotes))
+            start, closed, quotes = mark.end(), 0, 0
+    parts.append((value[start:].strip(), closed, quotes))
     texts = []
-    for part in parts:
-        if len(part) >= 2 and (part[0], part[-1]) in (("{", "}"), ('"', '"')):
+    for part, closed, quotes in parts:
+        ends = part[:1] + part[-1:] if len(part) >= 2 else ""
+        if (ends == "{}" and closed == 1) or (ends == '""' and quotes == 2):
             texts.append(part[1:-1])
         elif part and _WORD.fullmatch(part):
             texts.append(strings.get(part.lower(), part))
         else:
-            return value  # an empty or unbalanced part: not a joined value
+            return value  # an empty or unbalanced part: not a value BibTeX reads
     return "".join(texts)
 
 
