@@ -155,3 +155,23 @@ def test_export_takes_the_fast_path(fmt, db_path):
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.splitlines()[-1]) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [("known.bib", "@misc{lora, eprint = {2106.09685}}\n"), ("known.txt", "2106.09685\n")],
+)
+def test_an_import_loads_only_its_own_reader(name, text, db_path, tmp_path):
+    """BibTeX and id lists need neither the JSON schema's msgspec (about 25 ms) nor, when
+    every paper is known, the network modules."""
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    forbidden = ["msgspec", "papercli.import_schema", *NETWORK]
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, json.dumps(["import", str(path)]), json.dumps(forbidden)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.splitlines()[-1]) == []

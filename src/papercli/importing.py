@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Any, TextIO
 from papercli.arxiv_ids import ArxivId, parse_arxiv_id
 from papercli.errors import InvalidValueError, PapercliError
 from papercli.fetching import PaperByHand, insert_by_hand, is_doi
-from papercli.import_schema import read_ids, read_papers
 from papercli.models import VENUES, ArxivRecord, Author, Paper, ReadStatus
 from papercli.records import datarecord, field, replace
 from papercli.store import arxiv_meta, base, changes, library, lookups, merge, papers, search
@@ -175,6 +174,8 @@ def import_json(
 
 def _read_ids(opener: Opener, in_file: merge.ScratchSet) -> int:
     """Keep the id of every paper in the file; return how many there are."""
+    from papercli.import_schema import read_ids  # msgspec: only a JSON import loads it
+
     count = 0
     repeated: str | None = None
     with opener() as file:
@@ -196,6 +197,8 @@ def _merge_papers(
     dry_run: bool,
     queue: bool,
 ) -> ImportReport:
+    from papercli.import_schema import read_papers
+
     report = ImportReport("json", dry_run)
     with (
         base.transaction(conn, keep=not dry_run),
