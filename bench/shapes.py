@@ -23,6 +23,8 @@ The shapes (each made by this script into bench/out/shapes/, into a fresh databa
   one name       BibTeX of N entries typed in by hand, their titles apart but sharing a
                  short name (the id field-notes, field-notes-2024, ...) and a citation
                  key stem (`import`)
+  by doi         BibTeX of N entries naming only a DOI, each one that arXiv's metadata
+                 of one of N papers imported first lists (`import --dry-run`)
 
 Each runs once per size as a whole process, stdout to /dev/null; the table shows seconds,
 peak memory (the child's maximum RSS) and the growth. The start-up (~0.1 s) makes a first
@@ -97,6 +99,20 @@ def strings(n: int) -> str:
     return defined + used
 
 
+def fetched_with_dois(n: int) -> str:
+    """N papers from arXiv, each with the DOI its metadata lists (``by_doi`` names them)."""
+    return export(
+        [
+            paper(f"d{i}", arxiv_id=f"2401.{i + 1:05d}", dois=[f"10.9/D{i}"], fetched_at=AT)
+            for i in range(n)
+        ]
+    )
+
+
+def by_doi(n: int) -> str:
+    return "".join(f"@article{{k{i}, doi = {{10.9/d{i}}}}}\n" for i in range(n))
+
+
 def one_name(n: int) -> str:
     return "".join(
         f"@misc{{k{i}, title = {{Field Notes: part {i}}}, author = {{Ada Lovelace}},"
@@ -106,13 +122,15 @@ def one_name(n: int) -> str:
 
 
 # name -> (the file it reads, what makes it, the command after `papercli --db DB`,
-#          commands run first on the same database, untimed)
-SHAPES: dict[str, tuple[str, Callable[[int], str], list[str], list[list[str]]]] = {
+#          commands run first on the same database, untimed, with what makes their file)
+Setup = list[tuple[list[str], Callable[[int], str] | None]]
+IMPORT_FILE: tuple[list[str], None] = (["import", "{file}"], None)
+SHAPES: dict[str, tuple[str, Callable[[int], str], list[str], Setup]] = {
     "chain": ("chain.json", chain, ["import", "{file}"], []),
-    "path": ("chain.json", chain, ["path", "c0", "--format", "json"], [["import", "{file}"]]),
+    "path": ("chain.json", chain, ["path", "c0", "--format", "json"], [IMPORT_FILE]),
     "notes": ("notes.json", notes, ["import", "{file}"], []),
-    "notes undo": ("notes.json", notes, ["undo"], [["import", "{file}"]]),
-    "notes sync": ("notes.json", notes, ["sync", "{folder}"], [["import", "{file}"]]),
+    "notes undo": ("notes.json", notes, ["undo"], [IMPORT_FILE]),
+    "notes sync": ("notes.json", notes, ["sync", "{folder}"], [IMPORT_FILE]),
     "one second": (
         "second.json",
         lambda n: notes(n, one_second=True),
@@ -121,12 +139,18 @@ SHAPES: dict[str, tuple[str, Callable[[int], str], list[str], list[list[str]]]] 
     ),
     "strings": ("strings.bib", strings, ["import", "--dry-run", "{file}"], []),
     "one name": ("name.bib", one_name, ["import", "{file}"], []),
+    "by doi": (
+        "doi.bib",
+        by_doi,
+        ["import", "--dry-run", "{file}"],
+        [(["import", "{setup}"], fetched_with_dois)],
+    ),
 }
 
 
 def run(papercli: str, db: Path, args: list[str], file: Path) -> tuple[float, float]:
     """(seconds, peak RSS in MB) of one papercli process; a failure stops the benchmark."""
-    named = {"{file}": str(file), "{folder}": str(OUT / "sync")}
+    named = {"{file}": str(file), "{folder}": str(OUT / "sync"), "{setup}": str(OUT / "setup.json")}
     argv = [papercli, "--db", str(db), *(named.get(a, a) for a in args)]
     return measure(argv, {**os.environ, "PAPERCLI_PAGER": ""})
 
@@ -151,7 +175,9 @@ def main() -> None:
             file, db = OUT / file_name, OUT / "papercli.db"
             file.write_text(make(size), encoding="utf-8")
             run(args.papercli, db, ["list", "--limit", "1"], file)  # the database, from the seed
-            for step in setup:
+            for step, make_setup in setup:
+                if make_setup:
+                    (OUT / "setup.json").write_text(make_setup(size), encoding="utf-8")
                 run(args.papercli, db, step, file)
             row.append(run(args.papercli, db, command, file))
         (t1, m1), (t2, m2) = row

@@ -9,7 +9,7 @@ import pytest
 
 from papercli import paths
 from papercli.models import ArxivRecord, Author, Paper
-from papercli.store import arxiv_meta, base, connection, library, papers
+from papercli.store import arxiv_meta, base, connection, library, merge, papers
 
 
 def _state(run) -> None:
@@ -239,6 +239,32 @@ def test_id_list_queues_the_papers_already_there_too(run, tmp_path):
     assert result.stdout == "queued: lora\n"
     assert "already there 2" in result.stderr
     assert run("queue", "--format", "ids").stdout == "lora\n"
+
+
+@pytest.mark.parametrize("chunk", [1, 2, merge.CHUNK])
+@pytest.mark.parametrize(
+    "name, text",
+    [
+        ("ids.txt", "2106.09685\n2401.00001\n1706.03762\n2106.09685\n2305.18290\n"),
+        (
+            "refs.bib",
+            "@misc{a, eprint = {2106.09685}}\n@misc{b, eprint = {2401.00001}}\n"
+            "@misc{c, doi = {10.18653/v1/N19-1423}}\n"
+            "@misc{d, title = {Attention Is All You Need}}\n"
+            "@misc{e, url = {https://arxiv.org/abs/2305.18290}}\n",
+        ),
+    ],
+)
+def test_imports_look_arxiv_ids_up_a_chunk_at_a_time(run, tmp_path, monkeypatch, chunk, name, text):
+    """Whatever the chunk, each line or entry finds its paper (by arXiv id, else DOI or
+    title), in the file's order, and an id no paper holds is one to add."""
+    monkeypatch.setattr(merge, "CHUNK", chunk)
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    result = run("import", "--dry-run", "--queue", str(path))
+    assert result.exit_code == 0, result.output
+    queued = "lora, bert, transformer, dpo" if name == "refs.bib" else "lora, transformer, dpo"
+    assert result.stdout == f"would be added: 2401.00001\nwould be queued: 2401.00001, {queued}\n"
 
 
 def test_bibtex_values_joined_with_hash_are_read_as_one_text(run, tmp_path):

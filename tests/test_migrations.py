@@ -9,7 +9,8 @@ from pathlib import Path
 
 from typer.testing import Result
 
-from papercli.store import migrations, papers
+from papercli.models import ArxivRecord, Author, Paper
+from papercli.store import arxiv_meta, base, migrations, papers
 from papercli.store.connection import open_database
 
 USER_TABLES = ("reading_state", "status_history", "notes", "tags", "queue")
@@ -157,7 +158,7 @@ RELEASED = [
     "3af877b4b1e3375b", "ecadd0eec2d89630", "09798ba2f435cfde", "a45b21227da41d25",
     "7d040dd5545a1848", "cde2f37c50f79d98", "94fe9a4958821b8d", "c0d38f6849c27674",
     "6054c4186fdd3f30", "f6f4d2bd1eaefe5b", "bb077b51c6f30f91", "34e5e4e9d7b0afe8",
-    "3d51d909504685c6", "78b75bc0d4d121d1", "f14c94e077e9308b",
+    "3d51d909504685c6", "78b75bc0d4d121d1", "f14c94e077e9308b", "998db93d05971a4e",
 ]  # fmt: skip
 
 
@@ -186,4 +187,69 @@ def test_a_database_at_schema_15_syncs_and_undoes_after_the_upgrade(
     assert conn.execute(
         "SELECT 1 FROM sqlite_master WHERE name = 'status_history_change'"
     ).fetchone()
+    conn.close()
+
+
+def _record(dois: list[str]) -> ArxivRecord:
+    return ArxivRecord(
+        arxiv_id="1605.08386",
+        version=1,
+        title="Heat-bath random walks with Markov bases",
+        abstract="We study walks.",
+        authors=[Author("Caprice Stanley")],
+        published="2016-05-26T17:59:46Z",
+        updated="2016-05-26T17:59:46Z",
+        primary_category="math.CO",
+        categories=["math.CO"],
+        dois=dois,
+        journal_ref=None,
+        comment=None,
+        abs_url="https://arxiv.org/abs/1605.08386",
+        pdf_url=None,
+    )
+
+
+def _imported_by_doi(run: Callable[..., Result], tmp_path: Path, doi: str) -> str:
+    bib = tmp_path / "by-doi.bib"
+    bib.write_text(f"@article{{k, doi = {{{doi}}}}}\n", encoding="utf-8")
+    result = run("import", "--dry-run", str(bib))
+    assert result.exit_code == 0, result.output
+    return result.stderr
+
+
+def test_the_dois_arxiv_lists_are_looked_up_by_index_after_the_upgrade(
+    run: Callable[..., Result], db_path: Path, tmp_path: Path
+) -> None:
+    """Migration 17 copies the DOIs of the metadata fetched so far into their own table
+    (matched in any case, as before), and triggers keep it in step when a fetch changes
+    them and when the paper goes."""
+    assert run("list", "--limit", "1").exit_code == 0
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    with base.transaction(conn):
+        papers.insert_paper(
+            conn,
+            Paper(id="heat-bath", title="Heat-bath random walks", short_name="Heat-bath",
+                  year=2016, date="2016-05-26", arxiv_id="1605.08386", origin="user"),
+        )  # fmt: skip
+        arxiv_meta.store_arxiv_record(conn, "heat-bath", _record(["10.1/Heat"]), "2026-01-01")
+    # As schema 16 left it: what migration 17 adds taken away.
+    conn.executescript(
+        "DROP TABLE arxiv_dois; DROP TRIGGER arxiv_meta_dois_insert;"
+        " DROP TRIGGER arxiv_meta_dois_update; DROP TRIGGER arxiv_meta_dois_delete;"
+        " PRAGMA user_version = 16;"
+    )
+    conn.close()
+
+    assert "already there 1" in _imported_by_doi(run, tmp_path, "10.1/HEAT")
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    assert migrations.schema_version(conn) == migrations.SCHEMA_VERSION
+    with base.transaction(conn):
+        arxiv_meta.store_arxiv_record(conn, "heat-bath", _record(["10.2/new"]), "2026-02-01")
+    conn.close()
+    assert "skipped 1" in _imported_by_doi(run, tmp_path, "10.1/heat")
+    assert "already there 1" in _imported_by_doi(run, tmp_path, "10.2/NEW")
+
+    assert run("remove", "heat-bath", "--yes").exit_code == 0
+    conn = sqlite3.connect(db_path)
+    assert conn.execute("SELECT count(*) FROM arxiv_dois").fetchone()[0] == 0
     conn.close()

@@ -250,3 +250,37 @@ def test_undoing_an_import_reads_no_big_table_whole(
     assert run("undo").exit_code == 0
 
     assert _big_table_scans(db_path, _queries(statements)) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("ids.txt", "2106.09685\n1706.03762\n"),
+        (
+            "refs.bib",
+            "@misc{a, eprint = {2106.09685}}\n@misc{b, doi = {10.18653/v1/N19-1423}}\n"
+            "@misc{c, title = {Attention Is All You Need}}\n"
+            "@misc{d, title = {Burrowing}, author = {Doe, Jane}, year = 2024}\n",
+        ),
+    ],
+)
+def test_an_import_looks_its_papers_up_by_index(
+    run: Callable[..., Result],
+    db_path: Path,
+    statements: list[str],
+    tmp_path: Path,
+    name: str,
+    text: str,
+) -> None:
+    """A thousand arXiv ids at a time, through the index of arXiv ids; DOIs and titles one
+    by one, by index too; and a paper typed in is added without reading every paper."""
+    source = tmp_path / name
+    source.write_text(text, encoding="utf-8")
+    assert run("list", "--limit", "1").exit_code == 0
+    statements.clear()
+
+    assert run("import", str(source)).exit_code == 0
+
+    queries = _queries(statements)
+    assert any("json_each" in sql and "arxiv_id" in sql for sql in queries)
+    assert _big_table_scans(db_path, queries) == []

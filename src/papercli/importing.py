@@ -333,12 +333,10 @@ def import_bibtex(
     with merge.ScratchQueue() as matched:
         with base.transaction(conn, keep=not dry_run), merge.ScratchQueue() as added:
             batch = changes.begin(conn, "import", library.clock())
-            for entry, strings in _bibtex_entries(opener):
-                fields = _used_fields(entry, strings, _IDS)  # most entries match by these alone
-                arxiv_id = _arxiv_id_of(fields)
-                found = (lookups.ids_by_arxiv_id(conn, arxiv_id.id) if arxiv_id else []) or (
-                    lookups.ids_by_doi(conn, fields["doi"]) if fields.get("doi") else []
-                )
+            for entry, strings, fields, arxiv_id, held in _identified(conn, opener):
+                found = [held] if held else []  # most entries match by their ids alone
+                if not found and fields.get("doi"):
+                    found = lookups.ids_by_doi(conn, fields["doi"])
                 if not found:  # the title and authors as text, to match or add by
                     fields = _used_fields(entry, strings, _USED, read_latex=True)
                     found = (
@@ -367,6 +365,21 @@ def import_bibtex(
         if queue:
             _queue_matched(conn, matched, report)
     return report
+
+
+def _identified(
+    conn: sqlite3.Connection, opener: Opener
+) -> Iterator[tuple[Any, Mapping[str, str], dict[str, str], ArxivId | None, str | None]]:
+    """Each entry with its @strings, its id fields (arXiv id, DOI, URL), the arXiv id they
+    name and the paper holding that id already: looked up a thousand entries at a time.
+    (No paper with an arXiv id is added while the file is read: those come from arXiv.)"""
+    entries = _bibtex_entries(opener)
+    while chunk := list(islice(entries, merge.CHUNK)):
+        ided = [(entry, strings, _used_fields(entry, strings, _IDS)) for entry, strings in chunk]
+        arxiv_ids = [_arxiv_id_of(fields) for _, _, fields in ided]
+        held = lookups.ids_by_arxiv_ids(conn, [a.id for a in arxiv_ids if a])
+        for (entry, strings, fields), arxiv_id in zip(ided, arxiv_ids, strict=True):
+            yield entry, strings, fields, arxiv_id, held.get(arxiv_id.id) if arxiv_id else None
 
 
 def _matched(
@@ -741,12 +754,14 @@ def import_ids(
     report = ImportReport("text", dry_run)
     new: list[str] = []
     with merge.ScratchQueue() as matched:
-        for arxiv_id in dict.fromkeys(ids):
-            found = lookups.ids_by_arxiv_id(conn, arxiv_id)
-            if found:
-                _matched(found[0], matched, report, queue=queue)
-            else:
-                new.append(arxiv_id)
+        unique = iter(dict.fromkeys(ids))
+        while chunk := list(islice(unique, merge.CHUNK)):
+            held = lookups.ids_by_arxiv_ids(conn, chunk)
+            for arxiv_id in chunk:
+                if arxiv_id in held:
+                    _matched(held[arxiv_id], matched, report, queue=queue)
+                else:
+                    new.append(arxiv_id)
         for paper_id in _add_from_arxiv(conn, new, new_client, report, queue=queue):
             _matched(paper_id, matched, report, queue=queue)
         if queue:

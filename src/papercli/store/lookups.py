@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Sequence
 
 from papercli.names import name_key, person_key
-from papercli.store.base import placeholders
+from papercli.store.base import IN_IDS, id_list, placeholders
 from papercli.store.fts import fts_query
 
 
@@ -43,6 +43,17 @@ def ids_by_arxiv_id(conn: sqlite3.Connection, arxiv_id: str) -> list[str]:
     ]
 
 
+def ids_by_arxiv_ids(conn: sqlite3.Connection, arxiv_ids: Sequence[str]) -> dict[str, str]:
+    """The paper holding each of these arXiv ids that one does (an arXiv id is unique), in
+    one query: an import matches a thousand entries at a time."""
+    return {
+        str(r[0]): str(r[1])
+        for r in conn.execute(
+            f"SELECT arxiv_id, id FROM papers WHERE arxiv_id {IN_IDS}", (id_list(arxiv_ids),)
+        )
+    }
+
+
 def ids_by_title_words(conn: sqlite3.Connection, words: Sequence[str], limit: int) -> list[str]:
     """Papers whose title has every word, oldest first.
 
@@ -71,8 +82,7 @@ def ids_by_doi(conn: sqlite3.Connection, doi: str) -> list[str]:
         str(r[0])
         for r in conn.execute(
             "SELECT id FROM papers WHERE doi = ? COLLATE NOCASE"
-            " UNION SELECT m.paper_id FROM arxiv_meta m, json_each(m.dois) d"
-            " WHERE lower(d.value) = lower(?) ORDER BY 1",
+            " UNION SELECT paper_id FROM arxiv_dois WHERE doi = ? ORDER BY 1",
             (doi, doi),
         )
     ]

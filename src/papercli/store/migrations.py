@@ -698,6 +698,34 @@ M016_HISTORY_BY_TIME = """
 CREATE INDEX IF NOT EXISTS status_history_change ON status_history (paper_id, changed_at);
 """
 
+# A DOI is looked up (an import's entries, `show 10.…`) among the publisher's DOIs, by
+# index, and among those arXiv's metadata lists, which sat in a JSON list per paper: each
+# lookup read every paper's list, so an import of N entries by DOI took N times the
+# library's fetched papers. The lists' DOIs now have their own table, kept by triggers;
+# the insert trigger removes the paper's old DOIs first, as store_arxiv_record writes with
+# INSERT OR REPLACE, whose delete fires no trigger.
+M017_ARXIV_DOIS = """
+CREATE TABLE arxiv_dois (
+    doi TEXT NOT NULL COLLATE NOCASE,
+    paper_id TEXT NOT NULL,
+    PRIMARY KEY (doi, paper_id)
+) WITHOUT ROWID;
+CREATE INDEX arxiv_dois_paper ON arxiv_dois (paper_id);
+INSERT OR IGNORE INTO arxiv_dois
+    SELECT d.value, m.paper_id FROM arxiv_meta m, json_each(m.dois) d;
+CREATE TRIGGER arxiv_meta_dois_insert AFTER INSERT ON arxiv_meta BEGIN
+    DELETE FROM arxiv_dois WHERE paper_id = new.paper_id;
+    INSERT OR IGNORE INTO arxiv_dois SELECT value, new.paper_id FROM json_each(new.dois);
+END;
+CREATE TRIGGER arxiv_meta_dois_update AFTER UPDATE OF paper_id, dois ON arxiv_meta BEGIN
+    DELETE FROM arxiv_dois WHERE paper_id = old.paper_id;
+    INSERT OR IGNORE INTO arxiv_dois SELECT value, new.paper_id FROM json_each(new.dois);
+END;
+CREATE TRIGGER arxiv_meta_dois_delete AFTER DELETE ON arxiv_meta BEGIN
+    DELETE FROM arxiv_dois WHERE paper_id = old.paper_id;
+END;
+"""
+
 MIGRATIONS: list[str] = [
     M001_INITIAL,
     M002_ARXIV,
@@ -715,6 +743,7 @@ MIGRATIONS: list[str] = [
     M014_PREREQ_INDEX,
     M015_DEFERRED_SEARCH,
     M016_HISTORY_BY_TIME,
+    M017_ARXIV_DOIS,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
