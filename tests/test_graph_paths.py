@@ -12,8 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from papercli import paths
+from papercli.models import Paper
 from papercli.s2 import LinkList, S2Link, S2Paper
-from papercli.store import connection, graph, library
+from papercli.store import connection, graph, library, papers
 from papercli.store.base import transaction
 
 AT = "2026-01-01T00:00:00Z"
@@ -70,3 +71,23 @@ def test_paths_over_random_reference_graphs(conn: sqlite3.Connection, data: st.D
                 for link in links:
                     assert link.prereq_id in place
                     assert place[link.prereq_id] < place[pid]
+
+
+def test_a_paper_without_an_arxiv_id_is_its_record_by_doi_in_any_case(tmp_path) -> None:
+    """Semantic Scholar stores DOIs in lower case; the list keeps the publisher's."""
+    db = connection.open_database(tmp_path / "papers.db", paths.seed_path())
+    ssrn, other = "a" * 40, "b" * 40
+    with transaction(db):
+        papers.insert_paper(
+            db,
+            Paper(id="ssrn", title="Efficient markets", short_name="", year=2001,
+                  date="2001-12-01", doi="10.2139/SSRN.288970", origin="user"),
+        )  # fmt: skip
+        graph.store_papers(
+            db,
+            [S2Paper(ssrn, None, None, "10.2139/ssrn.288970", "Efficient markets", 2001, [], "", 1),
+             S2Paper(other, None, None, "10.1/other", "Other", 2001, [], "", 1)],
+            AT,
+        )  # fmt: skip
+    assert graph.papers_for(db, [ssrn, other]) == {ssrn: "ssrn"}
+    db.close()

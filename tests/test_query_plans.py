@@ -79,6 +79,8 @@ def _queries(statements: list[str]) -> list[str]:
         ["queue"],
         ["list", "--author", "hinton", "--limit", "5"],
         ["list", "--author", "Quoc Le", "--author", "de las casas", "--limit", "5"],
+        ["path", "qlora"],
+        ["inbox"],
     ],
     ids=" ".join,
 )

@@ -243,15 +243,17 @@ def docids_with_term(conn: sqlite3.Connection, term: str) -> Iterator[int]:
 def reading_profile(conn: sqlite3.Connection, limit: int) -> list[tuple[str, str, str, str, float]]:
     """The papers that say what the user cares about, most recently touched first:
     (paper id, short name, title and abstract, author names joined by newlines, weight).
-    Read and reading papers weigh 1; queued or tagged ones 0.6."""
+    Read and reading papers weigh 1; queued or tagged ones 0.6. They are found from the
+    user's own tables, not by reading every paper (1 to 4 s at a million papers)."""
     rows = conn.execute(
         "SELECT p.id, p.short_name, p.title || ' ' || coalesce(m.abstract, p.why, ''),"
         " (SELECT group_concat(name, char(10)) FROM paper_authors WHERE paper_id = p.id),"
         " CASE WHEN s.status IN ('read', 'reading') THEN 1.0 ELSE 0.6 END"
-        " FROM papers p LEFT JOIN reading_state s ON s.paper_id = p.id"
+        " FROM (SELECT paper_id FROM reading_state WHERE status IN ('read', 'reading')"
+        " UNION SELECT paper_id FROM queue UNION SELECT paper_id FROM tags) c"
+        " JOIN papers p ON p.id = c.paper_id"
+        " LEFT JOIN reading_state s ON s.paper_id = p.id"
         " LEFT JOIN arxiv_meta m ON m.paper_id = p.id"
-        " WHERE s.status IN ('read', 'reading') OR p.id IN (SELECT paper_id FROM queue)"
-        " OR p.id IN (SELECT paper_id FROM tags)"
         " ORDER BY coalesce(s.changed_at, p.added_at, '') DESC, p.id LIMIT ?",
         (limit,),
     )
