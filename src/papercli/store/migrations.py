@@ -698,12 +698,12 @@ M016_HISTORY_BY_TIME = """
 CREATE INDEX IF NOT EXISTS status_history_change ON status_history (paper_id, changed_at);
 """
 
-# A DOI is looked up (an import's entries, `show 10.…`) among the publisher's DOIs, by
-# index, and among those arXiv's metadata lists, which sat in a JSON list per paper: each
-# lookup read every paper's list, so an import of N entries by DOI took N times the
-# library's fetched papers. The lists' DOIs now have their own table, kept by triggers;
-# the insert trigger removes the paper's old DOIs first, as store_arxiv_record writes with
-# INSERT OR REPLACE, whose delete fires no trigger.
+# A BibTeX entry's DOI is looked up among the publisher's DOIs, by index, and among those
+# arXiv's metadata lists, which sat in a JSON list per paper: each lookup read every
+# paper's list, so an import of N entries by DOI took N times the library's fetched
+# papers. The lists' DOIs now have their own table, kept by triggers; the insert trigger
+# removes the paper's old DOIs first, as store_arxiv_record writes with INSERT OR
+# REPLACE, whose delete fires no trigger.
 M017_ARXIV_DOIS = """
 CREATE TABLE arxiv_dois (
     doi TEXT NOT NULL COLLATE NOCASE,
