@@ -20,11 +20,12 @@ JSON_VALUES = st.recursive(
 )
 
 
-@given(st.lists(JSON_VALUES, max_size=5))
-def test_a_json_array_streams_to_the_text_of_json_dumps(items):
+@given(st.lists(JSON_VALUES, max_size=5), st.integers(1, 3))
+def test_a_json_array_streams_to_the_text_of_json_dumps(items, chunk):
     buffer = io.StringIO()
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr("sys.stdout", buffer)
+        patch.setattr(common, "JSON_CHUNK", chunk)
         common.echo_json_array(iter(items))
     assert buffer.getvalue() == json.dumps(items, ensure_ascii=False, indent=2) + "\n"
 

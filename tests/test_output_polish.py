@@ -205,6 +205,28 @@ def test_a_long_listing_shows_the_columns_the_rich_table_shows(
     assert "title" in shown_by_rich and ("authors" in shown_by_rich) == (columns >= 100)
 
 
+def test_a_history_too_long_for_rich_is_printed_as_it_is_read(run, at_terminal, monkeypatch):
+    """``history`` lists every change (a ``mark-read -`` of a million papers makes a
+    million): past RICH_MAX_ROWS a terminal gets plain lines fitted to it, the titles
+    wrapped; piped and as JSON it is the same text as when it was built whole."""
+    from papercli.cli import common
+
+    marked = run("mark-read", "-", input="lora\nqlora\nbert\ntransformer\ngpt-3\n")
+    assert marked.exit_code == 0, marked.output
+    monkeypatch.setenv("COLUMNS", "60")
+    rich = run("--no-pager", "--color", "never", "history").stdout
+    monkeypatch.setattr(common, "RICH_MAX_ROWS", 3)
+    lines = run("--no-pager", "history").stdout.splitlines()
+    assert "┃" in rich and "┃" not in "".join(lines) and ESC not in "".join(lines)
+    assert lines[0].split() == ["when", "id", "from", "to", "title"]
+    assert max(map(len, lines)) <= 60 and len(lines) > 6  # five changes, titles wrapped
+    starts = [line.split()[2] for line in lines[1:] if not line.startswith(" ")]
+    assert starts == ["gpt-3", "transformer", "bert", "qlora", "lora"]  # newest first
+    monkeypatch.setattr(terminal, "stdout_is_terminal", lambda: False)
+    records = json.loads(run("history", "--format", "json").stdout)
+    assert [r["id"] for r in records] == ["gpt-3", "transformer", "bert", "qlora", "lora"]
+
+
 def test_wrapped_titles_break_between_words(run, at_terminal, monkeypatch):
     monkeypatch.setattr(views, "RICH_MAX_ROWS", 1)
     lines = run("--no-pager", "list", "--topic", "peft").stdout.splitlines()

@@ -10,7 +10,7 @@ import json
 import os
 import sqlite3
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from enum import StrEnum
 from itertools import chain, islice
 
@@ -22,10 +22,12 @@ from papercli.records import datarecord, field
 from papercli.store import base, connection
 
 if TYPE_CHECKING:
-    from typing import NoReturn
+    from typing import NoReturn, TypeVar
 
     import typer
     from _typeshed import StrPath
+
+    T = TypeVar("T")
 
 
 @datarecord
@@ -204,28 +206,35 @@ def echo_json(data: object) -> None:
 
 
 def echo_json_array(items: Iterable[object]) -> None:
-    """The same text as ``echo_json(list(items))``, printed item by item."""
-    lines = _json_array_items(items)
-    first = next(lines, None)
+    """The same text as ``echo_json(list(items))``, printed JSON_CHUNK items at a time."""
+    pieces = _json_array_items(items)
+    first = next(pieces, None)
     if first is None:
         write("[]\n")
-    else:
-        echo_lines(chain(["[", first], lines, ["]"]))
+        return
+    sys.stdout.write("[\n" + first)
+    for piece in pieces:
+        sys.stdout.write("\n" + piece)
+    write("\n]\n")
+
+
+JSON_CHUNK = 1000
+"""Items laid out by one ``json.dumps``: one call an item took twice as long."""
 
 
 def _json_array_items(items: Iterable[object]) -> Iterator[str]:
-    """Each item laid out as json.dumps(list, indent=2) lays it out, commas between.
-    (Strings in JSON never hold a raw newline, so each newline starts a line.)"""
+    """The items as json.dumps(list, indent=2) lays them out, JSON_CHUNK at a time: each
+    chunk's array without its brackets, commas between."""
     items = iter(items)
-    current = next(items, _END)
-    while current is not _END:
-        following = next(items, _END)
-        text = "  " + json.dumps(current, ensure_ascii=False, indent=2).replace("\n", "\n  ")
-        yield text if following is _END else text + ","
+    chunks = (
+        json.dumps(chunk, ensure_ascii=False, indent=2)[2:-2]  # "[\n" ... "\n]"
+        for chunk in iter(lambda: list(islice(items, JSON_CHUNK)), [])
+    )
+    current = next(chunks, None)
+    while current is not None:
+        following = next(chunks, None)
+        yield current if following is None else current + ","
         current = following
-
-
-_END = object()
 
 
 def echo_csv(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
@@ -265,6 +274,42 @@ def _csv_cell(value: object) -> object:
     if isinstance(value, list):
         return "; ".join(map(str, value))
     return "" if value is None else value
+
+
+# Past this many rows a terminal gets a plain table too, wrapped to its width: Rich
+# takes ~0.5 ms a row and shows nothing before the last one is laid out.
+RICH_MAX_ROWS = 500
+
+
+def emit_listing(
+    output: CountFormat,
+    headers: list[str],
+    items: Iterable[T],
+    row: Callable[[T], list[str]],
+    record: Callable[[T], dict[str, object]],
+    *,
+    empty: str = "nothing to show",
+    wrapping: Sequence[str] = (),
+) -> None:
+    """``emit_rows`` for a listing of any length, printed as it is read: JSON and CSV
+    item by item, a table through Rich while it has at most RICH_MAX_ROWS rows, else
+    plain lines (at a terminal, fitted to its width by the ``wrapping`` columns)."""
+    if output is CountFormat.json:
+        echo_json_array(map(record, items))
+        return
+    rows = map(row, items)
+    if output is CountFormat.csv:
+        echo_csv(headers, rows)
+        return
+    first = list(islice(rows, RICH_MAX_ROWS + 1))
+    for_people = fancy_output()
+    if not first:
+        echo(empty, err=True)
+    elif for_people and len(first) <= RICH_MAX_ROWS:
+        terminal.print_rich(render.counts_table(headers, first))
+    else:
+        width = terminal.width() if for_people else None
+        echo_lines(textlayout.plain_table_lines(headers, chain(first, rows), width, wrapping))
 
 
 def emit_rows(

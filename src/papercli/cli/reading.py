@@ -13,6 +13,7 @@ from papercli.cli.common import (
     CountFormat,
     connect,
     echo,
+    emit_listing,
     emit_rows,
     fail,
     read_refs,
@@ -129,30 +130,28 @@ def history_command(
         )
         return
     paper_id = refs.resolve(conn, ref) if ref else None
-    entries = library.history(conn, paper_id, limit)
-    keys = ["when", "id", "from", "to", "title"]
-    records: list[dict[str, object]] = [
-        {
+    emit_listing(
+        output,
+        ["when", "id", "from", "to", "title"],
+        library.history(conn, paper_id, limit),
+        lambda e: [
+            times.shown(e.changed_at),
+            e.paper_id,
+            str(e.old_status),
+            f"{e.new_status} (undone)" if e.undone else str(e.new_status),
+            e.title,
+        ],
+        lambda e: {
             "when": times.iso(e.changed_at),
             "id": e.paper_id,
             "from": str(e.old_status),
             "to": str(e.new_status),
             "title": e.title,
             "undone": e.undone,
-        }
-        for e in entries
-    ]
-    rows = [
-        [
-            times.shown(e.changed_at),
-            e.paper_id,
-            str(e.old_status),
-            f"{e.new_status} (undone)" if e.undone else str(e.new_status),
-            e.title,
-        ]
-        for e in entries
-    ]
-    emit_rows(output, keys, rows, records, empty=empty)
+        },
+        empty=empty,
+        wrapping=["title"],
+    )
 
 
 def undo_command(ctx: typer.Context) -> None:

@@ -14,6 +14,7 @@ from itertools import chain, islice
 from papercli import TYPE_CHECKING, render, textlayout
 from papercli.cli import terminal
 from papercli.cli.common import (
+    RICH_MAX_ROWS,
     AppState,
     CountFormat,
     ListFormat,
@@ -45,11 +46,6 @@ class NextFormat(StrEnum):
     TEXT = "text"
     JSON = "json"
     ID = "id"
-
-
-# Past this many papers a terminal gets a plain table too, wrapped to its width: Rich
-# takes ~0.5 ms a row and shows nothing before the last one is laid out.
-RICH_MAX_ROWS = 500
 
 
 def list_papers(state: AppState, chosen: Selection, output: ListFormat) -> None:

@@ -8,7 +8,7 @@ its steps in the change log (``changes``), so that ``undo`` and ``redo`` can rep
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 
 from papercli import TYPE_CHECKING
@@ -132,8 +132,9 @@ class HistoryEntry:
 
 def history(
     conn: sqlite3.Connection, paper_id: str | None = None, limit: int | None = None
-) -> list[HistoryEntry]:
-    """Status changes, newest first; those of an undone command are marked, not hidden."""
+) -> Iterator[HistoryEntry]:
+    """Status changes, newest first, as they are read (a ``mark-read -`` of a million
+    papers makes a million); those of an undone command are marked, not hidden."""
     sql = (
         "SELECT h.paper_id, coalesce(p.title, ''), h.old_status, h.new_status, h.changed_at,"
         " c.undone_at IS NOT NULL FROM status_history h LEFT JOIN papers p ON p.id = h.paper_id"
@@ -148,10 +149,8 @@ def history(
     if limit is not None:
         sql += " LIMIT ?"
         params.append(limit)
-    return [
-        HistoryEntry(pid, title, ReadStatus(old), ReadStatus(new), at, bool(undone))
-        for pid, title, old, new, at, undone in conn.execute(sql, params)
-    ]
+    for pid, title, old, new, at, undone in conn.execute(sql, params):
+        yield HistoryEntry(pid, title, ReadStatus(old), ReadStatus(new), at, bool(undone))
 
 
 @datarecord
