@@ -9,7 +9,7 @@ import pytest
 
 from papercli import paths
 from papercli.models import ArxivRecord, Author, Paper
-from papercli.store import arxiv_meta, base, connection, library, merge, papers
+from papercli.store import arxiv_meta, base, connection, library, papers, scratch
 
 
 def _state(run) -> None:
@@ -241,7 +241,7 @@ def test_id_list_queues_the_papers_already_there_too(run, tmp_path):
     assert run("queue", "--format", "ids").stdout == "lora\n"
 
 
-@pytest.mark.parametrize("chunk", [1, 2, merge.CHUNK])
+@pytest.mark.parametrize("chunk", [1, 2, scratch.CHUNK])
 @pytest.mark.parametrize(
     "name, text",
     [
@@ -258,7 +258,7 @@ def test_id_list_queues_the_papers_already_there_too(run, tmp_path):
 def test_imports_look_arxiv_ids_up_a_chunk_at_a_time(run, tmp_path, monkeypatch, chunk, name, text):
     """Whatever the chunk, each line or entry finds its paper (by arXiv id, else DOI or
     title), in the file's order, and an id no paper holds is one to add."""
-    monkeypatch.setattr(merge, "CHUNK", chunk)
+    monkeypatch.setattr(scratch, "CHUNK", chunk)
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     result = run("import", "--dry-run", "--queue", str(path))

@@ -29,7 +29,7 @@ from papercli.cli import views
 from papercli.cli.app import app
 from papercli.errors import InvalidValueError
 from papercli.models import ArxivRecord, Author, Paper, ReadStatus
-from papercli.store import arxiv_meta, base, connection, library, merge, notes, papers
+from papercli.store import arxiv_meta, base, connection, library, merge, notes, papers, scratch
 from tests.test_export import HISTORY
 from tests.test_export import queue as sample_papers
 from tests.test_query_plans import _BIG, _plan, _queries, statements  # noqa: F401 (fixture)
@@ -177,11 +177,11 @@ def digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-@pytest.fixture(params=[merge.CHUNK, 7, 1], ids=lambda size: f"chunks of {size}")
+@pytest.fixture(params=[scratch.CHUNK, 7, 1], ids=lambda size: f"chunks of {size}")
 def chunk(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
     """Papers read and written at a time: the default (more than the catalogue), and
     sizes that put sections, keys and separators on each side of a chunk's edge."""
-    monkeypatch.setattr(merge, "CHUNK", request.param)
+    monkeypatch.setattr(scratch, "CHUNK", request.param)
     return int(request.param)
 
 
@@ -249,7 +249,7 @@ def test_full_papers_read_everything_in_the_order_asked(rich_library):
 @pytest.mark.parametrize("fmt", ["json", "ris"])
 def test_an_export_reads_the_database_as_it_was_when_it_began(run, rich_library, monkeypatch, fmt):
     """Another command's changes while an export runs (it is not held up) are not in it."""
-    monkeypatch.setattr(merge, "CHUNK", 7)
+    monkeypatch.setattr(scratch, "CHUNK", 7)
     reads = 0
     read_chunk = merge.full_papers
 
@@ -271,7 +271,7 @@ def test_an_export_reads_the_database_as_it_was_when_it_began(run, rich_library,
 
 
 def test_a_file_is_written_as_the_papers_are_read(run, rich_library, monkeypatch, tmp_path):
-    monkeypatch.setattr(merge, "CHUNK", 10)
+    monkeypatch.setattr(scratch, "CHUNK", 10)
     target = tmp_path / "out.bib"
     target.write_text("the old file\n")
     sizes: list[int] = []
@@ -290,7 +290,7 @@ def test_a_file_is_written_as_the_papers_are_read(run, rich_library, monkeypatch
 
 
 def test_stdout_gets_each_chunk_as_it_is_read(run, rich_library, monkeypatch):
-    monkeypatch.setattr(merge, "CHUNK", 10)
+    monkeypatch.setattr(scratch, "CHUNK", 10)
     printed: list[int] = []
     read_chunk = merge.full_papers
 
@@ -305,7 +305,7 @@ def test_stdout_gets_each_chunk_as_it_is_read(run, rich_library, monkeypatch):
 
 
 def test_a_failure_midway_leaves_the_old_file(run, rich_library, monkeypatch, tmp_path):
-    monkeypatch.setattr(merge, "CHUNK", 10)
+    monkeypatch.setattr(scratch, "CHUNK", 10)
     target = tmp_path / "out.json"
     target.write_text("the old file\n")
     reads = 0

@@ -34,7 +34,7 @@ if TYPE_CHECKING:  # typing costs an export 2-4 ms to import
     class GivenKeys(Protocol):
         """The citation keys an export has given so far, lowercased. A set holds them for
         one list; a streamed export of a million papers keeps them out of memory
-        (``merge.ScratchSet``)."""
+        (``scratch.ScratchSet``)."""
 
         def given(self, keys: Collection[str]) -> Collection[str]:
             """Those of ``keys`` given already."""

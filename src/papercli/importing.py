@@ -26,7 +26,17 @@ from papercli.errors import InvalidValueError, PapercliError
 from papercli.fetching import PaperByHand, insert_by_hand, is_doi
 from papercli.models import VENUES, ArxivRecord, Author, Paper, ReadStatus
 from papercli.records import datarecord, field, replace
-from papercli.store import arxiv_meta, base, changes, library, lookups, merge, papers, search
+from papercli.store import (
+    arxiv_meta,
+    base,
+    changes,
+    library,
+    lookups,
+    merge,
+    papers,
+    scratch,
+    search,
+)
 
 if TYPE_CHECKING:
     from papercli.arxiv import ArxivClient
@@ -167,12 +177,12 @@ def import_json(
     """Restore an export: state onto matching papers, missing papers added, in one
     transaction. The file is read twice: for its ids (and its syntax and header), then to
     check and merge each paper; a bad paper rolls the whole merge back."""
-    with merge.ScratchSet() as in_file:
+    with scratch.ScratchSet() as in_file:
         count = _read_ids(opener, in_file)
         return _merge_papers(conn, opener, in_file, count, dry_run=dry_run, queue=queue)
 
 
-def _read_ids(opener: Opener, in_file: merge.ScratchSet) -> int:
+def _read_ids(opener: Opener, in_file: scratch.ScratchSet) -> int:
     """Keep the id of every paper in the file; return how many there are."""
     from papercli.import_schema import read_ids  # msgspec: only a JSON import loads it
 
@@ -180,7 +190,7 @@ def _read_ids(opener: Opener, in_file: merge.ScratchSet) -> int:
     repeated: str | None = None
     with opener() as file:
         ids = read_ids(file)
-        while chunk := list(islice(ids, merge.CHUNK)):
+        while chunk := list(islice(ids, scratch.CHUNK)):
             repeated = repeated or next(iter(in_file.add(chunk)), None)
             count += len(chunk)
     if repeated is not None:  # said once the file is known to be an export
@@ -191,7 +201,7 @@ def _read_ids(opener: Opener, in_file: merge.ScratchSet) -> int:
 def _merge_papers(
     conn: sqlite3.Connection,
     opener: Opener,
-    in_file: merge.ScratchSet,
+    in_file: scratch.ScratchSet,
     count: int,
     *,
     dry_run: bool,
@@ -203,8 +213,8 @@ def _merge_papers(
     with (
         base.transaction(conn, keep=not dry_run),
         search.deferred_documents(conn),  # a paper's notes: its document built once
-        merge.ScratchSet() as added,  # to look up (it may hold a million)
-        merge.ScratchQueue() as to_queue,
+        scratch.ScratchSet() as added,  # to look up (it may hold a million)
+        scratch.ScratchQueue() as to_queue,
         opener() as file,
     ):
         batch = merge.begin_import(conn)
@@ -253,7 +263,7 @@ def _read_since(conn: sqlite3.Connection, paper: Paper) -> bool:
 
 
 def _known_prerequisites(
-    conn: sqlite3.Connection, paper: Paper, in_file: merge.ScratchSet, report: ImportReport
+    conn: sqlite3.Connection, paper: Paper, in_file: scratch.ScratchSet, report: ImportReport
 ) -> list[str]:
     """The paper's prerequisites that are papers (in the file or the database), not itself;
     each one dropped is a warning."""
@@ -330,8 +340,8 @@ def import_bibtex(
     transaction that a bad entry rolls back; then add unmatched arXiv papers from arXiv."""
     report = ImportReport("bibtex", dry_run)
     to_add: list[str] = []  # arXiv ids (fetching a million would take arXiv days)
-    with merge.ScratchQueue() as matched:
-        with base.transaction(conn, keep=not dry_run), merge.ScratchQueue() as added:
+    with scratch.ScratchQueue() as matched:
+        with base.transaction(conn, keep=not dry_run), scratch.ScratchQueue() as added:
             batch = changes.begin(conn, "import", library.clock())
             for entry, strings, fields, arxiv_id, held in _identified(conn, opener):
                 found = [held] if held else []  # most entries match by their ids alone
@@ -374,7 +384,7 @@ def _identified(
     name and the paper holding that id already: looked up a thousand entries at a time.
     (No paper with an arXiv id is added while the file is read: those come from arXiv.)"""
     entries = _bibtex_entries(opener)
-    while chunk := list(islice(entries, merge.CHUNK)):
+    while chunk := list(islice(entries, scratch.CHUNK)):
         ided = [(entry, strings, _used_fields(entry, strings, _IDS)) for entry, strings in chunk]
         arxiv_ids = [_arxiv_id_of(fields) for _, _, fields in ided]
         held = lookups.ids_by_arxiv_ids(conn, [a.id for a in arxiv_ids if a])
@@ -383,7 +393,7 @@ def _identified(
 
 
 def _matched(
-    paper_id: str, matched: merge.ScratchQueue, report: ImportReport, *, queue: bool
+    paper_id: str, matched: scratch.ScratchQueue, report: ImportReport, *, queue: bool
 ) -> None:
     """Count a paper that was there already; keep it to queue with ``--queue``."""
     report.already_there += 1
@@ -392,7 +402,7 @@ def _matched(
 
 
 def _queue_matched(
-    conn: sqlite3.Connection, matched: merge.ScratchQueue, report: ImportReport
+    conn: sqlite3.Connection, matched: scratch.ScratchQueue, report: ImportReport
 ) -> None:
     """With ``--queue`` the papers that were there already are queued too (unless read),
     as the papers added are: one undoable command."""
@@ -594,8 +604,8 @@ def _bibtex_entries(opener: Opener) -> Iterator[tuple[Any, Mapping[str, str]]]:
     problems: list[tuple[int, str]] = []  # (line, what is wrong there)
     with (
         _silenced("bibtexparser"),
-        merge.ScratchSet() as keys,
-        merge.ScratchMap() as strings,
+        scratch.ScratchSet() as keys,
+        scratch.ScratchMap() as strings,
         opener() as file,
     ):
         for before, text in _pieces(file):
@@ -636,7 +646,7 @@ def _bibtex_entries(opener: Opener) -> Iterator[tuple[Any, Mapping[str, str]]]:
 _WORD = re.compile(r"""[^\s"#%'(),={}]+""")
 
 
-def _strings_named(text: str, strings: merge.ScratchMap) -> list[bytes]:
+def _strings_named(text: str, strings: scratch.ScratchMap) -> list[bytes]:
     """The @strings a piece of the file may use (or define again): all of them while they
     are few; past BIBTEX_PIECE, those whose key is a word of the piece. bibtexparser
     copies each one it is given into the parse: given all of them, each piece of a file
@@ -753,9 +763,9 @@ def import_ids(
             raise InvalidValueError(f"line {number}: {exc.message}; nothing was imported") from None
     report = ImportReport("text", dry_run)
     new: list[str] = []
-    with merge.ScratchQueue() as matched:
+    with scratch.ScratchQueue() as matched:
         unique = iter(dict.fromkeys(ids))
-        while chunk := list(islice(unique, merge.CHUNK)):
+        while chunk := list(islice(unique, scratch.CHUNK)):
             held = lookups.ids_by_arxiv_ids(conn, chunk)
             for arxiv_id in chunk:
                 if arxiv_id in held:

@@ -5,23 +5,19 @@ from __future__ import annotations
 
 import sqlite3
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from itertools import islice
 
 from papercli import TYPE_CHECKING
 from papercli.models import Paper, ReadStatus
-from papercli.store import changes, library
+from papercli.store import changes, library, scratch
 from papercli.store.base import IN_IDS, id_list
 from papercli.store.changes import HISTORY_BY_PAPER, LIVE_HISTORY
 from papercli.store.library import enqueue, queue_positions, statuses
 from papercli.store.papers import full_papers, papers_by_ids
 
 if TYPE_CHECKING:  # typing costs every export 2-4 ms to import
-    from typing import Self
-
-CHUNK = 1000
-"""Papers an export reads, renders and writes at a time: each query is worth its start,
-and memory holds one chunk whatever the size of the library."""
+    pass
 
 
 def history_by_paper(
@@ -58,7 +54,7 @@ class ExportReader:
             "CREATE TABLE ids (section INTEGER NOT NULL, seq INTEGER NOT NULL,"
             " paper_id TEXT NOT NULL, PRIMARY KEY (section, seq)) WITHOUT ROWID"
         )
-        self.keys = ScratchSet()
+        self.keys = scratch.ScratchSet()
         self._conn.execute("BEGIN DEFERRED")
         return self
 
@@ -78,7 +74,7 @@ class ExportReader:
         sections: dict[str, int] = {}  # a few dozen topics or years
         count = 0
         ids = iter(ids)
-        while chunk := list(islice(ids, CHUNK)):
+        while chunk := list(islice(ids, scratch.CHUNK)):
             if section_of is None:
                 numbers = [0] * len(chunk)
             else:
@@ -105,7 +101,7 @@ class ExportReader:
             rows = self._scratch.execute(
                 "SELECT section, seq, paper_id FROM ids WHERE (section, seq) > (?, ?)"
                 " ORDER BY section, seq LIMIT ?",
-                (*after, CHUNK),
+                (*after, scratch.CHUNK),
             ).fetchall()
             if not rows:
                 return
@@ -114,107 +110,6 @@ class ExportReader:
             chunk = full_papers(self._conn, ids, with_state=with_state, cited_only=cited_only)
             yield chunk, history
             after = rows[-1][:2]
-
-
-class _Scratch:
-    """A private scratch database (a temporary file once past a few MB) made with
-    ``schema``, for what would take about 100 MB of memory at a million papers. Close it,
-    or use it as a context manager."""
-
-    def __init__(self, schema: str) -> None:
-        self._scratch = sqlite3.connect("", isolation_level=None)  # "": a private temp file
-        self._scratch.executescript(schema)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._scratch.close()
-
-
-class ScratchSet(_Scratch):
-    """A set of strings (the paper ids or citation keys of a file imported or exported),
-    kept on disk."""
-
-    def __init__(self) -> None:
-        super().__init__("CREATE TABLE ids (id TEXT PRIMARY KEY) WITHOUT ROWID")
-
-    def given(self, values: Collection[str]) -> set[str]:
-        """Those of ``values`` kept already."""
-        query = f"SELECT id FROM ids WHERE id {IN_IDS}"
-        return {str(value) for (value,) in self._scratch.execute(query, (id_list(list(values)),))}
-
-    def add(self, values: Sequence[str]) -> list[str]:
-        """Keep the strings; return those given before (here or earlier), in order."""
-        known = self.given(values)
-        repeated = []
-        for value in values:
-            if value in known:
-                repeated.append(value)
-            known.add(value)
-        self._scratch.executemany("INSERT OR IGNORE INTO ids VALUES (?)", ((v,) for v in values))
-        return repeated
-
-    def __contains__(self, value: str) -> bool:
-        query = "SELECT 1 FROM ids WHERE id = ?"
-        return self._scratch.execute(query, (value,)).fetchone() is not None
-
-    def __iter__(self) -> Iterator[str]:
-        """The strings in order (as Python sorts them: SQLite compares UTF-8 bytes)."""
-        for (value,) in self._scratch.execute("SELECT id FROM ids ORDER BY id"):
-            yield str(value)
-
-
-class ScratchMap(_Scratch):
-    """Values by key (an imported file's ``@string`` definitions), kept on disk; a key
-    given again takes its new value."""
-
-    def __init__(self) -> None:
-        super().__init__("CREATE TABLE map (key TEXT PRIMARY KEY, value BLOB) WITHOUT ROWID")
-        self._count = 0
-
-    def put(self, items: Mapping[str, bytes]) -> None:
-        self._count += len(items) - len(self.values_of(items))  # those not kept before
-        self._scratch.executemany("INSERT OR REPLACE INTO map VALUES (?, ?)", items.items())
-
-    def values(self) -> list[bytes]:
-        return [value for (value,) in self._scratch.execute("SELECT value FROM map")]
-
-    def values_of(self, keys: Collection[str]) -> list[bytes]:
-        """The values of those of ``keys`` kept here."""
-        query = f"SELECT value FROM map WHERE key {IN_IDS}"
-        return [value for (value,) in self._scratch.execute(query, (id_list(list(keys)),))]
-
-    def __len__(self) -> int:
-        return self._count
-
-
-class ScratchQueue(_Scratch):
-    """The papers an import queues once it has merged them all, in order of rank (a
-    paper's place in the exported queue, or the order it was found in) and then of id,
-    each at the smallest rank it was given; kept on disk."""
-
-    def __init__(self) -> None:
-        super().__init__(
-            "CREATE TABLE queue (id TEXT PRIMARY KEY, rank INTEGER NOT NULL) WITHOUT ROWID;"
-            " CREATE INDEX queue_rank ON queue (rank, id);"
-        )
-
-    def add(self, paper_id: str, rank: int) -> None:
-        self._scratch.execute(
-            "INSERT INTO queue VALUES (?, ?)"
-            " ON CONFLICT (id) DO UPDATE SET rank = min(rank, excluded.rank)",
-            (paper_id, rank),
-        )
-
-    def chunks(self) -> Iterator[list[str]]:
-        """The ids in order, CHUNK at a time."""
-        rows = self._scratch.execute("SELECT id FROM queue ORDER BY rank, id")
-        while chunk := rows.fetchmany(CHUNK):
-            yield [str(paper_id) for (paper_id,) in chunk]
 
 
 def begin_import(conn: sqlite3.Connection) -> int:

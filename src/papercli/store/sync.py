@@ -80,7 +80,7 @@ def emit_batch(conn: sqlite3.Connection, batch: int) -> None:
     """Once this device syncs: the events of a command just done, undone or redone (the
     registers it changed, as they are now, in order); call inside its transaction. The
     registers wait on disk, each once: an import's batch names every paper it added."""
-    from papercli.store.merge import ScratchSet
+    from papercli.store.scratch import ScratchSet
 
     device = device_id(conn)
     if device is None:

@@ -1,0 +1,119 @@
+"""Private scratch databases (a temporary file once past a few MB) for what a command
+would otherwise hold in memory: at a million papers, the ids of a file imported or
+exported, or of a command's papers, take about 100 MB as Python lists and sets."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Collection, Iterator, Mapping, Sequence
+
+from papercli import TYPE_CHECKING
+from papercli.store.base import IN_IDS, id_list
+
+if TYPE_CHECKING:  # typing costs every export 2-4 ms to import
+    from typing import Self
+
+CHUNK = 1000
+"""Papers read, written or printed at a time: each query is worth its start, and memory
+holds one chunk whatever the size of the library."""
+
+
+class _Scratch:
+    """A private scratch database (a temporary file once past a few MB) made with
+    ``schema``, for what would take about 100 MB of memory at a million papers. Close it,
+    or use it as a context manager."""
+
+    def __init__(self, schema: str) -> None:
+        self._scratch = sqlite3.connect("", isolation_level=None)  # "": a private temp file
+        self._scratch.executescript(schema)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._scratch.close()
+
+
+class ScratchSet(_Scratch):
+    """A set of strings (the paper ids or citation keys of a file imported or exported),
+    kept on disk."""
+
+    def __init__(self) -> None:
+        super().__init__("CREATE TABLE ids (id TEXT PRIMARY KEY) WITHOUT ROWID")
+
+    def given(self, values: Collection[str]) -> set[str]:
+        """Those of ``values`` kept already."""
+        query = f"SELECT id FROM ids WHERE id {IN_IDS}"
+        return {str(value) for (value,) in self._scratch.execute(query, (id_list(list(values)),))}
+
+    def add(self, values: Sequence[str]) -> list[str]:
+        """Keep the strings; return those given before (here or earlier), in order."""
+        known = self.given(values)
+        repeated = []
+        for value in values:
+            if value in known:
+                repeated.append(value)
+            known.add(value)
+        self._scratch.executemany("INSERT OR IGNORE INTO ids VALUES (?)", ((v,) for v in values))
+        return repeated
+
+    def __contains__(self, value: str) -> bool:
+        query = "SELECT 1 FROM ids WHERE id = ?"
+        return self._scratch.execute(query, (value,)).fetchone() is not None
+
+    def __iter__(self) -> Iterator[str]:
+        """The strings in order (as Python sorts them: SQLite compares UTF-8 bytes)."""
+        for (value,) in self._scratch.execute("SELECT id FROM ids ORDER BY id"):
+            yield str(value)
+
+
+class ScratchMap(_Scratch):
+    """Values by key (an imported file's ``@string`` definitions), kept on disk; a key
+    given again takes its new value."""
+
+    def __init__(self) -> None:
+        super().__init__("CREATE TABLE map (key TEXT PRIMARY KEY, value BLOB) WITHOUT ROWID")
+        self._count = 0
+
+    def put(self, items: Mapping[str, bytes]) -> None:
+        self._count += len(items) - len(self.values_of(items))  # those not kept before
+        self._scratch.executemany("INSERT OR REPLACE INTO map VALUES (?, ?)", items.items())
+
+    def values(self) -> list[bytes]:
+        return [value for (value,) in self._scratch.execute("SELECT value FROM map")]
+
+    def values_of(self, keys: Collection[str]) -> list[bytes]:
+        """The values of those of ``keys`` kept here."""
+        query = f"SELECT value FROM map WHERE key {IN_IDS}"
+        return [value for (value,) in self._scratch.execute(query, (id_list(list(keys)),))]
+
+    def __len__(self) -> int:
+        return self._count
+
+
+class ScratchQueue(_Scratch):
+    """The papers an import queues once it has merged them all, in order of rank (a
+    paper's place in the exported queue, or the order it was found in) and then of id,
+    each at the smallest rank it was given; kept on disk."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "CREATE TABLE queue (id TEXT PRIMARY KEY, rank INTEGER NOT NULL) WITHOUT ROWID;"
+            " CREATE INDEX queue_rank ON queue (rank, id);"
+        )
+
+    def add(self, paper_id: str, rank: int) -> None:
+        self._scratch.execute(
+            "INSERT INTO queue VALUES (?, ?)"
+            " ON CONFLICT (id) DO UPDATE SET rank = min(rank, excluded.rank)",
+            (paper_id, rank),
+        )
+
+    def chunks(self) -> Iterator[list[str]]:
+        """The ids in order, CHUNK at a time."""
+        rows = self._scratch.execute("SELECT id FROM queue ORDER BY rank, id")
+        while chunk := rows.fetchmany(CHUNK):
+            yield [str(paper_id) for (paper_id,) in chunk]
