@@ -7,6 +7,7 @@ never is one. The pager is a script in tmp_path that copies what it gets to a fi
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -533,3 +534,30 @@ def test_plain_tables_put_numbers_right_and_the_rest_left(
         text = text.split("\n\n")[1].split("\n", 1)[1]
     cells = [cell for cell in _plain_cells(text, header, following) if cell.strip()]
     assert _aligned(cells) == alignment
+
+
+def test_the_command_log_too_long_for_rich_is_printed_as_it_is_read(
+    run, at_terminal, monkeypatch
+):
+    """``history --all`` lists every command ever run: past RICH_MAX_ROWS a terminal gets
+    plain lines fitted to it, newest first, the summaries wrapped; JSON is unchanged."""
+    from papercli.cli import common
+
+    for ref in ("lora", "qlora", "bert", "gpt-3"):
+        assert run("mark-read", ref).exit_code == 0
+    assert run("queue", "add", "dpo", "transformer", "cot", "react", "toolformer").exit_code == 0
+    monkeypatch.setenv("COLUMNS", "50")
+    rich = run("--no-pager", "--color", "never", "history", "--all").stdout
+    monkeypatch.setattr(common, "RICH_MAX_ROWS", 3)
+    lines = run("--no-pager", "history", "--all").stdout.splitlines()
+    assert "┃" in rich and "┃" not in "".join(lines) and ESC not in "".join(lines)
+    assert lines[0].split() == ["when", "command", "what", "undone"]
+    assert max(map(len, lines)) <= 50
+    commands = [line.split()[2] for line in lines[1:] if not line.startswith(" ")]
+    assert commands == ["queue", "mark-read", "mark-read", "mark-read", "mark-read"]
+    first = [lines[1]] + list(itertools.takewhile(lambda line: line.startswith(" "), lines[2:]))
+    summary = " ".join(line[lines[0].index("what") :].split("  ")[0] for line in first)
+    assert len(first) > 1 and summary == "queued dpo, transformer, cot, react, toolformer"
+    monkeypatch.setattr(terminal, "stdout_is_terminal", lambda: False)
+    records = json.loads(run("history", "--all", "--format", "json").stdout)
+    assert [r["what"] for r in records][-2:] == ["marked qlora read", "marked lora read"]

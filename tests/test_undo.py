@@ -241,3 +241,50 @@ def test_removing_papers_that_need_each_other_and_undoing_keeps_their_links(run,
     assert _state(run) == before
     path = json.loads(run("path", "burrow-2", "--format", "json").stdout)
     assert [p["id"] for p in path][-3:] == ["burrow-0", "burrow-1", "burrow-2"]
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 1000])
+def test_a_mark_read_of_many_papers_goes_a_chunk_at_a_time_and_undoes_whole(
+    run, monkeypatch, chunk
+):
+    """The papers given wait on disk and are marked CHUNK at a time: whatever the chunk,
+    the output keeps their order (each once), queued ones leave the queue, and undo puts
+    each back at its place (their places interleaved with papers not marked)."""
+    from papercli.store import scratch
+
+    monkeypatch.setattr(scratch, "CHUNK", chunk)
+    assert run("queue", "add", "bert", "lora", "gpt-3", "qlora", "cot", "dpo").exit_code == 0
+    assert run("mark-read", "transformer").exit_code == 0
+    before = _state(run)
+    given = "bert\ndpo\nlora\ntransformer\nDPO\n\ncot\n"
+    marked = run("mark-read", "-", input=given)
+    assert marked.exit_code == 0, marked.output
+    assert marked.stdout.splitlines() == [
+        "bert: unread -> read (removed from the queue)",
+        "dpo: unread -> read (removed from the queue)",
+        "lora: unread -> read (removed from the queue)",
+        "cot: unread -> read (removed from the queue)",
+        "transformer: already read, nothing to do",
+    ]
+    assert _queue(run) == ["gpt-3", "qlora"]
+    after = _state(run)
+    undone = run("undo")
+    assert undone.exit_code == 0, undone.output
+    assert undone.stdout.splitlines()[0] == "undone: marked bert, dpo, lora, cot read"
+    assert _state(run) == before
+    assert _queue(run) == ["bert", "lora", "gpt-3", "qlora", "cot", "dpo"]
+    assert run("redo").exit_code == 0
+    assert _state(run) == after
+
+
+def test_a_batch_with_many_bad_references_names_the_first_and_changes_nothing(run, run_json):
+    """Past ten problems the rest of the input is not read: the error names ten, says
+    there are more, and nothing is marked."""
+    given = "lora\n" + "".join(f"no-such-paper-{n}\n" for n in range(30)) + "qlora\n"
+    result = run("mark-read", "-", input=given)
+    assert (result.exit_code, result.stdout) == (1, "")
+    message = result.stderr.strip()
+    assert message.count("no paper matches") == 10 and "'no-such-paper-9'" in message
+    assert "'no-such-paper-10'" not in message
+    assert message.endswith("; and more; nothing was changed")
+    assert run_json("show", "lora", "--format", "json")["status"] == "unread"

@@ -9,7 +9,7 @@ that order of certainty.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator
 
 from papercli.arxiv_ids import looks_like_arxiv_id, parse_arxiv_id
 from papercli.errors import AmbiguousError, InvalidValueError, NotFoundError, PapercliError
@@ -49,21 +49,36 @@ def resolve(conn: sqlite3.Connection, ref: str) -> str:
     raise _not_found(conn, text)
 
 
-def resolve_all(conn: sqlite3.Connection, refs: Sequence[str]) -> list[str]:
-    """Resolve every ref or none: all problems are reported together, in one error."""
-    ids: list[str] = []
+def resolve_all(conn: sqlite3.Connection, refs: Iterable[str]) -> list[str]:
+    """Resolve every ref or none (``resolve_each``), each id once, in order."""
+    return list(dict.fromkeys(resolve_each(conn, refs)))
+
+
+REPORTED = 10
+"""The most problems a batch reports: past them, its other references are not read."""
+
+
+def resolve_each(conn: sqlite3.Connection, refs: Iterable[str]) -> Iterator[str]:
+    """The id of each ref as it is read (a million of them need not be held), repeats
+    included; once all are read, the problems found, together in one error, so that a
+    caller reading every id before it writes changes nothing when one ref is bad."""
     problems: list[PapercliError] = []
-    for ref in refs:
+    count = 0
+    for count, ref in enumerate(refs, 1):  # noqa: B007 (count is read after the loop)
         try:
-            ids.append(resolve(conn, ref))
+            found = resolve(conn, ref)
         except PapercliError as exc:
             problems.append(exc)
-    if len(problems) == 1 and len(refs) == 1:
+            if len(problems) > REPORTED:
+                break
+            continue
+        yield found
+    if len(problems) == 1 and count == 1:
         raise problems[0]
     if problems:
-        messages = "; ".join(p.message for p in problems)
-        raise type(problems[0])(f"{messages}; nothing was changed")
-    return list(dict.fromkeys(ids))
+        messages = "; ".join(p.message for p in problems[:REPORTED])
+        more = "; and more" if len(problems) > REPORTED else ""
+        raise type(problems[0])(f"{messages}{more}; nothing was changed")
 
 
 def _ambiguous(conn: sqlite3.Connection, text: str, ids: list[str]) -> AmbiguousError:

@@ -82,7 +82,7 @@ def fetch_command(
         raise typer.BadParameter("give papers, --all or --missing, not several of them")
     conn = connect(ctx)
     ids = fetching.papers_to_fetch(
-        conn, read_refs(paper_refs) if paper_refs else [], missing=missing
+        conn, list(read_refs(paper_refs)) if paper_refs else [], missing=missing
     )
     if not ids:
         echo("nothing to fetch: every paper with an arXiv id was fetched already", err=True)

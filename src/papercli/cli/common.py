@@ -397,26 +397,31 @@ def selection(
     )
 
 
-def read_refs(refs: list[str]) -> list[str]:
-    """Expand ``-`` into the references on stdin, one per line (blank lines skipped)."""
-    expanded: list[str] = []
+def read_refs(refs: list[str]) -> Iterator[str]:
+    """Expand ``-`` into the references on stdin, one per line (blank lines skipped), read
+    as they are used: a million of them need not be held. Stdin that is not UTF-8 text
+    fails when its line is reached, before the command writes anything (it reads every
+    reference first)."""
+    given = False
     for ref in refs:
-        if ref == "-":
-            expanded += [line.strip() for line in _stdin_lines() if line.strip()]
-        else:
-            expanded.append(ref)
-    if not expanded:
+        for one in _stdin_refs() if ref == "-" else (ref,):
+            given = True
+            yield one
+    if not given:
         fail("no papers given (stdin was empty)", 1)
-    return expanded
 
 
-def _stdin_lines() -> list[str]:
-    """The lines of stdin, all refused unless they are UTF-8 text."""
-    try:
-        lines = sys.stdin.readlines()
-    except UnicodeDecodeError:  # a strict stdin decodes as it reads
-        fail("stdin is not UTF-8 text; give references one a line, in UTF-8", EXIT_USER)
-    for number, line in enumerate(lines, 1):
+def _stdin_refs() -> Iterator[str]:
+    """The non-blank lines of stdin, stripped; a line that is not UTF-8 text ends it all."""
+    lines = enumerate(sys.stdin, 1)
+    while True:
+        try:
+            number, line = next(lines)
+        except StopIteration:
+            return
+        except UnicodeDecodeError:  # a strict stdin decodes as it reads
+            fail("stdin is not UTF-8 text; give references one a line, in UTF-8", EXIT_USER)
         if (shown := non_utf8(line.strip())) is not None:
             fail(f"line {number} of stdin is not valid UTF-8: '{shown}'", EXIT_USER)
-    return lines
+        if line.strip():
+            yield line.strip()

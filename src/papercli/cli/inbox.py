@@ -314,7 +314,7 @@ def keep_command(
     if any(not t or not t.isprintable() for t in tags):
         raise InvalidValueError("a tag must be printable and not empty")
     summary = inbox.keep(
-        connect(ctx), read_refs(ids or []), queue=queue, tags=tags, topics=topic or []
+        connect(ctx), list(read_refs(ids or [])), queue=queue, tags=tags, topics=topic or []
     )
     for paper in summary.added:
         echo(f"added {paper.id}: {paper.title}")
@@ -355,7 +355,8 @@ def dismiss_command(
         raise typer.BadParameter("give arXiv ids or --all (one of them)")
     if watch is not None and not everything:
         raise typer.BadParameter("--watch goes with --all")
-    summary = inbox.dismiss(connect(ctx), None if everything else read_refs(ids or []), watch=watch)
+    given = None if everything else list(read_refs(ids or []))
+    summary = inbox.dismiss(connect(ctx), given, watch=watch)
     if not (summary.items or summary.alerts):
         echo("nothing to dismiss", err=True)
         return

@@ -109,24 +109,19 @@ def history_command(
     if every_change:
         if ref:
             fail("--all shows every command; leave out REF, or drop --all for one paper", 2)
-        log = library.command_log(conn, limit)
-        emit_rows(
+        emit_listing(
             output,
             ["when", "command", "what", "undone"],
-            [
-                [times.shown(e.at), e.command, e.summary, "undone" if e.undone_at else ""]
-                for e in log
-            ],
-            [
-                {
-                    "when": times.iso(e.at),
-                    "command": e.command,
-                    "what": e.summary,
-                    "undone": bool(e.undone_at),
-                }
-                for e in log
-            ],
+            library.command_log(conn, limit),
+            lambda e: [times.shown(e.at), e.command, e.summary, "undone" if e.undone_at else ""],
+            lambda e: {
+                "when": times.iso(e.at),
+                "command": e.command,
+                "what": e.summary,
+                "undone": bool(e.undone_at),
+            },
             empty=empty,
+            wrapping=["what"],
         )
         return
     paper_id = refs.resolve(conn, ref) if ref else None

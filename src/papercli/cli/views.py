@@ -149,13 +149,13 @@ def mark_papers(state: AppState, references: list[str], status: ReadStatus) -> N
     from papercli.store import library
 
     conn = state.connect()
-    ids = refs.resolve_all(conn, read_refs(references))
-    change = library.set_status(conn, ids, status)
-    for pid, old in change.changed:
-        note = " (removed from the queue)" if pid in change.dequeued else ""
-        echo(f"{pid}: {old} {ARROW} {status}{note}")
-    for pid in change.unchanged:
-        echo(f"{pid}: already {status}, nothing to do")
+    given = refs.resolve_each(conn, read_refs(references))
+    with library.set_status(conn, given, status) as change:
+        for pid, old, dequeued in change.changed():
+            note = " (removed from the queue)" if dequeued else ""
+            echo(f"{pid}: {old} {ARROW} {status}{note}")
+        for pid in change.unchanged():
+            echo(f"{pid}: already {status}, nothing to do")
 
 
 def _as_path(given: StrPath) -> Path:

@@ -137,12 +137,13 @@ def _emit(conn: sqlite3.Connection, batch: int) -> None:
     emit_batch(conn, batch)
 
 
-def log(conn: sqlite3.Connection, limit: int | None = None) -> list[LogEntry]:
-    """Every command's batch, newest first (``history --all``)."""
+def log(conn: sqlite3.Connection, limit: int | None = None) -> Iterator[LogEntry]:
+    """Every command's batch, newest first (``history --all``), as it is read."""
     sql = "SELECT batch, command, summary, at, undone_at FROM command_log ORDER BY batch DESC"
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
-    return [LogEntry(int(b), str(c), str(s), str(a), u) for b, c, s, a, u in conn.execute(sql)]
+    for b, c, s, a, u in conn.execute(sql):
+        yield LogEntry(int(b), str(c), str(s), str(a), u)
 
 
 def _entry(conn: sqlite3.Connection, batch: int) -> LogEntry:

@@ -8,15 +8,16 @@ its steps in the change log (``changes``), so that ``undo`` and ``redo`` can rep
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
+from itertools import islice
 
 from papercli import TYPE_CHECKING
 from papercli.errors import InvalidValueError, NotFoundError
 from papercli.models import ReadStatus
 from papercli.reading_order import reading_order
 from papercli.records import datarecord, field
-from papercli.store import changes, notes, papers
+from papercli.store import changes, notes, papers, scratch
 from papercli.store.base import IN_IDS, id_list, transaction
 from papercli.store.changes import renumber_queue
 
@@ -36,11 +37,32 @@ clock: Callable[[], str] = utc_now
 # Reading status
 
 
-@datarecord
 class StatusChange:
-    changed: list[tuple[str, ReadStatus]] = field(default_factory=list)  # (id, old status)
-    unchanged: list[str] = field(default_factory=list)
-    dequeued: list[str] = field(default_factory=list)
+    """What ``set_status`` did, paper by paper, read from disk as it is printed: a
+    ``mark-read -`` of a million papers need not hold them. Close it when done (or use it
+    as a context manager)."""
+
+    def __init__(self, conn: sqlite3.Connection, batch: int, given: scratch.ScratchBatch) -> None:
+        self._conn, self._batch, self._given = conn, batch, given
+
+    def __enter__(self) -> StatusChange:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._given.close()
+
+    def changed(self) -> Iterator[tuple[str, ReadStatus, bool]]:
+        """(id, old status, whether it left the queue) of each paper changed, in order."""
+        for pid, old, left in self._conn.execute(
+            "SELECT paper_id, old_status, queue_position IS NOT NULL FROM status_history"
+            " WHERE batch = ? ORDER BY id",
+            (self._batch,),
+        ):
+            yield str(pid), ReadStatus(old), bool(left)
+
+    def unchanged(self) -> Iterator[str]:
+        """The papers that had the status already, in order."""
+        return self._given.noted()
 
 
 # A paper marked with one of these is done with: it leaves the queue.
@@ -69,55 +91,82 @@ def states(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, list[Any]]
     }
 
 
-def set_status(conn: sqlite3.Connection, ids: Sequence[str], status: ReadStatus) -> StatusChange:
+def set_status(conn: sqlite3.Connection, ids: Iterable[str], status: ReadStatus) -> StatusChange:
     """Give every paper ``status`` in one transaction, as one undoable command.
 
-    Marking a paper read or skipped takes it out of the queue; ``undo`` puts it back
-    in its place.
+    Every id is read (onto disk, each once) before anything is written: one that fails
+    to resolve changes nothing. Marking a paper read or skipped takes it out of the
+    queue; ``undo`` puts it back in its place.
     """
-    result = StatusChange()
-    now = clock()
-    with transaction(conn):
-        batch = changes.begin(conn, f"mark-{status}", now)
-        current = statuses(conn, ids)
-        before = states(conn, ids)
-        positions = queue_positions(conn, ids) if status in _LEAVES_QUEUE else {}
-        for pid in ids:
-            old = current[pid]
-            if old is status:
-                result.unchanged.append(pid)
-                continue
-            result.changed.append((pid, old))
-            read = status is ReadStatus.READ
-            conn.execute(
-                "INSERT INTO reading_state (paper_id, status, changed_at, read_at, read_version)"
-                " VALUES (?1, ?2, ?3, ?4, CASE WHEN ?4 IS NULL THEN NULL ELSE"
-                f" {papers.LATEST_VERSION.format(paper='?1')} END)"
-                " ON CONFLICT(paper_id) DO UPDATE SET status = excluded.status,"
-                " changed_at = excluded.changed_at,"
-                " read_at = coalesce(excluded.read_at, reading_state.read_at),"
-                " read_version = coalesce(excluded.read_version, reading_state.read_version)",
-                (pid, str(status), now, now if read else None),
-            )
-            conn.execute(
-                "INSERT INTO status_history (batch, paper_id, old_status, new_status, changed_at,"
-                " queue_position) VALUES (?, ?, ?, ?, ?, ?)",
-                (batch, pid, str(old), str(status), now, positions.get(pid)),
-            )
-            if pid in positions:
-                result.dequeued.append(pid)
-        changed = [pid for pid, _ in result.changed]
-        after = states(conn, changed)
-        for pid in changed:
-            changes.record(conn, batch, "state", pid, before.get(pid), after.get(pid))
-        _dequeue(conn, batch, result.dequeued)
-        changes.finish(conn, batch, f"marked {names_list(changed)} {status}")
-    return result
+    given = scratch.ScratchBatch()
+    try:
+        given.add(ids)
+        now = clock()
+        with transaction(conn):
+            batch = changes.begin(conn, f"mark-{status}", now)
+            changed: list[str] = []  # the first few, for the summary
+            count = 0
+            for chunk in given.chunks():
+                done = _set_chunk(conn, batch, chunk, status, now)
+                kept = set(done)
+                given.note(pid for pid in chunk if pid not in kept)
+                changed += done[: 5 - len(changed)]
+                count += len(done)
+            _dequeue_places(conn, batch, _places_left(conn, batch))
+            changes.finish(conn, batch, f"marked {names_list(changed, count)} {status}")
+    except BaseException:
+        given.close()
+        raise
+    return StatusChange(conn, batch, given)
 
 
-def names_list(ids: Sequence[str], most: int = 5) -> str:
+def _set_chunk(
+    conn: sqlite3.Connection, batch: int, ids: Sequence[str], status: ReadStatus, now: str
+) -> list[str]:
+    """Give a chunk of ``set_status``'s papers the status; return those it changed. The
+    queue places of those it takes out of the queue wait in their history."""
+    current = statuses(conn, ids)
+    before = states(conn, ids)
+    positions = queue_positions(conn, ids) if status in _LEAVES_QUEUE else {}
+    changed = [pid for pid in ids if current[pid] is not status]
+    for pid in changed:
+        read = status is ReadStatus.READ
+        conn.execute(
+            "INSERT INTO reading_state (paper_id, status, changed_at, read_at, read_version)"
+            " VALUES (?1, ?2, ?3, ?4, CASE WHEN ?4 IS NULL THEN NULL ELSE"
+            f" {papers.LATEST_VERSION.format(paper='?1')} END)"
+            " ON CONFLICT(paper_id) DO UPDATE SET status = excluded.status,"
+            " changed_at = excluded.changed_at,"
+            " read_at = coalesce(excluded.read_at, reading_state.read_at),"
+            " read_version = coalesce(excluded.read_version, reading_state.read_version)",
+            (pid, str(status), now, now if read else None),
+        )
+        conn.execute(
+            "INSERT INTO status_history (batch, paper_id, old_status, new_status, changed_at,"
+            " queue_position) VALUES (?, ?, ?, ?, ?, ?)",
+            (batch, pid, str(current[pid]), str(status), now, positions.get(pid)),
+        )
+    after = states(conn, changed)
+    for pid in changed:
+        changes.record(conn, batch, "state", pid, before.get(pid), after.get(pid))
+    return changed
+
+
+def _places_left(conn: sqlite3.Connection, batch: int) -> Iterator[tuple[str, int]]:
+    """The papers ``batch`` took out of the queue with their places, the last first."""
+    for pid, place in conn.execute(
+        "SELECT paper_id, queue_position FROM status_history"
+        " WHERE batch = ? AND queue_position IS NOT NULL ORDER BY queue_position DESC",
+        (batch,),
+    ):
+        yield str(pid), int(place)
+
+
+def names_list(ids: Sequence[str], total: int | None = None, most: int = 5) -> str:
+    """The first ``most`` of ``ids``, and how many more of ``total`` (all of ``ids``)."""
+    total = len(ids) if total is None else total
     shown = ", ".join(ids[:most])
-    return shown + (f" and {len(ids) - most} more" if len(ids) > most else "")
+    return shown + (f" and {total - most} more" if total > most else "")
 
 
 @datarecord
@@ -155,10 +204,12 @@ def history(
 
 @datarecord
 class Replayed:
-    """What ``undo`` or ``redo`` replayed: the command, and its status changes."""
+    """What ``undo`` or ``redo`` replayed: the command, and its status changes, read as
+    they are printed, once it is done (a ``mark-read -`` of a million papers made a
+    million)."""
 
     command: changes.LogEntry
-    statuses: list[HistoryEntry]
+    statuses: Iterator[HistoryEntry]
 
 
 def undo(conn: sqlite3.Connection) -> Replayed:
@@ -175,16 +226,14 @@ def redo(conn: sqlite3.Connection) -> Replayed:
         return Replayed(entry, _batch_statuses(conn, entry.batch))
 
 
-def _batch_statuses(conn: sqlite3.Connection, batch: int) -> list[HistoryEntry]:
-    return [
-        HistoryEntry(str(pid), str(title), ReadStatus(old), ReadStatus(new), str(at))
-        for pid, title, old, new, at in conn.execute(
-            "SELECT h.paper_id, coalesce(p.title, ''), h.old_status, h.new_status, h.changed_at"
-            " FROM status_history h LEFT JOIN papers p ON p.id = h.paper_id"
-            " WHERE h.batch = ? ORDER BY h.id",
-            (batch,),
-        )
-    ]
+def _batch_statuses(conn: sqlite3.Connection, batch: int) -> Iterator[HistoryEntry]:
+    for pid, title, old, new, at in conn.execute(
+        "SELECT h.paper_id, coalesce(p.title, ''), h.old_status, h.new_status, h.changed_at"
+        " FROM status_history h LEFT JOIN papers p ON p.id = h.paper_id"
+        " WHERE h.batch = ? ORDER BY h.id",
+        (batch,),
+    ):
+        yield HistoryEntry(str(pid), str(title), ReadStatus(old), ReadStatus(new), str(at))
 
 
 # ---------------------------------------------------------------------------
@@ -204,12 +253,23 @@ def queue_length(conn: sqlite3.Connection) -> int:
 
 
 def _dequeue(conn: sqlite3.Connection, batch: int, ids: Sequence[str]) -> None:
-    """Take queued papers out, as steps of ``batch``: the last first, so that undo puts
-    them back front to back, each at its place."""
+    """Take queued papers out, as steps of ``batch``."""
     positions = queue_positions(conn, ids)
-    for pid in sorted(positions, key=positions.__getitem__, reverse=True):
-        changes.record(conn, batch, "queue", pid, positions[pid], None)
-    conn.execute(f"DELETE FROM queue WHERE paper_id {IN_IDS}", (id_list(list(positions)),))
+    _dequeue_places(conn, batch, sorted(positions.items(), key=lambda p: p[1], reverse=True))
+
+
+def _dequeue_places(
+    conn: sqlite3.Connection, batch: int, places: Iterable[tuple[str, int]]
+) -> None:
+    """Take out the queued papers given with their places, the last place first (so that
+    undo puts them back front to back, each at its place), CHUNK at a time; then close
+    the gaps, once."""
+    places = iter(places)
+    while chunk := list(islice(places, scratch.CHUNK)):
+        for pid, position in chunk:
+            changes.record(conn, batch, "queue", pid, position, None)
+        leaving = id_list([pid for pid, _ in chunk])
+        conn.execute(f"DELETE FROM queue WHERE paper_id {IN_IDS}", (leaving,))
     renumber_queue(conn)
 
 
@@ -352,8 +412,8 @@ def reading_path(conn: sqlite3.Connection, paper_id: str) -> list[str]:
     return [pid for pid in order if pid != paper_id] + [paper_id]
 
 
-def command_log(conn: sqlite3.Connection, limit: int | None = None) -> list[changes.LogEntry]:
-    """Every command that changed something, newest first (``history --all``)."""
+def command_log(conn: sqlite3.Connection, limit: int | None = None) -> Iterator[changes.LogEntry]:
+    """Every command that changed something, newest first (``history --all``), as read."""
     return changes.log(conn, limit)
 
 

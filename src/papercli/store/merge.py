@@ -49,8 +49,7 @@ class ExportReader:
         self._conn = conn
 
     def __enter__(self) -> ExportReader:
-        self._scratch = sqlite3.connect("", isolation_level=None)  # "": a private temp file
-        self._scratch.execute(
+        self._scratch = scratch.scratch_db(
             "CREATE TABLE ids (section INTEGER NOT NULL, seq INTEGER NOT NULL,"
             " paper_id TEXT NOT NULL, PRIMARY KEY (section, seq)) WITHOUT ROWID"
         )

@@ -5,7 +5,8 @@ exported, or of a command's papers, take about 100 MB as Python lists and sets."
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from itertools import islice
 
 from papercli import TYPE_CHECKING
 from papercli.store.base import IN_IDS, id_list
@@ -18,14 +19,23 @@ CHUNK = 1000
 holds one chunk whatever the size of the library."""
 
 
+def scratch_db(schema: str) -> sqlite3.Connection:
+    """A private scratch database made with ``schema``, inside a transaction it never
+    commits: nothing in it need last, and each statement that commits on its own writes a
+    journal (twice the time of a million rows written at once)."""
+    db = sqlite3.connect("", isolation_level=None)  # "": a private temp file
+    db.executescript(schema)
+    db.execute("BEGIN")
+    return db
+
+
 class _Scratch:
     """A private scratch database (a temporary file once past a few MB) made with
     ``schema``, for what would take about 100 MB of memory at a million papers. Close it,
     or use it as a context manager."""
 
     def __init__(self, schema: str) -> None:
-        self._scratch = sqlite3.connect("", isolation_level=None)  # "": a private temp file
-        self._scratch.executescript(schema)
+        self._scratch = scratch_db(schema)
 
     def __enter__(self) -> Self:
         return self
@@ -117,3 +127,37 @@ class ScratchQueue(_Scratch):
         rows = self._scratch.execute("SELECT id FROM queue ORDER BY rank, id")
         while chunk := rows.fetchmany(CHUNK):
             yield [str(paper_id) for (paper_id,) in chunk]
+
+
+class ScratchBatch(_Scratch):
+    """The paper ids a command was given, in order and each once, and those it noted
+    (the ones it left alone, say), kept on disk to print once the command is done."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "CREATE TABLE given (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE);"
+            " CREATE TABLE noted (seq INTEGER PRIMARY KEY, id TEXT NOT NULL);"
+        )
+
+    def add(self, ids: Iterable[str]) -> None:
+        """Keep every id not kept yet, in order, CHUNK at a time."""
+        ids = iter(ids)
+        while chunk := list(islice(ids, CHUNK)):
+            self._scratch.executemany(
+                "INSERT OR IGNORE INTO given (id) VALUES (?)", ((pid,) for pid in chunk)
+            )
+
+    def chunks(self) -> Iterator[list[str]]:
+        """The ids in order, CHUNK at a time."""
+        rows = self._scratch.execute("SELECT id FROM given ORDER BY seq")
+        while chunk := rows.fetchmany(CHUNK):
+            yield [str(pid) for (pid,) in chunk]
+
+    def note(self, ids: Iterable[str]) -> None:
+        self._scratch.executemany("INSERT INTO noted (id) VALUES (?)", ((pid,) for pid in ids))
+
+    def noted(self) -> Iterator[str]:
+        """The ids noted, in the order they were."""
+        rows = self._scratch.execute("SELECT id FROM noted ORDER BY seq")
+        while chunk := rows.fetchmany(CHUNK):
+            yield from (str(pid) for (pid,) in chunk)
