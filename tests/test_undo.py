@@ -288,3 +288,29 @@ def test_a_batch_with_many_bad_references_names_the_first_and_changes_nothing(ru
     assert "'no-such-paper-10'" not in message
     assert message.endswith("; and more; nothing was changed")
     assert run_json("show", "lora", "--format", "json")["status"] == "unread"
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 1000])
+def test_tagging_many_papers_goes_a_chunk_at_a_time_and_undoes_whole(run, monkeypatch, chunk):
+    """Papers to tag wait on disk too: whatever the chunk, each is tagged and printed
+    once, in order, and one undo takes the whole command back."""
+    from papercli.store import scratch
+
+    monkeypatch.setattr(scratch, "CHUNK", chunk)
+    assert run("tag", "lora", "qlora", "+old").exit_code == 0
+    before = _state(run)
+    tagged = run("tag", "-", "+new", "-old", input="qlora\nbert\nQLoRA\nlora\ngpt-3\ncot\nreact\n")
+    assert tagged.exit_code == 0, tagged.output
+    assert tagged.stdout.splitlines() == [
+        "qlora: new",
+        "bert: new",
+        "lora: new",
+        "gpt-3: new",
+        "cot: new",
+        "react: new",
+    ]
+    undone = run("undo")
+    assert undone.stdout.splitlines() == [
+        "undone: tagged qlora, bert, lora, gpt-3, cot and 1 more +new -old"
+    ]
+    assert _state(run) == before

@@ -357,11 +357,11 @@ def tag_command(
     if not references:
         fail("name at least one paper to tag", 2)
     conn = connect(ctx)
-    ids = refs.resolve_all(conn, read_refs(references))
-    if edits:
-        notes.change_tags(conn, ids, add, remove)
-    for pid in ids:
-        echo(f"{pid}: {', '.join(notes.tags_of(conn, pid)) or '(no tags)'}")
+    given = refs.resolve_each(conn, read_refs(references))
+    with notes.change_tags(conn, given, add, remove) as tagged:
+        for ids in tagged.chunks():
+            for pid in ids:
+                echo(f"{pid}: {', '.join(notes.tags_of(conn, pid)) or '(no tags)'}")
 
 
 def tags_command(

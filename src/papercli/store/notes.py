@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from papercli.errors import InvalidValueError, NotFoundError
 from papercli.models import Note
 from papercli.records import datarecord
-from papercli.store import changes, library
+from papercli.store import changes, library, scratch
 from papercli.store.base import transaction
 
 
@@ -130,27 +130,43 @@ def tags_of(conn: sqlite3.Connection, paper_id: str) -> list[str]:
 
 
 def change_tags(
-    conn: sqlite3.Connection, ids: Sequence[str], add: Sequence[str], remove: Sequence[str]
+    conn: sqlite3.Connection, ids: Iterable[str], add: Sequence[str], remove: Sequence[str]
+) -> scratch.ScratchBatch:
+    """Add and remove tags on papers, as one undoable command, CHUNK papers at a time.
+    Every id is read (onto disk, each once) before anything is written; the ids come
+    back, to be read in order and closed."""
+    given = scratch.ScratchBatch()
+    try:
+        given.add(ids)
+        if add or remove:
+            _change_tags(conn, given, add, remove)
+    except BaseException:
+        given.close()
+        raise
+    return given
+
+
+def _change_tags(
+    conn: sqlite3.Connection, given: scratch.ScratchBatch, add: Sequence[str], remove: Sequence[str]
 ) -> None:
     with transaction(conn):
         batch = changes.begin(conn, "tag", library.clock())
-        add_tags(conn, batch, ids, add)
-        for pid in ids:
-            for tag in remove:
-                for (stored,) in conn.execute(
-                    "SELECT tag FROM tags WHERE paper_id = ? AND tag = ?", (pid, tag)
-                ).fetchall():
-                    conn.execute("DELETE FROM tags WHERE paper_id = ? AND tag = ?", (pid, tag))
-                    changes.record(
-                        conn,
-                        batch,
-                        "tag",
-                        pid,
-                        {"tag": stored, "on": True},
-                        {"tag": stored, "on": False},
-                    )
+        first: list[str] = []  # for the summary
+        count = 0
+        for ids in given.chunks():
+            add_tags(conn, batch, ids, add)
+            for pid in ids:
+                for tag in remove:
+                    for (stored,) in conn.execute(
+                        "SELECT tag FROM tags WHERE paper_id = ? AND tag = ?", (pid, tag)
+                    ).fetchall():
+                        conn.execute("DELETE FROM tags WHERE paper_id = ? AND tag = ?", (pid, tag))
+                        off, on = {"tag": stored, "on": False}, {"tag": stored, "on": True}
+                        changes.record(conn, batch, "tag", pid, on, off)
+            first += ids[: 5 - len(first)]
+            count += len(ids)
         edits = [f"+{t}" for t in add] + [f"-{t}" for t in remove]
-        changes.finish(conn, batch, f"tagged {library.names_list(list(ids))} {' '.join(edits)}")
+        changes.finish(conn, batch, f"tagged {library.names_list(first, count)} {' '.join(edits)}")
 
 
 def add_tags(conn: sqlite3.Connection, batch: int, ids: Sequence[str], tags: Sequence[str]) -> None:
