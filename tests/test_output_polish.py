@@ -536,9 +536,7 @@ def test_plain_tables_put_numbers_right_and_the_rest_left(
     assert _aligned(cells) == alignment
 
 
-def test_the_command_log_too_long_for_rich_is_printed_as_it_is_read(
-    run, at_terminal, monkeypatch
-):
+def test_the_command_log_too_long_for_rich_is_printed_as_it_is_read(run, at_terminal, monkeypatch):
     """``history --all`` lists every command ever run: past RICH_MAX_ROWS a terminal gets
     plain lines fitted to it, newest first, the summaries wrapped; JSON is unchanged."""
     from papercli.cli import common
@@ -555,7 +553,7 @@ def test_the_command_log_too_long_for_rich_is_printed_as_it_is_read(
     assert max(map(len, lines)) <= 50
     commands = [line.split()[2] for line in lines[1:] if not line.startswith(" ")]
     assert commands == ["queue", "mark-read", "mark-read", "mark-read", "mark-read"]
-    first = [lines[1]] + list(itertools.takewhile(lambda line: line.startswith(" "), lines[2:]))
+    first = [lines[1], *itertools.takewhile(lambda line: line.startswith(" "), lines[2:])]
     summary = " ".join(line[lines[0].index("what") :].split("  ")[0] for line in first)
     assert len(first) > 1 and summary == "queued dpo, transformer, cot, react, toolformer"
     monkeypatch.setattr(terminal, "stdout_is_terminal", lambda: False)
