@@ -314,3 +314,57 @@ def test_tagging_many_papers_goes_a_chunk_at_a_time_and_undoes_whole(run, monkey
         "undone: tagged qlora, bert, lora, gpt-3, cot and 1 more +new -old"
     ]
     assert _state(run) == before
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 1000])
+def test_queueing_and_unqueueing_many_papers_go_a_chunk_at_a_time(run, monkeypatch, chunk):
+    """Papers to queue or take out wait on disk: whatever the chunk, those added land
+    together at --at in the order given (each once), those queued keep their places,
+    read ones are left out and named; `queue remove` takes papers out in any order and
+    its undo puts each back at its place."""
+    from papercli.store import scratch
+
+    monkeypatch.setattr(scratch, "CHUNK", chunk)
+    assert run("queue", "add", "bert", "lora", "gpt-3").exit_code == 0
+    assert run("mark-read", "transformer", "dpo").exit_code == 0
+    given = "cot\nlora\ntransformer\nreact\nCoT\ndpo\ntoolformer\n"
+    added = run("queue", "add", "-", "--at", "2", input=given)
+    assert added.exit_code == 0, added.output
+    assert added.stdout.splitlines() == [
+        "queued cot",
+        "queued react",
+        "queued toolformer",
+        "lora is already in the queue; its place is unchanged",
+    ]
+    assert added.stderr == (
+        "not queued, already read: transformer, dpo (use --force to queue them)\n"
+    )
+    assert _queue(run) == ["bert", "cot", "react", "toolformer", "lora", "gpt-3"]
+    assert run("undo").stdout == "undone: queued cot, react, toolformer\n"
+    assert _queue(run) == ["bert", "lora", "gpt-3"]
+    assert run("redo").exit_code == 0
+    before = _state(run)
+    removed = run("queue", "remove", "-", input="gpt-3\nqlora\nbert\ntoolformer\ncot\nGPT-3\n")
+    assert removed.stdout.splitlines() == [
+        "removed gpt-3",
+        "removed bert",
+        "removed toolformer",
+        "removed cot",
+        "qlora was not in the queue",
+    ]
+    assert _queue(run) == ["react", "lora"]
+    assert run("undo").stdout == "undone: took gpt-3, bert, toolformer, cot out of the queue\n"
+    assert _state(run) == before
+
+
+def test_many_read_papers_left_out_of_the_queue_are_counted_not_all_named(run):
+    """The message naming the read papers not queued names five and counts the rest,
+    as command summaries do."""
+    read = ["lora", "qlora", "bert", "gpt-3", "cot", "react", "dpo"]
+    assert run("mark-read", *read).exit_code == 0
+    refused = run("queue", "add", "-", input="\n".join(read))
+    assert refused.exit_code == 1
+    assert refused.stderr == (
+        "not queued, already read: lora, qlora, bert, gpt-3, cot and 2 more"
+        " (use --force to queue them)\n"
+    )

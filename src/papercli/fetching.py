@@ -266,7 +266,8 @@ def add_papers(
                 changes.record_added(conn, [p.id for p in added], "add", fetched_at)
             summary.added += added
             if queue and added:
-                summary.queued += library.queue_add(conn, [p.id for p in added]).added
+                with library.queue_add(conn, [p.id for p in added]) as done:
+                    summary.queued += done.noted("added")
             summary.not_found += batch.not_found
             summary.unanswered += batch.unanswered
             summary.failed.update(batch.failed)
@@ -358,7 +359,7 @@ def add_by_hand(
         paper = insert_by_hand(conn, given, slug=slug, topics=topics)
         changes.record_added(conn, [paper.id], "add", library.clock())
     if queue:
-        library.queue_add(conn, [paper.id])
+        library.queue_add(conn, [paper.id]).close()
     return paper
 
 

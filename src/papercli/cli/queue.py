@@ -1,7 +1,8 @@
 """The reading queue: ``papercli queue …`` and ``papercli next``."""
 
-import sqlite3
 import sys
+from collections.abc import Iterable
+from itertools import islice
 from typing import Annotated
 
 import typer
@@ -32,7 +33,6 @@ from papercli.cli.options import (
     complete_ref,
 )
 from papercli.errors import EXIT_USER
-from papercli.models import ReadStatus
 from papercli.store import library, papers
 
 app = typer.Typer(no_args_is_help=False, rich_markup_mode=None, invoke_without_command=True)
@@ -127,35 +127,32 @@ def add_command(
         author=author,
     )
     if references:
-        ids = refs.resolve_all(conn, read_refs(references))
+        ids: Iterable[str] = refs.resolve_each(conn, read_refs(references))
     elif chosen.filters:
-        ids = list(papers.selected_ids(conn, chosen))
+        ids = papers.selected_ids(conn, chosen)
     else:
         fail("name papers to queue, or pick them with filters such as --topic", 2)
     if with_prereqs:
-        ids = [step for pid in ids for step in library.reading_path(conn, pid)]
-        read = library.statuses(conn, ids)
-        ids = [pid for pid in dict.fromkeys(ids) if read[pid] is not ReadStatus.READ]
-    include_read = force or _confirm_read(conn, ids)
-    change = library.queue_add(conn, ids, at=1 if top else at, include_read=include_read)
-    for pid in change.added:
-        echo(f"queued {pid}")
-    for pid in change.already_queued:
-        echo(f"{pid} is already in the queue; its place is unchanged")
-    if change.skipped_read:
-        already_read = ", ".join(change.skipped_read)
-        echo(f"not queued, already read: {already_read} (use --force to queue them)", err=True)
-        if not change.added:
-            raise typer.Exit(EXIT_USER)
+        ids = library.unread_paths(conn, ids)
+    # At a terminal, papers already read are queued once you say so; elsewhere, not.
+    include_read = force or (_confirm_read if sys.stdin.isatty() else False)
+    with library.queue_add(conn, ids, at=1 if top else at, include_read=include_read) as done:
+        for pid in done.noted("added"):
+            echo(f"queued {pid}")
+        for pid in done.noted("queued"):
+            echo(f"{pid} is already in the queue; its place is unchanged")
+        skipped = done.count("read")
+        if skipped:
+            already_read = library.names_list(list(islice(done.noted("read"), 5)), skipped)
+            echo(f"not queued, already read: {already_read} (use --force to queue them)", err=True)
+            if not done.count("added"):
+                raise typer.Exit(EXIT_USER)
 
 
-def _confirm_read(conn: sqlite3.Connection, ids: list[str]) -> bool:
-    """At a terminal, ask before queueing papers already read; elsewhere, don't."""
-    statuses = library.statuses(conn, ids)
-    read = [pid for pid in ids if statuses[pid] is ReadStatus.READ]
-    if not read or not sys.stdin.isatty():
-        return False
-    return typer.confirm(f"Already read: {', '.join(read)}. Queue them anyway?", default=False)
+def _confirm_read(read: list[str], count: int) -> bool:
+    """Ask before queueing papers already read (the first few named)."""
+    named = library.names_list(read, count)
+    return typer.confirm(f"Already read: {named}. Queue them anyway?", default=False)
 
 
 @app.command("remove")
@@ -176,11 +173,11 @@ def remove_command(
       papercli queue remove lora qlora
     """
     conn = connect(ctx)
-    removed, absent = library.queue_remove(conn, refs.resolve_all(conn, read_refs(references)))
-    for pid in removed:
-        echo(f"removed {pid}")
-    for pid in absent:
-        echo(f"{pid} was not in the queue")
+    with library.queue_remove(conn, refs.resolve_each(conn, read_refs(references))) as done:
+        for pid in done.noted("removed"):
+            echo(f"removed {pid}")
+        for pid in done.noted("absent"):
+            echo(f"{pid} was not in the queue")
 
 
 @app.command("move")

@@ -16,7 +16,7 @@ from papercli import TYPE_CHECKING
 from papercli.errors import InvalidValueError, NotFoundError
 from papercli.models import ReadStatus
 from papercli.reading_order import reading_order
-from papercli.records import datarecord, field
+from papercli.records import datarecord
 from papercli.store import changes, notes, papers, scratch
 from papercli.store.base import IN_IDS, id_list, transaction
 from papercli.store.changes import renumber_queue
@@ -276,7 +276,18 @@ def _dequeue_places(
 def enqueue(conn: sqlite3.Connection, batch: int, ids: Sequence[str], at: int) -> None:
     """Insert ids (not yet queued) so the first lands at position ``at``."""
     at = max(1, min(at, queue_length(conn) + 1))
-    conn.execute("UPDATE queue SET position = position + ? WHERE position >= ?", (len(ids), at))
+    _make_room(conn, at, len(ids))
+    _insert_queued(conn, batch, ids, at)
+
+
+def _make_room(conn: sqlite3.Connection, at: int, count: int) -> None:
+    """Move the papers from position ``at`` on ``count`` places down: once for all the
+    papers a command inserts there (a move a chunk would walk the queue's tail each time)."""
+    conn.execute("UPDATE queue SET position = position + ? WHERE position >= ?", (count, at))
+
+
+def _insert_queued(conn: sqlite3.Connection, batch: int, ids: Sequence[str], at: int) -> None:
+    """Queue ids at ``at``, ``at + 1``...: their room made already."""
     now = clock()
     conn.executemany(
         "INSERT INTO queue (paper_id, position, added_at) VALUES (?, ?, ?)",
@@ -286,53 +297,98 @@ def enqueue(conn: sqlite3.Connection, batch: int, ids: Sequence[str], at: int) -
         changes.record(conn, batch, "queue", pid, None, at + i)
 
 
-@datarecord
-class QueueChange:
-    added: list[str] = field(default_factory=list)
-    already_queued: list[str] = field(default_factory=list)
-    skipped_read: list[str] = field(default_factory=list)
-
-
 def queue_add(
     conn: sqlite3.Connection,
-    ids: Sequence[str],
+    ids: Iterable[str],
     *,
     at: int | None = None,
-    include_read: bool = False,
-) -> QueueChange:
-    """Append (or insert at position ``at``) papers not queued yet; keep the order of the rest."""
-    result = QueueChange()
-    with transaction(conn):
-        queued = queue_positions(conn, ids)
-        current = statuses(conn, ids)
-        for pid in dict.fromkeys(ids):
-            if pid in queued:
-                result.already_queued.append(pid)
-            elif current[pid] is ReadStatus.READ and not include_read:
-                result.skipped_read.append(pid)
-            else:
-                result.added.append(pid)
-        if at is not None and not 1 <= at <= queue_length(conn) + 1:
-            raise InvalidValueError(
-                f"position {at} is out of range: the queue has {queue_length(conn)} papers"
-            )
-        if result.added:
-            batch = changes.begin(conn, "queue add", clock())
-            enqueue(conn, batch, result.added, at or queue_length(conn) + 1)
-            changes.finish(conn, batch, f"queued {names_list(result.added)}")
-    return result
+    include_read: bool | Callable[[list[str], int], bool] = False,
+) -> scratch.ScratchBatch:
+    """Append (or insert at position ``at``) papers not queued yet; keep the order of the
+    rest. Papers read are queued only with ``include_read``: true, or a function given
+    the first five read and how many, asked before anything is written. Every id is read
+    (onto disk, each once) first; what became of each is noted there, as "added",
+    "queued" (already) or "read" (left out), to be read and closed."""
+    given = scratch.ScratchBatch()
+    try:
+        given.add(ids)
+        if callable(include_read):
+            include_read = _ask_about_read(conn, given, include_read)
+        with transaction(conn):
+            for chunk in given.chunks():
+                queued = queue_positions(conn, chunk)
+                current = statuses(conn, chunk)
+                outcomes: dict[str, list[str]] = {"queued": [], "read": [], "added": []}
+                for pid in chunk:
+                    outcomes[_queue_outcome(pid, queued, current, include_read)].append(pid)
+                for outcome, pids in outcomes.items():
+                    given.note(pids, outcome)
+            length = queue_length(conn)
+            if at is not None and not 1 <= at <= length + 1:
+                raise InvalidValueError(
+                    f"position {at} is out of range: the queue has {length} papers"
+                )
+            count = given.count("added")
+            if count:
+                batch = changes.begin(conn, "queue add", clock())
+                place = at or length + 1
+                _make_room(conn, place, count)
+                added = given.noted("added")
+                while chunk := list(islice(added, scratch.CHUNK)):
+                    _insert_queued(conn, batch, chunk, place)
+                    place += len(chunk)
+                first = list(islice(given.noted("added"), 5))
+                changes.finish(conn, batch, f"queued {names_list(first, count)}")
+    except BaseException:
+        given.close()
+        raise
+    return given
 
 
-def queue_remove(conn: sqlite3.Connection, ids: Sequence[str]) -> tuple[list[str], list[str]]:
-    """Take papers out of the queue; return (removed, not queued)."""
-    with transaction(conn):
-        queued = queue_positions(conn, ids)
-        removed = [pid for pid in ids if pid in queued]
-        if removed:
-            batch = changes.begin(conn, "queue remove", clock())
-            _dequeue(conn, batch, removed)
-            changes.finish(conn, batch, f"took {names_list(removed)} out of the queue")
-    return removed, [pid for pid in ids if pid not in queued]
+def _queue_outcome(
+    pid: str, queued: dict[str, int], current: dict[str, ReadStatus], include_read: bool
+) -> str:
+    if pid in queued:
+        return "queued"
+    return "read" if current[pid] is ReadStatus.READ and not include_read else "added"
+
+
+def _ask_about_read(
+    conn: sqlite3.Connection, given: scratch.ScratchBatch, ask: Callable[[list[str], int], bool]
+) -> bool:
+    """``ask`` about the papers given that are read, if there are any."""
+    first: list[str] = []
+    count = 0
+    for chunk in given.chunks():
+        current = statuses(conn, chunk)
+        read = [pid for pid in chunk if current[pid] is ReadStatus.READ]
+        first += read[: 5 - len(first)]
+        count += len(read)
+    return bool(count) and ask(first, count)
+
+
+def queue_remove(conn: sqlite3.Connection, ids: Iterable[str]) -> scratch.ScratchBatch:
+    """Take papers out of the queue. Every id is read (onto disk, each once) first; what
+    became of each is noted there, as "removed" or "absent", to be read and closed."""
+    given = scratch.ScratchBatch()
+    try:
+        given.add(ids)
+        with transaction(conn):
+            for chunk in given.chunks():
+                queued = queue_positions(conn, chunk)
+                in_queue = [(pid, queued[pid]) for pid in chunk if pid in queued]
+                given.note_places(in_queue, "removed")
+                given.note((pid for pid in chunk if pid not in queued), "absent")
+            count = given.count("removed")
+            if count:
+                batch = changes.begin(conn, "queue remove", clock())
+                _dequeue_places(conn, batch, given.places("removed"))
+                first = list(islice(given.noted("removed"), 5))
+                changes.finish(conn, batch, f"took {names_list(first, count)} out of the queue")
+    except BaseException:
+        given.close()
+        raise
+    return given
 
 
 def queue_move(conn: sqlite3.Connection, paper_id: str, position: int) -> None:
@@ -410,6 +466,14 @@ def reading_path(conn: sqlite3.Connection, paper_id: str) -> list[str]:
     order = reading_order(dates, needs)
     # The goal comes last even when a cycle runs through it.
     return [pid for pid in order if pid != paper_id] + [paper_id]
+
+
+def unread_paths(conn: sqlite3.Connection, ids: Iterable[str]) -> Iterator[str]:
+    """The reading path to each paper (``reading_path``), the papers read left out."""
+    for paper_id in ids:
+        path = reading_path(conn, paper_id)
+        current = statuses(conn, path)
+        yield from (pid for pid in path if current[pid] is not ReadStatus.READ)
 
 
 def command_log(conn: sqlite3.Connection, limit: int | None = None) -> Iterator[changes.LogEntry]:

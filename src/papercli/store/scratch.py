@@ -130,13 +130,14 @@ class ScratchQueue(_Scratch):
 
 
 class ScratchBatch(_Scratch):
-    """The paper ids a command was given, in order and each once, and those it noted
-    (the ones it left alone, say), kept on disk to print once the command is done."""
+    """The paper ids a command was given, in order and each once, and what it noted of
+    each (an outcome, and a queue place), kept on disk to print once the command is done."""
 
     def __init__(self) -> None:
         super().__init__(
             "CREATE TABLE given (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE);"
-            " CREATE TABLE noted (seq INTEGER PRIMARY KEY, id TEXT NOT NULL);"
+            " CREATE TABLE noted (seq INTEGER PRIMARY KEY, id TEXT NOT NULL,"
+            " outcome TEXT NOT NULL, place INTEGER);"
         )
 
     def add(self, ids: Iterable[str]) -> None:
@@ -153,11 +154,32 @@ class ScratchBatch(_Scratch):
         while chunk := rows.fetchmany(CHUNK):
             yield [str(pid) for (pid,) in chunk]
 
-    def note(self, ids: Iterable[str]) -> None:
-        self._scratch.executemany("INSERT INTO noted (id) VALUES (?)", ((pid,) for pid in ids))
+    def note(self, ids: Iterable[str], outcome: str = "") -> None:
+        rows = ((pid, outcome) for pid in ids)
+        self._scratch.executemany("INSERT INTO noted (id, outcome) VALUES (?, ?)", rows)
 
-    def noted(self) -> Iterator[str]:
-        """The ids noted, in the order they were."""
-        rows = self._scratch.execute("SELECT id FROM noted ORDER BY seq")
+    def note_places(self, places: Iterable[tuple[str, int]], outcome: str = "") -> None:
+        """Note ids with the queue place each had."""
+        rows = ((pid, outcome, place) for pid, place in places)
+        self._scratch.executemany("INSERT INTO noted (id, outcome, place) VALUES (?, ?, ?)", rows)
+
+    def noted(self, outcome: str = "") -> Iterator[str]:
+        """The ids noted with ``outcome``, in the order they were."""
+        query = "SELECT id FROM noted WHERE outcome = ? ORDER BY seq"
+        rows = self._scratch.execute(query, (outcome,))
         while chunk := rows.fetchmany(CHUNK):
             yield from (str(pid) for (pid,) in chunk)
+
+    def count(self, outcome: str = "") -> int:
+        query = "SELECT count(*) FROM noted WHERE outcome = ?"
+        return int(self._scratch.execute(query, (outcome,)).fetchone()[0])
+
+    def places(self, outcome: str = "") -> Iterator[tuple[str, int]]:
+        """(id, queue place) of the ids noted with ``outcome`` and a place, the last first."""
+        rows = self._scratch.execute(
+            "SELECT id, place FROM noted WHERE outcome = ? AND place IS NOT NULL"
+            " ORDER BY place DESC",
+            (outcome,),
+        )
+        while chunk := rows.fetchmany(CHUNK):
+            yield from ((str(pid), int(place)) for pid, place in chunk)
