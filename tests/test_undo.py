@@ -368,3 +368,44 @@ def test_many_read_papers_left_out_of_the_queue_are_counted_not_all_named(run):
         "not queued, already read: lora, qlora, bert, gpt-3, cot and 2 more"
         " (use --force to queue them)\n"
     )
+
+
+@pytest.mark.parametrize(("chunk", "together"), [(1, 1), (2, 3), (1000, 20_000)])
+def test_removing_many_papers_goes_a_chunk_at_a_time_and_undoes_whole(
+    run, tmp_path, monkeypatch, chunk, together
+):
+    """`remove` reads its papers onto disk, takes every paper's copy for undo before any
+    is gone, then removes them `together` at a time: the links among them, their queue
+    places (given in any order) and everything else come back with one undo."""
+    from papercli.store import changes, scratch
+
+    monkeypatch.setattr(scratch, "CHUNK", chunk)
+    monkeypatch.setattr(changes, "REMOVED_TOGETHER", together)
+    head = {"format": "papercli-export", "version": 1, "exported_on": "2024-03-02"}
+    source = tmp_path / "burrows.json"
+    source.write_text(json.dumps({**head, "papers": _burrows(5)}))
+    assert run("import", str(source)).exit_code == 0
+    assert run("queue", "add", "lora", "--top").exit_code == 0
+    before = _state(run)
+    given = "burrow-3\nburrow-0\nburrow4\nburrow-3\nburrow-1\nburrow-2\n"
+    removed = run("remove", "-", input=given)
+    assert removed.exit_code == 0, removed.output
+    expected = ["burrow-3", "burrow-0", "burrow-4", "burrow-1", "burrow-2"]
+    assert removed.stdout.splitlines() == [f"removed {pid}" for pid in expected]
+    assert _queue(run) == ["lora"]
+    assert run("undo").stdout.splitlines()[0] == (
+        "undone: removed burrow-3, burrow-0, burrow-4, burrow-1, burrow-2"
+    )
+    assert _state(run) == before
+    path = json.loads(run("path", "burrow-4", "--format", "json").stdout)
+    assert [p["id"] for p in path][-5:] == [f"burrow-{i}" for i in range(5)]
+
+
+def test_removing_catalogue_papers_names_five_and_changes_nothing(run):
+    result = run("remove", "-", input="lora\nqlora\nbert\ngpt-3\ncot\nreact\ndpo\n")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "error: lora, qlora, bert, gpt-3, cot and 2 more: papers of the catalogue cannot be"
+        " removed; mark them skipped instead (papercli mark-skipped lora qlora bert gpt-3 cot"
+        " ...)\n"
+    )

@@ -317,13 +317,19 @@ def remove_command(
       papercli remove my-paper other-paper --yes
     """
     conn = connect(ctx)
-    ids = refs.resolve_all(conn, read_refs(references))
-    question = f"remove {', '.join(ids)} and everything you noted on them?"
-    if not yes and sys.stdin.isatty() and not typer.confirm(question):
+    given = refs.resolve_each(conn, read_refs(references))
+    confirm = None if yes or not sys.stdin.isatty() else _confirm_removal
+    with library.remove_papers(conn, given, confirm) as removed:
+        for ids in removed.chunks():
+            for pid in ids:
+                echo(f"removed {pid}")
+
+
+def _confirm_removal(first: list[str], count: int) -> None:
+    """Ask before removing papers (the first few named); stop if the answer is no."""
+    question = f"remove {library.names_list(first, count)} and everything you noted on them?"
+    if not typer.confirm(question):
         fail("nothing was removed", 1)
-    library.remove_papers(conn, ids)
-    for pid in ids:
-        echo(f"removed {pid}")
 
 
 def tag_command(

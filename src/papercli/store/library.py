@@ -7,6 +7,7 @@ its steps in the change log (``changes``), so that ``undo`` and ``redo`` can rep
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
@@ -485,42 +486,82 @@ def command_log(conn: sqlite3.Connection, limit: int | None = None) -> Iterator[
 # Removing papers a user added
 
 
-def remove_papers(conn: sqlite3.Connection, ids: Sequence[str]) -> None:
+def remove_papers(
+    conn: sqlite3.Connection,
+    ids: Iterable[str],
+    confirm: Callable[[list[str], int], object] | None = None,
+) -> scratch.ScratchBatch:
     """Delete papers the user added, with their state, as one undoable command.
 
     The catalogue's papers cannot be removed (a newer catalogue would bring them back):
-    mark them skipped instead.
+    mark them skipped instead. Every id is read (onto disk, each once) first, and
+    ``confirm`` given the first five and how many before anything is written (it raises
+    to stop); the ids come back, to be read and closed. Each paper's copy for undo is
+    taken before any of them is gone (so undo brings back the links among them); then
+    they go REMOVED_TOGETHER at a time.
     """
-    with transaction(conn):
-        shipped = [
+    given = scratch.ScratchBatch()
+    try:
+        given.add(ids)
+        first, count = given.first(5), len(given)
+        if confirm is not None:
+            confirm(first, count)
+        with transaction(conn):
+            _refuse_shipped(conn, given)
+            batch = changes.begin(conn, "remove", clock())
+            for chunk in given.chunks():
+                given.note_places(queue_positions(conn, chunk).items(), "queued")
+            _dequeue_places(conn, batch, given.places("queued"))
+            for chunk in given.chunks():
+                _record_removal(conn, batch, chunk)
+            leaving = itertools.chain.from_iterable(given.chunks())
+            while group := list(islice(leaving, changes.REMOVED_TOGETHER)):
+                papers.delete_papers(conn, group)
+            renumber_queue(conn)
+            changes.finish(conn, batch, f"removed {names_list(first, count)}")
+    except BaseException:
+        given.close()
+        raise
+    return given
+
+
+def _refuse_shipped(conn: sqlite3.Connection, given: scratch.ScratchBatch) -> None:
+    """Refuse the catalogue's papers among those given, naming the first five given."""
+    shipped: list[str] = []
+    count = 0
+    for chunk in given.chunks():
+        found = [
             str(pid)
             for (pid,) in conn.execute(
-                f"SELECT id FROM papers WHERE origin != 'user' AND id {IN_IDS}", (id_list(ids),)
+                "SELECT j.value FROM json_each(?) AS j JOIN papers p ON p.id = j.value"
+                " WHERE p.origin != 'user' ORDER BY j.key",
+                (id_list(chunk),),
             )
         ]
-        if shipped:
-            raise InvalidValueError(
-                f"{', '.join(shipped)}: papers of the catalogue cannot be removed; "
-                f"mark them skipped instead (papercli mark-skipped {' '.join(shipped)})"
+        shipped += found[: 5 - len(shipped)]
+        count += len(found)
+    if count:
+        more = "" if count == len(shipped) else " ..."
+        raise InvalidValueError(
+            f"{names_list(shipped, count)}: papers of the catalogue cannot be removed; "
+            f"mark them skipped instead (papercli mark-skipped {' '.join(shipped)}{more})"
+        )
+
+
+def _record_removal(conn: sqlite3.Connection, batch: int, ids: Sequence[str]) -> None:
+    """Each paper's state, notes, tags and copy, as steps of ``batch``, for undo."""
+    before = states(conn, ids)
+    for pid in ids:
+        if pid in before:
+            changes.record(conn, batch, "state", pid, before[pid], None)
+        for note_id, at, body in conn.execute(
+            "SELECT id, created_at, body FROM notes WHERE paper_id = ? ORDER BY created_at, uid",
+            (pid,),
+        ).fetchall():
+            note = {"id": note_id, "created_at": at, "body": body}
+            changes.record(conn, batch, "note", pid, note, {"id": note_id})
+        for tag in notes.tags_of(conn, pid):
+            changes.record(
+                conn, batch, "tag", pid, {"tag": tag, "on": True}, {"tag": tag, "on": False}
             )
-        batch = changes.begin(conn, "remove", clock())
-        _dequeue(conn, batch, ids)
-        before = states(conn, ids)
-        for pid in ids:
-            if pid in before:
-                changes.record(conn, batch, "state", pid, before[pid], None)
-            for note_id, at, body in conn.execute(
-                "SELECT id, created_at, body FROM notes WHERE paper_id = ?"
-                " ORDER BY created_at, uid",
-                (pid,),
-            ).fetchall():
-                note = {"id": note_id, "created_at": at, "body": body}
-                changes.record(conn, batch, "note", pid, note, {"id": note_id})
-            for tag in notes.tags_of(conn, pid):
-                changes.record(
-                    conn, batch, "tag", pid, {"tag": tag, "on": True}, {"tag": tag, "on": False}
-                )
-            changes.record(conn, batch, "paper", pid, changes.snapshot(conn, pid), None)
-        papers.delete_papers(conn, ids)
-        renumber_queue(conn)
-        changes.finish(conn, batch, f"removed {names_list(list(ids))}")
+        changes.record(conn, batch, "paper", pid, changes.snapshot(conn, pid), None)

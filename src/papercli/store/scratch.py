@@ -148,6 +148,13 @@ class ScratchBatch(_Scratch):
                 "INSERT OR IGNORE INTO given (id) VALUES (?)", ((pid,) for pid in chunk)
             )
 
+    def __len__(self) -> int:
+        return int(self._scratch.execute("SELECT count(*) FROM given").fetchone()[0])
+
+    def first(self, most: int) -> list[str]:
+        query = "SELECT id FROM given ORDER BY seq LIMIT ?"
+        return [str(pid) for (pid,) in self._scratch.execute(query, (most,))]
+
     def chunks(self) -> Iterator[list[str]]:
         """The ids in order, CHUNK at a time."""
         rows = self._scratch.execute("SELECT id FROM given ORDER BY seq")
