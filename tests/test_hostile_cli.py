@@ -270,6 +270,20 @@ def test_real_argv_bytes_that_are_not_utf8_end_in_one_line():
     assert result.stderr.splitlines()[-1].endswith(b"'lo\\xffra' is not valid UTF-8")
 
 
+@pytest.mark.parametrize("command", [["mark-read", "-"], ["queue", "add", "-"], ["tag", "-", "+x"]])
+def test_a_reference_of_megabytes_is_refused_at_once_in_one_short_line(run, run_json, command):
+    """A line of stdin may be megabytes long: it names no paper, and is neither compared
+    with every name for a suggestion (seconds and hundreds of MB) nor printed back."""
+    result = run(*command, input="lora\n" + "attention " * 300_000 + "\n")
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        "error: a reference of 2,999,999 characters names no paper (at most 1,000):"
+        " 'attention attention attention attention …'; nothing was changed\n"
+    )
+    lora = run_json("show", "lora", "--format", "json")
+    assert (lora["status"], lora["tags"], lora["queue_position"]) == ("unread", [], None)
+
+
 def test_stdin_that_is_not_utf8_changes_nothing(run, run_json):
     result = run("mark-read", "-", input=b"lora\n\xff\n")
     assert (result.exit_code, result.stdout) == (1, "")

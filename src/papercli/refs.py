@@ -17,6 +17,11 @@ from papercli.names import closest, name_key
 from papercli.store import lookups
 
 MAX_CANDIDATES = 8
+LONGEST_REF = 1000
+"""The most characters a reference that is not an id may have: more than any title, name
+or URL. A longer one (a line of stdin may hold megabytes) is refused at once, not
+compared with every name for a suggestion (seconds and hundreds of MB a megabyte) nor
+printed back whole."""
 
 
 def resolve(conn: sqlite3.Connection, ref: str) -> str:
@@ -26,6 +31,12 @@ def resolve(conn: sqlite3.Connection, ref: str) -> str:
         raise InvalidValueError("an empty reference names no paper")
     if lookups.paper_exists(conn, text):
         return text  # an exact id wins over any name or alias that folds to it
+    if len(text) > LONGEST_REF:
+        shown = text[:40] + "…"
+        raise InvalidValueError(
+            f"a reference of {len(text):,} characters names no paper"
+            f" (at most {LONGEST_REF:,}): {shown!r}"
+        )
     key = name_key(text)
     if looks_like_arxiv_id(text):
         arxiv_id = parse_arxiv_id(text).id
