@@ -99,9 +99,7 @@ def set_status(conn: sqlite3.Connection, ids: Iterable[str], status: ReadStatus)
     to resolve changes nothing. Marking a paper read or skipped takes it out of the
     queue; ``undo`` puts it back in its place.
     """
-    given = scratch.ScratchBatch()
-    try:
-        given.add(ids)
+    with scratch.held(ids) as given:
         now = clock()
         with transaction(conn):
             batch = changes.begin(conn, f"mark-{status}", now)
@@ -115,9 +113,6 @@ def set_status(conn: sqlite3.Connection, ids: Iterable[str], status: ReadStatus)
                 count += len(done)
             _dequeue_places(conn, batch, _places_left(conn, batch))
             changes.finish(conn, batch, f"marked {names_list(changed, count)} {status}")
-    except BaseException:
-        given.close()
-        raise
     return StatusChange(conn, batch, given)
 
 
@@ -310,9 +305,7 @@ def queue_add(
     the first five read and how many, asked before anything is written. Every id is read
     (onto disk, each once) first; what became of each is noted there, as "added",
     "queued" (already) or "read" (left out), to be read and closed."""
-    given = scratch.ScratchBatch()
-    try:
-        given.add(ids)
+    with scratch.held(ids) as given:
         if callable(include_read):
             include_read = _ask_about_read(conn, given, include_read)
         with transaction(conn):
@@ -340,9 +333,6 @@ def queue_add(
                     place += len(chunk)
                 first = list(islice(given.noted("added"), 5))
                 changes.finish(conn, batch, f"queued {names_list(first, count)}")
-    except BaseException:
-        given.close()
-        raise
     return given
 
 
@@ -371,24 +361,18 @@ def _ask_about_read(
 def queue_remove(conn: sqlite3.Connection, ids: Iterable[str]) -> scratch.ScratchBatch:
     """Take papers out of the queue. Every id is read (onto disk, each once) first; what
     became of each is noted there, as "removed" or "absent", to be read and closed."""
-    given = scratch.ScratchBatch()
-    try:
-        given.add(ids)
-        with transaction(conn):
-            for chunk in given.chunks():
-                queued = queue_positions(conn, chunk)
-                in_queue = [(pid, queued[pid]) for pid in chunk if pid in queued]
-                given.note_places(in_queue, "removed")
-                given.note((pid for pid in chunk if pid not in queued), "absent")
-            count = given.count("removed")
-            if count:
-                batch = changes.begin(conn, "queue remove", clock())
-                _dequeue_places(conn, batch, given.places("removed"))
-                first = list(islice(given.noted("removed"), 5))
-                changes.finish(conn, batch, f"took {names_list(first, count)} out of the queue")
-    except BaseException:
-        given.close()
-        raise
+    with scratch.held(ids) as given, transaction(conn):
+        for chunk in given.chunks():
+            queued = queue_positions(conn, chunk)
+            in_queue = [(pid, queued[pid]) for pid in chunk if pid in queued]
+            given.note_places(in_queue, "removed")
+            given.note((pid for pid in chunk if pid not in queued), "absent")
+        count = given.count("removed")
+        if count:
+            batch = changes.begin(conn, "queue remove", clock())
+            _dequeue_places(conn, batch, given.places("removed"))
+            first = list(islice(given.noted("removed"), 5))
+            changes.finish(conn, batch, f"took {names_list(first, count)} out of the queue")
     return given
 
 
@@ -500,9 +484,7 @@ def remove_papers(
     taken before any of them is gone (so undo brings back the links among them); then
     they go REMOVED_TOGETHER at a time.
     """
-    given = scratch.ScratchBatch()
-    try:
-        given.add(ids)
+    with scratch.held(ids) as given:
         first, count = given.first(5), len(given)
         if confirm is not None:
             confirm(first, count)
@@ -519,9 +501,6 @@ def remove_papers(
                 papers.delete_papers(conn, group)
             renumber_queue(conn)
             changes.finish(conn, batch, f"removed {names_list(first, count)}")
-    except BaseException:
-        given.close()
-        raise
     return given
 
 

@@ -8,16 +8,12 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from itertools import islice
 
-from papercli import TYPE_CHECKING
 from papercli.models import Paper, ReadStatus
 from papercli.store import changes, library, scratch
 from papercli.store.base import IN_IDS, id_list
 from papercli.store.changes import HISTORY_BY_PAPER, LIVE_HISTORY
 from papercli.store.library import enqueue, queue_positions, statuses
 from papercli.store.papers import full_papers, papers_by_ids
-
-if TYPE_CHECKING:  # typing costs every export 2-4 ms to import
-    pass
 
 
 def history_by_paper(

@@ -135,14 +135,9 @@ def change_tags(
     """Add and remove tags on papers, as one undoable command, CHUNK papers at a time.
     Every id is read (onto disk, each once) before anything is written; the ids come
     back, to be read in order and closed."""
-    given = scratch.ScratchBatch()
-    try:
-        given.add(ids)
+    with scratch.held(ids) as given:
         if add or remove:
             _change_tags(conn, given, add, remove)
-    except BaseException:
-        given.close()
-        raise
     return given
 
 
@@ -151,8 +146,6 @@ def _change_tags(
 ) -> None:
     with transaction(conn):
         batch = changes.begin(conn, "tag", library.clock())
-        first: list[str] = []  # for the summary
-        count = 0
         for ids in given.chunks():
             add_tags(conn, batch, ids, add)
             for pid in ids:
@@ -163,10 +156,9 @@ def _change_tags(
                         conn.execute("DELETE FROM tags WHERE paper_id = ? AND tag = ?", (pid, tag))
                         off, on = {"tag": stored, "on": False}, {"tag": stored, "on": True}
                         changes.record(conn, batch, "tag", pid, on, off)
-            first += ids[: 5 - len(first)]
-            count += len(ids)
         edits = [f"+{t}" for t in add] + [f"-{t}" for t in remove]
-        changes.finish(conn, batch, f"tagged {library.names_list(first, count)} {' '.join(edits)}")
+        tagged = library.names_list(given.first(5), len(given))
+        changes.finish(conn, batch, f"tagged {tagged} {' '.join(edits)}")
 
 
 def add_tags(conn: sqlite3.Connection, batch: int, ids: Sequence[str], tags: Sequence[str]) -> None:

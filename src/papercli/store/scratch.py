@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from itertools import islice
 
 from papercli import TYPE_CHECKING
@@ -190,3 +191,16 @@ class ScratchBatch(_Scratch):
         )
         while chunk := rows.fetchmany(CHUNK):
             yield from ((str(pid), int(place)) for pid, place in chunk)
+
+
+@contextmanager
+def held(ids: Iterable[str]) -> Iterator[ScratchBatch]:
+    """A ScratchBatch holding ``ids`` (read to their end first) for the block: closed if
+    reading them or the block fails, else left open for the caller to read and close."""
+    given = ScratchBatch()
+    try:
+        given.add(ids)
+        yield given
+    except BaseException:
+        given.close()
+        raise
