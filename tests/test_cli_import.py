@@ -267,6 +267,69 @@ def test_imports_look_arxiv_ids_up_a_chunk_at_a_time(run, tmp_path, monkeypatch,
     assert result.stdout == f"would be added: 2401.00001\nwould be queued: 2401.00001, {queued}\n"
 
 
+def _exported_like(template: dict, **changes: object) -> dict:
+    """A paper as an export holds it: ``template``'s fields with ``changes``."""
+    paper = {**template, "aliases": [], "prerequisites": [], "origin": "user", **changes}
+    arxiv_id = paper["arxiv_id"]
+    paper["url"] = f"https://arxiv.org/abs/{arxiv_id}" if arxiv_id else None
+    paper["pdf_url"] = f"https://arxiv.org/pdf/{arxiv_id}" if arxiv_id else None
+    return paper
+
+
+@pytest.mark.parametrize("chunk", [1, 2, scratch.CHUNK])
+def test_json_import_finds_the_papers_it_added_earlier_in_the_file(
+    run, run_json, tmp_path, monkeypatch, chunk
+):
+    """Papers are added a chunk at a time, yet each paper is matched as if every one before
+    it were in the database: by an arXiv id added earlier in the file, by an id given to
+    one added earlier, and citation keys stay unique among them; undo takes all of them
+    out and redo brings them back as they were."""
+    monkeypatch.setattr(scratch, "CHUNK", chunk)
+    (lora,) = json.loads(run("export", "--format", "json", "--search", "LoRA: Low-Rank").stdout)[
+        "papers"
+    ]
+    read = {"status": "read", "status_changed_at": "2026-01-02T00:00:00Z"}
+    read["history"] = [
+        {"old_status": "unread", "new_status": "read", "changed_at": "2026-01-02T00:00:00Z"}
+    ]
+    walk = {"title": "Random walks", "citation_key": "walk2026", "arxiv_id": "2601.00001"}
+    exported = [
+        _exported_like(lora, id="walk-a", short_name="WalkA", **walk),
+        _exported_like(lora, id="walk-b", short_name="WalkB", **walk, **read),
+        _exported_like(lora, title="Another LoRA", arxiv_id="2601.00002"),
+        _exported_like(lora, id="lora-2", short_name="L2", arxiv_id=None, tags=["later"]),
+        _exported_like(lora, id="walk-c", short_name="WalkC", **{**walk, "arxiv_id": "2601.00003"}),
+        _exported_like(lora, id="bert", short_name="B1", title="Bert again", arxiv_id="2601.00004"),
+        _exported_like(lora, id="bert-2", short_name="B2", title="Bert 2", arxiv_id="2601.00005"),
+    ]
+    path = tmp_path / "crafted.json"
+    path.write_text(json.dumps({"format": "papercli-export", "version": 1, "papers": exported}))
+
+    result = run("import", str(path))
+    assert result.exit_code == 0, result.output
+    assert "added: walk-a, lora-2, walk-c, bert-2, bert-2-2\n" in result.stdout
+
+    def added() -> list[dict]:
+        every = run_json("export", "--format", "json")["papers"]  # type: ignore[index]
+        ours = ("lora-2", "walk-a", "walk-b", "walk-c", "bert-2", "bert-2-2")
+        return sorted((p for p in every if p["id"] in ours), key=lambda paper: paper["id"])
+
+    after = added()
+    assert [(p["id"], p["arxiv_id"], p["citation_key"], p["status"], p["tags"]) for p in after] == [
+        ("bert-2", "2601.00004", "hu2021bert", "unread", []),
+        ("bert-2-2", "2601.00005", "hu2021berta", "unread", []),
+        ("lora-2", "2601.00002", "hu2021another", "unread", ["later"]),
+        ("walk-a", "2601.00001", "walk2026", "read", []),
+        ("walk-c", "2601.00003", "hu2021random", "unread", []),
+    ]
+    assert run("show", "walk-b").exit_code != 0
+    assert run("undo").exit_code == 0
+    assert added() == []
+    assert run("show", "lora").exit_code == 0  # the catalogue's LoRA stays
+    assert run("redo").exit_code == 0
+    assert added() == after
+
+
 def test_bibtex_values_joined_with_hash_are_read_as_one_text(run, tmp_path):
     """bibtexparser leaves ``a # b`` as written; papercli joins the parts (braced, quoted,
     numbers, @strings) as BibTeX does, in an @string too, and a ``#`` inside braces stays

@@ -4,8 +4,9 @@ Three kinds of file: a papercli JSON export (restores state onto matching papers
 adds the missing ones), BibTeX (entries matched by arXiv id, DOI or title; unmatched
 ones with an arXiv id are added from arXiv), and a plain list of arXiv ids or URLs.
 A malformed file imports nothing: BibTeX and id lists are checked whole before anything
-is written; a JSON export is read a paper at a time, so that its size does not decide
-the memory an import takes, and merged in one transaction that a bad paper rolls back.
+is written; a JSON export is read a thousand papers at a time, so that its size does not
+decide the memory an import takes, and merged in one transaction that a bad paper rolls
+back.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import io
 import re
 import sqlite3
 import stat
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from functools import cache
 from itertools import islice
@@ -219,28 +220,30 @@ def _merge_papers(
     ):
         batch = merge.begin_import(conn)
         merged = 0
-        for paper, history in read_papers(file):
-            merged += 1
-            target = _matching_id(conn, paper)
-            if target is None:
-                target = _unused_id(conn, paper.id)
-                known = _known_prerequisites(conn, paper, in_file, report)
-                new = replace(paper, id=target, origin="user", prerequisites=known)
-                papers.insert_paper(conn, new)
-                changes.record(conn, batch, "paper", target, None, changes.snapshot(conn, target))
-                report.added.append(target)
-                added.add([target])
-            local = paper if target == paper.id else replace(paper, id=target)
-            if paper.fetched_at and arxiv_meta.arxiv_record(conn, target) is None:
-                arxiv_meta.store_arxiv_record(conn, target, _record_of(local), paper.fetched_at)
-            if merge.merge_state(conn, local, history, batch):
-                if target not in added:
-                    report.restored.append(target)
-            elif target not in added:
-                report.already_there += 1
-            if (paper.queue_position is not None or queue) and not _read_since(conn, local):
-                # A paper read since the export left the queue then, and stays out of it.
-                to_queue.add(target, paper.queue_position or 1 << 30)
+        read = read_papers(file)
+        while exported := list(islice(read, scratch.CHUNK)):
+            merged += len(exported)
+            targets, new = _place(conn, [paper for paper, _ in exported], in_file, report)
+            # The chunk's new papers go in together (papers.insert_papers), before any state.
+            papers.insert_papers(conn, new)
+            ids = [paper.id for paper in new]
+            for target, taken in zip(ids, changes.snapshots(conn, ids), strict=True):
+                changes.record(conn, batch, "paper", target, None, taken)
+            report.added.extend(ids)
+            added.add(ids)
+            for (paper, history), target in zip(exported, targets, strict=True):
+                local = paper if target == paper.id else replace(paper, id=target)
+                if paper.fetched_at and arxiv_meta.arxiv_record(conn, target) is None:
+                    record = _record_of(local)
+                    arxiv_meta.store_arxiv_record(conn, target, record, paper.fetched_at)
+                if merge.merge_state(conn, local, history, batch):
+                    if target not in added:
+                        report.restored.append(target)
+                elif target not in added:
+                    report.already_there += 1
+                if (paper.queue_position is not None or queue) and not _read_since(conn, local):
+                    # A paper read since the export left the queue then, and stays out of it.
+                    to_queue.add(target, paper.queue_position or 1 << 30)
         if merged != count:
             raise InvalidValueError("the file changed while it was imported; nothing was imported")
         for chunk in to_queue.chunks():
@@ -278,22 +281,58 @@ def _known_prerequisites(
     return known
 
 
-def _matching_id(conn: sqlite3.Connection, paper: Paper) -> str | None:
-    """The local paper an exported one is: same arXiv id, else same id (and no other arXiv id)."""
+def _place(
+    conn: sqlite3.Connection,
+    chunk: Sequence[Paper],
+    in_file: scratch.ScratchSet,
+    report: ImportReport,
+) -> tuple[list[str], list[Paper]]:
+    """The local paper each exported one is (``_matching_id``), and those to add for the
+    ones that are none, with an unused id each: as if each paper added were in the
+    database before the next one is matched."""
+    new: dict[str, Paper] = {}  # by the id given
+    new_arxiv_ids: dict[str, str] = {}
+    targets = []
+    for paper in chunk:
+        target = _matching_id(conn, paper, new, new_arxiv_ids)
+        if target is None:
+            target = _unused_id(conn, paper.id, new)
+            known = _known_prerequisites(conn, paper, in_file, report)
+            new[target] = replace(paper, id=target, origin="user", prerequisites=known)
+            if paper.arxiv_id:
+                new_arxiv_ids[paper.arxiv_id] = target
+        targets.append(target)
+    return targets, list(new.values())
+
+
+def _matching_id(
+    conn: sqlite3.Connection,
+    paper: Paper,
+    new: Mapping[str, Paper],
+    new_arxiv_ids: Mapping[str, str],
+) -> str | None:
+    """The local paper an exported one is: same arXiv id, else same id (and no other arXiv
+    id); among those in the database and the ``new`` ones about to be added."""
     if paper.arxiv_id:
         found = lookups.ids_by_arxiv_id(conn, paper.arxiv_id)
         if found:
             return found[0]
-    if lookups.paper_exists(conn, paper.id):
+        if paper.arxiv_id in new_arxiv_ids:
+            return new_arxiv_ids[paper.arxiv_id]
+    if paper.id in new:
+        local_arxiv_id = new[paper.id].arxiv_id
+    elif lookups.paper_exists(conn, paper.id):
         local_arxiv_id = lookups.arxiv_id_of(conn, paper.id)
-        if not (paper.arxiv_id and local_arxiv_id and local_arxiv_id != paper.arxiv_id):
-            return paper.id
+    else:
+        return None
+    if not (paper.arxiv_id and local_arxiv_id and local_arxiv_id != paper.arxiv_id):
+        return paper.id
     return None
 
 
-def _unused_id(conn: sqlite3.Connection, wanted: str) -> str:
+def _unused_id(conn: sqlite3.Connection, wanted: str, new: Mapping[str, Paper]) -> str:
     candidate, number = wanted, 1
-    while lookups.paper_exists(conn, candidate):
+    while candidate in new or lookups.paper_exists(conn, candidate):
         number += 1
         candidate = f"{wanted}-{number}"
     return candidate

@@ -8,11 +8,22 @@ from collections.abc import Sequence
 
 from papercli.models import Author
 from papercli.names import person_key
+from papercli.store.base import IN_IDS, id_list
 
 
 def write_authors(conn: sqlite3.Connection, paper_id: str, authors: Sequence[Author]) -> None:
     """Replace a paper's author list (split names as given, with their folded keys)."""
-    conn.execute("DELETE FROM paper_authors WHERE paper_id = ?", (paper_id,))
+    write_authors_of(conn, [(paper_id, authors)])
+
+
+def write_authors_of(
+    conn: sqlite3.Connection, lists: Sequence[tuple[str, Sequence[Author]]]
+) -> None:
+    """Replace the author lists of several papers at once (``write_authors``)."""
+    conn.execute(
+        f"DELETE FROM paper_authors WHERE paper_id {IN_IDS}",
+        (id_list([paper_id for paper_id, _ in lists]),),
+    )
     conn.executemany(
         "INSERT INTO paper_authors (paper_id, position, name, family, given, suffix, literal,"
         " family_key, given_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -28,6 +39,7 @@ def write_authors(conn: sqlite3.Connection, paper_id: str, authors: Sequence[Aut
                 person_key(a.family_name),
                 person_key(a.given),
             )
+            for paper_id, authors in lists
             for i, a in enumerate(authors)
         ],
     )

@@ -28,7 +28,7 @@ from papercli.records import asdict, datarecord
 from papercli.store import arxiv_meta, papers
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Sequence
     from typing import Any
 
 # Status changes whose batch was undone did not happen: readers of status_history skip them.
@@ -84,8 +84,8 @@ def record_added(conn: sqlite3.Connection, paper_ids: list[str], command: str, a
     if not paper_ids:
         return
     batch = begin(conn, command, at)
-    for paper_id in paper_ids:
-        record(conn, batch, "paper", paper_id, None, snapshot(conn, paper_id))
+    for paper_id, taken in zip(paper_ids, snapshots(conn, paper_ids), strict=True):
+        record(conn, batch, "paper", paper_id, None, taken)
     shown = ", ".join(paper_ids[:5]) + (" and more" if len(paper_ids) > 5 else "")
     finish(conn, batch, f"added {shown}")
 
@@ -281,8 +281,18 @@ def _set_history(conn: sqlite3.Connection, paper_id: str, value: dict[str, Any])
 
 def snapshot(conn: sqlite3.Connection, paper_id: str) -> dict[str, Any]:
     """A paper's facts and fetched metadata, enough to put it back after removing it."""
-    paper = papers.get_paper(conn, paper_id)
-    fetched = arxiv_meta.arxiv_record(conn, paper_id)
+    return _snapshot_of(conn, papers.get_paper(conn, paper_id))
+
+
+def snapshots(conn: sqlite3.Connection, paper_ids: Sequence[str]) -> Iterator[dict[str, Any]]:
+    """``snapshot`` of each paper, in order, their facts read together (a query per table,
+    not per table and paper)."""
+    for paper in papers.full_papers(conn, paper_ids, with_state=False):
+        yield _snapshot_of(conn, paper)
+
+
+def _snapshot_of(conn: sqlite3.Connection, paper: Paper) -> dict[str, Any]:
+    fetched = arxiv_meta.arxiv_record(conn, paper.id)
     return {
         "paper": asdict(paper),
         "arxiv": None if fetched is None else [asdict(fetched[0]), fetched[1]],

@@ -23,60 +23,90 @@ if TYPE_CHECKING:
 
 
 def insert_paper(conn: sqlite3.Connection, paper: Paper) -> str:
-    """Add one paper with its authors, names, organizations, topics, sources and
-    prerequisites; return its citation key (derived, and made unique, if it has none)."""
-    key = paper.citation_key
-    if key is None or citation_key_taken(conn, key):
-        key = new_citation_key(conn, paper.first_author, paper.year, paper.title, paper.id)
-    # The rows hanging off the paper first, the paper last: the search index's triggers
-    # then make its document once, as the paper arrives, rather than again for each
+    """Add one paper (see ``insert_papers``); return its citation key."""
+    return insert_papers(conn, [paper])[0]
+
+
+def insert_papers(conn: sqlite3.Connection, new: Sequence[Paper]) -> list[str]:
+    """Add papers with their authors, names, organizations, topics, sources and
+    prerequisites; return their citation keys (derived, and made unique, where a paper has
+    none or one already taken, also by a paper before it here).
+
+    One statement per table for all of them, table by table: each table's pages stay in
+    SQLite's cache while it is written (paper by paper, an import of 100,000 new papers
+    took a third to a half longer)."""
+    given: set[str] = set()
+
+    def taken(key: str) -> bool:
+        return key.lower() in given or citation_key_taken(conn, key)
+
+    keys = []
+    for paper in new:
+        key = paper.citation_key
+        if key is None or taken(key):
+            stem = citation_key_stem(paper.first_author, paper.year, paper.title, paper.id)
+            key = unique_key(stem, taken)
+        given.add(key.lower())
+        keys.append(key)
+    # The rows hanging off the papers first, the papers last: the search index's triggers
+    # then make each document once, as its paper arrives, rather than again for each
     # author and alias (eight times as slow for a paper with five authors).
-    authors.write_authors(conn, paper.id, paper.authors)
-    names = [(paper.id, 0), (paper.short_name, 0)] + [(a, 1) for a in paper.aliases]
+    authors.write_authors_of(conn, [(paper.id, paper.authors) for paper in new])
     conn.executemany(
         "INSERT OR IGNORE INTO paper_names VALUES (?, ?, ?, ?)",
-        [(name_key(n), paper.id, n, alias) for n, alias in names if name_key(n)],
+        [
+            (name_key(name), paper.id, name, alias)
+            for paper in new
+            for name, alias in [(paper.id, 0), (paper.short_name, 0)]
+            + [(a, 1) for a in paper.aliases]
+            if name_key(name)
+        ],
     )
     conn.executemany(
         "INSERT INTO paper_orgs VALUES (?, ?, ?)",
-        [(paper.id, org, i) for i, org in enumerate(paper.organizations)],
+        [(paper.id, org, i) for paper in new for i, org in enumerate(paper.organizations)],
     )
     conn.executemany(
         "INSERT INTO paper_topics VALUES (?, ?, ?)",
-        [(paper.id, topic, i) for i, topic in enumerate(paper.topics)],
+        [(paper.id, topic, i) for paper in new for i, topic in enumerate(paper.topics)],
     )
     conn.executemany(
-        "INSERT INTO paper_sources VALUES (?, ?)", [(paper.id, s) for s in paper.sources]
+        "INSERT INTO paper_sources VALUES (?, ?)",
+        [(paper.id, source) for paper in new for source in paper.sources],
     )
     conn.executemany(
-        "INSERT INTO prerequisites VALUES (?, ?)", [(paper.id, p) for p in paper.prerequisites]
+        "INSERT INTO prerequisites VALUES (?, ?)",
+        [(paper.id, prereq) for paper in new for prereq in paper.prerequisites],
     )
-    conn.execute(
+    conn.executemany(
         "INSERT INTO papers (id, title, short_name, kind, arxiv_id, url, pdf_url, date, year,"
         " why, focus, technique, origin, venue, doi, citation_key, primary_category, added_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            paper.id,
-            paper.title,
-            paper.short_name,
-            paper.kind,
-            paper.arxiv_id,
-            paper.url or (abs_url(paper.arxiv_id) if paper.arxiv_id else None),
-            paper.pdf_url or (pdf_url(paper.arxiv_id) if paper.arxiv_id else None),
-            paper.date,
-            paper.year,
-            paper.why,
-            paper.focus,
-            paper.technique,
-            paper.origin,
-            paper.venue,
-            paper.doi,
-            key,
-            paper.primary_category,
-            paper.added_at or (_now() if paper.origin == "user" else None),
-        ),
+        [
+            (
+                paper.id,
+                paper.title,
+                paper.short_name,
+                paper.kind,
+                paper.arxiv_id,
+                paper.url or (abs_url(paper.arxiv_id) if paper.arxiv_id else None),
+                paper.pdf_url or (pdf_url(paper.arxiv_id) if paper.arxiv_id else None),
+                paper.date,
+                paper.year,
+                paper.why,
+                paper.focus,
+                paper.technique,
+                paper.origin,
+                paper.venue,
+                paper.doi,
+                key,
+                paper.primary_category,
+                paper.added_at or (_now() if paper.origin == "user" else None),
+            )
+            for paper, key in zip(new, keys, strict=True)
+        ],
     )
-    return key
+    return keys
 
 
 # The tables holding a paper's facts (as opposed to the user's state), by paper_id.
