@@ -16,7 +16,15 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from papercli.errors import InvalidValueError
-from papercli.export import CSV_COLUMNS, FORMATS, _escaped_latex, _latex, export_papers
+from papercli.export import (
+    CSV_COLUMNS,
+    FORMATS,
+    _bibtex_name,
+    _bibtex_names,
+    _escaped_latex,
+    _latex,
+    export_papers,
+)
 from papercli.import_schema import read_ids, read_papers
 from papercli.models import Author, Note, Paper, ReadStatus
 from papercli.records import replace
@@ -236,6 +244,33 @@ LATEX_TEXT = st.one_of(st.lists(st.sampled_from(PIECES), max_size=6).map("".join
 def test_text_that_needs_no_escaping_is_written_as_it_is(text: str) -> None:
     """The shortcut for plain text gives what the escaping would."""
     assert _latex(text) == _escaped_latex(text)
+
+
+NAME_PART = st.one_of(
+    st.just(""), LATEX_TEXT.filter(bool), st.sampled_from(["Le", "Le ", " Le", ","])
+)
+AUTHORS = st.lists(
+    st.builds(
+        Author,
+        st.just("n"),
+        family=NAME_PART.filter(bool),
+        given=NAME_PART,
+        suffix=NAME_PART,
+        literal=st.booleans(),
+    ),
+    max_size=4,
+)
+
+
+@given(AUTHORS)
+@example([Author("n", family="Le ", given="Quoc")])
+@example([Author("n", family="Le", given=" Quoc")])
+@example([Author("n", family="Le"), Author("n", family=" Cun")])
+@example([Author("n", family="Le", given="Quoc "), Author("n", family="Cun")])
+@example([Author("n", family="Le , Quoc")])
+def test_author_field_that_needs_no_escaping_is_joined_as_it_is(authors: list[Author]) -> None:
+    """The shortcut for a plain author list gives what escaping each name would."""
+    assert _bibtex_names(authors) == " and ".join(_bibtex_name(a) for a in authors)
 
 
 def test_bibtex_keys_are_ascii_and_fall_back_to_the_slug() -> None:
