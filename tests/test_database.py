@@ -298,3 +298,15 @@ def test_the_database_is_one_file_between_commands(args, db_path):
     assert db_path.exists()
     assert not Path(f"{db_path}-wal").exists()
     assert not Path(f"{db_path}-shm").exists()
+
+
+def test_a_bulk_write_has_a_bigger_page_cache_until_it_ends(tmp_path):
+    conn = sqlite3.connect(tmp_path / "bulk.db")
+    usual = conn.execute("PRAGMA cache_size").fetchone()[0]
+    with base.bulk_cache(conn):
+        assert conn.execute("PRAGMA cache_size").fetchone()[0] == -base.BULK_CACHE_KIB
+    assert conn.execute("PRAGMA cache_size").fetchone()[0] == usual
+    with pytest.raises(KeyboardInterrupt), base.bulk_cache(conn):
+        raise KeyboardInterrupt
+    assert conn.execute("PRAGMA cache_size").fetchone()[0] == usual
+    conn.close()
