@@ -57,10 +57,11 @@ def transaction(conn: sqlite3.Connection, *, keep: bool = True) -> Iterator[None
 
 
 BULK_CACHE_KIB = 16 * 1024
-"""SQLite's page cache while an import writes (its default: 2,000 KiB). Pages that do not fit
-are written out to the write-ahead log and read back as the indexes grow: 16 MiB took 8%
-off an import of 100,000 new papers (4% at a million) for about 7 MB more memory; 32 MiB
-took 10% at 100,000 for 23 MB."""
+"""SQLite's page cache while a command writes many papers (its default: 2,000 KiB): an
+import, its redo, a change of status. Pages that do not fit are written out to the
+write-ahead log and read back as the indexes grow: 16 MiB took 8% off an import of 100,000
+new papers (4% at a million) for about 7 MB more memory; 32 MiB took 10% for 23 MB. Reads
+(exports) and deletes (undo of an import) gained nothing from it and keep the default."""
 
 
 @contextmanager

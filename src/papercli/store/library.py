@@ -101,7 +101,7 @@ def set_status(conn: sqlite3.Connection, ids: Iterable[str], status: ReadStatus)
     """
     with scratch.held(ids) as given:
         now = clock()
-        with transaction(conn):
+        with bulk_cache(conn), transaction(conn):  # 10% off 100,000 papers at a million
             batch = changes.begin(conn, f"mark-{status}", now)
             changed: list[str] = []  # the first few, for the summary
             count = 0
