@@ -300,13 +300,17 @@ def test_the_database_is_one_file_between_commands(args, db_path):
     assert not Path(f"{db_path}-shm").exists()
 
 
-def test_a_bulk_write_has_a_bigger_page_cache_until_it_ends(tmp_path):
-    conn = sqlite3.connect(tmp_path / "bulk.db")
+def test_a_write_has_a_bigger_page_cache_until_it_ends(tmp_path):
+    conn = sqlite3.connect(tmp_path / "bulk.db", isolation_level=None)
+    conn.execute("CREATE TABLE t (x)")
     usual = conn.execute("PRAGMA cache_size").fetchone()[0]
-    with base.bulk_cache(conn):
-        assert conn.execute("PRAGMA cache_size").fetchone()[0] == -base.BULK_CACHE_KIB
+    with base.transaction(conn):
+        assert conn.execute("PRAGMA cache_size").fetchone()[0] == -base.WRITE_CACHE_KIB
+        conn.execute("INSERT INTO t VALUES (1)")
     assert conn.execute("PRAGMA cache_size").fetchone()[0] == usual
-    with pytest.raises(KeyboardInterrupt), base.bulk_cache(conn):
+    with pytest.raises(KeyboardInterrupt), base.transaction(conn):
+        conn.execute("INSERT INTO t VALUES (2)")
         raise KeyboardInterrupt
     assert conn.execute("PRAGMA cache_size").fetchone()[0] == usual
+    assert conn.execute("SELECT x FROM t").fetchall() == [(1,)]
     conn.close()

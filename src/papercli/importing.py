@@ -212,7 +212,6 @@ def _merge_papers(
 
     report = ImportReport("json", dry_run)
     with (
-        base.bulk_cache(conn),
         base.transaction(conn, keep=not dry_run),
         search.deferred_documents(conn),  # a paper's notes: its document built once
         scratch.ScratchSet() as added,  # to look up (it may hold a million)
@@ -381,11 +380,7 @@ def import_bibtex(
     report = ImportReport("bibtex", dry_run)
     to_add: list[str] = []  # arXiv ids (fetching a million would take arXiv days)
     with scratch.ScratchQueue() as matched:
-        with (
-            base.bulk_cache(conn),
-            base.transaction(conn, keep=not dry_run),
-            scratch.ScratchQueue() as added,
-        ):
+        with base.transaction(conn, keep=not dry_run), scratch.ScratchQueue() as added:
             batch = changes.begin(conn, "import", library.clock())
             for entry, strings, fields, arxiv_id, held in _identified(conn, opener):
                 found = [held] if held else []  # most entries match by their ids alone

@@ -40,37 +40,33 @@ def database_error(exc: sqlite3.Error, path: StrPath | None = None) -> DatabaseE
     return DatabaseError(f"database error in {where}: {text}")
 
 
+WRITE_CACHE_KIB = 16 * 1024
+"""SQLite's page cache while a command writes (its default: 2,000 KiB). Pages that do not
+fit are written out to the write-ahead log and read back as the indexes grow. 16 MiB took
+8 to 14% off the commands that write many papers (an import of 100,000 new ones, 4% of a
+million; redo; mark-read, queue add and tag of 100,000 at a million) for 7 to 16 MB more
+memory; 32 MiB took 10% off the import for 23 MB. Deletes (undo of an import) and a first
+sync gained nothing; reads (exports) keep the default, and a small write never fills it."""
+
+
 @contextmanager
 def transaction(conn: sqlite3.Connection, *, keep: bool = True) -> Iterator[None]:
-    """One all-or-nothing write: BEGIN IMMEDIATE, then COMMIT or ROLLBACK.
+    """One all-or-nothing write: BEGIN IMMEDIATE, then COMMIT or ROLLBACK, with
+    ``WRITE_CACHE_KIB`` of page cache until it ends.
 
     With ``keep=False`` the work is rolled back even when it succeeds: a dry run that
     reports exactly what a real run would change.
     """
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT" if keep else "ROLLBACK")
-
-
-BULK_CACHE_KIB = 16 * 1024
-"""SQLite's page cache while a command writes many papers (its default: 2,000 KiB): an
-import, its redo, a change of status. Pages that do not fit are written out to the
-write-ahead log and read back as the indexes grow: 16 MiB took 8% off an import of 100,000
-new papers (4% at a million) for about 7 MB more memory; 32 MiB took 10% for 23 MB. Reads
-(exports) and deletes (undo of an import) gained nothing from it and keep the default."""
-
-
-@contextmanager
-def bulk_cache(conn: sqlite3.Connection) -> Iterator[None]:
-    """A write of many papers: ``BULK_CACHE_KIB`` of page cache until it ends."""
     usual = conn.execute("PRAGMA cache_size").fetchone()[0]
-    conn.execute(f"PRAGMA cache_size = {-BULK_CACHE_KIB}")
+    conn.execute(f"PRAGMA cache_size = {-WRITE_CACHE_KIB}")
     try:
-        yield
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT" if keep else "ROLLBACK")
     finally:
         conn.execute(f"PRAGMA cache_size = {usual}")
 

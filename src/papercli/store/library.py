@@ -19,7 +19,7 @@ from papercli.models import ReadStatus
 from papercli.reading_order import reading_order
 from papercli.records import datarecord
 from papercli.store import changes, notes, papers, scratch
-from papercli.store.base import IN_IDS, bulk_cache, id_list, transaction
+from papercli.store.base import IN_IDS, id_list, transaction
 from papercli.store.changes import renumber_queue
 
 if TYPE_CHECKING:
@@ -101,7 +101,7 @@ def set_status(conn: sqlite3.Connection, ids: Iterable[str], status: ReadStatus)
     """
     with scratch.held(ids) as given:
         now = clock()
-        with bulk_cache(conn), transaction(conn):  # 10% off 100,000 papers at a million
+        with transaction(conn):
             batch = changes.begin(conn, f"mark-{status}", now)
             changed: list[str] = []  # the first few, for the summary
             count = 0
@@ -216,10 +216,8 @@ def undo(conn: sqlite3.Connection) -> Replayed:
 
 
 def redo(conn: sqlite3.Connection) -> Replayed:
-    """Apply again the command the last ``undo`` reverted. The redo of an import writes
-    every paper it added again, with an import's page cache (14% off 10,000 papers; the
-    undo, which deletes them, gained nothing from it)."""
-    with bulk_cache(conn), transaction(conn):
+    """Apply again the command the last ``undo`` reverted."""
+    with transaction(conn):
         entry = changes.redo(conn)
         return Replayed(entry, _batch_statuses(conn, entry.batch))
 
