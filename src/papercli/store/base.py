@@ -6,7 +6,6 @@ sqlite-utils would add ~100 ms to each start.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -85,6 +84,8 @@ def placeholders(values: Sequence[object]) -> str:
 
 def id_list(ids: Sequence[str]) -> str:
     """One parameter holding any number of ids (SQLite caps the number of parameters)."""
+    import json  # here: `list` starts ~2 ms sooner without it
+
     return json.dumps(list(ids))
 
 
