@@ -124,6 +124,16 @@ def test_list_author_matches_family_or_full_names(
     assert set(result.stdout.split()) == expected
 
 
+def test_list_takes_thousands_of_authors_at_once(run: Run) -> None:
+    """As a script may give them: 3,000 names no paper has, with two that some have."""
+    names = [f"Nobody{i} Atall{i}" for i in range(3_000)] + ["hinton", "Quoc Le"]
+    result = run("list", *[arg for name in names for arg in ("--author", name)], "-f", "ids")
+    assert result.exit_code == 0, result.stderr
+    assert set(result.stdout.split()) == {
+        *("layernorm", "sparse-moe", "transformer-xl", "flan", "glam", "lamda", "cot", "lion")
+    }
+
+
 def test_list_json_and_csv_carry_authors_and_venue(run: Run, run_json) -> None:
     [lora] = run_json("list", "--search", "lora", "--year", "2021", "--format", "json")
     assert lora["authors"][:2] == ["Edward J. Hu", "Yelong Shen"]

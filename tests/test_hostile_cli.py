@@ -8,6 +8,7 @@ import csv
 import io
 import os
 import shlex
+import sqlite3
 import subprocess
 import sys
 import time
@@ -204,6 +205,45 @@ def test_a_number_beyond_64_bits_is_a_usage_error(run, args):
     assert result.stdout == ""
     assert "is out of range (at " in result.stderr.splitlines()[-1]
     assert fast.parse(args) is None  # so both paths answer alike: Typer answers
+
+
+@pytest.fixture
+def few_parameters(monkeypatch):
+    """Connections that take at most 999 parameters a statement, as SQLite builds before
+    3.32 did (32,766 since; some distributions raise it further)."""
+    connect = connection.connect
+
+    def limited(path):
+        conn = connect(path)
+        conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999)
+        return conn
+
+    monkeypatch.setattr(connection, "connect", limited)
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("--org", "Google"),
+        ("--topic", "optimization"),
+        ("--tag", "favourite"),
+        ("--status", "reading"),
+        ("--author", "hinton"),
+        ("--author", "Quoc Le"),
+    ],
+)
+def test_a_filter_given_thousands_of_times_selects_as_given_once(
+    run, few_parameters, option, value
+):
+    """Scripts build command lines: each list of filter values is one parameter to SQLite,
+    not one each, nor (authors) an expression nested a level a name."""
+    assert run("tag", "transformer", "layernorm", "+favourite").exit_code == 0
+    assert run("mark-reading", "transformer", "layernorm").exit_code == 0
+    once = run("list", option, value, "--format", "ids")
+    many = run("list", *[option, value] * 2_000, "--format", "ids")
+    assert once.exit_code == 0
+    assert many.exit_code == 0, many.stderr
+    assert many.stdout == once.stdout != ""
 
 
 def test_the_largest_64_bit_number_works_on_both_paths(run_json):

@@ -61,25 +61,33 @@ def authors_of(conn: sqlite3.Connection, paper_id: str) -> list[Author]:
 def authors_clause(queries: Sequence[str]) -> tuple[str, list[object]]:
     """Papers by any of the authors named: ``hinton`` (a family name), ``"Quoc Le"`` (given
     names as the start of the author's: "Quoc V. Le"), ``"de Las Casas"``, ``OpenAI``;
-    case and accents aside (``müller`` finds Muller)."""
-    alternatives: list[str] = []
-    params: list[object] = []
+    case and accents aside (``müller`` finds Muller).
+
+    Each way to read the names as a family name with given names before it goes to SQLite
+    in one of two JSON parameters, however many names there are: as one comparison each,
+    ORed, ~500 names made an expression deeper than SQLite parses. Family names alone are
+    found in the family-name index alone."""
+    import json  # here: `list` without --author starts ~2 ms sooner without it
+
+    families: dict[str, None] = {}  # family keys, in order
+    givens: dict[str, dict[str, str]] = {}  # family key -> {given key: given key + " "}
     for query in queries:
         words = person_key(query).split()
         for cut in range(len(words)):
-            given, family = " ".join(words[:cut]), " ".join(words[cut:])
+            family, given = " ".join(words[cut:]), " ".join(words[:cut])
             if given:
-                alternatives.append(
-                    "(family_key = ? AND (given_key = ? OR substr(given_key, 1, ?) = ?))"
-                )
-                params += [family, given, len(given) + 1, given + " "]
+                givens.setdefault(family, {})[given] = given + " "
             else:
-                alternatives.append("family_key = ?")
-                params.append(family)
-    if not alternatives:
+                families[family] = None
+    if not families and not givens:
         return "false", []
-    found = " OR ".join(alternatives)
-    return f"p.id IN (SELECT paper_id FROM paper_authors WHERE {found})", params
+    clause = (
+        f"p.id IN (SELECT paper_id FROM paper_authors WHERE family_key {IN_IDS}"
+        " UNION ALL SELECT a.paper_id FROM json_each(?) AS f, json_each(f.value) AS g"
+        " CROSS JOIN paper_authors AS a ON a.family_key = f.key"
+        " WHERE a.given_key = g.key OR substr(a.given_key, 1, length(g.value)) = g.value)"
+    )
+    return clause, [id_list(list(families)), json.dumps(givens)]
 
 
 def author_counts(conn: sqlite3.Connection) -> list[tuple[str, str, int]]:

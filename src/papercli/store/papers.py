@@ -362,28 +362,25 @@ def where_clause(conn: sqlite3.Connection, sel: Selection) -> tuple[str, list[ob
         if value is not None:
             clauses.append(f"p.year {op} ?")
             params.append(value)
+    # Each list of names is one parameter, however many were given (SQLite caps the
+    # number of parameters: at 999 in builds before 3.32, 32,766 after).
     if sel.organizations:
         orgs = resolve_organizations(conn, sel.organizations)
-        clauses.append(
-            f"p.id IN (SELECT paper_id FROM paper_orgs WHERE org IN ({placeholders(orgs)}))"
-        )
-        params += orgs
+        clauses.append(f"p.id IN (SELECT paper_id FROM paper_orgs WHERE org {IN_IDS})")
+        params.append(id_list(orgs))
     if sel.topics:
         topics = resolve_topics(conn, sel.topics)
-        clauses.append(
-            f"p.id IN (SELECT paper_id FROM paper_topics WHERE topic IN ({placeholders(topics)}))"
-        )
-        params += topics
-    if sel.tags:
-        tags = list(sel.tags)  # the column compares without case
-        clauses.append(f"p.id IN (SELECT paper_id FROM tags WHERE tag IN ({placeholders(tags)}))")
-        params += tags
+        clauses.append(f"p.id IN (SELECT paper_id FROM paper_topics WHERE topic {IN_IDS})")
+        params.append(id_list(topics))
+    if sel.tags:  # the column compares without case
+        clauses.append(f"p.id IN (SELECT paper_id FROM tags WHERE tag {IN_IDS})")
+        params.append(id_list(sel.tags))
     if sel.authors:
         clause, args = authors.authors_clause(sel.authors)
         clauses.append(clause)
         params += args
     if sel.statuses:
-        statuses = [str(s) for s in sel.statuses]
+        statuses = list(dict.fromkeys(str(s) for s in sel.statuses))  # four at most
         if ReadStatus.UNREAD in sel.statuses:
             clauses.append(f"coalesce(s.status, 'unread') IN ({placeholders(statuses)})")
         else:
