@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
+import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,6 +18,7 @@ from papercli import paths
 from papercli.cli import fast
 from papercli.cli.app import app
 from papercli.seed import load_catalogue
+from papercli.store import connection
 from papercli.store.shipped import build_seed
 from tests.arxiv_fakes import Answer, FakeClock, Replay
 
@@ -161,3 +164,48 @@ def serve(httpserver: HTTPServer, clock: FakeClock) -> Callable[..., Replay]:
         return replay
 
     return serve
+
+
+@pytest.fixture(scope="session")
+def synthetic(tmp_path_factory: pytest.TempPathFactory) -> dict[int, Path]:
+    """Databases of 2,000 and 10,000 synthetic papers (bench/make_db.py), to read only:
+    a test that writes copies one."""
+    folder = tmp_path_factory.mktemp("synthetic")
+    built = {}
+    for count in (2_000, 10_000):
+        built[count] = folder / f"{count}.db"
+        subprocess.run(
+            [
+                sys.executable,
+                str(TESTS.parent / "bench" / "make_db.py"),
+                str(count),
+                str(built[count]),
+            ],
+            check=True,
+            capture_output=True,
+        )
+    return built
+
+
+@pytest.fixture
+def few_parameters(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Connections that take at most 999 parameters a statement, as SQLite builds before
+    3.32 did (32,766 since; some distributions raise it further)."""
+    connect = connection.connect
+
+    def limited(path: Path) -> sqlite3.Connection:
+        conn = connect(path)
+        conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999)
+        return conn
+
+    monkeypatch.setattr(connection, "connect", limited)
+
+
+def peak_megabytes(*args: str) -> float:
+    """The peak resident memory of ``papercli ARGS`` in its own process, stdout discarded
+    (ru_maxrss is in kilobytes on Linux)."""
+    argv = [sys.executable, "-m", "papercli", *args]
+    child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(child.pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    return usage.ru_maxrss / 1024

@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import os
 import re
 import sqlite3
-import subprocess
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date
@@ -30,6 +28,7 @@ from papercli.cli.app import app
 from papercli.errors import InvalidValueError
 from papercli.models import ArxivRecord, Author, Paper, ReadStatus
 from papercli.store import arxiv_meta, base, connection, library, merge, notes, papers, scratch
+from tests.conftest import peak_megabytes
 from tests.test_export import HISTORY
 from tests.test_export import queue as sample_papers
 from tests.test_query_plans import _BIG, _plan, _queries, statements  # noqa: F401 (fixture)
@@ -382,32 +381,6 @@ def test_a_citation_reads_only_what_it_prints(run, rich_library, statements, fmt
 
 # --- Memory --------------------------------------------------------------------------------------
 
-BENCH = Path(__file__).parent.parent / "bench"
-
-
-@pytest.fixture(scope="module")
-def synthetic(tmp_path_factory: pytest.TempPathFactory) -> dict[int, Path]:
-    """Databases of 2,000 and 10,000 synthetic papers (bench/make_db.py)."""
-    folder = tmp_path_factory.mktemp("synthetic")
-    built = {}
-    for count in (2_000, 10_000):
-        built[count] = folder / f"{count}.db"
-        subprocess.run(
-            [sys.executable, str(BENCH / "make_db.py"), str(count), str(built[count])],
-            check=True,
-            capture_output=True,
-        )
-    return built
-
-
-def peak_megabytes(db: Path, args: list[str], target: Path) -> float:
-    """The peak resident memory of ``papercli export ARGS -o TARGET``, in its own process."""
-    argv = [sys.executable, "-m", "papercli", "--db", str(db), "export", *args, "-o", str(target)]
-    child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(child.pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0
-    return usage.ru_maxrss / 1024  # kilobytes on Linux
-
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="ru_maxrss in kB is Linux's")
 @pytest.mark.parametrize(
@@ -416,7 +389,10 @@ def peak_megabytes(db: Path, args: list[str], target: Path) -> float:
 def test_memory_does_not_grow_with_the_papers_exported(synthetic, tmp_path, args):
     """Five times the papers, about the same memory. (Whole-list exports took 24 kB more
     per paper for JSON, 9 kB for BibTeX, 7 kB for Markdown: 190, 70 and 55 MB more here.)"""
-    small, large = (peak_megabytes(synthetic[n], args, tmp_path / "out") for n in (2_000, 10_000))
+    small, large = (
+        peak_megabytes("--db", str(synthetic[n]), "export", *args, "-o", str(tmp_path / "out"))
+        for n in (2_000, 10_000)
+    )
     assert large - small < 10, (small, large)
 
 

@@ -8,7 +8,6 @@ import csv
 import io
 import os
 import shlex
-import sqlite3
 import subprocess
 import sys
 import time
@@ -205,20 +204,6 @@ def test_a_number_beyond_64_bits_is_a_usage_error(run, args):
     assert result.stdout == ""
     assert "is out of range (at " in result.stderr.splitlines()[-1]
     assert fast.parse(args) is None  # so both paths answer alike: Typer answers
-
-
-@pytest.fixture
-def few_parameters(monkeypatch):
-    """Connections that take at most 999 parameters a statement, as SQLite builds before
-    3.32 did (32,766 since; some distributions raise it further)."""
-    connect = connection.connect
-
-    def limited(path):
-        conn = connect(path)
-        conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999)
-        return conn
-
-    monkeypatch.setattr(connection, "connect", limited)
 
 
 @pytest.mark.parametrize(

@@ -24,7 +24,7 @@ from papercli.cli.common import (
     echo_json,
     echo_json_array,
     echo_lines,
-    emit_rows,
+    emit_listing,
     fail,
     fancy_output,
     read_refs,
@@ -130,17 +130,23 @@ def _next_text(paper: Paper, width: int) -> str:
 
 
 def show_queue(state: AppState, output: CountFormat) -> None:
-    from papercli.store import library
-
+    """The queue in its order, printed as it is read: a queue of any length in the same
+    memory (a Rich table up to RICH_MAX_ROWS papers at a terminal, as `list` has)."""
     state.page()  # here, not for the whole `queue` group: `queue add` may ask a question
-    conn = state.connect()
-    queued = papers.papers_by_ids(conn, library.queue_ids(conn))
-    emit_rows(
+    emit_listing(
         output,
         ["#", "id", "title", "year", "status"],
-        [[str(i), p.id, p.title, str(p.year), str(p.status)] for i, p in enumerate(queued, 1)],
-        [{"position": i, **paper_summary(p)} for i, p in enumerate(queued, 1)],
+        enumerate(papers.iter_queue(state.connect()), 1),
+        lambda item: [
+            str(item[0]),
+            item[1].id,
+            item[1].title,
+            str(item[1].year),
+            str(item[1].status),
+        ],
+        lambda item: {"position": item[0], **paper_summary(item[1])},
         empty="your queue is empty; add papers with: papercli queue add REF",
+        wrapping=["title"],
     )
 
 

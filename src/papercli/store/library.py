@@ -402,7 +402,7 @@ def queue_move(conn: sqlite3.Connection, paper_id: str, position: int) -> None:
 
 def queue_clear(conn: sqlite3.Connection) -> int:
     with transaction(conn):
-        ids = queue_ids(conn)
+        ids = list(queue_ids(conn))
         if ids:
             batch = changes.begin(conn, "queue clear", clock())
             _dequeue(conn, batch, ids)
@@ -419,11 +419,9 @@ def next_in_queue(conn: sqlite3.Connection) -> str | None:
     return None if row is None else str(row[0])
 
 
-def queue_ids(conn: sqlite3.Connection, limit: int | None = None) -> list[str]:
-    sql = "SELECT paper_id FROM queue ORDER BY position"
-    if limit is not None:
-        sql += f" LIMIT {int(limit)}"
-    return [str(r[0]) for r in conn.execute(sql)]
+def queue_ids(conn: sqlite3.Connection) -> Iterator[str]:
+    """The queue's ids in its order, read as they are needed."""
+    return (str(pid) for (pid,) in conn.execute("SELECT paper_id FROM queue ORDER BY position"))
 
 
 # ---------------------------------------------------------------------------

@@ -313,6 +313,12 @@ def iter_papers(conn: sqlite3.Connection, selection: Selection) -> Iterator[Pape
     return map(paper_from_row, conn.execute(sql, params))
 
 
+def iter_queue(conn: sqlite3.Connection) -> Iterator[Paper]:
+    """The queued papers in the queue's order, read one at a time, as ``iter_papers``."""
+    sql = f"SELECT {SUMMARY_COLUMNS} {SUMMARY_FROM} JOIN queue q ON q.paper_id = p.id"
+    return map(paper_from_row, conn.execute(sql + " ORDER BY q.position"))
+
+
 def selected_ids(conn: sqlite3.Connection, selection: Selection) -> Iterator[str]:
     """Only the ids of what ``iter_papers`` lists, in its order: at a million papers, a
     second rather than the ~30 s of building every listing row."""
