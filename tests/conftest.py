@@ -201,10 +201,14 @@ def few_parameters(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(connection, "connect", limited)
 
 
-def peak_megabytes(*args: str) -> float:
+def peak_megabytes(*args: str, before: str = "") -> float:
     """The peak resident memory of ``papercli ARGS`` in its own process, stdout discarded
-    (ru_maxrss is in kilobytes on Linux)."""
-    argv = [sys.executable, "-m", "papercli", *args]
+    (ru_maxrss is in kilobytes on Linux); ``before`` is Python run first in that process
+    (to lower a limit, say)."""
+    program = (
+        f"{before}\nimport sys\nfrom papercli.cli import main\nsys.argv[0] = 'papercli'\nmain()"
+    )
+    argv = [sys.executable, "-c", program, *args]
     child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(child.pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0

@@ -440,7 +440,7 @@ def test_search_reads_a_passage_not_the_note(huge_notes):
 
     conn.row_factory = counting
     for words in ("rank", "needle", "针头", "针头 preference", "word5"):
-        assert search.search_papers(conn, words, Selection(), 20).hits
+        assert list(search.search_papers(conn, words, Selection(), 20).hits)
     conn.close()
     assert max(read) < 10_000 and sum(read) < 100_000
 

@@ -1,5 +1,6 @@
 """Full-text search: search."""
 
+from itertools import chain, islice
 from typing import Annotated
 
 import typer
@@ -7,11 +8,13 @@ import typer
 from papercli import render, textlayout
 from papercli.cli import terminal
 from papercli.cli.common import (
+    RICH_MAX_ROWS,
     ListFormat,
     connect,
     echo,
     echo_csv_records,
-    echo_json,
+    echo_json_array,
+    echo_lines,
     fancy_output,
     selection,
 )
@@ -73,30 +76,38 @@ def search_command(
         tag=tag,
         author=author,
     )
-    results = search.search_papers(connect(ctx), " ".join(words), chosen, limit)
-    hits = results.hits
+    results = search.search_papers(
+        connect(ctx), " ".join(words), chosen, limit, snippets=output is not ListFormat.ids
+    )
     if results.too_many:
         echo(
             f"note: over {search.RANK_LIMIT:,} papers match; showing the newest, unranked"
             " (add words or filters to narrow the search)",
             err=True,
         )
-    elif results.total is not None and results.total > len(hits):
-        echo(f"{len(hits)} of {results.total:,} matches; -n to see more", err=True)
+    elif results.total is not None and results.total > limit:
+        echo(f"{limit} of {results.total:,} matches; -n to see more", err=True)
+    hits = iter(results.hits)
     if output is ListFormat.json:
-        echo_json([_hit_json(hit, i, results.ranked) for i, hit in enumerate(hits, 1)])
+        echo_json_array(_hit_json(hit, i, results.ranked) for i, hit in enumerate(hits, 1))
     elif output is ListFormat.ids:
-        for hit in hits:
-            echo(hit.paper.id)
+        echo_lines(hit.paper.id for hit in hits)
     elif output is ListFormat.csv:
-        echo_csv_records([_hit_json(hit, i, results.ranked) for i, hit in enumerate(hits, 1)])
-    elif not hits:
-        echo("no papers match", err=True)
-    elif fancy_output():
-        terminal.print_rich(render.search_table([(h.paper, h.snippet) for h in hits]))
+        echo_csv_records(_hit_json(hit, i, results.ranked) for i, hit in enumerate(hits, 1))
     else:
-        rows = [render.search_row(h.paper, h.snippet) for h in hits]
-        echo(textlayout.plain_table(render.SEARCH_COLUMNS, rows))
+        # As `list`: a Rich table at a terminal up to RICH_MAX_ROWS hits, else plain lines
+        # (fitted to the terminal's width), printed as they are read.
+        first = list(islice(hits, RICH_MAX_ROWS + 1))
+        for_people = fancy_output()
+        if not first:
+            echo("no papers match", err=True)
+        elif for_people and len(first) <= RICH_MAX_ROWS:
+            terminal.print_rich(render.search_table([(h.paper, h.snippet) for h in first]))
+        else:
+            rows = (render.search_row(h.paper, h.snippet) for h in chain(first, hits))
+            width = terminal.width() if for_people else None
+            wrapping = ("title", "match")
+            echo_lines(textlayout.plain_table_lines(render.SEARCH_COLUMNS, rows, width, wrapping))
 
 
 def _hit_json(hit: search.SearchHit, position: int, ranked: bool) -> dict[str, object]:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from papercli.errors import InvalidValueError
 from papercli.models import Paper, ReadStatus, Selection
@@ -65,21 +65,28 @@ class SearchHit(NamedTuple):
 
 
 class SearchResults(NamedTuple):
-    hits: list[SearchHit]
+    hits: Iterable[SearchHit]  # unranked: read from the match as they are printed
     ranked: bool  # best first; else newest first
     too_many: bool  # more than RANK_LIMIT papers matched (so not ranked)
     total: int | None  # the papers matching the words and filters; None if too_many
 
 
 def search_papers(
-    conn: sqlite3.Connection, words: str, selection: Selection, limit: int
+    conn: sqlite3.Connection,
+    words: str,
+    selection: Selection,
+    limit: int,
+    *,
+    snippets: bool = True,
 ) -> SearchResults:
     """Papers matching all ``words`` and the list filters in ``selection``, best first.
 
     A paper named exactly by the words (short name or alias) comes first. When nothing
     matches, the last word is tried as a prefix ("transf" finds "transformer"). Words in
     Chinese or Japanese also match inside notes; with them, or with more than RANK_LIMIT
-    matches, the results come newest first instead of ranked.
+    matches, the results come newest first instead of ranked. More than RANK_LIMIT hits
+    (a limit past it) are read as they are used, in the same memory at any limit; without
+    ``snippets`` (ids only) no passage is found for them.
     """
     words = words.replace("\x00", " ")  # FTS5 would read NUL as the end of the query
     if not words.strip():
@@ -92,7 +99,9 @@ def search_papers(
     spaced = [t for t in terms if not re.search(UNSPACED, t)]
     if len(spaced) < len(terms):
         unspaced = [t for t in terms if re.search(UNSPACED, t)]
-        hits, found, args = _search_unspaced(conn, unspaced, spaced, filters, params, limit)
+        hits, found, args = _search_unspaced(
+            conn, unspaced, spaced, filters, params, limit, snippets=snippets
+        )
         total = _total(conn, hits, limit, found, filters, args)
         return SearchResults(hits, ranked=False, too_many=False, total=total)
     # Docids sort by date (see migrations.M003_SEARCH): year filters become a docid range
@@ -109,7 +118,8 @@ def search_papers(
         (count,) = conn.execute(count_sql, (query, first, last, RANK_LIMIT + 1)).fetchone()
     too_many = count > RANK_LIMIT
     select = (
-        f"SELECT {SUMMARY_COLUMNS}, {_SNIPPET}, paper_search.rowid FROM paper_search"
+        f"SELECT {SUMMARY_COLUMNS}, {_SNIPPET if snippets else 'NULL'}, paper_search.rowid"
+        " FROM paper_search"
         " JOIN search_docs d ON d.docid = paper_search.rowid JOIN papers p ON p.id = d.paper_id"
         " LEFT JOIN reading_state s ON s.paper_id = p.id WHERE"
     )
@@ -125,10 +135,10 @@ def search_papers(
                 "AND +paper_search.rowid IN (SELECT value FROM json_each(?))",
                 [json.dumps(few)],
             )
-        rows = conn.execute(
+        rows: Iterable[Sequence[Any]] = conn.execute(
             f"{select} {match} {filters} ORDER BY paper_search.rowid DESC LIMIT ?",
             [query, first, last, *params, limit],
-        ).fetchall()
+        )
     else:
         # A paper named exactly by the words comes first, then the others by bm25. With
         # ORDER BY rank, FTS5 sorts the match itself and SQLite computes the snippet and
@@ -144,17 +154,19 @@ def search_papers(
             [query, first, last, *params, f"bm25({_WEIGHTS})", min(limit, count) + len(named)],
         ).fetchall()
         rows = list({row[W + 1]: row for row in named + best}.values())[:limit]
-    hits = [
-        SearchHit(
-            paper_from_row(row[:W]),
-            _snippet_parts(str(row[W]))
-            if row[W] is not None
-            else _passage(conn, int(row[W + 1]), spaced, spaced, _COLUMNS),
-        )
-        for row in rows
-    ]
+
+    def hit(row: Sequence[Any]) -> SearchHit:
+        if not snippets:
+            snippet = []
+        elif row[W] is not None:
+            snippet = _snippet_parts(str(row[W]))
+        else:
+            snippet = _passage(conn, int(row[W + 1]), spaced, spaced, _COLUMNS)
+        return SearchHit(paper_from_row(row[:W]), snippet)
+
     if too_many:
-        return SearchResults(hits, ranked=False, too_many=True, total=None)
+        return SearchResults(map(hit, rows), ranked=False, too_many=True, total=None)
+    hits = list(map(hit, rows))  # at most RANK_LIMIT (and the papers named)
     if filters:
         total = _total(conn, hits, limit, match, filters, [query, first, last, *params])
     else:  # every match is a paper, so the count above is the total
@@ -211,6 +223,8 @@ def _search_unspaced(
     filters: str,
     params: list[object],
     limit: int,
+    *,
+    snippets: bool,
 ) -> tuple[list[SearchHit], str, list[object]]:
     """Papers having each unspaced word as a token or inside a note, and the spaced words
     as tokens, newest first; and the condition that finds them, with its arguments (the
@@ -237,7 +251,9 @@ def _search_unspaced(
     hits = [
         SearchHit(
             paper_from_row(row[:W]),
-            _passage(conn, int(row[W]), unspaced, [*unspaced, *spaced], columns),
+            _passage(conn, int(row[W]), unspaced, [*unspaced, *spaced], columns)
+            if snippets
+            else [],
         )
         for row in conn.execute(sql, [*args, *params, limit]).fetchall()
     ]
