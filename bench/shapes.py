@@ -131,6 +131,7 @@ SHAPES: dict[str, tuple[str, Callable[[int], str], list[str], Setup]] = {
     "notes": ("notes.json", notes, ["import", "{file}"], []),
     "notes undo": ("notes.json", notes, ["undo"], [IMPORT_FILE]),
     "notes sync": ("notes.json", notes, ["sync", "{folder}"], [IMPORT_FILE]),
+    "notes list": ("notes.json", notes, ["notes"], [IMPORT_FILE]),
     "one second": (
         "second.json",
         lambda n: notes(n, one_second=True),

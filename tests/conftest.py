@@ -213,3 +213,25 @@ def peak_megabytes(*args: str, before: str = "") -> float:
     _, status, usage = os.wait4(child.pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     return usage.ru_maxrss / 1024
+
+
+@pytest.fixture
+def sqlite_steps(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The work SQLite does on the connections opened from here on, in thousands of its
+    virtual machine's steps (``[count]``, reset by the test): a measure of how work grows
+    with the input that, unlike time, does not depend on the machine."""
+    counted = [0]
+    connect = connection.connect
+
+    def counting(path: Path) -> sqlite3.Connection:
+        conn = connect(path)
+
+        def step() -> int:
+            counted[0] += 1
+            return 0  # go on
+
+        conn.set_progress_handler(step, 1000)
+        return conn
+
+    monkeypatch.setattr(connection, "connect", counting)
+    return counted

@@ -288,16 +288,19 @@ def notes_command(
       papercli notes
       papercli notes --limit 5 --format json
     """
-    found = notes.all_notes(connect(ctx), limit)
-    emit_rows(
+    emit_listing(
         output,
         ["when", "id", "#", "note"],
-        [[times.shown(n.created_at), n.paper_id, str(n.number), n.body] for n in found],
-        [
-            {"when": times.iso(n.created_at), "id": n.paper_id, "number": n.number, "note": n.body}
-            for n in found
-        ],
+        notes.all_notes(connect(ctx), limit),
+        lambda n: [times.shown(n.created_at), n.paper_id, str(n.number), n.body],
+        lambda n: {
+            "when": times.iso(n.created_at),
+            "id": n.paper_id,
+            "number": n.number,
+            "note": n.body,
+        },
         empty="no notes yet; add one with: papercli note REF TEXT",
+        wrapping=["note"],
     )
 
 

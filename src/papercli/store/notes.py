@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from papercli.errors import InvalidValueError, NotFoundError
 from papercli.models import Note
@@ -105,21 +105,24 @@ class PaperNote:
     body: str
 
 
-def all_notes(conn: sqlite3.Connection, limit: int | None = None) -> list[PaperNote]:
-    """Every note on every paper, newest first."""
+def all_notes(conn: sqlite3.Connection, limit: int | None = None) -> Iterator[PaperNote]:
+    """Every note on every paper, newest first, read as they are printed. Each note's
+    number on its paper comes from one numbering of the shown notes' papers: counting
+    the notes before each one took the square of a paper's notes (16,000 took 13 s)."""
     sql = (
-        "SELECT n.paper_id, coalesce(p.title, ''),"
-        " (SELECT count(*) FROM notes m WHERE m.paper_id = n.paper_id"
-        "   AND (m.created_at, m.uid) <= (n.created_at, n.uid)),"
-        " n.created_at, n.body FROM notes n LEFT JOIN papers p ON p.id = n.paper_id"
-        " ORDER BY n.created_at DESC, n.id DESC"  # within a second, as written here
+        "WITH shown AS (SELECT id FROM notes ORDER BY created_at DESC, id DESC LIMIT ?)"
+        " SELECT numbered.paper_id, coalesce(p.title, ''), number, created_at, body FROM"
+        " (SELECT id, paper_id, created_at, body,"
+        "   row_number() OVER (PARTITION BY paper_id ORDER BY created_at, uid) AS number"
+        "   FROM notes WHERE paper_id IN (SELECT paper_id FROM notes WHERE id IN shown)"
+        " ) AS numbered LEFT JOIN papers p ON p.id = numbered.paper_id"
+        " WHERE numbered.id IN shown"
+        " ORDER BY created_at DESC, numbered.id DESC"  # within a second, as written here
     )
-    if limit is not None:
-        sql += f" LIMIT {int(limit)}"
-    return [
+    return (
         PaperNote(str(pid), str(title), int(number), str(at), str(body))
-        for pid, title, number, at, body in conn.execute(sql)
-    ]
+        for pid, title, number, at, body in conn.execute(sql, (-1 if limit is None else limit,))
+    )
 
 
 def tags_of(conn: sqlite3.Connection, paper_id: str) -> list[str]:
