@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 from papercli import textlayout
 from papercli.cli import fast, terminal, views
 from papercli.cli.app import app
+from papercli.cli.common import RICH_MAX_ROWS
 from tests.conftest import run_fast
 
 ESC = "\x1b["
@@ -506,7 +507,7 @@ def long_queue(run):
         (["history"], "title", "left"),
         (["orgs"], "organization", "left"),
         (["orgs"], "papers", "right"),
-        (["authors"], "papers", "right"),
+        (["topics"], "papers", "right"),
     ],
 )
 def test_rich_tables_put_numbers_right_and_the_rest_left(
@@ -515,6 +516,15 @@ def test_rich_tables_put_numbers_right_and_the_rest_left(
     monkeypatch.setenv("COLUMNS", "200")
     result = run("--no-pager", "--color", "never", *command)
     assert _aligned(_rich_cells(result.stdout, header)) == alignment
+
+
+def test_a_listing_too_long_for_rich_keeps_its_numbers_right(run, at_terminal, monkeypatch):
+    """Past RICH_MAX_ROWS (the catalogue's 858 authors) a terminal gets plain columns, as
+    `list` does; the counts still end in one column."""
+    monkeypatch.setenv("COLUMNS", "100")
+    lines = run("--no-pager", "--color", "never", "authors").stdout.splitlines()
+    assert len(lines) > RICH_MAX_ROWS and lines[0].split() == ["author", "papers"]
+    assert len({len(line) for line in lines}) == 1
 
 
 @pytest.mark.parametrize(

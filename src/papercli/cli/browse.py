@@ -12,6 +12,7 @@ from papercli.cli.common import (
     ShowFormat,
     SortKey,
     connect,
+    emit_listing,
     emit_rows,
     selection,
     state,
@@ -169,14 +170,10 @@ def authors_command(
       papercli authors --sort name --format json
       papercli list --author hinton
     """
-    rows = authors.author_counts(connect(ctx))
-    if sort is CountSort.COUNT:
-        rows.sort(key=lambda r: (-r[2], r[1].casefold(), r[0].casefold()))
-    else:
-        rows.sort(key=lambda r: (r[1].casefold(), r[0].casefold()))
-    emit_rows(
+    emit_listing(
         output,
         ["author", "papers"],
-        [[name, str(count)] for name, _, count in rows],
-        [{"name": name, "family": family, "papers": count} for name, family, count in rows],
+        authors.author_counts(connect(ctx), by_name=sort is CountSort.NAME),
+        lambda row: [row[0], str(row[2])],
+        lambda row: {"name": row[0], "family": row[1], "papers": row[2]},
     )

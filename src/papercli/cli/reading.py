@@ -14,7 +14,6 @@ from papercli.cli.common import (
     connect,
     echo,
     emit_listing,
-    emit_rows,
     fail,
     read_refs,
     state,
@@ -386,11 +385,11 @@ def tags_command(
       papercli tags
       papercli tags --format json
     """
-    counts = notes.tag_counts(connect(ctx))
-    emit_rows(
+    emit_listing(
         output,
         ["tag", "papers"],
-        [[tag, str(count)] for tag, count in counts],
-        [{"name": tag, "papers": count} for tag, count in counts],
+        notes.tag_counts(connect(ctx)),
+        lambda row: [row[0], str(row[1])],
+        lambda row: {"name": row[0], "papers": row[1]},
         empty="no tags yet; add one with: papercli tag REF +name",
     )

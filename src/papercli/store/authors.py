@@ -4,7 +4,7 @@ their folded keys, the ``--author`` filter and the counts behind ``papercli auth
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from papercli.models import Author
 from papercli.names import person_key
@@ -90,11 +90,16 @@ def authors_clause(queries: Sequence[str]) -> tuple[str, list[object]]:
     return clause, [id_list(list(families)), json.dumps(givens)]
 
 
-def author_counts(conn: sqlite3.Connection) -> list[tuple[str, str, int]]:
-    """(name as printed, family name, how many papers) for each author."""
-    return [
-        (str(name), str(family), int(count))
-        for name, family, count in conn.execute(
-            "SELECT name, min(family), count(DISTINCT paper_id) FROM paper_authors GROUP BY name"
-        )
-    ]
+def author_counts(
+    conn: sqlite3.Connection, *, by_name: bool = False
+) -> Iterator[tuple[str, str, int]]:
+    """(name as printed, family name, how many papers) for each author, most papers first
+    (or by family name), read as they are printed: a library the size of arXiv has
+    millions of authors. Names sort without case (``str.casefold``, in SQL)."""
+    conn.create_function("casefold", 1, str.casefold, deterministic=True)
+    order = "casefold(family), casefold(name), name"
+    rows = conn.execute(
+        "SELECT name, min(family) AS family, count(DISTINCT paper_id) AS papers"
+        f" FROM paper_authors GROUP BY name ORDER BY {'' if by_name else 'papers DESC, '}{order}"
+    )
+    return ((str(name), str(family), int(count)) for name, family, count in rows)

@@ -174,8 +174,7 @@ def add_tags(conn: sqlite3.Connection, batch: int, ids: Sequence[str], tags: Seq
                 )
 
 
-def tag_counts(conn: sqlite3.Connection) -> list[tuple[str, int]]:
-    return [
-        (str(t), int(c))
-        for t, c in conn.execute("SELECT tag, count(*) FROM tags GROUP BY tag ORDER BY tag")
-    ]
+def tag_counts(conn: sqlite3.Connection) -> Iterator[tuple[str, int]]:
+    """Each tag with how many papers carry it, by name, read as they are printed."""
+    rows = conn.execute("SELECT tag, count(*) FROM tags GROUP BY tag ORDER BY tag")
+    return ((str(t), int(c)) for t, c in rows)
