@@ -377,7 +377,7 @@ prerequisites = []
     )
     assert [n.body for n in paper.notes] == ["mine"]
     assert paper.tags == ["walks"]
-    assert library.queue_ids(conn) == ["heat-bath", "transformer"]
+    assert list(library.queue_ids(conn)) == ["heat-bath", "transformer"]
     assert [a.name for a in paper.authors] == ["Caprice Stanley", "Tobias Windisch"]
     # The key the user's documents cite stays, whatever the catalogue calls the paper.
     assert added.citation_key == "stanley2016heat"

@@ -23,7 +23,7 @@ from papercli.cli import common, fast
 from papercli.cli.app import app
 from papercli.errors import PapercliError
 from papercli.models import ArxivRecord, Author, Paper, ReadStatus, Selection
-from papercli.store import arxiv_meta, base, connection, library, notes, papers, search
+from papercli.store import arxiv_meta, base, connection, library, lookups, notes, papers, search
 from tests.conftest import run_fast
 
 # The strings of the issue: clear the screen, an OSC 8 link, a carriage return that lets
@@ -229,6 +229,24 @@ def test_a_filter_given_thousands_of_times_selects_as_given_once(
     assert once.exit_code == 0
     assert many.exit_code == 0, many.stderr
     assert many.stdout == once.stdout != ""
+
+
+@pytest.mark.parametrize(
+    "read",
+    [
+        lambda conn, ids: arxiv_meta.arxiv_ids_and_titles(conn, ids),  # fetch
+        lambda conn, ids: {p.id: p for p in papers.papers_by_ids(conn, ids)},  # path
+        lambda conn, ids: {i: row for i, *row in lookups.describe_ids(conn, ids)},  # show
+    ],
+    ids=["fetch", "path", "show"],
+)
+def test_any_number_of_papers_is_read_in_one_statement(synthetic, few_parameters, read):
+    """`fetch` of every paper failed with "too many SQL variables" (exit 4) at a million
+    papers here, and past 32,766 where SQLite keeps its default cap; a reading path or a
+    paper's prerequisites as long would too."""
+    conn = connection.open_database(synthetic[2_000], paths.seed_path())
+    ids = [str(pid) for (pid,) in conn.execute("SELECT id FROM papers WHERE arxiv_id IS NOT NULL")]
+    assert len(read(conn, ids)) == len(ids) > 2_000
 
 
 def test_the_largest_64_bit_number_works_on_both_paths(run_json):

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from papercli.models import ArxivRecord, Author, Paper
 from papercli.names import name_key
-from papercli.store.base import optional_text, placeholders
+from papercli.store.base import IN_IDS, id_list, optional_text
 
 
 def store_arxiv_record(
@@ -129,7 +129,7 @@ def arxiv_ids_and_titles(
     return {
         str(pid): (optional_text(arxiv_id), str(title))
         for pid, arxiv_id, title in conn.execute(
-            f"SELECT id, arxiv_id, title FROM papers WHERE id IN ({placeholders(ids)})", ids
+            f"SELECT id, arxiv_id, title FROM papers WHERE id {IN_IDS}", (id_list(ids),)
         )
     }
 

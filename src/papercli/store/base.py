@@ -79,6 +79,8 @@ def optional_text(value: object) -> str | None:
 
 
 def placeholders(values: Sequence[object]) -> str:
+    """A parameter each, for a handful of values: any number of them go as one (IN_IDS),
+    as SQLite caps the parameters of a statement (at 999 in builds before 3.32)."""
     return ", ".join("?" * len(values))
 
 

@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Sequence
 
 from papercli.names import name_key, person_key
-from papercli.store.base import IN_IDS, id_list, placeholders
+from papercli.store.base import IN_IDS, id_list
 from papercli.store.fts import fts_query
 
 
@@ -136,7 +136,7 @@ def describe_ids(conn: sqlite3.Connection, ids: Sequence[str]) -> list[tuple[str
     rows = {
         str(r[0]): (str(r[0]), str(r[1]), int(r[2]))
         for r in conn.execute(
-            f"SELECT id, title, year FROM papers WHERE id IN ({placeholders(ids)})", ids
+            f"SELECT id, title, year FROM papers WHERE id {IN_IDS}", (id_list(ids),)
         )
     }
     return [rows[i] for i in ids if i in rows]

@@ -351,7 +351,7 @@ def _where_and_order(conn: sqlite3.Connection, sel: Selection) -> tuple[str, str
 def papers_by_ids(conn: sqlite3.Connection, ids: Sequence[str]) -> list[Paper]:
     """Listing rows for the given ids, in the order given (unknown ids are left out)."""
     rows = conn.execute(
-        f"SELECT {SUMMARY_COLUMNS} {SUMMARY_FROM} WHERE p.id IN ({placeholders(ids)})", list(ids)
+        f"SELECT {SUMMARY_COLUMNS} {SUMMARY_FROM} WHERE p.id {IN_IDS}", (id_list(ids),)
     ).fetchall()
     found = {paper.id: paper for paper in map(paper_from_row, rows)}
     return [found[i] for i in ids if i in found]
