@@ -7,10 +7,12 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from papercli import paths
 from papercli.models import Paper
-from papercli.store import base, connection, migrations, papers
+from papercli.store import base, changes, connection, migrations, papers
 
 
 def _queue(run) -> list[str]:
@@ -409,3 +411,53 @@ def test_removing_catalogue_papers_names_five_and_changes_nothing(run):
         " removed; mark them skipped instead (papercli mark-skipped lora qlora bert gpt-3 cot"
         " ...)\n"
     )
+
+
+def _places_as_before(
+    queue: list[tuple[str, str, str | None]], places: list[tuple[str, int | None]]
+) -> list[tuple[str, int, str, str | None]]:
+    """What undo made of the queue when it rewrote it whole in Python (the code before
+    3 December): the queue without the papers named, each put back at its place in turn."""
+    added = {pid: at for pid, at, _ in queue}
+    named = {pid for pid, _ in places}
+    keys = {pid: key for pid, _, key in queue if pid not in named}
+    order = [pid for pid, _, _ in queue if pid not in named]
+    for pid, position in places:
+        if position is not None:
+            order.insert(max(0, min(position - 1, len(order))), pid)
+    return [(pid, i, added.get(pid, "now"), keys.get(pid)) for i, pid in enumerate(order, 1)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    staying=st.integers(0, 25),
+    places=st.lists(
+        st.tuples(st.integers(0, 34), st.none() | st.integers(-2, 40)),
+        unique_by=lambda place: place[0],
+        max_size=12,
+    ),
+)
+def test_undo_puts_queue_places_back_as_inserting_them_in_turn(staying, places):
+    """Undo and redo put papers back in the queue without holding it (a run at a time in
+    SQL); the result is the one inserting each in turn into a list gives."""
+    conn = sqlite3.connect(":memory:")
+    conn.execute(
+        "CREATE TABLE queue (paper_id TEXT PRIMARY KEY, position INTEGER NOT NULL,"
+        " added_at TEXT NOT NULL, sort_key TEXT)"
+    )
+    queue = [(f"p{i}", f"2026-01-{i + 1:02d}", f"k{i}" if i % 3 else None) for i in range(staying)]
+    conn.executemany(
+        "INSERT INTO queue VALUES (?, ?, ?, ?)",
+        [(pid, i, at, key) for i, (pid, at, key) in enumerate(queue, 1)],
+    )
+    named = [(f"p{n}", position) for n, position in places]
+
+    changes._set_queue_places(conn, named)
+
+    got = conn.execute(
+        "SELECT paper_id, position, added_at, sort_key FROM queue ORDER BY position"
+    ).fetchall()
+    expected = _places_as_before(queue, named)
+    assert [(p, i, key) for p, i, _, key in got] == [(p, i, key) for p, i, _, key in expected]
+    kept = [(g[2], e[2]) for g, e in zip(got, expected, strict=True) if e[2] != "now"]
+    assert all(at == was for at, was in kept)  # a paper that was queued keeps its date
