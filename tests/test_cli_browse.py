@@ -301,16 +301,16 @@ def test_ids_are_the_listing_in_the_same_order(run, run_json, args):
 
 
 def test_a_long_listing_at_a_terminal_is_plain_text(run, monkeypatch):
-    from papercli.cli import views
+    from papercli.cli import common
 
-    monkeypatch.setattr(views, "fancy_output", lambda: True)
+    monkeypatch.setattr(common, "fancy_output", lambda: True)
     rich = run("list")
     assert rich.exit_code == 0 and "┃" in rich.stdout  # the catalogue fits in one Rich table
-    monkeypatch.setattr(views, "RICH_MAX_ROWS", 10)
+    monkeypatch.setattr(common, "RICH_MAX_ROWS", 10)
     monkeypatch.setenv("COLUMNS", "80")
     plain = run("list")
     assert plain.exit_code == 0 and "┃" not in plain.stdout
     assert max(map(len, plain.stdout.splitlines())) <= 80  # wrapped to the terminal
-    monkeypatch.setattr(views, "fancy_output", lambda: False)
+    monkeypatch.setattr(common, "fancy_output", lambda: False)
     piped = run("list").stdout.splitlines()
     assert len(piped) == len(run("list", "--format", "ids").stdout.split()) + 1  # one a row

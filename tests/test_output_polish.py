@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from papercli import textlayout
-from papercli.cli import fast, terminal, views
+from papercli.cli import common, fast, terminal
 from papercli.cli.app import app
 from papercli.cli.common import RICH_MAX_ROWS
 from tests.conftest import run_fast
@@ -176,7 +176,7 @@ def test_quitting_the_pager_early_is_a_quiet_success(run, at_terminal, tmp_path,
 def test_a_listing_too_long_for_rich_is_wrapped_to_the_terminal(
     run, at_terminal, monkeypatch, columns
 ):
-    monkeypatch.setattr(views, "RICH_MAX_ROWS", 10)
+    monkeypatch.setattr(common, "RICH_MAX_ROWS", 10)
     monkeypatch.setenv("COLUMNS", str(columns))
     lines = run("--no-pager", "list").stdout.splitlines()
     assert max(map(len, lines)) <= columns
@@ -201,7 +201,7 @@ def test_a_long_listing_shows_the_columns_the_rich_table_shows(
     rich_listing = run("--no-pager", "--color", "never", "list").stdout
     rich_header = next(line for line in rich_listing.splitlines() if "┃" in line)
     shown_by_rich = [name.strip() for name in rich_header.split("┃") if name.strip()]
-    monkeypatch.setattr(views, "RICH_MAX_ROWS", 10)
+    monkeypatch.setattr(common, "RICH_MAX_ROWS", 10)
     plain_header = run("--no-pager", "list").stdout.splitlines()[0]
     assert [name.strip() for name in plain_header.split("  ") if name.strip()] == shown_by_rich
     assert "title" in shown_by_rich and ("authors" in shown_by_rich) == (columns >= 100)
@@ -211,8 +211,6 @@ def test_a_history_too_long_for_rich_is_printed_as_it_is_read(run, at_terminal, 
     """``history`` lists every change (a ``mark-read -`` of a million papers makes a
     million): past RICH_MAX_ROWS a terminal gets plain lines fitted to it, the titles
     wrapped; piped and as JSON it is the same text as when it was built whole."""
-    from papercli.cli import common
-
     marked = run("mark-read", "-", input="lora\nqlora\nbert\ntransformer\ngpt-3\n")
     assert marked.exit_code == 0, marked.output
     monkeypatch.setenv("COLUMNS", "60")
@@ -230,7 +228,7 @@ def test_a_history_too_long_for_rich_is_printed_as_it_is_read(run, at_terminal, 
 
 
 def test_wrapped_titles_break_between_words(run, at_terminal, monkeypatch):
-    monkeypatch.setattr(views, "RICH_MAX_ROWS", 1)
+    monkeypatch.setattr(common, "RICH_MAX_ROWS", 1)
     lines = run("--no-pager", "list", "--topic", "peft").stdout.splitlines()
     start = lines[0].index("title")
     end = lines[0].index("authors")

@@ -304,15 +304,32 @@ def emit_listing(
     if output is CountFormat.csv:
         echo_csv(headers, rows)
         return
-    first = list(islice(rows, RICH_MAX_ROWS + 1))
+    emit_table(
+        rows,
+        lambda first: terminal.print_rich(render.counts_table(headers, first)),
+        lambda rows, width: textlayout.plain_table_lines(headers, rows, width, wrapping),
+        empty,
+    )
+
+
+def emit_table(
+    items: Iterable[T],
+    show_rich: Callable[[list[T]], None],
+    plain_lines: Callable[[Iterable[T], int | None], Iterable[str]],
+    empty: str,
+) -> None:
+    """A table for people, of any length: through Rich (``show_rich``) at a terminal while
+    it has at most RICH_MAX_ROWS rows, else ``plain_lines`` printed as they are read,
+    fitted to the terminal's width there (None: a pipe); ``empty`` on stderr if none."""
+    items = iter(items)
+    first = list(islice(items, RICH_MAX_ROWS + 1))
     for_people = fancy_output()
     if not first:
         echo(empty, err=True)
     elif for_people and len(first) <= RICH_MAX_ROWS:
-        terminal.print_rich(render.counts_table(headers, first))
+        show_rich(first)
     else:
-        width = terminal.width() if for_people else None
-        echo_lines(textlayout.plain_table_lines(headers, chain(first, rows), width, wrapping))
+        echo_lines(plain_lines(chain(first, items), terminal.width() if for_people else None))
 
 
 def emit_rows(

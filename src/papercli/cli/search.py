@@ -1,6 +1,5 @@
 """Full-text search: search."""
 
-from itertools import chain, islice
 from typing import Annotated
 
 import typer
@@ -8,14 +7,13 @@ import typer
 from papercli import render, textlayout
 from papercli.cli import terminal
 from papercli.cli.common import (
-    RICH_MAX_ROWS,
     ListFormat,
     connect,
     echo,
     echo_csv_records,
     echo_json_array,
     echo_lines,
-    fancy_output,
+    emit_table,
     selection,
 )
 from papercli.cli.options import AuthorName, Org, Since, Status, Tag, Topic, Until, Year
@@ -95,19 +93,19 @@ def search_command(
     elif output is ListFormat.csv:
         echo_csv_records(_hit_json(hit, i, results.ranked) for i, hit in enumerate(hits, 1))
     else:
-        # As `list`: a Rich table at a terminal up to RICH_MAX_ROWS hits, else plain lines
-        # (fitted to the terminal's width), printed as they are read.
-        first = list(islice(hits, RICH_MAX_ROWS + 1))
-        for_people = fancy_output()
-        if not first:
-            echo("no papers match", err=True)
-        elif for_people and len(first) <= RICH_MAX_ROWS:
-            terminal.print_rich(render.search_table([(h.paper, h.snippet) for h in first]))
-        else:
-            rows = (render.search_row(h.paper, h.snippet) for h in chain(first, hits))
-            width = terminal.width() if for_people else None
-            wrapping = ("title", "match")
-            echo_lines(textlayout.plain_table_lines(render.SEARCH_COLUMNS, rows, width, wrapping))
+        emit_table(
+            hits,
+            lambda first: terminal.print_rich(
+                render.search_table([(h.paper, h.snippet) for h in first])
+            ),
+            lambda hits, width: textlayout.plain_table_lines(
+                render.SEARCH_COLUMNS,
+                (render.search_row(h.paper, h.snippet) for h in hits),
+                width,
+                ("title", "match"),
+            ),
+            "no papers match",
+        )
 
 
 def _hit_json(hit: search.SearchHit, position: int, ranked: bool) -> dict[str, object]:

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from itertools import chain, islice
 
 from papercli import TYPE_CHECKING, render, textlayout
 from papercli.cli import terminal
 from papercli.cli.common import (
-    RICH_MAX_ROWS,
     AppState,
     CountFormat,
     ListFormat,
@@ -25,6 +23,7 @@ from papercli.cli.common import (
     echo_json_array,
     echo_lines,
     emit_listing,
+    emit_table,
     fail,
     fancy_output,
     read_refs,
@@ -60,15 +59,12 @@ def list_papers(state: AppState, chosen: Selection, output: ListFormat) -> None:
     elif output is ListFormat.csv:
         echo_csv_records(map(paper_summary, listing))
     else:
-        first = list(islice(listing, RICH_MAX_ROWS + 1))
-        for_people = fancy_output()
-        if not first:
-            echo("no papers match", err=True)
-        elif for_people and len(first) <= RICH_MAX_ROWS:
-            terminal.print_rich(render.papers_table(first, terminal.width()))
-        else:
-            width = terminal.width() if for_people else None
-            echo_lines(render.paper_lines(chain(first, listing), width))
+        emit_table(
+            listing,
+            lambda first: terminal.print_rich(render.papers_table(first, terminal.width())),
+            render.paper_lines,
+            "no papers match",
+        )
 
 
 def show_paper(state: AppState, ref: str, output: ShowFormat) -> None:

@@ -214,20 +214,19 @@ def _set_queue_places(conn: sqlite3.Connection, places: list[tuple[str, int | No
     )
     conn.execute(f"DELETE FROM queue WHERE paper_id {IN_IDS}", (named,))
     renumber_queue(conn)
-    (staying,) = conn.execute("SELECT count(*) FROM queue").fetchone()
+    staying = int(conn.execute("SELECT count(*) FROM queue").fetchone()[0])
     back = [(pid, position) for pid, position in places if position is not None]
-    final = _final_places(int(staying), [position for _, position in back])
-    # The j-th place taken (in order) leaves gaps[j] places before it to papers that stay:
-    # those after gaps[j] (and up to gaps[j + 1]) move down by j + 1. From the end, so that
-    # each row moves once.
+    final = _final_places(staying, [position for _, position in back])
+    # The j-th place taken (from 0, in order) leaves gaps[j] places before it to papers
+    # that stay: those after gaps[j], up to gaps[j + 1], move down by j + 1. From the end,
+    # so that each row moves once.
     gaps = [place - j for j, place in enumerate(sorted(final), 1)]
-    for j in range(len(gaps), 0, -1):
-        upper = gaps[j] if j < len(gaps) else None
-        if upper is None or upper > gaps[j - 1]:
+    for j in range(len(gaps) - 1, -1, -1):
+        after, upto = gaps[j], gaps[j + 1] if j + 1 < len(gaps) else staying
+        if upto > after:
             conn.execute(
-                "UPDATE queue SET position = position + ? WHERE position > ?"
-                + ("" if upper is None else " AND position <= ?"),
-                (j, gaps[j - 1], *(() if upper is None else (upper,))),
+                "UPDATE queue SET position = position + ? WHERE position > ? AND position <= ?",
+                (j + 1, after, upto),
             )
     now = conn.execute("SELECT strftime('%Y-%m-%dT%H:%M:%SZ', 'now')").fetchone()[0]
     conn.executemany(
@@ -240,6 +239,8 @@ def _final_places(staying: int, positions: list[int]) -> list[int]:
     """Where papers inserted one after another at ``positions`` (1 = the head, clamped to
     the queue's length then) end up, among ``staying`` papers already there: each, from
     the last, takes the free place its position names (a Fenwick tree of free places)."""
+    if not positions:
+        return []  # papers only taken out (the undo of `queue add`): no tree to build
     size = staying + len(positions)
     tree = array("l", [0] * (size + 1))  # tree[i]: free places in (i - lowbit(i), i]
     for i in range(1, size + 1):
