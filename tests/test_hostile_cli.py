@@ -313,6 +313,24 @@ def test_real_argv_bytes_that_are_not_utf8_end_in_one_line():
     assert result.stderr.splitlines()[-1].endswith(b"'lo\\xffra' is not valid UTF-8")
 
 
+@pytest.mark.parametrize(
+    ("option", "said"),
+    [
+        ("--author", "error: --author: a name of 60,000 words; names have at most 40"),
+        ("--org", "error: unknown organization 'x x x x x x x x x x x x x x x x x x x x …'"),
+        ("--topic", "error: unknown topic 'x x x x x x x x x x x x x x x x x x x x …'"),
+    ],
+)
+def test_a_filter_value_of_a_hundred_thousand_characters_is_refused_in_one_line(run, option, said):
+    """Each way to split a 60,000-word --author into given and family names was a string
+    as long as the name: 24 GB before the kernel ended it. Unknown names are not printed
+    back whole either."""
+    result = run("list", option, "x " * 60_000)
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr.startswith(said) and len(result.stderr.splitlines()) == 1
+    assert len(result.stderr) < 200
+
+
 @pytest.mark.parametrize("command", [["mark-read", "-"], ["queue", "add", "-"], ["tag", "-", "+x"]])
 def test_a_reference_of_megabytes_is_refused_at_once_in_one_short_line(run, run_json, command):
     """A line of stdin may be megabytes long: it names no paper, and is neither compared

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator, Sequence
 
+from papercli.errors import InvalidValueError
 from papercli.models import Author
 from papercli.names import person_key
 from papercli.store.base import IN_IDS, id_list
@@ -58,6 +59,12 @@ def authors_of(conn: sqlite3.Connection, paper_id: str) -> list[Author]:
     ]
 
 
+NAME_WORDS_AT_MOST = 40
+"""Words a name given to ``--author`` may have. Each way to split it into given and family
+names is looked up, a string as long as the name each: a name of 60,000 words took 24 GB
+before it was refused."""
+
+
 def authors_clause(queries: Sequence[str]) -> tuple[str, list[object]]:
     """Papers by any of the authors named: ``hinton`` (a family name), ``"Quoc Le"`` (given
     names as the start of the author's: "Quoc V. Le"), ``"de Las Casas"``, ``OpenAI``;
@@ -73,6 +80,11 @@ def authors_clause(queries: Sequence[str]) -> tuple[str, list[object]]:
     givens: dict[str, dict[str, str]] = {}  # family key -> {given key: given key + " "}
     for query in queries:
         words = person_key(query).split()
+        if len(words) > NAME_WORDS_AT_MOST:
+            raise InvalidValueError(
+                f"--author: a name of {len(words):,} words; names have at most"
+                f" {NAME_WORDS_AT_MOST} (one --author for each person)"
+            )
         for cut in range(len(words)):
             family, given = " ".join(words[cut:]), " ".join(words[:cut])
             if given:

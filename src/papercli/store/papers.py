@@ -492,7 +492,8 @@ def _lookup_name(
     canonical = {str(spelling): str(target) for spelling, target in conn.execute(known_sql)}
     hint = dict.fromkeys(canonical[h] for h in closest(name, list(canonical)))
     tip = f"did you mean {' or '.join(repr(h) for h in hint)}?" if hint else ""
-    raise InvalidValueError(f"unknown {label} {name!r}; {tip or f'see papercli {command}'}")
+    shown = name if len(name) <= 80 else name[:40] + "…"  # one short line, whatever was typed
+    raise InvalidValueError(f"unknown {label} {shown!r}; {tip or f'see papercli {command}'}")
 
 
 def count_by(conn: sqlite3.Connection, what: str) -> list[tuple[str, int, list[str]]]:
