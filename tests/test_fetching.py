@@ -9,24 +9,27 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import tracemalloc
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import cast
 
 import pytest
 from pytest_httpserver import HTTPServer
 
-from papercli.arxiv import ArxivClient
+from papercli.arxiv import ArxivClient, BatchResult
 from papercli.errors import InvalidValueError, NetworkError
 from papercli.fetching import (
+    FetchSummary,
     add_papers,
     fetch_metadata,
     papers_to_fetch,
     short_name_for,
     titles_match,
 )
-from papercli.models import Author, ReadStatus
+from papercli.models import ArxivRecord, Author, Paper, ReadStatus
 from papercli.seed import load_catalogue
-from papercli.store import arxiv_meta, library, notes, papers
+from papercli.store import arxiv_meta, base, library, notes, papers, scratch
 from papercli.store.connection import open_database
 from papercli.store.shipped import build_seed
 from tests.arxiv_fakes import (
@@ -122,12 +125,20 @@ def test_short_names_come_from_the_title(title: str, short_name: str) -> None:
 # fetch
 
 
+def ids(summary: FetchSummary, outcome: str) -> list[str]:
+    return [paper.paper_id for paper in summary.papers(outcome)]
+
+
+def failed(summary: FetchSummary) -> dict[str, str]:
+    return {failure.paper_id: failure.reason for failure in summary.failed()}
+
+
 def test_fetch_stores_everything_arxiv_says(
     conn: sqlite3.Connection, serve: Callable[..., Replay], client: ArxivClient
 ) -> None:
     replay = serve(answer(paper_entry("2106.09685", LORA, version=3)))
     summary = fetch_metadata(conn, ["lora"], client)
-    assert (summary.updated, summary.ok) == (["lora"], True)
+    assert (ids(summary, "updated"), summary.ok) == (["lora"], True)
     assert replay.id_lists == ["2106.09685"]
     paper = papers.get_paper(conn, "lora")
     assert paper.title == LORA  # the catalogue's own facts are untouched
@@ -165,10 +176,23 @@ def test_a_second_fetch_tells_unchanged_from_updated(
         ),
     )
     first = fetch_metadata(conn, ["lora", "transformer"], client)
-    assert first.updated == ["lora", "transformer"]
+    assert ids(first, "updated") == ["lora", "transformer"]
     second = fetch_metadata(conn, ["lora", "transformer"], client)
-    assert (second.unchanged, second.updated) == (["lora"], ["transformer"])
+    assert (ids(second, "unchanged"), ids(second, "updated")) == (["lora"], ["transformer"])
     assert papers.get_paper(conn, "transformer").arxiv_version == 2
+
+
+def test_two_papers_with_one_arxiv_id_are_asked_once_and_both_stored(
+    conn: sqlite3.Connection, serve: Callable[..., Replay], client: ArxivClient
+) -> None:
+    with base.transaction(conn):
+        twin = Paper("lora-twin", LORA, "LoRA twin", 2021, "2021-06-17", arxiv_id="2106.09685v1")
+        papers.insert_paper(conn, twin)
+    replay = serve(answer(paper_entry("2106.09685", LORA)))
+    with fetch_metadata(conn, ["lora", "lora-twin"], client) as summary:
+        assert ids(summary, "updated") == ["lora", "lora-twin"]
+    assert replay.id_lists == ["2106.09685"]
+    assert stored_count(conn) == 2
 
 
 def test_curated_titles_win_over_arxiv(
@@ -177,10 +201,10 @@ def test_curated_titles_win_over_arxiv(
     serve(answer(paper_entry("2106.09685", "Heat-bath random walks with Markov bases")))
     summary = fetch_metadata(conn, ["lora"], client)
     assert not summary.ok
-    assert [(m.paper_id, m.title, m.arxiv_title) for m in summary.mismatched] == [
+    assert [(m.paper_id, m.title, m.arxiv_title) for m in summary.mismatched()] == [
         ("lora", LORA, "Heat-bath random walks with Markov bases")
     ]
-    assert summary.updated == []
+    assert ids(summary, "updated") == []
     assert arxiv_meta.arxiv_record(conn, "lora") is None
 
 
@@ -189,11 +213,11 @@ def test_unknown_rejected_and_id_less_papers_are_reported(
 ) -> None:
     replay = serve(error_feed("2106.09685"), answer())
     summary = fetch_metadata(conn, ["gpt-1", "lora", "transformer"], client)
-    assert summary.failed == {
+    assert failed(summary) == {
         "gpt-1": "it has no arXiv id",
         "lora": "incorrect id format for 2106.09685",
     }
-    assert summary.not_found == ["transformer"]
+    assert ids(summary, "not_found") == ["transformer"]
     # The bad id is dropped and the rest asked again (an empty answer twice: arXiv
     # sometimes sends an empty page by mistake).
     assert replay.id_lists == ["2106.09685,1706.03762", "1706.03762", "1706.03762"]
@@ -234,21 +258,83 @@ def test_a_failure_after_some_batches_keeps_them_and_reports_the_rest(
     titles = add_fake_papers(conn, 101)
     serve(echo_titles(titles), status(503))
     summary = fetch_metadata(conn, [f"fake-{n}" for n in range(1, 102)], client)
-    assert len(summary.updated) == 100
-    assert summary.failed == {
+    assert summary.count("updated") == 100
+    assert failed(summary) == {
         "fake-101": "arXiv kept answering 503 Service Unavailable after 3 tries"
     }
     assert stored_count(conn) == 100
 
 
+class EchoingClient:
+    """Answers the ids of ``titles`` at once with a record carrying that title (the others
+    are not found), without HTTP: the core stores thousands of papers in a moment."""
+
+    def __init__(self, titles: dict[str, str]) -> None:
+        self.titles = titles
+
+    def fetch_batches(self, ids: list[str]) -> Iterator[BatchResult]:
+        when = "2024-01-01T00:00:00Z"
+        yield BatchResult(
+            records={
+                arxiv_id: ArxivRecord(
+                    arxiv_id,
+                    1,
+                    self.titles[arxiv_id],
+                    "An abstract.",
+                    [],
+                    when,
+                    when,
+                    "cs.CL",
+                    ["cs.CL"],
+                    [],
+                    None,
+                    None,
+                    f"https://arxiv.org/abs/{arxiv_id}",
+                    None,
+                )
+                for arxiv_id in ids
+                if arxiv_id in self.titles
+            },
+            missing=[arxiv_id for arxiv_id in ids if arxiv_id not in self.titles],
+        )
+
+
+def test_a_fetch_holds_a_chunk_of_papers_whatever_their_number(
+    tmp_path: Path, mini_seed: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each paper's id, title and outcome used to be held until the report: 673 MB before
+    the first request to arXiv in a million-paper library. Papers are now read a chunk at
+    a time and how each fared goes to disk, so five times the papers take no more memory."""
+    monkeypatch.setattr(scratch, "CHUNK", 100)
+
+    def peak(count: int) -> int:
+        conn = open_database(tmp_path / f"{count}.db", mini_seed)
+        client = EchoingClient(add_fake_papers(conn, count))
+        with papers_to_fetch(conn, None) as ids:
+            tracemalloc.start()
+            with fetch_metadata(conn, ids, cast(ArxivClient, client)) as summary:
+                assert summary.count("updated") == count
+                peak = tracemalloc.get_traced_memory()[1]
+                tracemalloc.stop()
+        return peak
+
+    peak(100)  # first imports and caches
+    small, large = peak(600), peak(3_000)
+    assert large < 1.3 * small, (small, large)
+
+
 def test_missing_picks_only_papers_never_fetched(
     conn: sqlite3.Connection, serve: Callable[..., Replay], client: ArxivClient
 ) -> None:
-    assert papers_to_fetch(conn, []) == ["transformer", "lora", "llama"]
+    def to_fetch(given: list[str] | None, missing: bool = False) -> list[str]:
+        with papers_to_fetch(conn, given, missing=missing) as found:
+            return list(found)
+
+    assert to_fetch(None) == ["transformer", "lora", "llama"]
     serve(answer(paper_entry("2106.09685", LORA)))
-    fetch_metadata(conn, ["lora"], client)
-    assert papers_to_fetch(conn, [], missing=True) == ["transformer", "llama"]
-    assert papers_to_fetch(conn, ["LoRA", "gpt1"], missing=True) == ["lora", "gpt-1"]
+    fetch_metadata(conn, ["lora"], client).close()
+    assert to_fetch(None, missing=True) == ["transformer", "llama"]
+    assert to_fetch(["LoRA", "gpt1", "lora"], missing=True) == ["lora", "gpt-1"]
 
 
 # ---------------------------------------------------------------------------

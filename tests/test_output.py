@@ -30,6 +30,16 @@ def test_a_json_array_streams_to_the_text_of_json_dumps(items, chunk):
     assert buffer.getvalue() == json.dumps(items, ensure_ascii=False, indent=2) + "\n"
 
 
+@given(st.dictionaries(st.text(), st.lists(JSON_VALUES, max_size=5), max_size=4), st.integers(1, 3))
+def test_an_object_of_json_arrays_streams_to_the_text_of_json_dumps(arrays, chunk):
+    buffer = io.StringIO()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("sys.stdout", buffer)
+        patch.setattr(common, "JSON_CHUNK", chunk)
+        common.echo_json_arrays((key, iter(items)) for key, items in arrays.items())
+    assert buffer.getvalue() == json.dumps(arrays, ensure_ascii=False, indent=2) + "\n"
+
+
 def test_csv_is_written_in_chunks_that_read_back_whole(capsys):
     rows = [[str(n), f"title, with a comma {n}", 'quote "q"'] for n in range(2500)]
     common.echo_csv(["id", "title", "note"], iter(rows))

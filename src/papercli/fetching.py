@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from functools import partial
+from itertools import chain, islice
 from typing import TYPE_CHECKING
 
 from papercli import refs
@@ -19,11 +21,11 @@ from papercli.errors import InvalidValueError, PapercliError
 from papercli.models import VENUES, ArxivRecord, Author, Paper, split_venue
 from papercli.names import first_free, name_key, person_key, slugify
 from papercli.records import datarecord, field
-from papercli.store import arxiv_meta, authors, changes, library, lookups, papers
+from papercli.store import arxiv_meta, authors, changes, library, lookups, papers, scratch
 from papercli.store.base import transaction
 
 if TYPE_CHECKING:
-    from papercli.arxiv import ArxivClient
+    from papercli.arxiv import ArxivClient, BatchResult
     from papercli.feed import SkippedEntry
 
 # Percent similarity (after folding case and punctuation) above which arXiv's title is
@@ -52,8 +54,22 @@ def titles_match(curated: str, arxiv_title: str) -> bool:
 
 
 @datarecord(frozen=True)
+class PaperAsked:
+    paper_id: str
+    arxiv_id: str | None  # as asked; None when it has none that can be asked
+
+
+@datarecord(frozen=True)
+class FetchFailure:
+    paper_id: str
+    arxiv_id: str | None
+    reason: str
+
+
+@datarecord(frozen=True)
 class TitleMismatch:
     paper_id: str
+    arxiv_id: str
     title: str  # the catalogue's, which was kept
     arxiv_title: str  # what arXiv calls the paper with that id
 
@@ -61,125 +77,230 @@ class TitleMismatch:
 @datarecord(frozen=True)
 class AuthorMismatch:
     paper_id: str
+    arxiv_id: str
     authors: list[str]  # the catalogue's, which are kept
     arxiv_authors: list[str]
 
 
-@datarecord
 class FetchSummary:
-    """How each paper fared; ids are paper ids."""
+    """How each paper fared, kept on disk: a fetch of every paper of a million-paper
+    library reports each of them. Read it, then close it (or use it as a context manager).
 
-    arxiv_ids: dict[str, str] = field(default_factory=dict)  # paper id -> arXiv id asked
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    not_found: list[str] = field(default_factory=list)
-    failed: dict[str, str] = field(default_factory=dict)  # paper id -> reason
-    mismatched: list[TitleMismatch] = field(default_factory=list)
-    # Stored, but the curated author list wins until the catalogue is corrected.
-    authors_differ: list[AuthorMismatch] = field(default_factory=list)
-    unanswered: list[str] = field(default_factory=list)  # arXiv sent nothing for them
-    skipped: list[SkippedEntry] = field(default_factory=list)  # arXiv's unusable entries
-    # Why the fetch stopped partway, when it did; the papers not asked are in ``failed``.
-    stopped: PapercliError | None = None
+    Each paper has one outcome (updated, unchanged, not found, failed, title mismatch or
+    unanswered); ``authors_differ`` and ``skipped`` (arXiv's unusable entries) come besides.
+    """
+
+    def __init__(self) -> None:
+        self._report = scratch.ScratchReport()
+        self.papers_done = 0
+        # Why the fetch stopped partway, when it did; the papers not asked are failed.
+        self.stopped: PapercliError | None = None
+
+    def __enter__(self) -> FetchSummary:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._report.close()
+
+    def count(self, outcome: str) -> int:
+        """How many papers had ``outcome``: a key of the JSON report."""
+        return self._report.count(outcome)
 
     @property
     def ok(self) -> bool:
-        return not (self.not_found or self.failed or self.mismatched or self.unanswered)
+        return not any(map(self.count, ("not_found", "failed", "title_mismatch", "unanswered")))
+
+    def note(self, outcome: str, paper_id: str, arxiv_id: str | None) -> None:
+        """``outcome``: updated, unchanged, not_found or unanswered."""
+        self._report.note(outcome, paper_id, arxiv_id)
+        self.papers_done += 1
+
+    def note_failed(self, paper_id: str, arxiv_id: str | None, reason: str) -> None:
+        self._report.note("failed", paper_id, arxiv_id, reason)
+        self.papers_done += 1
+
+    def note_mismatch(self, mismatch: TitleMismatch) -> None:
+        m = mismatch
+        self._report.note("title_mismatch", m.paper_id, m.arxiv_id, m.title, m.arxiv_title)
+        self.papers_done += 1
+
+    def note_authors_differ(self, m: AuthorMismatch) -> None:
+        self._report.note("authors_differ", m.paper_id, m.arxiv_id, m.authors, m.arxiv_authors)
+
+    def note_skipped(self, entry: SkippedEntry) -> None:
+        self._report.note("skipped", entry.label, entry.reason)
+
+    def papers(self, outcome: str) -> Iterator[PaperAsked]:
+        """The papers ``updated``, ``unchanged``, ``not_found`` or ``unanswered``, in order."""
+        return (PaperAsked(*detail) for detail in self._report.noted(outcome))
+
+    def failed(self) -> Iterator[FetchFailure]:
+        return (FetchFailure(*detail) for detail in self._report.noted("failed"))
+
+    def mismatched(self) -> Iterator[TitleMismatch]:
+        return (TitleMismatch(*detail) for detail in self._report.noted("title_mismatch"))
+
+    def authors_differ(self) -> Iterator[AuthorMismatch]:
+        return (AuthorMismatch(*detail) for detail in self._report.noted("authors_differ"))
+
+    def skipped(self) -> Iterator[tuple[str, str]]:
+        """(label, reason) of each unusable entry arXiv sent."""
+        return ((label, reason) for label, reason in self._report.noted("skipped"))
 
 
 def papers_to_fetch(
-    conn: sqlite3.Connection, paper_refs: Sequence[str], *, missing: bool = False
-) -> list[str]:
-    """The papers named, else every paper with an arXiv id (only never-fetched ones if asked)."""
-    if paper_refs:
-        return refs.resolve_all(conn, paper_refs)
-    return arxiv_meta.ids_with_arxiv_id(conn, never_fetched=missing)
+    conn: sqlite3.Connection, paper_refs: Iterable[str] | None, *, missing: bool = False
+) -> scratch.ScratchBatch:
+    """The papers named (all resolved, or none), else every paper with an arXiv id (only
+    never-fetched ones if asked), each once and in order, kept on disk: close it."""
+    if paper_refs is not None:
+        ids = refs.resolve_each(conn, paper_refs)
+    else:
+        ids = arxiv_meta.ids_with_arxiv_id(conn, never_fetched=missing)
+    with scratch.held(ids) as given:
+        return given
+
+
+# Papers to ask arXiv about at once: {arXiv id: [(paper id, catalogue title)]}.
+_Group = dict[str, list[tuple[str, str]]]
 
 
 def fetch_metadata(
     conn: sqlite3.Connection,
-    paper_ids: Sequence[str],
+    paper_ids: scratch.ScratchBatch | Sequence[str],
     client: ArxivClient,
     on_batch: Callable[[int, int], None] | None = None,
 ) -> FetchSummary:
     """Ask arXiv about the papers in batches and store what it says, batch by batch.
 
-    Curated facts win: when arXiv's title is not the catalogue's (a wrong id, most
-    likely) nothing is stored for that paper and the mismatch is reported. If arXiv
-    cannot be used at all the error is raised; if it fails after some batches were
-    saved, the rest are reported as failed and ``stopped`` says why and how far it got.
-    ``on_batch(done, total)`` follows progress.
+    Papers are read a chunk at a time, and how each fared goes to the summary on disk,
+    so a million papers take the memory of a few batches. Curated facts win: when
+    arXiv's title is not the catalogue's (a wrong id, most likely) nothing is stored for
+    that paper and the mismatch is reported. If arXiv cannot be used at all the error is
+    raised; if it fails after some batches were saved, the rest are reported as failed
+    and ``stopped`` says why and how far it got. ``on_batch(done, total)`` follows
+    progress in papers.
     """
     summary = FetchSummary()
-    known = arxiv_meta.arxiv_ids_and_titles(conn, paper_ids)
-    by_arxiv_id: dict[str, str] = {}
-    for pid in paper_ids:
-        arxiv_id = known[pid][0]
-        if arxiv_id is None:
-            summary.failed[pid] = "it has no arXiv id"
-            continue
-        try:
-            canonical = parse_arxiv_id(arxiv_id).id
-        except InvalidValueError as exc:
-            summary.failed[pid] = exc.message
-            continue
-        summary.arxiv_ids[pid] = canonical
-        by_arxiv_id[canonical] = pid
-    pending = dict(by_arxiv_id)
+    total = len(paper_ids)
+    groups = _groups_to_ask(conn, iter(paper_ids), summary)
+    asked = False
     try:
-        for batch in client.fetch_batches(list(by_arxiv_id)):
-            fetched_at = library.clock()
-            with transaction(conn):
-                for arxiv_id, record in batch.records.items():
-                    pid = pending.pop(arxiv_id)
-                    _store_checked(conn, summary, pid, known[pid][1], record, fetched_at)
-            for arxiv_id in batch.not_found:
-                summary.not_found.append(pending.pop(arxiv_id))
-            for arxiv_id in batch.unanswered:
-                summary.unanswered.append(pending.pop(arxiv_id))
-            for arxiv_id, reason in batch.failed.items():
-                summary.failed[pending.pop(arxiv_id)] = reason
-            summary.skipped += batch.skipped
+        for group in groups:
+            for batch in client.fetch_batches(list(group)):
+                _store_batch(conn, summary, group, batch)
+            asked = True
             if on_batch is not None:
-                on_batch(len(by_arxiv_id) - len(pending), len(by_arxiv_id))
+                on_batch(summary.papers_done, total)
     except PapercliError as exc:
-        if len(pending) == len(by_arxiv_id):
+        if not asked:
+            summary.close()
             raise  # nothing was fetched: the one-line error says it all
-        for pid in pending.values():
-            summary.failed[pid] = exc.message
-        done = len(by_arxiv_id) - len(pending)
+        done = summary.papers_done
+        for unasked in chain([group], groups):
+            for arxiv_id, papers_of_id in unasked.items():
+                for pid, _ in papers_of_id:
+                    summary.note_failed(pid, arxiv_id, exc.message)
         summary.stopped = PapercliError(
-            f"{exc.message}; stopped after {done} of {len(by_arxiv_id)} papers,"
+            f"{exc.message}; stopped after {done} of {total} papers,"
             " the others are listed as failed",
             exc.exit_code,
         )
+    except BaseException:
+        summary.close()
+        raise
     return summary
+
+
+def _groups_to_ask(
+    conn: sqlite3.Connection, paper_ids: Iterator[str], summary: FetchSummary
+) -> Iterator[_Group]:
+    """The papers, a batch of arXiv ids at a time (two papers with one id are asked
+    once); those that cannot be asked are noted as failed on the way."""
+    from papercli.arxiv import MAX_BATCH
+
+    group: _Group = {}
+    while chunk := list(islice(paper_ids, scratch.CHUNK)):
+        known = arxiv_meta.arxiv_ids_and_titles(conn, chunk)
+        for pid in chunk:
+            arxiv_id, title = known[pid]
+            if arxiv_id is None:
+                summary.note_failed(pid, None, "it has no arXiv id")
+                continue
+            try:
+                canonical = parse_arxiv_id(arxiv_id).id
+            except InvalidValueError as exc:
+                summary.note_failed(pid, None, exc.message)
+                continue
+            group.setdefault(canonical, []).append((pid, title))
+            if len(group) == MAX_BATCH:
+                yield group
+                group = {}
+    if group:
+        yield group
+
+
+def _store_batch(
+    conn: sqlite3.Connection, summary: FetchSummary, group: _Group, batch: BatchResult
+) -> None:
+    """Store what arXiv said of a group in one transaction, then note how each paper fared."""
+    fetched_at = library.clock()
+    noted: list[Callable[[], None]] = []
+    with transaction(conn):
+        for arxiv_id, record in batch.records.items():
+            for pid, title in group.pop(arxiv_id):
+                noted.append(
+                    _store_checked(conn, summary, pid, arxiv_id, title, record, fetched_at)
+                )
+    for note in noted:
+        note()
+    for outcome, missing in (("not_found", batch.not_found), ("unanswered", batch.unanswered)):
+        for arxiv_id in missing:
+            for pid, _ in group.pop(arxiv_id):
+                summary.note(outcome, pid, arxiv_id)
+    for arxiv_id, reason in batch.failed.items():
+        for pid, _ in group.pop(arxiv_id):
+            summary.note_failed(pid, arxiv_id, reason)
+    for entry in batch.skipped:
+        summary.note_skipped(entry)
 
 
 def _store_checked(
     conn: sqlite3.Connection,
     summary: FetchSummary,
     paper_id: str,
+    arxiv_id: str,
     title: str,
     record: ArxivRecord,
     fetched_at: str,
-) -> None:
+) -> Callable[[], None]:
+    """Store arXiv's record of a paper unless its title is another paper's; returns how
+    to note the outcome once the transaction is committed."""
     if not titles_match(title, record.title):
-        summary.mismatched.append(TitleMismatch(paper_id, title, record.title))
-        return
+        return partial(
+            summary.note_mismatch, TitleMismatch(paper_id, arxiv_id, title, record.title)
+        )
     before = arxiv_meta.arxiv_record(conn, paper_id)
     arxiv_meta.store_arxiv_record(conn, paper_id, record, fetched_at)
+    differ: AuthorMismatch | None = None
     if papers.origin_of(conn, paper_id) == "user":
         authors.write_authors(conn, paper_id, _authors_of(record))
     else:
         ours = [a.name for a in authors.authors_of(conn, paper_id)]
         theirs = [a.name for a in record.authors]
         if [person_key(n) for n in ours] != [person_key(n) for n in theirs]:
-            summary.authors_differ.append(AuthorMismatch(paper_id, ours, theirs))
-    if before is not None and before[0] == record:
-        summary.unchanged.append(paper_id)
-    else:
-        summary.updated.append(paper_id)
+            differ = AuthorMismatch(paper_id, arxiv_id, ours, theirs)
+    outcome = "unchanged" if before is not None and before[0] == record else "updated"
+
+    def note() -> None:
+        summary.note(outcome, paper_id, arxiv_id)
+        if differ is not None:
+            summary.note_authors_differ(differ)
+
+    return note
 
 
 # ---------------------------------------------------------------------------

@@ -8,14 +8,22 @@ client or a feed parser.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Annotated
 from urllib.parse import urlsplit
 
 import typer
 
 from papercli import refs
-from papercli.cli.common import ShowFormat, connect, echo, echo_json, fail, read_refs
+from papercli.cli.common import (
+    ShowFormat,
+    connect,
+    echo,
+    echo_json_arrays,
+    echo_lines,
+    fail,
+    read_refs,
+)
 from papercli.cli.options import Ref, complete_ref, complete_topic
 from papercli.cli.terminal import progress_bar
 from papercli.errors import EXIT_NETWORK, EXIT_USER, InvalidValueError, NotFoundError
@@ -23,8 +31,14 @@ from papercli.store import papers
 
 if TYPE_CHECKING:
     from papercli.arxiv import ArxivClient
-    from papercli.feed import SkippedEntry
-    from papercli.fetching import AddSummary, FetchSummary
+    from papercli.fetching import (
+        AddSummary,
+        AuthorMismatch,
+        FetchFailure,
+        FetchSummary,
+        PaperAsked,
+        TitleMismatch,
+    )
 
 # A person is waiting: two retries (after 3 s, then 6 s) rather than the client's three.
 RETRIES = 2
@@ -81,96 +95,105 @@ def fetch_command(
     if sum([bool(paper_refs), all_papers, missing]) > 1:
         raise typer.BadParameter("give papers, --all or --missing, not several of them")
     conn = connect(ctx)
-    ids = fetching.papers_to_fetch(
-        conn, list(read_refs(paper_refs)) if paper_refs else [], missing=missing
+    given = read_refs(paper_refs) if paper_refs else None
+    with fetching.papers_to_fetch(conn, given, missing=missing) as ids:
+        if not len(ids):
+            echo("nothing to fetch: every paper with an arXiv id was fetched already", err=True)
+            return
+        with new_client() as client, progress_bar("asking arXiv", len(ids)) as advance:
+            summary = fetching.fetch_metadata(conn, ids, client, on_batch=advance)
+    with summary:
+        if output is ShowFormat.json:
+            echo_json_arrays(_fetch_json(summary))
+        else:
+            echo_lines(_fetch_lines(summary))
+        for warning in _author_warnings(summary):
+            echo(warning, err=True)
+        if summary.stopped is not None:
+            raise summary.stopped
+        if summary.count("unanswered"):
+            raise typer.Exit(EXIT_NETWORK)
+        if not summary.ok:
+            raise typer.Exit(EXIT_USER)
+
+
+def _named(paper: PaperAsked | FetchFailure | TitleMismatch) -> str:
+    return f"{paper.paper_id} (arXiv:{paper.arxiv_id})" if paper.arxiv_id else paper.paper_id
+
+
+def _fetch_lines(summary: FetchSummary) -> Iterator[str]:
+    count = summary.count
+    yield (
+        f"updated {count('updated')}, unchanged {count('unchanged')},"
+        f" not found {count('not_found')}, failed {count('failed')},"
+        f" title mismatch {count('title_mismatch')}"
     )
-    if not ids:
-        echo("nothing to fetch: every paper with an arXiv id was fetched already", err=True)
-        return
-    with new_client() as client, progress_bar("asking arXiv", len(ids)) as advance:
-        summary = fetching.fetch_metadata(conn, ids, client, on_batch=advance)
-    if output is ShowFormat.json:
-        echo_json(_fetch_json(summary))
-    else:
-        echo("\n".join(_fetch_lines(summary)))
-    for warning in _author_warnings(summary):
-        echo(warning, err=True)
-    if summary.stopped is not None:
-        raise summary.stopped
-    if summary.unanswered:
-        raise typer.Exit(EXIT_NETWORK)
-    if not summary.ok:
-        raise typer.Exit(EXIT_USER)
-
-
-def _fetch_lines(summary: FetchSummary) -> list[str]:
-    def named(pid: str) -> str:
-        arxiv_id = summary.arxiv_ids.get(pid)
-        return f"{pid} (arXiv:{arxiv_id})" if arxiv_id else pid
-
-    lines = [
-        f"updated {len(summary.updated)}, unchanged {len(summary.unchanged)},"
-        f" not found {len(summary.not_found)}, failed {len(summary.failed)},"
-        f" title mismatch {len(summary.mismatched)}"
-    ]
-    lines += [f"not found on arXiv: {named(pid)}" for pid in summary.not_found]
-    if summary.unanswered:
-        lines.append(
-            f"{_nothing_for(summary.unanswered)}; run the command again later:"
-            f" {', '.join(named(pid) for pid in summary.unanswered)}"
+    yield from (f"not found on arXiv: {_named(p)}" for p in summary.papers("not_found"))
+    if count("unanswered"):
+        yield (
+            f"{_nothing_for(count('unanswered'))}; run the command again later:"
+            f" {', '.join(map(_named, summary.papers('unanswered')))}"
         )
-    lines += [f"failed: {named(pid)}: {reason}" for pid, reason in summary.failed.items()]
-    lines += [
-        f"title mismatch, not stored: {named(m.paper_id)} is {m.title!r} here"
+    yield from (f"failed: {_named(f)}: {f.reason}" for f in summary.failed())
+    yield from (
+        f"title mismatch, not stored: {_named(m)} is {m.title!r} here"
         f" but {m.arxiv_title!r} on arXiv"
-        for m in summary.mismatched
-    ]
-    lines += _skipped_lines(summary.skipped)
-    return lines
+        for m in summary.mismatched()
+    )
+    yield from _skipped_lines(summary.skipped())
 
 
-def _nothing_for(ids: list[str]) -> str:
-    return f"arXiv returned nothing for {len(ids)} ids (it does that when busy)"
+def _nothing_for(count: int) -> str:
+    return f"arXiv returned nothing for {count} ids (it does that when busy)"
 
 
-def _skipped_lines(skipped: list[SkippedEntry]) -> list[str]:
-    return [f"skipped an entry arXiv sent: {entry.label} ({entry.reason})" for entry in skipped]
+def _skipped_lines(skipped: Iterable[tuple[str, str]]) -> Iterator[str]:
+    """For each unusable entry arXiv sent, given as (label, reason)."""
+    return (f"skipped an entry arXiv sent: {label} ({reason})" for label, reason in skipped)
 
 
-def _author_warnings(summary: FetchSummary) -> list[str]:
+def _author_warnings(summary: FetchSummary) -> Iterator[str]:
     """Curated author lists that arXiv disagrees with: kept, but worth a correction."""
-    return [
+    return (
         f"warning: authors differ, the catalogue's kept: {m.paper_id} has {len(m.authors)}"
         f" here ({_first_names(m.authors)}), {len(m.arxiv_authors)} on arXiv"
         f" ({_first_names(m.arxiv_authors)})"
-        for m in summary.authors_differ
-    ]
+        for m in summary.authors_differ()
+    )
 
 
 def _first_names(names: list[str]) -> str:
     return ", ".join(names[:3]) + (", …" if len(names) > 3 else "")
 
 
-def _fetch_json(summary: FetchSummary) -> dict[str, object]:
-    def paper(pid: str) -> dict[str, object]:
-        return {"id": pid, "arxiv_id": summary.arxiv_ids.get(pid)}
+def _fetch_json(summary: FetchSummary) -> list[tuple[str, Iterable[object]]]:
+    """The report's arrays in order, each read as it is printed."""
 
-    return {
-        "updated": [paper(pid) for pid in summary.updated],
-        "unchanged": [paper(pid) for pid in summary.unchanged],
-        "not_found": [paper(pid) for pid in summary.not_found],
-        "failed": [{**paper(pid), "reason": r} for pid, r in summary.failed.items()],
-        "title_mismatch": [
-            {**paper(m.paper_id), "title": m.title, "arxiv_title": m.arxiv_title}
-            for m in summary.mismatched
-        ],
-        "authors_differ": [
-            {**paper(m.paper_id), "authors": m.authors, "arxiv_authors": m.arxiv_authors}
-            for m in summary.authors_differ
-        ],
-        "unanswered": [paper(pid) for pid in summary.unanswered],
-        "skipped": [{"entry": e.label, "reason": e.reason} for e in summary.skipped],
-    }
+    def paper(p: PaperAsked | FetchFailure | TitleMismatch | AuthorMismatch) -> dict[str, object]:
+        return {"id": p.paper_id, "arxiv_id": p.arxiv_id}
+
+    return [
+        ("updated", map(paper, summary.papers("updated"))),
+        ("unchanged", map(paper, summary.papers("unchanged"))),
+        ("not_found", map(paper, summary.papers("not_found"))),
+        ("failed", ({**paper(f), "reason": f.reason} for f in summary.failed())),
+        (
+            "title_mismatch",
+            (
+                {**paper(m), "title": m.title, "arxiv_title": m.arxiv_title}
+                for m in summary.mismatched()
+            ),
+        ),
+        (
+            "authors_differ",
+            (
+                {**paper(m), "authors": m.authors, "arxiv_authors": m.arxiv_authors}
+                for m in summary.authors_differ()
+            ),
+        ),
+        ("unanswered", map(paper, summary.papers("unanswered"))),
+        ("skipped", ({"entry": label, "reason": reason} for label, reason in summary.skipped())),
+    ]
 
 
 def add_command(
@@ -301,13 +324,13 @@ def report_added(summary: AddSummary, *, aside: bool = False) -> None:
         echo(f"arXiv does not know {arxiv_id}; nothing added for it", err=True)
     if summary.unanswered:
         echo(
-            f"{_nothing_for(summary.unanswered)}: {', '.join(summary.unanswered)};"
+            f"{_nothing_for(len(summary.unanswered))}: {', '.join(summary.unanswered)};"
             " nothing added for them, run the command again later",
             err=True,
         )
     for arxiv_id, reason in summary.failed.items():
         echo(f"arXiv refused {arxiv_id}: {reason}; nothing added for it", err=True)
-    for line in _skipped_lines(summary.skipped):
+    for line in _skipped_lines((e.label, e.reason) for e in summary.skipped):
         echo(line, err=True)
 
 

@@ -219,6 +219,30 @@ def echo_json_array(items: Iterable[object]) -> None:
     write("\n]\n")
 
 
+def echo_json_arrays(arrays: Iterable[tuple[str, Iterable[object]]]) -> None:
+    """The same text as ``echo_json({key: list(items), ...})``, each array printed
+    JSON_CHUNK items at a time."""
+    import json
+
+    def nested(piece: str) -> str:  # a string in JSON holds no raw line break
+        return "  " + piece.replace("\n", "\n  ")
+
+    opening = "{"
+    for key, items in arrays:
+        sys.stdout.write(f"{opening}\n  {json.dumps(key, ensure_ascii=False)}: ")
+        opening = ","
+        pieces = _json_array_items(items)
+        first = next(pieces, None)
+        if first is None:
+            sys.stdout.write("[]")
+            continue
+        sys.stdout.write("[\n" + nested(first))
+        for piece in pieces:
+            sys.stdout.write("\n" + nested(piece))
+        sys.stdout.write("\n  ]")
+    write("{}\n" if opening == "{" else "\n}\n")
+
+
 JSON_CHUNK = 1000
 """Items laid out by one ``json.dumps``: one call an item took twice as long."""
 

@@ -4,7 +4,7 @@ apart from the curated facts in papers and from the user's own state."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from papercli.models import ArxivRecord, Author, Paper
 from papercli.names import name_key
@@ -114,12 +114,13 @@ def fill_arxiv(conn: sqlite3.Connection, paper: Paper) -> None:
         paper.arxiv_version, paper.arxiv_updated = int(announced[0]), str(announced[1])
 
 
-def ids_with_arxiv_id(conn: sqlite3.Connection, *, never_fetched: bool = False) -> list[str]:
-    """Papers that arXiv can tell about, oldest first; only those never fetched if asked."""
+def ids_with_arxiv_id(conn: sqlite3.Connection, *, never_fetched: bool = False) -> Iterator[str]:
+    """Papers that arXiv can tell about, oldest first; only those never fetched if asked.
+    Read them to the end before writing: they come as SQLite reads them."""
     sql = "SELECT id FROM papers WHERE arxiv_id IS NOT NULL"
     if never_fetched:
         sql += " AND id NOT IN (SELECT paper_id FROM arxiv_meta)"
-    return [str(r[0]) for r in conn.execute(sql + " ORDER BY date, id")]
+    return (str(pid) for (pid,) in conn.execute(sql + " ORDER BY date, id"))
 
 
 def arxiv_ids_and_titles(

@@ -13,7 +13,7 @@ from papercli import TYPE_CHECKING
 from papercli.store.base import IN_IDS, id_list
 
 if TYPE_CHECKING:  # typing costs every export 2-4 ms to import
-    from typing import Self
+    from typing import Any, Self
 
 CHUNK = 1000
 """Papers read, written or printed at a time: each query is worth its start, and memory
@@ -162,6 +162,10 @@ class ScratchBatch(_Scratch):
         while chunk := rows.fetchmany(CHUNK):
             yield [str(pid) for (pid,) in chunk]
 
+    def __iter__(self) -> Iterator[str]:
+        for chunk in self.chunks():
+            yield from chunk
+
     def note(self, ids: Iterable[str], outcome: str = "") -> None:
         rows = ((pid, outcome) for pid in ids)
         self._scratch.executemany("INSERT INTO noted (id, outcome) VALUES (?, ?)", rows)
@@ -191,6 +195,38 @@ class ScratchBatch(_Scratch):
         )
         while chunk := rows.fetchmany(CHUNK):
             yield from ((str(pid), int(place)) for pid, place in chunk)
+
+
+class ScratchReport(_Scratch):
+    """What a long command noted of each thing it met (an outcome, and the details to
+    report of it: JSON values), kept on disk to print once it is done: a fetch of a
+    million papers reports every one."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "CREATE TABLE noted (seq INTEGER PRIMARY KEY, outcome TEXT NOT NULL,"
+            " detail TEXT NOT NULL); CREATE INDEX noted_outcome ON noted (outcome, seq);"
+        )
+        self._counts: dict[str, int] = {}
+
+    def note(self, outcome: str, *detail: object) -> None:
+        import json
+
+        row = (outcome, json.dumps(detail))  # ASCII: a lone surrogate is kept too
+        self._scratch.execute("INSERT INTO noted (outcome, detail) VALUES (?, ?)", row)
+        self._counts[outcome] = self._counts.get(outcome, 0) + 1
+
+    def count(self, outcome: str) -> int:
+        return self._counts.get(outcome, 0)
+
+    def noted(self, outcome: str) -> Iterator[list[Any]]:
+        """The details noted with ``outcome``, in the order they were."""
+        import json
+
+        query = "SELECT detail FROM noted WHERE outcome = ? ORDER BY seq"
+        rows = self._scratch.execute(query, (outcome,))
+        while chunk := rows.fetchmany(CHUNK):
+            yield from (json.loads(detail) for (detail,) in chunk)
 
 
 @contextmanager
