@@ -336,3 +336,41 @@ def test_hits_past_the_ranking_limit_are_all_printed_newest_first(run, synthetic
         " WHERE paper_search MATCH 'retrieval' ORDER BY paper_search.rowid DESC"
     )
     assert result.stdout.split() == [str(pid) for (pid,) in newest_first]
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        ["attention"],
+        ["attention", "--since", "2020", "--until", "2023"],
+        ["transf"],  # nothing matches the word: it is tried as a prefix
+        ["lora"],  # a paper named exactly comes first
+        ["低秩"],  # inside a note written without spaces
+        ["低秩", "rank"],
+        ["language", "--topic", "efficiency"],
+        ["model", "--status", "read"],
+    ],
+)
+def test_ids_are_those_of_the_full_results_in_their_order(run, words, monkeypatch):
+    assert run("note", "lora", "这是低秩适配的笔记 rank").exit_code == 0
+    assert run("mark-read", "lora", "gpt-3").exit_code == 0
+    for rank_limit in (search.RANK_LIMIT, 3):  # ranked, then newest first
+        monkeypatch.setattr(search, "RANK_LIMIT", rank_limit)
+        ids = run("search", *words, "--format", "ids", "-n", "40")
+        full = run("search", *words, "--format", "json", "-n", "40")
+        assert ids.stdout.split() == [hit["id"] for hit in json.loads(full.stdout)]
+        assert (ids.exit_code, ids.stderr) == (full.exit_code, full.stderr)
+
+
+def test_ids_read_nothing_else_of_each_paper(run, synthetic, sqlite_steps, monkeypatch):
+    """`search --format ids` read every hit's authors, organizations, topics and versions
+    to print its id: 490,000 hits of "transformer" took 14 s at a million papers, against
+    1.6 s for the ids alone."""
+    monkeypatch.setattr(search, "RANK_LIMIT", 100)
+    work = {}
+    for fmt in ("ids", "csv"):
+        sqlite_steps[0] = 0
+        args = ["search", "retrieval", "--limit", "999999", "--format", fmt]
+        assert run("--db", str(synthetic[2_000]), *args).exit_code == 0
+        work[fmt] = sqlite_steps[0]
+    assert work["ids"] < work["csv"] / 3, work

@@ -1,6 +1,6 @@
 """Full-text search: search."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -74,22 +74,17 @@ def search_command(
         tag=tag,
         author=author,
     )
-    results = search.search_papers(
-        connect(ctx), " ".join(words), chosen, limit, snippets=output is not ListFormat.ids
-    )
-    if results.too_many:
-        echo(
-            f"note: over {search.RANK_LIMIT:,} papers match; showing the newest, unranked"
-            " (add words or filters to narrow the search)",
-            err=True,
-        )
-    elif results.total is not None and results.total > limit:
-        echo(f"{limit} of {results.total:,} matches; -n to see more", err=True)
+    conn, text = connect(ctx), " ".join(words)
+    if output is ListFormat.ids:
+        found = search.search_ids(conn, text, chosen, limit)
+        _note_how_many(found, limit)
+        echo_lines(found.hits)
+        return
+    results = search.search_papers(conn, text, chosen, limit)
+    _note_how_many(results, limit)
     hits = iter(results.hits)
     if output is ListFormat.json:
         echo_json_array(_hit_json(hit, i, results.ranked) for i, hit in enumerate(hits, 1))
-    elif output is ListFormat.ids:
-        echo_lines(hit.paper.id for hit in hits)
     elif output is ListFormat.csv:
         echo_csv_records(_hit_json(hit, i, results.ranked) for i, hit in enumerate(hits, 1))
     else:
@@ -106,6 +101,18 @@ def search_command(
             ),
             "no papers match",
         )
+
+
+def _note_how_many(results: search.SearchResults[Any], limit: int) -> None:
+    """On stderr: that the results are newest first, or how many more there are."""
+    if results.too_many:
+        echo(
+            f"note: over {search.RANK_LIMIT:,} papers match; showing the newest, unranked"
+            " (add words or filters to narrow the search)",
+            err=True,
+        )
+    elif results.total is not None and results.total > limit:
+        echo(f"{limit} of {results.total:,} matches; -n to see more", err=True)
 
 
 def _hit_json(hit: search.SearchHit, position: int, ranked: bool) -> dict[str, object]:

@@ -8,7 +8,7 @@ import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, NamedTuple
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from papercli.errors import InvalidValueError
 from papercli.models import Paper, ReadStatus, Selection
@@ -64,29 +64,45 @@ class SearchHit(NamedTuple):
     snippet: list[tuple[str, bool]]  # the best passage, as (text, is a matched word) parts
 
 
-class SearchResults(NamedTuple):
-    hits: Iterable[SearchHit]  # unranked: read from the match as they are printed
+Hit = TypeVar("Hit", SearchHit, str)
+
+
+class SearchResults(NamedTuple, Generic[Hit]):
+    hits: Iterable[Hit]  # unranked: read from the match as they are printed
     ranked: bool  # best first; else newest first
     too_many: bool  # more than RANK_LIMIT papers matched (so not ranked)
     total: int | None  # the papers matching the words and filters; None if too_many
 
 
 def search_papers(
-    conn: sqlite3.Connection,
-    words: str,
-    selection: Selection,
-    limit: int,
-    *,
-    snippets: bool = True,
-) -> SearchResults:
+    conn: sqlite3.Connection, words: str, selection: Selection, limit: int
+) -> SearchResults[SearchHit]:
+    """Papers matching all ``words`` and the list filters in ``selection``, best first,
+    each with the passage that matched (``_search``)."""
+    results: SearchResults[SearchHit] = _search(conn, words, selection, limit, ids_only=False)
+    return results
+
+
+def search_ids(
+    conn: sqlite3.Connection, words: str, selection: Selection, limit: int
+) -> SearchResults[str]:
+    """The ids alone of what ``search_papers`` finds, in its order: reading nothing else
+    of each paper, 490,000 hits take 1.6 s at a million papers rather than 14 s."""
+    results: SearchResults[str] = _search(conn, words, selection, limit, ids_only=True)
+    return results
+
+
+def _search(
+    conn: sqlite3.Connection, words: str, selection: Selection, limit: int, *, ids_only: bool
+) -> Any:
     """Papers matching all ``words`` and the list filters in ``selection``, best first.
 
     A paper named exactly by the words (short name or alias) comes first. When nothing
     matches, the last word is tried as a prefix ("transf" finds "transformer"). Words in
     Chinese or Japanese also match inside notes; with them, or with more than RANK_LIMIT
     matches, the results come newest first instead of ranked. More than RANK_LIMIT hits
-    (a limit past it) are read as they are used, in the same memory at any limit; without
-    ``snippets`` (ids only) no passage is found for them.
+    (a limit past it) are read as they are used, in the same memory at any limit.
+    ``ids_only``: each hit is the paper's id (a str), else a SearchHit.
     """
     words = words.replace("\x00", " ")  # FTS5 would read NUL as the end of the query
     if not words.strip():
@@ -100,7 +116,7 @@ def search_papers(
     if len(spaced) < len(terms):
         unspaced = [t for t in terms if re.search(UNSPACED, t)]
         hits, found, args = _search_unspaced(
-            conn, unspaced, spaced, filters, params, limit, snippets=snippets
+            conn, unspaced, spaced, filters, params, limit, ids_only=ids_only
         )
         total = _total(conn, hits, limit, found, filters, args)
         return SearchResults(hits, ranked=False, too_many=False, total=total)
@@ -117,9 +133,11 @@ def search_papers(
         query += "*"
         (count,) = conn.execute(count_sql, (query, first, last, RANK_LIMIT + 1)).fetchone()
     too_many = count > RANK_LIMIT
+    # Rows: the paper (its id alone, or SUMMARY_COLUMNS), the snippet, the docid.
+    width = 1 if ids_only else W
     select = (
-        f"SELECT {SUMMARY_COLUMNS}, {_SNIPPET if snippets else 'NULL'}, paper_search.rowid"
-        " FROM paper_search"
+        f"SELECT {'p.id, NULL' if ids_only else f'{SUMMARY_COLUMNS}, {_SNIPPET}'},"
+        " paper_search.rowid FROM paper_search"
         " JOIN search_docs d ON d.docid = paper_search.rowid JOIN papers p ON p.id = d.paper_id"
         " LEFT JOIN reading_state s ON s.paper_id = p.id WHERE"
     )
@@ -153,12 +171,12 @@ def search_papers(
             f"{select} {match} {filters} AND rank MATCH ? ORDER BY rank LIMIT ?",
             [query, first, last, *params, f"bm25({_WEIGHTS})", min(limit, count) + len(named)],
         ).fetchall()
-        rows = list({row[W + 1]: row for row in named + best}.values())[:limit]
+        rows = list({row[width + 1]: row for row in named + best}.values())[:limit]
 
-    def hit(row: Sequence[Any]) -> SearchHit:
-        if not snippets:
-            snippet = []
-        elif row[W] is not None:
+    def hit(row: Sequence[Any]) -> SearchHit | str:
+        if ids_only:
+            return str(row[0])
+        if row[W] is not None:
             snippet = _snippet_parts(str(row[W]))
         else:
             snippet = _passage(conn, int(row[W + 1]), spaced, spaced, _COLUMNS)
@@ -166,17 +184,17 @@ def search_papers(
 
     if too_many:
         return SearchResults(map(hit, rows), ranked=False, too_many=True, total=None)
-    hits = list(map(hit, rows))  # at most RANK_LIMIT (and the papers named)
+    best_first = list(map(hit, rows))  # at most RANK_LIMIT (and the papers named)
     if filters:
-        total = _total(conn, hits, limit, match, filters, [query, first, last, *params])
+        total = _total(conn, best_first, limit, match, filters, [query, first, last, *params])
     else:  # every match is a paper, so the count above is the total
         total = count
-    return SearchResults(hits, ranked=True, too_many=False, total=total)
+    return SearchResults(best_first, ranked=True, too_many=False, total=total)
 
 
 def _total(
     conn: sqlite3.Connection,
-    hits: list[SearchHit],
+    hits: Sequence[object],
     limit: int,
     found: str,
     filters: str,
@@ -224,8 +242,8 @@ def _search_unspaced(
     params: list[object],
     limit: int,
     *,
-    snippets: bool,
-) -> tuple[list[SearchHit], str, list[object]]:
+    ids_only: bool,
+) -> tuple[list[SearchHit] | list[str], str, list[object]]:
     """Papers having each unspaced word as a token or inside a note, and the spaced words
     as tokens, newest first; and the condition that finds them, with its arguments (the
     filters' after the words'), for counting them all."""
@@ -241,21 +259,22 @@ def _search_unspaced(
         found = f"paper_search MATCH ? AND +{found}"
         args.insert(0, fts_query(spaced))
     sql = (
-        f"SELECT {SUMMARY_COLUMNS}, paper_search.rowid FROM paper_search"
+        f"SELECT {'p.id' if ids_only else SUMMARY_COLUMNS}, paper_search.rowid FROM paper_search"
         " JOIN search_docs d ON d.docid = paper_search.rowid JOIN papers p ON p.id = d.paper_id"
         f" LEFT JOIN reading_state s ON s.paper_id = p.id WHERE {found} {filters}"
         " ORDER BY paper_search.rowid DESC LIMIT ?"
     )
     # Notes first: that is where an unspaced word is found inside a sentence.
     columns = ("notes", *_COLUMNS[:-1])
+    rows = conn.execute(sql, [*args, *params, limit]).fetchall()
+    if ids_only:
+        return [str(row[0]) for row in rows], found, [*args, *params]
     hits = [
         SearchHit(
             paper_from_row(row[:W]),
-            _passage(conn, int(row[W]), unspaced, [*unspaced, *spaced], columns)
-            if snippets
-            else [],
+            _passage(conn, int(row[W]), unspaced, [*unspaced, *spaced], columns),
         )
-        for row in conn.execute(sql, [*args, *params, limit]).fetchall()
+        for row in rows
     ]
     return hits, found, [*args, *params]
 
