@@ -8,6 +8,8 @@ there is always another key between two different ones.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
 _BASE = len(DIGITS)
 _VALUE = {d: i for i, d in enumerate(DIGITS)}
@@ -32,11 +34,15 @@ def between(low: str | None, high: str | None) -> str:
         position += 1
 
 
-def spread(low: str | None, high: str | None, count: int) -> list[str]:
+def spread(low: str | None, high: str | None, count: int) -> Iterator[str]:
     """``count`` keys in order between ``low`` and ``high``, each new level halving the
-    room, so that they stay short (about log2(count) digits more than the bounds)."""
+    room, so that they stay short (about log2(count) digits more than the bounds). They
+    come one at a time, holding about log2(count) of them: a million queued papers get
+    their keys without a list of a million."""
     if count <= 0:
-        return []
+        return
     middle = between(low, high)
     left = (count - 1) // 2
-    return [*spread(low, middle, left), middle, *spread(middle, high, count - 1 - left)]
+    yield from spread(low, middle, left)
+    yield middle
+    yield from spread(middle, high, count - 1 - left)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
 from typing import Any
 
@@ -92,7 +92,7 @@ def emit_batch(conn: sqlite3.Connection, batch: int) -> None:
             registers.add([kind + SEP + key for kind, key in chunk])
             queued |= any(kind == "queue" for kind, _ in chunk)
         if queued:
-            registers.add(["queue" + SEP + pid for pid in settle_queue_keys(conn)])
+            settle_queue_keys(conn, lambda ids: registers.add(["queue" + SEP + p for p in ids]))
         in_order = (register.partition(SEP) for register in registers)
         emit(conn, device, ((kind, key) for kind, _, key in in_order), next_clock(conn))
 
@@ -384,56 +384,109 @@ def set_winners(conn: sqlite3.Connection, rows: Iterable[tuple[str, str, str, st
 LONG_KEY = 64  # a sort key longer than this makes the queue's keys spread afresh
 
 
-def settle_queue_keys(conn: sqlite3.Connection) -> list[str]:
+KEYS_CHUNK = 1000
+"""Queued papers given keys by one statement: memory holds this many at any queue length."""
+
+_Place = tuple[int, int]  # a queued paper's (position, rowid): its place, ties broken
+
+
+def settle_queue_keys(
+    conn: sqlite3.Connection, changed: Callable[[list[str]], object] = lambda ids: None
+) -> None:
     """Give every queued paper without a key, or with one out of order, a key between its
-    neighbours', so that sorting by key gives the queue's order; return those changed."""
-    rows = conn.execute("SELECT paper_id, sort_key FROM queue ORDER BY position").fetchall()
-    keys = [str(k) if k is not None else None for _, k in rows]
-    # The next good key after each place, for a new key to stay below.
-    following: list[str | None] = [None] * len(rows)
-    upcoming: str | None = None
-    for index in range(len(rows) - 1, -1, -1):
-        following[index] = upcoming
-        here = keys[index]
-        if here is not None and (upcoming is None or here < upcoming):
-            upcoming = here
-    changed: list[str] = []
-    previous: str | None = None
-    run: list[str] = []  # papers in a row needing keys, given after the run ends
-    for index, (pid, key) in enumerate(rows):
-        bound = following[index]
-        if bound is not None and previous is not None and not previous < bound:
-            bound = None  # the keys ahead are out of order too: they will be given new ones
+    neighbours', so that sorting by key gives the queue's order; ``changed`` hears of
+    those given one, a chunk at a time.
+
+    The queue is read once, in its order, with the smallest key after each paper (a
+    window over the queue backwards), and a run of papers needing keys is kept as the
+    places where it starts and ends: a million queued papers are settled in the memory
+    of a thousand."""
+    # SQLite sorts the whole result (on disk past its cache) before the first row comes,
+    # so the keys given meanwhile are never read back.
+    rows = conn.execute(
+        "SELECT paper_id, sort_key, position, rowid, min(sort_key) OVER (ORDER BY position"
+        " DESC, rowid DESC ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)"
+        " FROM queue ORDER BY position, rowid"
+    )
+    run = _Run()  # papers in a row needing keys, given them once the run ends
+    previous: str | None = None  # the last key kept
+    longest = 0
+    for _, key, position, rowid, bound in rows:
+        longest = max(longest, len(key or ""))
+        # A key kept is below every key after it, so ``previous`` is below ``bound``.
         if (
             key is None
             or (previous is not None and not previous < key)
             or (bound is not None and not key < bound)
         ):
-            run.append(str(pid))
+            run.add((position, rowid))
             continue
-        previous = _give_keys(conn, run, previous, key, changed)
+        _give_keys(conn, run, previous, key, changed)
         previous = key
     last = _give_keys(conn, run, previous, None, changed)
-    longest = max((len(k) for k in keys if k is not None), default=0)
     if max(longest, len(last or "")) > LONG_KEY:
         # Inserting again and again at one place lengthens keys: spread them all afresh.
-        run = [str(pid) for pid, _ in rows]
-        changed.clear()
-        _give_keys(conn, run, None, None, changed)
-    return changed
+        _give_keys(conn, _Run.whole_queue(conn), None, None, changed)
+
+
+class _Run:
+    """Queued papers in a row: the places of the first and the last, and how many."""
+
+    def __init__(self) -> None:
+        self.first: _Place = (0, 0)
+        self.last: _Place = (0, 0)
+        self.count = 0
+
+    @classmethod
+    def whole_queue(cls, conn: sqlite3.Connection) -> _Run:
+        run = cls()
+        (run.count,) = conn.execute("SELECT count(*) FROM queue").fetchone()
+        run.first, run.last = (-(2**63), -(2**63)), (2**63 - 1, 2**63 - 1)
+        return run
+
+    def add(self, place: _Place) -> None:
+        if not self.count:
+            self.first = place
+        self.last = place
+        self.count += 1
+
+    def chunks(self, conn: sqlite3.Connection) -> Iterator[list[str]]:
+        """The run's papers in order, KEYS_CHUNK at a time, each chunk read after the one
+        before it was given its keys."""
+        after = self.first
+        while True:
+            rows = conn.execute(
+                "SELECT paper_id, position, rowid FROM queue WHERE (position, rowid) >= (?, ?)"
+                " AND (position, rowid) <= (?, ?) ORDER BY position, rowid LIMIT ?",
+                (*after, *self.last, KEYS_CHUNK),
+            ).fetchall()
+            if not rows:
+                return
+            yield [str(pid) for pid, _, _ in rows]
+            after = (int(rows[-1][1]), int(rows[-1][2]) + 1)
 
 
 def _give_keys(
-    conn: sqlite3.Connection, run: list[str], low: str | None, high: str | None, changed: list[str]
+    conn: sqlite3.Connection,
+    run: _Run,
+    low: str | None,
+    high: str | None,
+    changed: Callable[[list[str]], object],
 ) -> str | None:
-    """Spread keys between ``low`` and ``high`` over the papers of ``run`` (emptied)."""
-    keys = sortkeys.spread(low, high, len(run))
-    conn.executemany(
-        "UPDATE queue SET sort_key = ? WHERE paper_id = ?", zip(keys, run, strict=True)
-    )
-    changed += run
-    run.clear()
-    return keys[-1] if keys else low
+    """Spread keys between ``low`` and ``high`` over the papers of ``run`` (emptied), a
+    chunk at a time; return the last key given (``low`` if none)."""
+    last = low
+    if run.count:
+        keys = sortkeys.spread(low, high, run.count)
+        for chunk in run.chunks(conn):
+            given = list(islice(keys, len(chunk)))
+            conn.executemany(
+                "UPDATE queue SET sort_key = ? WHERE paper_id = ?", zip(given, chunk, strict=True)
+            )
+            changed(chunk)
+            last = given[-1]
+        run.count = 0
+    return last
 
 
 def order_queue_by_keys(conn: sqlite3.Connection) -> None:
