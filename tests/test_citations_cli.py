@@ -3,8 +3,11 @@ Scholar (tests/s2_world.py). Time is fake, so pacing costs nothing."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import tracemalloc
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,7 +15,8 @@ from pytest_httpserver import HTTPServer
 from typer.testing import Result
 from werkzeug import Request, Response
 
-from tests.arxiv_fakes import FakeClock, echo_titles
+from papercli.s2 import LinkList, S2Paper
+from tests.arxiv_fakes import FakeClock, add_fake_papers, echo_titles
 from tests.s2_world import MAMBA, S4, World, serve_world
 
 Run = Callable[..., Result]
@@ -268,6 +272,64 @@ def test_the_whole_list_is_one_batch_then_one_request_per_paper(run: Run, world:
     again = run("refs", "--all")
     assert again.stdout == "fetched the references of 0 papers\n"
     assert len([r for r in world.requests if r.path.endswith("/references")]) == len(known)
+
+
+class KnowsEveryPaper:
+    """A Semantic Scholar that knows every paper asked about and finds no references in
+    any, without HTTP: the core fetches thousands of papers in a moment."""
+
+    def __enter__(self) -> KnowsEveryPaper:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def papers(self, refs: list[str]) -> list[S2Paper]:
+        return [
+            S2Paper(
+                hashlib.sha1(ref.encode()).hexdigest(),
+                None,
+                ref.removeprefix("ARXIV:") if ref.startswith("ARXIV:") else None,
+                ref.removeprefix("DOI:").lower() if ref.startswith("DOI:") else None,
+                ref,
+                2024,
+                [],
+                "",
+                0,
+            )
+            for ref in refs
+        ]
+
+    def references(self, s2_id: str, *, limit: int) -> LinkList:
+        return LinkList([], 0, 0, False)
+
+
+def test_refs_of_the_whole_list_hold_a_chunk_of_it(
+    tmp_path: Path, mini_seed: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`refs --all` held every paper to ask about, and Semantic Scholar's record of each,
+    until all were looked up (at a million papers, 2,000 requests before anything was
+    saved). Papers now wait on disk and go a thousand at a time, each thousand saved
+    before the next: five times the papers take no more memory."""
+    from papercli import graph
+    from papercli.store import connection, scratch
+
+    monkeypatch.setattr(scratch, "CHUNK", 100)
+
+    def peak(count: int) -> int:
+        conn = connection.open_database(tmp_path / f"{count}.db", mini_seed)
+        add_fake_papers(conn, count)
+        tracemalloc.start()
+        done = graph.fetch_list(conn, KnowsEveryPaper)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert (done.fetched, done.unknown) == (count + 3, 0)  # and the catalogue's three
+        assert graph.fetch_list(conn, KnowsEveryPaper).fetched == 0  # all looked up
+        return peak
+
+    peak(100)  # first imports and caches
+    small, large = peak(600), peak(3_000)
+    assert large < 1.3 * small, (small, large)
 
 
 def test_a_famous_paper_s_citations_are_bounded(

@@ -18,7 +18,7 @@ from papercli import arxiv_ids, refs
 from papercli.errors import InvalidValueError, NetworkError, PapercliError
 from papercli.reading_order import reading_order
 from papercli.records import datarecord, field
-from papercli.store import changes, graph, library, papers
+from papercli.store import changes, graph, library, papers, scratch
 from papercli.store.base import transaction
 from papercli.store.graph import LinkedPaper
 
@@ -114,49 +114,20 @@ def fetch(
     *,
     directions: Sequence[str] = ("references",),
     refresh: bool = False,
-    on_paper: Callable[[int, int], None] | None = None,
 ) -> list[str]:
     """Look papers up on Semantic Scholar (all at once) and fetch their references (and
     citations, if asked), one paper at a time, each saved as it arrives; return their ids.
     A paper it does not know is an error naming it (after the others are saved)."""
     from papercli.s2 import S2NotFound
 
-    known: dict[str, str] = {}
-    for target in targets:
-        s2_id = graph.s2_id_for(conn, arxiv_id=target.arxiv_id, doi=target.doi)
-        if s2_id is not None and not refresh:
-            known[target.label] = s2_id
-    missing_targets = [t for t in targets if t.label not in known]
-    unknown: list[str] = []
     try:
         with connect() as client:
-            if missing_targets:
-                found = client.papers([t.s2_ref for t in missing_targets])
-                now = library.clock()
-                with transaction(conn):
-                    for target, record in zip(missing_targets, found, strict=True):
-                        if record is None:
-                            graph.mark_unknown(conn, target.s2_ref, now)
-                            unknown.append(target.label)
-                        else:
-                            graph.forget_unknown(conn, target.s2_ref)
-                            graph.store_papers(conn, [record], now)
-                            known[target.label] = record.paper_id
-            ids = [known[t.label] for t in targets if t.label in known]
-            for done, s2_id in enumerate(ids, 1):
-                for direction in directions:
-                    if refresh or graph.lookup_of(conn, s2_id, direction) is None:
-                        links = (
-                            client.references(s2_id, limit=REFERENCES_MAX)
-                            if direction == "references"
-                            else client.citations(s2_id, limit=CITATIONS_MAX)
-                        )
-                        with transaction(conn):
-                            graph.store_links(conn, s2_id, direction, links, library.clock())
-                if on_paper is not None:
-                    on_paper(done, len(ids))
+            ids, unknown = _fetch_with(client, conn, targets, directions, refresh)
     except NetworkError as exc:
-        if len(targets) == 1 and not known:
+        if (
+            len(targets) == 1
+            and graph.s2_id_for(conn, arxiv_id=targets[0].arxiv_id, doi=targets[0].doi) is None
+        ):
             raise NetworkError(
                 f"{exc.message}; nothing is stored about {targets[0].label} yet:"
                 " try again when online"
@@ -167,9 +138,63 @@ def fetch(
     return ids
 
 
+def _fetch_with(
+    client: S2Client,
+    conn: sqlite3.Connection,
+    targets: Sequence[Subject],
+    directions: Sequence[str],
+    refresh: bool,
+    on_paper: Callable[[], None] = lambda: None,
+) -> tuple[list[str], list[str]]:
+    """``fetch`` through a client already made: (the Semantic Scholar ids of the papers
+    it knows, the labels of those it does not). ``on_paper()`` after each paper's links."""
+    known: dict[str, str] = {}
+    for target in targets:
+        s2_id = graph.s2_id_for(conn, arxiv_id=target.arxiv_id, doi=target.doi)
+        if s2_id is not None and not refresh:
+            known[target.label] = s2_id
+    missing_targets = [t for t in targets if t.label not in known]
+    unknown: list[str] = []
+    if missing_targets:
+        found = client.papers([t.s2_ref for t in missing_targets])
+        now = library.clock()
+        with transaction(conn):
+            for target, record in zip(missing_targets, found, strict=True):
+                if record is None:
+                    graph.mark_unknown(conn, target.s2_ref, now)
+                    unknown.append(target.label)
+                else:
+                    graph.forget_unknown(conn, target.s2_ref)
+                    graph.store_papers(conn, [record], now)
+                    known[target.label] = record.paper_id
+    ids = [known[t.label] for t in targets if t.label in known]
+    for s2_id in ids:
+        for direction in directions:
+            if refresh or graph.lookup_of(conn, s2_id, direction) is None:
+                links = (
+                    client.references(s2_id, limit=REFERENCES_MAX)
+                    if direction == "references"
+                    else client.citations(s2_id, limit=CITATIONS_MAX)
+                )
+                with transaction(conn):
+                    graph.store_links(conn, s2_id, direction, links, library.clock())
+        on_paper()
+    return ids, unknown
+
+
 def _names(labels: list[str]) -> str:
     shown = ", ".join(labels[:5])
     return shown + (f" and {len(labels) - 5} more" if len(labels) > 5 else "")
+
+
+@datarecord
+class ListFetched:
+    """What ``fetch_list`` did: how many papers' references it fetched, and how many
+    papers Semantic Scholar does not know, with the first few of them."""
+
+    fetched: int = 0
+    unknown: int = 0
+    first_unknown: list[str] = field(default_factory=list)
 
 
 def fetch_list(
@@ -178,19 +203,33 @@ def fetch_list(
     *,
     refresh: bool = False,
     on_paper: Callable[[int, int], None] | None = None,
-) -> tuple[list[str], list[str]]:
+) -> ListFetched:
     """Fetch the references of every paper in the list that has an arXiv id or DOI (those
-    not fetched yet, unless ``refresh``); return (fetched, unknown to Semantic Scholar)."""
-    from papercli.s2 import S2NotFound
+    not fetched yet, unless ``refresh``), through one client. The papers wait on disk and
+    are asked about a thousand at a time, each thousand saved before the next: a million
+    papers take the memory of a thousand. ``on_paper(done, total)`` follows progress."""
+    result = ListFetched()
+    with scratch.ScratchBatch() as given:
+        given.add(graph.askable_papers(conn, looked_up=refresh))
+        total = len(given)
+        if not total:
+            return result
+        done = 0
 
-    done = set() if refresh else graph.looked_up_papers(conn)
-    targets = [Subject(i, i, a, d) for i, a, d in graph.askable_papers(conn) if i not in done]
-    if not targets:
-        return [], []
-    with contextlib.suppress(S2NotFound):  # the others are saved; the unknown are listed
-        fetch(conn, targets, connect, refresh=refresh, on_paper=on_paper)
-    unknown = [t.label for t in targets if graph.is_unknown(conn, t.s2_ref)]
-    return [t.label for t in targets if t.label not in unknown], unknown
+        def advance() -> None:
+            nonlocal done
+            done += 1
+            if on_paper is not None:
+                on_paper(done, total)
+
+        with connect() as client:
+            for chunk in given.chunks():
+                targets = [Subject(i, i, a, d) for i, a, d in graph.identifiers_of(conn, chunk)]
+                ids, unknown = _fetch_with(client, conn, targets, ("references",), refresh, advance)
+                result.fetched += len(ids)
+                result.unknown += len(unknown)
+                result.first_unknown += unknown[: 5 - len(result.first_unknown)]
+    return result
 
 
 def references_to_add(

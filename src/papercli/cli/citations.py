@@ -24,6 +24,7 @@ from papercli.cli.common import (
     state,
 )
 from papercli.cli.options import complete_ref
+from papercli.store import library
 from papercli.store.graph import LinkedPaper
 
 if TYPE_CHECKING:
@@ -171,10 +172,11 @@ def refs_command(
     conn = connect(ctx)
     if every:
         with terminal.progress_bar("asking Semantic Scholar", 0) as advance:
-            fetched, unknown = graph.fetch_list(conn, s2_client, refresh=refresh, on_paper=advance)
-        echo(f"fetched the references of {len(fetched):,} papers")
-        if unknown:
-            echo(f"Semantic Scholar does not know {', '.join(unknown)}", err=True)
+            done = graph.fetch_list(conn, s2_client, refresh=refresh, on_paper=advance)
+        echo(f"fetched the references of {done.fetched:,} papers")
+        if done.unknown:
+            unknown = library.names_list(done.first_unknown, done.unknown)
+            echo(f"Semantic Scholar does not know {unknown}", err=True)
         echo(ATTRIBUTION, err=True)
         return
     assert ref is not None

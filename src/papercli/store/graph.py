@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from papercli import TYPE_CHECKING
 from papercli.records import datarecord
@@ -114,15 +114,30 @@ def identifiers(conn: sqlite3.Connection, paper_id: str) -> tuple[str | None, st
     return arxiv_id, doi
 
 
-def askable_papers(conn: sqlite3.Connection) -> list[tuple[str, str | None, str | None]]:
-    """(id, arXiv id, DOI) of every paper with an arXiv id or DOI, oldest first."""
-    return [
-        (str(pid), arxiv_id, doi)
-        for pid, arxiv_id, doi in conn.execute(
-            "SELECT id, arxiv_id, doi FROM papers WHERE arxiv_id IS NOT NULL OR doi IS NOT NULL"
-            " ORDER BY date, id"
+def askable_papers(conn: sqlite3.Connection, *, looked_up: bool = True) -> Iterator[str]:
+    """Every paper with an arXiv id or DOI, oldest first, as SQLite reads them; without
+    ``looked_up``, only those whose references were never fetched. Read them to the end
+    before writing."""
+    sql = "SELECT id FROM papers WHERE (arxiv_id IS NOT NULL OR doi IS NOT NULL)"
+    if not looked_up:
+        sql += (
+            " AND id NOT IN (SELECT ps.paper_id FROM paper_s2 ps"
+            " JOIN s2_lookups k ON k.s2_id = ps.s2_id WHERE k.direction = 'references')"
         )
-    ]
+    return (str(pid) for (pid,) in conn.execute(sql + " ORDER BY date, id"))
+
+
+def identifiers_of(
+    conn: sqlite3.Connection, ids: Sequence[str]
+) -> list[tuple[str, str | None, str | None]]:
+    """(id, arXiv id, DOI) of each of the papers, in the order given."""
+    found = {
+        str(pid): (arxiv_id, doi)
+        for pid, arxiv_id, doi in conn.execute(
+            f"SELECT id, arxiv_id, doi FROM papers WHERE id {IN_IDS}", (id_list(ids),)
+        )
+    }
+    return [(pid, *found[pid]) for pid in ids if pid in found]
 
 
 def dates_of(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, str]:
@@ -431,14 +446,3 @@ def relations(conn: sqlite3.Connection, s2_id: str) -> list[Relation]:
 
 def _column(conn: sqlite3.Connection, sql: str, value: str) -> set[str]:
     return {str(row[0]) for row in conn.execute(sql, (value,))}
-
-
-def looked_up_papers(conn: sqlite3.Connection) -> set[str]:
-    """Papers in the list whose references were fetched."""
-    return {
-        str(r[0])
-        for r in conn.execute(
-            "SELECT ps.paper_id FROM paper_s2 ps JOIN s2_lookups k ON k.s2_id = ps.s2_id"
-            " WHERE k.direction = 'references'"
-        )
-    }
