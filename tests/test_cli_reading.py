@@ -194,6 +194,24 @@ def test_queue_add_needs_papers_or_filters(run):
     assert "name papers to queue" in result.stderr
 
 
+def test_a_move_shifts_only_the_papers_between_the_two_places(run, db_path):
+    """Each paper of a five-paper queue moved to each place: the queue is as inserting
+    it there in a list gives, numbered from 1 (only the papers between the two places
+    are written; the whole queue used to be renumbered)."""
+    papers = ["lora", "qlora", "dpo", "cot", "bert"]
+    for old in range(1, 6):
+        for new in range(1, 6):
+            assert run("queue", "clear", "--yes").exit_code == 0
+            assert run("queue", "add", *papers).exit_code == 0
+            moved = papers[old - 1]
+            assert run("queue", "move", moved, str(new)).stdout == f"{moved} is now #{new}\n"
+            expected = [p for p in papers if p != moved]
+            expected.insert(new - 1, moved)
+            assert queue_ids(run) == expected
+            places = sqlite3.connect(db_path).execute("SELECT position FROM queue ORDER BY 1")
+            assert [p for (p,) in places] == [1, 2, 3, 4, 5]
+
+
 def test_queue_move_remove_and_errors(run):
     run("queue", "add", "lora", "qlora", "dpo")
     assert run("queue", "move", "dpo", "1").stdout == "dpo is now #1\n"

@@ -461,3 +461,36 @@ def test_undo_puts_queue_places_back_as_inserting_them_in_turn(staying, places):
     assert [(p, i, key) for p, i, _, key in got] == [(p, i, key) for p, i, _, key in expected]
     kept = [(g[2], e[2]) for g, e in zip(got, expected, strict=True) if e[2] != "now"]
     assert all(at == was for at, was in kept)  # a paper that was queued keeps its date
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    length=st.integers(0, 40),
+    taken=st.sets(st.integers(1, 40), max_size=15),
+    chunk=st.sampled_from([1, 3, 1000]),
+)
+def test_taking_papers_out_closes_the_gaps_in_the_queue_s_order(length, taken, chunk):
+    """Papers leaving the queue (a status, `queue remove`) no longer renumber the whole
+    queue: the papers after each place taken move up a run at a time, and past a chunk
+    of places the queue is renumbered at once. Either way the rest keep their order,
+    numbered from 1."""
+    from papercli.store import library, scratch
+
+    conn = sqlite3.connect(":memory:")
+    conn.executescript(
+        "CREATE TABLE queue (paper_id TEXT PRIMARY KEY, position INTEGER NOT NULL,"
+        " added_at TEXT NOT NULL, sort_key TEXT); CREATE INDEX queue_position ON queue (position);"
+    )
+    conn.executemany(
+        "INSERT INTO queue VALUES (?, ?, 'x', NULL)", [(f"p{i}", i) for i in range(1, length + 1)]
+    )
+    leaving = [(f"p{place}", place) for place in sorted(taken, reverse=True) if place <= length]
+    recorded = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(scratch, "CHUNK", chunk)
+        patch.setattr(changes, "record", lambda *step: recorded.append(step[2:]))
+        library._dequeue_places(conn, 1, leaving)
+    staying = [f"p{i}" for i in range(1, length + 1) if i not in taken]
+    got = conn.execute("SELECT paper_id, position FROM queue ORDER BY position").fetchall()
+    assert got == [(pid, i) for i, pid in enumerate(staying, 1)]
+    assert recorded == [("queue", pid, place, None) for pid, place in leaving]
