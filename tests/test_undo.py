@@ -488,6 +488,7 @@ def test_taking_papers_out_closes_the_gaps_in_the_queue_s_order(length, taken, c
     recorded = []
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(scratch, "CHUNK", chunk)
+        patch.setattr(changes, "GAP_RUNS_MAX", chunk)
         patch.setattr(changes, "record", lambda *step: recorded.append(step[2:]))
         library._dequeue_places(conn, 1, leaving)
     staying = [f"p{i}" for i in range(1, length + 1) if i not in taken]
