@@ -296,6 +296,22 @@ def test_add_a_paper_from_arxiv(
     }
 
 
+def test_add_reads_ids_from_stdin_as_refs_prints_them(
+    run: Run, serve: Callable[..., Replay]
+) -> None:
+    """`refs --format ids | papercli add -`, as refs' help says: '-' was taken for an id."""
+    replay = serve(recorded(PLAIN))
+    result = run("add", "-", input="\n  1605.08386v1 \n\n")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"added heat-bath-random-walks: {HEAT_BATH} (2016)\n"
+    assert replay.id_lists == ["1605.08386"]
+    empty = run("add", "-", input="")
+    assert (empty.exit_code, empty.stderr) == (1, "error: no papers given (stdin was empty)\n")
+    bad = run("add", "-", input="1605.08386\nnot-an-id\n")
+    assert bad.exit_code == 1 and "'not-an-id' is not an arXiv id" in bad.stderr
+    assert len(replay.requests) == 1  # nothing asked for a bad list
+
+
 def test_add_keeps_all_34_authors_in_order(
     run: Run, serve: Callable[..., Replay], db: sqlite3.Connection
 ) -> None:

@@ -202,7 +202,8 @@ def add_command(
         list[str] | None,
         typer.Argument(
             metavar="[ID_OR_URL]...",
-            help="arXiv ids (2106.09685, arXiv:2106.09685v2, hep-th/9901001) or arxiv.org URLs.",
+            help="arXiv ids (2106.09685, arXiv:2106.09685v2, hep-th/9901001) or arxiv.org"
+            " URLs; - reads them from stdin, one a line.",
         ),
     ] = None,
     slug: Annotated[
@@ -267,6 +268,7 @@ def add_command(
       papercli add 2312.00752
       papercli add https://arxiv.org/abs/2312.00752 --id mamba --topic architecture --queue
       papercli add 2404.14219 arXiv:2402.17764v1
+      papercli refs lora --format ids | papercli add -
       papercli add 2312.00752 --with-refs 3
       papercli add --title "Deep Learning" --author "Yann LeCun" --year 2015 --venue "Nature 2015"
     """
@@ -288,6 +290,7 @@ def add_command(
         fail("--author, --year, --url, --venue and --doi go with --title", 2)
     if not arxiv_refs:
         fail("give arXiv ids or URLs to add, or --title for a paper not on arXiv", 2)
+    arxiv_refs = list(read_refs(arxiv_refs))  # all checked before arXiv is asked
     if with_refs:
         from papercli import graph
         from papercli.cli.citations import s2_client
