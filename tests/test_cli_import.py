@@ -359,6 +359,39 @@ def test_bibtex_values_joined_with_hash_are_read_as_one_text(run, tmp_path):
     } <= titles
 
 
+def test_a_json_export_with_papers_known_by_their_year_imports_back(run, tmp_path):
+    """A paper typed in with `--year 2015`, or read from BibTeX without a month, has only
+    a year for its date; the JSON import took only YYYY-MM and YYYY-MM-DD, so a backup
+    of such a library could not be restored ("papers[1].date: expected ...")."""
+    added = run("add", "--title", "Deep Learning", "--author", "Yann LeCun", "--year", "2015")
+    assert added.exit_code == 0, added.output
+    bib = tmp_path / "refs.bib"
+    bib.write_text("@misc{old, title = {An Old Report}, author = {Ada Lovelace}, year = 1843}\n")
+    assert run("import", str(bib)).exit_code == 0
+    backup = tmp_path / "backup.json"
+    assert run("export", "--format", "json", "-o", str(backup)).exit_code == 0
+    fresh = str(tmp_path / "fresh.db")
+    restored = run("--db", fresh, "import", str(backup))
+    assert restored.exit_code == 0, restored.output
+    dates = {
+        paper["title"]: paper["date"]
+        for paper in json.loads(run("--db", fresh, "list", "--format", "json").stdout)
+    }
+    assert (dates["Deep Learning"], dates["An Old Report"]) == ("2015", "1843")
+
+
+@pytest.mark.parametrize("date", ["٢٠١٥-01", "2015-13", "2015-02-30x", "15", "2015-1"])
+def test_a_json_paper_date_in_another_form_is_refused(run, tmp_path, date):
+    document = json.loads(run("export", "--format", "json").stdout)
+    lora = next(p for p in document["papers"] if p["id"] == "lora")
+    lora.update(id="typed", arxiv_id=None, date=date, year=2015, origin="user", citation_key=None)
+    path = tmp_path / "odd.json"
+    path.write_text(json.dumps({**document, "papers": [lora]}), encoding="utf-8")
+    result = run("import", str(path))
+    assert result.exit_code == 1, result.output
+    assert "date: expected YYYY-MM-DD, YYYY-MM or YYYY" in result.stderr
+
+
 def test_bibtex_export_of_a_paper_typed_in_imports_back_as_it_was(run, tmp_path):
     """papercli's BibTeX writes ``~``, braces and backslashes as LaTeX commands, and a
     file from elsewhere writes accents so (``M{\\"u}ller``): they are read back as the

@@ -104,7 +104,9 @@ _MSGSPEC_PLACE = re.compile(r"^(.*?)(?: - at `\$\.?(.*)`)?$", re.DOTALL)
 _MSGSPEC_LENGTH = re.compile(r"^Expected `str` of length <= ")
 _ID = re.compile(r"[^\s/\\]{1,100}")
 _TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
-_DATE = re.compile(r"(\d{4})-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?")
+# A year, a month or a day: papers typed in (`add --title --year 2015`) or read from
+# BibTeX without a month have only a year. ASCII digits: \d takes any script's.
+_DATE = re.compile(r"([0-9]{4})(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?")
 _SURROGATES = re.compile(f"[{_SURROGATE}]")
 
 History = list[dict[str, object]]
@@ -224,7 +226,7 @@ def _paper(record: _Paper) -> Paper:
         raise _Invalid("title", "is empty")
     date = _DATE.fullmatch(record.date)
     if date is None:
-        raise _Invalid("date", f"expected YYYY-MM-DD or YYYY-MM, got {record.date!r}")
+        raise _Invalid("date", f"expected YYYY-MM-DD, YYYY-MM or YYYY, got {record.date!r}")
     if not 1000 <= record.year <= 9999 or record.year != int(date[1]):
         raise _Invalid("year", f"expected the year of its date ({date[1]}), got {record.year}")
     if record.arxiv_id is not None:
