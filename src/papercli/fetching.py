@@ -246,15 +246,19 @@ def _groups_to_ask(
 def _store_batch(
     conn: sqlite3.Connection, summary: FetchSummary, group: _Group, batch: BatchResult
 ) -> None:
-    """Store what arXiv said of a group in one transaction, then note how each paper fared."""
+    """Store what arXiv said of a group in one transaction, then note how each paper
+    fared; a paper leaves the group once its record is committed (until then, a stop
+    reports it as not asked)."""
     fetched_at = library.clock()
     noted: list[Callable[[], None]] = []
     with transaction(conn):
         for arxiv_id, record in batch.records.items():
-            for pid, title in group.pop(arxiv_id):
+            for pid, title in group[arxiv_id]:
                 noted.append(
                     _store_checked(conn, summary, pid, arxiv_id, title, record, fetched_at)
                 )
+    for arxiv_id in batch.records:
+        del group[arxiv_id]
     for note in noted:
         note()
     for outcome, missing in (("not_found", batch.not_found), ("unanswered", batch.unanswered)):
