@@ -403,6 +403,17 @@ def test_removing_many_papers_goes_a_chunk_at_a_time_and_undoes_whole(
     assert [p["id"] for p in path][-5:] == [f"burrow-{i}" for i in range(5)]
 
 
+def test_removing_queued_papers_leaves_the_queue_numbered_from_one(run, tmp_path, db_path):
+    head = {"format": "papercli-export", "version": 1, "exported_on": "2024-03-02"}
+    source = tmp_path / "burrows.json"
+    source.write_text(json.dumps({**head, "papers": _burrows(2)}))
+    assert run("import", str(source)).exit_code == 0
+    assert run("queue", "add", "burrow-0", "lora", "burrow-1", "qlora").exit_code == 0
+    assert run("remove", "burrow-1", "burrow-0").exit_code == 0
+    places = sqlite3.connect(db_path).execute("SELECT paper_id, position FROM queue ORDER BY 2")
+    assert places.fetchall() == [("lora", 1), ("qlora", 2)]
+
+
 def test_removing_catalogue_papers_names_five_and_changes_nothing(run):
     result = run("remove", "-", input="lora\nqlora\nbert\ngpt-3\ncot\nreact\ndpo\n")
     assert result.exit_code == 1

@@ -20,7 +20,6 @@ from papercli.reading_order import reading_order
 from papercli.records import datarecord
 from papercli.store import changes, notes, papers, scratch
 from papercli.store.base import IN_IDS, id_list, transaction
-from papercli.store.changes import renumber_queue
 
 if TYPE_CHECKING:
     from typing import Any
@@ -509,8 +508,7 @@ def remove_papers(
                 _record_removal(conn, batch, chunk)
             leaving = itertools.chain.from_iterable(given.chunks())
             while group := list(islice(leaving, changes.REMOVED_TOGETHER)):
-                papers.delete_papers(conn, group)
-            renumber_queue(conn)
+                papers.delete_papers(conn, group)  # out of the queue already: no gaps
             changes.finish(conn, batch, f"removed {names_list(first, count)}")
     return given
 
