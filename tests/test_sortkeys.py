@@ -7,7 +7,7 @@ import sqlite3
 from random import Random
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from papercli.sortkeys import DIGITS, between, spread
@@ -156,6 +156,48 @@ def test_streamed_settling_gives_the_keys_the_lists_gave(
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(sync, "KEYS_CHUNK", chunk)
         patch.setattr(sync, "LONG_KEY", 6)
+        sync._settle_whole_queue(conn, changed.extend)
+    got = [str(k) for (k,) in conn.execute("SELECT sort_key FROM queue ORDER BY position")]
+    assert got == expected
+    assert set(changed) == {f"p{n}" for n in places_changed}
+
+
+@settings(max_examples=300, deadline=None)
+@example([("zzzz", 1)], 1000, 4, Random(0))  # the last key given is too long: spread all
+@example([("a", 0), ("b", 2)], 1000, 64, Random(0))  # no room between a and b at first
+@given(
+    st.lists(st.tuples(keys, st.integers(0, 3)), max_size=30),
+    st.sampled_from([1, 3, 1000]),
+    st.sampled_from([4, 6, 64]),
+    st.randoms(use_true_random=False),
+)
+def test_placed_papers_get_the_keys_settling_the_whole_queue_gives(
+    keyed: list[tuple[str, int]], chunk: int, long_key: int, random: Random
+) -> None:
+    """After a command, the papers with keys are in their order and the few it placed
+    have none: those get keys between their neighbours', found by place, the same keys
+    as settling the whole queue (or it is settled whole: many papers without keys, or a
+    key too long)."""
+    from papercli.store import sync
+
+    queued: list[str | None] = []
+    for key, unkeyed_after in sorted(dict(keyed).items()):
+        queued += [key, *[None] * unkeyed_after]
+    if keyed and keyed[0][1]:
+        queued = [None] * keyed[0][1] + queued  # papers placed at the head
+    conn = sqlite3.connect(":memory:")
+    conn.executescript(
+        "CREATE TABLE queue (paper_id TEXT PRIMARY KEY, position INTEGER NOT NULL,"
+        " added_at TEXT, sort_key TEXT); CREATE INDEX queue_position ON queue (position);"
+    )
+    rows = [(f"p{n}", n + 1, key) for n, key in enumerate(queued)]
+    random.shuffle(rows)  # rowids in another order than places
+    conn.executemany("INSERT INTO queue VALUES (?, ?, 'x', ?)", rows)
+    expected, places_changed = settled_as_before(queued, long_key=long_key)
+    changed: list[str] = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sync, "KEYS_CHUNK", chunk)
+        patch.setattr(sync, "LONG_KEY", long_key)
         sync.settle_queue_keys(conn, changed.extend)
     got = [str(k) for (k,) in conn.execute("SELECT sort_key FROM queue ORDER BY position")]
     assert got == expected
