@@ -482,3 +482,34 @@ def test_bibtex_entry_typed_in_with_odd_links_and_months_is_still_added(run, tmp
     assert run("import", str(again)).stderr.endswith(
         "added 0, already there 1, not found 0, failed 0, skipped 0\n"
     )
+
+
+def test_a_list_of_ids_is_read_a_chunk_at_a_time(synthetic, tmp_path, monkeypatch):
+    """A list of a million arXiv ids already there took 163 MB: the file's text, its
+    lines and its ids were held at once. Lines are now read, checked and matched a chunk
+    at a time, each id once (those seen wait on disk): five times the ids, no more memory."""
+    import shutil
+    import sqlite3
+    import tracemalloc
+
+    from papercli import importing
+
+    monkeypatch.setattr(scratch, "CHUNK", 100)
+    db = tmp_path / "library.db"
+    shutil.copyfile(synthetic[10_000], db)
+    listed = [a for (a,) in sqlite3.connect(db).execute("SELECT arxiv_id FROM papers")]
+    conn = connection.open_database(db, paths.seed_path())
+
+    def peak(count: int) -> int:
+        path = tmp_path / f"{count}.txt"
+        path.write_text("# mine\n" + "".join(f"{a}\n{a}\n" for a in listed[:count] if a))
+        tracemalloc.start()
+        report = importing.import_file(conn, path, lambda: pytest.fail("nothing is new"))
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert report.already_there == len([a for a in listed[:count] if a])
+        return peak
+
+    peak(100)  # first imports and caches
+    small, large = peak(2_000), peak(10_000)
+    assert large < 1.3 * small, (small, large)

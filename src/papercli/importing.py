@@ -160,9 +160,7 @@ def import_file(
     if kind == "bibtex":
         return import_bibtex(conn, opener, new_client, dry_run=dry_run, queue=queue)
     if kind == "text":
-        with opener() as file:
-            text = file.read()
-        return import_ids(conn, text, new_client, dry_run=dry_run, queue=queue)
+        return import_ids(conn, opener, new_client, dry_run=dry_run, queue=queue)
     raise InvalidValueError(
         f"unknown import format {kind!r} (expected one of: {', '.join(FORMATS)})"
     )
@@ -784,38 +782,48 @@ def _arxiv_id_of(fields: dict[str, str]) -> ArxivId | None:
 
 def import_ids(
     conn: sqlite3.Connection,
-    text: str,
+    opener: Opener,
     new_client: ClientFactory,
     *,
     dry_run: bool = False,
     queue: bool = False,
 ) -> ImportReport:
-    """Add the arXiv ids or URLs listed one per line (blank lines and # comments skipped)."""
-    ids: list[str] = []
-    for number, line in enumerate(text.splitlines(), 1):
-        item = _COMMENT.split(line, 1)[0].strip()
-        if not item:
-            continue
-        try:
-            ids.append(parse_arxiv_id(item).id)
-        except PapercliError as exc:
-            raise InvalidValueError(f"line {number}: {exc.message}; nothing was imported") from None
+    """Add the arXiv ids of a list (``_listed_ids``). Its lines are read a chunk at a time,
+    each id once (those seen wait on disk) and matched with the papers there, and every
+    line is checked before anything is written: a list of a million ids already there
+    took 163 MB held as the file's text, its lines and its ids. The papers not there yet
+    are held, to be added from arXiv at its pace."""
     report = ImportReport("text", dry_run)
     new: list[str] = []
-    with scratch.ScratchQueue() as matched:
-        unique = iter(dict.fromkeys(ids))
-        while chunk := list(islice(unique, scratch.CHUNK)):
-            held = lookups.ids_by_arxiv_ids(conn, chunk)
-            for arxiv_id in chunk:
-                if arxiv_id in held:
-                    _matched(held[arxiv_id], matched, report, queue=queue)
-                else:
-                    new.append(arxiv_id)
+    with scratch.ScratchSet() as seen, scratch.ScratchQueue() as matched:
+        with opener() as file:
+            listed = _listed_ids(file)
+            while chunk := list(islice(listed, scratch.CHUNK)):
+                fresh = seen.add_new(chunk)
+                held = lookups.ids_by_arxiv_ids(conn, fresh)
+                for arxiv_id in fresh:
+                    if arxiv_id in held:
+                        _matched(held[arxiv_id], matched, report, queue=queue)
+                    else:
+                        new.append(arxiv_id)
         for paper_id in _add_from_arxiv(conn, new, new_client, report, queue=queue):
             _matched(paper_id, matched, report, queue=queue)
         if queue:
             _queue_matched(conn, matched, report)
     return report
+
+
+def _listed_ids(lines: Iterable[str]) -> Iterator[str]:
+    """The arXiv id or URL on each line that has one (blank lines and # comments skipped);
+    a line with anything else is an error naming it, and nothing is imported."""
+    for number, line in enumerate(lines, 1):
+        item = _COMMENT.split(line, 1)[0].strip()
+        if not item:
+            continue
+        try:
+            yield parse_arxiv_id(item).id
+        except PapercliError as exc:
+            raise InvalidValueError(f"line {number}: {exc.message}; nothing was imported") from None
 
 
 def _add_from_arxiv(

@@ -71,6 +71,13 @@ class ScratchSet(_Scratch):
         self._scratch.executemany("INSERT OR IGNORE INTO ids VALUES (?)", ((v,) for v in values))
         return repeated
 
+    def add_new(self, values: Sequence[str]) -> list[str]:
+        """Keep the strings; return those not kept before, each once, in order."""
+        known = self.given(values)
+        fresh = [value for value in dict.fromkeys(values) if value not in known]
+        self._scratch.executemany("INSERT INTO ids VALUES (?)", ((v,) for v in fresh))
+        return fresh
+
     def __contains__(self, value: str) -> bool:
         query = "SELECT 1 FROM ids WHERE id = ?"
         return self._scratch.execute(query, (value,)).fetchone() is not None
