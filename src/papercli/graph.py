@@ -134,7 +134,7 @@ def fetch(
             ) from None
         raise
     if unknown:
-        raise S2NotFound(f"Semantic Scholar does not know {_names(unknown)}")
+        raise S2NotFound(f"Semantic Scholar does not know {library.names_list(unknown)}")
     return ids
 
 
@@ -180,11 +180,6 @@ def _fetch_with(
                     graph.store_links(conn, s2_id, direction, links, library.clock())
         on_paper()
     return ids, unknown
-
-
-def _names(labels: list[str]) -> str:
-    shown = ", ".join(labels[:5])
-    return shown + (f" and {len(labels) - 5} more" if len(labels) > 5 else "")
 
 
 @datarecord

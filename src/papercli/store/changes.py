@@ -209,13 +209,12 @@ def _set_queue_places(conn: sqlite3.Connection, places: list[tuple[str, int | No
     that stay move down past them a run at a time (rewriting the queue in Python took 76
     MB to undo one `mark-read` with 107,730 papers queued)."""
     named = id_list(list(dict.fromkeys(pid for pid, _ in places)))
-    added = dict(
-        conn.execute(f"SELECT paper_id, added_at FROM queue WHERE paper_id {IN_IDS}", (named,))
-    )
-    taken = conn.execute(f"SELECT position FROM queue WHERE paper_id {IN_IDS}", (named,))
-    taken_places = [int(place) for (place,) in taken]
+    queued = conn.execute(
+        f"SELECT paper_id, added_at, position FROM queue WHERE paper_id {IN_IDS}", (named,)
+    ).fetchall()
+    added = {str(pid): str(at) for pid, at, _ in queued}
     conn.execute(f"DELETE FROM queue WHERE paper_id {IN_IDS}", (named,))
-    close_gaps(conn, taken_places)
+    close_gaps(conn, [int(place) for _, _, place in queued])
     staying = int(conn.execute("SELECT count(*) FROM queue").fetchone()[0])
     back = [(pid, position) for pid, position in places if position is not None]
     final = _final_places(staying, [position for _, position in back])

@@ -62,13 +62,13 @@ class ScratchSet(_Scratch):
 
     def add(self, values: Sequence[str]) -> list[str]:
         """Keep the strings; return those given before (here or earlier), in order."""
-        known = self.given(values)
+        first = set(self.add_new(values))
         repeated = []
         for value in values:
-            if value in known:
+            if value in first:
+                first.discard(value)
+            else:
                 repeated.append(value)
-            known.add(value)
-        self._scratch.executemany("INSERT OR IGNORE INTO ids VALUES (?)", ((v,) for v in values))
         return repeated
 
     def add_new(self, values: Sequence[str]) -> list[str]:
