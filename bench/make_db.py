@@ -8,9 +8,9 @@ with realistic field sizes, organizations, topics and some reading state.
 
 from __future__ import annotations
 
+import argparse
 import random
 import sqlite3
-import sys
 import time
 from pathlib import Path
 
@@ -149,7 +149,11 @@ BATCH = 50_000  # papers made and inserted at a time: memory stays the same at a
 
 
 def main() -> None:
-    count, target = int(sys.argv[1]), Path(sys.argv[2])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("count", type=int, help="synthetic papers to add to the catalogue's")
+    parser.add_argument("target", type=Path, help="the database to write (replaced)")
+    args = parser.parse_args()
+    count, target = args.count, args.target
     target.parent.mkdir(parents=True, exist_ok=True)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{target}{suffix}").unlink(missing_ok=True)
