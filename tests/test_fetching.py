@@ -29,7 +29,7 @@ from papercli.fetching import (
 )
 from papercli.models import ArxivRecord, Author, Paper, ReadStatus
 from papercli.seed import load_catalogue
-from papercli.store import arxiv_meta, base, library, notes, papers, scratch
+from papercli.store import arxiv_meta, base, library, lookups, notes, papers, scratch
 from papercli.store.connection import open_database
 from papercli.store.shipped import build_seed
 from tests.arxiv_fakes import (
@@ -341,6 +341,13 @@ def test_missing_picks_only_papers_never_fetched(
 # add
 
 
+def saved(
+    batches: list[tuple[list[Paper], list[str]]],
+) -> Callable[[list[Paper], list[str]], None]:
+    """An ``on_added`` that keeps each batch it is given in ``batches``."""
+    return lambda added, queued: batches.append((added, queued))
+
+
 def test_add_names_papers_from_their_titles_and_avoids_taken_ids(
     conn: sqlite3.Connection, serve: Callable[..., Replay], client: ArxivClient
 ) -> None:
@@ -351,9 +358,15 @@ def test_add_names_papers_from_their_titles_and_avoids_taken_ids(
             feed_parts(PLAIN)[1],  # 1605.08386 as recorded
         )
     )
-    summary = add_papers(conn, ["2401.00001", "2401.00002", "1605.08386"], client)
+    batches: list[tuple[list[Paper], list[str]]] = []
+    summary = add_papers(
+        conn, ["2401.00001", "2401.00002", "1605.08386"], client, on_added=saved(batches)
+    )
     assert replay.id_lists == ["2401.00001,2401.00002,1605.08386"]
-    assert [(p.id, p.short_name, p.year) for p in summary.added] == [
+    assert summary.added == 3
+    [(added, queued)] = batches  # one request: one batch
+    assert queued == []
+    assert [(p.id, p.short_name, p.year) for p in added] == [
         ("lora-2016", "LoRA", 2016),
         ("lora-2016-2", "LoRA", 2016),
         ("heat-bath-random-walks", "Heat-bath random walks", 2016),
@@ -368,12 +381,16 @@ def test_add_reports_papers_already_there_and_asks_only_for_new_ones(
     conn: sqlite3.Connection, serve: Callable[..., Replay], client: ArxivClient
 ) -> None:
     replay = serve(recorded("api-2026_idlist_two_ids_one_missing_0808.05394_1707.08567.xml"))
+    batches: list[tuple[list[Paper], list[str]]] = []
     summary = add_papers(
-        conn, ["arXiv:2106.09685v2", "https://arxiv.org/abs/2401.99999", "1707.08567"], client
+        conn,
+        ["arXiv:2106.09685v2", "https://arxiv.org/abs/2401.99999", "1707.08567"],
+        client,
+        on_added=saved(batches),
     )
     assert summary.existing == [("2106.09685", "lora")]
     assert summary.not_found == ["2401.99999"]
-    assert [p.id for p in summary.added] == ["proceedings-workshop-aew10"]
+    assert [[p.id for p in added] for added, _ in batches] == [["proceedings-workshop-aew10"]]
     assert replay.id_lists == ["2401.99999,1707.08567"]
     authors = papers.get_paper(conn, "proceedings-workshop-aew10").authors
     assert len(authors) == 34
@@ -385,11 +402,34 @@ def test_add_files_papers_under_known_organizations_only(
     entry = paper_entry("2401.00001", "A Paper", template=RICH)
     entry = entry.replace("Ohio State", "Google Brain, Mountain View").replace("CfA", "FAIR")
     serve(answer(entry))
-    summary = add_papers(conn, ["2401.00001"], client, topics=["PEFT"], queue=True)
-    paper = papers.full_papers(conn, [summary.added[0].id])[0]
+    batches: list[tuple[list[Paper], list[str]]] = []
+    summary = add_papers(
+        conn, ["2401.00001"], client, topics=["PEFT"], queue=True, on_added=saved(batches)
+    )
+    [([added], queued)] = batches
+    paper = papers.full_papers(conn, [added.id])[0]
     assert paper.organizations == ["Google", "Meta AI"]  # "Warsaw University ..." is unknown
     assert paper.topics == ["peft"]
-    assert (summary.queued, paper.queue_position) == ([paper.id], 1)
+    assert (queued, summary.queued, paper.queue_position) == ([paper.id], 1, 1)
+
+
+def test_add_gives_each_batch_once_it_is_saved_and_before_the_next_request(
+    conn: sqlite3.Connection, serve: Callable[..., Replay], client: ArxivClient
+) -> None:
+    """So that an add of thousands of ids (minutes at arXiv's pace) shows its progress,
+    and holds no more than a batch of papers."""
+    fakes = {f"2401.{n:05d}": f"Fake paper number {n}" for n in range(1, 251)}
+    replay = serve(*[echo_titles(fakes)] * 3)
+    calls: list[tuple[int, int, int, bool]] = []
+
+    def on_added(added: list[Paper], queued: list[str]) -> None:
+        stored = all(lookups.ids_by_arxiv_id(conn, p.arxiv_id or "") == [p.id] for p in added)
+        calls.append((len(replay.id_lists), len(added), len(queued), stored))
+
+    summary = add_papers(conn, list(fakes), client, queue=True, on_added=on_added)
+
+    assert calls == [(1, 100, 100, True), (2, 100, 100, True), (3, 50, 50, True)]
+    assert (summary.added, summary.queued) == (250, 250)
 
 
 def test_add_checks_everything_typed_before_asking_arxiv(
@@ -422,7 +462,9 @@ def test_a_catalogue_paper_takes_over_a_user_added_one(
     tmp_path: Path, conn: sqlite3.Connection, serve: Callable[..., Replay], client: ArxivClient
 ) -> None:
     serve(answer(feed_parts(PLAIN)[1]))
-    [added] = add_papers(conn, ["1605.08386"], client, queue=True).added
+    batches: list[tuple[list[Paper], list[str]]] = []
+    add_papers(conn, ["1605.08386"], client, queue=True, on_added=saved(batches))
+    [([added], _)] = batches
     library.queue_add(conn, ["transformer"])
     library.set_status(conn, [added.id], ReadStatus.READING)
     notes.add_note(conn, added.id, "mine")

@@ -313,11 +313,14 @@ def _store_checked(
 
 @datarecord
 class AddSummary:
-    added: list[Paper] = field(default_factory=list)
+    """What an add did besides the papers it added, which ``on_added`` was given batch by
+    batch (an add of thousands of ids takes minutes, at arXiv's pace)."""
+
+    added: int = 0
+    queued: int = 0
     existing: list[tuple[str, str]] = field(default_factory=list)  # (arXiv id, paper id)
     not_found: list[str] = field(default_factory=list)  # arXiv ids arXiv does not know
     failed: dict[str, str] = field(default_factory=dict)  # arXiv id -> arXiv's reason
-    queued: list[str] = field(default_factory=list)
     unanswered: list[str] = field(default_factory=list)  # arXiv sent nothing for them
     skipped: list[SkippedEntry] = field(default_factory=list)  # arXiv's unusable entries
 
@@ -332,13 +335,16 @@ class AddStopped(PapercliError):
 
     def __init__(self, cause: PapercliError, summary: AddSummary, not_added: list[str]) -> None:
         super().__init__(
-            f"{cause.message}; {len(summary.added)} papers were added before that,"
-            f" {len(not_added)} were not: {', '.join(not_added)};"
+            f"{cause.message}; {summary.added} papers were added before that,"
+            f" {len(not_added)} were not: {library.names_list(not_added)};"
             " run the same command again to add them",
             cause.exit_code,
         )
         self.summary = summary
-        self.not_added = not_added
+
+
+Added = Callable[[list[Paper], list[str]], object]
+"""Told, once each batch is saved, the papers it added and the ids of those it queued."""
 
 
 def add_papers(
@@ -349,14 +355,15 @@ def add_papers(
     slug: str | None = None,
     topics: Sequence[str] = (),
     queue: bool = False,
+    on_added: Added = lambda papers, queued: None,
 ) -> AddSummary:
     """Add arXiv papers to the user's list, asking arXiv about all the new ones at once.
 
     Everything the user typed is checked before any request: the ids, ``slug`` (only
     with a single id) and the topics. Papers already in the catalogue or the list,
     by version-less arXiv id, are reported rather than added twice. Each batch is
-    saved, and queued, as it arrives; if arXiv fails after that, AddStopped carries
-    the summary so far.
+    saved, and queued, as it arrives, then given to ``on_added`` and let go; if arXiv
+    fails after that, AddStopped carries the summary so far.
     """
     wanted = list(dict.fromkeys(parse_arxiv_id(ref).id for ref in arxiv_refs))
     if slug is not None:
@@ -389,16 +396,20 @@ def add_papers(
                     arxiv_meta.store_arxiv_record(conn, paper.id, record, fetched_at)
                     added.append(paper)
                 changes.record_added(conn, [p.id for p in added], "add", fetched_at)
-            summary.added += added
+            queued: list[str] = []
             if queue and added:
                 with library.queue_add(conn, [p.id for p in added]) as done:
-                    summary.queued += done.noted("added")
+                    queued = list(done.noted("added"))
+            summary.added += len(added)
+            summary.queued += len(queued)
             summary.not_found += batch.not_found
             summary.unanswered += batch.unanswered
             summary.failed.update(batch.failed)
             summary.skipped += batch.skipped
             for arxiv_id in [*batch.records, *batch.missing, *batch.failed]:
                 pending.pop(arxiv_id, None)
+            if added:
+                on_added(added, queued)
     except PapercliError as exc:
         if len(pending) == len(new):
             raise  # nothing was asked for: the one-line error says it all

@@ -845,9 +845,12 @@ def _add_from_arxiv(
         return []
     from papercli.fetching import add_papers
 
+    def added(papers: list[Paper], queued: list[str]) -> None:
+        report.added.extend(paper.id for paper in papers)
+        report.queued.extend(queued)
+
     with new_client() as client:
-        summary = add_papers(conn, arxiv_ids, client, queue=queue)
-    report.added.extend(paper.id for paper in summary.added)
+        summary = add_papers(conn, arxiv_ids, client, queue=queue, on_added=added)
     report.not_found += summary.not_found
     report.failed.update(summary.failed)
     busy = "arXiv returned nothing for it (it does that when busy); import again later"
@@ -855,5 +858,4 @@ def _add_from_arxiv(
     report.warnings.extend(
         f"skipped an entry arXiv sent: {s.label} ({s.reason})" for s in summary.skipped
     )
-    report.queued.extend(summary.queued)
     return [paper_id for _, paper_id in summary.existing]

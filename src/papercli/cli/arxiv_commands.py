@@ -32,6 +32,7 @@ from papercli.store import papers
 if TYPE_CHECKING:
     from papercli.arxiv import ArxivClient
     from papercli.fetching import (
+        Added,
         AddSummary,
         AuthorMismatch,
         FetchFailure,
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
         PaperAsked,
         TitleMismatch,
     )
+    from papercli.models import Paper
 
 # A person is waiting: two retries (after 3 s, then 6 s) rather than the client's three.
 RETRIES = 2
@@ -257,8 +259,9 @@ def add_command(
     """Add papers from arXiv to your list, with their metadata, or one that is not on
     arXiv, from its title, authors and year.
 
-    All new ids are looked up in one request; papers already in the catalogue or
-    your list are named instead of added twice. Each paper gets an id made from its
+    New ids are looked up 100 to a request, each batch printed as it is saved; papers
+    already in the catalogue or your list are named instead of added twice. Each paper
+    gets an id made from its
     title (e.g. heat-bath-random-walks) unless --id gives one. If arXiv fails partway,
     what was added stays and the same command again adds the rest. Exit status 1 when
     arXiv did not know an id, 3 when it could not be reached or answered nothing.
@@ -302,25 +305,39 @@ def add_command(
     with new_client() as client:
         try:
             summary = fetching.add_papers(
-                conn, arxiv_refs, client, slug=slug, topics=topic or [], queue=queue
+                conn,
+                arxiv_refs,
+                client,
+                slug=slug,
+                topics=topic or [],
+                queue=queue,
+                on_added=print_added(),
             )
         except fetching.AddStopped as stopped:
-            report_added(stopped.summary)
+            report_not_added(stopped.summary)
             raise
-    report_added(summary)
+    report_not_added(summary)
     if summary.unanswered:
         raise typer.Exit(EXIT_NETWORK)
     if not summary.ok:
         raise typer.Exit(EXIT_USER)
 
 
-def report_added(summary: AddSummary, *, aside: bool = False) -> None:
-    """What an add did, for people: added and queued on stdout (on stderr too when
-    ``aside``, where the add is not the command's output), the rest on stderr."""
-    for paper in summary.added:
-        echo(f"added {paper.id}: {paper.title} ({paper.year})", err=aside)
-    if summary.queued:
-        echo(f"queued {', '.join(summary.queued)}", err=aside)
+def print_added(*, aside: bool = False) -> Added:
+    """Prints each batch an add saved, as it is saved: the papers added and those queued,
+    on stdout (on stderr when ``aside``, where the add is not the command's output)."""
+
+    def added(papers: list[Paper], queued: list[str]) -> None:
+        for paper in papers:
+            echo(f"added {paper.id}: {paper.title} ({paper.year})", err=aside)
+        if queued:
+            echo(f"queued {', '.join(queued)}", err=aside)
+
+    return added
+
+
+def report_not_added(summary: AddSummary) -> None:
+    """What an add did besides adding papers (``print_added``), on stderr."""
     for arxiv_id, pid in summary.existing:
         echo(f"{arxiv_id} is already in your list as {pid}", err=True)
     for arxiv_id in summary.not_found:
