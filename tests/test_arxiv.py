@@ -312,6 +312,38 @@ def test_connection_refused(make_client: Callable[..., ArxivClient], clock: Fake
     assert client._http is None  # the failed session let go of its connection
 
 
+@pytest.mark.parametrize(
+    ("code", "reason"),
+    [
+        (socket.EAI_NONAME, "Name or service not known"),
+        (socket.EAI_AGAIN, "Temporary failure in name resolution"),  # offline, most often
+    ],
+)
+def test_a_host_that_cannot_be_looked_up_fails_at_once(
+    make_client: Callable[..., ArxivClient],
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+    code: int,
+    reason: str,
+) -> None:
+    """Offline, retrying only makes a person wait; git and curl stop at once too."""
+
+    def lookup(host: object, *args: object, **kwargs: object) -> object:
+        raise socket.gaierror(code, reason)
+
+    monkeypatch.setattr(socket, "getaddrinfo", lookup)
+    url = "http://export.arxiv.example/api/query"
+    client = make_client(url=url)
+    with pytest.raises(NetworkError) as caught:
+        fetch(client, ["1707.08567"])
+    assert caught.value.message == (
+        f"could not reach arXiv at {url}: cannot look up export.arxiv.example"
+        f" ([Errno {code}] {reason}); check your connection"
+    )
+    assert clock.sleeps == []
+    assert client._http is None
+
+
 def test_a_url_that_cannot_work_fails_at_once(
     make_client: Callable[..., ArxivClient], clock: FakeClock
 ) -> None:

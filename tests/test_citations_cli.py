@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import socket
 import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
@@ -110,6 +111,30 @@ def test_offline_with_nothing_stored_is_a_network_error(
     assert result.exit_code == 3
     assert result.stderr.startswith("error: ") and len(result.stderr.strip().splitlines()) == 1
     assert "nothing is stored about transformer yet: try again when online" in result.stderr
+
+
+def test_offline_a_host_that_cannot_be_looked_up_is_asked_once(
+    run: Run, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No retries (30 s of them) when the name cannot even be looked up."""
+    lookups: list[object] = []
+
+    def lookup(host: object, *args: object, **kwargs: object) -> object:
+        lookups.append(host)
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+    monkeypatch.setattr(socket, "getaddrinfo", lookup)
+    monkeypatch.setenv("PAPERCLI_S2_URL", "https://api.semanticscholar.example/graph/v1")
+    result = run("refs", "transformer")
+    assert result.exit_code == 3
+    assert lookups == ["api.semanticscholar.example"]
+    [line] = result.stderr.splitlines()
+    assert line.startswith("error: could not reach Semantic Scholar at https://api.sem")
+    assert line.endswith(
+        ": cannot look up api.semanticscholar.example"
+        f" ([Errno {socket.EAI_AGAIN}] Temporary failure in name resolution);"
+        " check your connection; nothing is stored about transformer yet: try again when online"
+    )
 
 
 # -- cited-by ---------------------------------------------------------------------------

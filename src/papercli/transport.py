@@ -4,12 +4,13 @@ httpx import.
 A PacedHttp is one service's session: one connection, papercli's User-Agent, request
 starts at least ``min_interval`` apart (retries included), a total deadline on every
 request however slowly the server drips its answer, at most ``max_bytes`` read, and
-bounded retries with exponential backoff on 429, 5xx, timeouts, overrun deadlines and
-answers broken off in transit, honouring a Retry-After only within bounds. Whatever
-answers is untrusted. Failures are one-line sentences that name the service: a
-NetworkError (exit 3) when it cannot be reached or the retries are spent. The clients
-keep what is particular to their service: its URLs, environment variables, the meaning
-of its answers and error statuses.
+bounded retries with exponential backoff on 429, 5xx, timeouts, overrun deadlines,
+refused connections and answers broken off in transit (not when a host name cannot be
+looked up: offline, that would only make a person wait), honouring a Retry-After only
+within bounds. Whatever answers is untrusted. Failures are one-line sentences that name
+the service: a NetworkError (exit 3) when it cannot be reached or the retries are spent.
+The clients keep what is particular to their service: its URLs, environment variables,
+the meaning of its answers and error statuses.
 """
 
 from __future__ import annotations
@@ -186,6 +187,17 @@ class PacedHttp:
                 raise NetworkError(
                     f"could not talk to {self.service} at {url}: {one_line(str(exc))}"
                 ) from None
+            except httpx.ConnectError as exc:
+                if (lookup := _failed_lookup(exc)) is not None:
+                    # Offline, or a wrong host: asking again would only make a person wait
+                    # (30 s for Semantic Scholar's retries), as git and curl do not.
+                    host = httpx.URL(url).host
+                    raise NetworkError(
+                        f"could not reach {self.service} at {url}: cannot look up {host}"
+                        f" ({one_line(str(lookup))}); check your connection"
+                    ) from None
+                problem = f"could not reach {self.service} at {url}"
+                detail = f": {one_line(str(exc)) or type(exc).__name__}"
             except httpx.RemoteProtocolError as exc:
                 problem = f"{self.service} at {url} sent a broken answer"
                 detail = f": {one_line(str(exc)) or type(exc).__name__}"
@@ -314,6 +326,14 @@ def extend_path(base: str, tail: str) -> str:
     if not path.endswith(b"/"):
         path += b"/"
     return str(url.copy_with(raw_path=path + tail.encode("ascii") + mark + query))
+
+
+def _failed_lookup(exc: BaseException) -> socket.gaierror | None:
+    """The failed look-up of a host name behind a failed connection, if that was it."""
+    cause: BaseException | None = exc
+    while cause is not None and not isinstance(cause, socket.gaierror):
+        cause = cause.__cause__ or cause.__context__
+    return cause
 
 
 def one_line(text: str) -> str:
