@@ -617,17 +617,16 @@ def _bibtex_writer() -> ModuleType:
 
 def _load_without_init(package: str, module: str) -> ModuleType:
     """``package.module`` without running ``package/__init__.py``, unless the package is
-    imported already. A stand-in holds the package's place only while the module loads:
-    ``sys.modules`` is then as it was, so a later ``import package`` runs its ``__init__``
-    and gets its own copy of the module."""
+    imported already or not found as a folder. A stand-in holds the package's place only
+    while the module loads: ``sys.modules`` is then as it was, so a later ``import
+    package`` runs its ``__init__`` and gets its own copy of the module."""
     import importlib
     import importlib.util
 
-    if package in sys.modules:
-        return importlib.import_module(f"{package}.{module}")
-    spec = importlib.util.find_spec(package)
+    spec = None if package in sys.modules else importlib.util.find_spec(package)
     if spec is None or spec.submodule_search_locations is None:
-        raise ImportError(f"no package {package}", name=package)
+        # Imported already, or not a package found on a path (frozen, say): as usual.
+        return importlib.import_module(f"{package}.{module}")
     before = set(sys.modules)
     stand_in = ModuleType(package)
     stand_in.__path__ = list(spec.submodule_search_locations)
