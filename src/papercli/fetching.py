@@ -357,7 +357,8 @@ def add_papers(
     queue: bool = False,
     on_added: Added = lambda papers, queued: None,
 ) -> AddSummary:
-    """Add arXiv papers to the user's list, asking arXiv about all the new ones at once.
+    """Add arXiv papers to the user's list, asking arXiv about the new ones a batch (100)
+    at a time.
 
     Everything the user typed is checked before any request: the ids, ``slug`` (only
     with a single id) and the topics. Papers already in the catalogue or the list,

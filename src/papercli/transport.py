@@ -187,21 +187,17 @@ class PacedHttp:
                 raise NetworkError(
                     f"could not talk to {self.service} at {url}: {one_line(str(exc))}"
                 ) from None
-            except httpx.ConnectError as exc:
-                if (lookup := _failed_lookup(exc)) is not None:
-                    # Offline, or a wrong host: asking again would only make a person wait
-                    # (30 s for Semantic Scholar's retries), as git and curl do not.
-                    host = httpx.URL(url).host
-                    raise NetworkError(
-                        f"could not reach {self.service} at {url}: cannot look up {host}"
-                        f" ({one_line(str(lookup))}); check your connection"
-                    ) from None
-                problem = f"could not reach {self.service} at {url}"
-                detail = f": {one_line(str(exc)) or type(exc).__name__}"
             except httpx.RemoteProtocolError as exc:
                 problem = f"{self.service} at {url} sent a broken answer"
                 detail = f": {one_line(str(exc)) or type(exc).__name__}"
             except httpx.TransportError as exc:
+                if (lookup := _failed_lookup(exc)) is not None:
+                    # Offline, or a wrong host: asking again would only make a person wait
+                    # (30 s for Semantic Scholar's retries), as git and curl do not.
+                    raise NetworkError(
+                        f"could not reach {self.service} at {url}: cannot look up"
+                        f" {httpx.URL(url).host} ({one_line(str(lookup))}); check your connection"
+                    ) from None
                 problem = f"could not reach {self.service} at {url}"
                 detail = f": {one_line(str(exc)) or type(exc).__name__}"
             except TryAgain as exc:

@@ -261,10 +261,10 @@ def add_command(
 
     New ids are looked up 100 to a request, each batch printed as it is saved; papers
     already in the catalogue or your list are named instead of added twice. Each paper
-    gets an id made from its
-    title (e.g. heat-bath-random-walks) unless --id gives one. If arXiv fails partway,
-    what was added stays and the same command again adds the rest. Exit status 1 when
-    arXiv did not know an id, 3 when it could not be reached or answered nothing.
+    gets an id made from its title (e.g. heat-bath-random-walks) unless --id gives one.
+    If arXiv fails partway, what was added stays and the same command again adds the
+    rest. Exit status 1 when arXiv did not know an id, 3 when it could not be reached or
+    answered nothing.
 
     \b
     Examples:
