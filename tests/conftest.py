@@ -54,6 +54,7 @@ def session_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]
     os.environ.update(
         HOME=str(home),
         XDG_DATA_HOME=str(home / ".local" / "share"),
+        XDG_CACHE_HOME=str(home / ".cache"),
         PAPERCLI_DB=str(home / "papercli.db"),
         PAPERCLI_ARXIV_URL="http://127.0.0.1:9/api/query",
         PAPERCLI_ARXIV_RSS_URL="http://127.0.0.1:9/rss/",
@@ -70,6 +71,7 @@ def session_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]
 _ISOLATING = (
     "HOME",
     "XDG_DATA_HOME",
+    "XDG_CACHE_HOME",
     "PAPERCLI_DB",
     "PAPERCLI_ARXIV_URL",
     "PAPERCLI_ARXIV_RSS_URL",
@@ -90,6 +92,7 @@ def isolated_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))  # the services' pace files
     monkeypatch.setenv("PAPERCLI_DB", str(tmp_path / "papercli.db"))
     monkeypatch.setenv("PAPERCLI_ARXIV_URL", "http://127.0.0.1:9/api/query")
     monkeypatch.setenv("PAPERCLI_ARXIV_RSS_URL", "http://127.0.0.1:9/rss/")

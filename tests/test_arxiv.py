@@ -7,12 +7,15 @@ which wait for one tiny read timeout).
 
 from __future__ import annotations
 
+import os
 import re
 import socket
+import stat
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -135,6 +138,78 @@ def test_batches_are_paced_and_yielded_as_they_arrive(
     assert [seen.max_results for seen in replay.requests] == ["2", "1"]
     assert clock.sleeps == [3.0]
     assert replay.gaps == [3.0]
+
+
+def test_two_commands_asking_at_once_are_paced_together(
+    serve: Callable[..., Replay],
+    make_client: Callable[..., ArxivClient],
+    clock: FakeClock,
+    tmp_path: Path,
+) -> None:
+    """arXiv's limit holds for "all of the machines under your control as a whole": two
+    clients sharing a pace file, as two papercli commands do, ask 3 s apart, and a third
+    after them 3 s later again (each waits outside the lock, for the start it reserved)."""
+    pace = str(tmp_path / "arxiv.pace")
+    replay = serve(*[recorded(SINGLE)] * 4)
+    for client in [make_client(pace_file=pace) for _ in range(3)]:
+        fetch(client, ["1707.08567"])
+    assert replay.gaps == [3.0, 3.0]
+    assert clock.sleeps == [3.0, 3.0]
+    fetch(make_client(), ["1707.08567"])  # without the file: its own pace only
+    assert clock.sleeps == [3.0, 3.0]
+
+
+@pytest.mark.parametrize(
+    ("noted", "slept"),
+    [
+        # The clock reads 1000.0; the file holds the last start reserved.
+        (b"", []),  # a new file
+        (b"990.0", []),  # long past
+        (b"998.5", [1.5]),  # 1.5 s ago
+        (b"1001.0", [4.0]),  # reserved ahead by another command: the next start after it
+        (b"garbage", [3.0]),  # unreadable: as if just asked
+        (b"nan", [3.0]),
+        (b"inf", [3.0]),
+        (b"9999999.0", [3.0]),  # from before the machine started again
+    ],
+)
+def test_what_the_pace_file_says_is_waited_for_within_bounds(
+    serve: Callable[..., Replay],
+    make_client: Callable[..., ArxivClient],
+    clock: FakeClock,
+    tmp_path: Path,
+    noted: bytes,
+    slept: list[float],
+) -> None:
+    pace = tmp_path / "arxiv.pace"
+    pace.write_bytes(noted)
+    serve(recorded(SINGLE))
+    fetch(make_client(pace_file=str(pace)), ["1707.08567"])
+    assert clock.sleeps == slept
+    assert float(pace.read_bytes()) == clock.now  # the start it took, for the next
+
+
+def test_a_pace_file_that_cannot_serve_is_left_alone(
+    serve: Callable[..., Replay],
+    make_client: Callable[..., ArxivClient],
+    clock: FakeClock,
+    tmp_path: Path,
+) -> None:
+    """A FIFO or a link where the file should be, or no folder for it: the command paces
+    alone, and touches none of them."""
+    fifo = tmp_path / "fifo.pace"
+    os.mkfifo(fifo)
+    target = tmp_path / "target"
+    target.write_text("1001.0")
+    link = tmp_path / "link.pace"
+    link.symlink_to(target)
+    serve(*[recorded(SINGLE)] * 3)
+    for pace in (fifo, link, tmp_path / "no-such-folder" / "arxiv.pace"):
+        fetch(make_client(pace_file=str(pace)), ["1707.08567"])
+    assert clock.sleeps == []
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    assert target.read_text() == "1001.0"
+    assert not (tmp_path / "no-such-folder").exists()
 
 
 def test_at_most_100_ids_per_request(serve: Callable[..., Replay], client: ArxivClient) -> None:

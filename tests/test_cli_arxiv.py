@@ -7,15 +7,21 @@ nothing; the shipped catalogue is used, with answers re-labelled by ``paper_entr
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
+from subprocess import PIPE
 
 import pytest
 import typer
 from pytest_httpserver import HTTPServer
 from typer.testing import Result
+from werkzeug import Request, Response
 
 from papercli import paths
 from papercli.cli import arxiv_commands
@@ -79,6 +85,33 @@ def one_line_error(result: Result, code: int, text: str) -> None:
 
 # ---------------------------------------------------------------------------
 # fetch
+
+
+def test_two_papercli_processes_at_once_ask_arxiv_3_s_apart(
+    httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    """Real processes on the real clock, each with its own database: they share the pace
+    file in the user cache dir (conftest's), locked with flock. Without it, both would ask
+    at once."""
+    arrived: list[float] = []
+
+    def handler(request: Request) -> Response:
+        arrived.append(time.monotonic())
+        return answer(paper_entry("2106.09685", LORA))
+
+    httpserver.expect_request("/api/query").respond_with_handler(handler)
+    env = {**os.environ, "PAPERCLI_ARXIV_URL": httpserver.url_for("/api/query")}
+    commands = [
+        [sys.executable, "-m", "papercli", "--db", str(tmp_path / f"{n}.db"), "fetch", "lora"]
+        for n in ("one", "two")
+    ]
+    for command in commands:  # each database made first, so that both start at once
+        subprocess.run([*command[:5], "db", "path"], env=env, check=True, capture_output=True)
+    started = [subprocess.Popen(c, env=env, stdout=PIPE, stderr=PIPE) for c in commands]
+    outputs = [process.communicate(timeout=60) for process in started]
+    assert [process.returncode for process in started] == [0, 0], outputs
+    first, second = sorted(arrived)
+    assert second - first >= 2.9
 
 
 def test_fetch_stores_metadata_that_show_then_has(

@@ -24,6 +24,20 @@ def default_db_path() -> str:
     return os.path.join(user_data_dir("papercli", appauthor=False), DB_FILENAME)
 
 
+def pace_file(service: str) -> str | None:
+    """The file in which this user's papercli processes note when they will next ask
+    ``service`` (``transport._reserve``): in the user cache dir, shared by every database.
+    None where that folder cannot be made."""
+    from platformdirs import user_cache_dir
+
+    folder = user_cache_dir("papercli", appauthor=False)
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError:
+        return None
+    return os.path.join(folder, f"{service}.pace")
+
+
 def resolve_db_path(option: StrPath | None = None) -> str:
     """The database to use: the ``--db`` option, else ``$PAPERCLI_DB``, else the user data dir."""
     chosen = option or os.environ.get(DB_ENV_VAR)

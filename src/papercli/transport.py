@@ -19,6 +19,7 @@ import contextlib
 import os
 import re
 import socket
+import stat
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -85,6 +86,7 @@ class Pacing(TypedDict, total=False):
     min_interval: float
     max_retry_wait: float
     max_bytes: int
+    pace_file: str | None
 
 
 class PacedHttp:
@@ -104,6 +106,7 @@ class PacedHttp:
         min_interval: float = 3.0,
         max_retry_wait: float = 120.0,
         max_bytes: int = 20_000_000,
+        pace_file: str | None = None,
         answer_error: type[PapercliError] = PapercliError,
         follow_redirects: bool = True,
         user_agent: str = USER_AGENT,
@@ -111,14 +114,16 @@ class PacedHttp:
         """``service`` names the other end in every error sentence ("arXiv").
         ``deadline`` bounds each request in real seconds, headers and body included;
         the clock and sleep only pace requests. The first retry waits ``min_interval``,
-        each further one twice as long. ``answer_error`` is raised for an answer too
-        large to read."""
+        each further one twice as long. ``pace_file`` paces request starts among every
+        process that names it too (``_reserve``). ``answer_error`` is raised for an
+        answer too large to read."""
         self.service = service
         self.deadline = deadline
         self.max_retries = max_retries
         self.min_interval = min_interval
         self.max_retry_wait = max_retry_wait
         self.max_bytes = max_bytes
+        self._pace_file = pace_file
         self._answer_error = answer_error
         self._clock = clock
         self._sleep = sleep
@@ -218,10 +223,15 @@ class PacedHttp:
             waited += delay
 
     def _wait_turn(self) -> None:
-        """Keep request starts at least min_interval apart, whatever happened in between."""
+        """Keep request starts at least min_interval apart, whatever happened in between,
+        in this process and, through the pace file, among the others that ask the service."""
         if self._last_start is not None:
             wait = self._last_start + self.min_interval - self._clock()
             if wait > 0:
+                self._sleep(wait)
+        if self._pace_file is not None:
+            start = _reserve(self._pace_file, self._clock(), self.min_interval)
+            if start is not None and (wait := start - self._clock()) > 0:
                 self._sleep(wait)
         self._last_start = self._clock()
 
@@ -322,6 +332,53 @@ def extend_path(base: str, tail: str) -> str:
     if not path.endswith(b"/"):
         path += b"/"
     return str(url.copy_with(raw_path=path + tail.encode("ascii") + mark + query))
+
+
+MAX_QUEUED = 20
+"""Intervals: a start reserved further ahead than this was noted before the machine
+started again (the clock counts from boot), and is not waited for."""
+
+
+def _reserve(path: str, now: float, interval: float) -> float | None:
+    """The start of a request, ``interval`` after the last one reserved in the file at
+    ``path`` (by any process) or ``now``, noted there for the next. arXiv's rate limit holds
+    for "all of the machines under your control as a whole": two papercli commands at once
+    must not ask it twice in 3 s. The file is locked (``flock``) only while it is read and
+    written; the caller waits outside the lock, so that a stopped process holds up no
+    other. The times are ``time.monotonic``'s, which counts from boot for every process
+    on Linux and macOS. None, and the process paces alone, where the file cannot serve:
+    no ``flock`` (Windows), not a regular file, or not readable and writable."""
+    try:
+        import fcntl
+    except ImportError:
+        return None
+    try:
+        # O_NONBLOCK: a FIFO put there does not hang the open; it is then left alone.
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK, 0o600)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        noted = os.pread(fd, 64, 0)
+        try:
+            last: float | None = float(noted) if noted else None
+        except ValueError:
+            last = None
+        if last is None:
+            start = now + interval if noted else now  # unreadable: as if just asked
+        elif last - now > MAX_QUEUED * interval or last != last:  # from before a boot; NaN
+            start = now + interval
+        else:
+            start = max(now, last + interval)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, repr(start).encode(), 0)
+        return start
+    except OSError:
+        return None
+    finally:
+        os.close(fd)  # and with it the lock
 
 
 def _failed_lookup(exc: BaseException) -> socket.gaierror | None:

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import typer
 
-from papercli import refs
+from papercli import paths, refs
 from papercli.cli.common import (
     ShowFormat,
     connect,
@@ -49,10 +49,12 @@ RETRIES = 2
 def new_client(
     *, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep
 ) -> ArxivClient:
-    """The arXiv client for one command (tests pass a fake clock so nothing waits)."""
+    """The arXiv client for one command (tests pass a fake clock so nothing waits), paced
+    with every other papercli command asking arXiv at the same time."""
     from papercli.arxiv import ArxivClient
 
-    return ArxivClient(max_retries=RETRIES, clock=clock, sleep=sleep)
+    pace_file = paths.pace_file("arxiv")
+    return ArxivClient(max_retries=RETRIES, clock=clock, sleep=sleep, pace_file=pace_file)
 
 
 def fetch_command(

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from papercli import graph, textlayout
+from papercli import graph, paths, textlayout
 from papercli.cli import terminal
 from papercli.cli.common import (
     CountFormat,
@@ -55,10 +55,11 @@ Refresh = Annotated[
 def new_s2_client(
     *, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep
 ) -> "S2Client":
-    """The Semantic Scholar client for one command (tests pass a fake clock)."""
+    """The Semantic Scholar client for one command (tests pass a fake clock), paced with
+    every other papercli command asking it at the same time."""
     from papercli.s2 import S2Client
 
-    return S2Client(clock=clock, sleep=sleep)
+    return S2Client(clock=clock, sleep=sleep, pace_file=paths.pace_file("s2"))
 
 
 @contextmanager
