@@ -323,6 +323,35 @@ def test_a_fetch_holds_a_chunk_of_papers_whatever_their_number(
     assert large < 1.3 * small, (small, large)
 
 
+def test_an_add_of_papers_there_already_holds_a_chunk_of_them(
+    tmp_path: Path, mini_seed: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`add -` of ids already there held every reference, every id and every paper found
+    (60 MB for 100,000): they are now read a chunk at a time, and those seen and found
+    wait on disk, so five times the ids take no more memory (and arXiv is not asked)."""
+    monkeypatch.setattr(scratch, "CHUNK", 100)
+
+    def peak(count: int) -> int:
+        conn = open_database(tmp_path / f"{count}.db", mini_seed)
+        listed = list(add_fake_papers(conn, count))
+        refs = (ref for arxiv_id in listed for ref in (arxiv_id, f"arXiv:{arxiv_id}v2"))
+        found: list[int] = [0]
+
+        def existing(arxiv_id: str, paper_id: str) -> None:
+            found[0] += 1
+
+        tracemalloc.start()
+        summary = add_papers(conn, refs, cast(ArxivClient, None), on_existing=existing)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert (found, summary.existing, summary.added) == ([count], count, 0)
+        return peak
+
+    peak(100)  # first imports and caches
+    small, large = peak(2_000), peak(10_000)
+    assert large < 1.3 * small, (small, large)
+
+
 def test_missing_picks_only_papers_never_fetched(
     conn: sqlite3.Connection, serve: Callable[..., Replay], client: ArxivClient
 ) -> None:
@@ -382,13 +411,15 @@ def test_add_reports_papers_already_there_and_asks_only_for_new_ones(
 ) -> None:
     replay = serve(recorded("api-2026_idlist_two_ids_one_missing_0808.05394_1707.08567.xml"))
     batches: list[tuple[list[Paper], list[str]]] = []
+    there: list[tuple[str, str]] = []
     summary = add_papers(
         conn,
         ["arXiv:2106.09685v2", "https://arxiv.org/abs/2401.99999", "1707.08567"],
         client,
         on_added=saved(batches),
+        on_existing=lambda arxiv_id, paper_id: there.append((arxiv_id, paper_id)),
     )
-    assert summary.existing == [("2106.09685", "lora")]
+    assert (there, summary.existing) == ([("2106.09685", "lora")], 1)
     assert summary.not_found == ["2401.99999"]
     assert [[p.id for p in added] for added, _ in batches] == [["proceedings-workshop-aew10"]]
     assert replay.id_lists == ["2401.99999,1707.08567"]

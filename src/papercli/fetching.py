@@ -313,12 +313,13 @@ def _store_checked(
 
 @datarecord
 class AddSummary:
-    """What an add did besides the papers it added, which ``on_added`` was given batch by
-    batch (an add of thousands of ids takes minutes, at arXiv's pace)."""
+    """What an add did besides what it gave its callbacks: the papers it added, batch by
+    batch (an add of thousands of ids takes minutes, at arXiv's pace), and those there
+    already."""
 
     added: int = 0
     queued: int = 0
-    existing: list[tuple[str, str]] = field(default_factory=list)  # (arXiv id, paper id)
+    existing: int = 0  # papers there already
     not_found: list[str] = field(default_factory=list)  # arXiv ids arXiv does not know
     failed: dict[str, str] = field(default_factory=dict)  # arXiv id -> arXiv's reason
     unanswered: list[str] = field(default_factory=list)  # arXiv sent nothing for them
@@ -345,44 +346,56 @@ class AddStopped(PapercliError):
 
 Added = Callable[[list[Paper], list[str]], object]
 """Told, once each batch is saved, the papers it added and the ids of those it queued."""
+Existing = Callable[[str, str], object]
+"""Told the arXiv id and the paper of each one there already."""
 
 
 def add_papers(
     conn: sqlite3.Connection,
-    arxiv_refs: Sequence[str],
+    arxiv_refs: Iterable[str],
     client: ArxivClient,
     *,
     slug: str | None = None,
     topics: Sequence[str] = (),
     queue: bool = False,
     on_added: Added = lambda papers, queued: None,
+    on_existing: Existing = lambda arxiv_id, paper_id: None,
 ) -> AddSummary:
     """Add arXiv papers to the user's list, asking arXiv about the new ones a batch (100)
     at a time.
 
     Everything the user typed is checked before any request: the ids, ``slug`` (only
-    with a single id) and the topics. Papers already in the catalogue or the list,
-    by version-less arXiv id, are reported rather than added twice. Each batch is
-    saved, and queued, as it arrives, then given to ``on_added`` and let go; if arXiv
-    fails after that, AddStopped carries the summary so far.
+    with a single id) and the topics. The references are read a thousand at a time, each
+    id once (those seen, and those there already, wait on disk), as an import of an id
+    list reads them: a million need not be held. Papers already in the catalogue or the
+    list, by version-less arXiv id, go to ``on_existing`` once all are checked, rather
+    than being added twice. Each batch is saved, and queued, as it arrives, then given to
+    ``on_added`` and let go; if arXiv fails after that, AddStopped carries the summary so
+    far.
     """
-    wanted = list(dict.fromkeys(parse_arxiv_id(ref).id for ref in arxiv_refs))
-    if slug is not None:
-        if len(wanted) != 1:
-            raise InvalidValueError(
-                f"--id names one paper, but {len(wanted)} arXiv ids were given;"
-                " add them one at a time to choose their ids"
-            )
-        _check_slug(conn, slug)
-    topic_names = papers.resolve_topics(conn, topics)
-    summary = AddSummary()
     new: list[str] = []
-    for arxiv_id in wanted:
-        holders = lookups.ids_by_arxiv_id(conn, arxiv_id)
-        if holders:
-            summary.existing.append((arxiv_id, holders[0]))
-        else:
-            new.append(arxiv_id)
+    summary = AddSummary()
+    with scratch.ScratchSet() as seen, scratch.ScratchReport() as there:
+        ids = (parse_arxiv_id(ref).id for ref in arxiv_refs)
+        while chunk := list(islice(ids, scratch.CHUNK)):
+            fresh = seen.add_new(chunk)
+            held = lookups.ids_by_arxiv_ids(conn, fresh)
+            for arxiv_id in fresh:
+                if arxiv_id in held:
+                    there.note("existing", arxiv_id, held[arxiv_id])
+                else:
+                    new.append(arxiv_id)
+        summary.existing = there.count("existing")
+        if slug is not None:
+            if summary.existing + len(new) != 1:
+                raise InvalidValueError(
+                    f"--id names one paper, but {summary.existing + len(new)} arXiv ids were"
+                    " given; add them one at a time to choose their ids"
+                )
+            _check_slug(conn, slug)
+        topic_names = papers.resolve_topics(conn, topics)
+        for arxiv_id, paper_id in there.noted("existing"):
+            on_existing(arxiv_id, paper_id)
     if not new:
         return summary
     pending = dict.fromkeys(new)

@@ -849,8 +849,16 @@ def _add_from_arxiv(
         report.added.extend(paper.id for paper in papers)
         report.queued.extend(queued)
 
+    there: list[str] = []  # the ids were new when the file was read: few, if any
     with new_client() as client:
-        summary = add_papers(conn, arxiv_ids, client, queue=queue, on_added=added)
+        summary = add_papers(
+            conn,
+            arxiv_ids,
+            client,
+            queue=queue,
+            on_added=added,
+            on_existing=lambda arxiv_id, paper_id: there.append(paper_id),
+        )
     report.not_found += summary.not_found
     report.failed.update(summary.failed)
     busy = "arXiv returned nothing for it (it does that when busy); import again later"
@@ -858,4 +866,4 @@ def _add_from_arxiv(
     report.warnings.extend(
         f"skipped an entry arXiv sent: {s.label} ({s.reason})" for s in summary.skipped
     )
-    return [paper_id for _, paper_id in summary.existing]
+    return there

@@ -295,25 +295,27 @@ def add_command(
         fail("--author, --year, --url, --venue and --doi go with --title", 2)
     if not arxiv_refs:
         fail("give arXiv ids or URLs to add, or --title for a paper not on arXiv", 2)
-    arxiv_refs = list(read_refs(arxiv_refs))  # all checked before arXiv is asked
+    refs: Iterable[str] = read_refs(arxiv_refs)  # all checked before arXiv is asked
     if with_refs:
         from papercli import graph
         from papercli.cli.citations import s2_client
 
-        extra = graph.references_to_add(conn, arxiv_refs, with_refs, s2_client)
+        named = list(refs)
+        extra = graph.references_to_add(conn, named, with_refs, s2_client)
         if extra:
             echo(f"with their most influential references: {', '.join(extra)}", err=True)
-        arxiv_refs = [*arxiv_refs, *extra]
+        refs = [*named, *extra]
     with new_client() as client:
         try:
             summary = fetching.add_papers(
                 conn,
-                arxiv_refs,
+                refs,
                 client,
                 slug=slug,
                 topics=topic or [],
                 queue=queue,
                 on_added=print_added(),
+                on_existing=print_existing,
             )
         except fetching.AddStopped as stopped:
             report_not_added(stopped.summary)
@@ -338,10 +340,13 @@ def print_added(*, aside: bool = False) -> Added:
     return added
 
 
+def print_existing(arxiv_id: str, paper_id: str) -> None:
+    echo(f"{arxiv_id} is already in your list as {paper_id}", err=True)
+
+
 def report_not_added(summary: AddSummary) -> None:
-    """What an add did besides adding papers (``print_added``), on stderr."""
-    for arxiv_id, pid in summary.existing:
-        echo(f"{arxiv_id} is already in your list as {pid}", err=True)
+    """What arXiv did not give an add (``print_added`` and ``print_existing`` say the
+    rest), on stderr."""
     for arxiv_id in summary.not_found:
         echo(f"arXiv does not know {arxiv_id}; nothing added for it", err=True)
     if summary.unanswered:

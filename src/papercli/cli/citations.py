@@ -369,13 +369,24 @@ def path_command(
     target = graph.subject(conn, ref)
     path = graph.reading_path(conn, target, s2_client, refresh=refresh)
     if add and path.new:
-        from papercli.cli.arxiv_commands import new_client, print_added, report_not_added
+        from papercli.cli.arxiv_commands import (
+            new_client,
+            print_added,
+            print_existing,
+            report_not_added,
+        )
         from papercli.fetching import add_papers
 
         to_add = [s.arxiv_id for s in path.new if s.arxiv_id]
         with new_client() as client:
             # The path itself is this command's output: what was added goes to stderr.
-            summary = add_papers(conn, to_add, client, on_added=print_added(aside=True))
+            summary = add_papers(
+                conn,
+                to_add,
+                client,
+                on_added=print_added(aside=True),
+                on_existing=print_existing,
+            )
         report_not_added(summary)
         path = graph.reading_path(conn, graph.subject(conn, ref), s2_client)
     records: list[dict[str, object]] = [
