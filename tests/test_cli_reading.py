@@ -9,12 +9,14 @@ import shutil
 import sqlite3
 import stat
 import sys
+import tracemalloc
 from itertools import count
 from pathlib import Path
 
 import pytest
 
-from papercli.store import base, library
+from papercli import paths
+from papercli.store import base, connection, library, scratch
 from tests.conftest import peak_megabytes
 
 
@@ -437,6 +439,32 @@ def test_the_queue_is_listed_in_the_same_memory_at_any_length(run, synthetic, tm
         peaks.append(peak_megabytes("--db", str(db), "queue", *args))
     small, large = peaks
     assert large - small < 10, peaks
+
+
+def test_clearing_the_queue_holds_a_chunk_of_it(run, synthetic, tmp_path, monkeypatch):
+    """Clearing held every queued id three times (in a list, with its place, sorted): 63 MB
+    for 96,978 queued papers of a million. They wait on disk now: five times the papers,
+    no more memory. Undo puts them back in their order."""
+    monkeypatch.setattr(scratch, "CHUNK", 100)
+    peaks = []
+    for papers in (2_000, 10_000):
+        db = tmp_path / f"{papers}.db"
+        queued = _queue_everything(run, synthetic[papers], db)
+        order = [
+            r[0]
+            for r in sqlite3.connect(db).execute("SELECT paper_id FROM queue ORDER BY position")
+        ]
+        conn = connection.open_database(db, paths.seed_path())
+        tracemalloc.start()
+        assert library.queue_clear(conn) == queued
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+        conn.close()
+        assert run("--db", str(db), "queue", "--format", "ids").stdout == ""
+        assert run("--db", str(db), "undo").exit_code == 0
+        assert run("--db", str(db), "queue", "--format", "ids").stdout.split() == order
+    small, large = peaks
+    assert large < 1.3 * small, peaks
 
 
 def test_listing_the_notes_grows_with_them_not_their_square(run, sqlite_steps, tmp_path):
