@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from papercli import paths
 from papercli.errors import DatabaseError
 from papercli.seed import load_catalogue
-from papercli.store import base, lookups, migrations, notes, papers
+from papercli.store import base, connection, lookups, migrations, notes, papers
 from papercli.store.connection import open_database
 from papercli.store.shipped import build_seed
 
@@ -47,6 +48,48 @@ def _one_line_error(result, code: int, text: str) -> None:
     assert text in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("hard_links", [True, False], ids=["hard links", "no hard links"])
+def test_two_commands_creating_the_database_at_once_lose_nothing(
+    run, db_path, mini_seed, monkeypatch, hard_links
+):
+    """Two commands on a new machine both find no database and build one: the second to
+    finish renamed its own over the first's, and what the first wrote was lost (seen in
+    tmux: an `add` beside a `fetch`). The second now uses the first's."""
+    if not hard_links:
+
+        def no_link(*args: object) -> None:
+            raise PermissionError(1, "Operation not permitted")
+
+        monkeypatch.setattr(connection.os, "link", no_link)
+    first = open_database(db_path, mini_seed)
+    notes.add_note(first, "lora", "written by the first command")
+    first.close()
+    # The second command had looked for the file before the first made it:
+    connection._create_database(str(db_path), mini_seed, create_parent=False)
+    second = open_database(db_path, mini_seed)
+    assert [n.body for n in notes.notes_of(second, "lora")] == ["written by the first command"]
+    second.close()
+    assert sorted(p.name for p in db_path.parent.iterdir() if p.name.endswith(".tmp")) == []
+
+
+def test_four_processes_on_a_new_database_keep_all_they_wrote(tmp_path):
+    """Real processes at once, each making the database and adding a note: every note
+    stays (before, three of four were lost in each of five tries)."""
+    db = tmp_path / "new.db"
+    started = [
+        subprocess.Popen(
+            [sys.executable, "-m", "papercli", "--db", str(db), "note", "lora", f"note {n}"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        for n in range(4)
+    ]
+    assert [process.wait(timeout=60) for process in started] == [0, 0, 0, 0]
+    conn = open_database(db, paths.seed_path())
+    assert sorted(n.body for n in notes.notes_of(conn, "lora")) == [f"note {n}" for n in range(4)]
+    conn.close()
 
 
 def test_missing_directory_is_a_clear_error(run, tmp_path):

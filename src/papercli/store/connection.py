@@ -24,8 +24,9 @@ def open_database(
 ) -> sqlite3.Connection:
     """Open (creating from the seed on first use) and upgrade the user's database.
 
-    A new database is built in a temporary file beside the target and renamed into
-    place, so a failure never leaves a half-made database behind.
+    A new database is built in a temporary file beside the target and given its name
+    only when complete (``_publish``), so a failure never leaves a half-made database
+    behind.
     """
     path = os.fspath(path)
     if os.path.isdir(path):
@@ -71,13 +72,28 @@ def _create_database(path: str, seed: StrPath, *, create_parent: bool) -> None:
             sync_catalogue(conn, seed)
         finally:
             conn.close()
-        os.replace(tmp, path)
+        _publish(tmp, path)
     except sqlite3.Error as exc:
         raise database_error(exc, path) from None
     finally:
         for leftover in (tmp, f"{tmp}-wal", f"{tmp}-shm"):
             with suppress(FileNotFoundError):
                 os.unlink(leftover)
+
+
+def _publish(tmp: str, path: str) -> None:
+    """Give the new database its name, unless another papercli gave one first (two
+    commands at once on a new machine): replacing that one would have cut the other
+    command's writes off into a file no longer there, and lost them. A hard link fails
+    when ``path`` exists; where the file system has none (FAT, some network drives), the
+    name is checked just before the rename."""
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        pass  # the other command's database is the one to use
+    except OSError:
+        if not os.path.exists(path):
+            os.replace(tmp, path)
 
 
 def _check_papercli_database(conn: sqlite3.Connection, path: str) -> int:
