@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -160,6 +162,43 @@ RELEASED = [
     "6054c4186fdd3f30", "f6f4d2bd1eaefe5b", "bb077b51c6f30f91", "34e5e4e9d7b0afe8",
     "3d51d909504685c6", "78b75bc0d4d121d1", "f14c94e077e9308b", "998db93d05971a4e",
 ]  # fmt: skip
+
+
+def test_steps_run_a_statement_at_a_time_make_the_schema_their_scripts_make(
+    tmp_path: Path,
+) -> None:
+    """Each step now runs statement by statement inside its transaction (to look at the
+    version under the write lock first): the same schema as every script run whole."""
+    whole = sqlite3.connect(tmp_path / "whole.db", isolation_level=None)
+    whole.executescript(f"BEGIN; {''.join(migrations.MIGRATIONS)} COMMIT;")
+    stepped = sqlite3.connect(tmp_path / "stepped.db", isolation_level=None)
+    assert migrations.migrate(stepped) == migrations.SCHEMA_VERSION
+    schema = "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name"
+    assert stepped.execute(schema).fetchall() == whole.execute(schema).fetchall()
+    assert len(whole.execute(schema).fetchall()) > 50
+
+
+def test_commands_opening_an_old_database_at_once_all_upgrade_it_once(tmp_path: Path) -> None:
+    """After an upgrade of papercli, a cron job beside a person: every command saw the
+    database old and applied each step again, and 14 of 20 failed ("duplicate column
+    name: venue"), four at a time from schema 1."""
+    db = tmp_path / "old.db"
+    _schema_1_database(db)
+    started = [
+        subprocess.Popen(
+            [sys.executable, "-m", "papercli", "--db", str(db), "list", "--limit", "1"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    errors = [process.communicate(timeout=60)[1] for process in started]
+    assert [process.returncode for process in started] == [0, 0, 0, 0], errors
+    conn = sqlite3.connect(db)
+    assert migrations.schema_version(conn) == migrations.SCHEMA_VERSION
+    assert conn.execute("SELECT status FROM reading_state WHERE paper_id = 'lora'").fetchone()
+    conn.close()
 
 
 def test_released_migrations_never_change() -> None:

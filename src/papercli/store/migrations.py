@@ -10,6 +10,11 @@ from __future__ import annotations
 
 import sqlite3
 
+from papercli import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
 # Each step is one SQL script; the runner wraps it in a transaction with the version bump.
 M001_INITIAL = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -753,16 +758,37 @@ def schema_version(conn: sqlite3.Connection) -> int:
 
 
 def migrate(conn: sqlite3.Connection) -> int:
-    """Apply the missing steps, each in its own transaction; return how many ran."""
-    current = schema_version(conn)
-    for number in range(current, SCHEMA_VERSION):
-        script = MIGRATIONS[number]
+    """Apply the missing steps, each in its own transaction; return how many ran here.
+
+    Each step looks at the version again once it holds the write lock: papercli commands
+    opening an older database at once (after an upgrade, a cron job beside a person) all
+    saw it old, and each applied every step again, failing ("duplicate column name") in
+    14 of 20 commands started four at a time."""
+    ran = 0
+    for number in range(schema_version(conn), SCHEMA_VERSION):
+        conn.execute("BEGIN IMMEDIATE")
         try:
-            conn.executescript(
-                f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number + 1};\nCOMMIT;"
-            )
+            if schema_version(conn) == number:  # else another papercli took this step
+                for statement in _statements(MIGRATIONS[number]):
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {number + 1}")
+                ran += 1
+            conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
-    return SCHEMA_VERSION - current
+    return ran
+
+
+def _statements(script: str) -> Iterator[str]:
+    """A step's statements one at a time, as ``execute`` takes them (``executescript``
+    would commit the step's transaction first); SQLite says where each ends, a trigger's
+    body and a ``;`` in quotes or comments included."""
+    pending = ""
+    for piece in script.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip("; \n"):
+                yield pending
+            pending = ""
