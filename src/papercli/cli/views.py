@@ -187,6 +187,10 @@ def export_papers(
     export.check_format(fmt, group_by)
     target = None if output is None else _as_path(output)
     conn = state.connect()
+    if target is not None:
+        from papercli.store.connection import refuse_database_files
+
+        refuse_database_files(conn, target, "in use")
     with merge.ExportReader(conn) as reader:
         topics_first = papers.resolve_topics(conn, chosen.topics) if chosen.topics else ()
         if queue:

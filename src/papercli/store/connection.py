@@ -127,12 +127,7 @@ def backup_database(conn: sqlite3.Connection, target: Path) -> None:
     from papercli.files import check_target
 
     mode = check_target(target)
-    database = conn.execute("PRAGMA database_list").fetchone()[2]  # "main" comes first
-    for own in (database, f"{database}-wal", f"{database}-shm", f"{database}-journal"):
-        if _same_file(own, target):
-            raise InvalidValueError(
-                f"refusing to replace {target}: it is part of the database being backed up"
-            )
+    refuse_database_files(conn, target, "being backed up")
     try:
         workdir = Path(
             tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
@@ -155,6 +150,18 @@ def backup_database(conn: sqlite3.Connection, target: Path) -> None:
         raise InvalidValueError(f"cannot write the backup to {target}: {exc.strerror}") from None
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def refuse_database_files(conn: sqlite3.Connection, target: Path, role: str) -> None:
+    """Refuse ``target`` when it is the database ``conn`` has open, or one of its journal
+    files, under any name (a link included): replacing it with a backup or an export
+    would lose the library."""
+    database = conn.execute("PRAGMA database_list").fetchone()[2]  # "main" comes first
+    for own in (database, f"{database}-wal", f"{database}-shm", f"{database}-journal"):
+        if _same_file(own, target):
+            raise InvalidValueError(
+                f"refusing to replace {target}: it is part of the database {role}"
+            )
 
 
 def _same_file(path: str, target: Path) -> bool:
