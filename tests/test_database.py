@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -90,6 +92,23 @@ def test_four_processes_on_a_new_database_keep_all_they_wrote(tmp_path):
     conn = open_database(db, paths.seed_path())
     assert sorted(n.body for n in notes.notes_of(conn, "lora")) == [f"note {n}" for n in range(4)]
     conn.close()
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+def test_a_database_that_is_not_a_regular_file_is_refused_untouched(run, tmp_path, kind):
+    """SQLite took an empty device (or a FIFO) for a new database: papercli wrote its
+    schema onto it, and left a journal file beside it ("disk I/O error"). Only the nodes
+    made here are tried: as root, /dev/sdb would have been written to."""
+    node = tmp_path / kind
+    if kind == "fifo":
+        os.mkfifo(node)
+    elif os.geteuid() == 0:
+        os.mknod(node, 0o600 | stat.S_IFCHR, os.makedev(1, 3))  # a null device of our own
+    else:
+        pytest.skip("making a device node needs root")
+    result = run("--db", str(node), "list", "--limit", "1")
+    _one_line_error(result, 4, "is not a regular file")
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(kind)) == [kind]
 
 
 def test_missing_directory_is_a_clear_error(run, tmp_path):

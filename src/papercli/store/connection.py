@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import stat
 from contextlib import suppress
 
 from papercli import TYPE_CHECKING
@@ -29,12 +30,23 @@ def open_database(
     behind.
     """
     path = os.fspath(path)
-    if os.path.isdir(path):
+    try:
+        mode: int | None = os.stat(path).st_mode
+    except OSError:
+        mode = None
+    if mode is not None and stat.S_ISDIR(mode):
         raise DatabaseError(f"{path} is a directory, not a database file")
     if not os.path.basename(path):
         raise DatabaseError(f"{path} names a directory; give the database a file name")
-    if not os.path.exists(path):
+    if mode is None:
         _create_database(path, seed, create_parent=create_parent)
+    elif not stat.S_ISREG(mode):
+        # SQLite would take an empty device for a new database and write one onto it,
+        # with a journal file beside it (in /dev, as root).
+        raise DatabaseError(
+            f"{path} is not a regular file (a device, FIFO or socket); papercli keeps its"
+            " database in an ordinary file"
+        )
     try:
         conn = connect(path)
         upgraded = _check_papercli_database(conn, path) < SCHEMA_VERSION
