@@ -4,7 +4,8 @@ rewound, a rejected file changes nothing, and no imported value can crash a late
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -447,6 +448,55 @@ def test_an_export_read_from_a_pipe_imports(run: Run, tmp_path: Path) -> None:
     assert "added: my-lora" in result.stdout
 
 
+def test_a_device_is_refused_before_it_is_read(run: Run, tmp_path: Path) -> None:
+    """``import /dev/zero`` read until memory ran out (a traceback, MemoryError, under a
+    limit; the machine's memory without one). Only a node made here is tried."""
+    import os
+    import stat
+
+    if os.geteuid() != 0:
+        pytest.skip("making a device node needs root")
+    zero = tmp_path / "zero"
+    os.mknod(zero, 0o600 | stat.S_IFCHR, os.makedev(1, 5))
+    result = run("import", str(zero))
+    assert (result.exit_code, result.stderr) == (
+        1,
+        f"error: {zero} is a device, not a file to import\n",
+    )
+
+
+def test_a_pipe_is_held_on_disk_not_in_memory(tmp_path: Path, mini_seed: Path) -> None:
+    """A pipe gives its text once and an import reads it twice: it was read whole into
+    memory, and is now copied to a temporary file first. Five times the lines, no more
+    memory."""
+    import os
+    import threading
+    import tracemalloc
+
+    from papercli import importing
+    from papercli.store import connection
+
+    conn = connection.open_database(tmp_path / "library.db", mini_seed)
+
+    def peak(lines: int) -> int:
+        fifo = tmp_path / f"pipe-{lines}"
+        os.mkfifo(fifo)
+        data = b"2106.09685  # lora\n" * lines  # made before memory is traced
+        writer = threading.Thread(target=fifo.write_bytes, args=(data,))
+        writer.start()
+        tracemalloc.start()
+        report = importing.import_file(conn, fifo, lambda: pytest.fail("nothing is new"))
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        writer.join()
+        assert report.already_there == 1
+        return peak
+
+    peak(100)  # first imports and caches
+    small, large = peak(20_000), peak(100_000)
+    assert large < 1.3 * small, (small, large)
+
+
 def test_a_file_that_changes_during_the_import_changes_nothing(
     run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -460,7 +510,12 @@ def test_a_file_that_changes_during_the_import_changes_nothing(
     late = {**document["papers"][0], "id": "late"}
     grown = {**document, "papers": [*document["papers"], late]}
     texts = iter([json.dumps(document), json.dumps(grown)])
-    monkeypatch.setattr(importing, "_opener", lambda path: lambda: io.StringIO(next(texts)))
+
+    @contextmanager
+    def opened(path: Path) -> Iterator[Callable[[], io.StringIO]]:
+        yield lambda: io.StringIO(next(texts))
+
+    monkeypatch.setattr(importing, "_opened", opened)
     before = _everything(run)
     result = run("import", str(tmp_path / "any.json"))
     assert (result.exit_code, result.stderr) == (

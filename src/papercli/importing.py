@@ -11,7 +11,6 @@ back.
 
 from __future__ import annotations
 
-import io
 import re
 import sqlite3
 import stat
@@ -108,27 +107,39 @@ def _reading(path: Path) -> Iterator[None]:
 ENCODING = "utf-8-sig"
 
 
-def read_file(path: Path) -> str:
-    with _reading(path):
-        return path.read_text(encoding=ENCODING)
-
-
-def _opener(path: Path) -> Opener:
+@contextmanager
+def _opened(path: Path) -> Iterator[Opener]:
     """What opens the file for each pass over it, failures to read it said as one-line
-    errors: a regular file is opened again; a pipe (``<(...)``) or other special file,
-    which gives its text once, is read whole first."""
+    errors: a regular file is opened again; a pipe (``<(...)``), which gives its text
+    once, is first copied a chunk at a time to a temporary file, held on disk for the
+    import rather than in memory; a device is refused (``/dev/zero`` never ends: it was
+    read until memory ran out)."""
     with _reading(path):
-        regular = stat.S_ISREG(path.stat().st_mode)
-    if not regular:
-        text = read_file(path)
-        return lambda: io.StringIO(text)
+        mode = path.stat().st_mode
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        raise InvalidValueError(f"{path} is a device, not a file to import")
+    if stat.S_ISREG(mode):
 
-    @contextmanager
-    def opened() -> Iterator[TextIO]:
-        with _reading(path), path.open(encoding=ENCODING, newline="") as file:
-            yield file
+        @contextmanager
+        def reopened() -> Iterator[TextIO]:
+            with _reading(path), path.open(encoding=ENCODING, newline="") as file:
+                yield file
 
-    return opened
+        yield reopened
+        return
+    import shutil
+    import tempfile
+
+    with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as spool:
+        with _reading(path), path.open(encoding=ENCODING, newline="") as source:
+            shutil.copyfileobj(source, spool)
+
+        @contextmanager
+        def rewound() -> Iterator[TextIO]:
+            spool.seek(0)
+            yield spool
+
+        yield rewound
 
 
 def detect_format(path: Path, opener: Opener) -> str:
@@ -153,17 +164,17 @@ def import_file(
     dry_run: bool = False,
     queue: bool = False,
 ) -> ImportReport:
-    opener = _opener(path)
-    kind = kind or detect_format(path, opener)
-    if kind == "json":
-        return import_json(conn, opener, dry_run=dry_run, queue=queue)
-    if kind == "bibtex":
-        return import_bibtex(conn, opener, new_client, dry_run=dry_run, queue=queue)
-    if kind == "text":
-        return import_ids(conn, opener, new_client, dry_run=dry_run, queue=queue)
-    raise InvalidValueError(
-        f"unknown import format {kind!r} (expected one of: {', '.join(FORMATS)})"
-    )
+    with _opened(path) as opener:
+        kind = kind or detect_format(path, opener)
+        if kind == "json":
+            return import_json(conn, opener, dry_run=dry_run, queue=queue)
+        if kind == "bibtex":
+            return import_bibtex(conn, opener, new_client, dry_run=dry_run, queue=queue)
+        if kind == "text":
+            return import_ids(conn, opener, new_client, dry_run=dry_run, queue=queue)
+        raise InvalidValueError(
+            f"unknown import format {kind!r} (expected one of: {', '.join(FORMATS)})"
+        )
 
 
 # ---------------------------------------------------------------------------
