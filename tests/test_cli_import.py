@@ -167,6 +167,18 @@ def test_id_list_with_a_bad_line_imports_nothing(run, tmp_path):
     assert "line 3: 'not-an-id' is not an arXiv id" in result.stderr
 
 
+def test_a_file_without_line_breaks_is_refused_without_being_held(run, tmp_path):
+    """A disk image of zeros read as a list of ids was one line held whole."""
+    image = tmp_path / "disk.img"
+    image.write_bytes(b"2106.09685\n" + b"\0" * 1_000_000)
+    result = run("import", str(image))
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        "error: line 2 is longer than 4,096 characters: no list of arXiv ids;"
+        " nothing was imported\n"
+    )
+
+
 def test_id_list_dry_run(run, tmp_path):
     ids = tmp_path / "ids.txt"
     ids.write_text("https://arxiv.org/abs/2106.09685  # lora\narXiv:2401.00001\n\n")

@@ -338,11 +338,23 @@ def test_a_reference_of_megabytes_is_refused_at_once_in_one_short_line(run, run_
     result = run(*command, input="lora\n" + "attention " * 300_000 + "\n")
     assert (result.exit_code, result.stdout) == (1, "")
     assert result.stderr == (
-        "error: a reference of 2,999,999 characters names no paper (at most 1,000):"
+        "error: a reference of more than 4,096 characters names no paper (at most 1,000):"
         " 'attention attention attention attention …'; nothing was changed\n"
     )
     lora = run_json("show", "lora", "--format", "json")
     assert (lora["status"], lora["tags"], lora["queue_position"]) == ("unread", [], None)
+
+
+@pytest.mark.parametrize("command", [["mark-read", "-"], ["add", "-"], ["fetch", "-"]])
+def test_stdin_without_line_breaks_is_refused_in_one_line(run, run_json, command):
+    """``< /dev/zero``: stdin was read as one line until memory ran out (a MemoryError
+    traceback under a limit). A line is read at most 4,096 characters at a time."""
+    first = "2106.09685" if command[0] == "add" else "lora"
+    result = run(*command, input=f"{first}\n" + "\0" * 10_000_000)
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr.startswith("error: a reference of more than 4,096 characters")
+    assert len(result.stderr.splitlines()) == 1 and len(result.stderr) < 300
+    assert run_json("show", "lora", "--format", "json")["status"] == "unread"
 
 
 def test_stdin_that_is_not_utf8_changes_nothing(run, run_json):

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from papercli.arxiv_ids import ArxivId, parse_arxiv_id
 from papercli.errors import InvalidValueError, PapercliError
 from papercli.fetching import PaperByHand, insert_by_hand, is_doi
+from papercli.lines import MAX_LINE, LineTooLong, bounded_lines
 from papercli.models import VENUES, ArxivRecord, Author, Paper, ReadStatus
 from papercli.records import datarecord, field, replace
 from papercli.store import (
@@ -824,17 +825,26 @@ def import_ids(
     return report
 
 
-def _listed_ids(lines: Iterable[str]) -> Iterator[str]:
+def _listed_ids(file: TextIO) -> Iterator[str]:
     """The arXiv id or URL on each line that has one (blank lines and # comments skipped);
-    a line with anything else is an error naming it, and nothing is imported."""
-    for number, line in enumerate(lines, 1):
-        item = _COMMENT.split(line, 1)[0].strip()
-        if not item:
-            continue
-        try:
-            yield parse_arxiv_id(item).id
-        except PapercliError as exc:
-            raise InvalidValueError(f"line {number}: {exc.message}; nothing was imported") from None
+    a line with anything else, or too long to hold one, is an error naming it, and
+    nothing is imported."""
+    try:
+        for number, line in enumerate(bounded_lines(file), 1):
+            item = _COMMENT.split(line, 1)[0].strip()
+            if not item:
+                continue
+            try:
+                yield parse_arxiv_id(item).id
+            except PapercliError as exc:
+                raise InvalidValueError(
+                    f"line {number}: {exc.message}; nothing was imported"
+                ) from None
+    except LineTooLong as long:
+        raise InvalidValueError(
+            f"line {long.number} is longer than {MAX_LINE:,} characters: no list of arXiv"
+            " ids; nothing was imported"
+        ) from None
 
 
 def _add_from_arxiv(

@@ -16,6 +16,7 @@ from itertools import chain, islice
 from papercli import TYPE_CHECKING, paths, render, textlayout
 from papercli.cli import terminal
 from papercli.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USER, PapercliError
+from papercli.lines import MAX_LINE, LineTooLong, bounded_lines
 from papercli.models import ReadStatus, Selection
 from papercli.records import datarecord, field
 from papercli.store import base, connection
@@ -456,8 +457,9 @@ def read_refs(refs: list[str]) -> Iterator[str]:
 
 
 def _stdin_refs() -> Iterator[str]:
-    """The non-blank lines of stdin, stripped; a line that is not UTF-8 text ends it all."""
-    lines = enumerate(sys.stdin, 1)
+    """The non-blank lines of stdin, stripped; a line that is not UTF-8 text, or too long
+    to be a reference, ends it all."""
+    lines = enumerate(bounded_lines(sys.stdin), 1)
     while True:
         try:
             number, line = next(lines)
@@ -465,6 +467,14 @@ def _stdin_refs() -> Iterator[str]:
             return
         except UnicodeDecodeError:  # a strict stdin decodes as it reads
             fail("stdin is not UTF-8 text; give references one a line, in UTF-8", EXIT_USER)
+        except LineTooLong as long:  # as refs.resolve says of one too long to be a name
+            from papercli.refs import LONGEST_REF  # not for `list`, which reads no stdin
+
+            fail(
+                f"a reference of more than {MAX_LINE:,} characters names no paper"
+                f" (at most {LONGEST_REF:,}): {long.start + '…'!r}; nothing was changed",
+                EXIT_USER,
+            )
         if (shown := non_utf8(line.strip())) is not None:
             fail(f"line {number} of stdin is not valid UTF-8: '{shown}'", EXIT_USER)
         if line.strip():
