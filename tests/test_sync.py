@@ -420,6 +420,33 @@ def test_an_import_and_its_undo_travel_as_one_event_per_register_in_order(
     assert desktop.state() == laptop.state()
 
 
+def test_a_line_too_long_for_any_event_is_skipped_without_being_held(
+    laptop: Device, desktop: Device, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A device's file with a line of zeros and no line break (a disk image, say) was read
+    whole, however long. Lines are read at most LONGEST_LINE bytes at a time (here just
+    more than the longest event's): a longer one is skipped a piece at a time and counted;
+    one whose end has not arrived waits, as half a line does."""
+    from papercli import sync
+
+    laptop.sync()
+    laptop.ok("mark-read", "lora")
+    laptop.sync()
+    lines = laptop.file().read_bytes().splitlines(keepends=True)
+    longest = max(len(line) for line in lines) + 1
+    monkeypatch.setattr(sync, "LONGEST_LINE", longest)
+    zeros = b"\0" * (10 * longest)
+    laptop.file().write_bytes(lines[0] + zeros)  # no end yet
+    result = desktop.sync()
+    assert "skipped" not in result.stderr
+    assert status_of(desktop, "lora") == "unread"
+    laptop.file().write_bytes(lines[0] + zeros + b"\n" + b"".join(lines[1:]))
+    result = desktop.sync()
+    assert "skipped 1 line from device" in result.stderr
+    assert f"a line longer than {longest:,} bytes" in result.stderr
+    assert status_of(desktop, "lora") == "read"
+
+
 def test_files_are_written_and_read_a_few_events_at_a_time(
     laptop: Device, desktop: Device, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from itertools import islice
 from pathlib import Path
 
-from papercli import events
+from papercli import TYPE_CHECKING, events
 from papercli.errors import InvalidValueError, PapercliError
 from papercli.files import write_atomic_pieces
 from papercli.records import datarecord, field
@@ -29,6 +29,9 @@ from papercli.store import changes, library
 from papercli.store import sync as stored
 from papercli.store.base import transaction
 from papercli.store.search import deferred_documents
+
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 FOLDER = "papercli"  # the subfolder of DIR that holds every device's file
 DIR_ENV = "PAPERCLI_SYNC_DIR"
@@ -234,7 +237,15 @@ def _read_file(
     problems: dict[str, Problem] = {}
     with open(path, "rb") as handle:
         handle.seek(reading.offset)
-        for line in handle:
+        while line := handle.readline(LONGEST_LINE):
+            if len(line) == LONGEST_LINE and not line.endswith(b"\n"):
+                skipped = _past_line_end(handle)
+                if skipped is None:
+                    break  # its end has not arrived yet
+                reading.offset += len(line) + skipped
+                too_long = f"a line longer than {LONGEST_LINE:,} bytes"
+                problems.setdefault(too_long, Problem(device, too_long, 0)).lines += 1
+                continue
             if not line.endswith(b"\n"):
                 break  # half a line: the rest of it has not arrived yet
             if reading.offset == 0:
@@ -266,6 +277,23 @@ def _read_file(
     if found:
         yield found
     summary.skipped += problems.values()
+
+
+LONGEST_LINE = 256 << 20
+"""Bytes in an event's line: more than any event holds (each text at most a million
+characters). A longer line (a file of zeros, say) is skipped a piece at a time, not held:
+it was read whole, however long."""
+
+
+def _past_line_end(handle: BinaryIO) -> int | None:
+    """Read on to the end of the line, a piece at a time: how many bytes that took, or
+    None when the file ends first."""
+    skipped = 0
+    while piece := handle.readline(LONGEST_LINE):
+        skipped += len(piece)
+        if piece.endswith(b"\n"):
+            return skipped
+    return None
 
 
 def _apply(
