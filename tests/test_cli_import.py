@@ -179,6 +179,29 @@ def test_a_file_without_line_breaks_is_refused_without_being_held(run, tmp_path)
     )
 
 
+@pytest.mark.parametrize(
+    ("tail", "line"),
+    [(("x" * 100 + "\n") * 20, 11), ("\0" * 5000, 2)],
+    ids=["lines", "one line"],
+)
+def test_a_bib_file_that_goes_on_without_entries_is_refused_unheld(
+    run, tmp_path, monkeypatch, tail, line
+):
+    """A disk image named .bib was held whole, as one block: a block may hold at most
+    LONGEST_BLOCK characters (here 1,000)."""
+    from papercli import importing
+
+    monkeypatch.setattr(importing, "LONGEST_BLOCK", 1000)
+    bib = tmp_path / "image.bib"
+    bib.write_text("@misc{lora, eprint = {2106.09685}}\n" + tail)
+    result = run("import", str(bib))
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"error: line {line}: more than 1,000 characters without an entry's start:"
+        " not BibTeX; nothing was imported\n"
+    )
+
+
 def test_id_list_dry_run(run, tmp_path):
     ids = tmp_path / "ids.txt"
     ids.write_text("https://arxiv.org/abs/2106.09685  # lora\narXiv:2401.00001\n\n")

@@ -754,18 +754,33 @@ def _value_text(value: str, strings: Mapping[str, str]) -> str:
     return "".join(texts)
 
 
+LONGEST_BLOCK = 1 << 24
+"""Characters from one block's start to the next's: more than any entry. A file that
+goes on longer without one (a disk image named .bib) is no BibTeX; it was held whole."""
+
+
 def _pieces(file: TextIO) -> Iterator[tuple[int, str]]:
     """The file's text in pieces of BIBTEX_PIECE blocks, each with the lines before it."""
     lines: list[str] = []
-    blocks = before = 0
-    for line in file:
-        if _BLOCK_START.match(line):
-            if blocks == BIBTEX_PIECE:
-                yield before, "".join(lines)
-                before += len(lines)
-                lines, blocks = [], 0
-            blocks += 1
-        lines.append(line)
+    blocks = before = size = 0
+    try:
+        for line in bounded_lines(file, LONGEST_BLOCK):
+            if _BLOCK_START.match(line):
+                if blocks == BIBTEX_PIECE:
+                    yield before, "".join(lines)
+                    before += len(lines)
+                    lines, blocks = [], 0
+                blocks += 1
+                size = 0
+            size += len(line)
+            if size > LONGEST_BLOCK:
+                raise LineTooLong(before + len(lines) + 1, line[:40])
+            lines.append(line)
+    except LineTooLong as long:
+        raise InvalidValueError(
+            f"line {long.number}: more than {LONGEST_BLOCK:,} characters without an entry's"
+            " start: not BibTeX; nothing was imported"
+        ) from None
     if lines:
         yield before, "".join(lines)
 

@@ -14,8 +14,8 @@ MAX_LINE = 4096
 
 
 class LineTooLong(Exception):
-    """Line ``number`` (from 1) has more than MAX_LINE characters; ``start`` holds its first
-    ones, to show."""
+    """Line ``number`` (from 1) is longer than allowed; ``start`` holds its first
+    characters, to show."""
 
     def __init__(self, number: int, start: str) -> None:
         super().__init__(number)
@@ -23,11 +23,11 @@ class LineTooLong(Exception):
         self.start = start
 
 
-def bounded_lines(stream: TextIO) -> Iterator[str]:
-    """The lines of ``stream`` as iterating it gives them; LineTooLong past MAX_LINE."""
+def bounded_lines(stream: TextIO, limit: int = MAX_LINE) -> Iterator[str]:
+    """The lines of ``stream`` as iterating it gives them; LineTooLong past ``limit``."""
     number = 0
-    while line := stream.readline(MAX_LINE):
+    while line := stream.readline(limit):
         number += 1
-        if len(line) == MAX_LINE and not line.endswith("\n"):
+        if len(line) == limit and not line.endswith("\n"):
             raise LineTooLong(number, line[:40])
         yield line
