@@ -256,43 +256,33 @@ def test_a_full_disk_keeps_the_old_file_and_leaves_no_temp_file(write, out, monk
     assert snapshot(out) == {"target": b"the old version\n"}
 
 
-# --- an export never lands on the database it reads --------------------------------------
+# --- neither a backup nor an export lands on the database it reads ------------------------
 
 
 @pytest.mark.parametrize("name", ["the database", "a hard link to it"])
-@pytest.mark.parametrize("fmt", ["markdown", "json"])
-def test_an_export_onto_its_own_database_is_refused(run, db_path, out, name, fmt):
-    """`export -o papers.db` (meaning papers.md) replaced the library with its export."""
+@pytest.mark.parametrize(
+    ("command", "role"),
+    [
+        (["db", "backup"], "being backed up"),
+        (["export", "-o"], "in use"),  # `export -o papers.db`, meaning papers.md, replaced it
+        (["export", "--format", "json", "-o"], "in use"),
+    ],
+    ids=["backup", "export", "export json"],
+)
+def test_a_backup_or_export_onto_its_own_database_is_refused(
+    run, db_path, out, name, command, role
+):
     run("mark-read", "lora")
     target = db_path
     if name == "a hard link to it":
         target = out / "papers.db"
         os.link(db_path, target)
     before = db_path.read_bytes()
-    result = run("export", "--format", fmt, "-o", str(target))
+    result = run(*command, str(target))
     assert result.exit_code == 1
     assert result.stderr == (
-        f"error: refusing to replace {target}: it is part of the database in use\n"
-    )
-    assert db_path.read_bytes() == before
-    assert run("show", "lora").stdout.count("read on") == 1
-
-
-# --- a backup never lands on the database it copies -------------------------------------
-
-
-@pytest.mark.parametrize("name", ["the database", "a hard link to it"])
-def test_a_backup_onto_its_own_database_is_refused(run, db_path, out, name):
-    run("mark-read", "lora")
-    target = db_path
-    if name == "a hard link to it":
-        target = out / "papers.db"
-        os.link(db_path, target)
-    before = db_path.read_bytes()
-    result = run("db", "backup", str(target))
-    assert result.exit_code == 1
-    assert result.stderr == (
-        f"error: refusing to replace {target}: it is part of the database being backed up\n"
+        f"error: refusing to replace {target}: it is part of the database {role}\n"
     )
     assert db_path.read_bytes() == before
     assert [p.name for p in out.iterdir()] == ([] if target == db_path else ["papers.db"])
+    assert run("show", "lora").stdout.count("read on") == 1
