@@ -467,6 +467,39 @@ def test_clearing_the_queue_holds_a_chunk_of_it(run, synthetic, tmp_path, monkey
     assert large < 1.3 * small, peaks
 
 
+@pytest.mark.parametrize(
+    ("tag", "said"),
+    [
+        ("a" * 1001, "a tag has at most 1,000 characters, not 1,001"),
+        ("bad\x01tag", "a tag must be printable and not empty, not 'bad\\x01tag'"),
+        ("two\nlines", "a tag must be printable and not empty, not 'two\\nlines'"),
+    ],
+    ids=["too long", "control character", "line break"],
+)
+def test_a_tag_a_backup_could_not_hold_is_refused(run, run_json, tmp_path, tag, said):
+    """Such a tag was taken, and made the library's own JSON backup impossible to import
+    (nor did it sync). One that is fine still goes on, and a bad old one can go."""
+    result = run("tag", "lora", f"+{tag}")
+    assert (result.exit_code, result.stdout, result.stderr) == (1, "", f"error: {said}\n")
+    assert run("tag", "lora", "+👩‍💻 to read", f"-{tag}").stdout == "lora: 👩‍💻 to read\n"
+    backup = tmp_path / "backup.json"
+    assert run("export", "--format", "json", "-o", str(backup)).exit_code == 0
+    other = tmp_path / "other.db"
+    assert run("--db", str(other), "import", str(backup)).exit_code == 0
+    assert run("--db", str(other), "tag", "lora").stdout == "lora: 👩‍💻 to read\n"
+
+
+def test_a_note_a_backup_could_not_hold_is_refused(run, run_json):
+    """A note of more than a million characters (from $EDITOR, say) was taken, and made
+    the library's JSON backup impossible to import."""
+    result = run("note", "lora", "x" * 1_000_001)
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        "error: a note has at most 1,000,000 characters, not 1,000,001; nothing was saved\n"
+    )
+    assert run_json("show", "lora", "--format", "json")["notes"] == []
+
+
 def test_listing_the_notes_grows_with_them_not_their_square(run, sqlite_steps, tmp_path):
     """Each note's number on its paper came from counting the notes before it: 16,000
     notes on one paper took 13 s to list (4,000: 0.8 s)."""

@@ -15,6 +15,7 @@ import os
 import re
 from typing import Any
 
+from papercli.models import MAX_NAME, MAX_TEXT
 from papercli.records import datarecord
 
 FORMAT = 1  # the sync file format this papercli writes and reads
@@ -22,8 +23,6 @@ _HLC = re.compile(r"[0-9]{15}-[0-9]{5}")
 _DEVICE = re.compile(r"[0-9a-f]{32}")
 _STATUSES = frozenset({"unread", "reading", "read", "skipped"})
 _SORT_KEY = re.compile(r"[0-9a-z]{0,199}[1-9a-z]")
-MAX_ID = 1_000
-MAX_TEXT = 1_000_000
 MAX_REPEATS = 10_000  # the same status change in one second: more are counted as this
 SEP = "\x1f"
 
@@ -119,7 +118,7 @@ def read_event(line: bytes, device: str) -> Event:
     hlc, kind, key = data.get("hlc"), data.get("kind"), data.get("key")
     if not isinstance(hlc, str) or not _HLC.fullmatch(hlc):
         raise ValueError("its clock is not one papercli writes")
-    if not isinstance(key, str) or not 0 < len(key) <= 4 * MAX_ID:
+    if not isinstance(key, str) or not 0 < len(key) <= 4 * MAX_NAME:
         raise ValueError("its key is missing or too long")
     check = _CHECKS.get(kind) if isinstance(kind, str) else None
     if check is None:
@@ -137,7 +136,7 @@ def read_event(line: bytes, device: str) -> Event:
 # -- what each kind of value must be ------------------------------------------------------
 
 
-def _text(value: object, what: str, most: int = MAX_ID, *, empty: bool = False) -> str:
+def _text(value: object, what: str, most: int = MAX_NAME, *, empty: bool = False) -> str:
     if not isinstance(value, str) or len(value) > most or (not empty and not value):
         raise ValueError(f"its {what} is not text of up to {most:,} characters")
     if "\x00" in value:
@@ -168,7 +167,7 @@ def _key_parts(kind: str, key: str) -> list[str]:
     parts = key.split(SEP)
     if len(parts) != _PARTS.get(kind, 1) or not all(parts):
         raise ValueError(f"its key is not the key of a {kind}")
-    if any(len(p) > MAX_ID for p in parts):
+    if any(len(p) > MAX_NAME for p in parts):
         raise ValueError("its key is too long")
     return parts
 

@@ -22,12 +22,10 @@ from papercli.arxiv_ids import parse_arxiv_id
 from papercli.errors import InvalidValueError, PapercliError
 from papercli.export import JSON_MARKER, JSON_VERSION
 from papercli.json_pieces import BadJSON, NotAnObject, members
-from papercli.models import Author, Note, Paper, ReadStatus
+from papercli.models import MAX_NAME, MAX_TEXT, Author, Note, Paper, ReadStatus
 
 Status = Literal["unread", "reading", "read", "skipped"]
 
-MAX_NAME = 1_000  # ids, titles, names, tags, one author's name
-MAX_TEXT = 1_000_000  # a note, an abstract
 
 _SURROGATE = "\ud800-\udfff"  # SQLite cannot store a lone surrogate
 _CONTROL = "\x00-\x08\x0b-\x1f\x7f-\x9f"

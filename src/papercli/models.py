@@ -6,6 +6,13 @@ from enum import StrEnum
 
 from papercli.records import datarecord, field
 
+MAX_NAME = 1_000
+"""Characters in an id, a title, a name or a tag: what an import and a sync take, and so
+the most papercli lets a person type (a longer tag made the library's own JSON backup
+impossible to import)."""
+MAX_TEXT = 1_000_000
+"""Characters in a note or an abstract, likewise."""
+
 
 class ReadStatus(StrEnum):
     UNREAD = "unread"

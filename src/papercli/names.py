@@ -6,7 +6,23 @@ import re
 import unicodedata
 from collections.abc import Callable
 
+from papercli.errors import InvalidValueError
+from papercli.models import MAX_NAME
+
 _NOT_WORD = re.compile(r"[\W_]+")
+
+
+def tag_name(text: str) -> str:
+    """A tag as typed, without the spaces around it; InvalidValueError when it is empty,
+    holds a control character (a line break too) or has more than MAX_NAME characters:
+    the library's JSON backup would not import with it, nor would the tag sync. Emoji,
+    joined or not, are tags like any other."""
+    tag = text.strip()
+    if not tag or any(unicodedata.category(c) in ("Cc", "Cs") for c in tag):
+        raise InvalidValueError(f"a tag must be printable and not empty, not {tag[:40]!r}")
+    if len(tag) > MAX_NAME:
+        raise InvalidValueError(f"a tag has at most {MAX_NAME:,} characters, not {len(tag):,}")
+    return tag
 
 
 def name_key(text: str) -> str:

@@ -25,6 +25,7 @@ from papercli.cli.common import (
 )
 from papercli.cli.options import complete_topic
 from papercli.errors import InvalidValueError
+from papercli.names import tag_name
 from papercli.store.inbox import VersionAlert
 
 app = typer.Typer(invoke_without_command=True, rich_markup_mode=None)
@@ -310,9 +311,7 @@ def keep_command(
     """
     if not ids:
         raise typer.BadParameter("name the arXiv ids to keep (- reads them from stdin)")
-    tags = [" ".join(t.split()) for t in tag or []]
-    if any(not t or not t.isprintable() for t in tags):
-        raise InvalidValueError("a tag must be printable and not empty")
+    tags = [tag_name(" ".join(t.split())) for t in tag or []]
     summary = inbox.keep(
         connect(ctx), list(read_refs(ids or [])), queue=queue, tags=tags, topics=topic or []
     )

@@ -20,6 +20,7 @@ from papercli.cli.common import (
 )
 from papercli.cli.options import Refs, complete_ref, complete_tag_edit
 from papercli.models import ReadStatus
+from papercli.names import tag_name
 from papercli.store import library, notes, papers
 
 _MARK_HELP = {
@@ -360,8 +361,8 @@ def tag_command(
     """
     edits = [a for a in args if a[:1] in "+-" and len(a) > 1]
     references = [a for a in args if a not in edits]
-    add = [e[1:].strip() for e in edits if e[0] == "+"]
-    remove = [e[1:].strip() for e in edits if e[0] == "-"]
+    add = [tag_name(e[1:]) for e in edits if e[0] == "+"]
+    remove = [e[1:].strip() for e in edits if e[0] == "-"]  # any tag, a bad old one too
     if not references:
         fail("name at least one paper to tag", 2)
     conn = connect(ctx)

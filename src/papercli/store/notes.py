@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 
 from papercli.errors import InvalidValueError, NotFoundError
-from papercli.models import Note
+from papercli.models import MAX_TEXT, Note
 from papercli.records import datarecord
 from papercli.store import changes, library, scratch
 from papercli.store.base import transaction
@@ -30,9 +30,15 @@ def add_note(conn: sqlite3.Connection, paper_id: str, body: str) -> str:
 
 
 def _note_text(body: str) -> str:
+    """The note, checked as an import and a sync check it (longer, it made the library's
+    JSON backup impossible to import, and never synced)."""
     text = body.strip()
     if not text:
         raise InvalidValueError("the note is empty; nothing was saved")
+    if len(text) > MAX_TEXT:
+        raise InvalidValueError(
+            f"a note has at most {MAX_TEXT:,} characters, not {len(text):,}; nothing was saved"
+        )
     return text
 
 
