@@ -415,6 +415,37 @@ def test_a_json_export_with_papers_known_by_their_year_imports_back(run, tmp_pat
     assert (dates["Deep Learning"], dates["An Old Report"]) == ("2015", "1843")
 
 
+LONG = "a" * 1001
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--author", f"Ann {LONG}"], "--author: a name has at most 1,000 characters"),
+        (["--url", f"https://example.org/{LONG}"], "--url has at most 1,000 characters"),
+        (["--doi", f"10.1234/{LONG}"], "--doi has at most 1,000 characters"),
+        (["--id", LONG], "an id has at most 1,000 characters"),
+    ],
+    ids=["author", "url", "doi", "id"],
+)
+def test_a_paper_typed_in_that_a_backup_could_not_hold_is_refused(run, args, said):
+    """Each was taken, and made the library's own JSON backup impossible to import."""
+    given = {"--author": "Ann Lee", **dict(zip(args[::2], args[1::2], strict=True))}
+    typed = [part for option, value in given.items() for part in (option, value)]
+    result = run("add", "--title", "Field Notes", "--year", "2020", *typed)
+    assert (result.exit_code, result.stdout, result.stderr) == (1, "", f"error: {said}\n")
+
+
+def test_a_long_name_makes_a_citation_key_a_backup_holds(run, tmp_path):
+    """A family name of 900 letters made a 910-character key (and 1,000 would have made
+    one over what an import takes): a key takes at most 60 characters of the name."""
+    added = run("add", "--title", "Short notes", "--author", f"Ann {'b' * 900}", "--year", "2020")
+    assert added.stdout.endswith(f"cite as {'b' * 60}2020short\n"), added.output
+    backup = tmp_path / "backup.json"
+    assert run("export", "--format", "json", "-o", str(backup)).exit_code == 0
+    assert run("--db", str(tmp_path / "fresh.db"), "import", str(backup)).exit_code == 0
+
+
 @pytest.mark.parametrize("date", ["٢٠١٥-01", "2015-13", "2015-02-30x", "15", "2015-1"])
 def test_a_json_paper_date_in_another_form_is_refused(run, tmp_path, date):
     document = json.loads(run("export", "--format", "json").stdout)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from papercli import refs
 from papercli.arxiv_ids import parse_arxiv_id
 from papercli.errors import InvalidValueError, PapercliError
-from papercli.models import VENUES, ArxivRecord, Author, Paper, split_venue
+from papercli.models import MAX_NAME, VENUES, ArxivRecord, Author, Paper, split_venue
 from papercli.names import first_free, name_key, person_key, slugify
 from papercli.records import datarecord, field
 from papercli.store import arxiv_meta, authors, changes, library, lookups, papers, scratch
@@ -524,8 +524,13 @@ def insert_by_hand(
     from papercli.export import person
 
     title = " ".join(given.title.split())
-    if not title or len(title) > 1_000 or not title.isprintable():
-        raise InvalidValueError("--title must be one line of printable text")
+    if not title or len(title) > MAX_NAME or not title.isprintable():
+        raise InvalidValueError(
+            f"--title must be one line of printable text, at most {MAX_NAME:,} characters"
+        )
+    for option, value in (("--url", given.url), ("--doi", given.doi)):
+        if value is not None and len(value) > MAX_NAME:  # an import would refuse it
+            raise InvalidValueError(f"{option} has at most {MAX_NAME:,} characters")
     match = _BY_HAND_DATE.fullmatch(given.date)
     if match is None or not 1000 <= int(match[1]) <= 9999:
         raise InvalidValueError(f"{given.date!r} is not a date: give YYYY, YYYY-MM or YYYY-MM-DD")
@@ -545,6 +550,8 @@ def insert_by_hand(
     ]
     if not people or any(not a.name.isprintable() for a in people):
         raise InvalidValueError('give each author with --author "Given Family" (at least one)')
+    if any(len(a.name) > MAX_NAME for a in people):
+        raise InvalidValueError(f"--author: a name has at most {MAX_NAME:,} characters")
     if slug is not None:
         _check_slug(conn, slug)
     topic_names = papers.resolve_topics(conn, topics)
@@ -593,6 +600,8 @@ def _free(conn: sqlite3.Connection, slug: str) -> bool:
 
 
 def _check_slug(conn: sqlite3.Connection, slug: str) -> None:
+    if len(slug) > MAX_NAME:
+        raise InvalidValueError(f"an id has at most {MAX_NAME:,} characters")
     if not slug or slugify(slug) != slug:
         hint = f", e.g. {slugify(slug)!r}" if slugify(slug) else ""
         raise InvalidValueError(

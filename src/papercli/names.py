@@ -73,14 +73,19 @@ def ascii_words(text: str) -> list[str]:
     return re.findall(r"[a-z0-9]+", ascii_fold(text).lower())
 
 
+KEY_PART = 60
+"""Characters a citation key takes of a name, a word or an id: more than any real one
+has, and a key stays a name an import takes (a name of a thousand letters made one)."""
+
+
 def citation_key_stem(family: str | None, year: int, title: str, paper_id: str) -> str:
     """``hu2021lora``: first author's family name, year, first significant title word;
     the paper's id (ASCII) when no author is known."""
-    letters = "".join(ascii_words(family or ""))
+    letters = "".join(ascii_words(family or ""))[:KEY_PART]
     if not letters:
-        return re.sub(r"[^A-Za-z0-9_:.-]", "", ascii_fold(paper_id)) or "paper"
+        return re.sub(r"[^A-Za-z0-9_:.-]", "", ascii_fold(paper_id))[:KEY_PART] or "paper"
     word = next((w for w in ascii_words(title) if w not in _KEY_STOPWORDS), "")
-    return f"{letters}{year}{word}"
+    return f"{letters}{year}{word[:KEY_PART]}"
 
 
 def person_key(text: str) -> str:
