@@ -249,6 +249,29 @@ def test_entries_without_id_or_published_are_skipped() -> None:
 
 
 @pytest.mark.parametrize(
+    ("element", "text", "said"),
+    [
+        (b"title", "t" * 1001, "its title has 1,001 characters (at most 1,000)"),
+        (b"summary", "s" * 1_000_001, "its abstract has 1,000,001 characters (at most 1,000,000)"),
+        (b"name", "n" * 1001, "its author has 1,001 characters (at most 1,000)"),
+    ],
+    ids=["title", "abstract", "author"],
+)
+def test_an_entry_with_a_value_longer_than_papercli_keeps_is_skipped(
+    element: bytes, text: str, said: str
+) -> None:
+    """Stored, it made the library's own JSON backup impossible to import, and never
+    synced (no real entry is near: arXiv takes abstracts of at most 1,920 characters)."""
+    head, entry, tail = fixture("api-2026_single_id_1605.08386.xml").partition(b"<entry>")
+    pattern = rb"<%s>[^<]*</%s>" % (element, element)
+    tail = re.sub(pattern, b"<%s>%s</%s>" % (element, text.encode(), element), tail, count=1)
+    parsed = parse_feed(head + entry + tail)
+    assert parsed.records == []
+    [skipped] = parsed.skipped
+    assert (skipped.arxiv_id, skipped.reason) == ("1605.08386", said)
+
+
+@pytest.mark.parametrize(
     "body",
     [
         b"",

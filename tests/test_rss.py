@@ -231,6 +231,8 @@ def test_the_description_stands_in_for_a_missing_guid_and_announce_type() -> Non
         (lambda text: re.sub(r"<title>.*?</title>", "<title> </title>", text), "it has no title"),
         (lambda text: text.replace("2411.17700v1", "notanid"), "it has no arXiv id"),
         (lambda text: text.replace("2411.17700v1", "2411.9v1"), "its id is not an arXiv id"),
+        (lambda text: re.sub(r"<title>.*?</title>", f"<title>{'t' * 1001}</title>", text),
+         "its title has 1,001 characters (at most 1,000)"),  # a backup could not hold it
     ],
 )  # fmt: skip
 def test_unusable_items_are_skipped_and_reported(edit: Callable[[str], str], reason: str) -> None:

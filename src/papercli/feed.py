@@ -20,14 +20,14 @@ import time
 import unicodedata
 import xml.etree.ElementTree as ET
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, TypeVar
 from xml.parsers.expat import errors as expat_errors
 
 import feedparser
 
 from papercli.arxiv_ids import parse_arxiv_id
 from papercli.errors import ArxivAPIError, InvalidValueError
-from papercli.models import ArxivRecord, Author, ListingItem
+from papercli.models import MAX_NAME, MAX_TEXT, ArxivRecord, Author, ListingItem
 from papercli.records import datarecord, field
 
 _ATOM = "{http://www.w3.org/2005/Atom}"
@@ -180,7 +180,7 @@ def _record(entry: Any, node: ET.Element, entry_id: str, label: str) -> ArxivRec
     terms = [_collapse(el.get("term")) for el in node.findall(f"{_ATOM}category")]
     # Asked only when present: feedparser would hand over the v1 date, with a warning.
     updated = entry.get("updated_parsed") if "updated_parsed" in entry else None
-    return ArxivRecord(
+    record = ArxivRecord(
         arxiv_id=arxiv_id,
         version=int(version),
         title=title,
@@ -196,6 +196,7 @@ def _record(entry: Any, node: ET.Element, entry_id: str, label: str) -> ArxivRec
         abs_url=_https(abs_link or entry_id),
         pdf_url=_https(pdf_link) if pdf_link else None,
     )
+    return _within_limits(record, label)
 
 
 def _bare_id(text: str) -> str | None:
@@ -354,7 +355,7 @@ def _listing_item(node: ET.Element, position: int, channel_date: str | None) -> 
         announce_type = _collapse(prefix["type"])
     categories = (_collapse(el.text) for el in node.findall("category"))
     doi_nodes = node.findall(f"{_ARXIV}DOI")
-    return ListingItem(
+    item = ListingItem(
         arxiv_id=arxiv_id,
         version=int(version),
         title=title,
@@ -366,6 +367,36 @@ def _listing_item(node: ET.Element, position: int, channel_date: str | None) -> 
         dois=list(dict.fromkeys(doi for el in doi_nodes for doi in _words(el))),
         journal_ref=_all_text(node.find(f"{_ARXIV}journal_reference")) or None,
     )
+    return _within_limits(item, label)
+
+
+_Entry = TypeVar("_Entry", ArxivRecord, ListingItem)
+
+
+def _within_limits(entry: _Entry, label: str) -> _Entry | SkippedEntry:
+    """The record or listing item, or the SkippedEntry naming its first value longer than
+    papercli keeps (``models.MAX_NAME``, ``MAX_TEXT``): stored, it would have made the
+    library's JSON backup impossible to import, and never synced. No real arXiv entry is
+    near them (arXiv takes abstracts of at most 1,920 characters)."""
+    names = [author.name for author in entry.authors]
+    affiliations = [place for author in entry.authors for place in author.affiliations]
+    values = {
+        "title": ([entry.title], MAX_NAME),
+        "abstract": ([entry.abstract], MAX_TEXT),
+        "comment": ([getattr(entry, "comment", None) or ""], MAX_TEXT),
+        "journal reference": ([entry.journal_ref or ""], MAX_NAME),
+        "author": (names, MAX_NAME),
+        "affiliation": (affiliations, MAX_NAME),
+        "category": (entry.categories, MAX_NAME),
+        "DOI": (entry.dois, MAX_NAME),
+    }
+    for what, (texts, most) in values.items():
+        longest = max(map(len, texts), default=0)
+        if longest > most:
+            return SkippedEntry(
+                label, f"its {what} has {longest:,} characters (at most {most:,})", entry.arxiv_id
+            )
+    return entry
 
 
 def _rss_date(text: str | None) -> str | None:
