@@ -375,16 +375,12 @@ def add_papers(
     """
     new: list[str] = []
     summary = AddSummary()
-    with scratch.ScratchSet() as seen, scratch.ScratchReport() as there:
-        ids = (parse_arxiv_id(ref).id for ref in arxiv_refs)
-        while chunk := list(islice(ids, scratch.CHUNK)):
-            fresh = seen.add_new(chunk)
-            held = lookups.ids_by_arxiv_ids(conn, fresh)
-            for arxiv_id in fresh:
-                if arxiv_id in held:
-                    there.note("existing", arxiv_id, held[arxiv_id])
-                else:
-                    new.append(arxiv_id)
+    with scratch.ScratchReport() as there:
+        for arxiv_id, holder in known_or_new(conn, (parse_arxiv_id(r).id for r in arxiv_refs)):
+            if holder is not None:
+                there.note("existing", arxiv_id, holder)
+            else:
+                new.append(arxiv_id)
         summary.existing = there.count("existing")
         if slug is not None:
             if summary.existing + len(new) != 1:
@@ -429,6 +425,21 @@ def add_papers(
             raise  # nothing was asked for: the one-line error says it all
         raise AddStopped(exc, summary, list(pending)) from None
     return summary
+
+
+def known_or_new(
+    conn: sqlite3.Connection, arxiv_ids: Iterable[str]
+) -> Iterator[tuple[str, str | None]]:
+    """Each arXiv id once, in order, with the paper holding it (None when none does), read
+    and looked up a chunk at a time, those seen waiting on disk: a list of a million need
+    not be held (``add -`` and ``import`` of an id list)."""
+    with scratch.ScratchSet() as seen:
+        ids = iter(arxiv_ids)
+        while chunk := list(islice(ids, scratch.CHUNK)):
+            fresh = seen.add_new(chunk)
+            held = lookups.ids_by_arxiv_ids(conn, fresh)
+            for arxiv_id in fresh:
+                yield arxiv_id, held.get(arxiv_id)
 
 
 def new_paper(

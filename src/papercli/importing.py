@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from papercli.arxiv_ids import ArxivId, parse_arxiv_id
 from papercli.errors import InvalidValueError, PapercliError
-from papercli.fetching import PaperByHand, insert_by_hand, is_doi
+from papercli.fetching import PaperByHand, insert_by_hand, is_doi, known_or_new
 from papercli.lines import MAX_LINE, LineTooLong, bounded_lines
 from papercli.models import VENUES, ArxivRecord, Author, Paper, ReadStatus
 from papercli.records import datarecord, field, replace
@@ -822,17 +822,13 @@ def import_ids(
     are held, to be added from arXiv at its pace."""
     report = ImportReport("text", dry_run)
     new: list[str] = []
-    with scratch.ScratchSet() as seen, scratch.ScratchQueue() as matched:
+    with scratch.ScratchQueue() as matched:
         with opener() as file:
-            listed = _listed_ids(file)
-            while chunk := list(islice(listed, scratch.CHUNK)):
-                fresh = seen.add_new(chunk)
-                held = lookups.ids_by_arxiv_ids(conn, fresh)
-                for arxiv_id in fresh:
-                    if arxiv_id in held:
-                        _matched(held[arxiv_id], matched, report, queue=queue)
-                    else:
-                        new.append(arxiv_id)
+            for arxiv_id, holder in known_or_new(conn, _listed_ids(file)):
+                if holder is not None:
+                    _matched(holder, matched, report, queue=queue)
+                else:
+                    new.append(arxiv_id)
         for paper_id in _add_from_arxiv(conn, new, new_client, report, queue=queue):
             _matched(paper_id, matched, report, queue=queue)
         if queue:
