@@ -376,3 +376,90 @@ def test_a_write_has_a_bigger_page_cache_until_it_ends(tmp_path):
     assert conn.execute("PRAGMA cache_size").fetchone()[0] == usual
     assert conn.execute("SELECT x FROM t").fetchall() == [(1,)]
     conn.close()
+
+
+@pytest.fixture
+def fill_disk(monkeypatch):
+    """Call it, and every database papercli opens from then on can grow by no page: SQLite
+    fails a write as on a full disk (SQLITE_FULL), and rolls its transaction back itself."""
+    real = connection.connect
+
+    def capped(path):
+        conn = real(path)
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+        conn.execute(f"PRAGMA max_page_count = {pages}")
+        return conn
+
+    return lambda: monkeypatch.setattr(connection, "connect", capped)
+
+
+def _everything(db_path: Path) -> list[str]:
+    conn = sqlite3.connect(db_path)
+    try:
+        return list(conn.iterdump())
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["mark-read", "-"], ["note", "lora", "x" * 200_000], ["import"]],
+    ids=["mark-read (the fast path)", "note", "import"],
+)
+def test_a_full_disk_is_named_and_changes_nothing(run, db_path, tmp_path, fill_disk, args):
+    assert run("mark-read", "bert").exit_code == 0
+    stdin = run("list", "--format", "ids").stdout
+    if args[0] == "import":  # 30 papers this library does not have
+        other = str(tmp_path / "other.db")
+        for n in range(30):
+            added = run(
+                "--db",
+                other,
+                "add",
+                "--title",
+                f"Paper {n}",
+                "--author",
+                "A. Person",
+                "--year",
+                "2024",
+            )
+            assert added.exit_code == 0, added.stderr
+        given = tmp_path / "new.json"
+        assert run("--db", other, "export", "--format", "json", "-o", str(given)).exit_code == 0
+        args = ["import", str(given)]
+    before = _everything(db_path)
+    fill_disk()
+    result = run(*args, input=stdin)
+    assert result.stderr == (
+        f"error: no space left on the disk holding {db_path}; free some space and try again\n"
+    )
+    assert result.exit_code == 4
+    assert _everything(db_path) == before
+
+
+@pytest.mark.parametrize(("free", "said"), [(8192, "full"), (1 << 30, "as SQLite said")])
+def test_a_disk_io_error_is_called_a_full_disk_only_when_it_is(
+    run, db_path, monkeypatch, free, said
+):
+    """On a full disk, reading commands fail too: SQLite cannot make the write-ahead log's
+    index, and says "disk I/O error" (SQLITE_IOERR_SHMSIZE)."""
+    import shutil
+
+    assert run("list", "--limit", "1").exit_code == 0
+
+    def failing(conn, path):
+        error = sqlite3.OperationalError("disk I/O error")
+        error.sqlite_errorname = "SQLITE_IOERR_SHMSIZE"
+        raise error
+
+    monkeypatch.setattr(connection, "_check_papercli_database", failing)
+    monkeypatch.setattr(
+        shutil, "disk_usage", lambda path: shutil._ntuple_diskusage(1 << 31, 0, free)
+    )
+    result = run("list")
+    assert result.exit_code == 4
+    assert result.stderr == (
+        f"error: no space left on the disk holding {db_path}; free some space and try again\n"
+        if said == "full"
+        else f"error: database error in {db_path}: disk I/O error\n"
+    )

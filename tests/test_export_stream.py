@@ -320,7 +320,7 @@ def test_a_failure_midway_leaves_the_old_file(run, rich_library, monkeypatch, tm
     monkeypatch.setattr(merge, "full_papers", failing)
     result = run("export", "--format", "json", "-o", str(target))
     assert result.exit_code != 0
-    assert result.stderr == "error: database error in the database: disk I/O error\n"
+    assert result.stderr == f"error: database error in {tmp_path / 'papercli.db'}: disk I/O error\n"
     assert target.read_text() == "the old file\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["home", "out.json", "papercli.db"]
 

@@ -252,7 +252,9 @@ class PapercliGroup(SuggestingGroup):
             echo("error: aborted", err=True)
             raise typer.Exit(EXIT_USER) from None
         except EXPECTED_FAILURES as exc:
-            raise typer.Exit(report_failure(exc)) from None
+            root = ctx.find_root().obj
+            opened = root.opened if isinstance(root, AppState) else None
+            raise typer.Exit(report_failure(exc, opened)) from None
         except OSError as exc:
             # Here, before Click's own handling (exit 1) of a closed pipe.
             if not is_output_failure(exc):

@@ -38,6 +38,7 @@ class AppState:
     db_option: StrPath | None = None
     color: terminal.ColorMode = terminal.ColorMode.AUTO
     pager: bool = True
+    opened: str | None = field(default=None, repr=False)  # the database, once connected
     _conn: sqlite3.Connection | None = field(default=None, repr=False)
     _held: terminal.HeldOutput | None = field(default=None, repr=False)
 
@@ -57,8 +58,9 @@ class AppState:
     def connect(self) -> sqlite3.Connection:
         if self._conn is None:
             explicit = self.db_option or os.environ.get(paths.DB_ENV_VAR)
+            self.opened = self.db_path
             self._conn = connection.open_database(
-                self.db_path, paths.seed_path(), create_parent=not explicit
+                self.opened, paths.seed_path(), create_parent=not explicit
             )
         return self._conn
 
@@ -115,13 +117,16 @@ def fail(message: str, code: int) -> NoReturn:
 EXPECTED_FAILURES = (PapercliError, sqlite3.Error, KeyboardInterrupt)
 
 
-def report_failure(exc: PapercliError | sqlite3.Error | KeyboardInterrupt) -> int:
+def report_failure(
+    exc: PapercliError | sqlite3.Error | KeyboardInterrupt, database: str | None = None
+) -> int:
     """Print an expected failure as one line on stderr and return its exit code: the one
-    place, for the Typer app and the fast path alike, where failures become exit codes."""
+    place, for the Typer app and the fast path alike, where failures become exit codes.
+    ``database``, the file the command had open, is named in an SQLite error."""
     if isinstance(exc, KeyboardInterrupt):
         echo("error: interrupted; nothing after the last completed step was saved", err=True)
         return EXIT_INTERRUPTED
-    error = base.database_error(exc) if isinstance(exc, sqlite3.Error) else exc
+    error = base.database_error(exc, database) if isinstance(exc, sqlite3.Error) else exc
     echo(f"error: {error.message}", err=True)
     return error.exit_code
 

@@ -240,10 +240,16 @@ def run(argv: list[str]) -> int | None:
     invocation = parse(argv)
     if invocation is None:
         return None
+    options = invocation.options
+    state = AppState(
+        db_option=options.get("db_path"),
+        color=ColorMode(options.get("color", ColorMode.AUTO)),
+        pager=not options.get("no_pager", False),
+    )
     try:
-        _dispatch(invocation)
+        _dispatch(state, invocation)
     except EXPECTED_FAILURES as exc:
-        return report_failure(exc)
+        return report_failure(exc, state.opened)
     except OSError as exc:  # as in PapercliGroup.invoke: the reader went away, a full disk
         if not is_output_failure(exc):
             raise
@@ -368,13 +374,7 @@ _SELECTION = (
 )
 
 
-def _dispatch(invocation: Invocation) -> None:
-    options = invocation.options
-    state = AppState(
-        db_option=options.get("db_path"),
-        color=ColorMode(options.get("color", ColorMode.AUTO)),
-        pager=not options.get("no_pager", False),
-    )
+def _dispatch(state: AppState, invocation: Invocation) -> None:
     try:
         if invocation.command in PAGED_COMMANDS:
             state.page()

@@ -6,6 +6,7 @@ sqlite-utils would add ~100 ms to each start.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -30,6 +31,10 @@ def database_error(exc: sqlite3.Error, path: StrPath | None = None) -> DatabaseE
     """Turn an sqlite3 failure into a sentence for the user."""
     text = str(exc)
     where = f"{path}" if path else "the database"
+    if _out_of_space(exc, path):
+        return DatabaseError(
+            f"no space left on the disk holding {where}; free some space and try again"
+        )
     if "locked" in text or "busy" in text:
         return DatabaseError(f"{where} is busy (another papercli is writing to it); try again")
     if "not a database" in text or "malformed" in text:
@@ -37,6 +42,27 @@ def database_error(exc: sqlite3.Error, path: StrPath | None = None) -> DatabaseE
     if "readonly" in text or "unable to open" in text:
         return DatabaseError(f"cannot write {where}: {text}")
     return DatabaseError(f"database error in {where}: {text}")
+
+
+LOW_SPACE = 1 << 20
+"""Free bytes under which a disk I/O error is taken for a full disk: SQLite reports one
+as SQLITE_FULL only while writing pages; creating or growing the write-ahead log's index
+(which every command, reading too, needs) fails as a disk I/O error."""
+
+
+def _out_of_space(exc: sqlite3.Error, path: StrPath | None) -> bool:
+    name = getattr(exc, "sqlite_errorname", "")
+    if name == "SQLITE_FULL":
+        return True
+    if not (name.startswith("SQLITE_IOERR") and path):
+        return False
+    import shutil  # on this failure only
+
+    try:
+        free = shutil.disk_usage(os.path.dirname(os.path.abspath(path))).free
+    except OSError:
+        return False
+    return free < LOW_SPACE
 
 
 WRITE_CACHE_KIB = 16 * 1024
@@ -62,10 +88,13 @@ def transaction(conn: sqlite3.Connection, *, keep: bool = True) -> Iterator[None
         conn.execute("BEGIN IMMEDIATE")
         try:
             yield
+            conn.execute("COMMIT" if keep else "ROLLBACK")
         except BaseException:
-            conn.execute("ROLLBACK")
+            # On a full disk SQLite rolls the transaction back itself, and a ROLLBACK then
+            # fails ("no transaction is active"), hiding why the write failed.
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
-        conn.execute("COMMIT" if keep else "ROLLBACK")
     finally:
         conn.execute(f"PRAGMA cache_size = {usual}")
 
