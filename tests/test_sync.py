@@ -3,6 +3,7 @@ shared folder, `papercli --db DEVICE sync FOLDER`."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -13,6 +14,8 @@ from typing import Any
 
 import pytest
 from typer.testing import Result
+
+from papercli import sync as sync_module
 
 Run = Callable[..., Result]
 
@@ -322,6 +325,46 @@ def test_a_lost_file_is_written_again_whole(laptop: Device, desktop: Device) -> 
     laptop.sync()
     desktop.sync()
     assert status_of(desktop, "lora") == "read"
+
+
+class _FillingDisk:
+    """A file opened to append, on a disk that fills halfway through the first write."""
+
+    def __init__(self, handle: Any) -> None:
+        self.handle = handle
+
+    def __enter__(self) -> _FillingDisk:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.handle.close()
+
+    def write(self, data: bytes) -> int:
+        self.handle.write(data[: len(data) // 2])
+        self.handle.flush()
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def test_an_append_cut_short_by_a_full_disk_is_taken_back(
+    laptop: Device, desktop: Device, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    laptop.ok("mark-read", "lora")
+    laptop.sync()
+    before = laptop.file().read_bytes()
+    laptop.ok("mark-read", "bert", "gpt-3", "rag")
+    with monkeypatch.context() as patched:
+        filling = lambda path, mode: _FillingDisk(open(path, mode))  # noqa: E731, SIM115
+        patched.setattr(sync_module, "open", filling, raising=False)
+        failed = laptop("sync", str(laptop.folder))
+    assert failed.exit_code == 1
+    assert failed.stderr == f"error: cannot write {laptop.file()}: No space left on device\n"
+    assert laptop.file().read_bytes() == before  # no half event for another device to find
+    wrote = re.search(r"wrote (\d+) events", laptop.sync().stdout)
+    after = laptop.file().read_bytes()
+    assert after.startswith(before)  # appended, not the whole file written again
+    assert wrote and int(wrote[1]) == after.count(b"\n") - before.count(b"\n") > 0
+    desktop.sync()
+    assert [status_of(desktop, p) for p in ("lora", "bert", "gpt-3", "rag")] == ["read"] * 4
 
 
 def test_the_folder_is_remembered_or_taken_from_the_environment(

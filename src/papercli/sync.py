@@ -18,6 +18,7 @@ import socket
 import sqlite3
 import stat
 from collections.abc import Iterator
+from contextlib import suppress
 from itertools import islice
 from pathlib import Path
 
@@ -138,21 +139,43 @@ def write(conn: sqlite3.Connection, folder: Path, *, name: str | None = None) ->
         new = stored.outbox_after(conn, written_seq)
         chunk = list(islice(new, CHUNK))
         if chunk:  # appended a chunk at a time: a command may leave a million events
-            with open(own, "ab") as handle:
-                while chunk:
-                    body = "".join(line + "\n" for _, line in chunk).encode()
-                    handle.write(body)
-                    summary.written += len(chunk)
-                    size += len(body)
-                    chunk = list(islice(new, CHUNK))
-                handle.flush()
-                os.fsync(handle.fileno())
+            size = _append(own, size, summary, chunk, new)
     with transaction(conn):
         stored.set_meta(conn, "sync_written_seq", str(stored.outbox_size(conn)))
         stored.set_meta(conn, "sync_written_bytes", str(size))
         stored.set_meta(conn, "sync_written_to", str(folder))
         stored.set_meta(conn, "sync_dir", str(folder))
     return summary
+
+
+def _append(
+    own: Path,
+    size: int,
+    summary: SyncSummary,
+    chunk: list[tuple[int, str]],
+    rest: Iterator[tuple[int, str]],
+) -> int:
+    """Append the events to this device's file (fsynced) and return its new size. A write
+    that fails (a full disk) or is interrupted is cut off again, so that no other device
+    finds half an event at its end; the next sync appends those events again."""
+    start = size
+    try:
+        with open(own, "ab") as handle:
+            while chunk:
+                body = "".join(line + "\n" for _, line in chunk).encode()
+                handle.write(body)
+                summary.written += len(chunk)
+                size += len(body)
+                chunk = list(islice(rest, CHUNK))
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException as exc:
+        with suppress(OSError):
+            os.truncate(own, start)
+        if isinstance(exc, OSError):
+            raise InvalidValueError(f"cannot write {own}: {exc.strerror}") from None
+        raise
+    return size
 
 
 def own_file(folder: Path, device: str) -> Path:
