@@ -448,6 +448,46 @@ def test_an_export_read_from_a_pipe_imports(run: Run, tmp_path: Path) -> None:
     assert "added: my-lora" in result.stdout
 
 
+def test_a_pipe_with_no_room_for_its_copy_is_named(
+    run: Run, tmp_path: Path, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The copy of a pipe goes to the temporary folder; when that disk is full, the error
+    said "cannot read" the pipe, or, for a full disk, "cannot write the output"."""
+    import errno
+    import os
+    import tempfile
+    import threading
+
+    class FullDisk:
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            pass
+
+        def __enter__(self) -> FullDisk:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            pass
+
+        def write(self, text: str) -> int:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    document = json.dumps(_one_paper(run, tmp_path))  # under a pipe's buffer: no one waits
+    before = db_path.read_bytes()
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=fifo.write_text, args=(document,))
+    writer.start()
+    monkeypatch.setattr(tempfile, "TemporaryFile", FullDisk)
+    result = run("import", str(fifo))
+    writer.join()
+    assert (result.exit_code, result.stderr) == (
+        1,
+        f"error: cannot copy {fifo} to a temporary file in {tempfile.gettempdir()}:"
+        " No space left on device; nothing was imported\n",
+    )
+    assert db_path.read_bytes() == before
+
+
 def test_a_device_is_refused_before_it_is_read(run: Run, tmp_path: Path) -> None:
     """``import /dev/zero`` read until memory ran out (a traceback, MemoryError, under a
     limit; the machine's memory without one). Only a node made here is tried."""

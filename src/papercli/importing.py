@@ -11,6 +11,7 @@ back.
 
 from __future__ import annotations
 
+import errno
 import re
 import sqlite3
 import stat
@@ -133,7 +134,15 @@ def _opened(path: Path) -> Iterator[Opener]:
 
     with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as spool:
         with _reading(path), path.open(encoding=ENCODING, newline="") as source:
-            shutil.copyfileobj(source, spool)
+            try:
+                shutil.copyfileobj(source, spool)
+            except OSError as exc:
+                if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+                    raise  # reading failed
+                raise InvalidValueError(
+                    f"cannot copy {path} to a temporary file in {tempfile.gettempdir()}:"
+                    f" {exc.strerror}; nothing was imported"
+                ) from None
 
         @contextmanager
         def rewound() -> Iterator[TextIO]:
