@@ -280,6 +280,52 @@ def test_a_repository_without_upstream_gets_local_commits(
     assert git("-C", folder, "show", f"main:{own}") == (folder / own).read_text()
 
 
+def test_clones_of_an_empty_repository_push_and_pull(
+    run: Run, run_json: Callable[..., Any], git_home: Path
+) -> None:
+    """The usual start: a new, empty repository on a server, cloned on each machine. Each
+    clone's branch is set to track a remote branch that is not there yet; until 3
+    December such a sync never pushed, and said nothing."""
+    tmp = git_home.resolve()
+    bare, a, b = tmp / "remote.git", tmp / "a", tmp / "b"
+    git("init", "--quiet", "--bare", "-b", "main", bare)
+    git("-c", "init.defaultBranch=main", "clone", "--quiet", bare, a)
+    git("-c", "init.defaultBranch=main", "clone", "--quiet", bare, b)
+    assert run("--db", str(tmp / "a.db"), "mark-read", "lora").exit_code == 0
+    assert run("--db", str(tmp / "b.db"), "mark-read", "bert").exit_code == 0
+
+    sync(run, tmp / "a.db", a, "--name", "A")
+    assert subjects(bare) == ["papercli sync from A"]
+    assert sync(run, tmp / "b.db", b, "--name", "B").stdout.endswith("read 3, applied 3\n")
+    assert sync(run, tmp / "a.db", a).stdout.endswith("read 3, applied 3\n")
+    assert subjects(bare) == ["papercli sync from B", "papercli sync from A"]
+    for db in (tmp / "a.db", tmp / "b.db"):
+        assert [show(run_json, db, p)["status"] for p in ("lora", "bert")] == ["read", "read"]
+
+
+def test_a_remote_the_branch_does_not_track_is_named_with_the_fix(
+    run: Run, run_json: Callable[..., Any], devices: Devices, git_home: Path
+) -> None:
+    folder, db = git_home.resolve() / "new", git_home / "new.db"
+    git("init", "--quiet", "-b", "main", folder)
+    git("-C", folder, "remote", "add", "origin", devices.bare)
+    assert run("--db", str(db), "mark-read", "lora").exit_code == 0
+
+    refused = run("--db", str(db), "sync", str(folder), "--git", "--name", "new")
+    assert (refused.exit_code, refused.stderr) == (
+        3,
+        f"error: git could not push: the branch main in {folder} tracks no remote branch,"
+        " so nothing would reach your other machines; set one (`git push -u origin main`),"
+        " then sync again\n",
+    )
+    assert subjects(folder) == ["papercli sync from new"]  # committed, waiting to go
+    git("-C", folder, "pull", "--quiet", "--rebase", "origin", "main")
+    git("-C", folder, "push", "--quiet", "-u", "origin", "main")
+    sync(run, db, folder)
+    assert sync(run, devices.b_db, devices.b).stdout.endswith("applied 3\n")
+    assert show(run_json, devices.b_db, "lora")["status"] == "read"
+
+
 def test_an_unreachable_remote_fails_with_exit_3_and_keeps_the_events(
     run: Run, run_json: Callable[..., Any], devices: Devices
 ) -> None:

@@ -62,11 +62,11 @@ def sync_with_git(
             str(own),
             what="commit this device's file",
         )
-    has_upstream = _upstream(folder)
-    if has_upstream:
+    plan = _remote_plan(folder)
+    if plan == PULL:
         _git(folder, "pull", "--rebase", "--quiet", what="pull")
     sync.read(conn, folder, summary)
-    if has_upstream:
+    if plan is not None:
         try:
             _git(folder, "push", "--quiet", what="push")
         except GitError:
@@ -77,15 +77,45 @@ def sync_with_git(
     return summary
 
 
-def _upstream(folder: Path) -> bool:
-    """Whether the branch tracks a remote branch (a repository without one is a folder)."""
+PULL, PUSH = "pull", "push"
+
+
+def _remote_plan(folder: Path) -> str | None:
+    """PULL (then push) when the branch tracks a remote branch; PUSH alone when it is set
+    to track one that is not there yet (a clone of an empty repository: the first push
+    makes it; a fetch first finds it if another device made it since); None for a
+    repository without remotes, which is just a folder. Remotes the branch does not
+    track are an error: the syncs would never leave this machine, and say nothing."""
+    if _git_answer(folder, "rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{u}"):
+        return PULL
+    remotes = (_git_answer(folder, "remote") or "").split()
+    if not remotes:
+        return None
+    branch = _git_answer(folder, "symbolic-ref", "--quiet", "--short", "HEAD")
+    if branch is None:
+        raise GitError(f"git could not push from {folder}: HEAD is not on a branch")
+    remote = _git_answer(folder, "config", "--get", f"branch.{branch}.remote")
+    if remote is None:
+        raise GitError(
+            f"git could not push: the branch {branch} in {folder} tracks no remote branch,"
+            " so nothing would reach your other machines; set one (`git push -u"
+            f" {remotes[0]} {branch}`), then sync again"
+        )
+    _git(folder, "fetch", "--quiet", remote, what="fetch")
+    return PULL if _git_answer(folder, "rev-parse", "--abbrev-ref", "@{u}") else PUSH
+
+
+def _git_answer(folder: Path, *args: str) -> str | None:
+    """What a git command that only looks prints, stripped; None when it fails."""
     found = subprocess.run(
-        ["git", "-C", str(folder), "rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{u}"],
+        ["git", "-C", str(folder), *args],
         capture_output=True,
+        text=True,
+        errors="replace",
         check=False,
         timeout=TIMEOUT,
     )
-    return found.returncode == 0
+    return found.stdout.strip() if found.returncode == 0 else None
 
 
 def _git(folder: Path, *args: str, what: str) -> str:
