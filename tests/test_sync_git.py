@@ -326,6 +326,28 @@ def test_a_remote_the_branch_does_not_track_is_named_with_the_fix(
     assert show(run_json, devices.b_db, "lora")["status"] == "read"
 
 
+def test_a_notes_repository_with_work_in_progress_syncs_and_keeps_it(
+    run: Run, run_json: Callable[..., Any], devices: Devices
+) -> None:
+    """A repository of notes is rarely clean: a rebase refused to pull ("You have unstaged
+    changes"), so every sync failed until the user committed their own work."""
+    d = devices
+    (d.a / "notes.md").write_text("my notes\n")
+    git("-C", d.a, "add", "notes.md")
+    git("-C", d.a, "commit", "--quiet", "-m", "notes")
+    (d.a / "notes.md").write_text("my notes\nhalf a thought\n")  # not committed
+    (d.a / "draft.md").write_text("not even added\n")
+    assert run("--db", str(d.b_db), "mark-read", "lora").exit_code == 0
+    sync(run, d.b_db, d.b)
+
+    assert sync(run, d.a_db, d.a).stdout.endswith("applied 3\n")
+    assert show(run_json, d.a_db, "lora")["status"] == "read"
+    assert (d.a / "notes.md").read_text() == "my notes\nhalf a thought\n"
+    assert (d.a / "draft.md").read_text() == "not even added\n"
+    assert git("-C", d.a, "status", "--porcelain").splitlines() == [" M notes.md", "?? draft.md"]
+    assert git("-C", d.a, "stash", "list") == ""
+
+
 def test_an_unreachable_remote_fails_with_exit_3_and_keeps_the_events(
     run: Run, run_json: Callable[..., Any], devices: Devices
 ) -> None:

@@ -1,5 +1,5 @@
 """Sync through a git repository with the user's own git: commit this device's file,
-pull with rebase, apply, push. papercli never sees credentials: git asks for them as it
+pull with rebase (putting the user's work in progress aside and back), apply, push. papercli never sees credentials: git asks for them as it
 always does (or, without a terminal, fails instead of waiting for an answer).
 
 Each device appends only to its own file, so a rebase never conflicts; a push that
@@ -64,14 +64,14 @@ def sync_with_git(
         )
     plan = _remote_plan(folder)
     if plan == PULL:
-        _git(folder, "pull", "--rebase", "--quiet", what="pull")
+        _git(folder, "pull", "--rebase", "--autostash", "--quiet", what="pull")
     sync.read(conn, folder, summary)
     if plan is not None:
         try:
             _git(folder, "push", "--quiet", what="push")
         except GitError:
             # Another device pushed first: take its commits, apply them, push again.
-            _git(folder, "pull", "--rebase", "--quiet", what="pull")
+            _git(folder, "pull", "--rebase", "--autostash", "--quiet", what="pull")
             sync.read(conn, folder, summary)
             _git(folder, "push", "--quiet", what="push")
     return summary
