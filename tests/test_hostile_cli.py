@@ -10,6 +10,7 @@ import os
 import shlex
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -432,19 +433,37 @@ def _python(code: str) -> str:
         (_python("import sys; open(sys.argv[1], 'w').write('kept?'); sys.exit(1)"), "failed"),
         (_python("import sys; open(sys.argv[1], 'wb').write(b'caf\\xe9')"), "not UTF-8"),
         ('vi "', "No closing quotation"),
+        ("true", "nothing was changed in the editor"),
+        (_python("import os, sys; os.remove(sys.argv[1])"), "the editor removed the file"),
+        (_python("import os, sys; os.remove(sys.argv[1]); os.mkfifo(sys.argv[1])"), "special"),
+        (
+            _python(
+                "import os, sys; os.remove(sys.argv[1]); os.mkfifo(sys.argv[1] + '.fifo');"
+                " os.symlink(sys.argv[1] + '.fifo', sys.argv[1])"
+            ),
+            "a link or a special file",
+        ),
+        (_python("import os, sys; os.truncate(sys.argv[1], 9_000_000)"), "9,000,000 bytes"),
     ],
-    ids=["missing", "fails", "writes-then-fails", "not-utf8", "unsplittable"],
+    ids=[
+        *("missing", "fails", "writes-then-fails", "not-utf8", "unsplittable", "unchanged"),
+        *("removes-the-file", "leaves-a-fifo", "leaves-a-link", "too-big"),
+    ],
 )
 def test_a_failing_editor_writes_no_note(run, run_json, monkeypatch, tmp_path, editor, says):
     monkeypatch.setenv(
         "EDITOR", str(tmp_path / "no-such-editor") if editor == "missing" else editor
     )
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
     result = run("note", "lora", "--edit")
     assert result.exit_code == 1
     assert result.exception is None or isinstance(result.exception, SystemExit)
     (line,) = result.stderr.splitlines()
     assert line.startswith("error: no note was written: ") and says in line
     assert run_json("show", "lora", "--format", "json")["notes"] == []
+    assert list(temporary.iterdir()) == []  # the editor's folder is gone, whatever it held
 
 
 MEGABYTE = 1_000_000

@@ -1,6 +1,7 @@
 """Sync through a git repository with the user's own git: commit this device's file,
-pull with rebase (putting the user's work in progress aside and back), apply, push. papercli never sees credentials: git asks for them as it
-always does (or, without a terminal, fails instead of waiting for an answer).
+pull with rebase (putting the user's work in progress aside and back), apply, push.
+papercli never sees credentials: git asks for them as it always does (or, without a
+terminal, fails instead of waiting for an answer).
 
 Each device appends only to its own file, so a rebase never conflicts; a push that
 loses a race (another device pushed in between) is pulled and pushed once more.

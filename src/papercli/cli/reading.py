@@ -1,6 +1,9 @@
 """The reading workflow: status, history, undo, notes, tags and the reading path."""
 
+import errno
+import os
 import sqlite3
+import stat
 import sys
 from collections.abc import Callable
 from typing import Annotated
@@ -19,7 +22,7 @@ from papercli.cli.common import (
     state,
 )
 from papercli.cli.options import Refs, complete_ref, complete_tag_edit
-from papercli.models import ReadStatus
+from papercli.models import MAX_TEXT, ReadStatus
 from papercli.names import tag_name
 from papercli.store import library, notes, papers
 
@@ -256,20 +259,69 @@ def _note_number(words: list[str]) -> int | None:
 
 def _write_in_editor(conn: sqlite3.Connection, paper_id: str, body: str) -> str:
     """The text written in $EDITOR, lines starting with # dropped; one line and exit 1 when
-    the editor is missing or fails (no note is written then)."""
+    the editor is missing or fails, saves nothing new, or leaves something that is not a
+    file of text (no note is written then). The file lives in a folder of its own, which
+    is removed afterwards whatever the editor left in it."""
     title = papers.get_paper(conn, paper_id).title
+    import shutil
+    import tempfile
+
     import click  # typer 0.28 vendors a click without edit(); only --edit pays for it
 
     template = f"{body}\n# Note on {paper_id}: {title}\n# Lines starting with # are ignored.\n"
+    folder = tempfile.mkdtemp(prefix="papercli-note-")
+    path = os.path.join(folder, "note.txt")
     try:
-        written = click.edit(template)
-    except click.ClickException as exc:  # the editor is missing or exited with an error
-        fail(f"no note was written: {exc.format_message()}", 1)
+        with open(path, "w", encoding="utf-8") as file:
+            file.write(template)
+        try:
+            click.edit(filename=path)
+        except click.ClickException as exc:  # the editor is missing or exited with an error
+            fail(f"no note was written: {exc.format_message()}", 1)
+        except ValueError as exc:  # $EDITOR cannot be split into words (an open quote)
+            fail(f"no note was written: cannot run $EDITOR: {exc}", 1)
+        written = _saved_text(path)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    if written == template:
+        fail("no note was written: nothing was changed in the editor", 1)
+    return "\n".join(line for line in written.splitlines() if not line.startswith("#"))
+
+
+EDITED_BYTES = 8 * MAX_TEXT
+"""The most of an edited note's file that is read: a note of MAX_TEXT characters in any
+script, with its comment lines, is less. A bigger file is refused unread."""
+
+
+_NOT_A_FILE = "no note was written: the editor left a link or a special file, not a file"
+
+
+def _saved_text(path: str) -> str:
+    """What the editor left at ``path``, if it is a file of UTF-8 text of a note's size.
+    An editor may have removed it, or put a FIFO or a link to a device in its place."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        fail("no note was written: the editor removed the file", 1)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:  # a symlink, which is not followed
+            fail(_NOT_A_FILE, 1)
+        fail(f"no note was written: cannot read what the editor saved: {exc.strerror}", 1)
+    with os.fdopen(fd, "rb") as file:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            fail(_NOT_A_FILE, 1)
+        if info.st_size > EDITED_BYTES:
+            fail(
+                f"no note was written: the editor saved {info.st_size:,} bytes; a note has"
+                f" at most {MAX_TEXT:,} characters",
+                1,
+            )
+        data = file.read(EDITED_BYTES + 1)
+    try:
+        return data.decode("utf-8-sig")  # a byte order mark, as Windows editors write
     except UnicodeDecodeError:
         fail("no note was written: the editor saved text that is not UTF-8", 1)
-    except ValueError as exc:  # $EDITOR cannot be split into words (an open quote)
-        fail(f"no note was written: cannot run $EDITOR: {exc}", 1)
-    return "\n".join(line for line in (written or "").splitlines() if not line.startswith("#"))
 
 
 def notes_command(
