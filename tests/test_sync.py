@@ -202,6 +202,46 @@ def test_tags_papers_prerequisites_and_watches_sync(laptop: Device, desktop: Dev
     assert laptop.state() == desktop.state()
 
 
+def test_tags_and_watches_named_beyond_ascii_sync(laptop: Device, desktop: Device) -> None:
+    """The database tells ``À`` from ``à`` and ``straße`` from ``STRASSE``, but not ``Foo``
+    from ``foo`` (SQLite's NOCASE folds ASCII only). Sync named a tag by ``casefold``,
+    looked ``À`` up as ``à``, did not find it, and told the other devices it was removed."""
+    laptop.ok("tag", "lora", "+À", "+à", "+straße", "+Σοφία", "+Foo")
+    laptop.ok("watch", "add", "Über", "-c", "cs.CL")
+    laptop.ok("watch", "add", "über", "-c", "cs.LG")
+    laptop.sync()
+    desktop.sync()
+    assert desktop.json("show", "lora")["tags"] == laptop.json("show", "lora")["tags"]
+    assert sorted(desktop.json("show", "lora")["tags"]) == ["Foo", "straße", "À", "à", "Σοφία"]
+    assert desktop.json("watch", "list") == laptop.json("watch", "list")
+    assert len(desktop.json("watch", "list")) == 2
+    desktop.ok("tag", "lora", "-À", "-foo")
+    desktop.sync()
+    laptop.sync()
+    assert sorted(laptop.json("show", "lora")["tags"]) == ["straße", "à", "Σοφία"]
+    assert laptop.state() == desktop.state()
+
+
+def test_a_tag_event_keyed_as_earlier_papercli_keyed_it_is_read(
+    laptop: Device, desktop: Device
+) -> None:
+    """Devices that have not upgraded yet name a tag by its ``casefold``: their events
+    still apply, not skipped as malformed."""
+    laptop.ok("tag", "lora", "+Über")
+    laptop.sync()
+    own = laptop.file()
+    lines = own.read_text().splitlines()
+    [at] = [i for i, line in enumerate(lines) if '"kind":"tag"' in line]
+    event = json.loads(lines[at])
+    assert event["value"] == {"paper": "lora", "tag": "Über"}
+    event["key"] = "lora\x1füber"  # as papercli before 3 December would have written it
+    lines[at] = json.dumps(event)
+    own.write_text("\n".join(lines) + "\n")
+    synced = desktop.sync()
+    assert "skipped" not in synced.output
+    assert desktop.json("show", "lora")["tags"] == ["Über"]
+
+
 def test_syncing_again_changes_nothing(laptop: Device, desktop: Device) -> None:
     laptop.ok("mark-read", "lora")
     laptop.sync()

@@ -16,6 +16,7 @@ import re
 from typing import Any
 
 from papercli.models import MAX_NAME, MAX_TEXT
+from papercli.names import nocase
 from papercli.records import datarecord
 
 FORMAT = 1  # the sync file format this papercli writes and reads
@@ -191,10 +192,16 @@ def _note(key: str, value: object) -> None:
     _text(note["body"], "text", MAX_TEXT)
 
 
+def _keys_of(name: str) -> tuple[str, str]:
+    """The keys that may name a tag or a watch: its ``nocase`` form, and the ``casefold``
+    one that papercli before 3 December gave it (the same but for letters beyond ASCII)."""
+    return nocase(name), name.casefold()
+
+
 def _tag(key: str, value: object) -> None:
     paper, folded = _key_parts("tag", key)
     tag = _object(value, {"paper", "tag"})
-    if tag["paper"] != paper or _text(tag["tag"], "tag").casefold() != folded:
+    if tag["paper"] != paper or folded not in _keys_of(_text(tag["tag"], "tag")):
         raise ValueError("its value is not the tag its key names")
 
 
@@ -282,7 +289,7 @@ def _prereq(key: str, value: object) -> None:
 def _watch(key: str, value: object) -> None:
     _key_parts("watch", key)
     watch = _object(value, {"name", "categories", "keywords", "authors", "excludes", "created_at"})
-    if _text(watch["name"], "name", 60).casefold() != key:
+    if key not in _keys_of(_text(watch["name"], "name", 60)):
         raise ValueError("its value is not the watch its key names")
     for name in ("categories", "keywords", "authors", "excludes"):
         items = watch[name]

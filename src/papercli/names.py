@@ -25,6 +25,17 @@ def tag_name(text: str) -> str:
     return tag
 
 
+_ASCII_LOWER = {code: code + 32 for code in range(ord("A"), ord("Z") + 1)}
+
+
+def nocase(text: str) -> str:
+    """A tag's or a watch's name as the database tells them apart (``COLLATE NOCASE``):
+    ASCII letters folded, nothing else, so ``À`` and ``à`` are two tags, ``Foo`` and
+    ``foo`` one. Sync names them so; ``str.casefold`` folded ``À`` too, and the tag was
+    then looked up as ``à``, not found, and sent to the other devices as removed."""
+    return text.translate(_ASCII_LOWER)
+
+
 def name_key(text: str) -> str:
     """Fold case, width and punctuation away: ``'LLM.int8()'`` -> ``'llmint8'``."""
     return _NOT_WORD.sub("", unicodedata.normalize("NFKC", text).casefold())

@@ -29,6 +29,7 @@ from typing import Any
 
 from papercli import events, sortkeys
 from papercli.models import Author, Paper
+from papercli.names import nocase
 from papercli.records import asdict
 from papercli.store import changes, papers
 from papercli.store.base import IN_IDS, id_list
@@ -154,9 +155,9 @@ def _registers_of_step(
     if kind in ("queue", "paper", "inbox"):
         return {(kind, key)}
     if kind == "watch":
-        return {("watch", key.casefold())}
+        return {("watch", nocase(key))}
     if kind == "tag":
-        return {("tag", SEP.join((key, v["tag"].casefold()))) for v in (before, after) if v}
+        return {("tag", SEP.join((key, nocase(v["tag"])))) for v in (before, after) if v}
     if kind == "note":
         uids = {v["uid"] for v in (before, after) if v and v.get("uid")}
         ids = [v["id"] for v in (before, after) if v and "id" in v]
@@ -225,7 +226,7 @@ def read_register(conn: sqlite3.Connection, kind: str, key: str) -> Any:
     if kind == "watch":
         from papercli.store.watches import all_watches
 
-        watch = next((w for w in all_watches(conn) if w.name.casefold() == key), None)
+        watch = next((w for w in all_watches(conn) if nocase(w.name) == key), None)
         return None if watch is None else asdict(watch)
     if kind == "inbox":
         row = conn.execute(
@@ -565,7 +566,7 @@ def all_registers(conn: sqlite3.Connection) -> Iterator[tuple[str, str, str]]:
     for uid, at in conn.execute("SELECT uid, created_at FROM notes"):
         yield "note", str(uid), str(at)
     for pid, tag in conn.execute("SELECT paper_id, tag FROM tags"):
-        yield "tag", SEP.join((pid, str(tag).casefold())), epoch
+        yield "tag", SEP.join((pid, nocase(str(tag)))), epoch
     for pid, at in conn.execute("SELECT paper_id, added_at FROM queue"):
         yield "queue", str(pid), str(at)
     for pid, old, new, at in conn.execute(
@@ -580,7 +581,7 @@ def all_registers(conn: sqlite3.Connection) -> Iterator[tuple[str, str, str]]:
     for pid, prereq, at in conn.execute("SELECT paper_id, prereq_id, at FROM user_prereqs"):
         yield "prereq", SEP.join((pid, prereq)), str(at)
     for name, at in conn.execute("SELECT name, created_at FROM watches"):
-        yield "watch", str(name).casefold(), str(at)
+        yield "watch", nocase(str(name)), str(at)
     for arxiv_id, at in conn.execute("SELECT arxiv_id, decided_at FROM inbox_decisions"):
         yield "inbox", str(arxiv_id), str(at)
 
