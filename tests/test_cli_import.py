@@ -425,8 +425,13 @@ LONG = "a" * 1001
         (["--url", f"https://example.org/{LONG}"], "--url has at most 1,000 characters"),
         (["--doi", f"10.1234/{LONG}"], "--doi has at most 1,000 characters"),
         (["--id", LONG], "an id has at most 1,000 characters"),
+        (
+            ["--url", "https://example.org/\x1b"],
+            "--url 'https://example.org/\\x1b': only http(s) addresses of printable text are kept",
+        ),
+        (["--doi", "10.1234/\x07"], "--doi '10.1234/\\x07' is not a DOI (10.NNNN/...)"),
     ],
-    ids=["author", "url", "doi", "id"],
+    ids=["author", "url", "doi", "id", "url-with-a-control", "doi-with-a-control"],
 )
 def test_a_paper_typed_in_that_a_backup_could_not_hold_is_refused(run, args, said):
     """Each was taken, and made the library's own JSON backup impossible to import."""
@@ -531,11 +536,16 @@ def test_bibtex_entry_typed_in_with_odd_links_and_months_is_still_added(run, tmp
         "@article{a, title = {First Odd Paper}, author = {Roe, Rita}, year = 2020, month = {5},\n"
         "  doi = {https://doi.org/10.5555/odd.1}, url = {www.example.org/a}}\n"
         "@article{b, title = {Second Odd Paper}, author = {Roe, Rita}, year = 2021, month = 13,\n"
-        "  doi = {see the journal}, url = {}}\n",
+        "  doi = {see the journal}, url = {}}\n"
+        "@article{c, title = {Third Odd Paper}, author = {Roe, Rita}, year = 2021,\n"
+        "  doi = {10.5555/\x1b[2J}, url = {https://example.org/\x1b[2J}}\n",
         encoding="utf-8",
     )
     result = run("import", str(bib))
     assert result.exit_code == 0, result.output
+    # Control characters: taken, they made the library's JSON backup impossible to import.
+    assert "warning: c: left out url 'https://example.org/\\x1b[2J'" in result.stderr
+    assert "warning: c: left out doi '10.5555/\\x1b[2J', not a DOI" in result.stderr
     assert "warning: a: left out url 'www.example.org/a', not an http(s) address" in result.stderr
     assert "warning: b: left out doi 'see the journal', not a DOI (10.NNNN/...)" in result.stderr
     listed = json.loads(run("list", "--since", "2020", "--format", "json").stdout)

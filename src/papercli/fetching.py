@@ -545,8 +545,10 @@ def insert_by_hand(
     match = _BY_HAND_DATE.fullmatch(given.date)
     if match is None or not 1000 <= int(match[1]) <= 9999:
         raise InvalidValueError(f"{given.date!r} is not a date: give YYYY, YYYY-MM or YYYY-MM-DD")
-    if given.url is not None and not given.url.startswith(("https://", "http://")):
-        raise InvalidValueError(f"--url {given.url!r}: only http(s) addresses are kept")
+    if given.url is not None and not is_web_address(given.url):
+        raise InvalidValueError(
+            f"--url {given.url!r}: only http(s) addresses of printable text are kept"
+        )
     if given.venue and split_venue(given.venue) is None:
         known = ", ".join(VENUES)
         raise InvalidValueError(
@@ -590,8 +592,15 @@ _DOI = re.compile(r"10\.[0-9]{4,9}/\S+")
 
 
 def is_doi(text: str) -> bool:
-    """``10.NNNN/...``: a DOI as it is stored and cited (no ``https://doi.org/``)."""
-    return _DOI.fullmatch(text) is not None
+    """``10.NNNN/...``: a DOI as it is stored and cited (no ``https://doi.org/``), of
+    printable characters (a control character made the library's backup refused)."""
+    return _DOI.fullmatch(text) is not None and text.isprintable()
+
+
+def is_web_address(text: str) -> bool:
+    """An http(s) address of printable characters: what papercli keeps as a paper's URL
+    (a control character in one made the library's backup refused)."""
+    return text.startswith(("https://", "http://")) and text.isprintable()
 
 
 def _free_slug(conn: sqlite3.Connection, short_name: str, year: int) -> str:

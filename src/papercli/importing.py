@@ -24,7 +24,13 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from papercli.arxiv_ids import ArxivId, parse_arxiv_id
 from papercli.errors import InvalidValueError, PapercliError
-from papercli.fetching import PaperByHand, insert_by_hand, is_doi, known_or_new
+from papercli.fetching import (
+    PaperByHand,
+    insert_by_hand,
+    is_doi,
+    is_web_address,
+    known_or_new,
+)
 from papercli.lines import MAX_LINE, LineTooLong, bounded_lines
 from papercli.models import VENUES, ArxivRecord, Author, Paper, ReadStatus
 from papercli.records import datarecord, field, replace
@@ -565,7 +571,7 @@ def _by_hand(key: str, fields: dict[str, str], warnings: Tally) -> PaperByHand:
     container = fields.get("journal") or fields.get("journaltitle") or fields.get("booktitle")
     series = _SERIES.get((container or "").casefold())
     url, doi = fields.get("url") or None, fields.get("doi") or None
-    if url and not url.startswith(("https://", "http://")):
+    if url and not is_web_address(url):
         warnings.append(f"{key}: left out url {url!r}, not an http(s) address")
         url = None
     if doi and not is_doi(doi):
