@@ -327,6 +327,14 @@ def test_tags_add_remove_filter_and_count(run, run_json):
     assert run_json("show", "qlora", "--format", "json")["tags"] == ["later", "Must-Read"]
 
 
+def test_a_tag_given_twice_ends_as_typed_last(run):
+    """``-x +x`` left no tag x: every addition ran before every removal."""
+    assert run("tag", "lora", "+x", "+y").exit_code == 0
+    assert run("tag", "lora", "-x", "+X", "+y", "-Y").stdout == "lora: x\n"
+    assert run("undo").exit_code == 0
+    assert run("tag", "lora").stdout == "lora: x, y\n"
+
+
 def test_tag_without_a_tag_lists_the_papers_tags(run):
     run("tag", "lora", "+b", "+a")
     assert run("tag", "lora", "qlora").stdout == "lora: a, b\nqlora: (no tags)\n"

@@ -23,7 +23,7 @@ from papercli.cli.common import (
 )
 from papercli.cli.options import Refs, complete_ref, complete_tag_edit
 from papercli.models import MAX_TEXT, ReadStatus
-from papercli.names import tag_name
+from papercli.names import nocase, tag_name
 from papercli.store import library, notes, papers
 
 _MARK_HELP = {
@@ -413,8 +413,14 @@ def tag_command(
     """
     edits = [a for a in args if a[:1] in "+-" and len(a) > 1]
     references = [a for a in args if a not in edits]
-    add = [tag_name(e[1:]) for e in edits if e[0] == "+"]
-    remove = [e[1:].strip() for e in edits if e[0] == "-"]  # any tag, a bad old one too
+    last: dict[str, tuple[bool, str]] = {}  # a tag given twice: as typed last (-x +x: on)
+    for edit in edits:
+        # Any tag may be removed, a bad old one too; one added is checked.
+        name = tag_name(edit[1:]) if edit[0] == "+" else edit[1:].strip()
+        last.pop(nocase(name), None)
+        last[nocase(name)] = (edit[0] == "+", name)
+    add = [name for on, name in last.values() if on]
+    remove = [name for on, name in last.values() if not on]
     if not references:
         fail("name at least one paper to tag", 2)
     conn = connect(ctx)
