@@ -508,6 +508,46 @@ def test_a_note_a_backup_could_not_hold_is_refused(run, run_json):
     assert run_json("show", "lora", "--format", "json")["notes"] == []
 
 
+def test_a_note_with_a_nul_character_is_refused_wherever_it_comes_from(
+    run, run_json, tmp_path, monkeypatch
+):
+    """An editor can save a NUL; sync refuses such a note, so it never reached another
+    device: typed, from $EDITOR or in an import, it is refused."""
+    refused = "error: a note cannot hold a NUL character; nothing was saved\n"
+    typed = run("note", "lora", "a\x00b")
+    assert (typed.exit_code, typed.stderr) == (1, refused)
+    editor = f"{sys.executable} -c \"import sys; open(sys.argv[1], 'w').write('a\\0b')\""
+    monkeypatch.setenv("EDITOR", editor)
+    edited = run("note", "lora", "--edit")
+    assert (edited.exit_code, edited.stderr) == (1, refused)
+    assert run_json("show", "lora", "--format", "json")["notes"] == []
+
+    document = json.loads(run("export", "--format", "json").stdout)
+    lora = next(p for p in document["papers"] if p["id"] == "lora")
+    lora["notes"] = [{"created_at": "2026-03-01T10:00:00Z", "body": "a\x00b"}]
+    path = tmp_path / "nul.json"
+    path.write_text(json.dumps({**document, "papers": [lora]}), encoding="utf-8")
+    imported = run("import", str(path))
+    assert imported.exit_code == 1
+    assert "papers[0].notes[0].body: holds a control character" in imported.stderr
+    assert run_json("show", "lora", "--format", "json")["notes"] == []
+
+
+def test_a_note_written_twice_in_one_second_is_restored_twice(run, run_json, tmp_path):
+    """An import matched notes by time and text, so the second of two alike was dropped,
+    where two status changes alike are both kept."""
+    document = json.loads(run("export", "--format", "json").stdout)
+    lora = next(p for p in document["papers"] if p["id"] == "lora")
+    twice = {"created_at": "2026-03-01T10:00:00Z", "body": "again"}
+    lora["notes"] = [twice, twice]
+    path = tmp_path / "twice.json"
+    path.write_text(json.dumps({**document, "papers": [lora]}), encoding="utf-8")
+    for _ in range(2):  # and the second import adds nothing
+        assert run("import", str(path)).exit_code == 0
+        notes = run_json("show", "lora", "--format", "json")["notes"]
+        assert [n["body"] for n in notes] == ["again", "again"]
+
+
 def test_listing_the_notes_grows_with_them_not_their_square(run, sqlite_steps, tmp_path):
     """Each note's number on its paper came from counting the notes before it: 16,000
     notes on one paper took 13 s to list (4,000: 0.8 s)."""

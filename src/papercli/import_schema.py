@@ -30,8 +30,8 @@ Status = Literal["unread", "reading", "read", "skipped"]
 _SURROGATE = "\ud800-\udfff"  # SQLite cannot store a lone surrogate
 _CONTROL = "\x00-\x08\x0b-\x1f\x7f-\x9f"
 Name = Annotated[str, msgspec.Meta(max_length=MAX_NAME, pattern=f"^[^{_SURROGATE}{_CONTROL}]*$")]
-Text = Annotated[str, msgspec.Meta(max_length=MAX_TEXT, pattern=f"^[^{_SURROGATE}]*$")]
-"""Prose (a note, an abstract): long, with line breaks."""
+Text = Annotated[str, msgspec.Meta(max_length=MAX_TEXT, pattern=f"^[^{_SURROGATE}\x00]*$")]
+"""Prose (a note, an abstract): long, with line breaks, but no NUL (which sync refuses)."""
 
 
 class _Note(msgspec.Struct):

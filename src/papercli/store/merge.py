@@ -172,22 +172,24 @@ def _merge_history(
 
 def _merge_notes(conn: sqlite3.Connection, paper: Paper, batch: int) -> bool:
     """Add the notes the paper does not have (by time and text), reading those it has at
-    the file's times once."""
+    the file's times once. A note written twice in one second is there twice, as a status
+    change is (one of them was lost)."""
     if not paper.notes:
         return False
-    there: set[tuple[str, str]] = set()
+    there: Counter[tuple[str, str]] = Counter()
     count: Counter[str] = Counter()  # the paper's notes at each of those times
     for at, body in conn.execute(
         f"SELECT created_at, body FROM notes WHERE paper_id = ? AND created_at {IN_IDS}",
         (paper.id, id_list(sorted({note.created_at for note in paper.notes}))),
     ):
-        there.add((at, body))
+        there[(at, body)] += 1
         count[at] += 1
+    given: Counter[tuple[str, str]] = Counter()
     changed = False
     for note in paper.notes:
-        if (note.created_at, note.body) in there:
+        given[(note.created_at, note.body)] += 1
+        if given[(note.created_at, note.body)] <= there[(note.created_at, note.body)]:
             continue
-        there.add((note.created_at, note.body))
         uid = _imported_note_uid(conn, paper.id, note.created_at, count)
         cursor = conn.execute(
             "INSERT INTO notes (paper_id, created_at, body, uid) VALUES (?, ?, ?, ?)",

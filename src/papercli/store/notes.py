@@ -39,6 +39,8 @@ def _note_text(body: str) -> str:
         raise InvalidValueError(
             f"a note has at most {MAX_TEXT:,} characters, not {len(text):,}; nothing was saved"
         )
+    if "\x00" in text:  # an editor may save one; no other device would take the note
+        raise InvalidValueError("a note cannot hold a NUL character; nothing was saved")
     return text
 
 
