@@ -103,3 +103,60 @@ def _watches(run: Run, db: Path) -> Any:
     listed = run("--db", str(db), "watch", "list", "--format", "json")
     assert listed.exit_code == 0, listed.output
     return json.loads(listed.stdout)
+
+
+_PAPERS = ["lora", "qlora", "bert", "transformer", "gpt-3"]
+_PAPER = st.sampled_from(_PAPERS)
+_OPERATIONS = st.one_of(
+    st.tuples(
+        st.sampled_from(["mark-read", "mark-reading", "mark-unread", "mark-skipped"]), _PAPER
+    ),
+    st.tuples(st.just("queue"), st.just("add"), _PAPER),
+    st.tuples(st.just("queue"), st.just("remove"), _PAPER),
+    st.tuples(st.just("queue"), st.just("move"), _PAPER, st.sampled_from(["1", "2", "5"])),
+    st.tuples(st.just("tag"), _PAPER, st.sampled_from(["+PEFT", "-peft", "+À", "-à", "+x"])),
+    st.tuples(st.just("note"), _PAPER, _TEXT),
+    st.tuples(st.just("note"), _PAPER, st.just("--delete"), st.just("1")),
+    st.tuples(st.just("prereq"), _PAPER, st.sampled_from(["+transformer", "-transformer"])),
+    st.tuples(st.just("undo")),
+    st.tuples(st.just("redo")),
+)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(operations=st.lists(_OPERATIONS, min_size=1, max_size=12), sync_midway=st.booleans())
+def test_any_sequence_of_changes_is_restored_by_the_backup_and_by_sync(
+    run: Run, tmp_path: Path, operations: list[tuple[str, ...]], sync_midway: bool
+) -> None:
+    """Statuses, the queue, tags, notes and prerequisites changed in any order, with undo
+    and redo among them: the backup restores the same library, and a new machine that
+    syncs with it (once midway too, or only at the end) ends with the same one."""
+    here = Path(tempfile.mkdtemp(dir=tmp_path))
+    db, synced, folder = here / "library.db", here / "synced.db", here / "Sync"
+    folder.mkdir()
+
+    def sync(device: Path) -> None:
+        done = run("--db", str(device), "sync", str(folder), "--name", device.stem)
+        assert done.exit_code == 0, done.output
+        assert "skipped" not in done.output
+
+    for number, args in enumerate(operations):
+        result = run("--db", str(db), *args)
+        assert result.exit_code in (0, 1, 2), result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+        if sync_midway and number == len(operations) // 2:
+            sync(db)
+            sync(synced)
+
+    backup = _export(run, db, here / "backup.json")
+    restored = here / "restored.db"
+    imported = run("--db", str(restored), "import", str(here / "backup.json"))
+    assert imported.exit_code == 0, imported.output
+    assert _export(run, restored, here / "again.json") == backup
+    sync(db)
+    sync(synced)
+    assert _export(run, synced, here / "synced.json") == backup
