@@ -118,6 +118,30 @@ _OPERATIONS = st.one_of(
     st.tuples(st.just("note"), _PAPER, _TEXT),
     st.tuples(st.just("note"), _PAPER, st.just("--delete"), st.just("1")),
     st.tuples(st.just("prereq"), _PAPER, st.sampled_from(["+transformer", "-transformer"])),
+    st.tuples(st.just("queue"), st.just("clear"), st.just("--yes")),
+    st.tuples(
+        st.just("add"),
+        st.just("--title"),
+        st.sampled_from(["Field Notes", "Straße"]),
+        st.just("--author"),
+        st.sampled_from(["Ann Lee", "José Ñoño", "李 小龙"]) | _TEXT,
+        st.just("--year"),
+        st.just("2024"),
+        st.just("--id"),
+        st.just("mine"),
+    ),
+    st.tuples(st.just("remove"), st.just("mine"), st.just("--yes")),
+    st.tuples(st.sampled_from(["mark-read", "mark-skipped"]), st.just("mine")),
+    st.tuples(st.just("tag"), st.just("mine"), st.sampled_from(["+PEFT", "-PEFT"])),
+    st.tuples(st.just("queue"), st.just("add"), st.just("mine")),
+    st.tuples(
+        st.just("watch"),
+        st.just("add"),
+        st.sampled_from(["Über", "peft"]),
+        st.just("-c"),
+        st.just("cs.CL"),
+    ),
+    st.tuples(st.just("watch"), st.just("remove"), st.sampled_from(["über", "peft"])),
     st.tuples(st.just("undo")),
     st.tuples(st.just("redo")),
 )
@@ -160,3 +184,4 @@ def test_any_sequence_of_changes_is_restored_by_the_backup_and_by_sync(
     sync(db)
     sync(synced)
     assert _export(run, synced, here / "synced.json") == backup
+    assert _watches(run, synced) == _watches(run, db)
