@@ -464,10 +464,10 @@ def test_a_json_paper_date_in_another_form_is_refused(run, tmp_path, date):
 
 
 def test_bibtex_export_of_a_paper_typed_in_imports_back_as_it_was(run, tmp_path):
-    """papercli's BibTeX writes ``~``, braces and backslashes as LaTeX commands, and a
+    """papercli's BibTeX writes ``~``, ``^``, braces and backslashes as LaTeX commands, and a
     file from elsewhere writes accents so (``M{\\"u}ller``): they are read back as the
     characters, so the paper matches itself on a second import; a URL keeps its ``%``."""
-    title = r"Cost ~ 10% less: {braces} & C_1 \ back, $k$-NN"
+    title = r"Cost ~ 10% less: {braces} & C_1 \ back, $k$-NN, 2^n #1"
     added = run("add", "--title", title, "--author", "Jürgen Müller", "--year", "2020")
     assert added.exit_code == 0, added.output
     exported = tmp_path / "mine.bib"

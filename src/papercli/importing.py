@@ -543,7 +543,8 @@ def _silenced(library: str) -> Iterator[None]:
 @cache
 def _latex_decoder() -> Any:
     """pylatexenc's decoder as bibtexparser's LatexDecodingMiddleware builds it, knowing
-    also the braces papercli's export writes as ``\\textbraceleft{}``. Built once (35 ms),
+    also the braces papercli's export writes as ``\\textbraceleft{}``, and reading its
+    ``\\textasciicircum{}`` as ``^``. Built once (35 ms),
     and only for a file with LaTeX in it."""
     from pylatexenc.latex2text import (
         LatexNodes2Text,
@@ -556,6 +557,7 @@ def _latex_decoder() -> Any:
         MacroTextSpec("url", simplify_repl="%s"),
         MacroTextSpec("textbraceleft", "{"),
         MacroTextSpec("textbraceright", "}"),
+        MacroTextSpec("textasciicircum", "^"),  # pylatexenc reads U+02C6, a modifier letter
     ]
     context.add_context_category("papercli", prepend=True, macros=macros)
     return LatexNodes2Text(latex_context=context, math_mode="verbatim")
