@@ -185,3 +185,33 @@ def test_any_sequence_of_changes_is_restored_by_the_backup_and_by_sync(
     sync(synced)
     assert _export(run, synced, here / "synced.json") == backup
     assert _watches(run, synced) == _watches(run, db)
+
+
+_TITLE_PIECES = st.sampled_from(
+    [*"\\{}&%$#_~^\"'`@,=", " ", "a", "Ü", "ß", "LoRA", "2^n", "$k$", "--", "é", "中文", "👩‍💻"]
+)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(words=st.lists(_TITLE_PIECES, min_size=1, max_size=12))
+def test_a_title_typed_in_comes_back_from_papercli_s_own_bibtex(
+    run: Run, tmp_path: Path, words: list[str]
+) -> None:
+    """papercli's BibTeX escapes what LaTeX would read (braces, ``%``, ``~``, ``^``...) and
+    its import reads those escapes back: a paper typed in is the same paper again."""
+    title = "Notes " + "".join(words)
+    here = Path(tempfile.mkdtemp(dir=tmp_path))
+    db, fresh, bib = here / "library.db", here / "fresh.db", here / "mine.bib"
+    added = run("--db", str(db), "add", "--title", title, "--author", "Ann Lee", "--year", "2020")
+    if added.exit_code != 0:
+        assert added.exit_code == 1, added.output
+        return
+    assert run("--db", str(db), "export", "--format", "bibtex", "-o", str(bib)).exit_code == 0
+    imported = run("--db", str(fresh), "import", str(bib))
+    assert imported.exit_code == 0, imported.output
+    papers = _export(run, fresh, here / "fresh.json")["papers"]
+    assert [p["title"] for p in papers if p["origin"] == "user"] == [" ".join(title.split())]

@@ -217,6 +217,28 @@ def test_a_large_bibtex_export_says_nothing_on_stderr(caplog: pytest.LogCaptureF
     assert text.count("month = jun,") == 10_001
 
 
+TITLE_PIECES = [*"\\{}&%$#_~^-`'<>,?!", "$k$", "$x_{1}$", "$\\{$", "a", " "]
+
+
+@given(st.lists(st.sampled_from(TITLE_PIECES), min_size=1, max_size=10).map("".join))
+@example("Notes ${$")  # a "math" piece with a lone brace broke the whole file
+@example("$50%$ off")  # % would comment out the closing braces
+@example("$\\{$")  # BibTeX counts an escaped brace too
+@example("a -- b ``c''")  # ligatures LaTeX would turn into a dash and curly quotes
+def test_any_title_makes_an_entry_latex_reads_as_typed(title: str) -> None:
+    """Each entry parses on its own, with balanced braces, and LaTeX reads its title as the
+    text typed: outside math, every special character and ligature is escaped or broken."""
+    lora = replace(queue()[0], title=title)
+    library = bibtexparser.parse_string(export("bibtex", [lora]))
+    assert not library.failed_blocks
+    [entry] = library.entries
+    shown = entry["title"][1:-1]
+    assert shown.count("{") == shown.count("}")
+    pieces = re.split(r"((?<!\\)\$[^$]+(?<!\\)\$)", shown)  # math: $ not escaped
+    text = "".join(p if i % 2 else unlatex(p) for i, p in enumerate(pieces))
+    assert text == " ".join(title.split())
+
+
 def test_bibtex_text_is_escaped_for_latex() -> None:
     text = export("bibtex")
     # Inline TeX math passes through for LaTeX and pandoc to render; the rest is escaped.

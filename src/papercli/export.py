@@ -487,6 +487,14 @@ _LATEX_SPECIAL = re.compile("[" + re.escape("".join(_LATEX)) + "]")
 _MATH = re.compile(r"(\$[^$\n]+\$)")
 
 
+# Where LaTeX would join two characters into another (``--`` an en dash, ``\`\``` and
+# ``''`` curly quotes, ``<<`` a guillemet in T1 fonts): an empty group between them keeps
+# both as typed, as the escapes above keep ``~`` a tilde.
+_LIGATURE = re.compile(
+    r"(?<=-)(?=-)|(?<=`)(?=`)|(?<=')(?=')|(?<=<)(?=<)|(?<=>)(?=>)|(?<=,)(?=,)|(?<=[?!])(?=`)"
+)
+
+
 def _is_plain(text: str) -> bool:
     """Whether ``_latex`` leaves the text as it is: no special character and no spaces to
     collapse (whitespace other than single spaces inside is not printable, nor are control
@@ -495,6 +503,7 @@ def _is_plain(text: str) -> bool:
     return (
         text.isprintable()
         and not _LATEX_SPECIAL.search(text)
+        and not _LIGATURE.search(text)
         and "  " not in text
         and text[:1] != " "
         and text[-1:] != " "
@@ -512,9 +521,33 @@ def _latex(text: str) -> str:
 def _escaped_latex(text: str) -> str:
     pieces = _MATH.split(_one_line(text))
     return "".join(
-        piece if i % 2 else _LATEX_SPECIAL.sub(lambda m: _LATEX[m.group()], piece)
+        piece
+        if i % 2 and _is_math(piece)
+        else _LIGATURE.sub("{}", _LATEX_SPECIAL.sub(_escape, piece))
         for i, piece in enumerate(pieces)
     )
+
+
+def _is_math(piece: str) -> bool:
+    """Whether ``$...$`` can pass to LaTeX as math: its braces balanced, no ``%`` (which
+    would comment out the rest of the line, closing braces too), no ``#`` or ``&`` (errors
+    in math), and no backslash before its closing ``$``. A title such as ``Notes ${$``
+    passed whole, and its lone brace broke the file for bibtexparser, BibTeX and biber."""
+    inner = piece[1:-1]
+    depth = 0
+    for brace in _BRACE.findall(inner):
+        depth += 1 if brace == "{" else -1
+        if depth < 0:
+            return False
+    return depth == 0 and not _BREAKS_MATH.search(inner) and not inner.endswith("\\")
+
+
+_BRACE = re.compile(r"[{}]")  # escaped ones too: BibTeX counts them all
+_BREAKS_MATH = re.compile(r"(?<!\\)[%#&]")
+
+
+def _escape(special: re.Match[str]) -> str:
+    return _LATEX[special.group()]
 
 
 def _bibtex_names(authors: Sequence[Author]) -> str:
