@@ -487,12 +487,10 @@ _LATEX_SPECIAL = re.compile("[" + re.escape("".join(_LATEX)) + "]")
 _MATH = re.compile(r"(\$[^$\n]+\$)")
 
 
-# Where LaTeX would join two characters into another (``--`` an en dash, ``\`\``` and
-# ``''`` curly quotes, ``<<`` a guillemet in T1 fonts): an empty group between them keeps
-# both as typed, as the escapes above keep ``~`` a tilde.
-_LIGATURE = re.compile(
-    r"(?<=-)(?=-)|(?<=`)(?=`)|(?<=')(?=')|(?<=<)(?=<)|(?<=>)(?=>)|(?<=,)(?=,)|(?<=[?!])(?=`)"
-)
+# Where LaTeX would join two characters into another (-- an en dash, two backquotes or
+# two quotes a curly quote, << a guillemet in T1 fonts): an empty group between them
+# keeps both as typed, as the escapes above keep ~ a tilde.
+_LIGATURE = re.compile(r"([-`'<>,])(?=\1)|[?!](?=`)")  # the first of such a pair
 
 
 def _is_plain(text: str) -> bool:
@@ -523,7 +521,7 @@ def _escaped_latex(text: str) -> str:
     return "".join(
         piece
         if i % 2 and _is_math(piece)
-        else _LIGATURE.sub("{}", _LATEX_SPECIAL.sub(_escape, piece))
+        else _LIGATURE.sub(_kept_apart, _LATEX_SPECIAL.sub(_escape, piece))
         for i, piece in enumerate(pieces)
     )
 
@@ -548,6 +546,10 @@ _BREAKS_MATH = re.compile(r"(?<!\\)[%#&]")
 
 def _escape(special: re.Match[str]) -> str:
     return _LATEX[special.group()]
+
+
+def _kept_apart(first: re.Match[str]) -> str:
+    return first.group() + "{}"
 
 
 def _bibtex_names(authors: Sequence[Author]) -> str:
