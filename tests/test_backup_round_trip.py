@@ -107,43 +107,44 @@ def _watches(run: Run, db: Path) -> Any:
 
 _PAPERS = ["lora", "qlora", "bert", "transformer", "gpt-3"]
 _PAPER = st.sampled_from(_PAPERS)
+
+
+def _command(*parts: str | st.SearchStrategy[str]) -> st.SearchStrategy[tuple[str, ...]]:
+    """A command line of fixed words and drawn ones."""
+    return st.tuples(*(st.just(part) if isinstance(part, str) else part for part in parts))
+
+
+_STATUS = st.sampled_from(["mark-read", "mark-reading", "mark-unread", "mark-skipped"])
+_AUTHOR = st.sampled_from(["Ann Lee", "José Ñoño", "李 小龙"]) | _TEXT
 _OPERATIONS = st.one_of(
-    st.tuples(
-        st.sampled_from(["mark-read", "mark-reading", "mark-unread", "mark-skipped"]), _PAPER
-    ),
-    st.tuples(st.just("queue"), st.just("add"), _PAPER),
-    st.tuples(st.just("queue"), st.just("remove"), _PAPER),
-    st.tuples(st.just("queue"), st.just("move"), _PAPER, st.sampled_from(["1", "2", "5"])),
-    st.tuples(st.just("tag"), _PAPER, st.sampled_from(["+PEFT", "-peft", "+À", "-à", "+x"])),
-    st.tuples(st.just("note"), _PAPER, _TEXT),
-    st.tuples(st.just("note"), _PAPER, st.just("--delete"), st.just("1")),
-    st.tuples(st.just("prereq"), _PAPER, st.sampled_from(["+transformer", "-transformer"])),
-    st.tuples(st.just("queue"), st.just("clear"), st.just("--yes")),
-    st.tuples(
-        st.just("add"),
-        st.just("--title"),
+    _command(_STATUS, _PAPER),
+    _command("queue", "add", _PAPER),
+    _command("queue", "remove", _PAPER),
+    _command("queue", "move", _PAPER, st.sampled_from(["1", "2", "5"])),
+    _command("queue", "clear", "--yes"),
+    _command("tag", _PAPER, st.sampled_from(["+PEFT", "-peft", "+À", "-à", "+x"])),
+    _command("note", _PAPER, _TEXT),
+    _command("note", _PAPER, "--delete", "1"),
+    _command("prereq", _PAPER, st.sampled_from(["+transformer", "-transformer"])),
+    _command(
+        "add",
+        "--title",
         st.sampled_from(["Field Notes", "Straße"]),
-        st.just("--author"),
-        st.sampled_from(["Ann Lee", "José Ñoño", "李 小龙"]) | _TEXT,
-        st.just("--year"),
-        st.just("2024"),
-        st.just("--id"),
-        st.just("mine"),
+        "--author",
+        _AUTHOR,
+        "--year",
+        "2024",
+        "--id",
+        "mine",
     ),
-    st.tuples(st.just("remove"), st.just("mine"), st.just("--yes")),
-    st.tuples(st.sampled_from(["mark-read", "mark-skipped"]), st.just("mine")),
-    st.tuples(st.just("tag"), st.just("mine"), st.sampled_from(["+PEFT", "-PEFT"])),
-    st.tuples(st.just("queue"), st.just("add"), st.just("mine")),
-    st.tuples(
-        st.just("watch"),
-        st.just("add"),
-        st.sampled_from(["Über", "peft"]),
-        st.just("-c"),
-        st.just("cs.CL"),
-    ),
-    st.tuples(st.just("watch"), st.just("remove"), st.sampled_from(["über", "peft"])),
-    st.tuples(st.just("undo")),
-    st.tuples(st.just("redo")),
+    _command("remove", "mine", "--yes"),
+    _command(st.sampled_from(["mark-read", "mark-skipped"]), "mine"),
+    _command("tag", "mine", st.sampled_from(["+PEFT", "-PEFT"])),
+    _command("queue", "add", "mine"),
+    _command("watch", "add", st.sampled_from(["Über", "peft"]), "-c", "cs.CL"),
+    _command("watch", "remove", st.sampled_from(["über", "peft"])),
+    _command("undo"),
+    _command("redo"),
 )
 
 

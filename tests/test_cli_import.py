@@ -491,6 +491,21 @@ def test_bibtex_export_of_a_paper_typed_in_imports_back_as_it_was(run, tmp_path)
     assert again.stderr.endswith("added 0, already there 78, not found 0, failed 0, skipped 0\n")
 
 
+def test_bibtex_math_in_a_title_is_kept_as_written(run, tmp_path):
+    """Braces and escapes are dropped from plain text, but not from math: ``$x^{2}$`` was
+    read as ``$x^2$`` and ``$\\&$`` as ``$&$``, so a paper did not match itself."""
+    bib = tmp_path / "math.bib"
+    bib.write_text(
+        "@misc{m, title = {Scaling as $x^{2}$ with $\\&$ and 10\\% off}, author = {Roe, Rita},"
+        " year = 2020}\n",
+        encoding="utf-8",
+    )
+    assert run("import", str(bib)).exit_code == 0
+    listed = json.loads(run("list", "--since", "2020", "--format", "json").stdout)
+    titles = [paper["title"] for paper in listed if paper["title"].startswith("Scaling as")]
+    assert titles == ["Scaling as $x^{2}$ with $\\&$ and 10% off"]
+
+
 def test_bibtex_entry_typed_in_keeps_a_venue_papercli_knows(run, tmp_path):
     """A journal or proceedings papercli knows (by the name its export writes, or the
     short name) becomes the paper's venue, so its citation stays an article or a

@@ -498,18 +498,25 @@ def _used_fields(
     those are read: most entries match by id, without their title's or authors' text.
     With ``read_latex``, a title or author list with LaTeX in it (``M{\\"u}ller``, or
     ``\\textasciitilde{}`` as papercli's own export writes ``~``) is read by pylatexenc,
-    half a millisecond a value: only for entries no id matches. The rest only lose their
-    braces and escapes (in a URL or DOI, ``%`` is no LaTeX comment)."""
+    half a millisecond a value: only for entries no id matches; so is one with math. The
+    rest only lose their braces and escapes (in a URL or DOI, ``%`` is no LaTeX comment)."""
     fields = {}
     for item in entry.fields:
         key = item.key.lower()
         if key in used:
             value = _value_text(item.value, strings)
-            latex = read_latex and key in _TEXT and "\\" in _LATEX_ESCAPE.sub("", value)
+            latex = read_latex and key in _TEXT and _is_latex(value)
             fields[key] = _latex_text(value) if latex else _plain(value)
     if "doi" in fields:  # as a link or with a label: the DOI it names, to match and keep
         fields["doi"] = _DOI_PREFIX.sub("", fields["doi"])
     return fields
+
+
+def _is_latex(value: str) -> bool:
+    """Whether a value needs pylatexenc: a command other than an escaped character, or
+    math, which it keeps as written (``$\\&$``, ``$x^{2}$``), where dropping braces and
+    escapes changed it."""
+    return "$" in value or "\\" in _LATEX_ESCAPE.sub("", value)
 
 
 _DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
