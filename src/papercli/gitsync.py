@@ -34,14 +34,7 @@ def sync_with_git(
     """Commit this device's new events, pull (rebase), apply everyone's, push."""
     if shutil.which("git") is None:
         raise InvalidValueError("--git needs git, and it is not on PATH")
-    inside = subprocess.run(
-        ["git", "-C", str(folder), "rev-parse", "--is-inside-work-tree"],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=TIMEOUT,
-    )
-    if inside.returncode != 0 or inside.stdout.strip() != "true":
+    if _git_answer(folder, "rev-parse", "--is-inside-work-tree") != "true":
         raise InvalidValueError(f"{folder} is not in a git work tree; --git needs one")
     summary = sync.write(conn, folder, name=name)
     own = sync.own_file(folder, summary.device)
@@ -87,7 +80,7 @@ def _remote_plan(folder: Path) -> str | None:
     makes it; a fetch first finds it if another device made it since); None for a
     repository without remotes, which is just a folder. Remotes the branch does not
     track are an error: the syncs would never leave this machine, and say nothing."""
-    if _git_answer(folder, "rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{u}"):
+    if _tracks_a_remote_branch(folder):
         return PULL
     remotes = (_git_answer(folder, "remote") or "").split()
     if not remotes:
@@ -103,7 +96,11 @@ def _remote_plan(folder: Path) -> str | None:
             f" {remotes[0]} {branch}`), then sync again"
         )
     _git(folder, "fetch", "--quiet", remote, what="fetch")
-    return PULL if _git_answer(folder, "rev-parse", "--abbrev-ref", "@{u}") else PUSH
+    return PULL if _tracks_a_remote_branch(folder) else PUSH
+
+
+def _tracks_a_remote_branch(folder: Path) -> bool:
+    return _git_answer(folder, "rev-parse", "--abbrev-ref", "@{u}") is not None
 
 
 def _git_answer(folder: Path, *args: str) -> str | None:

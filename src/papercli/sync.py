@@ -136,10 +136,7 @@ def write(conn: sqlite3.Connection, folder: Path, *, name: str | None = None) ->
         write_atomic_pieces(own, pieces())
         size = own.stat().st_size
     else:
-        new = stored.outbox_after(conn, written_seq)
-        chunk = list(islice(new, CHUNK))
-        if chunk:  # appended a chunk at a time: a command may leave a million events
-            size = _append(own, size, summary, chunk, new)
+        size = _append(own, size, summary, stored.outbox_after(conn, written_seq))
     with transaction(conn):
         stored.set_meta(conn, "sync_written_seq", str(stored.outbox_size(conn)))
         stored.set_meta(conn, "sync_written_bytes", str(size))
@@ -148,16 +145,14 @@ def write(conn: sqlite3.Connection, folder: Path, *, name: str | None = None) ->
     return summary
 
 
-def _append(
-    own: Path,
-    size: int,
-    summary: SyncSummary,
-    chunk: list[tuple[int, str]],
-    rest: Iterator[tuple[int, str]],
-) -> int:
-    """Append the events to this device's file (fsynced) and return its new size. A write
-    that fails (a full disk) or is interrupted is cut off again, so that no other device
-    finds half an event at its end; the next sync appends those events again."""
+def _append(own: Path, size: int, summary: SyncSummary, new: Iterator[tuple[int, str]]) -> int:
+    """Append the new events to this device's file (fsynced), a chunk at a time (a command
+    may leave a million), and return its new size. A write that fails (a full disk) or is
+    interrupted is cut off again, so that no other device finds half an event at its end;
+    the next sync appends those events again."""
+    chunk = list(islice(new, CHUNK))
+    if not chunk:
+        return size
     start = size
     try:
         with open(own, "ab") as handle:
@@ -166,7 +161,7 @@ def _append(
                 handle.write(body)
                 summary.written += len(chunk)
                 size += len(body)
-                chunk = list(islice(rest, CHUNK))
+                chunk = list(islice(new, CHUNK))
             handle.flush()
             os.fsync(handle.fileno())
     except BaseException as exc:
