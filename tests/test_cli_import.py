@@ -90,6 +90,19 @@ def test_importing_twice_changes_nothing_more(run, run_json, tmp_path):
     assert len(run_json("history", "--format", "json")) == 4  # no duplicated history
 
 
+def test_queue_leaves_out_the_papers_the_file_says_are_read(run, tmp_path):
+    """`import --queue` queues what the file names, unless read: read in the file too."""
+    _state(run)  # lora and transformer read, qlora reading
+    exported = tmp_path / "backup.json"
+    run("export", "--format", "json", "-o", str(exported))
+    fresh = tmp_path / "fresh.db"
+    result = run("--db", str(fresh), "import", str(exported), "--queue")
+    assert result.exit_code == 0, result.output
+    queue = run("--db", str(fresh), "queue", "--format", "ids").stdout.split()
+    assert "qlora" in queue and "dpo" in queue
+    assert "lora" not in queue and "transformer" not in queue
+
+
 def test_dry_run_changes_nothing(run, tmp_path):
     _state(run)
     exported = tmp_path / "backup.json"

@@ -334,6 +334,11 @@ def test_a_bad_value_is_named_and_nothing_is_written(
             '{"format": "papercli-export", "version": 1,\n "papers": [],\n "papers": []}',
             "not valid JSON: Repeated key 'papers' at line 3, column 2",
         ),
+        (  # json.loads would keep the last status: the file says two things
+            '{"format": "papercli-export", "version": 1, "papers":\n [{"id": "x", "title": "t",'
+            ' "year": 2020, "date": "2020", "status": "read", "status": "unread"}]}',
+            "not valid JSON: Repeated key 'status' in an object at line 2, column 3",
+        ),
         (
             '{"format": "papercli-export", "version": 1, "papers": [{"id": "x",\n oops',
             "not valid JSON: Expecting property name enclosed in double quotes at line 2",

@@ -266,8 +266,8 @@ def _merge_papers(
                         report.restored.append(target)
                 elif target not in added:
                     report.already_there += 1
-                if (paper.queue_position is not None or queue) and not _read_since(conn, local):
-                    # A paper read since the export left the queue then, and stays out of it.
+                if (paper.queue_position is not None or queue) and not _is_read(conn, target):
+                    # A paper read (in the file, or here since the export) stays out of it.
                     to_queue.add(target, paper.queue_position or 1 << 30)
         if merged != count:
             raise InvalidValueError("the file changed while it was imported; nothing was imported")
@@ -282,12 +282,9 @@ def _merge_papers(
     return report
 
 
-def _read_since(conn: sqlite3.Connection, paper: Paper) -> bool:
-    """Whether the local paper is read and the exported one is not."""
-    return (
-        paper.status is not ReadStatus.READ
-        and library.statuses(conn, [paper.id])[paper.id] is ReadStatus.READ
-    )
+def _is_read(conn: sqlite3.Connection, paper_id: str) -> bool:
+    """Whether the paper is read here, once the file's state is merged."""
+    return library.statuses(conn, [paper_id])[paper_id] is ReadStatus.READ
 
 
 def _known_prerequisites(

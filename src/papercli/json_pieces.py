@@ -24,7 +24,24 @@ _MARGIN = 64
 """A value that ends, or fails, this close to the end of what is read may be cut short
 there (``1.5`` of ``1.5e3``, ``tru`` of ``true``): it is parsed again with more text."""
 _SPACE = re.compile(r"[ \t\n\r]*")
-_DECODER = json.JSONDecoder()
+
+
+class _RepeatedKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _object(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    """An object, unless a key is given twice in it (``json.loads`` keeps the last)."""
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        keys = [key for key, _ in pairs]
+        raise _RepeatedKey(next(key for i, key in enumerate(keys) if key in keys[:i]))
+    return found
+
+
+_DECODER = json.JSONDecoder(object_pairs_hook=_object)
 
 
 class NotAnObject(ValueError):
@@ -46,8 +63,8 @@ def members(file: TextIO, array: str) -> Iterator[tuple[str, int | None, object]
 
     Raises ``BadJSON`` for bad syntax, ``NotAnObject`` when the document is another kind
     of value, and ``RecursionError`` for nesting too deep for the parser. A key given
-    twice is an error: ``json.loads`` would keep the last, and the first's elements are
-    gone by then.
+    twice, at any depth, is an error: ``json.loads`` would keep the last (and at the top,
+    the first's elements are gone by then).
     """
     reader = _Reader(file)
     if reader.peek() != "{":
@@ -148,6 +165,8 @@ class _Reader:
             start = self.value_start = self._pos
             try:
                 found, end = _DECODER.raw_decode(self._text, start)
+            except _RepeatedKey as exc:
+                self.fail(f"Repeated key {exc.key[:40]!r} in an object", start)
             except json.JSONDecodeError as exc:
                 stopped_short = exc.pos + _MARGIN >= len(self._text) or exc.msg.startswith(
                     "Unterminated string"
