@@ -199,6 +199,7 @@ _TITLE_PIECES = st.sampled_from(
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(words=st.lists(_TITLE_PIECES, min_size=1, max_size=12))
+@example(words=["$", "\\", "~", "$"])  # a text accent in math came back with a brace more
 def test_a_title_typed_in_comes_back_from_papercli_s_own_bibtex(
     run: Run, tmp_path: Path, words: list[str]
 ) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -101,6 +102,74 @@ def test_queue_leaves_out_the_papers_the_file_says_are_read(run, tmp_path):
     queue = run("--db", str(fresh), "queue", "--format", "ids").stdout.split()
     assert "qlora" in queue and "dpo" in queue
     assert "lora" not in queue and "transformer" not in queue
+
+
+def test_json_import_keeps_a_url_as_a_browser_sends_it(run, run_json, tmp_path):
+    """A space or a brace in a URL is percent-escaped, as `add --url` escapes it, so the
+    address works in BibTeX and Markdown; the paper's other values are as in the file."""
+    document = json.loads(run("export", "--format", "json", "-s", "lora").stdout)
+    [paper] = document["papers"] = [p for p in document["papers"] if p["id"] == "lora"]
+    paper |= {"id": "mine", "arxiv_id": None, "citation_key": None}
+    paper["url"] = "https://example.org/notes {draft} 1.pdf"
+    path = tmp_path / "mine.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    assert run("import", str(path)).exit_code == 0
+    shown = run_json("show", "mine", "--format", "json")
+    assert shown["url"] == "https://example.org/notes%20%7Bdraft%7D%201.pdf"
+    assert shown["title"] == paper["title"]
+
+
+BRACED_AUTHORS = r"""
+@misc{team2023,
+  title = {A Report by Many},
+  author = {{Gemini Team} and {Barnes and Noble} and M{\"u}ller, Karl and Jane Doe},
+  year = {2023},
+  month = {13},
+}
+"""
+
+
+def test_bibtex_names_in_braces_are_one_institution_each(run, run_json, tmp_path):
+    """Persons are split as BibTeX splits them: `and` inside braces separates nothing, and
+    a name in braces is an institution, written back in braces; a month that is none is
+    left out with a warning."""
+    bib = tmp_path / "team.bib"
+    bib.write_text(BRACED_AUTHORS, encoding="utf-8")
+    result = run("import", str(bib))
+    assert result.exit_code == 0, result.output
+    assert "warning: team2023: left out month '13', not a month" in result.stderr
+    [paper_id] = re.findall(r"added: (\S+)", result.stdout)
+    shown = run_json("show", paper_id, "--format", "json")
+    assert [a["name"] for a in shown["authors"]] == [
+        "Gemini Team",
+        "Barnes and Noble",
+        "Karl Müller",
+        "Jane Doe",
+    ]
+    assert shown["date"] == "2023"
+    exported = run("export", "-s", "report by many", "--format", "bibtex").stdout
+    assert "author = {{Gemini Team} and {Barnes and Noble} and Müller, Karl and Doe, Jane}" in (
+        exported
+    )
+
+
+def test_a_title_with_a_soft_hyphen_comes_back_from_papercli_s_own_bibtex(run, run_json, tmp_path):
+    """What an import or arXiv gave (a soft hyphen, a zero-width space) `add` and BibTeX
+    import take too: the library's own BibTeX imports into a new library."""
+    document = json.loads(run("export", "--format", "json", "-s", "lora").stdout)
+    [paper] = document["papers"] = [p for p in document["papers"] if p["id"] == "lora"]
+    paper |= {"id": "soft", "arxiv_id": None, "citation_key": None, "url": None}
+    paper["title"] = "Low\u00adRank Adap\u200btation"
+    path = tmp_path / "soft.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    assert run("import", str(path)).exit_code == 0
+    bib = tmp_path / "soft.bib"
+    assert run("export", "-s", "adap", "--format", "bibtex", "-o", str(bib)).exit_code == 0
+    fresh = tmp_path / "fresh.db"
+    result = run("--db", str(fresh), "import", str(bib))
+    assert result.exit_code == 0, result.output
+    titles = [p["title"] for p in run_json("--db", str(fresh), "list", "--format", "json")]
+    assert paper["title"] in titles
 
 
 def test_dry_run_changes_nothing(run, tmp_path):
@@ -443,8 +512,10 @@ LONG = "a" * 1001
             "--url 'https://example.org/\\x1b': only http(s) addresses of printable text are kept",
         ),
         (["--doi", "10.1234/\x07"], "--doi '10.1234/\\x07' is not a DOI (10.NNNN/...)"),
+        # One brace in a DOI made the BibTeX export unreadable from there on.
+        (["--doi", "10.1234/x}y"], "--doi '10.1234/x}y' is not a DOI (10.NNNN/...)"),
     ],
-    ids=["author", "url", "doi", "id", "url-with-a-control", "doi-with-a-control"],
+    ids=["author", "url", "doi", "id", "url-with-a-control", "doi-with-a-control", "doi-brace"],
 )
 def test_a_paper_typed_in_that_a_backup_could_not_hold_is_refused(run, args, said):
     """Each was taken, and made the library's own JSON backup impossible to import."""
@@ -452,6 +523,18 @@ def test_a_paper_typed_in_that_a_backup_could_not_hold_is_refused(run, args, sai
     typed = [part for option, value in given.items() for part in (option, value)]
     result = run("add", "--title", "Field Notes", "--year", "2020", *typed)
     assert (result.exit_code, result.stdout, result.stderr) == (1, "", f"error: {said}\n")
+
+
+def test_a_url_typed_in_keeps_what_a_url_cannot_hold_percent_escaped(run, run_json):
+    """As a browser sends it: a brace in one made the BibTeX export unreadable."""
+    url = "https://example.org/my notes/{v2}.pdf"
+    added = run(
+        "add", "--title", "Field Notes", "--author", "Ann Lee", "--year", "2020", "--url", url
+    )
+    assert added.exit_code == 0, added.output
+    assert added.stdout.startswith("added field-notes: ")
+    shown = run_json("show", "field-notes", "--format", "json")
+    assert shown["url"] == "https://example.org/my%20notes/%7Bv2%7D.pdf"
 
 
 def test_a_long_name_makes_a_citation_key_a_backup_holds(run, tmp_path):

@@ -8,6 +8,7 @@ import json
 import re
 import unicodedata
 from datetime import date
+from urllib.parse import quote
 
 import bibtexparser
 import pytest
@@ -15,6 +16,7 @@ from bibtexparser.middlewares import LatexDecodingMiddleware, SeparateCoAuthors
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from papercli import names
 from papercli.errors import InvalidValueError
 from papercli.export import (
     CSV_COLUMNS,
@@ -26,7 +28,7 @@ from papercli.export import (
     export_papers,
 )
 from papercli.import_schema import read_ids, read_papers
-from papercli.models import Author, Note, Paper, ReadStatus
+from papercli.models import Author, Note, Paper, ReadStatus, is_doi
 from papercli.records import replace
 
 LEGEND = "`[x]` read · `[/]` reading · `[ ]` unread · ~~struck through~~ skipped"
@@ -112,7 +114,7 @@ def queue() -> list[Paper]:
         year=2021,
         date="2021-09",
         kind="report",
-        url="https://example.org/lora (revisited).pdf",
+        url="https://example.org/lora%20(revisited).pdf",
         organizations=["Microsoft Research"],
         status=ReadStatus.SKIPPED,
         authors=[Author("Edward Hu")],
@@ -237,6 +239,37 @@ def test_any_title_makes_an_entry_latex_reads_as_typed(title: str) -> None:
     pieces = re.split(r"((?<!\\)\$[^$]+(?<!\\)\$)", shown)  # math: $ not escaped
     text = "".join(p if i % 2 else unlatex(p) for i, p in enumerate(pieces))
     assert text == " ".join(title.split())
+
+
+@given(
+    st.text(st.sampled_from("{}\\ ,%#=~a1/")),
+    st.text(st.sampled_from("{}\\ ,%#a1/")),
+    st.text(st.sampled_from("{}\\ ,=a.")),
+)
+@example("}", "x}y", "cs.CL}")  # one brace in a DOI lost the rest of the file
+def test_any_stored_key_doi_url_or_category_makes_an_entry(
+    key: str, tail: str, category: str
+) -> None:
+    """Values stored before they were checked as they came in (an import took any citation
+    key, arXiv any category) still give an entry that parses, with balanced braces: what
+    cannot stand in BibTeX is left out, a URL's characters are percent-escaped, and a key
+    that is none is derived."""
+    lora = replace(
+        queue()[0],
+        citation_key=key or None,
+        doi="10.1000/" + tail,
+        url="https://example.org/" + tail,
+        primary_category=category or None,
+    )
+    library = bibtexparser.parse_string(export("bibtex", [lora]))
+    assert not library.failed_blocks
+    [entry] = library.entries
+    assert entry.key == (key if names.is_citation_key(key) else "hu2021lora")
+    for field in entry.fields:
+        assert field.value.count("{") == field.value.count("}"), field
+    assert entry["url"] == "https://example.org/" + quote(tail, safe="%,#=~/")
+    assert entry.fields_dict.keys() >= {"title", "author", "eprint"}
+    assert "doi" not in entry.fields_dict or is_doi(entry["doi"])
 
 
 def test_bibtex_text_is_escaped_for_latex() -> None:

@@ -305,6 +305,13 @@ def _one_paper(run: Run, tmp_path: Path) -> dict[str, Any]:
         ("notes", [{"created_at": "2026-01-01T00:00:00Z"}], "papers[0].notes[0]"),
         ("tags", [["nested"]], "papers[0].tags[0]: expected str, got array"),
         ("title", "t" * 2000, "papers[0].title: is 2,000 characters long"),
+        # Until 3 December a tab or a line break passed where `add` and `tag` refuse them.
+        ("tags", ["line\nbreak"], "papers[0].tags[0]: holds a control character"),
+        ("url", "https://ok.example/\n# Injected", "papers[0].url: holds a control character"),
+        ("url", "https://", "papers[0].url: only http(s) addresses"),
+        ("doi", "10.1000/x}y", "papers[0].doi: expected a DOI (10.NNNN/...), got '10.1000/x}y'"),
+        ("citation_key", "bad key,{x", "papers[0].citation_key: 'bad key,{x' is not a citation"),
+        ("primary_category", "cs.CL}", "papers[0].primary_category: expected an arXiv category"),
     ],
 )
 def test_a_bad_value_is_named_and_nothing_is_written(

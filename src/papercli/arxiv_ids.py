@@ -129,3 +129,13 @@ def _fullmatch(pattern: str, *, ignore_case: bool = False) -> Callable[[str], re
 
 def _version(match: re.Match[str]) -> int | None:
     return int(match["version"]) if match["version"] else None
+
+
+_CATEGORY = r"[a-z]+(?:-[a-z]+)?(?:\.[A-Za-z-]{2,})?"
+
+
+def is_category_form(text: str) -> bool:
+    """Whether ``text`` has the form of an arXiv category (``cs.CL``, ``hep-th``,
+    ``physics.acc-ph``), known or not: what a paper's primary category may hold, so that
+    it can stand in BibTeX's ``primaryClass`` as it is."""
+    return _fullmatch(_CATEGORY)(text) is not None

@@ -26,8 +26,18 @@ from datetime import date
 from types import ModuleType
 
 from papercli import TYPE_CHECKING, names
+from papercli.arxiv_ids import is_category_form
 from papercli.errors import InvalidValueError
-from papercli.models import VENUES, Author, Paper, ReadStatus, paper_summary, split_venue
+from papercli.models import (
+    VENUES,
+    Author,
+    Paper,
+    ReadStatus,
+    is_doi,
+    paper_summary,
+    split_venue,
+    web_address,
+)
 from papercli.records import field_names, is_record
 
 if TYPE_CHECKING:  # typing costs an export 2-4 ms to import
@@ -429,8 +439,12 @@ def _keyed(chunks: Iterable[Chunk], given: GivenKeys) -> Iterator[_Keyed]:
 
 def _citation_keys(papers: Sequence[Paper], given: GivenKeys) -> list[str]:
     """Each paper's stored key; a paper without one (or repeating one already used in this
-    export) gets a derived key with ``a``, ``b``, ... appended until unique."""
-    stems = [paper.citation_key or _derived_stem(paper) for paper in papers]
+    export, or one that is no key: ``names.is_citation_key``) gets a derived key with
+    ``a``, ``b``, ... appended until unique."""
+    stems = [
+        key if (key := paper.citation_key) and names.is_citation_key(key) else _derived_stem(paper)
+        for paper in papers
+    ]
     asked = {stem.lower() for stem in stems}
     before = set(given.given(asked))  # in earlier chunks: one question for the whole chunk
     used: set[str] = set()
@@ -528,8 +542,9 @@ def _escaped_latex(text: str) -> str:
 
 def _is_math(piece: str) -> bool:
     """Whether ``$...$`` can pass to LaTeX as math: its braces balanced, no ``%`` (which
-    would comment out the rest of the line, closing braces too), no ``#`` or ``&`` (errors
-    in math), and no backslash before its closing ``$``. A title such as ``Notes ${$``
+    would comment out the rest of the line, closing braces too), no ``#``, ``&`` or text
+    accent such as ``\\~`` (errors in math; pylatexenc read ``$\\~$`` back with a brace
+    more), and no backslash before its closing ``$``. A title such as ``Notes ${$``
     passed whole, and its lone brace broke the file for bibtexparser, BibTeX and biber."""
     inner = piece[1:-1]
     depth = 0
@@ -541,7 +556,8 @@ def _is_math(piece: str) -> bool:
 
 
 _BRACE = re.compile(r"[{}]")  # escaped ones too: BibTeX counts them all
-_BREAKS_MATH = re.compile(r"(?<!\\)[%#&]")
+# % # & unescaped, and the text accents (\~ \^ \" \' \` \= \.), errors in math mode.
+_BREAKS_MATH = re.compile(r"(?<!\\)[%#&]|\\[~^\"'`=.]")
 
 
 def _escape(special: re.Match[str]) -> str:
@@ -620,9 +636,13 @@ def _bibtex_chunk(papers: Sequence[Paper], keys: Sequence[str]) -> str:
             values["howpublished"] = "Blog post"
         if paper.arxiv_id:
             values |= {"eprint": paper.arxiv_id, "archivePrefix": "arXiv"}
-            values["primaryClass"] = paper.primary_category
-        values["doi"] = _doi(paper)
-        values["url"] = paper.url
+            category = paper.primary_category
+            values["primaryClass"] = category if category and is_category_form(category) else None
+        # Checked again, for values kept before they were checked as they came in: one
+        # brace in a DOI or a URL, or a space in a key, and the rest of the file is lost.
+        doi = _doi(paper)
+        values["doi"] = doi if doi and is_doi(doi) else None
+        values["url"] = web_address(paper.url) if paper.url else None
         values["abstract"] = _latex(paper.abstract or "")
         kept = [
             writer.Field(name, value if name == "month" else "{" + value + "}")

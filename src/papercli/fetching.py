@@ -18,8 +18,17 @@ from typing import TYPE_CHECKING
 from papercli import refs
 from papercli.arxiv_ids import parse_arxiv_id
 from papercli.errors import InvalidValueError, PapercliError
-from papercli.models import MAX_NAME, VENUES, ArxivRecord, Author, Paper, split_venue
-from papercli.names import first_free, name_key, person_key, slugify
+from papercli.models import (
+    MAX_NAME,
+    VENUES,
+    ArxivRecord,
+    Author,
+    Paper,
+    is_doi,
+    split_venue,
+    web_address,
+)
+from papercli.names import first_free, is_one_line, name_key, person_key, slugify
 from papercli.records import datarecord, field
 from papercli.store import arxiv_meta, authors, changes, library, lookups, papers, scratch
 from papercli.store.base import transaction
@@ -535,9 +544,10 @@ def insert_by_hand(
     from papercli.export import person
 
     title = " ".join(given.title.split())
-    if not title or len(title) > MAX_NAME or not title.isprintable():
+    if not title or len(title) > MAX_NAME or not is_one_line(title):
         raise InvalidValueError(
-            f"--title must be one line of printable text, at most {MAX_NAME:,} characters"
+            f"--title must be one line of text, at most {MAX_NAME:,} characters,"
+            " without control characters"
         )
     for option, value in (("--url", given.url), ("--doi", given.doi)):
         if value is not None and len(value) > MAX_NAME:  # an import would refuse it
@@ -545,7 +555,8 @@ def insert_by_hand(
     match = _BY_HAND_DATE.fullmatch(given.date)
     if match is None or not 1000 <= int(match[1]) <= 9999:
         raise InvalidValueError(f"{given.date!r} is not a date: give YYYY, YYYY-MM or YYYY-MM-DD")
-    if given.url is not None and not is_web_address(given.url):
+    url = None if given.url is None else web_address(given.url)
+    if given.url is not None and url is None:
         raise InvalidValueError(
             f"--url {given.url!r}: only http(s) addresses of printable text are kept"
         )
@@ -561,7 +572,7 @@ def insert_by_hand(
         for a in given.authors
         if (a.name if isinstance(a, Author) else a).strip()
     ]
-    if not people or any(not a.name.isprintable() for a in people):
+    if not people or any(not is_one_line(a.name) for a in people):
         raise InvalidValueError('give each author with --author "Given Family" (at least one)')
     if any(len(a.name) > MAX_NAME for a in people):
         raise InvalidValueError(f"--author: a name has at most {MAX_NAME:,} characters")
@@ -576,7 +587,7 @@ def insert_by_hand(
         short_name=short_name,
         year=year,
         date=given.date,
-        url=given.url,
+        url=url,
         topics=topic_names,
         origin="user",
         authors=people,
@@ -588,19 +599,6 @@ def insert_by_hand(
 
 
 _BY_HAND_DATE = re.compile(r"([0-9]{4})(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?")
-_DOI = re.compile(r"10\.[0-9]{4,9}/\S+")
-
-
-def is_doi(text: str) -> bool:
-    """``10.NNNN/...``: a DOI as it is stored and cited (no ``https://doi.org/``), of
-    printable characters (a control character made the library's backup refused)."""
-    return _DOI.fullmatch(text) is not None and text.isprintable()
-
-
-def is_web_address(text: str) -> bool:
-    """An http(s) address of printable characters: what papercli keeps as a paper's URL
-    (a control character in one made the library's backup refused)."""
-    return text.startswith(("https://", "http://")) and text.isprintable()
 
 
 def _free_slug(conn: sqlite3.Connection, short_name: str, year: int) -> str:

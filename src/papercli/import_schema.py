@@ -18,18 +18,28 @@ from typing import Annotated, Literal, NoReturn, TextIO
 
 import msgspec
 
-from papercli.arxiv_ids import parse_arxiv_id
+from papercli.arxiv_ids import is_category_form, parse_arxiv_id
 from papercli.errors import InvalidValueError, PapercliError
 from papercli.export import JSON_MARKER, JSON_VERSION
 from papercli.json_pieces import BadJSON, NotAnObject, members
-from papercli.models import MAX_NAME, MAX_TEXT, Author, Note, Paper, ReadStatus
+from papercli.models import (
+    MAX_NAME,
+    MAX_TEXT,
+    Author,
+    Note,
+    Paper,
+    ReadStatus,
+    is_doi,
+    web_address,
+)
+from papercli.names import CONTROL, is_citation_key
 
 Status = Literal["unread", "reading", "read", "skipped"]
 
 
 _SURROGATE = "\ud800-\udfff"  # SQLite cannot store a lone surrogate
-_CONTROL = "\x00-\x08\x0b-\x1f\x7f-\x9f"
-Name = Annotated[str, msgspec.Meta(max_length=MAX_NAME, pattern=f"^[^{_SURROGATE}{_CONTROL}]*$")]
+# names.is_one_line: until 3 December a tab or a line break passed, into a tag, a URL...
+Name = Annotated[str, msgspec.Meta(max_length=MAX_NAME, pattern=f"^[^{_SURROGATE}{CONTROL}]*$")]
 Text = Annotated[str, msgspec.Meta(max_length=MAX_TEXT, pattern=f"^[^{_SURROGATE}\x00]*$")]
 """Prose (a note, an abstract): long, with line breaks, but no NUL (which sync refuses)."""
 
@@ -234,10 +244,20 @@ def _paper(record: _Paper) -> Paper:
             raise _Invalid("arxiv_id", exc.message) from None
     else:
         arxiv_id = None
-    for name in ("url", "pdf_url"):
-        value = getattr(record, name)
-        if value is not None and not value.startswith(("https://", "http://")):
-            raise _Invalid(name, f"only http(s) addresses are kept, got {value[:60]!r}")
+    url, pdf_url = (_web_address(name, getattr(record, name)) for name in ("url", "pdf_url"))
+    if record.doi is not None and not is_doi(record.doi):
+        raise _Invalid("doi", f"expected a DOI (10.NNNN/...), got {record.doi[:60]!r}")
+    if record.citation_key is not None and not is_citation_key(record.citation_key):
+        raise _Invalid(
+            "citation_key",
+            f"{record.citation_key[:60]!r} is not a citation key"
+            " (ASCII letters, digits and _:.+/@-)",
+        )
+    if record.primary_category is not None and not is_category_form(record.primary_category):
+        raise _Invalid(
+            "primary_category",
+            f"expected an arXiv category like cs.CL, got {record.primary_category[:60]!r}",
+        )
     for name in ("status_changed_at", "read_at", "arxiv_updated", "fetched_at", "added_at"):
         _check_time(name, getattr(record, name))
     for i, note in enumerate(record.notes):
@@ -263,8 +283,8 @@ def _paper(record: _Paper) -> Paper:
         date=record.date,
         kind=record.kind,
         arxiv_id=arxiv_id,
-        url=record.url,
-        pdf_url=record.pdf_url,
+        url=url,
+        pdf_url=pdf_url,
         aliases=[a for a in record.aliases if a.strip()],
         organizations=record.organizations,
         topics=record.topics,
@@ -313,6 +333,16 @@ def _author(record: _Author) -> Author:
         suffix=record.suffix,
         literal=record.literal,
     )
+
+
+def _web_address(name: str, value: str | None) -> str | None:
+    """The address as papercli keeps it (``models.web_address``); only http(s) is taken."""
+    if value is None:
+        return None
+    kept = web_address(value)
+    if kept is None:
+        raise _Invalid(name, f"only http(s) addresses are kept, got {value[:60]!r}")
+    return kept
 
 
 def _check_time(name: str, value: str | None) -> None:

@@ -24,15 +24,9 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from papercli.arxiv_ids import ArxivId, parse_arxiv_id
 from papercli.errors import InvalidValueError, PapercliError
-from papercli.fetching import (
-    PaperByHand,
-    insert_by_hand,
-    is_doi,
-    is_web_address,
-    known_or_new,
-)
+from papercli.fetching import PaperByHand, insert_by_hand, known_or_new
 from papercli.lines import MAX_LINE, LineTooLong, bounded_lines
-from papercli.models import VENUES, ArxivRecord, Author, Paper, ReadStatus
+from papercli.models import VENUES, ArxivRecord, Author, Paper, ReadStatus, is_doi, web_address
 from papercli.records import datarecord, field, replace
 from papercli.store import (
     arxiv_meta,
@@ -418,7 +412,7 @@ def import_bibtex(
                 elif arxiv_id:
                     to_add.append(arxiv_id.id)
                 elif fields.get("title") and fields.get("author") and _date(fields):
-                    given = _by_hand(entry.key, fields, report.warnings)
+                    given = _by_hand(entry, strings, fields, report.warnings)
                     paper_id = _add_by_hand(conn, entry.key, given, batch)
                     report.added.append(paper_id)
                     if queue:
@@ -567,30 +561,67 @@ def _latex_decoder() -> Any:
     return LatexNodes2Text(latex_context=context, math_mode="verbatim")
 
 
-def _by_hand(key: str, fields: dict[str, str], warnings: Tally) -> PaperByHand:
-    """A BibTeX entry as a paper typed in by hand: persons split on ``and``; a URL that is
-    not http(s) or a DOI that is none is left out, with a warning, rather than refusing
-    the whole file for it (an empty one is simply absent)."""
-    names = re.split(r"\s+and\s+", fields["author"])
-    authors = [_person(name) for name in names if name.strip()]
+def _by_hand(
+    entry: Any, strings: Mapping[str, str], fields: dict[str, str], warnings: Tally
+) -> PaperByHand:
+    """A BibTeX entry as a paper typed in by hand (``fields``: its text); a URL that is not
+    http(s) or a DOI that is none is left out, with a warning, rather than refusing the
+    whole file for it (an empty one is simply absent)."""
+    key = entry.key
     date = _date(fields)
     container = fields.get("journal") or fields.get("journaltitle") or fields.get("booktitle")
     series = _SERIES.get((container or "").casefold())
     url, doi = fields.get("url") or None, fields.get("doi") or None
-    if url and not is_web_address(url):
+    if url and (kept := web_address(url)) is None:
         warnings.append(f"{key}: left out url {url!r}, not an http(s) address")
-        url = None
     if doi and not is_doi(doi):
         warnings.append(f"{key}: left out doi {doi!r}, not a DOI (10.NNNN/...)")
         doi = None
+    month = fields.get("month", "")
+    if fields.get("year") and month and _month(month) is None:
+        warnings.append(f"{key}: left out month {month!r}, not a month")
     return PaperByHand(
         fields["title"],
-        authors,
+        _authors(entry, strings),
         date,
-        url,
+        kept if url else None,
         venue=f"{series} {date[:4]}" if series else "",  # other venues are not kept
         doi=doi,
     )
+
+
+def _authors(entry: Any, strings: Mapping[str, str]) -> list[Author]:
+    """The entry's persons split as BibTeX splits them: on ``and`` outside braces, so a
+    name in braces (``{Gemini Team}``, ``{Barnes and Noble}``) is one name, an institution.
+    Read again from the entry, braces and all: the text in ``fields`` has lost them."""
+    from bibtexparser.middlewares.names import split_multiple_persons_names
+
+    value = next(_value_text(f.value, strings) for f in entry.fields if f.key.lower() == "author")
+    people = []
+    for name in split_multiple_persons_names(value):
+        if _one_group(name):
+            text = _read(name[1:-1])
+            people.append(Author(text, family=text, literal=True))
+        elif text := _read(name):
+            people.append(_person(text))
+    return [person for person in people if person.name]
+
+
+def _one_group(name: str) -> bool:
+    """Whether ``name`` is one brace group, ``{...}`` whole."""
+    if not (name.startswith("{") and name.endswith("}")):
+        return False
+    depth = 0
+    for mark in _JOINING.finditer(name):
+        depth += {"{": 1, "}": -1}.get(mark.group(), 0)
+        if depth == 0:
+            return mark.end() == len(name)
+    return False
+
+
+def _read(value: str) -> str:
+    """A name's LaTeX as text (``M{\\"u}ller``: Müller)."""
+    return _latex_text(value) if _is_latex(value) else _plain(value)
 
 
 def _date(fields: dict[str, str]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 
 from papercli.records import datarecord, field
@@ -59,6 +60,38 @@ def split_venue(venue: str) -> tuple[str, int] | None:
     if series in VENUES and year.isdigit() and len(year) == 4:
         return series, int(year)
     return None
+
+
+# Characters a URL may not hold as they are (RFC 3986), on which BibTeX (braces, a
+# backslash), Markdown and shells trip: kept percent-escaped, as a browser sends them.
+_URL_ESCAPES = str.maketrans({c: f"%{ord(c):02X}" for c in ' "<>\\^`{|}'})
+
+
+def web_address(text: str) -> str | None:
+    """``text`` as papercli keeps a paper's URL: an http(s) address with a host, the
+    characters a URL may not hold as they are percent-escaped (``a b`` as ``a%20b``);
+    None for anything else, a control character included (it made the library's JSON
+    backup impossible to import)."""
+    from urllib.parse import urlsplit
+
+    if not text.startswith(("https://", "http://")) or not text.isprintable():
+        return None
+    try:
+        if not urlsplit(text).hostname:
+            return None
+    except ValueError:  # a malformed IPv6 host
+        return None
+    return text.translate(_URL_ESCAPES)
+
+
+_DOI = re.compile(r"10\.[0-9]{4,9}/[^\s{}\\]+")
+
+
+def is_doi(text: str) -> bool:
+    """``10.NNNN/...``: a DOI as it is stored and cited (no ``https://doi.org/``), of
+    printable characters and without a brace or a backslash, which would break the BibTeX
+    field it is written in (no registered DOI holds one)."""
+    return _DOI.fullmatch(text) is not None and text.isprintable()
 
 
 @datarecord(frozen=True)

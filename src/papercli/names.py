@@ -12,13 +12,26 @@ from papercli.models import MAX_NAME
 _NOT_WORD = re.compile(r"[\W_]+")
 
 
+CONTROL = "\x00-\x1f\x7f-\x9f"
+"""Unicode's control characters (Cc), as a range for a regular expression."""
+_NOT_ON_ONE_LINE = re.compile(f"[{CONTROL}\ud800-\udfff]")
+
+
+def is_one_line(text: str) -> bool:
+    """Whether ``text`` may be a title, a name, a tag: no control character (a line break
+    or a tab included) and no lone surrogate (SQLite cannot store one). Other characters
+    are text like any other (a soft hyphen, the joiner inside an emoji): what could drive
+    a terminal is escaped where it is printed. An import, a sync and ``add`` take the same."""
+    return _NOT_ON_ONE_LINE.search(text) is None
+
+
 def tag_name(text: str) -> str:
     """A tag as typed, without the spaces around it; InvalidValueError when it is empty,
-    holds a control character (a line break too) or has more than MAX_NAME characters:
-    the library's JSON backup would not import with it, nor would the tag sync. Emoji,
-    joined or not, are tags like any other."""
+    is not ``is_one_line`` or has more than MAX_NAME characters: the library's JSON
+    backup would not import with it, nor would the tag sync. Emoji, joined or not, are
+    tags like any other."""
     tag = text.strip()
-    if not tag or any(unicodedata.category(c) in ("Cc", "Cs") for c in tag):
+    if not tag or not is_one_line(tag):
         raise InvalidValueError(f"a tag must be printable and not empty, not {tag[:40]!r}")
     if len(tag) > MAX_NAME:
         raise InvalidValueError(f"a tag has at most {MAX_NAME:,} characters, not {len(tag):,}")
@@ -87,6 +100,16 @@ def ascii_words(text: str) -> list[str]:
 KEY_PART = 60
 """Characters a citation key takes of a name, a word or an id: more than any real one
 has, and a key stays a name an import takes (a name of a thousand letters made one)."""
+
+
+_CITATION_KEY = re.compile(r"[A-Za-z0-9_:.+/@-]{1,250}")
+
+
+def is_citation_key(text: str) -> bool:
+    """``hu2021lora``, ``DBLP:conf/nips/VaswaniSPUJGKP17``, ``vaswani-etal-2017-attention``:
+    ASCII letters, digits and ``_:.+/@-``: nothing that ends a key in BibTeX (a space, a
+    comma, a brace, ``#``, ``%``, ``=``) or that LaTeX reads specially."""
+    return _CITATION_KEY.fullmatch(text) is not None
 
 
 def citation_key_stem(family: str | None, year: int, title: str, paper_id: str) -> str:
