@@ -72,6 +72,57 @@ def test_importing_an_older_export_keeps_what_happened_since(
     assert run("undo").exit_code == 0
 
 
+def test_an_older_export_does_not_bring_back_a_status_undone_since(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The undo is the later change, though the unread status it left has no time."""
+    from papercli.store import library
+
+    times = iter(f"2026-01-0{day}T10:00:00Z" for day in range(1, 10))
+    monkeypatch.setattr(library, "clock", lambda: next(times))
+    run("mark-read", "lora")
+    old = tmp_path / "old.json"
+    _export(run, old)
+    assert run("undo").exit_code == 0
+    result = run("import", str(old))
+    assert result.exit_code == 0, result.output
+    assert "restored" not in result.stdout
+    assert _status(run, "lora")["status"] == "unread"
+    fresh = str(tmp_path / "fresh.db")  # where nothing happened, the file's status holds
+    assert run("--db", fresh, "import", str(old)).exit_code == 0
+    assert (
+        json.loads(run("--db", fresh, "show", "lora", "--format", "json").stdout)["status"]
+        == "read"
+    )
+
+
+def test_a_status_without_a_time_is_older_than_any_here(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It restores a paper never changed here, once; a status set here stays (it was
+    stamped with the import's time, and won)."""
+    from papercli.store import library
+
+    times = iter(f"2026-01-0{day}T10:00:00Z" for day in range(1, 10))
+    monkeypatch.setattr(library, "clock", lambda: next(times))
+    document = _export(run, tmp_path / "all.json")
+    papers = {p["id"]: p for p in document["papers"]}
+    for paper_id in ("lora", "qlora"):
+        papers[paper_id] |= {"status": "reading", "status_changed_at": None}
+    document["papers"] = [papers["lora"], papers["qlora"]]
+    path = tmp_path / "undated.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    run("mark-skipped", "lora")
+    result = run("import", str(path))
+    assert (result.exit_code, result.stdout) == (0, "restored: qlora\n"), result.output
+    assert (_status(run, "lora")["status"], _status(run, "qlora")["status"]) == (
+        "skipped",
+        "reading",
+    )
+    again = run("import", str(path))
+    assert (again.exit_code, again.stdout) == (0, ""), again.output
+
+
 def test_a_change_made_twice_in_a_second_is_imported_twice_and_once_only(
     run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

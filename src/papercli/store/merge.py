@@ -219,21 +219,28 @@ def _imported_note_uid(
 
 
 def _merge_status(conn: sqlite3.Connection, paper: Paper, batch: int) -> bool:
-    """Take the exported status when it is the later change (ISO UTC times compare as text)."""
+    """Take the exported status when it is the later change (ISO UTC times compare as
+    text): later than the status here and than any change of it here, an undone one too
+    (its undo is a change, and the status it left may have no time of its own). A status
+    without a time is older than anything here: it is taken only by a paper never
+    changed here. Until 3 December an undone status came back from an older export, and
+    one without a time always won."""
     if paper.status is ReadStatus.UNREAD and not paper.status_changed_at:
         return False
-    exported = [
-        str(paper.status),
-        paper.status_changed_at or library.clock(),
-        paper.read_at,
-        paper.read_version,
-    ]
     current = conn.execute(
         "SELECT status, changed_at, read_at, read_version FROM reading_state WHERE paper_id = ?",
         (paper.id,),
     ).fetchone()
-    if current is not None and (list(current) == exported or current[1] >= exported[1]):
+    here = max(current[1] if current else "", _last_change_here(conn, paper.id))
+    exported_at = paper.status_changed_at or ""
+    if here and exported_at <= here:
         return False
+    exported = [
+        str(paper.status),
+        exported_at or library.clock(),
+        paper.read_at,
+        paper.read_version,
+    ]
     changes.record(conn, batch, "state", paper.id, current and list(current), exported)
     conn.execute(
         "INSERT OR REPLACE INTO reading_state (paper_id, status, changed_at, read_at,"
@@ -241,6 +248,20 @@ def _merge_status(conn: sqlite3.Connection, paper: Paper, batch: int) -> bool:
         (paper.id, *exported),
     )
     return True
+
+
+def _last_change_here(conn: sqlite3.Connection, paper_id: str) -> str:
+    """When a command here last changed the paper's status, or undid such a change (""
+    if never). History entries an import or a sync brought (batch 0) are changes made
+    elsewhere: what they left is the status itself."""
+    (last,) = conn.execute(
+        "SELECT max(max(h.changed_at), coalesce(max(c.undone_at), ''))"
+        " FROM status_history AS h INDEXED BY status_history_change"
+        " LEFT JOIN command_log AS c ON c.batch = h.batch"
+        " WHERE h.paper_id = ? AND h.batch != 0",
+        (paper_id,),
+    ).fetchone()
+    return last or ""
 
 
 def unread(conn: sqlite3.Connection, ids: Sequence[str]) -> list[str]:
