@@ -407,6 +407,33 @@ def test_an_append_cut_short_by_a_full_disk_is_taken_back(
     assert [status_of(desktop, p) for p in ("lora", "bert", "gpt-3", "rag")] == ["read"] * 4
 
 
+@pytest.mark.parametrize("whole", [False, True], ids=["appended", "written whole"])
+def test_a_change_made_while_sync_writes_goes_out_with_the_next_sync(
+    laptop: Device, desktop: Device, monkeypatch: pytest.MonkeyPatch, whole: bool
+) -> None:
+    laptop.sync()
+    desktop.sync()
+    laptop.ok("mark-read", "lora")
+    if whole:
+        laptop.file().unlink()
+    writer = "write_atomic_pieces" if whole else "_append"
+    original = getattr(sync_module, writer)
+
+    def tag_meanwhile(*args: Any) -> Any:
+        written = original(*args)
+        laptop.ok("tag", "qlora", "+important")  # another command, as this sync writes
+        return written
+
+    with monkeypatch.context() as patched:
+        patched.setattr(sync_module, writer, tag_meanwhile)
+        laptop.sync()
+    assert laptop.json("sync", "status")["unwritten"] > 0
+    laptop.sync()
+    desktop.sync()
+    assert status_of(desktop, "lora") == "read"
+    assert desktop.json("show", "qlora")["tags"] == ["important"]
+
+
 def test_the_folder_is_remembered_or_taken_from_the_environment(
     laptop: Device, folder: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

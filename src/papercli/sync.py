@@ -124,25 +124,45 @@ def write(conn: sqlite3.Connection, folder: Path, *, name: str | None = None) ->
     written_seq = int(stored.meta(conn, "sync_written_seq") or 0)
     written_bytes = int(stored.meta(conn, "sync_written_bytes") or 0)
     size = _regular_size(own)
-    if size != written_bytes or stored.meta(conn, "sync_written_to") != str(folder):
+    whole = size != written_bytes or stored.meta(conn, "sync_written_to") != str(folder)
+    # Remembered as the last event written, not the outbox's end: a command run here
+    # meanwhile adds events that this sync does not write.
+    start = 0 if whole else written_seq
+    outbox = _Taken(stored.outbox_after(conn, start), start)
+    if whole:
         # A new folder, or the file was removed, replaced or cut: write it whole again.
         # Streamed from the outbox, in bounded memory however many events it holds.
         def pieces() -> Iterator[str]:
             yield events.header_line(device) + "\n"
-            for _, line in stored.outbox_after(conn, 0):
+            for _, line in outbox:
                 summary.written += 1
                 yield line + "\n"
 
         write_atomic_pieces(own, pieces())
         size = own.stat().st_size
     else:
-        size = _append(own, size, summary, stored.outbox_after(conn, written_seq))
+        size = _append(own, size, summary, outbox)
     with transaction(conn):
-        stored.set_meta(conn, "sync_written_seq", str(stored.outbox_size(conn)))
+        stored.set_meta(conn, "sync_written_seq", str(outbox.last))
         stored.set_meta(conn, "sync_written_bytes", str(size))
         stored.set_meta(conn, "sync_written_to", str(folder))
         stored.set_meta(conn, "sync_dir", str(folder))
     return summary
+
+
+class _Taken:
+    """Events from the outbox, with the seq of the last one taken."""
+
+    def __init__(self, rows: Iterator[tuple[int, str]], last: int) -> None:
+        self.rows, self.last = rows, last
+
+    def __iter__(self) -> _Taken:
+        return self
+
+    def __next__(self) -> tuple[int, str]:
+        seq, line = next(self.rows)
+        self.last = seq
+        return seq, line
 
 
 def _append(own: Path, size: int, summary: SyncSummary, new: Iterator[tuple[int, str]]) -> int:
