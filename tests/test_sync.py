@@ -504,8 +504,8 @@ def test_an_import_and_its_undo_travel_as_one_event_per_register_in_order(
         {"id": f"burrow-{i}", "title": f"Burrowing {i}", "short_name": f"burrow{i}",
          "year": 2024, "date": "2024-02-02", "prerequisites": ["lora"], "tags": ["deep", "b"],
          "notes": [{"created_at": "2024-03-01T10:00:00Z", "body": f"on {i}"}],
-         "status": "read", "status_changed_at": "2024-03-01T10:00:00Z",
-         "read_at": "2024-03-01T10:00:00Z", "queue_position": 3 - i}
+         "status": "reading", "status_changed_at": "2024-03-01T10:00:00Z",
+         "queue_position": 3 - i}
         for i in range(3)
     ]  # fmt: skip
     source = tmp_path / "burrows.json"
