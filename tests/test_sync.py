@@ -182,6 +182,28 @@ def test_undo_is_a_change_too(laptop: Device, desktop: Device) -> None:
     assert desktop.json("history", "lora") == []
 
 
+@pytest.mark.parametrize(("later", "status"), [("mark-reading", "reading"), ("mark-read", "read")])
+def test_undo_leaves_a_status_another_device_changed_since(
+    laptop: Device, desktop: Device, later: str, status: str
+) -> None:
+    laptop.ok("queue", "add", "lora", "qlora")
+    laptop.ok("mark-skipped", "lora")
+    laptop.sync()
+    desktop.sync()
+    desktop.ok(later, "lora")
+    desktop.sync()
+    laptop.sync()
+    undone = laptop.ok("undo")
+    assert undone.stdout == (
+        f"undone: marked lora skipped\nlora: left {status}, as it changed since (not undone)\n"
+    )
+    laptop.sync()
+    desktop.sync()
+    for device in (laptop, desktop):
+        assert status_of(device, "lora") == status
+        assert [q["id"] for q in device.json("queue")] == ["qlora"]
+
+
 def test_tags_papers_prerequisites_and_watches_sync(laptop: Device, desktop: Device) -> None:
     laptop.ok("add", "--title", "Notes on Scaling", "--year", "2024", "--author", "Ada Lovelace")
     laptop.ok("tag", "lora", "+PEFT", "+later")

@@ -178,11 +178,14 @@ def redo_command(ctx: typer.Context) -> None:
 
 def _replayed(replayed: library.Replayed, done: str) -> None:
     echo(f"{done}: {replayed.command.summary or replayed.command.command}")
-    for entry in replayed.statuses:
+    for entry, now in replayed.statuses:
         old, new = (entry.old_status, entry.new_status)
         if done == "redone":
             old, new = new, old
-        echo(f"{entry.paper_id}: {new} {views.ARROW} {old} ({done})")
+        if now is old:
+            echo(f"{entry.paper_id}: {new} {views.ARROW} {old} ({done})")
+        else:
+            echo(f"{entry.paper_id}: left {now}, as it changed since (not {done})")
 
 
 def note_command(

@@ -174,11 +174,16 @@ def _replay(conn: sqlite3.Connection, batch: int, side: str, order: str) -> None
     )
     places: list[tuple[str, int | None]] = []
     leaving: dict[str, None] = {}  # papers to remove, in order
+    kept: set[str] = set()  # papers whose status changed since: left as they are
     papers_changed = False
     with deferred_documents(conn):  # a paper's notes: its document built once
         for kind, paper_id, data in steps:
-            key, value = str(paper_id), json.loads(data)[side]
+            values = json.loads(data)
+            key, value = str(paper_id), values[side]
             papers_changed |= kind == "paper"
+            if kind == "state" and _state(conn, key) != values[_OTHER_SIDE[side]]:
+                kept.add(key)  # changed since, here or by a sync: that change stands
+                continue
             if key in leaving:
                 papers.delete_papers(conn, list(leaving))
                 leaving.clear()
@@ -193,10 +198,23 @@ def _replay(conn: sqlite3.Connection, batch: int, side: str, order: str) -> None
                 _APPLY[str(kind)](conn, key, value)
         if leaving:
             papers.delete_papers(conn, list(leaving))
+    # A paper whose status changed since also keeps its place in the queue, or stays out.
+    places = [(key, place) for key, place in places if key not in kept]
     if places:
         _set_queue_places(conn, places)
     if papers_changed:
         renumber_queue(conn)  # once, not for each paper removed (quadratic in a big batch)
+
+
+_OTHER_SIDE = {"before": "after", "after": "before"}
+
+
+def _state(conn: sqlite3.Connection, paper_id: str) -> list[Any] | None:
+    row = conn.execute(
+        "SELECT status, changed_at, read_at, read_version FROM reading_state WHERE paper_id = ?",
+        (paper_id,),
+    ).fetchone()
+    return None if row is None else list(row)
 
 
 def _set_queue_places(conn: sqlite3.Connection, places: list[tuple[str, int | None]]) -> None:
