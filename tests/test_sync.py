@@ -204,6 +204,23 @@ def test_undo_leaves_a_status_another_device_changed_since(
         assert [q["id"] for q in device.json("queue")] == ["qlora"]
 
 
+def test_a_change_from_another_device_ends_redo(laptop: Device, desktop: Device) -> None:
+    laptop.ok("mark-read", "lora")
+    laptop.sync()
+    desktop.sync()
+    laptop.ok("undo")
+    laptop.sync()
+    desktop.sync()
+    desktop.ok("mark-reading", "lora")
+    desktop.sync()
+    laptop.sync()
+    redone = laptop("redo")
+    assert (redone.exit_code, redone.stderr) == (1, "error: there is nothing to redo\n")
+    laptop.sync()
+    desktop.sync()
+    assert status_of(laptop, "lora") == status_of(desktop, "lora") == "reading"
+
+
 def test_tags_papers_prerequisites_and_watches_sync(laptop: Device, desktop: Device) -> None:
     laptop.ok("add", "--title", "Notes on Scaling", "--year", "2024", "--author", "Ada Lovelace")
     laptop.ok("tag", "lora", "+PEFT", "+later")

@@ -222,6 +222,7 @@ def read(conn: sqlite3.Connection, folder: Path, summary: SyncSummary) -> None:
     summary.devices = len(others)  # set, not added: a git sync may read twice
     with transaction(conn), deferred_documents(conn):  # a paper's notes: built once
         queue_touched = papers_removed = False
+        applied_before = summary.applied  # a git sync reads twice
         for path in others:
             device = path.stem
             start = known.get(device, {}).get("read_bytes", 0)
@@ -243,6 +244,8 @@ def read(conn: sqlite3.Connection, folder: Path, summary: SyncSummary) -> None:
                 continue
             summary.read += reading.count
             stored.save_peer(conn, device, reading.offset, reading.count, reading.last, now)
+        if summary.applied > applied_before:
+            changes.forget_redo(conn)  # redo would write over what came from elsewhere
         if queue_touched:
             stored.order_queue_by_keys(conn)
         elif papers_removed:  # renumbered once: for each paper removed, it was quadratic

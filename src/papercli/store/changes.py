@@ -66,10 +66,15 @@ def finish(conn: sqlite3.Connection, batch: int, summary: str) -> None:
     changed = conn.execute("SELECT 1 FROM undo_steps WHERE batch = ?", (batch,)).fetchone()
     if changed or conn.execute("SELECT 1 FROM status_history WHERE batch = ?", (batch,)).fetchone():
         conn.execute("UPDATE command_log SET summary = ? WHERE batch = ?", (summary, batch))
-        conn.execute("UPDATE command_log SET redoable = 0 WHERE redoable AND batch != ?", (batch,))
+        forget_redo(conn, batch)
         _emit(conn, batch)
     else:
         conn.execute("DELETE FROM command_log WHERE batch = ?", (batch,))
+
+
+def forget_redo(conn: sqlite3.Connection, batch: int = 0) -> None:
+    """Something changed (a command, ``batch``, or a sync): nothing undone before is redone."""
+    conn.execute("UPDATE command_log SET redoable = 0 WHERE redoable AND batch != ?", (batch,))
 
 
 def record(
