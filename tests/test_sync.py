@@ -221,6 +221,24 @@ def test_a_change_from_another_device_ends_redo(laptop: Device, desktop: Device)
     assert status_of(laptop, "lora") == status_of(desktop, "lora") == "reading"
 
 
+def test_undoing_a_note_deletion_keeps_the_note_another_device_wrote(
+    laptop: Device, desktop: Device
+) -> None:
+    laptop.ok("note", "lora", "rank 8 is enough")
+    laptop.ok("note", "lora", "--delete", "1")
+    laptop.sync()
+    desktop.sync()
+    desktop.ok("note", "qlora", "4-bit works")
+    desktop.sync()
+    laptop.sync()  # the desktop's note may take the deleted note's place here
+    laptop.ok("undo")
+    laptop.sync()
+    desktop.sync()
+    for device in (laptop, desktop):
+        notes = {(n["id"], n["note"]) for n in device.json("notes")}
+        assert notes == {("lora", "rank 8 is enough"), ("qlora", "4-bit works")}
+
+
 def test_tags_papers_prerequisites_and_watches_sync(laptop: Device, desktop: Device) -> None:
     laptop.ok("add", "--title", "Notes on Scaling", "--year", "2024", "--author", "Ada Lovelace")
     laptop.ok("tag", "lora", "+PEFT", "+later")
