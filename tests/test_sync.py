@@ -424,6 +424,60 @@ def test_a_lost_file_is_written_again_whole(laptop: Device, desktop: Device) -> 
     assert status_of(desktop, "lora") == "read"
 
 
+def _restore(device: Device, backup: Path) -> None:
+    """Put a `db backup` back in place of the device's database, as a user would."""
+    for journal in ("-wal", "-shm"):
+        device.db.with_name(device.db.name + journal).unlink(missing_ok=True)
+    device.db.write_bytes(backup.read_bytes())
+
+
+def test_a_database_restored_from_a_backup_takes_its_newer_events_back(
+    laptop: Device, desktop: Device, tmp_path: Path
+) -> None:
+    laptop.ok("mark-read", "lora")
+    laptop.sync()
+    desktop.sync()
+    laptop.ok("db", "backup", str(tmp_path / "backup.db"))
+    laptop.ok("tag", "qlora", "+later")
+    laptop.ok("mark-read", "dpo")
+    laptop.sync()
+    desktop.sync()
+    _restore(laptop, tmp_path / "backup.db")
+    laptop.ok("note", "bert", "after the restore")
+    synced = laptop.sync()
+    assert "took back" in synced.stdout and "(restored from a backup?)" in synced.stdout
+    assert desktop.sync().stderr == ""
+    laptop.sync()
+    for device in (laptop, desktop):
+        assert device.json("show", "qlora")["tags"] == ["later"]
+        assert [status_of(device, p) for p in ("lora", "dpo")] == ["read", "read"]
+        assert [n["note"] for n in device.json("notes")] == ["after the restore"]
+    assert laptop.state() == desktop.state()
+
+
+def test_a_file_written_whole_again_is_read_from_its_start_however_long(
+    laptop: Device, desktop: Device, tmp_path: Path
+) -> None:
+    """A restored database whose file is lost too writes it whole, with other events
+    than the file the desktop read: longer, it was read from the middle of a line."""
+    laptop.ok("mark-read", "lora")
+    laptop.sync()
+    desktop.sync()
+    laptop.ok("db", "backup", str(tmp_path / "backup.db"))
+    laptop.ok("tag", "qlora", "+later")
+    laptop.ok("mark-read", "dpo")
+    laptop.sync()
+    desktop.sync()
+    _restore(laptop, tmp_path / "backup.db")
+    laptop.file().unlink()
+    laptop.ok("note", "bert", "after the restore")
+    laptop.ok("mark-read", "qlora", "transformer", "gpt-3", "rag", "cot")
+    laptop.sync()
+    assert desktop.sync().stderr == ""
+    assert [n["note"] for n in desktop.json("notes")] == ["after the restore"]
+    assert status_of(desktop, "cot") == "read"
+
+
 class _FillingDisk:
     """A file opened to append, on a disk that fills halfway through the first write."""
 
