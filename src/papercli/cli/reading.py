@@ -86,7 +86,8 @@ def history_command(
         typer.Argument(metavar="[REF]", autocompletion=complete_ref, help="Only this paper."),
     ] = None,
     limit: Annotated[
-        int | None, typer.Option("--limit", "-n", metavar="N", help="Show the last N changes.")
+        int | None,
+        typer.Option("--limit", "-n", min=0, metavar="N", help="Show the last N changes."),
     ] = None,
     every_change: Annotated[
         bool,
@@ -330,7 +331,8 @@ def _saved_text(path: str) -> str:
 def notes_command(
     ctx: typer.Context,
     limit: Annotated[
-        int | None, typer.Option("--limit", "-n", metavar="N", help="Show the last N notes.")
+        int | None,
+        typer.Option("--limit", "-n", min=0, metavar="N", help="Show the last N notes."),
     ] = None,
     output: Annotated[
         CountFormat, typer.Option("--format", "-f", help="table, json or csv.")
