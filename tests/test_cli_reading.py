@@ -572,3 +572,11 @@ def test_listing_the_notes_grows_with_them_not_their_square(run, sqlite_steps, t
         numbers = [row[2] for row in csv.reader(io.StringIO(listed.stdout))][1:]
         assert numbers == [str(n) for n in range(notes, 0, -1)]  # newest first
     assert work[4_000] < 6 * work[1_000], work
+
+
+@pytest.mark.parametrize("command", ["history", "notes", "list"])
+def test_a_negative_limit_is_refused_by_every_listing(run, command):
+    """As `list` always did: until 3 December `history` and `notes` showed everything."""
+    result = run(command, "--limit", "-1")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == "error: invalid value for --limit: -1 is not in the range x>=0\n"

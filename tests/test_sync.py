@@ -182,6 +182,63 @@ def test_undo_is_a_change_too(laptop: Device, desktop: Device) -> None:
     assert desktop.json("history", "lora") == []
 
 
+@pytest.mark.parametrize(("later", "status"), [("mark-reading", "reading"), ("mark-read", "read")])
+def test_undo_leaves_a_status_another_device_changed_since(
+    laptop: Device, desktop: Device, later: str, status: str
+) -> None:
+    laptop.ok("queue", "add", "lora", "qlora")
+    laptop.ok("mark-skipped", "lora")
+    laptop.sync()
+    desktop.sync()
+    desktop.ok(later, "lora")
+    desktop.sync()
+    laptop.sync()
+    undone = laptop.ok("undo")
+    assert undone.stdout == (
+        f"undone: marked lora skipped\nlora: left {status}, as it changed since (not undone)\n"
+    )
+    laptop.sync()
+    desktop.sync()
+    for device in (laptop, desktop):
+        assert status_of(device, "lora") == status
+        assert [q["id"] for q in device.json("queue")] == ["qlora"]
+
+
+def test_a_change_from_another_device_ends_redo(laptop: Device, desktop: Device) -> None:
+    laptop.ok("mark-read", "lora")
+    laptop.sync()
+    desktop.sync()
+    laptop.ok("undo")
+    laptop.sync()
+    desktop.sync()
+    desktop.ok("mark-reading", "lora")
+    desktop.sync()
+    laptop.sync()
+    redone = laptop("redo")
+    assert (redone.exit_code, redone.stderr) == (1, "error: there is nothing to redo\n")
+    laptop.sync()
+    desktop.sync()
+    assert status_of(laptop, "lora") == status_of(desktop, "lora") == "reading"
+
+
+def test_undoing_a_note_deletion_keeps_the_note_another_device_wrote(
+    laptop: Device, desktop: Device
+) -> None:
+    laptop.ok("note", "lora", "rank 8 is enough")
+    laptop.ok("note", "lora", "--delete", "1")
+    laptop.sync()
+    desktop.sync()
+    desktop.ok("note", "qlora", "4-bit works")
+    desktop.sync()
+    laptop.sync()  # the desktop's note may take the deleted note's place here
+    laptop.ok("undo")
+    laptop.sync()
+    desktop.sync()
+    for device in (laptop, desktop):
+        notes = {(n["id"], n["note"]) for n in device.json("notes")}
+        assert notes == {("lora", "rank 8 is enough"), ("qlora", "4-bit works")}
+
+
 def test_tags_papers_prerequisites_and_watches_sync(laptop: Device, desktop: Device) -> None:
     laptop.ok("add", "--title", "Notes on Scaling", "--year", "2024", "--author", "Ada Lovelace")
     laptop.ok("tag", "lora", "+PEFT", "+later")
@@ -367,6 +424,60 @@ def test_a_lost_file_is_written_again_whole(laptop: Device, desktop: Device) -> 
     assert status_of(desktop, "lora") == "read"
 
 
+def _restore(device: Device, backup: Path) -> None:
+    """Put a `db backup` back in place of the device's database, as a user would."""
+    for journal in ("-wal", "-shm"):
+        device.db.with_name(device.db.name + journal).unlink(missing_ok=True)
+    device.db.write_bytes(backup.read_bytes())
+
+
+def test_a_database_restored_from_a_backup_takes_its_newer_events_back(
+    laptop: Device, desktop: Device, tmp_path: Path
+) -> None:
+    laptop.ok("mark-read", "lora")
+    laptop.sync()
+    desktop.sync()
+    laptop.ok("db", "backup", str(tmp_path / "backup.db"))
+    laptop.ok("tag", "qlora", "+later")
+    laptop.ok("mark-read", "dpo")
+    laptop.sync()
+    desktop.sync()
+    _restore(laptop, tmp_path / "backup.db")
+    laptop.ok("note", "bert", "after the restore")
+    synced = laptop.sync()
+    assert "took back" in synced.stdout and "(restored from a backup?)" in synced.stdout
+    assert desktop.sync().stderr == ""
+    laptop.sync()
+    for device in (laptop, desktop):
+        assert device.json("show", "qlora")["tags"] == ["later"]
+        assert [status_of(device, p) for p in ("lora", "dpo")] == ["read", "read"]
+        assert [n["note"] for n in device.json("notes")] == ["after the restore"]
+    assert laptop.state() == desktop.state()
+
+
+def test_a_file_written_whole_again_is_read_from_its_start_however_long(
+    laptop: Device, desktop: Device, tmp_path: Path
+) -> None:
+    """A restored database whose file is lost too writes it whole, with other events
+    than the file the desktop read: longer, it was read from the middle of a line."""
+    laptop.ok("mark-read", "lora")
+    laptop.sync()
+    desktop.sync()
+    laptop.ok("db", "backup", str(tmp_path / "backup.db"))
+    laptop.ok("tag", "qlora", "+later")
+    laptop.ok("mark-read", "dpo")
+    laptop.sync()
+    desktop.sync()
+    _restore(laptop, tmp_path / "backup.db")
+    laptop.file().unlink()
+    laptop.ok("note", "bert", "after the restore")
+    laptop.ok("mark-read", "qlora", "transformer", "gpt-3", "rag", "cot")
+    laptop.sync()
+    assert desktop.sync().stderr == ""
+    assert [n["note"] for n in desktop.json("notes")] == ["after the restore"]
+    assert status_of(desktop, "cot") == "read"
+
+
 class _FillingDisk:
     """A file opened to append, on a disk that fills halfway through the first write."""
 
@@ -405,6 +516,33 @@ def test_an_append_cut_short_by_a_full_disk_is_taken_back(
     assert wrote and int(wrote[1]) == after.count(b"\n") - before.count(b"\n") > 0
     desktop.sync()
     assert [status_of(desktop, p) for p in ("lora", "bert", "gpt-3", "rag")] == ["read"] * 4
+
+
+@pytest.mark.parametrize("whole", [False, True], ids=["appended", "written whole"])
+def test_a_change_made_while_sync_writes_goes_out_with_the_next_sync(
+    laptop: Device, desktop: Device, monkeypatch: pytest.MonkeyPatch, whole: bool
+) -> None:
+    laptop.sync()
+    desktop.sync()
+    laptop.ok("mark-read", "lora")
+    if whole:
+        laptop.file().unlink()
+    writer = "write_atomic_pieces" if whole else "_append"
+    original = getattr(sync_module, writer)
+
+    def tag_meanwhile(*args: Any) -> Any:
+        written = original(*args)
+        laptop.ok("tag", "qlora", "+important")  # another command, as this sync writes
+        return written
+
+    with monkeypatch.context() as patched:
+        patched.setattr(sync_module, writer, tag_meanwhile)
+        laptop.sync()
+    assert laptop.json("sync", "status")["unwritten"] > 0
+    laptop.sync()
+    desktop.sync()
+    assert status_of(desktop, "lora") == "read"
+    assert desktop.json("show", "qlora")["tags"] == ["important"]
 
 
 def test_the_folder_is_remembered_or_taken_from_the_environment(
@@ -477,8 +615,8 @@ def test_an_import_and_its_undo_travel_as_one_event_per_register_in_order(
         {"id": f"burrow-{i}", "title": f"Burrowing {i}", "short_name": f"burrow{i}",
          "year": 2024, "date": "2024-02-02", "prerequisites": ["lora"], "tags": ["deep", "b"],
          "notes": [{"created_at": "2024-03-01T10:00:00Z", "body": f"on {i}"}],
-         "status": "read", "status_changed_at": "2024-03-01T10:00:00Z",
-         "read_at": "2024-03-01T10:00:00Z", "queue_position": 3 - i}
+         "status": "reading", "status_changed_at": "2024-03-01T10:00:00Z",
+         "queue_position": 3 - i}
         for i in range(3)
     ]  # fmt: skip
     source = tmp_path / "burrows.json"

@@ -22,6 +22,7 @@ from papercli.records import datarecord
 FORMAT = 1  # the sync file format this papercli writes and reads
 _HLC = re.compile(r"[0-9]{15}-[0-9]{5}")
 _DEVICE = re.compile(r"[0-9a-f]{32}")
+_FILE = re.compile(r"[0-9a-f]{1,32}")
 _STATUSES = frozenset({"unread", "reading", "read", "skipped"})
 _SORT_KEY = re.compile(r"[0-9a-z]{0,199}[1-9a-z]")
 MAX_REPEATS = 10_000  # the same status change in one second: more are counted as this
@@ -69,8 +70,15 @@ def _split(hlc: str) -> tuple[int, int]:
     return int(ms), int(counter)
 
 
-def header_line(device: str) -> str:
-    return json.dumps({"papercli_sync": FORMAT, "device": device}, separators=(",", ":"))
+def header_line(device: str, file: str) -> str:
+    """A file's first line; ``file`` is new each time the file is written whole, so that
+    a reader knows a replaced file, whatever its length."""
+    header = {"papercli_sync": FORMAT, "device": device, "file": file}
+    return json.dumps(header, separators=(",", ":"))
+
+
+def new_file_id() -> str:
+    return os.urandom(8).hex()
 
 
 def event_line(device: str, hlc: str, kind: str, key: str, value: Any) -> str:
@@ -91,9 +99,10 @@ class NewerFormat(Exception):
     """A file written by a newer papercli: it is skipped whole, never half read."""
 
 
-def read_header(line: bytes, device: str) -> None:
-    """Check a file's first line; NewerFormat for a newer papercli's, ValueError if it is
-    not a papercli sync file for ``device``."""
+def read_header(line: bytes, device: str) -> str | None:
+    """Check a file's first line and return the id it gives the file (None before 3
+    December 2026); NewerFormat for a newer papercli's, ValueError if it is not a
+    papercli sync file for ``device``."""
     try:
         header = json.loads(line)
     except (ValueError, UnicodeDecodeError):
@@ -104,6 +113,10 @@ def read_header(line: bytes, device: str) -> None:
         raise NewerFormat(f"it is written in sync format {header['papercli_sync']}")
     if header.get("device") != device:
         raise ValueError("its header names another device")
+    file = header.get("file")
+    if file is not None and not (isinstance(file, str) and _FILE.fullmatch(file)):
+        raise ValueError("its header's file id is not 1 to 32 hex digits")
+    return file
 
 
 def read_event(line: bytes, device: str) -> Event:

@@ -57,6 +57,7 @@ class SyncSummary:
     written: int = 0
     read: int = 0
     applied: int = 0  # events that changed something here (the others were older)
+    taken_back: int = 0  # this device's own, from its file, newer than this database
     devices: int = 0
     skipped: list[Problem] = field(default_factory=list)
     newer: list[str] = field(default_factory=list)  # devices whose files are a newer format
@@ -117,32 +118,97 @@ def sync(conn: sqlite3.Connection, folder: Path, *, name: str | None = None) -> 
 
 
 def write(conn: sqlite3.Connection, folder: Path, *, name: str | None = None) -> SyncSummary:
-    """Append this device's events not yet written to its own file (fsynced)."""
+    """Append this device's events not yet written to its own file (fsynced), after
+    taking back the events of its own that the file holds after what this database wrote
+    (a database restored from a backup is older than its file: they are its history)."""
     device, device_name, first = own_device(conn, name)
     summary = SyncSummary(device, device_name, folder, first=first)
     own = own_file(folder, device)
     written_seq = int(stored.meta(conn, "sync_written_seq") or 0)
     written_bytes = int(stored.meta(conn, "sync_written_bytes") or 0)
+    file = stored.meta(conn, "sync_written_file")
     size = _regular_size(own)
-    if size != written_bytes or stored.meta(conn, "sync_written_to") != str(folder):
-        # A new folder, or the file was removed, replaced or cut: write it whole again.
-        # Streamed from the outbox, in bounded memory however many events it holds.
+    found: str | _NotOurs | None = _NOT_OURS
+    if size > 0 and stored.meta(conn, "sync_written_to") == str(folder):
+        found = _file_id(own, device)
+    whole = found is _NOT_OURS or (found == file and size < written_bytes)
+    # Remembered as the last event written, not the outbox's end: a command run here
+    # meanwhile adds events that this sync does not write.
+    start = 0 if whole else written_seq
+    outbox = _Taken(stored.outbox_after(conn, start), start)
+    if whole:
+        # A new folder, or the file was removed, cut or is not this device's: write it
+        # whole again, under a new id. Streamed from the outbox, in bounded memory however
+        # many events it holds.
+        file = new = events.new_file_id()
+
         def pieces() -> Iterator[str]:
-            yield events.header_line(device) + "\n"
-            for _, line in stored.outbox_after(conn, 0):
+            yield events.header_line(device, new) + "\n"
+            for _, line in outbox:
                 summary.written += 1
                 yield line + "\n"
 
         write_atomic_pieces(own, pieces())
         size = own.stat().st_size
     else:
-        size = _append(own, size, summary, stored.outbox_after(conn, written_seq))
+        # The file this database wrote, maybe written on since (by this device before a
+        # backup was restored), or written whole since (then all of it is read back).
+        taken = _Reading(written_bytes if found == file else 0, file=file)
+        if taken.offset < size:
+            _take_back(conn, own, device, taken, summary)
+        file = taken.file
+        size = _append(own, size, summary, outbox)
     with transaction(conn):
-        stored.set_meta(conn, "sync_written_seq", str(stored.outbox_size(conn)))
+        stored.set_meta(conn, "sync_written_seq", str(outbox.last))
         stored.set_meta(conn, "sync_written_bytes", str(size))
         stored.set_meta(conn, "sync_written_to", str(folder))
         stored.set_meta(conn, "sync_dir", str(folder))
+        if file is not None:
+            stored.set_meta(conn, "sync_written_file", file)
     return summary
+
+
+class _NotOurs:
+    """No file of this device's that can be appended to: none, or another's, or broken."""
+
+
+_NOT_OURS = _NotOurs()
+
+
+def _file_id(path: Path, device: str) -> str | _NotOurs | None:
+    """The id in the header of ``device``'s file (None in a file written before ids)."""
+    with path.open("rb") as handle:
+        line = handle.readline(4096)
+    try:
+        return events.read_header(line, device) if line.endswith(b"\n") else _NOT_OURS
+    except (ValueError, events.NewerFormat):
+        return _NOT_OURS
+
+
+def _take_back(
+    conn: sqlite3.Connection, own: Path, device: str, taken: _Reading, summary: SyncSummary
+) -> None:
+    """Apply this device's own events from its file, after ``taken.offset``, as another
+    device's are applied: the newer win."""
+    with transaction(conn), deferred_documents(conn):
+        applied, queued, removed = _apply_file(conn, own, device, taken, summary)
+        _settle(conn, applied, queued, removed)
+    summary.taken_back = applied
+
+
+class _Taken:
+    """Events from the outbox, with the seq of the last one taken."""
+
+    def __init__(self, rows: Iterator[tuple[int, str]], last: int) -> None:
+        self.rows, self.last = rows, last
+
+    def __iter__(self) -> _Taken:
+        return self
+
+    def __next__(self) -> tuple[int, str]:
+        seq, line = next(self.rows)
+        self.last = seq
+        return seq, line
 
 
 def _append(own: Path, size: int, summary: SyncSummary, new: Iterator[tuple[int, str]]) -> int:
@@ -201,32 +267,57 @@ def read(conn: sqlite3.Connection, folder: Path, summary: SyncSummary) -> None:
     others = [p for p in files if p.stem != summary.device and _is_device(p.stem)]
     summary.devices = len(others)  # set, not added: a git sync may read twice
     with transaction(conn), deferred_documents(conn):  # a paper's notes: built once
+        applied_before = summary.applied  # a git sync reads twice
         queue_touched = papers_removed = False
         for path in others:
             device = path.stem
-            start = known.get(device, {}).get("read_bytes", 0)
+            peer = known.get(device, {})
+            reading = _Reading(peer.get("read_bytes", 0), file=peer.get("file"))
             try:
                 size = path.stat().st_size
                 if not path.is_file():
                     continue
+                if reading.offset and (
+                    size < reading.offset or _file_id(path, device) != reading.file
+                ):
+                    reading = _Reading(0)  # the file was replaced: read it again (idempotent)
             except OSError:
                 continue
-            if size < start:
-                start = 0  # the file was replaced: read it again (applying is idempotent)
-            reading = _Reading(start)
-            for chunk in _read_file(path, device, reading, summary):
-                applied, queued, removed = _apply(conn, chunk, summary)
-                summary.applied += applied
-                queue_touched |= queued
-                papers_removed |= removed
+            applied, queued, removed = _apply_file(conn, path, device, reading, summary)
+            summary.applied += applied
+            queue_touched |= queued
+            papers_removed |= removed
             if reading.skip:
                 continue
             summary.read += reading.count
-            stored.save_peer(conn, device, reading.offset, reading.count, reading.last, now)
-        if queue_touched:
-            stored.order_queue_by_keys(conn)
-        elif papers_removed:  # renumbered once: for each paper removed, it was quadratic
-            changes.renumber_queue(conn)
+            stored.save_peer(
+                conn, device, reading.offset, reading.count, reading.last, now, reading.file
+            )
+        _settle(conn, summary.applied - applied_before, queue_touched, papers_removed)
+
+
+def _apply_file(
+    conn: sqlite3.Connection, path: Path, device: str, reading: _Reading, summary: SyncSummary
+) -> tuple[int, bool, bool]:
+    """Apply the events of ``device``'s file after ``reading.offset``, a chunk at a time;
+    (how many changed something here, the queue changed, a paper removed)."""
+    total, queue_touched, papers_removed = 0, False, False
+    for chunk in _read_file(path, device, reading, summary):
+        applied, queued, removed = _apply(conn, chunk, summary)
+        total += applied
+        queue_touched |= queued
+        papers_removed |= removed
+    return total, queue_touched, papers_removed
+
+
+def _settle(conn: sqlite3.Connection, applied: int, queued: bool, removed: bool) -> None:
+    """After applying events: redo would write over them; the queue numbered once."""
+    if applied:
+        changes.forget_redo(conn)
+    if queued:
+        stored.order_queue_by_keys(conn)
+    elif removed:  # renumbered once: for each paper removed, it was quadratic
+        changes.renumber_queue(conn)
 
 
 def _is_device(name: str) -> bool:
@@ -242,6 +333,7 @@ class _Reading:
     count: int = 0
     last: str | None = None
     skip: bool = False
+    file: str | None = None  # the id in the file's header
 
 
 def _read_file(
@@ -268,7 +360,7 @@ def _read_file(
                 break  # half a line: the rest of it has not arrived yet
             if reading.offset == 0:
                 try:
-                    events.read_header(line, device)
+                    reading.file = events.read_header(line, device)
                 except events.NewerFormat:
                     summary.newer.append(device)
                     reading.skip = True

@@ -86,7 +86,8 @@ def history_command(
         typer.Argument(metavar="[REF]", autocompletion=complete_ref, help="Only this paper."),
     ] = None,
     limit: Annotated[
-        int | None, typer.Option("--limit", "-n", metavar="N", help="Show the last N changes.")
+        int | None,
+        typer.Option("--limit", "-n", min=0, metavar="N", help="Show the last N changes."),
     ] = None,
     every_change: Annotated[
         bool,
@@ -178,11 +179,14 @@ def redo_command(ctx: typer.Context) -> None:
 
 def _replayed(replayed: library.Replayed, done: str) -> None:
     echo(f"{done}: {replayed.command.summary or replayed.command.command}")
-    for entry in replayed.statuses:
+    for entry, now in replayed.statuses:
         old, new = (entry.old_status, entry.new_status)
         if done == "redone":
             old, new = new, old
-        echo(f"{entry.paper_id}: {new} {views.ARROW} {old} ({done})")
+        if now is old:
+            echo(f"{entry.paper_id}: {new} {views.ARROW} {old} ({done})")
+        else:
+            echo(f"{entry.paper_id}: left {now}, as it changed since (not {done})")
 
 
 def note_command(
@@ -327,7 +331,8 @@ def _saved_text(path: str) -> str:
 def notes_command(
     ctx: typer.Context,
     limit: Annotated[
-        int | None, typer.Option("--limit", "-n", metavar="N", help="Show the last N notes.")
+        int | None,
+        typer.Option("--limit", "-n", min=0, metavar="N", help="Show the last N notes."),
     ] = None,
     output: Annotated[
         CountFormat, typer.Option("--format", "-f", help="table, json or csv.")

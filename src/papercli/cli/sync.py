@@ -73,6 +73,7 @@ def sync_command(
                 "written": summary.written,
                 "read": summary.read,
                 "applied": summary.applied,
+                "taken_back": summary.taken_back,
                 "devices": summary.devices,
                 "skipped": [
                     {"device": p.device, "reason": p.reason, "lines": p.lines}
@@ -85,6 +86,11 @@ def sync_command(
     else:
         if summary.first:
             echo(f"first sync of {summary.name}: {summary.first:,} changes made here before")
+        if summary.taken_back:
+            echo(
+                f"took back {_events(summary.taken_back)} of {summary.name} from its file in the"
+                " folder, newer than this database (restored from a backup?)"
+            )
         others = f"{summary.devices} other device{'s' if summary.devices != 1 else ''}"
         echo(
             f"synced {summary.name} with {others} through {summary.folder}: wrote"

@@ -66,10 +66,15 @@ def finish(conn: sqlite3.Connection, batch: int, summary: str) -> None:
     changed = conn.execute("SELECT 1 FROM undo_steps WHERE batch = ?", (batch,)).fetchone()
     if changed or conn.execute("SELECT 1 FROM status_history WHERE batch = ?", (batch,)).fetchone():
         conn.execute("UPDATE command_log SET summary = ? WHERE batch = ?", (summary, batch))
-        conn.execute("UPDATE command_log SET redoable = 0 WHERE redoable AND batch != ?", (batch,))
+        forget_redo(conn, batch)
         _emit(conn, batch)
     else:
         conn.execute("DELETE FROM command_log WHERE batch = ?", (batch,))
+
+
+def forget_redo(conn: sqlite3.Connection, batch: int = 0) -> None:
+    """Something changed (a command, ``batch``, or a sync): nothing undone before is redone."""
+    conn.execute("UPDATE command_log SET redoable = 0 WHERE redoable AND batch != ?", (batch,))
 
 
 def record(
@@ -174,11 +179,16 @@ def _replay(conn: sqlite3.Connection, batch: int, side: str, order: str) -> None
     )
     places: list[tuple[str, int | None]] = []
     leaving: dict[str, None] = {}  # papers to remove, in order
+    kept: set[str] = set()  # papers whose status changed since: left as they are
     papers_changed = False
     with deferred_documents(conn):  # a paper's notes: its document built once
         for kind, paper_id, data in steps:
-            key, value = str(paper_id), json.loads(data)[side]
+            values = json.loads(data)
+            key, value, other = str(paper_id), values[side], values[_OTHER_SIDE[side]]
             papers_changed |= kind == "paper"
+            if kind == "state" and _state(conn, key) != other:
+                kept.add(key)  # changed since, here or by a sync: that change stands
+                continue
             if key in leaving:
                 papers.delete_papers(conn, list(leaving))
                 leaving.clear()
@@ -189,14 +199,29 @@ def _replay(conn: sqlite3.Connection, batch: int, side: str, order: str) -> None
                     leaving.clear()
             elif kind == "queue":
                 places.append((key, value))
+            elif kind == "note":  # an import's step names the note's uid on one side
+                _set_note(conn, key, value, value.get("uid") or other.get("uid"))
             else:
                 _APPLY[str(kind)](conn, key, value)
         if leaving:
             papers.delete_papers(conn, list(leaving))
+    # A paper whose status changed since also keeps its place in the queue, or stays out.
+    places = [(key, place) for key, place in places if key not in kept]
     if places:
         _set_queue_places(conn, places)
     if papers_changed:
         renumber_queue(conn)  # once, not for each paper removed (quadratic in a big batch)
+
+
+_OTHER_SIDE = {"before": "after", "after": "before"}
+
+
+def _state(conn: sqlite3.Connection, paper_id: str) -> list[Any] | None:
+    row = conn.execute(
+        "SELECT status, changed_at, read_at, read_version FROM reading_state WHERE paper_id = ?",
+        (paper_id,),
+    ).fetchone()
+    return None if row is None else list(row)
 
 
 def _set_queue_places(conn: sqlite3.Connection, places: list[tuple[str, int | None]]) -> None:
@@ -309,16 +334,29 @@ def renumber_queue(conn: sqlite3.Connection) -> None:
     )
 
 
-def _set_note(conn: sqlite3.Connection, paper_id: str, value: dict[str, Any]) -> None:
-    """``{"id", "created_at", "body"}``: the note as it was; ``{"id"}`` alone: no note."""
+def _set_note(
+    conn: sqlite3.Connection, paper_id: str, value: dict[str, Any], uid: str | None
+) -> None:
+    """``{"id", "created_at", "body"}``: the note as it was; ``{"id"}`` alone: no note.
+    The note is found by ``uid``, the same on every device, not by its row id: a sync may
+    have given that id to another device's note since. (Steps older than uids: the id.)"""
     if "body" not in value:
-        conn.execute("DELETE FROM notes WHERE id = ?", (value["id"],))
+        if uid is None:
+            conn.execute("DELETE FROM notes WHERE id = ?", (value["id"],))
+        else:
+            conn.execute("DELETE FROM notes WHERE uid = ?", (uid,))
         return
-    uid = value.get("uid") or _row_value(conn, "SELECT uid FROM notes WHERE id = ?", value["id"])
-    conn.execute(
-        "INSERT OR REPLACE INTO notes (id, paper_id, created_at, body, uid) VALUES (?, ?, ?, ?, ?)",
-        (value["id"], paper_id, value["created_at"], value["body"], uid),
-    )
+    uid = uid or _row_value(conn, "SELECT uid FROM notes WHERE id = ?", value["id"])
+    fields = (paper_id, value["created_at"], value["body"], uid)
+    if not conn.execute(
+        "UPDATE notes SET paper_id = ?, created_at = ?, body = ? WHERE uid = ?", fields
+    ).rowcount:
+        conn.execute(  # its old row id, unless another note has it now
+            "INSERT INTO notes (id, paper_id, created_at, body, uid) VALUES"
+            " ((SELECT CASE WHEN EXISTS (SELECT 1 FROM notes WHERE id = ?1) THEN NULL"
+            " ELSE ?1 END), ?2, ?3, ?4, ?5)",
+            (value["id"], *fields),
+        )
 
 
 def _row_value(conn: sqlite3.Connection, sql: str, *args: object) -> Any:
@@ -411,13 +449,12 @@ def _set_alert(conn: sqlite3.Connection, paper_id: str, value: bool) -> None:
     set_alert_dismissed(conn, paper_id, value)
 
 
-_APPLY: dict[str, Any] = {  # queue steps and removed papers: applied together by _replay
+_APPLY: dict[str, Any] = {  # queue steps, notes and removed papers: _replay's own
     "watch": _set_watch,  # keyed by the watch's name where other steps have a paper id
     "inbox": _set_decision,  # keyed by the arXiv id: a kept or dismissed inbox item
     "alert": _set_alert,  # whether a paper's version alert is dismissed
     "prereq": _set_prereq,  # a prerequisite link the user set, added or removed
     "state": set_state,
-    "note": _set_note,
     "tag": set_tag,
     "history": _set_history,
     "paper": _put_back,

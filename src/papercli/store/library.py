@@ -204,7 +204,7 @@ class Replayed:
     million)."""
 
     command: changes.LogEntry
-    statuses: Iterator[HistoryEntry]
+    statuses: Iterator[tuple[HistoryEntry, ReadStatus]]  # each change, and the status now
 
 
 def undo(conn: sqlite3.Connection) -> Replayed:
@@ -221,14 +221,21 @@ def redo(conn: sqlite3.Connection) -> Replayed:
         return Replayed(entry, _batch_statuses(conn, entry.batch))
 
 
-def _batch_statuses(conn: sqlite3.Connection, batch: int) -> Iterator[HistoryEntry]:
-    for pid, title, old, new, at in conn.execute(
-        "SELECT h.paper_id, coalesce(p.title, ''), h.old_status, h.new_status, h.changed_at"
-        " FROM status_history h LEFT JOIN papers p ON p.id = h.paper_id"
+def _batch_statuses(
+    conn: sqlite3.Connection, batch: int
+) -> Iterator[tuple[HistoryEntry, ReadStatus]]:
+    """The batch's status changes, each with the paper's status now: a change made since
+    (here or on another device) was left as it is, not replayed."""
+    for pid, title, old, new, at, now in conn.execute(
+        "SELECT h.paper_id, coalesce(p.title, ''), h.old_status, h.new_status, h.changed_at,"
+        " coalesce(s.status, 'unread') FROM status_history h"
+        " LEFT JOIN papers p ON p.id = h.paper_id"
+        " LEFT JOIN reading_state s ON s.paper_id = h.paper_id"
         " WHERE h.batch = ? ORDER BY h.id",
         (batch,),
     ):
-        yield HistoryEntry(str(pid), str(title), ReadStatus(old), ReadStatus(new), str(at))
+        entry = HistoryEntry(str(pid), str(title), ReadStatus(old), ReadStatus(new), str(at))
+        yield entry, ReadStatus(now)
 
 
 # ---------------------------------------------------------------------------

@@ -731,6 +731,12 @@ CREATE TRIGGER arxiv_meta_dois_delete AFTER DELETE ON arxiv_meta BEGIN
 END;
 """
 
+# Which file of each other device was read (its header's id, new each time the device
+# writes it whole): a replaced file is read again from its start, however long it is.
+M018_SYNC_FILE_IDS = """
+ALTER TABLE sync_peers ADD COLUMN file TEXT;
+"""
+
 MIGRATIONS: list[str] = [
     M001_INITIAL,
     M002_ARXIV,
@@ -749,6 +755,7 @@ MIGRATIONS: list[str] = [
     M015_DEFERRED_SEARCH,
     M016_HISTORY_BY_TIME,
     M017_ARXIV_DOIS,
+    M018_SYNC_FILE_IDS,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

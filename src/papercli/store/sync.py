@@ -609,9 +609,10 @@ def peers(conn: sqlite3.Connection) -> dict[str, dict[str, Any]]:
             "events": int(row[3]),
             "last_hlc": row[4],
             "synced_at": row[5],
+            "file": row[6],
         }
         for row in conn.execute(
-            "SELECT device, name, read_bytes, events, last_hlc, synced_at FROM sync_peers"
+            "SELECT device, name, read_bytes, events, last_hlc, synced_at, file FROM sync_peers"
         )
     }
 
@@ -623,12 +624,13 @@ def save_peer(
     events: int,
     last_hlc: str | None,
     at: str,
+    file: str | None,
 ) -> None:
     conn.execute(
-        "INSERT INTO sync_peers (device, read_bytes, events, last_hlc, synced_at)"
-        " VALUES (?, ?, ?, ?, ?) ON CONFLICT (device) DO UPDATE SET"
+        "INSERT INTO sync_peers (device, read_bytes, events, last_hlc, synced_at, file)"
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (device) DO UPDATE SET"
         " read_bytes = excluded.read_bytes, events = sync_peers.events + excluded.events,"
         " last_hlc = max(coalesce(sync_peers.last_hlc, ''), coalesce(excluded.last_hlc, '')),"
-        " synced_at = excluded.synced_at",
-        (device, read_bytes, events, last_hlc, at),
+        " synced_at = excluded.synced_at, file = excluded.file",
+        (device, read_bytes, events, last_hlc, at, file),
     )
