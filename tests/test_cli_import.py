@@ -172,6 +172,40 @@ def test_a_title_with_a_soft_hyphen_comes_back_from_papercli_s_own_bibtex(run, r
     assert paper["title"] in titles
 
 
+def test_a_dash_reads_the_file_from_stdin_and_writes_the_export_to_stdout(
+    run, tmp_path, monkeypatch
+):
+    """As `add -` reads ids: until 3 December `import -` said "- does not exist" and
+    `export -o -` wrote a file named "-"."""
+    monkeypatch.chdir(tmp_path)
+    _state(run)
+    exported = run("export", "--format", "json", "-o", "-")
+    assert exported.exit_code == 0, exported.output
+    assert not (tmp_path / "-").exists()
+    fresh = str(tmp_path / "fresh.db")
+    result = run("--db", fresh, "import", "-", input=exported.stdout)
+    assert result.exit_code == 0, result.output
+    assert "restored: " in result.stdout
+    again = run("--db", fresh, "export", "--format", "json").stdout
+    assert _without_date(again) == _without_date(exported.stdout)
+    bib = run("import", "-", "--format", "bibtex", "--dry-run", input=BIBTEX)
+    assert bib.exit_code == 0, bib.output
+    assert "would be added: 2401.00001" in bib.stdout
+
+
+@pytest.mark.parametrize("text", ["", '{"format": "papercli-export"}\n', "% only a comment\n"])
+def test_a_bibtex_file_without_an_entry_is_an_error(run, tmp_path, text):
+    """A JSON file named .bib, or an empty one, said it had imported nothing, exit 0."""
+    path = tmp_path / "refs.bib"
+    path.write_text(text, encoding="utf-8")
+    result = run("import", str(path))
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        "error: the file holds no BibTeX entry (--format chooses how it is read);"
+        " nothing was imported\n"
+    )
+
+
 def test_dry_run_changes_nothing(run, tmp_path):
     _state(run)
     exported = tmp_path / "backup.json"

@@ -615,7 +615,7 @@ def test_a_file_that_changes_during_the_import_changes_nothing(
     texts = iter([json.dumps(document), json.dumps(grown)])
 
     @contextmanager
-    def opened(path: Path) -> Iterator[Callable[[], io.StringIO]]:
+    def opened(path: Path, stdin: object) -> Iterator[Callable[[], io.StringIO]]:
         yield lambda: io.StringIO(next(texts))
 
     monkeypatch.setattr(importing, "_opened", opened)

@@ -12,6 +12,7 @@ back.
 from __future__ import annotations
 
 import errno
+import io
 import re
 import sqlite3
 import stat
@@ -20,7 +21,7 @@ from contextlib import AbstractContextManager, contextmanager
 from functools import cache
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 
 from papercli.arxiv_ids import ArxivId, parse_arxiv_id
 from papercli.errors import InvalidValueError, PapercliError
@@ -91,7 +92,7 @@ class ImportReport:
 
 
 @contextmanager
-def _reading(path: Path) -> Iterator[None]:
+def _reading(path: Path | str) -> Iterator[None]:
     """Failures to read ``path`` as one-line errors."""
     try:
         yield
@@ -110,12 +111,16 @@ ENCODING = "utf-8-sig"
 
 
 @contextmanager
-def _opened(path: Path) -> Iterator[Opener]:
+def _opened(path: Path, stdin: BinaryIO | None) -> Iterator[Opener]:
     """What opens the file for each pass over it, failures to read it said as one-line
     errors: a regular file is opened again; a pipe (``<(...)``), which gives its text
-    once, is first copied a chunk at a time to a temporary file, held on disk for the
-    import rather than in memory; a device is refused (``/dev/zero`` never ends: it was
-    read until memory ran out)."""
+    once, and ``-`` (``stdin``) are first copied a chunk at a time to a temporary file,
+    held on disk for the import rather than in memory; a device is refused (``/dev/zero``
+    never ends: it was read until memory ran out)."""
+    if stdin is not None and str(path) == "-":
+        with _spooled("stdin", lambda: io.TextIOWrapper(stdin, ENCODING, newline="")) as spool:
+            yield spool
+        return
     with _reading(path):
         mode = path.stat().st_mode
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
@@ -129,18 +134,25 @@ def _opened(path: Path) -> Iterator[Opener]:
 
         yield reopened
         return
+    with _spooled(path, lambda: path.open(encoding=ENCODING, newline="")) as spool:
+        yield spool
+
+
+@contextmanager
+def _spooled(name: Path | str, open_source: Callable[[], TextIO]) -> Iterator[Opener]:
+    """Text that can be read only once, copied to a temporary file to be read again."""
     import shutil
     import tempfile
 
     with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as spool:
-        with _reading(path), path.open(encoding=ENCODING, newline="") as source:
+        with _reading(name), open_source() as source:
             try:
                 shutil.copyfileobj(source, spool)
             except OSError as exc:
                 if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
                     raise  # reading failed
                 raise InvalidValueError(
-                    f"cannot copy {path} to a temporary file in {tempfile.gettempdir()}:"
+                    f"cannot copy {name} to a temporary file in {tempfile.gettempdir()}:"
                     f" {exc.strerror}; nothing was imported"
                 ) from None
 
@@ -173,8 +185,10 @@ def import_file(
     kind: str | None = None,
     dry_run: bool = False,
     queue: bool = False,
+    stdin: BinaryIO | None = None,
 ) -> ImportReport:
-    with _opened(path) as opener:
+    """Import the file at ``path``; ``-`` names ``stdin``, when given."""
+    with _opened(path, stdin) as opener:
         kind = kind or detect_format(path, opener)
         if kind == "json":
             return import_json(conn, opener, dry_run=dry_run, queue=queue)
@@ -398,7 +412,9 @@ def import_bibtex(
     with scratch.ScratchQueue() as matched:
         with base.transaction(conn, keep=not dry_run), scratch.ScratchQueue() as added:
             batch = changes.begin(conn, "import", library.clock())
+            entries = 0
             for entry, strings, fields, arxiv_id, held in _identified(conn, opener):
+                entries += 1
                 found = [held] if held else []  # most entries match by their ids alone
                 if not found and fields.get("doi"):
                     found = lookups.ids_by_doi(conn, fields["doi"])
@@ -419,6 +435,11 @@ def import_bibtex(
                         added.add(paper_id, report.added.count)
                 else:
                     report.skipped.append(entry.key)
+            if not entries:  # another kind of file, or none: not a success
+                raise InvalidValueError(
+                    "the file holds no BibTeX entry (--format chooses how it is read);"
+                    " nothing was imported"
+                )
             if queue:
                 for chunk in added.chunks():  # new papers: none is queued or read
                     report.queued.extend(merge.queue_missing(conn, chunk, batch))

@@ -1,5 +1,6 @@
 """Moving papers out of (and into) papercli: ``export`` and ``import``."""
 
+import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -46,7 +47,9 @@ def export_command(
     ] = ExportFormat.MARKDOWN,
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", metavar="FILE", help="Write to FILE (default: stdout)."),
+        typer.Option(
+            "--output", "-o", metavar="FILE", help="Write to FILE (default, or -: stdout)."
+        ),
     ] = None,
     queue: Annotated[
         bool, typer.Option("--queue", help="Export your reading queue, in queue order.")
@@ -111,7 +114,7 @@ def export_command(
         state(ctx),
         chosen,
         str(output_format),
-        output,
+        None if output == Path("-") else output,
         queue=queue,
         group_by=str(group_by) if group_by else None,
         title=title,
@@ -127,7 +130,9 @@ class ImportFormat(StrEnum):
 
 def import_command(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(metavar="FILE", help="The file to import.")],
+    file: Annotated[
+        Path, typer.Argument(metavar="FILE", help="The file to import; - reads stdin.")
+    ],
     input_format: Annotated[
         ImportFormat | None,
         typer.Option("--format", "-f", help="json, bibtex or text (default: from the file)."),
@@ -150,6 +155,7 @@ def import_command(
       papercli import backup.json
       papercli import references.bib --dry-run
       papercli import to-read.txt --queue
+      curl -sL https://example.org/refs.bib | papercli import - --format bibtex
     """
     from papercli import importing
     from papercli.cli.arxiv_commands import new_client
@@ -161,6 +167,7 @@ def import_command(
         kind=str(input_format) if input_format else None,
         dry_run=dry_run,
         queue=queue,
+        stdin=sys.stdin.buffer,
     )
     would = "would be " if dry_run else ""
     for label, ids in (
