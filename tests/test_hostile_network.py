@@ -1051,3 +1051,34 @@ def test_fetch_says_when_arxiv_returned_nothing(run: Run, served: Callable[..., 
         {"id": "transformer", "arxiv_id": "1706.03762"},
     ]
     assert summary["not_found"] == summary["skipped"] == []
+
+
+# ---------------------------------------------------------------------------
+# 8. Nothing arXiv says can reorder or drive the terminal
+
+BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def test_fetch_prints_arxiv_s_words_without_bidi_overrides(
+    run: Run, served: Callable[..., Replay], db: sqlite3.Connection
+) -> None:
+    # U+202E shows the rest of a line backwards ("\u202eexe.txt" reads "txt.exe"): it
+    # reached the terminal raw in an error feed's message and in a skipped entry's label.
+    rejected = fixture("api-2026_error_malformed_id_abc_http400.xml").replace(
+        b"incorrect id format for abc", "incorrect \u202eexe.txt\u202c id \u2066x\u2069".encode()
+    )
+    evil = feed_parts(PLAIN)[1].replace(
+        "http://arxiv.org/abs/1605.08386v1", "http://arxiv.org/abs/\u202eevil.exe\u202c"
+    )
+    served(
+        Response(rejected.replace(b"abc", b"2106.09685"), status=400, content_type=ATOM),
+        answer(evil, paper_entry("1706.03762", TRANSFORMER)),
+    )
+    result = run("fetch", "lora", "transformer")
+    assert result.exit_code == 1, result.output
+    assert result.stdout.splitlines() == [
+        "updated 1, unchanged 0, not found 0, failed 1, title mismatch 0",
+        "failed: lora (arXiv:2106.09685): incorrect exe.txt id x",
+        "skipped an entry arXiv sent: http://arxiv.org/abs/evil.exe (its id is not an arXiv id)",
+    ]
+    assert not BIDI.search(result.stdout + result.stderr)

@@ -225,10 +225,16 @@ def _words(element: ET.Element) -> list[str]:
     return _collapse(element.text).split()
 
 
+# Control characters, which drive terminals, and the bidirectional overrides and isolates,
+# which reorder the rest of a line ("\u202eexe.txt" shows as "txt.exe"): what
+# textlayout.printable escapes, and s2 drops too.
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
 def _collapse(text: str | None) -> str:
     """Join hard-wrapped lines (legacy titles, abstracts and comments are wrapped at ~80
-    columns) and drop control characters, which no text needs and which drive terminals."""
-    return re.sub(r"[\x00-\x1f\x7f-\x9f]", "", " ".join((text or "").split()))
+    columns) and drop control characters and bidirectional overrides, which no text needs."""
+    return _UNPRINTABLE.sub("", " ".join((text or "").split()))
 
 
 def _label(text: str) -> str:

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import typer
 
-from papercli import paths, refs
+from papercli import paths, refs, textlayout
 from papercli.cli.common import (
     ShowFormat,
     connect,
@@ -110,7 +110,8 @@ def fetch_command(
         if output is ShowFormat.json:
             echo_json_arrays(_fetch_json(summary))
         else:
-            echo_lines(_fetch_lines(summary))
+            # Made printable: failure reasons quote what arXiv's server said.
+            echo_lines(map(textlayout.printable, _fetch_lines(summary)))
         for warning in _author_warnings(summary):
             echo(warning, err=True)
         if summary.stopped is not None:
