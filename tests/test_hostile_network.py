@@ -357,11 +357,11 @@ def test_a_content_length_longer_than_the_body_on_an_open_connection_meets_the_d
         ),
         (
             redirect(b"file:///etc/passwd"),
-            "Request URL has an unsupported protocol 'file://'.",
+            "it redirected to 'file:///etc/passwd', which is not an http or https address",
         ),
         (
             redirect(b"http://" + b"x" * 300 + b"/api/query"),
-            "encoding with 'idna' codec failed (UnicodeError: label too long)",
+            f"it redirected to 'http://{'x' * 72}…', which is not an http or https address",
         ),
     ],
     ids=["gzip-that-is-not", "redirect-to-a-file", "redirect-to-an-impossible-host"],
@@ -1082,3 +1082,38 @@ def test_fetch_prints_arxiv_s_words_without_bidi_overrides(
         "skipped an entry arXiv sent: http://arxiv.org/abs/evil.exe (its id is not an arXiv id)",
     ]
     assert not BIDI.search(result.stdout + result.stderr)
+
+
+# ---------------------------------------------------------------------------
+# 9. Redirects wait their turn
+
+
+def test_a_redirect_is_a_request_that_waits_its_turn(
+    run: Run, served: Callable[..., Replay], httpserver: HTTPServer
+) -> None:
+    moved = "/api/query?id_list=2106.09685&max_results=1&moved=1"
+    replay = served(
+        Response(status=301, headers={"Location": moved}),
+        answer(paper_entry("2106.09685", LORA)),
+    )
+    result = run("fetch", "lora")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("updated 1,")
+    assert [seen.params.get("moved") for seen in replay.requests] == [None, ["1"]]
+    assert replay.gaps == [3.0]
+
+
+def test_a_redirect_loop_is_paced_and_given_up_after_five_hops(
+    run: Run, served: Callable[..., Replay], httpserver: HTTPServer, db: sqlite3.Connection
+) -> None:
+    # httpx followed it by itself: 21 requests to arXiv within milliseconds.
+    replay = served(Response(status=302, headers={"Location": "/api/query?again=1"}))
+    one_line_error(
+        run("fetch", "lora"),
+        3,
+        f"could not talk to arXiv at {httpserver.url_for('/api/query')}:"
+        " it redirected more than 5 times",
+    )
+    assert len(replay.requests) == 6
+    assert replay.gaps == [3.0] * 5
+    assert arxiv_meta.arxiv_record(db, "lora") is None

@@ -7,7 +7,9 @@ request however slowly the server drips its answer, at most ``max_bytes`` read, 
 bounded retries with exponential backoff on 429, 5xx, timeouts, overrun deadlines,
 refused connections and answers broken off in transit (not when a host name cannot be
 looked up: offline, that would only make a person wait), honouring a Retry-After only
-within bounds. Whatever answers is untrusted. Failures are one-line sentences that name
+within bounds. Redirects, where a service may follow them, are followed here, each a
+request that waits its turn, at most ``MAX_REDIRECTS`` of them, and only to http(s)
+addresses. Whatever answers is untrusted. Failures are one-line sentences that name
 the service: a NetworkError (exit 3) when it cannot be reached or the retries are spent.
 The clients keep what is particular to their service: its URLs, environment variables,
 the meaning of its answers and error statuses.
@@ -35,6 +37,10 @@ from papercli.errors import EXIT_USAGE, NetworkError, PapercliError
 USER_AGENT = f"papercli/{__version__} (+https://github.com/papercli/papercli)"
 # A Retry-After longer than this counts as this: nothing that long is meant.
 RETRY_AFTER_CAP = 24 * 3600.0
+# Redirects followed for one request: a mirror that moved needs one or two, and a loop
+# must not go on (httpx's own following allowed 20, sent at once, past the pacing).
+MAX_REDIRECTS = 5
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 _T = TypeVar("_T")
 
@@ -172,7 +178,7 @@ class PacedHttp:
             status: int | None = None
             detail = ""
             try:
-                answer = self._send(method, url, params, headers or {}, json)
+                answer = self._send_following(method, url, params, headers or {}, json)
                 if answer.status != 429 and answer.status < 500:
                     return read(answer)
                 status = answer.status
@@ -185,7 +191,6 @@ class PacedHttp:
                 )
             except (
                 httpx.UnsupportedProtocol,
-                httpx.TooManyRedirects,
                 httpx.DecodingError,
                 UnicodeError,  # a host name too long to look up, e.g. in a redirect
             ) as exc:
@@ -235,6 +240,50 @@ class PacedHttp:
                 self._sleep(wait)
         self._last_start = self._clock()
 
+    def _send_following(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, str] | None,
+        headers: Mapping[str, str],
+        json: Any,
+    ) -> Answer:
+        """One request and, if the service may be followed, the redirects it answers with:
+        each hop waits its turn as any request does; the caller's headers go only to the
+        host they were meant for."""
+        answer = self._send(method, url, params, headers, json)
+        current = httpx.URL(url)
+        hops = 0
+        while self._follow_redirects and answer.status in _REDIRECTS:
+            location = answer.headers.get("Location")
+            if location is None:
+                return answer
+            target = _redirect_target(current, location)
+            if target is None:
+                shown = location if len(location) <= 80 else location[:79] + "…"
+                raise NetworkError(
+                    f"could not talk to {self.service} at {url}: it redirected to {shown!r},"
+                    " which is not an http or https address"
+                )
+            if hops == MAX_REDIRECTS:
+                raise NetworkError(
+                    f"could not talk to {self.service} at {url}:"
+                    f" it redirected more than {MAX_REDIRECTS} times"
+                )
+            hops += 1
+            if answer.status == 303 or (answer.status in (301, 302) and method == "POST"):
+                method, json = "GET", None  # as browsers and httpx do
+            if (target.scheme, target.host, target.port) != (
+                current.scheme,
+                current.host,
+                current.port,
+            ):
+                headers = {}
+            current = target
+            self._wait_turn()
+            answer = self._send(method, str(target), None, headers, json)
+        return answer
+
     def _send(
         self,
         method: str,
@@ -249,7 +298,7 @@ class PacedHttp:
                 headers={"User-Agent": self._user_agent},
                 timeout=self._timeout,
                 limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
-                follow_redirects=self._follow_redirects,
+                follow_redirects=False,  # followed in _send_following, paced
             )
         # httpx has no total timeout: its read timeout restarts with every byte received.
         watchdog = threading.Timer(self.deadline, self._cut_connection)
@@ -304,15 +353,7 @@ def url_from_environment(name: str, default: str) -> str:
     if not value:
         return default
     try:
-        url = httpx.URL(value)
-        host = url.raw_host.decode("ascii")  # IDNA-encoded already
-        usable = (
-            url.scheme in ("http", "https")
-            and re.fullmatch(r"[A-Za-z0-9._:-]{1,253}", host) is not None
-            # DNS's limits, which the lookup would otherwise enforce with a UnicodeError
-            and all(0 < len(label) <= 63 for label in host.removesuffix(".").split("."))
-            and (url.port is None or 0 < url.port < 65536)
-        )
+        usable = _usable(httpx.URL(value))
     except (httpx.InvalidURL, ValueError, UnicodeError):
         usable = False
     if not usable:
@@ -322,6 +363,28 @@ def url_from_environment(name: str, default: str) -> str:
             EXIT_USAGE,
         )
     return value
+
+
+def _usable(url: httpx.URL) -> bool:
+    """Whether a request can be sent to ``url``: http(s), and a host that can be looked up."""
+    host = url.raw_host.decode("ascii")  # IDNA-encoded already
+    return (
+        url.scheme in ("http", "https")
+        and re.fullmatch(r"[A-Za-z0-9._:-]{1,253}", host) is not None
+        # DNS's limits, which the lookup would otherwise enforce with a UnicodeError
+        and all(0 < len(label) <= 63 for label in host.removesuffix(".").split("."))
+        and (url.port is None or 0 < url.port < 65536)
+    )
+
+
+def _redirect_target(current: httpx.URL, location: str) -> httpx.URL | None:
+    """Where a redirect points, resolved against the address that answered; None unless
+    it is an address ``_usable`` takes (a file, a malformed URL, a host too long)."""
+    try:
+        target = current.join(location)
+        return target if _usable(target) else None
+    except (httpx.InvalidURL, ValueError, UnicodeError):
+        return None
 
 
 def extend_path(base: str, tail: str) -> str:
