@@ -17,7 +17,7 @@ from typer.testing import Result
 from werkzeug import Request, Response
 
 from papercli.s2 import LinkList, S2Paper
-from tests.arxiv_fakes import FakeClock, add_fake_papers, echo_titles
+from tests.arxiv_fakes import FakeClock, add_fake_papers, echo_titles, slow_connections
 from tests.s2_world import MAMBA, S4, World, serve_world
 
 Run = Callable[..., Result]
@@ -387,3 +387,35 @@ def test_adding_a_paper_with_its_most_influential_references(
     [request] = asked
     assert sorted(request.args["id_list"].split(",")) == sorted([MAMBA, S4])
     assert result.stdout.count("added ") == 2
+
+
+# -- what Semantic Scholar sees ----------------------------------------------------------
+
+
+def test_requests_arrive_at_least_a_second_apart_when_the_client_is_slow_to_start(
+    run: Run, world: World, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The turn was taken before the client was made: the second request came 0.92 s later.
+    slow_connections(monkeypatch, clock)
+    arrived: list[float] = []
+    world.requests = TimedRequests(clock, arrived)
+    result = run("refs", MAMBA)
+    assert result.exit_code == 0, result.output
+    assert [r.path for r in world.requests] == [
+        "/graph/v1/paper/batch",
+        f"/graph/v1/paper/{world.find('ARXIV:' + MAMBA)}/references",
+    ]
+    assert arrived[1] - arrived[0] >= 1.0
+
+
+class TimedRequests(list[Request]):
+    """The fake Semantic Scholar's request log, noting the fake time of each arrival."""
+
+    def __init__(self, clock: FakeClock, arrived: list[float]) -> None:
+        super().__init__()
+        self.clock = clock
+        self.arrived = arrived
+
+    def append(self, request: Request) -> None:
+        self.arrived.append(self.clock.now)
+        super().append(request)

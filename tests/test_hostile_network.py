@@ -54,6 +54,7 @@ from tests.arxiv_fakes import (
     fixture,
     paper_entry,
     recorded,
+    slow_connections,
     status,
 )
 
@@ -1117,3 +1118,41 @@ def test_a_redirect_loop_is_paced_and_given_up_after_five_hops(
     assert len(replay.requests) == 6
     assert replay.gaps == [3.0] * 5
     assert arxiv_meta.arxiv_record(db, "lora") is None
+
+
+# ---------------------------------------------------------------------------
+# 10. Requests arrive 3 s apart, however long the client takes to start
+
+
+def test_requests_arrive_at_least_3_s_apart_when_the_client_is_slow_to_start(
+    run: Run, served: Callable[..., Replay], clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The turn was taken before the client was made: the second request came 2.92 s later.
+    slow_connections(monkeypatch, clock)
+    replay = served(echo_titles(FAKES))
+    result = run("add", *FAKES)
+    assert result.exit_code == 0, result.output
+    assert len(replay.requests) == 2
+    assert replay.gaps[0] >= 3.0
+
+
+def test_two_commands_sharing_the_pace_file_count_from_when_a_request_went_out(
+    served: Callable[..., Replay],
+    httpserver: HTTPServer,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    # One command's connection is open already; the other's client is slow to start, so
+    # its request goes out after the start it reserved in the pace file.
+    replay = served(recorded(SINGLE))
+    url, pace_file = httpserver.url_for("/api/query"), str(tmp_path / "arxiv.pace")
+    with ArxivClient(url, clock=clock, sleep=clock.sleep, pace_file=pace_file) as warm:
+        fetch(warm, ["1707.08567"])
+        clock.sleep(10.0)
+        slow_connections(monkeypatch, clock)
+        with ArxivClient(url, clock=clock, sleep=clock.sleep, pace_file=pace_file) as cold:
+            fetch(cold, ["1707.08567"])
+        fetch(warm, ["1707.08567"])
+    assert len(replay.requests) == 3
+    assert replay.gaps[1] >= 3.0

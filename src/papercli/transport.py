@@ -229,7 +229,9 @@ class PacedHttp:
 
     def _wait_turn(self) -> None:
         """Keep request starts at least min_interval apart, whatever happened in between,
-        in this process and, through the pace file, among the others that ask the service."""
+        in this process and, through the pace file, among the others that ask the service.
+        A start counts from when the request goes out (``_note_stream``), after its client
+        is made and its connection opened, which take 70 ms and more."""
         if self._last_start is not None:
             wait = self._last_start + self.min_interval - self._clock()
             if wait > 0:
@@ -332,8 +334,13 @@ class PacedHttp:
                 self.close()  # cut just as the answer completed
 
     def _note_stream(self, event: str, info: dict[str, Any]) -> None:
-        """httpx's trace hook: remember each new connection's stream (TLS replaces TCP)."""
-        if event in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
+        """httpx's trace hook: note when a request really goes out, and remember each new
+        connection's stream (TLS replaces TCP)."""
+        if event == "http11.send_request_headers.started":
+            self._last_start = self._clock()
+            if self._pace_file is not None:
+                _note_start(self._pace_file, self._last_start)
+        elif event in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
             with self._lock:
                 self._stream = info.get("return_value")
                 if self._overran:  # connected after the deadline passed
@@ -411,6 +418,27 @@ def _reserve(path: str, now: float, interval: float) -> float | None:
     other. The times are ``time.monotonic``'s, which counts from boot for every process
     on Linux and macOS. None, and the process paces alone, where the file cannot serve:
     no ``flock`` (Windows), not a regular file, or not readable and writable."""
+
+    def reserve(last: float | None, noted: bytes) -> float:
+        if last is None:
+            return now + interval if noted else now  # unreadable: as if just asked
+        if last - now > MAX_QUEUED * interval or last != last:  # from before a boot; NaN
+            return now + interval
+        return max(now, last + interval)
+
+    return _update_pace_file(path, reserve)
+
+
+def _note_start(path: str, at: float) -> None:
+    """Move the last start noted in the pace file at ``path`` on to ``at``, when the
+    request reserved there went out later (its client made, its connection opened)."""
+    _update_pace_file(path, lambda last, _: last if last is not None and last > at else at)
+
+
+def _update_pace_file(path: str, update: Callable[[float | None, bytes], float]) -> float | None:
+    """Replace the time in the pace file at ``path`` with ``update(time, bytes read)``
+    (the time None when unreadable), under the file's lock, and return the new one. None
+    where the file cannot serve (see ``_reserve``)."""
     try:
         import fcntl
     except ImportError:
@@ -429,12 +457,7 @@ def _reserve(path: str, now: float, interval: float) -> float | None:
             last: float | None = float(noted) if noted else None
         except ValueError:
             last = None
-        if last is None:
-            start = now + interval if noted else now  # unreadable: as if just asked
-        elif last - now > MAX_QUEUED * interval or last != last:  # from before a boot; NaN
-            start = now + interval
-        else:
-            start = max(now, last + interval)
+        start = update(last, noted)
         os.ftruncate(fd, 0)
         os.pwrite(fd, repr(start).encode(), 0)
         return start
