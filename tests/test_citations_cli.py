@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import socket
+import sqlite3
 import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
@@ -419,3 +420,20 @@ class TimedRequests(list[Request]):
     def append(self, request: Request) -> None:
         self.arrived.append(self.clock.now)
         super().append(request)
+
+
+def test_an_answer_about_another_paper_is_not_taken_for_the_one_asked(
+    run: Run, world: World, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Asked about 1605.08386, the batch answered with LoRA's record: its references
+    # were printed as 1605.08386's.
+    lora = world.find("ARXIV:2106.09685")
+    find = world.find
+    monkeypatch.setattr(world, "find", lambda ref: lora if ref == "ARXIV:1605.08386" else find(ref))
+    result = run("refs", "1605.08386")
+    assert result.exit_code == 1, result.output
+    assert result.stdout == ""
+    assert result.stderr == "error: Semantic Scholar does not know arXiv:1605.08386\n"
+    assert [r.path for r in world.requests] == ["/graph/v1/paper/batch"]
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT count(*) FROM s2_papers").fetchone() == (0,)
