@@ -437,3 +437,24 @@ def test_an_answer_about_another_paper_is_not_taken_for_the_one_asked(
     assert [r.path for r in world.requests] == ["/graph/v1/paper/batch"]
     with sqlite3.connect(db_path) as conn:
         assert conn.execute("SELECT count(*) FROM s2_papers").fetchone() == (0,)
+
+
+def test_an_answer_that_is_not_json_exits_3_and_stores_nothing(
+    run: Run,
+    httpserver: HTTPServer,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+    db_path: Path,
+) -> None:
+    serve_world(httpserver, monkeypatch, clock)
+    httpserver.clear()
+    portal = Response("<html>Log in</html>", content_type="text/html")
+    httpserver.expect_request("/graph/v1/paper/batch").respond_with_response(portal)
+    result = run("refs", "lora")
+    assert (result.exit_code, result.stdout) == (3, "")
+    assert result.stderr == (
+        "error: Semantic Scholar sent an answer that is not JSON from"
+        f" {httpserver.url_for('/graph/v1/paper/batch')}\n"
+    )
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT count(*) FROM s2_papers").fetchone() == (0,)

@@ -1156,3 +1156,41 @@ def test_two_commands_sharing_the_pace_file_count_from_when_a_request_went_out(
         fetch(warm, ["1707.08567"])
     assert len(replay.requests) == 3
     assert replay.gaps[1] >= 3.0
+
+
+# ---------------------------------------------------------------------------
+# 11. An answer that is no feed is arXiv's failure, not the user's: exit 3
+
+PORTAL = b"<html><head><title>Hotel WiFi</title></head><body>Log in</body></html>"
+NOT_FEEDS = [
+    (
+        Response(PORTAL, content_type="text/html"),
+        f"arXiv sent something other than an Atom feed: {PORTAL.decode()!r}",
+    ),
+    (
+        Response(b"<feed><entry></feed>", content_type=ATOM),
+        "arXiv sent something other than an Atom feed (mismatched tag: line 1, column 15):"
+        " '<feed><entry></feed>'",
+    ),
+    (
+        Response(b" " * 20_000_001, content_type=ATOM),
+        "arXiv's answer is larger than 20,000,000 bytes; not reading it",
+    ),
+]
+
+
+@pytest.mark.parametrize(("sent", "message"), NOT_FEEDS, ids=["portal", "malformed", "20-mb"])
+@pytest.mark.parametrize("command", [["fetch", "lora"], ["add", "2401.00001"]])
+def test_an_answer_that_is_no_feed_exits_3_in_one_line(
+    run: Run,
+    served: Callable[..., Replay],
+    db: sqlite3.Connection,
+    command: list[str],
+    sent: Response,
+    message: str,
+) -> None:
+    before = list(db.iterdump())
+    replay = served(sent)
+    one_line_error(run(*command), 3, message)
+    assert len(replay.requests) == 1  # no retry mends it
+    assert list(db.iterdump()) == before

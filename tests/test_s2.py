@@ -233,7 +233,7 @@ def test_a_batch_answer_of_the_wrong_shape_is_an_error(
     replay = serve(answer(body))
     with pytest.raises(S2Error) as caught:
         client.papers(["CorpusId:1", "CorpusId:2", "CorpusId:3"])
-    assert (caught.value.message, caught.value.exit_code) == (message, EXIT_USER)
+    assert (caught.value.message, caught.value.exit_code) == (message, EXIT_NETWORK)
     assert len(replay.requests) == 1
 
 

@@ -26,7 +26,7 @@ from xml.parsers.expat import errors as expat_errors
 import feedparser
 
 from papercli.arxiv_ids import parse_arxiv_id
-from papercli.errors import ArxivAPIError, InvalidValueError
+from papercli.errors import ArxivAPIError, ArxivRefusal, InvalidValueError
 from papercli.models import MAX_NAME, MAX_TEXT, ArxivRecord, Author, ListingItem
 from papercli.records import datarecord, field
 
@@ -271,7 +271,7 @@ _BAD_SUBJECT = re.compile(
 )
 
 
-class UnknownCategoryError(ArxivAPIError):
+class UnknownCategoryError(ArxivRefusal):
     """arXiv answered a listing request with its error channel: a category it does not know."""
 
     def __init__(self, message: str, category: str | None) -> None:

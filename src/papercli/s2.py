@@ -30,7 +30,14 @@ from typing import Any, Unpack
 from urllib.parse import quote
 
 from papercli.arxiv_ids import parse_arxiv_id
-from papercli.errors import EXIT_USAGE, InvalidValueError, NotFoundError, PapercliError
+from papercli.errors import (
+    EXIT_NETWORK,
+    EXIT_USAGE,
+    EXIT_USER,
+    InvalidValueError,
+    NotFoundError,
+    PapercliError,
+)
 from papercli.records import datarecord
 from papercli.transport import (
     Answer,
@@ -81,7 +88,11 @@ _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 class S2Error(PapercliError):
-    """Semantic Scholar refused a request (400, 403) or sent something unusable."""
+    """Semantic Scholar sent something unusable (not JSON, the wrong shape, too large, an
+    unexpected status), a failure of the service like a network error; or refused a
+    request (400, 403), which is the user's to mend (``EXIT_USER``)."""
+
+    exit_code = EXIT_NETWORK
 
 
 class S2NotFound(NotFoundError):
@@ -283,11 +294,15 @@ class S2Client:
             else:
                 where, instead = "", "ask without one"
             raise S2Error(
-                f"{SERVICE} refused the API key{where} (403 Forbidden): check it, or {instead}"
+                f"{SERVICE} refused the API key{where} (403 Forbidden): check it, or {instead}",
+                EXIT_USER,
             )
         said = _said(answer.body)
         if answer.status == 400:
-            raise S2Error(f"{SERVICE} rejected the request for {url}: {said or 'no reason given'}")
+            raise S2Error(
+                f"{SERVICE} rejected the request for {url}: {said or 'no reason given'}",
+                EXIT_USER,
+            )
         status = f"{answer.status} {answer.reason}".rstrip()
         raise S2Error(f"{SERVICE} answered {status} to {url}" + (f": {said}" if said else ""))
 

@@ -85,7 +85,8 @@ def fetch_command(
     retried twice (after 3 s, then 6 s) before giving up. PAPERCLI_ARXIV_URL sets
     the API address (default https://export.arxiv.org/api/query). Exit status: 0
     when every paper was fetched, 1 when some were not found, failed or did not
-    match, 3 when arXiv could not be reached or answered nothing for several.
+    match, 3 when arXiv could not be reached, sent something other than a feed, or
+    answered nothing for several.
 
     \b
     Examples:
@@ -266,8 +267,8 @@ def add_command(
     already in the catalogue or your list are named instead of added twice. Each paper
     gets an id made from its title (e.g. heat-bath-random-walks) unless --id gives one.
     If arXiv fails partway, what was added stays and the same command again adds the
-    rest. Exit status 1 when arXiv did not know an id, 3 when it could not be reached or
-    answered nothing.
+    rest. Exit status 1 when arXiv did not know an id, 3 when it could not be reached,
+    sent something other than a feed, or answered nothing.
 
     \b
     Examples:
