@@ -1196,3 +1196,33 @@ def test_an_answer_that_is_no_feed_exits_3_in_one_line(
     one_line_error(run(*command), 3, message)
     assert len(replay.requests) == 1  # no retry mends it
     assert list(db.iterdump()) == before
+
+
+# ---------------------------------------------------------------------------
+# 12. Only arXiv's own addresses are stored for a paper
+
+
+@pytest.mark.parametrize(
+    ("abs_link", "pdf_link"),
+    [
+        ("javascript:alert(1)//arxiv.org/abs/x", "file:///etc/passwd#arxiv.org/pdf/x"),
+        ("https://evil.example/arxiv.org/abs/2106.09685", "https://arxiv.org.evil/pdf/2106.09685"),
+        ("https://arxiv.org/abs/1706.03762v1", "https://arxiv.org/pdf/2106.09685v1 x"),
+    ],
+    ids=["javascript-and-file", "other-hosts", "another-paper-and-a-space"],
+)
+def test_links_that_are_not_the_paper_s_arxiv_pages_are_not_stored(
+    run: Run, served: Callable[..., Replay], db: sqlite3.Connection, abs_link: str, pdf_link: str
+) -> None:
+    # Links were picked by "arxiv.org/abs/" anywhere in them, and stored as sent.
+    entry = paper_entry("2106.09685", LORA, version=2, template=PLAIN)
+    entry = entry.replace("https://arxiv.org/abs/2106.09685v2", escape(abs_link))
+    entry = entry.replace("https://arxiv.org/pdf/2106.09685v2", escape(pdf_link))
+    served(answer(entry))
+    result = run("fetch", "lora")
+    assert result.stdout == "updated 1, unchanged 0, not found 0, failed 0, title mismatch 0\n"
+    stored = db.execute("SELECT abs_url, pdf_url FROM arxiv_meta WHERE paper_id = 'lora'")
+    assert stored.fetchone() == (
+        "https://arxiv.org/abs/2106.09685v2",
+        "https://arxiv.org/pdf/2106.09685v2",
+    )
