@@ -17,7 +17,9 @@ from pytest_httpserver import HTTPServer
 from typer.testing import Result
 from werkzeug import Request, Response
 
+from papercli import paths
 from papercli.s2 import LinkList, S2Paper
+from papercli.store import connection
 from tests.arxiv_fakes import FakeClock, add_fake_papers, echo_titles, slow_connections
 from tests.s2_world import MAMBA, S4, World, serve_world
 
@@ -458,3 +460,30 @@ def test_an_answer_that_is_not_json_exits_3_and_stores_nothing(
     )
     with sqlite3.connect(db_path) as conn:
         assert conn.execute("SELECT count(*) FROM s2_papers").fetchone() == (0,)
+
+
+@pytest.mark.parametrize("command", [["refs", "lora"], ["related", "lora"]])
+def test_a_command_that_fails_on_the_links_leaves_the_database_as_it_was(
+    run: Run, world: World, httpserver: HTTPServer, db_path: Path, command: list[str]
+) -> None:
+    # The lookup was saved in a transaction of its own, before the links failed.
+    connection.open_database(db_path, paths.seed_path()).close()
+    with sqlite3.connect(db_path) as conn:
+        before = list(conn.iterdump())
+    stuck = {"offset": 0, "next": 0, "data": []}
+    lora = world.find("ARXIV:2106.09685")
+    direction = "citations" if command[0] == "related" else "references"
+    httpserver.clear()
+    httpserver.expect_request("/graph/v1/paper/batch").respond_with_handler(world)
+    if direction == "citations":
+        path = f"/graph/v1/paper/{lora}/references"
+        httpserver.expect_request(path).respond_with_handler(world)
+    httpserver.expect_request(f"/graph/v1/paper/{lora}/{direction}").respond_with_json(stuck)
+    result = run(*command)
+    assert (result.exit_code, result.stdout) == (3, ""), result.output
+    assert result.stderr == (
+        f"error: Semantic Scholar sent a page of {direction} at offset 0 whose next offset"
+        " does not follow it\n"
+    )
+    with sqlite3.connect(db_path) as conn:
+        assert list(conn.iterdump()) == before
