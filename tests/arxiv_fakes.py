@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
+import httpx
 from werkzeug import Request, Response
 
 from papercli.models import Paper
@@ -67,6 +68,18 @@ class FakeClock:
         self.now += seconds
         if self.on_sleep is not None:
             self.on_sleep(seconds)
+
+
+def slow_connections(monkeypatch: Any, clock: FakeClock, seconds: float = 0.08) -> None:
+    """Make each HTTP client take ``seconds`` of the fake clock to start, as a real one
+    takes 70-80 ms (loading the certificates) before its first request goes out."""
+
+    class SlowClient(httpx.Client):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            clock.now += seconds
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(httpx, "Client", SlowClient)
 
 
 @dataclass

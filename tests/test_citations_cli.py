@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import socket
+import sqlite3
 import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
@@ -16,8 +17,10 @@ from pytest_httpserver import HTTPServer
 from typer.testing import Result
 from werkzeug import Request, Response
 
+from papercli import paths
 from papercli.s2 import LinkList, S2Paper
-from tests.arxiv_fakes import FakeClock, add_fake_papers, echo_titles
+from papercli.store import connection
+from tests.arxiv_fakes import FakeClock, add_fake_papers, echo_titles, slow_connections
 from tests.s2_world import MAMBA, S4, World, serve_world
 
 Run = Callable[..., Result]
@@ -387,3 +390,100 @@ def test_adding_a_paper_with_its_most_influential_references(
     [request] = asked
     assert sorted(request.args["id_list"].split(",")) == sorted([MAMBA, S4])
     assert result.stdout.count("added ") == 2
+
+
+# -- what Semantic Scholar sees ----------------------------------------------------------
+
+
+def test_requests_arrive_at_least_a_second_apart_when_the_client_is_slow_to_start(
+    run: Run, world: World, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The turn was taken before the client was made: the second request came 0.92 s later.
+    slow_connections(monkeypatch, clock)
+    arrived: list[float] = []
+    world.requests = TimedRequests(clock, arrived)
+    result = run("refs", MAMBA)
+    assert result.exit_code == 0, result.output
+    assert [r.path for r in world.requests] == [
+        "/graph/v1/paper/batch",
+        f"/graph/v1/paper/{world.find('ARXIV:' + MAMBA)}/references",
+    ]
+    assert arrived[1] - arrived[0] >= 1.0
+
+
+class TimedRequests(list[Request]):
+    """The fake Semantic Scholar's request log, noting the fake time of each arrival."""
+
+    def __init__(self, clock: FakeClock, arrived: list[float]) -> None:
+        super().__init__()
+        self.clock = clock
+        self.arrived = arrived
+
+    def append(self, request: Request) -> None:
+        self.arrived.append(self.clock.now)
+        super().append(request)
+
+
+def test_an_answer_about_another_paper_is_not_taken_for_the_one_asked(
+    run: Run, world: World, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Asked about 1605.08386, the batch answered with LoRA's record: its references
+    # were printed as 1605.08386's.
+    lora = world.find("ARXIV:2106.09685")
+    find = world.find
+    monkeypatch.setattr(world, "find", lambda ref: lora if ref == "ARXIV:1605.08386" else find(ref))
+    result = run("refs", "1605.08386")
+    assert result.exit_code == 1, result.output
+    assert result.stdout == ""
+    assert result.stderr == "error: Semantic Scholar does not know arXiv:1605.08386\n"
+    assert [r.path for r in world.requests] == ["/graph/v1/paper/batch"]
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT count(*) FROM s2_papers").fetchone() == (0,)
+
+
+def test_an_answer_that_is_not_json_exits_3_and_stores_nothing(
+    run: Run,
+    httpserver: HTTPServer,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+    db_path: Path,
+) -> None:
+    serve_world(httpserver, monkeypatch, clock)
+    httpserver.clear()
+    portal = Response("<html>Log in</html>", content_type="text/html")
+    httpserver.expect_request("/graph/v1/paper/batch").respond_with_response(portal)
+    result = run("refs", "lora")
+    assert (result.exit_code, result.stdout) == (3, "")
+    assert result.stderr == (
+        "error: Semantic Scholar sent an answer that is not JSON from"
+        f" {httpserver.url_for('/graph/v1/paper/batch')}\n"
+    )
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT count(*) FROM s2_papers").fetchone() == (0,)
+
+
+@pytest.mark.parametrize("command", [["refs", "lora"], ["related", "lora"]])
+def test_a_command_that_fails_on_the_links_leaves_the_database_as_it_was(
+    run: Run, world: World, httpserver: HTTPServer, db_path: Path, command: list[str]
+) -> None:
+    # The lookup was saved in a transaction of its own, before the links failed.
+    connection.open_database(db_path, paths.seed_path()).close()
+    with sqlite3.connect(db_path) as conn:
+        before = list(conn.iterdump())
+    stuck = {"offset": 0, "next": 0, "data": []}
+    lora = world.find("ARXIV:2106.09685")
+    direction = "citations" if command[0] == "related" else "references"
+    httpserver.clear()
+    httpserver.expect_request("/graph/v1/paper/batch").respond_with_handler(world)
+    if direction == "citations":
+        path = f"/graph/v1/paper/{lora}/references"
+        httpserver.expect_request(path).respond_with_handler(world)
+    httpserver.expect_request(f"/graph/v1/paper/{lora}/{direction}").respond_with_json(stuck)
+    result = run(*command)
+    assert (result.exit_code, result.stdout) == (3, ""), result.output
+    assert result.stderr == (
+        f"error: Semantic Scholar sent a page of {direction} at offset 0 whose next offset"
+        " does not follow it\n"
+    )
+    with sqlite3.connect(db_path) as conn:
+        assert list(conn.iterdump()) == before

@@ -54,6 +54,7 @@ from tests.arxiv_fakes import (
     fixture,
     paper_entry,
     recorded,
+    slow_connections,
     status,
 )
 
@@ -357,11 +358,11 @@ def test_a_content_length_longer_than_the_body_on_an_open_connection_meets_the_d
         ),
         (
             redirect(b"file:///etc/passwd"),
-            "Request URL has an unsupported protocol 'file://'.",
+            "it redirected to 'file:///etc/passwd', which is not an http or https address",
         ),
         (
             redirect(b"http://" + b"x" * 300 + b"/api/query"),
-            "encoding with 'idna' codec failed (UnicodeError: label too long)",
+            f"it redirected to 'http://{'x' * 72}…', which is not an http or https address",
         ),
     ],
     ids=["gzip-that-is-not", "redirect-to-a-file", "redirect-to-an-impossible-host"],
@@ -541,8 +542,8 @@ def test_an_absurd_version_is_reported_and_not_stored(
     served(answer(paper_entry("2106.09685", LORA, version=99999999999999999999)))
     result = run("fetch", "lora")
     assert result.exit_code == 1, result.output
-    assert result.stdout.splitlines() == [
-        "updated 0, unchanged 0, not found 0, failed 1, title mismatch 0",
+    assert result.stdout == "updated 0, unchanged 0, not found 0, failed 1, title mismatch 0\n"
+    assert result.stderr.splitlines() == [
         "failed: lora (arXiv:2106.09685): arXiv sent an unusable entry"
         " (its version 99999999999999999999 is not a real one)",
     ]
@@ -995,12 +996,12 @@ def test_a_fetch_that_stops_partway_exits_3_and_names_the_rest(
     served(echo_titles(FAKES), status(503))
     result = run("fetch", *(f"fake-{n}" for n in range(1, 102)))
     assert result.exit_code == 3, result.output
-    assert result.stdout.splitlines() == [
-        "updated 100, unchanged 0, not found 0, failed 1, title mismatch 0",
-        "failed: fake-101 (arXiv:2401.00101): arXiv kept answering 503 Service Unavailable"
-        " after 3 tries",
-    ]
+    assert result.stdout == "updated 100, unchanged 0, not found 0, failed 1, title mismatch 0\n"
     # (The fakes have no curated authors, so arXiv's differ: a warning line for each.)
+    assert result.stderr.splitlines()[0] == (
+        "failed: fake-101 (arXiv:2401.00101): arXiv kept answering 503 Service Unavailable"
+        " after 3 tries"
+    )
     assert result.stderr.splitlines()[-1] == (
         "error: arXiv kept answering 503 Service Unavailable after 3 tries;"
         " stopped after 100 of 101 papers, the others are listed as failed"
@@ -1040,14 +1041,188 @@ def test_fetch_says_when_arxiv_returned_nothing(run: Run, served: Callable[..., 
     served(answer())
     result = run("fetch", "lora", "transformer")
     assert result.exit_code == 3, result.output
-    assert result.stdout.splitlines() == [
-        "updated 0, unchanged 0, not found 0, failed 0, title mismatch 0",
-        "arXiv returned nothing for 2 ids (it does that when busy); run the command again"
-        " later: lora (arXiv:2106.09685), transformer (arXiv:1706.03762)",
-    ]
+    # The result on stdout, the failure on stderr, as one error line (add says it likewise).
+    assert result.stdout == "updated 0, unchanged 0, not found 0, failed 0, title mismatch 0\n"
+    assert result.stderr == (
+        "error: arXiv returned nothing for 2 ids (it does that when busy); run the command"
+        " again later: lora (arXiv:2106.09685), transformer (arXiv:1706.03762)\n"
+    )
     summary = json.loads(run("fetch", "lora", "transformer", "--format", "json").stdout)
     assert summary["unanswered"] == [
         {"id": "lora", "arxiv_id": "2106.09685"},
         {"id": "transformer", "arxiv_id": "1706.03762"},
     ]
     assert summary["not_found"] == summary["skipped"] == []
+
+
+# ---------------------------------------------------------------------------
+# 8. Nothing arXiv says can reorder or drive the terminal
+
+BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def test_fetch_prints_arxiv_s_words_without_bidi_overrides(
+    run: Run, served: Callable[..., Replay], db: sqlite3.Connection
+) -> None:
+    # U+202E shows the rest of a line backwards ("\u202eexe.txt" reads "txt.exe"): it
+    # reached the terminal raw in an error feed's message and in a skipped entry's label.
+    rejected = fixture("api-2026_error_malformed_id_abc_http400.xml").replace(
+        b"incorrect id format for abc", "incorrect \u202eexe.txt\u202c id \u2066x\u2069".encode()
+    )
+    evil = feed_parts(PLAIN)[1].replace(
+        "http://arxiv.org/abs/1605.08386v1", "http://arxiv.org/abs/\u202eevil.exe\u202c"
+    )
+    served(
+        Response(rejected.replace(b"abc", b"2106.09685"), status=400, content_type=ATOM),
+        answer(evil, paper_entry("1706.03762", TRANSFORMER)),
+    )
+    result = run("fetch", "lora", "transformer")
+    assert result.exit_code == 1, result.output
+    assert result.stdout == "updated 1, unchanged 0, not found 0, failed 1, title mismatch 0\n"
+    # Last, a warning: the recorded entry's authors are not the catalogue's.
+    assert result.stderr.splitlines()[:-1] == [
+        "failed: lora (arXiv:2106.09685): incorrect exe.txt id x",
+        "skipped an entry arXiv sent: http://arxiv.org/abs/evil.exe (its id is not an arXiv id)",
+    ]
+    assert not BIDI.search(result.stdout + result.stderr)
+
+
+# ---------------------------------------------------------------------------
+# 9. Redirects wait their turn
+
+
+def test_a_redirect_is_a_request_that_waits_its_turn(
+    run: Run, served: Callable[..., Replay], httpserver: HTTPServer
+) -> None:
+    moved = "/api/query?id_list=2106.09685&max_results=1&moved=1"
+    replay = served(
+        Response(status=301, headers={"Location": moved}),
+        answer(paper_entry("2106.09685", LORA)),
+    )
+    result = run("fetch", "lora")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("updated 1,")
+    assert [seen.params.get("moved") for seen in replay.requests] == [None, ["1"]]
+    assert replay.gaps == [3.0]
+
+
+def test_a_redirect_loop_is_paced_and_given_up_after_five_hops(
+    run: Run, served: Callable[..., Replay], httpserver: HTTPServer, db: sqlite3.Connection
+) -> None:
+    # httpx followed it by itself: 21 requests to arXiv within milliseconds.
+    replay = served(Response(status=302, headers={"Location": "/api/query?again=1"}))
+    one_line_error(
+        run("fetch", "lora"),
+        3,
+        f"could not talk to arXiv at {httpserver.url_for('/api/query')}:"
+        " it redirected more than 5 times",
+    )
+    assert len(replay.requests) == 6
+    assert replay.gaps == [3.0] * 5
+    assert arxiv_meta.arxiv_record(db, "lora") is None
+
+
+# ---------------------------------------------------------------------------
+# 10. Requests arrive 3 s apart, however long the client takes to start
+
+
+def test_requests_arrive_at_least_3_s_apart_when_the_client_is_slow_to_start(
+    run: Run, served: Callable[..., Replay], clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The turn was taken before the client was made: the second request came 2.92 s later.
+    slow_connections(monkeypatch, clock)
+    replay = served(echo_titles(FAKES))
+    result = run("add", *FAKES)
+    assert result.exit_code == 0, result.output
+    assert len(replay.requests) == 2
+    assert replay.gaps[0] >= 3.0
+
+
+def test_two_commands_sharing_the_pace_file_count_from_when_a_request_went_out(
+    served: Callable[..., Replay],
+    httpserver: HTTPServer,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    # One command's connection is open already; the other's client is slow to start, so
+    # its request goes out after the start it reserved in the pace file.
+    replay = served(recorded(SINGLE))
+    url, pace_file = httpserver.url_for("/api/query"), str(tmp_path / "arxiv.pace")
+    with ArxivClient(url, clock=clock, sleep=clock.sleep, pace_file=pace_file) as warm:
+        fetch(warm, ["1707.08567"])
+        clock.sleep(10.0)
+        slow_connections(monkeypatch, clock)
+        with ArxivClient(url, clock=clock, sleep=clock.sleep, pace_file=pace_file) as cold:
+            fetch(cold, ["1707.08567"])
+        fetch(warm, ["1707.08567"])
+    assert len(replay.requests) == 3
+    assert replay.gaps[1] >= 3.0
+
+
+# ---------------------------------------------------------------------------
+# 11. An answer that is no feed is arXiv's failure, not the user's: exit 3
+
+PORTAL = b"<html><head><title>Hotel WiFi</title></head><body>Log in</body></html>"
+NOT_FEEDS = [
+    (
+        Response(PORTAL, content_type="text/html"),
+        f"arXiv sent something other than an Atom feed: {PORTAL.decode()!r}",
+    ),
+    (
+        Response(b"<feed><entry></feed>", content_type=ATOM),
+        "arXiv sent something other than an Atom feed (mismatched tag: line 1, column 15):"
+        " '<feed><entry></feed>'",
+    ),
+    (
+        Response(b" " * 20_000_001, content_type=ATOM),
+        "arXiv's answer is larger than 20,000,000 bytes; not reading it",
+    ),
+]
+
+
+@pytest.mark.parametrize(("sent", "message"), NOT_FEEDS, ids=["portal", "malformed", "20-mb"])
+@pytest.mark.parametrize("command", [["fetch", "lora"], ["add", "2401.00001"]])
+def test_an_answer_that_is_no_feed_exits_3_in_one_line(
+    run: Run,
+    served: Callable[..., Replay],
+    db: sqlite3.Connection,
+    command: list[str],
+    sent: Response,
+    message: str,
+) -> None:
+    before = list(db.iterdump())
+    replay = served(sent)
+    one_line_error(run(*command), 3, message)
+    assert len(replay.requests) == 1  # no retry mends it
+    assert list(db.iterdump()) == before
+
+
+# ---------------------------------------------------------------------------
+# 12. Only arXiv's own addresses are stored for a paper
+
+
+@pytest.mark.parametrize(
+    ("abs_link", "pdf_link"),
+    [
+        ("javascript:alert(1)//arxiv.org/abs/x", "file:///etc/passwd#arxiv.org/pdf/x"),
+        ("https://evil.example/arxiv.org/abs/2106.09685", "https://arxiv.org.evil/pdf/2106.09685"),
+        ("https://arxiv.org/abs/1706.03762v1", "https://arxiv.org/pdf/2106.09685v1 x"),
+    ],
+    ids=["javascript-and-file", "other-hosts", "another-paper-and-a-space"],
+)
+def test_links_that_are_not_the_paper_s_arxiv_pages_are_not_stored(
+    run: Run, served: Callable[..., Replay], db: sqlite3.Connection, abs_link: str, pdf_link: str
+) -> None:
+    # Links were picked by "arxiv.org/abs/" anywhere in them, and stored as sent.
+    entry = paper_entry("2106.09685", LORA, version=2, template=PLAIN)
+    entry = entry.replace("https://arxiv.org/abs/2106.09685v2", escape(abs_link))
+    entry = entry.replace("https://arxiv.org/pdf/2106.09685v2", escape(pdf_link))
+    served(answer(entry))
+    result = run("fetch", "lora")
+    assert result.stdout == "updated 1, unchanged 0, not found 0, failed 0, title mismatch 0\n"
+    stored = db.execute("SELECT abs_url, pdf_url FROM arxiv_meta WHERE paper_id = 'lora'")
+    assert stored.fetchone() == (
+        "https://arxiv.org/abs/2106.09685v2",
+        "https://arxiv.org/pdf/2106.09685v2",
+    )

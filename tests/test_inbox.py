@@ -499,3 +499,18 @@ def test_since_must_be_a_date(run: Run, watching: None) -> None:
 def test_prune_wants_an_age(run: Run) -> None:
     result = run("inbox", "prune", "--older-than", "soon")
     assert result.exit_code == 2 and "30d" in result.stderr
+
+
+def test_a_captive_portal_instead_of_the_listing_exits_3(
+    run: Run, arxiv: HTTPServer, watching: None, db: sqlite3.Connection
+) -> None:
+    # A hotel's log-in page answers 200 for every address: arXiv's failure, not the user's.
+    before = list(db.iterdump())
+    portal = b"<html><head><title>Hotel WiFi</title></head><body>Log in</body></html>"
+    serve_feed(arxiv, Response(portal, content_type="text/html"))
+    result = run("inbox", "pull")
+    assert (result.exit_code, result.stdout) == (3, "")
+    assert result.stderr == (
+        f"error: arXiv sent something other than an RSS feed: {portal.decode()!r}\n"
+    )
+    assert list(db.iterdump()) == before

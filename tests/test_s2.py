@@ -233,7 +233,7 @@ def test_a_batch_answer_of_the_wrong_shape_is_an_error(
     replay = serve(answer(body))
     with pytest.raises(S2Error) as caught:
         client.papers(["CorpusId:1", "CorpusId:2", "CorpusId:3"])
-    assert (caught.value.message, caught.value.exit_code) == (message, EXIT_USER)
+    assert (caught.value.message, caught.value.exit_code) == (message, EXIT_NETWORK)
     assert len(replay.requests) == 1
 
 
@@ -242,6 +242,22 @@ def test_odd_items_in_a_batch_are_none(serve: Callable[..., S2Replay], client: S
     serve(answer([good, 42, "paper", {"title": "no id"}, dict(good, paperId="not-a-sha"), []]))
     found = client.papers([f"CorpusId:{n}" for n in range(6)])
     assert [paper is not None for paper in found] == [True, False, False, False, False, False]
+
+
+def test_a_batch_answer_naming_another_arxiv_id_or_doi_is_none(
+    serve: Callable[..., S2Replay], client: S2Client
+) -> None:
+    # Matched by position, the answers about other papers would be taken for these.
+    good = parsed(BATCH_WITH_NULL)[1]
+    other_arxiv = dict(good, paperId=sha("lora"), externalIds={"ArXiv": "2106.09685"})
+    same_arxiv = dict(good, paperId=sha("heat"), externalIds={"ArXiv": "1605.08386"})
+    other_doi = dict(good, paperId=sha("b"), externalIds={"DOI": "10.1000/B"})
+    same_doi = dict(good, paperId=sha("a"), externalIds={"DOI": "10.1000/A"})
+    serve(answer([other_arxiv, same_arxiv, other_doi, same_doi]))
+    found = client.papers(
+        ["ARXIV:1605.08386", "ARXIV:1605.08386", "DOI:10.1000/a", "DOI:10.1000/A"]
+    )
+    assert [paper and paper.paper_id for paper in found] == [None, sha("heat"), None, sha("a")]
 
 
 def test_a_paper_by_its_arxiv_id(
@@ -1109,9 +1125,10 @@ def test_a_base_url_with_a_trailing_slash_is_extended(
     serve: Callable[..., S2Replay], httpserver: HTTPServer, clock: FakeClock
 ) -> None:
     replay = serve(answer(paper_from_match()))
-    S2Client(httpserver.url_for(f"{BASE}/"), clock=clock, sleep=clock.sleep).paper("ARXIV:1")
+    client = S2Client(httpserver.url_for(f"{BASE}/"), clock=clock, sleep=clock.sleep)
+    client.paper("ARXIV:1706.03762")
     (seen,) = replay.requests
-    assert seen.path == f"{BASE}/paper/ARXIV:1"
+    assert seen.path == f"{BASE}/paper/ARXIV:1706.03762"
 
 
 def test_the_fixtures_are_byte_for_byte_the_recorded_ones() -> None:

@@ -18,7 +18,7 @@ from typing import TypeVar, Unpack
 from urllib.parse import quote
 
 from papercli.arxiv_ids import ArxivId
-from papercli.errors import ArxivAPIError
+from papercli.errors import ArxivAPIError, ArxivRefusal
 from papercli.feed import CutOffFeed, FeedError, ParsedFeed, SkippedEntry, parse_feed
 from papercli.models import ArxivRecord
 from papercli.records import datarecord, field
@@ -268,7 +268,7 @@ class ArxivClient:
         API serves.
 
         ``query`` is arXiv's search_query syntax, e.g. ``cat:cs.CL AND ti:retrieval``.
-        An error feed (an invalid query) is an ArxivAPIError with arXiv's message.
+        An error feed (an invalid query) is an ArxivRefusal with arXiv's message.
         """
         if not query.strip():
             raise ValueError("the search query is empty")
@@ -328,7 +328,7 @@ class ArxivClient:
         def read(answer: Answer) -> ParsedFeed:
             feed = self._read(self.url, answer)
             if feed.errors:
-                raise ArxivAPIError(f"arXiv rejected the search: {feed.errors[0].message}")
+                raise ArxivRefusal(f"arXiv rejected the search: {feed.errors[0].message}")
             empty = not (feed.records or feed.skipped)
             if empty and known_total is not None and start < known_total:
                 raise TryAgain(f"an empty page at result {start:,} of {known_total:,}")
@@ -385,7 +385,7 @@ def _rejected_id(errors: list[FeedError], pending: list[str]) -> tuple[str, str]
         for requested in pending:
             if requested in named:
                 return requested, error.message
-    raise ArxivAPIError(f"arXiv rejected the request: {errors[0].message}")
+    raise ArxivRefusal(f"arXiv rejected the request: {errors[0].message}")
 
 
 def _index(records: list[ArxivRecord]) -> dict[str, ArxivRecord]:

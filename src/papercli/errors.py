@@ -10,7 +10,7 @@ from __future__ import annotations
 EXIT_OK = 0
 EXIT_USER = 1  # not found, ambiguous, invalid value, bad file
 EXIT_USAGE = 2  # bad command line (Click's own code)
-EXIT_NETWORK = 3  # arXiv could not be reached or kept failing
+EXIT_NETWORK = 3  # a service could not be reached, kept failing or sent broken answers
 EXIT_DATABASE = 4  # the database is corrupt, locked, unwritable or too new
 EXIT_INTERRUPTED = 130  # Ctrl-C
 
@@ -50,4 +50,14 @@ class NetworkError(PapercliError):
 
 
 class ArxivAPIError(PapercliError):
-    """arXiv answered with an error feed (HTTP 400) or something unusable."""
+    """arXiv sent an answer papercli cannot use (not a feed, malformed, too large, an
+    unexpected status): a failure of the service, like a network error."""
+
+    exit_code = EXIT_NETWORK
+
+
+class ArxivRefusal(ArxivAPIError):
+    """arXiv refused what the user asked for, in an error feed or channel: an invalid
+    search, a category it does not know."""
+
+    exit_code = EXIT_USER

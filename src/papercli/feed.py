@@ -26,7 +26,7 @@ from xml.parsers.expat import errors as expat_errors
 import feedparser
 
 from papercli.arxiv_ids import parse_arxiv_id
-from papercli.errors import ArxivAPIError, InvalidValueError
+from papercli.errors import ArxivAPIError, ArxivRefusal, InvalidValueError
 from papercli.models import MAX_NAME, MAX_TEXT, ArxivRecord, Author, ListingItem
 from papercli.records import datarecord, field
 
@@ -49,6 +49,7 @@ _CUT_SHORT = frozenset(
     )
 )
 _LABEL_LENGTH = 80
+_SITE = "https://arxiv.org"
 
 
 class CutOffFeed(ArxivAPIError):
@@ -173,8 +174,7 @@ def _record(entry: Any, node: ET.Element, entry_id: str, label: str) -> ArxivRec
     # Links are picked by address, not rel: the current layout may omit rel. The arXiv
     # elements are read from the XML: feedparser turns one with attributes into a dict.
     hrefs = [link.get("href", "") for link in node.findall(f"{_ATOM}link")]
-    abs_link = next((href for href in hrefs if "arxiv.org/abs/" in href), None)
-    pdf_link = next((href for href in hrefs if "arxiv.org/pdf/" in href), None)
+    versioned = f"{arxiv_id}v{int(version)}"
     primary_node = node.find(f"{_ARXIV}primary_category")
     primary = _collapse(primary_node.get("term")) if primary_node is not None else ""
     terms = [_collapse(el.get("term")) for el in node.findall(f"{_ATOM}category")]
@@ -193,8 +193,8 @@ def _record(entry: Any, node: ET.Element, entry_id: str, label: str) -> ArxivRec
         dois=list(dict.fromkeys(doi for el in node.findall(f"{_ARXIV}doi") for doi in _words(el))),
         journal_ref=_all_text(node.find(f"{_ARXIV}journal_ref")) or None,
         comment=_all_text(node.find(f"{_ARXIV}comment")) or None,
-        abs_url=_https(abs_link or entry_id),
-        pdf_url=_https(pdf_link) if pdf_link else None,
+        abs_url=_paper_link(hrefs, "abs", arxiv_id) or f"{_SITE}/abs/{versioned}",
+        pdf_url=_paper_link(hrefs, "pdf", arxiv_id) or f"{_SITE}/pdf/{versioned}",
     )
     return _within_limits(record, label)
 
@@ -225,10 +225,16 @@ def _words(element: ET.Element) -> list[str]:
     return _collapse(element.text).split()
 
 
+# Control characters, which drive terminals, and the bidirectional overrides and isolates,
+# which reorder the rest of a line ("\u202eexe.txt" shows as "txt.exe"): what
+# textlayout.printable escapes, and s2 drops too.
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
 def _collapse(text: str | None) -> str:
     """Join hard-wrapped lines (legacy titles, abstracts and comments are wrapped at ~80
-    columns) and drop control characters, which no text needs and which drive terminals."""
-    return re.sub(r"[\x00-\x1f\x7f-\x9f]", "", " ".join((text or "").split()))
+    columns) and drop control characters and bidirectional overrides, which no text needs."""
+    return _UNPRINTABLE.sub("", " ".join((text or "").split()))
 
 
 def _label(text: str) -> str:
@@ -241,9 +247,14 @@ def _iso(moment: time.struct_time) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", moment)
 
 
-def _https(url: str) -> str:
-    """Legacy feeds link to http://arxiv.org, which only redirects to https now."""
-    return "https://" + url.removeprefix("http://") if url.startswith("http://arxiv.org/") else url
+def _paper_link(hrefs: list[str], page: str, arxiv_id: str) -> str | None:
+    """The first of the links that is this paper's ``page`` ("abs" or "pdf") on arxiv.org,
+    as https (legacy feeds link to http://arxiv.org, which only redirects now). Any other
+    link is not kept: a link merely holding "arxiv.org/abs/" can be a javascript: or
+    file: address, which would be stored and handed on."""
+    pattern = re.compile(rf"https?://arxiv\.org/{page}/{re.escape(arxiv_id)}(?:v[0-9]{{1,3}})?")
+    found = next((href for href in hrefs if pattern.fullmatch(href)), None)
+    return None if found is None else _SITE + found.partition("arxiv.org")[2]
 
 
 # ---------------------------------------------------------------------------
@@ -265,7 +276,7 @@ _BAD_SUBJECT = re.compile(
 )
 
 
-class UnknownCategoryError(ArxivAPIError):
+class UnknownCategoryError(ArxivRefusal):
     """arXiv answered a listing request with its error channel: a category it does not know."""
 
     def __init__(self, message: str, category: str | None) -> None:

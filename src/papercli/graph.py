@@ -23,7 +23,7 @@ from papercli.store.base import transaction
 from papercli.store.graph import LinkedPaper
 
 if TYPE_CHECKING:
-    from papercli.s2 import S2Client
+    from papercli.s2 import S2Client, S2Paper
 
 Connect = Callable[[], AbstractContextManager["S2Client"]]
 """Makes the Semantic Scholar client, when an answer is needed that is not stored."""
@@ -147,7 +147,12 @@ def _fetch_with(
     on_paper: Callable[[], None] = lambda: None,
 ) -> tuple[list[str], list[str]]:
     """``fetch`` through a client already made: (the Semantic Scholar ids of the papers
-    it knows, the labels of those it does not). ``on_paper()`` after each paper's links."""
+    it knows, the labels of those it does not). ``on_paper()`` after each paper's links.
+
+    A paper looked up is saved with its links, in one transaction once they have all
+    arrived: a failure on the way leaves nothing of it, where its record, saved first,
+    stayed behind a failed command. Papers Semantic Scholar does not know are noted as
+    its answer arrives: that answer is whole."""
     known: dict[str, str] = {}
     for target in targets:
         s2_id = graph.s2_id_for(conn, arxiv_id=target.arxiv_id, doi=target.doi)
@@ -155,29 +160,40 @@ def _fetch_with(
             known[target.label] = s2_id
     missing_targets = [t for t in targets if t.label not in known]
     unknown: list[str] = []
+    looked_up: dict[str, tuple[S2Paper, list[str]]] = {}  # by S2 id: the record, refs asked
     if missing_targets:
         found = client.papers([t.s2_ref for t in missing_targets])
-        now = library.clock()
-        with transaction(conn):
-            for target, record in zip(missing_targets, found, strict=True):
-                if record is None:
+        missed = [t for t, record in zip(missing_targets, found, strict=True) if record is None]
+        for target, record in zip(missing_targets, found, strict=True):
+            if record is not None:
+                looked_up.setdefault(record.paper_id, (record, []))[1].append(target.s2_ref)
+                known[target.label] = record.paper_id
+        if missed:
+            now = library.clock()
+            with transaction(conn):
+                for target in missed:
                     graph.mark_unknown(conn, target.s2_ref, now)
-                    unknown.append(target.label)
-                else:
-                    graph.forget_unknown(conn, target.s2_ref)
-                    graph.store_papers(conn, [record], now)
-                    known[target.label] = record.paper_id
+        unknown = [t.label for t in missed]
     ids = [known[t.label] for t in targets if t.label in known]
     for s2_id in ids:
-        for direction in directions:
-            if refresh or graph.lookup_of(conn, s2_id, direction) is None:
-                links = (
-                    client.references(s2_id, limit=REFERENCES_MAX)
-                    if direction == "references"
-                    else client.citations(s2_id, limit=CITATIONS_MAX)
-                )
-                with transaction(conn):
-                    graph.store_links(conn, s2_id, direction, links, library.clock())
+        fetched = {
+            direction: (
+                client.references(s2_id, limit=REFERENCES_MAX)
+                if direction == "references"
+                else client.citations(s2_id, limit=CITATIONS_MAX)
+            )
+            for direction in directions
+            if refresh or graph.lookup_of(conn, s2_id, direction) is None
+        }
+        now = library.clock()
+        with transaction(conn):
+            if s2_id in looked_up:
+                record, asked = looked_up.pop(s2_id)
+                for ref in asked:
+                    graph.forget_unknown(conn, ref)
+                graph.store_papers(conn, [record], now)
+            for direction, links in fetched.items():
+                graph.store_links(conn, s2_id, direction, links, now)
         on_paper()
     return ids, unknown
 

@@ -30,7 +30,14 @@ from typing import Any, Unpack
 from urllib.parse import quote
 
 from papercli.arxiv_ids import parse_arxiv_id
-from papercli.errors import EXIT_USAGE, InvalidValueError, NotFoundError, PapercliError
+from papercli.errors import (
+    EXIT_NETWORK,
+    EXIT_USAGE,
+    EXIT_USER,
+    InvalidValueError,
+    NotFoundError,
+    PapercliError,
+)
 from papercli.records import datarecord
 from papercli.transport import (
     Answer,
@@ -81,7 +88,11 @@ _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 class S2Error(PapercliError):
-    """Semantic Scholar refused a request (400, 403) or sent something unusable."""
+    """Semantic Scholar sent something unusable (not JSON, the wrong shape, too large, an
+    unexpected status), a failure of the service like a network error; or refused a
+    request (400, 403), which is the user's to mend (``EXIT_USER``)."""
+
+    exit_code = EXIT_NETWORK
 
 
 class S2NotFound(NotFoundError):
@@ -155,8 +166,9 @@ class S2Client:
     def papers(self, ids: Sequence[str]) -> list[S2Paper | None]:
         """Look papers up by S2 id forms ("ARXIV:2106.09685", "DOI:10.x/y",
         "CorpusId:123", a sha), 500 per request; the result is in the order asked,
-        None where S2 knows no such paper or sent no usable one. arXiv ids go without
-        a version: S2 is reported to know no "ARXIV:1706.03762v1"."""
+        None where S2 knows no such paper, sent no usable one, or sent one with another
+        arXiv id or DOI than asked. arXiv ids go without a version: S2 is reported to
+        know no "ARXIV:1706.03762v1"."""
         if isinstance(ids, str):
             raise TypeError("ids must be a sequence of paper ids, not one string")
         wanted = [_checked_id(paper_id) for paper_id in ids]
@@ -173,14 +185,18 @@ class S2Client:
                 raise S2Error(
                     f"{SERVICE} answered a batch of {len(chunk)} ids with {len(answer)} papers"
                 )
-            found.extend(_paper(item) for item in answer)
+            found.extend(
+                _answering(asked, _paper(item)) for asked, item in zip(chunk, answer, strict=True)
+            )
         return found
 
     def paper(self, paper_id: str) -> S2Paper:
         """One paper by an S2 id form; S2NotFound if S2 does not know it."""
         checked = _checked_id(paper_id)
         url = extend_path(self.url, f"paper/{_path_id(checked)}")
-        found = _paper(self._call("GET", url, {"fields": ",".join(PAPER_FIELDS)}, checked))
+        found = _answering(
+            checked, _paper(self._call("GET", url, {"fields": ",".join(PAPER_FIELDS)}, checked))
+        )
         if found is None:
             raise S2Error(f"{SERVICE} sent no usable paper for {_shown(checked)}")
         return found
@@ -278,11 +294,15 @@ class S2Client:
             else:
                 where, instead = "", "ask without one"
             raise S2Error(
-                f"{SERVICE} refused the API key{where} (403 Forbidden): check it, or {instead}"
+                f"{SERVICE} refused the API key{where} (403 Forbidden): check it, or {instead}",
+                EXIT_USER,
             )
         said = _said(answer.body)
         if answer.status == 400:
-            raise S2Error(f"{SERVICE} rejected the request for {url}: {said or 'no reason given'}")
+            raise S2Error(
+                f"{SERVICE} rejected the request for {url}: {said or 'no reason given'}",
+                EXIT_USER,
+            )
         status = f"{answer.status} {answer.reason}".rstrip()
         raise S2Error(f"{SERVICE} answered {status} to {url}" + (f": {said}" if said else ""))
 
@@ -327,6 +347,20 @@ def _said(body: bytes) -> str:
         return ""
     said = (parsed.get("error") or parsed.get("message")) if isinstance(parsed, dict) else None
     return one_line(_text(said, 1000)) if isinstance(said, str) else ""
+
+
+def _answering(asked: str, paper: S2Paper | None) -> S2Paper | None:
+    """The paper S2 sent for the id ``asked``, unless it names another arXiv id or DOI than
+    the one asked for: an answer about some other paper, which would be stored and shown
+    as this one's."""
+    kind, _, value = asked.partition(":")
+    if paper is None:
+        return None
+    if kind.upper() == "ARXIV" and paper.arxiv_id is not None:
+        return paper if paper.arxiv_id == _arxiv_id(value) else None
+    if kind.upper() == "DOI" and paper.doi is not None:
+        return paper if paper.doi == value.strip().lower() else None
+    return paper
 
 
 def _link(edge: object, key: str) -> S2Link | None:

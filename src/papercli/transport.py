@@ -7,7 +7,9 @@ request however slowly the server drips its answer, at most ``max_bytes`` read, 
 bounded retries with exponential backoff on 429, 5xx, timeouts, overrun deadlines,
 refused connections and answers broken off in transit (not when a host name cannot be
 looked up: offline, that would only make a person wait), honouring a Retry-After only
-within bounds. Whatever answers is untrusted. Failures are one-line sentences that name
+within bounds. Redirects, where a service may follow them, are followed here, each a
+request that waits its turn, at most ``MAX_REDIRECTS`` of them, and only to http(s)
+addresses. Whatever answers is untrusted. Failures are one-line sentences that name
 the service: a NetworkError (exit 3) when it cannot be reached or the retries are spent.
 The clients keep what is particular to their service: its URLs, environment variables,
 the meaning of its answers and error statuses.
@@ -35,6 +37,10 @@ from papercli.errors import EXIT_USAGE, NetworkError, PapercliError
 USER_AGENT = f"papercli/{__version__} (+https://github.com/papercli/papercli)"
 # A Retry-After longer than this counts as this: nothing that long is meant.
 RETRY_AFTER_CAP = 24 * 3600.0
+# Redirects followed for one request: a mirror that moved needs one or two, and a loop
+# must not go on (httpx's own following allowed 20, sent at once, past the pacing).
+MAX_REDIRECTS = 5
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 _T = TypeVar("_T")
 
@@ -172,7 +178,7 @@ class PacedHttp:
             status: int | None = None
             detail = ""
             try:
-                answer = self._send(method, url, params, headers or {}, json)
+                answer = self._send_following(method, url, params, headers or {}, json)
                 if answer.status != 429 and answer.status < 500:
                     return read(answer)
                 status = answer.status
@@ -185,7 +191,6 @@ class PacedHttp:
                 )
             except (
                 httpx.UnsupportedProtocol,
-                httpx.TooManyRedirects,
                 httpx.DecodingError,
                 UnicodeError,  # a host name too long to look up, e.g. in a redirect
             ) as exc:
@@ -224,7 +229,9 @@ class PacedHttp:
 
     def _wait_turn(self) -> None:
         """Keep request starts at least min_interval apart, whatever happened in between,
-        in this process and, through the pace file, among the others that ask the service."""
+        in this process and, through the pace file, among the others that ask the service.
+        A start counts from when the request goes out (``_note_stream``), after its client
+        is made and its connection opened, which take 70 ms and more."""
         if self._last_start is not None:
             wait = self._last_start + self.min_interval - self._clock()
             if wait > 0:
@@ -234,6 +241,50 @@ class PacedHttp:
             if start is not None and (wait := start - self._clock()) > 0:
                 self._sleep(wait)
         self._last_start = self._clock()
+
+    def _send_following(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, str] | None,
+        headers: Mapping[str, str],
+        json: Any,
+    ) -> Answer:
+        """One request and, if the service may be followed, the redirects it answers with:
+        each hop waits its turn as any request does; the caller's headers go only to the
+        host they were meant for."""
+        answer = self._send(method, url, params, headers, json)
+        current = httpx.URL(url)
+        hops = 0
+        while self._follow_redirects and answer.status in _REDIRECTS:
+            location = answer.headers.get("Location")
+            if location is None:
+                return answer
+            target = _redirect_target(current, location)
+            if target is None:
+                shown = location if len(location) <= 80 else location[:79] + "…"
+                raise NetworkError(
+                    f"could not talk to {self.service} at {url}: it redirected to {shown!r},"
+                    " which is not an http or https address"
+                )
+            if hops == MAX_REDIRECTS:
+                raise NetworkError(
+                    f"could not talk to {self.service} at {url}:"
+                    f" it redirected more than {MAX_REDIRECTS} times"
+                )
+            hops += 1
+            if answer.status == 303 or (answer.status in (301, 302) and method == "POST"):
+                method, json = "GET", None  # as browsers and httpx do
+            if (target.scheme, target.host, target.port) != (
+                current.scheme,
+                current.host,
+                current.port,
+            ):
+                headers = {}
+            current = target
+            self._wait_turn()
+            answer = self._send(method, str(target), None, headers, json)
+        return answer
 
     def _send(
         self,
@@ -249,7 +300,7 @@ class PacedHttp:
                 headers={"User-Agent": self._user_agent},
                 timeout=self._timeout,
                 limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
-                follow_redirects=self._follow_redirects,
+                follow_redirects=False,  # followed in _send_following, paced
             )
         # httpx has no total timeout: its read timeout restarts with every byte received.
         watchdog = threading.Timer(self.deadline, self._cut_connection)
@@ -283,8 +334,13 @@ class PacedHttp:
                 self.close()  # cut just as the answer completed
 
     def _note_stream(self, event: str, info: dict[str, Any]) -> None:
-        """httpx's trace hook: remember each new connection's stream (TLS replaces TCP)."""
-        if event in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
+        """httpx's trace hook: note when a request really goes out, and remember each new
+        connection's stream (TLS replaces TCP)."""
+        if event == "http11.send_request_headers.started":
+            self._last_start = self._clock()
+            if self._pace_file is not None:
+                _note_start(self._pace_file, self._last_start)
+        elif event in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
             with self._lock:
                 self._stream = info.get("return_value")
                 if self._overran:  # connected after the deadline passed
@@ -304,15 +360,7 @@ def url_from_environment(name: str, default: str) -> str:
     if not value:
         return default
     try:
-        url = httpx.URL(value)
-        host = url.raw_host.decode("ascii")  # IDNA-encoded already
-        usable = (
-            url.scheme in ("http", "https")
-            and re.fullmatch(r"[A-Za-z0-9._:-]{1,253}", host) is not None
-            # DNS's limits, which the lookup would otherwise enforce with a UnicodeError
-            and all(0 < len(label) <= 63 for label in host.removesuffix(".").split("."))
-            and (url.port is None or 0 < url.port < 65536)
-        )
+        usable = _usable(httpx.URL(value))
     except (httpx.InvalidURL, ValueError, UnicodeError):
         usable = False
     if not usable:
@@ -322,6 +370,28 @@ def url_from_environment(name: str, default: str) -> str:
             EXIT_USAGE,
         )
     return value
+
+
+def _usable(url: httpx.URL) -> bool:
+    """Whether a request can be sent to ``url``: http(s), and a host that can be looked up."""
+    host = url.raw_host.decode("ascii")  # IDNA-encoded already
+    return (
+        url.scheme in ("http", "https")
+        and re.fullmatch(r"[A-Za-z0-9._:-]{1,253}", host) is not None
+        # DNS's limits, which the lookup would otherwise enforce with a UnicodeError
+        and all(0 < len(label) <= 63 for label in host.removesuffix(".").split("."))
+        and (url.port is None or 0 < url.port < 65536)
+    )
+
+
+def _redirect_target(current: httpx.URL, location: str) -> httpx.URL | None:
+    """Where a redirect points, resolved against the address that answered; None unless
+    it is an address ``_usable`` takes (a file, a malformed URL, a host too long)."""
+    try:
+        target = current.join(location)
+        return target if _usable(target) else None
+    except (httpx.InvalidURL, ValueError, UnicodeError):
+        return None
 
 
 def extend_path(base: str, tail: str) -> str:
@@ -348,6 +418,27 @@ def _reserve(path: str, now: float, interval: float) -> float | None:
     other. The times are ``time.monotonic``'s, which counts from boot for every process
     on Linux and macOS. None, and the process paces alone, where the file cannot serve:
     no ``flock`` (Windows), not a regular file, or not readable and writable."""
+
+    def reserve(last: float | None, noted: bytes) -> float:
+        if last is None:
+            return now + interval if noted else now  # unreadable: as if just asked
+        if last - now > MAX_QUEUED * interval or last != last:  # from before a boot; NaN
+            return now + interval
+        return max(now, last + interval)
+
+    return _update_pace_file(path, reserve)
+
+
+def _note_start(path: str, at: float) -> None:
+    """Move the last start noted in the pace file at ``path`` on to ``at``, when the
+    request reserved there went out later (its client made, its connection opened)."""
+    _update_pace_file(path, lambda last, _: last if last is not None and last > at else at)
+
+
+def _update_pace_file(path: str, update: Callable[[float | None, bytes], float]) -> float | None:
+    """Replace the time in the pace file at ``path`` with ``update(time, bytes read)``
+    (the time None when unreadable), under the file's lock, and return the new one. None
+    where the file cannot serve (see ``_reserve``)."""
     try:
         import fcntl
     except ImportError:
@@ -366,12 +457,7 @@ def _reserve(path: str, now: float, interval: float) -> float | None:
             last: float | None = float(noted) if noted else None
         except ValueError:
             last = None
-        if last is None:
-            start = now + interval if noted else now  # unreadable: as if just asked
-        elif last - now > MAX_QUEUED * interval or last != last:  # from before a boot; NaN
-            start = now + interval
-        else:
-            start = max(now, last + interval)
+        start = update(last, noted)
         os.ftruncate(fd, 0)
         os.pwrite(fd, repr(start).encode(), 0)
         return start

@@ -20,7 +20,6 @@ from papercli.cli.common import (
     connect,
     echo,
     echo_json_arrays,
-    echo_lines,
     fail,
     read_refs,
 )
@@ -85,7 +84,8 @@ def fetch_command(
     retried twice (after 3 s, then 6 s) before giving up. PAPERCLI_ARXIV_URL sets
     the API address (default https://export.arxiv.org/api/query). Exit status: 0
     when every paper was fetched, 1 when some were not found, failed or did not
-    match, 3 when arXiv could not be reached or answered nothing for several.
+    match, 3 when arXiv could not be reached, sent something other than a feed, or
+    answered nothing for several.
 
     \b
     Examples:
@@ -110,13 +110,20 @@ def fetch_command(
         if output is ShowFormat.json:
             echo_json_arrays(_fetch_json(summary))
         else:
-            echo_lines(_fetch_lines(summary))
+            echo(_counts(summary))
+            for line in _problem_lines(summary):
+                echo(line, err=True)
         for warning in _author_warnings(summary):
             echo(warning, err=True)
         if summary.stopped is not None:
             raise summary.stopped
         if summary.count("unanswered"):
-            raise typer.Exit(EXIT_NETWORK)
+            names = ", ".join(map(_named, summary.papers("unanswered")))
+            fail(
+                f"{_nothing_for(summary.count('unanswered'))}; run the command again later:"
+                f" {names}",
+                EXIT_NETWORK,
+            )
         if not summary.ok:
             raise typer.Exit(EXIT_USER)
 
@@ -125,19 +132,20 @@ def _named(paper: PaperAsked | FetchFailure | TitleMismatch) -> str:
     return f"{paper.paper_id} (arXiv:{paper.arxiv_id})" if paper.arxiv_id else paper.paper_id
 
 
-def _fetch_lines(summary: FetchSummary) -> Iterator[str]:
+def _counts(summary: FetchSummary) -> str:
+    """The result, on stdout."""
     count = summary.count
-    yield (
+    return (
         f"updated {count('updated')}, unchanged {count('unchanged')},"
         f" not found {count('not_found')}, failed {count('failed')},"
         f" title mismatch {count('title_mismatch')}"
     )
+
+
+def _problem_lines(summary: FetchSummary) -> Iterator[str]:
+    """What did not go well, paper by paper, for stderr (as ``add`` reports it); the
+    papers arXiv answered nothing for are the command's error, said last."""
     yield from (f"not found on arXiv: {_named(p)}" for p in summary.papers("not_found"))
-    if count("unanswered"):
-        yield (
-            f"{_nothing_for(count('unanswered'))}; run the command again later:"
-            f" {', '.join(map(_named, summary.papers('unanswered')))}"
-        )
     yield from (f"failed: {_named(f)}: {f.reason}" for f in summary.failed())
     yield from (
         f"title mismatch, not stored: {_named(m)} is {m.title!r} here"
@@ -265,8 +273,8 @@ def add_command(
     already in the catalogue or your list are named instead of added twice. Each paper
     gets an id made from its title (e.g. heat-bath-random-walks) unless --id gives one.
     If arXiv fails partway, what was added stays and the same command again adds the
-    rest. Exit status 1 when arXiv did not know an id, 3 when it could not be reached or
-    answered nothing.
+    rest. Exit status 1 when arXiv did not know an id, 3 when it could not be reached,
+    sent something other than a feed, or answered nothing.
 
     \b
     Examples:

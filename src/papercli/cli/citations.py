@@ -159,7 +159,7 @@ def refs_command(
     reference is used (methodology, background, result). --all fetches the references
     of every paper in your list that has an arXiv id or DOI, which `related` and the
     suggested prerequisites use. Exit status 3 when Semantic Scholar was needed and
-    could not be reached.
+    could not be reached or sent an answer that is not JSON.
 
     \b
     Examples:

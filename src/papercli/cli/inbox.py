@@ -184,7 +184,7 @@ def pull_command(
     of the arXiv API (at most --max-days days, 100 papers a request, 3 s apart). Newer
     versions of papers in your list become version alerts. Exit status: 0 on success
     (weekends and holidays included), 1 for a category arXiv does not know, 3 when arXiv
-    could not be reached.
+    could not be reached or sent something other than a feed.
 
     \b
     Examples:
