@@ -155,7 +155,7 @@ def import_command(
       papercli import backup.json
       papercli import references.bib --dry-run
       papercli import to-read.txt --queue
-      curl -sL https://example.org/refs.bib | papercli import - --format bibtex
+      papercli export --format json | papercli --db copy.db import -
     """
     from papercli import importing
     from papercli.cli.arxiv_commands import new_client
