@@ -171,6 +171,16 @@ def test_legacy_32_authors_with_affiliations() -> None:
     assert record.comment is not None and record.comment.startswith("21 pages and 10 figures.")
 
 
+def test_a_primary_category_not_of_a_category_s_form_is_left_out() -> None:
+    """It would stand in BibTeX's primaryClass as sent (a brace there lost the rest of the
+    file), and the library's JSON backup would refuse it."""
+    body = fixture("api-2026_single_id_1605.08386.xml")
+    body = re.sub(rb'(<arxiv:primary_category[^>]*term=")[^"]*"', rb'\1math.CO} x"', body)
+    [record] = parse_feed(body).records
+    assert record.primary_category is None
+    assert "math.CO" in record.categories
+
+
 def test_legacy_msc_code_is_kept_as_a_category() -> None:
     record = only("api-legacy-2019_oldstyle_id_math_0211159_msc_category.xml")
     assert (record.arxiv_id, record.primary_category) == ("math/0211159", "math.DG")

@@ -25,7 +25,7 @@ from xml.parsers.expat import errors as expat_errors
 
 import feedparser
 
-from papercli.arxiv_ids import parse_arxiv_id
+from papercli.arxiv_ids import is_category_form, parse_arxiv_id
 from papercli.errors import ArxivAPIError, ArxivRefusal, InvalidValueError
 from papercli.models import MAX_NAME, MAX_TEXT, ArxivRecord, Author, ListingItem
 from papercli.records import datarecord, field
@@ -177,6 +177,9 @@ def _record(entry: Any, node: ET.Element, entry_id: str, label: str) -> ArxivRec
     versioned = f"{arxiv_id}v{int(version)}"
     primary_node = node.find(f"{_ARXIV}primary_category")
     primary = _collapse(primary_node.get("term")) if primary_node is not None else ""
+    # Not of a category's form (cs.CL, hep-th): left out, as it would stand in BibTeX
+    # and an import refuses it. Other terms may be anything (an MSC code, 53C).
+    primary = primary if is_category_form(primary) else ""
     terms = [_collapse(el.get("term")) for el in node.findall(f"{_ATOM}category")]
     # Asked only when present: feedparser would hand over the v1 date, with a warning.
     updated = entry.get("updated_parsed") if "updated_parsed" in entry else None
