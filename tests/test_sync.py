@@ -696,3 +696,40 @@ def test_files_are_written_and_read_a_few_events_at_a_time(
     desktop.sync()
     assert desktop.state() == laptop.state()
     assert [p["id"] for p in desktop.json("queue")] == ["cot", "rag", "gpt-3"]
+
+
+def test_a_note_tag_or_status_on_a_paper_removed_elsewhere_waits_for_it_on_every_device(
+    laptop: Device, desktop: Device
+) -> None:
+    """Until 3 December a note or tag added on one device to a paper removed on another
+    stayed on the remover as rows of no paper (listed by `notes` and `tags`, never by
+    `show`) and was erased on the device that wrote it; an undo of the removal then
+    brought it back on one device only."""
+    laptop.ok(
+        "add", "--title", "Field notes on things", "--year", "2021", "--author", "Jane Doe",
+        "--id", "fnt",
+    )  # fmt: skip
+    laptop.ok("note", "fnt", "first from laptop")
+    laptop.ok("tag", "fnt", "+mine")
+    laptop.sync()
+    desktop.sync()
+    laptop.ok("remove", "fnt", "--yes")
+    desktop.ok("note", "fnt", "second from desktop")
+    desktop.ok("tag", "fnt", "+bt")
+    desktop.ok("mark-reading", "fnt")
+    for device in (laptop, desktop, laptop):
+        device.sync()
+    for device in (laptop, desktop):
+        assert device("show", "fnt").exit_code == 1
+        assert device.json("notes") == []
+        assert device.json("tags") == []
+        assert device.json("stats")["overall"]["reading"] == 0
+    laptop.ok("undo")
+    laptop.sync()
+    desktop.sync()
+    for device in (laptop, desktop):
+        assert device.json("show", "fnt")["tags"] == ["bt", "mine"]
+        notes = [n["body"] for n in device.json("show", "fnt")["notes"]]
+        assert notes == ["first from laptop", "second from desktop"]
+        assert status_of(device, "fnt") == "reading"
+    assert laptop.state() == desktop.state()

@@ -549,12 +549,13 @@ def _record_removal(conn: sqlite3.Connection, batch: int, ids: Sequence[str]) ->
     for pid in ids:
         if pid in before:
             changes.record(conn, batch, "state", pid, before[pid], None)
-        for note_id, at, body in conn.execute(
-            "SELECT id, created_at, body FROM notes WHERE paper_id = ? ORDER BY created_at, uid",
+        for note_id, at, body, uid in conn.execute(
+            "SELECT id, created_at, body, uid FROM notes WHERE paper_id = ?"
+            " ORDER BY created_at, uid",
             (pid,),
         ).fetchall():
-            note = {"id": note_id, "created_at": at, "body": body}
-            changes.record(conn, batch, "note", pid, note, {"id": note_id})
+            note = {"id": note_id, "created_at": at, "body": body, "uid": uid}
+            changes.record(conn, batch, "note", pid, note, {"id": note_id, "uid": uid})
         for tag in notes.tags_of(conn, pid):
             changes.record(
                 conn, batch, "tag", pid, {"tag": tag, "on": True}, {"tag": tag, "on": False}

@@ -16,6 +16,8 @@ A register is one thing a user can change, named by a kind and a key:
 - ``device`` (device id): the name a device goes by
 
 A value of None means the thing does not exist (no state, note deleted, tag off, ...).
+A status, note or tag of a paper that is not here (removed on this device, while another
+changed it) is kept aside as its value, listed nowhere, until the paper is back.
 """
 
 from __future__ import annotations
@@ -177,9 +179,21 @@ def _registers_of_step(
     return set()  # alerts: announcements are each device's own cache
 
 
+PARKED = ("status", "note", "tag")
+"""The registers of a paper that wait, kept aside, while the paper is not here
+(migrations.M019): written as rows of no paper, they were listed by `notes` and `tags`
+and lost on the device that wrote them when the paper's removal reached it."""
+
+
 def read_register(conn: sqlite3.Connection, kind: str, key: str) -> Any:
     """A register's current value, None when the thing does not exist."""
     parts = key.split(SEP)
+    if kind in PARKED:
+        row = conn.execute(
+            "SELECT value FROM sync_parked WHERE kind = ? AND key = ?", (kind, key)
+        ).fetchone()
+        if row is not None:
+            return json.loads(row[0])
     if kind == "status":
         row = conn.execute(
             "SELECT status, changed_at, read_at, read_version FROM reading_state"
@@ -262,6 +276,12 @@ def write_register(conn: sqlite3.Connection, kind: str, key: str, value: Any) ->
     Returns a sentence when it cannot be done as asked (a paper whose arXiv id another
     paper here holds), else None."""
     parts = key.split(SEP)
+    if kind in PARKED:
+        conn.execute("DELETE FROM sync_parked WHERE kind = ? AND key = ?", (kind, key))
+        paper = parts[0] if kind == "tag" else key if kind == "status" else value and value["paper"]
+        if value is not None and not _is_here(conn, paper):
+            _park(conn, kind, key, paper, value)
+            value = None  # and no row of it here
     if kind == "status":
         fields = ("status", "changed_at", "read_at", "read_version")
         changes.set_state(conn, key, None if value is None else [value[f] for f in fields])
@@ -326,6 +346,7 @@ def _write_paper(conn: sqlite3.Connection, key: str, value: Any) -> str | None:
     origin = conn.execute("SELECT origin FROM papers WHERE id = ?", (key,)).fetchone()
     if value is None:
         if origin is not None and origin[0] == "user":
+            _park_state_of(conn, key)
             papers.delete_papers(conn, [key])  # the queue: numbered when all are read
         return None
     if origin is not None and origin[0] != "user":
@@ -352,6 +373,35 @@ def _write_paper(conn: sqlite3.Connection, key: str, value: Any) -> str | None:
     ]
     papers.insert_paper(conn, Paper(**fields))
     return None
+
+
+def _is_here(conn: sqlite3.Connection, paper_id: str) -> bool:
+    return conn.execute("SELECT 1 FROM papers WHERE id = ?", (paper_id,)).fetchone() is not None
+
+
+def _park(conn: sqlite3.Connection, kind: str, key: str, paper_id: str, value: Any) -> None:
+    conn.execute(
+        "INSERT OR REPLACE INTO sync_parked (kind, key, paper_id, value) VALUES (?, ?, ?, ?)",
+        (kind, key, paper_id, json.dumps(value, ensure_ascii=False)),
+    )
+
+
+def _park_state_of(conn: sqlite3.Connection, paper_id: str) -> None:
+    """Keep aside a paper's status, notes and tags as a sync removes it: those its remover
+    knew go with events of their own, the later ones (made here meanwhile) wait for it."""
+    registers = [("status", paper_id)]
+    registers += [
+        ("note", str(uid))
+        for (uid,) in conn.execute("SELECT uid FROM notes WHERE paper_id = ?", (paper_id,))
+    ]
+    registers += [
+        ("tag", SEP.join((paper_id, nocase(str(tag)))))
+        for (tag,) in conn.execute("SELECT tag FROM tags WHERE paper_id = ?", (paper_id,))
+    ]
+    for kind, key in registers:
+        value = read_register(conn, kind, key)
+        if value is not None:
+            _park(conn, kind, key, paper_id, value)
 
 
 # -- winners -------------------------------------------------------------------------
