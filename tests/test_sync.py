@@ -16,6 +16,7 @@ import pytest
 from typer.testing import Result
 
 from papercli import sync as sync_module
+from papercli.store import library
 
 Run = Callable[..., Result]
 
@@ -729,7 +730,33 @@ def test_a_note_tag_or_status_on_a_paper_removed_elsewhere_waits_for_it_on_every
     desktop.sync()
     for device in (laptop, desktop):
         assert device.json("show", "fnt")["tags"] == ["bt", "mine"]
-        notes = [n["body"] for n in device.json("show", "fnt")["notes"]]
+        notes = sorted(n["body"] for n in device.json("show", "fnt")["notes"])
         assert notes == ["first from laptop", "second from desktop"]
         assert status_of(device, "fnt") == "reading"
+    assert laptop.state() == desktop.state()
+
+
+def test_a_paper_read_on_one_device_while_moved_in_the_queue_on_another_leaves_it(
+    laptop: Device, desktop: Device, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Until 3 December the later move won the queue, the read won the status, and the
+    paper stayed queued, read, on every device; a paper queued again after it was read
+    stays queued."""
+    seconds = iter(range(10, 60))  # each command a second after the one before
+    monkeypatch.setattr(library, "clock", lambda: f"2026-12-03T10:00:{next(seconds)}Z")
+    laptop.ok("queue", "add", "lora", "qlora", "dpo")
+    laptop.sync()
+    desktop.sync()
+    desktop.ok("mark-read", "lora")
+    laptop.ok("queue", "move", "lora", "3")
+    for device in (desktop, laptop, desktop, laptop):
+        device.sync()
+    for device in (laptop, desktop):
+        assert status_of(device, "lora") == "read"
+        assert [q["id"] for q in device.json("queue")] == ["qlora", "dpo"]
+    laptop.ok("queue", "add", "lora", "--force")  # to read it again
+    for device in (laptop, desktop, laptop):
+        device.sync()
+    for device in (laptop, desktop):
+        assert [q["id"] for q in device.json("queue")] == ["qlora", "dpo", "lora"]
     assert laptop.state() == desktop.state()

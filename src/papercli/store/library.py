@@ -394,7 +394,10 @@ def queue_move(conn: sqlite3.Connection, paper_id: str, position: int) -> None:
             )
         batch = changes.begin(conn, "queue move", clock())
         changes.record(conn, batch, "queue", paper_id, old, position)
-        conn.execute("DELETE FROM queue WHERE paper_id = ?", (paper_id,))
+        # Queued when it was first queued, still: a sync takes a paper read since then out.
+        (added,) = conn.execute(
+            "DELETE FROM queue WHERE paper_id = ? RETURNING added_at", (paper_id,)
+        ).fetchone()
         # Only the papers between the two places move, one place towards the old one.
         if old < position:
             conn.execute(
@@ -408,7 +411,7 @@ def queue_move(conn: sqlite3.Connection, paper_id: str, position: int) -> None:
             )
         conn.execute(
             "INSERT INTO queue (paper_id, position, added_at) VALUES (?, ?, ?)",
-            (paper_id, position, clock()),
+            (paper_id, position, added),
         )
         changes.finish(conn, batch, f"moved {paper_id} from #{old} to #{position}")
 

@@ -595,6 +595,27 @@ def _give_keys(
     return last
 
 
+def dequeue_read(conn: sqlite3.Connection) -> bool:
+    """After applying events: take out of the queue, as an event of this device's, each
+    paper read or skipped since it was queued (a sync settles a paper's status and its
+    place apart, and a move made on one device before it saw the read on another kept the
+    paper queued everywhere); whether there were any. A paper queued again after it was
+    read stays."""
+    device = device_id(conn)
+    read = [
+        str(pid)
+        for (pid,) in conn.execute(
+            "SELECT q.paper_id FROM queue q JOIN reading_state s ON s.paper_id = q.paper_id"
+            " WHERE s.status IN ('read', 'skipped') AND s.changed_at >= q.added_at"
+        )
+    ]
+    if device is None or not read:
+        return False
+    conn.execute(f"DELETE FROM queue WHERE paper_id {IN_IDS}", (id_list(read),))
+    emit(conn, device, [("queue", pid) for pid in read], next_clock(conn))
+    return True
+
+
 def order_queue_by_keys(conn: sqlite3.Connection) -> None:
     """Number the queue 1..n in the order of its sort keys (after applying events)."""
     conn.execute(
