@@ -121,10 +121,12 @@ def undo(conn: sqlite3.Connection, at: str) -> LogEntry:
 
 
 def redo(conn: sqlite3.Connection) -> LogEntry:
-    """Apply again the most recently undone batch, if nothing happened since."""
+    """Apply again the most recently undone batch, if nothing happened since: the oldest
+    that can be redone, as undo takes the newest first (and a command forgets the rest).
+    Not by the wall-clock time of the undo, which can step back between two undos."""
     row = conn.execute(
         "SELECT batch FROM command_log WHERE undone_at IS NOT NULL AND redoable"
-        " ORDER BY undone_at DESC, batch ASC LIMIT 1"
+        " ORDER BY batch LIMIT 1"
     ).fetchone()
     if row is None:
         raise NotFoundError("there is nothing to redo")
