@@ -180,7 +180,7 @@ def test_undo_is_a_change_too(laptop: Device, desktop: Device) -> None:
     laptop.sync()
     desktop.sync()
     assert status_of(desktop, "lora") == "unread"
-    assert desktop.json("history", "lora") == []
+    assert [h["undone"] for h in desktop.json("history", "lora")] == [True]
 
 
 @pytest.mark.parametrize(("later", "status"), [("mark-reading", "reading"), ("mark-read", "read")])
@@ -354,11 +354,15 @@ def test_a_change_made_twice_in_a_second_syncs_twice(
     changes = [(h["from"], h["to"]) for h in desktop.json("history", "lora")]
     assert sorted(changes) == [("reading", "unread"), ("unread", "reading"), ("unread", "reading")]
     assert laptop.state() == desktop.state()
-    laptop.ok("undo")  # one of the two is undone: one stays, everywhere
+    laptop.ok("undo")  # one of the two is undone, everywhere
     laptop.sync()
     desktop.sync()
-    changes = [(h["from"], h["to"]) for h in desktop.json("history", "lora")]
-    assert sorted(changes) == [("reading", "unread"), ("unread", "reading")]
+    marked = [(h["from"], h["to"], h["undone"]) for h in desktop.json("history", "lora")]
+    assert sorted(marked) == [
+        ("reading", "unread", False),
+        ("unread", "reading", False),
+        ("unread", "reading", True),
+    ]
     assert laptop.state() == desktop.state()
 
 
@@ -759,4 +763,32 @@ def test_a_paper_read_on_one_device_while_moved_in_the_queue_on_another_leaves_i
         device.sync()
     for device in (laptop, desktop):
         assert [q["id"] for q in device.json("queue")] == ["qlora", "dpo", "lora"]
+    assert laptop.state() == desktop.state()
+
+
+def test_an_undone_status_change_stays_in_history_as_undone_on_every_device(
+    laptop: Device, desktop: Device
+) -> None:
+    """Until 3 December the other devices deleted an undone change from their history,
+    which `history` marks "(undone)" on the device that undid it."""
+    laptop.sync()
+    desktop.sync()
+    laptop.ok("mark-read", "lora")
+    laptop.sync()
+    desktop.sync()
+    laptop.ok("undo")
+    laptop.sync()
+    desktop.sync()
+    for device in (laptop, desktop):
+        changes = [(h["from"], h["to"], h["undone"]) for h in device.json("history", "lora")]
+        assert changes == [("unread", "read", True)]
+        assert "unread  read (undone)" in device.ok("history", "lora").stdout
+        assert status_of(device, "lora") == "unread"
+        assert device.json("stats")["overall"]["read"] == 0
+    laptop.ok("redo")
+    laptop.sync()
+    desktop.sync()
+    for device in (laptop, desktop):
+        changes = [(h["from"], h["to"], h["undone"]) for h in device.json("history", "lora")]
+        assert changes == [("unread", "read", False)]
     assert laptop.state() == desktop.state()

@@ -181,7 +181,8 @@ def history(
     papers makes a million); those of an undone command are marked, not hidden."""
     sql = (
         "SELECT h.paper_id, coalesce(p.title, ''), h.old_status, h.new_status, h.changed_at,"
-        " c.undone_at IS NOT NULL FROM status_history h LEFT JOIN papers p ON p.id = h.paper_id"
+        f" c.undone_at IS NOT NULL OR h.batch = {changes.UNDONE_ELSEWHERE}"
+        " FROM status_history h LEFT JOIN papers p ON p.id = h.paper_id"
         " LEFT JOIN command_log c ON c.batch = h.batch"
     )
     params: list[object] = []

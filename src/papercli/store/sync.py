@@ -8,7 +8,8 @@ A register is one thing a user can change, named by a kind and a key:
 - ``tag`` (paper id, tag): whether the paper carries the tag
 - ``queue`` (paper id): the paper's place in the queue (a sort key) and when it was queued
 - ``history`` (paper id, old, new, time): a status change shown by ``history``; one
-  made more than once in a second (marked reading, unread, reading) has a ``count``
+  made more than once in a second (marked reading, unread, reading) has a ``count``;
+  ``undone`` says how many of them were undone (papercli before 3 December left those out)
 - ``paper`` (paper id): a paper the user added, with its facts (never fetched metadata)
 - ``prereq`` (paper id, prerequisite id): a link the user added or removed
 - ``watch`` (name, any case): a saved watch
@@ -221,14 +222,18 @@ def read_register(conn: sqlite3.Connection, kind: str, key: str) -> Any:
         ).fetchone()
         return None if row is None else {"key": row[0], "added_at": row[1]}
     if kind == "history":
-        (count,) = conn.execute(
-            f"SELECT count(*) FROM {HISTORY_BY_PAPER} WHERE paper_id = ? AND old_status = ?"
-            f" AND new_status = ? AND changed_at = ? AND {LIVE_HISTORY}",
+        count, undone = conn.execute(
+            f"SELECT count(*), count(*) FILTER (WHERE NOT ({LIVE_HISTORY})) FROM"
+            f" {HISTORY_BY_PAPER} WHERE paper_id = ? AND old_status = ? AND new_status = ?"
+            " AND changed_at = ?",
             parts,
         ).fetchone()
         change = dict(zip(("paper", "old", "new", "at"), parts, strict=True))
+        count = min(count, events.MAX_REPEATS)
         if count > 1:
-            change["count"] = min(count, events.MAX_REPEATS)
+            change["count"] = count
+        if undone:
+            change["undone"] = min(undone, count)
         return change if count else None
     if kind == "paper":
         return paper_registers(conn, [key])[key]
@@ -311,10 +316,11 @@ def write_register(conn: sqlite3.Connection, kind: str, key: str, value: Any) ->
             parts,
         )
         if value is not None:
+            count, undone = value.get("count", 1), value.get("undone", 0)
             conn.executemany(
                 "INSERT INTO status_history (batch, paper_id, old_status, new_status, changed_at)"
-                " VALUES (0, ?, ?, ?, ?)",
-                [parts] * value.get("count", 1),
+                " VALUES (?, ?, ?, ?, ?)",
+                [(0, *parts)] * (count - undone) + [(changes.UNDONE_ELSEWHERE, *parts)] * undone,
             )
     elif kind == "paper":
         return _write_paper(conn, key, value)
@@ -641,8 +647,7 @@ def all_registers(conn: sqlite3.Connection) -> Iterator[tuple[str, str, str]]:
     for pid, at in conn.execute("SELECT paper_id, added_at FROM queue"):
         yield "queue", str(pid), str(at)
     for pid, old, new, at in conn.execute(
-        f"SELECT paper_id, old_status, new_status, changed_at FROM status_history"
-        f" WHERE {LIVE_HISTORY}"
+        "SELECT paper_id, old_status, new_status, changed_at FROM status_history"
     ):
         yield "history", SEP.join((pid, old, new, at)), str(at)
     for pid, at in conn.execute(
