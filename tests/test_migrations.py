@@ -271,11 +271,12 @@ def test_the_dois_arxiv_lists_are_looked_up_by_index_after_the_upgrade(
                   year=2016, date="2016-05-26", arxiv_id="1605.08386", origin="user"),
         )  # fmt: skip
         arxiv_meta.store_arxiv_record(conn, "heat-bath", _record(["10.1/Heat"]), "2026-01-01")
-    # As schema 16 left it: what migrations 17 and 18 add taken away.
+    # As schema 16 left it: what migrations 17 to 19 add taken away.
     conn.executescript(
         "DROP TABLE arxiv_dois; DROP TRIGGER arxiv_meta_dois_insert;"
         " DROP TRIGGER arxiv_meta_dois_update; DROP TRIGGER arxiv_meta_dois_delete;"
-        " ALTER TABLE sync_peers DROP COLUMN file; PRAGMA user_version = 16;"
+        " ALTER TABLE sync_peers DROP COLUMN file;"
+        " DROP TABLE sync_parked; DROP TRIGGER papers_unpark; PRAGMA user_version = 16;"
     )
     conn.close()
 

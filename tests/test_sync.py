@@ -16,6 +16,7 @@ import pytest
 from typer.testing import Result
 
 from papercli import sync as sync_module
+from papercli.store import library
 
 Run = Callable[..., Result]
 
@@ -179,7 +180,7 @@ def test_undo_is_a_change_too(laptop: Device, desktop: Device) -> None:
     laptop.sync()
     desktop.sync()
     assert status_of(desktop, "lora") == "unread"
-    assert desktop.json("history", "lora") == []
+    assert [h["undone"] for h in desktop.json("history", "lora")] == [True]
 
 
 @pytest.mark.parametrize(("later", "status"), [("mark-reading", "reading"), ("mark-read", "read")])
@@ -353,11 +354,15 @@ def test_a_change_made_twice_in_a_second_syncs_twice(
     changes = [(h["from"], h["to"]) for h in desktop.json("history", "lora")]
     assert sorted(changes) == [("reading", "unread"), ("unread", "reading"), ("unread", "reading")]
     assert laptop.state() == desktop.state()
-    laptop.ok("undo")  # one of the two is undone: one stays, everywhere
+    laptop.ok("undo")  # one of the two is undone, everywhere
     laptop.sync()
     desktop.sync()
-    changes = [(h["from"], h["to"]) for h in desktop.json("history", "lora")]
-    assert sorted(changes) == [("reading", "unread"), ("unread", "reading")]
+    marked = [(h["from"], h["to"], h["undone"]) for h in desktop.json("history", "lora")]
+    assert sorted(marked) == [
+        ("reading", "unread", False),
+        ("unread", "reading", False),
+        ("unread", "reading", True),
+    ]
     assert laptop.state() == desktop.state()
 
 
@@ -696,3 +701,94 @@ def test_files_are_written_and_read_a_few_events_at_a_time(
     desktop.sync()
     assert desktop.state() == laptop.state()
     assert [p["id"] for p in desktop.json("queue")] == ["cot", "rag", "gpt-3"]
+
+
+def test_a_note_tag_or_status_on_a_paper_removed_elsewhere_waits_for_it_on_every_device(
+    laptop: Device, desktop: Device
+) -> None:
+    """Until 3 December a note or tag added on one device to a paper removed on another
+    stayed on the remover as rows of no paper (listed by `notes` and `tags`, never by
+    `show`) and was erased on the device that wrote it; an undo of the removal then
+    brought it back on one device only."""
+    laptop.ok(
+        "add", "--title", "Field notes on things", "--year", "2021", "--author", "Jane Doe",
+        "--id", "fnt",
+    )  # fmt: skip
+    laptop.ok("note", "fnt", "first from laptop")
+    laptop.ok("tag", "fnt", "+mine")
+    laptop.sync()
+    desktop.sync()
+    laptop.ok("remove", "fnt", "--yes")
+    desktop.ok("note", "fnt", "second from desktop")
+    desktop.ok("tag", "fnt", "+bt")
+    desktop.ok("mark-reading", "fnt")
+    for device in (laptop, desktop, laptop):
+        device.sync()
+    for device in (laptop, desktop):
+        assert device("show", "fnt").exit_code == 1
+        assert device.json("notes") == []
+        assert device.json("tags") == []
+        assert device.json("stats")["overall"]["reading"] == 0
+    laptop.ok("undo")
+    laptop.sync()
+    desktop.sync()
+    for device in (laptop, desktop):
+        assert device.json("show", "fnt")["tags"] == ["bt", "mine"]
+        notes = sorted(n["body"] for n in device.json("show", "fnt")["notes"])
+        assert notes == ["first from laptop", "second from desktop"]
+        assert status_of(device, "fnt") == "reading"
+    assert laptop.state() == desktop.state()
+
+
+def test_a_paper_read_on_one_device_while_moved_in_the_queue_on_another_leaves_it(
+    laptop: Device, desktop: Device, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Until 3 December the later move won the queue, the read won the status, and the
+    paper stayed queued, read, on every device; a paper queued again after it was read
+    stays queued."""
+    seconds = iter(range(10, 60))  # each command a second after the one before
+    monkeypatch.setattr(library, "clock", lambda: f"2026-12-03T10:00:{next(seconds)}Z")
+    laptop.ok("queue", "add", "lora", "qlora", "dpo")
+    laptop.sync()
+    desktop.sync()
+    desktop.ok("mark-read", "lora")
+    laptop.ok("queue", "move", "lora", "3")
+    for device in (desktop, laptop, desktop, laptop):
+        device.sync()
+    for device in (laptop, desktop):
+        assert status_of(device, "lora") == "read"
+        assert [q["id"] for q in device.json("queue")] == ["qlora", "dpo"]
+    laptop.ok("queue", "add", "lora", "--force")  # to read it again
+    for device in (laptop, desktop, laptop):
+        device.sync()
+    for device in (laptop, desktop):
+        assert [q["id"] for q in device.json("queue")] == ["qlora", "dpo", "lora"]
+    assert laptop.state() == desktop.state()
+
+
+def test_an_undone_status_change_stays_in_history_as_undone_on_every_device(
+    laptop: Device, desktop: Device
+) -> None:
+    """Until 3 December the other devices deleted an undone change from their history,
+    which `history` marks "(undone)" on the device that undid it."""
+    laptop.sync()
+    desktop.sync()
+    laptop.ok("mark-read", "lora")
+    laptop.sync()
+    desktop.sync()
+    laptop.ok("undo")
+    laptop.sync()
+    desktop.sync()
+    for device in (laptop, desktop):
+        changes = [(h["from"], h["to"], h["undone"]) for h in device.json("history", "lora")]
+        assert changes == [("unread", "read", True)]
+        assert "unread  read (undone)" in device.ok("history", "lora").stdout
+        assert status_of(device, "lora") == "unread"
+        assert device.json("stats")["overall"]["read"] == 0
+    laptop.ok("redo")
+    laptop.sync()
+    desktop.sync()
+    for device in (laptop, desktop):
+        changes = [(h["from"], h["to"], h["undone"]) for h in device.json("history", "lora")]
+        assert changes == [("unread", "read", False)]
+    assert laptop.state() == desktop.state()

@@ -506,3 +506,18 @@ def test_taking_papers_out_closes_the_gaps_in_the_queue_s_order(length, taken, c
     got = conn.execute("SELECT paper_id, position FROM queue ORDER BY position").fetchall()
     assert got == [(pid, i) for i, pid in enumerate(staying, 1)]
     assert recorded == [("queue", pid, place, None) for pid, place in leaving]
+
+
+def test_redo_takes_the_last_undone_first_when_the_clock_steps_back_between_undos(run, monkeypatch):
+    """Until 3 December redo took the command undone at the latest wall-clock time: after
+    the clock stepped back (a time sync, a dead CMOS battery) it redid the older undo."""
+    from papercli.store import library
+
+    assert run("mark-read", "lora").exit_code == 0
+    assert run("mark-read", "qlora").exit_code == 0
+    monkeypatch.setattr(library, "clock", lambda: "2026-12-03T12:00:00Z")
+    assert run("undo").stdout.startswith("undone: marked qlora read")
+    monkeypatch.setattr(library, "clock", lambda: "2026-12-03T11:00:00Z")  # an hour back
+    assert run("undo").stdout.startswith("undone: marked lora read")
+    assert run("redo").stdout.startswith("redone: marked lora read")
+    assert run("redo").stdout.startswith("redone: marked qlora read")

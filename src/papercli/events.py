@@ -235,6 +235,8 @@ def _history(key: str, value: object) -> None:
         raise ValueError("its status is not one papercli knows")
     if "count" in row:  # the same change made more than once in a second
         _integer(row["count"], "count", 2, MAX_REPEATS)
+    if "undone" in row:  # how many of them were undone
+        _integer(row["undone"], "undone count", 1, row.get("count", 1))
 
 
 _PAPER_TEXT = (

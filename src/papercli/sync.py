@@ -311,9 +311,11 @@ def _apply_file(
 
 
 def _settle(conn: sqlite3.Connection, applied: int, queued: bool, removed: bool) -> None:
-    """After applying events: redo would write over them; the queue numbered once."""
+    """After applying events: redo would write over them; no paper read since it was
+    queued stays queued; the queue numbered once."""
     if applied:
         changes.forget_redo(conn)
+        removed |= stored.dequeue_read(conn)
     if queued:
         stored.order_queue_by_keys(conn)
     elif removed:  # renumbered once: for each paper removed, it was quadratic

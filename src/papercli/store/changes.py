@@ -33,8 +33,13 @@ if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
     from typing import Any
 
+# A status change undone on another device, as a sync brings it: no command of this one.
+UNDONE_ELSEWHERE = -1
 # Status changes whose batch was undone did not happen: readers of status_history skip them.
-LIVE_HISTORY = "batch NOT IN (SELECT batch FROM command_log WHERE undone_at IS NOT NULL)"
+LIVE_HISTORY = (
+    f"batch != {UNDONE_ELSEWHERE}"
+    " AND batch NOT IN (SELECT batch FROM command_log WHERE undone_at IS NOT NULL)"
+)
 # Looking up one paper's history entry by its change and time: through the paper and time
 # index (migrations.M016). Without it SQLite prefers (new_status, changed_at), which a
 # `mark-read` of ten thousand papers shares: each lookup then walks them all, and its undo
@@ -121,10 +126,12 @@ def undo(conn: sqlite3.Connection, at: str) -> LogEntry:
 
 
 def redo(conn: sqlite3.Connection) -> LogEntry:
-    """Apply again the most recently undone batch, if nothing happened since."""
+    """Apply again the most recently undone batch, if nothing happened since: the oldest
+    that can be redone, as undo takes the newest first (and a command forgets the rest).
+    Not by the wall-clock time of the undo, which can step back between two undos."""
     row = conn.execute(
         "SELECT batch FROM command_log WHERE undone_at IS NOT NULL AND redoable"
-        " ORDER BY undone_at DESC, batch ASC LIMIT 1"
+        " ORDER BY batch LIMIT 1"
     ).fetchone()
     if row is None:
         raise NotFoundError("there is nothing to redo")

@@ -181,7 +181,8 @@ def history(
     papers makes a million); those of an undone command are marked, not hidden."""
     sql = (
         "SELECT h.paper_id, coalesce(p.title, ''), h.old_status, h.new_status, h.changed_at,"
-        " c.undone_at IS NOT NULL FROM status_history h LEFT JOIN papers p ON p.id = h.paper_id"
+        f" c.undone_at IS NOT NULL OR h.batch = {changes.UNDONE_ELSEWHERE}"
+        " FROM status_history h LEFT JOIN papers p ON p.id = h.paper_id"
         " LEFT JOIN command_log c ON c.batch = h.batch"
     )
     params: list[object] = []
@@ -394,7 +395,10 @@ def queue_move(conn: sqlite3.Connection, paper_id: str, position: int) -> None:
             )
         batch = changes.begin(conn, "queue move", clock())
         changes.record(conn, batch, "queue", paper_id, old, position)
-        conn.execute("DELETE FROM queue WHERE paper_id = ?", (paper_id,))
+        # Queued when it was first queued, still: a sync takes a paper read since then out.
+        (added,) = conn.execute(
+            "DELETE FROM queue WHERE paper_id = ? RETURNING added_at", (paper_id,)
+        ).fetchone()
         # Only the papers between the two places move, one place towards the old one.
         if old < position:
             conn.execute(
@@ -408,7 +412,7 @@ def queue_move(conn: sqlite3.Connection, paper_id: str, position: int) -> None:
             )
         conn.execute(
             "INSERT INTO queue (paper_id, position, added_at) VALUES (?, ?, ?)",
-            (paper_id, position, clock()),
+            (paper_id, position, added),
         )
         changes.finish(conn, batch, f"moved {paper_id} from #{old} to #{position}")
 
@@ -549,12 +553,13 @@ def _record_removal(conn: sqlite3.Connection, batch: int, ids: Sequence[str]) ->
     for pid in ids:
         if pid in before:
             changes.record(conn, batch, "state", pid, before[pid], None)
-        for note_id, at, body in conn.execute(
-            "SELECT id, created_at, body FROM notes WHERE paper_id = ? ORDER BY created_at, uid",
+        for note_id, at, body, uid in conn.execute(
+            "SELECT id, created_at, body, uid FROM notes WHERE paper_id = ?"
+            " ORDER BY created_at, uid",
             (pid,),
         ).fetchall():
-            note = {"id": note_id, "created_at": at, "body": body}
-            changes.record(conn, batch, "note", pid, note, {"id": note_id})
+            note = {"id": note_id, "created_at": at, "body": body, "uid": uid}
+            changes.record(conn, batch, "note", pid, note, {"id": note_id, "uid": uid})
         for tag in notes.tags_of(conn, pid):
             changes.record(
                 conn, batch, "tag", pid, {"tag": tag, "on": True}, {"tag": tag, "on": False}

@@ -737,6 +737,35 @@ M018_SYNC_FILE_IDS = """
 ALTER TABLE sync_peers ADD COLUMN file TEXT;
 """
 
+# A status, note or tag that a sync brings for a paper removed here (removed on another
+# device meanwhile) waits here, out of every listing, as its register's value; the paper's
+# own ones wait here too when a sync removes it. Whatever puts the paper back (an undo of
+# the removal, a sync of that undo, an import) puts them back with it.
+M019_SYNC_PARKED = """
+CREATE TABLE sync_parked (
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    paper_id TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (kind, key)
+) WITHOUT ROWID;
+CREATE INDEX sync_parked_paper ON sync_parked (paper_id);
+CREATE TRIGGER papers_unpark AFTER INSERT ON papers
+WHEN EXISTS (SELECT 1 FROM sync_parked WHERE paper_id = new.id) BEGIN
+    INSERT OR REPLACE INTO reading_state (paper_id, status, changed_at, read_at, read_version)
+        SELECT paper_id, json_extract(value, '$.status'), json_extract(value, '$.changed_at'),
+            json_extract(value, '$.read_at'), json_extract(value, '$.read_version')
+        FROM sync_parked WHERE kind = 'status' AND paper_id = new.id;
+    INSERT OR IGNORE INTO notes (paper_id, created_at, body, uid)
+        SELECT paper_id, json_extract(value, '$.created_at'), json_extract(value, '$.body'), key
+        FROM sync_parked WHERE kind = 'note' AND paper_id = new.id;
+    INSERT OR IGNORE INTO tags (paper_id, tag)
+        SELECT paper_id, json_extract(value, '$.tag')
+        FROM sync_parked WHERE kind = 'tag' AND paper_id = new.id;
+    DELETE FROM sync_parked WHERE paper_id = new.id;
+END;
+"""
+
 MIGRATIONS: list[str] = [
     M001_INITIAL,
     M002_ARXIV,
@@ -756,6 +785,7 @@ MIGRATIONS: list[str] = [
     M016_HISTORY_BY_TIME,
     M017_ARXIV_DOIS,
     M018_SYNC_FILE_IDS,
+    M019_SYNC_PARKED,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -8,7 +8,8 @@ A register is one thing a user can change, named by a kind and a key:
 - ``tag`` (paper id, tag): whether the paper carries the tag
 - ``queue`` (paper id): the paper's place in the queue (a sort key) and when it was queued
 - ``history`` (paper id, old, new, time): a status change shown by ``history``; one
-  made more than once in a second (marked reading, unread, reading) has a ``count``
+  made more than once in a second (marked reading, unread, reading) has a ``count``;
+  ``undone`` says how many of them were undone (papercli before 3 December left those out)
 - ``paper`` (paper id): a paper the user added, with its facts (never fetched metadata)
 - ``prereq`` (paper id, prerequisite id): a link the user added or removed
 - ``watch`` (name, any case): a saved watch
@@ -16,6 +17,8 @@ A register is one thing a user can change, named by a kind and a key:
 - ``device`` (device id): the name a device goes by
 
 A value of None means the thing does not exist (no state, note deleted, tag off, ...).
+A status, note or tag of a paper that is not here (removed on this device, while another
+changed it) is kept aside as its value, listed nowhere, until the paper is back.
 """
 
 from __future__ import annotations
@@ -177,9 +180,21 @@ def _registers_of_step(
     return set()  # alerts: announcements are each device's own cache
 
 
+PARKED = ("status", "note", "tag")
+"""The registers of a paper that wait, kept aside, while the paper is not here
+(migrations.M019): written as rows of no paper, they were listed by `notes` and `tags`
+and lost on the device that wrote them when the paper's removal reached it."""
+
+
 def read_register(conn: sqlite3.Connection, kind: str, key: str) -> Any:
     """A register's current value, None when the thing does not exist."""
     parts = key.split(SEP)
+    if kind in PARKED:
+        row = conn.execute(
+            "SELECT value FROM sync_parked WHERE kind = ? AND key = ?", (kind, key)
+        ).fetchone()
+        if row is not None:
+            return json.loads(row[0])
     if kind == "status":
         row = conn.execute(
             "SELECT status, changed_at, read_at, read_version FROM reading_state"
@@ -207,14 +222,18 @@ def read_register(conn: sqlite3.Connection, kind: str, key: str) -> Any:
         ).fetchone()
         return None if row is None else {"key": row[0], "added_at": row[1]}
     if kind == "history":
-        (count,) = conn.execute(
-            f"SELECT count(*) FROM {HISTORY_BY_PAPER} WHERE paper_id = ? AND old_status = ?"
-            f" AND new_status = ? AND changed_at = ? AND {LIVE_HISTORY}",
+        count, undone = conn.execute(
+            f"SELECT count(*), count(*) FILTER (WHERE NOT ({LIVE_HISTORY})) FROM"
+            f" {HISTORY_BY_PAPER} WHERE paper_id = ? AND old_status = ? AND new_status = ?"
+            " AND changed_at = ?",
             parts,
         ).fetchone()
         change = dict(zip(("paper", "old", "new", "at"), parts, strict=True))
+        count = min(count, events.MAX_REPEATS)
         if count > 1:
-            change["count"] = min(count, events.MAX_REPEATS)
+            change["count"] = count
+        if undone:
+            change["undone"] = min(undone, count)
         return change if count else None
     if kind == "paper":
         return paper_registers(conn, [key])[key]
@@ -262,6 +281,12 @@ def write_register(conn: sqlite3.Connection, kind: str, key: str, value: Any) ->
     Returns a sentence when it cannot be done as asked (a paper whose arXiv id another
     paper here holds), else None."""
     parts = key.split(SEP)
+    if kind in PARKED:
+        conn.execute("DELETE FROM sync_parked WHERE kind = ? AND key = ?", (kind, key))
+        paper = parts[0] if kind == "tag" else key if kind == "status" else value and value["paper"]
+        if value is not None and not _is_here(conn, paper):
+            _park(conn, kind, key, paper, value)
+            value = None  # and no row of it here
     if kind == "status":
         fields = ("status", "changed_at", "read_at", "read_version")
         changes.set_state(conn, key, None if value is None else [value[f] for f in fields])
@@ -291,10 +316,11 @@ def write_register(conn: sqlite3.Connection, kind: str, key: str, value: Any) ->
             parts,
         )
         if value is not None:
+            count, undone = value.get("count", 1), value.get("undone", 0)
             conn.executemany(
                 "INSERT INTO status_history (batch, paper_id, old_status, new_status, changed_at)"
-                " VALUES (0, ?, ?, ?, ?)",
-                [parts] * value.get("count", 1),
+                " VALUES (?, ?, ?, ?, ?)",
+                [(0, *parts)] * (count - undone) + [(changes.UNDONE_ELSEWHERE, *parts)] * undone,
             )
     elif kind == "paper":
         return _write_paper(conn, key, value)
@@ -326,6 +352,7 @@ def _write_paper(conn: sqlite3.Connection, key: str, value: Any) -> str | None:
     origin = conn.execute("SELECT origin FROM papers WHERE id = ?", (key,)).fetchone()
     if value is None:
         if origin is not None and origin[0] == "user":
+            _park_state_of(conn, key)
             papers.delete_papers(conn, [key])  # the queue: numbered when all are read
         return None
     if origin is not None and origin[0] != "user":
@@ -352,6 +379,35 @@ def _write_paper(conn: sqlite3.Connection, key: str, value: Any) -> str | None:
     ]
     papers.insert_paper(conn, Paper(**fields))
     return None
+
+
+def _is_here(conn: sqlite3.Connection, paper_id: str) -> bool:
+    return conn.execute("SELECT 1 FROM papers WHERE id = ?", (paper_id,)).fetchone() is not None
+
+
+def _park(conn: sqlite3.Connection, kind: str, key: str, paper_id: str, value: Any) -> None:
+    conn.execute(
+        "INSERT OR REPLACE INTO sync_parked (kind, key, paper_id, value) VALUES (?, ?, ?, ?)",
+        (kind, key, paper_id, json.dumps(value, ensure_ascii=False)),
+    )
+
+
+def _park_state_of(conn: sqlite3.Connection, paper_id: str) -> None:
+    """Keep aside a paper's status, notes and tags as a sync removes it: those its remover
+    knew go with events of their own, the later ones (made here meanwhile) wait for it."""
+    registers = [("status", paper_id)]
+    registers += [
+        ("note", str(uid))
+        for (uid,) in conn.execute("SELECT uid FROM notes WHERE paper_id = ?", (paper_id,))
+    ]
+    registers += [
+        ("tag", SEP.join((paper_id, nocase(str(tag)))))
+        for (tag,) in conn.execute("SELECT tag FROM tags WHERE paper_id = ?", (paper_id,))
+    ]
+    for kind, key in registers:
+        value = read_register(conn, kind, key)
+        if value is not None:
+            _park(conn, kind, key, paper_id, value)
 
 
 # -- winners -------------------------------------------------------------------------
@@ -545,6 +601,27 @@ def _give_keys(
     return last
 
 
+def dequeue_read(conn: sqlite3.Connection) -> bool:
+    """After applying events: take out of the queue, as an event of this device's, each
+    paper read or skipped since it was queued (a sync settles a paper's status and its
+    place apart, and a move made on one device before it saw the read on another kept the
+    paper queued everywhere); whether there were any. A paper queued again after it was
+    read stays."""
+    device = device_id(conn)
+    read = [
+        str(pid)
+        for (pid,) in conn.execute(
+            "SELECT q.paper_id FROM queue q JOIN reading_state s ON s.paper_id = q.paper_id"
+            " WHERE s.status IN ('read', 'skipped') AND s.changed_at >= q.added_at"
+        )
+    ]
+    if device is None or not read:
+        return False
+    conn.execute(f"DELETE FROM queue WHERE paper_id {IN_IDS}", (id_list(read),))
+    emit(conn, device, [("queue", pid) for pid in read], next_clock(conn))
+    return True
+
+
 def order_queue_by_keys(conn: sqlite3.Connection) -> None:
     """Number the queue 1..n in the order of its sort keys (after applying events)."""
     conn.execute(
@@ -570,8 +647,7 @@ def all_registers(conn: sqlite3.Connection) -> Iterator[tuple[str, str, str]]:
     for pid, at in conn.execute("SELECT paper_id, added_at FROM queue"):
         yield "queue", str(pid), str(at)
     for pid, old, new, at in conn.execute(
-        f"SELECT paper_id, old_status, new_status, changed_at FROM status_history"
-        f" WHERE {LIVE_HISTORY}"
+        "SELECT paper_id, old_status, new_status, changed_at FROM status_history"
     ):
         yield "history", SEP.join((pid, old, new, at)), str(at)
     for pid, at in conn.execute(
