@@ -106,6 +106,20 @@ def test_a_paper_semantic_scholar_does_not_know_is_one_line(run: Run, world: Wor
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+def test_a_paper_semantic_scholar_does_not_know_is_asked_about_once(run: Run, world: World) -> None:
+    """Its answer is kept, as any other: until 3 December each command asked again."""
+    for _ in range(2):
+        result = run("refs", "2401.99999")
+        assert (result.exit_code, result.stderr) == (
+            1,
+            "error: Semantic Scholar does not know arXiv:2401.99999 (--refresh asks again)\n",
+        )
+    assert [r.path for r in world.requests] == ["/graph/v1/paper/batch"]
+    refreshed = run("refs", "2401.99999", "--refresh")
+    assert refreshed.stderr == "error: Semantic Scholar does not know arXiv:2401.99999\n"
+    assert len(world.requests) == 2
+
+
 def test_offline_with_nothing_stored_is_a_network_error(
     run: Run, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -435,7 +449,9 @@ def test_an_answer_about_another_paper_is_not_taken_for_the_one_asked(
     result = run("refs", "1605.08386")
     assert result.exit_code == 1, result.output
     assert result.stdout == ""
-    assert result.stderr == "error: Semantic Scholar does not know arXiv:1605.08386\n"
+    assert result.stderr == (
+        "error: Semantic Scholar does not know arXiv:1605.08386 (--refresh asks again)\n"
+    )
     assert [r.path for r in world.requests] == ["/graph/v1/paper/batch"]
     with sqlite3.connect(db_path) as conn:
         assert conn.execute("SELECT count(*) FROM s2_papers").fetchone() == (0,)

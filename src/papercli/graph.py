@@ -95,7 +95,7 @@ def neighbours(
     s2_id = graph.s2_id_for(conn, arxiv_id=target.arxiv_id, doi=target.doi)
     stored = None if s2_id is None else graph.lookup_of(conn, s2_id, direction)
     if stored is None or refresh:
-        s2_id = fetch(conn, [target], connect, directions=(direction,), refresh=True)[0]
+        s2_id = fetch(conn, [target], connect, directions=(direction,), refresh=refresh)[0]
         stored = graph.lookup_of(conn, s2_id, direction)
     assert s2_id is not None and stored is not None
     found = graph.linked(conn, s2_id, direction)
@@ -134,7 +134,10 @@ def fetch(
             ) from None
         raise
     if unknown:
-        raise S2NotFound(f"Semantic Scholar does not know {library.names_list(unknown)}")
+        raise S2NotFound(
+            f"Semantic Scholar does not know {library.names_list(unknown)}"
+            + ("" if refresh else " (--refresh asks again)")
+        )
     return ids
 
 
@@ -152,14 +155,17 @@ def _fetch_with(
     A paper looked up is saved with its links, in one transaction once they have all
     arrived: a failure on the way leaves nothing of it, where its record, saved first,
     stayed behind a failed command. Papers Semantic Scholar does not know are noted as
-    its answer arrives: that answer is whole."""
+    its answer arrives: that answer is whole, and is not asked for again (until 3
+    December each command asked again), unless ``refresh``."""
     known: dict[str, str] = {}
+    unknown: list[str] = []  # asked before, unless refreshed: Semantic Scholar's answer
     for target in targets:
         s2_id = graph.s2_id_for(conn, arxiv_id=target.arxiv_id, doi=target.doi)
         if s2_id is not None and not refresh:
             known[target.label] = s2_id
-    missing_targets = [t for t in targets if t.label not in known]
-    unknown: list[str] = []
+        elif not refresh and graph.is_unknown(conn, target.s2_ref):
+            unknown.append(target.label)
+    missing_targets = [t for t in targets if t.label not in known and t.label not in unknown]
     looked_up: dict[str, tuple[S2Paper, list[str]]] = {}  # by S2 id: the record, refs asked
     if missing_targets:
         found = client.papers([t.s2_ref for t in missing_targets])
@@ -173,7 +179,7 @@ def _fetch_with(
             with transaction(conn):
                 for target in missed:
                     graph.mark_unknown(conn, target.s2_ref, now)
-        unknown = [t.label for t in missed]
+        unknown += [t.label for t in missed]
     ids = [known[t.label] for t in targets if t.label in known]
     for s2_id in ids:
         fetched = {

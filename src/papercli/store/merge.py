@@ -252,13 +252,13 @@ def _merge_status(conn: sqlite3.Connection, paper: Paper, batch: int) -> bool:
 
 def _last_change_here(conn: sqlite3.Connection, paper_id: str) -> str:
     """When a command here last changed the paper's status, or undid such a change (""
-    if never). History entries an import or a sync brought (batch 0) are changes made
-    elsewhere: what they left is the status itself."""
+    if never). History entries an import or a sync brought (batch 0, or below for one
+    undone elsewhere) are changes made elsewhere: what they left is the status itself."""
     (last,) = conn.execute(
         "SELECT max(max(h.changed_at), coalesce(max(c.undone_at), ''))"
         " FROM status_history AS h INDEXED BY status_history_change"
         " LEFT JOIN command_log AS c ON c.batch = h.batch"
-        " WHERE h.paper_id = ? AND h.batch != 0",
+        " WHERE h.paper_id = ? AND h.batch > 0",
         (paper_id,),
     ).fetchone()
     return last or ""
