@@ -218,6 +218,16 @@ def test_a_user_link_cannot_make_a_cycle(run: Run, world: World) -> None:
     assert run("prereq", "lora", "+qlora-nope").exit_code == 1
 
 
+def test_removing_a_prerequisite_that_is_none_changes_nothing(run: Run) -> None:
+    """It said "qlora is no longer read before lora" and left an undo step and a sync
+    event for nothing; now it says what is so, as `queue remove` does."""
+    result = run("prereq", "lora", "-qlora")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("qlora was not read before lora\n")
+    undone = run("undo")
+    assert (undone.exit_code, undone.stderr) == (1, "error: there is nothing to undo\n")
+
+
 # -- paths to any paper ----------------------------------------------------------------
 
 

@@ -451,6 +451,7 @@ class PrereqChange:
     removed: list[str] = field(default_factory=list)
     accepted: list[str] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
+    not_there: list[str] = field(default_factory=list)  # asked to remove, but no prerequisite
 
 
 def change_prereqs(
@@ -481,6 +482,9 @@ def change_prereqs(
         states[prereq] = "added"
         change.added.append(prereq)
     for prereq in remove:
+        if prereq not in current:  # nothing to remove: no step, no event (there were)
+            change.not_there.append(prereq)
+            continue
         states[prereq] = "removed"
         change.removed.append(prereq)
     suggested = [pid for pid, kind in current.items() if kind == "suggested" and pid not in states]

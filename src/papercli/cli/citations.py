@@ -308,6 +308,8 @@ def prereq_command(
         echo(f"{prereq} is now read before {paper_id}")
     for prereq in change.removed:
         echo(f"{prereq} is no longer read before {paper_id}")
+    for prereq in change.not_there:
+        echo(f"{prereq} was not read before {paper_id}")
     for prereq in change.accepted:
         echo(f"accepted {prereq}")
     for prereq in change.rejected:
