@@ -154,6 +154,8 @@ _OPERATIONS = st.one_of(
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(operations=st.lists(_OPERATIONS, min_size=1, max_size=12), sync_midway=st.booleans())
+# Queued in the second it was skipped: a new device took it out of the queue.
+@example(operations=[("mark-skipped", "lora"), ("queue", "add", "lora")], sync_midway=False)
 def test_any_sequence_of_changes_is_restored_by_the_backup_and_by_sync(
     run: Run, tmp_path: Path, operations: list[tuple[str, ...]], sync_midway: bool
 ) -> None:

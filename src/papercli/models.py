@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
+from functools import cache
 
 from papercli.records import datarecord, field
 
@@ -84,14 +85,20 @@ def web_address(text: str) -> str | None:
     return text.translate(_URL_ESCAPES)
 
 
-_DOI = re.compile(r"10\.[0-9]{4,9}/[^\s{}\\]+")
+_DOI = r"10\.[0-9]{4,9}/[^\s{}\\]+"
 
 
 def is_doi(text: str) -> bool:
     """``10.NNNN/...``: a DOI as it is stored and cited (no ``https://doi.org/``), of
     printable characters and without a brace or a backslash, which would break the BibTeX
     field it is written in (no registered DOI holds one)."""
-    return _DOI.fullmatch(text) is not None and text.isprintable()
+    return _doi_pattern().fullmatch(text) is not None and text.isprintable()
+
+
+@cache
+def _doi_pattern() -> re.Pattern[str]:
+    """Compiled on first use: every command imports this module, and few check a DOI."""
+    return re.compile(_DOI)
 
 
 @datarecord(frozen=True)
