@@ -72,6 +72,25 @@ def test_importing_an_older_export_keeps_what_happened_since(
     assert run("undo").exit_code == 0
 
 
+def test_an_older_export_does_not_put_back_in_the_queue_what_was_taken_out_since(
+    run: Run, tmp_path: Path
+) -> None:
+    """Until 3 December it did; `--queue` asks for every paper of the file in the queue."""
+    run("queue", "add", "rag", "dpo")
+    old = tmp_path / "old.json"
+    _export(run, old)
+    run("queue", "remove", "rag")
+    result = run("import", str(old))
+    assert (result.exit_code, result.stdout) == (0, ""), result.output
+    assert run("queue", "--format", "ids").stdout.split() == ["dpo"]
+    fresh = str(tmp_path / "fresh.db")  # nothing taken out there: the file's queue holds
+    assert run("--db", fresh, "import", str(old)).exit_code == 0
+    assert run("--db", fresh, "queue", "--format", "ids").stdout.split() == ["rag", "dpo"]
+    asked = run("import", str(old), "--queue")
+    assert asked.exit_code == 0, asked.output
+    assert "rag" in run("queue", "--format", "ids").stdout.split()
+
+
 def test_an_older_export_does_not_bring_back_a_status_undone_since(
     run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

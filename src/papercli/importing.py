@@ -279,8 +279,14 @@ def _merge_papers(
                     to_queue.add(target, paper.queue_position or 1 << 30)
         if merged != count:
             raise InvalidValueError("the file changed while it was imported; nothing was imported")
-        for chunk in to_queue.chunks():
-            report.queued.extend(merge.queue_missing(conn, chunk, batch))
+        with scratch.ScratchSet() as left:
+            if not queue:  # the file's queue, less what was taken out of it here since
+                taken_out = changes.taken_out_of_queue(conn)
+                while chunk := list(islice(taken_out, scratch.CHUNK)):
+                    left.add_new(chunk)
+            for chunk in to_queue.chunks():
+                kept = chunk if queue else [pid for pid in chunk if pid not in left]
+                report.queued.extend(merge.queue_missing(conn, kept, batch))
         new_papers = changes.papers_added(conn, batch)
         for paper_id, prereq in papers.break_prerequisite_cycles(conn, new_papers):
             report.warnings.append(

@@ -91,6 +91,18 @@ def record(
     )
 
 
+def taken_out_of_queue(conn: sqlite3.Connection) -> Iterator[str]:
+    """The papers a command here took out of the queue, its undo not undone, each once
+    (one pass over the undo steps, whatever their number)."""
+    for (paper_id,) in conn.execute(
+        "SELECT DISTINCT u.paper_id FROM undo_steps AS u JOIN command_log AS c USING (batch)"
+        " WHERE u.action = 'queue' AND c.undone_at IS NULL"
+        " AND json_extract(u.data, '$.before') IS NOT NULL"
+        " AND json_extract(u.data, '$.after') IS NULL"
+    ):
+        yield str(paper_id)
+
+
 def record_added(conn: sqlite3.Connection, paper_ids: list[str], command: str, at: str) -> None:
     """Make adding these papers one undoable command (inside the adding transaction)."""
     if not paper_ids:
