@@ -280,11 +280,12 @@ def _merge_papers(
         if merged != count:
             raise InvalidValueError("the file changed while it was imported; nothing was imported")
         with scratch.ScratchSet() as left:
-            if not queue:  # the file's queue, less what was taken out of it here since
-                taken_out = changes.taken_out_of_queue(conn)
-                while chunk := list(islice(taken_out, scratch.CHUNK)):
-                    left.add_new(chunk)
+            found = queue  # the file's queue, less what was taken out of it here since
             for chunk in to_queue.chunks():
+                if not found:  # looked for once, and only when the file queues a paper
+                    taken_out, found = changes.taken_out_of_queue(conn), True
+                    while ids := list(islice(taken_out, scratch.CHUNK)):
+                        left.add_new(ids)
                 kept = chunk if queue else [pid for pid in chunk if pid not in left]
                 report.queued.extend(merge.queue_missing(conn, kept, batch))
         new_papers = changes.papers_added(conn, batch)
