@@ -65,7 +65,9 @@ def split_venue(venue: str) -> tuple[str, int] | None:
 
 # Characters a URL may not hold as they are (RFC 3986), on which BibTeX (braces, a
 # backslash), Markdown and shells trip: kept percent-escaped, as a browser sends them.
-_URL_ESCAPES = str.maketrans({c: f"%{ord(c):02X}" for c in ' "<>\\^`{|}'})
+_NOT_IN_URLS = ' "<>\\^`{|}'
+_URL_ESCAPES = str.maketrans({c: f"%{ord(c):02X}" for c in _NOT_IN_URLS})
+_TO_ESCAPE = f"[{re.escape(_NOT_IN_URLS)}]"
 
 
 def web_address(text: str) -> str | None:
@@ -73,18 +75,12 @@ def web_address(text: str) -> str | None:
     characters a URL may not hold as they are percent-escaped (``a b`` as ``a%20b``);
     None for anything else, a control character included (it made the library's JSON
     backup impossible to import)."""
-    from urllib.parse import urlsplit
-
-    if not text.startswith(("https://", "http://")) or not text.isprintable():
+    if _pattern(_WEB_ADDRESS).match(text) is None or not text.isprintable():
         return None
-    try:
-        if not urlsplit(text).hostname:
-            return None
-    except ValueError:  # a malformed IPv6 host
-        return None
-    return text.translate(_URL_ESCAPES)
+    return text.translate(_URL_ESCAPES) if _pattern(_TO_ESCAPE).search(text) else text
 
 
+_WEB_ADDRESS = r"https?://[^/?#@:\s]"  # a host follows (a regex: urlsplit took 4 µs a URL)
 _DOI = r"10\.[0-9]{4,9}/[^\s{}\\]+"
 
 
@@ -92,13 +88,13 @@ def is_doi(text: str) -> bool:
     """``10.NNNN/...``: a DOI as it is stored and cited (no ``https://doi.org/``), of
     printable characters and without a brace or a backslash, which would break the BibTeX
     field it is written in (no registered DOI holds one)."""
-    return _doi_pattern().fullmatch(text) is not None and text.isprintable()
+    return _pattern(_DOI).fullmatch(text) is not None and text.isprintable()
 
 
 @cache
-def _doi_pattern() -> re.Pattern[str]:
-    """Compiled on first use: every command imports this module, and few check a DOI."""
-    return re.compile(_DOI)
+def _pattern(pattern: str) -> re.Pattern[str]:
+    """Compiled on first use: every command imports this module, few check an address."""
+    return re.compile(pattern)
 
 
 @datarecord(frozen=True)
