@@ -205,7 +205,7 @@ def _replay(conn: sqlite3.Connection, batch: int, side: str, order: str) -> None
             values = json.loads(data)
             key, value, other = str(paper_id), values[side], values[_OTHER_SIDE[side]]
             papers_changed |= kind == "paper"
-            if kind == "state" and _state(conn, key) != other:
+            if kind == "state" and state_of(conn, key) != other:
                 kept.add(key)  # changed since, here or by a sync: that change stands
                 continue
             if key in leaving:
@@ -235,7 +235,8 @@ def _replay(conn: sqlite3.Connection, batch: int, side: str, order: str) -> None
 _OTHER_SIDE = {"before": "after", "after": "before"}
 
 
-def _state(conn: sqlite3.Connection, paper_id: str) -> list[Any] | None:
+def state_of(conn: sqlite3.Connection, paper_id: str) -> list[Any] | None:
+    """A paper's reading_state row, as ``set_state`` takes it (None: unread, no row)."""
     row = conn.execute(
         "SELECT status, changed_at, read_at, read_version FROM reading_state WHERE paper_id = ?",
         (paper_id,),

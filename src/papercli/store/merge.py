@@ -227,10 +227,7 @@ def _merge_status(conn: sqlite3.Connection, paper: Paper, batch: int) -> bool:
     one without a time always won."""
     if paper.status is ReadStatus.UNREAD and not paper.status_changed_at:
         return False
-    current = conn.execute(
-        "SELECT status, changed_at, read_at, read_version FROM reading_state WHERE paper_id = ?",
-        (paper.id,),
-    ).fetchone()
+    current = changes.state_of(conn, paper.id)
     here = max(current[1] if current else "", _last_change_here(conn, paper.id))
     exported_at = paper.status_changed_at or ""
     if here and exported_at <= here:
@@ -241,12 +238,8 @@ def _merge_status(conn: sqlite3.Connection, paper: Paper, batch: int) -> bool:
         paper.read_at,
         paper.read_version,
     ]
-    changes.record(conn, batch, "state", paper.id, current and list(current), exported)
-    conn.execute(
-        "INSERT OR REPLACE INTO reading_state (paper_id, status, changed_at, read_at,"
-        " read_version) VALUES (?, ?, ?, ?, ?)",
-        (paper.id, *exported),
-    )
+    changes.record(conn, batch, "state", paper.id, current, exported)
+    changes.set_state(conn, paper.id, exported)
     return True
 
 

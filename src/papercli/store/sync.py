@@ -180,6 +180,9 @@ def _registers_of_step(
     return set()  # alerts: announcements are each device's own cache
 
 
+_STATUS_FIELDS = ("status", "changed_at", "read_at", "read_version")  # a status register's
+
+
 PARKED = ("status", "note", "tag")
 """The registers of a paper that wait, kept aside, while the paper is not here
 (migrations.M019): written as rows of no paper, they were listed by `notes` and `tags`
@@ -196,16 +199,8 @@ def read_register(conn: sqlite3.Connection, kind: str, key: str) -> Any:
         if row is not None:
             return json.loads(row[0])
     if kind == "status":
-        row = conn.execute(
-            "SELECT status, changed_at, read_at, read_version FROM reading_state"
-            " WHERE paper_id = ?",
-            (key,),
-        ).fetchone()
-        return (
-            None
-            if row is None
-            else dict(zip(("status", "changed_at", "read_at", "read_version"), row, strict=True))
-        )
+        row = changes.state_of(conn, key)
+        return None if row is None else dict(zip(_STATUS_FIELDS, row, strict=True))
     if kind == "note":
         row = conn.execute(
             "SELECT paper_id, created_at, body FROM notes WHERE uid = ?", (key,)
@@ -288,8 +283,7 @@ def write_register(conn: sqlite3.Connection, kind: str, key: str, value: Any) ->
             _park(conn, kind, key, paper, value)
             value = None  # and no row of it here
     if kind == "status":
-        fields = ("status", "changed_at", "read_at", "read_version")
-        changes.set_state(conn, key, None if value is None else [value[f] for f in fields])
+        changes.set_state(conn, key, None if value is None else [value[f] for f in _STATUS_FIELDS])
     elif kind == "note":
         conn.execute("DELETE FROM notes WHERE uid = ?", (key,))
         if value is not None:
