@@ -255,9 +255,16 @@ def _paper_link(hrefs: list[str], page: str, arxiv_id: str) -> str | None:
     as https (legacy feeds link to http://arxiv.org, which only redirects now). Any other
     link is not kept: a link merely holding "arxiv.org/abs/" can be a javascript: or
     file: address, which would be stored and handed on."""
-    pattern = re.compile(rf"https?://arxiv\.org/{page}/{re.escape(arxiv_id)}(?:v[0-9]{{1,3}})?")
-    found = next((href for href in hrefs if pattern.fullmatch(href)), None)
-    return None if found is None else _SITE + found.partition("arxiv.org")[2]
+    for href in hrefs:
+        link = _PAPER_LINK.fullmatch(href)
+        if link is not None and link["page"] == page and link["id"] == arxiv_id:
+            return _SITE + href.partition("arxiv.org")[2]
+    return None
+
+
+# One pattern for every entry: compiled for each entry's id, a listing recompiled it twice
+# an entry.
+_PAPER_LINK = re.compile(r"https?://arxiv\.org/(?P<page>abs|pdf)/(?P<id>.+?)(?:v[0-9]{1,3})?")
 
 
 # ---------------------------------------------------------------------------
