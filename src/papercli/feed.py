@@ -29,6 +29,7 @@ from papercli.arxiv_ids import is_category_form, parse_arxiv_id
 from papercli.errors import ArxivAPIError, ArxivRefusal, InvalidValueError
 from papercli.models import MAX_NAME, MAX_TEXT, ArxivRecord, Author, ListingItem
 from papercli.records import datarecord, field
+from papercli.textlayout import without_controls
 
 _ATOM = "{http://www.w3.org/2005/Atom}"
 _ARXIV = "{http://arxiv.org/schemas/atom}"
@@ -228,16 +229,10 @@ def _words(element: ET.Element) -> list[str]:
     return _collapse(element.text).split()
 
 
-# Control characters, which drive terminals, and the bidirectional overrides and isolates,
-# which reorder the rest of a line ("\u202eexe.txt" shows as "txt.exe"): what
-# textlayout.printable escapes, and s2 drops too.
-_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-
-
 def _collapse(text: str | None) -> str:
     """Join hard-wrapped lines (legacy titles, abstracts and comments are wrapped at ~80
     columns) and drop control characters and bidirectional overrides, which no text needs."""
-    return _UNPRINTABLE.sub("", " ".join((text or "").split()))
+    return without_controls(text or "")
 
 
 def _label(text: str) -> str:

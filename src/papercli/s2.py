@@ -39,6 +39,7 @@ from papercli.errors import (
     PapercliError,
 )
 from papercli.records import datarecord
+from papercli.textlayout import without_controls
 from papercli.transport import (
     Answer,
     GaveUp,
@@ -83,8 +84,6 @@ ARXIV_DOI_PREFIX = "10.48550/"  # arXiv's DataCite DOIs: the arXiv id says the s
 _SHA = re.compile(r"[0-9a-f]{40}")
 _KEY = re.compile(r"[!-~]{1,200}")  # visible ASCII: what a header can carry as is
 _DOI = re.compile(r"10\.[0-9]{4,9}/\S+")
-# Control characters, and the bidirectional overrides that can disguise text.
-_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 class S2Error(PapercliError):
@@ -401,7 +400,7 @@ def _text(value: object, cap: int) -> str:
     anything that is not a string."""
     if not isinstance(value, str):
         return ""
-    text = _UNPRINTABLE.sub("", " ".join(value.split()))
+    text = without_controls(value)
     return text if len(text) <= cap else text[: cap - 1] + "…"
 
 
@@ -423,7 +422,7 @@ def _doi(value: object) -> str | None:
     if not isinstance(value, str) or len(value) > MAX_DOI:
         return None
     doi = value.strip().lower()
-    if _UNPRINTABLE.search(doi) or not _DOI.fullmatch(doi) or doi.startswith(ARXIV_DOI_PREFIX):
+    if without_controls(doi) != doi or not _DOI.fullmatch(doi) or doi.startswith(ARXIV_DOI_PREFIX):
         return None
     return doi
 

@@ -28,6 +28,16 @@ def printable(text: str, *, multiline: bool = False) -> str:
     return text.translate(_MULTILINE if multiline else _ONE_LINE)
 
 
+_DROPPED = dict.fromkeys(_ONE_LINE)
+
+
+def without_controls(text: str) -> str:
+    """``text`` on one line (runs of white space as one space) without what ``printable``
+    escapes: text a service sends, which no title or name needs, is stored so."""
+    text = " ".join(text.split())
+    return text if text.isprintable() else text.translate(_DROPPED)
+
+
 def plain_table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     """Columns aligned with spaces; the last column is never padded."""
     return "\n".join(plain_table_lines(headers, rows))
