@@ -206,6 +206,17 @@ def test_a_bibtex_file_without_an_entry_is_an_error(run, tmp_path, text):
     )
 
 
+@pytest.mark.parametrize("text", ["", "\n\n", "# to read later\n"])
+def test_a_list_without_an_id_is_an_error(run, text):
+    """As a BibTeX file without an entry, and `add -` of an empty stdin: it said it had
+    imported nothing, exit 0."""
+    result = run("import", "-", input=text)
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        "error: the file names no arXiv id (one a line; # starts a comment); nothing was imported\n"
+    )
+
+
 def test_dry_run_changes_nothing(run, tmp_path):
     _state(run)
     exported = tmp_path / "backup.json"

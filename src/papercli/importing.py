@@ -919,13 +919,16 @@ def import_ids(
 def _listed_ids(file: TextIO) -> Iterator[str]:
     """The arXiv id or URL on each line that has one (blank lines and # comments skipped);
     a line with anything else, or too long to hold one, is an error naming it, and
-    nothing is imported."""
+    nothing is imported; so is a file without one id (an empty one, as a BibTeX file
+    without an entry: no success)."""
+    listed = False
     try:
         for number, line in enumerate(bounded_lines(file), 1):
             item = _COMMENT.split(line, 1)[0].strip()
             if not item:
                 continue
             try:
+                listed = True
                 yield parse_arxiv_id(item).id
             except PapercliError as exc:
                 raise InvalidValueError(
@@ -936,6 +939,10 @@ def _listed_ids(file: TextIO) -> Iterator[str]:
             f"line {long.number} is longer than {MAX_LINE:,} characters: no list of arXiv"
             " ids; nothing was imported"
         ) from None
+    if not listed:
+        raise InvalidValueError(
+            "the file names no arXiv id (one a line; # starts a comment); nothing was imported"
+        )
 
 
 def _add_from_arxiv(
