@@ -1018,8 +1018,8 @@ def test_an_empty_answer_for_several_ids_is_not_called_not_found(
     assert result.exit_code == 3, result.output
     assert result.stdout == ""
     assert result.stderr == (
-        "arXiv returned nothing for 2 ids (it does that when busy): 2401.00001, 2401.00002;"
-        " nothing added for them, run the command again later\n"
+        "error: arXiv returned nothing for 2 ids (it does that when busy): 2401.00001,"
+        " 2401.00002; nothing added for them, run the command again later\n"
     )
     assert replay.id_lists == ["2401.00001,2401.00002"] * 2
     again = run("add", "2401.00001", "2401.00002")

@@ -326,9 +326,9 @@ def add_command(
                 on_existing=print_existing,
             )
         except fetching.AddStopped as stopped:
-            report_not_added(stopped.summary)
+            report_not_added(stopped.summary)  # the stop itself is the command's error
             raise
-    report_not_added(summary)
+    report_not_added(summary, final=True)
     if summary.unanswered:
         raise typer.Exit(EXIT_NETWORK)
     if not summary.ok:
@@ -352,21 +352,23 @@ def print_existing(arxiv_id: str, paper_id: str) -> None:
     echo(f"{arxiv_id} is already in your list as {paper_id}", err=True)
 
 
-def report_not_added(summary: AddSummary) -> None:
+def report_not_added(summary: AddSummary, *, final: bool = False) -> None:
     """What arXiv did not give an add (``print_added`` and ``print_existing`` say the
-    rest), on stderr."""
+    rest), on stderr. Ids arXiv answered nothing for come last: when ``final``, that line
+    is the command's error (exit 3), and says so as fetch's does."""
     for arxiv_id in summary.not_found:
         echo(f"arXiv does not know {arxiv_id}; nothing added for it", err=True)
-    if summary.unanswered:
-        echo(
-            f"{_nothing_for(len(summary.unanswered))}: {', '.join(summary.unanswered)};"
-            " nothing added for them, run the command again later",
-            err=True,
-        )
     for arxiv_id, reason in summary.failed.items():
         echo(f"arXiv refused {arxiv_id}: {reason}; nothing added for it", err=True)
     for line in _skipped_lines((e.label, e.reason) for e in summary.skipped):
         echo(line, err=True)
+    if summary.unanswered:
+        echo(
+            f"{'error: ' if final else ''}{_nothing_for(len(summary.unanswered))}:"
+            f" {', '.join(summary.unanswered)}; nothing added for them,"
+            " run the command again later",
+            err=True,
+        )
 
 
 def open_command(
