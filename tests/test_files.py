@@ -174,12 +174,26 @@ def test_an_existing_file_is_replaced_and_keeps_its_mode(write, out, mode):
     [(0o022, 0o644), (0o027, 0o640), (0o002, 0o664)],
     ids=["umask-022", "umask-027", "umask-002"],
 )
-def test_a_new_file_gets_the_mode_a_shell_redirect_would(write, out, mask, mode):
+def test_a_new_file_gets_the_mode_a_shell_redirect_would(write, db_path, out, mask, mode):
+    db_path.chmod(0o666)  # a backup is given no more than its library (test below)
     target = out / "target"
     with umask(mask):
         result = write(target)
     assert written_by(result, target)
     assert stat.S_IMODE(target.stat().st_mode) == mode  # not mkstemp's 0o600
+
+
+@pytest.mark.parametrize(
+    ("library", "mode"), [(0o600, 0o600), (0o640, 0o640), (0o664, 0o644)], ids=oct
+)
+def test_a_new_backup_is_no_more_readable_than_the_library(run, db_path, out, library, mode):
+    run("mark-read", "lora")
+    db_path.chmod(library)
+    target = out / "backup.db"
+    with umask(0o022):
+        result = run("db", "backup", str(target))
+    assert written_by(result, target)
+    assert stat.S_IMODE(target.stat().st_mode) == mode
 
 
 def test_both_commands_say_they_replace_a_file(run):

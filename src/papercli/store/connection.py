@@ -140,6 +140,8 @@ def backup_database(conn: sqlite3.Connection, target: Path) -> None:
 
     mode = check_target(target)
     refuse_database_files(conn, target, "being backed up")
+    if not os.path.lexists(target):  # a new copy is no more readable than the library
+        mode &= _permissions(conn.execute("PRAGMA database_list").fetchone()[2])
     try:
         workdir = Path(
             tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
@@ -174,6 +176,13 @@ def refuse_database_files(conn: sqlite3.Connection, target: Path, role: str) -> 
             raise InvalidValueError(
                 f"refusing to replace {target}: it is part of the database {role}"
             )
+
+
+def _permissions(path: str) -> int:
+    try:
+        return os.stat(path).st_mode & 0o777
+    except OSError:  # an in-memory database: nothing to follow
+        return 0o777
 
 
 def _same_file(path: str, target: Path) -> bool:
