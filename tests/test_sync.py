@@ -436,6 +436,35 @@ def _restore(device: Device, backup: Path) -> None:
     device.db.write_bytes(backup.read_bytes())
 
 
+def dump(db: Path) -> list[str]:
+    with sqlite3.connect(db) as conn:
+        return list(conn.iterdump())
+
+
+def test_a_second_sync_of_the_same_library_is_refused_while_one_runs(
+    laptop: Device, desktop: Device, tmp_path: Path
+) -> None:
+    laptop.sync()
+    laptop.ok("mark-read", "lora")
+    file, library_before = laptop.file().read_bytes(), dump(laptop.db)
+    alias = tmp_path / "same-library.db"
+    alias.symlink_to(laptop.db)
+    with sqlite3.connect(laptop.db) as conn, sync_module.one_at_a_time(conn):
+        for spelling in (laptop.db, alias):  # the same library under any name
+            refused = laptop.run("--db", str(spelling), "sync", str(laptop.folder))
+            assert refused.exit_code == 4, refused.output
+            assert refused.stdout == ""
+            assert refused.stderr == (
+                "error: another sync of this library is running; try again when it is done\n"
+            )
+        desktop.sync()  # another library syncs meanwhile
+    assert laptop.file().read_bytes() == file
+    assert dump(laptop.db) == library_before
+    laptop.sync()  # the lock went with the sync that held it
+    desktop.sync()
+    assert status_of(desktop, "lora") == "read"
+
+
 def test_a_database_restored_from_a_backup_takes_its_newer_events_back(
     laptop: Device, desktop: Device, tmp_path: Path
 ) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from papercli.errors import InvalidValueError
@@ -84,3 +85,40 @@ def write_atomic_pieces(path: Path, pieces: Iterable[str]) -> None:
         raise InvalidValueError(f"cannot write {path}: {exc.strerror}") from None
     finally:
         tmp.unlink(missing_ok=True)
+
+
+@contextmanager
+def held_alone(path: str | None) -> Iterator[bool]:
+    """Hold the lock (``flock``) of the file at ``path`` for the block, and say whether it
+    was free: False when another process holds it (the block runs all the same, and
+    should refuse). The lock goes with the process, so a crash or Ctrl-C leaves none.
+    Where the file cannot serve (no ``flock`` on Windows, no cache folder, not a regular
+    file), nothing is locked, as for the services' pace files."""
+    try:
+        import fcntl
+    except ImportError:
+        yield True
+        return
+    fd = -1
+    if path is not None:
+        try:
+            # O_NONBLOCK: a FIFO put there does not hang the open; it is then left alone.
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK, 0o600)
+        except OSError:
+            fd = -1
+    try:
+        if fd < 0 or not stat.S_ISREG(os.fstat(fd).st_mode):
+            yield True
+            return
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        except OSError:  # a file system without locks
+            yield True
+            return
+        yield True
+    finally:
+        if fd >= 0:
+            os.close(fd)  # and with it the lock

@@ -26,8 +26,13 @@ def default_db_path() -> str:
 
 def pace_file(service: str) -> str | None:
     """The file in which this user's papercli processes note when they will next ask
-    ``service`` (``transport._reserve``): in the user cache dir, shared by every database.
-    None where that folder cannot be made."""
+    ``service`` (``transport._reserve``), shared by every database."""
+    return cache_file(f"{service}.pace")
+
+
+def cache_file(name: str) -> str | None:
+    """A file of that name in the user cache dir, where this user's papercli processes
+    meet; None where that folder cannot be made."""
     from platformdirs import user_cache_dir
 
     folder = user_cache_dir("papercli", appauthor=False)
@@ -35,7 +40,7 @@ def pace_file(service: str) -> str | None:
         os.makedirs(folder, exist_ok=True)
     except OSError:
         return None
-    return os.path.join(folder, f"{service}.pace")
+    return os.path.join(folder, name)
 
 
 def resolve_db_path(option: StrPath | None = None) -> str:

@@ -18,17 +18,18 @@ import socket
 import sqlite3
 import stat
 from collections.abc import Iterator
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from itertools import islice
 from pathlib import Path
 
-from papercli import TYPE_CHECKING, events
-from papercli.errors import InvalidValueError, PapercliError
-from papercli.files import write_atomic_pieces
+from papercli import TYPE_CHECKING, events, paths
+from papercli.errors import DatabaseError, InvalidValueError, PapercliError
+from papercli.files import held_alone, write_atomic_pieces
 from papercli.records import datarecord, field
 from papercli.store import changes, library
 from papercli.store import sync as stored
 from papercli.store.base import transaction
+from papercli.store.connection import database_file
 from papercli.store.search import deferred_documents
 
 if TYPE_CHECKING:
@@ -75,6 +76,25 @@ def sync_folder(conn: sqlite3.Connection, given: str | None) -> Path:
     if not folder.is_dir():
         raise InvalidValueError(f"{folder} is not a folder; sync needs one that exists")
     return folder.resolve()
+
+
+@contextmanager
+def one_at_a_time(conn: sqlite3.Connection) -> Iterator[None]:
+    """Refuse a second sync of this library while one runs (a cron job beside the user):
+    both would append the same events to this device's file, a replaced file could take
+    the other's appends with it, and two first syncs would each make a device. The lock
+    file is the user's, named by the database file's identity, however it is spelt."""
+    try:
+        info = os.stat(database_file(conn))
+    except OSError:  # in memory: no other process can have it
+        yield
+        return
+    with held_alone(paths.cache_file(f"sync-{info.st_dev}-{info.st_ino}.lock")) as alone:
+        if not alone:
+            raise DatabaseError(
+                "another sync of this library is running; try again when it is done"
+            )
+        yield
 
 
 def own_device(conn: sqlite3.Connection, name: str | None) -> tuple[str, str, int]:

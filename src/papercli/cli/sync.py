@@ -57,12 +57,13 @@ def sync_command(
         raise typer.BadParameter("a device name is up to 60 printable characters")
     conn = connect(ctx)
     folder = sync.sync_folder(conn, given[0] if given else None)
-    if git:
-        from papercli.gitsync import sync_with_git
+    with sync.one_at_a_time(conn):
+        if git:
+            from papercli.gitsync import sync_with_git
 
-        summary = sync_with_git(conn, folder, name=name and name.strip())
-    else:
-        summary = sync.sync(conn, folder, name=name and name.strip())
+            summary = sync_with_git(conn, folder, name=name and name.strip())
+        else:
+            summary = sync.sync(conn, folder, name=name and name.strip())
     if output is ShowFormat.json:
         echo_json(
             {

@@ -141,7 +141,7 @@ def backup_database(conn: sqlite3.Connection, target: Path) -> None:
     mode = check_target(target)
     refuse_database_files(conn, target, "being backed up")
     if not os.path.lexists(target):  # a new copy is no more readable than the library
-        mode &= _permissions(conn.execute("PRAGMA database_list").fetchone()[2])
+        mode &= _permissions(database_file(conn))
     try:
         workdir = Path(
             tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
@@ -170,12 +170,17 @@ def refuse_database_files(conn: sqlite3.Connection, target: Path, role: str) -> 
     """Refuse ``target`` when it is the database ``conn`` has open, or one of its journal
     files, under any name (a link included): replacing it with a backup or an export
     would lose the library."""
-    database = conn.execute("PRAGMA database_list").fetchone()[2]  # "main" comes first
+    database = database_file(conn)
     for own in (database, f"{database}-wal", f"{database}-shm", f"{database}-journal"):
         if _same_file(own, target):
             raise InvalidValueError(
                 f"refusing to replace {target}: it is part of the database {role}"
             )
+
+
+def database_file(conn: sqlite3.Connection) -> str:
+    """The file ``conn`` has open ("" for a database in memory)."""
+    return str(conn.execute("PRAGMA database_list").fetchone()[2])  # "main" comes first
 
 
 def _permissions(path: str) -> int:
