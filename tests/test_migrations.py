@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
 import subprocess
 import sys
@@ -161,6 +162,7 @@ RELEASED = [
     "7d040dd5545a1848", "cde2f37c50f79d98", "94fe9a4958821b8d", "c0d38f6849c27674",
     "6054c4186fdd3f30", "f6f4d2bd1eaefe5b", "bb077b51c6f30f91", "34e5e4e9d7b0afe8",
     "3d51d909504685c6", "78b75bc0d4d121d1", "f14c94e077e9308b", "998db93d05971a4e",
+    "5953f41823e8665e", "01f254b04a4c3853", "d5a63433bd8a9c87",
 ]  # fmt: skip
 
 
@@ -292,4 +294,58 @@ def test_the_dois_arxiv_lists_are_looked_up_by_index_after_the_upgrade(
     assert run("remove", "heat-bath", "--yes").exit_code == 0
     conn = sqlite3.connect(db_path)
     assert conn.execute("SELECT count(*) FROM arxiv_dois").fetchone()[0] == 0
+    conn.close()
+
+
+def test_rows_of_no_paper_that_syncs_left_wait_for_their_paper_after_the_upgrade(
+    run: Callable[..., Result], db_path: Path, tmp_path: Path
+) -> None:
+    """Before migration 20 a sync wrote a queue place (and, before 19, a note, tag or
+    status) for a paper removed here as a row of no paper: `notes` and `tags` listed it,
+    and the queue place came back on this device alone. The upgrade puts them aside, and
+    they come back with the paper, the queue place where its sort key says."""
+    folder = tmp_path / "sync"
+    folder.mkdir()
+    for args in (
+        ["add", "--title", "Field notes", "--year", "2021", "--author", "J. Doe", "--id", "fn"],
+        ["queue", "add", "lora", "qlora"],
+        ["sync", str(folder)],
+        ["remove", "fn", "--yes"],
+    ):
+        assert run(*args).exit_code == 0, args
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    (between,) = conn.execute("SELECT max(sort_key) || '5' FROM queue WHERE paper_id = 'lora'")
+    # What syncs before the upgrade wrote for a paper removed here, at schema 19.
+    conn.executescript(
+        "DROP TRIGGER papers_unpark;"
+        + migrations.MIGRATIONS[18][migrations.MIGRATIONS[18].index("CREATE TRIGGER") :]
+        + f"""
+        INSERT INTO notes (paper_id, created_at, body, uid)
+            VALUES ('fn', '2026-12-01T10:00:00Z', 'from the desktop', 'fn@desktop');
+        INSERT INTO tags VALUES ('fn', 'Later');
+        INSERT INTO reading_state VALUES ('fn', 'reading', '2026-12-01T10:00:00Z', NULL, NULL);
+        INSERT INTO queue VALUES ('fn', 3, '2026-12-01T10:00:00Z', '{between[0]}');
+        PRAGMA user_version = 19;
+        """
+    )
+    conn.close()
+
+    assert run("notes").stdout == run("tags").stdout == ""  # nothing of a paper not here
+    assert [line.split()[1] for line in run("queue").stdout.splitlines()[1:]] == [
+        "lora",
+        "qlora",
+    ]
+    assert run("show", "fn").exit_code == 1
+    assert run("undo").exit_code == 0  # the removal: the paper comes back, and all of it
+    shown = json.loads(run("show", "fn", "--format", "json").stdout)
+    assert (shown["status"], shown["tags"]) == ("reading", ["Later"])
+    assert [n["body"] for n in shown["notes"]] == ["from the desktop"]
+    assert [q["id"] for q in json.loads(run("queue", "--format", "json").stdout)] == [
+        "lora",
+        "fn",
+        "qlora",
+    ]
+    conn = sqlite3.connect(db_path)
+    assert migrations.schema_version(conn) == migrations.SCHEMA_VERSION
+    assert conn.execute("SELECT count(*) FROM sync_parked").fetchone() == (0,)
     conn.close()

@@ -751,6 +751,7 @@ def test_a_note_tag_or_status_on_a_paper_removed_elsewhere_waits_for_it_on_every
     desktop.ok("note", "fnt", "second from desktop")
     desktop.ok("tag", "fnt", "+bt")
     desktop.ok("mark-reading", "fnt")
+    desktop.ok("queue", "add", "lora", "fnt", "qlora")
     for device in (laptop, desktop, laptop):
         device.sync()
     for device in (laptop, desktop):
@@ -758,6 +759,12 @@ def test_a_note_tag_or_status_on_a_paper_removed_elsewhere_waits_for_it_on_every
         assert device.json("notes") == []
         assert device.json("tags") == []
         assert device.json("stats")["overall"]["reading"] == 0
+        assert [q["id"] for q in device.json("queue")] == ["lora", "qlora"]
+        with sqlite3.connect(device.db) as conn:  # no queue place of no paper
+            assert conn.execute("SELECT paper_id FROM queue ORDER BY 1").fetchall() == [
+                ("lora",),
+                ("qlora",),
+            ]
     laptop.ok("undo")
     laptop.sync()
     desktop.sync()
@@ -766,6 +773,7 @@ def test_a_note_tag_or_status_on_a_paper_removed_elsewhere_waits_for_it_on_every
         notes = sorted(n["body"] for n in device.json("show", "fnt")["notes"])
         assert notes == ["first from laptop", "second from desktop"]
         assert status_of(device, "fnt") == "reading"
+        assert [q["id"] for q in device.json("queue")] == ["lora", "fnt", "qlora"]
     assert laptop.state() == desktop.state()
 
 

@@ -766,6 +766,72 @@ WHEN EXISTS (SELECT 1 FROM sync_parked WHERE paper_id = new.id) BEGIN
 END;
 """
 
+# A queue place a sync brings for a paper removed here waits aside too (it was written as
+# a queue row of no paper, and came back on this device alone when the paper did); put
+# back, it goes to its sort key's place among the queue's. The rows of no paper that syncs
+# left before now wait aside as theirs do since M019, so `notes` and `tags` no longer list
+# a paper `show` does not know: only in a database that has synced, where nothing else
+# leaves such rows (a database from before the catalogue was loaded holds user rows of
+# papers not there yet; they are the catalogue's).
+M020_SYNC_PARKED_QUEUE = """
+DROP TRIGGER papers_unpark;
+CREATE TRIGGER papers_unpark AFTER INSERT ON papers
+WHEN EXISTS (SELECT 1 FROM sync_parked WHERE paper_id = new.id) BEGIN
+    INSERT OR REPLACE INTO reading_state (paper_id, status, changed_at, read_at, read_version)
+        SELECT paper_id, json_extract(value, '$.status'), json_extract(value, '$.changed_at'),
+            json_extract(value, '$.read_at'), json_extract(value, '$.read_version')
+        FROM sync_parked WHERE kind = 'status' AND paper_id = new.id;
+    INSERT OR IGNORE INTO notes (paper_id, created_at, body, uid)
+        SELECT paper_id, json_extract(value, '$.created_at'), json_extract(value, '$.body'), key
+        FROM sync_parked WHERE kind = 'note' AND paper_id = new.id;
+    INSERT OR IGNORE INTO tags (paper_id, tag)
+        SELECT paper_id, json_extract(value, '$.tag')
+        FROM sync_parked WHERE kind = 'tag' AND paper_id = new.id;
+    INSERT OR IGNORE INTO queue (paper_id, position, added_at, sort_key)
+        SELECT paper_id, coalesce(
+                (SELECT min(position) FROM queue WHERE sort_key > json_extract(value, '$.key')),
+                (SELECT coalesce(max(position), 0) + 1 FROM queue)),
+            json_extract(value, '$.added_at'), json_extract(value, '$.key')
+        FROM sync_parked WHERE kind = 'queue' AND paper_id = new.id;
+    UPDATE queue SET position = position + 1
+        WHERE paper_id <> new.id
+        AND position >= (SELECT position FROM queue WHERE paper_id = new.id)
+        AND EXISTS (SELECT 1 FROM sync_parked WHERE kind = 'queue' AND paper_id = new.id);
+    DELETE FROM sync_parked WHERE paper_id = new.id;
+END;
+INSERT OR IGNORE INTO sync_parked (kind, key, paper_id, value)
+    SELECT 'status', paper_id, paper_id, json_object('status', status, 'changed_at',
+        changed_at, 'read_at', read_at, 'read_version', read_version)
+    FROM reading_state WHERE paper_id NOT IN (SELECT id FROM papers)
+    AND EXISTS (SELECT 1 FROM meta WHERE key = 'sync_device');
+DELETE FROM reading_state WHERE paper_id NOT IN (SELECT id FROM papers)
+    AND EXISTS (SELECT 1 FROM meta WHERE key = 'sync_device');
+INSERT OR IGNORE INTO sync_parked (kind, key, paper_id, value)
+    SELECT 'note', uid, paper_id, json_object('paper', paper_id, 'created_at', created_at,
+        'body', body)
+    FROM notes WHERE uid IS NOT NULL AND paper_id NOT IN (SELECT id FROM papers)
+    AND EXISTS (SELECT 1 FROM meta WHERE key = 'sync_device');
+DELETE FROM notes WHERE uid IS NOT NULL AND paper_id NOT IN (SELECT id FROM papers)
+    AND EXISTS (SELECT 1 FROM meta WHERE key = 'sync_device');
+INSERT OR IGNORE INTO sync_parked (kind, key, paper_id, value)
+    SELECT 'tag', paper_id || char(31) || lower(tag), paper_id, json_object('paper', paper_id,
+        'tag', tag)
+    FROM tags WHERE paper_id NOT IN (SELECT id FROM papers)
+    AND EXISTS (SELECT 1 FROM meta WHERE key = 'sync_device');
+DELETE FROM tags WHERE paper_id NOT IN (SELECT id FROM papers)
+    AND EXISTS (SELECT 1 FROM meta WHERE key = 'sync_device');
+INSERT OR IGNORE INTO sync_parked (kind, key, paper_id, value)
+    SELECT 'queue', paper_id, paper_id, json_object('key', sort_key, 'added_at', added_at)
+    FROM queue WHERE paper_id NOT IN (SELECT id FROM papers)
+    AND EXISTS (SELECT 1 FROM meta WHERE key = 'sync_device');
+DELETE FROM queue WHERE paper_id NOT IN (SELECT id FROM papers)
+    AND EXISTS (SELECT 1 FROM meta WHERE key = 'sync_device');
+-- the queue numbered 1..n again, in its order, where places were taken out
+UPDATE queue SET position = ranked.n FROM (
+    SELECT paper_id, row_number() OVER (ORDER BY position, paper_id) AS n FROM queue
+) AS ranked WHERE queue.paper_id = ranked.paper_id AND queue.position <> ranked.n;
+"""
+
 MIGRATIONS: list[str] = [
     M001_INITIAL,
     M002_ARXIV,
@@ -786,6 +852,7 @@ MIGRATIONS: list[str] = [
     M017_ARXIV_DOIS,
     M018_SYNC_FILE_IDS,
     M019_SYNC_PARKED,
+    M020_SYNC_PARKED_QUEUE,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -183,10 +183,11 @@ def _registers_of_step(
 _STATUS_FIELDS = ("status", "changed_at", "read_at", "read_version")  # a status register's
 
 
-PARKED = ("status", "note", "tag")
+PARKED = ("status", "note", "tag", "queue")
 """The registers of a paper that wait, kept aside, while the paper is not here
-(migrations.M019): written as rows of no paper, they were listed by `notes` and `tags`
-and lost on the device that wrote them when the paper's removal reached it."""
+(migrations.M019, M020): written as rows of no paper, they were listed by `notes` and
+`tags` and lost on the device that wrote them when the paper's removal reached it (a
+queue place came back on that device alone)."""
 
 
 def read_register(conn: sqlite3.Connection, kind: str, key: str) -> Any:
@@ -278,7 +279,7 @@ def write_register(conn: sqlite3.Connection, kind: str, key: str, value: Any) ->
     parts = key.split(SEP)
     if kind in PARKED:
         conn.execute("DELETE FROM sync_parked WHERE kind = ? AND key = ?", (kind, key))
-        paper = parts[0] if kind == "tag" else key if kind == "status" else value and value["paper"]
+        paper = parts[0] if kind == "tag" else value and value["paper"] if kind == "note" else key
         if value is not None and not _is_here(conn, paper):
             _park(conn, kind, key, paper, value)
             value = None  # and no row of it here
@@ -389,7 +390,7 @@ def _park(conn: sqlite3.Connection, kind: str, key: str, paper_id: str, value: A
 def _park_state_of(conn: sqlite3.Connection, paper_id: str) -> None:
     """Keep aside a paper's status, notes and tags as a sync removes it: those its remover
     knew go with events of their own, the later ones (made here meanwhile) wait for it."""
-    registers = [("status", paper_id)]
+    registers = [("status", paper_id), ("queue", paper_id)]
     registers += [
         ("note", str(uid))
         for (uid,) in conn.execute("SELECT uid FROM notes WHERE paper_id = ?", (paper_id,))
