@@ -16,7 +16,8 @@ import pytest
 from typer.testing import Result
 
 from papercli import sync as sync_module
-from papercli.store import library
+from papercli.models import Author, ListingItem
+from papercli.store import inbox, library
 
 Run = Callable[..., Result]
 
@@ -203,6 +204,73 @@ def test_undo_leaves_a_status_another_device_changed_since(
     for device in (laptop, desktop):
         assert status_of(device, "lora") == status
         assert [q["id"] for q in device.json("queue")] == ["qlora"]
+
+
+def test_undo_leaves_a_note_watch_or_prerequisite_another_device_changed_since(
+    laptop: Device, desktop: Device, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Until 3 December undo checked statuses alone: undoing a note's addition deleted the
+    note another device had edited since, and the undo of a watch or a prerequisite put
+    back what another device had changed since, on every device."""
+    laptop.ok("note", "lora", "first thoughts")
+    laptop.ok("watch", "add", "peft", "-c", "cs.CL")
+    laptop.ok("prereq", "lora", "+transformer")
+    laptop.ok("note", "qlora", "untouched")
+    laptop.sync()
+    desktop.sync()
+    monkeypatch.setenv("EDITOR", editor_writing(tmp_path, "second thoughts"))
+    desktop.ok("note", "lora", "--edit", "1")
+    desktop.ok("watch", "edit", "peft", "-k", "LoRA")
+    desktop.ok("prereq", "lora", "-transformer")
+    desktop.sync()
+    laptop.sync()
+    steps = [laptop.ok("undo").stdout for _ in range(4)]
+    assert steps == [
+        "undone: added a note to qlora\n",
+        "undone: prerequisites of lora: +transformer\n"
+        "transformer as a prerequisite of lora: left as it is, as it changed since"
+        " (not undone)\n",
+        "undone: added the watch peft\n"
+        "the watch peft: left as it is, as it changed since (not undone)\n",
+        "undone: added a note to lora\n"
+        "a note on lora: left as it is, as it changed since (not undone)\n",
+    ]
+    laptop.sync()
+    desktop.sync()
+    for device in (laptop, desktop):
+        assert [(n["id"], n["note"]) for n in device.json("notes")] == [("lora", "second thoughts")]
+        assert [w["keywords"] for w in device.json("watch", "list")] == [["LoRA"]]
+        assert {"id": "transformer", "kind": "yours"} not in device.json("show", "lora")[
+            "read_first"
+        ]
+    assert laptop.state() == desktop.state()
+
+
+def test_undo_leaves_an_inbox_decision_another_device_changed_since(
+    laptop: Device, desktop: Device
+) -> None:
+    item = ListingItem(
+        "2411.18571", 1, "LoRA PEFT tuning", [Author("Ada Lovelace")], "About LoRA.",
+        ["cs.CL"], "new", "2024-11-28",
+    )  # fmt: skip
+    for device in (laptop, desktop):  # each pulled the same listing
+        device.ok("list", "--limit", "1")
+        with sqlite3.connect(device.db) as conn:
+            inbox.add_items(conn, [(item, ["llm"])], "2024-11-28T10:00:00Z")
+    laptop.ok("inbox", "keep", "2411.18571")
+    laptop.sync()
+    desktop.sync()
+    desktop.ok("inbox", "dismiss", "2411.18571")
+    desktop.sync()
+    laptop.sync()
+    undone = laptop.ok("undo").stdout.splitlines()
+    assert undone[1:] == [
+        "the inbox decision on arXiv:2411.18571: left as it is, as it changed since (not undone)"
+    ]
+    laptop.sync()
+    desktop.sync()
+    for device in (laptop, desktop):
+        assert device.json("inbox", "--all")[0]["decision"] == "dismissed"
 
 
 def test_a_change_from_another_device_ends_redo(laptop: Device, desktop: Device) -> None:

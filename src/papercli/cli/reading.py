@@ -187,6 +187,19 @@ def _replayed(replayed: library.Replayed, done: str) -> None:
             echo(f"{entry.paper_id}: {new} {views.ARROW} {old} ({done})")
         else:
             echo(f"{entry.paper_id}: left {now}, as it changed since (not {done})")
+    for kind, key, prereq in replayed.left:
+        echo(f"{_left_thing(kind, key, prereq)}: left as it is, as it changed since (not {done})")
+
+
+def _left_thing(kind: str, key: str, prereq: str) -> str:
+    """What a step names, for a person: a note, watch, inbox decision or prerequisite."""
+    if kind == "note":
+        return f"a note on {key}"
+    if kind == "watch":
+        return f"the watch {key}"
+    if kind == "inbox":
+        return f"the inbox decision on arXiv:{key}"
+    return f"{prereq} as a prerequisite of {key}"
 
 
 def note_command(

@@ -124,20 +124,20 @@ def papers_added(conn: sqlite3.Connection, batch: int) -> Iterator[str]:
         yield str(paper_id)
 
 
-def undo(conn: sqlite3.Connection, at: str) -> LogEntry:
-    """Revert the newest batch not undone yet; return it."""
+def undo(conn: sqlite3.Connection, at: str) -> tuple[LogEntry, list[LeftStep]]:
+    """Revert the newest batch not undone yet; return it, and the steps left as they are."""
     row = conn.execute(
         "SELECT batch FROM command_log WHERE undone_at IS NULL ORDER BY batch DESC LIMIT 1"
     ).fetchone()
     if row is None:
         raise NotFoundError("there is nothing to undo")
-    _replay(conn, int(row[0]), "before", "DESC")
+    left = _replay(conn, int(row[0]), "before", "DESC")
     conn.execute("UPDATE command_log SET undone_at = ?, redoable = 1 WHERE batch = ?", (at, row[0]))
     _emit(conn, int(row[0]))
-    return _entry(conn, int(row[0]))
+    return _entry(conn, int(row[0])), left
 
 
-def redo(conn: sqlite3.Connection) -> LogEntry:
+def redo(conn: sqlite3.Connection) -> tuple[LogEntry, list[LeftStep]]:
     """Apply again the most recently undone batch, if nothing happened since: the oldest
     that can be redone, as undo takes the newest first (and a command forgets the rest).
     Not by the wall-clock time of the undo, which can step back between two undos."""
@@ -147,10 +147,10 @@ def redo(conn: sqlite3.Connection) -> LogEntry:
     ).fetchone()
     if row is None:
         raise NotFoundError("there is nothing to redo")
-    _replay(conn, int(row[0]), "after", "ASC")
+    left = _replay(conn, int(row[0]), "after", "ASC")
     conn.execute("UPDATE command_log SET undone_at = NULL WHERE batch = ?", (row[0],))
     _emit(conn, int(row[0]))
-    return _entry(conn, int(row[0]))
+    return _entry(conn, int(row[0])), left
 
 
 def _emit(conn: sqlite3.Connection, batch: int) -> None:
@@ -186,10 +186,12 @@ REMOVED_TOGETHER = 20_000
 group walks every table's indexes again); 20,000 (about 2 MB) as long."""
 
 
-def _replay(conn: sqlite3.Connection, batch: int, side: str, order: str) -> None:
+def _replay(conn: sqlite3.Connection, batch: int, side: str, order: str) -> list[LeftStep]:
     """Apply each step's ``side``. The steps are read as they are applied, not held: an
     import's hold a snapshot of every paper it added. Papers to remove wait to go
-    together, until a step names one of them (it then sees what it would have seen)."""
+    together, until a step names one of them (it then sees what it would have seen).
+    A status, note, watch, inbox decision or prerequisite no longer as the step left it
+    (changed since by a sync) stays as it is: returned are those other than statuses."""
     from papercli.store.search import deferred_documents  # only a replay needs it
 
     steps = conn.execute(
@@ -199,6 +201,7 @@ def _replay(conn: sqlite3.Connection, batch: int, side: str, order: str) -> None
     places: list[tuple[str, int | None]] = []
     leaving: dict[str, None] = {}  # papers to remove, in order
     kept: set[str] = set()  # papers whose status changed since: left as they are
+    left: list[LeftStep] = []
     papers_changed = False
     with deferred_documents(conn):  # a paper's notes: its document built once
         for kind, paper_id, data in steps:
@@ -207,6 +210,9 @@ def _replay(conn: sqlite3.Connection, batch: int, side: str, order: str) -> None
             papers_changed |= kind == "paper"
             if kind == "state" and state_of(conn, key) != other:
                 kept.add(key)  # changed since, here or by a sync: that change stands
+                continue
+            if kind in _IS_AS and not _IS_AS[kind](conn, key, other, value):
+                left.append((str(kind), key, other["prereq"] if kind == "prereq" else ""))
                 continue
             if key in leaving:
                 papers.delete_papers(conn, list(leaving))
@@ -230,9 +236,57 @@ def _replay(conn: sqlite3.Connection, batch: int, side: str, order: str) -> None
         _set_queue_places(conn, places)
     if papers_changed:
         renumber_queue(conn)  # once, not for each paper removed (quadratic in a big batch)
+    return left
 
 
 _OTHER_SIDE = {"before": "after", "after": "before"}
+
+LeftStep = tuple[str, str, str]
+"""A step left as it is, as what it names changed since: (kind, key, and for a
+prerequisite the paper it links to)."""
+
+
+def _note_is_as(conn: sqlite3.Connection, _: str, was: dict[str, Any], now: dict[str, Any]) -> bool:
+    """Whether the note is still as the step left it: no note, or this time and text."""
+    uid = was.get("uid") or now.get("uid")
+    row = conn.execute(
+        f"SELECT created_at, body FROM notes WHERE {'uid' if uid else 'id'} = ?",
+        (uid or was["id"],),
+    ).fetchone()
+    return (row is None) if "body" not in was else row == (was["created_at"], was["body"])
+
+
+def _watch_is_as(conn: sqlite3.Connection, name: str, was: Any, _: Any) -> bool:
+    from papercli.store.watches import watch_named
+
+    found = watch_named(conn, name)
+    return (found is None) if was is None else found is not None and bool(asdict(found) == was)
+
+
+def _decision_is_as(conn: sqlite3.Connection, arxiv_id: str, was: Any, _: Any) -> bool:
+    row = conn.execute(
+        "SELECT decision, decided_at FROM inbox_decisions WHERE arxiv_id = ?", (arxiv_id,)
+    ).fetchone()
+    return bool(row == (None if was is None else (was["decision"], was["at"])))
+
+
+def _prereq_is_as(conn: sqlite3.Connection, paper_id: str, was: Any, _: Any) -> bool:
+    row = conn.execute(
+        "SELECT state, at FROM user_prereqs WHERE paper_id = ? AND prereq_id = ?",
+        (paper_id, was["prereq"]),
+    ).fetchone()
+    link = was["value"]
+    return bool(row == (None if link is None else (link["state"], link["at"])))
+
+
+_IS_AS: dict[str, Any] = {
+    "note": _note_is_as,
+    "watch": _watch_is_as,
+    "inbox": _decision_is_as,
+    "prereq": _prereq_is_as,
+}
+"""Whether what a step names is as the step left it (its other side): a tag, an alert and
+a history row are there or not, and putting them as asked loses nothing made since."""
 
 
 def state_of(conn: sqlite3.Connection, paper_id: str) -> list[Any] | None:

@@ -206,20 +206,21 @@ class Replayed:
 
     command: changes.LogEntry
     statuses: Iterator[tuple[HistoryEntry, ReadStatus]]  # each change, and the status now
+    left: list[changes.LeftStep]  # notes, watches, inbox decisions, prerequisites changed since
 
 
 def undo(conn: sqlite3.Connection) -> Replayed:
     """Revert the last command that changed anything; its history stays, marked undone."""
     with transaction(conn):
-        entry = changes.undo(conn, clock())
-        return Replayed(entry, _batch_statuses(conn, entry.batch))
+        entry, left = changes.undo(conn, clock())
+        return Replayed(entry, _batch_statuses(conn, entry.batch), left)
 
 
 def redo(conn: sqlite3.Connection) -> Replayed:
     """Apply again the command the last ``undo`` reverted."""
     with transaction(conn):
-        entry = changes.redo(conn)
-        return Replayed(entry, _batch_statuses(conn, entry.batch))
+        entry, left = changes.redo(conn)
+        return Replayed(entry, _batch_statuses(conn, entry.batch), left)
 
 
 def _batch_statuses(

@@ -19,11 +19,16 @@ def all_watches(conn: sqlite3.Connection) -> list[Watch]:
 
 
 def get_watch(conn: sqlite3.Connection, name: str) -> Watch:
-    row = conn.execute(f"SELECT {_COLUMNS} FROM watches WHERE name = ?", (name,)).fetchone()
-    if row is None:
+    watch = watch_named(conn, name)
+    if watch is None:
         known = ", ".join(w.name for w in all_watches(conn)) or "none yet"
         raise NotFoundError(f"no watch named {name!r} (watches: {known})")
-    return _watch(row)
+    return watch
+
+
+def watch_named(conn: sqlite3.Connection, name: str) -> Watch | None:
+    row = conn.execute(f"SELECT {_COLUMNS} FROM watches WHERE name = ?", (name,)).fetchone()
+    return None if row is None else _watch(row)
 
 
 def add_watch(conn: sqlite3.Connection, watch: Watch) -> Watch:
