@@ -273,6 +273,40 @@ def test_undo_leaves_an_inbox_decision_another_device_changed_since(
         assert device.json("inbox", "--all")[0]["decision"] == "dismissed"
 
 
+def test_undoing_an_addition_keeps_aside_what_another_device_gave_the_paper(
+    laptop: Device, desktop: Device
+) -> None:
+    """Until 3 December undoing `add` here deleted the note, tag and status another
+    device had given the paper since, here alone: the other device kept them aside, and
+    after a redo the paper had them there and not here."""
+    laptop.ok(
+        "add", "--title", "Field notes on things", "--year", "2021", "--author", "Jane Doe",
+        "--id", "fnt", "--queue",
+    )  # fmt: skip
+    laptop.sync()
+    desktop.sync()
+    desktop.ok("note", "fnt", "from the desktop")
+    desktop.ok("tag", "fnt", "+later")
+    desktop.ok("mark-reading", "fnt")
+    desktop.sync()
+    laptop.sync()
+    assert laptop.ok("undo").stdout == "undone: added fnt and queued\n"  # in one undo
+    for device in (laptop, desktop, laptop):
+        device.sync()
+    for device in (laptop, desktop):
+        assert device("show", "fnt").exit_code == 1
+        assert device.json("notes") == device.json("tags") == device.json("queue") == []
+    laptop.ok("redo")
+    for device in (laptop, desktop, laptop):
+        device.sync()
+    for device in (laptop, desktop):
+        shown = device.json("show", "fnt")
+        assert (shown["status"], shown["tags"]) == ("reading", ["later"])
+        assert [n["body"] for n in shown["notes"]] == ["from the desktop"]
+        assert [q["id"] for q in device.json("queue")] == ["fnt"]
+    assert laptop.state() == desktop.state()
+
+
 def test_a_change_from_another_device_ends_redo(laptop: Device, desktop: Device) -> None:
     laptop.ok("mark-read", "lora")
     laptop.sync()

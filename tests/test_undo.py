@@ -50,6 +50,14 @@ def _state(run) -> str:
             "undone: deleted note 1 of lora",
         ),
         ([["mark-read", "lora", "cot"]], "undone: marked lora, cot read"),
+        (  # one command, one undo: until 3 December its queue place took a second one
+            [
+                ["queue", "add", "lora"],
+                ["add", "--title", "Field notes", "--year", "2021", "--author", "J. Doe"]
+                + ["--id", "fn", "--queue"],
+            ],
+            "undone: added fn and queued",
+        ),
     ],
 )
 def test_undo_reverts_exactly_the_last_command_and_redo_reapplies_it(run, commands, says):

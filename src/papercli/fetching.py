@@ -30,7 +30,7 @@ from papercli.models import (
 )
 from papercli.names import first_free, is_one_line, name_key, person_key, slugify
 from papercli.records import datarecord, field
-from papercli.store import arxiv_meta, authors, changes, library, lookups, papers, scratch
+from papercli.store import arxiv_meta, authors, library, lookups, papers, scratch
 from papercli.store.base import transaction
 
 if TYPE_CHECKING:
@@ -414,11 +414,7 @@ def add_papers(
                     paper.citation_key = papers.insert_paper(conn, paper)
                     arxiv_meta.store_arxiv_record(conn, paper.id, record, fetched_at)
                     added.append(paper)
-                changes.record_added(conn, [p.id for p in added], "add", fetched_at)
-            queued: list[str] = []
-            if queue and added:
-                with library.queue_add(conn, [p.id for p in added]) as done:
-                    queued = list(done.noted("added"))
+                queued = library.record_added(conn, [p.id for p in added], fetched_at, queue=queue)
             summary.added += len(added)
             summary.queued += len(queued)
             summary.not_found += batch.not_found
@@ -527,9 +523,7 @@ def add_by_hand(
     what the user typed, checked first; one undoable command, with its queue place."""
     with transaction(conn):
         paper = insert_by_hand(conn, given, slug=slug, topics=topics)
-        changes.record_added(conn, [paper.id], "add", library.clock())
-    if queue:
-        library.queue_add(conn, [paper.id]).close()
+        library.record_added(conn, [paper.id], library.clock(), queue=queue)
     return paper
 
 

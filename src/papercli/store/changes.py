@@ -103,15 +103,10 @@ def taken_out_of_queue(conn: sqlite3.Connection) -> Iterator[str]:
         yield str(paper_id)
 
 
-def record_added(conn: sqlite3.Connection, paper_ids: list[str], command: str, at: str) -> None:
-    """Make adding these papers one undoable command (inside the adding transaction)."""
-    if not paper_ids:
-        return
-    batch = begin(conn, command, at)
+def record_added(conn: sqlite3.Connection, batch: int, paper_ids: list[str]) -> None:
+    """Record the papers just added, each as it is now, as steps of ``batch``."""
     for paper_id, taken in zip(paper_ids, snapshots(conn, paper_ids), strict=True):
         record(conn, batch, "paper", paper_id, None, taken)
-    shown = ", ".join(paper_ids[:5]) + (" and more" if len(paper_ids) > 5 else "")
-    finish(conn, batch, f"added {shown}")
 
 
 def papers_added(conn: sqlite3.Connection, batch: int) -> Iterator[str]:
@@ -156,7 +151,7 @@ def redo(conn: sqlite3.Connection) -> tuple[LogEntry, list[LeftStep]]:
 def _emit(conn: sqlite3.Connection, batch: int) -> None:
     """Once this device syncs, what a command changed is also an event for the others.
     (A device that never synced loads none of the sync code.)"""
-    if conn.execute("SELECT 1 FROM meta WHERE key = 'sync_device'").fetchone() is None:
+    if not _synced(conn):
         return
     from papercli.store.sync import emit_batch  # sync reads the steps recorded here
 
@@ -215,13 +210,11 @@ def _replay(conn: sqlite3.Connection, batch: int, side: str, order: str) -> list
                 left.append((str(kind), key, other["prereq"] if kind == "prereq" else ""))
                 continue
             if key in leaving:
-                papers.delete_papers(conn, list(leaving))
-                leaving.clear()
+                _remove(conn, leaving)
             if kind == "paper" and value is None:
                 leaving[key] = None
                 if len(leaving) == REMOVED_TOGETHER:
-                    papers.delete_papers(conn, list(leaving))
-                    leaving.clear()
+                    _remove(conn, leaving)
             elif kind == "queue":
                 places.append((key, value))
             elif kind == "note":  # an import's step names the note's uid on one side
@@ -229,8 +222,13 @@ def _replay(conn: sqlite3.Connection, batch: int, side: str, order: str) -> list
             else:
                 _APPLY[str(kind)](conn, key, value)
         if leaving:
-            papers.delete_papers(conn, list(leaving))
+            _remove(conn, leaving)
     # A paper whose status changed since also keeps its place in the queue, or stays out.
+    if places and _synced(conn):  # a removed paper's own queue place: not another device's
+        conn.execute(
+            f"DELETE FROM sync_parked WHERE kind = 'queue' AND paper_id {IN_IDS}",
+            (id_list([key for key, _ in places]),),
+        )
     places = [(key, place) for key, place in places if key not in kept]
     if places:
         _set_queue_places(conn, places)
@@ -240,6 +238,24 @@ def _replay(conn: sqlite3.Connection, batch: int, side: str, order: str) -> list
 
 
 _OTHER_SIDE = {"before": "after", "after": "before"}
+
+
+def _remove(conn: sqlite3.Connection, leaving: dict[str, None]) -> None:
+    """Remove the papers a replay takes away (the undo of their addition, the redo of their
+    removal), and forget them. What they carry that the batch did not make came from
+    another device since (here, a later command would have been undone first): it waits
+    aside for the paper, as it does there, and comes back with a redo."""
+    if _synced(conn):
+        from papercli.store.sync import park_user_state
+
+        park_user_state(conn, list(leaving))
+    papers.delete_papers(conn, list(leaving))
+    leaving.clear()
+
+
+def _synced(conn: sqlite3.Connection) -> bool:
+    return conn.execute("SELECT 1 FROM meta WHERE key = 'sync_device'").fetchone() is not None
+
 
 LeftStep = tuple[str, str, str]
 """A step left as it is, as what it names changed since: (kind, key, and for a

@@ -299,6 +299,26 @@ def _insert_queued(conn: sqlite3.Connection, batch: int, ids: Sequence[str], at:
         changes.record(conn, batch, "queue", pid, None, at + i)
 
 
+def record_added(
+    conn: sqlite3.Connection, paper_ids: list[str], at: str, *, queue: bool = False
+) -> list[str]:
+    """Make adding these papers one undoable command (inside the adding transaction),
+    with their places at the end of the queue when ``queue``, so that one undo takes
+    back both (it took two: the queue places were a command of their own). Returns the
+    papers queued: a paper put back with a place it had (a sync's) keeps that one."""
+    if not paper_ids:
+        return []
+    batch = changes.begin(conn, "add", at)
+    changes.record_added(conn, batch, paper_ids)
+    queued: list[str] = []
+    if queue:
+        there = queue_positions(conn, paper_ids)
+        queued = [pid for pid in paper_ids if pid not in there]
+        enqueue(conn, batch, queued, queue_length(conn) + 1)
+    changes.finish(conn, batch, f"added {names_list(paper_ids)}" + (" and queued" if queue else ""))
+    return queued
+
+
 def queue_add(
     conn: sqlite3.Connection,
     ids: Iterable[str],

@@ -347,7 +347,7 @@ def _write_paper(conn: sqlite3.Connection, key: str, value: Any) -> str | None:
     origin = conn.execute("SELECT origin FROM papers WHERE id = ?", (key,)).fetchone()
     if value is None:
         if origin is not None and origin[0] == "user":
-            _park_state_of(conn, key)
+            park_user_state(conn, [key])
             papers.delete_papers(conn, [key])  # the queue: numbered when all are read
         return None
     if origin is not None and origin[0] != "user":
@@ -387,22 +387,43 @@ def _park(conn: sqlite3.Connection, kind: str, key: str, paper_id: str, value: A
     )
 
 
-def _park_state_of(conn: sqlite3.Connection, paper_id: str) -> None:
-    """Keep aside a paper's status, notes and tags as a sync removes it: those its remover
-    knew go with events of their own, the later ones (made here meanwhile) wait for it."""
-    registers = [("status", paper_id), ("queue", paper_id)]
-    registers += [
-        ("note", str(uid))
-        for (uid,) in conn.execute("SELECT uid FROM notes WHERE paper_id = ?", (paper_id,))
-    ]
-    registers += [
-        ("tag", SEP.join((paper_id, nocase(str(tag)))))
-        for (tag,) in conn.execute("SELECT tag FROM tags WHERE paper_id = ?", (paper_id,))
-    ]
-    for kind, key in registers:
-        value = read_register(conn, kind, key)
-        if value is not None:
-            _park(conn, kind, key, paper_id, value)
+def park_user_state(conn: sqlite3.Connection, paper_ids: Sequence[str]) -> None:
+    """Keep aside the status, notes, tags and queue place of papers about to be removed by
+    a sync or by the undo of their addition: those the remover knew go with events of its
+    own, the later ones (made on another device meanwhile) wait for the paper, as they do
+    on every other device. A statement a kind, whatever the number of papers."""
+    ids = id_list(paper_ids)
+    for kind, key, value, table in _PARKED_ROWS:
+        conn.execute(
+            "INSERT OR REPLACE INTO sync_parked (kind, key, paper_id, value)"
+            f" SELECT '{kind}', {key}, paper_id, {value} FROM {table} WHERE paper_id {IN_IDS}",
+            (ids,),
+        )
+
+
+_PARKED_ROWS = (  # each kind's register key and value, as read_register gives them
+    (
+        "status",
+        "paper_id",
+        "json_object('status', status, 'changed_at', changed_at, 'read_at', read_at,"
+        " 'read_version', read_version)",
+        "reading_state",
+    ),
+    (
+        "note",
+        "uid",
+        "json_object('paper', paper_id, 'created_at', created_at, 'body', body)",
+        "notes",
+    ),
+    (
+        "tag",
+        "paper_id || char(31) || lower(tag)",
+        "json_object('paper', paper_id, 'tag', tag)",
+        "tags",
+    ),
+    ("queue", "paper_id", "json_object('key', sort_key, 'added_at', added_at)", "queue"),
+)
+"""lower() folds ASCII letters alone, as ``names.nocase`` does."""
 
 
 # -- winners -------------------------------------------------------------------------
