@@ -53,8 +53,18 @@ def _state(run) -> str:
         (  # one command, one undo: until 3 December its queue place took a second one
             [
                 ["queue", "add", "lora"],
-                ["add", "--title", "Field notes", "--year", "2021", "--author", "J. Doe"]
-                + ["--id", "fn", "--queue"],
+                [
+                    "add",
+                    "--title",
+                    "Field notes",
+                    "--year",
+                    "2021",
+                    "--author",
+                    "J. Doe",
+                    "--id",
+                    "fn",
+                    "--queue",
+                ],
             ],
             "undone: added fn and queued",
         ),
