@@ -53,14 +53,14 @@ CASES: list[tuple[str, list[str]]] = [
 ]
 
 GOLDEN: dict[str, str] = {
-    "all markdown": "a3980bd36ad4912c04a1f2bb95ce3b3e6cba147bc7e637a82259b4a0eab3440b",
-    "all csv": "8d81bac0cd60b9d9d34b347a38a4c48b1e0f7ebcca10fcc247616132dac1b360",
-    "all json": "b18d944b9f4f1f07e5bf280d0bb3adbdf0c8ea1ef7aa800de54b997415b7e78e",
+    "all markdown": "bbfef7fb0141593d1dea8d65f7cca5fe6dca8544a9fa16c67b545a6d4f362582",
+    "all csv": "908de830a4844f81a63ee104ae994ada5dc1a771ec1f1eacd91e78bfc5226e5f",
+    "all json": "424770caf28fb10f637edfca7a25500075e5b8da3d63e431d4762e355693d329",
     "all bibtex": "683ed3338d764dac090bd39585d16ba4281cb5dbbdb5d0f72b189cb7360f630f",
     "all csl-json": "85afd46c36f5abe32ae831e4df42cd70ff832f0935c78dd1331b6f6c8e5c10fa",
     "all ris": "da0fa4c825eef05fc16d7a02f2f9bce4dcc62fc2b673ed6a7f0cf2ccd8c2e3eb",
-    "markdown by topic": "251225d1209040bb7a136e6ee71039afdf3d4d4a983c5191be7ec4dc6825e12d",
-    "markdown by year": "f56a1292528d925ba70e2f9c13d6b42202ff57fee60b1eb749d332fb8ef9c09e",
+    "markdown by topic": "1cab7589a35cb7f66100a6c992ee7bde9ccd46e04269b2756544d05a20017f28",
+    "markdown by year": "09ee5a1d19b876d2fdfb9a0435b19255496bb3e089fcf316d6781bed22f6e23f",
     "markdown peft by topic": "5b5cc63b9355ddd22f4907927fa891258b61d42dec7f55c05aae3ae793af5288",
     "markdown read by year": "3fb0c8279fd10ef7192fc9598ac03c47dcdabeb2a644615e01a5ec79b6ee6638",
     "queue json": "b824f46d20039bde1672f65579ad050586e86c39167b45df667fabe462b13103",
