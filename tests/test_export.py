@@ -344,6 +344,30 @@ def test_bibtex_protects_a_title_that_starts_with_a_macro() -> None:
     assert read_title(entry) == "$100 models"
 
 
+def test_a_findings_paper_names_its_volume_with_the_year() -> None:
+    # The ACL Anthology's booktitle is "Findings of the Association for Computational
+    # Linguistics: EMNLP 2022"; without the year it named no volume.
+    paper = Paper(
+        id="bidirectionality",
+        title="On the Role of Bidirectionality in Language Model Pre-Training",
+        short_name="x",
+        year=2022,
+        date="2022-05-24",
+        venue="Findings of EMNLP 2022",
+    )
+    entry = bibtexparser.parse_string(export("bibtex", [paper])).entries[0]
+    assert entry.entry_type == "inproceedings"
+    assert entry["booktitle"] == (
+        "Findings of the Association for Computational Linguistics: EMNLP 2022"
+    )
+    assert entry["year"] == "2022"
+    [item] = json.loads(export("csl-json", [paper]))
+    assert item["container-title"].endswith(": EMNLP 2022")
+    main = replace(paper, venue="EMNLP 2020")
+    entry = bibtexparser.parse_string(export("bibtex", [main])).entries[0]
+    assert entry["booktitle"] == "Conference on Empirical Methods in Natural Language Processing"
+
+
 def normalized(text: str) -> str:
     """What a BibTeX field can keep: one line, single spaces, no control characters."""
     kept = "".join(c for c in text if c.isspace() or unicodedata.category(c) != "Cc")

@@ -384,9 +384,14 @@ def _work_type(paper: Paper) -> str:
 
 
 def _container(paper: Paper) -> str | None:
-    """The proceedings' or journal's name, for a published paper."""
+    """The proceedings' or journal's name, for a published paper. A Findings volume is named
+    for its conference and year, as the ACL Anthology cites it ("...: EMNLP 2022")."""
     venue = split_venue(paper.venue)
-    return VENUES[venue[0]][1] if venue else paper.journal_ref
+    if not venue:
+        return paper.journal_ref
+    series, year = venue
+    name = VENUES[series][1]
+    return f"{name} {year}" if series.startswith("Findings of ") else name
 
 
 def _date_parts(paper: Paper) -> list[int]:
