@@ -276,6 +276,23 @@ def test_queue_add_with_prereqs_skips_read_and_queued(run, run_json):
     assert queue_ids(run) == expected
 
 
+def test_queue_add_with_prereqs_leaves_out_skipped_papers_and_names_a_read_goal(run, run_json):
+    run("mark-skipped", "gpt-1")
+    run("mark-read", "qlora")
+    result = run("queue", "add", "qlora", "--with-prereqs")
+    assert result.exit_code == 0
+    path = [s["id"] for s in run_json("path", "qlora", "--format", "json")]
+    assert queue_ids(run) == [p for p in path if p not in ("gpt-1", "qlora")]
+    assert "not queued, already read: qlora (use --force to queue them)" in result.stderr
+    run("queue", "clear", "--yes")
+    run("mark-read", *path)
+    everything_read = run("queue", "add", "qlora", "--with-prereqs")
+    assert everything_read.exit_code == 1
+    assert "not queued, already read: qlora" in everything_read.stderr
+    assert run("queue", "add", "qlora", "--with-prereqs", "--force").exit_code == 0
+    assert queue_ids(run) == ["qlora"]
+
+
 # --- notes and tags -----------------------------------------------------------------
 
 

@@ -474,12 +474,18 @@ def reading_path(conn: sqlite3.Connection, paper_id: str) -> list[str]:
     return [pid for pid in order if pid != paper_id] + [paper_id]
 
 
+_DONE = (ReadStatus.READ, ReadStatus.SKIPPED)
+
+
 def unread_paths(conn: sqlite3.Connection, ids: Iterable[str]) -> Iterator[str]:
-    """The reading path to each paper (``reading_path``), the papers read left out."""
+    """The reading path to each paper (``reading_path``) without the prerequisites read
+    or skipped; the paper itself always, for the queue to take or name as read, as it
+    takes or names a paper given without its path."""
     for paper_id in ids:
-        path = reading_path(conn, paper_id)
-        current = statuses(conn, path)
-        yield from (pid for pid in path if current[pid] is not ReadStatus.READ)
+        prereqs = reading_path(conn, paper_id)[:-1]
+        current = statuses(conn, prereqs)
+        yield from (pid for pid in prereqs if current[pid] not in _DONE)
+        yield paper_id
 
 
 def command_log(conn: sqlite3.Connection, limit: int | None = None) -> Iterator[changes.LogEntry]:
