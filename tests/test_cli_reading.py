@@ -632,3 +632,23 @@ def test_a_negative_limit_is_refused_by_every_listing(run, command):
     result = run(command, "--limit", "-1")
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr == "error: invalid value for --limit: -1 is not in the range x>=0\n"
+
+
+def test_the_json_keys_are_the_documented_ones(run, run_json):
+    """The README's "JSON keys" lists these: a change to them is a change to that list."""
+    run("queue", "add", "lora")
+    run("mark-read", "qlora")
+    run("note", "lora", "rank 8")
+    run("tag", "lora", "+peft")
+    listed = set(run_json("list", "--format", "json")[0])
+    assert set(run_json("queue", "--format", "json")[0]) == {"position"} | listed
+    assert set(run_json("next", "--format", "json")) == listed
+    assert list(run_json("notes", "--format", "json")[0]) == ["when", "id", "number", "note"]
+    assert list(run_json("tags", "--format", "json")[0]) == ["name", "papers"]
+    stats = run_json("stats", "--format", "json")
+    counts = ["name", "unread", "reading", "read", "skipped", "total", "read_percent"]
+    assert list(stats) == ["overall", "by_year", "by_organization", "by_topic", "read_per_month"]
+    assert list(stats["overall"]) == counts
+    for group in ("by_year", "by_organization", "by_topic"):
+        assert list(stats[group][0]) == counts
+    assert list(stats["read_per_month"][0]) == ["month", "read"]
