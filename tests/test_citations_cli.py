@@ -228,6 +228,34 @@ def test_removing_a_prerequisite_that_is_none_changes_nothing(run: Run) -> None:
     assert (undone.exit_code, undone.stderr) == (1, "error: there is nothing to undo\n")
 
 
+@pytest.mark.parametrize(
+    ("edits", "said", "after"),
+    [
+        (["+transformer", "-transformer"], ["transformer was not read before lora"], []),
+        (["-gpt-3", "+GPT-3"], ["gpt-3 is already read before lora"], []),
+        (
+            ["+transformer", "+Transformer"],
+            ["transformer is now read before lora"],
+            ["+transformer"],
+        ),
+    ],
+)
+def test_a_prerequisite_given_twice_ends_as_typed_last(
+    run: Run, edits: list[str], said: list[str], after: list[str]
+) -> None:
+    """`+x -x` said x was added and then that it was not there, and kept it; `-x +x`
+    said both and removed it; an existing link was "now read before" again."""
+    result = run("prereq", "lora", *edits)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[: len(said)] == said
+    assert not result.stdout.splitlines()[len(said)].endswith("read before lora")
+    history = json.loads(run("history", "--all", "--format", "json").stdout)
+    assert [h["what"] for h in history] == [f"prerequisites of lora: {e}" for e in after]
+    assert [p["id"] for p in json_of(run, "show", "lora")["read_first"]] == (
+        ["gpt-3", "transformer"] if after else ["gpt-3"]
+    )
+
+
 # -- paths to any paper ----------------------------------------------------------------
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 
 def test_a_watch_is_saved_listed_changed_and_removed(run, run_json) -> None:
     added = run(
@@ -67,3 +69,19 @@ def test_watch_names_and_categories_are_required_and_unique(run) -> None:
     missing = run("watch", "remove", "nope")
     assert missing.exit_code == 1
     assert "no watch named 'nope' (watches: x)" in missing.stderr
+
+
+@pytest.mark.parametrize(
+    "option",
+    [["-k", '"'], ["-k", "🙂"], ["-k", "lora", "-k", "."], ["-x", "*"], ["-a", "."], ["-a", "李"]],
+)
+def test_a_keyword_exclusion_or_author_without_a_word_is_refused(run, run_json, option) -> None:
+    """It was saved, and never matched (a watch of such keywords matched nothing, ever),
+    never ruled anything out, or named an author as no announcement can."""
+    result = run("watch", "add", "x", "-c", "cs.CL", *option)
+    assert result.exit_code == 2
+    assert f"{option[-1]!r} has no word to match" in result.stderr
+    assert run_json("watch", "list", "--format", "json") == []
+    run("watch", "add", "x", "-c", "cs.CL")
+    assert run("watch", "edit", "x", *option).exit_code == 2
+    assert run_json("watch", "list", "--format", "json")[0]["keywords"] == []

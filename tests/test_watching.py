@@ -15,7 +15,11 @@ ITEM = ListingItem(
     version=1,
     title="QLoRA-style Low-Rank Adapters for Flora Classification",
     abstract="We fine-tune large language models with low-rank adapters. No robots.",
-    authors=[Author("Tim Dettmers", family="Dettmers"), Author("Ana Müller", family="Müller")],
+    authors=[
+        Author("Tim Dettmers", family="Dettmers"),
+        Author("Ana Müller", family="Müller"),
+        Author("王伟", family="王"),
+    ],
     categories=["cs.CL", "cs.LG"],
     announce_type="new",
     announced="2024-11-28",
@@ -38,6 +42,9 @@ ITEM = ListingItem(
         (Watch("neither", ["cs.LG"], keywords=["diffusion"], authors=["Hinton"]), False),
         (Watch("excluded", ["cs.CL"], excludes=["robots"]), False),
         (Watch("kept", ["cs.CL"], excludes=["robotics"]), True),
+        # A name with nothing in Latin letters compared equal to any other such name (an
+        # old watch may hold one: `watch add` now refuses them).
+        (Watch("han", ["cs.LG"], authors=["李"]), False),
     ],
     ids=lambda value: value.name if isinstance(value, Watch) else str(value),
 )

@@ -452,6 +452,7 @@ class PrereqChange:
     accepted: list[str] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
     not_there: list[str] = field(default_factory=list)  # asked to remove, but no prerequisite
+    already: list[str] = field(default_factory=list)  # asked to add, but one already
 
 
 def change_prereqs(
@@ -474,6 +475,9 @@ def change_prereqs(
     for prereq in add:
         if prereq == paper_id:
             raise InvalidValueError(f"{paper_id} cannot be a prerequisite of itself")
+        if current.get(prereq) in ("curated", "yours"):  # nothing to add: no step, no event
+            change.already.append(prereq)
+            continue
         if paper_id in library.reading_path(conn, prereq):
             raise InvalidValueError(
                 f"{prereq} already needs {paper_id} (see: papercli path {prereq});"

@@ -37,7 +37,8 @@ def _rank(item: ListingItem) -> int:
 def matching_watches(item: ListingItem, watches: Sequence[Watch]) -> list[str]:
     """The names of the watches ``item`` matches, in the order given."""
     text = _words_of(f"{item.title} {item.abstract}")
-    families = {person_key(a.family_name) for a in item.authors}
+    # A name with no Latin letter has an empty key, which would match any other such.
+    families = {person_key(a.family_name) for a in item.authors} - {""}
     found: list[str] = []
     for watch in watches:
         if not set(watch.categories) & set(item.categories):
@@ -59,6 +60,19 @@ def _words_of(text: str) -> str:
     """The text as its lowercase words, one space apart, with a space at each end: a
     keyword or phrase then matches whole words only ("lora" is not in "flora")."""
     return " " + " ".join(word.casefold() for word in _WORD.findall(text)) + " "
+
+
+def has_words(words: str) -> bool:
+    """Whether a keyword or exclusion has a word to match: one of only punctuation or emoji
+    (``"``, ``.``, ``🙂``) has none, and would never match."""
+    return _words_of(words.strip('"')).strip() != ""
+
+
+def names_someone(name: str) -> bool:
+    """Whether an author's name, as ``matching_watches`` compares it, is not empty:
+    ``.`` and ``李`` are (names are compared in Latin letters), and matched every author
+    whose family name is empty so too."""
+    return person_key(name) != ""
 
 
 def _has(text: str, words: str) -> bool:

@@ -301,11 +301,18 @@ def prereq_command(
         raise typer.BadParameter("after the paper, give +OTHER or -OTHER")
     conn = connect(ctx)
     paper_id = refs.resolve(conn, args[0])
-    add = [refs.resolve(conn, e[1:]) for e in edits if e[0] == "+"]
-    remove = [refs.resolve(conn, e[1:]) for e in edits if e[0] == "-"]
+    last: dict[str, bool] = {}  # a paper named twice: as typed last (-x +x: on), as tag does
+    for edit in edits:
+        prereq = refs.resolve(conn, edit[1:])
+        last.pop(prereq, None)
+        last[prereq] = edit[0] == "+"
+    add = [prereq for prereq, on in last.items() if on]
+    remove = [prereq for prereq, on in last.items() if not on]
     change = graph.change_prereqs(conn, paper_id, add, remove, accept=accept, reject=reject)
     for prereq in change.added:
         echo(f"{prereq} is now read before {paper_id}")
+    for prereq in change.already:
+        echo(f"{prereq} is already read before {paper_id}")
     for prereq in change.removed:
         echo(f"{prereq} is no longer read before {paper_id}")
     for prereq in change.not_there:

@@ -68,7 +68,11 @@ def add_command(
     if not category:
         fail("a watch needs at least one --category (e.g. cs.CL)", 2)
     watch = Watch(
-        _name(name), _categories(category), _words(keyword), _words(author), _words(exclude)
+        _name(name),
+        _categories(category),
+        _words(keyword),
+        _words(author, authors=True),
+        _words(exclude),
     )
     saved = watches.add_watch(connect(ctx), watch)
     echo(f"watching {', '.join(saved.categories)} as {saved.name}")
@@ -96,7 +100,7 @@ def edit_command(
         name,
         categories=_categories(category) if category else None,
         keywords=_words(keyword) if keyword else None,
-        authors=_words(author) if author else None,
+        authors=_words(author, authors=True) if author else None,
         excludes=_words(exclude) if exclude else None,
     )
     echo(f"changed the watch {changed.name}")
@@ -173,8 +177,15 @@ def _categories(given: list[str]) -> list[str]:
     return list(dict.fromkeys(check_category(c) for c in given))
 
 
-def _words(given: list[str] | None) -> list[str]:
+def _words(given: list[str] | None, *, authors: bool = False) -> list[str]:
+    from papercli.watching import has_words, names_someone
+
     words = [" ".join(w.split()) for w in given or []]
     if any(not w or len(w) > 200 or not w.isprintable() for w in words):
         fail("each keyword, author or exclusion must be up to 200 printable characters", 2)
+    for word in words:
+        if authors and not names_someone(word):
+            fail(f"{word!r} has no word to match: give a family name in Latin letters", 2)
+        if not authors and not has_words(word):
+            fail(f"{word!r} has no word to match: give letters or digits", 2)
     return list(dict.fromkeys(words))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence, Set
 from datetime import UTC, datetime
 from itertools import islice
 
@@ -472,9 +472,12 @@ def queue_ids(conn: sqlite3.Connection) -> Iterator[str]:
 # Reading path
 
 
-def reading_path(conn: sqlite3.Connection, paper_id: str) -> list[str]:
+def reading_path(
+    conn: sqlite3.Connection, paper_id: str, placed: Set[str] = frozenset()
+) -> list[str]:
     """The paper's prerequisites (curated, the user's and suggested), transitively, in an
-    order that respects them: oldest foundations first, the paper itself last."""
+    order that respects them: oldest foundations first, the paper itself last. Papers
+    ``placed`` already, with their own prerequisites, are left out and not walked past."""
     from papercli.store import graph  # only paths need it: everyday commands start faster
 
     needs: dict[str, set[str]] = {}
@@ -482,7 +485,7 @@ def reading_path(conn: sqlite3.Connection, paper_id: str) -> list[str]:
     while frontier:
         found = graph.prerequisites_of(conn, frontier)
         for pid, prereqs in found.items():
-            needs[pid] = {p.prereq_id for p in prereqs}
+            needs[pid] = {p.prereq_id for p in prereqs if p.prereq_id not in placed}
         # Not "- needs.keys()": a set minus a keys view walks every key, each step.
         frontier = sorted({p for pid in frontier for p in needs[pid] if p not in needs})
     dates = dict(
@@ -495,12 +498,22 @@ def reading_path(conn: sqlite3.Connection, paper_id: str) -> list[str]:
     return [pid for pid in order if pid != paper_id] + [paper_id]
 
 
+_DONE = (ReadStatus.READ, ReadStatus.SKIPPED)
+
+
 def unread_paths(conn: sqlite3.Connection, ids: Iterable[str]) -> Iterator[str]:
-    """The reading path to each paper (``reading_path``), the papers read left out."""
+    """The reading path to each paper (``reading_path``) without the prerequisites read
+    or skipped; the paper itself always, for the queue to take or name as read, as it
+    takes or names a paper given without its path."""
+    # The papers of a path given so far are not walked again: a chain's papers, all
+    # named, made each path walk the whole chain before it (the square of its length).
+    placed: set[str] = set()
     for paper_id in ids:
-        path = reading_path(conn, paper_id)
-        current = statuses(conn, path)
-        yield from (pid for pid in path if current[pid] is not ReadStatus.READ)
+        prereqs = [] if paper_id in placed else reading_path(conn, paper_id, placed)[:-1]
+        placed.update(prereqs)
+        current = statuses(conn, prereqs)
+        yield from (pid for pid in prereqs if current[pid] not in _DONE)
+        yield paper_id
 
 
 def command_log(conn: sqlite3.Connection, limit: int | None = None) -> Iterator[changes.LogEntry]:
