@@ -347,6 +347,18 @@ def test_notes_are_dated_shown_and_searchable(run, run_json):
         assert [p["id"] for p in found] == ["lora"]
 
 
+def test_notes_written_in_the_same_second_keep_the_order_they_were_written_in(run, monkeypatch):
+    """Until 3 December they were numbered at random (by a random id), so `--delete 2`
+    just after writing them could delete any of them."""
+    monkeypatch.setattr(library, "clock", lambda: "2026-12-03T10:00:00Z")
+    for n in range(1, 13):
+        assert run("note", "lora", f"thought {n}").exit_code == 0
+    assert run("note", "lora", "--delete", "2").exit_code == 0
+    assert [line.split("  ")[-1] for line in run("note", "lora").stdout.splitlines()] == [
+        f"thought {n}" for n in (1, *range(3, 13))
+    ]
+
+
 def test_note_with_the_editor(run, tmp_path, monkeypatch):
     editor = tmp_path / "editor.sh"
     editor.write_text('#!/bin/sh\nprintf "# a comment\\nwritten in the editor\\n" > "$1"\n')
