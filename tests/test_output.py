@@ -60,3 +60,34 @@ def test_plain_table_aligns_on_the_first_rows_and_never_cuts_a_later_cell(monkey
     ]
     monkeypatch.setattr(textlayout, "ALIGNED_ROWS", 1000)
     assert textlayout.plain_table(["id", "t"], rows).splitlines()[1] == "a                 x"
+
+
+def test_plain_table_aligns_wide_characters_by_the_columns_they_take(run):
+    """Until 3 December cells were padded by their number of characters: a title in
+    Chinese (two columns a character) or a tag with an emoji pushed the rest of its line
+    right, piped and at a terminal without Rich."""
+    rows = [
+        ["低秩适配", "2024", "x"],
+        ["lora", "2021", "y"],
+        ["🙂tag", "2020", "z"],
+        ["Cafe\u0301", "1", "w"],
+    ]
+    lines = textlayout.plain_table(["title", "year", "t"], rows).splitlines()
+    assert lines == [
+        "title     year  t",
+        "低秩适配  2024  x",
+        "lora      2021  y",
+        "🙂tag     2020  z",
+        "Cafe\u0301         1  w",
+    ]
+    assert {textlayout.cell_width(line[: -len("  x")]) for line in lines} == {14}
+    run("tag", "lora", "+🙂x", "+plain")  # and so a command's output, piped
+    assert run("tags").stdout.splitlines() == ["tag    papers", "plain       1", "🙂x         1"]
+
+
+@given(st.text(max_size=20))
+def test_a_cell_takes_as_many_columns_as_its_characters_unless_wide_or_combining(text):
+    width = textlayout.cell_width(text)
+    assert 0 <= width <= 2 * len(text)
+    if text.isascii():
+        assert width == len(text)
