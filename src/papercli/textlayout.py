@@ -105,17 +105,13 @@ def plain_table_lines(
             yield _table_line(parts, pads, right)
 
 
-def _table_line(cells: Iterable[str], pads: Sequence[int], right: Sequence[bool]) -> str:
+def _table_line(cells: Sequence[str], pads: Sequence[int], right: Sequence[bool]) -> str:
+    if not "".join(cells).isascii():  # pads in characters that fill those columns
+        pads = [pad - cell_width(cell) + len(cell) for cell, pad in zip(cells, pads, strict=True)]
     return "  ".join(
-        _padded(cell, pad, flush_right)
+        cell.rjust(pad) if flush_right else cell.ljust(pad)
         for cell, pad, flush_right in zip(cells, pads, right, strict=True)
     ).rstrip()
-
-
-def _padded(cell: str, pad: int, flush_right: bool) -> str:
-    """``cell`` padded with spaces to ``pad`` terminal columns."""
-    room = pad - cell_width(cell) + len(cell)  # as many characters as fill those columns
-    return cell.rjust(room) if flush_right else cell.ljust(room)
 
 
 NARROWEST_COLUMN = 8
