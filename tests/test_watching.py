@@ -52,6 +52,22 @@ def test_a_watch_matches_by_category_then_words_or_authors_then_exclusions(watch
     assert (matching_watches(ITEM, [watch]) == [watch.name]) is matches
 
 
+@pytest.mark.parametrize(
+    ("keyword", "text", "matches"),
+    [
+        ("C++", "Compiling C++ with LLMs", True),
+        ("C++", "Compiling C with LLMs", False),  # until 3 December it matched
+        ("c#", "Translating C# and F# code", True),
+        ("C#", "Translating C code", False),
+        ("C", "Compiling C++ with LLMs", False),
+        ("low-rank", "Low-rank adapters, again.", True),
+    ],
+)
+def test_a_keyword_naming_a_language_keeps_its_plus_or_hash(keyword, text, matches):
+    item = replace(ITEM, title=text, abstract="")
+    assert (matching_watches(item, [Watch("w", ["cs.CL"], keywords=[keyword])]) == ["w"]) is matches
+
+
 def test_a_cross_listed_paper_is_one_item_with_every_category():
     cross = replace(ITEM, categories=["stat.ML"], announce_type="cross")
     other = replace(ITEM, arxiv_id="2411.00002")

@@ -53,7 +53,9 @@ def matching_watches(item: ListingItem, watches: Sequence[Watch]) -> list[str]:
     return found
 
 
-_WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")
+# A word, with the "+", "++" or "#" that names a language ("C++", "C#", "F#"): dropped,
+# a watch for C++ matched every abstract holding the letter C on its own.
+_WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*(?:\+\+?|#)?")
 
 
 def _words_of(text: str) -> str:
