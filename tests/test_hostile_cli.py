@@ -525,3 +525,25 @@ def test_no_argument_ends_in_a_traceback(run, characters, command):
     result = run(*command.split(), "--", text)
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output
     assert result.exit_code in (0, 1, 2)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--db", "{folder}/missing/papercli.db", "list"],
+        ["export", "-o", "{folder}/missing/papers.md"],
+        ["import", "{folder}/missing.json"],
+        ["db", "backup", "{folder}"],
+        ["sync", "{folder}/missing"],
+    ],
+    ids=lambda args: " ".join(args[:2]),
+)
+def test_an_error_naming_a_file_with_a_line_break_is_one_line(run, tmp_path, args):
+    """Until 3 December the line break in the name went out as it was, and the error
+    took two lines or more."""
+    folder = tmp_path / "two\nlines"
+    folder.mkdir()
+    result = run(*(arg.format(folder=folder) for arg in args))
+    assert result.exit_code in (1, 4)
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("error: ") and "two\\nlines" in line
