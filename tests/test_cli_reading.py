@@ -305,6 +305,31 @@ def test_note_with_the_editor(run, tmp_path, monkeypatch):
     assert run("note", "lora").stdout.endswith("written in the editor\n")
 
 
+@pytest.mark.parametrize(
+    ("number", "code", "says"),
+    [
+        ("0", 1, "error: lora has no note 0 (it has 1; see papercli note lora)\n"),
+        ("²", 2, "error: give the note as TEXT or use --edit"),
+        ("٣", 2, "error: give the note as TEXT or use --edit"),
+    ],
+)
+def test_edit_takes_a_note_number_in_ascii_digits_only(
+    run, run_json, tmp_path, monkeypatch, number, code, says
+):
+    """Until 3 December `--edit 0` wrote a new note in the editor, `--edit ²` ended in a
+    traceback, and `--edit ٣` edited note 3."""
+    editor = tmp_path / "editor.sh"
+    editor.write_text('#!/bin/sh\nprintf "written in the editor\\n" > "$1"\n')
+    editor.chmod(editor.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("EDITOR", str(editor))
+    run("note", "lora", "the only note")
+    result = run("note", "lora", "--edit", number)
+    assert (result.exit_code, result.stdout) == (code, "")
+    assert result.stderr.startswith(says) and len(result.stderr.splitlines()) == 1
+    shown = run_json("show", "lora", "--format", "json")
+    assert [n["body"] for n in shown["notes"]] == ["the only note"]
+
+
 def test_an_empty_note_is_refused(run):
     result = run("note", "lora", "   ")
     assert result.exit_code == 1
