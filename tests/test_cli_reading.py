@@ -135,6 +135,22 @@ def test_history_of_one_paper(run, run_json):
     assert plain[0].split() == ["when", "id", "from", "to", "title"]
 
 
+@pytest.mark.parametrize(
+    ("args", "code", "says"),
+    [
+        (["history", ""], 1, "error: an empty reference names no paper\n"),
+        (["history", "", "--all"], 2, "error: --all shows every command; leave out REF"),
+    ],
+)
+def test_history_of_an_empty_reference_is_an_error(run, args, code, says):
+    """As in every other command: until 3 December `history ""` (a script's empty
+    variable) showed every paper's history."""
+    run("mark-read", "lora", "cot")
+    result = run(*args)
+    assert (result.exit_code, result.stdout) == (code, "")
+    assert result.stderr.startswith(says) and len(result.stderr.splitlines()) == 1
+
+
 # --- queue --------------------------------------------------------------------
 
 

@@ -111,7 +111,7 @@ def history_command(
     conn = connect(ctx)
     empty = "no changes yet" if limit != 0 else "--limit 0: nothing to show"
     if every_change:
-        if ref:
+        if ref is not None:
             fail("--all shows every command; leave out REF, or drop --all for one paper", 2)
         emit_listing(
             output,
@@ -128,7 +128,7 @@ def history_command(
             wrapping=["what"],
         )
         return
-    paper_id = refs.resolve(conn, ref) if ref else None
+    paper_id = refs.resolve(conn, ref) if ref is not None else None
     emit_listing(
         output,
         ["when", "id", "from", "to", "title"],
