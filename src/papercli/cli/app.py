@@ -248,7 +248,14 @@ class PapercliGroup(SuggestingGroup):
             raise
         except ClickException as exc:
             raise typer.Exit(report_usage_error(exc)) from None
-        except typer.Abort:  # a question answered no, or stdin closed at the prompt
+        except typer.Abort as exc:  # a question answered no, Ctrl-D or Ctrl-C at it
+            # Click makes an Abort of Ctrl-C and Ctrl-D too, keeping them as its context;
+            # neither ends the question's line, so end it before the error.
+            pressed = exc.__context__
+            if isinstance(pressed, KeyboardInterrupt | EOFError):
+                echo()
+            if isinstance(pressed, KeyboardInterrupt):  # an interruption, as anywhere
+                raise typer.Exit(report_failure(pressed)) from None
             echo("error: aborted", err=True)
             raise typer.Exit(EXIT_USER) from None
         except EXPECTED_FAILURES as exc:
