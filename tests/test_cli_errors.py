@@ -12,6 +12,7 @@ import json
 import os
 import pty
 import re
+import select
 import shlex
 import shutil
 import sqlite3
@@ -133,10 +134,20 @@ def _answer_at_a_terminal(db: Path, args: list[str], keys: bytes) -> tuple[int, 
     shown = b""
     while not shown.endswith(b"[y/N]: "):
         shown += os.read(terminal, 1024)
+    asked = len(shown)
     os.write(terminal, keys)
-    with contextlib.suppress(OSError):  # EIO once papercli has ended
-        while chunk := os.read(terminal, 1024):
-            shown += chunk
+    for _ in range(30):
+        if not select.select([terminal], [], [], 1)[0]:
+            if b"error" not in shown[asked:]:  # the terminal may have echoed ^C
+                # Ctrl-C came between the question and the read of the answer (which
+                # then waits, the signal already handled): a person would press it again.
+                os.write(terminal, keys)
+            continue
+        try:
+            chunk = os.read(terminal, 1024)
+        except OSError:  # EIO: papercli has ended
+            break
+        shown += chunk
     os.close(terminal)
     return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]), shown.decode()
 
