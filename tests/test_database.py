@@ -181,6 +181,24 @@ def test_a_directory_in_the_environment_is_refused_and_left_as_it_is(run, monkey
     assert not (tmp_path / "new").exists()
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--db", "{folder}/", "list", "-n1"],  # -n1: Typer's, not the fast path's
+        ["list", "-n1", "--db", "{folder}/"],
+        ["--db", "{folder}/", "list", "-n", "1"],  # the fast path's
+        ["--db", "{folder}/", "stats"],
+    ],
+    ids=" ".join,
+)
+def test_a_db_option_ending_in_a_slash_is_refused_on_both_paths(run, tmp_path, args):
+    """As in $PAPERCLI_DB: until 3 December Typer made a Path of --db, which dropped the
+    slash, and made a database file named like the folder (the fast path refused it)."""
+    folder = tmp_path / "new"
+    _one_line_error(run(*(a.format(folder=folder) for a in args)), 4, "names a directory")
+    assert not folder.exists()
+
+
 def test_blank_database_migrates_to_the_current_schema(tmp_path, mini_seed):
     conn = open_database(tmp_path / "new.db", mini_seed)
     assert migrations.schema_version(conn) == migrations.SCHEMA_VERSION

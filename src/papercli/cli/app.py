@@ -19,7 +19,6 @@ anyway): Typer reads a command's annotations when building it, and would have to
 
 import difflib
 import importlib
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -125,7 +124,7 @@ DB_HELP = "Database file to use (default: $PAPERCLI_DB, else the user data dir).
 
 def _use_db(ctx: Any, param: Any, value: str | None) -> None:
     if value is not None:
-        state(ctx).db_option = Path(value)
+        state(ctx).db_option = value  # as typed: Path("new/") would drop the slash
 
 
 def db_option() -> TyperOption:
@@ -289,11 +288,12 @@ def _print_version(value: bool) -> None:
 def main_callback(
     ctx: typer.Context,
     db_path: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             "--db",
             metavar="PATH",
-            dir_okay=False,
+            # A str, as typed: Path("new/") would drop the slash that names a folder.
+            click_type=TyperPath(dir_okay=False),
             help=DB_HELP,
         ),
     ] = None,
