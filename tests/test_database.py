@@ -199,6 +199,17 @@ def test_a_db_option_ending_in_a_slash_is_refused_on_both_paths(run, tmp_path, a
     assert not folder.exists()
 
 
+@pytest.mark.parametrize("args", [["--db", "", "list"], ["db", "path", "--db", ""]], ids=" ".join)
+def test_an_empty_db_option_is_a_usage_error(run, db_path, args):
+    """Not the default database, as an empty variable in a script would have it (until 3
+    December it was the folder "."; for a moment on 3 December, the default)."""
+    result = run(*args)
+    assert (result.exit_code, result.stdout) == (2, "")
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("error: invalid value for --db: an empty name names no file")
+    assert not db_path.exists()
+
+
 def test_blank_database_migrates_to_the_current_schema(tmp_path, mini_seed):
     conn = open_database(tmp_path / "new.db", mini_seed)
     assert migrations.schema_version(conn) == migrations.SCHEMA_VERSION

@@ -122,9 +122,19 @@ class PapercliCommand(TyperCommand):
 DB_HELP = "Database file to use (default: $PAPERCLI_DB, else the user data dir)."
 
 
+def _checked_db(ctx: Any, param: Any, value: str | None) -> str | None:
+    """--db as typed (Path("new/") would drop the slash), and never empty: an empty
+    variable in a script must not mean the default database."""
+    if value == "":
+        raise typer.BadParameter(
+            "an empty name names no file", ctx=ctx, param=param, param_hint="--db"
+        )
+    return value
+
+
 def _use_db(ctx: Any, param: Any, value: str | None) -> None:
-    if value is not None:
-        state(ctx).db_option = value  # as typed: Path("new/") would drop the slash
+    if _checked_db(ctx, param, value) is not None:
+        state(ctx).db_option = value
 
 
 def db_option() -> TyperOption:
@@ -328,6 +338,8 @@ def main_callback(
       papercli show lora
       papercli --db ~/papers.db list --topic peft
     """
+    # Here, not as a callback: the fast path's table leaves options with one to Typer.
+    _checked_db(ctx, None, db_path)
     ctx.obj = AppState(db_option=db_path, color=color, pager=not no_pager)
     ctx.call_on_close(ctx.obj.close)
     if ctx.invoked_subcommand in terminal.PAGED_COMMANDS:
