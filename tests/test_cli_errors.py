@@ -10,7 +10,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import pty
 import re
+import select
 import shlex
 import shutil
 import sqlite3
@@ -121,6 +123,58 @@ def test_a_question_answered_no_is_one_error_line(
     assert result.exit_code == 1
     assert result.stderr == "error: aborted\n"
     assert run("queue", "--format", "ids").stdout == "lora\n"
+
+
+def _answer_at_a_terminal(db: Path, args: list[str], keys: bytes) -> tuple[int, str]:
+    """Run papercli on a pseudo-terminal, press ``keys`` once it asks its question, and
+    return its exit code and what the terminal showed."""
+    pid, terminal = pty.fork()
+    if pid == 0:  # the child: papercli, at the terminal
+        os.execv(sys.executable, [sys.executable, "-m", "papercli", "--db", str(db), *args])
+    shown = b""
+    while not shown.endswith(b"[y/N]: "):
+        shown += os.read(terminal, 1024)
+    asked = len(shown)
+    os.write(terminal, keys)
+    for _ in range(30):
+        if not select.select([terminal], [], [], 1)[0]:
+            if b"error" not in shown[asked:]:  # the terminal may have echoed ^C
+                # Ctrl-C came between the question and the read of the answer (which
+                # then waits, the signal already handled): a person would press it again.
+                os.write(terminal, keys)
+            continue
+        try:
+            chunk = os.read(terminal, 1024)
+        except OSError:  # EIO: papercli has ended
+            break
+        shown += chunk
+    os.close(terminal)
+    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]), shown.decode()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no pseudo-terminals")
+@pytest.mark.parametrize(
+    ("keys", "code", "error"),
+    [
+        (b"\x03", 130, "error: interrupted; nothing after the last completed step was saved"),
+        (b"\x04", 1, "error: aborted"),
+    ],
+    ids=["ctrl-c", "ctrl-d"],
+)
+def test_ctrl_c_at_a_question_is_an_interruption(
+    tmp_path: Path, keys: bytes, code: int, error: str
+) -> None:
+    """Until 3 December Ctrl-C at a question was taken for a no (exit 1, not 130), and the
+    error went on the question's line."""
+    db = tmp_path / "mine.db"
+    assert CliRunner().invoke(app, ["--db", str(db), "queue", "add", "lora"]).exit_code == 0
+    exit_code, shown = _answer_at_a_terminal(db, ["queue", "clear"], keys)
+    *question, said = shown.splitlines()
+    assert (exit_code, said) == (code, error)
+    assert "".join(question).startswith("Remove every paper from the queue? [y/N]: ")
+    assert "error" not in "".join(question)
+    queued = CliRunner().invoke(app, ["--db", str(db), "queue", "--format", "ids"])
+    assert queued.stdout == "lora\n"
 
 
 # Tokens a hurried user might type, good and bad; no --edit (an editor), no --help.

@@ -122,6 +122,26 @@ def test_bad_output_paths(run, tmp_path, target, message):
     assert message in result.stderr
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["export", "-o", "{name}/"],  # the fast path
+        ["export", "-o{name}/"],  # Typer
+        ["export", "-o", "{name}/.", "-f", "json"],
+        ["db", "backup", "{name}/"],
+    ],
+    ids=" ".join,
+)
+def test_a_file_name_ending_in_a_slash_is_refused(run, tmp_path, args):
+    """Until 3 December Path dropped the slash, and `export -o new/` wrote a file `new`."""
+    name = tmp_path / "new"
+    result = run(*(arg.format(name=name) for arg in args))
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr.startswith(f"error: cannot write {name}/")
+    assert result.stderr.endswith(": it names a directory; give a file name\n")
+    assert not name.exists()
+
+
 def test_unknown_format_lists_the_known_ones(run):
     result = run("export", "--format", "docx")
     assert result.exit_code == 2

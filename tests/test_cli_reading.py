@@ -135,6 +135,22 @@ def test_history_of_one_paper(run, run_json):
     assert plain[0].split() == ["when", "id", "from", "to", "title"]
 
 
+@pytest.mark.parametrize(
+    ("args", "code", "says"),
+    [
+        (["history", ""], 1, "error: an empty reference names no paper\n"),
+        (["history", "", "--all"], 2, "error: --all shows every command; leave out REF"),
+    ],
+)
+def test_history_of_an_empty_reference_is_an_error(run, args, code, says):
+    """As in every other command: until 3 December `history ""` (a script's empty
+    variable) showed every paper's history."""
+    run("mark-read", "lora", "cot")
+    result = run(*args)
+    assert (result.exit_code, result.stdout) == (code, "")
+    assert result.stderr.startswith(says) and len(result.stderr.splitlines()) == 1
+
+
 # --- queue --------------------------------------------------------------------
 
 
@@ -367,6 +383,31 @@ def test_note_with_the_editor(run, tmp_path, monkeypatch):
     result = run("note", "lora", "--edit")
     assert result.exit_code == 0, result.output
     assert run("note", "lora").stdout.endswith("written in the editor\n")
+
+
+@pytest.mark.parametrize(
+    ("number", "code", "says"),
+    [
+        ("0", 1, "error: lora has no note 0 (it has 1; see papercli note lora)\n"),
+        ("²", 2, "error: give the note as TEXT or use --edit"),
+        ("٣", 2, "error: give the note as TEXT or use --edit"),
+    ],
+)
+def test_edit_takes_a_note_number_in_ascii_digits_only(
+    run, run_json, tmp_path, monkeypatch, number, code, says
+):
+    """Until 3 December `--edit 0` wrote a new note in the editor, `--edit ²` ended in a
+    traceback, and `--edit ٣` edited note 3."""
+    editor = tmp_path / "editor.sh"
+    editor.write_text('#!/bin/sh\nprintf "written in the editor\\n" > "$1"\n')
+    editor.chmod(editor.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("EDITOR", str(editor))
+    run("note", "lora", "the only note")
+    result = run("note", "lora", "--edit", number)
+    assert (result.exit_code, result.stdout) == (code, "")
+    assert result.stderr.startswith(says) and len(result.stderr.splitlines()) == 1
+    shown = run_json("show", "lora", "--format", "json")
+    assert [n["body"] for n in shown["notes"]] == ["the only note"]
 
 
 def test_an_empty_note_is_refused(run):

@@ -181,6 +181,35 @@ def test_a_directory_in_the_environment_is_refused_and_left_as_it_is(run, monkey
     assert not (tmp_path / "new").exists()
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--db", "{folder}/", "list", "-n1"],  # -n1: Typer's, not the fast path's
+        ["list", "-n1", "--db", "{folder}/"],
+        ["--db", "{folder}/", "list", "-n", "1"],  # the fast path's
+        ["--db", "{folder}/", "stats"],
+    ],
+    ids=" ".join,
+)
+def test_a_db_option_ending_in_a_slash_is_refused_on_both_paths(run, tmp_path, args):
+    """As in $PAPERCLI_DB: until 3 December Typer made a Path of --db, which dropped the
+    slash, and made a database file named like the folder (the fast path refused it)."""
+    folder = tmp_path / "new"
+    _one_line_error(run(*(a.format(folder=folder) for a in args)), 4, "names a directory")
+    assert not folder.exists()
+
+
+@pytest.mark.parametrize("args", [["--db", "", "list"], ["db", "path", "--db", ""]], ids=" ".join)
+def test_an_empty_db_option_is_a_usage_error(run, db_path, args):
+    """Not the default database, as an empty variable in a script would have it (until 3
+    December it was the folder "."; for a moment on 3 December, the default)."""
+    result = run(*args)
+    assert (result.exit_code, result.stdout) == (2, "")
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("error: invalid value for --db: an empty name names no file")
+    assert not db_path.exists()
+
+
 def test_blank_database_migrates_to_the_current_schema(tmp_path, mini_seed):
     conn = open_database(tmp_path / "new.db", mini_seed)
     assert migrations.schema_version(conn) == migrations.SCHEMA_VERSION

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import shlex
 import subprocess
@@ -525,3 +526,66 @@ def test_no_argument_ends_in_a_traceback(run, characters, command):
     result = run(*command.split(), "--", text)
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output
     assert result.exit_code in (0, 1, 2)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--db", "{folder}/missing/papercli.db", "list"],
+        ["export", "-o", "{folder}/missing/papers.md"],
+        ["import", "{folder}/missing.json"],
+        ["db", "backup", "{folder}"],
+        ["sync", "{folder}/missing"],
+    ],
+    ids=lambda args: " ".join(args[:2]),
+)
+def test_an_error_naming_a_file_with_a_line_break_is_one_line(run, tmp_path, args):
+    """Until 3 December the line break in the name went out as it was, and the error
+    took two lines or more."""
+    folder = tmp_path / "two\nlines"
+    folder.mkdir()
+    result = run(*(arg.format(folder=folder) for arg in args))
+    assert result.exit_code in (1, 4)
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("error: ") and "two\\nlines" in line
+
+
+def test_digits_int_refuses_are_no_venue_year(run, run_json, tmp_path):
+    """``str.isdigit`` takes ``²``, ``int`` does not: until 3 December `add --venue
+    "NeurIPS ²⁰²³"` ended in a traceback, and the same venue imported from a JSON file
+    made every BibTeX, CSL-JSON and RIS export end in one."""
+    result = run(
+        "add",
+        "--title",
+        "A paper",
+        "--author",
+        "Ada Lovelace",
+        "--year",
+        "2023",
+        "--venue",
+        "NeurIPS ²⁰²³",
+    )
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr.startswith("error: --venue 'NeurIPS ²⁰²³': give '<series> <year>'")
+    document = run_json("export", "--format", "json", "--search", "lora")
+    document["papers"] = [{**document["papers"][0], "id": "my-lora", "arxiv_id": None}]
+    document["papers"][0]["venue"] = "NeurIPS ²⁰²³"
+    (tmp_path / "venue.json").write_text(json.dumps(document), encoding="utf-8")
+    assert run("import", str(tmp_path / "venue.json")).exit_code == 0
+    for fmt in ("bibtex", "csl-json", "ris"):
+        exported = run("export", "--format", fmt)
+        assert (exported.exit_code, exported.stderr) == (0, ""), exported.output
+
+
+def test_a_bibtex_month_int_refuses_is_no_month(run, run_json, tmp_path):
+    """Until 3 December `month = {²}` ended the import in a traceback."""
+    bib = tmp_path / "month.bib"
+    bib.write_text(
+        "@article{x,\n title = {A paper},\n author = {Lovelace, Ada},\n"
+        " year = {2021},\n month = {²}\n}\n",
+        encoding="utf-8",
+    )
+    result = run("import", str(bib), "--format", "bibtex")
+    assert result.exit_code == 0, result.output
+    (paper,) = run_json("list", "--search", "A paper", "--format", "json")
+    assert paper["date"] == "2021"

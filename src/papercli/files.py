@@ -22,6 +22,14 @@ _SPECIAL_KINDS = (
 )
 
 
+def output_path(given: str) -> Path:
+    """The file to write that the user named: refused when the name ends in a slash
+    (``new/``), which names a directory and which ``Path`` would drop."""
+    if os.path.basename(given) in ("", "."):
+        raise InvalidValueError(f"cannot write {given}: it names a directory; give a file name")
+    return Path(given)
+
+
 def check_target(path: Path) -> int:
     """Check that ``path`` may be replaced by renaming a new file onto it, and return the
     permission bits the new file should have.

@@ -663,7 +663,7 @@ def _date(fields: dict[str, str]) -> str:
 
 def _month(text: str) -> int | None:
     """``jan``, ``January``, ``1`` or ``01`` as 1; None for anything else."""
-    if text.isdigit():
+    if text.isascii() and text.isdigit():  # int() refuses some that isdigit takes: ²
         return int(text) if 1 <= int(text) <= 12 else None
     return _MONTHS.get(text[:3].lower())
 

@@ -56,9 +56,10 @@ VENUES: dict[str, tuple[str, str]] = {
 
 
 def split_venue(venue: str) -> tuple[str, int] | None:
-    """``("NeurIPS", 2017)`` for ``"NeurIPS 2017"``; None unless the series is known."""
+    """``("NeurIPS", 2017)`` for ``"NeurIPS 2017"``; None unless the series is known and
+    the year in ASCII digits (``isdigit`` also takes ``²``, which ``int`` refuses)."""
     series, _, year = venue.rpartition(" ")
-    if series in VENUES and year.isdigit() and len(year) == 4:
+    if series in VENUES and year.isascii() and year.isdigit() and len(year) == 4:
         return series, int(year)
     return None
 

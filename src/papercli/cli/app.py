@@ -19,7 +19,6 @@ anyway): Typer reads a command's annotations when building it, and would have to
 
 import difflib
 import importlib
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -123,9 +122,19 @@ class PapercliCommand(TyperCommand):
 DB_HELP = "Database file to use (default: $PAPERCLI_DB, else the user data dir)."
 
 
+def _checked_db(ctx: Any, param: Any, value: str | None) -> str | None:
+    """--db as typed (Path("new/") would drop the slash), and never empty: an empty
+    variable in a script must not mean the default database."""
+    if value == "":
+        raise typer.BadParameter(
+            "an empty name names no file", ctx=ctx, param=param, param_hint="--db"
+        )
+    return value
+
+
 def _use_db(ctx: Any, param: Any, value: str | None) -> None:
-    if value is not None:
-        state(ctx).db_option = Path(value)
+    if _checked_db(ctx, param, value) is not None:
+        state(ctx).db_option = value
 
 
 def db_option() -> TyperOption:
@@ -248,7 +257,14 @@ class PapercliGroup(SuggestingGroup):
             raise
         except ClickException as exc:
             raise typer.Exit(report_usage_error(exc)) from None
-        except typer.Abort:  # a question answered no, or stdin closed at the prompt
+        except typer.Abort as exc:  # a question answered no, Ctrl-D or Ctrl-C at it
+            # Click makes an Abort of Ctrl-C and Ctrl-D too, keeping them as its context;
+            # neither ends the question's line, so end it before the error.
+            pressed = exc.__context__
+            if isinstance(pressed, KeyboardInterrupt | EOFError):
+                echo()
+            if isinstance(pressed, KeyboardInterrupt):  # an interruption, as anywhere
+                raise typer.Exit(report_failure(pressed)) from None
             echo("error: aborted", err=True)
             raise typer.Exit(EXIT_USER) from None
         except EXPECTED_FAILURES as exc:
@@ -282,11 +298,12 @@ def _print_version(value: bool) -> None:
 def main_callback(
     ctx: typer.Context,
     db_path: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             "--db",
             metavar="PATH",
-            dir_okay=False,
+            # A str, as typed: Path("new/") would drop the slash that names a folder.
+            click_type=TyperPath(dir_okay=False),
             help=DB_HELP,
         ),
     ] = None,
@@ -321,6 +338,8 @@ def main_callback(
       papercli show lora
       papercli --db ~/papers.db list --topic peft
     """
+    # Here, not as a callback: the fast path's table leaves options with one to Typer.
+    _checked_db(ctx, None, db_path)
     ctx.obj = AppState(db_option=db_path, color=color, pager=not no_pager)
     ctx.call_on_close(ctx.obj.close)
     if ctx.invoked_subcommand in terminal.PAGED_COMMANDS:

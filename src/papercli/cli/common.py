@@ -127,7 +127,8 @@ def report_failure(
         echo("error: interrupted; nothing after the last completed step was saved", err=True)
         return EXIT_INTERRUPTED
     error = base.database_error(exc, database) if isinstance(exc, sqlite3.Error) else exc
-    echo(f"error: {error.message}", err=True)
+    # One line, whatever it names: a file name may hold a line break.
+    echo(f"error: {textlayout.printable(error.message)}", err=True)
     return error.exit_code
 
 

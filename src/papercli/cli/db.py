@@ -5,8 +5,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from typer.models import TyperPath
 
 from papercli.cli.common import connect, echo, state
+from papercli.files import output_path
 from papercli.store import connection
 
 app = typer.Typer(no_args_is_help=True, rich_markup_mode=None)
@@ -38,9 +40,12 @@ def path_command(ctx: typer.Context) -> None:
 def backup_command(
     ctx: typer.Context,
     target: Annotated[
-        Path | None,
+        str | None,
         typer.Argument(
-            metavar="[FILE]", help="Where to write the copy (default: a dated file here)."
+            metavar="[FILE]",
+            # A str, as typed: Path("new/") would drop the slash that names a folder.
+            click_type=TyperPath(),
+            help="Where to write the copy (default: a dated file here).",
         ),
     ] = None,
 ) -> None:
@@ -55,6 +60,7 @@ def backup_command(
       papercli db backup
       papercli db backup ~/backups/papers.db
     """
-    destination = target or Path(f"papercli-backup-{datetime.now():%Y%m%d-%H%M%S}.db")
+    default = f"papercli-backup-{datetime.now():%Y%m%d-%H%M%S}.db"
+    destination = output_path(target) if target else Path(default)
     connection.backup_database(connect(ctx), destination)
     echo(f"backed up to {destination}")

@@ -111,7 +111,7 @@ def history_command(
     conn = connect(ctx)
     empty = "no changes yet" if limit != 0 else "--limit 0: nothing to show"
     if every_change:
-        if ref:
+        if ref is not None:
             fail("--all shows every command; leave out REF, or drop --all for one paper", 2)
         emit_listing(
             output,
@@ -128,7 +128,7 @@ def history_command(
             wrapping=["what"],
         )
         return
-    paper_id = refs.resolve(conn, ref) if ref else None
+    paper_id = refs.resolve(conn, ref) if ref is not None else None
     emit_listing(
         output,
         ["when", "id", "from", "to", "title"],
@@ -247,9 +247,9 @@ def note_command(
     if words and edit and number is None:
         fail("give the note as TEXT or use --edit (with a note number to edit one), not both", 2)
     if edit:
-        body = notes.note(conn, paper_id, number).body if number else ""
+        body = notes.note(conn, paper_id, number).body if number is not None else ""
         written = _write_in_editor(conn, paper_id, body)
-        if number:
+        if number is not None:
             notes.edit_note(conn, paper_id, number, written)
             echo(f"edited note {number} of {paper_id}")
             return
@@ -270,8 +270,10 @@ def note_command(
 
 
 def _note_number(words: list[str]) -> int | None:
-    """``--edit 2``: the one word is a note number (a note of one number is unlikely)."""
-    return int(words[0]) if len(words) == 1 and words[0].isdigit() else None
+    """``--edit 2``: the one word is a note number (a note of one number is unlikely), in
+    ASCII digits (``int`` refuses some that ``isdigit`` takes, such as ``²``)."""
+    word = words[0] if len(words) == 1 else ""
+    return int(word) if word.isascii() and word.isdigit() else None
 
 
 def _write_in_editor(conn: sqlite3.Connection, paper_id: str, body: str) -> str:

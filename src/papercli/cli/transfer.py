@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from typer.models import TyperPath
 
 from papercli.cli import views
 from papercli.cli.common import SortKey, connect, echo, selection, state
@@ -46,9 +47,14 @@ def export_command(
         ExportFormat, typer.Option("--format", "-f", help="The file format to write.")
     ] = ExportFormat.MARKDOWN,
     output: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
-            "--output", "-o", metavar="FILE", help="Write to FILE (default, or -: stdout)."
+            "--output",
+            "-o",
+            metavar="FILE",
+            # A str, as typed: Path("new/") would drop the slash that names a folder.
+            click_type=TyperPath(),
+            help="Write to FILE (default, or -: stdout).",
         ),
     ] = None,
     queue: Annotated[
@@ -114,7 +120,7 @@ def export_command(
         state(ctx),
         chosen,
         str(output_format),
-        None if output == Path("-") else output,
+        None if output == "-" else output,
         queue=queue,
         group_by=str(group_by) if group_by else None,
         title=title,

@@ -7,6 +7,7 @@ this very code; the commands only turn their parameters into these calls.
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from enum import StrEnum
 
@@ -163,9 +164,9 @@ def mark_papers(state: AppState, references: list[str], status: ReadStatus) -> N
 def _as_path(given: StrPath) -> Path:
     """A Path for ``export -o``: pathlib is imported only when a file is written (with
     urllib.parse, 4-6 ms of an export to stdout)."""
-    from pathlib import Path
+    from papercli.files import output_path
 
-    return Path(given)
+    return output_path(os.fspath(given))
 
 
 def export_papers(
