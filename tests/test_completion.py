@@ -320,9 +320,10 @@ def test_the_installed_command_completes(tmp_path: Path) -> None:
     broken = tmp_path / "broken.db"
     broken.write_bytes(b"not a database" * 100)
 
-    def complete(*words: str) -> subprocess.CompletedProcess[str]:
+    def complete(*words: str, columns: str = "80") -> subprocess.CompletedProcess[str]:
         line = shlex.join(["papercli", *words])
         env = {**os.environ, "_PAPERCLI_COMPLETE": "complete_bash", "COMP_WORDS": line}
+        env["COLUMNS"] = columns
         env["COMP_CWORD"] = str(len(words))
         code = "from papercli.cli import main; main()"
         return subprocess.run(
@@ -330,6 +331,11 @@ def test_the_installed_command_completes(tmp_path: Path) -> None:
         )
 
     assert complete("show", "qlo").stdout == "qlora\n"
+    # A size that is no number is the terminal's to say: until 3 December it ended in a
+    # traceback (Rich and the help read it with int(), which refuses ²).
+    for columns in ("²", "", "wide"):
+        answer = complete("show", "qlo", columns=columns)
+        assert (answer.returncode, answer.stdout, answer.stderr) == (0, "qlora\n", "")
     broken_answer = complete("--db", str(broken), "show", "qlo")
     assert (broken_answer.returncode, broken_answer.stdout.strip(), broken_answer.stderr) == (
         0,

@@ -6,6 +6,7 @@ declines. Both call the same code; only the parsing differs.
 """
 
 import gc
+import os
 import sys
 
 # A command lives for a fraction of a second, and reference counting frees nearly all it
@@ -17,6 +18,7 @@ GC_THRESHOLD = 50_000
 def main() -> None:
     """Console-script entry point."""
     gc.set_threshold(GC_THRESHOLD)
+    _drop_unreadable_sizes()
     from papercli.cli import common, fast
 
     try:
@@ -37,3 +39,13 @@ def main() -> None:
         # interpreter's last collections their walk over every object (7-12 ms). Nothing
         # depends on them: the command has closed its database and files itself.
         gc.freeze()
+
+
+def _drop_unreadable_sizes() -> None:
+    """Forget a terminal size in ``$COLUMNS`` or ``$LINES`` that is not a number in ASCII
+    digits: Rich (and the help's width) read them with ``int``, and ``COLUMNS=²`` ended
+    shell completion and the progress bar in a traceback. The terminal is asked instead."""
+    for name in ("COLUMNS", "LINES"):
+        value = os.environ.get(name)
+        if value is not None and not (value.isascii() and value.isdigit()):
+            del os.environ[name]
