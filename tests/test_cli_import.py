@@ -570,6 +570,36 @@ def test_a_paper_typed_in_that_a_backup_could_not_hold_is_refused(run, args, sai
     assert (result.exit_code, result.stdout, result.stderr) == (1, "", f"error: {said}\n")
 
 
+def test_a_day_that_is_not_in_the_calendar_is_refused_or_cut_back_to_its_month(
+    run, run_json, tmp_path
+):
+    """Until 3 December `add --year 2021-02-30` and a BibTeX `date = {2021-02-30}` were
+    stored as typed (the day was only checked to be 01-31), and cited so."""
+    typed = run("add", "--title", "Field Notes", "--author", "Ann Lee", "--year", "2021-02-30")
+    assert (typed.exit_code, typed.stderr) == (
+        1,
+        "error: '2021-02-30' is not a day of the calendar\n",
+    )
+    bib = tmp_path / "leap.bib"
+    bib.write_text("@article{k, title = {Leap}, author = {Lee, Ann}, date = {2021-02-29}}\n")
+    refused = run("import", str(bib))
+    assert refused.exit_code == 1
+    assert "'2021-02-29' is not a day of the calendar" in refused.stderr
+    leap_day = run("add", "--title", "Leap Notes", "--author", "Ann Lee", "--year", "2020-02-29")
+    assert leap_day.exit_code == 0, leap_day.output
+    # An export made before then still imports, its day cut back to the month, and says so.
+    document = json.loads(run("export", "--format", "json").stdout)
+    [leap] = [p for p in document["papers"] if p["id"] == "leap-notes"]
+    assert leap["date"] == "2020-02-29"  # a day that is
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps({**document, "papers": [{**leap, "date": "2020-02-30"}]}))
+    imported = run("--db", str(tmp_path / "other.db"), "import", str(path))
+    assert imported.exit_code == 0, imported.output
+    assert "warning: leap-notes: 2020-02-30 is no day; kept 2020-02" in imported.stderr
+    shown = run_json("--db", str(tmp_path / "other.db"), "show", "leap-notes", "--format", "json")
+    assert shown["date"] == "2020-02"
+
+
 def test_a_url_typed_in_keeps_what_a_url_cannot_hold_percent_escaped(run, run_json):
     """As a browser sends it: a brace in one made the BibTeX export unreadable."""
     url = "https://example.org/my notes/{v2}.pdf"

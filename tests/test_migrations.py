@@ -349,3 +349,21 @@ def test_rows_of_no_paper_that_syncs_left_wait_for_their_paper_after_the_upgrade
     assert migrations.schema_version(conn) == migrations.SCHEMA_VERSION
     assert conn.execute("SELECT count(*) FROM sync_parked").fetchone() == (0,)
     conn.close()
+
+
+def test_a_day_not_in_the_calendar_keeps_its_month_after_the_upgrade(
+    run: Callable[..., Result], db_path: Path
+) -> None:
+    """`add` and a BibTeX import took 2021-02-30 until 3 December (migration 21)."""
+    added = run("add", "--title", "Field Notes", "--author", "Ann Lee", "--year", "2021-02")
+    assert added.exit_code == 0, added.output
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    conn.executescript(
+        "UPDATE papers SET date = '2021-02-30' WHERE id = 'field-notes';"
+        " UPDATE papers SET date = '2020-02-29' WHERE id = 'lora';"
+        " PRAGMA user_version = 20;"
+    )
+    conn.close()
+    shown = json.loads(run("show", "field-notes", "--format", "json").stdout)
+    assert shown["date"] == "2021-02"
+    assert json.loads(run("show", "lora", "--format", "json").stdout)["date"] == "2020-02-29"

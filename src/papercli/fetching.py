@@ -25,6 +25,7 @@ from papercli.models import (
     Author,
     Paper,
     is_doi,
+    is_real_day,
     split_venue,
     web_address,
 )
@@ -549,6 +550,8 @@ def insert_by_hand(
     match = _BY_HAND_DATE.fullmatch(given.date)
     if match is None or not 1000 <= int(match[1]) <= 9999:
         raise InvalidValueError(f"{given.date!r} is not a date: give YYYY, YYYY-MM or YYYY-MM-DD")
+    if not is_real_day(given.date):
+        raise InvalidValueError(f"{given.date!r} is not a day of the calendar")
     url = None if given.url is None else web_address(given.url)
     if given.url is not None and url is None:
         raise InvalidValueError(

@@ -27,7 +27,16 @@ from papercli.arxiv_ids import ArxivId, parse_arxiv_id
 from papercli.errors import InvalidValueError, PapercliError
 from papercli.fetching import PaperByHand, insert_by_hand, known_or_new
 from papercli.lines import MAX_LINE, LineTooLong, bounded_lines
-from papercli.models import VENUES, ArxivRecord, Author, Paper, ReadStatus, is_doi, web_address
+from papercli.models import (
+    VENUES,
+    ArxivRecord,
+    Author,
+    Paper,
+    ReadStatus,
+    is_doi,
+    is_real_day,
+    web_address,
+)
 from papercli.records import datarecord, field, replace
 from papercli.store import (
     arxiv_meta,
@@ -256,6 +265,7 @@ def _merge_papers(
         read = read_papers(file)
         while exported := list(islice(read, scratch.CHUNK)):
             merged += len(exported)
+            exported = [(_real_day(paper, report), history) for paper, history in exported]
             targets, new = _place(conn, [paper for paper, _ in exported], in_file, report)
             # The chunk's new papers go in together (papers.insert_papers), before any state.
             papers.insert_papers(conn, new)
@@ -295,6 +305,16 @@ def _merge_papers(
             )
         merge.finish_import(conn, batch, f"imported {count} papers")
     return report
+
+
+def _real_day(paper: Paper, report: ImportReport) -> Paper:
+    """The paper with its date's year and month alone where its day is not in the calendar
+    (2021-02-30, which `add` and a BibTeX import took until 3 December): an export of such
+    a library still imports, and says so."""
+    if is_real_day(paper.date):
+        return paper
+    report.warnings.append(f"{paper.id}: {paper.date} is no day; kept {paper.date[:7]}")
+    return replace(paper, date=paper.date[:7])
 
 
 def _is_read(conn: sqlite3.Connection, paper_id: str) -> bool:

@@ -85,6 +85,20 @@ _WEB_ADDRESS = r"https?://[^/?#@:\s]"  # a host follows (a regex: urlsplit took 
 _DOI = r"10\.[0-9]{4,9}/[^\s{}\\]+"
 
 
+def is_real_day(date: str) -> bool:
+    """Whether a date of the form YYYY-MM-DD names a day of the calendar (2021-02-30 does
+    not); a year or a month alone always does."""
+    if len(date) != 10:
+        return True
+    from datetime import date as day
+
+    try:
+        day.fromisoformat(date)
+    except ValueError:
+        return False
+    return True
+
+
 def is_doi(text: str) -> bool:
     """``10.NNNN/...``: a DOI as it is stored and cited (no ``https://doi.org/``), of
     printable characters and without a brace or a backslash, which would break the BibTeX

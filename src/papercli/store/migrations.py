@@ -832,6 +832,14 @@ UPDATE queue SET position = ranked.n FROM (
 ) AS ranked WHERE queue.paper_id = ranked.paper_id AND queue.position <> ranked.n;
 """
 
+# A paper's date whose day is not in the calendar (2021-02-30: `add` and a BibTeX import
+# checked only that the day was from 01 to 31) keeps its year and month. SQLite's date()
+# takes such a day as it is; moved by "+0 days", it comes out as another (2021-03-02).
+M021_REAL_DAYS = """
+UPDATE papers SET date = substr(date, 1, 7)
+    WHERE length(date) = 10 AND date(date, '+0 days') IS NOT date;
+"""
+
 MIGRATIONS: list[str] = [
     M001_INITIAL,
     M002_ARXIV,
@@ -853,6 +861,7 @@ MIGRATIONS: list[str] = [
     M018_SYNC_FILE_IDS,
     M019_SYNC_PARKED,
     M020_SYNC_PARKED_QUEUE,
+    M021_REAL_DAYS,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
