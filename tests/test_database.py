@@ -129,6 +129,40 @@ def test_read_only_directory_is_a_clear_error(run, tmp_path):
         locked.chmod(0o700)
 
 
+def test_a_database_in_a_folder_made_read_only_since_says_why_it_cannot_be_used(
+    run, tmp_path, monkeypatch
+):
+    """SQLite writes its journal beside the database even to read it: until 3 December
+    `list` there said "cannot write ...: attempt to write a readonly database" of a file
+    that was writable."""
+    folder = tmp_path / "library"
+    folder.mkdir()
+    db = folder / "papers.db"
+    assert run("--db", str(db), "list", "-n", "1").exit_code == 0
+    folder.chmod(0o500)
+    try:
+        if _writable(folder):  # root writes anywhere: SQLite is then told as it would be
+            readonly = sqlite3.OperationalError("attempt to write a readonly database")
+            failing = connection.connect
+
+            def connect(path: str) -> sqlite3.Connection:
+                failing(path)
+                raise readonly
+
+            monkeypatch.setattr(connection, "connect", connect)
+            monkeypatch.setattr(base.os, "access", lambda path, mode: False)
+        monkeypatch.setenv("PAPERCLI_DB", str(db))  # --db's own check asks os.access too
+        _one_line_error(
+            run("list", "-n", "1"),
+            4,
+            f"cannot use {db}: its folder {folder} is read-only, and SQLite writes its"
+            " journal beside the database (even to read); make the folder writable or use a"
+            " copy of the database elsewhere",
+        )
+    finally:
+        folder.chmod(0o700)
+
+
 def _writable(directory: Path) -> bool:
     try:
         (directory / ".probe").touch()

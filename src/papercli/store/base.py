@@ -40,6 +40,13 @@ def database_error(exc: sqlite3.Error, path: StrPath | None = None) -> DatabaseE
     if "not a database" in text or "malformed" in text:
         return DatabaseError(f"{where} is not a papercli database or is damaged ({text})")
     if "readonly" in text or "unable to open" in text:
+        folder = os.path.dirname(os.path.abspath(path)) if path else None
+        if folder and "readonly" in text and not os.access(folder, os.W_OK):
+            return DatabaseError(
+                f"cannot use {where}: its folder {folder} is read-only, and SQLite writes"
+                " its journal beside the database (even to read); make the folder writable"
+                " or use a copy of the database elsewhere"
+            )
         return DatabaseError(f"cannot write {where}: {text}")
     return DatabaseError(f"database error in {where}: {text}")
 
