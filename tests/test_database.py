@@ -195,6 +195,19 @@ def test_a_database_from_a_newer_papercli_is_refused(run, db_path):
     _one_line_error(run("list"), 4, "newer papercli")
 
 
+def test_a_database_with_a_negative_schema_version_is_refused_untouched(run, db_path):
+    """Until 3 December the upgrade ran from there and failed halfway ("table sync_parked
+    already exists")."""
+    assert run("list", "-n", "1").exit_code == 0
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("PRAGMA user_version = -1")
+    before = db_path.read_bytes()
+    _one_line_error(
+        run("list", "-n", "1"), 4, f"{db_path} is not a papercli database or is damaged"
+    )
+    assert db_path.read_bytes() == before
+
+
 def test_a_directory_given_as_database_is_a_usage_error(run, tmp_path):
     result = run("--db", str(tmp_path), "list")
     assert result.exit_code == 2

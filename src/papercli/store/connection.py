@@ -116,6 +116,8 @@ def _check_papercli_database(conn: sqlite3.Connection, path: str) -> int:
             f"{path} was written by a newer papercli (schema {version}, this one knows "
             f"{SCHEMA_VERSION}); upgrade papercli to use it"
         )
+    if version < 0:  # no papercli writes one: migrating it would fail halfway
+        raise DatabaseError(f"{path} is not a papercli database or is damaged (schema {version})")
     if version == 0 and conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
         raise DatabaseError(
             f"{path} is an SQLite database, but not papercli's; refusing to touch it"
