@@ -553,3 +553,12 @@ def test_cli_main_prints_usage_errors_in_one_line(
         main()
     assert exit_info.value.code == 2
     assert capsys.readouterr().err == "error: no such command 'shw' (did you mean 'show'?)\n"
+
+
+def test_a_usage_error_quotes_at_most_a_line_of_what_it_refuses(run):
+    """Until 3 December a stray argument of 120,000 characters was echoed whole."""
+    result = run("notes", "x" * 120_000)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: got unexpected extra argument(s) (xxx")
+    assert result.stderr.endswith("…; see papercli notes --help\n")
+    assert len(result.stderr) < 400

@@ -220,9 +220,16 @@ def _param_name(param: Any) -> str:
 
 
 def _sentence(text: str) -> str:
-    """Click's capitalised, full-stopped, maybe multi-line text as part of one line."""
+    """Click's capitalised, full-stopped, maybe multi-line text as part of one line, cut
+    to ``MOST_SAID`` characters: Click quotes what it refuses whole (an argument of a
+    hundred thousand characters filled the screen)."""
     text = " ".join(text.split()).removesuffix(".")
+    if len(text) > MOST_SAID:
+        text = text[: MOST_SAID - 1] + "…"
     return text[:1].lower() + text[1:] if text[1:2].islower() else text
+
+
+MOST_SAID = 300
 
 
 def report_usage_error(exc: ClickException) -> int:
