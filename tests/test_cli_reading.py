@@ -440,6 +440,27 @@ def test_a_tag_given_twice_ends_as_typed_last(run):
     assert run("tag", "lora").stdout == "lora: x, y\n"
 
 
+def test_a_tag_is_one_tag_however_its_accents_were_typed(run, run_json, tmp_path):
+    """Until 3 December "Café" typed with a combining accent and with "é" were two tags
+    that printed alike, and `list --tag` found the one typed the same way."""
+    composed, combining = "Caf\u00e9", "Cafe\u0301"
+    assert run("tag", "lora", f"+{combining}").exit_code == 0
+    assert run("tag", "qlora", f"+{composed}").exit_code == 0
+    assert run_json("tags", "--format", "json") == [{"name": composed, "papers": 2}]
+    for typed in (composed, combining):
+        found = run_json("list", "--tag", typed, "--format", "json")
+        assert sorted(p["id"] for p in found) == ["lora", "qlora"]
+    assert run("tag", "lora", f"-{composed}").exit_code == 0
+    assert run_json("show", "lora", "--format", "json")["tags"] == []
+    # An import's tags likewise.
+    document = json.loads(run("export", "--format", "json").stdout)
+    [dpo] = [p for p in document["papers"] if p["id"] == "dpo"]
+    path = tmp_path / "tags.json"
+    path.write_text(json.dumps({**document, "papers": [{**dpo, "tags": [combining]}]}))
+    assert run("import", str(path)).exit_code == 0
+    assert run_json("show", "dpo", "--format", "json")["tags"] == [composed]
+
+
 def test_tag_without_a_tag_lists_the_papers_tags(run):
     run("tag", "lora", "+b", "+a")
     assert run("tag", "lora", "qlora").stdout == "lora: a, b\nqlora: (no tags)\n"

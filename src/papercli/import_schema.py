@@ -32,7 +32,7 @@ from papercli.models import (
     is_doi,
     web_address,
 )
-from papercli.names import CONTROL, is_citation_key
+from papercli.names import CONTROL, as_tag, is_citation_key
 
 Status = Literal["unread", "reading", "read", "skipped"]
 
@@ -304,7 +304,7 @@ def _paper(record: _Paper) -> Paper:
         read_at=record.read_at,
         read_version=record.read_version,
         queue_position=record.queue_position,
-        tags=list(dict.fromkeys(t for t in record.tags if t.strip())),
+        tags=list(dict.fromkeys(as_tag(t) for t in record.tags if t.strip())),
         notes=[Note(n.created_at, n.body) for n in record.notes if n.body.strip()],
         arxiv_authors=fetched,
         abstract=record.abstract,

@@ -31,12 +31,23 @@ def tag_name(text: str) -> str:
     is not ``is_one_line`` or has more than MAX_NAME characters: the library's JSON
     backup would not import with it, nor would the tag sync. Emoji, joined or not, are
     tags like any other."""
-    tag = text.strip()
+    tag = as_tag(text.strip())
     if not tag or not is_one_line(tag):
         raise InvalidValueError(f"a tag must be printable and not empty, not {tag[:40]!r}")
     if len(tag) > MAX_NAME:
         raise InvalidValueError(f"a tag has at most {MAX_NAME:,} characters, not {len(tag):,}")
     return tag
+
+
+def as_tag(text: str) -> str:
+    """A tag in one Unicode form (NFC), however it was typed: ``Café`` with its accent as
+    a combining mark is the same tag as with ``é``, where they were two tags that printed
+    alike, and ``list --tag café`` found one of them."""
+    if text.isascii():
+        return text
+    from unicodedata import normalize
+
+    return normalize("NFC", text)
 
 
 _ASCII_LOWER = {code: code + 32 for code in range(ord("A"), ord("Z") + 1)}

@@ -18,6 +18,7 @@ from papercli.cli import terminal
 from papercli.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USER, PapercliError
 from papercli.lines import MAX_LINE, LineTooLong, bounded_lines
 from papercli.models import ReadStatus, Selection
+from papercli.names import as_tag
 from papercli.records import datarecord, field
 from papercli.store import base, connection
 
@@ -440,7 +441,7 @@ def selection(
         topics=topic or [],
         search=search,
         statuses=status or [],
-        tags=tag or [],
+        tags=[as_tag(t) for t in tag or []],
         authors=author or [],
         sort=str(sort),
         reverse=reverse,

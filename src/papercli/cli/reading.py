@@ -23,7 +23,7 @@ from papercli.cli.common import (
 )
 from papercli.cli.options import Refs, complete_ref, complete_tag_edit
 from papercli.models import MAX_TEXT, ReadStatus
-from papercli.names import nocase, tag_name
+from papercli.names import as_tag, nocase, tag_name
 from papercli.store import library, notes, papers
 
 _MARK_HELP = {
@@ -436,7 +436,7 @@ def tag_command(
     last: dict[str, tuple[bool, str]] = {}  # a tag given twice: as typed last (-x +x: on)
     for edit in edits:
         # Any tag may be removed, a bad old one too; one added is checked.
-        name = tag_name(edit[1:]) if edit[0] == "+" else edit[1:].strip()
+        name = tag_name(edit[1:]) if edit[0] == "+" else as_tag(edit[1:].strip())
         last.pop(nocase(name), None)
         last[nocase(name)] = (edit[0] == "+", name)
     add = [name for on, name in last.values() if on]
