@@ -223,12 +223,12 @@ def _replay(conn: sqlite3.Connection, batch: int, side: str, order: str) -> list
                 _APPLY[str(kind)](conn, key, value)
         if leaving:
             _remove(conn, leaving)
-    # A paper whose status changed since also keeps its place in the queue, or stays out.
     if places and _synced(conn):  # a removed paper's own queue place: not another device's
         conn.execute(
             f"DELETE FROM sync_parked WHERE kind = 'queue' AND paper_id {IN_IDS}",
             (id_list([key for key, _ in places]),),
         )
+    # A paper whose status changed since also keeps its place in the queue, or stays out.
     places = [(key, place) for key, place in places if key not in kept]
     if places:
         _set_queue_places(conn, places)
@@ -301,8 +301,8 @@ _IS_AS: dict[str, Any] = {
     "inbox": _decision_is_as,
     "prereq": _prereq_is_as,
 }
-"""Whether what a step names is as the step left it (its other side): a tag, an alert and
-a history row are there or not, and putting them as asked loses nothing made since."""
+"""Whether what a step names is as the step left it (its other side). A tag, an alert and
+a history row are not checked: each is there or not, and is set as the step says."""
 
 
 def state_of(conn: sqlite3.Connection, paper_id: str) -> list[Any] | None:
