@@ -418,6 +418,16 @@ def test_csl_json_items() -> None:
     assert report["issued"] == {"date-parts": [[2021, 9]]}
 
 
+def test_csl_json_gives_the_arxiv_number_to_preprints_only() -> None:
+    """A published paper's ``number`` is its number in the journal or proceedings: APA
+    printed the arXiv id there ("Neurocomputing, Article arXiv:2104.09864")."""
+    lora, _, transformer, _ = json.loads(export("csl-json"))
+    assert lora["number"] == "arXiv:2106.09685"
+    assert transformer["container-title"] == "NeurIPS 2017"
+    assert "number" not in transformer
+    assert "publisher" not in transformer
+
+
 def test_csl_json_renders_with_citeproc() -> None:
     citeproc = pytest.importorskip("citeproc")
     from citeproc.source.json import CiteProcJSON

@@ -727,14 +727,18 @@ def _csl_name(author: Author) -> dict[str, str]:
 
 
 def _csl_item(paper: Paper, key: str) -> dict[str, object]:
-    """A CSL item the way Zotero writes preprints: ``publisher`` arXiv, ``number`` arXiv:<id>."""
+    """A CSL item the way Zotero writes preprints: ``publisher`` arXiv, ``number`` arXiv:<id>.
+    A published paper has neither: its ``number`` would be its number in the journal or
+    proceedings, and APA printed the arXiv id as one ("Neurocomputing, Article arXiv:...")."""
     item: dict[str, object] = {"id": key, "type": _TYPES[_work_type(paper)][1]}
     item["title"] = _csl_title(paper.title)
     item["author"] = [_csl_name(author) for author in _people(paper)]
     item["issued"] = {"date-parts": [_date_parts(paper)]}
-    item["container-title"] = _container(paper)
-    item["publisher"] = "arXiv" if paper.arxiv_id and not _container(paper) else None
-    item["number"] = f"arXiv:{paper.arxiv_id}" if paper.arxiv_id else None
+    container = _container(paper)
+    item["container-title"] = container
+    preprint = paper.arxiv_id and not container
+    item["publisher"] = "arXiv" if preprint else None
+    item["number"] = f"arXiv:{paper.arxiv_id}" if preprint else None
     item["DOI"] = _doi(paper)
     item["URL"] = paper.url
     item["abstract"] = paper.abstract
