@@ -412,21 +412,41 @@ def person(name: str, affiliations: Sequence[str] = ()) -> Author:
     """An author split the way BibTeX splits ``First von Last`` (bibtexparser's rules):
     ``Quoc V. Le`` -> family ``Le``; ``Aäron van den Oord`` -> family ``van den Oord``.
 
-    Names the rules get wrong (``Sheer El Showk``, ``Robert L. Logan IV``) are given their
-    family name explicitly in the catalogue.
+    A generational suffix at the end is one, as typed or as arXiv writes it: ``Hal Daumé III``
+    and ``Martin Luther King, Jr.``, which the rules took for family name ``III`` and given
+    name ``Jr.``. Names the rules get wrong (``Sheer El Showk``) are given their family name
+    explicitly in the catalogue.
     """
     from bibtexparser.middlewares.names import parse_single_name_into_parts
 
     clean = " ".join(name.split())
-    parts = parse_single_name_into_parts(clean, strict=False)
-    family = " ".join([*parts.von, *parts.last]) or clean
+    rest, suffix = _without_suffix(clean)
+    parts = parse_single_name_into_parts(rest, strict=False)
+    family = " ".join([*parts.von, *parts.last]) or rest
     return Author(
         clean,
         tuple(affiliations),
         family=family,
         given=" ".join(parts.first),
-        suffix=" ".join(parts.jr),
+        suffix=suffix or " ".join(parts.jr),
     )
+
+
+_SUFFIXES = frozenset({"Jr", "Jr.", "Sr", "Sr.", "II", "III", "IV"})
+
+
+def _without_suffix(name: str) -> tuple[str, str]:
+    """``name`` and its generational suffix, when it ends in one after a space (``Hal Daumé
+    III``) or after its only comma (``Martin Luther King, Jr.``); else ``name`` and ``""``.
+    ``Daumé, III, Hal`` is BibTeX's own form, which the rules read as they should."""
+    if name.count(",") == 1:
+        rest, _, last = name.partition(",")
+        last = last.strip()
+    else:
+        rest, _, last = name.rpartition(" ")
+    if "," not in rest and rest.strip() and last in _SUFFIXES:
+        return rest.strip(), last
+    return name, ""
 
 
 def _people(paper: Paper) -> list[Author]:
