@@ -183,3 +183,24 @@ def test_a_generational_suffix_is_no_family_name(run):
         {"family": "Daumé", "given": "Hal", "suffix": "III"},
         {"family": "King", "given": "Martin Luther", "suffix": "Jr."},
     ]
+
+
+def test_an_author_added_in_braces_is_an_institution(run):
+    """``add --author "{Team GLM}"`` is cited as the BibTeX import reads ``{Team GLM}``: one
+    name, never split (it was ``\\textbraceleft{}Team GLM\\textbraceright{}``, a person with
+    braces in their name); without braces it is a person (``GLM, Team``)."""
+    args = ["--author", "{Team GLM}", "--author", "{ Google  DeepMind }", "--author", "Ann Lee"]
+    added = run("add", "--title", "Notes on Quokkas", *args, "--year", "2024", "--id", "teams")
+    assert added.exit_code == 0, added.stderr
+    assert "cite as teamglm2024notes" in added.stdout
+    text = run("export", "--search", "quokkas", "--format", "bibtex").stdout
+    (entry,) = bibtexparser.parse_string(text).entries
+    assert entry["author"] == "{Team GLM} and {Google DeepMind} and Lee, Ann"
+    (item,) = json.loads(run("export", "--search", "quokkas", "--format", "csl-json").stdout)
+    assert item["author"] == [
+        {"literal": "Team GLM"},
+        {"literal": "Google DeepMind"},
+        {"family": "Lee", "given": "Ann"},
+    ]
+    shown = run("list", "--search", "quokkas", "--format", "json").stdout
+    assert json.loads(shown)[0]["authors"] == ["Team GLM", "Google DeepMind", "Ann Lee"]
