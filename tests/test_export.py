@@ -428,6 +428,26 @@ def test_csl_json_gives_the_arxiv_number_to_preprints_only() -> None:
     assert "publisher" not in transformer
 
 
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("Bounds for $k<n$ and $m > 2$", "Bounds for $k<n$ and $m > 2$"),
+        ("Vec<T> in Rust", '<span class="nocase">Vec<T></span> in Rust'),
+        # What citeproc-js and pandoc read as markup stays escaped, as it was.
+        (
+            "A <b>bold</b> <span class=x>claim</span>",
+            "A &#60;b&#62;bold&#60;/b&#62; &#60;span class=x&#62;claim&#60;/span&#62;",
+        ),
+    ],
+)
+def test_csl_json_keeps_angle_brackets_that_are_no_markup(title: str, expected: str) -> None:
+    """citeproc-js, pandoc and citeproc-py print ``&#60;`` as it is: a title's every ``<``
+    was written so, and ``$k<n$`` was cited as ``$k&#60;n$``."""
+    paper = Paper(id="p", title=title, short_name="p", year=2020, date="2020")
+    (item,) = json.loads(export("csl-json", [paper]))
+    assert item["title"] == expected
+
+
 def test_csl_json_renders_with_citeproc() -> None:
     citeproc = pytest.importorskip("citeproc")
     from citeproc.source.json import CiteProcJSON

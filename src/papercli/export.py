@@ -724,13 +724,23 @@ def _load_without_init(package: str, module: str) -> ModuleType:
 
 def _csl_title(title: str) -> str:
     """The title with each word that has a capital after its first letter (LoRA, GLM-130B,
-    RLHF) in CSL's ``<span class="nocase">``, so sentence-case styles keep it; the angle
-    brackets that markup gives meaning to are escaped."""
-    escaped = title.replace("<", "&#60;").replace(">", "&#62;")
+    RLHF) in CSL's ``<span class="nocase">``, so sentence-case styles keep it. A tag that
+    CSL processors read as markup (``<b>``, ``<span ...>``) is escaped; every other angle
+    bracket stays as it is, since citeproc-js, pandoc and citeproc-py print an escape as
+    written (``$k<n$`` was cited as ``$k&#60;n$``)."""
+    escaped = _CSL_MARKUP.sub(_escaped_tag, title)
     return " ".join(
         f'<span class="nocase">{word}</span>' if _is_acronym(word) else word
         for word in escaped.split()
     )
+
+
+# The rich text tags of CSL-JSON (citeproc-js and pandoc's citeproc read these).
+_CSL_MARKUP = re.compile(r"</?(?:i|b|sup|sub|sc)>|<span\b[^<>]*>|</span>", re.IGNORECASE)
+
+
+def _escaped_tag(tag: re.Match[str]) -> str:
+    return tag.group().replace("<", "&#60;").replace(">", "&#62;")
 
 
 def _is_acronym(word: str) -> bool:
