@@ -323,9 +323,21 @@ AUTHORS = st.lists(
 @example([Author("n", family="Le"), Author("n", family=" Cun")])
 @example([Author("n", family="Le", given="Quoc "), Author("n", family="Cun")])
 @example([Author("n", family="Le , Quoc")])
+@example([Author("n", family="Le And"), Author("n", family="Cun", given="and")])
 def test_author_field_that_needs_no_escaping_is_joined_as_it_is(authors: list[Author]) -> None:
     """The shortcut for a plain author list gives what escaping each name would."""
     assert _bibtex_names(authors) == " and ".join(_bibtex_name(a) for a in authors)
+
+
+def test_bibtex_keeps_the_word_and_inside_a_name() -> None:
+    """BibTeX and biber split the author list at every ``and`` between spaces, in any case:
+    ``Procter and Gamble`` typed without braces made ``Lee, Ann and and Gamble, Procter``,
+    four persons out of three, and every one after it off by one."""
+    people = [Author("Ann Lee"), Author("Procter and Gamble"), Author("Ali AND Veli")]
+    paper = Paper(id="x", title="T", short_name="x", year=2020, date="2020", authors=people)
+    text = export("bibtex", [paper])
+    (entry,) = bibtexparser.parse_string(text, append_middleware=[SeparateCoAuthors()]).entries
+    assert entry["author"] == ["Lee, Ann", "{and} Gamble, Procter", "Veli, Ali {AND}"]
 
 
 def test_bibtex_keys_are_ascii_and_fall_back_to_the_slug() -> None:

@@ -604,18 +604,28 @@ def _bibtex_names(authors: Sequence[Author]) -> str:
         field = " and ".join(
             [", ".join(filter(None, (a.family_name, a.suffix, a.given))) for a in authors]
         )
-        if _is_plain(field) and " ," not in field:
+        if (
+            _is_plain(field)
+            and " ," not in field
+            and len(_AND.findall(field)) == len(authors) - 1  # no "and" but between names
+        ):
             return field
     return " and ".join(_bibtex_name(author) for author in authors)
 
 
+# The word BibTeX and biber split an author list at (in any case), and where it may stand
+# in a name: between spaces, or before the comma after a name part.
+_AND = re.compile(r"(?<![^\s,])and(?![^\s,])", re.IGNORECASE)
+
+
 def _bibtex_name(author: Author) -> str:
     """``Family, Given`` (``Family, Suffix, Given``); an institution in braces, so that no
-    style splits or abbreviates it."""
+    style splits or abbreviates it. A word ``and`` in a person's name is braced, or it
+    would split the list there (``Procter and Gamble`` typed without braces)."""
     if author.literal:
         return "{" + _latex(author.family_name) + "}"
     parts = [author.family_name, author.suffix, author.given]
-    return ", ".join(_latex(part) for part in parts if part)
+    return ", ".join(_AND.sub(r"{\g<0>}", _latex(part)) for part in parts if part)
 
 
 def _bibtex(chunks: Iterable[_Keyed]) -> Iterator[str]:
