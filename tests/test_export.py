@@ -608,6 +608,18 @@ def test_markdown_groups_follow_the_listing_order(group_by: str, headings: list[
         ]
 
 
+@pytest.mark.parametrize("title", ["Queue #", "Queue ###", "C# and F# #2"])
+def test_markdown_heading_keeps_its_hashes(title: str) -> None:
+    """CommonMark takes the ``#`` at the end of a heading, after a space, for a closing
+    sequence and drops it: ``--title "Queue #"`` was the heading ``Queue``."""
+    from markdown_it import MarkdownIt  # rich's Markdown parser
+
+    tokens = MarkdownIt("commonmark").parse(export("markdown", [], title=title))
+    assert tokens[0].type == "heading_open"
+    assert tokens[1].children is not None
+    assert "".join(child.content for child in tokens[1].children) == title
+
+
 def test_markdown_counts_one_paper() -> None:
     lines = export("markdown", queue()[:1]).splitlines()
     assert f"Exported 2026-11-22 · 1 paper · {LEGEND}" in lines

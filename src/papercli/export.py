@@ -201,7 +201,7 @@ def _markdown(
     """
     noun = f"{count} paper" + ("" if count == 1 else "s")
     legend = "`[x]` read · `[/]` reading · `[ ]` unread · ~~struck through~~ skipped"
-    yield f"# {_md(title)}\n\nExported {day} · {noun} · {legend}"
+    yield f"# {_md_heading(title)}\n\nExported {day} · {noun} · {legend}"
     section = section_of(group_by, topics_first) if group_by else lambda paper: ""
     current: str | None = None
     for papers, _ in chunks:
@@ -209,7 +209,7 @@ def _markdown(
         for paper in papers:
             heading = section(paper)
             if heading != current:
-                lines.append(f"\n\n## {_md(heading)}\n" if heading else "\n")
+                lines.append(f"\n\n## {_md_heading(heading)}\n" if heading else "\n")
                 current = heading
             lines.append("\n" + _md_item(paper))
         yield "".join(lines)
@@ -248,6 +248,12 @@ def _md_item(paper: Paper) -> str:
 
 def _md(text: str) -> str:
     return _MD_SPECIAL.sub(lambda m: "\\" + m.group(), _one_line(text))
+
+
+def _md_heading(text: str) -> str:
+    """``_md`` for a heading, its ``#`` escaped too: CommonMark drops the ones at the end
+    after a space as a closing sequence (``# Queue #`` was the heading ``Queue``)."""
+    return _md(text).replace("#", "\\#")
 
 
 # --- CSV and JSON --------------------------------------------------------------------------------
