@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 import bibtexparser
 import pytest
-from bibtexparser.middlewares import LatexDecodingMiddleware, SeparateCoAuthors
+from bibtexparser.middlewares import LatexDecodingMiddleware, SeparateCoAuthors, SplitNameParts
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -338,6 +338,27 @@ def test_bibtex_keeps_the_word_and_inside_a_name() -> None:
     text = export("bibtex", [paper])
     (entry,) = bibtexparser.parse_string(text, append_middleware=[SeparateCoAuthors()]).entries
     assert entry["author"] == ["Lee, Ann", "{and} Gamble, Procter", "Veli, Ali {AND}"]
+
+
+def test_bibtex_keeps_a_family_name_whole_that_bibtex_would_split() -> None:
+    """BibTeX's rules take the words up to a family name's last lowercase one for its "von"
+    part: ``Ponde de Oliveira Pinto`` was von ``Ponde de``, family ``Oliveira Pinto``, which
+    biblatex prints as ``Oliveira Pinto, Henrique Ponde de``. A family name that starts
+    with its particle (``van den Oord``) is left to the rules, which read it as meant."""
+    people = [
+        Author("n", family="Ponde de Oliveira Pinto", given="Henrique"),
+        Author("n", family="van den Oord", given="Aäron"),
+        Author("n", family="Sen Sharma", given="Arnab"),
+    ]
+    paper = Paper(id="x", title="T", short_name="x", year=2020, date="2020", authors=people)
+    middleware = [SeparateCoAuthors(), SplitNameParts()]
+    library = bibtexparser.parse_string(export("bibtex", [paper]), append_middleware=middleware)
+    (entry,) = library.entries
+    assert [(name.von, name.last, name.first) for name in entry["author"]] == [
+        ([], ["{Ponde de Oliveira Pinto}"], ["Henrique"]),
+        (["van", "den"], ["Oord"], ["Aäron"]),
+        ([], ["Sen", "Sharma"], ["Arnab"]),
+    ]
 
 
 def test_bibtex_keys_are_ascii_and_fall_back_to_the_slug() -> None:

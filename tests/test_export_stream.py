@@ -56,7 +56,7 @@ GOLDEN: dict[str, str] = {
     "all markdown": "bbfef7fb0141593d1dea8d65f7cca5fe6dca8544a9fa16c67b545a6d4f362582",
     "all csv": "908de830a4844f81a63ee104ae994ada5dc1a771ec1f1eacd91e78bfc5226e5f",
     "all json": "424770caf28fb10f637edfca7a25500075e5b8da3d63e431d4762e355693d329",
-    "all bibtex": "9c670cb8297a3e439a5a70d05269715a44df1d72889c1e0fc6714d968543253b",
+    "all bibtex": "f03b9f7d3739fae02279f7cb6d84268de5b7acd4b77d4e200ba520fa4fd162e7",
     "all csl-json": "74513ad5566ee3296d823f79d6ef67308503e995ce732a0fd202a1ae6c775def",
     "all ris": "bc51b145d0a3077d6f6c8838d9921e086cff6267158b9882f76c5af0102d1aee",
     "markdown by topic": "1cab7589a35cb7f66100a6c992ee7bde9ccd46e04269b2756544d05a20017f28",

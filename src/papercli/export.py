@@ -614,6 +614,7 @@ def _bibtex_names(authors: Sequence[Author]) -> str:
             _is_plain(field)
             and " ," not in field
             and len(_AND.findall(field)) == len(authors) - 1  # no "and" but between names
+            and not any(_inner_von(a.family_name) for a in authors)
         ):
             return field
     return " and ".join(_bibtex_name(author) for author in authors)
@@ -631,7 +632,20 @@ def _bibtex_name(author: Author) -> str:
     if author.literal:
         return "{" + _latex(author.family_name) + "}"
     parts = [author.family_name, author.suffix, author.given]
-    return ", ".join(_AND.sub(r"{\g<0>}", _latex(part)) for part in parts if part)
+    name = [_AND.sub(r"{\g<0>}", _latex(part)) for part in parts if part]
+    if _inner_von(author.family_name):
+        name[0] = "{" + name[0] + "}"
+    return ", ".join(name)
+
+
+def _inner_von(family: str) -> bool:
+    """Whether BibTeX would take the start of this family name for a "von" part: the words
+    up to its last lowercase one, when it does not start with one (``Ponde de Oliveira
+    Pinto``: von ``Ponde de``, which biblatex prints after the given names). One that
+    starts with its particle (``van den Oord``) is read as meant."""
+    if " " not in family or family[:1].islower():
+        return False
+    return any(word[:1].islower() for word in family.split()[1:])
 
 
 def _bibtex(chunks: Iterable[_Keyed]) -> Iterator[str]:
