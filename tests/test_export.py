@@ -361,6 +361,16 @@ def test_bibtex_keeps_a_family_name_whole_that_bibtex_would_split() -> None:
     ]
 
 
+def test_bibtex_institutions_with_and_stay_whole() -> None:
+    """biblatex reads ``institution`` as a list split at ``and``, as it reads authors:
+    ``Center for Research and Development`` was two institutions."""
+    orgs = ["Center for Research and Development", "Microsoft Research"]
+    paper = replace(queue()[3], organizations=orgs)
+    (entry,) = bibtexparser.parse_string(export("bibtex", [paper])).entries
+    assert entry.entry_type == "techreport"
+    assert entry["institution"] == "{Center for Research and Development} and Microsoft Research"
+
+
 def test_bibtex_keys_are_ascii_and_fall_back_to_the_slug() -> None:
     papers = queue()
     papers[0].authors = [Author("Ångström Ørsted")]

@@ -663,6 +663,13 @@ def _bibtex(chunks: Iterable[_Keyed]) -> Iterator[str]:
             separator = "\n"
 
 
+def _institution(org: str) -> str:
+    """One of the ``institution`` list, which biblatex splits at ``and`` as it splits
+    authors: braced when it has one of its own (``Center for Research and Development``)."""
+    name = _latex(org)
+    return "{" + name + "}" if _AND.search(name) else name
+
+
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
 
@@ -686,7 +693,7 @@ def _bibtex_chunk(papers: Sequence[Paper], keys: Sequence[str]) -> str:
         container = _latex(_container(paper) or "")
         values["booktitle" if work == "conference" else "journal"] = container
         if work == "report":
-            values["institution"] = " and ".join(_latex(org) for org in paper.organizations)
+            values["institution"] = " and ".join(map(_institution, paper.organizations))
         if work == "blog":
             values["howpublished"] = "Blog post"
         if paper.arxiv_id:
