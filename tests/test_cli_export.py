@@ -162,3 +162,45 @@ def test_queue_export_keeps_the_queue_order_unless_sorted(run):
     assert ids("--since", "2021", "--reverse") == ["lora", "dpo", "qlora"]
     assert ids("--sort", "date") == ["transformer", "lora", "qlora", "dpo"]
     assert ids("--sort", "date", "--reverse") == ["dpo", "qlora", "lora", "transformer"]
+
+
+def test_a_generational_suffix_is_no_family_name(run):
+    """``Hal Daumé III`` (as arXiv writes him) and ``Martin Luther King, Jr.`` are cited by
+    their family names: BibTeX's rules made ``III`` a family name (``III, Hal Daumé``) and
+    ``Martin Luther King`` one with the given name ``Jr.``."""
+    authors = ["Hal Daumé III", "Martin Luther King, Jr.", "Robert L. Logan IV", "Ann Lee"]
+    args = [arg for name in authors for arg in ("--author", name)]
+    added = run("add", "--title", "Notes on Suffixes", *args, "--year", "2020", "--id", "sfx")
+    assert added.exit_code == 0, added.stderr
+    assert "cite as daume2020notes" in added.stdout
+    text = run("export", "--search", "suffixes", "--format", "bibtex").stdout
+    (entry,) = bibtexparser.parse_string(text).entries
+    assert entry["author"] == (
+        "Daumé, III, Hal and King, Jr., Martin Luther and Logan, IV, Robert L. and Lee, Ann"
+    )
+    (item,) = json.loads(run("export", "--search", "suffixes", "--format", "csl-json").stdout)
+    assert item["author"][:2] == [
+        {"family": "Daumé", "given": "Hal", "suffix": "III"},
+        {"family": "King", "given": "Martin Luther", "suffix": "Jr."},
+    ]
+
+
+def test_an_author_added_in_braces_is_an_institution(run):
+    """``add --author "{Team GLM}"`` is cited as the BibTeX import reads ``{Team GLM}``: one
+    name, never split (it was ``\\textbraceleft{}Team GLM\\textbraceright{}``, a person with
+    braces in their name); without braces it is a person (``GLM, Team``)."""
+    args = ["--author", "{Team GLM}", "--author", "{ Google  DeepMind }", "--author", "Ann Lee"]
+    added = run("add", "--title", "Notes on Quokkas", *args, "--year", "2024", "--id", "teams")
+    assert added.exit_code == 0, added.stderr
+    assert "cite as teamglm2024notes" in added.stdout
+    text = run("export", "--search", "quokkas", "--format", "bibtex").stdout
+    (entry,) = bibtexparser.parse_string(text).entries
+    assert entry["author"] == "{Team GLM} and {Google DeepMind} and Lee, Ann"
+    (item,) = json.loads(run("export", "--search", "quokkas", "--format", "csl-json").stdout)
+    assert item["author"] == [
+        {"literal": "Team GLM"},
+        {"literal": "Google DeepMind"},
+        {"family": "Lee", "given": "Ann"},
+    ]
+    shown = run("list", "--search", "quokkas", "--format", "json").stdout
+    assert json.loads(shown)[0]["authors"] == ["Team GLM", "Google DeepMind", "Ann Lee"]

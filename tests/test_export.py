@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 import bibtexparser
 import pytest
-from bibtexparser.middlewares import LatexDecodingMiddleware, SeparateCoAuthors
+from bibtexparser.middlewares import LatexDecodingMiddleware, SeparateCoAuthors, SplitNameParts
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -323,9 +323,52 @@ AUTHORS = st.lists(
 @example([Author("n", family="Le"), Author("n", family=" Cun")])
 @example([Author("n", family="Le", given="Quoc "), Author("n", family="Cun")])
 @example([Author("n", family="Le , Quoc")])
+@example([Author("n", family="Le And"), Author("n", family="Cun", given="and")])
 def test_author_field_that_needs_no_escaping_is_joined_as_it_is(authors: list[Author]) -> None:
     """The shortcut for a plain author list gives what escaping each name would."""
     assert _bibtex_names(authors) == " and ".join(_bibtex_name(a) for a in authors)
+
+
+def test_bibtex_keeps_the_word_and_inside_a_name() -> None:
+    """BibTeX and biber split the author list at every ``and`` between spaces, in any case:
+    ``Procter and Gamble`` typed without braces made ``Lee, Ann and and Gamble, Procter``,
+    four persons out of three, and every one after it off by one."""
+    people = [Author("Ann Lee"), Author("Procter and Gamble"), Author("Ali AND Veli")]
+    paper = Paper(id="x", title="T", short_name="x", year=2020, date="2020", authors=people)
+    text = export("bibtex", [paper])
+    (entry,) = bibtexparser.parse_string(text, append_middleware=[SeparateCoAuthors()]).entries
+    assert entry["author"] == ["Lee, Ann", "{and} Gamble, Procter", "Veli, Ali {AND}"]
+
+
+def test_bibtex_keeps_a_family_name_whole_that_bibtex_would_split() -> None:
+    """BibTeX's rules take the words up to a family name's last lowercase one for its "von"
+    part: ``Ponde de Oliveira Pinto`` was von ``Ponde de``, family ``Oliveira Pinto``, which
+    biblatex prints as ``Oliveira Pinto, Henrique Ponde de``. A family name that starts
+    with its particle (``van den Oord``) is left to the rules, which read it as meant."""
+    people = [
+        Author("n", family="Ponde de Oliveira Pinto", given="Henrique"),
+        Author("n", family="van den Oord", given="Aäron"),
+        Author("n", family="Sen Sharma", given="Arnab"),
+    ]
+    paper = Paper(id="x", title="T", short_name="x", year=2020, date="2020", authors=people)
+    middleware = [SeparateCoAuthors(), SplitNameParts()]
+    library = bibtexparser.parse_string(export("bibtex", [paper]), append_middleware=middleware)
+    (entry,) = library.entries
+    assert [(name.von, name.last, name.first) for name in entry["author"]] == [
+        ([], ["{Ponde de Oliveira Pinto}"], ["Henrique"]),
+        (["van", "den"], ["Oord"], ["Aäron"]),
+        ([], ["Sen", "Sharma"], ["Arnab"]),
+    ]
+
+
+def test_bibtex_institutions_with_and_stay_whole() -> None:
+    """biblatex reads ``institution`` as a list split at ``and``, as it reads authors:
+    ``Center for Research and Development`` was two institutions."""
+    orgs = ["Center for Research and Development", "Microsoft Research"]
+    paper = replace(queue()[3], organizations=orgs)
+    (entry,) = bibtexparser.parse_string(export("bibtex", [paper])).entries
+    assert entry.entry_type == "techreport"
+    assert entry["institution"] == "{Center for Research and Development} and Microsoft Research"
 
 
 def test_bibtex_keys_are_ascii_and_fall_back_to_the_slug() -> None:
@@ -416,6 +459,36 @@ def test_csl_json_items() -> None:
     assert "publisher" not in blog
     assert transformer["container-title"] == "NeurIPS 2017"
     assert report["issued"] == {"date-parts": [[2021, 9]]}
+
+
+def test_csl_json_gives_the_arxiv_number_to_preprints_only() -> None:
+    """A published paper's ``number`` is its number in the journal or proceedings: APA
+    printed the arXiv id there ("Neurocomputing, Article arXiv:2104.09864")."""
+    lora, _, transformer, _ = json.loads(export("csl-json"))
+    assert lora["number"] == "arXiv:2106.09685"
+    assert transformer["container-title"] == "NeurIPS 2017"
+    assert "number" not in transformer
+    assert "publisher" not in transformer
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("Bounds for $k<n$ and $m > 2$", "Bounds for $k<n$ and $m > 2$"),
+        ("Vec<T> in Rust", '<span class="nocase">Vec<T></span> in Rust'),
+        # What citeproc-js and pandoc read as markup stays escaped, as it was.
+        (
+            "A <b>bold</b> <span class=x>claim</span>",
+            "A &#60;b&#62;bold&#60;/b&#62; &#60;span class=x&#62;claim&#60;/span&#62;",
+        ),
+    ],
+)
+def test_csl_json_keeps_angle_brackets_that_are_no_markup(title: str, expected: str) -> None:
+    """citeproc-js, pandoc and citeproc-py print ``&#60;`` as it is: a title's every ``<``
+    was written so, and ``$k<n$`` was cited as ``$k&#60;n$``."""
+    paper = Paper(id="p", title=title, short_name="p", year=2020, date="2020")
+    (item,) = json.loads(export("csl-json", [paper]))
+    assert item["title"] == expected
 
 
 def test_csl_json_renders_with_citeproc() -> None:
@@ -564,6 +637,18 @@ def test_markdown_groups_follow_the_listing_order(group_by: str, headings: list[
             "- [x] **LoRA",
             "- [x] ~~**Lo",
         ]
+
+
+@pytest.mark.parametrize("title", ["Queue #", "Queue ###", "C# and F# #2"])
+def test_markdown_heading_keeps_its_hashes(title: str) -> None:
+    """CommonMark takes the ``#`` at the end of a heading, after a space, for a closing
+    sequence and drops it: ``--title "Queue #"`` was the heading ``Queue``."""
+    from markdown_it import MarkdownIt  # rich's Markdown parser
+
+    tokens = MarkdownIt("commonmark").parse(export("markdown", [], title=title))
+    assert tokens[0].type == "heading_open"
+    assert tokens[1].children is not None
+    assert "".join(child.content for child in tokens[1].children) == title
 
 
 def test_markdown_counts_one_paper() -> None:

@@ -201,7 +201,7 @@ def _markdown(
     """
     noun = f"{count} paper" + ("" if count == 1 else "s")
     legend = "`[x]` read · `[/]` reading · `[ ]` unread · ~~struck through~~ skipped"
-    yield f"# {_md(title)}\n\nExported {day} · {noun} · {legend}"
+    yield f"# {_md_heading(title)}\n\nExported {day} · {noun} · {legend}"
     section = section_of(group_by, topics_first) if group_by else lambda paper: ""
     current: str | None = None
     for papers, _ in chunks:
@@ -209,7 +209,7 @@ def _markdown(
         for paper in papers:
             heading = section(paper)
             if heading != current:
-                lines.append(f"\n\n## {_md(heading)}\n" if heading else "\n")
+                lines.append(f"\n\n## {_md_heading(heading)}\n" if heading else "\n")
                 current = heading
             lines.append("\n" + _md_item(paper))
         yield "".join(lines)
@@ -248,6 +248,12 @@ def _md_item(paper: Paper) -> str:
 
 def _md(text: str) -> str:
     return _MD_SPECIAL.sub(lambda m: "\\" + m.group(), _one_line(text))
+
+
+def _md_heading(text: str) -> str:
+    """``_md`` for a heading, its ``#`` escaped too: CommonMark drops the ones at the end
+    after a space as a closing sequence (``# Queue #`` was the heading ``Queue``)."""
+    return _md(text).replace("#", "\\#")
 
 
 # --- CSV and JSON --------------------------------------------------------------------------------
@@ -412,21 +418,41 @@ def person(name: str, affiliations: Sequence[str] = ()) -> Author:
     """An author split the way BibTeX splits ``First von Last`` (bibtexparser's rules):
     ``Quoc V. Le`` -> family ``Le``; ``Aäron van den Oord`` -> family ``van den Oord``.
 
-    Names the rules get wrong (``Sheer El Showk``, ``Robert L. Logan IV``) are given their
-    family name explicitly in the catalogue.
+    A generational suffix at the end is one, as typed or as arXiv writes it: ``Hal Daumé III``
+    and ``Martin Luther King, Jr.``, which the rules took for family name ``III`` and given
+    name ``Jr.``. Names the rules get wrong (``Sheer El Showk``) are given their family name
+    explicitly in the catalogue.
     """
     from bibtexparser.middlewares.names import parse_single_name_into_parts
 
     clean = " ".join(name.split())
-    parts = parse_single_name_into_parts(clean, strict=False)
-    family = " ".join([*parts.von, *parts.last]) or clean
+    rest, suffix = _without_suffix(clean)
+    parts = parse_single_name_into_parts(rest, strict=False)
+    family = " ".join([*parts.von, *parts.last]) or rest
     return Author(
         clean,
         tuple(affiliations),
         family=family,
         given=" ".join(parts.first),
-        suffix=" ".join(parts.jr),
+        suffix=suffix or " ".join(parts.jr),
     )
+
+
+_SUFFIXES = frozenset({"Jr", "Jr.", "Sr", "Sr.", "II", "III", "IV"})
+
+
+def _without_suffix(name: str) -> tuple[str, str]:
+    """``name`` and its generational suffix, when it ends in one after a space (``Hal Daumé
+    III``) or after its only comma (``Martin Luther King, Jr.``); else ``name`` and ``""``.
+    ``Daumé, III, Hal`` is BibTeX's own form, which the rules read as they should."""
+    if name.count(",") == 1:
+        rest, _, last = name.partition(",")
+        last = last.strip()
+    else:
+        rest, _, last = name.rpartition(" ")
+    if "," not in rest and rest.strip() and last in _SUFFIXES:
+        return rest.strip(), last
+    return name, ""
 
 
 def _people(paper: Paper) -> list[Author]:
@@ -584,18 +610,42 @@ def _bibtex_names(authors: Sequence[Author]) -> str:
         field = " and ".join(
             [", ".join(filter(None, (a.family_name, a.suffix, a.given))) for a in authors]
         )
-        if _is_plain(field) and " ," not in field:
+        if (
+            _is_plain(field)
+            and " ," not in field
+            and len(_AND.findall(field)) == len(authors) - 1  # no "and" but between names
+            and not any(_inner_von(a.family_name) for a in authors)
+        ):
             return field
     return " and ".join(_bibtex_name(author) for author in authors)
 
 
+# The word BibTeX and biber split an author list at (in any case), and where it may stand
+# in a name: between spaces, or before the comma after a name part.
+_AND = re.compile(r"(?<![^\s,])and(?![^\s,])", re.IGNORECASE)
+
+
 def _bibtex_name(author: Author) -> str:
     """``Family, Given`` (``Family, Suffix, Given``); an institution in braces, so that no
-    style splits or abbreviates it."""
+    style splits or abbreviates it. A word ``and`` in a person's name is braced, or it
+    would split the list there (``Procter and Gamble`` typed without braces)."""
     if author.literal:
         return "{" + _latex(author.family_name) + "}"
     parts = [author.family_name, author.suffix, author.given]
-    return ", ".join(_latex(part) for part in parts if part)
+    name = [_AND.sub(r"{\g<0>}", _latex(part)) for part in parts if part]
+    if _inner_von(author.family_name):
+        name[0] = "{" + name[0] + "}"
+    return ", ".join(name)
+
+
+def _inner_von(family: str) -> bool:
+    """Whether BibTeX would take the start of this family name for a "von" part: the words
+    up to its last lowercase one, when it does not start with one (``Ponde de Oliveira
+    Pinto``: von ``Ponde de``, which biblatex prints after the given names). One that
+    starts with its particle (``van den Oord``) is read as meant."""
+    if " " not in family or family[:1].islower():
+        return False
+    return any(word[:1].islower() for word in family.split()[1:])
 
 
 def _bibtex(chunks: Iterable[_Keyed]) -> Iterator[str]:
@@ -611,6 +661,13 @@ def _bibtex(chunks: Iterable[_Keyed]) -> Iterator[str]:
         if papers:
             yield separator + _bibtex_chunk(papers, keys)
             separator = "\n"
+
+
+def _institution(org: str) -> str:
+    """One of the ``institution`` list, which biblatex splits at ``and`` as it splits
+    authors: braced when it has one of its own (``Center for Research and Development``)."""
+    name = _latex(org)
+    return "{" + name + "}" if _AND.search(name) else name
 
 
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
@@ -636,7 +693,7 @@ def _bibtex_chunk(papers: Sequence[Paper], keys: Sequence[str]) -> str:
         container = _latex(_container(paper) or "")
         values["booktitle" if work == "conference" else "journal"] = container
         if work == "report":
-            values["institution"] = " and ".join(_latex(org) for org in paper.organizations)
+            values["institution"] = " and ".join(map(_institution, paper.organizations))
         if work == "blog":
             values["howpublished"] = "Blog post"
         if paper.arxiv_id:
@@ -704,13 +761,23 @@ def _load_without_init(package: str, module: str) -> ModuleType:
 
 def _csl_title(title: str) -> str:
     """The title with each word that has a capital after its first letter (LoRA, GLM-130B,
-    RLHF) in CSL's ``<span class="nocase">``, so sentence-case styles keep it; the angle
-    brackets that markup gives meaning to are escaped."""
-    escaped = title.replace("<", "&#60;").replace(">", "&#62;")
+    RLHF) in CSL's ``<span class="nocase">``, so sentence-case styles keep it. A tag that
+    CSL processors read as markup (``<b>``, ``<span ...>``) is escaped; every other angle
+    bracket stays as it is, since citeproc-js, pandoc and citeproc-py print an escape as
+    written (``$k<n$`` was cited as ``$k&#60;n$``)."""
+    escaped = _CSL_MARKUP.sub(_escaped_tag, title)
     return " ".join(
         f'<span class="nocase">{word}</span>' if _is_acronym(word) else word
         for word in escaped.split()
     )
+
+
+# The rich text tags of CSL-JSON (citeproc-js and pandoc's citeproc read these).
+_CSL_MARKUP = re.compile(r"</?(?:i|b|sup|sub|sc)>|<span\b[^<>]*>|</span>", re.IGNORECASE)
+
+
+def _escaped_tag(tag: re.Match[str]) -> str:
+    return tag.group().replace("<", "&#60;").replace(">", "&#62;")
 
 
 def _is_acronym(word: str) -> bool:
@@ -727,14 +794,18 @@ def _csl_name(author: Author) -> dict[str, str]:
 
 
 def _csl_item(paper: Paper, key: str) -> dict[str, object]:
-    """A CSL item the way Zotero writes preprints: ``publisher`` arXiv, ``number`` arXiv:<id>."""
+    """A CSL item the way Zotero writes preprints: ``publisher`` arXiv, ``number`` arXiv:<id>.
+    A published paper has neither: its ``number`` would be its number in the journal or
+    proceedings, and APA printed the arXiv id as one ("Neurocomputing, Article arXiv:...")."""
     item: dict[str, object] = {"id": key, "type": _TYPES[_work_type(paper)][1]}
     item["title"] = _csl_title(paper.title)
     item["author"] = [_csl_name(author) for author in _people(paper)]
     item["issued"] = {"date-parts": [_date_parts(paper)]}
-    item["container-title"] = _container(paper)
-    item["publisher"] = "arXiv" if paper.arxiv_id and not _container(paper) else None
-    item["number"] = f"arXiv:{paper.arxiv_id}" if paper.arxiv_id else None
+    container = _container(paper)
+    item["container-title"] = container
+    preprint = paper.arxiv_id and not container
+    item["publisher"] = "arXiv" if preprint else None
+    item["number"] = f"arXiv:{paper.arxiv_id}" if preprint else None
     item["DOI"] = _doi(paper)
     item["URL"] = paper.url
     item["abstract"] = paper.abstract

@@ -241,7 +241,11 @@ def add_command(
     ] = None,
     author: Annotated[
         list[str] | None,
-        typer.Option("--author", metavar="NAME", help="With --title: an author; repeat in order."),
+        typer.Option(
+            "--author",
+            metavar="NAME",
+            help="With --title: an author; repeat in order. An organization in braces: {OpenAI}.",
+        ),
     ] = None,
     year: Annotated[
         str | None,
