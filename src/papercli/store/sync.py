@@ -239,10 +239,12 @@ def read_register(conn: sqlite3.Connection, kind: str, key: str) -> Any:
         ).fetchone()
         return None if row is None else {"state": row[0], "at": row[1]}
     if kind == "watch":
-        from papercli.store.watches import all_watches
+        from papercli.store.watches import watch_named
 
-        watch = next((w for w in all_watches(conn) if nocase(w.name) == key), None)
-        return None if watch is None else asdict(watch)
+        # By its name (COLLATE NOCASE, an index), not a walk of every watch: a first
+        # sync of W watches read W squared of them.
+        watch = watch_named(conn, key)
+        return None if watch is None or nocase(watch.name) != key else asdict(watch)
     if kind == "inbox":
         row = conn.execute(
             "SELECT decision, decided_at FROM inbox_decisions WHERE arxiv_id = ?", (key,)
