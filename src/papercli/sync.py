@@ -442,12 +442,17 @@ def _apply(
         best = won.get(register) or current.get(register)
         if best is not None and (event.hlc, event.device) <= best:
             continue
+        # A paper arriving for a queue place that waited for it queues it at the end.
+        queued |= event.kind == "queue" or (
+            event.kind == "paper"
+            and event.value is not None
+            and stored.queue_waits(conn, event.key)
+        )
         conflict = stored.write_register(conn, event.kind, event.key, event.value)
         if conflict:
             summary.conflicts.append(conflict)
         won[register] = (event.hlc, event.device)
         applied += 1
-        queued |= event.kind == "queue"
         removed |= event.kind == "paper" and event.value is None
         stored.saw_clock(conn, event.hlc)
     stored.set_winners(conn, ((k, key, h, d) for (k, key), (h, d) in won.items()))
