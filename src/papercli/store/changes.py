@@ -223,6 +223,12 @@ def _replay(conn: sqlite3.Connection, batch: int, side: str, order: str) -> list
                 _APPLY[str(kind)](conn, key, value)
         if leaving:
             _remove(conn, leaving)
+    if papers_changed and _synced(conn):
+        # A paper put back brings the queue place another device gave it, at the end of
+        # the queue: its sort key says where, once for all of them.
+        from papercli.store.sync import order_queue_by_keys
+
+        order_queue_by_keys(conn)
     if places and _synced(conn):  # a removed paper's own queue place: not another device's
         conn.execute(
             f"DELETE FROM sync_parked WHERE kind = 'queue' AND paper_id {IN_IDS}",

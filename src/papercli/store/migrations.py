@@ -768,7 +768,9 @@ END;
 
 # A queue place a sync brings for a paper removed here waits aside too (it was written as
 # a queue row of no paper, and came back on this device alone when the paper did); put
-# back, it goes to its sort key's place among the queue's. The rows of no paper that syncs
+# back, it goes to the end of the queue with its sort key, and whatever put it back
+# orders the queue by key once (a place found for each, moving the papers after it, was
+# the square of the papers put back). The rows of no paper that syncs
 # left before now wait aside as theirs do since M019, so `notes` and `tags` no longer list
 # a paper `show` does not know: only in a database that has synced, where nothing else
 # leaves such rows (a database from before the catalogue was loaded holds user rows of
@@ -788,15 +790,9 @@ WHEN EXISTS (SELECT 1 FROM sync_parked WHERE paper_id = new.id) BEGIN
         SELECT paper_id, json_extract(value, '$.tag')
         FROM sync_parked WHERE kind = 'tag' AND paper_id = new.id;
     INSERT OR IGNORE INTO queue (paper_id, position, added_at, sort_key)
-        SELECT paper_id, coalesce(
-                (SELECT min(position) FROM queue WHERE sort_key > json_extract(value, '$.key')),
-                (SELECT coalesce(max(position), 0) + 1 FROM queue)),
+        SELECT paper_id, (SELECT coalesce(max(position), 0) + 1 FROM queue),
             json_extract(value, '$.added_at'), json_extract(value, '$.key')
         FROM sync_parked WHERE kind = 'queue' AND paper_id = new.id;
-    UPDATE queue SET position = position + 1
-        WHERE paper_id <> new.id
-        AND position >= (SELECT position FROM queue WHERE paper_id = new.id)
-        AND EXISTS (SELECT 1 FROM sync_parked WHERE kind = 'queue' AND paper_id = new.id);
     DELETE FROM sync_parked WHERE paper_id = new.id;
 END;
 INSERT OR IGNORE INTO sync_parked (kind, key, paper_id, value)
