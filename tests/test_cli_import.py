@@ -600,6 +600,16 @@ def test_a_day_that_is_not_in_the_calendar_is_refused_or_cut_back_to_its_month(
     assert shown["date"] == "2020-02"
 
 
+@pytest.mark.parametrize("author", ["\r", "{ }", "{}", " \t"])
+def test_an_author_of_only_space_or_braces_is_no_author(run, author):
+    """A carriage return passed the check that braces made for `{Team GLM}`, and the
+    paper got an author with an empty name, which sync then refused (found by the
+    round-trip property test)."""
+    result = run("add", "--title", "Field Notes", "--author", author, "--year", "2024")
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == 'error: give each author with --author "Given Family" (at least one)\n'
+
+
 def test_a_url_typed_in_keeps_what_a_url_cannot_hold_percent_escaped(run, run_json):
     """As a browser sends it: a brace in one made the BibTeX export unreadable."""
     url = "https://example.org/my notes/{v2}.pdf"

@@ -565,9 +565,9 @@ def insert_by_hand(
     people = [
         a if isinstance(a, Author) else _typed_author(a)
         for a in given.authors
-        if (a.name if isinstance(a, Author) else a).strip("{} \t\n")
+        if "".join((a.name if isinstance(a, Author) else a).split()).strip("{}")
     ]
-    if not people or any(not is_one_line(a.name) for a in people):
+    if not people or any(not a.name.strip() or not is_one_line(a.name) for a in people):
         raise InvalidValueError('give each author with --author "Given Family" (at least one)')
     if any(len(a.name) > MAX_NAME for a in people):
         raise InvalidValueError(f"--author: a name has at most {MAX_NAME:,} characters")
