@@ -961,6 +961,30 @@ def test_syncing_watches_grows_with_them_not_their_square(
     assert work[800] < 3 * work[200], work
 
 
+def two_devices_with_papers_of_their_own(
+    run: Run, place: Path, count: int
+) -> tuple[Device, Device, list[str]]:
+    """A laptop that imported ``count`` papers of its own, and a desktop beside it, in a
+    folder of their own under ``place``; the papers' ids."""
+    place.mkdir()
+    folder = place / "Sync"
+    folder.mkdir()
+    laptop = Device(run, place / "laptop.db", folder, "laptop")
+    desktop = Device(run, place / "desktop.db", folder, "desktop")
+    ids = [f"mine-{i}" for i in range(count)]
+    papers = [
+        {"id": pid, "title": f"Mine {pid}", "year": 2024, "date": "2024-01-01",
+         "kind": "paper", "status": "unread", "short_name": "",
+         "authors": [{"name": "Ada Lovelace", "family": "Lovelace", "given": "Ada"}]}
+        for pid in ids
+    ]  # fmt: skip
+    document = {"format": "papercli-export", "version": 1, "exported_on": "2026-03-01"}
+    path = place / "mine.json"
+    path.write_text(json.dumps({**document, "papers": papers}), encoding="utf-8")
+    laptop.ok("import", str(path))
+    return laptop, desktop, ids
+
+
 def test_reading_a_queue_of_new_papers_grows_with_it_not_its_square(
     run: Run, sqlite_steps: list[int], tmp_path: Path
 ) -> None:
@@ -969,21 +993,9 @@ def test_reading_a_queue_of_new_papers_grows_with_it_not_its_square(
     papers of your own took 35 s more than reading them unqueued (2,500: 4 s)."""
     work = {}
     for count in (300, 1_200):
-        folder = tmp_path / f"Sync{count}"
-        folder.mkdir()
-        laptop = Device(run, tmp_path / f"laptop{count}.db", folder, "laptop")
-        desktop = Device(run, tmp_path / f"desktop{count}.db", folder, "desktop")
-        ids = [f"mine-{i}" for i in range(count)]
-        papers = [
-            {"id": pid, "title": f"Mine {pid}", "year": 2024, "date": "2024-01-01",
-             "kind": "paper", "status": "unread", "short_name": "",
-             "authors": [{"name": "Ada Lovelace", "family": "Lovelace", "given": "Ada"}]}
-            for pid in ids
-        ]  # fmt: skip
-        document = {"format": "papercli-export", "version": 1, "exported_on": "2026-03-01"}
-        path = tmp_path / f"mine{count}.json"
-        path.write_text(json.dumps({**document, "papers": papers}), encoding="utf-8")
-        laptop.ok("import", str(path))
+        laptop, desktop, ids = two_devices_with_papers_of_their_own(
+            run, tmp_path / f"queue{count}", count
+        )
         # Each paper arrives before those queued ahead of it: the worst order.
         assert laptop("queue", "add", "-", input="\n".join(reversed(ids))).exit_code == 0
         laptop.sync()
@@ -1003,21 +1015,9 @@ def test_undoing_a_removal_puts_back_queue_places_in_time_linear_in_them(
     paper after it (10,000 papers: 10 s more than an undo with nothing waiting)."""
     work = {}
     for count in (300, 1_200):
-        folder = tmp_path / f"Undo{count}"
-        folder.mkdir()
-        laptop = Device(run, tmp_path / f"ulaptop{count}.db", folder, "laptop")
-        desktop = Device(run, tmp_path / f"udesktop{count}.db", folder, "desktop")
-        ids = [f"mine-{i}" for i in range(count)]
-        papers = [
-            {"id": pid, "title": f"Mine {pid}", "year": 2024, "date": "2024-01-01",
-             "kind": "paper", "status": "unread", "short_name": "",
-             "authors": [{"name": "Ada Lovelace", "family": "Lovelace", "given": "Ada"}]}
-            for pid in ids
-        ]  # fmt: skip
-        document = {"format": "papercli-export", "version": 1, "exported_on": "2026-03-01"}
-        path = tmp_path / f"umine{count}.json"
-        path.write_text(json.dumps({**document, "papers": papers}), encoding="utf-8")
-        laptop.ok("import", str(path))
+        laptop, desktop, ids = two_devices_with_papers_of_their_own(
+            run, tmp_path / f"undo{count}", count
+        )
         laptop.sync()
         desktop.sync()
         assert laptop("remove", "-", "--yes", input="\n".join(ids)).exit_code == 0
