@@ -96,37 +96,37 @@ def write_atomic_pieces(path: Path, pieces: Iterable[str]) -> None:
 
 
 @contextmanager
-def held_alone(path: str | None) -> Iterator[bool]:
-    """Hold the lock (``flock``) of the file at ``path`` for the block, and say whether it
-    was free: False when another process holds it (the block runs all the same, and
-    should refuse). The lock goes with the process, so a crash or Ctrl-C leaves none.
-    Where the file cannot serve (no ``flock`` on Windows, no cache folder, not a regular
-    file), nothing is locked, as for the services' pace files."""
+def locked_file(path: str | None, *, wait: bool) -> Iterator[int | None]:
+    """The open file at ``path`` (made if missing), held under its lock (``flock``) for the
+    block; without ``wait``, BlockingIOError when another process holds it. None, and no
+    lock, where the file cannot serve: no ``flock`` (Windows), no path, not a regular
+    file, a file system without locks. The lock goes with the process, so a crash or
+    Ctrl-C leaves none."""
     try:
         import fcntl
     except ImportError:
-        yield True
+        yield None
         return
-    fd = -1
-    if path is not None:
-        try:
-            # O_NONBLOCK: a FIFO put there does not hang the open; it is then left alone.
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK, 0o600)
-        except OSError:
-            fd = -1
+    try:
+        # O_NONBLOCK: a FIFO put there does not hang the open; it is then left alone.
+        fd = -1 if path is None else os.open(path, _LOCK_FLAGS, 0o600)
+    except OSError:
+        fd = -1
     try:
         if fd < 0 or not stat.S_ISREG(os.fstat(fd).st_mode):
-            yield True
+            yield None
             return
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
         except BlockingIOError:
-            yield False
+            raise
+        except OSError:
+            yield None
             return
-        except OSError:  # a file system without locks
-            yield True
-            return
-        yield True
+        yield fd
     finally:
         if fd >= 0:
             os.close(fd)  # and with it the lock
+
+
+_LOCK_FLAGS = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK

@@ -18,13 +18,13 @@ import socket
 import sqlite3
 import stat
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from itertools import islice
 from pathlib import Path
 
 from papercli import TYPE_CHECKING, events, paths
 from papercli.errors import DatabaseError, InvalidValueError, PapercliError
-from papercli.files import held_alone, write_atomic_pieces
+from papercli.files import locked_file, write_atomic_pieces
 from papercli.records import datarecord, field
 from papercli.store import changes, library
 from papercli.store import sync as stored
@@ -89,11 +89,14 @@ def one_at_a_time(conn: sqlite3.Connection) -> Iterator[None]:
     except OSError:  # in memory: no other process can have it
         yield
         return
-    with held_alone(paths.cache_file(f"sync-{info.st_dev}-{info.st_ino}.lock")) as alone:
-        if not alone:
+    with ExitStack() as held:
+        try:
+            lock = paths.cache_file(f"sync-{info.st_dev}-{info.st_ino}.lock")
+            held.enter_context(locked_file(lock, wait=False))
+        except BlockingIOError:
             raise DatabaseError(
                 "another sync of this library is running; try again when it is done"
-            )
+            ) from None
         yield
 
 

@@ -21,7 +21,6 @@ import contextlib
 import os
 import re
 import socket
-import stat
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -439,32 +438,23 @@ def _update_pace_file(path: str, update: Callable[[float | None, bytes], float])
     """Replace the time in the pace file at ``path`` with ``update(time, bytes read)``
     (the time None when unreadable), under the file's lock, and return the new one. None
     where the file cannot serve (see ``_reserve``)."""
+    from papercli.files import locked_file
+
     try:
-        import fcntl
-    except ImportError:
-        return None
-    try:
-        # O_NONBLOCK: a FIFO put there does not hang the open; it is then left alone.
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK, 0o600)
+        with locked_file(path, wait=True) as fd:
+            if fd is None:
+                return None
+            noted = os.pread(fd, 64, 0)
+            try:
+                last: float | None = float(noted) if noted else None
+            except ValueError:
+                last = None
+            start = update(last, noted)
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, repr(start).encode(), 0)
+            return start
     except OSError:
         return None
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return None
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        noted = os.pread(fd, 64, 0)
-        try:
-            last: float | None = float(noted) if noted else None
-        except ValueError:
-            last = None
-        start = update(last, noted)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, repr(start).encode(), 0)
-        return start
-    except OSError:
-        return None
-    finally:
-        os.close(fd)  # and with it the lock
 
 
 def _failed_lookup(exc: BaseException) -> socket.gaierror | None:
