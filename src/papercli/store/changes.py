@@ -206,7 +206,7 @@ def _replay(conn: sqlite3.Connection, batch: int, side: str, order: str) -> list
             if kind == "state" and state_of(conn, key) != other:
                 kept.add(key)  # changed since, here or by a sync: that change stands
                 continue
-            if kind in _IS_AS and not _IS_AS[kind](conn, key, other, value):
+            if kind in CHECKED and not _is_as(conn, str(kind), key, other, value):
                 left.append((str(kind), key, other["prereq"] if kind == "prereq" else ""))
                 continue
             if key in leaving:
@@ -278,37 +278,24 @@ def _note_is_as(conn: sqlite3.Connection, _: str, was: dict[str, Any], now: dict
     return (row is None) if "body" not in was else row == (was["created_at"], was["body"])
 
 
-def _watch_is_as(conn: sqlite3.Connection, name: str, was: Any, _: Any) -> bool:
-    from papercli.store.watches import watch_named
+def _is_as(conn: sqlite3.Connection, kind: str, key: str, was: Any, now: Any) -> bool:
+    """Whether what a step names is as the step left it (its other side), read as sync
+    reads its register. A tag, an alert and a history row are not checked: each is there
+    or not, and is set as the step says."""
+    if kind == "note":
+        return _note_is_as(conn, key, was, now)
+    from papercli.names import nocase
+    from papercli.store.sync import SEP, read_register
 
-    found = watch_named(conn, name)
-    return (found is None) if was is None else found is not None and bool(asdict(found) == was)
-
-
-def _decision_is_as(conn: sqlite3.Connection, arxiv_id: str, was: Any, _: Any) -> bool:
-    row = conn.execute(
-        "SELECT decision, decided_at FROM inbox_decisions WHERE arxiv_id = ?", (arxiv_id,)
-    ).fetchone()
-    return bool(row == (None if was is None else (was["decision"], was["at"])))
-
-
-def _prereq_is_as(conn: sqlite3.Connection, paper_id: str, was: Any, _: Any) -> bool:
-    row = conn.execute(
-        "SELECT state, at FROM user_prereqs WHERE paper_id = ? AND prereq_id = ?",
-        (paper_id, was["prereq"]),
-    ).fetchone()
-    link = was["value"]
-    return bool(row == (None if link is None else (link["state"], link["at"])))
+    if kind == "prereq":
+        link = was["value"]
+        wanted = None if link is None else {"state": link["state"], "at": link["at"]}
+        return bool(read_register(conn, kind, SEP.join((key, was["prereq"]))) == wanted)
+    return bool(read_register(conn, kind, nocase(key) if kind == "watch" else key) == was)
 
 
-_IS_AS: dict[str, Any] = {
-    "note": _note_is_as,
-    "watch": _watch_is_as,
-    "inbox": _decision_is_as,
-    "prereq": _prereq_is_as,
-}
-"""Whether what a step names is as the step left it (its other side). A tag, an alert and
-a history row are not checked: each is there or not, and is set as the step says."""
+CHECKED = frozenset({"note", "watch", "inbox", "prereq"})
+"""The kinds of step ``_is_as`` checks before a replay applies them."""
 
 
 def state_of(conn: sqlite3.Connection, paper_id: str) -> list[Any] | None:
