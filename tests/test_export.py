@@ -459,6 +459,7 @@ def test_csl_json_items() -> None:
     assert "publisher" not in blog
     assert transformer["container-title"] == "NeurIPS 2017"
     assert report["issued"] == {"date-parts": [[2021, 9]]}
+    assert report["publisher"] == "Microsoft Research"  # its institution, as in BibTeX
 
 
 def test_csl_json_gives_the_arxiv_number_to_preprints_only() -> None:
@@ -492,15 +493,7 @@ def test_csl_json_keeps_angle_brackets_that_are_no_markup(title: str, expected: 
 
 
 def test_csl_json_renders_with_citeproc() -> None:
-    citeproc = pytest.importorskip("citeproc")
-    from citeproc.source.json import CiteProcJSON
-
-    items = json.loads(export("csl-json"))
-    style = citeproc.CitationStylesStyle("harvard-cite-them-right", validate=False)
-    source = CiteProcJSON(items)
-    bibliography = citeproc.CitationStylesBibliography(style, source, citeproc.formatter.plain)
-    bibliography.register(citeproc.Citation([citeproc.CitationItem(i["id"]) for i in items]))
-    rendered = "\n".join(str(entry) for entry in bibliography.bibliography())
+    rendered = harvard(json.loads(export("csl-json")))
     for expected in ("Low-Rank Adaptation", "Hu, E.J.", "Kaiser", "OpenAI", "Vaswani", "2017"):
         assert expected in rendered
 
@@ -713,6 +706,7 @@ def test_ris_records() -> None:
     assert dict(records[1])["AU"] == "OpenAI"
     assert dict(records[2])["JO"] == "NeurIPS 2017"
     assert dict(records[3])["DA"] == "2021/09//"
+    assert dict(records[3])["PB"] == "Microsoft Research"  # the report's institution
 
 
 # --- All formats ---------------------------------------------------------------------------------
@@ -754,3 +748,28 @@ def test_grouping_is_checked(fmt: str, group_by: str, message: str) -> None:
     with pytest.raises(InvalidValueError) as error:
         export(fmt, group_by=group_by)
     assert error.value.message == message
+
+
+def test_a_report_of_several_institutions_names_each_once() -> None:
+    """CSL-JSON's ``publisher`` and RIS's ``PB`` are one field: the institutions are
+    joined with ``; ``, which a comma in one of their names cannot be taken for."""
+    report = replace(
+        queue()[3], organizations=["University of California, Berkeley", "Microsoft Research"]
+    )
+    [item] = json.loads(export("csl-json", [report]))
+    assert item["publisher"] == "University of California, Berkeley; Microsoft Research"
+    [record] = read_ris(export("ris", [report]))
+    assert dict(record)["PB"] == "University of California, Berkeley; Microsoft Research"
+    assert "University of California, Berkeley; Microsoft Research." in harvard([item])
+
+
+def harvard(items: list[dict[str, object]]) -> str:
+    """The items' references as citeproc-py renders them in the Harvard style, a line each."""
+    citeproc = pytest.importorskip("citeproc")
+    from citeproc.source.json import CiteProcJSON
+
+    style = citeproc.CitationStylesStyle("harvard-cite-them-right", validate=False)
+    source = CiteProcJSON(items)
+    bibliography = citeproc.CitationStylesBibliography(style, source, citeproc.formatter.plain)
+    bibliography.register(citeproc.Citation([citeproc.CitationItem(i["id"]) for i in items]))
+    return "\n".join(str(entry) for entry in bibliography.bibliography())

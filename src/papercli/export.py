@@ -796,7 +796,8 @@ def _csl_name(author: Author) -> dict[str, str]:
 def _csl_item(paper: Paper, key: str) -> dict[str, object]:
     """A CSL item the way Zotero writes preprints: ``publisher`` arXiv, ``number`` arXiv:<id>.
     A published paper has neither: its ``number`` would be its number in the journal or
-    proceedings, and APA printed the arXiv id as one ("Neurocomputing, Article arXiv:...")."""
+    proceedings, and APA printed the arXiv id as one ("Neurocomputing, Article arXiv:...").
+    A report's publisher is its institution, as Zotero writes it."""
     item: dict[str, object] = {"id": key, "type": _TYPES[_work_type(paper)][1]}
     item["title"] = _csl_title(paper.title)
     item["author"] = [_csl_name(author) for author in _people(paper)]
@@ -804,12 +805,21 @@ def _csl_item(paper: Paper, key: str) -> dict[str, object]:
     container = _container(paper)
     item["container-title"] = container
     preprint = paper.arxiv_id and not container
-    item["publisher"] = "arXiv" if preprint else None
+    item["publisher"] = _issuer(paper) or ("arXiv" if preprint else None)
     item["number"] = f"arXiv:{paper.arxiv_id}" if preprint else None
     item["DOI"] = _doi(paper)
     item["URL"] = paper.url
     item["abstract"] = paper.abstract
     return {name: value for name, value in item.items() if value}
+
+
+def _issuer(paper: Paper) -> str | None:
+    """A report's institutions, as CSL-JSON and RIS name them (Zotero's ``publisher`` and
+    ``PB`` for a report's institution): one field, so they are joined with ``; ``, which
+    no institution's own comma can be taken for."""
+    if _work_type(paper) != "report":
+        return None
+    return "; ".join(paper.organizations) or None
 
 
 def _ris_name(author: Author) -> str:
@@ -840,8 +850,8 @@ def _ris_record(paper: Paper, key: str) -> str:
     container = _container(paper)
     if container:
         tags.append(("T2" if work == "conference" else "JO", container))
-    elif paper.arxiv_id:
-        tags.append(("PB", "arXiv"))
+    else:
+        tags.append(("PB", _issuer(paper) or ("arXiv" if paper.arxiv_id else None)))
     tags += [("UR", paper.url), ("L1", paper.pdf_url)]
     tags.append(("DO", _doi(paper)))
     tags.append(("AB", paper.abstract))
