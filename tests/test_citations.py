@@ -214,6 +214,9 @@ def test_bibtex_of_the_catalogue_is_submittable(run: Run) -> None:
     assert entries["openai2023gpt"].entry_type == "misc"
     autoprompt = entries["shin2020autoprompt"]["author"]
     assert "Logan, IV, Robert L." in autoprompt
+    for openai_report in ("radford2018improving", "radford2019language"):  # GPT-1, GPT-2
+        assert entries[openai_report].entry_type == "techreport"
+        assert entries[openai_report]["institution"] == "OpenAI"
 
 
 def test_csl_json_protects_acronyms_and_names_people(run: Run) -> None:
@@ -229,6 +232,8 @@ def test_csl_json_protects_acronyms_and_names_people(run: Run) -> None:
     )
     assert items["hu2021lora"]["type"] == "paper-conference"
     assert items["openai2023gpt"]["author"] == [{"literal": "OpenAI"}]
+    gpt2 = items["radford2019language"]
+    assert (gpt2["type"], gpt2["publisher"]) == ("report", "OpenAI")
 
 
 def test_ris_has_one_au_per_person_and_the_venue(run: Run) -> None:
