@@ -481,7 +481,10 @@ def test_undo_puts_queue_places_back_as_inserting_them_in_turn(staying, places):
     )
     named = [(f"p{n}", position) for n, position in places]
 
-    changes._set_queue_places(conn, named)
+    with changes.QueuePlaces() as steps:
+        for pid, position in named:
+            steps.add(pid, position)
+        steps.set(conn)
 
     got = conn.execute(
         "SELECT paper_id, position, added_at, sort_key FROM queue ORDER BY position"

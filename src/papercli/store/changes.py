@@ -26,11 +26,11 @@ from papercli import TYPE_CHECKING
 from papercli.errors import NotFoundError
 from papercli.models import ArxivRecord, Author, Note, Paper, ReadStatus
 from papercli.records import asdict, datarecord
-from papercli.store import arxiv_meta, papers
+from papercli.store import arxiv_meta, papers, scratch
 from papercli.store.base import IN_IDS, id_list
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Iterable, Iterator, Sequence
     from typing import Any
 
 # A status change undone on another device, as a sync brings it: no command of this one.
@@ -184,7 +184,8 @@ group walks every table's indexes again); 20,000 (about 2 MB) as long."""
 def _replay(conn: sqlite3.Connection, batch: int, side: str, order: str) -> list[LeftStep]:
     """Apply each step's ``side``. The steps are read as they are applied, not held: an
     import's hold a snapshot of every paper it added. Papers to remove wait to go
-    together, until a step names one of them (it then sees what it would have seen).
+    together, until a step names one of them (it then sees what it would have seen); queue
+    places wait on disk, to be set together at the end (``QueuePlaces``).
     A status, note, watch, inbox decision or prerequisite no longer as the step left it
     (changed since by a sync) stays as it is: returned are those other than statuses."""
     from papercli.store.search import deferred_documents  # only a replay needs it
@@ -193,51 +194,49 @@ def _replay(conn: sqlite3.Connection, batch: int, side: str, order: str) -> list
         f"SELECT action, paper_id, data FROM undo_steps WHERE batch = ? ORDER BY id {order}",
         (batch,),
     )
-    places: list[tuple[str, int | None]] = []
     leaving: dict[str, None] = {}  # papers to remove, in order
-    kept: set[str] = set()  # papers whose status changed since: left as they are
     left: list[LeftStep] = []
     papers_changed = False
-    with deferred_documents(conn):  # a paper's notes: its document built once
-        for kind, paper_id, data in steps:
-            values = json.loads(data)
-            key, value, other = str(paper_id), values[side], values[_OTHER_SIDE[side]]
-            papers_changed |= kind == "paper"
-            if kind == "state" and state_of(conn, key) != other:
-                kept.add(key)  # changed since, here or by a sync: that change stands
-                continue
-            if kind in CHECKED and not _is_as(conn, str(kind), key, other, value):
-                left.append((str(kind), key, other["prereq"] if kind == "prereq" else ""))
-                continue
-            if key in leaving:
-                _remove(conn, leaving)
-            if kind == "paper" and value is None:
-                leaving[key] = None
-                if len(leaving) == REMOVED_TOGETHER:
+    with QueuePlaces() as places:
+        with deferred_documents(conn):  # a paper's notes: its document built once
+            for kind, paper_id, data in steps:
+                values = json.loads(data)
+                key, value, other = str(paper_id), values[side], values[_OTHER_SIDE[side]]
+                papers_changed |= kind == "paper"
+                if kind == "state" and state_of(conn, key) != other:
+                    places.keep(key)  # changed since, here or by a sync: that change stands
+                    continue
+                if kind in CHECKED and not _is_as(conn, str(kind), key, other, value):
+                    left.append((str(kind), key, other["prereq"] if kind == "prereq" else ""))
+                    continue
+                if key in leaving:
                     _remove(conn, leaving)
-            elif kind == "queue":
-                places.append((key, value))
-            elif kind == "note":  # an import's step names the note's uid on one side
-                _set_note(conn, key, value, value.get("uid") or other.get("uid"))
-            else:
-                _APPLY[str(kind)](conn, key, value)
-        if leaving:
-            _remove(conn, leaving)
-    if papers_changed and _synced(conn):
-        # A paper put back brings the queue place another device gave it, at the end of
-        # the queue: its sort key says where, once for all of them.
-        from papercli.store.sync import order_queue_by_keys
+                if kind == "paper" and value is None:
+                    leaving[key] = None
+                    if len(leaving) == REMOVED_TOGETHER:
+                        _remove(conn, leaving)
+                elif kind == "queue":
+                    places.add(key, value)
+                elif kind == "note":  # an import's step names the note's uid on one side
+                    _set_note(conn, key, value, value.get("uid") or other.get("uid"))
+                else:
+                    _APPLY[str(kind)](conn, key, value)
+            if leaving:
+                _remove(conn, leaving)
+        if papers_changed and _synced(conn):
+            # A paper put back brings the queue place another device gave it, at the end of
+            # the queue: its sort key says where, once for all of them.
+            from papercli.store.sync import order_queue_by_keys
 
-        order_queue_by_keys(conn)
-    if places and _synced(conn):  # a removed paper's own queue place: not another device's
-        conn.execute(
-            f"DELETE FROM sync_parked WHERE kind = 'queue' AND paper_id {IN_IDS}",
-            (id_list([key for key, _ in places]),),
-        )
-    # A paper whose status changed since also keeps its place in the queue, or stays out.
-    places = [(key, place) for key, place in places if key not in kept]
-    if places:
-        _set_queue_places(conn, places)
+            order_queue_by_keys(conn)
+        if places and _synced(conn):  # a removed paper's own queue place: not another device's
+            for named in places.named():
+                conn.execute(
+                    f"DELETE FROM sync_parked WHERE kind = 'queue' AND paper_id {IN_IDS}",
+                    (id_list(named),),
+                )
+        # A paper whose status changed since also keeps its place in the queue, or stays out.
+        places.set(conn)
     if papers_changed:
         renumber_queue(conn)  # once, not for each paper removed (quadratic in a big batch)
     return left
@@ -307,57 +306,127 @@ def state_of(conn: sqlite3.Connection, paper_id: str) -> list[Any] | None:
     return None if row is None else list(row)
 
 
-def _set_queue_places(conn: sqlite3.Connection, places: list[tuple[str, int | None]]) -> None:
-    """Put each paper at its place in the queue (None: out of it), as the steps name them,
-    in order, as if inserted one after another into the queue without them. Papers another
-    command moved since stay where they are unless a step names them.
+class QueuePlaces:
+    """The queue places a replay sets, in order (a paper's place, or None: out of the
+    queue), and the papers whose status changed since, which keep theirs (or stay out):
+    on disk, in a scratch database, with the queue rows they replace. Undoing the clear of
+    96,694 queued papers held them all in Python lists and dicts: 77 MB, where the clear
+    itself took 35. Use as a context manager."""
 
-    Linear in the queue and in the steps, in memory that does not hold the queue: the
-    papers put back get their final places first (``_final_places``), then the papers
-    that stay move down past them a run at a time (rewriting the queue in Python took 76
-    MB to undo one `mark-read` with 107,730 papers queued)."""
-    named = id_list(list(dict.fromkeys(pid for pid, _ in places)))
-    queued = conn.execute(
-        f"SELECT paper_id, added_at, position FROM queue WHERE paper_id {IN_IDS}", (named,)
-    ).fetchall()
-    added = {str(pid): str(at) for pid, at, _ in queued}
-    conn.execute(f"DELETE FROM queue WHERE paper_id {IN_IDS}", (named,))
-    close_gaps(conn, [int(place) for _, _, place in queued])
-    staying = int(conn.execute("SELECT count(*) FROM queue").fetchone()[0])
-    back = [(pid, position) for pid, position in places if position is not None]
-    final = _final_places(staying, [position for _, position in back])
-    # The j-th place taken (from 0, in order) leaves gaps[j] places before it to papers
-    # that stay: those after gaps[j], up to gaps[j + 1], move down by j + 1. From the end,
-    # so that each row moves once.
-    gaps = [place - j for j, place in enumerate(sorted(final), 1)]
-    for j in range(len(gaps) - 1, -1, -1):
-        after, upto = gaps[j], gaps[j + 1] if j + 1 < len(gaps) else staying
-        if upto > after:
-            conn.execute(
-                "UPDATE queue SET position = position + ? WHERE position > ? AND position <= ?",
-                (j + 1, after, upto),
+    def __init__(self) -> None:
+        self._db = scratch.scratch_db(
+            "CREATE TABLE step (seq INTEGER PRIMARY KEY, id TEXT NOT NULL, place INTEGER);"
+            " CREATE TABLE kept (id TEXT PRIMARY KEY) WITHOUT ROWID;"
+            " CREATE TABLE was (id TEXT PRIMARY KEY, added_at TEXT NOT NULL,"
+            " place INTEGER NOT NULL) WITHOUT ROWID;"
+            " CREATE TABLE final (seq INTEGER PRIMARY KEY, place INTEGER NOT NULL);"
+        )
+
+    def __enter__(self) -> QueuePlaces:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._db.close()
+
+    def add(self, paper_id: str, place: int | None) -> None:
+        self._db.execute("INSERT INTO step (id, place) VALUES (?, ?)", (paper_id, place))
+
+    def keep(self, paper_id: str) -> None:
+        self._db.execute("INSERT OR IGNORE INTO kept VALUES (?)", (paper_id,))
+
+    def __bool__(self) -> bool:
+        """Whether there are steps."""
+        return self._db.execute("SELECT 1 FROM step LIMIT 1").fetchone() is not None
+
+    def named(self) -> Iterator[list[str]]:
+        """The papers the steps name, each once, CHUNK at a time: sorted, as an index on
+        the steps or DISTINCT would put a million ids into a tree one at a time, in the
+        steps' order (an index made keeping them 33 s instead of 8; DISTINCT took 20 s)."""
+        rows = self._db.execute("SELECT id FROM step GROUP BY id")
+        while chunk := rows.fetchmany(scratch.CHUNK):
+            yield [str(pid) for (pid,) in chunk]
+
+    def set(self, conn: sqlite3.Connection) -> None:
+        """Put each paper at its place in the queue (None: out of it), as the steps name
+        them, in order, as if inserted one after another into the queue without them.
+        Papers another command moved since stay where they are unless a step names them.
+
+        Linear in the queue and in the steps, in memory that holds only a tree of the
+        queue's places (8 bytes each): the papers put back get their final places first
+        (``_final_places``), then the papers that stay move down past them a run at a
+        time (rewriting the queue in Python took 76 MB to undo one `mark-read` with
+        107,730 papers queued)."""
+        self._db.execute("DELETE FROM step WHERE id IN (SELECT id FROM kept)")
+        if not self:
+            return
+        for named in self.named():
+            ids = id_list(named)
+            queued = conn.execute(
+                f"SELECT paper_id, added_at, position FROM queue WHERE paper_id {IN_IDS}", (ids,)
+            ).fetchall()
+            self._db.executemany("INSERT INTO was VALUES (?, ?, ?)", queued)
+            conn.execute(f"DELETE FROM queue WHERE paper_id {IN_IDS}", (ids,))
+        close_gaps(conn, self._taken())
+        staying = int(conn.execute("SELECT count(*) FROM queue").fetchone()[0])
+        back = self._db.execute("SELECT count(*) FROM step WHERE place IS NOT NULL")
+        count = int(back.fetchone()[0])
+        if not count:
+            return  # papers only taken out (the undo of `queue add`): no tree to build
+        wanted = self._db.execute(
+            "SELECT seq, place FROM step WHERE place IS NOT NULL ORDER BY seq DESC"
+        )
+        self._db.executemany(
+            "INSERT INTO final VALUES (?, ?)", _final_places(staying, count, wanted)
+        )
+        # The j-th place taken (from 0, in order) leaves place - j - 1 places before it to
+        # papers that stay: those after that, up to the next one's, move down by j + 1.
+        # From the end, so that each row moves once.
+        upto = staying
+        final = self._db.execute("SELECT place FROM final ORDER BY place DESC")
+        for j, (place,) in zip(range(count - 1, -1, -1), final, strict=True):
+            after = place - j - 1
+            if upto > after:
+                conn.execute(
+                    "UPDATE queue SET position = position + ? WHERE position > ? AND position <= ?",
+                    (j + 1, after, upto),
+                )
+            upto = after
+        now = conn.execute("SELECT strftime('%Y-%m-%dT%H:%M:%SZ', 'now')").fetchone()[0]
+        rows = self._db.execute(
+            "SELECT s.id, f.place, coalesce(w.added_at, ?) FROM final AS f JOIN step AS s"
+            " USING (seq) LEFT JOIN was AS w ON w.id = s.id ORDER BY f.seq",
+            (now,),
+        )
+        while chunk := rows.fetchmany(scratch.CHUNK):
+            conn.executemany(
+                "INSERT INTO queue (paper_id, position, added_at, sort_key) VALUES (?, ?, ?, NULL)",
+                chunk,
             )
-    now = conn.execute("SELECT strftime('%Y-%m-%dT%H:%M:%SZ', 'now')").fetchone()[0]
-    conn.executemany(
-        "INSERT INTO queue (paper_id, position, added_at, sort_key) VALUES (?, ?, ?, NULL)",
-        [(pid, place, added.get(pid, now)) for (pid, _), place in zip(back, final, strict=True)],
-    )
+
+    def _taken(self) -> list[int] | None:
+        """The places taken out of the queue, while few enough for ``close_gaps`` to
+        close a run at a time (None: more)."""
+        count = int(self._db.execute("SELECT count(*) FROM was").fetchone()[0])
+        if count > GAP_RUNS_MAX:
+            return None
+        return [int(place) for (place,) in self._db.execute("SELECT place FROM was")]
 
 
-def _final_places(staying: int, positions: list[int]) -> list[int]:
-    """Where papers inserted one after another at ``positions`` (1 = the head, clamped to
-    the queue's length then) end up, among ``staying`` papers already there: each, from
-    the last, takes the free place its position names (a Fenwick tree of free places)."""
-    if not positions:
-        return []  # papers only taken out (the undo of `queue add`): no tree to build
-    size = staying + len(positions)
-    tree = array("l", [0] * (size + 1))  # tree[i]: free places in (i - lowbit(i), i]
+def _final_places(
+    staying: int, count: int, positions: Iterable[tuple[int, int]]
+) -> Iterator[tuple[int, int]]:
+    """Where ``count`` papers inserted one after another at positions (1 = the head,
+    clamped to the queue's length then) end up, among ``staying`` papers already there:
+    each, from the last, takes the free place its position names (a Fenwick tree of free
+    places). ``positions`` gives (a key, the position) of each paper from the last to the
+    first; each comes back with its place, in that order."""
+    size = staying + count
+    tree = array("l", [0]) * (size + 1)  # tree[i]: free places in (i - lowbit(i), i]
     for i in range(1, size + 1):
         tree[i] = i & -i
     top = 1 << size.bit_length()
-    final = [0] * len(positions)
-    for t in range(len(positions) - 1, -1, -1):
-        wanted = max(1, min(positions[t], staying + t + 1))  # the wanted-th free place
+    for t, (key, position) in zip(range(count - 1, -1, -1), positions, strict=True):
+        wanted = max(1, min(position, staying + t + 1))  # the wanted-th free place
         place, step = 0, top
         while step:
             if place + step <= size and tree[place + step] < wanted:
@@ -365,11 +434,10 @@ def _final_places(staying: int, positions: list[int]) -> list[int]:
                 wanted -= tree[place]
             step >>= 1
         place += 1
-        final[t] = place
+        yield key, place
         while place <= size:
             tree[place] -= 1
             place += place & -place
-    return final
 
 
 def set_state(conn: sqlite3.Connection, paper_id: str, value: list[Any] | None) -> None:
