@@ -103,15 +103,18 @@ def fill_inbox(path: Path, body: bytes, count: int) -> None:
     with transaction(conn):
         stored.add_items(
             conn,
-            (
-                (replace(items[n % len(items)], arxiv_id=f"2501.{n + 1:05d}"), ["llm"])
-                for n in range(count)
-            ),
+            ((replace(items[n % len(items)], arxiv_id=_item_id(n)), ["llm"]) for n in range(count)),
             "2026-12-01T00:00:00Z",
         )
     watches.add_watch(conn, Watch("llm", ["cs.CL", "cs.LG"]))
     library.set_status(conn, [p for p in READ if _exists(conn, p)], ReadStatus.READ)
     conn.close()
+
+
+def _item_id(n: int) -> str:
+    """The ``n``th made-up arXiv id: 2501.00001 to 2501.99999, then on into 2502."""
+    month, number = divmod(n, 99_999)
+    return f"25{month + 1:02d}.{number + 1:05d}"
 
 
 def _exists(conn: sqlite3.Connection, paper_id: str) -> bool:
