@@ -8,8 +8,9 @@ pull leaves the inbox as it was and the next pull asks again.
 
 from __future__ import annotations
 
+import heapq
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
@@ -18,7 +19,7 @@ from papercli.errors import InvalidValueError, NotFoundError
 from papercli.fetching import new_paper
 from papercli.models import ArxivRecord, ListingItem, Paper, Watch
 from papercli.records import datarecord, field
-from papercli.store import arxiv_meta, changes, inbox, library, notes, papers, watches
+from papercli.store import arxiv_meta, changes, inbox, library, notes, papers, scratch, watches
 from papercli.store.base import transaction
 
 if TYPE_CHECKING:
@@ -218,7 +219,8 @@ class RankedItem:
 
 @datarecord
 class Ranking:
-    items: list[RankedItem]  # best first, as many as asked for
+    items: Iterator[RankedItem]  # best first, as many as asked for, read as they are used
+    shown: int  # how many ``items`` gives
     matching: int  # how many items the filters select, shown or not
     stored: int  # how many items the inbox holds in all
     watches: int  # how many watches there are
@@ -231,28 +233,61 @@ def ranked(
     watch: str | None = None,
     limit: int | None = None,
 ) -> Ranking:
-    """The inbox's items, closest to the user's reading first (newest first on ties)."""
+    """The inbox's items, closest to the user's reading first (newest first on ties),
+    scored as they are read: a listing with a limit holds a heap of that many, one
+    without is ordered on disk."""
     if watch is not None:
         watch = watches.get_watch(conn, watch).name
-    candidates = list(inbox.newest_items(conn, undecided_only=not include_decided, watch=watch))
+    undecided_only = not include_decided
+    matching, words, docids = inbox.newest_items_extent(
+        conn, undecided_only=undecided_only, watch=watch
+    )
     profile = affinity.build_profile(inbox.reading_profile(conn, affinity.PROFILE_SIZE))
     stored_count, _waiting = inbox.count_items(conn)
     terms: dict[str, float] = {}
-    if not profile.empty and candidates:
+    if not profile.empty and matching:
         counts = inbox.term_counts(conn, list(profile.word_weight))
         terms = affinity.choose_terms(profile, counts, stored_count)
-    order = affinity.rank(
-        candidates, terms, lambda term: inbox.docids_with_term(conn, term), profile
+    keys = affinity.rank_keys(
+        inbox.newest_items(conn, undecided_only=undecided_only, watch=watch),
+        terms,
+        lambda term: inbox.docids_with_term(conn, term),
+        profile,
+        docids=docids,
+        average=words / matching if matching else 1.0,
     )
-    shown = order if limit is None else order[:limit]
-    scores = dict(shown)
-    items = []
-    for stored in inbox.items_by_docid(conn, [docid for docid, _ in shown]):
-        item = stored.item
-        keys = affinity.author_keys(a.name for a in item.authors)
-        why = affinity.reason(f"{item.title} {item.abstract}", keys, terms, profile)
-        items.append(RankedItem(item, stored.watches, stored.decision, scores[stored.docid], why))
-    return Ranking(items, len(candidates), stored_count, len(watches.all_watches(conn)))
+    items = _ranked_items(conn, _best_first(keys, limit), terms, profile)
+    shown = matching if limit is None else min(limit, matching)
+    return Ranking(items, shown, matching, stored_count, len(watches.all_watches(conn)))
+
+
+def _best_first(
+    keys: Iterator[affinity.RankKey], limit: int | None
+) -> Iterator[list[tuple[int, float]]]:
+    """(docid, score) of the best ``limit`` (None: all), best first, a chunk at a time."""
+    if limit is None:
+        with scratch.ScratchRanking() as ranking:
+            ranking.add(keys)
+            yield from ranking.chunks()
+        return
+    best = [(docid, -negative) for negative, _position, docid in heapq.nsmallest(limit, keys)]
+    for start in range(0, len(best), scratch.CHUNK):
+        yield best[start : start + scratch.CHUNK]
+
+
+def _ranked_items(
+    conn: sqlite3.Connection,
+    chunks: Iterator[list[tuple[int, float]]],
+    terms: dict[str, float],
+    profile: affinity.Profile,
+) -> Iterator[RankedItem]:
+    for chunk in chunks:
+        scores = dict(chunk)
+        for stored in inbox.items_by_docid(conn, [docid for docid, _ in chunk]):
+            item = stored.item
+            keys = affinity.author_keys(a.name for a in item.authors)
+            why = affinity.reason(f"{item.title} {item.abstract}", keys, terms, profile)
+            yield RankedItem(item, stored.watches, stored.decision, scores[stored.docid], why)
 
 
 def alerts(conn: sqlite3.Connection) -> list[inbox.VersionAlert]:

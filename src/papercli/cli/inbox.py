@@ -19,7 +19,9 @@ from papercli.cli.common import (
     echo,
     echo_csv_records,
     echo_json,
-    emit_rows,
+    echo_json_array,
+    echo_lines,
+    emit_listing,
     read_refs,
     state,
 )
@@ -79,40 +81,43 @@ def inbox_callback(
     conn = app_state.connect()
     ranking = inbox.ranked(conn, include_decided=include_decided, watch=watch, limit=limit or None)
     if output is ListFormat.json:
-        echo_json([_record(r) for r in ranking.items])
+        echo_json_array(map(_record, ranking.items))
     elif output is ListFormat.csv:
-        echo_csv_records(_record(r) for r in ranking.items)
+        echo_csv_records(map(_record, ranking.items))
     elif output is ListFormat.ids:
-        if ranking.items:
-            echo("\n".join(r.item.arxiv_id for r in ranking.items))
+        echo_lines(r.item.arxiv_id for r in ranking.items)
     else:
         alerts = inbox.alerts(conn) if watch is None else []
         for alert in alerts:
             echo(alert_line(alert))
-        if alerts and not ranking.items:
+        if alerts and not ranking.shown:
             return
         if alerts:
             echo()
-        emit_rows(
+        emit_listing(
             CountFormat.table,
             ["arxiv id", "date", "title", "why", "watch"],
-            [
-                [
-                    r.item.arxiv_id + ("" if r.decision is None else f" ({r.decision})"),
-                    r.item.announced,
-                    r.item.title,
-                    r.reason,
-                    ", ".join(r.watches),
-                ]
-                for r in ranking.items
-            ],
+            ranking.items,
+            _row,
+            _record,
             empty=_empty_message(ranking, include_decided),
+            wrapping=("title", "why"),
         )
-    if ranking.items and len(ranking.items) < ranking.matching:
-        echo(
-            f"showing {len(ranking.items)} of {ranking.matching:,}; more with -n 0 (all)",
-            err=True,
-        )
+    if ranking.shown and ranking.shown < ranking.matching:
+        echo(f"showing {ranking.shown} of {ranking.matching:,}; more with -n 0 (all)", err=True)
+
+
+def _row(ranked: inbox.RankedItem) -> list[str]:
+    """One item in the table."""
+    decision = "" if ranked.decision is None else f" ({ranked.decision})"
+    item = ranked.item
+    return [
+        item.arxiv_id + decision,
+        item.announced,
+        item.title,
+        ranked.reason,
+        ", ".join(ranked.watches),
+    ]
 
 
 def _record(ranked: inbox.RankedItem) -> dict[str, object]:

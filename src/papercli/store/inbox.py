@@ -186,6 +186,20 @@ def newest_items(
     )
 
 
+def newest_items_extent(
+    conn: sqlite3.Connection, *, undecided_only: bool, watch: str | None = None
+) -> tuple[int, int, range]:
+    """How many items ``newest_items`` gives, their words in all, and the span of their
+    docids: what ranking needs to know of them all before reading them one by one."""
+    where, params = _filters(undecided_only, watch)
+    count, words, first, last = conn.execute(
+        f"SELECT count(*), coalesce(sum(i.words), 0), min(i.docid), max(i.docid)"
+        f" FROM inbox_items i {where}",
+        params,
+    ).fetchone()
+    return int(count), int(words), range(first, last + 1) if count else range(0)
+
+
 def items_by_docid(conn: sqlite3.Connection, docids: Sequence[int]) -> list[StoredItem]:
     """The items with these row ids, in the order given."""
     found = {stored.docid: stored for stored in _items(conn, "docid", docids)}

@@ -1,0 +1,87 @@
+"""The inbox at any size: listing, triage and pruning take about the same memory for ten
+times the items (issue 17). Each test compares inboxes of 2,000 and 20,000 items."""
+
+from __future__ import annotations
+
+import sys
+import tracemalloc
+from pathlib import Path
+
+import pytest
+
+from papercli import inbox, paths
+from papercli.models import Author, ListingItem, ReadStatus, Watch
+from papercli.store import connection, library, watches
+from papercli.store import inbox as stored
+from papercli.store.base import transaction
+from tests.conftest import peak_megabytes
+
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="ru_maxrss in kB is Linux's"
+)
+
+SIZES = (2_000, 20_000)
+WORDS = "low rank adaptation quantized attention retrieval language finetuning sparse experts"
+
+
+def _item(n: int) -> ListingItem:
+    """The ``n``th made-up announcement: a few of the profile's words, varying."""
+    words = WORDS.split()
+    abstract = " ".join(words[(n * k) % len(words)] for k in range(1, 8))
+    return ListingItem(
+        arxiv_id=f"25{n // 99_999 + 1:02d}.{n % 99_999 + 1:05d}",
+        version=1,
+        title=f"On {words[n % len(words)]} number {n}",
+        authors=[Author(f"Author {n % 97}"), Author("Tim Dettmers")],
+        abstract=abstract,
+        categories=["cs.CL"],
+        announce_type="new",
+        announced=f"2024-11-{n % 28 + 1:02d}",
+    )
+
+
+@pytest.fixture(scope="module")
+def inboxes(tmp_path_factory: pytest.TempPathFactory) -> dict[int, Path]:
+    """Inboxes of 2,000 and 20,000 items, with LoRA and QLoRA read: to read only (a test
+    that writes copies one)."""
+    folder = tmp_path_factory.mktemp("inboxes")
+    built = {}
+    for count in SIZES:
+        built[count] = folder / f"{count}.db"
+        conn = connection.open_database(built[count], paths.seed_path())
+        with transaction(conn):
+            items = ((_item(n), ["llm"]) for n in range(count))
+            stored.add_items(conn, items, "2026-12-01T00:00:00Z")
+        watches.add_watch(conn, Watch("llm", ["cs.CL"]))
+        library.set_status(conn, ["lora", "qlora"], ReadStatus.READ)
+        conn.close()
+    return built
+
+
+@pytest.mark.parametrize("include_decided", [False, True], ids=["default", "--all"])
+def test_a_limited_listing_holds_a_heap_of_the_limit(inboxes, include_decided):
+    """Ten times the items, at most 10 bytes more an item (their text scores, 8 bytes
+    each): ranking held every item's score and authors, 400 bytes an item here (75 MB for
+    100,000 items, 30 shown). Measured in the process: a subprocess starts at pytest's
+    size, which hides a few MB."""
+    peaks = []
+    for count in SIZES:
+        conn = connection.open_database(inboxes[count], paths.seed_path())
+        tracemalloc.start()
+        ranking = inbox.ranked(conn, include_decided=include_decided, limit=30)
+        assert len(list(ranking.items)) == 30
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+        conn.close()
+    small, large = peaks
+    assert large - small < 10 * (SIZES[1] - SIZES[0]), peaks
+
+
+@pytest.mark.parametrize("fmt", ["json", "ids", "table"])
+def test_an_unlimited_listing_is_printed_as_it_is_read(inboxes, fmt):
+    """Ten times the items, about the same memory: every item was held whole (1.2 GB for
+    100,000 items as JSON); now their order waits on disk, and they are read a chunk at
+    a time."""
+    args = ["inbox", "-n", "0", "--format", fmt]
+    small, large = (peak_megabytes("--db", str(inboxes[n]), *args) for n in SIZES)
+    assert large - small < 3, (small, large)
