@@ -3,6 +3,7 @@ times the items (issue 17). Each test compares inboxes of 2,000 and 20,000 items
 
 from __future__ import annotations
 
+import shutil
 import sys
 import tracemalloc
 from pathlib import Path
@@ -24,12 +25,16 @@ SIZES = (2_000, 20_000)
 WORDS = "low rank adaptation quantized attention retrieval language finetuning sparse experts"
 
 
+def _arxiv_id(n: int) -> str:
+    return f"25{n // 99_999 + 1:02d}.{n % 99_999 + 1:05d}"
+
+
 def _item(n: int) -> ListingItem:
     """The ``n``th made-up announcement: a few of the profile's words, varying."""
     words = WORDS.split()
     abstract = " ".join(words[(n * k) % len(words)] for k in range(1, 8))
     return ListingItem(
-        arxiv_id=f"25{n // 99_999 + 1:02d}.{n % 99_999 + 1:05d}",
+        arxiv_id=_arxiv_id(n),
         version=1,
         title=f"On {words[n % len(words)]} number {n}",
         authors=[Author(f"Author {n % 97}"), Author("Tim Dettmers")],
@@ -85,3 +90,25 @@ def test_an_unlimited_listing_is_printed_as_it_is_read(inboxes, fmt):
     args = ["inbox", "-n", "0", "--format", fmt]
     small, large = (peak_megabytes("--db", str(inboxes[n]), *args) for n in SIZES)
     assert large - small < 3, (small, large)
+
+
+@pytest.mark.parametrize("everything", [False, True], ids=["every id", "--all"])
+def test_dismissing_every_item_holds_a_chunk_of_them(run, inboxes, tmp_path, everything):
+    """Ten times the items, about the same memory: every id was held, twice (a million
+    would take over 100 MB); now they wait on disk. Measured in the process, as above."""
+    peaks = []
+    for count in SIZES:
+        db = tmp_path / f"{count}.db"
+        shutil.copy(inboxes[count], db)
+        conn = connection.open_database(db, paths.seed_path())
+        given = None if everything else (_arxiv_id(n) for n in range(count))
+        tracemalloc.start()
+        inbox.dismiss(conn, given)
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+        conn.close()
+        assert run("--db", str(db), "inbox", "--format", "ids").stdout == ""
+        assert run("--db", str(db), "undo").exit_code == 0
+        assert len(run("--db", str(db), "inbox", "-n", "0", "-f", "ids").stdout.split()) == count
+    small, large = peaks
+    assert large - small < 10 * (SIZES[1] - SIZES[0]), peaks

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import heapq
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
@@ -348,60 +348,70 @@ def keep(
 
 @datarecord
 class DismissSummary:
-    items: list[str] = field(default_factory=list)  # arXiv ids
+    items: int = 0  # how many items were dismissed
     alerts: list[str] = field(default_factory=list)  # paper ids whose version alert went
 
 
 def dismiss(
-    conn: sqlite3.Connection, given: Sequence[str] | None, *, watch: str | None = None
+    conn: sqlite3.Connection, given: Iterable[str] | None, *, watch: str | None = None
 ) -> DismissSummary:
     """Dismiss inbox items by arXiv id, and version alerts by paper; with ``given`` None,
-    every undecided item (of ``watch`` if given) and every alert. One undoable command."""
+    every undecided item (of ``watch`` if given) and every alert. One undoable command.
+    The references, then the items, wait on disk: a million need not be held."""
     summary = DismissSummary()
     now = library.clock()
-    with transaction(conn):
-        if given is None:
-            if watch is not None:
-                watch = watches.get_watch(conn, watch).name
-            summary.items = inbox.undecided_ids(conn, watch)
-            if watch is None:
-                summary.alerts = [a.paper_id for a in inbox.version_alerts(conn)]
-        else:
-            summary.items, summary.alerts = _items_and_alerts(conn, given)
-        if not (summary.items or summary.alerts):
-            return summary
-        batch = changes.begin(conn, "inbox dismiss", now)
-        inbox.decide(conn, batch, summary.items, "dismissed", now)
-        inbox.dismiss_version_alerts(conn, batch, summary.alerts)
-        shown = library.names_list([*summary.items, *summary.alerts])
-        changes.finish(conn, batch, f"dismissed {shown} from the inbox")
+    with scratch.ScratchBatch() as references, scratch.ScratchBatch() as items:
+        references.add(given or ())
+        with transaction(conn):
+            if given is None:
+                if watch is not None:
+                    watch = watches.get_watch(conn, watch).name
+                items.add(inbox.undecided_ids(conn, watch))
+                if watch is None:
+                    summary.alerts = [a.paper_id for a in inbox.version_alerts(conn)]
+            else:
+                summary.alerts = _items_and_alerts(conn, references, items)
+            summary.items = len(items)
+            if not (summary.items or summary.alerts):
+                return summary
+            batch = changes.begin(conn, "inbox dismiss", now)
+            for chunk in items.chunks():
+                inbox.decide(conn, batch, chunk, "dismissed", now)
+            inbox.dismiss_version_alerts(conn, batch, summary.alerts)
+            first = [*items.first(5), *summary.alerts[:5]]
+            shown = library.names_list(first, summary.items + len(summary.alerts))
+            changes.finish(conn, batch, f"dismissed {shown} from the inbox")
     return summary
 
 
 def _items_and_alerts(
-    conn: sqlite3.Connection, given: Sequence[str]
-) -> tuple[list[str], list[str]]:
-    """Which of the references are inbox items (by arXiv id), and which name papers with a
-    version alert; NotFoundError, before anything changes, for any that is neither."""
+    conn: sqlite3.Connection, given: Iterable[str], items: scratch.ScratchBatch
+) -> list[str]:
+    """Which of the references are inbox items (by arXiv id: kept in ``items``, each
+    once), and which name papers with a version alert (returned, each once);
+    NotFoundError, before anything changes, for any that is neither."""
     alerted = {a.paper_id: a for a in inbox.version_alerts(conn)}
     by_arxiv = {a.arxiv_id: a.paper_id for a in alerted.values()}
-    items: list[str] = []
     papers_alerted: list[str] = []
-    for ref in given:
-        if arxiv_ids.looks_like_arxiv_id(ref):
-            arxiv_id = arxiv_ids.parse_arxiv_id(ref).id
-            if inbox.items_by_arxiv_id(conn, [arxiv_id]):
-                items.append(arxiv_id)
-                continue
-            if arxiv_id in by_arxiv:
-                papers_alerted.append(by_arxiv[arxiv_id])
-                continue
-            raise NotFoundError(f"{arxiv_id} is not in the inbox (see: papercli inbox --all)")
-        paper_id = refs.resolve(conn, ref)
-        if paper_id not in alerted:
-            raise NotFoundError(f"{paper_id} has no version alert in the inbox")
-        papers_alerted.append(paper_id)
-    return list(dict.fromkeys(items)), list(dict.fromkeys(papers_alerted))
+
+    def item_ids() -> Iterator[str]:
+        for ref in given:
+            if arxiv_ids.looks_like_arxiv_id(ref):
+                arxiv_id = arxiv_ids.parse_arxiv_id(ref).id
+                if inbox.in_inbox(conn, arxiv_id):
+                    yield arxiv_id
+                    continue
+                if arxiv_id in by_arxiv:
+                    papers_alerted.append(by_arxiv[arxiv_id])
+                    continue
+                raise NotFoundError(f"{arxiv_id} is not in the inbox (see: papercli inbox --all)")
+            paper_id = refs.resolve(conn, ref)
+            if paper_id not in alerted:
+                raise NotFoundError(f"{paper_id} has no version alert in the inbox")
+            papers_alerted.append(paper_id)
+
+    items.add(item_ids())
+    return list(dict.fromkeys(papers_alerted))
 
 
 def _inbox_ids(conn: sqlite3.Connection, given: Sequence[str]) -> list[inbox.StoredItem]:

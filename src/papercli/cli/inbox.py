@@ -359,13 +359,13 @@ def dismiss_command(
         raise typer.BadParameter("give arXiv ids or --all (one of them)")
     if watch is not None and not everything:
         raise typer.BadParameter("--watch goes with --all")
-    given = None if everything else list(read_refs(ids or []))
+    given = None if everything else read_refs(ids or [])
     summary = inbox.dismiss(connect(ctx), given, watch=watch)
     if not (summary.items or summary.alerts):
         echo("nothing to dismiss", err=True)
         return
     if summary.items:
-        echo(f"dismissed {len(summary.items):,} item{'s' if len(summary.items) != 1 else ''}")
+        echo(f"dismissed {summary.items:,} item{'s' if summary.items != 1 else ''}")
     for paper_id in summary.alerts:
         echo(f"dismissed the version alert for {paper_id}")
 

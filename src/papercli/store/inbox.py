@@ -220,11 +220,18 @@ def _items(conn: sqlite3.Connection, column: str, values: Sequence[object]) -> l
     return list(map(_stored, rows))
 
 
-def undecided_ids(conn: sqlite3.Connection, watch: str | None = None) -> list[str]:
+def in_inbox(conn: sqlite3.Connection, arxiv_id: str) -> bool:
+    return (
+        conn.execute("SELECT 1 FROM inbox_items WHERE arxiv_id = ?", (arxiv_id,)).fetchone()
+        is not None
+    )
+
+
+def undecided_ids(conn: sqlite3.Connection, watch: str | None = None) -> Iterator[str]:
+    """The arXiv ids of the items not kept or dismissed (of ``watch`` if given), as read."""
     where, params = _filters(True, watch)
-    return [
-        str(r[0]) for r in conn.execute(f"SELECT i.arxiv_id FROM inbox_items i {where}", params)
-    ]
+    for (arxiv_id,) in conn.execute(f"SELECT i.arxiv_id FROM inbox_items i {where}", params):
+        yield str(arxiv_id)
 
 
 def count_items(conn: sqlite3.Connection) -> tuple[int, int]:
