@@ -12,7 +12,7 @@ import pytest
 
 from papercli import inbox, paths
 from papercli.models import Author, ListingItem, ReadStatus, Watch
-from papercli.store import connection, library, watches
+from papercli.store import connection, library, scratch, watches
 from papercli.store import inbox as stored
 from papercli.store.base import transaction
 from tests.conftest import peak_megabytes
@@ -112,3 +112,28 @@ def test_dismissing_every_item_holds_a_chunk_of_them(run, inboxes, tmp_path, eve
         assert len(run("--db", str(db), "inbox", "-n", "0", "-f", "ids").stdout.split()) == count
     small, large = peaks
     assert large - small < 10 * (SIZES[1] - SIZES[0]), peaks
+
+
+def test_keeping_every_item_holds_a_chunk_of_them(run, inboxes, tmp_path, monkeypatch):
+    """Ten times the items kept, about the same memory: every item was held whole, and
+    every paper added (a million would take gigabytes); now they wait on disk and are
+    kept a chunk at a time (lowered here, so that a thousand make many chunks)."""
+    monkeypatch.setattr(scratch, "CHUNK", 50)
+    peaks, summaries = [], []
+    for count in (100, 1_000):
+        db = tmp_path / f"{count}.db"
+        shutil.copy(inboxes[SIZES[1]], db)
+        conn = connection.open_database(db, paths.seed_path())
+        tracemalloc.start()
+        summaries.append(inbox.keep(conn, (_arxiv_id(n) for n in range(count)), queue=True))
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+        conn.close()
+        left = run("--db", str(db), "inbox", "-n", "0", "--format", "ids").stdout.split()
+        assert len(left) == SIZES[1] - count
+        assert len(run("--db", str(db), "queue", "--format", "ids").stdout.split()) == count
+    small, large = peaks
+    assert large - small < 100 * 900, peaks
+    for summary in summaries:
+        with summary:
+            assert len(list(summary.added())) == len(list(summary.queued()))

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from papercli import affinity, arxiv_ids, refs, watching
 from papercli.errors import InvalidValueError, NotFoundError
 from papercli.fetching import new_paper
-from papercli.models import ArxivRecord, ListingItem, Paper, Watch
+from papercli.models import ArxivRecord, ListingItem, Watch
 from papercli.records import datarecord, field
 from papercli.store import arxiv_meta, changes, inbox, library, notes, papers, scratch, watches
 from papercli.store.base import transaction
@@ -297,53 +297,101 @@ def alerts(conn: sqlite3.Connection) -> list[inbox.VersionAlert]:
 # -- triage -----------------------------------------------------------------------------
 
 
-@datarecord
 class KeepSummary:
-    added: list[Paper] = field(default_factory=list)
-    existing: list[tuple[str, str]] = field(default_factory=list)  # (arXiv id, paper id)
-    queued: list[str] = field(default_factory=list)
+    """What a keep did, item by item, kept on disk: keeping every item of an inbox of a
+    million reports each. Read it, then close it (or use it as a context manager)."""
+
+    def __init__(self) -> None:
+        self._report = scratch.ScratchReport()
+
+    def __enter__(self) -> KeepSummary:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._report.close()
+
+    def note(self, outcome: str, *detail: str) -> None:
+        self._report.note(outcome, *detail)
+
+    def added(self) -> Iterator[tuple[str, str]]:
+        """(paper id, title) of each paper added, in order."""
+        return ((pid, title) for pid, title in self._report.noted("added"))
+
+    def existing(self) -> Iterator[tuple[str, str]]:
+        """(arXiv id, paper id) of each item already in the list."""
+        return ((arxiv_id, pid) for arxiv_id, pid in self._report.noted("existing"))
+
+    def queued(self) -> Iterator[str]:
+        return (pid for (pid,) in self._report.noted("queued"))
 
 
 def keep(
     conn: sqlite3.Connection,
-    given: Sequence[str],
+    given: Iterable[str],
     *,
     queue: bool = False,
     tags: Sequence[str] = (),
     topics: Sequence[str] = (),
 ) -> KeepSummary:
     """Add inbox items to the list from what the listing said (no request), as one
-    undoable command; ``fetch`` can refresh them later."""
-    wanted = _inbox_ids(conn, given)
-    topic_names = papers.resolve_topics(conn, topics)
+    undoable command; ``fetch`` can refresh them later. The items wait on disk and are
+    kept a chunk at a time: a million need not be held."""
     summary = KeepSummary()
+    try:
+        with _inbox_ids(conn, given) as wanted:
+            topic_names = papers.resolve_topics(conn, topics)
+            _keep(conn, wanted, summary, queue, tags, topic_names)
+    except BaseException:
+        summary.close()
+        raise
+    return summary
+
+
+def _keep(
+    conn: sqlite3.Connection,
+    wanted: scratch.ScratchBatch,
+    summary: KeepSummary,
+    queue: bool,
+    tags: Sequence[str],
+    topic_names: list[str],
+) -> None:
     now = library.clock()
+    first: list[str] = []  # the first few papers, for the log
     with transaction(conn):
         batch = changes.begin(conn, "inbox keep", now)
-        in_list = inbox.papers_with_arxiv_ids(conn, [s.item.arxiv_id for s in wanted])
-        ids: list[str] = []
-        for stored in wanted:
-            arxiv_id = stored.item.arxiv_id
-            if arxiv_id in in_list:
-                summary.existing.append((arxiv_id, in_list[arxiv_id]))
-                ids.append(in_list[arxiv_id])
-                continue
-            record = _as_record(stored.item)
-            paper = new_paper(conn, arxiv_id, record, None, topic_names)
-            paper.added_at = now
-            paper.citation_key = papers.insert_paper(conn, paper)
-            arxiv_meta.store_arxiv_record(conn, paper.id, record, now)
-            changes.record(conn, batch, "paper", paper.id, None, changes.snapshot(conn, paper.id))
-            summary.added.append(paper)
-            ids.append(paper.id)
-        inbox.decide(conn, batch, [s.item.arxiv_id for s in wanted], "kept", now)
-        notes.add_tags(conn, batch, ids, tags)
-        if queue:
-            queued = library.queue_positions(conn, ids)
-            summary.queued = [pid for pid in dict.fromkeys(ids) if pid not in queued]
-            library.enqueue(conn, batch, summary.queued, library.queue_length(conn) + 1)
-        changes.finish(conn, batch, f"kept {library.names_list(ids)} from the inbox")
-    return summary
+        for chunk in wanted.chunks():
+            found = {s.item.arxiv_id: s for s in inbox.items_by_arxiv_id(conn, chunk)}
+            in_list = inbox.papers_with_arxiv_ids(conn, chunk)
+            ids: list[str] = []
+            for arxiv_id in chunk:
+                if arxiv_id in in_list:
+                    summary.note("existing", arxiv_id, in_list[arxiv_id])
+                    ids.append(in_list[arxiv_id])
+                    continue
+                record = _as_record(found[arxiv_id].item)
+                paper = new_paper(conn, arxiv_id, record, None, topic_names)
+                paper.added_at = now
+                paper.citation_key = papers.insert_paper(conn, paper)
+                arxiv_meta.store_arxiv_record(conn, paper.id, record, now)
+                changes.record(
+                    conn, batch, "paper", paper.id, None, changes.snapshot(conn, paper.id)
+                )
+                summary.note("added", paper.id, paper.title)
+                ids.append(paper.id)
+            inbox.decide(conn, batch, chunk, "kept", now)
+            notes.add_tags(conn, batch, ids, tags)
+            if queue:
+                queued = library.queue_positions(conn, ids)
+                to_queue = [pid for pid in dict.fromkeys(ids) if pid not in queued]
+                library.enqueue(conn, batch, to_queue, library.queue_length(conn) + 1)
+                for pid in to_queue:
+                    summary.note("queued", pid)
+            first += ids[: 5 - len(first)]
+        kept = library.names_list(first, len(wanted))
+        changes.finish(conn, batch, f"kept {kept} from the inbox")
 
 
 @datarecord
@@ -398,7 +446,7 @@ def _items_and_alerts(
         for ref in given:
             if arxiv_ids.looks_like_arxiv_id(ref):
                 arxiv_id = arxiv_ids.parse_arxiv_id(ref).id
-                if inbox.in_inbox(conn, arxiv_id):
+                if inbox.in_inbox(conn, [arxiv_id]):
                     yield arxiv_id
                     continue
                 if arxiv_id in by_arxiv:
@@ -414,16 +462,23 @@ def _items_and_alerts(
     return list(dict.fromkeys(papers_alerted))
 
 
-def _inbox_ids(conn: sqlite3.Connection, given: Sequence[str]) -> list[inbox.StoredItem]:
-    """The stored items these arXiv ids or URLs name, all checked before anything is done."""
-    if not given:
-        raise InvalidValueError("name at least one arXiv id from the inbox")
-    wanted = list(dict.fromkeys(arxiv_ids.parse_arxiv_id(ref).id for ref in given))
-    found = {s.item.arxiv_id: s for s in inbox.items_by_arxiv_id(conn, wanted)}
-    missing = [a for a in wanted if a not in found]
-    if missing:
-        raise NotFoundError(f"not in the inbox: {', '.join(missing)} (see: papercli inbox --all)")
-    return [found[a] for a in wanted]
+def _inbox_ids(conn: sqlite3.Connection, given: Iterable[str]) -> scratch.ScratchBatch:
+    """The items these arXiv ids or URLs name, each once and in order, all checked before
+    anything is done; kept on disk: close it."""
+    with scratch.held(arxiv_ids.parse_arxiv_id(ref).id for ref in given) as wanted:
+        if not len(wanted):
+            raise InvalidValueError("name at least one arXiv id from the inbox")
+        missing: list[str] = []  # the first few, for the message
+        count = 0
+        for chunk in wanted.chunks():
+            there = inbox.in_inbox(conn, chunk)
+            gone = [a for a in chunk if a not in there]
+            missing += gone[: 5 - len(missing)]
+            count += len(gone)
+        if count:
+            shown = library.names_list(missing, count)
+            raise NotFoundError(f"not in the inbox: {shown} (see: papercli inbox --all)")
+        return wanted
 
 
 def _as_record(item: ListingItem) -> ArxivRecord:
@@ -453,7 +508,8 @@ def _as_record(item: ListingItem) -> ArxivRecord:
 
 def item_url(conn: sqlite3.Connection, ref: str, *, pdf: bool = False) -> str:
     """The arXiv page (or PDF) of an inbox item, built from its checked id."""
-    item = _inbox_ids(conn, [ref])[0].item
+    with _inbox_ids(conn, [ref]) as wanted:
+        (item,) = (stored.item for stored in inbox.items_by_arxiv_id(conn, wanted.first(1)))
     return (
         arxiv_ids.pdf_url(f"{item.arxiv_id}v{item.version}")
         if pdf

@@ -318,14 +318,19 @@ def keep_command(
         raise typer.BadParameter("name the arXiv ids to keep (- reads them from stdin)")
     tags = [tag_name(" ".join(t.split())) for t in tag or []]
     summary = inbox.keep(
-        connect(ctx), list(read_refs(ids or [])), queue=queue, tags=tags, topics=topic or []
+        connect(ctx), read_refs(ids or []), queue=queue, tags=tags, topics=topic or []
     )
-    for paper in summary.added:
-        echo(f"added {paper.id}: {paper.title}")
-    for arxiv_id, paper_id in summary.existing:
-        echo(f"arXiv:{arxiv_id} is already in your list as {paper_id}")
-    if summary.queued:
-        echo(f"queued {', '.join(summary.queued)}")
+    with summary:
+        for paper_id, title in summary.added():
+            echo(f"added {paper_id}: {title}")
+        for arxiv_id, paper_id in summary.existing():
+            echo(f"arXiv:{arxiv_id} is already in your list as {paper_id}")
+        opening = "queued "
+        for paper_id in summary.queued():
+            echo(opening + paper_id, nl=False)
+            opening = ", "
+        if opening == ", ":
+            echo()
 
 
 @app.command("dismiss")

@@ -220,11 +220,13 @@ def _items(conn: sqlite3.Connection, column: str, values: Sequence[object]) -> l
     return list(map(_stored, rows))
 
 
-def in_inbox(conn: sqlite3.Connection, arxiv_id: str) -> bool:
-    return (
-        conn.execute("SELECT 1 FROM inbox_items WHERE arxiv_id = ?", (arxiv_id,)).fetchone()
-        is not None
+def in_inbox(conn: sqlite3.Connection, arxiv_ids: Sequence[str]) -> set[str]:
+    """Those of these papers that have an item in the inbox."""
+    rows = conn.execute(
+        "SELECT arxiv_id FROM inbox_items WHERE arxiv_id IN (SELECT value FROM json_each(?))",
+        (json.dumps(list(arxiv_ids)),),
     )
+    return {str(arxiv_id) for (arxiv_id,) in rows}
 
 
 def undecided_ids(conn: sqlite3.Connection, watch: str | None = None) -> Iterator[str]:
