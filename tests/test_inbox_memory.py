@@ -3,6 +3,7 @@ times the items (issue 17). Each test compares inboxes of 2,000 and 20,000 items
 
 from __future__ import annotations
 
+import ctypes
 import shutil
 import sys
 import tracemalloc
@@ -12,7 +13,7 @@ import pytest
 
 from papercli import inbox, paths
 from papercli.models import Author, ListingItem, ReadStatus, Watch
-from papercli.store import connection, library, scratch, watches
+from papercli.store import base, connection, library, scratch, watches
 from papercli.store import inbox as stored
 from papercli.store.base import transaction
 from tests.conftest import peak_megabytes
@@ -137,3 +138,31 @@ def test_keeping_every_item_holds_a_chunk_of_them(run, inboxes, tmp_path, monkey
     for summary in summaries:
         with summary:
             assert len(list(summary.added())) == len(list(summary.queued()))
+
+
+def _sqlite_highwater(reset: bool = False) -> int:
+    """The most memory SQLite has held (as sqlite3_memory_highwater says) since a reset."""
+    import _sqlite3
+
+    function = ctypes.CDLL(_sqlite3.__file__).sqlite3_memory_highwater
+    function.restype, function.argtypes = ctypes.c_int64, [ctypes.c_int]
+    return int(function(int(reset)))
+
+
+def test_pruning_every_item_deletes_a_group_at_a_time(run, inboxes, tmp_path, monkeypatch):
+    """Ten times the items pruned, about the same memory: one DELETE of them all had
+    SQLite hold every row id first (73 MB to prune a million, 40 MB ten thousand). The
+    write cache, which fills up to its bound, is made small here."""
+    monkeypatch.setattr(base, "WRITE_CACHE_KIB", 256)
+    peaks = []
+    for count in SIZES:
+        db = tmp_path / f"{count}.db"
+        shutil.copy(inboxes[count], db)
+        conn = connection.open_database(db, paths.seed_path())
+        _sqlite_highwater(reset=True)
+        assert inbox.prune(conn, 0) == count
+        peaks.append(_sqlite_highwater())
+        conn.close()
+        assert run("--db", str(db), "inbox", "--all", "--format", "ids").stdout == ""
+    small, large = peaks
+    assert large - small < 10 * (SIZES[1] - SIZES[0]), peaks
