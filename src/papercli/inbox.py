@@ -234,8 +234,7 @@ def ranked(
     limit: int | None = None,
 ) -> Ranking:
     """The inbox's items, closest to the user's reading first (newest first on ties),
-    scored as they are read: a listing with a limit holds a heap of that many, one
-    without is ordered on disk."""
+    scored as they are read and ordered in a heap of ``limit`` or on disk."""
     if watch is not None:
         watch = watches.get_watch(conn, watch).name
     undecided_only = not include_decided
@@ -264,15 +263,14 @@ def ranked(
 def _best_first(
     keys: Iterator[affinity.RankKey], limit: int | None
 ) -> Iterator[list[tuple[int, float]]]:
-    """(docid, score) of the best ``limit`` (None: all), best first, a chunk at a time."""
-    if limit is None:
+    """(docid, score) of the best ``limit`` (None: all), best first, a chunk at a time:
+    a few from a heap, more ordered on disk (a heap of them all is 100 bytes an item)."""
+    if limit is None or limit > scratch.CHUNK:
         with scratch.ScratchRanking() as ranking:
             ranking.add(keys)
-            yield from ranking.chunks()
+            yield from ranking.chunks(limit)
         return
-    best = [(docid, -negative) for negative, _position, docid in heapq.nsmallest(limit, keys)]
-    for start in range(0, len(best), scratch.CHUNK):
-        yield best[start : start + scratch.CHUNK]
+    yield [(docid, -negative) for negative, _position, docid in heapq.nsmallest(limit, keys)]
 
 
 def _ranked_items(

@@ -253,10 +253,12 @@ class ScratchRanking(_Scratch):
             rows = ((position, docid, -negative) for negative, position, docid in chunk)
             self._scratch.executemany("INSERT INTO ranked VALUES (?, ?, ?)", rows)
 
-    def chunks(self) -> Iterator[list[tuple[int, float]]]:
-        """(docid, score) best first, and by position on ties, CHUNK at a time."""
+    def chunks(self, limit: int | None = None) -> Iterator[list[tuple[int, float]]]:
+        """(docid, score) best first, and by position on ties, CHUNK at a time; the first
+        ``limit`` only, if given."""
         rows = self._scratch.execute(
-            "SELECT docid, score FROM ranked ORDER BY score DESC, position"
+            "SELECT docid, score FROM ranked ORDER BY score DESC, position LIMIT ?",
+            (-1 if limit is None else limit,),
         )
         while chunk := rows.fetchmany(CHUNK):
             yield [(int(docid), float(score)) for docid, score in chunk]
