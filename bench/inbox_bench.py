@@ -1,6 +1,7 @@
 """Time the inbox: a 2,000-item pull (arXiv's cap) and ranking 20,000 stored items.
 
-Usage: python bench/inbox_bench.py [--runs 5] [--papercli PATH]
+Usage: python bench/inbox_bench.py [--runs 5] [--items 20000] [--papercli PATH]
+       python bench/inbox_bench.py --items 100000 --build PATH
 
 The pull is timed without the network: the recorded 1,504-item listing, grown to 2,000
 items with renumbered copies, is handed to ``inbox.pull`` by a stand-in client, then
@@ -8,6 +9,9 @@ parsed, matched against three watches and stored in a fresh database. The rankin
 timed on 20,000 stored items with 20 papers read, in-process and (with --papercli) as
 ``papercli inbox -n 30`` next to the interpreter floor (``python -c pass``).
 Targets (issue 14): the pull under 10 s, the ranking under 0.3 s.
+
+With --build, only the database of --items stored items is made, at PATH, for measuring
+other commands on it (issue 17: peak memory with ``/usr/bin/time -f %M``).
 """
 
 from __future__ import annotations
@@ -103,15 +107,18 @@ def fill_inbox(path: Path, body: bytes, count: int) -> None:
     with transaction(conn):
         stored.add_items(
             conn,
-            (
-                (replace(items[n % len(items)], arxiv_id=f"2501.{n + 1:05d}"), ["llm"])
-                for n in range(count)
-            ),
+            ((replace(items[n % len(items)], arxiv_id=_item_id(n)), ["llm"]) for n in range(count)),
             "2026-12-01T00:00:00Z",
         )
     watches.add_watch(conn, Watch("llm", ["cs.CL", "cs.LG"]))
     library.set_status(conn, [p for p in READ if _exists(conn, p)], ReadStatus.READ)
     conn.close()
+
+
+def _item_id(n: int) -> str:
+    """The ``n``th made-up arXiv id: 2501.00001 to 2501.99999, then on into 2502."""
+    month, number = divmod(n, 99_999)
+    return f"25{month + 1:02d}.{number + 1:05d}"
 
 
 def _exists(conn: sqlite3.Connection, paper_id: str) -> bool:
@@ -123,8 +130,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--items", type=int, default=20_000)
     parser.add_argument("--papercli", help="an installed papercli to time `inbox -n 30` with")
+    parser.add_argument("--build", type=Path, help="only make the inbox of --items here")
     args = parser.parse_args()
     body = grown_listing(2000)
+    if args.build:
+        fresh_database(args.build.parent, args.build.name)
+        fill_inbox(args.build, body, args.items)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         pull_time, kept = time_pull(folder, body, args.runs)
@@ -133,7 +145,7 @@ def main() -> None:
         ranked_db = fresh_database(folder, "ranked.db")
         fill_inbox(ranked_db, body, args.items)
         conn = connection.open_database(ranked_db, paths.seed_path())
-        rank_time = median_time(lambda: inbox.ranked(conn, limit=30), args.runs)
+        rank_time = median_time(lambda: list(inbox.ranked(conn, limit=30).items), args.runs)
         print(f"ranking {args.items:,} items, 30 shown: {rank_time:.3f} s (in-process)")
         if args.papercli:
             env = {**os.environ, "PAPERCLI_DB": str(ranked_db)}

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from papercli import affinity
-from papercli.affinity import build_profile, choose_terms, rank, reason, words
+from papercli.affinity import build_profile, choose_terms, rank_keys, reason, words
 
 LORA = ("lora", "LoRA", "LoRA: Low-Rank Adaptation of Large Language Models", "Edward J. Hu", 1.0)
 QLORA = ("qlora", "QLoRA", "QLoRA: Efficient Finetuning of Quantized LLMs", "Tim Dettmers", 1.0)
@@ -16,6 +16,15 @@ QLORA = ("qlora", "QLoRA", "QLoRA: Efficient Finetuning of Quantized LLMs", "Tim
 
 def authors(*names: str) -> str:
     return affinity.author_keys(names)
+
+
+def rank(candidates, terms, docids_with, profile) -> list[tuple[int, float]]:
+    """(docid, score) best first, as the inbox lists them."""
+    docids = [docid for docid, _, _ in candidates]
+    span = range(min(docids), max(docids) + 1) if docids else range(0)
+    average = sum(length for _, _, length in candidates) / len(candidates) if candidates else 1.0
+    keys = rank_keys(candidates, terms, docids_with, profile, docids=span, average=average)
+    return [(docid, -negative) for negative, _, docid in sorted(keys)]
 
 
 def test_words_are_the_index_s_words_without_the_filler() -> None:

@@ -8,17 +8,18 @@ pull leaves the inbox as it was and the next pull asks again.
 
 from __future__ import annotations
 
+import heapq
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from papercli import affinity, arxiv_ids, refs, watching
 from papercli.errors import InvalidValueError, NotFoundError
 from papercli.fetching import new_paper
-from papercli.models import ArxivRecord, ListingItem, Paper, Watch
+from papercli.models import ArxivRecord, ListingItem, Watch
 from papercli.records import datarecord, field
-from papercli.store import arxiv_meta, changes, inbox, library, notes, papers, watches
+from papercli.store import arxiv_meta, changes, inbox, library, notes, papers, scratch, watches
 from papercli.store.base import transaction
 
 if TYPE_CHECKING:
@@ -218,7 +219,8 @@ class RankedItem:
 
 @datarecord
 class Ranking:
-    items: list[RankedItem]  # best first, as many as asked for
+    items: Iterator[RankedItem]  # best first, as many as asked for, read as they are used
+    shown: int  # how many ``items`` gives
     matching: int  # how many items the filters select, shown or not
     stored: int  # how many items the inbox holds in all
     watches: int  # how many watches there are
@@ -231,28 +233,59 @@ def ranked(
     watch: str | None = None,
     limit: int | None = None,
 ) -> Ranking:
-    """The inbox's items, closest to the user's reading first (newest first on ties)."""
+    """The inbox's items, closest to the user's reading first (newest first on ties),
+    scored as they are read and ordered in a heap of ``limit`` or on disk."""
     if watch is not None:
         watch = watches.get_watch(conn, watch).name
-    candidates = list(inbox.newest_items(conn, undecided_only=not include_decided, watch=watch))
+    undecided_only = not include_decided
+    matching, words, docids = inbox.newest_items_extent(
+        conn, undecided_only=undecided_only, watch=watch
+    )
     profile = affinity.build_profile(inbox.reading_profile(conn, affinity.PROFILE_SIZE))
     stored_count, _waiting = inbox.count_items(conn)
     terms: dict[str, float] = {}
-    if not profile.empty and candidates:
+    if not profile.empty and matching:
         counts = inbox.term_counts(conn, list(profile.word_weight))
         terms = affinity.choose_terms(profile, counts, stored_count)
-    order = affinity.rank(
-        candidates, terms, lambda term: inbox.docids_with_term(conn, term), profile
+    keys = affinity.rank_keys(
+        inbox.newest_items(conn, undecided_only=undecided_only, watch=watch),
+        terms,
+        lambda term: inbox.docids_with_term(conn, term),
+        profile,
+        docids=docids,
+        average=words / matching if matching else 1.0,
     )
-    shown = order if limit is None else order[:limit]
-    scores = dict(shown)
-    items = []
-    for stored in inbox.items_by_docid(conn, [docid for docid, _ in shown]):
-        item = stored.item
-        keys = affinity.author_keys(a.name for a in item.authors)
-        why = affinity.reason(f"{item.title} {item.abstract}", keys, terms, profile)
-        items.append(RankedItem(item, stored.watches, stored.decision, scores[stored.docid], why))
-    return Ranking(items, len(candidates), stored_count, len(watches.all_watches(conn)))
+    items = _ranked_items(conn, _best_first(keys, limit), terms, profile)
+    shown = matching if limit is None else min(limit, matching)
+    return Ranking(items, shown, matching, stored_count, len(watches.all_watches(conn)))
+
+
+def _best_first(
+    keys: Iterator[affinity.RankKey], limit: int | None
+) -> Iterator[list[tuple[int, float]]]:
+    """(docid, score) of the best ``limit`` (None: all), best first, a chunk at a time:
+    a few from a heap, more ordered on disk (a heap of them all is 100 bytes an item)."""
+    if limit is None or limit > scratch.CHUNK:
+        with scratch.ScratchRanking() as ranking:
+            ranking.add(keys)
+            yield from ranking.chunks(limit)
+        return
+    yield [(docid, -negative) for negative, _position, docid in heapq.nsmallest(limit, keys)]
+
+
+def _ranked_items(
+    conn: sqlite3.Connection,
+    chunks: Iterator[list[tuple[int, float]]],
+    terms: dict[str, float],
+    profile: affinity.Profile,
+) -> Iterator[RankedItem]:
+    for chunk in chunks:
+        scores = dict(chunk)
+        for stored in inbox.items_by_docid(conn, [docid for docid, _ in chunk]):
+            item = stored.item
+            keys = affinity.author_keys(a.name for a in item.authors)
+            why = affinity.reason(f"{item.title} {item.abstract}", keys, terms, profile)
+            yield RankedItem(item, stored.watches, stored.decision, scores[stored.docid], why)
 
 
 def alerts(conn: sqlite3.Connection) -> list[inbox.VersionAlert]:
@@ -262,123 +295,188 @@ def alerts(conn: sqlite3.Connection) -> list[inbox.VersionAlert]:
 # -- triage -----------------------------------------------------------------------------
 
 
-@datarecord
 class KeepSummary:
-    added: list[Paper] = field(default_factory=list)
-    existing: list[tuple[str, str]] = field(default_factory=list)  # (arXiv id, paper id)
-    queued: list[str] = field(default_factory=list)
+    """What a keep did, item by item, kept on disk: keeping every item of an inbox of a
+    million reports each. Read it, then close it (or use it as a context manager)."""
+
+    def __init__(self) -> None:
+        self._report = scratch.ScratchReport()
+
+    def __enter__(self) -> KeepSummary:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._report.close()
+
+    def note(self, outcome: str, *detail: str) -> None:
+        self._report.note(outcome, *detail)
+
+    def added(self) -> Iterator[tuple[str, str]]:
+        """(paper id, title) of each paper added, in order."""
+        return ((pid, title) for pid, title in self._report.noted("added"))
+
+    def existing(self) -> Iterator[tuple[str, str]]:
+        """(arXiv id, paper id) of each item already in the list."""
+        return ((arxiv_id, pid) for arxiv_id, pid in self._report.noted("existing"))
+
+    def queued(self) -> Iterator[str]:
+        return (pid for (pid,) in self._report.noted("queued"))
 
 
 def keep(
     conn: sqlite3.Connection,
-    given: Sequence[str],
+    given: Iterable[str],
     *,
     queue: bool = False,
     tags: Sequence[str] = (),
     topics: Sequence[str] = (),
 ) -> KeepSummary:
     """Add inbox items to the list from what the listing said (no request), as one
-    undoable command; ``fetch`` can refresh them later."""
-    wanted = _inbox_ids(conn, given)
-    topic_names = papers.resolve_topics(conn, topics)
+    undoable command; ``fetch`` can refresh them later. The items wait on disk and are
+    kept a chunk at a time: a million need not be held."""
     summary = KeepSummary()
+    try:
+        with _inbox_ids(conn, given) as wanted:
+            topic_names = papers.resolve_topics(conn, topics)
+            _keep(conn, wanted, summary, queue, tags, topic_names)
+    except BaseException:
+        summary.close()
+        raise
+    return summary
+
+
+def _keep(
+    conn: sqlite3.Connection,
+    wanted: scratch.ScratchBatch,
+    summary: KeepSummary,
+    queue: bool,
+    tags: Sequence[str],
+    topic_names: list[str],
+) -> None:
     now = library.clock()
+    first: list[str] = []  # the first few papers, for the log
     with transaction(conn):
         batch = changes.begin(conn, "inbox keep", now)
-        in_list = inbox.papers_with_arxiv_ids(conn, [s.item.arxiv_id for s in wanted])
-        ids: list[str] = []
-        for stored in wanted:
-            arxiv_id = stored.item.arxiv_id
-            if arxiv_id in in_list:
-                summary.existing.append((arxiv_id, in_list[arxiv_id]))
-                ids.append(in_list[arxiv_id])
-                continue
-            record = _as_record(stored.item)
-            paper = new_paper(conn, arxiv_id, record, None, topic_names)
-            paper.added_at = now
-            paper.citation_key = papers.insert_paper(conn, paper)
-            arxiv_meta.store_arxiv_record(conn, paper.id, record, now)
-            changes.record(conn, batch, "paper", paper.id, None, changes.snapshot(conn, paper.id))
-            summary.added.append(paper)
-            ids.append(paper.id)
-        inbox.decide(conn, batch, [s.item.arxiv_id for s in wanted], "kept", now)
-        notes.add_tags(conn, batch, ids, tags)
-        if queue:
-            queued = library.queue_positions(conn, ids)
-            summary.queued = [pid for pid in dict.fromkeys(ids) if pid not in queued]
-            library.enqueue(conn, batch, summary.queued, library.queue_length(conn) + 1)
-        changes.finish(conn, batch, f"kept {library.names_list(ids)} from the inbox")
-    return summary
+        for chunk in wanted.chunks():
+            found = {s.item.arxiv_id: s for s in inbox.items_by_arxiv_id(conn, chunk)}
+            in_list = inbox.papers_with_arxiv_ids(conn, chunk)
+            ids: list[str] = []
+            for arxiv_id in chunk:
+                if arxiv_id in in_list:
+                    summary.note("existing", arxiv_id, in_list[arxiv_id])
+                    ids.append(in_list[arxiv_id])
+                    continue
+                record = _as_record(found[arxiv_id].item)
+                paper = new_paper(conn, arxiv_id, record, None, topic_names)
+                paper.added_at = now
+                paper.citation_key = papers.insert_paper(conn, paper)
+                arxiv_meta.store_arxiv_record(conn, paper.id, record, now)
+                changes.record(
+                    conn, batch, "paper", paper.id, None, changes.snapshot(conn, paper.id)
+                )
+                summary.note("added", paper.id, paper.title)
+                ids.append(paper.id)
+            inbox.decide(conn, batch, chunk, "kept", now)
+            notes.add_tags(conn, batch, ids, tags)
+            if queue:
+                queued = library.queue_positions(conn, ids)
+                to_queue = [pid for pid in dict.fromkeys(ids) if pid not in queued]
+                library.enqueue(conn, batch, to_queue, library.queue_length(conn) + 1)
+                for pid in to_queue:
+                    summary.note("queued", pid)
+            first += ids[: 5 - len(first)]
+        kept = library.names_list(first, len(wanted))
+        changes.finish(conn, batch, f"kept {kept} from the inbox")
 
 
 @datarecord
 class DismissSummary:
-    items: list[str] = field(default_factory=list)  # arXiv ids
+    items: int = 0  # how many items were dismissed
     alerts: list[str] = field(default_factory=list)  # paper ids whose version alert went
 
 
 def dismiss(
-    conn: sqlite3.Connection, given: Sequence[str] | None, *, watch: str | None = None
+    conn: sqlite3.Connection, given: Iterable[str] | None, *, watch: str | None = None
 ) -> DismissSummary:
     """Dismiss inbox items by arXiv id, and version alerts by paper; with ``given`` None,
-    every undecided item (of ``watch`` if given) and every alert. One undoable command."""
+    every undecided item (of ``watch`` if given) and every alert. One undoable command.
+    The references, then the items, wait on disk: a million need not be held."""
     summary = DismissSummary()
     now = library.clock()
-    with transaction(conn):
-        if given is None:
-            if watch is not None:
-                watch = watches.get_watch(conn, watch).name
-            summary.items = inbox.undecided_ids(conn, watch)
-            if watch is None:
-                summary.alerts = [a.paper_id for a in inbox.version_alerts(conn)]
-        else:
-            summary.items, summary.alerts = _items_and_alerts(conn, given)
-        if not (summary.items or summary.alerts):
-            return summary
-        batch = changes.begin(conn, "inbox dismiss", now)
-        inbox.decide(conn, batch, summary.items, "dismissed", now)
-        inbox.dismiss_version_alerts(conn, batch, summary.alerts)
-        shown = library.names_list([*summary.items, *summary.alerts])
-        changes.finish(conn, batch, f"dismissed {shown} from the inbox")
+    with scratch.ScratchBatch() as references, scratch.ScratchBatch() as items:
+        references.add(given or ())
+        with transaction(conn):
+            if given is None:
+                if watch is not None:
+                    watch = watches.get_watch(conn, watch).name
+                items.add(inbox.undecided_ids(conn, watch))
+                if watch is None:
+                    summary.alerts = [a.paper_id for a in inbox.version_alerts(conn)]
+            else:
+                summary.alerts = _items_and_alerts(conn, references, items)
+            summary.items = len(items)
+            if not (summary.items or summary.alerts):
+                return summary
+            batch = changes.begin(conn, "inbox dismiss", now)
+            for chunk in items.chunks():
+                inbox.decide(conn, batch, chunk, "dismissed", now)
+            inbox.dismiss_version_alerts(conn, batch, summary.alerts)
+            first = [*items.first(5), *summary.alerts[:5]]
+            shown = library.names_list(first, summary.items + len(summary.alerts))
+            changes.finish(conn, batch, f"dismissed {shown} from the inbox")
     return summary
 
 
 def _items_and_alerts(
-    conn: sqlite3.Connection, given: Sequence[str]
-) -> tuple[list[str], list[str]]:
-    """Which of the references are inbox items (by arXiv id), and which name papers with a
-    version alert; NotFoundError, before anything changes, for any that is neither."""
+    conn: sqlite3.Connection, given: Iterable[str], items: scratch.ScratchBatch
+) -> list[str]:
+    """Which of the references are inbox items (by arXiv id: kept in ``items``, each
+    once), and which name papers with a version alert (returned, each once);
+    NotFoundError, before anything changes, for any that is neither."""
     alerted = {a.paper_id: a for a in inbox.version_alerts(conn)}
     by_arxiv = {a.arxiv_id: a.paper_id for a in alerted.values()}
-    items: list[str] = []
     papers_alerted: list[str] = []
-    for ref in given:
-        if arxiv_ids.looks_like_arxiv_id(ref):
-            arxiv_id = arxiv_ids.parse_arxiv_id(ref).id
-            if inbox.items_by_arxiv_id(conn, [arxiv_id]):
-                items.append(arxiv_id)
-                continue
-            if arxiv_id in by_arxiv:
-                papers_alerted.append(by_arxiv[arxiv_id])
-                continue
-            raise NotFoundError(f"{arxiv_id} is not in the inbox (see: papercli inbox --all)")
-        paper_id = refs.resolve(conn, ref)
-        if paper_id not in alerted:
-            raise NotFoundError(f"{paper_id} has no version alert in the inbox")
-        papers_alerted.append(paper_id)
-    return list(dict.fromkeys(items)), list(dict.fromkeys(papers_alerted))
+
+    def item_ids() -> Iterator[str]:
+        for ref in given:
+            if arxiv_ids.looks_like_arxiv_id(ref):
+                arxiv_id = arxiv_ids.parse_arxiv_id(ref).id
+                if inbox.in_inbox(conn, [arxiv_id]):
+                    yield arxiv_id
+                    continue
+                if arxiv_id in by_arxiv:
+                    papers_alerted.append(by_arxiv[arxiv_id])
+                    continue
+                raise NotFoundError(f"{arxiv_id} is not in the inbox (see: papercli inbox --all)")
+            paper_id = refs.resolve(conn, ref)
+            if paper_id not in alerted:
+                raise NotFoundError(f"{paper_id} has no version alert in the inbox")
+            papers_alerted.append(paper_id)
+
+    items.add(item_ids())
+    return list(dict.fromkeys(papers_alerted))
 
 
-def _inbox_ids(conn: sqlite3.Connection, given: Sequence[str]) -> list[inbox.StoredItem]:
-    """The stored items these arXiv ids or URLs name, all checked before anything is done."""
-    if not given:
-        raise InvalidValueError("name at least one arXiv id from the inbox")
-    wanted = list(dict.fromkeys(arxiv_ids.parse_arxiv_id(ref).id for ref in given))
-    found = {s.item.arxiv_id: s for s in inbox.items_by_arxiv_id(conn, wanted)}
-    missing = [a for a in wanted if a not in found]
-    if missing:
-        raise NotFoundError(f"not in the inbox: {', '.join(missing)} (see: papercli inbox --all)")
-    return [found[a] for a in wanted]
+def _inbox_ids(conn: sqlite3.Connection, given: Iterable[str]) -> scratch.ScratchBatch:
+    """The items these arXiv ids or URLs name, each once and in order, all checked before
+    anything is done; kept on disk: close it."""
+    with scratch.held(arxiv_ids.parse_arxiv_id(ref).id for ref in given) as wanted:
+        if not len(wanted):
+            raise InvalidValueError("name at least one arXiv id from the inbox")
+        missing: list[str] = []  # the first few, for the message
+        count = 0
+        for chunk in wanted.chunks():
+            there = inbox.in_inbox(conn, chunk)
+            gone = [a for a in chunk if a not in there]
+            missing += gone[: 5 - len(missing)]
+            count += len(gone)
+        if count:
+            shown = library.names_list(missing, count)
+            raise NotFoundError(f"not in the inbox: {shown} (see: papercli inbox --all)")
+        return wanted
 
 
 def _as_record(item: ListingItem) -> ArxivRecord:
@@ -408,7 +506,8 @@ def _as_record(item: ListingItem) -> ArxivRecord:
 
 def item_url(conn: sqlite3.Connection, ref: str, *, pdf: bool = False) -> str:
     """The arXiv page (or PDF) of an inbox item, built from its checked id."""
-    item = _inbox_ids(conn, [ref])[0].item
+    with _inbox_ids(conn, [ref]) as wanted:
+        (item,) = (stored.item for stored in inbox.items_by_arxiv_id(conn, wanted.first(1)))
     return (
         arxiv_ids.pdf_url(f"{item.arxiv_id}v{item.version}")
         if pdf

@@ -19,7 +19,9 @@ from papercli.cli.common import (
     echo,
     echo_csv_records,
     echo_json,
-    emit_rows,
+    echo_json_array,
+    echo_lines,
+    emit_listing,
     read_refs,
     state,
 )
@@ -79,40 +81,43 @@ def inbox_callback(
     conn = app_state.connect()
     ranking = inbox.ranked(conn, include_decided=include_decided, watch=watch, limit=limit or None)
     if output is ListFormat.json:
-        echo_json([_record(r) for r in ranking.items])
+        echo_json_array(map(_record, ranking.items))
     elif output is ListFormat.csv:
-        echo_csv_records(_record(r) for r in ranking.items)
+        echo_csv_records(map(_record, ranking.items))
     elif output is ListFormat.ids:
-        if ranking.items:
-            echo("\n".join(r.item.arxiv_id for r in ranking.items))
+        echo_lines(r.item.arxiv_id for r in ranking.items)
     else:
         alerts = inbox.alerts(conn) if watch is None else []
         for alert in alerts:
             echo(alert_line(alert))
-        if alerts and not ranking.items:
+        if alerts and not ranking.shown:
             return
         if alerts:
             echo()
-        emit_rows(
+        emit_listing(
             CountFormat.table,
             ["arxiv id", "date", "title", "why", "watch"],
-            [
-                [
-                    r.item.arxiv_id + ("" if r.decision is None else f" ({r.decision})"),
-                    r.item.announced,
-                    r.item.title,
-                    r.reason,
-                    ", ".join(r.watches),
-                ]
-                for r in ranking.items
-            ],
+            ranking.items,
+            _row,
+            _record,
             empty=_empty_message(ranking, include_decided),
+            wrapping=("title", "why"),
         )
-    if ranking.items and len(ranking.items) < ranking.matching:
-        echo(
-            f"showing {len(ranking.items)} of {ranking.matching:,}; more with -n 0 (all)",
-            err=True,
-        )
+    if ranking.shown and ranking.shown < ranking.matching:
+        echo(f"showing {ranking.shown} of {ranking.matching:,}; more with -n 0 (all)", err=True)
+
+
+def _row(ranked: inbox.RankedItem) -> list[str]:
+    """One item in the table."""
+    decision = "" if ranked.decision is None else f" ({ranked.decision})"
+    item = ranked.item
+    return [
+        item.arxiv_id + decision,
+        item.announced,
+        item.title,
+        ranked.reason,
+        ", ".join(ranked.watches),
+    ]
 
 
 def _record(ranked: inbox.RankedItem) -> dict[str, object]:
@@ -313,14 +318,19 @@ def keep_command(
         raise typer.BadParameter("name the arXiv ids to keep (- reads them from stdin)")
     tags = [tag_name(" ".join(t.split())) for t in tag or []]
     summary = inbox.keep(
-        connect(ctx), list(read_refs(ids or [])), queue=queue, tags=tags, topics=topic or []
+        connect(ctx), read_refs(ids or []), queue=queue, tags=tags, topics=topic or []
     )
-    for paper in summary.added:
-        echo(f"added {paper.id}: {paper.title}")
-    for arxiv_id, paper_id in summary.existing:
-        echo(f"arXiv:{arxiv_id} is already in your list as {paper_id}")
-    if summary.queued:
-        echo(f"queued {', '.join(summary.queued)}")
+    with summary:
+        for paper_id, title in summary.added():
+            echo(f"added {paper_id}: {title}")
+        for arxiv_id, paper_id in summary.existing():
+            echo(f"arXiv:{arxiv_id} is already in your list as {paper_id}")
+        opening = "queued "
+        for paper_id in summary.queued():
+            echo(opening + paper_id, nl=False)
+            opening = ", "
+        if opening == ", ":
+            echo()
 
 
 @app.command("dismiss")
@@ -354,13 +364,13 @@ def dismiss_command(
         raise typer.BadParameter("give arXiv ids or --all (one of them)")
     if watch is not None and not everything:
         raise typer.BadParameter("--watch goes with --all")
-    given = None if everything else list(read_refs(ids or []))
+    given = None if everything else read_refs(ids or [])
     summary = inbox.dismiss(connect(ctx), given, watch=watch)
     if not (summary.items or summary.alerts):
         echo("nothing to dismiss", err=True)
         return
     if summary.items:
-        echo(f"dismissed {len(summary.items):,} item{'s' if len(summary.items) != 1 else ''}")
+        echo(f"dismissed {summary.items:,} item{'s' if summary.items != 1 else ''}")
     for paper_id in summary.alerts:
         echo(f"dismissed the version alert for {paper_id}")
 

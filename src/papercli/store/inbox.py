@@ -186,6 +186,20 @@ def newest_items(
     )
 
 
+def newest_items_extent(
+    conn: sqlite3.Connection, *, undecided_only: bool, watch: str | None = None
+) -> tuple[int, int, range]:
+    """How many items ``newest_items`` gives, their words in all, and the span of their
+    docids: what ranking needs to know of them all before reading them one by one."""
+    where, params = _filters(undecided_only, watch)
+    count, words, first, last = conn.execute(
+        f"SELECT count(*), coalesce(sum(i.words), 0), min(i.docid), max(i.docid)"
+        f" FROM inbox_items i {where}",
+        params,
+    ).fetchone()
+    return int(count), int(words), range(first, last + 1) if count else range(0)
+
+
 def items_by_docid(conn: sqlite3.Connection, docids: Sequence[int]) -> list[StoredItem]:
     """The items with these row ids, in the order given."""
     found = {stored.docid: stored for stored in _items(conn, "docid", docids)}
@@ -206,11 +220,20 @@ def _items(conn: sqlite3.Connection, column: str, values: Sequence[object]) -> l
     return list(map(_stored, rows))
 
 
-def undecided_ids(conn: sqlite3.Connection, watch: str | None = None) -> list[str]:
+def in_inbox(conn: sqlite3.Connection, arxiv_ids: Sequence[str]) -> set[str]:
+    """Those of these papers that have an item in the inbox."""
+    rows = conn.execute(
+        "SELECT arxiv_id FROM inbox_items WHERE arxiv_id IN (SELECT value FROM json_each(?))",
+        (json.dumps(list(arxiv_ids)),),
+    )
+    return {str(arxiv_id) for (arxiv_id,) in rows}
+
+
+def undecided_ids(conn: sqlite3.Connection, watch: str | None = None) -> Iterator[str]:
+    """The arXiv ids of the items not kept or dismissed (of ``watch`` if given), as read."""
     where, params = _filters(True, watch)
-    return [
-        str(r[0]) for r in conn.execute(f"SELECT i.arxiv_id FROM inbox_items i {where}", params)
-    ]
+    for (arxiv_id,) in conn.execute(f"SELECT i.arxiv_id FROM inbox_items i {where}", params):
+        yield str(arxiv_id)
 
 
 def count_items(conn: sqlite3.Connection) -> tuple[int, int]:
@@ -308,15 +331,40 @@ def prune(
     the decisions stay. Returns how many items went."""
     removed = 0
     if announced_before is not None:
-        removed += conn.execute(
-            "DELETE FROM inbox_items WHERE announced < ?", (announced_before,)
-        ).rowcount
+        removed += _delete_items(conn, "i.announced < ?", announced_before)
     if decided_before is not None:
-        removed += conn.execute(
-            "DELETE FROM inbox_items WHERE arxiv_id IN"
-            " (SELECT arxiv_id FROM inbox_decisions WHERE decided_at < ?)",
-            (decided_before,),
-        ).rowcount
+        removed += _delete_items(
+            conn,
+            "EXISTS (SELECT 1 FROM inbox_decisions d WHERE d.arxiv_id = i.arxiv_id"
+            " AND d.decided_at < ?)",
+            decided_before,
+        )
+    return removed
+
+
+PRUNED_TOGETHER = 1000
+"""Items deleted by one statement: one statement for them all held every one's row id
+(a DELETE with triggers collects them first), 30 MB at a million."""
+
+
+def _delete_items(conn: sqlite3.Connection, where: str, value: str) -> int:
+    """Delete the items ``where`` selects, in order of docid, a group at a time."""
+    removed, last = 0, 0
+    while docids := [
+        int(docid)
+        for (docid,) in conn.execute(
+            # Not by the announced index: each group would sort every item it selects.
+            f"SELECT i.docid FROM inbox_items i NOT INDEXED WHERE i.docid > ? AND {where}"
+            " ORDER BY i.docid LIMIT ?",
+            (last, value, PRUNED_TOGETHER),
+        )
+    ]:
+        conn.execute(
+            "DELETE FROM inbox_items WHERE docid IN (SELECT value FROM json_each(?))",
+            (json.dumps(docids),),
+        )
+        removed += len(docids)
+        last = docids[-1]
     return removed
 
 

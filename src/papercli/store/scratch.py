@@ -236,6 +236,34 @@ class ScratchReport(_Scratch):
             yield from (json.loads(detail) for (detail,) in chunk)
 
 
+class ScratchRanking(_Scratch):
+    """Ranked items, kept on disk to be read best first: an unlimited inbox listing of
+    100,000 items held them all (1.2 GB as JSON)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "CREATE TABLE ranked (position INTEGER PRIMARY KEY, docid INTEGER NOT NULL,"
+            " score REAL NOT NULL)"
+        )
+
+    def add(self, keys: Iterable[tuple[float, int, int]]) -> None:
+        """Keep (minus the score, position, docid) keys, CHUNK at a time."""
+        keys = iter(keys)
+        while chunk := list(islice(keys, CHUNK)):
+            rows = ((position, docid, -negative) for negative, position, docid in chunk)
+            self._scratch.executemany("INSERT INTO ranked VALUES (?, ?, ?)", rows)
+
+    def chunks(self, limit: int | None = None) -> Iterator[list[tuple[int, float]]]:
+        """(docid, score) best first, and by position on ties, CHUNK at a time; the first
+        ``limit`` only, if given."""
+        rows = self._scratch.execute(
+            "SELECT docid, score FROM ranked ORDER BY score DESC, position LIMIT ?",
+            (-1 if limit is None else limit,),
+        )
+        while chunk := rows.fetchmany(CHUNK):
+            yield [(int(docid), float(score)) for docid, score in chunk]
+
+
 @contextmanager
 def held(ids: Iterable[str]) -> Iterator[ScratchBatch]:
     """A ScratchBatch holding ``ids`` (read to their end first) for the block: closed if
