@@ -344,6 +344,56 @@ def test_queue_add_with_prereqs_walks_a_shared_path_once(run, tmp_path, monkeypa
         assert len(asked) <= 2 * length
 
 
+def _chained(source: Path, target: Path) -> str:
+    """A copy of ``source`` with each paper the prerequisite of the next, oldest first;
+    the newest paper, whose path is every paper."""
+    shutil.copyfile(source, target)
+    db = sqlite3.connect(target)
+    with db:
+        db.execute(
+            "INSERT INTO prerequisites (paper_id, prereq_id) SELECT id, before FROM"
+            " (SELECT id, lag(id) OVER (ORDER BY date, id) AS before FROM papers)"
+            " WHERE before IS NOT NULL"
+        )
+    (goal,) = db.execute("SELECT id FROM papers ORDER BY date DESC, id DESC LIMIT 1").fetchone()
+    db.close()
+    return str(goal)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="ru_maxrss in kB is Linux's")
+@pytest.mark.parametrize(
+    "args", [[], ["--format", "json"], ["--format", "csv"]], ids=lambda a: " ".join(a) or "table"
+)
+def test_a_long_reading_path_is_printed_in_the_same_memory(run, synthetic, tmp_path, args):
+    """Five times the steps, about the same memory: a path held each step's paper whole,
+    its record and its output line (3.8 kB a step: 97 MB for a path of 20,000 papers)."""
+    peaks = []
+    for papers in (2_000, 10_000):
+        db = tmp_path / f"{papers}.db"
+        goal = _chained(synthetic[papers], db)
+        peaks.append(peak_megabytes("--db", str(db), "path", goal, *args))
+    small, large = peaks
+    assert large < 1.15 * small, peaks
+
+
+def test_walking_a_long_path_holds_a_few_ints_a_step(synthetic, tmp_path):
+    """The walk behind `path` and `queue add --with-prereqs` held sets and dicts of ids,
+    about 1 kB a step; it holds numbers now, and only the path's ids, as it goes."""
+    peaks = []
+    for papers in (2_000, 10_000):
+        db = tmp_path / f"{papers}.db"
+        goal = _chained(synthetic[papers], db)
+        conn = connection.open_database(db, paths.seed_path())
+        tracemalloc.start()
+        assert list(library.unread_paths(conn, [goal]))[-1] == goal
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+        conn.close()
+    small, large = peaks
+    print(peaks, (large - small) / 8_000)
+    assert (large - small) / 8_000 < 300, peaks  # bytes a step
+
+
 # --- notes and tags -----------------------------------------------------------------
 
 
