@@ -59,7 +59,7 @@ class PrereqGraph:
         count = len(self.ids)
         oldest = sorted(range(count), key=self.ids.__getitem__)
         oldest.sort(key=self.dates.__getitem__)
-        rank = array("q", oldest)  # the papers, oldest first: a heap of places in it
+        rank = array("q", oldest)  # the papers, oldest first, ties by id: ready holds places
         del oldest
         place = array("q", bytes(8 * count))
         for at, number in enumerate(rank):
@@ -68,7 +68,7 @@ class PrereqGraph:
         needed_by, needed_starts = self._needed_by()
         ready = [at for at in range(count) if not waiting[rank[at]]]  # ascending: a heap
         placed = bytearray(count)
-        cycle = 0  # no paper before this place waits: where a cycle looks for its oldest
+        cycle = 0  # every paper before this place is placed; with none ready, all others wait
         order = array("q")
         while len(order) < count:
             if not ready:
