@@ -390,8 +390,27 @@ def test_walking_a_long_path_holds_a_few_ints_a_step(synthetic, tmp_path):
         tracemalloc.stop()
         conn.close()
     small, large = peaks
-    print(peaks, (large - small) / 8_000)
     assert (large - small) / 8_000 < 300, peaks  # bytes a step
+
+
+def test_queueing_many_paths_keeps_the_papers_placed_on_disk(synthetic, tmp_path):
+    """`queue add --with-prereqs` of every paper of a long chain walks each path up to the
+    papers placed by those before: a step each, but the placed papers were a set of ids
+    (about 90 bytes a paper, 90 MB at a million papers with prerequisites)."""
+    peaks = []
+    for papers in (2_000, 10_000):
+        db = tmp_path / f"{papers}.db"
+        _chained(synthetic[papers], db)
+        conn = connection.open_database(db, paths.seed_path())
+        ids = [r[0] for r in conn.execute("SELECT id FROM papers ORDER BY date, id")]
+        tracemalloc.start()
+        for _ in library.unread_paths(conn, iter(ids)):
+            pass
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+        conn.close()
+    small, large = peaks
+    assert (large - small) / 8_000 < 20, peaks  # bytes a paper
 
 
 # --- notes and tags -----------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence, Set
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from itertools import islice
 
@@ -473,7 +473,7 @@ def queue_ids(conn: sqlite3.Connection) -> Iterator[str]:
 
 
 def prerequisite_graph(
-    conn: sqlite3.Connection, starts: Sequence[str], placed: Set[str] = frozenset()
+    conn: sqlite3.Connection, starts: Sequence[str], placed: scratch.ScratchSet | None = None
 ) -> PrereqGraph:
     """The papers ``starts`` need (curated, the user's and suggested prerequisites),
     transitively, numbered from theirs, with their dates and links: asked about a chunk of
@@ -488,10 +488,20 @@ def prerequisite_graph(
         met = len(walked.ids)
         for first in range(frontier.start, frontier.stop, scratch.CHUNK):
             ids = walked.ids[first : min(first + scratch.CHUNK, frontier.stop)]
-            for pid, links in graph.prerequisites_of(conn, ids).items():
+            found = graph.prerequisites_of(conn, ids)
+            met_before = (
+                set()
+                if placed is None
+                else placed.given({p.prereq_id for links in found.values() for p in links})
+            )
+            for pid, links in found.items():
                 walked.link(
                     walked.numbers[pid],
-                    [(walked.add(p.prereq_id), p.kind) for p in links if p.prereq_id not in placed],
+                    [
+                        (walked.add(p.prereq_id), p.kind)
+                        for p in links
+                        if p.prereq_id not in met_before
+                    ],
                 )
         frontier = range(met, len(walked.ids))
     dates: dict[str, str] = {}  # one string for each date, however many papers share it
@@ -502,7 +512,7 @@ def prerequisite_graph(
 
 
 def reading_path(
-    conn: sqlite3.Connection, paper_id: str, placed: Set[str] = frozenset()
+    conn: sqlite3.Connection, paper_id: str, placed: scratch.ScratchSet | None = None
 ) -> list[str]:
     """The paper's prerequisites, transitively, in an order that respects them: oldest
     foundations first, the paper itself last. Papers ``placed`` already, with their own
@@ -520,15 +530,16 @@ def unread_paths(conn: sqlite3.Connection, ids: Iterable[str]) -> Iterator[str]:
     takes or names a paper given without its path."""
     # The papers of a path given so far are not walked again: a chain's papers, all
     # named, made each path walk the whole chain before it (the square of its length).
-    placed: set[str] = set()
-    for paper_id in ids:
-        prereqs = [] if paper_id in placed else reading_path(conn, paper_id, placed)[:-1]
-        placed.update(prereqs)
-        for first in range(0, len(prereqs), scratch.CHUNK):
-            chunk = prereqs[first : first + scratch.CHUNK]
-            current = statuses(conn, chunk)
-            yield from (pid for pid in chunk if current[pid] not in _DONE)
-        yield paper_id
+    # They wait on disk: as a set of ids they took about 100 bytes a paper.
+    with scratch.ScratchSet() as placed:
+        for paper_id in ids:
+            prereqs = [] if paper_id in placed else reading_path(conn, paper_id, placed)[:-1]
+            for first in range(0, len(prereqs), scratch.CHUNK):
+                chunk = prereqs[first : first + scratch.CHUNK]
+                placed.add_new(chunk)
+                current = statuses(conn, chunk)
+                yield from (pid for pid in chunk if current[pid] not in _DONE)
+            yield paper_id
 
 
 def command_log(conn: sqlite3.Connection, limit: int | None = None) -> Iterator[changes.LogEntry]:
