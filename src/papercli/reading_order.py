@@ -57,7 +57,7 @@ class PrereqGraph:
         the oldest comes next, ties by id; a cycle is broken at its oldest paper still
         waiting. ``last`` comes last, even when a cycle runs through it."""
         count = len(self.ids)
-        oldest = sorted(range(count), key=self.ids.__getitem__)
+        oldest = sorted(self.numbers.values(), key=self.ids.__getitem__)  # no new ints
         oldest.sort(key=self.dates.__getitem__)
         rank = array("q", oldest)  # the papers, oldest first, ties by id: ready holds places
         del oldest
