@@ -376,6 +376,20 @@ def test_a_long_reading_path_is_printed_in_the_same_memory(run, synthetic, tmp_p
     assert large < 1.15 * small, peaks
 
 
+@pytest.mark.parametrize("args", [["path"], ["queue", "add", "--with-prereqs"]], ids=" ".join)
+def test_a_long_reading_path_grows_with_its_steps(run, synthetic, sqlite_steps, tmp_path, args):
+    """Five times the steps, about five times SQLite's work: the walk asks about a chunk
+    of papers at a time and reads their fields as they are printed."""
+    work = {}
+    for papers in (2_000, 10_000):
+        db = tmp_path / f"{papers}.db"
+        goal = _chained(synthetic[papers], db)
+        sqlite_steps[0] = 0
+        assert run("--db", str(db), *args, goal).exit_code == 0
+        work[papers] = sqlite_steps[0]
+    assert work[10_000] < 6 * work[2_000], work
+
+
 def test_walking_a_long_path_holds_a_few_ints_a_step(synthetic, tmp_path):
     """The walk behind `path` and `queue add --with-prereqs` held sets and dicts of ids,
     about 1 kB a step; it holds numbers now, and only the path's ids, as it goes."""
