@@ -485,11 +485,11 @@ def prerequisite_graph(
         walked.add(pid)
     frontier = range(len(walked.ids))
     while frontier:
-        met = len(walked.ids)
+        known = len(walked.ids)
         for first in range(frontier.start, frontier.stop, scratch.CHUNK):
             ids = walked.ids[first : min(first + scratch.CHUNK, frontier.stop)]
             found = graph.prerequisites_of(conn, ids)
-            met_before = (
+            left_out = (
                 set()
                 if placed is None
                 else placed.given({p.prereq_id for links in found.values() for p in links})
@@ -500,10 +500,10 @@ def prerequisite_graph(
                     [
                         (walked.add(p.prereq_id), p.kind)
                         for p in links
-                        if p.prereq_id not in met_before
+                        if p.prereq_id not in left_out
                     ],
                 )
-        frontier = range(met, len(walked.ids))
+        frontier = range(known, len(walked.ids))
     dates: dict[str, str] = {}  # one string for each date, however many papers share it
     for first in range(0, len(walked.ids), scratch.CHUNK):
         for pid, date in graph.dates_of(conn, walked.ids[first : first + scratch.CHUNK]).items():
