@@ -344,6 +344,89 @@ def test_queue_add_with_prereqs_walks_a_shared_path_once(run, tmp_path, monkeypa
         assert len(asked) <= 2 * length
 
 
+def _chained(source: Path, target: Path) -> str:
+    """A copy of ``source`` with each paper the prerequisite of the next, oldest first;
+    the newest paper, whose path is every paper."""
+    shutil.copyfile(source, target)
+    db = sqlite3.connect(target)
+    with db:
+        db.execute(
+            "INSERT INTO prerequisites (paper_id, prereq_id) SELECT id, before FROM"
+            " (SELECT id, lag(id) OVER (ORDER BY date, id) AS before FROM papers)"
+            " WHERE before IS NOT NULL"
+        )
+    (goal,) = db.execute("SELECT id FROM papers ORDER BY date DESC, id DESC LIMIT 1").fetchone()
+    db.close()
+    return str(goal)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="ru_maxrss in kB is Linux's")
+@pytest.mark.parametrize(
+    "args", [[], ["--format", "json"], ["--format", "csv"]], ids=lambda a: " ".join(a) or "table"
+)
+def test_a_long_reading_path_is_printed_in_the_same_memory(run, synthetic, tmp_path, args):
+    """Five times the steps, about the same memory: a path held each step's paper whole,
+    its record and its output line (3.8 kB a step: 97 MB for a path of 20,000 papers)."""
+    peaks = []
+    for papers in (2_000, 10_000):
+        db = tmp_path / f"{papers}.db"
+        goal = _chained(synthetic[papers], db)
+        peaks.append(peak_megabytes("--db", str(db), "path", goal, *args))
+    small, large = peaks
+    assert large < 1.15 * small, peaks
+
+
+@pytest.mark.parametrize("args", [["path"], ["queue", "add", "--with-prereqs"]], ids=" ".join)
+def test_a_long_reading_path_grows_with_its_steps(run, synthetic, sqlite_steps, tmp_path, args):
+    """Five times the steps, about five times SQLite's work: the walk asks about a chunk
+    of papers at a time and reads their fields as they are printed."""
+    work = {}
+    for papers in (2_000, 10_000):
+        db = tmp_path / f"{papers}.db"
+        goal = _chained(synthetic[papers], db)
+        sqlite_steps[0] = 0
+        assert run("--db", str(db), *args, goal).exit_code == 0
+        work[papers] = sqlite_steps[0]
+    assert work[10_000] < 6 * work[2_000], work
+
+
+def test_walking_a_long_path_holds_a_few_ints_a_step(synthetic, tmp_path):
+    """The walk behind `path` and `queue add --with-prereqs` held sets and dicts of ids,
+    about 1 kB a step; it holds numbers now, and only the path's ids, as it goes."""
+    peaks = []
+    for papers in (2_000, 10_000):
+        db = tmp_path / f"{papers}.db"
+        goal = _chained(synthetic[papers], db)
+        conn = connection.open_database(db, paths.seed_path())
+        tracemalloc.start()
+        assert list(library.unread_paths(conn, [goal]))[-1] == goal
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+        conn.close()
+    small, large = peaks
+    assert (large - small) / 8_000 < 300, peaks  # bytes a step
+
+
+def test_queueing_many_paths_keeps_the_papers_placed_on_disk(synthetic, tmp_path):
+    """`queue add --with-prereqs` of every paper of a long chain walks each path up to the
+    papers placed by those before: a step each, but the placed papers were a set of ids
+    (about 90 bytes a paper, 90 MB at a million papers with prerequisites)."""
+    peaks = []
+    for papers in (2_000, 10_000):
+        db = tmp_path / f"{papers}.db"
+        _chained(synthetic[papers], db)
+        conn = connection.open_database(db, paths.seed_path())
+        ids = [r[0] for r in conn.execute("SELECT id FROM papers ORDER BY date, id")]
+        tracemalloc.start()
+        for _ in library.unread_paths(conn, iter(ids)):
+            pass
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+        conn.close()
+    small, large = peaks
+    assert (large - small) / 8_000 < 20, peaks  # bytes a paper
+
+
 # --- notes and tags -----------------------------------------------------------------
 
 

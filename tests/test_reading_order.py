@@ -5,9 +5,20 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from papercli.reading_order import reading_order
+from papercli.reading_order import PrereqGraph
 
 PAPERS = [f"p{n}" for n in range(30)]
+
+
+def reading_order(dates: dict[str, str], needs: dict[str, set[str]]) -> list[str]:
+    """The order of the papers in ``dates``, each needing those of ``needs`` among them."""
+    graph = PrereqGraph()
+    for pid, date in dates.items():
+        graph.add(pid, date)
+    for pid in dates:
+        prereqs = needs.get(pid, set()) & dates.keys() - {pid}
+        graph.link(graph.numbers[pid], ((graph.numbers[p], "") for p in sorted(prereqs)))
+    return [graph.ids[number] for number in graph.order()]
 
 
 @st.composite

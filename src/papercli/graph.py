@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
 from papercli import arxiv_ids, refs
 from papercli.errors import InvalidValueError, NetworkError, PapercliError
-from papercli.reading_order import reading_order
 from papercli.records import datarecord, field
-from papercli.store import changes, graph, library, papers, scratch
+from papercli.store import changes, graph, library, scratch
 from papercli.store.base import transaction
 from papercli.store.graph import LinkedPaper
 
@@ -334,13 +333,15 @@ class Step:
 
 @datarecord
 class ReadingPath:
-    target: Subject
-    steps: list[Step] = field(default_factory=list)
-    note: str | None = None  # what the user should know about how it was built
+    """A path as ids: its steps' fields are read as they are printed (``steps``), a
+    chunk at a time, where each step's paper was held whole (about 3 kB a step)."""
 
-    @property
-    def new(self) -> list[Step]:
-        return [s for s in self.steps if s.paper_id is None]
+    target: Subject
+    keys: list[str] = field(default_factory=list)  # each step's id, or arXiv:<id> (not in the list)
+    kinds: list[str] = field(default_factory=list)  # how each step got on the path
+    new: list[Step] = field(default_factory=list)  # the steps not in the list (the goal too)
+    read: int = 0  # how many steps are papers read
+    note: str | None = None  # what the user should know about how it was built
 
 
 def reading_path(
@@ -351,7 +352,19 @@ def reading_path(
     up); for any other arXiv paper, the papers in the list it cites and their paths, and
     its most influential references not in the list, marked new."""
     if target.paper_id is not None:
-        return _path_in_list(conn, target, connect, refresh=refresh)
+        path = _path_in_list(conn, target, connect, refresh=refresh)
+    else:
+        path = _path_outside(conn, target, connect, refresh=refresh)
+    path.read = sum(
+        graph.read_count(conn, path.keys[first : first + scratch.CHUNK])
+        for first in range(0, len(path.keys), scratch.CHUNK)
+    )
+    return path
+
+
+def _path_outside(
+    conn: sqlite3.Connection, target: Subject, connect: Connect, *, refresh: bool
+) -> ReadingPath:
     refs_of = neighbours(conn, target, "references", connect, refresh=refresh)
     in_list = [p.paper_id for p in refs_of.papers if p.paper_id is not None]
     prereqs = list(dict.fromkeys(in_list))[: graph.SUGGESTED_MAX]
@@ -360,46 +373,38 @@ def reading_path(
         for p in refs_of.papers
         if p.paper_id is None and p.arxiv_id and p.arxiv_id != target.arxiv_id
     ][:NEW_MAX]
-    needs: dict[str, set[str]] = {}
-    for prereq in prereqs:
-        for pid in library.reading_path(conn, prereq):
-            needs.setdefault(pid, set())
-        needs[prereq] = set()
-    kinds = dict.fromkeys(needs, "curated")
-    for pid, links in graph.prerequisites_of(conn, list(needs)).items():
-        needs[pid] = {link.prereq_id for link in links}
-        kinds.update((link.prereq_id, link.kind) for link in links if link.prereq_id in kinds)
-    kinds.update(dict.fromkeys(prereqs, "suggested"))
-    dates = graph.dates_of(conn, list(needs))
+    walked = library.prerequisite_graph(conn, prereqs)
+    path = ReadingPath(target)
     for reference in new:
         key = f"arXiv:{reference.arxiv_id}"
-        dates[key] = f"{reference.year or 0:04d}"
-        needs[key] = set()
-    order = reading_order(dates, needs)
-    listed = {p.id: p for p in papers.papers_by_ids(conn, [k for k in order if k in kinds])}
-    by_key = {f"arXiv:{p.arxiv_id}": p for p in new}
-    path = ReadingPath(target)
-    for key in order:
-        if key in listed:
-            paper = listed[key]
-            step = Step(
-                paper.id, paper.arxiv_id, paper.title, paper.year, str(paper.status), kinds[key]
+        if key not in walked.numbers:
+            walked.link(walked.add(key, f"{reference.year or 0:04d}"), ())
+            path.new.append(
+                Step(None, reference.arxiv_id, reference.title, reference.year, None, "new")
             )
-            path.steps.append(step)
-        elif key in by_key:
-            linked = by_key[key]
-            path.steps.append(Step(None, linked.arxiv_id, linked.title, linked.year, None, "new"))
+    # A paper linked in two ways shows the last link met along the paths of the
+    # prerequisites, each walked alone, one after the other (``hows`` keeps the first).
+    along: list[int] = []
+    met = bytearray(len(walked.ids))
+    for prereq in prereqs:
+        for pid in library.reading_path(conn, prereq):
+            number = walked.numbers[pid]
+            if not met[number]:
+                met[number] = 1
+                along.append(number)
+    hows = walked.hows(reversed(along))
+    for number in walked.order():
+        key = walked.ids[number]
+        path.keys.append(key)
+        if number < len(prereqs):  # the walk's starts
+            path.kinds.append("suggested")
+        else:
+            path.kinds.append("new" if key.startswith("arXiv:") else hows[number] or "curated")
     record = graph.s2_record(conn, refs_of.s2_id) or {}
-    path.steps.append(
-        Step(
-            None,
-            target.arxiv_id,
-            str(record.get("title") or target.label),
-            record.get("year"),
-            None,
-            "goal",
-        )
-    )
+    goal_title = str(record.get("title") or target.label)
+    path.keys.append(f"arXiv:{target.arxiv_id}")
+    path.kinds.append("goal")
+    path.new.append(Step(None, target.arxiv_id, goal_title, record.get("year"), None, "goal"))
     if not prereqs and not new:
         path.note = (
             f"Semantic Scholar lists no references of {target.label} that are in your list"
@@ -421,25 +426,28 @@ def _path_in_list(
     unlinked = origin == "user" and not curated and not looked_up
     if refresh or (unlinked and (target.arxiv_id or target.doi)):
         fetch(conn, [target], connect, refresh=refresh)
-    ids = library.reading_path(conn, target.paper_id)
-    kinds = {target.paper_id: "goal"}
-    for links in graph.prerequisites_of(conn, ids).values():
-        for link in links:
-            kinds.setdefault(link.prereq_id, link.kind)
-    for paper in papers.papers_by_ids(conn, ids):
-        path.steps.append(
-            Step(
-                paper.id,
-                paper.arxiv_id,
-                paper.title,
-                paper.year,
-                str(paper.status),
-                kinds.get(paper.id, "curated"),
-            )
-        )
-    if len(ids) == 1 and not (target.arxiv_id or target.doi):
+    walked = library.prerequisite_graph(conn, [target.paper_id])
+    order = walked.order(last=0)
+    hows = walked.hows(order)
+    path.keys = [walked.ids[number] for number in order]
+    path.kinds = [hows[number] or "curated" for number in order]
+    path.kinds[-1] = "goal"
+    if len(order) == 1 and not (target.arxiv_id or target.doi):
         path.note = f"{target.label} has no prerequisites, and no arXiv id or DOI to look up"
     return path
+
+
+def steps(conn: sqlite3.Connection, path: ReadingPath) -> Iterator[Step]:
+    """The path's steps in order, the fields of its papers read a chunk at a time."""
+    outside = {f"arXiv:{step.arxiv_id}": step for step in path.new}
+    for first in range(0, len(path.keys), scratch.CHUNK):
+        keys = path.keys[first : first + scratch.CHUNK]
+        found = graph.step_fields(conn, keys)
+        for key, kind in zip(keys, path.kinds[first : first + scratch.CHUNK], strict=True):
+            if key in found:
+                yield Step(key, *found[key], kind)
+            else:
+                yield outside[key]
 
 
 # -- prerequisites the user sets ---------------------------------------------------------

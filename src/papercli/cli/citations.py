@@ -20,6 +20,7 @@ from papercli.cli.common import (
     echo,
     echo_csv_records,
     echo_json,
+    echo_json_array,
     emit_rows,
     state,
 )
@@ -398,7 +399,7 @@ def path_command(
             )
         report_not_added(summary)
         path = graph.reading_path(conn, graph.subject(conn, ref), s2_client)
-    records: list[dict[str, object]] = [
+    records: Iterator[dict[str, object]] = (
         {
             "step": i,
             "id": s.paper_id,
@@ -409,28 +410,26 @@ def path_command(
             "status": s.status,
             "kind": s.kind,
         }
-        for i, s in enumerate(path.steps, 1)
-    ]
+        for i, s in enumerate(graph.steps(conn, path), 1)
+    )
     if output is CountFormat.json:
-        echo_json(records)
+        echo_json_array(records)
         return
     if output is CountFormat.csv:
         echo_csv_records(records)
         return
-    steps = path.steps
-    done = sum(s.status == "read" for s in steps)
+    total = len(path.keys)
     new = len(path.new)  # the goal too, when it is not in your list
-    count = f"{len(steps)} paper{'' if len(steps) == 1 else 's'}"
+    count = f"{total} paper{'' if total == 1 else 's'}"
     extra = f", {new} not in your list ([+])" if new else ""
-    heading = f"Reading path to {target.label}: {count}, {done} read{extra}"
+    heading = f"Reading path to {target.label}: {count}, {path.read} read{extra}"
     echo(textlayout.wrap_block(heading + " ([/] reading, [-] skipped)", terminal.width()))
-    names = [s.paper_id or f"arXiv:{s.arxiv_id}" for s in steps]
-    width = max(len(n) for n in names)
-    for step, (name, item) in enumerate(zip(names, steps, strict=True), 1):
+    width = max(len(key) for key in path.keys)  # a step's key is its name
+    note = {"goal": "  <-\u00a0goal", "suggested": "  (suggested)", "yours": "  (yours)"}
+    for step, (key, item) in enumerate(zip(path.keys, graph.steps(conn, path), strict=True), 1):
         mark = "+" if item.status is None else _STEP_MARKS.get(item.status, " ")
-        note = {"goal": "  <-\u00a0goal", "suggested": "  (suggested)", "yours": "  (yours)"}
         year = "" if item.year is None else f" ({item.year})"
-        prefix = f"{step:3}. [{mark}] {name:<{width}}  "
+        prefix = f"{step:3}. [{mark}] {key:<{width}}  "
         line = f"{item.title}{year}{note.get(item.kind, '')}"
         echo(textlayout.wrap_block(line, terminal.width(), prefix))
     if path.note:

@@ -140,6 +140,27 @@ def identifiers_of(
     return [(pid, *found[pid]) for pid in ids if pid in found]
 
 
+def step_fields(
+    conn: sqlite3.Connection, ids: Sequence[str]
+) -> dict[str, tuple[str | None, str, int, str]]:
+    """(arXiv id, title, year, status) of each of the papers, by id: what a reading path
+    shows of a paper in the list."""
+    return {
+        str(pid): (None if arxiv_id is None else str(arxiv_id), str(title), int(year), str(status))
+        for pid, arxiv_id, title, year, status in conn.execute(
+            "SELECT p.id, p.arxiv_id, p.title, p.year, coalesce(s.status, 'unread') FROM papers p"
+            f" LEFT JOIN reading_state s ON s.paper_id = p.id WHERE p.id {IN_IDS}",
+            (id_list(ids),),
+        )
+    }
+
+
+def read_count(conn: sqlite3.Connection, ids: Sequence[str]) -> int:
+    """How many of the papers are read (``+status``: by their ids, not every paper read)."""
+    query = f"SELECT count(*) FROM reading_state WHERE paper_id {IN_IDS} AND +status = 'read'"
+    return int(conn.execute(query, (id_list(ids),)).fetchone()[0])
+
+
 def dates_of(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, str]:
     return dict(
         conn.execute(f"SELECT id, date FROM papers WHERE id {IN_IDS}", (id_list(ids),)).fetchall()

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import itertools
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence, Set
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from itertools import islice
 
 from papercli import TYPE_CHECKING
 from papercli.errors import InvalidValueError, NotFoundError
 from papercli.models import ReadStatus
-from papercli.reading_order import reading_order
+from papercli.reading_order import PrereqGraph
 from papercli.records import datarecord
 from papercli.store import changes, notes, papers, scratch
 from papercli.store.base import IN_IDS, id_list, transaction
@@ -472,30 +472,53 @@ def queue_ids(conn: sqlite3.Connection) -> Iterator[str]:
 # Reading path
 
 
-def reading_path(
-    conn: sqlite3.Connection, paper_id: str, placed: Set[str] = frozenset()
-) -> list[str]:
-    """The paper's prerequisites (curated, the user's and suggested), transitively, in an
-    order that respects them: oldest foundations first, the paper itself last. Papers
-    ``placed`` already, with their own prerequisites, are left out and not walked past."""
+def prerequisite_graph(
+    conn: sqlite3.Connection, starts: Sequence[str], placed: scratch.ScratchSet | None = None
+) -> PrereqGraph:
+    """The papers ``starts`` need (curated, the user's and suggested prerequisites),
+    transitively, numbered from theirs, with their dates and links: asked about a chunk of
+    papers at a time, held as numbers. Papers ``placed`` are left out and not walked past."""
     from papercli.store import graph  # only paths need it: everyday commands start faster
 
-    needs: dict[str, set[str]] = {}
-    frontier = [paper_id]
+    walked = PrereqGraph()
+    for pid in starts:
+        walked.add(pid)
+    frontier = range(len(walked.ids))
     while frontier:
-        found = graph.prerequisites_of(conn, frontier)
-        for pid, prereqs in found.items():
-            needs[pid] = {p.prereq_id for p in prereqs if p.prereq_id not in placed}
-        # Not "- needs.keys()": a set minus a keys view walks every key, each step.
-        frontier = sorted({p for pid in frontier for p in needs[pid] if p not in needs})
-    dates = dict(
-        conn.execute(
-            f"SELECT id, date FROM papers WHERE id {IN_IDS}", (id_list(list(needs)),)
-        ).fetchall()
-    )
-    order = reading_order(dates, needs)
-    # The goal comes last even when a cycle runs through it.
-    return [pid for pid in order if pid != paper_id] + [paper_id]
+        known = len(walked.ids)
+        for first in range(frontier.start, frontier.stop, scratch.CHUNK):
+            ids = walked.ids[first : min(first + scratch.CHUNK, frontier.stop)]
+            found = graph.prerequisites_of(conn, ids)
+            left_out = (
+                set()
+                if placed is None
+                else placed.given({p.prereq_id for links in found.values() for p in links})
+            )
+            for pid, links in found.items():
+                walked.link(
+                    walked.numbers[pid],
+                    [
+                        (walked.add(p.prereq_id), p.kind)
+                        for p in links
+                        if p.prereq_id not in left_out
+                    ],
+                )
+        frontier = range(known, len(walked.ids))
+    dates: dict[str, str] = {}  # one string for each date, however many papers share it
+    for first in range(0, len(walked.ids), scratch.CHUNK):
+        for pid, date in graph.dates_of(conn, walked.ids[first : first + scratch.CHUNK]).items():
+            walked.dates[walked.numbers[pid]] = dates.setdefault(date, date)
+    return walked
+
+
+def reading_path(
+    conn: sqlite3.Connection, paper_id: str, placed: scratch.ScratchSet | None = None
+) -> list[str]:
+    """The paper's prerequisites, transitively, in an order that respects them: oldest
+    foundations first, the paper itself last. Papers ``placed`` already, with their own
+    prerequisites, are left out and not walked past."""
+    walked = prerequisite_graph(conn, [paper_id], placed)
+    return [walked.ids[number] for number in walked.order(last=0)]
 
 
 _DONE = (ReadStatus.READ, ReadStatus.SKIPPED)
@@ -507,13 +530,16 @@ def unread_paths(conn: sqlite3.Connection, ids: Iterable[str]) -> Iterator[str]:
     takes or names a paper given without its path."""
     # The papers of a path given so far are not walked again: a chain's papers, all
     # named, made each path walk the whole chain before it (the square of its length).
-    placed: set[str] = set()
-    for paper_id in ids:
-        prereqs = [] if paper_id in placed else reading_path(conn, paper_id, placed)[:-1]
-        placed.update(prereqs)
-        current = statuses(conn, prereqs)
-        yield from (pid for pid in prereqs if current[pid] not in _DONE)
-        yield paper_id
+    # They wait on disk: as a set of ids they took about 100 bytes a paper.
+    with scratch.ScratchSet() as placed:
+        for paper_id in ids:
+            prereqs = [] if paper_id in placed else reading_path(conn, paper_id, placed)[:-1]
+            for first in range(0, len(prereqs), scratch.CHUNK):
+                chunk = prereqs[first : first + scratch.CHUNK]
+                placed.add_new(chunk)
+                current = statuses(conn, chunk)
+                yield from (pid for pid in chunk if current[pid] not in _DONE)
+            yield paper_id
 
 
 def command_log(conn: sqlite3.Connection, limit: int | None = None) -> Iterator[changes.LogEntry]:
