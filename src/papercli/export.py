@@ -423,19 +423,47 @@ def person(name: str, affiliations: Sequence[str] = ()) -> Author:
     name ``Jr.``. Names the rules get wrong (``Sheer El Showk``) are given their family name
     explicitly in the catalogue.
     """
+    clean = " ".join(name.split())
+    rest, suffix = _without_suffix(clean)
+    family, given, jr = _by_the_rules(rest)
+    return Author(clean, tuple(affiliations), family=family, given=given, suffix=suffix or jr)
+
+
+def _by_the_rules(name: str) -> tuple[str, str, str]:
+    """(family, given, suffix) of ``name`` by BibTeX's rules alone; the whole name as the
+    family name where they find none (``, Ann``, which ``is_person_name`` refuses)."""
+    from bibtexparser.middlewares.names import parse_single_name_into_parts
+
+    parts = parse_single_name_into_parts(name, strict=False)
+    family = " ".join([*parts.von, *parts.last]) or name
+    return family, " ".join(parts.first), " ".join(parts.jr)
+
+
+def is_person_name(name: str) -> bool:
+    """Whether BibTeX's rules find a family name in ``name`` and, after a comma, given
+    names: ``, Ann`` has no family name (it was cited as family name ``, Ann``) and
+    ``Ann,`` nothing after its comma."""
     from bibtexparser.middlewares.names import parse_single_name_into_parts
 
     clean = " ".join(name.split())
-    rest, suffix = _without_suffix(clean)
-    parts = parse_single_name_into_parts(rest, strict=False)
-    family = " ".join([*parts.von, *parts.last]) or rest
-    return Author(
-        clean,
-        tuple(affiliations),
-        family=family,
-        given=" ".join(parts.first),
-        suffix=suffix or " ".join(parts.jr),
-    )
+    rest, _ = _without_suffix(clean)
+    return not rest.endswith(",") and bool(parse_single_name_into_parts(rest, strict=False).last)
+
+
+def typed_author(text: str) -> Author:
+    """An author as typed (``add --author``): a person (``Given Family``), or in braces an
+    institution (``{Team GLM}``), one name that no style splits, as a BibTeX import reads it;
+    InvalidValueError for a person of no family name (``is_person_name``)."""
+    inner = text.strip()[1:-1]
+    if text.strip()[:1] + text.strip()[-1:] == "{}" and not re.search("[{}]", inner):
+        name = " ".join(inner.split())
+        return Author(name, family=name, literal=True)
+    if not is_person_name(text):
+        raise InvalidValueError(
+            f'--author {" ".join(text.split())!r}: give "Given Family" or "Family, Given",'
+            " with a name on each side of the comma"
+        )
+    return person(text)
 
 
 _SUFFIXES = frozenset({"Jr", "Jr.", "Sr", "Sr.", "II", "III", "IV"})
