@@ -38,7 +38,7 @@ from papercli.models import (
     split_venue,
     web_address,
 )
-from papercli.records import field_names, is_record
+from papercli.records import field_names, is_record, replace
 
 if TYPE_CHECKING:  # typing costs an export 2-4 ms to import
     from typing import Any, Protocol
@@ -454,9 +454,8 @@ def typed_author(text: str) -> Author:
     """An author as typed (``add --author``): a person (``Given Family``), or in braces an
     institution (``{Team GLM}``), one name that no style splits, as a BibTeX import reads it;
     InvalidValueError for a person of no family name (``is_person_name``)."""
-    inner = text.strip()[1:-1]
-    if text.strip()[:1] + text.strip()[-1:] == "{}" and not re.search("[{}]", inner):
-        name = " ".join(inner.split())
+    name = _organization(text)
+    if name is not None:
         return Author(name, family=name, literal=True)
     if not is_person_name(text):
         raise InvalidValueError(
@@ -464,6 +463,32 @@ def typed_author(text: str) -> Author:
             " with a name on each side of the comma"
         )
     return person(text)
+
+
+def _organization(text: str) -> str | None:
+    """The name in ``{Team GLM}``, typed whole in braces; None for any other text."""
+    inner = text.strip()[1:-1]
+    if text.strip()[:1] + text.strip()[-1:] == "{}" and not re.search("[{}]", inner):
+        return " ".join(inner.split())
+    return None
+
+
+def resplit(author: Author) -> Author | None:
+    """The author as ``typed_author`` splits the name now, where its stored split is the
+    one papercli made of that name before 3 December (BibTeX's rules alone: ``Hal Daumé
+    III`` family name ``III``, ``{Team GLM}`` a person); None where it is already so, or
+    split some other way: by the catalogue, an import's explicit parts, a person.
+
+    Only a name in braces or ending in a suffix is split otherwise now: the others are
+    known without BibTeX's rules, which take a sync of many papers seconds."""
+    clean = " ".join(author.name.split())
+    if author.literal or not (_organization(clean) or _without_suffix(clean)[1]):
+        return None
+    if not is_person_name(clean):
+        return None
+    if (author.family, author.given, author.suffix) != _by_the_rules(clean):
+        return None
+    return replace(typed_author(clean), affiliations=author.affiliations)
 
 
 _SUFFIXES = frozenset({"Jr", "Jr.", "Sr", "Sr.", "II", "III", "IV"})
