@@ -452,3 +452,16 @@ def test_a_paper_synced_from_a_device_not_yet_upgraded_is_split_as_the_upgrade_s
         assert synced.exit_code == 0, synced.output
 
     assert _cited(run, *new) == _CITED_NOW
+
+
+def test_a_paper_removed_before_the_upgrade_comes_back_split_as_the_upgrade_splits_it(
+    run: Callable[..., Result], db_path: Path
+) -> None:
+    """`undo` puts a removed paper back as it was when removed: one removed before 3
+    December came back with the split of before, which the upgrade had changed."""
+    _add_sfx(run)
+    _split_as_before(db_path, None)
+    assert run("remove", "sfx").exit_code == 0
+    assert run("undo").exit_code == 0
+
+    assert _cited(run) == _CITED_NOW

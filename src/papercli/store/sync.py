@@ -31,7 +31,7 @@ from itertools import islice
 from typing import Any
 
 from papercli import events, sortkeys
-from papercli.models import Author, Paper
+from papercli.models import Paper
 from papercli.names import nocase
 from papercli.records import asdict
 from papercli.store import changes, papers
@@ -370,15 +370,8 @@ def _write_paper(conn: sqlite3.Connection, key: str, value: Any) -> str | None:
             f"arXiv:{value['arxiv_id']} is {holder[0]} here but {key} on another device;"
             f" kept as {holder[0]}"
         )
-    from papercli.export import resplit
-
     fields = dict(value)
-    # Split as migration 22 splits this device's own: a paper from a device not yet
-    # upgraded keeps the split of before, which that device's upgrade will change alike.
-    authors = [
-        Author(**{**a, "affiliations": tuple(a.get("affiliations", ()))}) for a in value["authors"]
-    ]
-    fields["authors"] = [resplit(a) or a for a in authors]
+    fields["authors"] = [changes.stored_author(a) for a in fields["authors"]]
     # A queue place waiting for the paper goes to the end of the queue, as a queue event
     # does, and the sync orders the queue by key once when all are read (``queue_waits``).
     # The trigger that puts back what waits would give it its key's place, moving every
