@@ -378,6 +378,7 @@ _OLD_SPLITS = [
     ("sfx", 1, "Martin Luther King, Jr.", "Martin Luther King", "Jr."),
     ("sfx", 2, "{Team GLM}", "{Team GLM}", ""),
     ("sfx", 3, "Hal Daumé III", "Daumé III", "Hal"),
+    ("sfx", 4, "Jr. Martin Luther King", "Martin Luther King", "Jr."),  # BibTeX's `King, Jr.`
 ]
 
 
@@ -395,7 +396,7 @@ def _split_as_before(db: Path, version: int | None) -> None:
 
 
 def _add_sfx(run: Callable[..., Result], *db: str) -> None:
-    names = ["Hal Daumé III", "Martin Luther King, Jr.", "{Team GLM}", "Daumé III, Hal"]
+    names = ["Hal Daumé III", "Martin Luther King, Jr.", "{Team GLM}", "Daumé III, Hal", "A B"]
     args = [arg for name in names for arg in ("--author", name)]
     added = run(*db, "add", "--title", "Notes on Suffixes", *args, "--year", "2020", "--id", "sfx")
     assert added.exit_code == 0, added.output
@@ -408,12 +409,14 @@ def _cited(run: Callable[..., Result], *db: str) -> tuple[str, list[dict[str, st
 
 
 _CITED_NOW = (
-    "Daumé, III, Hal and King, Jr., Martin Luther and {Team GLM} and Daumé III, Hal",
+    "Daumé, III, Hal and King, Jr., Martin Luther and {Team GLM} and Daumé III, Hal"
+    " and King, Jr., Martin Luther",
     [
         {"family": "Daumé", "given": "Hal", "suffix": "III"},
         {"family": "King", "given": "Martin Luther", "suffix": "Jr."},
         {"literal": "Team GLM"},
         {"family": "Daumé III", "given": "Hal"},
+        {"family": "King", "given": "Martin Luther", "suffix": "Jr."},
     ],
 )
 
@@ -429,6 +432,14 @@ def test_authors_split_as_before_3_december_are_split_as_now_after_the_upgrade(
     _split_as_before(db_path, 21)
 
     assert _cited(run) == _CITED_NOW
+    shown = json.loads(run("show", "sfx", "--format", "json").stdout)
+    assert [a["name"] for a in shown["authors"]] == [
+        "Hal Daumé III",
+        "Martin Luther King, Jr.",
+        "Team GLM",
+        "Hal Daumé III",
+        "Martin Luther King Jr.",
+    ]
     assert json.loads(run("list", "--author", "king", "--format", "json").stdout)[0]["id"] == "sfx"
     conn = sqlite3.connect(db_path)
     assert migrations.schema_version(conn) == migrations.SCHEMA_VERSION

@@ -474,21 +474,37 @@ def _organization(text: str) -> str | None:
 
 
 def resplit(author: Author) -> Author | None:
-    """The author as ``typed_author`` splits the name now, where its stored split is the
-    one papercli made of that name before 3 December (BibTeX's rules alone: ``Hal Daumé
-    III`` family name ``III``, ``{Team GLM}`` a person); None where it is already so, or
+    """The author as papercli splits the name now, where its stored split is the one
+    papercli made before 3 December by BibTeX's rules alone: of the name (``Hal Daumé III``
+    family name ``III``, ``{Team GLM}`` typed in a person), or of a BibTeX import's
+    ``King, Jr.``, named ``Jr. King`` in reading order; None where it is already so, or
     split some other way: by the catalogue, an import's explicit parts, a person.
 
-    Only a name in braces or ending in a suffix is split otherwise now: the others are
-    known without BibTeX's rules, which take a sync of many papers seconds."""
+    Only a name in braces or ending in a suffix, or a given name that is a suffix, is split
+    otherwise now: the others are known without BibTeX's rules, which take a sync of many
+    papers seconds."""
     clean = " ".join(author.name.split())
-    if author.literal or not (_organization(clean) or _without_suffix(clean)[1]):
+    if author.literal:
         return None
-    if not is_person_name(clean):
+    if _organization(clean) or _without_suffix(clean)[1]:
+        typed = clean
+    elif author.given in _SUFFIXES and clean == f"{author.given} {author.family}":
+        typed = f"{author.family}, {author.given}"
+    else:
         return None
-    if (author.family, author.given, author.suffix) != _by_the_rules(clean):
+    if not is_person_name(typed):
         return None
-    return replace(typed_author(clean), affiliations=author.affiliations)
+    if (author.family, author.given, author.suffix) != _by_the_rules(typed):
+        return None
+    now = typed_author(typed) if typed == clean else in_reading_order(person(typed))
+    return replace(now, affiliations=author.affiliations)
+
+
+def in_reading_order(author: Author) -> Author:
+    """``author`` named ``Given Family Suffix`` (``Nando De Freitas``), as ``show`` lists
+    names with commas between them, which a BibTeX import's ``Family, Given`` would run into."""
+    parts = (author.given, author.family, author.suffix)
+    return replace(author, name=" ".join(part for part in parts if part) or author.name)
 
 
 _SUFFIXES = frozenset({"Jr", "Jr.", "Sr", "Sr.", "II", "III", "IV"})

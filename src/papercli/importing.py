@@ -690,19 +690,16 @@ def _month(text: str) -> int | None:
 
 def _person(key: str, name: str) -> Author:
     """A BibTeX name split by BibTeX's rules (``De Freitas, Nando``: family ``De
-    Freitas``), shown in reading order (``Nando De Freitas``: ``show`` lists names with
-    commas between them, which ``Family, Given`` would run into); one they find no family
-    name in (``, Ann``) is refused, as ``add --author`` refuses it."""
-    from papercli.export import is_person_name, person
+    Freitas``), in reading order; one they find no family name in (``, Ann``) is refused,
+    as ``add --author`` refuses it."""
+    from papercli.export import in_reading_order, is_person_name, person
 
     if not is_person_name(name):
         raise InvalidValueError(
             f"entry {key!r}: author {name!r} has no family name, or nothing after its comma"
             " (give 'Family, Given'); nothing was imported"
         )
-    split = person(name)
-    parts = (split.given, split.family, split.suffix)
-    return replace(split, name=" ".join(part for part in parts if part) or split.name)
+    return in_reading_order(person(name))
 
 
 _SERIES = {name.casefold(): series for series, (_, name) in VENUES.items()} | {

@@ -838,18 +838,20 @@ UPDATE papers SET date = substr(date, 1, 7)
 
 # Authors stored as papercli split their names before 3 December, by BibTeX's rules alone,
 # are split as `add` splits them now: a suffix is one (Hal Daumé III was family name III,
-# Martin Luther King, Jr. given name Jr.) and `{Team GLM}` typed in is an organization.
-# Only where the stored split is the one those rules make of the stored name, so a split
+# Martin Luther King, Jr. given name Jr., imported from BibTeX as Jr. Martin Luther King)
+# and `{Team GLM}` typed in is an organization. Only where the stored split is the one
+# those rules make of the stored name (or of a BibTeX import's `King, Jr.`), so a split
 # the catalogue, an import's explicit parts or a person gave stays (export.resplit). The
-# filter reads every row, the function only those ending as a suffix or in braces. No sync
+# filter reads every row, the function only those a suffix or braces could concern. No sync
 # event: each device splits its own copy alike, and one from a device not yet upgraded is
-# split alike where a sync writes it (sync._write_paper).
+# split alike where a sync or an undo puts it back (changes.stored_author).
 M022_AUTHOR_SPLITS = """
 CREATE TEMP TABLE resplit AS
     SELECT paper_id, position, resplit_author(name, family, given, suffix, literal) AS now
     FROM paper_authors
     WHERE literal = 0 AND (name LIKE '%jr' OR name LIKE '%jr.' OR name LIKE '%sr'
-        OR name LIKE '%sr.' OR name LIKE '%ii' OR name LIKE '%iv' OR name LIKE '{%}');
+        OR name LIKE '%sr.' OR name LIKE '%ii' OR name LIKE '%iv' OR name LIKE '{%}'
+        OR given IN ('Jr', 'Jr.', 'Sr', 'Sr.', 'II', 'III', 'IV'));
 UPDATE paper_authors SET name = json_extract(r.now, '$[0]'), family = json_extract(r.now, '$[1]'),
     given = json_extract(r.now, '$[2]'), suffix = json_extract(r.now, '$[3]'),
     literal = json_extract(r.now, '$[4]'), family_key = json_extract(r.now, '$[5]'),
