@@ -610,6 +610,45 @@ def test_an_author_of_only_space_or_braces_is_no_author(run, author):
     assert result.stderr == 'error: give each author with --author "Given Family" (at least one)\n'
 
 
+@pytest.mark.parametrize(
+    ("author", "shown"),
+    [(", Ann", ", Ann"), (",", ","), ("Ann,", "Ann,"), (" , Ann", ", Ann"), (", , ", ", ,")],
+)
+def test_a_name_with_nothing_before_or_after_its_comma_is_refused(
+    run, db_path, tmp_path, author, shown
+):
+    """BibTeX's rules find no family name in `, Ann`: `add` cited the author as family
+    name `, Ann`, given name `Ann`, and a BibTeX or JSON import took it too."""
+    typed = run("add", "--title", "Field Notes", "--author", author, "--year", "2024")
+    said = f'--author {shown!r}: give "Given Family" or "Family, Given", with a name on each'
+    assert (typed.exit_code, typed.stdout) == (1, "")
+    assert typed.stderr == f"error: {said} side of the comma\n"
+    before = db_path.read_bytes()
+    bib = tmp_path / "refs.bib"
+    bib.write_text(
+        f"@article{{k, title = {{Notes}}, author = {{Lee, Bo and {author}}}, year = 2024}}"
+    )
+    imported = run("import", str(bib))
+    assert (imported.exit_code, imported.stdout) == (1, "")
+    assert imported.stderr == (
+        f"error: entry 'k': author {shown!r} has no family name, or nothing after its comma"
+        " (give 'Family, Given'); nothing was imported\n"
+    )
+    document = json.loads(run("export", "--format", "json").stdout)
+    lora = next(p for p in document["papers"] if p["id"] == "lora")
+    paper = _exported_like(lora, id="typed", arxiv_id=None, citation_key=None)
+    paper["authors"] = [{"name": author}]
+    path = tmp_path / "typed.json"
+    path.write_text(json.dumps({**document, "papers": [paper]}))
+    imported = run("import", str(path))
+    assert (imported.exit_code, imported.stdout) == (1, "")
+    assert imported.stderr == (
+        f"error: papers[0].authors: {author!r} has no family name, or"
+        " nothing after its comma; nothing was imported\n"
+    )
+    assert db_path.read_bytes() == before
+
+
 def test_a_url_typed_in_keeps_what_a_url_cannot_hold_percent_escaped(run, run_json):
     """As a browser sends it: a brace in one made the BibTeX export unreadable."""
     url = "https://example.org/my notes/{v2}.pdf"

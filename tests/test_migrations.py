@@ -162,7 +162,8 @@ RELEASED = [
     "7d040dd5545a1848", "cde2f37c50f79d98", "94fe9a4958821b8d", "c0d38f6849c27674",
     "6054c4186fdd3f30", "f6f4d2bd1eaefe5b", "bb077b51c6f30f91", "34e5e4e9d7b0afe8",
     "3d51d909504685c6", "78b75bc0d4d121d1", "f14c94e077e9308b", "998db93d05971a4e",
-    "5953f41823e8665e", "01f254b04a4c3853", "d5a63433bd8a9c87",
+    "5953f41823e8665e", "01f254b04a4c3853", "d5a63433bd8a9c87", "3bca5a18be8d7f50",
+    "6225ca77acacf129",
 ]  # fmt: skip
 
 
@@ -172,6 +173,7 @@ def test_steps_run_a_statement_at_a_time_make_the_schema_their_scripts_make(
     """Each step now runs statement by statement inside its transaction (to look at the
     version under the write lock first): the same schema as every script run whole."""
     whole = sqlite3.connect(tmp_path / "whole.db", isolation_level=None)
+    migrations.add_functions(whole)
     whole.executescript(f"BEGIN; {''.join(migrations.MIGRATIONS)} COMMIT;")
     stepped = sqlite3.connect(tmp_path / "stepped.db", isolation_level=None)
     assert migrations.migrate(stepped) == migrations.SCHEMA_VERSION
@@ -367,3 +369,110 @@ def test_a_day_not_in_the_calendar_keeps_its_month_after_the_upgrade(
     shown = json.loads(run("show", "field-notes", "--format", "json").stdout)
     assert shown["date"] == "2021-02"
     assert json.loads(run("show", "lora", "--format", "json").stdout)["date"] == "2020-02-29"
+
+
+# As papercli split these names before 3 December (BibTeX's rules alone), and one a
+# BibTeX import split as `Daumé III, Hal`, which stays.
+_OLD_SPLITS = [
+    ("sfx", 0, "Hal Daumé III", "III", "Hal Daumé"),
+    ("sfx", 1, "Martin Luther King, Jr.", "Martin Luther King", "Jr."),
+    ("sfx", 2, "{Team GLM}", "{Team GLM}", ""),
+    ("sfx", 3, "Hal Daumé III", "Daumé III", "Hal"),
+    ("sfx", 4, "Jr. Martin Luther King", "Martin Luther King", "Jr."),  # BibTeX's `King, Jr.`
+]
+
+
+def _split_as_before(db: Path, version: int | None) -> None:
+    """The paper ``sfx``'s authors as papercli stored them before 3 December."""
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.executemany(
+        "UPDATE paper_authors SET name = ?3, family = ?4, given = ?5, suffix = '', literal = 0,"
+        " family_key = lower(?4), given_key = lower(?5) WHERE paper_id = ?1 AND position = ?2",
+        _OLD_SPLITS,
+    )
+    if version is not None:
+        conn.execute(f"PRAGMA user_version = {version}")
+    conn.close()
+
+
+def _add_sfx(run: Callable[..., Result], *db: str) -> None:
+    names = ["Hal Daumé III", "Martin Luther King, Jr.", "{Team GLM}", "Daumé III, Hal", "A B"]
+    args = [arg for name in names for arg in ("--author", name)]
+    added = run(*db, "add", "--title", "Notes on Suffixes", *args, "--year", "2020", "--id", "sfx")
+    assert added.exit_code == 0, added.output
+
+
+def _cited(run: Callable[..., Result], *db: str) -> tuple[str, list[dict[str, str]]]:
+    bibtex = run(*db, "export", "--search", "suffixes", "--format", "bibtex").stdout
+    (item,) = json.loads(run(*db, "export", "--search", "suffixes", "--format", "csl-json").stdout)
+    return bibtex.split("author = {")[1].split("},")[0], item["author"]
+
+
+_CITED_NOW = (
+    "Daumé, III, Hal and King, Jr., Martin Luther and {Team GLM} and Daumé III, Hal"
+    " and King, Jr., Martin Luther",
+    [
+        {"family": "Daumé", "given": "Hal", "suffix": "III"},
+        {"family": "King", "given": "Martin Luther", "suffix": "Jr."},
+        {"literal": "Team GLM"},
+        {"family": "Daumé III", "given": "Hal"},
+        {"family": "King", "given": "Martin Luther", "suffix": "Jr."},
+    ],
+)
+
+
+def test_authors_split_as_before_3_december_are_split_as_now_after_the_upgrade(
+    run: Callable[..., Result], db_path: Path
+) -> None:
+    """Until 3 December `add` and arXiv's names were split by BibTeX's rules alone: Hal
+    Daumé III was cited as `III, Hal Daumé`, `{Team GLM}` as a person with braces in the
+    name. Migration 22 splits them as `add` does now, where the stored split is the one
+    those rules made of the name, and leaves any other (an import's `Daumé III, Hal`)."""
+    _add_sfx(run)
+    _split_as_before(db_path, 21)
+
+    assert _cited(run) == _CITED_NOW
+    shown = json.loads(run("show", "sfx", "--format", "json").stdout)
+    assert [a["name"] for a in shown["authors"]] == [
+        "Hal Daumé III",
+        "Martin Luther King, Jr.",
+        "Team GLM",
+        "Hal Daumé III",
+        "Martin Luther King Jr.",
+    ]
+    assert json.loads(run("list", "--author", "king", "--format", "json").stdout)[0]["id"] == "sfx"
+    conn = sqlite3.connect(db_path)
+    assert migrations.schema_version(conn) == migrations.SCHEMA_VERSION
+    assert migrations.migrate(conn) == 0
+    conn.close()
+
+
+def test_a_paper_synced_from_a_device_not_yet_upgraded_is_split_as_the_upgrade_splits_it(
+    run: Callable[..., Result], tmp_path: Path
+) -> None:
+    """The upgrade sends no event (each device splits its own copy alike, and an event
+    would put one device's paper over a later change on another): what a device of
+    before 3 December sends is split on arrival, as its own upgrade will split it."""
+    old, new = ("--db", str(tmp_path / "old.db")), ("--db", str(tmp_path / "new.db"))
+    _add_sfx(run, *old)
+    _split_as_before(tmp_path / "old.db", None)
+    folder = tmp_path / "sync"
+    folder.mkdir()
+    for db in (old, new):
+        synced = run(*db, "sync", str(folder))
+        assert synced.exit_code == 0, synced.output
+
+    assert _cited(run, *new) == _CITED_NOW
+
+
+def test_a_paper_removed_before_the_upgrade_comes_back_split_as_the_upgrade_splits_it(
+    run: Callable[..., Result], db_path: Path
+) -> None:
+    """`undo` puts a removed paper back as it was when removed: one removed before 3
+    December came back with the split of before, which the upgrade had changed."""
+    _add_sfx(run)
+    _split_as_before(db_path, None)
+    assert run("remove", "sfx").exit_code == 0
+    assert run("undo").exit_code == 0
+
+    assert _cited(run) == _CITED_NOW

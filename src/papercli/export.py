@@ -38,7 +38,7 @@ from papercli.models import (
     split_venue,
     web_address,
 )
-from papercli.records import field_names, is_record
+from papercli.records import field_names, is_record, replace
 
 if TYPE_CHECKING:  # typing costs an export 2-4 ms to import
     from typing import Any, Protocol
@@ -423,19 +423,88 @@ def person(name: str, affiliations: Sequence[str] = ()) -> Author:
     name ``Jr.``. Names the rules get wrong (``Sheer El Showk``) are given their family name
     explicitly in the catalogue.
     """
+    clean = " ".join(name.split())
+    rest, suffix = _without_suffix(clean)
+    family, given, jr = _by_the_rules(rest)
+    return Author(clean, tuple(affiliations), family=family, given=given, suffix=suffix or jr)
+
+
+def _by_the_rules(name: str) -> tuple[str, str, str]:
+    """(family, given, suffix) of ``name`` by BibTeX's rules alone; the whole name as the
+    family name where they find none (``, Ann``, which ``is_person_name`` refuses)."""
+    from bibtexparser.middlewares.names import parse_single_name_into_parts
+
+    parts = parse_single_name_into_parts(name, strict=False)
+    family = " ".join([*parts.von, *parts.last]) or name
+    return family, " ".join(parts.first), " ".join(parts.jr)
+
+
+def is_person_name(name: str) -> bool:
+    """Whether BibTeX's rules find a family name in ``name`` and, after a comma, given
+    names: ``, Ann`` has no family name (it was cited as family name ``, Ann``) and
+    ``Ann,`` nothing after its comma."""
     from bibtexparser.middlewares.names import parse_single_name_into_parts
 
     clean = " ".join(name.split())
-    rest, suffix = _without_suffix(clean)
-    parts = parse_single_name_into_parts(rest, strict=False)
-    family = " ".join([*parts.von, *parts.last]) or rest
-    return Author(
-        clean,
-        tuple(affiliations),
-        family=family,
-        given=" ".join(parts.first),
-        suffix=suffix or " ".join(parts.jr),
-    )
+    rest, _ = _without_suffix(clean)
+    return not rest.endswith(",") and bool(parse_single_name_into_parts(rest, strict=False).last)
+
+
+def typed_author(text: str) -> Author:
+    """An author as typed (``add --author``): a person (``Given Family``), or in braces an
+    institution (``{Team GLM}``), one name that no style splits, as a BibTeX import reads it;
+    InvalidValueError for a person of no family name (``is_person_name``)."""
+    name = _organization(text)
+    if name is not None:
+        return Author(name, family=name, literal=True)
+    if not is_person_name(text):
+        raise InvalidValueError(
+            f'--author {" ".join(text.split())!r}: give "Given Family" or "Family, Given",'
+            " with a name on each side of the comma"
+        )
+    return person(text)
+
+
+def _organization(text: str) -> str | None:
+    """The name in ``{Team GLM}``, typed whole in braces; None for any other text."""
+    inner = text.strip()[1:-1]
+    if text.strip()[:1] + text.strip()[-1:] == "{}" and not re.search("[{}]", inner):
+        return " ".join(inner.split())
+    return None
+
+
+def resplit(author: Author) -> Author | None:
+    """The author as papercli splits the name now, where its stored split is the one
+    papercli made before 3 December by BibTeX's rules alone: of the name (``Hal Daumé III``
+    family name ``III``, ``{Team GLM}`` typed in a person), or of a BibTeX import's
+    ``King, Jr.``, named ``Jr. King`` in reading order; None where it is already so, or
+    split some other way: by the catalogue, an import's explicit parts, a person.
+
+    Only a name in braces or ending in a suffix, or a given name that is a suffix, is split
+    otherwise now: the others are known without BibTeX's rules, which take a sync of many
+    papers seconds."""
+    clean = " ".join(author.name.split())
+    if author.literal:
+        return None
+    if _organization(clean) or _without_suffix(clean)[1]:
+        typed = clean
+    elif author.given in _SUFFIXES and clean == f"{author.given} {author.family}":
+        typed = f"{author.family}, {author.given}"
+    else:
+        return None
+    if not is_person_name(typed):
+        return None
+    if (author.family, author.given, author.suffix) != _by_the_rules(typed):
+        return None
+    now = typed_author(typed) if typed == clean else in_reading_order(person(typed))
+    return replace(now, affiliations=author.affiliations)
+
+
+def in_reading_order(author: Author) -> Author:
+    """``author`` named ``Given Family Suffix`` (``Nando De Freitas``), as ``show`` lists
+    names with commas between them, which a BibTeX import's ``Family, Given`` would run into."""
+    parts = (author.given, author.family, author.suffix)
+    return replace(author, name=" ".join(part for part in parts if part) or author.name)
 
 
 _SUFFIXES = frozenset({"Jr", "Jr.", "Sr", "Sr.", "II", "III", "IV"})

@@ -562,8 +562,10 @@ def insert_by_hand(
         )
     if given.doi is not None and not is_doi(given.doi):
         raise InvalidValueError(f"--doi {given.doi!r} is not a DOI (10.NNNN/...)")
+    from papercli.export import typed_author
+
     people = [
-        a if isinstance(a, Author) else _typed_author(a)
+        a if isinstance(a, Author) else typed_author(a)
         for a in given.authors
         if "".join((a.name if isinstance(a, Author) else a).split()).strip("{}")
     ]
@@ -591,18 +593,6 @@ def insert_by_hand(
     )
     paper.citation_key = papers.insert_paper(conn, paper)
     return paper
-
-
-def _typed_author(text: str) -> Author:
-    """An ``--author`` as typed: a person (``Given Family``), or in braces an institution
-    (``{Team GLM}``), one name that no style splits, as a BibTeX import reads it."""
-    from papercli.export import person
-
-    inner = text.strip()[1:-1]
-    if text.strip()[:1] + text.strip()[-1:] == "{}" and not re.search("[{}]", inner):
-        name = " ".join(inner.split())
-        return Author(name, family=name, literal=True)
-    return person(" ".join(text.split()))
 
 
 _BY_HAND_DATE = re.compile(r"([0-9]{4})(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?")

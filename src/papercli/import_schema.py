@@ -20,7 +20,7 @@ import msgspec
 
 from papercli.arxiv_ids import is_category_form, parse_arxiv_id
 from papercli.errors import InvalidValueError, PapercliError
-from papercli.export import JSON_MARKER, JSON_VERSION
+from papercli.export import JSON_MARKER, JSON_VERSION, is_person_name, person
 from papercli.json_pieces import BadJSON, NotAnObject, members
 from papercli.models import (
     MAX_NAME,
@@ -321,9 +321,9 @@ def _paper(record: _Paper) -> Paper:
 
 def _author(record: _Author) -> Author:
     """An exported author; one from an export made before names were split is split now."""
+    if not (record.family or record.literal or is_person_name(record.name)):
+        raise _Invalid("authors", f"{record.name!r} has no family name, or nothing after its comma")
     if record.family is None:
-        from papercli.export import person
-
         return person(record.name, record.affiliations)
     return Author(
         record.name,

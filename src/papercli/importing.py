@@ -651,7 +651,7 @@ def _authors(entry: Any, strings: Mapping[str, str]) -> list[Author]:
             text = _read(name[1:-1])
             people.append(Author(text, family=text, literal=True))
         elif text := _read(name):
-            people.append(_person(text))
+            people.append(_person(entry.key, text))
     return [person for person in people if person.name]
 
 
@@ -688,15 +688,18 @@ def _month(text: str) -> int | None:
     return _MONTHS.get(text[:3].lower())
 
 
-def _person(name: str) -> Author:
+def _person(key: str, name: str) -> Author:
     """A BibTeX name split by BibTeX's rules (``De Freitas, Nando``: family ``De
-    Freitas``), shown in reading order (``Nando De Freitas``: ``show`` lists names with
-    commas between them, which ``Family, Given`` would run into)."""
-    from papercli.export import person
+    Freitas``), in reading order; one they find no family name in (``, Ann``) is refused,
+    as ``add --author`` refuses it."""
+    from papercli.export import in_reading_order, is_person_name, person
 
-    split = person(name)
-    parts = (split.given, split.family, split.suffix)
-    return replace(split, name=" ".join(part for part in parts if part) or split.name)
+    if not is_person_name(name):
+        raise InvalidValueError(
+            f"entry {key!r}: author {name!r} has no family name, or nothing after its comma"
+            " (give 'Family, Given'); nothing was imported"
+        )
+    return in_reading_order(person(name))
 
 
 _SERIES = {name.casefold(): series for series, (_, name) in VENUES.items()} | {

@@ -28,22 +28,34 @@ def write_authors_of(
     conn.executemany(
         "INSERT INTO paper_authors (paper_id, position, name, family, given, suffix, literal,"
         " family_key, given_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            (
-                paper_id,
-                i,
-                a.name,
-                a.family_name,
-                a.given,
-                a.suffix,
-                int(a.literal),
-                person_key(a.family_name),
-                person_key(a.given),
-            )
-            for paper_id, authors in lists
-            for i, a in enumerate(authors)
-        ],
+        [(paper_id, i, *_columns(a)) for paper_id, authors in lists for i, a in enumerate(authors)],
     )
+
+
+def _columns(a: Author) -> tuple[str, str, str, str, int, str, str]:
+    """An author's row in paper_authors from ``name`` on, its folded keys included."""
+    family = a.family_name
+    return (
+        a.name,
+        family,
+        a.given,
+        a.suffix,
+        int(a.literal),
+        person_key(family),
+        person_key(a.given),
+    )
+
+
+def resplit_columns(name: str, family: str, given: str, suffix: str, literal: int) -> str | None:
+    """Migration 22's SQL function: a stored author's row from ``name`` on, as a JSON list,
+    split as ``export.resplit`` splits it now; NULL where it stays as stored."""
+    import json
+
+    from papercli.export import resplit
+
+    stored = Author(name, family=family, given=given, suffix=suffix, literal=bool(literal))
+    now = resplit(stored)
+    return None if now is None else json.dumps(_columns(now), ensure_ascii=False)
 
 
 def authors_of(conn: sqlite3.Connection, paper_id: str) -> list[Author]:

@@ -561,19 +561,25 @@ def _put_back(conn: sqlite3.Connection, paper_id: str, value: dict[str, Any]) ->
     if conn.execute("SELECT 1 FROM papers WHERE id = ?", (paper_id,)).fetchone():
         return
     fields = dict(value["paper"])
-    fields["authors"] = [_author(a) for a in fields["authors"]]
-    fields["arxiv_authors"] = [_author(a) for a in fields["arxiv_authors"]]
+    fields["authors"] = [stored_author(a) for a in fields["authors"]]
+    fields["arxiv_authors"] = [stored_author(a) for a in fields["arxiv_authors"]]
     fields["notes"] = [Note(**n) for n in fields["notes"]]
     fields["status"] = ReadStatus(fields["status"])
     papers.insert_paper(conn, Paper(**fields))
     if value["arxiv"] is not None:
         record, fetched_at = value["arxiv"]
-        record["authors"] = [_author(a) for a in record["authors"]]
+        record["authors"] = [stored_author(a) for a in record["authors"]]
         arxiv_meta.store_arxiv_record(conn, paper_id, ArxivRecord(**record), fetched_at)
 
 
-def _author(value: dict[str, Any]) -> Author:
-    return Author(**{**value, "affiliations": tuple(value.get("affiliations", ()))})
+def stored_author(value: dict[str, Any]) -> Author:
+    """An author as a snapshot or a sync event holds it; one from before 3 December split
+    as migration 22 split the library's (``export.resplit``): a paper removed then, or
+    sent by a device not yet upgraded, comes back as the upgrade would have left it."""
+    from papercli.export import resplit
+
+    author = Author(**{**value, "affiliations": tuple(value.get("affiliations", ()))})
+    return resplit(author) or author
 
 
 def _set_watch(conn: sqlite3.Connection, name: str, value: dict[str, Any] | None) -> None:

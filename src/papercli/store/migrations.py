@@ -836,6 +836,32 @@ UPDATE papers SET date = substr(date, 1, 7)
     WHERE length(date) = 10 AND date(date, '+0 days') IS NOT date;
 """
 
+# Authors stored as papercli split their names before 3 December, by BibTeX's rules alone,
+# are split as `add` splits them now: a suffix is one (Hal Daumé III was family name III,
+# Martin Luther King, Jr. given name Jr., imported from BibTeX as Jr. Martin Luther King)
+# and `{Team GLM}` typed in is an organization. Only where the stored split is the one
+# those rules make of the stored name (or of a BibTeX import's `King, Jr.`), so a split
+# the catalogue, an import's explicit parts or a person gave stays (export.resplit). The
+# filter reads every row, the function only those a suffix or braces could concern. No sync
+# event: each device splits its own copy alike, and one from a device not yet upgraded is
+# split alike where a sync or an undo puts it back (changes.stored_author).
+M022_AUTHOR_SPLITS = """
+CREATE TEMP TABLE resplit AS
+    SELECT paper_id, position, resplit_author(name, family, given, suffix, literal) AS now
+    FROM paper_authors
+    WHERE literal = 0 AND (name LIKE '%jr' OR name LIKE '%jr.' OR name LIKE '%sr'
+        OR name LIKE '%sr.' OR name LIKE '%ii' OR name LIKE '%iv' OR name LIKE '{%}'
+        OR given IN ('Jr', 'Jr.', 'Sr', 'Sr.', 'II', 'III', 'IV'));
+UPDATE paper_authors SET name = json_extract(r.now, '$[0]'), family = json_extract(r.now, '$[1]'),
+    given = json_extract(r.now, '$[2]'), suffix = json_extract(r.now, '$[3]'),
+    literal = json_extract(r.now, '$[4]'), family_key = json_extract(r.now, '$[5]'),
+    given_key = json_extract(r.now, '$[6]')
+    FROM temp.resplit AS r
+    WHERE r.now IS NOT NULL AND paper_authors.paper_id = r.paper_id
+    AND paper_authors.position = r.position;
+DROP TABLE temp.resplit;
+"""
+
 MIGRATIONS: list[str] = [
     M001_INITIAL,
     M002_ARXIV,
@@ -858,6 +884,7 @@ MIGRATIONS: list[str] = [
     M019_SYNC_PARKED,
     M020_SYNC_PARKED_QUEUE,
     M021_REAL_DAYS,
+    M022_AUTHOR_SPLITS,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -874,6 +901,7 @@ def migrate(conn: sqlite3.Connection) -> int:
     saw it old, and each applied every step again, failing ("duplicate column name") in
     14 of 20 commands started four at a time."""
     ran = 0
+    add_functions(conn)
     for number in range(schema_version(conn), SCHEMA_VERSION):
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -888,6 +916,13 @@ def migrate(conn: sqlite3.Connection) -> int:
                 conn.execute("ROLLBACK")
             raise
     return ran
+
+
+def add_functions(conn: sqlite3.Connection) -> None:
+    """The functions of papercli's own that steps call (migration 22: resplit_author)."""
+    from papercli.store.authors import resplit_columns
+
+    conn.create_function("resplit_author", 5, resplit_columns, deterministic=True)
 
 
 def _statements(script: str) -> Iterator[str]:

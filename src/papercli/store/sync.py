@@ -31,7 +31,7 @@ from itertools import islice
 from typing import Any
 
 from papercli import events, sortkeys
-from papercli.models import Author, Paper
+from papercli.models import Paper
 from papercli.names import nocase
 from papercli.records import asdict
 from papercli.store import changes, papers
@@ -371,9 +371,7 @@ def _write_paper(conn: sqlite3.Connection, key: str, value: Any) -> str | None:
             f" kept as {holder[0]}"
         )
     fields = dict(value)
-    fields["authors"] = [
-        Author(**{**a, "affiliations": tuple(a.get("affiliations", ()))}) for a in fields["authors"]
-    ]
+    fields["authors"] = [changes.stored_author(a) for a in fields["authors"]]
     # A queue place waiting for the paper goes to the end of the queue, as a queue event
     # does, and the sync orders the queue by key once when all are read (``queue_waits``).
     # The trigger that puts back what waits would give it its key's place, moving every
