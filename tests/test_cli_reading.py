@@ -10,6 +10,7 @@ import sqlite3
 import stat
 import sys
 import tracemalloc
+from collections.abc import Callable
 from itertools import count
 from pathlib import Path
 
@@ -393,17 +394,11 @@ def test_a_long_reading_path_grows_with_its_steps(run, synthetic, sqlite_steps, 
 def test_walking_a_long_path_holds_a_few_ints_a_step(synthetic, tmp_path):
     """The walk behind `path` and `queue add --with-prereqs` held sets and dicts of ids,
     about 1 kB a step; it holds numbers now, and only the path's ids, as it goes."""
-    peaks = []
-    for papers in (2_000, 10_000):
-        db = tmp_path / f"{papers}.db"
-        goal = _chained(synthetic[papers], db)
-        conn = connection.open_database(db, paths.seed_path())
-        tracemalloc.start()
+
+    def walk(conn: sqlite3.Connection, goal: str, _: list[str]) -> None:
         assert list(library.unread_paths(conn, [goal]))[-1] == goal
-        peaks.append(tracemalloc.get_traced_memory()[1])
-        tracemalloc.stop()
-        conn.close()
-    small, large = peaks
+
+    small, large = peaks = _walk_peaks(synthetic, tmp_path, walk)
     assert (large - small) / 8_000 < 300, peaks  # bytes a step
 
 
@@ -411,20 +406,34 @@ def test_queueing_many_paths_keeps_the_papers_placed_on_disk(synthetic, tmp_path
     """`queue add --with-prereqs` of every paper of a long chain walks each path up to the
     papers placed by those before: a step each, but the placed papers were a set of ids
     (about 90 bytes a paper, 90 MB at a million papers with prerequisites)."""
+
+    def walk(conn: sqlite3.Connection, _: str, ids: list[str]) -> None:
+        for _ in library.unread_paths(conn, iter(ids)):
+            pass
+
+    small, large = peaks = _walk_peaks(synthetic, tmp_path, walk)
+    assert (large - small) / 8_000 < 20, peaks  # bytes a paper
+
+
+def _walk_peaks(
+    synthetic: dict[int, Path],
+    tmp_path: Path,
+    walk: Callable[[sqlite3.Connection, str, list[str]], None],
+) -> list[int]:
+    """The Python memory ``walk(conn, goal, ids)`` takes at its peak on chains of 2,000
+    and 10,000 papers (``ids``: every paper, oldest first, read before it is traced)."""
     peaks = []
     for papers in (2_000, 10_000):
         db = tmp_path / f"{papers}.db"
-        _chained(synthetic[papers], db)
+        goal = _chained(synthetic[papers], db)
         conn = connection.open_database(db, paths.seed_path())
         ids = [r[0] for r in conn.execute("SELECT id FROM papers ORDER BY date, id")]
         tracemalloc.start()
-        for _ in library.unread_paths(conn, iter(ids)):
-            pass
+        walk(conn, goal, ids)
         peaks.append(tracemalloc.get_traced_memory()[1])
         tracemalloc.stop()
         conn.close()
-    small, large = peaks
-    assert (large - small) / 8_000 < 20, peaks  # bytes a paper
+    return peaks
 
 
 # --- notes and tags -----------------------------------------------------------------
