@@ -56,11 +56,27 @@ def test_path_counts_in_the_singular_and_marks_papers_being_read(run) -> None:
     assert alone[1].startswith("  1. [/] transformer")
 
 
-def test_history_limit_zero_is_not_an_empty_history(run) -> None:
-    assert run("mark-read", "lora").exit_code == 0
-    result = run("history", "--limit", "0")
-    assert "no status changes yet" not in result.output
-    assert "--limit 0" in result.stderr
+@pytest.mark.parametrize(
+    "listing",
+    [
+        ["list"],
+        ["list", "--since", "2021", "-f", "json"],
+        ["history"],
+        ["history", "--all"],
+        ["notes", "-f", "csv"],
+    ],
+)
+def test_limit_zero_shows_everything_in_every_listing(run, listing) -> None:
+    """-n 0 is "all" in list, history and notes, as in inbox, refs, cited-by and related
+    (until 4 December it showed nothing in these three)."""
+    for ref in ("lora", "dpo", "cot"):
+        assert run("mark-read", ref).exit_code == 0
+        assert run("note", ref, f"read {ref}").exit_code == 0
+    everything = run(*listing)
+    assert everything.exit_code == 0 and everything.stdout.count("\n") >= 3
+    for zero in (["--limit", "0"], ["-n", "0"]):
+        assert run(*listing, *zero).stdout == everything.stdout
+    assert run(*listing, "-n", "1").stdout != everything.stdout
 
 
 def test_list_sort_read_orders_by_when_papers_were_read(run, monkeypatch) -> None:

@@ -24,7 +24,7 @@ from papercli.cli.common import (
     emit_rows,
     state,
 )
-from papercli.cli.options import complete_ref
+from papercli.cli.options import Limit, complete_ref
 from papercli.store import library
 from papercli.store.graph import LinkedPaper
 
@@ -41,9 +41,6 @@ AnyRef = Annotated[
         autocompletion=complete_ref,
         help="A paper in your list, or any arXiv id or URL.",
     ),
-]
-Limit = Annotated[
-    int, typer.Option("--limit", "-n", min=0, help="Show at most this many; 0 for all.")
 ]
 NeighbourFormat = Annotated[
     ListFormat, typer.Option("--format", "-f", help="table, json, csv or ids (arXiv ids).")
@@ -218,7 +215,7 @@ def _show_neighbours(
     direction: str,
     *,
     in_list: bool,
-    limit: int,
+    limit: int | None,
     refresh: bool,
     output: ListFormat,
 ) -> None:

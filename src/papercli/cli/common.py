@@ -445,7 +445,7 @@ def selection(
         authors=author or [],
         sort=str(sort),
         reverse=reverse,
-        limit=limit,
+        limit=limit or None,  # --limit 0: all, as in every listing
     )
 
 

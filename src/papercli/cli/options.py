@@ -172,7 +172,8 @@ Sort = Annotated[
 ]
 Reverse = Annotated[bool, typer.Option("--reverse", "-r", help="Reverse the order.")]
 Limit = Annotated[
-    int | None, typer.Option("--limit", "-n", min=0, metavar="N", help="Show at most N papers.")
+    int | None,
+    typer.Option("--limit", "-n", min=0, metavar="N", help="Show at most N papers; 0 for all."),
 ]
 
 Refs = Annotated[

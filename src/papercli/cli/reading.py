@@ -87,7 +87,9 @@ def history_command(
     ] = None,
     limit: Annotated[
         int | None,
-        typer.Option("--limit", "-n", min=0, metavar="N", help="Show the last N changes."),
+        typer.Option(
+            "--limit", "-n", min=0, metavar="N", help="Show the last N changes; 0 for all."
+        ),
     ] = None,
     every_change: Annotated[
         bool,
@@ -108,8 +110,7 @@ def history_command(
       papercli history --all --limit 10
       papercli history --limit 5 --format json
     """
-    conn = connect(ctx)
-    empty = "no changes yet" if limit != 0 else "--limit 0: nothing to show"
+    conn, limit = connect(ctx), limit or None
     if every_change:
         if ref is not None:
             fail("--all shows every command; leave out REF, or drop --all for one paper", 2)
@@ -124,7 +125,7 @@ def history_command(
                 "what": e.summary,
                 "undone": bool(e.undone_at),
             },
-            empty=empty,
+            empty="no changes yet",
             wrapping=["what"],
         )
         return
@@ -148,7 +149,7 @@ def history_command(
             "title": e.title,
             "undone": e.undone,
         },
-        empty=empty,
+        empty="no changes yet",
         wrapping=["title"],
     )
 
@@ -347,7 +348,7 @@ def notes_command(
     ctx: typer.Context,
     limit: Annotated[
         int | None,
-        typer.Option("--limit", "-n", min=0, metavar="N", help="Show the last N notes."),
+        typer.Option("--limit", "-n", min=0, metavar="N", help="Show the last N notes; 0 for all."),
     ] = None,
     output: Annotated[
         CountFormat, typer.Option("--format", "-f", help="table, json or csv.")
@@ -363,7 +364,7 @@ def notes_command(
     emit_listing(
         output,
         ["when", "id", "#", "note"],
-        notes.all_notes(connect(ctx), limit),
+        notes.all_notes(connect(ctx), limit or None),
         lambda n: [times.shown(n.created_at), n.paper_id, str(n.number), n.body],
         lambda n: {
             "when": times.iso(n.created_at),
