@@ -163,8 +163,36 @@ RELEASED = [
     "6054c4186fdd3f30", "f6f4d2bd1eaefe5b", "bb077b51c6f30f91", "34e5e4e9d7b0afe8",
     "3d51d909504685c6", "78b75bc0d4d121d1", "f14c94e077e9308b", "998db93d05971a4e",
     "5953f41823e8665e", "01f254b04a4c3853", "d5a63433bd8a9c87", "3bca5a18be8d7f50",
-    "6225ca77acacf129",
+    "6225ca77acacf129", "a8e844886761112b",
 ]  # fmt: skip
+
+# Migration 22 calls a function of papercli's (authors.resplit_columns, through
+# export.resplit), so its SQL alone does not say what it does: what it made of each kind
+# of name it touches, as it shipped. A change to how names split that changes a row here
+# changes what an upgrade from 21 does: keep a copy of today's function for migration 22.
+M022_SPLITS = [
+    (("Hal Daumé III", "III", "Hal Daumé", ""), ["Hal Daumé III", "Daumé", "Hal", "III", 0]),
+    (
+        ("Martin Luther King Jr.", "Jr.", "Martin Luther King", ""),
+        ["Martin Luther King Jr.", "King", "Martin Luther", "Jr.", 0],
+    ),
+    (
+        ("Jr. Martin Luther King", "Martin Luther King", "Jr.", ""),
+        ["Martin Luther King Jr.", "King", "Martin Luther", "Jr.", 0],
+    ),
+    (("Jr. Smith", "Smith", "Jr.", ""), ["Smith Jr.", "Smith", "", "Jr.", 0]),
+    (
+        ("Guido van Rossum Jr", "van Rossum Jr", "Guido", ""),
+        ["Guido van Rossum Jr", "van Rossum", "Guido", "Jr", 0],
+    ),
+    (("Henry IV", "IV", "Henry", ""), ["Henry IV", "Henry", "", "IV", 0]),
+    (("Louis Sr.", "Sr.", "Louis", ""), ["Louis Sr.", "Louis", "", "Sr.", 0]),
+    (("{Team GLM}", "{Team GLM}", "", ""), ["Team GLM", "Team GLM", "", "", 1]),
+    (("{X, Y and Z}", "{X, Y and Z}", "", ""), ["X, Y and Z", "X, Y and Z", "", "", 1]),
+    (("Ann Lee", "Lee", "Ann", ""), None),
+    (("Hal Daumé III", "Daumé III", "Hal", ""), None),  # an import's explicit split
+    (("OpenAI", "OpenAI", "", ""), None),
+]
 
 
 def test_steps_run_a_statement_at_a_time_make_the_schema_their_scripts_make(
@@ -208,6 +236,15 @@ def test_commands_opening_an_old_database_at_once_all_upgrade_it_once(tmp_path: 
 def test_released_migrations_never_change() -> None:
     shipped = migrations.MIGRATIONS[: len(RELEASED)]
     assert [hashlib.sha256(m.encode()).hexdigest()[:16] for m in shipped] == RELEASED
+
+
+def test_migration_22_splits_names_as_it_shipped() -> None:
+    conn = sqlite3.connect(":memory:")
+    migrations.add_functions(conn)
+    for stored, split in M022_SPLITS:
+        (now,) = conn.execute("SELECT resplit_author(?, ?, ?, ?, 0)", stored).fetchone()
+        assert (json.loads(now)[:5] if now else None) == split, stored
+    conn.close()
 
 
 def test_a_database_at_schema_15_syncs_and_undoes_after_the_upgrade(
