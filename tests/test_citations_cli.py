@@ -157,6 +157,22 @@ def test_offline_a_host_that_cannot_be_looked_up_is_asked_once(
 # -- cited-by ---------------------------------------------------------------------------
 
 
+def test_references_and_citations_alike_in_every_key_still_have_one_order() -> None:
+    """Two records of one title, as influential and as cited, sort by Semantic Scholar id:
+    until 4 December they stayed in the order the query read the links in (the key ended
+    on the title), which no ORDER BY set."""
+    from papercli.store import graph
+
+    def record(s2_id: str) -> graph.LinkedPaper:
+        return graph.LinkedPaper(
+            s2_id, None, None, None, "Adam", 2014, 9, None, True, ["methodology"]
+        )
+
+    given = [record("s2-b"), record("s2-a")]
+    assert [p.s2_id for p in sorted(given, key=graph.influence_order)] == ["s2-a", "s2-b"]
+    assert [p.s2_id for p in sorted(given, key=graph.citation_order)] == ["s2-a", "s2-b"]
+
+
 def test_citing_papers_most_cited_first_in_pages(run: Run, world: World) -> None:
     found = json_of(run, "cited-by", "lora", "-n", "3")
     assert [r["title"] for r in found] == [

@@ -5,9 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import shutil
 import sqlite3
 import stat
+import subprocess
 import sys
 import tracemalloc
 from collections.abc import Callable
@@ -205,6 +207,38 @@ def test_queue_add_with_list_filters(run, run_json):
         p["id"] for p in run_json("list", "--topic", "peft", "--since", "2021", "--format", "json")
     ]
     assert queue_ids(run) == expected
+
+
+def test_queue_add_with_filters_queues_ties_by_id_the_same_in_every_run(synthetic, tmp_path):
+    """Papers the filters pick are queued in `list`'s order, those of one date by id: the
+    same queue from copies of one library, whatever each process's string hashes."""
+    source = synthetic[2_000]
+    dates = sqlite3.connect(source).execute(
+        "SELECT count(*) - count(DISTINCT date) FROM papers WHERE year >= 2000"
+    )
+    assert dates.fetchone()[0] > 100  # many papers share a date with another
+    env = {**os.environ, "PYTHONPATH": str(Path(paths.__file__).parents[1])}
+    queues = []
+    for seed in ("1", "2", "3"):
+        db = tmp_path / f"copy{seed}.db"
+        shutil.copyfile(source, db)
+        papercli = [sys.executable, "-m", "papercli", "--db", str(db)]
+        added = subprocess.run(
+            [*papercli, "queue", "add", "--since", "2000", "--force"],
+            env={**env, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+        )
+        assert added.returncode == 0, added.stderr
+        queues.append(sqlite3.connect(db).execute("SELECT paper_id FROM queue ORDER BY position"))
+    first, *others = [[str(pid) for (pid,) in rows] for rows in queues]
+    assert all(other == first for other in others)
+    library_ = sqlite3.connect(source)
+    queued = [
+        str(pid) for (pid,) in library_.execute("SELECT paper_id FROM queue ORDER BY position")
+    ]
+    in_list = library_.execute("SELECT id FROM papers WHERE year >= 2000 ORDER BY date, id")
+    assert first == queued + [str(pid) for (pid,) in in_list if pid not in queued]
 
 
 def test_queue_add_needs_papers_or_filters(run):

@@ -44,6 +44,34 @@ def test_a_paper_named_exactly_comes_first(run_json):
     assert _ids(run_json("search", "LoRA", "--format", "json"))[:2] == ["lora", "lcm-lora"]
 
 
+def test_papers_of_one_name_come_first_oldest_first(run, run_json, tmp_path):
+    """Several papers named exactly by the words are in one order, oldest first. Their
+    query had no ORDER BY: its plan happened to read them so (a guard; it passed before)."""
+    exported = run_json("export", "--format", "json", "--search", "qlora")
+    (qlora,) = exported["papers"]
+    fresh = {"arxiv_id": None, "url": None, "pdf_url": None, "doi": None, "origin": "user"}
+    fresh |= {"citation_key": None, "aliases": [], "prerequisites": [], "queue_position": None}
+    named = [("zeta-a", "2024-03-01"), ("zeta-b", "2021-05-01"), ("zeta-c", "2022-01-01")]
+    exported["papers"] = [
+        qlora
+        | fresh
+        | {
+            "id": pid,
+            "short_name": "Zeta",
+            "title": f"Zeta {pid}",
+            "date": date,
+            "year": int(date[:4]),
+        }
+        for pid, date in named
+    ]
+    backup = tmp_path / "zeta.json"
+    backup.write_text(json.dumps(exported))
+    imported = run("import", str(backup))
+    assert imported.exit_code == 0, imported.output
+    found = run_json("search", "zeta", "--format", "json")
+    assert _ids(found) == ["zeta-b", "zeta-c", "zeta-a"]
+
+
 @pytest.mark.parametrize(
     ("words", "paper"),
     [("Guanaco", "qlora"), ("smallville", "generative-agents"), ("RWKV", "rwkv")],

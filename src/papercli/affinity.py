@@ -154,10 +154,13 @@ def shared_authors(keys: str, profile: Profile) -> list[str]:
 def reason(text: str, keys: str, terms: dict[str, float], profile: Profile) -> str:
     """Why an item ranks where it does: ``like LoRA, QLoRA; author Dettmers``."""
     found = words(text) & terms.keys()
+    # fsum: a set's order changes with each process's string hashes, and a plain sum of
+    # floats with the order of its terms, so papers that tie came in either order.
     overlap = [
-        (sum(terms[w] for w in found & paper.words) * paper.weight, paper.name)
+        (math.fsum(terms[w] for w in found & paper.words) * paper.weight, paper.name)
         for paper in profile.papers
     ]
+    # Ties keep the profile's order: most recently read, queued or tagged first.
     alike = [name for weight, name in sorted(overlap, key=lambda p: -p[0])[:2] if weight > 0]
     parts = [f"like {', '.join(dict.fromkeys(alike))}"] if alike else []
     people = list(dict.fromkeys(shared_authors(keys, profile)))[:2]

@@ -101,7 +101,7 @@ def neighbours(
     if direction == "references":
         found.sort(key=graph.influence_order)
     else:
-        found.sort(key=lambda p: (-(p.citation_count or 0), p.title.casefold()))
+        found.sort(key=graph.citation_order)
     record = graph.s2_record(conn, s2_id) or {"title": target.label}
     return Neighbours(s2_id, str(record["title"]), found, stored[0], stored[2])
 

@@ -102,8 +102,9 @@ def add_command(
     repeated option (--topic peft --topic rlhf: either topic; --topic peft --since 2023:
     both).
 
-    Papers already queued keep their place. Papers you have read are only queued with
-    --force (or after you confirm, at a terminal).
+    Papers picked with filters are queued in the order `list` shows them: oldest first,
+    papers of the same date by id. Papers already queued keep their place. Papers you have
+    read are only queued with --force (or after you confirm, at a terminal).
 
     \b
     Examples:

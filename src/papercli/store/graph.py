@@ -284,11 +284,19 @@ def papers_for(conn: sqlite3.Connection, s2_ids: Sequence[str]) -> dict[str, str
     }
 
 
-def influence_order(paper: LinkedPaper) -> tuple[int, int, int, str]:
+def influence_order(paper: LinkedPaper) -> tuple[int, int, int, str, str]:
     """Most influential first: the influence flag, then the intent (methodology and
-    background first), then how cited the paper is."""
+    background first), then how cited the paper is; then by title and Semantic Scholar id,
+    so that papers alike in all that (two records of one title) have one order too, not
+    the order a query plan reads them in."""
     intent = min((_INTENT_RANK.get(i, 3) for i in paper.intents), default=3)
-    return (not paper.influential, intent, -(paper.citation_count or 0), paper.title.casefold())
+    cited = -(paper.citation_count or 0)
+    return (not paper.influential, intent, cited, paper.title.casefold(), paper.s2_id)
+
+
+def citation_order(paper: LinkedPaper) -> tuple[int, str, str]:
+    """Most cited first, then by title and Semantic Scholar id (a full order)."""
+    return (-(paper.citation_count or 0), paper.title.casefold(), paper.s2_id)
 
 
 # -- prerequisites -----------------------------------------------------------------------

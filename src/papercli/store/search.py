@@ -158,13 +158,14 @@ def _search(
             [query, first, last, *params, limit],
         )
     else:
-        # A paper named exactly by the words comes first, then the others by bm25. With
+        # A paper named exactly by the words comes first (several of one name oldest
+        # first: docids sort by date), then the others by bm25. With
         # ORDER BY rank, FTS5 sorts the match itself and SQLite computes the snippet and
         # the other columns only for the papers shown.
         named = conn.execute(
             f"{select} paper_search.rowid IN (SELECT n.docid FROM paper_names"
             " JOIN search_docs n ON n.paper_id = paper_names.paper_id WHERE key = ?)"
-            f" AND {match} {filters}",
+            f" AND {match} {filters} ORDER BY paper_search.rowid",
             [name_key(words), query, first, last, *params],
         ).fetchall()
         best = conn.execute(
