@@ -1,17 +1,21 @@
-"""`related` over random citation graphs stored as Semantic Scholar would give them:
-what it prints, byte for byte, ties included. Papers with several Semantic Scholar
-records, records naming two papers, the target citing and cited, shared references and
-co-citations are all drawn."""
+"""`related` over random citation graphs stored as Semantic Scholar would give them,
+compared with a straightforward reference (the code of before 4 December, kept here):
+the same papers, scores, reasons and order, ties included, and the same bytes printed.
+Papers with several Semantic Scholar records, records naming two papers, the target
+citing and cited, shared references and co-citations are all drawn."""
 
 from __future__ import annotations
 
 import hashlib
 import random
 import sqlite3
-from collections.abc import Callable
+import tracemalloc
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import Result
 
 from papercli import graph as core
@@ -22,6 +26,10 @@ from papercli.store import connection, graph, papers
 from papercli.store.base import transaction
 
 AT = "2026-01-01T00:00:00Z"
+
+
+def _never() -> None:
+    raise AssertionError("everything needed is stored: Semantic Scholar is not asked")
 
 
 def build_world(conn: sqlite3.Connection, rng: random.Random) -> core.Subject:
@@ -94,6 +102,83 @@ def build_world(conn: sqlite3.Connection, rng: random.Random) -> core.Subject:
             "INSERT OR REPLACE INTO s2_lookups VALUES (?, ?, ?, 0, 0)", (target, direction, AT)
         )
     return subject
+
+
+# -- the reference: the code of before 4 December -------------------------------------
+
+
+def reference_related(conn: sqlite3.Connection, s2_id: str) -> list[tuple[str, int, str]]:
+    """(id, score, reason) of every related paper, best first, as `related` found them."""
+    coupling = dict(
+        conn.execute(
+            "SELECT b.citing, count(DISTINCT b.cited) FROM s2_links a"
+            " JOIN s2_links b ON b.cited = a.cited AND b.citing != a.citing"
+            " WHERE a.citing = ? GROUP BY b.citing",
+            (s2_id,),
+        ).fetchall()
+    )
+    cocited = dict(
+        conn.execute(
+            "SELECT b.cited, count(DISTINCT b.citing) FROM s2_links a"
+            " JOIN s2_links b ON b.citing = a.citing AND b.cited != a.cited"
+            " WHERE a.cited = ? GROUP BY b.cited",
+            (s2_id,),
+        ).fetchall()
+    )
+    cites = {r[0] for r in conn.execute("SELECT citing FROM s2_links WHERE cited = ?", (s2_id,))}
+    cited = {r[0] for r in conn.execute("SELECT cited FROM s2_links WHERE citing = ?", (s2_id,))}
+    others = (set(coupling) | set(cocited) | cites | cited) - {s2_id}
+    in_list = graph.papers_for(conn, sorted(others))
+    own = set(graph.papers_for(conn, [s2_id]).values())
+    found: dict[str, tuple[int, int, bool, bool]] = {}
+    for s2, pid in in_list.items():
+        if pid not in own:
+            found.setdefault(
+                pid, (coupling.get(s2, 0), cocited.get(s2, 0), s2 in cites, s2 in cited)
+            )
+    rows = []
+    for pid, (shared, together, cites_it, cited_by_it) in found.items():
+        parts = []
+        if cited_by_it:
+            parts.append("it cites this")
+        if cites_it:
+            parts.append("cites it")
+        if shared:
+            parts.append(f"{shared} shared reference{'s' if shared != 1 else ''}")
+        if together:
+            parts.append(f"cited together {together} time{'s' if together != 1 else ''}")
+        score = 3 * (cites_it + cited_by_it) + shared + together
+        rows.append((pid, score, "; ".join(parts)))
+    rows.sort(key=lambda r: (-r[1], r[0]))
+    return rows
+
+
+@pytest.fixture(scope="module")
+def conn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sqlite3.Connection]:
+    path = tmp_path_factory.mktemp("related") / "papers.db"
+    db = connection.open_database(path, paths.seed_path())
+    yield db
+    db.close()
+
+
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(seed=st.integers(0, 2**32 - 1), limit=st.sampled_from([0, 1, 2, 3, 5, 10]))
+def test_related_is_the_reference_over_random_graphs(
+    conn: sqlite3.Connection, seed: int, limit: int
+) -> None:
+    """The same papers, scores, reasons and order as the reference, ties included; a
+    paper with several records scored as the reference's first of them."""
+    with transaction(conn, keep=False):  # every example starts from the catalogue alone
+        target = build_world(conn, random.Random(seed))
+        s2_id = graph.s2_id_for(conn, arxiv_id=target.arxiv_id, doi=target.doi)
+        if s2_id is None:
+            return
+        expected = reference_related(conn, s2_id)
+        found = core.related(conn, target, _never, limit=limit or None)
+        got = [(r.paper_id, r.score, r.reason) for r in found]
+        assert got == (expected[:limit] if limit else expected)
 
 
 # -- the bytes printed -------------------------------------------------------------------
@@ -188,3 +273,77 @@ def test_related_prints_what_it_printed(run: Run, db_path: Path, seed: int) -> N
                 f"{result.stdout}\0{result.stderr}".encode()
             ).hexdigest()
     assert printed == PRINTED[seed]
+
+
+# -- memory ------------------------------------------------------------------------------
+
+
+def _cited_by_all(path: Path, count: int) -> None:
+    """A database where ``count`` papers of the list cite LoRA, each sharing a few of its
+    five references (scores 3 to 8, many ties), and LoRA's links are fetched."""
+    db = connection.open_database(path, paths.seed_path())
+    rng = random.Random(count)
+    with transaction(db):
+        papers.insert_papers(
+            db,
+            [
+                Paper(
+                    f"fake-{n}", f"Fake {n}", f"F{n}", 2024, "2024-01-01", arxiv_id=f"2499.{n:05d}"
+                )
+                for n in range(1, count + 1)
+            ],
+        )
+        lora = S2Paper("f" * 40, None, "2106.09685", None, "LoRA", 2021, [], "", 1)
+        citing = [
+            S2Paper(f"{n:040x}", None, f"2499.{n:05d}", None, "t", 2024, [], "", 1)
+            for n in range(1, count + 1)
+        ]
+        cited = [S2Paper(f"e{n:039x}", None, None, None, "r", 2020, [], "", 1) for n in range(5)]
+        graph.store_papers(db, [lora, *citing, *cited], AT)
+        links = [(lora.paper_id, r.paper_id) for r in cited]
+        for paper in citing:
+            links.append((paper.paper_id, lora.paper_id))
+            links += [(paper.paper_id, r.paper_id) for r in rng.sample(cited, rng.randint(0, 5))]
+        db.executemany(
+            "INSERT INTO s2_links (citing, cited, influential, intents) VALUES (?, ?, 0, '[]')",
+            links,
+        )
+        for direction in graph.DIRECTIONS:
+            db.execute(
+                "INSERT INTO s2_lookups VALUES (?, ?, ?, 0, 0)", (lora.paper_id, direction, AT)
+            )
+    db.close()
+
+
+def test_related_takes_the_memory_of_the_papers_shown(run: Run, tmp_path: Path) -> None:
+    """`related` made a dict entry, a set entry and a Related of every paper linked to
+    the target, and sorted them all, to show ten: about 700 bytes a paper in the Python
+    heap (a million papers citing one: near 1 GB). SQLite now scores, orders and cuts
+    them, and the rows are made as they are printed: the ten shown take the same memory
+    for 2,000 papers or 20,000, and so does reading all of them (-n 0) through (from
+    the core: CliRunner keeps all that is printed)."""
+
+    def shown(db: Path) -> None:
+        result = run("--db", str(db), "related", "lora")
+        assert result.exit_code == 0, result.output
+        assert len(result.stdout.splitlines()) == 11
+        assert result.stdout.splitlines()[1].split()[1] == "8"  # all five references shared
+
+    def read_through(db: Path) -> None:
+        conn = connection.open_database(db, paths.seed_path())
+        target = core.subject(conn, "lora")
+        assert sum(1 for _ in core.related(conn, target, _never)) == int(db.stem)
+        conn.close()
+
+    peaks: dict[str, list[int]] = {"shown": [], "read": []}
+    for count in (2_000, 20_000):
+        db = tmp_path / f"{count}.db"
+        _cited_by_all(db, count)
+        for name, use in (("shown", shown), ("read", read_through)):
+            use(db)  # first imports and caches
+            tracemalloc.start()
+            use(db)
+            peaks[name].append(tracemalloc.get_traced_memory()[1])
+            tracemalloc.stop()
+    for small, large in peaks.values():
+        assert (large - small) / 18_000 < 5, peaks  # bytes a paper
