@@ -286,3 +286,35 @@ def test_an_import_looks_its_papers_up_by_index(
     queries = _queries(statements)
     assert any("json_each" in sql and "arxiv_id" in sql for sql in queries)
     assert _big_table_scans(db_path, queries) == []
+
+
+def test_related_looks_its_links_and_papers_up_by_index(
+    run: Callable[..., Result], db_path: Path, statements: list[str]
+) -> None:
+    """Every link of the target, every paper linked and its paper in the list, each found
+    through an index: none of the citation graph's tables, nor the papers, read whole."""
+    import random
+
+    from papercli import paths
+    from papercli.store import base
+    from tests.test_related import build_world
+
+    db = connection.open_database(db_path, paths.seed_path())
+    with base.transaction(db):
+        target = build_world(db, random.Random(24))
+    db.close()
+    assert target.paper_id is not None
+    statements.clear()
+
+    assert run("related", target.paper_id, "-n", "0").exit_code == 0
+
+    queries = [sql for sql in _queries(statements) if "s2_links" in sql]
+    assert queries
+    with sqlite3.connect(db_path) as conn:
+        scans = [
+            (sql, detail)
+            for sql in queries
+            for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}")
+            if re.match(r"SCAN (s2_links|s2_papers|papers|a|b|s|d)\b", detail := row[3])
+        ]
+    assert scans == []

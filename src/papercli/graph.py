@@ -284,11 +284,17 @@ class Related:
 
 
 def related(
-    conn: sqlite3.Connection, target: Subject, connect: Connect, *, refresh: bool = False
-) -> list[Related]:
+    conn: sqlite3.Connection,
+    target: Subject,
+    connect: Connect,
+    *,
+    refresh: bool = False,
+    limit: int | None = None,
+) -> Iterator[Related]:
     """Papers in the list most related to ``target`` through citations: citing it or cited
     by it, sharing references with it (bibliographic coupling), or cited together with it
-    by the papers stored (co-citation). Fetches its references and citations if needed."""
+    by the papers stored (co-citation); the best ``limit`` (None: all), by score and then
+    id, made as they are read. Fetches its references and citations first if needed."""
     s2_id = graph.s2_id_for(conn, arxiv_id=target.arxiv_id, doi=target.doi)
     needed = (
         s2_id is None
@@ -298,24 +304,25 @@ def related(
     if needed:
         s2_id = fetch(conn, [target], connect, directions=graph.DIRECTIONS, refresh=refresh)[0]
     assert s2_id is not None
-    found = []
-    for relation in graph.relations(conn, s2_id):
-        parts = []
-        if relation.cited_by_it:
-            parts.append("it cites this")
-        if relation.cites_it:
-            parts.append("cites it")
-        if relation.shared_references:
-            n = relation.shared_references
-            parts.append(f"{n} shared reference{'s' if n != 1 else ''}")
-        if relation.cited_together:
-            n = relation.cited_together
-            parts.append(f"cited together {n} time{'s' if n != 1 else ''}")
-        score = 3 * (relation.cites_it + relation.cited_by_it)
-        score += relation.shared_references + relation.cited_together
-        found.append(Related(relation.paper_id, score, "; ".join(parts)))
-    found.sort(key=lambda r: (-r.score, r.paper_id))
-    return found
+    return (
+        Related(relation.paper_id, relation.score, _reason(relation))
+        for relation in graph.relations(conn, s2_id, limit)
+    )
+
+
+def _reason(relation: graph.Relation) -> str:
+    parts = []
+    if relation.cited_by_it:
+        parts.append("it cites this")
+    if relation.cites_it:
+        parts.append("cites it")
+    if relation.shared_references:
+        n = relation.shared_references
+        parts.append(f"{n} shared reference{'s' if n != 1 else ''}")
+    if relation.cited_together:
+        n = relation.cited_together
+        parts.append(f"cited together {n} time{'s' if n != 1 else ''}")
+    return "; ".join(parts)
 
 
 # -- reading paths ----------------------------------------------------------------------

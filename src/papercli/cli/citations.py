@@ -21,6 +21,7 @@ from papercli.cli.common import (
     echo_csv_records,
     echo_json,
     echo_json_array,
+    emit_listing,
     emit_rows,
     state,
 )
@@ -249,15 +250,16 @@ def related_command(
     """
     conn = connect(ctx)
     target = graph.subject(conn, ref)
-    found = graph.related(conn, target, s2_client, refresh=refresh)
-    shown = found[:limit] if limit else found
-    emit_rows(
+    found = graph.related(conn, target, s2_client, refresh=refresh, limit=limit or None)
+    emit_listing(
         output,
         ["id", "score", "why"],
-        [[r.paper_id, str(r.score), r.reason] for r in shown],
-        [{"id": r.paper_id, "score": r.score, "reason": r.reason} for r in shown],
+        found,
+        lambda r: [r.paper_id, str(r.score), r.reason],
+        lambda r: {"id": r.paper_id, "score": r.score, "reason": r.reason},
         empty=f"no paper in your list is linked to {target.label} by the citations stored"
         " (papercli refs --all fetches more)",
+        wrapping=("why",),
     )
 
 
