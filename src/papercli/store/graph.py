@@ -499,7 +499,3 @@ def relations(conn: sqlite3.Connection, s2_id: str, limit: int | None = None) ->
             yield Relation(
                 str(pid), int(score), int(shared), int(together), bool(cites_it), bool(cited_by_it)
             )
-
-
-def _column(conn: sqlite3.Connection, sql: str, value: str) -> set[str]:
-    return {str(row[0]) for row in conn.execute(sql, (value,))}
