@@ -55,7 +55,7 @@ CASES: list[tuple[str, list[str]]] = [
 GOLDEN: dict[str, str] = {
     "all markdown": "bbfef7fb0141593d1dea8d65f7cca5fe6dca8544a9fa16c67b545a6d4f362582",
     "all csv": "c50ed6a028c1ec24d2c4b3d285bf2e55560307a64d9d2f0ee29c29fe986612dc",
-    "all json": "ce266fadbef22721a95a41cfe8fa5f0313f1c9747730203be28becbbe276e933",
+    "all json": "a364f3ebe9a1a57f27771e81dc2ffffdf228c5ad4466917076e8828298884ca7",
     "all bibtex": "74a20f0d60007fabb43e6394efa5f4e089fc93d74d98c9a0a21e38504274fdee",
     "all csl-json": "46ccb72d7bf52196b3b7d09927b59e36d440d8b260a1325be152bca47ce6c245",
     "all ris": "1163c88b1be98ee138ba53f24255e5ad59c93a8d47ea6f049f15a949446a5d84",
@@ -63,7 +63,7 @@ GOLDEN: dict[str, str] = {
     "markdown by year": "09ee5a1d19b876d2fdfb9a0435b19255496bb3e089fcf316d6781bed22f6e23f",
     "markdown peft by topic": "5b5cc63b9355ddd22f4907927fa891258b61d42dec7f55c05aae3ae793af5288",
     "markdown read by year": "3fb0c8279fd10ef7192fc9598ac03c47dcdabeb2a644615e01a5ec79b6ee6638",
-    "queue json": "b824f46d20039bde1672f65579ad050586e86c39167b45df667fabe462b13103",
+    "queue json": "2f6acc74f26a71609fecb1a43be76c6cb9d6ef0df14d45f0cef4653af59b8a91",
     "queue bibtex by title": "d533b73cc00f350a65eb5eed963e7d47851246f8f0639adc25c8ca902d940380",
     "search csv": "cafda1c81c4638e2d87b09d17f764a3c10052925600fb494d350bb97498a675f",
     "titles reversed ris": "c07f02604d4a1c1419f2831ae29d3ae2b1403320cc77aabe993d74f19a9c09d0",

@@ -91,6 +91,40 @@ def test_an_older_export_does_not_put_back_in_the_queue_what_was_taken_out_since
     assert "rag" in run("queue", "--format", "ids").stdout.split()
 
 
+def _taken_out_then_exported(run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """rag and dpo queued on 2 January, exported, then rag taken out here on 4 January;
+    each command after it runs on the day ``_on`` gives."""
+    from papercli.store import library
+
+    monkeypatch.setattr(library, "clock", lambda: _TODAY[0])
+    _on(2, run, "queue", "add", "rag", "dpo")
+    document = _export(run, tmp_path / "old.json")
+    _on(4, run, "queue", "remove", "rag")
+    return document
+
+
+_TODAY = ["2026-01-01T10:00:00Z"]
+
+
+def _on(day: int, run: Run, *args: str) -> None:
+    """Run the command at ten on that day of January 2026 (``library.clock`` patched)."""
+    _TODAY[0] = f"2026-01-{day:02d}T10:00:00Z"
+    result = run(*args)
+    assert result.exit_code == 0, result.output
+
+
+def test_an_export_says_when_each_paper_was_queued(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    document = _taken_out_then_exported(run, tmp_path, monkeypatch)
+    queued = {p["id"]: p["queued_at"] for p in document["papers"] if p["queued_at"]}
+    assert queued == {"rag": "2026-01-02T10:00:00Z", "dpo": "2026-01-02T10:00:00Z"}
+    fresh = str(tmp_path / "fresh.db")  # queued as the file says, so it exports the same
+    assert run("--db", fresh, "import", str(tmp_path / "old.json")).exit_code == 0
+    again = json.loads(run("--db", fresh, "export", "--format", "json").stdout)
+    assert {p["id"]: p["queued_at"] for p in again["papers"] if p["queued_at"]} == queued
+
+
 def test_an_older_export_does_not_bring_back_a_status_undone_since(
     run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -370,6 +404,15 @@ def _one_paper(run: Run, tmp_path: Path) -> dict[str, Any]:
         ("read_version", -1, "papers[0].read_version: expected a number from 1 to 1000"),
         ("queue_position", 10**12, "papers[0].queue_position"),
         ("status_changed_at", "tomorrow", "papers[0].status_changed_at: expected a UTC time"),
+        ("queued_at", "tomorrow", "papers[0].queued_at: expected a UTC time"),
+        ("queued_at", "2026-02-30T10:00:00Z", "papers[0].queued_at: expected a UTC time"),
+        ("queued_at", "2026-01-01T10:00:00+01:00", "papers[0].queued_at: expected a UTC time"),
+        ("queued_at", 5, "papers[0].queued_at: expected str | null, got int"),
+        (  # lora is not queued: a time when it was says something that is not so
+            "queued_at",
+            "2026-01-01T10:00:00Z",
+            "papers[0].queued_at: is a time, but the paper has no queue_position",
+        ),
         ("date", "2021-13-01", "papers[0].date: expected YYYY-MM-DD"),
         ("url", "javascript:alert(1)", "papers[0].url: only http(s) addresses"),
         ("notes", [{"created_at": "2026-01-01T00:00:00Z"}], "papers[0].notes[0]"),

@@ -521,12 +521,13 @@ def test_taking_papers_out_closes_the_gaps_in_the_queue_s_order(length, taken, c
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(scratch, "CHUNK", chunk)
         patch.setattr(changes, "GAP_RUNS_MAX", chunk)
-        patch.setattr(changes, "record", lambda *step: recorded.append(step[2:]))
+        patch.setattr(changes, "record", lambda *step, **kw: recorded.append((*step[2:], kw)))
         library._dequeue_places(conn, 1, leaving)
     staying = [f"p{i}" for i in range(1, length + 1) if i not in taken]
     got = conn.execute("SELECT paper_id, position FROM queue ORDER BY position").fetchall()
     assert got == [(pid, i) for i, pid in enumerate(staying, 1)]
-    assert recorded == [("queue", pid, place, None) for pid, place in leaving]
+    # Each with the time it was queued, for an undo to put it back with.
+    assert recorded == [("queue", pid, place, None, {"added_at": "x"}) for pid, place in leaving]
 
 
 def test_redo_takes_the_last_undone_first_when_the_clock_steps_back_between_undos(run, monkeypatch):
@@ -542,3 +543,76 @@ def test_redo_takes_the_last_undone_first_when_the_clock_steps_back_between_undo
     assert run("undo").stdout.startswith("undone: marked lora read")
     assert run("redo").stdout.startswith("redone: marked lora read")
     assert run("redo").stdout.startswith("redone: marked qlora read")
+
+
+def _queued_at(run) -> dict[str, str]:
+    """When each queued paper was queued, as the JSON export says."""
+    data = json.loads(run("export", "--format", "json").stdout)
+    return {p["id"]: p["queued_at"] for p in data["papers"] if p["queue_position"] is not None}
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["queue", "remove", "lora"],
+        ["queue", "clear", "--yes"],
+        ["mark-read", "lora"],
+        ["mark-skipped", "lora", "mine"],
+        ["remove", "mine", "--yes"],
+    ],
+)
+def test_undo_puts_a_paper_back_in_the_queue_with_the_time_it_was_queued(
+    run, db_path, monkeypatch, command
+):
+    """Until 4 December it came back queued at the time of the undo: an export before the
+    command and one after its undo differed."""
+    from papercli.store import library
+
+    run("list", "--limit", "1")
+    _user_paper(db_path)
+    times = iter(f"2026-01-{day:02d}T10:00:00Z" for day in range(1, 29))
+    monkeypatch.setattr(library, "clock", lambda: next(times))
+    assert run("queue", "add", "lora").exit_code == 0
+    assert run("queue", "add", "mine", "dpo").exit_code == 0
+    queued = _queued_at(run)
+    assert len(set(queued.values())) == 2  # lora queued before the others
+    before = _state(run)
+    assert run(*command).exit_code == 0
+    assert _queued_at(run) != queued
+    assert run("undo").exit_code == 0
+    assert (_queued_at(run), _state(run)) == (queued, before)
+    assert run("redo").exit_code == 0
+    assert run("undo").exit_code == 0
+    assert _state(run) == before
+
+
+def test_redo_queues_a_paper_again_at_the_time_it_was_queued(run, monkeypatch):
+    from papercli.store import library
+
+    times = iter(f"2026-01-{day:02d}T10:00:00Z" for day in range(1, 29))
+    monkeypatch.setattr(library, "clock", lambda: next(times))
+    assert run("queue", "add", "lora", "dpo").exit_code == 0
+    queued = _queued_at(run)
+    assert run("undo").exit_code == 0
+    assert _queued_at(run) == {}
+    assert run("redo").exit_code == 0
+    assert _queued_at(run) == queued
+
+
+def test_an_undo_step_from_before_queued_times_puts_the_paper_back_queued_now(run, db_path):
+    """A step without the time (recorded before 4 December) still undoes: the paper comes
+    back queued at the time of the undo, as it did then."""
+    run("queue", "add", "lora", "dpo")
+    conn = sqlite3.connect(db_path)
+    with conn:
+        conn.execute("UPDATE queue SET added_at = '2020-01-01T00:00:00Z'")
+    conn.close()
+    run("queue", "remove", "lora")
+    conn = sqlite3.connect(db_path)
+    with conn:
+        conn.execute("UPDATE undo_steps SET data = json_remove(data, '$.added_at')")
+    conn.close()
+    assert run("undo").exit_code == 0
+    queued = _queued_at(run)
+    assert queued["dpo"] == "2020-01-01T00:00:00Z"
+    assert queued["lora"] != "2020-01-01T00:00:00Z"

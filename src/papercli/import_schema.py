@@ -93,6 +93,7 @@ class _Paper(msgspec.Struct):
     read_at: Name | None = None
     read_version: int | None = None
     queue_position: int | None = None
+    queued_at: Name | None = None  # exports from before 4 December have none
     tags: list[Name] = []
     notes: list[_Note] = []
     arxiv_authors: list[_Author] | None = None
@@ -258,7 +259,8 @@ def _paper(record: _Paper) -> Paper:
             "primary_category",
             f"expected an arXiv category like cs.CL, got {record.primary_category[:60]!r}",
         )
-    for name in ("status_changed_at", "read_at", "arxiv_updated", "fetched_at", "added_at"):
+    times = ("status_changed_at", "read_at", "arxiv_updated", "fetched_at", "added_at", "queued_at")
+    for name in times:
         _check_time(name, getattr(record, name))
     for i, note in enumerate(record.notes):
         _check_time(f"notes[{i}].created_at", note.created_at)
@@ -271,6 +273,8 @@ def _paper(record: _Paper) -> Paper:
     ):
         if value is not None and not 1 <= value <= high:
             raise _Invalid(name, f"expected a number from 1 to {high}, got {value}")
+    if record.queued_at is not None and record.queue_position is None:
+        raise _Invalid("queued_at", "is a time, but the paper has no queue_position")
     authors = [_author(a) for a in record.authors]
     fetched = (
         authors if record.arxiv_authors is None else [_author(a) for a in record.arxiv_authors]
@@ -304,6 +308,7 @@ def _paper(record: _Paper) -> Paper:
         read_at=record.read_at,
         read_version=record.read_version,
         queue_position=record.queue_position,
+        queued_at=record.queued_at,
         tags=list(dict.fromkeys(as_tag(t) for t in record.tags if t.strip())),
         notes=[Note(n.created_at, n.body) for n in record.notes if n.body.strip()],
         arxiv_authors=fetched,

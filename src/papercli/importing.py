@@ -286,18 +286,18 @@ def _merge_papers(
                     report.already_there += 1
                 if (paper.queue_position is not None or queue) and not _is_read(conn, target):
                     # A paper read (in the file, or here since the export) stays out of it.
-                    to_queue.add(target, paper.queue_position or 1 << 30)
+                    to_queue.add(target, paper.queue_position or 1 << 30, paper.queued_at)
         if merged != count:
             raise InvalidValueError("the file changed while it was imported; nothing was imported")
         with scratch.ScratchSet() as left:
             found = queue  # the file's queue, less what was taken out of it here since
-            for chunk in to_queue.chunks():
+            for chunk in to_queue.timed_chunks():
                 if not found:  # looked for once, and only when the file queues a paper
                     taken_out, found = changes.taken_out_of_queue(conn), True
                     while ids := list(islice(taken_out, scratch.CHUNK)):
                         left.add_new(ids)
-                kept = chunk if queue else [pid for pid in chunk if pid not in left]
-                report.queued.extend(merge.queue_missing(conn, kept, batch))
+                kept = dict(chunk) if queue else {p: at for p, at in chunk if p not in left}
+                report.queued.extend(merge.queue_missing(conn, list(kept), batch, kept))
         new_papers = changes.papers_added(conn, batch)
         for paper_id, prereq in papers.break_prerequisite_cycles(conn, new_papers):
             report.warnings.append(

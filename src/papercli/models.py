@@ -172,6 +172,7 @@ class Paper:
     read_at: str | None = None
     read_version: int | None = None  # the arXiv version that was current when it was read
     queue_position: int | None = None
+    queued_at: str | None = None  # when it joined the queue (UTC), while it is queued
     tags: list[str] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
     # Filled in from arXiv by `fetch` (empty until then).

@@ -83,11 +83,24 @@ def forget_redo(conn: sqlite3.Connection, batch: int = 0) -> None:
 
 
 def record(
-    conn: sqlite3.Connection, batch: int, kind: str, paper_id: str, before: Any, after: Any
+    conn: sqlite3.Connection,
+    batch: int,
+    kind: str,
+    paper_id: str,
+    before: Any,
+    after: Any,
+    *,
+    added_at: str | None = None,
 ) -> None:
+    """One step of ``batch``. A queue step that puts a paper in the queue or takes it out
+    also keeps ``added_at``, when it was queued: a replay that puts it back gives it that
+    time again (steps from before 4 December have none: the time of the replay)."""
+    data: dict[str, Any] = {"before": before, "after": after}
+    if added_at is not None:
+        data["added_at"] = added_at
     conn.execute(
         "INSERT INTO undo_steps (batch, action, paper_id, data) VALUES (?, ?, ?, ?)",
-        (batch, kind, paper_id, json.dumps({"before": before, "after": after}, ensure_ascii=False)),
+        (batch, kind, paper_id, json.dumps(data, ensure_ascii=False)),
     )
 
 
@@ -216,7 +229,7 @@ def _replay(conn: sqlite3.Connection, batch: int, side: str, order: str) -> list
                     if len(leaving) == REMOVED_TOGETHER:
                         _remove(conn, leaving)
                 elif kind == "queue":
-                    places.add(key, value)
+                    places.add(key, value, values.get("added_at"))
                 elif kind == "note":  # an import's step names the note's uid on one side
                     _set_note(conn, key, value, value.get("uid") or other.get("uid"))
                 else:
@@ -315,7 +328,8 @@ class QueuePlaces:
 
     def __init__(self) -> None:
         self._db = scratch.scratch_db(
-            "CREATE TABLE step (seq INTEGER PRIMARY KEY, id TEXT NOT NULL, place INTEGER);"
+            "CREATE TABLE step (seq INTEGER PRIMARY KEY, id TEXT NOT NULL, place INTEGER,"
+            " added_at TEXT);"
             " CREATE TABLE kept (id TEXT PRIMARY KEY) WITHOUT ROWID;"
             " CREATE TABLE was (id TEXT PRIMARY KEY, added_at TEXT NOT NULL,"
             " place INTEGER NOT NULL) WITHOUT ROWID;"
@@ -328,8 +342,12 @@ class QueuePlaces:
     def __exit__(self, *exc: object) -> None:
         self._db.close()
 
-    def add(self, paper_id: str, place: int | None) -> None:
-        self._db.execute("INSERT INTO step (id, place) VALUES (?, ?)", (paper_id, place))
+    def add(self, paper_id: str, place: int | None, added_at: str | None = None) -> None:
+        """A paper's place (None: out of the queue), and when it was queued, if the step
+        says: a paper put back gets that time, else the time of the replay."""
+        self._db.execute(
+            "INSERT INTO step (id, place, added_at) VALUES (?, ?, ?)", (paper_id, place, added_at)
+        )
 
     def keep(self, paper_id: str) -> None:
         self._db.execute("INSERT OR IGNORE INTO kept VALUES (?)", (paper_id,))
@@ -392,9 +410,10 @@ class QueuePlaces:
                 )
             upto = after
         now = conn.execute("SELECT strftime('%Y-%m-%dT%H:%M:%SZ', 'now')").fetchone()[0]
+        # Queued when it was: still queued, its own time; else the step's, else now.
         rows = self._db.execute(
-            "SELECT s.id, f.place, coalesce(w.added_at, ?) FROM final AS f JOIN step AS s"
-            " USING (seq) LEFT JOIN was AS w ON w.id = s.id ORDER BY f.seq",
+            "SELECT s.id, f.place, coalesce(w.added_at, s.added_at, ?) FROM final AS f"
+            " JOIN step AS s USING (seq) LEFT JOIN was AS w ON w.id = s.id ORDER BY f.seq",
             (now,),
         )
         while chunk := rows.fetchmany(scratch.CHUNK):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from itertools import islice
 
@@ -265,21 +265,33 @@ def _dequeue_places(
     places = iter(places)
     taken: list[int] | None = []  # the places taken, while there are few
     while chunk := list(islice(places, scratch.CHUNK)):
-        for pid, position in chunk:
-            changes.record(conn, batch, "queue", pid, position, None)
         leaving = id_list([pid for pid, _ in chunk])
-        conn.execute(f"DELETE FROM queue WHERE paper_id {IN_IDS}", (leaving,))
+        queued_at = dict(
+            conn.execute(
+                f"DELETE FROM queue WHERE paper_id {IN_IDS} RETURNING paper_id, added_at",
+                (leaving,),
+            ).fetchall()
+        )
+        for pid, position in chunk:  # when it was queued: an undo puts it back as it was
+            changes.record(conn, batch, "queue", pid, position, None, added_at=queued_at.get(pid))
         if taken is not None:
             taken += (position for _, position in chunk)
             taken = taken if len(taken) <= changes.GAP_RUNS_MAX else None
     changes.close_gaps(conn, taken)
 
 
-def enqueue(conn: sqlite3.Connection, batch: int, ids: Sequence[str], at: int) -> None:
-    """Insert ids (not yet queued) so the first lands at position ``at``."""
+def enqueue(
+    conn: sqlite3.Connection,
+    batch: int,
+    ids: Sequence[str],
+    at: int,
+    queued_at: Mapping[str, str | None] | None = None,
+) -> None:
+    """Insert ids (not yet queued) so the first lands at position ``at``; each queued now,
+    or at the time ``queued_at`` gives it (an import's, from its file)."""
     at = max(1, min(at, queue_length(conn) + 1))
     _make_room(conn, at, len(ids))
-    _insert_queued(conn, batch, ids, at)
+    _insert_queued(conn, batch, ids, at, queued_at)
 
 
 def _make_room(conn: sqlite3.Connection, at: int, count: int) -> None:
@@ -288,15 +300,23 @@ def _make_room(conn: sqlite3.Connection, at: int, count: int) -> None:
     conn.execute("UPDATE queue SET position = position + ? WHERE position >= ?", (count, at))
 
 
-def _insert_queued(conn: sqlite3.Connection, batch: int, ids: Sequence[str], at: int) -> None:
-    """Queue ids at ``at``, ``at + 1``...: their room made already."""
+def _insert_queued(
+    conn: sqlite3.Connection,
+    batch: int,
+    ids: Sequence[str],
+    at: int,
+    queued_at: Mapping[str, str | None] | None = None,
+) -> None:
+    """Queue ids at ``at``, ``at + 1``...: their room made already; each queued now, or
+    at the time ``queued_at`` gives it."""
     now = clock()
+    times = [(queued_at or {}).get(pid) or now for pid in ids]
     conn.executemany(
         "INSERT INTO queue (paper_id, position, added_at) VALUES (?, ?, ?)",
-        [(pid, at + i, now) for i, pid in enumerate(ids)],
+        [(pid, at + i, when) for i, (pid, when) in enumerate(zip(ids, times, strict=True))],
     )
-    for i, pid in enumerate(ids):
-        changes.record(conn, batch, "queue", pid, None, at + i)
+    for i, (pid, when) in enumerate(zip(ids, times, strict=True)):
+        changes.record(conn, batch, "queue", pid, None, at + i, added_at=when)
 
 
 def record_added(

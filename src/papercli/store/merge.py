@@ -263,12 +263,17 @@ def unread(conn: sqlite3.Connection, ids: Sequence[str]) -> list[str]:
     return [pid for pid in ids if current[pid] is not ReadStatus.READ]
 
 
-def queue_missing(conn: sqlite3.Connection, ids: Sequence[str], batch: int) -> list[str]:
-    """Append, in order, the ids not queued yet, as steps of ``batch``; call inside a
-    transaction."""
+def queue_missing(
+    conn: sqlite3.Connection,
+    ids: Sequence[str],
+    batch: int,
+    queued_at: Mapping[str, str | None] | None = None,
+) -> list[str]:
+    """Append, in order, the ids not queued yet, as steps of ``batch``, each queued now or
+    at the time ``queued_at`` gives it; call inside a transaction."""
     queued = queue_positions(conn, ids)
     missing = [pid for pid in dict.fromkeys(ids) if pid not in queued]
     if missing:
         (length,) = conn.execute("SELECT count(*) FROM queue").fetchone()
-        enqueue(conn, batch, missing, length + 1)
+        enqueue(conn, batch, missing, length + 1, queued_at)
     return missing

@@ -602,9 +602,12 @@ def full_papers(
             arg,
         ):
             notes.setdefault(pid, []).append(Note(at, body))
-        positions = dict(
-            conn.execute(f"SELECT paper_id, position FROM queue WHERE paper_id {IN_IDS}", arg)
-        )
+        queued = {
+            pid: (position, added_at)
+            for pid, position, added_at in conn.execute(
+                f"SELECT paper_id, position, added_at FROM queue WHERE paper_id {IN_IDS}", arg
+            )
+        }
     found: dict[str, Paper] = {}
     rows = conn.execute(f"SELECT {_FULL_COLUMNS} {SUMMARY_FROM} WHERE p.id {IN_IDS}", arg)
     for (
@@ -644,7 +647,7 @@ def full_papers(
             paper.authors = _with_affiliations(paper.authors, paper.arxiv_authors)
         if with_state:
             paper.status_changed_at, paper.read_at = changed_at, read_at
-            paper.queue_position = positions.get(pid)
+            paper.queue_position, paper.queued_at = queued.get(pid, (None, None))
             paper.tags = tags.get(pid, [])
             paper.notes = notes.get(pid, [])
         found[pid] = paper

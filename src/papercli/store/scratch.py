@@ -115,26 +115,33 @@ class ScratchMap(_Scratch):
 class ScratchQueue(_Scratch):
     """The papers an import queues once it has merged them all, in order of rank (a
     paper's place in the exported queue, or the order it was found in) and then of id,
-    each at the smallest rank it was given; kept on disk."""
+    each at the smallest rank it was given, with the latest time the file says it was
+    queued (if it says); kept on disk."""
 
     def __init__(self) -> None:
         super().__init__(
-            "CREATE TABLE queue (id TEXT PRIMARY KEY, rank INTEGER NOT NULL) WITHOUT ROWID;"
-            " CREATE INDEX queue_rank ON queue (rank, id);"
+            "CREATE TABLE queue (id TEXT PRIMARY KEY, rank INTEGER NOT NULL, queued_at TEXT)"
+            " WITHOUT ROWID; CREATE INDEX queue_rank ON queue (rank, id);"
         )
 
-    def add(self, paper_id: str, rank: int) -> None:
+    def add(self, paper_id: str, rank: int, queued_at: str | None = None) -> None:
         self._scratch.execute(
-            "INSERT INTO queue VALUES (?, ?)"
-            " ON CONFLICT (id) DO UPDATE SET rank = min(rank, excluded.rank)",
-            (paper_id, rank),
+            "INSERT INTO queue VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+            " rank = min(rank, excluded.rank), queued_at"
+            " = coalesce(max(queued_at, excluded.queued_at), queued_at, excluded.queued_at)",
+            (paper_id, rank, queued_at),
         )
 
     def chunks(self) -> Iterator[list[str]]:
         """The ids in order, CHUNK at a time."""
-        rows = self._scratch.execute("SELECT id FROM queue ORDER BY rank, id")
+        for chunk in self.timed_chunks():
+            yield [paper_id for paper_id, _ in chunk]
+
+    def timed_chunks(self) -> Iterator[list[tuple[str, str | None]]]:
+        """The ids in order, each with when it was queued (None: not said), CHUNK at a time."""
+        rows = self._scratch.execute("SELECT id, queued_at FROM queue ORDER BY rank, id")
         while chunk := rows.fetchmany(CHUNK):
-            yield [str(paper_id) for (paper_id,) in chunk]
+            yield [(str(paper_id), at) for paper_id, at in chunk]
 
 
 class ScratchBatch(_Scratch):
