@@ -113,6 +113,17 @@ def _on(day: int, run: Run, *args: str) -> None:
     assert result.exit_code == 0, result.output
 
 
+def _queued_at_of(document: dict[str, Any], paper_id: str, value: object) -> Path:
+    """The export with the time the paper was queued changed (None: the key left out)."""
+    paper = next(p for p in document["papers"] if p["id"] == paper_id)
+    paper.pop("queued_at", None)
+    if value is not None:
+        paper["queued_at"] = value
+    path = Path(document["_dir"]) / f"{paper_id}-{value}.json"
+    path.write_text(json.dumps({k: v for k, v in document.items() if k != "_dir"}), "utf-8")
+    return path
+
+
 def test_an_export_says_when_each_paper_was_queued(
     run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -123,6 +134,50 @@ def test_an_export_says_when_each_paper_was_queued(
     assert run("--db", fresh, "import", str(tmp_path / "old.json")).exit_code == 0
     again = json.loads(run("--db", fresh, "export", "--format", "json").stdout)
     assert {p["id"]: p["queued_at"] for p in again["papers"] if p["queued_at"]} == queued
+
+
+def test_a_paper_queued_in_the_file_after_it_was_taken_out_here_is_queued_again(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The later action stands: until 4 December a paper taken out here stayed out
+    whatever the file, as the export did not say when each paper was queued."""
+    document = _taken_out_then_exported(run, tmp_path, monkeypatch) | {"_dir": str(tmp_path)}
+    _on(5, run, "queue", "add", "cot")
+    old = _queued_at_of(document, "rag", "2026-01-02T10:00:00Z")  # before the removal
+    same = _queued_at_of(document, "rag", "2026-01-04T10:00:00Z")  # in its second
+    unsaid = _queued_at_of(document, "rag", None)  # an export from before 4 December
+    for path in (old, same, unsaid):
+        result = run("import", str(path))
+        assert (result.exit_code, result.stdout) == (0, ""), result.output
+        assert run("queue", "--format", "ids").stdout.split() == ["dpo", "cot"]
+    newer = _queued_at_of(document, "rag", "2026-01-04T10:00:01Z")
+    result = run("import", str(newer))
+    assert (result.exit_code, result.stdout) == (0, "queued: rag\n"), result.output
+    assert run("queue", "--format", "ids").stdout.split() == ["dpo", "cot", "rag"]
+    rag = next(p for p in _export(run, tmp_path / "now.json")["papers"] if p["id"] == "rag")
+    assert (rag["queue_position"], rag["queued_at"]) == (3, "2026-01-04T10:00:01Z")
+    assert run("undo").exit_code == 0
+    assert run("queue", "--format", "ids").stdout.split() == ["dpo", "cot"]
+
+
+def test_a_paper_taken_out_again_after_the_file_queued_it_stays_out(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Taken out, queued again and taken out again here: the latest removal counts."""
+    document = _taken_out_then_exported(run, tmp_path, monkeypatch) | {"_dir": str(tmp_path)}
+    _on(5, run, "queue", "add", "rag")
+    _on(6, run, "mark-skipped", "rag")  # out of the queue again
+    _on(7, run, "mark-unread", "rag")
+    newer = _queued_at_of(document, "rag", "2026-01-05T12:00:00Z")  # after the first removal
+    result = run("import", str(newer))
+    assert (result.exit_code, result.stdout) == (0, ""), result.output
+    assert run("queue", "--format", "ids").stdout.split() == ["dpo"]
+    assert run("undo").exit_code == 0  # the import changed nothing: this undoes the unread
+    for _ in ("the skip", "the second queue add"):  # the removal standing is the first
+        assert run("undo").exit_code == 0
+    assert run("queue", "--format", "ids").stdout.split() == ["dpo"]
+    result = run("import", str(newer))
+    assert (result.exit_code, result.stdout) == (0, "queued: rag\n"), result.output
 
 
 def test_an_older_export_does_not_bring_back_a_status_undone_since(

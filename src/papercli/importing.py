@@ -289,15 +289,13 @@ def _merge_papers(
                     to_queue.add(target, paper.queue_position or 1 << 30, paper.queued_at)
         if merged != count:
             raise InvalidValueError("the file changed while it was imported; nothing was imported")
-        with scratch.ScratchSet() as left:
-            found = queue  # the file's queue, less what was taken out of it here since
-            for chunk in to_queue.timed_chunks():
-                if not found:  # looked for once, and only when the file queues a paper
-                    taken_out, found = changes.taken_out_of_queue(conn), True
-                    while ids := list(islice(taken_out, scratch.CHUNK)):
-                        left.add_new(ids)
-                kept = dict(chunk) if queue else {p: at for p, at in chunk if p not in left}
-                report.queued.extend(merge.queue_missing(conn, list(kept), batch, kept))
+        if not queue and to_queue:  # looked for only when the file queues a paper
+            # The file's queue, less what was taken out of it here later than it was
+            # queued there (a file without the time: anything taken out here).
+            to_queue.leave_out(changes.taken_out_of_queue(conn))
+        for chunk in to_queue.timed_chunks():
+            ids = [pid for pid, _ in chunk]
+            report.queued.extend(merge.queue_missing(conn, ids, batch, dict(chunk)))
         new_papers = changes.papers_added(conn, batch)
         for paper_id, prereq in papers.break_prerequisite_cycles(conn, new_papers):
             report.warnings.append(

@@ -104,16 +104,17 @@ def record(
     )
 
 
-def taken_out_of_queue(conn: sqlite3.Connection) -> Iterator[str]:
+def taken_out_of_queue(conn: sqlite3.Connection) -> Iterator[tuple[str, str]]:
     """The papers a command here took out of the queue, its undo not undone, each once
-    (one pass over the undo steps, whatever their number)."""
-    for (paper_id,) in conn.execute(
-        "SELECT DISTINCT u.paper_id FROM undo_steps AS u JOIN command_log AS c USING (batch)"
+    with the time of the latest such command (one pass over the undo steps, whatever
+    their number)."""
+    for paper_id, at in conn.execute(
+        "SELECT u.paper_id, max(c.at) FROM undo_steps AS u JOIN command_log AS c USING (batch)"
         " WHERE u.action = 'queue' AND c.undone_at IS NULL"
         " AND json_extract(u.data, '$.before') IS NOT NULL"
-        " AND json_extract(u.data, '$.after') IS NULL"
+        " AND json_extract(u.data, '$.after') IS NULL GROUP BY u.paper_id"
     ):
-        yield str(paper_id)
+        yield str(paper_id), str(at)
 
 
 def record_added(conn: sqlite3.Connection, batch: int, paper_ids: list[str]) -> None:

@@ -132,6 +132,18 @@ class ScratchQueue(_Scratch):
             (paper_id, rank, queued_at),
         )
 
+    def __bool__(self) -> bool:
+        return self._scratch.execute("SELECT 1 FROM queue LIMIT 1").fetchone() is not None
+
+    def leave_out(self, taken: Iterable[tuple[str, str]]) -> None:
+        """Drop each paper given with a time (taken out of the queue then), unless it was
+        queued later than that: the later of the two stands."""
+        taken = iter(taken)
+        while chunk := list(islice(taken, CHUNK)):
+            self._scratch.executemany(
+                "DELETE FROM queue WHERE id = ? AND (queued_at IS NULL OR queued_at <= ?)", chunk
+            )
+
     def chunks(self) -> Iterator[list[str]]:
         """The ids in order, CHUNK at a time."""
         for chunk in self.timed_chunks():
