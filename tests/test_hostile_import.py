@@ -180,6 +180,18 @@ def test_a_paper_taken_out_again_after_the_file_queued_it_stays_out(
     assert (result.exit_code, result.stdout) == (0, "queued: rag\n"), result.output
 
 
+def test_import_queue_of_an_old_export_queues_a_paper_taken_out_since_as_of_now(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--queue queues it as asked, at the time of the import: the file's time, before it
+    was taken out here, would say it was queued before the removal that came after."""
+    document = _taken_out_then_exported(run, tmp_path, monkeypatch) | {"_dir": str(tmp_path)}
+    old = _queued_at_of(document, "rag", "2026-01-02T10:00:00Z")
+    _on(6, run, "import", str(old), "--queue")
+    queued = {p["id"]: p["queued_at"] for p in _export(run, tmp_path / "now.json")["papers"]}
+    assert (queued["rag"], queued["dpo"]) == ("2026-01-06T10:00:00Z", "2026-01-02T10:00:00Z")
+
+
 def test_an_older_export_does_not_bring_back_a_status_undone_since(
     run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -289,10 +289,14 @@ def _merge_papers(
                     to_queue.add(target, paper.queue_position or 1 << 30, paper.queued_at)
         if merged != count:
             raise InvalidValueError("the file changed while it was imported; nothing was imported")
-        if not queue and to_queue:  # looked for only when the file queues a paper
+        if to_queue:  # looked for only when the file queues a paper
             # The file's queue, less what was taken out of it here later than it was
-            # queued there (a file without the time: anything taken out here).
-            to_queue.leave_out(changes.taken_out_of_queue(conn))
+            # queued there (a file without the time: anything taken out here); with
+            # --queue, such a paper is queued, as of now.
+            if queue:
+                to_queue.queued_now(changes.taken_out_of_queue(conn))
+            else:
+                to_queue.leave_out(changes.taken_out_of_queue(conn))
         for chunk in to_queue.timed_chunks():
             ids = [pid for pid, _ in chunk]
             report.queued.extend(merge.queue_missing(conn, ids, batch, dict(chunk)))

@@ -144,6 +144,16 @@ class ScratchQueue(_Scratch):
                 "DELETE FROM queue WHERE id = ? AND (queued_at IS NULL OR queued_at <= ?)", chunk
             )
 
+    def queued_now(self, taken: Iterable[tuple[str, str]]) -> None:
+        """Forget the file's time of each paper given with a later time (taken out of the
+        queue then): queued again by this import's asking, it is queued now, not at a time
+        before it was taken out here."""
+        taken = iter(taken)
+        while chunk := list(islice(taken, CHUNK)):
+            self._scratch.executemany(
+                "UPDATE queue SET queued_at = NULL WHERE id = ? AND queued_at <= ?", chunk
+            )
+
     def chunks(self) -> Iterator[list[str]]:
         """The ids in order, CHUNK at a time."""
         for chunk in self.timed_chunks():
