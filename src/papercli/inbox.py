@@ -279,12 +279,13 @@ def _ranked_items(
     terms: dict[str, float],
     profile: affinity.Profile,
 ) -> Iterator[RankedItem]:
+    reason = affinity.Reasons(terms, profile)
     for chunk in chunks:
         scores = dict(chunk)
         for stored in inbox.items_by_docid(conn, [docid for docid, _ in chunk]):
             item = stored.item
             keys = affinity.author_keys(a.name for a in item.authors)
-            why = affinity.reason(f"{item.title} {item.abstract}", keys, terms, profile)
+            why = reason(f"{item.title} {item.abstract}", keys)
             yield RankedItem(item, stored.watches, stored.decision, scores[stored.docid], why)
 
 
