@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 
 from papercli import affinity, arxiv_ids, refs, watching
 from papercli.errors import InvalidValueError, NotFoundError
-from papercli.fetching import new_paper
-from papercli.models import ArxivRecord, ListingItem, Watch
+from papercli.fetching import new_papers
+from papercli.models import ArxivRecord, ListingItem, Paper, Watch
 from papercli.records import datarecord, field
 from papercli.store import arxiv_meta, changes, inbox, library, notes, papers, scratch, watches
 from papercli.store.base import transaction
@@ -364,20 +364,17 @@ def _keep(
         for chunk in wanted.chunks():
             found = {s.item.arxiv_id: s for s in inbox.items_by_arxiv_id(conn, chunk)}
             in_list = inbox.papers_with_arxiv_ids(conn, chunk)
+            records = [(a, _as_record(found[a].item)) for a in chunk if a not in in_list]
+            added = {
+                paper.arxiv_id: paper for paper in _add(conn, batch, records, topic_names, now)
+            }
             ids: list[str] = []
             for arxiv_id in chunk:
                 if arxiv_id in in_list:
                     summary.note("existing", arxiv_id, in_list[arxiv_id])
                     ids.append(in_list[arxiv_id])
                     continue
-                record = _as_record(found[arxiv_id].item)
-                paper = new_paper(conn, arxiv_id, record, None, topic_names)
-                paper.added_at = now
-                paper.citation_key = papers.insert_paper(conn, paper)
-                arxiv_meta.store_arxiv_record(conn, paper.id, record, now)
-                changes.record(
-                    conn, batch, "paper", paper.id, None, changes.snapshot(conn, paper.id)
-                )
+                paper = added[arxiv_id]
                 summary.note("added", paper.id, paper.title)
                 ids.append(paper.id)
             inbox.decide(conn, batch, chunk, "kept", now)
@@ -391,6 +388,30 @@ def _keep(
             first += ids[: 5 - len(first)]
         kept = library.names_list(first, len(wanted))
         changes.finish(conn, batch, f"kept {kept} from the inbox")
+
+
+def _add(
+    conn: sqlite3.Connection,
+    batch: int,
+    records: list[tuple[str, ArxivRecord]],
+    topic_names: list[str],
+    now: str,
+) -> list[Paper]:
+    """Add the papers of these (arXiv id, record), together, as steps of ``batch``; the
+    same ids, keys and steps as adding them one by one. What arXiv said is stored first:
+    each paper's search document is then made once, with its abstract, as it arrives."""
+    if not records:
+        return []
+    new = new_papers(conn, records, topic_names)
+    for paper in new:
+        paper.added_at = now
+    arxiv_meta.store_arxiv_records(
+        conn, [(paper.id, record) for paper, (_, record) in zip(new, records, strict=True)], now
+    )
+    for paper, key in zip(new, papers.insert_papers(conn, new), strict=True):
+        paper.citation_key = key
+    changes.record_added(conn, batch, [paper.id for paper in new])
+    return new
 
 
 @datarecord

@@ -15,35 +15,48 @@ def store_arxiv_record(
     conn: sqlite3.Connection, paper_id: str, record: ArxivRecord, fetched_at: str
 ) -> None:
     """Save (or replace) what arXiv says about a paper; call inside a transaction."""
+    store_arxiv_records(conn, [(paper_id, record)], fetched_at)
+
+
+def store_arxiv_records(
+    conn: sqlite3.Connection, records: Sequence[tuple[str, ArxivRecord]], fetched_at: str
+) -> None:
+    """``store_arxiv_record`` of each (paper id, record), a statement per table for all."""
     import json  # not at the top: `list` loads this module, and starts ~2 ms sooner without json
 
-    conn.execute(
+    conn.executemany(
         "INSERT OR REPLACE INTO arxiv_meta (paper_id, arxiv_id, version, title, abstract,"
         " published, updated, primary_category, categories, dois, journal_ref, comment,"
         " abs_url, pdf_url, fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            paper_id,
-            record.arxiv_id,
-            record.version,
-            record.title,
-            record.abstract,
-            record.published,
-            record.updated,
-            record.primary_category,
-            json.dumps(record.categories, ensure_ascii=False),
-            json.dumps(record.dois, ensure_ascii=False),
-            record.journal_ref,
-            record.comment,
-            record.abs_url,
-            record.pdf_url,
-            fetched_at,
-        ),
+        [
+            (
+                paper_id,
+                record.arxiv_id,
+                record.version,
+                record.title,
+                record.abstract,
+                record.published,
+                record.updated,
+                record.primary_category,
+                json.dumps(record.categories, ensure_ascii=False),
+                json.dumps(record.dois, ensure_ascii=False),
+                record.journal_ref,
+                record.comment,
+                record.abs_url,
+                record.pdf_url,
+                fetched_at,
+            )
+            for paper_id, record in records
+        ],
     )
-    conn.execute("DELETE FROM arxiv_authors WHERE paper_id = ?", (paper_id,))
+    conn.executemany(
+        "DELETE FROM arxiv_authors WHERE paper_id = ?", [(paper_id,) for paper_id, _ in records]
+    )
     conn.executemany(
         "INSERT INTO arxiv_authors (paper_id, position, name, affiliations) VALUES (?, ?, ?, ?)",
         [
             (paper_id, i, a.name, json.dumps(list(a.affiliations), ensure_ascii=False))
+            for paper_id, record in records
             for i, a in enumerate(record.authors)
         ],
     )
