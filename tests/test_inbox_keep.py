@@ -1,5 +1,6 @@
 """Keeping inbox items adds their papers a chunk at a time, together: the same ids,
-citation keys, rows, search documents and undo steps as adding them one by one."""
+citation keys, rows, search documents and undo steps as adding them one by one (what
+the test keeps), in chunks of one to a thousand items, a few or many added at once."""
 
 from __future__ import annotations
 
@@ -106,7 +107,7 @@ def keep_and_undo(path: Path, ids: list[str], queue: bool, tags: list[str]) -> l
         min_size=1,
         max_size=14,
     ),
-    st.sampled_from([1, 3, 1000]),
+    st.sampled_from([(1, 100), (3, 100), (1000, 2), (1000, 100)]),
     st.booleans(),
     st.sampled_from([[], ["to-read"], ["a", "b"]]),
     st.booleans(),
@@ -114,13 +115,15 @@ def keep_and_undo(path: Path, ids: list[str], queue: bool, tags: list[str]) -> l
 def test_keeping_together_adds_what_adding_one_by_one_adds(
     monkeypatch: pytest.MonkeyPatch,
     items: list[tuple[str, list[Author], str]],
-    chunk: int,
+    sizes: tuple[int, int],
     queue: bool,
     tags: list[str],
     with_a_paper_in_the_list: bool,
 ) -> None:
     monkeypatch.setattr(library, "clock", lambda: NOW)
+    chunk, together = sizes  # items a keep reads at once, and new papers added at once
     monkeypatch.setattr(scratch, "CHUNK", chunk)
+    monkeypatch.setattr(inbox, "ADDED_TOGETHER", together)
     with tempfile.TemporaryDirectory() as folder:
         together, alone = Path(folder, "together.db"), Path(folder, "alone.db")
         conn = connection.open_database(together, paths.seed_path())
