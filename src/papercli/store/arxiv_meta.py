@@ -111,14 +111,10 @@ def arxiv_records(
     return found
 
 
-def fill_arxiv(conn: sqlite3.Connection, paper: Paper) -> None:
-    """Copy the fetched arXiv metadata, if any, into the paper's arXiv fields, and a
-    newer version announced in a daily listing since then."""
-    fill_arxiv_all(conn, [paper])
-
-
 def fill_arxiv_all(conn: sqlite3.Connection, papers: Sequence[Paper]) -> None:
-    """``fill_arxiv`` of each paper, a query per table for them all."""
+    """Copy the fetched arXiv metadata, if any, into each paper's arXiv fields, and a
+    newer version announced in a daily listing since then: a query per table for them
+    all (a paper at a time, three queries each)."""
     ids = [paper.id for paper in papers]
     announced = {
         str(paper_id): (int(version), str(day))
