@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -96,10 +97,10 @@ def test_a_small_inbox_keeps_the_words_its_watches_ask_for() -> None:
 
 def straightforward_reason(text: str, keys: str, terms: dict[str, float], profile) -> str:
     """``reason`` as it was written first: every paper of the profile compared with the
-    item, its shared terms summed in the terms' order."""
+    item, its shared terms summed exactly."""
     found = words(text) & terms.keys()
     overlap = [
-        (sum(terms[w] for w in terms if w in found and w in paper.words) * paper.weight, paper.name)
+        (math.fsum(terms[w] for w in found & paper.words) * paper.weight, paper.name)
         for paper in profile.papers
     ]
     alike = [name for weight, name in sorted(overlap, key=lambda p: -p[0])[:2] if weight > 0]
