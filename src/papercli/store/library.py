@@ -295,7 +295,8 @@ def _insert_queued(conn: sqlite3.Connection, batch: int, ids: Sequence[str], at:
         "INSERT INTO queue (paper_id, position, added_at) VALUES (?, ?, ?)",
         [(pid, at + i, now) for i, pid in enumerate(ids)],
     )
-    changes.record_all(conn, batch, "queue", ((pid, None, at + i) for i, pid in enumerate(ids)))
+    for i, pid in enumerate(ids):
+        changes.record(conn, batch, "queue", pid, None, at + i)
 
 
 def record_added(
