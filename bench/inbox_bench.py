@@ -1,7 +1,7 @@
 """Time the inbox: a 2,000-item pull (arXiv's cap) and ranking 20,000 stored items.
 
 Usage: python bench/inbox_bench.py [--runs 5] [--items 20000] [--papercli PATH]
-       python bench/inbox_bench.py --items 100000 --build PATH
+       python bench/inbox_bench.py --items 100000 [--read 300] --build PATH
 
 The pull is timed without the network: the recorded 1,504-item listing, grown to 2,000
 items with renumbered copies, is handed to ``inbox.pull`` by a stand-in client, then
@@ -11,7 +11,9 @@ timed on 20,000 stored items with 20 papers read, in-process and (with --papercl
 Targets (issue 14): the pull under 10 s, the ranking under 0.3 s.
 
 With --build, only the database of --items stored items is made, at PATH, for measuring
-other commands on it (issue 17: peak memory with ``/usr/bin/time -f %M``).
+other commands on it (issue 17: peak memory with ``/usr/bin/time -f %M``). With --read N,
+N items spread over the inbox are also kept and marked read: a full reading profile is
+300 papers (``affinity.PROFILE_SIZE``), where the 20 of the catalogue make a small one.
 """
 
 from __future__ import annotations
@@ -115,6 +117,17 @@ def fill_inbox(path: Path, body: bytes, count: int) -> None:
     conn.close()
 
 
+def read_items(path: Path, count: int) -> None:
+    """Keep ``count`` of the stored items, spread over them, and mark them read."""
+    conn = connection.open_database(path, paths.seed_path())
+    ids = [str(a) for (a,) in conn.execute("SELECT arxiv_id FROM inbox_items ORDER BY docid")]
+    chosen = ids[:: max(1, len(ids) // count)][:count]
+    with inbox.keep(conn, chosen) as summary:
+        kept = [paper_id for paper_id, _title in summary.added()]
+    library.set_status(conn, kept, ReadStatus.READ)
+    conn.close()
+
+
 def _item_id(n: int) -> str:
     """The ``n``th made-up arXiv id: 2501.00001 to 2501.99999, then on into 2502."""
     month, number = divmod(n, 99_999)
@@ -131,11 +144,14 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=20_000)
     parser.add_argument("--papercli", help="an installed papercli to time `inbox -n 30` with")
     parser.add_argument("--build", type=Path, help="only make the inbox of --items here")
+    parser.add_argument("--read", type=int, default=0, help="with --build: items kept and read")
     args = parser.parse_args()
     body = grown_listing(2000)
     if args.build:
         fresh_database(args.build.parent, args.build.name)
         fill_inbox(args.build, body, args.items)
+        if args.read:
+            read_items(args.build, args.read)
         return
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

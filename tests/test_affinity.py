@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import os
 import subprocess
 import sys
@@ -126,3 +127,58 @@ def test_a_small_inbox_keeps_the_words_its_watches_ask_for() -> None:
     terms = choose_terms(profile, {"lora": 6, "adaptation": 2}, items=6)
     assert set(terms) == {"lora", "adaptation"}
     assert terms["adaptation"] > terms["lora"]
+
+
+def straightforward_reason(text: str, keys: str, terms: dict[str, float], profile) -> str:
+    """``reason`` as it was written first: every paper of the profile compared with the
+    item, its shared terms summed exactly."""
+    found = words(text) & terms.keys()
+    overlap = [
+        (math.fsum(terms[w] for w in found & paper.words) * paper.weight, paper.name)
+        for paper in profile.papers
+    ]
+    alike = [name for weight, name in sorted(overlap, key=lambda p: -p[0])[:2] if weight > 0]
+    parts = [f"like {', '.join(dict.fromkeys(alike))}"] if alike else []
+    people = list(dict.fromkeys(affinity.shared_authors(keys, profile)))[:2]
+    if people:
+        parts.append(f"author{'s' if len(people) > 1 else ''} {', '.join(people)}")
+    return "; ".join(parts)
+
+
+# Words, filler ("the", "ab", "2024") and a word that folds ("Müller"), to write the
+# papers and items with; weights that tie, and that sum differently in another order.
+VOCABULARY = ["lora", "rank", "adapter", "quantized", "muller", "bits", "the", "ab", "2024"]
+WEIGHTS = st.sampled_from([0.1, 0.2, 0.3, 0.5, 1.0, 2.0, 0.7, 1 / 3])
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["LoRA", "QLoRA", "DoRA", "GPT"]),
+            st.lists(st.sampled_from([*VOCABULARY, "Müller"]), max_size=8),
+            st.sampled_from(["Tim Dettmers", "Edward J. Hu", ""]),
+            st.sampled_from([1.0, 0.6, 0.3]),
+        ),
+        max_size=90,  # past the 64 bits of a machine word
+    ),
+    st.dictionaries(st.sampled_from(VOCABULARY), WEIGHTS, max_size=len(VOCABULARY)),
+    st.lists(st.lists(st.sampled_from([*VOCABULARY, "Müller", "LoRA"]), max_size=10), max_size=6),
+    st.lists(st.sampled_from(["Tim Dettmers", "Ada Lovelace", "Edward J. Hu"]), max_size=3),
+)
+def test_reasons_name_what_comparing_every_paper_names(
+    papers: list[tuple[str, list[str], str, float]],
+    terms: dict[str, float],
+    items: list[list[str]],
+    names: list[str],
+) -> None:
+    rows = [
+        (f"p{n}", name, " ".join(text), author, weight)
+        for n, (name, text, author, weight) in enumerate(papers)
+    ]
+    profile = build_profile(rows)
+    reasons = affinity.Reasons(terms, profile)
+    for item in items:
+        text, keys = " ".join(item), authors(*names)
+        expected = straightforward_reason(text, keys, terms, profile)
+        assert reasons(text, keys) == expected
+        assert reason(text, keys, terms, profile) == expected

@@ -10,6 +10,7 @@ to newest first, the order the candidates come in.
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 from array import array
@@ -41,11 +42,16 @@ _WORD = re.compile(r"[^\W_]+")  # as SQLite's unicode61 tokenizer splits words
 
 def words(text: str) -> set[str]:
     """The distinct words of ``text`` as the search index has them, minus stopwords."""
-    return {
-        word
-        for word in _WORD.findall(ascii_fold(text).casefold())
-        if len(word) >= _MIN_LENGTH and not word.isdigit() and word not in _STOPWORDS
-    }
+    return {word for word in _tokens(text) if _counts(word)}
+
+
+def _tokens(text: str) -> list[str]:
+    return _WORD.findall(ascii_fold(text).casefold())
+
+
+def _counts(word: str) -> bool:
+    """Whether a token of ``_tokens`` is one of ``words``: not short, a number or filler."""
+    return len(word) >= _MIN_LENGTH and not word.isdigit() and word not in _STOPWORDS
 
 
 @datarecord(frozen=True)
@@ -153,17 +159,68 @@ def shared_authors(keys: str, profile: Profile) -> list[str]:
 
 def reason(text: str, keys: str, terms: dict[str, float], profile: Profile) -> str:
     """Why an item ranks where it does: ``like LoRA, QLoRA; author Dettmers``."""
-    found = words(text) & terms.keys()
-    # fsum: a set's order changes with each process's string hashes, and a plain sum of
-    # floats with the order of its terms, so papers that tie came in either order.
-    overlap = [
-        (math.fsum(terms[w] for w in found & paper.words) * paper.weight, paper.name)
-        for paper in profile.papers
-    ]
-    # Ties keep the profile's order: most recently read, queued or tagged first.
-    alike = [name for weight, name in sorted(overlap, key=lambda p: -p[0])[:2] if weight > 0]
-    parts = [f"like {', '.join(dict.fromkeys(alike))}"] if alike else []
-    people = list(dict.fromkeys(shared_authors(keys, profile)))[:2]
-    if people:
-        parts.append(f"author{'s' if len(people) > 1 else ''} {', '.join(people)}")
-    return "; ".join(parts)
+    return Reasons(terms, profile)(text, keys)
+
+
+class Reasons:
+    """``reason`` for the items of one ranking. Which profile papers have each term is
+    found once, as a bit set (bit n: the profile's nth paper); an item then splits the
+    papers by the terms it has, in the terms' order, into groups that share the same of
+    them, and so the same sum: at most two to the number of terms it has, however many
+    papers. With a profile of 300, about 100 µs an item, half of it finding the item's words
+    (each item compared with every paper took 370 µs; with a profile of 16, 47 and 77).
+
+    A paper's likeness is the weight of the terms it shares with the item, summed exactly
+    (math.fsum: in any order the same, where a plain sum in a set's order hung on the
+    process's string hashes, and tied papers swapped), times the paper's weight. The two
+    likest papers with any are named, the profile's order first among equals, and the
+    shared authors."""
+
+    def __init__(self, terms: dict[str, float], profile: Profile) -> None:
+        self.profile = profile
+        self.terms = {term: weight for term, weight in terms.items() if _counts(term)}
+        self.papers_with = dict.fromkeys(self.terms, 0)
+        self.weighing: dict[float, int] = {}  # the papers of each weight
+        for position, paper in enumerate(profile.papers):
+            bit = 1 << position
+            for term in paper.words & self.terms.keys():
+                self.papers_with[term] |= bit
+            self.weighing[paper.weight] = self.weighing.get(paper.weight, 0) | bit
+        self.everyone = (1 << len(profile.papers)) - 1
+
+    def __call__(self, text: str, keys: str) -> str:
+        profile = self.profile
+        names = [profile.papers[position].name for position in self._likest(text)]
+        parts = [f"like {', '.join(dict.fromkeys(names))}"] if names else []
+        people = list(dict.fromkeys(shared_authors(keys, profile)))[:2]
+        if people:
+            parts.append(f"author{'s' if len(people) > 1 else ''} {', '.join(people)}")
+        return "; ".join(parts)
+
+    def _likest(self, text: str) -> list[int]:
+        """The positions of the (at most) two papers likest the text."""
+        found = {word for word in _tokens(text) if word in self.terms}
+        if not found:
+            return []
+        # The papers with the same of the terms so far, and those terms' weights.
+        groups: list[tuple[int, tuple[float, ...]]] = [(self.everyone, ())]
+        for term, weight in self.terms.items():
+            if term in found:
+                having = self.papers_with[term]
+                split = []
+                for papers, weights in groups:
+                    if with_term := papers & having:
+                        split.append((with_term, (*weights, weight)))
+                    if without := papers & ~having:
+                        split.append((without, weights))
+                groups = split
+        alike: list[tuple[float, int]] = []
+        for papers, weights in groups:
+            total = math.fsum(weights)
+            for paper_weight, weighing in self.weighing.items():
+                if (likeness := total * paper_weight) > 0 and (these := papers & weighing):
+                    first = these & -these
+                    alike.append((-likeness, first.bit_length() - 1))
+                    if second := (these ^ first) & -(these ^ first):
+                        alike.append((-likeness, second.bit_length() - 1))
+        return [position for _, position in heapq.nsmallest(2, alike)]

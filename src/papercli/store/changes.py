@@ -82,6 +82,9 @@ def forget_redo(conn: sqlite3.Connection, batch: int = 0) -> None:
     conn.execute("UPDATE command_log SET redoable = 0 WHERE redoable AND batch != ?", (batch,))
 
 
+_STEP = "INSERT INTO undo_steps (batch, action, paper_id, data) VALUES (?, ?, ?, ?)"
+
+
 def record(
     conn: sqlite3.Connection,
     batch: int,
@@ -95,13 +98,23 @@ def record(
     """One step of ``batch``. A queue step that puts a paper in the queue or takes it out
     also keeps ``added_at``, when it was queued: a replay that puts it back gives it that
     time again (steps from before 4 December have none: the time of the replay)."""
+    conn.execute(_STEP, (batch, kind, paper_id, _step_data(before, after, added_at)))
+
+
+def record_all(
+    conn: sqlite3.Connection, batch: int, kind: str, steps: Iterable[tuple[str, Any, Any]]
+) -> None:
+    """``record`` of each (paper id, before, after), in order, with one statement."""
+    conn.executemany(
+        _STEP, ((batch, kind, key, _step_data(before, after)) for key, before, after in steps)
+    )
+
+
+def _step_data(before: Any, after: Any, added_at: str | None = None) -> str:
     data: dict[str, Any] = {"before": before, "after": after}
     if added_at is not None:
         data["added_at"] = added_at
-    conn.execute(
-        "INSERT INTO undo_steps (batch, action, paper_id, data) VALUES (?, ?, ?, ?)",
-        (batch, kind, paper_id, json.dumps(data, ensure_ascii=False)),
-    )
+    return json.dumps(data, ensure_ascii=False)
 
 
 def taken_out_of_queue(conn: sqlite3.Connection) -> Iterator[tuple[str, str]]:
@@ -119,8 +132,8 @@ def taken_out_of_queue(conn: sqlite3.Connection) -> Iterator[tuple[str, str]]:
 
 def record_added(conn: sqlite3.Connection, batch: int, paper_ids: list[str]) -> None:
     """Record the papers just added, each as it is now, as steps of ``batch``."""
-    for paper_id, taken in zip(paper_ids, snapshots(conn, paper_ids), strict=True):
-        record(conn, batch, "paper", paper_id, None, taken)
+    steps = zip(paper_ids, snapshots(conn, paper_ids), strict=True)
+    record_all(conn, batch, "paper", ((paper_id, None, taken) for paper_id, taken in steps))
 
 
 def papers_added(conn: sqlite3.Connection, batch: int) -> Iterator[str]:
@@ -558,22 +571,19 @@ def _set_history(conn: sqlite3.Connection, paper_id: str, value: dict[str, Any])
 
 def snapshot(conn: sqlite3.Connection, paper_id: str) -> dict[str, Any]:
     """A paper's facts and fetched metadata, enough to put it back after removing it."""
-    return _snapshot_of(conn, papers.get_paper(conn, paper_id))
+    return next(snapshots(conn, [paper_id]))
 
 
 def snapshots(conn: sqlite3.Connection, paper_ids: Sequence[str]) -> Iterator[dict[str, Any]]:
     """``snapshot`` of each paper, in order, their facts read together (a query per table,
     not per table and paper)."""
+    records = arxiv_meta.arxiv_records(conn, paper_ids)
     for paper in papers.full_papers(conn, paper_ids, with_state=False):
-        yield _snapshot_of(conn, paper)
-
-
-def _snapshot_of(conn: sqlite3.Connection, paper: Paper) -> dict[str, Any]:
-    fetched = arxiv_meta.arxiv_record(conn, paper.id)
-    return {
-        "paper": asdict(paper),
-        "arxiv": None if fetched is None else [asdict(fetched[0]), fetched[1]],
-    }
+        fetched = records.get(paper.id)
+        yield {
+            "paper": asdict(paper),
+            "arxiv": None if fetched is None else [asdict(fetched[0]), fetched[1]],
+        }
 
 
 def _put_back(conn: sqlite3.Connection, paper_id: str, value: dict[str, Any]) -> None:

@@ -302,12 +302,18 @@ def decide(
 ) -> None:
     """Record a decision about each paper as a step of ``batch`` (inside its transaction)."""
     before = decisions(conn, arxiv_ids)
-    for arxiv_id in arxiv_ids:
-        old = before.get(arxiv_id)
-        was = None if old is None else {"decision": old, "at": at}
-        now = {"decision": decision, "at": at}
-        set_decision(conn, arxiv_id, now)
-        changes.record(conn, batch, "inbox", arxiv_id, was, now)
+    now = {"decision": decision, "at": at}
+    _decide(conn, [(arxiv_id, decision, at) for arxiv_id in arxiv_ids])
+    changes.record_all(
+        conn,
+        batch,
+        "inbox",
+        (
+            (arxiv_id, None if old is None else {"decision": old, "at": at}, now)
+            for arxiv_id in arxiv_ids
+            for old in [before.get(arxiv_id)]
+        ),
+    )
 
 
 def set_decision(conn: sqlite3.Connection, arxiv_id: str, value: dict[str, Any] | None) -> None:
@@ -315,9 +321,14 @@ def set_decision(conn: sqlite3.Connection, arxiv_id: str, value: dict[str, Any] 
     if value is None:
         conn.execute("DELETE FROM inbox_decisions WHERE arxiv_id = ?", (arxiv_id,))
         return
-    conn.execute(
+    _decide(conn, [(arxiv_id, value["decision"], value["at"])])
+
+
+def _decide(conn: sqlite3.Connection, rows: Sequence[tuple[str, str, str]]) -> None:
+    """Each (arXiv id, decision, time) as the decision about the paper."""
+    conn.executemany(
         "INSERT OR REPLACE INTO inbox_decisions (arxiv_id, decision, decided_at) VALUES (?, ?, ?)",
-        (arxiv_id, value["decision"], value["at"]),
+        rows,
     )
 
 

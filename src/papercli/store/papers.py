@@ -14,7 +14,7 @@ from papercli.models import Author, Note, Paper, ReadStatus, Selection
 from papercli.names import citation_key_stem, closest, name_key, person_key, unique_key
 from papercli.records import replace
 from papercli.store import authors
-from papercli.store.arxiv_meta import fill_arxiv
+from papercli.store.arxiv_meta import fill_arxiv_all
 from papercli.store.base import IN_IDS, SEP, id_list, optional_text, placeholders, split_list
 from papercli.store.fts import UNSPACED, fts_query, search_terms, unspaced_docids
 
@@ -642,9 +642,6 @@ def full_papers(
             read_version=read_version,
             primary_category=category or None,
         )
-        if pid in fetched:  # read as for one paper
-            fill_arxiv(conn, paper)
-            paper.authors = _with_affiliations(paper.authors, paper.arxiv_authors)
         if with_state:
             paper.status_changed_at, paper.read_at = changed_at, read_at
             paper.queue_position, paper.queued_at = queued.get(pid, (None, None))
@@ -654,6 +651,10 @@ def full_papers(
     missing = next((pid for pid in ids if pid not in found), None)
     if missing is not None:
         raise InvalidValueError(f"no paper with id {missing!r}")
+    with_arxiv = [found[pid] for pid in dict.fromkeys(ids) if pid in fetched]
+    fill_arxiv_all(conn, with_arxiv)
+    for paper in with_arxiv:
+        paper.authors = _with_affiliations(paper.authors, paper.arxiv_authors)
     return [found[pid] for pid in ids]
 
 
