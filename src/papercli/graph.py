@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+from array import array
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
@@ -380,33 +381,36 @@ def _path_outside(
         for p in refs_of.papers
         if p.paper_id is None and p.arxiv_id and p.arxiv_id != target.arxiv_id
     ][:NEW_MAX]
-    walked = library.prerequisite_graph(conn, prereqs)
     path = ReadingPath(target)
-    for reference in new:
-        key = f"arXiv:{reference.arxiv_id}"
-        if key not in walked.numbers:
-            walked.link(walked.add(key, f"{reference.year or 0:04d}"), ())
-            path.new.append(
-                Step(None, reference.arxiv_id, reference.title, reference.year, None, "new")
-            )
-    # A paper linked in two ways shows the last link met along the paths of the
-    # prerequisites, each walked alone, one after the other (``hows`` keeps the first).
-    along: list[int] = []
-    met = bytearray(len(walked.ids))
-    for prereq in prereqs:
-        for pid in library.reading_path(conn, prereq):
-            number = walked.numbers[pid]
-            if not met[number]:
-                met[number] = 1
-                along.append(number)
-    hows = walked.hows(reversed(along))
-    for number in walked.order():
-        key = walked.ids[number]
-        path.keys.append(key)
-        if number < len(prereqs):  # the walk's starts
-            path.kinds.append("suggested")
-        else:
-            path.kinds.append("new" if key.startswith("arXiv:") else hows[number] or "curated")
+    with library.prerequisite_graph(conn, prereqs) as walked:
+        for reference in new:
+            if walked.add_alone(f"arXiv:{reference.arxiv_id}", f"{reference.year or 0:04d}"):
+                path.new.append(
+                    Step(None, reference.arxiv_id, reference.title, reference.year, None, "new")
+                )
+        # A paper linked in two ways shows the last link met along the paths of the
+        # prerequisites, each walked alone, one after the other (``hows`` keeps the first).
+        along = array("i")
+        met = bytearray(len(walked))
+        for prereq in prereqs:
+            for ids in library.reading_path(conn, prereq):
+                known = walked.known(ids)
+                for pid in ids:
+                    number = known[pid]
+                    if not met[number]:
+                        met[number] = 1
+                        along.append(number)
+        hows = walked.graph.hows(reversed(along))
+        del along, met
+        for chunk, keys in walked.chunks(walked.order()):
+            for number, key in zip(chunk, keys, strict=True):
+                path.keys.append(key)
+                if number < len(prereqs):  # the walk's starts
+                    path.kinds.append("suggested")
+                elif key.startswith("arXiv:"):
+                    path.kinds.append("new")
+                else:
+                    path.kinds.append(walked.graph.label(hows[number]) or "curated")
     record = graph.s2_record(conn, refs_of.s2_id) or {}
     goal_title = str(record.get("title") or target.label)
     path.keys.append(f"arXiv:{target.arxiv_id}")
@@ -433,11 +437,12 @@ def _path_in_list(
     unlinked = origin == "user" and not curated and not looked_up
     if refresh or (unlinked and (target.arxiv_id or target.doi)):
         fetch(conn, [target], connect, refresh=refresh)
-    walked = library.prerequisite_graph(conn, [target.paper_id])
-    order = walked.order(last=0)
-    hows = walked.hows(order)
-    path.keys = [walked.ids[number] for number in order]
-    path.kinds = [hows[number] or "curated" for number in order]
+    with library.prerequisite_graph(conn, [target.paper_id]) as walked:
+        order = walked.order(last=0)
+        hows = walked.graph.hows(order)
+        for numbers, keys in walked.chunks(order):
+            path.keys += keys
+            path.kinds += (walked.graph.label(hows[number]) or "curated" for number in numbers)
     path.kinds[-1] = "goal"
     if len(order) == 1 and not (target.arxiv_id or target.doi):
         path.note = f"{target.label} has no prerequisites, and no arXiv id or DOI to look up"
@@ -493,7 +498,7 @@ def change_prereqs(
         if current.get(prereq) in ("curated", "yours"):  # nothing to add: no step, no event
             change.already.append(prereq)
             continue
-        if paper_id in library.reading_path(conn, prereq):
+        if any(paper_id in ids for ids in library.reading_path(conn, prereq)):
             raise InvalidValueError(
                 f"{prereq} already needs {paper_id} (see: papercli path {prereq});"
                 f" {paper_id} cannot also be read before it"
