@@ -42,7 +42,11 @@ def chained(source: str, copy: str) -> str:
 
 def path(conn: sqlite3.Connection, goal: str) -> int:
     walked = core.reading_path(conn, core.subject(conn, goal), lambda: None)  # type: ignore[arg-type, return-value]
-    return sum(1 for _ in core.steps(conn, walked))
+    try:
+        return sum(1 for _ in core.steps(conn, walked))
+    finally:
+        if hasattr(walked, "close"):  # its ids on disk (before 4 December, in lists)
+            walked.close()
 
 
 def queue(conn: sqlite3.Connection, goal: str) -> int:

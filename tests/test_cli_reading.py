@@ -16,6 +16,7 @@ from collections import deque
 from collections.abc import Callable
 from itertools import count
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -438,6 +439,24 @@ def test_walking_a_long_path_holds_a_few_ints_a_step(synthetic, tmp_path):
 
     small, large = peaks = _walk_peaks(synthetic, tmp_path, walk)
     assert (large - small) / 8_000 < 50, peaks  # bytes a step
+
+
+def test_a_long_path_shown_holds_a_few_ints_a_step(synthetic, tmp_path):
+    """`path` kept each step's id and kind in lists until it printed them (about 80 bytes
+    a step once the walk held numbers); it reads them from the walk as it prints."""
+    from papercli import graph
+
+    def walk(conn: sqlite3.Connection, goal: str, _: list[str]) -> None:
+        with graph.reading_path(conn, graph.subject(conn, goal), _no_network) as path:
+            last = deque(graph.steps(conn, path), maxlen=1)
+        assert [step.paper_id for step in last] == [goal]
+
+    small, large = peaks = _walk_peaks(synthetic, tmp_path, walk)
+    assert (large - small) / 8_000 < 50, peaks  # bytes a step
+
+
+def _no_network() -> NoReturn:
+    raise AssertionError("a path in the list with curated links asks no one")
 
 
 def test_queueing_many_paths_keeps_the_papers_placed_on_disk(synthetic, tmp_path):
