@@ -12,9 +12,11 @@ import stat
 import subprocess
 import sys
 import tracemalloc
+from collections import deque
 from collections.abc import Callable
 from itertools import count
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -427,13 +429,34 @@ def test_a_long_reading_path_grows_with_its_steps(run, synthetic, sqlite_steps, 
 
 def test_walking_a_long_path_holds_a_few_ints_a_step(synthetic, tmp_path):
     """The walk behind `path` and `queue add --with-prereqs` held sets and dicts of ids,
-    about 1 kB a step; it holds numbers now, and only the path's ids, as it goes."""
+    about 1 kB a step; then numbers, with each id, its number and date, and the path as
+    a list of ids (about 220 bytes a step, read as the queue reads it: as it comes); now
+    4-byte numbers and a few bytes, the ids on disk (about 40 bytes a step at most)."""
 
     def walk(conn: sqlite3.Connection, goal: str, _: list[str]) -> None:
-        assert list(library.unread_paths(conn, [goal]))[-1] == goal
+        # Read one at a time, as the queue reads them (onto disk).
+        assert deque(library.unread_paths(conn, [goal]), maxlen=1) == deque([goal])
 
     small, large = peaks = _walk_peaks(synthetic, tmp_path, walk)
-    assert (large - small) / 8_000 < 300, peaks  # bytes a step
+    assert (large - small) / 8_000 < 50, peaks  # bytes a step
+
+
+def test_a_long_path_shown_holds_a_few_ints_a_step(synthetic, tmp_path):
+    """`path` kept each step's id and kind in lists until it printed them (about 80 bytes
+    a step once the walk held numbers); it reads them from the walk as it prints."""
+    from papercli import graph
+
+    def walk(conn: sqlite3.Connection, goal: str, _: list[str]) -> None:
+        with graph.reading_path(conn, graph.subject(conn, goal), _no_network) as path:
+            last = deque(graph.steps(conn, path), maxlen=1)
+        assert [step.paper_id for step in last] == [goal]
+
+    small, large = peaks = _walk_peaks(synthetic, tmp_path, walk)
+    assert (large - small) / 8_000 < 50, peaks  # bytes a step
+
+
+def _no_network() -> NoReturn:
+    raise AssertionError("a path in the list with curated links asks no one")
 
 
 def test_queueing_many_paths_keeps_the_papers_placed_on_disk(synthetic, tmp_path):

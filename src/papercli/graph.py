@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+from array import array
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
@@ -338,17 +339,50 @@ class Step:
     kind: str  # how it got on the path: goal, curated, yours, suggested, new
 
 
-@datarecord
-class ReadingPath:
-    """A path as ids: its steps' fields are read as they are printed (``steps``), a
-    chunk at a time, where each step's paper was held whole (about 3 kB a step)."""
+KINDS = ("goal", "curated", "yours", "suggested", "new")
+"""How a step got on a path (its ``kind``), by the codes ReadingPath keeps."""
 
-    target: Subject
-    keys: list[str] = field(default_factory=list)  # each step's id, or arXiv:<id> (not in the list)
-    kinds: list[str] = field(default_factory=list)  # how each step got on the path
-    new: list[Step] = field(default_factory=list)  # the steps not in the list (the goal too)
-    read: int = 0  # how many steps are papers read
-    note: str | None = None  # what the user should know about how it was built
+
+class ReadingPath:
+    """A path as numbers: the walk behind it keeps its papers' ids on disk, read with
+    their steps' fields as they are printed (``steps``), a chunk at a time. Each step's
+    paper was held whole (about 3 kB a step), then its id and kind (about 80 bytes).
+    Close it (or use it as a context manager) once printed."""
+
+    def __init__(self, target: Subject) -> None:
+        self.target = target
+        self.walk: library.Walk | None = None  # the papers walked (open until closed)
+        self.order = array("i")  # the walk's papers in the path's order, by number
+        self.kinds = bytearray()  # how each step got on the path: an index into KINDS
+        self.last: str | None = None  # a last step after the walk's: the goal not in the list
+        self.new: list[Step] = []  # the steps not in the list (the goal too)
+        self.read = 0  # how many steps are papers read
+        self.note: str | None = None  # what the user should know about how it was built
+
+    def __enter__(self) -> ReadingPath:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self.walk is not None:
+            self.walk.close()
+
+    def __len__(self) -> int:
+        return len(self.kinds)
+
+    def chunks(self) -> Iterator[tuple[list[str], list[str]]]:
+        """Each step's key (its id, or arXiv:<id> not in the list) and kind, in order,
+        CHUNK at a time."""
+        done = 0
+        if self.walk is not None:
+            for _, keys in self.walk.chunks(self.order):
+                kinds = [KINDS[kind] for kind in self.kinds[done : done + len(keys)]]
+                yield keys, kinds
+                done += len(keys)
+        if self.last is not None:
+            yield [self.last], [KINDS[self.kinds[-1]]]
 
 
 def reading_path(
@@ -362,10 +396,7 @@ def reading_path(
         path = _path_in_list(conn, target, connect, refresh=refresh)
     else:
         path = _path_outside(conn, target, connect, refresh=refresh)
-    path.read = sum(
-        graph.read_count(conn, path.keys[first : first + scratch.CHUNK])
-        for first in range(0, len(path.keys), scratch.CHUNK)
-    )
+    path.read = sum(graph.read_count(conn, keys) for keys, _ in path.chunks())
     return path
 
 
@@ -380,37 +411,40 @@ def _path_outside(
         for p in refs_of.papers
         if p.paper_id is None and p.arxiv_id and p.arxiv_id != target.arxiv_id
     ][:NEW_MAX]
-    walked = library.prerequisite_graph(conn, prereqs)
     path = ReadingPath(target)
+    path.walk = walked = library.prerequisite_graph(conn, prereqs)
     for reference in new:
-        key = f"arXiv:{reference.arxiv_id}"
-        if key not in walked.numbers:
-            walked.link(walked.add(key, f"{reference.year or 0:04d}"), ())
+        if walked.add_alone(f"arXiv:{reference.arxiv_id}", f"{reference.year or 0:04d}"):
             path.new.append(
                 Step(None, reference.arxiv_id, reference.title, reference.year, None, "new")
             )
     # A paper linked in two ways shows the last link met along the paths of the
     # prerequisites, each walked alone, one after the other (``hows`` keeps the first).
-    along: list[int] = []
-    met = bytearray(len(walked.ids))
+    along = array("i")
+    met = bytearray(len(walked))
     for prereq in prereqs:
-        for pid in library.reading_path(conn, prereq):
-            number = walked.numbers[pid]
-            if not met[number]:
-                met[number] = 1
-                along.append(number)
-    hows = walked.hows(reversed(along))
-    for number in walked.order():
-        key = walked.ids[number]
-        path.keys.append(key)
-        if number < len(prereqs):  # the walk's starts
-            path.kinds.append("suggested")
-        else:
-            path.kinds.append("new" if key.startswith("arXiv:") else hows[number] or "curated")
+        for ids in library.reading_path(conn, prereq):
+            known = walked.known(ids)
+            for pid in ids:
+                number = known[pid]
+                if not met[number]:
+                    met[number] = 1
+                    along.append(number)
+    hows = walked.graph.hows(reversed(along))
+    del along, met
+    path.order = walked.order()
+    for chunk, keys in walked.chunks(path.order):
+        for number, key in zip(chunk, keys, strict=True):
+            if number < len(prereqs):  # the walk's starts
+                path.kinds.append(KINDS.index("suggested"))
+            elif key.startswith("arXiv:"):
+                path.kinds.append(KINDS.index("new"))
+            else:
+                path.kinds.append(KINDS.index(walked.graph.label(hows[number]) or "curated"))
     record = graph.s2_record(conn, refs_of.s2_id) or {}
     goal_title = str(record.get("title") or target.label)
-    path.keys.append(f"arXiv:{target.arxiv_id}")
-    path.kinds.append("goal")
+    path.last = f"arXiv:{target.arxiv_id}"
+    path.kinds.append(KINDS.index("goal"))
     path.new.append(Step(None, target.arxiv_id, goal_title, record.get("year"), None, "goal"))
     if not prereqs and not new:
         path.note = (
@@ -433,12 +467,12 @@ def _path_in_list(
     unlinked = origin == "user" and not curated and not looked_up
     if refresh or (unlinked and (target.arxiv_id or target.doi)):
         fetch(conn, [target], connect, refresh=refresh)
-    walked = library.prerequisite_graph(conn, [target.paper_id])
-    order = walked.order(last=0)
-    hows = walked.hows(order)
-    path.keys = [walked.ids[number] for number in order]
-    path.kinds = [hows[number] or "curated" for number in order]
-    path.kinds[-1] = "goal"
+    path.walk = walked = library.prerequisite_graph(conn, [target.paper_id])
+    path.order = order = walked.order(last=0)
+    hows = walked.graph.hows(order)
+    codes = {how: KINDS.index(walked.graph.label(how) or "curated") for how in set(hows)}
+    path.kinds = bytearray(codes[hows[number]] for number in order)
+    path.kinds[-1] = KINDS.index("goal")
     if len(order) == 1 and not (target.arxiv_id or target.doi):
         path.note = f"{target.label} has no prerequisites, and no arXiv id or DOI to look up"
     return path
@@ -447,10 +481,9 @@ def _path_in_list(
 def steps(conn: sqlite3.Connection, path: ReadingPath) -> Iterator[Step]:
     """The path's steps in order, the fields of its papers read a chunk at a time."""
     outside = {f"arXiv:{step.arxiv_id}": step for step in path.new}
-    for first in range(0, len(path.keys), scratch.CHUNK):
-        keys = path.keys[first : first + scratch.CHUNK]
+    for keys, kinds in path.chunks():
         found = graph.step_fields(conn, keys)
-        for key, kind in zip(keys, path.kinds[first : first + scratch.CHUNK], strict=True):
+        for key, kind in zip(keys, kinds, strict=True):
             if key in found:
                 yield Step(key, *found[key], kind)
             else:
@@ -493,7 +526,7 @@ def change_prereqs(
         if current.get(prereq) in ("curated", "yours"):  # nothing to add: no step, no event
             change.already.append(prereq)
             continue
-        if paper_id in library.reading_path(conn, prereq):
+        if any(paper_id in ids for ids in library.reading_path(conn, prereq)):
             raise InvalidValueError(
                 f"{prereq} already needs {paper_id} (see: papercli path {prereq});"
                 f" {paper_id} cannot also be read before it"

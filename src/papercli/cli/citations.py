@@ -30,6 +30,8 @@ from papercli.store import library
 from papercli.store.graph import LinkedPaper
 
 if TYPE_CHECKING:
+    import sqlite3
+
     from papercli.s2 import S2Client
 
 ATTRIBUTION = "Citation data from Semantic Scholar (https://www.semanticscholar.org)"
@@ -397,7 +399,15 @@ def path_command(
                 on_existing=print_existing,
             )
         report_not_added(summary)
+        path.close()
         path = graph.reading_path(conn, graph.subject(conn, ref), s2_client)
+    with path:
+        _print_path(conn, target, path, output)
+
+
+def _print_path(
+    conn: "sqlite3.Connection", target: graph.Subject, path: graph.ReadingPath, output: CountFormat
+) -> None:
     records: Iterator[dict[str, object]] = (
         {
             "step": i,
@@ -417,15 +427,16 @@ def path_command(
     if output is CountFormat.csv:
         echo_csv_records(records)
         return
-    total = len(path.keys)
+    total = len(path)
     new = len(path.new)  # the goal too, when it is not in your list
     count = f"{total} paper{'' if total == 1 else 's'}"
     extra = f", {new} not in your list ([+])" if new else ""
     heading = f"Reading path to {target.label}: {count}, {path.read} read{extra}"
     echo(textlayout.wrap_block(heading + " ([/] reading, [-] skipped)", terminal.width()))
-    width = max(len(key) for key in path.keys)  # a step's key is its name
+    width = max(len(key) for keys, _ in path.chunks() for key in keys)  # a step's key: its name
     note = {"goal": "  <-\u00a0goal", "suggested": "  (suggested)", "yours": "  (yours)"}
-    for step, (key, item) in enumerate(zip(path.keys, graph.steps(conn, path), strict=True), 1):
+    for step, item in enumerate(graph.steps(conn, path), 1):
+        key = item.paper_id or f"arXiv:{item.arxiv_id}"
         mark = "+" if item.status is None else _STEP_MARKS.get(item.status, " ")
         year = "" if item.year is None else f" ({item.year})"
         prefix = f"{step:3}. [{mark}] {key:<{width}}  "

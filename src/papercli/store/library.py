@@ -7,8 +7,10 @@ its steps in the change log (``changes``), so that ``undo`` and ``redo`` can rep
 
 from __future__ import annotations
 
+import functools
 import itertools
 import sqlite3
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from itertools import islice
@@ -492,53 +494,123 @@ def queue_ids(conn: sqlite3.Connection) -> Iterator[str]:
 # Reading path
 
 
+class Walk:
+    """The papers a reading path walked (``prerequisite_graph``): their links as numbers
+    in memory (``graph``), their ids and dates on disk (``scratch.ScratchNumbers``). Close
+    it, or use it as a context manager."""
+
+    def __init__(self) -> None:
+        self._papers = scratch.ScratchNumbers()
+        self.clear()
+
+    def clear(self, conn: sqlite3.Connection | None = None) -> None:
+        """Forget every paper, for another walk: of the list of ``conn``, if given
+        (each paper then has its date there, else none)."""
+        from papercli.store import graph
+
+        self.graph = PrereqGraph()
+        self._papers.clear(None if conn is None else functools.partial(graph.dates_of, conn))
+        self._fresh: tuple[int, list[str]] = (0, [])  # the ids numbered last, from the first
+
+    def __enter__(self) -> Walk:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._papers.close()
+
+    def __len__(self) -> int:
+        return len(self._papers)
+
+    def numbers(self, ids: Sequence[str]) -> dict[str, int]:
+        """The number of each of ``ids``: those not walked yet numbered next, in order."""
+        first = len(self._papers)
+        found = self._papers.number(ids)
+        if len(self._papers) > first:
+            self._fresh = first, [pid for pid, number in found.items() if number >= first]
+        return found
+
+    def known(self, ids: Sequence[str]) -> dict[str, int]:
+        """The numbers of those of ``ids`` walked."""
+        return self._papers.numbers_of(ids)
+
+    def add_alone(self, key: str, date: str) -> bool:
+        """Add a paper needing none (a reference not in the list), unless walked;
+        whether it was added."""
+        if self._papers.numbers_of([key]):
+            return False
+        self._papers.date([(self._papers.number([key])[key], date)])
+        self.graph.link(len(self._papers) - 1, ())
+        return True
+
+    def order(self, last: int | None = None) -> array[int]:
+        """``PrereqGraph.order``: oldest first, ties by id (ordered by SQLite)."""
+        return self.graph.order(self._papers.oldest(), last)
+
+    def ids_of(self, numbers: range) -> list[str]:
+        """The ids of papers ``numbers`` (a chunk of them), in order: of those numbered
+        last, from memory (a chain's walk numbers one paper at a time)."""
+        first, fresh = self._fresh
+        if first <= numbers.start and numbers.stop <= first + len(fresh):
+            return fresh[numbers.start - first : numbers.stop - first]
+        return self._papers.values_of(numbers)
+
+    def chunks(self, numbers: array[int]) -> Iterator[tuple[array[int], list[str]]]:
+        """``numbers`` with their ids, CHUNK at a time, in order."""
+        for first in range(0, len(numbers), scratch.CHUNK):
+            chunk = numbers[first : first + scratch.CHUNK]
+            yield chunk, self._papers.values_of(chunk)
+
+
 def prerequisite_graph(
-    conn: sqlite3.Connection, starts: Sequence[str], placed: scratch.ScratchSet | None = None
-) -> PrereqGraph:
+    conn: sqlite3.Connection,
+    starts: Sequence[str],
+    placed: scratch.ScratchSet | None = None,
+    walked: Walk | None = None,
+) -> Walk:
     """The papers ``starts`` need (curated, the user's and suggested prerequisites),
     transitively, numbered from theirs, with their dates and links: asked about a chunk of
-    papers at a time, held as numbers. Papers ``placed`` are left out and not walked past."""
+    papers at a time, held as numbers (their ids on disk). Papers ``placed`` are left out
+    and not walked past. Close it, or use it as a context manager; or give a Walk
+    ``walked`` to walk again (cleared first)."""
     from papercli.store import graph  # only paths need it: everyday commands start faster
 
-    walked = PrereqGraph()
-    for pid in starts:
-        walked.add(pid)
-    frontier = range(len(walked.ids))
-    while frontier:
-        known = len(walked.ids)
-        for first in range(frontier.start, frontier.stop, scratch.CHUNK):
-            ids = walked.ids[first : min(first + scratch.CHUNK, frontier.stop)]
+    if walked is None:
+        walked = Walk()
+    walked.clear(conn)
+    try:
+        walked.numbers(starts)
+        done = 0
+        while done < len(walked):
+            ids = walked.ids_of(range(done, min(done + scratch.CHUNK, len(walked))))
             found = graph.prerequisites_of(conn, ids)
             left_out = (
                 set()
                 if placed is None
                 else placed.given({p.prereq_id for links in found.values() for p in links})
             )
-            for pid, links in found.items():
-                walked.link(
-                    walked.numbers[pid],
-                    [
-                        (walked.add(p.prereq_id), p.kind)
-                        for p in links
-                        if p.prereq_id not in left_out
-                    ],
-                )
-        frontier = range(known, len(walked.ids))
-    dates: dict[str, str] = {}  # one string for each date, however many papers share it
-    for first in range(0, len(walked.ids), scratch.CHUNK):
-        for pid, date in graph.dates_of(conn, walked.ids[first : first + scratch.CHUNK]).items():
-            walked.dates[walked.numbers[pid]] = dates.setdefault(date, date)
+            kept = [[p for p in found[pid] if p.prereq_id not in left_out] for pid in ids]
+            numbers = walked.numbers([p.prereq_id for links in kept for p in links])
+            for number, links in enumerate(kept, done):
+                walked.graph.link(number, [(numbers[p.prereq_id], p.kind) for p in links])
+            done += len(ids)
+    except BaseException:
+        walked.close()
+        raise
     return walked
 
 
 def reading_path(
     conn: sqlite3.Connection, paper_id: str, placed: scratch.ScratchSet | None = None
-) -> list[str]:
+) -> Iterator[list[str]]:
     """The paper's prerequisites, transitively, in an order that respects them: oldest
-    foundations first, the paper itself last. Papers ``placed`` already, with their own
-    prerequisites, are left out and not walked past."""
-    walked = prerequisite_graph(conn, [paper_id], placed)
-    return [walked.ids[number] for number in walked.order(last=0)]
+    foundations first, the paper itself last; a chunk of ids at a time. Papers ``placed``
+    already, with their own prerequisites, are left out and not walked past."""
+    with prerequisite_graph(conn, [paper_id], placed) as walked:
+        for _, ids in walked.chunks(walked.order(last=0)):
+            yield ids
 
 
 _DONE = (ReadStatus.READ, ReadStatus.SKIPPED)
@@ -551,14 +623,17 @@ def unread_paths(conn: sqlite3.Connection, ids: Iterable[str]) -> Iterator[str]:
     # The papers of a path given so far are not walked again: a chain's papers, all
     # named, made each path walk the whole chain before it (the square of its length).
     # They wait on disk: as a set of ids they took about 100 bytes a paper.
-    with scratch.ScratchSet() as placed:
+    # One walk's scratch database for every path: one each took 3 times as long.
+    with scratch.ScratchSet() as placed, Walk() as walked:
         for paper_id in ids:
-            prereqs = [] if paper_id in placed else reading_path(conn, paper_id, placed)[:-1]
-            for first in range(0, len(prereqs), scratch.CHUNK):
-                chunk = prereqs[first : first + scratch.CHUNK]
-                placed.add_new(chunk)
-                current = statuses(conn, chunk)
-                yield from (pid for pid in chunk if current[pid] not in _DONE)
+            if paper_id not in placed:
+                prerequisite_graph(conn, [paper_id], placed, walked)
+                order = walked.order(last=0)
+                order.pop()  # the paper itself
+                for _, chunk in walked.chunks(order):
+                    placed.add_new(chunk)
+                    current = statuses(conn, chunk)
+                    yield from (pid for pid in chunk if current[pid] not in _DONE)
             yield paper_id
 
 
