@@ -28,6 +28,9 @@ from papercli.store import connection, library
 def chained(source: str, copy: str) -> str:
     """Copy ``source``, each paper needing the one before; the newest paper's id."""
     shutil.copyfile(source, copy)
+    # Opened by papercli first: a library made before the catalogue changed has it put
+    # back then, curated prerequisites included, which would drop the chain added below.
+    connection.open_database(copy, paths.seed_path()).close()
     db = sqlite3.connect(copy)
     with db:
         db.execute(
