@@ -170,6 +170,23 @@ def test_queue_add_show_and_next(run, run_json):
     assert text.startswith("lora  LoRA: Low-Rank Adaptation of Large Language Models (2021)\n")
 
 
+def test_queue_json_says_when_each_paper_was_queued_and_undo_keeps_it(run, run_json, monkeypatch):
+    from papercli import times
+    from papercli.store import library
+
+    now = ["2026-01-02T10:00:00Z"]
+    monkeypatch.setattr(library, "clock", lambda: now[0])
+    run("queue", "add", "lora", "dpo")
+    now[0] = "2026-01-03T10:00:00Z"
+    run("queue", "remove", "lora")
+    run("undo")
+    rows = run_json("queue", "--format", "json")
+    assert [(r["id"], r["queued_at"]) for r in rows] == [
+        ("lora", times.iso("2026-01-02T10:00:00Z")),
+        ("dpo", times.iso("2026-01-02T10:00:00Z")),
+    ]
+
+
 def test_queue_add_positions(run):
     run("queue", "add", "lora", "qlora")
     run("queue", "add", "dpo", "--top")
@@ -898,7 +915,7 @@ def test_the_json_keys_are_the_documented_ones(run, run_json):
     run("note", "lora", "rank 8")
     run("tag", "lora", "+peft")
     listed = set(run_json("list", "--format", "json")[0])
-    assert set(run_json("queue", "--format", "json")[0]) == {"position"} | listed
+    assert set(run_json("queue", "--format", "json")[0]) == {"position", "queued_at"} | listed
     assert set(run_json("next", "--format", "json")) == listed
     assert list(run_json("notes", "--format", "json")[0]) == ["when", "id", "number", "note"]
     assert list(run_json("tags", "--format", "json")[0]) == ["name", "papers"]

@@ -11,7 +11,7 @@ import os
 from datetime import date
 from enum import StrEnum
 
-from papercli import TYPE_CHECKING, render, textlayout
+from papercli import TYPE_CHECKING, render, textlayout, times
 from papercli.cli import terminal
 from papercli.cli.common import (
     AppState,
@@ -133,7 +133,10 @@ def show_queue(state: AppState, output: CountFormat) -> None:
     emit_listing(
         output,
         ["#", "id", "title", "year", "status"],
-        enumerate(papers.iter_queue(state.connect()), 1),
+        (
+            (position, paper, queued_at)
+            for position, (paper, queued_at) in enumerate(papers.iter_queue(state.connect()), 1)
+        ),
         lambda item: [
             str(item[0]),
             item[1].id,
@@ -141,7 +144,11 @@ def show_queue(state: AppState, output: CountFormat) -> None:
             str(item[1].year),
             str(item[1].status),
         ],
-        lambda item: {"position": item[0], **paper_summary(item[1])},
+        lambda item: {
+            "position": item[0],
+            **paper_summary(item[1]),
+            "queued_at": times.iso(item[2]),
+        },
         empty="your queue is empty; add papers with: papercli queue add REF",
         wrapping=["title"],
     )

@@ -313,10 +313,12 @@ def iter_papers(conn: sqlite3.Connection, selection: Selection) -> Iterator[Pape
     return map(paper_from_row, conn.execute(sql, params))
 
 
-def iter_queue(conn: sqlite3.Connection) -> Iterator[Paper]:
-    """The queued papers in the queue's order, read one at a time, as ``iter_papers``."""
-    sql = f"SELECT {SUMMARY_COLUMNS} {SUMMARY_FROM} JOIN queue q ON q.paper_id = p.id"
-    return map(paper_from_row, conn.execute(sql + " ORDER BY q.position"))
+def iter_queue(conn: sqlite3.Connection) -> Iterator[tuple[Paper, str]]:
+    """The queued papers in the queue's order, each with when it was queued, read one at
+    a time, as ``iter_papers``."""
+    sql = f"SELECT {SUMMARY_COLUMNS}, q.added_at {SUMMARY_FROM} JOIN queue q ON q.paper_id = p.id"
+    for row in conn.execute(sql + " ORDER BY q.position"):
+        yield paper_from_row(row[:-1]), str(row[-1])
 
 
 def selected_ids(conn: sqlite3.Connection, selection: Selection) -> Iterator[str]:
