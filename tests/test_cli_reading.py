@@ -185,6 +185,9 @@ def test_queue_json_says_when_each_paper_was_queued_and_undo_keeps_it(run, run_j
         ("lora", times.iso("2026-01-02T10:00:00Z")),
         ("dpo", times.iso("2026-01-02T10:00:00Z")),
     ]
+    shown = run_json("show", "lora", "--format", "json")  # as it is stored and exported
+    assert (shown["queue_position"], shown["queued_at"]) == (1, "2026-01-02T10:00:00Z")
+    assert run_json("show", "rag", "--format", "json")["queued_at"] is None
 
 
 def test_queue_add_positions(run):

@@ -312,6 +312,7 @@ def paper_details(paper: Paper) -> dict[str, object]:
         "read_at": paper.read_at,
         "read_version": paper.read_version,
         "queue_position": paper.queue_position,
+        "queued_at": paper.queued_at,
         "tags": list(paper.tags),
         "notes": [{"created_at": n.created_at, "body": n.body} for n in paper.notes],
         "authors": [
