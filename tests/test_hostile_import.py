@@ -472,12 +472,6 @@ def _one_paper(run: Run, tmp_path: Path) -> dict[str, Any]:
         ("queue_position", 10**12, "papers[0].queue_position"),
         ("status_changed_at", "tomorrow", "papers[0].status_changed_at: expected a UTC time"),
         ("queued_at", "tomorrow", "papers[0].queued_at: expected a UTC time"),
-        (  # a clock set years ahead: it would win every merge by time until then
-            "status_changed_at",
-            "2099-01-01T00:00:00Z",
-            "papers[0].status_changed_at: 2099-01-01T00:00:00Z is in the future",
-        ),
-        ("read_at", "9999-12-31T23:59:59Z", "papers[0].read_at: 9999-12-31T23:59:59Z is in"),
         ("queued_at", "2026-02-30T10:00:00Z", "papers[0].queued_at: expected a UTC time"),
         ("queued_at", "2026-01-01T10:00:00+01:00", "papers[0].queued_at: expected a UTC time"),
         ("queued_at", 5, "papers[0].queued_at: expected str | null, got int"),

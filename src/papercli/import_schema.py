@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Literal, NoReturn, TextIO
 
 import msgspec
@@ -351,8 +351,6 @@ def _web_address(name: str, value: str | None) -> str | None:
 
 
 def _check_time(name: str, value: str | None) -> None:
-    """A real UTC time, not later than a day from now: a file's time in the future (a
-    clock set wrong) would win every merge by time against what is done here after it."""
     if value is None:
         return
     try:
@@ -363,8 +361,3 @@ def _check_time(name: str, value: str | None) -> None:
         raise _Invalid(
             name, f"expected a UTC time like 2024-05-01T09:30:00Z, got {value!r}"
         ) from None
-    if value > _LATEST:
-        raise _Invalid(name, f"{value} is in the future (papercli takes times up to a day ahead)")
-
-
-_LATEST = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
