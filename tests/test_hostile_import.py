@@ -3,7 +3,9 @@ rewound, a rejected file changes nothing, and no imported value can crash a late
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -178,6 +180,30 @@ def test_a_paper_taken_out_again_after_the_file_queued_it_stays_out(
     assert run("queue", "--format", "ids").stdout.split() == ["dpo"]
     result = run("import", str(newer))
     assert (result.exit_code, result.stdout) == (0, "queued: rag\n"), result.output
+
+
+@pytest.mark.parametrize(
+    ("stored", "exported"),
+    [
+        ("2026-11-20 10:00:00", "2026-11-20T10:00:00Z"),  # SQLite's datetime('now')
+        ("2024-01-01", "2024-01-01T00:00:00Z"),
+        ("x", None),
+    ],
+)
+def test_a_queue_time_stored_in_an_older_form_exports_a_backup_that_imports(
+    run: Run, tmp_path: Path, db_path: Path, stored: str, exported: str | None
+) -> None:
+    """Older versions queued papers at datetime('now'), without the T and Z: exported as
+    it was, the queued_at of such a paper made the backup one its import refused."""
+    assert run("queue", "add", "lora").exit_code == 0
+    with contextlib.closing(sqlite3.connect(db_path)) as db, db:
+        db.execute("UPDATE queue SET added_at = ? WHERE paper_id = 'lora'", (stored,))
+    lora = next(p for p in _export(run, tmp_path / "b.json")["papers"] if p["id"] == "lora")
+    assert lora["queued_at"] == exported
+    fresh = str(tmp_path / "fresh.db")
+    result = run("--db", fresh, "import", str(tmp_path / "b.json"))
+    assert result.exit_code == 0, result.output
+    assert run("--db", fresh, "queue", "--format", "ids").stdout == "lora\n"
 
 
 def test_import_queue_of_an_old_export_queues_a_paper_taken_out_since_as_of_now(

@@ -37,3 +37,15 @@ def iso(stamp: str | None) -> str | None:
     """``2026-12-01T18:14:07+01:00``: local time with its offset, for JSON."""
     moment = _local(stamp or "")
     return moment.isoformat(timespec="seconds") if moment else stamp
+
+
+def stored(stamp: str | None) -> str | None:
+    """A time as papercli stores it (``2026-12-01T17:14:07Z``), also from the forms older
+    versions and tools left: ``2026-11-20 17:14:07`` (SQLite's datetime('now'), which the
+    queue took until November) and a day alone (its midnight); None for anything else, so
+    that an export holds only times its import takes."""
+    if stamp and len(stamp) == 19 and stamp[10] == " ":
+        stamp = f"{stamp[:10]}T{stamp[11:]}Z"
+    elif stamp and len(stamp) == 10:
+        stamp = f"{stamp}T00:00:00Z"
+    return stamp if stamp and _local(stamp) else None

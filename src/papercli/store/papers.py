@@ -7,7 +7,7 @@ import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 
-from papercli import TYPE_CHECKING
+from papercli import TYPE_CHECKING, times
 from papercli.arxiv_ids import abs_url, pdf_url
 from papercli.errors import InvalidValueError
 from papercli.models import Author, Note, Paper, ReadStatus, Selection
@@ -646,7 +646,8 @@ def full_papers(
         )
         if with_state:
             paper.status_changed_at, paper.read_at = changed_at, read_at
-            paper.queue_position, paper.queued_at = queued.get(pid, (None, None))
+            paper.queue_position, queued_at = queued.get(pid, (None, None))
+            paper.queued_at = times.stored(queued_at)
             paper.tags = tags.get(pid, [])
             paper.notes = notes.get(pid, [])
         found[pid] = paper
