@@ -16,6 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import Result
 
+from papercli.store import library
+
 Run = Callable[..., Result]
 
 EXIT_CODES = {0, 1}
@@ -267,6 +269,52 @@ def test_a_status_without_a_time_is_older_than_any_here(
     )
     again = run("import", str(path))
     assert (again.exit_code, again.stdout) == (0, ""), again.output
+
+
+def test_a_status_dated_after_this_clock_never_undoes_a_change_made_here(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file from a clock that ran years ahead: its status was later than anything done
+    here until then, so each import of it set the status again over yours. It counts as a
+    status without a time (and is stored at the import's time); the file still imports."""
+    monkeypatch.setattr(library, "clock", lambda: _TODAY[0])
+    document = _export(run, tmp_path / "all.json")
+    papers = {p["id"]: p for p in document["papers"]}
+    for paper_id in ("lora", "qlora"):
+        papers[paper_id] |= {"status": "skipped", "status_changed_at": "2031-01-01T00:00:00Z"}
+    document["papers"] = [papers["lora"], papers["qlora"]]
+    path = tmp_path / "ahead.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    _on(2, run, "mark-read", "lora")
+    _on(3, run, "import", str(path))
+    assert (_status(run, "lora")["status"], _status(run, "qlora")["status"]) == ("read", "skipped")
+    assert _status(run, "qlora")["status_changed_at"] == "2026-01-03T10:00:00Z"
+    warning = "qlora: status_changed_at 2031-01-01T00:00:00Z is later than this computer's clock"
+    _on(4, run, "mark-unread", "lora", "qlora")
+    again = run("import", str(path))
+    assert (again.exit_code, again.stdout) == (0, ""), again.output
+    assert warning in again.stderr
+    assert (_status(run, "lora")["status"], _status(run, "qlora")["status"]) == ("unread",) * 2
+
+
+def test_a_queue_time_after_this_clock_does_not_queue_again_a_paper_taken_out_here(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Queued at a time later than every removal until then, it came back at each import."""
+    document = _taken_out_then_exported(run, tmp_path, monkeypatch) | {"_dir": str(tmp_path)}
+    ahead = _queued_at_of(document, "rag", "2031-01-01T00:00:00Z")
+    for _ in range(2):
+        result = run("import", str(ahead))
+        assert (result.exit_code, result.stdout) == (0, ""), result.output
+        assert "rag: queued_at 2031-01-01T00:00:00Z is later than" in result.stderr
+        assert run("queue", "--format", "ids").stdout.split() == ["dpo"]
+    fresh = str(tmp_path / "fresh.db")  # nothing taken out there: queued as of the import
+    _on(5, run, "--db", fresh, "import", str(ahead))
+    queued = json.loads(run("--db", fresh, "queue", "--format", "json").stdout)
+    assert [(p["id"], p["queued_at"][:10]) for p in queued] == [
+        ("rag", "2026-01-05"),
+        ("dpo", "2026-01-02"),
+    ]
 
 
 def test_a_change_made_twice_in_a_second_is_imported_twice_and_once_only(

@@ -261,11 +261,15 @@ def _merge_papers(
         opener() as file,
     ):
         batch = merge.begin_import(conn)
+        now = library.clock()
         merged = 0
         read = read_papers(file)
         while exported := list(islice(read, scratch.CHUNK)):
             merged += len(exported)
-            exported = [(_real_day(paper, report), history) for paper, history in exported]
+            exported = [
+                (_not_ahead(_real_day(paper, report), now, report), history)
+                for paper, history in exported
+            ]
             targets, new = _place(conn, [paper for paper, _ in exported], in_file, report)
             # The chunk's new papers go in together (papers.insert_papers), before any state.
             papers.insert_papers(conn, new)
@@ -317,6 +321,25 @@ def _real_day(paper: Paper, report: ImportReport) -> Paper:
         return paper
     report.warnings.append(f"{paper.id}: {paper.date} is no day; kept {paper.date[:7]}")
     return replace(paper, date=paper.date[:7])
+
+
+def _not_ahead(paper: Paper, now: str, report: ImportReport) -> Paper:
+    """The paper with a status time or queue time later than this computer's clock taken
+    as no time: such a time (a clock that ran ahead where the file was made) would win
+    every comparison, so that each import of the file undid what you did since (a status
+    set, a paper read or taken out of the queue). Without it, the file's status restores
+    only a paper never changed here, and a paper taken out here stays out."""
+    ahead = [
+        name for name in ("status_changed_at", "queued_at") if (getattr(paper, name) or "") > now
+    ]
+    if not ahead:
+        return paper
+    for name in ahead:
+        report.warnings.append(
+            f"{paper.id}: {name} {getattr(paper, name)} is later than this computer's clock;"
+            " taken as older than your changes"
+        )
+    return replace(paper, **dict.fromkeys(ahead))
 
 
 def _is_read(conn: sqlite3.Connection, paper_id: str) -> bool:
