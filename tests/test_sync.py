@@ -402,6 +402,32 @@ def test_a_tag_event_keyed_as_earlier_papercli_keyed_it_is_read(
     assert desktop.json("show", "lora")["tags"] == ["Über"]
 
 
+def test_a_tag_an_earlier_papercli_synced_with_a_combining_accent_is_one_tag(
+    laptop: Device, desktop: Device
+) -> None:
+    """Before tags were kept in one Unicode form (NFC), ``Café`` typed with a combining
+    accent synced as it was typed: the other device kept it beside its own ``Café``, two
+    tags printed alike, and ``list --tag café`` found one of them."""
+    laptop.ok("tag", "lora", "+Café")
+    laptop.sync()
+    own = laptop.file()
+    lines = own.read_text().splitlines()
+    [at] = [i for i, line in enumerate(lines) if '"kind":"tag"' in line]
+    event = json.loads(lines[at])
+    decomposed = "Cafe\u0301"
+    event |= {
+        "key": f"lora\x1f{decomposed.casefold()}",
+        "value": {"paper": "lora", "tag": decomposed},
+    }
+    lines[at] = json.dumps(event)
+    own.write_text("\n".join(lines) + "\n")
+    desktop.ok("tag", "lora", "+Café")
+    synced = desktop.sync()
+    assert "skipped" not in synced.output
+    assert desktop.json("show", "lora")["tags"] == ["Café"]
+    assert [p["id"] for p in desktop.json("list", "--tag", "café")] == ["lora"]
+
+
 def test_syncing_again_changes_nothing(laptop: Device, desktop: Device) -> None:
     laptop.ok("mark-read", "lora")
     laptop.sync()

@@ -32,7 +32,7 @@ from typing import Any
 
 from papercli import events, sortkeys
 from papercli.models import Paper
-from papercli.names import nocase
+from papercli.names import as_tag, nocase
 from papercli.records import asdict
 from papercli.store import changes, papers
 from papercli.store.base import IN_IDS, id_list
@@ -294,10 +294,10 @@ def write_register(conn: sqlite3.Connection, kind: str, key: str, value: Any) ->
                 "INSERT INTO notes (paper_id, created_at, body, uid) VALUES (?, ?, ?, ?)",
                 (value["paper"], value["created_at"], value["body"], key),
             )
-    elif kind == "tag":
-        changes.set_tag(conn, parts[0], {"tag": parts[1], "on": False})
+    elif kind == "tag":  # in NFC: a papercli before 3 December synced a tag as typed
+        changes.set_tag(conn, parts[0], {"tag": as_tag(parts[1]), "on": False})
         if value is not None:
-            changes.set_tag(conn, parts[0], {"tag": value["tag"], "on": True})
+            changes.set_tag(conn, parts[0], {"tag": as_tag(value["tag"]), "on": True})
     elif kind == "queue":
         conn.execute("DELETE FROM queue WHERE paper_id = ?", (key,))
         if value is not None:
