@@ -382,21 +382,27 @@ def test_tags_and_watches_named_beyond_ascii_sync(laptop: Device, desktop: Devic
     assert laptop.state() == desktop.state()
 
 
+def _rewrite_tag_event(device: Device, **fields: object) -> dict[str, object]:
+    """Sync the device, then change its one tag event's ``fields`` in its file, as an
+    earlier papercli would have written them; the event as it was."""
+    device.sync()
+    own = device.file()
+    lines = own.read_text().splitlines()
+    [at] = [i for i, line in enumerate(lines) if '"kind":"tag"' in line]
+    event = json.loads(lines[at])
+    lines[at] = json.dumps(event | fields)
+    own.write_text("\n".join(lines) + "\n")
+    return event
+
+
 def test_a_tag_event_keyed_as_earlier_papercli_keyed_it_is_read(
     laptop: Device, desktop: Device
 ) -> None:
     """Devices that have not upgraded yet name a tag by its ``casefold``: their events
     still apply, not skipped as malformed."""
     laptop.ok("tag", "lora", "+Über")
-    laptop.sync()
-    own = laptop.file()
-    lines = own.read_text().splitlines()
-    [at] = [i for i, line in enumerate(lines) if '"kind":"tag"' in line]
-    event = json.loads(lines[at])
+    event = _rewrite_tag_event(laptop, key="lora\x1füber")  # as before 3 December
     assert event["value"] == {"paper": "lora", "tag": "Über"}
-    event["key"] = "lora\x1füber"  # as papercli before 3 December would have written it
-    lines[at] = json.dumps(event)
-    own.write_text("\n".join(lines) + "\n")
     synced = desktop.sync()
     assert "skipped" not in synced.output
     assert desktop.json("show", "lora")["tags"] == ["Über"]
@@ -409,18 +415,9 @@ def test_a_tag_an_earlier_papercli_synced_with_a_combining_accent_is_one_tag(
     accent synced as it was typed: the other device kept it beside its own ``Café``, two
     tags printed alike, and ``list --tag café`` found one of them."""
     laptop.ok("tag", "lora", "+Café")
-    laptop.sync()
-    own = laptop.file()
-    lines = own.read_text().splitlines()
-    [at] = [i for i, line in enumerate(lines) if '"kind":"tag"' in line]
-    event = json.loads(lines[at])
     decomposed = "Cafe\u0301"
-    event |= {
-        "key": f"lora\x1f{decomposed.casefold()}",
-        "value": {"paper": "lora", "tag": decomposed},
-    }
-    lines[at] = json.dumps(event)
-    own.write_text("\n".join(lines) + "\n")
+    value = {"paper": "lora", "tag": decomposed}
+    _rewrite_tag_event(laptop, key=f"lora\x1f{decomposed.casefold()}", value=value)
     desktop.ok("tag", "lora", "+Café")
     synced = desktop.sync()
     assert "skipped" not in synced.output
