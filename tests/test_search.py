@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from papercli import paths, records
 from papercli.errors import InvalidValueError
 from papercli.models import ArxivRecord, Selection
-from papercli.store import arxiv_meta, base, connection, migrations, search, shipped
+from papercli.store import arxiv_meta, base, connection, fts, migrations, search, shipped
 from tests.conftest import peak_megabytes
 
 
@@ -189,6 +189,32 @@ def test_an_empty_query_is_a_one_line_error(run, words):
     assert len(result.stderr.splitlines()) == 1
 
 
+def test_a_word_given_again_is_looked_up_once(run_json):
+    """In any case, where it was given last (that word is the one tried as a prefix):
+    each time it was given, FTS5 merged its list of papers again."""
+    assert fts.search_terms("LoRA transf lora adapt LORA") == ["transf", "adapt", "LORA"]
+    once = run_json("search", "language models", "--format", "json")
+    assert len(once) > 1
+    assert (
+        run_json("search", " ".join(["language", "Models", "models"] * 300), "--format", "json")
+        == once
+    )
+    # "adapt" is tried as a prefix ("adaptation") where it was given last, not required whole
+    assert "lora" in _ids(run_json("search", "adapt lora adapt", "--format", "json"))
+
+
+@pytest.mark.parametrize("command", [["search"], ["list", "--search"]])
+def test_a_search_of_more_than_a_thousand_different_words_is_a_one_line_error(run, command):
+    words = [f"w{i}" for i in range(fts.MAX_WORDS)]
+    result = run(*command, " ".join(words * 2))  # 1,000 words, each twice: looked up
+    assert result.exit_code == 0, result.output
+    result = run(*command, " ".join([*words, "one-more"]))
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "error: a search takes at most 1,000 different words; this one has 1,001\n"
+    )
+
+
 def test_too_many_matches_come_newest_first_unranked(run, run_json, monkeypatch):
     everything = run_json("search", "language", "--format", "json", "--limit", "1000")
     assert len(everything) > 5
@@ -318,7 +344,8 @@ def test_any_text_is_a_safe_query(tmp_path):
         try:
             results = search.search_papers(conn, words, Selection(since=year), 5)
         except InvalidValueError:
-            assert not words.replace("\x00", " ").strip()
+            distinct = {w.lower() for w in words.replace("\x00", " ").split()}
+            assert not distinct or len(distinct) > fts.MAX_WORDS
         else:
             assert len(list(results.hits)) <= 5
 

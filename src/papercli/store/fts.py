@@ -8,6 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from papercli.errors import InvalidValueError
+
+MAX_WORDS = 1_000
+"""The most different words one search looks up: a title or an abstract fits, and each
+word is a lookup in the index (a pasted book would take seconds)."""
+
 # Scripts written without spaces between words (Chinese, Japanese; Korean particles):
 # unicode61 keeps such a run whole, so these words are looked for inside notes instead.
 # A pattern string that `re` compiles (and caches) on first use: compiling these ranges
@@ -18,8 +24,17 @@ UNSPACED = "[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003ffff]"
 def search_terms(words: str) -> list[str]:
     """The words to look up: NUL, which FTS5 would read as the end of the query, splits
     words, and a word without letters or digits is left out (it has no tokens, and an
-    empty phrase would match nothing)."""
-    return [w for w in words.replace("\x00", " ").split() if any(c.isalnum() for c in w)]
+    empty phrase would match nothing). A word given again in any case is looked up once,
+    where it was given last (the place of the word tried as a prefix): FTS5 merged its
+    list of papers once for each time, and ``learning`` 500 times took 0.5 s at 100,000
+    papers."""
+    found = [w for w in words.replace("\x00", " ").split() if any(c.isalnum() for c in w)]
+    last = {word.lower(): i for i, word in enumerate(found)}
+    if len(last) > MAX_WORDS:  # 12,000 words took 1.3 s at 100,000 papers, 1,000 0.19 s
+        raise InvalidValueError(
+            f"a search takes at most {MAX_WORDS:,} different words; this one has {len(last):,}"
+        )
+    return [word for i, word in enumerate(found) if last[word.lower()] == i]
 
 
 def fts_query(terms: Sequence[str]) -> str:
