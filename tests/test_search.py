@@ -217,6 +217,15 @@ def test_a_search_of_more_than_a_thousand_different_words_is_a_one_line_error(ru
 
 
 @pytest.mark.parametrize("command", [["search"], ["list", "--search"]])
+def test_a_search_longer_than_ten_thousand_characters_is_a_one_line_error(run, command):
+    """A sentence in Chinese is one word, looked up by its every three characters."""
+    assert run(*command, "模" * 9_995 + " lora").exit_code == 0
+    result = run(*command, "模" * 9_996 + " lora")
+    assert result.exit_code == 1
+    assert result.stderr == "error: a search takes at most 10,000 characters; this one has 10,001\n"
+
+
+@pytest.mark.parametrize("command", [["search"], ["list", "--search"]])
 def test_more_than_twelve_words_in_chinese_are_a_one_line_error(run, command):
     """Each is also read for inside every note; 250 were a database error (too many
     terms in a compound SELECT)."""
