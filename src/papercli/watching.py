@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from functools import cache
 
 from papercli.models import ListingItem, Watch
 from papercli.names import person_key
@@ -37,16 +38,17 @@ def _rank(item: ListingItem) -> int:
 def matching_watches(item: ListingItem, watches: Sequence[Watch]) -> list[str]:
     """The names of the watches ``item`` matches, in the order given."""
     text = _words_of(f"{item.title} {item.abstract}")
+    vocabulary = set(text.split())
     # A name with no Latin letter has an empty key, which would match any other such.
     families = {person_key(a.family_name) for a in item.authors} - {""}
     found: list[str] = []
     for watch in watches:
         if not set(watch.categories) & set(item.categories):
             continue
-        if any(_has(text, words) for words in watch.excludes):
+        if any(_has(text, vocabulary, words) for words in watch.excludes):
             continue
         wanted = watch.keywords or watch.authors
-        keyword = any(_has(text, words) for words in watch.keywords)
+        keyword = any(_has(text, vocabulary, words) for words in watch.keywords)
         author = any(person_key(name) in families for name in watch.authors)
         if not wanted or keyword or author:
             found.append(watch.name)
@@ -77,8 +79,18 @@ def names_someone(name: str) -> bool:
     return person_key(name) != ""
 
 
-def _has(text: str, words: str) -> bool:
-    """Whether ``text`` (from ``_words_of``) has ``words``: a word, or a phrase in quotes
-    or not, as consecutive whole words."""
-    phrase = _words_of(words.strip('"'))
-    return phrase.strip() != "" and phrase in text
+def _has(text: str, vocabulary: set[str], words: str) -> bool:
+    """Whether ``text`` (from ``_words_of``, its words ``vocabulary``) has ``words``: a
+    word, or a phrase in quotes or not, as consecutive whole words."""
+    phrase = _phrase(words)
+    if " " not in phrase:
+        return phrase in vocabulary
+    return f" {phrase} " in text
+
+
+@cache
+def _phrase(words: str) -> str:
+    """A keyword's words as ``_words_of`` gives a text's, without the spaces at its ends;
+    made once per keyword, not once per item and keyword: a watch of 1,000 keywords and
+    1,000 exclusions took 8.4 s for a day's 2,000 items."""
+    return _words_of(words.strip('"')).strip()
