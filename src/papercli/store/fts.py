@@ -46,13 +46,23 @@ def search_terms(words: str) -> list[str]:
         raise InvalidValueError(
             f"a search takes at most {MAX_WORDS:,} different words; this one has {len(last):,}"
         )
-    unspaced = sum(1 for word in last if re.search(UNSPACED, word))
-    if unspaced > MAX_UNSPACED:
+    return [word for i, word in enumerate(found) if last[word.lower()] == i]
+
+
+def split_unspaced(terms: Sequence[str]) -> tuple[list[str], list[str]]:
+    """``search_terms`` as the words FTS5 finds as tokens and those in scripts written
+    without spaces (also looked for inside notes), each in order; at most MAX_UNSPACED
+    of the latter."""
+    spaced: list[str] = []
+    unspaced: list[str] = []
+    for term in terms:
+        (unspaced if re.search(UNSPACED, term) else spaced).append(term)
+    if len(unspaced) > MAX_UNSPACED:
         raise InvalidValueError(
             f"a search takes at most {MAX_UNSPACED} different words in Chinese, Japanese or"
-            f" Korean; this one has {unspaced}"
+            f" Korean; this one has {len(unspaced)}"
         )
-    return [word for i, word in enumerate(found) if last[word.lower()] == i]
+    return spaced, unspaced
 
 
 def fts_query(terms: Sequence[str]) -> str:

@@ -3,7 +3,6 @@ organizations and topics that selections filter by."""
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 
@@ -16,7 +15,7 @@ from papercli.records import replace
 from papercli.store import authors
 from papercli.store.arxiv_meta import fill_arxiv_all
 from papercli.store.base import IN_IDS, SEP, id_list, optional_text, placeholders, split_list
-from papercli.store.fts import UNSPACED, fts_query, search_terms, unspaced_docids
+from papercli.store.fts import fts_query, search_terms, split_unspaced, unspaced_docids
 
 if TYPE_CHECKING:
     from typing import Any
@@ -420,8 +419,8 @@ def _search_clause(conn: sqlite3.Connection, sel: Selection) -> tuple[str, list[
     terms = search_terms(sel.search or "")
     if not terms:
         return "false", []  # no word has letters or digits: none can match a token
-    spaced = [t for t in terms if not re.search(UNSPACED, t)]
-    if len(spaced) == len(terms) and sel.limit is not None and sel.sort != "title":
+    spaced, unspaced = split_unspaced(terms)
+    if not unspaced and sel.limit is not None and sel.sort != "title":
         query = fts_query(spaced)
         (count,) = conn.execute(
             "SELECT count(*) FROM (SELECT 1 FROM paper_search WHERE paper_search MATCH ? LIMIT ?)",
@@ -438,11 +437,10 @@ def _search_clause(conn: sqlite3.Connection, sel: Selection) -> tuple[str, list[
     if spaced:
         docids.append("SELECT rowid FROM paper_search WHERE paper_search MATCH ?")
         args.append(fts_query(spaced))
-    for term in terms:
-        if term not in spaced:
-            sql, term_args = unspaced_docids(term)
-            docids.append(sql)
-            args += term_args
+    for term in unspaced:
+        sql, term_args = unspaced_docids(term)
+        docids.append(sql)
+        args += term_args
     found = " INTERSECT ".join(docids)
     return f"p.id IN (SELECT paper_id FROM search_docs WHERE docid IN ({found}))", args
 

@@ -14,7 +14,7 @@ from papercli.errors import InvalidValueError
 from papercli.models import Paper, ReadStatus, Selection
 from papercli.names import name_key
 from papercli.store.base import IN_IDS, id_list
-from papercli.store.fts import UNSPACED, fts_query, search_terms, unspaced_docids
+from papercli.store.fts import fts_query, search_terms, split_unspaced, unspaced_docids
 from papercli.store.papers import SUMMARY_COLUMNS, paper_from_row, where_clause
 from papercli.store.papers import SUMMARY_WIDTH as W
 
@@ -112,9 +112,8 @@ def _search(
         return SearchResults([], ranked=True, too_many=False, total=0)
     where, params = where_clause(conn, selection)
     filters = where.replace("WHERE", "AND", 1)
-    spaced = [t for t in terms if not re.search(UNSPACED, t)]
-    if len(spaced) < len(terms):
-        unspaced = [t for t in terms if re.search(UNSPACED, t)]
+    spaced, unspaced = split_unspaced(terms)
+    if unspaced:
         hits, found, args = _search_unspaced(
             conn, unspaced, spaced, filters, params, limit, ids_only=ids_only
         )
