@@ -131,6 +131,11 @@ def read_ids(file: TextIO) -> Iterator[str]:
             header[key] = value
         elif isinstance(value, dict) and isinstance(value.get("id"), str):
             yield value["id"]
+    _check_header(header)
+
+
+def _check_header(header: dict[str, object]) -> None:
+    """That the top-level members are a papercli export's, of the version read here."""
     if header.get("format") != JSON_MARKER:
         raise InvalidValueError(f'not a papercli export (no "format": "{JSON_MARKER}" marker)')
     if header.get("version") != JSON_VERSION:
@@ -143,10 +148,15 @@ def read_ids(file: TextIO) -> Iterator[str]:
 
 
 def read_papers(file: TextIO) -> Iterator[tuple[Paper, History]]:
-    """Each paper of an export (its header checked by ``read_ids``), in file order,
-    checked, with its status history. Ids given twice are the caller's to find."""
+    """Each paper of an export, in file order, checked, with its status history; then, at
+    the end of the file, that its header is a papercli export's of this version. Ids given
+    twice are the caller's to find. A bad value fails where it is: for the error the whole
+    file deserves first (not an export, a paper given twice), read it again with
+    ``read_ids``."""
+    header: dict[str, object] = {}
     for key, index, value in _members(file):
-        if key != "papers" or index is None:
+        if index is None:
+            header[key] = value
             continue
         try:
             record = msgspec.convert(value, type=_Paper)
@@ -166,6 +176,7 @@ def read_papers(file: TextIO) -> Iterator[tuple[Paper, History]]:
             for c in record.history
         ]
         yield paper, history
+    _check_header(header)
 
 
 def _papers_error(value: object) -> NoReturn:

@@ -218,37 +218,36 @@ def import_json(
     conn: sqlite3.Connection, opener: Opener, *, dry_run: bool = False, queue: bool = False
 ) -> ImportReport:
     """Restore an export: state onto matching papers, missing papers added, in one
-    transaction. The file is read twice: for its ids (and its syntax and header), then to
-    check and merge each paper; a bad paper rolls the whole merge back."""
-    with scratch.ScratchSet() as in_file:
-        count = _read_ids(opener, in_file)
-        return _merge_papers(conn, opener, in_file, count, dry_run=dry_run, queue=queue)
+    transaction, reading the file once. A bad file rolls the merge back and is read again
+    for its syntax, header and ids: the error then says first what is wrong with the whole
+    file (not an export, a later version, a paper given twice), as it did when these were
+    read before the merge (at a quarter of its time)."""
+    try:
+        return _merge_papers(conn, opener, dry_run=dry_run, queue=queue)
+    except InvalidValueError:
+        _check_whole(opener)
+        raise
 
 
-def _read_ids(opener: Opener, in_file: scratch.ScratchSet) -> int:
-    """Keep the id of every paper in the file; return how many there are."""
+def _check_whole(opener: Opener) -> None:
+    """Raise the file's first fault of syntax, header or ids, if it has one."""
     from papercli.import_schema import read_ids  # msgspec: only a JSON import loads it
 
-    count = 0
     repeated: str | None = None
-    with opener() as file:
+    with scratch.ScratchSet() as in_file, opener() as file:
         ids = read_ids(file)
         while chunk := list(islice(ids, scratch.CHUNK)):
             repeated = repeated or next(iter(in_file.add(chunk)), None)
-            count += len(chunk)
     if repeated is not None:  # said once the file is known to be an export
-        raise InvalidValueError(f"paper id {repeated!r} appears twice; nothing was imported")
-    return count
+        raise InvalidValueError(_given_twice(repeated))
+
+
+def _given_twice(paper_id: str) -> str:
+    return f"paper id {paper_id!r} appears twice; nothing was imported"
 
 
 def _merge_papers(
-    conn: sqlite3.Connection,
-    opener: Opener,
-    in_file: scratch.ScratchSet,
-    count: int,
-    *,
-    dry_run: bool,
-    queue: bool,
+    conn: sqlite3.Connection, opener: Opener, *, dry_run: bool, queue: bool
 ) -> ImportReport:
     from papercli.import_schema import read_papers
 
@@ -256,33 +255,39 @@ def _merge_papers(
     with (
         base.transaction(conn, keep=not dry_run),
         search.deferred_documents(conn),  # a paper's notes: its document built once
-        scratch.ScratchSet() as added,  # to look up (it may hold a million)
+        scratch.ScratchSet() as in_file,  # the file's ids read so far
+        scratch.ScratchAdded() as added,  # to look up (it may hold a million)
+        scratch.ScratchReport() as later,  # prerequisites on papers further on in the file
         scratch.ScratchQueue() as to_queue,
         opener() as file,
     ):
         batch = merge.begin_import(conn)
         now = library.clock()
-        merged = 0
+        count = 0
         read = read_papers(file)
         while exported := list(islice(read, scratch.CHUNK)):
-            merged += len(exported)
+            count += len(exported)
+            if repeated := in_file.add([paper.id for paper, _ in exported]):
+                raise InvalidValueError(_given_twice(repeated[0]))
             exported = [
                 (_not_ahead(_real_day(paper, report), now, report), history)
                 for paper, history in exported
             ]
-            targets, new = _place(conn, [paper for paper, _ in exported], in_file, report)
+            targets, new = _place(conn, [paper for paper, _ in exported], in_file, later, report)
             # The chunk's new papers go in together (papers.insert_papers), before any state.
             papers.insert_papers(conn, new)
+            for (paper, _), target in zip(exported, targets, strict=True):
+                if paper.fetched_at and arxiv_meta.arxiv_record(conn, target) is None:
+                    record = _record_of(paper)
+                    arxiv_meta.store_arxiv_record(conn, target, record, paper.fetched_at)
             ids = [paper.id for paper in new]
-            for target, taken in zip(ids, changes.snapshots(conn, ids), strict=True):
-                changes.record(conn, batch, "paper", target, None, taken)
+            added.add(
+                (target, changes.record(conn, batch, "paper", target, None, taken))
+                for target, taken in zip(ids, changes.snapshots(conn, ids), strict=True)
+            )
             report.added.extend(ids)
-            added.add(ids)
             for (paper, history), target in zip(exported, targets, strict=True):
                 local = paper if target == paper.id else replace(paper, id=target)
-                if paper.fetched_at and arxiv_meta.arxiv_record(conn, target) is None:
-                    record = _record_of(local)
-                    arxiv_meta.store_arxiv_record(conn, target, record, paper.fetched_at)
                 if merge.merge_state(conn, local, history, batch):
                     if target not in added:
                         report.restored.append(target)
@@ -291,8 +296,7 @@ def _merge_papers(
                 if (paper.queue_position is not None or queue) and not _is_read(conn, target):
                     # A paper read (in the file, or here since the export) stays out of it.
                     to_queue.add(target, paper.queue_position or 1 << 30, paper.queued_at)
-        if merged != count:
-            raise InvalidValueError("the file changed while it was imported; nothing was imported")
+        _link_later(conn, later, in_file, added, report)
         if to_queue:  # looked for only when the file queues a paper
             # The file's queue, less what was taken out of it here later than it was
             # queued there (a file without the time: anything taken out here); with
@@ -305,12 +309,37 @@ def _merge_papers(
             ids = [pid for pid, _ in chunk]
             report.queued.extend(merge.queue_missing(conn, ids, batch, dict(chunk)))
         new_papers = changes.papers_added(conn, batch)
-        for paper_id, prereq in papers.break_prerequisite_cycles(conn, new_papers):
+        cut = papers.break_prerequisite_cycles(conn, new_papers)
+        for paper_id, prereq in cut:
             report.warnings.append(
                 f"{paper_id}: dropped prerequisite {prereq}, which would make a cycle"
             )
+        cut_from = iter(dict.fromkeys(paper_id for paper_id, _ in cut))
+        while cut_chunk := list(islice(cut_from, scratch.CHUNK)):
+            changes.retake_added(conn, added.steps_of(cut_chunk))
         merge.finish_import(conn, batch, f"imported {count} papers")
     return report
+
+
+def _link_later(
+    conn: sqlite3.Connection,
+    later: scratch.ScratchReport,
+    in_file: scratch.ScratchSet,
+    added: scratch.ScratchAdded,
+    report: ImportReport,
+) -> None:
+    """Link the papers added to their prerequisites further on in the file, now read
+    whole; each one that is no paper is a warning."""
+    noted = later.noted("prerequisite")
+    while chunk := list(islice(noted, scratch.CHUNK)):
+        links = []
+        for given, target, prereq in chunk:
+            if prereq in in_file or lookups.paper_exists(conn, prereq):
+                links.append((target, prereq))
+            else:
+                report.warnings.append(f"{given}: dropped prerequisite {prereq}, an unknown paper")
+        papers.add_prerequisites(conn, links)
+        changes.retake_added(conn, added.steps_of({target for target, _ in links}))
 
 
 def _real_day(paper: Paper, report: ImportReport) -> Paper:
@@ -348,10 +377,17 @@ def _is_read(conn: sqlite3.Connection, paper_id: str) -> bool:
 
 
 def _known_prerequisites(
-    conn: sqlite3.Connection, paper: Paper, in_file: scratch.ScratchSet, report: ImportReport
+    conn: sqlite3.Connection,
+    paper: Paper,
+    target: str,
+    in_file: scratch.ScratchSet,
+    later: scratch.ScratchReport,
+    report: ImportReport,
 ) -> list[str]:
-    """The paper's prerequisites that are papers (in the file or the database), not itself;
-    each one dropped is a warning."""
+    """The paper's prerequisites that are papers (in the file so far or the database), not
+    itself, for it to be added as ``target``; the others are noted in ``later``, to look
+    for once the file is read (``_link_later``). A link to itself is dropped, with a
+    warning."""
     known: list[str] = []
     for prereq in paper.prerequisites:
         if prereq == paper.id:
@@ -359,7 +395,7 @@ def _known_prerequisites(
         elif prereq in in_file or lookups.paper_exists(conn, prereq):
             known.append(prereq)
         else:
-            report.warnings.append(f"{paper.id}: dropped prerequisite {prereq}, an unknown paper")
+            later.note("prerequisite", paper.id, target, prereq)
     return known
 
 
@@ -367,6 +403,7 @@ def _place(
     conn: sqlite3.Connection,
     chunk: Sequence[Paper],
     in_file: scratch.ScratchSet,
+    later: scratch.ScratchReport,
     report: ImportReport,
 ) -> tuple[list[str], list[Paper]]:
     """The local paper each exported one is (``_matching_id``), and those to add for the
@@ -379,7 +416,7 @@ def _place(
         target = _matching_id(conn, paper, new, new_arxiv_ids)
         if target is None:
             target = _unused_id(conn, paper.id, new)
-            known = _known_prerequisites(conn, paper, in_file, report)
+            known = _known_prerequisites(conn, paper, target, in_file, later, report)
             new[target] = replace(paper, id=target, origin="user", prerequisites=known)
             if paper.arxiv_id:
                 new_arxiv_ids[paper.arxiv_id] = target

@@ -30,7 +30,7 @@ from papercli.store import arxiv_meta, papers, scratch
 from papercli.store.base import IN_IDS, id_list
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Sequence
+    from collections.abc import Iterable, Iterator, Mapping, Sequence
     from typing import Any
 
 # A status change undone on another device, as a sync brings it: no command of this one.
@@ -94,11 +94,13 @@ def record(
     after: Any,
     *,
     added_at: str | None = None,
-) -> None:
-    """One step of ``batch``. A queue step that puts a paper in the queue or takes it out
-    also keeps ``added_at``, when it was queued: a replay that puts it back gives it that
-    time again (steps from before 4 December have none: the time of the replay)."""
-    conn.execute(_STEP, (batch, kind, paper_id, _step_data(before, after, added_at)))
+) -> int:
+    """One step of ``batch``; return its number. A queue step that puts a paper in the
+    queue or takes it out also keeps ``added_at``, when it was queued: a replay that puts
+    it back gives it that time again (steps from before 4 December have none: the time of
+    the replay)."""
+    cursor = conn.execute(_STEP, (batch, kind, paper_id, _step_data(before, after, added_at)))
+    return int(cursor.lastrowid or 0)
 
 
 def record_all(
@@ -134,6 +136,21 @@ def record_added(conn: sqlite3.Connection, batch: int, paper_ids: list[str]) -> 
     """Record the papers just added, each as it is now, as steps of ``batch``."""
     steps = zip(paper_ids, snapshots(conn, paper_ids), strict=True)
     record_all(conn, batch, "paper", ((paper_id, None, taken) for paper_id, taken in steps))
+
+
+def retake_added(conn: sqlite3.Connection, steps: Mapping[str, int]) -> None:
+    """Take again, as the papers are now, each paper's snapshot in the step that added it
+    (paper id -> step number): an import that adds a paper and then links it to one
+    further on in its file, or drops a link of it that closes a cycle, must not have
+    redo put the paper back as first added."""
+    ids = list(steps)
+    conn.executemany(
+        "UPDATE undo_steps SET data = ? WHERE id = ?",
+        (
+            (_step_data(None, taken), steps[paper_id])
+            for paper_id, taken in zip(ids, snapshots(conn, ids), strict=True)
+        ),
+    )
 
 
 def papers_added(conn: sqlite3.Connection, batch: int) -> Iterator[str]:

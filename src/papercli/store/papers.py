@@ -73,10 +73,7 @@ def insert_papers(conn: sqlite3.Connection, new: Sequence[Paper]) -> list[str]:
         "INSERT INTO paper_sources VALUES (?, ?)",
         [(paper.id, source) for paper in new for source in paper.sources],
     )
-    conn.executemany(
-        "INSERT INTO prerequisites VALUES (?, ?)",
-        [(paper.id, prereq) for paper in new for prereq in paper.prerequisites],
-    )
+    add_prerequisites(conn, [(paper.id, prereq) for paper in new for prereq in paper.prerequisites])
     conn.executemany(
         "INSERT INTO papers (id, title, short_name, kind, arxiv_id, url, pdf_url, date, year,"
         " why, focus, technique, origin, venue, doi, citation_key, primary_category, added_at)"
@@ -106,6 +103,11 @@ def insert_papers(conn: sqlite3.Connection, new: Sequence[Paper]) -> list[str]:
         ],
     )
     return keys
+
+
+def add_prerequisites(conn: sqlite3.Connection, links: Iterable[tuple[str, str]]) -> None:
+    """Link each paper to a prerequisite: (paper id, prerequisite's id)."""
+    conn.executemany("INSERT INTO prerequisites VALUES (?, ?)", links)
 
 
 # The tables holding a paper's facts (as opposed to the user's state), by paper_id.

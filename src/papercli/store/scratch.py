@@ -88,6 +88,27 @@ class ScratchSet(_Scratch):
             yield str(value)
 
 
+class ScratchAdded(_Scratch):
+    """The papers an import added, each with the number of the undo step that added it
+    (to take the paper again once its links change later in the import), kept on disk."""
+
+    def __init__(self) -> None:
+        super().__init__("CREATE TABLE added (id TEXT PRIMARY KEY, step INTEGER) WITHOUT ROWID")
+
+    def add(self, steps: Iterable[tuple[str, int]]) -> None:
+        self._scratch.executemany("INSERT INTO added VALUES (?, ?)", steps)
+
+    def __contains__(self, value: str) -> bool:
+        query = "SELECT 1 FROM added WHERE id = ?"
+        return self._scratch.execute(query, (value,)).fetchone() is not None
+
+    def steps_of(self, ids: Collection[str]) -> dict[str, int]:
+        """The step of each of ``ids`` kept here."""
+        query = f"SELECT id, step FROM added WHERE id {IN_IDS}"
+        rows = self._scratch.execute(query, (id_list(list(ids)),))
+        return {str(paper_id): int(step) for paper_id, step in rows}
+
+
 class ScratchNumbers(_Scratch):
     """Strings (the papers of a reading path) numbered 0, 1, ... in the order added, each
     with a date, kept on disk: a long path held each id and its number in a dict, about
