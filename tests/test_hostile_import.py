@@ -559,7 +559,8 @@ def test_an_import_undone_and_redone_keeps_the_arxiv_metadata_it_brought(
         "fetched_at": "2023-03-01T00:00:00Z",
     }
     assert _import_papers(run, tmp_path, [fetched]).exit_code == 0
-    _undo_and_redo(run)
+    assert run("undo").stdout == "undone: imported 1 paper\n"  # until 4 December: 1 papers
+    assert run("redo").stdout == "redone: imported 1 paper\n"
     shown = _status(run, "fetched")
     assert (shown["abstract"], shown["arxiv_version"]) == ("What the file's machine fetched.", 2)
 

@@ -317,7 +317,7 @@ def _merge_papers(
         cut_from = iter(dict.fromkeys(paper_id for paper_id, _ in cut))
         while cut_chunk := list(islice(cut_from, scratch.CHUNK)):
             changes.retake_added(conn, added.steps_of(cut_chunk))
-        merge.finish_import(conn, batch, f"imported {count} papers")
+        merge.finish_import(conn, batch, f"imported {count} paper{'' if count == 1 else 's'}")
     return report
 
 
