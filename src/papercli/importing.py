@@ -220,8 +220,8 @@ def import_json(
     """Restore an export: state onto matching papers, missing papers added, in one
     transaction, reading the file once. A bad file rolls the merge back and is read again
     for its syntax, header and ids: the error then says first what is wrong with the whole
-    file (not an export, a later version, a paper given twice), as it did when these were
-    read before the merge (at a quarter of its time)."""
+    file (not an export, a later version, a paper given twice), as it did when a first
+    reading for these came before every merge (a quarter of the import's time)."""
     try:
         return _merge_papers(conn, opener, dry_run=dry_run, queue=queue)
     except InvalidValueError:
