@@ -531,6 +531,35 @@ def test_a_prerequisite_further_on_in_the_file_is_linked_and_redone(
     )
 
 
+@pytest.mark.parametrize("chunk", [1000, 1])
+def test_a_prerequisite_links_to_the_paper_its_file_paper_is_here(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    """The file's `my-lora` is this library's `lora` (the same arXiv id), and its `qlora`
+    (another arXiv id) is added as `qlora-2`: links to them go there, before or after them
+    in the file. Until 4 December the first led nowhere and the second to this `qlora`."""
+    from papercli.store import scratch
+
+    monkeypatch.setattr(scratch, "CHUNK", chunk)
+    wants = ["my-lora", "qlora"]
+    papers = [
+        {"id": "before", "prerequisites": wants},
+        {"id": "my-lora", "arxiv_id": "2106.09685"},
+        {"id": "qlora", "arxiv_id": "2501.00001", "title": "Not QLoRA"},
+        {"id": "after", "prerequisites": wants},
+        {"id": "self", "arxiv_id": "2501.00002", "prerequisites": ["also-self"]},
+        {"id": "also-self", "arxiv_id": "2501.00002"},  # the same paper as `self`
+    ]
+    result = _import_papers(run, tmp_path, papers)
+    assert result.exit_code == 0, result.output
+    assert "added: before, qlora-2, after, self\n" in result.stdout
+    assert "warning: self: dropped a prerequisite on itself" in result.stderr
+    for paper_id in ("before", "after"):
+        # By date: qlora-2 has the date of the catalogue's first paper.
+        assert _status(run, paper_id)["prerequisites"] == ["qlora-2", "lora"]
+    assert _status(run, "qlora")["title"] == "QLoRA: Efficient Finetuning of Quantized LLMs"
+
+
 def test_an_import_undone_and_redone_keeps_its_cycles_broken(run: Run, tmp_path: Path) -> None:
     """Until 4 December, redo put back the link the import had dropped: the cycle again."""
     papers = [

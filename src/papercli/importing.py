@@ -255,7 +255,7 @@ def _merge_papers(
     with (
         base.transaction(conn, keep=not dry_run),
         search.deferred_documents(conn),  # a paper's notes: its document built once
-        scratch.ScratchSet() as in_file,  # the file's ids read so far
+        scratch.ScratchTargets() as in_file,  # the file's ids read so far, and their papers
         scratch.ScratchAdded() as added,  # to look up (it may hold a million)
         scratch.ScratchReport() as later,  # prerequisites on papers further on in the file
         scratch.ScratchQueue() as to_queue,
@@ -267,13 +267,15 @@ def _merge_papers(
         read = read_papers(file)
         while exported := list(islice(read, scratch.CHUNK)):
             count += len(exported)
-            if repeated := in_file.add([paper.id for paper, _ in exported]):
-                raise InvalidValueError(_given_twice(repeated[0]))
             exported = [
                 (_not_ahead(_real_day(paper, report), now, report), history)
                 for paper, history in exported
             ]
-            targets, new = _place(conn, [paper for paper, _ in exported], in_file, later, report)
+            targets, to_add = _place(conn, [paper for paper, _ in exported])
+            given = [paper.id for paper, _ in exported]
+            if repeated := in_file.add(list(zip(given, targets, strict=True))):
+                raise InvalidValueError(_given_twice(repeated[0]))
+            new = _link_known(to_add, in_file, later, report)
             # The chunk's new papers go in together (papers.insert_papers), before any state.
             papers.insert_papers(conn, new)
             for (paper, _), target in zip(exported, targets, strict=True):
@@ -321,23 +323,53 @@ def _merge_papers(
     return report
 
 
+def _link_known(
+    new: Sequence[tuple[str, Paper]],
+    in_file: scratch.ScratchTargets,
+    later: scratch.ScratchReport,
+    report: ImportReport,
+) -> list[Paper]:
+    """The papers to add (each with the id the file gave it), linked to those of their
+    prerequisites the file has given so far, as the local papers these are (a paper the
+    file calls `qlora` may be `qlora-2` here, or match `lora` by its arXiv id); the others
+    are noted in ``later``, to look for once the file is read whole (``_link_later``)."""
+    placed = in_file.targets_of({prereq for _, paper in new for prereq in paper.prerequisites})
+    linked = []
+    for given, paper in new:
+        known: list[str] = []
+        for prereq in paper.prerequisites:
+            if prereq == given or placed.get(prereq) == paper.id:
+                report.warnings.append(f"{given}: dropped a prerequisite on itself")
+            elif prereq in placed:
+                known.append(placed[prereq])
+            else:
+                later.note("prerequisite", given, paper.id, prereq)
+        linked.append(replace(paper, prerequisites=list(dict.fromkeys(known))))
+    return linked
+
+
 def _link_later(
     conn: sqlite3.Connection,
     later: scratch.ScratchReport,
-    in_file: scratch.ScratchSet,
+    in_file: scratch.ScratchTargets,
     added: scratch.ScratchAdded,
     report: ImportReport,
 ) -> None:
-    """Link the papers added to their prerequisites further on in the file, now read
-    whole; each one that is no paper is a warning."""
+    """Link the papers added to their prerequisites not given before them in the file,
+    now read whole: a paper of the file, as the local paper it is, else one of the
+    database's; each one that is neither is a warning."""
     noted = later.noted("prerequisite")
     while chunk := list(islice(noted, scratch.CHUNK)):
-        links = []
+        placed = in_file.targets_of({prereq for _, _, prereq in chunk})
+        links: dict[tuple[str, str], None] = {}
         for given, target, prereq in chunk:
-            if prereq in in_file or lookups.paper_exists(conn, prereq):
-                links.append((target, prereq))
-            else:
+            local = placed.get(prereq) or (prereq if lookups.paper_exists(conn, prereq) else None)
+            if local is None:
                 report.warnings.append(f"{given}: dropped prerequisite {prereq}, an unknown paper")
+            elif local == target:
+                report.warnings.append(f"{given}: dropped a prerequisite on itself")
+            else:
+                links[target, local] = None
         papers.add_prerequisites(conn, links)
         changes.retake_added(conn, added.steps_of({target for target, _ in links}))
 
@@ -376,48 +408,20 @@ def _is_read(conn: sqlite3.Connection, paper_id: str) -> bool:
     return library.statuses(conn, [paper_id])[paper_id] is ReadStatus.READ
 
 
-def _known_prerequisites(
-    conn: sqlite3.Connection,
-    paper: Paper,
-    target: str,
-    in_file: scratch.ScratchSet,
-    later: scratch.ScratchReport,
-    report: ImportReport,
-) -> list[str]:
-    """The paper's prerequisites that are papers (in the file so far or the database), not
-    itself, for it to be added as ``target``; the others are noted in ``later``, to look
-    for once the file is read (``_link_later``). A link to itself is dropped, with a
-    warning."""
-    known: list[str] = []
-    for prereq in paper.prerequisites:
-        if prereq == paper.id:
-            report.warnings.append(f"{paper.id}: dropped a prerequisite on itself")
-        elif prereq in in_file or lookups.paper_exists(conn, prereq):
-            known.append(prereq)
-        else:
-            later.note("prerequisite", paper.id, target, prereq)
-    return known
-
-
 def _place(
-    conn: sqlite3.Connection,
-    chunk: Sequence[Paper],
-    in_file: scratch.ScratchSet,
-    later: scratch.ScratchReport,
-    report: ImportReport,
-) -> tuple[list[str], list[Paper]]:
+    conn: sqlite3.Connection, chunk: Sequence[Paper]
+) -> tuple[list[str], list[tuple[str, Paper]]]:
     """The local paper each exported one is (``_matching_id``), and those to add for the
-    ones that are none, with an unused id each: as if each paper added were in the
-    database before the next one is matched."""
-    new: dict[str, Paper] = {}  # by the id given
+    ones that are none, each with an unused id (and the id the file gave it): as if each
+    paper added were in the database before the next one is matched."""
+    new: dict[str, tuple[str, Paper]] = {}  # by the id it is added as
     new_arxiv_ids: dict[str, str] = {}
     targets = []
     for paper in chunk:
         target = _matching_id(conn, paper, new, new_arxiv_ids)
         if target is None:
             target = _unused_id(conn, paper.id, new)
-            known = _known_prerequisites(conn, paper, target, in_file, later, report)
-            new[target] = replace(paper, id=target, origin="user", prerequisites=known)
+            new[target] = (paper.id, replace(paper, id=target, origin="user"))
             if paper.arxiv_id:
                 new_arxiv_ids[paper.arxiv_id] = target
         targets.append(target)
@@ -427,7 +431,7 @@ def _place(
 def _matching_id(
     conn: sqlite3.Connection,
     paper: Paper,
-    new: Mapping[str, Paper],
+    new: Mapping[str, tuple[str, Paper]],
     new_arxiv_ids: Mapping[str, str],
 ) -> str | None:
     """The local paper an exported one is: same arXiv id, else same id (and no other arXiv
@@ -439,7 +443,7 @@ def _matching_id(
         if paper.arxiv_id in new_arxiv_ids:
             return new_arxiv_ids[paper.arxiv_id]
     if paper.id in new:
-        local_arxiv_id = new[paper.id].arxiv_id
+        local_arxiv_id = new[paper.id][1].arxiv_id
     elif lookups.paper_exists(conn, paper.id):
         local_arxiv_id = lookups.arxiv_id_of(conn, paper.id)
     else:
@@ -449,7 +453,7 @@ def _matching_id(
     return None
 
 
-def _unused_id(conn: sqlite3.Connection, wanted: str, new: Mapping[str, Paper]) -> str:
+def _unused_id(conn: sqlite3.Connection, wanted: str, new: Mapping[str, object]) -> str:
     candidate, number = wanted, 1
     while candidate in new or lookups.paper_exists(conn, candidate):
         number += 1

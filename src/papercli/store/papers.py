@@ -106,8 +106,9 @@ def insert_papers(conn: sqlite3.Connection, new: Sequence[Paper]) -> list[str]:
 
 
 def add_prerequisites(conn: sqlite3.Connection, links: Iterable[tuple[str, str]]) -> None:
-    """Link each paper to a prerequisite: (paper id, prerequisite's id)."""
-    conn.executemany("INSERT INTO prerequisites VALUES (?, ?)", links)
+    """Link each paper to a prerequisite: (paper id, prerequisite's id); a link already
+    there stays as it is."""
+    conn.executemany("INSERT OR IGNORE INTO prerequisites VALUES (?, ?)", links)
 
 
 # The tables holding a paper's facts (as opposed to the user's state), by paper_id.

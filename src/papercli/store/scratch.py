@@ -88,6 +88,36 @@ class ScratchSet(_Scratch):
             yield str(value)
 
 
+class ScratchTargets(_Scratch):
+    """The ids of an imported file's papers read so far, each with the local paper it is
+    (itself, the one it matched, or the id it was added as), kept on disk."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "CREATE TABLE targets (id TEXT PRIMARY KEY, target TEXT NOT NULL) WITHOUT ROWID"
+        )
+
+    def add(self, pairs: Sequence[tuple[str, str]]) -> list[str]:
+        """Keep the (id, local id) pairs; return the ids given before (here or earlier),
+        in order."""
+        known = self.targets_of([paper_id for paper_id, _ in pairs])
+        fresh: dict[str, str] = {}
+        repeated = []
+        for paper_id, target in pairs:
+            if paper_id in known or paper_id in fresh:
+                repeated.append(paper_id)
+            else:
+                fresh[paper_id] = target
+        self._scratch.executemany("INSERT INTO targets VALUES (?, ?)", fresh.items())
+        return repeated
+
+    def targets_of(self, ids: Collection[str]) -> dict[str, str]:
+        """The local paper of each of ``ids`` kept here."""
+        query = f"SELECT id, target FROM targets WHERE id {IN_IDS}"
+        rows = self._scratch.execute(query, (id_list(list(ids)),))
+        return {str(paper_id): str(target) for paper_id, target in rows}
+
+
 class ScratchAdded(_Scratch):
     """The papers an import added, each with the number of the undo step that added it
     (to take the paper again once its links change later in the import), kept on disk."""
