@@ -27,6 +27,7 @@ FAST_COMMANDS = (
     "mark-unread",
     "mark-skipped",
     "export",
+    "import",
 )
 
 

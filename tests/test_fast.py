@@ -186,6 +186,38 @@ def test_fast_path_creates_a_new_database_and_fails_as_typer_does(
     assert result.stderr == "error: your queue is empty; add papers with: papercli queue add REF\n"
 
 
+def test_fast_path_imports_as_typer_does(compare: Comparison, tmp_path: Path) -> None:
+    """Each import runs on a fresh copy of the template, from files outside the folder
+    the comparison empties; none asks arXiv (every id is known)."""
+    exported = tmp_path / "export.json"
+    result = compare.runner.invoke(
+        app, ["--db", str(compare.db), "export", "--format", "json", "-o", str(exported)]
+    )
+    assert result.exit_code == 0, result.output
+    document = json.loads(exported.read_text(encoding="utf-8"))
+    mine = {**document["papers"][0], "id": "mine", "arxiv_id": None, "title": "Mine"}
+    document["papers"] = [
+        {**p, "status": "read", "history": []} for p in document["papers"] if p["id"] != "gpt3"
+    ] + [mine]
+    restore = tmp_path / "restore.json"
+    restore.write_text(json.dumps(document), encoding="utf-8")
+    (tmp_path / "refs.bib").write_text("@misc{hu, eprint = {2106.09685}}\n", encoding="utf-8")
+    (tmp_path / "ids.txt").write_text("2106.09685\n# a comment\n", encoding="utf-8")
+    (tmp_path / "bad.json").write_text('{"format": "papercli-export"}', encoding="utf-8")
+    for args in (
+        [str(restore)],
+        ["--dry-run", str(restore)],
+        [str(restore), "--queue"],
+        [str(tmp_path / "refs.bib"), "--queue"],
+        ["-f", "text", str(tmp_path / "ids.txt")],
+        [str(tmp_path / "bad.json")],
+        [str(tmp_path / "missing.json")],
+    ):
+        compare.assert_same(["import", *args])
+    result = compare.assert_same(["import", "-"], input=restore.read_text(encoding="utf-8"))
+    assert "added: mine" in result.stdout
+
+
 DECLINED = [
     [],
     ["--help"],
@@ -222,6 +254,9 @@ DECLINED = [
     ["export", "--format", "yaml"],
     ["export", "--title", "-x"],
     ["export", "--queue=yes"],
+    ["import"],
+    ["import", "a.json", "b.json"],
+    ["import", "--format", "yaml", "a.json"],
 ]
 
 

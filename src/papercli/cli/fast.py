@@ -3,9 +3,9 @@
 Importing Typer (with its vendored Click) takes about 45 ms, four times the interpreter's
 own start-up and more than everything else `papercli show lora` does. So for the command
 lines typed many times a day (`list`, `show`, `next`, `queue`, `mark-*` and their
-options), and `export`, which scripts run, ``run`` reads argv itself, against a table
-generated from the Typer commands, and calls the same ``views`` functions the Typer
-commands call.
+options), and `export` and `import`, which scripts run, ``run`` reads argv itself,
+against a table generated from the Typer commands, and calls the same ``views``
+functions the Typer commands call.
 
 Anything it does not recognise exactly goes to Typer instead (``run`` returns None):
 `--help`, a misspelt option, a value Typer would reject, a form such as `-n5`, shell
@@ -215,6 +215,21 @@ COMMANDS: dict[str, Spec] = {
             "reverse": False,
         },
     ),
+    "import": Spec(
+        options={
+            "--format": ("input_format", "choice", ("json", "bibtex", "text")),
+            "-f": ("input_format", "choice", ("json", "bibtex", "text")),
+            "--dry-run": ("dry_run", "flag", True),
+            "--queue": ("queue", "flag", True),
+        },
+        arguments=[("file", 1)],
+        repeatable=[],
+        defaults={
+            "input_format": None,
+            "dry_run": False,
+            "queue": False,
+        },
+    ),
 }
 # [[[end]]]
 
@@ -247,14 +262,13 @@ def run(argv: list[str]) -> int | None:
         pager=not options.get("no_pager", False),
     )
     try:
-        _dispatch(state, invocation)
+        return _dispatch(state, invocation)
     except EXPECTED_FAILURES as exc:
         return report_failure(exc, state.opened)
     except OSError as exc:  # as in PapercliGroup.invoke: the reader went away, a full disk
         if not is_output_failure(exc):
             raise
         return report_output_failure(exc)
-    return 0
 
 
 def parse(argv: list[str]) -> Invocation | None:
@@ -374,17 +388,26 @@ _SELECTION = (
 )
 
 
-def _dispatch(state: AppState, invocation: Invocation) -> None:
+def _dispatch(state: AppState, invocation: Invocation) -> int:
     try:
         if invocation.command in PAGED_COMMANDS:
             state.page()
-        _call_view(state, invocation.command, invocation.values)
+        return _call_view(state, invocation.command, invocation.values)
     finally:
         state.close()
 
 
-def _call_view(state: AppState, command: str, values: dict[str, Any]) -> None:
-    """Call the view, as the Typer command would with the same values."""
+def _call_view(state: AppState, command: str, values: dict[str, Any]) -> int:
+    """Call the view, as the Typer command would with the same values; return the exit
+    code."""
+    if command == "import":
+        return views.import_file(
+            state,
+            values["file"],
+            values["input_format"],
+            dry_run=values["dry_run"],
+            queue=values["queue"],
+        )
     if command == "list":
         filters = {name: values[name] for name in _SELECTION}
         chosen = selection(
@@ -423,3 +446,4 @@ def _call_view(state: AppState, command: str, values: dict[str, Any]) -> None:
     else:
         status = ReadStatus(command.removeprefix("mark-"))
         views.mark_papers(state, values["references"], status)
+    return 0

@@ -1,15 +1,13 @@
 """Moving papers out of (and into) papercli: ``export`` and ``import``."""
 
-import sys
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated
 
 import typer
 from typer.models import TyperPath
 
 from papercli.cli import views
-from papercli.cli.common import SortKey, connect, echo, selection, state
+from papercli.cli.common import SortKey, selection, state
 from papercli.cli.options import (
     AuthorName,
     Org,
@@ -22,7 +20,6 @@ from papercli.cli.options import (
     Until,
     Year,
 )
-from papercli.errors import EXIT_USER
 
 
 class ExportFormat(StrEnum):
@@ -136,9 +133,7 @@ class ImportFormat(StrEnum):
 
 def import_command(
     ctx: typer.Context,
-    file: Annotated[
-        Path, typer.Argument(metavar="FILE", help="The file to import; - reads stdin.")
-    ],
+    file: Annotated[str, typer.Argument(metavar="FILE", help="The file to import; - reads stdin.")],
     input_format: Annotated[
         ImportFormat | None,
         typer.Option("--format", "-f", help="json, bibtex or text (default: from the file)."),
@@ -163,41 +158,7 @@ def import_command(
       papercli import to-read.txt --queue
       papercli export --format json | papercli --db copy.db import -
     """
-    from papercli import importing
-    from papercli.cli.arxiv_commands import new_client
-
-    report = importing.import_file(
-        connect(ctx),
-        file,
-        new_client,
-        kind=str(input_format) if input_format else None,
-        dry_run=dry_run,
-        queue=queue,
-        stdin=sys.stdin.buffer,
-    )
-    would = "would be " if dry_run else ""
-    for label, ids in (
-        ("restored", report.restored),
-        ("added", report.added),
-        ("queued", report.queued),
-    ):
-        if ids.count:
-            echo(f"{would}{label}: {ids.named()}")
-    for warning in report.warnings.first:
-        echo(f"warning: {warning}", err=True)
-    if more := report.warnings.count - len(report.warnings.first):
-        echo(f"warning: and {more:,} more warnings", err=True)
-    for arxiv_id in report.not_found:
-        echo(f"arXiv does not know {arxiv_id}; not imported", err=True)
-    for arxiv_id, reason in report.failed.items():
-        echo(f"arXiv refused {arxiv_id}: {reason}", err=True)
-    if report.skipped.count:
-        echo(f"skipped (no arXiv id, matches no paper): {report.skipped.named()}", err=True)
-    counts = (
-        f"restored {report.restored.count}, added {report.added.count},"
-        f" already there {report.already_there}, not found {len(report.not_found)},"
-        f" failed {len(report.failed)}, skipped {report.skipped.count}"
-    )
-    echo(f"{'dry run, nothing changed: ' if dry_run else ''}{counts}", err=True)
-    if report.not_found or report.failed:
-        raise typer.Exit(EXIT_USER)
+    kind = str(input_format) if input_format else None
+    code = views.import_file(state(ctx), file, kind, dry_run=dry_run, queue=queue)
+    if code:
+        raise typer.Exit(code)

@@ -1,5 +1,5 @@
-"""What the everyday commands (list, show, next, queue, mark-*, export) do once their
-arguments are parsed: one call into the core, then the output.
+"""What the everyday commands (list, show, next, queue, mark-*, export, import) do once
+their arguments are parsed: one call into the core, then the output.
 
 Free of Typer, so that the Typer commands and the fast path (``papercli.cli.fast``) run
 this very code; the commands only turn their parameters into these calls.
@@ -30,7 +30,7 @@ from papercli.cli.common import (
     read_refs,
     write,
 )
-from papercli.errors import EXIT_USER
+from papercli.errors import EXIT_OK, EXIT_USER
 from papercli.models import Paper, ReadStatus, Selection, paper_details, paper_summary
 from papercli.store import lookups, papers
 
@@ -38,6 +38,8 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from _typeshed import StrPath
+
+    from papercli.arxiv import ArxivClient
 
 ARROW = "->"
 
@@ -237,3 +239,57 @@ def export_papers(
                 f" name it {target.with_suffix('.json').name} for pandoc --bibliography",
                 err=True,
             )
+
+
+def import_file(
+    state: AppState, file: str, input_format: str | None, *, dry_run: bool, queue: bool
+) -> int:
+    """Import ``file`` (``-``: stdin) and say what it did; return the exit code: EXIT_USER
+    when arXiv did not know, or refused, an id it was asked for."""
+    import sys
+    from pathlib import Path
+
+    from papercli import importing
+
+    report = importing.import_file(
+        state.connect(),
+        Path(file),
+        _arxiv_client,
+        kind=input_format,
+        dry_run=dry_run,
+        queue=queue,
+        stdin=sys.stdin.buffer,
+    )
+    would = "would be " if dry_run else ""
+    for label, ids in (
+        ("restored", report.restored),
+        ("added", report.added),
+        ("queued", report.queued),
+    ):
+        if ids.count:
+            echo(f"{would}{label}: {ids.named()}")
+    for warning in report.warnings.first:
+        echo(f"warning: {warning}", err=True)
+    if more := report.warnings.count - len(report.warnings.first):
+        echo(f"warning: and {more:,} more warnings", err=True)
+    for arxiv_id in report.not_found:
+        echo(f"arXiv does not know {arxiv_id}; not imported", err=True)
+    for arxiv_id, reason in report.failed.items():
+        echo(f"arXiv refused {arxiv_id}: {reason}", err=True)
+    if report.skipped.count:
+        echo(f"skipped (no arXiv id, matches no paper): {report.skipped.named()}", err=True)
+    counts = (
+        f"restored {report.restored.count}, added {report.added.count},"
+        f" already there {report.already_there}, not found {len(report.not_found)},"
+        f" failed {len(report.failed)}, skipped {report.skipped.count}"
+    )
+    echo(f"{'dry run, nothing changed: ' if dry_run else ''}{counts}", err=True)
+    return EXIT_USER if report.not_found or report.failed else EXIT_OK
+
+
+def _arxiv_client() -> ArxivClient:
+    """The arXiv client an import asks for papers to add: only then are the network
+    commands (and Typer with them) loaded, when the time goes to arXiv anyway."""
+    from papercli.cli import arxiv_commands
+
+    return arxiv_commands.new_client()
