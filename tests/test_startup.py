@@ -195,8 +195,15 @@ def test_a_missing_package_is_the_usual_import_error(tmp_path, monkeypatch):
 )
 def test_an_import_loads_only_its_own_reader(name, text, db_path, tmp_path):
     """BibTeX and id lists need neither the JSON schema's msgspec (about 25 ms) nor, when
-    every paper is known, the network modules."""
+    every paper is known, the network modules, nor Typer (an import takes the fast path)."""
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
-    forbidden = ["msgspec", "papercli.import_schema", *NETWORK]
+    forbidden = ["msgspec", "papercli.import_schema", "typer", "click", *NETWORK]
+    assert loaded_modules(["import", str(path)], forbidden) == []
+
+
+def test_a_json_import_takes_the_fast_path(db_path, tmp_path):
+    path = tmp_path / "backup.json"
+    loaded_modules(["export", "--format", "json", "-o", str(path)], [])
+    forbidden = ["typer", "click", "papercli.cli.app", *NETWORK]
     assert loaded_modules(["import", str(path)], forbidden) == []
