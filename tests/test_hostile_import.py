@@ -1099,6 +1099,88 @@ def test_any_mutated_record_imports_whole_or_not_at_all(
     _imports_whole_or_not_at_all(run, path, then=[["list", "--format", "json"]])
 
 
+_POOL = ["a", "b", "c", "lora", "qlora", "mine"]
+_ARXIV_IDS = [None, None, "2106.09685", "2305.14314", "2501.00001", "2501.00002"]
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    papers=st.lists(
+        st.tuples(
+            st.sampled_from(_POOL),
+            st.sampled_from(_ARXIV_IDS),
+            st.lists(st.sampled_from([*_POOL, "nope"]), max_size=3),
+        ),
+        min_size=1,
+        max_size=6,
+        unique_by=lambda paper: paper[0],
+    ),
+    chunk=st.sampled_from([1, 2, 1000]),
+)
+def test_any_graph_of_papers_imports_links_and_redoes_as_it_was(
+    run: Run, tmp_path: Path, papers: list[tuple[str, str | None, list[str]]], chunk: int
+) -> None:
+    """Papers matching this library's by id or arXiv id, or not, with prerequisites on one
+    another (before or after them in the file, across chunks), on the catalogue's papers
+    and on none: every link an import leaves is to a paper, with no cycle; `undo` then
+    `redo` gives back exactly what the import made, and `undo` what was there before."""
+    import tempfile
+
+    from papercli.store import scratch
+
+    with pytest.MonkeyPatch.context() as patch, tempfile.TemporaryDirectory() as folder:
+        db = Path(folder) / "papercli.db"  # each example its own database
+        patch.setenv("PAPERCLI_DB", str(db))
+        before = _everything(run)
+        patch.setattr(scratch, "CHUNK", chunk)
+        result = _import_papers(
+            run,
+            Path(folder),
+            [
+                {"id": paper_id, "arxiv_id": arxiv_id, "prerequisites": prereqs}
+                for paper_id, arxiv_id, prereqs in papers
+            ],
+        )
+        assert result.exit_code == 0, result.output
+        _links_lead_to_papers_without_a_cycle(db)
+        _imported_redo_is_as_it_was(run, before)
+
+
+def _links_lead_to_papers_without_a_cycle(db: Path) -> None:
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        links = conn.execute("SELECT paper_id, prereq_id FROM prerequisites").fetchall()
+        ids = {paper_id for (paper_id,) in conn.execute("SELECT id FROM papers")}
+    assert [link for link in links if link[1] not in ids or link[0] == link[1]] == []
+    needs: dict[str, set[str]] = {}
+    for paper_id, prereq in links:
+        needs.setdefault(paper_id, set()).add(prereq)
+    done: set[str] = set()
+
+    def walk(paper_id: str, seen: tuple[str, ...]) -> None:
+        assert paper_id not in seen, f"a cycle: {seen}"
+        if paper_id not in done:
+            for prereq in needs.get(paper_id, ()):
+                walk(prereq, (*seen, paper_id))
+            done.add(paper_id)
+
+    for paper_id in needs:
+        walk(paper_id, ())
+
+
+def _imported_redo_is_as_it_was(run: Run, before: dict[str, Any]) -> None:
+    imported = _everything(run)
+    if imported == before:
+        return
+    _undo_and_redo(run)
+    assert _everything(run) == imported
+    assert run("undo").exit_code == 0
+    assert _everything(run) == before
+
+
 def _imports_whole_or_not_at_all(run: Run, path: Path, then: list[list[str]]) -> None:
     """``import PATH`` exits as documented, without a traceback; refused, it leaves the
     database as it was; imported, the commands ``then`` work on what it added, and one
