@@ -1114,6 +1114,8 @@ _ARXIV_IDS = [None, None, "2106.09685", "2305.14314", "2501.00001", "2501.00002"
             st.sampled_from(_POOL),
             st.sampled_from(_ARXIV_IDS),
             st.lists(st.sampled_from([*_POOL, "nope"]), max_size=3),
+            st.sampled_from(["unread", "reading", "read"]),
+            st.sampled_from([None, 1, 2]),
         ),
         min_size=1,
         max_size=6,
@@ -1122,12 +1124,16 @@ _ARXIV_IDS = [None, None, "2106.09685", "2305.14314", "2501.00001", "2501.00002"
     chunk=st.sampled_from([1, 2, 1000]),
 )
 def test_any_graph_of_papers_imports_links_and_redoes_as_it_was(
-    run: Run, tmp_path: Path, papers: list[tuple[str, str | None, list[str]]], chunk: int
+    run: Run,
+    tmp_path: Path,
+    papers: list[tuple[str, str | None, list[str], str, int | None]],
+    chunk: int,
 ) -> None:
     """Papers matching this library's by id or arXiv id, or not, with prerequisites on one
     another (before or after them in the file, across chunks), on the catalogue's papers
-    and on none: every link an import leaves is to a paper, with no cycle; `undo` then
-    `redo` gives back exactly what the import made, and `undo` what was there before."""
+    and on none, with a status and a queue place: every link an import leaves is to a
+    paper, with no cycle; `undo` then `redo` gives back exactly what the import made, and
+    `undo` what was there before."""
     import tempfile
 
     from papercli.store import scratch
@@ -1141,8 +1147,14 @@ def test_any_graph_of_papers_imports_links_and_redoes_as_it_was(
             run,
             Path(folder),
             [
-                {"id": paper_id, "arxiv_id": arxiv_id, "prerequisites": prereqs}
-                for paper_id, arxiv_id, prereqs in papers
+                {
+                    "id": paper_id,
+                    "arxiv_id": arxiv_id,
+                    "prerequisites": prereqs,
+                    "status": status,
+                    "queue_position": place,
+                }
+                for paper_id, arxiv_id, prereqs, status, place in papers
             ],
         )
         assert result.exit_code == 0, result.output
