@@ -1122,18 +1122,25 @@ _ARXIV_IDS = [None, None, "2106.09685", "2305.14314", "2501.00001", "2501.00002"
         unique_by=lambda paper: paper[0],
     ),
     chunk=st.sampled_from([1, 2, 1000]),
+    done_here=st.lists(
+        st.sampled_from(
+            [("mark-read", "lora"), ("mark-reading", "qlora"), ("queue", "add", "lora", "qlora")]
+        ),
+        max_size=2,
+    ),
 )
 def test_any_graph_of_papers_imports_links_and_redoes_as_it_was(
     run: Run,
     tmp_path: Path,
     papers: list[tuple[str, str | None, list[str], str, int | None]],
     chunk: int,
+    done_here: list[tuple[str, ...]],
 ) -> None:
     """Papers matching this library's by id or arXiv id, or not, with prerequisites on one
     another (before or after them in the file, across chunks), on the catalogue's papers
-    and on none, with a status and a queue place: every link an import leaves is to a
-    paper, with no cycle; `undo` then `redo` gives back exactly what the import made, and
-    `undo` what was there before."""
+    and on none, with a status and a queue place, into a library where you read or queued
+    some of them: every link an import leaves is to a paper, with no cycle; `undo` then
+    `redo` gives back exactly what the import made, and `undo` what was there before."""
     import tempfile
 
     from papercli.store import scratch
@@ -1141,6 +1148,8 @@ def test_any_graph_of_papers_imports_links_and_redoes_as_it_was(
     with pytest.MonkeyPatch.context() as patch, tempfile.TemporaryDirectory() as folder:
         db = Path(folder) / "papercli.db"  # each example its own database
         patch.setenv("PAPERCLI_DB", str(db))
+        for command in done_here:  # what you did here before the import
+            assert run(*command).exit_code == 0
         before = _everything(run)
         patch.setattr(scratch, "CHUNK", chunk)
         result = _import_papers(
