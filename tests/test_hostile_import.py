@@ -316,6 +316,35 @@ def test_a_queue_time_after_this_clock_does_not_queue_again_a_paper_taken_out_he
     ]
 
 
+def test_the_upgrade_stores_its_own_time_for_a_status_or_queue_time_ahead_of_the_clock(
+    run: Run, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An import stored such a time until 4 December, and it won every comparison until
+    that date: a status set elsewhere since was not taken from the next file. The upgrade
+    to schema 23 stores its own time in its place."""
+    monkeypatch.setattr(library, "clock", lambda: _TODAY[0])
+    _on(1, run, "mark-skipped", "lora")
+    _on(1, run, "queue", "add", "rag")
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    conn.executescript(  # as an import before 4 December left them, at schema 22
+        "UPDATE reading_state SET changed_at = '2031-01-01T00:00:00Z';"
+        " UPDATE queue SET added_at = '2031-01-01T00:00:00Z'; PRAGMA user_version = 22;"
+    )
+    conn.close()
+    _on(2, run, "list", "--limit", "1")
+    assert _status(run, "lora")["status_changed_at"] == "2026-01-02T10:00:00Z"
+    queued = json.loads(run("queue", "--format", "json").stdout)
+    assert [(p["id"], p["queued_at"]) for p in queued] == [("rag", "2026-01-02T10:00:00+00:00")]
+
+    document = _export(run, tmp_path / "all.json")  # lora read elsewhere on 3 January
+    lora = next(p for p in document["papers"] if p["id"] == "lora")
+    lora |= {"status": "read", "status_changed_at": "2026-01-03T10:00:00Z"}
+    path = tmp_path / "elsewhere.json"
+    path.write_text(json.dumps(document | {"papers": [lora]}), encoding="utf-8")
+    _on(4, run, "import", str(path))
+    assert _status(run, "lora")["status"] == "read"
+
+
 def test_a_change_made_twice_in_a_second_is_imported_twice_and_once_only(
     run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -862,6 +862,16 @@ UPDATE paper_authors SET name = json_extract(r.now, '$[0]'), family = json_extra
 DROP TABLE temp.resplit;
 """
 
+# A status or queue time later than the clock, as an import stored it from a file made where
+# the clock ran ahead (until 4 December): such a time won every comparison with a change
+# made after it, so the next import of a file, a first sync's back-fill and a read paper's
+# leaving the queue took it for the latest. It becomes the time of the upgrade, the latest
+# a change made before it can have. No sync event: each device mends its own copy.
+M023_TIMES_NOT_AHEAD = """
+UPDATE reading_state SET changed_at = papercli_now() WHERE changed_at > papercli_now();
+UPDATE queue SET added_at = papercli_now() WHERE added_at > papercli_now();
+"""
+
 MIGRATIONS: list[str] = [
     M001_INITIAL,
     M002_ARXIV,
@@ -885,6 +895,7 @@ MIGRATIONS: list[str] = [
     M020_SYNC_PARKED_QUEUE,
     M021_REAL_DAYS,
     M022_AUTHOR_SPLITS,
+    M023_TIMES_NOT_AHEAD,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -919,10 +930,16 @@ def migrate(conn: sqlite3.Connection) -> int:
 
 
 def add_functions(conn: sqlite3.Connection) -> None:
-    """The functions of papercli's own that steps call (migration 22: resplit_author)."""
+    """The functions of papercli's own that steps call (migration 22: resplit_author; 23:
+    papercli_now, the time of the upgrade: the clock every command takes its time from,
+    read once, when a step first asks)."""
+    from functools import cache
+
+    from papercli.store import library
     from papercli.store.authors import resplit_columns
 
     conn.create_function("resplit_author", 5, resplit_columns, deterministic=True)
+    conn.create_function("papercli_now", 0, cache(library.clock))
 
 
 def _statements(script: str) -> Iterator[str]:
