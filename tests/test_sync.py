@@ -451,6 +451,23 @@ def test_a_months_old_database_merges_by_when_things_happened(
     assert status_of(laptop, "lora") == status_of(desktop, "lora") == "reading"
 
 
+def test_a_first_sync_dates_nothing_after_its_own_time(laptop: Device, desktop: Device) -> None:
+    """An imported note keeps its time, years ahead if the file came from a clock that ran
+    ahead: the first sync dated its event so, every device that read it set its clock that
+    far, and a change made later in fact lost to one made before it."""
+    laptop.ok("note", "lora", "written where the clock ran ahead")
+    with sqlite3.connect(laptop.db) as conn:
+        conn.execute("UPDATE notes SET created_at = '2031-01-01T00:00:00Z'")
+    laptop.sync()
+    desktop.sync()
+    desktop.ok("mark-skipped", "lora")
+    desktop.sync()
+    laptop.ok("mark-read", "lora")  # later
+    for device in (laptop, desktop):
+        device.sync()
+    assert status_of(laptop, "lora") == status_of(desktop, "lora") == "read"
+
+
 def test_half_a_line_waits_for_the_rest(laptop: Device, desktop: Device) -> None:
     laptop.sync()
     laptop.ok("mark-read", "lora")

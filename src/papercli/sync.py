@@ -125,10 +125,16 @@ def _host_name() -> str:
 
 
 def _backfill(conn: sqlite3.Connection, device: str) -> int:
-    """An event for every register that holds something, with the clock of its time."""
+    """An event for every register that holds something, with the clock of its time, but
+    none after now: a time ahead of the clock (a note or history an import brought from a
+    machine whose clock ran ahead) dated its event years on, and every device that read it
+    set its clock that far, so a change made later lost to one made earlier until then."""
+    now = stored.next_clock(conn)
     registers = stored.all_registers(conn)  # read as they are written, not held
     return stored.emit_each(
-        conn, device, ((kind, key, events.hlc_of_time(at)) for kind, key, at in registers)
+        conn,
+        device,
+        ((kind, key, min(events.hlc_of_time(at), now)) for kind, key, at in registers),
     )
 
 
