@@ -1028,6 +1028,79 @@ def test_bibtex_read_in_pieces_reads_as_a_whole(
     )
 
 
+def _pieces_a_line_at_a_time(text: str) -> list[tuple[int, str]] | str:
+    """What ``importing._pieces`` gave until 4 December, reading a line at a time: its
+    pieces, or its error."""
+    import re
+
+    from papercli import importing
+
+    block_start = re.compile(r"[ \t]*@\w*[ \t]*[{(]")
+    pieces, lines, blocks, before, size = [], [], 0, 0, 0
+    limit = importing.LONGEST_BLOCK
+    error = f"more than {limit:,} characters without an entry's start: not BibTeX"
+    for line in text.splitlines(keepends=True):
+        if len(line) >= limit and not line[:limit].endswith("\n"):
+            return f"line {before + len(lines) + 1}: {error}"
+        if block_start.match(line):
+            if blocks == importing.BIBTEX_PIECE:
+                pieces.append((before, "".join(lines)))
+                before += len(lines)
+                lines, blocks = [], 0
+            blocks += 1
+            size = 0
+        size += len(line)
+        if size > limit:
+            return f"line {before + len(lines) + 1}: {error}"
+        lines.append(line)
+    return [*pieces, (before, "".join(lines))] if lines else pieces
+
+
+_BIB_LINES = st.lists(
+    st.one_of(
+        st.sampled_from(["@misc{a, title = {T}}\n", "  @article(b,\n", "@string{s = {x}}\n"]),
+        st.sampled_from(["x = {y},\n", "}\n", "\n", "no @misc{ start\n", "@ alone\n"]),
+        st.integers(1, 40).map(lambda n: "z" * n + "\n"),
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    lines=_BIB_LINES,
+    tail=st.sampled_from(["", "@misc{c}", "zzzz", "q" * 33]),
+    piece=st.integers(1, 4),
+    read=st.integers(1, 50),
+    longest=st.integers(8, 60),
+)
+def test_bibtex_read_a_mebibyte_at_a_time_cuts_as_a_line_at_a_time(
+    lines: list[str], tail: str, piece: int, read: int, longest: int
+) -> None:
+    """Reading the file in large reads gives the pieces (and the lines before each) that
+    reading it a line at a time gave, and refuses a block too long at the same line,
+    wherever the reads end."""
+    import io
+
+    from papercli import importing
+    from papercli.errors import InvalidValueError
+
+    text = "".join(lines) + tail
+    last_line = text.rsplit("\n", 1)[-1]
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in (("BIBTEX_PIECE", piece), ("READ_SIZE", read)):
+            patch.setattr(importing, name, value)
+        patch.setattr(importing, "LONGEST_BLOCK", longest)
+        expected = _pieces_a_line_at_a_time(text)
+        if len(last_line) == longest and isinstance(expected, str):
+            return  # an unended last line of exactly that length: refused then, no more
+        try:
+            got: list[tuple[int, str]] | str = list(importing._pieces(io.StringIO(text)))
+        except InvalidValueError as exc:
+            got = exc.message.removesuffix("; nothing was imported")
+    assert got == expected
+
+
 @pytest.mark.parametrize("piece", [3, 1000])
 def test_bibtex_with_more_strings_than_a_piece_reads_as_a_whole(
     run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, piece: int
