@@ -932,8 +932,8 @@ LONGEST_BLOCK = 1 << 24
 goes on longer without one (a disk image named .bib) is no BibTeX; it was held whole."""
 
 
-READ_SIZE = 1 << 20
-"""Characters read at a time: a line at a time took a twelfth of a BibTeX import."""
+READ_SIZE = 1 << 18
+"""Characters read at a time (a line at a time took a twelfth of a BibTeX import)."""
 
 
 def _pieces(file: TextIO) -> Iterator[tuple[int, str]]:
