@@ -1074,7 +1074,7 @@ _BIB_LINES = st.lists(
     read=st.integers(1, 50),
     longest=st.integers(8, 60),
 )
-def test_bibtex_read_a_mebibyte_at_a_time_cuts_as_a_line_at_a_time(
+def test_bibtex_read_in_large_reads_cuts_as_read_a_line_at_a_time(
     lines: list[str], tail: str, piece: int, read: int, longest: int
 ) -> None:
     """Reading the file in large reads gives the pieces (and the lines before each) that
