@@ -515,7 +515,7 @@ def test_hostile_lines_are_skipped_and_counted_and_nothing_else_changes(
     laptop.sync()
     device = laptop.device_id()
     good = laptop.file().read_text().splitlines()[-1]
-    late = "999999999999999-00000"  # a clock that would beat anything, were it read
+    late = "253402300799999-99999"  # a clock that would beat anything, were it read
 
     def line(kind: str, key: str, value: object, **fields: str) -> str:
         event = {"device": device, "hlc": late, "kind": kind, "key": key, "value": value}
@@ -548,6 +548,32 @@ def test_hostile_lines_are_skipped_and_counted_and_nothing_else_changes(
     assert "2 lines from device" in result.stderr  # the two counts, said once
     assert "it is not JSON" in result.stderr
     assert "which papercli does not sync" in result.stderr
+
+
+def test_a_clock_no_calendar_holds_is_refused_and_sync_goes_on(
+    laptop: Device, desktop: Device
+) -> None:
+    """An event dated in the year 33658 (the largest clock a line can spell) was taken:
+    each machine that read it made its next clock a digit longer, which no machine could
+    read, so none of its changes reached the others again; `sync status` failed on it."""
+    laptop.ok("tag", "lora", "+peft")
+    laptop.sync()
+    tagged = json.loads(laptop.file().read_text().splitlines()[-2])
+    assert tagged["kind"] == "tag"
+    with open(laptop.file(), "a") as handle:
+        handle.write(json.dumps(tagged | {"hlc": "999999999999999-99999"}) + "\n")
+    result = desktop.sync()
+    assert "skipped 1 line from device" in result.stderr
+    assert "dated after the year 9999" in result.stderr
+    with sqlite3.connect(desktop.db) as conn:  # as a sync before 4 December noted it
+        conn.execute("UPDATE sync_peers SET last_hlc = '999999999999999-99999'")
+    status = desktop("sync", "status")
+    assert (status.exit_code, status.stderr) == (0, ""), status.output
+    assert "9999-12-31" in status.stdout
+    desktop.ok("mark-read", "dpo")
+    desktop.sync()
+    laptop.sync()
+    assert status_of(laptop, "dpo") == "read"
 
 
 def test_a_file_from_a_newer_papercli_is_skipped_whole(laptop: Device, desktop: Device) -> None:

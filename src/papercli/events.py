@@ -21,6 +21,11 @@ from papercli.records import datarecord
 
 FORMAT = 1  # the sync file format this papercli writes and reads
 _HLC = re.compile(r"[0-9]{15}-[0-9]{5}")
+_LATEST_MS = 253_402_300_799_999
+_LATEST_HLC = f"{_LATEST_MS:015d}-99999"
+"""The end of 9999, the calendar's last day: a clock read later (up to the year 33658,
+the most 15 digits hold) became every reader's own, and the next after it a digit longer,
+which no machine reads: nothing a reader changed reached the others again."""
 _DEVICE = re.compile(r"[0-9a-f]{32}")
 _FILE = re.compile(r"[0-9a-f]{1,32}")
 _STATUSES = frozenset({"unread", "reading", "read", "skipped"})
@@ -61,8 +66,8 @@ def hlc_time(hlc: str) -> str:
     """``2026-12-01T19:05:14Z``: when a clock was made, for people."""
     from datetime import UTC, datetime
 
-    ms, _ = _split(hlc)
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    ms, _ = _split(hlc)  # one read before _LATEST_HLC was checked may be later
+    return datetime.fromtimestamp(min(ms, _LATEST_MS) / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _split(hlc: str) -> tuple[int, int]:
@@ -132,6 +137,8 @@ def read_event(line: bytes, device: str) -> Event:
     hlc, kind, key = data.get("hlc"), data.get("kind"), data.get("key")
     if not isinstance(hlc, str) or not _HLC.fullmatch(hlc):
         raise ValueError("its clock is not one papercli writes")
+    if hlc > _LATEST_HLC:
+        raise ValueError("its clock is dated after the year 9999")
     if not isinstance(key, str) or not 0 < len(key) <= 4 * MAX_NAME:
         raise ValueError("its key is missing or too long")
     check = _CHECKS.get(kind) if isinstance(kind, str) else None
