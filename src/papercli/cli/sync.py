@@ -86,7 +86,8 @@ def sync_command(
         )
     else:
         if summary.first:
-            echo(f"first sync of {summary.name}: {summary.first:,} changes made here before")
+            changes = f"{summary.first:,} change{'s' if summary.first != 1 else ''}"
+            echo(f"first sync of {summary.name}: {changes} made here before")
         if summary.taken_back:
             echo(
                 f"took back {_events(summary.taken_back)} of {summary.name} from its file in the"
