@@ -965,7 +965,7 @@ def test_an_add_that_stops_partway_says_what_is_left_and_a_rerun_finishes(
     left = list(FAKES)[100:]
     assert first.stderr == (
         "error: arXiv kept answering 503 Service Unavailable after 3 tries;"
-        f" 100 papers were added before that, 50 were not: {', '.join(left[:5])} and 45 more;"
+        f" added 100 papers before that, but not {', '.join(left[:5])} and 45 more;"
         " run the same command again to add them\n"
     )
     queued = [f"fake-paper-number-{n}" for n in range(1, 151)]

@@ -33,6 +33,7 @@ from papercli.names import first_free, is_one_line, name_key, person_key, slugif
 from papercli.records import datarecord, field
 from papercli.store import arxiv_meta, authors, library, lookups, papers, scratch
 from papercli.store.base import transaction
+from papercli.textlayout import counted
 
 if TYPE_CHECKING:
     from papercli.arxiv import ArxivClient, BatchResult
@@ -346,8 +347,8 @@ class AddStopped(PapercliError):
 
     def __init__(self, cause: PapercliError, summary: AddSummary, not_added: list[str]) -> None:
         super().__init__(
-            f"{cause.message}; {summary.added} papers were added before that,"
-            f" {len(not_added)} were not: {library.names_list(not_added)};"
+            f"{cause.message}; added {counted(summary.added, 'paper')} before that, but not"
+            f" {library.names_list(not_added)};"
             " run the same command again to add them",
             cause.exit_code,
         )

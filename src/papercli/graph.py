@@ -21,6 +21,7 @@ from papercli.records import datarecord, field
 from papercli.store import changes, graph, library, scratch
 from papercli.store.base import transaction
 from papercli.store.graph import LinkedPaper
+from papercli.textlayout import counted
 
 if TYPE_CHECKING:
     from papercli.s2 import S2Client, S2Paper
@@ -319,10 +320,10 @@ def _reason(relation: graph.Relation) -> str:
         parts.append("cites it")
     if relation.shared_references:
         n = relation.shared_references
-        parts.append(f"{n} shared reference{'s' if n != 1 else ''}")
+        parts.append(counted(n, "shared reference"))
     if relation.cited_together:
         n = relation.cited_together
-        parts.append(f"cited together {n} time{'s' if n != 1 else ''}")
+        parts.append(f"cited together {counted(n, 'time')}")
     return "; ".join(parts)
 
 

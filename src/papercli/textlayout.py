@@ -38,6 +38,11 @@ def without_controls(text: str) -> str:
     return text if text.isprintable() else text.translate(_DROPPED)
 
 
+def counted(count: int, noun: str) -> str:
+    """``1 paper``, ``2,000 papers``: a count with its noun, in the plural but for one."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
 def cell_width(text: str) -> int:
     """The columns ``text`` takes at a terminal: two for each wide character (CJK, most
     emoji), none for a combining mark or a joiner, one for the rest; what aligns a plain

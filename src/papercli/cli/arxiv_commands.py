@@ -27,6 +27,7 @@ from papercli.cli.options import Ref, complete_ref, complete_topic
 from papercli.cli.terminal import progress_bar
 from papercli.errors import EXIT_NETWORK, EXIT_USER, InvalidValueError, NotFoundError
 from papercli.store import papers
+from papercli.textlayout import counted
 
 if TYPE_CHECKING:
     from papercli.arxiv import ArxivClient
@@ -156,7 +157,7 @@ def _problem_lines(summary: FetchSummary) -> Iterator[str]:
 
 
 def _nothing_for(count: int) -> str:
-    return f"arXiv returned nothing for {count} ids (it does that when busy)"
+    return f"arXiv returned nothing for {counted(count, 'id')} (it does that when busy)"
 
 
 def _skipped_lines(skipped: Iterable[tuple[str, str]]) -> Iterator[str]:

@@ -29,6 +29,7 @@ from papercli.cli.options import complete_topic
 from papercli.errors import InvalidValueError
 from papercli.names import tag_name
 from papercli.store.inbox import VersionAlert
+from papercli.textlayout import counted
 
 app = typer.Typer(invoke_without_command=True, rich_markup_mode=None)
 
@@ -246,8 +247,9 @@ def _pull_lines(summary: inbox.PullSummary) -> list[str]:
             lines.append("the API had more papers than papercli asks for; the oldest were left out")
     if summary.announcements or not (summary.not_modified or summary.empty):
         lines.append(
-            f"{summary.announcements:,} announcements, {len(summary.new_items):,} new in the"
-            f" inbox" + (f" ({summary.already:,} already there)" if summary.already else "")
+            f"{counted(summary.announcements, 'announcement')},"
+            f" {len(summary.new_items):,} new in the inbox"
+            + (f" ({summary.already:,} already there)" if summary.already else "")
         )
     lines += [alert_line(alert) for alert in summary.alerts]
     if summary.new_items:
@@ -370,7 +372,7 @@ def dismiss_command(
         echo("nothing to dismiss", err=True)
         return
     if summary.items:
-        echo(f"dismissed {summary.items:,} item{'s' if summary.items != 1 else ''}")
+        echo(f"dismissed {counted(summary.items, 'item')}")
     for paper_id in summary.alerts:
         echo(f"dismissed the version alert for {paper_id}")
 
@@ -417,4 +419,4 @@ def prune_command(
         raise typer.BadParameter(f"expected an age such as 30d or 8w, not {older_than!r}")
     days = int(match[1]) * (7 if match[2] == "w" else 1)
     removed = inbox.prune(connect(ctx), days)
-    echo(f"removed {removed:,} item{'s' if removed != 1 else ''} announced over {days} days ago")
+    echo(f"removed {counted(removed, 'item')} announced over {days} days ago")

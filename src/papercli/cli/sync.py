@@ -6,6 +6,7 @@ import typer
 
 from papercli import sync
 from papercli.cli.common import CountFormat, ShowFormat, connect, echo, echo_json, emit_rows
+from papercli.textlayout import counted
 
 
 def sync_command(
@@ -86,20 +87,21 @@ def sync_command(
         )
     else:
         if summary.first:
-            changes = f"{summary.first:,} change{'s' if summary.first != 1 else ''}"
-            echo(f"first sync of {summary.name}: {changes} made here before")
+            made = counted(summary.first, "change")
+            echo(f"first sync of {summary.name}: {made} made here before")
         if summary.taken_back:
             echo(
-                f"took back {_events(summary.taken_back)} of {summary.name} from its file in the"
-                " folder, newer than this database (restored from a backup?)"
+                f"took back {counted(summary.taken_back, 'event')} of {summary.name} from its"
+                " file in the folder, newer than this database (restored from a backup?)"
             )
-        others = f"{summary.devices} other device{'s' if summary.devices != 1 else ''}"
+        others = counted(summary.devices, "other device")
         echo(
             f"synced {summary.name} with {others} through {summary.folder}: wrote"
-            f" {_events(summary.written)}, read {summary.read:,}, applied {summary.applied:,}"
+            f" {counted(summary.written, 'event')}, read {summary.read:,},"
+            f" applied {summary.applied:,}"
         )
     for problem in summary.skipped:
-        lines = f"{problem.lines:,} line{'s' if problem.lines != 1 else ''}"
+        lines = counted(problem.lines, "line")
         echo(f"skipped {lines} from device {problem.device[:8]}: {problem.reason}", err=True)
     for device in summary.newer:
         echo(
@@ -108,10 +110,6 @@ def sync_command(
         )
     for conflict in summary.conflicts:
         echo(conflict, err=True)
-
-
-def _events(count: int) -> str:
-    return f"{count:,} event{'' if count == 1 else 's'}"
 
 
 def _show_status(ctx: typer.Context, folder: str | None, output: ShowFormat) -> None:
