@@ -39,6 +39,7 @@ from papercli.models import (
     web_address,
 )
 from papercli.records import field_names, is_record, replace
+from papercli.textlayout import counted
 
 if TYPE_CHECKING:  # typing costs an export 2-4 ms to import
     from typing import Any, Protocol
@@ -199,7 +200,7 @@ def _markdown(
     listing's sort order carries over; a paper goes under the first of its topics the
     listing was filtered by, else its first topic, or ``(no topic)``.
     """
-    noun = f"{count} paper" + ("" if count == 1 else "s")
+    noun = counted(count, "paper")
     legend = "`[x]` read · `[/]` reading · `[ ]` unread · ~~struck through~~ skipped"
     yield f"# {_md_heading(title)}\n\nExported {day} · {noun} · {legend}"
     section = section_of(group_by, topics_first) if group_by else lambda paper: ""

@@ -49,6 +49,7 @@ from papercli.store import (
     scratch,
     search,
 )
+from papercli.textlayout import counted
 
 if TYPE_CHECKING:
     from papercli.arxiv import ArxivClient
@@ -319,7 +320,7 @@ def _merge_papers(
         cut_from = iter(dict.fromkeys(paper_id for paper_id, _ in cut))
         while cut_chunk := list(islice(cut_from, scratch.CHUNK)):
             changes.retake_added(conn, added.steps_of(cut_chunk))
-        merge.finish_import(conn, batch, f"imported {count} paper{'' if count == 1 else 's'}")
+        merge.finish_import(conn, batch, f"imported {counted(count, 'paper')}")
     return report
 
 

@@ -429,7 +429,7 @@ def _print_path(
         return
     total = len(path)
     new = len(path.new)  # the goal too, when it is not in your list
-    count = f"{total} paper{'' if total == 1 else 's'}"
+    count = textlayout.counted(total, "paper")
     extra = f", {new} not in your list ([+])" if new else ""
     heading = f"Reading path to {target.label}: {count}, {path.read} read{extra}"
     echo(textlayout.wrap_block(heading + " ([/] reading, [-] skipped)", terminal.width()))
