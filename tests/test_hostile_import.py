@@ -999,11 +999,13 @@ def test_bibtex_latex_that_cannot_be_read_is_imported_without_noise(
 
 
 @pytest.mark.parametrize("piece", [1, 2, 1000])
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
 def test_bibtex_read_in_pieces_reads_as_a_whole(
-    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, piece: int
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, piece: int, newline: str
 ) -> None:
-    """Whatever the pieces, an ``@string`` holds for the entries after it, and a problem
-    is named by its line in the file."""
+    """Whatever the pieces and line breaks (Unix, Windows, classic Mac OS), an
+    ``@string`` holds for the entries after it, and a problem is named by its line in
+    the file."""
     from papercli import importing
 
     monkeypatch.setattr(importing, "BIBTEX_PIECE", piece)
@@ -1014,6 +1016,7 @@ def test_bibtex_read_in_pieces_reads_as_a_whole(
         "\n"
         "@misc{second,\n  title = lora}\n",
         encoding="utf-8",
+        newline=newline,
     )
     result = run("import", "--dry-run", str(path))
     assert result.exit_code == 0, result.output
@@ -1031,6 +1034,7 @@ def test_bibtex_read_in_pieces_reads_as_a_whole(
 def _pieces_a_line_at_a_time(text: str) -> list[tuple[int, str]] | str:
     """What ``importing._pieces`` gave until 4 December, reading a line at a time: its
     pieces, or its error."""
+    import io
     import re
 
     from papercli import importing
@@ -1039,7 +1043,7 @@ def _pieces_a_line_at_a_time(text: str) -> list[tuple[int, str]] | str:
     pieces, lines, blocks, before, size = [], [], 0, 0, 0
     limit = importing.LONGEST_BLOCK
     error = f"more than {limit:,} characters without an entry's start: not BibTeX"
-    for line in text.splitlines(keepends=True):
+    for line in io.StringIO(text, newline=""):  # as papercli opens a file
         if len(line) >= limit and not line[:limit].endswith("\n"):
             return f"line {before + len(lines) + 1}: {error}"
         if block_start.match(line):
@@ -1057,11 +1061,14 @@ def _pieces_a_line_at_a_time(text: str) -> list[tuple[int, str]] | str:
 
 
 _BIB_LINES = st.lists(
-    st.one_of(
-        st.sampled_from(["@misc{a, title = {T}}\n", "  @article(b,\n", "@string{s = {x}}\n"]),
-        st.sampled_from(["x = {y},\n", "}\n", "\n", "no @misc{ start\n", "@ alone\n"]),
-        st.integers(1, 40).map(lambda n: "z" * n + "\n"),
-    ),
+    st.tuples(
+        st.one_of(
+            st.sampled_from(["@misc{a, title = {T}}", "  @article(b,", "@string{s = {x}}"]),
+            st.sampled_from(["x = {y},", "}", "", "no @misc{ start", "@ alone"]),
+            st.integers(1, 40).map(lambda n: "z" * n),
+        ),
+        st.sampled_from(["\n", "\n", "\r\n", "\r"]),  # Unix, Windows, classic Mac OS
+    ).map("".join),
     max_size=40,
 )
 
@@ -1079,23 +1086,26 @@ def test_bibtex_read_in_large_reads_cuts_as_read_a_line_at_a_time(
 ) -> None:
     """Reading the file in large reads gives the pieces (and the lines before each) that
     reading it a line at a time gave, and refuses a block too long at the same line,
-    wherever the reads end."""
+    wherever the reads end; any line break (even a ``\r\n`` the reads split) as ``\n``,
+    so that bibtexparser counts lines as the file has them."""
     import io
 
     from papercli import importing
     from papercli.errors import InvalidValueError
 
     text = "".join(lines) + tail
-    last_line = text.rsplit("\n", 1)[-1]
+    read_as = text.replace("\r\n", "\n").replace("\r", "\n")
+    last_line = read_as.rsplit("\n", 1)[-1]
     with pytest.MonkeyPatch.context() as patch:
         for name, value in (("BIBTEX_PIECE", piece), ("READ_SIZE", read)):
             patch.setattr(importing, name, value)
         patch.setattr(importing, "LONGEST_BLOCK", longest)
-        expected = _pieces_a_line_at_a_time(text)
+        expected = _pieces_a_line_at_a_time(read_as)
         if len(last_line) == longest and isinstance(expected, str):
             return  # an unended last line of exactly that length: refused then, no more
         try:
-            got: list[tuple[int, str]] | str = list(importing._pieces(io.StringIO(text)))
+            read = io.StringIO(text, newline="")
+            got: list[tuple[int, str]] | str = list(importing._pieces(read))
         except InvalidValueError as exc:
             got = exc.message.removesuffix("; nothing was imported")
     assert got == expected

@@ -941,12 +941,15 @@ def _pieces(file: TextIO) -> Iterator[tuple[int, str]]:
     """The file's text in pieces of BIBTEX_PIECE blocks, each with the lines before it,
     cut where a line starts a block. Whole lines are looked at as they are read; the
     part of a line after the last line break waits for the next read. A block (or what
-    comes before the first) is at most LONGEST_BLOCK characters, so memory stays bounded."""
+    comes before the first) is at most LONGEST_BLOCK characters, so memory stays bounded.
+    Every line break is given as ``\n``: bibtexparser counts lines by it alone, and named
+    the wrong line in a file from classic Mac OS (``\r``)."""
     held = ""  # read and not given yet: whole lines up to `whole`, then part of one
     scanned = blocks = start = before = 0  # `start`: where in `held` the last block starts
+    newlines = io.IncrementalNewlineDecoder(None, translate=True)  # \r\n and \r as \n
     while True:
         chunk = file.read(READ_SIZE)
-        held += chunk
+        held += newlines.decode(chunk, final=not chunk)
         whole = held.rfind("\n") + 1 if chunk else len(held)
         cut = 0  # where in `held` the piece being gathered starts
         for found in _block_starts(held, scanned, whole):
