@@ -1084,7 +1084,7 @@ _BIB_LINES = st.lists(
 def test_bibtex_read_in_large_reads_cuts_as_read_a_line_at_a_time(
     lines: list[str], tail: str, piece: int, read: int, longest: int
 ) -> None:
-    """Reading the file in large reads gives the pieces (and the lines before each) that
+    r"""Reading the file in large reads gives the pieces (and the lines before each) that
     reading it a line at a time gave, and refuses a block too long at the same line,
     wherever the reads end; any line break (even a ``\r\n`` the reads split) as ``\n``,
     so that bibtexparser counts lines as the file has them."""
@@ -1104,8 +1104,8 @@ def test_bibtex_read_in_large_reads_cuts_as_read_a_line_at_a_time(
         if len(last_line) == longest and isinstance(expected, str):
             return  # an unended last line of exactly that length: refused then, no more
         try:
-            read = io.StringIO(text, newline="")
-            got: list[tuple[int, str]] | str = list(importing._pieces(read))
+            opened = io.StringIO(text, newline="")
+            got: list[tuple[int, str]] | str = list(importing._pieces(opened))
         except InvalidValueError as exc:
             got = exc.message.removesuffix("; nothing was imported")
     assert got == expected
