@@ -938,7 +938,7 @@ READ_SIZE = 1 << 18
 
 
 def _pieces(file: TextIO) -> Iterator[tuple[int, str]]:
-    """The file's text in pieces of BIBTEX_PIECE blocks, each with the lines before it,
+    r"""The file's text in pieces of BIBTEX_PIECE blocks, each with the lines before it,
     cut where a line starts a block. Whole lines are looked at as they are read; the
     part of a line after the last line break waits for the next read. A block (or what
     comes before the first) is at most LONGEST_BLOCK characters, so memory stays bounded.
