@@ -345,6 +345,37 @@ def test_the_upgrade_stores_its_own_time_for_a_status_or_queue_time_ahead_of_the
     assert _status(run, "lora")["status"] == "read"
 
 
+def test_the_upgrade_also_mends_such_a_time_that_undo_would_put_back(
+    run: Run, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Undoing a `mark-read` made after such an import (or redoing the import) put back
+    its status with the time from ahead of the clock, which won again; schema 24 mends
+    the undo log's steps too."""
+    monkeypatch.setattr(library, "clock", lambda: _TODAY[0])
+    _on(1, run, "mark-skipped", "lora")
+    _on(2, run, "mark-read", "lora")
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    conn.executescript(  # the skipped status as such an import left it, at schema 23
+        "UPDATE undo_steps SET data = replace(data, '2026-01-01T10:00:00Z',"
+        " '2031-01-01T00:00:00Z') WHERE action = 'state'; PRAGMA user_version = 23;"
+    )
+    conn.close()
+    _on(3, run, "undo")
+    assert _status(run, "lora")["status"] == "skipped"
+    assert _status(run, "lora")["status_changed_at"] == "2026-01-03T10:00:00Z"
+    _on(3, run, "undo")  # and a redo of the step that set it
+    _on(3, run, "redo")
+    assert _status(run, "lora")["status_changed_at"] == "2026-01-03T10:00:00Z"
+
+    document = _export(run, tmp_path / "all.json")  # lora read elsewhere on 4 January
+    lora = next(p for p in document["papers"] if p["id"] == "lora")
+    lora |= {"status": "read", "status_changed_at": "2026-01-04T10:00:00Z"}
+    path = tmp_path / "elsewhere.json"
+    path.write_text(json.dumps(document | {"papers": [lora]}), encoding="utf-8")
+    _on(5, run, "import", str(path))
+    assert _status(run, "lora")["status"] == "read"
+
+
 def test_a_change_made_twice_in_a_second_is_imported_twice_and_once_only(
     run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -872,6 +872,18 @@ UPDATE reading_state SET changed_at = papercli_now() WHERE changed_at > papercli
 UPDATE queue SET added_at = papercli_now() WHERE added_at > papercli_now();
 """
 
+# Migration 23 left the undo log as it was: an undo or redo put back the status or queue
+# time its step held from such an import (undoing a `mark-read` made after it, or redoing
+# the import), and the time won again. Its steps get the time of the upgrade too.
+M024_UNDO_TIMES_NOT_AHEAD = """
+UPDATE undo_steps SET data = json_set(data, '$.before[1]', papercli_now())
+    WHERE action = 'state' AND json_extract(data, '$.before[1]') > papercli_now();
+UPDATE undo_steps SET data = json_set(data, '$.after[1]', papercli_now())
+    WHERE action = 'state' AND json_extract(data, '$.after[1]') > papercli_now();
+UPDATE undo_steps SET data = json_set(data, '$.added_at', papercli_now())
+    WHERE action = 'queue' AND json_extract(data, '$.added_at') > papercli_now();
+"""
+
 MIGRATIONS: list[str] = [
     M001_INITIAL,
     M002_ARXIV,
@@ -896,6 +908,7 @@ MIGRATIONS: list[str] = [
     M021_REAL_DAYS,
     M022_AUTHOR_SPLITS,
     M023_TIMES_NOT_AHEAD,
+    M024_UNDO_TIMES_NOT_AHEAD,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -930,9 +943,9 @@ def migrate(conn: sqlite3.Connection) -> int:
 
 
 def add_functions(conn: sqlite3.Connection) -> None:
-    """The functions of papercli's own that steps call (migration 22: resplit_author; 23:
-    papercli_now, the time of the upgrade: the clock every command takes its time from,
-    read once, when a step first asks)."""
+    """The functions of papercli's own that steps call (migration 22: resplit_author; 23
+    and 24: papercli_now, the time of the upgrade: the clock every command takes its time
+    from, read once, when a step first asks)."""
     from functools import cache
 
     from papercli.store import library
