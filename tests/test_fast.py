@@ -101,6 +101,11 @@ class Comparison:
 
 @pytest.fixture
 def compare(template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Comparison:
+    """Both paths run at the same time of day: a paper queued by one in a second and by
+    the other in the next showed two times, and the comparison failed now and then."""
+    from papercli.store import library
+
+    monkeypatch.setattr(library, "clock", lambda: "2026-06-01T12:00:00Z")
     comparison = Comparison(template, tmp_path)
     comparison.restore()
     monkeypatch.chdir(comparison.cwd)
