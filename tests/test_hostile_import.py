@@ -376,6 +376,31 @@ def test_the_upgrade_also_mends_such_a_time_that_undo_would_put_back(
     assert _status(run, "lora")["status"] == "read"
 
 
+def test_a_step_left_as_migration_23_alone_left_its_status_is_undone(
+    run: Run, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Migration 23 gave the status its own upgrade's time and left the step that set it
+    with the time from ahead of the clock: undo found them apart and kept the status, as
+    if it had changed since. Schema 24 gives the step the status's time."""
+    monkeypatch.setattr(library, "clock", lambda: _TODAY[0])
+    _on(1, run, "mark-skipped", "lora")
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    conn.executescript(  # as such an import, then migration 23 on 2 January, left them
+        "UPDATE undo_steps SET data = replace(data, '2026-01-01T10:00:00Z',"
+        " '2031-01-01T00:00:00Z') WHERE action = 'state';"
+        " UPDATE reading_state SET changed_at = '2026-01-02T10:00:00Z';"
+        " PRAGMA user_version = 23;"
+    )
+    conn.close()
+    _TODAY[0] = "2026-01-03T10:00:00Z"
+    result = run("undo")
+    undone = "undone: marked lora skipped\nlora: skipped -> unread (undone)\n"
+    assert (result.exit_code, result.stdout, result.stderr) == (0, undone, "")
+    assert _status(run, "lora")["status"] == "unread"
+    assert run("redo").exit_code == 0
+    assert _status(run, "lora")["status_changed_at"] == "2026-01-02T10:00:00Z"
+
+
 def test_a_change_made_twice_in_a_second_is_imported_twice_and_once_only(
     run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

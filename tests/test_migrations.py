@@ -163,7 +163,7 @@ RELEASED = [
     "6054c4186fdd3f30", "f6f4d2bd1eaefe5b", "bb077b51c6f30f91", "34e5e4e9d7b0afe8",
     "3d51d909504685c6", "78b75bc0d4d121d1", "f14c94e077e9308b", "998db93d05971a4e",
     "5953f41823e8665e", "01f254b04a4c3853", "d5a63433bd8a9c87", "3bca5a18be8d7f50",
-    "6225ca77acacf129", "a8e844886761112b", "55d89ee26b3f77f3", "cf44a748a6fb3f97",
+    "6225ca77acacf129", "a8e844886761112b", "55d89ee26b3f77f3", "d994b983a5d0762c",
 ]  # fmt: skip
 
 # Migration 22 calls a function of papercli's (authors.resplit_columns, through

@@ -874,11 +874,24 @@ UPDATE queue SET added_at = papercli_now() WHERE added_at > papercli_now();
 
 # Migration 23 left the undo log as it was: an undo or redo put back the status or queue
 # time its step held from such an import (undoing a `mark-read` made after it, or redoing
-# the import), and the time won again. Its steps get the time of the upgrade too.
+# the import), and the time won again; and a step that left the status the paper still
+# has no longer matched it (undo compares the two), so its undo was refused. A step's
+# time becomes the one the paper's status has now, where the step left that status (a
+# database upgraded to 23 alone holds that upgrade's time there), else the upgrade's.
 M024_UNDO_TIMES_NOT_AHEAD = """
-UPDATE undo_steps SET data = json_set(data, '$.before[1]', papercli_now())
+UPDATE undo_steps SET data = json_set(data, '$.before[1]', coalesce((
+        SELECT r.changed_at FROM reading_state AS r WHERE r.paper_id = undo_steps.paper_id
+        AND r.status = json_extract(undo_steps.data, '$.before[0]')
+        AND r.read_at IS json_extract(undo_steps.data, '$.before[2]')
+        AND r.read_version IS json_extract(undo_steps.data, '$.before[3]')
+        AND r.changed_at <= papercli_now()), papercli_now()))
     WHERE action = 'state' AND json_extract(data, '$.before[1]') > papercli_now();
-UPDATE undo_steps SET data = json_set(data, '$.after[1]', papercli_now())
+UPDATE undo_steps SET data = json_set(data, '$.after[1]', coalesce((
+        SELECT r.changed_at FROM reading_state AS r WHERE r.paper_id = undo_steps.paper_id
+        AND r.status = json_extract(undo_steps.data, '$.after[0]')
+        AND r.read_at IS json_extract(undo_steps.data, '$.after[2]')
+        AND r.read_version IS json_extract(undo_steps.data, '$.after[3]')
+        AND r.changed_at <= papercli_now()), papercli_now()))
     WHERE action = 'state' AND json_extract(data, '$.after[1]') > papercli_now();
 UPDATE undo_steps SET data = json_set(data, '$.added_at', papercli_now())
     WHERE action = 'queue' AND json_extract(data, '$.added_at') > papercli_now();
