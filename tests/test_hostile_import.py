@@ -316,6 +316,23 @@ def test_a_queue_time_after_this_clock_does_not_queue_again_a_paper_taken_out_he
     ]
 
 
+def _as_left_before(db_path: Path, script: str) -> None:
+    """The database as an earlier papercli (or an import it made) left it: ``script``."""
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    conn.executescript(script)
+    conn.close()
+
+
+def _read_elsewhere(run: Run, tmp_path: Path, day: int) -> Path:
+    """A file from another machine where lora was read at ten on that day of January 2026."""
+    document = _export(run, tmp_path / "all.json")
+    lora = next(p for p in document["papers"] if p["id"] == "lora")
+    lora |= {"status": "read", "status_changed_at": f"2026-01-{day:02d}T10:00:00Z"}
+    path = tmp_path / "elsewhere.json"
+    path.write_text(json.dumps(document | {"papers": [lora]}), encoding="utf-8")
+    return path
+
+
 def test_the_upgrade_stores_its_own_time_for_a_status_or_queue_time_ahead_of_the_clock(
     run: Run, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -325,23 +342,17 @@ def test_the_upgrade_stores_its_own_time_for_a_status_or_queue_time_ahead_of_the
     monkeypatch.setattr(library, "clock", lambda: _TODAY[0])
     _on(1, run, "mark-skipped", "lora")
     _on(1, run, "queue", "add", "rag")
-    conn = sqlite3.connect(db_path, isolation_level=None)
-    conn.executescript(  # as an import before 4 December left them, at schema 22
+    _as_left_before(  # as an import before 4 December left them, at schema 22
+        db_path,
         "UPDATE reading_state SET changed_at = '2031-01-01T00:00:00Z';"
-        " UPDATE queue SET added_at = '2031-01-01T00:00:00Z'; PRAGMA user_version = 22;"
+        " UPDATE queue SET added_at = '2031-01-01T00:00:00Z'; PRAGMA user_version = 22;",
     )
-    conn.close()
     _on(2, run, "list", "--limit", "1")
     assert _status(run, "lora")["status_changed_at"] == "2026-01-02T10:00:00Z"
     queued = json.loads(run("queue", "--format", "json").stdout)
     assert [(p["id"], p["queued_at"]) for p in queued] == [("rag", "2026-01-02T10:00:00+00:00")]
 
-    document = _export(run, tmp_path / "all.json")  # lora read elsewhere on 3 January
-    lora = next(p for p in document["papers"] if p["id"] == "lora")
-    lora |= {"status": "read", "status_changed_at": "2026-01-03T10:00:00Z"}
-    path = tmp_path / "elsewhere.json"
-    path.write_text(json.dumps(document | {"papers": [lora]}), encoding="utf-8")
-    _on(4, run, "import", str(path))
+    _on(4, run, "import", str(_read_elsewhere(run, tmp_path, 3)))
     assert _status(run, "lora")["status"] == "read"
 
 
@@ -354,12 +365,11 @@ def test_the_upgrade_also_mends_such_a_time_that_undo_would_put_back(
     monkeypatch.setattr(library, "clock", lambda: _TODAY[0])
     _on(1, run, "mark-skipped", "lora")
     _on(2, run, "mark-read", "lora")
-    conn = sqlite3.connect(db_path, isolation_level=None)
-    conn.executescript(  # the skipped status as such an import left it, at schema 23
+    _as_left_before(  # the skipped status as such an import left it, at schema 23
+        db_path,
         "UPDATE undo_steps SET data = replace(data, '2026-01-01T10:00:00Z',"
-        " '2031-01-01T00:00:00Z') WHERE action = 'state'; PRAGMA user_version = 23;"
+        " '2031-01-01T00:00:00Z') WHERE action = 'state'; PRAGMA user_version = 23;",
     )
-    conn.close()
     _on(3, run, "undo")
     assert _status(run, "lora")["status"] == "skipped"
     assert _status(run, "lora")["status_changed_at"] == "2026-01-03T10:00:00Z"
@@ -367,12 +377,7 @@ def test_the_upgrade_also_mends_such_a_time_that_undo_would_put_back(
     _on(3, run, "redo")
     assert _status(run, "lora")["status_changed_at"] == "2026-01-03T10:00:00Z"
 
-    document = _export(run, tmp_path / "all.json")  # lora read elsewhere on 4 January
-    lora = next(p for p in document["papers"] if p["id"] == "lora")
-    lora |= {"status": "read", "status_changed_at": "2026-01-04T10:00:00Z"}
-    path = tmp_path / "elsewhere.json"
-    path.write_text(json.dumps(document | {"papers": [lora]}), encoding="utf-8")
-    _on(5, run, "import", str(path))
+    _on(5, run, "import", str(_read_elsewhere(run, tmp_path, 4)))
     assert _status(run, "lora")["status"] == "read"
 
 
@@ -384,14 +389,13 @@ def test_a_step_left_as_migration_23_alone_left_its_status_is_undone(
     if it had changed since. Schema 24 gives the step the status's time."""
     monkeypatch.setattr(library, "clock", lambda: _TODAY[0])
     _on(1, run, "mark-skipped", "lora")
-    conn = sqlite3.connect(db_path, isolation_level=None)
-    conn.executescript(  # as such an import, then migration 23 on 2 January, left them
+    _as_left_before(  # as such an import, then migration 23 on 2 January, left them
+        db_path,
         "UPDATE undo_steps SET data = replace(data, '2026-01-01T10:00:00Z',"
         " '2031-01-01T00:00:00Z') WHERE action = 'state';"
         " UPDATE reading_state SET changed_at = '2026-01-02T10:00:00Z';"
-        " PRAGMA user_version = 23;"
+        " PRAGMA user_version = 23;",
     )
-    conn.close()
     _TODAY[0] = "2026-01-03T10:00:00Z"
     result = run("undo")
     undone = "undone: marked lora skipped\nlora: skipped -> unread (undone)\n"
