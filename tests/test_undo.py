@@ -392,21 +392,33 @@ def test_many_read_papers_left_out_of_the_queue_are_counted_not_all_named(run):
 
 @pytest.mark.parametrize(("chunk", "together"), [(1, 1), (2, 3), (1000, 20_000)])
 def test_removing_many_papers_goes_a_chunk_at_a_time_and_undoes_whole(
-    run, tmp_path, monkeypatch, chunk, together
+    run, tmp_path, db_path, monkeypatch, chunk, together
 ):
     """`remove` reads its papers onto disk, takes every paper's copy for undo before any
-    is gone, then removes them `together` at a time: the links among them, their queue
-    places (given in any order) and everything else come back with one undo."""
+    is gone (a chunk's together), then removes them `together` at a time: the links among
+    them, their queue places (given in any order), their notes (numbers and sync ids
+    too), tags and everything else come back with one undo, and again after a redo."""
     from papercli.store import changes, scratch
 
     monkeypatch.setattr(scratch, "CHUNK", chunk)
     monkeypatch.setattr(changes, "REMOVED_TOGETHER", together)
     head = {"format": "papercli-export", "version": 1, "exported_on": "2024-03-02"}
     source = tmp_path / "burrows.json"
-    source.write_text(json.dumps({**head, "papers": _burrows(5)}))
+    burrows = _burrows(5)
+    for i, paper in enumerate(burrows[:4]):  # the last: one note and one tag, as given
+        paper["tags"] = ["deep", f"side-{i % 2}"]
+        paper["notes"] = [  # two in one second, then one before them
+            {"created_at": "2024-03-01T10:00:00Z", "body": f"more on burrow {i}"},
+            *paper["notes"],  # type: ignore[list-item]
+            {"created_at": "2024-02-01T10:00:00Z", "body": f"first on burrow {i}"},
+        ]
+    burrows[2]["tags"] = []
+    source.write_text(json.dumps({**head, "papers": burrows}))
     assert run("import", str(source)).exit_code == 0
     assert run("queue", "add", "lora", "--top").exit_code == 0
     before = _state(run)
+    stored = "SELECT paper_id, id, created_at, body, uid FROM notes ORDER BY paper_id, id"
+    notes_before = sqlite3.connect(db_path).execute(stored).fetchall()
     given = "burrow-3\nburrow-0\nburrow4\nburrow-3\nburrow-1\nburrow-2\n"
     removed = run("remove", "-", input=given)
     assert removed.exit_code == 0, removed.output
@@ -416,6 +428,11 @@ def test_removing_many_papers_goes_a_chunk_at_a_time_and_undoes_whole(
     assert run("undo").stdout.splitlines()[0] == (
         "undone: removed burrow-3, burrow-0, burrow-4, burrow-1, burrow-2"
     )
+    assert _state(run) == before
+    assert sqlite3.connect(db_path).execute(stored).fetchall() == notes_before  # uids too
+    assert run("redo").exit_code == 0
+    assert run("show", "burrow-0").exit_code == 1
+    assert run("undo").exit_code == 0
     assert _state(run) == before
     path = json.loads(run("path", "burrow-4", "--format", "json").stdout)
     assert [p["id"] for p in path][-5:] == [f"burrow-{i}" for i in range(5)]

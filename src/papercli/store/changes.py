@@ -104,11 +104,12 @@ def record(
 
 
 def record_all(
-    conn: sqlite3.Connection, batch: int, kind: str, steps: Iterable[tuple[str, Any, Any]]
+    conn: sqlite3.Connection, batch: int, steps: Iterable[tuple[str, str, Any, Any]]
 ) -> None:
-    """``record`` of each (paper id, before, after), in order, with one statement."""
+    """``record`` of each (kind, paper id, before, after), in order, with one statement."""
     conn.executemany(
-        _STEP, ((batch, kind, key, _step_data(before, after)) for key, before, after in steps)
+        _STEP,
+        ((batch, kind, key, _step_data(before, after)) for kind, key, before, after in steps),
     )
 
 
@@ -135,7 +136,7 @@ def taken_out_of_queue(conn: sqlite3.Connection) -> Iterator[tuple[str, str]]:
 def record_added(conn: sqlite3.Connection, batch: int, paper_ids: list[str]) -> None:
     """Record the papers just added, each as it is now, as steps of ``batch``."""
     steps = zip(paper_ids, snapshots(conn, paper_ids), strict=True)
-    record_all(conn, batch, "paper", ((paper_id, None, taken) for paper_id, taken in steps))
+    record_all(conn, batch, (("paper", paper_id, None, taken) for paper_id, taken in steps))
 
 
 def retake_added(conn: sqlite3.Connection, steps: Mapping[str, int]) -> None:

@@ -307,9 +307,8 @@ def decide(
     changes.record_all(
         conn,
         batch,
-        "inbox",
         (
-            (arxiv_id, None if old is None else {"decision": old, "at": at}, now)
+            ("inbox", arxiv_id, None if old is None else {"decision": old, "at": at}, now)
             for arxiv_id in arxiv_ids
             for old in [before.get(arxiv_id)]
         ),

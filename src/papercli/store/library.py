@@ -20,7 +20,7 @@ from papercli.errors import InvalidValueError, NotFoundError
 from papercli.models import ReadStatus
 from papercli.reading_order import PrereqGraph
 from papercli.records import datarecord
-from papercli.store import changes, notes, papers, scratch
+from papercli.store import changes, papers, scratch
 from papercli.store.base import IN_IDS, id_list, transaction
 
 if TYPE_CHECKING:
@@ -703,20 +703,35 @@ def _refuse_shipped(conn: sqlite3.Connection, given: scratch.ScratchBatch) -> No
 
 
 def _record_removal(conn: sqlite3.Connection, batch: int, ids: Sequence[str]) -> None:
-    """Each paper's state, notes, tags and copy, as steps of ``batch``, for undo."""
+    """Each paper's state, notes, tags and copy, as steps of ``batch``, for undo: read for
+    all of ``ids`` together, a query per table (a dozen queries a paper took half of
+    `remove`)."""
     before = states(conn, ids)
-    for pid in ids:
+    notes_of = _by_paper(
+        conn, "SELECT paper_id, id, created_at, body, uid FROM notes", "created_at, uid", ids
+    )
+    tags_of = _by_paper(conn, "SELECT paper_id, tag FROM tags", "tag", ids)
+    steps: list[tuple[str, str, Any, Any]] = []
+    for pid, copy in zip(ids, changes.snapshots(conn, ids), strict=True):
         if pid in before:
-            changes.record(conn, batch, "state", pid, before[pid], None)
-        for note_id, at, body, uid in conn.execute(
-            "SELECT id, created_at, body, uid FROM notes WHERE paper_id = ?"
-            " ORDER BY created_at, uid",
-            (pid,),
-        ).fetchall():
+            steps.append(("state", pid, before[pid], None))
+        for note_id, at, body, uid in notes_of.get(pid, ()):
             note = {"id": note_id, "created_at": at, "body": body, "uid": uid}
-            changes.record(conn, batch, "note", pid, note, {"id": note_id, "uid": uid})
-        for tag in notes.tags_of(conn, pid):
-            changes.record(
-                conn, batch, "tag", pid, {"tag": tag, "on": True}, {"tag": tag, "on": False}
-            )
-        changes.record(conn, batch, "paper", pid, changes.snapshot(conn, pid), None)
+            steps.append(("note", pid, note, {"id": note_id, "uid": uid}))
+        for (tag,) in tags_of.get(pid, ()):
+            steps.append(("tag", pid, {"tag": tag, "on": True}, {"tag": tag, "on": False}))
+        steps.append(("paper", pid, copy, None))
+    changes.record_all(conn, batch, steps)
+
+
+def _by_paper(
+    conn: sqlite3.Connection, select: str, order: str, ids: Sequence[str]
+) -> dict[str, list[tuple[Any, ...]]]:
+    """The rows of ``select`` (paper id first) for the papers ``ids``, by paper, each
+    paper's in ``order``, without the paper id."""
+    rows: dict[str, list[tuple[Any, ...]]] = {}
+    for pid, *rest in conn.execute(
+        f"{select} WHERE paper_id {IN_IDS} ORDER BY paper_id, {order}", (id_list(ids),)
+    ):
+        rows.setdefault(str(pid), []).append(tuple(rest))
+    return rows
