@@ -37,7 +37,10 @@ paper's arXiv id (import of ids), and papercli's JSON and BibTeX exports (the im
 the timed `export` writes them when it runs first). `import json (restore)` imports the
 JSON export into a copy whose reading state is cleared (it restores ~10% of statuses and
 matches the rest); `import json (new)` imports it into a database with only the
-catalogue (every paper added). `undo` and `redo` replay that `mark-read -`, `undo (import
+catalogue (every paper added). `import bibtex (new)` imports the BibTeX export without
+its arXiv ids, DOIs and URLs (`typed.bib`: papers typed in, each added as it is read)
+into that database; its script gives each an id and a citation key from its title, free
+among those taken. `undo` and `redo` replay that `mark-read -`, `undo (import
 new)` and `redo (import new)` that import; `sync DIR`
 is a fresh device's first sync into an empty folder (every paper a user added, every
 status and the queue become events).
@@ -145,6 +148,13 @@ COMMANDS = [
         script("import-bibtex-parsed", "export.bib"),
         database="copy",
         needs=("export.bib",),
+    ),
+    Command(
+        "import bibtex (new)",
+        lambda j: ["import", j.input("typed.bib")],
+        script("import-bibtex-new", "typed.bib"),
+        database="empty",
+        needs=("typed.bib",),
     ),
     Command(
         "import ids",
@@ -315,6 +325,16 @@ class Runner:
             fmt = "json" if name.endswith("json") else "bibtex"
             argv = [self.papercli, "--db", str(db), "export", "--format", fmt, "-o", str(target)]
             measure(argv, self.env)
+            return
+        if name == "typed.bib":  # as if typed in: no field that names it on arXiv or by DOI
+            self.make_input("export.bib", db, inputs)
+            # Line by line: held whole, the file would stay in this process's memory, which
+            # every child's peak counts from the fork on.
+            with (
+                (inputs / "export.bib").open(encoding="utf-8") as bib,
+                target.open("w", encoding="utf-8") as typed,
+            ):
+                typed.writelines(line for line in bib if not ID_FIELD.match(line))
             return
         conn = sqlite3.connect(db)
         if name == "ids.txt":
@@ -785,6 +805,73 @@ def import_bibtex_parsed(db: str, path: str) -> None:
     match_bibtex(connect(db), entries)
 
 
+ID_FIELD = re.compile(r"\s*(eprint|archiveprefix|primaryclass|url|doi)\s*=", re.IGNORECASE)
+
+
+def import_bibtex_new(db: str, path: str) -> None:
+    """``import_bibtex``'s reading and matching by title, then each entry left added as a
+    paper of its own (an id and a citation key from its title, free among those taken,
+    authors split at their comma), with its undo step."""
+    entries = []
+    for entry in BIB_ENTRY.finditer(Path(path).read_text(encoding="utf-8")):
+        fields = {key.lower(): plain(value) for key, value in BIB_FIELD.findall(entry[3])}
+        entries.append((entry[2], fields))
+    conn = connect(db)
+    batch = begin(conn, "import", now())
+    ids = {name_key(pid) for (pid,) in conn.execute("SELECT id FROM papers")}
+    keys = {key.lower() for (key,) in conn.execute("SELECT citation_key FROM papers")}
+    new, matched = [], 0
+    for _, fields in entries:
+        if conn.execute(
+            "SELECT 1 FROM papers WHERE title = ? COLLATE NOCASE", (fields["title"],)
+        ).fetchone():
+            matched += 1
+            continue
+        words = [w for w in NOT_WORD.split(fields["title"].lower()) if w]
+        pid = free("-".join(words[:4]), ids)
+        ids.add(name_key(pid))
+        authors = []
+        for name in fields["author"].split(" and "):
+            family, _, given = name.partition(", ")
+            authors.append(
+                {"name": f"{given} {family}".strip(), "family": family, "given": given,
+                 "suffix": "", "literal": False}
+            )  # fmt: skip
+        key = free(f"{authors[0]['family'].lower()}{fields['year']}{words[0]}", keys, "")
+        keys.add(key)
+        month = MONTHS.get(fields.get("month", ""))
+        new.append(
+            {"id": pid, "title": fields["title"], "short_name": " ".join(words[:4]),
+             "kind": "paper", "arxiv_id": None, "url": None, "pdf_url": None,
+             "date": f"{fields['year']}-{month:02d}" if month else fields["year"],
+             "year": int(fields["year"]), "why": "", "focus": "", "technique": "",
+             "origin": "user", "venue": "", "doi": None, "citation_key": key,
+             "primary_category": None, "added_at": now(), "authors": authors, "aliases": [],
+             "organizations": [], "topics": [], "sources": [], "prerequisites": []}
+        )  # fmt: skip
+    add_papers(conn, new, batch)
+    finish(conn, batch, f"added {len(new)}", bool(new))
+    print(f"restored 0, added {len(new)}, already there {matched}", file=sys.stderr)
+
+
+MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1
+    )
+}
+
+
+def free(stem: str, taken: set[str], joiner: str = "-") -> str:
+    """``stem``, else ``stem-2``, ``stem-3``... (``stem2``... without a joiner): the first
+    not ``taken`` (compared as name keys for ids, in lower case for citation keys)."""
+    key = name_key if joiner else str.lower
+    n = 1
+    while key(found := stem if n == 1 else f"{stem}{joiner}{n}") in taken:
+        n += 1
+    return found
+
+
 def plain(value: str) -> str:
     """A BibTeX value as text: braces dropped, LaTeX escapes undone, spaces folded."""
     text = LATEX_ESCAPE.sub(r"\1", value).replace("{", "").replace("}", "")
@@ -1103,6 +1190,7 @@ STDLIB: dict[str, Callable[..., None]] = {
     "import-ids": import_ids,
     "import-bibtex": import_bibtex,
     "import-bibtex-parsed": import_bibtex_parsed,
+    "import-bibtex-new": import_bibtex_new,
     "import-json": import_json,
     "sync": sync,
 }

@@ -824,3 +824,37 @@ def test_a_list_of_ids_is_read_a_chunk_at_a_time(synthetic, tmp_path, monkeypatc
     peak(100)  # first imports and caches
     small, large = peak(2_000), peak(10_000)
     assert large < 1.3 * small, (small, large)
+
+
+@pytest.mark.parametrize("chunk", [2, 1000])
+def test_bibtex_papers_typed_in_are_undone_and_redone_whole_across_chunks(
+    run, tmp_path, monkeypatch, chunk
+):
+    """An import's papers typed in (no arXiv id) keep their steps for undo a chunk at a
+    time: undo takes every one back, the last chunk's too, and redo brings each back as
+    added, queued; an entry whose title an earlier entry of the file added matches it."""
+    monkeypatch.setattr(scratch, "CHUNK", chunk)
+    entries = "".join(
+        f"@article{{w{i}, title = {{Walks number {i}}}, author = {{Wu, Ann and Li, Bo}},"
+        f" year = {{2019}}, journal = {{J}}}}\n"
+        for i in range(5)
+    )
+    path = tmp_path / "walks.bib"
+    path.write_text(entries + "@misc{again, title = {Walks number 3}, year = 2019}\n")
+
+    def everything() -> str:
+        data = json.loads(run("export", "--format", "json").stdout)
+        data.pop("exported_on")
+        return json.dumps([data, run("queue", "--format", "ids").stdout])
+
+    before = everything()
+    result = run("import", "--queue", str(path))
+    assert result.exit_code == 0, result.output
+    assert result.stderr.endswith("added 5, already there 1, not found 0, failed 0, skipped 0\n")
+    after = everything()
+    queued = run("queue", "--format", "ids").stdout.split()
+    assert len(queued) == 5 and all(pid.startswith("walks-number") for pid in queued)
+    assert run("undo").exit_code == 0
+    assert everything() == before
+    assert run("redo").exit_code == 0
+    assert everything() == after

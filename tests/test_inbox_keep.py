@@ -53,7 +53,7 @@ def one_by_one(
         paper.added_at = now
         paper.citation_key = papers.insert_paper(conn, paper)
         arxiv_meta.store_arxiv_record(conn, paper.id, record, now)
-        changes.record(conn, batch, "paper", paper.id, None, changes.snapshot(conn, paper.id))
+        changes.record_added(conn, batch, [paper.id])
         added.append(paper)
     return added
 

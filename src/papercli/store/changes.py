@@ -587,14 +587,9 @@ def _set_history(conn: sqlite3.Connection, paper_id: str, value: dict[str, Any])
     )
 
 
-def snapshot(conn: sqlite3.Connection, paper_id: str) -> dict[str, Any]:
-    """A paper's facts and fetched metadata, enough to put it back after removing it."""
-    return next(snapshots(conn, [paper_id]))
-
-
 def snapshots(conn: sqlite3.Connection, paper_ids: Sequence[str]) -> Iterator[dict[str, Any]]:
-    """``snapshot`` of each paper, in order, their facts read together (a query per table,
-    not per table and paper)."""
+    """Each paper's facts and fetched metadata, enough to put it back after removing it, in
+    order, read together (a query per table, not per table and paper)."""
     records = arxiv_meta.arxiv_records(conn, paper_ids)
     for paper in papers.full_papers(conn, paper_ids, with_state=False):
         fetched = records.get(paper.id)
