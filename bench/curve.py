@@ -864,12 +864,18 @@ MONTHS = {
 
 def free(stem: str, taken: set[str], joiner: str = "-") -> str:
     """``stem``, else ``stem-2``, ``stem-3``... (``stem2``... without a joiner): the first
-    not ``taken`` (compared as name keys for ids, in lower case for citation keys)."""
+    not ``taken`` (compared as name keys for ids, in lower case for citation keys). Each
+    stem's search starts where its last ended (``taken`` only grows), so that a stem many
+    titles share costs no more each time."""
     key = name_key if joiner else str.lower
-    n = 1
+    n = TRIED.get((stem, joiner), 1)
     while key(found := stem if n == 1 else f"{stem}{joiner}{n}") in taken:
         n += 1
+    TRIED[stem, joiner] = n + 1
     return found
+
+
+TRIED: dict[tuple[str, str], int] = {}
 
 
 def plain(value: str) -> str:

@@ -704,8 +704,8 @@ def _refuse_shipped(conn: sqlite3.Connection, given: scratch.ScratchBatch) -> No
 
 def _record_removal(conn: sqlite3.Connection, batch: int, ids: Sequence[str]) -> None:
     """Each paper's state, notes, tags and copy, as steps of ``batch``, for undo: read for
-    all of ``ids`` together, a query per table (a dozen queries a paper took half of
-    `remove`)."""
+    all of ``ids`` together, a query per table (not a dozen queries a paper: 171,000
+    statements to remove 10,000 papers)."""
     before = states(conn, ids)
     notes_of = _by_paper(
         conn, "SELECT paper_id, id, created_at, body, uid FROM notes", "created_at, uid", ids
