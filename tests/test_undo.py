@@ -313,27 +313,35 @@ def test_a_batch_with_many_bad_references_names_the_first_and_changes_nothing(ru
 @pytest.mark.parametrize("chunk", [1, 2, 1000])
 def test_tagging_many_papers_goes_a_chunk_at_a_time_and_undoes_whole(run, monkeypatch, chunk):
     """Papers to tag wait on disk too: whatever the chunk, each is tagged and printed
-    once, in order, and one undo takes the whole command back."""
+    once, in order, and one undo takes the whole command back (a tag taken off in another
+    case comes back as it was written), and redo does it again."""
     from papercli.store import scratch
 
     monkeypatch.setattr(scratch, "CHUNK", chunk)
-    assert run("tag", "lora", "qlora", "+old").exit_code == 0
+    assert run("tag", "lora", "qlora", "+old", "+Side", "+kept").exit_code == 0
+    assert run("tag", "cot", "+SIDE").exit_code == 0
     before = _state(run)
-    tagged = run("tag", "-", "+new", "-old", input="qlora\nbert\nQLoRA\nlora\ngpt-3\ncot\nreact\n")
+    tagged = run(
+        "tag", "-", "+new", "-old", "-side", "-kept", "+kept",
+        input="qlora\nbert\nQLoRA\nlora\ngpt-3\ncot\nreact\n",
+    )  # fmt: skip
     assert tagged.exit_code == 0, tagged.output
+    after = _state(run)
     assert tagged.stdout.splitlines() == [
-        "qlora: new",
-        "bert: new",
-        "lora: new",
-        "gpt-3: new",
-        "cot: new",
-        "react: new",
+        "qlora: kept, new",
+        "bert: kept, new",
+        "lora: kept, new",
+        "gpt-3: kept, new",
+        "cot: kept, new",
+        "react: kept, new",
     ]
     undone = run("undo")
     assert undone.stdout.splitlines() == [
-        "undone: tagged qlora, bert, lora, gpt-3, cot and 1 more +new -old"
+        "undone: tagged qlora, bert, lora, gpt-3, cot and 1 more +new +kept -old -side"
     ]
-    assert _state(run) == before
+    assert _state(run) == before  # "Side" and "SIDE" back as they were written
+    assert run("redo").exit_code == 0
+    assert _state(run) == after
 
 
 @pytest.mark.parametrize("chunk", [1, 2, 1000])

@@ -448,8 +448,9 @@ def tag_command(
     given = refs.resolve_each(conn, read_refs(references))
     with notes.change_tags(conn, given, add, remove) as tagged:
         for ids in tagged.chunks():
+            tags = notes.tags_by_paper(conn, ids)
             for pid in ids:
-                echo(f"{pid}: {', '.join(notes.tags_of(conn, pid)) or '(no tags)'}")
+                echo(f"{pid}: {', '.join(tags.get(pid, [])) or '(no tags)'}")
 
 
 def tags_command(

@@ -20,7 +20,7 @@ from papercli.errors import InvalidValueError, NotFoundError
 from papercli.models import ReadStatus
 from papercli.reading_order import PrereqGraph
 from papercli.records import datarecord
-from papercli.store import changes, papers, scratch
+from papercli.store import changes, notes, papers, scratch
 from papercli.store.base import IN_IDS, id_list, transaction
 
 if TYPE_CHECKING:
@@ -707,10 +707,14 @@ def _record_removal(conn: sqlite3.Connection, batch: int, ids: Sequence[str]) ->
     all of ``ids`` together, a query per table (not a dozen queries a paper: 171,000
     statements to remove 10,000 papers)."""
     before = states(conn, ids)
-    notes_of = _by_paper(
-        conn, "SELECT paper_id, id, created_at, body, uid FROM notes", "created_at, uid", ids
-    )
-    tags_of = _by_paper(conn, "SELECT paper_id, tag FROM tags", "tag", ids)
+    notes_of: dict[str, list[tuple[Any, ...]]] = {}
+    for pid, *note in conn.execute(
+        f"SELECT paper_id, id, created_at, body, uid FROM notes WHERE paper_id {IN_IDS}"
+        " ORDER BY paper_id, created_at, uid",
+        (id_list(ids),),
+    ):
+        notes_of.setdefault(str(pid), []).append(tuple(note))
+    tags_of = notes.tags_by_paper(conn, ids)
     steps: list[tuple[str, str, Any, Any]] = []
     for pid, copy in zip(ids, changes.snapshots(conn, ids), strict=True):
         if pid in before:
@@ -718,20 +722,7 @@ def _record_removal(conn: sqlite3.Connection, batch: int, ids: Sequence[str]) ->
         for note_id, at, body, uid in notes_of.get(pid, ()):
             note = {"id": note_id, "created_at": at, "body": body, "uid": uid}
             steps.append(("note", pid, note, {"id": note_id, "uid": uid}))
-        for (tag,) in tags_of.get(pid, ()):
+        for tag in tags_of.get(pid, ()):
             steps.append(("tag", pid, {"tag": tag, "on": True}, {"tag": tag, "on": False}))
         steps.append(("paper", pid, copy, None))
     changes.record_all(conn, batch, steps)
-
-
-def _by_paper(
-    conn: sqlite3.Connection, select: str, order: str, ids: Sequence[str]
-) -> dict[str, list[tuple[Any, ...]]]:
-    """The rows of ``select`` (paper id first) for the papers ``ids``, by paper, each
-    paper's in ``order``, without the paper id."""
-    rows: dict[str, list[tuple[Any, ...]]] = {}
-    for pid, *rest in conn.execute(
-        f"{select} WHERE paper_id {IN_IDS} ORDER BY paper_id, {order}", (id_list(ids),)
-    ):
-        rows.setdefault(str(pid), []).append(tuple(rest))
-    return rows

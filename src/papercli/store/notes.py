@@ -11,7 +11,7 @@ from papercli.errors import InvalidValueError, NotFoundError
 from papercli.models import MAX_TEXT, Note
 from papercli.records import datarecord
 from papercli.store import changes, library, scratch
-from papercli.store.base import transaction
+from papercli.store.base import IN_IDS, id_list, transaction
 
 
 def new_uid() -> str:
@@ -144,10 +144,18 @@ def all_notes(conn: sqlite3.Connection, limit: int | None = None) -> Iterator[Pa
 
 
 def tags_of(conn: sqlite3.Connection, paper_id: str) -> list[str]:
-    return [
-        str(r[0])
-        for r in conn.execute("SELECT tag FROM tags WHERE paper_id = ? ORDER BY tag", (paper_id,))
-    ]
+    return tags_by_paper(conn, [paper_id]).get(paper_id, [])
+
+
+def tags_by_paper(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, list[str]]:
+    """The tags of each of the papers ``ids`` (those with some), in order, with one query."""
+    tags: dict[str, list[str]] = {}
+    for pid, tag in conn.execute(
+        f"SELECT paper_id, tag FROM tags WHERE paper_id {IN_IDS} ORDER BY paper_id, tag",
+        (id_list(ids),),
+    ):
+        tags.setdefault(str(pid), []).append(str(tag))
+    return tags
 
 
 def change_tags(
@@ -169,27 +177,46 @@ def _change_tags(
         batch = changes.begin(conn, "tag", library.clock())
         for ids in given.chunks():
             add_tags(conn, batch, ids, add)
-            for pid in ids:
-                for tag in remove:
-                    for (stored,) in conn.execute(
-                        "SELECT tag FROM tags WHERE paper_id = ? AND tag = ?", (pid, tag)
-                    ).fetchall():
-                        conn.execute("DELETE FROM tags WHERE paper_id = ? AND tag = ?", (pid, tag))
-                        off, on = {"tag": stored, "on": False}, {"tag": stored, "on": True}
-                        changes.record(conn, batch, "tag", pid, on, off)
+            if remove:
+                _remove_tags(conn, batch, ids, remove)
         edits = [f"+{t}" for t in add] + [f"-{t}" for t in remove]
         tagged = library.names_list(given.first(5), len(given))
         changes.finish(conn, batch, f"tagged {tagged} {' '.join(edits)}")
 
 
 def add_tags(conn: sqlite3.Connection, batch: int, ids: Sequence[str], tags: Sequence[str]) -> None:
-    """Tag papers, as steps of ``batch`` (inside its transaction)."""
-    for pid in ids:
-        for tag in tags:
-            if conn.execute("INSERT OR IGNORE INTO tags VALUES (?, ?)", (pid, tag)).rowcount:
-                changes.record(
-                    conn, batch, "tag", pid, {"tag": tag, "on": False}, {"tag": tag, "on": True}
-                )
+    """Tag papers, as steps of ``batch`` (inside its transaction): a step for each tag a
+    paper did not have (in any case), recorded together."""
+    added = [
+        (pid, tag)
+        for pid in ids
+        for tag in tags
+        if conn.execute("INSERT OR IGNORE INTO tags VALUES (?, ?)", (pid, tag)).rowcount
+    ]
+    changes.record_all(
+        conn,
+        batch,
+        (("tag", pid, {"tag": tag, "on": False}, {"tag": tag, "on": True}) for pid, tag in added),
+    )
+
+
+def _remove_tags(
+    conn: sqlite3.Connection, batch: int, ids: Sequence[str], tags: Sequence[str]
+) -> None:
+    """Take the ``tags`` (each in any case, none twice) off the papers ``ids`` (each once),
+    as steps of ``batch`` naming each tag as it was stored: by paper, then in ``tags``'
+    order."""
+    stored = conn.execute(
+        "SELECT t.paper_id, t.tag FROM json_each(?) AS p JOIN tags AS t ON t.paper_id = p.value"
+        " JOIN json_each(?) AS r ON t.tag = r.value ORDER BY p.key, r.key",
+        (id_list(ids), id_list(tags)),
+    ).fetchall()
+    conn.executemany("DELETE FROM tags WHERE paper_id = ? AND tag = ?", stored)
+    changes.record_all(
+        conn,
+        batch,
+        (("tag", pid, {"tag": tag, "on": True}, {"tag": tag, "on": False}) for pid, tag in stored),
+    )
 
 
 def tag_counts(conn: sqlite3.Connection) -> Iterator[tuple[str, int]]:
