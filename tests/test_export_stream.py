@@ -229,7 +229,7 @@ def test_full_papers_read_everything_in_the_order_asked(rich_library):
     (lora,) = papers.full_papers(conn, ["lora"])
     assert lora.authors[0].affiliations == ("Microsoft",)
     assert lora.abstract and lora.arxiv_version
-    assert lora.tags == notes.tags_of(conn, "lora") and lora.tags
+    assert lora.tags == notes.tags_by_paper(conn, ["lora"])["lora"] and lora.tags
     assert lora.notes == notes.notes_of(conn, "lora") and lora.notes
     assert lora.status_changed_at and lora.status is not ReadStatus.UNREAD
     bare = papers.get_paper(conn, "lora")

@@ -143,10 +143,6 @@ def all_notes(conn: sqlite3.Connection, limit: int | None = None) -> Iterator[Pa
     )
 
 
-def tags_of(conn: sqlite3.Connection, paper_id: str) -> list[str]:
-    return tags_by_paper(conn, [paper_id]).get(paper_id, [])
-
-
 def tags_by_paper(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, list[str]]:
     """The tags of each of the papers ``ids`` (those with some), in order, with one query."""
     tags: dict[str, list[str]] = {}
