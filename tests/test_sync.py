@@ -1099,3 +1099,110 @@ def test_undoing_a_removal_puts_back_queue_places_in_time_linear_in_them(
             device.sync()
         assert desktop.json("queue") == laptop.json("queue")
     assert work[1_200] < 5 * work[300], work
+
+
+def _library_file(path: Path, papers: list[dict[str, Any]]) -> str:
+    document = {"format": "papercli-export", "version": 1, "exported_on": "2026-03-01"}
+    path.write_text(json.dumps({**document, "papers": papers}), encoding="utf-8")
+    return str(path)
+
+
+def _own_paper(number: int, **more: Any) -> dict[str, Any]:
+    return {
+        "id": f"mine-{number}", "title": f"Mine {number}", "year": 2024,
+        "date": "2024-01-01", "kind": "paper", "status": "unread", "short_name": "",
+        "authors": [{"name": "Ada Lovelace", "family": "Lovelace", "given": "Ada"}],
+        "arxiv_id": f"1501.{number + 1:05d}" if number % 2 == 0 else None,  # none shipped
+        "prerequisites": [f"mine-{number - 1}"] if number % 5 == 1 else [],
+        **more,
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("first_sync", ["before", "after"])
+def test_a_new_device_reads_runs_of_new_papers_with_what_names_them_in_between(
+    laptop: Device, desktop: Device, tmp_path: Path, first_sync: str
+) -> None:
+    """A new device's read holds back a run of papers new to it and adds up to a thousand
+    together (one at a time, they were half of the read): a paper must be there before a
+    status, note, tag, queue place or prerequisite naming it is written, while a paper
+    added on both devices, or one whose arXiv id a paper here holds, goes as before. The
+    laptop's changes reach the folder as they are made, or all at once by its first sync
+    (ordered by when each was made)."""
+    desktop.ok("import", _library_file(tmp_path / "theirs.json", [
+        {**_own_paper(2), "id": "theirs", "title": "Theirs"},  # mine-2's arXiv id
+        {**_own_paper(1), "id": "shared", "title": "Shared, as the desktop had it"},
+    ]))  # fmt: skip
+    if first_sync == "before":
+        laptop.sync()
+    notes = [{"created_at": "2024-02-01T10:00:00Z", "body": "first"}]
+    laptop.ok("import", _library_file(tmp_path / "mine.json", [
+        _own_paper(
+            i,
+            status="read" if i % 3 == 0 else "unread",
+            status_changed_at="2024-03-01T10:00:00Z" if i % 3 == 0 else None,
+            notes=notes if i % 4 == 0 else [],
+            tags=["held"] if i % 7 == 0 else [],
+            queue_position=i if i % 6 == 1 else None,
+        )
+        for i in range(2_500)
+    ]))  # fmt: skip
+    laptop.ok("mark-reading", "mine-5", "mine-1201")
+    laptop.ok("note", "mine-9", "a later note")
+    laptop.ok("import", _library_file(tmp_path / "more.json", [
+        *(_own_paper(i, queue_position=1) for i in range(2_500, 2_600)),
+        {**_own_paper(1), "id": "shared", "title": "Shared, as the laptop has it"},
+    ]))  # fmt: skip
+    laptop.ok("remove", "mine-7", "--yes")
+    laptop.sync()
+    synced = desktop.ok("sync", str(desktop.folder), "--name", "desktop")
+    assert "arXiv:1501.00003 is theirs here but mine-2 on another device" in synced.output
+
+    def papers(device: Device) -> dict[str, dict[str, Any]]:
+        found = {p["id"]: p for p in device.state()["papers"] if p["origin"] == "user"}
+        for paper in found.values():
+            paper.pop("queue_position")  # mine-2 is in the laptop's queue alone
+        return found
+
+    mine, theirs = papers(laptop), papers(desktop)
+    assert len(mine) == 2_600 and "mine-7" not in mine
+    assert theirs.pop("theirs")["title"] == "Theirs"
+    del mine["mine-2"]  # kept as theirs
+    assert theirs == mine
+    assert theirs["shared"]["title"] == "Shared, as the laptop has it"
+    assert theirs["mine-1201"]["status"] == "reading"
+    assert [n["body"] for n in theirs["mine-8"]["notes"]] == ["first"]
+    assert theirs["mine-14"]["tags"] == ["held"]
+    assert theirs["mine-11"]["prerequisites"] == ["mine-10"]
+    queued = [p["id"] for p in laptop.json("queue")]
+    assert [p["id"] for p in desktop.json("queue")] == [pid for pid in queued if pid != "mine-2"]
+    assert len(queued) > 500
+
+
+def test_a_file_adding_one_paper_twice_or_two_papers_with_one_arxiv_id_is_read_as_written(
+    laptop: Device, desktop: Device, tmp_path: Path
+) -> None:
+    """Lines another device (or a hand) wrote: a paper added again with other facts, and
+    a second paper with the first one's arXiv id, right after it, while the first waits
+    to be added with the run it came in. The later facts win, the second paper is named
+    as a conflict, and the sync goes on."""
+    laptop.ok("import", _library_file(tmp_path / "mine.json", [_own_paper(i) for i in range(3)]))
+    laptop.sync()
+    lines = laptop.file().read_text().splitlines()
+    [first] = [json.loads(line) for line in lines if '"key":"mine-1"' in line]  # no arXiv id
+    hlc, counter = first["hlc"].split("-")
+
+    def later(step: int, key: str, **facts: Any) -> str:
+        value = {**first["value"], "id": key, **facts}
+        event = {**first, "hlc": f"{hlc}-{int(counter) + step:05d}", "key": key}
+        return json.dumps({**event, "value": value})
+
+    again = later(1, "mine-1", title="Mine 1, written again")
+    late = later(2, "late", title="Late", arxiv_id="1501.09999")
+    twin = later(3, "twin", title="A twin", arxiv_id="1501.09999")
+    laptop.file().write_text("\n".join([*lines, again, late, twin]) + "\n")
+    synced = desktop.sync()
+    assert "arXiv:1501.09999 is late here but twin on another device" in synced.output
+    assert desktop.json("show", "mine-1")["title"] == "Mine 1, written again"
+    assert desktop.json("show", "late")["title"] == "Late"
+    assert desktop("show", "twin").exit_code == 1
+    assert desktop.json("show", "mine-2")["title"] == "Mine 2"

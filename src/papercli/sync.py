@@ -446,6 +446,7 @@ def _apply(
     applied = 0
     queued = removed = False
     won: dict[tuple[str, str], tuple[str, str]] = {}
+    writer = stored.RegisterWriter(conn)
     for event in sorted(chunk, key=lambda e: (e.hlc, e.device)):
         register = (event.kind, event.key)
         best = won.get(register) or current.get(register)
@@ -457,13 +458,15 @@ def _apply(
             and event.value is not None
             and stored.queue_waits(conn, event.key)
         )
-        conflict = stored.write_register(conn, event.kind, event.key, event.value)
+        conflict = writer.write(event.kind, event.key, event.value)
         if conflict:
             summary.conflicts.append(conflict)
         won[register] = (event.hlc, event.device)
         applied += 1
         removed |= event.kind == "paper" and event.value is None
-        stored.saw_clock(conn, event.hlc)
+    writer.flush()
+    if won:  # the latest clock applied
+        stored.saw_clock(conn, max(hlc for hlc, _ in won.values()))
     stored.set_winners(conn, ((k, key, h, d) for (k, key), (h, d) in won.items()))
     return applied, queued, removed
 

@@ -345,6 +345,73 @@ def write_register(conn: sqlite3.Connection, kind: str, key: str, value: Any) ->
     return None
 
 
+class RegisterWriter:
+    """Writes other devices' registers in order, as ``write_register`` does, but holds
+    back the papers a device added that are new here, and inserts a run of them table by
+    table, as an import does: written one at a time, seven statements each, they were
+    half of a new device's first read of a library. A held paper is written before any
+    event that could look for it; ``flush`` writes what is held."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+        self._held: list[Paper] = []
+        self._ids: set[str] = set()
+        self._arxiv_ids: set[str] = set()
+
+    def write(self, kind: str, key: str, value: Any) -> str | None:
+        if kind == "paper" and value is not None and self._hold(key, value):
+            return None
+        if self._ids and self._may_look_for_held(kind, key, value):
+            self.flush()
+        return write_register(self._conn, kind, key, value)
+
+    def flush(self) -> None:
+        if self._held:
+            papers.insert_papers(self._conn, self._held)
+            self._held, self._ids, self._arxiv_ids = [], set(), set()
+
+    def _hold(self, key: str, value: Any) -> bool:
+        """Hold a new paper that ``_write_paper`` would simply insert: not here or held
+        (a second addition replaces the first), no other paper with its arXiv id (a
+        conflict), no queue place waiting for it (placed as it arrives)."""
+        arxiv_id = value["arxiv_id"]
+        if key in self._ids or (arxiv_id and arxiv_id in self._arxiv_ids):
+            return False
+        if _is_here(self._conn, key) or queue_waits(self._conn, key):
+            return False
+        if arxiv_id and _holder(self._conn, arxiv_id) is not None:
+            return False
+        self._held.append(_paper_of(value))
+        self._ids.add(key)
+        if arxiv_id:
+            self._arxiv_ids.add(arxiv_id)
+        if len(self._held) == _HELD_PAPERS:
+            self.flush()
+        return True
+
+    def _may_look_for_held(self, kind: str, key: str, value: Any) -> bool:
+        """Whether writing this register could read a held paper: a user's state of one
+        (parked while its paper is not here), or anything but a device's name."""
+        if kind == "device":
+            return False
+        if kind in ("status", "queue"):
+            return key in self._ids
+        if kind in ("tag", "history"):
+            return key.partition(SEP)[0] in self._ids
+        if kind == "note":
+            return value is not None and value["paper"] in self._ids
+        return True
+
+
+_HELD_PAPERS = 1000
+
+
+def _paper_of(value: Any) -> Paper:
+    fields = dict(value)
+    fields["authors"] = [changes.stored_author(a) for a in fields["authors"]]
+    return Paper(**fields)
+
+
 def _write_paper(conn: sqlite3.Connection, key: str, value: Any) -> str | None:
     origin = conn.execute("SELECT origin FROM papers WHERE id = ?", (key,)).fetchone()
     if value is None:
@@ -360,18 +427,12 @@ def _write_paper(conn: sqlite3.Connection, key: str, value: Any) -> str | None:
         for table in papers.FACT_TABLES:
             conn.execute(f"DELETE FROM {table} WHERE paper_id = ?", (key,))
         conn.execute("DELETE FROM papers WHERE id = ?", (key,))
-    holder = None
-    if value["arxiv_id"]:
-        holder = conn.execute(
-            "SELECT id FROM papers WHERE arxiv_id = ?", (value["arxiv_id"],)
-        ).fetchone()
-    if holder is not None:
+    holder = value["arxiv_id"] and _holder(conn, value["arxiv_id"])
+    if holder:
         return (
-            f"arXiv:{value['arxiv_id']} is {holder[0]} here but {key} on another device;"
-            f" kept as {holder[0]}"
+            f"arXiv:{value['arxiv_id']} is {holder} here but {key} on another device;"
+            f" kept as {holder}"
         )
-    fields = dict(value)
-    fields["authors"] = [changes.stored_author(a) for a in fields["authors"]]
     # A queue place waiting for the paper goes to the end of the queue, as a queue event
     # does, and the sync orders the queue by key once when all are read (``queue_waits``).
     # The trigger that puts back what waits would give it its key's place, moving every
@@ -380,10 +441,16 @@ def _write_paper(conn: sqlite3.Connection, key: str, value: Any) -> str | None:
         "SELECT value FROM sync_parked WHERE kind = 'queue' AND key = ?", (key,)
     ).fetchone()
     conn.execute("DELETE FROM sync_parked WHERE kind = 'queue' AND key = ?", (key,))
-    papers.insert_paper(conn, Paper(**fields))
+    papers.insert_paper(conn, _paper_of(value))
     if place is not None:
         write_register(conn, "queue", key, json.loads(place[0]))
     return None
+
+
+def _holder(conn: sqlite3.Connection, arxiv_id: str) -> str | None:
+    """The paper here with this arXiv id."""
+    row = conn.execute("SELECT id FROM papers WHERE arxiv_id = ?", (arxiv_id,)).fetchone()
+    return None if row is None else str(row[0])
 
 
 def queue_waits(conn: sqlite3.Connection, paper_id: str) -> bool:
