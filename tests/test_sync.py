@@ -1206,3 +1206,68 @@ def test_a_file_adding_one_paper_twice_or_two_papers_with_one_arxiv_id_is_read_a
     assert desktop.json("show", "late")["title"] == "Late"
     assert desktop("show", "twin").exit_code == 1
     assert desktop.json("show", "mine-2")["title"] == "Mine 2"
+
+
+def test_facts_and_times_an_import_refuses_are_skipped_and_counted(
+    laptop: Device, desktop: Device, tmp_path: Path, run: Run
+) -> None:
+    """Until 4 December a sync took any text as a paper's arXiv id, date, address, DOI or
+    citation key, or as a time, and a line break or an escape in a title or a tag: the
+    other device printed it, cited it, and its JSON backup no longer imported. Such a line
+    is now skipped and counted, as an import refuses it; a field papercli does not know is
+    left out (a paper with one made the sync fail)."""
+    laptop.ok("import", _library_file(tmp_path / "mine.json", [_own_paper(0)]))
+    laptop.ok("mark-read", "lora")
+    laptop.ok("note", "lora", "hello")
+    laptop.ok("tag", "lora", "+peft")
+    laptop.ok("queue", "add", "dpo")
+    laptop.sync()
+    sent = [json.loads(line) for line in laptop.file().read_text().splitlines()[1:]]
+    kinds = {event["kind"]: event for event in sent}
+    late = "253402300799999-99999"  # would beat anything, were it read
+
+    def line(of: str, key: str | None = None, **value: Any) -> str:
+        event = kinds[of]
+        return json.dumps({**event, "hlc": late, "key": key or event["key"],
+                           "value": {**event["value"], **value}})  # fmt: skip
+
+    change = ("dpo", "unread", "read", "yesterday")
+    row = dict(zip(("paper", "old", "new", "at"), change, strict=True))
+    bad = [
+        line("paper", arxiv_id="not-an-id"),
+        line("paper", url="javascript:alert(1)"),
+        line("paper", date="garbage"),
+        line("paper", date="2024-02-30"),
+        line("paper", year=1999),
+        line("paper", citation_key="x,\n  title = {Injected}"),
+        line("paper", citation_key="two words"),
+        line("paper", doi="nope"),
+        line("paper", title="Evil \x1b[31mred"),
+        line("paper", kind="poem"),
+        line("paper", authors=[{"name": ", Ann"}]),
+        line("status", changed_at="garbage"),
+        line("note", created_at="whenever"),
+        line("tag", key="lora\x1fa\tb", tag="a\tb"),
+        line("queue", added_at="soon"),
+        line("history", key="\x1f".join(change), **row),
+    ]
+    author = {"name": "Ada Lovelace", "family": "Lovelace", "evil": 2}
+    extra = {"id": "extra", "title": "Extra", "arxiv_id": None, "url": None, "pdf_url": None,
+             "evil": 1, "authors": [author]}  # fmt: skip
+    with open(laptop.file(), "a") as handle:
+        handle.write("\n".join([*bad, line("paper", key="extra", **extra)]) + "\n")
+    before = desktop.sync()
+    assert before.exit_code == 0
+    skipped = re.findall(r"^skipped (\d+) lines? from device", before.stderr, re.MULTILINE)
+    assert sum(map(int, skipped)) == len(bad), before.stderr
+    assert "its paper's arxiv id is not well formed" in before.stderr
+    mine = desktop.json("show", "mine-0")
+    assert (mine["title"], mine["arxiv_id"], mine["date"]) == ("Mine 0", "1501.00001", "2024-01-01")
+    assert desktop.json("show", "extra")["title"] == "Extra"
+    assert desktop.json("show", "lora")["tags"] == ["peft"]
+    assert desktop.json("history", "dpo") == []
+    backup = tmp_path / "desktop.json"
+    desktop.ok("export", "--format", "json", "-o", str(backup))
+    restored = Device(run, tmp_path / "restored.db", desktop.folder, "restored")
+    restored.ok("import", str(backup))
+    assert restored.json("show", "lora")["status"] == "read"

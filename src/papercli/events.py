@@ -15,8 +15,10 @@ import os
 import re
 from typing import Any
 
-from papercli.models import MAX_NAME, MAX_TEXT
-from papercli.names import nocase
+from papercli import times
+from papercli.facts import BadFact, checked_facts
+from papercli.models import MAX_NAME, MAX_TEXT, is_real_day
+from papercli.names import is_one_line, nocase
 from papercli.records import datarecord
 
 FORMAT = 1  # the sync file format this papercli writes and reads
@@ -165,9 +167,33 @@ def _text(value: object, what: str, most: int = MAX_NAME, *, empty: bool = False
     return value
 
 
-def _optional_text(value: object, what: str) -> None:
+def _name(value: object, what: str, most: int = MAX_NAME, *, empty: bool = False) -> str:
+    """A title, a name, a tag: text on one line (``names.is_one_line``), as an import takes
+    it; a tab or a line break reached the other device's exports, which it then refused."""
+    text = _text(value, what, most, empty=empty)
+    _on_one_line([(what, text)])
+    return text
+
+
+def _on_one_line(named: list[tuple[str, str]]) -> None:
+    """ValueError naming the first (what, text) not on one line: one search for them all
+    when none is (a paper has dozens of names, a search each was a tenth of a sync)."""
+    if is_one_line("".join(text for _, text in named)):
+        return
+    what = next(what for what, text in named if not is_one_line(text))
+    raise ValueError(f"its {what} is not text on one line")
+
+
+def _time(value: object, what: str = "time") -> None:
+    """A time as papercli keeps it (``times.stored``): any other text reached the exports,
+    which an import then refused."""
+    if not isinstance(value, str) or times.stored(value) is None:
+        raise ValueError(f"its {what} is not a time papercli keeps")
+
+
+def _optional_time(value: object, what: str) -> None:
     if value is not None:
-        _text(value, what)
+        _time(value, what)
 
 
 def _integer(value: object, what: str, low: int, high: int) -> None:
@@ -198,8 +224,8 @@ def _status(key: str, value: object) -> None:
     state = _object(value, {"status", "changed_at", "read_at", "read_version"})
     if state["status"] not in _STATUSES:
         raise ValueError("its status is not one papercli knows")
-    _text(state["changed_at"], "time")
-    _optional_text(state["read_at"], "read time")
+    _time(state["changed_at"])
+    _optional_time(state["read_at"], "read time")
     if state["read_version"] is not None:
         _integer(state["read_version"], "read version", 1, 1_000_000)
 
@@ -207,8 +233,8 @@ def _status(key: str, value: object) -> None:
 def _note(key: str, value: object) -> None:
     _key_parts("note", key)
     note = _object(value, {"paper", "created_at", "body"})
-    _text(note["paper"], "paper")
-    _text(note["created_at"], "time")
+    _name(note["paper"], "paper")
+    _time(note["created_at"])
     _text(note["body"], "text", MAX_TEXT)
 
 
@@ -221,7 +247,7 @@ def _keys_of(name: str) -> tuple[str, str]:
 def _tag(key: str, value: object) -> None:
     paper, folded = _key_parts("tag", key)
     tag = _object(value, {"paper", "tag"})
-    if tag["paper"] != paper or folded not in _keys_of(_text(tag["tag"], "tag")):
+    if tag["paper"] != paper or folded not in _keys_of(_name(tag["tag"], "tag")):
         raise ValueError("its value is not the tag its key names")
 
 
@@ -230,7 +256,7 @@ def _queue(key: str, value: object) -> None:
     place = _object(value, {"key", "added_at"})
     if not isinstance(place["key"], str) or not _SORT_KEY.fullmatch(place["key"]):
         raise ValueError("its queue place is not a sort key")
-    _text(place["added_at"], "time")
+    _time(place["added_at"])
 
 
 def _history(key: str, value: object) -> None:
@@ -240,64 +266,105 @@ def _history(key: str, value: object) -> None:
         raise ValueError("its value is not the change its key names")
     if parts[1] not in _STATUSES or parts[2] not in _STATUSES:
         raise ValueError("its status is not one papercli knows")
+    _time(parts[3])
     if "count" in row:  # the same change made more than once in a second
         _integer(row["count"], "count", 2, MAX_REPEATS)
     if "undone" in row:  # how many of them were undone
         _integer(row["undone"], "undone count", 1, row.get("count", 1))
 
 
-_PAPER_TEXT = (
-    "id",
-    "title",
-    "short_name",
-    "date",
-    "kind",
-    "origin",
-    "why",
-    "focus",
-    "technique",
-    "venue",
-)
+_PAPER_NAMES = ("id", "title", "short_name", "date", "kind", "origin", "venue")
+_PAPER_PROSE = ("why", "focus", "technique")
+_PAPER_LISTS = ("aliases", "organizations", "topics", "sources", "prerequisites")
 
 
 def _paper(key: str, value: object) -> None:
+    """A user's paper as an import would take it: each fact in the form papercli keeps
+    (``facts.checked_facts``; until 4 December any text was taken, an arXiv id, a date or
+    an address included, and the other device's citations and exports carried it)."""
     _key_parts("paper", key)
-    paper = _object(value, {*_PAPER_TEXT, "year", "authors", "aliases", "organizations", "topics"})
+    required = {
+        *_PAPER_NAMES,
+        *_PAPER_PROSE,
+        "year",
+        "authors",
+        "aliases",
+        "organizations",
+        "topics",
+    }
+    paper = _object(value, required)
     if paper["id"] != key or paper["origin"] != "user":
         raise ValueError("its value is not the user's paper its key names")
-    for name in _PAPER_TEXT:
-        _text(paper[name], name.replace("_", " "), MAX_TEXT, empty=name not in ("id", "title"))
+    named = []
+    for name in _PAPER_NAMES:
+        what = name.replace("_", " ")
+        named.append((what, _text(paper[name], what, empty=name not in ("id", "title"))))
+    for name in _PAPER_PROSE:
+        _text(paper[name], name, MAX_TEXT, empty=True)
+    if paper["kind"] not in ("paper", "blog", "report"):
+        raise ValueError("its kind is not one papercli knows")
     _integer(paper["year"], "year", 1000, 3000)
-    for name in (
-        "arxiv_id",
-        "url",
-        "pdf_url",
-        "doi",
-        "citation_key",
-        "added_at",
-        "primary_category",
-    ):
-        _optional_text(paper.get(name), name.replace("_", " "))
-    for name in ("aliases", "organizations", "topics", "sources", "prerequisites"):
+    for name in ("arxiv_id", "url", "pdf_url", "doi", "citation_key", "primary_category"):
+        if paper.get(name) is not None:
+            what = name.replace("_", " ")
+            named.append((what, _text(paper[name], what)))
+    _optional_time(paper.get("added_at"), "time added")
+    for name in _PAPER_LISTS:
         items = paper.get(name, [])
         if not isinstance(items, list) or len(items) > 1000:
             raise ValueError(f"its {name} is not a list")
-        for item in items:
-            _text(item, name)
+        named += [(name, _text(item, name)) for item in items]
     authors = paper["authors"]
     if not isinstance(authors, list) or len(authors) > 10_000:
         raise ValueError("its authors are not a list")
     for author in authors:
-        fields = _object(author, {"name"})
-        _text(fields["name"], "author's name")
-        for name in ("family", "given", "suffix"):
-            if fields.get(name) is not None:
-                _text(fields[name], "author's name", empty=True)
-        if not isinstance(fields.get("literal", False), bool):
-            raise ValueError("its author is not one papercli writes")
-        affiliations = fields.get("affiliations", [])
-        if not isinstance(affiliations, list) or not all(isinstance(a, str) for a in affiliations):
-            raise ValueError("its author's affiliations are not a list of text")
+        _author(author, named)
+    _on_one_line(named)
+    _check_facts(paper)
+
+
+def _check_facts(paper: dict[str, Any]) -> None:
+    """The facts an import checks the form of, in the form papercli keeps them."""
+    given = {
+        name: paper.get(name) for name in ("arxiv_id", "url", "pdf_url", "doi", "citation_key")
+    }
+    try:
+        kept = checked_facts(
+            id=paper["id"],
+            title=paper["title"],
+            date=paper["date"],
+            year=paper["year"],
+            primary_category=paper.get("primary_category"),
+            **given,
+        )
+    except BadFact as bad:
+        raise ValueError(f"its paper's {bad.field.replace('_', ' ')} is not well formed") from None
+    if kept != (given["arxiv_id"], given["url"], given["pdf_url"]):
+        raise ValueError("its paper's arXiv id or address is not in the form papercli keeps")
+    if not is_real_day(paper["date"]):
+        raise ValueError("its paper's date is not a day of the calendar")
+
+
+def _author(value: object, named: list[tuple[str, str]]) -> None:
+    """Check an author's fields, adding its names to ``named`` (to be on one line)."""
+    fields = _object(value, {"name"})
+    named.append(("author's name", _text(fields["name"], "author's name")))
+    for name in ("family", "given", "suffix"):
+        if fields.get(name) is not None:
+            named.append(("author's name", _text(fields[name], "author's name", empty=True)))
+    if not isinstance(fields.get("literal", False), bool):
+        raise ValueError("its author is not one papercli writes")
+    affiliations = fields.get("affiliations", [])
+    if not isinstance(affiliations, list):
+        raise ValueError("its author's affiliations are not a list of text")
+    for affiliation in affiliations:
+        what = "author's affiliation"
+        named.append((what, _text(affiliation, what, empty=True)))
+    if not (fields.get("family") or fields.get("literal")):
+        from papercli.export import is_person_name  # sent by a papercli before 3 December
+
+        if not is_person_name(fields["name"]):
+            raise ValueError("its author has no family name")
 
 
 def _prereq(key: str, value: object) -> None:
@@ -305,23 +372,23 @@ def _prereq(key: str, value: object) -> None:
     link = _object(value, {"state", "at"})
     if link["state"] not in ("added", "removed"):
         raise ValueError("its link is neither added nor removed")
-    _text(link["at"], "time")
+    _time(link["at"])
 
 
 def _watch(key: str, value: object) -> None:
     _key_parts("watch", key)
     watch = _object(value, {"name", "categories", "keywords", "authors", "excludes", "created_at"})
-    if key not in _keys_of(_text(watch["name"], "name", 60)):
+    if key not in _keys_of(_name(watch["name"], "name", 60)):
         raise ValueError("its value is not the watch its key names")
     for name in ("categories", "keywords", "authors", "excludes"):
         items = watch[name]
         if not isinstance(items, list) or len(items) > 200:
             raise ValueError(f"its {name} is not a list")
         for item in items:
-            _text(item, name, 200)
+            _name(item, name, 200)
     if not watch["categories"]:
         raise ValueError("its watch has no category")
-    _text(watch["created_at"], "time")
+    _time(watch["created_at"])
 
 
 def _inbox(key: str, value: object) -> None:
@@ -329,7 +396,7 @@ def _inbox(key: str, value: object) -> None:
     decision = _object(value, {"decision", "at"})
     if decision["decision"] not in ("kept", "dismissed"):
         raise ValueError("its decision is neither kept nor dismissed")
-    _text(decision["at"], "time")
+    _time(decision["at"])
 
 
 def _device(key: str, value: object) -> None:

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Annotated, Literal, NoReturn, TextIO
 
 import msgspec
 
-from papercli.arxiv_ids import is_category_form, parse_arxiv_id
-from papercli.errors import InvalidValueError, PapercliError
+from papercli.errors import InvalidValueError
 from papercli.export import JSON_MARKER, JSON_VERSION, is_person_name, person
+from papercli.facts import BadFact, check_time, checked_facts
 from papercli.json_pieces import BadJSON, NotAnObject, members
 from papercli.models import (
     MAX_NAME,
@@ -29,10 +28,8 @@ from papercli.models import (
     Note,
     Paper,
     ReadStatus,
-    is_doi,
-    web_address,
 )
-from papercli.names import CONTROL, as_tag, is_citation_key
+from papercli.names import CONTROL, as_tag
 
 Status = Literal["unread", "reading", "read", "skipped"]
 
@@ -111,11 +108,6 @@ class _Paper(msgspec.Struct):
 
 _MSGSPEC_PLACE = re.compile(r"^(.*?)(?: - at `\$\.?(.*)`)?$", re.DOTALL)
 _MSGSPEC_LENGTH = re.compile(r"^Expected `str` of length <= ")
-_ID = re.compile(r"[^\s/\\]{1,100}")
-_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
-# A year, a month or a day: papers typed in (`add --title --year 2015`) or read from
-# BibTeX without a month have only a year. ASCII digits: \d takes any script's.
-_DATE = re.compile(r"([0-9]{4})(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?")
 _SURROGATES = re.compile(f"[{_SURROGATE}]")
 
 History = list[dict[str, object]]
@@ -167,7 +159,7 @@ def read_papers(file: TextIO) -> Iterator[tuple[Paper, History]]:
             raise InvalidValueError(
                 f"{where}: {_reason(message, value, place)}; nothing was imported"
             ) from None
-        except _Invalid as exc:
+        except BadFact as exc:
             raise InvalidValueError(
                 f"papers[{index}].{exc.field}: {exc.reason}; nothing was imported"
             ) from None
@@ -232,60 +224,36 @@ def _kind(value: object) -> str:
     )
 
 
-class _Invalid(Exception):
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
-        self.field, self.reason = field, reason
-
-
 def _paper(record: _Paper) -> Paper:
     """The record as a Paper, once every value is in range and well formed."""
-    if not _ID.fullmatch(record.id) or record.id in (".", ".."):
-        raise _Invalid("id", f"{record.id!r} is not a paper id (1-100 characters, no spaces or /)")
-    if not record.title.strip():
-        raise _Invalid("title", "is empty")
-    date = _DATE.fullmatch(record.date)
-    if date is None:
-        raise _Invalid("date", f"expected YYYY-MM-DD, YYYY-MM or YYYY, got {record.date!r}")
-    if not 1000 <= record.year <= 9999 or record.year != int(date[1]):
-        raise _Invalid("year", f"expected the year of its date ({date[1]}), got {record.year}")
-    if record.arxiv_id is not None:
-        try:
-            arxiv_id = parse_arxiv_id(record.arxiv_id).id
-        except PapercliError as exc:
-            raise _Invalid("arxiv_id", exc.message) from None
-    else:
-        arxiv_id = None
-    url, pdf_url = (_web_address(name, getattr(record, name)) for name in ("url", "pdf_url"))
-    if record.doi is not None and not is_doi(record.doi):
-        raise _Invalid("doi", f"expected a DOI (10.NNNN/...), got {record.doi[:60]!r}")
-    if record.citation_key is not None and not is_citation_key(record.citation_key):
-        raise _Invalid(
-            "citation_key",
-            f"{record.citation_key[:60]!r} is not a citation key"
-            " (ASCII letters, digits and _:.+/@-)",
-        )
-    if record.primary_category is not None and not is_category_form(record.primary_category):
-        raise _Invalid(
-            "primary_category",
-            f"expected an arXiv category like cs.CL, got {record.primary_category[:60]!r}",
-        )
+    arxiv_id, url, pdf_url = checked_facts(
+        id=record.id,
+        title=record.title,
+        date=record.date,
+        year=record.year,
+        arxiv_id=record.arxiv_id,
+        url=record.url,
+        pdf_url=record.pdf_url,
+        doi=record.doi,
+        citation_key=record.citation_key,
+        primary_category=record.primary_category,
+    )
     times = ("status_changed_at", "read_at", "arxiv_updated", "fetched_at", "added_at", "queued_at")
     for name in times:
-        _check_time(name, getattr(record, name))
+        check_time(name, getattr(record, name))
     for i, note in enumerate(record.notes):
-        _check_time(f"notes[{i}].created_at", note.created_at)
+        check_time(f"notes[{i}].created_at", note.created_at)
     for i, change in enumerate(record.history):
-        _check_time(f"history[{i}].changed_at", change.changed_at)
+        check_time(f"history[{i}].changed_at", change.changed_at)
     for name, value, high in (
         ("read_version", record.read_version, 1_000),
         ("arxiv_version", record.arxiv_version, 1_000),
         ("queue_position", record.queue_position, 10_000_000),
     ):
         if value is not None and not 1 <= value <= high:
-            raise _Invalid(name, f"expected a number from 1 to {high}, got {value}")
+            raise BadFact(name, f"expected a number from 1 to {high}, got {value}")
     if record.queued_at is not None and record.queue_position is None:
-        raise _Invalid("queued_at", "is a time, but the paper has no queue_position")
+        raise BadFact("queued_at", "is a time, but the paper has no queue_position")
     authors = [_author(a) for a in record.authors]
     fetched = (
         authors if record.arxiv_authors is None else [_author(a) for a in record.arxiv_authors]
@@ -338,7 +306,7 @@ def _paper(record: _Paper) -> Paper:
 def _author(record: _Author) -> Author:
     """An exported author; one from an export made before names were split is split now."""
     if not (record.family or record.literal or is_person_name(record.name)):
-        raise _Invalid("authors", f"{record.name!r} has no family name, or nothing after its comma")
+        raise BadFact("authors", f"{record.name!r} has no family name, or nothing after its comma")
     if record.family is None:
         return person(record.name, record.affiliations)
     return Author(
@@ -349,26 +317,3 @@ def _author(record: _Author) -> Author:
         suffix=record.suffix,
         literal=record.literal,
     )
-
-
-def _web_address(name: str, value: str | None) -> str | None:
-    """The address as papercli keeps it (``models.web_address``); only http(s) is taken."""
-    if value is None:
-        return None
-    kept = web_address(value)
-    if kept is None:
-        raise _Invalid(name, f"only http(s) addresses are kept, got {value[:60]!r}")
-    return kept
-
-
-def _check_time(name: str, value: str | None) -> None:
-    if value is None:
-        return
-    try:
-        if not _TIME.fullmatch(value):
-            raise ValueError
-        datetime.fromisoformat(value)  # a real day and time of day
-    except ValueError:
-        raise _Invalid(
-            name, f"expected a UTC time like 2024-05-01T09:30:00Z, got {value!r}"
-        ) from None

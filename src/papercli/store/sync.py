@@ -31,9 +31,9 @@ from itertools import islice
 from typing import Any
 
 from papercli import events, sortkeys
-from papercli.models import Paper
+from papercli.models import Author, Paper
 from papercli.names import as_tag, nocase
-from papercli.records import asdict
+from papercli.records import asdict, field_names
 from papercli.store import changes, papers
 from papercli.store.base import IN_IDS, id_list
 from papercli.store.changes import HISTORY_BY_PAPER, LIVE_HISTORY
@@ -407,8 +407,13 @@ _HELD_PAPERS = 1000
 
 
 def _paper_of(value: Any) -> Paper:
-    fields = dict(value)
-    fields["authors"] = [changes.stored_author(a) for a in fields["authors"]]
+    """The paper a ``paper`` event's value names. Only the facts papercli syncs are read:
+    another field (from a later papercli, or a hand) crashed the sync."""
+    fields = {name: value[name] for name in PAPER_FACTS if name in value}
+    fields["authors"] = [
+        changes.stored_author({name: a[name] for name in field_names(Author) if name in a})
+        for a in fields["authors"]
+    ]
     return Paper(**fields)
 
 
