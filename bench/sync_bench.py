@@ -34,7 +34,7 @@ from pathlib import Path
 
 from papercli import events, fetching, paths, sync
 from papercli.models import ReadStatus
-from papercli.store import changes, connection, library, notes
+from papercli.store import connection, library, notes
 from papercli.store import sync as stored
 from papercli.store.base import transaction
 
@@ -77,7 +77,7 @@ def add_papers_by_hand(conn: sqlite3.Connection, count: int, rng: random.Random)
                     venue=rng.choice(["", "NeurIPS 2023", "ICLR 2024"]),
                 )
                 added.append(fetching.insert_by_hand(conn, given).id)
-            changes.record_added(conn, added, "add", library.clock())
+            library.record_added(conn, added, library.clock())
 
 
 def commands(conn: sqlite3.Connection, ids: list[str], rng: random.Random) -> Iterator[None]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 
-def _local(stamp: str) -> datetime | None:
+def _utc(stamp: str) -> datetime | None:
     # fromisoformat, not strptime: strptime imports _strptime, with locale and calendar
     # (4 ms, a tenth of `show`). Only the stored form is read: the length
     # rules out fractions of a second, the round trip every other form ISO 8601 allows.
@@ -16,9 +16,12 @@ def _local(stamp: str) -> datetime | None:
         moment = datetime.fromisoformat(stamp[:-1])
     except ValueError:
         return None
-    if moment.isoformat() != stamp[:-1]:
-        return None
-    return moment.replace(tzinfo=UTC).astimezone()
+    return moment if moment.isoformat() == stamp[:-1] else None
+
+
+def _local(stamp: str) -> datetime | None:
+    moment = _utc(stamp)
+    return None if moment is None else moment.replace(tzinfo=UTC).astimezone()
 
 
 def shown(stamp: str | None) -> str:
@@ -48,4 +51,4 @@ def stored(stamp: str | None) -> str | None:
         stamp = f"{stamp[:10]}T{stamp[11:]}Z"
     elif stamp and len(stamp) == 10:
         stamp = f"{stamp}T00:00:00Z"
-    return stamp if stamp and _local(stamp) else None
+    return stamp if stamp and _utc(stamp) else None  # not made local: a sync checks each
