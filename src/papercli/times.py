@@ -21,7 +21,12 @@ def _utc(stamp: str) -> datetime | None:
 
 def _local(stamp: str) -> datetime | None:
     moment = _utc(stamp)
-    return None if moment is None else moment.replace(tzinfo=UTC).astimezone()
+    if moment is None:
+        return None
+    try:
+        return moment.replace(tzinfo=UTC).astimezone()
+    except OverflowError:  # the calendar's first or last hours, in a zone beyond them
+        return None
 
 
 def shown(stamp: str | None) -> str:
