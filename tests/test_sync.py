@@ -1212,8 +1212,9 @@ def test_facts_and_times_an_import_refuses_are_skipped_and_counted(
     laptop: Device, desktop: Device, tmp_path: Path, run: Run
 ) -> None:
     """Until 4 December a sync took any text as a paper's arXiv id, date, address, DOI or
-    citation key, or as a time, and a line break or an escape in a title or a tag: the
-    other device printed it, cited it, and its JSON backup no longer imported. Such a line
+    citation key, as a time, a watch's category or an inbox item's arXiv id, and a line
+    break or an escape in a title or a tag: the other device printed it, cited it, asked
+    arXiv for it, and its JSON backup no longer imported. Such a line
     is now skipped and counted, as an import refuses it; a field papercli does not know is
     left out (a paper with one made the sync fail)."""
     laptop.ok("import", _library_file(tmp_path / "mine.json", [_own_paper(0)]))
@@ -1221,6 +1222,7 @@ def test_facts_and_times_an_import_refuses_are_skipped_and_counted(
     laptop.ok("note", "lora", "hello")
     laptop.ok("tag", "lora", "+peft")
     laptop.ok("queue", "add", "dpo")
+    laptop.ok("watch", "add", "peft", "-c", "cs.CL")
     laptop.sync()
     sent = [json.loads(line) for line in laptop.file().read_text().splitlines()[1:]]
     kinds = {event["kind"]: event for event in sent}
@@ -1250,6 +1252,17 @@ def test_facts_and_times_an_import_refuses_are_skipped_and_counted(
         line("tag", key="lora\x1fa\tb", tag="a\tb"),
         line("queue", added_at="soon"),
         line("history", key="\x1f".join(change), **row),
+        line("watch", categories=["cs.CL/../../x"]),
+        line("watch", keywords=["low\trank"]),
+        json.dumps(
+            {
+                **kinds["status"],
+                "hlc": late,
+                "kind": "inbox",
+                "key": "not-an-id",
+                "value": {"decision": "kept", "at": "2026-12-01T10:00:00Z"},
+            }
+        ),
     ]
     author = {"name": "Ada Lovelace", "family": "Lovelace", "evil": 2}
     extra = {"id": "extra", "title": "Extra", "arxiv_id": None, "url": None, "pdf_url": None,
@@ -1266,6 +1279,8 @@ def test_facts_and_times_an_import_refuses_are_skipped_and_counted(
     assert desktop.json("show", "extra")["title"] == "Extra"
     assert desktop.json("show", "lora")["tags"] == ["peft"]
     assert desktop.json("history", "dpo") == []
+    [watch] = desktop.json("watch", "list")
+    assert (watch["categories"], watch["keywords"]) == (["cs.CL"], [])
     backup = tmp_path / "desktop.json"
     desktop.ok("export", "--format", "json", "-o", str(backup))
     restored = Device(run, tmp_path / "restored.db", desktop.folder, "restored")

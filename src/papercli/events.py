@@ -16,6 +16,8 @@ import re
 from typing import Any
 
 from papercli import times
+from papercli.arxiv_ids import is_category_form, parse_arxiv_id
+from papercli.errors import PapercliError
 from papercli.facts import BadFact, checked_facts
 from papercli.models import MAX_NAME, MAX_TEXT, is_real_day
 from papercli.names import is_one_line, nocase
@@ -376,23 +378,40 @@ def _prereq(key: str, value: object) -> None:
 
 
 def _watch(key: str, value: object) -> None:
+    """A watch as ``watch add`` takes one: printable names and words, categories in the
+    form of arXiv's (a later papercli may know more of them), which the inbox puts in its
+    addresses (until 4 December any text was taken)."""
     _key_parts("watch", key)
     watch = _object(value, {"name", "categories", "keywords", "authors", "excludes", "created_at"})
-    if key not in _keys_of(_name(watch["name"], "name", 60)):
+    if key not in _keys_of(_printable(watch["name"], "name", 60)):
         raise ValueError("its value is not the watch its key names")
     for name in ("categories", "keywords", "authors", "excludes"):
         items = watch[name]
         if not isinstance(items, list) or len(items) > 200:
             raise ValueError(f"its {name} is not a list")
         for item in items:
-            _name(item, name, 200)
+            _printable(item, name, 200)
     if not watch["categories"]:
         raise ValueError("its watch has no category")
+    if not all(is_category_form(category) for category in watch["categories"]):
+        raise ValueError("its category is not one of arXiv's form")
     _time(watch["created_at"])
+
+
+def _printable(value: object, what: str, most: int) -> str:
+    text = _text(value, what, most)
+    if not text.isprintable():
+        raise ValueError(f"its {what} is not printable")
+    return text
 
 
 def _inbox(key: str, value: object) -> None:
     _key_parts("inbox", key)
+    try:
+        if parse_arxiv_id(key).id != key:
+            raise PapercliError(key)
+    except PapercliError:
+        raise ValueError("its key is not an arXiv id as papercli keeps it") from None
     decision = _object(value, {"decision", "at"})
     if decision["decision"] not in ("kept", "dismissed"):
         raise ValueError("its decision is neither kept nor dismissed")
@@ -402,9 +421,7 @@ def _inbox(key: str, value: object) -> None:
 def _device(key: str, value: object) -> None:
     if not _DEVICE.fullmatch(key):
         raise ValueError("its key is not a device id")
-    name = _text(_object(value, {"name"})["name"], "name", 60)
-    if not name.isprintable():
-        raise ValueError("its device name is not printable")
+    _printable(_object(value, {"name"})["name"], "device name", 60)
 
 
 _CHECKS = {
