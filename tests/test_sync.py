@@ -1286,3 +1286,16 @@ def test_facts_and_times_an_import_refuses_are_skipped_and_counted(
     restored = Device(run, tmp_path / "restored.db", desktop.folder, "restored")
     restored.ok("import", str(backup))
     assert restored.json("show", "lora")["status"] == "read"
+
+
+def test_a_paper_an_import_takes_reaches_the_other_devices(
+    laptop: Device, desktop: Device, tmp_path: Path
+) -> None:
+    """An import takes any year of four digits; a sync refused a paper dated after 3000, so
+    it stayed on the machine that imported it."""
+    far = _own_paper(1, year=5000, date="5000-01-01")
+    laptop.ok("import", _library_file(tmp_path / "far.json", [far]))
+    laptop.sync()
+    synced = desktop.sync()
+    assert "skipped" not in synced.stderr
+    assert desktop.json("show", "mine-1")["year"] == 5000

@@ -305,7 +305,7 @@ def _paper(key: str, value: object) -> None:
         _text(paper[name], name, MAX_TEXT, empty=True)
     if paper["kind"] not in ("paper", "blog", "report"):
         raise ValueError("its kind is not one papercli knows")
-    _integer(paper["year"], "year", 1000, 3000)
+    _integer(paper["year"], "year", 1000, 9999)  # as an import takes it
     for name in ("arxiv_id", "url", "pdf_url", "doi", "citation_key", "primary_category"):
         if paper.get(name) is not None:
             what = name.replace("_", " ")
