@@ -390,8 +390,9 @@ class RegisterWriter:
         return True
 
     def _may_look_for_held(self, kind: str, key: str, value: Any) -> bool:
-        """Whether writing this register could read a held paper: a user's state of one
-        (parked while its paper is not here), or anything but a device's name."""
+        """Whether writing this register could read a held paper: the status, note, tag,
+        queue place or history of one (parked while its paper is not here), or any other
+        register but a device's name (a paper, a link, a watch, an inbox decision)."""
         if kind == "device":
             return False
         if kind in ("status", "queue"):
