@@ -452,12 +452,7 @@ def _apply(
         best = won.get(register) or current.get(register)
         if best is not None and (event.hlc, event.device) <= best:
             continue
-        # A paper arriving for a queue place that waited for it queues it at the end.
-        queued |= event.kind == "queue" or (
-            event.kind == "paper"
-            and event.value is not None
-            and stored.queue_waits(conn, event.key)
-        )
+        queued |= event.kind == "queue"
         conflict = writer.write(event.kind, event.key, event.value)
         if conflict:
             summary.conflicts.append(conflict)
@@ -465,6 +460,7 @@ def _apply(
         applied += 1
         removed |= event.kind == "paper" and event.value is None
     writer.flush()
+    queued |= writer.queue_changed  # a paper arrived for a queue place that waited for it
     if won:  # the latest clock applied
         stored.saw_clock(conn, max(hlc for hlc, _ in won.values()))
     stored.set_winners(conn, ((k, key, h, d) for (k, key), (h, d) in won.items()))

@@ -350,17 +350,22 @@ class RegisterWriter:
     back the papers a device added that are new here, and inserts a run of them table by
     table, as an import does: written one at a time, seven statements each, they were
     half of a new device's first read of a library. A held paper is written before any
-    event that could look for it; ``flush`` writes what is held."""
+    event that could look for it; ``flush`` writes what is held. ``queue_changed`` says
+    whether a paper arrived for a queue place that waited for it (which queues it)."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
         self._held: list[Paper] = []
         self._ids: set[str] = set()
         self._arxiv_ids: set[str] = set()
+        self.queue_changed = False
 
     def write(self, kind: str, key: str, value: Any) -> str | None:
-        if kind == "paper" and value is not None and self._hold(key, value):
-            return None
+        if kind == "paper" and value is not None:
+            waits = _queue_waits(self._conn, key)  # placed as it arrives: never held
+            self.queue_changed |= waits
+            if not waits and self._hold(key, value):
+                return None
         if self._ids and self._may_look_for_held(kind, key, value):
             self.flush()
         return write_register(self._conn, kind, key, value)
@@ -373,11 +378,11 @@ class RegisterWriter:
     def _hold(self, key: str, value: Any) -> bool:
         """Hold a new paper that ``_write_paper`` would simply insert: not here or held
         (a second addition replaces the first), no other paper with its arXiv id (a
-        conflict), no queue place waiting for it (placed as it arrives)."""
+        conflict)."""
         arxiv_id = value["arxiv_id"]
         if key in self._ids or (arxiv_id and arxiv_id in self._arxiv_ids):
             return False
-        if _is_here(self._conn, key) or queue_waits(self._conn, key):
+        if _is_here(self._conn, key):
             return False
         if arxiv_id and _holder(self._conn, arxiv_id) is not None:
             return False
@@ -440,7 +445,7 @@ def _write_paper(conn: sqlite3.Connection, key: str, value: Any) -> str | None:
             f" kept as {holder}"
         )
     # A queue place waiting for the paper goes to the end of the queue, as a queue event
-    # does, and the sync orders the queue by key once when all are read (``queue_waits``).
+    # does, and the sync orders the queue by key once when all are read (``_queue_waits``).
     # The trigger that puts back what waits would give it its key's place, moving every
     # paper after it: a new device reading 10,000 queued papers took 35 s more for it.
     place = conn.execute(
@@ -459,7 +464,7 @@ def _holder(conn: sqlite3.Connection, arxiv_id: str) -> str | None:
     return None if row is None else str(row[0])
 
 
-def queue_waits(conn: sqlite3.Connection, paper_id: str) -> bool:
+def _queue_waits(conn: sqlite3.Connection, paper_id: str) -> bool:
     """Whether a queue place waits aside for this paper (its arrival changes the queue)."""
     row = conn.execute(
         "SELECT 1 FROM sync_parked WHERE kind = 'queue' AND key = ?", (paper_id,)
