@@ -134,6 +134,14 @@ def test_stats_counts_groups_from_indexes_and_looks_up_only_marked_papers(
     assert not [d for d in details if re.fullmatch(rf"SCAN {_BIG}", d)]
     # Not every paper's reading state (seconds at a million papers): unmarked are unread.
     assert not [d for d in details if re.match(r"SEARCH s .*LEFT-JOIN", d)]
+    # The marked papers' groups are looked up from their states, not every paper's
+    # group row read for a state (2.2 s against 0.55 at a million papers, 10% marked).
+    marked = [sql for sql in _queries(statements) if "reading_state s" in sql]
+    assert len(marked) == 3, marked  # years, organizations, topics
+    for sql in marked:
+        plan = [d for _, _, d in _plan(db_path, sql)]
+        assert plan[0] == "SCAN s", plan
+        assert not [d for d in plan if re.match(rf"SCAN {_BIG}\b", d)], plan
 
 
 def test_did_you_mean_compares_a_bounded_number_of_names(
