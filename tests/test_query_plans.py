@@ -207,6 +207,29 @@ def test_a_page_of_many_search_matches_is_read_in_order_not_sorted(
     assert not any("TEMP B-TREE" in detail for detail in picking), picking
 
 
+def test_redo_finds_its_batch_by_index_not_by_reading_every_command(
+    run: Callable[..., Result], db_path: Path, statements: list[str]
+) -> None:
+    """Only the batches undone since the last command can be redone: a partial index
+    holds them. Read in batch order instead, a redo walked the whole command log, every
+    command ever run, to reach them."""
+    for ref in ("lora", "qlora", "dpo"):
+        assert run("mark-read", ref).exit_code == 0
+    assert run("undo").exit_code == 0
+    assert run("undo").exit_code == 0
+    statements.clear()
+
+    result = run("redo")
+
+    assert result.exit_code == 0
+    assert "qlora" in result.output  # the older of the two undone, as undo took newest first
+    (finding,) = [
+        sql for sql in _queries(statements) if re.search(r"FROM command_log .*redoable", sql)
+    ]
+    details = [detail for _, _, detail in _plan(db_path, finding)]
+    assert any("USING INDEX command_log_redoable" in d for d in details), details
+
+
 def test_history_entries_are_looked_up_by_paper_not_by_time(
     run: Callable[..., Result], db_path: Path, statements: list[str], tmp_path: Path
 ) -> None:

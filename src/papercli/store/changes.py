@@ -180,10 +180,12 @@ def undo(conn: sqlite3.Connection, at: str) -> tuple[LogEntry, list[LeftStep]]:
 def redo(conn: sqlite3.Connection) -> tuple[LogEntry, list[LeftStep]]:
     """Apply again the most recently undone batch, if nothing happened since: the oldest
     that can be redone, as undo takes the newest first (and a command forgets the rest).
-    Not by the wall-clock time of the undo, which can step back between two undos."""
+    Not by the wall-clock time of the undo, which can step back between two undos.
+    ``+batch``: the few redoable batches are found by their index and sorted; ordered by
+    batch itself, SQLite read the whole log from its first command to reach them."""
     row = conn.execute(
         "SELECT batch FROM command_log WHERE undone_at IS NOT NULL AND redoable"
-        " ORDER BY batch LIMIT 1"
+        " ORDER BY +batch LIMIT 1"
     ).fetchone()
     if row is None:
         raise NotFoundError("there is nothing to redo")
