@@ -13,15 +13,18 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pytest_httpserver import HTTPServer
 from typer.testing import Result
 from werkzeug import Request, Response
 
 from papercli import paths
 from papercli.cli import arxiv_commands
-from papercli.store import connection, library
+from papercli.store import connection, inbox, library
 from tests.arxiv_fakes import NOW, FakeClock, fixture, status
 
 Run = Callable[..., Result]
@@ -514,3 +517,75 @@ def test_a_captive_portal_instead_of_the_listing_exits_3(
         f"error: arXiv sent something other than an RSS feed: {portal.decode()!r}\n"
     )
     assert list(db.iterdump()) == before
+
+
+# What the inbox ranks by: the papers most recently read, queued or tagged, by the
+# definition (every such paper merged, then the newest taken), which reading_profile
+# reaches by merging only each table's newest.
+_PROFILE_DEFINITION = (
+    "SELECT p.id, p.short_name, p.title || ' ' || coalesce(m.abstract, p.why, ''),"
+    " coalesce((SELECT group_concat(name, char(10)) FROM paper_authors WHERE paper_id = p.id),"
+    " ''), CASE WHEN s.status IN ('read', 'reading') THEN 1.0 ELSE 0.6 END"
+    " FROM (SELECT paper_id FROM reading_state WHERE status IN ('read', 'reading')"
+    " UNION SELECT paper_id FROM queue UNION SELECT paper_id FROM tags) c"
+    " JOIN papers p ON p.id = c.paper_id"
+    " LEFT JOIN reading_state s ON s.paper_id = p.id"
+    " LEFT JOIN arxiv_meta m ON m.paper_id = p.id"
+    " ORDER BY coalesce(s.changed_at, p.added_at, '') DESC, p.id LIMIT ?"
+)
+_TIMES = st.integers(0, 20).map(lambda minute: f"2026-01-01T00:{minute:02d}:00Z")  # ties too
+_TOUCH = st.fixed_dictionaries(
+    {
+        "status": st.sampled_from(["read", "reading", None, "unread", "skipped"]),
+        "changed_at": _TIMES,
+        "added_at": st.none() | _TIMES,
+        "queued": st.booleans(),
+        "tags": st.lists(st.sampled_from(["a", "b"]), unique=True),
+    }
+)
+
+
+def test_the_reading_profile_is_the_newest_of_all_read_queued_and_tagged_papers(
+    db_path: Path,
+) -> None:
+    conn = connection.open_database(db_path, paths.seed_path())
+    ids = [row[0] for row in conn.execute("SELECT id FROM papers ORDER BY id")]
+
+    @settings(max_examples=300, deadline=None)
+    @given(
+        st.dictionaries(st.sampled_from(ids), _TOUCH, min_size=2, max_size=40),
+        st.sampled_from([1, 2, 5, 300]),
+    )
+    def check(touched: dict[str, dict[str, Any]], limit: int) -> None:
+        conn.execute("SAVEPOINT example")
+        try:
+            conn.execute("DELETE FROM reading_state")
+            for place, (paper_id, how) in enumerate(touched.items()):
+                conn.execute(
+                    "UPDATE papers SET added_at = ? WHERE id = ?", (how["added_at"], paper_id)
+                )
+                if how["status"]:
+                    conn.execute(
+                        "INSERT INTO reading_state (paper_id, status, changed_at) VALUES (?, ?, ?)",
+                        (paper_id, how["status"], how["changed_at"]),
+                    )
+                if how["queued"]:
+                    conn.execute(
+                        "INSERT INTO queue (paper_id, position, added_at) VALUES (?, ?, ?)",
+                        (paper_id, place + 1, how["changed_at"]),
+                    )
+                for tag in how["tags"]:
+                    conn.execute("INSERT INTO tags VALUES (?, ?)", (paper_id, tag))
+            expected = [
+                (str(a), str(b), str(c), str(d), float(e))
+                for a, b, c, d, e in conn.execute(_PROFILE_DEFINITION, (limit,))
+            ]
+            assert inbox.reading_profile(conn, limit) == expected
+        finally:
+            conn.execute("ROLLBACK TO example")
+            conn.execute("RELEASE example")
+
+    try:
+        check()
+    finally:
+        conn.close()

@@ -267,20 +267,41 @@ def reading_profile(conn: sqlite3.Connection, limit: int) -> list[tuple[str, str
     """The papers that say what the user cares about, most recently touched first:
     (paper id, short name, title and abstract, author names joined by newlines, weight).
     Read and reading papers weigh 1; queued or tagged ones 0.6. They are found from the
-    user's own tables, not by reading every paper (1 to 4 s at a million papers)."""
+    user's own tables, not by reading every paper (1 to 4 s at a million papers).
+
+    Each of those tables gives its ``limit`` most recently touched papers first, and only
+    those are merged and looked up: merging all of them took 0.13 s with 100,000 papers
+    read, 1.4 s with a million (0.07 and 0.45 s now). A paper's time is the same from
+    every table (its reading state's, else when it was added), so the newest of the three
+    lists are the newest of all."""
     rows = conn.execute(
         "SELECT p.id, p.short_name, p.title || ' ' || coalesce(m.abstract, p.why, ''),"
         " (SELECT group_concat(name, char(10)) FROM paper_authors WHERE paper_id = p.id),"
         " CASE WHEN s.status IN ('read', 'reading') THEN 1.0 ELSE 0.6 END"
-        " FROM (SELECT paper_id FROM reading_state WHERE status IN ('read', 'reading')"
-        " UNION SELECT paper_id FROM queue UNION SELECT paper_id FROM tags) c"
-        " JOIN papers p ON p.id = c.paper_id"
+        " FROM (SELECT id, touched FROM ("
+        "  SELECT * FROM (SELECT s.paper_id AS id, s.changed_at AS touched FROM reading_state s"
+        "   WHERE s.status IN ('read', 'reading')"
+        "   AND EXISTS (SELECT 1 FROM papers WHERE id = s.paper_id)"
+        "   ORDER BY touched DESC, id LIMIT ?1)"
+        f"  UNION {_newest_of('queue')} UNION {_newest_of('(SELECT DISTINCT paper_id FROM tags)')}"
+        " ) ORDER BY touched DESC, id LIMIT ?1) newest"
+        " JOIN papers p ON p.id = newest.id"
         " LEFT JOIN reading_state s ON s.paper_id = p.id"
         " LEFT JOIN arxiv_meta m ON m.paper_id = p.id"
-        " ORDER BY coalesce(s.changed_at, p.added_at, '') DESC, p.id LIMIT ?",
+        " ORDER BY newest.touched DESC, newest.id",
         (limit,),
     )
     return [(str(a), str(b), str(c), str(d or ""), float(e)) for a, b, c, d, e in rows]
+
+
+def _newest_of(papers: str) -> str:
+    """The ``?1`` papers of ``papers`` (rows of paper_id) touched last, as (id, touched)."""
+    return (
+        "SELECT * FROM (SELECT c.paper_id AS id, coalesce(s.changed_at, p.added_at, '')"
+        f" AS touched FROM {papers} c JOIN papers p ON p.id = c.paper_id"
+        " LEFT JOIN reading_state s ON s.paper_id = c.paper_id"
+        " ORDER BY touched DESC, id LIMIT ?1)"
+    )
 
 
 # -- decisions -------------------------------------------------------------------------
