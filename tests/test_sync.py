@@ -1027,6 +1027,37 @@ def test_syncing_watches_grows_with_them_not_their_square(
     assert work[800] < 3 * work[200], work
 
 
+def test_a_synced_change_does_not_grow_with_the_commands_run_before(
+    run: Run, sqlite_steps: list[int], tmp_path: Path
+) -> None:
+    """Each history register a command wrote for sync asked whether its batch was undone
+    through a list of every undone batch, made again by reading the whole command log:
+    a synced `mark-read` of 3,000 papers took 5.7 s with 20,000 commands logged, 21.7 s
+    with 80,000 (0.24 s with none)."""
+    work = {}
+    for logged in (200, 3200):
+        folder = tmp_path / f"Sync{logged}"
+        folder.mkdir()
+        laptop = Device(run, tmp_path / f"laptop{logged}.db", folder, "laptop")
+        desktop = Device(run, tmp_path / f"desktop{logged}.db", folder, "desktop")
+        laptop.sync()
+        ids = [paper["id"] for paper in laptop.json("list")][:60]
+        with sqlite3.connect(laptop.db) as conn:  # a long life of commands, half undone
+            conn.executemany(
+                "INSERT INTO command_log (command, summary, at, undone_at)"
+                " VALUES ('tag x +y', '', '2025-01-01T00:00:00Z', ?)",
+                [("2025-01-02T00:00:00Z" if i % 2 else None,) for i in range(logged)],
+            )
+        conn.close()
+        sqlite_steps[0] = 0
+        assert laptop("mark-read", "-", input="\n".join(ids)).exit_code == 0
+        work[logged] = sqlite_steps[0]
+        laptop.sync()
+        desktop.sync()
+        assert desktop.json("stats")["overall"]["read"] == 60
+    assert work[3200] < 2 * work[200], work
+
+
 def two_devices_with_papers_of_their_own(
     run: Run, place: Path, count: int
 ) -> tuple[Device, Device, list[str]]:

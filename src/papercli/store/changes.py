@@ -36,9 +36,12 @@ if TYPE_CHECKING:
 # A status change undone on another device, as a sync brings it: no command of this one.
 UNDONE_ELSEWHERE = -1
 # Status changes whose batch was undone did not happen: readers of status_history skip them.
+# Each entry's batch is looked up in the log: a list of every undone batch, which SQLite
+# made again for each statement, read the whole log for each history register a sync
+# wrote (a synced `mark-read` of 3,000 papers took 5.7 s with 20,000 commands logged).
 LIVE_HISTORY = (
-    f"batch != {UNDONE_ELSEWHERE}"
-    " AND batch NOT IN (SELECT batch FROM command_log WHERE undone_at IS NOT NULL)"
+    f"status_history.batch != {UNDONE_ELSEWHERE} AND NOT EXISTS (SELECT 1 FROM command_log c"
+    " WHERE c.batch = status_history.batch AND c.undone_at IS NOT NULL)"
 )
 # Looking up one paper's history entry by its change and time: through the paper and time
 # index (migrations.M016). Without it SQLite prefers (new_status, changed_at), which a
