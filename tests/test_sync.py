@@ -999,6 +999,14 @@ def test_an_undone_status_change_stays_in_history_as_undone_on_every_device(
     assert laptop.state() == desktop.state()
 
 
+def laptop_and_desktop(run: Run, place: Path) -> tuple[Device, Device]:
+    """Two devices syncing through a folder of their own, all in ``place`` (made here)."""
+    folder = place / "Sync"
+    folder.mkdir(parents=True)
+    laptop = Device(run, place / "laptop.db", folder, "laptop")
+    return laptop, Device(run, place / "desktop.db", folder, "desktop")
+
+
 def test_syncing_watches_grows_with_them_not_their_square(
     run: Run, sqlite_steps: list[int], tmp_path: Path
 ) -> None:
@@ -1007,10 +1015,7 @@ def test_syncing_watches_grows_with_them_not_their_square(
     device did the same."""
     work = {}
     for count in (200, 800):
-        folder = tmp_path / f"Sync{count}"
-        folder.mkdir()
-        laptop = Device(run, tmp_path / f"laptop{count}.db", folder, "laptop")
-        desktop = Device(run, tmp_path / f"desktop{count}.db", folder, "desktop")
+        laptop, desktop = laptop_and_desktop(run, tmp_path / f"{count}")
         laptop.ok("watch", "add", "first", "-c", "cs.CL")
         with sqlite3.connect(laptop.db) as conn:
             conn.executemany(
@@ -1036,10 +1041,7 @@ def test_a_synced_change_does_not_grow_with_the_commands_run_before(
     with 80,000 (0.24 s with none)."""
     work = {}
     for logged in (200, 3200):
-        folder = tmp_path / f"Sync{logged}"
-        folder.mkdir()
-        laptop = Device(run, tmp_path / f"laptop{logged}.db", folder, "laptop")
-        desktop = Device(run, tmp_path / f"desktop{logged}.db", folder, "desktop")
+        laptop, desktop = laptop_and_desktop(run, tmp_path / f"{logged}")
         laptop.sync()
         ids = [paper["id"] for paper in laptop.json("list")][:60]
         with sqlite3.connect(laptop.db) as conn:  # a long life of commands, half undone
