@@ -408,10 +408,11 @@ def _printable(value: object, what: str, most: int) -> str:
 def _inbox(key: str, value: object) -> None:
     _key_parts("inbox", key)
     try:
-        if parse_arxiv_id(key).id != key:
-            raise PapercliError(key)
+        kept = parse_arxiv_id(key).id
     except PapercliError:
-        raise ValueError("its key is not an arXiv id as papercli keeps it") from None
+        kept = None
+    if kept != key:
+        raise ValueError("its key is not an arXiv id as papercli keeps it")
     decision = _object(value, {"decision", "at"})
     if decision["decision"] not in ("kept", "dismissed"):
         raise ValueError("its decision is neither kept nor dismissed")

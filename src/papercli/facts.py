@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from papercli import times
 from papercli.arxiv_ids import is_category_form, parse_arxiv_id
 from papercli.errors import PapercliError
 from papercli.models import is_doi, web_address
@@ -16,7 +17,6 @@ _ID = re.compile(r"[^\s/\\]{1,100}")
 # A year, a month or a day: papers typed in (`add --title --year 2015`) or read from
 # BibTeX without a month have only a year. ASCII digits: \d takes any script's.
 _DATE = re.compile(r"([0-9]{4})(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?")
-_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
 
 
 class BadFact(Exception):
@@ -82,16 +82,7 @@ def _web_address(name: str, value: str | None) -> str | None:
 
 
 def check_time(name: str, value: str | None) -> None:
-    """BadFact unless ``value`` is None or a time as papercli stores it, a real one."""
-    if value is None:
-        return
-    from datetime import datetime
-
-    try:
-        if not _TIME.fullmatch(value):
-            raise ValueError
-        datetime.fromisoformat(value)  # a real day and time of day
-    except ValueError:
-        raise BadFact(
-            name, f"expected a UTC time like 2024-05-01T09:30:00Z, got {value!r}"
-        ) from None
+    """BadFact unless ``value`` is None or a time in the form papercli stores, a real one
+    (``times.stored`` keeps such a time as it is, and turns older forms into it)."""
+    if value is not None and times.stored(value) != value:
+        raise BadFact(name, f"expected a UTC time like 2024-05-01T09:30:00Z, got {value!r}")
