@@ -14,6 +14,8 @@ The shapes (each made by this script into bench/out/shapes/, into a fresh databa
   chain          a JSON export of N new papers, each the prerequisite of the one before,
                  with one citation-key stem and a cycle back to the first (`import`)
   path           `path` to the first paper of that chain, after its import
+  prereq         `prereq lora +c0 +c1 ...`: every paper of that chain named as read
+                 before another, after its import
   notes          a JSON export of one paper with N notes and N status changes (`import`)
   notes undo     `undo` of that import
   notes sync     the first `sync` after that import (every note and change an event)
@@ -128,6 +130,7 @@ IMPORT_FILE: tuple[list[str], None] = (["import", "{file}"], None)
 SHAPES: dict[str, tuple[str, Callable[[int], str], list[str], Setup]] = {
     "chain": ("chain.json", chain, ["import", "{file}"], []),
     "path": ("chain.json", chain, ["path", "c0", "--format", "json"], [IMPORT_FILE]),
+    "prereq": ("chain.json", chain, ["prereq", "lora", "{+chain}"], [IMPORT_FILE]),
     "notes": ("notes.json", notes, ["import", "{file}"], []),
     "notes undo": ("notes.json", notes, ["undo"], [IMPORT_FILE]),
     "notes sync": ("notes.json", notes, ["sync", "{folder}"], [IMPORT_FILE]),
@@ -149,10 +152,15 @@ SHAPES: dict[str, tuple[str, Callable[[int], str], list[str], Setup]] = {
 }
 
 
-def run(papercli: str, db: Path, args: list[str], file: Path) -> tuple[float, float]:
+def run(papercli: str, db: Path, args: list[str], file: Path, size: int) -> tuple[float, float]:
     """(seconds, peak RSS in MB) of one papercli process; a failure stops the benchmark."""
-    named = {"{file}": str(file), "{folder}": str(OUT / "sync"), "{setup}": str(OUT / "setup.json")}
-    argv = [papercli, "--db", str(db), *(named.get(a, a) for a in args)]
+    named = {
+        "{file}": [str(file)],
+        "{folder}": [str(OUT / "sync")],
+        "{setup}": [str(OUT / "setup.json")],
+        "{+chain}": [f"+c{i}" for i in range(size)],
+    }
+    argv = [papercli, "--db", str(db), *(word for a in args for word in named.get(a, [a]))]
     return measure(argv, {**os.environ, "PAPERCLI_PAGER": ""})
 
 
@@ -175,12 +183,14 @@ def main() -> None:
             (OUT / "sync").mkdir(parents=True)
             file, db = OUT / file_name, OUT / "papercli.db"
             file.write_text(make(size), encoding="utf-8")
-            run(args.papercli, db, ["list", "--limit", "1"], file)  # the database, from the seed
+            run(
+                args.papercli, db, ["list", "--limit", "1"], file, size
+            )  # the database, from the seed
             for step, make_setup in setup:
                 if make_setup:
                     (OUT / "setup.json").write_text(make_setup(size), encoding="utf-8")
-                run(args.papercli, db, step, file)
-            row.append(run(args.papercli, db, command, file))
+                run(args.papercli, db, step, file, size)
+            row.append(run(args.papercli, db, command, file, size))
         (t1, m1), (t2, m2) = row
         growth = (t2 / t1) / (big / small)
         print(f"{name:<12} {small:>7,} {t1:>8.2f} {m1:>5.0f}   {big:>7,} {t2:>8.2f} {m2:>5.0f}"

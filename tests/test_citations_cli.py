@@ -234,6 +234,42 @@ def test_a_user_link_cannot_make_a_cycle(run: Run, world: World) -> None:
     assert run("prereq", "lora", "+qlora-nope").exit_code == 1
 
 
+def test_a_cycle_anywhere_among_the_papers_given_changes_nothing(run: Run, world: World) -> None:
+    before = json_of(run, "show", "transformer")["read_first"]
+    result = run("prereq", "transformer", "+adam", "+bert", "+layernorm")
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert "bert already needs transformer" in result.stderr
+    assert json_of(run, "show", "transformer")["read_first"] == before
+    assert run("undo").stderr == "error: there is nothing to undo\n"
+
+
+def test_naming_a_chain_as_prerequisites_grows_with_it_not_its_square(
+    run: Run, sqlite_steps: list[int], tmp_path: Path
+) -> None:
+    """Each paper to add was walked to its path's end to look for a cycle, one after the
+    other: naming each paper of a chain of 2,000 took a minute (0.16 s now)."""
+    work = {}
+    for count in (100, 400):
+        chain = [f"chain{count}-{i}" for i in range(count)]
+        papers = [
+            {"id": pid, "title": f"Link {pid}", "year": 2024, "date": "2024-01-01",
+             "kind": "paper", "status": "unread", "short_name": "",
+             "authors": [{"name": "Ada Lovelace", "family": "Lovelace", "given": "Ada"}],
+             "prerequisites": chain[i + 1 : i + 2]}
+            for i, pid in enumerate([*chain, f"after{count}"])
+        ]  # fmt: skip
+        document = {"format": "papercli-export", "version": 1, "exported_on": "2026-03-01"}
+        path = tmp_path / f"chain{count}.json"
+        path.write_text(json.dumps({**document, "papers": papers}), encoding="utf-8")
+        assert run("import", str(path)).exit_code == 0
+        sqlite_steps[0] = 0
+        result = run("prereq", f"after{count}", *(f"+{pid}" for pid in chain))
+        assert result.exit_code == 0, result.output
+        assert result.stdout.count(f" is now read before after{count}\n") == count
+        work[count] = sqlite_steps[0]
+    assert work[400] < 6 * work[100], work
+
+
 def test_removing_a_prerequisite_that_is_none_changes_nothing(run: Run) -> None:
     """It said "qlora is no longer read before lora" and left an undo step and a sync
     event for nothing; now it says what is so, as `queue remove` does."""

@@ -520,6 +520,8 @@ def change_prereqs(
     current = {
         link.prereq_id: link.kind for link in graph.prerequisites_of(conn, [paper_id])[paper_id]
     }
+    new = [p for p in add if p != paper_id and current.get(p) not in ("curated", "yours")]
+    needing = library.leading_to(conn, paper_id, new) if new else set()
     states: dict[str, str | None] = {}
     for prereq in add:
         if prereq == paper_id:
@@ -527,7 +529,7 @@ def change_prereqs(
         if current.get(prereq) in ("curated", "yours"):  # nothing to add: no step, no event
             change.already.append(prereq)
             continue
-        if any(paper_id in ids for ids in library.reading_path(conn, prereq)):
+        if prereq in needing:
             raise InvalidValueError(
                 f"{prereq} already needs {paper_id} (see: papercli path {prereq});"
                 f" {paper_id} cannot also be read before it"

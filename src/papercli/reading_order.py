@@ -119,6 +119,21 @@ class PrereqGraph:
                 filled[prereq] += 1
         return needed_by, starts
 
+    def leading_to(self, number: int) -> bytearray:
+        """Whether each paper's path leads to paper ``number`` (it needs that paper, or
+        needs a paper that does, ...), by number; 1 for the paper itself."""
+        needed_by, starts = self._needed_by()
+        found = bytearray(len(self._ends))
+        found[number] = 1
+        waiting = [number]
+        while waiting:
+            reached = waiting.pop()
+            for other in needed_by[starts[reached] : starts[reached + 1]]:
+                if not found[other]:
+                    found[other] = 1
+                    waiting.append(other)
+        return found
+
     def hows(self, order: Iterable[int]) -> bytearray:
         """How each paper came on a path read in ``order``, by number: the link to it from
         the first paper there that needs it, as a ``label`` (0 when none does)."""

@@ -613,6 +613,18 @@ def reading_path(
             yield ids
 
 
+def leading_to(conn: sqlite3.Connection, paper_id: str, starts: Sequence[str]) -> set[str]:
+    """Those of ``starts`` whose reading path (``reading_path``) holds ``paper_id``: one
+    walk from them all. A walk from each took the square of a chain's length, when every
+    paper of a chain was given (2,000 took a minute)."""
+    with prerequisite_graph(conn, starts) as walked:
+        target = walked.known([paper_id]).get(paper_id)
+        if target is None:
+            return set()
+        leading = walked.graph.leading_to(target)
+        return {pid for pid, number in walked.known(starts).items() if leading[number]}
+
+
 _DONE = (ReadStatus.READ, ReadStatus.SKIPPED)
 
 
