@@ -27,6 +27,9 @@ The shapes (each made by this script into bench/out/shapes/, into a fresh databa
                  key stem (`import`)
   by doi         BibTeX of N entries naming only a DOI, each one that arXiv's metadata
                  of one of N papers imported first lists (`import --dry-run`)
+  same title     BibTeX of N entries with one title, after N papers with it were
+                 imported (`import --dry-run`)
+  same doi       the same with one DOI
 
 Each runs once per size as a whole process, stdout to /dev/null; the table shows seconds,
 peak memory (the child's maximum RSS) and the growth. The start-up (~0.1 s) makes a first
@@ -115,6 +118,22 @@ def by_doi(n: int) -> str:
     return "".join(f"@article{{k{i}, doi = {{10.9/d{i}}}}}\n" for i in range(n))
 
 
+def sharing(field: str) -> tuple[Callable[[int], str], Callable[[int], str]]:
+    """N papers sharing a title or a DOI, and BibTeX of N entries naming it."""
+    value = {"title": "Shared Words", "doi": "10.1234/shared"}[field]
+
+    def papers(n: int) -> str:
+        return export([paper(f"s{i}", **{"title": f"Shared {i}", field: value}) for i in range(n)])
+
+    def entries(n: int) -> str:
+        return "".join(
+            f"@article{{k{i}, {field} = {{{value}}}, author = {{Lovelace, Ada}}, year = 2024}}\n"
+            for i in range(n)
+        )
+
+    return papers, entries
+
+
 def one_name(n: int) -> str:
     return "".join(
         f"@misc{{k{i}, title = {{Field Notes: part {i}}}, author = {{Ada Lovelace}},"
@@ -149,6 +168,15 @@ SHAPES: dict[str, tuple[str, Callable[[int], str], list[str], Setup]] = {
         ["import", "--dry-run", "{file}"],
         [(["import", "{setup}"], fetched_with_dois)],
     ),
+    **{
+        f"same {field}": (
+            "same.bib",
+            sharing(field)[1],
+            ["import", "--dry-run", "{file}"],
+            [(["import", "{setup}"], sharing(field)[0])],
+        )
+        for field in ("title", "doi")
+    },
 }
 
 

@@ -858,3 +858,59 @@ def test_bibtex_papers_typed_in_are_undone_and_redone_whole_across_chunks(
     assert everything() == before
     assert run("redo").exit_code == 0
     assert everything() == after
+
+
+def _user_papers(run, path: Path, papers: list[dict[str, object]], *options: str) -> None:
+    """Import ``papers`` (id, title and what else they say) as a JSON export would, with
+    ``options`` before the command (``--db``)."""
+    for paper in papers:
+        paper.update(year=2024, date="2024-01-01", kind="paper", status="unread", short_name="")
+        paper["authors"] = [{"name": "Ada Lovelace", "family": "Lovelace", "given": "Ada"}]
+    document = {"format": "papercli-export", "version": 1, "exported_on": "2026-03-01"}
+    path.write_text(json.dumps({**document, "papers": papers}), encoding="utf-8")
+    assert run(*options, "import", str(path)).exit_code == 0
+
+
+@pytest.mark.parametrize("shared", ["title", "doi"])
+def test_an_entry_matching_many_papers_is_matched_to_the_same_one_as_before(run, tmp_path, shared):
+    """Of the papers with an entry's DOI, the one of least id; of those with its title,
+    the first added."""
+    same = {"title": "Shared Words"} if shared == "title" else {"doi": "10.1234/shared"}
+    _user_papers(
+        run,
+        tmp_path / "mine.json",
+        [{"id": pid, "title": f"Paper {pid}", **same} for pid in ("b-first", "c-then", "a-last")],
+    )
+    field = "title = {Shared Words}" if shared == "title" else "doi = {10.1234/SHARED}"
+    bib = tmp_path / "one.bib"
+    bib.write_text(f"@article{{k, {field}, author = {{Lovelace, Ada}}, year = 2024}}\n")
+    result = run("import", "--queue", str(bib))
+    assert result.exit_code == 0, result.output
+    assert "already there 1," in result.stderr
+    assert run("queue", "--format", "ids").stdout == (
+        "b-first\n" if shared == "title" else "a-last\n"
+    )
+
+
+@pytest.mark.parametrize("shared", ["title", "doi"])
+def test_entries_matching_many_papers_grow_with_them_not_their_square(
+    run, sqlite_steps, tmp_path, shared
+):
+    """A BibTeX entry matched by DOI or title read every paper holding it to take the
+    first: importing the export of 4,000 papers sharing a title took 5.7 s, of 4,000
+    sharing a DOI 8.4 s, 16 times as long as 1,000."""
+    work = {}
+    for count in (100, 400):
+        db = tmp_path / f"{count}.db"
+        same = {"title": "Shared Words"} if shared == "title" else {"doi": "10.1234/shared"}
+        papers = [{"id": f"p{i}", "title": f"Paper {i}", **same} for i in range(count)]
+        _user_papers(run, tmp_path / f"{count}.json", papers, "--db", str(db))
+        bib = tmp_path / f"{count}.bib"
+        assert run("--db", str(db), "export", "-f", "bibtex", "-o", str(bib)).exit_code == 0
+        assert bib.read_text().count(same.get("doi", "{Shared Words}")) == count
+        sqlite_steps[0] = 0
+        result = run("--db", str(db), "import", "--dry-run", str(bib))
+        assert result.exit_code == 0, result.output
+        assert "added 0, already there" in result.stderr
+        work[count] = sqlite_steps[0]
+    assert work[400] < 6 * work[100], work

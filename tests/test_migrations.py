@@ -164,6 +164,7 @@ RELEASED = [
     "3d51d909504685c6", "78b75bc0d4d121d1", "f14c94e077e9308b", "998db93d05971a4e",
     "5953f41823e8665e", "01f254b04a4c3853", "d5a63433bd8a9c87", "3bca5a18be8d7f50",
     "6225ca77acacf129", "a8e844886761112b", "55d89ee26b3f77f3", "d994b983a5d0762c",
+    "2d28aa70221d1b9b",
 ]  # fmt: skip
 
 # Migration 22 calls a function of papercli's (authors.resplit_columns, through
@@ -334,6 +335,42 @@ def test_the_dois_arxiv_lists_are_looked_up_by_index_after_the_upgrade(
     conn = sqlite3.connect(db_path)
     assert conn.execute("SELECT count(*) FROM arxiv_dois").fetchone()[0] == 0
     conn.close()
+
+
+def test_an_entry_s_doi_finds_the_paper_of_least_id_by_index_after_the_upgrade(
+    run: Callable[..., Result], db_path: Path, tmp_path: Path
+) -> None:
+    """Migration 25 puts the id in the DOI index, so that the least id with a DOI is its
+    first row there; the same paper is matched as before the upgrade."""
+    assert run("list", "--limit", "1").exit_code == 0
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    with base.transaction(conn):
+        for pid in ("b-doi", "a-doi"):
+            papers.insert_paper(
+                conn,
+                Paper(id=pid, title=f"Paper {pid}", short_name="", year=2016,
+                      date="2016-05-26", doi="10.1/Shared", origin="user"),
+            )  # fmt: skip
+    conn.executescript(  # as schema 24 left it
+        "DROP INDEX papers_doi;"
+        " CREATE INDEX papers_doi ON papers(doi COLLATE NOCASE) WHERE doi IS NOT NULL;"
+        " PRAGMA user_version = 24;"
+    )
+    conn.close()
+
+    bib = tmp_path / "by-doi.bib"
+    bib.write_text("@article{k, doi = {10.1/SHARED}}\n", encoding="utf-8")
+    result = run("import", "--queue", str(bib))
+    assert result.exit_code == 0, result.output
+    assert "already there 1," in result.stderr
+    assert run("queue", "--format", "ids").stdout == "a-doi\n"
+    conn = sqlite3.connect(db_path)
+    assert migrations.schema_version(conn) == migrations.SCHEMA_VERSION
+    plan = conn.execute(
+        "EXPLAIN QUERY PLAN SELECT min(id) FROM papers WHERE doi = ? COLLATE NOCASE", ("x",)
+    ).fetchall()
+    conn.close()
+    assert "COVERING INDEX papers_doi (doi=?)" in plan[0][3]
 
 
 def test_rows_of_no_paper_that_syncs_left_wait_for_their_paper_after_the_upgrade(

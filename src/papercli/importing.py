@@ -513,16 +513,15 @@ def import_bibtex(
             unrecorded: list[str] = []
             for entry, strings, fields, arxiv_id, held in _identified(conn, opener):
                 entries += 1
-                found = [held] if held else []  # most entries match by their ids alone
+                found = held  # most entries match by their ids alone
                 if not found and fields.get("doi"):
-                    found = lookups.ids_by_doi(conn, fields["doi"])
+                    found = lookups.id_by_doi(conn, fields["doi"])
                 if not found:  # the title and authors as text, to match or add by
                     fields = _used_fields(entry, strings, _USED, read_latex=True)
-                    found = (
-                        lookups.ids_by_title(conn, fields["title"]) if fields.get("title") else []
-                    )
+                    if fields.get("title"):
+                        found = lookups.id_by_title(conn, fields["title"])
                 if found:
-                    _matched(found[0], matched, report, queue=queue)
+                    _matched(found, matched, report, queue=queue)
                 elif arxiv_id:
                     to_add.append(arxiv_id.id)
                 elif fields.get("title") and fields.get("author") and _date(fields):

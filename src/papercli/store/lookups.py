@@ -76,24 +76,24 @@ def ids_by_title_words(conn: sqlite3.Connection, words: Sequence[str], limit: in
     ]
 
 
-def ids_by_doi(conn: sqlite3.Connection, doi: str) -> list[str]:
-    """Papers with this DOI (any case): the publisher's, or one arXiv's metadata lists."""
-    return [
-        str(r[0])
-        for r in conn.execute(
-            "SELECT id FROM papers WHERE doi = ? COLLATE NOCASE"
-            " UNION SELECT paper_id FROM arxiv_dois WHERE doi = ? ORDER BY 1",
-            (doi, doi),
-        )
-    ]
+def id_by_doi(conn: sqlite3.Connection, doi: str) -> str | None:
+    """The paper of least id with this DOI (any case): the publisher's, or one arXiv's
+    metadata lists. Each side's least is the first row of an index, however many share it."""
+    (found,) = conn.execute(
+        "SELECT min(id) FROM (SELECT min(id) AS id FROM papers WHERE doi = ? COLLATE NOCASE"
+        " UNION ALL SELECT min(paper_id) FROM arxiv_dois WHERE doi = ?)",
+        (doi, doi),
+    ).fetchone()
+    return None if found is None else str(found)
 
 
-def ids_by_title(conn: sqlite3.Connection, title: str) -> list[str]:
-    """Papers with exactly this title, ignoring case."""
-    return [
-        str(r[0])
-        for r in conn.execute("SELECT id FROM papers WHERE title = ? COLLATE NOCASE", (title,))
-    ]
+def id_by_title(conn: sqlite3.Connection, title: str) -> str | None:
+    """The first paper added with exactly this title, ignoring case: one row of the
+    index, however many share the title."""
+    row = conn.execute(
+        "SELECT id FROM papers WHERE title = ? COLLATE NOCASE ORDER BY rowid LIMIT 1", (title,)
+    ).fetchone()
+    return None if row is None else str(row[0])
 
 
 def arxiv_id_of(conn: sqlite3.Connection, paper_id: str) -> str | None:

@@ -897,6 +897,14 @@ UPDATE undo_steps SET data = json_set(data, '$.added_at', papercli_now())
     WHERE action = 'queue' AND json_extract(data, '$.added_at') > papercli_now();
 """
 
+# A BibTeX import matches an entry by its DOI to the paper of least id with it; it read
+# every paper holding that DOI to find it, each entry again, so N papers sharing a DOI
+# took the square of N. With the id in the index the least is its first row there.
+M025_DOI_FIRST = """
+DROP INDEX papers_doi;
+CREATE INDEX papers_doi ON papers(doi COLLATE NOCASE, id) WHERE doi IS NOT NULL;
+"""
+
 MIGRATIONS: list[str] = [
     M001_INITIAL,
     M002_ARXIV,
@@ -922,6 +930,7 @@ MIGRATIONS: list[str] = [
     M022_AUTHOR_SPLITS,
     M023_TIMES_NOT_AHEAD,
     M024_UNDO_TIMES_NOT_AHEAD,
+    M025_DOI_FIRST,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
