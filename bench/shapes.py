@@ -16,6 +16,7 @@ The shapes (each made by this script into bench/out/shapes/, into a fresh databa
   path           `path` to the first paper of that chain, after its import
   prereq         `prereq lora +c0 +c1 ...`: every paper of that chain named as read
                  before another, after its import
+  tags           `tag lora +c0 +c1 ...`: N tags added to one paper
   notes          a JSON export of one paper with N notes and N status changes (`import`)
   notes undo     `undo` of that import
   notes sync     the first `sync` after that import (every note and change an event)
@@ -150,6 +151,7 @@ SHAPES: dict[str, tuple[str, Callable[[int], str], list[str], Setup]] = {
     "chain": ("chain.json", chain, ["import", "{file}"], []),
     "path": ("chain.json", chain, ["path", "c0", "--format", "json"], [IMPORT_FILE]),
     "prereq": ("chain.json", chain, ["prereq", "lora", "{+chain}"], [IMPORT_FILE]),
+    "tags": ("chain.json", chain, ["tag", "lora", "{+chain}"], []),
     "notes": ("notes.json", notes, ["import", "{file}"], []),
     "notes undo": ("notes.json", notes, ["undo"], [IMPORT_FILE]),
     "notes sync": ("notes.json", notes, ["sync", "{folder}"], [IMPORT_FILE]),

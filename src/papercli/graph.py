@@ -255,13 +255,13 @@ def references_to_add(
 ) -> list[str]:
     """The arXiv ids of the ``count`` most influential references of each paper (by arXiv
     id) that are neither in the list nor given, for ``add --with-refs``."""
-    wanted = list(dict.fromkeys(arxiv_ids.parse_arxiv_id(ref).id for ref in given))
+    wanted = dict.fromkeys(arxiv_ids.parse_arxiv_id(ref).id for ref in given)
     targets = [subject(conn, arxiv_id) for arxiv_id in wanted]
     from papercli.s2 import S2NotFound
 
     with contextlib.suppress(S2NotFound):  # those it knows are fetched; the rest add alone
         fetch(conn, targets, connect)
-    extra: list[str] = []
+    extra: dict[str, None] = {}  # in order, looked up by key: a list took papers times refs
     for target in targets:
         if graph.s2_id_for(conn, arxiv_id=target.arxiv_id, doi=target.doi) is None:
             continue
@@ -271,8 +271,8 @@ def references_to_add(
             for p in found.papers
             if p.paper_id is None and p.arxiv_id and p.arxiv_id not in wanted
         ]
-        extra += [a for a in fresh if a not in extra][:count]
-    return list(dict.fromkeys(extra))
+        extra.update(dict.fromkeys([a for a in fresh if a not in extra][:count]))
+    return list(extra)
 
 
 # -- related papers ----------------------------------------------------------------------

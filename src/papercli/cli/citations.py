@@ -23,6 +23,7 @@ from papercli.cli.common import (
     echo_json_array,
     emit_listing,
     emit_rows,
+    is_edit,
     state,
 )
 from papercli.cli.options import Limit, complete_ref
@@ -298,7 +299,7 @@ def prereq_command(
 
     if accept and reject:
         raise typer.BadParameter("--accept or --reject, not both")
-    edits = [a for a in args[1:] if a[:1] in "+-" and len(a) > 1]
+    edits = [a for a in args[1:] if is_edit(a)]
     if len(edits) != len(args) - 1:
         raise typer.BadParameter("after the paper, give +OTHER or -OTHER")
     conn = connect(ctx)

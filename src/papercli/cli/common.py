@@ -449,6 +449,12 @@ def selection(
     )
 
 
+def is_edit(arg: str) -> bool:
+    """Whether a word after the papers (`tag`, `prereq`) is a +name or -name to add or
+    remove: ``-`` alone reads the papers from stdin."""
+    return arg[:1] in "+-" and len(arg) > 1
+
+
 def read_refs(refs: list[str]) -> Iterator[str]:
     """Expand ``-`` into the references on stdin, one per line (blank lines skipped), read
     as they are used: a million of them need not be held. Stdin that is not UTF-8 text

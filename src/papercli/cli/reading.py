@@ -18,6 +18,7 @@ from papercli.cli.common import (
     echo,
     emit_listing,
     fail,
+    is_edit,
     read_refs,
     state,
 )
@@ -432,8 +433,8 @@ def tag_command(
       papercli tag lora
       papercli list --tag must-read
     """
-    edits = [a for a in args if a[:1] in "+-" and len(a) > 1]
-    references = [a for a in args if a not in edits]
+    edits = [a for a in args if is_edit(a)]
+    references = [a for a in args if not is_edit(a)]  # `a not in edits` took N edits' square
     last: dict[str, tuple[bool, str]] = {}  # a tag given twice: as typed last (-x +x: on)
     for edit in edits:
         # Any tag may be removed, a bad old one too; one added is checked.
