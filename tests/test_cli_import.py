@@ -897,8 +897,8 @@ def test_entries_matching_many_papers_grow_with_them_not_their_square(
     run, sqlite_steps, tmp_path, shared
 ):
     """A BibTeX entry matched by DOI or title read every paper holding it to take the
-    first: importing the export of 4,000 papers sharing a title took 5.7 s, of 4,000
-    sharing a DOI 8.4 s, 16 times as long as 1,000."""
+    first: importing the export of 4,000 papers sharing a title took 5.6 s, of 4,000
+    sharing a DOI 8.4 s, 12 and 13 times as long as 1,000."""
     work = {}
     for count in (100, 400):
         db = tmp_path / f"{count}.db"
