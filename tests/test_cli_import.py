@@ -914,3 +914,53 @@ def test_entries_matching_many_papers_grow_with_them_not_their_square(
         assert "added 0, already there" in result.stderr
         work[count] = sqlite_steps[0]
     assert work[400] < 6 * work[100], work
+
+
+def test_papers_typed_in_are_held_and_added_together_as_if_added_one_by_one(
+    run, tmp_path, monkeypatch
+):
+    """Entries typed in are added a thousand at a time; an entry naming one of them by
+    title or DOI (in any case), a title whose id or citation key another took, and a
+    title of the catalogue's come out as when each was added as it was read (a chunk of
+    one paper)."""
+    entries = [  # one after another, no lookup between them that finds a held paper
+        "@misc{d1, title = {Deep Nets: A Study}, author = {Wu, Ann}, year = 2020,"
+        " doi = {10.5555/pair}}\n",
+        "@misc{d3, title = {Deep Nets: A Third}, author = {Wu, Ann}, year = 2020}\n",
+        "@misc{d2, title = {Deep Nets: Another}, author = {Wu, Ann}, year = 2020,"
+        " doi = {10.5555/PAIR}}\n",
+    ]  # fmt: skip
+    for i in range(12):
+        title = ["Field Notes on Tuning", "FIELD notes on tuning: part two", "Scaling Laws"][i % 3]
+        doi = f"10.5555/Shared.{i % 4}" if i % 2 else f"10.5555/own.{i}"
+        entries.append(
+            f"@article{{e{i}, title = {{{title} {i // 6}}}, author = {{Lovelace, Ada and"
+            f" Li, Bo}}, year = {{202{i % 3}}}, journal = {{J}}, doi = {{{doi}}}}}\n"
+        )
+    entries.append(
+        "@misc{again, title = {field notes on tuning 0}, author = {Wu, Ann}, year = 2020}\n"
+    )
+    entries.append(
+        "@misc{doi, title = {Other}, author = {Wu, Ann}, year = 2020, doi = {10.5555/SHARED.1}}\n"
+    )
+    entries.append("@misc{lora, title = {LoRA: Low-Rank Adaptation of Large Language Models},"
+                   " author = {Hu, Edward}, year = 2021}\n")  # fmt: skip
+    path = tmp_path / "typed.bib"
+    path.write_text("".join(entries))
+    together = scratch.CHUNK
+
+    def imported(chunk: int) -> str:
+        monkeypatch.setattr(scratch, "CHUNK", chunk)
+        db = tmp_path / f"{chunk}.db"
+        result = run("--db", str(db), "import", "--queue", str(path))
+        assert result.exit_code == 0, result.output
+        data = json.loads(run("--db", str(db), "export", "--format", "json").stdout)
+        data.pop("exported_on")
+        for paper in data["papers"]:
+            paper.pop("added_at")
+            paper.pop("queued_at")
+        return json.dumps([result.stderr, data])
+
+    one_by_one = imported(1)
+    assert "added 8, already there 10," in one_by_one
+    assert imported(together) == one_by_one

@@ -563,6 +563,21 @@ def insert_by_hand(
     topics: Sequence[str] = (),
 ) -> Paper:
     """Check what was given and insert the paper; call inside a transaction."""
+    paper = paper_by_hand(conn, given, slug=slug, topics=topics)
+    paper.citation_key = papers.insert_paper(conn, paper)
+    return paper
+
+
+def paper_by_hand(
+    conn: sqlite3.Connection,
+    given: PaperByHand,
+    *,
+    slug: str | None = None,
+    topics: Sequence[str] = (),
+    names: Container[str] = (),
+) -> Paper:
+    """Check what was given and make the paper, for ``papers.insert_papers``: its id is
+    free in the list and of the name keys ``names`` (papers made, not yet inserted)."""
     title = " ".join(given.title.split())
     if not title or len(title) > MAX_NAME or not is_one_line(title):
         raise InvalidValueError(
@@ -605,8 +620,8 @@ def insert_by_hand(
     topic_names = papers.resolve_topics(conn, topics)
     year = int(match[1])
     short_name = short_name_for(title)
-    paper = Paper(
-        id=slug or _free_slug(conn, short_name, year),
+    return Paper(
+        id=slug or _free_slug(conn, short_name, year, names),
         title=title,
         short_name=short_name,
         year=year,
@@ -618,8 +633,6 @@ def insert_by_hand(
         venue=given.venue,
         doi=given.doi,
     )
-    paper.citation_key = papers.insert_paper(conn, paper)
-    return paper
 
 
 _BY_HAND_DATE = re.compile(r"([0-9]{4})(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?")

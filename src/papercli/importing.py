@@ -16,7 +16,7 @@ import io
 import re
 import sqlite3
 import stat
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from functools import cache
 from itertools import islice
@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 
 from papercli.arxiv_ids import ArxivId, parse_arxiv_id
 from papercli.errors import InvalidValueError, PapercliError
-from papercli.fetching import PaperByHand, insert_by_hand, known_or_new
+from papercli.fetching import PaperByHand, known_or_new, paper_by_hand
 from papercli.lines import MAX_LINE, LineTooLong, bounded_lines
 from papercli.models import (
     VENUES,
@@ -37,6 +37,7 @@ from papercli.models import (
     is_real_day,
     web_address,
 )
+from papercli.names import name_key
 from papercli.records import datarecord, field, replace
 from papercli.store import (
     arxiv_meta,
@@ -506,19 +507,18 @@ def import_bibtex(
     with scratch.ScratchQueue() as matched:
         with base.transaction(conn, keep=not dry_run), scratch.ScratchQueue() as added:
             batch = changes.begin(conn, "import", library.clock())
+            typed_in = _TypedIn(conn, batch)
             entries = 0
-            # Papers added, their steps for undo not recorded yet: recorded a chunk at a
-            # time (a paper's copy read with a dozen queries took a fifth of the import).
-            # Nothing changes a paper added here once it is in.
-            unrecorded: list[str] = []
             for entry, strings, fields, arxiv_id, held in _identified(conn, opener):
                 entries += 1
                 found = held  # most entries match by their ids alone
                 if not found and fields.get("doi"):
+                    typed_in.before_looking_for(doi=fields["doi"])
                     found = lookups.id_by_doi(conn, fields["doi"])
                 if not found:  # the title and authors as text, to match or add by
                     fields = _used_fields(entry, strings, _USED, read_latex=True)
                     if fields.get("title"):
+                        typed_in.before_looking_for(title=fields["title"])
                         found = lookups.id_by_title(conn, fields["title"])
                 if found:
                     _matched(found, matched, report, queue=queue)
@@ -526,17 +526,13 @@ def import_bibtex(
                     to_add.append(arxiv_id.id)
                 elif fields.get("title") and fields.get("author") and _date(fields):
                     given = _by_hand(entry, strings, fields, report.warnings)
-                    paper_id = _add_by_hand(conn, entry.key, given)
+                    paper_id = typed_in.add(_paper_by_hand(conn, entry.key, given, typed_in.names))
                     report.added.append(paper_id)
-                    unrecorded.append(paper_id)
-                    if len(unrecorded) == scratch.CHUNK:
-                        changes.record_added(conn, batch, unrecorded)
-                        unrecorded.clear()
                     if queue:
                         added.add(paper_id, report.added.count)
                 else:
                     report.skipped.append(entry.key)
-            changes.record_added(conn, batch, unrecorded)
+            typed_in.flush()
             if not entries:  # another kind of file, or none: not a success
                 raise InvalidValueError(
                     "the file holds no BibTeX entry (--format chooses how it is read);"
@@ -792,12 +788,55 @@ _MONTHS = {
 }
 
 
-def _add_by_hand(conn: sqlite3.Connection, key: str, given: PaperByHand) -> str:
-    """Add the paper (its step for undo is the caller's); a bad entry is named by its key."""
+def _paper_by_hand(
+    conn: sqlite3.Connection, key: str, given: PaperByHand, names: Container[str]
+) -> Paper:
+    """The paper an entry types in, its id free of ``names`` too; a bad entry is named by
+    its key."""
     try:
-        return insert_by_hand(conn, given).id
+        return paper_by_hand(conn, given, names=names)
     except PapercliError as exc:
         raise InvalidValueError(f"entry {key!r}: {exc.message}; nothing was imported") from None
+
+
+class _TypedIn:
+    """The papers a BibTeX import adds as typed in, inserted a thousand at a time, table
+    by table, with their steps for undo (one at a time, seven statements each and a dozen
+    queries for the step, they took a fifth of such an import). A later entry may name
+    one by its title or DOI: what is held is written before a lookup that could find it,
+    so the lookup finds it as it would have (``lower`` joins more than SQLite's NOCASE:
+    it may write early, never late)."""
+
+    def __init__(self, conn: sqlite3.Connection, batch: int) -> None:
+        self._conn = conn
+        self._batch = batch
+        self._held: list[Paper] = []
+        self._titles: set[str] = set()
+        self._dois: set[str] = set()
+        self.names: set[str] = set()  # the name keys of the held papers' ids and short names
+
+    def add(self, paper: Paper) -> str:
+        self._held.append(paper)
+        self._titles.add(paper.title.lower())
+        if paper.doi:
+            self._dois.add(paper.doi.lower())
+        self.names.update(key for key in (name_key(paper.id), name_key(paper.short_name)) if key)
+        if len(self._held) == scratch.CHUNK:
+            self.flush()
+        return paper.id
+
+    def before_looking_for(self, *, title: str = "", doi: str = "") -> None:
+        if (title and title.lower() in self._titles) or (doi and doi.lower() in self._dois):
+            self.flush()
+
+    def flush(self) -> None:
+        if self._held:
+            papers.insert_papers(self._conn, self._held)
+            changes.record_added(self._conn, self._batch, [paper.id for paper in self._held])
+            self._held = []
+            self._titles.clear()
+            self._dois.clear()
+            self.names.clear()
 
 
 BIBTEX_PIECE = 1000
