@@ -801,11 +801,11 @@ def _paper_by_hand(
 
 class _TypedIn:
     """The papers a BibTeX import adds as typed in, inserted a thousand at a time, table
-    by table, with their steps for undo (one at a time, seven statements each and a dozen
-    queries for the step, they took a fifth of such an import). A later entry may name
-    one by its title or DOI: what is held is written before a lookup that could find it,
-    so the lookup finds it as it would have (``lower`` joins more than SQLite's NOCASE:
-    it may write early, never late)."""
+    by table, with their steps for undo (one at a time, seven statements each, they took
+    a fifth of such an import). A later entry may name one by its title or DOI: what is
+    held is written before a lookup that could find it, so the lookup finds it as it
+    would have (``lower`` joins more than SQLite's NOCASE: it may write early, never
+    late)."""
 
     def __init__(self, conn: sqlite3.Connection, batch: int) -> None:
         self._conn = conn
