@@ -213,9 +213,8 @@ def main() -> None:
             (OUT / "sync").mkdir(parents=True)
             file, db = OUT / file_name, OUT / "papercli.db"
             file.write_text(make(size), encoding="utf-8")
-            run(
-                args.papercli, db, ["list", "--limit", "1"], file, size
-            )  # the database, from the seed
+            # The database, from the seed.
+            run(args.papercli, db, ["list", "--limit", "1"], file, size)
             for step, make_setup in setup:
                 if make_setup:
                     (OUT / "setup.json").write_text(make_setup(size), encoding="utf-8")
