@@ -34,7 +34,7 @@ from pathlib import Path
 
 from papercli import events, fetching, paths, sync
 from papercli.models import ReadStatus
-from papercli.store import connection, library, notes
+from papercli.store import connection, library, notes, papers
 from papercli.store import sync as stored
 from papercli.store.base import transaction
 
@@ -76,7 +76,9 @@ def add_papers_by_hand(conn: sqlite3.Connection, count: int, rng: random.Random)
                     date=f"{rng.randint(2015, 2025)}-{rng.randint(1, 12):02d}",
                     venue=rng.choice(["", "NeurIPS 2023", "ICLR 2024"]),
                 )
-                added.append(fetching.insert_by_hand(conn, given).id)
+                paper = fetching.paper_by_hand(conn, given)
+                papers.insert_paper(conn, paper)
+                added.append(paper.id)
             library.record_added(conn, added, library.clock())
 
 

@@ -550,21 +550,9 @@ def add_by_hand(
     """Add a paper that is not on arXiv (a journal article, a report, a blog post) from
     what the user typed, checked first; one undoable command, with its queue place."""
     with transaction(conn):
-        paper = insert_by_hand(conn, given, slug=slug, topics=topics)
+        paper = paper_by_hand(conn, given, slug=slug, topics=topics)
+        paper.citation_key = papers.insert_paper(conn, paper)
         library.record_added(conn, [paper.id], library.clock(), queue=queue)
-    return paper
-
-
-def insert_by_hand(
-    conn: sqlite3.Connection,
-    given: PaperByHand,
-    *,
-    slug: str | None = None,
-    topics: Sequence[str] = (),
-) -> Paper:
-    """Check what was given and insert the paper; call inside a transaction."""
-    paper = paper_by_hand(conn, given, slug=slug, topics=topics)
-    paper.citation_key = papers.insert_paper(conn, paper)
     return paper
 
 
