@@ -308,6 +308,22 @@ def test_a_prerequisite_given_twice_ends_as_typed_last(
     )
 
 
+def test_the_prerequisites_listed_fit_the_width_as_a_path_s_steps_do(
+    run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A long title ran past the terminal's edge and wrapped in the middle of a word."""
+    monkeypatch.setenv("COLUMNS", "60")
+    result = run("prereq", "lora", "+bert")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert max(map(len, lines)) <= 60, lines
+    at = next(i for i, line in enumerate(lines) if line.startswith("  bert "))
+    title = "BERT: Pre-training of Deep Bidirectional Transformers for Language Understanding"
+    assert " ".join(" ".join(lines[at : at + 2]).split()[1:]) == f"{title} (yours)"
+    column = lines[at].index("BERT")  # the titles' column, the next line's too
+    assert lines[at + 1].startswith(" " * column) and lines[at + 1][column] != " ", lines
+
+
 # -- paths to any paper ----------------------------------------------------------------
 
 

@@ -338,7 +338,9 @@ def prereq_command(
     width = max(len(p.prereq_id) for p in links)
     for link in links:
         kind = "" if link.kind == "curated" else f"  ({link.kind})"
-        echo(f"  {link.prereq_id:<{width}}  {titles.get(link.prereq_id, '')}{kind}")
+        prefix = f"  {link.prereq_id:<{width}}  "
+        line = f"{titles.get(link.prereq_id, '')}{kind}"
+        echo(textlayout.wrap_block(line, terminal.width(), prefix))  # as `path` lists its steps
 
 
 _STEP_MARKS = {"read": "x", "reading": "/", "skipped": "-", "unread": " "}
