@@ -795,6 +795,26 @@ def test_bibtex_entry_typed_in_with_odd_links_and_months_is_still_added(run, tmp
     )
 
 
+def test_a_left_out_value_of_thousands_of_characters_is_quoted_in_one_short_line(run, tmp_path):
+    """A warning quoted the URL, DOI or month it left out whole: a DOI of 5,000 characters
+    made a warning of 5,000. Each is cut, as every message cuts what it quotes back."""
+    bib = tmp_path / "long.bib"
+    bib.write_text(
+        "@article{long, title = {A Paper With Long Values}, author = {Roe, Rita}, year = 2020,\n"
+        f"  doi = {{{'d' * 5000}}}, url = {{{'u' * 5000}}}, month = {{{'m' * 5000}}}}}\n",
+        encoding="utf-8",
+    )
+    result = run("import", str(bib))
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert [line.split("'")[0] for line in warnings] == [
+        "warning: long: left out url ",
+        "warning: long: left out doi ",
+        "warning: long: left out month ",
+    ]
+    assert all(len(line) < 200 and "…'" in line for line in warnings), warnings
+
+
 def test_a_list_of_ids_is_read_a_chunk_at_a_time(synthetic, tmp_path, monkeypatch):
     """A list of a million arXiv ids already there took 163 MB: the file's text, its
     lines and its ids were held at once. Lines are now read, checked and matched a chunk

@@ -319,8 +319,8 @@ def test_real_argv_bytes_that_are_not_utf8_end_in_one_line():
     ("option", "said"),
     [
         ("--author", "error: --author: a name of 60,000 words; names have at most 40"),
-        ("--org", "error: unknown organization 'x x x x x x x x x x x x x x x x x x x x …'"),
-        ("--topic", "error: unknown topic 'x x x x x x x x x x x x x x x x x x x x …'"),
+        ("--org", f"error: unknown organization '{'x ' * 39}x…'"),
+        ("--topic", f"error: unknown topic '{'x ' * 39}x…'"),
     ],
 )
 def test_a_filter_value_of_a_hundred_thousand_characters_is_refused_in_one_line(run, option, said):

@@ -12,6 +12,7 @@ from papercli.arxiv_ids import is_category_form, parse_arxiv_id
 from papercli.errors import PapercliError
 from papercli.models import is_doi, web_address
 from papercli.names import is_citation_key
+from papercli.textlayout import clipped
 
 _ID = re.compile(r"[^\s/\\]{1,100}")
 # A year, a month or a day: papers typed in (`add --title --year 2015`) or read from
@@ -57,16 +58,17 @@ def checked_facts(
         except PapercliError as exc:
             raise BadFact("arxiv_id", exc.message) from None
     if doi is not None and not is_doi(doi):
-        raise BadFact("doi", f"expected a DOI (10.NNNN/...), got {doi[:60]!r}")
+        raise BadFact("doi", f"expected a DOI (10.NNNN/...), got {clipped(doi, 60)!r}")
     if citation_key is not None and not is_citation_key(citation_key):
         raise BadFact(
             "citation_key",
-            f"{citation_key[:60]!r} is not a citation key (ASCII letters, digits and _:.+/@-)",
+            f"{clipped(citation_key, 60)!r} is not a citation key"
+            " (ASCII letters, digits and _:.+/@-)",
         )
     if primary_category is not None and not is_category_form(primary_category):
         raise BadFact(
             "primary_category",
-            f"expected an arXiv category like cs.CL, got {primary_category[:60]!r}",
+            f"expected an arXiv category like cs.CL, got {clipped(primary_category, 60)!r}",
         )
     return arxiv_id, _web_address("url", url), _web_address("pdf_url", pdf_url)
 
@@ -77,7 +79,7 @@ def _web_address(name: str, value: str | None) -> str | None:
         return None
     kept = web_address(value)
     if kept is None:
-        raise BadFact(name, f"only http(s) addresses are kept, got {value[:60]!r}")
+        raise BadFact(name, f"only http(s) addresses are kept, got {clipped(value, 60)!r}")
     return kept
 
 

@@ -29,7 +29,7 @@ from papercli.arxiv_ids import is_category_form, parse_arxiv_id
 from papercli.errors import ArxivAPIError, ArxivRefusal, InvalidValueError
 from papercli.models import MAX_NAME, MAX_TEXT, ArxivRecord, Author, ListingItem
 from papercli.records import datarecord, field
-from papercli.textlayout import without_controls
+from papercli.textlayout import clipped, without_controls
 
 _ATOM = "{http://www.w3.org/2005/Atom}"
 _ARXIV = "{http://arxiv.org/schemas/atom}"
@@ -151,7 +151,7 @@ def _root(body: bytes, tag: str, kind: str) -> ET.Element:
 
 def _preview(body: bytes) -> str:
     text = _collapse(body[:200].decode("utf-8", "replace"))
-    return repr(text[:80] + ("…" if len(text) > 80 else ""))
+    return repr(clipped(text, 81))
 
 
 def _record(entry: Any, node: ET.Element, entry_id: str, label: str) -> ArxivRecord | SkippedEntry:
@@ -237,8 +237,7 @@ def _collapse(text: str | None) -> str:
 
 def _label(text: str) -> str:
     """Something an entry sent, short enough to name it in one line."""
-    text = _collapse(text)
-    return text if len(text) <= _LABEL_LENGTH else text[: _LABEL_LENGTH - 1] + "…"
+    return clipped(_collapse(text), _LABEL_LENGTH)
 
 
 def _iso(moment: time.struct_time) -> str:

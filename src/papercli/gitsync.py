@@ -18,6 +18,7 @@ from pathlib import Path
 
 from papercli import sync
 from papercli.errors import EXIT_NETWORK, InvalidValueError, PapercliError
+from papercli.textlayout import clipped
 
 TIMEOUT = 300.0  # seconds for one git command: a slow network, not a hung prompt
 
@@ -138,6 +139,5 @@ def _git(folder: Path, *args: str, what: str) -> str:
         # git ends with hints and advice; what went wrong is its fatal: or error: line.
         reasons = [line for line in lines if line.startswith(("fatal:", "error:"))]
         said = (reasons or lines or [f"exit status {done.returncode}"])[0]
-        said = said if len(said) <= 200 else said[:199] + "…"
-        raise GitError(f"git could not {what}: {said}")
+        raise GitError(f"git could not {what}: {clipped(said, 200)}")
     return done.stdout

@@ -50,7 +50,7 @@ from papercli.store import (
     scratch,
     search,
 )
-from papercli.textlayout import counted
+from papercli.textlayout import clipped, counted
 
 if TYPE_CHECKING:
     from papercli.arxiv import ArxivClient
@@ -692,13 +692,13 @@ def _by_hand(
     series = _SERIES.get((container or "").casefold())
     url, doi = fields.get("url") or None, fields.get("doi") or None
     if url and (kept := web_address(url)) is None:
-        warnings.append(f"{key}: left out url {url!r}, not an http(s) address")
+        warnings.append(f"{key}: left out url {clipped(url)!r}, not an http(s) address")
     if doi and not is_doi(doi):
-        warnings.append(f"{key}: left out doi {doi!r}, not a DOI (10.NNNN/...)")
+        warnings.append(f"{key}: left out doi {clipped(doi)!r}, not a DOI (10.NNNN/...)")
         doi = None
     month = fields.get("month", "")
     if fields.get("year") and month and _month(month) is None:
-        warnings.append(f"{key}: left out month {month!r}, not a month")
+        warnings.append(f"{key}: left out month {clipped(month)!r}, not a month")
     return PaperByHand(
         fields["title"],
         _authors(entry, strings),

@@ -9,6 +9,7 @@ from functools import cache
 
 from papercli.errors import InvalidValueError
 from papercli.models import MAX_NAME
+from papercli.textlayout import clipped
 
 _NOT_WORD = re.compile(r"[\W_]+")
 
@@ -33,7 +34,7 @@ def tag_name(text: str) -> str:
     tags like any other."""
     tag = as_tag(text.strip())
     if not tag or not is_one_line(tag):
-        raise InvalidValueError(f"a tag must be printable and not empty, not {tag[:40]!r}")
+        raise InvalidValueError(f"a tag must be printable and not empty, not {clipped(tag, 41)!r}")
     if len(tag) > MAX_NAME:
         raise InvalidValueError(f"a tag has at most {MAX_NAME:,} characters, not {len(tag):,}")
     return tag

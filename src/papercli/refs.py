@@ -15,6 +15,7 @@ from papercli.arxiv_ids import looks_like_arxiv_id, parse_arxiv_id
 from papercli.errors import AmbiguousError, InvalidValueError, NotFoundError, PapercliError
 from papercli.names import closest, name_key
 from papercli.store import lookups
+from papercli.textlayout import clipped
 
 MAX_CANDIDATES = 8
 LONGEST_REF = 1000
@@ -32,10 +33,9 @@ def resolve(conn: sqlite3.Connection, ref: str) -> str:
     if lookups.paper_exists(conn, text):
         return text  # an exact id wins over any name or alias that folds to it
     if len(text) > LONGEST_REF:
-        shown = text[:40] + "…"
         raise InvalidValueError(
             f"a reference of {len(text):,} characters names no paper"
-            f" (at most {LONGEST_REF:,}): {shown!r}"
+            f" (at most {LONGEST_REF:,}): {clipped(text, 41)!r}"
         )
     key = name_key(text)
     if looks_like_arxiv_id(text):

@@ -39,7 +39,7 @@ from papercli.errors import (
     PapercliError,
 )
 from papercli.records import datarecord
-from papercli.textlayout import without_controls
+from papercli.textlayout import clipped, without_controls
 from papercli.transport import (
     Answer,
     GaveUp,
@@ -400,8 +400,7 @@ def _text(value: object, cap: int) -> str:
     anything that is not a string."""
     if not isinstance(value, str):
         return ""
-    text = without_controls(value)
-    return text if len(text) <= cap else text[: cap - 1] + "…"
+    return clipped(without_controls(value), cap)
 
 
 def _whole(value: object, low: int, high: int) -> int | None:

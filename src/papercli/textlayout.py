@@ -38,6 +38,12 @@ def without_controls(text: str) -> str:
     return text if text.isprintable() else text.translate(_DROPPED)
 
 
+def clipped(text: str, limit: int = 80) -> str:
+    """``text`` cut to at most ``limit`` characters, ending in "…" when cut: what a
+    message quotes back from its input stays one short line, whatever was typed or sent."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def counted(count: int, noun: str) -> str:
     """``1 paper``, ``2,000 papers``: a count with its noun, in the plural but for one."""
     return f"{count:,} {noun}{'' if count == 1 else 's'}"

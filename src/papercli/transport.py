@@ -32,6 +32,7 @@ import httpx
 
 from papercli import __version__
 from papercli.errors import EXIT_USAGE, NetworkError, PapercliError
+from papercli.textlayout import clipped
 
 USER_AGENT = f"papercli/{__version__} (+https://github.com/papercli/papercli)"
 # A Retry-After longer than this counts as this: nothing that long is meant.
@@ -261,9 +262,9 @@ class PacedHttp:
                 return answer
             target = _redirect_target(current, location)
             if target is None:
-                shown = location if len(location) <= 80 else location[:79] + "…"
                 raise NetworkError(
-                    f"could not talk to {self.service} at {url}: it redirected to {shown!r},"
+                    f"could not talk to {self.service} at {url}:"
+                    f" it redirected to {clipped(location)!r},"
                     " which is not an http or https address"
                 )
             if hops == MAX_REDIRECTS:
@@ -363,9 +364,8 @@ def url_from_environment(name: str, default: str) -> str:
     except (httpx.InvalidURL, ValueError, UnicodeError):
         usable = False
     if not usable:
-        shown = value if len(value) <= 80 else value[:79] + "…"
         raise PapercliError(
-            f"{name} must be an http or https address such as {default}, not {shown!r}",
+            f"{name} must be an http or https address such as {default}, not {clipped(value)!r}",
             EXIT_USAGE,
         )
     return value
@@ -467,8 +467,7 @@ def _failed_lookup(exc: BaseException) -> socket.gaierror | None:
 
 def one_line(text: str) -> str:
     """Text from the other end, made fit to end a one-line sentence."""
-    text = " ".join(text.split())
-    return text if len(text) <= 200 else text[:199] + "…"
+    return clipped(" ".join(text.split()), 200)
 
 
 def retry_after(headers: httpx.Headers) -> float | None:

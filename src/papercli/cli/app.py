@@ -49,6 +49,7 @@ from papercli.cli.common import (
     value_problem,
 )
 from papercli.errors import EXIT_USER
+from papercli.textlayout import clipped
 
 # Command name -> (module in papercli.cli, attribute, context settings), in --help order.
 # The attribute is a command function, or a Typer app for a group of subcommands.
@@ -223,9 +224,7 @@ def _sentence(text: str) -> str:
     """Click's capitalised, full-stopped, maybe multi-line text as part of one line, cut
     to ``MOST_SAID`` characters: Click quotes what it refuses whole (an argument of a
     hundred thousand characters filled the screen)."""
-    text = " ".join(text.split()).removesuffix(".")
-    if len(text) > MOST_SAID:
-        text = text[: MOST_SAID - 1] + "…"
+    text = clipped(" ".join(text.split()).removesuffix("."), MOST_SAID)
     return text[:1].lower() + text[1:] if text[1:2].islower() else text
 
 

@@ -27,7 +27,7 @@ from papercli.cli.options import Ref, complete_ref, complete_topic
 from papercli.cli.terminal import progress_bar
 from papercli.errors import EXIT_NETWORK, EXIT_USER, InvalidValueError, NotFoundError
 from papercli.store import papers
-from papercli.textlayout import counted
+from papercli.textlayout import clipped, counted
 
 if TYPE_CHECKING:
     from papercli.arxiv import ArxivClient
@@ -409,8 +409,7 @@ def _web_address(url: str) -> str:
     except ValueError:  # e.g. a malformed IPv6 host
         usable = False
     if not usable or not url.isprintable() or any(char.isspace() for char in url):
-        shown = url if len(url) <= 80 else url[:79] + "…"
         raise InvalidValueError(
-            f"not opening {shown!r}: papercli opens only http and https addresses"
+            f"not opening {clipped(url)!r}: papercli opens only http and https addresses"
         )
     return parts.scheme + url[len(parts.scheme) :]  # urlsplit lowercases the scheme

@@ -16,6 +16,7 @@ from papercli.store import authors
 from papercli.store.arxiv_meta import fill_arxiv_all
 from papercli.store.base import IN_IDS, SEP, id_list, optional_text, placeholders, split_list
 from papercli.store.fts import fts_query, search_terms, split_unspaced, unspaced_docids
+from papercli.textlayout import clipped
 
 if TYPE_CHECKING:
     from typing import Any
@@ -495,8 +496,9 @@ def _lookup_name(
     canonical = {str(spelling): str(target) for spelling, target in conn.execute(known_sql)}
     hint = dict.fromkeys(canonical[h] for h in closest(name, list(canonical)))
     tip = f"did you mean {' or '.join(repr(h) for h in hint)}?" if hint else ""
-    shown = name if len(name) <= 80 else name[:40] + "…"  # one short line, whatever was typed
-    raise InvalidValueError(f"unknown {label} {shown!r}; {tip or f'see papercli {command}'}")
+    raise InvalidValueError(
+        f"unknown {label} {clipped(name)!r}; {tip or f'see papercli {command}'}"
+    )
 
 
 def count_by(conn: sqlite3.Connection, what: str) -> list[tuple[str, int, list[str]]]:
