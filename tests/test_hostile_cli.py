@@ -315,6 +315,52 @@ def test_real_argv_bytes_that_are_not_utf8_end_in_one_line():
     assert result.stderr.splitlines()[-1].endswith(b"'lo\\xffra' is not valid UTF-8")
 
 
+@pytest.mark.parametrize("encoding", ["ascii", "latin-1", "cp1252"])
+def test_pipes_and_stdin_are_utf8_whatever_the_locale(tmp_path, encoding):
+    """Under an encoding narrower than UTF-8 (Windows' code page when output is
+    redirected), `export > refs.bib` ended in a traceback at DPR's "Oğuz", and UTF-8 on
+    stdin was refused as not UTF-8. Pipes get UTF-8, the bytes `-o` writes."""
+    env = os.environ | {"PYTHONIOENCODING": encoding}
+    exported = _papercli("export", "--format", "bibtex", env=env)
+    assert (exported.returncode, exported.stderr) == (0, b"")
+    _papercli("export", "--format", "bibtex", "-o", str(tmp_path / "refs.bib"), env=env)
+    assert exported.stdout == (tmp_path / "refs.bib").read_bytes()
+    assert "Oğuz, Barlas".encode() in exported.stdout
+    shown = _papercli("show", "dpr", env=env)
+    assert shown.returncode == 0 and "Barlas Oğuz".encode() in shown.stdout
+    bib = "@misc{k, title = {Ünïcode Through Stdin}, author = {Oğuz, Barlas}, year = 2024}\n"
+    imported = _papercli("import", "-", input=bib.encode(), env=env)
+    assert imported.returncode == 0, imported.stderr
+    tagged = _papercli("tag", "-", "+piped", input="Ünïcode Through Stdin\n".encode(), env=env)
+    assert tagged.returncode == 0, tagged.stderr
+    listed = _papercli("list", "--tag", "piped", "--format", "json", env=env)
+    assert [paper["title"] for paper in json.loads(listed.stdout)] == ["Ünïcode Through Stdin"]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no pseudo-terminals")
+def test_a_terminal_that_cannot_show_a_character_shows_its_escape():
+    """A terminal keeps its encoding: what it cannot show is escaped, not a traceback."""
+    import pty
+
+    pid, terminal = pty.fork()
+    if pid == 0:  # the child: papercli at a terminal whose encoding is ASCII
+        os.environ |= {"PYTHONIOENCODING": "ascii", "PAPERCLI_PAGER": "", "COLUMNS": "200"}
+        os.execv(sys.executable, [sys.executable, "-m", "papercli", "show", "dpr"])
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(terminal, 65536)
+        except OSError:  # EIO: papercli has ended
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(terminal)
+    assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0, shown
+    assert b"Traceback" not in shown
+    assert b"Barlas O\\u011fuz" in shown
+
+
 @pytest.mark.parametrize(
     ("option", "said"),
     [

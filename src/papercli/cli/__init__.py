@@ -5,7 +5,9 @@ commands without importing Typer, and to the Typer app (``app``) when the fast p
 declines. Both call the same code; only the parsing differs.
 """
 
+import codecs
 import gc
+import io
 import os
 import sys
 
@@ -19,6 +21,7 @@ def main() -> None:
     """Console-script entry point."""
     gc.set_threshold(GC_THRESHOLD)
     _drop_unreadable_sizes()
+    _utf8_streams()
     from papercli.cli import common, fast
 
     try:
@@ -39,6 +42,30 @@ def main() -> None:
         # interpreter's last collections their walk over every object (7-12 ms). Nothing
         # depends on them: the command has closed its database and files itself.
         gc.freeze()
+
+
+def _utf8_streams() -> None:
+    """Read stdin and write to pipes and files in UTF-8, whatever the locale: every format
+    papercli writes (BibTeX, JSON, CSV, RIS) is UTF-8, as is what it reads from stdin. A
+    narrower encoding (Windows' code page when output is redirected,
+    ``PYTHONIOENCODING=ascii``) ended ``export > refs.bib`` in a traceback at the first
+    ``ğ``, and refused UTF-8 on stdin as not UTF-8. A terminal keeps its encoding, and
+    shows a character it cannot as an escape (``\\u011f``) rather than failing."""
+    stdin, stdout = sys.stdin, sys.stdout
+    if isinstance(stdin, io.TextIOWrapper) and not _is_utf8(stdin.encoding):
+        stdin.reconfigure(encoding="utf-8", errors=stdin.errors)
+    if isinstance(stdout, io.TextIOWrapper) and not _is_utf8(stdout.encoding):
+        if stdout.isatty():
+            stdout.reconfigure(errors="backslashreplace")
+        else:
+            stdout.reconfigure(encoding="utf-8", errors=stdout.errors)
+
+
+def _is_utf8(encoding: str) -> bool:
+    try:
+        return codecs.lookup(encoding).name == "utf-8"
+    except LookupError:
+        return False
 
 
 def _drop_unreadable_sizes() -> None:
