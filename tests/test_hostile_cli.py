@@ -337,6 +337,33 @@ def test_pipes_and_stdin_are_utf8_whatever_the_locale(tmp_path, encoding):
     assert [paper["title"] for paper in json.loads(listed.stdout)] == ["Ünïcode Through Stdin"]
 
 
+def _closing(*descriptors: int):
+    """For ``preexec_fn``: papercli starts with these descriptors closed (``>&-``)."""
+    return lambda: [os.close(fd) for fd in descriptors]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no closed descriptors to inherit")
+def test_closed_standard_streams_end_in_one_line_or_read_as_empty():
+    """Python leaves a closed stream None: `mark-read lora >&-` and `tag - +x <&-` ended in
+    a traceback. A closed stdout is refused before anything changes; a closed stdin reads
+    as empty; a closed stderr takes the messages."""
+    refused = _papercli("mark-read", "lora", preexec_fn=_closing(1))
+    assert (refused.returncode, refused.stderr) == (
+        1,
+        b"error: cannot write the output: stdout is closed\n",
+    )
+    assert json.loads(_papercli("show", "lora", "--format", "json").stdout)["status"] == "unread"
+    empty = _papercli("tag", "-", "+x", preexec_fn=_closing(0))
+    assert (empty.returncode, empty.stderr) == (1, b"error: no papers given (stdin was empty)\n")
+    listed = _papercli("list", "--limit", "1", "--format", "ids", preexec_fn=_closing(0, 2))
+    assert (listed.returncode, listed.stdout) == (0, b"adam\n")
+    unknown = _papercli("show", "no-such-paper", preexec_fn=_closing(2))
+    assert (unknown.returncode, unknown.stdout) == (1, b"")
+    marked = _papercli("mark-read", "lora", preexec_fn=_closing(0, 2))
+    assert marked.returncode == 0
+    assert json.loads(_papercli("show", "lora", "--format", "json").stdout)["status"] == "read"
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="no pseudo-terminals")
 def test_a_terminal_that_cannot_show_a_character_shows_its_escape():
     """A terminal keeps its encoding: what it cannot show is escaped, not a traceback."""

@@ -21,6 +21,9 @@ def main() -> None:
     """Console-script entry point."""
     gc.set_threshold(GC_THRESHOLD)
     _drop_unreadable_sizes()
+    if not _open_streams():
+        sys.stderr.write("error: cannot write the output: stdout is closed\n")
+        sys.exit(1)  # before anything is read or changed (EXIT_USER, as a full stdout)
     _utf8_streams()
     from papercli.cli import common, fast
 
@@ -42,6 +45,18 @@ def main() -> None:
         # interpreter's last collections their walk over every object (7-12 ms). Nothing
         # depends on them: the command has closed its database and files itself.
         gc.freeze()
+
+
+def _open_streams() -> bool:
+    """Whether stdout is open. A closed stdin reads as empty and a closed stderr takes
+    nothing; each closed one is opened on the null device, which keeps a file papercli
+    opens later from taking its descriptor (and a stray write from landing in the file).
+    Python had left them None: `papercli list >&-` and `tag - +x <&-` ended in a traceback."""
+    was_open = sys.stdout is not None
+    for name, mode in (("stdin", "r"), ("stdout", "w"), ("stderr", "w")):
+        if getattr(sys, name) is None:  # lowest descriptor first: each takes its own
+            setattr(sys, name, open(os.devnull, mode, encoding="utf-8"))  # noqa: SIM115
+    return was_open
 
 
 def _utf8_streams() -> None:
