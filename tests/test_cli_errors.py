@@ -15,10 +15,12 @@ import re
 import select
 import shlex
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
@@ -30,10 +32,12 @@ from pytest_httpserver import HTTPServer
 from typer.main import get_command
 from typer.testing import CliRunner, Result
 
-from papercli import refs
+from papercli import cli as cli_package
+from papercli import files, refs
 from papercli.cli import arxiv_commands
 from papercli.cli import queue as queue_module
 from papercli.cli.app import app
+from papercli.errors import Terminated
 from scripts.readme_reference import command_paths, help_text
 from tests.arxiv_fakes import ATOM, FakeClock, fixture
 from tests.conftest import run_fast
@@ -150,6 +154,105 @@ def _answer_at_a_terminal(db: Path, args: list[str], keys: bytes) -> tuple[int, 
         shown += chunk
     os.close(terminal)
     return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]), shown.decode()
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="no SIGTERM or SIGHUP to send")
+@pytest.mark.parametrize(("stop", "code"), [("SIGTERM", 143), ("SIGHUP", 129)])
+def test_a_signal_to_stop_rolls_back_and_ends_in_one_line(
+    tmp_path: Path, stop: str, code: int
+) -> None:
+    """SIGTERM (kill, timeout, a service manager) and SIGHUP (a closed terminal) ended
+    papercli at once; they now stop it as Ctrl-C does, exit 128 + the signal's number."""
+    db = tmp_path / "mine.db"
+    assert CliRunner().invoke(app, ["--db", str(db), "list"]).exit_code == 0
+    importing = subprocess.Popen(
+        [sys.executable, "-m", "papercli", "--db", str(db), "import", "-"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert importing.stdin is not None
+    importing.stdin.write(b"@misc{a, title = {Half Imported}, author = {Roe, Rita}, year = 2024}\n")
+    importing.stdin.flush()  # and papercli waits for the rest, stdin left open
+    _wait_for_handler(importing.pid, getattr(signal, stop))
+    importing.send_signal(getattr(signal, stop))
+    out, err = importing.communicate(timeout=60)
+    assert (importing.returncode, out) == (code, b"")
+    assert (
+        err
+        == (
+            f"error: interrupted by {stop}; nothing after the last completed step was saved\n"
+        ).encode()
+    )
+    listed = CliRunner().invoke(app, ["--db", str(db), "search", "half imported"])
+    assert "Half Imported" not in listed.stdout
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="no SIGHUP to send")
+def test_a_signal_ignored_from_the_start_stays_ignored(tmp_path: Path) -> None:
+    """`nohup papercli ...` starts it with SIGHUP ignored: it outlives its terminal."""
+    db = tmp_path / "mine.db"
+    importing = subprocess.Popen(
+        [sys.executable, "-m", "papercli", "--db", str(db), "import", "-"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN),
+    )
+    assert importing.stdin is not None
+    importing.stdin.write(
+        b"@misc{a, title = {Outlived Hang-Up}, author = {Roe, Rita}, year = 2024}\n"
+    )
+    importing.stdin.flush()
+    _wait_for_handler(importing.pid, signal.SIGTERM)  # papercli has set its handlers
+    importing.send_signal(signal.SIGHUP)
+    _, err = importing.communicate(timeout=60)  # closes stdin: the import ends
+    assert importing.returncode == 0, err
+    listed = CliRunner().invoke(app, ["--db", str(db), "search", "outlived hang-up"])
+    assert "Outlived Hang-Up" in listed.stdout
+
+
+def _wait_for_handler(pid: int, signum: int) -> None:
+    """Until process ``pid`` catches ``signum`` (Linux's /proc), or a few seconds."""
+    status = Path(f"/proc/{pid}/status")
+    for _ in range(200):
+        if status.exists():
+            caught = next(
+                int(line.split()[1], 16)
+                for line in status.read_text().splitlines()
+                if line.startswith("SigCgt:")
+            )
+            if caught >> (signum - 1) & 1:
+                break
+        else:
+            time.sleep(2)  # no /proc: give it time to start
+            break
+        time.sleep(0.05)
+    time.sleep(0.5)  # and to read what was written
+
+
+def test_a_signal_mid_export_leaves_no_half_written_file(tmp_path: Path) -> None:
+    """The signal arrives while the export is written: the file half written is removed,
+    as it is on Ctrl-C, where until 5 December it stayed beside the target."""
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    saved = {each: signal.getsignal(each) for each in (signal.SIGTERM,)}
+    cli_package._stop_on_signals()
+
+    def pieces() -> Iterator[str]:
+        yield "[\n"
+        os.kill(os.getpid(), signal.SIGTERM)
+        yield "]\n"
+
+    try:
+        with pytest.raises(Terminated):
+            files.write_atomic_pieces(folder / "out.json", pieces())
+    finally:
+        for each, handler in saved.items():
+            signal.signal(each, handler)
+        if hasattr(signal, "SIGHUP"):
+            signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    assert list(folder.iterdir()) == []
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="no pseudo-terminals")

@@ -12,7 +12,7 @@ EXIT_USER = 1  # not found, ambiguous, invalid value, bad file
 EXIT_USAGE = 2  # bad command line (Click's own code)
 EXIT_NETWORK = 3  # a service could not be reached, kept failing or sent broken answers
 EXIT_DATABASE = 4  # the database is corrupt, locked, unwritable or too new
-EXIT_INTERRUPTED = 130  # Ctrl-C
+EXIT_INTERRUPTED = 130  # Ctrl-C (a signal that stops papercli: 128 + its number)
 
 
 class PapercliError(Exception):
@@ -61,3 +61,15 @@ class ArxivRefusal(ArxivAPIError):
     search, a category it does not know."""
 
     exit_code = EXIT_USER
+
+
+class Terminated(KeyboardInterrupt):
+    """A signal asking papercli to stop (SIGTERM from ``kill`` or a service manager,
+    SIGHUP from a closed terminal), raised where the command is, as Ctrl-C is: its
+    transaction rolls back and a half-written file is removed. Exit code 128 + the
+    signal's number, as a shell reports a process the signal ended."""
+
+    def __init__(self, signum: int, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+        self.exit_code = 128 + signum

@@ -25,6 +25,7 @@ def main() -> None:
         sys.stderr.write("error: cannot write the output: stdout is closed\n")
         sys.exit(1)  # before anything is read or changed (EXIT_USER, as a full stdout)
     _utf8_streams()
+    _stop_on_signals()
     from papercli.cli import common, fast
 
     try:
@@ -45,6 +46,30 @@ def main() -> None:
         # interpreter's last collections their walk over every object (7-12 ms). Nothing
         # depends on them: the command has closed its database and files itself.
         gc.freeze()
+
+
+def _stop_on_signals() -> None:
+    """SIGTERM and SIGHUP stop papercli as Ctrl-C does (``errors.Terminated``), where they
+    ended it at once: a half-written export or sync file stayed beside its target. A
+    second one ends it at once, as before, should the clean-up itself hang."""
+    import signal
+
+    from papercli.errors import Terminated
+
+    stopping = [
+        getattr(signal, name)
+        for name in ("SIGTERM", "SIGHUP")
+        # one ignored from the start stays so: `nohup papercli ...` outlives its terminal
+        if hasattr(signal, name) and signal.getsignal(getattr(signal, name)) == signal.SIG_DFL
+    ]
+
+    def stop(signum: int, frame: object) -> None:
+        for each in stopping:
+            signal.signal(each, signal.SIG_DFL)
+        raise Terminated(signum, signal.Signals(signum).name)
+
+    for each in stopping:
+        signal.signal(each, stop)
 
 
 def _open_streams() -> bool:

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from enum import StrEnum
 
 from papercli import TYPE_CHECKING, textlayout
+from papercli.errors import Terminated
 
 if TYPE_CHECKING:
     import subprocess
@@ -279,6 +280,9 @@ class HeldOutput:
             try:
                 self.pager.wait()
                 return
+            except Terminated:  # papercli itself was asked to stop: so is its pager
+                self.pager.terminate()
+                raise
             except KeyboardInterrupt:
                 continue
 
