@@ -791,6 +791,20 @@ def test_what_is_not_a_folder_or_a_file_is_refused(
     assert own.is_fifo()
 
 
+def test_a_folder_or_fifo_named_as_a_device_file_is_not_read_nor_counted(
+    laptop: Device, desktop: Device
+) -> None:
+    """Skipped without waiting on the FIFO; the summary counted them as devices."""
+    laptop.ok("mark-read", "lora")
+    laptop.sync()
+    shared = laptop.folder / "papercli"
+    os.mkfifo(shared / ("0" * 32 + ".jsonl"))
+    (shared / ("1" * 32 + ".jsonl")).mkdir()
+    said = desktop.sync().stdout.splitlines()[-1]
+    assert said.startswith(f"synced desktop with 1 other device through {laptop.folder}:"), said
+    assert status_of(desktop, "lora") == "read"
+
+
 def test_a_queue_filled_one_paper_at_a_time_keeps_short_keys(
     laptop: Device, desktop: Device
 ) -> None:

@@ -294,7 +294,7 @@ def read(conn: sqlite3.Connection, folder: Path, summary: SyncSummary) -> None:
     known = stored.peers(conn)
     now = library.clock()
     others = [p for p in files if p.stem != summary.device and _is_device(p.stem)]
-    summary.devices = len(others)  # set, not added: a git sync may read twice
+    summary.devices = 0  # set, not added: a git sync may read twice
     with transaction(conn), deferred_documents(conn):  # a paper's notes: built once
         applied_before = summary.applied  # a git sync reads twice
         queue_touched = papers_removed = False
@@ -305,13 +305,14 @@ def read(conn: sqlite3.Connection, folder: Path, summary: SyncSummary) -> None:
             try:
                 size = path.stat().st_size
                 if not path.is_file():
-                    continue
+                    continue  # a folder or FIFO of that name is no device's file
                 if reading.offset and (
                     size < reading.offset or _file_id(path, device) != reading.file
                 ):
                     reading = _Reading(0)  # the file was replaced: read it again (idempotent)
             except OSError:
                 continue
+            summary.devices += 1
             applied, queued, removed = _apply_file(conn, path, device, reading, summary)
             summary.applied += applied
             queue_touched |= queued
