@@ -389,6 +389,27 @@ def test_a_terminal_that_cannot_show_a_character_shows_its_escape():
 
 
 @pytest.mark.parametrize(
+    ("command", "said"),
+    [
+        (["list", "--tag", ""], "error: --tag: an empty tag matches no paper\n"),
+        (["list", "--tag", "  "], "error: --tag: an empty tag matches no paper\n"),
+        (["export", "--author", ""], "error: --author: an empty name matches no paper\n"),
+        (["queue", "add", "--author", " "], "error: --author: an empty name matches no paper\n"),
+        (["search", "lora", "--tag", ""], "error: --tag: an empty tag matches no paper\n"),
+    ],
+)
+def test_an_empty_tag_or_author_filter_is_refused(run, command, said):
+    """A script's empty variable (`list --tag "$TAG"`) matched nothing without a word."""
+    result = run(*command)
+    assert (result.exit_code, result.stdout, result.stderr) == (1, "", said)
+
+
+def test_a_tag_filter_is_read_as_tag_keeps_it(run):
+    run("tag", "lora", "+peft")
+    assert run("list", "--tag", " peft ", "--format", "ids").stdout == "lora\n"
+
+
+@pytest.mark.parametrize(
     ("option", "said"),
     [
         ("--author", "error: --author: a name of 60,000 words; names have at most 40"),

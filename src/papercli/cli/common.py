@@ -437,6 +437,13 @@ def selection(
     reverse: bool = False,
     limit: int | None = None,
 ) -> Selection:
+    """The listing's filters; an empty ``--tag`` or ``--author`` (a script's empty variable)
+    is refused, as an empty REF is, rather than matching nothing without a word."""
+    tags = [as_tag(t.strip()) for t in tag or []]  # as `tag` keeps them
+    if "" in tags:
+        fail("--tag: an empty tag matches no paper", EXIT_USER)
+    if any(not name.strip() for name in author or []):
+        fail("--author: an empty name matches no paper", EXIT_USER)
     return Selection(
         since=since,
         until=until,
@@ -445,7 +452,7 @@ def selection(
         topics=topic or [],
         search=search,
         statuses=status or [],
-        tags=[as_tag(t) for t in tag or []],
+        tags=tags,
         authors=author or [],
         sort=str(sort),
         reverse=reverse,
