@@ -299,10 +299,14 @@ def test_queue_move_remove_and_errors(run):
     assert "cot is not in the queue" in not_queued.stderr
     bad_at = run("queue", "add", "cot", "--at", "9")
     assert bad_at.exit_code == 1
+    assert "position 9 is out of range: the queue has 3 papers (1-4)" in bad_at.stderr
     assert queue_ids(run) == ["dpo", "lora", "qlora"]
     removed = run("queue", "remove", "lora", "cot")
     assert removed.stdout == "removed lora\ncot was not in the queue\n"
     assert queue_ids(run) == ["dpo", "qlora"]
+    run("queue", "remove", "dpo")
+    alone = run("queue", "move", "qlora", "2")  # until 5 December: "has 1 papers"
+    assert alone.stderr == "error: position 2 is out of range: the queue has 1 paper (1-1)\n"
 
 
 def test_queue_clear_asks_or_needs_yes(run):

@@ -404,6 +404,25 @@ def test_an_empty_tag_or_author_filter_is_refused(run, command, said):
     assert (result.exit_code, result.stdout, result.stderr) == (1, "", said)
 
 
+@pytest.mark.parametrize(
+    ("command", "said"),
+    [
+        (["db", "backup", ""], "an empty file name names no file; give one, e.g. papers.bib"),
+        (["export", "-o", ""], "an empty file name names no file; give one, e.g. papers.bib"),
+        (["import", ""], "an empty file name names no file; give one, or - for stdin"),
+    ],
+)
+def test_an_empty_file_name_is_refused(run, tmp_path, monkeypatch, command, said):
+    """A script's empty variable: `db backup ""` wrote a dated backup here, `import ""`
+    read the folder here, and `export -o ""` said "cannot write : it names a directory"."""
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    result = run(*command)
+    assert (result.exit_code, result.stdout, result.stderr) == (1, "", f"error: {said}\n")
+    assert list(here.iterdir()) == []
+
+
 def test_a_tag_filter_is_read_as_tag_keeps_it(run):
     run("tag", "lora", "+peft")
     assert run("list", "--tag", " peft ", "--format", "ids").stdout == "lora\n"

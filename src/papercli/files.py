@@ -25,6 +25,8 @@ _SPECIAL_KINDS = (
 def output_path(given: str) -> Path:
     """The file to write that the user named: refused when the name ends in a slash
     (``new/``), which names a directory and which ``Path`` would drop."""
+    if not given:
+        raise InvalidValueError("an empty file name names no file; give one, e.g. papers.bib")
     if os.path.basename(given) in ("", "."):
         raise InvalidValueError(f"cannot write {given}: it names a directory; give a file name")
     return Path(given)

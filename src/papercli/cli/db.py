@@ -61,6 +61,6 @@ def backup_command(
       papercli db backup ~/backups/papers.db
     """
     default = f"papercli-backup-{datetime.now():%Y%m%d-%H%M%S}.db"
-    destination = output_path(target) if target else Path(default)
+    destination = Path(default) if target is None else output_path(target)
     connection.backup_database(connect(ctx), destination)
     echo(f"backed up to {destination}")

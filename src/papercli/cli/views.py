@@ -251,6 +251,8 @@ def import_file(
 
     from papercli import importing
 
+    if not file:  # Path("") is the folder here
+        fail("an empty file name names no file; give one, or - for stdin", EXIT_USER)
     report = importing.import_file(
         state.connect(),
         Path(file),

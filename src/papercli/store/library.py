@@ -22,6 +22,7 @@ from papercli.reading_order import PrereqGraph
 from papercli.records import datarecord
 from papercli.store import changes, notes, papers, scratch
 from papercli.store.base import IN_IDS, id_list, transaction
+from papercli.textlayout import counted
 
 if TYPE_CHECKING:
     from typing import Any
@@ -368,7 +369,8 @@ def queue_add(
             length = queue_length(conn)
             if at is not None and not 1 <= at <= length + 1:
                 raise InvalidValueError(
-                    f"position {at} is out of range: the queue has {length} papers"
+                    f"position {at} is out of range: the queue has {counted(length, 'paper')}"
+                    f" (1-{length + 1})"
                 )
             count = given.count("added")
             if count:
@@ -434,7 +436,8 @@ def queue_move(conn: sqlite3.Connection, paper_id: str, position: int) -> None:
             )
         if not 1 <= position <= length:
             raise InvalidValueError(
-                f"position {position} is out of range: the queue has {length} papers (1-{length})"
+                f"position {position} is out of range:"
+                f" the queue has {counted(length, 'paper')} (1-{length})"
             )
         batch = changes.begin(conn, "queue move", clock())
         changes.record(conn, batch, "queue", paper_id, old, position)
