@@ -319,6 +319,16 @@ def test_queue_clear_asks_or_needs_yes(run):
     assert queue_ids(run) == []
 
 
+def test_counts_of_one_are_in_the_singular(run, tmp_path):
+    """Until 5 December: "cleared the queue (1 papers)", "wrote 1 papers to ..."."""
+    run("queue", "add", "lora")
+    assert run("queue", "clear", "--yes").stdout == "cleared the queue (1 paper)\n"
+    assert run("undo").stdout == "undone: cleared the queue (1 paper)\n"
+    target = tmp_path / "one.bib"
+    written = run("export", "--search", "lora rank adaptation", "-f", "bibtex", "-o", str(target))
+    assert written.stderr == f"wrote 1 paper to {target}\n"
+
+
 def test_next_on_an_empty_queue(run):
     result = run("next")
     assert result.exit_code == 1

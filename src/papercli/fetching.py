@@ -216,7 +216,7 @@ def fetch_metadata(
                 for pid, _ in papers_of_id:
                     summary.note_failed(pid, arxiv_id, exc.message)
         summary.stopped = PapercliError(
-            f"{exc.message}; stopped after {done} of {total} papers,"
+            f"{exc.message}; stopped after {done} of {counted(total, 'paper')},"
             " the others are listed as failed",
             exc.exit_code,
         )

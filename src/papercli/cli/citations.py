@@ -176,7 +176,7 @@ def refs_command(
     if every:
         with terminal.progress_bar("asking Semantic Scholar", 0) as advance:
             done = graph.fetch_list(conn, s2_client, refresh=refresh, on_paper=advance)
-        echo(f"fetched the references of {done.fetched:,} papers")
+        echo(f"fetched the references of {textlayout.counted(done.fetched, 'paper')}")
         if done.unknown:
             unknown = library.names_list(done.first_unknown, done.unknown)
             echo(f"Semantic Scholar does not know {unknown}", err=True)

@@ -34,6 +34,7 @@ from papercli.cli.options import (
 )
 from papercli.errors import EXIT_USER
 from papercli.store import library, papers
+from papercli.textlayout import counted
 
 app = typer.Typer(no_args_is_help=False, rich_markup_mode=None, invoke_without_command=True)
 
@@ -218,7 +219,7 @@ def clear_command(
             fail("refusing to clear the queue without confirmation; add --yes", EXIT_USER)
         typer.confirm("Remove every paper from the queue?", abort=True)
     count = library.queue_clear(connect(ctx))
-    echo(f"cleared the queue ({count} papers)")
+    echo(f"cleared the queue ({counted(count, 'paper')})")
 
 
 def next_command(

@@ -232,7 +232,7 @@ def export_papers(
 
             write_atomic_pieces(target, text)
     if target is not None:
-        echo(f"wrote {count} papers to {target}", err=True)
+        echo(f"wrote {textlayout.counted(count, 'paper')} to {target}", err=True)
         if fmt == "csl-json" and target.suffix.lower() != ".json":
             echo(
                 f"warning: pandoc reads CSL-JSON only from a .json file;"

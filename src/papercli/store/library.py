@@ -475,7 +475,7 @@ def queue_clear(conn: sqlite3.Connection) -> int:
         if count:
             batch = changes.begin(conn, "queue clear", clock())
             _dequeue_places(conn, batch, queued.places("queued"))
-            changes.finish(conn, batch, f"cleared the queue ({count} papers)")
+            changes.finish(conn, batch, f"cleared the queue ({counted(count, 'paper')})")
         return count
 
 
