@@ -319,6 +319,15 @@ def test_queue_clear_asks_or_needs_yes(run):
     assert queue_ids(run) == []
 
 
+def test_queue_add_with_filters_matching_nothing_says_so(run):
+    """It ended in silence, as if it had queued what was asked."""
+    result = run("queue", "add", "--since", "2030")
+    assert (result.exit_code, result.stdout) == (0, "")
+    assert result.stderr == "no papers match those filters; nothing was queued\n"
+    assert queue_ids(run) == []
+    assert run("queue", "add", "--topic", "peft", "--since", "2021").stderr == ""
+
+
 def test_counts_of_one_are_in_the_singular(run, tmp_path):
     """Until 5 December: "cleared the queue (1 papers)", "wrote 1 papers to ..."."""
     run("queue", "add", "lora")

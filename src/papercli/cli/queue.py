@@ -144,6 +144,8 @@ def add_command(
         for pid in done.noted("queued"):
             echo(f"{pid} is already in the queue; its place is unchanged")
         skipped = done.count("read")
+        if not references and not (skipped or done.count("added") or done.count("queued")):
+            echo("no papers match those filters; nothing was queued", err=True)
         if skipped:
             already_read = library.names_list(list(islice(done.noted("read"), 5)), skipped)
             echo(f"not queued, already read: {already_read} (use --force to queue them)", err=True)
