@@ -1177,7 +1177,10 @@ def test_a_new_device_reads_runs_of_new_papers_with_what_names_them_in_between(
     (ordered by when each was made)."""
     desktop.ok("import", _library_file(tmp_path / "theirs.json", [
         {**_own_paper(2), "id": "theirs", "title": "Theirs"},  # mine-2's arXiv id
-        {**_own_paper(1), "id": "shared", "title": "Shared, as the desktop had it"},
+        # Added long before the laptop's: within one second, the larger device id won,
+        # and the test failed when the laptop's imports took less than a second.
+        {**_own_paper(1), "id": "shared", "title": "Shared, as the desktop had it",
+         "added_at": "2024-01-01T00:00:00Z"},
     ]))  # fmt: skip
     if first_sync == "before":
         laptop.sync()
