@@ -231,6 +231,38 @@ def _wait_for_handler(pid: int, signum: int) -> None:
     time.sleep(0.5)  # and to read what was written
 
 
+@pytest.mark.parametrize(
+    ("stopped", "code", "said"),
+    [
+        (Terminated(15, "SIGTERM"), 143, "error: interrupted by SIGTERM;"),
+        (KeyboardInterrupt(), 130, "error: interrupted;"),
+    ],
+)
+def test_a_signal_before_the_command_runs_ends_in_one_line(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    stopped: KeyboardInterrupt,
+    code: int,
+    said: str,
+) -> None:
+    """A signal while papercli's modules load, before any command's own handling, ended
+    in a traceback (one in six SIGTERMs sent in the first 0.1 s)."""
+    from papercli.cli import fast
+
+    def interrupted(argv: list[str]) -> None:
+        raise stopped
+
+    monkeypatch.setattr(fast, "run", interrupted)
+    monkeypatch.setattr(sys, "argv", ["papercli", "list"])
+    monkeypatch.setattr(cli_package, "_stop_on_signals", lambda: None)  # not in pytest
+    nothing = SimpleNamespace(set_threshold=lambda threshold: None, freeze=lambda: None)
+    monkeypatch.setattr(cli_package, "gc", nothing)  # nor its collector's settings
+    with pytest.raises(SystemExit) as ended:
+        cli_package.main()
+    assert ended.value.code == code
+    assert capsys.readouterr().err.startswith(said)
+
+
 def test_a_signal_mid_export_leaves_no_half_written_file(tmp_path: Path) -> None:
     """The signal arrives while the export is written: the file half written is removed,
     as it is on Ctrl-C, where until 5 December it stayed beside the target."""

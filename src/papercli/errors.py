@@ -73,3 +73,12 @@ class Terminated(KeyboardInterrupt):
         super().__init__(name)
         self.name = name
         self.exit_code = 128 + signum
+
+
+def interruption(exc: KeyboardInterrupt) -> tuple[str, int]:
+    """What to say, and the exit code, when Ctrl-C or a signal stopped papercli."""
+    if isinstance(exc, Terminated):
+        by, code = f" by {exc.name}", exc.exit_code
+    else:
+        by, code = "", EXIT_INTERRUPTED
+    return f"interrupted{by}; nothing after the last completed step was saved", code

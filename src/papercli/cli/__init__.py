@@ -6,6 +6,7 @@ declines. Both call the same code; only the parsing differs.
 """
 
 import codecs
+import contextlib
 import gc
 import io
 import os
@@ -26,9 +27,9 @@ def main() -> None:
         sys.exit(1)  # before anything is read or changed (EXIT_USER, as a full stdout)
     _utf8_streams()
     _stop_on_signals()
-    from papercli.cli import common, fast
-
     try:
+        from papercli.cli import fast
+
         code = fast.run(sys.argv[1:])
         if code is not None:
             sys.exit(code)
@@ -38,9 +39,19 @@ def main() -> None:
     except OSError as exc:
         # The reader went away (``papercli --help | head -1``) or stdout is full, outside a
         # command (commands end the same way: see ``fast.run`` and ``PapercliGroup.invoke``).
+        from papercli.cli import common
+
         if not common.is_output_failure(exc):
             raise
         sys.exit(common.report_output_failure(exc))
+    except KeyboardInterrupt as exc:
+        # Ctrl-C or a signal outside a command's own handling: while modules load, say.
+        from papercli.errors import interruption
+
+        said, code = interruption(exc)
+        with contextlib.suppress(OSError):
+            sys.stderr.write(f"error: {said}\n")
+        sys.exit(code)
     finally:
         # The process is about to exit and the OS frees its memory at once, so spare the
         # interpreter's last collections their walk over every object (7-12 ms). Nothing

@@ -15,7 +15,7 @@ from itertools import chain, islice
 
 from papercli import TYPE_CHECKING, paths, render, textlayout
 from papercli.cli import terminal
-from papercli.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USER, PapercliError, Terminated
+from papercli.errors import EXIT_OK, EXIT_USER, PapercliError, interruption
 from papercli.lines import MAX_LINE, LineTooLong, bounded_lines
 from papercli.models import ReadStatus, Selection
 from papercli.names import as_tag
@@ -125,12 +125,10 @@ def report_failure(
     place, for the Typer app and the fast path alike, where failures become exit codes.
     ``database``, the file the command had open, is named in an SQLite error."""
     if isinstance(exc, KeyboardInterrupt):
-        by = f" by {exc.name}" if isinstance(exc, Terminated) else ""
+        said, code = interruption(exc)
         with contextlib.suppress(OSError):  # a terminal that hung up takes nothing
-            echo(
-                f"error: interrupted{by}; nothing after the last completed step was saved", err=True
-            )
-        return exc.exit_code if isinstance(exc, Terminated) else EXIT_INTERRUPTED
+            echo(f"error: {said}", err=True)
+        return code
     error = base.database_error(exc, database) if isinstance(exc, sqlite3.Error) else exc
     # One line, whatever it names: a file name may hold a line break.
     echo(f"error: {textlayout.printable(error.message)}", err=True)
