@@ -823,6 +823,38 @@ def test_a_url_of_the_wrong_scheme_never_reaches_the_server(
     assert replay.requests == []
 
 
+_CONNECTION_SETTINGS = ["HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "SSL_CERT_FILE", "SSL_CERT_DIR"]
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("HTTPS_PROXY", "http://127.0.0.1:notaport"),
+        ("https_proxy", "ftp://proxy.example"),
+        ("SSL_CERT_FILE", "missing.pem"),
+    ],
+)
+@pytest.mark.parametrize("command", [["fetch", "lora"], ["refs", "lora"]])
+def test_proxy_or_certificate_settings_httpx_cannot_use_end_in_one_line(
+    run: Run,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    setting: str,
+    value: str,
+    command: list[str],
+) -> None:
+    """httpx reads them when papercli first connects: a proxy with a bad port or scheme,
+    or a certificate file that is missing, ended in a traceback."""
+    for name in _CONNECTION_SETTINGS:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    monkeypatch.setenv(setting, str(tmp_path / value) if value.endswith(".pem") else value)
+    result = run(*command)
+    assert (result.exit_code, result.stdout) == (EXIT_USAGE, "")
+    assert result.stderr.startswith("error: cannot set up a connection to ")
+    assert result.stderr.endswith(f"; check {setting}\n") and result.stderr.count("\n") == 1
+
+
 @pytest.mark.parametrize(
     "value",
     [

@@ -296,12 +296,7 @@ class PacedHttp:
     ) -> Answer:
         """One request, cut off at the deadline; a failed one drops its connection."""
         if self._http is None:
-            self._http = httpx.Client(
-                headers={"User-Agent": self._user_agent},
-                timeout=self._timeout,
-                limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
-                follow_redirects=False,  # followed in _send_following, paced
-            )
+            self._http = self._new_client()
         # httpx has no total timeout: its read timeout restarts with every byte received.
         watchdog = threading.Timer(self.deadline, self._cut_connection)
         self._overran = False
@@ -332,6 +327,29 @@ class PacedHttp:
             watchdog.join()
             if self._overran:
                 self.close()  # cut just as the answer completed
+
+    def _new_client(self) -> httpx.Client:
+        """httpx's client, which takes its proxy and certificates from the environment: a
+        setting it cannot use is named in one line (exit 2, as a bad PAPERCLI_ARXIV_URL),
+        where ``HTTPS_PROXY=socks5://...`` without socksio, a proxy URL with a bad port or
+        scheme, or an SSL_CERT_FILE that is missing or holds no certificate ended in a
+        traceback."""
+        try:
+            return httpx.Client(
+                headers={"User-Agent": self._user_agent},
+                timeout=self._timeout,
+                limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+                follow_redirects=False,  # followed in _send_following, paced
+            )
+        except (httpx.InvalidURL, ImportError, ValueError, OSError) as exc:
+            # A file that could not be read is a certificate setting; the rest, a proxy's.
+            settings = _CERTIFICATES if isinstance(exc, OSError) else _PROXIES
+            given = [name for name in settings if os.environ.get(name)]
+            where = f"check {', '.join(given)}" if given else "check the environment"
+            said = one_line(str(exc) or type(exc).__name__).rstrip(".")
+            raise PapercliError(
+                f"cannot set up a connection to {self.service}: {said}; {where}", EXIT_USAGE
+            ) from None
 
     def _note_stream(self, event: str, info: dict[str, Any]) -> None:
         """httpx's trace hook: note when a request really goes out, and remember each new
@@ -463,6 +481,15 @@ def _failed_lookup(exc: BaseException) -> socket.gaierror | None:
     while cause is not None and not isinstance(cause, socket.gaierror):
         cause = cause.__cause__ or cause.__context__
     return cause
+
+
+# What httpx reads from the environment to connect: named when it cannot use them.
+_PROXIES = tuple(
+    spelling
+    for name in ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY")
+    for spelling in (name, name.lower())
+)
+_CERTIFICATES = ("SSL_CERT_FILE", "SSL_CERT_DIR")
 
 
 def one_line(text: str) -> str:
