@@ -280,6 +280,25 @@ def test_a_repository_without_upstream_gets_local_commits(
     assert git("-C", folder, "show", f"main:{own}") == (folder / own).read_text()
 
 
+def test_a_sync_run_from_a_git_hook_commits_to_the_sync_folder(
+    run: Run, git_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """git sets GIT_DIR and GIT_INDEX_FILE for its hooks: `sync --git` run from one (a
+    notes repository's post-commit hook, say) committed to that repository instead."""
+    tmp = git_home.resolve()
+    hooked, folder, db = tmp / "hooked", tmp / "notes", tmp / "solo.db"
+    git("init", "--quiet", "-b", "main", hooked)
+    git("-C", hooked, "commit", "--quiet", "--allow-empty", "-m", "the hook's own")
+    git("init", "--quiet", "-b", "main", folder)
+    monkeypatch.setenv("GIT_DIR", str(hooked / ".git"))
+    monkeypatch.setenv("GIT_INDEX_FILE", str(hooked / ".git" / "index"))
+    sync(run, db, folder, "--name", "solo")
+    monkeypatch.delenv("GIT_DIR")
+    monkeypatch.delenv("GIT_INDEX_FILE")
+    assert subjects(folder) == ["papercli sync from solo"]
+    assert subjects(hooked) == ["the hook's own"]
+
+
 def test_clones_of_an_empty_repository_push_and_pull(
     run: Run, run_json: Callable[..., Any], git_home: Path
 ) -> None:

@@ -14,6 +14,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from functools import cache
 from pathlib import Path
 
 from papercli import sync
@@ -45,6 +46,7 @@ def sync_with_git(
         capture_output=True,
         check=False,
         timeout=TIMEOUT,
+        env=_environment(),
     )
     if staged.returncode == 1:
         _git(
@@ -113,12 +115,37 @@ def _git_answer(folder: Path, *args: str) -> str | None:
         errors="replace",
         check=False,
         timeout=TIMEOUT,
+        env=_environment(),
     )
     return found.stdout.strip() if found.returncode == 0 else None
 
 
+def _environment() -> dict[str, str]:
+    """The environment without what points git at another repository (GIT_DIR,
+    GIT_INDEX_FILE, GIT_WORK_TREE, ...): git sets them for its hooks, and `sync --git`
+    run from one committed this device's file to the hook's repository, not the sync
+    folder's."""
+    local = _repository_variables()
+    return {name: value for name, value in os.environ.items() if name not in local}
+
+
+@cache
+def _repository_variables() -> frozenset[str]:
+    """The variables git reads to find a repository, as git names them (``rev-parse
+    --local-env-vars``, which ``git submodule`` asks too)."""
+    named = subprocess.run(
+        ["git", "rev-parse", "--local-env-vars"],
+        capture_output=True,
+        text=True,
+        errors="replace",
+        check=False,
+        timeout=TIMEOUT,
+    )
+    return frozenset(named.stdout.split() if named.returncode == 0 else ())
+
+
 def _git(folder: Path, *args: str, what: str) -> str:
-    env = dict(os.environ)
+    env = _environment()
     if not sys.stdin.isatty():
         env["GIT_TERMINAL_PROMPT"] = "0"  # nobody is there to answer a password prompt
     try:
