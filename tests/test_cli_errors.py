@@ -268,7 +268,8 @@ def test_a_signal_mid_export_leaves_no_half_written_file(tmp_path: Path) -> None
     as it is on Ctrl-C, where until 5 December it stayed beside the target."""
     folder = tmp_path / "exports"
     folder.mkdir()
-    saved = {each: signal.getsignal(each) for each in (signal.SIGTERM,)}
+    stopping = [getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
+    saved = {each: signal.getsignal(each) for each in stopping}
     cli_package._stop_on_signals()
 
     def pieces() -> Iterator[str]:
@@ -282,8 +283,6 @@ def test_a_signal_mid_export_leaves_no_half_written_file(tmp_path: Path) -> None
     finally:
         for each, handler in saved.items():
             signal.signal(each, handler)
-        if hasattr(signal, "SIGHUP"):
-            signal.signal(signal.SIGHUP, signal.SIG_DFL)
     assert list(folder.iterdir()) == []
 
 
