@@ -163,6 +163,8 @@ def test_list_bad_option_value_is_a_usage_error(run):
         "https://arxiv.org/pdf/2106.09685v1",
         "http://arxiv.org/pdf/2106.09685.pdf",
         "low-rank adaptation of large language models",
+        "10.48550/arXiv.2106.09685",  # arXiv's own DOI
+        "https://doi.org/10.48550/arxiv.2106.09685",
     ],
 )
 def test_show_finds_a_paper_by_any_reference(run, ref):
@@ -183,6 +185,24 @@ def test_show_finds_a_paper_by_any_reference(run, ref):
 )
 def test_show_understands_names_people_type(run_json, ref, paper_id):
     assert run_json("show", ref, "--format", "json")["id"] == paper_id
+
+
+@pytest.mark.parametrize(
+    "ref",
+    ["10.18653/v1/N19-1423", "10.18653/v1/n19-1423", "doi:10.18653/v1/N19-1423",
+     "https://doi.org/10.18653/v1/N19-1423", "https://dx.doi.org/10.18653/v1/N19-1423"],
+)  # fmt: skip
+def test_a_doi_names_its_paper(run_json, ref):
+    """A DOI as people paste it: it was looked up as a name and suggested the closest."""
+    assert run_json("show", ref, "--format", "json")["id"] == "bert"
+
+
+def test_a_doi_no_paper_has_is_said_so(run):
+    result = run("show", "10.1234/nothing.here")
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        "error: no paper in the catalogue or your list has the DOI 10.1234/nothing.here\n"
+    )
 
 
 def test_show_json_has_the_list_keys_plus_long_fields(run_json):

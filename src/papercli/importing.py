@@ -33,6 +33,7 @@ from papercli.models import (
     Author,
     Paper,
     ReadStatus,
+    bare_doi,
     is_doi,
     is_real_day,
     web_address,
@@ -618,7 +619,7 @@ def _used_fields(
             latex = read_latex and key in _TEXT and _is_latex(value)
             fields[key] = _latex_text(value) if latex else _plain(value)
     if "doi" in fields:  # as a link or with a label: the DOI it names, to match and keep
-        fields["doi"] = _DOI_PREFIX.sub("", fields["doi"])
+        fields["doi"] = bare_doi(fields["doi"])
     return fields
 
 
@@ -627,9 +628,6 @@ def _is_latex(value: str) -> bool:
     math, which it keeps as written (``$\\&$``, ``$x^{2}$``), where dropping braces and
     escapes changed it."""
     return "$" in value or "\\" in _LATEX_ESCAPE.sub("", value)
-
-
-_DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
 
 
 def _latex_text(value: str) -> str:

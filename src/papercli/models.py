@@ -106,6 +106,15 @@ def is_doi(text: str) -> bool:
     return _pattern(_DOI).fullmatch(text) is not None and text.isprintable()
 
 
+def bare_doi(text: str) -> str:
+    """A DOI without the link or label people write it with (``https://doi.org/``,
+    ``doi:``); other text as it is."""
+    return _pattern(_DOI_LABEL).sub("", text)
+
+
+_DOI_LABEL = r"(?i)^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)"
+
+
 @cache
 def _pattern(pattern: str) -> re.Pattern[str]:
     """Compiled on first use: every command imports this module, few check an address."""

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 
 from papercli.arxiv_ids import looks_like_arxiv_id, parse_arxiv_id
 from papercli.errors import AmbiguousError, InvalidValueError, NotFoundError, PapercliError
+from papercli.models import bare_doi, is_doi
 from papercli.names import closest, name_key
 from papercli.store import lookups
 from papercli.textlayout import clipped
@@ -37,6 +38,8 @@ def resolve(conn: sqlite3.Connection, ref: str) -> str:
             f"a reference of {len(text):,} characters names no paper"
             f" (at most {LONGEST_REF:,}): {clipped(text, 41)!r}"
         )
+    if "10." in text and "/" in text and is_doi(doi := bare_doi(text)):
+        return _by_doi(conn, doi)
     key = name_key(text)
     if looks_like_arxiv_id(text):
         arxiv_id = parse_arxiv_id(text).id
@@ -97,6 +100,20 @@ def _ambiguous(conn: sqlite3.Connection, text: str, ids: list[str]) -> Ambiguous
     listing = ", ".join(f"{pid} ({shorten(title)}, {year})" for pid, title, year in shown)
     more = "" if len(ids) <= MAX_CANDIDATES else " and more"
     return AmbiguousError(f"{text!r} matches several papers: {listing}{more}; use one of these ids")
+
+
+_ARXIV_DOI = "10.48550/arxiv."  # arXiv's own DOIs: 10.48550/arXiv.2106.09685
+
+
+def _by_doi(conn: sqlite3.Connection, doi: str) -> str:
+    """The paper with this DOI (the publisher's, or one arXiv lists); an arXiv DOI names
+    the arXiv id after its prefix."""
+    if doi.lower().startswith(_ARXIV_DOI):
+        return resolve(conn, doi[len(_ARXIV_DOI) :])
+    found = lookups.id_by_doi(conn, doi)
+    if found is None:
+        raise NotFoundError(f"no paper in the catalogue or your list has the DOI {doi}")
+    return found
 
 
 def shorten(title: str, width: int = 40) -> str:
