@@ -502,6 +502,11 @@ def test_since_must_be_a_date(run: Run, watching: None) -> None:
 def test_prune_wants_an_age(run: Run) -> None:
     result = run("inbox", "prune", "--older-than", "soon")
     assert result.exit_code == 2 and "30d" in result.stderr
+    too_old = run("inbox", "prune", "--older-than", "9999999w")  # said only "such as 30d"
+    assert too_old.exit_code == 2 and "at most 99999 days or weeks" in too_old.stderr
+    assert run("inbox", "prune", "--older-than", "1d").stdout == (
+        "removed 0 items announced over 1 day ago\n"  # until 5 December: "1 days"
+    )
 
 
 def test_a_captive_portal_instead_of_the_listing_exits_3(

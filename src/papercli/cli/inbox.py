@@ -416,7 +416,9 @@ def prune_command(
     """
     match = re.fullmatch(r"\s*([0-9]{1,5})\s*([dw]?)\s*", older_than)
     if match is None:
-        raise typer.BadParameter(f"expected an age such as 30d or 8w, not {older_than!r}")
+        raise typer.BadParameter(
+            f"expected an age such as 30d or 8w (at most 99999 days or weeks), not {older_than!r}"
+        )
     days = int(match[1]) * (7 if match[2] == "w" else 1)
     removed = inbox.prune(connect(ctx), days)
-    echo(f"removed {counted(removed, 'item')} announced over {days} days ago")
+    echo(f"removed {counted(removed, 'item')} announced over {counted(days, 'day')} ago")
