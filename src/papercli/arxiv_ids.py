@@ -18,6 +18,17 @@ from papercli.records import datarecord
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+ARXIV_DOI_PREFIX = "10.48550/"
+"""arXiv's own DataCite DOIs (``10.48550/arXiv.2106.09685``): the arXiv id says the same,
+so papercli never keeps one as a paper's DOI."""
+
+
+def id_in_arxiv_doi(doi: str) -> str | None:
+    """The arXiv id an arXiv DOI names (in any case), else None."""
+    prefix = ARXIV_DOI_PREFIX + "arxiv."
+    return doi[len(prefix) :] if doi.lower().startswith(prefix) else None
+
+
 # ASCII digits only ([0-9], not \d, which takes any script's), versions up to v9999.
 # New scheme (2007-04 on): YYMM.NNNN until 1412, YYMM.NNNNN from 1501.
 _NEW_ID = (

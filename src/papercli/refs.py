@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Iterator
 
-from papercli.arxiv_ids import looks_like_arxiv_id, parse_arxiv_id
+from papercli.arxiv_ids import id_in_arxiv_doi, looks_like_arxiv_id, parse_arxiv_id
 from papercli.errors import AmbiguousError, InvalidValueError, NotFoundError, PapercliError
 from papercli.models import bare_doi, is_doi
 from papercli.names import closest, name_key
@@ -102,14 +102,11 @@ def _ambiguous(conn: sqlite3.Connection, text: str, ids: list[str]) -> Ambiguous
     return AmbiguousError(f"{text!r} matches several papers: {listing}{more}; use one of these ids")
 
 
-_ARXIV_DOI = "10.48550/arxiv."  # arXiv's own DOIs: 10.48550/arXiv.2106.09685
-
-
 def _by_doi(conn: sqlite3.Connection, doi: str) -> str:
     """The paper with this DOI (the publisher's, or one arXiv lists); an arXiv DOI names
     the arXiv id after its prefix."""
-    if doi.lower().startswith(_ARXIV_DOI):
-        return resolve(conn, doi[len(_ARXIV_DOI) :])
+    if arxiv_id := id_in_arxiv_doi(doi):
+        return resolve(conn, arxiv_id)
     found = lookups.id_by_doi(conn, doi)
     if found is None:
         raise NotFoundError(f"no paper in the catalogue or your list has the DOI {doi}")

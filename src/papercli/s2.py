@@ -29,7 +29,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Unpack
 from urllib.parse import quote
 
-from papercli.arxiv_ids import parse_arxiv_id
+from papercli.arxiv_ids import ARXIV_DOI_PREFIX, parse_arxiv_id
 from papercli.errors import (
     EXIT_NETWORK,
     EXIT_USAGE,
@@ -80,7 +80,6 @@ MAX_VENUE = 300
 MAX_AUTHORS = 50
 MAX_DOI = 300
 MAX_SHOWN_ID = 100  # an id named in a message
-ARXIV_DOI_PREFIX = "10.48550/"  # arXiv's DataCite DOIs: the arXiv id says the same
 _SHA = re.compile(r"[0-9a-f]{40}")
 _KEY = re.compile(r"[!-~]{1,200}")  # visible ASCII: what a header can carry as is
 _DOI = re.compile(r"10\.[0-9]{4,9}/\S+")

@@ -11,6 +11,7 @@ import re
 import tomllib
 from pathlib import Path
 
+from papercli.arxiv_ids import ARXIV_DOI_PREFIX
 from papercli.errors import InvalidValueError
 from papercli.export import person
 from papercli.models import VENUES, Author, Paper, split_venue
@@ -211,7 +212,7 @@ def _citation_problems(p: Paper, checked_against: list[str]) -> list[str]:
     if p.venue and split_venue(p.venue) is None:
         known = ", ".join(VENUES)
         problems.append(f"venue {p.venue!r} is not '<series> <year>' with a series in: {known}")
-    if p.doi and (not _DOI.fullmatch(p.doi) or p.doi.startswith("10.48550/")):
+    if p.doi and (not _DOI.fullmatch(p.doi) or p.doi.startswith(ARXIV_DOI_PREFIX)):
         problems.append(f"doi {p.doi!r} is not a publisher's DOI")
     if p.arxiv_id and not (p.primary_category and _CATEGORY.fullmatch(p.primary_category)):
         problems.append("needs its arXiv primary_category (e.g. 'cs.CL')")
