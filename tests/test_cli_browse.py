@@ -236,6 +236,32 @@ def test_show_unknown_suggests_closest(run):
     assert "did you mean 'lora'" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("command", "said"),
+    [
+        (["show", "my-paper"], "error: no paper matches 'my-paper'\n"),
+        (["show", "mamba"], "error: no paper matches 'mamba'\n"),
+        (
+            ["show", "chinchila"],
+            "error: no paper matches 'chinchila' — did you mean 'chinchilla'?\n",
+        ),
+        (["show", "bertt"], "error: no paper matches 'bertt' — did you mean 'bert'?\n"),
+        (["list", "--topic", "rag"], "error: unknown topic 'rag'; see papercli topics\n"),
+        (
+            ["list", "--org", "googel"],
+            "error: unknown organization 'googel'; did you mean 'Google'?\n",
+        ),
+    ],
+)
+def test_only_names_a_few_letters_off_are_suggested(run, command, said):
+    """A suggestion differs from what was typed by a few letters, and is among the best:
+    'my-paper' was answered "did you mean 'ppo' or 'bert' or 'dpr'?" (each shares two
+    letters with it), 'bertt' with 'distilbert' and 'MiniBERTas' beside 'bert'."""
+    result = run(*command)
+    assert result.exit_code == 1
+    assert result.stderr == said
+
+
 @pytest.mark.parametrize("ref", ['"', 'attention "is', "NEAR(a", "(low-rank", "*", "a\x00b", "-"])
 def test_show_any_reference_is_safe(run, ref):
     """Title words go to the full-text index as words, never as query syntax."""

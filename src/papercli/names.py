@@ -74,18 +74,32 @@ def slugify(text: str) -> str:
 
 
 def closest(word: str, choices: list[str], limit: int = 3) -> list[str]:
-    """The known names nearest to a mistyped one, best first (for "did you mean")."""
+    """The known names nearest to a mistyped one, best first (for "did you mean"): those
+    that differ from it by a few letters, and of them only the nearest few.
+
+    A whole-name similarity, not rapidfuzz's WRatio, whose partial matches offered any
+    short name that shares two letters with the word (``my-paper``: did you mean 'ppo' or
+    'bert' or 'dpr'?); a name scoring well below the best is left out too (``cs.CLL``:
+    'cs.CL', not 'cs.CC' and 'cs.CE')."""
     from rapidfuzz import fuzz, process, utils
 
     found = process.extract(
         word,
         choices,
-        scorer=fuzz.WRatio,
+        scorer=fuzz.ratio,
         processor=utils.default_process,
         limit=limit,
-        score_cutoff=60,
+        score_cutoff=_SIMILAR,
     )
-    return [choice for choice, _score, _index in found]
+    best = found[0][1] if found else 0
+    return [choice for choice, score, _index in found if score >= best - _NEAR_THE_BEST]
+
+
+# How alike (0-100, rapidfuzz's normalized Indel similarity) a name must be to a mistyped
+# word to be suggested: one letter off a three-letter id (dpp for dpo) is 67; and how far
+# below the best suggestion another may be.
+_SIMILAR = 65
+_NEAR_THE_BEST = 10
 
 
 # Letters NFKD does not split into a base letter and an accent.
