@@ -129,6 +129,29 @@ def test_a_question_answered_no_is_one_error_line(
     assert run("queue", "--format", "ids").stdout == "lora\n"
 
 
+@pytest.mark.parametrize(
+    ("read", "asked"),
+    [
+        (["lora"], "Already read: lora. Queue it anyway? [y/N]: "),
+        (["lora", "qlora"], "Already read: lora, qlora. Queue them anyway? [y/N]: "),
+    ],
+)
+def test_queueing_read_papers_at_a_terminal_asks_in_the_right_number(
+    run: Run, monkeypatch: pytest.MonkeyPatch, read: list[str], asked: str
+) -> None:
+    run("mark-read", *read)
+    at_a_terminal = SimpleNamespace(stdin=SimpleNamespace(isatty=lambda: True))
+    monkeypatch.setattr(queue_module, "sys", at_a_terminal)
+    result = run("queue", "add", *read, input="n\n")
+    assert result.stdout == asked + "n\n"  # CliRunner echoes the answer
+    them = "it" if len(read) == 1 else "them"
+    assert (
+        result.stderr
+        == f"not queued, already read: {', '.join(read)} (use --force to queue {them})\n"
+    )
+    assert result.exit_code == 1
+
+
 def _answer_at_a_terminal(db: Path, args: list[str], keys: bytes) -> tuple[int, str]:
     """Run papercli on a pseudo-terminal, press ``keys`` once it asks its question, and
     return its exit code and what the terminal showed."""

@@ -379,7 +379,7 @@ def test_queue_add_with_prereqs_leaves_out_skipped_papers_and_names_a_read_goal(
     assert result.exit_code == 0
     path = [s["id"] for s in run_json("path", "qlora", "--format", "json")]
     assert queue_ids(run) == [p for p in path if p not in ("gpt-1", "qlora")]
-    assert "not queued, already read: qlora (use --force to queue them)" in result.stderr
+    assert "not queued, already read: qlora (use --force to queue it)" in result.stderr
     run("queue", "clear", "--yes")
     run("mark-read", *path)
     everything_read = run("queue", "add", "qlora", "--with-prereqs")

@@ -148,7 +148,10 @@ def add_command(
             echo("no papers match those filters; nothing was queued", err=True)
         if skipped:
             already_read = library.names_list(list(islice(done.noted("read"), 5)), skipped)
-            echo(f"not queued, already read: {already_read} (use --force to queue them)", err=True)
+            them = "it" if skipped == 1 else "them"
+            echo(
+                f"not queued, already read: {already_read} (use --force to queue {them})", err=True
+            )
             if not done.count("added"):
                 raise typer.Exit(EXIT_USER)
 
@@ -156,7 +159,8 @@ def add_command(
 def _confirm_read(read: list[str], count: int) -> bool:
     """Ask before queueing papers already read (the first few named)."""
     named = library.names_list(read, count)
-    return typer.confirm(f"Already read: {named}. Queue them anyway?", default=False)
+    them = "it" if count == 1 else "them"
+    return typer.confirm(f"Already read: {named}. Queue {them} anyway?", default=False)
 
 
 @app.command("remove")
