@@ -37,3 +37,12 @@ def test_generated_text_is_current(generated):
 @pytest.mark.parametrize("path", list(command_paths()), ids=lambda p: " ".join(p) or "papercli")
 def test_every_command_has_help_with_an_example(path):
     assert "Example" in help_text(path)
+
+
+@pytest.mark.parametrize("path", list(command_paths()), ids=lambda p: " ".join(p) or "papercli")
+def test_every_option_names_its_value(path):
+    """An option's value is named as the others name theirs (N, NAME, TITLE, a list of
+    choices), not by its Python type: `add --title <str>`, `inbox --limit <int range>`."""
+    shown = help_text(path)
+    for typed in ("<str>", "<int", "<float", "<path>", "TEXT ", "INTEGER"):
+        assert typed not in shown

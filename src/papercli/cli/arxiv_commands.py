@@ -238,7 +238,8 @@ def add_command(
         bool, typer.Option("--queue", help="Also put the added papers in the reading queue.")
     ] = False,
     title: Annotated[
-        str | None, typer.Option("--title", help="A paper not on arXiv: its title.")
+        str | None,
+        typer.Option("--title", metavar="TITLE", help="A paper not on arXiv: its title."),
     ] = None,
     author: Annotated[
         list[str] | None,
@@ -254,12 +255,18 @@ def add_command(
             "--year", metavar="DATE", help="With --title: its year (or YYYY-MM, YYYY-MM-DD)."
         ),
     ] = None,
-    url: Annotated[str | None, typer.Option("--url", help="With --title: its address.")] = None,
+    url: Annotated[
+        str | None, typer.Option("--url", metavar="URL", help="With --title: its address.")
+    ] = None,
     venue: Annotated[
         str | None,
-        typer.Option("--venue", help="With --title: where it appeared, e.g. 'NeurIPS 2023'."),
+        typer.Option(
+            "--venue", metavar="VENUE", help="With --title: where it appeared, e.g. 'NeurIPS 2023'."
+        ),
     ] = None,
-    doi: Annotated[str | None, typer.Option("--doi", help="With --title: its DOI.")] = None,
+    doi: Annotated[
+        str | None, typer.Option("--doi", metavar="DOI", help="With --title: its DOI.")
+    ] = None,
     with_refs: Annotated[
         int,
         typer.Option(

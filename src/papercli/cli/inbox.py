@@ -54,7 +54,7 @@ def inbox_callback(
     ] = False,
     limit: Annotated[
         int,
-        typer.Option("--limit", "-n", min=0, help="Show at most this many items; 0 for all."),
+        typer.Option("--limit", "-n", min=0, metavar="N", help="Show at most N items; 0 for all."),
     ] = DEFAULT_LIMIT,
     output: Annotated[
         ListFormat, typer.Option("--format", "-f", help="table, json, csv or ids.")
@@ -171,7 +171,7 @@ def pull_command(
     max_days: Annotated[
         int,
         typer.Option(
-            "--max-days", min=1, max=60, help="Catch up on at most this many days (default 7)."
+            "--max-days", min=1, max=60, metavar="DAYS", help="Catch up on at most DAYS days."
         ),
     ] = inbox.CATCH_UP_DAYS,
     quiet: Annotated[
@@ -293,13 +293,13 @@ def keep_command(
     ids: ItemIds = None,
     queue: Annotated[bool, typer.Option("--queue", help="Also queue them.")] = False,
     tag: Annotated[
-        list[str] | None, typer.Option("--tag", "-t", metavar="TAG", help="Tag them; repeat.")
+        list[str] | None, typer.Option("--tag", "-t", metavar="NAME", help="Tag them; repeat.")
     ] = None,
     topic: Annotated[
         list[str] | None,
         typer.Option(
             "--topic",
-            metavar="TOPIC",
+            metavar="NAME",
             autocompletion=complete_topic,
             help="File them under a topic.",
         ),

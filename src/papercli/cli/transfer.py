@@ -61,7 +61,7 @@ def export_command(
         GroupBy | None, typer.Option("--group-by", help="Markdown only: sections by topic or year.")
     ] = None,
     title: Annotated[
-        str, typer.Option("--title", help="Heading of the Markdown checklist.")
+        str, typer.Option("--title", metavar="TITLE", help="Heading of the Markdown checklist.")
     ] = "Reading list",
     since: Since = None,
     until: Until = None,
