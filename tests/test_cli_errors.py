@@ -511,9 +511,7 @@ CANNOT_RUN = {
     "papercli fetch lora gpt-3": "needs arXiv",
     "papercli fetch --format json": "needs arXiv",
     "papercli add 2312.00752": "needs arXiv",
-    "papercli add https://arxiv.org/abs/2312.00752 --id mamba --topic architecture --queue": (
-        "needs arXiv"
-    ),
+    "papercli add 2312.00752 --id mamba --topic architecture --queue": "needs arXiv",
     "papercli add 2404.14219 arXiv:2402.17764v1": "needs arXiv",
     "papercli open lora": "opens a browser",
     'papercli open "attention is all you need" --pdf': "opens a browser",
@@ -532,7 +530,7 @@ CANNOT_RUN = {
     "papercli inbox open 2411.18571 --pdf": "opens a browser",
 }
 
-WATCH = 'papercli watch add peft --category cs.CL --category cs.LG --keyword "low-rank"'
+WATCH = "papercli watch add peft --category cs.CL --category cs.LG -k low-rank"
 
 WATCHED = [WATCH, "papercli inbox pull"]  # the inbox's examples: the recorded listing pulled
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -46,3 +47,13 @@ def test_every_option_names_its_value(path):
     shown = help_text(path)
     for typed in ("<str>", "<int", "<float", "<path>", "TEXT ", "INTEGER"):
         assert typed not in shown
+
+
+@pytest.mark.parametrize("path", list(command_paths()), ids=lambda p: " ".join(p) or "papercli")
+def test_every_example_fits_an_80_column_terminal(path):
+    """Examples are printed as written, never wrapped: one longer than a terminal is broken
+    in the middle of a word (`--topic architectur` / `e --queue` at 80 columns)."""
+    shown = help_text(path)
+    examples = re.split(r"Examples?:\n", shown)[1].partition("\n\n")[0].splitlines()
+    assert examples
+    assert [line for line in examples if len(line) > 80] == []

@@ -291,11 +291,11 @@ def add_command(
     \b
     Examples:
       papercli add 2312.00752
-      papercli add https://arxiv.org/abs/2312.00752 --id mamba --topic architecture --queue
+      papercli add 2312.00752 --id mamba --topic architecture --queue
       papercli add 2404.14219 arXiv:2402.17764v1
       papercli refs lora --format ids | papercli add -
       papercli add 2312.00752 --with-refs 3
-      papercli add --title "Deep Learning" --author "Yann LeCun" --year 2015 --venue "Nature 2015"
+      papercli add --title "Deep Learning" --author "Yann LeCun" --year 2015
     """
     from papercli import fetching
 

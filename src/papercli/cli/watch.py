@@ -44,7 +44,7 @@ def watch_callback() -> None:
 
     \b
     Examples:
-      papercli watch add peft --category cs.CL --category cs.LG --keyword "low-rank"
+      papercli watch add peft --category cs.CL --category cs.LG -k low-rank
       papercli watch list
     """
 
@@ -62,8 +62,8 @@ def add_command(
 
     \b
     Examples:
-      papercli watch add peft --category cs.CL --category cs.LG --keyword "low-rank"
-      papercli watch add rlhf -c cs.LG -k "preference optimization" -a Rafailov -x robotics
+      papercli watch add peft --category cs.CL --category cs.LG -k low-rank
+      papercli watch add rlhf -c cs.LG -k preference -a Rafailov -x robotics
     """
     if not category:
         fail("a watch needs at least one --category (e.g. cs.CL)", 2)
