@@ -8,7 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from papercli.cli.app import app
 from scripts.readme_reference import command_paths, help_text
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,3 +59,15 @@ def test_every_example_fits_an_80_column_terminal(path):
     examples = re.split(r"Examples?:\n", shown)[1].partition("\n\n")[0].splitlines()
     assert examples
     assert [line for line in examples if len(line) > 80] == []
+
+
+@pytest.mark.parametrize("group", [[], ["queue"], ["inbox"], ["watch"], ["db"]], ids=" ".join)
+def test_every_command_summary_shows_whole_at_80_columns(group):
+    """A command's summary is the first sentence of its help, cut with "..." where it is
+    longer than the listing's room: `list  List papers, oldest first, filtered by year,
+    organization, topic,...` at 80 columns."""
+    shown = CliRunner().invoke(app, [*group, "--help"], prog_name="papercli", terminal_width=80)
+    assert shown.exit_code == 0
+    listing = shown.stdout.partition("Commands:\n")[2]
+    assert listing
+    assert [line for line in listing.splitlines() if line.endswith("...")] == []

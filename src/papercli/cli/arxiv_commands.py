@@ -278,7 +278,7 @@ def add_command(
         ),
     ] = 0,
 ) -> None:
-    """Add papers from arXiv to your list, with their metadata, or one that is not on
+    """Add papers from arXiv to your list, with their metadata. Or add one that is not on
     arXiv, from its title, authors and year.
 
     New ids are looked up 100 to a request, each batch printed as it is saved; papers
@@ -388,7 +388,7 @@ def open_command(
     ref: Ref,
     pdf: Annotated[bool, typer.Option("--pdf", help="Open the PDF instead.")] = False,
 ) -> None:
-    """Open a paper's abstract page (or PDF) in the browser, and print its address.
+    """Open a paper's abstract page (or PDF) in the browser. Its address is printed too.
 
     \b
     Examples:

@@ -53,7 +53,7 @@ def list_command(
         ListFormat, typer.Option("--format", "-f", help="table, json, csv or ids (one per line).")
     ] = ListFormat.table,
 ) -> None:
-    """List papers, oldest first, filtered by year, organization, topic, status or words.
+    """List papers, oldest first. Filter them by year, organization, topic, status or words.
 
     Filters combine: a paper must pass every option given, and any one value of a
     repeated option (--topic peft --topic rlhf: either topic; --topic peft --since 2023:
@@ -132,7 +132,7 @@ def orgs_command(
     sort: CountSortOption = CountSort.COUNT,
     output: CountFormatOption = CountFormat.table,
 ) -> None:
-    """List organizations with how many papers each has, and the other names they go by.
+    """List organizations, their paper counts and other names.
 
     \b
     Examples:
@@ -162,7 +162,7 @@ def authors_command(
     sort: CountSortOption = CountSort.COUNT,
     output: CountFormatOption = CountFormat.table,
 ) -> None:
-    """List authors with how many papers each wrote (by family name with --sort name).
+    """List authors with how many papers each wrote. --sort name orders them by family name.
 
     \b
     Examples:

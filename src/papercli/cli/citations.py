@@ -153,7 +153,7 @@ def refs_command(
     refresh: Refresh = False,
     output: NeighbourFormat = ListFormat.table,
 ) -> None:
-    """The papers a paper cites, most influential first, marking those in your list.
+    """Show the papers a paper cites, most influential first. Those in your list are marked.
 
     Asks Semantic Scholar the first time (1 request a second; PAPERCLI_S2_API_KEY sends
     your API key, PAPERCLI_S2_URL sets the address) and keeps the answer, so it works
@@ -198,7 +198,7 @@ def cited_by_command(
     refresh: Refresh = False,
     output: NeighbourFormat = ListFormat.table,
 ) -> None:
-    """The papers citing a paper, most cited first, marking those in your list.
+    """Show the papers citing a paper, most cited first. Those in your list are marked.
 
     Reads up to 1,000 citations from Semantic Scholar the first time (a famous paper
     has many more: the count says so) and keeps them.
@@ -240,7 +240,8 @@ def related_command(
         CountFormat, typer.Option("--format", "-f", help="table, json or csv.")
     ] = CountFormat.table,
 ) -> None:
-    """Papers in your list most related to a paper through citations, with the reason.
+    """Show the papers in your list most related to a paper. They are related through
+    citations; each comes with the reason.
 
     Related means: it cites the paper or is cited by it, shares references with it, or
     is cited together with it by the papers papercli knows. The more papers whose
@@ -364,7 +365,7 @@ def path_command(
         CountFormat, typer.Option("--format", "-f", help="table, json or csv.")
     ] = CountFormat.table,
 ) -> None:
-    """Show the reading order that leads to a paper: its prerequisites, oldest first.
+    """Show the reading order that leads to a paper. Its prerequisites come oldest first.
 
     Every prerequisite is listed, transitively, foundations first; [x] marks what you
     have read, [+] what is not in your list yet. For a paper without catalogue links,

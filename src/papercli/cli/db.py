@@ -27,7 +27,8 @@ def db_callback() -> None:
 
 @app.command("path")
 def path_command(ctx: typer.Context) -> None:
-    """Print where your database lives (--db, then $PAPERCLI_DB, then the user data dir).
+    """Print where your database lives. That is --db, then $PAPERCLI_DB, then the user data
+    dir.
 
     \b
     Example:
@@ -49,7 +50,7 @@ def backup_command(
         ),
     ] = None,
 ) -> None:
-    """Write a consistent copy of your database, safe even while papercli is in use.
+    """Write a consistent copy of your database. It is safe even while papercli is in use.
 
     An existing FILE is replaced atomically, as by `export -o`: the copy is written under
     a temporary name and renamed into place, so a failure leaves the old file intact. A

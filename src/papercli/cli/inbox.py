@@ -60,7 +60,8 @@ def inbox_callback(
         ListFormat, typer.Option("--format", "-f", help="table, json, csv or ids.")
     ] = ListFormat.table,
 ) -> None:
-    """New arXiv papers that match your watches, closest to what you read first.
+    """Show new arXiv papers that match your watches. The closest to what you read come
+    first.
 
     Each item is scored against the papers you read, are reading, queued or tagged (the
     words of their titles and abstracts, and their authors); the "why" column names the
@@ -182,7 +183,7 @@ def pull_command(
         ShowFormat, typer.Option("--format", "-f", help="text or json.")
     ] = ShowFormat.text,
 ) -> None:
-    """Get today's arXiv listing for your watched categories, keeping what matches a watch.
+    """Get today's arXiv listing for your watched categories. What matches a watch is kept.
 
     One request to arXiv's RSS service for all watched categories (PAPERCLI_ARXIV_RSS_URL
     sets the address, default https://rss.arxiv.org/rss/); a second pull the same day
@@ -305,7 +306,7 @@ def keep_command(
         ),
     ] = None,
 ) -> None:
-    """Add inbox items to your list, from what the listing said (no request to arXiv).
+    """Add inbox items to your list, from what the listing said. No request goes to arXiv.
 
     `papercli fetch ID` later brings arXiv's full record (exact dates, comment). One
     undoable command; a kept item never comes back to the inbox.
@@ -353,7 +354,8 @@ def dismiss_command(
         typer.Option("--watch", "-w", metavar="NAME", help="With --all: only this watch's items."),
     ] = None,
 ) -> None:
-    """Dismiss inbox items (they never come back) or version alerts; `undo` restores them.
+    """Dismiss inbox items or version alerts. Dismissed items never come back; `undo`
+    restores them.
 
     Name a paper in your list (`papercli inbox dismiss lora`) to dismiss its version alert.
 
@@ -383,7 +385,7 @@ def open_command(
     arxiv_id: Annotated[str, typer.Argument(metavar="ID", help="An arXiv id from the inbox.")],
     pdf: Annotated[bool, typer.Option("--pdf", help="Open the PDF instead.")] = False,
 ) -> None:
-    """Open an inbox item's arXiv page (or PDF) in the browser, and print its address.
+    """Open an inbox item's arXiv page (or PDF) in the browser. Its address is printed too.
 
     \b
     Examples:
@@ -405,7 +407,8 @@ def prune_command(
         ),
     ] = "30d",
 ) -> None:
-    """Delete old items from the inbox; what you kept or dismissed is still never shown again.
+    """Delete old items from the inbox. What you kept or dismissed is still never shown
+    again.
 
     Kept and dismissed items also go by themselves 30 days after you decided, at a pull.
 

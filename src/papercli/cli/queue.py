@@ -97,7 +97,7 @@ def add_command(
     tag: Tag = None,
     author: AuthorName = None,
 ) -> None:
-    """Add papers to the queue, by reference or with the filters of `list`.
+    """Add papers to the queue. Name them, or pick them with the filters of `list`.
 
     Filters combine: a paper must pass every option given, and any one value of a
     repeated option (--topic peft --topic rlhf: either topic; --topic peft --since 2023:
@@ -213,7 +213,7 @@ def clear_command(
     ctx: typer.Context,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
-    """Empty the queue (asks first at a terminal; --yes skips the question).
+    """Empty the queue. At a terminal it asks first; --yes skips the question.
 
     \b
     Examples:

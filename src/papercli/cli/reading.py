@@ -102,7 +102,7 @@ def history_command(
         CountFormat, typer.Option("--format", "-f", help="table, json or csv.")
     ] = CountFormat.table,
 ) -> None:
-    """Show reading-status changes, newest first; undone ones are marked, not hidden.
+    """Show reading-status changes, newest first. Undone ones are marked, not hidden.
 
     \b
     Examples:
@@ -156,8 +156,8 @@ def history_command(
 
 
 def undo_command(ctx: typer.Context) -> None:
-    """Undo the last command that changed something: a mark, queue, tag, note, add,
-    remove or import. Its history stays, marked undone; `redo` applies it again.
+    """Undo the last command that changed something. A mark, queue, tag, note, add, remove
+    or import can be undone. Its history stays, marked undone; `redo` applies it again.
 
     \b
     Examples:
@@ -169,7 +169,7 @@ def undo_command(ctx: typer.Context) -> None:
 
 
 def redo_command(ctx: typer.Context) -> None:
-    """Apply again what the last `undo` reverted (unless something changed since).
+    """Apply again what the last `undo` reverted. It cannot once something else has changed.
 
     \b
     Examples:
@@ -221,7 +221,7 @@ def note_command(
         int | None, typer.Option("--delete", metavar="N", help="Delete note N (see the list).")
     ] = None,
 ) -> None:
-    """Add a dated note to a paper, print its notes, or edit or delete one.
+    """Add, print, edit or delete a paper's dated notes.
 
     With TEXT, the note is added; with --edit, $EDITOR opens for a longer one (lines
     starting with # are dropped), or on note N with --edit N; with neither, the paper's
@@ -383,7 +383,7 @@ def remove_command(
     references: Refs,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
-    """Remove papers you added, with their notes, tags, status and queue place.
+    """Remove papers you added. Their notes, tags, status and queue place go with them.
 
     The catalogue's papers cannot be removed: mark them skipped to hide them from your
     queue. At a terminal you are asked first; `undo` puts everything back.
@@ -420,7 +420,7 @@ def tag_command(
         ),
     ],
 ) -> None:
-    """Add (+name) or remove (-name) your own tags on papers, or list a paper's tags.
+    """Add (+name) or remove (-name) your own tags on papers.
 
     Tags keep the case you type and match in any case. With no +/- tag, the papers'
     tags are printed. Only --help shows help here, so `tag lora -h` removes the tag "h";

@@ -45,7 +45,8 @@ def search_command(
         ListFormat, typer.Option("--format", "-f", help="table, json, csv or ids (one per line).")
     ] = ListFormat.table,
 ) -> None:
-    """Search titles, names, summaries, fetched abstracts and your notes, best match first.
+    """Search your papers, best match first. Titles, names, summaries, fetched abstracts and
+    your notes are searched.
 
     Every word must match, in any form ("model" finds "models"); when nothing does, the
     last word is tried as a prefix ("transf" finds "transformer"). Words are taken

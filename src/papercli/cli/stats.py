@@ -26,8 +26,8 @@ def stats_command(
         ShowFormat, typer.Option("--format", "-f", help="text or json.")
     ] = ShowFormat.text,
 ) -> None:
-    """Show how far you are: papers read, reading, unread and skipped, overall and by
-    year, organization and topic, and papers read per month.
+    """Show how far you are in your reading. It counts papers read, reading, unread and
+    skipped, overall and by year, organization and topic, and papers read per month.
 
     \b
     Examples:

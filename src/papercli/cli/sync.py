@@ -31,7 +31,7 @@ def sync_command(
         ShowFormat, typer.Option("--format", "-f", help="text or json.")
     ] = ShowFormat.text,
 ) -> None:
-    """Sync your reading state with your other machines through a folder you share.
+    """Sync your reading state with your other machines. It goes through a folder you share.
 
     Each machine appends its changes (statuses, notes, tags, queue, your papers,
     prerequisites, watches, inbox decisions) to its own file in DIR/papercli/, and

@@ -81,7 +81,7 @@ def export_command(
     ] = None,
     reverse: Reverse = False,
 ) -> None:
-    """Export papers as Markdown, CSV, JSON, BibTeX, CSL-JSON or RIS.
+    """Export papers: Markdown, CSV, JSON, BibTeX, CSL-JSON or RIS.
 
     Pick papers with the filters of `list`, or --queue for your queue in order (the
     filters then pick from the queue, and --sort reorders it). JSON
@@ -143,7 +143,7 @@ def import_command(
     ] = False,
     queue: Annotated[bool, typer.Option("--queue", help="Also queue the imported papers.")] = False,
 ) -> None:
-    """Import a papercli JSON export, a BibTeX file, or a list of arXiv ids.
+    """Import a papercli export, a BibTeX file or arXiv ids.
 
     JSON (from `export --format json`) restores status, history, notes, tags and queue
     onto matching papers and adds missing ones. BibTeX entries are matched by arXiv id,

@@ -37,7 +37,7 @@ Excludes = Annotated[
 
 @app.callback()
 def watch_callback() -> None:
-    """Save what you want to hear about from arXiv's daily listings.
+    """Save what to hear about from arXiv's daily listings.
 
     An announcement matches a watch when it is in one of the watch's categories, has one of
     its keywords or authors (when it names any), and none of its excluded words.
@@ -58,7 +58,8 @@ def add_command(
     author: Authors = None,
     exclude: Excludes = None,
 ) -> None:
-    """Save a watch: arXiv categories, and optionally keywords, authors and exclusions.
+    """Save a watch. It names arXiv categories, and optionally keywords, authors and
+    exclusions.
 
     \b
     Examples:
@@ -87,7 +88,7 @@ def edit_command(
     author: Authors = None,
     exclude: Excludes = None,
 ) -> None:
-    """Change a watch: each option given replaces that list (the others stay).
+    """Change a watch. Each option given replaces that list; the others stay.
 
     \b
     Example:
