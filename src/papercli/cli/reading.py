@@ -169,7 +169,8 @@ def undo_command(ctx: typer.Context) -> None:
 
 
 def redo_command(ctx: typer.Context) -> None:
-    """Apply again what the last `undo` reverted. It cannot once something else has changed.
+    """Redo the last `undo`. It applies again what the undo reverted, unless something
+    changed since.
 
     \b
     Examples:
