@@ -567,6 +567,30 @@ def test_notes_written_in_the_same_second_keep_the_order_they_were_written_in(ru
     ]
 
 
+def test_notes_imported_into_one_second_keep_the_order_of_the_file(run, run_json, tmp_path):
+    """Such notes (a file dated by the day, say) are named by paper, time and count; the
+    names compared as text put the 11th (#10) before the 3rd (#2), and an export of
+    that order imported elsewhere shuffled them again."""
+    document = json.loads(run("export", "--format", "json").stdout)
+    lora = next(p for p in document["papers"] if p["id"] == "lora")
+    bodies = [f"point {n}" for n in range(1, 13)]
+    lora["notes"] = [{"created_at": "2026-03-01T00:00:00Z", "body": body} for body in bodies]
+    path = tmp_path / "day.json"
+    path.write_text(json.dumps({**document, "papers": [lora]}), encoding="utf-8")
+    assert run("import", str(path)).exit_code == 0
+    listed = run("note", "lora").stdout.splitlines()
+    assert listed == [f"{n:2d}. 2026-03-01 00:00  point {n}" for n in range(1, 13)]
+    assert [n["body"] for n in run_json("show", "lora", "--format", "json")["notes"]] == bodies
+    exported = next(
+        p for p in run_json("export", "--format", "json")["papers"] if p["id"] == "lora"
+    )
+    assert [n["body"] for n in exported["notes"]] == bodies
+    numbered = {n["note"]: n["number"] for n in run_json("notes", "--format", "json")}
+    assert numbered == {f"point {n}": n for n in range(1, 13)}
+    assert run("note", "lora", "--delete", "11").exit_code == 0
+    assert "point 11" not in run("note", "lora").stdout
+
+
 def test_note_with_the_editor(run, tmp_path, monkeypatch):
     editor = tmp_path / "editor.sh"
     editor.write_text('#!/bin/sh\nprintf "# a comment\\nwritten in the editor\\n" > "$1"\n')

@@ -550,3 +550,35 @@ def test_a_paper_removed_before_the_upgrade_comes_back_split_as_the_upgrade_spli
     assert run("undo").exit_code == 0
 
     assert _cited(run) == _CITED_NOW
+
+
+def test_notes_imported_into_one_second_are_numbered_in_order_after_the_upgrade(
+    run: Callable[..., Result], db_path: Path, tmp_path: Path
+) -> None:
+    """Schema 25 ordered a paper's notes by time and uid as text, so the 11th of a second
+    imported (`#10`) came before the 3rd; migration 26 indexes the order by the uid's
+    length first, and the notes already there are numbered as imported."""
+    document = json.loads(run("export", "--format", "json").stdout)
+    lora = next(p for p in document["papers"] if p["id"] == "lora")
+    lora["notes"] = [{"created_at": "2026-03-01T00:00:00Z", "body": f"p{n}"} for n in range(12)]
+    path = tmp_path / "day.json"
+    path.write_text(json.dumps({**document, "papers": [lora]}), encoding="utf-8")
+    assert run("import", str(path)).exit_code == 0
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    conn.executescript(
+        "DROP INDEX notes_paper_order;"
+        " CREATE INDEX notes_paper_time ON notes (paper_id, created_at, uid);"
+        " PRAGMA user_version = 25;"
+    )
+    conn.close()
+
+    listed = [line.split("  ")[-1] for line in run("note", "lora").stdout.splitlines()]
+    assert listed == [f"p{n}" for n in range(12)]
+    conn = sqlite3.connect(db_path)
+    assert migrations.schema_version(conn) == migrations.SCHEMA_VERSION
+    plan = conn.execute(
+        f"EXPLAIN QUERY PLAN SELECT body FROM notes WHERE paper_id = 'lora'"
+        f" ORDER BY {base.NOTE_ORDER}"
+    ).fetchall()
+    assert [row[3] for row in plan] == ["SEARCH notes USING INDEX notes_paper_order (paper_id=?)"]
+    conn.close()

@@ -128,3 +128,9 @@ def id_list(ids: Sequence[str]) -> str:
 
 
 IN_IDS = "IN (SELECT value FROM json_each(?))"
+
+# A paper's notes in order: by time, then by uid, which keeps notes of one second in the
+# order they were written. An imported note's uid ends in its count in that second (`#2`,
+# `#10`, the rest alike), so the shorter first: as text the 11th came before the 3rd.
+# migrations.M026_NOTE_ORDER indexes this order.
+NOTE_ORDER = "created_at, length(uid), uid"

@@ -21,7 +21,7 @@ from papercli.models import ReadStatus
 from papercli.reading_order import PrereqGraph
 from papercli.records import datarecord
 from papercli.store import changes, notes, papers, scratch
-from papercli.store.base import IN_IDS, id_list, transaction
+from papercli.store.base import IN_IDS, NOTE_ORDER, id_list, transaction
 from papercli.textlayout import counted
 
 if TYPE_CHECKING:
@@ -725,7 +725,7 @@ def _record_removal(conn: sqlite3.Connection, batch: int, ids: Sequence[str]) ->
     notes_of: dict[str, list[tuple[Any, ...]]] = {}
     for pid, *note in conn.execute(
         f"SELECT paper_id, id, created_at, body, uid FROM notes WHERE paper_id {IN_IDS}"
-        " ORDER BY paper_id, created_at, uid",
+        f" ORDER BY paper_id, {NOTE_ORDER}",
         (id_list(ids),),
     ):
         notes_of.setdefault(str(pid), []).append(tuple(note))

@@ -905,6 +905,13 @@ DROP INDEX papers_doi;
 CREATE INDEX papers_doi ON papers(doi COLLATE NOCASE, id) WHERE doi IS NOT NULL;
 """
 
+# A paper's notes are numbered in base.NOTE_ORDER, the uid's length before the uid: this
+# index reads them in that order, as notes_paper_time did in the one before.
+M026_NOTE_ORDER = """
+DROP INDEX IF EXISTS notes_paper_time;
+CREATE INDEX IF NOT EXISTS notes_paper_order ON notes (paper_id, created_at, length(uid), uid);
+"""
+
 MIGRATIONS: list[str] = [
     M001_INITIAL,
     M002_ARXIV,
@@ -931,6 +938,7 @@ MIGRATIONS: list[str] = [
     M023_TIMES_NOT_AHEAD,
     M024_UNDO_TIMES_NOT_AHEAD,
     M025_DOI_FIRST,
+    M026_NOTE_ORDER,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -11,7 +11,7 @@ from papercli.errors import InvalidValueError, NotFoundError
 from papercli.models import MAX_TEXT, Note
 from papercli.records import datarecord
 from papercli.store import changes, library, scratch
-from papercli.store.base import IN_IDS, id_list, transaction
+from papercli.store.base import IN_IDS, NOTE_ORDER, id_list, transaction
 
 
 def new_uid() -> str:
@@ -92,7 +92,7 @@ def note(conn: sqlite3.Connection, paper_id: str, number: int) -> Note:
 
 def _note(conn: sqlite3.Connection, paper_id: str, number: int) -> tuple[int, str, str]:
     rows = conn.execute(
-        "SELECT id, created_at, body FROM notes WHERE paper_id = ? ORDER BY created_at, uid",
+        f"SELECT id, created_at, body FROM notes WHERE paper_id = ? ORDER BY {NOTE_ORDER}",
         (paper_id,),
     ).fetchall()
     if not 1 <= number <= len(rows):
@@ -108,7 +108,7 @@ def notes_of(conn: sqlite3.Connection, paper_id: str) -> list[Note]:
     return [
         Note(str(at), str(body))
         for at, body in conn.execute(
-            "SELECT created_at, body FROM notes WHERE paper_id = ? ORDER BY created_at, uid",
+            f"SELECT created_at, body FROM notes WHERE paper_id = ? ORDER BY {NOTE_ORDER}",
             (paper_id,),
         )
     ]
@@ -131,7 +131,7 @@ def all_notes(conn: sqlite3.Connection, limit: int | None = None) -> Iterator[Pa
         "WITH shown AS (SELECT id FROM notes ORDER BY created_at DESC, id DESC LIMIT ?)"
         " SELECT numbered.paper_id, coalesce(p.title, ''), number, created_at, body FROM"
         " (SELECT id, paper_id, created_at, body,"
-        "   row_number() OVER (PARTITION BY paper_id ORDER BY created_at, uid) AS number"
+        f"   row_number() OVER (PARTITION BY paper_id ORDER BY {NOTE_ORDER}) AS number"
         "   FROM notes WHERE paper_id IN (SELECT paper_id FROM notes WHERE id IN shown)"
         " ) AS numbered LEFT JOIN papers p ON p.id = numbered.paper_id"
         " WHERE numbered.id IN shown"

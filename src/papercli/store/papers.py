@@ -14,7 +14,15 @@ from papercli.names import citation_key_stem, closest, name_key, person_key, uni
 from papercli.records import replace
 from papercli.store import authors
 from papercli.store.arxiv_meta import fill_arxiv_all
-from papercli.store.base import IN_IDS, SEP, id_list, optional_text, placeholders, split_list
+from papercli.store.base import (
+    IN_IDS,
+    NOTE_ORDER,
+    SEP,
+    id_list,
+    optional_text,
+    placeholders,
+    split_list,
+)
 from papercli.store.fts import fts_query, search_terms, split_unspaced, unspaced_docids
 from papercli.textlayout import clipped
 
@@ -603,7 +611,7 @@ def full_papers(
         notes: dict[str, list[Note]] = {}
         for pid, at, body in conn.execute(
             f"SELECT paper_id, created_at, body FROM notes WHERE paper_id {IN_IDS}"
-            " ORDER BY paper_id, created_at, uid",
+            f" ORDER BY paper_id, {NOTE_ORDER}",
             arg,
         ):
             notes.setdefault(pid, []).append(Note(at, body))
