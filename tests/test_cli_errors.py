@@ -147,7 +147,7 @@ def test_queueing_read_papers_at_a_terminal_asks_in_the_right_number(
     them = "it" if len(read) == 1 else "them"
     assert (
         result.stderr
-        == f"not queued, already read: {', '.join(read)} (use --force to queue {them})\n"
+        == f"error: not queued, already read: {', '.join(read)} (use --force to queue {them})\n"
     )
     assert result.exit_code == 1
 

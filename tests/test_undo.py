@@ -393,7 +393,7 @@ def test_many_read_papers_left_out_of_the_queue_are_counted_not_all_named(run):
     refused = run("queue", "add", "-", input="\n".join(read))
     assert refused.exit_code == 1
     assert refused.stderr == (
-        "not queued, already read: lora, qlora, bert, gpt-3, cot and 2 more"
+        "error: not queued, already read: lora, qlora, bert, gpt-3, cot and 2 more"
         " (use --force to queue them)\n"
     )
 

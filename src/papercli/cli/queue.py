@@ -149,11 +149,10 @@ def add_command(
         if skipped:
             already_read = library.names_list(list(islice(done.noted("read"), 5)), skipped)
             them = "it" if skipped == 1 else "them"
-            echo(
-                f"not queued, already read: {already_read} (use --force to queue {them})", err=True
-            )
-            if not done.count("added"):
-                raise typer.Exit(EXIT_USER)
+            refused = f"not queued, already read: {already_read} (use --force to queue {them})"
+            if not done.count("added"):  # nothing done: a failure, said as every one is
+                fail(refused, EXIT_USER)
+            echo(refused, err=True)
 
 
 def _confirm_read(read: list[str], count: int) -> bool:
