@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from papercli import paths
-from papercli.models import ArxivRecord, Author, Paper
+from papercli.models import VENUES, ArxivRecord, Author, Paper
 from papercli.store import arxiv_meta, base, connection, library, papers, scratch
 
 
@@ -739,7 +739,10 @@ def test_bibtex_entry_typed_in_keeps_a_venue_papercli_knows(run, tmp_path):
         "@inproceedings{doe, title = {A Workshop Paper}, author = {Doe, Dan}, year = 2022,\n"
         "  booktitle = {Proceedings of Some Workshop}}\n"
         "@article{biblatex, title = {Dated the biblatex Way}, author = {Poe, Paul},\n"
-        "  date = {2019-05-28}, journaltitle = {Journal of Machine Learning Research}}\n",
+        "  date = {2019-05-28}, journaltitle = {Journal of Machine Learning Research}}\n"
+        # The export names a Findings volume with its year, as the ACL Anthology does.
+        "@inproceedings{foe, title = {A Findings Paper}, author = {Foe, Fay}, year = 2023,\n"
+        "  booktitle = {Findings of the Association for Computational Linguistics: EMNLP 2023}}\n",
         encoding="utf-8",
     )
     assert run("import", str(bib)).exit_code == 0
@@ -752,6 +755,7 @@ def test_bibtex_entry_typed_in_keeps_a_venue_papercli_knows(run, tmp_path):
     assert venues["Some Conference Paper"] == "NeurIPS 2023"
     assert venues["A Workshop Paper"] == ""
     assert venues["Dated the biblatex Way"] == "JMLR 2019"
+    assert venues["A Findings Paper"] == "Findings of EMNLP 2023"
     # Names shown in reading order, split as BibTeX splits them (cited as they came).
     deep = json.loads(run("show", "deep-learning", "--format", "json").stdout)
     assert [a["name"] for a in deep["authors"]] == ["Yann LeCun", "Nando De Freitas"]
@@ -760,6 +764,29 @@ def test_bibtex_entry_typed_in_keeps_a_venue_papercli_knows(run, tmp_path):
     exported = run("export", "--search", "some conference paper", "--format", "bibtex").stdout
     assert exported.startswith("@inproceedings{roe2023some,")
     assert "booktitle = {Advances in Neural Information Processing Systems}" in exported
+
+
+def test_every_venue_papercli_knows_comes_back_from_its_own_bibtex(run, tmp_path, monkeypatch):
+    """A paper typed in with a known venue, exported as BibTeX and imported into another
+    database, has that venue again: the Findings volumes, which the export names with
+    their year (``...: EMNLP 2023``), came back as ``@misc`` without one."""
+    for n, series in enumerate(VENUES):
+        added = run(
+            "add", "--title", f"Venue Paper {series}", "--author", "Rita Roe",
+            "--year", str(2001 + n), "--venue", f"{series} {2001 + n}",
+        )  # fmt: skip
+        assert added.exit_code == 0, added.output
+    bib = tmp_path / "venues.bib"
+    assert (
+        run("export", "--search", "venue paper", "-o", str(bib), "--format", "bibtex").exit_code
+        == 0
+    )
+    monkeypatch.setenv("PAPERCLI_DB", str(tmp_path / "other.db"))
+    assert run("import", str(bib)).exit_code == 0
+    listed = json.loads(run("list", "--search", "venue paper", "--format", "json").stdout)
+    assert {paper["title"]: paper["venue"] for paper in listed} == {
+        f"Venue Paper {series}": f"{series} {2001 + n}" for n, series in enumerate(VENUES)
+    }
 
 
 def test_bibtex_entry_typed_in_with_odd_links_and_months_is_still_added(run, tmp_path):

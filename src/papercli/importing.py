@@ -36,6 +36,7 @@ from papercli.models import (
     bare_doi,
     is_doi,
     is_real_day,
+    split_venue,
     web_address,
 )
 from papercli.names import name_key
@@ -687,7 +688,6 @@ def _by_hand(
     key = entry.key
     date = _date(fields)
     container = fields.get("journal") or fields.get("journaltitle") or fields.get("booktitle")
-    series = _SERIES.get((container or "").casefold())
     url, doi = fields.get("url") or None, fields.get("doi") or None
     if url and (kept := web_address(url)) is None:
         warnings.append(f"{key}: left out url {clipped(url)!r}, not an http(s) address")
@@ -702,7 +702,7 @@ def _by_hand(
         _authors(entry, strings),
         date,
         kept if url else None,
-        venue=f"{series} {date[:4]}" if series else "",  # other venues are not kept
+        venue=_venue(container or "", date),
         doi=doi,
     )
 
@@ -776,6 +776,17 @@ _SERIES = {name.casefold(): series for series, (_, name) in VENUES.items()} | {
     series.casefold(): series for series in VENUES
 }
 """A known venue by the name papercli's export writes for it (or its short name)."""
+
+
+def _venue(container: str, date: str) -> str:
+    """The venue of a journal or proceedings papercli knows (``NeurIPS 2023``), in the
+    entry's year, or by the year its name ends in: the export names a Findings volume
+    with its year, ``...: EMNLP 2023``. Another is not kept."""
+    if series := _SERIES.get(container.casefold()):
+        return f"{series} {date[:4]}"
+    name, _, year = container.rpartition(" ")
+    series = _SERIES.get(name.casefold())
+    return f"{series} {year}" if series and split_venue(f"{series} {year}") else ""
 
 
 _MONTHS = {
