@@ -482,6 +482,41 @@ def test_a_newer_version_since_reading_is_flagged(
     assert isinstance(summary, list) and summary[0]["newer_version"] == 3
 
 
+@pytest.mark.parametrize(
+    ("entry_key", "cited_as", "warning"),
+    [
+        ("Stanley:2016:heat", "Stanley:2016:heat", ""),
+        (
+            "vaswani2017attention",
+            "stanley2016heat",
+            "warning: 'vaswani2017attention': cited as stanley2016heat, the entry's key being"
+            " taken by another paper\n",
+        ),
+    ],
+    ids=["kept", "taken"],
+)
+def test_a_bibtex_entry_added_from_arxiv_is_cited_by_its_key(
+    run: Run,
+    run_json: Callable[..., object],
+    serve: Callable[..., Replay],
+    tmp_path: Path,
+    entry_key: str,
+    cited_as: str,
+    warning: str,
+) -> None:
+    serve(recorded(PLAIN))
+    bib = tmp_path / "mine.bib"
+    bib.write_text(f"@misc{{{entry_key}, eprint = {{1605.08386}}}}\n", encoding="utf-8")
+    result = run("import", str(bib))
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "added: heat-bath-random-walks\n"
+    assert result.stderr == (
+        f"{warning}restored 0, added 1, already there 0, not found 0, failed 0, skipped 0\n"
+    )
+    shown = run_json("show", "heat-bath-random-walks", "--format", "json")
+    assert isinstance(shown, dict) and shown["citation_key"] == cited_as
+
+
 def test_import_an_id_list_adds_papers_from_arxiv(
     run: Run, serve: Callable[..., Replay], tmp_path: Path
 ) -> None:

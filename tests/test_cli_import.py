@@ -762,7 +762,7 @@ def test_bibtex_entry_typed_in_keeps_a_venue_papercli_knows(run, tmp_path):
     cited = run("export", "--search", "deep learning", "--year", "2015", "--format", "bibtex")
     assert "author = {LeCun, Yann and De Freitas, Nando}" in cited.stdout
     exported = run("export", "--search", "some conference paper", "--format", "bibtex").stdout
-    assert exported.startswith("@inproceedings{roe2023some,")
+    assert exported.startswith("@inproceedings{roe,")
     assert "booktitle = {Advances in Neural Information Processing Systems}" in exported
 
 
@@ -787,6 +787,49 @@ def test_every_venue_papercli_knows_comes_back_from_its_own_bibtex(run, tmp_path
     assert {paper["title"]: paper["venue"] for paper in listed} == {
         f"Venue Paper {series}": f"{series} {2001 + n}" for n, series in enumerate(VENUES)
     }
+
+
+def test_a_paper_a_bibtex_import_adds_is_cited_by_its_entrys_key(run, run_json, tmp_path):
+    """Importing your .bib and exporting it again kept no key: every paper got a key of
+    papercli's own (``Smith:2020:widgets`` came back as ``smith2020study``), so each
+    ``\\cite`` of the document broke. A key taken by another paper (also by an earlier
+    entry, ignoring case, as BibTeX compares keys) or with characters BibTeX or LaTeX trip
+    on is made afresh, with a warning; a paper already there keeps its own key."""
+    bib = tmp_path / "mine.bib"
+    bib.write_text(
+        "@article{Smith:2020:widgets, title = {A Study of Widgets}, author = {Smith, John},\n"
+        "  journal = {Transactions on Machine Learning Research}, year = 2020}\n"
+        "@misc{hu2021lora, title = {Not LoRA at All}, author = {Roe, Rita}, year = 2021}\n"
+        "@misc{SMITH:2020:Widgets, title = {Widgets Again}, author = {Smith, John}, year = 2020}\n"
+        "@misc{m\u00fcller2019, title = {Umlauts}, author = {M\u00fcller, Max}, year = 2019}\n"
+        "@misc{Vaswani17, title = {Attention Is All You Need}}\n",
+        encoding="utf-8",
+    )
+    dry = run("import", str(bib), "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    warned = [
+        "warning: 'hu2021lora': cited as roe2021not, the entry's key being taken by another paper",
+        "warning: 'SMITH:2020:Widgets': cited as smith2020widgets, the entry's key being taken"
+        " by another paper",
+        "warning: 'm\u00fcller2019': cited as muller2019umlauts, the entry's key being not of"
+        " 1 to 250 ASCII letters, digits and _:.+/@-",
+    ]
+    assert [line for line in dry.stderr.splitlines() if "cited as" in line] == warned
+    result = run("import", str(bib))
+    assert result.exit_code == 0, result.output
+    assert [line for line in result.stderr.splitlines() if "cited as" in line] == warned
+    exported = run_json("export", "--format", "json")
+    keys = {paper["title"]: paper["citation_key"] for paper in exported["papers"]}
+    assert (keys["A Study of Widgets"], keys["Not LoRA at All"]) == (
+        "Smith:2020:widgets",
+        "roe2021not",
+    )
+    assert (keys["Widgets Again"], keys["Umlauts"]) == ("smith2020widgets", "muller2019umlauts")
+    assert keys["LoRA: Low-Rank Adaptation of Large Language Models"] == "hu2021lora"
+    transformer = run_json("show", "transformer", "--format", "json")
+    assert transformer["citation_key"] == "vaswani2017attention"
+    cited = run("export", "--search", "widgets", "--format", "bibtex").stdout
+    assert cited.startswith("@article{Smith:2020:widgets,\n")
 
 
 def test_bibtex_entry_typed_in_with_odd_links_and_months_is_still_added(run, tmp_path):

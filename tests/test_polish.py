@@ -169,7 +169,7 @@ def test_a_dois_bibtex_imports_as_a_paper_by_hand(run, run_json, tmp_path: Path)
     assert (shown["date"], shown["doi"], shown["citation_key"]) == (
         "2015-05",
         "10.1038/nature14539",
-        "lecun2015deep",
+        "LeCun_2015",  # doi.org's key: a paper an import adds is cited by its entry's key
     )
     assert "already there 1" in result.stderr  # BERT, matched by the catalogue's DOI
     assert run("undo").stdout == "undone: added deep-learning\n"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Callable, Container, Iterable, Iterator, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from functools import partial
 from itertools import chain, islice
 from typing import TYPE_CHECKING
@@ -369,6 +369,7 @@ def add_papers(
     slug: str | None = None,
     topics: Sequence[str] = (),
     queue: bool = False,
+    keys: Mapping[str, str] | None = None,
     on_added: Added = lambda papers, queued: None,
     on_existing: Existing = lambda arxiv_id, paper_id: None,
 ) -> AddSummary:
@@ -380,7 +381,8 @@ def add_papers(
     id once (those seen, and those there already, wait on disk), as an import of an id
     list reads them: a million need not be held. Papers already in the catalogue or the
     list, by version-less arXiv id, go to ``on_existing`` once all are checked, rather
-    than being added twice. Each batch is saved, and queued, as it arrives, then given to
+    than being added twice. A new paper is cited by its key in ``keys`` when no other
+    paper has it. Each batch is saved, and queued, as it arrives, then given to
     ``on_added`` and let go; if arXiv fails after that, AddStopped carries the summary so
     far.
     """
@@ -413,6 +415,7 @@ def add_papers(
             with transaction(conn):
                 for arxiv_id, record in batch.records.items():
                     paper = new_paper(conn, arxiv_id, record, slug, topic_names)
+                    paper.citation_key = (keys or {}).get(arxiv_id)
                     paper.citation_key = papers.insert_paper(conn, paper)
                     arxiv_meta.store_arxiv_record(conn, paper.id, record, fetched_at)
                     added.append(paper)

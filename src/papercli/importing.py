@@ -39,7 +39,7 @@ from papercli.models import (
     split_venue,
     web_address,
 )
-from papercli.names import name_key
+from papercli.names import is_citation_key, name_key
 from papercli.records import datarecord, field, replace
 from papercli.store import (
     arxiv_meta,
@@ -505,11 +505,11 @@ def import_bibtex(
     title, authors and year as they are (a DOI's BibTeX) as the file is read, in one
     transaction that a bad entry rolls back; then add unmatched arXiv papers from arXiv."""
     report = ImportReport("bibtex", dry_run)
-    to_add: list[str] = []  # arXiv ids (fetching a million would take arXiv days)
+    to_add: dict[str, str] = {}  # arXiv id: its entry's key (fetching a million takes days)
     with scratch.ScratchQueue() as matched:
         with base.transaction(conn, keep=not dry_run), scratch.ScratchQueue() as added:
             batch = changes.begin(conn, "import", library.clock())
-            typed_in = _TypedIn(conn, batch)
+            typed_in = _TypedIn(conn, batch, report.warnings)
             entries = 0
             for entry, strings, fields, arxiv_id, held in _identified(conn, opener):
                 entries += 1
@@ -525,10 +525,11 @@ def import_bibtex(
                 if found:
                     _matched(found, matched, report, queue=queue)
                 elif arxiv_id:
-                    to_add.append(arxiv_id.id)
+                    to_add.setdefault(arxiv_id.id, entry.key)
                 elif fields.get("title") and fields.get("author") and _date(fields):
                     given = _by_hand(entry, strings, fields, report.warnings)
-                    paper_id = typed_in.add(_paper_by_hand(conn, entry.key, given, typed_in.names))
+                    paper = _paper_by_hand(conn, entry.key, given, typed_in.names)
+                    paper_id = typed_in.add(paper, entry.key)
                     report.added.append(paper_id)
                     if queue:
                         added.add(paper_id, report.added.count)
@@ -545,7 +546,7 @@ def import_bibtex(
                     report.queued.extend(merge.queue_missing(conn, chunk, batch))
             changes.finish(conn, batch, f"added {report.added.named(5)}")
         for paper_id in _add_from_arxiv(
-            conn, list(dict.fromkeys(to_add)), new_client, report, queue=queue
+            conn, list(to_add), new_client, report, queue=queue, entry_keys=to_add
         ):
             _matched(paper_id, matched, report, queue=queue)
         if queue:
@@ -778,6 +779,18 @@ _SERIES = {name.casefold(): series for series, (_, name) in VENUES.items()} | {
 """A known venue by the name papercli's export writes for it (or its short name)."""
 
 
+def _cited_as(entry_key: str, key: str, warnings: Tally) -> None:
+    """Warn where a paper the import adds is not cited by its entry's key: papers are
+    cited by their entry's keys, so documents citing those keep working."""
+    if key != entry_key:
+        why = (
+            "taken by another paper"
+            if is_citation_key(entry_key)
+            else "not of 1 to 250 ASCII letters, digits and _:.+/@-"
+        )
+        warnings.append(f"{clipped(entry_key)!r}: cited as {key}, the entry's key being {why}")
+
+
 def _venue(container: str, date: str) -> str:
     """The venue of a journal or proceedings papercli knows (``NeurIPS 2023``), in the
     entry's year, or by the year its name ends in: the export names a Findings volume
@@ -816,16 +829,20 @@ class _TypedIn:
     would have (``lower`` joins more than SQLite's NOCASE: it may write early, never
     late)."""
 
-    def __init__(self, conn: sqlite3.Connection, batch: int) -> None:
+    def __init__(self, conn: sqlite3.Connection, batch: int, warnings: Tally) -> None:
         self._conn = conn
         self._batch = batch
+        self._warnings = warnings
         self._held: list[Paper] = []
+        self._keys: list[str] = []  # the held papers' entries' keys
         self._titles: set[str] = set()
         self._dois: set[str] = set()
         self.names: set[str] = set()  # the name keys of the held papers' ids and short names
 
-    def add(self, paper: Paper) -> str:
+    def add(self, paper: Paper, entry_key: str) -> str:
+        paper.citation_key = entry_key if is_citation_key(entry_key) else None
         self._held.append(paper)
+        self._keys.append(entry_key)
         self._titles.add(paper.title.lower())
         if paper.doi:
             self._dois.add(paper.doi.lower())
@@ -840,9 +857,11 @@ class _TypedIn:
 
     def flush(self) -> None:
         if self._held:
-            papers.insert_papers(self._conn, self._held)
+            cited = papers.insert_papers(self._conn, self._held)
+            for entry_key, key in zip(self._keys, cited, strict=True):
+                _cited_as(entry_key, key, self._warnings)
             changes.record_added(self._conn, self._batch, [paper.id for paper in self._held])
-            self._held = []
+            self._held, self._keys = [], []
             self._titles.clear()
             self._dois.clear()
             self.names.clear()
@@ -1128,14 +1147,16 @@ def _listed_ids(file: TextIO) -> Iterator[str]:
 
 def _add_from_arxiv(
     conn: sqlite3.Connection,
-    arxiv_ids: list[str],
+    arxiv_ids: Sequence[str],
     new_client: ClientFactory,
     report: ImportReport,
     *,
     queue: bool,
+    entry_keys: Mapping[str, str] | None = None,
 ) -> list[str]:
-    """Fetch and add papers (one batched request); a dry run only lists them. Returns the
-    papers found to be there already (added meanwhile by another papercli)."""
+    """Fetch and add papers (batched requests), each cited by its BibTeX entry's key in
+    ``entry_keys`` where it can be; a dry run only lists them. Returns the papers found to
+    be there already (added meanwhile by another papercli)."""
     if not arxiv_ids:
         return []
     if report.dry_run:
@@ -1143,11 +1164,15 @@ def _add_from_arxiv(
         if queue:
             report.queued.extend(arxiv_ids)  # arXiv ids: the papers get their ids when added
         return []
+    entry_keys = entry_keys or {}
     from papercli.fetching import add_papers
 
     def added(papers: list[Paper], queued: list[str]) -> None:
         report.added.extend(paper.id for paper in papers)
         report.queued.extend(queued)
+        for paper in papers:
+            if paper.arxiv_id and paper.citation_key and paper.arxiv_id in entry_keys:
+                _cited_as(entry_keys[paper.arxiv_id], paper.citation_key, report.warnings)
 
     there: list[str] = []  # the ids were new when the file was read: few, if any
     with new_client() as client:
@@ -1156,6 +1181,7 @@ def _add_from_arxiv(
             arxiv_ids,
             client,
             queue=queue,
+            keys={i: key for i, key in entry_keys.items() if is_citation_key(key)},
             on_added=added,
             on_existing=lambda arxiv_id, paper_id: there.append(paper_id),
         )
