@@ -279,7 +279,12 @@ def test_a_move_shifts_only_the_papers_between_the_two_places(run, db_path):
             assert run("queue", "clear", "--yes").exit_code == 0
             assert run("queue", "add", *papers).exit_code == 0
             moved = papers[old - 1]
-            assert run("queue", "move", moved, str(new)).stdout == f"{moved} is now #{new}\n"
+            said = (
+                f"{moved} is now #{new}"
+                if old != new
+                else f"{moved} is already #{new}, nothing to do"
+            )
+            assert run("queue", "move", moved, str(new)).stdout == said + "\n"
             expected = [p for p in papers if p != moved]
             expected.insert(new - 1, moved)
             assert queue_ids(run) == expected
@@ -293,20 +298,38 @@ def test_queue_move_remove_and_errors(run):
     assert queue_ids(run) == ["dpo", "lora", "qlora"]
     out_of_range = run("queue", "move", "dpo", "7")
     assert out_of_range.exit_code == 1
-    assert "position 7 is out of range: the queue has 3 papers" in out_of_range.stderr
+    assert out_of_range.stderr == (
+        "error: position 7 is out of range: give 1 to 3, as the queue has 3 papers\n"
+    )
     not_queued = run("queue", "move", "cot", "1")
     assert not_queued.exit_code == 1
     assert "cot is not in the queue" in not_queued.stderr
     bad_at = run("queue", "add", "cot", "--at", "9")
     assert bad_at.exit_code == 1
-    assert "position 9 is out of range: the queue has 3 papers (1-4)" in bad_at.stderr
+    assert "position 9 is out of range: give 1 to 4, as the queue has 3 papers" in bad_at.stderr
     assert queue_ids(run) == ["dpo", "lora", "qlora"]
     removed = run("queue", "remove", "lora", "cot")
     assert removed.stdout == "removed lora\ncot was not in the queue\n"
     assert queue_ids(run) == ["dpo", "qlora"]
     run("queue", "remove", "dpo")
     alone = run("queue", "move", "qlora", "2")  # until 5 December: "has 1 papers"
-    assert alone.stderr == "error: position 2 is out of range: the queue has 1 paper (1-1)\n"
+    assert alone.stderr == "error: position 2 is out of range: give 1, as the queue has 1 paper\n"
+    empty = run("queue", "add", "cot", "--at", "0")  # was "the queue has 1 paper (1-2)"
+    assert (
+        empty.stderr == "error: position 0 is out of range: give 1 to 2, as the queue has 1 paper\n"
+    )
+
+
+def test_a_move_to_the_place_a_paper_has_is_no_step_and_keeps_the_redo(run):
+    """Moving a paper to its own place was recorded as a change: `undo` then undid
+    nothing ('moved qlora from #2 to #2'), and the redo waiting was lost."""
+    run("queue", "add", "lora", "qlora")
+    run("tag", "lora", "+x")
+    assert run("undo").stdout == "undone: tagged lora +x\n"
+    stay = run("queue", "move", "qlora", "2")
+    assert (stay.exit_code, stay.stdout) == (0, "qlora is already #2, nothing to do\n")
+    assert "#2 to #2" not in run("history", "--all").stdout
+    assert run("redo").stdout == "redone: tagged lora +x\n"
 
 
 def test_queue_clear_asks_or_needs_yes(run):

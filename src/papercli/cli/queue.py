@@ -203,8 +203,10 @@ def move_command(
     """
     conn = connect(ctx)
     paper_id = refs.resolve(conn, ref)
-    library.queue_move(conn, paper_id, position)
-    echo(f"{paper_id} is now #{position}")
+    if library.queue_move(conn, paper_id, position):
+        echo(f"{paper_id} is now #{position}")
+    else:
+        echo(f"{paper_id} is already #{position}, nothing to do")
 
 
 @app.command("clear")

@@ -367,11 +367,8 @@ def queue_add(
                 for outcome, pids in outcomes.items():
                     given.note(pids, outcome)
             length = queue_length(conn)
-            if at is not None and not 1 <= at <= length + 1:
-                raise InvalidValueError(
-                    f"position {at} is out of range: the queue has {counted(length, 'paper')}"
-                    f" (1-{length + 1})"
-                )
+            if at is not None:
+                _check_position(at, length + 1, length)
             count = given.count("added")
             if count:
                 batch = changes.begin(conn, "queue add", clock())
@@ -426,7 +423,9 @@ def queue_remove(conn: sqlite3.Connection, ids: Iterable[str]) -> scratch.Scratc
     return given
 
 
-def queue_move(conn: sqlite3.Connection, paper_id: str, position: int) -> None:
+def queue_move(conn: sqlite3.Connection, paper_id: str, position: int) -> bool:
+    """Move a queued paper to ``position``; False, and no step to undo, if it is there
+    already (a step that changed nothing took the place of the redo)."""
     with transaction(conn):
         length = queue_length(conn)
         old = queue_positions(conn, [paper_id]).get(paper_id)
@@ -434,11 +433,9 @@ def queue_move(conn: sqlite3.Connection, paper_id: str, position: int) -> None:
             raise NotFoundError(
                 f"{paper_id} is not in the queue; add it with: papercli queue add {paper_id}"
             )
-        if not 1 <= position <= length:
-            raise InvalidValueError(
-                f"position {position} is out of range:"
-                f" the queue has {counted(length, 'paper')} (1-{length})"
-            )
+        _check_position(position, length, length)
+        if old == position:
+            return False
         batch = changes.begin(conn, "queue move", clock())
         changes.record(conn, batch, "queue", paper_id, old, position)
         # Queued when it was first queued, still: a sync takes a paper read since then out.
@@ -461,6 +458,17 @@ def queue_move(conn: sqlite3.Connection, paper_id: str, position: int) -> None:
             (paper_id, position, added),
         )
         changes.finish(conn, batch, f"moved {paper_id} from #{old} to #{position}")
+        return True
+
+
+def _check_position(position: int, last: int, length: int) -> None:
+    """Refuse a place outside 1 to ``last`` in a queue of ``length`` papers."""
+    if not 1 <= position <= last:
+        places = "1" if last == 1 else f"1 to {last}"
+        raise InvalidValueError(
+            f"position {position} is out of range: give {places}, as the queue has"
+            f" {counted(length, 'paper')}"
+        )
 
 
 def queue_clear(conn: sqlite3.Connection) -> int:
