@@ -567,3 +567,62 @@ def test_the_command_log_too_long_for_rich_is_printed_as_it_is_read(run, at_term
     monkeypatch.setattr(terminal, "stdout_is_terminal", lambda: False)
     records = json.loads(run("history", "--all", "--format", "json").stdout)
     assert [r["what"] for r in records][-2:] == ["marked qlora read", "marked lora read"]
+
+
+# -- data at a real terminal ---------------------------------------------------------------
+
+
+def _at_a_real_terminal(args: list[str], env: dict[str, str]) -> str:
+    """What a papercli process prints with a pseudo-terminal as its stdout."""
+    import pty
+    import subprocess
+    import sys
+
+    leader, follower = pty.openpty()
+    with os.fdopen(leader, "rb", buffering=0) as screen:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "papercli", *args],
+            stdin=subprocess.DEVNULL,
+            stdout=follower,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
+        os.close(follower)  # read while it writes: a terminal holds only a few kB
+        shown = b""
+        while True:
+            try:
+                piece = screen.read(65536)
+            except OSError:  # Linux: EIO once the terminal's last writer has gone
+                break
+            if not piece:
+                break
+            shown += piece
+    assert process.wait(timeout=60) == 0
+    return shown.decode("utf-8")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["export", "-f", "csv", "-s", "lora"],
+        ["export", "-f", "json", "-s", "lora"],
+        ["notes", "-f", "csv"],
+        ["notes", "-f", "json"],
+        ["show", "lora", "-f", "json"],
+    ],
+    ids=" ".join,
+)
+def test_data_formats_at_a_terminal_cannot_drive_it(tmp_path, monkeypatch, args):
+    """`export -f csv` wrote a note's escape sequences to the terminal as they were: the
+    screen cleared and the window was retitled. At a terminal the data formats show
+    control characters as escapes, as tables do; piped, they stay exact."""
+    note = "a\x1b]0;PWNED\x07\x1b[2Jb\x9bc"
+    env = {**os.environ, "PAPERCLI_DB": str(tmp_path / "t.db"), "PAPERCLI_PAGER": ""}
+    run_cli = CliRunner().invoke
+    monkeypatch.setenv("PAPERCLI_DB", env["PAPERCLI_DB"])
+    assert run_cli(app, ["note", "lora", note]).exit_code == 0
+    shown = _at_a_real_terminal(args, env)
+    assert "\x1b" not in shown and "\x07" not in shown and "\x9b" not in shown
+    assert "\\x1b]0;PWNED\\x07" in shown or "\\u001b]0;PWNED\\u0007" in shown
+    piped = run_cli(app, args)
+    assert piped.exit_code == 0 and "\x9b" in piped.stdout

@@ -23,7 +23,7 @@ from papercli.records import datarecord, field
 from papercli.store import base, connection
 
 if TYPE_CHECKING:
-    from typing import NoReturn, TypeVar
+    from typing import NoReturn, TextIO, TypeVar
 
     import typer
     from _typeshed import StrPath
@@ -103,10 +103,17 @@ def echo(message: str = "", *, err: bool = False, nl: bool = True) -> None:
 
 
 def write(text: str, *, err: bool = False) -> None:
-    """Print ``text`` exactly as it is, flushed at once."""
+    """Print ``text`` exactly as it is to a pipe or a file, flushed at once."""
     stream = sys.stderr if err else sys.stdout
-    stream.write(text)
+    _put(stream, text)
     stream.flush()
+
+
+def _put(stream: TextIO, text: str) -> None:
+    """Write data (an export, CSV, JSON, ids) exactly, but at a terminal with its control
+    characters shown as escapes, as in tables: a note holding an escape sequence, from an
+    import or a sync, cleared the screen and retitled the window in `export -f csv`."""
+    stream.write(textlayout.printable(text, multiline=True) if stream.isatty() else text)
 
 
 def fail(message: str, code: int) -> NoReturn:
@@ -206,7 +213,7 @@ def echo_lines(lines: Iterable[str]) -> None:
     thousand to a write: a long listing starts at once and is never held whole."""
     lines = iter(lines)
     while chunk := list(islice(lines, 1000)):
-        sys.stdout.write("\n".join(chunk) + "\n")
+        _put(sys.stdout, "\n".join(chunk) + "\n")
     sys.stdout.flush()
 
 
@@ -223,9 +230,9 @@ def echo_json_array(items: Iterable[object]) -> None:
     if first is None:
         write("[]\n")
         return
-    sys.stdout.write("[\n" + first)
+    _put(sys.stdout, "[\n" + first)
     for piece in pieces:
-        sys.stdout.write("\n" + piece)
+        _put(sys.stdout, "\n" + piece)
     write("\n]\n")
 
 
@@ -239,17 +246,17 @@ def echo_json_arrays(arrays: Iterable[tuple[str, Iterable[object]]]) -> None:
 
     opening = "{"
     for key, items in arrays:
-        sys.stdout.write(f"{opening}\n  {json.dumps(key, ensure_ascii=False)}: ")
+        _put(sys.stdout, f"{opening}\n  {json.dumps(key, ensure_ascii=False)}: ")
         opening = ","
         pieces = _json_array_items(items)
         first = next(pieces, None)
         if first is None:
-            sys.stdout.write("[]")
+            _put(sys.stdout, "[]")
             continue
-        sys.stdout.write("[\n" + nested(first))
+        _put(sys.stdout, "[\n" + nested(first))
         for piece in pieces:
-            sys.stdout.write("\n" + nested(piece))
-        sys.stdout.write("\n  ]")
+            _put(sys.stdout, "\n" + nested(piece))
+        _put(sys.stdout, "\n  ]")
     write("{}\n" if opening == "{" else "\n}\n")
 
 
