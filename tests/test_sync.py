@@ -535,9 +535,20 @@ def test_hostile_lines_are_skipped_and_counted_and_nothing_else_changes(
         line("queue", "gpt-3", {"key": "'; DROP TABLE queue; --", "added_at": "x"}),
         line("history", "\x1f".join(change), {**row, "count": 10**9}),
         line("history", "\x1f".join(change), {**row, "count": 1}),
+        # A lone surrogate ended every sync in a traceback (SQLite cannot store one).
+        line(
+            "note", "n1", {"paper": "lora", "created_at": "2026-12-05T06:27:59Z", "body": "\ud800"}
+        ),
+        line("status", "\udc00", {**unread, "status": "read"}),
     ]
-    with open(laptop.file(), "a") as handle:
-        handle.write("\n".join(bad) + "\n" + good + "\n")
+    spelt_in_utf8 = line("tag", "lora\x1fx", {"paper": "lora", "tag": "x"}).replace(
+        'x"}', '\udfff"}'
+    )
+    with open(laptop.file(), "ab") as handle:
+        handle.write("\n".join(bad).encode() + b"\n")
+        handle.write(spelt_in_utf8.encode("utf-8", "surrogatepass") + b"\n")
+        handle.write(good.encode() + b"\n")
+    bad.append(spelt_in_utf8)
     result = desktop.sync()
     assert status_of(desktop, "lora") == "read"
     assert status_of(desktop, "qlora") == "unread"
@@ -548,6 +559,8 @@ def test_hostile_lines_are_skipped_and_counted_and_nothing_else_changes(
     assert "2 lines from device" in result.stderr  # the two counts, said once
     assert "it is not JSON" in result.stderr
     assert "which papercli does not sync" in result.stderr
+    assert "it holds a lone surrogate, which is not text" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_a_clock_no_calendar_holds_is_refused_and_sync_goes_on(

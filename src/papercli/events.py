@@ -136,6 +136,8 @@ def read_event(line: bytes, device: str) -> Event:
         raise ValueError("it is not JSON") from None
     if not isinstance(data, dict):
         raise ValueError("it is not a JSON object")
+    if _MAY_HOLD_SURROGATES.search(line) and _holds_surrogate(data):
+        raise ValueError("it holds a lone surrogate, which is not text")
     if data.get("device") != device:
         raise ValueError("it names another device than its file")
     hlc, kind, key = data.get("hlc"), data.get("kind"), data.get("key")
@@ -156,6 +158,27 @@ def read_event(line: bytes, device: str) -> Event:
     else:
         _key_parts(str(kind), key)
     return Event(device, hlc, str(kind), key, value)
+
+
+# A lone surrogate (U+D800 to U+DFFF) spelt as an escape, or in UTF-8 (json reads both):
+# SQLite cannot store one, and one in a note's key ended every sync in a traceback.
+_MAY_HOLD_SURROGATES = re.compile(rb"\\[uU][dD][89abAB]|\xed[\xa0-\xbf]")
+
+
+def _holds_surrogate(value: object) -> bool:
+    """Whether any text in ``value``, a key too, holds a lone surrogate (the line may only
+    spell a pair, an emoji, in escapes)."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(_holds_surrogate(k) or _holds_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_surrogate(item) for item in value)
+    return False
 
 
 # -- what each kind of value must be ------------------------------------------------------
