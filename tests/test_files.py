@@ -273,7 +273,7 @@ def test_a_full_disk_keeps_the_old_file_and_leaves_no_temp_file(write, out, monk
 # --- neither a backup nor an export lands on the database it reads ------------------------
 
 
-@pytest.mark.parametrize("name", ["the database", "a hard link to it"])
+@pytest.mark.parametrize("name", ["the database", "a hard link to it", "its journal, not there"])
 @pytest.mark.parametrize(
     ("command", "role"),
     [
@@ -291,6 +291,9 @@ def test_a_backup_or_export_onto_its_own_database_is_refused(
     if name == "a hard link to it":
         target = out / "papers.db"
         os.link(db_path, target)
+    elif name == "its journal, not there":  # was written, then deleted by SQLite as a journal
+        target = Path(f"{db_path}-journal")
+        assert not target.exists()
     before = db_path.read_bytes()
     result = run(*command, str(target))
     assert result.exit_code == 1
@@ -298,5 +301,6 @@ def test_a_backup_or_export_onto_its_own_database_is_refused(
         f"error: refusing to replace {target}: it is part of the database {role}\n"
     )
     assert db_path.read_bytes() == before
-    assert [p.name for p in out.iterdir()] == ([] if target == db_path else ["papers.db"])
+    assert [p.name for p in out.iterdir()] == (["papers.db"] if target.parent == out else [])
+    assert not Path(f"{db_path}-journal").exists()
     assert run("show", "lora").stdout.count("read on") == 1
