@@ -173,15 +173,24 @@ def refuse_database_files(conn: sqlite3.Connection, target: Path, role: str) -> 
     files, under any name (a link included): replacing it with a backup or an export
     would lose the library."""
     database = database_file(conn)
-    target_name = os.path.realpath(target)
-    for stem in dict.fromkeys((database, os.path.realpath(database))):
+    target_name = _resolved(target)
+    for stem in dict.fromkeys((database, _resolved(database) or database)):
         for own in (stem, f"{stem}-wal", f"{stem}-shm", f"{stem}-journal"):
             # A journal not there yet too: SQLite would take the file written there for
             # one (a backup to `papers.db-journal` was reported written, then deleted).
-            if _same_file(own, target) or os.path.realpath(own) == target_name:
+            if _same_file(own, target) or (target_name and _resolved(own) == target_name):
                 raise InvalidValueError(
                     f"refusing to replace {target}: it is part of the database {role}"
                 )
+
+
+def _resolved(path: StrPath) -> str | None:
+    """``path`` with its links resolved; None when that cannot be known (a relative name
+    in a folder since deleted)."""
+    try:
+        return os.path.realpath(path)
+    except OSError:
+        return None
 
 
 def database_file(conn: sqlite3.Connection) -> str:
