@@ -208,10 +208,11 @@ def test_a_database_with_a_negative_schema_version_is_refused_untouched(run, db_
     assert db_path.read_bytes() == before
 
 
-def test_a_directory_given_as_database_is_a_usage_error(run, tmp_path):
-    result = run("--db", str(tmp_path), "list")
-    assert result.exit_code == 2
-    assert "is a directory" in result.stderr
+@pytest.mark.parametrize("place", ["before", "after"])
+def test_a_directory_given_as_database_is_refused_as_in_the_environment(run, tmp_path, place):
+    """Exit 4, as the README says and $PAPERCLI_DB has it: --db gave 2 (Click's check)."""
+    args = ["--db", str(tmp_path), "list"] if place == "before" else ["list", "--db", str(tmp_path)]
+    _one_line_error(run(*args), 4, f"{tmp_path} is a directory, not a database file")
 
 
 def test_a_directory_in_the_environment_is_refused_and_left_as_it_is(run, monkeypatch, tmp_path):

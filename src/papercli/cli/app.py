@@ -143,7 +143,7 @@ def db_option() -> TyperOption:
     (`papercli list --db x.db`); it overrides one given before the name."""
     return TyperOption(
         param_decls=["--db"],
-        type=TyperPath(dir_okay=False),
+        type=TyperPath(),  # a directory is refused as $PAPERCLI_DB is: exit 4
         metavar="PATH",
         expose_value=False,
         callback=_use_db,
@@ -309,7 +309,7 @@ def main_callback(
             "--db",
             metavar="PATH",
             # A str, as typed: Path("new/") would drop the slash that names a folder.
-            click_type=TyperPath(dir_okay=False),
+            click_type=TyperPath(),  # a directory is refused as $PAPERCLI_DB is: exit 4
             help=DB_HELP,
         ),
     ] = None,
