@@ -574,6 +574,9 @@ def test_json_round_trip_keeps_every_field_and_the_history() -> None:
         ("[]", '"format": "papercli-export"'),
         ('{"format": "zotero"}', '"format": "papercli-export"'),
         ('{"format": "papercli-export", "version": 2, "papers": []}', "version 2"),
+        # == 1 in Python, and taken as version 1 until 5 December: no version papercli writes.
+        ('{"format": "papercli-export", "version": true, "papers": []}', "version True"),
+        ('{"format": "papercli-export", "version": 1.0, "papers": []}', "version 1.0"),
         ('{"format": "papercli-export", "version": 1}', "missing required field papers"),
         (
             '{"format": "papercli-export", "version": 1, "papers": [{"id": "x"}]}',

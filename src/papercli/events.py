@@ -19,7 +19,7 @@ from papercli import times
 from papercli.arxiv_ids import is_category_form, parse_arxiv_id
 from papercli.errors import PapercliError
 from papercli.facts import BadFact, checked_facts
-from papercli.models import MAX_NAME, MAX_TEXT, is_real_day
+from papercli.models import MAX_NAME, MAX_TEXT, MAX_VERSION, is_real_day
 from papercli.names import is_one_line, nocase
 from papercli.records import datarecord
 
@@ -162,7 +162,7 @@ def read_event(line: bytes, device: str) -> Event:
 
 # A lone surrogate (U+D800 to U+DFFF) spelt as an escape, or in UTF-8 (json reads both):
 # SQLite cannot store one, and one in a note's key ended every sync in a traceback.
-_MAY_HOLD_SURROGATES = re.compile(rb"\\[uU][dD][89abAB]|\xed[\xa0-\xbf]")
+_MAY_HOLD_SURROGATES = re.compile(rb"\\[uU][dD][89a-fA-F]|\xed[\xa0-\xbf]")
 
 
 def _holds_surrogate(value: object) -> bool:
@@ -252,7 +252,7 @@ def _status(key: str, value: object) -> None:
     _time(state["changed_at"])
     _optional_time(state["read_at"], "read time")
     if state["read_version"] is not None:
-        _integer(state["read_version"], "read version", 1, 1_000_000)
+        _integer(state["read_version"], "read version", 1, MAX_VERSION)
 
 
 def _note(key: str, value: object) -> None:
@@ -272,7 +272,10 @@ def _keys_of(name: str) -> tuple[str, str]:
 def _tag(key: str, value: object) -> None:
     paper, folded = _key_parts("tag", key)
     tag = _object(value, {"paper", "tag"})
-    if tag["paper"] != paper or folded not in _keys_of(_name(tag["tag"], "tag")):
+    name = _name(tag["tag"], "tag")
+    if not name.strip():  # an import drops such a tag, and `tag -' '` could not take it off
+        raise ValueError("its tag is blank")
+    if tag["paper"] != paper or folded not in _keys_of(name):
         raise ValueError("its value is not the tag its key names")
 
 

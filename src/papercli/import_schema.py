@@ -24,6 +24,7 @@ from papercli.json_pieces import BadJSON, NotAnObject, members
 from papercli.models import (
     MAX_NAME,
     MAX_TEXT,
+    MAX_VERSION,
     Author,
     Note,
     Paper,
@@ -130,9 +131,10 @@ def _check_header(header: dict[str, object]) -> None:
     """That the top-level members are a papercli export's, of the version read here."""
     if header.get("format") != JSON_MARKER:
         raise InvalidValueError(f'not a papercli export (no "format": "{JSON_MARKER}" marker)')
-    if header.get("version") != JSON_VERSION:
+    version = header.get("version")
+    if type(version) is not int or version != JSON_VERSION:  # true and 1.0 are == 1 too
         raise InvalidValueError(
-            f"papercli export version {header.get('version')!r} is not supported "
+            f"papercli export version {version!r} is not supported "
             f"(this papercli reads version {JSON_VERSION}; a newer papercli may read it)"
         )
     if not isinstance(header.get("papers"), list):
@@ -246,8 +248,8 @@ def _paper(record: _Paper) -> Paper:
     for i, change in enumerate(record.history):
         check_time(f"history[{i}].changed_at", change.changed_at)
     for name, value, high in (
-        ("read_version", record.read_version, 1_000),
-        ("arxiv_version", record.arxiv_version, 1_000),
+        ("read_version", record.read_version, MAX_VERSION),
+        ("arxiv_version", record.arxiv_version, MAX_VERSION),
         ("queue_position", record.queue_position, 10_000_000),
     ):
         if value is not None and not 1 <= value <= high:

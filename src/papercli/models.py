@@ -14,6 +14,9 @@ the most papercli lets a person type (a longer tag made the library's own JSON b
 impossible to import)."""
 MAX_TEXT = 1_000_000
 """Characters in a note or an abstract, likewise."""
+MAX_VERSION = 1_000
+"""An arXiv version number an import and a sync take: more than any paper has had (a sync
+took up to a million, which the library's JSON backup then refused)."""
 
 
 class ReadStatus(StrEnum):
