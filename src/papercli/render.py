@@ -377,6 +377,26 @@ def _bar_width(sections: Sequence[tuple[str, Sequence[StatusCounts]]], width: in
     return min(20, max(8, width - _STATS_NUMBERS_WIDTH - longest))
 
 
+# The columns a narrow window leaves out, first to last, so that the names keep room:
+# at 50 columns every header was cut to "re…" and the names to nothing.
+_STATS_LEFT_OUT = ("progress", "skipped", "reading", "read %")
+_STATS_NAME_WIDTH = 12  # the least a name column takes before its names wrap
+
+
+def _stats_kept(rows: Sequence[Sequence[str]], width: int, names: Sequence[str]) -> list[int]:
+    """Which of STATS_HEADERS' columns fit ``width`` (two columns between each two) beside
+    a name column as wide as its headers ``names`` (at least _STATS_NAME_WIDTH), leaving out
+    _STATS_LEFT_OUT in order."""
+    widths = [max([len(h), *(len(row[i]) for row in rows)]) for i, h in enumerate(STATS_HEADERS)]
+    name_width = max([_STATS_NAME_WIDTH, *map(len, names)])
+    kept = list(range(len(STATS_HEADERS)))
+    for header in _STATS_LEFT_OUT:
+        if name_width + sum(widths[i] + 2 for i in kept[1:]) <= width:
+            break
+        kept.remove(STATS_HEADERS.index(header))
+    return kept
+
+
 def _stats_sections(stats: Stats) -> list[tuple[str, Sequence[StatusCounts]]]:
     return [
         ("overall", [stats.overall]),
@@ -390,19 +410,21 @@ def plain_stats(stats: Stats, width: int = 80) -> str:
     """``stats`` as text that fits ``width`` columns (long names wrap in their column)."""
     sections = _stats_sections(stats)
     bar_width = _bar_width(sections, width)
+    rows = {title: stats_rows(groups, width=bar_width) for title, groups in sections}
+    kept = _stats_kept([row for found in rows.values() for row in found], width, list(rows))
     parts = [
         "\n".join(
             [
                 title,
                 *textlayout.plain_table_lines(
-                    [title, *STATS_HEADERS[1:]],
-                    stats_rows(groups, width=bar_width),
+                    [([title, *STATS_HEADERS[1:]])[i] for i in kept],
+                    [[row[i] for i in kept] for row in rows[title]],
                     width,
                     wrapping=[title],
                 ),
             ]
         )
-        for title, groups in sections
+        for title, _ in sections
     ]
     if stats.read_per_month:
         parts.append(
@@ -428,13 +450,14 @@ def stats_tables(stats: Stats, width: int = 80) -> RenderableType:
             collapse_padding=True,  # two spaces between columns, as in plain text
         )
         for i, header in enumerate(headers):
-            last = i == len(headers) - 1
+            bars = header in ("progress", "")  # the month table's bars have no header
             t.add_column(
                 header,
-                justify="left" if i == 0 or last else "right",
-                style="green" if last else None,
+                justify="left" if i == 0 or bars else "right",
+                style="green" if bars else None,
                 no_wrap=i > 0,
-                min_width=12 if i == 0 else None,
+                overflow="fold",  # a name longer than its column goes on, not cut short
+                min_width=_STATS_NAME_WIDTH if i == 0 else None,
             )
         for row in rows:
             t.add_row(*map(_text, row))
@@ -442,13 +465,16 @@ def stats_tables(stats: Stats, width: int = 80) -> RenderableType:
 
     sections = _stats_sections(stats)
     bar_width = _bar_width(sections, width - 2)  # the table's edges take a column each
+    rows = {title: stats_rows(groups, fill="█", width=bar_width) for title, groups in sections}
+    names = [title.split()[-1] for title in rows]
+    kept = _stats_kept([row for found in rows.values() for row in found], width - 2, names)
     tables = [
         table(
             title.capitalize(),
-            [title.split()[-1], *STATS_HEADERS[1:]],
-            stats_rows(groups, fill="█", width=bar_width),
+            [([title.split()[-1], *STATS_HEADERS[1:]])[i] for i in kept],
+            [[row[i] for i in kept] for row in rows[title]],
         )
-        for title, groups in sections
+        for title, _ in sections
     ]
     if stats.read_per_month:
         tables.append(
