@@ -632,3 +632,50 @@ def test_data_formats_at_a_terminal_cannot_drive_it(tmp_path, monkeypatch, args)
     assert "\\x1b]0;PWNED\\x07" in shown or "\\u001b]0;PWNED\\u0007" in shown
     piped = run_cli(app, args)
     assert piped.exit_code == 0 and "\x9b" in piped.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["history"],
+        ["history", "--all"],
+        ["tags"],
+        ["topics"],
+        ["orgs"],
+        ["authors"],
+        ["notes"],
+        ["queue"],
+        ["list", "--since", "2023"],
+        ["search", "low-rank"],
+    ],
+    ids=" ".join,
+)
+def test_csv_has_the_jsons_keys_and_values(run, args):
+    """CSV was the table's text in some listings: `history` wrote `read (undone)` in `to`,
+    times to the minute, `#` for `position`, `tag` for `name`, and `queue` five columns
+    of the JSON's seventeen. Now every listing's CSV has the JSON's keys and values (lists
+    joined with "; ", booleans as in JSON, null as nothing)."""
+    import csv
+    import io
+
+    for command in (["mark-read", "lora"], ["undo"], ["tag", "lora", "+x"], ["note", "lora", "hi"]):
+        assert run(*command).exit_code == 0
+    assert run("queue", "add", "qlora", "bert").exit_code == 0
+    records = json.loads(run(*args, "--format", "json").stdout)
+    table = list(csv.DictReader(io.StringIO(run(*args, "--format", "csv").stdout)))
+    assert records and len(table) == len(records)
+
+    def as_csv(value: object) -> str:
+        if isinstance(value, list):
+            return "; ".join(map(str, value))
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return "" if value is None else str(value)
+
+    assert table == [{key: as_csv(value) for key, value in r.items()} for r in records]
+
+
+def test_an_empty_csv_listing_prints_nothing(run):
+    """It printed a blank line, which a CSV reader takes for a header of one empty name."""
+    for args in (["list", "--tag", "nosuch"], ["notes"], ["history"], ["tags"]):
+        assert run(*args, "--format", "csv").stdout == ""

@@ -9,7 +9,7 @@ import io
 import os
 import sqlite3
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from enum import StrEnum
 from itertools import chain, islice
 
@@ -305,18 +305,24 @@ def echo_csv(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
         chunk = list(islice(rows, 1000))
 
 
-def echo_csv_records(records: Iterable[dict[str, object]]) -> None:
-    """CSV of JSON-style records: one column per key, lists joined with "; "."""
+def echo_csv_records(records: Iterable[Mapping[str, object]]) -> None:
+    """CSV of JSON-style records, the same keys as the JSON's: one column per key, lists
+    joined with "; ", booleans as in JSON, null as nothing. No records, no CSV (it printed
+    a blank line)."""
     records = iter(records)
     first = next(records, None)
-    headers = list(first) if first else []
-    rest = chain([first], records) if first else iter(())
-    echo_csv(headers, ([_csv_cell(record[h]) for h in headers] for record in rest))
+    if first is None:
+        return
+    headers = list(first)
+    rows = ([_csv_cell(record[h]) for h in headers] for record in chain([first], records))
+    echo_csv(headers, rows)
 
 
 def _csv_cell(value: object) -> object:
     if isinstance(value, list):
         return "; ".join(map(str, value))
+    if isinstance(value, bool):
+        return "true" if value else "false"
     return "" if value is None else value
 
 
@@ -341,10 +347,10 @@ def emit_listing(
     if output is CountFormat.json:
         echo_json_array(map(record, items))
         return
-    rows = map(row, items)
-    if output is CountFormat.csv:
-        echo_csv(headers, rows)
+    if output is CountFormat.csv:  # the JSON's keys and values, not the table's text
+        echo_csv_records(map(record, items))
         return
+    rows = map(row, items)
     emit_table(
         rows,
         lambda first: terminal.print_rich(render.counts_table(headers, first)),
@@ -382,12 +388,11 @@ def emit_rows(
 ) -> None:
     """Print a small listing as JSON (``records``, or the rows keyed by header), CSV, or a
     table (Rich at a terminal, plain text otherwise; ``empty`` on stderr when no rows)."""
-    if output is CountFormat.json:
-        echo_json(
+    if output in (CountFormat.json, CountFormat.csv):
+        keyed = (
             records if records is not None else [dict(zip(headers, r, strict=True)) for r in rows]
         )
-    elif output is CountFormat.csv:
-        echo_csv(headers, rows)
+        (echo_json if output is CountFormat.json else echo_csv_records)(keyed)
     elif not rows:
         echo(empty, err=True)
     elif fancy_output():
