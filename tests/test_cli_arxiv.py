@@ -450,6 +450,17 @@ def test_open_prints_and_launches_the_page(
     assert launched == [url]
 
 
+def test_open_says_when_no_browser_could_be_opened(
+    run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Click answers 1 when neither xdg-open nor a browser Python knows could take the
+    address: `open` ended as if the page were showing."""
+    monkeypatch.setattr(typer, "launch", lambda url: 1)
+    result = run("open", "lora")
+    assert (result.exit_code, result.stdout) == (0, "https://arxiv.org/abs/2106.09685\n")
+    assert result.stderr == "warning: no browser could be opened; the address is above\n"
+
+
 def test_open_pdf_of_a_paper_without_one(run: Run, launched: list[str]) -> None:
     one_line_error(
         run("open", "chatgpt", "--pdf"),

@@ -396,6 +396,10 @@ def test_open_hands_the_browser_only_the_items_arxiv_page(
     assert run("inbox", "open", PEFT, "--pdf").stdout == f"https://arxiv.org/pdf/{PEFT}v1\n"
     assert opened == [f"https://arxiv.org/abs/{PEFT}", f"https://arxiv.org/pdf/{PEFT}v1"]
     assert run("inbox", "open", "2411.99999").exit_code == 1
+    monkeypatch.setattr("typer.launch", lambda url, **_: 1)  # no browser: Click answers 1
+    result = run("inbox", "open", PEFT)
+    assert (result.exit_code, result.stdout) == (0, f"https://arxiv.org/abs/{PEFT}\n")
+    assert result.stderr == "warning: no browser could be opened; the address is above\n"
 
 
 # -- ranking -------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from papercli.cli.common import (
     echo,
     echo_json_arrays,
     fail,
+    open_in_browser,
     read_refs,
 )
 from papercli.cli.options import Ref, complete_ref, complete_topic
@@ -403,8 +404,7 @@ def open_command(
         other = f"; its page is: papercli open {paper.id}" if pdf and paper.url else ""
         raise NotFoundError(f"papercli knows no {what} for {paper.id}{other}")
     url = _web_address(url)
-    echo(url)
-    typer.launch(url)
+    open_in_browser(url)
 
 
 def _web_address(url: str) -> str:

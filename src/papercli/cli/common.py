@@ -116,6 +116,16 @@ def _put(stream: TextIO, text: str) -> None:
     stream.write(textlayout.printable(text, multiline=True) if stream.isatty() else text)
 
 
+def open_in_browser(url: str) -> None:
+    """Print ``url`` and open it in the browser; say so when none could be opened (it
+    ended in silence, as if the page were showing)."""
+    import typer
+
+    echo(url)
+    if typer.launch(url) != 0:
+        echo("warning: no browser could be opened; the address is above", err=True)
+
+
 def fail(message: str, code: int) -> NoReturn:
     """Stop the command: ``report_failure`` prints the message and exits with ``code``."""
     raise PapercliError(message, code)

@@ -22,6 +22,7 @@ from papercli.cli.common import (
     echo_json_array,
     echo_lines,
     emit_listing,
+    open_in_browser,
     read_refs,
     state,
 )
@@ -393,8 +394,7 @@ def open_command(
       papercli inbox open 2411.18571 --pdf
     """
     url = inbox.item_url(connect(ctx), arxiv_id, pdf=pdf)
-    echo(url)
-    typer.launch(url)
+    open_in_browser(url)
 
 
 @app.command("prune")
