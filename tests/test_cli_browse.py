@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 
@@ -296,6 +297,14 @@ def test_org_counts_agree_with_list(run_json):
     assert "Facebook" in orgs["Meta AI"]["aliases"]
     meta_papers = run_json("list", "--org", "Meta AI", "--format", "json")
     assert orgs["Meta AI"]["papers"] == len(meta_papers)
+
+
+def test_an_orgs_aliases_are_told_apart_when_one_holds_a_comma(run, run_json):
+    """Joined with ", ", `Google Research, Brain Team` read as two aliases."""
+    aliases = {r["name"]: r["aliases"] for r in run_json("orgs", "--format", "json")}["Google"]
+    assert "Google Research, Brain Team" in aliases
+    (line,) = [line for line in run("orgs").stdout.splitlines() if re.match(r"Google +\d", line)]
+    assert line.split(None, 2)[2] == "; ".join(aliases)
 
 
 def test_topics_have_descriptions_and_plain_table(run):

@@ -114,7 +114,7 @@ def _counts(ctx: typer.Context, what: str, by: CountSort, output: CountFormat) -
     emit_rows(
         output,
         ["organization" if is_org else "topic", "papers", extra],
-        [[n, str(c), ", ".join(e)] for n, c, e in rows],
+        [[n, str(c), "; ".join(e)] for n, c, e in rows],  # an alias may hold a comma
         [{"name": n, "papers": c, extra: e if is_org else e[0]} for n, c, e in rows],
     )
 
