@@ -679,3 +679,17 @@ def test_an_empty_csv_listing_prints_nothing(run):
     """It printed a blank line, which a CSV reader takes for a header of one empty name."""
     for args in (["list", "--tag", "nosuch"], ["notes"], ["history"], ["tags"]):
         assert run(*args, "--format", "csv").stdout == ""
+
+
+@pytest.mark.parametrize("columns", [40, 50, 60])
+def test_a_list_in_a_narrow_window_keeps_titles_and_statuses(
+    run, at_terminal, monkeypatch, columns
+):
+    """Below about 64 columns Rich shared the width out itself: the ids kept theirs and the
+    titles got none (40 columns), or the status was cut (`unre`). The title and the id now
+    share what the year and the status leave, the title two thirds at least."""
+    monkeypatch.setenv("COLUMNS", str(columns))
+    text = _unstyled(run("--no-pager", "list", "--since", "2023", "-n", "3").stdout)
+    assert max(map(len, text.splitlines())) <= columns
+    assert "Toolformer:" in text.split()
+    assert text.count(" unread") == 3

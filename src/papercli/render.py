@@ -102,18 +102,19 @@ def papers_table(papers: Sequence[Paper], width: int = 160) -> RenderableType:
     }
     # Rich's box: a line between columns with a space each side, a line at each edge.
     widths = _fitting(longest, width, gap=3, edges=2)
-    columns = list(widths or every)
+    columns = list(widths)
     table = Table(header_style="bold", pad_edge=False)
     for name in columns:
         table.add_column(
             name,
             style={"id": "cyan", "short name": "bold", "topics": "magenta"}.get(name),
-            no_wrap=name in _UNWRAPPED,
+            # In a very narrow window an id wraps too, or the title got nothing.
+            no_wrap=name in _UNWRAPPED and widths[name] >= longest[name],
             justify=_justify(name),
             overflow="fold",
             max_width=_side_width(name, width),
             # Given, Rich need not measure every cell, twice when the table must shrink.
-            width=widths[name] if widths else None,
+            width=widths[name],
         )
     for row in zip(*(cells[name] for name in columns), strict=True):
         table.add_row(*row)
@@ -125,12 +126,13 @@ TITLE_ROOM = 30
 ``_NEEDED_WIDTH``'s order, before a title wraps narrower."""
 
 
-def _fitting(longest: dict[str, int], width: int, gap: int, edges: int) -> dict[str, int] | None:
+def _fitting(longest: dict[str, int], width: int, gap: int, edges: int) -> dict[str, int]:
     """The columns shown, each with its width: its ``longest`` value, at most its share
     (``_side_width``) beside the title, and the rest for the title, once the columns
     beside it that leave it less than ``TITLE_ROOM`` are left out (``gap`` columns go
-    between two columns, ``edges`` to the sides). None when even then it has less (a
-    very narrow terminal): the table shares the width out itself then."""
+    between two columns, ``edges`` to the sides). When even then it has less (a very
+    narrow window), the title and the id share what the year and the status leave, the
+    title two thirds at least (Rich shared it out so that the title got nothing)."""
     wanted = {name: min(most, _side_width(name, width) or most) for name, most in longest.items()}
     droppable = [name for name in _NEEDED_WIDTH if name in wanted]
     while True:
@@ -139,7 +141,9 @@ def _fitting(longest: dict[str, int], width: int, gap: int, edges: int) -> dict[
         if room >= min(longest["title"], TITLE_ROOM):
             return {**wanted, "title": min(room, longest["title"])}
         if not droppable:
-            return None
+            room += wanted["id"]
+            title = max(room - longest["id"], min(room * 2 // 3, longest["title"]))
+            return {**wanted, "id": max(1, room - title), "title": title}
         del wanted[droppable.pop(0)]
 
 
@@ -172,7 +176,7 @@ def paper_lines(papers: Iterable[Paper], width: int | None = None) -> Iterator[s
         for name in every:
             cell = textlayout.printable(row[PAPER_COLUMNS.index(name)])
             longest[name] = max(longest[name], len(cell))
-    columns = list(_fitting(longest, width, gap=2, edges=0) or every)
+    columns = list(_fitting(longest, width, gap=2, edges=0))
     keep = [PAPER_COLUMNS.index(name) for name in columns]
     kept = ([row[i] for i in keep] for row in chain(first, rows))
     wrapping = {name: _side_width(name, width) for name in _WRAPPING_PAPER_COLUMNS}
