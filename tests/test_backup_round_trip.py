@@ -125,7 +125,11 @@ _OPERATIONS = st.one_of(
     _command("tag", _PAPER, st.sampled_from(["+PEFT", "-peft", "+À", "-à", "+x"])),
     _command("note", _PAPER, _TEXT),
     _command("note", _PAPER, "--delete", "1"),
-    _command("prereq", _PAPER, st.sampled_from(["+transformer", "-transformer"])),
+    _command(
+        "prereq",
+        _PAPER,
+        st.sampled_from(["+transformer", "-transformer", "+bert", "-bert", "+mine"]),
+    ),
     _command(
         "add",
         "--title",
@@ -156,6 +160,12 @@ _OPERATIONS = st.one_of(
 @given(operations=st.lists(_OPERATIONS, min_size=1, max_size=12), sync_midway=st.booleans())
 # Queued in the second it was skipped: a new device took it out of the queue.
 @example(operations=[("mark-skipped", "lora"), ("queue", "add", "lora")], sync_midway=False)
+# A catalogue link removed, then added the other way round (gpt-1 comes first in the
+# export): the import removes before it adds, or it saw a cycle and dropped +gpt-2.
+@example(
+    operations=[("prereq", "gpt-2", "-gpt-1"), ("prereq", "gpt-1", "+gpt-2")],
+    sync_midway=False,
+)
 def test_any_sequence_of_changes_is_restored_by_the_backup_and_by_sync(
     run: Run, tmp_path: Path, operations: list[tuple[str, ...]], sync_midway: bool
 ) -> None:

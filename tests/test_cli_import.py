@@ -1054,3 +1054,247 @@ def test_papers_typed_in_are_held_and_added_together_as_if_added_one_by_one(
     one_by_one = imported(1)
     assert "added 8, already there 10," in one_by_one
     assert imported(together) == one_by_one
+
+
+# ---------------------------------------------------------------------------
+# The prerequisite links you add or remove (`prereq gpt-2 +bert`, `prereq lora -gpt-3`)
+# Until 5 December the JSON export left them out: a restored library lost +bert and
+# read gpt-3 before lora again.
+
+
+@pytest.fixture
+def ticking(monkeypatch):
+    """papercli's clock on 1, 2, 3... January 2026, a day a command."""
+    days = iter(range(1, 29))
+    monkeypatch.setattr(library, "clock", lambda: f"2026-01-{next(days):02}T10:00:00Z")
+
+
+def _read_first(run_json, db: Path, ref: str) -> list[dict]:
+    shown = run_json("--db", str(db), "show", ref, "--format", "json")
+    return shown["read_first"]  # type: ignore[index]
+
+
+def _snapshot(run, db: Path) -> tuple[dict, str]:
+    """The library as its export shows it, and every command of its history."""
+    exported = run("--db", str(db), "export", "--format", "json").stdout
+    return _without_date(exported), run("--db", str(db), "history", "--all").stdout
+
+
+def _set_links(run) -> None:
+    assert run("prereq", "gpt-2", "+bert").exit_code == 0
+    assert run("prereq", "lora", "-gpt-3").exit_code == 0
+
+
+def _links_of(document: dict, paper_id: str) -> list[dict]:
+    return next(p for p in document["papers"] if p["id"] == paper_id)["your_prerequisites"]
+
+
+def test_the_prerequisites_you_set_come_back_from_the_backup(
+    run, run_json, db_path, tmp_path, ticking
+):
+    _set_links(run)
+    exported = tmp_path / "backup.json"
+    assert run("export", "--format", "json", "-o", str(exported)).exit_code == 0
+    document = json.loads(exported.read_text(encoding="utf-8"))
+    assert _links_of(document, "gpt-2") == [
+        {"id": "bert", "state": "added", "at": "2026-01-01T10:00:00Z"}
+    ]
+    assert _links_of(document, "lora") == [
+        {"id": "gpt-3", "state": "removed", "at": "2026-01-02T10:00:00Z"}
+    ]
+    assert _links_of(document, "bert") == []
+
+    fresh = tmp_path / "fresh.db"
+    result = run("--db", str(fresh), "import", str(exported))
+    assert result.exit_code == 0, result.output
+    assert "set prerequisites: lora -gpt-3, gpt-2 +bert\n" in result.stdout
+    assert {"id": "bert", "kind": "yours"} in _read_first(run_json, fresh, "gpt-2")
+    assert "gpt-3" not in [p["id"] for p in _read_first(run_json, fresh, "lora")]
+    assert _read_first(run_json, fresh, "lora") == _read_first(run_json, db_path, "lora")
+    shown = run("--db", str(fresh), "prereq", "gpt-2").stdout
+    assert "bert" in shown and "(yours)" in shown
+    again = run("--db", str(fresh), "export", "--format", "json").stdout
+    assert _without_date(again) == _without_date(exported.read_text(encoding="utf-8"))
+
+
+def test_an_older_export_does_not_rewind_the_links_you_set_since(
+    run, run_json, db_path, tmp_path, ticking
+):
+    """Undone since the export, which leaves no link to compare: the undo stands, as a
+    change of status undone does. A file's link later than the undo is taken."""
+    _set_links(run)  # 01, 02
+    old = tmp_path / "old.json"
+    assert run("export", "--format", "json", "-o", str(old)).exit_code == 0
+    for _ in range(2):  # 03, 04: -gpt-3 and +bert undone, no link left to compare
+        assert run("undo").exit_code == 0
+    before = _snapshot(run, db_path)
+    result = run("import", str(old))
+    assert result.exit_code == 0, result.output
+    assert "set prerequisites" not in result.stdout
+    assert _snapshot(run, db_path) == before
+    assert "bert" not in [p["id"] for p in _read_first(run_json, db_path, "gpt-2")]
+    assert "gpt-3" in [p["id"] for p in _read_first(run_json, db_path, "lora")]
+
+    newer = tmp_path / "newer.json"
+    document = json.loads(old.read_text(encoding="utf-8"))
+    for paper in document["papers"]:
+        for link in paper["your_prerequisites"]:
+            link["at"] = "2026-01-04T12:00:00Z"  # after the undos, before this import
+    newer.write_text(json.dumps(document), encoding="utf-8")
+    result = run("import", str(newer))
+    assert result.exit_code == 0, result.output
+    assert "set prerequisites: lora -gpt-3, gpt-2 +bert\n" in result.stdout
+    assert {"id": "bert", "kind": "yours"} in _read_first(run_json, db_path, "gpt-2")
+
+
+def test_a_link_changed_here_since_the_export_stays(run, run_json, db_path, tmp_path, ticking):
+    _set_links(run)  # 01, 02
+    old = tmp_path / "old.json"
+    assert run("export", "--format", "json", "-o", str(old)).exit_code == 0
+    assert run("prereq", "gpt-2", "-bert").exit_code == 0  # 03
+    assert run("import", str(old)).exit_code == 0
+    assert "bert" not in [p["id"] for p in _read_first(run_json, db_path, "gpt-2")]
+    document = json.loads(run("export", "--format", "json").stdout)
+    assert _links_of(document, "gpt-2") == [
+        {"id": "bert", "state": "removed", "at": "2026-01-03T10:00:00Z"}
+    ]
+
+
+def test_importing_the_links_twice_changes_nothing_the_second_time(
+    run, run_json, tmp_path, ticking
+):
+    _set_links(run)
+    exported = tmp_path / "backup.json"
+    assert run("export", "--format", "json", "-o", str(exported)).exit_code == 0
+    fresh = tmp_path / "fresh.db"
+    assert run("--db", str(fresh), "import", str(exported)).exit_code == 0
+    before = _snapshot(run, fresh)
+    again = run("--db", str(fresh), "import", str(exported))
+    assert again.exit_code == 0, again.output
+    assert again.stdout == ""
+    assert _snapshot(run, fresh) == before
+
+
+def test_undo_takes_the_imported_links_back_and_a_dry_run_sets_none(
+    run, run_json, db_path, tmp_path, ticking
+):
+    _set_links(run)
+    exported = tmp_path / "backup.json"
+    assert run("export", "--format", "json", "-o", str(exported)).exit_code == 0
+    fresh = tmp_path / "fresh.db"
+    assert run("--db", str(fresh), "prereq", "gpt-2").exit_code == 0  # made, with the catalogue
+    untouched = _read_first(run_json, fresh, "lora"), _read_first(run_json, fresh, "gpt-2")
+    before = fresh.read_bytes()
+    dry = run("--db", str(fresh), "import", "--dry-run", str(exported))
+    assert dry.exit_code == 0, dry.output
+    assert "would set prerequisites: lora -gpt-3, gpt-2 +bert\n" in dry.stdout
+    assert fresh.read_bytes() == before
+
+    assert run("--db", str(fresh), "import", str(exported)).exit_code == 0
+    assert {"id": "bert", "kind": "yours"} in _read_first(run_json, fresh, "gpt-2")
+    undone = run("--db", str(fresh), "undo")
+    assert undone.exit_code == 0, undone.output
+    assert (_read_first(run_json, fresh, "lora"), _read_first(run_json, fresh, "gpt-2")) == (
+        untouched
+    )
+    document = json.loads(run("--db", str(fresh), "export", "--format", "json").stdout)
+    assert all(p["your_prerequisites"] == [] for p in document["papers"])
+    assert run("--db", str(fresh), "redo").exit_code == 0
+    assert {"id": "bert", "kind": "yours"} in _read_first(run_json, fresh, "gpt-2")
+
+
+def test_an_export_from_before_the_links_still_imports(run, run_json, tmp_path, ticking):
+    _state(run)
+    _set_links(run)
+    document = json.loads(run("export", "--format", "json").stdout)
+    for paper in document["papers"]:
+        del paper["your_prerequisites"]
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(document), encoding="utf-8")
+    fresh = tmp_path / "fresh.db"
+    result = run("--db", str(fresh), "import", str(old))
+    assert result.exit_code == 0, result.output
+    assert result.stderr.endswith(
+        "restored 4, added 0, already there 72, not found 0, failed 0, skipped 0\n"
+    )
+    assert "set prerequisites" not in result.stdout
+    assert "bert" not in [p["id"] for p in _read_first(run_json, fresh, "gpt-2")]
+
+
+def test_a_link_to_an_unknown_paper_or_making_a_cycle_is_dropped_with_a_warning(
+    run, run_json, tmp_path, ticking
+):
+    """As a prerequisite of the file is, and as `prereq +X` refuses a cycle."""
+    _set_links(run)
+    document = json.loads(run("export", "--format", "json").stdout)
+    gpt2 = next(p for p in document["papers"] if p["id"] == "gpt-2")
+    gpt2["your_prerequisites"].append(
+        {"id": "nowhere", "state": "added", "at": "2026-01-01T10:00:00Z"}
+    )
+    path = tmp_path / "links.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    other = tmp_path / "other.db"
+    assert run("--db", str(other), "prereq", "bert", "+gpt-2").exit_code == 0
+    result = run("--db", str(other), "import", str(path))
+    assert result.exit_code == 0, result.output
+    assert "warning: gpt-2: dropped your prerequisite nowhere, an unknown paper\n" in (
+        result.stderr
+    )
+    assert "warning: gpt-2: dropped your prerequisite bert, which would make a cycle\n" in (
+        result.stderr
+    )
+    assert "set prerequisites: lora -gpt-3\n" in result.stdout
+    assert "bert" not in [p["id"] for p in _read_first(run_json, other, "gpt-2")]
+    assert {"id": "gpt-2", "kind": "yours"} in _read_first(run_json, other, "bert")
+
+
+def test_a_link_the_file_removes_is_removed_before_those_it_adds(run, run_json, tmp_path):
+    """gpt-1 comes before gpt-2 in the file: adding gpt-1's +gpt-2 first met the
+    catalogue's gpt-1 before gpt-2, which the file removes, and dropped it as a cycle."""
+    assert run("prereq", "gpt-2", "-gpt-1").exit_code == 0
+    assert run("prereq", "gpt-1", "+gpt-2").exit_code == 0
+    exported = tmp_path / "backup.json"
+    assert run("export", "--format", "json", "-o", str(exported)).exit_code == 0
+    fresh = tmp_path / "fresh.db"
+    result = run("--db", str(fresh), "import", str(exported))
+    assert (result.exit_code, result.stdout) == (
+        0,
+        "set prerequisites: gpt-2 -gpt-1, gpt-1 +gpt-2\n",
+    )
+    assert "warning" not in result.stderr
+    assert _read_first(run_json, fresh, "gpt-2") == []
+    assert {"id": "gpt-2", "kind": "yours"} in _read_first(run_json, fresh, "gpt-1")
+
+
+@pytest.mark.parametrize(
+    ("links", "message"),
+    [
+        ([{"id": "bert", "state": "kept", "at": "2026-01-01T10:00:00Z"}], "[0].state: invalid"),
+        ([{"id": "a b", "state": "added", "at": "2026-01-01T10:00:00Z"}], "[0].id: 'a b' is not"),
+        ([{"id": "bert", "state": "added", "at": "yesterday"}], "[0].at: expected a UTC time"),
+        ([{"id": "bert", "state": "added"}], ": object missing required field at"),
+        ([{"id": "bert", "state": "added", "at": 5}], "[0].at: expected str | null, got int"),
+        ("bert", "your_prerequisites: expected array, got str"),
+        (
+            [
+                {"id": "bert", "state": "added", "at": "2026-01-01T10:00:00Z"},
+                {"id": "bert", "state": "removed", "at": "2026-01-01T10:00:00Z"},
+            ],
+            "[1].id: 'bert' is given twice",
+        ),
+    ],
+)
+def test_a_bad_link_refuses_the_file_and_changes_nothing(run, db_path, tmp_path, links, message):
+    document = json.loads(run("export", "--format", "json").stdout)
+    gpt2 = next(p for p in document["papers"] if p["id"] == "gpt-2")
+    gpt2["your_prerequisites"] = links
+    index = document["papers"].index(gpt2)
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    before = db_path.read_bytes()
+    result = run("import", str(path))
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith(f"error: papers[{index}].your_prerequisites"), result.stderr
+    assert message in result.stderr
+    assert result.stderr.endswith("; nothing was imported\n")
+    assert db_path.read_bytes() == before

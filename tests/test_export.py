@@ -130,6 +130,14 @@ HISTORY = {
     ]
 }
 
+# The prerequisite links the user set from a paper (``prereq lora +transformer -chatgpt``).
+LINKS = {
+    "lora": [
+        {"id": "chatgpt", "state": "removed", "at": "2026-11-02T10:00:00Z"},
+        {"id": "transformer", "state": "added", "at": "2026-11-01T10:00:00Z"},
+    ]
+}
+
 
 def export(fmt: str, papers: list[Paper] | None = None, **options: object) -> str:
     return export_papers(
@@ -543,16 +551,20 @@ def parse_json_export(text: str) -> tuple[list[Paper], dict[str, list[dict[str, 
     """What an import reads from ``text``: its papers, and each one's history by id."""
     list(read_ids(io.StringIO(text)))
     read = list(read_papers(io.StringIO(text)))
-    return [paper for paper, _ in read], {paper.id: history for paper, history in read}
+    return [paper for paper, *_ in read], {paper.id: history for paper, history, _ in read}
 
 
 def test_json_round_trip_keeps_every_field_and_the_history() -> None:
-    text = export("json", history=HISTORY)
+    text = export("json", history=HISTORY, your_prerequisites=LINKS)
     document = json.loads(text)
     assert list(document) == ["format", "version", "exported_on", "papers"]
     assert document["exported_on"] == "2026-11-22"
     assert list(document["papers"][0])[:4] == ["id", "short_name", "title", "authors"]
     assert document["papers"][0]["history"] == HISTORY["lora"]
+    assert document["papers"][0]["your_prerequisites"] == LINKS["lora"]
+    assert [p["your_prerequisites"] for p in document["papers"][1:]] == [[], [], []]
+    links = {paper.id: links for paper, _, links in read_papers(io.StringIO(text))}
+    assert links["lora"] == [(x["id"], x["state"], x["at"]) for x in LINKS["lora"]]
     assert "读完了" in text  # ensure_ascii=False
 
     papers, history = parse_json_export(text)

@@ -22,14 +22,14 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from papercli import export, files, paths, records
+from papercli import export, files, graph, paths, records
 from papercli.cli import views
 from papercli.cli.app import app
 from papercli.errors import InvalidValueError
 from papercli.models import ArxivRecord, Author, Paper, ReadStatus
 from papercli.store import arxiv_meta, base, connection, library, merge, notes, papers, scratch
 from tests.conftest import peak_megabytes
-from tests.test_export import HISTORY
+from tests.test_export import HISTORY, LINKS
 from tests.test_export import queue as sample_papers
 from tests.test_query_plans import _BIG, _plan, _queries, statements  # noqa: F401 (fixture)
 
@@ -55,7 +55,7 @@ CASES: list[tuple[str, list[str]]] = [
 GOLDEN: dict[str, str] = {
     "all markdown": "bbfef7fb0141593d1dea8d65f7cca5fe6dca8544a9fa16c67b545a6d4f362582",
     "all csv": "c50ed6a028c1ec24d2c4b3d285bf2e55560307a64d9d2f0ee29c29fe986612dc",
-    "all json": "a364f3ebe9a1a57f27771e81dc2ffffdf228c5ad4466917076e8828298884ca7",
+    "all json": "0c7cbb1fb2f26b10bcac40da47a7476c8efde555036aced637fc4de270d5e921",
     "all bibtex": "74a20f0d60007fabb43e6394efa5f4e089fc93d74d98c9a0a21e38504274fdee",
     "all csl-json": "46ccb72d7bf52196b3b7d09927b59e36d440d8b260a1325be152bca47ce6c245",
     "all ris": "1163c88b1be98ee138ba53f24255e5ad59c93a8d47ea6f049f15a949446a5d84",
@@ -63,7 +63,7 @@ GOLDEN: dict[str, str] = {
     "markdown by year": "09ee5a1d19b876d2fdfb9a0435b19255496bb3e089fcf316d6781bed22f6e23f",
     "markdown peft by topic": "5b5cc63b9355ddd22f4907927fa891258b61d42dec7f55c05aae3ae793af5288",
     "markdown read by year": "3fb0c8279fd10ef7192fc9598ac03c47dcdabeb2a644615e01a5ec79b6ee6638",
-    "queue json": "2f6acc74f26a71609fecb1a43be76c6cb9d6ef0df14d45f0cef4653af59b8a91",
+    "queue json": "4e828f3b57090875fcb028006f75c6b52dde7563ac39d37bed40a740e798fcee",
     "queue bibtex by title": "d533b73cc00f350a65eb5eed963e7d47851246f8f0639adc25c8ca902d940380",
     "search csv": "cafda1c81c4638e2d87b09d17f764a3c10052925600fb494d350bb97498a675f",
     "titles reversed ris": "c07f02604d4a1c1419f2831ae29d3ae2b1403320cc77aabe993d74f19a9c09d0",
@@ -145,6 +145,8 @@ def _fill(conn: sqlite3.Connection) -> None:
     notes.add_note(conn, "by-hand-1", "mine")
     notes.change_tags(conn, ["lora", "qlora", "by-hand-0"], ["peft-week", "必读"], [])
     notes.change_tags(conn, ["transformer"], ["classic"], [])
+    graph.change_prereqs(conn, "gpt-2", ["bert"], [])  # JSON: your_prerequisites
+    graph.change_prereqs(conn, "lora", [], ["gpt-3"])
 
 
 @pytest.fixture
@@ -207,10 +209,16 @@ def test_streamed_chunks_make_the_text_of_the_whole_list(fmt, size):
     """Keys stay unique across chunks (the sample's fourth paper repeats the first's key
     stem), JSON and CSL-JSON commas and the separators of BibTeX and RIS fall between."""
     whole = sample_papers()
-    chunks = [(whole[i : i + size], HISTORY) for i in range(0, len(whole), size)]
+    chunks = [(whole[i : i + size], HISTORY, LINKS) for i in range(0, len(whole), size)]
     options = {"exported_on": EXPORTED_ON, "title": "Queue"}
     streamed = export.stream_papers(chunks, fmt, count=len(whole), **options)  # type: ignore[arg-type]
-    expected = export.export_papers(whole, fmt, history=HISTORY, **options)  # type: ignore[arg-type]
+    expected = export.export_papers(
+        whole,
+        fmt,
+        history=HISTORY,
+        your_prerequisites=LINKS,
+        **options,  # type: ignore[arg-type]
+    )
     assert "".join(streamed) == expected
 
 

@@ -64,8 +64,11 @@ JSON_MARKER = "papercli-export"
 JSON_VERSION = 1
 
 History = Mapping[str, Sequence[Mapping[str, object]]]
-Chunk = tuple[Sequence[Paper], History]
-"""Some of the papers, in export order, with the status history of each (JSON only)."""
+Links = Mapping[str, Sequence[Mapping[str, object]]]
+"""The prerequisite links the user added or removed, by paper: ``id``, ``state``, ``at``."""
+Chunk = tuple[Sequence[Paper], History, Links]
+"""Some of the papers, in export order, with the status history of each and the links
+the user set from each (JSON only)."""
 _Keyed = tuple[Sequence[Paper], Sequence[str]]  # some papers and their citation keys
 
 # work type -> (BibTeX entry type, CSL type, RIS type)
@@ -100,6 +103,7 @@ def export_papers(
     exported_on: date | str,
     group_by: str | None = None,
     history: History | None = None,
+    your_prerequisites: Links | None = None,
     topics_first: Sequence[str] = (),
 ) -> str:
     """Render ``papers``, in the order given, as ``fmt`` (one of ``FORMATS``).
@@ -114,7 +118,7 @@ def export_papers(
             first.setdefault(section(paper), len(first))
         papers = sorted(papers, key=lambda paper: first[section(paper)])  # stable
     text = stream_papers(
-        [(papers, history or {})],
+        [(papers, history or {}, your_prerequisites or {})],
         fmt,
         count=len(papers),
         title=title,
@@ -205,7 +209,7 @@ def _markdown(
     yield f"# {_md_heading(title)}\n\nExported {day} · {noun} · {legend}"
     section = section_of(group_by, topics_first) if group_by else lambda paper: ""
     current: str | None = None
-    for papers, _ in chunks:
+    for papers, *_ in chunks:
         lines = []
         for paper in papers:
             heading = section(paper)
@@ -274,7 +278,7 @@ def _csv(chunks: Iterable[Chunk]) -> Iterator[str]:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
-    for papers, _ in itertools.chain([((), {})], chunks):  # the header first, on its own
+    for papers, *_ in itertools.chain([((), {}, {})], chunks):  # the header first, on its own
         for paper in papers:
             row: dict[str, object] = {
                 **paper_summary(paper),
@@ -298,7 +302,8 @@ def _cell(value: object) -> object:
     return "" if value is None else value
 
 
-# Worked out for `show`, not part of a paper's record.
+# Worked out for `show`, not part of a paper's record: the links the user set go out as
+# ``your_prerequisites``, the catalogue's as ``prerequisites``.
 _NOT_EXPORTED = frozenset({"prerequisite_links"})
 
 
@@ -308,7 +313,9 @@ def _json(chunks: Iterable[Chunk], day: str) -> Iterator[str]:
     head = {"format": JSON_MARKER, "version": JSON_VERSION, "exported_on": day, "papers": []}
     # The text of the whole document, with the papers' records inside its empty list.
     opening, closing = _dump_json(head).rsplit("[]", 1)
-    records = ((_record(paper, history) for paper in papers) for papers, history in chunks)
+    records = (
+        (_record(paper, history, links) for paper in papers) for papers, history, links in chunks
+    )
     pieces = _json_items(records, depth=2)
     first = next(pieces, None)
     if first is None:
@@ -319,7 +326,7 @@ def _json(chunks: Iterable[Chunk], day: str) -> Iterator[str]:
     yield "\n  ]" + closing
 
 
-def _record(paper: Paper, history: History) -> dict[str, object]:
+def _record(paper: Paper, history: History, links: Links) -> dict[str, object]:
     summary = paper_summary(paper)
     # Everything, authors as whole objects (the summary has only their names).
     rest = {
@@ -328,7 +335,8 @@ def _record(paper: Paper, history: History) -> dict[str, object]:
         if (k not in summary or k == "authors") and k not in _NOT_EXPORTED
     }
     changes = [dict(change) for change in history.get(paper.id, [])]
-    return {**summary, **rest, "history": changes}
+    yours = [dict(link) for link in links.get(paper.id, [])]
+    return {**summary, **rest, "history": changes, "your_prerequisites": yours}
 
 
 def _fields(item: Any) -> dict[str, object]:
@@ -563,7 +571,7 @@ def _people(paper: Paper) -> list[Author]:
 
 def _keyed(chunks: Iterable[Chunk], given: GivenKeys) -> Iterator[_Keyed]:
     """Each chunk's papers with their citation keys, unique across the chunks."""
-    for papers, _ in chunks:
+    for papers, *_ in chunks:
         yield papers, _citation_keys(papers, given)
 
 

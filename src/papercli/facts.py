@@ -43,8 +43,7 @@ def checked_facts(
 ) -> tuple[str | None, str | None, str | None]:
     """The arXiv id, address and PDF address as papercli keeps them, once every one of
     these facts is in form; BadFact otherwise."""
-    if not _ID.fullmatch(id) or id in (".", ".."):
-        raise BadFact("id", f"{id!r} is not a paper id (1-100 characters, no spaces or /)")
+    check_paper_id("id", id)
     if not title.strip():
         raise BadFact("title", "is empty")
     day = _DATE.fullmatch(date)
@@ -71,6 +70,12 @@ def checked_facts(
             f"expected an arXiv category like cs.CL, got {clipped(primary_category, 60)!r}",
         )
     return arxiv_id, _web_address("url", url), _web_address("pdf_url", pdf_url)
+
+
+def check_paper_id(name: str, value: str) -> None:
+    """BadFact unless ``value`` has the form of a paper id."""
+    if not _ID.fullmatch(value) or value in (".", ".."):
+        raise BadFact(name, f"{value!r} is not a paper id (1-100 characters, no spaces or /)")
 
 
 def _web_address(name: str, value: str | None) -> str | None:

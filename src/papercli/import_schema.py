@@ -19,7 +19,7 @@ import msgspec
 
 from papercli.errors import InvalidValueError
 from papercli.export import JSON_MARKER, JSON_VERSION, is_person_name, person
-from papercli.facts import BadFact, check_time, checked_facts
+from papercli.facts import BadFact, check_paper_id, check_time, checked_facts
 from papercli.json_pieces import BadJSON, NotAnObject, members
 from papercli.models import (
     MAX_NAME,
@@ -60,6 +60,12 @@ class _Change(msgspec.Struct):
     old_status: Status
     new_status: Status
     changed_at: Name
+
+
+class _Link(msgspec.Struct):
+    id: Name
+    state: Literal["added", "removed"]
+    at: Name | None  # a time, or null for one stored in no form of a time
 
 
 class _Paper(msgspec.Struct):
@@ -105,6 +111,7 @@ class _Paper(msgspec.Struct):
     arxiv_updated: Name | None = None
     fetched_at: Name | None = None
     history: list[_Change] = []
+    your_prerequisites: list[_Link] = []  # exports from before 5 December have none
 
 
 _MSGSPEC_PLACE = re.compile(r"^(.*?)(?: - at `\$\.?(.*)`)?$", re.DOTALL)
@@ -112,6 +119,8 @@ _MSGSPEC_LENGTH = re.compile(r"^Expected `str` of length <= ")
 _SURROGATES = re.compile(f"[{_SURROGATE}]")
 
 History = list[dict[str, object]]
+Links = list[tuple[str, str, str | None]]
+"""The prerequisite links the user set from a paper: (prerequisite id, state, time)."""
 
 
 def read_ids(file: TextIO) -> Iterator[str]:
@@ -141,8 +150,9 @@ def _check_header(header: dict[str, object]) -> None:
         _papers_error(header.get("papers", ...))
 
 
-def read_papers(file: TextIO) -> Iterator[tuple[Paper, History]]:
-    """Each paper of an export, in file order, checked, with its status history; then, at
+def read_papers(file: TextIO) -> Iterator[tuple[Paper, History, Links]]:
+    """Each paper of an export, in file order, checked, with its status history and the
+    prerequisite links the user added or removed from it; then, at
     the end of the file, that its header is a papercli export's of this version. Ids given
     twice are the caller's to find. A bad value fails where it is: for the error the whole
     file deserves first (not an export, a paper given twice), read it again with
@@ -169,7 +179,8 @@ def read_papers(file: TextIO) -> Iterator[tuple[Paper, History]]:
             {"old_status": c.old_status, "new_status": c.new_status, "changed_at": c.changed_at}
             for c in record.history
         ]
-        yield paper, history
+        links: Links = [(x.id, x.state, x.at) for x in record.your_prerequisites]
+        yield paper, history, links
     _check_header(header)
 
 
@@ -247,6 +258,13 @@ def _paper(record: _Paper) -> Paper:
         check_time(f"notes[{i}].created_at", note.created_at)
     for i, change in enumerate(record.history):
         check_time(f"history[{i}].changed_at", change.changed_at)
+    linked: set[str] = set()
+    for i, link in enumerate(record.your_prerequisites):
+        check_paper_id(f"your_prerequisites[{i}].id", link.id)
+        check_time(f"your_prerequisites[{i}].at", link.at)
+        if link.id in linked:
+            raise BadFact(f"your_prerequisites[{i}].id", f"{link.id!r} is given twice")
+        linked.add(link.id)
     for name, value, high in (
         ("read_version", record.read_version, MAX_VERSION),
         ("arxiv_version", record.arxiv_version, MAX_VERSION),

@@ -101,6 +101,7 @@ class ImportReport:
     failed: dict[str, str] = field(default_factory=dict)  # arXiv id -> reason
     skipped: Tally = field(default_factory=Tally)  # BibTeX keys matching nothing, no arXiv id
     queued: Tally = field(default_factory=Tally)
+    prerequisites: Tally = field(default_factory=Tally)  # links set: "gpt-2 +bert"
     warnings: Tally = field(default_factory=Tally)  # what was dropped, and why
 
 
@@ -272,17 +273,17 @@ def _merge_papers(
         while exported := list(islice(read, scratch.CHUNK)):
             count += len(exported)
             exported = [
-                (_not_ahead(_real_day(paper, report), now, report), history)
-                for paper, history in exported
+                (_not_ahead(_real_day(paper, report), now, report), history, links)
+                for paper, history, links in exported
             ]
-            targets, to_add = _place(conn, [paper for paper, _ in exported])
-            given = [paper.id for paper, _ in exported]
+            targets, to_add = _place(conn, [paper for paper, *_ in exported])
+            given = [paper.id for paper, *_ in exported]
             if repeated := in_file.add(list(zip(given, targets, strict=True))):
                 raise InvalidValueError(_given_twice(repeated[0]))
             new = _link_known(to_add, in_file, later, report)
             # The chunk's new papers go in together (papers.insert_papers), before any state.
             papers.insert_papers(conn, new)
-            for (paper, _), target in zip(exported, targets, strict=True):
+            for (paper, *_), target in zip(exported, targets, strict=True):
                 if paper.fetched_at and arxiv_meta.arxiv_record(conn, target) is None:
                     record = _record_of(paper)
                     arxiv_meta.store_arxiv_record(conn, target, record, paper.fetched_at)
@@ -292,7 +293,9 @@ def _merge_papers(
                 for target, taken in zip(ids, changes.snapshots(conn, ids), strict=True)
             )
             report.added.extend(ids)
-            for (paper, history), target in zip(exported, targets, strict=True):
+            for (paper, history, links), target in zip(exported, targets, strict=True):
+                for prereq, link_state, at in links:  # set once the file is read whole
+                    later.note(f"your prerequisite {link_state}", paper.id, target, prereq, at)
                 local = paper if target == paper.id else replace(paper, id=target)
                 if merge.merge_state(conn, local, history, batch):
                     if target not in added:
@@ -323,6 +326,7 @@ def _merge_papers(
         cut_from = iter(dict.fromkeys(paper_id for paper_id, _ in cut))
         while cut_chunk := list(islice(cut_from, scratch.CHUNK)):
             changes.retake_added(conn, added.steps_of(cut_chunk))
+        _merge_your_prerequisites(conn, later, in_file, batch, now, report)
         merge.finish_import(conn, batch, f"imported {counted(count, 'paper')}")
     return report
 
@@ -376,6 +380,71 @@ def _link_later(
                 links[target, local] = None
         papers.add_prerequisites(conn, links)
         changes.retake_added(conn, added.steps_of({target for target, _ in links}))
+
+
+def _merge_your_prerequisites(
+    conn: sqlite3.Connection,
+    later: scratch.ScratchReport,
+    in_file: scratch.ScratchTargets,
+    batch: int,
+    now: str,
+    report: ImportReport,
+) -> None:
+    """Merge the prerequisite links the user added or removed (``merge.merge_prereqs``),
+    now that every paper of the file is here: each names its prerequisite as the file
+    does, a paper of the file (as the local paper it is), else one of the database's;
+    one that is neither is a warning, as is one that would make a cycle. The links the
+    file removes go first: one it adds may make a cycle only with a link it removes (a
+    catalogue's, say), as the library it came from refused every other."""
+    undone = cache(lambda: changes.undone_prereqs(conn))  # read once, when first needed
+    for link_state in ("removed", "added"):
+        _merge_links(conn, later, in_file, link_state, batch, now, undone, report)
+
+
+def _merge_links(
+    conn: sqlite3.Connection,
+    later: scratch.ScratchReport,
+    in_file: scratch.ScratchTargets,
+    link_state: str,
+    batch: int,
+    now: str,
+    undone: Callable[[], Mapping[tuple[str, str], str]],
+    report: ImportReport,
+) -> None:
+    """``_merge_your_prerequisites`` of the links the file gives as ``link_state``."""
+    noted = later.noted(f"your prerequisite {link_state}")
+    while chunk := list(islice(noted, scratch.CHUNK)):
+        placed = in_file.targets_of({prereq for _, _, prereq, _ in chunk})
+        links: list[merge.Link] = []
+        named: dict[tuple[str, str], tuple[str, str]] = {}  # as the file named them
+        for given, target, prereq, at in chunk:
+            local = placed.get(prereq) or (prereq if lookups.paper_exists(conn, prereq) else None)
+            if local is None:
+                report.warnings.append(
+                    f"{given}: dropped your prerequisite {prereq}, an unknown paper"
+                )
+                continue
+            if local == target:
+                report.warnings.append(f"{given}: dropped a prerequisite on itself")
+                continue
+            if at is not None and at > now:
+                report.warnings.append(
+                    f"{given}: your prerequisite {prereq} at {at} is later than this"
+                    " computer's clock; taken as older than your changes"
+                )
+                at = None
+            links.append((target, local, link_state, at))
+            named[target, local] = (given, prereq)
+        taken, cut = merge.merge_prereqs(conn, links, batch, now, undone)
+        sign = {"added": "+", "removed": "-"}
+        report.prerequisites.extend(
+            f"{target} {sign[state]}{local}" for target, local, state, _ in taken
+        )
+        for target, local, _, _ in cut:
+            given, prereq = named[target, local]
+            report.warnings.append(
+                f"{given}: dropped your prerequisite {prereq}, which would make a cycle"
+            )
 
 
 def _real_day(paper: Paper, report: ImportReport) -> Paper:

@@ -270,6 +270,8 @@ def import_file(
     ):
         if ids.count:
             echo(f"{would}{label}: {ids.named()}")
+    if report.prerequisites.count:  # as `prereq` takes them: gpt-2 +bert, lora -gpt-3
+        echo(f"{'would set' if dry_run else 'set'} prerequisites: {report.prerequisites.named()}")
     for warning in report.warnings.first:
         echo(f"warning: {warning}", err=True)
     if more := report.warnings.count - len(report.warnings.first):

@@ -136,6 +136,22 @@ def taken_out_of_queue(conn: sqlite3.Connection) -> Iterator[tuple[str, str]]:
         yield str(paper_id), str(at)
 
 
+def undone_prereqs(conn: sqlite3.Connection) -> dict[tuple[str, str], str]:
+    """The prerequisite links a command here set (an import's aside) and an undo took
+    back, each with when it was last undone: an undo that left no link is a change of
+    its own, which an older export must not rewind. One pass over the undo steps; the
+    links are the user's own undone commands, a handful."""
+    return {
+        (str(paper_id), str(prereq)): str(at)
+        for paper_id, prereq, at in conn.execute(
+            "SELECT u.paper_id, json_extract(u.data, '$.after.prereq'), max(c.undone_at)"
+            " FROM undo_steps AS u JOIN command_log AS c USING (batch)"
+            " WHERE u.action = 'prereq' AND c.undone_at IS NOT NULL AND c.command != 'import'"
+            " GROUP BY 1, 2"
+        )
+    }
+
+
 def record_added(conn: sqlite3.Connection, batch: int, paper_ids: list[str]) -> None:
     """Record the papers just added, each as it is now, as steps of ``batch``."""
     steps = zip(paper_ids, snapshots(conn, paper_ids), strict=True)

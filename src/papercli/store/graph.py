@@ -392,6 +392,30 @@ def user_prereqs(conn: sqlite3.Connection, paper_id: str) -> dict[str, str]:
     }
 
 
+def user_links(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, list[UserLink]]:
+    """The links the user added or removed from each of the papers that has any, to
+    papers in the list, by prerequisite id: one query for a chunk of papers (an export's,
+    an import's), through the table's key."""
+    found: dict[str, list[UserLink]] = {}
+    for paper_id, prereq_id, state, at in conn.execute(
+        "SELECT u.paper_id, u.prereq_id, u.state, u.at FROM user_prereqs u"
+        f" WHERE u.paper_id {IN_IDS} AND EXISTS (SELECT 1 FROM papers p WHERE p.id = u.prereq_id)"
+        " ORDER BY u.paper_id, u.prereq_id",
+        (id_list(ids),),
+    ):
+        found.setdefault(str(paper_id), []).append(UserLink(str(prereq_id), str(state), str(at)))
+    return found
+
+
+@datarecord(frozen=True)
+class UserLink:
+    """A link the user added or removed from a paper, and when."""
+
+    prereq_id: str
+    state: str  # added | removed
+    at: str
+
+
 def set_prereqs(
     conn: sqlite3.Connection, batch: int, paper_id: str, states: dict[str, str | None], at: str
 ) -> None:
@@ -404,11 +428,24 @@ def set_prereqs(
             continue
         was = None if old is None else {"prereq": prereq_id, "state": old, "at": at}
         now = None if state is None else {"prereq": prereq_id, "state": state, "at": at}
-        set_prereq(conn, paper_id, {"prereq": prereq_id, "value": now})
-        changes.record(
-            conn, batch, "prereq", paper_id, {"prereq": prereq_id, "value": was},
-            {"prereq": prereq_id, "value": now},
-        )  # fmt: skip
+        record_prereq(conn, batch, paper_id, was, now, prereq_id)
+
+
+def record_prereq(
+    conn: sqlite3.Connection,
+    batch: int,
+    paper_id: str,
+    was: dict[str, str] | None,
+    now: dict[str, str] | None,
+    prereq_id: str,
+) -> None:
+    """Set one user link from ``paper_id`` as ``now`` says (None: no link), as a step of
+    ``batch`` whose undo puts back ``was``; a sync sends it as it sends every step."""
+    set_prereq(conn, paper_id, {"prereq": prereq_id, "value": now})
+    changes.record(
+        conn, batch, "prereq", paper_id, {"prereq": prereq_id, "value": was},
+        {"prereq": prereq_id, "value": now},
+    )  # fmt: skip
 
 
 def set_prereq(conn: sqlite3.Connection, paper_id: str, step: dict[str, Any]) -> None:

@@ -8,8 +8,9 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from itertools import islice
 
+from papercli import times
 from papercli.models import Paper, ReadStatus
-from papercli.store import changes, library, scratch
+from papercli.store import changes, graph, library, scratch
 from papercli.store.base import IN_IDS, id_list
 from papercli.store.changes import HISTORY_BY_PAPER, LIVE_HISTORY
 from papercli.store.library import enqueue, queue_positions, statuses
@@ -29,6 +30,18 @@ def history_by_paper(
     ):
         found[pid].append({"old_status": old, "new_status": new, "changed_at": at})
     return found
+
+
+def links_by_paper(
+    conn: sqlite3.Connection, ids: Sequence[str]
+) -> dict[str, list[dict[str, str | None]]]:
+    """The prerequisite links the user added or removed from each paper that has any, by
+    prerequisite id, for an export: each with its state and its time as stored (one
+    stored in an older form, in today's; one in no form of a time, as null)."""
+    return {
+        pid: [{"id": x.prereq_id, "state": x.state, "at": times.stored(x.at)} for x in links]
+        for pid, links in graph.user_links(conn, ids).items()
+    }
 
 
 class ExportReader:
@@ -86,11 +99,16 @@ class ExportReader:
 
     def papers(
         self, *, with_history: bool = False, with_state: bool = True, cited_only: bool = False
-    ) -> Iterator[tuple[list[Paper], dict[str, list[dict[str, object]]]]]:
+    ) -> Iterator[
+        tuple[
+            list[Paper], dict[str, list[dict[str, object]]], dict[str, list[dict[str, str | None]]]
+        ]
+    ]:
         """The staged papers in full, CHUNK at a time, each chunk with its status history
-        when asked for (JSON) and its notes, tags and queue places unless not (BibTeX has
-        no use for them), or only what a citation prints (``full_papers``); the next
-        chunk is read when this one is done with."""
+        and the prerequisite links the user added or removed when asked for (JSON), and
+        its notes, tags and queue places unless not (BibTeX has no use for them), or only
+        what a citation prints (``full_papers``); the next chunk is read when this one is
+        done with."""
         after = (-1, -1)
         while True:
             rows = self._scratch.execute(
@@ -102,8 +120,9 @@ class ExportReader:
                 return
             ids = [str(pid) for _, _, pid in rows]
             history = history_by_paper(self._conn, ids) if with_history else {}
+            links = links_by_paper(self._conn, ids) if with_history else {}
             chunk = full_papers(self._conn, ids, with_state=with_state, cited_only=cited_only)
-            yield chunk, history
+            yield chunk, history, links
             after = rows[-1][:2]
 
 
@@ -277,3 +296,48 @@ def queue_missing(
         (length,) = conn.execute("SELECT count(*) FROM queue").fetchone()
         enqueue(conn, batch, missing, length + 1, queued_at)
     return missing
+
+
+Link = tuple[str, str, str, str | None]
+"""A prerequisite link an import brings: (paper id, prerequisite id, state, time)."""
+
+
+def merge_prereqs(
+    conn: sqlite3.Connection,
+    links: Sequence[Link],
+    batch: int,
+    now: str,
+    undone: Callable[[], Mapping[tuple[str, str], str]],
+) -> tuple[list[Link], list[Link]]:
+    """Merge the links an export gives the user's papers (a chunk of them, the papers
+    and prerequisites here); call inside a transaction. Nothing newer is rewound, as
+    with the status: a link is set as the file says only when the file's time is later
+    than the link's here and than an undo here that took it back (``undone``, asked only
+    when a link is not here); a link without a time only where there is nothing here.
+    An added link that would make a cycle is left out, as ``prereq +X`` refuses one.
+    Each change is a step of ``batch``. Returns the links set and those left out."""
+    there = graph.user_links(conn, list(dict.fromkeys(paper_id for paper_id, *_ in links)))
+    here = {(paper_id, link.prereq_id): link for paper_id, found in there.items() for link in found}
+    undone_at: Mapping[tuple[str, str], str] | None = None
+    taken: list[Link] = []
+    cut: list[Link] = []
+    for link in links:
+        paper_id, prereq, state, at = link
+        old = here.get((paper_id, prereq))
+        if old is None:
+            undone_at = undone() if undone_at is None else undone_at
+            latest = undone_at.get((paper_id, prereq), "")
+        else:
+            latest = old.at
+        if latest and (at or "") <= latest:
+            continue  # newer here, or the same
+        newly_added = state == "added" and (old is None or old.state != "added")
+        if newly_added and prereq in library.leading_to(conn, paper_id, [prereq]):
+            cut.append(link)
+            continue
+        was = None if old is None else {"prereq": prereq, "state": old.state, "at": old.at}
+        set_to = {"prereq": prereq, "state": state, "at": at or now}
+        graph.record_prereq(conn, batch, paper_id, was, set_to, prereq)
+        here[paper_id, prereq] = graph.UserLink(prereq, state, at or now)
+        taken.append(link)
+    return taken, cut
