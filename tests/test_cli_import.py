@@ -1168,6 +1168,7 @@ def test_importing_the_links_twice_changes_nothing_the_second_time(
     assert run("export", "--format", "json", "-o", str(exported)).exit_code == 0
     fresh = tmp_path / "fresh.db"
     assert run("--db", str(fresh), "import", str(exported)).exit_code == 0
+    assert {"id": "bert", "kind": "yours"} in _read_first(run_json, fresh, "gpt-2")
     before = _snapshot(run, fresh)
     again = run("--db", str(fresh), "import", str(exported))
     assert again.exit_code == 0, again.output
