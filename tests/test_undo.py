@@ -570,6 +570,25 @@ def test_redo_takes_the_last_undone_first_when_the_clock_steps_back_between_undo
     assert run("redo").stdout.startswith("redone: marked qlora read")
 
 
+def test_two_prereq_changes_a_second_apart_both_undo(run, monkeypatch):
+    """The undo step of `prereq gpt-2 -bert` put the link back with its own command's time,
+    so the undo of `+bert` before it found the link "changed since" and left it."""
+    from papercli.store import library
+
+    for second, change in enumerate(["+bert", "-bert"]):
+        monkeypatch.setattr(library, "clock", lambda second=second: f"2026-12-05T10:00:0{second}Z")
+        assert run("prereq", "gpt-2", change).exit_code == 0
+    monkeypatch.setattr(library, "clock", lambda: "2026-12-05T10:00:05Z")
+    assert run("undo").stdout == "undone: prerequisites of gpt-2: -bert\n"
+    undone = run("undo")
+    assert (undone.stdout, undone.stderr) == ("undone: prerequisites of gpt-2: +bert\n", "")
+    read_first = json.loads(run("show", "gpt-2", "--format", "json").stdout)["read_first"]
+    assert [link["id"] for link in read_first] == ["gpt-1"]
+    assert run("redo").exit_code == run("redo").exit_code == 0
+    read_first = json.loads(run("show", "gpt-2", "--format", "json").stdout)["read_first"]
+    assert [link["id"] for link in read_first] == ["gpt-1"]
+
+
 def _queued_at(run) -> dict[str, str]:
     """When each queued paper was queued, as the JSON export says."""
     data = json.loads(run("export", "--format", "json").stdout)

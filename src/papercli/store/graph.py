@@ -383,11 +383,12 @@ def suggestions(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, list[
     }
 
 
-def user_prereqs(conn: sqlite3.Connection, paper_id: str) -> dict[str, str]:
+def user_prereqs(conn: sqlite3.Connection, paper_id: str) -> dict[str, tuple[str, str]]:
+    """The user's links from a paper: each prerequisite's state and when it was set."""
     return {
-        str(prereq): str(state)
-        for prereq, state in conn.execute(
-            "SELECT prereq_id, state FROM user_prereqs WHERE paper_id = ?", (paper_id,)
+        str(prereq): (str(state), str(at))
+        for prereq, state, at in conn.execute(
+            "SELECT prereq_id, state, at FROM user_prereqs WHERE paper_id = ?", (paper_id,)
         )
     }
 
@@ -424,9 +425,11 @@ def set_prereqs(
     before = user_prereqs(conn, paper_id)
     for prereq_id, state in states.items():
         old = before.get(prereq_id)
-        if old == state:
+        if (old and old[0]) == state:
             continue
-        was = None if old is None else {"prereq": prereq_id, "state": old, "at": at}
+        # The link as it was, with its own time: with this command's, an undo of the one
+        # before found the link "changed since" and left it (+bert, -bert, undo, undo).
+        was = None if old is None else {"prereq": prereq_id, "state": old[0], "at": old[1]}
         now = None if state is None else {"prereq": prereq_id, "state": state, "at": at}
         record_prereq(conn, batch, paper_id, was, now, prereq_id)
 
