@@ -12,13 +12,13 @@ import sqlite3
 import subprocess
 import sys
 import time
+import webbrowser
 from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
 from subprocess import PIPE
 
 import pytest
-import typer
 from pytest_httpserver import HTTPServer
 from typer.testing import Result
 from werkzeug import Request, Response
@@ -421,7 +421,7 @@ def test_offline_add_says_so_in_one_line(run: Run, clock: FakeClock) -> None:
 @pytest.fixture
 def launched(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     urls: list[str] = []
-    monkeypatch.setattr(typer, "launch", lambda url: urls.append(url) or 0)
+    monkeypatch.setattr(webbrowser, "open", lambda url: urls.append(url) or True)
     return urls
 
 
@@ -453,9 +453,9 @@ def test_open_prints_and_launches_the_page(
 def test_open_says_when_no_browser_could_be_opened(
     run: Run, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Click answers 1 when neither xdg-open nor a browser Python knows could take the
-    address: `open` ended as if the page were showing."""
-    monkeypatch.setattr(typer, "launch", lambda url: 1)
+    """webbrowser answers False when no browser could take the address: `open` ended
+    as if the page were showing."""
+    monkeypatch.setattr(webbrowser, "open", lambda url: False)
     result = run("open", "lora")
     assert (result.exit_code, result.stdout) == (0, "https://arxiv.org/abs/2106.09685\n")
     assert result.stderr == "warning: no browser could be opened; the address is above\n"

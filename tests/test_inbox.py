@@ -390,13 +390,13 @@ def test_open_hands_the_browser_only_the_items_arxiv_page(
     serve_feed(arxiv, listing(item(PEFT, title="LoRA for Marathi")))
     run("inbox", "pull")
     opened: list[str] = []
-    monkeypatch.setattr("typer.launch", lambda url, **_: opened.append(url) or 0)
+    monkeypatch.setattr("webbrowser.open", lambda url: opened.append(url) or True)
     result = run("inbox", "open", PEFT)
     assert (result.exit_code, result.stdout) == (0, f"https://arxiv.org/abs/{PEFT}\n")
     assert run("inbox", "open", PEFT, "--pdf").stdout == f"https://arxiv.org/pdf/{PEFT}v1\n"
     assert opened == [f"https://arxiv.org/abs/{PEFT}", f"https://arxiv.org/pdf/{PEFT}v1"]
     assert run("inbox", "open", "2411.99999").exit_code == 1
-    monkeypatch.setattr("typer.launch", lambda url, **_: 1)  # no browser: Click answers 1
+    monkeypatch.setattr("webbrowser.open", lambda url: False)  # no browser could be opened
     result = run("inbox", "open", PEFT)
     assert (result.exit_code, result.stdout) == (0, f"https://arxiv.org/abs/{PEFT}\n")
     assert result.stderr == "warning: no browser could be opened; the address is above\n"

@@ -117,12 +117,14 @@ def _put(stream: TextIO, text: str) -> None:
 
 
 def open_in_browser(url: str) -> None:
-    """Print ``url`` and open it in the browser; say so when none could be opened (it
-    ended in silence, as if the page were showing)."""
-    import typer
+    """Print ``url`` and open it in the browser ($BROWSER, else the system's); say so when
+    none could be opened (it ended in silence, as if the page were showing). Python's
+    webbrowser, not Click's launch, which answers 0 for an http(s) address on Linux
+    whether or not a browser opened."""
+    import webbrowser
 
     echo(url)
-    if typer.launch(url) != 0:
+    if not webbrowser.open(url):
         echo("warning: no browser could be opened; the address is above", err=True)
 
 
