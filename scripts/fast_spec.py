@@ -42,9 +42,9 @@ def _kind(param: Any) -> tuple[str, object]:
         if not param.type.case_sensitive:
             raise ValueError(f"{param.name}: case-insensitive choices are not supported")
         return "choice", tuple(param.type.choices)
-    if type_name == "IntParamType":
+    if type_name == "WholeNumber":  # app.WholeNumber, Click's int in ASCII digits
         return "int", None
-    if type_name == "IntRange":
+    if type_name == "WholeNumberRange":
         if param.type.min_open or param.type.max_open or param.type.clamp:
             raise ValueError(f"{param.name}: only closed, unclamped ranges are supported")
         return "int", (param.type.min, param.type.max)

@@ -67,7 +67,10 @@ USAGE_ERRORS = [
         ["list", "--format", "yaml"],
         "error: invalid value for --format: 'yaml' is not one of 'table', 'json', 'csv', 'ids'",
     ),
-    (["list", "--since", "abc"], "error: invalid value for --since: 'abc' is not a valid int"),
+    (
+        ["list", "--since", "abc"],
+        "error: invalid value for --since: 'abc' is not a whole number (digits 0-9)",
+    ),
     (
         ["list", "extra"],
         "error: got unexpected extra argument(s) (extra); see papercli list --help",
@@ -83,7 +86,10 @@ USAGE_ERRORS = [
         ["queue", "add", "lora", "--tpo"],
         "error: no such option: --tpo (did you mean --top?); see papercli queue add --help",
     ),
-    (["queue", "move", "lora", "first"], "error: invalid value for N: 'first' is not a valid int"),
+    (
+        ["queue", "move", "lora", "first"],
+        "error: invalid value for N: 'first' is not a whole number (digits 0-9)",
+    ),
     (["shw", "lora"], "error: no such command 'shw' (did you mean 'show'?)"),
     (["queue", "ad", "lora"], "error: no such command 'ad' (did you mean 'add'?)"),
     (["zzz"], "error: no such command 'zzz'; see papercli --help"),

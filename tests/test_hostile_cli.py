@@ -195,6 +195,7 @@ OUT_OF_RANGE = [
     ["queue", "move", "lora", HUGE],
     ["queue", "add", "lora", "--at", HUGE],
     ["export", "--since", HUGE],
+    ["inbox", "--limit", HUGE],  # a group's own option, read before its command's
 ]
 
 
@@ -276,6 +277,7 @@ ARGUMENTS = [
     ["queue", "add", NOT_UTF8],
     ["history", NOT_UTF8],
     ["path", NOT_UTF8],
+    ["inbox", "--watch", NOT_UTF8],
 ]
 
 
@@ -291,6 +293,34 @@ def test_an_argument_that_is_not_utf8_is_a_usage_error(run, run_json, args):
     assert fast.parse(args) is None
     lora = run_json("show", "lora", "--format", "json")
     assert (lora["status"], lora["notes"], lora["tags"]) == ("unread", [], [])
+
+
+NOT_ASCII_DIGITS = [
+    ["note", "lora", "--delete", "\u0661"],  # Arabic-Indic one: deleted note 1
+    ["list", "--since", "\u0662\u0660\u0662\u0662"],
+    ["list", "--limit", "1_0"],
+    ["list", "-n", " 2"],
+    ["queue", "move", "lora", "\uff11"],  # fullwidth one
+    ["inbox", "-n", "\u0661"],
+]
+
+
+@pytest.mark.parametrize("args", NOT_ASCII_DIGITS, ids=" ".join)
+def test_a_number_is_in_ascii_digits(run, run_json, args):
+    run("note", "lora", "kept")
+    run("queue", "add", "lora", "qlora")
+    result = run(*args)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.endswith("' is not a whole number (digits 0-9)\n")
+    assert fast.parse(args) is None  # so both paths answer alike: Typer answers
+    assert [n["body"] for n in run_json("show", "lora", "--format", "json")["notes"]] == ["kept"]
+    assert run("queue", "--format", "ids").stdout == "lora\nqlora\n"
+
+
+def test_a_signed_number_in_ascii_digits_is_one(run):
+    result = run("list", "--since", "+2023", "-n", "+2", "--format", "ids")
+    assert (result.exit_code, len(result.stdout.split())) == (0, 2)
 
 
 def test_a_file_name_may_be_any_bytes(run, tmp_path):

@@ -33,6 +33,7 @@ from typer._click.exceptions import (
     NoSuchOption,
     UsageError,
 )
+from typer._click.types import IntParamType, IntRange
 from typer.core import TyperCommand, TyperGroup, TyperOption
 from typer.models import TyperPath
 
@@ -43,6 +44,7 @@ from papercli.cli.common import (
     AppState,
     echo,
     is_output_failure,
+    is_whole_number,
     report_failure,
     report_output_failure,
     state,
@@ -103,21 +105,58 @@ COMMANDS: dict[str, tuple[str, str, dict[str, Any] | None]] = {
 }
 
 
-class PapercliCommand(TyperCommand):
-    """A command that refuses, as a usage error, a value it could only fail on later with
-    a traceback: a number beyond SQLite's 64 bits, or text with bytes that are not UTF-8.
-    Paths are left alone: a file name may be any bytes."""
+class WholeNumber(IntParamType):
+    """Click's int, in ASCII digits only (see ``is_whole_number``): ``note --delete \\u0661``
+    deleted note 1."""
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        if isinstance(value, str) and not is_whole_number(value):
+            self.fail(f"{value!r} is not a whole number (digits 0-9)", param, ctx)
+        return super().convert(value, param, ctx)
+
+
+class WholeNumberRange(IntRange, WholeNumber):
+    """Click's IntRange, whose range check runs after ``WholeNumber``'s (it comes after
+    IntRange's in the method order)."""
+
+
+def _whole_numbers(kind: Any) -> Any:
+    if type(kind) is IntParamType:
+        return WholeNumber()
+    if type(kind) is IntRange:
+        return WholeNumberRange(kind.min, kind.max, kind.min_open, kind.max_open, kind.clamp)
+    return kind
+
+
+class CheckedParameters:
+    """Refuses, as a usage error, a value a command (or a group's own options) could only
+    fail on later with a traceback: a number beyond SQLite's 64 bits, or text with bytes
+    that are not UTF-8. Paths are left alone: a file name may be any bytes. Numbers are
+    whole numbers in ASCII digits."""
+
+    params: list[Any]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            param.type = _whole_numbers(param.type)
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        rest = super().parse_args(ctx, args)
+        rest: list[str] = super().parse_args(ctx, args)  # type: ignore[misc]
         if ctx.resilient_parsing:  # shell completion: never an error
             return rest
-        for param in self.get_params(ctx):
+        for param in self.get_params(ctx):  # type: ignore[attr-defined]
+            if isinstance(param.type, TyperPath):
+                continue
             value = ctx.params.get(param.name)
             for item in value if isinstance(value, list | tuple) else [value]:
                 if (problem := value_problem(item)) is not None:
                     raise typer.BadParameter(problem, ctx=ctx, param=param)
         return rest
+
+
+class PapercliCommand(CheckedParameters, TyperCommand):
+    """A command whose values are checked as they are read."""
 
 
 DB_HELP = "Database file to use (default: $PAPERCLI_DB, else the user data dir)."
@@ -184,9 +223,9 @@ class UnknownCommandError(UsageError):
         super().__init__(f"no such command {name!r}{tip}", ctx)
 
 
-class SuggestingGroup(TyperGroup):
+class SuggestingGroup(CheckedParameters, TyperGroup):
     """A group that names the closest command to a mistyped one (Typer's own suggestion
-    only sees the commands built so far)."""
+    only sees the commands built so far), its own options checked as a command's."""
 
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         name = args[0]

@@ -192,6 +192,13 @@ SQLITE_INTEGERS = range(-(2**63), 2**63)
 as it is read, not left to fail in a query."""
 
 
+def is_whole_number(text: str) -> bool:
+    """Whether ``text`` is an integer in ASCII digits, maybe signed: ``int`` also takes
+    other scripts' digits (Arabic-Indic ``\\u0661``), underscores (``1_000``) and spaces around."""
+    digits = text[1:] if text[:1] in ("+", "-") else text
+    return digits.isascii() and digits.isdigit()
+
+
 def value_problem(value: object) -> str | None:
     """Why a value read from the command line cannot be used, or None: a number beyond
     SQLite's 64 bits, or text holding bytes that are not UTF-8."""

@@ -30,6 +30,7 @@ from papercli.cli.common import (
     SortKey,
     echo_lines,
     is_output_failure,
+    is_whole_number,
     non_utf8,
     report_failure,
     report_output_failure,
@@ -351,10 +352,9 @@ def _convert(raw: str, kind: str, detail: Any) -> Any:
         if not raw or os.path.isdir(raw) or (os.path.exists(raw) and not os.access(raw, os.R_OK)):
             return None
         return raw  # a str, as os.path takes it (views.export_papers makes it a Path)
-    try:
-        number = int(raw)
-    except ValueError:
+    if not is_whole_number(raw):
         return None
+    number = int(raw)
     low, high = detail or (None, None)
     if (low is not None and number < low) or (high is not None and number > high):
         return None
