@@ -521,7 +521,7 @@ CANNOT_RUN = {
     "papercli add 2404.14219 arXiv:2402.17764v1": "needs arXiv",
     "papercli open lora": "opens a browser",
     'papercli open "attention is all you need" --pdf': "opens a browser",
-    "papercli open $(papercli next --format id)": "opens a browser",
+    "papercli open $(papercli next --format ids)": "opens a browser",
     "papercli note lora --edit": "opens an editor",
     "papercli note lora --edit 2": "opens an editor",
     "papercli remove my-paper": "needs a paper you added, from arXiv",

@@ -166,6 +166,8 @@ def test_queue_add_show_and_next(run, run_json):
     rows = run_json("queue", "--format", "json")
     assert [(r["position"], r["id"]) for r in rows] == [(1, "lora"), (2, "qlora"), (3, "dpo")]
     assert run("next", "--format", "id").stdout == "lora\n"
+    assert run("next", "--format", "ids").stdout == "lora\n"  # as listings call it
+    assert run("next", "-f", "ids").stdout == "lora\n"
     text = run("next").stdout
     assert text.startswith("lora  LoRA: Low-Rank Adaptation of Large Language Models (2021)\n")
 

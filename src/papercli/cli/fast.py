@@ -119,8 +119,8 @@ COMMANDS: dict[str, Spec] = {
     ),
     "next": Spec(
         options={
-            "--format": ("output", "choice", ("text", "json", "id")),
-            "-f": ("output", "choice", ("text", "json", "id")),
+            "--format": ("output", "choice", ("text", "json", "ids", "id")),
+            "-f": ("output", "choice", ("text", "json", "ids", "id")),
         },
         arguments=[],
         repeatable=[],

@@ -232,7 +232,13 @@ def clear_command(
 def next_command(
     ctx: typer.Context,
     output: Annotated[
-        views.NextFormat, typer.Option("--format", "-f", help="text, json or id.")
+        views.NextFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            metavar="<text|json|ids>",  # and id, its first name, still taken
+            help="text, json or ids (the id alone, as in listings; id also works).",
+        ),
     ] = views.NextFormat.TEXT,
 ) -> None:
     """Print the next paper to read: the head of your queue.
@@ -240,6 +246,6 @@ def next_command(
     \b
     Examples:
       papercli next
-      papercli open $(papercli next --format id)
+      papercli open $(papercli next --format ids)
     """
     views.show_next(state(ctx), output)

@@ -47,7 +47,8 @@ ARROW = "->"
 class NextFormat(StrEnum):
     TEXT = "text"
     JSON = "json"
-    ID = "id"
+    IDS = "ids"  # as every listing calls it
+    ID = "id"  # its first name, kept for the scripts that use it
 
 
 def list_papers(state: AppState, chosen: Selection, output: ListFormat) -> None:
@@ -112,7 +113,7 @@ def show_next(state: AppState, output: NextFormat) -> None:
     (paper,) = papers.full_papers(conn, [head])
     if output is NextFormat.JSON:
         echo_json(paper_summary(paper))
-    elif output is NextFormat.ID:
+    elif output in (NextFormat.IDS, NextFormat.ID):
         echo(paper.id)
     else:
         echo(_next_text(paper, terminal.width()))
