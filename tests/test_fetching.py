@@ -115,6 +115,9 @@ def test_another_papers_title_does_not_match(on_arxiv: str) -> None:
         ("Über Müller's Attention & Friends of Friends", "Über Müller's Attention"),
         ("Models, Data, Compute, Parameters and Tokens", "Models, Data, Compute"),
         ("Tokens — Tokenizers — and Their Many Discontents", "Tokens — Tokenizers"),
+        ("Attention Sinks (and How to Find Them) in LLMs", "Attention Sinks"),
+        ("Mixture of Depths [MoD] for Transformers", "Mixture of Depths [MoD]"),
+        ("Sparse Models (SMoE: Routing Experts) Revisited", "Sparse Models"),
     ],
 )
 def test_short_names_come_from_the_title(title: str, short_name: str) -> None:

@@ -517,17 +517,25 @@ def short_name_for(title: str) -> str:
     Markov bases`` -> ``Heat-bath random walks``.
     """
     head, colon, _ = title.partition(":")
-    if colon and 0 < len(head.strip()) <= _SHORT_NAME_MAX:
+    if colon and 0 < len(head.strip()) <= _SHORT_NAME_MAX and not _opens_a_bracket(head):
         return head.strip()
     words: list[str] = []
     for word in title.split():
         if len(" ".join([*words, word])) > _SHORT_NAME_MAX:
             break
         words.append(word)
+    # It is not cut inside brackets ("Attention Sinks (and How"): it stops before them.
+    while words and _opens_a_bracket(" ".join(words)):
+        words.pop()
     # Nor does it end on a joining word or a sign ("Attention &", "Models, Data,").
     while words and (words[-1].casefold() in _STOPWORDS or not any(map(str.isalnum, words[-1]))):
         words.pop()
     return " ".join(words).rstrip(",;") or title[:_SHORT_NAME_MAX]
+
+
+def _opens_a_bracket(text: str) -> bool:
+    """Whether ``text`` opens a bracket it does not close."""
+    return text.count("(") > text.count(")") or text.count("[") > text.count("]")
 
 
 @datarecord(frozen=True)
