@@ -234,6 +234,23 @@ def test_csl_json_protects_acronyms_and_names_people(run: Run) -> None:
     assert items["openai2023gpt"]["author"] == [{"literal": "OpenAI"}]
     gpt2 = items["radford2019language"]
     assert (gpt2["type"], gpt2["publisher"]) == ("report", "OpenAI")
+    # A one-letter symbol, which sentence case lowercased ("q-functions").
+    assert items["chebotar2023q"]["title"].endswith(
+        'via Autoregressive <span class="nocase">Q-Functions</span>'
+    )
+
+
+def test_a_blog_post_names_its_site_unless_it_is_the_author(run: Run) -> None:
+    items = {i["id"]: i for i in json.loads(run("export", "--format", "csl-json").stdout)}
+    moe = items["sanseviero2023mixture"]
+    assert (moe["type"], moe["container-title"]) == ("post-weblog", "Hugging Face")
+    chatgpt = items["openai2022introducing"]  # OpenAI's post, by OpenAI: named once
+    assert (chatgpt["author"], "container-title" in chatgpt) == ([{"literal": "OpenAI"}], False)
+    records = run("export", "--format", "ris").stdout.split("\n\n")
+    (moe_ris,) = [r for r in records if "ID  - sanseviero2023mixture" in r]
+    assert "\nT2  - Hugging Face\n" in moe_ris
+    (chatgpt_ris,) = [r for r in records if "ID  - openai2022introducing" in r]
+    assert "T2  -" not in chatgpt_ris
 
 
 def test_ris_has_one_au_per_person_and_the_venue(run: Run) -> None:

@@ -889,8 +889,14 @@ def _escaped_tag(tag: re.Match[str]) -> str:
 
 def _is_acronym(word: str) -> bool:
     """``LoRA``, ``GLM-130B``, ``RLHF``: a capital after the start of a part of the word
-    (``Low-Rank`` is not); TeX math is left alone."""
-    return "$" not in word and any(c.isupper() for part in re.split("[-/]", word) for c in part[1:])
+    (``Low-Rank`` is not), or a part that is one capital letter (``Q-Functions``, which
+    sentence case made ``q-functions``); TeX math is left alone."""
+    if "$" in word:
+        return False
+    parts = re.split("[-/]", word)
+    return any(c.isupper() for part in parts for c in part[1:]) or (
+        len(parts) > 1 and any(len(part) == 1 and part.isupper() for part in parts)
+    )
 
 
 def _csl_name(author: Author) -> dict[str, str]:
@@ -910,7 +916,7 @@ def _csl_item(paper: Paper, key: str) -> dict[str, object]:
     item["author"] = [_csl_name(author) for author in _people(paper)]
     item["issued"] = {"date-parts": [_date_parts(paper)]}
     container = _container(paper)
-    item["container-title"] = container
+    item["container-title"] = container or _site(paper)
     preprint = paper.arxiv_id and not container
     item["publisher"] = _issuer(paper) or ("arXiv" if preprint else None)
     item["number"] = f"arXiv:{paper.arxiv_id}" if preprint else None
@@ -918,6 +924,16 @@ def _csl_item(paper: Paper, key: str) -> dict[str, object]:
     item["URL"] = paper.url
     item["abstract"] = paper.abstract
     return {name: value for name, value in item.items() if value}
+
+
+def _site(paper: Paper) -> str | None:
+    """A blog post's site, as CSL-JSON's ``container-title`` and RIS's ``T2`` name it: its
+    first organization (Hugging Face), unless that is its author (OpenAI's posts), whom
+    styles would print twice."""
+    if _work_type(paper) != "blog" or not paper.organizations:
+        return None
+    site = paper.organizations[0]
+    return None if any(a.literal and a.family_name == site for a in _people(paper)) else site
 
 
 def _issuer(paper: Paper) -> str | None:
@@ -957,6 +973,8 @@ def _ris_record(paper: Paper, key: str) -> str:
     container = _container(paper)
     if container:
         tags.append(("T2" if work == "conference" else "JO", container))
+    elif work == "blog":
+        tags.append(("T2", _site(paper)))
     else:
         tags.append(("PB", _issuer(paper) or ("arXiv" if paper.arxiv_id else None)))
     tags += [("UR", paper.url), ("L1", paper.pdf_url)]
