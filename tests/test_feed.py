@@ -258,6 +258,52 @@ def test_entries_without_id_or_published_are_skipped() -> None:
     assert parse_feed(re.sub(rb"<id>http://arxiv.*?</id>", b"", body)).records == []
 
 
+SINGLE = "api-2026_single_id_1605.08386.xml"  # published and updated 2016-05-26T17:59:46Z
+
+
+def _dated(published: str, updated: str) -> bytes:
+    body = fixture(SINGLE)
+    body = body.replace(b"<published>2016-05-26T17:59:46Z", b"<published>" + published.encode())
+    return body.replace(b"    <updated>2016-05-26T17:59:46Z", b"    <updated>" + updated.encode())
+
+
+@pytest.mark.parametrize(
+    "published",
+    [
+        "2023-02-30T00:00:00Z",  # feedparser rolled it over into 2 March
+        "2023-13-45T00:00:00Z",  # into 2024-01-14
+        "2023-05-23T25:61:00Z",  # into the next day, 02:01
+        "2099-01-01T00:00:00Z",  # ahead of today
+        "1066-10-14T00:00:00Z",  # before arXiv
+        "yesterday",
+    ],
+)
+def test_an_entry_with_an_impossible_publication_date_is_skipped(published: str) -> None:
+    feed = parse_feed(_dated(published, "2016-05-26T17:59:46Z"))
+    assert feed.records == []
+    (skipped,) = feed.skipped
+    assert skipped.reason == "it has no plausible publication date"
+
+
+@pytest.mark.parametrize(
+    "updated",
+    [
+        "2016-02-30T00:00:00Z",
+        "2016-05-26T25:00:00Z",
+        "2099-01-01T00:00:00Z",
+        "2016-05-25T00:00:00Z",
+    ],
+)
+def test_an_impossible_or_earlier_version_date_is_the_first_versions(updated: str) -> None:
+    (record,) = parse_feed(_dated("2016-05-26T17:59:46Z", updated)).records
+    assert record.updated == record.published == "2016-05-26T17:59:46Z"
+
+
+def test_a_date_with_an_offset_is_stored_in_utc() -> None:
+    (record,) = parse_feed(_dated("2016-05-26T17:59:46-05:00", "2016-06-01T00:00:00+02:00")).records
+    assert (record.published, record.updated) == ("2016-05-26T22:59:46Z", "2016-05-31T22:00:00Z")
+
+
 @pytest.mark.parametrize(
     ("element", "text", "said"),
     [

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import io
 import re
-import time
 import unicodedata
 import xml.etree.ElementTree as ET
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 from xml.parsers.expat import errors as expat_errors
@@ -166,8 +166,8 @@ def _record(entry: Any, node: ET.Element, entry_id: str, label: str) -> ArxivRec
     version = match["version"] or "1"
     if len(version) > _VERSION_DIGITS or int(version) == 0:
         return SkippedEntry(label, f"its version {_label(version)} is not a real one", arxiv_id)
-    published = entry.get("published_parsed")
-    if published is None or published.tm_year not in _YEARS:
+    published = _moment(entry.get("published"))
+    if published is None:
         return SkippedEntry(label, "it has no plausible publication date", arxiv_id)
     title = _collapse(entry.get("title"))
     if not title:
@@ -183,15 +183,17 @@ def _record(entry: Any, node: ET.Element, entry_id: str, label: str) -> ArxivRec
     primary = primary if is_category_form(primary) else ""
     terms = [_collapse(el.get("term")) for el in node.findall(f"{_ATOM}category")]
     # Asked only when present: feedparser would hand over the v1 date, with a warning.
-    updated = entry.get("updated_parsed") if "updated_parsed" in entry else None
+    # A version is not older than the first, nor its date implausible: then it is the first's.
+    updated = _moment(entry.get("updated")) if "updated" in entry else None
+    updated = updated if updated is not None and updated >= published else published
     record = ArxivRecord(
         arxiv_id=arxiv_id,
         version=int(version),
         title=title,
         abstract=_collapse(entry.get("summary")),
         authors=[_author(author) for author in node.findall(f"{_ATOM}author")],
-        published=_iso(published),
-        updated=_iso(updated if updated is not None and updated.tm_year in _YEARS else published),
+        published=published,
+        updated=updated,
         primary_category=primary or None,
         categories=list(dict.fromkeys(term for term in [primary, *terms] if term)),
         dois=list(dict.fromkeys(doi for el in node.findall(f"{_ARXIV}doi") for doi in _words(el))),
@@ -240,8 +242,18 @@ def _label(text: str) -> str:
     return clipped(_collapse(text), _LABEL_LENGTH)
 
 
-def _iso(moment: time.struct_time) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", moment)
+def _moment(text: str | None) -> str | None:
+    """arXiv's time (``2023-05-23T17:50:33Z``) as stored: in UTC, to the second; None unless
+    it is a real moment of arXiv's years, at most a day ahead. It is read from the text, as
+    feedparser rolls an impossible date over into a real one (30 February into 2 March)."""
+    try:
+        moment = datetime.fromisoformat(_collapse(text))
+    except ValueError:
+        return None
+    moment = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    if moment.year not in _YEARS or moment > datetime.now(UTC) + timedelta(days=1):
+        return None
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _paper_link(hrefs: list[str], page: str, arxiv_id: str) -> str | None:
