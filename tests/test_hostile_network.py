@@ -364,8 +364,28 @@ def test_a_content_length_longer_than_the_body_on_an_open_connection_meets_the_d
             redirect(b"http://" + b"x" * 300 + b"/api/query"),
             f"it redirected to 'http://{'x' * 72}…', which is not an http or https address",
         ),
+        # Addresses httpx cannot even make a request of: it ended in its traceback.
+        (
+            redirect(b"javascript:alert(1)"),
+            "it redirected to 'javascript:alert(1)', which is not an http or https address",
+        ),
+        (
+            redirect(b"data:text/html,hi"),
+            "it redirected to 'data:text/html,hi', which is not an http or https address",
+        ),
+        (
+            redirect(b"mailto:a@b"),
+            "it redirected to 'mailto:a@b', which is not an http or https address",
+        ),
     ],
-    ids=["gzip-that-is-not", "redirect-to-a-file", "redirect-to-an-impossible-host"],
+    ids=[
+        "gzip-that-is-not",
+        "redirect-to-a-file",
+        "redirect-to-an-impossible-host",
+        "redirect-to-javascript",
+        "redirect-to-data",
+        "redirect-to-mailto",
+    ],
 )
 def test_an_answer_that_no_retry_can_mend_fails_at_once(
     raw: Callable[[Script], RawServer],

@@ -141,6 +141,7 @@ class PacedHttp:
         # The open connection's stream, so that a watchdog thread can cut it at the deadline.
         self._stream: Any = None
         self._overran = False
+        self._answered: httpx.Response | None = None
         self._lock = threading.Lock()
 
     @property
@@ -300,6 +301,7 @@ class PacedHttp:
         # httpx has no total timeout: its read timeout restarts with every byte received.
         watchdog = threading.Timer(self.deadline, self._cut_connection)
         self._overran = False
+        self._answered = None
         watchdog.start()
         try:
             trace = {"trace": self._note_stream}
@@ -317,6 +319,12 @@ class PacedHttp:
                 return Answer(
                     response.status_code, response.reason_phrase, bytes(body), response.headers
                 )
+        except httpx.InvalidURL:
+            # httpx makes a redirect's next request even when it is not to follow it, and
+            # fails on an address of another kind (javascript:): the answer is the redirect.
+            if (answered := self._answered) is None:
+                raise
+            return Answer(answered.status_code, answered.reason_phrase, b"", answered.headers)
         except Exception:
             self.close()
             if self._overran:
@@ -340,6 +348,7 @@ class PacedHttp:
                 timeout=self._timeout,
                 limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
                 follow_redirects=False,  # followed in _send_following, paced
+                event_hooks={"response": [self._note_answer]},
             )
         except (httpx.InvalidURL, ImportError, ValueError, OSError) as exc:
             # A file that could not be read is a certificate setting; the rest, a proxy's.
@@ -350,6 +359,10 @@ class PacedHttp:
             raise PapercliError(
                 f"cannot set up a connection to {self.service}: {said}; {where}", EXIT_USAGE
             ) from None
+
+    def _note_answer(self, response: httpx.Response) -> None:
+        """httpx's response hook: the answer, before httpx reads where it redirects to."""
+        self._answered = response
 
     def _note_stream(self, event: str, info: dict[str, Any]) -> None:
         """httpx's trace hook: note when a request really goes out, and remember each new
