@@ -23,6 +23,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from papercli import transport
 from papercli.arxiv import DEFAULT_URL, URL_ENV, USER_AGENT, ArxivClient, BatchResult
 from papercli.arxiv_ids import ArxivId
 from papercli.errors import ArxivAPIError, NetworkError
@@ -171,6 +172,13 @@ def test_two_commands_asking_at_once_are_paced_together(
         (b"nan", [3.0]),
         (b"inf", [3.0]),
         (b"9999999.0", [3.0]),  # from before the machine started again
+        # Then the last request any command sent: the next start is 3 s after it too.
+        (b"990.0 999.5", [2.5]),  # reserved long ago, but it went out half a second ago
+        (b"1001.0 999.5", [4.0]),
+        (b"990.0 990.0", []),
+        (b"990.0 nan", []),
+        (b"990.0 9999999.0", []),  # sent before the machine started again
+        (b"990.0 999.5 1.0", [3.0]),  # unreadable
     ],
 )
 def test_what_the_pace_file_says_is_waited_for_within_bounds(
@@ -186,7 +194,37 @@ def test_what_the_pace_file_says_is_waited_for_within_bounds(
     serve(recorded(SINGLE))
     fetch(make_client(pace_file=str(pace)), ["1707.08567"])
     assert clock.sleeps == slept
-    assert float(pace.read_bytes()) == clock.now  # the start it took, for the next
+    # The start it took, and when its request went out, for the next.
+    assert pace.read_bytes() == f"{clock.now!r} {clock.now!r}".encode()
+
+
+def test_a_request_waits_for_another_commands_that_went_out_later_than_reserved(
+    tmp_path: Path,
+) -> None:
+    """Commands A and B reserve their starts 3 s apart; A's client takes 0.8 s to start
+    and connect, so its request goes out at 1000.8: B's, due at 1003.0, waits until
+    1003.8 (six commands at once asked arXiv as little as 2.2 s apart)."""
+    pace = str(tmp_path / "arxiv.pace")
+    assert transport._reserve(pace, 1000.0, 3.0) == 1000.0  # A
+    assert transport._reserve(pace, 1000.0, 3.0) == 1003.0  # B
+    assert transport._go_out(pace, 1000.8, 3.0) == 0.0  # A's request goes out
+    assert transport._go_out(pace, 1003.0, 3.0) == pytest.approx(0.8)  # B's must wait
+    assert transport._go_out(pace, 1003.8, 3.0) == 0.0
+    assert transport._reserve(pace, 1004.0, 3.0) == pytest.approx(1006.8)  # C: after B's
+
+
+def test_a_pace_file_of_an_earlier_papercli_is_read(
+    serve: Callable[..., Replay],
+    make_client: Callable[..., ArxivClient],
+    clock: FakeClock,
+    tmp_path: Path,
+) -> None:
+    """One time, the start last reserved: as written before 5 December."""
+    pace = tmp_path / "arxiv.pace"
+    pace.write_bytes(b"998.5")
+    serve(recorded(SINGLE))
+    fetch(make_client(pace_file=str(pace)), ["1707.08567"])
+    assert clock.sleeps == [1.5]
 
 
 def test_a_pace_file_that_cannot_serve_is_left_alone(

@@ -232,7 +232,8 @@ class PacedHttp:
         """Keep request starts at least min_interval apart, whatever happened in between,
         in this process and, through the pace file, among the others that ask the service.
         A start counts from when the request goes out (``_note_stream``), after its client
-        is made and its connection opened, which take 70 ms and more."""
+        is made and its connection opened, which take 70 ms and more: it waits there again
+        if another command's request went out since, later than that one reserved."""
         if self._last_start is not None:
             wait = self._last_start + self.min_interval - self._clock()
             if wait > 0:
@@ -365,12 +366,17 @@ class PacedHttp:
         self._answered = response
 
     def _note_stream(self, event: str, info: dict[str, Any]) -> None:
-        """httpx's trace hook: note when a request really goes out, and remember each new
+        """httpx's trace hook: hold a request about to go out until an interval after the
+        last any command sent (``_go_out``), note when it does, and remember each new
         connection's stream (TLS replaces TCP)."""
         if event == "http11.send_request_headers.started":
-            self._last_start = self._clock()
             if self._pace_file is not None:
-                _note_start(self._pace_file, self._last_start)
+                for _ in range(MAX_QUEUED):  # each wait is one interval at most
+                    wait = _go_out(self._pace_file, self._clock(), self.min_interval)
+                    if wait <= 0:
+                        break
+                    self._sleep(wait)
+            self._last_start = self._clock()
         elif event in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
             with self._lock:
                 self._stream = info.get("return_value")
@@ -439,53 +445,93 @@ MAX_QUEUED = 20
 started again (the clock counts from boot), and is not waited for."""
 
 
+_Pace = tuple[float | None, float | None]
+"""What a pace file holds: the last start reserved, and the last request that went out."""
+
+
 def _reserve(path: str, now: float, interval: float) -> float | None:
     """The start of a request, ``interval`` after the last one reserved in the file at
-    ``path`` (by any process) or ``now``, noted there for the next. arXiv's rate limit holds
-    for "all of the machines under your control as a whole": two papercli commands at once
-    must not ask it twice in 3 s. The file is locked (``flock``) only while it is read and
-    written; the caller waits outside the lock, so that a stopped process holds up no
-    other. The times are ``time.monotonic``'s, which counts from boot for every process
-    on Linux and macOS. None, and the process paces alone, where the file cannot serve:
-    no ``flock`` (Windows), not a regular file, or not readable and writable."""
+    ``path`` (by any process) and after the last that went out, or ``now``; noted there for
+    the next. arXiv's rate limit holds for "all of the machines under your control as a
+    whole": two papercli commands at once must not ask it twice in 3 s. The file is locked
+    (``flock``) only while it is read and written; the caller waits outside the lock, so
+    that a stopped process holds up no other. The times are ``time.monotonic``'s, which
+    counts from boot for every process on Linux and macOS. None, and the process paces
+    alone, where the file cannot serve: no ``flock`` (Windows), not a regular file, or
+    not readable and writable."""
 
-    def reserve(last: float | None, noted: bytes) -> float:
+    def reserve(pace: _Pace, noted: bytes) -> tuple[_Pace, float]:
+        last, went_out = pace
         if last is None:
-            return now + interval if noted else now  # unreadable: as if just asked
-        if last - now > MAX_QUEUED * interval or last != last:  # from before a boot; NaN
-            return now + interval
-        return max(now, last + interval)
+            start = now + interval if noted else now  # unreadable: as if just asked
+        elif last - now > MAX_QUEUED * interval or last != last:  # from before a boot; NaN
+            start = now + interval
+        else:
+            start = max(now, last + interval)
+        start = max(start, now + _still_to_wait(went_out, now, interval))
+        return (start, went_out), start
 
     return _update_pace_file(path, reserve)
 
 
-def _note_start(path: str, at: float) -> None:
-    """Move the last start noted in the pace file at ``path`` on to ``at``, when the
-    request reserved there went out later (its client made, its connection opened)."""
-    _update_pace_file(path, lambda last, _: last if last is not None and last > at else at)
+def _go_out(path: str, now: float, interval: float) -> float:
+    """How long a request whose headers are about to go out must still wait: until
+    ``interval`` after the last request any process sent. 0 when it may go, which the
+    file at ``path`` then notes. A start reserved is not yet a request sent: another
+    command's client can take a second to start and connect, and its request go out that
+    much later than it reserved, nearer to the next one (six commands at once asked arXiv
+    2.2 s apart)."""
+
+    def go(pace: _Pace, noted: bytes) -> tuple[_Pace, float]:
+        last, went_out = pace
+        if (wait := _still_to_wait(went_out, now, interval)) > 0:
+            return pace, wait
+        return (now if last is None else last, now), 0.0
+
+    return _update_pace_file(path, go) or 0.0
 
 
-def _update_pace_file(path: str, update: Callable[[float | None, bytes], float]) -> float | None:
-    """Replace the time in the pace file at ``path`` with ``update(time, bytes read)``
-    (the time None when unreadable), under the file's lock, and return the new one. None
-    where the file cannot serve (see ``_reserve``)."""
+def _still_to_wait(went_out: float | None, now: float, interval: float) -> float:
+    """The rest of ``interval`` after a request noted as sent at ``went_out``: 0 when none
+    is noted or it went out an interval ago or more, or when it is noted further ahead
+    than an interval (sent before a boot) or is NaN."""
+    if went_out is None or not now - interval < went_out <= now + interval:
+        return 0.0
+    return went_out + interval - now
+
+
+def _update_pace_file(
+    path: str, update: Callable[[_Pace, bytes], tuple[_Pace, float]]
+) -> float | None:
+    """Replace what the pace file at ``path`` holds with what ``update(what it holds, the
+    bytes read)`` says (a time None when unreadable), under the file's lock, and return
+    the time it answers. None where the file cannot serve (see ``_reserve``)."""
     from papercli.files import locked_file
 
     try:
         with locked_file(path, wait=True) as fd:
             if fd is None:
                 return None
-            noted = os.pread(fd, 64, 0)
-            try:
-                last: float | None = float(noted) if noted else None
-            except ValueError:
-                last = None
-            start = update(last, noted)
+            noted = os.pread(fd, 128, 0)
+            pace, answer = update(_read_pace(noted), noted)
+            written = " ".join(repr(time) for time in pace if time is not None)
             os.ftruncate(fd, 0)
-            os.pwrite(fd, repr(start).encode(), 0)
-            return start
+            os.pwrite(fd, written.encode(), 0)
+            return answer
     except OSError:
         return None
+
+
+def _read_pace(noted: bytes) -> _Pace:
+    """``b"1003.0 1000.8"``: the start last reserved, then the last request sent; a file a
+    papercli from before 5 December wrote holds only the first."""
+    try:
+        times = [float(word) for word in noted.split()]
+    except ValueError:
+        return None, None
+    if len(times) == 2:
+        return times[0], times[1]
+    return (times[0], None) if len(times) == 1 else (None, None)
 
 
 def _failed_lookup(exc: BaseException) -> socket.gaierror | None:
