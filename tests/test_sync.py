@@ -20,6 +20,7 @@ from typer.testing import Result
 from papercli import sync as sync_module
 from papercli.models import Author, ListingItem
 from papercli.store import inbox, library
+from papercli.store import sync as stored_sync
 
 Run = Callable[..., Result]
 
@@ -510,6 +511,61 @@ def test_a_change_made_twice_in_a_second_syncs_twice(
     assert laptop.state() == desktop.state()
 
 
+def test_a_paper_without_the_optional_facts_of_an_import_arrives(
+    laptop: Device, desktop: Device
+) -> None:
+    """A paper event with no arxiv_id key passed the checks (it is optional, as in an
+    import), then ended this and every later sync in a KeyError."""
+    laptop.ok("add", "--title", "My Own Paper", "--author", "Ann Smith", "--year", "2020")
+    laptop.sync()
+    text = laptop.file().read_text()
+    assert text.count('"arxiv_id":null,') == 1
+    laptop.file().write_text(text.replace('"arxiv_id":null,', ""))
+    result = desktop.sync()
+    assert result.exit_code == 0, result.output
+    assert desktop.json("show", "my-own-paper", "--format", "json")["title"] == "My Own Paper"
+
+
+def _refused(path: Path) -> PermissionError:
+    return PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+
+
+def test_another_devices_file_papercli_may_not_read_is_named(
+    laptop: Device, desktop: Device, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It was passed over in silence ("synced with 0 other devices"), or ended the sync in
+    a traceback."""
+    laptop.ok("mark-read", "lora")
+    laptop.sync()
+    theirs, real_open = laptop.file(), Path.open
+
+    def refusing(self: Path, *args: Any, **kwargs: Any) -> Any:
+        if self == theirs:
+            raise _refused(self)
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", refusing)
+    result = desktop.sync()
+    device = laptop.device_id()[:8]
+    assert result.stderr == f"skipped device {device}'s file: cannot read it: Permission denied\n"
+    monkeypatch.undo()
+    assert status_of(desktop, "lora") == "unread"
+    desktop.sync()  # readable again: read whole
+    assert status_of(desktop, "lora") == "read"
+
+
+def test_a_sync_folder_papercli_may_not_write_in_is_named_in_one_line(
+    laptop: Device, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refusing(self: Path, *args: Any, **kwargs: Any) -> None:
+        raise _refused(self)
+
+    monkeypatch.setattr(Path, "mkdir", refusing)
+    result = laptop("sync", str(laptop.folder))
+    assert result.exit_code == 1
+    assert result.stderr == (f"error: cannot use {laptop.folder / 'papercli'}: Permission denied\n")
+
+
 def test_hostile_lines_are_skipped_and_counted_and_nothing_else_changes(
     laptop: Device, desktop: Device
 ) -> None:
@@ -766,6 +822,54 @@ def test_an_append_cut_short_by_a_full_disk_is_taken_back(
     assert wrote and int(wrote[1]) == after.count(b"\n") - before.count(b"\n") > 0
     desktop.sync()
     assert [status_of(desktop, p) for p in ("lora", "bert", "gpt-3", "rag")] == ["read"] * 4
+
+
+@pytest.mark.parametrize("half", [b'{"id":"0123', b'{"id": "x"}'], ids=["half", "no newline"])
+def test_an_append_killed_halfway_does_not_swallow_the_next_event(
+    laptop: Device, desktop: Device, half: bytes
+) -> None:
+    """kill -9 or a power cut mid-append leaves half a line that nothing cut back: the next
+    sync appended after it, and the glued line was skipped everywhere, its event lost."""
+    laptop.sync()
+    desktop.sync()
+    before = laptop.file().read_bytes()
+    with laptop.file().open("ab") as handle:
+        handle.write(half)
+    laptop.ok("note", "bert", "important note")
+    laptop.sync()
+    assert laptop.file().read_bytes().startswith(before + b"{")  # the half line is gone
+    assert laptop.file().read_bytes().endswith(b"\n")
+    result = desktop.sync()
+    assert "skipped" not in result.stdout + result.stderr
+    assert [n["body"] for n in desktop.json("show", "bert", "--format", "json")["notes"]] == [
+        "important note"
+    ]
+
+
+def test_an_interrupted_write_closes_its_reading_of_the_outbox(
+    laptop: Device, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Left open, the reading was closed when collected, after the database: Ctrl-C as
+    sync wrote printed "Exception ignored ... Cannot operate on a closed database"."""
+    laptop.sync()
+    laptop.ok("mark-read", "lora", "bert")
+    opened = []
+
+    def recording(conn: sqlite3.Connection, seq: int) -> Any:
+        opened.append(original(conn, seq))
+        return opened[-1]
+
+    def interrupted(own: Path, size: int, summary: Any, new: Any) -> int:
+        next(new)
+        raise KeyboardInterrupt
+
+    original = stored_sync.outbox_after
+    monkeypatch.setattr(stored_sync, "outbox_after", recording)
+    monkeypatch.setattr(sync_module, "_append", interrupted)
+    result = laptop("sync", str(laptop.folder))
+    assert result.exit_code == 130
+    assert len(opened) == 1
+    assert opened[0].gi_frame is None  # closed, while the database was open
 
 
 @pytest.mark.parametrize("whole", [False, True], ids=["appended", "written whole"])

@@ -13,12 +13,13 @@ is applied in one transaction.
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
 import sqlite3
 import stat
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager, suppress
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, closing, contextmanager, suppress
 from itertools import islice
 from pathlib import Path
 
@@ -33,7 +34,10 @@ from papercli.store.connection import database_file
 from papercli.store.search import deferred_documents
 
 if TYPE_CHECKING:
-    from typing import BinaryIO
+    from typing import BinaryIO, ParamSpec, TypeVar
+
+    _P = ParamSpec("_P")
+    _T = TypeVar("_T")
 
 FOLDER = "papercli"  # the subfolder of DIR that holds every device's file
 DIR_ENV = "PAPERCLI_SYNC_DIR"
@@ -65,6 +69,22 @@ class SyncSummary:
     conflicts: list[str] = field(default_factory=list)
 
 
+def _said_in_one_line(function: Callable[_P, _T]) -> Callable[_P, _T]:
+    """A folder or file of the sync that papercli may not read or write (its permissions,
+    a mount gone) is named in one line (exit 1), not a traceback."""
+
+    @functools.wraps(function)
+    def checked(*args: _P.args, **kwargs: _P.kwargs) -> _T:
+        try:
+            return function(*args, **kwargs)
+        except OSError as exc:
+            where = f" {exc.filename}" if exc.filename else " the sync folder"
+            raise PapercliError(f"cannot use{where}: {exc.strerror or exc}") from None
+
+    return checked
+
+
+@_said_in_one_line
 def sync_folder(conn: sqlite3.Connection, given: str | None) -> Path:
     """The folder to sync through: given, else $PAPERCLI_SYNC_DIR, else the last one."""
     value = given or os.environ.get(DIR_ENV) or stored.meta(conn, "sync_dir")
@@ -146,6 +166,7 @@ def sync(conn: sqlite3.Connection, folder: Path, *, name: str | None = None) -> 
     return summary
 
 
+@_said_in_one_line
 def write(conn: sqlite3.Connection, folder: Path, *, name: str | None = None) -> SyncSummary:
     """Append this device's events not yet written to its own file (fsynced), after
     taking back the events of its own that the file holds after what this database wrote
@@ -164,36 +185,45 @@ def write(conn: sqlite3.Connection, folder: Path, *, name: str | None = None) ->
     # Remembered as the last event written, not the outbox's end: a command run here
     # meanwhile adds events that this sync does not write.
     start = 0 if whole else written_seq
-    outbox = _Taken(stored.outbox_after(conn, start), start)
-    if whole:
-        # A new folder, or the file was removed, cut or is not this device's: write it
-        # whole again, under a new id. Streamed from the outbox, in bounded memory however
-        # many events it holds.
-        file = new = events.new_file_id()
+    # Closed here, not when collected after the database is (Ctrl-C as it writes printed
+    # "Exception ignored ... Cannot operate on a closed database").
+    with closing(stored.outbox_after(conn, start)) as rows:
+        outbox = _Taken(rows, start)
+        if whole:
+            # A new folder, or the file was removed, cut or is not this device's: write it
+            # whole again, under a new id. Streamed from the outbox, in bounded memory however
+            # many events it holds.
+            file = new = events.new_file_id()
 
-        def pieces() -> Iterator[str]:
-            yield events.header_line(device, new) + "\n"
-            for _, line in outbox:
-                summary.written += 1
-                yield line + "\n"
+            def pieces() -> Iterator[str]:
+                yield events.header_line(device, new) + "\n"
+                for _, line in outbox:
+                    summary.written += 1
+                    yield line + "\n"
 
-        write_atomic_pieces(own, pieces())
-        size = own.stat().st_size
-    else:
-        # The file this database wrote, maybe written on since (by this device before a
-        # backup was restored), or written whole since (then all of it is read back).
-        taken = _Reading(written_bytes if found == file else 0, file=file)
-        if taken.offset < size:
-            _take_back(conn, own, device, taken, summary)
-        file = taken.file
-        size = _append(own, size, summary, outbox)
-    with transaction(conn):
-        stored.set_meta(conn, "sync_written_seq", str(outbox.last))
-        stored.set_meta(conn, "sync_written_bytes", str(size))
-        stored.set_meta(conn, "sync_written_to", str(folder))
-        stored.set_meta(conn, "sync_dir", str(folder))
-        if file is not None:
-            stored.set_meta(conn, "sync_written_file", file)
+            write_atomic_pieces(own, pieces())
+            size = own.stat().st_size
+        else:
+            # The file this database wrote, maybe written on since (by this device before a
+            # backup was restored), or written whole since (then all of it is read back).
+            taken = _Reading(written_bytes if found == file else 0, file=file)
+            if taken.offset < size:
+                _take_back(conn, own, device, taken, summary)
+            if taken.offset < size:
+                # Half an event after the last whole line: an append cut short where nothing
+                # could cut it back (kill -9, a power cut). Appended to, it would swallow the
+                # next event; its own event is still to be written, as it never was.
+                _cut_back(own, taken.offset)
+                size = taken.offset
+            file = taken.file
+            size = _append(own, size, summary, outbox)
+        with transaction(conn):
+            stored.set_meta(conn, "sync_written_seq", str(outbox.last))
+            stored.set_meta(conn, "sync_written_bytes", str(size))
+            stored.set_meta(conn, "sync_written_to", str(folder))
+            stored.set_meta(conn, "sync_dir", str(folder))
+            if file is not None:
+                stored.set_meta(conn, "sync_written_file", file)
     return summary
 
 
@@ -268,6 +298,13 @@ def _append(own: Path, size: int, summary: SyncSummary, new: Iterator[tuple[int,
     return size
 
 
+def _cut_back(own: Path, size: int) -> None:
+    try:
+        os.truncate(own, size)
+    except OSError as exc:
+        raise InvalidValueError(f"cannot write {own}: {exc.strerror}") from None
+
+
 def own_file(folder: Path, device: str) -> Path:
     directory = folder / FOLDER
     if directory.is_symlink() or (directory.exists() and not directory.is_dir()):
@@ -287,6 +324,7 @@ def _regular_size(path: Path) -> int:
     return info.st_size
 
 
+@_said_in_one_line
 def read(conn: sqlite3.Connection, folder: Path, summary: SyncSummary) -> None:
     """Apply every other device's new events, in one transaction."""
     directory = folder / FOLDER
@@ -310,7 +348,10 @@ def read(conn: sqlite3.Connection, folder: Path, summary: SyncSummary) -> None:
                     size < reading.offset or _file_id(path, device) != reading.file
                 ):
                     reading = _Reading(0)  # the file was replaced: read it again (idempotent)
-            except OSError:
+                with path.open("rb"):
+                    pass  # readable: else said below, not found in the middle of reading
+            except OSError as exc:
+                summary.skipped.append(Problem(device, f"cannot read it: {exc.strerror}", 0))
                 continue
             summary.devices += 1
             applied, queued, removed = _apply_file(conn, path, device, reading, summary)
@@ -486,6 +527,7 @@ class SyncStatus:
     devices: list[DeviceStatus] = field(default_factory=list)
 
 
+@_said_in_one_line
 def status(conn: sqlite3.Connection, given: str | None) -> SyncStatus:
     """This device, the devices it knows, and what is still to write or to read."""
     device = stored.device_id(conn)

@@ -101,6 +101,9 @@ def sync_command(
             f" applied {summary.applied:,}"
         )
     for problem in summary.skipped:
+        if not problem.lines:  # the whole file
+            echo(f"skipped device {problem.device[:8]}'s file: {problem.reason}", err=True)
+            continue
         lines = counted(problem.lines, "line")
         echo(f"skipped {lines} from device {problem.device[:8]}: {problem.reason}", err=True)
     for device in summary.newer:

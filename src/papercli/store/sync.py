@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from itertools import islice
 from typing import Any
 
@@ -379,7 +379,7 @@ class RegisterWriter:
         """Hold a new paper that ``_write_paper`` would simply insert: not here or held
         (a second addition replaces the first), no other paper with its arXiv id (a
         conflict)."""
-        arxiv_id = value["arxiv_id"]
+        arxiv_id = value.get("arxiv_id")  # optional, as in an import
         if key in self._ids or (arxiv_id and arxiv_id in self._arxiv_ids):
             return False
         if _is_here(self._conn, key):
@@ -438,12 +438,10 @@ def _write_paper(conn: sqlite3.Connection, key: str, value: Any) -> str | None:
         for table in papers.FACT_TABLES:
             conn.execute(f"DELETE FROM {table} WHERE paper_id = ?", (key,))
         conn.execute("DELETE FROM papers WHERE id = ?", (key,))
-    holder = value["arxiv_id"] and _holder(conn, value["arxiv_id"])
+    arxiv_id = value.get("arxiv_id")
+    holder = arxiv_id and _holder(conn, arxiv_id)
     if holder:
-        return (
-            f"arXiv:{value['arxiv_id']} is {holder} here but {key} on another device;"
-            f" kept as {holder}"
-        )
+        return f"arXiv:{arxiv_id} is {holder} here but {key} on another device; kept as {holder}"
     # A queue place waiting for the paper goes to the end of the queue, as a queue event
     # does, and the sync orders the queue by key once when all are read (``_queue_waits``).
     # The trigger that puts back what waits would give it its key's place, moving every
@@ -783,7 +781,7 @@ def add_to_outbox(conn: sqlite3.Connection, lines: Iterable[str]) -> None:
     conn.executemany("INSERT INTO sync_outbox (line) VALUES (?)", ((line,) for line in lines))
 
 
-def outbox_after(conn: sqlite3.Connection, seq: int) -> Iterator[tuple[int, str]]:
+def outbox_after(conn: sqlite3.Connection, seq: int) -> Generator[tuple[int, str], None, None]:
     yield from conn.execute("SELECT seq, line FROM sync_outbox WHERE seq > ? ORDER BY seq", (seq,))
 
 
