@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import socket
 import sqlite3
 import tracemalloc
@@ -128,6 +129,18 @@ def test_offline_with_nothing_stored_is_a_network_error(
     assert result.exit_code == 3
     assert result.stderr.startswith("error: ") and len(result.stderr.strip().splitlines()) == 1
     assert "nothing is stored about transformer yet: try again when online" in result.stderr
+
+
+def test_a_service_that_keeps_refusing_is_not_called_offline(
+    run: Run, world: World, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    httpserver.expect_request(re.compile("^/busy/.*")).respond_with_data("busy", status=503)
+    monkeypatch.setenv("PAPERCLI_S2_URL", httpserver.url_for("/busy/graph/v1"))
+    result = run("refs", "transformer")
+    assert result.exit_code == 3
+    [line] = result.stderr.splitlines()
+    assert line.startswith("error: Semantic Scholar kept answering 503 SERVICE UNAVAILABLE")
+    assert line.endswith("; nothing is stored about transformer yet: try again later")
 
 
 def test_offline_a_host_that_cannot_be_looked_up_is_asked_once(

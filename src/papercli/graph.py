@@ -129,9 +129,11 @@ def fetch(
             len(targets) == 1
             and graph.s2_id_for(conn, arxiv_id=targets[0].arxiv_id, doi=targets[0].doi) is None
         ):
+            # An answer kept refusing (transport.GaveUp's status, 429 or 5xx): not offline.
+            answered = getattr(exc, "status", None) is not None
             raise NetworkError(
                 f"{exc.message}; nothing is stored about {targets[0].label} yet:"
-                " try again when online"
+                f" try again {'later' if answered else 'when online'}"
             ) from None
         raise
     if unknown:
