@@ -624,6 +624,23 @@ def test_duplicates_and_entries_nobody_asked_for_are_not_stored(
     )
 
 
+def test_of_an_entry_repeated_the_first_is_kept(
+    run: Run, served: Callable[..., Replay], db: sqlite3.Connection
+) -> None:
+    """The last copy was stored, where the README says repeats are ignored (and a listing
+    keeps the first)."""
+    title = "Heat-bath random walks with Markov bases"
+    served(
+        answer(
+            paper_entry("1605.08386", title, version=2, template=PLAIN),
+            paper_entry("1605.08386", "Second copy", version=2, template=PLAIN),
+        )
+    )
+    result = run("add", "1605.08386")
+    assert result.stdout == f"added heat-bath-random-walks: {title} (2016)\n"
+    assert papers.get_paper(db, "heat-bath-random-walks").title == title
+
+
 def test_extension_elements_and_odd_shapes_do_not_upset_the_parser() -> None:
     entry = feed_parts(PLAIN)[1].replace(
         "</entry>",

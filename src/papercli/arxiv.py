@@ -389,9 +389,12 @@ def _rejected_id(errors: list[FeedError], pending: list[str]) -> tuple[str, str]
 
 
 def _index(records: list[ArxivRecord]) -> dict[str, ArxivRecord]:
-    """Records by bare id (the latest version wins) and by versioned id."""
+    """Records by bare id (the latest version wins) and by versioned id; of an entry
+    repeated, the first (the copies after it are ignored, as a listing's are)."""
     by_id: dict[str, ArxivRecord] = {}
-    for record in sorted(records, key=lambda r: r.version):
-        by_id[record.arxiv_id] = record
-        by_id[f"{record.arxiv_id}v{record.version}"] = record
+    for record in records:
+        by_id.setdefault(f"{record.arxiv_id}v{record.version}", record)
+        kept = by_id.get(record.arxiv_id)
+        if kept is None or record.version > kept.version:
+            by_id[record.arxiv_id] = record
     return by_id
