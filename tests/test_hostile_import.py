@@ -1495,3 +1495,48 @@ def test_bibtex_latex_in_any_shape_reads_as_one_line_of_text(value: str) -> None
     text = _latex_text("\\" + value)
     assert isinstance(text, str)
     assert "\n" not in text
+
+
+def test_an_older_export_does_not_bring_back_notes_and_tags_taken_away_since(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An import merged notes and tags as unions: a note deleted or edited here, or a tag
+    taken off, came back from an export made before."""
+    for command in (
+        ["note", "bert", "shared note"],
+        ["note", "bert", "first words"],
+        ["tag", "bert", "+Shared", "+other"],
+    ):
+        assert run(*command).exit_code == 0
+    old = tmp_path / "old.json"
+    _export(run, old)
+    assert run("note", "bert", "--delete", "1").exit_code == 0
+    assert run("tag", "bert", "-shared").exit_code == 0
+    editor = tmp_path / "editor.sh"  # rewrites the note: "first words" is taken away too
+    editor.write_text("#!/bin/sh\nprintf 'second words\\n' > \"$1\"\n")
+    editor.chmod(0o755)
+    monkeypatch.setenv("EDITOR", str(editor))
+    assert run("note", "bert", "--edit", "1").exit_code == 0
+    result = run("import", str(old))
+    assert result.exit_code == 0, result.output
+    bert = _status(run, "bert")
+    assert ([n["body"] for n in bert["notes"]], bert["tags"]) == (["second words"], ["other"])
+    fresh = str(tmp_path / "fresh.db")  # where nothing was taken away, all of it comes
+    assert run("--db", fresh, "import", str(old)).exit_code == 0
+    restored = json.loads(run("--db", fresh, "show", "bert", "--format", "json").stdout)
+    assert sorted(n["body"] for n in restored["notes"]) == ["first words", "shared note"]
+    assert sorted(restored["tags"]) == ["Shared", "other"]
+
+
+def test_a_deletion_undone_is_not_taken_away(run: Run, tmp_path: Path) -> None:
+    assert run("note", "bert", "kept").exit_code == 0
+    assert run("tag", "bert", "+kept").exit_code == 0
+    old = tmp_path / "old.json"
+    _export(run, old)
+    assert run("note", "bert", "--delete", "1").exit_code == 0
+    assert run("tag", "bert", "-kept").exit_code == 0
+    assert run("undo").exit_code == 0
+    assert run("undo").exit_code == 0
+    assert run("import", str(old)).exit_code == 0
+    bert = _status(run, "bert")
+    assert ([n["body"] for n in bert["notes"]], bert["tags"]) == (["kept"], ["kept"])

@@ -265,6 +265,7 @@ def _merge_papers(
         scratch.ScratchReport() as later,  # prerequisites on papers further on in the file
         scratch.ScratchQueue() as to_queue,
         opener() as file,
+        merge.taken_away(conn) as gone,  # an old export's notes and tags deleted since
     ):
         batch = merge.begin_import(conn)
         now = library.clock()
@@ -297,7 +298,7 @@ def _merge_papers(
                 for prereq, link_state, at in links:  # set once the file is read whole
                     later.note(f"your prerequisite {link_state}", paper.id, target, prereq, at)
                 local = paper if target == paper.id else replace(paper, id=target)
-                if merge.merge_state(conn, local, history, batch):
+                if merge.merge_state(conn, local, history, batch, gone):
                     if target not in added:
                         report.restored.append(target)
                 elif target not in added:

@@ -21,6 +21,8 @@ from __future__ import annotations
 import json
 import sqlite3
 from array import array
+from collections import Counter
+from contextlib import contextmanager
 
 from papercli import TYPE_CHECKING
 from papercli.errors import NotFoundError
@@ -30,7 +32,7 @@ from papercli.store import arxiv_meta, papers, scratch
 from papercli.store.base import IN_IDS, id_list
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
     from typing import Any
 
 # A status change undone on another device, as a sync brings it: no command of this one.
@@ -121,6 +123,56 @@ def _step_data(before: Any, after: Any, added_at: str | None = None) -> str:
     if added_at is not None:
         data["added_at"] = added_at
     return json.dumps(data, ensure_ascii=False)
+
+
+def notes_taken_away(conn: sqlite3.Connection) -> dict[str, Counter[tuple[str, str]]]:
+    """The notes a command here deleted, or edited into other words, its undo not undone:
+    (time, text) by paper, as many times as each went (read from those commands' steps
+    alone: one note each)."""
+    gone: dict[str, Counter[tuple[str, str]]] = {}
+    for paper_id, data in conn.execute(
+        "SELECT u.paper_id, u.data FROM command_log AS c JOIN undo_steps AS u USING (batch)"
+        " WHERE c.command IN ('note edit', 'note delete') AND c.undone_at IS NULL"
+        " AND u.action = 'note'"
+    ):
+        step = json.loads(data)
+        before, after = step["before"] or {}, step["after"] or {}
+        if "body" in before and after.get("body") != before["body"]:
+            gone.setdefault(paper_id, Counter())[(before["created_at"], before["body"])] += 1
+    return gone
+
+
+@contextmanager
+def tags_taken_off(conn: sqlite3.Connection) -> Iterator[Callable[[str, str], bool]]:
+    """Whether a command here took a tag (in any case) off a paper, its undo not undone.
+    Asked of a temporary table, made once: a ``tag`` command may take one off a million
+    papers."""
+    conn.execute(
+        "CREATE TEMP TABLE tags_taken_off (paper_id TEXT NOT NULL,"
+        " tag TEXT NOT NULL COLLATE NOCASE, PRIMARY KEY (paper_id, tag)) WITHOUT ROWID"
+    )
+    try:
+        conn.execute(
+            "INSERT OR IGNORE INTO temp.tags_taken_off SELECT u.paper_id,"
+            " json_extract(u.data, '$.before.tag') FROM command_log AS c"
+            " JOIN undo_steps AS u USING (batch) WHERE c.command = 'tag'"
+            " AND c.undone_at IS NULL AND u.action = 'tag'"
+            " AND json_extract(u.data, '$.after.on') = 0"
+        )
+        if conn.execute("SELECT 1 FROM temp.tags_taken_off LIMIT 1").fetchone() is None:
+            yield lambda paper_id, tag: False  # none taken off: no question a tag
+        else:
+            yield (
+                lambda paper_id, tag: (
+                    conn.execute(
+                        "SELECT 1 FROM temp.tags_taken_off WHERE paper_id = ? AND tag = ?",
+                        (paper_id, tag),
+                    ).fetchone()
+                    is not None
+                )
+            )
+    finally:
+        conn.execute("DROP TABLE IF EXISTS temp.tags_taken_off")
 
 
 def taken_out_of_queue(conn: sqlite3.Connection) -> Iterator[tuple[str, str]]:

@@ -6,10 +6,12 @@ from __future__ import annotations
 import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from itertools import islice
 
 from papercli import times
 from papercli.models import Paper, ReadStatus
+from papercli.records import datarecord
 from papercli.store import changes, graph, library, scratch
 from papercli.store.base import IN_IDS, id_list
 from papercli.store.changes import HISTORY_BY_PAPER, LIVE_HISTORY
@@ -135,24 +137,46 @@ def finish_import(conn: sqlite3.Connection, batch: int, summary: str) -> None:
     changes.finish(conn, batch, summary)
 
 
+@datarecord
+class TakenAway:
+    """What commands here took away, their undo not undone, that an older export still
+    has: an import does not bring it back."""
+
+    notes: dict[str, Counter[tuple[str, str]]]  # deleted or edited away: (time, text)
+    tag_taken_off: Callable[[str, str], bool]  # (paper, tag)
+
+
+@contextmanager
+def taken_away(conn: sqlite3.Connection) -> Iterator[TakenAway]:
+    with changes.tags_taken_off(conn) as tag_taken_off:
+        yield TakenAway(changes.notes_taken_away(conn), tag_taken_off)
+
+
 def merge_state(
-    conn: sqlite3.Connection, paper: Paper, history: Sequence[Mapping[str, object]], batch: int
+    conn: sqlite3.Connection,
+    paper: Paper,
+    history: Sequence[Mapping[str, object]],
+    batch: int,
+    gone: TakenAway,
 ) -> bool:
     """Merge an exported paper's state into ``paper.id``; call inside a transaction.
 
     Nothing newer is rewound: the status is the exported one only when it changed later
     than the local one; notes, tags and history entries are added when missing (history
-    by paper, time and change, as many times as the file has it). Each change is a step
-    of ``batch``. Returns whether anything changed.
+    by paper, time and change, as many times as the file has it), but for the notes and
+    tags a command here took away since. Each change is a step of ``batch``. Returns
+    whether anything changed.
     """
     changed = _merge_history(conn, paper.id, history, batch)
     changed |= _merge_status(conn, paper, batch)
     for tag in paper.tags:
+        if gone.tag_taken_off(paper.id, tag):
+            continue
         if conn.execute("INSERT OR IGNORE INTO tags VALUES (?, ?)", (paper.id, tag)).rowcount:
             off, on = {"tag": tag, "on": False}, {"tag": tag, "on": True}
             changes.record(conn, batch, "tag", paper.id, off, on)
             changed = True
-    return _merge_notes(conn, paper, batch) or changed
+    return _merge_notes(conn, paper, batch, gone.notes.get(paper.id, Counter())) or changed
 
 
 def _merge_history(
@@ -189,10 +213,12 @@ def _merge_history(
     return changed
 
 
-def _merge_notes(conn: sqlite3.Connection, paper: Paper, batch: int) -> bool:
-    """Add the notes the paper does not have (by time and text), reading those it has at
-    the file's times once. A note written twice in one second is there twice, as a status
-    change is (one of them was lost)."""
+def _merge_notes(
+    conn: sqlite3.Connection, paper: Paper, batch: int, gone: Counter[tuple[str, str]]
+) -> bool:
+    """Add the notes the paper does not have (by time and text) nor had taken away here
+    (``gone``), reading those it has at the file's times once. A note written twice in
+    one second is there twice, as a status change is (one of them was lost)."""
     if not paper.notes:
         return False
     there: Counter[tuple[str, str]] = Counter()
@@ -206,8 +232,9 @@ def _merge_notes(conn: sqlite3.Connection, paper: Paper, batch: int) -> bool:
     given: Counter[tuple[str, str]] = Counter()
     changed = False
     for note in paper.notes:
-        given[(note.created_at, note.body)] += 1
-        if given[(note.created_at, note.body)] <= there[(note.created_at, note.body)]:
+        key = (note.created_at, note.body)
+        given[key] += 1
+        if given[key] <= there[key] + gone[key]:
             continue
         uid = _imported_note_uid(conn, paper.id, note.created_at, count)
         cursor = conn.execute(
