@@ -566,6 +566,26 @@ def test_a_sync_folder_papercli_may_not_write_in_is_named_in_one_line(
     assert result.stderr == (f"error: cannot use {laptop.folder / 'papercli'}: Permission denied\n")
 
 
+def test_an_undo_leaves_a_paper_another_device_took_out_of_the_queue_since(
+    laptop: Device, desktop: Device
+) -> None:
+    """The laptop's undo of its `queue move` put back gpt-3, which the desktop had taken
+    out of the queue later, on both machines."""
+    laptop.ok("queue", "add", "gpt-2", "gpt-3", "t5")
+    laptop.sync()
+    desktop.sync()
+    laptop.ok("queue", "move", "gpt-3", "1")
+    laptop.sync()
+    desktop.sync()
+    desktop.ok("queue", "remove", "gpt-3")
+    desktop.sync()
+    laptop.sync()
+    laptop.ok("undo")
+    for device in (laptop, desktop, laptop):
+        device.sync()
+        assert device.ok("queue", "--format", "ids").stdout.split() == ["gpt-2", "t5"]
+
+
 def test_hostile_lines_are_skipped_and_counted_and_nothing_else_changes(
     laptop: Device, desktop: Device
 ) -> None:

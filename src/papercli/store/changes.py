@@ -334,7 +334,7 @@ def _replay(conn: sqlite3.Connection, batch: int, side: str, order: str) -> list
                     if len(leaving) == REMOVED_TOGETHER:
                         _remove(conn, leaving)
                 elif kind == "queue":
-                    places.add(key, value, values.get("added_at"))
+                    places.add(key, value, values.get("added_at"), left_queued=other is not None)
                 elif kind == "note":  # an import's step names the note's uid on one side
                     _set_note(conn, key, value, value.get("uid") or other.get("uid"))
                 else:
@@ -434,7 +434,7 @@ class QueuePlaces:
     def __init__(self) -> None:
         self._db = scratch.scratch_db(
             "CREATE TABLE step (seq INTEGER PRIMARY KEY, id TEXT NOT NULL, place INTEGER,"
-            " added_at TEXT);"
+            " added_at TEXT, left_queued INTEGER);"
             " CREATE TABLE kept (id TEXT PRIMARY KEY) WITHOUT ROWID;"
             " CREATE TABLE was (id TEXT PRIMARY KEY, added_at TEXT NOT NULL,"
             " place INTEGER NOT NULL) WITHOUT ROWID;"
@@ -447,11 +447,21 @@ class QueuePlaces:
     def __exit__(self, *exc: object) -> None:
         self._db.close()
 
-    def add(self, paper_id: str, place: int | None, added_at: str | None = None) -> None:
+    def add(
+        self,
+        paper_id: str,
+        place: int | None,
+        added_at: str | None = None,
+        *,
+        left_queued: bool | None = None,
+    ) -> None:
         """A paper's place (None: out of the queue), and when it was queued, if the step
-        says: a paper put back gets that time, else the time of the replay."""
+        says: a paper put back gets that time, else the time of the replay. Whether the
+        command (or, for a redo, its undo) ``left_queued`` the paper, said by its first
+        step: a paper since taken out of the queue, or put in, keeps that change."""
         self._db.execute(
-            "INSERT INTO step (id, place, added_at) VALUES (?, ?, ?)", (paper_id, place, added_at)
+            "INSERT INTO step (id, place, added_at, left_queued) VALUES (?, ?, ?, ?)",
+            (paper_id, place, added_at, left_queued),
         )
 
     def keep(self, paper_id: str) -> None:
@@ -479,6 +489,7 @@ class QueuePlaces:
         (``_final_places``), then the papers that stay move down past them a run at a
         time (rewriting the queue in Python took 76 MB to undo one `mark-read` with
         107,730 papers queued)."""
+        self._keep_changed_since(conn)
         self._db.execute("DELETE FROM step WHERE id IN (SELECT id FROM kept)")
         if not self:
             return
@@ -526,6 +537,24 @@ class QueuePlaces:
                 "INSERT INTO queue (paper_id, position, added_at, sort_key) VALUES (?, ?, ?, NULL)",
                 chunk,
             )
+
+    def _keep_changed_since(self, conn: sqlite3.Connection) -> None:
+        """Keep where they are the papers put in or taken out of the queue since the
+        command (by another command, or a sync: another device's later `queue remove` was
+        undone with this device's `queue move`), a chunk at a time."""
+        rows = self._db.execute(  # each paper's first step (SQLite's bare column of min())
+            "SELECT id, left_queued, min(seq) FROM step GROUP BY id HAVING left_queued IS NOT NULL"
+        )
+        while chunk := rows.fetchmany(scratch.CHUNK):
+            queued = {
+                str(pid)
+                for (pid,) in conn.execute(
+                    f"SELECT paper_id FROM queue WHERE paper_id {IN_IDS}",
+                    (id_list([str(pid) for pid, *_ in chunk]),),
+                )
+            }
+            changed = [(pid,) for pid, was, _ in chunk if (pid in queued) != bool(was)]
+            self._db.executemany("INSERT OR IGNORE INTO kept VALUES (?)", changed)
 
     def _taken(self) -> list[int] | None:
         """The places taken out of the queue, while few enough for ``close_gaps`` to
