@@ -507,8 +507,8 @@ def test_undo_puts_queue_places_back_as_inserting_them_in_turn(staying, places):
     named = [(f"p{n}", position) for n, position in places]
 
     with changes.QueuePlaces() as steps:
-        for pid, position in named:
-            steps.add(pid, position)
+        for pid, position in named:  # each as the command left it: nothing changed since
+            steps.add(pid, position, None, left_queued=int(pid[1:]) < staying)
         steps.set(conn)
 
     got = conn.execute(

@@ -448,12 +448,7 @@ class QueuePlaces:
         self._db.close()
 
     def add(
-        self,
-        paper_id: str,
-        place: int | None,
-        added_at: str | None = None,
-        *,
-        left_queued: bool | None = None,
+        self, paper_id: str, place: int | None, added_at: str | None, *, left_queued: bool
     ) -> None:
         """A paper's place (None: out of the queue), and when it was queued, if the step
         says: a paper put back gets that time, else the time of the replay. Whether the
@@ -543,7 +538,7 @@ class QueuePlaces:
         command (by another command, or a sync: another device's later `queue remove` was
         undone with this device's `queue move`), a chunk at a time."""
         rows = self._db.execute(  # each paper's first step (SQLite's bare column of min())
-            "SELECT id, left_queued, min(seq) FROM step GROUP BY id HAVING left_queued IS NOT NULL"
+            "SELECT id, left_queued, min(seq) FROM step GROUP BY id"
         )
         while chunk := rows.fetchmany(scratch.CHUNK):
             queued = {
