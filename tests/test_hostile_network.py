@@ -12,7 +12,9 @@ import json
 import re
 import sqlite3
 import time
+import tracemalloc
 import webbrowser
+import zlib
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -31,10 +33,16 @@ from typer.testing import Result
 from werkzeug import Response
 
 from papercli import arxiv, paths
-from papercli.arxiv import DEFAULT_URL, RETRY_AFTER_CAP, URL_ENV, ArxivClient, BatchResult
+from papercli.arxiv import (
+    DEFAULT_URL,
+    RETRY_AFTER_CAP,
+    URL_ENV,
+    ArxivClient,
+    BatchResult,
+)
 from papercli.arxiv_ids import parse_arxiv_id
 from papercli.cli import arxiv_commands
-from papercli.errors import EXIT_USAGE, NetworkError, PapercliError
+from papercli.errors import EXIT_USAGE, ArxivAPIError, NetworkError, PapercliError
 from papercli.feed import SkippedEntry, parse_feed
 from papercli.models import Paper
 from papercli.store import arxiv_meta, base, connection, library, papers
@@ -349,12 +357,53 @@ def test_a_content_length_longer_than_the_body_on_an_open_connection_meets_the_d
         fetch(make_client(server.url, deadline=0.3), ["1707.08567"])
 
 
+def gzipped(data: bytes, times: int = 1) -> bytes:
+    """``data`` repeated ``times`` over, gzipped: zeros make a bomb a thousand times its size."""
+    pack = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+    return b"".join(pack.compress(data) for _ in range(times)) + pack.flush()
+
+
+def test_a_gzipped_answer_is_read(
+    raw: Callable[[Script], RawServer], make_client: Callable[..., ArxivClient]
+) -> None:
+    packed = gzipped(BODY)
+    server = raw(sends(http_head(b"Content-Encoding: gzip", length=len(packed)) + packed))
+    (batch,) = fetch(make_client(server.url), ["1707.08567"])
+    assert [record.title for record in batch.records.values()] == [
+        "Proceedings of Workshop AEW10: Concepts in Information Theory and Communications"
+    ]
+    assert b"Accept-Encoding: gzip" in server.requests[0].split(b"\r\n")
+
+
+def test_a_gzip_bomb_is_refused_without_inflating_it(
+    raw: Callable[[Script], RawServer], make_client: Callable[..., ArxivClient]
+) -> None:
+    """100 MB of zeros in 100 kB: it was inflated 64 kB of the wire at a time, up to 64 MB
+    at once past the limit (172 MB held at the default 20 MB limit)."""
+    bomb = gzipped(bytes(1_000_000), times=100)
+    server = raw(sends(http_head(b"Content-Encoding: gzip", length=len(bomb)) + bomb))
+    client = make_client(server.url, max_bytes=1_000_000)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ArxivAPIError) as caught:
+            fetch(client, ["1707.08567"])
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert caught.value.message == "arXiv's answer is larger than 1,000,000 bytes; not reading it"
+    assert peak < 8_000_000
+
+
 @pytest.mark.parametrize(
     ("script", "message"),
     [
         (
             sends(http_head(b"Content-Encoding: gzip") + BODY),
             "Error -3 while decompressing data: incorrect header check",
+        ),
+        (
+            sends(http_head(b"Content-Encoding: br") + BODY),
+            "it sent its answer in an encoding papercli did not ask for ('br')",
         ),
         (
             redirect(b"file:///etc/passwd"),
@@ -380,6 +429,7 @@ def test_a_content_length_longer_than_the_body_on_an_open_connection_meets_the_d
     ],
     ids=[
         "gzip-that-is-not",
+        "an-encoding-not-asked-for",
         "redirect-to-a-file",
         "redirect-to-an-impossible-host",
         "redirect-to-javascript",

@@ -23,6 +23,7 @@ import re
 import socket
 import threading
 import time
+import zlib
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -40,6 +41,8 @@ RETRY_AFTER_CAP = 24 * 3600.0
 # Redirects followed for one request: a mirror that moved needs one or two, and a loop
 # must not go on (httpx's own following allowed 20, sent at once, past the pacing).
 MAX_REDIRECTS = 5
+# Read from the wire at a time: gzip inflates it at most about a thousandfold.
+_WIRE_CHUNK = 16_384
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 _T = TypeVar("_T")
@@ -309,17 +312,8 @@ class PacedHttp:
             with self._http.stream(
                 method, url, params=params, headers=headers, json=json, extensions=trace
             ) as response:
-                body = bytearray()
-                for chunk in response.iter_bytes():
-                    body += chunk
-                    if len(body) > self.max_bytes:
-                        raise self._answer_error(
-                            f"{self.service}'s answer is larger than {self.max_bytes:,} bytes;"
-                            " not reading it"
-                        )
-                return Answer(
-                    response.status_code, response.reason_phrase, bytes(body), response.headers
-                )
+                body = self._read_body(response)
+                return Answer(response.status_code, response.reason_phrase, body, response.headers)
         except httpx.InvalidURL:
             # httpx makes a redirect's next request even when it is not to follow it, and
             # fails on an address of another kind (javascript:): the answer is the redirect.
@@ -337,6 +331,33 @@ class PacedHttp:
             if self._overran:
                 self.close()  # cut just as the answer completed
 
+    def _read_body(self, response: httpx.Response) -> bytes:
+        """The answer's body, at most ``max_bytes`` of it once inflated. Inflated here, not
+        by httpx, which inflates each 64 kB read of the wire whole: a gzip bomb held 64 MB
+        at once, past any limit (148 MB at a 1 MB one)."""
+        encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
+        if encoding not in ("identity", "gzip"):
+            raise httpx.DecodingError(
+                f"it sent its answer in an encoding papercli did not ask for ({encoding!r})"
+            )
+        inflate = zlib.decompressobj(zlib.MAX_WBITS | 16) if encoding == "gzip" else None
+        body = bytearray()
+        try:
+            for wire in response.iter_raw(_WIRE_CHUNK):
+                # At most one byte past the limit is inflated: enough to know it is passed.
+                room = self.max_bytes + 1 - len(body)
+                body += wire if inflate is None else inflate.decompress(wire, room)
+                if len(body) > self.max_bytes:
+                    raise self._answer_error(
+                        f"{self.service}'s answer is larger than {self.max_bytes:,} bytes;"
+                        " not reading it"
+                    )
+            if inflate is not None:
+                body += inflate.flush()
+        except zlib.error as exc:
+            raise httpx.DecodingError(str(exc)) from None
+        return bytes(body)
+
     def _new_client(self) -> httpx.Client:
         """httpx's client, which takes its proxy and certificates from the environment: a
         setting it cannot use is named in one line (exit 2, as a bad PAPERCLI_ARXIV_URL),
@@ -345,7 +366,8 @@ class PacedHttp:
         traceback."""
         try:
             return httpx.Client(
-                headers={"User-Agent": self._user_agent},
+                # Only gzip, which _read_body inflates within its bounds.
+                headers={"User-Agent": self._user_agent, "Accept-Encoding": "gzip"},
                 timeout=self._timeout,
                 limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
                 follow_redirects=False,  # followed in _send_following, paced
