@@ -733,9 +733,15 @@ def dump(db: Path) -> list[str]:
         return list(conn.iterdump())
 
 
+@pytest.mark.parametrize("cache", ["usable", "not a folder"])
 def test_a_second_sync_of_the_same_library_is_refused_while_one_runs(
-    laptop: Device, desktop: Device, tmp_path: Path
+    laptop: Device, desktop: Device, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cache: str
 ) -> None:
+    """Where the user cache folder cannot be made, the lock is kept beside the database:
+    it was not kept at all, and two syncs could append to one file at once."""
+    if cache == "not a folder":
+        (tmp_path / "cache").write_text("")
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     laptop.sync()
     laptop.ok("mark-read", "lora")
     file, library_before = laptop.file().read_bytes(), dump(laptop.db)

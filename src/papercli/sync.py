@@ -103,16 +103,23 @@ def one_at_a_time(conn: sqlite3.Connection) -> Iterator[None]:
     """Refuse a second sync of this library while one runs (a cron job beside the user):
     both would append the same events to this device's file, a replaced file could take
     the other's appends with it, and two first syncs would each make a device. The lock
-    file is the user's, named by the database file's identity, however it is spelt."""
+    file is the user's, named by the database file's identity, however it is spelt; where
+    the user cache folder cannot be made, it is the database's, beside it."""
     try:
-        info = os.stat(database_file(conn))
+        where = database_file(conn)
+        info = os.stat(where)
     except OSError:  # in memory: no other process can have it
         yield
         return
+    locks = (
+        paths.cache_file(f"sync-{info.st_dev}-{info.st_ino}.lock"),
+        f"{os.path.realpath(where)}-sync.lock",
+    )
     with ExitStack() as held:
         try:
-            lock = paths.cache_file(f"sync-{info.st_dev}-{info.st_ino}.lock")
-            held.enter_context(locked_file(lock, wait=False))
+            for lock in locks:
+                if held.enter_context(locked_file(lock, wait=False)) is not None:
+                    break
         except BlockingIOError:
             raise DatabaseError(
                 "another sync of this library is running; try again when it is done"
