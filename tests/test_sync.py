@@ -7,6 +7,7 @@ import errno
 import json
 import os
 import re
+import shutil
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -672,6 +673,36 @@ def test_no_lone_surrogate_passes_a_sync_line_check(surrogate: str, where: str, 
         events.read_event(text.encode("utf-8", "surrogatepass"), device)
     paired = json.dumps({**event, "key": "n1", "value": {**note, "body": "\U0001f600"}})
     assert events.read_event(paired.encode(), device).value["body"] == "\U0001f600"
+
+
+def test_what_was_taken_away_before_a_first_sync_stays_away(
+    laptop: Device, desktop: Device, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first sync sent what a device held, not what it had taken away: a queue place,
+    tag, note or prerequisite link taken away here before it came back from a device that
+    still had it (a copy of this database, carried there), whichever was later."""
+    seconds = iter(range(10, 60))  # each command a second after the one before
+    monkeypatch.setattr(library, "clock", lambda: f"2026-12-05T10:00:{next(seconds)}Z")
+    laptop.ok("queue", "add", "lora", "qlora")
+    laptop.ok("tag", "lora", "+peft", "+later")
+    laptop.ok("note", "lora", "rank 8 is enough")
+    laptop.ok("prereq", "dpo", "+lora")
+    shutil.copyfile(laptop.db, desktop.db)
+    desktop.sync()
+    laptop.ok("queue", "remove", "lora")
+    laptop.ok("tag", "lora", "-later")
+    laptop.ok("note", "lora", "--delete", "1")
+    laptop.ok("prereq", "dpo", "-lora")
+    laptop.ok("queue", "add", "dpo")
+    laptop.ok("undo")  # an undo takes away too
+    for device in (laptop, desktop, laptop):
+        device.sync()
+    for device in (laptop, desktop):
+        assert [q["id"] for q in device.json("queue")] == ["qlora"], device.name
+        assert device.json("show", "lora")["tags"] == ["peft"], device.name
+        assert device.json("show", "lora")["notes"] == [], device.name
+        assert "lora" not in device.json("show", "dpo")["prerequisites"], device.name
+    assert laptop.state() == desktop.state()
 
 
 def test_a_clock_no_calendar_holds_is_refused_and_sync_goes_on(

@@ -20,7 +20,7 @@ import sqlite3
 import stat
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, closing, contextmanager, suppress
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
 
 from papercli import TYPE_CHECKING, events, paths
@@ -152,12 +152,15 @@ def _host_name() -> str:
 
 
 def _backfill(conn: sqlite3.Connection, device: str) -> int:
-    """An event for every register that holds something, with the clock of its time, but
-    none after now: a time ahead of the clock (a note or history an import brought from a
-    machine whose clock ran ahead) dated its event years on, and every device that read it
-    set its clock that far, so a change made later lost to one made earlier until then."""
+    """An event for every register that holds something, and for every one a command here
+    emptied (else the first sync brought back what was taken away here from a device that
+    still had it), with the clock of its time, but none after now: a time ahead of the
+    clock (a note or history an import brought from a machine whose clock ran ahead) dated
+    its event years on, and every device that read it set its clock that far, so a change
+    made later lost to one made earlier until then."""
     now = stored.next_clock(conn)
-    registers = stored.all_registers(conn)  # read as they are written, not held
+    # Read as they are written, not held; then what commands here took away.
+    registers = chain(stored.all_registers(conn), stored.emptied_registers(conn))
     return stored.emit_each(
         conn,
         device,

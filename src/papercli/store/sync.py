@@ -774,6 +774,26 @@ def all_registers(conn: sqlite3.Connection) -> Iterator[tuple[str, str, str]]:
         yield "inbox", str(arxiv_id), str(at)
 
 
+def emptied_registers(conn: sqlite3.Connection) -> Iterator[tuple[str, str, str]]:
+    """(kind, key, when) of every register a command here (or its undo) emptied and that
+    is empty still, dated by the latest such command, for the first sync of a database
+    used before: what was taken away here stays away where it was older. Each register
+    once, remembered on disk, newest command first."""
+    from papercli.store.scratch import ScratchSet
+
+    with ScratchSet() as seen:
+        for batch, at in conn.execute(
+            "SELECT batch, coalesce(undone_at, at) AS last FROM command_log"
+            " ORDER BY last DESC, batch DESC"
+        ):
+            found = _registers_of_batch(conn, int(batch))
+            while chunk := list(islice(found, 1000)):
+                for register in seen.add_new([kind + SEP + key for kind, key in chunk]):
+                    kind, _, key = register.partition(SEP)
+                    if read_register(conn, kind, key) is None:
+                        yield kind, key, str(at)
+
+
 # -- the outbox and other devices' files ---------------------------------------------------
 
 
