@@ -141,6 +141,9 @@ def _registers_of_batch(conn: sqlite3.Connection, batch: int) -> Iterator[tuple[
     for kind, key, data in conn.execute(
         "SELECT action, paper_id, data FROM undo_steps WHERE batch = ?", (batch,)
     ):
+        if kind in _NAMED_BY_KEY:  # its data unread: a paper's holds all its facts
+            yield _NAMED_BY_KEY[kind], nocase(key) if kind == "watch" else str(key)
+            continue
         values = json.loads(data)
         yield from _registers_of_step(conn, str(kind), str(key), values["before"], values["after"])
     for pid, old, new, at in conn.execute(
@@ -150,15 +153,19 @@ def _registers_of_batch(conn: sqlite3.Connection, batch: int) -> Iterator[tuple[
         yield "history", SEP.join((pid, old, new, at))
 
 
+_NAMED_BY_KEY = {
+    "state": "status",
+    "queue": "queue",
+    "paper": "paper",
+    "inbox": "inbox",
+    "watch": "watch",
+}
+"""The kinds of undo step whose register is named by the step's key alone."""
+
+
 def _registers_of_step(
     conn: sqlite3.Connection, kind: str, key: str, before: Any, after: Any
 ) -> set[tuple[str, str]]:
-    if kind == "state":
-        return {("status", key)}
-    if kind in ("queue", "paper", "inbox"):
-        return {(kind, key)}
-    if kind == "watch":
-        return {("watch", nocase(key))}
     if kind == "tag":
         return {("tag", SEP.join((key, nocase(v["tag"])))) for v in (before, after) if v}
     if kind == "note":
@@ -788,10 +795,27 @@ def emptied_registers(conn: sqlite3.Connection) -> Iterator[tuple[str, str, str]
         ):
             found = _registers_of_batch(conn, int(batch))
             while chunk := list(islice(found, 1000)):
-                for register in seen.add_new([kind + SEP + key for kind, key in chunk]):
-                    kind, _, key = register.partition(SEP)
-                    if read_register(conn, kind, key) is None:
-                        yield kind, key, str(at)
+                fresh = seen.add_new([kind + SEP + key for kind, key in chunk])
+                for kind, key in _empty(conn, [r.partition(SEP)[::2] for r in fresh]):
+                    yield kind, key, str(at)
+
+
+def _empty(conn: sqlite3.Connection, registers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Those of the (kind, key) registers that hold nothing now: the papers asked together,
+    by id alone (reading each one's facts made a first sync after an import of 20,000
+    papers take 2.4 times as long)."""
+    ids = [key for kind, key in registers if kind == "paper"]
+    here = {
+        str(pid)
+        for (pid,) in conn.execute(
+            f"SELECT id FROM papers WHERE id {IN_IDS} AND origin = 'user'", (id_list(ids),)
+        )
+    }
+    return [
+        (kind, key)
+        for kind, key in registers
+        if (key not in here if kind == "paper" else read_register(conn, kind, key) is None)
+    ]
 
 
 # -- the outbox and other devices' files ---------------------------------------------------
