@@ -227,7 +227,13 @@ def test_a_large_bibtex_export_says_nothing_on_stderr(caplog: pytest.LogCaptureF
     assert text.count("month = jun,") == 10_001
 
 
-TITLE_PIECES = [*"\\{}&%$#_~^-`'<>,?!", "$k$", "$x_{1}$", "$\\{$", "a", " "]
+TITLE_PIECES = [
+    *"\\{}&%$#_~^-`'<>,?!",
+    *("$k$", "$x_{1}$", "$\\{$", "$\\alpha$", "\\input", "\\{", "5", "a", " "),
+]
+# What LaTeX must never be handed in a title, whoever wrote it: it reads or writes files,
+# redefines the document or ends it.
+NEVER_RUN = re.compile(r"\\(?:input|include|immediate|write|openin|openout|read|def|let|end)\b")
 
 
 @given(st.lists(st.sampled_from(TITLE_PIECES), min_size=1, max_size=10).map("".join))
@@ -235,18 +241,54 @@ TITLE_PIECES = [*"\\{}&%$#_~^-`'<>,?!", "$k$", "$x_{1}$", "$\\{$", "a", " "]
 @example("$50%$ off")  # % would comment out the closing braces
 @example("$\\{$")  # BibTeX counts an escaped brace too
 @example("a -- b ``c''")  # ligatures LaTeX would turn into a dash and curly quotes
+@example("Set $\\{a}$ odd")  # its brace closed the title early for LaTeX and bibtexparser
+@example("$\\input{/etc/hostname}$")  # LaTeX read the file
+@example("$^$")  # nothing to raise: an error in LaTeX
 def test_any_title_makes_an_entry_latex_reads_as_typed(title: str) -> None:
-    """Each entry parses on its own, with balanced braces, and LaTeX reads its title as the
-    text typed: outside math, every special character and ligature is escaped or broken."""
+    """Each entry parses on its own, whole, with balanced braces, and LaTeX reads its title
+    as the text typed: outside math, every special character and ligature is escaped or
+    broken; what passes as math has braces LaTeX balances and runs no command of harm."""
     lora = replace(queue()[0], title=title)
     library = bibtexparser.parse_string(export("bibtex", [lora]))
     assert not library.failed_blocks
     [entry] = library.entries
+    assert entry.fields_dict.keys() >= {"title", "author", "year", "eprint"}
     shown = entry["title"][1:-1]
     assert shown.count("{") == shown.count("}")
     pieces = re.split(r"((?<!\\)\$[^$]+(?<!\\)\$)", shown)  # math: $ not escaped
     text = "".join(p if i % 2 else unlatex(p) for i, p in enumerate(pieces))
     assert text == " ".join(title.split())
+    for math in pieces[1::2]:
+        unescaped = re.sub(r"\\.", "", math)
+        assert unescaped.count("{") == unescaped.count("}"), math
+        assert not NEVER_RUN.search(math), math
+        assert not re.search(r"[%#&]|[\^_](?=[$}^_])", unescaped), math
+
+
+@pytest.mark.parametrize(
+    ("title", "shown"),
+    [
+        ("$k$-NN in $\\mathcal{O}(n^2)$", "$k$-NN in $\\mathcal{O}(n^2)$"),
+        ("$\\alpha$-divergence, $\\{a\\}$", "$\\alpha$-divergence, $\\{a\\}$"),
+        ("$\\rm M_\\odot$ at $z \\sim 2$", "$\\rm M_\\odot$ at $z \\sim 2$"),
+        ("How to Turn $5 into $10", "How to Turn \\$5 into \\$10"),
+        (
+            "Cheap $\\input{/etc/hostname}$ trick",
+            "Cheap \\$\\textbackslash{}input\\textbraceleft{}/etc/hostname\\textbraceright{}\\$"
+            " trick",
+        ),
+        ("Set $\\{a}$ odd", "Set \\$\\textbackslash{}\\textbraceleft{}a\\textbraceright{}\\$ odd"),
+        ("$\\RR^n$", "{}\\$\\textbackslash{}RR\\textasciicircum{}n\\$"),  # an author's macro
+    ],
+    ids=["math", "greek-and-escaped-braces", "old-font-switch", "money", "input", "brace", "macro"],
+)
+def test_math_passes_to_latex_only_when_it_is_standard_math(title: str, shown: str) -> None:
+    """Math as arXiv's titles write it passes through for LaTeX to render; dollars that are
+    money, and math with a command LaTeX should not run for a title, are text."""
+    text = export("bibtex", [replace(queue()[0], title=title)])
+    assert f"\ttitle = {{{{{shown}}}}},\n" in text
+    [entry] = bibtexparser.parse_string(text).entries
+    assert entry.fields_dict.keys() >= {"title", "author", "year"}
 
 
 @given(

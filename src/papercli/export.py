@@ -636,7 +636,9 @@ _LATEX_SPECIAL = re.compile("[" + re.escape("".join(_LATEX)) + "]")
 
 
 # TeX math as arXiv writes it in titles and abstracts ($k$-NN, $10^9$): kept for LaTeX.
-_MATH = re.compile(r"(\$[^$\n]+\$)")
+# Delimited as pandoc reads it: no space just inside either $, no digit just after the
+# closing one, so "$5 into $10" is money, not math.
+_MATH = re.compile(r"(\$(?=[^\s$])[^$\n]*?(?<=[^\s$\\])\$(?![0-9]))")
 
 
 # Where LaTeX would join two characters into another (-- an en dash, two backquotes or
@@ -679,23 +681,65 @@ def _escaped_latex(text: str) -> str:
 
 
 def _is_math(piece: str) -> bool:
-    """Whether ``$...$`` can pass to LaTeX as math: its braces balanced, no ``%`` (which
-    would comment out the rest of the line, closing braces too), no ``#``, ``&`` or text
-    accent such as ``\\~`` (errors in math; pylatexenc read ``$\\~$`` back with a brace
-    more), and no backslash before its closing ``$``. A title such as ``Notes ${$``
-    passed whole, and its lone brace broke the file for bibtexparser, BibTeX and biber."""
-    inner = piece[1:-1]
-    depth = 0
-    for brace in _BRACE.findall(inner):
-        depth += 1 if brace == "{" else -1
-        if depth < 0:
+    """Whether ``$...$`` can pass to LaTeX as math: each command in it one of the standard
+    math commands (``_MATH_COMMANDS``), its braces balanced as LaTeX counts them and as
+    BibTeX does (escaped ones too), no ``%`` (which would comment out the rest of the
+    line, closing braces too), ``#`` or ``&`` (errors in math), and no ``^`` or ``_``
+    without what it raises or lowers. A title is anyone's: ``$\\input{...}$`` passed
+    whole, for LaTeX to read a file, as did ``$\\{a}$``, whose brace closed the title's
+    group early, and ``Notes ${$``, whose lone brace broke the file for bibtexparser,
+    BibTeX and biber."""
+    depth = counted = 0  # open braces as LaTeX counts them; as BibTeX does
+    for token in _MATH_TOKEN.findall(piece[1:-1]):
+        if token in ("{", "}"):
+            step = 1 if token == "{" else -1
+            depth += step
+            counted += step
+        elif token in ("\\{", "\\}"):
+            counted += 1 if token == "\\{" else -1
+        elif token[1:] not in _MATH_COMMANDS:
+            return False  # a command of another kind, or % # & or a bare ^ _
+        if depth < 0 or counted < 0:
             return False
-    return depth == 0 and not _BREAKS_MATH.search(inner) and not inner.endswith("\\")
+    return depth == counted == 0
 
 
-_BRACE = re.compile(r"[{}]")  # escaped ones too: BibTeX counts them all
-# % # & unescaped, and the text accents (\~ \^ \" \' \` \= \.), errors in math mode.
-_BREAKS_MATH = re.compile(r"(?<!\\)[%#&]|\\[~^\"'`=.]")
+# A command, a brace, a character that breaks math, or ^ and _ with nothing to raise.
+_MATH_TOKEN = re.compile(r"\\(?:[A-Za-z]+|.?)|[{}%#&]|[\^_](?=\s*(?:[\^_}]|$))")
+# The math commands of LaTeX, amsmath and amssymb that titles use, and the font switches
+# of LaTeX 2.09 that arXiv's older titles still use ($\rm M_\odot$). Anything else may
+# read a file (\input), write one (\immediate\write18), redefine what the document
+# means (\def) or end it (\end), or is one author's own macro (\RR) that fails anyway.
+_MATH_COMMANDS = frozenset(
+    """
+    alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa varkappa
+    lambda mu nu xi pi varpi rho varrho sigma varsigma tau upsilon phi varphi chi psi omega
+    Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega
+    times cdot pm mp div ast star circ bullet oplus ominus otimes odot oslash setminus
+    cup cap sqcup wedge vee land lor neg lnot rtimes ltimes dagger ddagger
+    leq le geq ge neq ne approx sim simeq cong equiv propto ll gg prec succ preceq succeq
+    subset supset subseteq supseteq in notin ni mid parallel perp models vdash
+    lesssim gtrsim leqslant geqslant lessapprox gtrapprox triangleq asymp
+    to gets rightarrow leftarrow leftrightarrow Rightarrow Leftarrow Leftrightarrow
+    longrightarrow longleftarrow Longrightarrow Longleftarrow mapsto uparrow downarrow
+    Uparrow Downarrow nearrow searrow nwarrow swarrow hookrightarrow rightrightarrows
+    iff implies
+    sum prod coprod int iint oint bigcup bigcap bigoplus bigotimes bigvee bigwedge
+    lim liminf limsup sup inf max min arg det dim ker log ln exp deg gcd hom Pr
+    sin cos tan cot sec csc arcsin arccos arctan sinh cosh tanh coth mod bmod pmod
+    infty partial nabla ell hbar imath jmath Re Im aleph emptyset varnothing forall exists
+    nexists prime angle triangle Box diamond top bot flat sharp natural surd wp Bbbk
+    left right big Big bigg Bigg bigl bigr Bigl Bigr langle rangle lfloor rfloor lceil
+    rceil lvert rvert lVert rVert vert Vert backslash
+    mathcal mathbb mathrm mathbf mathit mathsf mathtt mathfrak boldsymbol
+    rm bf it sf tt cal text textrm textbf textit textsf texttt mbox operatorname
+    hat widehat tilde widetilde bar overline underline vec dot ddot check breve acute
+    grave overrightarrow underbrace overbrace
+    frac dfrac tfrac binom sqrt over atop choose underset overset stackrel limits
+    nolimits not
+    dots ldots cdots vdots ddots quad qquad colon
+    """.split()  # noqa: SIM905 (a list would take 230 lines)
+) | {",", ";", ":", "!", " ", "|", "%", "#", "&", "_"}
 
 
 def _escape(special: re.Match[str]) -> str:
