@@ -537,8 +537,15 @@ def big_output(db_path: Path) -> Path:
 
 @pytest.mark.parametrize(
     "args",
-    # The fast path, then Typer: writing through papercli's own echo, and typer.echo.
-    [["show", "lora"], ["list"], ["show", "-ftext", "lora"], ["export", "--format", "json"]],
+    # The fast path, then Typer: writing through papercli's own echo, and typer.echo; then
+    # Rich, which ended in exit 1 when the pipe closed.
+    [
+        ["show", "lora"],
+        ["list"],
+        ["show", "-ftext", "lora"],
+        ["export", "--format", "json"],
+        ["--color", "always", "show", "lora"],
+    ],
     ids=" ".join,
 )
 def test_a_closed_pipe_ends_silently_with_success(big_output, args):
@@ -551,6 +558,23 @@ def test_a_closed_pipe_ends_silently_with_success(big_output, args):
     process.stdout.close()
     stderr = process.stderr.read()
     assert (process.wait(timeout=60), stderr) == (0, b"")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["list"], ["--color", "always", "list"], ["--color", "always", "stats"]],
+    ids=" ".join,
+)
+def test_a_pipe_closed_before_the_output_ends_silently_with_success(db_path, args):
+    """`papercli --color always list | true`: Rich's table, written once its reader had
+    gone, ended in exit 1 and nothing said (Rich exits so on a broken pipe)."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        result = _papercli(*args, stdout=write_end, stderr=subprocess.PIPE)
+    finally:
+        os.close(write_end)
+    assert (result.returncode, result.stderr) == (0, b"")
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full here")

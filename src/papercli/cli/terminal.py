@@ -15,6 +15,7 @@ wait until a terminal needs them.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import sys
@@ -97,9 +98,16 @@ def print_rich(renderable: RenderableType) -> None:
     """Print a Rich table or panel at ``width()``, in colour only if ``color()``."""
     from rich.console import Console
 
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            """Rich's own ends the command with exit 1 when the reader has gone: papercli
+            ends it as for any output, in silence with 0 (``common.report_output_failure``)."""
+            self.quiet = True
+            raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
+
     colour = color()
     screen = size()
-    console = Console(
+    console = _Console(
         file=sys.stdout,
         width=screen.columns,
         height=screen.lines,  # with the width, so that TERM=dumb does not force 80 columns
