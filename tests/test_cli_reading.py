@@ -882,8 +882,9 @@ def test_undoing_a_big_queue_change_holds_a_chunk_of_it(run, synthetic, tmp_path
         ("a" * 1001, "a tag has at most 1,000 characters, not 1,001"),
         ("bad\x01tag", "a tag must be printable and not empty, not 'bad\\x01tag'"),
         ("two\nlines", "a tag must be printable and not empty, not 'two\\nlines'"),
+        ("two\u2028lines", "a tag must be printable and not empty, not 'two\\u2028lines'"),
     ],
-    ids=["too long", "control character", "line break"],
+    ids=["too long", "control character", "line break", "line separator"],
 )
 def test_a_tag_a_backup_could_not_hold_is_refused(run, run_json, tmp_path, tag, said):
     """Such a tag was taken, and made the library's own JSON backup impossible to import

@@ -38,12 +38,19 @@ SHOWN = {
     "\r": "\\r",
     "\x9b31m": "\\x9b31m",
     "[bold red]x[/]": "[bold red]x[/]",
+    # Line and paragraph separators: no width at a terminal, so a row's columns slid left.
+    "\u2028": "\\u2028",
+    "\u2029": "\\u2029",
 }
 
 
 def _controls(text: str) -> set[str]:
     """The characters of ``text`` that a terminal would act on (a newline aside)."""
-    return {c for c in text if (ord(c) < 0x20 and c != "\n") or 0x7F <= ord(c) < 0xA0}
+    return {
+        c
+        for c in text
+        if (ord(c) < 0x20 and c != "\n") or 0x7F <= ord(c) < 0xA0 or c in "\u2028\u2029"
+    }
 
 
 def _connect(db_path: Path):

@@ -30,14 +30,16 @@ from papercli.models import (
     Paper,
     ReadStatus,
 )
-from papercli.names import CONTROL, as_tag
+from papercli.names import NOT_IN_A_LINE, as_tag
 
 Status = Literal["unread", "reading", "read", "skipped"]
 
 
 _SURROGATE = "\ud800-\udfff"  # SQLite cannot store a lone surrogate
 # names.is_one_line: until 3 December a tab or a line break passed, into a tag, a URL...
-Name = Annotated[str, msgspec.Meta(max_length=MAX_NAME, pattern=f"^[^{_SURROGATE}{CONTROL}]*$")]
+Name = Annotated[
+    str, msgspec.Meta(max_length=MAX_NAME, pattern=f"^[^{_SURROGATE}{NOT_IN_A_LINE}]*$")
+]
 Text = Annotated[str, msgspec.Meta(max_length=MAX_TEXT, pattern=f"^[^{_SURROGATE}\x00]*$")]
 """Prose (a note, an abstract): long, with line breaks, but no NUL (which sync refuses)."""
 

@@ -14,16 +14,18 @@ from papercli.textlayout import clipped
 _NOT_WORD = re.compile(r"[\W_]+")
 
 
-CONTROL = "\x00-\x1f\x7f-\x9f"
-"""Unicode's control characters (Cc), as a range for a regular expression."""
-_NOT_ON_ONE_LINE = f"[{CONTROL}\ud800-\udfff]"
+NOT_IN_A_LINE = "\x00-\x1f\x7f-\x9f\u2028\u2029"
+"""Unicode's control characters (Cc) and its line and paragraph separators, as ranges for a
+regular expression: the separators have no width at a terminal, and a row's columns slid."""
+_NOT_ON_ONE_LINE = f"[{NOT_IN_A_LINE}\ud800-\udfff]"
 
 
 def is_one_line(text: str) -> bool:
     """Whether ``text`` may be a title, a name, a tag: no control character (a line break
-    or a tab included) and no lone surrogate (SQLite cannot store one). Other characters
-    are text like any other (a soft hyphen, the joiner inside an emoji): what could drive
-    a terminal is escaped where it is printed. An import, a sync and ``add`` take the same."""
+    or a tab included), no line or paragraph separator and no lone surrogate (SQLite
+    cannot store one). Other characters are text like any other (a soft hyphen, the
+    joiner inside an emoji): what could drive a terminal is escaped where it is printed.
+    An import, a sync and ``add`` take the same."""
     return _compiled(_NOT_ON_ONE_LINE).search(text) is None
 
 
