@@ -34,10 +34,11 @@ from typer.testing import CliRunner, Result
 
 from papercli import cli as cli_package
 from papercli import files, refs
-from papercli.cli import arxiv_commands
+from papercli.cli import arxiv_commands, reading
 from papercli.cli import queue as queue_module
 from papercli.cli.app import app
 from papercli.errors import Terminated
+from papercli.store import base
 from scripts.readme_reference import command_paths, help_text
 from tests.arxiv_fakes import ATOM, FakeClock, fixture
 from tests.conftest import run_fast
@@ -313,6 +314,63 @@ def test_a_signal_mid_export_leaves_no_half_written_file(tmp_path: Path) -> None
         for each, handler in saved.items():
             signal.signal(each, handler)
     assert list(folder.iterdir()) == []
+
+
+def test_ctrl_c_after_the_change_was_saved_says_that_it_stands(
+    run: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C as `undo` printed what it had undone said only that nothing after the last
+    completed step was saved: the user ran `undo` again, and undid the command before."""
+    assert run("mark-read", "gpt-2").exit_code == 0
+    assert run("mark-read", "lora").exit_code == 0
+
+    def pressed(*args: object) -> None:
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patched:
+        patched.setattr(reading, "_replayed", pressed)
+        result = run("undo")
+    assert (result.exit_code, result.stdout) == (130, "")
+    assert result.stderr == "error: interrupted after its changes up to then were saved\n"
+    status = {p: json.loads(run("show", p, "--format", "json").stdout)["status"] for p in LORA_GPT}
+    assert status == {"gpt-2": "read", "lora": "unread"}
+    refused = run("tag", "nonexistent-paper", "+x")  # the next command starts afresh
+    assert refused.stderr.startswith("error: ") and "saved" not in refused.stderr
+
+
+class _CommitInterrupted:
+    """A connection on which Ctrl-C comes while COMMIT runs: Python raises it as soon as
+    the COMMIT returns."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._conn, name)
+
+    def execute(self, sql: str, *args: object) -> sqlite3.Cursor:
+        done = self._conn.execute(sql, *args)
+        if sql == "COMMIT":
+            raise KeyboardInterrupt
+        return done
+
+
+def test_ctrl_c_during_a_commit_counts_the_change_as_saved(tmp_path: Path) -> None:
+    conn = sqlite3.connect(tmp_path / "x.db", isolation_level=None)
+    conn.execute("CREATE TABLE t (x)")
+    before = base.commits()
+    with pytest.raises(KeyboardInterrupt), base.transaction(_CommitInterrupted(conn)):  # type: ignore[arg-type]
+        conn.execute("INSERT INTO t VALUES (1)")
+    assert base.commits() == before + 1
+    assert conn.execute("SELECT x FROM t").fetchall() == [(1,)]
+    with pytest.raises(KeyboardInterrupt), base.transaction(conn):  # before its COMMIT
+        conn.execute("INSERT INTO t VALUES (2)")
+        raise KeyboardInterrupt
+    assert base.commits() == before + 1
+    assert conn.execute("SELECT x FROM t").fetchall() == [(1,)]
+
+
+LORA_GPT = ("lora", "gpt-2")
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="no pseudo-terminals")

@@ -75,10 +75,13 @@ class Terminated(KeyboardInterrupt):
         self.exit_code = 128 + signum
 
 
-def interruption(exc: KeyboardInterrupt) -> tuple[str, int]:
-    """What to say, and the exit code, when Ctrl-C or a signal stopped papercli."""
+def interruption(exc: KeyboardInterrupt, *, saved: bool = False) -> tuple[str, int]:
+    """What to say, and the exit code, when Ctrl-C or a signal stopped papercli; ``saved``
+    when the command had saved a change by then."""
     if isinstance(exc, Terminated):
         by, code = f" by {exc.name}", exc.exit_code
     else:
         by, code = "", EXIT_INTERRUPTED
+    if saved:
+        return f"interrupted{by} after its changes up to then were saved", code
     return f"interrupted{by}; nothing after the last completed step was saved", code

@@ -309,13 +309,11 @@ class PapercliGroup(SuggestingGroup):
             if isinstance(pressed, KeyboardInterrupt | EOFError):
                 echo()
             if isinstance(pressed, KeyboardInterrupt):  # an interruption, as anywhere
-                raise typer.Exit(report_failure(pressed)) from None
+                raise typer.Exit(report_failure(pressed, _state(ctx))) from None
             echo("error: aborted", err=True)
             raise typer.Exit(EXIT_USER) from None
         except EXPECTED_FAILURES as exc:
-            root = ctx.find_root().obj
-            opened = root.opened if isinstance(root, AppState) else None
-            raise typer.Exit(report_failure(exc, opened)) from None
+            raise typer.Exit(report_failure(exc, _state(ctx))) from None
         except OSError as exc:
             # Here, before Click's own handling (exit 1) of a closed pipe.
             if not is_output_failure(exc):
@@ -331,6 +329,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _state(ctx: Any) -> AppState | None:
+    """The command's AppState, once the group's callback has made it."""
+    root = ctx.find_root().obj
+    return root if isinstance(root, AppState) else None
 
 
 def _print_version(value: bool) -> None:

@@ -42,9 +42,14 @@ class AppState:
     opened: str | None = field(default=None, repr=False)  # the database, once connected
     _conn: sqlite3.Connection | None = field(default=None, repr=False)
     _held: terminal.HeldOutput | None = field(default=None, repr=False)
+    _commits_before: int = field(default_factory=base.commits, repr=False)
 
     def __post_init__(self) -> None:
         terminal.set_color_mode(self.color)
+
+    def saved(self) -> bool:
+        """Whether this command has saved a change (committed a transaction)."""
+        return base.commits() > self._commits_before
 
     def page(self) -> None:
         """Send the rest of this command's stdout through the pager if it is longer than
@@ -138,13 +143,15 @@ EXPECTED_FAILURES = (PapercliError, sqlite3.Error, KeyboardInterrupt)
 
 
 def report_failure(
-    exc: PapercliError | sqlite3.Error | KeyboardInterrupt, database: str | None = None
+    exc: PapercliError | sqlite3.Error | KeyboardInterrupt, state: AppState | None = None
 ) -> int:
     """Print an expected failure as one line on stderr and return its exit code: the one
     place, for the Typer app and the fast path alike, where failures become exit codes.
-    ``database``, the file the command had open, is named in an SQLite error."""
+    The command's ``state`` names the file it had open in an SQLite error, and says
+    whether an interrupted command had saved a change."""
+    database = state.opened if state is not None else None
     if isinstance(exc, KeyboardInterrupt):
-        said, code = interruption(exc)
+        said, code = interruption(exc, saved=state is not None and state.saved())
         with contextlib.suppress(OSError):  # a terminal that hung up takes nothing
             echo(f"error: {said}", err=True)
         return code

@@ -265,7 +265,7 @@ def run(argv: list[str]) -> int | None:
     try:
         return _dispatch(state, invocation)
     except EXPECTED_FAILURES as exc:
-        return report_failure(exc, state.opened)
+        return report_failure(exc, state)
     except OSError as exc:  # as in PapercliGroup.invoke: the reader went away, a full disk
         if not is_output_failure(exc):
             raise

@@ -89,21 +89,38 @@ def transaction(conn: sqlite3.Connection, *, keep: bool = True) -> Iterator[None
     With ``keep=False`` the work is rolled back even when it succeeds: a dry run that
     reports exactly what a real run would change.
     """
+    global _commits
     usual = conn.execute("PRAGMA cache_size").fetchone()[0]
     conn.execute(f"PRAGMA cache_size = {-WRITE_CACHE_KIB}")
+    committing = False
     try:
         conn.execute("BEGIN IMMEDIATE")
         try:
             yield
+            committing = keep
             conn.execute("COMMIT" if keep else "ROLLBACK")
-        except BaseException:
+            _commits += keep
+        except BaseException as exc:
             # On a full disk SQLite rolls the transaction back itself, and a ROLLBACK then
             # fails ("no transaction is active"), hiding why the write failed.
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
+            elif committing and isinstance(exc, KeyboardInterrupt):
+                # Ctrl-C during the COMMIT is raised once it returns: the change stands.
+                _commits += 1
             raise
     finally:
         conn.execute(f"PRAGMA cache_size = {usual}")
+
+
+_commits = 0
+
+
+def commits() -> int:
+    """How many transactions this process has committed: a command stopped by Ctrl-C says
+    whether a change of its stands (an undo whose COMMIT the Ctrl-C came during said only
+    "interrupted", and run again, it undid the command before)."""
+    return _commits
 
 
 def split_list(value: object) -> list[str]:
