@@ -764,21 +764,24 @@ def dump(db: Path) -> list[str]:
         return list(conn.iterdump())
 
 
-@pytest.mark.parametrize("cache", ["usable", "not a folder"])
+@pytest.mark.parametrize("where", ["beside it", "another cache folder", "the cache folder"])
 def test_a_second_sync_of_the_same_library_is_refused_while_one_runs(
-    laptop: Device, desktop: Device, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cache: str
+    laptop: Device, desktop: Device, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
 ) -> None:
-    """Where the user cache folder cannot be made, the lock is kept beside the database:
-    it was not kept at all, and two syncs could append to one file at once."""
-    if cache == "not a folder":
-        (tmp_path / "cache").write_text("")
-        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    """The lock is the database's, beside it: kept in the user cache folder, it did not
+    hold for a sync whose environment named another (a cron job, sudo), and two syncs
+    appended to one file at once; nor where that folder could not be made. Where no file
+    can be made beside the database, the cache folder holds it."""
+    if where == "the cache folder":  # what stands in the lock file's place is no file
+        (tmp_path / ".laptop.db.sync-lock").mkdir()
     laptop.sync()
     laptop.ok("mark-read", "lora")
     file, library_before = laptop.file().read_bytes(), dump(laptop.db)
     alias = tmp_path / "same-library.db"
     alias.symlink_to(laptop.db)
     with sqlite3.connect(laptop.db) as conn, sync_module.one_at_a_time(conn):
+        if where == "another cache folder":
+            monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "another-cache"))
         for spelling in (laptop.db, alias):  # the same library under any name
             refused = laptop.run("--db", str(spelling), "sync", str(laptop.folder))
             assert refused.exit_code == 4, refused.output

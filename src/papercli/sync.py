@@ -103,17 +103,19 @@ def one_at_a_time(conn: sqlite3.Connection) -> Iterator[None]:
     """Refuse a second sync of this library while one runs (a cron job beside the user):
     both would append the same events to this device's file, a replaced file could take
     the other's appends with it, and two first syncs would each make a device. The lock
-    file is the user's, named by the database file's identity, however it is spelt; where
-    the user cache folder cannot be made, it is the database's, beside it."""
+    file is the database's, hidden beside it, however its path is spelt: in the user cache
+    folder, it did not hold for a sync whose environment named another (a cron job,
+    sudo). Where no file can be made beside the database, the cache folder holds it."""
     try:
-        where = database_file(conn)
+        where = os.path.realpath(database_file(conn))
         info = os.stat(where)
     except OSError:  # in memory: no other process can have it
         yield
         return
+    folder, name = os.path.split(where)
     locks = (
+        os.path.join(folder, f".{name}.sync-lock"),
         paths.cache_file(f"sync-{info.st_dev}-{info.st_ino}.lock"),
-        f"{os.path.realpath(where)}-sync.lock",
     )
     with ExitStack() as held:
         try:
