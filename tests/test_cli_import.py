@@ -611,6 +611,39 @@ def test_an_author_of_only_space_or_braces_is_no_author(run, author):
 
 
 @pytest.mark.parametrize(
+    ("fields", "said"),
+    [
+        (
+            "title = {T}, author = {A\x01a, B}",
+            "author 'B A\\x01a' must be one line of text, without control characters",
+        ),
+        (
+            "title = {T\x01}, author = {Lee, Bo}",
+            "title must be one line of text, at most 1,000 characters, without control characters",
+        ),
+    ],
+    ids=["author", "title"],
+)
+def test_a_bibtex_entry_that_cannot_be_a_paper_names_its_field(
+    run, db_path, tmp_path, fields, said
+):
+    """The entry's errors spoke of `add`'s options (`give each author with --author`) and
+    of no author at all, where one name held a control character."""
+    assert run("list", "--limit", "1").exit_code == 0  # the library, made from the seed
+    before = db_path.read_bytes()
+    bib = tmp_path / "refs.bib"
+    bib.write_text(f"@misc{{k1, {fields}, year = 2020}}\n")
+    result = run("import", str(bib))
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == f"error: entry 'k1': {said}; nothing was imported\n"
+    assert db_path.read_bytes() == before
+    typed = run("add", "--title", "T", "--author", "A\x01a", "--year", "2020")
+    assert typed.stderr == (
+        "error: --author 'A\\x01a' must be one line of text, without control characters\n"
+    )
+
+
+@pytest.mark.parametrize(
     ("author", "shown"),
     [(", Ann", ", Ann"), (",", ","), ("Ann,", "Ann,"), (" , Ann", ", Ann"), (", , ", ", ,")],
 )

@@ -33,7 +33,7 @@ from papercli.names import first_free, is_one_line, name_key, person_key, slugif
 from papercli.records import datarecord, field
 from papercli.store import arxiv_meta, authors, library, lookups, papers, scratch
 from papercli.store.base import transaction
-from papercli.textlayout import counted
+from papercli.textlayout import clipped, counted
 
 if TYPE_CHECKING:
     from papercli.arxiv import ArxivClient, BatchResult
@@ -574,18 +574,21 @@ def paper_by_hand(
     slug: str | None = None,
     topics: Sequence[str] = (),
     names: Container[str] = (),
+    said_as: Callable[[str], str] = "--{}".format,
 ) -> Paper:
     """Check what was given and make the paper, for ``papers.insert_papers``: its id is
-    free in the list and of the name keys ``names`` (papers made, not yet inserted)."""
+    free in the list and of the name keys ``names`` (papers made, not yet inserted).
+    ``said_as`` names a field in an error as the user gave it: ``add``'s ``--title``, a
+    BibTeX entry's ``title``."""
     title = " ".join(given.title.split())
     if not title or len(title) > MAX_NAME or not is_one_line(title):
         raise InvalidValueError(
-            f"--title must be one line of text, at most {MAX_NAME:,} characters,"
+            f"{said_as('title')} must be one line of text, at most {MAX_NAME:,} characters,"
             " without control characters"
         )
-    for option, value in (("--url", given.url), ("--doi", given.doi)):
+    for name, value in (("url", given.url), ("doi", given.doi)):
         if value is not None and len(value) > MAX_NAME:  # an import would refuse it
-            raise InvalidValueError(f"{option} has at most {MAX_NAME:,} characters")
+            raise InvalidValueError(f"{said_as(name)} has at most {MAX_NAME:,} characters")
     match = _BY_HAND_DATE.fullmatch(given.date)
     if match is None or not 1000 <= int(match[1]) <= 9999:
         raise InvalidValueError(f"{given.date!r} is not a date: give YYYY, YYYY-MM or YYYY-MM-DD")
@@ -594,15 +597,15 @@ def paper_by_hand(
     url = None if given.url is None else web_address(given.url)
     if given.url is not None and url is None:
         raise InvalidValueError(
-            f"--url {given.url!r}: only http(s) addresses of printable text are kept"
+            f"{said_as('url')} {given.url!r}: only http(s) addresses of printable text are kept"
         )
     if given.venue and split_venue(given.venue) is None:
         known = ", ".join(VENUES)
         raise InvalidValueError(
-            f"--venue {given.venue!r}: give '<series> <year>' with one of {known}"
+            f"{said_as('venue')} {given.venue!r}: give '<series> <year>' with one of {known}"
         )
     if given.doi is not None and not is_doi(given.doi):
-        raise InvalidValueError(f"--doi {given.doi!r} is not a DOI (10.NNNN/...)")
+        raise InvalidValueError(f"{said_as('doi')} {given.doi!r} is not a DOI (10.NNNN/...)")
     from papercli.export import typed_author
 
     people = [
@@ -610,10 +613,18 @@ def paper_by_hand(
         for a in given.authors
         if "".join((a.name if isinstance(a, Author) else a).split()).strip("{}")
     ]
-    if not people or any(not a.name.strip() or not is_one_line(a.name) for a in people):
-        raise InvalidValueError('give each author with --author "Given Family" (at least one)')
+    if not people or any(not a.name.strip() for a in people):
+        raise InvalidValueError(
+            f'give each author with {said_as("author")} "Given Family" (at least one)'
+        )
+    for person in people:
+        if not is_one_line(person.name):
+            raise InvalidValueError(
+                f"{said_as('author')} {clipped(person.name, 41)!r} must be one line of text,"
+                " without control characters"
+            )
     if any(len(a.name) > MAX_NAME for a in people):
-        raise InvalidValueError(f"--author: a name has at most {MAX_NAME:,} characters")
+        raise InvalidValueError(f"{said_as('author')}: a name has at most {MAX_NAME:,} characters")
     if slug is not None:
         _check_slug(conn, slug)
     topic_names = papers.resolve_topics(conn, topics)

@@ -886,9 +886,15 @@ def _paper_by_hand(
     """The paper an entry types in, its id free of ``names`` too; a bad entry is named by
     its key."""
     try:
-        return paper_by_hand(conn, given, names=names)
+        return paper_by_hand(conn, given, names=names, said_as=_bibtex_field)
     except PapercliError as exc:
         raise InvalidValueError(f"entry {key!r}: {exc.message}; nothing was imported") from None
+
+
+def _bibtex_field(name: str) -> str:
+    """A field as a BibTeX entry names it, in an error: ``title``, not ``add``'s
+    ``--title``; a venue is the entry's ``booktitle`` or ``journal``."""
+    return "booktitle or journal" if name == "venue" else name
 
 
 class _TypedIn:
