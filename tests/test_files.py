@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import signal
 import socket
 import sqlite3
 import stat
+import subprocess
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import Result
@@ -268,6 +272,49 @@ def test_a_full_disk_keeps_the_old_file_and_leaves_no_temp_file(write, out, monk
     assert f"{target}: {os.strerror(errno.ENOSPC)}\n" in result.stderr
     assert result.stderr.count("\n") == 1
     assert snapshot(out) == {"target": b"the old version\n"}
+
+
+def test_a_backup_that_cannot_be_written_exits_1_as_an_export_does(run, out, monkeypatch):
+    """SQLite's failure to write the copy (its folder gone, its disk full) is the output's,
+    not the library's: it ended as a database error, exit 4."""
+    run("mark-read", "lora")
+    target = out / "backup.db"
+    target.write_text("the old backup\n")
+    real_mkdtemp = tempfile.mkdtemp
+
+    def gone(**options: Any) -> str:
+        folder = real_mkdtemp(**options)
+        os.rmdir(folder)  # as if removed by another program meanwhile
+        return folder
+
+    monkeypatch.setattr(tempfile, "mkdtemp", gone)
+    result = run("db", "backup", str(target))
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"error: cannot write the backup to {target}: cannot make the copy in its folder\n"
+    )
+    assert snapshot(out) == {"backup.db": b"the old backup\n"}
+
+
+@pytest.mark.skipif(
+    not (hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("mount")),
+    reason="mounting a small disk needs root",
+)
+def test_a_backup_to_a_full_disk_exits_1_as_an_export_does(run, tmp_path):
+    run("mark-read", "lora")
+    small = tmp_path / "small"
+    small.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(small)]).returncode:
+        pytest.skip("this machine does not let a test mount a disk")
+    try:
+        result = run("db", "backup", str(small / "backup.db"))
+        assert (result.exit_code, result.stdout) == (1, "")
+        assert result.stderr == (
+            f"error: cannot write the backup to {small / 'backup.db'}: database or disk is full\n"
+        )
+        assert list(small.iterdir()) == []
+    finally:
+        subprocess.run(["umount", str(small)], check=True)
 
 
 # --- neither a backup nor an export lands on the database it reads ------------------------

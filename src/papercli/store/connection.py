@@ -125,6 +125,10 @@ def _check_papercli_database(conn: sqlite3.Connection, path: str) -> int:
     return version
 
 
+# SQLITE_FULL, SQLITE_CANTOPEN and SQLITE_IOERR: writing the backup's copy failed.
+_COPY_FAILURES = frozenset({13, 14, 10})
+
+
 def backup_database(conn: sqlite3.Connection, target: Path) -> None:
     """Write a consistent copy of the whole database to ``target``, replacing a regular
     file there atomically, as ``export -o`` does.
@@ -161,7 +165,14 @@ def backup_database(conn: sqlite3.Connection, target: Path) -> None:
             os.close(fd)
         os.replace(copy, target)
     except sqlite3.OperationalError as exc:
-        raise DatabaseError(f"cannot write the backup to {target}: {exc}") from None
+        # The copy could not be written (its folder gone, its disk full): the output's
+        # failure, exit 1 as an export's; the rest (the library busy) is the database's.
+        code = exc.sqlite_errorcode & 0xFF  # the primary code of an extended one
+        failure = InvalidValueError if code in _COPY_FAILURES else DatabaseError
+        # SQLite names the private copy's path, which the user never sees, when it cannot
+        # open it.
+        said = "cannot make the copy in its folder" if code == 14 else exc
+        raise failure(f"cannot write the backup to {target}: {said}") from None
     except OSError as exc:
         raise InvalidValueError(f"cannot write the backup to {target}: {exc.strerror}") from None
     finally:
