@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import stat
 import subprocess
@@ -161,6 +162,32 @@ def test_a_database_in_a_folder_made_read_only_since_says_why_it_cannot_be_used(
         )
     finally:
         folder.chmod(0o700)
+
+
+@pytest.mark.skipif(
+    not (hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("mount")),
+    reason="mounting a disk read-only needs root",
+)
+def test_a_database_on_a_read_only_disk_says_why_it_cannot_be_used(run, tmp_path):
+    """On a disk mounted read-only SQLite says "unable to open database file", which
+    papercli passed on as "cannot write ...", even of `list`."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(disk)]).returncode:
+        pytest.skip("this machine does not let a test mount a disk")
+    try:
+        db = disk / "papers.db"
+        assert run("--db", str(db), "list", "-n", "1").exit_code == 0
+        subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
+        _one_line_error(
+            run("--db", str(db), "list", "-n", "1"),
+            4,
+            f"cannot use {db}: its folder {disk} is read-only, and SQLite writes its"
+            " journal beside the database (even to read); make the folder writable or use a"
+            " copy of the database elsewhere",
+        )
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=True)  # lazily, should a file stay open
 
 
 def _writable(directory: Path) -> bool:

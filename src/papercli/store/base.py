@@ -40,8 +40,9 @@ def database_error(exc: sqlite3.Error, path: StrPath | None = None) -> DatabaseE
     if "not a database" in text or "malformed" in text:
         return DatabaseError(f"{where} is not a papercli database or is damaged ({text})")
     if "readonly" in text or "unable to open" in text:
+        # On a disk mounted read-only SQLite cannot open the file's journal: "unable to open".
         folder = os.path.dirname(os.path.abspath(path)) if path else None
-        if folder and "readonly" in text and not os.access(folder, os.W_OK):
+        if folder and not os.access(folder, os.W_OK):
             return DatabaseError(
                 f"cannot use {where}: its folder {folder} is read-only, and SQLite writes"
                 " its journal beside the database (even to read); make the folder writable"

@@ -47,6 +47,7 @@ def open_database(
             f"{path} is not a regular file (a device, FIFO or socket); papercli keeps its"
             " database in an ordinary file"
         )
+    conn = None
     try:
         conn = connect(path)
         upgraded = _check_papercli_database(conn, path) < SCHEMA_VERSION
@@ -55,6 +56,8 @@ def open_database(
         # After an upgrade, the new schema's columns are filled in from the seed too.
         sync_if_seed_changed(conn, seed, force=upgraded)
     except sqlite3.Error as exc:
+        if conn is not None:
+            conn.close()  # not left for the collector to close, holding the file open
         raise database_error(exc, path) from None
     return conn
 
