@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import sqlite3
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -703,6 +704,35 @@ def test_what_was_taken_away_before_a_first_sync_stays_away(
         assert device.json("show", "lora")["notes"] == [], device.name
         assert "lora" not in device.json("show", "dpo")["prerequisites"], device.name
     assert laptop.state() == desktop.state()
+
+
+def test_an_old_export_imported_where_a_sync_brought_later_removals_rewinds_nothing(
+    laptop: Device, desktop: Device, tmp_path: Path
+) -> None:
+    """An import kept what commands here took away since the export, but not what a sync
+    had brought: the desktop's import of the laptop's old export put back the tag, the
+    queue place and the read status the laptop had taken away later, on every device."""
+    laptop.sync()
+    desktop.sync()
+    laptop.ok("tag", "lora", "+x")
+    laptop.ok("queue", "add", "lora", "bert")
+    laptop.ok("mark-read", "t5")
+    old = tmp_path / "old.json"
+    laptop.ok("export", "--format", "json", "-o", str(old))
+    time.sleep(1.1)  # what follows is later than the export, to the second
+    laptop.ok("undo")  # of the read
+    laptop.ok("tag", "lora", "-x")
+    laptop.ok("queue", "remove", "lora")
+    laptop.sync()
+    desktop.sync()
+    imported = desktop.ok("import", str(old)).stdout
+    assert "restored:" not in imported and "queued:" not in imported, imported
+    for device in (laptop, desktop, laptop):
+        device.sync()
+    for device in (laptop, desktop):
+        assert device.json("show", "lora")["tags"] == [], device.name
+        assert [q["id"] for q in device.json("queue")] == ["bert"], device.name
+        assert status_of(device, "t5") == "unread", device.name
 
 
 def test_a_clock_no_calendar_holds_is_refused_and_sync_goes_on(

@@ -19,7 +19,7 @@ import stat
 from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from functools import cache
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 
@@ -52,6 +52,7 @@ from papercli.store import (
     scratch,
     search,
 )
+from papercli.store import sync as stored_sync
 from papercli.textlayout import clipped, counted
 
 if TYPE_CHECKING:
@@ -308,13 +309,17 @@ def _merge_papers(
                     to_queue.add(target, paper.queue_position or 1 << 30, paper.queued_at)
         _link_later(conn, later, in_file, added, report)
         if to_queue:  # looked for only when the file queues a paper
-            # The file's queue, less what was taken out of it here later than it was
-            # queued there (a file without the time: anything taken out here); with
+            # The file's queue, less what was taken out of it here (or on a device this
+            # one syncs with) later than it was queued there (a file without the time:
+            # anything taken out here); with
             # --queue, such a paper is queued, as of now.
+            taken_out = chain(
+                changes.taken_out_of_queue(conn), stored_sync.queue_places_synced_away(conn)
+            )
             if queue:
-                to_queue.queued_now(changes.taken_out_of_queue(conn))
+                to_queue.queued_now(taken_out)
             else:
-                to_queue.leave_out(changes.taken_out_of_queue(conn))
+                to_queue.leave_out(taken_out)
         for chunk in to_queue.timed_chunks():
             ids = [pid for pid, _ in chunk]
             report.queued.extend(merge.queue_missing(conn, ids, batch, dict(chunk)))

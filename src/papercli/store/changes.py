@@ -144,9 +144,9 @@ def notes_taken_away(conn: sqlite3.Connection) -> dict[str, Counter[tuple[str, s
 
 @contextmanager
 def tags_taken_off(conn: sqlite3.Connection) -> Iterator[Callable[[str, str], bool]]:
-    """Whether a command here took a tag (in any case) off a paper, its undo not undone.
-    Asked of a temporary table, made once: a ``tag`` command may take one off a million
-    papers."""
+    """Whether a command here took a tag (in any case) off a paper, its undo not undone,
+    or a synced change did (here or on another device) and it is still off. Asked of a
+    temporary table, made once: a ``tag`` command may take one off a million papers."""
     conn.execute(
         "CREATE TEMP TABLE tags_taken_off (paper_id TEXT NOT NULL,"
         " tag TEXT NOT NULL COLLATE NOCASE, PRIMARY KEY (paper_id, tag)) WITHOUT ROWID"
@@ -158,6 +158,16 @@ def tags_taken_off(conn: sqlite3.Connection) -> Iterator[Callable[[str, str], bo
             " JOIN undo_steps AS u USING (batch) WHERE c.command = 'tag'"
             " AND c.undone_at IS NULL AND u.action = 'tag'"
             " AND json_extract(u.data, '$.after.on') = 0"
+        )
+        # And those a synced change took off (here or on another device), still off; a
+        # tag's key is its paper and its name joined by char(31), store.sync.SEP.
+        conn.execute(
+            "INSERT OR IGNORE INTO temp.tags_taken_off SELECT paper_id, tag FROM"
+            " (SELECT substr(key, 1, instr(key, char(31)) - 1) AS paper_id,"
+            " substr(key, instr(key, char(31)) + 1) AS tag FROM sync_registers"
+            " WHERE kind = 'tag') AS r"
+            " WHERE NOT EXISTS (SELECT 1 FROM tags AS t WHERE t.paper_id = r.paper_id"
+            " AND t.tag = r.tag COLLATE NOCASE)"
         )
         if conn.execute("SELECT 1 FROM temp.tags_taken_off LIMIT 1").fetchone() is None:
             yield lambda paper_id, tag: False  # none taken off: no question a tag

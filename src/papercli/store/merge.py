@@ -13,6 +13,7 @@ from papercli import times
 from papercli.models import Paper, ReadStatus
 from papercli.records import datarecord
 from papercli.store import changes, graph, library, scratch
+from papercli.store import sync as stored_sync
 from papercli.store.base import IN_IDS, id_list
 from papercli.store.changes import HISTORY_BY_PAPER, LIVE_HISTORY
 from papercli.store.library import enqueue, queue_positions, statuses
@@ -274,7 +275,9 @@ def _merge_status(conn: sqlite3.Connection, paper: Paper, batch: int) -> bool:
     if paper.status is ReadStatus.UNREAD and not paper.status_changed_at:
         return False
     current = changes.state_of(conn, paper.id)
-    here = max(current[1] if current else "", _last_change_here(conn, paper.id))
+    # A change another device made, or undid, since counts as one made here.
+    synced = stored_sync.synced_at(conn, "status", paper.id)
+    here = max(current[1] if current else "", _last_change_here(conn, paper.id), synced)
     exported_at = paper.status_changed_at or ""
     if here and exported_at <= here:
         return False
