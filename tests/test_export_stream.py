@@ -55,7 +55,7 @@ CASES: list[tuple[str, list[str]]] = [
 GOLDEN: dict[str, str] = {
     "all markdown": "bbfef7fb0141593d1dea8d65f7cca5fe6dca8544a9fa16c67b545a6d4f362582",
     "all csv": "c50ed6a028c1ec24d2c4b3d285bf2e55560307a64d9d2f0ee29c29fe986612dc",
-    "all json": "0c7cbb1fb2f26b10bcac40da47a7476c8efde555036aced637fc4de270d5e921",
+    "all json": "47ecb201d612fee6aad58d23a53021cf74a8d8026e2c733ca6c1639e0189b324",
     "all bibtex": "74a20f0d60007fabb43e6394efa5f4e089fc93d74d98c9a0a21e38504274fdee",
     "all csl-json": "7cb3f37d0116c57a459f38558db125a570cf93298c89f0170c869446705c3d79",
     "all ris": "32aaf7f4afc17ef6c83776daff43618f1b5b79426289620aa1c3b6eda1892e68",
@@ -63,7 +63,7 @@ GOLDEN: dict[str, str] = {
     "markdown by year": "09ee5a1d19b876d2fdfb9a0435b19255496bb3e089fcf316d6781bed22f6e23f",
     "markdown peft by topic": "5b5cc63b9355ddd22f4907927fa891258b61d42dec7f55c05aae3ae793af5288",
     "markdown read by year": "3fb0c8279fd10ef7192fc9598ac03c47dcdabeb2a644615e01a5ec79b6ee6638",
-    "queue json": "4e828f3b57090875fcb028006f75c6b52dde7563ac39d37bed40a740e798fcee",
+    "queue json": "3bac9a550ba7a5849b76dee413cc5b4b53faf152ba397522d95b2af952edcbd2",
     "queue bibtex by title": "d533b73cc00f350a65eb5eed963e7d47851246f8f0639adc25c8ca902d940380",
     "search csv": "cafda1c81c4638e2d87b09d17f764a3c10052925600fb494d350bb97498a675f",
     "titles reversed ris": "67c1d783709c13a8f59989b6c8edbcb7a8bc5322cfde9c6df9c7c1fc557c77a7",
@@ -82,14 +82,16 @@ def _times() -> Iterator[str]:
 def build_library(db_path: Path) -> None:
     """The shipped catalogue with a user's state and fetched metadata on it."""
     times = _times()
-    saved = library.clock
+    saved = library.clock, notes.new_uid
     library.clock = lambda: next(times)
+    uids = itertools.count(1)
+    notes.new_uid = lambda: f"note-{next(uids)}"  # a JSON export carries each note's uid
     try:
         conn = connection.open_database(db_path, paths.seed_path())
         _fill(conn)
         conn.close()
     finally:
-        library.clock = saved
+        library.clock, notes.new_uid = saved
 
 
 def _fill(conn: sqlite3.Connection) -> None:

@@ -715,6 +715,7 @@ def test_an_old_export_imported_where_a_sync_brought_later_removals_rewinds_noth
     laptop.sync()
     desktop.sync()
     laptop.ok("tag", "lora", "+x")
+    laptop.ok("note", "lora", "rank 8 is enough")
     laptop.ok("queue", "add", "lora", "bert")
     laptop.ok("mark-read", "t5")
     old = tmp_path / "old.json"
@@ -722,6 +723,7 @@ def test_an_old_export_imported_where_a_sync_brought_later_removals_rewinds_noth
     time.sleep(1.1)  # what follows is later than the export, to the second
     laptop.ok("undo")  # of the read
     laptop.ok("tag", "lora", "-x")
+    laptop.ok("note", "lora", "--delete", "1")
     laptop.ok("queue", "remove", "lora")
     laptop.sync()
     desktop.sync()
@@ -731,8 +733,30 @@ def test_an_old_export_imported_where_a_sync_brought_later_removals_rewinds_noth
         device.sync()
     for device in (laptop, desktop):
         assert device.json("show", "lora")["tags"] == [], device.name
+        assert device.json("show", "lora")["notes"] == [], device.name
         assert [q["id"] for q in device.json("queue")] == ["bert"], device.name
         assert status_of(device, "t5") == "unread", device.name
+
+
+def test_a_note_imported_on_another_device_is_one_note_everywhere(
+    laptop: Device, desktop: Device, tmp_path: Path
+) -> None:
+    """Imported elsewhere, a note was a new note there (by time and text), and once synced
+    every device had it twice: the export now carries each note's uid."""
+    laptop.sync()
+    laptop.ok("note", "lora", "rank 8 is enough")
+    export = tmp_path / "laptop.json"
+    laptop.ok("export", "--format", "json", "-o", str(export))
+    [exported] = [p for p in json.loads(export.read_text())["papers"] if p["id"] == "lora"]
+    assert [set(note) for note in exported["notes"]] == [{"created_at", "body", "uid"}]
+    desktop.ok("import", str(export))
+    for device in (desktop, laptop, desktop):
+        device.sync()
+    for device in (laptop, desktop):
+        notes = device.json("show", "lora")["notes"]
+        assert [n["body"] for n in notes] == ["rank 8 is enough"], device.name
+    again = laptop.ok("import", str(export)).stdout  # and on the laptop, it is there
+    assert "restored:" not in again, again
 
 
 def test_a_clock_no_calendar_holds_is_refused_and_sync_goes_on(

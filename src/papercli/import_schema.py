@@ -37,16 +37,18 @@ Status = Literal["unread", "reading", "read", "skipped"]
 
 _SURROGATE = "\ud800-\udfff"  # SQLite cannot store a lone surrogate
 # names.is_one_line: until 3 December a tab or a line break passed, into a tag, a URL...
-Name = Annotated[
-    str, msgspec.Meta(max_length=MAX_NAME, pattern=f"^[^{_SURROGATE}{NOT_IN_A_LINE}]*$")
-]
+_ONE_LINE = f"^[^{_SURROGATE}{NOT_IN_A_LINE}]*$"
+Name = Annotated[str, msgspec.Meta(max_length=MAX_NAME, pattern=_ONE_LINE)]
 Text = Annotated[str, msgspec.Meta(max_length=MAX_TEXT, pattern=f"^[^{_SURROGATE}\x00]*$")]
 """Prose (a note, an abstract): long, with line breaks, but no NUL (which sync refuses)."""
+Uid = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_NAME, pattern=_ONE_LINE)]
+"""A note's id on every machine: a key of sync's, so one line and not empty."""
 
 
 class _Note(msgspec.Struct):
     created_at: Name
     body: Text
+    uid: Uid | None = None  # exports before 5 December have none
 
 
 class _Author(msgspec.Struct):
@@ -311,7 +313,7 @@ def _paper(record: _Paper) -> Paper:
         queue_position=record.queue_position,
         queued_at=record.queued_at,
         tags=list(dict.fromkeys(as_tag(t) for t in record.tags if t.strip())),
-        notes=[Note(n.created_at, n.body) for n in record.notes if n.body.strip()],
+        notes=[Note(n.created_at, n.body, n.uid) for n in record.notes if n.body.strip()],
         arxiv_authors=fetched,
         abstract=record.abstract,
         primary_category=record.primary_category,

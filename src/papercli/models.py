@@ -144,6 +144,9 @@ class Author:
 class Note:
     created_at: str
     body: str
+    # Its id on every machine (sync's; a JSON export carries it, so that an import of it
+    # elsewhere is the same note); None where it was read without it.
+    uid: str | None = None
 
 
 @datarecord

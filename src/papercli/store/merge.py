@@ -217,9 +217,13 @@ def _merge_history(
 def _merge_notes(
     conn: sqlite3.Connection, paper: Paper, batch: int, gone: Counter[tuple[str, str]]
 ) -> bool:
-    """Add the notes the paper does not have (by time and text) nor had taken away here
-    (``gone``), reading those it has at the file's times once. A note written twice in
-    one second is there twice, as a status change is (one of them was lost)."""
+    """Add the notes the paper does not have nor had taken away, reading those it has at
+    the file's times once. A note the file gives with its uid (exports since 5 December)
+    is there when that note is, with its time and text, and was taken away when a synced
+    change deleted it, on any machine; under the file's uid it is the same note on every
+    machine, where one imported on another machine was there twice once synced. Any other
+    note is matched by time and text: there, or taken away here (``gone``). A note
+    written twice in one second is there twice, as a status change is."""
     if not paper.notes:
         return False
     there: Counter[tuple[str, str]] = Counter()
@@ -234,10 +238,21 @@ def _merge_notes(
     changed = False
     for note in paper.notes:
         key = (note.created_at, note.body)
+        held = None
+        if note.uid is not None:
+            held = conn.execute(
+                "SELECT created_at, body FROM notes WHERE uid = ?", (note.uid,)
+            ).fetchone()
+            if held is None and stored_sync.synced_at(conn, "note", note.uid):
+                continue  # deleted since, on some machine
         given[key] += 1
-        if given[key] <= there[key] + gone[key]:
+        if (held is not None and tuple(held) == key) or given[key] <= there[key] + gone[key]:
             continue
-        uid = _imported_note_uid(conn, paper.id, note.created_at, count)
+        uid = (
+            note.uid
+            if note.uid is not None and held is None
+            else _imported_note_uid(conn, paper.id, note.created_at, count)
+        )
         cursor = conn.execute(
             "INSERT INTO notes (paper_id, created_at, body, uid) VALUES (?, ?, ?, ?)",
             (paper.id, note.created_at, note.body, uid),

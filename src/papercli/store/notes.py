@@ -106,9 +106,9 @@ def _note(conn: sqlite3.Connection, paper_id: str, number: int) -> tuple[int, st
 
 def notes_of(conn: sqlite3.Connection, paper_id: str) -> list[Note]:
     return [
-        Note(str(at), str(body))
-        for at, body in conn.execute(
-            f"SELECT created_at, body FROM notes WHERE paper_id = ? ORDER BY {NOTE_ORDER}",
+        Note(str(at), str(body), None if uid is None else str(uid))
+        for at, body, uid in conn.execute(
+            f"SELECT created_at, body, uid FROM notes WHERE paper_id = ? ORDER BY {NOTE_ORDER}",
             (paper_id,),
         )
     ]

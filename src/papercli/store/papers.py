@@ -609,12 +609,12 @@ def full_papers(
             f"SELECT paper_id, tag FROM tags WHERE paper_id {IN_IDS} ORDER BY paper_id, tag"
         )
         notes: dict[str, list[Note]] = {}
-        for pid, at, body in conn.execute(
-            f"SELECT paper_id, created_at, body FROM notes WHERE paper_id {IN_IDS}"
+        for pid, at, body, uid in conn.execute(
+            f"SELECT paper_id, created_at, body, uid FROM notes WHERE paper_id {IN_IDS}"
             f" ORDER BY paper_id, {NOTE_ORDER}",
             arg,
         ):
-            notes.setdefault(pid, []).append(Note(at, body))
+            notes.setdefault(pid, []).append(Note(at, body, uid))
         queued = {
             pid: (position, added_at)
             for pid, position, added_at in conn.execute(
