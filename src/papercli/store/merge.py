@@ -13,7 +13,6 @@ from papercli import times
 from papercli.models import Paper, ReadStatus
 from papercli.records import datarecord
 from papercli.store import changes, graph, library, scratch
-from papercli.store import sync as stored_sync
 from papercli.store.base import IN_IDS, id_list
 from papercli.store.changes import HISTORY_BY_PAPER, LIVE_HISTORY
 from papercli.store.library import enqueue, queue_positions, statuses
@@ -226,6 +225,8 @@ def _merge_notes(
     written twice in one second is there twice, as a status change is."""
     if not paper.notes:
         return False
+    from papercli.store.sync import synced_at  # here: exports read through this module
+
     there: Counter[tuple[str, str]] = Counter()
     count: Counter[str] = Counter()  # the paper's notes at each of those times
     for at, body in conn.execute(
@@ -243,7 +244,7 @@ def _merge_notes(
             held = conn.execute(
                 "SELECT created_at, body FROM notes WHERE uid = ?", (note.uid,)
             ).fetchone()
-            if held is None and stored_sync.synced_at(conn, "note", note.uid):
+            if held is None and synced_at(conn, "note", note.uid):
                 continue  # deleted since, on some machine
         given[key] += 1
         if (held is not None and tuple(held) == key) or given[key] <= there[key] + gone[key]:
@@ -289,9 +290,11 @@ def _merge_status(conn: sqlite3.Connection, paper: Paper, batch: int) -> bool:
     one without a time always won."""
     if paper.status is ReadStatus.UNREAD and not paper.status_changed_at:
         return False
+    from papercli.store.sync import synced_at  # here: exports read through this module
+
     current = changes.state_of(conn, paper.id)
     # A change another device made, or undid, since counts as one made here.
-    synced = stored_sync.synced_at(conn, "status", paper.id)
+    synced = synced_at(conn, "status", paper.id)
     here = max(current[1] if current else "", _last_change_here(conn, paper.id), synced)
     exported_at = paper.status_changed_at or ""
     if here and exported_at <= here:

@@ -13,9 +13,10 @@ import sqlite3
 from papercli import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
-# Each step is one SQL script; the runner wraps it in a transaction with the version bump.
+# Each step is one SQL script (or, for what SQL cannot say, a function); the runner wraps it
+# in a transaction with the version bump.
 M001_INITIAL = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
@@ -901,7 +902,7 @@ UPDATE undo_steps SET data = json_set(data, '$.added_at', papercli_now())
 # every paper holding that DOI to find it, each entry again, so N papers sharing a DOI
 # took the square of N. With the id in the index the least is its first row there.
 M025_DOI_FIRST = """
-DROP INDEX papers_doi;
+DROP INDEX IF EXISTS papers_doi;
 CREATE INDEX papers_doi ON papers(doi COLLATE NOCASE, id) WHERE doi IS NOT NULL;
 """
 
@@ -912,7 +913,26 @@ DROP INDEX IF EXISTS notes_paper_time;
 CREATE INDEX IF NOT EXISTS notes_paper_order ON notes (paper_id, created_at, length(uid), uid);
 """
 
-MIGRATIONS: list[str] = [
+
+def _m027_widened_steps(conn: sqlite3.Connection) -> None:
+    """What steps 5, 11 and 20 gained after papercli from main had taken them (1 and 3
+    December), where a database lacks it: the papers' primary category (``list`` failed
+    without it), the inbox items' author keys (``inbox`` failed), and step 20's trigger as
+    it is now (a queue place waiting for its paper went back to its key's place, moving
+    every paper after it). Step 5's DOI index, which step 25 drops, is dropped only where
+    it exists now: such a database stopped at schema 24, on every command."""
+    for table, column, declared in (
+        ("papers", "primary_category", "TEXT"),
+        ("inbox_items", "author_keys", "TEXT NOT NULL DEFAULT ''"),
+    ):
+        if column not in {str(row[1]) for row in conn.execute(f"PRAGMA table_info({table})")}:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declared}")
+    conn.execute("DROP TRIGGER IF EXISTS papers_unpark")
+    [trigger] = [s for s in _statements(M020_SYNC_PARKED_QUEUE) if "CREATE TRIGGER" in s]
+    conn.execute(trigger)
+
+
+MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     M001_INITIAL,
     M002_ARXIV,
     M003_SEARCH,
@@ -939,6 +959,7 @@ MIGRATIONS: list[str] = [
     M024_UNDO_TIMES_NOT_AHEAD,
     M025_DOI_FIRST,
     M026_NOTE_ORDER,
+    _m027_widened_steps,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -960,8 +981,7 @@ def migrate(conn: sqlite3.Connection) -> int:
         conn.execute("BEGIN IMMEDIATE")
         try:
             if schema_version(conn) == number:  # else another papercli took this step
-                for statement in _statements(MIGRATIONS[number]):
-                    conn.execute(statement)
+                run_step(conn, MIGRATIONS[number])
                 conn.execute(f"PRAGMA user_version = {number + 1}")
                 ran += 1
             conn.execute("COMMIT")
@@ -970,6 +990,16 @@ def migrate(conn: sqlite3.Connection) -> int:
                 conn.execute("ROLLBACK")
             raise
     return ran
+
+
+def run_step(conn: sqlite3.Connection, step: str | Callable[[sqlite3.Connection], None]) -> None:
+    """One step, inside the caller's transaction: a script a statement at a time, or a
+    function for what SQL cannot say (a column added only where it is missing)."""
+    if callable(step):
+        step(conn)
+        return
+    for statement in _statements(step):
+        conn.execute(statement)
 
 
 def add_functions(conn: sqlite3.Connection) -> None:
