@@ -1251,6 +1251,23 @@ def test_a_paper_read_on_one_device_while_moved_in_the_queue_on_another_leaves_i
     assert laptop.state() == desktop.state()
 
 
+def test_a_paper_queued_on_one_device_and_read_on_another_in_that_second_leaves_the_queue(
+    laptop: Device, desktop: Device, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The read came after the queueing, in the same second: the times to the second tied,
+    and the paper stayed queued, read, on every device. Their clocks say which came last."""
+    laptop.sync()
+    desktop.sync()
+    monkeypatch.setattr(library, "clock", lambda: "2026-12-05T10:00:00Z")  # one second
+    desktop.ok("queue", "add", "lora", "dpo")
+    laptop.ok("mark-read", "lora")  # after, to the millisecond
+    for device in (laptop, desktop, laptop, desktop):
+        device.sync()
+    for device in (laptop, desktop):
+        assert status_of(device, "lora") == "read", device.name
+        assert [q["id"] for q in device.json("queue")] == ["dpo"], device.name
+
+
 def test_an_undone_status_change_stays_in_history_as_undone_on_every_device(
     laptop: Device, desktop: Device
 ) -> None:

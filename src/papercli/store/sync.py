@@ -723,15 +723,18 @@ def dequeue_read(conn: sqlite3.Connection) -> bool:
     paper read or skipped since it was queued (a sync settles a paper's status and its
     place apart, and a move made on one device before it saw the read on another kept the
     paper queued everywhere); whether there were any. A paper queued again after it was
-    read stays, and so does one queued in the second it was read: the device that did
-    both knew their order, and its own events say it (a queued skipped paper was taken
-    out of the queue on every other device)."""
+    read stays. Within one second the two changes' clocks say which came last: a paper
+    queued on one device and read just after on another stayed queued, read, everywhere
+    (a queued skipped paper was taken out of the queue on every other device)."""
     device = device_id(conn)
     read = [
         str(pid)
         for (pid,) in conn.execute(
             "SELECT q.paper_id FROM queue q JOIN reading_state s ON s.paper_id = q.paper_id"
-            " WHERE s.status IN ('read', 'skipped') AND s.changed_at > q.added_at"
+            " LEFT JOIN sync_registers rs ON rs.kind = 'status' AND rs.key = q.paper_id"
+            " LEFT JOIN sync_registers rq ON rq.kind = 'queue' AND rq.key = q.paper_id"
+            " WHERE s.status IN ('read', 'skipped') AND (s.changed_at > q.added_at"
+            " OR (s.changed_at = q.added_at AND rs.hlc > rq.hlc))"
         )
     ]
     if device is None or not read:
