@@ -981,7 +981,7 @@ def migrate(conn: sqlite3.Connection) -> int:
         conn.execute("BEGIN IMMEDIATE")
         try:
             if schema_version(conn) == number:  # else another papercli took this step
-                run_step(conn, MIGRATIONS[number])
+                _run_step(conn, MIGRATIONS[number])
                 conn.execute(f"PRAGMA user_version = {number + 1}")
                 ran += 1
             conn.execute("COMMIT")
@@ -992,7 +992,7 @@ def migrate(conn: sqlite3.Connection) -> int:
     return ran
 
 
-def run_step(conn: sqlite3.Connection, step: str | Callable[[sqlite3.Connection], None]) -> None:
+def _run_step(conn: sqlite3.Connection, step: str | Callable[[sqlite3.Connection], None]) -> None:
     """One step, inside the caller's transaction: a script a statement at a time, or a
     function for what SQL cannot say (a column added only where it is missing)."""
     if callable(step):
