@@ -1332,3 +1332,26 @@ def test_a_bad_link_refuses_the_file_and_changes_nothing(run, db_path, tmp_path,
     assert message in result.stderr
     assert result.stderr.endswith("; nothing was imported\n")
     assert db_path.read_bytes() == before
+
+
+def test_arxiv_metadata_without_its_fetch_time_is_left_out_with_a_warning(run, tmp_path):
+    """A file whose paper has an abstract or a comment but no `fetched_at` (papercli's own
+    exports never write one so; a file edited by hand may): they were left out in
+    silence."""
+    run("add", "--title", "Field Notes", "--author", "Ann Lee", "--year", "2021")
+    document = json.loads(run("export", "--format", "json").stdout)
+    [notes] = [p for p in document["papers"] if p["id"] == "field-notes"]
+    assert notes["fetched_at"] is None
+    edited = {**notes, "abstract": "What we saw.", "comment": "12 pages"}
+    path = tmp_path / "edited.json"
+    path.write_text(json.dumps({**document, "papers": [edited]}))
+    imported = run("--db", str(tmp_path / "other.db"), "import", str(path))
+    assert imported.exit_code == 0, imported.output
+    assert (
+        "warning: field-notes: left out its abstract and comment, which are arXiv's and come"
+        " with the fetched_at of when arXiv gave them\n" in imported.stderr
+    )
+    shown = json.loads(
+        run("--db", str(tmp_path / "other.db"), "show", "field-notes", "--format", "json").stdout
+    )
+    assert shown["abstract"] is None

@@ -286,7 +286,13 @@ def _merge_papers(
             # The chunk's new papers go in together (papers.insert_papers), before any state.
             papers.insert_papers(conn, new)
             for (paper, *_), target in zip(exported, targets, strict=True):
-                if paper.fetched_at and arxiv_meta.arxiv_record(conn, target) is None:
+                if not paper.fetched_at:
+                    if said := _arxiv_facts(paper):
+                        report.warnings.append(
+                            f"{paper.id}: left out its {said}, which are arXiv's and come with"
+                            " the fetched_at of when arXiv gave them"
+                        )
+                elif arxiv_meta.arxiv_record(conn, target) is None:
                     record = _record_of(paper)
                     arxiv_meta.store_arxiv_record(conn, target, record, paper.fetched_at)
             ids = [paper.id for paper in new]
@@ -538,6 +544,20 @@ def _unused_id(conn: sqlite3.Connection, wanted: str, new: Mapping[str, object])
         number += 1
         candidate = f"{wanted}-{number}"
     return candidate
+
+
+def _arxiv_facts(paper: Paper) -> str:
+    """The arXiv metadata a file gives a paper, named (``abstract and comment``), or ""."""
+    given = [
+        name
+        for name, value in (
+            ("abstract", paper.abstract),
+            ("comment", paper.comment),
+            ("journal reference", paper.journal_ref),
+        )
+        if value
+    ]
+    return " and ".join([", ".join(given[:-1]), given[-1]] if len(given) > 1 else given)
 
 
 def _record_of(paper: Paper) -> ArxivRecord:
