@@ -113,15 +113,13 @@ def one_at_a_time(conn: sqlite3.Connection) -> Iterator[None]:
         yield
         return
     folder, name = os.path.split(where)
-    locks = (
-        os.path.join(folder, f".{name}.sync-lock"),
-        paths.cache_file(f"sync-{info.st_dev}-{info.st_ino}.lock"),
-    )
     with ExitStack() as held:
         try:
-            for lock in locks:
-                if held.enter_context(locked_file(lock, wait=False)) is not None:
-                    break
+            beside = os.path.join(folder, f".{name}.sync-lock")
+            if held.enter_context(locked_file(beside, wait=False)) is None:
+                # Only then the cache folder (platformdirs' import, the folder made).
+                cached = paths.cache_file(f"sync-{info.st_dev}-{info.st_ino}.lock")
+                held.enter_context(locked_file(cached, wait=False))
         except BlockingIOError:
             raise DatabaseError(
                 "another sync of this library is running; try again when it is done"
