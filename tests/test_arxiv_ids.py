@@ -4,7 +4,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from papercli.arxiv_ids import ArxivId, abs_url, looks_like_arxiv_id, parse_arxiv_id, pdf_url
+from papercli.arxiv_ids import (
+    ArxivId,
+    abs_url,
+    looks_like_arxiv_id,
+    parse_arxiv_id,
+    pdf_url,
+    year_month,
+)
 from papercli.errors import InvalidValueError
 
 
@@ -92,6 +99,21 @@ def test_str_and_urls() -> None:
     assert str(ArxivId("hep-th/9901001", 3)) == "hep-th/9901001v3"
     assert abs_url(ArxivId("2106.09685", 2)) == "https://arxiv.org/abs/2106.09685v2"
     assert pdf_url("hep-th/9901001") == "https://arxiv.org/pdf/hep-th/9901001"
+
+
+@pytest.mark.parametrize(
+    ("arxiv_id", "expected"),
+    [
+        ("2106.09685", (2021, 6)),
+        ("0704.0001", (2007, 4)),
+        ("hep-th/9108001", (1991, 8)),
+        ("math/0703001", (2007, 3)),
+        # New-scheme ids began in 2007, so a 99 in one is 2099, not 1999 (ARXIV.md 8).
+        ("9912.12345", (2099, 12)),
+    ],
+)
+def test_year_month_of_each_scheme(arxiv_id: str, expected: tuple[int, int]) -> None:
+    assert year_month(arxiv_id) == expected
 
 
 @pytest.mark.parametrize(

@@ -93,10 +93,12 @@ def looks_like_arxiv_id(text: str) -> bool:
 
 def year_month(arxiv_id: str) -> tuple[int, int]:
     """The year and month a (version-less, canonical) id was first submitted in:
-    ``2106.09685`` -> (2021, 6), ``hep-th/9901001`` -> (1999, 1)."""
-    yymm = arxiv_id.rpartition("/")[2][:4]
-    year = int(yymm[:2])
-    return (1900 + year if year >= 91 else 2000 + year), int(yymm[2:])
+    ``2106.09685`` -> (2021, 6), ``hep-th/9901001`` -> (1999, 1), ``9912.12345`` -> (2099, 12)."""
+    old_scheme, _, number = arxiv_id.rpartition("/")
+    year = int(number[:2])
+    # Old-scheme ids run 1991-2007; new-scheme ids start in 2007, so their 91-99 are 2090s.
+    century = 1900 if old_scheme and year >= 91 else 2000
+    return century + year, int(number[2:4])
 
 
 def abs_url(arxiv_id: ArxivId | str) -> str:
