@@ -78,7 +78,10 @@ def test_references_are_stored_and_read_offline(run: Run, world: World) -> None:
     assert again.exit_code == 0, again.output
     assert len(world.requests) == asked  # nothing asked: it was stored
     assert "[x] adam" in again.stdout and "Neural Machine" not in again.stdout
-    assert "Semantic Scholar" in again.stderr  # the attribution
+    assert again.stderr.splitlines() == [  # the attribution on a line of its own
+        "5 references, 3 in your list; fetched 2026-01-02",
+        "Citation data from Semantic Scholar (https://www.semanticscholar.org)",
+    ]
     run("refs", "transformer", "--refresh", "--format", "ids")
     assert len(world.requests) > asked
 

@@ -120,7 +120,7 @@ def _emit(found: graph.Neighbours, shown: list[LinkedPaper], output: ListFormat,
         more = f" (more exist; papercli keeps the first {kept:,})" if found.truncated else ""
         echo(
             f"{len(found.papers):,} {what}{more}, {in_list} in your list; fetched"
-            f" {found.fetched_at[:10]}. {ATTRIBUTION}",
+            f" {found.fetched_at[:10]}\n{ATTRIBUTION}",  # its own line: not cut by a wrap
             err=True,
         )
 
