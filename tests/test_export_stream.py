@@ -53,14 +53,14 @@ CASES: list[tuple[str, list[str]]] = [
 ]
 
 GOLDEN: dict[str, str] = {
-    "all markdown": "bbfef7fb0141593d1dea8d65f7cca5fe6dca8544a9fa16c67b545a6d4f362582",
-    "all csv": "c50ed6a028c1ec24d2c4b3d285bf2e55560307a64d9d2f0ee29c29fe986612dc",
-    "all json": "47ecb201d612fee6aad58d23a53021cf74a8d8026e2c733ca6c1639e0189b324",
+    "all markdown": "8a4196eae87fa3d5a77bb5e71746baef8c3de8739d16efe9c7e53027278827d8",
+    "all csv": "e2d57485fb13453a1ea917d85c24387da44ec1ff0c12934203993800593287c7",
+    "all json": "a786a7baf5c8ebb64b1ecd327da326d99cf1d8fc24f0e21de8c46095d7d5fe3a",
     "all bibtex": "74a20f0d60007fabb43e6394efa5f4e089fc93d74d98c9a0a21e38504274fdee",
     "all csl-json": "7cb3f37d0116c57a459f38558db125a570cf93298c89f0170c869446705c3d79",
     "all ris": "32aaf7f4afc17ef6c83776daff43618f1b5b79426289620aa1c3b6eda1892e68",
-    "markdown by topic": "1cab7589a35cb7f66100a6c992ee7bde9ccd46e04269b2756544d05a20017f28",
-    "markdown by year": "09ee5a1d19b876d2fdfb9a0435b19255496bb3e089fcf316d6781bed22f6e23f",
+    "markdown by topic": "52de756aefd9cfb0694fbed4eb6eca74ddb2a6637f58bf70c4939cf34338d22c",
+    "markdown by year": "9175d6f7732d5e1c35d6b76aea66edb9c66087d8e5216f90236ecc6bfe4001d2",
     "markdown peft by topic": "5b5cc63b9355ddd22f4907927fa891258b61d42dec7f55c05aae3ae793af5288",
     "markdown read by year": "3fb0c8279fd10ef7192fc9598ac03c47dcdabeb2a644615e01a5ec79b6ee6638",
     "queue json": "3bac9a550ba7a5849b76dee413cc5b4b53faf152ba397522d95b2af952edcbd2",
