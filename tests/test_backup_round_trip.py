@@ -119,6 +119,7 @@ _AUTHOR = st.sampled_from(["Ann Lee", "José Ñoño", "李 小龙"]) | _TEXT
 _OPERATIONS = st.one_of(
     _command(_STATUS, _PAPER),
     _command("queue", "add", _PAPER),
+    _command("queue", "add", _PAPER, "--force"),
     _command("queue", "remove", _PAPER),
     _command("queue", "move", _PAPER, st.sampled_from(["1", "2", "5"])),
     _command("queue", "clear", "--yes"),
@@ -160,6 +161,8 @@ _OPERATIONS = st.one_of(
 @given(operations=st.lists(_OPERATIONS, min_size=1, max_size=12), sync_midway=st.booleans())
 # Queued in the second it was skipped: a new device took it out of the queue.
 @example(operations=[("mark-skipped", "lora"), ("queue", "add", "lora")], sync_midway=False)
+# Read, then queued again on purpose: the backup dropped it from the queue.
+@example(operations=[("mark-read", "lora"), ("queue", "add", "lora", "--force")], sync_midway=False)
 # A catalogue link removed, then added the other way round (gpt-1 comes first in the
 # export): the import removes before it adds, or it saw a cycle and dropped +gpt-2.
 @example(

@@ -310,8 +310,9 @@ def _merge_papers(
                         report.restored.append(target)
                 elif target not in added:
                     report.already_there += 1
-                if (paper.queue_position is not None or queue) and not _is_read(conn, target):
-                    # A paper read (in the file, or here since the export) stays out of it.
+                if (paper.queue_position is not None or queue) and not _read_since_queued(
+                    conn, target, paper.queued_at
+                ):
                     to_queue.add(target, paper.queue_position or 1 << 30, paper.queued_at)
         _link_later(conn, later, in_file, added, report)
         if to_queue:  # looked for only when the file queues a paper
@@ -488,9 +489,14 @@ def _not_ahead(paper: Paper, now: str, report: ImportReport) -> Paper:
     return replace(paper, **dict.fromkeys(ahead))
 
 
-def _is_read(conn: sqlite3.Connection, paper_id: str) -> bool:
-    """Whether the paper is read here, once the file's state is merged."""
-    return library.statuses(conn, [paper_id])[paper_id] is ReadStatus.READ
+def _read_since_queued(conn: sqlite3.Connection, paper_id: str, queued_at: str | None) -> bool:
+    """Whether the paper is read here (the file's state merged) and was marked so after the
+    file queued it, or the file does not say when: reading takes a paper out of the queue,
+    but one queued again once read (``queue add --force``) stays in it."""
+    state = changes.state_of(conn, paper_id)
+    if state is None or state[0] != ReadStatus.READ.value:
+        return False
+    return queued_at is None or str(state[1]) > queued_at
 
 
 def _place(
