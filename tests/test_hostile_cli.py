@@ -442,6 +442,23 @@ def test_an_empty_tag_or_author_filter_is_refused(run, command, said):
 
 
 @pytest.mark.parametrize(
+    "command",
+    [
+        ["queue", "add", "--search", ""],
+        ["list", "--search", " ", "--format", "ids"],
+        ["export", "--search", "\x00"],
+    ],
+)
+def test_an_empty_search_filter_is_refused(run, command):
+    """`queue add --search "$Q"` with an empty $Q queued every paper in the library: an
+    empty --search matched everything, where `search ""` is refused."""
+    result = run(*command)
+    said = "error: --search: nothing to search for; give some words, e.g. --search lora\n"
+    assert (result.exit_code, result.stdout, result.stderr) == (1, "", said)
+    assert run("queue", "--format", "ids").stdout == ""
+
+
+@pytest.mark.parametrize(
     ("command", "said"),
     [
         (["db", "backup", ""], "an empty file name names no file; give one, e.g. papers.bib"),

@@ -1040,6 +1040,17 @@ def test_status_names_devices_and_what_waits(laptop: Device, desktop: Device) ->
     assert laptop.json("sync", "status")["unwritten"] > 0
 
 
+@pytest.mark.parametrize("command", [["sync", ""], ["sync", " "], ["sync", "status", ""]])
+def test_an_empty_folder_name_is_refused(laptop: Device, folder: Path, command: list[str]) -> None:
+    """A script's empty variable (`papercli sync "$DIR"`) synced the last folder."""
+    laptop.sync()
+    laptop.ok("mark-read", "lora")
+    result = laptop(*command)
+    said = "error: an empty folder name names no folder; give one, e.g. papercli sync ~/Sync/papers"
+    assert (result.exit_code, result.stdout, result.stderr) == (1, "", said + "\n")
+    assert laptop.json("sync", "status")["unwritten"] > 0  # nothing written
+
+
 def test_what_is_not_a_folder_or_a_file_is_refused(
     laptop: Device, folder: Path, tmp_path: Path
 ) -> None:

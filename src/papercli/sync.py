@@ -86,7 +86,12 @@ def _said_in_one_line(function: Callable[_P, _T]) -> Callable[_P, _T]:
 
 @_said_in_one_line
 def sync_folder(conn: sqlite3.Connection, given: str | None) -> Path:
-    """The folder to sync through: given, else $PAPERCLI_SYNC_DIR, else the last one."""
+    """The folder to sync through: given, else $PAPERCLI_SYNC_DIR, else the last one. An
+    empty name given (a script's empty variable) is refused: it synced the last folder."""
+    if given is not None and not given.strip():
+        raise InvalidValueError(
+            "an empty folder name names no folder; give one, e.g. papercli sync ~/Sync/papers"
+        )
     value = given or os.environ.get(DIR_ENV) or stored.meta(conn, "sync_dir")
     if not value:
         raise InvalidValueError(
@@ -544,7 +549,7 @@ def status(conn: sqlite3.Connection, given: str | None) -> SyncStatus:
     try:
         folder: Path | None = sync_folder(conn, given)
     except InvalidValueError:
-        if given:
+        if given is not None:
             raise
         folder = None
     written = int(stored.meta(conn, "sync_written_seq") or 0)

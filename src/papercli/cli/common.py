@@ -473,13 +473,16 @@ def selection(
     reverse: bool = False,
     limit: int | None = None,
 ) -> Selection:
-    """The listing's filters; an empty ``--tag`` or ``--author`` (a script's empty variable)
-    is refused, as an empty REF is, rather than matching nothing without a word."""
+    """The listing's filters; an empty ``--tag``, ``--author`` or ``--search`` (a script's
+    empty variable) is refused, as an empty REF is, rather than matching nothing (or, for
+    ``--search``, everything: `queue add --search "$Q"` queued the library) without a word."""
     tags = [as_tag(t.strip()) for t in tag or []]  # as `tag` keeps them
     if "" in tags:
         fail("--tag: an empty tag matches no paper", EXIT_USER)
     if any(not name.strip() for name in author or []):
         fail("--author: an empty name matches no paper", EXIT_USER)
+    if search is not None and not search.replace("\x00", " ").strip():
+        fail("--search: nothing to search for; give some words, e.g. --search lora", EXIT_USER)
     return Selection(
         since=since,
         until=until,
