@@ -97,6 +97,37 @@ def test_output_file_is_written_and_reported(run, small_queue, tmp_path):
     assert target.read_text(encoding="utf-8").startswith("@inproceedings{hu2021lora,")
 
 
+@pytest.mark.parametrize(
+    ("name", "starts"),
+    [
+        ("backup.json", '{\n  "format": "papercli-export"'),
+        ("refs.BIB", "@inproceedings{hu2021lora,"),
+        ("queue.csv", "id,"),
+        ("queue.ris", "TY  - "),
+        ("queue.md", "# Reading list"),
+        ("queue.txt", "# Reading list"),
+    ],
+)
+def test_without_format_the_file_name_says_which(run, small_queue, tmp_path, name, starts):
+    """`export -o backup.json` wrote Markdown, which the import of the backup refused."""
+    target = tmp_path / name
+    result = run("export", "--queue", "-o", str(target))
+    assert result.exit_code == 0, result.output
+    assert target.read_text(encoding="utf-8").startswith(starts)
+
+
+def test_a_backup_named_json_imports_back_and_format_still_decides(run, small_queue, tmp_path):
+    backup = tmp_path / "backup.json"
+    assert run("export", "-o", str(backup)).exit_code == 0
+    restored = run("--db", str(tmp_path / "restored.db"), "import", str(backup))
+    assert restored.exit_code == 0, restored.output
+    queued = run("--db", str(tmp_path / "restored.db"), "queue", "--format", "ids")
+    assert queued.stdout == "lora\nqlora\n"
+    markdown = tmp_path / "list.json"
+    assert run("export", "--format", "markdown", "-o", str(markdown)).exit_code == 0
+    assert markdown.read_text(encoding="utf-8").startswith("# Reading list")
+
+
 def test_a_failed_write_keeps_the_old_file(run, small_queue, tmp_path, monkeypatch):
     target = tmp_path / "queue.md"
     target.write_text("my old export\n")

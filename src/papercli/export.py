@@ -135,6 +135,24 @@ CITATIONS = ("bibtex", "csl-json")
 """The formats that print only a citation: no topics, aliases, sources or prerequisites."""
 
 
+_FORMAT_OF_SUFFIX = {
+    ".json": "json",
+    ".bib": "bibtex",
+    ".bibtex": "bibtex",
+    ".csv": "csv",
+    ".ris": "ris",
+    ".md": "markdown",
+    ".markdown": "markdown",
+}
+
+
+def format_for(fmt: str | None, suffix: str) -> str:
+    """The format asked for, else the one the output file's extension names, as `import`
+    reads it (``backup.json``: JSON, not CSL-JSON), else Markdown: ``-o backup.json`` wrote
+    a Markdown file that the import of the backup then refused."""
+    return fmt or _FORMAT_OF_SUFFIX.get(suffix.lower(), "markdown")
+
+
 def check_format(fmt: str, group_by: str | None = None) -> None:
     """Refuse an unknown format, or a grouping the format does not have."""
     if fmt not in FORMATS:

@@ -198,7 +198,7 @@ COMMANDS: dict[str, Spec] = {
         arguments=[],
         repeatable=["org", "topic", "status", "tag", "author"],
         defaults={
-            "output_format": "markdown",
+            "output_format": None,
             "output": None,
             "queue": False,
             "group_by": None,

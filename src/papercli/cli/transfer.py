@@ -41,8 +41,14 @@ class GroupBy(StrEnum):
 def export_command(
     ctx: typer.Context,
     output_format: Annotated[
-        ExportFormat, typer.Option("--format", "-f", help="The file format to write.")
-    ] = ExportFormat.MARKDOWN,
+        ExportFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="The file format to write (default: the one FILE's extension names, .json"
+            " .bib .csv .ris .md, else markdown).",
+        ),
+    ] = None,
     output: Annotated[
         str | None,
         typer.Option(
@@ -89,8 +95,10 @@ def export_command(
     back. An existing FILE is replaced atomically, as by `db backup`: a failure never
     leaves half a file. A symlink, directory, device or read-only file is refused.
 
-    Name files as their readers expect: .bib for BibTeX (LaTeX, pandoc, Zotero), .json
-    for CSL-JSON (pandoc reads CSL-JSON only from a .json file), .ris for RIS.
+    Without --format, FILE's extension says which: .json (papercli's JSON, which
+    `import` reads back), .bib, .csv, .ris, .md; any other, Markdown. Name files as
+    their readers expect: .bib for BibTeX (LaTeX, pandoc, Zotero), .json for CSL-JSON
+    (pandoc reads CSL-JSON only from a .json file: give --format csl-json), .ris for RIS.
 
     \b
     Examples:
@@ -116,7 +124,7 @@ def export_command(
     views.export_papers(
         state(ctx),
         chosen,
-        str(output_format),
+        output_format and str(output_format),
         None if output == "-" else output,
         queue=queue,
         group_by=str(group_by) if group_by else None,

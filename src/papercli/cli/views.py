@@ -182,7 +182,7 @@ def _as_path(given: StrPath) -> Path:
 def export_papers(
     state: AppState,
     chosen: Selection,
-    fmt: str,
+    asked_format: str | None,
     output: StrPath | None,
     *,
     queue: bool,
@@ -190,13 +190,15 @@ def export_papers(
     title: str,
     sorted_by_option: bool,
 ) -> None:
-    """Write the selection (or the queued papers it picks) in ``fmt`` to ``output`` or
-    stdout, read, rendered and written a chunk of papers at a time, in bounded memory."""
+    """Write the selection (or the queued papers it picks) in the format asked for (else
+    the one ``output``'s extension names) to ``output`` or stdout, read, rendered and
+    written a chunk of papers at a time, in bounded memory."""
     from papercli import export
     from papercli.store import merge
 
-    export.check_format(fmt, group_by)
     target = None if output is None else _as_path(output)
+    fmt = export.format_for(asked_format, "" if target is None else target.suffix)
+    export.check_format(fmt, group_by)
     conn = state.connect()
     if target is not None:
         from papercli.store.connection import refuse_database_files
