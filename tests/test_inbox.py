@@ -369,6 +369,32 @@ def test_kept_and_dismissed_items_never_come_back(
     assert [e["arxiv_id"] for e in inbox_json(run)] == ["2411.00003"]
 
 
+def test_keeping_or_dismissing_again_is_no_step_and_a_redo_waits(
+    run: Run, arxiv: HTTPServer, watching: None
+) -> None:
+    """Keeping or dismissing an item twice was a step: `undo` said it undid it, changing
+    nothing, and the redo waiting was gone. So was editing a watch to what it is."""
+    serve_feed(
+        arxiv, listing(item("2411.00001", title="LoRA one"), item("2411.00002", title="LoRA two"))
+    )
+    run("inbox", "pull")
+    assert run("inbox", "keep", "2411.00001").exit_code == 0
+    assert run("inbox", "dismiss", "2411.00002").stdout == "dismissed 1 item\n"
+    run("mark-read", "cot")
+    run("undo")
+    kept = run("inbox", "keep", "2411.00001")
+    assert kept.exit_code == 0 and "is already in your list as" in kept.stdout
+    dismissed = run("inbox", "dismiss", "2411.00002")
+    assert (dismissed.exit_code, dismissed.stdout) == (0, "")
+    assert dismissed.stderr == "1 item dismissed already\n"
+    edited = run("watch", "edit", "llm", "-k", "language models", "-k", "LoRA")
+    assert edited.stdout == "the watch llm is so already\n"
+    assert run("redo").stdout.startswith("redone: marked cot read")
+    assert run("undo").stdout.startswith("undone: marked cot read")
+    assert run("undo").stdout.startswith("undone: dismissed 2411.00002 from the inbox")
+    assert [e["arxiv_id"] for e in inbox_json(run)] == ["2411.00002"]
+
+
 def test_dismissing_everything_is_one_undoable_command(
     run: Run, arxiv: HTTPServer, watching: None
 ) -> None:

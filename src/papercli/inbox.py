@@ -426,6 +426,7 @@ def _add(
 @datarecord
 class DismissSummary:
     items: int = 0  # how many items were dismissed
+    already: int = 0  # how many of those named were dismissed already
     alerts: list[str] = field(default_factory=list)  # paper ids whose version alert went
 
 
@@ -448,12 +449,12 @@ def dismiss(
                     summary.alerts = [a.paper_id for a in inbox.version_alerts(conn)]
             else:
                 summary.alerts = _items_and_alerts(conn, references, items)
-            summary.items = len(items)
-            if not (summary.items or summary.alerts):
+            if not (len(items) or summary.alerts):
                 return summary
             batch = changes.begin(conn, "inbox dismiss", now)
             for chunk in items.chunks():
-                inbox.decide(conn, batch, chunk, "dismissed", now)
+                summary.items += inbox.decide(conn, batch, chunk, "dismissed", now)
+            summary.already = len(items) - summary.items
             inbox.dismiss_version_alerts(conn, batch, summary.alerts)
             first = [*items.first(5), *summary.alerts[:5]]
             shown = library.names_list(first, summary.items + len(summary.alerts))

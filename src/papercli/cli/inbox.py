@@ -371,8 +371,11 @@ def dismiss_command(
         raise typer.BadParameter("--watch goes with --all")
     given = None if everything else read_refs(ids or [])
     summary = inbox.dismiss(connect(ctx), given, watch=watch)
+    if summary.already:
+        echo(f"{counted(summary.already, 'item')} dismissed already", err=True)
     if not (summary.items or summary.alerts):
-        echo("nothing to dismiss", err=True)
+        if not summary.already:
+            echo("nothing to dismiss", err=True)
         return
     if summary.items:
         echo(f"dismissed {counted(summary.items, 'item')}")

@@ -96,7 +96,7 @@ def edit_command(
     """
     if not any((category, keyword, author, exclude)):
         fail("say what to change: --category, --keyword, --author or --exclude", 2)
-    changed = watches.edit_watch(
+    edited, changed = watches.edit_watch(
         connect(ctx),
         name,
         categories=_categories(category) if category else None,
@@ -104,7 +104,9 @@ def edit_command(
         authors=_words(author, authors=True) if author else None,
         excludes=_words(exclude) if exclude else None,
     )
-    echo(f"changed the watch {changed.name}")
+    echo(
+        f"changed the watch {edited.name}" if changed else f"the watch {edited.name} is so already"
+    )
 
 
 @app.command("remove")

@@ -309,33 +309,34 @@ def _newest_of(papers: str) -> str:
 # -- decisions -------------------------------------------------------------------------
 
 
-def decisions(conn: sqlite3.Connection, arxiv_ids: Sequence[str]) -> dict[str, str]:
-    return {
-        str(a): str(d)
-        for a, d in conn.execute(
-            "SELECT arxiv_id, decision FROM inbox_decisions"
+def decide(
+    conn: sqlite3.Connection, batch: int, arxiv_ids: Sequence[str], decision: str, at: str
+) -> int:
+    """Record a decision about each paper as a step of ``batch`` (inside its transaction);
+    how many were not so already. A paper decided so already keeps its time and makes no
+    step: keeping or dismissing an item twice was a step that `undo` "undid" without a
+    change, and that took a waiting redo's place."""
+    before = {
+        str(a): (str(d), str(t))
+        for a, d, t in conn.execute(
+            "SELECT arxiv_id, decision, decided_at FROM inbox_decisions"
             " WHERE arxiv_id IN (SELECT value FROM json_each(?))",
             (json.dumps(list(arxiv_ids)),),
         )
     }
-
-
-def decide(
-    conn: sqlite3.Connection, batch: int, arxiv_ids: Sequence[str], decision: str, at: str
-) -> None:
-    """Record a decision about each paper as a step of ``batch`` (inside its transaction)."""
-    before = decisions(conn, arxiv_ids)
+    changed = [a for a in arxiv_ids if before.get(a, ("",))[0] != decision]
     now = {"decision": decision, "at": at}
-    _decide(conn, [(arxiv_id, decision, at) for arxiv_id in arxiv_ids])
+    _decide(conn, [(arxiv_id, decision, at) for arxiv_id in changed])
     changes.record_all(
         conn,
         batch,
         (
-            ("inbox", arxiv_id, None if old is None else {"decision": old, "at": at}, now)
-            for arxiv_id in arxiv_ids
+            ("inbox", arxiv_id, None if old is None else {"decision": old[0], "at": old[1]}, now)
+            for arxiv_id in changed
             for old in [before.get(arxiv_id)]
         ),
     )
+    return len(changed)
 
 
 def set_decision(conn: sqlite3.Connection, arxiv_id: str, value: dict[str, Any] | None) -> None:

@@ -47,16 +47,21 @@ def add_watch(conn: sqlite3.Connection, watch: Watch) -> Watch:
     return saved
 
 
-def edit_watch(conn: sqlite3.Connection, name: str, **given: list[str] | None) -> Watch:
-    """Replace the lists given (None keeps a list as it is)."""
+def edit_watch(
+    conn: sqlite3.Connection, name: str, **given: list[str] | None
+) -> tuple[Watch, bool]:
+    """Replace the lists given (None keeps a list as it is); the watch, and False with no
+    step to undo when it was so already (a step that changed nothing took a redo's place)."""
     with transaction(conn):
         before = get_watch(conn, name)
         after = Watch(**{**asdict(before), **{k: v for k, v in given.items() if v is not None}})
+        if after == before:
+            return after, False
         batch = changes.begin(conn, "watch edit", library.clock())
         set_watch(conn, before.name, asdict(after))
         changes.record(conn, batch, "watch", before.name, asdict(before), asdict(after))
         changes.finish(conn, batch, f"edited the watch {before.name}")
-    return after
+    return after, True
 
 
 def remove_watch(conn: sqlite3.Connection, name: str) -> Watch:
