@@ -528,6 +528,27 @@ def test_a_bibtex_entry_added_from_arxiv_is_cited_by_its_key(
     assert isinstance(shown, dict) and shown["citation_key"] == cited_as
 
 
+def test_a_bibtex_import_that_arxiv_stops_says_what_it_added(
+    run: Run, tmp_path: Path, clock: FakeClock
+) -> None:
+    """The typed-in entry stayed but the error seemed to say nothing was imported."""
+    bib = tmp_path / "two.bib"
+    bib.write_text(
+        "@article{w, title={Widgets for Everyone}, author={Smith, John}, year={2020}}\n"
+        "@misc{m, title={Mamba}, author={Gu, Albert}, year={2023}, eprint={2312.00752}}\n",
+        encoding="utf-8",
+    )
+    result = run("import", str(bib))
+    one_line_error(result, 3, "could not reach arXiv at http://127.0.0.1:9/api/query after 3 tries")
+    assert result.stderr.endswith(
+        "; the import added widgets-everyone before that, but not 2312.00752;"
+        " import the file again to add them\n"
+    )
+    again = run("import", str(bib))  # the entry typed in is there: nothing added this time
+    one_line_error(again, 3, "could not reach arXiv")
+    assert "the import added" not in again.stderr
+
+
 def test_import_an_id_list_adds_papers_from_arxiv(
     run: Run, serve: Callable[..., Replay], tmp_path: Path
 ) -> None:

@@ -353,6 +353,8 @@ class AddStopped(PapercliError):
             cause.exit_code,
         )
         self.summary = summary
+        self.cause = cause
+        self.not_added = not_added
 
 
 Added = Callable[[list[Paper], list[str]], object]

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 
 from papercli.arxiv_ids import ArxivId, parse_arxiv_id
 from papercli.errors import InvalidValueError, PapercliError
-from papercli.fetching import PaperByHand, known_or_new, paper_by_hand
+from papercli.fetching import AddStopped, PaperByHand, known_or_new, paper_by_hand
 from papercli.lines import MAX_LINE, LineTooLong, bounded_lines
 from papercli.models import (
     VENUES,
@@ -1223,6 +1223,16 @@ def import_ids(
     return report
 
 
+def _stopped(cause: PapercliError, report: ImportReport, not_added: Sequence[str]) -> PapercliError:
+    """arXiv failed after the import had added papers (a BibTeX file's typed-in entries):
+    the error says which stay, as ``add``'s does, rather than seeming to import nothing."""
+    return PapercliError(
+        f"{cause.message}; the import added {report.added.named(5)} before that, but not"
+        f" {library.names_list(list(not_added))}; import the file again to add them",
+        cause.exit_code,
+    )
+
+
 def _listed_ids(file: TextIO) -> Iterator[str]:
     """The arXiv id or URL on each line that has one (blank lines and # comments skipped);
     a line with anything else, or too long to hold one, is an error naming it, and
@@ -1282,16 +1292,26 @@ def _add_from_arxiv(
                 _cited_as(entry_keys[paper.arxiv_id], paper.citation_key, report.warnings)
 
     there: list[str] = []  # the ids were new when the file was read: few, if any
-    with new_client() as client:
-        summary = add_papers(
-            conn,
-            arxiv_ids,
-            client,
-            queue=queue,
-            keys={i: key for i, key in entry_keys.items() if is_citation_key(key)},
-            on_added=added,
-            on_existing=lambda arxiv_id, paper_id: there.append(paper_id),
-        )
+    typed_in = report.added.count  # added from the file itself, before arXiv is asked
+    try:
+        with new_client() as client:
+            summary = add_papers(
+                conn,
+                arxiv_ids,
+                client,
+                queue=queue,
+                keys={i: key for i, key in entry_keys.items() if is_citation_key(key)},
+                on_added=added,
+                on_existing=lambda arxiv_id, paper_id: there.append(paper_id),
+            )
+    except AddStopped as stopped:
+        if not typed_in:
+            raise  # it counts all that was added
+        raise _stopped(stopped.cause, report, stopped.not_added) from None
+    except PapercliError as exc:
+        if not typed_in:
+            raise  # nothing was added: the one-line error says it all
+        raise _stopped(exc, report, arxiv_ids) from None
     report.not_found += summary.not_found
     report.failed.update(summary.failed)
     busy = "arXiv returned nothing for it (it does that when busy); import again later"
