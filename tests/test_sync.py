@@ -1307,6 +1307,34 @@ def test_an_undone_status_change_stays_in_history_as_undone_on_every_device(
     assert laptop.state() == desktop.state()
 
 
+@pytest.mark.parametrize("synced", [False, True])
+def test_changes_in_one_second_are_listed_newest_first_on_every_device(
+    laptop: Device, desktop: Device, monkeypatch: pytest.MonkeyPatch, synced: bool
+) -> None:
+    """`history -n 1` named unread -> read as the last change of read, skipped, reading
+    made in one second: ties were ordered by the statuses' names."""
+    monkeypatch.setattr(library, "clock", lambda: "2026-12-05T12:00:00Z")
+    if synced:
+        laptop.sync()
+        desktop.sync()
+        desktop.ok("mark-read", "lora")  # the same second on another machine, first
+    for command in ("mark-read", "mark-skipped", "mark-reading"):
+        laptop.ok(command, "react")
+    newest_first = [("skipped", "reading"), ("read", "skipped"), ("unread", "read")]
+    devices = [laptop]
+    if synced:
+        desktop.sync()
+        laptop.sync()
+        desktop.sync()
+        devices.append(desktop)
+    for device in devices:
+        assert [(h["from"], h["to"]) for h in device.json("history", "react")] == newest_first
+        assert [(h["from"], h["to"]) for h in device.json("history", "-n", "1")] == newest_first[:1]
+    if synced:  # alike on both machines, the other machine's change last (made first)
+        assert laptop.json("history") == desktop.json("history")
+        assert laptop.json("history")[-1]["id"] == "lora"
+
+
 def laptop_and_desktop(run: Run, place: Path) -> tuple[Device, Device]:
     """Two devices syncing through a folder of their own, all in ``place`` (made here)."""
     folder = place / "Sync"

@@ -279,7 +279,7 @@ def redo(conn: sqlite3.Connection) -> tuple[LogEntry, list[LeftStep]]:
 def _emit(conn: sqlite3.Connection, batch: int) -> None:
     """Once this device syncs, what a command changed is also an event for the others.
     (A device that never synced loads none of the sync code.)"""
-    if not _synced(conn):
+    if not syncs(conn):
         return
     from papercli.store.sync import emit_batch  # sync reads the steps recorded here
 
@@ -351,13 +351,13 @@ def _replay(conn: sqlite3.Connection, batch: int, side: str, order: str) -> list
                     _APPLY[str(kind)](conn, key, value)
             if leaving:
                 _remove(conn, leaving)
-        if papers_changed and _synced(conn):
+        if papers_changed and syncs(conn):
             # A paper put back brings the queue place another device gave it, at the end of
             # the queue: its sort key says where, once for all of them.
             from papercli.store.sync import order_queue_by_keys
 
             order_queue_by_keys(conn)
-        if places and _synced(conn):  # a removed paper's own queue place: not another device's
+        if places and syncs(conn):  # a removed paper's own queue place: not another device's
             for named in places.named():
                 conn.execute(
                     f"DELETE FROM sync_parked WHERE kind = 'queue' AND paper_id {IN_IDS}",
@@ -378,7 +378,7 @@ def _remove(conn: sqlite3.Connection, leaving: dict[str, None]) -> None:
     removal), and forget them. What they carry that the batch did not make came from
     another device since (here, a later command would have been undone first): it waits
     aside for the paper, as it does there, and comes back with a redo."""
-    if _synced(conn):
+    if syncs(conn):
         from papercli.store.sync import park_user_state
 
         park_user_state(conn, list(leaving))
@@ -386,7 +386,8 @@ def _remove(conn: sqlite3.Connection, leaving: dict[str, None]) -> None:
     leaving.clear()
 
 
-def _synced(conn: sqlite3.Connection) -> bool:
+def syncs(conn: sqlite3.Connection) -> bool:
+    """Whether this database syncs (its first sync made it a device)."""
     return conn.execute("SELECT 1 FROM meta WHERE key = 'sync_device'").fetchone() is not None
 
 
