@@ -254,6 +254,34 @@ def test_two_backups_at_once_do_not_collide(run, db_path, out, monkeypatch):
     conn.close()
 
 
+def test_two_dated_backups_in_one_second_are_two_files(run, out, monkeypatch):
+    """The second replaced the first: the default name is made from the time."""
+    from datetime import datetime
+
+    from papercli.cli import db as db_commands
+
+    class OneSecond(datetime):
+        @classmethod
+        def now(cls, tz=None):  # type: ignore[override]
+            return cls(2026, 12, 5, 13, 30, 0)
+
+    monkeypatch.setattr(db_commands, "datetime", OneSecond)
+    monkeypatch.chdir(out)
+    run("mark-read", "lora")
+    first = run("db", "backup")
+    run("mark-read", "qlora")
+    second = run("db", "backup")
+    assert first.stdout == "backed up to papercli-backup-20261205-133000.db\n"
+    assert second.stdout == "backed up to papercli-backup-20261205-133000-2.db\n"
+    for name, read in [
+        ("papercli-backup-20261205-133000.db", 1),
+        ("papercli-backup-20261205-133000-2.db", 2),
+    ]:
+        with sqlite3.connect(out / name) as conn:
+            assert conn.execute("SELECT count(*) FROM reading_state").fetchone()[0] == read
+        conn.close()
+
+
 # --- a failure leaves the old file as it was, and nothing behind ------------------------
 
 

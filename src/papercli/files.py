@@ -32,6 +32,17 @@ def output_path(given: str) -> Path:
     return Path(given)
 
 
+def free_name(path: Path) -> Path:
+    """``path``, else the first of ``NAME-2.EXT``, ``NAME-3.EXT``... that names nothing:
+    a default name made from the time (``db backup`` run twice in one second) must not
+    replace the file the first run wrote."""
+    candidate, number = path, 1
+    while os.path.lexists(candidate):
+        number += 1
+        candidate = path.with_name(f"{path.stem}-{number}{path.suffix}")
+    return candidate
+
+
 def check_target(path: Path) -> int:
     """Check that ``path`` may be replaced by renaming a new file onto it, and return the
     permission bits the new file should have.

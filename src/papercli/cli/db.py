@@ -8,7 +8,7 @@ import typer
 from typer.models import TyperPath
 
 from papercli.cli.common import connect, echo, state
-from papercli.files import output_path
+from papercli.files import free_name, output_path
 from papercli.store import connection
 
 app = typer.Typer(no_args_is_help=True, rich_markup_mode=None)
@@ -46,7 +46,7 @@ def backup_command(
             metavar="[FILE]",
             # A str, as typed: Path("new/") would drop the slash that names a folder.
             click_type=TyperPath(),
-            help="Where to write the copy (default: a dated file here).",
+            help="Where to write the copy (default: a new dated file here).",
         ),
     ] = None,
 ) -> None:
@@ -61,7 +61,7 @@ def backup_command(
       papercli db backup
       papercli db backup ~/backups/papers.db
     """
-    default = f"papercli-backup-{datetime.now():%Y%m%d-%H%M%S}.db"
-    destination = Path(default) if target is None else output_path(target)
+    default = Path(f"papercli-backup-{datetime.now():%Y%m%d-%H%M%S}.db")
+    destination = free_name(default) if target is None else output_path(target)
     connection.backup_database(connect(ctx), destination)
     echo(f"backed up to {destination}")
