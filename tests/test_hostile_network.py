@@ -1174,6 +1174,24 @@ def test_fetch_says_when_arxiv_returned_nothing(run: Run, served: Callable[..., 
     assert summary["not_found"] == summary["skipped"] == []
 
 
+def test_fetch_names_the_first_five_it_got_nothing_for(
+    run: Run, served: Callable[..., Replay]
+) -> None:
+    """`fetch --missing` of the whole catalogue named all 72 in one line."""
+    served(answer())
+    result = run("fetch", "--missing")
+    assert result.exit_code == 3, result.output
+    [line] = result.stderr.splitlines()
+    said = re.fullmatch(
+        r"error: arXiv returned nothing for (\d+) ids \(it does that when busy\); run the"
+        r" command again later: ((?:[\w-]+ \(arXiv:[\d.]+\), ){4}[\w-]+ \(arXiv:[\d.]+\))"
+        r" and (\d+) more",
+        line,
+    )
+    assert said is not None, line
+    assert int(said[3]) == int(said[1]) - 5 > 50
+
+
 # ---------------------------------------------------------------------------
 # 8. Nothing arXiv says can reorder or drive the terminal
 

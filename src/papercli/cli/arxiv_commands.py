@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
 from typing import TYPE_CHECKING, Annotated
 from urllib.parse import urlsplit
 
@@ -119,11 +120,12 @@ def fetch_command(
             echo(warning, err=True)
         if summary.stopped is not None:
             raise summary.stopped
-        if summary.count("unanswered"):
-            names = ", ".join(map(_named, summary.papers("unanswered")))
+        if unanswered := summary.count("unanswered"):
+            # The first five, as `add` names them: a busy arXiv gave a line of 72 names.
+            shown = ", ".join(map(_named, islice(summary.papers("unanswered"), 5)))
+            more = f" and {unanswered - 5:,} more" if unanswered > 5 else ""
             fail(
-                f"{_nothing_for(summary.count('unanswered'))}; run the command again later:"
-                f" {names}",
+                f"{_nothing_for(unanswered)}; run the command again later: {shown}{more}",
                 EXIT_NETWORK,
             )
         if not summary.ok:
