@@ -639,7 +639,6 @@ PRIOR_STATE = {
     "papercli note lora --delete 1": ['papercli note lora "rank 8 is enough"'],
     "papercli notes": ['papercli note lora "rank 8 is enough"'],
     "papercli notes --limit 5 --format json": ['papercli note lora "rank 8 is enough"'],
-    "papercli search 低秩": ['papercli note lora "低秩适配很有用"'],
     "papercli tag lora": ["papercli tag lora +must-read"],
     "papercli list --tag must-read": ["papercli tag lora +must-read"],
     "papercli tags": ["papercli tag lora +must-read"],

@@ -62,7 +62,7 @@ def search_command(
     Examples:
       papercli search low rank adaptation
       papercli search attention --since 2020 --topic efficiency
-      papercli search 低秩
+      papercli search transf
       papercli search "chain of thought" --status unread --format json
     """
     chosen = selection(
