@@ -138,6 +138,8 @@ def test_history_of_one_paper(run, run_json):
     assert entries[0]["when"] > entries[1]["when"]
     plain = run("history", "lora").stdout.splitlines()
     assert plain[0].split() == ["when", "id", "from", "to", "title"]
+    none = run("history", "gpt-4")  # "no changes yet" read as if nothing had changed at all
+    assert (none.exit_code, none.stdout, none.stderr) == (0, "", "no status changes of gpt-4 yet\n")
 
 
 @pytest.mark.parametrize(

@@ -150,7 +150,7 @@ def history_command(
             "title": e.title,
             "undone": e.undone,
         },
-        empty="no changes yet",
+        empty="no changes yet" if paper_id is None else f"no status changes of {paper_id} yet",
         wrapping=["title"],
     )
 
