@@ -159,6 +159,21 @@ def test_queueing_read_papers_at_a_terminal_asks_in_the_right_number(
     assert result.exit_code == 1
 
 
+def test_a_read_paper_already_queued_is_not_asked_about(
+    run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It asked "Already read: lora. Queue it anyway?", then said lora was in the queue."""
+    run("mark-read", "lora")
+    run("queue", "add", "lora", "--force")
+    at_a_terminal = SimpleNamespace(stdin=SimpleNamespace(isatty=lambda: True))
+    monkeypatch.setattr(queue_module, "sys", at_a_terminal)
+    result = run("queue", "add", "lora", input="n\n")
+    assert (result.exit_code, result.stdout) == (
+        0,
+        "lora is already in the queue; its place is unchanged\n",
+    )
+
+
 def _answer_at_a_terminal(db: Path, args: list[str], keys: bytes) -> tuple[int, str]:
     """Run papercli on a pseudo-terminal, press ``keys`` once it asks its question, and
     return its exit code and what the terminal showed."""

@@ -404,12 +404,13 @@ def _queue_outcome(
 def _ask_about_read(
     conn: sqlite3.Connection, given: scratch.ScratchBatch, ask: Callable[[list[str], int], bool]
 ) -> bool:
-    """``ask`` about the papers given that are read, if there are any."""
+    """``ask`` about the papers given that are read and not queued already (it asked
+    about a paper it then said was in the queue), if there are any."""
     first: list[str] = []
     count = 0
     for chunk in given.chunks():
-        current = statuses(conn, chunk)
-        read = [pid for pid in chunk if current[pid] is ReadStatus.READ]
+        current, queued = statuses(conn, chunk), queue_positions(conn, chunk)
+        read = [pid for pid in chunk if current[pid] is ReadStatus.READ and pid not in queued]
         first += read[: 5 - len(first)]
         count += len(read)
     return bool(count) and ask(first, count)
