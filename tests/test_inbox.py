@@ -524,14 +524,19 @@ def test_missed_days_are_asked_of_the_api_within_the_bound(
 
 
 def test_since_must_be_a_date(run: Run, watching: None) -> None:
-    for bad in ("yesterday", "2024-13-01", "1900-01-01"):
+    """Not a date is a usage error (2), as `--older-than 3y` is (it was 1); a date arXiv
+    never announced on is a value refused (1)."""
+    for bad, code in (("yesterday", 2), ("2024-13-01", 2), ("1900-01-01", 1)):
         result = run("inbox", "pull", "--since", bad)
-        assert result.exit_code == 1 and len(result.stderr.strip().splitlines()) == 1, bad
+        assert result.exit_code == code and len(result.stderr.strip().splitlines()) == 1, bad
+    said = run("inbox", "pull", "--since", "2024-13-01").stderr
+    assert said.startswith("error: invalid value for --since: expected a date such as 2026-11-20")
 
 
 def test_prune_wants_an_age(run: Run) -> None:
     result = run("inbox", "prune", "--older-than", "soon")
-    assert result.exit_code == 2 and "30d" in result.stderr
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: invalid value for --older-than: expected an age")
     too_old = run("inbox", "prune", "--older-than", "9999999w")  # said only "such as 30d"
     assert too_old.exit_code == 2 and "at most 99999 days or weeks" in too_old.stderr
     assert run("inbox", "prune", "--older-than", "1d").stdout == (

@@ -219,8 +219,10 @@ def pull_command(
 def _date(text: str) -> datetime.date:
     try:
         day = datetime.date.fromisoformat(text.strip())
-    except ValueError:
-        raise InvalidValueError(f"--since wants a date such as 2026-11-20, not {text!r}") from None
+    except ValueError:  # not a date: a usage error (2), as --older-than 3y and --since abc are
+        raise typer.BadParameter(
+            f"expected a date such as 2026-11-20, not {text!r}", param_hint="--since"
+        ) from None
     if not datetime.date(1991, 8, 1) <= day <= datetime.date.today():
         raise InvalidValueError(f"--since {day} is not a day arXiv has announced papers on")
     return day
@@ -423,7 +425,8 @@ def prune_command(
     match = re.fullmatch(r"\s*([0-9]{1,5})\s*([dw]?)\s*", older_than)
     if match is None:
         raise typer.BadParameter(
-            f"expected an age such as 30d or 8w (at most 99999 days or weeks), not {older_than!r}"
+            f"expected an age such as 30d or 8w (at most 99999 days or weeks), not {older_than!r}",
+            param_hint="--older-than",
         )
     days = int(match[1]) * (7 if match[2] == "w" else 1)
     removed = inbox.prune(connect(ctx), days)
