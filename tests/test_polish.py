@@ -131,6 +131,30 @@ def test_a_paper_not_on_arxiv_can_be_added_by_hand_and_cited(run, run_json) -> N
     assert run("show", "deep-learning").exit_code == 1
 
 
+def test_a_paper_added_by_hand_again_is_reported_not_added_twice(run) -> None:
+    """The same `add --title` typed twice made deep-learning and deep-learning-2015."""
+    typed = ["add", "--title", "Deep Learning", "--author", "Yann LeCun", "--year", "2015"]
+    assert run(*typed, "--doi", "10.1038/nature14539").exit_code == 0
+    for again in (
+        ["add", "--title", "deep  learning", "--author", "Y. LeCun", "--year", "2015"],
+        ["add", "--title", "Deep learning", "--author", "Y L", "--year", "2015", "--doi",
+         "10.1038/NATURE14539"],
+    ):  # fmt: skip
+        result = run(*again)
+        assert (result.exit_code, result.stdout) == (0, "")
+        assert result.stderr.endswith(" (2015) is already in your list as deep-learning\n")
+    other = run(*typed, "--doi", "10.1234/x")  # the same title and year, another DOI
+    assert other.stdout.startswith("added deep-learning-2015:")
+    by_doi = run(
+        "add", "--title", "Other", "--author", "C D", "--year", "2020", "--doi", "10.1234/X"
+    )
+    assert by_doi.stderr == "Other (2020) is already in your list as deep-learning-2015\n"
+    assert run(*typed[:-1], "2016").stdout.startswith("added deep-learning-2016:")
+    named = run(*typed, "--id", "deep-learning-again")  # an id asked for: another paper
+    assert named.stdout.startswith("added deep-learning-again:")
+    assert run("history", "--all", "--format", "json").stdout.count('"command": "add"') == 4
+
+
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
@@ -231,8 +255,9 @@ def test_list_sort_added_puts_the_papers_you_added_first_oldest_first(run) -> No
 
 
 def test_papers_added_with_one_title_get_the_year_then_a_number(run) -> None:
-    for _ in range(5):
-        result = run("add", "--title", "Field Notes", "--author", "A B", "--year", "2024")
+    for number in range(5):  # five papers: each its own DOI (the same one would be one paper)
+        typed = ["--title", "Field Notes", "--author", "A B", "--year", "2024"]
+        result = run("add", *typed, "--doi", f"10.1234/notes.{number}")
         assert result.exit_code == 0, result.output
     ids = run("list", "--sort", "added", "--limit", "5", "--format", "ids").stdout.split()
     assert ids == [

@@ -559,14 +559,33 @@ def add_by_hand(
     slug: str | None = None,
     topics: Sequence[str] = (),
     queue: bool = False,
-) -> Paper:
+) -> tuple[Paper, str | None]:
     """Add a paper that is not on arXiv (a journal article, a report, a blog post) from
-    what the user typed, checked first; one undoable command, with its queue place."""
+    what the user typed, checked first; one undoable command, with its queue place.
+    A paper with its DOI, or (unless an id is asked for) its title and year, is one there
+    already: nothing is added, and its id comes back too (the same add typed twice made
+    two papers)."""
     with transaction(conn):
         paper = paper_by_hand(conn, given, slug=slug, topics=topics)
+        there = (paper.doi and lookups.id_by_doi(conn, paper.doi)) or (
+            None if slug is not None else _same_title_and_year(conn, paper)
+        )
+        if there:
+            return paper, there
         paper.citation_key = papers.insert_paper(conn, paper)
         library.record_added(conn, [paper.id], library.clock(), queue=queue)
-    return paper
+    return paper, None
+
+
+def _same_title_and_year(conn: sqlite3.Connection, paper: Paper) -> str | None:
+    """The paper first added with this title (in any case), if it is of the same year and
+    has no other DOI."""
+    there = lookups.id_by_title(conn, paper.title)
+    if there is None:
+        return None
+    found = papers.get_paper(conn, there)
+    other_doi = bool(paper.doi and found.doi) and paper.doi.lower() != found.doi.lower()
+    return there if found.year == paper.year and not other_doi else None
 
 
 def paper_by_hand(

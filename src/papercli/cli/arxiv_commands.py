@@ -309,7 +309,10 @@ def add_command(
         if not year:
             fail("--title needs --year (and at least one --author)", 2)
         given = fetching.PaperByHand(title, author or [], year, url, venue or "", doi)
-        paper = fetching.add_by_hand(conn, given, slug=slug, topics=topic or [], queue=queue)
+        paper, there = fetching.add_by_hand(conn, given, slug=slug, topics=topic or [], queue=queue)
+        if there is not None:  # its DOI, or its title and year: reported, as an arXiv id is
+            echo(f"{paper.title} ({paper.year}) is already in your list as {there}", err=True)
+            return
         echo(f"added {paper.id}: {paper.title} ({paper.year}); cite as {paper.citation_key}")
         if queue:
             echo(f"queued {paper.id}")
