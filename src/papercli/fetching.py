@@ -584,8 +584,8 @@ def _same_title_and_year(conn: sqlite3.Connection, paper: Paper) -> str | None:
     if there is None:
         return None
     found = papers.get_paper(conn, there)
-    other_doi = bool(paper.doi and found.doi) and paper.doi.lower() != found.doi.lower()
-    return there if found.year == paper.year and not other_doi else None
+    dois = {doi.lower() for doi in (paper.doi, found.doi) if doi}
+    return there if found.year == paper.year and len(dois) < 2 else None
 
 
 def paper_by_hand(
