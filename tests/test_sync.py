@@ -1335,6 +1335,45 @@ def test_changes_in_one_second_are_listed_newest_first_on_every_device(
         assert laptop.json("history")[-1]["id"] == "lora"
 
 
+@pytest.mark.parametrize("brought_back_by", ["add", "import"])
+def test_a_removed_paper_added_again_takes_its_queue_place_as_everywhere(
+    laptop: Device, desktop: Device, tmp_path: Path, brought_back_by: str
+) -> None:
+    """Queued on one machine while the other removed it, then added again (or imported)
+    there: that machine put the place it had waited for at the end of its queue, the
+    others by its sort key, and the two orders stayed apart for good."""
+    typed = [
+        "add",
+        "--title",
+        "Alpha Paper",
+        "--id",
+        "alpha",
+        "--author",
+        "Ann Lee",
+        "--year",
+        "2020",
+    ]
+    laptop.sync()
+    desktop.sync()
+    laptop.ok(*typed)
+    laptop.sync()
+    desktop.sync()
+    old = tmp_path / "old.json"
+    desktop.ok("export", "-o", str(old))
+    laptop.ok("remove", "alpha", "--yes")
+    desktop.ok("queue", "add", "alpha")
+    laptop.ok("queue", "add", "t5")
+    for _ in range(2):
+        laptop.sync()
+        desktop.sync()
+    desktop.ok(*(typed if brought_back_by == "add" else ["import", str(old)]))
+    for _ in range(2):
+        desktop.sync()
+        laptop.sync()
+    queues = [device.ok("queue", "--format", "ids").stdout.split() for device in (laptop, desktop)]
+    assert queues[0] == queues[1] and sorted(queues[0]) == ["alpha", "t5"]
+
+
 def laptop_and_desktop(run: Run, place: Path) -> tuple[Device, Device]:
     """Two devices syncing through a folder of their own, all in ``place`` (made here)."""
     folder = place / "Sync"

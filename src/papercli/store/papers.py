@@ -83,6 +83,13 @@ def insert_papers(conn: sqlite3.Connection, new: Sequence[Paper]) -> list[str]:
         [(paper.id, source) for paper in new for source in paper.sources],
     )
     add_prerequisites(conn, [(paper.id, prereq) for paper in new for prereq in paper.prerequisites])
+    # A queue place another device gave a paper while it was away here comes back with it,
+    # at the end of the queue (the trigger papers_unpark); its sort key says where, as on
+    # the other devices, or this one kept another order for good.
+    queue_waits = conn.execute(
+        f"SELECT 1 FROM sync_parked WHERE kind = 'queue' AND paper_id {IN_IDS} LIMIT 1",
+        (id_list([paper.id for paper in new]),),
+    ).fetchone()
     conn.executemany(
         "INSERT INTO papers (id, title, short_name, kind, arxiv_id, url, pdf_url, date, year,"
         " why, focus, technique, origin, venue, doi, citation_key, primary_category, added_at)"
@@ -111,6 +118,10 @@ def insert_papers(conn: sqlite3.Connection, new: Sequence[Paper]) -> list[str]:
             for paper, key in zip(new, keys, strict=True)
         ],
     )
+    if queue_waits:
+        from papercli.store.sync import order_queue_by_keys  # only where a place waited
+
+        order_queue_by_keys(conn)
     return keys
 
 
