@@ -707,7 +707,7 @@ def test_what_was_taken_away_before_a_first_sync_stays_away(
 
 
 def test_an_old_export_imported_where_a_sync_brought_later_removals_rewinds_nothing(
-    laptop: Device, desktop: Device, tmp_path: Path
+    laptop: Device, desktop: Device, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An import kept what commands here took away since the export, but not what a sync
     had brought: the desktop's import of the laptop's old export put back the tag, the
@@ -717,14 +717,19 @@ def test_an_old_export_imported_where_a_sync_brought_later_removals_rewinds_noth
     laptop.ok("tag", "lora", "+x")
     laptop.ok("note", "lora", "rank 8 is enough")
     laptop.ok("queue", "add", "lora", "bert")
+    laptop.ok("note", "t5", "first words")
+    laptop.ok("prereq", "qlora", "+bert")
     laptop.ok("mark-read", "t5")
     old = tmp_path / "old.json"
     laptop.ok("export", "--format", "json", "-o", str(old))
     time.sleep(1.1)  # what follows is later than the export, to the second
     laptop.ok("undo")  # of the read
+    laptop.ok("undo")  # of the link (fuzzing found it back on both, as was the edit below)
     laptop.ok("tag", "lora", "-x")
     laptop.ok("note", "lora", "--delete", "1")
     laptop.ok("queue", "remove", "lora")
+    monkeypatch.setenv("EDITOR", editor_writing(tmp_path, "edited"))
+    laptop.ok("note", "t5", "--edit", "1")
     laptop.sync()
     desktop.sync()
     imported = desktop.ok("import", str(old)).stdout
@@ -734,6 +739,8 @@ def test_an_old_export_imported_where_a_sync_brought_later_removals_rewinds_noth
     for device in (laptop, desktop):
         assert device.json("show", "lora")["tags"] == [], device.name
         assert device.json("show", "lora")["notes"] == [], device.name
+        assert [n["body"] for n in device.json("show", "t5")["notes"]] == ["edited"], device.name
+        assert "bert" not in device.json("show", "qlora")["prerequisites"], device.name
         assert [q["id"] for q in device.json("queue")] == ["bert"], device.name
         assert status_of(device, "t5") == "unread", device.name
 

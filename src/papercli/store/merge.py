@@ -219,7 +219,7 @@ def _merge_notes(
     """Add the notes the paper does not have nor had taken away, reading those it has at
     the file's times once. A note the file gives with its uid (exports since 5 December)
     is there when that note is, with its time and text, and was taken away when a synced
-    change deleted it, on any machine; under the file's uid it is the same note on every
+    change deleted or edited it, on any machine; under the file's uid it is the same note on every
     machine, where one imported on another machine was there twice once synced. Any other
     note is matched by time and text: there, or taken away here (``gone``). A note
     written twice in one second is there twice, as a status change is."""
@@ -244,8 +244,8 @@ def _merge_notes(
             held = conn.execute(
                 "SELECT created_at, body FROM notes WHERE uid = ?", (note.uid,)
             ).fetchone()
-            if held is None and synced_at(conn, "note", note.uid):
-                continue  # deleted since, on some machine
+            if (held is None or tuple(held) != key) and synced_at(conn, "note", note.uid):
+                continue  # deleted or edited since, on some machine, as one here would be
         given[key] += 1
         if (held is not None and tuple(held) == key) or given[key] <= there[key] + gone[key]:
             continue
@@ -364,6 +364,8 @@ def merge_prereqs(
     when a link is not here); a link without a time only where there is nothing here.
     An added link that would make a cycle is left out, as ``prereq +X`` refuses one.
     Each change is a step of ``batch``. Returns the links set and those left out."""
+    from papercli.store.sync import SEP, synced_at  # here: exports read through this module
+
     there = graph.user_links(conn, list(dict.fromkeys(paper_id for paper_id, *_ in links)))
     here = {(paper_id, link.prereq_id): link for paper_id, found in there.items() for link in found}
     undone_at: Mapping[tuple[str, str], str] | None = None
@@ -374,7 +376,11 @@ def merge_prereqs(
         old = here.get((paper_id, prereq))
         if old is None:
             undone_at = undone() if undone_at is None else undone_at
-            latest = undone_at.get((paper_id, prereq), "")
+            # An undo on another machine, which a sync brought, is a change made here too.
+            latest = max(
+                undone_at.get((paper_id, prereq), ""),
+                synced_at(conn, "prereq", SEP.join((paper_id, prereq))),
+            )
         else:
             latest = old.at
         if latest and (at or "") <= latest:
