@@ -1150,6 +1150,29 @@ def test_the_prerequisites_you_set_come_back_from_the_backup(
     assert _without_date(again) == _without_date(exported.read_text(encoding="utf-8"))
 
 
+def test_an_older_export_does_not_bring_back_what_an_undo_took_away(run, tmp_path, ticking):
+    """On a database that never synced, a tag, queue place and note whose adding was
+    undone after the export came back with it (a database that syncs kept the undos)."""
+    run("tag", "lora", "+x")
+    run("queue", "add", "bert")
+    run("note", "t5", "hello")
+    old = tmp_path / "old.json"
+    assert run("export", "--format", "json", "-o", str(old)).exit_code == 0
+    for _ in range(3):
+        assert run("undo").exit_code == 0
+    imported = run("import", str(old))
+    assert imported.exit_code == 0, imported.output
+    assert "restored:" not in imported.stdout and "queued:" not in imported.stdout
+    assert run("tag", "lora").stdout == "lora: (no tags)\n"
+    assert run("queue", "--format", "ids").stdout == ""
+    assert run("show", "t5", "--format", "json").stdout.count('"body"') == 0
+    assert "nothing to undo" in run("undo").stderr  # the import changed nothing
+    fresh = tmp_path / "fresh.db"  # where nothing was undone, the file restores them all
+    assert run("--db", str(fresh), "import", str(old)).exit_code == 0
+    assert run("--db", str(fresh), "tag", "lora").stdout == "lora: x\n"
+    assert run("--db", str(fresh), "queue", "--format", "ids").stdout == "bert\n"
+
+
 def test_an_older_export_does_not_rewind_the_links_you_set_since(
     run, run_json, db_path, tmp_path, ticking
 ):

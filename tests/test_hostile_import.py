@@ -166,7 +166,8 @@ def test_a_paper_queued_in_the_file_after_it_was_taken_out_here_is_queued_again(
 def test_a_paper_taken_out_again_after_the_file_queued_it_stays_out(
     run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Taken out, queued again and taken out again here: the latest removal counts."""
+    """Taken out, queued again and taken out again here: the latest removal counts, and an
+    undo of a queue add is one."""
     document = _taken_out_then_exported(run, tmp_path, monkeypatch) | {"_dir": str(tmp_path)}
     _on(5, run, "queue", "add", "rag")
     _on(6, run, "mark-skipped", "rag")  # out of the queue again
@@ -176,10 +177,14 @@ def test_a_paper_taken_out_again_after_the_file_queued_it_stays_out(
     assert (result.exit_code, result.stdout) == (0, ""), result.output
     assert run("queue", "--format", "ids").stdout.split() == ["dpo"]
     assert run("undo").exit_code == 0  # the import changed nothing: this undoes the unread
-    for _ in ("the skip", "the second queue add"):  # the removal standing is the first
+    for _ in ("the skip", "the second queue add"):  # on the 7th: that undo is the latest removal
         assert run("undo").exit_code == 0
     assert run("queue", "--format", "ids").stdout.split() == ["dpo"]
-    result = run("import", str(newer))
+    result = run("import", str(newer))  # until 5 December the undo did not count: queued
+    assert (result.exit_code, result.stdout) == (0, ""), result.output
+    after_undo = _queued_at_of(document, "rag", "2026-01-07T10:00:01Z")
+    _TODAY[0] = "2026-01-08T10:00:00Z"
+    result = run("import", str(after_undo))
     assert (result.exit_code, result.stdout) == (0, "queued: rag\n"), result.output
 
 

@@ -130,16 +130,26 @@ def notes_taken_away(conn: sqlite3.Connection) -> dict[str, Counter[tuple[str, s
     (time, text) by paper, as many times as each went (read from those commands' steps
     alone: one note each)."""
     gone: dict[str, Counter[tuple[str, str]]] = {}
-    for paper_id, data in conn.execute(
-        "SELECT u.paper_id, u.data FROM command_log AS c JOIN undo_steps AS u USING (batch)"
-        " WHERE c.command IN ('note edit', 'note delete') AND c.undone_at IS NULL"
-        " AND u.action = 'note'"
+    for paper_id, data, undone in conn.execute(
+        "SELECT u.paper_id, u.data, c.undone_at IS NOT NULL FROM command_log AS c"
+        " JOIN undo_steps AS u USING (batch) WHERE u.action = 'note' AND ("
+        "(c.command IN ('note edit', 'note delete') AND c.undone_at IS NULL)"
+        f" OR {_UNDONE_HERE})"
     ):
         step = json.loads(data)
-        before, after = step["before"] or {}, step["after"] or {}
-        if "body" in before and after.get("body") != before["body"]:
-            gone.setdefault(paper_id, Counter())[(before["created_at"], before["body"])] += 1
+        # A command's note before it went; an undone one's as it left it (an undone add).
+        was, now = (step["after"], step["before"]) if undone else (step["before"], step["after"])
+        was, now = was or {}, now or {}
+        if "body" in was and now.get("body") != was["body"]:
+            gone.setdefault(paper_id, Counter())[(was["created_at"], was["body"])] += 1
     return gone
+
+
+_UNDONE_HERE = "(c.undone_at IS NOT NULL AND c.command != 'import')"
+"""A command undone here, whose undo took away what it added: an older export does not
+bring that back, as the undo is a change of its own (on a database that syncs, its
+registers say so too). Not an import's: importing a file again after undoing its import
+brings back what the file has."""
 
 
 @contextmanager
@@ -155,9 +165,10 @@ def tags_taken_off(conn: sqlite3.Connection) -> Iterator[Callable[[str, str], bo
         conn.execute(
             "INSERT OR IGNORE INTO temp.tags_taken_off SELECT u.paper_id,"
             " json_extract(u.data, '$.before.tag') FROM command_log AS c"
-            " JOIN undo_steps AS u USING (batch) WHERE c.command = 'tag'"
-            " AND c.undone_at IS NULL AND u.action = 'tag'"
-            " AND json_extract(u.data, '$.after.on') = 0"
+            " JOIN undo_steps AS u USING (batch) WHERE u.action = 'tag' AND ("
+            "(c.command = 'tag' AND c.undone_at IS NULL"
+            " AND json_extract(u.data, '$.after.on') = 0)"
+            f" OR ({_UNDONE_HERE} AND json_extract(u.data, '$.after.on') = 1))"
         )
         # And those a synced change took off (here or on another device), still off; a
         # tag's key is its paper and its name joined by char(31), store.sync.SEP.
@@ -186,14 +197,16 @@ def tags_taken_off(conn: sqlite3.Connection) -> Iterator[Callable[[str, str], bo
 
 
 def taken_out_of_queue(conn: sqlite3.Connection) -> Iterator[tuple[str, str]]:
-    """The papers a command here took out of the queue, its undo not undone, each once
-    with the time of the latest such command (one pass over the undo steps, whatever
-    their number)."""
+    """The papers a command here took out of the queue, its undo not undone, or an undo
+    took out (of a command that queued them), each once with the time of the latest such
+    change (one pass over the undo steps, whatever their number)."""
     for paper_id, at in conn.execute(
-        "SELECT u.paper_id, max(c.at) FROM undo_steps AS u JOIN command_log AS c USING (batch)"
-        " WHERE u.action = 'queue' AND c.undone_at IS NULL"
-        " AND json_extract(u.data, '$.before') IS NOT NULL"
-        " AND json_extract(u.data, '$.after') IS NULL GROUP BY u.paper_id"
+        "SELECT u.paper_id, max(CASE WHEN c.undone_at IS NULL THEN c.at ELSE c.undone_at END)"
+        " FROM undo_steps AS u JOIN command_log AS c USING (batch) WHERE u.action = 'queue'"
+        " AND ((c.undone_at IS NULL AND json_extract(u.data, '$.before') IS NOT NULL"
+        " AND json_extract(u.data, '$.after') IS NULL)"
+        f" OR ({_UNDONE_HERE} AND json_extract(u.data, '$.before') IS NULL"
+        " AND json_extract(u.data, '$.after') IS NOT NULL)) GROUP BY u.paper_id"
     ):
         yield str(paper_id), str(at)
 
