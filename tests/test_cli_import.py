@@ -1173,6 +1173,29 @@ def test_an_older_export_does_not_bring_back_what_an_undo_took_away(run, tmp_pat
     assert run("--db", str(fresh), "queue", "--format", "ids").stdout == "bert\n"
 
 
+def test_an_older_export_does_not_bring_back_a_paper_you_removed(run, tmp_path) -> None:
+    """It came back (and, once synced, on every machine): a removal is a change of its own,
+    as a note's deletion is."""
+    typed = ["add", "--title", "Field Notes", "--author", "Ann Lee", "--year", "2020"]
+    assert run(*typed).exit_code == 0
+    run("tag", "field-notes", "+mine")
+    old = tmp_path / "old.json"
+    assert run("export", "-o", str(old)).exit_code == 0
+    assert run("remove", "field-notes", "--yes").exit_code == 0
+    imported = run("import", str(old))
+    assert (imported.exit_code, imported.stdout) == (0, "")
+    assert imported.stderr.startswith(
+        "warning: field-notes: left out, as you removed it (papercli undo, or add, brings it back)"
+    )
+    assert run("show", "field-notes").exit_code == 1
+    fresh = tmp_path / "fresh.db"  # a restore where it was never removed brings it
+    assert run("--db", str(fresh), "import", str(old)).stdout.startswith("added: field-notes")
+    assert run("undo").stdout.startswith("undone: removed field-notes")
+    assert run("tag", "field-notes").stdout == "field-notes: mine\n"
+    again = run("import", str(old))  # there again: the file's state merges as ever
+    assert again.exit_code == 0 and "left out" not in again.stderr
+
+
 def test_an_older_export_does_not_rewind_the_links_you_set_since(
     run, run_json, db_path, tmp_path, ticking
 ):

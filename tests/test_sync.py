@@ -718,6 +718,7 @@ def test_an_old_export_imported_where_a_sync_brought_later_removals_rewinds_noth
     laptop.ok("note", "lora", "rank 8 is enough")
     laptop.ok("queue", "add", "lora", "bert")
     laptop.ok("note", "t5", "first words")
+    laptop.ok("add", "--title", "Field Notes", "--author", "Ann Lee", "--year", "2020")
     laptop.ok("prereq", "qlora", "+bert")
     laptop.ok("mark-read", "t5")
     old = tmp_path / "old.json"
@@ -728,6 +729,7 @@ def test_an_old_export_imported_where_a_sync_brought_later_removals_rewinds_noth
     laptop.ok("tag", "lora", "-x")
     laptop.ok("note", "lora", "--delete", "1")
     laptop.ok("queue", "remove", "lora")
+    laptop.ok("remove", "field-notes", "--yes")
     monkeypatch.setenv("EDITOR", editor_writing(tmp_path, "edited"))
     laptop.ok("note", "t5", "--edit", "1")
     laptop.sync()
@@ -741,6 +743,7 @@ def test_an_old_export_imported_where_a_sync_brought_later_removals_rewinds_noth
         assert device.json("show", "lora")["notes"] == [], device.name
         assert [n["body"] for n in device.json("show", "t5")["notes"]] == ["edited"], device.name
         assert "bert" not in device.json("show", "qlora")["prerequisites"], device.name
+        assert device("show", "field-notes").exit_code == 1, device.name
         assert [q["id"] for q in device.json("queue")] == ["bert"], device.name
         assert status_of(device, "t5") == "unread", device.name
 

@@ -278,6 +278,7 @@ def _merge_papers(
                 (_not_ahead(_real_day(paper, report), now, report), history, links)
                 for paper, history, links in exported
             ]
+            exported = _not_removed(exported, gone.paper_removed, conn, report)
             targets, to_add = _place(conn, [paper for paper, *_ in exported])
             given = [paper.id for paper, *_ in exported]
             if repeated := in_file.add(list(zip(given, targets, strict=True))):
@@ -497,6 +498,27 @@ def _read_since_queued(conn: sqlite3.Connection, paper_id: str, queued_at: str |
     if state is None or state[0] != ReadStatus.READ.value:
         return False
     return queued_at is None or str(state[1]) > queued_at
+
+
+def _not_removed(
+    exported: list[Any],
+    removed: Callable[[str, str | None], bool],
+    conn: sqlite3.Connection,
+    report: ImportReport,
+) -> list[Any]:
+    """The file's papers less those you removed (`remove`, not undone, here or on a device
+    this one syncs with) and have not added again: an older export brought them back, on
+    every machine once synced; ``undo`` or ``add`` brings one back."""
+    kept = []
+    for entry in exported:
+        paper = entry[0]
+        if removed(paper.id, paper.arxiv_id) and _matching_id(conn, paper, {}, {}) is None:
+            report.warnings.append(
+                f"{paper.id}: left out, as you removed it (papercli undo, or add, brings it back)"
+            )
+            continue
+        kept.append(entry)
+    return kept
 
 
 def _place(

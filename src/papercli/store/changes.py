@@ -196,6 +196,42 @@ def tags_taken_off(conn: sqlite3.Connection) -> Iterator[Callable[[str, str], bo
         conn.execute("DROP TABLE IF EXISTS temp.tags_taken_off")
 
 
+@contextmanager
+def papers_removed(conn: sqlite3.Connection) -> Iterator[Callable[[str, str | None], bool]]:
+    """Whether a paper absent here was removed by a command here, its undo not undone, or by
+    a synced change (here or on another device): asked by its id and arXiv id. Asked of a
+    temporary table, made once: a ``remove`` may take a million papers."""
+    conn.execute("CREATE TEMP TABLE papers_removed (key TEXT PRIMARY KEY) WITHOUT ROWID")
+    try:
+        conn.execute(
+            "INSERT OR IGNORE INTO temp.papers_removed SELECT value FROM command_log AS c"
+            " JOIN undo_steps AS u USING (batch), json_each(json_array(u.paper_id,"
+            " 'arXiv:' || json_extract(u.data, '$.before.paper.arxiv_id')))"
+            " WHERE c.command = 'remove' AND c.undone_at IS NULL AND u.action = 'paper'"
+            " AND json_extract(u.data, '$.after') IS NULL AND value IS NOT NULL"
+        )
+        conn.execute(  # a paper's register, its winner the paper gone
+            "INSERT OR IGNORE INTO temp.papers_removed SELECT key FROM sync_registers AS r"
+            " WHERE kind = 'paper' AND NOT EXISTS (SELECT 1 FROM papers WHERE id = r.key)"
+        )
+        if conn.execute("SELECT 1 FROM temp.papers_removed LIMIT 1").fetchone() is None:
+            yield lambda paper_id, arxiv_id: False  # none removed: no question a paper
+            return
+
+        def removed(paper_id: str, arxiv_id: str | None) -> bool:
+            return (
+                conn.execute(
+                    "SELECT 1 FROM temp.papers_removed WHERE key IN (?, ?)",
+                    (paper_id, f"arXiv:{arxiv_id}" if arxiv_id else paper_id),
+                ).fetchone()
+                is not None
+            )
+
+        yield removed
+    finally:
+        conn.execute("DROP TABLE IF EXISTS temp.papers_removed")
+
+
 def taken_out_of_queue(conn: sqlite3.Connection) -> Iterator[tuple[str, str]]:
     """The papers a command here took out of the queue, its undo not undone, or an undo
     took out (of a command that queued them), each once with the time of the latest such

@@ -144,12 +144,13 @@ class TakenAway:
 
     notes: dict[str, Counter[tuple[str, str]]]  # deleted or edited away: (time, text)
     tag_taken_off: Callable[[str, str], bool]  # (paper, tag)
+    paper_removed: Callable[[str, str | None], bool]  # (id, arXiv id) of one not here
 
 
 @contextmanager
 def taken_away(conn: sqlite3.Connection) -> Iterator[TakenAway]:
-    with changes.tags_taken_off(conn) as tag_taken_off:
-        yield TakenAway(changes.notes_taken_away(conn), tag_taken_off)
+    with changes.tags_taken_off(conn) as tag_taken_off, changes.papers_removed(conn) as removed:
+        yield TakenAway(changes.notes_taken_away(conn), tag_taken_off, removed)
 
 
 def merge_state(
