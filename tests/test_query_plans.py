@@ -349,3 +349,31 @@ def test_related_looks_its_links_and_papers_up_by_index(
             if re.match(r"SCAN (s2_links|s2_papers|papers|a|b|s|d)\b", detail := row[3])
         ]
     assert scans == []
+
+
+def test_an_import_reads_only_the_steps_of_the_commands_it_asks_about(
+    run: Callable[..., Result], db_path: Path, statements: list[str], tmp_path: Path
+) -> None:
+    """What commands took away (tags, notes, queue places, papers) is read from the log
+    first, the steps of those commands looked up by batch: each of these questions read
+    every undo step there is, a million after a `mark-read -` of as many."""
+    backup = tmp_path / "backup.json"
+    assert run("export", "-o", str(backup)).exit_code == 0
+    assert run("mark-read", "lora", "qlora").exit_code == 0
+    statements.clear()
+
+    assert run("import", str(backup)).exit_code == 0
+
+    with sqlite3.connect(db_path) as conn:
+        for sql in _queries(statements):
+            if sql.startswith("CREATE TEMP TABLE"):  # as the command made them
+                conn.execute(sql.replace("CREATE TEMP TABLE", "CREATE TEMP TABLE IF NOT EXISTS"))
+        scans = [
+            (sql, row[3])
+            for sql in _queries(statements)
+            if "undo_steps" in sql and not sql.startswith(("INSERT INTO undo_steps", "CREATE"))
+            for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}")
+            if re.match(r"SCAN (u|undo_steps)\b", row[3])
+        ]
+    conn.close()
+    assert scans == []

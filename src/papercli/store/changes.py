@@ -132,9 +132,9 @@ def notes_taken_away(conn: sqlite3.Connection) -> dict[str, Counter[tuple[str, s
     gone: dict[str, Counter[tuple[str, str]]] = {}
     for paper_id, data, undone in conn.execute(
         "SELECT u.paper_id, u.data, c.undone_at IS NOT NULL FROM command_log AS c"
-        " JOIN undo_steps AS u USING (batch) WHERE u.action = 'note' AND ("
-        "(c.command IN ('note edit', 'note delete') AND c.undone_at IS NULL)"
-        f" OR {_UNDONE_HERE})"
+        " CROSS JOIN undo_steps AS u ON u.batch = c.batch WHERE"
+        " ((c.command IN ('note edit', 'note delete') AND c.undone_at IS NULL)"
+        f" OR {_UNDONE_HERE}) AND u.action = 'note'"
     ):
         step = json.loads(data)
         # A command's note before it went; an undone one's as it left it (an undone add).
@@ -145,6 +145,9 @@ def notes_taken_away(conn: sqlite3.Connection) -> dict[str, Counter[tuple[str, s
     return gone
 
 
+# The queries of what was taken away read the log first (CROSS JOIN) and look up the
+# steps of the commands they name by batch: joined plainly, SQLite read every step there
+# is (a million for a `mark-read -` of as many) for each of an import's questions.
 _UNDONE_HERE = "(c.undone_at IS NOT NULL AND c.command != 'import')"
 """A command undone here, whose undo took away what it added: an older export does not
 bring that back, as the undo is a change of its own (on a database that syncs, its
@@ -165,10 +168,10 @@ def tags_taken_off(conn: sqlite3.Connection) -> Iterator[Callable[[str, str], bo
         conn.execute(
             "INSERT OR IGNORE INTO temp.tags_taken_off SELECT u.paper_id,"
             " json_extract(u.data, '$.before.tag') FROM command_log AS c"
-            " JOIN undo_steps AS u USING (batch) WHERE u.action = 'tag' AND ("
-            "(c.command = 'tag' AND c.undone_at IS NULL"
-            " AND json_extract(u.data, '$.after.on') = 0)"
-            f" OR ({_UNDONE_HERE} AND json_extract(u.data, '$.after.on') = 1))"
+            " CROSS JOIN undo_steps AS u ON u.batch = c.batch"
+            f" WHERE ((c.command = 'tag' AND c.undone_at IS NULL) OR {_UNDONE_HERE})"
+            " AND u.action = 'tag' AND json_extract(u.data, '$.after.on')"
+            " = (c.undone_at IS NOT NULL)"  # off by the command, or on by the one undone
         )
         # And those a synced change took off (here or on another device), still off; a
         # tag's key is its paper and its name joined by char(31), store.sync.SEP.
@@ -205,7 +208,7 @@ def papers_removed(conn: sqlite3.Connection) -> Iterator[Callable[[str, str | No
     try:
         conn.execute(
             "INSERT OR IGNORE INTO temp.papers_removed SELECT value FROM command_log AS c"
-            " JOIN undo_steps AS u USING (batch), json_each(json_array(u.paper_id,"
+            " CROSS JOIN undo_steps AS u ON u.batch = c.batch, json_each(json_array(u.paper_id,"
             " 'arXiv:' || json_extract(u.data, '$.before.paper.arxiv_id')))"
             " WHERE c.command = 'remove' AND c.undone_at IS NULL AND u.action = 'paper'"
             " AND json_extract(u.data, '$.after') IS NULL AND value IS NOT NULL"
@@ -238,10 +241,11 @@ def taken_out_of_queue(conn: sqlite3.Connection) -> Iterator[tuple[str, str]]:
     change (one pass over the undo steps, whatever their number)."""
     for paper_id, at in conn.execute(
         "SELECT u.paper_id, max(CASE WHEN c.undone_at IS NULL THEN c.at ELSE c.undone_at END)"
-        " FROM undo_steps AS u JOIN command_log AS c USING (batch) WHERE u.action = 'queue'"
+        " FROM command_log AS c CROSS JOIN undo_steps AS u ON u.batch = c.batch"
+        f" WHERE (c.undone_at IS NULL OR {_UNDONE_HERE}) AND u.action = 'queue'"
         " AND ((c.undone_at IS NULL AND json_extract(u.data, '$.before') IS NOT NULL"
         " AND json_extract(u.data, '$.after') IS NULL)"
-        f" OR ({_UNDONE_HERE} AND json_extract(u.data, '$.before') IS NULL"
+        " OR (c.undone_at IS NOT NULL AND json_extract(u.data, '$.before') IS NULL"
         " AND json_extract(u.data, '$.after') IS NOT NULL)) GROUP BY u.paper_id"
     ):
         yield str(paper_id), str(at)
