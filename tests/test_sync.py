@@ -1384,6 +1384,29 @@ def test_a_removed_paper_added_again_takes_its_queue_place_as_everywhere(
     assert queues[0] == queues[1] and sorted(queues[0]) == ["alpha", "t5"]
 
 
+def test_a_copy_made_before_any_sync_keeps_its_later_edit_and_move(
+    laptop: Device, desktop: Device, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database copied to a second machine before either synced: the first syncs dated
+    a note by when it was written and a queue place by when it was queued, so an edit and
+    a move made later on one lost to an earlier delete and clear on the other."""
+    laptop.ok("note", "lora", "first")
+    laptop.ok("queue", "add", "lora", "t5")
+    shutil.copyfile(laptop.db, desktop.db)
+    time.sleep(1.1)
+    laptop.ok("note", "lora", "--delete", "1")
+    laptop.ok("queue", "clear", "--yes")
+    time.sleep(1.1)
+    monkeypatch.setenv("EDITOR", editor_writing(tmp_path, "edited later"))
+    desktop.ok("note", "lora", "--edit", "1")
+    desktop.ok("queue", "move", "t5", "1")
+    for device in (laptop, desktop, laptop):
+        device.sync()
+    for device in (laptop, desktop):
+        assert [n["body"] for n in device.json("show", "lora")["notes"]] == ["edited later"]
+        assert [q["id"] for q in device.json("queue")] == ["t5"], device.name
+
+
 def laptop_and_desktop(run: Run, place: Path) -> tuple[Device, Device]:
     """Two devices syncing through a folder of their own, all in ``place`` (made here)."""
     folder = place / "Sync"

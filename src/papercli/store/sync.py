@@ -762,11 +762,21 @@ def all_registers(conn: sqlite3.Connection) -> Iterator[tuple[str, str, str]]:
     epoch = "1970-01-01T00:00:00Z"
     for pid, at in conn.execute("SELECT paper_id, changed_at FROM reading_state"):
         yield "status", str(pid), str(at)
-    for uid, at in conn.execute("SELECT uid, created_at FROM notes"):
+    # A note and a queue place are dated by the last command here that changed them (an
+    # edit, a move, an undo) where it came after the note was written or the paper queued:
+    # dated by those alone, an edit or a move on a copy of the database made before either
+    # synced lost to an older delete or clear on the other.
+    for uid, at in conn.execute(
+        "SELECT n.uid, max(n.created_at, coalesce(l.last, '')) FROM notes AS n LEFT JOIN"
+        f" ({_last_changed('note', _NOTE_UID)}) AS l ON l.key = n.uid"
+    ):
         yield "note", str(uid), str(at)
     for pid, tag in conn.execute("SELECT paper_id, tag FROM tags"):
         yield "tag", SEP.join((pid, nocase(str(tag)))), epoch
-    for pid, at in conn.execute("SELECT paper_id, added_at FROM queue"):
+    for pid, at in conn.execute(
+        "SELECT q.paper_id, max(q.added_at, coalesce(l.last, '')) FROM queue AS q LEFT JOIN"
+        f" ({_last_changed('queue', 'u.paper_id')}) AS l ON l.key = q.paper_id"
+    ):
         yield "queue", str(pid), str(at)
     for pid, old, new, at in conn.execute(
         "SELECT paper_id, old_status, new_status, changed_at FROM status_history"
@@ -782,6 +792,18 @@ def all_registers(conn: sqlite3.Connection) -> Iterator[tuple[str, str, str]]:
         yield "watch", nocase(str(name)), str(at)
     for arxiv_id, at in conn.execute("SELECT arxiv_id, decided_at FROM inbox_decisions"):
         yield "inbox", str(arxiv_id), str(at)
+
+
+def _last_changed(kind: str, key: str) -> str:
+    """A query of each register of ``kind`` (named by ``key``, an expression of its step
+    ``u``) a command here changed, with when it last did, or its undo: one pass."""
+    return (
+        f"SELECT {key} AS key, max(coalesce(c.undone_at, c.at)) AS last FROM undo_steps AS u"
+        f" JOIN command_log AS c USING (batch) WHERE u.action = '{kind}' GROUP BY 1"
+    )
+
+
+_NOTE_UID = "json_extract(u.data, '$.after.uid')"  # an edit's, an addition's, a deletion's
 
 
 def emptied_registers(conn: sqlite3.Connection) -> Iterator[tuple[str, str, str]]:
