@@ -628,6 +628,40 @@ def test_note_with_the_editor(run, tmp_path, monkeypatch):
     assert run("note", "lora").stdout.endswith("written in the editor\n")
 
 
+def test_visual_comes_first_and_a_blank_editor_is_unset(run, tmp_path, monkeypatch):
+    """EDITOR="   " said "Permission denied" on the note's file: it was run as a command."""
+    editor = tmp_path / "editor.sh"
+    editor.write_text('#!/bin/sh\nprintf "from visual\\n" > "$1"\n')
+    editor.chmod(editor.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("VISUAL", str(editor))
+    monkeypatch.setenv("EDITOR", "   ")
+    assert run("note", "lora", "--edit").exit_code == 0
+    assert run("note", "lora").stdout.endswith("from visual\n")
+    monkeypatch.setenv("VISUAL", " ")
+    monkeypatch.setenv("EDITOR", str(editor).replace("editor.sh", "missing.sh"))
+    missing = run("note", "lora", "--edit")
+    assert missing.exit_code == 1 and "missing.sh" in missing.stderr
+
+
+def test_editing_a_note_keeps_its_lines_that_start_with_a_hash(
+    run, run_json, tmp_path, monkeypatch
+):
+    """Every line starting with # was dropped as a comment: a Markdown heading, or
+    "#1 priority", went from a note edited only to add a line below."""
+    run("note", "bert", "#1 priority: read section 3\n# Method\nmasked tokens")
+    editor = tmp_path / "editor.sh"  # adds a line at the end of the note, as a person would
+    editor.write_text(
+        "#!/bin/sh\n"
+        f'{sys.executable} -c "import sys; p = sys.argv[1]; t = open(p).read();'
+        " i = t.index('tokens') + 6; open(p, 'w').write(t[:i] + '\\nmore' + t[i:])\" \"$1\"\n"
+    )
+    editor.chmod(editor.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("EDITOR", str(editor))
+    assert run("note", "bert", "--edit", "1").exit_code == 0
+    [note] = run_json("show", "bert", "--format", "json")["notes"]
+    assert note["body"] == "#1 priority: read section 3\n# Method\nmasked tokens\nmore"
+
+
 @pytest.mark.parametrize(
     ("number", "code", "says"),
     [

@@ -224,9 +224,10 @@ def note_command(
 ) -> None:
     """Add, print, edit or delete a paper's dated notes.
 
-    With TEXT, the note is added; with --edit, $EDITOR opens for a longer one (lines
-    starting with # are dropped), or on note N with --edit N; with neither, the paper's
-    notes are printed, numbered. Editing and deleting can be undone.
+    With TEXT, the note is added; with --edit, $EDITOR opens for a longer one (what you
+    write above the scissors line "# ---- >8 ----" is the note), or on note N with
+    --edit N; with neither, the paper's notes are printed, numbered. Editing and deleting
+    can be undone.
 
     \b
     Examples:
@@ -280,7 +281,7 @@ def _note_number(words: list[str]) -> int | None:
 
 
 def _write_in_editor(conn: sqlite3.Connection, paper_id: str, body: str) -> str:
-    """The text written in $EDITOR, lines starting with # dropped; one line and exit 1 when
+    """The text written in $EDITOR, above the scissors line (as git's); one line and exit 1 when
     the editor is missing or fails, saves nothing new, or leaves something that is not a
     file of text (no note is written then). The file lives in a folder of its own, which
     is removed afterwards whatever the editor left in it."""
@@ -290,12 +291,16 @@ def _write_in_editor(conn: sqlite3.Connection, paper_id: str, body: str) -> str:
 
     import click  # typer 0.28 vendors a click without edit(); only --edit pays for it
 
-    template = f"{body}\n# Note on {paper_id}: {title}\n# Lines starting with # are ignored.\n"
+    below = [f"# Note on {paper_id}: {title}", "# Everything from the line above down is ignored."]
+    template = "\n".join([body, _SCISSORS, *below, ""])
     folder = tempfile.mkdtemp(prefix="papercli-note-")
     path = os.path.join(folder, "note.txt")
     try:
         with open(path, "w", encoding="utf-8") as file:
             file.write(template)
+        for name in ("VISUAL", "EDITOR"):  # a blank one is unset (click would run "   ")
+            if not os.environ.get(name, "x").strip():
+                del os.environ[name]
         try:
             click.edit(filename=path)
         except click.ClickException as exc:  # the editor is missing or exited with an error
@@ -307,7 +312,16 @@ def _write_in_editor(conn: sqlite3.Connection, paper_id: str, body: str) -> str:
         shutil.rmtree(folder, ignore_errors=True)
     if written == template:
         fail("no note was written: nothing was changed in the editor", 1)
-    return "\n".join(line for line in written.splitlines() if not line.startswith("#"))
+    lines = written.splitlines()
+    if _SCISSORS in lines:
+        return "\n".join(lines[: lines.index(_SCISSORS)])
+    return "\n".join(line for line in lines if line not in below)  # the line above removed
+
+
+_SCISSORS = "# ------------------------ >8 ------------------------"
+"""Where the note ends in the editor's file (git's scissors line): every line of the note
+is kept, one starting with # too (a Markdown heading, "#1 priority"), which the comment
+rule that dropped all such lines lost when a note was edited."""
 
 
 EDITED_BYTES = 8 * MAX_TEXT
