@@ -8,6 +8,8 @@ import re
 
 import pytest
 
+from papercli.store import library
+
 LIST_KEYS = {
     "id",
     "short_name",
@@ -219,6 +221,20 @@ def test_show_text_lists_prerequisites_with_titles(run):
     assert result.exit_code == 0
     assert "read first" in result.stdout
     assert "lora (LoRA: Low-Rank Adaptation" in result.stdout
+
+
+def test_show_keeps_a_url_whole_and_dates_a_note_to_the_minute(run, monkeypatch):
+    """Piped, the URL of gpt-1 was cut at the width (`...language_understandin` and
+    `g_paper.pdf` on the next line), and a note showed its day alone."""
+    monkeypatch.setenv("COLUMNS", "40")
+    monkeypatch.setattr(library, "clock", lambda: "2026-12-05T09:41:00Z")
+    run("note", "gpt-1", "see https://example.org/a/very/long/path/that/is/one/word.html")
+    shown = run("show", "gpt-1").stdout
+    url = next(line for line in shown.splitlines() if line.lstrip().startswith("url"))
+    assert url.split()[-1].endswith("language_understanding_paper.pdf")
+    assert "https://example.org/a/very/long/path/that/is/one/word.html" in shown
+    note = next(line for line in shown.splitlines() if line.lstrip().startswith("note"))
+    assert re.search(r"note\s+2026-12-0[45] \d\d:41", note), note
 
 
 def test_show_ambiguous_lists_candidates(run):

@@ -240,7 +240,7 @@ def detail_lines(paper: Paper, prerequisites: Sequence[tuple[str, str]]) -> list
         ("read first", "; ".join(f"{pid} ({title})" for pid, title in prerequisites)),
         ("sources", ", ".join(paper.sources)),
     ]
-    fields += [("note", f"{times.day(note.created_at)}  {note.body}") for note in paper.notes]
+    fields += [("note", f"{times.shown(note.created_at)}  {note.body}") for note in paper.notes]
     return [
         (label, textlayout.printable(value, multiline=label == "note"))
         for label, value in fields
@@ -296,7 +296,12 @@ def plain_details(
         wrapped = [
             piece
             for paragraph in value.split("\n")  # notes keep their own line breaks
-            for piece in (textwrap.wrap(paragraph, room, break_on_hyphens=False) or [""])
+            # A word longer than the line (a URL) stays whole, past the edge: cut, it was
+            # copied and grepped wrong.
+            for piece in (
+                textwrap.wrap(paragraph, room, break_on_hyphens=False, break_long_words=False)
+                or [""]
+            )
         ]
         text = ("\n" + indent).join(wrapped).replace(textlayout.KEEP_TOGETHER, " ")
         out.append(f"  {label.ljust(width)}  {text}")
