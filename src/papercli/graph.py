@@ -534,7 +534,7 @@ def change_prereqs(
         if prereq in needing:
             raise InvalidValueError(
                 f"{prereq} already needs {paper_id} (see: papercli path {prereq});"
-                f" {paper_id} cannot also be read before it"
+                f" {prereq} cannot also be read before {paper_id}"
             )
         states[prereq] = "added"
         change.added.append(prereq)
