@@ -41,6 +41,10 @@ SHOWN = {
     # Line and paragraph separators: no width at a terminal, so a row's columns slid left.
     "\u2028": "\\u2028",
     "\u2029": "\\u2029",
+    # Bidirectional marks: they reorder what is around them, as the overrides do.
+    "\u200f": "\\u200f",
+    "\u200e": "\\u200e",
+    "\u061c": "\\u061c",
 }
 
 

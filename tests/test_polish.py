@@ -163,6 +163,7 @@ def test_a_paper_added_by_hand_again_is_reported_not_added_twice(run) -> None:
         (["--year", "2015", "--venue", "Nature"], "give '<series> <year>'"),
         (["--year", "2015", "--doi", "nope"], "is not a DOI"),
         ([], "--title needs --year"),
+        (["--year", "2015", "--title", "\u200b\u200b"], "--title has no character to show"),
     ],
 )
 def test_adding_by_hand_checks_what_was_typed(run, extra, message) -> None:

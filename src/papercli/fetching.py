@@ -602,6 +602,9 @@ def paper_by_hand(
     ``said_as`` names a field in an error as the user gave it: ``add``'s ``--title``, a
     BibTeX entry's ``title``."""
     title = " ".join(given.title.split())
+    if title and not any(char.isprintable() and not char.isspace() for char in title):
+        # Zero-width characters alone (U+200B): listings showed a blank title.
+        raise InvalidValueError(f"{said_as('title')} has no character to show")
     if not title or len(title) > MAX_NAME or not is_one_line(title):
         raise InvalidValueError(
             f"{said_as('title')} must be one line of text, at most {MAX_NAME:,} characters,"

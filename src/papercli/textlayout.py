@@ -9,15 +9,23 @@ from itertools import chain, islice, zip_longest
 # What data must not send to a terminal: the C0 controls, DEL and the C1 controls (ESC and
 # CSI start every escape sequence: clearing the screen, OSC 8 links, retitling the window),
 # the line and paragraph separators, which have no width there, and the bidirectional
-# overrides, which reorder the rest of a line. Each is shown as the escape Python would
-# write, so "\x1b[2J" prints as those seven characters.
+# overrides, isolates and marks (LRM, RLM, ALM), which reorder the rest of a line. Each is
+# shown as the escape Python would write, so "\x1b[2J" prints as those seven characters.
 _NAMED = {0x09: "\\t", 0x0A: "\\n", 0x0D: "\\r"}
 _ONE_LINE = {
     code: _NAMED.get(code, f"\\x{code:02x}") for code in (*range(0x20), *range(0x7F, 0xA0))
 }
 _ONE_LINE |= {
     code: f"\\u{code:04x}"
-    for code in (0x2028, 0x2029, *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+    for code in (
+        0x061C,
+        0x200E,
+        0x200F,
+        0x2028,
+        0x2029,
+        *range(0x202A, 0x202F),
+        *range(0x2066, 0x206A),
+    )
 }
 _MULTILINE = {code: escape for code, escape in _ONE_LINE.items() if code not in (0x09, 0x0A)}
 
