@@ -1381,7 +1381,9 @@ def test_a_removed_paper_added_again_takes_its_queue_place_as_everywhere(
         desktop.sync()
         laptop.sync()
     queues = [device.ok("queue", "--format", "ids").stdout.split() for device in (laptop, desktop)]
-    assert queues[0] == queues[1] and sorted(queues[0]) == ["alpha", "t5"]
+    # An import leaves out a paper removed on a machine this one syncs with: no place waits.
+    expected = ["alpha", "t5"] if brought_back_by == "add" else ["t5"]
+    assert queues[0] == queues[1] and sorted(queues[0]) == expected
 
 
 def test_a_copy_made_before_any_sync_keeps_its_later_edit_and_move(

@@ -769,7 +769,7 @@ def _put_back(conn: sqlite3.Connection, paper_id: str, value: dict[str, Any]) ->
     fields["arxiv_authors"] = [stored_author(a) for a in fields["arxiv_authors"]]
     fields["notes"] = [Note(**n) for n in fields["notes"]]
     fields["status"] = ReadStatus(fields["status"])
-    papers.insert_paper(conn, Paper(**fields))
+    papers.insert_paper(conn, Paper(**fields), order_queue=False)  # _replay orders it once
     if value["arxiv"] is not None:
         record, fetched_at = value["arxiv"]
         record["authors"] = [stored_author(a) for a in record["authors"]]

@@ -30,15 +30,19 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-def insert_paper(conn: sqlite3.Connection, paper: Paper) -> str:
+def insert_paper(conn: sqlite3.Connection, paper: Paper, *, order_queue: bool = True) -> str:
     """Add one paper (see ``insert_papers``); return its citation key."""
-    return insert_papers(conn, [paper])[0]
+    return insert_papers(conn, [paper], order_queue=order_queue)[0]
 
 
-def insert_papers(conn: sqlite3.Connection, new: Sequence[Paper]) -> list[str]:
+def insert_papers(
+    conn: sqlite3.Connection, new: Sequence[Paper], *, order_queue: bool = True
+) -> list[str]:
     """Add papers with their authors, names, organizations, topics, sources and
     prerequisites; return their citation keys (derived, and made unique, where a paper has
-    none or one already taken, also by a paper before it here).
+    none or one already taken, also by a paper before it here). A queue place another
+    device gave one of them comes back in its sort key's order, unless ``order_queue`` is
+    False: an undo putting back many papers orders the queue once, at its end.
 
     One statement per table for all of them, table by table: each table's pages stay in
     SQLite's cache while it is written (paper by paper, an import of 100,000 new papers
@@ -86,10 +90,13 @@ def insert_papers(conn: sqlite3.Connection, new: Sequence[Paper]) -> list[str]:
     # A queue place another device gave a paper while it was away here comes back with it,
     # at the end of the queue (the trigger papers_unpark); its sort key says where, as on
     # the other devices, or this one kept another order for good.
-    queue_waits = conn.execute(
-        f"SELECT 1 FROM sync_parked WHERE kind = 'queue' AND paper_id {IN_IDS} LIMIT 1",
-        (id_list([paper.id for paper in new]),),
-    ).fetchone()
+    queue_waits = (
+        order_queue
+        and conn.execute(
+            f"SELECT 1 FROM sync_parked WHERE kind = 'queue' AND paper_id {IN_IDS} LIMIT 1",
+            (id_list([paper.id for paper in new]),),
+        ).fetchone()
+    )
     conn.executemany(
         "INSERT INTO papers (id, title, short_name, kind, arxiv_id, url, pdf_url, date, year,"
         " why, focus, technique, origin, venue, doi, citation_key, primary_category, added_at)"
