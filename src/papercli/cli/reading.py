@@ -437,9 +437,10 @@ def tag_command(
 ) -> None:
     """Add (+name) or remove (-name) your own tags on papers.
 
-    Tags keep the case you type and match in any case. With no +/- tag, the papers'
-    tags are printed. Only --help shows help here, so `tag lora -h` removes the tag "h";
-    put -- before a tag that would read as an option: papercli tag lora -- --db.
+    Tags keep the case you type and match in any case of A-Z (PEFT is peft; CAFÉ and
+    café are two tags). With no +/- tag, the papers' tags are printed. Only --help
+    shows help here, so `tag lora -h` removes the tag "h"; put -- before a tag that
+    would read as an option: papercli tag lora -- --db.
 
     \b
     Examples:
