@@ -465,7 +465,7 @@ def test_an_empty_search_filter_is_refused(run, command):
 @pytest.mark.parametrize(
     ("command", "said"),
     [
-        (["db", "backup", ""], "an empty file name names no file; give one, e.g. papers.bib"),
+        (["db", "backup", ""], "an empty file name names no file; give one, e.g. papers.db"),
         (["export", "-o", ""], "an empty file name names no file; give one, e.g. papers.bib"),
         (["import", ""], "an empty file name names no file; give one, or - for stdin"),
     ],
@@ -479,6 +479,24 @@ def test_an_empty_file_name_is_refused(run, tmp_path, monkeypatch, command, said
     result = run(*command)
     assert (result.exit_code, result.stdout, result.stderr) == (1, "", f"error: {said}\n")
     assert list(here.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("command", "said"),
+    [
+        (["db", "backup"], "backed up to new\\nline.db\n"),
+        (["export", "-o"], "wrote 76 papers to new\\nline.db\n"),
+    ],
+)
+def test_a_file_name_with_a_line_break_is_named_with_an_escape(
+    run, tmp_path, monkeypatch, command, said
+):
+    """`db backup $'new\nline.db'` said where it wrote in two lines."""
+    monkeypatch.chdir(tmp_path)
+    result = run(*command, "new\nline.db")
+    assert result.exit_code == 0, result.output
+    assert (result.stdout + result.stderr) == said
+    assert (tmp_path / "new\nline.db").exists()
 
 
 def test_a_tag_filter_is_read_as_tag_keeps_it(run):

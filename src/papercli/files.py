@@ -22,11 +22,11 @@ _SPECIAL_KINDS = (
 )
 
 
-def output_path(given: str) -> Path:
+def output_path(given: str, example: str = "papers.bib") -> Path:
     """The file to write that the user named: refused when the name ends in a slash
     (``new/``), which names a directory and which ``Path`` would drop."""
     if not given:
-        raise InvalidValueError("an empty file name names no file; give one, e.g. papers.bib")
+        raise InvalidValueError(f"an empty file name names no file; give one, e.g. {example}")
     if os.path.basename(given) in ("", "."):
         raise InvalidValueError(f"cannot write {given}: it names a directory; give a file name")
     return Path(given)

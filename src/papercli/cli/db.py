@@ -10,6 +10,7 @@ from typer.models import TyperPath
 from papercli.cli.common import connect, echo, state
 from papercli.files import free_name, output_path
 from papercli.store import connection
+from papercli.textlayout import printable
 
 app = typer.Typer(no_args_is_help=True, rich_markup_mode=None)
 
@@ -62,6 +63,6 @@ def backup_command(
       papercli db backup ~/backups/papers.db
     """
     default = Path(f"papercli-backup-{datetime.now():%Y%m%d-%H%M%S}.db")
-    destination = free_name(default) if target is None else output_path(target)
+    destination = free_name(default) if target is None else output_path(target, "papers.db")
     connection.backup_database(connect(ctx), destination)
-    echo(f"backed up to {destination}")
+    echo(f"backed up to {printable(str(destination))}")  # a line break as \n

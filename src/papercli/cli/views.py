@@ -235,7 +235,8 @@ def export_papers(
 
             write_atomic_pieces(target, text)
     if target is not None:
-        echo(f"wrote {textlayout.counted(count, 'paper')} to {target}", err=True)
+        shown = textlayout.printable(str(target))  # a line break in the name as \n
+        echo(f"wrote {textlayout.counted(count, 'paper')} to {shown}", err=True)
         if fmt == "csl-json" and target.suffix.lower() != ".json":
             echo(
                 f"warning: pandoc reads CSL-JSON only from a .json file;"
