@@ -91,6 +91,8 @@ REF_COMMANDS = [
     ["tag"],
     ["tag", "lora"],
     ["path"],
+    ["prereq"],
+    ["prereq", "lora"],
     ["queue", "add"],
     ["queue", "remove"],
     ["queue", "move"],
@@ -178,6 +180,12 @@ def test_tags_complete_in_any_case_and_after_plus_or_minus(run: Callable[..., Re
     assert bash("export", "--tag", "PE") == ["PEFT-week"]
     assert bash("tag", "dpo", "+") == ["+later", "+PEFT-week"]
     assert bash("tag", "lora", "--", "-l") == ["-later"]
+
+
+def test_prerequisites_complete_after_plus_or_minus() -> None:
+    """`prereq lora +qlo` offered nothing: the sign was taken as part of the reference."""
+    assert bash("prereq", "dpo", "+gpt-") == ["+gpt-1", "+gpt-2", "+gpt-3", "+gpt-4"]
+    assert bash("prereq", "dpo", "--", "-gpt-") == ["-gpt-1", "-gpt-2", "-gpt-3", "-gpt-4"]
 
 
 @pytest.mark.parametrize(

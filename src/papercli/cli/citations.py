@@ -26,7 +26,7 @@ from papercli.cli.common import (
     is_edit,
     state,
 )
-from papercli.cli.options import Limit, complete_ref
+from papercli.cli.options import Limit, complete_ref, complete_ref_edit
 from papercli.store import library
 from papercli.store.graph import LinkedPaper
 
@@ -273,7 +273,7 @@ def prereq_command(
         list[str],
         typer.Argument(
             metavar="REF [+OTHER|-OTHER]...",
-            autocompletion=complete_ref,
+            autocompletion=complete_ref_edit,
             help="A paper, then papers to add (+) or remove (-) as what to read first.",
         ),
     ],

@@ -99,6 +99,15 @@ def complete_tag_edit(ctx: typer.Context, incomplete: str) -> list[tuple[str, st
     return complete_ref(ctx, incomplete)
 
 
+def complete_ref_edit(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
+    """`prereq`'s arguments: a paper, then +paper or -paper (as `tag`'s, after ``--`` for
+    a -paper)."""
+    if incomplete.startswith(("+", "-")):
+        sign = incomplete[0]
+        return [(sign + ref, note) for ref, note in complete_ref(ctx, incomplete[1:])]
+    return complete_ref(ctx, incomplete)
+
+
 # The selection options shared by every command that picks papers (list, export, queue add).
 Since = Annotated[
     int | None, typer.Option("--since", metavar="YEAR", help="Only papers from YEAR on.")
