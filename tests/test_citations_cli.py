@@ -236,6 +236,8 @@ def test_suggestions_are_accepted_rejected_and_undone(run: Run, world: World) ->
     accepted = run("prereq", "transformer", "--accept")
     assert "accepted adam" in accepted.stdout
     assert {p["kind"] for p in json_of(run, "show", "transformer")["read_first"]} == {"yours"}
+    again = run("prereq", "transformer", "--accept")  # listed the links as if it had accepted
+    assert again.stderr == "no suggested prerequisite of transformer to accept\n"
     assert run("undo").exit_code == 0
     assert {p["kind"] for p in json_of(run, "show", "transformer")["read_first"]} == {"suggested"}
     run("undo")

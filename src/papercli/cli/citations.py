@@ -325,6 +325,9 @@ def prereq_command(
         echo(f"accepted {prereq}")
     for prereq in change.rejected:
         echo(f"rejected {prereq}")
+    if (accept or reject) and not (change.accepted or change.rejected):
+        said = "accept" if accept else "reject"  # it listed the links as if it had done so
+        echo(f"no suggested prerequisite of {paper_id} to {said}", err=True)
     from papercli.store import graph as stored
     from papercli.store import lookups
 
