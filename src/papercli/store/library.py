@@ -196,13 +196,7 @@ def history(
     # they were made, so where the database syncs each change's sync clock (ms) says which
     # came last, alike on every device; else the row id does. Ordering them by their
     # statuses (so that devices agreed) listed read -> skipped -> reading backwards.
-    tie = (
-        "(SELECT r.hlc FROM sync_registers r WHERE r.kind = 'history' AND r.key ="
-        " h.paper_id || char(31) || h.old_status || char(31) || h.new_status || char(31)"
-        " || h.changed_at) DESC, "
-        if changes.syncs(conn)
-        else ""
-    )
+    tie = f"{changes.history_clock('h.')} DESC, " if changes.syncs(conn) else ""
     sql += f" ORDER BY h.changed_at DESC, {tie}h.id DESC"
     if limit is not None:
         sql += " LIMIT ?"
