@@ -1203,7 +1203,7 @@ def test_an_older_export_does_not_bring_back_a_paper_you_removed(run, tmp_path) 
     imported = run("import", str(old))
     assert (imported.exit_code, imported.stdout) == (0, "")
     assert imported.stderr.startswith(
-        "warning: field-notes: left out, as you removed it (papercli undo, or add, brings it back)"
+        "warning: field-notes: left out, as you took it out of your list; add it again to keep it"
     )
     assert run("show", "field-notes").exit_code == 1
     fresh = tmp_path / "fresh.db"  # a restore where it was never removed brings it
@@ -1212,6 +1212,18 @@ def test_an_older_export_does_not_bring_back_a_paper_you_removed(run, tmp_path) 
     assert run("tag", "field-notes").stdout == "field-notes: mine\n"
     again = run("import", str(old))  # there again: the file's state merges as ever
     assert again.exit_code == 0 and "left out" not in again.stderr
+
+
+def test_an_older_export_does_not_bring_back_a_paper_whose_adding_you_undid(run, tmp_path):
+    """It came back on a database that never synced, and stayed out on one that syncs."""
+    typed = ["add", "--title", "Field Notes", "--author", "Ann Lee", "--year", "2020"]
+    assert run(*typed).exit_code == 0
+    old = tmp_path / "old.json"
+    assert run("export", "-o", str(old)).exit_code == 0
+    assert run("undo").stdout.startswith("undone: added field-notes")
+    imported = run("import", str(old))
+    assert "field-notes: left out" in imported.stderr
+    assert run("show", "field-notes").exit_code == 1
 
 
 def test_an_older_export_does_not_rewind_the_links_you_set_since(

@@ -506,15 +506,15 @@ def _not_removed(
     conn: sqlite3.Connection,
     report: ImportReport,
 ) -> list[Any]:
-    """The file's papers less those you removed (`remove`, not undone, here or on a device
-    this one syncs with) and have not added again: an older export brought them back, on
-    every machine once synced; ``undo`` or ``add`` brings one back."""
+    """The file's papers less those you took out of your list (`remove`, not undone, or the
+    undo of their adding; here or on a device this one syncs with) and have not added
+    again: an older export brought them back, on every machine once synced."""
     kept = []
     for entry in exported:
         paper = entry[0]
         if removed(paper.id, paper.arxiv_id) and _matching_id(conn, paper, {}, {}) is None:
             report.warnings.append(
-                f"{paper.id}: left out, as you removed it (papercli undo, or add, brings it back)"
+                f"{paper.id}: left out, as you took it out of your list; add it again to keep it"
             )
             continue
         kept.append(entry)

@@ -149,6 +149,9 @@ def notes_taken_away(conn: sqlite3.Connection) -> dict[str, Counter[tuple[str, s
 # steps of the commands they name by batch: joined plainly, SQLite read every step there
 # is (a million for a `mark-read -` of as many) for each of an import's questions.
 _UNDONE_HERE = "(c.undone_at IS NOT NULL AND c.command != 'import')"
+OTHER_DEVICE = "device IS NOT (SELECT value FROM meta WHERE key = 'sync_device')"
+"""SQL: a sync register's latest change came from another device (this device's own are
+in its undo log, which tells an undone import, whose file may bring its papers back)."""
 """A command undone here, whose undo took away what it added: an older export does not
 bring that back, as the undo is a change of its own (on a database that syncs, its
 registers say so too). Not an import's: importing a file again after undoing its import
@@ -173,13 +176,13 @@ def tags_taken_off(conn: sqlite3.Connection) -> Iterator[Callable[[str, str], bo
             " AND u.action = 'tag' AND json_extract(u.data, '$.after.on')"
             " = (c.undone_at IS NOT NULL)"  # off by the command, or on by the one undone
         )
-        # And those a synced change took off (here or on another device), still off; a
-        # tag's key is its paper and its name joined by char(31), store.sync.SEP.
+        # And those another device's change took off, still off (this device's are in the
+        # log above); a tag's key is its paper and its name joined by char(31).
         conn.execute(
             "INSERT OR IGNORE INTO temp.tags_taken_off SELECT paper_id, tag FROM"
             " (SELECT substr(key, 1, instr(key, char(31)) - 1) AS paper_id,"
             " substr(key, instr(key, char(31)) + 1) AS tag FROM sync_registers"
-            " WHERE kind = 'tag') AS r"
+            f" WHERE kind = 'tag' AND {OTHER_DEVICE}) AS r"
             " WHERE NOT EXISTS (SELECT 1 FROM tags AS t WHERE t.paper_id = r.paper_id"
             " AND t.tag = r.tag COLLATE NOCASE)"
         )
@@ -206,16 +209,20 @@ def papers_removed(conn: sqlite3.Connection) -> Iterator[Callable[[str, str | No
     temporary table, made once: a ``remove`` may take a million papers."""
     conn.execute("CREATE TEMP TABLE papers_removed (key TEXT PRIMARY KEY) WITHOUT ROWID")
     try:
-        conn.execute(
+        conn.execute(  # removed by a command, or by the undo of one that added it
             "INSERT OR IGNORE INTO temp.papers_removed SELECT value FROM command_log AS c"
             " CROSS JOIN undo_steps AS u ON u.batch = c.batch, json_each(json_array(u.paper_id,"
-            " 'arXiv:' || json_extract(u.data, '$.before.paper.arxiv_id')))"
-            " WHERE c.command = 'remove' AND c.undone_at IS NULL AND u.action = 'paper'"
-            " AND json_extract(u.data, '$.after') IS NULL AND value IS NOT NULL"
+            " 'arXiv:' || json_extract(u.data, '$.before.paper.arxiv_id'),"
+            " 'arXiv:' || json_extract(u.data, '$.after.paper.arxiv_id')))"
+            f" WHERE ((c.command = 'remove' AND c.undone_at IS NULL) OR {_UNDONE_HERE})"
+            " AND u.action = 'paper' AND value IS NOT NULL"
+            " AND json_extract(u.data, CASE WHEN c.undone_at IS NULL THEN '$.after'"
+            " ELSE '$.before' END) IS NULL"
         )
-        conn.execute(  # a paper's register, its winner the paper gone
+        conn.execute(  # a paper's register, another device's change the paper gone
             "INSERT OR IGNORE INTO temp.papers_removed SELECT key FROM sync_registers AS r"
-            " WHERE kind = 'paper' AND NOT EXISTS (SELECT 1 FROM papers WHERE id = r.key)"
+            f" WHERE kind = 'paper' AND {OTHER_DEVICE}"
+            " AND NOT EXISTS (SELECT 1 FROM papers WHERE id = r.key)"
         )
         if conn.execute("SELECT 1 FROM temp.papers_removed LIMIT 1").fetchone() is None:
             yield lambda paper_id, arxiv_id: False  # none removed: no question a paper

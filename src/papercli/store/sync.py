@@ -844,19 +844,23 @@ def _empty(conn: sqlite3.Connection, registers: list[tuple[str, str]]) -> list[t
 
 
 def synced_at(conn: sqlite3.Connection, kind: str, key: str) -> str:
-    """When the register last changed on any device, as an ISO UTC time ("" if no change
-    of it was synced): an import weighs it as a change made here."""
+    """When another device last changed the register, as an ISO UTC time ("" if its
+    latest change is none of theirs): an import weighs it as a change made here. This
+    device's own changes are weighed from the undo log, which knows an undone import
+    (importing its file again brings it back) from a removal."""
     row = conn.execute(
-        "SELECT hlc FROM sync_registers WHERE kind = ? AND key = ?", (kind, key)
+        f"SELECT hlc FROM sync_registers WHERE kind = ? AND key = ? AND {changes.OTHER_DEVICE}",
+        (kind, key),
     ).fetchone()
     return "" if row is None else events.hlc_time(str(row[0]))
 
 
 def queue_places_synced_away(conn: sqlite3.Connection) -> Iterator[tuple[str, str]]:
-    """(paper, when) of each queue place a synced change took away, still empty: an import
-    of an older export leaves it out as one taken away here."""
+    """(paper, when) of each queue place another device's change took away, still empty:
+    an import of an older export leaves it out as one taken away here."""
     for key, hlc in conn.execute(
         "SELECT r.key, r.hlc FROM sync_registers AS r WHERE r.kind = 'queue'"
+        f" AND {changes.OTHER_DEVICE}"
         " AND NOT EXISTS (SELECT 1 FROM queue AS q WHERE q.paper_id = r.key)"
     ):
         yield str(key), events.hlc_time(str(hlc))
