@@ -161,6 +161,8 @@ _OPERATIONS = st.one_of(
 @given(operations=st.lists(_OPERATIONS, min_size=1, max_size=12), sync_midway=st.booleans())
 # Queued in the second it was skipped: a new device took it out of the queue.
 @example(operations=[("mark-skipped", "lora"), ("queue", "add", "lora")], sync_midway=False)
+# Two changes in one second: a backup ordering them as made differed from a synced copy's.
+@example(operations=[("mark-read", "lora"), ("mark-reading", "lora")], sync_midway=False)
 # Read, then queued again on purpose: the backup dropped it from the queue.
 @example(operations=[("mark-read", "lora"), ("queue", "add", "lora", "--force")], sync_midway=False)
 # A catalogue link removed, then added the other way round (gpt-1 comes first in the

@@ -1173,24 +1173,6 @@ def test_an_older_export_does_not_bring_back_what_an_undo_took_away(run, tmp_pat
     assert run("--db", str(fresh), "queue", "--format", "ids").stdout == "bert\n"
 
 
-def test_a_backup_keeps_the_order_of_changes_made_in_one_second(run, tmp_path, monkeypatch):
-    """Exported by their statuses' names, read, skipped, reading in one second came back
-    with `unread -> read` as the last change."""
-    monkeypatch.setattr(library, "clock", lambda: "2026-12-05T12:00:00Z")
-    for command in ("mark-read", "mark-skipped", "mark-reading"):
-        assert run(command, "react").exit_code == 0
-    backup = tmp_path / "backup.json"
-    assert run("export", "-o", str(backup)).exit_code == 0
-    fresh = tmp_path / "fresh.db"
-    assert run("--db", str(fresh), "import", str(backup)).exit_code == 0
-    for db in ("default", fresh):
-        args = () if db == "default" else ("--db", str(fresh))
-        listed = json.loads(run(*args, "history", "react", "--format", "json").stdout)
-        assert [(h["from"], h["to"]) for h in listed] == [
-            ("skipped", "reading"), ("read", "skipped"), ("unread", "read")
-        ]  # fmt: skip
-
-
 def test_an_older_export_does_not_bring_back_a_paper_you_removed(run, tmp_path) -> None:
     """It came back (and, once synced, on every machine): a removal is a change of its own,
     as a note's deletion is."""

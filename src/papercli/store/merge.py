@@ -22,17 +22,14 @@ from papercli.store.papers import full_papers, papers_by_ids
 def history_by_paper(
     conn: sqlite3.Connection, ids: Sequence[str]
 ) -> dict[str, list[dict[str, object]]]:
-    """Each paper's status changes that stand (not undone), oldest first, for an export:
-    those of one second in the order they were made (by their sync clocks where the
-    database syncs, alike on every device; else as made here), so that an import makes
-    them in that order and `history` lists them so (ordered by the statuses' names, a
-    backup of read, skipped, reading in one second listed `unread -> read` as the last)."""
+    """Each paper's status changes that stand (not undone), oldest first, for an export;
+    those of one second by the change, alike on every device (an order the sync of a
+    change made twice in one second can keep, where the order they were made in it cannot)."""
     found: dict[str, list[dict[str, object]]] = {pid: [] for pid in ids}
-    # Ties of one clock (an import's changes go out under one) by the change, as before.
-    tie = f"{changes.history_clock('')}, old_status, new_status, " if changes.syncs(conn) else ""
     for pid, old, new, at in conn.execute(
         "SELECT paper_id, old_status, new_status, changed_at FROM status_history"
-        f" WHERE paper_id {IN_IDS} AND {LIVE_HISTORY} ORDER BY changed_at, {tie}id",
+        f" WHERE paper_id {IN_IDS} AND {LIVE_HISTORY}"
+        " ORDER BY changed_at, old_status, new_status, id",
         (id_list(ids),),
     ):
         found[pid].append({"old_status": old, "new_status": new, "changed_at": at})
