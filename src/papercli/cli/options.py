@@ -90,22 +90,21 @@ complete_tag = _completer(lookups.complete_tags)
 complete_author = _completer(lookups.complete_families)
 
 
-def complete_tag_edit(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
-    """`tag`'s arguments: papers, then +tag or -tag (after ``--``: Click takes a word
-    starting with - for an option)."""
-    if incomplete.startswith(("+", "-")):
-        sign = incomplete[0]
-        return [(sign + tag, note) for tag, note in complete_tag(ctx, incomplete[1:])]
-    return complete_ref(ctx, incomplete)
+def _edits(of: Completer) -> Completer:
+    """A command's arguments: papers, then +value or -value completed by ``of`` (a -value
+    after ``--``: Click takes a word starting with - for an option)."""
+
+    def complete(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
+        if incomplete.startswith(("+", "-")):
+            sign = incomplete[0]
+            return [(sign + value, note) for value, note in of(ctx, incomplete[1:])]
+        return complete_ref(ctx, incomplete)
+
+    return complete
 
 
-def complete_ref_edit(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
-    """`prereq`'s arguments: a paper, then +paper or -paper (as `tag`'s, after ``--`` for
-    a -paper)."""
-    if incomplete.startswith(("+", "-")):
-        sign = incomplete[0]
-        return [(sign + ref, note) for ref, note in complete_ref(ctx, incomplete[1:])]
-    return complete_ref(ctx, incomplete)
+complete_tag_edit = _edits(complete_tag)  # tag lora +peft -later
+complete_ref_edit = _edits(complete_ref)  # prereq lora +qlora -gpt-3
 
 
 # The selection options shared by every command that picks papers (list, export, queue add).

@@ -446,16 +446,6 @@ def _remove(conn: sqlite3.Connection, leaving: dict[str, None]) -> None:
     leaving.clear()
 
 
-def history_clock(row: str) -> str:
-    """SQL for the sync clock of a ``status_history`` row (named ``row``, e.g. ``h.``), or
-    NULL: which of the changes made in one second came last, alike on every device, where
-    their row ids differ by the order the changes arrived."""
-    key = " || char(31) || ".join(
-        f"{row}{column}" for column in ("paper_id", "old_status", "new_status", "changed_at")
-    )
-    return f"(SELECT r.hlc FROM sync_registers r WHERE r.kind = 'history' AND r.key = {key})"
-
-
 def syncs(conn: sqlite3.Connection) -> bool:
     """Whether this database syncs (its first sync made it a device)."""
     return conn.execute("SELECT 1 FROM meta WHERE key = 'sync_device'").fetchone() is not None

@@ -196,13 +196,22 @@ def history(
     # they were made, so where the database syncs each change's sync clock (ms) says which
     # came last, alike on every device; else the row id does. Ordering them by their
     # statuses (so that devices agreed) listed read -> skipped -> reading backwards.
-    tie = f"{changes.history_clock('h.')} DESC, " if changes.syncs(conn) else ""
+    tie = f"{_HISTORY_CLOCK} DESC, " if changes.syncs(conn) else ""
     sql += f" ORDER BY h.changed_at DESC, {tie}h.id DESC"
     if limit is not None:
         sql += " LIMIT ?"
         params.append(limit)
     for pid, title, old, new, at, undone in conn.execute(sql, params):
         yield HistoryEntry(pid, title, ReadStatus(old), ReadStatus(new), at, bool(undone))
+
+
+_HISTORY_CLOCK = (
+    "(SELECT r.hlc FROM sync_registers r WHERE r.kind = 'history' AND r.key = h.paper_id"
+    " || char(31) || h.old_status || char(31) || h.new_status || char(31) || h.changed_at)"
+)
+"""The sync clock of the history row ``h`` (NULL before the first sync): which of the
+changes made in one second came last, alike on every device, where their row ids differ
+by the order the changes arrived."""
 
 
 @datarecord
