@@ -594,6 +594,23 @@ def test_notes_written_in_the_same_second_keep_the_order_they_were_written_in(ru
     ]
 
 
+def test_deleting_several_notes_at_once_is_one_undo_step(run):
+    """`--delete 1 --delete 3` deleted only note 3 (the last option won); the numbers
+    are the list's before any note goes, and a number the paper lacks deletes none."""
+    for n in range(1, 5):
+        assert run("note", "lora", f"thought {n}").exit_code == 0
+    missing = run("note", "lora", "--delete", "1", "--delete", "9")
+    assert missing.exit_code == 1
+    assert missing.stderr == "error: lora has no note 9 (it has 4; see papercli note lora)\n"
+    result = run("note", "lora", "--delete", "1", "--delete", "3", "--delete", "1")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "deleted 2 notes of lora; undo brings them back\n"
+    bodies = [line.split("  ")[-1] for line in run("note", "lora").stdout.splitlines()]
+    assert bodies == ["thought 2", "thought 4"]
+    assert run("undo").stdout.startswith("undone: deleted notes 1 and 3 of lora")
+    assert len(run("note", "lora").stdout.splitlines()) == 4
+
+
 def test_notes_imported_into_one_second_keep_the_order_of_the_file(run, run_json, tmp_path):
     """Such notes (a file dated by the day, say) are named by paper, time and count; the
     names compared as text put the 11th (#10) before the 3rd (#2), and an export of

@@ -95,7 +95,7 @@ class World:
                     self.counter += 1
                     notes.edit_note(conn, paper, number, f"edited {self.counter}")
                 else:
-                    notes.delete_note(conn, paper, number)
+                    notes.delete_notes(conn, paper, [number])
             elif kind == "tag":
                 tag = str(op[2])
                 notes.change_tags(

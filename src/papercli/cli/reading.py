@@ -219,7 +219,10 @@ def note_command(
         typer.Option("--edit", "-e", help="Write a note in $EDITOR; with a number N, edit note N."),
     ] = False,
     delete: Annotated[
-        int | None, typer.Option("--delete", metavar="N", help="Delete note N (see the list).")
+        list[int] | None,
+        typer.Option(
+            "--delete", metavar="N", help="Delete note N (see the list); repeat for several."
+        ),
     ] = None,
 ) -> None:
     """Add, print, edit or delete a paper's dated notes.
@@ -235,17 +238,21 @@ def note_command(
       papercli note lora --edit
       papercli note lora --edit 2
       papercli note lora --delete 1
+      papercli note lora --delete 1 --delete 3
       papercli note lora
     """
     conn = connect(ctx)
     paper_id = refs.resolve(conn, ref)
     words = text or []
-    if delete is not None:
+    if delete:
         if words or edit:
             fail("--delete N takes no TEXT and no --edit", 2)
-        gone = notes.delete_note(conn, paper_id, delete)
-        when = times.day(gone.created_at)
-        echo(f"deleted note {delete} of {paper_id} ({when}); undo brings it back")
+        gone = notes.delete_notes(conn, paper_id, delete)
+        if len(gone) == 1:
+            when = times.day(gone[0].created_at)
+            echo(f"deleted note {delete[0]} of {paper_id} ({when}); undo brings it back")
+        else:
+            echo(f"deleted {len(gone)} notes of {paper_id}; undo brings them back")
         return
     number = _note_number(words) if edit and words else None
     if words and edit and number is None:

@@ -66,17 +66,27 @@ def edit_note(conn: sqlite3.Connection, paper_id: str, number: int, body: str) -
         changes.finish(conn, batch, f"edited note {number} of {paper_id}")
 
 
-def delete_note(conn: sqlite3.Connection, paper_id: str, number: int) -> Note:
-    """Delete a paper's note number ``number`` (1 = oldest); return it."""
+def delete_notes(conn: sqlite3.Connection, paper_id: str, numbers: Sequence[int]) -> list[Note]:
+    """Delete a paper's notes by number (1 = oldest), each numbered as listed before any
+    goes, in one undoable command; return them. One number missing: none is deleted."""
+    wanted = sorted(set(numbers))
     with transaction(conn):
-        note_id, created_at, body = _note(conn, paper_id, number)
+        rows = _notes_numbered(conn, paper_id, wanted)
         batch = changes.begin(conn, "note delete", library.clock())
-        uid = _uid(conn, note_id)
-        conn.execute("DELETE FROM notes WHERE id = ?", (note_id,))
-        before = {"id": note_id, "created_at": created_at, "body": body, "uid": uid}
-        changes.record(conn, batch, "note", paper_id, before, {"id": note_id, "uid": uid})
-        changes.finish(conn, batch, f"deleted note {number} of {paper_id}")
-    return Note(created_at, body)
+        for note_id, created_at, body in rows:
+            uid = _uid(conn, note_id)
+            conn.execute("DELETE FROM notes WHERE id = ?", (note_id,))
+            before = {"id": note_id, "created_at": created_at, "body": body, "uid": uid}
+            changes.record(conn, batch, "note", paper_id, before, {"id": note_id, "uid": uid})
+        which = f"note {wanted[0]}" if len(wanted) == 1 else f"notes {_listed(wanted)}"
+        changes.finish(conn, batch, f"deleted {which} of {paper_id}")
+    return [Note(created_at, body) for _, created_at, body in rows]
+
+
+def _listed(numbers: Sequence[int]) -> str:
+    """``1, 2 and 4``."""
+    *first, last = map(str, numbers)
+    return f"{', '.join(first)} and {last}" if first else last
 
 
 def _uid(conn: sqlite3.Connection, note_id: int) -> str | None:
@@ -91,17 +101,24 @@ def note(conn: sqlite3.Connection, paper_id: str, number: int) -> Note:
 
 
 def _note(conn: sqlite3.Connection, paper_id: str, number: int) -> tuple[int, str, str]:
+    return _notes_numbered(conn, paper_id, [number])[0]
+
+
+def _notes_numbered(
+    conn: sqlite3.Connection, paper_id: str, numbers: Sequence[int]
+) -> list[tuple[int, str, str]]:
+    """(id, created_at, body) of the paper's notes with these numbers (1 = oldest)."""
     rows = conn.execute(
         f"SELECT id, created_at, body FROM notes WHERE paper_id = ? ORDER BY {NOTE_ORDER}",
         (paper_id,),
     ).fetchall()
-    if not 1 <= number <= len(rows):
-        have = f"it has {len(rows)}" if rows else "it has none"
-        raise NotFoundError(
-            f"{paper_id} has no note {number} ({have}; see papercli note {paper_id})"
-        )
-    note_id, created_at, body = rows[number - 1]
-    return int(note_id), str(created_at), str(body)
+    for number in numbers:
+        if not 1 <= number <= len(rows):
+            have = f"it has {len(rows)}" if rows else "it has none"
+            raise NotFoundError(
+                f"{paper_id} has no note {number} ({have}; see papercli note {paper_id})"
+            )
+    return [(int(rows[n - 1][0]), str(rows[n - 1][1]), str(rows[n - 1][2])) for n in numbers]
 
 
 def notes_of(conn: sqlite3.Connection, paper_id: str) -> list[Note]:
