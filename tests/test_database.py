@@ -235,10 +235,15 @@ def test_a_database_with_a_negative_schema_version_is_refused_untouched(run, db_
     assert db_path.read_bytes() == before
 
 
+@pytest.mark.parametrize("command", [["list"], ["db", "path"]], ids=" ".join)
 @pytest.mark.parametrize("place", ["before", "after"])
-def test_a_directory_given_as_database_is_refused_as_in_the_environment(run, tmp_path, place):
-    """Exit 4, as the README says and $PAPERCLI_DB has it: --db gave 2 (Click's check)."""
-    args = ["--db", str(tmp_path), "list"] if place == "before" else ["list", "--db", str(tmp_path)]
+def test_a_directory_given_as_database_is_refused_as_in_the_environment(
+    run, tmp_path, place, command
+):
+    """Exit 4, as the README says and $PAPERCLI_DB has it: --db gave 2 (Click's check).
+    `db path` printed the folder as the database's place, exit 0, until 5 December."""
+    db = ["--db", str(tmp_path)]
+    args = [*db, *command] if place == "before" else [*command, *db]
     _one_line_error(run(*args), 4, f"{tmp_path} is a directory, not a database file")
 
 

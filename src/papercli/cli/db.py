@@ -29,13 +29,16 @@ def db_callback() -> None:
 @app.command("path")
 def path_command(ctx: typer.Context) -> None:
     """Print where your database lives. That is --db, then $PAPERCLI_DB, then the user data
-    dir.
+    dir. A path where no database can be (a directory, a device) is an error, as it is
+    for every command.
 
     \b
     Example:
       papercli db path
     """
-    echo(str(state(ctx).db_path))
+    path = state(ctx).db_path
+    connection.check_database_path(path)
+    echo(path)
 
 
 @app.command("backup")

@@ -20,6 +20,27 @@ if TYPE_CHECKING:
     from _typeshed import StrPath
 
 
+def check_database_path(path: str) -> bool:
+    """Whether the database file is there (False: it is made on first use); an error when
+    none can be: a directory, a name ending in a slash, a device, FIFO or socket."""
+    try:
+        mode: int | None = os.stat(path).st_mode
+    except OSError:
+        mode = None
+    if mode is not None and stat.S_ISDIR(mode):
+        raise DatabaseError(f"{path} is a directory, not a database file")
+    if not os.path.basename(path):
+        raise DatabaseError(f"{path} names a directory; give the database a file name")
+    if mode is not None and not stat.S_ISREG(mode):
+        # SQLite would take an empty device for a new database and write one onto it,
+        # with a journal file beside it (in /dev, as root).
+        raise DatabaseError(
+            f"{path} is not a regular file (a device, FIFO or socket); papercli keeps its"
+            " database in an ordinary file"
+        )
+    return mode is not None
+
+
 def open_database(
     path: StrPath, seed: StrPath, *, create_parent: bool = False
 ) -> sqlite3.Connection:
@@ -30,23 +51,8 @@ def open_database(
     behind.
     """
     path = os.fspath(path)
-    try:
-        mode: int | None = os.stat(path).st_mode
-    except OSError:
-        mode = None
-    if mode is not None and stat.S_ISDIR(mode):
-        raise DatabaseError(f"{path} is a directory, not a database file")
-    if not os.path.basename(path):
-        raise DatabaseError(f"{path} names a directory; give the database a file name")
-    if mode is None:
+    if not check_database_path(path):
         _create_database(path, seed, create_parent=create_parent)
-    elif not stat.S_ISREG(mode):
-        # SQLite would take an empty device for a new database and write one onto it,
-        # with a journal file beside it (in /dev, as root).
-        raise DatabaseError(
-            f"{path} is not a regular file (a device, FIFO or socket); papercli keeps its"
-            " database in an ordinary file"
-        )
     conn = None
     try:
         conn = connect(path)
