@@ -681,6 +681,22 @@ def test_an_empty_csv_listing_prints_nothing(run):
         assert run(*args, "--format", "csv").stdout == ""
 
 
+@pytest.mark.parametrize("columns", [24, 30, 36])
+def test_the_queue_in_a_narrow_window_leaves_out_status_and_year_before_the_title(
+    run, at_terminal, monkeypatch, columns
+):
+    """Rich shared the width out itself: at 30 columns a title got three (`Dir`, `ect`)
+    and the year was cut (`20`); at 24 the ids were folded a letter a line."""
+    assert run("queue", "add", "dpo", "lora").exit_code == 0
+    monkeypatch.setenv("COLUMNS", str(columns))
+    lines = _unstyled(run("--no-pager", "queue").stdout).splitlines()
+    assert max(map(len, lines)) <= columns
+    header = lines[1].replace("┃", " ").split()
+    assert header == ["#", "id", "title", "year"][: 3 + (columns >= 30)]
+    cells = " ".join(lines).replace("│", " ").split()
+    assert {"dpo", "lora", "Direct", "LoRA:"} <= set(cells)
+
+
 @pytest.mark.parametrize("columns", [40, 50, 60])
 def test_a_list_in_a_narrow_window_keeps_titles_and_statuses(
     run, at_terminal, monkeypatch, columns

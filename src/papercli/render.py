@@ -7,7 +7,7 @@ cost. Which form, at what width and in what colour is the CLI's choice.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from itertools import chain, islice
 
 from papercli import TYPE_CHECKING, textlayout, times
@@ -190,23 +190,50 @@ def _justify(header: str) -> Literal["left", "right"]:
     return "right" if header in textlayout.NUMBER_HEADERS else "left"
 
 
-def counts_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> RenderableType:
+def counts_table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    width: int | None = None,
+    wrapping: Collection[str] = (),
+    droppable: Sequence[str] = (),
+) -> RenderableType:
     """A small listing (counts, the queue, the history) as a Rich table: numbers
-    right-aligned, the rest left; the ids (else the names in the first column) in cyan."""
+    right-aligned, the rest left; the ids (else the names in the first column) in cyan.
+    With ``width``, the columns fit it as the plain table's do (``wrapping`` ones first),
+    leaving out the ``droppable`` ones in turn while even that is too wide."""
     from rich.table import Table
 
+    cells = [list(map(_text, row)) for row in rows]
+    kept = list(range(len(headers)))
+    widths: Sequence[int | None] = [None] * len(headers)
+    if width is not None:
+        longest = [
+            max([len(header)] + [row[i].cell_len for row in cells])
+            for i, header in enumerate(headers)
+        ]
+        leaving = [headers.index(name) for name in droppable]
+        while True:
+            # Rich's box: a line between columns with a space each side, one at each edge.
+            room = width - 3 * (len(kept) - 1) - 2
+            shown = [headers[i] for i in kept]
+            fitted = textlayout.fitted_widths(shown, [longest[i] for i in kept], room, wrapping)
+            if sum(fitted) <= room or not leaving:
+                break
+            kept.remove(leaving.pop(0))
+        widths = fitted
     key = headers.index("id") if "id" in headers else 0
     table = Table(header_style="bold", pad_edge=False)
-    for i, header in enumerate(headers):
+    for at, i in enumerate(kept):
         table.add_column(
-            header,
-            justify=_justify(header),
+            headers[i],
+            justify=_justify(headers[i]),
             style="cyan" if i == key else None,
-            no_wrap=header in textlayout.NUMBER_HEADERS,
+            no_wrap=headers[i] in textlayout.NUMBER_HEADERS,
             overflow="fold",
+            width=widths[at],
         )
-    for row in rows:
-        table.add_row(*map(_text, row))
+    for row in cells:
+        table.add_row(*(row[i] for i in kept))
     return table
 
 

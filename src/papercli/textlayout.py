@@ -120,7 +120,7 @@ def plain_table_lines(
         for row in chain(first, rows):
             yield _table_line(row, pads, right)
         return
-    widths = _fitted_widths(headers, widths, width, wrapping)
+    widths = fitted_widths(headers, widths, width - 2 * (len(widths) - 1), wrapping)
     pads = [*widths[:-1], widths[-1] if right[-1] else 0]
     for row in chain(first, rows):
         cells = [_wrapped_cell(cell, room) for cell, room in zip(row, widths, strict=True)]
@@ -140,19 +140,19 @@ def _table_line(cells: Sequence[str], pads: Sequence[int], right: Sequence[bool]
 NARROWEST_COLUMN = 8
 
 
-def _fitted_widths(
+def fitted_widths(
     headers: Sequence[str],
     widths: list[int],
-    width: int,
+    room: int,
     wrapping: Mapping[str, int | None] | Collection[str],
 ) -> list[int]:
-    """Column widths whose line fits ``width``: the widest ``wrapping`` column gives up a
-    column at a time, down to its header or ``NARROWEST_COLUMN``; then, on a very narrow
-    terminal, the others do too."""
+    """Column widths that add up to at most ``room`` (what the gaps between them leave):
+    the widest ``wrapping`` column gives up a column at a time, down to its header or
+    ``NARROWEST_COLUMN``; then, on a very narrow terminal, the others do too (also the
+    Rich tables': left to Rich, a title got three columns of thirty)."""
     most = wrapping if isinstance(wrapping, Mapping) else {}
     widths = [min(w, most.get(h) or w) for h, w in zip(headers, widths, strict=True)]
     floors = [min(w, max(len(h), NARROWEST_COLUMN)) for h, w in zip(headers, widths, strict=True)]
-    room = width - 2 * (len(widths) - 1)
     everything = range(len(widths))
     for pool in ([i for i in everything if headers[i] in wrapping], everything):
         while sum(widths) > room:

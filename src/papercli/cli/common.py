@@ -366,10 +366,12 @@ def emit_listing(
     *,
     empty: str = "nothing to show",
     wrapping: Sequence[str] = (),
+    droppable: Sequence[str] = (),
 ) -> None:
     """``emit_rows`` for a listing of any length, printed as it is read: JSON and CSV
     item by item, a table through Rich while it has at most RICH_MAX_ROWS rows, else
-    plain lines (at a terminal, fitted to its width by the ``wrapping`` columns)."""
+    plain lines (at a terminal, fitted to its width by the ``wrapping`` columns; the Rich
+    table leaves out the ``droppable`` ones in turn where its box leaves too little)."""
     if output is CountFormat.json:
         echo_json_array(map(record, items))
         return
@@ -379,7 +381,9 @@ def emit_listing(
     rows = map(row, items)
     emit_table(
         rows,
-        lambda first: terminal.print_rich(render.counts_table(headers, first)),
+        lambda first: terminal.print_rich(
+            render.counts_table(headers, first, terminal.width(), wrapping, droppable)
+        ),
         lambda rows, width: textlayout.plain_table_lines(headers, rows, width, wrapping),
         empty,
     )

@@ -154,6 +154,7 @@ def show_queue(state: AppState, output: CountFormat) -> None:
         },
         empty="your queue is empty; add papers with: papercli queue add REF",
         wrapping=["title"],
+        droppable=["status", "year"],
     )
 
 
