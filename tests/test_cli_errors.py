@@ -652,6 +652,9 @@ PRIOR_STATE = {
     ],
     "papercli note lora": ['papercli note lora "rank 8 is enough"'],
     "papercli note lora --delete 1": ['papercli note lora "rank 8 is enough"'],
+    "papercli note lora --delete 1 --delete 3": [
+        f"papercli note lora thought {n}" for n in (1, 2, 3)
+    ],
     "papercli notes": ['papercli note lora "rank 8 is enough"'],
     "papercli notes --limit 5 --format json": ['papercli note lora "rank 8 is enough"'],
     "papercli tag lora": ["papercli tag lora +must-read"],
