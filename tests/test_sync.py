@@ -588,6 +588,38 @@ def test_an_undo_leaves_a_paper_another_device_took_out_of_the_queue_since(
         assert device.ok("queue", "--format", "ids").stdout.split() == ["gpt-2", "t5"]
 
 
+def test_an_undo_leaves_a_paper_where_another_device_moved_it_since(
+    laptop: Device, desktop: Device
+) -> None:
+    """The laptop's undo of its `queue move gpt-3 1` put gpt-3 back at #2, on both
+    machines, over the desktop's later `queue move gpt-3 3`. An undo of a move the other
+    machine did not touch since still moves the paper back."""
+    laptop.ok("queue", "add", "gpt-2", "gpt-3", "t5", "lora")
+    laptop.sync()
+    desktop.sync()
+    laptop.ok("queue", "move", "gpt-3", "1")
+    laptop.ok("queue", "move", "lora", "1")
+    laptop.sync()
+    desktop.sync()
+    desktop.ok("queue", "move", "gpt-3", "4")
+    desktop.sync()
+    laptop.sync()
+    assert laptop.ok("undo").stdout == "undone: moved lora from #4 to #1\n"
+    result = laptop.ok("undo")
+    assert result.stdout == (
+        "undone: moved gpt-3 from #2 to #1\n"
+        "gpt-3's place in the queue: left as it is, as it changed since (not undone)\n"
+    )
+    for device in (laptop, desktop, laptop):
+        device.sync()
+        assert device.ok("queue", "--format", "ids").stdout.split() == [
+            "gpt-2",
+            "t5",
+            "gpt-3",
+            "lora",
+        ]
+
+
 def test_hostile_lines_are_skipped_and_counted_and_nothing_else_changes(
     laptop: Device, desktop: Device
 ) -> None:

@@ -202,6 +202,8 @@ def _left_thing(kind: str, key: str, prereq: str) -> str:
         return f"the watch {key}"
     if kind == "inbox":
         return f"the inbox decision on arXiv:{key}"
+    if kind == "queue":
+        return f"{key}'s place in the queue"
     return f"{prereq} as a prerequisite of {key}"
 
 

@@ -312,7 +312,8 @@ def undo(conn: sqlite3.Connection, at: str) -> tuple[LogEntry, list[LeftStep]]:
     ).fetchone()
     if row is None:
         raise NotFoundError("there is nothing to undo")
-    left = _replay(conn, int(row[0]), "before", "DESC")
+    made = _entry(conn, int(row[0])).at
+    left = _replay(conn, int(row[0]), "before", "DESC", since=made)
     conn.execute("UPDATE command_log SET undone_at = ?, redoable = 1 WHERE batch = ?", (at, row[0]))
     _emit(conn, int(row[0]))
     return _entry(conn, int(row[0])), left
@@ -369,13 +370,17 @@ REMOVED_TOGETHER = 20_000
 group walks every table's indexes again); 20,000 (about 2 MB) as long."""
 
 
-def _replay(conn: sqlite3.Connection, batch: int, side: str, order: str) -> list[LeftStep]:
+def _replay(
+    conn: sqlite3.Connection, batch: int, side: str, order: str, since: str | None = None
+) -> list[LeftStep]:
     """Apply each step's ``side``. The steps are read as they are applied, not held: an
     import's hold a snapshot of every paper it added. Papers to remove wait to go
     together, until a step names one of them (it then sees what it would have seen); queue
     places wait on disk, to be set together at the end (``QueuePlaces``).
     A status, note, watch, inbox decision or prerequisite no longer as the step left it
-    (changed since by a sync) stays as it is: returned are those other than statuses."""
+    (changed since by a sync) stays as it is, as does a queue place another device set
+    after the command was made (``since``, for an undo): returned are those other than
+    statuses."""
     from papercli.store.search import deferred_documents  # only a replay needs it
 
     steps = conn.execute(
@@ -417,6 +422,8 @@ def _replay(conn: sqlite3.Connection, batch: int, side: str, order: str) -> list
             from papercli.store.sync import order_queue_by_keys
 
             order_queue_by_keys(conn)
+        if since is not None and places and syncs(conn):
+            left += [("queue", pid, "") for pid in places.keep_placed_elsewhere(conn, since)]
         if places and syncs(conn):  # a removed paper's own queue place: not another device's
             for named in places.named():
                 conn.execute(
@@ -603,6 +610,27 @@ class QueuePlaces:
                 "INSERT INTO queue (paper_id, position, added_at, sort_key) VALUES (?, ?, ?, NULL)",
                 chunk,
             )
+
+    def keep_placed_elsewhere(self, conn: sqlite3.Connection, since: str) -> Iterator[str]:
+        """Keep where they are (and yield) the papers whose queue place another device set
+        after ``since``, the undone command's time: another machine's later `queue move`
+        (or `queue remove`) stands, as its later status does. Its register's clock is
+        later than the command's own change of it, so later than its time (another
+        device spreading every key afresh, when they grew too long, counts too)."""
+        from papercli.events import hlc_of_time
+
+        after = hlc_of_time(since)
+        for named in self.named():
+            moved = [
+                str(key)
+                for (key,) in conn.execute(
+                    f"SELECT key FROM sync_registers WHERE kind = 'queue' AND key {IN_IDS}"
+                    f" AND {OTHER_DEVICE} AND hlc > ?",
+                    (id_list(named), after),
+                )
+            ]
+            self._db.executemany("INSERT OR IGNORE INTO kept VALUES (?)", ((pid,) for pid in moved))
+            yield from moved
 
     def _keep_changed_since(self, conn: sqlite3.Connection) -> None:
         """Keep where they are the papers put in or taken out of the queue since the
