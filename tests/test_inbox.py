@@ -387,6 +387,14 @@ def test_keeping_or_dismissing_again_is_no_step_and_a_redo_waits(
     dismissed = run("inbox", "dismiss", "2411.00002")
     assert (dismissed.exit_code, dismissed.stdout) == (0, "")
     assert dismissed.stderr == "1 item dismissed already\n"
+    # Dismissing a kept item left it kept, in your list, listed as dismissed; it is no step.
+    dismissed = run("inbox", "dismiss", "2411.00001")
+    assert (dismissed.exit_code, dismissed.stdout) == (0, "")
+    assert dismissed.stderr == (
+        "1 item kept already, left so (remove a paper with: papercli remove REF)\n"
+    )
+    decisions = {e["arxiv_id"]: e["decision"] for e in inbox_json(run, "--all")}
+    assert decisions == {"2411.00001": "kept", "2411.00002": "dismissed"}
     edited = run("watch", "edit", "llm", "-k", "language models", "-k", "LoRA")
     assert edited.stdout == "the watch llm is so already\n"
     assert run("redo").stdout.startswith("redone: marked cot read")

@@ -427,6 +427,7 @@ def _add(
 class DismissSummary:
     items: int = 0  # how many items were dismissed
     already: int = 0  # how many of those named were dismissed already
+    kept: int = 0  # how many of those named were kept, and stay so
     alerts: list[str] = field(default_factory=list)  # paper ids whose version alert went
 
 
@@ -453,8 +454,13 @@ def dismiss(
                 return summary
             batch = changes.begin(conn, "inbox dismiss", now)
             for chunk in items.chunks():
-                summary.items += inbox.decide(conn, batch, chunk, "dismissed", now)
-            summary.already = len(items) - summary.items
+                # A kept paper is in your list: dismissing its item made `inbox --all`
+                # call it dismissed, and was a step of its own.
+                decided = inbox.decisions(conn, chunk)
+                waiting = [a for a in chunk if decided.get(a, ("",))[0] != "kept"]
+                summary.kept += len(chunk) - len(waiting)
+                summary.items += inbox.decide(conn, batch, waiting, "dismissed", now)
+            summary.already = len(items) - summary.items - summary.kept
             inbox.dismiss_version_alerts(conn, batch, summary.alerts)
             first = [*items.first(5), *summary.alerts[:5]]
             shown = library.names_list(first, summary.items + len(summary.alerts))

@@ -375,8 +375,11 @@ def dismiss_command(
     summary = inbox.dismiss(connect(ctx), given, watch=watch)
     if summary.already:
         echo(f"{counted(summary.already, 'item')} dismissed already", err=True)
+    if summary.kept:
+        kept = counted(summary.kept, "item")
+        echo(f"{kept} kept already, left so (remove a paper with: papercli remove REF)", err=True)
     if not (summary.items or summary.alerts):
-        if not summary.already:
+        if not (summary.already or summary.kept):
             echo("nothing to dismiss", err=True)
         return
     if summary.items:

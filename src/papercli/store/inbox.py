@@ -316,14 +316,7 @@ def decide(
     how many were not so already. A paper decided so already keeps its time and makes no
     step: keeping or dismissing an item twice was a step that `undo` "undid" without a
     change, and that took a waiting redo's place."""
-    before = {
-        str(a): (str(d), str(t))
-        for a, d, t in conn.execute(
-            "SELECT arxiv_id, decision, decided_at FROM inbox_decisions"
-            " WHERE arxiv_id IN (SELECT value FROM json_each(?))",
-            (json.dumps(list(arxiv_ids)),),
-        )
-    }
+    before = decisions(conn, arxiv_ids)
     changed = [a for a in arxiv_ids if before.get(a, ("",))[0] != decision]
     now = {"decision": decision, "at": at}
     _decide(conn, [(arxiv_id, decision, at) for arxiv_id in changed])
@@ -337,6 +330,18 @@ def decide(
         ),
     )
     return len(changed)
+
+
+def decisions(conn: sqlite3.Connection, arxiv_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+    """The decision about each of these papers that has one, and its time."""
+    return {
+        str(a): (str(d), str(t))
+        for a, d, t in conn.execute(
+            "SELECT arxiv_id, decision, decided_at FROM inbox_decisions"
+            " WHERE arxiv_id IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(arxiv_ids)),),
+        )
+    }
 
 
 def set_decision(conn: sqlite3.Connection, arxiv_id: str, value: dict[str, Any] | None) -> None:
