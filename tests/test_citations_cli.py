@@ -390,6 +390,22 @@ def test_adding_the_path_asks_arxiv_once(
     assert queued.exit_code == 0, queued.output
 
 
+def test_adding_the_path_when_arxiv_answers_nothing_exits_3_after_the_path(
+    run: Run, world: World, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It said "arXiv returned nothing for 2 ids ...; nothing added" and exited 0, where
+    `add` with the same answer exits 3 (the README's code for it)."""
+    httpserver.expect_request("/api/query").respond_with_data(
+        '<feed xmlns="http://www.w3.org/2005/Atom"></feed>', content_type="application/atom+xml"
+    )
+    monkeypatch.setenv("PAPERCLI_ARXIV_URL", httpserver.url_for("/api/query"))
+    result = run("path", MAMBA, "--add")
+    assert result.exit_code == 3, result.output
+    assert result.stderr.startswith("error: arXiv returned nothing for 2 ids (it does that when")
+    assert MAMBA in result.stdout  # the path is printed all the same
+    assert not any(s["in_list"] for s in json_of(run, "path", MAMBA) if s["arxiv_id"] == S4)
+
+
 def test_a_paper_you_added_gets_its_path_from_its_references(run: Run, world: World) -> None:
     """Mamba, added by hand (no catalogue links): path looks its references up once."""
     assert (

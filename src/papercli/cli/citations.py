@@ -27,6 +27,7 @@ from papercli.cli.common import (
     state,
 )
 from papercli.cli.options import Limit, complete_ref, complete_ref_edit
+from papercli.errors import EXIT_NETWORK, EXIT_USER
 from papercli.store import library
 from papercli.store.graph import LinkedPaper
 
@@ -386,6 +387,7 @@ def path_command(
     conn = connect(ctx)
     target = graph.subject(conn, ref)
     path = graph.reading_path(conn, target, s2_client, refresh=refresh)
+    exit_code = 0
     if add and path.new:
         from papercli.cli.arxiv_commands import (
             new_client,
@@ -405,11 +407,16 @@ def path_command(
                 on_added=print_added(aside=True),
                 on_existing=print_existing,
             )
-        report_not_added(summary)
+        report_not_added(summary, final=True)
+        # The path is printed all the same; the exit code says the add fell short, as
+        # `add`'s does (it was 0 when arXiv answered nothing).
+        exit_code = EXIT_NETWORK if summary.unanswered else 0 if summary.ok else EXIT_USER
         path.close()
         path = graph.reading_path(conn, graph.subject(conn, ref), s2_client)
     with path:
         _print_path(conn, target, path, output)
+    if exit_code:
+        raise typer.Exit(exit_code)
 
 
 def _print_path(
