@@ -103,6 +103,15 @@ def test_show_wraps_long_author_lists_between_names(
     assert all(line.rstrip().endswith(",") for line in block[:-1] if line.strip())
 
 
+def test_show_piped_without_columns_wraps_at_80_as_the_other_texts(
+    run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It wrapped at 100 (`next`, `path`, notes and `stats` at 80, as the README says)."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+    lines = run("show", "palm").stdout.splitlines()
+    assert 70 < max(len(line) for line in lines if "https://" not in line) <= 80
+
+
 @pytest.mark.parametrize(
     ("query", "expected"),
     [

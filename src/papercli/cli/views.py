@@ -91,7 +91,7 @@ def show_paper(state: AppState, ref: str, output: ShowFormat) -> None:
     if fancy_output():
         terminal.print_rich(render.paper_panel(paper, prerequisites))
     else:
-        columns = terminal.size((100, 24)).columns  # $COLUMNS when piped
+        columns = terminal.width()  # $COLUMNS when piped, else 80, as the other texts
         echo(render.plain_details(paper, prerequisites, columns))
 
 
