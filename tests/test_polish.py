@@ -281,3 +281,13 @@ def test_papers_added_with_one_title_get_the_year_then_a_number(run) -> None:
         "b2024fieldc",
         "b2024fieldd",
     ]
+
+
+def test_add_takes_a_short_author_option_as_list_export_queue_and_watch_do(run):
+    """`-a NAME` was `--author` everywhere else; `add -a` was "No such option"."""
+    added = run(
+        "add", "--title", "Notes on Quokkas", "-a", "Ann Lee", "-a", "Bo Wu", "--year", "2024"
+    )
+    assert added.exit_code == 0, added.output
+    shown = json.loads(run("show", "notes-on-quokkas", "--format", "json").stdout)
+    assert [a["name"] for a in shown["authors"]] == ["Ann Lee", "Bo Wu"]

@@ -248,6 +248,7 @@ def add_command(
         list[str] | None,
         typer.Option(
             "--author",
+            "-a",
             metavar="NAME",
             help="With --title: an author; repeat in order. An organization in braces: {OpenAI}.",
         ),
