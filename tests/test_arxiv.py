@@ -457,6 +457,65 @@ def test_a_host_that_cannot_be_looked_up_fails_at_once(
     assert client._http is None
 
 
+_PROXY_SETTINGS = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY")
+
+
+@pytest.mark.parametrize("bypassed", [False, True])
+def test_a_proxy_that_cannot_be_looked_up_is_named(
+    make_client: Callable[..., ArxivClient],
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+    bypassed: bool,
+) -> None:
+    """Through a proxy, only the proxy's name is looked up: the error named arXiv's host
+    and said to check the connection, when HTTP_PROXY was what was wrong."""
+    for name in _PROXY_SETTINGS:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.example:3128")
+    if bypassed:
+        monkeypatch.setenv("NO_PROXY", "export.arxiv.example")
+    looked_up: list[object] = []
+
+    def lookup(host: object, *args: object, **kwargs: object) -> object:
+        looked_up.append(host)
+        raise socket.gaierror(-2, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", lookup)
+    url = "http://export.arxiv.example/api/query"
+    with pytest.raises(NetworkError) as caught:
+        fetch(make_client(url=url), ["1707.08567"])
+    host, check = (
+        ("export.arxiv.example", "your connection")
+        if bypassed
+        else ("the proxy proxy.example:3128", "HTTP_PROXY")
+    )
+    assert looked_up == [host.removeprefix("the proxy ").removesuffix(":3128")]
+    assert caught.value.message == (
+        f"could not reach arXiv at {url}: cannot look up {host}"
+        f" ([Errno -2] Name or service not known); check {check}"
+    )
+
+
+def test_a_refused_connection_through_a_proxy_names_it(
+    make_client: Callable[..., ArxivClient], clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in _PROXY_SETTINGS:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    with socket.socket() as sock:  # a port nobody listens on once closed
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("http_proxy", f"127.0.0.1:{port}")
+    url = "http://export.arxiv.example/api/query"
+    with pytest.raises(NetworkError) as caught:
+        fetch(make_client(url=url), ["1707.08567"])
+    assert caught.value.message.startswith(
+        f"could not reach arXiv at {url} through the proxy 127.0.0.1:{port} (http_proxy)"
+        " after 4 tries: "
+    )
+
+
 def test_a_url_that_cannot_work_fails_at_once(
     make_client: Callable[..., ArxivClient], clock: FakeClock
 ) -> None:

@@ -917,6 +917,7 @@ _CONNECTION_SETTINGS = ["HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "SSL_CERT_FILE
     ("setting", "value"),
     [
         ("HTTPS_PROXY", "http://127.0.0.1:notaport"),
+        ("HTTPS_PROXY", "http://127.0.0.1:99999"),  # taken, and wrapped round to 34463
         ("https_proxy", "ftp://proxy.example"),
         ("SSL_CERT_FILE", "missing.pem"),
     ],

@@ -205,14 +205,20 @@ class PacedHttp:
                 problem = f"{self.service} at {url} sent a broken answer"
                 detail = f": {one_line(str(exc)) or type(exc).__name__}"
             except httpx.TransportError as exc:
+                proxy = proxy_for(url)
                 if (lookup := _failed_lookup(exc)) is not None:
                     # Offline, or a wrong host: asking again would only make a person wait
-                    # (30 s for Semantic Scholar's retries), as git and curl do not.
+                    # (30 s for Semantic Scholar's retries), as git and curl do not. Through
+                    # a proxy, only the proxy's name is looked up here.
+                    host = httpx.URL(url).host if proxy is None else f"the proxy {proxy.host}"
+                    check = "your connection" if proxy is None else proxy.setting
                     raise NetworkError(
                         f"could not reach {self.service} at {url}: cannot look up"
-                        f" {httpx.URL(url).host} ({one_line(str(lookup))}); check your connection"
+                        f" {host} ({one_line(str(lookup))}); check {check}"
                     ) from None
                 problem = f"could not reach {self.service} at {url}"
+                if proxy is not None:
+                    problem += f" through the proxy {proxy.host} ({proxy.setting})"
                 detail = f": {one_line(str(exc)) or type(exc).__name__}"
             except TryAgain as exc:
                 if exc.reconnect:
@@ -363,8 +369,13 @@ class PacedHttp:
         setting it cannot use is named in one line (exit 2, as a bad PAPERCLI_ARXIV_URL),
         where ``HTTPS_PROXY=socks5://...`` without socksio, a proxy URL with a bad port or
         scheme, or an SSL_CERT_FILE that is missing or holds no certificate ended in a
-        traceback."""
+        traceback. A port past 65535 httpx takes, and the system wraps round to another."""
         try:
+            for name in _PROXIES:
+                if value := os.environ.get(name, "").strip():
+                    port = httpx.URL(value if "://" in value else f"http://{value}").port
+                    if port is not None and not 0 < port < 65536:
+                        raise ValueError(f"the proxy's port {port} is not one (1 to 65535)")
             return httpx.Client(
                 # Only gzip, which _read_body inflates within its bounds.
                 headers={"User-Agent": self._user_agent, "Accept-Encoding": "gzip"},
@@ -554,6 +565,29 @@ def _read_pace(noted: bytes) -> _Pace:
     if len(times) == 2:
         return times[0], times[1]
     return (times[0], None) if len(times) == 1 else (None, None)
+
+
+class Proxy(NamedTuple):
+    host: str  # and port, as the setting gives them
+    setting: str  # the environment variable that names it
+
+
+def proxy_for(url: str) -> Proxy | None:
+    """The proxy httpx sends a request for ``url`` through, from the environment
+    (HTTPS_PROXY, HTTP_PROXY or ALL_PROXY, in either case; none for a host NO_PROXY
+    names), to name it when the connection fails."""
+    target = httpx.URL(url)
+    for name in (f"{target.scheme.upper()}_PROXY", "ALL_PROXY"):
+        for setting in (name, name.lower()):
+            if value := os.environ.get(setting, "").strip():
+                import urllib.request  # only a failed connection through a proxy needs it
+
+                if urllib.request.proxy_bypass(target.host):
+                    return None
+                proxy = httpx.URL(value if "://" in value else f"http://{value}")
+                port = f":{proxy.port}" if proxy.port is not None else ""
+                return Proxy(f"{proxy.host}{port}", setting)
+    return None
 
 
 def _failed_lookup(exc: BaseException) -> socket.gaierror | None:

@@ -214,7 +214,8 @@ def clear_command(
     ctx: typer.Context,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
-    """Empty the queue. At a terminal it asks first; --yes skips the question.
+    """Empty the queue. At a terminal it asks first; --yes skips the question, and
+    elsewhere (a script, input from a pipe) it is needed. `undo` puts the queue back.
 
     \b
     Examples:
