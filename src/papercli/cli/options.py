@@ -33,9 +33,25 @@ def _completer(find: Callable[[sqlite3.Connection, str], list[lookups.Candidate]
                 found = find(conn, incomplete)
         except Exception:  # a missing, broken or busy database: a keypress prints no traceback
             return []
-        return [shown for candidate in found if (shown := _as_typed(incomplete, candidate))]
+        shown = [typed for candidate in found if (typed := _as_typed(incomplete, candidate))]
+        from papercli.cli.fast import COMPLETION_VARIABLE  # loaded already: main's first step
+
+        if os.environ.get(COMPLETION_VARIABLE) == "complete_bash":
+            return [(_bash_word(value), help_text) for value, help_text in shown]
+        return shown
 
     return complete
+
+
+def _bash_word(value: str) -> str:
+    """A candidate as bash must insert it: its completion function takes each line for a
+    word and puts it on the command line as it is, so `--org google d` completed to
+    `google deepmind`, two words. zsh and fish quote what they insert themselves."""
+    return _SPECIAL_TO_BASH.sub(r"\\\g<0>", value)
+
+
+# What shlex.quote leaves unquoted stays as it is; anything else is escaped.
+_SPECIAL_TO_BASH = re.compile(r"[^\w@%+=:,./-]")
 
 
 def _as_typed(typed: str, candidate: lookups.Candidate) -> tuple[str, str] | None:
