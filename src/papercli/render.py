@@ -396,9 +396,15 @@ def stats_rows(groups: Sequence[StatusCounts], fill: str = "#", width: int = 20)
 STATS_HEADERS = ["", "read", "reading", "unread", "skipped", "total", "read %", "progress"]
 
 
-def _month_rows(per_month: Sequence[tuple[str, int]], fill: str) -> list[list[str]]:
+def _month_rows(per_month: Sequence[tuple[str, int]], fill: str, width: int) -> list[list[str]]:
+    """The months' rows, their bars as long as ``width`` leaves beside ``2026-12  read``
+    (at most 20 columns): at 30 columns a full bar ran past the line."""
     most = max((count for _, count in per_month), default=0)
-    return [[month, str(count), bar(count, most, fill=fill)] for month, count in per_month]
+    room = min(20, max(1, width - _MONTH_WIDTH))
+    return [[month, str(count), bar(count, most, room, fill)] for month, count in per_month]
+
+
+_MONTH_WIDTH = len("2026-12  read  ")  # what a month's line takes besides its bar
 
 
 # The room a stats line takes besides its name and its bar: the six numbers' columns
@@ -414,8 +420,9 @@ def _bar_width(sections: Sequence[tuple[str, Sequence[StatusCounts]]], width: in
 
 
 # The columns a narrow window leaves out, first to last, so that the names keep room:
-# at 50 columns every header was cut to "re…" and the names to nothing.
-_STATS_LEFT_OUT = ("progress", "skipped", "reading", "read %")
+# at 50 columns every header was cut to "re…" and the names to nothing; at 30, with the
+# four first left out, "total" was cut to "t" (unread is total less read).
+_STATS_LEFT_OUT = ("progress", "skipped", "reading", "read %", "unread")
 _STATS_NAME_WIDTH = 12  # the least a name column takes before its names wrap
 
 
@@ -465,7 +472,9 @@ def plain_stats(stats: Stats, width: int = 80) -> str:
     if stats.read_per_month:
         parts.append(
             "read per month\n"
-            + textlayout.plain_table(["month", "read", ""], _month_rows(stats.read_per_month, "#"))
+            + textlayout.plain_table(
+                ["month", "read", ""], _month_rows(stats.read_per_month, "#", width)
+            )
         )
     return "\n\n".join(parts)
 
@@ -514,7 +523,11 @@ def stats_tables(stats: Stats, width: int = 80) -> RenderableType:
     ]
     if stats.read_per_month:
         tables.append(
-            table("Read per month", ["month", "read", ""], _month_rows(stats.read_per_month, "█"))
+            table(
+                "Read per month",
+                ["month", "read", ""],
+                _month_rows(stats.read_per_month, "█", width - 2),
+            )
         )
     return Group(*tables)
 
