@@ -71,3 +71,12 @@ def test_every_command_summary_shows_whole_at_80_columns(group):
     listing = shown.stdout.partition("Commands:\n")[2]
     assert listing
     assert [line for line in listing.splitlines() if line.endswith("...")] == []
+
+
+@pytest.mark.parametrize("path", list(command_paths()), ids=lambda p: " ".join(p) or "papercli")
+def test_help_never_breaks_a_word_at_its_hyphen(path):
+    """Click wrapped help at hyphens: `--with-` / `prereqs`, `csl-` / `json` on two lines
+    at 80 columns, so that a copied option was wrong."""
+    shown = CliRunner().invoke(app, [*path, "--help"], prog_name="papercli", terminal_width=80)
+    assert shown.exit_code == 0
+    assert [line for line in shown.stdout.splitlines() if re.search(r"\w-$", line)] == []

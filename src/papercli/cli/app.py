@@ -22,6 +22,7 @@ import importlib
 from typing import Annotated, Any
 
 import typer
+from typer._click import _textwrap
 
 # Typer 0.28 vendors Click here (and is pinned below 0.29): its usage errors are rewritten
 # below as one line each.
@@ -320,6 +321,11 @@ class PapercliGroup(SuggestingGroup):
                 raise
             raise typer.Exit(report_output_failure(exc)) from None
 
+
+# Click wraps help at hyphens too: at 80 columns `--with-` ended one line and `prereqs`
+# began the next, and `csl-` / `json`. Its wrapper splits lines by textwrap's pattern for
+# breaking at hyphens; the one for breaking at spaces only keeps such words whole.
+_textwrap.TextWrapper.wordsep_re = _textwrap.TextWrapper.wordsep_simple_re
 
 app = typer.Typer(
     cls=PapercliGroup,
