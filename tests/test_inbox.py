@@ -383,7 +383,9 @@ def test_keeping_or_dismissing_again_is_no_step_and_a_redo_waits(
     run("mark-read", "cot")
     run("undo")
     kept = run("inbox", "keep", "2411.00001")
-    assert kept.exit_code == 0 and "is already in your list as" in kept.stdout
+    # On stderr, as `add` says it (it was on stdout, with the papers added).
+    assert (kept.exit_code, kept.stdout) == (0, "")
+    assert kept.stderr.startswith("2411.00001 is already in your list as ")
     dismissed = run("inbox", "dismiss", "2411.00002")
     assert (dismissed.exit_code, dismissed.stdout) == (0, "")
     assert dismissed.stderr == "1 item dismissed already\n"

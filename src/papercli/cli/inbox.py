@@ -330,7 +330,8 @@ def keep_command(
         for paper_id, title in summary.added():
             echo(f"added {paper_id}: {title}")
         for arxiv_id, paper_id in summary.existing():
-            echo(f"arXiv:{arxiv_id} is already in your list as {paper_id}")
+            # A notice, as `add` gives it: stdout has the papers the command added.
+            echo(f"{arxiv_id} is already in your list as {paper_id}", err=True)
         opening = "queued "
         for paper_id in summary.queued():
             echo(opening + paper_id, nl=False)
