@@ -683,6 +683,20 @@ def test_an_empty_csv_listing_prints_nothing(run):
         assert run(*args, "--format", "csv").stdout == ""
 
 
+@pytest.mark.parametrize("columns", [20, 24, 30])
+def test_a_list_in_a_very_narrow_window_leaves_out_status_then_year_for_the_title(
+    run, at_terminal, monkeypatch, columns
+):
+    """At 20 columns the title got no room at all: the titles were gone."""
+    monkeypatch.setenv("COLUMNS", str(columns))
+    lines = _unstyled(run("--no-pager", "list", "--since", "2023", "-n", "3").stdout).splitlines()
+    assert max(map(len, lines)) <= columns
+    header = lines[1].replace("┃", " ").split()
+    assert header == ["id", "title", "year"][: 2 + (columns >= 30)]
+    words = " ".join(lines).replace("│", " ").split()
+    assert any(word.startswith("Toolformer") for word in words)  # at 20, its ":" folds
+
+
 @pytest.mark.parametrize("columns", [24, 30, 36])
 def test_the_queue_in_a_narrow_window_leaves_out_status_and_year_before_the_title(
     run, at_terminal, monkeypatch, columns

@@ -124,6 +124,8 @@ def papers_table(papers: Sequence[Paper], width: int = 160) -> RenderableType:
 TITLE_ROOM = 30
 """The columns a title keeps at least: the columns beside it are left out for it, in
 ``_NEEDED_WIDTH``'s order, before a title wraps narrower."""
+TITLE_LEAST = 10
+"""Narrower than this, a title loses the status and then the year beside it too."""
 
 
 def _fitting(longest: dict[str, int], width: int, gap: int, edges: int) -> dict[str, int]:
@@ -135,6 +137,7 @@ def _fitting(longest: dict[str, int], width: int, gap: int, edges: int) -> dict[
     title two thirds at least (Rich shared it out so that the title got nothing)."""
     wanted = {name: min(most, _side_width(name, width) or most) for name, most in longest.items()}
     droppable = [name for name in _NEEDED_WIDTH if name in wanted]
+    last_resort = [name for name in ("status", "year") if name in wanted]
     while True:
         beside = sum(w for name, w in wanted.items() if name != "title")
         room = width - edges - gap * (len(wanted) - 1) - beside
@@ -143,6 +146,9 @@ def _fitting(longest: dict[str, int], width: int, gap: int, edges: int) -> dict[
         if not droppable:
             room += wanted["id"]
             title = max(room - longest["id"], min(room * 2 // 3, longest["title"]))
+            if title < min(longest["title"], TITLE_LEAST) and last_resort:
+                del wanted[last_resort.pop(0)]  # at 20 columns the title got none
+                continue
             return {**wanted, "id": max(1, room - title), "title": title}
         del wanted[droppable.pop(0)]
 
