@@ -620,6 +620,25 @@ def test_an_undo_leaves_a_paper_where_another_device_moved_it_since(
         ]
 
 
+def test_an_undo_says_in_one_line_which_queue_places_another_device_set_since(
+    laptop: Device, desktop: Device
+) -> None:
+    laptop.ok("queue", "add", "gpt-2", "gpt-3", "t5")
+    laptop.sync()
+    desktop.sync()
+    desktop.ok("queue", "move", "t5", "1")
+    desktop.ok("queue", "move", "gpt-3", "1")
+    desktop.sync()
+    laptop.sync()
+    assert laptop.ok("undo").stdout == (
+        "undone: queued gpt-2, gpt-3, t5\n"
+        "the queue places of gpt-3, t5: left as they are, as they changed since (not undone)\n"
+    )
+    for device in (laptop, desktop):
+        device.sync()
+        assert device.ok("queue", "--format", "ids").stdout.split() == ["gpt-3", "t5"]
+
+
 def test_hostile_lines_are_skipped_and_counted_and_nothing_else_changes(
     laptop: Device, desktop: Device
 ) -> None:

@@ -190,8 +190,15 @@ def _replayed(replayed: library.Replayed, done: str) -> None:
             echo(f"{entry.paper_id}: {new} {views.ARROW} {old} ({done})")
         else:
             echo(f"{entry.paper_id}: left {now}, as it changed since (not {done})")
+    queued = [key for kind, key, _ in replayed.left if kind == "queue"]
     for kind, key, prereq in replayed.left:
-        echo(f"{_left_thing(kind, key, prereq)}: left as it is, as it changed since (not {done})")
+        if kind != "queue" or len(queued) == 1:
+            echo(
+                f"{_left_thing(kind, key, prereq)}: left as it is, as it changed since (not {done})"
+            )
+    if len(queued) > 1:  # one line, for a batch of any size
+        names = library.names_list(queued)
+        echo(f"the queue places of {names}: left as they are, as they changed since (not {done})")
 
 
 def _left_thing(kind: str, key: str, prereq: str) -> str:
