@@ -170,7 +170,7 @@ def test_show_keeps_the_lines_of_a_note(run, hostile):
     note = next(i for i, line in enumerate(lines) if line.lstrip().startswith("note"))
     rest = [line.strip() for line in lines[note:]]
     assert "second line" in rest  # on a line of its own
-    assert textlayout.printable(EVIL) in "".join(rest[: rest.index("second line")])
+    assert textlayout.printable(EVIL) in " ".join(rest[: rest.index("second line")])
 
 
 def test_json_and_csv_keep_the_data_exact(run, run_json, hostile):
