@@ -375,6 +375,22 @@ def test_a_gzipped_answer_is_read(
     assert b"Accept-Encoding: gzip" in server.requests[0].split(b"\r\n")
 
 
+def test_a_gzipped_answer_cut_short_is_asked_for_again(
+    raw: Callable[[Script], RawServer], make_client: Callable[..., ArxivClient], clock: FakeClock
+) -> None:
+    """zlib inflates a cut gzip stream without a word: the feed's end was missing, and the
+    listing's parse failed at once, where a cut answer is one to ask for again."""
+    packed = gzipped(BODY)
+    cut = packed[: len(packed) * 2 // 3]
+    server = raw(sends(http_head(b"Content-Encoding: gzip", length=len(cut)) + cut))
+    with pytest.raises(NetworkError) as caught:
+        fetch(make_client(server.url), ["1707.08567"])
+    assert caught.value.message == (
+        f"arXiv at {server.url} sent a compressed answer that stops short after 2 tries"
+    )
+    assert (len(server.requests), clock.sleeps) == (2, [3.0])
+
+
 def test_a_gzip_bomb_is_refused_without_inflating_it(
     raw: Callable[[Script], RawServer], make_client: Callable[..., ArxivClient]
 ) -> None:

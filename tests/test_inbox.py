@@ -531,6 +531,12 @@ def test_missed_days_are_asked_of_the_api_within_the_bound(
     assert "submittedDate:[202411220000 TO 202411282359]" in query
     assert "caught up on papers submitted 2024-11-22 to 2024-11-28" in result.stdout
     assert "the last pull was on 2024-11-18" in result.stdout
+    # The recorded search answers papers of 2012 to 2025, in other categories: until 5
+    # December they went into the inbox, dated as caught up.
+    assert "ignored 10 papers arXiv sent from outside the days or categories asked for" in (
+        result.stdout + result.stderr
+    )
+    assert {e["arxiv_id"] for e in inbox_json(run, "--all")} == {"2411.00001", "2411.00002"}
 
 
 def test_since_must_be_a_date(run: Run, watching: None) -> None:
@@ -639,3 +645,56 @@ def test_the_reading_profile_is_the_newest_of_all_read_queued_and_tagged_papers(
         check()
     finally:
         conn.close()
+
+
+# -- listings that cannot be right -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("day", ["Fri, 01 Jan 2099", "garbage", "Fri, 30 Feb 2024"])
+def test_a_listing_without_a_plausible_date_stores_nothing_and_keeps_no_etag(
+    run: Run, arxiv: HTTPServer, watching: None, day: str
+) -> None:
+    """A channel dated 2099 stored its items under a date they were never pruned by; one
+    with no readable date said "arXiv's listing of None", and its ETag made the next pull
+    a 304: the day was lost."""
+    feed = serve_feed(
+        arxiv,
+        listing(item("2411.00001", title="LoRA one"), day=day),
+        listing(item("2411.00001", title="LoRA one")),
+    )
+    result = run("inbox", "pull")
+    assert (result.exit_code, result.stdout) == (3, "")
+    assert result.stderr.startswith("error: arXiv sent a listing without a plausible date")
+    assert inbox_json(run, "--all") == []
+    again = run("inbox", "pull")
+    assert again.exit_code == 0, again.output
+    assert "If-None-Match" not in feed.requests[-1].headers
+    assert [e["arxiv_id"] for e in inbox_json(run)] == ["2411.00001"]
+
+
+def test_a_304_to_a_request_that_asked_for_the_whole_listing_is_an_error(
+    run: Run, arxiv: HTTPServer, watching: None
+) -> None:
+    """It said "nothing new: the listing has not changed since the last pull", with no
+    last pull, and stored a pull of no date."""
+    feed = serve_feed(arxiv, Response(status=304), listing(item("2411.00002", title="LoRA two")))
+    result = run("inbox", "pull")
+    assert (result.exit_code, result.stdout) == (3, "")
+    assert "answered 304 Not Modified" in result.stderr and "whole listing" in result.stderr
+    again = run("inbox", "pull")  # no pull was stored: no catching up from one, no ETag
+    assert again.exit_code == 0, again.output
+    assert "caught up" not in again.stdout and "If-None-Match" not in feed.requests[-1].headers
+    assert [e["arxiv_id"] for e in inbox_json(run)] == ["2411.00002"]
+
+
+def test_a_listing_cut_off_in_transit_is_asked_for_again(
+    run: Run, arxiv: HTTPServer, watching: None
+) -> None:
+    """The API's answers were asked for again when cut short; the listing's ended the pull."""
+    whole = listing(item("2411.00001", title="LoRA one"))
+    cut = Response(whole[: len(whole) * 2 // 3], content_type=RSS)
+    feed = serve_feed(arxiv, cut, whole)
+    result = run("inbox", "pull")
+    assert result.exit_code == 0, result.output
+    assert len(feed.requests) == 2
+    assert [e["arxiv_id"] for e in inbox_json(run)] == ["2411.00001"]

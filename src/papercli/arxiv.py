@@ -19,7 +19,14 @@ from urllib.parse import quote
 
 from papercli.arxiv_ids import ArxivId
 from papercli.errors import ArxivAPIError, ArxivRefusal
-from papercli.feed import CutOffFeed, FeedError, ParsedFeed, SkippedEntry, parse_feed
+from papercli.feed import (
+    CutOffFeed,
+    FeedError,
+    ParsedFeed,
+    SkippedEntry,
+    check_rss,
+    parse_feed,
+)
 from papercli.models import ArxivRecord
 from papercli.records import datarecord, field
 from papercli.transport import RETRY_AFTER_CAP as RETRY_AFTER_CAP  # re-exported: once here
@@ -240,6 +247,11 @@ class ArxivClient:
             new_etag = _validator(answer.headers.get("ETag"))
             new_modified = _validator(answer.headers.get("Last-Modified"))
             if answer.status == 304:
+                if not headers:  # nothing to compare with: no listing was stored
+                    raise ArxivAPIError(
+                        f"arXiv answered 304 Not Modified to {url}, which asked for the whole"
+                        " listing"
+                    )
                 return ListingAnswer(
                     url,
                     None,
@@ -252,6 +264,8 @@ class ArxivClient:
                 raise ArxivAPIError(f"arXiv answered 400 Bad Request to {url} without saying why")
             if answer.status not in (200, 400):
                 raise ArxivAPIError(f"arXiv answered {answer.status} {answer.reason} to {url}")
+            if answer.status == 200 and not answer.body.rstrip().endswith(b"</rss>"):
+                check_rss(answer.body)  # cut off in transit: asked again, as the API is
             return ListingAnswer(url, answer.body, new_etag, new_modified)
 
         try:

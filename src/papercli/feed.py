@@ -149,6 +149,12 @@ def _root(body: bytes, tag: str, kind: str) -> ET.Element:
     return root
 
 
+def check_rss(body: bytes) -> None:
+    """CutOffFeed when the body is an RSS feed that stops short (worth asking again), else
+    ArxivAPIError when it is not one: for an answer whose end is not ``</rss>``."""
+    _root(body, "rss", "an RSS feed")
+
+
 def _preview(body: bytes) -> str:
     text = _collapse(body[:200].decode("utf-8", "replace"))
     return repr(clipped(text, 81))
@@ -323,6 +329,11 @@ def parse_listing(body: bytes) -> Listing:
     if not nodes and title.startswith("Feed error"):
         raise _channel_error(_collapse(channel.findtext("description")))
     announced = _rss_date(channel.findtext("pubDate"))
+    if nodes and announced is None:
+        # Stored under no date, its items were never pruned; under a date years ahead, the
+        # same; and the ETag saved with it made the next pull a 304, the day lost.
+        given = _label(channel.findtext("pubDate") or "") or "none"
+        raise ArxivAPIError(f"arXiv sent a listing without a plausible date (its date: {given})")
     listing = Listing([], announced, empty=not nodes)
     for position, node in enumerate(nodes, 1):
         outcome = _listing_item(node, position, announced)
@@ -433,7 +444,10 @@ def _rss_date(text: str | None) -> str | None:
         moment = parsedate_to_datetime(_collapse(text))
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    return moment.date().isoformat() if moment.year in _YEARS else None
+    instant = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    if moment.year not in _YEARS or instant > datetime.now(UTC) + timedelta(days=1):
+        return None  # as _moment: of arXiv's years, a day ahead at most
+    return moment.date().isoformat()
 
 
 def split_creators(text: str) -> list[Author]:

@@ -21,6 +21,7 @@ from papercli.models import ArxivRecord, ListingItem, Paper, Watch
 from papercli.records import datarecord, field
 from papercli.store import arxiv_meta, changes, inbox, library, notes, papers, scratch, watches
 from papercli.store.base import transaction
+from papercli.textlayout import counted
 
 if TYPE_CHECKING:
     from papercli.arxiv import ArxivClient
@@ -102,6 +103,13 @@ def pull(
             summary.bounded_from = start.isoformat()
             start = end - timedelta(days=max_days - 1)
         records, summary.truncated = _catch_up(client, categories, start, end)
+        asked = [r for r in records if _asked_for(r, categories, start, end)]
+        if len(asked) < len(records):
+            summary.warnings.append(
+                f"ignored {counted(len(records) - len(asked), 'paper')} arXiv sent from outside"
+                " the days or categories asked for"
+            )
+        records = asked
         summary.caught_up = (start.isoformat(), end.isoformat())
         summary.caught_up_count = len(records)
         items += [_as_item(record, categories) for record in records]
@@ -133,6 +141,15 @@ def _catch_up(
         records += page.records
         truncated = truncated or page.truncated
     return records, truncated
+
+
+def _asked_for(record: ArxivRecord, categories: list[str], start: date, end: date) -> bool:
+    """Whether a searched paper is one the catch-up asked for: submitted in its days, in
+    one of its categories (a search answered with others filled the inbox with papers of
+    2012 dated as caught up)."""
+    return start.isoformat() <= record.published[:10] <= end.isoformat() and any(
+        category in categories for category in record.categories
+    )
 
 
 def _as_item(record: ArxivRecord, watched: list[str]) -> ListingItem:

@@ -348,8 +348,10 @@ class PacedHttp:
             )
         inflate = zlib.decompressobj(zlib.MAX_WBITS | 16) if encoding == "gzip" else None
         body = bytearray()
+        compressed = 0
         try:
             for wire in response.iter_raw(_WIRE_CHUNK):
+                compressed += len(wire)
                 # At most one byte past the limit is inflated: enough to know it is passed.
                 room = self.max_bytes + 1 - len(body)
                 body += wire if inflate is None else inflate.decompress(wire, room)
@@ -362,6 +364,9 @@ class PacedHttp:
                 body += inflate.flush()
         except zlib.error as exc:
             raise httpx.DecodingError(str(exc)) from None
+        if inflate is not None and compressed and not inflate.eof:
+            # zlib inflates what came without a word: the listing's end was simply missing.
+            raise TryAgain("a compressed answer that stops short", reconnect=True)
         return bytes(body)
 
     def _new_client(self) -> httpx.Client:
