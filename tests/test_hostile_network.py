@@ -357,6 +357,20 @@ def test_a_content_length_longer_than_the_body_on_an_open_connection_meets_the_d
         fetch(make_client(server.url, deadline=0.3), ["1707.08567"])
 
 
+def test_slow_tries_count_towards_the_bound_on_a_whole_request(
+    raw: Callable[[Script], RawServer], make_client: Callable[..., ArxivClient], clock: FakeClock
+) -> None:
+    """Only the waits between tries counted: a server dripping its answer made `add` take
+    3 tries of 60 s (189 s), `refs` 6 (391 s), past the 2 minutes a request may take."""
+    server = raw(sends(http_head(length=LONGER) + BODY, keep_open=True))
+    client = make_client(server.url, deadline=0.6, max_retries=10, max_retry_wait=9.5)
+    with pytest.raises(NetworkError) as caught:
+        fetch(client, ["1707.08567"])
+    # 0.6 s a try, then 3 s and 6 s asleep: 9 s of waits fit in 9.5, but not with the tries.
+    assert len(server.requests) == 2 and clock.sleeps == [3.0]
+    assert caught.value.message.endswith("(gave up after 4 s rather than wait 6 s more)")
+
+
 def gzipped(data: bytes, times: int = 1) -> bytes:
     """``data`` repeated ``times`` over, gzipped: zeros make a bomb a thousand times its size."""
     pack = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS | 16)

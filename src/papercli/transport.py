@@ -173,7 +173,8 @@ class PacedHttp:
         429, 5xx, timeouts, overrun deadlines, connection errors and answers broken off
         in transit (or that ``read`` says are worth asking again, with TryAgain);
         ``read`` turns any other answer into the result."""
-        waited = 0.0
+        waited = 0.0  # asleep between tries, by the clock that paces them
+        trying = 0.0  # in tries, in real seconds: a slow server's 60 s each, 3 or 6 times
         attempt = 0
         while True:
             attempt += 1
@@ -181,6 +182,7 @@ class PacedHttp:
             retry_after_seconds: float | None = None
             status: int | None = None
             detail = ""
+            started = time.monotonic()
             try:
                 answer = self._send_following(method, url, params, headers or {}, json)
                 if answer.status != 429 and answer.status < 500:
@@ -227,12 +229,15 @@ class PacedHttp:
             else:
                 answered = "kept answering" if attempt > 1 else "answered"
                 problem = f"{self.service} {answered} {answer.status} {answer.reason}".rstrip()
+            trying += time.monotonic() - started
             tries = f"{attempt} {'try' if attempt == 1 else 'tries'}"
             delay = max(self.min_interval * 2 ** (attempt - 1), retry_after_seconds or 0.0)
             if attempt > self.max_retries:
                 raise GaveUp(f"{problem} after {tries}{detail}", status)
-            if waited + delay > self.max_retry_wait:
-                rather = f"gave up rather than wait {delay:.0f} s more"
+            # The tries count too: max_retry_wait bounds the whole request, retries included.
+            if waited + trying + delay > self.max_retry_wait:
+                spent = f" after {waited + trying:.0f} s" if trying >= 1 else ""
+                rather = f"gave up{spent} rather than wait {delay:.0f} s more"
                 raise GaveUp(f"{problem} after {tries}{detail} ({rather})", status)
             self._sleep(delay)
             waited += delay
