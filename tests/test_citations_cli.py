@@ -41,6 +41,26 @@ def json_of(run: Run, *args: str) -> Any:
 # -- refs ------------------------------------------------------------------------------
 
 
+def test_a_reference_listed_twice_or_held_in_two_records_is_one(run: Run, world: World) -> None:
+    """The second copy of an edge (not influential, no intent) replaced the first; a second
+    record of Adam (another Semantic Scholar id, the same arXiv id) made `[ ] adam` twice
+    and "2 in your list"."""
+    transformer = world.find("ARXIV:1706.03762")
+    adam = world.find("ARXIV:1412.6980")
+    assert transformer is not None and adam is not None
+    world.cite(transformer, adam, False)  # the same edge again, saying less
+    twin = world.paper("adam-twin", "Adam: A Method for Stochastic Optimization", 2014)
+    world.papers[twin]["externalIds"]["ArXiv"] = "1412.6980"
+    world.cite(transformer, twin, False, "background")
+    found = json_of(run, "refs", "transformer")
+    adams = [r for r in found if r["arxiv_id"] == "1412.6980"]
+    assert len(adams) == 1 and len(found) == 5
+    assert adams[0]["id"] == "adam" and adams[0]["influential"] is True
+    assert adams[0]["intents"] == ["methodology", "background"]
+    table = run("refs", "transformer").stdout
+    assert table.count("adam") == 1
+
+
 def test_references_come_most_influential_first_marking_your_list(run: Run, world: World) -> None:
     found = json_of(run, "refs", "transformer")
     assert [r["title"] for r in found] == [

@@ -16,7 +16,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 
 from papercli import TYPE_CHECKING
-from papercli.records import datarecord
+from papercli.records import datarecord, replace
 from papercli.store import changes
 from papercli.store.base import IN_IDS, id_list
 from papercli.store.scratch import CHUNK
@@ -65,15 +65,19 @@ def store_links(
     store_papers(conn, (link.paper for link in found.links), at)
     if direction == "references":
         conn.execute("DELETE FROM s2_links WHERE citing = ?", (s2_id,))
-    edges = (
-        (s2_id, link.paper.paper_id) if direction == "references" else (link.paper.paper_id, s2_id)
-        for link in found.links
-    )
+    # An edge listed twice is one, with what either copy says (the last copy, kept alone,
+    # lost the first's influence flag and intents).
+    edges: dict[tuple[str, str], tuple[bool, list[str]]] = {}
+    for link in found.links:
+        other = link.paper.paper_id
+        edge = (s2_id, other) if direction == "references" else (other, s2_id)
+        influential, intents = edges.get(edge, (False, []))
+        edges[edge] = (influential or link.influential, list(dict.fromkeys(intents + link.intents)))
     conn.executemany(
         "INSERT OR REPLACE INTO s2_links (citing, cited, influential, intents) VALUES (?, ?, ?, ?)",
         (
-            (citing, cited, int(link.influential), json.dumps(link.intents))
-            for (citing, cited), link in zip(edges, found.links, strict=True)
+            (citing, cited, int(influential), json.dumps(intents))
+            for (citing, cited), (influential, intents) in edges.items()
             if citing != cited  # a paper listed among its own references
         ),
     )
@@ -247,24 +251,40 @@ def linked(conn: sqlite3.Connection, s2_id: str, direction: str) -> list[LinkedP
             (json.dumps(list(in_list.values())),),
         ).fetchall()
     )
-    found = []
+    found: dict[str, LinkedPaper] = {}
     for s2, arxiv_id, doi, title, year, cited, influential, intents in rows:
         paper_id = in_list.get(str(s2))
-        found.append(
-            LinkedPaper(
-                str(s2),
-                paper_id,
-                None if arxiv_id is None else str(arxiv_id),
-                None if doi is None else str(doi),
-                str(title),
-                None if year is None else int(year),
-                None if cited is None else int(cited),
-                None if paper_id is None else str(statuses.get(paper_id, "unread")),
-                bool(influential),
-                list(json.loads(intents)),
-            )
+        linked_paper = LinkedPaper(
+            str(s2),
+            paper_id,
+            None if arxiv_id is None else str(arxiv_id),
+            None if doi is None else str(doi),
+            str(title),
+            None if year is None else int(year),
+            None if cited is None else int(cited),
+            None if paper_id is None else str(statuses.get(paper_id, "unread")),
+            bool(influential),
+            list(json.loads(intents)),
         )
-    return found
+        # Two records of one paper (Semantic Scholar has some) are one line: `refs` showed
+        # `[ ] adam` twice and counted it twice.
+        key = paper_id or (arxiv_id and f"arXiv:{arxiv_id}") or (doi and f"doi:{doi}") or str(s2)
+        first = found.get(key)
+        found[key] = linked_paper if first is None else _merged(first, linked_paper)
+    return list(found.values())
+
+
+def _merged(first: LinkedPaper, second: LinkedPaper) -> LinkedPaper:
+    """One paper's two records as one: the first's, with what either says of the link."""
+    return replace(
+        first,
+        influential=first.influential or second.influential,
+        intents=list(dict.fromkeys(first.intents + second.intents)),
+        citation_count=max(
+            (c for c in (first.citation_count, second.citation_count) if c is not None),
+            default=None,
+        ),
+    )
 
 
 def papers_for(conn: sqlite3.Connection, s2_ids: Sequence[str]) -> dict[str, str]:
