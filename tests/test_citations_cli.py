@@ -166,6 +166,19 @@ def test_a_service_that_keeps_refusing_is_not_called_offline(
     assert line.endswith("; nothing is stored about transformer yet: try again later")
 
 
+def test_a_service_that_sends_empty_answers_is_not_called_offline(
+    run: Run, world: World, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Semantic Scholar was there: "try again when online" sent a person to check a
+    connection that worked."""
+    httpserver.expect_request(re.compile("^/empty/.*")).respond_with_data("", status=200)
+    monkeypatch.setenv("PAPERCLI_S2_URL", httpserver.url_for("/empty/graph/v1"))
+    result = run("refs", "transformer")
+    assert result.exit_code == 3
+    [line] = result.stderr.splitlines()
+    assert line.endswith("; nothing is stored about transformer yet: try again later"), line
+
+
 def test_offline_a_host_that_cannot_be_looked_up_is_asked_once(
     run: Run, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -129,8 +129,9 @@ def fetch(
             len(targets) == 1
             and graph.s2_id_for(conn, arxiv_id=targets[0].arxiv_id, doi=targets[0].doi) is None
         ):
-            # An answer kept refusing (transport.GaveUp's status, 429 or 5xx): not offline.
-            answered = getattr(exc, "status", None) is not None
+            # Offline only when the service could not be reached: one that kept refusing
+            # (429, 5xx), answered too slowly or sent something broken was there.
+            answered = not exc.message.startswith("could not reach")
             raise NetworkError(
                 f"{exc.message}; nothing is stored about {targets[0].label} yet:"
                 f" try again {'later' if answered else 'when online'}"
