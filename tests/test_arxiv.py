@@ -12,6 +12,7 @@ import re
 import socket
 import stat
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -158,6 +159,43 @@ def test_two_commands_asking_at_once_are_paced_together(
     assert clock.sleeps == [3.0, 3.0]
     fetch(make_client(), ["1707.08567"])  # without the file: its own pace only
     assert clock.sleeps == [3.0, 3.0]
+
+
+@pytest.mark.parametrize("stuck", [False, True])
+def test_a_request_waits_while_another_commands_is_in_flight(
+    serve: Callable[..., Replay],
+    make_client: Callable[..., ArxivClient],
+    tmp_path: Path,
+    stuck: bool,
+) -> None:
+    """arXiv asks for one connection at a time: two commands at once each had a request
+    out while the first's answer was slow. The other's request is waited for, a deadline
+    at most (a command stopped while it held the lock holds up no other for longer)."""
+    from papercli.files import locked_file
+
+    pace = str(tmp_path / "arxiv.pace")
+    serve(recorded(SINGLE))
+    holding, done = threading.Event(), threading.Event()
+    released: list[float] = []
+
+    def other_command() -> None:
+        with locked_file(pace + ".busy", wait=True):
+            holding.set()
+            done.wait(5 if stuck else 0.5)
+            released.append(time.monotonic())
+
+    thread = threading.Thread(target=other_command)
+    thread.start()
+    holding.wait()
+    started = time.monotonic()
+    fetch(make_client(pace_file=pace, deadline=1.0), ["1707.08567"])
+    finished = time.monotonic()
+    done.set()
+    thread.join()
+    if stuck:
+        assert 1.0 <= finished - started < 4.0  # went after the deadline, not the 5 s
+    else:
+        assert finished >= released[0] >= started + 0.4
 
 
 @pytest.mark.parametrize(

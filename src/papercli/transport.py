@@ -24,7 +24,7 @@ import socket
 import threading
 import time
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, NamedTuple, TypedDict, TypeVar
@@ -178,57 +178,59 @@ class PacedHttp:
         attempt = 0
         while True:
             attempt += 1
-            self._wait_turn()
-            retry_after_seconds: float | None = None
-            status: int | None = None
-            detail = ""
-            started = time.monotonic()
-            try:
-                answer = self._send_following(method, url, params, headers or {}, json)
-                if answer.status != 429 and answer.status < 500:
-                    return read(answer)
-                status = answer.status
-                retry_after_seconds = retry_after(answer.headers)
-            except httpx.TimeoutException:
-                problem = f"{self.service} at {url} did not answer within {self._timeout.read:g} s"
-            except _Overran:
-                problem = (
-                    f"{self.service} at {url} did not finish answering within {self.deadline:g} s"
-                )
-            except (
-                httpx.UnsupportedProtocol,
-                httpx.DecodingError,
-                UnicodeError,  # a host name too long to look up, e.g. in a redirect
-            ) as exc:
-                raise NetworkError(
-                    f"could not talk to {self.service} at {url}: {one_line(str(exc))}"
-                ) from None
-            except httpx.RemoteProtocolError as exc:
-                problem = f"{self.service} at {url} sent a broken answer"
-                detail = f": {one_line(str(exc)) or type(exc).__name__}"
-            except httpx.TransportError as exc:
-                proxy = proxy_for(url)
-                if (lookup := _failed_lookup(exc)) is not None:
-                    # Offline, or a wrong host: asking again would only make a person wait
-                    # (30 s for Semantic Scholar's retries), as git and curl do not. Through
-                    # a proxy, only the proxy's name is looked up here.
-                    host = httpx.URL(url).host if proxy is None else f"the proxy {proxy.host}"
-                    check = "your connection" if proxy is None else proxy.setting
+            with self._one_in_flight():  # released before any backoff
+                self._wait_turn()
+                retry_after_seconds: float | None = None
+                status: int | None = None
+                detail = ""
+                started = time.monotonic()
+                try:
+                    answer = self._send_following(method, url, params, headers or {}, json)
+                    if answer.status != 429 and answer.status < 500:
+                        return read(answer)
+                    status = answer.status
+                    retry_after_seconds = retry_after(answer.headers)
+                except httpx.TimeoutException:
+                    problem = (
+                        f"{self.service} at {url} did not answer within {self._timeout.read:g} s"
+                    )
+                except _Overran:
+                    within = f"within {self.deadline:g} s"
+                    problem = f"{self.service} at {url} did not finish answering {within}"
+                except (
+                    httpx.UnsupportedProtocol,
+                    httpx.DecodingError,
+                    UnicodeError,  # a host name too long to look up, e.g. in a redirect
+                ) as exc:
                     raise NetworkError(
-                        f"could not reach {self.service} at {url}: cannot look up"
-                        f" {host} ({one_line(str(lookup))}); check {check}"
+                        f"could not talk to {self.service} at {url}: {one_line(str(exc))}"
                     ) from None
-                problem = f"could not reach {self.service} at {url}"
-                if proxy is not None:
-                    problem += f" through the proxy {proxy.host} ({proxy.setting})"
-                detail = f": {one_line(str(exc)) or type(exc).__name__}"
-            except TryAgain as exc:
-                if exc.reconnect:
-                    self.close()
-                problem = f"{self.service} at {url} sent {exc.what}"
-            else:
-                answered = "kept answering" if attempt > 1 else "answered"
-                problem = f"{self.service} {answered} {answer.status} {answer.reason}".rstrip()
+                except httpx.RemoteProtocolError as exc:
+                    problem = f"{self.service} at {url} sent a broken answer"
+                    detail = f": {one_line(str(exc)) or type(exc).__name__}"
+                except httpx.TransportError as exc:
+                    proxy = proxy_for(url)
+                    if (lookup := _failed_lookup(exc)) is not None:
+                        # Offline, or a wrong host: asking again would only make a person wait
+                        # (30 s for Semantic Scholar's retries), as git and curl do not. Through
+                        # a proxy, only the proxy's name is looked up here.
+                        host = httpx.URL(url).host if proxy is None else f"the proxy {proxy.host}"
+                        check = "your connection" if proxy is None else proxy.setting
+                        raise NetworkError(
+                            f"could not reach {self.service} at {url}: cannot look up"
+                            f" {host} ({one_line(str(lookup))}); check {check}"
+                        ) from None
+                    problem = f"could not reach {self.service} at {url}"
+                    if proxy is not None:
+                        problem += f" through the proxy {proxy.host} ({proxy.setting})"
+                    detail = f": {one_line(str(exc)) or type(exc).__name__}"
+                except TryAgain as exc:
+                    if exc.reconnect:
+                        self.close()
+                    problem = f"{self.service} at {url} sent {exc.what}"
+                else:
+                    answered = "kept answering" if attempt > 1 else "answered"
+                    problem = f"{self.service} {answered} {answer.status} {answer.reason}".rstrip()
             trying += time.monotonic() - started
             tries = f"{attempt} {'try' if attempt == 1 else 'tries'}"
             delay = max(self.min_interval * 2 ** (attempt - 1), retry_after_seconds or 0.0)
@@ -241,6 +243,32 @@ class PacedHttp:
                 raise GaveUp(f"{problem} after {tries}{detail} ({rather})", status)
             self._sleep(delay)
             waited += delay
+
+    @contextlib.contextmanager
+    def _one_in_flight(self) -> Iterator[None]:
+        """Hold the service's in-flight lock (a file beside its pace file) while a request
+        is under way: arXiv asks for one connection at a time from all of a user's machines,
+        and two commands at once each had a request out when the first answer was slow.
+        Another command's request is waited for at most a deadline, polled every
+        ``IN_FLIGHT_POLL`` s, so that one stopped while it held the lock holds up no other
+        for longer; a request then goes as it would without the file."""
+        if self._pace_file is None:
+            yield
+            return
+        from papercli.files import locked_file
+
+        with contextlib.ExitStack() as held:
+            # In real time, as the other command's request takes it (not the pacing clock).
+            until = time.monotonic() + self.deadline
+            while True:
+                try:
+                    held.enter_context(locked_file(self._pace_file + ".busy", wait=False))
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= until:
+                        break
+                    time.sleep(IN_FLIGHT_POLL)
+            yield
 
     def _wait_turn(self) -> None:
         """Keep request starts at least min_interval apart, whatever happened in between,
@@ -484,6 +512,7 @@ def extend_path(base: str, tail: str) -> str:
 
 
 MAX_QUEUED = 20
+IN_FLIGHT_POLL = 0.1  # how often a request waiting for another command's looks again
 """Intervals: a start reserved further ahead than this was noted before the machine
 started again (the clock counts from boot), and is not waited for."""
 
