@@ -240,7 +240,7 @@ def linked(conn: sqlite3.Connection, s2_id: str, direction: str) -> list[LinkedP
     rows = conn.execute(
         f"SELECT s.s2_id, s.arxiv_id, s.doi, s.title, s.year, s.citation_count,"
         f" l.influential, l.intents FROM s2_links l JOIN s2_papers s ON s.s2_id = l.{far}"
-        f" WHERE l.{near} = ?",
+        f" WHERE l.{near} = ? ORDER BY s.s2_id",  # one order: which of two records is first
         (s2_id,),
     ).fetchall()
     in_list = papers_for(conn, [str(row[0]) for row in rows])
@@ -274,12 +274,16 @@ def linked(conn: sqlite3.Connection, s2_id: str, direction: str) -> list[LinkedP
     return list(found.values())
 
 
+def _intent_rank(intent: str) -> tuple[int, str]:
+    return _INTENT_RANK.get(intent, 3), intent
+
+
 def _merged(first: LinkedPaper, second: LinkedPaper) -> LinkedPaper:
     """One paper's two records as one: the first's, with what either says of the link."""
     return replace(
         first,
         influential=first.influential or second.influential,
-        intents=list(dict.fromkeys(first.intents + second.intents)),
+        intents=sorted(set(first.intents + second.intents), key=_intent_rank),
         citation_count=max(
             (c for c in (first.citation_count, second.citation_count) if c is not None),
             default=None,
