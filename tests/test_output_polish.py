@@ -697,6 +697,27 @@ def test_a_list_in_a_very_narrow_window_leaves_out_status_then_year_for_the_titl
     assert any(word.startswith("Toolformer") for word in words)  # at 20, its ":" folds
 
 
+def test_a_long_id_leaves_a_title_its_share_and_numbers_stay_whole(run, at_terminal, monkeypatch):
+    """Given widths, one long id took the title's room at 80 columns (id 48, title 10);
+    at 20 the `#` column was squeezed to nothing in `queue` and `notes`, and it is the
+    number `note REF --delete N` needs."""
+    long_id = "cjk-paper-with-a-very-long-identifier-name-here"
+    added = run(
+        "add", "--title", "Notes on Quokkas", "-a", "Ann Lee", "--year", "2024", "--id", long_id
+    )
+    assert added.exit_code == 0, added.output
+    assert run("queue", "add", "lora", long_id).exit_code == 0
+    monkeypatch.setenv("COLUMNS", "80")
+    text = _unstyled(run("--no-pager", "queue").stdout)
+    assert "LoRA: Low-Rank Adaptation of" in text
+    assert run("note", "lora", "a thought").exit_code == 0
+    monkeypatch.setenv("COLUMNS", "20")
+    for command in (["queue"], ["notes"]):
+        lines = _unstyled(run("--no-pager", *command).stdout).splitlines()
+        assert "#" in lines[1].replace("┃", " ").split(), command
+        assert "1" in lines[3].replace("│", " ").split(), command
+
+
 @pytest.mark.parametrize("columns", [24, 30, 36])
 def test_the_queue_in_a_narrow_window_leaves_out_status_and_year_before_the_title(
     run, at_terminal, monkeypatch, columns

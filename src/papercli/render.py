@@ -205,38 +205,36 @@ def counts_table(
 ) -> RenderableType:
     """A small listing (counts, the queue, the history) as a Rich table: numbers
     right-aligned, the rest left; the ids (else the names in the first column) in cyan.
-    With ``width``, the columns fit it as the plain table's do (``wrapping`` ones first),
-    leaving out the ``droppable`` ones in turn while even that is too wide."""
+    With ``width``, the ``droppable`` columns are left out in turn while the others, each
+    at its least (``textlayout.fitted_widths``), do not fit in it; Rich shares the width
+    out among the rest (given widths, one long id took a title's room), a number never
+    narrower than its longest (at 20 columns `#` was squeezed to nothing)."""
     from rich.table import Table
 
     cells = [list(map(_text, row)) for row in rows]
     kept = list(range(len(headers)))
-    widths: Sequence[int | None] = [None] * len(headers)
-    if width is not None:
-        longest = [
-            max([len(header)] + [row[i].cell_len for row in cells])
-            for i, header in enumerate(headers)
-        ]
-        leaving = [headers.index(name) for name in droppable]
-        while True:
-            # Rich's box: a line between columns with a space each side, one at each edge.
-            room = width - 3 * (len(kept) - 1) - 2
-            shown = [headers[i] for i in kept]
-            fitted = textlayout.fitted_widths(shown, [longest[i] for i in kept], room, wrapping)
-            if sum(fitted) <= room or not leaving:
-                break
-            kept.remove(leaving.pop(0))
-        widths = fitted
+    longest = [
+        max([len(header)] + [row[i].cell_len for row in cells]) for i, header in enumerate(headers)
+    ]
+    leaving = [headers.index(name) for name in droppable] if width is not None else []
+    while leaving and width is not None:
+        # Rich's box: a line between columns with a space each side, one at each edge.
+        room = width - 3 * (len(kept) - 1) - 2
+        shown = [headers[i] for i in kept]
+        if sum(textlayout.fitted_widths(shown, [longest[i] for i in kept], room, wrapping)) <= room:
+            break
+        kept.remove(leaving.pop(0))
     key = headers.index("id") if "id" in headers else 0
     table = Table(header_style="bold", pad_edge=False)
-    for at, i in enumerate(kept):
+    for i in kept:
+        number = headers[i] in textlayout.NUMBER_HEADERS
         table.add_column(
             headers[i],
             justify=_justify(headers[i]),
             style="cyan" if i == key else None,
-            no_wrap=headers[i] in textlayout.NUMBER_HEADERS,
+            no_wrap=number,
             overflow="fold",
-            width=widths[at],
+            min_width=longest[i] if number else None,
         )
     for row in cells:
         table.add_row(*(row[i] for i in kept))

@@ -105,6 +105,7 @@ def inbox_callback(
             _record,
             empty=_empty_message(ranking, include_decided),
             wrapping=("title", "why"),
+            droppable=("watch", "why", "date"),
         )
     if ranking.shown and ranking.shown < ranking.matching:
         echo(f"showing {ranking.shown} of {ranking.matching:,}; more with -n 0 (all)", err=True)

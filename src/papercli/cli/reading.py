@@ -406,6 +406,7 @@ def notes_command(
         },
         empty="no notes yet; add one with: papercli note REF TEXT",
         wrapping=["note"],
+        droppable=["when"],  # the number `note REF --delete N` needs stays
     )
 
 
