@@ -33,36 +33,36 @@ def _completer(find: Callable[[sqlite3.Connection, str], list[lookups.Candidate]
                 found = find(conn, incomplete)
         except Exception:  # a missing, broken or busy database: a keypress prints no traceback
             return []
-        shown = [typed for candidate in found if (typed := _as_typed(incomplete, candidate))]
         from papercli.cli.fast import COMPLETION_VARIABLE  # loaded already: main's first step
 
-        if os.environ.get(COMPLETION_VARIABLE) == "complete_bash":
-            return [(_bash_word(value), help_text) for value, help_text in shown]
-        return shown
+        bash = os.environ.get(COMPLETION_VARIABLE) == "complete_bash"
+        return [typed for candidate in found if (typed := _as_typed(incomplete, candidate, bash))]
 
     return complete
 
 
-def _bash_word(value: str) -> str:
-    """A candidate as bash must insert it: its completion function takes each line for a
-    word and puts it on the command line as it is, so `--org google d` completed to
-    `google deepmind`, two words. zsh and fish quote what they insert themselves."""
-    return _SPECIAL_TO_BASH.sub(r"\\\g<0>", value)
+# What bash takes as a word of its own as it is: its completion function puts each line on
+# the command line unquoted, so `--org goo` completed to `google deepmind`, two words. An
+# escaped one (`google\ deepmind`) fared no better: Typer keeps only what starts as typed,
+# which arrives unescaped, and bash inserted a dangling `a\` as a common prefix.
+_PLAIN_TO_BASH = re.compile(r"[\w@%+=:,./-]*")
 
 
-# What shlex.quote leaves unquoted stays as it is; anything else is escaped.
-_SPECIAL_TO_BASH = re.compile(r"[^\w@%+=:,./-]")
-
-
-def _as_typed(typed: str, candidate: lookups.Candidate) -> tuple[str, str] | None:
+def _as_typed(
+    typed: str, candidate: lookups.Candidate, bash: bool = False
+) -> tuple[str, str] | None:
     """The candidate and its help, spelled to begin with exactly what was typed, since
     Typer and the shells drop any that do not: ``hin`` gives ``hinton`` (which --author
     takes as it takes ``Hinton``), ``fa`` gives ``fair``. None when neither spelling can,
-    or for one holding a character the shell protocols cannot carry (a newline, a tab)."""
+    or for one holding a character the shell protocols cannot carry (a newline, a tab),
+    or for ``bash`` one it would split or read (a space, a quote: ``google deepmind``
+    comes as its folded key, ``googledeepmind``, which --org takes too)."""
     value, key, help_text = candidate
     for spelling in (value, key):
         start, rest = spelling[: len(typed)], spelling[len(typed) :]
         if not spelling.isprintable() or start.casefold() != typed.casefold():
+            continue
+        if bash and not _PLAIN_TO_BASH.fullmatch(spelling):
             continue
         return typed + (rest if start == typed else rest.lower()), _plain_help(help_text)
     return None
