@@ -198,6 +198,58 @@ def test_a_request_waits_while_another_commands_is_in_flight(
         assert finished >= released[0] >= started + 0.4
 
 
+def test_waiting_for_another_commands_request_counts_towards_the_bound(
+    serve: Callable[..., Replay], make_client: Callable[..., ArxivClient], tmp_path: Path
+) -> None:
+    """Two commands at once against a slow server each ended past the 2 minutes (180 s and
+    238 s): the wait for the other's request was not counted."""
+    from papercli.files import locked_file
+
+    pace = str(tmp_path / "arxiv.pace")
+    replay = serve(*[status(503)] * 3)
+    holding, done = threading.Event(), threading.Event()
+
+    def stuck_command() -> None:
+        with locked_file(pace + ".busy", wait=True):
+            holding.set()
+            done.wait(10)
+
+    thread = threading.Thread(target=stuck_command)
+    thread.start()
+    holding.wait()
+    client = make_client(pace_file=pace, deadline=1.0, max_retries=5, max_retry_wait=3.5)
+    try:
+        with pytest.raises(NetworkError) as caught:
+            fetch(client, ["1707.08567"])
+    finally:
+        done.set()
+        thread.join()
+    # 1 s waited, then 3 s more to wait: past 3.5 s, after one try (without the wait: two).
+    assert len(replay.requests) == 1
+    assert caught.value.message.endswith("(gave up after 1 s rather than wait 3 s more)")
+
+
+def test_the_lower_case_proxy_setting_is_the_one_named(
+    make_client: Callable[..., ArxivClient], clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """httpx, as urllib, uses http_proxy over HTTP_PROXY: the error named the other."""
+    for name in _PROXY_SETTINGS:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:1")
+    monkeypatch.setenv("http_proxy", "http://proxy.example:3128")
+    monkeypatch.setattr(socket, "getaddrinfo", _no_lookup)
+    url = "http://export.arxiv.example/api/query"
+    with pytest.raises(NetworkError) as caught:
+        fetch(make_client(url=url), ["1707.08567"])
+    assert "cannot look up the proxy proxy.example:3128" in caught.value.message
+    assert caught.value.message.endswith("; check http_proxy")
+
+
+def _no_lookup(host: object, *args: object, **kwargs: object) -> object:
+    raise socket.gaierror(-2, "Name or service not known")
+
+
 @pytest.mark.parametrize(
     ("noted", "slept"),
     [

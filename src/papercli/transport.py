@@ -178,12 +178,12 @@ class PacedHttp:
         attempt = 0
         while True:
             attempt += 1
+            started = time.monotonic()  # waiting for another command's request counts too
             with self._one_in_flight():  # released before any backoff
                 self._wait_turn()
                 retry_after_seconds: float | None = None
                 status: int | None = None
                 detail = ""
-                started = time.monotonic()
                 try:
                     answer = self._send_following(method, url, params, headers or {}, json)
                     if answer.status != 429 and answer.status < 500:
@@ -617,7 +617,7 @@ def proxy_for(url: str) -> Proxy | None:
     names), to name it when the connection fails."""
     target = httpx.URL(url)
     for name in (f"{target.scheme.upper()}_PROXY", "ALL_PROXY"):
-        for setting in (name, name.lower()):
+        for setting in (name.lower(), name):  # as urllib and httpx: lower case first
             if value := os.environ.get(setting, "").strip():
                 import urllib.request  # only a failed connection through a proxy needs it
 
