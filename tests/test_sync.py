@@ -618,6 +618,14 @@ def test_an_undo_leaves_a_paper_where_another_device_moved_it_since(
             "gpt-3",
             "lora",
         ]
+    # A redo leaves it too (it put gpt-3 back at #1, "from #3", on both machines).
+    assert laptop.ok("redo").stdout == (
+        "redone: moved gpt-3 from #2 to #1\n"
+        "gpt-3's place in the queue: left as it is, as it changed since (not redone)\n"
+    )
+    for device in (laptop, desktop):
+        device.sync()
+        assert device.ok("queue", "--format", "ids").stdout.split()[2] == "gpt-3"
 
 
 def test_an_undo_says_in_one_line_which_queue_places_another_device_set_since(

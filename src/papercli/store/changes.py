@@ -315,7 +315,7 @@ def undo(conn: sqlite3.Connection, at: str) -> tuple[LogEntry, list[LeftStep]]:
     made = _entry(conn, int(row[0])).at
     left = _replay(conn, int(row[0]), "before", "DESC", since=made)
     conn.execute("UPDATE command_log SET undone_at = ?, redoable = 1 WHERE batch = ?", (at, row[0]))
-    _emit(conn, int(row[0]))
+    _emit(conn, int(row[0]), left)
     return _entry(conn, int(row[0])), left
 
 
@@ -331,20 +331,22 @@ def redo(conn: sqlite3.Connection) -> tuple[LogEntry, list[LeftStep]]:
     ).fetchone()
     if row is None:
         raise NotFoundError("there is nothing to redo")
-    left = _replay(conn, int(row[0]), "after", "ASC")
+    # A queue place another device set after the command stands, as it did for its undo.
+    left = _replay(conn, int(row[0]), "after", "ASC", since=_entry(conn, int(row[0])).at)
     conn.execute("UPDATE command_log SET undone_at = NULL WHERE batch = ?", (row[0],))
-    _emit(conn, int(row[0]))
+    _emit(conn, int(row[0]), left)
     return _entry(conn, int(row[0])), left
 
 
-def _emit(conn: sqlite3.Connection, batch: int) -> None:
-    """Once this device syncs, what a command changed is also an event for the others.
-    (A device that never synced loads none of the sync code.)"""
+def _emit(conn: sqlite3.Connection, batch: int, left: Sequence[LeftStep] = ()) -> None:
+    """Once this device syncs, what a command changed is also an event for the others,
+    but the queue places a replay ``left`` as another device set them. (A device that
+    never synced loads none of the sync code.)"""
     if not syncs(conn):
         return
     from papercli.store.sync import emit_batch  # sync reads the steps recorded here
 
-    emit_batch(conn, batch)
+    emit_batch(conn, batch, {("queue", key) for kind, key, _ in left if kind == "queue"})
 
 
 def log(conn: sqlite3.Connection, limit: int | None = None) -> Iterator[LogEntry]:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Generator, Iterable, Iterator, Sequence
 from itertools import islice
 from typing import Any
 
@@ -80,10 +80,14 @@ def saw_clock(conn: sqlite3.Connection, hlc: str) -> None:
         set_meta(conn, "sync_hlc", hlc)
 
 
-def emit_batch(conn: sqlite3.Connection, batch: int) -> None:
+def emit_batch(
+    conn: sqlite3.Connection, batch: int, unchanged: Collection[tuple[str, str]] = ()
+) -> None:
     """Once this device syncs: the events of a command just done, undone or redone (the
-    registers it changed, as they are now, in order); call inside its transaction. The
-    registers wait on disk, each once: an import's batch names every paper it added."""
+    registers it changed, as they are now, in order, but those an undo or redo left
+    ``unchanged``: sent again, they became this device's, and a redo then took back
+    another device's later queue move); call inside its transaction. The registers wait
+    on disk, each once: an import's batch names every paper it added."""
     from papercli.store.scratch import ScratchSet
 
     device = device_id(conn)
@@ -93,6 +97,7 @@ def emit_batch(conn: sqlite3.Connection, batch: int) -> None:
         found = _registers_of_batch(conn, batch)
         queued = False
         while chunk := list(islice(found, 1000)):
+            chunk = [register for register in chunk if register not in unchanged]
             registers.add([kind + SEP + key for kind, key in chunk])
             queued |= any(kind == "queue" for kind, _ in chunk)
         if queued:
