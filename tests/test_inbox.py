@@ -698,3 +698,16 @@ def test_a_listing_cut_off_in_transit_is_asked_for_again(
     assert result.exit_code == 0, result.output
     assert len(feed.requests) == 2
     assert [e["arxiv_id"] for e in inbox_json(run)] == ["2411.00001"]
+
+
+def test_a_dismissal_names_only_the_items_it_dismissed(
+    run: Run, arxiv: HTTPServer, watching: None
+) -> None:
+    """`history --all` and `undo` named a kept item among those dismissed."""
+    serve_feed(
+        arxiv, listing(item("2411.00001", title="LoRA one"), item("2411.00002", title="LoRA two"))
+    )
+    run("inbox", "pull")
+    assert run("inbox", "keep", "2411.00001").exit_code == 0
+    assert run("inbox", "dismiss", "2411.00001", "2411.00002").stdout == "dismissed 1 item\n"
+    assert run("undo").stdout == "undone: dismissed 2411.00002 from the inbox\n"

@@ -470,6 +470,7 @@ def dismiss(
             if not (len(items) or summary.alerts):
                 return summary
             batch = changes.begin(conn, "inbox dismiss", now)
+            named: list[str] = []  # the first few dismissed, for the summary
             for chunk in items.chunks():
                 # A kept paper is in your list: dismissing its item made `inbox --all`
                 # call it dismissed, and was a step of its own.
@@ -477,9 +478,10 @@ def dismiss(
                 waiting = [a for a in chunk if decided.get(a, ("",))[0] != "kept"]
                 summary.kept += len(chunk) - len(waiting)
                 summary.items += inbox.decide(conn, batch, waiting, "dismissed", now)
+                named += [a for a in waiting if decided.get(a, ("",))[0] != "dismissed"][:5]
             summary.already = len(items) - summary.items - summary.kept
             inbox.dismiss_version_alerts(conn, batch, summary.alerts)
-            first = [*items.first(5), *summary.alerts[:5]]
+            first = [*named[:5], *summary.alerts[:5]]
             shown = library.names_list(first, summary.items + len(summary.alerts))
             changes.finish(conn, batch, f"dismissed {shown} from the inbox")
     return summary
