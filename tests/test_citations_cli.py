@@ -59,6 +59,14 @@ def test_a_reference_listed_twice_or_held_in_two_records_is_one(run: Run, world:
     assert adams[0]["intents"] == ["methodology", "background"]
     table = run("refs", "transformer").stdout
     assert table.count("adam") == 1
+    # Not in your list: one record with an arXiv id and a DOI, another with the DOI alone.
+    with_both = world.paper("y-both", "Y paper", 2023, arxiv="2301.00001", doi="10.1000/y")
+    doi_only = world.paper("y-doi", "Y paper", 2023, doi="10.1000/Y")
+    world.cite(transformer, with_both, False)
+    world.cite(transformer, doi_only, True, "background")
+    found = json_of(run, "refs", "transformer", "--refresh")
+    ys = [r for r in found if r["title"] == "Y paper"]
+    assert len(ys) == 1 and ys[0]["influential"] is True and len(found) == 6
 
 
 def test_references_come_most_influential_first_marking_your_list(run: Run, world: World) -> None:

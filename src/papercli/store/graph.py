@@ -252,6 +252,7 @@ def linked(conn: sqlite3.Connection, s2_id: str, direction: str) -> list[LinkedP
         ).fetchall()
     )
     found: dict[str, LinkedPaper] = {}
+    home: dict[str, str] = {}  # each name a record goes by -> the line it is on
     for s2, arxiv_id, doi, title, year, cited, influential, intents in rows:
         paper_id = in_list.get(str(s2))
         linked_paper = LinkedPaper(
@@ -267,8 +268,20 @@ def linked(conn: sqlite3.Connection, s2_id: str, direction: str) -> list[LinkedP
             list(json.loads(intents)),
         )
         # Two records of one paper (Semantic Scholar has some) are one line: `refs` showed
-        # `[ ] adam` twice and counted it twice.
-        key = paper_id or (arxiv_id and f"arXiv:{arxiv_id}") or (doi and f"doi:{doi}") or str(s2)
+        # `[ ] adam` twice and counted it twice. A record is one paper's if it shares any
+        # name with it (one with an arXiv id and a DOI, another with the DOI alone).
+        names = [
+            name
+            for name in (
+                paper_id and f"id:{paper_id}",
+                arxiv_id and f"arXiv:{arxiv_id}",
+                doi and f"doi:{str(doi).lower()}",
+            )
+            if name
+        ] or [f"s2:{s2}"]
+        key = next((home[name] for name in names if name in home), names[0])
+        for name in names:
+            home.setdefault(name, key)
         first = found.get(key)
         found[key] = linked_paper if first is None else _merged(first, linked_paper)
     return list(found.values())
