@@ -247,6 +247,21 @@ def test_a_directory_given_as_database_is_refused_as_in_the_environment(
     _one_line_error(run(*args), 4, f"{tmp_path} is a directory, not a database file")
 
 
+def test_db_path_refuses_what_every_command_refuses(run, tmp_path):
+    """`db path` printed (exit 0) a path under a file, in a missing folder or a loop of
+    links, each of which every other command refuses (exit 4)."""
+    (tmp_path / "a.db").write_bytes(b"")
+    (tmp_path / "loop1").symlink_to(tmp_path / "loop2")
+    (tmp_path / "loop2").symlink_to(tmp_path / "loop1")
+    for given, text in [
+        (tmp_path / "a.db" / "x.db", "Not a directory"),
+        (tmp_path / "nofolder" / "x.db", f"directory {tmp_path / 'nofolder'} does not exist"),
+        (tmp_path / "loop1", "Too many levels of symbolic links"),
+    ]:
+        for command in (["db", "path"], ["list", "-n", "1"]):
+            _one_line_error(run("--db", str(given), *command), 4, text)
+
+
 def test_a_directory_in_the_environment_is_refused_and_left_as_it_is(run, monkeypatch, tmp_path):
     folder = tmp_path / "library"
     folder.mkdir()

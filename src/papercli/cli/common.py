@@ -61,12 +61,17 @@ class AppState:
     def db_path(self) -> str:
         return paths.resolve_db_path(self.db_option)
 
+    @property
+    def creates_folder(self) -> bool:
+        """Whether the database's folder is made when missing: the user data dir's is; a
+        folder named by --db or $PAPERCLI_DB must be there (a typo makes no folder)."""
+        return not (self.db_option or os.environ.get(paths.DB_ENV_VAR))
+
     def connect(self) -> sqlite3.Connection:
         if self._conn is None:
-            explicit = self.db_option or os.environ.get(paths.DB_ENV_VAR)
             self.opened = self.db_path
             self._conn = connection.open_database(
-                self.opened, paths.seed_path(), create_parent=not explicit
+                self.opened, paths.seed_path(), create_parent=self.creates_folder
             )
         return self._conn
 

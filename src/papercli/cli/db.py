@@ -36,8 +36,9 @@ def path_command(ctx: typer.Context) -> None:
     Example:
       papercli db path
     """
-    path = state(ctx).db_path
-    connection.check_database_path(path)
+    app_state = state(ctx)
+    path = app_state.db_path
+    connection.check_database_path(path, create_parent=app_state.creates_folder)
     echo(path)
 
 

@@ -20,13 +20,17 @@ if TYPE_CHECKING:
     from _typeshed import StrPath
 
 
-def check_database_path(path: str) -> bool:
+def check_database_path(path: str, *, create_parent: bool = True) -> bool:
     """Whether the database file is there (False: it is made on first use); an error when
-    none can be: a directory, a name ending in a slash, a device, FIFO or socket."""
+    none can be: a directory, a name ending in a slash, a device, FIFO or socket, a path
+    that cannot be followed (through a file, a loop of links), or, unless
+    ``create_parent``, a folder that does not exist."""
     try:
         mode: int | None = os.stat(path).st_mode
-    except OSError:
+    except FileNotFoundError:
         mode = None
+    except OSError as exc:
+        raise DatabaseError(f"cannot use {path}: {exc.strerror}") from None
     if mode is not None and stat.S_ISDIR(mode):
         raise DatabaseError(f"{path} is a directory, not a database file")
     if not os.path.basename(path):
@@ -38,6 +42,9 @@ def check_database_path(path: str) -> bool:
             f"{path} is not a regular file (a device, FIFO or socket); papercli keeps its"
             " database in an ordinary file"
         )
+    parent = os.path.dirname(path) or os.curdir
+    if mode is None and not create_parent and not os.path.isdir(parent):
+        raise DatabaseError(f"cannot create {path}: directory {parent} does not exist")
     return mode is not None
 
 
@@ -51,7 +58,7 @@ def open_database(
     behind.
     """
     path = os.fspath(path)
-    if not check_database_path(path):
+    if not check_database_path(path, create_parent=create_parent):
         _create_database(path, seed, create_parent=create_parent)
     conn = None
     try:
@@ -78,8 +85,6 @@ def _create_database(path: str, seed: StrPath, *, create_parent: bool) -> None:
             os.makedirs(parent, exist_ok=True)
         except OSError as exc:
             raise DatabaseError(f"cannot create {parent}: {exc.strerror}") from None
-    elif not os.path.isdir(parent):
-        raise DatabaseError(f"cannot create {path}: directory {parent} does not exist")
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=parent)
     except OSError as exc:
