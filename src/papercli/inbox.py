@@ -477,8 +477,9 @@ def dismiss(
                 decided = inbox.decisions(conn, chunk)
                 waiting = [a for a in chunk if decided.get(a, ("",))[0] != "kept"]
                 summary.kept += len(chunk) - len(waiting)
-                summary.items += inbox.decide(conn, batch, waiting, "dismissed", now)
-                named += [a for a in waiting if decided.get(a, ("",))[0] != "dismissed"][:5]
+                dismissed = inbox.decide(conn, batch, waiting, "dismissed", now)
+                summary.items += len(dismissed)
+                named += dismissed[:5]
             summary.already = len(items) - summary.items - summary.kept
             inbox.dismiss_version_alerts(conn, batch, summary.alerts)
             first = [*named[:5], *summary.alerts[:5]]

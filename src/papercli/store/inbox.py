@@ -311,9 +311,9 @@ def _newest_of(papers: str) -> str:
 
 def decide(
     conn: sqlite3.Connection, batch: int, arxiv_ids: Sequence[str], decision: str, at: str
-) -> int:
+) -> list[str]:
     """Record a decision about each paper as a step of ``batch`` (inside its transaction);
-    how many were not so already. A paper decided so already keeps its time and makes no
+    return those that were not so already. A paper decided so already keeps its time and makes no
     step: keeping or dismissing an item twice was a step that `undo` "undid" without a
     change, and that took a waiting redo's place."""
     before = decisions(conn, arxiv_ids)
@@ -329,7 +329,7 @@ def decide(
             for old in [before.get(arxiv_id)]
         ),
     )
-    return len(changed)
+    return changed
 
 
 def decisions(conn: sqlite3.Connection, arxiv_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
