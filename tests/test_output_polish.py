@@ -408,6 +408,41 @@ def test_wrap_block_fits_keeps_words_and_paragraphs(text, width, prefix):
     assert block.split() == (prefix + text).split()
 
 
+WIDE_OR_NARROW_WORD = st.text(
+    st.sampled_from("abcdéz日本語のモデル😀\u0301"), min_size=1, max_size=30
+)
+
+
+@given(
+    words=st.lists(WIDE_OR_NARROW_WORD, min_size=1, max_size=20),
+    width=st.integers(4, 60),
+    cut=st.booleans(),
+)
+def test_wrapped_lines_fit_in_terminal_cells(words, width, cut):
+    """Counted in characters, a line of Chinese or Japanese took twice its width at a
+    terminal: lines are measured in cells, break between wide characters, and keep
+    every character in order."""
+    lines = textlayout.wrapped(" ".join(words), width, break_long_words=cut)
+    assert "".join(lines).replace(" ", "") == "".join(words)
+    for line in lines:
+        narrow_word_too_long = " " not in line and cut is False
+        assert textlayout.cell_width(line) <= width or narrow_word_too_long or len(line) == 1
+
+
+def test_show_through_a_pipe_wraps_a_japanese_title_by_terminal_cells(run, monkeypatch):
+    """A 60-character Japanese title is 120 columns at a terminal: `show` piped wrapped
+    it as 60 characters, a line past the edge of an 80-column window."""
+    title = "大規模言語モデルの効率的な微調整のための低ランク適応手法に関する研究" * 2
+    added = run("add", "--title", title, "-a", "山田 太郎", "--year", "2024", "--id", "jp")
+    assert added.exit_code == 0, added.output
+    monkeypatch.setenv("COLUMNS", "80")
+    lines = run("show", "jp").stdout.splitlines()
+    assert max(map(textlayout.cell_width, lines)) <= 80
+    title_lines = lines[1 : next(i for i, line in enumerate(lines) if "authors" in line)]
+    assert len(title_lines) == 3
+    assert "".join(line.split()[-1] for line in title_lines) == title
+
+
 def test_wrap_block_never_breaks_an_address_or_kept_words_and_shows_escapes():
     url = "https://example.org/" + "a" * 90
     assert textlayout.wrap_block(f"see {url} now", 40, "  ") == f"  see\n  {url}\n  now"

@@ -316,8 +316,6 @@ def plain_details(
 ) -> str:
     """``show`` as text: values wrapped at word boundaries to ``columns`` under their
     value column, then the abstract as a block of its own."""
-    import textwrap
-
     lines = detail_lines(paper, prerequisites)
     width = max(len(label) for label, _ in lines)
     indent = " " * (width + 4)
@@ -329,10 +327,7 @@ def plain_details(
             for paragraph in value.split("\n")  # notes keep their own line breaks
             # A word longer than the line (a URL) stays whole, past the edge: cut, it was
             # copied and grepped wrong.
-            for piece in (
-                textwrap.wrap(paragraph, room, break_on_hyphens=False, break_long_words=False)
-                or [""]
-            )
+            for piece in textlayout.wrapped(paragraph, room) or [""]
         ]
         text = ("\n" + indent).join(wrapped).replace(textlayout.KEEP_TOGETHER, " ")
         out.append(f"  {label.ljust(width)}  {text}")
@@ -340,11 +335,12 @@ def plain_details(
         out += [
             "",
             "  abstract",
-            textwrap.fill(
+            *textlayout.wrapped(
                 textlayout.printable(" ".join(paper.abstract.split())),
                 columns - 2,
                 initial_indent="  ",
                 subsequent_indent="  ",
+                break_long_words=True,
             ),
         ]
     return "\n".join(out)

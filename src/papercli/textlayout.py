@@ -166,9 +166,87 @@ def fitted_widths(
 def _wrapped_cell(cell: str, width: int) -> list[str]:
     if cell_width(cell) <= width:
         return [cell]
+    return wrapped(cell, width, break_long_words=True) or [""]
+
+
+def wrapped(
+    text: str,
+    width: int,
+    *,
+    initial_indent: str = "",
+    subsequent_indent: str = "",
+    break_long_words: bool = False,
+) -> list[str]:
+    """``text``'s words in lines of at most ``width`` terminal cells, as ``textwrap.wrap``
+    (never at a hyphen) but measured in cells: a title in Chinese counted in characters
+    took twice its line. A line may also break between two wide characters, as CJK text
+    is written without spaces. A word wider than a line is cut with
+    ``break_long_words``, else left whole (a URL, copied and grepped, must stay one)."""
+    import re
     import textwrap
 
-    return textwrap.wrap(cell, width, break_on_hyphens=False) or [""]
+    if (text + initial_indent + subsequent_indent).isascii():
+        return textwrap.wrap(
+            text,
+            width,
+            initial_indent=initial_indent,
+            subsequent_indent=subsequent_indent,
+            break_long_words=break_long_words,
+            break_on_hyphens=False,
+        )
+    lines: list[str] = []
+    line, used, empty = initial_indent, cell_width(initial_indent), True
+    # As textwrap: split at ASCII white space only (a no-break space holds words
+    # together), keep the spaces between words and those that start the paragraph.
+    spaces = ""
+    for index, word in enumerate(re.split(r"([\t\n\x0b\x0c\r ]+)", text.expandtabs())):
+        if index % 2:
+            spaces = " " * len(word)
+            continue
+        for number, piece in enumerate(_breakable_pieces(word)):
+            gap = len(spaces) if number == 0 and (not empty or not lines) else 0
+            size = cell_width(piece)
+            if not empty and used + gap + size > width:
+                lines.append(line)
+                line, used, empty = subsequent_indent, cell_width(subsequent_indent), True
+                gap = 0
+            while break_long_words and empty and used + size > width and len(piece) > 1:
+                head = _cells_prefix(piece, max(width - used, 1))
+                lines.append(line + head)
+                line, used = subsequent_indent, cell_width(subsequent_indent)
+                piece, size = piece[len(head) :], size - cell_width(head)
+            line, used, empty = line + " " * gap + piece, used + gap + size, False
+        spaces = ""
+    if not empty:
+        lines.append(line)
+    return lines
+
+
+def _breakable_pieces(word: str) -> Iterator[str]:
+    """``word`` in the pieces a line may break between: each wide character alone, each
+    run of the others whole."""
+    from unicodedata import east_asian_width
+
+    run = ""
+    for char in word:
+        if east_asian_width(char) in "WF":
+            if run:
+                yield run
+            run = ""
+            yield char
+        else:
+            run += char
+    if run:
+        yield run
+
+
+def _cells_prefix(text: str, cells: int) -> str:
+    """The longest start of ``text`` that fits in ``cells`` (at least one character)."""
+    end, used = 1, cell_width(text[0])
+    while end < len(text) and used + cell_width(text[end]) <= cells:
+        used += cell_width(text[end])
+        end += 1
+    return text[:end]
 
 
 # Between words that a line must not break apart (the words of one name, "<- goal"):
@@ -182,19 +260,12 @@ def wrap_block(text: str, width: int, prefix: str = "", indent: str | None = Non
     as the prefix). The text's own line breaks are kept, words joined by
     ``KEEP_TOGETHER`` stay on one line, and a word longer than a line (a URL) is left
     whole rather than broken. Made ``printable``."""
-    import textwrap
-
     prefix = printable(prefix)
-    indent = " " * len(prefix) if indent is None else indent
+    indent = " " * cell_width(prefix) if indent is None else indent
     lines: list[str] = []
     for paragraph in printable(text, multiline=True).split("\n"):
         start = indent if lines else prefix
-        lines += textwrap.wrap(
-            paragraph,
-            width,
-            initial_indent=start,
-            subsequent_indent=indent,
-            break_long_words=False,
-            break_on_hyphens=False,
-        ) or [start.rstrip()]
+        lines += wrapped(paragraph, width, initial_indent=start, subsequent_indent=indent) or [
+            start.rstrip()
+        ]
     return "\n".join(lines).replace(KEEP_TOGETHER, " ")
