@@ -672,6 +672,37 @@ def test_a_listing_without_a_plausible_date_stores_nothing_and_keeps_no_etag(
     assert [e["arxiv_id"] for e in inbox_json(run)] == ["2411.00001"]
 
 
+def test_a_listing_older_than_the_last_one_pulled_is_refused_and_rewinds_nothing(
+    run: Run, arxiv: HTTPServer, watching: None
+) -> None:
+    """A cache's stale copy of Thursday's listing after Friday's was stored: the pull's date
+    went back to Thursday, and the items of a day already decided came back."""
+    feed = serve_feed(
+        arxiv,
+        listing(
+            item("2411.00002", title="LoRA two", day="Fri, 29 Nov 2024"), day="Fri, 29 Nov 2024"
+        ),
+        listing(item("2411.00001", title="LoRA one")),
+        listing(
+            item("2411.00003", title="LoRA three", day="Mon, 02 Dec 2024"), day="Mon, 02 Dec 2024"
+        ),
+    )
+    assert run("inbox", "pull").exit_code == 0
+    stale = run("inbox", "pull")
+    assert (stale.exit_code, stale.stdout) == (3, "")
+    assert stale.stderr == (
+        "error: arXiv sent the listing of 2024-11-28, older than the one already pulled"
+        " (2024-11-29); a cache on the way may have kept an old copy: nothing was stored,"
+        " try again later\n"
+    )
+    assert [e["arxiv_id"] for e in inbox_json(run)] == ["2411.00002"]
+    monday = run("inbox", "pull")
+    assert monday.exit_code == 0, monday.output
+    assert "caught up" not in monday.stdout  # Friday's pull stands: Monday follows it
+    assert feed.requests[-1].headers.get("If-None-Match") == '"day-1"'
+    assert sorted(e["arxiv_id"] for e in inbox_json(run)) == ["2411.00002", "2411.00003"]
+
+
 def test_a_304_to_a_request_that_asked_for_the_whole_listing_is_an_error(
     run: Run, arxiv: HTTPServer, watching: None
 ) -> None:

@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from papercli import affinity, arxiv_ids, refs, watching
-from papercli.errors import InvalidValueError, NotFoundError
+from papercli.errors import ArxivAPIError, InvalidValueError, NotFoundError
 from papercli.fetching import new_papers
 from papercli.models import ArxivRecord, ListingItem, Paper, Watch
 from papercli.records import datarecord, field
@@ -93,6 +93,7 @@ def pull(
             if category is not None:
                 raise _unknown_category(exc, category, all_watches) from None
             raise
+        _check_not_older(listing.announced, state.get("listing_date"))
         summary.empty, summary.listing_date = listing.empty, listing.announced
         summary.skipped, summary.warnings = listing.skipped, listing.warnings
         items = listing.items
@@ -115,6 +116,18 @@ def pull(
         items += [_as_item(record, categories) for record in records]
     _store(conn, summary, watching.one_item_per_paper(items), all_watches, state, answer)
     return summary
+
+
+def _check_not_older(announced: str | None, last: object) -> None:
+    """A listing older than the last one pulled is a cache's stale copy: stored, it rewound
+    the pull's date (the next pull caught up again on days already pulled)."""
+    new_day, last_day = _day(announced), _day(last if isinstance(last, str) else None)
+    if new_day is not None and last_day is not None and new_day < last_day:
+        raise ArxivAPIError(
+            f"arXiv sent the listing of {new_day}, older than the one already pulled"
+            f" ({last_day}); a cache on the way may have kept an old copy: nothing was"
+            " stored, try again later"
+        )
 
 
 def _missed_since(last: str | None, current: str | None) -> date | None:
