@@ -676,7 +676,7 @@ def test_a_listing_older_than_the_last_one_pulled_is_refused_and_rewinds_nothing
     run: Run, arxiv: HTTPServer, watching: None
 ) -> None:
     """A cache's stale copy of Thursday's listing after Friday's was stored: the pull's date
-    went back to Thursday, and the items of a day already decided came back."""
+    went back to Thursday, and Monday's pull caught up on Friday again."""
     feed = serve_feed(
         arxiv,
         listing(
