@@ -744,6 +744,23 @@ def test_bibtex_export_of_a_paper_typed_in_imports_back_as_it_was(run, tmp_path)
     assert again.stderr.endswith("added 0, already there 78, not found 0, failed 0, skipped 0\n")
 
 
+def test_a_per_cent_sign_beside_latex_keeps_the_rest_of_the_title_and_authors(run, tmp_path):
+    """pylatexenc reads ``%`` as LaTeX's comment: a title with an accent and ``95%`` was
+    stored as "Reaching 95", and the authors after it were lost, without a word."""
+    bib = tmp_path / "percent.bib"
+    bib.write_text(
+        '@misc{ml2,\n  title={Reaching 95% accuracy\n         on the M{\\"u}ller benchmark},\n'
+        '  author={M{\\"u}ller, Hans-50% and Roe, Richard},\n  year={2020}\n}\n',
+        encoding="utf-8",
+    )
+    added = run("import", str(bib))
+    assert added.exit_code == 0, added.output
+    listed = json.loads(run("list", "--since", "2020", "--format", "json").stdout)
+    [paper] = [paper for paper in listed if paper["title"].startswith("Reaching")]
+    assert paper["title"] == "Reaching 95% accuracy on the Müller benchmark"
+    assert paper["authors"] == ["Hans-50% Müller", "Richard Roe"]
+
+
 def test_bibtex_math_in_a_title_is_kept_as_written(run, tmp_path):
     """Braces and escapes are dropped from plain text, but not from math: ``$x^{2}$`` was
     read as ``$x^2$`` and ``$\\&$`` as ``$&$``, so a paper did not match itself."""
