@@ -761,6 +761,26 @@ def test_a_per_cent_sign_beside_latex_keeps_the_rest_of_the_title_and_authors(ru
     assert paper["authors"] == ["Hans-50% Müller", "Richard Roe"]
 
 
+def test_a_json_paper_whose_key_is_taken_here_says_what_it_is_cited_as(run, tmp_path):
+    """A paper from another machine whose key another paper holds here was given a new key
+    in silence: a document written there, built with this machine's .bib, cited the other
+    paper and LaTeX said nothing."""
+    there = str(tmp_path / "there.db")
+    for db, title in ((there, "Deep Widgets"), (None, "Deep Gadgets")):
+        where = ["--db", db] if db else []
+        added = run(*where, "add", "--title", title, "-a", "John Smith", "--year", "2020")
+        assert added.exit_code == 0, added.output
+    exported = tmp_path / "there.json"
+    assert run("--db", there, "export", "-f", "json", "-o", str(exported)).exit_code == 0
+    result = run("import", str(exported))
+    assert result.exit_code == 0, result.output
+    assert "warning: deep-widgets: cited as smith2020deepa, its key smith2020deep being taken" in (
+        result.stderr
+    )
+    bib = run("export", "-f", "bibtex", "--since", "2020").stdout
+    assert "@misc{smith2020deep,\n\ttitle = {{Deep Gadgets}}" in bib
+
+
 def test_bibtex_math_in_a_title_is_kept_as_written(run, tmp_path):
     """Braces and escapes are dropped from plain text, but not from math: ``$x^{2}$`` was
     read as ``$x^2$`` and ``$\\&$`` as ``$&$``, so a paper did not match itself."""

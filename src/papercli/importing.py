@@ -285,7 +285,12 @@ def _merge_papers(
                 raise InvalidValueError(_given_twice(repeated[0]))
             new = _link_known(to_add, in_file, later, report)
             # The chunk's new papers go in together (papers.insert_papers), before any state.
-            papers.insert_papers(conn, new)
+            for paper, key in zip(new, papers.insert_papers(conn, new), strict=True):
+                if paper.citation_key is not None and key != paper.citation_key:
+                    report.warnings.append(
+                        f"{paper.id}: cited as {key}, its key {paper.citation_key} being"
+                        " taken by another paper (any case)"
+                    )
             for (paper, *_), target in zip(exported, targets, strict=True):
                 if not paper.fetched_at:
                     if said := _arxiv_facts(paper):
