@@ -781,6 +781,27 @@ def test_a_json_paper_whose_key_is_taken_here_says_what_it_is_cited_as(run, tmp_
     assert "@misc{smith2020deep,\n\ttitle = {{Deep Gadgets}}" in bib
 
 
+def test_and_others_in_a_bibtex_author_list_is_no_person(run, tmp_path):
+    """``Doe, Jane and others`` gave the paper a co-author named "others": `{"family":
+    "others"}` in CSL-JSON, `AU  - others` in RIS, "Jane Doe, others" in `show`. It is
+    kept as BibTeX's own mark for the authors left out, and shown as "et al."."""
+    bib = tmp_path / "others.bib"
+    bib.write_text(
+        "@misc{k2, title = {Tee Study}, author = {Doe, Jane and others}, year = 2021}\n",
+        encoding="utf-8",
+    )
+    assert run("import", str(bib)).exit_code == 0
+    assert "  authors     Jane Doe, et al.\n" in run("show", "tee-study").stdout
+    listed = run("list", "--since", "2021").stdout.splitlines()
+    assert [line for line in listed if re.search(r"Tee Study .* Doe et al\. +2021 ", line)]
+    only = ["--since", "2021", "--search", "Tee"]
+    assert "author = {Doe, Jane and others}" in run("export", "-f", "bibtex", *only).stdout
+    [item] = json.loads(run("export", "-f", "csl-json", *only).stdout)
+    assert item["author"] == [{"family": "Doe", "given": "Jane"}]
+    ris = run("export", "-f", "ris", *only).stdout
+    assert [line for line in ris.splitlines() if line.startswith("AU")] == ["AU  - Doe, Jane"]
+
+
 def test_bibtex_math_in_a_title_is_kept_as_written(run, tmp_path):
     """Braces and escapes are dropped from plain text, but not from math: ``$x^{2}$`` was
     read as ``$x^2$`` and ``$\\&$`` as ``$&$``, so a paper did not match itself."""

@@ -975,7 +975,7 @@ def _csl_item(paper: Paper, key: str) -> dict[str, object]:
     A report's publisher is its institution, as Zotero writes it."""
     item: dict[str, object] = {"id": key, "type": _TYPES[_work_type(paper)][1]}
     item["title"] = _csl_title(paper.title)
-    item["author"] = [_csl_name(author) for author in _people(paper)]
+    item["author"] = [_csl_name(a) for a in _people(paper) if not a.means_others]
     item["issued"] = {"date-parts": [_date_parts(paper)]}
     container = _container(paper)
     item["container-title"] = container or _site(paper)
@@ -1028,7 +1028,7 @@ def _ris_record(paper: Paper, key: str) -> str:
     work = _work_type(paper)
     tags: list[tuple[str, object]] = [("TY", _TYPES[work][2]), ("ID", key)]
     tags.append(("TI", paper.title))
-    tags += [("AU", _ris_name(author)) for author in _people(paper)]
+    tags += [("AU", _ris_name(a)) for a in _people(paper) if not a.means_others]
     date_parts = _date_parts(paper)
     tags.append(("PY", date_parts[0]))
     tags.append(("DA", "/".join([*(f"{p:02d}" for p in date_parts), "", ""][:3]) + "/"))

@@ -139,6 +139,13 @@ class Author:
     def family_name(self) -> str:
         return self.family or self.name
 
+    @property
+    def means_others(self) -> bool:
+        """Whether this is BibTeX's ``others`` (``Doe, Jane and others``): the authors a
+        list leaves out, no person. Kept so, as BibTeX styles print it "et al."; shown as
+        "et al." and left out of CSL-JSON and RIS, which have no such name."""
+        return not self.literal and not self.given and self.family_name == "others"
+
 
 @datarecord(frozen=True)
 class Note:
@@ -223,10 +230,10 @@ class Paper:
     @property
     def author_line(self) -> str:
         """``Vaswani et al.``, ``Dettmers and Zettlemoyer``, ``OpenAI``; empty if unknown."""
-        families = [a.family_name for a in self.authors[:3]]
-        if len(self.authors) > 2:
-            return f"{families[0]} et al."
-        return " and ".join(families)
+        named = [a.family_name for a in self.authors if not a.means_others]
+        if len(named) > 2 or 0 < len(named) < len(self.authors):
+            return f"{named[0]} et al."
+        return " and ".join(named)
 
     @property
     def newer_version(self) -> int | None:

@@ -280,7 +280,7 @@ def detail_lines(paper: Paper, prerequisites: Sequence[tuple[str, str]]) -> list
 
 
 def _author_text(author: Author) -> str:
-    text = author.name
+    text = "et al." if author.means_others else author.name
     if author.affiliations:
         text += f" ({'; '.join(author.affiliations)})"
     return text.replace(" ", textlayout.KEEP_TOGETHER)
