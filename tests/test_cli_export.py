@@ -235,3 +235,18 @@ def test_an_author_added_in_braces_is_an_institution(run):
     ]
     shown = run("list", "--search", "quokkas", "--format", "json").stdout
     assert json.loads(shown)[0]["authors"] == ["Team GLM", "Google DeepMind", "Ann Lee"]
+
+
+def test_a_tag_no_paper_has_is_an_error_and_leaves_an_export_file_as_it_was(run, tmp_path):
+    """`export --tag thesys -o refs.bib` (a typo) wrote "wrote 0 papers" over the whole
+    bibliography, exit 0, where an unknown --org or --topic is an error."""
+    assert run("tag", "lora", "+thesis").exit_code == 0
+    refs = tmp_path / "refs.bib"
+    assert run("export", "-f", "bibtex", "-o", str(refs)).exit_code == 0
+    before = refs.read_bytes()
+    for command in (["export", "-o", str(refs)], ["list"], ["queue", "add"]):
+        result = run(*command, "--tag", "thesys")
+        assert (result.exit_code, result.stdout) == (1, ""), command
+        assert result.stderr == "error: unknown tag 'thesys'; did you mean 'thesis'?\n"
+    assert refs.read_bytes() == before
+    assert "lora" in run("list", "--tag", "THESIS").stdout  # any case of A-Z

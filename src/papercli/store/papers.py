@@ -410,6 +410,7 @@ def where_clause(conn: sqlite3.Connection, sel: Selection) -> tuple[str, list[ob
         clauses.append(f"p.id IN (SELECT paper_id FROM paper_topics WHERE topic {IN_IDS})")
         params.append(id_list(topics))
     if sel.tags:  # the column compares without case
+        check_tags(conn, sel.tags)
         clauses.append(f"p.id IN (SELECT paper_id FROM tags WHERE tag {IN_IDS})")
         params.append(id_list(sel.tags))
     if sel.authors:
@@ -505,6 +506,21 @@ def resolve_topics(conn: sqlite3.Connection, names: Sequence[str]) -> list[str]:
         )
         for name in names
     ]
+
+
+def check_tags(conn: sqlite3.Connection, names: Sequence[str]) -> None:
+    """InvalidValueError for a tag no paper has, as for an unknown topic: selected by a
+    typo, `export --tag thesis -o refs.bib` emptied the bibliography."""
+    for name in names:
+        _lookup_name(
+            conn,
+            name,
+            "tag",
+            "tags",
+            "SELECT tag FROM tags WHERE tag = ? LIMIT 1",
+            name,
+            "SELECT DISTINCT tag, tag FROM tags",
+        )
 
 
 def _lookup_name(
