@@ -145,12 +145,20 @@ def test_a_failed_write_keeps_the_old_file(run, small_queue, tmp_path, monkeypat
 
 @pytest.mark.parametrize(
     ("target", "message"),
-    [("missing/dir/out.md", "does not exist"), (".", "is a directory")],
+    [
+        ("missing/dir/out.md", "directory {tmp}/missing/dir does not exist"),
+        (".", "is a directory"),
+        # Under a file, it said "directory {tmp}/afile does not exist", of a file there.
+        ("afile/out.md", "cannot write {tmp}/afile/out.md: {tmp}/afile is not a directory"),
+        ("afile/sub/out.md", "cannot write {tmp}/afile/sub/out.md: Not a directory"),
+    ],
 )
 def test_bad_output_paths(run, tmp_path, target, message):
+    (tmp_path / "afile").write_text("mine\n")
     result = run("export", "-o", str(tmp_path / target))
     assert result.exit_code == 1
-    assert message in result.stderr
+    assert message.format(tmp=tmp_path) in result.stderr
+    assert (tmp_path / "afile").read_text() == "mine\n"
 
 
 @pytest.mark.parametrize(

@@ -53,8 +53,16 @@ def check_target(path: Path) -> int:
     a FIFO cannot block us.
     """
     directory = path.parent
-    if not directory.is_dir():
-        raise InvalidValueError(f"cannot write {path}: directory {directory} does not exist")
+    try:
+        in_a_directory = stat.S_ISDIR(os.stat(directory).st_mode)
+    except FileNotFoundError:
+        raise InvalidValueError(
+            f"cannot write {path}: directory {directory} does not exist"
+        ) from None
+    except OSError as exc:  # a path through a file, a loop of links
+        raise InvalidValueError(f"cannot write {path}: {exc.strerror}") from None
+    if not in_a_directory:
+        raise InvalidValueError(f"cannot write {path}: {directory} is not a directory")
     try:
         info = os.lstat(path)
     except FileNotFoundError:
