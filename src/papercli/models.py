@@ -76,11 +76,14 @@ _TO_ESCAPE = f"[{re.escape(_NOT_IN_URLS)}]"
 
 def web_address(text: str) -> str | None:
     """``text`` as papercli keeps a paper's URL: an http(s) address with a host, the
-    characters a URL may not hold as they are percent-escaped (``a b`` as ``a%20b``);
+    characters a URL may not hold as they are percent-escaped (``a b`` as ``a%20b``, a
+    ``%`` that starts no escape as ``%25``);
     None for anything else, a control character included (it made the library's JSON
     backup impossible to import)."""
     if _pattern(_WEB_ADDRESS).match(text) is None or not text.isprintable():
         return None
+    if "%" in text:  # a per cent sign that starts no escape (`%d`) is one itself
+        text = re.sub("%(?![0-9A-Fa-f]{2})", "%25", text)
     return text.translate(_URL_ESCAPES) if _pattern(_TO_ESCAPE).search(text) else text
 
 
