@@ -224,6 +224,19 @@ def test_a_generational_suffix_is_no_family_name(run):
     ]
 
 
+@pytest.mark.parametrize("name", ["Eve }", "Ann {Brace", "{Team {GLM}}", "Jo {Le} Roy"])
+def test_an_author_with_a_brace_inside_the_name_is_refused(run, name):
+    """`Eve }` was stored as family name "{}" and cited as a brace, `Ann {Brace` as
+    "{Brace}": names that differ from the one typed. Braces are for a whole institution."""
+    added = run("add", "--title", "Notes on Quokkas", "--author", name, "--year", "2024")
+    assert (added.exit_code, added.stdout) == (1, "")
+    assert added.stderr == (
+        f"error: --author {name!r}: braces go around a whole organization's name"
+        ' ("{Team GLM}"), not in a name\n'
+    )
+    assert "quokkas" not in run("list", "--since", "2024").stdout.casefold()
+
+
 def test_an_author_added_in_braces_is_an_institution(run):
     """``add --author "{Team GLM}"`` is cited as the BibTeX import reads ``{Team GLM}``: one
     name, never split (it was ``\\textbraceleft{}Team GLM\\textbraceright{}``, a person with

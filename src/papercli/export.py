@@ -39,7 +39,7 @@ from papercli.models import (
     web_address,
 )
 from papercli.records import field_names, is_record, replace
-from papercli.textlayout import counted
+from papercli.textlayout import clipped, counted
 
 if TYPE_CHECKING:  # typing costs an export 2-4 ms to import
     from typing import Any, Protocol
@@ -512,6 +512,11 @@ def typed_author(text: str) -> Author:
     name = _organization(text)
     if name is not None:
         return Author(name, family=name, literal=True)
+    if re.search("[{}]", text):  # BibTeX's rules read `Eve }` as family name "{}"
+        raise InvalidValueError(
+            f"--author {clipped(' '.join(text.split()))!r}: braces go around a whole"
+            ' organization\'s name ("{Team GLM}"), not in a name'
+        )
     found = checked_person(text)
     if found is None:
         raise InvalidValueError(
@@ -542,7 +547,11 @@ def resplit(author: Author) -> Author | None:
     clean = " ".join(author.name.split())
     if author.literal:
         return None
-    if _organization(clean) or _without_suffix(clean)[1]:
+    if _organization(clean):
+        typed = clean
+    elif re.search("[{}]", clean):  # no name `add` takes now: left as it was split
+        return None
+    elif _without_suffix(clean)[1]:
         typed = clean
     elif author.given in _SUFFIXES and clean == f"{author.given} {author.family}":
         typed = f"{author.family}, {author.given}"
