@@ -248,6 +248,7 @@ def insert_batch(
                 f"synthetic{i}",
                 "cs.CL",
                 f"{date}T12:00:00Z",
+                "",  # venue_title
             )
         )
         for position in range(rng.randint(1, 8)):
@@ -274,7 +275,7 @@ def insert_batch(
             status, changed_at = rng.choice(["read", "reading", "skipped"]), f"{date}T12:00:00Z"
             read_at = changed_at if status == "read" else None
             states.append((pid, status, changed_at, read_at, None))
-    conn.executemany(f"INSERT INTO papers VALUES ({', '.join('?' * 18)})", papers)
+    conn.executemany(f"INSERT INTO papers VALUES ({', '.join('?' * 19)})", papers)
     conn.executemany(f"INSERT INTO paper_authors VALUES ({', '.join('?' * 9)})", authors)
     conn.executemany("INSERT OR IGNORE INTO paper_names VALUES (?, ?, ?, ?)", names)
     conn.executemany("INSERT INTO paper_orgs VALUES (?, ?, ?)", paper_orgs)

@@ -271,3 +271,23 @@ def test_a_tag_no_paper_has_is_an_error_and_leaves_an_export_file_as_it_was(run,
         assert result.stderr == "error: unknown tag 'thesys'; did you mean 'thesis'?\n"
     assert refs.read_bytes() == before
     assert "lora" in run("list", "--tag", "THESIS").stdout  # any case of A-Z
+
+
+def test_a_paper_is_cited_under_the_title_its_venue_printed(run, run_json):
+    """LLM.int8() appeared at NeurIPS 2022 as "GPT3.int8(): ...": its NeurIPS citation gave
+    arXiv's title, which is not the proceedings' paper. The catalogue still shows arXiv's."""
+    venue_title = "GPT3.int8(): 8-bit Matrix Multiplication for Transformers at Scale"
+    only = ["--search", "int8", "--since", "2022", "--until", "2022"]
+    (entry,) = bibtexparser.parse_string(run("export", "-f", "bibtex", *only).stdout).entries
+    assert (entry["title"], entry["booktitle"]) == (
+        "{" + venue_title + "}",
+        "Advances in Neural Information Processing Systems",
+    )
+    (item,) = json.loads(run("export", "-f", "csl-json", *only).stdout)
+    assert item["title"].startswith('<span class="nocase">GPT3.int8')
+    assert f"TI  - {venue_title}" in run("export", "-f", "ris", *only).stdout.splitlines()
+    shown = run_json("show", "llm-int8", "--format", "json")
+    assert shown["title"].startswith("LLM.int8()") and shown["venue_title"] == venue_title
+    (exported,) = json.loads(run("export", "-f", "json", *only).stdout)["papers"]
+    assert exported["venue_title"] == venue_title
+    assert run_json("show", "lora", "--format", "json")["venue_title"] == ""

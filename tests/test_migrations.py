@@ -625,3 +625,24 @@ def test_a_database_from_before_steps_5_and_11_were_widened_upgrades_with_its_st
     conn = sqlite3.connect(db)
     assert migrations.schema_version(conn) == migrations.SCHEMA_VERSION
     conn.close()
+
+
+def test_an_upgrade_gives_the_catalogue_papers_their_venue_titles(
+    run: Callable[..., Result], db_path: Path
+) -> None:
+    """Schema 28 keeps the title a venue printed beside arXiv's: a library from before it
+    gains the column, and the newer catalogue fills it in, so LLM.int8() is cited at
+    NeurIPS under the proceedings' title."""
+    assert run("list", "--limit", "1").exit_code == 0
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    conn.executescript(
+        "ALTER TABLE papers DROP COLUMN venue_title; PRAGMA user_version = 27;"
+        " UPDATE meta SET value = 'older' WHERE key IN ('catalogue_digest', 'seed_stamp');"
+    )
+    conn.close()
+    shown = run("show", "llm-int8")
+    assert shown.exit_code == 0, shown.output
+    assert "venue title     GPT3.int8(): 8-bit Matrix" in shown.stdout
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    assert migrations.schema_version(conn) == migrations.SCHEMA_VERSION
+    conn.close()

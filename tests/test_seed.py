@@ -77,6 +77,7 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
         ('venue = "ICLR 2022"', 'venue = "NIPS 2017"', "venue 'NIPS 2017' is not"),
         ('venue = "ICLR 2022"', 'venue = "ICLR"', "venue 'ICLR' is not"),
         ('venue = "ICLR 2022"', 'doi = "10.48550/arXiv.2106.09685"', "not a publisher's DOI"),
+        ('venue = "ICLR 2022"', 'venue_title = "LoRA at ICLR"', "venue_title .* needs the venue"),
         (
             'citation_key = "hu2021lora"\n',
             "",

@@ -859,7 +859,7 @@ def _bibtex_chunk(papers: Sequence[Paper], keys: Sequence[str]) -> str:
     library = writer.Library()
     for paper, key in zip(papers, keys, strict=True):
         work = _work_type(paper)
-        title = _latex(paper.title)
+        title = _latex(paper.cited_title)
         # A group opening with a backslash is a BibTeX "special character" whose letters styles
         # may still lowercase; an empty group in front keeps the title protected.
         guard = "{}" if title.startswith("\\") else ""
@@ -983,7 +983,7 @@ def _csl_item(paper: Paper, key: str) -> dict[str, object]:
     proceedings, and APA printed the arXiv id as one ("Neurocomputing, Article arXiv:...").
     A report's publisher is its institution, as Zotero writes it."""
     item: dict[str, object] = {"id": key, "type": _TYPES[_work_type(paper)][1]}
-    item["title"] = _csl_title(paper.title)
+    item["title"] = _csl_title(paper.cited_title)
     item["author"] = [_csl_name(a) for a in _people(paper) if not a.means_others]
     item["issued"] = {"date-parts": [_date_parts(paper)]}
     container = _container(paper)
@@ -1036,7 +1036,7 @@ def _ris_record(paper: Paper, key: str) -> str:
     """One RIS record; values are flattened to one line, since RIS is line-based."""
     work = _work_type(paper)
     tags: list[tuple[str, object]] = [("TY", _TYPES[work][2]), ("ID", key)]
-    tags.append(("TI", paper.title))
+    tags.append(("TI", paper.cited_title))
     tags += [("AU", _ris_name(a)) for a in _people(paper) if not a.means_others]
     date_parts = _date_parts(paper)
     tags.append(("PY", date_parts[0]))

@@ -188,6 +188,9 @@ class Paper:
     # papers a user added. The citation key never changes once given.
     authors: list[Author] = field(default_factory=list)
     venue: str = ""  # "NeurIPS 2017"; empty for preprints, reports and blogs
+    # The title the venue printed, where it is not the one shown (arXiv's, which people
+    # know the paper by: "LLM.int8()" appeared at NeurIPS as "GPT3.int8()"): the citation's.
+    venue_title: str = ""
     doi: str | None = None  # the publisher's DOI, never arXiv's 10.48550 one
     citation_key: str | None = None
     added_at: str | None = None  # when a user added it (UTC); None for the catalogue's
@@ -222,6 +225,11 @@ class Paper:
     def pdf_address(self) -> str | None:
         """Where its PDF is: the PDF link, else its address when that is a PDF."""
         return self.pdf_url or (self.url if self.url_is_pdf else None)
+
+    @property
+    def cited_title(self) -> str:
+        """The title a citation gives: the venue's, for a paper cited as its venue's."""
+        return self.venue_title or self.title
 
     @property
     def first_author(self) -> str | None:
@@ -351,6 +359,7 @@ def paper_details(paper: Paper) -> dict[str, object]:
             for a in paper.authors
         ],
         "doi": paper.doi,
+        "venue_title": paper.venue_title,
         "citation_key": paper.citation_key,
         "abstract": paper.abstract,
         "primary_category": paper.primary_category,

@@ -248,6 +248,7 @@ def detail_lines(paper: Paper, prerequisites: Sequence[tuple[str, str]]) -> list
         ("title", paper.title),
         ("authors", ", ".join(map(_author_text, paper.authors))),
         ("venue", paper.venue),
+        ("venue title", paper.venue_title),
         ("short name", paper.short_name),
         ("aliases", ", ".join(paper.aliases)),
         ("kind", paper.kind if paper.kind != "paper" else ""),

@@ -95,6 +95,7 @@ def _paper(record: dict[str, object]) -> Paper:
             prerequisites=_list(record, "prerequisites"),
             authors=[_author(record, entry) for entry in _entries(record, "authors")],
             venue=_text(record, "venue"),
+            venue_title=_text(record, "venue_title"),
             doi=_text(record, "doi") or None,
             citation_key=_text(record, "citation_key") or None,
             primary_category=_text(record, "primary_category") or None,
@@ -212,6 +213,8 @@ def _citation_problems(p: Paper, checked_against: list[str]) -> list[str]:
     if p.venue and split_venue(p.venue) is None:
         known = ", ".join(VENUES)
         problems.append(f"venue {p.venue!r} is not '<series> <year>' with a series in: {known}")
+    if p.venue_title and not p.venue:
+        problems.append("venue_title is the title a venue printed: it needs the venue")
     if p.doi and (not _DOI.fullmatch(p.doi) or p.doi.startswith(ARXIV_DOI_PREFIX)):
         problems.append(f"doi {p.doi!r} is not a publisher's DOI")
     if p.arxiv_id and not (p.primary_category and _CATEGORY.fullmatch(p.primary_category)):

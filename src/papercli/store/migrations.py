@@ -932,6 +932,13 @@ def _m027_widened_steps(conn: sqlite3.Connection) -> None:
     conn.execute(trigger)
 
 
+def _m028_venue_titles(conn: sqlite3.Connection) -> None:
+    """The title a venue printed, where it differs from the catalogue's (arXiv's): its
+    citation's. Added where missing, as step 27 adds its columns."""
+    if "venue_title" not in {str(row[1]) for row in conn.execute("PRAGMA table_info(papers)")}:
+        conn.execute("ALTER TABLE papers ADD COLUMN venue_title TEXT NOT NULL DEFAULT ''")
+
+
 MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     M001_INITIAL,
     M002_ARXIV,
@@ -960,6 +967,7 @@ MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     M025_DOI_FIRST,
     M026_NOTE_ORDER,
     _m027_widened_steps,
+    _m028_venue_titles,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -99,8 +99,8 @@ def insert_papers(
     )
     conn.executemany(
         "INSERT INTO papers (id, title, short_name, kind, arxiv_id, url, pdf_url, date, year,"
-        " why, focus, technique, origin, venue, doi, citation_key, primary_category, added_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " why, focus, technique, origin, venue, venue_title, doi, citation_key, primary_category,"
+        " added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (
                 paper.id,
@@ -117,6 +117,7 @@ def insert_papers(
                 paper.technique,
                 paper.origin,
                 paper.venue,
+                paper.venue_title,
                 paper.doi,
                 key,
                 paper.primary_category,
@@ -570,7 +571,7 @@ def get_paper(conn: sqlite3.Connection, paper_id: str) -> Paper:
 
 _FULL_COLUMNS = (
     "p.id, p.title, p.short_name, p.year, p.date, p.kind, p.arxiv_id, p.url, p.pdf_url,"
-    " p.origin, p.venue, p.why, p.focus, p.technique, p.doi, p.citation_key,"
+    " p.origin, p.venue, p.venue_title, p.why, p.focus, p.technique, p.doi, p.citation_key,"
     " p.primary_category, p.added_at, coalesce(s.status, 'unread'), s.read_version,"
     " s.changed_at, s.read_at"
 )
@@ -658,8 +659,8 @@ def full_papers(
     found: dict[str, Paper] = {}
     rows = conn.execute(f"SELECT {_FULL_COLUMNS} {SUMMARY_FROM} WHERE p.id {IN_IDS}", arg)
     for (
-        pid, title, short, year, date, kind, arxiv_id, url, pdf, origin, venue, why, focus,
-        technique, doi, key, category, added_at, status, read_version, changed_at, read_at,
+        pid, title, short, year, date, kind, arxiv_id, url, pdf, origin, venue, venue_title, why,
+        focus, technique, doi, key, category, added_at, status, read_version, changed_at, read_at,
     ) in rows:  # fmt: skip
         paper = Paper(
             id=pid,
@@ -682,6 +683,7 @@ def full_papers(
             origin=origin,
             authors=people.get(pid, []),
             venue=venue,
+            venue_title=venue_title,
             doi=doi or None,
             citation_key=key or None,
             added_at=added_at or None,
