@@ -124,7 +124,7 @@ def test_show_piped_without_columns_wraps_at_80_as_the_other_texts(
         (["de las casas"], {"retro", "chinchilla"}),
         (["openai"], {"gpt-4", "chatgpt"}),
         (["dettmers", "hinton"], {"llm-int8", "qlora", "layernorm", "sparse-moe"}),
-        (["nobody-at-all"], set()),
+        (["nobody-at-all", "hinton"], {"layernorm", "sparse-moe"}),
     ],
 )
 def test_list_author_matches_family_or_full_names(
@@ -134,6 +134,61 @@ def test_list_author_matches_family_or_full_names(
     result = run("list", *args, "--format", "ids")
     assert result.exit_code == 0
     assert set(result.stdout.split()) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "said"),
+    [
+        ("hintn", "unknown author 'hintn'; did you mean 'hinton'?"),
+        ("nobody-at-all", "unknown author 'nobody-at-all'; see papercli authors"),
+    ],
+)
+def test_an_author_no_paper_has_is_an_error_and_leaves_an_export_as_it_was(
+    run: Run, tmp_path: Path, name: str, said: str
+) -> None:
+    """It selected nothing, exit 0: `export --author hintn -o refs.bib` emptied the file."""
+    refs = tmp_path / "refs.bib"
+    refs.write_text("mine\n")
+    for command in (["list"], ["export", "-f", "bibtex", "-o", str(refs)]):
+        result = run(*command, "--author", name)
+        assert (result.exit_code, result.stdout, result.stderr) == (1, "", f"error: {said}\n")
+    assert refs.read_text() == "mine\n"
+    both = run("list", "--author", name, "--author", "nobody-either")
+    assert both.stderr == (
+        "error: no paper has an author named by any of the 2 --author values;"
+        " see papercli authors\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "query", "typed"),
+    [
+        ("张伟", "张伟", "Wei Zhang in Chinese"),
+        ("Γιώργος Παπαδόπουλος", "ΠΑΠΑΔΟΠΟΥΛΟΣ", "Greek, in capitals and without accents"),
+        ("Johann Strauß", "strauss", "a sharp s, as before"),
+    ],
+)
+def test_an_author_written_in_any_script_is_found(
+    run: Run, name: str, query: str, typed: str
+) -> None:
+    """Author keys kept ASCII only: 张伟's was empty, and no --author found a name with no
+    Latin letter (`authors` and `search` did)."""
+    added = run("add", "--title", "Notes on scripts", "--author", name, "--year", "2023")
+    assert added.exit_code == 0, added.output
+    found = run("list", "--author", query, "-f", "ids")
+    assert (found.exit_code, found.stdout) == (0, "notes-scripts\n"), typed
+
+
+def test_an_upgrade_finds_the_authors_written_in_other_scripts(run: Run, db_path: Path) -> None:
+    """A library from before 5 December kept 张伟's key empty: migration 29 folds it again."""
+    assert run("add", "--title", "Notes", "--author", "张伟", "--year", "2023").exit_code == 0
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    conn.executescript(
+        "UPDATE paper_authors SET family_key = '' WHERE paper_id = 'notes';"
+        " PRAGMA user_version = 28;"
+    )
+    conn.close()
+    assert run("list", "--author", "张伟", "-f", "ids").stdout == "notes\n"
 
 
 def test_list_takes_thousands_of_authors_at_once(run: Run) -> None:

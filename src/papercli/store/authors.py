@@ -8,8 +8,9 @@ from collections.abc import Iterator, Sequence
 
 from papercli.errors import InvalidValueError
 from papercli.models import Author
-from papercli.names import person_key
+from papercli.names import closest, person_key
 from papercli.store.base import IN_IDS, id_list
+from papercli.textlayout import clipped
 
 
 def write_authors(conn: sqlite3.Connection, paper_id: str, authors: Sequence[Author]) -> None:
@@ -112,6 +113,26 @@ def authors_clause(queries: Sequence[str]) -> tuple[str, list[object]]:
         " WHERE a.given_key = g.key OR substr(a.given_key, 1, length(g.value)) = g.value)"
     )
     return clause, [id_list(list(families)), json.dumps(givens)]
+
+
+def check_authors(conn: sqlite3.Connection, queries: Sequence[str]) -> None:
+    """InvalidValueError when no paper has an author any of ``queries`` names, as for a tag
+    no paper has: selecting nothing, ``export --author ... -o refs.bib`` emptied the file.
+    One name among several that none has is no error: a script may name many."""
+    clause, args = authors_clause(queries)
+    if conn.execute(f"SELECT 1 FROM papers p WHERE {clause} LIMIT 1", args).fetchone():
+        return
+    if len(queries) > 1:
+        raise InvalidValueError(
+            f"no paper has an author named by any of the {len(queries):,} --author values;"
+            " see papercli authors"
+        )
+    known = [str(key) for (key,) in conn.execute("SELECT DISTINCT family_key FROM paper_authors")]
+    hint = closest(person_key(queries[0]), known)
+    tip = f"did you mean {' or '.join(repr(h) for h in hint)}?" if hint else ""
+    raise InvalidValueError(
+        f"unknown author {clipped(queries[0])!r}; {tip or 'see papercli authors'}"
+    )
 
 
 def author_counts(

@@ -939,6 +939,39 @@ def _m028_venue_titles(conn: sqlite3.Connection) -> None:
         conn.execute("ALTER TABLE papers ADD COLUMN venue_title TEXT NOT NULL DEFAULT ''")
 
 
+def _m029_names_in_every_script(conn: sqlite3.Connection) -> None:
+    """Author keys as ``names.person_key`` folds them now, which keeps the letters of other
+    scripts (it dropped them: 张伟's key was empty, and no ``--author`` found him). Only
+    names outside ASCII change (found by their length in bytes), a page at a time."""
+    import json
+
+    from papercli.names import person_key
+
+    outside_ascii = "length(CAST({0} AS BLOB)) != length({0})"
+    after: tuple[str, int] = ("", -1)
+    while rows := conn.execute(
+        "SELECT paper_id, position, family, given FROM paper_authors"
+        f" WHERE (paper_id, position) > (?, ?) AND {outside_ascii.format('family || given')}"
+        " ORDER BY paper_id, position LIMIT 10000",
+        after,
+    ).fetchall():
+        conn.executemany(
+            "UPDATE paper_authors SET family_key = ?, given_key = ?"
+            " WHERE paper_id = ? AND position = ?",
+            [(person_key(f), person_key(g), pid, pos) for pid, pos, f, g in rows],
+        )
+        after = rows[-1][:2]
+    conn.executemany(  # the items of the last days' listings
+        "UPDATE inbox_items SET author_keys = ? WHERE docid = ?",
+        [
+            ("\n".join(person_key(name) for name, _ in json.loads(authors)), docid)
+            for docid, authors in conn.execute(
+                f"SELECT docid, authors FROM inbox_items WHERE {outside_ascii.format('authors')}"
+            ).fetchall()
+        ],
+    )
+
+
 MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     M001_INITIAL,
     M002_ARXIV,
@@ -968,6 +1001,7 @@ MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     M026_NOTE_ORDER,
     _m027_widened_steps,
     _m028_venue_titles,
+    _m029_names_in_every_script,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
