@@ -443,6 +443,26 @@ def test_show_through_a_pipe_wraps_a_japanese_title_by_terminal_cells(run, monke
     assert "".join(line.split()[-1] for line in title_lines) == title
 
 
+@pytest.mark.parametrize("terminal", [True, False], ids=["terminal", "piped"])
+def test_show_in_a_narrow_window_puts_values_under_their_labels(
+    run, monkeypatch, request, terminal
+):
+    """At 20 columns the labels (14 wide, with a gap and a frame) left the values none:
+    `show` printed the labels alone; piped, each value line ran 18 columns past the edge."""
+    if terminal:
+        request.getfixturevalue("at_terminal")
+    monkeypatch.setenv("COLUMNS", "20")
+    text = _unstyled(run("--no-pager", "show", "qlora").stdout)
+    lines = [line.strip("│ ") for line in text.splitlines()]
+    assert lines[lines.index("title") + 1].startswith("QLoRA:")
+    assert "NeurIPS 2023" in lines and "dettmers2023qlora" in "".join(lines)
+    # Piped, an address longer than the line stays whole, to be copied: 4 + 32 columns.
+    assert max(map(len, text.splitlines())) == (20 if terminal else 36)
+    monkeypatch.setenv("COLUMNS", "80")
+    wide = _unstyled(run("--no-pager", "show", "qlora").stdout)
+    assert "QLoRA: Efficient Finetuning of Quantized LLMs" in wide  # beside its label
+
+
 def test_wrap_block_never_breaks_an_address_or_kept_words_and_shows_escapes():
     url = "https://example.org/" + "a" * 90
     assert textlayout.wrap_block(f"see {url} now", 40, "  ") == f"  see\n  {url}\n  now"

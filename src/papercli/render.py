@@ -312,15 +312,22 @@ def _status_line(paper: Paper) -> str:
     return str(paper.status)
 
 
+# Below this many columns `show` puts each label above its value: beside the labels (14
+# columns and a gap, in a frame), the values had none left at 20 columns and vanished.
+SHOW_SIDE_BY_SIDE = 50
+
+
 def plain_details(
     paper: Paper, prerequisites: Sequence[tuple[str, str]], columns: int = 100
 ) -> str:
     """``show`` as text: values wrapped at word boundaries to ``columns`` under their
-    value column, then the abstract as a block of its own."""
+    value column (below ``SHOW_SIDE_BY_SIDE`` columns, under their labels), then the
+    abstract as a block of its own."""
     lines = detail_lines(paper, prerequisites)
     width = max(len(label) for label, _ in lines)
-    indent = " " * (width + 4)
-    room = max(columns - len(indent), 20)
+    beside = columns >= SHOW_SIDE_BY_SIDE
+    indent = " " * (width + 4 if beside else 4)
+    room = max(columns - len(indent), 10)
     out = [paper.id]
     for label, value in lines:
         wrapped = [
@@ -331,7 +338,7 @@ def plain_details(
             for piece in textlayout.wrapped(paragraph, room) or [""]
         ]
         text = ("\n" + indent).join(wrapped).replace(textlayout.KEEP_TOGETHER, " ")
-        out.append(f"  {label.ljust(width)}  {text}")
+        out.append(f"  {label.ljust(width)}  {text}" if beside else f"  {label}\n{indent}{text}")
     if paper.abstract:
         out += [
             "",
@@ -347,20 +354,29 @@ def plain_details(
     return "\n".join(out)
 
 
-def paper_panel(paper: Paper, prerequisites: Sequence[tuple[str, str]]) -> RenderableType:
+def paper_panel(
+    paper: Paper, prerequisites: Sequence[tuple[str, str]], width: int
+) -> RenderableType:
     from rich.console import Group
+    from rich.padding import Padding
     from rich.panel import Panel
     from rich.table import Table
     from rich.text import Text
 
     # detail_lines made the values textlayout.printable.
+    beside = width >= SHOW_SIDE_BY_SIDE
     grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="bold", no_wrap=True)
-    grid.add_column(overflow="fold")
+    grid.add_column(no_wrap=beside)
+    if beside:
+        grid.add_column(overflow="fold")
     for label, value in detail_lines(paper, prerequisites):
-        grid.add_row(
-            label, Text(value.replace(textlayout.KEEP_TOGETHER, " "))
-        )  # Rich wraps at any space
+        # Rich wraps at any space; a word longer than the line is folded, never cut.
+        text = Text(value.replace(textlayout.KEEP_TOGETHER, " "), overflow="fold")
+        if beside:
+            grid.add_row(Text(label, style="bold"), text)
+        else:
+            grid.add_row(Text(label, style="bold"))
+            grid.add_row(Padding(text, (0, 0, 0, 2)))
     body: RenderableType = grid
     if paper.abstract:
         abstract = _text(" ".join(paper.abstract.split()))

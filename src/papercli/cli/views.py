@@ -89,7 +89,7 @@ def show_paper(state: AppState, ref: str, output: ShowFormat) -> None:
         for pid, title, _ in lookups.describe_ids(conn, list(kinds))
     ]
     if fancy_output():
-        terminal.print_rich(render.paper_panel(paper, prerequisites))
+        terminal.print_rich(render.paper_panel(paper, prerequisites, terminal.width()))
     else:
         columns = terminal.width()  # $COLUMNS when piped, else 80, as the other texts
         echo(render.plain_details(paper, prerequisites, columns))
