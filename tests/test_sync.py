@@ -1831,3 +1831,29 @@ def test_a_paper_an_import_takes_reaches_the_other_devices(
     synced = desktop.sync()
     assert "skipped" not in synced.stderr
     assert desktop.json("show", "mine-1")["year"] == 5000
+
+
+@pytest.mark.parametrize("importer_syncs_first", [True, False], ids=["syncing", "fresh machine"])
+def test_an_old_export_imported_elsewhere_brings_back_no_note_or_queue_place_deleted_since(
+    run: Run, tmp_path: Path, importer_syncs_first: bool
+) -> None:
+    """The import's events were dated by the import: a note deleted and a paper taken out of
+    the queue on the desktop after its export came back there, on every machine, when the
+    laptop, syncing already, imported the export before it heard of the deletion. (A machine
+    set up from the export, syncing for the first time, dated them by the file already.)"""
+    laptop, desktop = laptop_and_desktop(run, tmp_path)
+    desktop.sync()
+    if importer_syncs_first:
+        laptop.sync()
+    desktop.ok("note", "bert", "deleted later")
+    desktop.ok("queue", "add", "t5")
+    old = tmp_path / "old.json"
+    desktop.ok("export", "-f", "json", "-o", str(old))
+    desktop.ok("note", "bert", "--delete", "1")
+    desktop.ok("queue", "remove", "t5")
+    laptop.ok("import", str(old))  # before the laptop has heard of the deletion
+    for device in (laptop, desktop, laptop):
+        device.sync()
+    for device in (laptop, desktop):
+        assert device.json("notes") == [], device.name
+        assert device.ok("queue", "--format", "ids").stdout == "", device.name

@@ -62,6 +62,9 @@ class LogEntry:
     undone_at: str | None
 
 
+IMPORT = "import"  # the command whose notes and queue places are the file's, not made now
+
+
 def begin(conn: sqlite3.Connection, command: str, at: str) -> int:
     """Start the batch of one command (inside its transaction)."""
     cursor = conn.execute(
@@ -77,7 +80,7 @@ def finish(conn: sqlite3.Connection, batch: int, summary: str) -> None:
     if changed or conn.execute("SELECT 1 FROM status_history WHERE batch = ?", (batch,)).fetchone():
         conn.execute("UPDATE command_log SET summary = ? WHERE batch = ?", (summary, batch))
         forget_redo(conn, batch)
-        _emit(conn, batch)
+        _emit(conn, batch, as_made=True)
     else:
         conn.execute("DELETE FROM command_log WHERE batch = ?", (batch,))
 
@@ -338,15 +341,23 @@ def redo(conn: sqlite3.Connection) -> tuple[LogEntry, list[LeftStep]]:
     return _entry(conn, int(row[0])), left
 
 
-def _emit(conn: sqlite3.Connection, batch: int, left: Sequence[LeftStep] = ()) -> None:
+def _emit(
+    conn: sqlite3.Connection, batch: int, left: Sequence[LeftStep] = (), *, as_made: bool = False
+) -> None:
     """Once this device syncs, what a command changed is also an event for the others,
-    but the queue places a replay ``left`` as another device set them. (A device that
+    but the queue places a replay ``left`` as another device set them; an import ``as_made``
+    (not its undo or redo) dates what it brought back by the file's times. (A device that
     never synced loads none of the sync code.)"""
     if not syncs(conn):
         return
     from papercli.store.sync import emit_batch  # sync reads the steps recorded here
 
-    emit_batch(conn, batch, {("queue", key) for kind, key, _ in left if kind == "queue"})
+    emit_batch(
+        conn,
+        batch,
+        {("queue", key) for kind, key, _ in left if kind == "queue"},
+        restored=as_made and _entry(conn, batch).command == IMPORT,
+    )
 
 
 def log(conn: sqlite3.Connection, limit: int | None = None) -> Iterator[LogEntry]:

@@ -81,13 +81,21 @@ def saw_clock(conn: sqlite3.Connection, hlc: str) -> None:
 
 
 def emit_batch(
-    conn: sqlite3.Connection, batch: int, unchanged: Collection[tuple[str, str]] = ()
+    conn: sqlite3.Connection,
+    batch: int,
+    unchanged: Collection[tuple[str, str]] = (),
+    *,
+    restored: bool = False,
 ) -> None:
     """Once this device syncs: the events of a command just done, undone or redone (the
     registers it changed, as they are now, in order, but those an undo or redo left
     ``unchanged``: sent again, they became this device's, and a redo then took back
     another device's later queue move); call inside its transaction. The registers wait
-    on disk, each once: an import's batch names every paper it added."""
+    on disk, each once: an import's batch names every paper it added.
+
+    ``restored``: an import's notes and queue places are dated by when the file says they
+    were written or queued, as a first sync dates them. Dated by the import, an old
+    export's note brought back a deletion made since on a device not yet heard from."""
     from papercli.store.scratch import ScratchSet
 
     device = device_id(conn)
@@ -103,7 +111,28 @@ def emit_batch(
         if queued:
             settle_queue_keys(conn, lambda ids: registers.add(["queue" + SEP + p for p in ids]))
         in_order = (register.partition(SEP) for register in registers)
-        emit(conn, device, ((kind, key) for kind, _, key in in_order), next_clock(conn))
+        now = next_clock(conn)
+        emit_each(
+            conn,
+            device,
+            (
+                (kind, key, _own_time(conn, kind, key) or now if restored else now)
+                for kind, _, key in in_order
+            ),
+        )
+
+
+def _own_time(conn: sqlite3.Connection, kind: str, key: str) -> str | None:
+    """The clock of when a note was written or a paper queued (None for other kinds)."""
+    sql = _OWN_TIMES.get(kind)
+    row = None if sql is None else conn.execute(sql, (key,)).fetchone()
+    return None if row is None else events.hlc_of_time(str(row[0]))
+
+
+_OWN_TIMES = {
+    "note": "SELECT created_at FROM notes WHERE uid = ?",
+    "queue": "SELECT added_at FROM queue WHERE paper_id = ?",
+}
 
 
 def emit(
@@ -802,8 +831,13 @@ def all_registers(conn: sqlite3.Connection) -> Iterator[tuple[str, str, str]]:
 def _last_changed(kind: str, key: str) -> str:
     """A query of each register of ``kind`` (named by ``key``, an expression of its step
     ``u``) a command here changed, with when it last did, or its undo: one pass."""
+    # An import standing is no change made then: what it brought back is the file's.
+    last = (
+        f"CASE c.command WHEN '{changes.IMPORT}' THEN c.undone_at"
+        " ELSE coalesce(c.undone_at, c.at) END"
+    )
     return (
-        f"SELECT {key} AS key, max(coalesce(c.undone_at, c.at)) AS last FROM undo_steps AS u"
+        f"SELECT {key} AS key, max({last}) AS last FROM undo_steps AS u"
         f" JOIN command_log AS c USING (batch) WHERE u.action = '{kind}' GROUP BY 1"
     )
 
