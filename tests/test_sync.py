@@ -944,6 +944,31 @@ def test_a_database_restored_from_a_backup_takes_its_newer_events_back(
     assert laptop.state() == desktop.state()
 
 
+def test_a_restored_database_takes_its_events_back_from_its_folder_mounted_elsewhere(
+    laptop: Device, desktop: Device, tmp_path: Path
+) -> None:
+    """Its file was known by the folder's path: at another one (a USB stick mounted
+    elsewhere), the restored database wrote its file whole again from its own older outbox,
+    and what it did after the backup was gone for good, on every machine."""
+    laptop.ok("note", "lora", "before the backup")
+    laptop.sync()
+    laptop.ok("db", "backup", str(tmp_path / "backup.db"))
+    laptop.ok("mark-read", "t5")
+    laptop.ok("note", "t5", "written after the backup")
+    laptop.sync()
+    moved = tmp_path / "Stick"
+    laptop.folder.rename(moved)
+    laptop.folder = desktop.folder = moved
+    _restore(laptop, tmp_path / "backup.db")
+    synced = laptop.sync()
+    assert "took back" in synced.stdout
+    desktop.sync()
+    for device in (laptop, desktop):
+        assert status_of(device, "t5") == "read", device.name
+        notes = sorted(n["note"] for n in device.json("notes"))
+        assert notes == ["before the backup", "written after the backup"], device.name
+
+
 def test_a_file_written_whole_again_is_read_from_its_start_however_long(
     laptop: Device, desktop: Device, tmp_path: Path
 ) -> None:

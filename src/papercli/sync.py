@@ -193,9 +193,10 @@ def write(conn: sqlite3.Connection, folder: Path, *, name: str | None = None) ->
     written_bytes = int(stored.meta(conn, "sync_written_bytes") or 0)
     file = stored.meta(conn, "sync_written_file")
     size = _regular_size(own)
-    found: str | _NotOurs | None = _NOT_OURS
-    if size > 0 and stored.meta(conn, "sync_written_to") == str(folder):
-        found = _file_id(own, device)
+    # The file is known by its header (this device's, with the id this database wrote),
+    # not by the folder's path: a folder mounted elsewhere (a USB stick) was written whole
+    # again from a restored backup's outbox, and the events made after the backup were lost.
+    found = _file_id(own, device) if size > 0 else _NOT_OURS
     whole = found is _NOT_OURS or (found == file and size < written_bytes)
     # Remembered as the last event written, not the outbox's end: a command run here
     # meanwhile adds events that this sync does not write.
@@ -235,7 +236,6 @@ def write(conn: sqlite3.Connection, folder: Path, *, name: str | None = None) ->
         with transaction(conn):
             stored.set_meta(conn, "sync_written_seq", str(outbox.last))
             stored.set_meta(conn, "sync_written_bytes", str(size))
-            stored.set_meta(conn, "sync_written_to", str(folder))
             stored.set_meta(conn, "sync_dir", str(folder))
             if file is not None:
                 stored.set_meta(conn, "sync_written_file", file)
