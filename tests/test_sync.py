@@ -1882,3 +1882,27 @@ def test_an_old_export_imported_elsewhere_brings_back_no_note_or_queue_place_del
     for device in (laptop, desktop):
         assert device.json("notes") == [], device.name
         assert device.ok("queue", "--format", "ids").stdout == "", device.name
+
+
+def test_a_new_folder_says_which_machines_it_leaves_behind(run: Run, tmp_path: Path) -> None:
+    """Each machine's file holds its own changes only: a laptop moving to a new folder
+    left the desktop's changes behind there, and a third machine syncing there never saw
+    them, without a word. A folder moved whole (its files with it) leaves no one behind."""
+    laptop, desktop = laptop_and_desktop(run, tmp_path)
+    desktop.ok("mark-read", "gpt-3")
+    desktop.sync()
+    laptop.sync()
+    assert status_of(laptop, "gpt-3") == "read"
+    laptop.folder = tmp_path / "New"
+    laptop.folder.mkdir()
+    moved = laptop.sync()
+    assert moved.stderr == (
+        f"warning: {laptop.folder} has no file of desktop, synced with before through another"
+        " folder: each machine's file holds only its own changes, so theirs reach the"
+        " machines syncing here once they sync here too (to change folders, move the old one"
+        " whole)\n"
+    )
+    assert laptop.json("sync", str(laptop.folder))["left_behind"] == []  # said once
+    whole = tmp_path / "Whole"
+    (tmp_path / "Sync").rename(whole)
+    assert "warning" not in desktop.ok("sync", str(whole), "--name", "desktop").stderr

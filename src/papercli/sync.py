@@ -67,6 +67,9 @@ class SyncSummary:
     skipped: list[Problem] = field(default_factory=list)
     newer: list[str] = field(default_factory=list)  # devices whose files are a newer format
     conflicts: list[str] = field(default_factory=list)
+    # Devices heard from through another folder whose files this one lacks (a new folder):
+    # their changes, and those they passed on, reach it only when they sync here too.
+    left_behind: list[str] = field(default_factory=list)
 
 
 def _said_in_one_line(function: Callable[_P, _T]) -> Callable[_P, _T]:
@@ -176,9 +179,23 @@ def _backfill(conn: sqlite3.Connection, device: str) -> int:
 def sync(conn: sqlite3.Connection, folder: Path, *, name: str | None = None) -> SyncSummary:
     """Write this device's new events to its file in ``folder``, then read and apply
     every other device's."""
+    before = stored.meta(conn, "sync_dir")
     summary = write(conn, folder, name=name)
     read(conn, folder, summary)
+    if before is not None and before != str(folder):
+        summary.left_behind = _absent_peers(conn, folder)
     return summary
+
+
+def _absent_peers(conn: sqlite3.Connection, folder: Path) -> list[str]:
+    """The names of the devices heard from before whose files ``folder`` lacks: each
+    machine's file holds only its own changes, so a new folder, unlike one moved whole,
+    leaves the others apart until they sync there too."""
+    return sorted(
+        str(peer["name"] or device[:8])
+        for device, peer in stored.peers(conn).items()
+        if not (folder / FOLDER / f"{device}.jsonl").exists()
+    )
 
 
 @_said_in_one_line

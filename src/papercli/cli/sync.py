@@ -83,6 +83,7 @@ def sync_command(
                 ],
                 "newer": summary.newer,
                 "conflicts": summary.conflicts,
+                "left_behind": summary.left_behind,
             }
         )
     else:
@@ -113,6 +114,14 @@ def sync_command(
         )
     for conflict in summary.conflicts:
         echo(conflict, err=True)
+    if summary.left_behind:
+        echo(
+            f"warning: {summary.folder} has no file of {', '.join(summary.left_behind)}, synced"
+            " with before through another folder: each machine's file holds only its own"
+            " changes, so theirs reach the machines syncing here once they sync here too"
+            " (to change folders, move the old one whole)",
+            err=True,
+        )
 
 
 def _show_status(ctx: typer.Context, folder: str | None, output: ShowFormat) -> None:
