@@ -1551,3 +1551,29 @@ def test_a_deletion_undone_is_not_taken_away(run: Run, tmp_path: Path) -> None:
     assert run("import", str(old)).exit_code == 0
     bert = _status(run, "bert")
     assert ([n["body"] for n in bert["notes"]], bert["tags"]) == (["kept"], ["kept"])
+
+
+def test_ctrl_c_while_the_import_reads_its_scratch_table_says_interrupted(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C mid-statement left the temporary table of tags taken off in use, and its drop
+    ("database table is locked") was reported instead: "busy (another papercli is writing
+    to it)", exit 4, with no other papercli running."""
+    from papercli.store import merge
+
+    path = tmp_path / "one.json"
+    path.write_text(json.dumps(_one_paper(run, tmp_path)), encoding="utf-8")
+    reading: list[object] = []
+
+    def cut_short(conn: sqlite3.Connection, *args: object) -> bool:
+        conn.execute("INSERT INTO temp.tags_taken_off VALUES ('a', 'x'), ('b', 'y')")
+        cursor = conn.execute("SELECT * FROM temp.tags_taken_off")
+        cursor.fetchone()  # a statement under way, as Ctrl-C finds it
+        reading.append(cursor)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(merge, "merge_state", cut_short)
+    result = run("import", str(path))
+    assert result.exit_code == 130, result.output
+    assert result.stderr.startswith("error: interrupted;")
+    assert reading

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 from papercli import TYPE_CHECKING
 from papercli.errors import DatabaseError
@@ -152,3 +152,18 @@ IN_IDS = "IN (SELECT value FROM json_each(?))"
 # `#10`, the rest alike), so the shorter first: as text the 11th came before the 3rd.
 # migrations.M026_NOTE_ORDER indexes this order.
 NOTE_ORDER = "created_at, length(uid), uid"
+
+
+@contextmanager
+def dropped_after(conn: sqlite3.Connection, table: str) -> Iterator[None]:
+    """``table``, a temporary one, dropped when the block ends. Cut short (Ctrl-C), a
+    statement may still be reading it, and the drop failed ("database table is locked"),
+    which was reported in place of the interruption: that papercli was busy, exit 4. It
+    is then left to go with the connection."""
+    try:
+        yield
+    except BaseException:
+        with suppress(sqlite3.Error):
+            conn.execute(f"DROP TABLE IF EXISTS {table}")
+        raise
+    conn.execute(f"DROP TABLE IF EXISTS {table}")

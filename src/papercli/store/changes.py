@@ -29,7 +29,7 @@ from papercli.errors import NotFoundError
 from papercli.models import ArxivRecord, Author, Note, Paper, ReadStatus
 from papercli.records import asdict, datarecord
 from papercli.store import arxiv_meta, papers, scratch
-from papercli.store.base import IN_IDS, id_list
+from papercli.store.base import IN_IDS, dropped_after, id_list
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -170,7 +170,7 @@ def tags_taken_off(conn: sqlite3.Connection) -> Iterator[Callable[[str, str], bo
         "CREATE TEMP TABLE tags_taken_off (paper_id TEXT NOT NULL,"
         " tag TEXT NOT NULL COLLATE NOCASE, PRIMARY KEY (paper_id, tag)) WITHOUT ROWID"
     )
-    try:
+    with dropped_after(conn, "temp.tags_taken_off"):
         conn.execute(
             "INSERT OR IGNORE INTO temp.tags_taken_off SELECT u.paper_id,"
             " json_extract(u.data, '$.before.tag') FROM command_log AS c"
@@ -201,8 +201,6 @@ def tags_taken_off(conn: sqlite3.Connection) -> Iterator[Callable[[str, str], bo
                     is not None
                 )
             )
-    finally:
-        conn.execute("DROP TABLE IF EXISTS temp.tags_taken_off")
 
 
 @contextmanager
@@ -211,7 +209,7 @@ def papers_removed(conn: sqlite3.Connection) -> Iterator[Callable[[str, str | No
     a synced change (here or on another device): asked by its id and arXiv id. Asked of a
     temporary table, made once: a ``remove`` may take a million papers."""
     conn.execute("CREATE TEMP TABLE papers_removed (key TEXT PRIMARY KEY) WITHOUT ROWID")
-    try:
+    with dropped_after(conn, "temp.papers_removed"):
         conn.execute(  # removed by a command, or by the undo of one that added it
             "INSERT OR IGNORE INTO temp.papers_removed SELECT value FROM command_log AS c"
             " CROSS JOIN undo_steps AS u ON u.batch = c.batch, json_each(json_array(u.paper_id,"
@@ -241,8 +239,6 @@ def papers_removed(conn: sqlite3.Connection) -> Iterator[Callable[[str, str | No
             )
 
         yield removed
-    finally:
-        conn.execute("DROP TABLE IF EXISTS temp.papers_removed")
 
 
 def taken_out_of_queue(conn: sqlite3.Connection) -> Iterator[tuple[str, str]]:

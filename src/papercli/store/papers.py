@@ -18,6 +18,7 @@ from papercli.store.base import (
     IN_IDS,
     NOTE_ORDER,
     SEP,
+    dropped_after,
     id_list,
     optional_text,
     placeholders,
@@ -183,7 +184,7 @@ def break_prerequisite_cycles(
         " state INTEGER NOT NULL DEFAULT 0,"  # 0 not reached, 1 on the path, 2 done
         " parent TEXT, after TEXT NOT NULL DEFAULT '')"  # the last link followed from it
     )
-    try:
+    with dropped_after(conn, "temp.prerequisite_walk"):
         conn.executemany(  # only a paper with prerequisites can be on a cycle
             "INSERT OR IGNORE INTO prerequisite_walk (id) SELECT ?1"
             " WHERE EXISTS (SELECT 1 FROM prerequisites WHERE paper_id = ?1)",
@@ -198,8 +199,6 @@ def break_prerequisite_cycles(
             start = row[0]
             _walk_from(conn, str(row[1]), dropped)
         return dropped
-    finally:
-        conn.execute("DROP TABLE temp.prerequisite_walk")
 
 
 def _walk_from(conn: sqlite3.Connection, node: str | None, dropped: list[tuple[str, str]]) -> None:
