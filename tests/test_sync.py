@@ -1906,3 +1906,28 @@ def test_a_new_folder_says_which_machines_it_leaves_behind(run: Run, tmp_path: P
     whole = tmp_path / "Whole"
     (tmp_path / "Sync").rename(whole)
     assert "warning" not in desktop.ok("sync", str(whole), "--name", "desktop").stderr
+
+
+def test_a_sync_killed_as_it_wrote_leaves_no_copy_in_the_folder_for_good(
+    laptop: Device, desktop: Device
+) -> None:
+    """kill -9 as a sync wrote its file whole left `.<device>.jsonl.<random>.tmp`, as large as
+    the file, which Dropbox or Syncthing carried to every machine and nothing deleted. The
+    next sync deletes this device's own such copies an hour old; younger ones, and other
+    devices', stay."""
+    laptop.sync()
+    desktop.sync()
+    papercli = laptop.folder / "papercli"
+    own, other = laptop.file().name, desktop.file().name
+    stale, young, others = (
+        papercli / f".{own}.k1ll3d.tmp",
+        papercli / f".{own}.wr1t1n.tmp",
+        papercli / f".{other}.k1ll3d.tmp",
+    )
+    for copy in (stale, young, others):
+        copy.write_text("half a file")
+    hours_ago = time.time() - 7200
+    for copy in (stale, others):
+        os.utime(copy, (hours_ago, hours_ago))
+    laptop.sync()
+    assert [stale.exists(), young.exists(), others.exists()] == [False, True, True]

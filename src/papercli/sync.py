@@ -14,10 +14,12 @@ is applied in one transaction.
 from __future__ import annotations
 
 import functools
+import glob
 import os
 import socket
 import sqlite3
 import stat
+import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, closing, contextmanager, suppress
 from itertools import chain, islice
@@ -206,6 +208,7 @@ def write(conn: sqlite3.Connection, folder: Path, *, name: str | None = None) ->
     device, device_name, first = own_device(conn, name)
     summary = SyncSummary(device, device_name, folder, first=first)
     own = own_file(folder, device)
+    _remove_stale_copies(own)
     written_seq = int(stored.meta(conn, "sync_written_seq") or 0)
     written_bytes = int(stored.meta(conn, "sync_written_bytes") or 0)
     file = stored.meta(conn, "sync_written_file")
@@ -257,6 +260,22 @@ def write(conn: sqlite3.Connection, folder: Path, *, name: str | None = None) ->
             if file is not None:
                 stored.set_meta(conn, "sync_written_file", file)
     return summary
+
+
+STALE_COPY_SECONDS = 3600
+
+
+def _remove_stale_copies(own: Path) -> None:
+    """Delete this device's half-written copies of its file (``.<file>.<random>.tmp``) an
+    hour old: left by a sync killed as it wrote its file whole (kill -9, a power cut), one
+    as large as the file went to every machine the folder syncs to, for good. A younger one
+    may be another copy of this database's sync under way."""
+    cutoff = time.time() - STALE_COPY_SECONDS
+    for copy in own.parent.glob(f".{glob.escape(own.name)}.*.tmp"):
+        with suppress(OSError):
+            info = copy.lstat()
+            if stat.S_ISREG(info.st_mode) and info.st_mtime < cutoff:
+                copy.unlink()
 
 
 class _NotOurs:
