@@ -305,6 +305,30 @@ def test_an_empty_db_option_is_a_usage_error(run, db_path, args):
     assert not db_path.exists()
 
 
+@pytest.mark.parametrize(
+    ("variable", "option", "said"),
+    [
+        ("", None, "error: $PAPERCLI_DB is blank, which names no database file; unset it"),
+        ("   ", None, "error: $PAPERCLI_DB is blank, which names no database file; unset it"),
+        (None, "   ", "error: --db is blank, which names no database file; leave it out"),
+    ],
+)
+def test_a_blank_database_name_is_a_usage_error(run, tmp_path, monkeypatch, variable, option, said):
+    """`PAPERCLI_DB=""` (a script's empty variable) used the default database, where an
+    empty --db is refused; `PAPERCLI_DB="   "` made a database named by three spaces in
+    the current folder."""
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    if variable is not None:
+        monkeypatch.setenv("PAPERCLI_DB", variable)
+    for command in (["list"], ["db", "path"], ["mark-read", "lora"]):
+        result = run(*(["--db", option] if option is not None else []), *command)
+        assert (result.exit_code, result.stdout) == (2, ""), command
+        assert result.stderr.startswith(said)
+    assert list(here.iterdir()) == []
+
+
 def test_blank_database_migrates_to_the_current_schema(tmp_path, mini_seed):
     conn = open_database(tmp_path / "new.db", mini_seed)
     assert migrations.schema_version(conn) == migrations.SCHEMA_VERSION

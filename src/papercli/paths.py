@@ -44,9 +44,24 @@ def cache_file(name: str) -> str | None:
 
 
 def resolve_db_path(option: StrPath | None = None) -> str:
-    """The database to use: the ``--db`` option, else ``$PAPERCLI_DB``, else the user data dir."""
-    chosen = option or os.environ.get(DB_ENV_VAR)
-    if chosen:
+    """The database to use: the ``--db`` option, else ``$PAPERCLI_DB``, else the user data
+    dir. A blank one names no file (a usage error, 2): a script's empty variable must not
+    mean the default database (``$PAPERCLI_DB`` empty did), nor a file named by spaces."""
+    given = (
+        (option, "--db", "leave it out"),
+        (os.environ.get(DB_ENV_VAR), f"${DB_ENV_VAR}", "unset it"),
+    )
+    for chosen, said, instead in given:
+        if chosen is None:
+            continue
+        chosen = os.fspath(chosen)
+        if not chosen.strip():
+            from papercli.errors import EXIT_USAGE, PapercliError
+
+            raise PapercliError(
+                f"{said} is blank, which names no database file; {instead} to use the default one",
+                EXIT_USAGE,
+            )
         return os.path.expanduser(chosen)
     return default_db_path()
 
