@@ -608,12 +608,20 @@ def test_a_closed_pipe_ends_silently_with_success(big_output, args):
 
 @pytest.mark.parametrize(
     "args",
-    [["list"], ["--color", "always", "list"], ["--color", "always", "stats"]],
+    [
+        ["list"],
+        ["--color", "always", "list"],
+        ["--color", "always", "stats"],
+        ["--version"],  # printed as the line is read: Click's own exit 1 until 5 December
+        ["--help"],
+        ["list", "--help"],
+    ],
     ids=" ".join,
 )
 def test_a_pipe_closed_before_the_output_ends_silently_with_success(db_path, args):
     """`papercli --color always list | true`: Rich's table, written once its reader had
-    gone, ended in exit 1 and nothing said (Rich exits so on a broken pipe)."""
+    gone, ended in exit 1 and nothing said (Rich exits so on a broken pipe); so did
+    `papercli --version | true`, which `set -o pipefail` scripts saw fail."""
     read_end, write_end = os.pipe()
     os.close(read_end)
     try:

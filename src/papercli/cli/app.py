@@ -295,6 +295,12 @@ class PapercliGroup(SuggestingGroup):
             raise  # `papercli` alone: the help, as it is
         except ClickException as exc:  # an option before the command
             raise typer.Exit(report_usage_error(exc)) from None
+        except OSError as exc:
+            # `--version` and `--help` print as they are read: a closed pipe there ended in
+            # Click's exit 1 (`papercli --version | true`), where a command's ends in 0.
+            if not is_output_failure(exc):
+                raise
+            raise typer.Exit(report_output_failure(exc)) from None
 
     def invoke(self, ctx: Any) -> Any:
         try:
