@@ -26,6 +26,7 @@ def main() -> None:
         sys.stderr.write("error: cannot write the output: stdout is closed\n")
         sys.exit(1)  # before anything is read or changed (EXIT_USER, as a full stdout)
     _utf8_streams()
+    _utf8_arguments()
     _stop_on_signals()
     try:
         from papercli.cli import fast
@@ -110,6 +111,19 @@ def _utf8_streams() -> None:
             stdout.reconfigure(errors="backslashreplace")
         else:
             stdout.reconfigure(encoding="utf-8", errors=stdout.errors)
+
+
+def _utf8_arguments() -> None:
+    """Read the command line as UTF-8, whatever the locale: in the C locale with UTF-8
+    mode off (``PYTHONUTF8=0 LC_ALL=C``) Python decodes it as ASCII, its other bytes kept
+    as surrogates, and ``list --search 研究`` was refused as "not valid UTF-8". An argument
+    that is not UTF-8 either stays as it is, for the commands to refuse."""
+    encoding = sys.getfilesystemencoding()
+    if _is_utf8(encoding):
+        return
+    for number, argument in enumerate(sys.argv[1:], 1):
+        with contextlib.suppress(UnicodeError):
+            sys.argv[number] = argument.encode(encoding, "surrogateescape").decode("utf-8")
 
 
 def _is_utf8(encoding: str) -> bool:
