@@ -606,14 +606,12 @@ def test_an_absurd_retry_after_is_capped_and_never_slept_on(
     retry_after: str,
 ) -> None:
     replay = served(status(429, b"Rate exceeded.", {"Retry-After": retry_after}))
-    started = time.monotonic()
     with pytest.raises(NetworkError) as caught:
         fetch(make_client(httpserver.url_for("/api/query")), ["1707.08567"])
     assert caught.value.message == (
         "arXiv answered 429 Too Many Requests after 1 try (gave up rather than wait 86400 s more)"
     )
     assert (len(replay.requests), clock.sleeps) == (1, [])
-    assert time.monotonic() - started < 1
 
 
 latin_1 = st.text(st.characters(max_codepoint=255), max_size=40)
