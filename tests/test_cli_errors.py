@@ -798,3 +798,23 @@ def test_a_usage_error_quotes_at_most_a_line_of_what_it_refuses(run):
     assert result.stderr.startswith("error: got unexpected extra argument(s) (xxx")
     assert result.stderr.endswith("…; see papercli notes --help\n")
     assert len(result.stderr) < 400
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--db", "{long}", "list"],
+        ["export", "-o", "{long}/refs.bib"],
+        ["import", "{long}.json"],
+    ],
+    ids=["--db", "export -o", "import"],
+)
+def test_an_error_quotes_at_most_300_characters_of_a_path(run, tmp_path, args):
+    """A path of 5,000 characters was said whole (5,039 bytes on stderr), where a usage
+    error quotes at most 300 characters of what it refused."""
+    long = str(tmp_path / ("x" * 5000))
+    result = run(*(arg.format(long=long) for arg in args))
+    assert result.exit_code in (1, 4), result.output
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("error: ") and len(line) < 400
+    assert "x" * 200 in line and "x…: File name too long" in line

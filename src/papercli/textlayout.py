@@ -56,6 +56,25 @@ def clipped(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+MOST_QUOTED = 300
+"""The characters an error quotes of one thing given (a path, an argument): more, and a
+value of a hundred thousand filled the screen."""
+
+
+def with_long_words_clipped(text: str) -> str:
+    """``text`` with each run of more than ``MOST_QUOTED`` characters without a space (what
+    no word is: a path, an argument, as given) ``clipped`` to that many."""
+    if len(text) <= MOST_QUOTED:
+        return text
+    import re
+
+    def clip(found: re.Match[str]) -> str:
+        word, mark = found[1], found[2]  # the colon after a path stays: "…: Not a directory"
+        return clipped(word, MOST_QUOTED) + mark
+
+    return re.sub(f"([^ ]{{{MOST_QUOTED + 1},}}?)([:;,]?)(?= |$)", clip, text)
+
+
 def counted(count: int, noun: str) -> str:
     """``1 paper``, ``2,000 papers``: a count with its noun, in the plural but for one."""
     return f"{count:,} {noun}{'' if count == 1 else 's'}"

@@ -52,7 +52,7 @@ from papercli.cli.common import (
     value_problem,
 )
 from papercli.errors import EXIT_USER
-from papercli.textlayout import clipped
+from papercli.textlayout import MOST_QUOTED, clipped
 
 # Command name -> (module in papercli.cli, attribute, context settings), in --help order.
 # The attribute is a command function, or a Typer app for a group of subcommands.
@@ -262,13 +262,10 @@ def _param_name(param: Any) -> str:
 
 def _sentence(text: str) -> str:
     """Click's capitalised, full-stopped, maybe multi-line text as part of one line, cut
-    to ``MOST_SAID`` characters: Click quotes what it refuses whole (an argument of a
+    to ``MOST_QUOTED`` characters: Click quotes what it refuses whole (an argument of a
     hundred thousand characters filled the screen)."""
-    text = clipped(" ".join(text.split()).removesuffix("."), MOST_SAID)
+    text = clipped(" ".join(text.split()).removesuffix("."), MOST_QUOTED)
     return text[:1].lower() + text[1:] if text[1:2].islower() else text
-
-
-MOST_SAID = 300
 
 
 def report_usage_error(exc: ClickException) -> int:

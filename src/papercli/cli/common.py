@@ -162,7 +162,9 @@ def report_failure(
         return code
     error = base.database_error(exc, database) if isinstance(exc, sqlite3.Error) else exc
     # One line, whatever it names: a file name may hold a line break.
-    echo(f"error: {textlayout.printable(error.message)}", err=True)
+    # One thing quoted at most MOST_QUOTED characters long (a path of 5,000 was all said).
+    said = textlayout.with_long_words_clipped(textlayout.printable(error.message))
+    echo(f"error: {said}", err=True)
     return error.exit_code
 
 
