@@ -226,7 +226,7 @@ def test_show_text_lists_prerequisites_with_titles(run):
 def test_show_keeps_a_url_whole_and_dates_a_note_to_the_minute(run, monkeypatch):
     """Piped, the URL of gpt-1 was cut at the width (`...language_understandin` and
     `g_paper.pdf` on the next line), and a note showed its day alone."""
-    monkeypatch.setenv("COLUMNS", "40")
+    monkeypatch.setenv("COLUMNS", "50")  # values beside their labels, the URL past the edge
     monkeypatch.setattr(library, "clock", lambda: "2026-12-05T09:41:00Z")
     run("note", "gpt-1", "see https://example.org/a/very/long/path/that/is/one/word.html")
     shown = run("show", "gpt-1").stdout
