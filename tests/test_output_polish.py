@@ -207,6 +207,24 @@ def test_a_long_listing_shows_the_columns_the_rich_table_shows(
     assert "title" in shown_by_rich and ("authors" in shown_by_rich) == (columns >= 100)
 
 
+def test_a_long_listing_in_a_narrow_window_shares_the_width_as_rich_does(
+    run, at_terminal, monkeypatch
+):
+    """At 40 columns Rich gives the title two thirds and wraps a long id; the plain lines
+    past RICH_MAX_ROWS let the id keep all 19 of its columns and cut titles into 8
+    (`Adam: A` / `Method` / `for Stoc` / `hastic O`)."""
+    monkeypatch.setenv("COLUMNS", "40")
+    monkeypatch.setattr(common, "RICH_MAX_ROWS", 10)
+    lines = run("--no-pager", "list").stdout.splitlines()
+    assert max(map(len, lines)) <= 40
+    header = lines[0]
+    title_width = header.index("year") - header.index("title") - 2
+    assert title_width >= 14 and header.index("title") <= 12
+    assert {"llm-surv", "ey-insig", "hts"} <= {line.split()[0] for line in lines if line.strip()}
+    words = " ".join(lines).split()
+    assert "Stochastic" in words and "Stoc" not in words  # titles break between words
+
+
 def test_a_history_too_long_for_rich_is_printed_as_it_is_read(run, at_terminal, monkeypatch):
     """``history`` lists every change (a ``mark-read -`` of a million papers makes a
     million): past RICH_MAX_ROWS a terminal gets plain lines fitted to it, the titles

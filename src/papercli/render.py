@@ -182,10 +182,16 @@ def paper_lines(papers: Iterable[Paper], width: int | None = None) -> Iterator[s
         for name in every:
             cell = textlayout.printable(row[PAPER_COLUMNS.index(name)])
             longest[name] = max(longest[name], len(cell))
-    columns = list(_fitting(longest, width, gap=2, edges=0))
+    fitted = _fitting(longest, width, gap=2, edges=0)
+    columns = list(fitted)
     keep = [PAPER_COLUMNS.index(name) for name in columns]
     kept = ([row[i] for i in keep] for row in chain(first, rows))
     wrapping = {name: _side_width(name, width) for name in _WRAPPING_PAPER_COLUMNS}
+    # The title's share, and the id's where it wraps (a very narrow window): the title
+    # gave up its room first, to 8 columns, while a long id kept its whole width.
+    wrapping["title"] = fitted["title"]
+    if fitted["id"] < longest["id"]:
+        wrapping["id"] = fitted["id"]
     return textlayout.plain_table_lines(columns, kept, width, wrapping)
 
 
