@@ -421,7 +421,8 @@ def test_wrap_block_fits_keeps_words_and_paragraphs(text, width, prefix):
     lines = block.split("\n")
     assert all(len(line) <= width for line in lines)  # words here are shorter than a line
     assert lines[0].startswith(prefix.rstrip())
-    indent = " " * len(prefix)
+    # Beside a prefix up to half the line wide; under a wider one, indented 4.
+    indent = " " * len(prefix) if len(prefix) <= width // 2 else textlayout.NARROW_INDENT
     assert all(line.startswith(indent) or not line for line in lines[1:])
     assert block.split() == (prefix + text).split()
 
@@ -479,6 +480,18 @@ def test_show_in_a_narrow_window_puts_values_under_their_labels(
     monkeypatch.setenv("COLUMNS", "80")
     wide = _unstyled(run("--no-pager", "show", "qlora").stdout)
     assert "QLoRA: Efficient Finetuning of Quantized LLMs" in wide  # beside its label
+
+
+def test_path_in_a_narrow_window_puts_titles_under_their_ids(run, monkeypatch):
+    """At 30 columns each title went on beside a 23-column `  1. [ ] transformer`, and
+    every line ran past the edge (`  1. [ ] transformer   Attention`, 31 columns)."""
+    monkeypatch.setenv("COLUMNS", "30")
+    lines = run("path", "qlora").stdout.splitlines()
+    assert max(map(len, lines)) <= 30
+    step = lines.index("  1. [ ] transformer")
+    assert lines[step + 1] == "    Attention Is All You Need"
+    monkeypatch.setenv("COLUMNS", "80")
+    assert "  1. [ ] transformer   Attention Is All You Need (2017)" in run("path", "qlora").stdout
 
 
 def test_wrap_block_never_breaks_an_address_or_kept_words_and_shows_escapes():

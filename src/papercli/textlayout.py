@@ -273,17 +273,25 @@ def _cells_prefix(text: str, cells: int) -> str:
 KEEP_TOGETHER = "\u00a0"
 
 
+NARROW_INDENT = "    "
+
+
 def wrap_block(text: str, width: int, prefix: str = "", indent: str | None = None) -> str:
     """``text`` for people, wrapped at word boundaries to ``width`` columns: the first
     line starts with ``prefix``, the others with ``indent`` (by default, spaces as wide
     as the prefix). The text's own line breaks are kept, words joined by
     ``KEEP_TOGETHER`` stay on one line, and a word longer than a line (a URL) is left
-    whole rather than broken. Made ``printable``."""
+    whole rather than broken. Made ``printable``. A prefix wider than half the line (`path`'s
+    ``  1. [ ] transformer``, 23 columns, in a window of 30) has the text under it, indented
+    ``NARROW_INDENT``: beside it, every line ran past the edge."""
     prefix = printable(prefix)
-    indent = " " * cell_width(prefix) if indent is None else indent
     lines: list[str] = []
-    for paragraph in printable(text, multiline=True).split("\n"):
-        start = indent if lines else prefix
+    if cell_width(prefix) > width // 2 and text:
+        lines, prefix = [prefix.rstrip()], NARROW_INDENT
+        indent = NARROW_INDENT
+    indent = " " * cell_width(prefix) if indent is None else indent
+    for number, paragraph in enumerate(printable(text, multiline=True).split("\n")):
+        start = indent if number else prefix
         lines += wrapped(paragraph, width, initial_indent=start, subsequent_indent=indent) or [
             start.rstrip()
         ]
