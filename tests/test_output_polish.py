@@ -386,14 +386,17 @@ def test_next_wraps_at_word_boundaries_and_keeps_the_address_whole(run, monkeypa
         assert " ".join(lines).split() == text.split()
 
 
-@pytest.mark.parametrize("columns", [30, 40, 50, 80, 120, 200])
+@pytest.mark.parametrize("columns", [24, 30, 40, 50, 80, 120, 200])
 @pytest.mark.parametrize("where", ["piped", "terminal"])
 def test_stats_fit_the_width_and_wrap_names_between_words(run, monkeypatch, columns, where):
     """Below 60 columns the table was cut: every header to "re…" and the names to nothing.
     A narrow window leaves out the progress bars, then skipped, reading and read %; below
-    about 35, unread (at 30, "total" was cut to "t")."""
+    about 35, unread (at 30, "total" was cut to "t"; at 24, at a terminal, to "tot", its
+    numbers gone: there the names get narrower than 12)."""
     if where == "terminal":
         monkeypatch.setattr(terminal, "stdout_is_terminal", lambda: True)
+    elif columns < 30:
+        pytest.skip("piped, the names keep their headers' width: by organization, 15")
     monkeypatch.setenv("COLUMNS", str(columns))
     assert run("mark-read", "lora").exit_code == 0
     text = _unstyled(run("--no-pager", "stats").stdout)
@@ -405,8 +408,10 @@ def test_stats_fit_the_width_and_wrap_names_between_words(run, monkeypatch, colu
     assert ("progress" in headers) == (columns >= 80)
     orgs = [row["name"] for row in json.loads(run("stats", "-f", "json").stdout)["by_organization"]]
     words = text.split()
-    for name in orgs:
+    for name in orgs if columns >= 30 else ():  # at 24 a name has 9 columns: "University" folds
         assert all(word in words for word in name.split()), name  # no word cut in two
+    everything = next(line.split() for line in text.splitlines() if line.split()[:1] == ["all"])
+    assert {"1", "76"} <= set(everything)  # read and total, whole
     if columns == 200:  # room for every name on one line
         assert re.search("^ ?University of Washington  ", text, re.MULTILINE)
 

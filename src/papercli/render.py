@@ -449,10 +449,13 @@ _STATS_LEFT_OUT = ("progress", "skipped", "reading", "read %", "unread")
 _STATS_NAME_WIDTH = 12  # the least a name column takes before its names wrap
 
 
-def _stats_kept(rows: Sequence[Sequence[str]], width: int, names: Sequence[str]) -> list[int]:
+def _stats_kept(
+    rows: Sequence[Sequence[str]], width: int, names: Sequence[str]
+) -> tuple[list[int], int]:
     """Which of STATS_HEADERS' columns fit ``width`` (two columns between each two) beside
     a name column as wide as its headers ``names`` (at least _STATS_NAME_WIDTH), leaving out
-    _STATS_LEFT_OUT in order."""
+    _STATS_LEFT_OUT in order; and the least the name column may take, narrower where even
+    then they do not fit (at 24 columns Rich cut "total" to "tot", its numbers gone)."""
     widths = [max([len(h), *(len(row[i]) for row in rows)]) for i, h in enumerate(STATS_HEADERS)]
     name_width = max([_STATS_NAME_WIDTH, *map(len, names)])
     kept = list(range(len(STATS_HEADERS)))
@@ -460,7 +463,8 @@ def _stats_kept(rows: Sequence[Sequence[str]], width: int, names: Sequence[str])
         if name_width + sum(widths[i] + 2 for i in kept[1:]) <= width:
             break
         kept.remove(STATS_HEADERS.index(header))
-    return kept
+    room = width - sum(widths[i] + 2 for i in kept[1:])
+    return kept, max(textlayout.NARROWEST_COLUMN, min(_STATS_NAME_WIDTH, room))
 
 
 def _stats_sections(stats: Stats) -> list[tuple[str, Sequence[StatusCounts]]]:
@@ -477,7 +481,7 @@ def plain_stats(stats: Stats, width: int = 80) -> str:
     sections = _stats_sections(stats)
     bar_width = _bar_width(sections, width)
     rows = {title: stats_rows(groups, width=bar_width) for title, groups in sections}
-    kept = _stats_kept([row for found in rows.values() for row in found], width, list(rows))
+    kept, _ = _stats_kept([row for found in rows.values() for row in found], width, list(rows))
     parts = [
         "\n".join(
             [
@@ -525,7 +529,7 @@ def stats_tables(stats: Stats, width: int = 80) -> RenderableType:
                 style="green" if bars else None,
                 no_wrap=i > 0,
                 overflow="fold",  # a name longer than its column goes on, not cut short
-                min_width=_STATS_NAME_WIDTH if i == 0 else None,
+                min_width=name_width if i == 0 else None,
             )
         for row in rows:
             t.add_row(*map(_text, row))
@@ -535,7 +539,8 @@ def stats_tables(stats: Stats, width: int = 80) -> RenderableType:
     bar_width = _bar_width(sections, width - 2)  # the table's edges take a column each
     rows = {title: stats_rows(groups, fill="█", width=bar_width) for title, groups in sections}
     names = [title.split()[-1] for title in rows]
-    kept = _stats_kept([row for found in rows.values() for row in found], width - 2, names)
+    every_row = [row for found in rows.values() for row in found]
+    kept, name_width = _stats_kept(every_row, width - 2, names)
     tables = [
         table(
             title.capitalize(),
