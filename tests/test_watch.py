@@ -73,7 +73,7 @@ def test_watch_names_and_categories_are_required_and_unique(run) -> None:
 
 @pytest.mark.parametrize(
     "option",
-    [["-k", '"'], ["-k", "🙂"], ["-k", "lora", "-k", "."], ["-x", "*"], ["-a", "."], ["-a", "李"]],
+    [["-k", '"'], ["-k", "🙂"], ["-k", "lora", "-k", "."], ["-x", "*"], ["-a", "."], ["-a", "…"]],
 )
 def test_a_keyword_exclusion_or_author_without_a_word_is_refused(run, run_json, option) -> None:
     """It was saved, and never matched (a watch of such keywords matched nothing, ever),
@@ -85,3 +85,9 @@ def test_a_keyword_exclusion_or_author_without_a_word_is_refused(run, run_json, 
     run("watch", "add", "x", "-c", "cs.CL")
     assert run("watch", "edit", "x", *option).exit_code == 2
     assert run_json("watch", "list", "--format", "json")[0]["keywords"] == []
+
+
+def test_an_author_written_in_chinese_is_a_name_to_watch(run, run_json) -> None:
+    """Names were compared in Latin letters alone, so `-a 李` was refused as no name."""
+    assert run("watch", "add", "x", "-c", "cs.CL", "-a", "李").exit_code == 0
+    assert run_json("watch", "list", "--format", "json")[0]["authors"] == ["李"]

@@ -73,9 +73,9 @@ def has_words(words: str) -> bool:
 
 
 def names_someone(name: str) -> bool:
-    """Whether an author's name, as ``matching_watches`` compares it, is not empty:
-    ``.`` and ``李`` are (names are compared in Latin letters), and matched every author
-    whose family name is empty so too."""
+    """Whether an author's name, as ``matching_watches`` compares it, is not empty: ``.``
+    is, and matched every author whose family name is empty so too (``李`` is a name: until
+    5 December names were compared in Latin letters alone)."""
     return person_key(name) != ""
 
 
