@@ -355,15 +355,22 @@ def test_real_argv_bytes_that_are_not_utf8_end_in_one_line():
     assert result.stderr.splitlines()[-1].endswith(b"'lo\\xffra' is not valid UTF-8")
 
 
-def test_utf8_arguments_are_read_as_utf8_in_the_c_locale():
+def test_utf8_arguments_are_read_as_utf8_in_the_c_locale(tmp_path):
     """With UTF-8 mode off in the C locale, Python reads the command line as ASCII (its
-    other bytes kept as surrogates): `tag lora +标签` was refused as "not valid UTF-8"."""
+    other bytes kept as surrogates): `tag lora +标签` was refused as "not valid UTF-8"; and
+    a file name in Chinese, once read as UTF-8, could not be encoded (a traceback)."""
     c_locale = {**os.environ, "PYTHONUTF8": "0", "LC_ALL": "C"}
     tagged = _papercli("tag", "lora", "+标签", env=c_locale)
     assert (tagged.returncode, tagged.stderr) == (0, b"")
     listed = _papercli("list", "--tag", "标签", "-f", "ids", env=c_locale)
     assert (listed.returncode, listed.stdout) == (0, b"lora\n")
     assert _papercli("show", b"lo\xffra", env=c_locale).stderr.endswith(b"is not valid UTF-8\n")
+    folder = tmp_path / "中文"
+    folder.mkdir()
+    database, exported = str(folder / "数据.db"), str(folder / "导出.bib")
+    written = _papercli("--db", database, "export", "-f", "bibtex", "-o", exported, env=c_locale)
+    assert written.returncode == 0, written.stderr
+    assert b"Traceback" not in written.stderr and (folder / "导出.bib").stat().st_size > 0
 
 
 @pytest.mark.parametrize("encoding", ["ascii", "latin-1", "cp1252"])

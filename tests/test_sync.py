@@ -1931,3 +1931,48 @@ def test_a_sync_killed_as_it_wrote_leaves_no_copy_in_the_folder_for_good(
         os.utime(copy, (hours_ago, hours_ago))
     laptop.sync()
     assert [stale.exists(), young.exists(), others.exists()] == [False, True, True]
+
+
+def test_a_machine_back_from_another_folder_writes_what_it_wrote_there_alone(
+    run: Run, tmp_path: Path
+) -> None:
+    """Its file back in the first folder was appended to from where the other folder's
+    ended: `adam`, marked read while syncing elsewhere, never reached the desktop, and the
+    laptop, thinking it written, never sent it again."""
+    laptop, desktop = laptop_and_desktop(run, tmp_path)
+    first, other = laptop.folder, tmp_path / "Other"
+    other.mkdir()
+    laptop.sync()
+    desktop.sync()
+    laptop.ok("mark-read", "adam")
+    laptop.ok("sync", str(other))
+    laptop.ok("mark-read", "bert")
+    laptop.ok("sync", str(first))
+    desktop.sync()
+    assert desktop.ok("list", "--status", "read", "-f", "ids").stdout.split() == ["adam", "bert"]
+
+
+def test_a_note_imported_with_a_time_ahead_can_still_be_deleted_everywhere(
+    run: Run, tmp_path: Path
+) -> None:
+    """Dated by the file, a note written "in 2099" (a machine whose clock ran fast) went
+    out with a clock no later change could beat: deleted here, it stayed on the desktop."""
+    laptop, desktop = laptop_and_desktop(run, tmp_path)
+    laptop.sync()
+    desktop.sync()
+    laptop.ok("note", "adam", "from the future")
+    exported = tmp_path / "export.json"
+    laptop.ok("export", "-f", "json", "-o", str(exported))
+    document = json.loads(exported.read_text())
+    for paper in document["papers"]:
+        for note in paper["notes"]:
+            note.update(created_at="2099-01-01T00:00:00Z", uid=None)
+    exported.write_text(json.dumps(document))
+    laptop.ok("note", "adam", "--delete", "1")
+    laptop.ok("import", str(exported))
+    laptop.sync()
+    desktop.sync()
+    laptop.ok("note", "adam", "--delete", "1")
+    laptop.sync()
+    desktop.sync()
+    assert desktop.json("notes") == laptop.json("notes") == []

@@ -216,8 +216,14 @@ def write(conn: sqlite3.Connection, folder: Path, *, name: str | None = None) ->
     # The file is known by its header (this device's, with the id this database wrote),
     # not by the folder's path: a folder mounted elsewhere (a USB stick) was written whole
     # again from a restored backup's outbox, and the events made after the backup were lost.
+    # A file of this device's that is not the one it wrote last (back from another folder)
+    # is read back, then written whole: appended to from where the other one ended, it
+    # missed the events written there alone.
     found = _file_id(own, device) if size > 0 else _NOT_OURS
-    whole = found is _NOT_OURS or (found == file and size < written_bytes)
+    other_file = found is not _NOT_OURS and found != file
+    if other_file:
+        _take_back(conn, own, device, _Reading(0, file=file), summary)
+    whole = found is _NOT_OURS or other_file or size < written_bytes
     # Remembered as the last event written, not the outbox's end: a command run here
     # meanwhile adds events that this sync does not write.
     start = 0 if whole else written_seq

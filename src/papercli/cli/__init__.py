@@ -20,13 +20,13 @@ GC_THRESHOLD = 50_000
 
 def main() -> None:
     """Console-script entry point."""
+    _utf8_arguments()  # first: it may start papercli again, in UTF-8 mode
     gc.set_threshold(GC_THRESHOLD)
     _drop_unreadable_sizes()
     if not _open_streams():
         sys.stderr.write("error: cannot write the output: stdout is closed\n")
         sys.exit(1)  # before anything is read or changed (EXIT_USER, as a full stdout)
     _utf8_streams()
-    _utf8_arguments()
     _stop_on_signals()
     try:
         from papercli.cli import fast
@@ -114,16 +114,17 @@ def _utf8_streams() -> None:
 
 
 def _utf8_arguments() -> None:
-    """Read the command line as UTF-8, whatever the locale: in the C locale with UTF-8
-    mode off (``PYTHONUTF8=0 LC_ALL=C``) Python decodes it as ASCII, its other bytes kept
-    as surrogates, and ``list --search 研究`` was refused as "not valid UTF-8". An argument
-    that is not UTF-8 either stays as it is, for the commands to refuse."""
-    encoding = sys.getfilesystemencoding()
-    if _is_utf8(encoding):
+    """Read the command line, and name files, in UTF-8 whatever the locale: in the C locale
+    with UTF-8 mode off (``PYTHONUTF8=0 LC_ALL=C``) Python decodes the arguments as ASCII,
+    their other bytes kept as surrogates (``list --search 研究`` was refused as "not valid
+    UTF-8"), and encodes file names so too (arguments read again as UTF-8 then failed as
+    paths, in a traceback). Only then, and only for a command line with such bytes, papercli
+    starts again in UTF-8 mode (``-X utf8``), where both are UTF-8."""
+    if _is_utf8(sys.getfilesystemencoding()) or sys.flags.utf8_mode:
         return
-    for number, argument in enumerate(sys.argv[1:], 1):
-        with contextlib.suppress(UnicodeError):
-            sys.argv[number] = argument.encode(encoding, "surrogateescape").decode("utf-8")
+    if all(argument.isascii() for argument in sys.argv[1:]):
+        return
+    os.execv(sys.executable, [sys.executable, "-X", "utf8", *sys.orig_argv[1:]])
 
 
 def _is_utf8(encoding: str) -> bool:

@@ -116,7 +116,9 @@ def emit_batch(
             conn,
             device,
             (
-                (kind, key, _own_time(conn, kind, key) or now if restored else now)
+                # Never later than now: a note dated ahead (a machine whose clock ran fast)
+                # made a clock no later change here could beat, its deletion lost everywhere.
+                (kind, key, min(_own_time(conn, kind, key) or now, now) if restored else now)
                 for kind, _, key in in_order
             ),
         )
