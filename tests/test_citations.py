@@ -139,7 +139,8 @@ def test_list_author_matches_family_or_full_names(
 @pytest.mark.parametrize(
     ("name", "said"),
     [
-        ("hintn", "unknown author 'hintn'; did you mean 'hinton'?"),
+        ("hintn", "unknown author 'hintn'; did you mean 'Hinton'?"),
+        ("rozire", "unknown author 'rozire'; did you mean 'Rozière'?"),  # as written
         ("nobody-at-all", "unknown author 'nobody-at-all'; see papercli authors"),
     ],
 )
@@ -372,3 +373,10 @@ def test_a_csl_json_file_not_named_json_gets_a_warning(run: Run, tmp_path: Path)
     assert json.loads(target.read_text(encoding="utf-8"))
     quiet = run("export", "--format", "csl-json", "-o", str(tmp_path / "refs.json"))
     assert "warning" not in quiet.stderr
+
+
+def test_an_institution_is_found_as_add_takes_it_in_braces(run: Run) -> None:
+    """`add --author "{Team GLM}"` takes an institution in braces; `--author "{OpenAI}"` was
+    an unknown author, "did you mean 'openai'?"."""
+    found = run("list", "--author", "{OpenAI}", "-f", "ids")
+    assert (found.exit_code, set(found.stdout.split())) == (0, {"gpt-4", "chatgpt"})

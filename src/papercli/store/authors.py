@@ -92,7 +92,8 @@ def authors_clause(queries: Sequence[str]) -> tuple[str, list[object]]:
     families: dict[str, None] = {}  # family keys, in order
     givens: dict[str, dict[str, str]] = {}  # family key -> {given key: given key + " "}
     for query in queries:
-        words = person_key(query).split()
+        # An institution as `add` takes it, in braces ("{Team GLM}"), is its name.
+        words = person_key(query.replace("{", " ").replace("}", " ")).split()
         if len(words) > NAME_WORDS_AT_MOST:
             raise InvalidValueError(
                 f"--author: a name of {len(words):,} words; names have at most"
@@ -127,8 +128,13 @@ def check_authors(conn: sqlite3.Connection, queries: Sequence[str]) -> None:
             f"no paper has an author named by any of the {len(queries):,} --author values;"
             " see papercli authors"
         )
-    known = [str(key) for (key,) in conn.execute("SELECT DISTINCT family_key FROM paper_authors")]
-    hint = closest(person_key(queries[0]), known)
+    spelt = {
+        str(key): str(family)
+        for key, family in conn.execute(
+            "SELECT family_key, min(family) FROM paper_authors GROUP BY family_key"
+        )
+    }  # suggested as written ("Müller"), found by key ("muller")
+    hint = [spelt[key] for key in closest(person_key(queries[0]), list(spelt))]
     tip = f"did you mean {' or '.join(repr(h) for h in hint)}?" if hint else ""
     raise InvalidValueError(
         f"unknown author {clipped(queries[0])!r}; {tip or 'see papercli authors'}"
