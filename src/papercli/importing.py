@@ -619,7 +619,7 @@ def _record_of(paper: Paper) -> ArxivRecord:
 _COMMENT = re.compile(r"(?:^|\s)#")  # a URL's #fragment is not a comment
 _ARXIV_DOI = re.compile(r"^10\.48550/arxiv\.(.+)$", re.IGNORECASE)
 _LATEX_ESCAPE = re.compile(r"\\([&%$#_{}])")
-_BARE_PERCENT = re.compile(r"(?<!\\)%")
+_BARE_PERCENT = re.compile(r"(?<!\\)((?:\\\\)*)%")
 
 
 def import_bibtex(
@@ -767,8 +767,9 @@ def _latex_text(value: str) -> str:
     errors (``\\author`` with no argument raises AttributeError), as bibtexparser's
     middleware knows, catching them all."""
     # A bare % is a per cent sign here (`95% accuracy`), never LaTeX's comment: read as one,
-    # it cut the title, or the author list, short at it without a word.
-    value = _BARE_PERCENT.sub(r"\\%", value)
+    # it cut the title, or the author list, short at it without a word. (After `\\`, a line
+    # break, it is bare too.)
+    value = _BARE_PERCENT.sub(r"\1\\%", value)
     try:
         with _silenced("pylatexenc"):  # its warnings would land beside papercli's report
             return " ".join(_latex_decoder().latex_to_text(value).split())
