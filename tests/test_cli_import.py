@@ -762,8 +762,7 @@ def test_a_per_cent_sign_beside_latex_keeps_the_rest_of_the_title_and_authors(ru
     assert paper["authors"] == ["Hans-50% Müller", "Richard Roe"]
     # After LaTeX's line break `\\` a per cent sign is bare too (it cut "25% done" off).
     bib.write_text(
-        "@misc{k3, title = {Half 50\\\\% done \\textbf{now}}, author = {Roe, Rita},"
-        " year = 2020}\n",
+        "@misc{k3, title = {Half 50\\\\% done \\textbf{now}}, author = {Roe, Rita}, year = 2020}\n",
         encoding="utf-8",
     )
     assert run("import", str(bib)).exit_code == 0

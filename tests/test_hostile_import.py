@@ -1577,3 +1577,25 @@ def test_ctrl_c_while_the_import_reads_its_scratch_table_says_interrupted(
     assert result.exit_code == 130, result.output
     assert result.stderr.startswith("error: interrupted;")
     assert reading
+
+
+def test_ctrl_c_in_a_first_command_says_nothing_was_saved(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The library made from the catalogue on first use counted as the command's change:
+    an `import` stopped before it saved anything said "interrupted after its changes up to
+    then were saved"."""
+    from papercli.store import merge
+
+    path = tmp_path / "one.json"
+    path.write_text(json.dumps(_one_paper(run, tmp_path)), encoding="utf-8")
+
+    def stopped(*args: object) -> bool:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(merge, "merge_state", stopped)
+    result = run("--db", str(tmp_path / "first.db"), "import", str(path))
+    assert (result.exit_code, result.stderr) == (
+        130,
+        "error: interrupted; nothing after the last completed step was saved\n",
+    )

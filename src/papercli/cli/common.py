@@ -73,6 +73,9 @@ class AppState:
             self._conn = connection.open_database(
                 self.opened, paths.seed_path(), create_parent=self.creates_folder
             )
+            # Making the library, or bringing it up to this papercli, is no change of the
+            # command's: Ctrl-C in a first `import` said its changes up to then were saved.
+            self._commits_before = base.commits()
         return self._conn
 
     def close(self) -> None:
