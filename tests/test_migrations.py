@@ -646,3 +646,19 @@ def test_an_upgrade_gives_the_catalogue_papers_their_venue_titles(
     conn = sqlite3.connect(db_path, isolation_level=None)
     assert migrations.schema_version(conn) == migrations.SCHEMA_VERSION
     conn.close()
+
+
+def test_an_upgrade_escapes_the_per_cent_signs_a_url_held_as_typed(
+    run: Callable[..., Result], db_path: Path
+) -> None:
+    """Until 5 December `?at=95%&q=1` was kept as typed, an address no parser takes, in
+    every export but BibTeX's (which escaped it as it wrote): migration 30 escapes it."""
+    assert run("add", "--title", "Notes", "-a", "Ann Lee", "--year", "2020").exit_code == 0
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    conn.executescript(
+        "UPDATE papers SET url = 'https://example.org/a?at=95%&q=1' WHERE id = 'notes';"
+        " PRAGMA user_version = 29;"
+    )
+    conn.close()
+    shown = run("show", "notes", "--format", "json")
+    assert json.loads(shown.stdout)["url"] == "https://example.org/a?at=95%25&q=1"

@@ -972,6 +972,24 @@ def _m029_names_in_every_script(conn: sqlite3.Connection) -> None:
     )
 
 
+def _m030_per_cent_signs_in_urls(conn: sqlite3.Connection) -> None:
+    """A papers' address as ``models.web_address`` keeps it now: a ``%`` that starts no
+    escape (``?at=95%&q=1``), kept as typed until 5 December, made an address no parser
+    takes in every export but BibTeX's. Only addresses holding a ``%`` are read."""
+    from papercli.models import web_address
+
+    def kept(address: str | None) -> str | None:
+        return (web_address(address) or address) if address else address
+
+    changed = [
+        (kept(url), kept(pdf), paper_id)
+        for paper_id, url, pdf in conn.execute(
+            "SELECT id, url, pdf_url FROM papers WHERE instr(url, '%') OR instr(pdf_url, '%')"
+        ).fetchall()
+    ]
+    conn.executemany("UPDATE papers SET url = ?, pdf_url = ? WHERE id = ?", changed)
+
+
 MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     M001_INITIAL,
     M002_ARXIV,
@@ -1002,6 +1020,7 @@ MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     _m027_widened_steps,
     _m028_venue_titles,
     _m029_names_in_every_script,
+    _m030_per_cent_signs_in_urls,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
