@@ -973,7 +973,7 @@ def _m029_names_in_every_script(conn: sqlite3.Connection) -> None:
 
 
 def _m030_per_cent_signs_in_urls(conn: sqlite3.Connection) -> None:
-    """A papers' address as ``models.web_address`` keeps it now: a ``%`` that starts no
+    """A paper's addresses as ``models.web_address`` keeps them now: a ``%`` that starts no
     escape (``?at=95%&q=1``), kept as typed until 5 December, made an address no parser
     takes in every export but BibTeX's. Only addresses holding a ``%`` are read."""
     from papercli.models import web_address
