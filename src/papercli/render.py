@@ -332,7 +332,7 @@ def plain_details(
     lines = detail_lines(paper, prerequisites)
     width = max(len(label) for label, _ in lines)
     beside = columns >= SHOW_SIDE_BY_SIDE
-    indent = " " * (width + 4 if beside else 4)
+    indent = " " * (width + 4) if beside else textlayout.NARROW_INDENT
     room = max(columns - len(indent), 10)
     out = [paper.id]
     for label, value in lines:

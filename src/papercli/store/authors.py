@@ -116,13 +116,16 @@ def authors_clause(queries: Sequence[str]) -> tuple[str, list[object]]:
     return clause, [id_list(list(families)), json.dumps(givens)]
 
 
-def check_authors(conn: sqlite3.Connection, queries: Sequence[str]) -> None:
-    """InvalidValueError when no paper has an author any of ``queries`` names, as for a tag
-    no paper has: selecting nothing, ``export --author ... -o refs.bib`` emptied the file.
-    One name among several that none has is no error: a script may name many."""
+def known_authors_clause(
+    conn: sqlite3.Connection, queries: Sequence[str]
+) -> tuple[str, list[object]]:
+    """``authors_clause``, or InvalidValueError when no paper has an author any of
+    ``queries`` names, as for a tag no paper has: selecting nothing, ``export --author ...
+    -o refs.bib`` emptied the file. One name among several that none has is no error: a
+    script may name many."""
     clause, args = authors_clause(queries)
     if conn.execute(f"SELECT 1 FROM papers p WHERE {clause} LIMIT 1", args).fetchone():
-        return
+        return clause, args
     if len(queries) > 1:
         raise InvalidValueError(
             f"no paper has an author named by any of the {len(queries):,} --author values;"

@@ -414,8 +414,7 @@ def where_clause(conn: sqlite3.Connection, sel: Selection) -> tuple[str, list[ob
         clauses.append(f"p.id IN (SELECT paper_id FROM tags WHERE tag {IN_IDS})")
         params.append(id_list(sel.tags))
     if sel.authors:
-        authors.check_authors(conn, sel.authors)
-        clause, args = authors.authors_clause(sel.authors)
+        clause, args = authors.known_authors_clause(conn, sel.authors)
         clauses.append(clause)
         params += args
     if sel.statuses:
@@ -513,23 +512,22 @@ def check_tags(conn: sqlite3.Connection, names: Sequence[str]) -> None:
     """InvalidValueError when no paper has any of the tags, as for an unknown topic:
     selected by a typo, `export --tag thesys -o refs.bib` emptied the bibliography. One
     tag among several that none has is no error: a script may name many."""
-    if conn.execute(
+    if len(names) == 1:
+        _lookup_name(
+            conn,
+            names[0],
+            "tag",
+            "tags",
+            "SELECT tag FROM tags WHERE tag = ? LIMIT 1",
+            names[0],
+            "SELECT DISTINCT tag, tag FROM tags",
+        )
+    elif not conn.execute(
         f"SELECT 1 FROM tags WHERE tag {IN_IDS} LIMIT 1", (id_list(list(names)),)
     ).fetchone():
-        return
-    if len(names) > 1:
         raise InvalidValueError(
             f"no paper has any of the {len(names):,} tags given; see papercli tags"
         )
-    _lookup_name(
-        conn,
-        names[0],
-        "tag",
-        "tags",
-        "SELECT tag FROM tags WHERE tag = ? LIMIT 1",
-        names[0],
-        "SELECT DISTINCT tag, tag FROM tags",
-    )
 
 
 def _lookup_name(
