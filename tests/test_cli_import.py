@@ -793,7 +793,8 @@ def test_a_json_paper_whose_key_is_taken_here_says_what_it_is_cited_as(run, tmp_
 def test_and_others_in_a_bibtex_author_list_is_no_person(run, tmp_path):
     """``Doe, Jane and others`` gave the paper a co-author named "others": `{"family":
     "others"}` in CSL-JSON, `AU  - others` in RIS, "Jane Doe, others" in `show`. It is
-    kept as BibTeX's own mark for the authors left out, and shown as "et al."."""
+    kept as BibTeX's own mark for the authors left out, and shown as "et al."; `authors`
+    listed "others" as a person, and `list --author others` found the paper."""
     bib = tmp_path / "others.bib"
     bib.write_text(
         "@misc{k2, title = {Tee Study}, author = {Doe, Jane and others}, year = 2021}\n",
@@ -809,6 +810,12 @@ def test_and_others_in_a_bibtex_author_list_is_no_person(run, tmp_path):
     assert item["author"] == [{"family": "Doe", "given": "Jane"}]
     ris = run("export", "-f", "ris", *only).stdout
     assert [line for line in ris.splitlines() if line.startswith("AU")] == ["AU  - Doe, Jane"]
+    names = json.loads(run("authors", "--format", "json").stdout)
+    assert "Jane Doe" in [a["name"] for a in names]
+    assert "others" not in [a["name"] for a in names]
+    result = run("list", "--author", "others")
+    assert result.exit_code == 1
+    assert "unknown author 'others'" in result.stderr
 
 
 def test_bibtex_math_in_a_title_is_kept_as_written(run, tmp_path):
