@@ -818,3 +818,24 @@ def test_an_error_quotes_at_most_300_characters_of_a_path(run, tmp_path, args):
     (line,) = result.stderr.splitlines()
     assert line.startswith("error: ") and len(line) < 400
     assert "x" * 200 in line and "x…: File name too long" in line
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--db", "{long}", "list"],
+        ["export", "-o", "{long}/refs.bib"],
+        ["import", "{long}.json"],
+    ],
+    ids=["--db", "export -o", "import"],
+)
+def test_an_error_naming_a_long_path_with_spaces_says_its_ends(run, tmp_path, args):
+    """A path of 5,000 characters with spaces in it was said whole: only runs without a
+    space were clipped. The line keeps its start and its end, where the reason is."""
+    long = str(tmp_path / " ".join(["word"] * 1000))
+    result = run(*(arg.format(long=long) for arg in args))
+    assert result.exit_code in (1, 4), result.output
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("error: ") and len(line) < 1010
+    assert str(tmp_path) in line and " … " in line
+    assert line.endswith((": File name too long", "does not exist", "File name too long"))

@@ -61,9 +61,15 @@ MOST_QUOTED = 300
 value of a hundred thousand filled the screen."""
 
 
+MOST_SAID = 1000
+"""The characters of an error line at most: what no message of papercli's own needs, though
+a path with spaces in it (which ``MOST_QUOTED`` cannot tell from words) may."""
+
+
 def with_long_words_clipped(text: str) -> str:
     """``text`` with each run of more than ``MOST_QUOTED`` characters without a space (what
-    no word is: a path, an argument, as given) ``clipped`` to that many."""
+    no word is: a path, an argument, as given) ``clipped`` to that many, and its middle
+    left out past ``MOST_SAID``, where what went wrong is said after the path."""
     if len(text) <= MOST_QUOTED:
         return text
     import re
@@ -72,7 +78,11 @@ def with_long_words_clipped(text: str) -> str:
         word, mark = found[1], found[2]  # the colon after a path stays: "…: Not a directory"
         return clipped(word, MOST_QUOTED) + mark
 
-    return re.sub(f"([^ ]{{{MOST_QUOTED + 1},}}?)([:;,]?)(?= |$)", clip, text)
+    text = re.sub(f"([^ ]{{{MOST_QUOTED + 1},}}?)([:;,]?)(?= |$)", clip, text)
+    if len(text) <= MOST_SAID:
+        return text
+    kept = MOST_SAID // 2 - 1
+    return text[:kept] + " … " + text[-kept:]
 
 
 def counted(count: int, noun: str) -> str:
