@@ -286,15 +286,24 @@ class HeldOutput:
             self.pager.stdin.close()
         while True:
             try:
-                self.pager.wait()
-                return
+                status = self.pager.wait()
+                break
             except Terminated:  # papercli itself was asked to stop: so is its pager
                 self.pager.terminate()
                 raise
             except KeyboardInterrupt:
                 continue
+        if status > 0:  # it ran and failed (PAGER=false): the output may never have shown
+            _say(
+                f"warning: the pager {self.command[0]!r} failed (exit status {status});"
+                " --no-pager or PAPERCLI_PAGER= prints without one"
+            )
 
 
 def _warn(message: str) -> None:
-    sys.stderr.write(textlayout.printable(f"warning: {message}; printing directly") + "\n")
+    _say(f"warning: {message}; printing directly")
+
+
+def _say(line: str) -> None:
+    sys.stderr.write(textlayout.printable(line) + "\n")
     sys.stderr.flush()
