@@ -347,6 +347,83 @@ def test_undoing_a_note_deletion_keeps_the_note_another_device_wrote(
         assert notes == {("lora", "rank 8 is enough"), ("qlora", "4-bit works")}
 
 
+def _notes_on_lora(device: Device) -> list[str]:
+    return [n["body"] for n in device.json("show", "lora")["notes"]]
+
+
+@pytest.mark.parametrize("kind", ["note", "status", "tag"])
+def test_undo_brings_back_a_change_made_elsewhere_that_lost_to_the_command(
+    laptop: Device, desktop: Device, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    """The desktop edits a note; the laptop, not having seen the edit, deletes the note
+    later, and the deletion wins everywhere. Undoing it on the laptop brought back the
+    laptop's text, and the desktop's edit was lost on every machine (so for a status the
+    desktop set, and a tag it took off): an undo puts back the change that lost to it."""
+    laptop.ok("note", "lora", "first thoughts")
+    laptop.ok("tag", "lora", "+x")
+    laptop.sync()
+    desktop.sync()
+    monkeypatch.setenv("EDITOR", editor_writing(tmp_path, "second thoughts"))
+    there, here, seen = {
+        "note": (
+            ["note", "lora", "--edit", "1"],
+            ["note", "lora", "--delete", "1"],
+            _notes_on_lora,
+        ),
+        "status": (["mark-reading", "lora"], ["mark-read", "lora"], lambda d: status_of(d, "lora")),
+        "tag": (
+            ["tag", "lora", "-x"],
+            ["tag", "lora", "-x"],
+            lambda d: d.json("show", "lora")["tags"],
+        ),
+    }[kind]
+    desktop.ok(*there)
+    laptop.ok(*here)  # later: it wins
+    desktop.sync()
+    laptop.sync()
+    assert seen(laptop) == {"note": [], "status": "read", "tag": []}[kind]
+    said = laptop.ok("undo").stdout.splitlines()[1:]
+    elsewhere = "as another machine left it before the command (undone)"
+    assert (
+        said
+        == {
+            "note": [f"a note on lora: put back {elsewhere}"],
+            "status": [f"lora: read -> reading (undone, {elsewhere[:-9]})"],
+            "tag": [f"the tag x on lora: put back {elsewhere}"],
+        }[kind]
+    )
+    want = {"note": ["second thoughts"], "status": "reading", "tag": []}[kind]
+    assert seen(laptop) == want
+    laptop.sync()
+    desktop.sync()
+    assert seen(laptop) == seen(desktop) == want
+    laptop.ok("redo")  # the command again, as it was
+    assert seen(laptop) == {"note": [], "status": "read", "tag": []}[kind]
+    laptop.ok("undo")
+    assert seen(laptop) == want
+
+
+def test_undo_brings_back_no_change_older_than_what_the_command_changed(
+    laptop: Device, desktop: Device, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A change made elsewhere before this machine's own earlier edit lost to that edit
+    already: undoing a later deletion brings back this machine's edit, not it."""
+    laptop.ok("note", "lora", "first thoughts")
+    laptop.sync()
+    desktop.sync()
+    monkeypatch.setenv("EDITOR", editor_writing(tmp_path, "by the desktop"))
+    desktop.ok("note", "lora", "--edit", "1")
+    monkeypatch.setenv("EDITOR", editor_writing(tmp_path, "later on the laptop"))
+    laptop.ok("note", "lora", "--edit", "1")
+    laptop.ok("note", "lora", "--delete", "1")
+    desktop.sync()
+    laptop.sync()
+    laptop.ok("undo")
+    laptop.sync()
+    desktop.sync()
+    assert _notes_on_lora(laptop) == _notes_on_lora(desktop) == ["later on the laptop"]
+
+
 def test_tags_papers_prerequisites_and_watches_sync(laptop: Device, desktop: Device) -> None:
     laptop.ok("add", "--title", "Notes on Scaling", "--year", "2024", "--author", "Ada Lovelace")
     laptop.ok("tag", "lora", "+PEFT", "+later")

@@ -545,11 +545,15 @@ def _apply(
     applied = 0
     queued = removed = False
     won: dict[tuple[str, str], tuple[str, str]] = {}
+    lost = []  # events made before one of this device's that reached here after it
+    own = stored.device_id(conn)
     writer = stored.RegisterWriter(conn)
     for event in sorted(chunk, key=lambda e: (e.hlc, e.device)):
         register = (event.kind, event.key)
         best = won.get(register) or current.get(register)
         if best is not None and (event.hlc, event.device) <= best:
+            if best[1] == own and event.kind in stored.SHADOWED and event.hlc < best[0]:
+                lost.append((*register, event.hlc, event.device, event.value, best))
             continue
         queued |= event.kind == "queue"
         conflict = writer.write(event.kind, event.key, event.value)
@@ -559,6 +563,7 @@ def _apply(
         applied += 1
         removed |= event.kind == "paper" and event.value is None
     writer.flush()
+    stored.shadow(conn, lost)
     queued |= writer.queue_changed  # a paper arrived for a queue place that waited for it
     if won:  # the latest clock applied
         stored.saw_clock(conn, max(hlc for hlc, _ in won.values()))

@@ -304,18 +304,19 @@ def papers_added(conn: sqlite3.Connection, batch: int) -> Iterator[str]:
         yield str(paper_id)
 
 
-def undo(conn: sqlite3.Connection, at: str) -> tuple[LogEntry, list[LeftStep]]:
-    """Revert the newest batch not undone yet; return it, and the steps left as they are."""
+def undo(conn: sqlite3.Connection, at: str) -> tuple[LogEntry, list[LeftStep], list[LeftStep]]:
+    """Revert the newest batch not undone yet; return it, the steps left as they are, and
+    those put back as another device left them (``sync.shadowed_step``)."""
     row = conn.execute(
         "SELECT batch FROM command_log WHERE undone_at IS NULL ORDER BY batch DESC LIMIT 1"
     ).fetchone()
     if row is None:
         raise NotFoundError("there is nothing to undo")
     made = _entry(conn, int(row[0])).at
-    left = _replay(conn, int(row[0]), "before", "DESC", since=made)
+    left, brought = _replay(conn, int(row[0]), "before", "DESC", since=made)
     conn.execute("UPDATE command_log SET undone_at = ?, redoable = 1 WHERE batch = ?", (at, row[0]))
     _emit(conn, int(row[0]), left)
-    return _entry(conn, int(row[0])), left
+    return _entry(conn, int(row[0])), left, brought
 
 
 def redo(conn: sqlite3.Connection) -> tuple[LogEntry, list[LeftStep]]:
@@ -331,7 +332,7 @@ def redo(conn: sqlite3.Connection) -> tuple[LogEntry, list[LeftStep]]:
     if row is None:
         raise NotFoundError("there is nothing to redo")
     # A queue place another device set after the command stands, as it did for its undo.
-    left = _replay(conn, int(row[0]), "after", "ASC", since=_entry(conn, int(row[0])).at)
+    left, _ = _replay(conn, int(row[0]), "after", "ASC", since=_entry(conn, int(row[0])).at)
     conn.execute("UPDATE command_log SET undone_at = NULL WHERE batch = ?", (row[0],))
     _emit(conn, int(row[0]), left)
     return _entry(conn, int(row[0])), left
@@ -381,7 +382,7 @@ group walks every table's indexes again); 20,000 (about 2 MB) as long."""
 
 def _replay(
     conn: sqlite3.Connection, batch: int, side: str, order: str, since: str | None = None
-) -> list[LeftStep]:
+) -> tuple[list[LeftStep], list[LeftStep]]:
     """Apply each step's ``side``. The steps are read as they are applied, not held: an
     import's hold a snapshot of every paper it added. Papers to remove wait to go
     together, until a step names one of them (it then sees what it would have seen); queue
@@ -389,19 +390,23 @@ def _replay(
     A status, note, watch, inbox decision or prerequisite no longer as the step left it
     (changed since by a sync) stays as it is, as does a queue place another device set
     after the command was made (``since``, for an undo): returned are those other than
-    statuses."""
+    statuses. Also returned, for an undo: the statuses, notes and tags it put back as
+    another device left them (``sync.shadowed_step``), with the tag's name."""
     from papercli.store.search import deferred_documents  # only a replay needs it
 
     steps = conn.execute(
-        f"SELECT action, paper_id, data FROM undo_steps WHERE batch = ? ORDER BY id {order}",
+        f"SELECT id, action, paper_id, data FROM undo_steps WHERE batch = ? ORDER BY id {order}",
         (batch,),
     )
     leaving: dict[str, None] = {}  # papers to remove, in order
     left: list[LeftStep] = []
     papers_changed = False
+    shadowed = side == "before" and syncs(conn) and _any_shadowed(conn)
+    rewritten: list[tuple[str, int]] = []  # steps whose "before" an undo put back otherwise
+    brought: list[LeftStep] = []
     with QueuePlaces() as places:
         with deferred_documents(conn):  # a paper's notes: its document built once
-            for kind, paper_id, data in steps:
+            for step, kind, paper_id, data in steps:
                 values = json.loads(data)
                 key, value, other = str(paper_id), values[side], values[_OTHER_SIDE[side]]
                 papers_changed |= kind == "paper"
@@ -411,6 +416,11 @@ def _replay(
                 if kind in CHECKED and not _is_as(conn, str(kind), key, other, value):
                     left.append((str(kind), key, other["prereq"] if kind == "prereq" else ""))
                     continue
+                if shadowed and kind in _SHADOWED_STEPS:
+                    value = _shadowed_step(conn, str(kind), key, value, other)
+                    if value is not values[side]:  # and its redo expects it so
+                        rewritten.append((json.dumps({**values, side: value}), int(step)))
+                        brought.append((str(kind), key, value["tag"] if kind == "tag" else ""))
                 if key in leaving:
                     _remove(conn, leaving)
                 if kind == "paper" and value is None:
@@ -443,7 +453,23 @@ def _replay(
         places.set(conn)
     if papers_changed:
         renumber_queue(conn)  # once, not for each paper removed (quadratic in a big batch)
-    return left
+    conn.executemany("UPDATE undo_steps SET data = ? WHERE id = ?", rewritten)
+    return left, brought
+
+
+_SHADOWED_STEPS = frozenset({"state", "note", "tag"})
+
+
+def _any_shadowed(conn: sqlite3.Connection) -> bool:
+    """Whether a change from another device ever lost to one of this device's: most
+    undos, on most devices, then look up none."""
+    return conn.execute("SELECT 1 FROM sync_shadowed LIMIT 1").fetchone() is not None
+
+
+def _shadowed_step(conn: sqlite3.Connection, kind: str, key: str, before: Any, after: Any) -> Any:
+    from papercli.store.sync import shadowed_step  # a device that syncs only
+
+    return shadowed_step(conn, kind, key, before, after)
 
 
 _OTHER_SIDE = {"before": "after", "after": "before"}

@@ -223,20 +223,22 @@ class Replayed:
     command: changes.LogEntry
     statuses: Iterator[tuple[HistoryEntry, ReadStatus]]  # each change, and the status now
     left: list[changes.LeftStep]  # notes, watches, inbox decisions, prerequisites changed since
+    # statuses, notes and tags an undo put back as another device left them before the command
+    brought: list[changes.LeftStep]
 
 
 def undo(conn: sqlite3.Connection) -> Replayed:
     """Revert the last command that changed anything; its history stays, marked undone."""
     with transaction(conn):
-        entry, left = changes.undo(conn, clock())
-        return Replayed(entry, _batch_statuses(conn, entry.batch), left)
+        entry, left, brought = changes.undo(conn, clock())
+        return Replayed(entry, _batch_statuses(conn, entry.batch), left, brought)
 
 
 def redo(conn: sqlite3.Connection) -> Replayed:
     """Apply again the command the last ``undo`` reverted."""
     with transaction(conn):
         entry, left = changes.redo(conn)
-        return Replayed(entry, _batch_statuses(conn, entry.batch), left)
+        return Replayed(entry, _batch_statuses(conn, entry.batch), left, [])
 
 
 def _batch_statuses(

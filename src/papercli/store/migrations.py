@@ -985,6 +985,23 @@ def _m030_per_cent_signs_in_urls(conn: sqlite3.Connection) -> None:
     conn.executemany("UPDATE papers SET url = ?, pdf_url = ? WHERE id = ?", changed)
 
 
+def _m031_shadowed_changes(conn: sqlite3.Connection) -> None:
+    """What an undo needs to put back a change another device made before the command but
+    which reached here only after it, and lost to it (``sync.shadowed_step``): the winner
+    each of this device's events replaced (``prev_hlc``, ``prev_device``), and the latest
+    event that lost to this device's winner of a register (``sync_shadowed``)."""
+    columns = {str(row[1]) for row in conn.execute("PRAGMA table_info(sync_registers)")}
+    for column in ("prev_hlc", "prev_device"):
+        if column not in columns:
+            conn.execute(f"ALTER TABLE sync_registers ADD COLUMN {column} TEXT")
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS sync_shadowed (kind TEXT NOT NULL, key TEXT NOT NULL,"
+        " hlc TEXT NOT NULL, device TEXT NOT NULL, value TEXT,"
+        " beaten_hlc TEXT NOT NULL, beaten_device TEXT NOT NULL,"
+        " PRIMARY KEY (kind, key)) WITHOUT ROWID"
+    )
+
+
 MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     M001_INITIAL,
     M002_ARXIV,
@@ -1016,6 +1033,7 @@ MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     _m028_venue_titles,
     _m029_names_in_every_script,
     _m030_per_cent_signs_in_urls,
+    _m031_shadowed_changes,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -164,7 +164,7 @@ def emit_each(
             for kind, key, hlc in chunk
         ]
         add_to_outbox(conn, lines)
-        set_winners(conn, [(kind, key, hlc, device) for kind, key, hlc in chunk])
+        _set_own_winners(conn, [(kind, key, hlc, device) for kind, key, hlc in chunk])
         count += len(chunk)
     return count
 
@@ -586,6 +586,83 @@ def set_winners(conn: sqlite3.Connection, rows: Iterable[tuple[str, str, str, st
     conn.executemany(
         "INSERT OR REPLACE INTO sync_registers (kind, key, hlc, device) VALUES (?, ?, ?, ?)", rows
     )
+
+
+def _set_own_winners(conn: sqlite3.Connection, rows: Iterable[tuple[str, str, str, str]]) -> None:
+    """``set_winners`` for this device's events, each remembering the winner it replaced:
+    what an undo's ``shadowed_step`` tells a change made before the command by."""
+    conn.executemany(
+        "INSERT INTO sync_registers (kind, key, hlc, device) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (kind, key) DO UPDATE SET prev_hlc = hlc, prev_device = device,"
+        " hlc = excluded.hlc, device = excluded.device",
+        rows,
+    )
+
+
+SHADOWED = frozenset({"status", "note", "tag"})
+"""The registers whose events that lose to this device's are kept for an undo."""
+
+
+def shadow(
+    conn: sqlite3.Connection, losers: Iterable[tuple[str, str, str, str, Any, tuple[str, str]]]
+) -> None:
+    """Keep (kind, key, clock, device, value, the (clock, device) it lost to) of events
+    another device made that lost to this device's latest of a register: the latest of
+    each, which ``shadowed_step`` may put back."""
+    conn.executemany(
+        "INSERT INTO sync_shadowed (kind, key, hlc, device, value, beaten_hlc, beaten_device)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kind, key) DO UPDATE SET hlc = excluded.hlc,"
+        " device = excluded.device, value = excluded.value, beaten_hlc = excluded.beaten_hlc,"
+        " beaten_device = excluded.beaten_device"
+        " WHERE (excluded.beaten_hlc, excluded.beaten_device) != (beaten_hlc, beaten_device)"
+        " OR (excluded.hlc, excluded.device) > (hlc, device)",
+        [(k, key, h, d, json.dumps(value), *beaten) for k, key, h, d, value, beaten in losers],
+    )
+
+
+_NOTHING = object()
+
+
+def shadowed_step(conn: sqlite3.Connection, kind: str, key: str, before: Any, after: Any) -> Any:
+    """What an undo step puts back instead of ``before`` (this device's value before the
+    command), or ``before``: the value of the latest change another device made after
+    ``before`` was, and before the command, which reached here only after the command and
+    lost to it. (Put back as it was here, an edit made there, then lost to a deletion here,
+    was lost everywhere by the deletion's undo.) For statuses, notes and tags."""
+    if kind == "state":
+        value = _shadowed(conn, "status", key)
+        if value is _NOTHING:
+            return before
+        return None if value is None else [value[f] for f in _STATUS_FIELDS]
+    if kind == "note":
+        uid = before.get("uid") or after.get("uid")
+        note: Any = _NOTHING if uid is None else _shadowed(conn, "note", uid)
+        if note is _NOTHING:
+            return before
+        kept = {name: before[name] for name in ("id", "uid") if name in before}
+        return (
+            kept
+            if note is None
+            else {**kept, "created_at": note["created_at"], "body": note["body"]}
+        )
+    if kind == "tag":
+        value = _shadowed(conn, "tag", SEP.join((key, nocase(before["tag"]))))
+        return before if value is _NOTHING else {"tag": before["tag"], "on": value is not None}
+    return before
+
+
+def _shadowed(conn: sqlite3.Connection, kind: str, key: str) -> Any:
+    """The value of the event that lost to this device's latest of the register, and came
+    after the winner that event replaced; ``_NOTHING`` when there is none."""
+    row = conn.execute(
+        "SELECT s.value FROM sync_shadowed AS s JOIN sync_registers AS r"
+        " ON r.kind = s.kind AND r.key = s.key AND r.hlc = s.beaten_hlc"
+        " AND r.device = s.beaten_device"
+        " WHERE s.kind = ? AND s.key = ?"
+        " AND (s.hlc, s.device) > (coalesce(r.prev_hlc, ''), coalesce(r.prev_device, ''))",
+        (kind, key),
+    ).fetchone()
+    return _NOTHING if row is None else json.loads(row[0])
 
 
 # -- the queue's sort keys ---------------------------------------------------------------
