@@ -424,6 +424,25 @@ def test_undo_brings_back_no_change_older_than_what_the_command_changed(
     assert _notes_on_lora(laptop) == _notes_on_lora(desktop) == ["later on the laptop"]
 
 
+def test_undo_of_a_command_from_before_the_first_sync_puts_back_what_was_here(
+    laptop: Device, desktop: Device, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first sync dates each thing by when it last changed, not by the command that
+    changed it: a change from another device older than what the command replaced loses
+    to that sync's event too, and is not what the command's undo puts back."""
+    with monkeypatch.context() as earlier:  # a minute before: the first sync's dates are seconds
+        now = time.time_ns()
+        earlier.setattr(time, "time_ns", lambda: now - 60 * 10**9)
+        desktop.sync()
+        desktop.ok("mark-reading", "lora")
+        desktop.sync()
+    laptop.ok("mark-skipped", "lora")  # later than the desktop's
+    laptop.ok("mark-read", "lora")
+    laptop.sync()
+    assert laptop.ok("undo").stdout.splitlines()[1:] == ["lora: read -> skipped (undone)"]
+    assert status_of(laptop, "lora") == "skipped"
+
+
 def test_tags_papers_prerequisites_and_watches_sync(laptop: Device, desktop: Device) -> None:
     laptop.ok("add", "--title", "Notes on Scaling", "--year", "2024", "--author", "Ada Lovelace")
     laptop.ok("tag", "lora", "+PEFT", "+later")

@@ -552,7 +552,7 @@ def _apply(
         register = (event.kind, event.key)
         best = won.get(register) or current.get(register)
         if best is not None and (event.hlc, event.device) <= best:
-            if best[1] == own and event.kind in stored.SHADOWED and event.hlc < best[0]:
+            if best[1] == own != event.device and event.kind in stored.SHADOWED:
                 lost.append((*register, event.hlc, event.device, event.value, best))
             continue
         queued |= event.kind == "queue"

@@ -401,7 +401,7 @@ def _replay(
     leaving: dict[str, None] = {}  # papers to remove, in order
     left: list[LeftStep] = []
     papers_changed = False
-    shadowed = side == "before" and syncs(conn) and _any_shadowed(conn)
+    made = _command_clock(conn, batch) if side == "before" and syncs(conn) else None
     rewritten: list[tuple[str, int]] = []  # steps whose "before" an undo put back otherwise
     brought: list[LeftStep] = []
     with QueuePlaces() as places:
@@ -416,8 +416,8 @@ def _replay(
                 if kind in CHECKED and not _is_as(conn, str(kind), key, other, value):
                     left.append((str(kind), key, other["prereq"] if kind == "prereq" else ""))
                     continue
-                if shadowed and kind in _SHADOWED_STEPS:
-                    value = _shadowed_step(conn, str(kind), key, value, other)
+                if made is not None and kind in _SHADOWED_STEPS:
+                    value = _shadowed_step(conn, str(kind), key, value, other, made)
                     if value is not values[side]:  # and its redo expects it so
                         rewritten.append((json.dumps({**values, side: value}), int(step)))
                         brought.append((str(kind), key, value["tag"] if kind == "tag" else ""))
@@ -460,16 +460,23 @@ def _replay(
 _SHADOWED_STEPS = frozenset({"state", "note", "tag"})
 
 
-def _any_shadowed(conn: sqlite3.Connection) -> bool:
-    """Whether a change from another device ever lost to one of this device's: most
-    undos, on most devices, then look up none."""
-    return conn.execute("SELECT 1 FROM sync_shadowed LIMIT 1").fetchone() is not None
+def _command_clock(conn: sqlite3.Connection, batch: int) -> str | None:
+    """The clock of the command's events, where a change from another device ever lost to
+    one of this device's (else None: most undos, on most devices, look up none). None for a
+    command from before the first sync: its registers' winners are the first sync's, dated
+    by when each thing last changed, which replaced nothing known."""
+    if conn.execute("SELECT 1 FROM sync_shadowed LIMIT 1").fetchone() is None:
+        return None
+    row = conn.execute("SELECT hlc FROM command_log WHERE batch = ?", (batch,)).fetchone()
+    return None if row is None or row[0] is None else str(row[0])
 
 
-def _shadowed_step(conn: sqlite3.Connection, kind: str, key: str, before: Any, after: Any) -> Any:
+def _shadowed_step(
+    conn: sqlite3.Connection, kind: str, key: str, before: Any, after: Any, made: str
+) -> Any:
     from papercli.store.sync import shadowed_step  # a device that syncs only
 
-    return shadowed_step(conn, kind, key, before, after)
+    return shadowed_step(conn, kind, key, before, after, made)
 
 
 _OTHER_SIDE = {"before": "after", "after": "before"}

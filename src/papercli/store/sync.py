@@ -112,6 +112,7 @@ def emit_batch(
             settle_queue_keys(conn, lambda ids: registers.add(["queue" + SEP + p for p in ids]))
         in_order = (register.partition(SEP) for register in registers)
         now = next_clock(conn)
+        conn.execute("UPDATE command_log SET hlc = ? WHERE batch = ?", (now, batch))
         emit_each(
             conn,
             device,
@@ -623,20 +624,23 @@ def shadow(
 _NOTHING = object()
 
 
-def shadowed_step(conn: sqlite3.Connection, kind: str, key: str, before: Any, after: Any) -> Any:
+def shadowed_step(
+    conn: sqlite3.Connection, kind: str, key: str, before: Any, after: Any, made: str
+) -> Any:
     """What an undo step puts back instead of ``before`` (this device's value before the
-    command), or ``before``: the value of the latest change another device made after
-    ``before`` was, and before the command, which reached here only after the command and
-    lost to it. (Put back as it was here, an edit made there, then lost to a deletion here,
-    was lost everywhere by the deletion's undo.) For statuses, notes and tags."""
+    command whose events have the clock ``made``), or ``before``: the value of the latest
+    change another device made after ``before`` was, and before the command, which reached
+    here only after the command and lost to it. (Put back as it was here, an edit made
+    there, then lost to a deletion here, was lost everywhere by the deletion's undo.) For
+    statuses, notes and tags."""
     if kind == "state":
-        value = _shadowed(conn, "status", key)
+        value = _shadowed(conn, "status", key, made)
         if value is _NOTHING:
             return before
         return None if value is None else [value[f] for f in _STATUS_FIELDS]
     if kind == "note":
         uid = before.get("uid") or after.get("uid")
-        note: Any = _NOTHING if uid is None else _shadowed(conn, "note", uid)
+        note: Any = _NOTHING if uid is None else _shadowed(conn, "note", uid, made)
         if note is _NOTHING:
             return before
         kept = {name: before[name] for name in ("id", "uid") if name in before}
@@ -646,21 +650,22 @@ def shadowed_step(conn: sqlite3.Connection, kind: str, key: str, before: Any, af
             else {**kept, "created_at": note["created_at"], "body": note["body"]}
         )
     if kind == "tag":
-        value = _shadowed(conn, "tag", SEP.join((key, nocase(before["tag"]))))
+        value = _shadowed(conn, "tag", SEP.join((key, nocase(before["tag"]))), made)
         return before if value is _NOTHING else {"tag": before["tag"], "on": value is not None}
     return before
 
 
-def _shadowed(conn: sqlite3.Connection, kind: str, key: str) -> Any:
-    """The value of the event that lost to this device's latest of the register, and came
-    after the winner that event replaced; ``_NOTHING`` when there is none."""
+def _shadowed(conn: sqlite3.Connection, kind: str, key: str, made: str) -> Any:
+    """The value of the event that lost to the command's (clock ``made``), still the
+    register's winner, and came after the winner the command's replaced; ``_NOTHING``
+    when there is none."""
     row = conn.execute(
         "SELECT s.value FROM sync_shadowed AS s JOIN sync_registers AS r"
         " ON r.kind = s.kind AND r.key = s.key AND r.hlc = s.beaten_hlc"
         " AND r.device = s.beaten_device"
-        " WHERE s.kind = ? AND s.key = ?"
+        " WHERE s.kind = ? AND s.key = ? AND s.beaten_hlc = ?"
         " AND (s.hlc, s.device) > (coalesce(r.prev_hlc, ''), coalesce(r.prev_device, ''))",
-        (kind, key),
+        (kind, key, made),
     ).fetchone()
     return _NOTHING if row is None else json.loads(row[0])
 
