@@ -10,6 +10,7 @@ import re
 import shutil
 import sqlite3
 import time
+import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -1270,6 +1271,30 @@ def test_a_folder_or_fifo_named_as_a_device_file_is_not_read_nor_counted(
     said = desktop.sync().stdout.splitlines()[-1]
     assert said.startswith(f"synced desktop with 1 other device through {laptop.folder}:"), said
     assert status_of(desktop, "lora") == "read"
+    # nor listed by `sync status` as a device
+    assert [d["name"] for d in desktop.json("sync", "status")["devices"]] == ["laptop"]
+
+
+def test_sync_status_counts_a_file_without_line_breaks_a_piece_at_a_time(
+    laptop: Device, desktop: Device
+) -> None:
+    """`sync status` read another device's file a line at a time: 2 GB without a line
+    break took 4 GB of memory (`sync` itself reads at most 256 MiB of a line)."""
+    laptop.ok("mark-read", "lora")
+    laptop.sync()
+    desktop.sync()
+    laptop.ok("mark-read", "qlora")
+    laptop.sync()
+    with laptop.file().open("ab") as handle:
+        handle.write(b"x" * (48 << 20))  # half a line: no event yet
+    tracemalloc.start()
+    try:
+        [other] = desktop.json("sync", "status")["devices"]
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert other["unread"] == 2  # qlora's status and its history
+    assert peak < 16 << 20
 
 
 def test_a_queue_filled_one_paper_at_a_time_keeps_short_keys(
