@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -399,3 +401,112 @@ def test_an_unreachable_remote_is_named_in_the_error(run: Run, devices: Devices)
     devices.bare.rename(devices.bare.with_name("moved.git"))
     failed = run("--db", str(devices.a_db), "sync", str(devices.a), "--git")
     assert "does not appear to be a git repository" in failed.stderr
+
+
+def _notes_on_both(d: Devices) -> None:
+    """A notes.md committed on A, pushed, and pulled by B."""
+    (d.a / "notes.md").write_text("line one\n")
+    git("-C", d.a, "add", "notes.md")
+    git("-C", d.a, "commit", "--quiet", "-m", "notes")
+    git("-C", d.a, "push", "--quiet")
+    git("-C", d.b, "pull", "--quiet")
+
+
+def _commit_on_a_and_push(d: Devices, text: str) -> None:
+    (d.a / "notes.md").write_text(text)
+    git("-C", d.a, "commit", "--quiet", "-am", "A's edit")
+    git("-C", d.a, "push", "--quiet")
+
+
+def test_work_in_progress_git_cannot_put_back_is_named(
+    run: Run, run_json: Callable[..., Any], devices: Devices
+) -> None:
+    """git's autostash conflicted with what was pulled, and the sync said it went well:
+    git's own warning was swallowed, and notes.md was left full of conflict markers."""
+    d = devices
+    _notes_on_both(d)
+    _commit_on_a_and_push(d, "line one, as A wrote it\n")
+    (d.b / "notes.md").write_text("line one, as B is writing it\n")  # not committed
+    assert run("--db", str(d.b_db), "mark-read", "lora").exit_code == 0
+    synced = sync(run, d.b_db, d.b, "--format", "json")
+    assert json.loads(synced.stdout)["unmerged"] == ["notes.md"]
+    assert synced.stderr == (
+        "warning: git could not put back your work in progress on notes.md after its pull:"
+        " it conflicts with what was pulled; resolve the conflict (git status), and drop"
+        " git's copy of it (git stash drop) once it is back\n"
+    )
+    assert "autostash" in git("-C", d.b, "stash", "list")  # B's text is kept by git
+    sync(run, d.a_db, d.a)
+    assert show(run_json, d.a_db, "lora")["status"] == "read"  # the sync itself went through
+
+
+def test_a_rebase_stopped_halfway_is_named_and_nothing_is_committed_into_it(
+    run: Run, devices: Devices
+) -> None:
+    """A sync during a rebase stopped on the user's conflict committed this device's file
+    onto the rebase's HEAD and said "HEAD is not on a branch"; the rebase's own commits
+    then conflicted with papercli's file."""
+    d = devices
+    _notes_on_both(d)
+    (d.b / "notes.md").write_text("B's line\n")
+    git("-C", d.b, "commit", "--quiet", "-am", "B's edit")
+    _commit_on_a_and_push(d, "A's line\n")
+    assert run("--db", str(d.b_db), "mark-read", "lora").exit_code == 0
+    stopped = run("--db", str(d.b_db), "sync", str(d.b), "--git")
+    assert stopped.exit_code == 3  # git's pull stopped on notes.md
+    head = git("-C", d.b, "rev-parse", "HEAD")
+    assert run("--db", str(d.b_db), "mark-read", "qlora").exit_code == 0
+    refused = run("--db", str(d.b_db), "sync", str(d.b), "--git")
+    assert (refused.exit_code, refused.stdout) == (3, "")
+    assert refused.stderr == (
+        f"error: git is in the middle of a rebase in {d.b}: finish it (git rebase --continue)"
+        " or abort it (git rebase --abort), then sync again\n"
+    )
+    assert git("-C", d.b, "rev-parse", "HEAD") == head
+    git("-C", d.b, "rebase", "--abort")
+    git("-C", d.b, "reset", "--quiet", "--hard", "origin/main")  # B gives its edit up
+    assert sync(run, d.b_db, d.b).exit_code == 0
+
+
+def test_a_gitignore_covering_the_sync_files_keeps_no_machine_out(
+    run: Run, run_json: Callable[..., Any], devices: Devices
+) -> None:
+    """`git add` refused the device's file ("The following paths are ignored"), before
+    the pull that could have brought a fix: the machine could never sync."""
+    d = devices
+    sync(run, d.a_db, d.a)
+    (d.a / ".gitignore").write_text("papercli/*.jsonl\n")
+    git("-C", d.a, "add", ".gitignore")
+    git("-C", d.a, "commit", "--quiet", "-m", "ignore")
+    git("-C", d.a, "push", "--quiet")
+    git("-C", d.b, "pull", "--quiet")
+    assert run("--db", str(d.b_db), "mark-read", "lora").exit_code == 0
+    sync(run, d.b_db, d.b)
+    sync(run, d.a_db, d.a)
+    assert show(run_json, d.a_db, "lora")["status"] == "read"
+
+
+def test_a_sync_stopped_while_git_commits_leaves_no_lock_behind(run: Run, devices: Devices) -> None:
+    """Stopped by a kill while git ran, papercli killed git outright (as
+    ``subprocess.run`` does), and git's .git/index.lock stayed: every later sync, and the
+    user's own commits, failed until it was deleted by hand."""
+    d = devices
+    started = d.a.parent / "hook-started"
+    hook = d.a / ".git" / "hooks" / "pre-commit"
+    hook.write_text(f"#!/bin/sh\n: > {shlex.quote(str(started))}\nexec sleep 60\n")
+    hook.chmod(0o755)
+    assert run("--db", str(d.a_db), "mark-read", "lora").exit_code == 0
+    command = [sys.executable, "-m", "papercli", "--db", str(d.a_db), "sync", str(d.a), "--git"]
+    with subprocess.Popen(command, stderr=subprocess.PIPE, text=True) as papercli:
+        for _ in range(600):  # until git runs the hook (at most a minute)
+            if started.exists() or papercli.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert started.exists()
+        papercli.send_signal(signal.SIGTERM)
+        _, said = papercli.communicate(timeout=60)
+    assert papercli.returncode == 143, said
+    assert list((d.a / ".git").glob("*.lock")) == []
+    hook.unlink()
+    sync(run, d.a_db, d.a)
+    assert git("-C", d.a, "status", "--porcelain") == ""

@@ -38,16 +38,12 @@ def sync_with_git(
         raise InvalidValueError("--git needs git, and it is not on PATH")
     if _git_answer(folder, "rev-parse", "--is-inside-work-tree") != "true":
         raise InvalidValueError(f"{folder} is not in a git work tree; --git needs one")
+    _refuse_an_operation_under_way(folder)
     summary = sync.write(conn, folder, name=name)
     own = sync.own_file(folder, summary.device)
-    _git(folder, "add", "--", str(own), what="add this device's file")
-    staged = subprocess.run(
-        ["git", "-C", str(folder), "diff", "--cached", "--quiet", "--", str(own)],
-        capture_output=True,
-        check=False,
-        timeout=TIMEOUT,
-        env=_environment(),
-    )
+    # --force: a .gitignore that covers the folder's files kept a new machine out for good
+    _git(folder, "add", "--force", "--", str(own), what="add this device's file")
+    staged = _run(folder, ["diff", "--cached", "--quiet", "--", str(own)], _environment())
     if staged.returncode == 1:
         _git(
             folder,
@@ -61,17 +57,50 @@ def sync_with_git(
         )
     plan = _remote_plan(folder)
     if plan == PULL:
-        _git(folder, "pull", "--rebase", "--autostash", "--quiet", what="pull")
+        _pull(folder, summary)
     sync.read(conn, folder, summary)
     if plan is not None:
         try:
             _git(folder, "push", "--quiet", what="push")
         except GitError:
             # Another device pushed first: take its commits, apply them, push again.
-            _git(folder, "pull", "--rebase", "--autostash", "--quiet", what="pull")
+            _pull(folder, summary)
             sync.read(conn, folder, summary)
             _git(folder, "push", "--quiet", what="push")
     return summary
+
+
+def _pull(folder: Path, summary: sync.SyncSummary) -> None:
+    """Pull with rebase, the user's work in progress put aside and back; the files git
+    could not put back (it conflicts with what came) go in ``summary.unmerged``: git said
+    so only in a warning, and the sync said it went well."""
+    _git(folder, "pull", "--rebase", "--autostash", "--quiet", what="pull")
+    unmerged = _git_answer(folder, "diff", "--name-only", "--diff-filter=U")
+    summary.unmerged = sorted(set(summary.unmerged) | set((unmerged or "").split("\n")) - {""})
+
+
+_UNDER_WAY = {
+    "rebase-merge": ("a rebase", "git rebase --continue", "git rebase --abort"),
+    "rebase-apply": ("a rebase", "git rebase --continue", "git rebase --abort"),
+    "MERGE_HEAD": ("a merge", "git commit", "git merge --abort"),
+    "CHERRY_PICK_HEAD": ("a cherry-pick", "git cherry-pick --continue", "git cherry-pick --abort"),
+    "REVERT_HEAD": ("a revert", "git revert --continue", "git revert --abort"),
+}
+
+
+def _refuse_an_operation_under_way(folder: Path) -> None:
+    """GitError when a rebase, merge, cherry-pick or revert stopped halfway in the
+    repository: a sync then committed this device's file into it (the rebase's own
+    commits then conflicted with it), and said only "HEAD is not on a branch"."""
+    asked = [arg for name in _UNDER_WAY for arg in ("--git-path", name)]
+    paths = (_git_answer(folder, "rev-parse", *asked) or "").split("\n")
+    for name, path in zip(_UNDER_WAY, paths, strict=False):
+        if path and (folder / path).exists():
+            what, finish, abort = _UNDER_WAY[name]
+            raise GitError(
+                f"git is in the middle of {what} in {folder}: finish it ({finish}) or"
+                f" abort it ({abort}), then sync again"
+            )
 
 
 PULL, PUSH = "pull", "push"
@@ -108,16 +137,46 @@ def _tracks_a_remote_branch(folder: Path) -> bool:
 
 def _git_answer(folder: Path, *args: str) -> str | None:
     """What a git command that only looks prints, stripped; None when it fails."""
-    found = subprocess.run(
-        ["git", "-C", str(folder), *args],
-        capture_output=True,
+    found = _run(folder, list(args), _environment())
+    return found.stdout.strip() if found.returncode == 0 else None
+
+
+STOP_WAIT = 10.0
+"""Seconds git has to stop when papercli is stopped (Ctrl-C, a kill) while git runs."""
+
+
+def _run(
+    folder: Path, args: list[str], env: dict[str, str], *, stdin: int | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run git in ``folder``. When papercli is stopped meanwhile, git is asked to stop
+    too and waited for: killed, as ``subprocess.run`` kills it, it left its lock files
+    (``.git/index.lock``), and every later sync, and the user's own commits, failed."""
+    command = ["git", "-C", str(folder), *args]
+    with subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=stdin,
         text=True,
         errors="replace",
-        check=False,
-        timeout=TIMEOUT,
-        env=_environment(),
-    )
-    return found.stdout.strip() if found.returncode == 0 else None
+        env=env,
+    ) as process:
+        try:
+            out, err = process.communicate(timeout=TIMEOUT)
+        except BaseException:  # the timeout, Ctrl-C, a kill: git removes its locks itself
+            _stop(process)
+            raise
+    return subprocess.CompletedProcess(command, process.returncode, out, err)
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
+    """Ask git to stop (SIGTERM, on which it removes its lock files) and wait for it, not
+    for its output: a hook it started may hold the pipes open long after."""
+    process.terminate()
+    try:
+        process.wait(timeout=STOP_WAIT)
+    except subprocess.TimeoutExpired:
+        process.kill()
 
 
 def _environment() -> dict[str, str]:
@@ -149,14 +208,10 @@ def _git(folder: Path, *args: str, what: str) -> str:
     if not sys.stdin.isatty():
         env["GIT_TERMINAL_PROMPT"] = "0"  # nobody is there to answer a password prompt
     try:
-        done = subprocess.run(
-            ["git", "-C", str(folder), *args],
-            capture_output=True,
-            text=True,
-            errors="replace",
-            check=False,
-            timeout=TIMEOUT,
-            env=env,
+        done = _run(
+            folder,
+            list(args),
+            env,
             stdin=subprocess.DEVNULL if env.get("GIT_TERMINAL_PROMPT") == "0" else None,
         )
     except subprocess.TimeoutExpired:

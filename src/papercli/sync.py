@@ -72,6 +72,8 @@ class SyncSummary:
     # Devices heard from through another folder whose files this one lacks (a new folder):
     # their changes, and those they passed on, reach it only when they sync here too.
     left_behind: list[str] = field(default_factory=list)
+    # `sync --git`: the user's files git could not put back after its pull (they conflict)
+    unmerged: list[str] = field(default_factory=list)
 
 
 def _said_in_one_line(function: Callable[_P, _T]) -> Callable[_P, _T]:

@@ -84,6 +84,7 @@ def sync_command(
                 "newer": summary.newer,
                 "conflicts": summary.conflicts,
                 "left_behind": summary.left_behind,
+                "unmerged": summary.unmerged,
             }
         )
     else:
@@ -120,6 +121,15 @@ def sync_command(
             " with before through another folder: each machine's file holds only its own"
             " changes, so theirs reach the machines syncing here once they sync here too"
             " (to change folders, move the old one whole)",
+            err=True,
+        )
+
+    if summary.unmerged:
+        echo(
+            f"warning: git could not put back your work in progress on"
+            f" {', '.join(summary.unmerged)} after its pull: it conflicts with what was"
+            " pulled; resolve the conflict (git status), and drop git's copy of it"
+            " (git stash drop) once it is back",
             err=True,
         )
 
