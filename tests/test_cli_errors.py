@@ -308,6 +308,24 @@ def test_a_signal_before_the_command_runs_ends_in_one_line(
     assert capsys.readouterr().err.startswith(said)
 
 
+def test_ctrl_c_in_papercli_s_first_milliseconds_ends_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Ctrl-C before the signal handlers were set (the first ~10 ms) ended in a traceback."""
+
+    def interrupted() -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sys, "argv", ["papercli", "list"])
+    monkeypatch.setattr(cli_package, "_drop_unreadable_sizes", interrupted)
+    nothing = SimpleNamespace(set_threshold=lambda threshold: None, freeze=lambda: None)
+    monkeypatch.setattr(cli_package, "gc", nothing)
+    with pytest.raises(SystemExit) as ended:
+        cli_package.main()
+    assert ended.value.code == 130
+    assert capsys.readouterr().err.startswith("error: interrupted;")
+
+
 def test_a_signal_mid_export_leaves_no_half_written_file(tmp_path: Path) -> None:
     """The signal arrives while the export is written: the file half written is removed,
     as it is on Ctrl-C, where until 5 December it stayed beside the target."""

@@ -20,15 +20,15 @@ GC_THRESHOLD = 50_000
 
 def main() -> None:
     """Console-script entry point."""
-    _utf8_arguments()  # first: it may start papercli again, in UTF-8 mode
-    gc.set_threshold(GC_THRESHOLD)
-    _drop_unreadable_sizes()
-    if not _open_streams():
-        sys.stderr.write("error: cannot write the output: stdout is closed\n")
-        sys.exit(1)  # before anything is read or changed (EXIT_USER, as a full stdout)
-    _utf8_streams()
-    _stop_on_signals()
     try:
+        _utf8_arguments()  # first: it may start papercli again, in UTF-8 mode
+        gc.set_threshold(GC_THRESHOLD)
+        _drop_unreadable_sizes()
+        if not _open_streams():
+            sys.stderr.write("error: cannot write the output: stdout is closed\n")
+            sys.exit(1)  # before anything is read or changed (EXIT_USER, as a full stdout)
+        _utf8_streams()
+        _stop_on_signals()
         from papercli.cli import fast
 
         code = fast.run(sys.argv[1:])
@@ -46,7 +46,8 @@ def main() -> None:
             raise
         sys.exit(common.report_output_failure(exc))
     except KeyboardInterrupt as exc:
-        # Ctrl-C or a signal outside a command's own handling: while modules load, say.
+        # Ctrl-C or a signal outside a command's own handling: while modules load, say, or
+        # in the first milliseconds (a traceback, before 5 December).
         from papercli.errors import interruption
 
         said, code = interruption(exc)
