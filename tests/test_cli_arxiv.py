@@ -493,6 +493,29 @@ def test_a_newer_version_since_reading_is_flagged(
     assert isinstance(summary, list) and summary[0]["newer_version"] == 3
 
 
+def test_an_older_version_than_fetched_before_is_refused(
+    run: Run, run_json: Callable[..., object], serve: Callable[..., Replay]
+) -> None:
+    """A stale copy of arXiv's answer (a cache, a mirror) gave version 1 after version 2
+    was fetched: it was stored ("updated 1", exit 0), and `show` had the paper back at
+    its first version and date, below the version the user had read."""
+    serve(
+        answer(paper_entry("2106.09685", LORA, version=2)),
+        answer(paper_entry("2106.09685", LORA, version=1)),
+    )
+    run("fetch", "lora")
+    run("mark-read", "lora")
+    stale = run("fetch", "lora")
+    assert stale.exit_code == 1
+    assert (
+        "failed: lora (arXiv:2106.09685): arXiv sent version 1, older than version 2 fetched"
+        " before (a stale copy?); kept version 2"
+    ) in stale.output
+    shown = run_json("show", "lora", "--format", "json")
+    assert isinstance(shown, dict)
+    assert (shown["arxiv_version"], shown["read_version"]) == (2, 2)
+
+
 @pytest.mark.parametrize(
     ("entry_key", "cited_as", "warning"),
     [

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import sqlite3
 import time
 import tracemalloc
@@ -926,6 +927,26 @@ def test_an_invalid_arxiv_url_is_a_usage_error_before_any_request(
     monkeypatch.setenv(URL_ENV, value)
     one_line_error(run(*command), EXIT_USAGE, _url_error(value))
     assert clock.sleeps == []
+
+
+def test_a_password_or_secret_in_the_arxiv_url_is_not_said(
+    run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An error quoted PAPERCLI_ARXIV_URL whole, its password and a token in its query
+    with it (errors end up in cron mail and logs); an invalid one was quoted whole too."""
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    monkeypatch.setenv(URL_ENV, f"http://ann:s3cretpw@127.0.0.1:{port}/api/query?token=S3CRET&x=1")
+    result = run("add", "1605.08386")
+    assert result.exit_code == 3, result.output
+    assert result.stderr.startswith(
+        f"error: could not reach arXiv at http://ann:***@127.0.0.1:{port}/api/query?token=***&x=1"
+    )
+    monkeypatch.setenv(URL_ENV, "ftp://ann:s3cretpw@example.org/api?api_key=S3CRET")
+    said = run("add", "1605.08386").stderr
+    assert "ann:***@example.org/api?api_key=***" in said
+    assert "s3cret" not in said.casefold()
 
 
 def test_a_url_of_the_wrong_scheme_never_reaches_the_server(

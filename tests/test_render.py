@@ -7,6 +7,8 @@ import subprocess
 import sys
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from rich.console import Console
 
 from papercli import render, textlayout
@@ -64,6 +66,16 @@ def test_a_title_keeps_its_room_beside_long_ids(width, beside):
     title_cell = next(line for line in lines if "a-rather-long-paper-id-2024" in line)
     assert "A Rather Long Title About" in title_cell  # 25 columns of title on its line
     assert "id" in header and "title" in header and "status" in header
+
+
+@given(st.text())
+def test_text_a_service_sends_is_stored_on_one_line_with_single_spaces(text):
+    """An abstract's "and \u200f rlm" was stored as "and  rlm": the mark dropped after
+    the spaces were joined."""
+    kept = textlayout.without_controls(text)
+    assert textlayout.printable(kept) == kept  # nothing left to escape
+    assert "  " not in kept and kept == kept.strip()
+    assert textlayout.without_controls("and \u200f rlm\x1b[31m") == "and rlm[31m"
 
 
 def test_plain_table_aligns_columns():

@@ -629,6 +629,21 @@ def test_hostile_paper_fields_are_cleaned_or_dropped(
     assert getattr(link.paper, field) == expected
 
 
+def test_a_number_of_thousands_of_digits_is_dropped_not_the_whole_answer(
+    serve: Callable[..., S2Replay], client: S2Client
+) -> None:
+    """Python reads no integer past 4,300 digits: one such citation count made the whole
+    page "an answer that is not JSON", exit 3."""
+    edge = json.dumps(hostile_edge(citationCount=12345))
+    assert edge.count("12345") == 1
+    body = json.dumps({"offset": 0, "data": ["EDGE"]}).replace('"EDGE"', edge)
+    serve(Response(body.replace("12345", "9" * 5000), content_type="application/json"))
+    found = client.references("CorpusId:1")
+    [link] = found.links
+    assert link.paper.citation_count is None
+    assert link.paper.title == hostile_edge()["citedPaper"]["title"]
+
+
 @pytest.mark.parametrize(
     ("changes", "influential", "intents"),
     [

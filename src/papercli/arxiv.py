@@ -38,6 +38,7 @@ from papercli.transport import (
     TryAgain,
     extend_path,
     retry_after,
+    said_url,
     url_from_environment,
 )
 
@@ -249,8 +250,8 @@ class ArxivClient:
             if answer.status == 304:
                 if not headers:  # nothing to compare with: no listing was stored
                     raise ArxivAPIError(
-                        f"arXiv answered 304 Not Modified to {url}, which asked for the whole"
-                        " listing"
+                        f"arXiv answered 304 Not Modified to {said_url(url)}, which asked for"
+                        " the whole listing"
                     )
                 return ListingAnswer(
                     url,
@@ -261,9 +262,13 @@ class ArxivClient:
             if answer.status == 200 and not answer.body.strip():
                 raise CutOffFeed("an empty answer instead of an RSS feed")
             if answer.status == 400 and not answer.body.strip():
-                raise ArxivAPIError(f"arXiv answered 400 Bad Request to {url} without saying why")
+                raise ArxivAPIError(
+                    f"arXiv answered 400 Bad Request to {said_url(url)} without saying why"
+                )
             if answer.status not in (200, 400):
-                raise ArxivAPIError(f"arXiv answered {answer.status} {answer.reason} to {url}")
+                raise ArxivAPIError(
+                    f"arXiv answered {answer.status} {answer.reason} to {said_url(url)}"
+                )
             if answer.status == 200 and not answer.body.rstrip().endswith(b"</rss>"):
                 check_rss(answer.body)  # cut off in transit: asked again, as the API is
             return ListingAnswer(url, answer.body, new_etag, new_modified)
@@ -370,7 +375,9 @@ class ArxivClient:
 
     def _read(self, url: str, answer: Answer) -> ParsedFeed:
         if answer.status not in (200, 400):
-            raise ArxivAPIError(f"arXiv answered {answer.status} {answer.reason} to {url}")
+            raise ArxivAPIError(
+                f"arXiv answered {answer.status} {answer.reason} to {said_url(url)}"
+            )
         feed = parse_feed(answer.body)
         if answer.status == 400 and not feed.errors:
             raise ArxivAPIError("arXiv answered 400 Bad Request without saying why")

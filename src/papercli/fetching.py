@@ -299,6 +299,15 @@ def _store_checked(
             summary.note_mismatch, TitleMismatch(paper_id, arxiv_id, title, record.title)
         )
     before = arxiv_meta.arxiv_record(conn, paper_id)
+    if before is not None and before[0].arxiv_id == arxiv_id and record.version < before[0].version:
+        # arXiv answers an id without a version with its latest: an older one is a stale
+        # copy (a cache, a mirror), which took the paper's version and dates back.
+        kept = before[0].version
+        reason = (
+            f"arXiv sent version {record.version}, older than version {kept} fetched before"
+            f" (a stale copy?); kept version {kept}"
+        )
+        return partial(summary.note_failed, paper_id, arxiv_id, reason)
     arxiv_meta.store_arxiv_record(conn, paper_id, record, fetched_at)
     differ: AuthorMismatch | None = None
     if papers.origin_of(conn, paper_id) == "user":

@@ -48,6 +48,7 @@ from papercli.transport import (
     TryAgain,
     extend_path,
     one_line,
+    said_url,
     url_from_environment,
 )
 
@@ -281,9 +282,11 @@ class S2Client:
             if not answer.body.strip():
                 raise TryAgain("an empty answer", reconnect=True)
             try:
-                return json.loads(answer.body)
+                return json.loads(answer.body, parse_int=_bounded_int)
             except (ValueError, RecursionError):
-                raise S2Error(f"{SERVICE} sent an answer that is not JSON from {url}") from None
+                raise S2Error(
+                    f"{SERVICE} sent an answer that is not JSON from {said_url(url)}"
+                ) from None
         if answer.status == 404 and paper_id is not None:
             raise S2NotFound(f"{SERVICE} knows no paper with the id {_shown(paper_id)}")
         if answer.status == 403 and self._api_key:
@@ -298,11 +301,13 @@ class S2Client:
         said = _said(answer.body)
         if answer.status == 400:
             raise S2Error(
-                f"{SERVICE} rejected the request for {url}: {said or 'no reason given'}",
+                f"{SERVICE} rejected the request for {said_url(url)}: {said or 'no reason given'}",
                 EXIT_USER,
             )
         status = f"{answer.status} {answer.reason}".rstrip()
-        raise S2Error(f"{SERVICE} answered {status} to {url}" + (f": {said}" if said else ""))
+        raise S2Error(
+            f"{SERVICE} answered {status} to {said_url(url)}" + (f": {said}" if said else "")
+        )
 
 
 def _checked_key(key: str, name: str) -> str:
@@ -400,6 +405,13 @@ def _text(value: object, cap: int) -> str:
     if not isinstance(value, str):
         return ""
     return clipped(without_controls(value), cap)
+
+
+def _bounded_int(digits: str) -> int | None:
+    """A JSON integer, or None past 30 digits (dropped, as any number out of bounds is):
+    Python refuses to read one past 4,300 digits, and that one number made the whole
+    answer "not JSON"."""
+    return int(digits) if len(digits) <= 30 else None
 
 
 def _whole(value: object, low: int, high: int) -> int | None:

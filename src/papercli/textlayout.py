@@ -47,7 +47,8 @@ def without_controls(text: str) -> str:
     """``text`` on one line (runs of white space as one space) without what ``printable``
     escapes: text a service sends, which no title or name needs, is stored so."""
     text = " ".join(text.split())
-    return text if text.isprintable() else text.translate(_DROPPED)
+    # A control between two spaces ("and \u200f rlm"), dropped, left them side by side.
+    return text if text.isprintable() else " ".join(text.translate(_DROPPED).split())
 
 
 def clipped(text: str, limit: int = 80) -> str:

@@ -191,22 +191,21 @@ class PacedHttp:
                     status = answer.status
                     retry_after_seconds = retry_after(answer.headers)
                 except httpx.TimeoutException:
-                    problem = (
-                        f"{self.service} at {url} did not answer within {self._timeout.read:g} s"
-                    )
+                    within = f"within {self._timeout.read:g} s"
+                    problem = f"{self.service} at {said_url(url)} did not answer {within}"
                 except _Overran:
                     within = f"within {self.deadline:g} s"
-                    problem = f"{self.service} at {url} did not finish answering {within}"
+                    problem = f"{self.service} at {said_url(url)} did not finish answering {within}"
                 except (
                     httpx.UnsupportedProtocol,
                     httpx.DecodingError,
                     UnicodeError,  # a host name too long to look up, e.g. in a redirect
                 ) as exc:
                     raise NetworkError(
-                        f"could not talk to {self.service} at {url}: {one_line(str(exc))}"
+                        f"could not talk to {self.service} at {said_url(url)}: {one_line(str(exc))}"
                     ) from None
                 except httpx.RemoteProtocolError as exc:
-                    problem = f"{self.service} at {url} sent a broken answer"
+                    problem = f"{self.service} at {said_url(url)} sent a broken answer"
                     detail = f": {one_line(str(exc)) or type(exc).__name__}"
                 except httpx.TransportError as exc:
                     proxy = proxy_for(url)
@@ -217,17 +216,17 @@ class PacedHttp:
                         host = httpx.URL(url).host if proxy is None else f"the proxy {proxy.host}"
                         check = "your connection" if proxy is None else proxy.setting
                         raise NetworkError(
-                            f"could not reach {self.service} at {url}: cannot look up"
+                            f"could not reach {self.service} at {said_url(url)}: cannot look up"
                             f" {host} ({one_line(str(lookup))}); check {check}"
                         ) from None
-                    problem = f"could not reach {self.service} at {url}"
+                    problem = f"could not reach {self.service} at {said_url(url)}"
                     if proxy is not None:
                         problem += f" through the proxy {proxy.host} ({proxy.setting})"
                     detail = f": {one_line(str(exc)) or type(exc).__name__}"
                 except TryAgain as exc:
                     if exc.reconnect:
                         self.close()
-                    problem = f"{self.service} at {url} sent {exc.what}"
+                    problem = f"{self.service} at {said_url(url)} sent {exc.what}"
                 else:
                     answered = "kept answering" if attempt > 1 else "answered"
                     problem = f"{self.service} {answered} {answer.status} {answer.reason}".rstrip()
@@ -307,13 +306,13 @@ class PacedHttp:
             target = _redirect_target(current, location)
             if target is None:
                 raise NetworkError(
-                    f"could not talk to {self.service} at {url}:"
+                    f"could not talk to {self.service} at {said_url(url)}:"
                     f" it redirected to {clipped(location)!r},"
                     " which is not an http or https address"
                 )
             if hops == MAX_REDIRECTS:
                 raise NetworkError(
-                    f"could not talk to {self.service} at {url}:"
+                    f"could not talk to {self.service} at {said_url(url)}:"
                     f" it redirected more than {MAX_REDIRECTS} times"
                 )
             hops += 1
@@ -461,6 +460,34 @@ class PacedHttp:
             _shut(self._stream)
 
 
+_SECRET_NAME = r"(?i)key|token|secret|pass|pwd|auth|sig|credential|session"
+
+
+def said_url(url: str) -> str:
+    """``url`` as a message says it: without its password (``user:***@``) or the value of
+    a query parameter whose name says it is a secret (``api_key=***``): errors go to cron
+    mail and logs, which kept what ``PAPERCLI_S2_URL`` or a redirect carried."""
+    from urllib.parse import parse_qsl, urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return clipped(url)
+    netloc = parts.netloc
+    userinfo, at, host = netloc.rpartition("@")
+    if at and ":" in userinfo:
+        netloc = f"{userinfo.partition(':')[0]}:***@{host}"
+    query = parts.query
+    pairs = parse_qsl(query, keep_blank_values=True)
+    if any(re.search(_SECRET_NAME, name) for name, _ in pairs):
+        query = "&".join(
+            f"{name}={'***' if re.search(_SECRET_NAME, name) else value}" for name, value in pairs
+        )
+    if (netloc, query) == (parts.netloc, parts.query):
+        return url  # as given, however odd: nothing to hide
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
+
+
 def url_from_environment(name: str, default: str) -> str:
     """The environment variable ``name`` if set, checked before any request is made;
     else ``default``. Anything but an http(s) address with a usable host is a usage error."""
@@ -473,7 +500,8 @@ def url_from_environment(name: str, default: str) -> str:
         usable = False
     if not usable:
         raise PapercliError(
-            f"{name} must be an http or https address such as {default}, not {clipped(value)!r}",
+            f"{name} must be an http or https address such as {default},"
+            f" not {clipped(said_url(value))!r}",
             EXIT_USAGE,
         )
     return value
