@@ -33,7 +33,7 @@ from pytest_httpserver import HTTPServer
 from typer.testing import Result
 from werkzeug import Response
 
-from papercli import arxiv, paths
+from papercli import arxiv, paths, transport
 from papercli.arxiv import (
     DEFAULT_URL,
     RETRY_AFTER_CAP,
@@ -947,6 +947,21 @@ def test_a_password_or_secret_in_the_arxiv_url_is_not_said(
     said = run("add", "1605.08386").stderr
     assert "ann:***@example.org/api?api_key=***" in said
     assert "s3cret" not in said.casefold()
+
+
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        ("http://ann:S3CRET@[::1/api", "http://ann:***@[::1/api"),  # no parser takes it
+        ("http://S3CRET@127.0.0.1:1/x", "http://***@127.0.0.1:1/x"),  # a token as the user
+        ("http://h/x?x=1;api_key=S3CRET&y=2", "http://h/x?x=1;api_key=***&y=2"),
+        ("http://a:S3C@RET@h/q?Token=S3CRET#f", "http://a:***@h/q?Token=***#f"),
+        ("http://h/p@q?a=b@c", "http://h/p@q?a=b@c"),  # nothing to hide: as given
+        (" http:export.arxiv.org", " http:export.arxiv.org"),
+    ],
+)
+def test_a_url_is_said_without_its_secrets(url: str, said: str) -> None:
+    assert transport.said_url(url) == said
 
 
 def test_a_url_of_the_wrong_scheme_never_reaches_the_server(

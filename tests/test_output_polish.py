@@ -169,18 +169,21 @@ def test_quitting_the_pager_early_is_a_quiet_success(run, at_terminal, tmp_path,
     assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")
 
 
+@pytest.mark.parametrize(
+    ("ending", "how"), [("exit 3", "exit status 3"), ("kill -KILL $$", "SIGKILL")]
+)
 @pytest.mark.parametrize("command", [["export", "--format", "json"], ["list"]], ids=" ".join)
-def test_a_pager_that_fails_is_named(run, at_terminal, tmp_path, monkeypatch, command):
-    """A pager that ran and failed (``PAGER=false``, a wrapper with a bad option) left
-    the screen empty and said nothing, exit 0: the user never learnt why."""
+def test_a_pager_that_fails_is_named(run, at_terminal, tmp_path, monkeypatch, command, ending, how):
+    """A pager that ran and failed (``PAGER=false``, a wrapper with a bad option) or was
+    killed left the screen empty and said nothing, exit 0: the user never learnt why."""
     failing = tmp_path / "fails"
-    failing.write_text("#!/bin/sh\nexit 3\n")
+    failing.write_text(f"#!/bin/sh\n{ending}\n")
     failing.chmod(0o755)
     monkeypatch.setenv("PAPERCLI_PAGER", str(failing))
     result = run(*command)
     assert (result.exit_code, result.stdout) == (0, "")
     assert result.stderr == (
-        f"warning: the pager {str(failing)!r} failed (exit status 3);"
+        f"warning: the pager {str(failing)!r} failed ({how});"
         " --no-pager or PAPERCLI_PAGER= prints without one\n"
     )
 

@@ -610,6 +610,21 @@ def test_a_change_made_twice_in_a_second_syncs_twice(
     assert laptop.state() == desktop.state()
 
 
+def test_one_commands_changes_are_listed_in_one_order_everywhere(
+    laptop: Device, desktop: Device
+) -> None:
+    """They share one clock: the row ids broke the tie, and those follow the order in
+    which a device wrote the rows (the command's order here, the file's there)."""
+    laptop.sync()
+    desktop.sync()
+    laptop.ok("mark-read", "gpt-3", "lora", "adam")
+    laptop.sync()
+    desktop.sync()
+    listed = [[h["id"] for h in device.json("history")] for device in (laptop, desktop)]
+    assert listed[0] == listed[1]
+    assert sorted(listed[0]) == ["adam", "gpt-3", "lora"]
+
+
 def test_a_paper_without_the_optional_facts_of_an_import_arrives(
     laptop: Device, desktop: Device
 ) -> None:

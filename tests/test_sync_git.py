@@ -510,3 +510,50 @@ def test_a_sync_stopped_while_git_commits_leaves_no_lock_behind(run: Run, device
     hook.unlink()
     sync(run, d.a_db, d.a)
     assert git("-C", d.a, "status", "--porcelain") == ""
+
+
+def test_a_detached_head_is_refused_before_anything_is_committed(run: Run, git_home: Path) -> None:
+    """In a repository without a remote, mid-`git bisect` (HEAD on no branch), a sync
+    committed onto the detached HEAD without a word: the bisect's reset orphaned it."""
+    repo, db = git_home / "solo", git_home / "solo.db"
+    git("init", "--quiet", "-b", "main", repo)
+    for n in range(3):
+        git("-C", repo, "commit", "--quiet", "--allow-empty", "-m", f"c{n}")
+    git("-C", repo, "checkout", "--quiet", "--detach", "HEAD~1")
+    head = git("-C", repo, "rev-parse", "HEAD")
+    assert run("--db", str(db), "mark-read", "lora").exit_code == 0
+    refused = run("--db", str(db), "sync", str(repo), "--git")
+    assert (refused.exit_code, refused.stdout) == (3, "")
+    assert refused.stderr == (
+        f"error: git could not commit in {repo}: HEAD is not on a branch (a bisect, a commit"
+        " checked out); check out a branch, then sync again\n"
+    )
+    assert git("-C", repo, "rev-parse", "HEAD") == head
+    git("-C", repo, "checkout", "--quiet", "main")
+    assert run("--db", str(db), "sync", str(repo), "--git").exit_code == 0
+
+
+def test_git_am_stopped_halfway_is_named_as_am(run: Run, devices: Devices) -> None:
+    """`git am` keeps its state where a rebase does (rebase-apply): the error said to run
+    `git rebase --abort`, which git refuses during an am."""
+    d = devices
+    _notes_on_both(d)
+    (d.a / "notes.md").write_text("from the patch\n")
+    git("-C", d.a, "commit", "--quiet", "-am", "patched")
+    patch = git("-C", d.a, "format-patch", "-1", "--stdout")
+    git("-C", d.a, "reset", "--quiet", "--hard", "HEAD~1")
+    (d.a / "notes.md").write_text("something else\n")
+    git("-C", d.a, "commit", "--quiet", "-am", "other")
+    (d.a.parent / "p.patch").write_text(patch)
+    failed = subprocess.run(
+        ["git", "-C", str(d.a), "am", "--quiet", str(d.a.parent / "p.patch")],
+        capture_output=True,
+        check=False,
+    )
+    assert failed.returncode != 0  # stopped on the conflict
+    refused = run("--db", str(d.a_db), "sync", str(d.a), "--git")
+    assert refused.exit_code == 3
+    assert refused.stderr == (
+        f"error: git is in the middle of git am in {d.a}: finish it (git am --continue) or"
+        " abort it (git am --abort), then sync again\n"
+    )

@@ -89,18 +89,26 @@ _UNDER_WAY = {
 
 
 def _refuse_an_operation_under_way(folder: Path) -> None:
-    """GitError when a rebase, merge, cherry-pick or revert stopped halfway in the
-    repository: a sync then committed this device's file into it (the rebase's own
-    commits then conflicted with it), and said only "HEAD is not on a branch"."""
-    asked = [arg for name in _UNDER_WAY for arg in ("--git-path", name)]
-    paths = (_git_answer(folder, "rev-parse", *asked) or "").split("\n")
+    """GitError when a rebase, ``git am``, merge, cherry-pick or revert stopped halfway in
+    the repository, or HEAD is on no branch (a bisect, a commit checked out): a sync then
+    committed this device's file into it (a rebase's own commits then conflicted with it;
+    a bisect's reset orphaned it), and said only "HEAD is not on a branch", if anything."""
+    asked = [arg for name in (*_UNDER_WAY, "rebase-apply/applying") for arg in ("--git-path", name)]
+    *paths, applying = (_git_answer(folder, "rev-parse", *asked) or "").split("\n")
     for name, path in zip(_UNDER_WAY, paths, strict=False):
         if path and (folder / path).exists():
             what, finish, abort = _UNDER_WAY[name]
+            if name == "rebase-apply" and applying and (folder / applying).exists():
+                what, finish, abort = "git am", "git am --continue", "git am --abort"
             raise GitError(
                 f"git is in the middle of {what} in {folder}: finish it ({finish}) or"
                 f" abort it ({abort}), then sync again"
             )
+    if _git_answer(folder, "symbolic-ref", "--quiet", "HEAD") is None:
+        raise GitError(
+            f"git could not commit in {folder}: HEAD is not on a branch (a bisect, a commit"
+            " checked out); check out a branch, then sync again"
+        )
 
 
 PULL, PUSH = "pull", "push"

@@ -62,9 +62,10 @@ MOST_QUOTED = 300
 value of a hundred thousand filled the screen."""
 
 
-MOST_SAID = 1000
-"""The characters of an error line at most: what no message of papercli's own needs, though
-a path with spaces in it (which ``MOST_QUOTED`` cannot tell from words) may."""
+MOST_SAID = 990
+"""The characters of an error message at most, its line (after ``error: ``) within 1,000:
+what no message of papercli's own needs, though a path with spaces in it (which
+``MOST_QUOTED`` cannot tell from words) may."""
 
 
 def with_long_words_clipped(text: str) -> str:
@@ -82,7 +83,7 @@ def with_long_words_clipped(text: str) -> str:
     text = re.sub(f"([^ ]{{{MOST_QUOTED + 1},}}?)([:;,]?)(?= |$)", clip, text)
     if len(text) <= MOST_SAID:
         return text
-    kept = MOST_SAID // 2 - 1
+    kept = (MOST_SAID - 3) // 2
     return text[:kept] + " … " + text[-kept:]
 
 

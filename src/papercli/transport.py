@@ -307,7 +307,7 @@ class PacedHttp:
             if target is None:
                 raise NetworkError(
                     f"could not talk to {self.service} at {said_url(url)}:"
-                    f" it redirected to {clipped(location)!r},"
+                    f" it redirected to {clipped(said_url(location))!r},"
                     " which is not an http or https address"
                 )
             if hops == MAX_REDIRECTS:
@@ -460,32 +460,24 @@ class PacedHttp:
             _shut(self._stream)
 
 
-_SECRET_NAME = r"(?i)key|token|secret|pass|pwd|auth|sig|credential|session"
+_USERINFO = re.compile(r"(?<=//)([^/?#@:]*)(:?)[^/?#]*@")
+_SECRET_PARAMETER = re.compile(
+    r"([?&;][^=&;#]*(?:key|token|secret|pass|pwd|auth|sig|credential|session)[^=&;#]*=)[^&;#]*",
+    re.IGNORECASE,
+)
 
 
 def said_url(url: str) -> str:
-    """``url`` as a message says it: without its password (``user:***@``) or the value of
-    a query parameter whose name says it is a secret (``api_key=***``): errors go to cron
-    mail and logs, which kept what ``PAPERCLI_S2_URL`` or a redirect carried."""
-    from urllib.parse import parse_qsl, urlsplit, urlunsplit
+    """``url`` as a message says it: without its password (``user:***@``; a user name
+    alone, often a token, as ``***@``) or the value of a query parameter whose name says it
+    is a secret (``api_key=***``): errors go to cron mail and logs, which kept what
+    ``PAPERCLI_S2_URL`` or a redirect carried. Read as text, not parsed: a URL no parser
+    takes (``http://u:pw@[::1/api``) was quoted whole."""
 
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return clipped(url)
-    netloc = parts.netloc
-    userinfo, at, host = netloc.rpartition("@")
-    if at and ":" in userinfo:
-        netloc = f"{userinfo.partition(':')[0]}:***@{host}"
-    query = parts.query
-    pairs = parse_qsl(query, keep_blank_values=True)
-    if any(re.search(_SECRET_NAME, name) for name, _ in pairs):
-        query = "&".join(
-            f"{name}={'***' if re.search(_SECRET_NAME, name) else value}" for name, value in pairs
-        )
-    if (netloc, query) == (parts.netloc, parts.query):
-        return url  # as given, however odd: nothing to hide
-    return urlunsplit(parts._replace(netloc=netloc, query=query))
+    def userinfo(found: re.Match[str]) -> str:
+        return f"{found[1]}:***@" if found[2] else "***@"
+
+    return _SECRET_PARAMETER.sub(r"\1***", _USERINFO.sub(userinfo, url, count=1))
 
 
 def url_from_environment(name: str, default: str) -> str:

@@ -5,8 +5,9 @@ commands without importing Typer, and to the Typer app (``app``) when the fast p
 declines. Both call the same code; only the parsing differs.
 """
 
+# Only modules the interpreter loads before any script: Ctrl-C as this module loads (the
+# first milliseconds) ends in a traceback that no handler of papercli's can catch.
 import codecs
-import contextlib
 import gc
 import io
 import os
@@ -51,7 +52,9 @@ def main() -> None:
         from papercli.errors import interruption
 
         said, code = interruption(exc)
-        with contextlib.suppress(OSError):
+        import contextlib  # here: this module loads no more than the interpreter did
+
+        with contextlib.suppress(OSError):  # a terminal that hung up takes nothing
             sys.stderr.write(f"error: {said}\n")
         sys.exit(code)
     finally:

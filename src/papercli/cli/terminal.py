@@ -293,9 +293,12 @@ class HeldOutput:
                 raise
             except KeyboardInterrupt:
                 continue
-        if status > 0:  # it ran and failed (PAGER=false): the output may never have shown
+        if status != 0:  # it ran and failed (PAGER=false) or was killed: output may be lost
+            import signal
+
+            how = f"exit status {status}" if status > 0 else signal.Signals(-status).name
             _say(
-                f"warning: the pager {self.command[0]!r} failed (exit status {status});"
+                f"warning: the pager {self.command[0]!r} failed ({how});"
                 " --no-pager or PAPERCLI_PAGER= prints without one"
             )
 

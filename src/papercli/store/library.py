@@ -196,7 +196,9 @@ def history(
     # they were made, so where the database syncs each change's sync clock (ms) says which
     # came last, alike on every device; else the row id does. Ordering them by their
     # statuses (so that devices agreed) listed read -> skipped -> reading backwards.
-    tie = f"{_HISTORY_CLOCK} DESC, " if changes.syncs(conn) else ""
+    # One command's changes share a clock: by paper then, alike everywhere (by row id, two
+    # devices listed `mark-read gpt-3 lora adam` in two orders).
+    tie = f"{_HISTORY_CLOCK} DESC, h.paper_id DESC, " if changes.syncs(conn) else ""
     sql += f" ORDER BY h.changed_at DESC, {tie}h.id DESC"
     if limit is not None:
         sql += " LIMIT ?"
