@@ -404,6 +404,32 @@ def test_undo_brings_back_a_change_made_elsewhere_that_lost_to_the_command(
     assert seen(laptop) == want
 
 
+@pytest.mark.parametrize("arrives", ["after both", "between them"])
+def test_undoing_two_commands_here_brings_back_the_change_made_there_before_both(
+    laptop: Device, desktop: Device, arrives: str
+) -> None:
+    """The desktop marks lora skipped; the laptop, not having seen it, marks it reading,
+    then read. Undoing both on the laptop left lora unread on every machine: the skip was
+    kept only as what lost to the laptop's latest command."""
+    laptop.sync()
+    desktop.sync()
+    desktop.ok("mark-skipped", "lora")
+    desktop.sync()
+    laptop.ok("mark-reading", "lora")
+    if arrives == "between them":
+        laptop.sync()
+    laptop.ok("mark-read", "lora")
+    laptop.sync()
+    assert laptop.ok("undo").stdout.splitlines()[1:] == ["lora: read -> reading (undone)"]
+    elsewhere = "as another machine left it before the command"
+    assert laptop.ok("undo").stdout.splitlines()[1:] == [
+        f"lora: reading -> skipped (undone, {elsewhere})"
+    ]
+    laptop.sync()
+    desktop.sync()
+    assert status_of(laptop, "lora") == status_of(desktop, "lora") == "skipped"
+
+
 def test_undo_brings_back_no_change_older_than_what_the_command_changed(
     laptop: Device, desktop: Device, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -555,7 +555,7 @@ def _apply(
         best = won.get(register) or current.get(register)
         if best is not None and (event.hlc, event.device) <= best:
             if best[1] == own != event.device and event.kind in stored.SHADOWED:
-                lost.append((*register, event.hlc, event.device, event.value, best))
+                lost.append((*register, event.hlc, event.device, event.value))
             continue
         queued |= event.kind == "queue"
         conflict = writer.write(event.kind, event.key, event.value)

@@ -465,7 +465,7 @@ def _command_clock(conn: sqlite3.Connection, batch: int) -> str | None:
     one of this device's (else None: most undos, on most devices, look up none). None for a
     command from before the first sync: its registers' winners are the first sync's, dated
     by when each thing last changed, which replaced nothing known."""
-    if conn.execute("SELECT 1 FROM sync_shadowed LIMIT 1").fetchone() is None:
+    if conn.execute("SELECT 1 FROM sync_lost LIMIT 1").fetchone() is None:
         return None
     row = conn.execute("SELECT hlc FROM command_log WHERE batch = ?", (batch,)).fetchone()
     return None if row is None or row[0] is None else str(row[0])

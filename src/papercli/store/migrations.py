@@ -988,21 +988,20 @@ def _m030_per_cent_signs_in_urls(conn: sqlite3.Connection) -> None:
 def _m031_shadowed_changes(conn: sqlite3.Connection) -> None:
     """What an undo needs to put back a change another device made before the command but
     which reached here only after it, and lost to it (``sync.shadowed_step``): the clock of
-    a command's events (``command_log.hlc``), the winner each of this device's events
-    replaced (``prev_hlc``, ``prev_device``), and the latest event that lost to this
-    device's winner of a register (``sync_shadowed``)."""
-    for table, column in (
-        ("command_log", "hlc"),
-        ("sync_registers", "prev_hlc"),
-        ("sync_registers", "prev_device"),
-    ):
-        if column not in {str(row[1]) for row in conn.execute(f"PRAGMA table_info({table})")}:
-            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
+    a command's events (``command_log.hlc``), the winner each of this device's events of a
+    status, note or tag replaced (``sync_replaced``), and the events of another device that
+    lost to one of this device's (``sync_lost``)."""
+    if "hlc" not in {str(row[1]) for row in conn.execute("PRAGMA table_info(command_log)")}:
+        conn.execute("ALTER TABLE command_log ADD COLUMN hlc TEXT")
     conn.execute(
-        "CREATE TABLE IF NOT EXISTS sync_shadowed (kind TEXT NOT NULL, key TEXT NOT NULL,"
+        "CREATE TABLE IF NOT EXISTS sync_replaced (kind TEXT NOT NULL, key TEXT NOT NULL,"
+        " hlc TEXT NOT NULL, prev_hlc TEXT, prev_device TEXT,"
+        " PRIMARY KEY (kind, key, hlc)) WITHOUT ROWID"
+    )
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS sync_lost (kind TEXT NOT NULL, key TEXT NOT NULL,"
         " hlc TEXT NOT NULL, device TEXT NOT NULL, value TEXT,"
-        " beaten_hlc TEXT NOT NULL, beaten_device TEXT NOT NULL,"
-        " PRIMARY KEY (kind, key)) WITHOUT ROWID"
+        " PRIMARY KEY (kind, key, hlc, device)) WITHOUT ROWID"
     )
 
 

@@ -589,35 +589,33 @@ def set_winners(conn: sqlite3.Connection, rows: Iterable[tuple[str, str, str, st
     )
 
 
-def _set_own_winners(conn: sqlite3.Connection, rows: Iterable[tuple[str, str, str, str]]) -> None:
-    """``set_winners`` for this device's events, each remembering the winner it replaced:
-    what an undo's ``shadowed_step`` tells a change made before the command by."""
-    conn.executemany(
-        "INSERT INTO sync_registers (kind, key, hlc, device) VALUES (?, ?, ?, ?)"
-        " ON CONFLICT (kind, key) DO UPDATE SET prev_hlc = hlc, prev_device = device,"
-        " hlc = excluded.hlc, device = excluded.device",
-        rows,
-    )
-
-
 SHADOWED = frozenset({"status", "note", "tag"})
 """The registers whose events that lose to this device's are kept for an undo."""
 
 
-def shadow(
-    conn: sqlite3.Connection, losers: Iterable[tuple[str, str, str, str, Any, tuple[str, str]]]
-) -> None:
-    """Keep (kind, key, clock, device, value, the (clock, device) it lost to) of events
-    another device made that lost to this device's latest of a register: the latest of
-    each, which ``shadowed_step`` may put back."""
+def _set_own_winners(conn: sqlite3.Connection, rows: list[tuple[str, str, str, str]]) -> None:
+    """``set_winners`` for this device's events, a status, note or tag's remembering the
+    winner it replaced (``sync_replaced``): what tells ``shadowed_step`` which changes
+    came before the command."""
+    replacing = [[kind, key, hlc] for kind, key, hlc, _ in rows if kind in SHADOWED]
+    if replacing:
+        conn.execute(
+            "INSERT OR REPLACE INTO sync_replaced (kind, key, hlc, prev_hlc, prev_device)"
+            " SELECT json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]'),"
+            " json_extract(j.value, '$[2]'), r.hlc, r.device FROM json_each(?) AS j"
+            " LEFT JOIN sync_registers AS r ON r.kind = json_extract(j.value, '$[0]')"
+            " AND r.key = json_extract(j.value, '$[1]')",
+            (json.dumps(replacing),),
+        )
+    set_winners(conn, rows)
+
+
+def shadow(conn: sqlite3.Connection, losers: Iterable[tuple[str, str, str, str, Any]]) -> None:
+    """Keep (kind, key, clock, device, value) of events another device made that lost to
+    one of this device's, which ``shadowed_step`` may put back."""
     conn.executemany(
-        "INSERT INTO sync_shadowed (kind, key, hlc, device, value, beaten_hlc, beaten_device)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kind, key) DO UPDATE SET hlc = excluded.hlc,"
-        " device = excluded.device, value = excluded.value, beaten_hlc = excluded.beaten_hlc,"
-        " beaten_device = excluded.beaten_device"
-        " WHERE (excluded.beaten_hlc, excluded.beaten_device) != (beaten_hlc, beaten_device)"
-        " OR (excluded.hlc, excluded.device) > (hlc, device)",
-        [(k, key, h, d, json.dumps(value), *beaten) for k, key, h, d, value, beaten in losers],
+        "INSERT OR IGNORE INTO sync_lost (kind, key, hlc, device, value) VALUES (?, ?, ?, ?, ?)",
+        [(kind, key, hlc, device, json.dumps(value)) for kind, key, hlc, device, value in losers],
     )
 
 
@@ -630,9 +628,9 @@ def shadowed_step(
     """What an undo step puts back instead of ``before`` (this device's value before the
     command whose events have the clock ``made``), or ``before``: the value of the latest
     change another device made after ``before`` was, and before the command, which reached
-    here only after the command and lost to it. (Put back as it was here, an edit made
-    there, then lost to a deletion here, was lost everywhere by the deletion's undo.) For
-    statuses, notes and tags."""
+    here only after the command and lost to it (or to a later one of this device's). Put
+    back as it was here, an edit made there, then lost to a deletion here, was lost
+    everywhere by the deletion's undo. For statuses, notes and tags."""
     if kind == "state":
         value = _shadowed(conn, "status", key, made)
         if value is _NOTHING:
@@ -656,15 +654,16 @@ def shadowed_step(
 
 
 def _shadowed(conn: sqlite3.Connection, kind: str, key: str, made: str) -> Any:
-    """The value of the event that lost to the command's (clock ``made``), still the
-    register's winner, and came after the winner the command's replaced; ``_NOTHING``
-    when there is none."""
+    """The value of the latest event of the register from another device between the
+    winner the command's event (clock ``made``) replaced and the command: one made after
+    what the command changed, which lost here (it would have won, had it come before the
+    command); ``_NOTHING`` when there is none."""
     row = conn.execute(
-        "SELECT s.value FROM sync_shadowed AS s JOIN sync_registers AS r"
-        " ON r.kind = s.kind AND r.key = s.key AND r.hlc = s.beaten_hlc"
-        " AND r.device = s.beaten_device"
-        " WHERE s.kind = ? AND s.key = ? AND s.beaten_hlc = ?"
-        " AND (s.hlc, s.device) > (coalesce(r.prev_hlc, ''), coalesce(r.prev_device, ''))",
+        "SELECT l.value FROM sync_replaced AS r JOIN sync_lost AS l"
+        " ON l.kind = r.kind AND l.key = r.key AND l.hlc < r.hlc"
+        " AND (l.hlc, l.device) > (coalesce(r.prev_hlc, ''), coalesce(r.prev_device, ''))"
+        " WHERE r.kind = ? AND r.key = ? AND r.hlc = ?"
+        " ORDER BY l.hlc DESC, l.device DESC LIMIT 1",
         (kind, key, made),
     ).fetchone()
     return _NOTHING if row is None else json.loads(row[0])
