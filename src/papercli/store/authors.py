@@ -72,7 +72,7 @@ def authors_of(conn: sqlite3.Connection, paper_id: str) -> list[Author]:
     ]
 
 
-A_PERSON = "NOT (literal = 0 AND given = '' AND family = 'others')"
+_A_PERSON = "NOT (literal = 0 AND given = '' AND family = 'others')"
 """SQL: the row is an author, not BibTeX's ``others`` (``Author.means_others``), which
 ``authors`` does not list and ``--author`` does not find."""
 
@@ -112,7 +112,7 @@ def authors_clause(queries: Sequence[str]) -> tuple[str, list[object]]:
     if not families and not givens:
         return "false", []
     clause = (
-        f"p.id IN (SELECT paper_id FROM paper_authors WHERE family_key {IN_IDS} AND {A_PERSON}"
+        f"p.id IN (SELECT paper_id FROM paper_authors WHERE family_key {IN_IDS} AND {_A_PERSON}"
         " UNION ALL SELECT a.paper_id FROM json_each(?) AS f, json_each(f.value) AS g"
         " CROSS JOIN paper_authors AS a ON a.family_key = f.key"
         " WHERE a.given_key = g.key OR substr(a.given_key, 1, length(g.value)) = g.value)"
@@ -138,7 +138,7 @@ def known_authors_clause(
     spelt = {
         str(key): str(family)
         for key, family in conn.execute(
-            f"SELECT family_key, min(family) FROM paper_authors WHERE {A_PERSON}"
+            f"SELECT family_key, min(family) FROM paper_authors WHERE {_A_PERSON}"
             " GROUP BY family_key"
         )
     }  # suggested as written ("Müller"), found by key ("muller")
@@ -159,7 +159,7 @@ def author_counts(
     order = "casefold(family), casefold(name), name"
     rows = conn.execute(
         "SELECT name, min(family) AS family, count(DISTINCT paper_id) AS papers"
-        f" FROM paper_authors WHERE {A_PERSON} GROUP BY name"
+        f" FROM paper_authors WHERE {_A_PERSON} GROUP BY name"
         f" ORDER BY {'' if by_name else 'papers DESC, '}{order}"
     )
     return ((str(name), str(family), int(count)) for name, family, count in rows)
