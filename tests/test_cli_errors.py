@@ -818,7 +818,7 @@ def test_a_usage_error_quotes_at_most_a_line_of_what_it_refuses(run):
     assert len(result.stderr) < 400
 
 
-@pytest.mark.parametrize(
+_NAMING_A_PATH = pytest.mark.parametrize(
     "args",
     [
         ["--db", "{long}", "list"],
@@ -827,6 +827,9 @@ def test_a_usage_error_quotes_at_most_a_line_of_what_it_refuses(run):
     ],
     ids=["--db", "export -o", "import"],
 )
+
+
+@_NAMING_A_PATH
 def test_an_error_quotes_at_most_300_characters_of_a_path(run, tmp_path, args):
     """A path of 5,000 characters was said whole (5,039 bytes on stderr), where a usage
     error quotes at most 300 characters of what it refused."""
@@ -838,15 +841,7 @@ def test_an_error_quotes_at_most_300_characters_of_a_path(run, tmp_path, args):
     assert "x" * 200 in line and "x…: File name too long" in line
 
 
-@pytest.mark.parametrize(
-    "args",
-    [
-        ["--db", "{long}", "list"],
-        ["export", "-o", "{long}/refs.bib"],
-        ["import", "{long}.json"],
-    ],
-    ids=["--db", "export -o", "import"],
-)
+@_NAMING_A_PATH
 def test_an_error_naming_a_long_path_with_spaces_says_its_ends(run, tmp_path, args):
     """A path of 5,000 characters with spaces in it was said whole: only runs without a
     space were clipped. The line keeps its start and its end, where the reason is."""
