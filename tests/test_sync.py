@@ -430,6 +430,65 @@ def test_undoing_two_commands_here_brings_back_the_change_made_there_before_both
     assert status_of(laptop, "lora") == status_of(desktop, "lora") == "skipped"
 
 
+def test_a_status_put_back_as_read_there_stays_out_of_the_queue(
+    laptop: Device, desktop: Device
+) -> None:
+    """Both marked lora read, the laptop later: its undo put back the desktop's "read",
+    said `read -> read`, and queued lora again, a read paper, on every machine."""
+    laptop.ok("queue", "add", "lora", "gpt-3")
+    laptop.sync()
+    desktop.sync()
+    desktop.ok("mark-read", "lora")
+    desktop.sync()
+    laptop.ok("mark-read", "lora")
+    laptop.sync()
+    elsewhere = "as another machine left it before the command"
+    assert laptop.ok("undo").stdout.splitlines()[1:] == [f"lora: left read (undone, {elsewhere})"]
+    for device in (laptop, desktop, laptop, desktop):
+        device.sync()
+        assert [q["id"] for q in device.json("queue")] == ["gpt-3"]
+        assert status_of(device, "lora") == "read"
+
+
+def test_undo_redo_undo_of_a_put_back_status_say_what_they_do(
+    laptop: Device, desktop: Device
+) -> None:
+    """After the first undo put back the desktop's status, the redo said `unread -> read`
+    and the second undo "left reading, as it changed since (not undone)", though it had
+    undone the command: a user told so undoes the command before it too."""
+    laptop.sync()
+    desktop.sync()
+    desktop.ok("mark-reading", "lora")
+    desktop.sync()
+    laptop.ok("mark-read", "lora")
+    laptop.sync()
+    elsewhere = "as another machine left it before the command"
+    put_back = [f"lora: read -> reading (undone, {elsewhere})"]
+    assert laptop.ok("undo").stdout.splitlines()[1:] == put_back
+    assert laptop.ok("redo").stdout.splitlines()[1:] == ["lora: reading -> read (redone)"]
+    assert status_of(laptop, "lora") == "read"
+    assert laptop.ok("undo").stdout.splitlines()[1:] == put_back
+    assert status_of(laptop, "lora") == "reading"
+
+
+def test_a_tag_older_than_the_first_sync_is_no_change_to_put_back(
+    laptop: Device, desktop: Device
+) -> None:
+    """A first sync dates a tag at 1970 (a tag keeps no time): the desktop's removal of
+    x, older than the laptop's adding it, came back when the laptop's later removal was
+    undone, where the laptop's tag should have."""
+    desktop.sync()
+    desktop.ok("tag", "lora", "+x")
+    desktop.ok("tag", "lora", "-x")  # not synced until after the laptop's first sync
+    laptop.ok("tag", "lora", "+x")  # later, before the laptop's first sync
+    laptop.sync()
+    laptop.ok("tag", "lora", "-x")
+    desktop.sync()
+    laptop.sync()
+    assert laptop.ok("undo").stdout == "undone: tagged lora -x\n"
+    assert laptop.json("show", "lora")["tags"] == ["x"]
+
+
 def test_undo_brings_back_no_change_older_than_what_the_command_changed(
     laptop: Device, desktop: Device, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -171,6 +171,7 @@ def _backfill(conn: sqlite3.Connection, device: str) -> int:
     its event years on, and every device that read it set its clock that far, so a change
     made later lost to one made earlier until then."""
     now = stored.next_clock(conn)
+    stored.set_meta(conn, stored.BACKFILLED_AT, now)
     # Read as they are written, not held; then what commands here took away.
     registers = chain(stored.all_registers(conn), stored.emptied_registers(conn))
     return stored.emit_each(

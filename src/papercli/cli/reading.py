@@ -183,15 +183,24 @@ def redo_command(ctx: typer.Context) -> None:
 def _replayed(replayed: library.Replayed, done: str) -> None:
     echo(f"{done}: {replayed.command.summary or replayed.command.command}")
     elsewhere = "as another machine left it before the command"
-    brought = {key for kind, key, _ in replayed.brought if kind == "state"}
+    # The status another machine had set, which the undo put back (or the redo replaced):
+    # the history row has this machine's "from".
+    brought = {key: status for kind, key, status in replayed.brought if kind == "state"}
     for entry, now in replayed.statuses:
         old, new = (entry.old_status, entry.new_status)
+        if entry.paper_id in brought:
+            there = brought[entry.paper_id]
+            if done == "redone":
+                echo(f"{entry.paper_id}: {there} {views.ARROW} {now} ({done})")
+            elif there == new.value:
+                echo(f"{entry.paper_id}: left {now} ({done}, {elsewhere})")
+            else:
+                echo(f"{entry.paper_id}: {new} {views.ARROW} {there} ({done}, {elsewhere})")
+            continue
         if done == "redone":
             old, new = new, old
         if now is old:
             echo(f"{entry.paper_id}: {new} {views.ARROW} {old} ({done})")
-        elif entry.paper_id in brought:
-            echo(f"{entry.paper_id}: {new} {views.ARROW} {now} ({done}, {elsewhere})")
         else:
             echo(f"{entry.paper_id}: left {now}, as it changed since (not {done})")
     queued = [key for kind, key, _ in replayed.left if kind == "queue"]
@@ -204,7 +213,7 @@ def _replayed(replayed: library.Replayed, done: str) -> None:
         names = library.names_list(queued)
         echo(f"the queue places of {names}: left as they are, as they changed since (not {done})")
     for kind, key, tag in replayed.brought:
-        if kind != "state":
+        if kind != "state" and done == "undone":
             thing = f"the tag {tag} on {key}" if kind == "tag" else _left_thing(kind, key, "")
             echo(f"{thing}: put back {elsewhere} ({done})")
 

@@ -319,7 +319,7 @@ def undo(conn: sqlite3.Connection, at: str) -> tuple[LogEntry, list[LeftStep], l
     return _entry(conn, int(row[0])), left, brought
 
 
-def redo(conn: sqlite3.Connection) -> tuple[LogEntry, list[LeftStep]]:
+def redo(conn: sqlite3.Connection) -> tuple[LogEntry, list[LeftStep], list[LeftStep]]:
     """Apply again the most recently undone batch, if nothing happened since: the oldest
     that can be redone, as undo takes the newest first (and a command forgets the rest).
     Not by the wall-clock time of the undo, which can step back between two undos.
@@ -332,10 +332,10 @@ def redo(conn: sqlite3.Connection) -> tuple[LogEntry, list[LeftStep]]:
     if row is None:
         raise NotFoundError("there is nothing to redo")
     # A queue place another device set after the command stands, as it did for its undo.
-    left, _ = _replay(conn, int(row[0]), "after", "ASC", since=_entry(conn, int(row[0])).at)
+    left, brought = _replay(conn, int(row[0]), "after", "ASC", since=_entry(conn, int(row[0])).at)
     conn.execute("UPDATE command_log SET undone_at = NULL WHERE batch = ?", (row[0],))
     _emit(conn, int(row[0]), left)
-    return _entry(conn, int(row[0])), left
+    return _entry(conn, int(row[0])), left, brought
 
 
 def _emit(
@@ -390,8 +390,9 @@ def _replay(
     A status, note, watch, inbox decision or prerequisite no longer as the step left it
     (changed since by a sync) stays as it is, as does a queue place another device set
     after the command was made (``since``, for an undo): returned are those other than
-    statuses. Also returned, for an undo: the statuses, notes and tags it put back as
-    another device left them (``sync.shadowed_step``), with the tag's name."""
+    statuses. Also returned: the statuses, notes and tags an undo put back as another
+    device left them (``sync.shadowed_step``), or a redo applied over such a change
+    (``_brought_detail`` says which status, or the tag)."""
     from papercli.store.search import deferred_documents  # only a replay needs it
 
     steps = conn.execute(
@@ -419,8 +420,17 @@ def _replay(
                 if made is not None and kind in _SHADOWED_STEPS:
                     value = _shadowed_step(conn, str(kind), key, value, other, made)
                     if value is not values[side]:  # and its redo expects it so
-                        rewritten.append((json.dumps({**values, side: value}), int(step)))
-                        brought.append((str(kind), key, value["tag"] if kind == "tag" else ""))
+                        values = {**values, side: value, _ELSEWHERE: True}
+                        rewritten.append((json.dumps(values), int(step)))
+                if values.get(_ELSEWHERE):  # put back, or again applied over, another's
+                    brought.append((str(kind), key, _brought_detail(str(kind), values)))
+                    if (
+                        side == "before"
+                        and kind == "state"
+                        and value
+                        and value[0] in _OUT_OF_THE_QUEUE
+                    ):
+                        places.keep(key)  # read there: out of the queue, as it was there
                 if key in leaving:
                     _remove(conn, leaving)
                 if kind == "paper" and value is None:
@@ -458,6 +468,17 @@ def _replay(
 
 
 _SHADOWED_STEPS = frozenset({"state", "note", "tag"})
+_ELSEWHERE = "elsewhere"  # in a step's data: its "before" is another device's change
+_OUT_OF_THE_QUEUE = ("read", "skipped")
+
+
+def _brought_detail(kind: str, values: dict[str, Any]) -> str:
+    """What an undo's or redo's message says of a step whose "before" is another device's
+    change: the status it put back or replaced (the history row says the command's own
+    "from"), or the tag's name."""
+    if kind == "state":
+        return str(values["before"][0]) if values["before"] else "unread"
+    return str(values["after"]["tag"]) if kind == "tag" else ""
 
 
 def _command_clock(conn: sqlite3.Connection, batch: int) -> str | None:

@@ -225,7 +225,8 @@ class Replayed:
     command: changes.LogEntry
     statuses: Iterator[tuple[HistoryEntry, ReadStatus]]  # each change, and the status now
     left: list[changes.LeftStep]  # notes, watches, inbox decisions, prerequisites changed since
-    # statuses, notes and tags an undo put back as another device left them before the command
+    # statuses, notes and tags an undo put back as another device left them before the
+    # command, or a redo applied over such a change (the status, or the tag's name)
     brought: list[changes.LeftStep]
 
 
@@ -239,8 +240,8 @@ def undo(conn: sqlite3.Connection) -> Replayed:
 def redo(conn: sqlite3.Connection) -> Replayed:
     """Apply again the command the last ``undo`` reverted."""
     with transaction(conn):
-        entry, left = changes.redo(conn)
-        return Replayed(entry, _batch_statuses(conn, entry.batch), left, [])
+        entry, left, brought = changes.redo(conn)
+        return Replayed(entry, _batch_statuses(conn, entry.batch), left, brought)
 
 
 def _batch_statuses(

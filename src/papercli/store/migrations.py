@@ -1003,6 +1003,12 @@ def _m031_shadowed_changes(conn: sqlite3.Connection) -> None:
         " hlc TEXT NOT NULL, device TEXT NOT NULL, value TEXT,"
         " PRIMARY KEY (kind, key, hlc, device)) WITHOUT ROWID"
     )
+    # A device that synced before: its events until now count as its first sync's, whose
+    # dates (when each thing last changed) tell no order within a second, or for tags.
+    conn.execute(
+        "INSERT OR IGNORE INTO meta (key, value) SELECT 'sync_backfilled_at', value FROM meta"
+        " WHERE key = 'sync_hlc' AND EXISTS (SELECT 1 FROM meta WHERE key = 'sync_device')"
+    )
 
 
 MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [

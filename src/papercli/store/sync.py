@@ -593,6 +593,12 @@ SHADOWED = frozenset({"status", "note", "tag"})
 """The registers whose events that lose to this device's are kept for an undo."""
 
 
+BACKFILLED_AT = "sync_backfilled_at"
+"""meta: the clock of this device's first sync. Its events date each thing by when it
+last changed, in seconds (a tag, which keeps no time, at 1970): as the winner a command
+replaced, such an event says the value was there by the first sync, no sooner."""
+
+
 def _set_own_winners(conn: sqlite3.Connection, rows: list[tuple[str, str, str, str]]) -> None:
     """``set_winners`` for this device's events, a status, note or tag's remembering the
     winner it replaced (``sync_replaced``): what tells ``shadowed_step`` which changes
@@ -602,10 +608,12 @@ def _set_own_winners(conn: sqlite3.Connection, rows: list[tuple[str, str, str, s
         conn.execute(
             "INSERT OR REPLACE INTO sync_replaced (kind, key, hlc, prev_hlc, prev_device)"
             " SELECT json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]'),"
-            " json_extract(j.value, '$[2]'), r.hlc, r.device FROM json_each(?) AS j"
+            " json_extract(j.value, '$[2]'),"
+            " CASE WHEN r.device = ?2 AND r.hlc < ?3 THEN ?3 ELSE r.hlc END, r.device"
+            " FROM json_each(?1) AS j"
             " LEFT JOIN sync_registers AS r ON r.kind = json_extract(j.value, '$[0]')"
             " AND r.key = json_extract(j.value, '$[1]')",
-            (json.dumps(replacing),),
+            (json.dumps(replacing), rows[0][3], meta(conn, BACKFILLED_AT) or ""),
         )
     set_winners(conn, rows)
 
