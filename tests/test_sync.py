@@ -489,6 +489,21 @@ def test_a_tag_older_than_the_first_sync_is_no_change_to_put_back(
     assert laptop.json("show", "lora")["tags"] == ["x"]
 
 
+def test_a_tag_is_put_back_as_the_other_machine_spelt_it(laptop: Device, desktop: Device) -> None:
+    """Tags are one in any case; the laptop's later `+foo` won over the desktop's `+Foo`,
+    and its undo put the tag back in the laptop's spelling, not the desktop's."""
+    laptop.sync()
+    desktop.sync()
+    desktop.ok("tag", "lora", "+Foo")
+    desktop.sync()
+    laptop.ok("tag", "lora", "+foo")
+    laptop.sync()
+    laptop.ok("undo")
+    laptop.sync()
+    desktop.sync()
+    assert laptop.json("show", "lora")["tags"] == desktop.json("show", "lora")["tags"] == ["Foo"]
+
+
 def test_undo_brings_back_no_change_older_than_what_the_command_changed(
     laptop: Device, desktop: Device, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

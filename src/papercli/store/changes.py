@@ -826,9 +826,10 @@ def _row_value(conn: sqlite3.Connection, sql: str, *args: object) -> Any:
 
 
 def set_tag(conn: sqlite3.Connection, paper_id: str, value: dict[str, Any]) -> None:
-    """``{"tag", "on"}``: whether the paper carries the tag."""
+    """``{"tag", "on"}``: whether the paper carries the tag, spelt so (tags are one in any
+    case: ``Foo`` replaces ``foo``)."""
     if value["on"]:
-        conn.execute("INSERT OR IGNORE INTO tags VALUES (?, ?)", (paper_id, value["tag"]))
+        conn.execute("INSERT OR REPLACE INTO tags VALUES (?, ?)", (paper_id, value["tag"]))
     else:
         conn.execute("DELETE FROM tags WHERE paper_id = ? AND tag = ?", (paper_id, value["tag"]))
 

@@ -657,7 +657,9 @@ def shadowed_step(
         )
     if kind == "tag":
         value = _shadowed(conn, "tag", SEP.join((key, nocase(before["tag"]))), made)
-        return before if value is _NOTHING else {"tag": before["tag"], "on": value is not None}
+        if value is _NOTHING:
+            return before
+        return {"tag": value["tag"] if value else before["tag"], "on": value is not None}
     return before
 
 
