@@ -504,6 +504,26 @@ def test_a_tag_is_put_back_as_the_other_machine_spelt_it(laptop: Device, desktop
     assert laptop.json("show", "lora")["tags"] == desktop.json("show", "lora")["tags"] == ["Foo"]
 
 
+def test_a_status_change_its_machine_undid_is_not_put_back(laptop: Device, desktop: Device) -> None:
+    """The desktop marked lora reading, the laptop read later (it won); the desktop undid
+    its mark ("left read", the change marked undone); the laptop's undo then put the
+    desktop's `reading` back, a change every history listed as undone."""
+    laptop.sync()
+    desktop.sync()
+    desktop.ok("mark-reading", "lora")
+    desktop.sync()
+    laptop.ok("mark-read", "lora")
+    laptop.sync()
+    desktop.sync()
+    desktop.ok("undo")
+    desktop.sync()
+    laptop.sync()
+    assert laptop.ok("undo").stdout.splitlines()[1:] == ["lora: read -> unread (undone)"]
+    laptop.sync()
+    desktop.sync()
+    assert status_of(laptop, "lora") == status_of(desktop, "lora") == "unread"
+
+
 def test_undo_brings_back_no_change_older_than_what_the_command_changed(
     laptop: Device, desktop: Device, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -663,6 +663,15 @@ def shadowed_step(
     return before
 
 
+_UNDONE_THERE = (
+    "(l.kind = 'status' AND EXISTS (SELECT 1 FROM status_history WHERE paper_id = l.key"
+    " AND new_status = json_extract(l.value, '$.status')"
+    f" AND changed_at = json_extract(l.value, '$.changed_at') AND NOT ({LIVE_HISTORY})))"
+)
+"""SQL: the lost event ``l`` is a status change its machine undid since (its undo left
+the status, which had changed since, but marked the change undone): not one to put back."""
+
+
 def _shadowed(conn: sqlite3.Connection, kind: str, key: str, made: str) -> Any:
     """The value of the latest event of the register from another device between the
     winner the command's event (clock ``made``) replaced and the command: one made after
@@ -672,7 +681,7 @@ def _shadowed(conn: sqlite3.Connection, kind: str, key: str, made: str) -> Any:
         "SELECT l.value FROM sync_replaced AS r JOIN sync_lost AS l"
         " ON l.kind = r.kind AND l.key = r.key AND l.hlc < r.hlc"
         " AND (l.hlc, l.device) > (coalesce(r.prev_hlc, ''), coalesce(r.prev_device, ''))"
-        " WHERE r.kind = ? AND r.key = ? AND r.hlc = ?"
+        f" WHERE r.kind = ? AND r.key = ? AND r.hlc = ? AND NOT {_UNDONE_THERE}"
         " ORDER BY l.hlc DESC, l.device DESC LIMIT 1",
         (kind, key, made),
     ).fetchone()
