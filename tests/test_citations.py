@@ -180,18 +180,6 @@ def test_an_author_written_in_any_script_is_found(
     assert (found.exit_code, found.stdout) == (0, "notes-scripts\n"), typed
 
 
-def test_an_upgrade_finds_the_authors_written_in_other_scripts(run: Run, db_path: Path) -> None:
-    """A library from before 5 December kept 张伟's key empty: migration 29 folds it again."""
-    assert run("add", "--title", "Notes", "--author", "张伟", "--year", "2023").exit_code == 0
-    conn = sqlite3.connect(db_path, isolation_level=None)
-    conn.executescript(
-        "UPDATE paper_authors SET family_key = '' WHERE paper_id = 'notes';"
-        " PRAGMA user_version = 28;"
-    )
-    conn.close()
-    assert run("list", "--author", "张伟", "-f", "ids").stdout == "notes\n"
-
-
 def test_list_takes_thousands_of_authors_at_once(run: Run) -> None:
     """As a script may give them: 3,000 names no paper has, with two that some have."""
     names = [f"Nobody{i} Atall{i}" for i in range(3_000)] + ["hinton", "Quoc Le"]

@@ -627,6 +627,14 @@ def test_a_database_from_before_steps_5_and_11_were_widened_upgrades_with_its_st
     conn.close()
 
 
+def _as_before(db: Path, version: int, script: str) -> None:
+    """Make the database as a papercli of schema ``version`` left it: ``script`` undoes
+    what the later steps changed."""
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.executescript(f"{script}; PRAGMA user_version = {version};")
+    conn.close()
+
+
 def test_an_upgrade_gives_the_catalogue_papers_their_venue_titles(
     run: Callable[..., Result], db_path: Path
 ) -> None:
@@ -634,12 +642,12 @@ def test_an_upgrade_gives_the_catalogue_papers_their_venue_titles(
     gains the column, and the newer catalogue fills it in, so LLM.int8() is cited at
     NeurIPS under the proceedings' title."""
     assert run("list", "--limit", "1").exit_code == 0
-    conn = sqlite3.connect(db_path, isolation_level=None)
-    conn.executescript(
-        "ALTER TABLE papers DROP COLUMN venue_title; PRAGMA user_version = 27;"
-        " UPDATE meta SET value = 'older' WHERE key IN ('catalogue_digest', 'seed_stamp');"
+    _as_before(
+        db_path,
+        27,
+        "ALTER TABLE papers DROP COLUMN venue_title;"
+        " UPDATE meta SET value = 'older' WHERE key IN ('catalogue_digest', 'seed_stamp')",
     )
-    conn.close()
     shown = run("show", "llm-int8")
     assert shown.exit_code == 0, shown.output
     assert "venue title     GPT3.int8(): 8-bit Matrix" in shown.stdout
@@ -654,11 +662,17 @@ def test_an_upgrade_escapes_the_per_cent_signs_a_url_held_as_typed(
     """Until 5 December `?at=95%&q=1` was kept as typed, an address no parser takes, in
     every export but BibTeX's (which escaped it as it wrote): migration 30 escapes it."""
     assert run("add", "--title", "Notes", "-a", "Ann Lee", "--year", "2020").exit_code == 0
-    conn = sqlite3.connect(db_path, isolation_level=None)
-    conn.executescript(
-        "UPDATE papers SET url = 'https://example.org/a?at=95%&q=1' WHERE id = 'notes';"
-        " PRAGMA user_version = 29;"
+    _as_before(
+        db_path, 29, "UPDATE papers SET url = 'https://example.org/a?at=95%&q=1' WHERE id = 'notes'"
     )
-    conn.close()
     shown = run("show", "notes", "--format", "json")
     assert json.loads(shown.stdout)["url"] == "https://example.org/a?at=95%25&q=1"
+
+
+def test_an_upgrade_finds_the_authors_written_in_other_scripts(
+    run: Callable[..., Result], db_path: Path
+) -> None:
+    """A library from before 5 December kept 张伟's key empty: migration 29 folds it again."""
+    assert run("add", "--title", "Notes", "--author", "张伟", "--year", "2023").exit_code == 0
+    _as_before(db_path, 28, "UPDATE paper_authors SET family_key = '' WHERE paper_id = 'notes'")
+    assert run("list", "--author", "张伟", "-f", "ids").stdout == "notes\n"

@@ -352,6 +352,26 @@ def _notes_on_lora(device: Device) -> list[str]:
     return [n["body"] for n in device.json("show", "lora")["notes"]]
 
 
+ELSEWHERE = "as another machine left it before the command"
+
+
+def _lost_to_a_later_change(laptop: Device, desktop: Device, there: str, here: str) -> None:
+    """Both synced; the desktop changes lora (``there``: a command) and syncs; the laptop,
+    not having seen it, changes lora later (``here``) and syncs, reading the desktop's
+    change, which loses to its own."""
+    laptop.sync()
+    desktop.sync()
+    desktop.ok(there, "lora")
+    desktop.sync()
+    laptop.ok(here, "lora")
+    laptop.sync()
+
+
+def _undone(device: Device) -> list[str]:
+    """What an undo said after its first line (the command undone)."""
+    return device.ok("undo").stdout.splitlines()[1:]
+
+
 @pytest.mark.parametrize("kind", ["note", "status", "tag"])
 def test_undo_brings_back_a_change_made_elsewhere_that_lost_to_the_command(
     laptop: Device, desktop: Device, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
@@ -383,14 +403,12 @@ def test_undo_brings_back_a_change_made_elsewhere_that_lost_to_the_command(
     desktop.sync()
     laptop.sync()
     assert seen(laptop) == {"note": [], "status": "read", "tag": []}[kind]
-    said = laptop.ok("undo").stdout.splitlines()[1:]
-    elsewhere = "as another machine left it before the command (undone)"
     assert (
-        said
+        _undone(laptop)
         == {
-            "note": [f"a note on lora: put back {elsewhere}"],
-            "status": [f"lora: read -> reading (undone, {elsewhere[:-9]})"],
-            "tag": [f"the tag x on lora: put back {elsewhere}"],
+            "note": [f"a note on lora: put back {ELSEWHERE} (undone)"],
+            "status": [f"lora: read -> reading (undone, {ELSEWHERE})"],
+            "tag": [f"the tag x on lora: put back {ELSEWHERE} (undone)"],
         }[kind]
     )
     want = {"note": ["second thoughts"], "status": "reading", "tag": []}[kind]
@@ -420,11 +438,8 @@ def test_undoing_two_commands_here_brings_back_the_change_made_there_before_both
         laptop.sync()
     laptop.ok("mark-read", "lora")
     laptop.sync()
-    assert laptop.ok("undo").stdout.splitlines()[1:] == ["lora: read -> reading (undone)"]
-    elsewhere = "as another machine left it before the command"
-    assert laptop.ok("undo").stdout.splitlines()[1:] == [
-        f"lora: reading -> skipped (undone, {elsewhere})"
-    ]
+    assert _undone(laptop) == ["lora: read -> reading (undone)"]
+    assert _undone(laptop) == [f"lora: reading -> skipped (undone, {ELSEWHERE})"]
     laptop.sync()
     desktop.sync()
     assert status_of(laptop, "lora") == status_of(desktop, "lora") == "skipped"
@@ -436,14 +451,8 @@ def test_a_status_put_back_as_read_there_stays_out_of_the_queue(
     """Both marked lora read, the laptop later: its undo put back the desktop's "read",
     said `read -> read`, and queued lora again, a read paper, on every machine."""
     laptop.ok("queue", "add", "lora", "gpt-3")
-    laptop.sync()
-    desktop.sync()
-    desktop.ok("mark-read", "lora")
-    desktop.sync()
-    laptop.ok("mark-read", "lora")
-    laptop.sync()
-    elsewhere = "as another machine left it before the command"
-    assert laptop.ok("undo").stdout.splitlines()[1:] == [f"lora: left read (undone, {elsewhere})"]
+    _lost_to_a_later_change(laptop, desktop, "mark-read", "mark-read")
+    assert _undone(laptop) == [f"lora: left read (undone, {ELSEWHERE})"]
     for device in (laptop, desktop, laptop, desktop):
         device.sync()
         assert [q["id"] for q in device.json("queue")] == ["gpt-3"]
@@ -456,18 +465,12 @@ def test_undo_redo_undo_of_a_put_back_status_say_what_they_do(
     """After the first undo put back the desktop's status, the redo said `unread -> read`
     and the second undo "left reading, as it changed since (not undone)", though it had
     undone the command: a user told so undoes the command before it too."""
-    laptop.sync()
-    desktop.sync()
-    desktop.ok("mark-reading", "lora")
-    desktop.sync()
-    laptop.ok("mark-read", "lora")
-    laptop.sync()
-    elsewhere = "as another machine left it before the command"
-    put_back = [f"lora: read -> reading (undone, {elsewhere})"]
-    assert laptop.ok("undo").stdout.splitlines()[1:] == put_back
+    _lost_to_a_later_change(laptop, desktop, "mark-reading", "mark-read")
+    put_back = [f"lora: read -> reading (undone, {ELSEWHERE})"]
+    assert _undone(laptop) == put_back
     assert laptop.ok("redo").stdout.splitlines()[1:] == ["lora: reading -> read (redone)"]
     assert status_of(laptop, "lora") == "read"
-    assert laptop.ok("undo").stdout.splitlines()[1:] == put_back
+    assert _undone(laptop) == put_back
     assert status_of(laptop, "lora") == "reading"
 
 
@@ -498,7 +501,7 @@ def test_a_tag_is_put_back_as_the_other_machine_spelt_it(laptop: Device, desktop
     desktop.sync()
     laptop.ok("tag", "lora", "+foo")
     laptop.sync()
-    laptop.ok("undo")
+    _undone(laptop)
     laptop.sync()
     desktop.sync()
     assert laptop.json("show", "lora")["tags"] == desktop.json("show", "lora")["tags"] == ["Foo"]
@@ -508,17 +511,12 @@ def test_a_status_change_its_machine_undid_is_not_put_back(laptop: Device, deskt
     """The desktop marked lora reading, the laptop read later (it won); the desktop undid
     its mark ("left read", the change marked undone); the laptop's undo then put the
     desktop's `reading` back, a change every history listed as undone."""
-    laptop.sync()
-    desktop.sync()
-    desktop.ok("mark-reading", "lora")
-    desktop.sync()
-    laptop.ok("mark-read", "lora")
-    laptop.sync()
+    _lost_to_a_later_change(laptop, desktop, "mark-reading", "mark-read")
     desktop.sync()
     desktop.ok("undo")
     desktop.sync()
     laptop.sync()
-    assert laptop.ok("undo").stdout.splitlines()[1:] == ["lora: read -> unread (undone)"]
+    assert _undone(laptop) == ["lora: read -> unread (undone)"]
     laptop.sync()
     desktop.sync()
     assert status_of(laptop, "lora") == status_of(desktop, "lora") == "unread"
@@ -560,7 +558,7 @@ def test_undo_of_a_command_from_before_the_first_sync_puts_back_what_was_here(
     laptop.ok("mark-skipped", "lora")  # later than the desktop's
     laptop.ok("mark-read", "lora")
     laptop.sync()
-    assert laptop.ok("undo").stdout.splitlines()[1:] == ["lora: read -> skipped (undone)"]
+    assert _undone(laptop) == ["lora: read -> skipped (undone)"]
     assert status_of(laptop, "lora") == "skipped"
 
 
